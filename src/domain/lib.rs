@@ -1,0 +1,20 @@
+//! # coopfund-domain: the pure lending core of coopfund
+//!
+//! Everything here decides money and nothing here does I/O: no database, no HTTP, no clock. Dates are always
+//! arguments. The modules, in the order a loan meets them:
+//!
+//! - [`money`]: whole-đồng amounts ([`Vnd`]), annual rates ([`AnnualRate`]) and the named rounding rules.
+//! - [`calendar`]: months with month-end clamping; the fund's business days for the on-time rule.
+//! - [`schedule`]: repayment schedules (annuity, equal principal, bullet) — DOMAIN.md §3.
+//!
+//! The specification is DOMAIN.md; legal sources are cited in each module's docs.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod calendar;
+pub mod money;
+pub mod schedule;
+
+pub use calendar::{add_months_clamped, HolidayCalendar};
+pub use money::{round_half_up_to_dong, round_to_unit_ties_up, AnnualRate, MoneyError, Vnd};
+pub use schedule::{build_schedule, DayCount, Installment, Method, Schedule, ScheduleTerms, TermsError};
