@@ -1,0 +1,21 @@
+//! Schema migrations for coopfund, the same on SQLite and PostgreSQL.
+//!
+//! Conventions, so that no amount is ever rounded through a float on either backend:
+//! - money is a `BIGINT` of whole đồng in a column ending `_vnd`;
+//! - rates and other fractional decimals are `TEXT` holding the exact decimal string (`"7.25"`),
+//!   parsed into `rust_decimal::Decimal` by the store layer;
+//! - business dates are `DATE`, timestamps are `TIMESTAMP WITH TIME ZONE` in UTC.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_foundation;
+
+/// Every migration, in the order it runs.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_foundation::Migration)]
+    }
+}

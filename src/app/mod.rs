@@ -1,0 +1,12 @@
+//! Use cases: one module per aggregate. Each opens one database transaction, loads, decides
+//! (in `coopfund_domain` where money is involved), stores, and appends the audit record in the
+//! same transaction, so a change and its trail are written together or not at all.
+
+pub mod audit;
+pub mod caller;
+pub mod cooperatives;
+pub mod sessions;
+pub mod users;
+pub mod validate;
+
+pub use caller::Caller;

@@ -1,0 +1,101 @@
+//! Field checks shared by the use cases: each returns the cleaned value or a 400 naming the field.
+
+use crate::error::{AppError, AppResult, Reason};
+
+/// A required text, trimmed, of at most `max_chars` characters.
+pub fn text(field: &str, value: &str, max_chars: usize) -> AppResult<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(AppError::invalid(field, Reason::Required));
+    }
+    optional_text(field, trimmed, max_chars)
+}
+
+/// A text that may be empty, trimmed, of at most `max_chars` characters.
+pub fn optional_text(field: &str, value: &str, max_chars: usize) -> AppResult<String> {
+    let trimmed = value.trim();
+    if trimmed.chars().count() > max_chars {
+        return Err(AppError::invalid(field, Reason::TooLong { max_chars }));
+    }
+    if trimmed.chars().any(|c| c.is_control()) {
+        return Err(AppError::invalid(field, Reason::InvalidFormat { expected: "text without control characters" }));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// A whole number ≥ 0.
+pub fn non_negative(field: &str, value: i64) -> AppResult<i64> {
+    if value < 0 {
+        return Err(AppError::invalid(field, Reason::MustNotBeNegative));
+    }
+    Ok(value)
+}
+
+/// A whole number > 0.
+pub fn positive(field: &str, value: i64) -> AppResult<i64> {
+    if value <= 0 {
+        return Err(AppError::invalid(field, Reason::MustBePositive));
+    }
+    Ok(value)
+}
+
+/// A plausible email address (one `@`, a dot in the domain, no spaces).
+pub fn email(field: &str, value: &str) -> AppResult<String> {
+    let value = text(field, value, 254)?;
+    let plausible = match value.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        }
+        None => false,
+    } && !value.contains(char::is_whitespace)
+        && value.matches('@').count() == 1;
+    if !plausible {
+        return Err(AppError::invalid(field, Reason::InvalidFormat { expected: "name@example.vn" }));
+    }
+    Ok(value)
+}
+
+/// A phone number: digits with optional leading `+`, spaces, dots or dashes; 8 to 15 digits.
+pub fn phone(field: &str, value: &str) -> AppResult<String> {
+    let value = text(field, value, 30)?;
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    let allowed = value
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-') || (i == 0 && c == '+'));
+    if !allowed || !(8..=15).contains(&digits) {
+        return Err(AppError::invalid(field, Reason::InvalidFormat { expected: "0912 345 678" }));
+    }
+    Ok(value)
+}
+
+/// One of `allowed`.
+pub fn one_of<'a>(field: &str, value: &str, allowed: &[&'a str]) -> AppResult<&'a str> {
+    allowed
+        .iter()
+        .find(|a| **a == value)
+        .copied()
+        .ok_or_else(|| AppError::invalid(field, Reason::UnknownValue { allowed: allowed.join(", ") }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_are_trimmed_and_bounded() {
+        assert_eq!(text("name", "  HTX Tân Cương ", 50).unwrap(), "HTX Tân Cương");
+        assert_eq!(text("name", "   ", 50).unwrap_err().code, "required");
+        assert_eq!(text("name", &"ă".repeat(51), 50).unwrap_err().code, "too_long");
+        assert!(text("name", &"ă".repeat(50), 50).is_ok());
+    }
+
+    #[test]
+    fn emails_and_phones_are_checked() {
+        assert!(email("email", "htx@example.vn").is_ok());
+        assert!(email("email", "htx@@example.vn").is_err());
+        assert!(email("email", "htx example.vn").is_err());
+        assert!(phone("phone", "+84 912 345 678").is_ok());
+        assert!(phone("phone", "12ab").is_err());
+    }
+}

@@ -1,0 +1,197 @@
+//! The `coopfund` command: `serve`, `migrate`, `user …` and the operator tools.
+//!
+//! Exit codes: 0 success, 1 a failure of ours (database unreachable …), 2 a mistake in what was
+//! asked (bad arguments, invalid values), with a message on stderr.
+
+use std::{io::BufRead, path::PathBuf, process::ExitCode};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::{
+    app::{
+        users::{self, NewUser, UserChange},
+        Caller,
+    },
+    config::Settings,
+    error::{AppError, ErrorKind},
+    server::{self, Application},
+    store, telemetry,
+};
+
+/// coopfund: lending for a Cooperative Development Support Fund.
+#[derive(Debug, Parser)]
+#[command(name = "coopfund", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (TOML); the embedded defaults apply when it is absent.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the HTTP service (migrates the database first; creates the first admin).
+    Serve,
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// Account commands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; the password is read from stdin (one line) or prompted for.
+    Add(UserAddArgs),
+    /// List accounts.
+    List,
+    /// Disable an account (its tokens stop working).
+    Disable {
+        /// The account to disable.
+        #[arg(long)]
+        username: String,
+    },
+}
+
+/// `user add` arguments.
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// Login name (a-z, 0-9, . _ -).
+    #[arg(long)]
+    pub username: String,
+    /// admin, officer, approver, accountant, auditor or cooperative.
+    #[arg(long)]
+    pub role: String,
+    /// The cooperative's id, for the cooperative role.
+    #[arg(long)]
+    pub cooperative: Option<i64>,
+    /// Full name shown in pages and the audit trail.
+    #[arg(long)]
+    pub full_name: Option<String>,
+    /// Email for notices.
+    #[arg(long)]
+    pub email: Option<String>,
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref().or(default_config_path().as_deref())) {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init_logging(&settings.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the runtime: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli.command, settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => report(err),
+    }
+}
+
+/// `config/default.toml` when it exists in the working directory (the README's layout).
+fn default_config_path() -> Option<PathBuf> {
+    let path = PathBuf::from("config/default.toml");
+    path.exists().then_some(path)
+}
+
+fn report(err: anyhow::Error) -> ExitCode {
+    match err.downcast_ref::<AppError>() {
+        Some(app) if app.kind != ErrorKind::Internal => {
+            let field = app.field.as_deref().map(|f| format!(" [{f}]")).unwrap_or_default();
+            eprintln!("error: {}{field}: {}", app.code, app.message.en);
+            ExitCode::from(2)
+        }
+        _ => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            let db = store::connect(&settings.database).await?;
+            store::migrate(&db).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::User(cmd) => user(cmd, settings).await,
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let db = store::connect(&settings.database).await?;
+    store::migrate(&db).await?;
+    server::bootstrap_admin(&db).await?;
+    let app = Application::build_with_db(settings, db).await?;
+    let address = app.local_addr();
+    println!("coopfund listening on http://{address}");
+    println!("  API docs (OpenAPI): http://{address}/api/v1/openapi.json");
+    println!(
+        "  log in: curl -s -X POST http://{address}/api/v1/auth/token -H 'content-type: application/json' -d '{{\"username\":\"admin\",\"password\":\"…\"}}'"
+    );
+    app.run_until_stopped().await
+}
+
+async fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
+    let db = store::connect(&settings.database).await?;
+    store::migrate(&db).await?;
+    let caller = Caller::cli();
+    match cmd {
+        UserCommand::Add(args) => {
+            let password = read_password()?;
+            let input = NewUser {
+                username: args.username,
+                password,
+                role: args.role,
+                full_name: args.full_name,
+                email: args.email,
+                cooperative_id: args.cooperative,
+                language: None,
+            };
+            let created = users::create(&db, &caller, input).await?;
+            println!("created user {} (id {}, role {})", created.username, created.id, created.role.as_str());
+        }
+        UserCommand::List => {
+            println!("{:>5}  {:<20} {:<12} {:>11}  {}", "id", "username", "role", "cooperative", "status");
+            for u in users::list(&db, &caller).await? {
+                let coop = u.cooperative_id.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
+                let status = if u.disabled { "disabled" } else { "active" };
+                println!("{:>5}  {:<20} {:<12} {:>11}  {}", u.id, u.username, u.role.as_str(), coop, status);
+            }
+        }
+        UserCommand::Disable { username } => {
+            let found = users::find_by_username(&db, &username).await?;
+            let change = UserChange { disabled: Some(true), password: None };
+            users::change(&db, &caller, found.id, change).await?;
+            println!("disabled user {}", found.username);
+        }
+    }
+    Ok(())
+}
+
+/// Reads the password: a prompt without echo on a terminal, otherwise one line of stdin.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        Ok(rpassword::prompt_password("Password: ")?)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    }
+}

@@ -1,0 +1,211 @@
+//! Extractors that turn every kind of bad input into an [`AppError`] naming the field, and the
+//! authenticated [`Caller`].
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{header, request::Parts},
+};
+use serde::de::DeserializeOwned;
+
+use crate::{
+    app::{sessions, Caller},
+    error::{AppError, ErrorKind, Localized, Reason},
+    state::AppState,
+};
+
+/// A JSON body, parsed strictly: unknown, missing and mistyped fields are 400s that name the
+/// field; a body that is not JSON is 400 `malformed_json`; a wrong content type is 415.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json"));
+        if !is_json {
+            return Err(AppError::new(
+                ErrorKind::UnsupportedMediaType,
+                "unsupported_media_type",
+                Localized::new(
+                    "Nội dung phải là JSON (Content-Type: application/json).",
+                    "The body must be JSON (Content-Type: application/json).",
+                ),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::new(
+                    ErrorKind::PayloadTooLarge,
+                    "payload_too_large",
+                    Localized::new("Nội dung yêu cầu quá lớn.", "The request body is too large."),
+                )
+            } else {
+                AppError::new(
+                    ErrorKind::BadRequest,
+                    "unreadable_body",
+                    Localized::new("Không đọc được nội dung yêu cầu.", "The request body could not be read."),
+                )
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses `bytes` as `T`, classifying serde's error into a stable code and field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        classify_serde_error(&path, &inner)
+    })
+}
+
+fn classify_serde_error(path: &str, err: &serde_json::Error) -> AppError {
+    use serde_json::error::Category;
+    let text = err.to_string();
+    let at = |name: &str| if path.is_empty() || path == "." { name.to_string() } else { format!("{path}.{name}") };
+    match err.classify() {
+        Category::Syntax | Category::Eof | Category::Io => AppError::new(
+            ErrorKind::BadRequest,
+            "malformed_json",
+            Localized::new(
+                format!("Nội dung không phải JSON hợp lệ (dòng {}, cột {}).", err.line(), err.column()),
+                format!("The body is not valid JSON (line {}, column {}).", err.line(), err.column()),
+            ),
+        ),
+        Category::Data => {
+            if let Some(name) = backticked_after(&text, "unknown field `") {
+                // serde_path_to_error's path already ends at the unknown key.
+                let field = if path.is_empty() || path == "." { name } else { path.to_string() };
+                AppError::new(
+                    ErrorKind::BadRequest,
+                    "unknown_field",
+                    Localized::new(format!("Trường '{field}' không được hỗ trợ."), format!("Unknown field '{field}'.")),
+                )
+                .with_field(field)
+            } else if let Some(name) = backticked_after(&text, "missing field `") {
+                let field = at(&name);
+                let err = AppError::invalid(field.clone(), Reason::Required);
+                AppError { code: "missing_field".into(), ..err }
+            } else if text.starts_with("invalid type") {
+                let field = if path == "." { String::new() } else { path.to_string() };
+                let expected = text.split("expected ").nth(1).map(|e| e.split(" at line").next().unwrap_or(e).to_string());
+                let expected = expected.unwrap_or_default();
+                AppError::new(
+                    ErrorKind::BadRequest,
+                    "wrong_type",
+                    Localized::new(
+                        format!("Trường '{field}' sai kiểu dữ liệu (cần {expected})."),
+                        format!("Field '{field}' has the wrong type (expected {expected})."),
+                    ),
+                )
+                .with_field(field)
+            } else {
+                let field = if path == "." { String::new() } else { path.to_string() };
+                let detail = text.split(" at line").next().unwrap_or(&text).to_string();
+                AppError::new(
+                    ErrorKind::BadRequest,
+                    "invalid_value",
+                    Localized::new(
+                        format!("Giá trị của trường '{field}' không hợp lệ: {detail}."),
+                        format!("Field '{field}' has an invalid value: {detail}."),
+                    ),
+                )
+                .with_field(field)
+            }
+        }
+    }
+}
+
+fn backticked_after(text: &str, prefix: &str) -> Option<String> {
+    let start = text.find(prefix)? + prefix.len();
+    let rest = &text[start..];
+    Some(rest[..rest.find('`')?].to_string())
+}
+
+/// Query parameters, parsed strictly (400 `invalid_query` naming the problem).
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        serde_urlencoded::from_str(query).map(ApiQuery).map_err(|err| {
+            AppError::new(
+                ErrorKind::BadRequest,
+                "invalid_query",
+                Localized::new(
+                    format!("Tham số truy vấn không hợp lệ: {err}."),
+                    format!("Invalid query parameters: {err}."),
+                ),
+            )
+        })
+    }
+}
+
+/// A numeric id in the path; anything else is a 404 (no such resource).
+pub struct ApiId(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiId {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::not_found("tài nguyên", "Resource"))?;
+        raw.parse::<i64>().map(ApiId).map_err(|_| AppError::not_found("tài nguyên", "Resource"))
+    }
+}
+
+/// The bearer token of a request, if any.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(&parts.headers).ok_or_else(|| {
+            AppError::new(
+                ErrorKind::Unauthorized,
+                "missing_credentials",
+                Localized::new(
+                    "Cần đăng nhập: gửi header Authorization: Bearer <token>.",
+                    "Authentication required: send Authorization: Bearer <token>.",
+                ),
+            )
+        })?;
+        let request_id = parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let mut caller = sessions::authenticate(&state.db, token, request_id).await?;
+        if let Some(lang) = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) {
+            caller.lang = crate::error::Lang::from_accept_language(lang);
+        }
+        Ok(caller)
+    }
+}

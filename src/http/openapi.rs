@@ -1,0 +1,36 @@
+//! The OpenAPI document's frame: title, security scheme, tags. The paths come from the handlers.
+
+use utoipa::{
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    Modify, OpenApi,
+};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "coopfund API", description = "Lending of a Cooperative Development Support Fund: borrowers, loans, schedules, ledger."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Log in and out"),
+        (name = "users", description = "Accounts and roles (admin)"),
+        (name = "cooperatives", description = "Borrowers"),
+        (name = "operations", description = "Health and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The document before the routes are merged in.
+pub fn base() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

@@ -1,0 +1,6 @@
+//! One module per resource; each exposes `router()` with its OpenAPI-annotated handlers.
+
+pub mod auth;
+pub mod cooperatives;
+pub mod health;
+pub mod users;

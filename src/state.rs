@@ -1,0 +1,24 @@
+//! What every request handler and job shares.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use metrics_exporter_prometheus::PrometheusHandle;
+use sea_orm::DatabaseConnection;
+
+use crate::config::Settings;
+
+/// Shared, cheaply cloned application state.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    /// The fund's calendar date now, in its time zone (used until a business date is kept).
+    pub fn today(&self) -> NaiveDate {
+        chrono::Utc::now().with_timezone(&self.settings.time_zone()).date_naive()
+    }
+}

@@ -1,0 +1,29 @@
+//! `audit_records`: append-only trail of every change: who, when, what, before and after.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "audit_records")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub at: DateTimeUtc,
+    pub actor_id: Option<i64>,
+    /// Username, or `system` / `cli` for changes with no logged-in user.
+    pub actor: String,
+    /// Dotted verb, e.g. `cooperative.create`.
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    /// JSON of the entity before the change (absent on create).
+    pub before: Option<String>,
+    /// JSON of the entity after the change (absent on delete-like changes).
+    pub after: Option<String>,
+    pub request_id: Option<String>,
+    pub chain_hash: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

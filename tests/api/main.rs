@@ -1,0 +1,11 @@
+//! Integration tests through HTTP, one binary (one link) for the whole API suite.
+//! Every test starts its own server over its own fresh database.
+
+mod helpers;
+
+mod auth;
+mod authorization;
+mod cooperatives;
+mod errors;
+mod operations;
+mod users;

@@ -1,0 +1,70 @@
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{error_of, spawn_app, PASSWORD};
+
+#[tokio::test]
+async fn an_admin_creates_accounts_with_roles() {
+    let app = spawn_app().await;
+    let r = app.post("/api/v1/users", &app.admin_token, &json!({"username": "Lan.Officer", "password": PASSWORD, "role": "officer", "full_name": "Trần Thị Lan"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let user: Value = r.json().await.unwrap();
+    assert_eq!(user["username"], "lan.officer");
+    assert_eq!(user["role"], "officer");
+    assert!(user.get("password_hash").is_none(), "the hash never leaves the service");
+    let list: Vec<Value> = app.get("/api/v1/users", &app.admin_token).await.json().await.unwrap();
+    assert!(list.iter().any(|u| u["username"] == "lan.officer"));
+}
+
+#[tokio::test]
+async fn a_duplicate_username_is_a_conflict() {
+    let app = spawn_app().await;
+    let body = json!({"username": "dup", "password": PASSWORD, "role": "auditor"});
+    assert_eq!(app.post("/api/v1/users", &app.admin_token, &body).await.status(), StatusCode::CREATED);
+    let error = error_of(app.post("/api/v1/users", &app.admin_token, &body).await, StatusCode::CONFLICT).await;
+    assert_eq!(error["code"], "duplicate");
+    assert_eq!(error["field"], "username");
+}
+
+#[tokio::test]
+async fn a_cooperative_account_must_name_its_cooperative() {
+    let app = spawn_app().await;
+    let error = error_of(
+        app.post("/api/v1/users", &app.admin_token, &json!({"username": "htx1", "password": PASSWORD, "role": "cooperative"})).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(error["field"], "cooperative_id");
+    let error = error_of(
+        app.post("/api/v1/users", &app.admin_token, &json!({"username": "htx1", "password": PASSWORD, "role": "cooperative", "cooperative_id": 999})).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(error["field"], "cooperative_id");
+}
+
+#[tokio::test]
+async fn weak_passwords_and_unknown_roles_are_refused() {
+    let app = spawn_app().await;
+    let error = error_of(app.post("/api/v1/users", &app.admin_token, &json!({"username": "x1", "password": "short", "role": "officer"})).await, StatusCode::BAD_REQUEST).await;
+    assert_eq!(error["field"], "password");
+    let error = error_of(app.post("/api/v1/users", &app.admin_token, &json!({"username": "x2", "password": PASSWORD, "role": "root"})).await, StatusCode::BAD_REQUEST).await;
+    assert_eq!(error["code"], "unknown_value");
+    assert_eq!(error["field"], "role");
+}
+
+#[tokio::test]
+async fn every_account_change_is_in_the_audit_trail() {
+    let app = spawn_app().await;
+    app.post("/api/v1/users", &app.admin_token, &json!({"username": "audited", "password": PASSWORD, "role": "auditor"})).await;
+    use coopfund::store::entities::audit_record;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let records = audit_record::Entity::find()
+        .filter(audit_record::Column::Action.eq("user.create"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    let record = records.iter().find(|r| r.after.as_deref().unwrap_or("").contains("audited")).expect("audit record");
+    assert_eq!(record.actor, "admin");
+    assert!(record.request_id.is_some());
+}

@@ -1,0 +1,81 @@
+//! The `coopfund` command through its real binary.
+
+use std::{
+    io::Write,
+    process::{Command, Output, Stdio},
+};
+
+fn coopfund(db_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coopfund"))
+        .args(args)
+        .env("COOPFUND__DATABASE__URL", db_url)
+        .env("COOPFUND__LOG__LEVEL", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run coopfund");
+    if let Some(input) = stdin {
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("wait")
+}
+
+fn temp_db() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    (dir, url)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [vec!["--help"], vec!["serve", "--help"], vec!["migrate", "--help"], vec!["user", "--help"], vec!["user", "add", "--help"]] {
+        let out = coopfund("sqlite::memory:", &args, None);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("Usage"), "{args:?}");
+    }
+}
+
+#[test]
+fn migrate_then_add_and_list_a_user_with_the_password_from_stdin() {
+    let (_dir, url) = temp_db();
+    let out = coopfund(&url, &["migrate"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = coopfund(&url, &["user", "add", "--username", "ke.toan", "--role", "accountant"], Some("mat-khau-dai-1\n"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("created user ke.toan"));
+    let out = coopfund(&url, &["user", "list"], None);
+    let listing = text(&out.stdout);
+    assert!(listing.contains("ke.toan") && listing.contains("accountant") && listing.contains("active"), "{listing}");
+    let out = coopfund(&url, &["user", "disable", "--username", "ke.toan"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&coopfund(&url, &["user", "list"], None).stdout).contains("disabled"));
+}
+
+#[test]
+fn bad_input_exits_2_with_a_message() {
+    let (_dir, url) = temp_db();
+    let out = coopfund(&url, &["user", "add", "--username", "x", "--role", "wizard"], Some("mat-khau-dai-1\n"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown_value"), "{}", text(&out.stderr));
+    let out = coopfund(&url, &["user", "add", "--username", "y", "--role", "officer"], Some("short\n"));
+    assert_eq!(out.status.code(), Some(2));
+    let out = coopfund(&url, &["no-such-command"], None);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_wrong_configuration_value_names_its_key() {
+    let out = Command::new(env!("CARGO_BIN_EXE_coopfund"))
+        .args(["migrate"])
+        .env("COOPFUND__FUND__TIME_ZONE", "Mars/Olympus")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("fund.time_zone"), "{}", text(&out.stderr));
+}
