@@ -23,6 +23,11 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: AuthSettings,
     pub fund: FundSettings,
+    pub smtp: SmtpSettings,
+    pub mail: MailSettings,
+    pub outbox: OutboxSettings,
+    pub reminders: ReminderSettings,
+    pub cob: CobSettings,
 }
 
 /// Where and how the HTTP server listens.
@@ -86,6 +91,111 @@ pub struct FundSettings {
     pub districts: Vec<String>,
     pub time_zone: String,
     pub start_business_date: String,
+}
+
+/// The SMTP server the outbox worker delivers through.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    /// Whether `serve` runs the delivery worker. Off by default so a newcomer's first start
+    /// never tries to mail anyone; messages still queue in the outbox and go out once enabled.
+    pub enabled: bool,
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    /// Empty means no authentication.
+    pub username: String,
+    /// Never logged: `Debug` prints `***`.
+    pub password: String,
+    pub from_address: String,
+    pub from_name: String,
+    /// Connection and command timeout, in seconds.
+    pub timeout_seconds: u64,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    // The password must never reach a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("enabled", &self.enabled)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &if self.password.is_empty() { "" } else { "***" })
+            .field("from_address", &self.from_address)
+            .field("from_name", &self.from_name)
+            .field("timeout_seconds", &self.timeout_seconds)
+            .finish()
+    }
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text: only for a relay on the same host or a test server.
+    None,
+    /// Plain connection upgraded with STARTTLS (usually port 587); refused if the server cannot.
+    Starttls,
+    /// TLS from the first byte (usually port 465).
+    Tls,
+}
+
+/// What every email says about the fund: how to pay and whom to contact.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    /// The account holder cooperatives pay into.
+    pub bank_account_name: String,
+    pub bank_account_number: String,
+    /// Bank and branch.
+    pub bank_name: String,
+    /// Reply-To of every message; empty for none.
+    pub reply_to: String,
+    /// The fund's phone number for questions.
+    pub contact_phone: String,
+}
+
+/// Delivery of queued messages: batching, retries and leases.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxSettings {
+    /// Pause between polls when the outbox is empty, in seconds.
+    pub poll_interval_seconds: u64,
+    /// Messages claimed per step.
+    pub batch_size: u64,
+    /// Attempts before a message is marked failed (an admin can retry it).
+    pub max_attempts: i32,
+    /// The first retry waits this long; each further one twice as long …
+    pub backoff_base_seconds: u64,
+    /// … but never longer than this.
+    pub backoff_max_seconds: u64,
+    /// A claimed message not marked sent within this time is taken again by another worker
+    /// (its worker is presumed dead).
+    pub lease_seconds: u64,
+}
+
+/// When reminders go out (DOMAIN.md §10).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderSettings {
+    /// Days before a due date on which the cooperative is reminded.
+    pub days_before: Vec<u32>,
+    /// Days past due on which an overdue notice goes out (copy to the officer).
+    pub overdue_days: Vec<u32>,
+}
+
+/// The nightly close of business.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CobSettings {
+    /// Whether `serve` schedules it.
+    pub enabled: bool,
+    /// Cron expression with seconds: `sec min hour day-of-month month day-of-week`.
+    pub cron: String,
+    /// Time zone the cron expression is read in.
+    pub time_zone: String,
 }
 
 /// A configuration value that cannot be used, named by its key.
@@ -155,6 +265,82 @@ impl Settings {
         {
             return invalid("fund.start_business_date", "must be YYYY-MM-DD or empty");
         }
+        self.validate_mail()
+    }
+
+    /// The checks of `[smtp]`, `[mail]`, `[outbox]`, `[reminders]` and `[cob]`.
+    fn validate_mail(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                reason: reason.to_string(),
+            })
+        };
+        let plausible_email = |value: &str| {
+            value.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && domain.contains('.') && !domain.contains('@')
+            }) && !value.contains(char::is_whitespace)
+        };
+        let smtp = &self.smtp;
+        if smtp.host.trim().is_empty() {
+            return invalid("smtp.host", "must not be empty");
+        }
+        if smtp.port == 0 {
+            return invalid("smtp.port", "must be between 1 and 65535");
+        }
+        if !plausible_email(&smtp.from_address) {
+            return invalid("smtp.from_address", "must be an email address such as quy@example.vn");
+        }
+        if smtp.timeout_seconds == 0 || smtp.timeout_seconds > 600 {
+            return invalid("smtp.timeout_seconds", "must be between 1 and 600");
+        }
+        if !smtp.username.is_empty() && smtp.tls == SmtpTls::None && smtp.host != "127.0.0.1" && smtp.host != "localhost" {
+            return invalid("smtp.tls", "must be starttls or tls when a username is set (never send a password in clear over the network)");
+        }
+        if !self.mail.reply_to.is_empty() && !plausible_email(&self.mail.reply_to) {
+            return invalid("mail.reply_to", "must be an email address or empty");
+        }
+        let outbox = &self.outbox;
+        if outbox.poll_interval_seconds == 0 {
+            return invalid("outbox.poll_interval_seconds", "must be at least 1");
+        }
+        if !(1..=1000).contains(&outbox.batch_size) {
+            return invalid("outbox.batch_size", "must be between 1 and 1000");
+        }
+        if !(1..=100).contains(&outbox.max_attempts) {
+            return invalid("outbox.max_attempts", "must be between 1 and 100");
+        }
+        if outbox.backoff_base_seconds == 0 {
+            return invalid("outbox.backoff_base_seconds", "must be at least 1");
+        }
+        if outbox.backoff_max_seconds < outbox.backoff_base_seconds {
+            return invalid("outbox.backoff_max_seconds", "must not be below outbox.backoff_base_seconds");
+        }
+        // A lease shorter than one send could hand a message still being sent to a second
+        // worker, which would send it twice.
+        if outbox.lease_seconds < 2 * smtp.timeout_seconds {
+            return invalid("outbox.lease_seconds", "must be at least twice smtp.timeout_seconds");
+        }
+        let days_ok = |days: &[u32]| {
+            !days.is_empty() && days.iter().all(|d| (1..=366).contains(d)) && {
+                let mut sorted = days.to_vec();
+                sorted.sort_unstable();
+                sorted.dedup();
+                sorted.len() == days.len()
+            }
+        };
+        if !days_ok(&self.reminders.days_before) {
+            return invalid("reminders.days_before", "must list distinct days between 1 and 366, e.g. [7, 1]");
+        }
+        if !days_ok(&self.reminders.overdue_days) {
+            return invalid("reminders.overdue_days", "must list distinct days between 1 and 366, e.g. [1, 10, 30]");
+        }
+        if parse_cron(&self.cob.cron).is_err() {
+            return invalid("cob.cron", "is not a cron expression with seconds, e.g. \"0 30 23 * * *\"");
+        }
+        if self.cob.time_zone.parse::<chrono_tz::Tz>().is_err() {
+            return invalid("cob.time_zone", "is not an IANA time zone such as Asia/Ho_Chi_Minh");
+        }
         Ok(())
     }
 
@@ -162,6 +348,16 @@ impl Settings {
     pub fn time_zone(&self) -> chrono_tz::Tz {
         self.fund.time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
     }
+}
+
+/// Parses a cron expression the way the scheduler does (seconds required, day-of-month and
+/// day-of-week both honoured).
+pub fn parse_cron(expression: &str) -> Result<croner::Cron, croner::errors::CronError> {
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expression)
 }
 
 /// Hides the password of a `scheme://user:password@host/…` URL.
@@ -188,11 +384,37 @@ mod tests {
     }
 
     #[test]
+    fn a_wrong_mail_setting_is_named_by_its_key() {
+        let defaults = Settings::load(None).expect("defaults load");
+        let key_of = |change: &dyn Fn(&mut Settings)| {
+            let mut settings = defaults.clone();
+            change(&mut settings);
+            match settings.validate() {
+                Err(ConfigError::Invalid { key, .. }) => key,
+                other => panic!("expected an invalid key, got {other:?}"),
+            }
+        };
+        assert_eq!(key_of(&|s| s.cob.cron = "every night".into()), "cob.cron");
+        assert_eq!(key_of(&|s| s.cob.time_zone = "Hanoi".into()), "cob.time_zone");
+        assert_eq!(key_of(&|s| s.smtp.from_address = "nobody".into()), "smtp.from_address");
+        assert_eq!(key_of(&|s| s.outbox.max_attempts = 0), "outbox.max_attempts");
+        assert_eq!(key_of(&|s| s.outbox.backoff_max_seconds = 0), "outbox.backoff_max_seconds");
+        assert_eq!(key_of(&|s| s.reminders.days_before = vec![7, 7]), "reminders.days_before");
+        assert_eq!(key_of(&|s| s.reminders.overdue_days = vec![]), "reminders.overdue_days");
+        assert!(!defaults.smtp.enabled, "a newcomer's start must not try to mail");
+        assert_eq!(defaults.reminders.days_before, vec![7, 1]);
+        assert_eq!(defaults.reminders.overdue_days, vec![1, 10, 30]);
+    }
+
+    #[test]
     fn a_password_in_the_database_url_is_redacted() {
         assert_eq!(
             redact_url("postgres://fund:s3cret@db:5432/coopfund"),
             "postgres://fund:***@db:5432/coopfund"
         );
+        let mut smtp = Settings::load(None).expect("defaults load").smtp;
+        smtp.password = "hunter2-smtp".into();
+        assert!(!format!("{smtp:?}").contains("hunter2"));
         assert!(!format!("{:?}", DatabaseSettings { url: "postgres://a:pw@h/d".into(), max_connections: 1 }).contains("pw"));
     }
 }
