@@ -15,7 +15,7 @@ use crate::{
     config::Settings,
     error::{AppError, ErrorKind},
     server::{self, Application},
-    store, telemetry,
+    telemetry,
 };
 
 /// coopfund: lending for a Cooperative Development Support Fund.
@@ -124,8 +124,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve => serve(settings).await,
         Command::Migrate => {
-            let db = store::connect(&settings.database).await?;
-            store::migrate(&db).await?;
+            server::prepare_database(&settings).await?;
             println!("database is up to date");
             Ok(())
         }
@@ -134,8 +133,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let db = store::connect(&settings.database).await?;
-    store::migrate(&db).await?;
+    let db = server::prepare_database(&settings).await?;
     server::bootstrap_admin(&db).await?;
     let app = Application::build_with_db(settings, db).await?;
     let address = app.local_addr();
@@ -148,8 +146,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
-    let db = store::connect(&settings.database).await?;
-    store::migrate(&db).await?;
+    let db = server::prepare_database(&settings).await?;
     let caller = Caller::cli();
     match cmd {
         UserCommand::Add(args) => {

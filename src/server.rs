@@ -16,8 +16,7 @@ pub struct Application {
 impl Application {
     /// Connects and migrates the database, then binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = store::connect(&settings.database).await?;
-        store::migrate(&db).await?;
+        let db = prepare_database(&settings).await?;
         Self::build_with_db(settings, db).await
     }
 
@@ -47,6 +46,15 @@ impl Application {
         axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await?;
         Ok(())
     }
+}
+
+/// Connects, migrates and initialises the fund state (business date): what every command that
+/// touches the database does first.
+pub async fn prepare_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let db = store::connect(&settings.database).await?;
+    store::migrate(&db).await?;
+    crate::app::fund::ensure_state(&db, settings).await?;
+    Ok(db)
 }
 
 /// Creates the first admin when there is none; prints a generated password once.

@@ -9,6 +9,8 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_foundation;
+pub mod m20261125_000002_lending;
+mod m20261125_000003_outbox;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -16,6 +18,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_foundation::Migration)]
+        vec![
+            Box::new(m20261125_000001_foundation::Migration),
+            Box::new(m20261125_000002_lending::Migration),
+            Box::new(m20261125_000003_outbox::Migration),
+        ]
     }
 }

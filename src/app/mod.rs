@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod caller;
 pub mod cooperatives;
+pub mod fund;
 pub mod sessions;
 pub mod users;
 pub mod validate;

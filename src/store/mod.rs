@@ -49,6 +49,12 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
+/// `SUM(column)` of a BIGINT đồng column as a BIGINT on both backends (PostgreSQL's SUM of a
+/// bigint is NUMERIC, which would not decode into `i64`), 0 when there are no rows.
+pub fn sum_vnd(column: &str) -> sea_orm::sea_query::SimpleExpr {
+    sea_orm::sea_query::Expr::cust(format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT)"))
+}
+
 /// The file behind a `sqlite://PATH?…` URL, if it is a file database.
 fn sqlite_file_path(url: &str) -> Option<String> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use coopfund::{config::Settings, server::Application, store};
+use coopfund::{config::Settings, server::Application};
 use reqwest::{Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{json, Value};
@@ -34,8 +34,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     settings.database.url = database.url.clone();
     settings.database.max_connections = 5;
     adjust(&mut settings);
-    let db = store::connect(&settings.database).await.expect("connect");
-    store::migrate(&db).await.expect("migrate");
+    let db = coopfund::server::prepare_database(&settings).await.expect("connect, migrate, initialise");
     coopfund::app::users::ensure_admin(&db, Some(ADMIN_PASSWORD.into())).await.expect("admin");
     let application = Application::build_with_db(settings, db.clone()).await.expect("build");
     let address = format!("http://{}", application.local_addr());

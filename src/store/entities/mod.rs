@@ -2,6 +2,18 @@
 //! exact decimal strings; see the migrations crate for why.
 
 pub mod api_token;
+pub mod application;
 pub mod audit_record;
+pub mod charter_capital_contribution;
+pub mod collateral_item;
 pub mod cooperative;
+pub mod fund_state;
+pub mod idempotency_key;
+pub mod journal_entry;
+pub mod journal_line;
+pub mod ledger_account;
+pub mod loan;
+pub mod loan_transaction;
+pub mod outbox_message;
+pub mod product;
 pub mod user;

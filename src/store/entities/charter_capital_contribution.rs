@@ -1,0 +1,20 @@
+//! `charter_capital_contributions`: Paid-in charter capital contributions; their sum sets the Decree 45 Art 23 limits.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "charter_capital_contributions")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub amount_vnd: i64,
+    pub contributed_on: Date,
+    pub reference: String,
+    pub created_by: Option<i64>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

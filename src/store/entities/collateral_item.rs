@@ -1,0 +1,20 @@
+//! `collateral_items`: Collateral pledged for an application; the discount rate turns appraised value into the value deducted from provisions.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "collateral_items")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub application_id: i64,
+    pub kind: String,
+    pub description: String,
+    pub appraised_value_vnd: i64,
+    pub discount_rate_percent: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,25 @@
+//! `journal_entries`: Journal entries: append-only; a correction is a new entry with `reverses_entry_id`.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "journal_entries")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub entry_date: Date,
+    pub kind: String,
+    pub description: String,
+    pub loan_id: Option<i64>,
+    pub transaction_id: Option<i64>,
+    pub reverses_entry_id: Option<i64>,
+    #[sea_orm(unique)]
+    pub business_key: Option<String>,
+    pub created_by: Option<i64>,
+    pub posted_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

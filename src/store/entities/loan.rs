@@ -1,0 +1,52 @@
+//! `loans`: Loans (created by approval) with their terms and balances cached as of `balances_as_of`, checked against the ledger by `coopfund ledger verify`.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "loans")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub number: String,
+    #[sea_orm(unique)]
+    pub application_id: i64,
+    pub cooperative_id: i64,
+    pub product_id: i64,
+    pub officer_id: Option<i64>,
+    pub principal_vnd: i64,
+    pub rate_percent: String,
+    pub method: String,
+    pub installments: i32,
+    pub period_months: i32,
+    pub principal_grace: i32,
+    pub day_count: String,
+    pub installment_unit_vnd: i64,
+    pub first_due_on: Option<Date>,
+    pub overdue_multiplier: String,
+    pub late_rate_percent: String,
+    pub allocation_order: String,
+    pub prepayment_rule: String,
+    pub collateral_value_vnd: i64,
+    pub status: String,
+    pub contract_number: Option<String>,
+    pub signed_on: Option<Date>,
+    pub first_disbursed_on: Option<Date>,
+    pub closed_on: Option<Date>,
+    pub disbursed_vnd: i64,
+    pub in_term_principal_vnd: i64,
+    pub overdue_principal_vnd: i64,
+    pub advance_vnd: i64,
+    pub dpd: i32,
+    pub debt_group: i32,
+    pub restructure_count: i32,
+    pub balances_as_of: Option<Date>,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
