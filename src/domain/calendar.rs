@@ -91,7 +91,10 @@ mod tests {
 
     #[test]
     fn a_saturday_due_date_may_be_paid_on_monday() {
-        let calendar = HolidayCalendar { holidays: BTreeSet::new(), weekends_off: true };
+        let calendar = HolidayCalendar {
+            holidays: BTreeSet::new(),
+            weekends_off: true,
+        };
         assert_eq!(calendar.grace_end(d(2026, 2, 7)), d(2026, 2, 9));
         assert_eq!(calendar.grace_end(d(2026, 2, 9)), d(2026, 2, 9));
         let mut tet = HolidayCalendar::none();

@@ -219,9 +219,15 @@ impl AnnualRate {
     }
 
     /// A rate from percent per year with a tighter legal maximum (e.g. 10 for late interest).
-    pub fn new_at_most(percent_per_year: Decimal, max_percent: Decimal) -> Result<AnnualRate, MoneyError> {
+    pub fn new_at_most(
+        percent_per_year: Decimal,
+        max_percent: Decimal,
+    ) -> Result<AnnualRate, MoneyError> {
         if percent_per_year < Decimal::ZERO || percent_per_year > max_percent {
-            return Err(MoneyError::RateOutOfRange { rate_percent: percent_per_year, max_percent });
+            return Err(MoneyError::RateOutOfRange {
+                rate_percent: percent_per_year,
+                max_percent,
+            });
         }
         Ok(AnnualRate(percent_per_year.normalize()))
     }
@@ -246,8 +252,13 @@ pub fn round_half_up_to_dong(amount: Decimal) -> Vnd {
 /// DOMAIN.md §3 (annuity): round to the nearest multiple of the installment unit (1 đồng by default, often
 /// 1,000), ties up. A unit below 1 đồng is treated as 1 đồng.
 pub fn round_to_unit_ties_up(amount: Decimal, unit: Vnd) -> Vnd {
-    let unit_vnd = if unit.as_decimal() < Decimal::ONE { Decimal::ONE } else { unit.as_decimal() };
-    let multiples = (amount / unit_vnd).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+    let unit_vnd = if unit.as_decimal() < Decimal::ONE {
+        Decimal::ONE
+    } else {
+        unit.as_decimal()
+    };
+    let multiples =
+        (amount / unit_vnd).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
     Vnd::from_rounded(multiples * unit_vnd)
 }
 
@@ -259,27 +270,45 @@ mod tests {
     #[test]
     fn half_a_dong_rounds_up() {
         assert_eq!(round_half_up_to_dong(dec!(662794.5)), Vnd::from_i64(662795));
-        assert_eq!(round_half_up_to_dong(dec!(662794.4999)), Vnd::from_i64(662794));
+        assert_eq!(
+            round_half_up_to_dong(dec!(662794.4999)),
+            Vnd::from_i64(662794)
+        );
     }
 
     #[test]
     fn unit_rounding_ties_up() {
         let unit = Vnd::from_i64(1000);
-        assert_eq!(round_to_unit_ties_up(dec!(88136500), unit), Vnd::from_i64(88137000));
-        assert_eq!(round_to_unit_ties_up(dec!(88136499.99), unit), Vnd::from_i64(88136000));
+        assert_eq!(
+            round_to_unit_ties_up(dec!(88136500), unit),
+            Vnd::from_i64(88137000)
+        );
+        assert_eq!(
+            round_to_unit_ties_up(dec!(88136499.99), unit),
+            Vnd::from_i64(88136000)
+        );
     }
 
     #[test]
     fn fractions_and_huge_amounts_are_refused() {
-        assert_eq!(Vnd::new(dec!(1.5)).unwrap_err().code(), "amount_not_whole_dong");
-        assert_eq!(Vnd::new(dec!(1000000000000001)).unwrap_err().code(), "amount_out_of_range");
+        assert_eq!(
+            Vnd::new(dec!(1.5)).unwrap_err().code(),
+            "amount_not_whole_dong"
+        );
+        assert_eq!(
+            Vnd::new(dec!(1000000000000001)).unwrap_err().code(),
+            "amount_out_of_range"
+        );
         assert!(Vnd::new(dec!(1000000000000000)).is_ok());
     }
 
     #[test]
     fn rates_above_twenty_percent_are_refused() {
         assert!(AnnualRate::new(dec!(20)).is_ok());
-        assert_eq!(AnnualRate::new(dec!(20.01)).unwrap_err().code(), "rate_out_of_range");
+        assert_eq!(
+            AnnualRate::new(dec!(20.01)).unwrap_err().code(),
+            "rate_out_of_range"
+        );
         assert!(AnnualRate::new(dec!(-0.1)).is_err());
     }
 }

@@ -134,7 +134,9 @@ pub enum TermsError {
     #[error("the period must be 1, 3, 6 or 12 months, got {0}")]
     PeriodNotAllowed(u32),
     /// The first due date is on or before the disbursement date.
-    #[error("the first due date {first_due_on} must be after the disbursement date {disbursed_on}")]
+    #[error(
+        "the first due date {first_due_on} must be after the disbursement date {disbursed_on}"
+    )]
     FirstDueNotAfterDisbursement {
         /// Disbursement date.
         disbursed_on: NaiveDate,
@@ -161,7 +163,9 @@ impl TermsError {
         match self {
             TermsError::NoInstallments => "installments_zero",
             TermsError::TooManyInstallments { .. } => "installments_too_many",
-            TermsError::GraceNotBelowInstallments { .. } => "principal_grace_not_below_installments",
+            TermsError::GraceNotBelowInstallments { .. } => {
+                "principal_grace_not_below_installments"
+            }
             TermsError::PrincipalNotPositive(_) => "principal_not_positive",
             TermsError::PrincipalTooLarge(_) => "principal_too_large",
             TermsError::RateOutOfRange(_) => "rate_out_of_range",
@@ -179,7 +183,9 @@ impl TermsError {
         match self {
             TermsError::NoInstallments | TermsError::TooManyInstallments { .. } => "installments",
             TermsError::GraceNotBelowInstallments { .. } => "principal_grace",
-            TermsError::PrincipalNotPositive(_) | TermsError::PrincipalTooLarge(_) => "principal_vnd",
+            TermsError::PrincipalNotPositive(_) | TermsError::PrincipalTooLarge(_) => {
+                "principal_vnd"
+            }
             TermsError::RateOutOfRange(_) => "rate_percent",
             TermsError::PeriodNotAllowed(_) => "period_months",
             TermsError::FirstDueNotAfterDisbursement { .. } => "first_due_on",
@@ -250,14 +256,19 @@ impl ScheduleTerms {
         if self.principal > max_vnd {
             return Err(TermsError::PrincipalTooLarge(self.principal));
         }
-        if self.rate_percent < Decimal::ZERO || self.rate_percent > crate::money::AnnualRate::MAX_PERCENT {
+        if self.rate_percent < Decimal::ZERO
+            || self.rate_percent > crate::money::AnnualRate::MAX_PERCENT
+        {
             return Err(TermsError::RateOutOfRange(self.rate_percent));
         }
         if self.installments == 0 {
             return Err(TermsError::NoInstallments);
         }
         if self.installments > MAX_INSTALLMENTS {
-            return Err(TermsError::TooManyInstallments { installments: self.installments, max: MAX_INSTALLMENTS });
+            return Err(TermsError::TooManyInstallments {
+                installments: self.installments,
+                max: MAX_INSTALLMENTS,
+            });
         }
         if self.principal_grace >= self.installments {
             return Err(TermsError::GraceNotBelowInstallments {
@@ -284,7 +295,12 @@ impl ScheduleTerms {
 
     /// The n due dates (§3), or [`TermsError::DateOutOfRange`] past the year 9999.
     pub fn due_dates(&self) -> Result<Vec<NaiveDate>, TermsError> {
-        due_dates(self.disbursed_on, self.first_due_on, self.installments, self.period_months)
+        due_dates(
+            self.disbursed_on,
+            self.first_due_on,
+            self.installments,
+            self.period_months,
+        )
     }
 }
 
@@ -301,7 +317,9 @@ pub fn due_dates(
     };
     (0..installments)
         .map(|k| {
-            let months = (k + offset).checked_mul(period_months).ok_or(TermsError::DateOutOfRange)?;
+            let months = (k + offset)
+                .checked_mul(period_months)
+                .ok_or(TermsError::DateOutOfRange)?;
             add_months_clamped(anchor, months).ok_or(TermsError::DateOutOfRange)
         })
         .collect()
@@ -380,9 +398,12 @@ pub fn period_interest_exact(
     period_months: u32,
 ) -> Decimal {
     match day_count {
-        DayCount::Actual365 => balance.as_decimal() * rate_percent * Decimal::from(days) / Decimal::from(36_500),
+        DayCount::Actual365 => {
+            balance.as_decimal() * rate_percent * Decimal::from(days) / Decimal::from(36_500)
+        }
         DayCount::PerPeriod => {
-            balance.as_decimal() * rate_percent * Decimal::from(period_months) / Decimal::from(1_200)
+            balance.as_decimal() * rate_percent * Decimal::from(period_months)
+                / Decimal::from(1_200)
         }
     }
 }
@@ -413,7 +434,8 @@ pub(crate) fn amortize(plan: &AmortizationPlan<'_>) -> Schedule {
     let count = plan.due_dates.len();
     let grace = plan.grace_installments.min(count.saturating_sub(1));
     let amortizing = (count - grace).max(1);
-    let level_principal = round_half_up_to_dong(plan.balance.as_decimal() / Decimal::from(amortizing as u64));
+    let level_principal =
+        round_half_up_to_dong(plan.balance.as_decimal() / Decimal::from(amortizing as u64));
     let emi = match plan.method {
         Method::Annuity => Some(annuity_payment(plan, amortizing)),
         _ => None,
@@ -453,14 +475,18 @@ pub(crate) fn amortize(plan: &AmortizationPlan<'_>) -> Schedule {
         });
         previous_due = due_on;
     }
-    Schedule { installments, annuity_installment: emi }
+    Schedule {
+        installments,
+        annuity_installment: emi,
+    }
 }
 
 /// DOMAIN.md §3: EMI = P·i / (1 − (1+i)^−N) with i = R/100 × m/12 (P/N at 0%), rounded to the unit, ties up.
 fn annuity_payment(plan: &AmortizationPlan<'_>, amortizing: usize) -> Vnd {
     let principal = plan.balance.as_decimal();
     let count = Decimal::from(amortizing as u64);
-    let rate_per_period = plan.rate_percent * Decimal::from(plan.period_months) / Decimal::from(1_200);
+    let rate_per_period =
+        plan.rate_percent * Decimal::from(plan.period_months) / Decimal::from(1_200);
     if rate_per_period.is_zero() {
         return round_to_unit_ties_up(principal / count, plan.installment_unit);
     }
@@ -499,11 +525,25 @@ mod tests {
     }
 
     fn example_1() -> ScheduleTerms {
-        ScheduleTerms::new(vnd(120_000_000), dec!(7.2), d(2026, 1, 31), 12, 1, Method::EqualPrincipal)
+        ScheduleTerms::new(
+            vnd(120_000_000),
+            dec!(7.2),
+            d(2026, 1, 31),
+            12,
+            1,
+            Method::EqualPrincipal,
+        )
     }
 
     fn example_2() -> ScheduleTerms {
-        let mut terms = ScheduleTerms::new(vnd(500_000_000), dec!(6.5), d(2026, 3, 15), 8, 3, Method::Annuity);
+        let mut terms = ScheduleTerms::new(
+            vnd(500_000_000),
+            dec!(6.5),
+            d(2026, 3, 15),
+            8,
+            3,
+            Method::Annuity,
+        );
         terms.principal_grace = 2;
         terms
     }
@@ -518,10 +558,46 @@ mod tests {
     fn worked_example_1_equal_principal_from_a_month_end() {
         let s = build_schedule(&example_1()).expect("valid terms");
         assert_eq!(s.installments.len(), 12);
-        assert_eq!(line(&s, 1), (d(2026, 2, 28), 28, vnd(10_000_000), vnd(662_795), vnd(10_662_795)));
-        assert_eq!(line(&s, 2), (d(2026, 3, 31), 31, vnd(10_000_000), vnd(672_658), vnd(10_672_658)));
-        assert_eq!(line(&s, 3), (d(2026, 4, 30), 30, vnd(10_000_000), vnd(591_781), vnd(10_591_781)));
-        assert_eq!(line(&s, 12), (d(2027, 1, 31), 31, vnd(10_000_000), vnd(61_151), vnd(10_061_151)));
+        assert_eq!(
+            line(&s, 1),
+            (
+                d(2026, 2, 28),
+                28,
+                vnd(10_000_000),
+                vnd(662_795),
+                vnd(10_662_795)
+            )
+        );
+        assert_eq!(
+            line(&s, 2),
+            (
+                d(2026, 3, 31),
+                31,
+                vnd(10_000_000),
+                vnd(672_658),
+                vnd(10_672_658)
+            )
+        );
+        assert_eq!(
+            line(&s, 3),
+            (
+                d(2026, 4, 30),
+                30,
+                vnd(10_000_000),
+                vnd(591_781),
+                vnd(10_591_781)
+            )
+        );
+        assert_eq!(
+            line(&s, 12),
+            (
+                d(2027, 1, 31),
+                31,
+                vnd(10_000_000),
+                vnd(61_151),
+                vnd(10_061_151)
+            )
+        );
         assert_eq!(s.installments[0].closing_balance, vnd(110_000_000));
         assert_eq!(s.total_principal(), vnd(120_000_000));
     }
@@ -530,10 +606,40 @@ mod tests {
     fn worked_example_2_quarterly_annuity_with_two_grace_quarters() {
         let s = build_schedule(&example_2()).expect("valid terms");
         assert_eq!(s.installments.len(), 8);
-        assert_eq!(line(&s, 1), (d(2026, 6, 15), 92, vnd(0), vnd(8_191_781), vnd(8_191_781)));
-        assert_eq!(line(&s, 3), (d(2026, 12, 15), 91, vnd(80_033_832), vnd(8_102_740), vnd(88_136_572)));
-        assert_eq!(line(&s, 4), (d(2027, 3, 15), 90, vnd(81_405_607), vnd(6_730_965), vnd(88_136_572)));
-        assert_eq!(line(&s, 8), (d(2028, 3, 15), 91, vnd(86_679_183), vnd(1_404_678), vnd(88_083_861)));
+        assert_eq!(
+            line(&s, 1),
+            (d(2026, 6, 15), 92, vnd(0), vnd(8_191_781), vnd(8_191_781))
+        );
+        assert_eq!(
+            line(&s, 3),
+            (
+                d(2026, 12, 15),
+                91,
+                vnd(80_033_832),
+                vnd(8_102_740),
+                vnd(88_136_572)
+            )
+        );
+        assert_eq!(
+            line(&s, 4),
+            (
+                d(2027, 3, 15),
+                90,
+                vnd(81_405_607),
+                vnd(6_730_965),
+                vnd(88_136_572)
+            )
+        );
+        assert_eq!(
+            line(&s, 8),
+            (
+                d(2028, 3, 15),
+                91,
+                vnd(86_679_183),
+                vnd(1_404_678),
+                vnd(88_083_861)
+            )
+        );
         assert_eq!(s.annuity_installment, Some(vnd(88_136_572)));
         assert_eq!(s.total_principal(), vnd(500_000_000));
     }
@@ -590,15 +696,51 @@ mod tests {
     #[test]
     fn impossible_terms_name_their_field() {
         let cases: Vec<(Box<dyn Fn(&mut ScheduleTerms)>, &str, &str)> = vec![
-            (Box::new(|t| t.installments = 0), "installments_zero", "installments"),
-            (Box::new(|t| t.installments = 361), "installments_too_many", "installments"),
-            (Box::new(|t| t.principal_grace = 12), "principal_grace_not_below_installments", "principal_grace"),
-            (Box::new(|t| t.principal = vnd(0)), "principal_not_positive", "principal_vnd"),
-            (Box::new(|t| t.principal = vnd(-5)), "principal_not_positive", "principal_vnd"),
-            (Box::new(|t| t.rate_percent = dec!(-1)), "rate_out_of_range", "rate_percent"),
-            (Box::new(|t| t.rate_percent = dec!(20.5)), "rate_out_of_range", "rate_percent"),
-            (Box::new(|t| t.period_months = 2), "period_months_not_allowed", "period_months"),
-            (Box::new(|t| t.installment_unit = vnd(0)), "installment_unit_invalid", "installment_unit_vnd"),
+            (
+                Box::new(|t| t.installments = 0),
+                "installments_zero",
+                "installments",
+            ),
+            (
+                Box::new(|t| t.installments = 361),
+                "installments_too_many",
+                "installments",
+            ),
+            (
+                Box::new(|t| t.principal_grace = 12),
+                "principal_grace_not_below_installments",
+                "principal_grace",
+            ),
+            (
+                Box::new(|t| t.principal = vnd(0)),
+                "principal_not_positive",
+                "principal_vnd",
+            ),
+            (
+                Box::new(|t| t.principal = vnd(-5)),
+                "principal_not_positive",
+                "principal_vnd",
+            ),
+            (
+                Box::new(|t| t.rate_percent = dec!(-1)),
+                "rate_out_of_range",
+                "rate_percent",
+            ),
+            (
+                Box::new(|t| t.rate_percent = dec!(20.5)),
+                "rate_out_of_range",
+                "rate_percent",
+            ),
+            (
+                Box::new(|t| t.period_months = 2),
+                "period_months_not_allowed",
+                "period_months",
+            ),
+            (
+                Box::new(|t| t.installment_unit = vnd(0)),
+                "installment_unit_invalid",
+                "installment_unit_vnd",
+            ),
             (
                 Box::new(|t| t.first_due_on = Some(d(2026, 1, 31))),
                 "first_due_not_after_disbursement",
@@ -624,7 +766,10 @@ mod tests {
     #[test]
     fn methods_parse_from_their_api_names() {
         assert_eq!("annuity".parse::<Method>(), Ok(Method::Annuity));
-        assert_eq!("balloon".parse::<Method>().map_err(|e| e.code()), Err("unknown_method"));
+        assert_eq!(
+            "balloon".parse::<Method>().map_err(|e| e.code()),
+            Err("unknown_method")
+        );
         assert_eq!("per_period".parse::<DayCount>(), Ok(DayCount::PerPeriod));
     }
 }

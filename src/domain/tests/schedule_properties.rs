@@ -12,26 +12,33 @@ fn terms_strategy() -> impl Strategy<Value = ScheduleTerms> {
         0i64..3_000,
         1u32..=360,
         prop::sample::select(vec![1u32, 3, 6, 12]),
-        prop::sample::select(vec![Method::Annuity, Method::EqualPrincipal, Method::Bullet]),
+        prop::sample::select(vec![
+            Method::Annuity,
+            Method::EqualPrincipal,
+            Method::Bullet,
+        ]),
         0u32..=359,
         prop::sample::select(vec![DayCount::Actual365, DayCount::PerPeriod]),
         prop::sample::select(vec![1i64, 1_000]),
     )
-        .prop_map(|(principal, rate_bp, day, installments, period, method, grace, day_count, unit)| {
-            let disbursed_on = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date") + chrono::Duration::days(day);
-            ScheduleTerms {
-                principal: Vnd::from_i64(principal),
-                rate_percent: Decimal::new(i64::from(rate_bp), 2),
-                disbursed_on,
-                installments,
-                period_months: period,
-                method,
-                principal_grace: grace % installments,
-                first_due_on: None,
-                day_count,
-                installment_unit: Vnd::from_i64(unit),
-            }
-        })
+        .prop_map(
+            |(principal, rate_bp, day, installments, period, method, grace, day_count, unit)| {
+                let disbursed_on = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date")
+                    + chrono::Duration::days(day);
+                ScheduleTerms {
+                    principal: Vnd::from_i64(principal),
+                    rate_percent: Decimal::new(i64::from(rate_bp), 2),
+                    disbursed_on,
+                    installments,
+                    period_months: period,
+                    method,
+                    principal_grace: grace % installments,
+                    first_due_on: None,
+                    day_count,
+                    installment_unit: Vnd::from_i64(unit),
+                }
+            },
+        )
 }
 
 proptest! {
