@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::{
     app::{
+        schedule_preview::{self, PreviewRequest},
         users::{self, NewUser, UserChange},
         Caller,
     },
@@ -39,6 +40,46 @@ pub enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Print a repayment schedule from terms (no database needed).
+    Schedule(ScheduleArgs),
+}
+
+/// `schedule` arguments (API.md: the same terms as `POST /api/v1/schedule/preview`).
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// Principal in đồng.
+    #[arg(long, allow_negative_numbers = true)]
+    pub principal: i64,
+    /// Annual rate in percent, e.g. 7.2.
+    #[arg(long, allow_negative_numbers = true)]
+    pub rate: String,
+    /// Number of installments.
+    #[arg(long)]
+    pub installments: u32,
+    /// Months per period: 1, 3, 6 or 12.
+    #[arg(long)]
+    pub period_months: u32,
+    /// annuity, equal_principal or bullet.
+    #[arg(long)]
+    pub method: String,
+    /// Disbursement date, YYYY-MM-DD.
+    #[arg(long)]
+    pub disbursed_on: chrono::NaiveDate,
+    /// First due date, YYYY-MM-DD (default: one period after disbursement).
+    #[arg(long)]
+    pub first_due_on: Option<chrono::NaiveDate>,
+    /// First installments that pay interest only.
+    #[arg(long, default_value_t = 0)]
+    pub principal_grace: u32,
+    /// actual_365 (default) or per_period.
+    #[arg(long)]
+    pub day_count: Option<String>,
+    /// Round annuity installments to a multiple of this many đồng.
+    #[arg(long)]
+    pub installment_unit: Option<i64>,
+    /// `json` (API.md's preview shape) or `table`.
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
 }
 
 /// Account commands.
@@ -129,6 +170,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(cmd, settings).await,
+        Command::Schedule(args) => print_schedule(args),
     }
 }
 
@@ -177,6 +219,28 @@ async fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
             users::change(&db, &caller, found.id, change).await?;
             println!("disabled user {}", found.username);
         }
+    }
+    Ok(())
+}
+
+fn print_schedule(args: ScheduleArgs) -> anyhow::Result<()> {
+    let request = PreviewRequest {
+        principal_vnd: args.principal,
+        rate_percent: args.rate,
+        installments: args.installments,
+        period_months: args.period_months,
+        method: args.method,
+        disbursed_on: args.disbursed_on,
+        first_due_on: args.first_due_on,
+        principal_grace: args.principal_grace,
+        day_count: args.day_count,
+        installment_unit_vnd: args.installment_unit,
+    };
+    let preview = schedule_preview::preview(&request)?;
+    if args.format == "json" {
+        println!("{}", serde_json::to_string_pretty(&preview)?);
+    } else {
+        print!("{}", preview.to_table());
     }
     Ok(())
 }

@@ -66,6 +66,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::auth::router())
         .merge(routes::users::router())
         .merge(routes::cooperatives::router())
+        .merge(routes::schedule::router())
 }
 
 /// Counts requests and their latency by route template and status.

@@ -25,6 +25,7 @@ const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/cooperatives", allowed: ALL },
     Route { method: Method::GET, path: "/api/v1/cooperatives/{id}", allowed: ALL },
     Route { method: Method::PATCH, path: "/api/v1/cooperatives/{id}", allowed: &["admin", "officer"] },
+    Route { method: Method::POST, path: "/api/v1/schedule/preview", allowed: ALL },
     // Last: it revokes the token it is called with.
     Route { method: Method::DELETE, path: "/api/v1/auth/token", allowed: ALL },
 ];
@@ -54,6 +55,8 @@ impl Fixture {
             ("PATCH", "/api/v1/users/{id}") => Some(json!({"disabled": false})),
             ("POST", "/api/v1/cooperatives") => Some(cooperative_body(&unique("AZ-"))),
             ("PATCH", "/api/v1/cooperatives/{id}") => Some(json!({"version": 999})),
+            ("POST", "/api/v1/schedule/preview") => Some(json!({"principal_vnd": 1000000, "rate_percent": "7", "installments": 2,
+                "period_months": 1, "method": "bullet", "disbursed_on": "2026-01-01"})),
             _ => None,
         }
     }

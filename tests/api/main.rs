@@ -8,4 +8,5 @@ mod authorization;
 mod cooperatives;
 mod errors;
 mod operations;
+mod schedule;
 mod users;

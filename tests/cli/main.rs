@@ -79,3 +79,30 @@ fn a_wrong_configuration_value_names_its_key() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("fund.time_zone"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn schedule_prints_the_preview_json_and_a_table() {
+    let args = ["schedule", "--principal", "120000000", "--rate", "7.2", "--installments", "12", "--period-months", "1",
+        "--method", "equal_principal", "--disbursed-on", "2026-01-31"];
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let out = coopfund("sqlite::memory:", &json_args, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(body["installments"][0]["interest_vnd"], 662_795);
+    assert_eq!(body["installments"][11]["due_on"], "2027-01-31");
+    assert_eq!(body["total_principal_vnd"], 120_000_000);
+    let table = text(&coopfund("sqlite::memory:", &args, None).stdout);
+    assert!(table.contains("10,662,795"), "{table}");
+}
+
+#[test]
+fn impossible_schedule_terms_exit_2_with_the_reason() {
+    let out = coopfund("sqlite::memory:", &["schedule", "--principal", "1000000", "--rate", "7", "--installments", "3",
+        "--period-months", "1", "--method", "annuity", "--disbursed-on", "2026-01-31", "--principal-grace", "3"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("principal_grace_not_below_installments"), "{}", text(&out.stderr));
+    let out = coopfund("sqlite::memory:", &["schedule", "--principal", "-1", "--rate", "7", "--installments", "3",
+        "--period-months", "1", "--method", "annuity", "--disbursed-on", "2026-01-31"], None);
+    assert_eq!(out.status.code(), Some(2));
+}

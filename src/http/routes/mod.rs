@@ -3,4 +3,5 @@
 pub mod auth;
 pub mod cooperatives;
 pub mod health;
+pub mod schedule;
 pub mod users;

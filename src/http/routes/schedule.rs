@@ -1,0 +1,28 @@
+//! `POST /api/v1/schedule/preview`: a schedule from terms, for any logged-in user.
+
+use axum::Json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    app::{
+        schedule_preview::{self, PreviewRequest, PreviewResponse},
+        Caller,
+    },
+    auth::Role,
+    error::AppResult,
+    http::{error::ErrorEnvelope, extract::ApiJson},
+    state::AppState,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(preview_schedule))
+}
+
+/// Computes a repayment schedule from terms (DOMAIN.md §3).
+#[utoipa::path(post, path = "/api/v1/schedule/preview", tag = "schedule", security(("bearer" = [])),
+    request_body = PreviewRequest,
+    responses((status = 200, body = PreviewResponse), (status = 400, body = ErrorEnvelope)))]
+pub async fn preview_schedule(caller: Caller, ApiJson(request): ApiJson<PreviewRequest>) -> AppResult<Json<PreviewResponse>> {
+    caller.require(&Role::ALL)?;
+    schedule_preview::preview(&request).map(Json)
+}
