@@ -26,7 +26,12 @@ impl Application {
         let listener = TcpListener::bind(&address)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
-        let state = AppState { db, settings: Arc::new(settings), metrics: telemetry::metrics_handle() };
+        let state = AppState {
+            db,
+            settings: Arc::new(settings),
+            metrics: telemetry::metrics_handle(),
+            money_writer: crate::app::writer::MoneyWriter::new(),
+        };
         Ok(Self { listener, state })
     }
 

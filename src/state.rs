@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DatabaseConnection;
 
-use crate::config::Settings;
+use crate::{app::writer::MoneyWriter, config::Settings};
 
 /// Shared, cheaply cloned application state.
 #[derive(Clone)]
@@ -14,6 +14,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub metrics: PrometheusHandle,
+    /// Serializes money commands in-process on SQLite (see [`crate::app::writer`]).
+    pub money_writer: MoneyWriter,
 }
 
 impl AppState {

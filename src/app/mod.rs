@@ -6,9 +6,11 @@ pub mod audit;
 pub mod caller;
 pub mod cooperatives;
 pub mod fund;
+pub mod idempotency;
 pub mod schedule_preview;
 pub mod sessions;
 pub mod users;
 pub mod validate;
+pub mod writer;
 
 pub use caller::Caller;

@@ -1,0 +1,217 @@
+//! Idempotency keys of money commands (API.md): a retry with the same `Idempotency-Key` and the same
+//! body gets the first response again (marked `Idempotency-Replayed: true`); the same key with another
+//! body is a 409 `idempotency_key_reused`.
+//!
+//! The key is stored in `idempotency_keys` (unique per user and key) **in the transaction of the
+//! command's effects**, so a crash never leaves a key without its effect or an effect without its key.
+//! Only successful responses are stored: a refused command rolls back, so its retry runs again (and may
+//! succeed once the cause is fixed, e.g. the business date moved).
+//!
+//! Concurrency: the command first locks its loan (see [`crate::app::loans`]), then looks the key up, so
+//! identical requests racing on one loan queue behind the lock and the losers find the winner's key and
+//! replay it. A race on the unique index itself (the same key sent to two different loans at once) ends
+//! in a unique violation; the loser rolls back and [`resolve_race`] replays, refuses as reused, or, if the
+//! winner has not committed yet, answers 409 `request_in_progress` — never a second posting, never a 500.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::Caller;
+use crate::{
+    error::{AppError, AppResult, ErrorKind, Localized, Reason},
+    store::{self, entities::idempotency_key},
+};
+
+/// The header that carries the key.
+pub const HEADER: &str = "Idempotency-Key";
+/// The header set on a replayed response.
+pub const REPLAYED_HEADER: &str = "Idempotency-Replayed";
+/// The longest key accepted (the column is 200 characters).
+pub const MAX_KEY_CHARS: usize = 200;
+
+/// One keyed request: the key and a fingerprint of what was asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRequest {
+    /// The client's key.
+    pub key: String,
+    /// HTTP method.
+    pub method: String,
+    /// Request path (the resource the key was used on).
+    pub path: String,
+    /// SHA-256 (hex) of method, path and the body in canonical JSON.
+    pub request_hash: String,
+}
+
+impl IdempotencyRequest {
+    /// Checks the key (1 to 200 visible ASCII characters) and fingerprints the request. The body is
+    /// compared as JSON, so whitespace differences do not count as a different body.
+    pub fn new(key: &str, method: &str, path: &str, body: &[u8]) -> AppResult<Self> {
+        let key = key.trim();
+        let visible = key.bytes().all(|b| (0x21..=0x7e).contains(&b));
+        if key.is_empty() || key.len() > MAX_KEY_CHARS || !visible {
+            return Err(AppError::invalid(
+                HEADER,
+                Reason::InvalidFormat { expected: "1 to 200 visible ASCII characters" },
+            ));
+        }
+        let canonical = serde_json::from_slice::<serde_json::Value>(body)
+            .map(|value| value.to_string().into_bytes())
+            .unwrap_or_else(|_| body.to_vec());
+        let mut hasher = Sha256::new();
+        hasher.update(method.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(path.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(&canonical);
+        Ok(Self {
+            key: key.to_string(),
+            method: method.to_string(),
+            path: path.to_string(),
+            request_hash: hex::encode(hasher.finalize()),
+        })
+    }
+}
+
+/// The result of a keyed command: done now, or the stored first response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Idempotent<T> {
+    /// The command ran now.
+    Fresh(T),
+    /// A retry: the first response, as stored.
+    Replayed {
+        /// Its HTTP status.
+        status: u16,
+        /// Its JSON body.
+        body: String,
+    },
+}
+
+impl<T> Idempotent<T> {
+    /// The fresh value (for callers that never pass a key).
+    pub fn fresh(self) -> Option<T> {
+        match self {
+            Idempotent::Fresh(value) => Some(value),
+            Idempotent::Replayed { .. } => None,
+        }
+    }
+}
+
+fn reused() -> AppError {
+    AppError::new(
+        ErrorKind::Conflict,
+        "idempotency_key_reused",
+        Localized::new(
+            "Idempotency-Key này đã được dùng cho một yêu cầu khác; hãy dùng khóa mới.",
+            "This Idempotency-Key was already used for a different request; use a new key.",
+        ),
+    )
+    .with_field(HEADER)
+}
+
+fn in_progress() -> AppError {
+    AppError::new(
+        ErrorKind::Conflict,
+        "request_in_progress",
+        Localized::new(
+            "Một yêu cầu với cùng Idempotency-Key đang được xử lý; hãy thử lại sau giây lát.",
+            "A request with the same Idempotency-Key is being processed; retry in a moment.",
+        ),
+    )
+    .with_field(HEADER)
+}
+
+/// The stored response for `request` by `caller`, if the key was used: a replay when the request is
+/// the same, 409 `idempotency_key_reused` when it differs.
+pub async fn replay_of<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    request: &IdempotencyRequest,
+) -> AppResult<Option<Idempotent<std::convert::Infallible>>> {
+    let Some(user_id) = caller.user_id else { return Ok(None) };
+    let stored = idempotency_key::Entity::find()
+        .filter(idempotency_key::Column::UserId.eq(user_id))
+        .filter(idempotency_key::Column::Key.eq(request.key.as_str()))
+        .one(conn)
+        .await?;
+    match stored {
+        None => Ok(None),
+        Some(row) if row.request_hash == request.request_hash => {
+            let status = u16::try_from(row.status_code).unwrap_or(200);
+            Ok(Some(Idempotent::Replayed { status, body: row.response_body }))
+        }
+        Some(_) => Err(reused()),
+    }
+}
+
+/// Stores the response of a keyed command in its transaction. A unique violation (the same key racing
+/// elsewhere) is returned as 409 `request_in_progress`; the caller rolls back and calls [`resolve_race`].
+pub async fn remember<C: ConnectionTrait, T: Serialize>(
+    conn: &C,
+    caller: &Caller,
+    request: &IdempotencyRequest,
+    status: u16,
+    response: &T,
+) -> AppResult<()> {
+    let Some(user_id) = caller.user_id else { return Ok(()) };
+    let body = serde_json::to_string(response).map_err(AppError::internal)?;
+    let inserted = idempotency_key::ActiveModel {
+        user_id: Set(user_id),
+        key: Set(request.key.clone()),
+        method: Set(request.method.clone()),
+        path: Set(request.path.clone()),
+        request_hash: Set(request.request_hash.clone()),
+        status_code: Set(i32::from(status)),
+        response_body: Set(body),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await;
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(err) if store::is_unique_violation(&err) => Err(in_progress()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// After losing a race on the key (see [`remember`]) and rolling back: the winner's response if it is
+/// committed and the same request, 409 `idempotency_key_reused` if it differs, else 409
+/// `request_in_progress`.
+pub async fn resolve_race<C: ConnectionTrait, T>(
+    conn: &C,
+    caller: &Caller,
+    request: &IdempotencyRequest,
+) -> AppResult<Idempotent<T>> {
+    match replay_of(conn, caller, request).await? {
+        Some(Idempotent::Replayed { status, body }) => Ok(Idempotent::Replayed { status, body }),
+        _ => Err(in_progress()),
+    }
+}
+
+/// True for the error [`remember`] returns when the key raced.
+pub fn is_race(err: &AppError) -> bool {
+    err.code == "request_in_progress"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_json_with_other_whitespace_has_the_same_fingerprint() {
+        let a = IdempotencyRequest::new("k1", "POST", "/x", br#"{"a":1,"b":2}"#).unwrap();
+        let b = IdempotencyRequest::new("k1", "POST", "/x", b"{ \"a\": 1, \"b\": 2 }").unwrap();
+        let c = IdempotencyRequest::new("k1", "POST", "/x", br#"{"a":1,"b":3}"#).unwrap();
+        assert_eq!(a.request_hash, b.request_hash);
+        assert_ne!(a.request_hash, c.request_hash);
+    }
+
+    #[test]
+    fn an_empty_or_overlong_key_is_refused() {
+        assert!(IdempotencyRequest::new("", "POST", "/x", b"{}").is_err());
+        assert!(IdempotencyRequest::new(&"k".repeat(201), "POST", "/x", b"{}").is_err());
+        assert!(IdempotencyRequest::new("ключ", "POST", "/x", b"{}").is_err());
+    }
+}
