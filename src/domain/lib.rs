@@ -8,6 +8,8 @@
 //! - [`schedule`]: repayment schedules (annuity, equal principal, bullet) — DOMAIN.md §3.
 //! - [`loan`]: a loan's state as a pure fold of its events: accrual, overdue, advances, payoff — §4, §5, §7.
 //! - [`allocation`]: the allocation order, the allocation record and the payoff quote — §5.
+//! - [`classification`]: debt groups, provisions, bad-debt ratio — §8.
+//! - [`journal`]: balanced journal entries, the chart, each loan's books and posting by difference — §9.
 //!
 //! The specification is DOMAIN.md; legal sources are cited in each module's docs.
 #![forbid(unsafe_code)]
@@ -15,6 +17,8 @@
 
 pub mod allocation;
 pub mod calendar;
+pub mod classification;
+pub mod journal;
 pub mod loan;
 pub mod money;
 pub mod schedule;
@@ -23,6 +27,14 @@ pub use allocation::{
     Allocation, AllocationOrder, Bucket, PayoffQuote, PrepaymentRule, RepaymentKind,
 };
 pub use calendar::{add_months_clamped, HolidayCalendar};
+pub use classification::{
+    classify, customer_group, general_provision, portfolio_summary, specific_provision,
+    ClassificationConfig, ClassificationInput, DebtGroup, PortfolioSummary, ProvisionRates,
+};
+pub use journal::{
+    entry_for_difference, general_provision_book, loan_book, Account, AccountBalances, BookInputs,
+    JournalEntry, JournalEntryBuilder, JournalError, JournalLine, Side,
+};
 pub use loan::{
     effective_events, fold, fold_close_of_day, fold_without, payoff, EventKind, FoldError,
     InstallmentStatus, LoanContract, LoanError, LoanEvent, LoanFolder, LoanInstallment, LoanState,

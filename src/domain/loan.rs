@@ -598,6 +598,15 @@ impl LoanState {
         self.in_term_principal + self.overdue_principal
     }
 
+    /// What §8's classification needs from this loan.
+    pub fn classification_input(&self) -> crate::classification::ClassificationInput {
+        crate::classification::ClassificationInput {
+            dpd: self.dpd,
+            restructure_count: self.restructure_count,
+            interest_reduced: self.interest_reduced,
+        }
+    }
+
     /// True once the loan was settled (everything paid).
     pub fn is_fully_repaid(&self) -> bool {
         self.closed_on.is_some()
