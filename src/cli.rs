@@ -184,7 +184,22 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     println!(
         "  log in: curl -s -X POST http://{address}/api/v1/auth/token -H 'content-type: application/json' -d '{{\"username\":\"admin\",\"password\":\"…\"}}'"
     );
-    app.run_until_stopped().await
+    // The mail worker runs beside the server and stops after it, finishing the message in hand.
+    let (stop_mail, mail_stopped) = tokio::sync::watch::channel(false);
+    let mail_worker = if app.state().settings.smtp.enabled {
+        let smtp = &app.state().settings.smtp;
+        println!("  email: delivering through {}:{} ({:?})", smtp.host, smtp.port, smtp.tls);
+        Some(crate::mail::worker::spawn(app.state().clone(), mail_stopped)?)
+    } else {
+        println!("  email: queued only (set smtp.enabled = true to deliver)");
+        None
+    };
+    let served = app.run_until_stopped().await;
+    let _ = stop_mail.send(true);
+    if let Some(worker) = mail_worker {
+        let _ = worker.await;
+    }
+    served
 }
 
 async fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {

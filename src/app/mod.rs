@@ -6,6 +6,7 @@ pub mod audit;
 pub mod caller;
 pub mod cooperatives;
 pub mod fund;
+pub mod outbox;
 pub mod idempotency;
 pub mod schedule_preview;
 pub mod sessions;

@@ -3,5 +3,6 @@
 pub mod auth;
 pub mod cooperatives;
 pub mod health;
+pub mod outbox;
 pub mod schedule;
 pub mod users;

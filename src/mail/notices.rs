@@ -1,0 +1,224 @@
+//! One function per event that mails someone (DOMAIN.md §10). The loans and close-of-business
+//! code calls them **inside its own transaction**, after writing the event, so the notice is
+//! committed with the event or not at all; each renders its template in the recipient's
+//! language and queues it under a dedupe key that makes a second call a no-op.
+//!
+//! | event | function | dedupe key | to (cc) |
+//! |---|---|---|---|
+//! | application registered | [`application_received`] | `application_received:{application_id}` | cooperative |
+//! | approved / rejected | [`application_decision`] | `application_decision:{application_id}` | cooperative (officer) |
+//! | disbursement | [`disbursement_notice`] | `disbursement:{loan_id}:{disbursement_id}` | cooperative |
+//! | repayment | [`payment_receipt`] | `payment_receipt:{loan_id}:{payment_id}` | cooperative |
+//! | T-7, T-1 (COB) | [`due_reminder`] | `due_reminder:{loan_id}:{due_date}:T-{days}` | cooperative |
+//! | DPD 1, 10, 30 (COB) | [`overdue_notice`] | `overdue_notice:{loan_id}:{oldest_due_date}:DPD-{days}` | cooperative (officer) |
+//! | daily (COB) | [`officer_digest`] | `officer_digest:{officer_id}:{business_date}` | officer |
+//!
+//! The reminder keys hold the due date, not an installment id: a back-dated payment or a
+//! reversal replays the schedule, and a rerun of the same COB day must find the same key.
+//! Whether a day calls for a reminder is [`reminder_due_in`] / [`overdue_notice_due_at`] with
+//! the `[reminders]` policy.
+//!
+//! Typical use, in a repayment use case:
+//! ```ignore
+//! let to = notices::audience_for_cooperative(&txn, loan.cooperative_id).await?;
+//! notices::payment_receipt(&txn, &state.settings, &to, loan.id, payment.id, &PaymentReceipt { … }).await?;
+//! txn.commit().await?;
+//! ```
+
+use sea_orm::{ConnectionTrait, EntityTrait};
+
+use super::{
+    outbox::{self, NewMessage},
+    templates::{
+        Addressee, ApplicationDecision, ApplicationReceived, DisbursementNotice, DueReminder, MailContext,
+        OfficerContact, OfficerDigest, OverdueNotice, PaymentReceipt, Template,
+    },
+};
+use crate::{
+    config::{ReminderSettings, Settings},
+    error::{AppError, AppResult, Lang},
+    store::entities::{cooperative, user},
+};
+
+/// A cooperative as a recipient: its address, language, name and officer.
+#[derive(Debug, Clone)]
+pub struct Audience {
+    pub cooperative_id: i64,
+    pub email: String,
+    pub language: Lang,
+    pub name: String,
+    pub officer: Option<OfficerContact>,
+}
+
+impl Audience {
+    fn addressee(&self) -> Addressee {
+        Addressee { name: self.name.clone(), officer: self.officer.clone() }
+    }
+
+    fn officer_email(&self) -> Option<String> {
+        self.officer.as_ref().and_then(|o| o.email.clone())
+    }
+}
+
+/// Loads the cooperative `cooperative_id` and its officer as a recipient (404 if unknown).
+pub async fn audience_for_cooperative<C: ConnectionTrait>(conn: &C, cooperative_id: i64) -> AppResult<Audience> {
+    let found = cooperative::Entity::find_by_id(cooperative_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("hợp tác xã", "Cooperative"))?;
+    let officer = match found.officer_id {
+        Some(id) => user::Entity::find_by_id(id).one(conn).await?.map(|u| OfficerContact {
+            name: u.full_name,
+            email: u.email.filter(|e| !e.trim().is_empty()),
+        }),
+        None => None,
+    };
+    Ok(Audience {
+        cooperative_id: found.id,
+        email: found.email,
+        language: Lang::parse(&found.language).unwrap_or_default(),
+        name: found.name,
+        officer,
+    })
+}
+
+/// Whether `days_until_due` (due date − business date) is a reminder day of `policy`, e.g. 7
+/// or 1 with the defaults.
+pub fn reminder_due_in(policy: &ReminderSettings, days_until_due: i64) -> bool {
+    u32::try_from(days_until_due).is_ok_and(|days| policy.days_before.contains(&days))
+}
+
+/// Whether `days_past_due` is an overdue-notice day of `policy`, e.g. 1, 10 or 30.
+pub fn overdue_notice_due_at(policy: &ReminderSettings, days_past_due: i64) -> bool {
+    u32::try_from(days_past_due).is_ok_and(|days| policy.overdue_days.contains(&days))
+}
+
+/// Renders `template` for `to` and queues it.
+#[allow(clippy::too_many_arguments)]
+async fn queue<C: ConnectionTrait, T: Template>(
+    conn: &C,
+    settings: &Settings,
+    template: &T,
+    dedupe_key: String,
+    recipient: String,
+    cc: Option<String>,
+    language: Lang,
+    addressee: &Addressee,
+    related: (&str, String),
+    cooperative_id: Option<i64>,
+) -> AppResult<bool> {
+    let rendered = template.render(language, &MailContext::from_settings(settings), addressee);
+    outbox::enqueue(
+        conn,
+        NewMessage {
+            dedupe_key,
+            kind: T::KIND.to_string(),
+            recipient,
+            cc,
+            language,
+            subject: rendered.subject,
+            body_text: rendered.body_text,
+            body_html: rendered.body_html,
+            related: Some((related.0.to_string(), related.1)),
+            cooperative_id,
+        },
+    )
+    .await
+}
+
+/// "We received your application": to the cooperative.
+pub async fn application_received<C: ConnectionTrait>(
+    conn: &C,
+    settings: &Settings,
+    to: &Audience,
+    application_id: i64,
+    mail: &ApplicationReceived,
+) -> AppResult<bool> {
+    let key = format!("application_received:{application_id}");
+    queue(conn, settings, mail, key, to.email.clone(), None, to.language, &to.addressee(), ("application", application_id.to_string()), Some(to.cooperative_id)).await
+}
+
+/// Approved or rejected: to the cooperative, copy to its officer.
+pub async fn application_decision<C: ConnectionTrait>(
+    conn: &C,
+    settings: &Settings,
+    to: &Audience,
+    application_id: i64,
+    mail: &ApplicationDecision,
+) -> AppResult<bool> {
+    let key = format!("application_decision:{application_id}");
+    let related = ("application", application_id.to_string());
+    queue(conn, settings, mail, key, to.email.clone(), to.officer_email(), to.language, &to.addressee(), related, Some(to.cooperative_id)).await
+}
+
+/// Money paid out: to the cooperative. `disbursement_id` is the loan transaction's id.
+pub async fn disbursement_notice<C: ConnectionTrait>(
+    conn: &C,
+    settings: &Settings,
+    to: &Audience,
+    loan_id: i64,
+    disbursement_id: i64,
+    mail: &DisbursementNotice,
+) -> AppResult<bool> {
+    let key = format!("disbursement:{loan_id}:{disbursement_id}");
+    queue(conn, settings, mail, key, to.email.clone(), None, to.language, &to.addressee(), ("loan", loan_id.to_string()), Some(to.cooperative_id)).await
+}
+
+/// A repayment received: to the cooperative. `payment_id` is the loan transaction's id.
+pub async fn payment_receipt<C: ConnectionTrait>(
+    conn: &C,
+    settings: &Settings,
+    to: &Audience,
+    loan_id: i64,
+    payment_id: i64,
+    mail: &PaymentReceipt,
+) -> AppResult<bool> {
+    let key = format!("payment_receipt:{loan_id}:{payment_id}");
+    queue(conn, settings, mail, key, to.email.clone(), None, to.language, &to.addressee(), ("loan", loan_id.to_string()), Some(to.cooperative_id)).await
+}
+
+/// T-7 / T-1 before a due date: to the cooperative. Once per (loan, due date, days before).
+pub async fn due_reminder<C: ConnectionTrait>(
+    conn: &C,
+    settings: &Settings,
+    to: &Audience,
+    loan_id: i64,
+    mail: &DueReminder,
+) -> AppResult<bool> {
+    let key = format!("due_reminder:{loan_id}:{}:T-{}", mail.due_date, mail.days_before);
+    queue(conn, settings, mail, key, to.email.clone(), None, to.language, &to.addressee(), ("loan", loan_id.to_string()), Some(to.cooperative_id)).await
+}
+
+/// DPD 1 / 10 / 30: to the cooperative, copy to its officer (DOMAIN.md §10). Once per (loan,
+/// oldest unpaid due date, DPD).
+pub async fn overdue_notice<C: ConnectionTrait>(
+    conn: &C,
+    settings: &Settings,
+    to: &Audience,
+    loan_id: i64,
+    mail: &OverdueNotice,
+) -> AppResult<bool> {
+    let key = format!("overdue_notice:{loan_id}:{}:DPD-{}", mail.oldest_due_date, mail.days_past_due);
+    queue(conn, settings, mail, key, to.email.clone(), to.officer_email(), to.language, &to.addressee(), ("loan", loan_id.to_string()), Some(to.cooperative_id)).await
+}
+
+/// The daily digest of officer `officer_id`, in the officer's language. Returns `false`
+/// without queuing when the officer has no email address or is disabled.
+pub async fn officer_digest<C: ConnectionTrait>(
+    conn: &C,
+    settings: &Settings,
+    officer_id: i64,
+    mail: &OfficerDigest,
+) -> AppResult<bool> {
+    let officer = user::Entity::find_by_id(officer_id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("cán bộ", "Officer"))?;
+    let Some(email) = officer.email.clone().filter(|e| !e.trim().is_empty() && !officer.disabled) else {
+        return Ok(false);
+    };
+    let language = Lang::parse(&officer.language).unwrap_or_default();
+    let addressee = Addressee { name: officer.full_name.clone(), officer: None };
+    let key = format!("officer_digest:{officer_id}:{}", mail.business_date);
+    queue(conn, settings, mail, key, email, None, language, &addressee, ("user", officer_id.to_string()), None).await
+}

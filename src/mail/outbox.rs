@@ -1,0 +1,79 @@
+//! Writing to the outbox: a message becomes a row in the transaction of the event that causes
+//! it, so the event and its mail are committed together or not at all (DESIGN.md, jobs and
+//! email). Nothing is sent here; the worker ([`super::worker`]) delivers after commit.
+//!
+//! The dedupe key is unique in the table. [`enqueue`] inserts with
+//! `INSERT … ON CONFLICT (dedupe_key) DO NOTHING` rather than catching a unique violation: on
+//! PostgreSQL a failed statement aborts the whole transaction, which would take the caller's
+//! payment or COB step down with it. A duplicate is therefore a quiet no-op on both backends.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, EntityTrait, Set, TryInsertResult};
+
+use crate::{
+    error::{AppResult, Lang},
+    store::entities::outbox_message,
+};
+
+/// A message to queue.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    /// Unique per message that must go out once, e.g. `due_reminder:42:2026-03-10:T-7`.
+    pub dedupe_key: String,
+    /// The template kind, e.g. `payment_receipt`.
+    pub kind: String,
+    pub recipient: String,
+    pub cc: Option<String>,
+    pub language: Lang,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    /// What the message is about, e.g. (`loan`, `42`).
+    pub related: Option<(String, String)>,
+    /// The cooperative it concerns, for scoping.
+    pub cooperative_id: Option<i64>,
+}
+
+/// The Message-ID a new row gets: unique, and fixed for every delivery attempt of the row.
+pub fn new_message_id() -> String {
+    format!("<outbox-{}@coopfund>", uuid::Uuid::new_v4().simple())
+}
+
+/// Queues `message` on `conn` (pass the caller's transaction). Returns `true` if a row was
+/// written, `false` if a message with the same dedupe key already exists (nothing changes, and
+/// the transaction stays usable).
+pub async fn enqueue<C: ConnectionTrait>(conn: &C, message: NewMessage) -> AppResult<bool> {
+    enqueue_at(conn, message, Utc::now()).await
+}
+
+/// [`enqueue`] with an explicit clock: the message is due for delivery from `now`.
+pub async fn enqueue_at<C: ConnectionTrait>(conn: &C, message: NewMessage, now: DateTime<Utc>) -> AppResult<bool> {
+    let (related_type, related_id) = message.related.unzip();
+    let row = outbox_message::ActiveModel {
+        dedupe_key: Set(message.dedupe_key),
+        kind: Set(message.kind),
+        recipient: Set(message.recipient),
+        cc: Set(message.cc.filter(|cc| !cc.trim().is_empty())),
+        language: Set(message.language.code().to_string()),
+        subject: Set(message.subject),
+        body_text: Set(message.body_text),
+        body_html: Set(message.body_html),
+        message_id: Set(new_message_id()),
+        status: Set(outbox_message::PENDING.to_string()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        claim_token: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+        related_type: Set(related_type),
+        related_id: Set(related_id),
+        cooperative_id: Set(message.cooperative_id),
+        ..Default::default()
+    };
+    let result = outbox_message::Entity::insert(row)
+        .on_conflict_do_nothing_on([outbox_message::Column::DedupeKey])
+        .exec_without_returning(conn)
+        .await?;
+    Ok(matches!(result, TryInsertResult::Inserted(rows) if rows > 0))
+}
