@@ -28,6 +28,7 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     pub reminders: ReminderSettings,
     pub cob: CobSettings,
+    pub lending: LendingSettings,
 }
 
 /// Where and how the HTTP server listens.
@@ -198,6 +199,15 @@ pub struct CobSettings {
     pub time_zone: String,
 }
 
+/// The fund's internal lending rules that are not per product.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LendingSettings {
+    /// Decree 45/2021 and the fund's charter: an application above this amount (đồng) needs the
+    /// management council's approval as well, a second approver different from the first.
+    pub council_approval_above_vnd: i64,
+}
+
 /// A configuration value that cannot be used, named by its key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -264,6 +274,9 @@ impl Settings {
             && chrono::NaiveDate::parse_from_str(&self.fund.start_business_date, "%Y-%m-%d").is_err()
         {
             return invalid("fund.start_business_date", "must be YYYY-MM-DD or empty");
+        }
+        if self.lending.council_approval_above_vnd < 0 {
+            return invalid("lending.council_approval_above_vnd", "must not be negative");
         }
         self.validate_mail()
     }

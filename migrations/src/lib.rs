@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_foundation;
 pub mod m20261125_000002_lending;
 mod m20261125_000003_outbox;
+mod m20261125_000004_appraisal_recommendation;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261125_000002_lending::Migration),
             Box::new(m20261125_000003_outbox::Migration),
+            Box::new(m20261125_000004_appraisal_recommendation::Migration),
         ]
     }
 }

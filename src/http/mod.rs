@@ -67,6 +67,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::auth::router())
         .merge(routes::users::router())
         .merge(routes::cooperatives::router())
+        .merge(routes::products::router())
         .merge(routes::outbox::router())
         .merge(routes::schedule::router())
 }

@@ -13,6 +13,7 @@ use utoipa::{
         (name = "auth", description = "Log in and out"),
         (name = "users", description = "Accounts and roles (admin)"),
         (name = "cooperatives", description = "Borrowers"),
+        (name = "products", description = "Loan products: the fund's lending rules per product"),
         (name = "outbox", description = "Email queued, sent and failed"),
         (name = "schedule", description = "Schedule preview"),
         (name = "operations", description = "Health and metrics"),

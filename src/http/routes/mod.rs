@@ -4,5 +4,6 @@ pub mod auth;
 pub mod cooperatives;
 pub mod health;
 pub mod outbox;
+pub mod products;
 pub mod schedule;
 pub mod users;

@@ -25,6 +25,8 @@ pub struct Model {
     pub created_by: Option<i64>,
     pub appraised_by: Option<i64>,
     pub appraisal_note: Option<String>,
+    /// `approve` or `reject`: what the appraiser recommends (migration 000004).
+    pub appraisal_recommendation: Option<String>,
     pub approved_by: Option<i64>,
     pub council_approved_by: Option<i64>,
     pub decision_reason: Option<String>,
