@@ -197,13 +197,14 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// A worker for the service's database and settings.
-    pub fn new(state: &AppState) -> AppResult<Self> {
+    /// A worker on `db` with the `[smtp]`, `[mail]` and `[outbox]` settings. Several workers
+    /// (in one process or many) may share a database.
+    pub fn new(db: DatabaseConnection, settings: &Settings) -> AppResult<Self> {
         Ok(Self {
-            db: state.db.clone(),
-            policy: state.settings.outbox.clone(),
-            smtp_timeout: Duration::from_secs(state.settings.smtp.timeout_seconds),
-            mailer: Mailer::from_settings(&state.settings)?,
+            db,
+            policy: settings.outbox.clone(),
+            smtp_timeout: Duration::from_secs(settings.smtp.timeout_seconds),
+            mailer: Mailer::from_settings(settings)?,
         })
     }
 
@@ -401,12 +402,12 @@ fn truncate(error: &str) -> String {
 
 /// One step with a fresh [`Worker`] for `state`: what a test or an operator command calls.
 pub async fn run_once(state: &AppState) -> AppResult<DeliveryReport> {
-    Worker::new(state)?.run_once().await
+    Worker::new(state.db.clone(), &state.settings)?.run_once().await
 }
 
 /// Runs the delivery loop until `stop` turns `true`, then returns after the message in hand.
 pub fn spawn(state: AppState, mut stop: watch::Receiver<bool>) -> AppResult<JoinHandle<()>> {
-    let worker = Worker::new(&state)?;
+    let worker = Worker::new(state.db.clone(), &state.settings)?;
     let idle = Duration::from_secs(state.settings.outbox.poll_interval_seconds);
     tracing::info!(
         host = %state.settings.smtp.host,

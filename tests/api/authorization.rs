@@ -25,6 +25,8 @@ const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/cooperatives", allowed: ALL },
     Route { method: Method::GET, path: "/api/v1/cooperatives/{id}", allowed: ALL },
     Route { method: Method::PATCH, path: "/api/v1/cooperatives/{id}", allowed: &["admin", "officer"] },
+    Route { method: Method::GET, path: "/api/v1/outbox", allowed: &["admin", "auditor"] },
+    Route { method: Method::POST, path: "/api/v1/outbox/{id}/retry", allowed: &["admin"] },
     Route { method: Method::POST, path: "/api/v1/schedule/preview", allowed: ALL },
     // Last: it revokes the token it is called with.
     Route { method: Method::DELETE, path: "/api/v1/auth/token", allowed: ALL },

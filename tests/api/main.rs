@@ -2,11 +2,13 @@
 //! Every test starts its own server over its own fresh database.
 
 mod helpers;
+mod smtp;
 
 mod auth;
 mod authorization;
 mod cooperatives;
 mod errors;
 mod operations;
+mod outbox;
 mod schedule;
 mod users;
