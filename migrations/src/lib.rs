@@ -12,6 +12,7 @@ mod m20261125_000001_foundation;
 pub mod m20261125_000002_lending;
 mod m20261125_000003_outbox;
 mod m20261125_000004_appraisal_recommendation;
+mod m20261125_000005_cob_runs;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_lending::Migration),
             Box::new(m20261125_000003_outbox::Migration),
             Box::new(m20261125_000004_appraisal_recommendation::Migration),
+            Box::new(m20261125_000005_cob_runs::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@ pub mod api_token;
 pub mod application;
 pub mod audit_record;
 pub mod charter_capital_contribution;
+pub mod cob_run;
 pub mod collateral_item;
 pub mod cooperative;
 pub mod fund_state;
