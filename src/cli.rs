@@ -40,8 +40,33 @@ pub enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// The fund itself: record charter capital contributions.
+    #[command(subcommand)]
+    Fund(FundCommand),
     /// Print a repayment schedule from terms (no database needed).
     Schedule(ScheduleArgs),
+}
+
+/// Fund commands.
+#[derive(Debug, Subcommand)]
+pub enum FundCommand {
+    /// Record a charter capital contribution (posts Dr 1121 / Cr 4111); it raises the
+    /// Decree 45/2021 Art 23 lending limits.
+    Contribute(FundContributeArgs),
+}
+
+/// `fund contribute` arguments.
+#[derive(Debug, Args)]
+pub struct FundContributeArgs {
+    /// Amount in đồng, more than 0.
+    #[arg(long = "amount-vnd", allow_negative_numbers = true)]
+    pub amount_vnd: i64,
+    /// Date of the contribution, YYYY-MM-DD, on or before the business date.
+    #[arg(long = "on")]
+    pub contributed_on: chrono::NaiveDate,
+    /// The decision or bank document, e.g. "QĐ 123/QĐ-UBND".
+    #[arg(long)]
+    pub reference: String,
 }
 
 /// `schedule` arguments (API.md: the same terms as `POST /api/v1/schedule/preview`).
@@ -170,8 +195,29 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user(cmd, settings).await,
+        Command::Fund(FundCommand::Contribute(args)) => fund_contribute(args, settings).await,
         Command::Schedule(args) => print_schedule(args),
     }
+}
+
+async fn fund_contribute(args: FundContributeArgs, settings: Settings) -> anyhow::Result<()> {
+    let db = server::prepare_database(&settings).await?;
+    let input = crate::app::charter_capital::ContributionInput {
+        amount_vnd: args.amount_vnd,
+        contributed_on: args.contributed_on,
+        reference: args.reference,
+    };
+    let created = crate::app::charter_capital::contribute(&db, &Caller::cli(), input).await?;
+    let total = crate::app::fund::paid_in_charter_capital_vnd(&db).await?;
+    println!(
+        "recorded contribution {} of {} đồng on {} (journal entry {}); paid-in charter capital now {} đồng",
+        created.id,
+        created.amount_vnd,
+        created.contributed_on,
+        created.journal_entry_id.map(|id| id.to_string()).unwrap_or_default(),
+        total
+    );
+    Ok(())
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

@@ -4,6 +4,8 @@
 
 pub mod audit;
 pub mod caller;
+pub mod charter_capital;
+pub mod applications;
 pub mod cooperatives;
 pub mod fund;
 pub mod idempotency;

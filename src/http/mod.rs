@@ -68,6 +68,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::users::router())
         .merge(routes::cooperatives::router())
         .merge(routes::products::router())
+        .merge(routes::fund::router())
+        .merge(routes::applications::router())
         .merge(routes::outbox::router())
         .merge(routes::schedule::router())
 }

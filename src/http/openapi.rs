@@ -13,6 +13,8 @@ use utoipa::{
         (name = "auth", description = "Log in and out"),
         (name = "users", description = "Accounts and roles (admin)"),
         (name = "cooperatives", description = "Borrowers"),
+        (name = "applications", description = "Loan applications: appraisal and four-eyes approval under Decree 45 limits"),
+        (name = "fund", description = "The fund and its charter capital"),
         (name = "products", description = "Loan products: the fund's lending rules per product"),
         (name = "outbox", description = "Email queued, sent and failed"),
         (name = "schedule", description = "Schedule preview"),

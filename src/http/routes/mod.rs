@@ -2,6 +2,8 @@
 
 pub mod auth;
 pub mod cooperatives;
+pub mod applications;
+pub mod fund;
 pub mod health;
 pub mod outbox;
 pub mod products;

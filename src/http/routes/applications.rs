@@ -1,0 +1,173 @@
+//! `/api/v1/applications`: loan applications and their life cycle, up to the loan approval
+//! creates.
+
+use axum::{body::Bytes, extract::State, http::StatusCode, Json};
+use serde::de::DeserializeOwned;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    app::{
+        applications::{
+            self, ApplicationInput, ApplicationPage, ApplicationPatch, ApplicationQuery, ApplicationView,
+            AppraisalInput, DecisionInput, Policy,
+        },
+        Caller,
+    },
+    error::AppResult,
+    http::{
+        error::ErrorEnvelope,
+        extract::{parse_json, ApiId, ApiJson, ApiQuery},
+    },
+    state::AppState,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_application, list_applications))
+        .routes(routes!(get_application, update_application))
+        .routes(routes!(submit_application))
+        .routes(routes!(appraise_application))
+        .routes(routes!(approve_application))
+        .routes(routes!(reject_application))
+        .routes(routes!(withdraw_application))
+}
+
+fn policy(state: &AppState) -> Policy {
+    Policy { council_approval_above_vnd: state.settings.lending.council_approval_above_vnd }
+}
+
+/// An optional JSON body: empty means the defaults (so `POST …/submit` needs no body).
+fn optional_body<T: DeserializeOwned + Default>(bytes: &Bytes) -> AppResult<T> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse_json(bytes)
+    }
+}
+
+/// Creates a draft application (officer for any cooperative; a cooperative user for itself).
+#[utoipa::path(post, path = "/api/v1/applications", tag = "applications", security(("bearer" = [])),
+    request_body = ApplicationInput,
+    responses((status = 201, body = ApplicationView), (status = 400, body = ErrorEnvelope),
+              (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn create_application(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<ApplicationInput>,
+) -> AppResult<(StatusCode, Json<ApplicationView>)> {
+    let created = applications::create(&state.db, &caller, policy(&state), input).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Lists applications newest first, by status and cooperative (a cooperative user sees its own).
+#[utoipa::path(get, path = "/api/v1/applications", tag = "applications", security(("bearer" = [])),
+    params(ApplicationQuery),
+    responses((status = 200, body = ApplicationPage), (status = 400, body = ErrorEnvelope)))]
+pub async fn list_applications(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ApplicationQuery>,
+) -> AppResult<Json<ApplicationPage>> {
+    applications::list(&state.db, &caller, policy(&state), query).await.map(Json)
+}
+
+/// One application (404 for another cooperative's).
+#[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "applications", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ApplicationView), (status = 404, body = ErrorEnvelope)))]
+pub async fn get_application(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> AppResult<Json<ApplicationView>> {
+    applications::get(&state.db, &caller, policy(&state), id).await.map(Json)
+}
+
+/// Edits a draft; `version` must be current (officer or the borrowing cooperative).
+#[utoipa::path(patch, path = "/api/v1/applications/{id}", tag = "applications", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = ApplicationPatch,
+    responses((status = 200, body = ApplicationView), (status = 400, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn update_application(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    ApiJson(patch): ApiJson<ApplicationPatch>,
+) -> AppResult<Json<ApplicationView>> {
+    applications::update(&state.db, &caller, policy(&state), id, patch).await.map(Json)
+}
+
+/// draft → submitted (officer or the borrowing cooperative); body optional `{"reason"}`.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/submit", tag = "applications", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body(content = Option<DecisionInput>),
+    responses((status = 200, body = ApplicationView), (status = 404, body = ErrorEnvelope),
+              (status = 409, body = ErrorEnvelope)))]
+pub async fn submit_application(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    body: Bytes,
+) -> AppResult<Json<ApplicationView>> {
+    let input = optional_body(&body)?;
+    applications::submit(&state.db, &caller, policy(&state), id, input).await.map(Json)
+}
+
+/// submitted → appraised with `{"note", "recommendation"}` (officer).
+#[utoipa::path(post, path = "/api/v1/applications/{id}/appraise", tag = "applications", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = AppraisalInput,
+    responses((status = 200, body = ApplicationView), (status = 400, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn appraise_application(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    ApiJson(input): ApiJson<AppraisalInput>,
+) -> AppResult<Json<ApplicationView>> {
+    applications::appraise(&state.db, &caller, policy(&state), id, input).await.map(Json)
+}
+
+/// Approves (approver): checks four-eyes and Decree 45 limits (422); creates the loan, or moves
+/// to `awaiting_council` above the council threshold. The view carries `loan_id`, `loan_number`.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/approve", tag = "applications", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body(content = Option<DecisionInput>),
+    responses((status = 200, body = ApplicationView), (status = 404, body = ErrorEnvelope),
+              (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn approve_application(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    body: Bytes,
+) -> AppResult<Json<ApplicationView>> {
+    let input = optional_body(&body)?;
+    applications::approve(&state.db, &state.money_writer, &caller, policy(&state), id, input).await.map(Json)
+}
+
+/// Rejects with `{"reason"}` (approver).
+#[utoipa::path(post, path = "/api/v1/applications/{id}/reject", tag = "applications", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = DecisionInput,
+    responses((status = 200, body = ApplicationView), (status = 400, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn reject_application(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    body: Bytes,
+) -> AppResult<Json<ApplicationView>> {
+    let input = optional_body(&body)?;
+    applications::reject(&state.db, &caller, policy(&state), id, input).await.map(Json)
+}
+
+/// Withdraws from any open state (officer or the borrowing cooperative); body optional `{"reason"}`.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/withdraw", tag = "applications", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body(content = Option<DecisionInput>),
+    responses((status = 200, body = ApplicationView), (status = 404, body = ErrorEnvelope),
+              (status = 409, body = ErrorEnvelope)))]
+pub async fn withdraw_application(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    body: Bytes,
+) -> AppResult<Json<ApplicationView>> {
+    let input = optional_body(&body)?;
+    applications::withdraw(&state.db, &caller, policy(&state), id, input).await.map(Json)
+}

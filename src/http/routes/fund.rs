@@ -1,0 +1,39 @@
+//! `/api/v1/fund`: the fund at a glance, and its charter capital contributions.
+
+use axum::{extract::State, http::StatusCode, Json};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    app::{
+        charter_capital::{self, ContributionInput, ContributionView, FundView},
+        Caller,
+    },
+    error::AppResult,
+    http::{error::ErrorEnvelope, extract::ApiJson},
+    state::AppState,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_fund)).routes(routes!(contribute_charter_capital))
+}
+
+/// The fund: name, province, business date, paid-in charter capital and its contributions (staff).
+#[utoipa::path(get, path = "/api/v1/fund", tag = "fund", security(("bearer" = [])),
+    responses((status = 200, body = FundView), (status = 403, body = ErrorEnvelope)))]
+pub async fn get_fund(State(state): State<AppState>, caller: Caller) -> AppResult<Json<FundView>> {
+    charter_capital::overview(&state.db, &caller, &state.settings.fund).await.map(Json)
+}
+
+/// Records a charter capital contribution and posts Dr 1121 / Cr 4111 (admin, accountant).
+#[utoipa::path(post, path = "/api/v1/fund/charter-capital", tag = "fund", security(("bearer" = [])),
+    request_body = ContributionInput,
+    responses((status = 201, body = ContributionView), (status = 400, body = ErrorEnvelope),
+              (status = 403, body = ErrorEnvelope)))]
+pub async fn contribute_charter_capital(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<ContributionInput>,
+) -> AppResult<(StatusCode, Json<ContributionView>)> {
+    let created = charter_capital::contribute(&state.db, &caller, input).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
