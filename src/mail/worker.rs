@@ -27,7 +27,9 @@
 //!
 //! ## The loop
 //! [`spawn`] runs steps until told to stop: immediately again while there is work, otherwise
-//! after `outbox.poll_interval_seconds`; on shutdown it finishes the message in hand.
+//! after `outbox.poll_interval_seconds`; on shutdown it finishes the message in hand and hands
+//! the rest of its batch back to the queue. Each outcome is counted in the Prometheus counter
+//! `outbox_messages_total{outcome="sent"|"retried"|"failed"}`.
 
 use std::time::{Duration, Instant};
 
@@ -194,6 +196,8 @@ pub struct Worker {
     policy: OutboxSettings,
     smtp_timeout: Duration,
     mailer: Mailer,
+    /// Set by [`spawn`]: when it turns `true` the step hands back what it has not sent yet.
+    stop: Option<watch::Receiver<bool>>,
 }
 
 impl Worker {
@@ -205,7 +209,12 @@ impl Worker {
             policy: settings.outbox.clone(),
             smtp_timeout: Duration::from_secs(settings.smtp.timeout_seconds),
             mailer: Mailer::from_settings(settings)?,
+            stop: None,
         })
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(|stop| *stop.borrow())
     }
 
     /// One step at the current time.
@@ -223,7 +232,8 @@ impl Worker {
         for (index, row) in rows.iter().enumerate() {
             // Never start a send that could outlive the lease: another worker would take the
             // row and send it again.
-            if started.elapsed() + 2 * self.smtp_timeout >= lease {
+            // On shutdown, likewise: the rows go back to the queue rather than wait for a lease.
+            if started.elapsed() + 2 * self.smtp_timeout >= lease || self.stopping() {
                 report.released = self.release(&token, &rows[index..]).await?;
                 break;
             }
@@ -240,6 +250,11 @@ impl Worker {
                 Recorded::Retry => report.retried += 1,
                 Recorded::Failed => report.failed += 1,
                 Recorded::LostLease => {}
+            }
+        }
+        for (outcome, count) in [("sent", report.sent), ("retried", report.retried), ("failed", report.failed + report.expired)] {
+            if count > 0 {
+                metrics::counter!("outbox_messages_total", "outcome" => outcome).increment(count as u64);
             }
         }
         if report != DeliveryReport::default() {
@@ -407,7 +422,8 @@ pub async fn run_once(state: &AppState) -> AppResult<DeliveryReport> {
 
 /// Runs the delivery loop until `stop` turns `true`, then returns after the message in hand.
 pub fn spawn(state: AppState, mut stop: watch::Receiver<bool>) -> AppResult<JoinHandle<()>> {
-    let worker = Worker::new(state.db.clone(), &state.settings)?;
+    let mut worker = Worker::new(state.db.clone(), &state.settings)?;
+    worker.stop = Some(stop.clone());
     let idle = Duration::from_secs(state.settings.outbox.poll_interval_seconds);
     tracing::info!(
         host = %state.settings.smtp.host,
