@@ -136,7 +136,11 @@ impl Vnd {
     /// Integral decimal → Vnd without checks; only for values the engine has just rounded.
     pub(crate) fn from_rounded(amount: Decimal) -> Vnd {
         debug_assert!(amount.fract().is_zero());
-        Vnd(amount.trunc().normalize())
+        if amount.scale() == 0 {
+            Vnd(amount)
+        } else {
+            Vnd(amount.trunc().normalize())
+        }
     }
 }
 

@@ -290,7 +290,14 @@ impl ScheduleTerms {
                 });
             }
         }
-        self.due_dates().map(|_| ())
+        // Only the last due date can leave the calendar's range; checking it avoids building the list twice.
+        let offset = u32::from(self.first_due_on.is_none());
+        let anchor = self.first_due_on.unwrap_or(self.disbursed_on);
+        (self.installments - 1 + offset)
+            .checked_mul(self.period_months)
+            .and_then(|months| add_months_clamped(anchor, months))
+            .map(|_| ())
+            .ok_or(TermsError::DateOutOfRange)
     }
 
     /// The n due dates (§3), or [`TermsError::DateOutOfRange`] past the year 9999.
@@ -408,6 +415,47 @@ pub fn period_interest_exact(
     }
 }
 
+/// round_half_up(period_interest_exact(..)), computed in exact integers when they fit (the common case, several
+/// times faster than a decimal division), in `Decimal` otherwise. Both are exact, so both round the same.
+pub fn period_interest_rounded(
+    balance: Vnd,
+    rate_percent: Decimal,
+    days: i64,
+    day_count: DayCount,
+    period_months: u32,
+) -> Vnd {
+    let (multiplier, divisor) = match day_count {
+        DayCount::Actual365 => (days, 36_500i128),
+        DayCount::PerPeriod => (i64::from(period_months), 1_200i128),
+    };
+    let integer = || -> Option<i128> {
+        let balance = i128::from(balance.to_i64()?);
+        let scale = 10i128.checked_pow(rate_percent.scale())?;
+        let numerator = balance
+            .checked_mul(rate_percent.mantissa())?
+            .checked_mul(i128::from(multiplier))?;
+        let denominator = divisor.checked_mul(scale)?;
+        if numerator < 0 {
+            return None;
+        }
+        // Half up: floor((2n + d) / 2d).
+        numerator
+            .checked_mul(2)?
+            .checked_add(denominator)?
+            .checked_div(denominator.checked_mul(2)?)
+    };
+    match integer().and_then(|v| i64::try_from(v).ok()) {
+        Some(rounded) => Vnd::from_i64(rounded),
+        None => round_half_up_to_dong(period_interest_exact(
+            balance,
+            rate_percent,
+            days,
+            day_count,
+            period_months,
+        )),
+    }
+}
+
 /// Everything needed to spread a balance over a run of due dates; used by [`build_schedule`] and by the loan
 /// fold to re-amortize after a tranche, a prepayment or a restructuring.
 #[derive(Debug, Clone)]
@@ -445,13 +493,13 @@ pub(crate) fn amortize(plan: &AmortizationPlan<'_>) -> Schedule {
     let mut previous_due = plan.start_on;
     for (index, &due_on) in plan.due_dates.iter().enumerate() {
         let days = days_between(previous_due, due_on);
-        let interest = round_half_up_to_dong(period_interest_exact(
+        let interest = period_interest_rounded(
             balance,
             plan.rate_percent,
             days,
             plan.day_count,
             plan.period_months,
-        ));
+        );
         let principal = if index + 1 == count {
             balance
         } else if index < grace {
@@ -761,6 +809,30 @@ mod tests {
             let error = build_schedule(&terms).expect_err(code);
             assert_eq!((error.code(), error.field()), (code, field), "{error}");
         }
+    }
+
+    #[test]
+    fn integer_and_decimal_interest_round_alike() {
+        let cases = [
+            (120_000_000, dec!(7.2), 28),
+            (10_000_000, dec!(7.3), 5),
+            (1, dec!(0.0001), 1),
+            (999_999_999_999_999, dec!(19.99), 366),
+        ];
+        for (balance, rate, days) in cases {
+            let exact = period_interest_exact(vnd(balance), rate, days, DayCount::Actual365, 1);
+            let rounded = period_interest_rounded(vnd(balance), rate, days, DayCount::Actual365, 1);
+            assert_eq!(
+                rounded,
+                round_half_up_to_dong(exact),
+                "{balance} {rate} {days}"
+            );
+        }
+        // 10,000,000 × 7.3% × 5/365 = 10,000 exactly; 36,500 × 0.5 / 36,500 = 0.5 → 1.
+        assert_eq!(
+            period_interest_rounded(vnd(5), dec!(1), 3650, DayCount::Actual365, 1),
+            vnd(1)
+        );
     }
 
     #[test]
