@@ -45,6 +45,33 @@ pub enum Command {
     Fund(FundCommand),
     /// Print a repayment schedule from terms (no database needed).
     Schedule(ScheduleArgs),
+    /// Close of business.
+    #[command(subcommand)]
+    Cob(CobCommand),
+    /// The books.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+}
+
+/// Ledger commands.
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Check the books: every entry balances, debits = credits, each loan's subledger equals the
+    /// control accounts, cached balances and posted books equal the engine's replay. Exit 0 only
+    /// when every check holds; otherwise a report of each difference and exit 1.
+    Verify,
+}
+
+/// Close-of-business commands.
+#[derive(Debug, Subcommand)]
+pub enum CobCommand {
+    /// Close every business date through DATE, in order (accrual, overdue, classification,
+    /// provisions, reminders); skips if another instance is running it.
+    Run {
+        /// The last business date to close, YYYY-MM-DD.
+        #[arg(long)]
+        through: chrono::NaiveDate,
+    },
 }
 
 /// Fund commands.
@@ -197,6 +224,19 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::User(cmd) => user(cmd, settings).await,
         Command::Fund(FundCommand::Contribute(args)) => fund_contribute(args, settings).await,
         Command::Schedule(args) => print_schedule(args),
+        Command::Cob(CobCommand::Run { through }) => cob_run(through, settings).await,
+        Command::Ledger(LedgerCommand::Verify) => ledger_verify(settings).await,
+    }
+}
+
+async fn ledger_verify(settings: Settings) -> anyhow::Result<()> {
+    let db = server::prepare_database(&settings).await?;
+    let report = crate::app::ledger::verify(&db).await?;
+    print!("{}", report.render());
+    if report.passed() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!("ledger verify found {} difference(s)", report.differences.len()))
     }
 }
 
@@ -240,7 +280,15 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         println!("  email: queued only (set smtp.enabled = true to deliver)");
         None
     };
+    let mut scheduler = crate::jobs::start(app.state().clone()).await?;
+    if scheduler.is_some() {
+        let cob = &app.state().settings.cob;
+        println!("  close of business: scheduled at '{}' ({})", cob.cron, cob.time_zone);
+    }
     let served = app.run_until_stopped().await;
+    if let Some(scheduler) = scheduler.as_mut() {
+        let _ = scheduler.shutdown().await;
+    }
     let _ = stop_mail.send(true);
     if let Some(worker) = mail_worker {
         let _ = worker.await;
@@ -280,6 +328,23 @@ async fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
             users::change(&db, &caller, found.id, change).await?;
             println!("disabled user {}", found.username);
         }
+    }
+    Ok(())
+}
+
+async fn cob_run(through: chrono::NaiveDate, settings: Settings) -> anyhow::Result<()> {
+    let db = server::prepare_database(&settings).await?;
+    let state = crate::state::AppState::new(db, settings);
+    let outcome = crate::app::cob::run_through(&state, &Caller::cli(), through, crate::app::cob::Trigger::Cli).await?;
+    for run in &outcome.runs {
+        println!(
+            "{}  {:<8}  loans {:>7}  entries {:>7}  notices {:>6}  errors {}",
+            run.business_date, run.status, run.loans_processed, run.entries_posted, run.notices_queued, run.errors
+        );
+    }
+    println!("{}", outcome.message);
+    if outcome.runs.iter().any(|r| r.status != "finished") {
+        anyhow::bail!("close of business stopped with errors; see the log and GET /api/v1/cob/runs");
     }
     Ok(())
 }

@@ -197,6 +197,8 @@ pub struct CobSettings {
     pub cron: String,
     /// Time zone the cron expression is read in.
     pub time_zone: String,
+    /// Whether a day that has not ended yet may be closed (demos and tests that simulate time).
+    pub allow_future_dates: bool,
 }
 
 /// The fund's internal lending rules that are not per product.

@@ -24,6 +24,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod jobs;
 pub mod mail;
 pub mod server;
 pub mod state;

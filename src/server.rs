@@ -1,11 +1,11 @@
 //! Start-up: connect, migrate, make sure an admin exists, bind, and serve until SIGINT/SIGTERM.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::net::SocketAddr;
 
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
-use crate::{app::users, config::Settings, state::AppState, store, telemetry};
+use crate::{app::users, config::Settings, state::AppState, store};
 
 /// A bound, ready-to-run service (tests bind port 0 and read the port).
 pub struct Application {
@@ -26,12 +26,7 @@ impl Application {
         let listener = TcpListener::bind(&address)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
-        let state = AppState {
-            db,
-            settings: Arc::new(settings),
-            metrics: telemetry::metrics_handle(),
-            money_writer: crate::app::writer::MoneyWriter::new(),
-        };
+        let state = AppState::new(db, settings);
         Ok(Self { listener, state })
     }
 

@@ -19,6 +19,16 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state of a process over `db` with `settings`.
+    pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
+        AppState {
+            db,
+            settings: Arc::new(settings),
+            metrics: crate::telemetry::metrics_handle(),
+            money_writer: MoneyWriter::new(),
+        }
+    }
+
     /// The fund's calendar date now, in its time zone (used until a business date is kept).
     pub fn today(&self) -> NaiveDate {
         chrono::Utc::now().with_timezone(&self.settings.time_zone()).date_naive()

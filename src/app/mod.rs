@@ -4,11 +4,15 @@
 
 pub mod audit;
 pub mod caller;
-pub mod charter_capital;
 pub mod applications;
+pub mod charter_capital;
+pub mod cob;
 pub mod cooperatives;
 pub mod fund;
 pub mod idempotency;
+pub mod ledger;
+pub mod loan_engine;
+pub mod loans;
 pub mod lending_limits;
 pub mod outbox;
 pub mod products;

@@ -42,7 +42,8 @@ impl HolidayCalendar {
     /// True when the fund works on `date`.
     pub fn is_business_day(&self, date: NaiveDate) -> bool {
         let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
-        !(self.weekends_off && weekend) && !self.holidays.contains(&date)
+        let weekend_off = self.weekends_off && weekend;
+        !weekend_off && !self.holidays.contains(&date)
     }
 
     /// The first business day on or after `date` (bounded: at most 366 days are skipped, then `date` itself is

@@ -12,6 +12,25 @@
 //! - [`journal`]: balanced journal entries, the chart, each loan's books and posting by difference — §9.
 //!
 //! The specification is DOMAIN.md; legal sources are cited in each module's docs.
+//!
+//! ## How the service uses it
+//! - Preview: [`ScheduleTerms`] → [`build_schedule`] (validates; [`TermsError::code`]/[`TermsError::field`]).
+//! - Loans: store the events, replay them with [`fold`] (as of a date), [`fold_close_of_day`] (COB) or
+//!   [`payoff`]; a new event is accepted when the replay with it succeeds ([`FoldError::code`] otherwise, e.g.
+//!   `payment_above_payoff` carrying the payoff). Reversal: keep the event, add an [`EventKind::Reversal`] (or use
+//!   [`fold_without`]), replay.
+//! - Books: [`classify`] the loan, [`loan_book`] gives the balances its accounts should hold, and
+//!   [`entry_for_difference`] the balanced entry to post with the event.
+//!
+//! ## Choices where DOMAIN.md is silent or ambiguous
+//! Each is explained in its module's docs: the schedule starts at the first disbursement's value date; a payment
+//! when nothing is due is held whole as an advance; a prepayment does not pay the current period's interest early,
+//! and an excess above the principal not yet due is held as an advance; billed principal inside a holiday's
+//! on-time window accrues neither contractual nor overdue interest; DPD counts from the contractual due date;
+//! overdue and late interest are charged as round(accrued) when paid; tranches rebuild the unbilled installments;
+//! restructuring reschedules all unpaid principal and carries unpaid interest into the first new installment;
+//! write-off stops accruals and refuses later events; a restructured loan is "current" below 1 DPD; the
+//! installment unit rounds only the annuity installment.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

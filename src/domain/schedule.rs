@@ -743,7 +743,8 @@ mod tests {
 
     #[test]
     fn impossible_terms_name_their_field() {
-        let cases: Vec<(Box<dyn Fn(&mut ScheduleTerms)>, &str, &str)> = vec![
+        type Mutation = Box<dyn Fn(&mut ScheduleTerms)>;
+        let cases: Vec<(Mutation, &str, &str)> = vec![
             (
                 Box::new(|t| t.installments = 0),
                 "installments_zero",

@@ -67,11 +67,14 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::auth::router())
         .merge(routes::users::router())
         .merge(routes::cooperatives::router())
+        .merge(routes::loans::router())
+        .merge(routes::ledger::router())
         .merge(routes::products::router())
         .merge(routes::fund::router())
         .merge(routes::applications::router())
         .merge(routes::outbox::router())
         .merge(routes::schedule::router())
+        .merge(routes::cob::router())
 }
 
 /// Counts requests and their latency by route template and status.

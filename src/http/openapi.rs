@@ -16,8 +16,11 @@ use utoipa::{
         (name = "applications", description = "Loan applications: appraisal and four-eyes approval under Decree 45 limits"),
         (name = "fund", description = "The fund and its charter capital"),
         (name = "products", description = "Loan products: the fund's lending rules per product"),
+        (name = "loans", description = "Loans from approval onward: signing, disbursements, repayments, reversals, restructuring, write-off; schedule, payoff, statement"),
+        (name = "ledger", description = "The books: chart of accounts, journal, trial balance"),
         (name = "outbox", description = "Email queued, sent and failed"),
         (name = "schedule", description = "Schedule preview"),
+        (name = "close of business", description = "Business date and close of business"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

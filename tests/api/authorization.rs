@@ -28,6 +28,9 @@ const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/outbox", allowed: &["admin", "auditor"] },
     Route { method: Method::POST, path: "/api/v1/outbox/{id}/retry", allowed: &["admin"] },
     Route { method: Method::POST, path: "/api/v1/schedule/preview", allowed: ALL },
+    Route { method: Method::GET, path: "/api/v1/business-date", allowed: ALL },
+    Route { method: Method::POST, path: "/api/v1/cob/run", allowed: &["admin", "accountant"] },
+    Route { method: Method::GET, path: "/api/v1/cob/runs", allowed: &["admin", "accountant", "auditor"] },
     // Last: it revokes the token it is called with.
     Route { method: Method::DELETE, path: "/api/v1/auth/token", allowed: ALL },
 ];
@@ -57,6 +60,7 @@ impl Fixture {
             ("PATCH", "/api/v1/users/{id}") => Some(json!({"disabled": false})),
             ("POST", "/api/v1/cooperatives") => Some(cooperative_body(&unique("AZ-"))),
             ("PATCH", "/api/v1/cooperatives/{id}") => Some(json!({"version": 999})),
+            ("POST", "/api/v1/cob/run") => Some(json!({"through": "2000-01-01"})),
             ("POST", "/api/v1/schedule/preview") => Some(json!({"principal_vnd": 1000000, "rate_percent": "7", "installments": 2,
                 "period_months": 1, "method": "bullet", "disbursed_on": "2026-01-01"})),
             _ => None,

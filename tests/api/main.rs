@@ -5,10 +5,13 @@ mod helpers;
 mod smtp;
 
 mod auth;
+mod applications;
 mod authorization;
+mod cob;
 mod cooperatives;
 mod errors;
 mod operations;
+mod products;
 mod outbox;
 mod schedule;
 mod users;

@@ -1,10 +1,13 @@
 //! One module per resource; each exposes `router()` with its OpenAPI-annotated handlers.
 
 pub mod auth;
+pub mod cob;
 pub mod cooperatives;
 pub mod applications;
 pub mod fund;
 pub mod health;
+pub mod ledger;
+pub mod loans;
 pub mod outbox;
 pub mod products;
 pub mod schedule;

@@ -1,0 +1,518 @@
+//! Close of business (COB): closes business dates one by one, in order, up to a date.
+//!
+//! Closing day `d` means, for every loan not yet closed: refold it from its events to the start of
+//! day `d + 1` (the engine then includes day `d`'s accrual and what fell due on `d` and stayed
+//! unpaid, DOMAIN.md §4), classify it (§8), post the difference between the engine's book and the
+//! posted book (§9: accrual rounded by difference, on balance for group 1 and off balance for the
+//! others; overdue moves; reclassification), cache its balances, and queue the day's reminders and
+//! overdue notices (§10) — each loan in its own transaction. Then the officers' digests are queued
+//! and the business date moves to `d + 1`.
+//!
+//! **Crash safety and idempotency.** Posting is by difference, so closing a loan for a day twice
+//! posts nothing the second time; notices carry dedupe keys; the business date moves only after
+//! every loan of the day is done. A COB killed at any point and run again therefore ends with
+//! exactly the books of an uninterrupted run. After downtime every missed date is closed in order.
+//!
+//! **One runner.** On PostgreSQL the run holds a transaction-scoped advisory lock for its whole
+//! duration, so of several instances only one runs it and the others skip and say so. On SQLite
+//! (the embedded, single-instance default) an in-process lock does the same.
+//!
+//! **Dates.** A day can be closed only once it has ended in the fund's time zone (closing "today"
+//! is allowed from the nightly schedule, which runs late in the evening); `cob.allow_future_dates`
+//! lifts this for demos and tests that simulate time.
+
+use std::sync::{Arc, LazyLock};
+
+use chrono::{Duration, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{
+    fund,
+    ledger::{self, Posting},
+    Caller,
+};
+use crate::{
+    auth::Role,
+    error::{AppError, AppResult, ErrorKind, Localized},
+    mail::{
+        notices,
+        templates::{AmountsByComponent, DigestLine, DueReminder, OfficerDigest, OverdueNotice},
+    },
+    state::AppState,
+    store::{
+        self,
+        entities::{cob_run, cooperative, loan},
+    },
+};
+
+/// Loans loaded per query while closing a day.
+const LOAN_CHUNK: u64 = 500;
+/// The advisory-lock key of the close of business on PostgreSQL ("COB" in ASCII).
+const ADVISORY_LOCK_KEY: i64 = 0x434f42;
+/// Loan statuses that COB no longer touches.
+const FINISHED_STATUSES: [&str; 2] = ["closed", "written_off"];
+/// Days ahead an officer's digest looks for loans coming due (DOMAIN.md §10).
+const DIGEST_DAYS_AHEAD: i64 = 7;
+
+/// Who started a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Schedule,
+    Api,
+    Cli,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Schedule => "schedule",
+            Trigger::Api => "api",
+            Trigger::Cli => "cli",
+        }
+    }
+}
+
+/// `POST /api/v1/cob/run`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CobRequest {
+    /// Close every business date up to and including this one.
+    #[schema(value_type = String, format = Date)]
+    pub through: NaiveDate,
+}
+
+/// One closed (or attempted) business date.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CobRunView {
+    pub id: i64,
+    #[schema(value_type = String, format = Date)]
+    pub business_date: NaiveDate,
+    pub status: String,
+    pub trigger: String,
+    pub instance: String,
+    pub started_at: chrono::DateTime<Utc>,
+    pub finished_at: Option<chrono::DateTime<Utc>>,
+    pub loans_processed: i32,
+    pub entries_posted: i32,
+    pub notices_queued: i32,
+    pub errors: i32,
+    pub message: Option<String>,
+}
+
+impl From<cob_run::Model> for CobRunView {
+    fn from(m: cob_run::Model) -> Self {
+        CobRunView {
+            id: m.id,
+            business_date: m.business_date,
+            status: m.status,
+            trigger: m.trigger,
+            instance: m.instance,
+            started_at: m.started_at,
+            finished_at: m.finished_at,
+            loans_processed: m.loans_processed,
+            entries_posted: m.entries_posted,
+            notices_queued: m.notices_queued,
+            errors: m.errors,
+            message: m.message,
+        }
+    }
+}
+
+/// What a call to [`run_through`] did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CobOutcome {
+    /// False when another instance holds the COB lock (nothing was done here).
+    pub ran: bool,
+    /// The dates closed by this call, in order.
+    pub runs: Vec<CobRunView>,
+    /// The business date after the call.
+    #[schema(value_type = String, format = Date)]
+    pub business_date: NaiveDate,
+    pub message: String,
+}
+
+/// The current business date (API.md).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BusinessDateView {
+    #[schema(value_type = String, format = Date)]
+    pub business_date: NaiveDate,
+    /// The last closed day (the day before the business date).
+    #[schema(value_type = String, format = Date)]
+    pub last_closed_date: NaiveDate,
+}
+
+/// Paging for the list of runs.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CobRunQuery {
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+/// One page of runs, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CobRunPage {
+    pub items: Vec<CobRunView>,
+    pub next_cursor: Option<String>,
+}
+
+/// What closing one loan's day produced.
+#[derive(Debug, Default, Clone)]
+struct LoanDayCounts {
+    entries_posted: i32,
+    notices_queued: i32,
+    /// The loan's line in its officer's digest, if it is due soon or overdue.
+    digest: Option<(i64, DigestLine, bool)>,
+}
+
+/// Holds the right to run COB until dropped.
+#[allow(dead_code, reason = "the fields are held only for their Drop, which releases the lock")]
+enum CobLock {
+    /// The transaction holding `pg_try_advisory_xact_lock`; rolled back (releasing it) on drop.
+    Postgres(DatabaseTransaction),
+    /// The in-process lock (SQLite).
+    Local(OwnedMutexGuard<()>),
+}
+
+/// In-process COB locks, one per database URL (a process may serve several databases, as the
+/// test suite does).
+static LOCAL_LOCKS: LazyLock<std::sync::Mutex<std::collections::HashMap<String, Arc<Mutex<()>>>>> =
+    LazyLock::new(Default::default);
+
+fn local_lock(url: &str) -> Arc<Mutex<()>> {
+    let mut locks = LOCAL_LOCKS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    locks.entry(url.to_string()).or_default().clone()
+}
+
+async fn try_lock(db: &DatabaseConnection, url: &str) -> AppResult<Option<CobLock>> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        let txn = db.begin().await?;
+        let row = txn
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("SELECT pg_try_advisory_xact_lock({ADVISORY_LOCK_KEY}) AS locked"),
+            ))
+            .await?;
+        let locked: bool = row.map(|r| r.try_get("", "locked")).transpose()?.unwrap_or(false);
+        Ok(locked.then_some(CobLock::Postgres(txn)))
+    } else {
+        Ok(local_lock(url).try_lock_owned().ok().map(CobLock::Local))
+    }
+}
+
+/// The current business date and the last closed day.
+pub async fn business_date_view(db: &DatabaseConnection, caller: &Caller) -> AppResult<BusinessDateView> {
+    caller.require(&Role::ALL)?;
+    let business_date = fund::business_date(db).await?;
+    Ok(BusinessDateView { business_date, last_closed_date: business_date - Duration::days(1) })
+}
+
+/// Closes every business date from the current one through `through`, in order. Admins and
+/// accountants (and the scheduler and the CLI, which act as admin).
+pub async fn run_through(state: &AppState, caller: &Caller, through: NaiveDate, trigger: Trigger) -> AppResult<CobOutcome> {
+    caller.require(&[Role::Admin, Role::Accountant])?;
+    check_through(state, through)?;
+    let Some(lock) = try_lock(&state.db, &state.settings.database.url).await? else {
+        let business_date = fund::business_date(&state.db).await?;
+        tracing::info!("close of business skipped: another instance is running it");
+        return Ok(CobOutcome {
+            ran: false,
+            runs: vec![],
+            business_date,
+            message: "skipped: another instance holds the close-of-business lock".into(),
+        });
+    };
+    let mut runs = Vec::new();
+    let mut date = fund::business_date(&state.db).await?;
+    while date <= through {
+        let run = close_date(state, caller, date, trigger).await?;
+        let failed = run.status != "finished";
+        runs.push(run);
+        if failed {
+            break;
+        }
+        date += Duration::days(1);
+    }
+    drop(lock);
+    let business_date = fund::business_date(&state.db).await?;
+    let message = match runs.last() {
+        None => format!("nothing to close: the business date is already {business_date}"),
+        Some(last) if last.status != "finished" => format!("stopped at {}: {}", last.business_date, last.message.clone().unwrap_or_default()),
+        Some(_) => format!("closed {} day(s); business date is now {business_date}", runs.len()),
+    };
+    Ok(CobOutcome { ran: true, runs, business_date, message })
+}
+
+fn check_through(state: &AppState, through: NaiveDate) -> AppResult<()> {
+    let today = state.today();
+    if through > today && !state.settings.cob.allow_future_dates {
+        return Err(AppError::new(
+            ErrorKind::Rule,
+            "day_not_ended",
+            Localized::new(
+                format!("Không thể khóa sổ ngày {through}: ngày đó chưa kết thúc (hôm nay là {today})."),
+                format!("Cannot close {through}: that day has not ended yet (today is {today})."),
+            ),
+        )
+        .with_field("through"));
+    }
+    Ok(())
+}
+
+fn instance_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
+    format!("{host}:{}", std::process::id())
+}
+
+/// Closes one business date; returns its run record (status `finished` or `failed`).
+async fn close_date(state: &AppState, caller: &Caller, date: NaiveDate, trigger: Trigger) -> AppResult<CobRunView> {
+    let started = std::time::Instant::now();
+    let run = cob_run::ActiveModel {
+        business_date: Set(date),
+        status: Set("running".into()),
+        trigger: Set(trigger.as_str().into()),
+        instance: Set(instance_name()),
+        started_at: Set(Utc::now()),
+        finished_at: Set(None),
+        loans_processed: Set(0),
+        entries_posted: Set(0),
+        notices_queued: Set(0),
+        errors: Set(0),
+        message: Set(None),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    let mut totals = (0i32, LoanDayCounts::default(), 0i32); // loans, counts, errors
+    let mut digests: std::collections::BTreeMap<i64, OfficerDigest> = Default::default();
+    let mut first_error: Option<String> = None;
+    let mut after_id = 0i64;
+    loop {
+        let ids: Vec<i64> = loan::Entity::find()
+            .select_only()
+            .column(loan::Column::Id)
+            .filter(loan::Column::Id.gt(after_id))
+            .filter(loan::Column::Status.is_not_in(FINISHED_STATUSES))
+            .filter(loan::Column::FirstDisbursedOn.is_not_null())
+            .order_by_asc(loan::Column::Id)
+            .limit(LOAN_CHUNK)
+            .into_tuple()
+            .all(&state.db)
+            .await?;
+        let Some(last) = ids.last().copied() else { break };
+        for loan_id in ids {
+            match close_loan_day(state, caller, loan_id, date).await {
+                Ok(counts) => {
+                    totals.0 += 1;
+                    totals.1.entries_posted += counts.entries_posted;
+                    totals.1.notices_queued += counts.notices_queued;
+                    if let Some((officer_id, line, overdue)) = counts.digest {
+                        let digest = digests.entry(officer_id).or_insert_with(|| empty_digest(date));
+                        if overdue { digest.overdue.push(line) } else { digest.due_soon.push(line) }
+                    }
+                }
+                Err(err) => {
+                    totals.2 += 1;
+                    tracing::error!(loan_id, %date, error = %err, "close of business failed for a loan");
+                    first_error.get_or_insert_with(|| format!("loan {loan_id}: {}", err.message.en));
+                }
+            }
+        }
+        after_id = last;
+        tracing::info!(%date, loans = totals.0, per_second = rate(totals.0, started), "close of business progress");
+    }
+    if totals.2 == 0 {
+        for (officer_id, digest) in &digests {
+            totals.1.notices_queued +=
+                i32::from(notices::officer_digest(&state.db, &state.settings, *officer_id, digest).await?);
+        }
+    }
+    let txn = state.db.begin().await?;
+    // Move the date only if nobody else did (a second runner would have been locked out; this is
+    // the belt to that pair of braces).
+    let advanced = totals.2 == 0 && fund::business_date(&txn).await? == date;
+    if advanced {
+        fund::set_business_date(&txn, date + Duration::days(1)).await?;
+    }
+    let mut active = run.into_active_model();
+    active.status = Set(if totals.2 == 0 { "finished" } else { "failed" }.into());
+    active.finished_at = Set(Some(Utc::now()));
+    active.loans_processed = Set(totals.0);
+    active.entries_posted = Set(totals.1.entries_posted);
+    active.notices_queued = Set(totals.1.notices_queued);
+    active.errors = Set(totals.2);
+    active.message = Set(first_error);
+    let finished = active.update(&txn).await?;
+    txn.commit().await?;
+    tracing::info!(
+        %date, loans = totals.0, entries = totals.1.entries_posted, notices = totals.1.notices_queued,
+        errors = totals.2, seconds = started.elapsed().as_secs_f64(), "close of business finished a day"
+    );
+    Ok(CobRunView::from(finished))
+}
+
+fn rate(count: i32, started: std::time::Instant) -> u64 {
+    let millis = started.elapsed().as_millis().max(1) as u64;
+    (count as u64).saturating_mul(1000) / millis
+}
+
+/// Closes day `date` for one loan in its own transaction: refold to the start of `date + 1`,
+/// post the difference, cache balances, queue reminders and overdue notices.
+async fn close_loan_day(state: &AppState, caller: &Caller, loan_id: i64, date: NaiveDate) -> AppResult<LoanDayCounts> {
+    let _gate = state.money_writer.enter(&state.db).await;
+    let txn = state.db.begin().await?;
+    let mut select = loan::Entity::find_by_id(loan_id);
+    if !store::is_sqlite(&state.db) {
+        select = select.lock_exclusive();
+    }
+    let loan = select.one(&txn).await?.ok_or_else(|| AppError::not_found("khoản vay", "Loan"))?;
+    let next_day = date + Duration::days(1);
+    let posting = Posting {
+        kind: "close_of_business".into(),
+        entry_date: date,
+        description: format!("Khóa sổ ngày {date} / close of business {date}"),
+        transaction_id: None,
+        reverses_entry_id: None,
+        business_key: Some(format!("cob:{loan_id}:{date}")),
+    };
+    let refolded = ledger::refold_and_post(&txn, caller, loan, next_day, &posting).await?;
+    let notices_queued = queue_loan_notices(state, &txn, &refolded, next_day).await?;
+    let digest = digest_line(&txn, &refolded, next_day).await?;
+    let counts = LoanDayCounts { entries_posted: i32::from(refolded.entry_id.is_some()), notices_queued, digest };
+    txn.commit().await?;
+    Ok(counts)
+}
+
+/// Due reminders (T-7, T-1 by default) and overdue notices (DPD 1, 10, 30) for one loan as of the
+/// morning of `as_of`.
+async fn queue_loan_notices(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    refolded: &ledger::Refolded,
+    as_of: NaiveDate,
+) -> AppResult<i32> {
+    let policy = &state.settings.reminders;
+    let loan = &refolded.loan;
+    let loan_state = &refolded.state;
+    let mut queued = 0;
+    let reminders: Vec<_> = loan_state
+        .schedule
+        .iter()
+        .filter(|i| i.due_on >= as_of && notices::reminder_due_in(policy, (i.due_on - as_of).num_days()))
+        .filter(|i| (i.principal - i.paid_principal).is_positive() || (i.interest - i.paid_interest).is_positive())
+        .collect();
+    let overdue_due = loan_state.dpd > 0 && notices::overdue_notice_due_at(policy, loan_state.dpd);
+    if reminders.is_empty() && !overdue_due {
+        return Ok(0);
+    }
+    let audience = notices::audience_for_cooperative(txn, loan.cooperative_id).await?;
+    for installment in reminders {
+        let mail = DueReminder {
+            loan_number: loan.number.clone(),
+            due_date: installment.due_on,
+            days_before: u32::try_from((installment.due_on - as_of).num_days()).unwrap_or(0),
+            amounts: AmountsByComponent {
+                principal_vnd: vnd(installment.principal - installment.paid_principal),
+                interest_vnd: vnd(installment.interest - installment.paid_interest),
+                ..Default::default()
+            },
+            advance_vnd: vnd(loan_state.advance),
+        };
+        queued += i32::from(notices::due_reminder(txn, &state.settings, &audience, loan.id, &mail).await?);
+    }
+    if overdue_due {
+        let quote = loan_state.payoff_quote(ledger_day_count(loan));
+        let oldest_due_date = as_of - Duration::days(loan_state.dpd);
+        let mail = OverdueNotice {
+            loan_number: loan.number.clone(),
+            oldest_due_date,
+            days_past_due: u32::try_from(loan_state.dpd).unwrap_or(u32::MAX),
+            as_of,
+            overdue: AmountsByComponent {
+                principal_vnd: vnd(quote.overdue_principal),
+                interest_vnd: vnd(quote.unpaid_interest),
+                overdue_interest_vnd: vnd(quote.overdue_interest),
+                late_interest_vnd: vnd(quote.late_interest),
+            },
+        };
+        queued += i32::from(notices::overdue_notice(txn, &state.settings, &audience, loan.id, &mail).await?);
+    }
+    Ok(queued)
+}
+
+fn ledger_day_count(loan: &loan::Model) -> coopfund_domain::DayCount {
+    loan.day_count.parse().unwrap_or(coopfund_domain::DayCount::Actual365)
+}
+
+fn vnd(amount: coopfund_domain::Vnd) -> i64 {
+    amount.to_i64().unwrap_or(0)
+}
+
+fn empty_digest(date: NaiveDate) -> OfficerDigest {
+    OfficerDigest {
+        business_date: date + Duration::days(1),
+        due_within_days: DIGEST_DAYS_AHEAD as u32,
+        due_soon: vec![],
+        overdue: vec![],
+    }
+}
+
+/// The loan's line in its officer's daily digest (DOMAIN.md §10): overdue loans, and loans with
+/// an installment due within a week of `as_of`. `(officer id, line, overdue?)`.
+async fn digest_line(
+    txn: &DatabaseTransaction,
+    refolded: &ledger::Refolded,
+    as_of: NaiveDate,
+) -> AppResult<Option<(i64, DigestLine, bool)>> {
+    let loan = &refolded.loan;
+    let Some(officer_id) = loan.officer_id else { return Ok(None) };
+    let loan_state = &refolded.state;
+    let horizon = as_of + Duration::days(DIGEST_DAYS_AHEAD);
+    let overdue = loan_state.dpd > 0;
+    let (due_date, amount) = if overdue {
+        (as_of - Duration::days(loan_state.dpd), loan_state.overdue_principal + loan_state.unpaid_interest)
+    } else {
+        let Some(next) = loan_state
+            .schedule
+            .iter()
+            .find(|i| i.due_on >= as_of && i.due_on <= horizon && !matches!(i.status, coopfund_domain::InstallmentStatus::Paid | coopfund_domain::InstallmentStatus::Restructured))
+        else {
+            return Ok(None);
+        };
+        (next.due_on, (next.principal - next.paid_principal) + (next.interest - next.paid_interest))
+    };
+    let cooperative_name = cooperative::Entity::find_by_id(loan.cooperative_id)
+        .one(txn)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let line = DigestLine {
+        loan_number: loan.number.clone(),
+        cooperative_name,
+        due_date,
+        amount_vnd: vnd(amount),
+        days_past_due: u32::try_from(loan_state.dpd).unwrap_or(0),
+    };
+    Ok(Some((officer_id, line, overdue)))
+}
+
+/// The runs, newest first. Admins, accountants and auditors.
+pub async fn list_runs(db: &DatabaseConnection, caller: &Caller, query: CobRunQuery) -> AppResult<CobRunPage> {
+    caller.require(&[Role::Admin, Role::Accountant, Role::Auditor])?;
+    let (limit, cursor) = super::cooperatives::paging(query.limit, query.cursor.as_deref())?;
+    let mut select = cob_run::Entity::find().order_by_desc(cob_run::Column::Id);
+    if let Some(cursor) = cursor {
+        select = select.filter(cob_run::Column::Id.lt(cursor));
+    }
+    let rows = select.limit(limit + 1).all(db).await?;
+    let has_more = rows.len() as u64 > limit;
+    let items: Vec<CobRunView> = rows.into_iter().take(limit as usize).map(CobRunView::from).collect();
+    let next_cursor = has_more.then(|| items.last().map(|r| r.id.to_string())).flatten();
+    Ok(CobRunPage { items, next_cursor })
+}

@@ -1,0 +1,57 @@
+//! The business date and close of business: `GET /api/v1/business-date`, `POST /api/v1/cob/run`,
+//! `GET /api/v1/cob/runs`.
+
+use axum::{extract::State, Json};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    app::{
+        cob::{self, BusinessDateView, CobOutcome, CobRequest, CobRunPage, CobRunQuery, Trigger},
+        Caller,
+    },
+    error::AppResult,
+    http::{
+        error::ErrorEnvelope,
+        extract::{ApiJson, ApiQuery},
+    },
+    state::AppState,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(business_date))
+        .routes(routes!(run_cob))
+        .routes(routes!(list_cob_runs))
+}
+
+/// The fund's business date: what "today" means to the service.
+#[utoipa::path(get, path = "/api/v1/business-date", tag = "close of business", security(("bearer" = [])),
+    responses((status = 200, body = BusinessDateView), (status = 401, body = ErrorEnvelope)))]
+pub async fn business_date(State(state): State<AppState>, caller: Caller) -> AppResult<Json<BusinessDateView>> {
+    cob::business_date_view(&state.db, &caller).await.map(Json)
+}
+
+/// Closes every business date through `through`, in order (admin, accountant). Another instance
+/// already running it makes this one skip (`ran: false`).
+#[utoipa::path(post, path = "/api/v1/cob/run", tag = "close of business", security(("bearer" = [])),
+    request_body = CobRequest,
+    responses((status = 200, body = CobOutcome), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn run_cob(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<CobRequest>,
+) -> AppResult<Json<CobOutcome>> {
+    cob::run_through(&state, &caller, request.through, Trigger::Api).await.map(Json)
+}
+
+/// Close-of-business runs, newest first (admin, accountant, auditor).
+#[utoipa::path(get, path = "/api/v1/cob/runs", tag = "close of business", security(("bearer" = [])),
+    params(CobRunQuery),
+    responses((status = 200, body = CobRunPage), (status = 403, body = ErrorEnvelope)))]
+pub async fn list_cob_runs(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<CobRunQuery>,
+) -> AppResult<Json<CobRunPage>> {
+    cob::list_runs(&state.db, &caller, query).await.map(Json)
+}
