@@ -7,6 +7,8 @@ use serde_json::{json, Value};
 use crate::helpers::{cooperative_body, spawn_app, unique, TestApp, PASSWORD};
 
 const ALL: &[&str] = &["admin", "officer", "approver", "accountant", "auditor", "cooperative"];
+/// Everyone but a cooperative.
+const STAFF: &[&str] = &["admin", "officer", "approver", "accountant", "auditor"];
 
 /// A protected route: method, path template, who may call it.
 struct Route {
@@ -31,6 +33,21 @@ const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/business-date", allowed: ALL },
     Route { method: Method::POST, path: "/api/v1/cob/run", allowed: &["admin", "accountant"] },
     Route { method: Method::GET, path: "/api/v1/cob/runs", allowed: &["admin", "accountant", "auditor"] },
+    Route { method: Method::POST, path: "/api/v1/products", allowed: &["admin"] },
+    Route { method: Method::GET, path: "/api/v1/products", allowed: ALL },
+    Route { method: Method::GET, path: "/api/v1/products/{id}", allowed: ALL },
+    Route { method: Method::PATCH, path: "/api/v1/products/{id}", allowed: &["admin"] },
+    Route { method: Method::GET, path: "/api/v1/fund", allowed: STAFF },
+    Route { method: Method::POST, path: "/api/v1/fund/charter-capital", allowed: &["admin", "accountant"] },
+    Route { method: Method::POST, path: "/api/v1/applications", allowed: &["officer", "cooperative"] },
+    Route { method: Method::GET, path: "/api/v1/applications", allowed: ALL },
+    Route { method: Method::GET, path: "/api/v1/applications/{id}", allowed: ALL },
+    Route { method: Method::PATCH, path: "/api/v1/applications/{id}", allowed: &["officer", "cooperative"] },
+    Route { method: Method::POST, path: "/api/v1/applications/{id}/submit", allowed: &["officer", "cooperative"] },
+    Route { method: Method::POST, path: "/api/v1/applications/{id}/appraise", allowed: &["officer"] },
+    Route { method: Method::POST, path: "/api/v1/applications/{id}/approve", allowed: &["approver"] },
+    Route { method: Method::POST, path: "/api/v1/applications/{id}/reject", allowed: &["approver"] },
+    Route { method: Method::POST, path: "/api/v1/applications/{id}/withdraw", allowed: &["officer", "cooperative"] },
     // Last: it revokes the token it is called with.
     Route { method: Method::DELETE, path: "/api/v1/auth/token", allowed: ALL },
 ];
@@ -60,6 +77,17 @@ impl Fixture {
             ("PATCH", "/api/v1/users/{id}") => Some(json!({"disabled": false})),
             ("POST", "/api/v1/cooperatives") => Some(cooperative_body(&unique("AZ-"))),
             ("PATCH", "/api/v1/cooperatives/{id}") => Some(json!({"version": 999})),
+            ("POST", "/api/v1/products") => Some(crate::products::product_body(&unique("AZP-"))),
+            ("PATCH", "/api/v1/products/{id}") => Some(json!({"version": 999})),
+            ("POST", "/api/v1/fund/charter-capital") => {
+                Some(json!({"amount_vnd": 1, "contributed_on": "2000-01-01", "reference": "authorization"}))
+            }
+            ("POST", "/api/v1/applications") => Some(json!({"product_id": 999999, "cooperative_id": self.cooperative_id,
+                "amount_vnd": 1, "installments": 1, "period_months": 1, "method": "bullet", "purpose": "x",
+                "project_total_vnd": 1, "own_capital_vnd": 0})),
+            ("PATCH", "/api/v1/applications/{id}") => Some(json!({"version": 999})),
+            ("POST", "/api/v1/applications/{id}/appraise") => Some(json!({"note": "x", "recommendation": "approve"})),
+            ("POST", "/api/v1/applications/{id}/reject") => Some(json!({"reason": "x"})),
             ("POST", "/api/v1/cob/run") => Some(json!({"through": "2000-01-01"})),
             ("POST", "/api/v1/schedule/preview") => Some(json!({"principal_vnd": 1000000, "rate_percent": "7", "installments": 2,
                 "period_months": 1, "method": "bullet", "disbursed_on": "2026-01-01"})),
