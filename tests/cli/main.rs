@@ -106,3 +106,15 @@ fn impossible_schedule_terms_exit_2_with_the_reason() {
         "--period-months", "1", "--method", "annuity", "--disbursed-on", "2026-01-31"], None);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn fund_contribute_records_charter_capital_and_refuses_a_future_date() {
+    let (_dir, url) = temp_db();
+    let out = coopfund(&url, &["fund", "contribute", "--amount-vnd", "10000000000", "--on", "2024-01-02", "--reference", "QĐ 1/QĐ-UBND"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    assert!(printed.contains("paid-in charter capital now 10000000000"), "{printed}");
+    let out = coopfund(&url, &["fund", "contribute", "--amount-vnd", "1", "--on", "2999-01-01", "--reference", "x"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("contributed_on"), "{}", text(&out.stderr));
+}
