@@ -2,14 +2,18 @@
 //! Every test starts its own server over its own fresh database.
 
 mod helpers;
+mod loan_fixtures;
 mod smtp;
 
 mod auth;
 mod applications;
 mod authorization;
 mod cob;
+mod concurrency;
 mod cooperatives;
 mod errors;
+mod ledger;
+mod loans;
 mod operations;
 mod products;
 mod outbox;
