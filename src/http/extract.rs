@@ -62,6 +62,16 @@ where
 
 /// Parses `bytes` as `T`, classifying serde's error into a stable code and field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    // Every body of this API is an object; serde would also accept an array for a struct, and
+    // its complaint about lengths would only confuse.
+    let first = bytes.iter().copied().find(|b| !b.is_ascii_whitespace());
+    if matches!(first, Some(b'[') | Some(b'"') | Some(b'0'..=b'9') | Some(b'-') | Some(b't') | Some(b'f') | Some(b'n')) {
+        return Err(AppError::new(
+            ErrorKind::BadRequest,
+            "wrong_type",
+            Localized::new("Nội dung phải là một đối tượng JSON ({…}).", "The body must be a JSON object ({…})."),
+        ));
+    }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = err.path().to_string();

@@ -144,3 +144,46 @@ async fn every_route_checks_every_role() {
     }
     assert!(failures.is_empty(), "authorization failures:\n{}", failures.join("\n"));
 }
+
+/// Every route that takes a JSON body answers bad input with a 4xx in the API.md shape:
+/// malformed JSON, an unknown field, a wrong type at the top level, and a non-JSON content type.
+#[tokio::test]
+async fn every_route_with_a_body_refuses_bad_input_with_a_4xx() {
+    let app = spawn_app().await;
+    let cooperative_id = app.cooperative().await;
+    let fixture = Fixture { cooperative_id, user_id: 1 };
+    let mut failures = Vec::new();
+    for route in ROUTES {
+        let Some(mut valid) = fixture.body(route) else { continue };
+        let url = app.url(&fixture.path(route.path));
+        let send = |body: String, content_type: &'static str| {
+            app.client
+                .request(route.method.clone(), url.clone())
+                .bearer_auth(&app.admin_token)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+        };
+        valid["surely_unknown_field"] = json!(1);
+        let cases = [
+            ("{]", "application/json", "malformed_json"),
+            ("[1, 2, 3]", "application/json", "wrong_type"),
+            (&valid.to_string() as &str, "application/json", "unknown_field"),
+            ("{}", "text/plain", "unsupported_media_type"),
+        ];
+        // Routes whose body is optional ignore the content type of an absent body; they must still
+        // answer with a 4xx and the error shape.
+        let lenient = |code: &str, status: StatusCode| code == "unsupported_media_type" && status.is_client_error();
+        for (body, content_type, code) in cases {
+            let response = send(body.to_string(), content_type).await.expect("request");
+            let status = response.status();
+            let error: Value = response.json().await.unwrap_or(Value::Null);
+            let shaped = error["error"]["code"].is_string() && error["error"]["message"].is_string();
+            let right_code = error["error"]["code"] == code || lenient(code, status);
+            if !status.is_client_error() || !right_code || !shaped {
+                failures.push(format!("{} {} with {code}: {status} {error}", route.method, route.path));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "bad input not refused cleanly:\n{}", failures.join("\n"));
+}
