@@ -48,6 +48,21 @@ const ROUTES: &[Route] = &[
     Route { method: Method::POST, path: "/api/v1/applications/{id}/approve", allowed: &["approver"] },
     Route { method: Method::POST, path: "/api/v1/applications/{id}/reject", allowed: &["approver"] },
     Route { method: Method::POST, path: "/api/v1/applications/{id}/withdraw", allowed: &["officer", "cooperative"] },
+    Route { method: Method::GET, path: "/api/v1/loans", allowed: ALL },
+    Route { method: Method::GET, path: "/api/v1/loans/{id}", allowed: ALL },
+    Route { method: Method::GET, path: "/api/v1/loans/{id}/schedule", allowed: ALL },
+    Route { method: Method::GET, path: "/api/v1/loans/{id}/transactions", allowed: ALL },
+    Route { method: Method::GET, path: "/api/v1/loans/{id}/payoff", allowed: ALL },
+    Route { method: Method::GET, path: "/api/v1/loans/{id}/statement", allowed: ALL },
+    Route { method: Method::POST, path: "/api/v1/loans/{id}/sign", allowed: &["officer", "approver"] },
+    Route { method: Method::POST, path: "/api/v1/loans/{id}/disbursements", allowed: &["accountant"] },
+    Route { method: Method::POST, path: "/api/v1/loans/{id}/repayments", allowed: &["accountant"] },
+    Route { method: Method::POST, path: "/api/v1/loans/{id}/transactions/{tx}/reverse", allowed: &["accountant"] },
+    Route { method: Method::POST, path: "/api/v1/loans/{id}/restructure", allowed: &["approver"] },
+    Route { method: Method::POST, path: "/api/v1/loans/{id}/write-off", allowed: &["approver"] },
+    Route { method: Method::GET, path: "/api/v1/ledger/accounts", allowed: &["admin", "officer", "approver", "accountant", "auditor"] },
+    Route { method: Method::GET, path: "/api/v1/ledger/entries", allowed: &["admin", "officer", "approver", "accountant", "auditor"] },
+    Route { method: Method::GET, path: "/api/v1/ledger/trial-balance", allowed: &["admin", "officer", "approver", "accountant", "auditor"] },
     // Last: it revokes the token it is called with.
     Route { method: Method::DELETE, path: "/api/v1/auth/token", allowed: ALL },
 ];
@@ -68,7 +83,7 @@ struct Fixture {
 impl Fixture {
     fn path(&self, template: &str) -> String {
         let id = if template.starts_with("/api/v1/users") { self.user_id } else { self.cooperative_id };
-        template.replace("{id}", &id.to_string())
+        template.replace("{id}", &id.to_string()).replace("{tx}", &id.to_string())
     }
 
     fn body(&self, route: &Route) -> Option<Value> {
@@ -91,6 +106,12 @@ impl Fixture {
             ("POST", "/api/v1/cob/run") => Some(json!({"through": "2000-01-01"})),
             ("POST", "/api/v1/schedule/preview") => Some(json!({"principal_vnd": 1000000, "rate_percent": "7", "installments": 2,
                 "period_months": 1, "method": "bullet", "disbursed_on": "2026-01-01"})),
+            ("POST", "/api/v1/loans/{id}/sign") => Some(json!({"contract_number": "HĐ-1", "signed_on": "2026-01-01"})),
+            ("POST", "/api/v1/loans/{id}/disbursements") => Some(json!({"amount_vnd": 1000, "value_date": "2026-01-01", "reference": "UNC"})),
+            ("POST", "/api/v1/loans/{id}/repayments") => Some(json!({"amount_vnd": 1000, "value_date": "2026-01-01", "reference": "GD", "kind": "ordinary"})),
+            ("POST", "/api/v1/loans/{id}/transactions/{tx}/reverse") => Some(json!({"reason": "test"})),
+            ("POST", "/api/v1/loans/{id}/restructure") => Some(json!({"kind": "extension", "first_due_on": "2027-01-01", "installments": 3, "reason": "test"})),
+            ("POST", "/api/v1/loans/{id}/write-off") => Some(json!({"reason": "test"})),
             _ => None,
         }
     }
