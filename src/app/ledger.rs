@@ -590,7 +590,7 @@ async fn check_loan<C: ConnectionTrait>(
 ) -> AppResult<()> {
     let name = format!("loan {} ({})", loan.id, loan.number);
     let Some(as_of) = loan.balances_as_of else {
-        if !posted.iter().next().is_none() {
+        if posted.iter().next().is_some() {
             differences.push(format!("{name}: has journal lines but no cached balances"));
         }
         return Ok(());

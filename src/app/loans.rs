@@ -31,7 +31,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{
     audit::{self, Change},
     cooperatives::paging,
-    fund,
+    event_mail, fund,
     idempotency::{self, Idempotent, IdempotencyRequest},
     ledger::{self, Posting},
     loan_engine::{self, contract_of, events_of, kind, loan_group, transactions_of, RestructureTerms},
@@ -41,6 +41,7 @@ use super::{
 };
 use crate::{
     auth::Role,
+    config::Settings,
     error::{AppError, AppResult, ErrorKind, Localized},
     store::entities::{journal_entry, loan, loan_transaction},
 };
@@ -256,7 +257,6 @@ fn transaction_view(tx: &loan_transaction::Model, all: &[loan_transaction::Model
             state
                 .and_then(|s| s.allocations.iter().find(|a| a.event_id.as_deref() == Some(id_text.as_str())))
                 .map(AllocationView::from)
-                .or_else(|| serde_json::from_str::<StoredAllocation>(&tx.details).ok().map(|s| s.allocation))
         })
         .flatten();
     let terms = (tx.kind == kind::RESTRUCTURE).then(|| serde_json::from_str(&tx.details).ok()).flatten();
@@ -277,12 +277,6 @@ fn transaction_view(tx: &loan_transaction::Model, all: &[loan_transaction::Model
         created_at: tx.created_at,
         allocation,
     }
-}
-
-/// What a repayment's `details` keep: its allocation when it was posted.
-#[derive(Debug, Clone, Deserialize)]
-struct StoredAllocation {
-    allocation: AllocationView,
 }
 
 // ----- inputs -----
@@ -384,7 +378,7 @@ pub async fn lock_loan(txn: &DatabaseTransaction, id: i64) -> AppResult<loan::Mo
     use sea_orm::ConnectionTrait;
     let found = if txn.get_database_backend() == DbBackend::Sqlite {
         let touched = loan::Entity::update_many()
-            .col_expr(loan::Column::Version, Expr::col(loan::Column::Version).into())
+            .col_expr(loan::Column::Version, Expr::col(loan::Column::Version))
             .filter(loan::Column::Id.eq(id))
             .exec(txn)
             .await?;
@@ -523,21 +517,9 @@ async fn record(
     };
     let before = LoanView::cached(loan.clone());
     let refolded = ledger::refold_and_post(txn, caller, loan, today, &posting).await?;
-    let mut all = transactions_of(txn, refolded.loan.id).await?;
-    if inserted.kind == kind::REPAYMENT {
-        // Keep the allocation as posted with the transaction (the live one may change with back-dated events).
-        let view = transaction_view(&inserted, &all, Some(&refolded.state));
-        if let Some(allocation) = &view.allocation {
-            let details = serde_json::json!({ "allocation": allocation }).to_string();
-            // The only update of a transaction row: filling its details in the transaction that created it.
-            let mut active: loan_transaction::ActiveModel = inserted.clone().into();
-            active.details = Set(details.clone());
-            active.update(txn).await?;
-            if let Some(row) = all.iter_mut().find(|t| t.id == inserted.id) {
-                row.details = details;
-            }
-        }
-    }
+    // The allocation is not stored on the (append-only) transaction row: it is the engine's, recomputed on
+    // every read, and kept as posted in the audit record below.
+    let all = transactions_of(txn, refolded.loan.id).await?;
     let view = transaction_view(&inserted, &all, Some(&refolded.state));
     let after = LoanView::live(refolded.loan.clone(), &refolded.state, today);
     audit::record(txn, caller, Change {
@@ -621,6 +603,7 @@ pub async fn sign(
 pub async fn disburse(
     db: &DatabaseConnection,
     writer: &MoneyWriter,
+    settings: &Settings,
     caller: &Caller,
     loan_id: i64,
     input: DisbursementInput,
@@ -629,6 +612,7 @@ pub async fn disburse(
     caller.require(&[Role::Accountant])?;
     let amount_vnd = validate::positive("amount_vnd", input.amount_vnd)?;
     let reference = reference_of(&input.reference)?;
+    let settings = settings.clone();
     let caller_owned = caller.clone();
     run_money(db, writer, caller, loan_id, request, 201, move |txn, loan, today| {
         Box::pin(async move {
@@ -658,7 +642,10 @@ pub async fn disburse(
                 details: "{}".into(),
                 approved_by: None,
             };
-            record(txn, &caller_owned, loan, today, new).await
+            let view = record(txn, &caller_owned, loan, today, new).await?;
+            // DOMAIN.md §10: the disbursement notice, in this transaction.
+            event_mail::disbursement(txn, &settings, &view, today).await?;
+            Ok(view)
         })
     })
     .await
@@ -668,6 +655,7 @@ pub async fn disburse(
 pub async fn repay(
     db: &DatabaseConnection,
     writer: &MoneyWriter,
+    settings: &Settings,
     caller: &Caller,
     loan_id: i64,
     input: RepaymentInput,
@@ -677,6 +665,7 @@ pub async fn repay(
     let amount_vnd = validate::positive("amount_vnd", input.amount_vnd)?;
     let reference = reference_of(&input.reference)?;
     let repayment_kind = validate::one_of("kind", input.kind.as_deref().unwrap_or("ordinary"), &["ordinary", "prepayment"])?;
+    let settings = settings.clone();
     let caller_owned = caller.clone();
     run_money(db, writer, caller, loan_id, request, 201, move |txn, loan, today| {
         Box::pin(async move {
@@ -695,7 +684,10 @@ pub async fn repay(
                 details: "{}".into(),
                 approved_by: None,
             };
-            record(txn, &caller_owned, loan, today, new).await
+            let view = record(txn, &caller_owned, loan, today, new).await?;
+            // DOMAIN.md §10: the payment receipt (allocation, next due), in this transaction.
+            event_mail::payment_receipt(txn, &settings, &view, today).await?;
+            Ok(view)
         })
     })
     .await
@@ -789,7 +781,7 @@ pub async fn restructure(
                 kind: kind::RESTRUCTURE,
                 value_date,
                 amount_vnd: 0,
-                reference: format!("{kind_name}"),
+                reference: kind_name.to_string(),
                 repayment_kind: None,
                 reverses_id: None,
                 reason: Some(reason),
