@@ -307,3 +307,61 @@ async fn each_role_does_only_its_part_and_a_cooperative_sees_only_its_own_loans(
     }
     assert_ledger_verifies(&app).await;
 }
+
+#[tokio::test]
+async fn an_officer_takes_a_cooperative_from_application_to_a_closed_loan_through_the_api_alone() {
+    let app = crate::helpers::spawn_app_with(|s| s.lending.council_approval_above_vnd = 1_000_000_000_000).await;
+    let staff = Staff::new(&app).await;
+    set_date(&app, "2026-01-31").await;
+    let product = json_of(app.post("/api/v1/products", &app.admin_token, &crate::products::product_body("VLD-E2E")).await, StatusCode::CREATED).await;
+    let capital = json!({"amount_vnd": 20_000_000_000i64, "contributed_on": "2020-01-01", "reference": "QĐ 1/QĐ-UBND"});
+    json_of(app.post("/api/v1/fund/charter-capital", &app.admin_token, &capital).await, StatusCode::CREATED).await;
+    let coop = app.cooperative().await;
+    let cooperative = app.user_token("cooperative", Some(coop)).await;
+    let appraiser = app.user_token("officer", None).await;
+    let application = json!({
+        "product_id": product["id"], "cooperative_id": coop, "amount_vnd": 120_000_000, "installments": 12,
+        "period_months": 1, "method": "equal_principal", "principal_grace": 0, "purpose": "Mua phân bón vụ chè xuân",
+        "project_total_vnd": 240_000_000, "own_capital_vnd": 120_000_000, "collateral": [], "no_bad_debt_declared": true,
+        "documents": ["Phương án sản xuất 2026"]
+    });
+    let created = json_of(app.post("/api/v1/applications", &staff.officer, &application).await, StatusCode::CREATED).await;
+    let id = created["id"].as_i64().unwrap();
+    json_of(app.post(&format!("/api/v1/applications/{id}/submit"), &staff.officer, &json!({})).await, StatusCode::OK).await;
+    let appraisal = json!({"note": "Phương án khả thi", "recommendation": "approve"});
+    json_of(app.post(&format!("/api/v1/applications/{id}/appraise"), &appraiser, &appraisal).await, StatusCode::OK).await;
+    let decided = json_of(app.post(&format!("/api/v1/applications/{id}/approve"), &staff.approver, &json!({"reason": "Đồng ý"})).await, StatusCode::OK).await;
+    let loan = decided["loan_id"].as_i64().expect("approval creates the loan");
+
+    sign(&app, &staff, loan, "2026-01-31").await;
+    disburse(&app, &staff, loan, 120_000_000, "2026-01-31").await;
+    let schedule = json_of(app.get(&format!("/api/v1/loans/{loan}/schedule"), &cooperative).await, StatusCode::OK).await;
+    let plan: Vec<(String, i64)> = schedule["installments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["due_on"].as_str().unwrap().to_string(), amount(i, "total_vnd")))
+        .collect();
+    assert_eq!(plan.len(), 12);
+    assert_eq!(plan[0], ("2026-02-28".to_string(), 10_662_795), "worked example 1");
+    for (due_on, total_vnd) in &plan {
+        set_date(&app, due_on).await;
+        let installment = json_of(app.get(&format!("/api/v1/loans/{loan}"), &staff.officer).await, StatusCode::OK).await;
+        let owed = amount(&installment["next_due"], "total_vnd");
+        assert!(owed > 0 && owed <= *total_vnd + 1_000, "{installment}");
+        json_of(repay(&app, &staff, loan, owed, due_on, "ordinary").await, StatusCode::CREATED).await;
+    }
+    let closed = json_of(app.get(&format!("/api/v1/loans/{loan}"), &cooperative).await, StatusCode::OK).await;
+    assert_eq!(closed["status"], "closed", "{closed}");
+    assert_eq!(closed["closed_on"], "2027-01-31");
+    let statement = json_of(app.get(&format!("/api/v1/loans/{loan}/statement"), &cooperative).await, StatusCode::OK).await;
+    assert_eq!(amount(&statement, "total_principal_paid_vnd"), 120_000_000);
+    assert_eq!(amount(&statement, "principal_outstanding_vnd"), 0);
+    let paid_schedule = json_of(app.get(&format!("/api/v1/loans/{loan}/schedule"), &cooperative).await, StatusCode::OK).await;
+    let interest_paid: i64 = paid_schedule["installments"].as_array().unwrap().iter().map(|i| amount(i, "paid_interest_vnd")).sum();
+    assert_eq!(amount(&statement, "total_interest_paid_vnd"), interest_paid);
+    assert!(paid_schedule["installments"].as_array().unwrap().iter().all(|i| i["status"] == "paid"));
+    let trial = json_of(app.get("/api/v1/ledger/trial-balance", &staff.auditor).await, StatusCode::OK).await;
+    assert_eq!(trial["balanced"], true);
+    assert_ledger_verifies(&app).await;
+}
