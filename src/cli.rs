@@ -34,7 +34,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the HTTP service (migrates the database first; creates the first admin).
-    Serve,
+    Serve {
+        /// Load the demo fund first (a fresh database only; the demo users' passwords are printed).
+        #[arg(long)]
+        demo: bool,
+    },
     /// Bring the database schema up to date and exit.
     Migrate,
     /// Manage accounts.
@@ -51,6 +55,17 @@ pub enum Command {
     /// The books.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Load a demo fund into the configured database (a fresh one only) and exit.
+    Demo(DemoArgs),
+}
+
+/// `demo` arguments.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Bulk mode for benchmarks: this many loans (up to 100,000), inserted in batches. Without it, the
+    /// explorable demo that `serve --demo` loads.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub loans: Option<u32>,
 }
 
 /// Ledger commands.
@@ -215,7 +230,7 @@ fn report(err: anyhow::Error) -> ExitCode {
 
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
-        Command::Serve => serve(settings).await,
+        Command::Serve { demo } => serve(settings, demo).await,
         Command::Migrate => {
             server::prepare_database(&settings).await?;
             println!("database is up to date");
@@ -226,6 +241,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Schedule(args) => print_schedule(args),
         Command::Cob(CobCommand::Run { through }) => cob_run(through, settings).await,
         Command::Ledger(LedgerCommand::Verify) => ledger_verify(settings).await,
+        Command::Demo(args) => demo(args, settings).await,
     }
 }
 
@@ -260,9 +276,13 @@ async fn fund_contribute(args: FundContributeArgs, settings: Settings) -> anyhow
     Ok(())
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let db = server::prepare_database(&settings).await?;
-    server::bootstrap_admin(&db).await?;
+    if demo {
+        load_demo(&db, &settings).await?;
+    } else {
+        server::bootstrap_admin(&db).await?;
+    }
     let app = Application::build_with_db(settings, db).await?;
     let address = app.local_addr();
     println!("coopfund listening on http://{address}");
@@ -294,6 +314,55 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         let _ = worker.await;
     }
     served
+}
+
+/// The explorable demo: refuses a database with cooperatives or loans before anything is written; the
+/// admin, when created here, gets the demo password (unless `COOPFUND_ADMIN_PASSWORD` is set).
+async fn load_demo(db: &sea_orm::DatabaseConnection, settings: &Settings) -> anyhow::Result<()> {
+    crate::demo::ensure_empty(db).await?;
+    let from_env = std::env::var("COOPFUND_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
+    let demo_admin = from_env.is_none();
+    let password = from_env.unwrap_or_else(|| crate::demo::DEMO_ADMIN_PASSWORD.to_string());
+    let created = users::find_by_username(db, "admin").await.is_err();
+    if created {
+        users::ensure_admin(db, Some(password)).await?;
+    }
+    println!("loading the demo fund (about eight months of lending; the last {} days by close of business) …", crate::demo::COB_WINDOW_DAYS);
+    let started = std::time::Instant::now();
+    let state = crate::state::AppState::new(db.clone(), settings.clone());
+    let mut summary = crate::demo::load_explorable(&state).await?;
+    if created && demo_admin {
+        if let Some(admin) = summary.users.iter_mut().find(|u| u.username == "admin") {
+            admin.password = Some(crate::demo::DEMO_ADMIN_PASSWORD.to_string());
+        }
+    }
+    println!(
+        "demo fund loaded in {:.1} s: {} cooperatives, {} products, {} applications, {} loans; business date {}; {} days closed; ledger verify OK ({} entries)",
+        started.elapsed().as_secs_f64(),
+        summary.cooperatives,
+        summary.products,
+        summary.applications,
+        summary.loans,
+        summary.business_date,
+        summary.cob_days,
+        summary.verify.entries_checked
+    );
+    println!("demo users (fixed demo passwords: never use them for a real fund):");
+    print!("{}", crate::demo::credentials_table(&summary.users));
+    Ok(())
+}
+
+async fn demo(args: DemoArgs, settings: Settings) -> anyhow::Result<()> {
+    let db = server::prepare_database(&settings).await?;
+    match args.loans {
+        None => load_demo(&db, &settings).await,
+        Some(loans) => {
+            let state = crate::state::AppState::new(db, settings);
+            let summary = crate::demo::load_bulk(&state, loans as usize).await?;
+            print!("{}", summary.render());
+            Ok(())
+        }
+    }
 }
 
 async fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {

@@ -1,0 +1,720 @@
+//! The explorable demo: a story of about eight months told through the real use cases (see the
+//! module docs of [`crate::demo`]). Every step is a plan row below; the plan is turned into dated
+//! actions, sorted, and played with the business date following along.
+
+use chrono::{Duration, NaiveDate};
+use coopfund_domain::add_months_clamped;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::{admin_caller, business_date, ensure_empty, names, DemoCredentials};
+use crate::{
+    app::{
+        applications::{self, AppraisalInput, ApplicationInput, CollateralInput, DecisionInput, Policy},
+        charter_capital::{self, ContributionInput},
+        cob::{self, Trigger},
+        cooperatives::{self, CooperativeInput},
+        fund,
+        idempotency::{Idempotent, IdempotencyRequest},
+        ledger,
+        loans::{self, PayoffQuery},
+        products::{self, ProductInput},
+        users::{self, NewUser},
+        Caller,
+    },
+    auth::Role,
+    error::{AppError, AppResult, Lang},
+    state::AppState,
+};
+
+/// The last days up to yesterday that are closed by the real close of business.
+pub const COB_WINDOW_DAYS: i64 = 30;
+/// How far back the story starts.
+const STORY_DAYS: i64 = 240;
+const MILLION: i64 = 1_000_000;
+
+/// What the explorable demo loaded.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoSummary {
+    /// One account per role (and the first cooperative's), with the passwords to print.
+    pub users: Vec<DemoCredentials>,
+    pub cooperatives: usize,
+    pub products: usize,
+    pub applications: usize,
+    pub loans: usize,
+    /// The business date after loading (today).
+    pub business_date: NaiveDate,
+    /// Days closed by the real close of business.
+    pub cob_days: usize,
+    /// `ledger verify`'s report (it passed, or the load failed).
+    pub verify: ledger::VerifyReport,
+}
+
+/// The demo's staff, each a real account acting through the use cases.
+struct Cast {
+    admin: Caller,
+    lan: Caller,
+    minh: Caller,
+    giamdoc: Caller,
+    hoidong: Caller,
+    hoa: Caller,
+    cooperative: Option<Caller>,
+}
+
+/// How a loan's story goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Story {
+    /// Every installment paid on its due date.
+    OnTime,
+    /// Every installment paid 6-19 days late, with the overdue and late interest.
+    Late,
+    /// Half of each installment paid.
+    Partial,
+    /// On time, and 30% of the principal prepaid after the second installment.
+    Prepaid,
+    /// On time, but the second payment is recorded nine days after its value date.
+    BackDated,
+    /// On time; the second payment is first posted with a wrong amount, reversed the next day and re-posted.
+    Reversed,
+    /// Pays twice, stops, and is restructured (extension) about forty days overdue; on time after.
+    Restructured,
+    /// On time three times, then paid off with the payoff quote.
+    Closed,
+    /// Half of the first installment, then nothing.
+    Defaulted,
+    /// Nothing paid; written off by the risk council.
+    WrittenOff,
+    /// Disbursed recently: nothing due yet.
+    Fresh,
+    /// Approved; the contract is not signed yet.
+    ApprovedOnly,
+    /// Signed; not disbursed yet.
+    SignedOnly,
+}
+
+/// One loan of the demo: who, which product, how much, when, and its story.
+struct LoanPlan {
+    coop: usize,
+    product: usize,
+    amount_mvnd: i64,
+    installments: i64,
+    method: &'static str,
+    start_day: i64,
+    story: Story,
+}
+
+const fn plan(coop: usize, product: usize, amount_mvnd: i64, installments: i64, method: &'static str, start_day: i64, story: Story) -> LoanPlan {
+    LoanPlan { coop, product, amount_mvnd, installments, method, start_day, story }
+}
+
+/// Products: 0 seasonal (monthly, equal principal), 1 machinery (quarterly annuity), 2 OCOP (bullet,
+/// quarterly interest), 3 short-term with a monthly rate (`per_period`).
+const LOANS: [LoanPlan; 25] = [
+    plan(0, 0, 800, 10, "equal_principal", 10, Story::OnTime),
+    plan(1, 0, 500, 8, "equal_principal", 40, Story::Late),
+    plan(2, 1, 2_400, 12, "annuity", 5, Story::OnTime),
+    plan(3, 3, 300, 12, "annuity", 30, Story::Partial),
+    plan(4, 0, 600, 10, "equal_principal", 20, Story::Prepaid),
+    plan(5, 2, 900, 4, "bullet", 15, Story::OnTime),
+    plan(6, 3, 400, 12, "equal_principal", 25, Story::BackDated),
+    plan(7, 0, 700, 12, "equal_principal", 35, Story::Reversed),
+    plan(8, 0, 1_200, 12, "equal_principal", 12, Story::Restructured),
+    plan(9, 3, 200, 6, "annuity", 8, Story::Closed),
+    plan(10, 0, 350, 9, "equal_principal", 45, Story::Defaulted),
+    plan(11, 3, 250, 12, "annuity", 20, Story::WrittenOff),
+    plan(12, 0, 450, 6, "equal_principal", 222, Story::Fresh),
+    plan(13, 1, 3_000, 16, "annuity", 60, Story::OnTime),
+    plan(14, 2, 600, 4, "bullet", 90, Story::Late),
+    plan(15, 3, 150, 12, "equal_principal", 100, Story::OnTime),
+    plan(16, 0, 1_000, 10, "equal_principal", 75, Story::Partial),
+    plan(17, 1, 800, 12, "annuity", 130, Story::OnTime),
+    plan(18, 0, 550, 8, "equal_principal", 150, Story::BackDated),
+    plan(19, 3, 300, 10, "annuity", 170, Story::Late),
+    plan(20, 2, 1_200, 4, "bullet", 215, Story::Fresh),
+    plan(21, 0, 400, 6, "equal_principal", 190, Story::Reversed),
+    plan(22, 1, 900, 8, "annuity", 232, Story::ApprovedOnly),
+    plan(23, 3, 200, 12, "annuity", 234, Story::SignedOnly),
+    plan(0, 2, 500, 4, "bullet", 180, Story::OnTime),
+];
+
+/// Applications that do not become loans, by the state they are left in.
+const OPEN_APPLICATIONS: [(usize, usize, i64, i64, &str, &str); 15] = [
+    // (cooperative, product, amount in millions, installments, method, final state)
+    (24, 0, 300, 6, "equal_principal", "draft"),
+    (25, 3, 120, 12, "annuity", "draft"),
+    (0, 0, 200, 6, "equal_principal", "draft"), // by the cooperative's own user
+    (26, 1, 1_800, 12, "annuity", "submitted"),
+    (27, 0, 400, 8, "equal_principal", "submitted"),
+    (28, 2, 700, 4, "bullet", "submitted"),
+    (29, 3, 90, 6, "annuity", "appraised"),
+    (24, 1, 600, 8, "annuity", "appraised"),
+    (25, 0, 350, 10, "equal_principal", "appraised"),
+    (28, 1, 4_000, 20, "annuity", "awaiting_council"),
+    (26, 2, 1_500, 4, "bullet", "awaiting_council"),
+    (30, 3, 60, 6, "annuity", "rejected"),
+    (27, 1, 2_000, 12, "annuity", "rejected"),
+    (29, 0, 250, 6, "equal_principal", "withdrawn"),
+    (30, 0, 100, 6, "equal_principal", "withdrawn"),
+];
+
+/// What to do on a date.
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    /// Apply, appraise, approve (and the council), sign and disburse loan `plan` — as far as its story goes.
+    Originate(usize),
+    /// Take an application that stays open (or is refused) to its final state.
+    Application(usize),
+    /// Post a repayment on loan `plan`, valued on `value_date`.
+    Repay { plan: usize, amount: Amount, value_date: NaiveDate },
+    /// Reverse loan `plan`'s latest repayment that is not reversed.
+    ReverseLast(usize),
+    /// Restructure loan `plan` (extension over `installments` new monthly installments).
+    Restructure(usize),
+    /// Write loan `plan` off.
+    WriteOff(usize),
+}
+
+/// How much a repayment is, decided when it is posted from the loan as it then stands.
+#[derive(Debug, Clone, Copy)]
+enum Amount {
+    /// The next installment's unpaid principal and interest.
+    Due,
+    /// What is overdue with its overdue and late interest (a late payment).
+    Overdue,
+    /// `percent` of the next installment.
+    PercentOfDue(i64),
+    /// A prepayment of `percent` of the approved principal.
+    PrepayPercent(i64),
+    /// The payoff quote: closes the loan.
+    Payoff,
+}
+
+/// Loads the explorable demo into `state`'s database; the admin must exist. Refuses a database with
+/// cooperatives or loans. Fails unless `ledger verify` passes at the end.
+pub async fn load_explorable(state: &AppState) -> AppResult<DemoSummary> {
+    let db = &state.db;
+    ensure_empty(db).await?;
+    let admin = admin_caller(db).await?;
+    let today = business_date(db).await?;
+    let start = today - Duration::days(STORY_DAYS);
+    // Demo seeding: the story starts eight months ago (nothing exists yet, so nothing is re-dated).
+    fund::set_business_date(db, start).await?;
+    let mut credentials = vec![DemoCredentials {
+        username: admin.name.clone(),
+        password: None,
+        role: "admin".into(),
+        full_name: "Quản trị hệ thống".into(),
+    }];
+    let mut cast = create_staff(state, admin, &mut credentials).await?;
+    contribute(state, &cast.admin, start, 300_000, "QĐ 512/QĐ-UBND: UBND tỉnh cấp vốn điều lệ cho Quỹ").await?;
+    let product_ids = create_products(state, &cast.admin).await?;
+    let coop_ids = create_cooperatives(state, &cast, start).await?;
+    let coop_user = create_cooperative_user(state, &cast.admin, coop_ids[0], &mut credentials).await?;
+    cast.cooperative = Some(coop_user);
+    let mut player = Player::new(state, cast, product_ids, coop_ids, start, today);
+    player.play().await?;
+    let verify = ledger::verify(db).await?;
+    if !verify.passed() {
+        return Err(AppError::internal(anyhow::anyhow!("the demo fund's books do not verify:\n{}", verify.render())));
+    }
+    Ok(DemoSummary {
+        users: credentials,
+        cooperatives: names::COOPERATIVES.len(),
+        products: PRODUCTS,
+        applications: LOANS.len() + OPEN_APPLICATIONS.len(),
+        loans: LOANS.len(),
+        business_date: business_date(db).await?,
+        cob_days: player.cob_days,
+        verify,
+    })
+}
+
+fn staff_caller(id: i64, username: &str, role: Role, cooperative_id: Option<i64>) -> Caller {
+    Caller { user_id: Some(id), name: username.to_string(), role, cooperative_id, lang: Lang::Vi, request_id: None }
+}
+
+async fn create_user(
+    state: &AppState,
+    admin: &Caller,
+    (username, role, full_name): (&str, Role, &str),
+    cooperative_id: Option<i64>,
+    credentials: &mut Vec<DemoCredentials>,
+) -> AppResult<Caller> {
+    let password = format!("demo-{}-2026", role.as_str());
+    let input = NewUser {
+        username: username.into(),
+        password: password.clone(),
+        role: role.as_str().into(),
+        full_name: Some(full_name.into()),
+        email: Some(format!("{username}@example.vn")),
+        cooperative_id,
+        language: None,
+    };
+    let created = users::create(&state.db, admin, input).await?;
+    credentials.push(DemoCredentials {
+        username: created.username.clone(),
+        password: Some(password),
+        role: role.as_str().into(),
+        full_name: full_name.into(),
+    });
+    Ok(staff_caller(created.id, &created.username, role, cooperative_id))
+}
+
+async fn create_staff(state: &AppState, admin: Caller, credentials: &mut Vec<DemoCredentials>) -> AppResult<Cast> {
+    let lan = create_user(state, &admin, ("officer.lan", Role::Officer, "Nguyễn Thị Lan (cán bộ tín dụng)"), None, credentials).await?;
+    let minh = create_user(state, &admin, ("officer.minh", Role::Officer, "Trần Văn Minh (cán bộ thẩm định)"), None, credentials).await?;
+    let giamdoc = create_user(state, &admin, ("approver.giamdoc", Role::Approver, "Lê Quang Huy (Giám đốc Quỹ)"), None, credentials).await?;
+    let hoidong = create_user(state, &admin, ("approver.hoidong", Role::Approver, "Phạm Thu Hà (Hội đồng quản lý)"), None, credentials).await?;
+    let hoa = create_user(state, &admin, ("accountant.hoa", Role::Accountant, "Đỗ Thị Hoa (kế toán)"), None, credentials).await?;
+    create_user(state, &admin, ("auditor.kiemsoat", Role::Auditor, "Hoàng Văn Sơn (kiểm soát viên)"), None, credentials).await?;
+    Ok(Cast { admin, lan, minh, giamdoc, hoidong, hoa, cooperative: None })
+}
+
+async fn create_cooperative_user(state: &AppState, admin: &Caller, coop_id: i64, credentials: &mut Vec<DemoCredentials>) -> AppResult<Caller> {
+    create_user(state, admin, ("htx.tancuong", Role::Cooperative, "HTX Chè Tân Cương"), Some(coop_id), credentials).await
+}
+
+async fn contribute(state: &AppState, admin: &Caller, on: NaiveDate, amount_mvnd: i64, reference: &str) -> AppResult<()> {
+    let input = ContributionInput { amount_vnd: amount_mvnd * MILLION, contributed_on: on, reference: reference.into() };
+    charter_capital::contribute(&state.db, admin, input).await?;
+    Ok(())
+}
+
+const PRODUCTS: usize = 4;
+
+fn product_inputs() -> [Value; PRODUCTS] {
+    [
+        json!({
+            "code": "VLD-MV", "name": "Vốn lưu động theo mùa vụ",
+            "description": "Mua giống, phân bón, vật tư cho vụ sản xuất; trả gốc đều hằng tháng.",
+            "rate_percent": "6.0", "methods": ["equal_principal"], "period_months": [1],
+            "min_amount_vnd": 100 * MILLION, "max_amount_vnd": 1_500 * MILLION,
+            "min_installments": 6, "max_installments": 12, "max_principal_grace": 2,
+            "collateral_free_limit_vnd": 300 * MILLION
+        }),
+        json!({
+            "code": "MMTB", "name": "Đầu tư máy móc, thiết bị",
+            "description": "Máy sao chè, máy sấy, kho lạnh, máy nông nghiệp; trả góp đều theo quý.",
+            "rate_percent": "7.2", "methods": ["annuity"], "period_months": [3],
+            "min_amount_vnd": 300 * MILLION, "max_amount_vnd": 5_000 * MILLION,
+            "min_installments": 4, "max_installments": 20, "max_principal_grace": 2,
+            "installment_unit_vnd": 1000
+        }),
+        json!({
+            "code": "OCOP", "name": "Phát triển sản phẩm OCOP",
+            "description": "Bao bì, nhãn mác, chứng nhận cho sản phẩm OCOP; lãi theo quý, gốc trả cuối kỳ.",
+            "rate_percent": "5.4", "methods": ["bullet"], "period_months": [3],
+            "min_amount_vnd": 200 * MILLION, "max_amount_vnd": 2_000 * MILLION,
+            "min_installments": 2, "max_installments": 8
+        }),
+        json!({
+            "code": "NH-THANG", "name": "Cho vay ngắn hạn lãi suất tháng",
+            "description": "Lãi suất 0,7%/tháng tính theo kỳ (per_period), trả hằng tháng.",
+            "rate_percent": "8.4", "methods": ["annuity", "equal_principal"], "period_months": [1],
+            "min_amount_vnd": 50 * MILLION, "max_amount_vnd": 1_000 * MILLION,
+            "min_installments": 3, "max_installments": 24, "day_count": "per_period",
+            "late_rate_percent": "9"
+        }),
+    ]
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(value: Value) -> AppResult<T> {
+    serde_json::from_value(value).map_err(AppError::internal)
+}
+
+async fn create_products(state: &AppState, admin: &Caller) -> AppResult<Vec<i64>> {
+    let mut ids = Vec::with_capacity(PRODUCTS);
+    for body in product_inputs() {
+        let input: ProductInput = from_json(body)?;
+        ids.push(products::create(&state.db, admin, input).await?.id);
+    }
+    Ok(ids)
+}
+
+async fn create_cooperatives(state: &AppState, cast: &Cast, today: NaiveDate) -> AppResult<Vec<i64>> {
+    let mut ids = Vec::with_capacity(names::COOPERATIVES.len());
+    for (i, coop) in names::COOPERATIVES.iter().enumerate() {
+        let officer = if i % 2 == 0 { &cast.lan } else { &cast.minh };
+        let i64_i = i64::try_from(i).unwrap_or(0);
+        let input = CooperativeInput {
+            registration_code: format!("4600{:06}", 120_000 + i64_i * 37),
+            name: coop.name.into(),
+            kind: coop.kind.into(),
+            district: names::district(&state.settings.fund.districts, coop.district),
+            commune: coop.commune.into(),
+            address: format!("Xóm {}, {}", 1 + i % 9, coop.commune.to_lowercase()),
+            legal_representative: coop.representative.into(),
+            phone: format!("0208 3{:02} {:03}", 10 + i, 100 + i * 7),
+            email: format!("htx.{}@example.vn", coop.slug),
+            language: None,
+            member_count: 7 + (i64_i * 13) % 120,
+            charter_capital_vnd: (500 + (i64_i * 317) % 4_500) * MILLION,
+            founded_on: NaiveDate::from_ymd_opt(2008 + i32::try_from(i % 15).unwrap_or(0), 1 + u32::try_from(i % 12).unwrap_or(0), 15)
+                .unwrap_or(today),
+            // HTX Chè Tân Cương, its member household and the tea union are related persons (25% limit).
+            related_group: matches!(coop.slug, "tancuong" | "ho-huong" | "lienhiepche").then(|| "Nhóm chè Tân Cương".to_string()),
+            officer_id: officer.user_id,
+        };
+        ids.push(cooperatives::create(&state.db, officer, &state.settings.fund, today, input).await?.id);
+    }
+    Ok(ids)
+}
+
+const PURPOSES: [&str; PRODUCTS] = [
+    "Mua phân bón, giống và vật tư cho vụ chè Xuân",
+    "Đầu tư máy sao chè, máy sấy và hệ thống kho lạnh",
+    "Hoàn thiện bao bì, nhãn mác và chứng nhận sản phẩm OCOP 4 sao",
+    "Bổ sung vốn thu mua nông sản của thành viên",
+];
+
+/// The plan being played: the cast, what was created, and the keys used.
+struct Player<'s> {
+    state: &'s AppState,
+    cast: Cast,
+    product_ids: Vec<i64>,
+    coop_ids: Vec<i64>,
+    start: NaiveDate,
+    today: NaiveDate,
+    loan_ids: Vec<Option<i64>>,
+    keys: u64,
+    cob_days: usize,
+}
+
+impl<'s> Player<'s> {
+    fn new(state: &'s AppState, cast: Cast, product_ids: Vec<i64>, coop_ids: Vec<i64>, start: NaiveDate, today: NaiveDate) -> Self {
+        Player { state, cast, product_ids, coop_ids, start, today, loan_ids: vec![None; LOANS.len()], keys: 0, cob_days: 0 }
+    }
+
+    fn policy(&self) -> Policy {
+        Policy { council_approval_above_vnd: self.state.settings.lending.council_approval_above_vnd }
+    }
+
+    fn day(&self, n: i64) -> NaiveDate {
+        self.start + Duration::days(n)
+    }
+
+    /// Every action of the story, in date order (ties: origination first, then as planned).
+    fn actions(&self) -> Vec<(NaiveDate, Action)> {
+        let mut actions = Vec::new();
+        for (i, loan) in LOANS.iter().enumerate() {
+            let disbursed_on = self.day(loan.start_day);
+            actions.push((disbursed_on, Action::Originate(i)));
+            let period = if loan.product == 1 || loan.product == 2 { 3 } else { 1 };
+            let due = |k: i64| add_months_clamped(disbursed_on, u32::try_from(period * k).unwrap_or(0)).unwrap_or(disbursed_on);
+            story_actions(i, loan, &due, self.today, &mut actions);
+        }
+        for (i, app) in OPEN_APPLICATIONS.iter().enumerate() {
+            let offset = i64::try_from(i).unwrap_or(0);
+            let day = if app.5 == "draft" { STORY_DAYS - 3 - offset } else { 120 + offset * 7 };
+            actions.push((self.day(day), Action::Application(i)));
+        }
+        actions.retain(|(date, _)| *date < self.today);
+        actions.sort_by_key(|(date, action)| (*date, !matches!(action, Action::Originate(_))));
+        actions
+    }
+
+    async fn play(&mut self) -> AppResult<()> {
+        for (date, action) in self.actions() {
+            self.advance_to(date).await?;
+            self.act(date, action).await?;
+        }
+        self.advance_to(self.today).await
+    }
+
+    /// Moves the business date to `date`: by demo seeding before the close-of-business window, by the real
+    /// close of business (closing every day up to the day before) inside it.
+    async fn advance_to(&mut self, date: NaiveDate) -> AppResult<()> {
+        let db = &self.state.db;
+        let current = fund::business_date(db).await?;
+        if date <= current {
+            return Ok(());
+        }
+        let window_start = self.today - Duration::days(COB_WINDOW_DAYS);
+        if date <= window_start {
+            return fund::set_business_date(db, date).await;
+        }
+        if current < window_start {
+            fund::set_business_date(db, window_start).await?;
+        }
+        let outcome = cob::run_through(self.state, &self.cast.admin, date - Duration::days(1), Trigger::Cli).await?;
+        self.cob_days += outcome.runs.len();
+        if let Some(failed) = outcome.runs.iter().find(|r| r.status != "finished") {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "close of business of {} failed: {}",
+                failed.business_date,
+                failed.message.clone().unwrap_or_default()
+            )));
+        }
+        Ok(())
+    }
+
+    async fn act(&mut self, date: NaiveDate, action: Action) -> AppResult<()> {
+        match action {
+            Action::Originate(i) => self.originate(i, date).await,
+            Action::Application(i) => self.open_application(i).await,
+            Action::Repay { plan, amount, value_date } => self.repay(plan, amount, value_date).await,
+            Action::ReverseLast(plan) => self.reverse_last(plan).await,
+            Action::Restructure(plan) => self.restructure(plan, date).await,
+            Action::WriteOff(plan) => self.write_off(plan).await,
+        }
+    }
+
+    /// A keyed request, as a client of the API would send it.
+    fn keyed<T: serde::de::DeserializeOwned>(&mut self, path: &str, body: Value) -> AppResult<(T, IdempotencyRequest)> {
+        self.keys += 1;
+        let key = format!("demo-{}-{}", self.keys, uuid::Uuid::new_v4().simple());
+        let request = IdempotencyRequest::new(&key, "POST", path, body.to_string().as_bytes())?;
+        Ok((from_json(body)?, request))
+    }
+
+    fn application_input(&self, coop: usize, product: usize, amount_mvnd: i64, installments: i64, method: &str, with_coop: bool) -> AppResult<ApplicationInput> {
+        let amount_vnd = amount_mvnd * MILLION;
+        let collateral = (amount_vnd > 300 * MILLION).then(|| CollateralInput {
+            kind: if product == 1 { "machinery".into() } else { "land_use_right".into() },
+            description: if product == 1 {
+                "Máy móc hình thành từ vốn vay".into()
+            } else {
+                "Quyền sử dụng đất nông nghiệp, giấy chứng nhận số CĐ 123456".into()
+            },
+            appraised_value_vnd: amount_vnd * 3 / 2,
+            discount_rate_percent: Decimal::from(30),
+        });
+        Ok(ApplicationInput {
+            product_id: self.product_ids[product],
+            cooperative_id: with_coop.then(|| self.coop_ids[coop]),
+            amount_vnd,
+            installments,
+            period_months: if product == 1 || product == 2 { 3 } else { 1 },
+            method: method.into(),
+            principal_grace: None,
+            purpose: PURPOSES[product].into(),
+            project_total_vnd: amount_vnd * 3 / 2,
+            own_capital_vnd: amount_vnd / 2,
+            collateral: collateral.into_iter().collect(),
+            no_bad_debt_declared: true,
+            documents: vec![
+                "Giấy chứng nhận đăng ký HTX".into(),
+                "Phương án sản xuất kinh doanh".into(),
+                "Báo cáo tài chính năm 2025".into(),
+            ],
+        })
+    }
+
+    /// Creates (officer Lan), submits and appraises (officer Minh) an application; the appraised view.
+    async fn applied_and_appraised(&self, input: ApplicationInput, recommendation: &str) -> AppResult<i64> {
+        let (db, policy) = (&self.state.db, self.policy());
+        let created = applications::create(db, &self.cast.lan, policy, input).await?;
+        applications::submit(db, &self.state.settings, &self.cast.lan, policy, created.id, DecisionInput::default()).await?;
+        let appraisal = AppraisalInput {
+            note: "Đã thẩm định thực địa: phương án khả thi, tài sản bảo đảm đủ, HTX không có nợ xấu.".into(),
+            recommendation: recommendation.into(),
+        };
+        applications::appraise(db, &self.cast.minh, policy, created.id, appraisal).await?;
+        Ok(created.id)
+    }
+
+    /// Approves (the director; above the threshold also the council); the loan's id.
+    async fn approved(&self, application_id: i64) -> AppResult<i64> {
+        let (db, policy, writer) = (&self.state.db, self.policy(), &self.state.money_writer);
+        let reason = DecisionInput { reason: Some("Đủ điều kiện theo Nghị định 45/2021".into()) };
+        let mut view = applications::approve(db, writer, &self.state.settings, &self.cast.giamdoc, policy, application_id, reason.clone()).await?;
+        if view.status == applications::status::AWAITING_COUNCIL {
+            view = applications::approve(db, writer, &self.state.settings, &self.cast.hoidong, policy, application_id, reason).await?;
+        }
+        view.loan_id.ok_or_else(|| AppError::internal(anyhow::anyhow!("approval created no loan")))
+    }
+
+    async fn originate(&mut self, i: usize, date: NaiveDate) -> AppResult<()> {
+        let loan = &LOANS[i];
+        let input = self.application_input(loan.coop, loan.product, loan.amount_mvnd, loan.installments, loan.method, true)?;
+        let application_id = self.applied_and_appraised(input, "approve").await?;
+        let loan_id = self.approved(application_id).await?;
+        self.loan_ids[i] = Some(loan_id);
+        if loan.story == Story::ApprovedOnly {
+            return Ok(());
+        }
+        let path = format!("/api/v1/loans/{loan_id}/sign");
+        let body = json!({ "contract_number": format!("{:03}/2026/HĐTD-QHTX", i + 1), "signed_on": date });
+        let (input, request) = self.keyed(&path, body)?;
+        loans::sign(&self.state.db, &self.state.money_writer, &self.cast.lan, loan_id, input, Some(&request)).await?;
+        if loan.story == Story::SignedOnly {
+            return Ok(());
+        }
+        let path = format!("/api/v1/loans/{loan_id}/disbursements");
+        let body = json!({ "amount_vnd": loan.amount_mvnd * MILLION, "value_date": date, "reference": format!("UNC-GN-{:04}", i + 1) });
+        let (input, request) = self.keyed(&path, body)?;
+        loans::disburse(&self.state.db, &self.state.money_writer, &self.state.settings, &self.cast.hoa, loan_id, input, Some(&request)).await?;
+        Ok(())
+    }
+
+    async fn open_application(&mut self, i: usize) -> AppResult<()> {
+        let (coop, product, amount_mvnd, installments, method, target) = OPEN_APPLICATIONS[i];
+        let (db, policy) = (&self.state.db, self.policy());
+        let by_cooperative = coop == 0 && target == "draft";
+        let input = self.application_input(coop, product, amount_mvnd, installments, method, !by_cooperative)?;
+        if target == "draft" {
+            let creator = if by_cooperative { self.cast.cooperative.as_ref().unwrap_or(&self.cast.lan) } else { &self.cast.lan };
+            applications::create(db, creator, policy, input).await?;
+            return Ok(());
+        }
+        if target == "submitted" || target == "withdrawn" {
+            let created = applications::create(db, &self.cast.lan, policy, input).await?;
+            applications::submit(db, &self.state.settings, &self.cast.lan, policy, created.id, DecisionInput::default()).await?;
+            if target == "withdrawn" {
+                let reason = DecisionInput { reason: Some("HTX đã thu xếp được vốn từ ngân hàng thương mại".into()) };
+                applications::withdraw(db, &self.cast.lan, policy, created.id, reason).await?;
+            }
+            return Ok(());
+        }
+        let recommendation = if target == "rejected" { "reject" } else { "approve" };
+        let id = self.applied_and_appraised(input, recommendation).await?;
+        let writer = &self.state.money_writer;
+        match target {
+            "awaiting_council" => {
+                let reason = DecisionInput { reason: Some("Đề nghị Hội đồng quản lý xem xét khoản vay lớn".into()) };
+                applications::approve(db, writer, &self.state.settings, &self.cast.giamdoc, policy, id, reason).await?;
+            }
+            "rejected" => {
+                let reason = DecisionInput { reason: Some("Phương án kinh doanh chưa chứng minh được nguồn trả nợ".into()) };
+                applications::reject(db, &self.state.settings, &self.cast.giamdoc, policy, id, reason).await?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn loan_id(&self, plan: usize) -> Option<i64> {
+        self.loan_ids.get(plan).copied().flatten()
+    }
+
+    async fn amount_of(&self, loan_id: i64, amount: Amount) -> AppResult<i64> {
+        let (db, caller) = (&self.state.db, &self.cast.hoa);
+        let view = loans::get(db, caller, loan_id).await?;
+        let quote = loans::payoff(db, caller, loan_id, PayoffQuery::default()).await?;
+        let due = view.next_due.as_ref().map_or(0, |d| d.total_vnd);
+        let wanted = match amount {
+            Amount::Due => due,
+            Amount::Overdue => {
+                let overdue = quote.overdue_principal_vnd + quote.unpaid_interest_vnd + quote.overdue_interest_vnd + quote.late_interest_vnd;
+                if overdue > 0 { overdue } else { due }
+            }
+            Amount::PercentOfDue(percent) => due * percent / 100,
+            Amount::PrepayPercent(percent) => view.principal_vnd * percent / 100,
+            Amount::Payoff => quote.total_vnd,
+        };
+        // Whole thousands, as cooperatives transfer; never above the payoff.
+        let rounded = if matches!(amount, Amount::Payoff) { wanted } else { (wanted + 999) / 1000 * 1000 };
+        Ok(rounded.min(quote.total_vnd))
+    }
+
+    async fn repay(&mut self, plan: usize, amount: Amount, value_date: NaiveDate) -> AppResult<()> {
+        let Some(loan_id) = self.loan_id(plan) else { return Ok(()) };
+        let loan = loans::get(&self.state.db, &self.cast.hoa, loan_id).await?;
+        if loan.status != "active" {
+            return Ok(());
+        }
+        let amount_vnd = self.amount_of(loan_id, amount).await?;
+        if amount_vnd <= 0 {
+            return Ok(());
+        }
+        let kind = if matches!(amount, Amount::PrepayPercent(_)) { "prepayment" } else { "ordinary" };
+        self.keys += 1;
+        let path = format!("/api/v1/loans/{loan_id}/repayments");
+        let body = json!({ "amount_vnd": amount_vnd, "value_date": value_date, "reference": format!("GBC-{:06}", self.keys), "kind": kind });
+        let (input, request) = self.keyed(&path, body)?;
+        loans::repay(&self.state.db, &self.state.money_writer, &self.state.settings, &self.cast.hoa, loan_id, input, Some(&request)).await?;
+        Ok(())
+    }
+
+    async fn reverse_last(&mut self, plan: usize) -> AppResult<()> {
+        let Some(loan_id) = self.loan_id(plan) else { return Ok(()) };
+        let transactions = loans::transactions(&self.state.db, &self.cast.hoa, loan_id).await?;
+        let Some(last) = transactions.iter().rev().find(|t| t.kind == "repayment" && t.reversed_by.is_none()) else {
+            return Ok(());
+        };
+        let path = format!("/api/v1/loans/{loan_id}/transactions/{}/reverse", last.id);
+        let body = json!({ "reason": "Kế toán nhập sai số tiền so với giấy báo có của ngân hàng" });
+        let (input, request) = self.keyed(&path, body)?;
+        let result = loans::reverse(&self.state.db, &self.state.money_writer, &self.cast.hoa, loan_id, last.id, input, Some(&request)).await?;
+        expect_fresh(result)
+    }
+
+    async fn restructure(&mut self, plan: usize, date: NaiveDate) -> AppResult<()> {
+        let Some(loan_id) = self.loan_id(plan) else { return Ok(()) };
+        let first_due_on = add_months_clamped(date, 1).unwrap_or(date);
+        let path = format!("/api/v1/loans/{loan_id}/restructure");
+        let body = json!({
+            "kind": "extension", "first_due_on": first_due_on, "installments": LOANS[plan].installments,
+            "reason": "Sương muối làm hỏng vụ chè; Hội đồng quản lý đồng ý gia hạn nợ (Nghị định 45/2021 Điều 27)"
+        });
+        let (input, request) = self.keyed(&path, body)?;
+        let result = loans::restructure(&self.state.db, &self.state.money_writer, &self.cast.giamdoc, loan_id, input, Some(&request)).await?;
+        expect_fresh(result)
+    }
+
+    async fn write_off(&mut self, plan: usize) -> AppResult<()> {
+        let Some(loan_id) = self.loan_id(plan) else { return Ok(()) };
+        let path = format!("/api/v1/loans/{loan_id}/write-off");
+        let body = json!({ "reason": "HTX ngừng hoạt động; Hội đồng xử lý rủi ro quyết định xử lý bằng dự phòng (Nghị định 45/2021 Điều 29)" });
+        let (input, request) = self.keyed(&path, body)?;
+        let result = loans::write_off(&self.state.db, &self.state.money_writer, &self.cast.giamdoc, loan_id, input, Some(&request)).await?;
+        expect_fresh(result)
+    }
+}
+
+fn expect_fresh<T>(result: Idempotent<T>) -> AppResult<()> {
+    result.fresh().map(|_| ()).ok_or_else(|| AppError::internal(anyhow::anyhow!("a fresh demo key was replayed")))
+}
+
+/// The dated actions of loan `i`'s story; `due(k)` is its k-th contractual due date.
+fn story_actions(i: usize, loan: &LoanPlan, due: &dyn Fn(i64) -> NaiveDate, today: NaiveDate, out: &mut Vec<(NaiveDate, Action)>) {
+    let pay = |date: NaiveDate, amount: Amount| (date, Action::Repay { plan: i, amount, value_date: date });
+    let dues: Vec<(i64, NaiveDate)> = (1..=loan.installments).map(|k| (k, due(k))).filter(|(_, d)| *d < today).collect();
+    match loan.story {
+        Story::OnTime => out.extend(dues.iter().map(|(_, d)| pay(*d, Amount::Due))),
+        Story::Late => out.extend(dues.iter().map(|(k, d)| {
+            let paid_on = *d + Duration::days(6 + (k * 7) % 14);
+            (paid_on, Action::Repay { plan: i, amount: Amount::Overdue, value_date: paid_on })
+        })),
+        Story::Partial => out.extend(dues.iter().map(|(_, d)| pay(*d, Amount::PercentOfDue(50)))),
+        Story::Prepaid => {
+            out.extend(dues.iter().map(|(_, d)| pay(*d, Amount::Due)));
+            out.push(pay(due(2) + Duration::days(3), Amount::PrepayPercent(30)));
+        }
+        Story::BackDated => out.extend(dues.iter().map(|(k, d)| {
+            // The bank's credit note for the second installment reached the accountant nine days late.
+            let recorded = if *k == 2 { *d + Duration::days(9) } else { *d };
+            (recorded, Action::Repay { plan: i, amount: Amount::Due, value_date: *d })
+        })),
+        Story::Reversed => {
+            for (k, d) in &dues {
+                if *k == 2 {
+                    out.push(pay(*d, Amount::PercentOfDue(10)));
+                    out.push((*d + Duration::days(1), Action::ReverseLast(i)));
+                    out.push((*d + Duration::days(1), Action::Repay { plan: i, amount: Amount::Due, value_date: *d }));
+                } else {
+                    out.push(pay(*d, Amount::Due));
+                }
+            }
+        }
+        Story::Restructured => {
+            out.extend(dues.iter().filter(|(k, _)| *k <= 2).map(|(_, d)| pay(*d, Amount::Due)));
+            let restructured_on = due(3) + Duration::days(40);
+            out.push((restructured_on, Action::Restructure(i)));
+            for k in 1..=loan.installments {
+                let Some(d) = add_months_clamped(restructured_on, u32::try_from(k).unwrap_or(0)) else { continue };
+                if d < today {
+                    out.push(pay(d, Amount::Due));
+                }
+            }
+        }
+        Story::Closed => {
+            out.extend(dues.iter().filter(|(k, _)| *k <= 3).map(|(_, d)| pay(*d, Amount::Due)));
+            out.push(pay(due(3) + Duration::days(10), Amount::Payoff));
+        }
+        Story::Defaulted => out.extend(dues.iter().take(1).map(|(_, d)| pay(*d, Amount::PercentOfDue(50)))),
+        Story::WrittenOff => out.push((due(1) + Duration::days(150), Action::WriteOff(i))),
+        Story::Fresh | Story::ApprovedOnly | Story::SignedOnly => {}
+    }
+}
