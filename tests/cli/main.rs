@@ -118,3 +118,27 @@ fn fund_contribute_records_charter_capital_and_refuses_a_future_date() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("contributed_on"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn ledger_verify_exits_zero_on_sound_books_and_non_zero_listing_an_unbalanced_entry() {
+    let (_dir, url) = temp_db();
+    let out = coopfund(&url, &["ledger", "verify"], None);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(text(&out.stdout).contains("OK"), "{}", text(&out.stdout));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        use sea_orm::ConnectionTrait;
+        let db = sea_orm::Database::connect(url.as_str()).await.expect("connect");
+        db.execute_unprepared(
+            "INSERT INTO journal_entries (id, entry_date, kind, description, posted_at) VALUES (900, '2026-01-01', 'manual', 'lệch', '2026-01-01T00:00:00Z');
+             INSERT INTO journal_lines (entry_id, account_code, debit_vnd, credit_vnd) VALUES (900, '1121', 1000, 0);",
+        )
+        .await
+        .expect("insert an unbalanced entry");
+    });
+    let out = coopfund(&url, &["ledger", "verify"], None);
+    assert!(!out.status.success());
+    let report = text(&out.stdout);
+    assert!(report.contains("entry 900 does not balance"), "{report}");
+    assert!(report.contains("total debits 1000 differ from total credits 0"), "{report}");
+}
