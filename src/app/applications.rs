@@ -49,7 +49,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{
     audit::{self, Change},
     cooperatives::{paging, KINDS},
-    fund,
+    event_mail, fund,
     lending_limits::{self, Rule},
     products::{self, split_list},
     validate,
@@ -58,6 +58,7 @@ use super::{
 };
 use crate::{
     auth::Role,
+    config::Settings,
     error::{AppError, AppResult, ErrorKind, Localized, Reason},
     store::{
         self,
@@ -815,7 +816,7 @@ fn optional_reason(input: &DecisionInput) -> AppResult<Option<String>> {
 // Transitions
 
 /// draft → submitted. Officers or the borrowing cooperative.
-pub async fn submit(db: &DatabaseConnection, caller: &Caller, policy: Policy, id: i64, input: DecisionInput) -> AppResult<ApplicationView> {
+pub async fn submit(db: &DatabaseConnection, settings: &Settings, caller: &Caller, policy: Policy, id: i64, input: DecisionInput) -> AppResult<ApplicationView> {
     may_act_for_borrower(caller)?;
     let reason = optional_reason(&input)?;
     let txn = db.begin().await?;
@@ -827,6 +828,9 @@ pub async fn submit(db: &DatabaseConnection, caller: &Caller, policy: Policy, id
     active.status = Set(status::SUBMITTED.into());
     active.submitted_at = Set(Some(Utc::now()));
     let view = record_transition(&txn, caller, policy, &current, active, "application.submit", reason.as_deref()).await?;
+    // DOMAIN.md §10: the cooperative hears that the fund registered its application.
+    let received_on = fund::business_date(&txn).await?;
+    event_mail::application_received(&txn, settings, &current, received_on).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -854,7 +858,7 @@ pub async fn appraise(db: &DatabaseConnection, caller: &Caller, policy: Policy, 
 }
 
 /// appraised | awaiting_council → rejected, with a reason. Approvers.
-pub async fn reject(db: &DatabaseConnection, caller: &Caller, policy: Policy, id: i64, input: DecisionInput) -> AppResult<ApplicationView> {
+pub async fn reject(db: &DatabaseConnection, settings: &Settings, caller: &Caller, policy: Policy, id: i64, input: DecisionInput) -> AppResult<ApplicationView> {
     caller.require(&[Role::Approver])?;
     let reason = optional_reason(&input)?.ok_or_else(|| AppError::invalid("reason", Reason::Required))?;
     let txn = db.begin().await?;
@@ -867,6 +871,8 @@ pub async fn reject(db: &DatabaseConnection, caller: &Caller, policy: Policy, id
     active.decision_reason = Set(Some(reason.clone()));
     active.decided_at = Set(Some(Utc::now()));
     let view = record_transition(&txn, caller, policy, &current, active, "application.reject", Some(&reason)).await?;
+    let decided_on = fund::business_date(&txn).await?;
+    event_mail::application_rejected(&txn, settings, &current, &reason, decided_on).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -1054,6 +1060,7 @@ async fn create_loan(
 pub async fn approve(
     db: &DatabaseConnection,
     writer: &MoneyWriter,
+    settings: &Settings,
     caller: &Caller,
     policy: Policy,
     id: i64,
@@ -1104,6 +1111,8 @@ pub async fn approve(
             after: Some(&LoanCreated { id: created.id, number: &created.number, application_id: current.id, principal_vnd: created.principal_vnd }),
         })
         .await?;
+        // DOMAIN.md §10: the decision is mailed once it is final (after the council, when needed).
+        event_mail::application_approved(&txn, settings, &current, &created, business_date).await?;
         view.loan_id = Some(created.id);
         view.loan_number = Some(created.number);
     }

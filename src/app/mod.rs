@@ -8,6 +8,7 @@ pub mod applications;
 pub mod charter_capital;
 pub mod cob;
 pub mod cooperatives;
+pub mod event_mail;
 pub mod fund;
 pub mod idempotency;
 pub mod ledger;

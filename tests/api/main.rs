@@ -12,6 +12,7 @@ mod cob;
 mod concurrency;
 mod cooperatives;
 mod errors;
+mod event_mails;
 mod ledger;
 mod loans;
 mod operations;

@@ -109,7 +109,7 @@ pub async fn submit_application(
     body: Bytes,
 ) -> AppResult<Json<ApplicationView>> {
     let input = optional_body(&body)?;
-    applications::submit(&state.db, &caller, policy(&state), id, input).await.map(Json)
+    applications::submit(&state.db, &state.settings, &caller, policy(&state), id, input).await.map(Json)
 }
 
 /// submitted → appraised with `{"note", "recommendation"}` (officer).
@@ -139,7 +139,7 @@ pub async fn approve_application(
     body: Bytes,
 ) -> AppResult<Json<ApplicationView>> {
     let input = optional_body(&body)?;
-    applications::approve(&state.db, &state.money_writer, &caller, policy(&state), id, input).await.map(Json)
+    applications::approve(&state.db, &state.money_writer, &state.settings, &caller, policy(&state), id, input).await.map(Json)
 }
 
 /// Rejects with `{"reason"}` (approver).
@@ -154,7 +154,7 @@ pub async fn reject_application(
     body: Bytes,
 ) -> AppResult<Json<ApplicationView>> {
     let input = optional_body(&body)?;
-    applications::reject(&state.db, &caller, policy(&state), id, input).await.map(Json)
+    applications::reject(&state.db, &state.settings, &caller, policy(&state), id, input).await.map(Json)
 }
 
 /// Withdraws from any open state (officer or the borrowing cooperative); body optional `{"reason"}`.

@@ -106,7 +106,7 @@ pub async fn sign_contract(State(state): State<AppState>, caller: Caller, ApiId(
     responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn disburse(State(state): State<AppState>, caller: Caller, ApiId(id): ApiId, keyed: Keyed<DisbursementInput>) -> AppResult<Response> {
-    let outcome = loans::disburse(&state.db, &state.money_writer, &caller, id, keyed.input, keyed.request.as_ref()).await?;
+    let outcome = loans::disburse(&state.db, &state.money_writer, &state.settings, &caller, id, keyed.input, keyed.request.as_ref()).await?;
     Ok(respond(outcome, StatusCode::CREATED))
 }
 
@@ -116,7 +116,7 @@ pub async fn disburse(State(state): State<AppState>, caller: Caller, ApiId(id): 
     responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn repay(State(state): State<AppState>, caller: Caller, ApiId(id): ApiId, keyed: Keyed<RepaymentInput>) -> AppResult<Response> {
-    let outcome = loans::repay(&state.db, &state.money_writer, &caller, id, keyed.input, keyed.request.as_ref()).await?;
+    let outcome = loans::repay(&state.db, &state.money_writer, &state.settings, &caller, id, keyed.input, keyed.request.as_ref()).await?;
     Ok(respond(outcome, StatusCode::CREATED))
 }
 
