@@ -8,6 +8,14 @@
 //! overdue notices (§10) — each loan in its own transaction. Then the officers' digests are queued
 //! and the business date moves to `d + 1`.
 //!
+//! **Provisions at month end** (DOMAIN.md §8). The close of the last day of a month also sets each
+//! loan's specific provision (rate of its group × max(0, outstanding principal − the collateral's
+//! discounted value); posted in the loan's own close-of-business entry, Dr 6426 / Cr 22931 or the
+//! reverse by difference) and then, once every loan of the day is closed, the portfolio's general
+//! provision (0.5% of groups 1-4, read from the balances just cached; one entry without a loan, by
+//! difference against 22932). The group is the loan's own group as the engine classifies it; rates are
+//! the Decree 86/2024 defaults of `coopfund_domain::ProvisionRates`.
+//!
 //! **Crash safety and idempotency.** Posting is by difference, so closing a loan for a day twice
 //! posts nothing the second time; notices carry dedupe keys; the business date moves only after
 //! every loan of the day is done. A COB killed at any point and run again therefore ends with
@@ -23,7 +31,8 @@
 
 use std::sync::{Arc, LazyLock};
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
+use coopfund_domain::{classification::DebtGroup, ProvisionRates};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
     IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
@@ -34,7 +43,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{
     fund,
-    ledger::{self, Posting},
+    ledger::{self, Posting, Provision},
     Caller,
 };
 use crate::{
@@ -45,10 +54,7 @@ use crate::{
         templates::{AmountsByComponent, DigestLine, DueReminder, OfficerDigest, OverdueNotice},
     },
     state::AppState,
-    store::{
-        self,
-        entities::{cob_run, cooperative, loan},
-    },
+    store::entities::{cob_run, cooperative, journal_entry, loan},
 };
 
 /// Loans loaded per query while closing a day.
@@ -327,6 +333,9 @@ async fn close_date(state: &AppState, caller: &Caller, date: NaiveDate, trigger:
         after_id = last;
         tracing::info!(%date, loans = totals.0, per_second = rate(totals.0, started), "close of business progress");
     }
+    if totals.2 == 0 && is_month_end(date) {
+        totals.1.entries_posted += i32::from(post_general_provision(state, caller, date).await?);
+    }
     if totals.2 == 0 {
         for (officer_id, digest) in &digests {
             totals.1.notices_queued +=
@@ -367,11 +376,9 @@ fn rate(count: i32, started: std::time::Instant) -> u64 {
 async fn close_loan_day(state: &AppState, caller: &Caller, loan_id: i64, date: NaiveDate) -> AppResult<LoanDayCounts> {
     let _gate = state.money_writer.enter(&state.db).await;
     let txn = state.db.begin().await?;
-    let mut select = loan::Entity::find_by_id(loan_id);
-    if !store::is_sqlite(&state.db) {
-        select = select.lock_exclusive();
-    }
-    let loan = select.one(&txn).await?.ok_or_else(|| AppError::not_found("khoản vay", "Loan"))?;
+    // FOR UPDATE on PostgreSQL; on SQLite a first write, so the transaction waits for the write lock
+    // instead of failing with "database busy" on an upgrade.
+    let loan = super::loans::lock_loan(&txn, loan_id).await?;
     let next_day = date + Duration::days(1);
     let posting = Posting {
         kind: "close_of_business".into(),
@@ -381,12 +388,65 @@ async fn close_loan_day(state: &AppState, caller: &Caller, loan_id: i64, date: N
         reverses_entry_id: None,
         business_key: Some(format!("cob:{loan_id}:{date}")),
     };
-    let refolded = ledger::refold_and_post(&txn, caller, loan, next_day, &posting).await?;
+    let refolded = if is_month_end(date) {
+        ledger::refold_and_post_with(&txn, caller, loan, next_day, &posting, month_end_provision).await?
+    } else {
+        ledger::refold_and_post(&txn, caller, loan, next_day, &posting).await?
+    };
     let notices_queued = queue_loan_notices(state, &txn, &refolded, next_day).await?;
     let digest = digest_line(&txn, &refolded, next_day).await?;
     let counts = LoanDayCounts { entries_posted: i32::from(refolded.entry_id.is_some()), notices_queued, digest };
     txn.commit().await?;
     Ok(counts)
+}
+
+/// True when `date` is the last day of its month: its close posts the provisions (DOMAIN.md §8,
+/// microfinance institutions classify monthly).
+pub fn is_month_end(date: NaiveDate) -> bool {
+    (date + Duration::days(1)).day() == 1
+}
+
+/// DOMAIN.md §8 (Decree 86/2024 rates): specific provision = rate(group) × max(0, outstanding principal −
+/// discounted collateral value), the collateral as discounted at approval (`loans.collateral_value_vnd`).
+fn month_end_provision(loan: &loan::Model, state: &coopfund_domain::LoanState, group: DebtGroup) -> Provision {
+    let outstanding = state.in_term_principal + state.overdue_principal;
+    let collateral = coopfund_domain::Vnd::from_i64(loan.collateral_value_vnd);
+    Provision::Set(coopfund_domain::specific_provision(group, outstanding, collateral, &ProvisionRates::default()))
+}
+
+/// Posts the portfolio's general provision at a month-end close (DOMAIN.md §8: 0.5% of the outstanding
+/// principal of groups 1-4), by difference against what 22932 holds: one entry without `loan_id`, Dr 6426 /
+/// Cr 22932 or the reverse, business key `cob:general_provision:{date}` (a rerun finds no difference, or
+/// the key). Reads the balances COB just cached on every open loan. Returns whether an entry was posted.
+async fn post_general_provision(state: &AppState, caller: &Caller, date: NaiveDate) -> AppResult<bool> {
+    let _gate = state.money_writer.enter(&state.db).await;
+    let txn = state.db.begin().await?;
+    let business_key = format!("cob:general_provision:{date}");
+    let already = journal_entry::Entity::find()
+        .filter(journal_entry::Column::BusinessKey.eq(business_key.clone()))
+        .one(&txn)
+        .await?;
+    if already.is_some() {
+        return Ok(false);
+    }
+    let by_group = super::reports::principal_by_group(&txn).await?;
+    let summary = coopfund_domain::portfolio_summary(by_group.iter().map(|g| (g.group, g.principal)), &ProvisionRates::default());
+    let target = coopfund_domain::general_provision_book(summary.general_provision);
+    let posted = super::reports::portfolio_level_book(&txn).await?;
+    let entry = coopfund_domain::entry_for_difference(&target, &posted)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("the general provision book does not balance: {e}")))?;
+    let Some(entry) = entry else { return Ok(false) };
+    let posting = Posting {
+        kind: "provision".into(),
+        entry_date: date,
+        description: format!("Dự phòng chung tháng {} / general provision {}", date.format("%m/%Y"), date.format("%Y-%m")),
+        transaction_id: None,
+        reverses_entry_id: None,
+        business_key: Some(business_key),
+    };
+    ledger::post_entry(&txn, caller, None, &entry, &posting).await?;
+    txn.commit().await?;
+    Ok(true)
 }
 
 /// Due reminders (T-7, T-1 by default) and overdue notices (DPD 1, 10, 30) for one loan as of the
