@@ -357,6 +357,8 @@ async fn demo(args: DemoArgs, settings: Settings) -> anyhow::Result<()> {
     match args.loans {
         None => load_demo(&db, &settings).await,
         Some(loans) => {
+            crate::demo::ensure_empty(&db).await?;
+            server::bootstrap_admin(&db).await?;
             let state = crate::state::AppState::new(db, settings);
             let summary = crate::demo::load_bulk(&state, loans as usize).await?;
             print!("{}", summary.render());

@@ -283,7 +283,8 @@ async fn contribute(state: &AppState, admin: &Caller, on: NaiveDate, amount_mvnd
 
 const PRODUCTS: usize = 4;
 
-fn product_inputs() -> [Value; PRODUCTS] {
+/// The four demo products, as the API would receive them.
+pub(super) fn product_inputs() -> [Value; PRODUCTS] {
     [
         json!({
             "code": "VLD-MV", "name": "Vốn lưu động theo mùa vụ",

@@ -31,7 +31,7 @@
 //! holds a cooperative or a loan.
 
 pub mod bulk;
-mod explorable;
+pub(crate) mod explorable;
 pub mod names;
 
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
