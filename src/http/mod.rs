@@ -75,6 +75,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::outbox::router())
         .merge(routes::schedule::router())
         .merge(routes::cob::router())
+        .merge(routes::audit::router())
+        .merge(routes::reports::router())
 }
 
 /// Counts requests and their latency by route template and status.

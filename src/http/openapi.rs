@@ -21,6 +21,8 @@ use utoipa::{
         (name = "outbox", description = "Email queued, sent and failed"),
         (name = "schedule", description = "Schedule preview"),
         (name = "close of business", description = "Business date and close of business"),
+        (name = "reports", description = "Portfolio by debt group, provisions, bad-debt ratio"),
+        (name = "audit", description = "The audit trail"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

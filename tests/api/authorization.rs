@@ -33,6 +33,7 @@ const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/business-date", allowed: ALL },
     Route { method: Method::POST, path: "/api/v1/cob/run", allowed: &["admin", "accountant"] },
     Route { method: Method::GET, path: "/api/v1/cob/runs", allowed: &["admin", "accountant", "auditor"] },
+    Route { method: Method::GET, path: "/api/v1/reports/portfolio", allowed: STAFF },
     Route { method: Method::POST, path: "/api/v1/products", allowed: &["admin"] },
     Route { method: Method::GET, path: "/api/v1/products", allowed: ALL },
     Route { method: Method::GET, path: "/api/v1/products/{id}", allowed: ALL },
@@ -63,6 +64,7 @@ const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/ledger/accounts", allowed: &["admin", "officer", "approver", "accountant", "auditor"] },
     Route { method: Method::GET, path: "/api/v1/ledger/entries", allowed: &["admin", "officer", "approver", "accountant", "auditor"] },
     Route { method: Method::GET, path: "/api/v1/ledger/trial-balance", allowed: &["admin", "officer", "approver", "accountant", "auditor"] },
+    Route { method: Method::GET, path: "/api/v1/audit", allowed: &["admin", "auditor"] },
     // Last: it revokes the token it is called with.
     Route { method: Method::DELETE, path: "/api/v1/auth/token", allowed: ALL },
 ];

@@ -68,3 +68,25 @@ async fn every_account_change_is_in_the_audit_trail() {
     assert_eq!(record.actor, "admin");
     assert!(record.request_id.is_some());
 }
+
+#[tokio::test]
+async fn an_auditor_reads_the_audit_trail_with_filters_and_paging() {
+    let app = spawn_app().await;
+    let auditor = app.user_token("auditor", None).await;
+    let id = app.cooperative().await;
+    app.patch(&format!("/api/v1/cooperatives/{id}"), &app.admin_token, &json!({"version": 1, "commune": "Xã Phúc Xuân"})).await;
+    let page: Value = app
+        .get(&format!("/api/v1/audit?entity_type=cooperative&entity_id={id}"), &auditor)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = page["items"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["cooperative.update", "cooperative.create"], "newest first");
+    assert_eq!(page["items"][0]["before"]["commune"], "Xã Tân Cương");
+    assert_eq!(page["items"][0]["after"]["commune"], "Xã Phúc Xuân");
+    assert_eq!(page["items"][0]["actor"], "admin");
+    let first: Value = app.get("/api/v1/audit?limit=1", &auditor).await.json().await.unwrap();
+    assert_eq!(first["items"].as_array().unwrap().len(), 1);
+    assert!(first["next_cursor"].is_string());
+}

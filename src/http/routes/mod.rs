@@ -1,5 +1,6 @@
 //! One module per resource; each exposes `router()` with its OpenAPI-annotated handlers.
 
+pub mod audit;
 pub mod auth;
 pub mod cob;
 pub mod cooperatives;
@@ -10,5 +11,6 @@ pub mod ledger;
 pub mod loans;
 pub mod outbox;
 pub mod products;
+pub mod reports;
 pub mod schedule;
 pub mod users;
