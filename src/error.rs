@@ -62,6 +62,20 @@ pub enum Lang {
     En,
 }
 
+/// An RFC 9110 quality value (`0`, `0.5`, `1.000`) in thousandths; `None` when malformed.
+fn quality_permille(text: &str) -> Option<u16> {
+    let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    if fraction.len() > 3 || !fraction.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths: u16 = format!("{fraction:0<3}").parse().ok()?;
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
 impl Lang {
     /// Picks the preferred supported language from an `Accept-Language` header value
     /// (`en-US,en;q=0.9,vi;q=0.8`), honouring q-values; Vietnamese when none is supported.
@@ -72,13 +86,13 @@ impl Lang {
                 let mut pieces = part.trim().split(';');
                 let tag = pieces.next()?.trim().to_ascii_lowercase();
                 let quality = pieces
-                    .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-                    .unwrap_or(1.0);
+                    .find_map(|p| p.trim().strip_prefix("q=").map(quality_permille))
+                    .unwrap_or(Some(1000))?;
                 let lang = Lang::parse(tag.split('-').next()?)?;
                 Some((lang, quality))
             })
-            .filter(|(_, q)| *q > 0.0)
-            .fold(None::<(Lang, f32)>, |best, (lang, q)| match best {
+            .filter(|(_, q)| *q > 0)
+            .fold(None::<(Lang, u16)>, |best, (lang, q)| match best {
                 Some((_, best_q)) if best_q >= q => best,
                 _ => Some((lang, q)),
             })
@@ -296,6 +310,8 @@ mod tests {
         assert_eq!(Lang::from_accept_language("fr, en;q=0.5, vi;q=0.8"), Lang::Vi);
         assert_eq!(Lang::from_accept_language("de"), Lang::Vi);
         assert_eq!(Lang::from_accept_language("vi;q=0, en;q=0.1"), Lang::En);
+        assert_eq!(Lang::from_accept_language("en;q=0.25, vi;q=0.3"), Lang::Vi);
+        assert_eq!(Lang::from_accept_language("en;q=2"), Lang::Vi, "a malformed quality is ignored");
     }
 
     #[test]
