@@ -439,6 +439,9 @@ impl<'s> Player<'s> {
             fund::set_business_date(db, window_start).await?;
         }
         let outcome = cob::run_through(self.state, &self.cast.admin, date - Duration::days(1), Trigger::Cli).await?;
+        if !outcome.ran {
+            return Err(AppError::internal(anyhow::anyhow!("the demo cannot close business days: {}", outcome.message)));
+        }
         self.cob_days += outcome.runs.len();
         if let Some(failed) = outcome.runs.iter().find(|r| r.status != "finished") {
             return Err(AppError::internal(anyhow::anyhow!(

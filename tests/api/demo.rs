@@ -1,0 +1,135 @@
+//! The demo fund (issue 4 item 9): the explorable demo loads into a fresh database with every
+//! application state and every loan history, through the API; its users log in with the printed
+//! passwords; the books verify; bulk mode loads and verifies; a non-empty database is refused.
+
+use std::collections::BTreeSet;
+
+use coopfund::{
+    app::ledger,
+    config::Settings,
+    demo,
+    state::AppState,
+    store::entities::{journal_entry, loan, loan_transaction},
+};
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::Value;
+
+use crate::helpers::{spawn_app, unique, TestApp};
+
+/// The state the demo runs with: the test server's database; a lock name of its own for the
+/// in-process close-of-business lock on SQLite, so parallel tests do not share it.
+fn state_of(app: &TestApp) -> AppState {
+    let mut settings = Settings::load(None).expect("default settings");
+    settings.database.url = unique("sqlite://demo-test-");
+    AppState::new(app.db.clone(), settings)
+}
+
+async fn items(app: &TestApp, path: &str, token: &str) -> Vec<Value> {
+    let response = app.get(path, token).await;
+    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+    let body: Value = response.json().await.expect("json");
+    body["items"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_explorable_demo_has_every_application_state_and_loan_history_its_users_log_in_and_the_books_verify() {
+    let app = spawn_app().await;
+    let summary = demo::load_explorable(&state_of(&app)).await.expect("the demo loads");
+    assert!(summary.verify.passed(), "{}", summary.verify.render());
+    assert_eq!(summary.cob_days, usize::try_from(demo::COB_WINDOW_DAYS).unwrap());
+
+    // Every demo user logs in with the printed password.
+    let mut tokens = std::collections::BTreeMap::new();
+    for user in summary.users.iter().filter(|u| u.password.is_some()) {
+        tokens.insert(user.username.clone(), app.login(&user.username, user.password.as_deref().unwrap()).await);
+    }
+    let roles: BTreeSet<&str> = summary.users.iter().map(|u| u.role.as_str()).collect();
+    assert_eq!(roles, BTreeSet::from(["admin", "officer", "approver", "accountant", "auditor", "cooperative"]));
+    let auditor = &tokens["auditor.kiemsoat"];
+
+    for status in ["draft", "submitted", "appraised", "awaiting_council", "approved", "rejected", "withdrawn"] {
+        let found = items(&app, &format!("/api/v1/applications?status={status}&limit=200"), auditor).await;
+        assert!(!found.is_empty(), "no application is {status}");
+        assert!(found.iter().all(|a| a["status"] == status));
+    }
+    // The cooperative's own user sees its own applications only, including the draft it made.
+    let own = items(&app, "/api/v1/applications?limit=200", &tokens["htx.tancuong"]).await;
+    assert!(own.iter().any(|a| a["status"] == "draft"));
+    assert!(own.iter().all(|a| a["cooperative_id"] == own[0]["cooperative_id"]));
+
+    let loans = items(&app, "/api/v1/loans?limit=200", auditor).await;
+    assert_eq!(loans.len(), 25);
+    let statuses: BTreeSet<&str> = loans.iter().filter_map(|l| l["status"].as_str()).collect();
+    for status in ["approved", "contract_signed", "active", "closed", "written_off"] {
+        assert!(statuses.contains(status), "no loan is {status}: {statuses:?}");
+    }
+    assert!(loans.iter().any(|l| l["dpd"].as_i64().unwrap_or(0) > 30), "no loan is well overdue");
+    assert!(loans.iter().any(|l| l["debt_group"].as_i64().unwrap_or(1) >= 3), "no loan is below standard");
+
+    let mut kinds = BTreeSet::new();
+    for loan in &loans {
+        let path = format!("/api/v1/loans/{}/transactions", loan["id"]);
+        let response = app.get(&path, auditor).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let transactions: Vec<Value> = response.json().await.expect("json");
+        for tx in transactions {
+            kinds.insert(tx["kind"].as_str().unwrap_or_default().to_string());
+            if tx["repayment_kind"] == "prepayment" {
+                kinds.insert("prepayment".into());
+            }
+            if tx["reversed_by"].is_i64() {
+                kinds.insert("reversed".into());
+            }
+        }
+    }
+    for kind in ["disbursement", "repayment", "prepayment", "reversal", "reversed", "restructure", "write_off"] {
+        assert!(kinds.contains(kind), "no {kind} among {kinds:?}");
+    }
+
+    // A back-dated repayment: posted (its entry's date) after its value date.
+    let mut back_dated = 0;
+    for tx in loan_transaction::Entity::find().filter(loan_transaction::Column::Kind.eq("repayment")).all(&app.db).await.unwrap() {
+        let entry = journal_entry::Entity::find().filter(journal_entry::Column::TransactionId.eq(tx.id)).one(&app.db).await.unwrap();
+        if entry.is_some_and(|e| e.entry_date > tx.value_date) {
+            back_dated += 1;
+        }
+    }
+    assert!(back_dated > 0, "no back-dated repayment");
+
+    let cob_runs = items(&app, "/api/v1/cob/runs?limit=200", auditor).await;
+    assert_eq!(cob_runs.len(), summary.cob_days);
+    assert!(ledger::verify(&app.db).await.unwrap().passed());
+}
+
+#[tokio::test]
+async fn the_bulk_demo_of_200_loans_loads_and_the_books_verify() {
+    let app = spawn_app().await;
+    let summary = demo::load_bulk(&state_of(&app), 200).await.expect("bulk load");
+    assert_eq!(summary.loans, 200);
+    assert_eq!(summary.cooperatives, 50);
+    assert_eq!(loan::Entity::find().count(&app.db).await.unwrap(), 200);
+    assert!(summary.active > 0 && summary.closed > 0 && summary.overdue > 0, "{summary:?}");
+    let report = ledger::verify(&app.db).await.unwrap();
+    assert!(report.passed(), "{}", report.render());
+    assert_eq!(report.loans_checked, 200);
+    // The loans read through the API like any other, and new rows get fresh ids after the explicit ones.
+    let first = items(&app, "/api/v1/loans?limit=1", &app.admin_token).await;
+    let id = first[0]["id"].as_i64().unwrap();
+    let one = app.get(&format!("/api/v1/loans/{id}"), &app.admin_token).await;
+    assert_eq!(one.status(), StatusCode::OK);
+    let created = app.cooperative().await;
+    assert!(created > 50, "a new cooperative reuses a demo id: {created}");
+}
+
+#[tokio::test]
+async fn a_demo_is_refused_when_the_database_already_has_a_cooperative() {
+    let app = spawn_app().await;
+    app.cooperative().await;
+    let state = state_of(&app);
+    let explorable = demo::load_explorable(&state).await.expect_err("refused");
+    assert_eq!(explorable.code, "demo_database_not_empty");
+    let bulk = demo::load_bulk(&state, 10).await.expect_err("refused");
+    assert_eq!(bulk.code, "demo_database_not_empty");
+    assert_eq!(loan::Entity::find().count(&app.db).await.unwrap(), 0);
+}
