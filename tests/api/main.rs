@@ -11,6 +11,7 @@ mod authorization;
 mod cob;
 mod concurrency;
 mod cooperatives;
+mod demo;
 mod errors;
 mod event_mails;
 mod ledger;
