@@ -96,8 +96,33 @@ pub async fn posted_book<C: ConnectionTrait>(conn: &C, loan_id: i64) -> AppResul
 
 /// The book the engine says loan `loan` should hold in `state` with debt group `group`, given `posted`.
 pub fn target_book(loan: &loan::Model, state: &LoanState, group: DebtGroup, posted: &AccountBalances) -> AppResult<AccountBalances> {
+    target_book_with(loan, state, group, posted, Provision::Keep)
+}
+
+/// What a posting does with the loan's specific provision (DOMAIN.md §8: it moves at month-end closes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provision {
+    /// Keep the provision posted so far (every event and every day but a month end).
+    Keep,
+    /// Hold this specific provision from now on (the month-end close); Dr 6426 / Cr 22931 or the reverse
+    /// falls out of the difference.
+    Set(Vnd),
+}
+
+/// [`target_book`] with the specific provision to hold.
+pub fn target_book_with(
+    loan: &loan::Model,
+    state: &LoanState,
+    group: DebtGroup,
+    posted: &AccountBalances,
+    provision: Provision,
+) -> AppResult<AccountBalances> {
     let contract = contract_of(loan)?;
-    let inputs = BookInputs { group, specific_provision: None, day_count: contract.terms.day_count };
+    let specific_provision = match provision {
+        Provision::Keep => None,
+        Provision::Set(amount) => Some(amount),
+    };
+    let inputs = BookInputs { group, specific_provision, day_count: contract.terms.day_count };
     Ok(loan_book(state, &inputs, posted))
 }
 
@@ -115,16 +140,41 @@ pub async fn post_loan_difference<C: ConnectionTrait>(
     group: DebtGroup,
     posting: &Posting,
 ) -> AppResult<Option<i64>> {
+    post_loan_difference_with(conn, caller, loan, state, group, posting, Provision::Keep).await
+}
+
+/// [`post_loan_difference`] with the specific provision to hold.
+pub async fn post_loan_difference_with<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    loan: &loan::Model,
+    state: &LoanState,
+    group: DebtGroup,
+    posting: &Posting,
+    provision: Provision,
+) -> AppResult<Option<i64>> {
     let posted = posted_book(conn, loan.id).await?;
-    let target = target_book(loan, state, group, &posted)?;
+    let target = target_book_with(loan, state, group, &posted, provision)?;
     let entry = entry_for_difference(&target, &posted)
         .map_err(|e| AppError::internal(anyhow::anyhow!("loan {} book does not balance: {e}", loan.id)))?;
     let Some(entry) = entry else { return Ok(None) };
+    post_entry(conn, caller, Some(loan.id), &entry, posting).await.map(Some)
+}
+
+/// Writes a balanced `entry` with `posting`'s header; every line carries `loan_id` (`None`: a
+/// portfolio-level entry such as the general provision). Returns the entry's id.
+pub async fn post_entry<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    loan_id: Option<i64>,
+    entry: &coopfund_domain::JournalEntry,
+    posting: &Posting,
+) -> AppResult<i64> {
     let header = journal_entry::ActiveModel {
         entry_date: Set(posting.entry_date),
         kind: Set(posting.kind.clone()),
         description: Set(posting.description.clone()),
-        loan_id: Set(Some(loan.id)),
+        loan_id: Set(loan_id),
         transaction_id: Set(posting.transaction_id),
         reverses_entry_id: Set(posting.reverses_entry_id),
         business_key: Set(posting.business_key.clone()),
@@ -143,12 +193,12 @@ pub async fn post_loan_difference<C: ConnectionTrait>(
             account_code: Set(line.account.code().to_string()),
             debit_vnd: Set(debit_vnd),
             credit_vnd: Set(credit_vnd),
-            loan_id: Set(Some(loan.id)),
+            loan_id: Set(loan_id),
             ..Default::default()
         });
     }
     journal_line::Entity::insert_many(lines).exec(conn).await?;
-    Ok(Some(header.id))
+    Ok(header.id)
 }
 
 /// The loan status the engine's state implies (`approved` and `contract_signed` stay until disbursed).
@@ -180,11 +230,25 @@ pub async fn refold_and_post<C: ConnectionTrait>(
     date: NaiveDate,
     posting: &Posting,
 ) -> AppResult<Refolded> {
+    refold_and_post_with(conn, caller, loan, date, posting, |_, _, _| Provision::Keep).await
+}
+
+/// [`refold_and_post`], the specific provision decided by `provision` from the loan row, the refolded state
+/// and its debt group (the month-end close sets it, DOMAIN.md §8).
+pub async fn refold_and_post_with<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    loan: loan::Model,
+    date: NaiveDate,
+    posting: &Posting,
+    provision: impl FnOnce(&loan::Model, &LoanState, DebtGroup) -> Provision,
+) -> AppResult<Refolded> {
     let contract = contract_of(&loan)?;
     let events = events_of(&transactions_of(conn, loan.id).await?)?;
     let state = loan_engine::fold_at(&contract, &events, date)?;
     let group = loan_group(&state);
-    let entry_id = post_loan_difference(conn, caller, &loan, &state, group, posting).await?;
+    let provision = provision(&loan, &state, group);
+    let entry_id = post_loan_difference_with(conn, caller, &loan, &state, group, posting, provision).await?;
     let loan = cache_balances(conn, loan, &state, group, date).await?;
     Ok(Refolded { state, loan, entry_id })
 }
@@ -480,8 +544,14 @@ impl VerifyReport {
 }
 
 /// The control accounts whose totals must equal the sum of the loan subledgers.
-const CONTROL_ACCOUNTS: [Account; 4] =
-    [Account::LoansInTerm, Account::LoansOverdue, Account::InterestReceivable, Account::BorrowerAdvances];
+/// 22931 is one too: every specific provision line belongs to a loan (DOMAIN.md §8).
+const CONTROL_ACCOUNTS: [Account; 5] = [
+    Account::LoansInTerm,
+    Account::LoansOverdue,
+    Account::InterestReceivable,
+    Account::BorrowerAdvances,
+    Account::SpecificProvision,
+];
 
 /// Checks the books (DOMAIN.md §9): every entry balances (on and off balance); Σ debits = Σ credits; each
 /// control account's total equals the sum of the loans' subledger lines; each loan's cached balances equal
@@ -555,6 +625,7 @@ async fn check_control_accounts<C: ConnectionTrait>(conn: &C, report: &mut Verif
     let mut subledgers: BTreeMap<i64, AccountBalances> = BTreeMap::new();
     let mut control_totals: BTreeMap<Account, Vnd> = BTreeMap::new();
     let mut subledger_totals: BTreeMap<Account, Vnd> = BTreeMap::new();
+    let mut portfolio_level: BTreeMap<Account, Vnd> = BTreeMap::new();
     for (loan_id, code, debits, credits) in rows {
         let Some(account) = Account::from_code(&code) else {
             report.differences.push(format!("journal lines on account {code}, which is not in the chart"));
@@ -562,6 +633,12 @@ async fn check_control_accounts<C: ConnectionTrait>(conn: &C, report: &mut Verif
         };
         let net = Vnd::from_i64(debits) - Vnd::from_i64(credits);
         *control_totals.entry(account).or_default() += net;
+        if loan_id.is_none() {
+            *portfolio_level.entry(account).or_default() += net;
+        }
+        if account == Account::GeneralProvision && loan_id.is_some() {
+            report.differences.push(format!("general provision (22932) lines carry loan {loan_id:?}: it is portfolio-wide"));
+        }
         if let Some(loan_id) = loan_id {
             subledgers.entry(loan_id).or_default().add(account, net);
             *subledger_totals.entry(account).or_default() += net;
@@ -578,6 +655,15 @@ async fn check_control_accounts<C: ConnectionTrait>(conn: &C, report: &mut Verif
                 subledger
             ));
         }
+    }
+    // The general provision is posted only as Dr 6426 / Cr 22932 (or the reverse) without a loan, so the
+    // portfolio-level expense equals the provision held.
+    let general_held = -portfolio_level.get(&Account::GeneralProvision).copied().unwrap_or_default();
+    let general_expense = portfolio_level.get(&Account::ProvisionExpense).copied().unwrap_or_default();
+    if general_held != general_expense {
+        report.differences.push(format!(
+            "general provision: 22932 holds {general_held} but the portfolio-level provision expense (6426) is {general_expense}"
+        ));
     }
     Ok(subledgers)
 }

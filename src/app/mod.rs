@@ -17,6 +17,7 @@ pub mod loans;
 pub mod lending_limits;
 pub mod outbox;
 pub mod products;
+pub mod reports;
 pub mod schedule_preview;
 pub mod sessions;
 pub mod users;

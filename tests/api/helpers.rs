@@ -18,7 +18,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub admin_token: String,
-    _database: TestDatabase,
+    /// The settings the service runs with.
+    pub settings: Settings,
+    /// Owned by the first instance only (a second instance on the same database leaves it alone).
+    _database: Option<TestDatabase>,
 }
 
 /// Starts a fresh service and logs the admin in.
@@ -36,11 +39,15 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     adjust(&mut settings);
     let db = coopfund::server::prepare_database(&settings).await.expect("connect, migrate, initialise");
     coopfund::app::users::ensure_admin(&db, Some(ADMIN_PASSWORD.into())).await.expect("admin");
-    let application = Application::build_with_db(settings, db.clone()).await.expect("build");
+    start(settings, db, Some(database)).await
+}
+
+async fn start(settings: Settings, db: DatabaseConnection, database: Option<TestDatabase>) -> TestApp {
+    let application = Application::build_with_db(settings.clone(), db.clone()).await.expect("build");
     let address = format!("http://{}", application.local_addr());
     tokio::spawn(application.run_until_stopped());
     let client = reqwest::Client::new();
-    let mut app = TestApp { address, client, db, admin_token: String::new(), _database: database };
+    let mut app = TestApp { address, client, db, admin_token: String::new(), settings, _database: database };
     app.admin_token = app.login("admin", ADMIN_PASSWORD).await;
     app
 }
@@ -53,6 +60,13 @@ pub fn unique(prefix: &str) -> String {
 }
 
 impl TestApp {
+    /// A second instance of the service on the same database: its own server and connection pool,
+    /// as a second process would have (the database is dropped with the first instance).
+    pub async fn second_instance(&self) -> TestApp {
+        let db = coopfund::store::connect(&self.settings.database).await.expect("second pool");
+        start(self.settings.clone(), db, None).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
