@@ -15,7 +15,6 @@ mod concurrency;
 mod cooperatives;
 mod demo;
 mod errors;
-mod exports;
 mod event_mails;
 mod ledger;
 mod loans;
