@@ -44,6 +44,20 @@ pub struct IdempotencyRequest {
     pub request_hash: String,
 }
 
+/// `value` with every object's keys in order, so two bodies that differ only in key order or
+/// whitespace fingerprint alike (serde_json keeps insertion order in this build).
+fn sorted_keys(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<_> = map.into_iter().map(|(k, v)| (k, sorted_keys(v))).collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(entries.into_iter().collect())
+        }
+        serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(sorted_keys).collect()),
+        other => other,
+    }
+}
+
 impl IdempotencyRequest {
     /// Checks the key (1 to 200 visible ASCII characters) and fingerprints the request. The body is
     /// compared as JSON, so whitespace differences do not count as a different body.
@@ -57,7 +71,7 @@ impl IdempotencyRequest {
             ));
         }
         let canonical = serde_json::from_slice::<serde_json::Value>(body)
-            .map(|value| value.to_string().into_bytes())
+            .map(|value| sorted_keys(value).to_string().into_bytes())
             .unwrap_or_else(|_| body.to_vec());
         let mut hasher = Sha256::new();
         hasher.update(method.as_bytes());
@@ -200,9 +214,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_same_json_with_other_whitespace_has_the_same_fingerprint() {
+    fn the_same_json_with_other_whitespace_or_key_order_has_the_same_fingerprint() {
         let a = IdempotencyRequest::new("k1", "POST", "/x", br#"{"a":1,"b":2}"#).unwrap();
-        let b = IdempotencyRequest::new("k1", "POST", "/x", b"{ \"a\": 1, \"b\": 2 }").unwrap();
+        let b = IdempotencyRequest::new("k1", "POST", "/x", b"{ \"b\": 2, \"a\": 1 }").unwrap();
         let c = IdempotencyRequest::new("k1", "POST", "/x", br#"{"a":1,"b":3}"#).unwrap();
         assert_eq!(a.request_hash, b.request_hash);
         assert_ne!(a.request_hash, c.request_hash);

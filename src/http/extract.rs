@@ -143,7 +143,8 @@ fn backticked_after(text: &str, prefix: &str) -> Option<String> {
     Some(rest[..rest.find('`')?].to_string())
 }
 
-/// Query parameters, parsed strictly (400 `invalid_query` naming the problem).
+/// Query parameters, parsed strictly (400 `invalid_query` naming the problem). The `format`
+/// parameter is reserved for exports on every route and read by [`Export`] instead.
 pub struct ApiQuery<T>(pub T);
 
 impl<S, T> FromRequestParts<S> for ApiQuery<T>
@@ -154,8 +155,20 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or_default();
-        serde_urlencoded::from_str(query).map(ApiQuery).map_err(|err| {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(parts.uri.query().unwrap_or_default())
+            .map_err(|err| {
+                AppError::new(
+                    ErrorKind::BadRequest,
+                    "invalid_query",
+                    Localized::new(
+                        format!("Tham số truy vấn không hợp lệ: {err}."),
+                        format!("Invalid query parameters: {err}."),
+                    ),
+                )
+            })?;
+        let kept: Vec<_> = pairs.into_iter().filter(|(key, _)| key != "format").collect();
+        let query = serde_urlencoded::to_string(&kept).unwrap_or_default();
+        serde_urlencoded::from_str(&query).map(ApiQuery).map_err(|err| {
             AppError::new(
                 ErrorKind::BadRequest,
                 "invalid_query",
@@ -165,6 +178,20 @@ where
                 ),
             )
         })
+    }
+}
+
+/// `?format=json|csv|xlsx` of a list that can be exported (400 naming `format` otherwise).
+pub struct Export(pub crate::http::export::ExportFormat);
+
+impl<S: Send + Sync> FromRequestParts<S> for Export {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()).unwrap_or_default();
+        let format = pairs.iter().find(|(key, _)| key == "format").map(|(_, value)| value.as_str());
+        crate::http::export::ExportFormat::parse(format).map(Export)
     }
 }
 

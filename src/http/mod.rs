@@ -6,6 +6,7 @@
 //! from the handlers' annotations, is served at `/api/v1/openapi.json`.
 
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod idempotency;
 pub mod openapi;

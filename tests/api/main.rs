@@ -15,6 +15,7 @@ mod concurrency;
 mod cooperatives;
 mod demo;
 mod errors;
+mod exports;
 mod event_mails;
 mod ledger;
 mod loans;

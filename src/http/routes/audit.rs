@@ -1,6 +1,10 @@
 //! `GET /api/v1/audit`: the audit trail (admin, auditor).
 
-use axum::{extract::State, Json};
+use axum::{
+    extract::State,
+    response::{IntoResponse, Response},
+    Json,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
@@ -9,7 +13,11 @@ use crate::{
         Caller,
     },
     error::AppResult,
-    http::{error::ErrorEnvelope, extract::ApiQuery},
+    http::{
+        error::ErrorEnvelope,
+        export::{self, ExportFormat},
+        extract::{ApiQuery, Export},
+    },
     state::AppState,
 };
 
@@ -18,12 +26,19 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Every recorded change (who, when, what, before and after), newest first, with filters.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])), params(AuditQuery),
+/// `?format=csv|xlsx` exports the page.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])),
+    params(AuditQuery, ("format" = Option<String>, Query, description = "json (default), csv or xlsx")),
     responses((status = 200, body = AuditPage), (status = 403, body = ErrorEnvelope)))]
 pub async fn list_audit(
     State(state): State<AppState>,
     caller: Caller,
+    Export(format): Export,
     ApiQuery(query): ApiQuery<AuditQuery>,
-) -> AppResult<Json<AuditPage>> {
-    audit::list(&state.db, &caller, query).await.map(Json)
+) -> AppResult<Response> {
+    let page = audit::list(&state.db, &caller, query).await?;
+    match format {
+        ExportFormat::Json => Ok(Json(page).into_response()),
+        _ => export::table(format, "audit", &page.items),
+    }
 }

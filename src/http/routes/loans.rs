@@ -84,10 +84,21 @@ pub async fn get_payoff(
 }
 
 /// The loan statement with running balances.
-#[utoipa::path(get, path = "/api/v1/loans/{id}/statement", tag = "loans", security(("bearer" = [])), params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/loans/{id}/statement", tag = "loans", security(("bearer" = [])),
+    params(("id" = i64, Path), ("format" = Option<String>, Query, description = "json (default), csv or xlsx")),
     responses((status = 200, body = LoanStatement), (status = 404, body = ErrorEnvelope)))]
-pub async fn get_statement(State(state): State<AppState>, caller: Caller, ApiId(id): ApiId) -> AppResult<Json<LoanStatement>> {
-    loans::statement(&state.db, &caller, id).await.map(Json)
+pub async fn get_statement(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    crate::http::extract::Export(format): crate::http::extract::Export,
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let statement = loans::statement(&state.db, &caller, id).await?;
+    match format {
+        crate::http::export::ExportFormat::Json => Ok(Json(statement).into_response()),
+        _ => crate::http::export::table(format, &format!("statement-{}", statement.number), &statement.lines),
+    }
 }
 
 /// Signs the contract (officer, approver): approved → contract_signed.

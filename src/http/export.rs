@@ -1,0 +1,165 @@
+//! Tables auditors take away: `?format=csv` or `?format=xlsx` on the list routes that say so
+//! (API.md: "`?format=csv|xlsx` where a table is exported"); `json` (the default) is the API shape.
+//!
+//! The rows are the same serializable views the JSON responses use, flattened: each field is a
+//! column (nested objects and arrays become their JSON text), so an export can never disagree with
+//! the API. CSV is UTF-8 with a byte-order mark, so spreadsheet programs show Vietnamese correctly.
+//! In XLSX, whole-đồng integers are written as numbers: every amount is below 10^15 đồng, well
+//! inside the 2^53 integers a spreadsheet number holds exactly; anything larger is written as text.
+
+use axum::{
+    http::{header, HeaderValue},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{AppError, AppResult, Reason};
+
+/// The representation a list is returned in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExportFormat {
+    #[default]
+    Json,
+    Csv,
+    Xlsx,
+}
+
+impl ExportFormat {
+    /// Parses `?format=`; absent is JSON.
+    pub fn parse(value: Option<&str>) -> AppResult<Self> {
+        match value.map(str::trim) {
+            None | Some("") | Some("json") => Ok(ExportFormat::Json),
+            Some("csv") => Ok(ExportFormat::Csv),
+            Some("xlsx") => Ok(ExportFormat::Xlsx),
+            Some(_) => Err(AppError::invalid("format", Reason::UnknownValue { allowed: "json, csv, xlsx".into() })),
+        }
+    }
+}
+
+/// The largest integer a spreadsheet number holds exactly (2^53).
+const SPREADSHEET_EXACT_INTEGER: i64 = 1 << 53;
+
+/// A table of `rows` as a CSV or XLSX download named `name` (without extension).
+pub fn table<T: Serialize>(format: ExportFormat, name: &str, rows: &[T]) -> AppResult<Response> {
+    let values: Vec<serde_json::Map<String, Value>> = rows
+        .iter()
+        .map(|row| match serde_json::to_value(row) {
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(other) => Ok(serde_json::Map::from_iter([("value".to_string(), other)])),
+            Err(err) => Err(AppError::internal(err)),
+        })
+        .collect::<AppResult<_>>()?;
+    let headers: Vec<String> = values.first().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    match format {
+        ExportFormat::Json => Err(AppError::internal(anyhow::anyhow!("export::table called for JSON"))),
+        ExportFormat::Csv => csv_response(name, &headers, &values),
+        ExportFormat::Xlsx => xlsx_response(name, &headers, &values),
+    }
+}
+
+fn cell_text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn csv_response(name: &str, headers: &[String], rows: &[serde_json::Map<String, Value>]) -> AppResult<Response> {
+    let mut writer = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    writer.write_record(headers).map_err(AppError::internal)?;
+    for row in rows {
+        let record: Vec<String> = headers.iter().map(|h| row.get(h).map(cell_text).unwrap_or_default()).collect();
+        writer.write_record(&record).map_err(AppError::internal)?;
+    }
+    let bytes = writer.into_inner().map_err(|e| AppError::internal(anyhow::anyhow!("csv: {e}")))?;
+    Ok(download(bytes, "text/csv; charset=utf-8", &format!("{name}.csv")))
+}
+
+fn xlsx_response(name: &str, headers: &[String], rows: &[serde_json::Map<String, Value>]) -> AppResult<Response> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let bold = Format::new().set_bold();
+    let amount = Format::new().set_num_format("#,##0");
+    let xlsx = |e: rust_xlsxwriter::XlsxError| AppError::internal(anyhow::anyhow!("xlsx: {e}"));
+    for (col, header) in headers.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, header, &bold).map_err(xlsx)?;
+    }
+    for (index, row) in rows.iter().enumerate() {
+        let excel_row = u32::try_from(index + 1).map_err(AppError::internal)?;
+        for (col, header) in headers.iter().enumerate() {
+            let col = col as u16;
+            match row.get(header) {
+                Some(Value::Number(n)) if n.as_i64().is_some_and(|v| v.abs() < SPREADSHEET_EXACT_INTEGER) => {
+                    let whole = n.as_i64().unwrap_or_default();
+                    // Exact: |whole| < 2^53 (see the module docs).
+                    sheet.write_number_with_format(excel_row, col, whole as f64, &amount).map_err(xlsx)?;
+                }
+                Some(value) => {
+                    sheet.write_string(excel_row, col, cell_text(value)).map_err(xlsx)?;
+                }
+                None => {}
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(xlsx)?;
+    let bytes = workbook.save_to_buffer().map_err(xlsx)?;
+    Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{name}.xlsx")))
+}
+
+fn download(bytes: Vec<u8>, content_type: &'static str, filename: &str) -> Response {
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Row {
+        code: &'static str,
+        name: &'static str,
+        amount_vnd: i64,
+    }
+
+    #[test]
+    fn a_csv_export_has_a_bom_a_header_and_quoted_cells() {
+        let rows = [Row { code: "1121", name: "Tiền gửi, ngân hàng", amount_vnd: 999_999_999_999_999 }];
+        let response = table(ExportFormat::Csv, "t", &rows).unwrap();
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+        let body = futures_body(response);
+        assert!(body.starts_with('\u{feff}'));
+        assert!(body.contains("code,name,amount_vnd"));
+        assert!(body.contains("1121,\"Tiền gửi, ngân hàng\",999999999999999"));
+    }
+
+    #[test]
+    fn an_xlsx_export_is_a_zip_workbook() {
+        let rows = [Row { code: "1121", name: "x", amount_vnd: 5 }];
+        let response = table(ExportFormat::Xlsx, "t", &rows).unwrap();
+        assert!(response.headers()[header::CONTENT_DISPOSITION].to_str().unwrap().contains("t.xlsx"));
+    }
+
+    #[test]
+    fn an_unknown_format_names_the_field() {
+        let err = ExportFormat::parse(Some("pdf")).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("format"));
+        assert_eq!(ExportFormat::parse(None).unwrap(), ExportFormat::Json);
+    }
+
+    fn futures_body(response: Response) -> String {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let bytes = rt.block_on(axum::body::to_bytes(response.into_body(), usize::MAX)).unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+}
