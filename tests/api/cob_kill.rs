@@ -71,13 +71,20 @@ async fn finished_runs(db: &DatabaseConnection) -> u64 {
     cob_run::Entity::find().filter(cob_run::Column::Status.eq("finished")).count(db).await.expect("runs")
 }
 
+/// A journal line: account, debit, credit, loan.
+type Line = (String, i64, i64, Option<i64>);
+/// A journal entry: date, kind, loan, business key, its lines sorted.
+type Entry = (chrono::NaiveDate, String, Option<i64>, Option<String>, Vec<Line>);
+/// A loan's cached state: id, status, in-term, overdue, advance, dpd, group, as of.
+type CachedLoan = (i64, String, i64, i64, i64, i32, i32, Option<chrono::NaiveDate>);
+
 /// Everything that must be equal between the two databases.
 #[derive(Debug, PartialEq, Eq)]
 struct Books {
     business_date: chrono::NaiveDate,
     accounts: Vec<(String, i64, i64)>,
-    entries: Vec<(chrono::NaiveDate, String, Option<i64>, Option<String>, Vec<(String, i64, i64, Option<i64>)>)>,
-    loans: Vec<(i64, String, i64, i64, i64, i32, i32, Option<chrono::NaiveDate>)>,
+    entries: Vec<Entry>,
+    loans: Vec<CachedLoan>,
     outbox: BTreeSet<String>,
 }
 
