@@ -5,16 +5,19 @@
 //! unpaid, DOMAIN.md §4), classify it (§8), post the difference between the engine's book and the
 //! posted book (§9: accrual rounded by difference, on balance for group 1 and off balance for the
 //! others; overdue moves; reclassification), cache its balances, and queue the day's reminders and
-//! overdue notices (§10) — each loan in its own transaction. Then the officers' digests are queued
-//! and the business date moves to `d + 1`.
+//! overdue notices (§10). Loans are closed a chunk of cooperatives at a time, in one transaction
+//! per chunk with set-based reads and writes (`super::cob_batch`); a chunk that fails is closed
+//! again loan by loan so the loan at fault is isolated and named in the run. Every loan of a
+//! cooperative takes the group of its worst loan (§8). Then the officers' digests are queued and
+//! the business date moves to `d + 1`.
 //!
 //! **Provisions at month end** (DOMAIN.md §8). The close of the last day of a month also sets each
 //! loan's specific provision (rate of its group × max(0, outstanding principal − the collateral's
 //! discounted value); posted in the loan's own close-of-business entry, Dr 6426 / Cr 22931 or the
 //! reverse by difference) and then, once every loan of the day is closed, the portfolio's general
 //! provision (0.5% of groups 1-4, read from the balances just cached; one entry without a loan, by
-//! difference against 22932). The group is the loan's own group as the engine classifies it; rates are
-//! the Decree 86/2024 defaults of `coopfund_domain::ProvisionRates`.
+//! difference against 22932). The group is the cooperative's worst group; rates are the Decree
+//! 86/2024 defaults of `coopfund_domain::ProvisionRates`.
 //!
 //! **Crash safety and idempotency.** Posting is by difference, so closing a loan for a day twice
 //! posts nothing the second time; notices carry dedupe keys; the business date moves only after
@@ -57,12 +60,13 @@ use crate::{
     store::entities::{cob_run, cooperative, journal_entry, loan},
 };
 
-/// Loans loaded per query while closing a day.
-const LOAN_CHUNK: u64 = 500;
+/// Cooperatives (with all their open loans) closed per transaction; a cooperative is never split,
+/// so all its loans take its worst loan's group together.
+const COOPERATIVE_CHUNK: u64 = 250;
 /// The advisory-lock key of the close of business on PostgreSQL ("COB" in ASCII).
 const ADVISORY_LOCK_KEY: i64 = 0x434f42;
 /// Loan statuses that COB no longer touches.
-const FINISHED_STATUSES: [&str; 2] = ["closed", "written_off"];
+pub(crate) const FINISHED_STATUSES: [&str; 2] = ["closed", "written_off"];
 /// Days ahead an officer's digest looks for loans coming due (DOMAIN.md §10).
 const DIGEST_DAYS_AHEAD: i64 = 7;
 
@@ -170,11 +174,11 @@ pub struct CobRunPage {
 
 /// What closing one loan's day produced.
 #[derive(Debug, Default, Clone)]
-struct LoanDayCounts {
-    entries_posted: i32,
-    notices_queued: i32,
+pub(crate) struct LoanDayCounts {
+    pub(crate) entries_posted: i32,
+    pub(crate) notices_queued: i32,
     /// The loan's line in its officer's digest, if it is due soon or overdue.
-    digest: Option<(i64, DigestLine, bool)>,
+    pub(crate) digest: Option<(i64, DigestLine, bool)>,
 }
 
 /// Holds the right to run COB until dropped.
@@ -298,22 +302,24 @@ async fn close_date(state: &AppState, caller: &Caller, date: NaiveDate, trigger:
     let mut totals = (0i32, LoanDayCounts::default(), 0i32); // loans, counts, errors
     let mut digests: std::collections::BTreeMap<i64, OfficerDigest> = Default::default();
     let mut first_error: Option<String> = None;
-    let mut after_id = 0i64;
+    let mut after_cooperative = 0i64;
     loop {
-        let ids: Vec<i64> = loan::Entity::find()
-            .select_only()
-            .column(loan::Column::Id)
-            .filter(loan::Column::Id.gt(after_id))
-            .filter(loan::Column::Status.is_not_in(FINISHED_STATUSES))
-            .filter(loan::Column::FirstDisbursedOn.is_not_null())
-            .order_by_asc(loan::Column::Id)
-            .limit(LOAN_CHUNK)
-            .into_tuple()
-            .all(&state.db)
-            .await?;
-        let Some(last) = ids.last().copied() else { break };
-        for loan_id in ids {
-            match close_loan_day(state, caller, loan_id, date).await {
+        let cooperatives = next_cooperatives(&state.db, after_cooperative).await?;
+        let Some(last) = cooperatives.last().copied() else { break };
+        let results = match super::cob_batch::close_chunk(state, caller, &cooperatives, date).await {
+            Ok(chunk) => chunk.loans.into_iter().map(|counts| (0, Ok(counts))).collect(),
+            Err(err) => {
+                // Close the chunk again loan by loan, so one bad loan is isolated and named.
+                tracing::warn!(%date, error = %err, "a close-of-business chunk failed; closing its loans one by one");
+                let mut results = Vec::new();
+                for loan_id in open_loans_of(&state.db, &cooperatives).await? {
+                    results.push((loan_id, close_loan_day(state, caller, loan_id, date).await));
+                }
+                results
+            }
+        };
+        for (loan_id, result) in results {
+            match result {
                 Ok(counts) => {
                     totals.0 += 1;
                     totals.1.entries_posted += counts.entries_posted;
@@ -330,7 +336,7 @@ async fn close_date(state: &AppState, caller: &Caller, date: NaiveDate, trigger:
                 }
             }
         }
-        after_id = last;
+        after_cooperative = last;
         tracing::info!(%date, loans = totals.0, per_second = rate(totals.0, started), "close of business progress");
     }
     if totals.2 == 0 && is_month_end(date) {
@@ -364,6 +370,36 @@ async fn close_date(state: &AppState, caller: &Caller, date: NaiveDate, trigger:
         errors = totals.2, seconds = started.elapsed().as_secs_f64(), "close of business finished a day"
     );
     Ok(CobRunView::from(finished))
+}
+
+/// The next cooperatives (by id, after `after`) that have open loans.
+async fn next_cooperatives(db: &DatabaseConnection, after: i64) -> AppResult<Vec<i64>> {
+    Ok(loan::Entity::find()
+        .select_only()
+        .column(loan::Column::CooperativeId)
+        .distinct()
+        .filter(loan::Column::CooperativeId.gt(after))
+        .filter(loan::Column::Status.is_not_in(FINISHED_STATUSES))
+        .filter(loan::Column::FirstDisbursedOn.is_not_null())
+        .order_by_asc(loan::Column::CooperativeId)
+        .limit(COOPERATIVE_CHUNK)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// The open loans of `cooperatives` (for the loan-by-loan fallback).
+async fn open_loans_of(db: &DatabaseConnection, cooperatives: &[i64]) -> AppResult<Vec<i64>> {
+    Ok(loan::Entity::find()
+        .select_only()
+        .column(loan::Column::Id)
+        .filter(loan::Column::CooperativeId.is_in(cooperatives.iter().copied()))
+        .filter(loan::Column::Status.is_not_in(FINISHED_STATUSES))
+        .filter(loan::Column::FirstDisbursedOn.is_not_null())
+        .order_by_asc(loan::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 fn rate(count: i32, started: std::time::Instant) -> u64 {
@@ -408,7 +444,7 @@ pub fn is_month_end(date: NaiveDate) -> bool {
 
 /// DOMAIN.md §8 (Decree 86/2024 rates): specific provision = rate(group) × max(0, outstanding principal −
 /// discounted collateral value), the collateral as discounted at approval (`loans.collateral_value_vnd`).
-fn month_end_provision(loan: &loan::Model, state: &coopfund_domain::LoanState, group: DebtGroup) -> Provision {
+pub(crate) fn month_end_provision(loan: &loan::Model, state: &coopfund_domain::LoanState, group: DebtGroup) -> Provision {
     let outstanding = state.in_term_principal + state.overdue_principal;
     let collateral = coopfund_domain::Vnd::from_i64(loan.collateral_value_vnd);
     Provision::Set(coopfund_domain::specific_provision(group, outstanding, collateral, &ProvisionRates::default()))
@@ -451,7 +487,7 @@ async fn post_general_provision(state: &AppState, caller: &Caller, date: NaiveDa
 
 /// Due reminders (T-7, T-1 by default) and overdue notices (DPD 1, 10, 30) for one loan as of the
 /// morning of `as_of`.
-async fn queue_loan_notices(
+pub(crate) async fn queue_loan_notices(
     state: &AppState,
     txn: &DatabaseTransaction,
     refolded: &ledger::Refolded,
@@ -530,28 +566,41 @@ async fn digest_line(
     refolded: &ledger::Refolded,
     as_of: NaiveDate,
 ) -> AppResult<Option<(i64, DigestLine, bool)>> {
+    if refolded.loan.officer_id.is_none() {
+        return Ok(None);
+    }
+    let name = cooperative::Entity::find_by_id(refolded.loan.cooperative_id)
+        .one(txn)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    Ok(digest_line_named(refolded, as_of, name))
+}
+
+/// [`digest_line`] with the cooperative's name already at hand.
+pub(crate) fn digest_line_named(
+    refolded: &ledger::Refolded,
+    as_of: NaiveDate,
+    cooperative_name: String,
+) -> Option<(i64, DigestLine, bool)> {
     let loan = &refolded.loan;
-    let Some(officer_id) = loan.officer_id else { return Ok(None) };
+    let officer_id = loan.officer_id?;
     let loan_state = &refolded.state;
     let horizon = as_of + Duration::days(DIGEST_DAYS_AHEAD);
     let overdue = loan_state.dpd > 0;
     let (due_date, amount) = if overdue {
         (as_of - Duration::days(loan_state.dpd), loan_state.overdue_principal + loan_state.unpaid_interest)
     } else {
-        let Some(next) = loan_state
-            .schedule
-            .iter()
-            .find(|i| i.due_on >= as_of && i.due_on <= horizon && !matches!(i.status, coopfund_domain::InstallmentStatus::Paid | coopfund_domain::InstallmentStatus::Restructured))
-        else {
-            return Ok(None);
-        };
+        let next = loan_state.schedule.iter().find(|i| {
+            i.due_on >= as_of
+                && i.due_on <= horizon
+                && !matches!(
+                    i.status,
+                    coopfund_domain::InstallmentStatus::Paid | coopfund_domain::InstallmentStatus::Restructured
+                )
+        })?;
         (next.due_on, (next.principal - next.paid_principal) + (next.interest - next.paid_interest))
     };
-    let cooperative_name = cooperative::Entity::find_by_id(loan.cooperative_id)
-        .one(txn)
-        .await?
-        .map(|c| c.name)
-        .unwrap_or_default();
     let line = DigestLine {
         loan_number: loan.number.clone(),
         cooperative_name,
@@ -559,7 +608,7 @@ async fn digest_line(
         amount_vnd: vnd(amount),
         days_past_due: u32::try_from(loan_state.dpd).unwrap_or(0),
     };
-    Ok(Some((officer_id, line, overdue)))
+    Some((officer_id, line, overdue))
 }
 
 /// The runs, newest first. Admins, accountants and auditors.

@@ -246,11 +246,29 @@ pub async fn refold_and_post_with<C: ConnectionTrait>(
     let contract = contract_of(&loan)?;
     let events = events_of(&transactions_of(conn, loan.id).await?)?;
     let state = loan_engine::fold_at(&contract, &events, date)?;
-    let group = loan_group(&state);
+    let group = loan_group(&state).max(worst_sibling_group(conn, &loan).await?);
     let provision = provision(&loan, &state, group);
     let entry_id = post_loan_difference_with(conn, caller, &loan, &state, group, posting, provision).await?;
     let loan = cache_balances(conn, loan, &state, group, date).await?;
     Ok(Refolded { state, loan, entry_id })
+}
+
+/// The worst debt group cached on the cooperative's other open loans (DOMAIN.md §8: all loans of one
+/// cooperative take the group of its worst loan). The close of business recomputes the whole
+/// cooperative each night; between closes an event uses this, so a loan never looks better than
+/// its siblings made it.
+pub async fn worst_sibling_group<C: ConnectionTrait>(conn: &C, loan: &loan::Model) -> AppResult<DebtGroup> {
+    let groups: Vec<i32> = loan::Entity::find()
+        .select_only()
+        .column(loan::Column::DebtGroup)
+        .filter(loan::Column::CooperativeId.eq(loan.cooperative_id))
+        .filter(loan::Column::Id.ne(loan.id))
+        .filter(loan::Column::Status.eq("active"))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let worst = groups.into_iter().max().unwrap_or(1);
+    Ok(DebtGroup::from_number(u8::try_from(worst).unwrap_or(1)).unwrap_or(DebtGroup::One))
 }
 
 /// Writes the engine's balances onto the loan row (cached for lists and reports; `ledger verify` checks them).

@@ -7,6 +7,7 @@ pub mod caller;
 pub mod applications;
 pub mod charter_capital;
 pub mod cob;
+pub mod cob_batch;
 pub mod cooperatives;
 pub mod event_mail;
 pub mod fund;

@@ -43,6 +43,11 @@ pub fn is_sqlite(db: &DatabaseConnection) -> bool {
     db.get_database_backend() == DbBackend::Sqlite
 }
 
+/// Whether the connection or transaction `conn` talks to SQLite.
+pub fn is_sqlite_conn<C: sea_orm::ConnectionTrait>(conn: &C) -> bool {
+    conn.get_database_backend() == DbBackend::Sqlite
+}
+
 /// True when `err` is a unique-constraint violation: the caller maps it to a 409 where the
 /// query runs, naming the field.
 pub fn is_unique_violation(err: &DbErr) -> bool {

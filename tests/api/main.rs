@@ -9,6 +9,7 @@ mod auth;
 mod applications;
 mod authorization;
 mod cob;
+mod cob_groups;
 mod cob_e2e;
 mod cob_kill;
 mod concurrency;
