@@ -263,7 +263,11 @@ async fn fund_contribute(args: FundContributeArgs, settings: Settings) -> anyhow
         contributed_on: args.contributed_on,
         reference: args.reference,
     };
-    let created = crate::app::charter_capital::contribute(&db, &Caller::cli(), input).await?;
+    let writer = crate::app::writer::MoneyWriter::new();
+    let created = crate::app::charter_capital::contribute(&db, &writer, &Caller::cli(), input, None)
+        .await?
+        .fresh()
+        .ok_or_else(|| anyhow::anyhow!("a contribution without a key is never a replay"))?;
     let total = crate::app::fund::paid_in_charter_capital_vnd(&db).await?;
     println!(
         "recorded contribution {} of {} đồng on {} (journal entry {}); paid-in charter capital now {} đồng",

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use super::{
     audit::{self, Change},
-    fund, validate, Caller,
+    fund, idempotency, validate, Caller,
 };
 use crate::{
     auth::Role,
@@ -80,7 +80,16 @@ pub struct FundView {
 }
 
 /// Records a contribution and posts it. Admins and accountants.
-pub async fn contribute(db: &DatabaseConnection, caller: &Caller, input: ContributionInput) -> AppResult<ContributionView> {
+///
+/// A money command: with an `Idempotency-Key` (`request`), a retry returns the first response and
+/// records nothing more; writers are serialized on SQLite like every money command.
+pub async fn contribute(
+    db: &DatabaseConnection,
+    writer: &crate::app::writer::MoneyWriter,
+    caller: &Caller,
+    input: ContributionInput,
+    request: Option<&idempotency::IdempotencyRequest>,
+) -> AppResult<idempotency::Idempotent<ContributionView>> {
     caller.require(&[Role::Admin, Role::Accountant])?;
     let amount_vnd = validate::positive("amount_vnd", input.amount_vnd)?;
     if amount_vnd > coopfund_domain::Vnd::MAX_INPUT {
@@ -90,7 +99,14 @@ pub async fn contribute(db: &DatabaseConnection, caller: &Caller, input: Contrib
         ));
     }
     let reference = validate::text("reference", &input.reference, 100)?;
+    let _gate = writer.enter(db).await;
     let txn = db.begin().await?;
+    if let Some(request) = request {
+        if let Some(idempotency::Idempotent::Replayed { status, body }) = idempotency::replay_of(&txn, caller, request).await? {
+            txn.rollback().await?;
+            return Ok(idempotency::Idempotent::Replayed { status, body });
+        }
+    }
     let business_date = fund::business_date(&txn).await?;
     if input.contributed_on > business_date {
         return Err(AppError::invalid(
@@ -118,8 +134,14 @@ pub async fn contribute(db: &DatabaseConnection, caller: &Caller, input: Contrib
         after: Some(&view),
     })
     .await?;
+    if let Some(request) = request {
+        if let Err(err) = idempotency::remember(&txn, caller, request, 201, &view).await {
+            txn.rollback().await?;
+            return if idempotency::is_race(&err) { idempotency::resolve_race(db, caller, request).await } else { Err(err) };
+        }
+    }
     txn.commit().await?;
-    Ok(view)
+    Ok(idempotency::Idempotent::Fresh(view))
 }
 
 /// DOMAIN.md §9: Dr 1121 / Cr 4111 for the contribution, one balanced entry of two lines, on the

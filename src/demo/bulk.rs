@@ -124,7 +124,7 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
     let admin = admin_caller(db).await?;
     let today = business_date(db).await?;
     let input = ContributionInput { amount_vnd: 300_000 * MILLION, contributed_on: today, reference: "QĐ 512/QĐ-UBND (dữ liệu mẫu)".into() };
-    charter_capital::contribute(db, &admin, input).await?;
+    charter_capital::contribute(db, &crate::app::writer::MoneyWriter::new(), &admin, input, None).await?;
     let mut product_rows = Vec::new();
     for body in explorable::product_inputs() {
         let input: ProductInput = serde_json::from_value(body).map_err(AppError::internal)?;

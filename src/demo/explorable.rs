@@ -277,7 +277,7 @@ async fn create_cooperative_user(state: &AppState, admin: &Caller, coop_id: i64,
 
 async fn contribute(state: &AppState, admin: &Caller, on: NaiveDate, amount_mvnd: i64, reference: &str) -> AppResult<()> {
     let input = ContributionInput { amount_vnd: amount_mvnd * MILLION, contributed_on: on, reference: reference.into() };
-    charter_capital::contribute(&state.db, admin, input).await?;
+    charter_capital::contribute(&state.db, &state.money_writer, admin, input, None).await?;
     Ok(())
 }
 

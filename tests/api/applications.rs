@@ -488,3 +488,30 @@ async fn a_contribution_must_be_positive_and_not_after_the_business_date() {
     let token = app.user_token("cooperative", Some(coop)).await;
     assert_eq!(app.get("/api/v1/fund", &token).await.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_retried_contribution_with_the_same_key_is_recorded_once_and_replays_the_first_response() {
+    let app = spawn_app().await;
+    let accountant = app.user_token("accountant", None).await;
+    let body = serde_json::json!({"amount_vnd": 7_000_000_000i64, "contributed_on": "2020-01-01", "reference": "UNC 77"});
+    let send = |body: serde_json::Value| {
+        app.client
+            .post(app.url("/api/v1/fund/charter-capital"))
+            .bearer_auth(&accountant)
+            .header("Idempotency-Key", "gop-von-77")
+            .json(&body)
+            .send()
+    };
+    let first = send(body.clone()).await.unwrap();
+    assert_eq!(first.status(), reqwest::StatusCode::CREATED);
+    let first: serde_json::Value = first.json().await.unwrap();
+    let again = send(body.clone()).await.unwrap();
+    assert_eq!(again.status(), reqwest::StatusCode::CREATED);
+    assert_eq!(again.headers()["idempotency-replayed"], "true");
+    assert_eq!(again.json::<serde_json::Value>().await.unwrap()["id"], first["id"]);
+    let mut other = body;
+    other["amount_vnd"] = serde_json::json!(1);
+    assert_eq!(send(other).await.unwrap().status(), reqwest::StatusCode::CONFLICT);
+    let fund: serde_json::Value = app.get("/api/v1/fund", &accountant).await.json().await.unwrap();
+    assert_eq!(fund["paid_in_charter_capital_vnd"], 7_000_000_000i64, "recorded once");
+}

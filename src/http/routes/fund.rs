@@ -9,7 +9,7 @@ use crate::{
         Caller,
     },
     error::AppResult,
-    http::{error::ErrorEnvelope, extract::ApiJson},
+    http::error::ErrorEnvelope,
     state::AppState,
 };
 
@@ -26,14 +26,15 @@ pub async fn get_fund(State(state): State<AppState>, caller: Caller) -> AppResul
 
 /// Records a charter capital contribution and posts Dr 1121 / Cr 4111 (admin, accountant).
 #[utoipa::path(post, path = "/api/v1/fund/charter-capital", tag = "fund", security(("bearer" = [])),
-    request_body = ContributionInput,
+    params(("Idempotency-Key" = Option<String>, Header)), request_body = ContributionInput,
     responses((status = 201, body = ContributionView), (status = 400, body = ErrorEnvelope),
-              (status = 403, body = ErrorEnvelope)))]
+              (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn contribute_charter_capital(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(input): ApiJson<ContributionInput>,
-) -> AppResult<(StatusCode, Json<ContributionView>)> {
-    let created = charter_capital::contribute(&state.db, &caller, input).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    keyed: crate::http::idempotency::Keyed<ContributionInput>,
+) -> AppResult<axum::response::Response> {
+    let outcome =
+        charter_capital::contribute(&state.db, &state.money_writer, &caller, keyed.input, keyed.request.as_ref()).await?;
+    Ok(crate::http::idempotency::respond(outcome, StatusCode::CREATED))
 }
