@@ -133,3 +133,28 @@ async fn a_demo_is_refused_when_the_database_already_has_a_cooperative() {
     assert_eq!(bulk.code, "demo_database_not_empty");
     assert_eq!(loan::Entity::find().count(&app.db).await.unwrap(), 0);
 }
+
+/// Issue 5: a 60-day catch-up of the close of business on the demo fund completes, and its numbers
+/// match the engine (`ledger verify` refolds every loan and compares the books and cached balances).
+#[tokio::test]
+async fn a_sixty_day_catch_up_on_the_demo_fund_completes_and_the_books_match_the_engine() {
+    let app = spawn_app().await;
+    let mut state = state_of(&app);
+    demo::load_explorable(&state).await.expect("the demo loads");
+    let mut settings = (*state.settings).clone();
+    settings.cob.allow_future_dates = true;
+    state.settings = std::sync::Arc::new(settings);
+    let start = coopfund::app::fund::business_date(&app.db).await.unwrap();
+    let through = start + chrono::Duration::days(59);
+    let caller = coopfund::app::Caller::cli();
+    let outcome = coopfund::app::cob::run_through(&state, &caller, through, coopfund::app::cob::Trigger::Cli)
+        .await
+        .expect("the catch-up runs");
+    assert_eq!(outcome.runs.len(), 60);
+    assert!(outcome.runs.iter().all(|r| r.status == "finished" && r.errors == 0), "{:?}", outcome.runs.last());
+    assert_eq!(coopfund::app::fund::business_date(&app.db).await.unwrap(), through + chrono::Duration::days(1));
+    let report = ledger::verify(&app.db).await.unwrap();
+    assert!(report.passed(), "{}", report.render());
+    let open = loan::Entity::find().filter(loan::Column::Status.eq("active")).count(&app.db).await.unwrap();
+    assert!(open > 0, "the catch-up ran over live loans");
+}
