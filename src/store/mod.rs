@@ -22,7 +22,8 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
     let mut options = ConnectOptions::new(settings.url.clone());
     options
         .max_connections(settings.max_connections)
-        .acquire_timeout(Duration::from_secs(10))
+        // Generous: under a burst (close of business beside a busy API) waiting beats failing.
+        .acquire_timeout(Duration::from_secs(30))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
