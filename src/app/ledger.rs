@@ -15,13 +15,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use coopfund_domain::{
     classification::DebtGroup, entry_for_difference, loan_book, Account, AccountBalances, BookInputs, LoanState,
     Side, Vnd,
 };
 use sea_orm::{
-    sea_query::Query, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    sea_query::{Expr, ExprTrait, Query}, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
@@ -35,7 +35,7 @@ use super::{
 };
 use crate::{
     auth::Role,
-    error::{AppError, AppResult, Reason},
+    error::{AppError, AppResult, ErrorKind, Localized, Reason},
     store::{
         sum_vnd,
         entities::{journal_entry, journal_line, ledger_account, loan},
@@ -753,4 +753,152 @@ async fn check_loan<C: ConnectionTrait>(
         }
     }
     Ok(())
+}
+
+// ----- account statements -----
+
+/// The most lines one account statement returns; a longer period must be narrowed.
+const STATEMENT_LINES_MAX: usize = 20_000;
+
+/// `?from=&to=` of an account statement (default: the business date's month up to the business date).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AccountStatementQuery {
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
+}
+
+/// One journal entry's effect on the account, with the running balance on the account's normal side.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccountStatementLine {
+    #[schema(value_type = String, format = Date)]
+    pub entry_date: NaiveDate,
+    pub entry_id: i64,
+    pub kind: String,
+    pub description: String,
+    pub loan_id: Option<i64>,
+    pub debit_vnd: i64,
+    pub credit_vnd: i64,
+    pub balance_vnd: i64,
+}
+
+/// An account's movements over a period (sổ chi tiết tài khoản).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AccountStatement {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub normal_side: String,
+    #[schema(value_type = String, format = Date)]
+    pub from: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub to: NaiveDate,
+    /// The balance of the entries dated before `from`.
+    pub opening_balance_vnd: i64,
+    pub lines: Vec<AccountStatementLine>,
+    pub total_debit_vnd: i64,
+    pub total_credit_vnd: i64,
+    pub closing_balance_vnd: i64,
+}
+
+/// The statement of account `code` over `[from, to]`: opening balance, each entry's debit and
+/// credit in date order with the running balance, closing balance. Staff (not cooperatives).
+pub async fn account_statement<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    code: &str,
+    query: AccountStatementQuery,
+) -> AppResult<AccountStatement> {
+    use sea_orm::sea_query::{Alias, Func, Order};
+    caller.require(&READERS)?;
+    let account = ledger_account::Entity::find_by_id(code.to_string())
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("tài khoản kế toán", "Ledger account"))?;
+    let to = match query.to {
+        Some(date) => date,
+        None => fund::business_date(conn).await?,
+    };
+    let from = query.from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
+    if from > to {
+        return Err(AppError::invalid("from", Reason::OutOfRange { min: "2000-01-01".into(), max: to.to_string() }));
+    }
+    let credit_normal = account.normal_side == "credit";
+    let signed = |debit: i64, credit: i64| if credit_normal { credit - debit } else { debit - credit };
+    let before = account_totals(conn, from.pred_opt()).await?;
+    let (opening_debit, opening_credit) = before.get(code).copied().unwrap_or((0, 0));
+    let opening_balance_vnd = signed(opening_debit, opening_credit);
+
+    let (jl, je) = (Alias::new("journal_lines"), Alias::new("journal_entries"));
+    let statement = Query::select()
+        .expr_as(Expr::col((je.clone(), Alias::new("entry_date"))), Alias::new("entry_date"))
+        .expr_as(Expr::col((je.clone(), Alias::new("id"))), Alias::new("entry_id"))
+        .expr_as(Expr::col((je.clone(), Alias::new("kind"))), Alias::new("kind"))
+        .expr_as(Expr::col((je.clone(), Alias::new("description"))), Alias::new("description"))
+        .expr_as(Expr::col((je.clone(), Alias::new("loan_id"))), Alias::new("loan_id"))
+        .expr_as(Func::cast_as(Func::sum(Expr::col((jl.clone(), Alias::new("debit_vnd")))), Alias::new("BIGINT")), Alias::new("debit_vnd"))
+        .expr_as(Func::cast_as(Func::sum(Expr::col((jl.clone(), Alias::new("credit_vnd")))), Alias::new("BIGINT")), Alias::new("credit_vnd"))
+        .from(jl.clone())
+        .inner_join(je.clone(), Expr::col((jl.clone(), Alias::new("entry_id"))).equals((je.clone(), Alias::new("id"))))
+        .and_where(Expr::col((jl.clone(), Alias::new("account_code"))).eq(code))
+        .and_where(Expr::col((je.clone(), Alias::new("entry_date"))).gte(from))
+        .and_where(Expr::col((je.clone(), Alias::new("entry_date"))).lte(to))
+        .group_by_columns([
+            (je.clone(), Alias::new("entry_date")),
+            (je.clone(), Alias::new("id")),
+            (je.clone(), Alias::new("kind")),
+            (je.clone(), Alias::new("description")),
+            (je.clone(), Alias::new("loan_id")),
+        ])
+        .order_by((je.clone(), Alias::new("entry_date")), Order::Asc)
+        .order_by((je, Alias::new("id")), Order::Asc)
+        .limit(STATEMENT_LINES_MAX as u64 + 1)
+        .to_owned();
+    let rows = conn.query_all(&statement).await?;
+    if rows.len() > STATEMENT_LINES_MAX {
+        return Err(AppError::new(
+            ErrorKind::Rule,
+            "statement_too_long",
+            Localized::new(
+                format!("Sổ chi tiết vượt quá {STATEMENT_LINES_MAX} dòng; hãy thu hẹp khoảng thời gian (from, to)."),
+                format!("The statement has more than {STATEMENT_LINES_MAX} lines; narrow the period (from, to)."),
+            ),
+        )
+        .with_field("from"));
+    }
+    let mut balance_vnd = opening_balance_vnd;
+    let (mut total_debit_vnd, mut total_credit_vnd) = (0i64, 0i64);
+    let mut lines = Vec::with_capacity(rows.len());
+    for row in rows {
+        let debit_vnd: i64 = row.try_get("", "debit_vnd")?;
+        let credit_vnd: i64 = row.try_get("", "credit_vnd")?;
+        balance_vnd += signed(debit_vnd, credit_vnd);
+        total_debit_vnd += debit_vnd;
+        total_credit_vnd += credit_vnd;
+        lines.push(AccountStatementLine {
+            entry_date: row.try_get("", "entry_date")?,
+            entry_id: row.try_get("", "entry_id")?,
+            kind: row.try_get("", "kind")?,
+            description: row.try_get("", "description")?,
+            loan_id: row.try_get("", "loan_id")?,
+            debit_vnd,
+            credit_vnd,
+            balance_vnd,
+        });
+    }
+    Ok(AccountStatement {
+        code: account.code,
+        name_vi: account.name_vi,
+        name_en: account.name_en,
+        normal_side: account.normal_side,
+        from,
+        to,
+        opening_balance_vnd,
+        lines,
+        total_debit_vnd,
+        total_credit_vnd,
+        closing_balance_vnd: balance_vnd,
+    })
 }

@@ -65,6 +65,7 @@ const ROUTES: &[Route] = &[
     Route { method: Method::GET, path: "/api/v1/ledger/entries", allowed: &["admin", "officer", "approver", "accountant", "auditor"] },
     Route { method: Method::GET, path: "/api/v1/ledger/trial-balance", allowed: &["admin", "officer", "approver", "accountant", "auditor"] },
     Route { method: Method::GET, path: "/api/v1/audit", allowed: &["admin", "auditor"] },
+    Route { method: Method::GET, path: "/api/v1/ledger/accounts/{code}/statement", allowed: STAFF },
     // Last: it revokes the token it is called with.
     Route { method: Method::DELETE, path: "/api/v1/auth/token", allowed: ALL },
 ];

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{error_of, spawn_app};
+use crate::helpers::{error_of, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn an_auditor_exports_the_trial_balance_and_the_audit_trail_as_csv_and_xlsx() {
@@ -42,4 +42,32 @@ async fn an_unknown_export_format_is_a_400_naming_format() {
     let app = spawn_app().await;
     let error = error_of(app.get("/api/v1/ledger/trial-balance?format=pdf", &app.admin_token).await, StatusCode::BAD_REQUEST).await;
     assert_eq!(error["field"], "format");
+}
+
+#[tokio::test]
+async fn an_account_statement_shows_opening_running_and_closing_balances() {
+    let app = spawn_app_with(|s| s.fund.start_business_date = "2026-03-31".into()).await;
+    let accountant = app.user_token("accountant", None).await;
+    for (amount, on) in [(10_000_000_000i64, "2026-01-15"), (5_000_000_000, "2026-02-10"), (2_000_000_000, "2026-03-05")] {
+        let body = json!({"amount_vnd": amount, "contributed_on": on, "reference": format!("Góp vốn {on}")});
+        assert_eq!(app.post("/api/v1/fund/charter-capital", &accountant, &body).await.status(), StatusCode::CREATED);
+    }
+    let statement: serde_json::Value = app
+        .get("/api/v1/ledger/accounts/4111/statement?from=2026-02-01&to=2026-03-31", &accountant)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(statement["normal_side"], "credit");
+    assert_eq!(statement["opening_balance_vnd"], 10_000_000_000i64);
+    let balances: Vec<i64> = statement["lines"].as_array().unwrap().iter().map(|l| l["balance_vnd"].as_i64().unwrap()).collect();
+    assert_eq!(balances, [15_000_000_000, 17_000_000_000]);
+    assert_eq!(statement["total_credit_vnd"], 7_000_000_000i64);
+    assert_eq!(statement["closing_balance_vnd"], 17_000_000_000i64);
+    let csv = app.get("/api/v1/ledger/accounts/1121/statement?from=2026-01-01&format=csv", &accountant).await.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 4, "a header and three lines: {csv}");
+    let error = error_of(app.get("/api/v1/ledger/accounts/9999/statement", &accountant).await, StatusCode::NOT_FOUND).await;
+    assert_eq!(error["code"], "not_found");
+    let error = error_of(app.get("/api/v1/ledger/accounts/1121/statement?from=2026-03-01&to=2026-02-01", &accountant).await, StatusCode::BAD_REQUEST).await;
+    assert_eq!(error["field"], "from");
 }

@@ -10,7 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     app::{
-        ledger::{self, AccountView, EntryPage, EntryQuery, TrialBalance, TrialBalanceQuery},
+        ledger::{self, AccountStatement, AccountStatementQuery, AccountView, EntryPage, EntryQuery, TrialBalance, TrialBalanceQuery},
         Caller,
     },
     error::AppResult,
@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_accounts))
         .routes(routes!(list_entries))
         .routes(routes!(trial_balance))
+        .routes(routes!(account_statement))
 }
 
 /// The chart of accounts with each account's balance.
@@ -102,5 +103,25 @@ pub async fn trial_balance(
     match format {
         ExportFormat::Json => Ok(Json(balance).into_response()),
         _ => export::table(format, &format!("trial-balance-{}", balance.date), &balance.accounts),
+    }
+}
+
+/// One account's movements over `from`..`to` with opening, running and closing balances (sổ chi
+/// tiết); `?format=csv|xlsx` exports the lines.
+#[utoipa::path(get, path = "/api/v1/ledger/accounts/{code}/statement", tag = "ledger", security(("bearer" = [])),
+    params(("code" = String, Path), AccountStatementQuery, ("format" = Option<String>, Query, description = "json (default), csv or xlsx")),
+    responses((status = 200, body = AccountStatement), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn account_statement(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    Export(format): Export,
+    ApiQuery(query): ApiQuery<AccountStatementQuery>,
+) -> AppResult<Response> {
+    let statement = ledger::account_statement(&state.db, &caller, &code, query).await?;
+    match format {
+        ExportFormat::Json => Ok(Json(statement).into_response()),
+        _ => export::table(format, &format!("account-{}-{}-{}", statement.code, statement.from, statement.to), &statement.lines),
     }
 }
