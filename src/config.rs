@@ -29,6 +29,43 @@ pub struct Settings {
     pub reminders: ReminderSettings,
     pub cob: CobSettings,
     pub lending: LendingSettings,
+    pub classification: ClassificationSettings,
+}
+
+/// Debt groups and provisions (DOMAIN.md §8; Circular 14/2024, Decree 86/2024): thresholds in days
+/// past due and rates in percent, all the fund's to set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassificationSettings {
+    /// Days past due from which a loan is in group 2, 3, 4 and 5.
+    pub group_from_dpd: [i64; 4],
+    /// Specific provision rates of groups 1 to 5, percent, as decimal strings.
+    pub specific_provision_percent: [String; 5],
+    /// General provision on the outstanding principal of groups 1-4, percent.
+    pub general_provision_percent: String,
+}
+
+impl ClassificationSettings {
+    /// The engine's classification thresholds.
+    pub fn classification(&self) -> coopfund_domain::ClassificationConfig {
+        let [g2, g3, g4, g5] = self.group_from_dpd;
+        coopfund_domain::ClassificationConfig {
+            group_2_from_dpd: g2,
+            group_3_from_dpd: g3,
+            group_4_from_dpd: g4,
+            group_5_from_dpd: g5,
+            ..Default::default()
+        }
+    }
+
+    /// The engine's provision rates (validated at load, so parsing cannot fail here).
+    pub fn provision_rates(&self) -> coopfund_domain::ProvisionRates {
+        let parse = |text: &str| rust_decimal::Decimal::from_str_exact(text.trim()).unwrap_or_default();
+        coopfund_domain::ProvisionRates {
+            specific_percent: self.specific_provision_percent.each_ref().map(|p| parse(p)),
+            general_percent: parse(&self.general_provision_percent),
+        }
+    }
 }
 
 /// Where and how the HTTP server listens.
@@ -247,6 +284,20 @@ impl Settings {
                 reason: reason.to_string(),
             })
         };
+        let dpd = self.classification.group_from_dpd;
+        if dpd[0] < 1 || dpd.windows(2).any(|w| w[0] >= w[1]) {
+            return invalid("classification.group_from_dpd", "must be four increasing day counts, the first at least 1");
+        }
+        let percent_ok = |text: &str| {
+            rust_decimal::Decimal::from_str_exact(text.trim())
+                .is_ok_and(|p| p >= rust_decimal::Decimal::ZERO && p <= rust_decimal::Decimal::ONE_HUNDRED)
+        };
+        if !self.classification.specific_provision_percent.iter().all(|p| percent_ok(p)) {
+            return invalid("classification.specific_provision_percent", "must be five percentages from 0 to 100, as strings");
+        }
+        if !percent_ok(&self.classification.general_provision_percent) {
+            return invalid("classification.general_provision_percent", "must be a percentage from 0 to 100, as a string");
+        }
         let url = &self.database.url;
         if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return invalid("database.url", "must start with sqlite: or postgres://");

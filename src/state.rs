@@ -21,6 +21,7 @@ pub struct AppState {
 impl AppState {
     /// The state of a process over `db` with `settings`.
     pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
+        crate::app::policy::install(&settings.classification);
         AppState {
             db,
             settings: Arc::new(settings),

@@ -17,7 +17,7 @@
 //! reverse by difference) and then, once every loan of the day is closed, the portfolio's general
 //! provision (0.5% of groups 1-4, read from the balances just cached; one entry without a loan, by
 //! difference against 22932). The group is the cooperative's worst group; rates are the Decree
-//! 86/2024 defaults of `coopfund_domain::ProvisionRates`.
+//! 86/2024 defaults) from `[classification]`, see `super::policy`.
 //!
 //! **Crash safety and idempotency.** Posting is by difference, so closing a loan for a day twice
 //! posts nothing the second time; notices carry dedupe keys; the business date moves only after
@@ -35,7 +35,7 @@
 use std::sync::{Arc, LazyLock};
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use coopfund_domain::{classification::DebtGroup, ProvisionRates};
+use coopfund_domain::classification::DebtGroup;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
     IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
@@ -447,7 +447,7 @@ pub fn is_month_end(date: NaiveDate) -> bool {
 pub(crate) fn month_end_provision(loan: &loan::Model, state: &coopfund_domain::LoanState, group: DebtGroup) -> Provision {
     let outstanding = state.in_term_principal + state.overdue_principal;
     let collateral = coopfund_domain::Vnd::from_i64(loan.collateral_value_vnd);
-    Provision::Set(coopfund_domain::specific_provision(group, outstanding, collateral, &ProvisionRates::default()))
+    Provision::Set(coopfund_domain::specific_provision(group, outstanding, collateral, &super::policy::current().provision_rates))
 }
 
 /// Posts the portfolio's general provision at a month-end close (DOMAIN.md §8: 0.5% of the outstanding
@@ -466,7 +466,7 @@ async fn post_general_provision(state: &AppState, caller: &Caller, date: NaiveDa
         return Ok(false);
     }
     let by_group = super::reports::principal_by_group(&txn).await?;
-    let summary = coopfund_domain::portfolio_summary(by_group.iter().map(|g| (g.group, g.principal)), &ProvisionRates::default());
+    let summary = coopfund_domain::portfolio_summary(by_group.iter().map(|g| (g.group, g.principal)), &super::policy::current().provision_rates);
     let target = coopfund_domain::general_provision_book(summary.general_provision);
     let posted = super::reports::portfolio_level_book(&txn).await?;
     let entry = coopfund_domain::entry_for_difference(&target, &posted)

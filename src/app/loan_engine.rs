@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 use coopfund_domain::{
-    classification::{classify, ClassificationConfig, DebtGroup},
+    classification::{classify, DebtGroup},
     AllocationOrder, Bucket, DayCount, EventKind, FoldError, HolidayCalendar, LoanContract, LoanError, LoanEvent,
     LoanState, Method, PrepaymentRule, RepaymentKind, Restructure, RestructureKind, ScheduleTerms, Vnd,
 };
@@ -176,7 +176,7 @@ pub fn loan_group(state: &LoanState) -> DebtGroup {
     if state.closed_on.is_some() {
         return DebtGroup::One;
     }
-    classify(state.classification_input(), &ClassificationConfig::default())
+    classify(state.classification_input(), &super::policy::current().classification)
 }
 
 /// An engine refusal as a 422 naming the rule (and, above the payoff, the payoff amount).

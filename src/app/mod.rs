@@ -17,6 +17,7 @@ pub mod loan_engine;
 pub mod loans;
 pub mod lending_limits;
 pub mod outbox;
+pub mod policy;
 pub mod products;
 pub mod reports;
 pub mod schedule_preview;

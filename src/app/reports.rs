@@ -10,7 +10,7 @@
 //! reader sees what the next month-end close will post.
 
 use chrono::NaiveDate;
-use coopfund_domain::{classification::DebtGroup, portfolio_summary, Account, AccountBalances, ProvisionRates, Vnd};
+use coopfund_domain::{classification::DebtGroup, portfolio_summary, Account, AccountBalances, Vnd};
 use rust_decimal::Decimal;
 use sea_orm::{sea_query::Query, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
@@ -161,7 +161,7 @@ pub async fn portfolio<C: ConnectionTrait>(conn: &C, caller: &Caller, query: Por
         None => fund::business_date(conn).await?,
     };
     let by_group = principal_by_group(conn).await?;
-    let rates = ProvisionRates::default();
+    let rates = super::policy::current().provision_rates.clone();
     let summary = portfolio_summary(by_group.iter().map(|g| (g.group, g.principal)), &rates);
     let provisions = provisions_through(conn, date).await?;
     let loan_groups: std::collections::BTreeMap<i64, i32> = loan::Entity::find()
