@@ -1066,12 +1066,38 @@ pub async fn approve(
     id: i64,
     input: DecisionInput,
 ) -> AppResult<ApplicationView> {
+    approve_keyed(db, writer, settings, caller, policy, id, input, None)
+        .await?
+        .fresh()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("an approval without a key is never a replay")))
+}
+
+/// [`approve`] as a keyed command: approval creates a loan, so with an `Idempotency-Key` a retry
+/// returns the first response (API.md) instead of a 409 for the changed state.
+#[allow(clippy::too_many_arguments)]
+pub async fn approve_keyed(
+    db: &DatabaseConnection,
+    writer: &MoneyWriter,
+    settings: &Settings,
+    caller: &Caller,
+    policy: Policy,
+    id: i64,
+    input: DecisionInput,
+    request: Option<&super::idempotency::IdempotencyRequest>,
+) -> AppResult<super::idempotency::Idempotent<ApplicationView>> {
+    use super::idempotency::{self, Idempotent};
     caller.require(&[Role::Approver])?;
     let reason = optional_reason(&input)?;
     // Taken before a connection is borrowed (see app::writer); a no-op on PostgreSQL.
     let _gate = writer.enter(db).await;
     let txn = db.begin().await?;
     serialize_approvals(&txn).await?;
+    if let Some(request) = request {
+        if let Some(Idempotent::Replayed { status, body }) = idempotency::replay_of(&txn, caller, request).await? {
+            txn.rollback().await?;
+            return Ok(Idempotent::Replayed { status, body });
+        }
+    }
     let current = load_for_caller(&txn, caller, id).await?;
     if current.status != status::APPRAISED && current.status != status::AWAITING_COUNCIL {
         return Err(invalid_state(&current.status, "phê duyệt", "approve"));
@@ -1116,8 +1142,14 @@ pub async fn approve(
         view.loan_id = Some(created.id);
         view.loan_number = Some(created.number);
     }
+    if let Some(request) = request {
+        if let Err(err) = idempotency::remember(&txn, caller, request, 200, &view).await {
+            txn.rollback().await?;
+            return if idempotency::is_race(&err) { idempotency::resolve_race(db, caller, request).await } else { Err(err) };
+        }
+    }
     txn.commit().await?;
-    Ok(view)
+    Ok(Idempotent::Fresh(view))
 }
 
 /// The audit record of a loan created by approval.

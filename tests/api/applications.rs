@@ -515,3 +515,30 @@ async fn a_retried_contribution_with_the_same_key_is_recorded_once_and_replays_t
     let fund: serde_json::Value = app.get("/api/v1/fund", &accountant).await.json().await.unwrap();
     assert_eq!(fund["paid_in_charter_capital_vnd"], 7_000_000_000i64, "recorded once");
 }
+
+#[tokio::test]
+async fn a_retried_approval_with_the_same_key_replays_the_first_response_and_creates_one_loan() {
+    let f = fund().await;
+    let id = appraised(&f, &body(&f, f.cooperative_id, 500_000_000)).await;
+    let send = || {
+        f.app
+            .client
+            .post(f.app.url(&format!("/api/v1/applications/{id}/approve")))
+            .bearer_auth(&f.approver)
+            .header("Idempotency-Key", "duyet-500tr")
+            .json(&json!({"reason": "Đồng ý"}))
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await.unwrap();
+    let again = send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.headers()["idempotency-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["loan_id"], first["loan_id"]);
+    let loans: Value = f.app.get("/api/v1/loans", &f.approver).await.json().await.unwrap();
+    assert_eq!(loans["items"].as_array().unwrap().len(), 1, "one loan, not two");
+    let without_key = approve(&f, id, &f.approver).await;
+    assert_eq!(without_key.status(), StatusCode::CONFLICT, "without a key a second approval is a state conflict");
+}

@@ -129,17 +129,35 @@ pub async fn appraise_application(
 /// Approves (approver): checks four-eyes and Decree 45 limits (422); creates the loan, or moves
 /// to `awaiting_council` above the council threshold. The view carries `loan_id`, `loan_number`.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/approve", tag = "applications", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body(content = Option<DecisionInput>),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body(content = Option<DecisionInput>),
     responses((status = 200, body = ApplicationView), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn approve_application(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
     body: Bytes,
-) -> AppResult<Json<ApplicationView>> {
+) -> AppResult<axum::response::Response> {
     let input = optional_body(&body)?;
-    applications::approve(&state.db, &state.money_writer, &state.settings, &caller, policy(&state), id, input).await.map(Json)
+    let request = match headers.get(crate::app::idempotency::HEADER) {
+        None => None,
+        Some(value) => {
+            let key = value.to_str().map_err(|_| {
+                crate::error::AppError::invalid(
+                    crate::app::idempotency::HEADER,
+                    crate::error::Reason::InvalidFormat { expected: "1 to 200 visible ASCII characters" },
+                )
+            })?;
+            Some(crate::app::idempotency::IdempotencyRequest::new(key, "POST", uri.path(), &body)?)
+        }
+    };
+    let outcome = applications::approve_keyed(
+        &state.db, &state.money_writer, &state.settings, &caller, policy(&state), id, input, request.as_ref(),
+    )
+    .await?;
+    Ok(crate::http::idempotency::respond(outcome, axum::http::StatusCode::OK))
 }
 
 /// Rejects with `{"reason"}` (approver).
