@@ -26,38 +26,48 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json"));
-        if !is_json {
-            return Err(AppError::new(
-                ErrorKind::UnsupportedMediaType,
-                "unsupported_media_type",
-                Localized::new(
-                    "Nội dung phải là JSON (Content-Type: application/json).",
-                    "The body must be JSON (Content-Type: application/json).",
-                ),
-            ));
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                AppError::new(
-                    ErrorKind::PayloadTooLarge,
-                    "payload_too_large",
-                    Localized::new("Nội dung yêu cầu quá lớn.", "The request body is too large."),
-                )
-            } else {
-                AppError::new(
-                    ErrorKind::BadRequest,
-                    "unreadable_body",
-                    Localized::new("Không đọc được nội dung yêu cầu.", "The request body could not be read."),
-                )
-            }
-        })?;
+        require_json(req.headers())?;
+        let bytes = read_body(req, state).await?;
         parse_json(&bytes).map(ApiJson)
     }
+}
+
+/// 415 unless the request says its body is JSON.
+pub fn require_json(headers: &axum::http::HeaderMap) -> Result<(), AppError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if is_json {
+        return Ok(());
+    }
+    Err(AppError::new(
+        ErrorKind::UnsupportedMediaType,
+        "unsupported_media_type",
+        Localized::new(
+            "Nội dung phải là JSON (Content-Type: application/json).",
+            "The body must be JSON (Content-Type: application/json).",
+        ),
+    ))
+}
+
+/// The whole body, or 413 when it is over the limit (400 when it cannot be read).
+pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, AppError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::new(
+                ErrorKind::PayloadTooLarge,
+                "payload_too_large",
+                Localized::new("Nội dung yêu cầu quá lớn.", "The request body is too large."),
+            )
+        } else {
+            AppError::new(
+                ErrorKind::BadRequest,
+                "unreadable_body",
+                Localized::new("Không đọc được nội dung yêu cầu.", "The request body could not be read."),
+            )
+        }
+    })
 }
 
 /// Parses `bytes` as `T`, classifying serde's error into a stable code and field.

@@ -4,7 +4,7 @@
 //! `Idempotency-Replayed: true`.
 
 use axum::{
-    body::{Body, Bytes},
+    body::Body,
     extract::{FromRequest, Request},
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
@@ -14,8 +14,8 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
     app::idempotency::{self, Idempotent, IdempotencyRequest},
-    error::{AppError, ErrorKind, Localized},
-    http::extract::parse_json,
+    error::AppError,
+    http::extract::{parse_json, read_body, require_json},
 };
 
 /// A JSON body and, when the client sent `Idempotency-Key`, the keyed request's fingerprint.
@@ -34,51 +34,30 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json"));
-        if !is_json {
-            return Err(AppError::new(
-                ErrorKind::UnsupportedMediaType,
-                "unsupported_media_type",
-                Localized::new(
-                    "Nội dung phải là JSON (Content-Type: application/json).",
-                    "The body must be JSON (Content-Type: application/json).",
-                ),
-            ));
-        }
-        let key = match req.headers().get(idempotency::HEADER) {
-            None => None,
-            Some(value) => Some(value.to_str().map(str::to_string).map_err(|_| {
-                AppError::invalid(
-                    idempotency::HEADER,
-                    crate::error::Reason::InvalidFormat { expected: "1 to 200 visible ASCII characters" },
-                )
-            })?),
-        };
+        require_json(req.headers())?;
+        let key = idempotency_key(req.headers())?;
         let method = req.method().to_string();
         let path = req.uri().path().to_string();
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                AppError::new(
-                    ErrorKind::PayloadTooLarge,
-                    "payload_too_large",
-                    Localized::new("Nội dung yêu cầu quá lớn.", "The request body is too large."),
-                )
-            } else {
-                AppError::new(
-                    ErrorKind::BadRequest,
-                    "unreadable_body",
-                    Localized::new("Không đọc được nội dung yêu cầu.", "The request body could not be read."),
-                )
-            }
-        })?;
+        let bytes = read_body(req, state).await?;
         let input = parse_json(&bytes)?;
         let request = key.map(|key| IdempotencyRequest::new(&key, &method, &path, &bytes)).transpose()?;
         Ok(Keyed { input, request })
     }
+}
+
+/// The `Idempotency-Key` header's value, if sent (400 naming it when it is not text).
+pub fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<String>, AppError> {
+    headers
+        .get(idempotency::HEADER)
+        .map(|value| {
+            value.to_str().map(str::to_string).map_err(|_| {
+                AppError::invalid(
+                    idempotency::HEADER,
+                    crate::error::Reason::InvalidFormat { expected: "1 to 200 visible ASCII characters" },
+                )
+            })
+        })
+        .transpose()
 }
 
 /// A fresh result with `status`, or the stored first response with `Idempotency-Replayed: true`.

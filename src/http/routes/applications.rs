@@ -141,18 +141,9 @@ pub async fn approve_application(
     body: Bytes,
 ) -> AppResult<axum::response::Response> {
     let input = optional_body(&body)?;
-    let request = match headers.get(crate::app::idempotency::HEADER) {
-        None => None,
-        Some(value) => {
-            let key = value.to_str().map_err(|_| {
-                crate::error::AppError::invalid(
-                    crate::app::idempotency::HEADER,
-                    crate::error::Reason::InvalidFormat { expected: "1 to 200 visible ASCII characters" },
-                )
-            })?;
-            Some(crate::app::idempotency::IdempotencyRequest::new(key, "POST", uri.path(), &body)?)
-        }
-    };
+    let request = crate::http::idempotency::idempotency_key(&headers)?
+        .map(|key| crate::app::idempotency::IdempotencyRequest::new(&key, "POST", uri.path(), &body))
+        .transpose()?;
     let outcome = applications::approve_keyed(
         &state.db, &state.money_writer, &state.settings, &caller, policy(&state), id, input, request.as_ref(),
     )
