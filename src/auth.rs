@@ -5,7 +5,9 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 /// What a user may do. A `cooperative` user is bound to one cooperative and sees only it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Manages accounts, products and configuration.
@@ -67,7 +69,11 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 /// Checks a password against a PHC string; a malformed hash counts as a mismatch.
 pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 

@@ -187,7 +187,8 @@ pub struct UserAddArgs {
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let settings = match Settings::load(cli.config.as_deref().or(default_config_path().as_deref())) {
+    let settings = match Settings::load(cli.config.as_deref().or(default_config_path().as_deref()))
+    {
         Ok(settings) => settings,
         Err(err) => {
             eprintln!("error: {err}");
@@ -195,7 +196,10 @@ pub fn main() -> ExitCode {
         }
     };
     telemetry::init_logging(&settings.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("error: cannot start the runtime: {err}");
@@ -217,7 +221,11 @@ fn default_config_path() -> Option<PathBuf> {
 fn report(err: anyhow::Error) -> ExitCode {
     match err.downcast_ref::<AppError>() {
         Some(app) if app.kind != ErrorKind::Internal => {
-            let field = app.field.as_deref().map(|f| format!(" [{f}]")).unwrap_or_default();
+            let field = app
+                .field
+                .as_deref()
+                .map(|f| format!(" [{f}]"))
+                .unwrap_or_default();
             eprintln!("error: {}{field}: {}", app.code, app.message.en);
             ExitCode::from(2)
         }
@@ -252,7 +260,10 @@ async fn ledger_verify(settings: Settings) -> anyhow::Result<()> {
     if report.passed() {
         Ok(())
     } else {
-        Err(anyhow::anyhow!("ledger verify found {} difference(s)", report.differences.len()))
+        Err(anyhow::anyhow!(
+            "ledger verify found {} difference(s)",
+            report.differences.len()
+        ))
     }
 }
 
@@ -264,10 +275,11 @@ async fn fund_contribute(args: FundContributeArgs, settings: Settings) -> anyhow
         reference: args.reference,
     };
     let writer = crate::app::writer::MoneyWriter::new();
-    let created = crate::app::charter_capital::contribute(&db, &writer, &Caller::cli(), input, None)
-        .await?
-        .fresh()
-        .ok_or_else(|| anyhow::anyhow!("a contribution without a key is never a replay"))?;
+    let created =
+        crate::app::charter_capital::contribute(&db, &writer, &Caller::cli(), input, None)
+            .await?
+            .fresh()
+            .ok_or_else(|| anyhow::anyhow!("a contribution without a key is never a replay"))?;
     let total = crate::app::fund::paid_in_charter_capital_vnd(&db).await?;
     println!(
         "recorded contribution {} of {} đồng on {} (journal entry {}); paid-in charter capital now {} đồng",
@@ -298,8 +310,14 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let (stop_mail, mail_stopped) = tokio::sync::watch::channel(false);
     let mail_worker = if app.state().settings.smtp.enabled {
         let smtp = &app.state().settings.smtp;
-        println!("  email: delivering through {}:{} ({:?})", smtp.host, smtp.port, smtp.tls);
-        Some(crate::mail::worker::spawn(app.state().clone(), mail_stopped)?)
+        println!(
+            "  email: delivering through {}:{} ({:?})",
+            smtp.host, smtp.port, smtp.tls
+        );
+        Some(crate::mail::worker::spawn(
+            app.state().clone(),
+            mail_stopped,
+        )?)
     } else {
         println!("  email: queued only (set smtp.enabled = true to deliver)");
         None
@@ -307,7 +325,10 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let mut scheduler = crate::jobs::start(app.state().clone()).await?;
     if scheduler.is_some() {
         let cob = &app.state().settings.cob;
-        println!("  close of business: scheduled at '{}' ({})", cob.cron, cob.time_zone);
+        println!(
+            "  close of business: scheduled at '{}' ({})",
+            cob.cron, cob.time_zone
+        );
     }
     let served = app.run_until_stopped().await;
     if let Some(scheduler) = scheduler.as_mut() {
@@ -324,7 +345,9 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
 /// admin, when created here, gets the demo password (unless `COOPFUND_ADMIN_PASSWORD` is set).
 async fn load_demo(db: &sea_orm::DatabaseConnection, settings: &Settings) -> anyhow::Result<()> {
     crate::demo::ensure_empty(db).await?;
-    let from_env = std::env::var("COOPFUND_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
+    let from_env = std::env::var("COOPFUND_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
     let demo_admin = from_env.is_none();
     let password = from_env.unwrap_or_else(|| crate::demo::DEMO_ADMIN_PASSWORD.to_string());
     let created = users::find_by_username(db, "admin").await.is_err();
@@ -387,19 +410,40 @@ async fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
                 language: None,
             };
             let created = users::create(&db, &caller, input).await?;
-            println!("created user {} (id {}, role {})", created.username, created.id, created.role.as_str());
+            println!(
+                "created user {} (id {}, role {})",
+                created.username,
+                created.id,
+                created.role.as_str()
+            );
         }
         UserCommand::List => {
-            println!("{:>5}  {:<20} {:<12} {:>11}  {}", "id", "username", "role", "cooperative", "status");
+            println!(
+                "{:>5}  {:<20} {:<12} {:>11}  {}",
+                "id", "username", "role", "cooperative", "status"
+            );
             for u in users::list(&db, &caller).await? {
-                let coop = u.cooperative_id.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
+                let coop = u
+                    .cooperative_id
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "-".into());
                 let status = if u.disabled { "disabled" } else { "active" };
-                println!("{:>5}  {:<20} {:<12} {:>11}  {}", u.id, u.username, u.role.as_str(), coop, status);
+                println!(
+                    "{:>5}  {:<20} {:<12} {:>11}  {}",
+                    u.id,
+                    u.username,
+                    u.role.as_str(),
+                    coop,
+                    status
+                );
             }
         }
         UserCommand::Disable { username } => {
             let found = users::find_by_username(&db, &username).await?;
-            let change = UserChange { disabled: Some(true), password: None };
+            let change = UserChange {
+                disabled: Some(true),
+                password: None,
+            };
             users::change(&db, &caller, found.id, change).await?;
             println!("disabled user {}", found.username);
         }
@@ -410,16 +454,29 @@ async fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
 async fn cob_run(through: chrono::NaiveDate, settings: Settings) -> anyhow::Result<()> {
     let db = server::prepare_database(&settings).await?;
     let state = crate::state::AppState::new(db, settings);
-    let outcome = crate::app::cob::run_through(&state, &Caller::cli(), through, crate::app::cob::Trigger::Cli).await?;
+    let outcome = crate::app::cob::run_through(
+        &state,
+        &Caller::cli(),
+        through,
+        crate::app::cob::Trigger::Cli,
+    )
+    .await?;
     for run in &outcome.runs {
         println!(
             "{}  {:<8}  loans {:>7}  entries {:>7}  notices {:>6}  errors {}",
-            run.business_date, run.status, run.loans_processed, run.entries_posted, run.notices_queued, run.errors
+            run.business_date,
+            run.status,
+            run.loans_processed,
+            run.entries_posted,
+            run.notices_queued,
+            run.errors
         );
     }
     println!("{}", outcome.message);
     if outcome.runs.iter().any(|r| r.status != "finished") {
-        anyhow::bail!("close of business stopped with errors; see the log and GET /api/v1/cob/runs");
+        anyhow::bail!(
+            "close of business stopped with errors; see the log and GET /api/v1/cob/runs"
+        );
     }
     Ok(())
 }

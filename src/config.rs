@@ -60,7 +60,8 @@ impl ClassificationSettings {
 
     /// The engine's provision rates (validated at load, so parsing cannot fail here).
     pub fn provision_rates(&self) -> coopfund_domain::ProvisionRates {
-        let parse = |text: &str| rust_decimal::Decimal::from_str_exact(text.trim()).unwrap_or_default();
+        let parse =
+            |text: &str| rust_decimal::Decimal::from_str_exact(text.trim()).unwrap_or_default();
         coopfund_domain::ProvisionRates {
             specific_percent: self.specific_provision_percent.each_ref().map(|p| parse(p)),
             general_percent: parse(&self.general_provision_percent),
@@ -160,7 +161,10 @@ impl std::fmt::Debug for SmtpSettings {
             .field("port", &self.port)
             .field("tls", &self.tls)
             .field("username", &self.username)
-            .field("password", &if self.password.is_empty() { "" } else { "***" })
+            .field(
+                "password",
+                &if self.password.is_empty() { "" } else { "***" },
+            )
             .field("from_address", &self.from_address)
             .field("from_name", &self.from_name)
             .field("timeout_seconds", &self.timeout_seconds)
@@ -263,7 +267,10 @@ impl Settings {
         let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
         match path {
             Some(path) if !path.exists() => {
-                return Err(ConfigError::Load(format!("file {} not found", path.display())))
+                return Err(ConfigError::Load(format!(
+                    "file {} not found",
+                    path.display()
+                )))
             }
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
             None => {}
@@ -286,20 +293,38 @@ impl Settings {
         };
         let dpd = self.classification.group_from_dpd;
         if dpd[0] < 1 || dpd.windows(2).any(|w| w[0] >= w[1]) {
-            return invalid("classification.group_from_dpd", "must be four increasing day counts, the first at least 1");
+            return invalid(
+                "classification.group_from_dpd",
+                "must be four increasing day counts, the first at least 1",
+            );
         }
         let percent_ok = |text: &str| {
-            rust_decimal::Decimal::from_str_exact(text.trim())
-                .is_ok_and(|p| p >= rust_decimal::Decimal::ZERO && p <= rust_decimal::Decimal::ONE_HUNDRED)
+            rust_decimal::Decimal::from_str_exact(text.trim()).is_ok_and(|p| {
+                p >= rust_decimal::Decimal::ZERO && p <= rust_decimal::Decimal::ONE_HUNDRED
+            })
         };
-        if !self.classification.specific_provision_percent.iter().all(|p| percent_ok(p)) {
-            return invalid("classification.specific_provision_percent", "must be five percentages from 0 to 100, as strings");
+        if !self
+            .classification
+            .specific_provision_percent
+            .iter()
+            .all(|p| percent_ok(p))
+        {
+            return invalid(
+                "classification.specific_provision_percent",
+                "must be five percentages from 0 to 100, as strings",
+            );
         }
         if !percent_ok(&self.classification.general_provision_percent) {
-            return invalid("classification.general_provision_percent", "must be a percentage from 0 to 100, as a string");
+            return invalid(
+                "classification.general_provision_percent",
+                "must be a percentage from 0 to 100, as a string",
+            );
         }
         let url = &self.database.url;
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
             return invalid("database.url", "must start with sqlite: or postgres://");
         }
         if self.database.max_connections == 0 {
@@ -321,10 +346,14 @@ impl Settings {
             return invalid("log.level", "is not a valid tracing filter");
         }
         if self.fund.time_zone.parse::<chrono_tz::Tz>().is_err() {
-            return invalid("fund.time_zone", "is not an IANA time zone such as Asia/Ho_Chi_Minh");
+            return invalid(
+                "fund.time_zone",
+                "is not an IANA time zone such as Asia/Ho_Chi_Minh",
+            );
         }
         if !self.fund.start_business_date.is_empty()
-            && chrono::NaiveDate::parse_from_str(&self.fund.start_business_date, "%Y-%m-%d").is_err()
+            && chrono::NaiveDate::parse_from_str(&self.fund.start_business_date, "%Y-%m-%d")
+                .is_err()
         {
             return invalid("fund.start_business_date", "must be YYYY-MM-DD or empty");
         }
@@ -355,12 +384,19 @@ impl Settings {
             return invalid("smtp.port", "must be between 1 and 65535");
         }
         if !plausible_email(&smtp.from_address) {
-            return invalid("smtp.from_address", "must be an email address such as quy@example.vn");
+            return invalid(
+                "smtp.from_address",
+                "must be an email address such as quy@example.vn",
+            );
         }
         if smtp.timeout_seconds == 0 || smtp.timeout_seconds > 600 {
             return invalid("smtp.timeout_seconds", "must be between 1 and 600");
         }
-        if !smtp.username.is_empty() && smtp.tls == SmtpTls::None && smtp.host != "127.0.0.1" && smtp.host != "localhost" {
+        if !smtp.username.is_empty()
+            && smtp.tls == SmtpTls::None
+            && smtp.host != "127.0.0.1"
+            && smtp.host != "localhost"
+        {
             return invalid("smtp.tls", "must be starttls or tls when a username is set (never send a password in clear over the network)");
         }
         if !self.mail.reply_to.is_empty() && !plausible_email(&self.mail.reply_to) {
@@ -380,12 +416,18 @@ impl Settings {
             return invalid("outbox.backoff_base_seconds", "must be at least 1");
         }
         if outbox.backoff_max_seconds < outbox.backoff_base_seconds {
-            return invalid("outbox.backoff_max_seconds", "must not be below outbox.backoff_base_seconds");
+            return invalid(
+                "outbox.backoff_max_seconds",
+                "must not be below outbox.backoff_base_seconds",
+            );
         }
         // A lease shorter than one send could hand a message still being sent to a second
         // worker, which would send it twice.
         if outbox.lease_seconds < 2 * smtp.timeout_seconds {
-            return invalid("outbox.lease_seconds", "must be at least twice smtp.timeout_seconds");
+            return invalid(
+                "outbox.lease_seconds",
+                "must be at least twice smtp.timeout_seconds",
+            );
         }
         let days_ok = |days: &[u32]| {
             !days.is_empty() && days.iter().all(|d| (1..=366).contains(d)) && {
@@ -396,23 +438,38 @@ impl Settings {
             }
         };
         if !days_ok(&self.reminders.days_before) {
-            return invalid("reminders.days_before", "must list distinct days between 1 and 366, e.g. [7, 1]");
+            return invalid(
+                "reminders.days_before",
+                "must list distinct days between 1 and 366, e.g. [7, 1]",
+            );
         }
         if !days_ok(&self.reminders.overdue_days) {
-            return invalid("reminders.overdue_days", "must list distinct days between 1 and 366, e.g. [1, 10, 30]");
+            return invalid(
+                "reminders.overdue_days",
+                "must list distinct days between 1 and 366, e.g. [1, 10, 30]",
+            );
         }
         if parse_cron(&self.cob.cron).is_err() {
-            return invalid("cob.cron", "is not a cron expression with seconds, e.g. \"0 30 23 * * *\"");
+            return invalid(
+                "cob.cron",
+                "is not a cron expression with seconds, e.g. \"0 30 23 * * *\"",
+            );
         }
         if self.cob.time_zone.parse::<chrono_tz::Tz>().is_err() {
-            return invalid("cob.time_zone", "is not an IANA time zone such as Asia/Ho_Chi_Minh");
+            return invalid(
+                "cob.time_zone",
+                "is not an IANA time zone such as Asia/Ho_Chi_Minh",
+            );
         }
         Ok(())
     }
 
     /// The fund's time zone (validated at load).
     pub fn time_zone(&self) -> chrono_tz::Tz {
-        self.fund.time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
+        self.fund
+            .time_zone
+            .parse()
+            .unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
     }
 }
 
@@ -461,13 +518,34 @@ mod tests {
             }
         };
         assert_eq!(key_of(&|s| s.cob.cron = "every night".into()), "cob.cron");
-        assert_eq!(key_of(&|s| s.cob.time_zone = "Hanoi".into()), "cob.time_zone");
-        assert_eq!(key_of(&|s| s.smtp.from_address = "nobody".into()), "smtp.from_address");
-        assert_eq!(key_of(&|s| s.outbox.max_attempts = 0), "outbox.max_attempts");
-        assert_eq!(key_of(&|s| s.outbox.backoff_max_seconds = 0), "outbox.backoff_max_seconds");
-        assert_eq!(key_of(&|s| s.reminders.days_before = vec![7, 7]), "reminders.days_before");
-        assert_eq!(key_of(&|s| s.reminders.overdue_days = vec![]), "reminders.overdue_days");
-        assert!(!defaults.smtp.enabled, "a newcomer's start must not try to mail");
+        assert_eq!(
+            key_of(&|s| s.cob.time_zone = "Hanoi".into()),
+            "cob.time_zone"
+        );
+        assert_eq!(
+            key_of(&|s| s.smtp.from_address = "nobody".into()),
+            "smtp.from_address"
+        );
+        assert_eq!(
+            key_of(&|s| s.outbox.max_attempts = 0),
+            "outbox.max_attempts"
+        );
+        assert_eq!(
+            key_of(&|s| s.outbox.backoff_max_seconds = 0),
+            "outbox.backoff_max_seconds"
+        );
+        assert_eq!(
+            key_of(&|s| s.reminders.days_before = vec![7, 7]),
+            "reminders.days_before"
+        );
+        assert_eq!(
+            key_of(&|s| s.reminders.overdue_days = vec![]),
+            "reminders.overdue_days"
+        );
+        assert!(
+            !defaults.smtp.enabled,
+            "a newcomer's start must not try to mail"
+        );
         assert_eq!(defaults.reminders.days_before, vec![7, 1]);
         assert_eq!(defaults.reminders.overdue_days, vec![1, 10, 30]);
     }
@@ -481,6 +559,13 @@ mod tests {
         let mut smtp = Settings::load(None).expect("defaults load").smtp;
         smtp.password = "hunter2-smtp".into();
         assert!(!format!("{smtp:?}").contains("hunter2"));
-        assert!(!format!("{:?}", DatabaseSettings { url: "postgres://a:pw@h/d".into(), max_connections: 1 }).contains("pw"));
+        assert!(!format!(
+            "{:?}",
+            DatabaseSettings {
+                url: "postgres://a:pw@h/d".into(),
+                max_connections: 1
+            }
+        )
+        .contains("pw"));
     }
 }

@@ -41,7 +41,10 @@ pub struct Localized {
 impl Localized {
     /// Builds a message from its Vietnamese and English texts.
     pub fn new(vi: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { vi: vi.into(), en: en.into() }
+        Self {
+            vi: vi.into(),
+            en: en.into(),
+        }
     }
 
     /// The text in `lang`.
@@ -54,7 +57,17 @@ impl Localized {
 }
 
 /// The languages of messages, emails and pages. Vietnamese is the default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]
@@ -196,7 +209,13 @@ pub type AppResult<T> = Result<T, AppError>;
 impl AppError {
     /// An error of `kind` with a code and a message.
     pub fn new(kind: ErrorKind, code: impl Into<String>, message: Localized) -> Self {
-        Self { kind, code: code.into(), field: None, message, source: None }
+        Self {
+            kind,
+            code: code.into(),
+            field: None,
+            message,
+            source: None,
+        }
     }
 
     /// Names the field at fault.
@@ -216,7 +235,10 @@ impl AppError {
         Self::new(
             ErrorKind::NotFound,
             "not_found",
-            Localized::new(format!("Không tìm thấy {what_vi}."), format!("{what_en} not found.")),
+            Localized::new(
+                format!("Không tìm thấy {what_vi}."),
+                format!("{what_en} not found."),
+            ),
         )
     }
 
@@ -307,11 +329,18 @@ mod tests {
     #[test]
     fn accept_language_picks_the_best_supported_language() {
         assert_eq!(Lang::from_accept_language("en-US,en;q=0.9"), Lang::En);
-        assert_eq!(Lang::from_accept_language("fr, en;q=0.5, vi;q=0.8"), Lang::Vi);
+        assert_eq!(
+            Lang::from_accept_language("fr, en;q=0.5, vi;q=0.8"),
+            Lang::Vi
+        );
         assert_eq!(Lang::from_accept_language("de"), Lang::Vi);
         assert_eq!(Lang::from_accept_language("vi;q=0, en;q=0.1"), Lang::En);
         assert_eq!(Lang::from_accept_language("en;q=0.25, vi;q=0.3"), Lang::Vi);
-        assert_eq!(Lang::from_accept_language("en;q=2"), Lang::Vi, "a malformed quality is ignored");
+        assert_eq!(
+            Lang::from_accept_language("en;q=2"),
+            Lang::Vi,
+            "a malformed quality is ignored"
+        );
     }
 
     #[test]

@@ -32,7 +32,9 @@ impl Application {
 
     /// The address actually bound.
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     /// The shared state (for tests and jobs).
@@ -43,7 +45,9 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, finishing requests in flight.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let app = crate::http::router(self.state);
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
         Ok(())
     }
 }
@@ -59,14 +63,21 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<DatabaseCon
 
 /// Creates the first admin when there is none; prints a generated password once.
 pub async fn bootstrap_admin(db: &DatabaseConnection) -> anyhow::Result<()> {
-    let from_env = std::env::var("COOPFUND_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
+    let from_env = std::env::var("COOPFUND_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
     let had_password = from_env.is_some();
-    match users::ensure_admin(db, from_env).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+    match users::ensure_admin(db, from_env)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
         Some(generated) => {
             println!("Created the first admin account.  username: admin  password: {generated}");
             println!("This password is shown only once: write it down, then change it.");
         }
-        None if had_password => tracing::debug!("admin exists or was created from COOPFUND_ADMIN_PASSWORD"),
+        None if had_password => {
+            tracing::debug!("admin exists or was created from COOPFUND_ADMIN_PASSWORD")
+        }
         None => {}
     }
     Ok(())

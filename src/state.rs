@@ -32,6 +32,8 @@ impl AppState {
 
     /// The fund's calendar date now, in its time zone (used until a business date is kept).
     pub fn today(&self) -> NaiveDate {
-        chrono::Utc::now().with_timezone(&self.settings.time_zone()).date_naive()
+        chrono::Utc::now()
+            .with_timezone(&self.settings.time_zone())
+            .date_naive()
     }
 }

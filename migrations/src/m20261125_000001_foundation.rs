@@ -124,7 +124,9 @@ impl MigrationTrait for Migration {
             Users::Table.into_iden(),
             Cooperatives::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

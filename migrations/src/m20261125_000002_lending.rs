@@ -14,21 +14,105 @@ pub struct Migration;
 /// The default chart of accounts (DOMAIN.md §9; codes after Circular 200/2014, to be confirmed by
 /// the fund's accountant): code, Vietnamese name, English name, kind, normal side.
 pub const CHART: &[(&str, &str, &str, &str, &str)] = &[
-    ("1121", "Tiền gửi ngân hàng", "Cash at bank", "asset", "debit"),
-    ("12831", "Cho vay trong hạn", "Loans in term", "asset", "debit"),
-    ("12832", "Cho vay quá hạn", "Loans overdue", "asset", "debit"),
-    ("13881", "Lãi cho vay phải thu", "Interest receivable", "asset", "debit"),
-    ("22931", "Dự phòng cụ thể", "Specific provision", "contra_asset", "credit"),
-    ("22932", "Dự phòng chung", "General provision", "contra_asset", "credit"),
-    ("3388", "Tiền trả trước của bên vay", "Advances received from borrowers", "liability", "credit"),
+    (
+        "1121",
+        "Tiền gửi ngân hàng",
+        "Cash at bank",
+        "asset",
+        "debit",
+    ),
+    (
+        "12831",
+        "Cho vay trong hạn",
+        "Loans in term",
+        "asset",
+        "debit",
+    ),
+    (
+        "12832",
+        "Cho vay quá hạn",
+        "Loans overdue",
+        "asset",
+        "debit",
+    ),
+    (
+        "13881",
+        "Lãi cho vay phải thu",
+        "Interest receivable",
+        "asset",
+        "debit",
+    ),
+    (
+        "22931",
+        "Dự phòng cụ thể",
+        "Specific provision",
+        "contra_asset",
+        "credit",
+    ),
+    (
+        "22932",
+        "Dự phòng chung",
+        "General provision",
+        "contra_asset",
+        "credit",
+    ),
+    (
+        "3388",
+        "Tiền trả trước của bên vay",
+        "Advances received from borrowers",
+        "liability",
+        "credit",
+    ),
     ("4111", "Vốn điều lệ", "Charter capital", "equity", "credit"),
-    ("51511", "Thu lãi cho vay", "Interest income", "income", "credit"),
-    ("51512", "Thu lãi quá hạn và lãi chậm trả", "Overdue and late interest income", "income", "credit"),
-    ("6426", "Chi phí dự phòng", "Provision expense", "expense", "debit"),
-    ("6428", "Lãi không thu được ghi giảm", "Interest reversed as uncollectable", "expense", "debit"),
-    ("0041", "Lãi chưa thu được (ngoại bảng)", "Interest not yet recognised (memo)", "memo", "debit"),
-    ("0042", "Nợ đã xử lý rủi ro đang theo dõi (ngoại bảng)", "Written-off loans under follow-up (memo)", "memo", "debit"),
-    ("0090", "Đối ứng ngoại bảng", "Memo contra", "memo", "credit"),
+    (
+        "51511",
+        "Thu lãi cho vay",
+        "Interest income",
+        "income",
+        "credit",
+    ),
+    (
+        "51512",
+        "Thu lãi quá hạn và lãi chậm trả",
+        "Overdue and late interest income",
+        "income",
+        "credit",
+    ),
+    (
+        "6426",
+        "Chi phí dự phòng",
+        "Provision expense",
+        "expense",
+        "debit",
+    ),
+    (
+        "6428",
+        "Lãi không thu được ghi giảm",
+        "Interest reversed as uncollectable",
+        "expense",
+        "debit",
+    ),
+    (
+        "0041",
+        "Lãi chưa thu được (ngoại bảng)",
+        "Interest not yet recognised (memo)",
+        "memo",
+        "debit",
+    ),
+    (
+        "0042",
+        "Nợ đã xử lý rủi ro đang theo dõi (ngoại bảng)",
+        "Written-off loans under follow-up (memo)",
+        "memo",
+        "debit",
+    ),
+    (
+        "0090",
+        "Đối ứng ngoại bảng",
+        "Memo contra",
+        "memo",
+        "credit",
+    ),
 ];
 
 #[async_trait::async_trait]
@@ -49,11 +133,21 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for name in [
-            "idempotency_keys", "journal_lines", "journal_entries", "loan_transactions", "loans",
-            "collateral_items", "applications", "products", "ledger_accounts",
-            "charter_capital_contributions", "fund_state",
+            "idempotency_keys",
+            "journal_lines",
+            "journal_entries",
+            "loan_transactions",
+            "loans",
+            "collateral_items",
+            "applications",
+            "products",
+            "ledger_accounts",
+            "charter_capital_contributions",
+            "fund_state",
         ] {
-            manager.drop_table(Table::drop().table(Alias::new(name)).if_exists().to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(Alias::new(name)).if_exists().to_owned())
+                .await?;
         }
         Ok(())
     }
@@ -74,7 +168,9 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(date(CharterCapitalContributions::ContributedOn))
             .col(string_len(CharterCapitalContributions::Reference, 100))
             .col(big_integer_null(CharterCapitalContributions::CreatedBy))
-            .col(timestamp_with_time_zone(CharterCapitalContributions::CreatedAt))
+            .col(timestamp_with_time_zone(
+                CharterCapitalContributions::CreatedAt,
+            ))
             .to_owned(),
         Table::create()
             .table(LedgerAccounts::Table)
@@ -138,8 +234,16 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(integer(Applications::Version))
             .col(timestamp_with_time_zone(Applications::CreatedAt))
             .col(timestamp_with_time_zone(Applications::UpdatedAt))
-            .foreign_key(ForeignKey::create().from(Applications::Table, Applications::CooperativeId).to(Coop::Table, Coop::Id))
-            .foreign_key(ForeignKey::create().from(Applications::Table, Applications::ProductId).to(Products::Table, Products::Id))
+            .foreign_key(
+                ForeignKey::create()
+                    .from(Applications::Table, Applications::CooperativeId)
+                    .to(Coop::Table, Coop::Id),
+            )
+            .foreign_key(
+                ForeignKey::create()
+                    .from(Applications::Table, Applications::ProductId)
+                    .to(Products::Table, Products::Id),
+            )
             .to_owned(),
         Table::create()
             .table(CollateralItems::Table)
@@ -149,7 +253,11 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(text(CollateralItems::Description))
             .col(big_integer(CollateralItems::AppraisedValueVnd))
             .col(string_len(CollateralItems::DiscountRatePercent, 20))
-            .foreign_key(ForeignKey::create().from(CollateralItems::Table, CollateralItems::ApplicationId).to(Applications::Table, Applications::Id))
+            .foreign_key(
+                ForeignKey::create()
+                    .from(CollateralItems::Table, CollateralItems::ApplicationId)
+                    .to(Applications::Table, Applications::Id),
+            )
             .to_owned(),
         Table::create()
             .table(Loans::Table)
@@ -189,8 +297,16 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(integer(Loans::Version))
             .col(timestamp_with_time_zone(Loans::CreatedAt))
             .col(timestamp_with_time_zone(Loans::UpdatedAt))
-            .foreign_key(ForeignKey::create().from(Loans::Table, Loans::CooperativeId).to(Coop::Table, Coop::Id))
-            .foreign_key(ForeignKey::create().from(Loans::Table, Loans::ApplicationId).to(Applications::Table, Applications::Id))
+            .foreign_key(
+                ForeignKey::create()
+                    .from(Loans::Table, Loans::CooperativeId)
+                    .to(Coop::Table, Coop::Id),
+            )
+            .foreign_key(
+                ForeignKey::create()
+                    .from(Loans::Table, Loans::ApplicationId)
+                    .to(Applications::Table, Applications::Id),
+            )
             .to_owned(),
         Table::create()
             .table(LoanTransactions::Table)
@@ -207,7 +323,11 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(big_integer_null(LoanTransactions::ApprovedBy))
             .col(big_integer_null(LoanTransactions::CreatedBy))
             .col(timestamp_with_time_zone(LoanTransactions::CreatedAt))
-            .foreign_key(ForeignKey::create().from(LoanTransactions::Table, LoanTransactions::LoanId).to(Loans::Table, Loans::Id))
+            .foreign_key(
+                ForeignKey::create()
+                    .from(LoanTransactions::Table, LoanTransactions::LoanId)
+                    .to(Loans::Table, Loans::Id),
+            )
             .to_owned(),
         Table::create()
             .table(JournalEntries::Table)
@@ -231,8 +351,16 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(big_integer(JournalLines::DebitVnd))
             .col(big_integer(JournalLines::CreditVnd))
             .col(big_integer_null(JournalLines::LoanId))
-            .foreign_key(ForeignKey::create().from(JournalLines::Table, JournalLines::EntryId).to(JournalEntries::Table, JournalEntries::Id))
-            .foreign_key(ForeignKey::create().from(JournalLines::Table, JournalLines::AccountCode).to(LedgerAccounts::Table, LedgerAccounts::Code))
+            .foreign_key(
+                ForeignKey::create()
+                    .from(JournalLines::Table, JournalLines::EntryId)
+                    .to(JournalEntries::Table, JournalEntries::Id),
+            )
+            .foreign_key(
+                ForeignKey::create()
+                    .from(JournalLines::Table, JournalLines::AccountCode)
+                    .to(LedgerAccounts::Table, LedgerAccounts::Code),
+            )
             .to_owned(),
         Table::create()
             .table(IdempotencyKeys::Table)
@@ -251,19 +379,60 @@ fn tables() -> Vec<TableCreateStatement> {
 
 fn indexes() -> Vec<IndexCreateStatement> {
     vec![
-        Index::create().name("uq_idempotency_user_key").table(IdempotencyKeys::Table)
-            .col(IdempotencyKeys::UserId).col(IdempotencyKeys::Key).unique().to_owned(),
-        Index::create().name("idx_journal_lines_entry").table(JournalLines::Table).col(JournalLines::EntryId).to_owned(),
-        Index::create().name("idx_journal_lines_account_loan").table(JournalLines::Table)
-            .col(JournalLines::AccountCode).col(JournalLines::LoanId).to_owned(),
-        Index::create().name("idx_journal_lines_loan").table(JournalLines::Table).col(JournalLines::LoanId).to_owned(),
-        Index::create().name("idx_journal_entries_date").table(JournalEntries::Table).col(JournalEntries::EntryDate).to_owned(),
-        Index::create().name("idx_loan_transactions_loan").table(LoanTransactions::Table)
-            .col(LoanTransactions::LoanId).col(LoanTransactions::ValueDate).to_owned(),
-        Index::create().name("idx_loans_cooperative").table(Loans::Table).col(Loans::CooperativeId).to_owned(),
-        Index::create().name("idx_loans_status").table(Loans::Table).col(Loans::Status).to_owned(),
-        Index::create().name("idx_applications_cooperative").table(Applications::Table).col(Applications::CooperativeId).to_owned(),
-        Index::create().name("idx_collateral_application").table(CollateralItems::Table).col(CollateralItems::ApplicationId).to_owned(),
+        Index::create()
+            .name("uq_idempotency_user_key")
+            .table(IdempotencyKeys::Table)
+            .col(IdempotencyKeys::UserId)
+            .col(IdempotencyKeys::Key)
+            .unique()
+            .to_owned(),
+        Index::create()
+            .name("idx_journal_lines_entry")
+            .table(JournalLines::Table)
+            .col(JournalLines::EntryId)
+            .to_owned(),
+        Index::create()
+            .name("idx_journal_lines_account_loan")
+            .table(JournalLines::Table)
+            .col(JournalLines::AccountCode)
+            .col(JournalLines::LoanId)
+            .to_owned(),
+        Index::create()
+            .name("idx_journal_lines_loan")
+            .table(JournalLines::Table)
+            .col(JournalLines::LoanId)
+            .to_owned(),
+        Index::create()
+            .name("idx_journal_entries_date")
+            .table(JournalEntries::Table)
+            .col(JournalEntries::EntryDate)
+            .to_owned(),
+        Index::create()
+            .name("idx_loan_transactions_loan")
+            .table(LoanTransactions::Table)
+            .col(LoanTransactions::LoanId)
+            .col(LoanTransactions::ValueDate)
+            .to_owned(),
+        Index::create()
+            .name("idx_loans_cooperative")
+            .table(Loans::Table)
+            .col(Loans::CooperativeId)
+            .to_owned(),
+        Index::create()
+            .name("idx_loans_status")
+            .table(Loans::Table)
+            .col(Loans::Status)
+            .to_owned(),
+        Index::create()
+            .name("idx_applications_cooperative")
+            .table(Applications::Table)
+            .col(Applications::CooperativeId)
+            .to_owned(),
+        Index::create()
+            .name("idx_collateral_application")
+            .table(CollateralItems::Table)
+            .col(CollateralItems::ApplicationId)
+            .to_owned(),
     ]
 }
 
@@ -277,7 +446,13 @@ async fn seed_chart(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         LedgerAccounts::NormalSide,
     ]);
     for (code, vi, en, kind, side) in CHART {
-        insert.values_panic([(*code).into(), (*vi).into(), (*en).into(), (*kind).into(), (*side).into()]);
+        insert.values_panic([
+            (*code).into(),
+            (*vi).into(),
+            (*en).into(),
+            (*kind).into(),
+            (*side).into(),
+        ]);
     }
     manager.exec_stmt(insert).await
 }
@@ -311,55 +486,199 @@ enum Coop {
 }
 
 #[derive(DeriveIden)]
-enum FundState { Table, Id, BusinessDate, UpdatedAt }
+enum FundState {
+    Table,
+    Id,
+    BusinessDate,
+    UpdatedAt,
+}
 
 #[derive(DeriveIden)]
-enum CharterCapitalContributions { Table, Id, AmountVnd, ContributedOn, Reference, CreatedBy, CreatedAt }
+enum CharterCapitalContributions {
+    Table,
+    Id,
+    AmountVnd,
+    ContributedOn,
+    Reference,
+    CreatedBy,
+    CreatedAt,
+}
 
 #[derive(DeriveIden)]
-enum LedgerAccounts { Table, Code, NameVi, NameEn, Kind, NormalSide }
+enum LedgerAccounts {
+    Table,
+    Code,
+    NameVi,
+    NameEn,
+    Kind,
+    NormalSide,
+}
 
 #[derive(DeriveIden)]
 enum Products {
-    Table, Id, Code, Name, Description, RatePercent, Methods, PeriodMonths, MinAmountVnd, MaxAmountVnd,
-    MinInstallments, MaxInstallments, MaxPrincipalGrace, DayCount, InstallmentUnitVnd, OverdueMultiplier,
-    LateRatePercent, AllocationOrder, PrepaymentRule, CollateralFreeLimitVnd, Active, Version, CreatedAt, UpdatedAt,
+    Table,
+    Id,
+    Code,
+    Name,
+    Description,
+    RatePercent,
+    Methods,
+    PeriodMonths,
+    MinAmountVnd,
+    MaxAmountVnd,
+    MinInstallments,
+    MaxInstallments,
+    MaxPrincipalGrace,
+    DayCount,
+    InstallmentUnitVnd,
+    OverdueMultiplier,
+    LateRatePercent,
+    AllocationOrder,
+    PrepaymentRule,
+    CollateralFreeLimitVnd,
+    Active,
+    Version,
+    CreatedAt,
+    UpdatedAt,
 }
 
 #[derive(DeriveIden)]
 enum Applications {
-    Table, Id, Number, CooperativeId, ProductId, AmountVnd, Installments, PeriodMonths, Method, PrincipalGrace,
-    Purpose, ProjectTotalVnd, OwnCapitalVnd, NoBadDebtDeclared, Documents, Status, CreatedBy, AppraisedBy,
-    AppraisalNote, ApprovedBy, CouncilApprovedBy, DecisionReason, SubmittedAt, DecidedAt, Version, CreatedAt, UpdatedAt,
+    Table,
+    Id,
+    Number,
+    CooperativeId,
+    ProductId,
+    AmountVnd,
+    Installments,
+    PeriodMonths,
+    Method,
+    PrincipalGrace,
+    Purpose,
+    ProjectTotalVnd,
+    OwnCapitalVnd,
+    NoBadDebtDeclared,
+    Documents,
+    Status,
+    CreatedBy,
+    AppraisedBy,
+    AppraisalNote,
+    ApprovedBy,
+    CouncilApprovedBy,
+    DecisionReason,
+    SubmittedAt,
+    DecidedAt,
+    Version,
+    CreatedAt,
+    UpdatedAt,
 }
 
 #[derive(DeriveIden)]
-enum CollateralItems { Table, Id, ApplicationId, Kind, Description, AppraisedValueVnd, DiscountRatePercent }
+enum CollateralItems {
+    Table,
+    Id,
+    ApplicationId,
+    Kind,
+    Description,
+    AppraisedValueVnd,
+    DiscountRatePercent,
+}
 
 #[derive(DeriveIden)]
 enum Loans {
-    Table, Id, Number, ApplicationId, CooperativeId, ProductId, OfficerId, PrincipalVnd, RatePercent, Method,
-    Installments, PeriodMonths, PrincipalGrace, DayCount, InstallmentUnitVnd, FirstDueOn, OverdueMultiplier,
-    LateRatePercent, AllocationOrder, PrepaymentRule, CollateralValueVnd, Status, ContractNumber, SignedOn,
-    FirstDisbursedOn, ClosedOn, DisbursedVnd, InTermPrincipalVnd, OverduePrincipalVnd, AdvanceVnd, Dpd, DebtGroup,
-    RestructureCount, BalancesAsOf, Version, CreatedAt, UpdatedAt,
+    Table,
+    Id,
+    Number,
+    ApplicationId,
+    CooperativeId,
+    ProductId,
+    OfficerId,
+    PrincipalVnd,
+    RatePercent,
+    Method,
+    Installments,
+    PeriodMonths,
+    PrincipalGrace,
+    DayCount,
+    InstallmentUnitVnd,
+    FirstDueOn,
+    OverdueMultiplier,
+    LateRatePercent,
+    AllocationOrder,
+    PrepaymentRule,
+    CollateralValueVnd,
+    Status,
+    ContractNumber,
+    SignedOn,
+    FirstDisbursedOn,
+    ClosedOn,
+    DisbursedVnd,
+    InTermPrincipalVnd,
+    OverduePrincipalVnd,
+    AdvanceVnd,
+    Dpd,
+    DebtGroup,
+    RestructureCount,
+    BalancesAsOf,
+    Version,
+    CreatedAt,
+    UpdatedAt,
 }
 
 #[derive(DeriveIden)]
 enum LoanTransactions {
-    Table, Id, LoanId, Kind, ValueDate, AmountVnd, Reference, RepaymentKind, ReversesId, Reason, Details,
-    ApprovedBy, CreatedBy, CreatedAt,
+    Table,
+    Id,
+    LoanId,
+    Kind,
+    ValueDate,
+    AmountVnd,
+    Reference,
+    RepaymentKind,
+    ReversesId,
+    Reason,
+    Details,
+    ApprovedBy,
+    CreatedBy,
+    CreatedAt,
 }
 
 #[derive(DeriveIden)]
 enum JournalEntries {
-    Table, Id, EntryDate, Kind, Description, LoanId, TransactionId, ReversesEntryId, BusinessKey, CreatedBy, PostedAt,
+    Table,
+    Id,
+    EntryDate,
+    Kind,
+    Description,
+    LoanId,
+    TransactionId,
+    ReversesEntryId,
+    BusinessKey,
+    CreatedBy,
+    PostedAt,
 }
 
 #[derive(DeriveIden)]
-enum JournalLines { Table, Id, EntryId, AccountCode, DebitVnd, CreditVnd, LoanId }
+enum JournalLines {
+    Table,
+    Id,
+    EntryId,
+    AccountCode,
+    DebitVnd,
+    CreditVnd,
+    LoanId,
+}
 
 #[derive(DeriveIden)]
 enum IdempotencyKeys {
-    Table, Id, UserId, Key, Method, Path, RequestHash, StatusCode, ResponseBody, CreatedAt,
+    Table,
+    Id,
+    UserId,
+    Key,
+    Method,
+    Path,
+    RequestHash,
+    StatusCode,
+    ResponseBody,
+    CreatedAt,
 }

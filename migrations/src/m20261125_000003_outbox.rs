@@ -76,7 +76,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(OutboxMessages::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(OutboxMessages::Table).to_owned())
+            .await
     }
 }
 

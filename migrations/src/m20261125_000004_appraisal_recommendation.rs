@@ -22,7 +22,10 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .alter_table(
-                Table::alter().table(Applications::Table).drop_column(Applications::AppraisalRecommendation).to_owned(),
+                Table::alter()
+                    .table(Applications::Table)
+                    .drop_column(Applications::AppraisalRecommendation)
+                    .to_owned(),
             )
             .await
     }

@@ -30,13 +30,19 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create().name("idx_cob_runs_date").table(CobRuns::Table).col(CobRuns::BusinessDate).to_owned(),
+                Index::create()
+                    .name("idx_cob_runs_date")
+                    .table(CobRuns::Table)
+                    .col(CobRuns::BusinessDate)
+                    .to_owned(),
             )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(CobRuns::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(CobRuns::Table).to_owned())
+            .await
     }
 }
 

@@ -40,8 +40,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -277,19 +278,39 @@ struct Valid {
 
 fn range(field: &str, value: i64, min: i64, max: i64) -> AppResult<i64> {
     if value < min || value > max {
-        return Err(AppError::invalid(field, Reason::OutOfRange { min: min.to_string(), max: max.to_string() }));
+        return Err(AppError::invalid(
+            field,
+            Reason::OutOfRange {
+                min: min.to_string(),
+                max: max.to_string(),
+            },
+        ));
     }
     Ok(value)
 }
 
 fn small(field: &str, value: i64, min: i64, max: i64) -> AppResult<i32> {
     let value = range(field, value, min, max)?;
-    i32::try_from(value).map_err(|_| AppError::invalid(field, Reason::OutOfRange { min: min.to_string(), max: max.to_string() }))
+    i32::try_from(value).map_err(|_| {
+        AppError::invalid(
+            field,
+            Reason::OutOfRange {
+                min: min.to_string(),
+                max: max.to_string(),
+            },
+        )
+    })
 }
 
 fn validate_collateral(items: &[CollateralInput]) -> AppResult<Vec<collateral_item::ActiveModel>> {
     if items.len() > MAX_COLLATERAL_ITEMS {
-        return Err(AppError::invalid("collateral", Reason::OutOfRange { min: "0".into(), max: MAX_COLLATERAL_ITEMS.to_string() }));
+        return Err(AppError::invalid(
+            "collateral",
+            Reason::OutOfRange {
+                min: "0".into(),
+                max: MAX_COLLATERAL_ITEMS.to_string(),
+            },
+        ));
     }
     items
         .iter()
@@ -298,12 +319,27 @@ fn validate_collateral(items: &[CollateralInput]) -> AppResult<Vec<collateral_it
             let field = |name: &str| format!("collateral[{i}].{name}");
             let discount = item.discount_rate_percent;
             if discount < Decimal::ZERO || discount > Decimal::ONE_HUNDRED {
-                return Err(AppError::invalid(field("discount_rate_percent"), Reason::OutOfRange { min: "0".into(), max: "100".into() }));
+                return Err(AppError::invalid(
+                    field("discount_rate_percent"),
+                    Reason::OutOfRange {
+                        min: "0".into(),
+                        max: "100".into(),
+                    },
+                ));
             }
             Ok(collateral_item::ActiveModel {
                 kind: Set(validate::text(&field("kind"), &item.kind, 40)?),
-                description: Set(validate::text(&field("description"), &item.description, 2000)?),
-                appraised_value_vnd: Set(range(&field("appraised_value_vnd"), item.appraised_value_vnd, 0, coopfund_domain::Vnd::MAX_INPUT)?),
+                description: Set(validate::text(
+                    &field("description"),
+                    &item.description,
+                    2000,
+                )?),
+                appraised_value_vnd: Set(range(
+                    &field("appraised_value_vnd"),
+                    item.appraised_value_vnd,
+                    0,
+                    coopfund_domain::Vnd::MAX_INPUT,
+                )?),
                 discount_rate_percent: Set(discount.normalize().to_string()),
                 ..Default::default()
             })
@@ -313,7 +349,13 @@ fn validate_collateral(items: &[CollateralInput]) -> AppResult<Vec<collateral_it
 
 fn validate_documents(documents: &[String]) -> AppResult<String> {
     if documents.len() > MAX_DOCUMENTS {
-        return Err(AppError::invalid("documents", Reason::OutOfRange { min: "0".into(), max: MAX_DOCUMENTS.to_string() }));
+        return Err(AppError::invalid(
+            "documents",
+            Reason::OutOfRange {
+                min: "0".into(),
+                max: MAX_DOCUMENTS.to_string(),
+            },
+        ));
     }
     let cleaned = documents
         .iter()
@@ -330,13 +372,28 @@ fn validate_shape(input: &ApplicationInput) -> AppResult<Valid> {
     Ok(Valid {
         product_id: input.product_id,
         amount_vnd: range("amount_vnd", input.amount_vnd, 1, max_vnd)?,
-        installments: small("installments", input.installments, 1, i64::from(coopfund_domain::schedule::MAX_INSTALLMENTS))?,
+        installments: small(
+            "installments",
+            input.installments,
+            1,
+            i64::from(coopfund_domain::schedule::MAX_INSTALLMENTS),
+        )?,
         period_months: small("period_months", input.period_months, 1, 12)?,
         method: validate::one_of("method", &input.method, &products::METHODS)?.to_string(),
-        principal_grace: small("principal_grace", input.principal_grace.unwrap_or(0), 0, i64::from(coopfund_domain::schedule::MAX_INSTALLMENTS))?,
+        principal_grace: small(
+            "principal_grace",
+            input.principal_grace.unwrap_or(0),
+            0,
+            i64::from(coopfund_domain::schedule::MAX_INSTALLMENTS),
+        )?,
         purpose: validate::text("purpose", &input.purpose, 2000)?,
         project_total_vnd,
-        own_capital_vnd: range("own_capital_vnd", input.own_capital_vnd, 0, project_total_vnd)?,
+        own_capital_vnd: range(
+            "own_capital_vnd",
+            input.own_capital_vnd,
+            0,
+            project_total_vnd,
+        )?,
         collateral: validate_collateral(&input.collateral)?,
         no_bad_debt_declared: input.no_bad_debt_declared,
         documents: validate_documents(&input.documents)?,
@@ -345,7 +402,11 @@ fn validate_shape(input: &ApplicationInput) -> AppResult<Valid> {
 
 /// The request must be something the product offers (400 naming the field), and terms the
 /// engine can schedule.
-fn check_against_product(valid: &Valid, product: &product::Model, business_date: NaiveDate) -> AppResult<()> {
+fn check_against_product(
+    valid: &Valid,
+    product: &product::Model,
+    business_date: NaiveDate,
+) -> AppResult<()> {
     if !product.active {
         return Err(AppError::new(
             ErrorKind::Rule,
@@ -363,33 +424,64 @@ fn check_against_product(valid: &Valid, product: &product::Model, business_date:
     let periods = split_list(&product.period_months);
     let allowed: Vec<&str> = periods.iter().map(String::as_str).collect();
     validate::one_of("period_months", &valid.period_months.to_string(), &allowed)?;
-    range("amount_vnd", valid.amount_vnd, product.min_amount_vnd, product.max_amount_vnd)?;
+    range(
+        "amount_vnd",
+        valid.amount_vnd,
+        product.min_amount_vnd,
+        product.max_amount_vnd,
+    )?;
     range(
         "installments",
         i64::from(valid.installments),
         i64::from(product.min_installments),
         i64::from(product.max_installments),
     )?;
-    range("principal_grace", i64::from(valid.principal_grace), 0, i64::from(product.max_principal_grace))?;
-    engine_terms(valid, product, business_date)?.validate().map_err(|err| {
-        let field = if err.field() == "principal_vnd" { "amount_vnd" } else { err.field() };
-        AppError::new(
-            ErrorKind::BadRequest,
-            err.code(),
-            Localized::new(format!("Điều kiện vay không hợp lệ: {err}."), format!("The terms are invalid: {err}.")),
-        )
-        .with_field(field)
-    })
+    range(
+        "principal_grace",
+        i64::from(valid.principal_grace),
+        0,
+        i64::from(product.max_principal_grace),
+    )?;
+    engine_terms(valid, product, business_date)?
+        .validate()
+        .map_err(|err| {
+            let field = if err.field() == "principal_vnd" {
+                "amount_vnd"
+            } else {
+                err.field()
+            };
+            AppError::new(
+                ErrorKind::BadRequest,
+                err.code(),
+                Localized::new(
+                    format!("Điều kiện vay không hợp lệ: {err}."),
+                    format!("The terms are invalid: {err}."),
+                ),
+            )
+            .with_field(field)
+        })
 }
 
 fn parse_decimal(field: &str, text: &str) -> AppResult<Decimal> {
-    text.parse().map_err(|e| AppError::internal(anyhow::anyhow!("stored {field} {text:?}: {e}")))
+    text.parse()
+        .map_err(|e| AppError::internal(anyhow::anyhow!("stored {field} {text:?}: {e}")))
 }
 
 /// The terms as the engine sees them, disbursed on the business date (a placeholder: the real
 /// date is the first disbursement's).
-fn engine_terms(valid: &Valid, product: &product::Model, business_date: NaiveDate) -> AppResult<coopfund_domain::ScheduleTerms> {
-    let method = valid.method.parse().map_err(|_| AppError::invalid("method", Reason::UnknownValue { allowed: products::METHODS.join(", ") }))?;
+fn engine_terms(
+    valid: &Valid,
+    product: &product::Model,
+    business_date: NaiveDate,
+) -> AppResult<coopfund_domain::ScheduleTerms> {
+    let method = valid.method.parse().map_err(|_| {
+        AppError::invalid(
+            "method",
+            Reason::UnknownValue {
+                allowed: products::METHODS.join(", "),
+            },
+        )
+    })?;
     let mut terms = coopfund_domain::ScheduleTerms::new(
         coopfund_domain::Vnd::from_i64(valid.amount_vnd),
         parse_decimal("rate_percent", &product.rate_percent)?,
@@ -435,8 +527,15 @@ fn four_eyes(vi: &str, en: &str) -> AppError {
 }
 
 /// The application if the caller may see it (404 otherwise).
-async fn load_for_caller<C: ConnectionTrait>(conn: &C, caller: &Caller, id: i64) -> AppResult<application::Model> {
-    let found = application::Entity::find_by_id(id).one(conn).await?.ok_or_else(not_found)?;
+async fn load_for_caller<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    id: i64,
+) -> AppResult<application::Model> {
+    let found = application::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(not_found)?;
     if !caller.may_see_cooperative(found.cooperative_id) {
         return Err(not_found());
     }
@@ -509,26 +608,45 @@ fn view_of(
 }
 
 /// Builds the views of `rows` with two more queries (collateral, loans), not one per row.
-async fn views<C: ConnectionTrait>(conn: &C, rows: Vec<application::Model>, policy: Policy) -> AppResult<Vec<ApplicationView>> {
+async fn views<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<application::Model>,
+    policy: Policy,
+) -> AppResult<Vec<ApplicationView>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut collateral = collateral_item::Entity::find()
         .filter(collateral_item::Column::ApplicationId.is_in(ids.clone()))
         .order_by_asc(collateral_item::Column::Id)
         .all(conn)
         .await?;
-    let loans = loan::Entity::find().filter(loan::Column::ApplicationId.is_in(ids)).all(conn).await?;
+    let loans = loan::Entity::find()
+        .filter(loan::Column::ApplicationId.is_in(ids))
+        .all(conn)
+        .await?;
     rows.into_iter()
         .map(|row| {
-            let (mine, rest): (Vec<_>, Vec<_>) = collateral.drain(..).partition(|c| c.application_id == row.id);
+            let (mine, rest): (Vec<_>, Vec<_>) = collateral
+                .drain(..)
+                .partition(|c| c.application_id == row.id);
             collateral = rest;
-            let loan = loans.iter().find(|l| l.application_id == row.id).map(|l| (l.id, l.number.clone()));
+            let loan = loans
+                .iter()
+                .find(|l| l.application_id == row.id)
+                .map(|l| (l.id, l.number.clone()));
             view_of(row, mine, loan, policy)
         })
         .collect()
 }
 
-async fn view_one<C: ConnectionTrait>(conn: &C, row: application::Model, policy: Policy) -> AppResult<ApplicationView> {
-    views(conn, vec![row], policy).await?.pop().ok_or_else(not_found)
+async fn view_one<C: ConnectionTrait>(
+    conn: &C,
+    row: application::Model,
+    policy: Policy,
+) -> AppResult<ApplicationView> {
+    views(conn, vec![row], policy)
+        .await?
+        .pop()
+        .ok_or_else(not_found)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -538,14 +656,28 @@ async fn load_cooperative<C: ConnectionTrait>(conn: &C, id: i64) -> AppResult<co
     cooperative::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or_else(|| AppError::invalid("cooperative_id", Reason::UnknownValue { allowed: "the id of a registered cooperative".into() }))
+        .ok_or_else(|| {
+            AppError::invalid(
+                "cooperative_id",
+                Reason::UnknownValue {
+                    allowed: "the id of a registered cooperative".into(),
+                },
+            )
+        })
 }
 
 async fn load_product<C: ConnectionTrait>(conn: &C, id: i64) -> AppResult<product::Model> {
     product::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .ok_or_else(|| AppError::invalid("product_id", Reason::UnknownValue { allowed: "the id of a loan product".into() }))
+        .ok_or_else(|| {
+            AppError::invalid(
+                "product_id",
+                Reason::UnknownValue {
+                    allowed: "the id of a loan product".into(),
+                },
+            )
+        })
 }
 
 /// Decree 45/2021 Art 20: never an enterprise (already refused at registration; re-checked).
@@ -563,7 +695,11 @@ fn check_eligible(coop: &cooperative::Model) -> AppResult<()> {
     ))
 }
 
-async fn insert_collateral<C: ConnectionTrait>(conn: &C, application_id: i64, items: Vec<collateral_item::ActiveModel>) -> AppResult<()> {
+async fn insert_collateral<C: ConnectionTrait>(
+    conn: &C,
+    application_id: i64,
+    items: Vec<collateral_item::ActiveModel>,
+) -> AppResult<()> {
     for mut item in items {
         item.application_id = Set(application_id);
         item.insert(conn).await?;
@@ -578,11 +714,18 @@ fn provisional_number() -> String {
 }
 
 /// Creates a draft. Officers (any cooperative) and cooperative users (their own).
-pub async fn create(db: &DatabaseConnection, caller: &Caller, policy: Policy, input: ApplicationInput) -> AppResult<ApplicationView> {
+pub async fn create(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    policy: Policy,
+    input: ApplicationInput,
+) -> AppResult<ApplicationView> {
     caller.require(&[Role::Officer, Role::Cooperative])?;
     let cooperative_id = match caller.own_cooperative() {
         Some(own) => own,
-        None => input.cooperative_id.ok_or_else(|| AppError::invalid("cooperative_id", Reason::Required))?,
+        None => input
+            .cooperative_id
+            .ok_or_else(|| AppError::invalid("cooperative_id", Reason::Required))?,
     };
     let valid = validate_shape(&input)?;
     let txn = db.begin().await?;
@@ -616,24 +759,37 @@ pub async fn create(db: &DatabaseConnection, caller: &Caller, policy: Policy, in
     .insert(&txn)
     .await?;
     let mut numbered = inserted.clone().into_active_model();
-    numbered.number = Set(format!("DN-{}-{:06}", business_date.format("%Y"), inserted.id));
+    numbered.number = Set(format!(
+        "DN-{}-{:06}",
+        business_date.format("%Y"),
+        inserted.id
+    ));
     let created = numbered.update(&txn).await?;
     insert_collateral(&txn, created.id, valid.collateral).await?;
     let view = view_one(&txn, created, policy).await?;
-    audit::record(&txn, caller, Change::<(), _> {
-        action: "application.create",
-        entity_type: "application",
-        entity_id: view.id.to_string(),
-        before: None,
-        after: Some(&view),
-    })
+    audit::record(
+        &txn,
+        caller,
+        Change::<(), _> {
+            action: "application.create",
+            entity_type: "application",
+            entity_id: view.id.to_string(),
+            before: None,
+            after: Some(&view),
+        },
+    )
     .await?;
     txn.commit().await?;
     Ok(view)
 }
 
 /// One application; 404 for another cooperative's. Any logged-in user.
-pub async fn get(db: &DatabaseConnection, caller: &Caller, policy: Policy, id: i64) -> AppResult<ApplicationView> {
+pub async fn get(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    policy: Policy,
+    id: i64,
+) -> AppResult<ApplicationView> {
     caller.require(&Role::ALL)?;
     let row = load_for_caller(db, caller, id).await?;
     view_one(db, row, policy).await
@@ -641,7 +797,12 @@ pub async fn get(db: &DatabaseConnection, caller: &Caller, policy: Policy, id: i
 
 /// Applications newest first, filtered by status and cooperative; a cooperative user sees only
 /// its own.
-pub async fn list(db: &DatabaseConnection, caller: &Caller, policy: Policy, query: ApplicationQuery) -> AppResult<ApplicationPage> {
+pub async fn list(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    policy: Policy,
+    query: ApplicationQuery,
+) -> AppResult<ApplicationPage> {
     caller.require(&Role::ALL)?;
     let (limit, cursor) = paging(query.limit, query.cursor.as_deref())?;
     let mut select = application::Entity::find().order_by_desc(application::Column::Id);
@@ -652,7 +813,11 @@ pub async fn list(db: &DatabaseConnection, caller: &Caller, policy: Policy, quer
         select = select.filter(application::Column::CooperativeId.eq(cooperative_id));
     }
     if let Some(wanted) = query.status.as_deref().filter(|s| !s.is_empty()) {
-        let all = [status::OPEN.as_slice(), &[status::APPROVED, status::REJECTED, status::WITHDRAWN]].concat();
+        let all = [
+            status::OPEN.as_slice(),
+            &[status::APPROVED, status::REJECTED, status::WITHDRAWN],
+        ]
+        .concat();
         let wanted = validate::one_of("status", wanted, &all)?;
         select = select.filter(application::Column::Status.eq(wanted));
     }
@@ -663,11 +828,17 @@ pub async fn list(db: &DatabaseConnection, caller: &Caller, policy: Policy, quer
     let has_more = rows.len() as u64 > limit;
     let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
     let items = views(db, rows, policy).await?;
-    let next_cursor = has_more.then(|| items.last().map(|a| a.id.to_string())).flatten();
+    let next_cursor = has_more
+        .then(|| items.last().map(|a| a.id.to_string()))
+        .flatten();
     Ok(ApplicationPage { items, next_cursor })
 }
 
-fn merge(current: &application::Model, patch: &ApplicationPatch, collateral: &[collateral_item::Model]) -> AppResult<ApplicationInput> {
+fn merge(
+    current: &application::Model,
+    patch: &ApplicationPatch,
+    collateral: &[collateral_item::Model],
+) -> AppResult<ApplicationInput> {
     let current_collateral = || -> AppResult<Vec<CollateralInput>> {
         collateral
             .iter()
@@ -676,7 +847,10 @@ fn merge(current: &application::Model, patch: &ApplicationPatch, collateral: &[c
                     kind: c.kind.clone(),
                     description: c.description.clone(),
                     appraised_value_vnd: c.appraised_value_vnd,
-                    discount_rate_percent: parse_decimal("discount_rate_percent", &c.discount_rate_percent)?,
+                    discount_rate_percent: parse_decimal(
+                        "discount_rate_percent",
+                        &c.discount_rate_percent,
+                    )?,
                 })
             })
             .collect()
@@ -685,18 +859,34 @@ fn merge(current: &application::Model, patch: &ApplicationPatch, collateral: &[c
         product_id: patch.product_id.unwrap_or(current.product_id),
         cooperative_id: Some(current.cooperative_id),
         amount_vnd: patch.amount_vnd.unwrap_or(current.amount_vnd),
-        installments: patch.installments.unwrap_or(i64::from(current.installments)),
-        period_months: patch.period_months.unwrap_or(i64::from(current.period_months)),
-        method: patch.method.clone().unwrap_or_else(|| current.method.clone()),
-        principal_grace: Some(patch.principal_grace.unwrap_or(i64::from(current.principal_grace))),
-        purpose: patch.purpose.clone().unwrap_or_else(|| current.purpose.clone()),
+        installments: patch
+            .installments
+            .unwrap_or(i64::from(current.installments)),
+        period_months: patch
+            .period_months
+            .unwrap_or(i64::from(current.period_months)),
+        method: patch
+            .method
+            .clone()
+            .unwrap_or_else(|| current.method.clone()),
+        principal_grace: Some(
+            patch
+                .principal_grace
+                .unwrap_or(i64::from(current.principal_grace)),
+        ),
+        purpose: patch
+            .purpose
+            .clone()
+            .unwrap_or_else(|| current.purpose.clone()),
         project_total_vnd: patch.project_total_vnd.unwrap_or(current.project_total_vnd),
         own_capital_vnd: patch.own_capital_vnd.unwrap_or(current.own_capital_vnd),
         collateral: match &patch.collateral {
             Some(items) => items.clone(),
             None => current_collateral()?,
         },
-        no_bad_debt_declared: patch.no_bad_debt_declared.unwrap_or(current.no_bad_debt_declared),
+        no_bad_debt_declared: patch
+            .no_bad_debt_declared
+            .unwrap_or(current.no_bad_debt_declared),
         documents: match &patch.documents {
             Some(docs) => docs.clone(),
             None => serde_json::from_str(&current.documents).unwrap_or_default(),
@@ -710,7 +900,13 @@ fn may_act_for_borrower(caller: &Caller) -> AppResult<()> {
 }
 
 /// Edits a draft (creator's cooperative or an officer) if `version` is still current.
-pub async fn update(db: &DatabaseConnection, caller: &Caller, policy: Policy, id: i64, patch: ApplicationPatch) -> AppResult<ApplicationView> {
+pub async fn update(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    policy: Policy,
+    id: i64,
+    patch: ApplicationPatch,
+) -> AppResult<ApplicationView> {
     may_act_for_borrower(caller)?;
     let txn = db.begin().await?;
     let current = load_for_caller(&txn, caller, id).await?;
@@ -743,17 +939,24 @@ pub async fn update(db: &DatabaseConnection, caller: &Caller, policy: Policy, id
     active.documents = Set(valid.documents);
     let updated = store_versioned(&txn, &current, active).await?;
     if patch.collateral.is_some() {
-        collateral_item::Entity::delete_many().filter(collateral_item::Column::ApplicationId.eq(id)).exec(&txn).await?;
+        collateral_item::Entity::delete_many()
+            .filter(collateral_item::Column::ApplicationId.eq(id))
+            .exec(&txn)
+            .await?;
         insert_collateral(&txn, id, valid.collateral).await?;
     }
     let after = view_one(&txn, updated, policy).await?;
-    audit::record(&txn, caller, Change {
-        action: "application.update",
-        entity_type: "application",
-        entity_id: id.to_string(),
-        before: Some(&before),
-        after: Some(&after),
-    })
+    audit::record(
+        &txn,
+        caller,
+        Change {
+            action: "application.update",
+            entity_type: "application",
+            entity_id: id.to_string(),
+            before: Some(&before),
+            after: Some(&after),
+        },
+    )
     .await?;
     txn.commit().await?;
     Ok(after)
@@ -777,7 +980,10 @@ async fn store_versioned(
     if result.rows_affected != 1 {
         return Err(AppError::stale_version());
     }
-    application::Entity::find_by_id(current.id).one(txn).await?.ok_or_else(not_found)
+    application::Entity::find_by_id(current.id)
+        .one(txn)
+        .await?
+        .ok_or_else(not_found)
 }
 
 /// Stores a state change and its audit record (from, to, reason).
@@ -793,20 +999,34 @@ async fn record_transition(
     let before = view_one(txn, current.clone(), policy).await?;
     let updated = store_versioned(txn, current, active).await?;
     let after = view_one(txn, updated, policy).await?;
-    let transition = Transition { from: &current.status, to: &after.status, reason, application: &after };
-    audit::record(txn, caller, Change {
-        action,
-        entity_type: "application",
-        entity_id: current.id.to_string(),
-        before: Some(&before),
-        after: Some(&transition),
-    })
+    let transition = Transition {
+        from: &current.status,
+        to: &after.status,
+        reason,
+        application: &after,
+    };
+    audit::record(
+        txn,
+        caller,
+        Change {
+            action,
+            entity_type: "application",
+            entity_id: current.id.to_string(),
+            before: Some(&before),
+            after: Some(&transition),
+        },
+    )
     .await?;
     Ok(after)
 }
 
 fn optional_reason(input: &DecisionInput) -> AppResult<Option<String>> {
-    match input.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+    match input
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
         Some(reason) => Ok(Some(validate::text("reason", reason, 2000)?)),
         None => Ok(None),
     }
@@ -816,7 +1036,14 @@ fn optional_reason(input: &DecisionInput) -> AppResult<Option<String>> {
 // Transitions
 
 /// draft → submitted. Officers or the borrowing cooperative.
-pub async fn submit(db: &DatabaseConnection, settings: &Settings, caller: &Caller, policy: Policy, id: i64, input: DecisionInput) -> AppResult<ApplicationView> {
+pub async fn submit(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    caller: &Caller,
+    policy: Policy,
+    id: i64,
+    input: DecisionInput,
+) -> AppResult<ApplicationView> {
     may_act_for_borrower(caller)?;
     let reason = optional_reason(&input)?;
     let txn = db.begin().await?;
@@ -827,7 +1054,16 @@ pub async fn submit(db: &DatabaseConnection, settings: &Settings, caller: &Calle
     let mut active = current.clone().into_active_model();
     active.status = Set(status::SUBMITTED.into());
     active.submitted_at = Set(Some(Utc::now()));
-    let view = record_transition(&txn, caller, policy, &current, active, "application.submit", reason.as_deref()).await?;
+    let view = record_transition(
+        &txn,
+        caller,
+        policy,
+        &current,
+        active,
+        "application.submit",
+        reason.as_deref(),
+    )
+    .await?;
     // DOMAIN.md §10: the cooperative hears that the fund registered its application.
     let received_on = fund::business_date(&txn).await?;
     event_mail::application_received(&txn, settings, &current, received_on).await?;
@@ -837,10 +1073,17 @@ pub async fn submit(db: &DatabaseConnection, settings: &Settings, caller: &Calle
 
 /// submitted (or in_appraisal) → appraised, recording the appraiser, note and recommendation.
 /// Officers.
-pub async fn appraise(db: &DatabaseConnection, caller: &Caller, policy: Policy, id: i64, input: AppraisalInput) -> AppResult<ApplicationView> {
+pub async fn appraise(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    policy: Policy,
+    id: i64,
+    input: AppraisalInput,
+) -> AppResult<ApplicationView> {
     caller.require(&[Role::Officer])?;
     let note = validate::text("note", &input.note, 5000)?;
-    let recommendation = validate::one_of("recommendation", &input.recommendation, &RECOMMENDATIONS)?;
+    let recommendation =
+        validate::one_of("recommendation", &input.recommendation, &RECOMMENDATIONS)?;
     let txn = db.begin().await?;
     let current = load_for_caller(&txn, caller, id).await?;
     if current.status != status::SUBMITTED && current.status != status::IN_APPRAISAL {
@@ -852,15 +1095,32 @@ pub async fn appraise(db: &DatabaseConnection, caller: &Caller, policy: Policy, 
     active.appraisal_note = Set(Some(note.clone()));
     active.appraisal_recommendation = Set(Some(recommendation.to_string()));
     let reason = format!("{recommendation}: {note}");
-    let view = record_transition(&txn, caller, policy, &current, active, "application.appraise", Some(&reason)).await?;
+    let view = record_transition(
+        &txn,
+        caller,
+        policy,
+        &current,
+        active,
+        "application.appraise",
+        Some(&reason),
+    )
+    .await?;
     txn.commit().await?;
     Ok(view)
 }
 
 /// appraised | awaiting_council → rejected, with a reason. Approvers.
-pub async fn reject(db: &DatabaseConnection, settings: &Settings, caller: &Caller, policy: Policy, id: i64, input: DecisionInput) -> AppResult<ApplicationView> {
+pub async fn reject(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    caller: &Caller,
+    policy: Policy,
+    id: i64,
+    input: DecisionInput,
+) -> AppResult<ApplicationView> {
     caller.require(&[Role::Approver])?;
-    let reason = optional_reason(&input)?.ok_or_else(|| AppError::invalid("reason", Reason::Required))?;
+    let reason =
+        optional_reason(&input)?.ok_or_else(|| AppError::invalid("reason", Reason::Required))?;
     let txn = db.begin().await?;
     let current = load_for_caller(&txn, caller, id).await?;
     if current.status != status::APPRAISED && current.status != status::AWAITING_COUNCIL {
@@ -870,7 +1130,16 @@ pub async fn reject(db: &DatabaseConnection, settings: &Settings, caller: &Calle
     active.status = Set(status::REJECTED.into());
     active.decision_reason = Set(Some(reason.clone()));
     active.decided_at = Set(Some(Utc::now()));
-    let view = record_transition(&txn, caller, policy, &current, active, "application.reject", Some(&reason)).await?;
+    let view = record_transition(
+        &txn,
+        caller,
+        policy,
+        &current,
+        active,
+        "application.reject",
+        Some(&reason),
+    )
+    .await?;
     let decided_on = fund::business_date(&txn).await?;
     event_mail::application_rejected(&txn, settings, &current, &reason, decided_on).await?;
     txn.commit().await?;
@@ -878,7 +1147,13 @@ pub async fn reject(db: &DatabaseConnection, settings: &Settings, caller: &Calle
 }
 
 /// Any open state → withdrawn. Officers or the borrowing cooperative.
-pub async fn withdraw(db: &DatabaseConnection, caller: &Caller, policy: Policy, id: i64, input: DecisionInput) -> AppResult<ApplicationView> {
+pub async fn withdraw(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    policy: Policy,
+    id: i64,
+    input: DecisionInput,
+) -> AppResult<ApplicationView> {
     may_act_for_borrower(caller)?;
     let reason = optional_reason(&input)?;
     let txn = db.begin().await?;
@@ -889,7 +1164,16 @@ pub async fn withdraw(db: &DatabaseConnection, caller: &Caller, policy: Policy, 
     let mut active = current.clone().into_active_model();
     active.status = Set(status::WITHDRAWN.into());
     active.decided_at = Set(Some(Utc::now()));
-    let view = record_transition(&txn, caller, policy, &current, active, "application.withdraw", reason.as_deref()).await?;
+    let view = record_transition(
+        &txn,
+        caller,
+        policy,
+        &current,
+        active,
+        "application.withdraw",
+        reason.as_deref(),
+    )
+    .await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -901,8 +1185,14 @@ pub async fn withdraw(db: &DatabaseConnection, caller: &Caller, policy: Policy, 
 /// a first statement that writes, so the transaction holds the write lock before it reads.
 async fn serialize_approvals(txn: &DatabaseTransaction) -> AppResult<()> {
     let statement = match txn.get_database_backend() {
-        DbBackend::Postgres => Statement::from_string(DbBackend::Postgres, format!("SELECT pg_advisory_xact_lock({APPROVAL_LOCK_KEY})")),
-        backend => Statement::from_string(backend, "UPDATE fund_state SET updated_at = updated_at WHERE id = 1"),
+        DbBackend::Postgres => Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT pg_advisory_xact_lock({APPROVAL_LOCK_KEY})"),
+        ),
+        backend => Statement::from_string(
+            backend,
+            "UPDATE fund_state SET updated_at = updated_at WHERE id = 1",
+        ),
     };
     txn.execute_raw(statement).await?;
     Ok(())
@@ -913,10 +1203,16 @@ async fn serialize_approvals(txn: &DatabaseTransaction) -> AppResult<()> {
 fn check_four_eyes(app: &application::Model, approver_id: Option<i64>) -> AppResult<()> {
     let same = |other: Option<i64>| approver_id.is_some() && approver_id == other;
     if same(app.created_by) {
-        return Err(four_eyes("người lập hồ sơ không được phê duyệt hồ sơ của mình", "the creator of an application may not approve it"));
+        return Err(four_eyes(
+            "người lập hồ sơ không được phê duyệt hồ sơ của mình",
+            "the creator of an application may not approve it",
+        ));
     }
     if same(app.appraised_by) {
-        return Err(four_eyes("người thẩm định không được phê duyệt hồ sơ mình đã thẩm định", "the appraiser of an application may not approve it"));
+        return Err(four_eyes(
+            "người thẩm định không được phê duyệt hồ sơ mình đã thẩm định",
+            "the appraiser of an application may not approve it",
+        ));
     }
     if app.status == status::AWAITING_COUNCIL && same(app.approved_by) {
         return Err(four_eyes(
@@ -945,7 +1241,9 @@ async fn exposure_vnd<C: ConnectionTrait>(conn: &C, cooperative_ids: Vec<i64>) -
     let total: Option<i64> = loan::Entity::find()
         .select_only()
         .column_as(
-            store::sum_vnd("in_term_principal_vnd + overdue_principal_vnd + principal_vnd - disbursed_vnd"),
+            store::sum_vnd(
+                "in_term_principal_vnd + overdue_principal_vnd + principal_vnd - disbursed_vnd",
+            ),
             "total",
         )
         .filter(loan::Column::CooperativeId.is_in(cooperative_ids))
@@ -977,8 +1275,14 @@ async fn check_lending_rules(
     let charter_capital_vnd = fund::paid_in_charter_capital_vnd(txn).await?;
     // Decree 45/2021 Art 23: one customer ≤ 15% of paid-in charter capital.
     let own = exposure_vnd(txn, vec![coop.id]).await?;
-    lending_limits::check_exposure(Rule::SingleCustomer, lending_limits::SINGLE_CUSTOMER_MAX_PERCENT, charter_capital_vnd, own, app.amount_vnd)
-        .map_err(lending_limits::Breach::to_error)?;
+    lending_limits::check_exposure(
+        Rule::SingleCustomer,
+        lending_limits::SINGLE_CUSTOMER_MAX_PERCENT,
+        charter_capital_vnd,
+        own,
+        app.amount_vnd,
+    )
+    .map_err(lending_limits::Breach::to_error)?;
     // Decree 45/2021 Art 23: with related persons ≤ 25%.
     if let Some(group) = coop.related_group.as_deref() {
         let related: Vec<i64> = cooperative::Entity::find()
@@ -989,8 +1293,14 @@ async fn check_lending_rules(
             .all(txn)
             .await?;
         let group_exposure = exposure_vnd(txn, related).await?;
-        lending_limits::check_exposure(Rule::RelatedGroup, lending_limits::RELATED_GROUP_MAX_PERCENT, charter_capital_vnd, group_exposure, app.amount_vnd)
-            .map_err(lending_limits::Breach::to_error)?;
+        lending_limits::check_exposure(
+            Rule::RelatedGroup,
+            lending_limits::RELATED_GROUP_MAX_PERCENT,
+            charter_capital_vnd,
+            group_exposure,
+            app.amount_vnd,
+        )
+        .map_err(lending_limits::Breach::to_error)?;
     }
     Ok(())
 }
@@ -1051,7 +1361,11 @@ async fn create_loan(
     .insert(txn)
     .await?;
     let mut numbered = inserted.clone().into_active_model();
-    numbered.number = Set(format!("HTX-{}-{:06}", business_date.format("%Y"), inserted.id));
+    numbered.number = Set(format!(
+        "HTX-{}-{:06}",
+        business_date.format("%Y"),
+        inserted.id
+    ));
     Ok(numbered.update(txn).await?)
 }
 
@@ -1069,7 +1383,11 @@ pub async fn approve(
     approve_keyed(db, writer, settings, caller, policy, id, input, None)
         .await?
         .fresh()
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("an approval without a key is never a replay")))
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "an approval without a key is never a replay"
+            ))
+        })
 }
 
 /// [`approve`] as a keyed command: approval creates a loan, so with an `Idempotency-Key` a retry
@@ -1093,7 +1411,9 @@ pub async fn approve_keyed(
     let txn = db.begin().await?;
     serialize_approvals(&txn).await?;
     if let Some(request) = request {
-        if let Some(Idempotent::Replayed { status, body }) = idempotency::replay_of(&txn, caller, request).await? {
+        if let Some(Idempotent::Replayed { status, body }) =
+            idempotency::replay_of(&txn, caller, request).await?
+        {
             txn.rollback().await?;
             return Ok(Idempotent::Replayed { status, body });
         }
@@ -1103,7 +1423,10 @@ pub async fn approve_keyed(
         return Err(invalid_state(&current.status, "phê duyệt", "approve"));
     }
     check_four_eyes(&current, caller.user_id)?;
-    let coop = cooperative::Entity::find_by_id(current.cooperative_id).one(&txn).await?.ok_or_else(not_found)?;
+    let coop = cooperative::Entity::find_by_id(current.cooperative_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(not_found)?;
     let product = load_product(&txn, current.product_id).await?;
     check_lending_rules(&txn, &current, &coop, &product).await?;
     let needs_council = current.amount_vnd > policy.council_approval_above_vnd;
@@ -1124,18 +1447,40 @@ pub async fn approve_keyed(
     } else {
         active.status = Set(status::AWAITING_COUNCIL.into());
     }
-    let action = if first { "application.approve" } else { "application.council_approve" };
-    let mut view = record_transition(&txn, caller, policy, &current, active, action, reason.as_deref()).await?;
+    let action = if first {
+        "application.approve"
+    } else {
+        "application.council_approve"
+    };
+    let mut view = record_transition(
+        &txn,
+        caller,
+        policy,
+        &current,
+        active,
+        action,
+        reason.as_deref(),
+    )
+    .await?;
     if completes {
         let business_date = fund::business_date(&txn).await?;
         let created = create_loan(&txn, &current, &coop, &product, business_date).await?;
-        audit::record(&txn, caller, Change::<(), _> {
-            action: "loan.create",
-            entity_type: "loan",
-            entity_id: created.id.to_string(),
-            before: None,
-            after: Some(&LoanCreated { id: created.id, number: &created.number, application_id: current.id, principal_vnd: created.principal_vnd }),
-        })
+        audit::record(
+            &txn,
+            caller,
+            Change::<(), _> {
+                action: "loan.create",
+                entity_type: "loan",
+                entity_id: created.id.to_string(),
+                before: None,
+                after: Some(&LoanCreated {
+                    id: created.id,
+                    number: &created.number,
+                    application_id: current.id,
+                    principal_vnd: created.principal_vnd,
+                }),
+            },
+        )
         .await?;
         // DOMAIN.md §10: the decision is mailed once it is final (after the council, when needed).
         event_mail::application_approved(&txn, settings, &current, &created, business_date).await?;
@@ -1145,7 +1490,11 @@ pub async fn approve_keyed(
     if let Some(request) = request {
         if let Err(err) = idempotency::remember(&txn, caller, request, 200, &view).await {
             txn.rollback().await?;
-            return if idempotency::is_race(&err) { idempotency::resolve_race(db, caller, request).await } else { Err(err) };
+            return if idempotency::is_race(&err) {
+                idempotency::resolve_race(db, caller, request).await
+            } else {
+                Err(err)
+            };
         }
     }
     txn.commit().await?;

@@ -50,7 +50,8 @@ mod erased {
     }
     impl<T: serde::Serialize> Json for T {
         fn json(&self) -> String {
-            serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"unserializable\":\"{e}\"}}"))
+            serde_json::to_string(self)
+                .unwrap_or_else(|e| format!("{{\"unserializable\":\"{e}\"}}"))
         }
     }
 }
@@ -74,7 +75,9 @@ pub struct AuditView {
 
 impl From<audit_record::Model> for AuditView {
     fn from(m: audit_record::Model) -> Self {
-        let parse = |text: Option<String>| text.map(|t| serde_json::from_str(&t).unwrap_or(serde_json::Value::String(t)));
+        let parse = |text: Option<String>| {
+            text.map(|t| serde_json::from_str(&t).unwrap_or(serde_json::Value::String(t)))
+        };
         AuditView {
             id: m.id,
             at: m.at,
@@ -113,7 +116,11 @@ pub struct AuditPage {
 }
 
 /// The audit trail, newest first. Admins and auditors.
-pub async fn list(db: &sea_orm::DatabaseConnection, caller: &Caller, query: AuditQuery) -> AppResult<AuditPage> {
+pub async fn list(
+    db: &sea_orm::DatabaseConnection,
+    caller: &Caller,
+    query: AuditQuery,
+) -> AppResult<AuditPage> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
     caller.require(&[crate::auth::Role::Admin, crate::auth::Role::Auditor])?;
     let (limit, cursor) = super::cooperatives::paging(query.limit, query.cursor.as_deref())?;
@@ -134,7 +141,13 @@ pub async fn list(db: &sea_orm::DatabaseConnection, caller: &Caller, query: Audi
     }
     let rows = select.limit(limit + 1).all(db).await?;
     let has_more = rows.len() as u64 > limit;
-    let items: Vec<AuditView> = rows.into_iter().take(limit as usize).map(AuditView::from).collect();
-    let next_cursor = has_more.then(|| items.last().map(|r| r.id.to_string())).flatten();
+    let items: Vec<AuditView> = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(AuditView::from)
+        .collect();
+    let next_cursor = has_more
+        .then(|| items.last().map(|r| r.id.to_string()))
+        .flatten();
     Ok(AuditPage { items, next_cursor })
 }

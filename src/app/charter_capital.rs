@@ -8,7 +8,10 @@
 //! general posting code of the loans module may replace it.
 
 use chrono::{NaiveDate, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder, Set,
+    TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -95,14 +98,19 @@ pub async fn contribute(
     if amount_vnd > coopfund_domain::Vnd::MAX_INPUT {
         return Err(AppError::invalid(
             "amount_vnd",
-            Reason::OutOfRange { min: "1".into(), max: coopfund_domain::Vnd::MAX_INPUT.to_string() },
+            Reason::OutOfRange {
+                min: "1".into(),
+                max: coopfund_domain::Vnd::MAX_INPUT.to_string(),
+            },
         ));
     }
     let reference = validate::text("reference", &input.reference, 100)?;
     let _gate = writer.enter(db).await;
     let txn = db.begin().await?;
     if let Some(request) = request {
-        if let Some(idempotency::Idempotent::Replayed { status, body }) = idempotency::replay_of(&txn, caller, request).await? {
+        if let Some(idempotency::Idempotent::Replayed { status, body }) =
+            idempotency::replay_of(&txn, caller, request).await?
+        {
             txn.rollback().await?;
             return Ok(idempotency::Idempotent::Replayed { status, body });
         }
@@ -111,7 +119,10 @@ pub async fn contribute(
     if input.contributed_on > business_date {
         return Err(AppError::invalid(
             "contributed_on",
-            Reason::OutOfRange { min: "1900-01-01".into(), max: business_date.to_string() },
+            Reason::OutOfRange {
+                min: "1900-01-01".into(),
+                max: business_date.to_string(),
+            },
         ));
     }
     let row = charter_capital_contribution::ActiveModel {
@@ -125,19 +136,30 @@ pub async fn contribute(
     .insert(&txn)
     .await?;
     let entry_id = post_contribution(&txn, caller, &row).await?;
-    let view = ContributionView { journal_entry_id: Some(entry_id), ..ContributionView::from(row) };
-    audit::record(&txn, caller, Change::<(), _> {
-        action: "charter_capital.contribute",
-        entity_type: "charter_capital_contribution",
-        entity_id: view.id.to_string(),
-        before: None,
-        after: Some(&view),
-    })
+    let view = ContributionView {
+        journal_entry_id: Some(entry_id),
+        ..ContributionView::from(row)
+    };
+    audit::record(
+        &txn,
+        caller,
+        Change::<(), _> {
+            action: "charter_capital.contribute",
+            entity_type: "charter_capital_contribution",
+            entity_id: view.id.to_string(),
+            before: None,
+            after: Some(&view),
+        },
+    )
     .await?;
     if let Some(request) = request {
         if let Err(err) = idempotency::remember(&txn, caller, request, 201, &view).await {
             txn.rollback().await?;
-            return if idempotency::is_race(&err) { idempotency::resolve_race(db, caller, request).await } else { Err(err) };
+            return if idempotency::is_race(&err) {
+                idempotency::resolve_race(db, caller, request).await
+            } else {
+                Err(err)
+            };
         }
     }
     txn.commit().await?;
@@ -154,7 +176,10 @@ pub async fn post_contribution<C: ConnectionTrait>(
     let entry = journal_entry::ActiveModel {
         entry_date: Set(contribution.contributed_on),
         kind: Set("charter_capital".into()),
-        description: Set(format!("Góp vốn điều lệ / Charter capital contribution: {}", contribution.reference)),
+        description: Set(format!(
+            "Góp vốn điều lệ / Charter capital contribution: {}",
+            contribution.reference
+        )),
         loan_id: Set(None),
         transaction_id: Set(None),
         reverses_entry_id: Set(None),
@@ -165,9 +190,10 @@ pub async fn post_contribution<C: ConnectionTrait>(
     }
     .insert(conn)
     .await?;
-    for (account, debit_vnd, credit_vnd) in
-        [(CASH_AT_BANK, contribution.amount_vnd, 0), (CHARTER_CAPITAL, 0, contribution.amount_vnd)]
-    {
+    for (account, debit_vnd, credit_vnd) in [
+        (CASH_AT_BANK, contribution.amount_vnd, 0),
+        (CHARTER_CAPITAL, 0, contribution.amount_vnd),
+    ] {
         journal_line::ActiveModel {
             entry_id: Set(entry.id),
             account_code: Set(account.into()),
@@ -183,8 +209,18 @@ pub async fn post_contribution<C: ConnectionTrait>(
 }
 
 /// The fund's name, province, business date, paid-in charter capital and contributions. Staff.
-pub async fn overview(db: &DatabaseConnection, caller: &Caller, settings: &FundSettings) -> AppResult<FundView> {
-    caller.require(&[Role::Admin, Role::Officer, Role::Approver, Role::Accountant, Role::Auditor])?;
+pub async fn overview(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    settings: &FundSettings,
+) -> AppResult<FundView> {
+    caller.require(&[
+        Role::Admin,
+        Role::Officer,
+        Role::Approver,
+        Role::Accountant,
+        Role::Auditor,
+    ])?;
     let contributions = charter_capital_contribution::Entity::find()
         .order_by_asc(charter_capital_contribution::Column::ContributedOn)
         .order_by_asc(charter_capital_contribution::Column::Id)
@@ -195,6 +231,9 @@ pub async fn overview(db: &DatabaseConnection, caller: &Caller, settings: &FundS
         province: settings.province.clone(),
         business_date: fund::business_date(db).await?,
         paid_in_charter_capital_vnd: fund::paid_in_charter_capital_vnd(db).await?,
-        contributions: contributions.into_iter().map(ContributionView::from).collect(),
+        contributions: contributions
+            .into_iter()
+            .map(ContributionView::from)
+            .collect(),
     })
 }

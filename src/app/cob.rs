@@ -37,8 +37,9 @@ use std::sync::{Arc, LazyLock};
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use coopfund_domain::classification::DebtGroup;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -182,7 +183,10 @@ pub(crate) struct LoanDayCounts {
 }
 
 /// Holds the right to run COB until dropped.
-#[allow(dead_code, reason = "the fields are held only for their Drop, which releases the lock")]
+#[allow(
+    dead_code,
+    reason = "the fields are held only for their Drop, which releases the lock"
+)]
 enum CobLock {
     /// The transaction holding `pg_try_advisory_xact_lock`; rolled back (releasing it) on drop.
     Postgres(DatabaseTransaction),
@@ -196,7 +200,9 @@ static LOCAL_LOCKS: LazyLock<std::sync::Mutex<std::collections::HashMap<String, 
     LazyLock::new(Default::default);
 
 fn local_lock(url: &str) -> Arc<Mutex<()>> {
-    let mut locks = LOCAL_LOCKS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut locks = LOCAL_LOCKS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     locks.entry(url.to_string()).or_default().clone()
 }
 
@@ -209,7 +215,10 @@ async fn try_lock(db: &DatabaseConnection, url: &str) -> AppResult<Option<CobLoc
                 format!("SELECT pg_try_advisory_xact_lock({ADVISORY_LOCK_KEY}) AS locked"),
             ))
             .await?;
-        let locked: bool = row.map(|r| r.try_get("", "locked")).transpose()?.unwrap_or(false);
+        let locked: bool = row
+            .map(|r| r.try_get("", "locked"))
+            .transpose()?
+            .unwrap_or(false);
         Ok(locked.then_some(CobLock::Postgres(txn)))
     } else {
         Ok(local_lock(url).try_lock_owned().ok().map(CobLock::Local))
@@ -217,15 +226,26 @@ async fn try_lock(db: &DatabaseConnection, url: &str) -> AppResult<Option<CobLoc
 }
 
 /// The current business date and the last closed day.
-pub async fn business_date_view(db: &DatabaseConnection, caller: &Caller) -> AppResult<BusinessDateView> {
+pub async fn business_date_view(
+    db: &DatabaseConnection,
+    caller: &Caller,
+) -> AppResult<BusinessDateView> {
     caller.require(&Role::ALL)?;
     let business_date = fund::business_date(db).await?;
-    Ok(BusinessDateView { business_date, last_closed_date: business_date - Duration::days(1) })
+    Ok(BusinessDateView {
+        business_date,
+        last_closed_date: business_date - Duration::days(1),
+    })
 }
 
 /// Closes every business date from the current one through `through`, in order. Admins and
 /// accountants (and the scheduler and the CLI, which act as admin).
-pub async fn run_through(state: &AppState, caller: &Caller, through: NaiveDate, trigger: Trigger) -> AppResult<CobOutcome> {
+pub async fn run_through(
+    state: &AppState,
+    caller: &Caller,
+    through: NaiveDate,
+    trigger: Trigger,
+) -> AppResult<CobOutcome> {
     caller.require(&[Role::Admin, Role::Accountant])?;
     check_through(state, through)?;
     let Some(lock) = try_lock(&state.db, &state.settings.database.url).await? else {
@@ -253,10 +273,22 @@ pub async fn run_through(state: &AppState, caller: &Caller, through: NaiveDate, 
     let business_date = fund::business_date(&state.db).await?;
     let message = match runs.last() {
         None => format!("nothing to close: the business date is already {business_date}"),
-        Some(last) if last.status != "finished" => format!("stopped at {}: {}", last.business_date, last.message.clone().unwrap_or_default()),
-        Some(_) => format!("closed {} day(s); business date is now {business_date}", runs.len()),
+        Some(last) if last.status != "finished" => format!(
+            "stopped at {}: {}",
+            last.business_date,
+            last.message.clone().unwrap_or_default()
+        ),
+        Some(_) => format!(
+            "closed {} day(s); business date is now {business_date}",
+            runs.len()
+        ),
     };
-    Ok(CobOutcome { ran: true, runs, business_date, message })
+    Ok(CobOutcome {
+        ran: true,
+        runs,
+        business_date,
+        message,
+    })
 }
 
 fn check_through(state: &AppState, through: NaiveDate) -> AppResult<()> {
@@ -266,7 +298,9 @@ fn check_through(state: &AppState, through: NaiveDate) -> AppResult<()> {
             ErrorKind::Rule,
             "day_not_ended",
             Localized::new(
-                format!("Không thể khóa sổ ngày {through}: ngày đó chưa kết thúc (hôm nay là {today})."),
+                format!(
+                    "Không thể khóa sổ ngày {through}: ngày đó chưa kết thúc (hôm nay là {today})."
+                ),
                 format!("Cannot close {through}: that day has not ended yet (today is {today})."),
             ),
         )
@@ -281,7 +315,12 @@ fn instance_name() -> String {
 }
 
 /// Closes one business date; returns its run record (status `finished` or `failed`).
-async fn close_date(state: &AppState, caller: &Caller, date: NaiveDate, trigger: Trigger) -> AppResult<CobRunView> {
+async fn close_date(
+    state: &AppState,
+    caller: &Caller,
+    date: NaiveDate,
+    trigger: Trigger,
+) -> AppResult<CobRunView> {
     let started = std::time::Instant::now();
     let run = cob_run::ActiveModel {
         business_date: Set(date),
@@ -305,9 +344,16 @@ async fn close_date(state: &AppState, caller: &Caller, date: NaiveDate, trigger:
     let mut after_cooperative = 0i64;
     loop {
         let cooperatives = next_cooperatives(&state.db, after_cooperative).await?;
-        let Some(last) = cooperatives.last().copied() else { break };
-        let results = match super::cob_batch::close_chunk(state, caller, &cooperatives, date).await {
-            Ok(chunk) => chunk.loans.into_iter().map(|counts| (0, Ok(counts))).collect(),
+        let Some(last) = cooperatives.last().copied() else {
+            break;
+        };
+        let results = match super::cob_batch::close_chunk(state, caller, &cooperatives, date).await
+        {
+            Ok(chunk) => chunk
+                .loans
+                .into_iter()
+                .map(|counts| (0, Ok(counts)))
+                .collect(),
             Err(err) => {
                 // Close the chunk again loan by loan, so one bad loan is isolated and named.
                 tracing::warn!(%date, error = %err, "a close-of-business chunk failed; closing its loans one by one");
@@ -325,14 +371,21 @@ async fn close_date(state: &AppState, caller: &Caller, date: NaiveDate, trigger:
                     totals.1.entries_posted += counts.entries_posted;
                     totals.1.notices_queued += counts.notices_queued;
                     if let Some((officer_id, line, overdue)) = counts.digest {
-                        let digest = digests.entry(officer_id).or_insert_with(|| empty_digest(date));
-                        if overdue { digest.overdue.push(line) } else { digest.due_soon.push(line) }
+                        let digest = digests
+                            .entry(officer_id)
+                            .or_insert_with(|| empty_digest(date));
+                        if overdue {
+                            digest.overdue.push(line)
+                        } else {
+                            digest.due_soon.push(line)
+                        }
                     }
                 }
                 Err(err) => {
                     totals.2 += 1;
                     tracing::error!(loan_id, %date, error = %err, "close of business failed for a loan");
-                    first_error.get_or_insert_with(|| format!("loan {loan_id}: {}", err.message.en));
+                    first_error
+                        .get_or_insert_with(|| format!("loan {loan_id}: {}", err.message.en));
                 }
             }
         }
@@ -344,8 +397,9 @@ async fn close_date(state: &AppState, caller: &Caller, date: NaiveDate, trigger:
     }
     if totals.2 == 0 {
         for (officer_id, digest) in &digests {
-            totals.1.notices_queued +=
-                i32::from(notices::officer_digest(&state.db, &state.settings, *officer_id, digest).await?);
+            totals.1.notices_queued += i32::from(
+                notices::officer_digest(&state.db, &state.settings, *officer_id, digest).await?,
+            );
         }
     }
     let txn = state.db.begin().await?;
@@ -409,7 +463,12 @@ fn rate(count: i32, started: std::time::Instant) -> u64 {
 
 /// Closes day `date` for one loan in its own transaction: refold to the start of `date + 1`,
 /// post the difference, cache balances, queue reminders and overdue notices.
-async fn close_loan_day(state: &AppState, caller: &Caller, loan_id: i64, date: NaiveDate) -> AppResult<LoanDayCounts> {
+async fn close_loan_day(
+    state: &AppState,
+    caller: &Caller,
+    loan_id: i64,
+    date: NaiveDate,
+) -> AppResult<LoanDayCounts> {
     let _gate = state.money_writer.enter(&state.db).await;
     let txn = state.db.begin().await?;
     // FOR UPDATE on PostgreSQL; on SQLite a first write, so the transaction waits for the write lock
@@ -425,13 +484,18 @@ async fn close_loan_day(state: &AppState, caller: &Caller, loan_id: i64, date: N
         business_key: Some(format!("cob:{loan_id}:{date}")),
     };
     let refolded = if is_month_end(date) {
-        ledger::refold_and_post_with(&txn, caller, loan, next_day, &posting, month_end_provision).await?
+        ledger::refold_and_post_with(&txn, caller, loan, next_day, &posting, month_end_provision)
+            .await?
     } else {
         ledger::refold_and_post(&txn, caller, loan, next_day, &posting).await?
     };
     let notices_queued = queue_loan_notices(state, &txn, &refolded, next_day).await?;
     let digest = digest_line(&txn, &refolded, next_day).await?;
-    let counts = LoanDayCounts { entries_posted: i32::from(refolded.entry_id.is_some()), notices_queued, digest };
+    let counts = LoanDayCounts {
+        entries_posted: i32::from(refolded.entry_id.is_some()),
+        notices_queued,
+        digest,
+    };
     txn.commit().await?;
     Ok(counts)
 }
@@ -444,17 +508,30 @@ pub fn is_month_end(date: NaiveDate) -> bool {
 
 /// DOMAIN.md §8 (Decree 86/2024 rates): specific provision = rate(group) × max(0, outstanding principal −
 /// discounted collateral value), the collateral as discounted at approval (`loans.collateral_value_vnd`).
-pub(crate) fn month_end_provision(loan: &loan::Model, state: &coopfund_domain::LoanState, group: DebtGroup) -> Provision {
+pub(crate) fn month_end_provision(
+    loan: &loan::Model,
+    state: &coopfund_domain::LoanState,
+    group: DebtGroup,
+) -> Provision {
     let outstanding = state.in_term_principal + state.overdue_principal;
     let collateral = coopfund_domain::Vnd::from_i64(loan.collateral_value_vnd);
-    Provision::Set(coopfund_domain::specific_provision(group, outstanding, collateral, &super::policy::current().provision_rates))
+    Provision::Set(coopfund_domain::specific_provision(
+        group,
+        outstanding,
+        collateral,
+        &super::policy::current().provision_rates,
+    ))
 }
 
 /// Posts the portfolio's general provision at a month-end close (DOMAIN.md §8: 0.5% of the outstanding
 /// principal of groups 1-4), by difference against what 22932 holds: one entry without `loan_id`, Dr 6426 /
 /// Cr 22932 or the reverse, business key `cob:general_provision:{date}` (a rerun finds no difference, or
 /// the key). Reads the balances COB just cached on every open loan. Returns whether an entry was posted.
-async fn post_general_provision(state: &AppState, caller: &Caller, date: NaiveDate) -> AppResult<bool> {
+async fn post_general_provision(
+    state: &AppState,
+    caller: &Caller,
+    date: NaiveDate,
+) -> AppResult<bool> {
     let _gate = state.money_writer.enter(&state.db).await;
     let txn = state.db.begin().await?;
     let business_key = format!("cob:general_provision:{date}");
@@ -466,16 +543,26 @@ async fn post_general_provision(state: &AppState, caller: &Caller, date: NaiveDa
         return Ok(false);
     }
     let by_group = super::reports::principal_by_group(&txn).await?;
-    let summary = coopfund_domain::portfolio_summary(by_group.iter().map(|g| (g.group, g.principal)), &super::policy::current().provision_rates);
+    let summary = coopfund_domain::portfolio_summary(
+        by_group.iter().map(|g| (g.group, g.principal)),
+        &super::policy::current().provision_rates,
+    );
     let target = coopfund_domain::general_provision_book(summary.general_provision);
     let posted = super::reports::portfolio_level_book(&txn).await?;
-    let entry = coopfund_domain::entry_for_difference(&target, &posted)
-        .map_err(|e| AppError::internal(anyhow::anyhow!("the general provision book does not balance: {e}")))?;
+    let entry = coopfund_domain::entry_for_difference(&target, &posted).map_err(|e| {
+        AppError::internal(anyhow::anyhow!(
+            "the general provision book does not balance: {e}"
+        ))
+    })?;
     let Some(entry) = entry else { return Ok(false) };
     let posting = Posting {
         kind: "provision".into(),
         entry_date: date,
-        description: format!("Dự phòng chung tháng {} / general provision {}", date.format("%m/%Y"), date.format("%Y-%m")),
+        description: format!(
+            "Dự phòng chung tháng {} / general provision {}",
+            date.format("%m/%Y"),
+            date.format("%Y-%m")
+        ),
         transaction_id: None,
         reverses_entry_id: None,
         business_key: Some(business_key),
@@ -500,8 +587,13 @@ pub(crate) async fn queue_loan_notices(
     let reminders: Vec<_> = loan_state
         .schedule
         .iter()
-        .filter(|i| i.due_on >= as_of && notices::reminder_due_in(policy, (i.due_on - as_of).num_days()))
-        .filter(|i| (i.principal - i.paid_principal).is_positive() || (i.interest - i.paid_interest).is_positive())
+        .filter(|i| {
+            i.due_on >= as_of && notices::reminder_due_in(policy, (i.due_on - as_of).num_days())
+        })
+        .filter(|i| {
+            (i.principal - i.paid_principal).is_positive()
+                || (i.interest - i.paid_interest).is_positive()
+        })
         .collect();
     let overdue_due = loan_state.dpd > 0 && notices::overdue_notice_due_at(policy, loan_state.dpd);
     if reminders.is_empty() && !overdue_due {
@@ -520,7 +612,9 @@ pub(crate) async fn queue_loan_notices(
             },
             advance_vnd: vnd(loan_state.advance),
         };
-        queued += i32::from(notices::due_reminder(txn, &state.settings, &audience, loan.id, &mail).await?);
+        queued += i32::from(
+            notices::due_reminder(txn, &state.settings, &audience, loan.id, &mail).await?,
+        );
     }
     if overdue_due {
         let quote = loan_state.payoff_quote(ledger_day_count(loan));
@@ -537,13 +631,17 @@ pub(crate) async fn queue_loan_notices(
                 late_interest_vnd: vnd(quote.late_interest),
             },
         };
-        queued += i32::from(notices::overdue_notice(txn, &state.settings, &audience, loan.id, &mail).await?);
+        queued += i32::from(
+            notices::overdue_notice(txn, &state.settings, &audience, loan.id, &mail).await?,
+        );
     }
     Ok(queued)
 }
 
 fn ledger_day_count(loan: &loan::Model) -> coopfund_domain::DayCount {
-    loan.day_count.parse().unwrap_or(coopfund_domain::DayCount::Actual365)
+    loan.day_count
+        .parse()
+        .unwrap_or(coopfund_domain::DayCount::Actual365)
 }
 
 fn vnd(amount: coopfund_domain::Vnd) -> i64 {
@@ -589,17 +687,24 @@ pub(crate) fn digest_line_named(
     let horizon = as_of + Duration::days(DIGEST_DAYS_AHEAD);
     let overdue = loan_state.dpd > 0;
     let (due_date, amount) = if overdue {
-        (as_of - Duration::days(loan_state.dpd), loan_state.overdue_principal + loan_state.unpaid_interest)
+        (
+            as_of - Duration::days(loan_state.dpd),
+            loan_state.overdue_principal + loan_state.unpaid_interest,
+        )
     } else {
         let next = loan_state.schedule.iter().find(|i| {
             i.due_on >= as_of
                 && i.due_on <= horizon
                 && !matches!(
                     i.status,
-                    coopfund_domain::InstallmentStatus::Paid | coopfund_domain::InstallmentStatus::Restructured
+                    coopfund_domain::InstallmentStatus::Paid
+                        | coopfund_domain::InstallmentStatus::Restructured
                 )
         })?;
-        (next.due_on, (next.principal - next.paid_principal) + (next.interest - next.paid_interest))
+        (
+            next.due_on,
+            (next.principal - next.paid_principal) + (next.interest - next.paid_interest),
+        )
     };
     let line = DigestLine {
         loan_number: loan.number.clone(),
@@ -612,7 +717,11 @@ pub(crate) fn digest_line_named(
 }
 
 /// The runs, newest first. Admins, accountants and auditors.
-pub async fn list_runs(db: &DatabaseConnection, caller: &Caller, query: CobRunQuery) -> AppResult<CobRunPage> {
+pub async fn list_runs(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    query: CobRunQuery,
+) -> AppResult<CobRunPage> {
     caller.require(&[Role::Admin, Role::Accountant, Role::Auditor])?;
     let (limit, cursor) = super::cooperatives::paging(query.limit, query.cursor.as_deref())?;
     let mut select = cob_run::Entity::find().order_by_desc(cob_run::Column::Id);
@@ -621,7 +730,13 @@ pub async fn list_runs(db: &DatabaseConnection, caller: &Caller, query: CobRunQu
     }
     let rows = select.limit(limit + 1).all(db).await?;
     let has_more = rows.len() as u64 > limit;
-    let items: Vec<CobRunView> = rows.into_iter().take(limit as usize).map(CobRunView::from).collect();
-    let next_cursor = has_more.then(|| items.last().map(|r| r.id.to_string())).flatten();
+    let items: Vec<CobRunView> = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(CobRunView::from)
+        .collect();
+    let next_cursor = has_more
+        .then(|| items.last().map(|r| r.id.to_string()))
+        .flatten();
     Ok(CobRunPage { items, next_cursor })
 }

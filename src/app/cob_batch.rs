@@ -13,7 +13,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Duration, NaiveDate, Utc};
-use coopfund_domain::{classification::DebtGroup, entry_for_difference, Account, AccountBalances, Side, Vnd};
+use coopfund_domain::{
+    classification::DebtGroup, entry_for_difference, Account, AccountBalances, Side, Vnd,
+};
 use sea_orm::{
     sea_query::Expr, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionTrait,
@@ -28,8 +30,9 @@ use crate::{
     error::{AppError, AppResult},
     state::AppState,
     store::{
-        self, sum_vnd,
+        self,
         entities::{cooperative, journal_entry, journal_line, loan, loan_transaction},
+        sum_vnd,
     },
 };
 
@@ -76,12 +79,23 @@ pub(crate) async fn close_chunk(
     let month_end = cob::is_month_end(date);
     let mut differences = Vec::new();
     for (loan, loan_state, own_group) in &folded {
-        let group = worst.get(&loan.cooperative_id).copied().unwrap_or(*own_group);
+        let group = worst
+            .get(&loan.cooperative_id)
+            .copied()
+            .unwrap_or(*own_group);
         let book = posted.remove(&loan.id).unwrap_or_default();
-        let provision = if month_end { cob::month_end_provision(loan, loan_state, group) } else { Provision::Keep };
+        let provision = if month_end {
+            cob::month_end_provision(loan, loan_state, group)
+        } else {
+            Provision::Keep
+        };
         let target = ledger::target_book_with(loan, loan_state, group, &book, provision)?;
-        let entry = entry_for_difference(&target, &book)
-            .map_err(|e| AppError::internal(anyhow::anyhow!("loan {} book does not balance: {e}", loan.id)))?;
+        let entry = entry_for_difference(&target, &book).map_err(|e| {
+            AppError::internal(anyhow::anyhow!(
+                "loan {} book does not balance: {e}",
+                loan.id
+            ))
+        })?;
         if let Some(entry) = entry {
             differences.push((loan.id, entry));
         }
@@ -91,18 +105,32 @@ pub(crate) async fn close_chunk(
     // Cached balances, notices, digest lines.
     let mut outcomes = Vec::with_capacity(folded.len());
     for (loan, loan_state, own_group) in folded {
-        let group = worst.get(&loan.cooperative_id).copied().unwrap_or(own_group);
+        let group = worst
+            .get(&loan.cooperative_id)
+            .copied()
+            .unwrap_or(own_group);
         let loan = if balances_changed(&loan, &loan_state, group) {
             ledger::cache_balances(&txn, loan, &loan_state, group, next_day).await?
         } else {
             loan
         };
         let entry_id = posted_ids.get(&loan.id).copied();
-        let refolded = Refolded { state: loan_state, loan, entry_id };
+        let refolded = Refolded {
+            state: loan_state,
+            loan,
+            entry_id,
+        };
         let notices_queued = cob::queue_loan_notices(state, &txn, &refolded, next_day).await?;
-        let name = names.get(&refolded.loan.cooperative_id).cloned().unwrap_or_default();
+        let name = names
+            .get(&refolded.loan.cooperative_id)
+            .cloned()
+            .unwrap_or_default();
         let digest = cob::digest_line_named(&refolded, next_day, name);
-        outcomes.push(LoanDayCounts { entries_posted: i32::from(entry_id.is_some()), notices_queued, digest });
+        outcomes.push(LoanDayCounts {
+            entries_posted: i32::from(entry_id.is_some()),
+            notices_queued,
+            digest,
+        });
     }
     loan::Entity::update_many()
         .col_expr(loan::Column::BalancesAsOf, Expr::value(Some(next_day)))
@@ -114,7 +142,10 @@ pub(crate) async fn close_chunk(
 }
 
 /// The open (disbursed, not closed or written off) loans of the cooperatives, locked.
-async fn lock_open_loans(txn: &DatabaseTransaction, cooperative_ids: &[i64]) -> AppResult<Vec<loan::Model>> {
+async fn lock_open_loans(
+    txn: &DatabaseTransaction,
+    cooperative_ids: &[i64],
+) -> AppResult<Vec<loan::Model>> {
     let open = || {
         loan::Entity::find()
             .filter(loan::Column::CooperativeId.is_in(cooperative_ids.iter().copied()))
@@ -155,7 +186,10 @@ async fn transactions_by_loan(
 }
 
 /// Each loan's posted book (net debits by account), for all `ids` in one grouped query.
-async fn posted_books(txn: &DatabaseTransaction, ids: &[i64]) -> AppResult<HashMap<i64, AccountBalances>> {
+async fn posted_books(
+    txn: &DatabaseTransaction,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, AccountBalances>> {
     let mut books: HashMap<i64, AccountBalances> = HashMap::new();
     for batch in ids.chunks(INSERT_ROWS_MAX) {
         let rows: Vec<(Option<i64>, String, i64, i64)> = journal_line::Entity::find()
@@ -172,15 +206,22 @@ async fn posted_books(txn: &DatabaseTransaction, ids: &[i64]) -> AppResult<HashM
             .await?;
         for (loan_id, code, debits, credits) in rows {
             let Some(loan_id) = loan_id else { continue };
-            let account = Account::from_code(&code)
-                .ok_or_else(|| AppError::internal(anyhow::anyhow!("journal line on unknown account {code}")))?;
-            books.entry(loan_id).or_default().add(account, Vnd::from_i64(debits) - Vnd::from_i64(credits));
+            let account = Account::from_code(&code).ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!("journal line on unknown account {code}"))
+            })?;
+            books
+                .entry(loan_id)
+                .or_default()
+                .add(account, Vnd::from_i64(debits) - Vnd::from_i64(credits));
         }
     }
     Ok(books)
 }
 
-async fn cooperative_names(txn: &DatabaseTransaction, ids: &[i64]) -> AppResult<BTreeMap<i64, String>> {
+async fn cooperative_names(
+    txn: &DatabaseTransaction,
+    ids: &[i64],
+) -> AppResult<BTreeMap<i64, String>> {
     let rows: Vec<(i64, String)> = cooperative::Entity::find()
         .select_only()
         .column(cooperative::Column::Id)
@@ -226,7 +267,9 @@ async fn insert_entries(
             posted_at: Set(now),
             ..Default::default()
         });
-        journal_entry::Entity::insert_many(headers).exec(txn).await?;
+        journal_entry::Entity::insert_many(headers)
+            .exec(txn)
+            .await?;
     }
     // Read the ids back by their unique keys (portable, unlike relying on RETURNING order).
     let mut entry_ids = HashMap::new();
@@ -240,16 +283,28 @@ async fn insert_entries(
             .into_tuple()
             .all(txn)
             .await?;
-        entry_ids.extend(rows.into_iter().filter_map(|(id, loan_id)| loan_id.map(|l| (l, id))));
+        entry_ids.extend(
+            rows.into_iter()
+                .filter_map(|(id, loan_id)| loan_id.map(|l| (l, id))),
+        );
     }
     let mut lines = Vec::new();
     for (loan_id, entry) in differences {
-        let entry_id = *entry_ids
-            .get(loan_id)
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("entry of loan {loan_id} not found after insert")))?;
+        let entry_id = *entry_ids.get(loan_id).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "entry of loan {loan_id} not found after insert"
+            ))
+        })?;
         for line in entry.lines() {
-            let amount = line.amount.to_i64().ok_or_else(|| AppError::internal(anyhow::anyhow!("amount overflow")))?;
-            let (debit_vnd, credit_vnd) = if line.side == Side::Debit { (amount, 0) } else { (0, amount) };
+            let amount = line
+                .amount
+                .to_i64()
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("amount overflow")))?;
+            let (debit_vnd, credit_vnd) = if line.side == Side::Debit {
+                (amount, 0)
+            } else {
+                (0, amount)
+            };
             lines.push(journal_line::ActiveModel {
                 entry_id: Set(entry_id),
                 account_code: Set(line.account.code().to_string()),
@@ -262,13 +317,19 @@ async fn insert_entries(
     }
     while !lines.is_empty() {
         let rest = lines.split_off(lines.len().min(INSERT_ROWS_MAX));
-        journal_line::Entity::insert_many(std::mem::replace(&mut lines, rest)).exec(txn).await?;
+        journal_line::Entity::insert_many(std::mem::replace(&mut lines, rest))
+            .exec(txn)
+            .await?;
     }
     Ok(entry_ids)
 }
 
 /// Whether the engine's balances differ from those cached on the loan row (then it is rewritten).
-fn balances_changed(loan: &loan::Model, state: &coopfund_domain::LoanState, group: DebtGroup) -> bool {
+fn balances_changed(
+    loan: &loan::Model,
+    state: &coopfund_domain::LoanState,
+    group: DebtGroup,
+) -> bool {
     let i64_of = |v: Vnd| v.to_i64().unwrap_or(i64::MAX);
     loan.status != ledger::status_of(&loan.status, state)
         || loan.disbursed_vnd != i64_of(state.disbursed)

@@ -7,8 +7,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Func},
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -186,7 +186,11 @@ fn not_eligible() -> AppError {
     .with_field("kind")
 }
 
-fn validate_input(input: CooperativeInput, fund: &FundSettings, today: NaiveDate) -> AppResult<Valid> {
+fn validate_input(
+    input: CooperativeInput,
+    fund: &FundSettings,
+    today: NaiveDate,
+) -> AppResult<Valid> {
     if input.kind == "enterprise" {
         return Err(not_eligible());
     }
@@ -197,22 +201,47 @@ fn validate_input(input: CooperativeInput, fund: &FundSettings, today: NaiveDate
             ErrorKind::Rule,
             "outside_province",
             Localized::new(
-                format!("Địa bàn '{district}' không thuộc tỉnh {}; Quỹ chỉ cho vay trên địa bàn tỉnh.", fund.province),
-                format!("'{district}' is not in {} province; the fund lends only within the province.", fund.province),
+                format!(
+                    "Địa bàn '{district}' không thuộc tỉnh {}; Quỹ chỉ cho vay trên địa bàn tỉnh.",
+                    fund.province
+                ),
+                format!(
+                    "'{district}' is not in {} province; the fund lends only within the province.",
+                    fund.province
+                ),
             ),
         )
         .with_field("district"));
     }
     if input.founded_on > today {
-        return Err(AppError::invalid("founded_on", Reason::OutOfRange { min: "1900-01-01".into(), max: today.to_string() }));
+        return Err(AppError::invalid(
+            "founded_on",
+            Reason::OutOfRange {
+                min: "1900-01-01".into(),
+                max: today.to_string(),
+            },
+        ));
     }
     let member_count = validate::non_negative("member_count", input.member_count)?;
-    let member_count = i32::try_from(member_count)
-        .map_err(|_| AppError::invalid("member_count", Reason::OutOfRange { min: "0".into(), max: i32::MAX.to_string() }))?;
+    let member_count = i32::try_from(member_count).map_err(|_| {
+        AppError::invalid(
+            "member_count",
+            Reason::OutOfRange {
+                min: "0".into(),
+                max: i32::MAX.to_string(),
+            },
+        )
+    })?;
     let language = match input.language.as_deref() {
         None => Lang::Vi,
-        Some(code) => Lang::parse(code)
-            .ok_or_else(|| AppError::invalid("language", Reason::UnknownValue { allowed: "vi, en".into() }))?,
+        Some(code) => Lang::parse(code).ok_or_else(|| {
+            AppError::invalid(
+                "language",
+                Reason::UnknownValue {
+                    allowed: "vi, en".into(),
+                },
+            )
+        })?,
     };
     let related_group = match input.related_group.as_deref().map(str::trim) {
         Some(group) if !group.is_empty() => Some(validate::text("related_group", group, 100)?),
@@ -225,24 +254,39 @@ fn validate_input(input: CooperativeInput, fund: &FundSettings, today: NaiveDate
         district,
         commune: validate::text("commune", &input.commune, 100)?,
         address: validate::text("address", &input.address, 300)?,
-        legal_representative: validate::text("legal_representative", &input.legal_representative, 200)?,
+        legal_representative: validate::text(
+            "legal_representative",
+            &input.legal_representative,
+            200,
+        )?,
         phone: validate::phone("phone", &input.phone)?,
         email: validate::email("email", &input.email)?,
         language,
         member_count,
-        charter_capital_vnd: validate::non_negative("charter_capital_vnd", input.charter_capital_vnd)?,
+        charter_capital_vnd: validate::non_negative(
+            "charter_capital_vnd",
+            input.charter_capital_vnd,
+        )?,
         founded_on: input.founded_on,
         related_group,
         officer_id: input.officer_id,
     })
 }
 
-async fn check_officer<C: sea_orm::ConnectionTrait>(conn: &C, officer_id: Option<i64>) -> AppResult<()> {
+async fn check_officer<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    officer_id: Option<i64>,
+) -> AppResult<()> {
     let Some(id) = officer_id else { return Ok(()) };
     let officer = user::Entity::find_by_id(id).one(conn).await?;
     match officer {
         Some(u) if u.role == Role::Officer.as_str() && !u.disabled => Ok(()),
-        _ => Err(AppError::invalid("officer_id", Reason::UnknownValue { allowed: "the id of an active officer".into() })),
+        _ => Err(AppError::invalid(
+            "officer_id",
+            Reason::UnknownValue {
+                allowed: "the id of an active officer".into(),
+            },
+        )),
     }
 }
 
@@ -292,13 +336,17 @@ pub async fn create(
     .await
     .map_err(unique_code_conflict)?;
     let view = CooperativeView::from(created);
-    audit::record(&txn, caller, Change::<(), _> {
-        action: "cooperative.create",
-        entity_type: "cooperative",
-        entity_id: view.id.to_string(),
-        before: None,
-        after: Some(&view),
-    })
+    audit::record(
+        &txn,
+        caller,
+        Change::<(), _> {
+            action: "cooperative.create",
+            entity_type: "cooperative",
+            entity_id: view.id.to_string(),
+            before: None,
+            after: Some(&view),
+        },
+    )
     .await?;
     txn.commit().await?;
     Ok(view)
@@ -336,20 +384,30 @@ pub async fn update(
         return Err(AppError::stale_version());
     }
     let merged = CooperativeInput {
-        registration_code: patch.registration_code.unwrap_or_else(|| current.registration_code.clone()),
+        registration_code: patch
+            .registration_code
+            .unwrap_or_else(|| current.registration_code.clone()),
         name: patch.name.unwrap_or_else(|| current.name.clone()),
         kind: patch.kind.unwrap_or_else(|| current.kind.clone()),
         district: patch.district.unwrap_or_else(|| current.district.clone()),
         commune: patch.commune.unwrap_or_else(|| current.commune.clone()),
         address: patch.address.unwrap_or_else(|| current.address.clone()),
-        legal_representative: patch.legal_representative.unwrap_or_else(|| current.legal_representative.clone()),
+        legal_representative: patch
+            .legal_representative
+            .unwrap_or_else(|| current.legal_representative.clone()),
         phone: patch.phone.unwrap_or_else(|| current.phone.clone()),
         email: patch.email.unwrap_or_else(|| current.email.clone()),
         language: patch.language.or_else(|| Some(current.language.clone())),
-        member_count: patch.member_count.unwrap_or(i64::from(current.member_count)),
-        charter_capital_vnd: patch.charter_capital_vnd.unwrap_or(current.charter_capital_vnd),
+        member_count: patch
+            .member_count
+            .unwrap_or(i64::from(current.member_count)),
+        charter_capital_vnd: patch
+            .charter_capital_vnd
+            .unwrap_or(current.charter_capital_vnd),
         founded_on: patch.founded_on.unwrap_or(current.founded_on),
-        related_group: patch.related_group.or_else(|| current.related_group.clone()),
+        related_group: patch
+            .related_group
+            .or_else(|| current.related_group.clone()),
         officer_id: patch.officer_id.or(current.officer_id),
     };
     let valid = validate_input(merged, fund, today)?;
@@ -389,13 +447,17 @@ pub async fn update(
         .await?
         .ok_or_else(|| AppError::not_found("hợp tác xã", "Cooperative"))?;
     let (before, after) = (CooperativeView::from(current), CooperativeView::from(after));
-    audit::record(&txn, caller, Change {
-        action: "cooperative.update",
-        entity_type: "cooperative",
-        entity_id: id.to_string(),
-        before: Some(&before),
-        after: Some(&after),
-    })
+    audit::record(
+        &txn,
+        caller,
+        Change {
+            action: "cooperative.update",
+            entity_type: "cooperative",
+            entity_id: id.to_string(),
+            before: Some(&before),
+            after: Some(&after),
+        },
+    )
     .await?;
     txn.commit().await?;
     Ok(after)
@@ -405,20 +467,34 @@ pub async fn update(
 pub fn paging(limit: Option<u64>, cursor: Option<&str>) -> AppResult<(u64, Option<i64>)> {
     let limit = limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(AppError::invalid("limit", Reason::OutOfRange { min: "1".into(), max: "200".into() }));
+        return Err(AppError::invalid(
+            "limit",
+            Reason::OutOfRange {
+                min: "1".into(),
+                max: "200".into(),
+            },
+        ));
     }
     let cursor = match cursor.filter(|c| !c.is_empty()) {
-        Some(c) => Some(
-            c.parse::<i64>()
-                .map_err(|_| AppError::invalid("cursor", Reason::InvalidFormat { expected: "a next_cursor value" }))?,
-        ),
+        Some(c) => Some(c.parse::<i64>().map_err(|_| {
+            AppError::invalid(
+                "cursor",
+                Reason::InvalidFormat {
+                    expected: "a next_cursor value",
+                },
+            )
+        })?),
         None => None,
     };
     Ok((limit, cursor))
 }
 
 /// Lists cooperatives newest first, with search; a cooperative user sees only itself.
-pub async fn list(db: &DatabaseConnection, caller: &Caller, query: CooperativeQuery) -> AppResult<CooperativePage> {
+pub async fn list(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    query: CooperativeQuery,
+) -> AppResult<CooperativePage> {
     caller.require(&Role::ALL)?;
     let (limit, cursor) = paging(query.limit, query.cursor.as_deref())?;
     let mut select = cooperative::Entity::find().order_by_desc(cooperative::Column::Id);
@@ -435,13 +511,27 @@ pub async fn list(db: &DatabaseConnection, caller: &Caller, query: CooperativeQu
         let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
         select = select.filter(
             Condition::any()
-                .add(Expr::expr(Func::lower(Expr::col(cooperative::Column::Name))).like(pattern.clone()))
-                .add(Expr::expr(Func::lower(Expr::col(cooperative::Column::RegistrationCode))).like(pattern)),
+                .add(
+                    Expr::expr(Func::lower(Expr::col(cooperative::Column::Name)))
+                        .like(pattern.clone()),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(
+                        cooperative::Column::RegistrationCode,
+                    )))
+                    .like(pattern),
+                ),
         );
     }
     let rows = select.limit(limit + 1).all(db).await?;
     let has_more = rows.len() as u64 > limit;
-    let items: Vec<CooperativeView> = rows.into_iter().take(limit as usize).map(CooperativeView::from).collect();
-    let next_cursor = has_more.then(|| items.last().map(|c| c.id.to_string())).flatten();
+    let items: Vec<CooperativeView> = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(CooperativeView::from)
+        .collect();
+    let next_cursor = has_more
+        .then(|| items.last().map(|c| c.id.to_string()))
+        .flatten();
     Ok(CooperativePage { items, next_cursor })
 }

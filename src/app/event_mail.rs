@@ -30,8 +30,8 @@ use crate::{
     mail::{
         notices,
         templates::{
-            AmountsByComponent, ApplicationDecision, ApplicationReceived, Decision, DisbursementNotice, NextDue,
-            PaymentReceipt,
+            AmountsByComponent, ApplicationDecision, ApplicationReceived, Decision,
+            DisbursementNotice, NextDue, PaymentReceipt,
         },
     },
     store::entities::{application, loan},
@@ -71,7 +71,11 @@ pub async fn application_approved<C: ConnectionTrait>(
     let decision = Decision::Approved {
         amount_vnd: created.principal_vnd,
         term_months: term_months(app),
-        rate_percent_annual: created.rate_percent.trim().parse::<Decimal>().unwrap_or_default(),
+        rate_percent_annual: created
+            .rate_percent
+            .trim()
+            .parse::<Decimal>()
+            .unwrap_or_default(),
         loan_number: Some(created.number.clone()),
     };
     application_decision(conn, settings, app, decision, decided_on).await
@@ -85,7 +89,9 @@ pub async fn application_rejected<C: ConnectionTrait>(
     reason: &str,
     decided_on: NaiveDate,
 ) -> AppResult<bool> {
-    let decision = Decision::Rejected { reason: reason.to_string() };
+    let decision = Decision::Rejected {
+        reason: reason.to_string(),
+    };
     application_decision(conn, settings, app, decision, decided_on).await
 }
 
@@ -97,7 +103,11 @@ async fn application_decision<C: ConnectionTrait>(
     decided_on: NaiveDate,
 ) -> AppResult<bool> {
     let to = notices::audience_for_cooperative(conn, app.cooperative_id).await?;
-    let mail = ApplicationDecision { application_number: app.number.clone(), decided_on, decision };
+    let mail = ApplicationDecision {
+        application_number: app.number.clone(),
+        decided_on,
+        decision,
+    };
     notices::application_decision(conn, settings, &to, app.id, &mail).await
 }
 
@@ -106,7 +116,11 @@ fn vnd(amount: Vnd) -> i64 {
 }
 
 /// The loan as the engine sees it on `as_of`, with its row.
-async fn loan_state<C: ConnectionTrait>(conn: &C, loan_id: i64, as_of: NaiveDate) -> AppResult<(loan::Model, LoanState)> {
+async fn loan_state<C: ConnectionTrait>(
+    conn: &C,
+    loan_id: i64,
+    as_of: NaiveDate,
+) -> AppResult<(loan::Model, LoanState)> {
     let found = loan::Entity::find_by_id(loan_id)
         .one(conn)
         .await?
@@ -122,8 +136,16 @@ pub fn next_due(state: &LoanState) -> Option<NextDue> {
     state
         .schedule
         .iter()
-        .filter(|i| !matches!(i.status, InstallmentStatus::Paid | InstallmentStatus::Restructured))
-        .find(|i| (i.principal - i.paid_principal).is_positive() || (i.interest - i.paid_interest).is_positive())
+        .filter(|i| {
+            !matches!(
+                i.status,
+                InstallmentStatus::Paid | InstallmentStatus::Restructured
+            )
+        })
+        .find(|i| {
+            (i.principal - i.paid_principal).is_positive()
+                || (i.interest - i.paid_interest).is_positive()
+        })
         .map(|i| NextDue {
             due_date: i.due_on,
             amounts: AmountsByComponent {
@@ -160,7 +182,9 @@ pub async fn disbursement<C: ConnectionTrait>(
 /// The allocation of a repayment by component, as the receipt shows it.
 pub fn allocated(allocation: &AllocationView) -> AmountsByComponent {
     AmountsByComponent {
-        principal_vnd: allocation.overdue_principal_vnd + allocation.principal_vnd + allocation.prepaid_principal_vnd,
+        principal_vnd: allocation.overdue_principal_vnd
+            + allocation.principal_vnd
+            + allocation.prepaid_principal_vnd,
         interest_vnd: allocation.unpaid_interest_vnd + allocation.interest_vnd,
         overdue_interest_vnd: allocation.overdue_interest_vnd,
         late_interest_vnd: allocation.late_interest_vnd,
@@ -184,7 +208,11 @@ pub async fn payment_receipt<C: ConnectionTrait>(
         allocated: allocated(&allocation),
         advance_vnd: allocation.advance_vnd,
         outstanding_principal_vnd: outstanding_principal_vnd(&state),
-        next_due: if state.closed_on.is_some() { None } else { next_due(&state) },
+        next_due: if state.closed_on.is_some() {
+            None
+        } else {
+            next_due(&state)
+        },
     };
     notices::payment_receipt(conn, settings, &to, found.id, tx.id, &mail).await
 }

@@ -19,7 +19,11 @@ const STATE_ROW: i32 = 1;
 /// Creates the fund state on a new database: the business date is `fund.start_business_date`
 /// or, when that is empty, today in the fund's time zone. Does nothing when it exists.
 pub async fn ensure_state(db: &DatabaseConnection, settings: &Settings) -> AppResult<()> {
-    if fund_state::Entity::find_by_id(STATE_ROW).one(db).await?.is_some() {
+    if fund_state::Entity::find_by_id(STATE_ROW)
+        .one(db)
+        .await?
+        .is_some()
+    {
         return Ok(());
     }
     let start = match settings.fund.start_business_date.as_str() {
@@ -33,7 +37,11 @@ pub async fn ensure_state(db: &DatabaseConnection, settings: &Settings) -> AppRe
     };
     // Two instances starting at once may both try: the primary key lets only one win.
     if let Err(err) = row.insert(db).await {
-        if fund_state::Entity::find_by_id(STATE_ROW).one(db).await?.is_none() {
+        if fund_state::Entity::find_by_id(STATE_ROW)
+            .one(db)
+            .await?
+            .is_none()
+        {
             return Err(err.into());
         }
     }
@@ -46,14 +54,22 @@ pub async fn business_date<C: ConnectionTrait>(conn: &C) -> AppResult<NaiveDate>
         .one(conn)
         .await?
         .map(|s| s.business_date)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("fund_state row missing: database not initialised")))
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "fund_state row missing: database not initialised"
+            ))
+        })
 }
 
 /// Sets the business date (close of business only).
 pub async fn set_business_date<C: ConnectionTrait>(conn: &C, date: NaiveDate) -> AppResult<()> {
-    fund_state::ActiveModel { id: Set(STATE_ROW), business_date: Set(date), updated_at: Set(Utc::now()) }
-        .update(conn)
-        .await?;
+    fund_state::ActiveModel {
+        id: Set(STATE_ROW),
+        business_date: Set(date),
+        updated_at: Set(Utc::now()),
+    }
+    .update(conn)
+    .await?;
     Ok(())
 }
 

@@ -53,7 +53,9 @@ fn sorted_keys(value: serde_json::Value) -> serde_json::Value {
             entries.sort_by(|a, b| a.0.cmp(&b.0));
             serde_json::Value::Object(entries.into_iter().collect())
         }
-        serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(sorted_keys).collect()),
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted_keys).collect())
+        }
         other => other,
     }
 }
@@ -67,7 +69,9 @@ impl IdempotencyRequest {
         if key.is_empty() || key.len() > MAX_KEY_CHARS || !visible {
             return Err(AppError::invalid(
                 HEADER,
-                Reason::InvalidFormat { expected: "1 to 200 visible ASCII characters" },
+                Reason::InvalidFormat {
+                    expected: "1 to 200 visible ASCII characters",
+                },
             ));
         }
         let canonical = serde_json::from_slice::<serde_json::Value>(body)
@@ -143,7 +147,9 @@ pub async fn replay_of<C: ConnectionTrait>(
     caller: &Caller,
     request: &IdempotencyRequest,
 ) -> AppResult<Option<Idempotent<std::convert::Infallible>>> {
-    let Some(user_id) = caller.user_id else { return Ok(None) };
+    let Some(user_id) = caller.user_id else {
+        return Ok(None);
+    };
     let stored = idempotency_key::Entity::find()
         .filter(idempotency_key::Column::UserId.eq(user_id))
         .filter(idempotency_key::Column::Key.eq(request.key.as_str()))
@@ -153,7 +159,10 @@ pub async fn replay_of<C: ConnectionTrait>(
         None => Ok(None),
         Some(row) if row.request_hash == request.request_hash => {
             let status = u16::try_from(row.status_code).unwrap_or(200);
-            Ok(Some(Idempotent::Replayed { status, body: row.response_body }))
+            Ok(Some(Idempotent::Replayed {
+                status,
+                body: row.response_body,
+            }))
         }
         Some(_) => Err(reused()),
     }
@@ -168,7 +177,9 @@ pub async fn remember<C: ConnectionTrait, T: Serialize>(
     status: u16,
     response: &T,
 ) -> AppResult<()> {
-    let Some(user_id) = caller.user_id else { return Ok(()) };
+    let Some(user_id) = caller.user_id else {
+        return Ok(());
+    };
     let body = serde_json::to_string(response).map_err(AppError::internal)?;
     let inserted = idempotency_key::ActiveModel {
         user_id: Set(user_id),

@@ -17,11 +17,12 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate, Utc};
 use coopfund_domain::{
-    classification::DebtGroup, entry_for_difference, loan_book, Account, AccountBalances, BookInputs, LoanState,
-    Side, Vnd,
+    classification::DebtGroup, entry_for_difference, loan_book, Account, AccountBalances,
+    BookInputs, LoanState, Side, Vnd,
 };
 use sea_orm::{
-    sea_query::{Expr, ExprTrait, Query}, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    sea_query::{Expr, ExprTrait, Query},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
@@ -37,13 +38,19 @@ use crate::{
     auth::Role,
     error::{AppError, AppResult, ErrorKind, Localized, Reason},
     store::{
-        sum_vnd,
         entities::{journal_entry, journal_line, ledger_account, loan},
+        sum_vnd,
     },
 };
 
 /// Who reads the books: everyone but cooperatives.
-pub const READERS: [Role; 5] = [Role::Admin, Role::Accountant, Role::Auditor, Role::Approver, Role::Officer];
+pub const READERS: [Role; 5] = [
+    Role::Admin,
+    Role::Accountant,
+    Role::Auditor,
+    Role::Approver,
+    Role::Officer,
+];
 
 /// What an entry is about (stored in `journal_entries`).
 #[derive(Debug, Clone)]
@@ -87,15 +94,21 @@ pub async fn posted_book<C: ConnectionTrait>(conn: &C, loan_id: i64) -> AppResul
         .await?;
     let mut book = AccountBalances::new();
     for (code, debits, credits) in rows {
-        let account = Account::from_code(&code)
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("journal line on unknown account {code}")))?;
+        let account = Account::from_code(&code).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("journal line on unknown account {code}"))
+        })?;
         book.add(account, Vnd::from_i64(debits) - Vnd::from_i64(credits));
     }
     Ok(book)
 }
 
 /// The book the engine says loan `loan` should hold in `state` with debt group `group`, given `posted`.
-pub fn target_book(loan: &loan::Model, state: &LoanState, group: DebtGroup, posted: &AccountBalances) -> AppResult<AccountBalances> {
+pub fn target_book(
+    loan: &loan::Model,
+    state: &LoanState,
+    group: DebtGroup,
+    posted: &AccountBalances,
+) -> AppResult<AccountBalances> {
     target_book_with(loan, state, group, posted, Provision::Keep)
 }
 
@@ -122,12 +135,18 @@ pub fn target_book_with(
         Provision::Keep => None,
         Provision::Set(amount) => Some(amount),
     };
-    let inputs = BookInputs { group, specific_provision, day_count: contract.terms.day_count };
+    let inputs = BookInputs {
+        group,
+        specific_provision,
+        day_count: contract.terms.day_count,
+    };
     Ok(loan_book(state, &inputs, posted))
 }
 
 fn to_i64(amount: Vnd) -> AppResult<i64> {
-    amount.to_i64().ok_or_else(|| AppError::internal(anyhow::anyhow!("amount {amount} does not fit in i64")))
+    amount
+        .to_i64()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("amount {amount} does not fit in i64")))
 }
 
 /// Posts the balanced difference between the engine's book for `loan` (in `state`, group `group`) and what
@@ -155,10 +174,16 @@ pub async fn post_loan_difference_with<C: ConnectionTrait>(
 ) -> AppResult<Option<i64>> {
     let posted = posted_book(conn, loan.id).await?;
     let target = target_book_with(loan, state, group, &posted, provision)?;
-    let entry = entry_for_difference(&target, &posted)
-        .map_err(|e| AppError::internal(anyhow::anyhow!("loan {} book does not balance: {e}", loan.id)))?;
+    let entry = entry_for_difference(&target, &posted).map_err(|e| {
+        AppError::internal(anyhow::anyhow!(
+            "loan {} book does not balance: {e}",
+            loan.id
+        ))
+    })?;
     let Some(entry) = entry else { return Ok(None) };
-    post_entry(conn, caller, Some(loan.id), &entry, posting).await.map(Some)
+    post_entry(conn, caller, Some(loan.id), &entry, posting)
+        .await
+        .map(Some)
 }
 
 /// Writes a balanced `entry` with `posting`'s header; every line carries `loan_id` (`None`: a
@@ -187,7 +212,11 @@ pub async fn post_entry<C: ConnectionTrait>(
     let mut lines = Vec::with_capacity(entry.lines().len());
     for line in entry.lines() {
         let amount = to_i64(line.amount)?;
-        let (debit_vnd, credit_vnd) = if line.side == Side::Debit { (amount, 0) } else { (0, amount) };
+        let (debit_vnd, credit_vnd) = if line.side == Side::Debit {
+            (amount, 0)
+        } else {
+            (0, amount)
+        };
         lines.push(journal_line::ActiveModel {
             entry_id: Set(header.id),
             account_code: Set(line.account.code().to_string()),
@@ -248,16 +277,24 @@ pub async fn refold_and_post_with<C: ConnectionTrait>(
     let state = loan_engine::fold_at(&contract, &events, date)?;
     let group = loan_group(&state).max(worst_sibling_group(conn, &loan).await?);
     let provision = provision(&loan, &state, group);
-    let entry_id = post_loan_difference_with(conn, caller, &loan, &state, group, posting, provision).await?;
+    let entry_id =
+        post_loan_difference_with(conn, caller, &loan, &state, group, posting, provision).await?;
     let loan = cache_balances(conn, loan, &state, group, date).await?;
-    Ok(Refolded { state, loan, entry_id })
+    Ok(Refolded {
+        state,
+        loan,
+        entry_id,
+    })
 }
 
 /// The worst debt group cached on the cooperative's other open loans (DOMAIN.md §8: all loans of one
 /// cooperative take the group of its worst loan). The close of business recomputes the whole
 /// cooperative each night; between closes an event uses this, so a loan never looks better than
 /// its siblings made it.
-pub async fn worst_sibling_group<C: ConnectionTrait>(conn: &C, loan: &loan::Model) -> AppResult<DebtGroup> {
+pub async fn worst_sibling_group<C: ConnectionTrait>(
+    conn: &C,
+    loan: &loan::Model,
+) -> AppResult<DebtGroup> {
     let groups: Vec<i32> = loan::Entity::find()
         .select_only()
         .column(loan::Column::DebtGroup)
@@ -317,7 +354,10 @@ pub struct AccountView {
 }
 
 /// Totals per account through a date (or of everything).
-async fn account_totals<C: ConnectionTrait>(conn: &C, through: Option<NaiveDate>) -> AppResult<BTreeMap<String, (i64, i64)>> {
+async fn account_totals<C: ConnectionTrait>(
+    conn: &C,
+    through: Option<NaiveDate>,
+) -> AppResult<BTreeMap<String, (i64, i64)>> {
     let mut select = journal_line::Entity::find()
         .select_only()
         .column(journal_line::Column::AccountCode)
@@ -336,12 +376,22 @@ async fn account_totals<C: ConnectionTrait>(conn: &C, through: Option<NaiveDate>
         );
     }
     let rows: Vec<(String, i64, i64)> = select.into_tuple().all(conn).await?;
-    Ok(rows.into_iter().map(|(code, d, c)| (code, (d, c))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(code, d, c)| (code, (d, c)))
+        .collect())
 }
 
-fn account_view(account: ledger_account::Model, totals: &BTreeMap<String, (i64, i64)>) -> AccountView {
+fn account_view(
+    account: ledger_account::Model,
+    totals: &BTreeMap<String, (i64, i64)>,
+) -> AccountView {
     let (debit_vnd, credit_vnd) = totals.get(&account.code).copied().unwrap_or((0, 0));
-    let balance_vnd = if account.normal_side == "credit" { credit_vnd - debit_vnd } else { debit_vnd - credit_vnd };
+    let balance_vnd = if account.normal_side == "credit" {
+        credit_vnd - debit_vnd
+    } else {
+        debit_vnd - credit_vnd
+    };
     AccountView {
         code: account.code,
         name_vi: account.name_vi,
@@ -355,11 +405,20 @@ fn account_view(account: ledger_account::Model, totals: &BTreeMap<String, (i64, 
 }
 
 /// The chart of accounts with each account's balance (everything posted).
-pub async fn accounts<C: ConnectionTrait>(conn: &C, caller: &Caller) -> AppResult<Vec<AccountView>> {
+pub async fn accounts<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+) -> AppResult<Vec<AccountView>> {
     caller.require(&READERS)?;
     let totals = account_totals(conn, None).await?;
-    let chart = ledger_account::Entity::find().order_by_asc(ledger_account::Column::Code).all(conn).await?;
-    Ok(chart.into_iter().map(|a| account_view(a, &totals)).collect())
+    let chart = ledger_account::Entity::find()
+        .order_by_asc(ledger_account::Column::Code)
+        .all(conn)
+        .await?;
+    Ok(chart
+        .into_iter()
+        .map(|a| account_view(a, &totals))
+        .collect())
 }
 
 /// The trial balance through a date.
@@ -384,18 +443,34 @@ pub struct TrialBalanceQuery {
 }
 
 /// Per account debit and credit totals and the balance of the entries dated on or before `date`.
-pub async fn trial_balance<C: ConnectionTrait>(conn: &C, caller: &Caller, query: TrialBalanceQuery) -> AppResult<TrialBalance> {
+pub async fn trial_balance<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    query: TrialBalanceQuery,
+) -> AppResult<TrialBalance> {
     caller.require(&READERS)?;
     let date = match query.date {
         Some(date) => date,
         None => fund::business_date(conn).await?,
     };
     let totals = account_totals(conn, Some(date)).await?;
-    let chart = ledger_account::Entity::find().order_by_asc(ledger_account::Column::Code).all(conn).await?;
-    let accounts: Vec<AccountView> = chart.into_iter().map(|a| account_view(a, &totals)).collect();
+    let chart = ledger_account::Entity::find()
+        .order_by_asc(ledger_account::Column::Code)
+        .all(conn)
+        .await?;
+    let accounts: Vec<AccountView> = chart
+        .into_iter()
+        .map(|a| account_view(a, &totals))
+        .collect();
     let total_debit_vnd = accounts.iter().map(|a| a.debit_vnd).sum();
     let total_credit_vnd = accounts.iter().map(|a| a.credit_vnd).sum();
-    Ok(TrialBalance { date, accounts, total_debit_vnd, total_credit_vnd, balanced: total_debit_vnd == total_credit_vnd })
+    Ok(TrialBalance {
+        date,
+        accounts,
+        total_debit_vnd,
+        total_credit_vnd,
+        balanced: total_debit_vnd == total_credit_vnd,
+    })
 }
 
 /// One line of an entry.
@@ -451,7 +526,11 @@ pub struct EntryPage {
 }
 
 /// The journal, newest first, with filters.
-pub async fn entries<C: ConnectionTrait>(conn: &C, caller: &Caller, query: EntryQuery) -> AppResult<EntryPage> {
+pub async fn entries<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    query: EntryQuery,
+) -> AppResult<EntryPage> {
     caller.require(&READERS)?;
     let (limit, cursor) = paging(query.limit, query.cursor.as_deref())?;
     let mut select = journal_entry::Entity::find().order_by_desc(journal_entry::Column::Id);
@@ -467,9 +546,17 @@ pub async fn entries<C: ConnectionTrait>(conn: &C, caller: &Caller, query: Entry
     if let Some(loan_id) = query.loan_id {
         select = select.filter(journal_entry::Column::LoanId.eq(loan_id));
     }
-    if let Some(code) = query.account.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+    if let Some(code) = query
+        .account
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
         if code.len() > 10 {
-            return Err(AppError::invalid("account", Reason::TooLong { max_chars: 10 }));
+            return Err(AppError::invalid(
+                "account",
+                Reason::TooLong { max_chars: 10 },
+            ));
         }
         select = select.filter(
             journal_entry::Column::Id.in_subquery(
@@ -493,12 +580,15 @@ pub async fn entries<C: ConnectionTrait>(conn: &C, caller: &Caller, query: Entry
             .all(conn)
             .await?;
         for line in lines {
-            lines_by_entry.entry(line.entry_id).or_default().push(LineView {
-                account_code: line.account_code,
-                debit_vnd: line.debit_vnd,
-                credit_vnd: line.credit_vnd,
-                loan_id: line.loan_id,
-            });
+            lines_by_entry
+                .entry(line.entry_id)
+                .or_default()
+                .push(LineView {
+                    account_code: line.account_code,
+                    debit_vnd: line.debit_vnd,
+                    credit_vnd: line.credit_vnd,
+                    loan_id: line.loan_id,
+                });
         }
     }
     let items: Vec<EntryView> = rows
@@ -516,7 +606,9 @@ pub async fn entries<C: ConnectionTrait>(conn: &C, caller: &Caller, query: Entry
             posted_at: e.posted_at,
         })
         .collect();
-    let next_cursor = has_more.then(|| items.last().map(|e| e.id.to_string())).flatten();
+    let next_cursor = has_more
+        .then(|| items.last().map(|e| e.id.to_string()))
+        .flatten();
     Ok(EntryPage { items, next_cursor })
 }
 
@@ -552,7 +644,10 @@ impl VerifyReport {
         if self.passed() {
             out.push_str("OK: every check holds\n");
         } else {
-            out.push_str(&format!("FAILED: {} difference(s)\n", self.differences.len()));
+            out.push_str(&format!(
+                "FAILED: {} difference(s)\n",
+                self.differences.len()
+            ));
             for difference in &self.differences {
                 out.push_str(&format!("  - {difference}\n"));
             }
@@ -578,20 +673,31 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> AppResult<VerifyReport> {
     let mut report = VerifyReport::default();
     check_entries(conn, &mut report).await?;
     let subledgers = check_control_accounts(conn, &mut report).await?;
-    let loans = loan::Entity::find().order_by_asc(loan::Column::Id).all(conn).await?;
+    let loans = loan::Entity::find()
+        .order_by_asc(loan::Column::Id)
+        .all(conn)
+        .await?;
     for loan in loans {
         report.loans_checked += 1;
         let posted = subledgers.get(&loan.id).cloned().unwrap_or_default();
         if let Err(err) = check_loan(conn, &loan, &posted, &mut report.differences).await {
-            report.differences.push(format!("loan {} ({}): cannot be replayed: {}", loan.id, loan.number, err.message.en));
+            report.differences.push(format!(
+                "loan {} ({}): cannot be replayed: {}",
+                loan.id, loan.number, err.message.en
+            ));
         }
     }
     Ok(report)
 }
 
 async fn check_entries<C: ConnectionTrait>(conn: &C, report: &mut VerifyReport) -> AppResult<()> {
-    let lines = journal_line::Entity::find().order_by_asc(journal_line::Column::EntryId).all(conn).await?;
-    let entry_count = journal_entry::Entity::find().select_only().column_as(sea_orm::sea_query::Expr::cust("COUNT(*)"), "n");
+    let lines = journal_line::Entity::find()
+        .order_by_asc(journal_line::Column::EntryId)
+        .all(conn)
+        .await?;
+    let entry_count = journal_entry::Entity::find()
+        .select_only()
+        .column_as(sea_orm::sea_query::Expr::cust("COUNT(*)"), "n");
     let entries: Option<i64> = entry_count.into_tuple().one(conn).await?;
     report.entries_checked = entries.unwrap_or(0).unsigned_abs();
     let mut per_entry: BTreeMap<i64, [i64; 4]> = BTreeMap::new();
@@ -603,7 +709,9 @@ async fn check_entries<C: ConnectionTrait>(conn: &C, report: &mut VerifyReport) 
         sums[offset + 1] += line.credit_vnd;
         report.total_debit_vnd += line.debit_vnd;
         report.total_credit_vnd += line.credit_vnd;
-        let one_sided = (line.debit_vnd > 0) != (line.credit_vnd > 0) && line.debit_vnd >= 0 && line.credit_vnd >= 0;
+        let one_sided = (line.debit_vnd > 0) != (line.credit_vnd > 0)
+            && line.debit_vnd >= 0
+            && line.credit_vnd >= 0;
         if !one_sided {
             report.differences.push(format!(
                 "journal line {} of entry {}: debit {} and credit {} (a line must have one positive side)",
@@ -628,7 +736,10 @@ async fn check_entries<C: ConnectionTrait>(conn: &C, report: &mut VerifyReport) 
 }
 
 /// Returns each loan's subledger; reports control accounts whose totals differ from the subledgers' sum.
-async fn check_control_accounts<C: ConnectionTrait>(conn: &C, report: &mut VerifyReport) -> AppResult<BTreeMap<i64, AccountBalances>> {
+async fn check_control_accounts<C: ConnectionTrait>(
+    conn: &C,
+    report: &mut VerifyReport,
+) -> AppResult<BTreeMap<i64, AccountBalances>> {
     let rows: Vec<(Option<i64>, String, i64, i64)> = journal_line::Entity::find()
         .select_only()
         .column(journal_line::Column::LoanId)
@@ -646,7 +757,9 @@ async fn check_control_accounts<C: ConnectionTrait>(conn: &C, report: &mut Verif
     let mut portfolio_level: BTreeMap<Account, Vnd> = BTreeMap::new();
     for (loan_id, code, debits, credits) in rows {
         let Some(account) = Account::from_code(&code) else {
-            report.differences.push(format!("journal lines on account {code}, which is not in the chart"));
+            report.differences.push(format!(
+                "journal lines on account {code}, which is not in the chart"
+            ));
             continue;
         };
         let net = Vnd::from_i64(debits) - Vnd::from_i64(credits);
@@ -655,7 +768,9 @@ async fn check_control_accounts<C: ConnectionTrait>(conn: &C, report: &mut Verif
             *portfolio_level.entry(account).or_default() += net;
         }
         if account == Account::GeneralProvision && loan_id.is_some() {
-            report.differences.push(format!("general provision (22932) lines carry loan {loan_id:?}: it is portfolio-wide"));
+            report.differences.push(format!(
+                "general provision (22932) lines carry loan {loan_id:?}: it is portfolio-wide"
+            ));
         }
         if let Some(loan_id) = loan_id {
             subledgers.entry(loan_id).or_default().add(account, net);
@@ -676,8 +791,14 @@ async fn check_control_accounts<C: ConnectionTrait>(conn: &C, report: &mut Verif
     }
     // The general provision is posted only as Dr 6426 / Cr 22932 (or the reverse) without a loan, so the
     // portfolio-level expense equals the provision held.
-    let general_held = -portfolio_level.get(&Account::GeneralProvision).copied().unwrap_or_default();
-    let general_expense = portfolio_level.get(&Account::ProvisionExpense).copied().unwrap_or_default();
+    let general_held = -portfolio_level
+        .get(&Account::GeneralProvision)
+        .copied()
+        .unwrap_or_default();
+    let general_expense = portfolio_level
+        .get(&Account::ProvisionExpense)
+        .copied()
+        .unwrap_or_default();
     if general_held != general_expense {
         report.differences.push(format!(
             "general provision: 22932 holds {general_held} but the portfolio-level provision expense (6426) is {general_expense}"
@@ -705,8 +826,16 @@ async fn check_loan<C: ConnectionTrait>(
     let vnd = Vnd::from_i64;
     let cached = [
         ("disbursed_vnd", vnd(loan.disbursed_vnd), state.disbursed),
-        ("in_term_principal_vnd", vnd(loan.in_term_principal_vnd), state.in_term_principal),
-        ("overdue_principal_vnd", vnd(loan.overdue_principal_vnd), state.overdue_principal),
+        (
+            "in_term_principal_vnd",
+            vnd(loan.in_term_principal_vnd),
+            state.in_term_principal,
+        ),
+        (
+            "overdue_principal_vnd",
+            vnd(loan.overdue_principal_vnd),
+            state.overdue_principal,
+        ),
         ("advance_vnd", vnd(loan.advance_vnd), state.advance),
     ];
     for (field, stored, engine) in cached {
@@ -715,10 +844,15 @@ async fn check_loan<C: ConnectionTrait>(
         }
     }
     if i64::from(loan.dpd) != state.dpd {
-        differences.push(format!("{name}: cached dpd is {} but the engine gives {}", loan.dpd, state.dpd));
+        differences.push(format!(
+            "{name}: cached dpd is {} but the engine gives {}",
+            loan.dpd, state.dpd
+        ));
     }
     let engine_group = loan_group(&state);
-    let cached_group = u8::try_from(loan.debt_group).ok().and_then(DebtGroup::from_number);
+    let cached_group = u8::try_from(loan.debt_group)
+        .ok()
+        .and_then(DebtGroup::from_number);
     let Some(cached_group) = cached_group.filter(|g| *g >= engine_group) else {
         differences.push(format!(
             "{name}: cached debt group {} is better than the engine's group {}",
@@ -729,17 +863,35 @@ async fn check_loan<C: ConnectionTrait>(
     };
     let expected_status = status_of(&loan.status, &state);
     if loan.status != expected_status {
-        differences.push(format!("{name}: status is {} but the engine's fold gives {expected_status}", loan.status));
+        differences.push(format!(
+            "{name}: status is {} but the engine's fold gives {expected_status}",
+            loan.status
+        ));
     }
     // Subledger = the loan's cached principal and advance (control accounts).
     let subledger = [
-        (Account::LoansInTerm, posted.net_debit(Account::LoansInTerm), state.in_term_principal),
-        (Account::LoansOverdue, posted.net_debit(Account::LoansOverdue), state.overdue_principal),
-        (Account::BorrowerAdvances, -posted.net_debit(Account::BorrowerAdvances), state.advance),
+        (
+            Account::LoansInTerm,
+            posted.net_debit(Account::LoansInTerm),
+            state.in_term_principal,
+        ),
+        (
+            Account::LoansOverdue,
+            posted.net_debit(Account::LoansOverdue),
+            state.overdue_principal,
+        ),
+        (
+            Account::BorrowerAdvances,
+            -posted.net_debit(Account::BorrowerAdvances),
+            state.advance,
+        ),
     ];
     for (account, ledger, engine) in subledger {
         if ledger != engine {
-            differences.push(format!("{name}: subledger of {} holds {ledger} but the loan's balance is {engine}", account.code()));
+            differences.push(format!(
+                "{name}: subledger of {} holds {ledger} but the loan's balance is {engine}",
+                account.code()
+            ));
         }
     }
     let target = target_book(loan, &state, cached_group, posted)?;
@@ -823,25 +975,67 @@ pub async fn account_statement<C: ConnectionTrait>(
     };
     let from = query.from.unwrap_or_else(|| to.with_day(1).unwrap_or(to));
     if from > to {
-        return Err(AppError::invalid("from", Reason::OutOfRange { min: "2000-01-01".into(), max: to.to_string() }));
+        return Err(AppError::invalid(
+            "from",
+            Reason::OutOfRange {
+                min: "2000-01-01".into(),
+                max: to.to_string(),
+            },
+        ));
     }
     let credit_normal = account.normal_side == "credit";
-    let signed = |debit: i64, credit: i64| if credit_normal { credit - debit } else { debit - credit };
+    let signed = |debit: i64, credit: i64| {
+        if credit_normal {
+            credit - debit
+        } else {
+            debit - credit
+        }
+    };
     let before = account_totals(conn, from.pred_opt()).await?;
     let (opening_debit, opening_credit) = before.get(code).copied().unwrap_or((0, 0));
     let opening_balance_vnd = signed(opening_debit, opening_credit);
 
     let (jl, je) = (Alias::new("journal_lines"), Alias::new("journal_entries"));
     let statement = Query::select()
-        .expr_as(Expr::col((je.clone(), Alias::new("entry_date"))), Alias::new("entry_date"))
-        .expr_as(Expr::col((je.clone(), Alias::new("id"))), Alias::new("entry_id"))
-        .expr_as(Expr::col((je.clone(), Alias::new("kind"))), Alias::new("kind"))
-        .expr_as(Expr::col((je.clone(), Alias::new("description"))), Alias::new("description"))
-        .expr_as(Expr::col((je.clone(), Alias::new("loan_id"))), Alias::new("loan_id"))
-        .expr_as(Func::cast_as(Func::sum(Expr::col((jl.clone(), Alias::new("debit_vnd")))), Alias::new("BIGINT")), Alias::new("debit_vnd"))
-        .expr_as(Func::cast_as(Func::sum(Expr::col((jl.clone(), Alias::new("credit_vnd")))), Alias::new("BIGINT")), Alias::new("credit_vnd"))
+        .expr_as(
+            Expr::col((je.clone(), Alias::new("entry_date"))),
+            Alias::new("entry_date"),
+        )
+        .expr_as(
+            Expr::col((je.clone(), Alias::new("id"))),
+            Alias::new("entry_id"),
+        )
+        .expr_as(
+            Expr::col((je.clone(), Alias::new("kind"))),
+            Alias::new("kind"),
+        )
+        .expr_as(
+            Expr::col((je.clone(), Alias::new("description"))),
+            Alias::new("description"),
+        )
+        .expr_as(
+            Expr::col((je.clone(), Alias::new("loan_id"))),
+            Alias::new("loan_id"),
+        )
+        .expr_as(
+            Func::cast_as(
+                Func::sum(Expr::col((jl.clone(), Alias::new("debit_vnd")))),
+                Alias::new("BIGINT"),
+            ),
+            Alias::new("debit_vnd"),
+        )
+        .expr_as(
+            Func::cast_as(
+                Func::sum(Expr::col((jl.clone(), Alias::new("credit_vnd")))),
+                Alias::new("BIGINT"),
+            ),
+            Alias::new("credit_vnd"),
+        )
         .from(jl.clone())
-        .inner_join(je.clone(), Expr::col((jl.clone(), Alias::new("entry_id"))).equals((je.clone(), Alias::new("id"))))
+        .inner_join(
+            je.clone(),
+            Expr::col((jl.clone(), Alias::new("entry_id"))).equals((je.clone(), Alias::new("id"))),
+        )
         .and_where(Expr::col((jl.clone(), Alias::new("account_code"))).eq(code))
         .and_where(Expr::col((je.clone(), Alias::new("entry_date"))).gte(from))
         .and_where(Expr::col((je.clone(), Alias::new("entry_date"))).lte(to))

@@ -70,8 +70,16 @@ pub fn percent_of_floor(base_vnd: i64, percent: i64) -> i64 {
 }
 
 /// Decree 45/2021 Art 22: the loan ≤ 80% of the project and own capital ≥ 20% of it.
-pub fn check_project_share(amount_vnd: i64, project_total_vnd: i64, own_capital_vnd: i64) -> Result<(), Breach> {
-    let (amount, total, own) = (i128::from(amount_vnd), i128::from(project_total_vnd), i128::from(own_capital_vnd));
+pub fn check_project_share(
+    amount_vnd: i64,
+    project_total_vnd: i64,
+    own_capital_vnd: i64,
+) -> Result<(), Breach> {
+    let (amount, total, own) = (
+        i128::from(amount_vnd),
+        i128::from(project_total_vnd),
+        i128::from(own_capital_vnd),
+    );
     if 100 * amount > i128::from(LOAN_SHARE_OF_PROJECT_MAX_PERCENT) * total {
         let limit_vnd = percent_of_floor(project_total_vnd, LOAN_SHARE_OF_PROJECT_MAX_PERCENT);
         return Err(Breach {
@@ -110,7 +118,13 @@ pub fn check_exposure(
         return Ok(());
     }
     let limit_vnd = percent_of_floor(charter_capital_vnd, percent);
-    Err(Breach { rule, limit_vnd, exposure_vnd, room_vnd: limit_vnd.saturating_sub(exposure_vnd).max(0), requested_vnd })
+    Err(Breach {
+        rule,
+        limit_vnd,
+        exposure_vnd,
+        room_vnd: limit_vnd.saturating_sub(exposure_vnd).max(0),
+        requested_vnd,
+    })
 }
 
 /// Groups digits by thousands: `1.500.000.000` with `'.'`, `1,500,000,000` with `','`.
@@ -189,7 +203,10 @@ mod tests {
 
     #[test]
     fn a_loan_of_exactly_80_percent_of_the_project_passes_and_one_dong_more_does_not() {
-        assert_eq!(check_project_share(800_000_000, 1_000_000_000, 200_000_000), Ok(()));
+        assert_eq!(
+            check_project_share(800_000_000, 1_000_000_000, 200_000_000),
+            Ok(())
+        );
         let breach = check_project_share(800_000_001, 1_000_000_000, 200_000_000).unwrap_err();
         assert_eq!(breach.rule, Rule::ProjectShare);
         assert_eq!(breach.limit_vnd, 800_000_000);
@@ -206,20 +223,40 @@ mod tests {
     #[test]
     fn the_single_customer_limit_is_15_percent_of_charter_capital_inclusive() {
         // 15% of 10 billion = 1.5 billion; 1.2 billion outstanding leaves 300 million.
-        assert_eq!(check_exposure(Rule::SingleCustomer, 15, 10_000_000_000, 1_200_000_000, 300_000_000), Ok(()));
-        let breach = check_exposure(Rule::SingleCustomer, 15, 10_000_000_000, 1_200_000_000, 300_000_001).unwrap_err();
-        assert_eq!(breach, Breach {
-            rule: Rule::SingleCustomer,
-            limit_vnd: 1_500_000_000,
-            exposure_vnd: 1_200_000_000,
-            room_vnd: 300_000_000,
-            requested_vnd: 300_000_001,
-        });
+        assert_eq!(
+            check_exposure(
+                Rule::SingleCustomer,
+                15,
+                10_000_000_000,
+                1_200_000_000,
+                300_000_000
+            ),
+            Ok(())
+        );
+        let breach = check_exposure(
+            Rule::SingleCustomer,
+            15,
+            10_000_000_000,
+            1_200_000_000,
+            300_000_001,
+        )
+        .unwrap_err();
+        assert_eq!(
+            breach,
+            Breach {
+                rule: Rule::SingleCustomer,
+                limit_vnd: 1_500_000_000,
+                exposure_vnd: 1_200_000_000,
+                room_vnd: 300_000_000,
+                requested_vnd: 300_000_001,
+            }
+        );
     }
 
     #[test]
     fn an_exposure_already_above_the_limit_leaves_no_room() {
-        let breach = check_exposure(Rule::RelatedGroup, 25, 1_000_000_000, 300_000_000, 1).unwrap_err();
+        let breach =
+            check_exposure(Rule::RelatedGroup, 25, 1_000_000_000, 300_000_000, 1).unwrap_err();
         assert_eq!(breach.limit_vnd, 250_000_000);
         assert_eq!(breach.room_vnd, 0);
     }
@@ -227,7 +264,10 @@ mod tests {
     #[test]
     fn a_fraction_of_a_dong_in_the_limit_never_lets_a_loan_through() {
         // 15% of 1,000,000,003 = 150,000,000.45: 150,000,000 passes, 150,000,001 does not.
-        assert_eq!(check_exposure(Rule::SingleCustomer, 15, 1_000_000_003, 0, 150_000_000), Ok(()));
+        assert_eq!(
+            check_exposure(Rule::SingleCustomer, 15, 1_000_000_003, 0, 150_000_000),
+            Ok(())
+        );
         assert!(check_exposure(Rule::SingleCustomer, 15, 1_000_000_003, 0, 150_000_001).is_err());
     }
 
@@ -239,15 +279,32 @@ mod tests {
 
     #[test]
     fn the_refusal_names_limit_exposure_and_room_in_both_languages() {
-        let err = check_exposure(Rule::SingleCustomer, 15, 10_000_000_000, 1_200_000_000, 500_000_000)
-            .unwrap_err()
-            .to_error();
+        let err = check_exposure(
+            Rule::SingleCustomer,
+            15,
+            10_000_000_000,
+            1_200_000_000,
+            500_000_000,
+        )
+        .unwrap_err()
+        .to_error();
         assert_eq!(err.code, "single_customer_limit_exceeded");
-        assert!(err.message.vi.contains("giới hạn 1.500.000.000 đồng"), "{}", err.message.vi);
+        assert!(
+            err.message.vi.contains("giới hạn 1.500.000.000 đồng"),
+            "{}",
+            err.message.vi
+        );
         assert!(err.message.vi.contains("dư nợ hiện tại 1.200.000.000 đồng"));
         assert!(err.message.vi.contains("còn được vay 300.000.000 đồng"));
-        assert!(err.message.en.contains("limit 1,500,000,000 VND"), "{}", err.message.en);
-        assert!(err.message.en.contains("current exposure 1,200,000,000 VND"));
+        assert!(
+            err.message.en.contains("limit 1,500,000,000 VND"),
+            "{}",
+            err.message.en
+        );
+        assert!(err
+            .message
+            .en
+            .contains("current exposure 1,200,000,000 VND"));
         assert!(err.message.en.contains("room left 300,000,000 VND"));
     }
 }

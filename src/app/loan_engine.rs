@@ -10,8 +10,9 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use coopfund_domain::{
     classification::{classify, DebtGroup},
-    AllocationOrder, Bucket, DayCount, EventKind, FoldError, HolidayCalendar, LoanContract, LoanError, LoanEvent,
-    LoanState, Method, PrepaymentRule, RepaymentKind, Restructure, RestructureKind, ScheduleTerms, Vnd,
+    AllocationOrder, Bucket, DayCount, EventKind, FoldError, HolidayCalendar, LoanContract,
+    LoanError, LoanEvent, LoanState, Method, PrepaymentRule, RepaymentKind, Restructure,
+    RestructureKind, ScheduleTerms, Vnd,
 };
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -56,7 +57,9 @@ pub struct RestructureTerms {
 }
 
 fn corrupt(what: &str, value: &str) -> AppError {
-    AppError::internal(anyhow::anyhow!("stored loan data is not readable: {what} = {value:?}"))
+    AppError::internal(anyhow::anyhow!(
+        "stored loan data is not readable: {what} = {value:?}"
+    ))
 }
 
 fn decimal(what: &str, value: &str) -> AppResult<Decimal> {
@@ -69,7 +72,9 @@ fn allocation_order(text: &str) -> AppResult<AllocationOrder> {
     }
     let buckets = text
         .split(',')
-        .map(|name| serde_json::from_value::<Bucket>(serde_json::Value::String(name.trim().to_string())))
+        .map(|name| {
+            serde_json::from_value::<Bucket>(serde_json::Value::String(name.trim().to_string()))
+        })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| corrupt("allocation_order", text))?;
     AllocationOrder::new(buckets).ok_or_else(|| corrupt("allocation_order", text))
@@ -77,18 +82,24 @@ fn allocation_order(text: &str) -> AppResult<AllocationOrder> {
 
 /// The engine's contract for a stored loan: its terms snapshot (taken at approval) and its product rules.
 pub fn contract_of(loan: &loan::Model) -> AppResult<LoanContract> {
-    let count = |what: &str, value: i32| u32::try_from(value).map_err(|_| corrupt(what, &value.to_string()));
+    let count = |what: &str, value: i32| {
+        u32::try_from(value).map_err(|_| corrupt(what, &value.to_string()))
+    };
     let terms = ScheduleTerms {
         principal: Vnd::from_i64(loan.principal_vnd),
         rate_percent: decimal("rate_percent", &loan.rate_percent)?,
         // Replaced by the first disbursement's value date when the loan is folded.
-        disbursed_on: loan.first_disbursed_on.or(loan.signed_on).unwrap_or_else(|| loan.created_at.date_naive()),
+        disbursed_on: loan
+            .first_disbursed_on
+            .or(loan.signed_on)
+            .unwrap_or_else(|| loan.created_at.date_naive()),
         installments: count("installments", loan.installments)?,
         period_months: count("period_months", loan.period_months)?,
         method: Method::from_str(&loan.method).map_err(|_| corrupt("method", &loan.method))?,
         principal_grace: count("principal_grace", loan.principal_grace)?,
         first_due_on: loan.first_due_on,
-        day_count: DayCount::from_str(&loan.day_count).map_err(|_| corrupt("day_count", &loan.day_count))?,
+        day_count: DayCount::from_str(&loan.day_count)
+            .map_err(|_| corrupt("day_count", &loan.day_count))?,
         installment_unit: Vnd::from_i64(loan.installment_unit_vnd.max(1)),
     };
     let prepayment_rule = match loan.prepayment_rule.as_str() {
@@ -106,7 +117,10 @@ pub fn contract_of(loan: &loan::Model) -> AppResult<LoanContract> {
 }
 
 /// A loan's transactions in insertion order (the order the engine breaks value-date ties with).
-pub async fn transactions_of<C: ConnectionTrait>(conn: &C, loan_id: i64) -> AppResult<Vec<loan_transaction::Model>> {
+pub async fn transactions_of<C: ConnectionTrait>(
+    conn: &C,
+    loan_id: i64,
+) -> AppResult<Vec<loan_transaction::Model>> {
     Ok(loan_transaction::Entity::find()
         .filter(loan_transaction::Column::LoanId.eq(loan_id))
         .order_by_asc(loan_transaction::Column::Id)
@@ -131,9 +145,12 @@ fn event_of(tx: &loan_transaction::Model) -> AppResult<LoanEvent> {
             },
         },
         kind::RESTRUCTURE => {
-            let terms: RestructureTerms =
-                serde_json::from_str(&tx.details).map_err(|_| corrupt("restructure details", &tx.details))?;
-            EventKind::Restructure(restructure_of(&terms).ok_or_else(|| corrupt("restructure details", &tx.details))?)
+            let terms: RestructureTerms = serde_json::from_str(&tx.details)
+                .map_err(|_| corrupt("restructure details", &tx.details))?;
+            EventKind::Restructure(
+                restructure_of(&terms)
+                    .ok_or_else(|| corrupt("restructure details", &tx.details))?,
+            )
         }
         kind::WRITE_OFF => EventKind::WriteOff,
         kind::REVERSAL => EventKind::Reversal {
@@ -141,7 +158,12 @@ fn event_of(tx: &loan_transaction::Model) -> AppResult<LoanEvent> {
         },
         other => return Err(corrupt("transaction kind", other)),
     };
-    Ok(LoanEvent { id: tx.id.to_string(), value_date: tx.value_date, sequence: tx.id.unsigned_abs(), kind })
+    Ok(LoanEvent {
+        id: tx.id.to_string(),
+        value_date: tx.value_date,
+        sequence: tx.id.unsigned_abs(),
+        kind,
+    })
 }
 
 /// The engine's restructuring for stored terms (`None` when a name is unknown).
@@ -162,7 +184,11 @@ pub fn restructure_of(terms: &RestructureTerms) -> Option<Restructure> {
 }
 
 /// The loan as of the start of `date` (what is owed on `date`, DOMAIN.md §4), or the engine's refusal.
-pub fn fold_at(contract: &LoanContract, events: &[LoanEvent], date: NaiveDate) -> AppResult<LoanState> {
+pub fn fold_at(
+    contract: &LoanContract,
+    events: &[LoanEvent],
+    date: NaiveDate,
+) -> AppResult<LoanState> {
     coopfund_domain::fold(contract, events, date).map_err(fold_error)
 }
 
@@ -176,7 +202,10 @@ pub fn loan_group(state: &LoanState) -> DebtGroup {
     if state.closed_on.is_some() {
         return DebtGroup::One;
     }
-    classify(state.classification_input(), &super::policy::current().classification)
+    classify(
+        state.classification_input(),
+        &super::policy::current().classification,
+    )
 }
 
 /// An engine refusal as a 422 naming the rule (and, above the payoff, the payoff amount).

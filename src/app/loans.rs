@@ -22,8 +22,8 @@ use coopfund_domain::{
 };
 use rust_decimal::Decimal;
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -32,9 +32,11 @@ use super::{
     audit::{self, Change},
     cooperatives::paging,
     event_mail, fund,
-    idempotency::{self, Idempotent, IdempotencyRequest},
+    idempotency::{self, IdempotencyRequest, Idempotent},
     ledger::{self, Posting},
-    loan_engine::{self, contract_of, events_of, kind, loan_group, transactions_of, RestructureTerms},
+    loan_engine::{
+        self, contract_of, events_of, kind, loan_group, transactions_of, RestructureTerms,
+    },
     validate,
     writer::MoneyWriter,
     Caller,
@@ -165,7 +167,13 @@ impl LoanView {
         let next_due = state.next_due().map(|i| {
             let principal_vnd = i64_of(i.unpaid_principal());
             let interest_vnd = i64_of(i.unpaid_interest());
-            NextDue { seq: i.seq, due_on: i.due_on, principal_vnd, interest_vnd, total_vnd: principal_vnd + interest_vnd }
+            NextDue {
+                seq: i.seq,
+                due_on: i.due_on,
+                principal_vnd,
+                interest_vnd,
+                total_vnd: principal_vnd + interest_vnd,
+            }
         });
         LoanView {
             status,
@@ -180,7 +188,11 @@ impl LoanView {
             dpd: state.dpd,
             debt_group: group.max(m.debt_group.min(5)).max(1),
             restructure_count: i32::try_from(state.restructure_count).unwrap_or(i32::MAX),
-            next_due: if state.disbursed.is_positive() { next_due } else { None },
+            next_due: if state.disbursed.is_positive() {
+                next_due
+            } else {
+                None
+            },
             as_of: Some(as_of),
             ..LoanView::cached(m)
         }
@@ -250,16 +262,26 @@ pub struct TransactionView {
     pub allocation: Option<AllocationView>,
 }
 
-fn transaction_view(tx: &loan_transaction::Model, all: &[loan_transaction::Model], state: Option<&LoanState>) -> TransactionView {
+fn transaction_view(
+    tx: &loan_transaction::Model,
+    all: &[loan_transaction::Model],
+    state: Option<&LoanState>,
+) -> TransactionView {
     let id_text = tx.id.to_string();
     let allocation = (tx.kind == kind::REPAYMENT)
         .then(|| {
             state
-                .and_then(|s| s.allocations.iter().find(|a| a.event_id.as_deref() == Some(id_text.as_str())))
+                .and_then(|s| {
+                    s.allocations
+                        .iter()
+                        .find(|a| a.event_id.as_deref() == Some(id_text.as_str()))
+                })
                 .map(AllocationView::from)
         })
         .flatten();
-    let terms = (tx.kind == kind::RESTRUCTURE).then(|| serde_json::from_str(&tx.details).ok()).flatten();
+    let terms = (tx.kind == kind::RESTRUCTURE)
+        .then(|| serde_json::from_str(&tx.details).ok())
+        .flatten();
     TransactionView {
         id: tx.id,
         loan_id: tx.loan_id,
@@ -269,7 +291,10 @@ fn transaction_view(tx: &loan_transaction::Model, all: &[loan_transaction::Model
         reference: tx.reference.clone(),
         repayment_kind: tx.repayment_kind.clone(),
         reverses_id: tx.reverses_id,
-        reversed_by: all.iter().find(|r| r.reverses_id == Some(tx.id)).map(|r| r.id),
+        reversed_by: all
+            .iter()
+            .find(|r| r.reverses_id == Some(tx.id))
+            .map(|r| r.id),
         reason: tx.reason.clone(),
         terms,
         approved_by: tx.approved_by,
@@ -388,7 +413,10 @@ pub async fn lock_loan(txn: &DatabaseTransaction, id: i64) -> AppResult<loan::Mo
             loan::Entity::find_by_id(id).one(txn).await?
         }
     } else {
-        loan::Entity::find_by_id(id).lock_exclusive().one(txn).await?
+        loan::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(txn)
+            .await?
     };
     found.ok_or_else(loan_not_found)
 }
@@ -417,7 +445,9 @@ where
     let txn = db.begin().await?;
     let loan = lock_loan(&txn, loan_id).await?;
     if let Some(request) = request {
-        if let Some(Idempotent::Replayed { status, body }) = idempotency::replay_of(&txn, caller, request).await? {
+        if let Some(Idempotent::Replayed { status, body }) =
+            idempotency::replay_of(&txn, caller, request).await?
+        {
             txn.rollback().await?;
             return Ok(Idempotent::Replayed { status, body });
         }
@@ -427,7 +457,11 @@ where
     if let Some(request) = request {
         if let Err(err) = idempotency::remember(&txn, caller, request, status, &value).await {
             txn.rollback().await?;
-            return if idempotency::is_race(&err) { idempotency::resolve_race(db, caller, request).await } else { Err(err) };
+            return if idempotency::is_race(&err) {
+                idempotency::resolve_race(db, caller, request).await
+            } else {
+                Err(err)
+            };
         }
     }
     txn.commit().await?;
@@ -439,8 +473,14 @@ fn wrong_state(loan: &loan::Model, action_vi: &str, action_en: &str) -> AppError
         ErrorKind::Conflict,
         "invalid_loan_state",
         Localized::new(
-            format!("Không thể {action_vi} khi khoản vay ở trạng thái '{}'.", loan.status),
-            format!("Cannot {action_en} a loan whose status is '{}'.", loan.status),
+            format!(
+                "Không thể {action_vi} khi khoản vay ở trạng thái '{}'.",
+                loan.status
+            ),
+            format!(
+                "Cannot {action_en} a loan whose status is '{}'.",
+                loan.status
+            ),
         ),
     )
     .with_field("status")
@@ -510,7 +550,14 @@ async fn record(
     let posting = Posting {
         kind: new.kind.to_string(),
         entry_date: today,
-        description: format!("{} {} #{} ({}, {})", describe(new.kind), loan.number, inserted.id, inserted.value_date, inserted.reference),
+        description: format!(
+            "{} {} #{} ({}, {})",
+            describe(new.kind),
+            loan.number,
+            inserted.id,
+            inserted.value_date,
+            inserted.reference
+        ),
         transaction_id: Some(inserted.id),
         reverses_entry_id,
         business_key: Some(format!("loan:{}:tx:{}", loan.id, inserted.id)),
@@ -566,35 +613,47 @@ pub async fn sign(
     caller.require(&[Role::Officer, Role::Approver])?;
     let contract_number = validate::text("contract_number", &input.contract_number, 50)?;
     let caller_owned = caller.clone();
-    run_money(db, writer, caller, loan_id, request, 200, move |txn, loan, today| {
-        Box::pin(async move {
-            if loan.status != "approved" {
-                return Err(wrong_state(&loan, "ký hợp đồng", "sign the contract of"));
-            }
-            check_value_date("signed_on", input.signed_on, today)?;
-            let before = LoanView::cached(loan.clone());
-            let version = loan.version + 1;
-            let mut active: loan::ActiveModel = loan.into();
-            active.status = Set("contract_signed".into());
-            active.contract_number = Set(Some(contract_number));
-            active.signed_on = Set(Some(input.signed_on));
-            active.version = Set(version);
-            active.updated_at = Set(Utc::now());
-            let signed = active.update(txn).await?;
-            let contract = contract_of(&signed)?;
-            let state = loan_engine::fold_at(&contract, &[], today)?;
-            let after = LoanView::live(signed, &state, today);
-            audit::record(txn, &caller_owned, Change {
-                action: "loan.sign",
-                entity_type: "loan",
-                entity_id: after.id.to_string(),
-                before: Some(&before),
-                after: Some(&after),
+    run_money(
+        db,
+        writer,
+        caller,
+        loan_id,
+        request,
+        200,
+        move |txn, loan, today| {
+            Box::pin(async move {
+                if loan.status != "approved" {
+                    return Err(wrong_state(&loan, "ký hợp đồng", "sign the contract of"));
+                }
+                check_value_date("signed_on", input.signed_on, today)?;
+                let before = LoanView::cached(loan.clone());
+                let version = loan.version + 1;
+                let mut active: loan::ActiveModel = loan.into();
+                active.status = Set("contract_signed".into());
+                active.contract_number = Set(Some(contract_number));
+                active.signed_on = Set(Some(input.signed_on));
+                active.version = Set(version);
+                active.updated_at = Set(Utc::now());
+                let signed = active.update(txn).await?;
+                let contract = contract_of(&signed)?;
+                let state = loan_engine::fold_at(&contract, &[], today)?;
+                let after = LoanView::live(signed, &state, today);
+                audit::record(
+                    txn,
+                    &caller_owned,
+                    Change {
+                        action: "loan.sign",
+                        entity_type: "loan",
+                        entity_id: after.id.to_string(),
+                        before: Some(&before),
+                        after: Some(&after),
+                    },
+                )
+                .await?;
+                Ok(after)
             })
-            .await?;
-            Ok(after)
-        })
-    })
+        },
+    )
     .await
 }
 
@@ -614,40 +673,51 @@ pub async fn disburse(
     let reference = reference_of(&input.reference)?;
     let settings = settings.clone();
     let caller_owned = caller.clone();
-    run_money(db, writer, caller, loan_id, request, 201, move |txn, loan, today| {
-        Box::pin(async move {
-            if !matches!(loan.status.as_str(), "contract_signed" | "active") {
-                return Err(wrong_state(&loan, "giải ngân", "disburse"));
-            }
-            check_value_date("value_date", input.value_date, today)?;
-            if loan.signed_on.is_some_and(|signed| input.value_date < signed) {
-                return Err(AppError::new(
-                    ErrorKind::Rule,
-                    "value_date_before_contract",
-                    Localized::new(
-                        "Ngày giải ngân trước ngày ký hợp đồng.",
-                        "The disbursement's value date is before the contract was signed.",
-                    ),
-                )
-                .with_field("value_date"));
-            }
-            let new = NewTransaction {
-                kind: kind::DISBURSEMENT,
-                value_date: input.value_date,
-                amount_vnd,
-                reference,
-                repayment_kind: None,
-                reverses_id: None,
-                reason: None,
-                details: "{}".into(),
-                approved_by: None,
-            };
-            let view = record(txn, &caller_owned, loan, today, new).await?;
-            // DOMAIN.md §10: the disbursement notice, in this transaction.
-            event_mail::disbursement(txn, &settings, &view, today).await?;
-            Ok(view)
-        })
-    })
+    run_money(
+        db,
+        writer,
+        caller,
+        loan_id,
+        request,
+        201,
+        move |txn, loan, today| {
+            Box::pin(async move {
+                if !matches!(loan.status.as_str(), "contract_signed" | "active") {
+                    return Err(wrong_state(&loan, "giải ngân", "disburse"));
+                }
+                check_value_date("value_date", input.value_date, today)?;
+                if loan
+                    .signed_on
+                    .is_some_and(|signed| input.value_date < signed)
+                {
+                    return Err(AppError::new(
+                        ErrorKind::Rule,
+                        "value_date_before_contract",
+                        Localized::new(
+                            "Ngày giải ngân trước ngày ký hợp đồng.",
+                            "The disbursement's value date is before the contract was signed.",
+                        ),
+                    )
+                    .with_field("value_date"));
+                }
+                let new = NewTransaction {
+                    kind: kind::DISBURSEMENT,
+                    value_date: input.value_date,
+                    amount_vnd,
+                    reference,
+                    repayment_kind: None,
+                    reverses_id: None,
+                    reason: None,
+                    details: "{}".into(),
+                    approved_by: None,
+                };
+                let view = record(txn, &caller_owned, loan, today, new).await?;
+                // DOMAIN.md §10: the disbursement notice, in this transaction.
+                event_mail::disbursement(txn, &settings, &view, today).await?;
+                Ok(view)
+            })
+        },
+    )
     .await
 }
 
@@ -664,32 +734,44 @@ pub async fn repay(
     caller.require(&[Role::Accountant])?;
     let amount_vnd = validate::positive("amount_vnd", input.amount_vnd)?;
     let reference = reference_of(&input.reference)?;
-    let repayment_kind = validate::one_of("kind", input.kind.as_deref().unwrap_or("ordinary"), &["ordinary", "prepayment"])?;
+    let repayment_kind = validate::one_of(
+        "kind",
+        input.kind.as_deref().unwrap_or("ordinary"),
+        &["ordinary", "prepayment"],
+    )?;
     let settings = settings.clone();
     let caller_owned = caller.clone();
-    run_money(db, writer, caller, loan_id, request, 201, move |txn, loan, today| {
-        Box::pin(async move {
-            if loan.status != "active" {
-                return Err(wrong_state(&loan, "thu nợ", "post a repayment on"));
-            }
-            check_value_date("value_date", input.value_date, today)?;
-            let new = NewTransaction {
-                kind: kind::REPAYMENT,
-                value_date: input.value_date,
-                amount_vnd,
-                reference,
-                repayment_kind: Some(repayment_kind.to_string()),
-                reverses_id: None,
-                reason: None,
-                details: "{}".into(),
-                approved_by: None,
-            };
-            let view = record(txn, &caller_owned, loan, today, new).await?;
-            // DOMAIN.md §10: the payment receipt (allocation, next due), in this transaction.
-            event_mail::payment_receipt(txn, &settings, &view, today).await?;
-            Ok(view)
-        })
-    })
+    run_money(
+        db,
+        writer,
+        caller,
+        loan_id,
+        request,
+        201,
+        move |txn, loan, today| {
+            Box::pin(async move {
+                if loan.status != "active" {
+                    return Err(wrong_state(&loan, "thu nợ", "post a repayment on"));
+                }
+                check_value_date("value_date", input.value_date, today)?;
+                let new = NewTransaction {
+                    kind: kind::REPAYMENT,
+                    value_date: input.value_date,
+                    amount_vnd,
+                    reference,
+                    repayment_kind: Some(repayment_kind.to_string()),
+                    reverses_id: None,
+                    reason: None,
+                    details: "{}".into(),
+                    approved_by: None,
+                };
+                let view = record(txn, &caller_owned, loan, today, new).await?;
+                // DOMAIN.md §10: the payment receipt (allocation, next due), in this transaction.
+                event_mail::payment_receipt(txn, &settings, &view, today).await?;
+                Ok(view)
+            })
+        },
+    )
     .await
 }
 
@@ -707,41 +789,55 @@ pub async fn reverse(
     caller.require(&[Role::Accountant])?;
     let reason = reason_of(&input.reason)?;
     let caller_owned = caller.clone();
-    run_money(db, writer, caller, loan_id, request, 201, move |txn, loan, today| {
-        Box::pin(async move {
-            let all = transactions_of(txn, loan.id).await?;
-            let original = all
-                .iter()
-                .find(|t| t.id == transaction_id)
-                .ok_or_else(|| AppError::not_found("giao dịch", "Transaction"))?;
-            if original.kind == kind::REVERSAL {
-                return Err(AppError::new(
-                    ErrorKind::Conflict,
-                    "reversal_not_reversible",
-                    Localized::new("Không thể hủy một giao dịch hủy.", "A reversal cannot itself be reversed."),
-                ));
-            }
-            if all.iter().any(|t| t.reverses_id == Some(original.id)) {
-                return Err(AppError::new(
-                    ErrorKind::Conflict,
-                    "already_reversed",
-                    Localized::new("Giao dịch này đã được hủy.", "This transaction was already reversed."),
-                ));
-            }
-            let new = NewTransaction {
-                kind: kind::REVERSAL,
-                value_date: original.value_date,
-                amount_vnd: original.amount_vnd,
-                reference: original.reference.clone(),
-                repayment_kind: None,
-                reverses_id: Some(original.id),
-                reason: Some(reason),
-                details: "{}".into(),
-                approved_by: None,
-            };
-            record(txn, &caller_owned, loan, today, new).await
-        })
-    })
+    run_money(
+        db,
+        writer,
+        caller,
+        loan_id,
+        request,
+        201,
+        move |txn, loan, today| {
+            Box::pin(async move {
+                let all = transactions_of(txn, loan.id).await?;
+                let original = all
+                    .iter()
+                    .find(|t| t.id == transaction_id)
+                    .ok_or_else(|| AppError::not_found("giao dịch", "Transaction"))?;
+                if original.kind == kind::REVERSAL {
+                    return Err(AppError::new(
+                        ErrorKind::Conflict,
+                        "reversal_not_reversible",
+                        Localized::new(
+                            "Không thể hủy một giao dịch hủy.",
+                            "A reversal cannot itself be reversed.",
+                        ),
+                    ));
+                }
+                if all.iter().any(|t| t.reverses_id == Some(original.id)) {
+                    return Err(AppError::new(
+                        ErrorKind::Conflict,
+                        "already_reversed",
+                        Localized::new(
+                            "Giao dịch này đã được hủy.",
+                            "This transaction was already reversed.",
+                        ),
+                    ));
+                }
+                let new = NewTransaction {
+                    kind: kind::REVERSAL,
+                    value_date: original.value_date,
+                    amount_vnd: original.amount_vnd,
+                    reference: original.reference.clone(),
+                    repayment_kind: None,
+                    reverses_id: Some(original.id),
+                    reason: Some(reason),
+                    details: "{}".into(),
+                    approved_by: None,
+                };
+                record(txn, &caller_owned, loan, today, new).await
+            })
+        },
+    )
     .await
 }
 
@@ -761,36 +857,46 @@ pub async fn restructure(
         validate::one_of("method", method, &["annuity", "equal_principal", "bullet"])?;
     }
     let caller_owned = caller.clone();
-    run_money(db, writer, caller, loan_id, request, 201, move |txn, loan, today| {
-        Box::pin(async move {
-            if loan.status != "active" {
-                return Err(wrong_state(&loan, "cơ cấu lại", "restructure"));
-            }
-            let value_date = input.value_date.unwrap_or(today);
-            check_value_date("value_date", value_date, today)?;
-            let terms = RestructureTerms {
-                kind: kind_name.to_string(),
-                first_due_on: input.first_due_on,
-                installments: input.installments,
-                period_months: input.period_months.unwrap_or(u32::try_from(loan.period_months).unwrap_or(1)),
-                method: input.method.clone().unwrap_or_else(|| loan.method.clone()),
-                principal_grace: input.principal_grace.unwrap_or(0),
-                interest_reduced: input.interest_reduced.unwrap_or(false),
-            };
-            let new = NewTransaction {
-                kind: kind::RESTRUCTURE,
-                value_date,
-                amount_vnd: 0,
-                reference: kind_name.to_string(),
-                repayment_kind: None,
-                reverses_id: None,
-                reason: Some(reason),
-                details: serde_json::to_string(&terms).map_err(AppError::internal)?,
-                approved_by: caller_owned.user_id,
-            };
-            record(txn, &caller_owned, loan, today, new).await
-        })
-    })
+    run_money(
+        db,
+        writer,
+        caller,
+        loan_id,
+        request,
+        201,
+        move |txn, loan, today| {
+            Box::pin(async move {
+                if loan.status != "active" {
+                    return Err(wrong_state(&loan, "cơ cấu lại", "restructure"));
+                }
+                let value_date = input.value_date.unwrap_or(today);
+                check_value_date("value_date", value_date, today)?;
+                let terms = RestructureTerms {
+                    kind: kind_name.to_string(),
+                    first_due_on: input.first_due_on,
+                    installments: input.installments,
+                    period_months: input
+                        .period_months
+                        .unwrap_or(u32::try_from(loan.period_months).unwrap_or(1)),
+                    method: input.method.clone().unwrap_or_else(|| loan.method.clone()),
+                    principal_grace: input.principal_grace.unwrap_or(0),
+                    interest_reduced: input.interest_reduced.unwrap_or(false),
+                };
+                let new = NewTransaction {
+                    kind: kind::RESTRUCTURE,
+                    value_date,
+                    amount_vnd: 0,
+                    reference: kind_name.to_string(),
+                    repayment_kind: None,
+                    reverses_id: None,
+                    reason: Some(reason),
+                    details: serde_json::to_string(&terms).map_err(AppError::internal)?,
+                    approved_by: caller_owned.user_id,
+                };
+                record(txn, &caller_owned, loan, today, new).await
+            })
+        },
+    )
     .await
 }
 
@@ -807,35 +913,50 @@ pub async fn write_off(
     caller.require(&[Role::Approver])?;
     let reason = reason_of(&input.reason)?;
     let caller_owned = caller.clone();
-    run_money(db, writer, caller, loan_id, request, 201, move |txn, loan, today| {
-        Box::pin(async move {
-            if loan.status != "active" {
-                return Err(wrong_state(&loan, "xử lý rủi ro", "write off"));
-            }
-            let value_date = input.value_date.unwrap_or(today);
-            check_value_date("value_date", value_date, today)?;
-            let new = NewTransaction {
-                kind: kind::WRITE_OFF,
-                value_date,
-                amount_vnd: loan.in_term_principal_vnd + loan.overdue_principal_vnd,
-                reference: "write-off".into(),
-                repayment_kind: None,
-                reverses_id: None,
-                reason: Some(reason),
-                details: "{}".into(),
-                approved_by: caller_owned.user_id,
-            };
-            record(txn, &caller_owned, loan, today, new).await
-        })
-    })
+    run_money(
+        db,
+        writer,
+        caller,
+        loan_id,
+        request,
+        201,
+        move |txn, loan, today| {
+            Box::pin(async move {
+                if loan.status != "active" {
+                    return Err(wrong_state(&loan, "xử lý rủi ro", "write off"));
+                }
+                let value_date = input.value_date.unwrap_or(today);
+                check_value_date("value_date", value_date, today)?;
+                let new = NewTransaction {
+                    kind: kind::WRITE_OFF,
+                    value_date,
+                    amount_vnd: loan.in_term_principal_vnd + loan.overdue_principal_vnd,
+                    reference: "write-off".into(),
+                    repayment_kind: None,
+                    reverses_id: None,
+                    reason: Some(reason),
+                    details: "{}".into(),
+                    approved_by: caller_owned.user_id,
+                };
+                record(txn, &caller_owned, loan, today, new).await
+            })
+        },
+    )
     .await
 }
 
 // ----- reads -----
 
-async fn visible_loan<C: sea_orm::ConnectionTrait>(conn: &C, caller: &Caller, id: i64) -> AppResult<loan::Model> {
+async fn visible_loan<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    id: i64,
+) -> AppResult<loan::Model> {
     caller.require(&Role::ALL)?;
-    let loan = loan::Entity::find_by_id(id).one(conn).await?.ok_or_else(loan_not_found)?;
+    let loan = loan::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(loan_not_found)?;
     if !caller.may_see_cooperative(loan.cooperative_id) {
         return Err(loan_not_found());
     }
@@ -885,7 +1006,11 @@ pub struct LoanPage {
 }
 
 /// Loans newest first; a cooperative user sees only its own.
-pub async fn list(db: &DatabaseConnection, caller: &Caller, query: LoanQuery) -> AppResult<LoanPage> {
+pub async fn list(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    query: LoanQuery,
+) -> AppResult<LoanPage> {
     caller.require(&Role::ALL)?;
     let (limit, cursor) = paging(query.limit, query.cursor.as_deref())?;
     let mut select = loan::Entity::find().order_by_desc(loan::Column::Id);
@@ -896,7 +1021,17 @@ pub async fn list(db: &DatabaseConnection, caller: &Caller, query: LoanQuery) ->
         select = select.filter(loan::Column::Id.lt(cursor));
     }
     if let Some(status) = query.status.as_deref() {
-        let status = validate::one_of("status", status, &["approved", "contract_signed", "active", "closed", "written_off"])?;
+        let status = validate::one_of(
+            "status",
+            status,
+            &[
+                "approved",
+                "contract_signed",
+                "active",
+                "closed",
+                "written_off",
+            ],
+        )?;
         select = select.filter(loan::Column::Status.eq(status));
     }
     if let Some(cooperative_id) = query.cooperative_id {
@@ -909,8 +1044,14 @@ pub async fn list(db: &DatabaseConnection, caller: &Caller, query: LoanQuery) ->
     }
     let rows = select.limit(limit + 1).all(db).await?;
     let has_more = rows.len() as u64 > limit;
-    let items: Vec<LoanView> = rows.into_iter().take(limit as usize).map(LoanView::cached).collect();
-    let next_cursor = has_more.then(|| items.last().map(|l| l.id.to_string())).flatten();
+    let items: Vec<LoanView> = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(LoanView::cached)
+        .collect();
+    let next_cursor = has_more
+        .then(|| items.last().map(|l| l.id.to_string()))
+        .flatten();
     Ok(LoanPage { items, next_cursor })
 }
 
@@ -953,7 +1094,11 @@ fn status_name(status: InstallmentStatus) -> &'static str {
 }
 
 /// The schedule; before the first disbursement, the plan as if disbursed on the business date.
-pub async fn schedule(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult<LoanSchedule> {
+pub async fn schedule(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+) -> AppResult<LoanSchedule> {
     let loan = visible_loan(db, caller, id).await?;
     let today = fund::business_date(db).await?;
     let (state, _) = state_of(db, &loan, today).await?;
@@ -976,8 +1121,12 @@ pub async fn schedule(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppR
             .collect()
     } else {
         let contract = contract_of(&loan)?;
-        let terms = ScheduleTerms { disbursed_on: today, ..contract.terms };
-        let plan = build_schedule(&terms).map_err(|e| AppError::internal(anyhow::anyhow!("stored terms: {e}")))?;
+        let terms = ScheduleTerms {
+            disbursed_on: today,
+            ..contract.terms
+        };
+        let plan = build_schedule(&terms)
+            .map_err(|e| AppError::internal(anyhow::anyhow!("stored terms: {e}")))?;
         plan.installments
             .iter()
             .map(|i| ScheduleLine {
@@ -996,16 +1145,28 @@ pub async fn schedule(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppR
     };
     let total_principal_vnd = installments.iter().map(|i| i.principal_vnd).sum();
     let total_interest_vnd = installments.iter().map(|i| i.interest_vnd).sum();
-    Ok(LoanSchedule { as_of: today, installments, total_principal_vnd, total_interest_vnd })
+    Ok(LoanSchedule {
+        as_of: today,
+        installments,
+        total_principal_vnd,
+        total_interest_vnd,
+    })
 }
 
 /// All of a loan's transactions in the order they were recorded (oldest first, so a statement reads
 /// top-down), reversals included.
-pub async fn transactions(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult<Vec<TransactionView>> {
+pub async fn transactions(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+) -> AppResult<Vec<TransactionView>> {
     let loan = visible_loan(db, caller, id).await?;
     let today = fund::business_date(db).await?;
     let (state, all) = state_of(db, &loan, today).await?;
-    Ok(all.iter().map(|t| transaction_view(t, &all, Some(&state))).collect())
+    Ok(all
+        .iter()
+        .map(|t| transaction_view(t, &all, Some(&state)))
+        .collect())
 }
 
 /// `?date=` of the payoff quote (default: the business date).
@@ -1049,7 +1210,12 @@ impl From<PayoffQuote> for PayoffView {
 }
 
 /// What settles the loan on `date` (DOMAIN.md §5), with every component.
-pub async fn payoff(db: &DatabaseConnection, caller: &Caller, id: i64, query: PayoffQuery) -> AppResult<PayoffView> {
+pub async fn payoff(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    query: PayoffQuery,
+) -> AppResult<PayoffView> {
     let loan = visible_loan(db, caller, id).await?;
     let date = match query.date {
         Some(date) => date,
@@ -1113,7 +1279,11 @@ pub struct LoanStatement {
 fn allocation_line(a: &Allocation, tx: Option<&loan_transaction::Model>) -> StatementLine {
     StatementLine {
         date: a.value_date,
-        kind: if a.event_id.is_some() { "repayment".into() } else { "advance_applied".into() },
+        kind: if a.event_id.is_some() {
+            "repayment".into()
+        } else {
+            "advance_applied".into()
+        },
         transaction_id: tx.map(|t| t.id),
         reference: tx.map(|t| t.reference.clone()).unwrap_or_default(),
         received_vnd: i64_of(a.amount),
@@ -1127,14 +1297,21 @@ fn allocation_line(a: &Allocation, tx: Option<&loan_transaction::Model>) -> Stat
 }
 
 /// The statement as of the business date (reversed transactions left out: they never happened).
-pub async fn statement(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult<LoanStatement> {
+pub async fn statement(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+) -> AppResult<LoanStatement> {
     let loan = visible_loan(db, caller, id).await?;
     let today = fund::business_date(db).await?;
     let (state, all) = state_of(db, &loan, today).await?;
     let reversed: Vec<i64> = all.iter().filter_map(|t| t.reverses_id).collect();
     // (date, order within the day, line): disbursements, then billing, then the advance, then payments.
     let mut keyed: Vec<(NaiveDate, u8, i64, StatementLine)> = Vec::new();
-    for tx in all.iter().filter(|t| !reversed.contains(&t.id) && t.kind != kind::REVERSAL) {
+    for tx in all
+        .iter()
+        .filter(|t| !reversed.contains(&t.id) && t.kind != kind::REVERSAL)
+    {
         let line = StatementLine {
             date: tx.value_date,
             kind: tx.kind.clone(),
@@ -1143,16 +1320,36 @@ pub async fn statement(db: &DatabaseConnection, caller: &Caller, id: i64) -> App
             ..Default::default()
         };
         match tx.kind.as_str() {
-            kind::DISBURSEMENT => keyed.push((tx.value_date, 0, tx.id, StatementLine { disbursed_vnd: tx.amount_vnd, ..line })),
+            kind::DISBURSEMENT => keyed.push((
+                tx.value_date,
+                0,
+                tx.id,
+                StatementLine {
+                    disbursed_vnd: tx.amount_vnd,
+                    ..line
+                },
+            )),
             kind::RESTRUCTURE => keyed.push((tx.value_date, 4, tx.id, line)),
             kind::WRITE_OFF => {
                 let written = i64_of(state.written_off_principal);
-                keyed.push((tx.value_date, 5, tx.id, StatementLine { written_off_vnd: written, ..line }));
+                keyed.push((
+                    tx.value_date,
+                    5,
+                    tx.id,
+                    StatementLine {
+                        written_off_vnd: written,
+                        ..line
+                    },
+                ));
             }
             _ => {}
         }
     }
-    for installment in state.schedule.iter().filter(|i| i.billed && i.due_on <= today) {
+    for installment in state
+        .schedule
+        .iter()
+        .filter(|i| i.billed && i.due_on <= today)
+    {
         keyed.push((
             installment.due_on,
             1,
@@ -1161,17 +1358,27 @@ pub async fn statement(db: &DatabaseConnection, caller: &Caller, id: i64) -> App
                 date: installment.due_on,
                 kind: "installment_due".into(),
                 seq: Some(installment.seq),
-                principal_due_vnd: i64_of(installment.principal - installment.rescheduled_principal),
+                principal_due_vnd: i64_of(
+                    installment.principal - installment.rescheduled_principal,
+                ),
                 interest_due_vnd: i64_of(installment.interest),
                 ..Default::default()
             },
         ));
     }
     for (index, allocation) in state.allocations.iter().enumerate() {
-        let tx = allocation.event_id.as_deref().and_then(|id| all.iter().find(|t| t.id.to_string() == id));
+        let tx = allocation
+            .event_id
+            .as_deref()
+            .and_then(|id| all.iter().find(|t| t.id.to_string() == id));
         let order = if tx.is_some() { 3 } else { 2 };
         let tie = tx.map_or(index as i64, |t| t.id);
-        keyed.push((allocation.value_date, order, tie, allocation_line(allocation, tx)));
+        keyed.push((
+            allocation.value_date,
+            order,
+            tie,
+            allocation_line(allocation, tx),
+        ));
     }
     keyed.sort_by_key(|(date, order, tie, _)| (*date, *order, *tie));
     let (mut principal, mut advance) = (0i64, 0i64);

@@ -2,9 +2,9 @@
 //! (in `coopfund_domain` where money is involved), stores, and appends the audit record in the
 //! same transaction, so a change and its trail are written together or not at all.
 
+pub mod applications;
 pub mod audit;
 pub mod caller;
-pub mod applications;
 pub mod charter_capital;
 pub mod cob;
 pub mod cob_batch;
@@ -13,9 +13,9 @@ pub mod event_mail;
 pub mod fund;
 pub mod idempotency;
 pub mod ledger;
+pub mod lending_limits;
 pub mod loan_engine;
 pub mod loans;
-pub mod lending_limits;
 pub mod outbox;
 pub mod policy;
 pub mod products;

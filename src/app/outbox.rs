@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    sea_query::Expr, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    sea_query::Expr, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -94,13 +94,22 @@ pub struct OutboxPage {
 }
 
 /// Lists messages newest first. Admins and auditors.
-pub async fn list(db: &DatabaseConnection, caller: &Caller, query: OutboxQuery) -> AppResult<OutboxPage> {
+pub async fn list(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    query: OutboxQuery,
+) -> AppResult<OutboxPage> {
     caller.require(&[Role::Admin, Role::Auditor])?;
     let (limit, cursor) = paging(query.limit, query.cursor.as_deref())?;
     let mut select = outbox_message::Entity::find().order_by_desc(outbox_message::Column::Id);
     if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
         if !STATUSES.contains(&status) {
-            return Err(AppError::invalid("status", Reason::UnknownValue { allowed: STATUSES.join(", ") }));
+            return Err(AppError::invalid(
+                "status",
+                Reason::UnknownValue {
+                    allowed: STATUSES.join(", "),
+                },
+            ));
         }
         select = select.filter(outbox_message::Column::Status.eq(status));
     }
@@ -112,8 +121,14 @@ pub async fn list(db: &DatabaseConnection, caller: &Caller, query: OutboxQuery) 
     }
     let rows = select.limit(limit + 1).all(db).await?;
     let has_more = rows.len() as u64 > limit;
-    let items: Vec<OutboxView> = rows.into_iter().take(limit as usize).map(OutboxView::from).collect();
-    let next_cursor = has_more.then(|| items.last().map(|m| m.id.to_string())).flatten();
+    let items: Vec<OutboxView> = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(OutboxView::from)
+        .collect();
+    let next_cursor = has_more
+        .then(|| items.last().map(|m| m.id.to_string()))
+        .flatten();
     Ok(OutboxPage { items, next_cursor })
 }
 
@@ -146,7 +161,10 @@ pub async fn retry(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResu
         .col_expr(outbox_message::Column::Status, Expr::value(PENDING))
         .col_expr(outbox_message::Column::Attempts, Expr::value(0))
         .col_expr(outbox_message::Column::NextAttemptAt, Expr::value(now))
-        .col_expr(outbox_message::Column::ClaimToken, Expr::value(Option::<String>::None))
+        .col_expr(
+            outbox_message::Column::ClaimToken,
+            Expr::value(Option::<String>::None),
+        )
         .filter(outbox_message::Column::Id.eq(id))
         .filter(outbox_message::Column::Status.eq(FAILED))
         .exec(&txn)
@@ -159,13 +177,17 @@ pub async fn retry(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResu
         .await?
         .ok_or_else(|| AppError::not_found("thư", "Message"))?;
     let (before, after) = (OutboxView::from(current), OutboxView::from(after));
-    audit::record(&txn, caller, Change {
-        action: "outbox.retry",
-        entity_type: "outbox_message",
-        entity_id: id.to_string(),
-        before: Some(&before),
-        after: Some(&after),
-    })
+    audit::record(
+        &txn,
+        caller,
+        Change {
+            action: "outbox.retry",
+            entity_type: "outbox_message",
+            entity_id: id.to_string(),
+            before: Some(&before),
+            after: Some(&after),
+        },
+    )
     .await?;
     txn.commit().await?;
     Ok(after)

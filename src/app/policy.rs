@@ -28,13 +28,17 @@ pub fn install(settings: &ClassificationSettings) {
         classification: settings.classification(),
         provision_rates: settings.provision_rates(),
     });
-    let mut slot = POLICY.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut slot = POLICY
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     *slot = Some(policy);
 }
 
 /// The policy in force (the legal defaults until one is installed).
 pub fn current() -> Arc<Policy> {
-    let slot = POLICY.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let slot = POLICY
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     slot.clone().unwrap_or_default()
 }
 
@@ -50,7 +54,10 @@ mod tests {
         settings.general_provision_percent = "0.75".into();
         install(&settings);
         assert_eq!(current().classification.group_2_from_dpd, 5);
-        assert_eq!(current().provision_rates.general_percent.to_string(), "0.75");
+        assert_eq!(
+            current().provision_rates.general_percent.to_string(),
+            "0.75"
+        );
         install(&crate::config::Settings::load(None).unwrap().classification);
         assert_eq!(current().classification.group_2_from_dpd, 10);
     }

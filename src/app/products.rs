@@ -19,8 +19,8 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -46,8 +46,14 @@ pub const DAY_COUNTS: [&str; 2] = ["actual_365", "per_period"];
 pub const PREPAYMENT_RULES: [&str; 2] = ["shorten_term", "reamortize"];
 /// The default allocation order (DOMAIN.md §5; Circular 39/2016 Art 18(4): on an overdue loan,
 /// principal first). A product's order must be a permutation of these.
-pub const DEFAULT_ALLOCATION_ORDER: [&str; 6] =
-    ["overdue_principal", "unpaid_interest", "overdue_interest", "late_interest", "interest", "principal"];
+pub const DEFAULT_ALLOCATION_ORDER: [&str; 6] = [
+    "overdue_principal",
+    "unpaid_interest",
+    "overdue_interest",
+    "late_interest",
+    "interest",
+    "principal",
+];
 /// Civil Code 2015 Art 468: an agreed rate is at most 20%/year.
 pub const RATE_CAP_PERCENT: Decimal = Decimal::from_parts(20, 0, 0, false, 0);
 /// Civil Code 2015 Art 466(5): overdue principal bears at most 150% of the in-term rate.
@@ -168,7 +174,12 @@ pub struct ProductView {
 
 /// Splits a comma-separated TEXT column.
 pub fn split_list(stored: &str) -> Vec<String> {
-    stored.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    stored
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 impl From<product::Model> for ProductView {
@@ -176,7 +187,10 @@ impl From<product::Model> for ProductView {
         ProductView {
             id: m.id,
             methods: split_list(&m.methods),
-            period_months: split_list(&m.period_months).iter().filter_map(|p| p.parse().ok()).collect(),
+            period_months: split_list(&m.period_months)
+                .iter()
+                .filter_map(|p| p.parse().ok())
+                .collect(),
             allocation_order: split_list(&m.allocation_order),
             code: m.code,
             name: m.name,
@@ -244,7 +258,14 @@ struct Valid {
 }
 
 /// A 422 naming a legal cap (Civil Code 2015 Art 466, 468; Circular 39/2016 Art 13).
-pub fn cap_exceeded(code: &str, field: &str, value: Decimal, cap: Decimal, vi_rule: &str, en_rule: &str) -> AppError {
+pub fn cap_exceeded(
+    code: &str,
+    field: &str,
+    value: Decimal,
+    cap: Decimal,
+    vi_rule: &str,
+    en_rule: &str,
+) -> AppError {
     AppError::new(
         ErrorKind::Rule,
         code,
@@ -257,10 +278,17 @@ pub fn cap_exceeded(code: &str, field: &str, value: Decimal, cap: Decimal, vi_ru
 }
 
 /// DOMAIN.md §6: every rate within its legal cap. Used at product writes and again at approval.
-pub fn check_rate_caps(rate_percent: Decimal, overdue_multiplier: Decimal, late_rate_percent: Decimal) -> AppResult<()> {
+pub fn check_rate_caps(
+    rate_percent: Decimal,
+    overdue_multiplier: Decimal,
+    late_rate_percent: Decimal,
+) -> AppResult<()> {
     if rate_percent > RATE_CAP_PERCENT {
         return Err(cap_exceeded(
-            "rate_above_legal_cap", "rate_percent", rate_percent, RATE_CAP_PERCENT,
+            "rate_above_legal_cap",
+            "rate_percent",
+            rate_percent,
+            RATE_CAP_PERCENT,
             "Lãi suất cho vay tối đa 20%/năm (Bộ luật Dân sự 2015 Điều 468)",
             "The lending rate is at most 20% per year (Civil Code 2015 Art 468)",
         ));
@@ -291,16 +319,36 @@ fn non_negative_decimal(field: &str, value: Decimal) -> AppResult<Decimal> {
 
 fn amount(field: &str, value: i64, min: i64) -> AppResult<i64> {
     if value < min || value > MAX_AMOUNT_VND {
-        return Err(AppError::invalid(field, Reason::OutOfRange { min: min.to_string(), max: MAX_AMOUNT_VND.to_string() }));
+        return Err(AppError::invalid(
+            field,
+            Reason::OutOfRange {
+                min: min.to_string(),
+                max: MAX_AMOUNT_VND.to_string(),
+            },
+        ));
     }
     Ok(value)
 }
 
 fn count(field: &str, value: i64, min: i64, max: i64) -> AppResult<i32> {
     if value < min || value > max {
-        return Err(AppError::invalid(field, Reason::OutOfRange { min: min.to_string(), max: max.to_string() }));
+        return Err(AppError::invalid(
+            field,
+            Reason::OutOfRange {
+                min: min.to_string(),
+                max: max.to_string(),
+            },
+        ));
     }
-    i32::try_from(value).map_err(|_| AppError::invalid(field, Reason::OutOfRange { min: min.to_string(), max: max.to_string() }))
+    i32::try_from(value).map_err(|_| {
+        AppError::invalid(
+            field,
+            Reason::OutOfRange {
+                min: min.to_string(),
+                max: max.to_string(),
+            },
+        )
+    })
 }
 
 /// A non-empty list of distinct values of `allowed`, kept in the order given.
@@ -312,7 +360,12 @@ fn distinct_subset(field: &str, values: &[String], allowed: &[&str]) -> AppResul
     for value in values {
         let known = validate::one_of(field, value, allowed)?;
         if seen.contains(&known) {
-            return Err(AppError::invalid(field, Reason::InvalidFormat { expected: "distinct values" }));
+            return Err(AppError::invalid(
+                field,
+                Reason::InvalidFormat {
+                    expected: "distinct values",
+                },
+            ));
         }
         seen.push(known);
     }
@@ -327,12 +380,16 @@ fn periods(values: &[i64]) -> AppResult<String> {
 }
 
 fn allocation_order(values: Option<&[String]>) -> AppResult<String> {
-    let Some(values) = values else { return Ok(DEFAULT_ALLOCATION_ORDER.join(",")) };
+    let Some(values) = values else {
+        return Ok(DEFAULT_ALLOCATION_ORDER.join(","));
+    };
     let order = distinct_subset("allocation_order", values, &DEFAULT_ALLOCATION_ORDER)?;
     if values.len() != DEFAULT_ALLOCATION_ORDER.len() {
         return Err(AppError::invalid(
             "allocation_order",
-            Reason::InvalidFormat { expected: "each of the six components exactly once" },
+            Reason::InvalidFormat {
+                expected: "each of the six components exactly once",
+            },
         ));
     }
     Ok(order)
@@ -340,26 +397,65 @@ fn allocation_order(values: Option<&[String]>) -> AppResult<String> {
 
 fn validate_input(input: ProductInput) -> AppResult<Valid> {
     let rate = non_negative_decimal("rate_percent", input.rate_percent)?;
-    let multiplier = non_negative_decimal("overdue_multiplier", input.overdue_multiplier.unwrap_or(OVERDUE_MULTIPLIER_CAP))?;
-    let late = non_negative_decimal("late_rate_percent", input.late_rate_percent.unwrap_or(LATE_RATE_CAP_PERCENT))?;
+    let multiplier = non_negative_decimal(
+        "overdue_multiplier",
+        input.overdue_multiplier.unwrap_or(OVERDUE_MULTIPLIER_CAP),
+    )?;
+    let late = non_negative_decimal(
+        "late_rate_percent",
+        input.late_rate_percent.unwrap_or(LATE_RATE_CAP_PERCENT),
+    )?;
     let methods = distinct_subset("methods", &input.methods, &METHODS)?;
     let period_months = periods(&input.period_months)?;
     let min_amount_vnd = amount("min_amount_vnd", input.min_amount_vnd, 1)?;
     let max_amount_vnd = amount("max_amount_vnd", input.max_amount_vnd, min_amount_vnd)?;
-    let min_installments = count("min_installments", input.min_installments, 1, MAX_INSTALLMENTS)?;
-    let max_installments = count("max_installments", input.max_installments, i64::from(min_installments), MAX_INSTALLMENTS)?;
+    let min_installments = count(
+        "min_installments",
+        input.min_installments,
+        1,
+        MAX_INSTALLMENTS,
+    )?;
+    let max_installments = count(
+        "max_installments",
+        input.max_installments,
+        i64::from(min_installments),
+        MAX_INSTALLMENTS,
+    )?;
     // The engine needs at least one amortizing installment: grace < installments.
-    let max_principal_grace =
-        count("max_principal_grace", input.max_principal_grace.unwrap_or(0), 0, i64::from(max_installments) - 1)?;
-    let day_count = validate::one_of("day_count", input.day_count.as_deref().unwrap_or("actual_365"), &DAY_COUNTS)?;
-    let installment_unit_vnd = amount("installment_unit_vnd", input.installment_unit_vnd.unwrap_or(1), 1)?;
-    let prepayment_rule =
-        validate::one_of("prepayment_rule", input.prepayment_rule.as_deref().unwrap_or("shorten_term"), &PREPAYMENT_RULES)?;
-    let collateral_free_limit_vnd = amount("collateral_free_limit_vnd", input.collateral_free_limit_vnd.unwrap_or(0), 0)?;
+    let max_principal_grace = count(
+        "max_principal_grace",
+        input.max_principal_grace.unwrap_or(0),
+        0,
+        i64::from(max_installments) - 1,
+    )?;
+    let day_count = validate::one_of(
+        "day_count",
+        input.day_count.as_deref().unwrap_or("actual_365"),
+        &DAY_COUNTS,
+    )?;
+    let installment_unit_vnd = amount(
+        "installment_unit_vnd",
+        input.installment_unit_vnd.unwrap_or(1),
+        1,
+    )?;
+    let prepayment_rule = validate::one_of(
+        "prepayment_rule",
+        input.prepayment_rule.as_deref().unwrap_or("shorten_term"),
+        &PREPAYMENT_RULES,
+    )?;
+    let collateral_free_limit_vnd = amount(
+        "collateral_free_limit_vnd",
+        input.collateral_free_limit_vnd.unwrap_or(0),
+        0,
+    )?;
     let valid = Valid {
         code: validate::text("code", &input.code, 30)?,
         name: validate::text("name", &input.name, 200)?,
-        description: validate::optional_text("description", input.description.as_deref().unwrap_or(""), 5000)?,
+        description: validate::optional_text(
+            "description",
+            input.description.as_deref().unwrap_or(""),
+            5000,
+        )?,
         rate_percent: rate.to_string(),
         methods,
         period_months,
@@ -394,22 +490,34 @@ fn not_found() -> AppError {
 }
 
 /// Creates a product. Admins.
-pub async fn create(db: &DatabaseConnection, caller: &Caller, input: ProductInput) -> AppResult<ProductView> {
+pub async fn create(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    input: ProductInput,
+) -> AppResult<ProductView> {
     caller.require(&[Role::Admin])?;
     let valid = validate_input(input)?;
     let txn = db.begin().await?;
     let now = Utc::now();
-    let mut active = product::ActiveModel { version: Set(1), created_at: Set(now), ..Default::default() };
+    let mut active = product::ActiveModel {
+        version: Set(1),
+        created_at: Set(now),
+        ..Default::default()
+    };
     apply(&mut active, valid, now);
     let created = active.insert(&txn).await.map_err(unique_code_conflict)?;
     let view = ProductView::from(created);
-    audit::record(&txn, caller, Change::<(), _> {
-        action: "product.create",
-        entity_type: "product",
-        entity_id: view.id.to_string(),
-        before: None,
-        after: Some(&view),
-    })
+    audit::record(
+        &txn,
+        caller,
+        Change::<(), _> {
+            action: "product.create",
+            entity_type: "product",
+            entity_id: view.id.to_string(),
+            before: None,
+            after: Some(&view),
+        },
+    )
     .await?;
     txn.commit().await?;
     Ok(view)
@@ -440,7 +548,10 @@ fn apply(active: &mut product::ActiveModel, valid: Valid, now: DateTime<Utc>) {
 
 /// Loads one product on `conn` (404 when absent).
 pub async fn load<C: ConnectionTrait>(conn: &C, id: i64) -> AppResult<product::Model> {
-    product::Entity::find_by_id(id).one(conn).await?.ok_or_else(not_found)
+    product::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(not_found)
 }
 
 /// One product. Any logged-in user.
@@ -450,7 +561,11 @@ pub async fn get(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult
 }
 
 /// Products newest first. Any logged-in user.
-pub async fn list(db: &DatabaseConnection, caller: &Caller, query: ProductQuery) -> AppResult<ProductPage> {
+pub async fn list(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    query: ProductQuery,
+) -> AppResult<ProductPage> {
     caller.require(&Role::ALL)?;
     let (limit, cursor) = paging(query.limit, query.cursor.as_deref())?;
     let mut select = product::Entity::find().order_by_desc(product::Column::Id);
@@ -462,13 +577,20 @@ pub async fn list(db: &DatabaseConnection, caller: &Caller, query: ProductQuery)
     }
     let rows = select.limit(limit + 1).all(db).await?;
     let has_more = rows.len() as u64 > limit;
-    let items: Vec<ProductView> = rows.into_iter().take(limit as usize).map(ProductView::from).collect();
-    let next_cursor = has_more.then(|| items.last().map(|p| p.id.to_string())).flatten();
+    let items: Vec<ProductView> = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(ProductView::from)
+        .collect();
+    let next_cursor = has_more
+        .then(|| items.last().map(|p| p.id.to_string()))
+        .flatten();
     Ok(ProductPage { items, next_cursor })
 }
 
 fn parse_stored_decimal(text: &str) -> AppResult<Decimal> {
-    text.parse().map_err(|e| AppError::internal(anyhow::anyhow!("stored decimal {text:?}: {e}")))
+    text.parse()
+        .map_err(|e| AppError::internal(anyhow::anyhow!("stored decimal {text:?}: {e}")))
 }
 
 fn merge(current: &product::Model, patch: ProductPatch) -> AppResult<ProductInput> {
@@ -485,11 +607,23 @@ fn merge(current: &product::Model, patch: ProductPatch) -> AppResult<ProductInpu
         period_months: patch.period_months.unwrap_or(view.period_months),
         min_amount_vnd: patch.min_amount_vnd.unwrap_or(view.min_amount_vnd),
         max_amount_vnd: patch.max_amount_vnd.unwrap_or(view.max_amount_vnd),
-        min_installments: patch.min_installments.unwrap_or(i64::from(view.min_installments)),
-        max_installments: patch.max_installments.unwrap_or(i64::from(view.max_installments)),
-        max_principal_grace: Some(patch.max_principal_grace.unwrap_or(i64::from(view.max_principal_grace))),
+        min_installments: patch
+            .min_installments
+            .unwrap_or(i64::from(view.min_installments)),
+        max_installments: patch
+            .max_installments
+            .unwrap_or(i64::from(view.max_installments)),
+        max_principal_grace: Some(
+            patch
+                .max_principal_grace
+                .unwrap_or(i64::from(view.max_principal_grace)),
+        ),
         day_count: Some(patch.day_count.unwrap_or(view.day_count)),
-        installment_unit_vnd: Some(patch.installment_unit_vnd.unwrap_or(view.installment_unit_vnd)),
+        installment_unit_vnd: Some(
+            patch
+                .installment_unit_vnd
+                .unwrap_or(view.installment_unit_vnd),
+        ),
         overdue_multiplier: Some(match patch.overdue_multiplier {
             Some(m) => m,
             None => parse_stored_decimal(&current.overdue_multiplier)?,
@@ -500,7 +634,11 @@ fn merge(current: &product::Model, patch: ProductPatch) -> AppResult<ProductInpu
         }),
         allocation_order: Some(patch.allocation_order.unwrap_or(view.allocation_order)),
         prepayment_rule: Some(patch.prepayment_rule.unwrap_or(view.prepayment_rule)),
-        collateral_free_limit_vnd: Some(patch.collateral_free_limit_vnd.unwrap_or(view.collateral_free_limit_vnd)),
+        collateral_free_limit_vnd: Some(
+            patch
+                .collateral_free_limit_vnd
+                .unwrap_or(view.collateral_free_limit_vnd),
+        ),
         active: Some(patch.active.unwrap_or(view.active)),
     })
 }
@@ -508,7 +646,12 @@ fn merge(current: &product::Model, patch: ProductPatch) -> AppResult<ProductInpu
 /// Updates some fields if `version` is still current. Admins. Loans already approved keep the
 /// terms they were approved with (a snapshot on the loan), so a change affects only later
 /// approvals.
-pub async fn update(db: &DatabaseConnection, caller: &Caller, id: i64, patch: ProductPatch) -> AppResult<ProductView> {
+pub async fn update(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    patch: ProductPatch,
+) -> AppResult<ProductView> {
     caller.require(&[Role::Admin])?;
     let txn = db.begin().await?;
     let current = load(&txn, id).await?;
@@ -532,13 +675,17 @@ pub async fn update(db: &DatabaseConnection, caller: &Caller, id: i64, patch: Pr
     }
     let after = ProductView::from(load(&txn, id).await?);
     let before = ProductView::from(current);
-    audit::record(&txn, caller, Change {
-        action: "product.update",
-        entity_type: "product",
-        entity_id: id.to_string(),
-        before: Some(&before),
-        after: Some(&after),
-    })
+    audit::record(
+        &txn,
+        caller,
+        Change {
+            action: "product.update",
+            entity_type: "product",
+            entity_id: id.to_string(),
+            before: Some(&before),
+            after: Some(&after),
+        },
+    )
     .await?;
     txn.commit().await?;
     Ok(after)

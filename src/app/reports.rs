@@ -10,9 +10,13 @@
 //! reader sees what the next month-end close will post.
 
 use chrono::NaiveDate;
-use coopfund_domain::{classification::DebtGroup, portfolio_summary, Account, AccountBalances, Vnd};
+use coopfund_domain::{
+    classification::DebtGroup, portfolio_summary, Account, AccountBalances, Vnd,
+};
 use rust_decimal::Decimal;
-use sea_orm::{sea_query::Query, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    sea_query::Query, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -42,7 +46,10 @@ pub async fn principal_by_group<C: ConnectionTrait>(conn: &C) -> AppResult<Vec<G
         .select_only()
         .column(loan::Column::DebtGroup)
         .column_as(sea_orm::sea_query::Expr::cust("COUNT(*)"), "loans")
-        .column_as(sum_vnd("in_term_principal_vnd + overdue_principal_vnd"), "principal")
+        .column_as(
+            sum_vnd("in_term_principal_vnd + overdue_principal_vnd"),
+            "principal",
+        )
         .filter(loan::Column::Status.is_in(OPEN_STATUSES))
         .group_by(loan::Column::DebtGroup)
         .into_tuple()
@@ -53,8 +60,14 @@ pub async fn principal_by_group<C: ConnectionTrait>(conn: &C) -> AppResult<Vec<G
             let group = u8::try_from(group)
                 .ok()
                 .and_then(DebtGroup::from_number)
-                .ok_or_else(|| AppError::internal(anyhow::anyhow!("a loan has debt group {group}")))?;
-            Ok(GroupPrincipal { group, loans, principal: Vnd::from_i64(principal) })
+                .ok_or_else(|| {
+                    AppError::internal(anyhow::anyhow!("a loan has debt group {group}"))
+                })?;
+            Ok(GroupPrincipal {
+                group,
+                loans,
+                principal: Vnd::from_i64(principal),
+            })
         })
         .collect()
 }
@@ -68,7 +81,10 @@ pub async fn portfolio_level_book<C: ConnectionTrait>(conn: &C) -> AppResult<Acc
         .column_as(sum_vnd("debit_vnd"), "debits")
         .column_as(sum_vnd("credit_vnd"), "credits")
         .filter(journal_line::Column::LoanId.is_null())
-        .filter(journal_line::Column::AccountCode.is_in([Account::GeneralProvision.code(), Account::ProvisionExpense.code()]))
+        .filter(journal_line::Column::AccountCode.is_in([
+            Account::GeneralProvision.code(),
+            Account::ProvisionExpense.code(),
+        ]))
         .group_by(journal_line::Column::AccountCode)
         .into_tuple()
         .all(conn)
@@ -128,14 +144,20 @@ fn to_i64(amount: Vnd) -> i64 {
 }
 
 /// Credit balances of 22931 per loan (and 22932 overall) through `date`.
-async fn provisions_through<C: ConnectionTrait>(conn: &C, date: NaiveDate) -> AppResult<Vec<(Option<i64>, String, i64)>> {
+async fn provisions_through<C: ConnectionTrait>(
+    conn: &C,
+    date: NaiveDate,
+) -> AppResult<Vec<(Option<i64>, String, i64)>> {
     let rows: Vec<(Option<i64>, String, i64, i64)> = journal_line::Entity::find()
         .select_only()
         .column(journal_line::Column::LoanId)
         .column(journal_line::Column::AccountCode)
         .column_as(sum_vnd("debit_vnd"), "debits")
         .column_as(sum_vnd("credit_vnd"), "credits")
-        .filter(journal_line::Column::AccountCode.is_in([Account::SpecificProvision.code(), Account::GeneralProvision.code()]))
+        .filter(journal_line::Column::AccountCode.is_in([
+            Account::SpecificProvision.code(),
+            Account::GeneralProvision.code(),
+        ]))
         .filter(
             journal_line::Column::EntryId.in_subquery(
                 Query::select()
@@ -150,11 +172,18 @@ async fn provisions_through<C: ConnectionTrait>(conn: &C, date: NaiveDate) -> Ap
         .into_tuple()
         .all(conn)
         .await?;
-    Ok(rows.into_iter().map(|(loan_id, code, debits, credits)| (loan_id, code, credits - debits)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(loan_id, code, debits, credits)| (loan_id, code, credits - debits))
+        .collect())
 }
 
 /// Outstanding by debt group, provisions and the bad-debt ratio. Staff (everyone but cooperatives).
-pub async fn portfolio<C: ConnectionTrait>(conn: &C, caller: &Caller, query: PortfolioQuery) -> AppResult<PortfolioReport> {
+pub async fn portfolio<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    query: PortfolioQuery,
+) -> AppResult<PortfolioReport> {
     caller.require(&READERS)?;
     let date = match query.date {
         Some(date) => date,
@@ -168,7 +197,14 @@ pub async fn portfolio<C: ConnectionTrait>(conn: &C, caller: &Caller, query: Por
         .select_only()
         .column(loan::Column::Id)
         .column(loan::Column::DebtGroup)
-        .filter(loan::Column::Id.is_in(provisions.iter().filter_map(|(id, _, _)| *id).collect::<Vec<_>>()))
+        .filter(
+            loan::Column::Id.is_in(
+                provisions
+                    .iter()
+                    .filter_map(|(id, _, _)| *id)
+                    .collect::<Vec<_>>(),
+            ),
+        )
         .into_tuple::<(i64, i32)>()
         .all(conn)
         .await?
@@ -182,7 +218,11 @@ pub async fn portfolio<C: ConnectionTrait>(conn: &C, caller: &Caller, query: Por
             continue;
         }
         specific_total += credit_balance;
-        let group = loan_id.and_then(|id| loan_groups.get(&id)).copied().unwrap_or(1).clamp(1, 5);
+        let group = loan_id
+            .and_then(|id| loan_groups.get(&id))
+            .copied()
+            .unwrap_or(1)
+            .clamp(1, 5);
         specific_by_group[usize::try_from(group - 1).unwrap_or(0)] += credit_balance;
     }
     let groups = DebtGroup::ALL

@@ -73,26 +73,49 @@ pub fn terms_error(err: TermsError) -> AppError {
 fn vietnamese(err: &TermsError) -> String {
     match err {
         TermsError::NoInstallments => "Cần ít nhất một kỳ trả nợ.".into(),
-        TermsError::TooManyInstallments { installments, max } => format!("Tối đa {max} kỳ trả nợ (đang là {installments})."),
-        TermsError::GraceNotBelowInstallments { grace, installments } => {
+        TermsError::TooManyInstallments { installments, max } => {
+            format!("Tối đa {max} kỳ trả nợ (đang là {installments}).")
+        }
+        TermsError::GraceNotBelowInstallments {
+            grace,
+            installments,
+        } => {
             format!("Số kỳ ân hạn gốc ({grace}) phải nhỏ hơn số kỳ trả nợ ({installments}).")
         }
         TermsError::PrincipalNotPositive(_) => "Số tiền vay phải lớn hơn 0.".into(),
-        TermsError::PrincipalTooLarge(_) => "Số tiền vay vượt mức tối đa hỗ trợ (10^15 đồng).".into(),
+        TermsError::PrincipalTooLarge(_) => {
+            "Số tiền vay vượt mức tối đa hỗ trợ (10^15 đồng).".into()
+        }
         TermsError::RateOutOfRange(rate) => format!("Lãi suất {rate}%/năm phải từ 0 đến 20%/năm."),
-        TermsError::PeriodNotAllowed(m) => format!("Kỳ hạn trả nợ phải là 1, 3, 6 hoặc 12 tháng (đang là {m})."),
-        TermsError::FirstDueNotAfterDisbursement { .. } => "Ngày đến hạn đầu tiên phải sau ngày giải ngân.".into(),
+        TermsError::PeriodNotAllowed(m) => {
+            format!("Kỳ hạn trả nợ phải là 1, 3, 6 hoặc 12 tháng (đang là {m}).")
+        }
+        TermsError::FirstDueNotAfterDisbursement { .. } => {
+            "Ngày đến hạn đầu tiên phải sau ngày giải ngân.".into()
+        }
         TermsError::DateOutOfRange => "Lịch trả nợ vượt quá năm 9999.".into(),
-        TermsError::InstallmentUnitInvalid(_) => "Đơn vị làm tròn kỳ trả phải từ 1 đồng đến 10^15 đồng.".into(),
-        TermsError::UnknownMethod(_) => "Phương thức trả nợ phải là annuity, equal_principal hoặc bullet.".into(),
-        TermsError::UnknownDayCount(_) => "Cách tính ngày phải là actual_365 hoặc per_period.".into(),
+        TermsError::InstallmentUnitInvalid(_) => {
+            "Đơn vị làm tròn kỳ trả phải từ 1 đồng đến 10^15 đồng.".into()
+        }
+        TermsError::UnknownMethod(_) => {
+            "Phương thức trả nợ phải là annuity, equal_principal hoặc bullet.".into()
+        }
+        TermsError::UnknownDayCount(_) => {
+            "Cách tính ngày phải là actual_365 hoặc per_period.".into()
+        }
     }
 }
 
 /// Parses a percent rate given as a decimal string (never through a float).
 pub fn parse_rate(field: &str, text: &str) -> AppResult<Decimal> {
-    Decimal::from_str_exact(text.trim())
-        .map_err(|_| AppError::invalid(field, Reason::InvalidFormat { expected: "a decimal string such as \"7.2\"" }))
+    Decimal::from_str_exact(text.trim()).map_err(|_| {
+        AppError::invalid(
+            field,
+            Reason::InvalidFormat {
+                expected: "a decimal string such as \"7.2\"",
+            },
+        )
+    })
 }
 
 impl PreviewRequest {

@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -38,7 +39,10 @@ fn invalid_credentials() -> AppError {
     AppError::new(
         ErrorKind::Unauthorized,
         "invalid_credentials",
-        Localized::new("Tên đăng nhập hoặc mật khẩu không đúng.", "Wrong username or password."),
+        Localized::new(
+            "Tên đăng nhập hoặc mật khẩu không đúng.",
+            "Wrong username or password.",
+        ),
     )
 }
 
@@ -55,9 +59,16 @@ fn locked(until: DateTime<Utc>) -> AppError {
 }
 
 /// Checks credentials and issues a token.
-pub async fn login(db: &DatabaseConnection, policy: &AuthSettings, creds: Credentials) -> AppResult<IssuedToken> {
+pub async fn login(
+    db: &DatabaseConnection,
+    policy: &AuthSettings,
+    creds: Credentials,
+) -> AppResult<IssuedToken> {
     let username = creds.username.trim().to_ascii_lowercase();
-    let found = user::Entity::find().filter(user::Column::Username.eq(username)).one(db).await?;
+    let found = user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(db)
+        .await?;
     let now = Utc::now();
     let Some(account) = found else {
         // Same argon2 work as a real check, then the same answer.
@@ -88,7 +99,11 @@ pub async fn login(db: &DatabaseConnection, policy: &AuthSettings, creds: Creden
     active.failed_logins = Set(0);
     active.locked_until = Set(None);
     let account = active.update(db).await?;
-    Ok(IssuedToken { token, expires_at, user: UserView::from(account) })
+    Ok(IssuedToken {
+        token,
+        expires_at,
+        user: UserView::from(account),
+    })
 }
 
 async fn record_failure(
@@ -116,7 +131,11 @@ async fn verify_off_thread(password: String, phc: String) -> AppResult<bool> {
 }
 
 /// Resolves a bearer token to its caller: 401 when unknown, expired, revoked or disabled.
-pub async fn authenticate(db: &DatabaseConnection, token: &str, request_id: Option<String>) -> AppResult<Caller> {
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    token: &str,
+    request_id: Option<String>,
+) -> AppResult<Caller> {
     let invalid = || {
         AppError::new(
             ErrorKind::Unauthorized,
@@ -135,7 +154,10 @@ pub async fn authenticate(db: &DatabaseConnection, token: &str, request_id: Opti
     if found.revoked_at.is_some() || found.expires_at <= Utc::now() {
         return Err(invalid());
     }
-    let account = user::Entity::find_by_id(found.user_id).one(db).await?.ok_or_else(invalid)?;
+    let account = user::Entity::find_by_id(found.user_id)
+        .one(db)
+        .await?
+        .ok_or_else(invalid)?;
     if account.disabled {
         return Err(invalid());
     }
@@ -152,7 +174,10 @@ pub async fn authenticate(db: &DatabaseConnection, token: &str, request_id: Opti
 /// Revokes `token` (logout). Revoking twice is harmless.
 pub async fn revoke(db: &DatabaseConnection, token: &str) -> AppResult<()> {
     api_token::Entity::update_many()
-        .col_expr(api_token::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .col_expr(
+            api_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
         .filter(api_token::Column::TokenHash.eq(auth::token_hash(token)))
         .filter(api_token::Column::RevokedAt.is_null())
         .exec(db)

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -88,7 +88,10 @@ fn check_password(password: &str) -> AppResult<()> {
     if !(PASSWORD_MIN_CHARS..=128).contains(&chars) {
         return Err(AppError::invalid(
             "password",
-            Reason::OutOfRange { min: format!("{PASSWORD_MIN_CHARS} ký tự/characters"), max: "128".into() },
+            Reason::OutOfRange {
+                min: format!("{PASSWORD_MIN_CHARS} ký tự/characters"),
+                max: "128".into(),
+            },
         ));
     }
     Ok(())
@@ -96,31 +99,63 @@ fn check_password(password: &str) -> AppResult<()> {
 
 fn check_username(username: &str) -> AppResult<String> {
     let username = validate::text("username", username, 64)?;
-    if !username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
-        return Err(AppError::invalid("username", Reason::InvalidFormat { expected: "a-z, 0-9, . _ -" }));
+    if !username
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err(AppError::invalid(
+            "username",
+            Reason::InvalidFormat {
+                expected: "a-z, 0-9, . _ -",
+            },
+        ));
     }
     Ok(username.to_ascii_lowercase())
 }
 
 /// Creates an account. Admins only; the CLI acts as admin.
-pub async fn create(db: &DatabaseConnection, caller: &Caller, input: NewUser) -> AppResult<UserView> {
+pub async fn create(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    input: NewUser,
+) -> AppResult<UserView> {
     caller.require(&[Role::Admin])?;
     let username = check_username(&input.username)?;
     check_password(&input.password)?;
-    let role = Role::parse(&input.role)
-        .ok_or_else(|| AppError::invalid("role", Reason::UnknownValue { allowed: Role::names() }))?;
-    let full_name = validate::optional_text("full_name", input.full_name.as_deref().unwrap_or(""), 200)?;
-    let email = match input.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+    let role = Role::parse(&input.role).ok_or_else(|| {
+        AppError::invalid(
+            "role",
+            Reason::UnknownValue {
+                allowed: Role::names(),
+            },
+        )
+    })?;
+    let full_name =
+        validate::optional_text("full_name", input.full_name.as_deref().unwrap_or(""), 200)?;
+    let email = match input
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
         Some(e) => Some(validate::email("email", e)?),
         None => None,
     };
     let language = match input.language.as_deref() {
         None => Lang::Vi,
-        Some(code) => Lang::parse(code)
-            .ok_or_else(|| AppError::invalid("language", Reason::UnknownValue { allowed: "vi, en".into() }))?,
+        Some(code) => Lang::parse(code).ok_or_else(|| {
+            AppError::invalid(
+                "language",
+                Reason::UnknownValue {
+                    allowed: "vi, en".into(),
+                },
+            )
+        })?,
     };
     match (role, input.cooperative_id) {
-        (Role::Cooperative, None) => return Err(AppError::invalid("cooperative_id", Reason::Required)),
+        (Role::Cooperative, None) => {
+            return Err(AppError::invalid("cooperative_id", Reason::Required))
+        }
         (Role::Cooperative, Some(_)) | (_, None) => {}
         (_, Some(_)) => {
             return Err(AppError::new(
@@ -138,8 +173,14 @@ pub async fn create(db: &DatabaseConnection, caller: &Caller, input: NewUser) ->
 
     let txn = db.begin().await?;
     if let Some(id) = input.cooperative_id {
-        if cooperative::Entity::find_by_id(id).one(&txn).await?.is_none() {
-            return Err(AppError::not_found("hợp tác xã", "Cooperative").with_field("cooperative_id"));
+        if cooperative::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .is_none()
+        {
+            return Err(
+                AppError::not_found("hợp tác xã", "Cooperative").with_field("cooperative_id")
+            );
         }
     }
     let created = user::ActiveModel {
@@ -158,15 +199,25 @@ pub async fn create(db: &DatabaseConnection, caller: &Caller, input: NewUser) ->
     }
     .insert(&txn)
     .await
-    .map_err(|e| if store::is_unique_violation(&e) { AppError::duplicate("username") } else { e.into() })?;
+    .map_err(|e| {
+        if store::is_unique_violation(&e) {
+            AppError::duplicate("username")
+        } else {
+            e.into()
+        }
+    })?;
     let view = UserView::from(created);
-    audit::record(&txn, caller, Change::<(), _> {
-        action: "user.create",
-        entity_type: "user",
-        entity_id: view.id.to_string(),
-        before: None,
-        after: Some(&view),
-    })
+    audit::record(
+        &txn,
+        caller,
+        Change::<(), _> {
+            action: "user.create",
+            entity_type: "user",
+            entity_id: view.id.to_string(),
+            before: None,
+            after: Some(&view),
+        },
+    )
     .await?;
     txn.commit().await?;
     Ok(view)
@@ -175,7 +226,10 @@ pub async fn create(db: &DatabaseConnection, caller: &Caller, input: NewUser) ->
 /// Every account, oldest first. Admins only.
 pub async fn list(db: &DatabaseConnection, caller: &Caller) -> AppResult<Vec<UserView>> {
     caller.require(&[Role::Admin])?;
-    let users = user::Entity::find().order_by_asc(user::Column::Id).all(db).await?;
+    let users = user::Entity::find()
+        .order_by_asc(user::Column::Id)
+        .all(db)
+        .await?;
     Ok(users.into_iter().map(UserView::from).collect())
 }
 
@@ -203,13 +257,21 @@ pub async fn find_by_username(db: &DatabaseConnection, username: &str) -> AppRes
 
 /// Disables or re-enables an account, or sets a new password. Admins only; an admin cannot
 /// disable their own account (so the fund is never left without one by mistake).
-pub async fn change(db: &DatabaseConnection, caller: &Caller, id: i64, input: UserChange) -> AppResult<UserView> {
+pub async fn change(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+    input: UserChange,
+) -> AppResult<UserView> {
     caller.require(&[Role::Admin])?;
     if input.disabled == Some(true) && caller.user_id == Some(id) {
         return Err(AppError::new(
             ErrorKind::Conflict,
             "cannot_disable_self",
-            Localized::new("Không thể tự khóa tài khoản của mình.", "You cannot disable your own account."),
+            Localized::new(
+                "Không thể tự khóa tài khoản của mình.",
+                "You cannot disable your own account.",
+            ),
         )
         .with_field("disabled"));
     }
@@ -233,13 +295,17 @@ pub async fn change(db: &DatabaseConnection, caller: &Caller, id: i64, input: Us
     }
     let after = active.update(&txn).await?;
     let (before, after) = (UserView::from(before), UserView::from(after));
-    audit::record(&txn, caller, Change {
-        action: "user.change",
-        entity_type: "user",
-        entity_id: id.to_string(),
-        before: Some(&before),
-        after: Some(&after),
-    })
+    audit::record(
+        &txn,
+        caller,
+        Change {
+            action: "user.change",
+            entity_type: "user",
+            entity_id: id.to_string(),
+            before: Some(&before),
+            after: Some(&after),
+        },
+    )
     .await?;
     txn.commit().await?;
     Ok(after)
@@ -247,7 +313,10 @@ pub async fn change(db: &DatabaseConnection, caller: &Caller, id: i64, input: Us
 
 /// On first start with no admin, creates `admin` with `password` or a generated one; returns
 /// the generated password (to print once) when one was made.
-pub async fn ensure_admin(db: &DatabaseConnection, password: Option<String>) -> AppResult<Option<String>> {
+pub async fn ensure_admin(
+    db: &DatabaseConnection,
+    password: Option<String>,
+) -> AppResult<Option<String>> {
     let admins = user::Entity::find()
         .filter(user::Column::Role.eq(Role::Admin.as_str()))
         .count(db)

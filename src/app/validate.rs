@@ -18,7 +18,12 @@ pub fn optional_text(field: &str, value: &str, max_chars: usize) -> AppResult<St
         return Err(AppError::invalid(field, Reason::TooLong { max_chars }));
     }
     if trimmed.chars().any(|c| c.is_control()) {
-        return Err(AppError::invalid(field, Reason::InvalidFormat { expected: "text without control characters" }));
+        return Err(AppError::invalid(
+            field,
+            Reason::InvalidFormat {
+                expected: "text without control characters",
+            },
+        ));
     }
     Ok(trimmed.to_string())
 }
@@ -44,13 +49,21 @@ pub fn email(field: &str, value: &str) -> AppResult<String> {
     let value = text(field, value, 254)?;
     let plausible = match value.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         }
         None => false,
     } && !value.contains(char::is_whitespace)
         && value.matches('@').count() == 1;
     if !plausible {
-        return Err(AppError::invalid(field, Reason::InvalidFormat { expected: "name@example.vn" }));
+        return Err(AppError::invalid(
+            field,
+            Reason::InvalidFormat {
+                expected: "name@example.vn",
+            },
+        ));
     }
     Ok(value)
 }
@@ -64,7 +77,12 @@ pub fn phone(field: &str, value: &str) -> AppResult<String> {
         .enumerate()
         .all(|(i, c)| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-') || (i == 0 && c == '+'));
     if !allowed || !(8..=15).contains(&digits) {
-        return Err(AppError::invalid(field, Reason::InvalidFormat { expected: "0912 345 678" }));
+        return Err(AppError::invalid(
+            field,
+            Reason::InvalidFormat {
+                expected: "0912 345 678",
+            },
+        ));
     }
     Ok(value)
 }
@@ -75,7 +93,14 @@ pub fn one_of<'a>(field: &str, value: &str, allowed: &[&'a str]) -> AppResult<&'
         .iter()
         .find(|a| **a == value)
         .copied()
-        .ok_or_else(|| AppError::invalid(field, Reason::UnknownValue { allowed: allowed.join(", ") }))
+        .ok_or_else(|| {
+            AppError::invalid(
+                field,
+                Reason::UnknownValue {
+                    allowed: allowed.join(", "),
+                },
+            )
+        })
 }
 
 #[cfg(test)]
@@ -84,9 +109,15 @@ mod tests {
 
     #[test]
     fn texts_are_trimmed_and_bounded() {
-        assert_eq!(text("name", "  HTX Tân Cương ", 50).unwrap(), "HTX Tân Cương");
+        assert_eq!(
+            text("name", "  HTX Tân Cương ", 50).unwrap(),
+            "HTX Tân Cương"
+        );
         assert_eq!(text("name", "   ", 50).unwrap_err().code, "required");
-        assert_eq!(text("name", &"ă".repeat(51), 50).unwrap_err().code, "too_long");
+        assert_eq!(
+            text("name", &"ă".repeat(51), 50).unwrap_err().code,
+            "too_long"
+        );
         assert!(text("name", &"ă".repeat(50), 50).is_ok());
     }
 

@@ -30,12 +30,13 @@ use std::time::Instant;
 
 use chrono::{Duration, NaiveDate, Utc};
 use coopfund_domain::{
-    build_schedule, entry_for_difference, loan_book, AccountBalances, BookInputs, EventKind, LoanEvent, RepaymentKind, Side, Vnd,
+    build_schedule, entry_for_difference, loan_book, AccountBalances, BookInputs, EventKind,
+    LoanEvent, RepaymentKind, Side, Vnd,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel, Iterable, Statement,
-    TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    IntoActiveModel, Iterable, Statement, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -50,7 +51,9 @@ use crate::{
     },
     error::{AppError, AppResult},
     state::AppState,
-    store::entities::{application, cooperative, journal_entry, journal_line, loan, loan_transaction, product},
+    store::entities::{
+        application, cooperative, journal_entry, journal_line, loan, loan_transaction, product,
+    },
 };
 
 /// Loans generated and written per database transaction.
@@ -111,8 +114,13 @@ struct IdBases {
 async fn next_id<C: ConnectionTrait>(conn: &C, table: &str) -> AppResult<i64> {
     let backend = conn.get_database_backend();
     let sql = format!("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) AS max_id FROM {table}");
-    let row = conn.query_one_raw(Statement::from_string(backend, sql)).await?;
-    let max: i64 = row.map(|r| r.try_get("", "max_id")).transpose()?.unwrap_or(0);
+    let row = conn
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await?;
+    let max: i64 = row
+        .map(|r| r.try_get("", "max_id"))
+        .transpose()?
+        .unwrap_or(0);
     Ok(max + 1)
 }
 
@@ -123,8 +131,19 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
     ensure_empty(db).await?;
     let admin = admin_caller(db).await?;
     let today = business_date(db).await?;
-    let input = ContributionInput { amount_vnd: 300_000 * MILLION, contributed_on: today, reference: "QĐ 512/QĐ-UBND (dữ liệu mẫu)".into() };
-    charter_capital::contribute(db, &crate::app::writer::MoneyWriter::new(), &admin, input, None).await?;
+    let input = ContributionInput {
+        amount_vnd: 300_000 * MILLION,
+        contributed_on: today,
+        reference: "QĐ 512/QĐ-UBND (dữ liệu mẫu)".into(),
+    };
+    charter_capital::contribute(
+        db,
+        &crate::app::writer::MoneyWriter::new(),
+        &admin,
+        input,
+        None,
+    )
+    .await?;
     let mut product_rows = Vec::new();
     for body in explorable::product_inputs() {
         let input: ProductInput = serde_json::from_value(body).map_err(AppError::internal)?;
@@ -140,7 +159,13 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
         entry: next_id(db, "journal_entries").await?,
     };
     insert_cooperatives(state, cooperatives, bases.cooperative, today).await?;
-    let plan = Plan { bases, cooperatives, today, products: product_rows, approver_id: admin.user_id };
+    let plan = Plan {
+        bases,
+        cooperatives,
+        today,
+        products: product_rows,
+        approver_id: admin.user_id,
+    };
     let mut summary = BulkSummary {
         cooperatives,
         loans,
@@ -154,7 +179,10 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
         seconds: 0.0,
     };
     let plan = std::sync::Arc::new(plan);
-    let chunks: Vec<(usize, usize)> = (0..loans).step_by(CHUNK_LOANS).map(|from| (from, (from + CHUNK_LOANS).min(loans))).collect();
+    let chunks: Vec<(usize, usize)> = (0..loans)
+        .step_by(CHUNK_LOANS)
+        .map(|from| (from, (from + CHUNK_LOANS).min(loans)))
+        .collect();
     let spawn = |(from, to): (usize, usize)| {
         let plan = plan.clone();
         tokio::task::spawn_blocking(move || plan.chunk(from, to))
@@ -171,18 +199,26 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
         summary.closed += chunk.loans.iter().filter(|l| l.status == "closed").count();
         summary.overdue += chunk.loans.iter().filter(|l| l.dpd > 0).count();
         write_chunk(state, chunk).await?;
-        tracing::info!(loans = summary.transactions, seconds = started.elapsed().as_secs_f64(), "bulk demo progress");
+        tracing::info!(
+            loans = summary.transactions,
+            seconds = started.elapsed().as_secs_f64(),
+            "bulk demo progress"
+        );
     }
     let txn = state.db.begin().await?;
     advance_sequences(&txn).await?;
     summary.seconds = started.elapsed().as_secs_f64();
-    audit::record(&txn, &admin, Change::<(), _> {
-        action: "demo.bulk_load",
-        entity_type: "fund",
-        entity_id: "demo".into(),
-        before: None,
-        after: Some(&summary),
-    })
+    audit::record(
+        &txn,
+        &admin,
+        Change::<(), _> {
+            action: "demo.bulk_load",
+            entity_type: "fund",
+            entity_id: "demo".into(),
+            before: None,
+            after: Some(&summary),
+        },
+    )
     .await?;
     txn.commit().await?;
     summary.seconds = started.elapsed().as_secs_f64();
@@ -191,7 +227,11 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
 
 /// Rows per multi-row `INSERT` for a table of `columns` columns under the backend's bind-parameter limit.
 fn rows_per_statement(backend: DbBackend, columns: usize) -> usize {
-    let limit = if backend == DbBackend::Postgres { 65_535 } else { 32_766 };
+    let limit = if backend == DbBackend::Postgres {
+        65_535
+    } else {
+        32_766
+    };
     (limit / columns.max(1)).clamp(1, MAX_ROWS_PER_STATEMENT)
 }
 
@@ -204,7 +244,9 @@ where
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let batch: Vec<A> = rows.by_ref().take(per).collect();
-        A::Entity::insert_many(batch).exec_without_returning(txn).await?;
+        A::Entity::insert_many(batch)
+            .exec_without_returning(txn)
+            .await?;
     }
     Ok(())
 }
@@ -217,7 +259,12 @@ where
     model.into_active_model().reset_all()
 }
 
-async fn insert_cooperatives(state: &AppState, count: usize, base: i64, today: NaiveDate) -> AppResult<()> {
+async fn insert_cooperatives(
+    state: &AppState,
+    count: usize,
+    base: i64,
+    today: NaiveDate,
+) -> AppResult<()> {
     let districts = &state.settings.fund.districts;
     let now = Utc::now();
     for from in (0..count).step_by(5_000) {
@@ -229,7 +276,12 @@ async fn insert_cooperatives(state: &AppState, count: usize, base: i64, today: N
                 all_set(cooperative::Model {
                     id: base + n,
                     registration_code: format!("BULK-{:07}", i + 1),
-                    name: format!("HTX {} {} số {}", names::TRADES[i % 12], names::PLACES[(i / 12) % 12], i / 144 + 1),
+                    name: format!(
+                        "HTX {} {} số {}",
+                        names::TRADES[i % 12],
+                        names::PLACES[(i / 12) % 12],
+                        i / 144 + 1
+                    ),
                     kind: "cooperative".into(),
                     district: names::district(districts, i % 9),
                     commune: format!("Xã {}", names::PLACES[(i / 12) % 12]),
@@ -267,10 +319,42 @@ struct Chunk {
 
 async fn write_chunk(state: &AppState, chunk: Chunk) -> AppResult<()> {
     let txn = state.db.begin().await?;
-    insert_rows(&txn, chunk.applications.into_iter().map(all_set).collect::<Vec<application::ActiveModel>>()).await?;
-    insert_rows(&txn, chunk.loans.into_iter().map(all_set).collect::<Vec<loan::ActiveModel>>()).await?;
-    insert_rows(&txn, chunk.transactions.into_iter().map(all_set).collect::<Vec<loan_transaction::ActiveModel>>()).await?;
-    insert_rows(&txn, chunk.entries.into_iter().map(all_set).collect::<Vec<journal_entry::ActiveModel>>()).await?;
+    insert_rows(
+        &txn,
+        chunk
+            .applications
+            .into_iter()
+            .map(all_set)
+            .collect::<Vec<application::ActiveModel>>(),
+    )
+    .await?;
+    insert_rows(
+        &txn,
+        chunk
+            .loans
+            .into_iter()
+            .map(all_set)
+            .collect::<Vec<loan::ActiveModel>>(),
+    )
+    .await?;
+    insert_rows(
+        &txn,
+        chunk
+            .transactions
+            .into_iter()
+            .map(all_set)
+            .collect::<Vec<loan_transaction::ActiveModel>>(),
+    )
+    .await?;
+    insert_rows(
+        &txn,
+        chunk
+            .entries
+            .into_iter()
+            .map(all_set)
+            .collect::<Vec<journal_entry::ActiveModel>>(),
+    )
+    .await?;
     insert_rows(&txn, chunk.lines).await?;
     txn.commit().await?;
     Ok(())
@@ -281,9 +365,17 @@ async fn advance_sequences(txn: &DatabaseTransaction) -> AppResult<()> {
     if txn.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
-    for table in ["cooperatives", "applications", "loans", "loan_transactions", "journal_entries", "journal_lines"] {
+    for table in [
+        "cooperatives",
+        "applications",
+        "loans",
+        "loan_transactions",
+        "journal_entries",
+        "journal_lines",
+    ] {
         let sql = format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)");
-        txn.execute_raw(Statement::from_string(DbBackend::Postgres, sql)).await?;
+        txn.execute_raw(Statement::from_string(DbBackend::Postgres, sql))
+            .await?;
     }
     Ok(())
 }
@@ -308,7 +400,13 @@ enum Payer {
 
 impl Plan {
     fn chunk(&self, from: usize, to: usize) -> AppResult<Chunk> {
-        let mut chunk = Chunk { applications: vec![], loans: vec![], transactions: vec![], entries: vec![], lines: vec![] };
+        let mut chunk = Chunk {
+            applications: vec![],
+            loans: vec![],
+            transactions: vec![],
+            entries: vec![],
+            lines: vec![],
+        };
         for index in from..to {
             self.one_loan(index, &mut chunk)?;
         }
@@ -319,10 +417,34 @@ impl Plan {
     fn terms(&self, rng: &mut StdRng, index: usize) -> (usize, i64, i32, &'static str) {
         let product = index % self.products.len().max(1);
         match product {
-            0 => (0, rng.random_range(10..=150) * 10 * MILLION, rng.random_range(6..=12), "equal_principal"),
-            1 => (1, rng.random_range(30..=500) * 10 * MILLION, rng.random_range(4..=12), "annuity"),
-            2 => (2, rng.random_range(20..=200) * 10 * MILLION, rng.random_range(2..=8), "bullet"),
-            _ => (3, rng.random_range(5..=100) * 10 * MILLION, rng.random_range(3..=24), if index % 2 == 0 { "annuity" } else { "equal_principal" }),
+            0 => (
+                0,
+                rng.random_range(10..=150) * 10 * MILLION,
+                rng.random_range(6..=12),
+                "equal_principal",
+            ),
+            1 => (
+                1,
+                rng.random_range(30..=500) * 10 * MILLION,
+                rng.random_range(4..=12),
+                "annuity",
+            ),
+            2 => (
+                2,
+                rng.random_range(20..=200) * 10 * MILLION,
+                rng.random_range(2..=8),
+                "bullet",
+            ),
+            _ => (
+                3,
+                rng.random_range(5..=100) * 10 * MILLION,
+                rng.random_range(3..=24),
+                if index % 2 == 0 {
+                    "annuity"
+                } else {
+                    "equal_principal"
+                },
+            ),
         }
     }
 
@@ -331,12 +453,17 @@ impl Plan {
         let n = i64::try_from(index).map_err(AppError::internal)?;
         let (product_index, amount_vnd, installments, method) = self.terms(&mut rng, index);
         let product = &self.products[product_index];
-        let period_months = if product_index == 1 || product_index == 2 { 3 } else { 1 };
+        let period_months = if product_index == 1 || product_index == 2 {
+            3
+        } else {
+            1
+        };
         let disbursed_on = self.today - Duration::days(rng.random_range(30..=540));
         let approved_on = disbursed_on - Duration::days(rng.random_range(1..=10));
         let at = |date: NaiveDate| date.and_hms_opt(9, 0, 0).unwrap_or_default().and_utc();
         let (application_id, loan_id) = (self.bases.application + n, self.bases.loan + n);
-        let cooperative_id = self.bases.cooperative + n % i64::try_from(self.cooperatives).map_err(AppError::internal)?;
+        let cooperative_id = self.bases.cooperative
+            + n % i64::try_from(self.cooperatives).map_err(AppError::internal)?;
         let year = disbursed_on.format("%Y");
         chunk.applications.push(application::Model {
             id: application_id,
@@ -406,7 +533,8 @@ impl Plan {
             updated_at: at(approved_on),
         };
         let contract = contract_of(&row)?;
-        let schedule = build_schedule(&contract.terms).map_err(|e| AppError::internal(anyhow::anyhow!("demo terms: {e}")))?;
+        let schedule = build_schedule(&contract.terms)
+            .map_err(|e| AppError::internal(anyhow::anyhow!("demo terms: {e}")))?;
         let payer = match rng.random_range(0..100) {
             0..75 => Payer::OnTime,
             75..87 => Payer::Late,
@@ -418,7 +546,10 @@ impl Plan {
             let total = installment.total.to_i64().unwrap_or(0);
             let (date, amount) = match payer {
                 Payer::Stops(after) if installment.seq > after => break,
-                Payer::Late => (installment.due_on + Duration::days(rng.random_range(5..=25)), total + total / 200),
+                Payer::Late => (
+                    installment.due_on + Duration::days(rng.random_range(5..=25)),
+                    total + total / 200,
+                ),
                 _ => (installment.due_on, total),
             };
             if date >= self.today {
@@ -426,14 +557,23 @@ impl Plan {
             }
             payments.push((date, amount, RepaymentKind::Ordinary));
             if payer == Payer::Prepays && installment.seq == 2 {
-                payments.push((date + Duration::days(3), amount_vnd / 5, RepaymentKind::Prepayment));
+                payments.push((
+                    date + Duration::days(3),
+                    amount_vnd / 5,
+                    RepaymentKind::Prepayment,
+                ));
             }
         }
         payments.sort_by_key(|p| p.0);
         payments.truncate(usize::try_from(TX_IDS_PER_LOAN - 1).unwrap_or(0));
         // A payment the engine refuses (e.g. a late payer's extra above the payoff) is dropped, last first.
         let (state, events) = loop {
-            let events = events_for(self.bases.transaction + n * TX_IDS_PER_LOAN, disbursed_on, amount_vnd, &payments);
+            let events = events_for(
+                self.bases.transaction + n * TX_IDS_PER_LOAN,
+                disbursed_on,
+                amount_vnd,
+                &payments,
+            );
             match coopfund_domain::fold(&contract, &events, self.today) {
                 Ok(state) => break (state, events),
                 Err(err) if !payments.is_empty() => {
@@ -444,7 +584,15 @@ impl Plan {
             }
         };
         let group = loan_group(&state);
-        let book = loan_book(&state, &BookInputs { group, specific_provision: None, day_count: contract.terms.day_count }, &AccountBalances::new());
+        let book = loan_book(
+            &state,
+            &BookInputs {
+                group,
+                specific_provision: None,
+                day_count: contract.terms.day_count,
+            },
+            &AccountBalances::new(),
+        );
         let entry = entry_for_difference(&book, &AccountBalances::new())
             .map_err(|e| AppError::internal(anyhow::anyhow!("bulk demo loan {loan_id}: {e}")))?;
         row.status = ledger::status_of(&row.status, &state);
@@ -458,7 +606,9 @@ impl Plan {
         row.balances_as_of = Some(self.today);
         let created_at = at(self.today);
         for event in &events {
-            chunk.transactions.push(transaction_row(loan_id, event, created_at)?);
+            chunk
+                .transactions
+                .push(transaction_row(loan_id, event, created_at)?);
         }
         if let Some(entry) = entry {
             let entry_id = self.bases.entry + n;
@@ -476,7 +626,11 @@ impl Plan {
             });
             for line in entry.lines() {
                 let amount = to_i64(line.amount);
-                let (debit_vnd, credit_vnd) = if line.side == Side::Debit { (amount, 0) } else { (0, amount) };
+                let (debit_vnd, credit_vnd) = if line.side == Side::Debit {
+                    (amount, 0)
+                } else {
+                    (0, amount)
+                };
                 chunk.lines.push(journal_line::ActiveModel {
                     entry_id: sea_orm::Set(entry_id),
                     account_code: sea_orm::Set(line.account.code().to_string()),
@@ -497,27 +651,72 @@ fn to_i64(amount: Vnd) -> i64 {
 }
 
 /// The disbursement and the repayments as engine events, ids from `first_id` in date order.
-fn events_for(first_id: i64, disbursed_on: NaiveDate, amount_vnd: i64, payments: &[(NaiveDate, i64, RepaymentKind)]) -> Vec<LoanEvent> {
+fn events_for(
+    first_id: i64,
+    disbursed_on: NaiveDate,
+    amount_vnd: i64,
+    payments: &[(NaiveDate, i64, RepaymentKind)],
+) -> Vec<LoanEvent> {
     let event = |offset: i64, value_date: NaiveDate, kind: EventKind| {
         let id = first_id + offset;
-        LoanEvent { id: id.to_string(), value_date, sequence: id.unsigned_abs(), kind }
+        LoanEvent {
+            id: id.to_string(),
+            value_date,
+            sequence: id.unsigned_abs(),
+            kind,
+        }
     };
-    let mut events = vec![event(0, disbursed_on, EventKind::Disbursement { amount: Vnd::from_i64(amount_vnd) })];
+    let mut events = vec![event(
+        0,
+        disbursed_on,
+        EventKind::Disbursement {
+            amount: Vnd::from_i64(amount_vnd),
+        },
+    )];
     for (offset, (date, amount, kind)) in (1..).zip(payments) {
-        events.push(event(offset, *date, EventKind::Repayment { amount: Vnd::from_i64(*amount), kind: *kind }));
+        events.push(event(
+            offset,
+            *date,
+            EventKind::Repayment {
+                amount: Vnd::from_i64(*amount),
+                kind: *kind,
+            },
+        ));
     }
     events
 }
 
-fn transaction_row(loan_id: i64, event: &LoanEvent, created_at: chrono::DateTime<Utc>) -> AppResult<loan_transaction::Model> {
+fn transaction_row(
+    loan_id: i64,
+    event: &LoanEvent,
+    created_at: chrono::DateTime<Utc>,
+) -> AppResult<loan_transaction::Model> {
     let id: i64 = event.id.parse().map_err(AppError::internal)?;
     let (tx_kind, amount, repayment_kind, reference) = match &event.kind {
-        EventKind::Disbursement { amount } => (kind::DISBURSEMENT, *amount, None, format!("UNC-GN-{id}")),
-        EventKind::Repayment { amount, kind: repayment } => {
-            let name = if *repayment == RepaymentKind::Prepayment { "prepayment" } else { "ordinary" };
-            (kind::REPAYMENT, *amount, Some(name.to_string()), format!("GBC-{id}"))
+        EventKind::Disbursement { amount } => {
+            (kind::DISBURSEMENT, *amount, None, format!("UNC-GN-{id}"))
         }
-        _ => return Err(AppError::internal(anyhow::anyhow!("bulk demo generates only disbursements and repayments"))),
+        EventKind::Repayment {
+            amount,
+            kind: repayment,
+        } => {
+            let name = if *repayment == RepaymentKind::Prepayment {
+                "prepayment"
+            } else {
+                "ordinary"
+            };
+            (
+                kind::REPAYMENT,
+                *amount,
+                Some(name.to_string()),
+                format!("GBC-{id}"),
+            )
+        }
+        _ => {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "bulk demo generates only disbursements and repayments"
+            )))
+        }
     };
     Ok(loan_transaction::Model {
         id,

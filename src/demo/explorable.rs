@@ -11,12 +11,14 @@ use serde_json::{json, Value};
 use super::{admin_caller, business_date, ensure_empty, names, DemoCredentials};
 use crate::{
     app::{
-        applications::{self, AppraisalInput, ApplicationInput, CollateralInput, DecisionInput, Policy},
+        applications::{
+            self, ApplicationInput, AppraisalInput, CollateralInput, DecisionInput, Policy,
+        },
         charter_capital::{self, ContributionInput},
         cob::{self, Trigger},
         cooperatives::{self, CooperativeInput},
         fund,
-        idempotency::{Idempotent, IdempotencyRequest},
+        idempotency::{IdempotencyRequest, Idempotent},
         ledger,
         loans::{self, PayoffQuery},
         products::{self, ProductInput},
@@ -104,8 +106,24 @@ struct LoanPlan {
     story: Story,
 }
 
-const fn plan(coop: usize, product: usize, amount_mvnd: i64, installments: i64, method: &'static str, start_day: i64, story: Story) -> LoanPlan {
-    LoanPlan { coop, product, amount_mvnd, installments, method, start_day, story }
+const fn plan(
+    coop: usize,
+    product: usize,
+    amount_mvnd: i64,
+    installments: i64,
+    method: &'static str,
+    start_day: i64,
+    story: Story,
+) -> LoanPlan {
+    LoanPlan {
+        coop,
+        product,
+        amount_mvnd,
+        installments,
+        method,
+        start_day,
+        story,
+    }
 }
 
 /// Products: 0 seasonal (monthly, equal principal), 1 machinery (quarterly annuity), 2 OCOP (bullet,
@@ -166,7 +184,11 @@ enum Action {
     /// Take an application that stays open (or is refused) to its final state.
     Application(usize),
     /// Post a repayment on loan `plan`, valued on `value_date`.
-    Repay { plan: usize, amount: Amount, value_date: NaiveDate },
+    Repay {
+        plan: usize,
+        amount: Amount,
+        value_date: NaiveDate,
+    },
     /// Reverse loan `plan`'s latest repayment that is not reversed.
     ReverseLast(usize),
     /// Restructure loan `plan` (extension over `installments` new monthly installments).
@@ -207,16 +229,27 @@ pub async fn load_explorable(state: &AppState) -> AppResult<DemoSummary> {
         full_name: "Quản trị hệ thống".into(),
     }];
     let mut cast = create_staff(state, admin, &mut credentials).await?;
-    contribute(state, &cast.admin, start, 300_000, "QĐ 512/QĐ-UBND: UBND tỉnh cấp vốn điều lệ cho Quỹ").await?;
+    contribute(
+        state,
+        &cast.admin,
+        start,
+        300_000,
+        "QĐ 512/QĐ-UBND: UBND tỉnh cấp vốn điều lệ cho Quỹ",
+    )
+    .await?;
     let product_ids = create_products(state, &cast.admin).await?;
     let coop_ids = create_cooperatives(state, &cast, start).await?;
-    let coop_user = create_cooperative_user(state, &cast.admin, coop_ids[0], &mut credentials).await?;
+    let coop_user =
+        create_cooperative_user(state, &cast.admin, coop_ids[0], &mut credentials).await?;
     cast.cooperative = Some(coop_user);
     let mut player = Player::new(state, cast, product_ids, coop_ids, start, today);
     player.play().await?;
     let verify = ledger::verify(db).await?;
     if !verify.passed() {
-        return Err(AppError::internal(anyhow::anyhow!("the demo fund's books do not verify:\n{}", verify.render())));
+        return Err(AppError::internal(anyhow::anyhow!(
+            "the demo fund's books do not verify:\n{}",
+            verify.render()
+        )));
     }
     Ok(DemoSummary {
         users: credentials,
@@ -231,7 +264,14 @@ pub async fn load_explorable(state: &AppState) -> AppResult<DemoSummary> {
 }
 
 fn staff_caller(id: i64, username: &str, role: Role, cooperative_id: Option<i64>) -> Caller {
-    Caller { user_id: Some(id), name: username.to_string(), role, cooperative_id, lang: Lang::Vi, request_id: None }
+    Caller {
+        user_id: Some(id),
+        name: username.to_string(),
+        role,
+        cooperative_id,
+        lang: Lang::Vi,
+        request_id: None,
+    }
 }
 
 async fn create_user(
@@ -258,25 +298,126 @@ async fn create_user(
         role: role.as_str().into(),
         full_name: full_name.into(),
     });
-    Ok(staff_caller(created.id, &created.username, role, cooperative_id))
+    Ok(staff_caller(
+        created.id,
+        &created.username,
+        role,
+        cooperative_id,
+    ))
 }
 
-async fn create_staff(state: &AppState, admin: Caller, credentials: &mut Vec<DemoCredentials>) -> AppResult<Cast> {
-    let lan = create_user(state, &admin, ("officer.lan", Role::Officer, "Nguyễn Thị Lan (cán bộ tín dụng)"), None, credentials).await?;
-    let minh = create_user(state, &admin, ("officer.minh", Role::Officer, "Trần Văn Minh (cán bộ thẩm định)"), None, credentials).await?;
-    let giamdoc = create_user(state, &admin, ("approver.giamdoc", Role::Approver, "Lê Quang Huy (Giám đốc Quỹ)"), None, credentials).await?;
-    let hoidong = create_user(state, &admin, ("approver.hoidong", Role::Approver, "Phạm Thu Hà (Hội đồng quản lý)"), None, credentials).await?;
-    let hoa = create_user(state, &admin, ("accountant.hoa", Role::Accountant, "Đỗ Thị Hoa (kế toán)"), None, credentials).await?;
-    create_user(state, &admin, ("auditor.kiemsoat", Role::Auditor, "Hoàng Văn Sơn (kiểm soát viên)"), None, credentials).await?;
-    Ok(Cast { admin, lan, minh, giamdoc, hoidong, hoa, cooperative: None })
+async fn create_staff(
+    state: &AppState,
+    admin: Caller,
+    credentials: &mut Vec<DemoCredentials>,
+) -> AppResult<Cast> {
+    let lan = create_user(
+        state,
+        &admin,
+        (
+            "officer.lan",
+            Role::Officer,
+            "Nguyễn Thị Lan (cán bộ tín dụng)",
+        ),
+        None,
+        credentials,
+    )
+    .await?;
+    let minh = create_user(
+        state,
+        &admin,
+        (
+            "officer.minh",
+            Role::Officer,
+            "Trần Văn Minh (cán bộ thẩm định)",
+        ),
+        None,
+        credentials,
+    )
+    .await?;
+    let giamdoc = create_user(
+        state,
+        &admin,
+        (
+            "approver.giamdoc",
+            Role::Approver,
+            "Lê Quang Huy (Giám đốc Quỹ)",
+        ),
+        None,
+        credentials,
+    )
+    .await?;
+    let hoidong = create_user(
+        state,
+        &admin,
+        (
+            "approver.hoidong",
+            Role::Approver,
+            "Phạm Thu Hà (Hội đồng quản lý)",
+        ),
+        None,
+        credentials,
+    )
+    .await?;
+    let hoa = create_user(
+        state,
+        &admin,
+        ("accountant.hoa", Role::Accountant, "Đỗ Thị Hoa (kế toán)"),
+        None,
+        credentials,
+    )
+    .await?;
+    create_user(
+        state,
+        &admin,
+        (
+            "auditor.kiemsoat",
+            Role::Auditor,
+            "Hoàng Văn Sơn (kiểm soát viên)",
+        ),
+        None,
+        credentials,
+    )
+    .await?;
+    Ok(Cast {
+        admin,
+        lan,
+        minh,
+        giamdoc,
+        hoidong,
+        hoa,
+        cooperative: None,
+    })
 }
 
-async fn create_cooperative_user(state: &AppState, admin: &Caller, coop_id: i64, credentials: &mut Vec<DemoCredentials>) -> AppResult<Caller> {
-    create_user(state, admin, ("htx.tancuong", Role::Cooperative, "HTX Chè Tân Cương"), Some(coop_id), credentials).await
+async fn create_cooperative_user(
+    state: &AppState,
+    admin: &Caller,
+    coop_id: i64,
+    credentials: &mut Vec<DemoCredentials>,
+) -> AppResult<Caller> {
+    create_user(
+        state,
+        admin,
+        ("htx.tancuong", Role::Cooperative, "HTX Chè Tân Cương"),
+        Some(coop_id),
+        credentials,
+    )
+    .await
 }
 
-async fn contribute(state: &AppState, admin: &Caller, on: NaiveDate, amount_mvnd: i64, reference: &str) -> AppResult<()> {
-    let input = ContributionInput { amount_vnd: amount_mvnd * MILLION, contributed_on: on, reference: reference.into() };
+async fn contribute(
+    state: &AppState,
+    admin: &Caller,
+    on: NaiveDate,
+    amount_mvnd: i64,
+    reference: &str,
+) -> AppResult<()> {
+    let input = ContributionInput {
+        amount_vnd: amount_mvnd * MILLION,
+        contributed_on: on,
+        reference: reference.into(),
+    };
     charter_capital::contribute(&state.db, &state.money_writer, admin, input, None).await?;
     Ok(())
 }
@@ -333,7 +474,11 @@ async fn create_products(state: &AppState, admin: &Caller) -> AppResult<Vec<i64>
     Ok(ids)
 }
 
-async fn create_cooperatives(state: &AppState, cast: &Cast, today: NaiveDate) -> AppResult<Vec<i64>> {
+async fn create_cooperatives(
+    state: &AppState,
+    cast: &Cast,
+    today: NaiveDate,
+) -> AppResult<Vec<i64>> {
     let mut ids = Vec::with_capacity(names::COOPERATIVES.len());
     for (i, coop) in names::COOPERATIVES.iter().enumerate() {
         let officer = if i % 2 == 0 { &cast.lan } else { &cast.minh };
@@ -351,13 +496,22 @@ async fn create_cooperatives(state: &AppState, cast: &Cast, today: NaiveDate) ->
             language: None,
             member_count: 7 + (i64_i * 13) % 120,
             charter_capital_vnd: (500 + (i64_i * 317) % 4_500) * MILLION,
-            founded_on: NaiveDate::from_ymd_opt(2008 + i32::try_from(i % 15).unwrap_or(0), 1 + u32::try_from(i % 12).unwrap_or(0), 15)
-                .unwrap_or(today),
+            founded_on: NaiveDate::from_ymd_opt(
+                2008 + i32::try_from(i % 15).unwrap_or(0),
+                1 + u32::try_from(i % 12).unwrap_or(0),
+                15,
+            )
+            .unwrap_or(today),
             // HTX Chè Tân Cương, its member household and the tea union are related persons (25% limit).
-            related_group: matches!(coop.slug, "tancuong" | "ho-huong" | "lienhiepche").then(|| "Nhóm chè Tân Cương".to_string()),
+            related_group: matches!(coop.slug, "tancuong" | "ho-huong" | "lienhiepche")
+                .then(|| "Nhóm chè Tân Cương".to_string()),
             officer_id: officer.user_id,
         };
-        ids.push(cooperatives::create(&state.db, officer, &state.settings.fund, today, input).await?.id);
+        ids.push(
+            cooperatives::create(&state.db, officer, &state.settings.fund, today, input)
+                .await?
+                .id,
+        );
     }
     Ok(ids)
 }
@@ -383,12 +537,31 @@ struct Player<'s> {
 }
 
 impl<'s> Player<'s> {
-    fn new(state: &'s AppState, cast: Cast, product_ids: Vec<i64>, coop_ids: Vec<i64>, start: NaiveDate, today: NaiveDate) -> Self {
-        Player { state, cast, product_ids, coop_ids, start, today, loan_ids: vec![None; LOANS.len()], keys: 0, cob_days: 0 }
+    fn new(
+        state: &'s AppState,
+        cast: Cast,
+        product_ids: Vec<i64>,
+        coop_ids: Vec<i64>,
+        start: NaiveDate,
+        today: NaiveDate,
+    ) -> Self {
+        Player {
+            state,
+            cast,
+            product_ids,
+            coop_ids,
+            start,
+            today,
+            loan_ids: vec![None; LOANS.len()],
+            keys: 0,
+            cob_days: 0,
+        }
     }
 
     fn policy(&self) -> Policy {
-        Policy { council_approval_above_vnd: self.state.settings.lending.council_approval_above_vnd }
+        Policy {
+            council_approval_above_vnd: self.state.settings.lending.council_approval_above_vnd,
+        }
     }
 
     fn day(&self, n: i64) -> NaiveDate {
@@ -401,13 +574,24 @@ impl<'s> Player<'s> {
         for (i, loan) in LOANS.iter().enumerate() {
             let disbursed_on = self.day(loan.start_day);
             actions.push((disbursed_on, Action::Originate(i)));
-            let period = if loan.product == 1 || loan.product == 2 { 3 } else { 1 };
-            let due = |k: i64| add_months_clamped(disbursed_on, u32::try_from(period * k).unwrap_or(0)).unwrap_or(disbursed_on);
+            let period = if loan.product == 1 || loan.product == 2 {
+                3
+            } else {
+                1
+            };
+            let due = |k: i64| {
+                add_months_clamped(disbursed_on, u32::try_from(period * k).unwrap_or(0))
+                    .unwrap_or(disbursed_on)
+            };
             story_actions(i, loan, &due, self.today, &mut actions);
         }
         for (i, app) in OPEN_APPLICATIONS.iter().enumerate() {
             let offset = i64::try_from(i).unwrap_or(0);
-            let day = if app.5 == "draft" { STORY_DAYS - 3 - offset } else { 120 + offset * 7 };
+            let day = if app.5 == "draft" {
+                STORY_DAYS - 3 - offset
+            } else {
+                120 + offset * 7
+            };
             actions.push((self.day(day), Action::Application(i)));
         }
         actions.retain(|(date, _)| *date < self.today);
@@ -438,9 +622,18 @@ impl<'s> Player<'s> {
         if current < window_start {
             fund::set_business_date(db, window_start).await?;
         }
-        let outcome = cob::run_through(self.state, &self.cast.admin, date - Duration::days(1), Trigger::Cli).await?;
+        let outcome = cob::run_through(
+            self.state,
+            &self.cast.admin,
+            date - Duration::days(1),
+            Trigger::Cli,
+        )
+        .await?;
         if !outcome.ran {
-            return Err(AppError::internal(anyhow::anyhow!("the demo cannot close business days: {}", outcome.message)));
+            return Err(AppError::internal(anyhow::anyhow!(
+                "the demo cannot close business days: {}",
+                outcome.message
+            )));
         }
         self.cob_days += outcome.runs.len();
         if let Some(failed) = outcome.runs.iter().find(|r| r.status != "finished") {
@@ -457,7 +650,11 @@ impl<'s> Player<'s> {
         match action {
             Action::Originate(i) => self.originate(i, date).await,
             Action::Application(i) => self.open_application(i).await,
-            Action::Repay { plan, amount, value_date } => self.repay(plan, amount, value_date).await,
+            Action::Repay {
+                plan,
+                amount,
+                value_date,
+            } => self.repay(plan, amount, value_date).await,
             Action::ReverseLast(plan) => self.reverse_last(plan).await,
             Action::Restructure(plan) => self.restructure(plan, date).await,
             Action::WriteOff(plan) => self.write_off(plan).await,
@@ -465,17 +662,33 @@ impl<'s> Player<'s> {
     }
 
     /// A keyed request, as a client of the API would send it.
-    fn keyed<T: serde::de::DeserializeOwned>(&mut self, path: &str, body: Value) -> AppResult<(T, IdempotencyRequest)> {
+    fn keyed<T: serde::de::DeserializeOwned>(
+        &mut self,
+        path: &str,
+        body: Value,
+    ) -> AppResult<(T, IdempotencyRequest)> {
         self.keys += 1;
         let key = format!("demo-{}-{}", self.keys, uuid::Uuid::new_v4().simple());
         let request = IdempotencyRequest::new(&key, "POST", path, body.to_string().as_bytes())?;
         Ok((from_json(body)?, request))
     }
 
-    fn application_input(&self, coop: usize, product: usize, amount_mvnd: i64, installments: i64, method: &str, with_coop: bool) -> AppResult<ApplicationInput> {
+    fn application_input(
+        &self,
+        coop: usize,
+        product: usize,
+        amount_mvnd: i64,
+        installments: i64,
+        method: &str,
+        with_coop: bool,
+    ) -> AppResult<ApplicationInput> {
         let amount_vnd = amount_mvnd * MILLION;
         let collateral = (amount_vnd > 300 * MILLION).then(|| CollateralInput {
-            kind: if product == 1 { "machinery".into() } else { "land_use_right".into() },
+            kind: if product == 1 {
+                "machinery".into()
+            } else {
+                "land_use_right".into()
+            },
             description: if product == 1 {
                 "Máy móc hình thành từ vốn vay".into()
             } else {
@@ -506,12 +719,26 @@ impl<'s> Player<'s> {
     }
 
     /// Creates (officer Lan), submits and appraises (officer Minh) an application; the appraised view.
-    async fn applied_and_appraised(&self, input: ApplicationInput, recommendation: &str) -> AppResult<i64> {
+    async fn applied_and_appraised(
+        &self,
+        input: ApplicationInput,
+        recommendation: &str,
+    ) -> AppResult<i64> {
         let (db, policy) = (&self.state.db, self.policy());
         let created = applications::create(db, &self.cast.lan, policy, input).await?;
-        applications::submit(db, &self.state.settings, &self.cast.lan, policy, created.id, DecisionInput::default()).await?;
+        applications::submit(
+            db,
+            &self.state.settings,
+            &self.cast.lan,
+            policy,
+            created.id,
+            DecisionInput::default(),
+        )
+        .await?;
         let appraisal = AppraisalInput {
-            note: "Đã thẩm định thực địa: phương án khả thi, tài sản bảo đảm đủ, HTX không có nợ xấu.".into(),
+            note:
+                "Đã thẩm định thực địa: phương án khả thi, tài sản bảo đảm đủ, HTX không có nợ xấu."
+                    .into(),
             recommendation: recommendation.into(),
         };
         applications::appraise(db, &self.cast.minh, policy, created.id, appraisal).await?;
@@ -521,17 +748,45 @@ impl<'s> Player<'s> {
     /// Approves (the director; above the threshold also the council); the loan's id.
     async fn approved(&self, application_id: i64) -> AppResult<i64> {
         let (db, policy, writer) = (&self.state.db, self.policy(), &self.state.money_writer);
-        let reason = DecisionInput { reason: Some("Đủ điều kiện theo Nghị định 45/2021".into()) };
-        let mut view = applications::approve(db, writer, &self.state.settings, &self.cast.giamdoc, policy, application_id, reason.clone()).await?;
+        let reason = DecisionInput {
+            reason: Some("Đủ điều kiện theo Nghị định 45/2021".into()),
+        };
+        let mut view = applications::approve(
+            db,
+            writer,
+            &self.state.settings,
+            &self.cast.giamdoc,
+            policy,
+            application_id,
+            reason.clone(),
+        )
+        .await?;
         if view.status == applications::status::AWAITING_COUNCIL {
-            view = applications::approve(db, writer, &self.state.settings, &self.cast.hoidong, policy, application_id, reason).await?;
+            view = applications::approve(
+                db,
+                writer,
+                &self.state.settings,
+                &self.cast.hoidong,
+                policy,
+                application_id,
+                reason,
+            )
+            .await?;
         }
-        view.loan_id.ok_or_else(|| AppError::internal(anyhow::anyhow!("approval created no loan")))
+        view.loan_id
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("approval created no loan")))
     }
 
     async fn originate(&mut self, i: usize, date: NaiveDate) -> AppResult<()> {
         let loan = &LOANS[i];
-        let input = self.application_input(loan.coop, loan.product, loan.amount_mvnd, loan.installments, loan.method, true)?;
+        let input = self.application_input(
+            loan.coop,
+            loan.product,
+            loan.amount_mvnd,
+            loan.installments,
+            loan.method,
+            true,
+        )?;
         let application_id = self.applied_and_appraised(input, "approve").await?;
         let loan_id = self.approved(application_id).await?;
         self.loan_ids[i] = Some(loan_id);
@@ -539,16 +794,34 @@ impl<'s> Player<'s> {
             return Ok(());
         }
         let path = format!("/api/v1/loans/{loan_id}/sign");
-        let body = json!({ "contract_number": format!("{:03}/2026/HĐTD-QHTX", i + 1), "signed_on": date });
+        let body =
+            json!({ "contract_number": format!("{:03}/2026/HĐTD-QHTX", i + 1), "signed_on": date });
         let (input, request) = self.keyed(&path, body)?;
-        loans::sign(&self.state.db, &self.state.money_writer, &self.cast.lan, loan_id, input, Some(&request)).await?;
+        loans::sign(
+            &self.state.db,
+            &self.state.money_writer,
+            &self.cast.lan,
+            loan_id,
+            input,
+            Some(&request),
+        )
+        .await?;
         if loan.story == Story::SignedOnly {
             return Ok(());
         }
         let path = format!("/api/v1/loans/{loan_id}/disbursements");
         let body = json!({ "amount_vnd": loan.amount_mvnd * MILLION, "value_date": date, "reference": format!("UNC-GN-{:04}", i + 1) });
         let (input, request) = self.keyed(&path, body)?;
-        loans::disburse(&self.state.db, &self.state.money_writer, &self.state.settings, &self.cast.hoa, loan_id, input, Some(&request)).await?;
+        loans::disburse(
+            &self.state.db,
+            &self.state.money_writer,
+            &self.state.settings,
+            &self.cast.hoa,
+            loan_id,
+            input,
+            Some(&request),
+        )
+        .await?;
         Ok(())
     }
 
@@ -556,32 +829,78 @@ impl<'s> Player<'s> {
         let (coop, product, amount_mvnd, installments, method, target) = OPEN_APPLICATIONS[i];
         let (db, policy) = (&self.state.db, self.policy());
         let by_cooperative = coop == 0 && target == "draft";
-        let input = self.application_input(coop, product, amount_mvnd, installments, method, !by_cooperative)?;
+        let input = self.application_input(
+            coop,
+            product,
+            amount_mvnd,
+            installments,
+            method,
+            !by_cooperative,
+        )?;
         if target == "draft" {
-            let creator = if by_cooperative { self.cast.cooperative.as_ref().unwrap_or(&self.cast.lan) } else { &self.cast.lan };
+            let creator = if by_cooperative {
+                self.cast.cooperative.as_ref().unwrap_or(&self.cast.lan)
+            } else {
+                &self.cast.lan
+            };
             applications::create(db, creator, policy, input).await?;
             return Ok(());
         }
         if target == "submitted" || target == "withdrawn" {
             let created = applications::create(db, &self.cast.lan, policy, input).await?;
-            applications::submit(db, &self.state.settings, &self.cast.lan, policy, created.id, DecisionInput::default()).await?;
+            applications::submit(
+                db,
+                &self.state.settings,
+                &self.cast.lan,
+                policy,
+                created.id,
+                DecisionInput::default(),
+            )
+            .await?;
             if target == "withdrawn" {
-                let reason = DecisionInput { reason: Some("HTX đã thu xếp được vốn từ ngân hàng thương mại".into()) };
+                let reason = DecisionInput {
+                    reason: Some("HTX đã thu xếp được vốn từ ngân hàng thương mại".into()),
+                };
                 applications::withdraw(db, &self.cast.lan, policy, created.id, reason).await?;
             }
             return Ok(());
         }
-        let recommendation = if target == "rejected" { "reject" } else { "approve" };
+        let recommendation = if target == "rejected" {
+            "reject"
+        } else {
+            "approve"
+        };
         let id = self.applied_and_appraised(input, recommendation).await?;
         let writer = &self.state.money_writer;
         match target {
             "awaiting_council" => {
-                let reason = DecisionInput { reason: Some("Đề nghị Hội đồng quản lý xem xét khoản vay lớn".into()) };
-                applications::approve(db, writer, &self.state.settings, &self.cast.giamdoc, policy, id, reason).await?;
+                let reason = DecisionInput {
+                    reason: Some("Đề nghị Hội đồng quản lý xem xét khoản vay lớn".into()),
+                };
+                applications::approve(
+                    db,
+                    writer,
+                    &self.state.settings,
+                    &self.cast.giamdoc,
+                    policy,
+                    id,
+                    reason,
+                )
+                .await?;
             }
             "rejected" => {
-                let reason = DecisionInput { reason: Some("Phương án kinh doanh chưa chứng minh được nguồn trả nợ".into()) };
-                applications::reject(db, &self.state.settings, &self.cast.giamdoc, policy, id, reason).await?;
+                let reason = DecisionInput {
+                    reason: Some("Phương án kinh doanh chưa chứng minh được nguồn trả nợ".into()),
+                };
+                applications::reject(
+                    db,
+                    &self.state.settings,
+                    &self.cast.giamdoc,
+                    policy,
+                    id,
+                    reason,
+                )
+                .await?;
             }
             _ => {}
         }
@@ -600,20 +919,33 @@ impl<'s> Player<'s> {
         let wanted = match amount {
             Amount::Due => due,
             Amount::Overdue => {
-                let overdue = quote.overdue_principal_vnd + quote.unpaid_interest_vnd + quote.overdue_interest_vnd + quote.late_interest_vnd;
-                if overdue > 0 { overdue } else { due }
+                let overdue = quote.overdue_principal_vnd
+                    + quote.unpaid_interest_vnd
+                    + quote.overdue_interest_vnd
+                    + quote.late_interest_vnd;
+                if overdue > 0 {
+                    overdue
+                } else {
+                    due
+                }
             }
             Amount::PercentOfDue(percent) => due * percent / 100,
             Amount::PrepayPercent(percent) => view.principal_vnd * percent / 100,
             Amount::Payoff => quote.total_vnd,
         };
         // Whole thousands, as cooperatives transfer; never above the payoff.
-        let rounded = if matches!(amount, Amount::Payoff) { wanted } else { (wanted + 999) / 1000 * 1000 };
+        let rounded = if matches!(amount, Amount::Payoff) {
+            wanted
+        } else {
+            (wanted + 999) / 1000 * 1000
+        };
         Ok(rounded.min(quote.total_vnd))
     }
 
     async fn repay(&mut self, plan: usize, amount: Amount, value_date: NaiveDate) -> AppResult<()> {
-        let Some(loan_id) = self.loan_id(plan) else { return Ok(()) };
+        let Some(loan_id) = self.loan_id(plan) else {
+            return Ok(());
+        };
         let loan = loans::get(&self.state.db, &self.cast.hoa, loan_id).await?;
         if loan.status != "active" {
             return Ok(());
@@ -622,30 +954,60 @@ impl<'s> Player<'s> {
         if amount_vnd <= 0 {
             return Ok(());
         }
-        let kind = if matches!(amount, Amount::PrepayPercent(_)) { "prepayment" } else { "ordinary" };
+        let kind = if matches!(amount, Amount::PrepayPercent(_)) {
+            "prepayment"
+        } else {
+            "ordinary"
+        };
         self.keys += 1;
         let path = format!("/api/v1/loans/{loan_id}/repayments");
         let body = json!({ "amount_vnd": amount_vnd, "value_date": value_date, "reference": format!("GBC-{:06}", self.keys), "kind": kind });
         let (input, request) = self.keyed(&path, body)?;
-        loans::repay(&self.state.db, &self.state.money_writer, &self.state.settings, &self.cast.hoa, loan_id, input, Some(&request)).await?;
+        loans::repay(
+            &self.state.db,
+            &self.state.money_writer,
+            &self.state.settings,
+            &self.cast.hoa,
+            loan_id,
+            input,
+            Some(&request),
+        )
+        .await?;
         Ok(())
     }
 
     async fn reverse_last(&mut self, plan: usize) -> AppResult<()> {
-        let Some(loan_id) = self.loan_id(plan) else { return Ok(()) };
+        let Some(loan_id) = self.loan_id(plan) else {
+            return Ok(());
+        };
         let transactions = loans::transactions(&self.state.db, &self.cast.hoa, loan_id).await?;
-        let Some(last) = transactions.iter().rev().find(|t| t.kind == "repayment" && t.reversed_by.is_none()) else {
+        let Some(last) = transactions
+            .iter()
+            .rev()
+            .find(|t| t.kind == "repayment" && t.reversed_by.is_none())
+        else {
             return Ok(());
         };
         let path = format!("/api/v1/loans/{loan_id}/transactions/{}/reverse", last.id);
         let body = json!({ "reason": "Kế toán nhập sai số tiền so với giấy báo có của ngân hàng" });
         let (input, request) = self.keyed(&path, body)?;
-        let result = loans::reverse(&self.state.db, &self.state.money_writer, &self.cast.hoa, loan_id, last.id, input, Some(&request)).await?;
+        let result = loans::reverse(
+            &self.state.db,
+            &self.state.money_writer,
+            &self.cast.hoa,
+            loan_id,
+            last.id,
+            input,
+            Some(&request),
+        )
+        .await?;
         expect_fresh(result)
     }
 
     async fn restructure(&mut self, plan: usize, date: NaiveDate) -> AppResult<()> {
-        let Some(loan_id) = self.loan_id(plan) else { return Ok(()) };
+        let Some(loan_id) = self.loan_id(plan) else {
+            return Ok(());
+        };
         let first_due_on = add_months_clamped(date, 1).unwrap_or(date);
         let path = format!("/api/v1/loans/{loan_id}/restructure");
         let body = json!({
@@ -653,33 +1015,79 @@ impl<'s> Player<'s> {
             "reason": "Sương muối làm hỏng vụ chè; Hội đồng quản lý đồng ý gia hạn nợ (Nghị định 45/2021 Điều 27)"
         });
         let (input, request) = self.keyed(&path, body)?;
-        let result = loans::restructure(&self.state.db, &self.state.money_writer, &self.cast.giamdoc, loan_id, input, Some(&request)).await?;
+        let result = loans::restructure(
+            &self.state.db,
+            &self.state.money_writer,
+            &self.cast.giamdoc,
+            loan_id,
+            input,
+            Some(&request),
+        )
+        .await?;
         expect_fresh(result)
     }
 
     async fn write_off(&mut self, plan: usize) -> AppResult<()> {
-        let Some(loan_id) = self.loan_id(plan) else { return Ok(()) };
+        let Some(loan_id) = self.loan_id(plan) else {
+            return Ok(());
+        };
         let path = format!("/api/v1/loans/{loan_id}/write-off");
         let body = json!({ "reason": "HTX ngừng hoạt động; Hội đồng xử lý rủi ro quyết định xử lý bằng dự phòng (Nghị định 45/2021 Điều 29)" });
         let (input, request) = self.keyed(&path, body)?;
-        let result = loans::write_off(&self.state.db, &self.state.money_writer, &self.cast.giamdoc, loan_id, input, Some(&request)).await?;
+        let result = loans::write_off(
+            &self.state.db,
+            &self.state.money_writer,
+            &self.cast.giamdoc,
+            loan_id,
+            input,
+            Some(&request),
+        )
+        .await?;
         expect_fresh(result)
     }
 }
 
 fn expect_fresh<T>(result: Idempotent<T>) -> AppResult<()> {
-    result.fresh().map(|_| ()).ok_or_else(|| AppError::internal(anyhow::anyhow!("a fresh demo key was replayed")))
+    result
+        .fresh()
+        .map(|_| ())
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("a fresh demo key was replayed")))
 }
 
 /// The dated actions of loan `i`'s story; `due(k)` is its k-th contractual due date.
-fn story_actions(i: usize, loan: &LoanPlan, due: &dyn Fn(i64) -> NaiveDate, today: NaiveDate, out: &mut Vec<(NaiveDate, Action)>) {
-    let pay = |date: NaiveDate, amount: Amount| (date, Action::Repay { plan: i, amount, value_date: date });
-    let dues: Vec<(i64, NaiveDate)> = (1..=loan.installments).map(|k| (k, due(k))).filter(|(_, d)| *d < today).collect();
+fn story_actions(
+    i: usize,
+    loan: &LoanPlan,
+    due: &dyn Fn(i64) -> NaiveDate,
+    today: NaiveDate,
+    out: &mut Vec<(NaiveDate, Action)>,
+) {
+    let pay = |date: NaiveDate, amount: Amount| {
+        (
+            date,
+            Action::Repay {
+                plan: i,
+                amount,
+                value_date: date,
+            },
+        )
+    };
+    let dues: Vec<(i64, NaiveDate)> = (1..=loan.installments)
+        .map(|k| (k, due(k)))
+        .filter(|(_, d)| *d < today)
+        .collect();
     match loan.story {
         Story::OnTime => out.extend(dues.iter().map(|(_, d)| pay(*d, Amount::Due))),
         Story::Late => out.extend(dues.iter().map(|(k, d)| {
             let paid_on = *d + Duration::days(6 + (k * 7) % 14);
-            (paid_on, Action::Repay { plan: i, amount: Amount::Overdue, value_date: paid_on })
+            (
+                paid_on,
+                Action::Repay {
+                    plan: i,
+                    amount: Amount::Overdue,
+                    value_date: paid_on,
+                },
+            )
         })),
         Story::Partial => out.extend(dues.iter().map(|(_, d)| pay(*d, Amount::PercentOfDue(50)))),
         Story::Prepaid => {
@@ -689,35 +1097,64 @@ fn story_actions(i: usize, loan: &LoanPlan, due: &dyn Fn(i64) -> NaiveDate, toda
         Story::BackDated => out.extend(dues.iter().map(|(k, d)| {
             // The bank's credit note for the second installment reached the accountant nine days late.
             let recorded = if *k == 2 { *d + Duration::days(9) } else { *d };
-            (recorded, Action::Repay { plan: i, amount: Amount::Due, value_date: *d })
+            (
+                recorded,
+                Action::Repay {
+                    plan: i,
+                    amount: Amount::Due,
+                    value_date: *d,
+                },
+            )
         })),
         Story::Reversed => {
             for (k, d) in &dues {
                 if *k == 2 {
                     out.push(pay(*d, Amount::PercentOfDue(10)));
                     out.push((*d + Duration::days(1), Action::ReverseLast(i)));
-                    out.push((*d + Duration::days(1), Action::Repay { plan: i, amount: Amount::Due, value_date: *d }));
+                    out.push((
+                        *d + Duration::days(1),
+                        Action::Repay {
+                            plan: i,
+                            amount: Amount::Due,
+                            value_date: *d,
+                        },
+                    ));
                 } else {
                     out.push(pay(*d, Amount::Due));
                 }
             }
         }
         Story::Restructured => {
-            out.extend(dues.iter().filter(|(k, _)| *k <= 2).map(|(_, d)| pay(*d, Amount::Due)));
+            out.extend(
+                dues.iter()
+                    .filter(|(k, _)| *k <= 2)
+                    .map(|(_, d)| pay(*d, Amount::Due)),
+            );
             let restructured_on = due(3) + Duration::days(40);
             out.push((restructured_on, Action::Restructure(i)));
             for k in 1..=loan.installments {
-                let Some(d) = add_months_clamped(restructured_on, u32::try_from(k).unwrap_or(0)) else { continue };
+                let Some(d) = add_months_clamped(restructured_on, u32::try_from(k).unwrap_or(0))
+                else {
+                    continue;
+                };
                 if d < today {
                     out.push(pay(d, Amount::Due));
                 }
             }
         }
         Story::Closed => {
-            out.extend(dues.iter().filter(|(k, _)| *k <= 3).map(|(_, d)| pay(*d, Amount::Due)));
+            out.extend(
+                dues.iter()
+                    .filter(|(k, _)| *k <= 3)
+                    .map(|(_, d)| pay(*d, Amount::Due)),
+            );
             out.push(pay(due(3) + Duration::days(10), Amount::Payoff));
         }
-        Story::Defaulted => out.extend(dues.iter().take(1).map(|(_, d)| pay(*d, Amount::PercentOfDue(50)))),
+        Story::Defaulted => out.extend(
+            dues.iter()
+                .take(1)
+                .map(|(_, d)| pay(*d, Amount::PercentOfDue(50))),
+        ),
         Story::WrittenOff => out.push((due(1) + Duration::days(150), Action::WriteOff(i))),
         Story::Fresh | Story::ApprovedOnly | Story::SignedOnly => {}
     }

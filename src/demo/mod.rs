@@ -61,10 +61,16 @@ pub struct DemoCredentials {
 
 /// The credentials as a table for the terminal.
 pub fn credentials_table(users: &[DemoCredentials]) -> String {
-    let mut out = format!("  {:<20} {:<12} {:<22} {}\n", "username", "role", "password", "name");
+    let mut out = format!(
+        "  {:<20} {:<12} {:<22} {}\n",
+        "username", "role", "password", "name"
+    );
     for user in users {
         let password = user.password.as_deref().unwrap_or("(your admin password)");
-        out.push_str(&format!("  {:<20} {:<12} {:<22} {}\n", user.username, user.role, password, user.full_name));
+        out.push_str(&format!(
+            "  {:<20} {:<12} {:<22} {}\n",
+            user.username, user.role, password, user.full_name
+        ));
     }
     out
 }
@@ -99,7 +105,9 @@ async fn admin_caller<C: ConnectionTrait>(conn: &C) -> AppResult<Caller> {
         .order_by_asc(user::Column::Id)
         .one(conn)
         .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no admin account: run the bootstrap first")))?;
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("no admin account: run the bootstrap first"))
+        })?;
     Ok(Caller {
         user_id: Some(admin.id),
         name: admin.username,

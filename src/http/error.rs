@@ -89,17 +89,29 @@ pub async fn localize_errors(request: Request, next: Next) -> Response {
     let pending = response.extensions().get::<ErrorBody>().cloned();
     let body = match pending {
         Some(body) => body,
-        None if (status.is_client_error() || status.is_server_error()) && is_not_json(&response) => {
+        None if (status.is_client_error() || status.is_server_error())
+            && is_not_json(&response) =>
+        {
             generic_body(status)
         }
         None => return response,
     };
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    parts.headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.code()),
+    );
     let envelope = ErrorEnvelope {
-        error: ErrorDetail { code: body.code, message: body.message.get(lang).to_string(), field: body.field },
+        error: ErrorDetail {
+            code: body.code,
+            message: body.message.get(lang).to_string(),
+            field: body.field,
+        },
     };
     let json = Json(envelope).into_response().into_body();
     Response::from_parts(parts, Body::new(json))
@@ -116,12 +128,16 @@ fn is_not_json(response: &Response) -> bool {
 fn generic_body(status: StatusCode) -> ErrorBody {
     let (code, vi, en) = match status {
         StatusCode::NOT_FOUND => ("not_found", "Không tìm thấy.", "Not found."),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            ("method_not_allowed", "Phương thức không được hỗ trợ.", "Method not allowed.")
-        }
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            ("payload_too_large", "Nội dung yêu cầu quá lớn.", "The request body is too large.")
-        }
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "Phương thức không được hỗ trợ.",
+            "Method not allowed.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "Nội dung yêu cầu quá lớn.",
+            "The request body is too large.",
+        ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
             "unsupported_media_type",
             "Nội dung phải là JSON (Content-Type: application/json).",
@@ -134,5 +150,9 @@ fn generic_body(status: StatusCode) -> ErrorBody {
         ),
         _ => ("bad_request", "Yêu cầu không hợp lệ.", "Bad request."),
     };
-    ErrorBody { code: code.into(), field: None, message: Localized::new(vi, en) }
+    ErrorBody {
+        code: code.into(),
+        field: None,
+        message: Localized::new(vi, en),
+    }
 }

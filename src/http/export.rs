@@ -32,7 +32,12 @@ impl ExportFormat {
             None | Some("") | Some("json") => Ok(ExportFormat::Json),
             Some("csv") => Ok(ExportFormat::Csv),
             Some("xlsx") => Ok(ExportFormat::Xlsx),
-            Some(_) => Err(AppError::invalid("format", Reason::UnknownValue { allowed: "json, csv, xlsx".into() })),
+            Some(_) => Err(AppError::invalid(
+                "format",
+                Reason::UnknownValue {
+                    allowed: "json, csv, xlsx".into(),
+                },
+            )),
         }
     }
 }
@@ -50,9 +55,14 @@ pub fn table<T: Serialize>(format: ExportFormat, name: &str, rows: &[T]) -> AppR
             Err(err) => Err(AppError::internal(err)),
         })
         .collect::<AppResult<_>>()?;
-    let headers: Vec<String> = values.first().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    let headers: Vec<String> = values
+        .first()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
     match format {
-        ExportFormat::Json => Err(AppError::internal(anyhow::anyhow!("export::table called for JSON"))),
+        ExportFormat::Json => Err(AppError::internal(anyhow::anyhow!(
+            "export::table called for JSON"
+        ))),
         ExportFormat::Csv => csv_response(name, &headers, &values),
         ExportFormat::Xlsx => xlsx_response(name, &headers, &values),
     }
@@ -68,18 +78,35 @@ fn cell_text(value: &Value) -> String {
     }
 }
 
-fn csv_response(name: &str, headers: &[String], rows: &[serde_json::Map<String, Value>]) -> AppResult<Response> {
+fn csv_response(
+    name: &str,
+    headers: &[String],
+    rows: &[serde_json::Map<String, Value>],
+) -> AppResult<Response> {
     let mut writer = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
     writer.write_record(headers).map_err(AppError::internal)?;
     for row in rows {
-        let record: Vec<String> = headers.iter().map(|h| row.get(h).map(cell_text).unwrap_or_default()).collect();
+        let record: Vec<String> = headers
+            .iter()
+            .map(|h| row.get(h).map(cell_text).unwrap_or_default())
+            .collect();
         writer.write_record(&record).map_err(AppError::internal)?;
     }
-    let bytes = writer.into_inner().map_err(|e| AppError::internal(anyhow::anyhow!("csv: {e}")))?;
-    Ok(download(bytes, "text/csv; charset=utf-8", &format!("{name}.csv")))
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| AppError::internal(anyhow::anyhow!("csv: {e}")))?;
+    Ok(download(
+        bytes,
+        "text/csv; charset=utf-8",
+        &format!("{name}.csv"),
+    ))
 }
 
-fn xlsx_response(name: &str, headers: &[String], rows: &[serde_json::Map<String, Value>]) -> AppResult<Response> {
+fn xlsx_response(
+    name: &str,
+    headers: &[String],
+    rows: &[serde_json::Map<String, Value>],
+) -> AppResult<Response> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
@@ -87,20 +114,29 @@ fn xlsx_response(name: &str, headers: &[String], rows: &[serde_json::Map<String,
     let amount = Format::new().set_num_format("#,##0");
     let xlsx = |e: rust_xlsxwriter::XlsxError| AppError::internal(anyhow::anyhow!("xlsx: {e}"));
     for (col, header) in headers.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, header, &bold).map_err(xlsx)?;
+        sheet
+            .write_string_with_format(0, col as u16, header, &bold)
+            .map_err(xlsx)?;
     }
     for (index, row) in rows.iter().enumerate() {
         let excel_row = u32::try_from(index + 1).map_err(AppError::internal)?;
         for (col, header) in headers.iter().enumerate() {
             let col = col as u16;
             match row.get(header) {
-                Some(Value::Number(n)) if n.as_i64().is_some_and(|v| v.abs() < SPREADSHEET_EXACT_INTEGER) => {
+                Some(Value::Number(n))
+                    if n.as_i64()
+                        .is_some_and(|v| v.abs() < SPREADSHEET_EXACT_INTEGER) =>
+                {
                     let whole = n.as_i64().unwrap_or_default();
                     // Exact: |whole| < 2^53 (see the module docs).
-                    sheet.write_number_with_format(excel_row, col, whole as f64, &amount).map_err(xlsx)?;
+                    sheet
+                        .write_number_with_format(excel_row, col, whole as f64, &amount)
+                        .map_err(xlsx)?;
                 }
                 Some(value) => {
-                    sheet.write_string(excel_row, col, cell_text(value)).map_err(xlsx)?;
+                    sheet
+                        .write_string(excel_row, col, cell_text(value))
+                        .map_err(xlsx)?;
                 }
                 None => {}
             }
@@ -108,7 +144,11 @@ fn xlsx_response(name: &str, headers: &[String], rows: &[serde_json::Map<String,
     }
     sheet.set_freeze_panes(1, 0).map_err(xlsx)?;
     let bytes = workbook.save_to_buffer().map_err(xlsx)?;
-    Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{name}.xlsx")))
+    Ok(download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("{name}.xlsx"),
+    ))
 }
 
 fn download(bytes: Vec<u8>, content_type: &'static str, filename: &str) -> Response {
@@ -134,9 +174,16 @@ mod tests {
 
     #[test]
     fn a_csv_export_has_a_bom_a_header_and_quoted_cells() {
-        let rows = [Row { code: "1121", name: "Tiền gửi, ngân hàng", amount_vnd: 999_999_999_999_999 }];
+        let rows = [Row {
+            code: "1121",
+            name: "Tiền gửi, ngân hàng",
+            amount_vnd: 999_999_999_999_999,
+        }];
         let response = table(ExportFormat::Csv, "t", &rows).unwrap();
-        assert_eq!(response.headers()[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "text/csv; charset=utf-8"
+        );
         let body = futures_body(response);
         assert!(body.starts_with('\u{feff}'));
         assert!(body.contains("code,name,amount_vnd"));
@@ -145,9 +192,16 @@ mod tests {
 
     #[test]
     fn an_xlsx_export_is_a_zip_workbook() {
-        let rows = [Row { code: "1121", name: "x", amount_vnd: 5 }];
+        let rows = [Row {
+            code: "1121",
+            name: "x",
+            amount_vnd: 5,
+        }];
         let response = table(ExportFormat::Xlsx, "t", &rows).unwrap();
-        assert!(response.headers()[header::CONTENT_DISPOSITION].to_str().unwrap().contains("t.xlsx"));
+        assert!(response.headers()[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains("t.xlsx"));
     }
 
     #[test]
@@ -158,8 +212,12 @@ mod tests {
     }
 
     fn futures_body(response: Response) -> String {
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let bytes = rt.block_on(axum::body::to_bytes(response.into_body(), usize::MAX)).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let bytes = rt
+            .block_on(axum::body::to_bytes(response.into_body(), usize::MAX))
+            .unwrap();
         String::from_utf8(bytes.to_vec()).unwrap()
     }
 }

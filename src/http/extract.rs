@@ -58,13 +58,19 @@ pub async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes,
             AppError::new(
                 ErrorKind::PayloadTooLarge,
                 "payload_too_large",
-                Localized::new("Nội dung yêu cầu quá lớn.", "The request body is too large."),
+                Localized::new(
+                    "Nội dung yêu cầu quá lớn.",
+                    "The request body is too large.",
+                ),
             )
         } else {
             AppError::new(
                 ErrorKind::BadRequest,
                 "unreadable_body",
-                Localized::new("Không đọc được nội dung yêu cầu.", "The request body could not be read."),
+                Localized::new(
+                    "Không đọc được nội dung yêu cầu.",
+                    "The request body could not be read.",
+                ),
             )
         }
     })
@@ -75,11 +81,23 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     // Every body of this API is an object; serde would also accept an array for a struct, and
     // its complaint about lengths would only confuse.
     let first = bytes.iter().copied().find(|b| !b.is_ascii_whitespace());
-    if matches!(first, Some(b'[') | Some(b'"') | Some(b'0'..=b'9') | Some(b'-') | Some(b't') | Some(b'f') | Some(b'n')) {
+    if matches!(
+        first,
+        Some(b'[')
+            | Some(b'"')
+            | Some(b'0'..=b'9')
+            | Some(b'-')
+            | Some(b't')
+            | Some(b'f')
+            | Some(b'n')
+    ) {
         return Err(AppError::new(
             ErrorKind::BadRequest,
             "wrong_type",
-            Localized::new("Nội dung phải là một đối tượng JSON ({…}).", "The body must be a JSON object ({…})."),
+            Localized::new(
+                "Nội dung phải là một đối tượng JSON ({…}).",
+                "The body must be a JSON object ({…}).",
+            ),
         ));
     }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
@@ -93,33 +111,64 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
 fn classify_serde_error(path: &str, err: &serde_json::Error) -> AppError {
     use serde_json::error::Category;
     let text = err.to_string();
-    let at = |name: &str| if path.is_empty() || path == "." { name.to_string() } else { format!("{path}.{name}") };
+    let at = |name: &str| {
+        if path.is_empty() || path == "." {
+            name.to_string()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
     match err.classify() {
         Category::Syntax | Category::Eof | Category::Io => AppError::new(
             ErrorKind::BadRequest,
             "malformed_json",
             Localized::new(
-                format!("Nội dung không phải JSON hợp lệ (dòng {}, cột {}).", err.line(), err.column()),
-                format!("The body is not valid JSON (line {}, column {}).", err.line(), err.column()),
+                format!(
+                    "Nội dung không phải JSON hợp lệ (dòng {}, cột {}).",
+                    err.line(),
+                    err.column()
+                ),
+                format!(
+                    "The body is not valid JSON (line {}, column {}).",
+                    err.line(),
+                    err.column()
+                ),
             ),
         ),
         Category::Data => {
             if let Some(name) = backticked_after(&text, "unknown field `") {
                 // serde_path_to_error's path already ends at the unknown key.
-                let field = if path.is_empty() || path == "." { name } else { path.to_string() };
+                let field = if path.is_empty() || path == "." {
+                    name
+                } else {
+                    path.to_string()
+                };
                 AppError::new(
                     ErrorKind::BadRequest,
                     "unknown_field",
-                    Localized::new(format!("Trường '{field}' không được hỗ trợ."), format!("Unknown field '{field}'.")),
+                    Localized::new(
+                        format!("Trường '{field}' không được hỗ trợ."),
+                        format!("Unknown field '{field}'."),
+                    ),
                 )
                 .with_field(field)
             } else if let Some(name) = backticked_after(&text, "missing field `") {
                 let field = at(&name);
                 let err = AppError::invalid(field.clone(), Reason::Required);
-                AppError { code: "missing_field".into(), ..err }
+                AppError {
+                    code: "missing_field".into(),
+                    ..err
+                }
             } else if text.starts_with("invalid type") {
-                let field = if path == "." { String::new() } else { path.to_string() };
-                let expected = text.split("expected ").nth(1).map(|e| e.split(" at line").next().unwrap_or(e).to_string());
+                let field = if path == "." {
+                    String::new()
+                } else {
+                    path.to_string()
+                };
+                let expected = text
+                    .split("expected ")
+                    .nth(1)
+                    .map(|e| e.split(" at line").next().unwrap_or(e).to_string());
                 let expected = expected.unwrap_or_default();
                 AppError::new(
                     ErrorKind::BadRequest,
@@ -131,7 +180,11 @@ fn classify_serde_error(path: &str, err: &serde_json::Error) -> AppError {
                 )
                 .with_field(field)
             } else {
-                let field = if path == "." { String::new() } else { path.to_string() };
+                let field = if path == "." {
+                    String::new()
+                } else {
+                    path.to_string()
+                };
                 let detail = text.split(" at line").next().unwrap_or(&text).to_string();
                 AppError::new(
                     ErrorKind::BadRequest,
@@ -165,8 +218,8 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(parts.uri.query().unwrap_or_default())
-            .map_err(|err| {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()).map_err(|err| {
                 AppError::new(
                     ErrorKind::BadRequest,
                     "invalid_query",
@@ -176,18 +229,23 @@ where
                     ),
                 )
             })?;
-        let kept: Vec<_> = pairs.into_iter().filter(|(key, _)| key != "format").collect();
+        let kept: Vec<_> = pairs
+            .into_iter()
+            .filter(|(key, _)| key != "format")
+            .collect();
         let query = serde_urlencoded::to_string(&kept).unwrap_or_default();
-        serde_urlencoded::from_str(&query).map(ApiQuery).map_err(|err| {
-            AppError::new(
-                ErrorKind::BadRequest,
-                "invalid_query",
-                Localized::new(
-                    format!("Tham số truy vấn không hợp lệ: {err}."),
-                    format!("Invalid query parameters: {err}."),
-                ),
-            )
-        })
+        serde_urlencoded::from_str(&query)
+            .map(ApiQuery)
+            .map_err(|err| {
+                AppError::new(
+                    ErrorKind::BadRequest,
+                    "invalid_query",
+                    Localized::new(
+                        format!("Tham số truy vấn không hợp lệ: {err}."),
+                        format!("Invalid query parameters: {err}."),
+                    ),
+                )
+            })
     }
 }
 
@@ -200,7 +258,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Export {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let pairs: Vec<(String, String)> =
             serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()).unwrap_or_default();
-        let format = pairs.iter().find(|(key, _)| key == "format").map(|(_, value)| value.as_str());
+        let format = pairs
+            .iter()
+            .find(|(key, _)| key == "format")
+            .map(|(_, value)| value.as_str());
         crate::http::export::ExportFormat::parse(format).map(Export)
     }
 }
@@ -212,10 +273,13 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiId {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| AppError::not_found("tài nguyên", "Resource"))?;
-        raw.parse::<i64>().map(ApiId).map_err(|_| AppError::not_found("tài nguyên", "Resource"))
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| AppError::not_found("tài nguyên", "Resource"))?;
+        raw.parse::<i64>()
+            .map(ApiId)
+            .map_err(|_| AppError::not_found("tài nguyên", "Resource"))
     }
 }
 
@@ -233,7 +297,10 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = bearer_token(&parts.headers).ok_or_else(|| {
             AppError::new(
                 ErrorKind::Unauthorized,
@@ -250,7 +317,11 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let mut caller = sessions::authenticate(&state.db, token, request_id).await?;
-        if let Some(lang) = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) {
+        if let Some(lang) = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+        {
             caller.lang = crate::error::Lang::from_accept_language(lang);
         }
         Ok(caller)

@@ -13,7 +13,7 @@ use axum::{
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
-    app::idempotency::{self, Idempotent, IdempotencyRequest},
+    app::idempotency::{self, IdempotencyRequest, Idempotent},
     error::AppError,
     http::extract::{parse_json, read_body, require_json},
 };
@@ -40,7 +40,9 @@ where
         let path = req.uri().path().to_string();
         let bytes = read_body(req, state).await?;
         let input = parse_json(&bytes)?;
-        let request = key.map(|key| IdempotencyRequest::new(&key, &method, &path, &bytes)).transpose()?;
+        let request = key
+            .map(|key| IdempotencyRequest::new(&key, &method, &path, &bytes))
+            .transpose()?;
         Ok(Keyed { input, request })
     }
 }
@@ -53,7 +55,9 @@ pub fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<String>
             value.to_str().map(str::to_string).map_err(|_| {
                 AppError::invalid(
                     idempotency::HEADER,
-                    crate::error::Reason::InvalidFormat { expected: "1 to 200 visible ASCII characters" },
+                    crate::error::Reason::InvalidFormat {
+                        expected: "1 to 200 visible ASCII characters",
+                    },
                 )
             })
         })
@@ -68,8 +72,14 @@ pub fn respond<T: Serialize>(outcome: Idempotent<T>, status: StatusCode) -> Resp
             let mut response = Response::new(Body::from(body));
             *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            headers.insert(idempotency::REPLAYED_HEADER, HeaderValue::from_static("true"));
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            headers.insert(
+                idempotency::REPLAYED_HEADER,
+                HeaderValue::from_static("true"),
+            );
             response
         }
     }

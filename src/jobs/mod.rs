@@ -34,8 +34,17 @@ pub async fn start(state: AppState) -> anyhow::Result<Option<JobScheduler>> {
 /// missed days after downtime. Failures are logged and recorded in `cob_runs`.
 async fn run_nightly(state: &AppState) {
     let through = state.today();
-    match cob::run_through(state, &Caller::system_named("cob"), through, cob::Trigger::Schedule).await {
-        Ok(outcome) => tracing::info!(ran = outcome.ran, business_date = %outcome.business_date, "{}", outcome.message),
+    match cob::run_through(
+        state,
+        &Caller::system_named("cob"),
+        through,
+        cob::Trigger::Schedule,
+    )
+    .await
+    {
+        Ok(outcome) => {
+            tracing::info!(ran = outcome.ran, business_date = %outcome.business_date, "{}", outcome.message)
+        }
         Err(err) => tracing::error!(error = %err, "scheduled close of business failed"),
     }
 }

@@ -30,8 +30,8 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 use super::{
     outbox::{self, NewMessage},
     templates::{
-        Addressee, ApplicationDecision, ApplicationReceived, DisbursementNotice, DueReminder, MailContext,
-        OfficerContact, OfficerDigest, OverdueNotice, PaymentReceipt, Template,
+        Addressee, ApplicationDecision, ApplicationReceived, DisbursementNotice, DueReminder,
+        MailContext, OfficerContact, OfficerDigest, OverdueNotice, PaymentReceipt, Template,
     },
 };
 use crate::{
@@ -52,7 +52,10 @@ pub struct Audience {
 
 impl Audience {
     fn addressee(&self) -> Addressee {
-        Addressee { name: self.name.clone(), officer: self.officer.clone() }
+        Addressee {
+            name: self.name.clone(),
+            officer: self.officer.clone(),
+        }
     }
 
     fn officer_email(&self) -> Option<String> {
@@ -61,16 +64,22 @@ impl Audience {
 }
 
 /// Loads the cooperative `cooperative_id` and its officer as a recipient (404 if unknown).
-pub async fn audience_for_cooperative<C: ConnectionTrait>(conn: &C, cooperative_id: i64) -> AppResult<Audience> {
+pub async fn audience_for_cooperative<C: ConnectionTrait>(
+    conn: &C,
+    cooperative_id: i64,
+) -> AppResult<Audience> {
     let found = cooperative::Entity::find_by_id(cooperative_id)
         .one(conn)
         .await?
         .ok_or_else(|| AppError::not_found("hợp tác xã", "Cooperative"))?;
     let officer = match found.officer_id {
-        Some(id) => user::Entity::find_by_id(id).one(conn).await?.map(|u| OfficerContact {
-            name: u.full_name,
-            email: u.email.filter(|e| !e.trim().is_empty()),
-        }),
+        Some(id) => user::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|u| OfficerContact {
+                name: u.full_name,
+                email: u.email.filter(|e| !e.trim().is_empty()),
+            }),
         None => None,
     };
     Ok(Audience {
@@ -135,7 +144,19 @@ pub async fn application_received<C: ConnectionTrait>(
     mail: &ApplicationReceived,
 ) -> AppResult<bool> {
     let key = format!("application_received:{application_id}");
-    queue(conn, settings, mail, key, to.email.clone(), None, to.language, &to.addressee(), ("application", application_id.to_string()), Some(to.cooperative_id)).await
+    queue(
+        conn,
+        settings,
+        mail,
+        key,
+        to.email.clone(),
+        None,
+        to.language,
+        &to.addressee(),
+        ("application", application_id.to_string()),
+        Some(to.cooperative_id),
+    )
+    .await
 }
 
 /// Approved or rejected: to the cooperative, copy to its officer.
@@ -148,7 +169,19 @@ pub async fn application_decision<C: ConnectionTrait>(
 ) -> AppResult<bool> {
     let key = format!("application_decision:{application_id}");
     let related = ("application", application_id.to_string());
-    queue(conn, settings, mail, key, to.email.clone(), to.officer_email(), to.language, &to.addressee(), related, Some(to.cooperative_id)).await
+    queue(
+        conn,
+        settings,
+        mail,
+        key,
+        to.email.clone(),
+        to.officer_email(),
+        to.language,
+        &to.addressee(),
+        related,
+        Some(to.cooperative_id),
+    )
+    .await
 }
 
 /// Money paid out: to the cooperative. `disbursement_id` is the loan transaction's id.
@@ -161,7 +194,19 @@ pub async fn disbursement_notice<C: ConnectionTrait>(
     mail: &DisbursementNotice,
 ) -> AppResult<bool> {
     let key = format!("disbursement:{loan_id}:{disbursement_id}");
-    queue(conn, settings, mail, key, to.email.clone(), None, to.language, &to.addressee(), ("loan", loan_id.to_string()), Some(to.cooperative_id)).await
+    queue(
+        conn,
+        settings,
+        mail,
+        key,
+        to.email.clone(),
+        None,
+        to.language,
+        &to.addressee(),
+        ("loan", loan_id.to_string()),
+        Some(to.cooperative_id),
+    )
+    .await
 }
 
 /// A repayment received: to the cooperative. `payment_id` is the loan transaction's id.
@@ -174,7 +219,19 @@ pub async fn payment_receipt<C: ConnectionTrait>(
     mail: &PaymentReceipt,
 ) -> AppResult<bool> {
     let key = format!("payment_receipt:{loan_id}:{payment_id}");
-    queue(conn, settings, mail, key, to.email.clone(), None, to.language, &to.addressee(), ("loan", loan_id.to_string()), Some(to.cooperative_id)).await
+    queue(
+        conn,
+        settings,
+        mail,
+        key,
+        to.email.clone(),
+        None,
+        to.language,
+        &to.addressee(),
+        ("loan", loan_id.to_string()),
+        Some(to.cooperative_id),
+    )
+    .await
 }
 
 /// T-7 / T-1 before a due date: to the cooperative. Once per (loan, due date, days before).
@@ -185,8 +242,23 @@ pub async fn due_reminder<C: ConnectionTrait>(
     loan_id: i64,
     mail: &DueReminder,
 ) -> AppResult<bool> {
-    let key = format!("due_reminder:{loan_id}:{}:T-{}", mail.due_date, mail.days_before);
-    queue(conn, settings, mail, key, to.email.clone(), None, to.language, &to.addressee(), ("loan", loan_id.to_string()), Some(to.cooperative_id)).await
+    let key = format!(
+        "due_reminder:{loan_id}:{}:T-{}",
+        mail.due_date, mail.days_before
+    );
+    queue(
+        conn,
+        settings,
+        mail,
+        key,
+        to.email.clone(),
+        None,
+        to.language,
+        &to.addressee(),
+        ("loan", loan_id.to_string()),
+        Some(to.cooperative_id),
+    )
+    .await
 }
 
 /// DPD 1 / 10 / 30: to the cooperative, copy to its officer (DOMAIN.md §10). Once per (loan,
@@ -198,8 +270,23 @@ pub async fn overdue_notice<C: ConnectionTrait>(
     loan_id: i64,
     mail: &OverdueNotice,
 ) -> AppResult<bool> {
-    let key = format!("overdue_notice:{loan_id}:{}:DPD-{}", mail.oldest_due_date, mail.days_past_due);
-    queue(conn, settings, mail, key, to.email.clone(), to.officer_email(), to.language, &to.addressee(), ("loan", loan_id.to_string()), Some(to.cooperative_id)).await
+    let key = format!(
+        "overdue_notice:{loan_id}:{}:DPD-{}",
+        mail.oldest_due_date, mail.days_past_due
+    );
+    queue(
+        conn,
+        settings,
+        mail,
+        key,
+        to.email.clone(),
+        to.officer_email(),
+        to.language,
+        &to.addressee(),
+        ("loan", loan_id.to_string()),
+        Some(to.cooperative_id),
+    )
+    .await
 }
 
 /// The daily digest of officer `officer_id`, in the officer's language. Returns `false`
@@ -214,11 +301,30 @@ pub async fn officer_digest<C: ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or_else(|| AppError::not_found("cán bộ", "Officer"))?;
-    let Some(email) = officer.email.clone().filter(|e| !e.trim().is_empty() && !officer.disabled) else {
+    let Some(email) = officer
+        .email
+        .clone()
+        .filter(|e| !e.trim().is_empty() && !officer.disabled)
+    else {
         return Ok(false);
     };
     let language = Lang::parse(&officer.language).unwrap_or_default();
-    let addressee = Addressee { name: officer.full_name.clone(), officer: None };
+    let addressee = Addressee {
+        name: officer.full_name.clone(),
+        officer: None,
+    };
     let key = format!("officer_digest:{officer_id}:{}", mail.business_date);
-    queue(conn, settings, mail, key, email, None, language, &addressee, ("user", officer_id.to_string()), None).await
+    queue(
+        conn,
+        settings,
+        mail,
+        key,
+        email,
+        None,
+        language,
+        &addressee,
+        ("user", officer_id.to_string()),
+        None,
+    )
+    .await
 }

@@ -47,7 +47,11 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, message: NewMessage) -> AppRe
 }
 
 /// [`enqueue`] with an explicit clock: the message is due for delivery from `now`.
-pub async fn enqueue_at<C: ConnectionTrait>(conn: &C, message: NewMessage, now: DateTime<Utc>) -> AppResult<bool> {
+pub async fn enqueue_at<C: ConnectionTrait>(
+    conn: &C,
+    message: NewMessage,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
     let (related_type, related_id) = message.related.unzip();
     let row = outbox_message::ActiveModel {
         dedupe_key: Set(message.dedupe_key),

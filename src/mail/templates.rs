@@ -252,7 +252,10 @@ impl Letter {
             Lang::Vi => format!("Kính gửi {name},\n\n"),
             Lang::En => format!("Dear {name},\n\n"),
         };
-        Self { lang, text: greeting }
+        Self {
+            lang,
+            text: greeting,
+        }
     }
 
     fn paragraph(mut self, text: &str) -> Self {
@@ -270,10 +273,16 @@ impl Letter {
             (t(lang, "Lãi trong hạn", "Interest"), amounts.interest_vnd),
         ];
         if amounts.overdue_interest_vnd != 0 {
-            rows.push((t(lang, "Lãi quá hạn", "Overdue interest"), amounts.overdue_interest_vnd));
+            rows.push((
+                t(lang, "Lãi quá hạn", "Overdue interest"),
+                amounts.overdue_interest_vnd,
+            ));
         }
         if amounts.late_interest_vnd != 0 {
-            rows.push((t(lang, "Lãi chậm trả", "Late interest"), amounts.late_interest_vnd));
+            rows.push((
+                t(lang, "Lãi chậm trả", "Late interest"),
+                amounts.late_interest_vnd,
+            ));
         }
         let (total_vi, total_en) = total_label.unwrap_or(("Tổng cộng", "Total"));
         rows.push((t(lang, total_vi, total_en), amounts.total_vnd()));
@@ -281,10 +290,19 @@ impl Letter {
     }
 
     fn rows(mut self, rows: &[(&str, i64)]) -> Self {
-        let width = rows.iter().map(|(label, _)| label.chars().count()).max().unwrap_or(0) + 1;
+        let width = rows
+            .iter()
+            .map(|(label, _)| label.chars().count())
+            .max()
+            .unwrap_or(0)
+            + 1;
         for (label, amount) in rows {
             let label = format!("{label}:");
-            self.text.push_str(&format!("  {label:<width$} {:>22}\n", format_vnd(*amount, self.lang), width = width));
+            self.text.push_str(&format!(
+                "  {label:<width$} {:>22}\n",
+                format_vnd(*amount, self.lang),
+                width = width
+            ));
         }
         self.text.push('\n');
         self
@@ -327,7 +345,8 @@ impl Letter {
     }
 
     fn sign(mut self, ctx: &MailContext) -> String {
-        self.text.push_str(t(self.lang, "Trân trọng,\n", "Yours faithfully,\n"));
+        self.text
+            .push_str(t(self.lang, "Trân trọng,\n", "Yours faithfully,\n"));
         self.text.push_str(&ctx.fund_name);
         self.text.push('\n');
         self.text.push_str(t(
@@ -384,8 +403,15 @@ impl Template for ApplicationReceived {
                 ),
             ),
         };
-        let body_text = Letter::to(lang, &to.name).paragraph(&body).contact(ctx, to.officer.as_ref()).sign(ctx);
-        Rendered { subject, body_text, body_html: None }
+        let body_text = Letter::to(lang, &to.name)
+            .paragraph(&body)
+            .contact(ctx, to.officer.as_ref())
+            .sign(ctx);
+        Rendered {
+            subject,
+            body_text,
+            body_html: None,
+        }
     }
 }
 
@@ -430,8 +456,15 @@ impl Template for ApplicationDecision {
                 ),
             ),
         };
-        let body_text = Letter::to(lang, &to.name).paragraph(&body).contact(ctx, to.officer.as_ref()).sign(ctx);
-        Rendered { subject, body_text, body_html: None }
+        let body_text = Letter::to(lang, &to.name)
+            .paragraph(&body)
+            .contact(ctx, to.officer.as_ref())
+            .sign(ctx);
+        Rendered {
+            subject,
+            body_text,
+            body_html: None,
+        }
     }
 }
 
@@ -441,7 +474,11 @@ impl Template for DisbursementNotice {
     fn render(&self, lang: Lang, ctx: &MailContext, to: &Addressee) -> Rendered {
         let (subject, body, outstanding) = match lang {
             Lang::Vi => (
-                format!("Giải ngân khoản vay {}: {}", self.loan_number, format_vnd(self.amount_vnd, lang)),
+                format!(
+                    "Giải ngân khoản vay {}: {}",
+                    self.loan_number,
+                    format_vnd(self.amount_vnd, lang)
+                ),
                 format!(
                     "Quỹ đã giải ngân {} cho khoản vay số {} ngày {}.",
                     format_vnd(self.amount_vnd, lang),
@@ -451,7 +488,11 @@ impl Template for DisbursementNotice {
                 "Dư nợ gốc sau giải ngân",
             ),
             Lang::En => (
-                format!("Disbursement on loan {}: {}", self.loan_number, format_vnd(self.amount_vnd, lang)),
+                format!(
+                    "Disbursement on loan {}: {}",
+                    self.loan_number,
+                    format_vnd(self.amount_vnd, lang)
+                ),
                 format!(
                     "The fund disbursed {} on loan {} on {}.",
                     format_vnd(self.amount_vnd, lang),
@@ -466,10 +507,16 @@ impl Template for DisbursementNotice {
             .rows(&[(outstanding, self.outstanding_principal_vnd)])
             .paragraph(&next_due_paragraph(self.next_due.as_ref(), lang));
         if let Some(next) = &self.next_due {
-            letter = letter.amounts(&next.amounts, None).how_to_pay(ctx, &self.loan_number);
+            letter = letter
+                .amounts(&next.amounts, None)
+                .how_to_pay(ctx, &self.loan_number);
         }
         let body_text = letter.contact(ctx, to.officer.as_ref()).sign(ctx);
-        Rendered { subject, body_text, body_html: None }
+        Rendered {
+            subject,
+            body_text,
+            body_html: None,
+        }
     }
 }
 
@@ -479,7 +526,11 @@ impl Template for PaymentReceipt {
     fn render(&self, lang: Lang, ctx: &MailContext, to: &Addressee) -> Rendered {
         let (subject, body) = match lang {
             Lang::Vi => (
-                format!("Biên nhận thanh toán khoản vay {}: {}", self.loan_number, format_vnd(self.received_vnd, lang)),
+                format!(
+                    "Biên nhận thanh toán khoản vay {}: {}",
+                    self.loan_number,
+                    format_vnd(self.received_vnd, lang)
+                ),
                 format!(
                     "Quỹ xác nhận đã nhận {} ngày {} cho khoản vay số {}, phân bổ như sau:",
                     format_vnd(self.received_vnd, lang),
@@ -488,7 +539,11 @@ impl Template for PaymentReceipt {
                 ),
             ),
             Lang::En => (
-                format!("Payment receipt for loan {}: {}", self.loan_number, format_vnd(self.received_vnd, lang)),
+                format!(
+                    "Payment receipt for loan {}: {}",
+                    self.loan_number,
+                    format_vnd(self.received_vnd, lang)
+                ),
                 format!(
                     "The fund confirms it received {} on {} for loan {}, allocated as follows:",
                     format_vnd(self.received_vnd, lang),
@@ -499,19 +554,31 @@ impl Template for PaymentReceipt {
         };
         let mut after: Vec<(&str, i64)> = Vec::new();
         if self.advance_vnd != 0 {
-            after.push((t(lang, "Tiền trả trước giữ lại", "Held as an advance"), self.advance_vnd));
+            after.push((
+                t(lang, "Tiền trả trước giữ lại", "Held as an advance"),
+                self.advance_vnd,
+            ));
         }
-        after.push((t(lang, "Dư nợ gốc còn lại", "Outstanding principal"), self.outstanding_principal_vnd));
+        after.push((
+            t(lang, "Dư nợ gốc còn lại", "Outstanding principal"),
+            self.outstanding_principal_vnd,
+        ));
         let mut letter = Letter::to(lang, &to.name)
             .paragraph(&body)
             .amounts(&self.allocated, Some(("Tổng phân bổ", "Total allocated")))
             .rows(&after)
             .paragraph(&next_due_paragraph(self.next_due.as_ref(), lang));
         if let Some(next) = &self.next_due {
-            letter = letter.amounts(&next.amounts, None).how_to_pay(ctx, &self.loan_number);
+            letter = letter
+                .amounts(&next.amounts, None)
+                .how_to_pay(ctx, &self.loan_number);
         }
         let body_text = letter.contact(ctx, to.officer.as_ref()).sign(ctx);
-        Rendered { subject, body_text, body_html: None }
+        Rendered {
+            subject,
+            body_text,
+            body_html: None,
+        }
     }
 }
 
@@ -520,7 +587,11 @@ impl Template for DueReminder {
 
     fn render(&self, lang: Lang, ctx: &MailContext, to: &Addressee) -> Rendered {
         let date = format_date(self.due_date, lang);
-        let to_pay = self.amounts.total_vnd().saturating_sub(self.advance_vnd).max(0);
+        let to_pay = self
+            .amounts
+            .total_vnd()
+            .saturating_sub(self.advance_vnd)
+            .max(0);
         let (subject, body) = match lang {
             Lang::Vi => (
                 format!("Nhắc lịch trả nợ khoản vay {}: đến hạn ngày {date}", self.loan_number),
@@ -539,10 +610,15 @@ impl Template for DueReminder {
                 ),
             ),
         };
-        let mut letter = Letter::to(lang, &to.name).paragraph(&body).amounts(&self.amounts, None);
+        let mut letter = Letter::to(lang, &to.name)
+            .paragraph(&body)
+            .amounts(&self.amounts, None);
         if self.advance_vnd != 0 {
             letter = letter.rows(&[
-                (t(lang, "Tiền trả trước đã có", "Advance already held"), self.advance_vnd),
+                (
+                    t(lang, "Tiền trả trước đã có", "Advance already held"),
+                    self.advance_vnd,
+                ),
                 (t(lang, "Số tiền cần nộp", "Left to pay"), to_pay),
             ]);
         }
@@ -555,7 +631,11 @@ impl Template for DueReminder {
             .how_to_pay(ctx, &self.loan_number)
             .contact(ctx, to.officer.as_ref())
             .sign(ctx);
-        Rendered { subject, body_text, body_html: None }
+        Rendered {
+            subject,
+            body_text,
+            body_html: None,
+        }
     }
 }
 
@@ -592,7 +672,11 @@ impl Template for OverdueNotice {
             .how_to_pay(ctx, &self.loan_number)
             .contact(ctx, to.officer.as_ref())
             .sign(ctx);
-        Rendered { subject, body_text, body_html: None }
+        Rendered {
+            subject,
+            body_text,
+            body_html: None,
+        }
     }
 }
 
@@ -607,7 +691,11 @@ impl Template for OfficerDigest {
                 self.due_soon.len(),
                 self.overdue.len()
             ),
-            Lang::En => format!("Digest for {date}: {} loans coming due, {} overdue", self.due_soon.len(), self.overdue.len()),
+            Lang::En => format!(
+                "Digest for {date}: {} loans coming due, {} overdue",
+                self.due_soon.len(),
+                self.overdue.len()
+            ),
         };
         let line = |l: &DigestLine| match lang {
             Lang::Vi if l.days_past_due > 0 => format!(
@@ -652,8 +740,16 @@ impl Template for OfficerDigest {
             text
         };
         let due_title = match lang {
-            Lang::Vi => format!("Đến hạn trong {} ngày tới ({}):", self.due_within_days, self.due_soon.len()),
-            Lang::En => format!("Due in the next {} days ({}):", self.due_within_days, self.due_soon.len()),
+            Lang::Vi => format!(
+                "Đến hạn trong {} ngày tới ({}):",
+                self.due_within_days,
+                self.due_soon.len()
+            ),
+            Lang::En => format!(
+                "Due in the next {} days ({}):",
+                self.due_within_days,
+                self.due_soon.len()
+            ),
         };
         let overdue_title = match lang {
             Lang::Vi => format!("Quá hạn ({}):", self.overdue.len()),
@@ -663,7 +759,11 @@ impl Template for OfficerDigest {
             .paragraph(&section(due_title, &self.due_soon))
             .paragraph(&section(overdue_title, &self.overdue))
             .sign(ctx);
-        Rendered { subject, body_text, body_html: None }
+        Rendered {
+            subject,
+            body_text,
+            body_html: None,
+        }
     }
 }
 
@@ -684,7 +784,10 @@ mod tests {
     fn addressee() -> Addressee {
         Addressee {
             name: "HTX Chè Tân Cương".into(),
-            officer: Some(OfficerContact { name: "Trần Thị Bình".into(), email: Some("binh@quy.vn".into()) }),
+            officer: Some(OfficerContact {
+                name: "Trần Thị Bình".into(),
+                email: Some("binh@quy.vn".into()),
+            }),
         }
     }
 
@@ -696,7 +799,10 @@ mod tests {
         assert_eq!(format_vnd(999, Lang::En), "999 VND");
         assert_eq!(format_vnd(1_000, Lang::En), "1,000 VND");
         assert_eq!(format_vnd(-28_715, Lang::Vi), "-28.715 đồng");
-        assert_eq!(format_vnd(999_999_999_999_999, Lang::Vi), "999.999.999.999.999 đồng");
+        assert_eq!(
+            format_vnd(999_999_999_999_999, Lang::Vi),
+            "999.999.999.999.999 đồng"
+        );
     }
 
     #[test]
@@ -714,17 +820,49 @@ mod tests {
             loan_number: "HTX-2026-000123".into(),
             due_date: NaiveDate::from_ymd_opt(2026, 3, 10).expect("date"),
             days_before: 7,
-            amounts: AmountsByComponent { principal_vnd: 10_000_000, interest_vnd: 828_493, ..Default::default() },
+            amounts: AmountsByComponent {
+                principal_vnd: 10_000_000,
+                interest_vnd: 828_493,
+                ..Default::default()
+            },
             advance_vnd: 28_715,
         };
         let vi = reminder.render(Lang::Vi, &ctx(), &addressee());
-        assert!(vi.subject.contains("HTX-2026-000123") && vi.subject.contains("10/03/2026"), "{}", vi.subject);
-        for expected in ["Kính gửi HTX Chè Tân Cương", "10.000.000 đồng", "828.493 đồng", "10.828.493 đồng", "10.799.778 đồng", "3900201001234", "Trần Thị Bình", "binh@quy.vn"] {
-            assert!(vi.body_text.contains(expected), "missing {expected} in:\n{}", vi.body_text);
+        assert!(
+            vi.subject.contains("HTX-2026-000123") && vi.subject.contains("10/03/2026"),
+            "{}",
+            vi.subject
+        );
+        for expected in [
+            "Kính gửi HTX Chè Tân Cương",
+            "10.000.000 đồng",
+            "828.493 đồng",
+            "10.828.493 đồng",
+            "10.799.778 đồng",
+            "3900201001234",
+            "Trần Thị Bình",
+            "binh@quy.vn",
+        ] {
+            assert!(
+                vi.body_text.contains(expected),
+                "missing {expected} in:\n{}",
+                vi.body_text
+            );
         }
         let en = reminder.render(Lang::En, &ctx(), &addressee());
-        for expected in ["Dear HTX", "10,828,493 VND", "10,799,778 VND", "10 March 2026", "in 7 days", "Account number: 3900201001234"] {
-            assert!(en.body_text.contains(expected), "missing {expected} in:\n{}", en.body_text);
+        for expected in [
+            "Dear HTX",
+            "10,828,493 VND",
+            "10,799,778 VND",
+            "10 March 2026",
+            "in 7 days",
+            "Account number: 3900201001234",
+        ] {
+            assert!(
+                en.body_text.contains(expected),
+                "missing {expected} in:\n{}",
+                en.body_text
+            );
         }
     }
 
@@ -746,24 +884,94 @@ mod tests {
             next_due: None,
         };
         let en = receipt.render(Lang::En, &ctx(), &addressee());
-        for expected in ["11,100,000 VND", "49,315 VND", "2,792 VND", "11,071,285 VND", "28,715 VND", "90,000,000 VND", "Overdue interest", "Late interest"] {
-            assert!(en.body_text.contains(expected), "missing {expected} in:\n{}", en.body_text);
+        for expected in [
+            "11,100,000 VND",
+            "49,315 VND",
+            "2,792 VND",
+            "11,071,285 VND",
+            "28,715 VND",
+            "90,000,000 VND",
+            "Overdue interest",
+            "Late interest",
+        ] {
+            assert!(
+                en.body_text.contains(expected),
+                "missing {expected} in:\n{}",
+                en.body_text
+            );
         }
     }
 
     #[test]
     fn every_message_renders_in_both_languages_with_its_subject() {
         let date = NaiveDate::from_ymd_opt(2026, 1, 10).expect("date");
-        let amounts = AmountsByComponent { principal_vnd: 1_000_000, interest_vnd: 10_000, ..Default::default() };
-        let line = DigestLine { loan_number: "HTX-1".into(), cooperative_name: "HTX A".into(), due_date: date, amount_vnd: 5, days_past_due: 3 };
+        let amounts = AmountsByComponent {
+            principal_vnd: 1_000_000,
+            interest_vnd: 10_000,
+            ..Default::default()
+        };
+        let line = DigestLine {
+            loan_number: "HTX-1".into(),
+            cooperative_name: "HTX A".into(),
+            due_date: date,
+            amount_vnd: 5,
+            days_past_due: 3,
+        };
         let rendered = |lang| {
             vec![
-                ApplicationReceived { application_number: "HS-1".into(), amount_vnd: 1, term_months: 12, purpose: "p".into(), received_on: date }.render(lang, &ctx(), &addressee()),
-                ApplicationDecision { application_number: "HS-1".into(), decided_on: date, decision: Decision::Rejected { reason: "vượt hạn mức".into() } }.render(lang, &ctx(), &addressee()),
-                ApplicationDecision { application_number: "HS-1".into(), decided_on: date, decision: Decision::Approved { amount_vnd: 1, term_months: 12, rate_percent_annual: Decimal::new(7, 0), loan_number: Some("HTX-1".into()) } }.render(lang, &ctx(), &addressee()),
-                DisbursementNotice { loan_number: "HTX-1".into(), amount_vnd: 1, value_date: date, outstanding_principal_vnd: 1, next_due: Some(NextDue { due_date: date, amounts }) }.render(lang, &ctx(), &addressee()),
-                OverdueNotice { loan_number: "HTX-1".into(), oldest_due_date: date, days_past_due: 10, as_of: date, overdue: amounts }.render(lang, &ctx(), &addressee()),
-                OfficerDigest { business_date: date, due_within_days: 7, due_soon: vec![line.clone()], overdue: vec![line.clone()] }.render(lang, &ctx(), &addressee()),
+                ApplicationReceived {
+                    application_number: "HS-1".into(),
+                    amount_vnd: 1,
+                    term_months: 12,
+                    purpose: "p".into(),
+                    received_on: date,
+                }
+                .render(lang, &ctx(), &addressee()),
+                ApplicationDecision {
+                    application_number: "HS-1".into(),
+                    decided_on: date,
+                    decision: Decision::Rejected {
+                        reason: "vượt hạn mức".into(),
+                    },
+                }
+                .render(lang, &ctx(), &addressee()),
+                ApplicationDecision {
+                    application_number: "HS-1".into(),
+                    decided_on: date,
+                    decision: Decision::Approved {
+                        amount_vnd: 1,
+                        term_months: 12,
+                        rate_percent_annual: Decimal::new(7, 0),
+                        loan_number: Some("HTX-1".into()),
+                    },
+                }
+                .render(lang, &ctx(), &addressee()),
+                DisbursementNotice {
+                    loan_number: "HTX-1".into(),
+                    amount_vnd: 1,
+                    value_date: date,
+                    outstanding_principal_vnd: 1,
+                    next_due: Some(NextDue {
+                        due_date: date,
+                        amounts,
+                    }),
+                }
+                .render(lang, &ctx(), &addressee()),
+                OverdueNotice {
+                    loan_number: "HTX-1".into(),
+                    oldest_due_date: date,
+                    days_past_due: 10,
+                    as_of: date,
+                    overdue: amounts,
+                }
+                .render(lang, &ctx(), &addressee()),
+                OfficerDigest {
+                    business_date: date,
+                    due_within_days: 7,
+                    due_soon: vec![line.clone()],
+                    overdue: vec![line.clone()],
+                }
+                .render(lang, &ctx(), &addressee()),
             ]
         };
         for (vi, en) in rendered(Lang::Vi).into_iter().zip(rendered(Lang::En)) {

@@ -89,32 +89,50 @@ impl Mailer {
             AppError::internal(anyhow::anyhow!("configuration key `{key}`: {e}"))
         };
         let mut builder = match smtp.tls {
-            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.as_str()),
+            SmtpTls::None => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.as_str())
+            }
             SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
                 .map_err(|e| config_error("smtp.host", &e))?,
-            SmtpTls::Tls => {
-                AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| config_error("smtp.host", &e))?
-            }
+            SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
+                .map_err(|e| config_error("smtp.host", &e))?,
         }
         .port(smtp.port)
         .timeout(Some(Duration::from_secs(smtp.timeout_seconds)));
         if !smtp.username.is_empty() {
-            builder = builder.credentials(Credentials::new(smtp.username.clone(), smtp.password.clone()));
+            builder = builder.credentials(Credentials::new(
+                smtp.username.clone(),
+                smtp.password.clone(),
+            ));
         }
         let from = Mailbox::new(
             Some(smtp.from_name.clone()).filter(|n| !n.is_empty()),
-            smtp.from_address.parse().map_err(|e| config_error("smtp.from_address", &e))?,
+            smtp.from_address
+                .parse()
+                .map_err(|e| config_error("smtp.from_address", &e))?,
         );
         let reply_to = match settings.mail.reply_to.as_str() {
             "" => None,
-            address => Some(Mailbox::new(None, address.parse().map_err(|e| config_error("mail.reply_to", &e))?)),
+            address => Some(Mailbox::new(
+                None,
+                address
+                    .parse()
+                    .map_err(|e| config_error("mail.reply_to", &e))?,
+            )),
         };
-        Ok(Self { transport: builder.build(), from, reply_to })
+        Ok(Self {
+            transport: builder.build(),
+            from,
+            reply_to,
+        })
     }
 
     /// Builds the email of `row`. An error means the row can never be sent (a bad address).
     fn compose(&self, row: &outbox_message::Model) -> Result<Message, String> {
-        let to: Mailbox = row.recipient.parse().map_err(|e| format!("recipient {:?}: {e}", row.recipient))?;
+        let to: Mailbox = row
+            .recipient
+            .parse()
+            .map_err(|e| format!("recipient {:?}: {e}", row.recipient))?;
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -134,7 +152,9 @@ impl Mailer {
                 row.body_text.clone(),
                 html.clone(),
             )),
-            None => builder.header(ContentType::TEXT_PLAIN).body(row.body_text.clone()),
+            None => builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(row.body_text.clone()),
         }
         .map_err(|e| format!("message: {e}"))
     }
@@ -181,7 +201,10 @@ impl Header for AutoSubmitted {
 pub fn backoff(policy: &OutboxSettings, attempts: i32) -> Duration {
     let exponent = u32::try_from(attempts.saturating_sub(1)).unwrap_or(0);
     let exponent = std::cmp::Ord::min(exponent, 30);
-    let seconds = std::cmp::Ord::min(policy.backoff_base_seconds.saturating_mul(1u64 << exponent), policy.backoff_max_seconds);
+    let seconds = std::cmp::Ord::min(
+        policy.backoff_base_seconds.saturating_mul(1u64 << exponent),
+        policy.backoff_max_seconds,
+    );
     Duration::from_secs(seconds)
 }
 
@@ -226,7 +249,10 @@ impl Worker {
     pub async fn run_once_at(&self, now: DateTime<Utc>) -> AppResult<DeliveryReport> {
         let started = Instant::now();
         let lease = Duration::from_secs(self.policy.lease_seconds);
-        let mut report = DeliveryReport { expired: self.expire_stale(now).await?, ..Default::default() };
+        let mut report = DeliveryReport {
+            expired: self.expire_stale(now).await?,
+            ..Default::default()
+        };
         let (token, rows) = self.claim(now).await?;
         report.claimed = rows.len();
         for (index, row) in rows.iter().enumerate() {
@@ -239,22 +265,43 @@ impl Worker {
             }
             let outcome = match self.mailer.compose(row) {
                 Err(permanent) => Outcome::Failed(permanent),
-                Ok(email) => match tokio::time::timeout(2 * self.smtp_timeout, self.mailer.transport.send(email)).await {
+                Ok(email) => match tokio::time::timeout(
+                    2 * self.smtp_timeout,
+                    self.mailer.transport.send(email),
+                )
+                .await
+                {
                     Ok(Ok(_)) => Outcome::Sent,
                     Ok(Err(e)) => Outcome::Retry(e.to_string()),
-                    Err(_) => Outcome::Retry(format!("no answer from the SMTP server within {:?}", 2 * self.smtp_timeout)),
+                    Err(_) => Outcome::Retry(format!(
+                        "no answer from the SMTP server within {:?}",
+                        2 * self.smtp_timeout
+                    )),
                 },
             };
-            match self.record(&token, row, outcome, now + chrono_duration(started.elapsed())).await? {
+            match self
+                .record(
+                    &token,
+                    row,
+                    outcome,
+                    now + chrono_duration(started.elapsed()),
+                )
+                .await?
+            {
                 Recorded::Sent => report.sent += 1,
                 Recorded::Retry => report.retried += 1,
                 Recorded::Failed => report.failed += 1,
                 Recorded::LostLease => {}
             }
         }
-        for (outcome, count) in [("sent", report.sent), ("retried", report.retried), ("failed", report.failed + report.expired)] {
+        for (outcome, count) in [
+            ("sent", report.sent),
+            ("retried", report.retried),
+            ("failed", report.failed + report.expired),
+        ] {
             if count > 0 {
-                metrics::counter!("outbox_messages_total", "outcome" => outcome).increment(count as u64);
+                metrics::counter!("outbox_messages_total", "outcome" => outcome)
+                    .increment(count as u64);
             }
         }
         if report != DeliveryReport::default() {
@@ -277,7 +324,9 @@ impl Worker {
             .col_expr(Column::ClaimToken, Expr::value(Option::<String>::None))
             .col_expr(
                 Column::LastError,
-                Expr::value("the worker sending the last attempt stopped before recording the outcome"),
+                Expr::value(
+                    "the worker sending the last attempt stopped before recording the outcome",
+                ),
             )
             .filter(Column::Status.eq(SENDING))
             .filter(Column::NextAttemptAt.lte(now))
@@ -391,7 +440,10 @@ impl Worker {
         if result.rows_affected == 1 {
             Ok(recorded)
         } else {
-            tracing::warn!(id = row.id, "outbox lease lost before the outcome was recorded");
+            tracing::warn!(
+                id = row.id,
+                "outbox lease lost before the outcome was recorded"
+            );
             Ok(Recorded::LostLease)
         }
     }
@@ -417,7 +469,9 @@ fn truncate(error: &str) -> String {
 
 /// One step with a fresh [`Worker`] for `state`: what a test or an operator command calls.
 pub async fn run_once(state: &AppState) -> AppResult<DeliveryReport> {
-    Worker::new(state.db.clone(), &state.settings)?.run_once().await
+    Worker::new(state.db.clone(), &state.settings)?
+        .run_once()
+        .await
 }
 
 /// Runs the delivery loop until `stop` turns `true`, then returns after the message in hand.
@@ -437,7 +491,12 @@ pub fn spawn(state: AppState, mut stop: watch::Receiver<bool>) -> AppResult<Join
             }
             let pause = match worker.run_once().await {
                 // A full batch: there may be more, go again at once.
-                Ok(report) if report.claimed as u64 >= worker.policy.batch_size && report.released == 0 => Duration::ZERO,
+                Ok(report)
+                    if report.claimed as u64 >= worker.policy.batch_size
+                        && report.released == 0 =>
+                {
+                    Duration::ZERO
+                }
                 Ok(_) => idle,
                 Err(err) => {
                     tracing::error!(error = %err, "outbox step failed");
@@ -468,7 +527,10 @@ mod tests {
             lease_seconds: 300,
         };
         let secs = |attempts| backoff(&policy, attempts).as_secs();
-        assert_eq!([secs(1), secs(2), secs(3), secs(4), secs(5), secs(50)], [60, 120, 240, 480, 600, 600]);
+        assert_eq!(
+            [secs(1), secs(2), secs(3), secs(4), secs(5), secs(50)],
+            [60, 120, 240, 480, 600, 600]
+        );
         assert_eq!(secs(0), 60);
     }
 }

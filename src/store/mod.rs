@@ -14,7 +14,10 @@ use crate::config::DatabaseSettings;
 /// and writers wait for each other instead of failing at once.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = sqlite_file_path(&settings.url) {
-        if let Some(dir) = Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = Path::new(&path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir)
                 .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
         }
@@ -63,7 +66,9 @@ pub fn sum_vnd(column: &str) -> sea_orm::sea_query::SimpleExpr {
 
 /// The file behind a `sqlite://PATH?…` URL, if it is a file database.
 fn sqlite_file_path(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then(|| path.to_string())
 }
@@ -74,7 +79,10 @@ mod tests {
 
     #[test]
     fn the_sqlite_file_is_read_from_the_url() {
-        assert_eq!(sqlite_file_path("sqlite://data/coopfund.db?mode=rwc").as_deref(), Some("data/coopfund.db"));
+        assert_eq!(
+            sqlite_file_path("sqlite://data/coopfund.db?mode=rwc").as_deref(),
+            Some("data/coopfund.db")
+        );
         assert_eq!(sqlite_file_path("sqlite::memory:"), None);
         assert_eq!(sqlite_file_path("postgres://x/y"), None);
     }

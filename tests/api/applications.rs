@@ -20,7 +20,16 @@ struct Fund {
 }
 
 async fn fund_on(app: TestApp, charter_capital_vnd: i64) -> Fund {
-    let product: Value = app.post("/api/v1/products", &app.admin_token, &product_body("VLD-01")).await.json().await.unwrap();
+    let product: Value = app
+        .post(
+            "/api/v1/products",
+            &app.admin_token,
+            &product_body("VLD-01"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let r = app
         .post(
             "/api/v1/fund/charter-capital",
@@ -82,36 +91,73 @@ async fn created(f: &Fund, body: &Value) -> Value {
 /// Creates, submits and appraises; returns the application id.
 async fn appraised(f: &Fund, body: &Value) -> i64 {
     let id = created(f, body).await["id"].as_i64().unwrap();
-    let r = f.app.post(&format!("/api/v1/applications/{id}/submit"), &f.officer, &json!({})).await;
+    let r = f
+        .app
+        .post(
+            &format!("/api/v1/applications/{id}/submit"),
+            &f.officer,
+            &json!({}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let r = f
         .app
-        .post(&format!("/api/v1/applications/{id}/appraise"), &f.appraiser, &json!({"note": "Phương án khả thi", "recommendation": "approve"}))
+        .post(
+            &format!("/api/v1/applications/{id}/appraise"),
+            &f.appraiser,
+            &json!({"note": "Phương án khả thi", "recommendation": "approve"}),
+        )
         .await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
     id
 }
 
 async fn approve(f: &Fund, id: i64, token: &str) -> reqwest::Response {
-    f.app.post(&format!("/api/v1/applications/{id}/approve"), token, &json!({"reason": "Đồng ý"})).await
+    f.app
+        .post(
+            &format!("/api/v1/applications/{id}/approve"),
+            token,
+            &json!({"reason": "Đồng ý"}),
+        )
+        .await
 }
 
 async fn approved_loan(f: &Fund, cooperative_id: i64, amount_vnd: i64) -> Value {
     let id = appraised(f, &body(f, cooperative_id, amount_vnd)).await;
     let r = approve(f, id, &f.approver).await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
     r.json().await.unwrap()
 }
 
 async fn user_id(app: &TestApp, token: &str) -> i64 {
-    let me: Value = app.get("/api/v1/auth/me", token).await.json().await.unwrap();
+    let me: Value = app
+        .get("/api/v1/auth/me", token)
+        .await
+        .json()
+        .await
+        .unwrap();
     me["id"].as_i64().unwrap()
 }
 
 /// Promotes a user to approver (a role change an admin could make in the database).
 async fn make_approver(app: &TestApp, token: &str) {
     let id = user_id(app, token).await;
-    app.db.execute_unprepared(&format!("UPDATE users SET role = 'approver' WHERE id = {id}")).await.unwrap();
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE users SET role = 'approver' WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -120,12 +166,24 @@ async fn draft_submit_appraise_approve_creates_the_loan_with_the_terms_snapshot(
     let draft = created(&f, &body(&f, f.cooperative_id, 500_000_000)).await;
     assert_eq!(draft["status"], "draft");
     let number = draft["number"].as_str().unwrap();
-    assert!(number.starts_with("DN-") && number.len() == "DN-2026-000001".len(), "{number}");
+    assert!(
+        number.starts_with("DN-") && number.len() == "DN-2026-000001".len(),
+        "{number}"
+    );
     // 300,000,000 × 70% + 100,001 × 50% = 210,050,000.5 → 210,050,001 (half-up).
     assert_eq!(draft["collateral_value_vnd"], 210_050_001i64);
-    assert_eq!(draft["documents"], json!(["Phương án sản xuất 2026", "Báo cáo tài chính 2025"]));
+    assert_eq!(
+        draft["documents"],
+        json!(["Phương án sản xuất 2026", "Báo cáo tài chính 2025"])
+    );
     let id = appraised(&f, &body(&f, f.cooperative_id, 500_000_000)).await;
-    let read: Value = f.app.get(&format!("/api/v1/applications/{id}"), &f.officer).await.json().await.unwrap();
+    let read: Value = f
+        .app
+        .get(&format!("/api/v1/applications/{id}"), &f.officer)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(read["status"], "appraised");
     assert_eq!(read["appraisal_recommendation"], "approve");
     assert_eq!(read["appraised_by"], user_id(&f.app, &f.appraiser).await);
@@ -151,7 +209,10 @@ async fn draft_submit_appraise_approve_creates_the_loan_with_the_terms_snapshot(
     assert_eq!(row.try_get::<i64>("", "p").unwrap(), 500_000_000);
     assert_eq!(row.try_get::<String>("", "status").unwrap(), "approved");
     assert_eq!(row.try_get::<String>("", "rate_percent").unwrap(), "7.2");
-    assert_eq!(row.try_get::<String>("", "method").unwrap(), "equal_principal");
+    assert_eq!(
+        row.try_get::<String>("", "method").unwrap(),
+        "equal_principal"
+    );
     assert_eq!(row.try_get::<i32>("", "installments").unwrap(), 12);
     assert_eq!(
         row.try_get::<String>("", "allocation_order").unwrap(),
@@ -167,21 +228,55 @@ async fn draft_submit_appraise_approve_creates_the_loan_with_the_terms_snapshot(
 async fn a_cooperative_user_applies_for_itself_only_and_never_sees_another() {
     let f = fund().await;
     let other = f.app.cooperative().await;
-    let token = f.app.user_token("cooperative", Some(f.cooperative_id)).await;
+    let token = f
+        .app
+        .user_token("cooperative", Some(f.cooperative_id))
+        .await;
     // cooperative_id in the body is ignored: the application is for its own cooperative.
-    let r = f.app.post("/api/v1/applications", &token, &body(&f, other, 100_000_000)).await;
+    let r = f
+        .app
+        .post(
+            "/api/v1/applications",
+            &token,
+            &body(&f, other, 100_000_000),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let own: Value = r.json().await.unwrap();
     assert_eq!(own["cooperative_id"], f.cooperative_id);
     let others = created(&f, &body(&f, other, 100_000_000)).await;
     let path = format!("/api/v1/applications/{}", others["id"]);
-    assert_eq!(error_of(f.app.get(&path, &token).await, StatusCode::NOT_FOUND).await["code"], "not_found");
-    let r = f.app.post(&format!("{path}/withdraw"), &token, &json!({})).await;
+    assert_eq!(
+        error_of(f.app.get(&path, &token).await, StatusCode::NOT_FOUND).await["code"],
+        "not_found"
+    );
+    let r = f
+        .app
+        .post(&format!("{path}/withdraw"), &token, &json!({}))
+        .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let page: Value = f.app.get("/api/v1/applications", &token).await.json().await.unwrap();
-    let ids: Vec<i64> = page["items"].as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()).collect();
+    let page: Value = f
+        .app
+        .get("/api/v1/applications", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<i64> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(ids, vec![own["id"].as_i64().unwrap()]);
-    let r = f.app.post(&format!("/api/v1/applications/{}/submit", own["id"]), &token, &json!({})).await;
+    let r = f
+        .app
+        .post(
+            &format!("/api/v1/applications/{}/submit", own["id"]),
+            &token,
+            &json!({}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
 }
 
@@ -192,13 +287,37 @@ async fn the_list_filters_by_status_and_cooperative_and_pages() {
     created(&f, &body(&f, f.cooperative_id, 100_000_000)).await;
     created(&f, &body(&f, other, 100_000_000)).await;
     let id = appraised(&f, &body(&f, other, 100_000_000)).await;
-    let page: Value = f.app.get(&format!("/api/v1/applications?cooperative_id={other}&status=appraised"), &f.officer).await.json().await.unwrap();
+    let page: Value = f
+        .app
+        .get(
+            &format!("/api/v1/applications?cooperative_id={other}&status=appraised"),
+            &f.officer,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert_eq!(page["items"][0]["id"], id);
-    let first: Value = f.app.get("/api/v1/applications?limit=2", &f.officer).await.json().await.unwrap();
+    let first: Value = f
+        .app
+        .get("/api/v1/applications?limit=2", &f.officer)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(first["items"][0]["id"], id);
     let cursor = first["next_cursor"].as_str().unwrap();
-    let second: Value = f.app.get(&format!("/api/v1/applications?limit=2&cursor={cursor}"), &f.officer).await.json().await.unwrap();
+    let second: Value = f
+        .app
+        .get(
+            &format!("/api/v1/applications?limit=2&cursor={cursor}"),
+            &f.officer,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(second["items"].as_array().unwrap().len(), 1);
     assert!(second["next_cursor"].is_null());
 }
@@ -208,23 +327,65 @@ async fn wrong_state_transitions_are_conflicts_naming_the_state() {
     let f = fund().await;
     let draft = created(&f, &body(&f, f.cooperative_id, 100_000_000)).await;
     let path = format!("/api/v1/applications/{}", draft["id"]);
-    let error = error_of(f.app.post(&format!("{path}/approve"), &f.approver, &json!({})).await, StatusCode::CONFLICT).await;
-    assert_eq!(error["code"], "invalid_state");
-    assert!(error["message"].as_str().unwrap().contains("draft"), "{error}");
     let error = error_of(
-        f.app.post(&format!("{path}/appraise"), &f.appraiser, &json!({"note": "x", "recommendation": "approve"})).await,
+        f.app
+            .post(&format!("{path}/approve"), &f.approver, &json!({}))
+            .await,
         StatusCode::CONFLICT,
     )
     .await;
     assert_eq!(error["code"], "invalid_state");
-    f.app.post(&format!("{path}/submit"), &f.officer, &json!({})).await;
-    let error = error_of(f.app.post(&format!("{path}/submit"), &f.officer, &json!({})).await, StatusCode::CONFLICT).await;
-    assert!(error["message"].as_str().unwrap().contains("submitted"));
-    let error = error_of(f.app.patch(&path, &f.officer, &json!({"version": 2, "amount_vnd": 1})).await, StatusCode::CONFLICT).await;
+    assert!(
+        error["message"].as_str().unwrap().contains("draft"),
+        "{error}"
+    );
+    let error = error_of(
+        f.app
+            .post(
+                &format!("{path}/appraise"),
+                &f.appraiser,
+                &json!({"note": "x", "recommendation": "approve"}),
+            )
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
     assert_eq!(error["code"], "invalid_state");
-    let r = f.app.post(&format!("{path}/withdraw"), &f.officer, &json!({"reason": "HTX đổi phương án"})).await;
+    f.app
+        .post(&format!("{path}/submit"), &f.officer, &json!({}))
+        .await;
+    let error = error_of(
+        f.app
+            .post(&format!("{path}/submit"), &f.officer, &json!({}))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(error["message"].as_str().unwrap().contains("submitted"));
+    let error = error_of(
+        f.app
+            .patch(&path, &f.officer, &json!({"version": 2, "amount_vnd": 1}))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(error["code"], "invalid_state");
+    let r = f
+        .app
+        .post(
+            &format!("{path}/withdraw"),
+            &f.officer,
+            &json!({"reason": "HTX đổi phương án"}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let error = error_of(f.app.post(&format!("{path}/withdraw"), &f.officer, &json!({})).await, StatusCode::CONFLICT).await;
+    let error = error_of(
+        f.app
+            .post(&format!("{path}/withdraw"), &f.officer, &json!({}))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
     assert!(error["message"].as_str().unwrap().contains("withdrawn"));
 }
 
@@ -233,14 +394,30 @@ async fn a_rejection_needs_a_reason_and_is_final() {
     let f = fund().await;
     let id = appraised(&f, &body(&f, f.cooperative_id, 100_000_000)).await;
     let path = format!("/api/v1/applications/{id}");
-    let error = error_of(f.app.post(&format!("{path}/reject"), &f.approver, &json!({})).await, StatusCode::BAD_REQUEST).await;
+    let error = error_of(
+        f.app
+            .post(&format!("{path}/reject"), &f.approver, &json!({}))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(error["field"], "reason");
-    let r = f.app.post(&format!("{path}/reject"), &f.approver, &json!({"reason": "Phương án chưa khả thi"})).await;
+    let r = f
+        .app
+        .post(
+            &format!("{path}/reject"),
+            &f.approver,
+            &json!({"reason": "Phương án chưa khả thi"}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let rejected: Value = r.json().await.unwrap();
     assert_eq!(rejected["status"], "rejected");
     assert_eq!(rejected["decision_reason"], "Phương án chưa khả thi");
-    assert_eq!(error_of(approve(&f, id, &f.approver).await, StatusCode::CONFLICT).await["code"], "invalid_state");
+    assert_eq!(
+        error_of(approve(&f, id, &f.approver).await, StatusCode::CONFLICT).await["code"],
+        "invalid_state"
+    );
 }
 
 #[tokio::test]
@@ -248,15 +425,38 @@ async fn a_draft_is_edited_with_its_version_and_checked_against_the_product() {
     let f = fund().await;
     let draft = created(&f, &body(&f, f.cooperative_id, 100_000_000)).await;
     let path = format!("/api/v1/applications/{}", draft["id"]);
-    let r = f.app.patch(&path, &f.officer, &json!({"version": 1, "amount_vnd": 150_000_000i64, "collateral": []})).await;
+    let r = f
+        .app
+        .patch(
+            &path,
+            &f.officer,
+            &json!({"version": 1, "amount_vnd": 150_000_000i64, "collateral": []}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let edited: Value = r.json().await.unwrap();
     assert_eq!(edited["amount_vnd"], 150_000_000i64);
     assert_eq!(edited["collateral"], json!([]));
     assert_eq!(edited["version"], 2);
-    let error = error_of(f.app.patch(&path, &f.officer, &json!({"version": 2, "period_months": 6})).await, StatusCode::BAD_REQUEST).await;
+    let error = error_of(
+        f.app
+            .patch(
+                &path,
+                &f.officer,
+                &json!({"version": 2, "period_months": 6}),
+            )
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(error["field"], "period_months");
-    let error = error_of(f.app.patch(&path, &f.officer, &json!({"version": 1, "purpose": "x"})).await, StatusCode::CONFLICT).await;
+    let error = error_of(
+        f.app
+            .patch(&path, &f.officer, &json!({"version": 1, "purpose": "x"}))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
     assert_eq!(error["code"], "stale_version");
 }
 
@@ -281,21 +481,51 @@ async fn bad_input_is_a_400_naming_the_field() {
     for (field, value) in cases {
         let mut request = base.clone();
         request[field] = value.clone();
-        let error = error_of(f.app.post("/api/v1/applications", &f.officer, &request).await, StatusCode::BAD_REQUEST).await;
+        let error = error_of(
+            f.app
+                .post("/api/v1/applications", &f.officer, &request)
+                .await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
         assert_eq!(error["field"], field, "{field} = {value}: {error}");
     }
     let mut request = base.clone();
     request["collateral"][0]["discount_rate_percent"] = json!("101");
-    let error = error_of(f.app.post("/api/v1/applications", &f.officer, &request).await, StatusCode::BAD_REQUEST).await;
+    let error = error_of(
+        f.app
+            .post("/api/v1/applications", &f.officer, &request)
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(error["field"], "collateral[0].discount_rate_percent");
     let mut request = base.clone();
     request.as_object_mut().unwrap().remove("cooperative_id");
-    let error = error_of(f.app.post("/api/v1/applications", &f.officer, &request).await, StatusCode::BAD_REQUEST).await;
+    let error = error_of(
+        f.app
+            .post("/api/v1/applications", &f.officer, &request)
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(error["field"], "cooperative_id");
     let id = created(&f, &base).await["id"].as_i64().unwrap();
-    f.app.post(&format!("/api/v1/applications/{id}/submit"), &f.officer, &json!({})).await;
+    f.app
+        .post(
+            &format!("/api/v1/applications/{id}/submit"),
+            &f.officer,
+            &json!({}),
+        )
+        .await;
     let error = error_of(
-        f.app.post(&format!("/api/v1/applications/{id}/appraise"), &f.appraiser, &json!({"note": "ok", "recommendation": "maybe"})).await,
+        f.app
+            .post(
+                &format!("/api/v1/applications/{id}/appraise"),
+                &f.appraiser,
+                &json!({"note": "ok", "recommendation": "maybe"}),
+            )
+            .await,
         StatusCode::BAD_REQUEST,
     )
     .await;
@@ -307,9 +537,19 @@ async fn the_creator_may_not_approve_their_own_application() {
     let f = fund().await;
     let id = appraised(&f, &body(&f, f.cooperative_id, 100_000_000)).await;
     make_approver(&f.app, &f.officer).await;
-    let error = error_of(approve(&f, id, &f.officer).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let error = error_of(
+        approve(&f, id, &f.officer).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert_eq!(error["code"], "four_eyes_violation");
-    assert!(error["message"].as_str().unwrap().contains("người lập hồ sơ"), "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("người lập hồ sơ"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -317,9 +557,16 @@ async fn the_appraiser_may_not_approve_what_they_appraised() {
     let f = fund().await;
     let id = appraised(&f, &body(&f, f.cooperative_id, 100_000_000)).await;
     make_approver(&f.app, &f.appraiser).await;
-    let error = error_of(approve(&f, id, &f.appraiser).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let error = error_of(
+        approve(&f, id, &f.appraiser).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert_eq!(error["code"], "four_eyes_violation");
-    assert!(error["message"].as_str().unwrap().contains("thẩm định"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("thẩm định"),
+        "{error}"
+    );
     assert_eq!(approve(&f, id, &f.approver).await.status(), StatusCode::OK);
 }
 
@@ -333,14 +580,21 @@ async fn above_the_threshold_a_second_different_approver_completes_the_approval(
     assert_eq!(first["status"], "awaiting_council");
     assert_eq!(first["council_approval_required"], true);
     assert!(first["loan_id"].is_null());
-    let error = error_of(approve(&f, id, &f.approver).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let error = error_of(
+        approve(&f, id, &f.approver).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert_eq!(error["code"], "four_eyes_violation");
     let r = approve(&f, id, &f.council).await;
     assert_eq!(r.status(), StatusCode::OK);
     let done: Value = r.json().await.unwrap();
     assert_eq!(done["status"], "approved");
     assert_eq!(done["approved_by"], user_id(&f.app, &f.approver).await);
-    assert_eq!(done["council_approved_by"], user_id(&f.app, &f.council).await);
+    assert_eq!(
+        done["council_approved_by"],
+        user_id(&f.app, &f.council).await
+    );
     assert!(done["loan_id"].as_i64().is_some());
 }
 
@@ -359,16 +613,36 @@ async fn a_loan_above_80_percent_of_the_project_or_own_capital_below_20_percent_
     request["project_total_vnd"] = json!(1_000_000_000i64);
     request["own_capital_vnd"] = json!(200_000_000i64);
     let id = appraised(&f, &request).await;
-    let error = error_of(approve(&f, id, &f.approver).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let error = error_of(
+        approve(&f, id, &f.approver).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert_eq!(error["code"], "project_share_exceeded");
-    assert!(error["message"].as_str().unwrap().contains("800.000.000 đồng"), "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("800.000.000 đồng"),
+        "{error}"
+    );
     let mut request = body(&f, f.cooperative_id, 500_000_000);
     request["project_total_vnd"] = json!(1_000_000_000i64);
     request["own_capital_vnd"] = json!(100_000_000i64);
     let id = appraised(&f, &request).await;
-    let error = error_of(approve(&f, id, &f.approver).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let error = error_of(
+        approve(&f, id, &f.approver).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert_eq!(error["code"], "own_capital_insufficient");
-    assert!(error["message"].as_str().unwrap().contains("200.000.000 đồng"), "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("200.000.000 đồng"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -377,7 +651,11 @@ async fn without_the_no_bad_debt_declaration_approval_is_refused() {
     let mut request = body(&f, f.cooperative_id, 100_000_000);
     request["no_bad_debt_declared"] = json!(false);
     let id = appraised(&f, &request).await;
-    let error = error_of(approve(&f, id, &f.approver).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let error = error_of(
+        approve(&f, id, &f.approver).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert_eq!(error["code"], "bad_debt_not_declared");
 }
 
@@ -387,13 +665,23 @@ async fn one_customer_above_15_percent_of_charter_capital_is_refused_with_the_nu
     let f = fund_without_council(10_000_000_000).await;
     approved_loan(&f, f.cooperative_id, 1_200_000_000).await;
     let id = appraised(&f, &body(&f, f.cooperative_id, 500_000_000)).await;
-    let error = error_of(approve(&f, id, &f.approver).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let error = error_of(
+        approve(&f, id, &f.approver).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert_eq!(error["code"], "single_customer_limit_exceeded");
     let message = error["message"].as_str().unwrap();
     assert!(message.contains("15%"), "{message}");
     assert!(message.contains("giới hạn 1.500.000.000 đồng"), "{message}");
-    assert!(message.contains("dư nợ hiện tại 1.200.000.000 đồng"), "{message}");
-    assert!(message.contains("còn được vay 300.000.000 đồng"), "{message}");
+    assert!(
+        message.contains("dư nợ hiện tại 1.200.000.000 đồng"),
+        "{message}"
+    );
+    assert!(
+        message.contains("còn được vay 300.000.000 đồng"),
+        "{message}"
+    );
     let r = f
         .app
         .client
@@ -407,7 +695,10 @@ async fn one_customer_above_15_percent_of_charter_capital_is_refused_with_the_nu
     let error = error_of(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     let message = error["message"].as_str().unwrap();
     assert!(message.contains("limit 1,500,000,000 VND"), "{message}");
-    assert!(message.contains("current exposure 1,200,000,000 VND"), "{message}");
+    assert!(
+        message.contains("current exposure 1,200,000,000 VND"),
+        "{message}"
+    );
     assert!(message.contains("room left 300,000,000 VND"), "{message}");
     // Exactly the room left passes.
     let id = appraised(&f, &body(&f, f.cooperative_id, 300_000_000)).await;
@@ -422,18 +713,34 @@ async fn related_cooperatives_above_25_percent_together_are_refused_with_the_num
     for _ in 0..2 {
         let mut coop = cooperative_body(&unique("G-"));
         coop["related_group"] = json!("Nhóm Tân Cương");
-        let created: Value = f.app.post("/api/v1/cooperatives", &f.app.admin_token, &coop).await.json().await.unwrap();
+        let created: Value = f
+            .app
+            .post("/api/v1/cooperatives", &f.app.admin_token, &coop)
+            .await
+            .json()
+            .await
+            .unwrap();
         related.push(created["id"].as_i64().unwrap());
     }
     approved_loan(&f, related[0], 1_400_000_000).await;
     approved_loan(&f, related[1], 1_000_000_000).await;
     let id = appraised(&f, &body(&f, related[1], 200_000_000)).await;
-    let error = error_of(approve(&f, id, &f.approver).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let error = error_of(
+        approve(&f, id, &f.approver).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert_eq!(error["code"], "related_group_limit_exceeded");
     let message = error["message"].as_str().unwrap();
     assert!(message.contains("giới hạn 2.500.000.000 đồng"), "{message}");
-    assert!(message.contains("dư nợ hiện tại 2.400.000.000 đồng"), "{message}");
-    assert!(message.contains("còn được vay 100.000.000 đồng"), "{message}");
+    assert!(
+        message.contains("dư nợ hiện tại 2.400.000.000 đồng"),
+        "{message}"
+    );
+    assert!(
+        message.contains("còn được vay 100.000.000 đồng"),
+        "{message}"
+    );
     // An unrelated cooperative is not affected by the group.
     let id = appraised(&f, &body(&f, f.cooperative_id, 1_000_000_000)).await;
     assert_eq!(approve(&f, id, &f.approver).await.status(), StatusCode::OK);
@@ -449,7 +756,12 @@ async fn charter_capital_contributions_add_up_and_are_posted_to_the_books() {
             .await;
         assert_eq!(r.status(), StatusCode::CREATED);
     }
-    let fund: Value = app.get("/api/v1/fund", &accountant).await.json().await.unwrap();
+    let fund: Value = app
+        .get("/api/v1/fund", &accountant)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(fund["paid_in_charter_capital_vnd"], 12_500_000_000i64);
     assert_eq!(fund["contributions"].as_array().unwrap().len(), 2);
     assert_eq!(fund["province"], "Thái Nguyên");
@@ -473,24 +785,38 @@ async fn charter_capital_contributions_add_up_and_are_posted_to_the_books() {
 async fn a_contribution_must_be_positive_and_not_after_the_business_date() {
     let app = spawn_app().await;
     let error = error_of(
-        app.post("/api/v1/fund/charter-capital", &app.admin_token, &json!({"amount_vnd": 0, "contributed_on": "2024-01-02", "reference": "x"})).await,
+        app.post(
+            "/api/v1/fund/charter-capital",
+            &app.admin_token,
+            &json!({"amount_vnd": 0, "contributed_on": "2024-01-02", "reference": "x"}),
+        )
+        .await,
         StatusCode::BAD_REQUEST,
     )
     .await;
     assert_eq!(error["field"], "amount_vnd");
     let error = error_of(
-        app.post("/api/v1/fund/charter-capital", &app.admin_token, &json!({"amount_vnd": 1, "contributed_on": "2999-01-01", "reference": "x"})).await,
+        app.post(
+            "/api/v1/fund/charter-capital",
+            &app.admin_token,
+            &json!({"amount_vnd": 1, "contributed_on": "2999-01-01", "reference": "x"}),
+        )
+        .await,
         StatusCode::BAD_REQUEST,
     )
     .await;
     assert_eq!(error["field"], "contributed_on");
     let coop = app.cooperative().await;
     let token = app.user_token("cooperative", Some(coop)).await;
-    assert_eq!(app.get("/api/v1/fund", &token).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/api/v1/fund", &token).await.status(),
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
-async fn a_retried_contribution_with_the_same_key_is_recorded_once_and_replays_the_first_response() {
+async fn a_retried_contribution_with_the_same_key_is_recorded_once_and_replays_the_first_response()
+{
     let app = spawn_app().await;
     let accountant = app.user_token("accountant", None).await;
     let body = serde_json::json!({"amount_vnd": 7_000_000_000i64, "contributed_on": "2020-01-01", "reference": "UNC 77"});
@@ -508,12 +834,26 @@ async fn a_retried_contribution_with_the_same_key_is_recorded_once_and_replays_t
     let again = send(body.clone()).await.unwrap();
     assert_eq!(again.status(), reqwest::StatusCode::CREATED);
     assert_eq!(again.headers()["idempotency-replayed"], "true");
-    assert_eq!(again.json::<serde_json::Value>().await.unwrap()["id"], first["id"]);
+    assert_eq!(
+        again.json::<serde_json::Value>().await.unwrap()["id"],
+        first["id"]
+    );
     let mut other = body;
     other["amount_vnd"] = serde_json::json!(1);
-    assert_eq!(send(other).await.unwrap().status(), reqwest::StatusCode::CONFLICT);
-    let fund: serde_json::Value = app.get("/api/v1/fund", &accountant).await.json().await.unwrap();
-    assert_eq!(fund["paid_in_charter_capital_vnd"], 7_000_000_000i64, "recorded once");
+    assert_eq!(
+        send(other).await.unwrap().status(),
+        reqwest::StatusCode::CONFLICT
+    );
+    let fund: serde_json::Value = app
+        .get("/api/v1/fund", &accountant)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        fund["paid_in_charter_capital_vnd"], 7_000_000_000i64,
+        "recorded once"
+    );
 }
 
 #[tokio::test]
@@ -537,8 +877,22 @@ async fn a_retried_approval_with_the_same_key_replays_the_first_response_and_cre
     assert_eq!(again.headers()["idempotency-replayed"], "true");
     let again: Value = again.json().await.unwrap();
     assert_eq!(again["loan_id"], first["loan_id"]);
-    let loans: Value = f.app.get("/api/v1/loans", &f.approver).await.json().await.unwrap();
-    assert_eq!(loans["items"].as_array().unwrap().len(), 1, "one loan, not two");
+    let loans: Value = f
+        .app
+        .get("/api/v1/loans", &f.approver)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        loans["items"].as_array().unwrap().len(),
+        1,
+        "one loan, not two"
+    );
     let without_key = approve(&f, id, &f.approver).await;
-    assert_eq!(without_key.status(), StatusCode::CONFLICT, "without a key a second approval is a state conflict");
+    assert_eq!(
+        without_key.status(),
+        StatusCode::CONFLICT,
+        "without a key a second approval is a state conflict"
+    );
 }

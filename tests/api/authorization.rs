@@ -6,7 +6,14 @@ use serde_json::{json, Value};
 
 use crate::helpers::{cooperative_body, spawn_app, unique, TestApp, PASSWORD};
 
-const ALL: &[&str] = &["admin", "officer", "approver", "accountant", "auditor", "cooperative"];
+const ALL: &[&str] = &[
+    "admin",
+    "officer",
+    "approver",
+    "accountant",
+    "auditor",
+    "cooperative",
+];
 /// Everyone but a cooperative.
 const STAFF: &[&str] = &["admin", "officer", "approver", "accountant", "auditor"];
 
@@ -18,56 +25,252 @@ struct Route {
 }
 
 const ROUTES: &[Route] = &[
-    Route { method: Method::GET, path: "/api/v1/auth/me", allowed: ALL },
-    Route { method: Method::POST, path: "/api/v1/users", allowed: &["admin"] },
-    Route { method: Method::GET, path: "/api/v1/users", allowed: &["admin"] },
-    Route { method: Method::GET, path: "/api/v1/users/{id}", allowed: &["admin"] },
-    Route { method: Method::PATCH, path: "/api/v1/users/{id}", allowed: &["admin"] },
-    Route { method: Method::POST, path: "/api/v1/cooperatives", allowed: &["admin", "officer"] },
-    Route { method: Method::GET, path: "/api/v1/cooperatives", allowed: ALL },
-    Route { method: Method::GET, path: "/api/v1/cooperatives/{id}", allowed: ALL },
-    Route { method: Method::PATCH, path: "/api/v1/cooperatives/{id}", allowed: &["admin", "officer"] },
-    Route { method: Method::GET, path: "/api/v1/outbox", allowed: &["admin", "auditor"] },
-    Route { method: Method::POST, path: "/api/v1/outbox/{id}/retry", allowed: &["admin"] },
-    Route { method: Method::POST, path: "/api/v1/schedule/preview", allowed: ALL },
-    Route { method: Method::GET, path: "/api/v1/business-date", allowed: ALL },
-    Route { method: Method::POST, path: "/api/v1/cob/run", allowed: &["admin", "accountant"] },
-    Route { method: Method::GET, path: "/api/v1/cob/runs", allowed: &["admin", "accountant", "auditor"] },
-    Route { method: Method::GET, path: "/api/v1/reports/portfolio", allowed: STAFF },
-    Route { method: Method::POST, path: "/api/v1/products", allowed: &["admin"] },
-    Route { method: Method::GET, path: "/api/v1/products", allowed: ALL },
-    Route { method: Method::GET, path: "/api/v1/products/{id}", allowed: ALL },
-    Route { method: Method::PATCH, path: "/api/v1/products/{id}", allowed: &["admin"] },
-    Route { method: Method::GET, path: "/api/v1/fund", allowed: STAFF },
-    Route { method: Method::POST, path: "/api/v1/fund/charter-capital", allowed: &["admin", "accountant"] },
-    Route { method: Method::POST, path: "/api/v1/applications", allowed: &["officer", "cooperative"] },
-    Route { method: Method::GET, path: "/api/v1/applications", allowed: ALL },
-    Route { method: Method::GET, path: "/api/v1/applications/{id}", allowed: ALL },
-    Route { method: Method::PATCH, path: "/api/v1/applications/{id}", allowed: &["officer", "cooperative"] },
-    Route { method: Method::POST, path: "/api/v1/applications/{id}/submit", allowed: &["officer", "cooperative"] },
-    Route { method: Method::POST, path: "/api/v1/applications/{id}/appraise", allowed: &["officer"] },
-    Route { method: Method::POST, path: "/api/v1/applications/{id}/approve", allowed: &["approver"] },
-    Route { method: Method::POST, path: "/api/v1/applications/{id}/reject", allowed: &["approver"] },
-    Route { method: Method::POST, path: "/api/v1/applications/{id}/withdraw", allowed: &["officer", "cooperative"] },
-    Route { method: Method::GET, path: "/api/v1/loans", allowed: ALL },
-    Route { method: Method::GET, path: "/api/v1/loans/{id}", allowed: ALL },
-    Route { method: Method::GET, path: "/api/v1/loans/{id}/schedule", allowed: ALL },
-    Route { method: Method::GET, path: "/api/v1/loans/{id}/transactions", allowed: ALL },
-    Route { method: Method::GET, path: "/api/v1/loans/{id}/payoff", allowed: ALL },
-    Route { method: Method::GET, path: "/api/v1/loans/{id}/statement", allowed: ALL },
-    Route { method: Method::POST, path: "/api/v1/loans/{id}/sign", allowed: &["officer", "approver"] },
-    Route { method: Method::POST, path: "/api/v1/loans/{id}/disbursements", allowed: &["accountant"] },
-    Route { method: Method::POST, path: "/api/v1/loans/{id}/repayments", allowed: &["accountant"] },
-    Route { method: Method::POST, path: "/api/v1/loans/{id}/transactions/{tx}/reverse", allowed: &["accountant"] },
-    Route { method: Method::POST, path: "/api/v1/loans/{id}/restructure", allowed: &["approver"] },
-    Route { method: Method::POST, path: "/api/v1/loans/{id}/write-off", allowed: &["approver"] },
-    Route { method: Method::GET, path: "/api/v1/ledger/accounts", allowed: &["admin", "officer", "approver", "accountant", "auditor"] },
-    Route { method: Method::GET, path: "/api/v1/ledger/entries", allowed: &["admin", "officer", "approver", "accountant", "auditor"] },
-    Route { method: Method::GET, path: "/api/v1/ledger/trial-balance", allowed: &["admin", "officer", "approver", "accountant", "auditor"] },
-    Route { method: Method::GET, path: "/api/v1/audit", allowed: &["admin", "auditor"] },
-    Route { method: Method::GET, path: "/api/v1/ledger/accounts/{code}/statement", allowed: STAFF },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/auth/me",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/users",
+        allowed: &["admin"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/users",
+        allowed: &["admin"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/users/{id}",
+        allowed: &["admin"],
+    },
+    Route {
+        method: Method::PATCH,
+        path: "/api/v1/users/{id}",
+        allowed: &["admin"],
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/cooperatives",
+        allowed: &["admin", "officer"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/cooperatives",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/cooperatives/{id}",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::PATCH,
+        path: "/api/v1/cooperatives/{id}",
+        allowed: &["admin", "officer"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/outbox",
+        allowed: &["admin", "auditor"],
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/outbox/{id}/retry",
+        allowed: &["admin"],
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/schedule/preview",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/business-date",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/cob/run",
+        allowed: &["admin", "accountant"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/cob/runs",
+        allowed: &["admin", "accountant", "auditor"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/reports/portfolio",
+        allowed: STAFF,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/products",
+        allowed: &["admin"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/products",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/products/{id}",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::PATCH,
+        path: "/api/v1/products/{id}",
+        allowed: &["admin"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/fund",
+        allowed: STAFF,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/fund/charter-capital",
+        allowed: &["admin", "accountant"],
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/applications",
+        allowed: &["officer", "cooperative"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/applications",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/applications/{id}",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::PATCH,
+        path: "/api/v1/applications/{id}",
+        allowed: &["officer", "cooperative"],
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/applications/{id}/submit",
+        allowed: &["officer", "cooperative"],
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/applications/{id}/appraise",
+        allowed: &["officer"],
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/applications/{id}/approve",
+        allowed: &["approver"],
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/applications/{id}/reject",
+        allowed: &["approver"],
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/applications/{id}/withdraw",
+        allowed: &["officer", "cooperative"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/loans",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/loans/{id}",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/loans/{id}/schedule",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/loans/{id}/transactions",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/loans/{id}/payoff",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/loans/{id}/statement",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/loans/{id}/sign",
+        allowed: &["officer", "approver"],
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/loans/{id}/disbursements",
+        allowed: &["accountant"],
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/loans/{id}/repayments",
+        allowed: &["accountant"],
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/loans/{id}/transactions/{tx}/reverse",
+        allowed: &["accountant"],
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/loans/{id}/restructure",
+        allowed: &["approver"],
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/loans/{id}/write-off",
+        allowed: &["approver"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/ledger/accounts",
+        allowed: &["admin", "officer", "approver", "accountant", "auditor"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/ledger/entries",
+        allowed: &["admin", "officer", "approver", "accountant", "auditor"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/ledger/trial-balance",
+        allowed: &["admin", "officer", "approver", "accountant", "auditor"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/audit",
+        allowed: &["admin", "auditor"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/ledger/accounts/{code}/statement",
+        allowed: STAFF,
+    },
     // Last: it revokes the token it is called with.
-    Route { method: Method::DELETE, path: "/api/v1/auth/token", allowed: ALL },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/auth/token",
+        allowed: ALL,
+    },
 ];
 
 /// Paths every OpenAPI document must list (public and protected).
@@ -85,35 +288,59 @@ struct Fixture {
 
 impl Fixture {
     fn path(&self, template: &str) -> String {
-        let id = if template.starts_with("/api/v1/users") { self.user_id } else { self.cooperative_id };
-        template.replace("{id}", &id.to_string()).replace("{tx}", &id.to_string())
+        let id = if template.starts_with("/api/v1/users") {
+            self.user_id
+        } else {
+            self.cooperative_id
+        };
+        template
+            .replace("{id}", &id.to_string())
+            .replace("{tx}", &id.to_string())
     }
 
     fn body(&self, route: &Route) -> Option<Value> {
         match (route.method.as_str(), route.path) {
-            ("POST", "/api/v1/users") => Some(json!({"username": unique("u"), "password": PASSWORD, "role": "auditor"})),
+            ("POST", "/api/v1/users") => {
+                Some(json!({"username": unique("u"), "password": PASSWORD, "role": "auditor"}))
+            }
             ("PATCH", "/api/v1/users/{id}") => Some(json!({"disabled": false})),
             ("POST", "/api/v1/cooperatives") => Some(cooperative_body(&unique("AZ-"))),
             ("PATCH", "/api/v1/cooperatives/{id}") => Some(json!({"version": 999})),
             ("POST", "/api/v1/products") => Some(crate::products::product_body(&unique("AZP-"))),
             ("PATCH", "/api/v1/products/{id}") => Some(json!({"version": 999})),
-            ("POST", "/api/v1/fund/charter-capital") => {
-                Some(json!({"amount_vnd": 1, "contributed_on": "2000-01-01", "reference": "authorization"}))
-            }
-            ("POST", "/api/v1/applications") => Some(json!({"product_id": 999999, "cooperative_id": self.cooperative_id,
+            ("POST", "/api/v1/fund/charter-capital") => Some(
+                json!({"amount_vnd": 1, "contributed_on": "2000-01-01", "reference": "authorization"}),
+            ),
+            ("POST", "/api/v1/applications") => Some(
+                json!({"product_id": 999999, "cooperative_id": self.cooperative_id,
                 "amount_vnd": 1, "installments": 1, "period_months": 1, "method": "bullet", "purpose": "x",
-                "project_total_vnd": 1, "own_capital_vnd": 0})),
+                "project_total_vnd": 1, "own_capital_vnd": 0}),
+            ),
             ("PATCH", "/api/v1/applications/{id}") => Some(json!({"version": 999})),
-            ("POST", "/api/v1/applications/{id}/appraise") => Some(json!({"note": "x", "recommendation": "approve"})),
+            ("POST", "/api/v1/applications/{id}/appraise") => {
+                Some(json!({"note": "x", "recommendation": "approve"}))
+            }
             ("POST", "/api/v1/applications/{id}/reject") => Some(json!({"reason": "x"})),
             ("POST", "/api/v1/cob/run") => Some(json!({"through": "2000-01-01"})),
-            ("POST", "/api/v1/schedule/preview") => Some(json!({"principal_vnd": 1000000, "rate_percent": "7", "installments": 2,
-                "period_months": 1, "method": "bullet", "disbursed_on": "2026-01-01"})),
-            ("POST", "/api/v1/loans/{id}/sign") => Some(json!({"contract_number": "HĐ-1", "signed_on": "2026-01-01"})),
-            ("POST", "/api/v1/loans/{id}/disbursements") => Some(json!({"amount_vnd": 1000, "value_date": "2026-01-01", "reference": "UNC"})),
-            ("POST", "/api/v1/loans/{id}/repayments") => Some(json!({"amount_vnd": 1000, "value_date": "2026-01-01", "reference": "GD", "kind": "ordinary"})),
-            ("POST", "/api/v1/loans/{id}/transactions/{tx}/reverse") => Some(json!({"reason": "test"})),
-            ("POST", "/api/v1/loans/{id}/restructure") => Some(json!({"kind": "extension", "first_due_on": "2027-01-01", "installments": 3, "reason": "test"})),
+            ("POST", "/api/v1/schedule/preview") => Some(
+                json!({"principal_vnd": 1000000, "rate_percent": "7", "installments": 2,
+                "period_months": 1, "method": "bullet", "disbursed_on": "2026-01-01"}),
+            ),
+            ("POST", "/api/v1/loans/{id}/sign") => {
+                Some(json!({"contract_number": "HĐ-1", "signed_on": "2026-01-01"}))
+            }
+            ("POST", "/api/v1/loans/{id}/disbursements") => {
+                Some(json!({"amount_vnd": 1000, "value_date": "2026-01-01", "reference": "UNC"}))
+            }
+            ("POST", "/api/v1/loans/{id}/repayments") => Some(
+                json!({"amount_vnd": 1000, "value_date": "2026-01-01", "reference": "GD", "kind": "ordinary"}),
+            ),
+            ("POST", "/api/v1/loans/{id}/transactions/{tx}/reverse") => {
+                Some(json!({"reason": "test"}))
+            }
+            ("POST", "/api/v1/loans/{id}/restructure") => Some(
+                json!({"kind": "extension", "first_due_on": "2027-01-01", "installments": 3, "reason": "test"}),
+            ),
             ("POST", "/api/v1/loans/{id}/write-off") => Some(json!({"reason": "test"})),
             _ => None,
         }
@@ -121,7 +348,9 @@ impl Fixture {
 }
 
 async fn call(app: &TestApp, route: &Route, fixture: &Fixture, token: Option<&str>) -> StatusCode {
-    let mut request = app.client.request(route.method.clone(), app.url(&fixture.path(route.path)));
+    let mut request = app
+        .client
+        .request(route.method.clone(), app.url(&fixture.path(route.path)));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
@@ -136,12 +365,19 @@ async fn every_route_checks_every_role() {
     let app = spawn_app().await;
     let cooperative_id = app.cooperative().await;
     let user: Value = app
-        .post("/api/v1/users", &app.admin_token, &json!({"username": unique("target"), "password": PASSWORD, "role": "auditor"}))
+        .post(
+            "/api/v1/users",
+            &app.admin_token,
+            &json!({"username": unique("target"), "password": PASSWORD, "role": "auditor"}),
+        )
         .await
         .json()
         .await
         .unwrap();
-    let fixture = Fixture { cooperative_id, user_id: user["id"].as_i64().unwrap() };
+    let fixture = Fixture {
+        cooperative_id,
+        user_id: user["id"].as_i64().unwrap(),
+    };
     let mut tokens = Vec::new();
     for role in ALL {
         let coop = (*role == "cooperative").then_some(cooperative_id);
@@ -151,22 +387,34 @@ async fn every_route_checks_every_role() {
     for route in ROUTES {
         let anonymous = call(&app, route, &fixture, None).await;
         if anonymous != StatusCode::UNAUTHORIZED {
-            failures.push(format!("{} {} without a token: {anonymous}", route.method, route.path));
+            failures.push(format!(
+                "{} {} without a token: {anonymous}",
+                route.method, route.path
+            ));
         }
         for (role, token) in &tokens {
             let status = call(&app, route, &fixture, Some(token)).await;
             let allowed = route.allowed.contains(role);
             let ok = if allowed {
-                status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED && !status.is_server_error()
+                status != StatusCode::FORBIDDEN
+                    && status != StatusCode::UNAUTHORIZED
+                    && !status.is_server_error()
             } else {
                 status == StatusCode::FORBIDDEN
             };
             if !ok {
-                failures.push(format!("{} {} as {role}: {status} (allowed: {allowed})", route.method, route.path));
+                failures.push(format!(
+                    "{} {} as {role}: {status} (allowed: {allowed})",
+                    route.method, route.path
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "authorization failures:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "authorization failures:\n{}",
+        failures.join("\n")
+    );
 }
 
 /// Every route that takes a JSON body answers bad input with a 4xx in the API.md shape:
@@ -175,10 +423,15 @@ async fn every_route_checks_every_role() {
 async fn every_route_with_a_body_refuses_bad_input_with_a_4xx() {
     let app = spawn_app().await;
     let cooperative_id = app.cooperative().await;
-    let fixture = Fixture { cooperative_id, user_id: 1 };
+    let fixture = Fixture {
+        cooperative_id,
+        user_id: 1,
+    };
     let mut failures = Vec::new();
     for route in ROUTES {
-        let Some(mut valid) = fixture.body(route) else { continue };
+        let Some(mut valid) = fixture.body(route) else {
+            continue;
+        };
         let url = app.url(&fixture.path(route.path));
         let send = |body: String, content_type: &'static str| {
             app.client
@@ -192,22 +445,36 @@ async fn every_route_with_a_body_refuses_bad_input_with_a_4xx() {
         let cases = [
             ("{]", "application/json", "malformed_json"),
             ("[1, 2, 3]", "application/json", "wrong_type"),
-            (&valid.to_string() as &str, "application/json", "unknown_field"),
+            (
+                &valid.to_string() as &str,
+                "application/json",
+                "unknown_field",
+            ),
             ("{}", "text/plain", "unsupported_media_type"),
         ];
         // Routes whose body is optional ignore the content type of an absent body; they must still
         // answer with a 4xx and the error shape.
-        let lenient = |code: &str, status: StatusCode| code == "unsupported_media_type" && status.is_client_error();
+        let lenient = |code: &str, status: StatusCode| {
+            code == "unsupported_media_type" && status.is_client_error()
+        };
         for (body, content_type, code) in cases {
             let response = send(body.to_string(), content_type).await.expect("request");
             let status = response.status();
             let error: Value = response.json().await.unwrap_or(Value::Null);
-            let shaped = error["error"]["code"].is_string() && error["error"]["message"].is_string();
+            let shaped =
+                error["error"]["code"].is_string() && error["error"]["message"].is_string();
             let right_code = error["error"]["code"] == code || lenient(code, status);
             if !status.is_client_error() || !right_code || !shaped {
-                failures.push(format!("{} {} with {code}: {status} {error}", route.method, route.path));
+                failures.push(format!(
+                    "{} {} with {code}: {status} {error}",
+                    route.method, route.path
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "bad input not refused cleanly:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "bad input not refused cleanly:\n{}",
+        failures.join("\n")
+    );
 }

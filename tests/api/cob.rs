@@ -6,14 +6,24 @@ use serde_json::{json, Value};
 use crate::helpers::{error_of, spawn_app, spawn_app_with};
 
 async fn business_date(app: &crate::helpers::TestApp) -> chrono::NaiveDate {
-    let body: Value = app.get("/api/v1/business-date", &app.admin_token).await.json().await.unwrap();
+    let body: Value = app
+        .get("/api/v1/business-date", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
     body["business_date"].as_str().unwrap().parse().unwrap()
 }
 
 #[tokio::test]
 async fn a_new_fund_starts_on_the_configured_business_date() {
     let app = spawn_app_with(|s| s.fund.start_business_date = "2026-01-05".into()).await;
-    let body: Value = app.get("/api/v1/business-date", &app.admin_token).await.json().await.unwrap();
+    let body: Value = app
+        .get("/api/v1/business-date", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["business_date"], "2026-01-05");
     assert_eq!(body["last_closed_date"], "2026-01-04");
 }
@@ -21,24 +31,70 @@ async fn a_new_fund_starts_on_the_configured_business_date() {
 #[tokio::test]
 async fn cob_closes_each_missed_day_in_order_and_moves_the_business_date() {
     let app = spawn_app_with(|s| s.fund.start_business_date = "2026-01-05".into()).await;
-    let r = app.post("/api/v1/cob/run", &app.admin_token, &json!({"through": "2026-01-09"})).await;
+    let r = app
+        .post(
+            "/api/v1/cob/run",
+            &app.admin_token,
+            &json!({"through": "2026-01-09"}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let outcome: Value = r.json().await.unwrap();
     assert_eq!(outcome["ran"], true);
-    let dates: Vec<&str> = outcome["runs"].as_array().unwrap().iter().map(|r| r["business_date"].as_str().unwrap()).collect();
-    assert_eq!(dates, ["2026-01-05", "2026-01-06", "2026-01-07", "2026-01-08", "2026-01-09"]);
-    assert!(outcome["runs"].as_array().unwrap().iter().all(|r| r["status"] == "finished"));
+    let dates: Vec<&str> = outcome["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["business_date"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        dates,
+        [
+            "2026-01-05",
+            "2026-01-06",
+            "2026-01-07",
+            "2026-01-08",
+            "2026-01-09"
+        ]
+    );
+    assert!(outcome["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["status"] == "finished"));
     assert_eq!(business_date(&app).await.to_string(), "2026-01-10");
-    let runs: Value = app.get("/api/v1/cob/runs?limit=2", &app.admin_token).await.json().await.unwrap();
-    assert_eq!(runs["items"][0]["business_date"], "2026-01-09", "newest first");
+    let runs: Value = app
+        .get("/api/v1/cob/runs?limit=2", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        runs["items"][0]["business_date"], "2026-01-09",
+        "newest first"
+    );
     assert!(runs["next_cursor"].is_string());
 }
 
 #[tokio::test]
 async fn running_cob_again_for_closed_days_does_nothing() {
     let app = spawn_app_with(|s| s.fund.start_business_date = "2026-01-05".into()).await;
-    app.post("/api/v1/cob/run", &app.admin_token, &json!({"through": "2026-01-06"})).await;
-    let again: Value = app.post("/api/v1/cob/run", &app.admin_token, &json!({"through": "2026-01-06"})).await.json().await.unwrap();
+    app.post(
+        "/api/v1/cob/run",
+        &app.admin_token,
+        &json!({"through": "2026-01-06"}),
+    )
+    .await;
+    let again: Value = app
+        .post(
+            "/api/v1/cob/run",
+            &app.admin_token,
+            &json!({"through": "2026-01-06"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(again["runs"].as_array().unwrap().len(), 0);
     assert_eq!(business_date(&app).await.to_string(), "2026-01-07");
 }
@@ -47,7 +103,13 @@ async fn running_cob_again_for_closed_days_does_nothing() {
 async fn a_day_that_has_not_ended_cannot_be_closed() {
     let app = spawn_app().await;
     let tomorrow = chrono::Utc::now().date_naive() + chrono::Duration::days(2);
-    let r = app.post("/api/v1/cob/run", &app.admin_token, &json!({"through": tomorrow.to_string()})).await;
+    let r = app
+        .post(
+            "/api/v1/cob/run",
+            &app.admin_token,
+            &json!({"through": tomorrow.to_string()}),
+        )
+        .await;
     let error = error_of(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(error["code"], "day_not_ended");
     assert_eq!(error["field"], "through");

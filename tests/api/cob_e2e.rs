@@ -14,7 +14,9 @@ use serde_json::{json, Value};
 
 use crate::{
     helpers::{cooperative_body, spawn_app_with, unique, TestApp, PASSWORD},
-    loan_fixtures::{active_loan, assert_ledger_verifies, example_3, json_of, repay, set_date, Staff},
+    loan_fixtures::{
+        active_loan, assert_ledger_verifies, example_3, json_of, repay, set_date, Staff,
+    },
     smtp::SmtpServer,
 };
 
@@ -51,43 +53,86 @@ async fn cooperative_with_officer(app: &TestApp, lang: &str) -> (i64, String, St
     body["language"] = json!(lang);
     body["officer_id"] = officer["id"].clone();
     body["email"] = json!(email);
-    let coop = json_of(app.post("/api/v1/cooperatives", &app.admin_token, &body).await, StatusCode::CREATED).await;
+    let coop = json_of(
+        app.post("/api/v1/cooperatives", &app.admin_token, &body)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
     (coop["id"].as_i64().expect("id"), email, officer_email)
 }
 
 /// Closes every day through `through` and asserts each run finished.
 async fn run_cob(app: &TestApp, through: &str) -> Value {
-    let outcome = json_of(app.post("/api/v1/cob/run", &app.admin_token, &json!({"through": through})).await, StatusCode::OK).await;
-    assert!(outcome["runs"].as_array().expect("runs").iter().all(|r| r["status"] == "finished"), "{outcome}");
+    let outcome = json_of(
+        app.post(
+            "/api/v1/cob/run",
+            &app.admin_token,
+            &json!({"through": through}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        outcome["runs"]
+            .as_array()
+            .expect("runs")
+            .iter()
+            .all(|r| r["status"] == "finished"),
+        "{outcome}"
+    );
     outcome
 }
 
 async fn loan(app: &TestApp, loan_id: i64) -> Value {
-    json_of(app.get(&format!("/api/v1/loans/{loan_id}"), &app.admin_token).await, StatusCode::OK).await
+    json_of(
+        app.get(&format!("/api/v1/loans/{loan_id}"), &app.admin_token)
+            .await,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// The balance of `code` on the trial balance, and whether it balances.
 async fn trial_balance(app: &TestApp) -> Value {
-    let tb = json_of(app.get("/api/v1/ledger/trial-balance", &app.admin_token).await, StatusCode::OK).await;
+    let tb = json_of(
+        app.get("/api/v1/ledger/trial-balance", &app.admin_token)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(tb["balanced"], true, "{tb}");
     tb
 }
 
 fn balance(tb: &Value, code: &str) -> i64 {
-    tb["accounts"].as_array().expect("accounts").iter().find(|a| a["code"] == code).expect("account")["balance_vnd"]
+    tb["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| a["code"] == code)
+        .expect("account")["balance_vnd"]
         .as_i64()
         .expect("balance")
 }
 
 async fn counts(app: &TestApp) -> (u64, u64) {
     (
-        journal_entry::Entity::find().count(&app.db).await.expect("entries"),
-        outbox_message::Entity::find().count(&app.db).await.expect("outbox"),
+        journal_entry::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("entries"),
+        outbox_message::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("outbox"),
     )
 }
 
 #[tokio::test]
-async fn worked_example_3_driven_by_cob_allocates_exactly_then_applies_the_advance_on_the_next_due_date() {
+async fn worked_example_3_driven_by_cob_allocates_exactly_then_applies_the_advance_on_the_next_due_date(
+) {
     let app = fund(None).await;
     let staff = Staff::new(&app).await;
     let coop = app.cooperative().await;
@@ -95,12 +140,23 @@ async fn worked_example_3_driven_by_cob_allocates_exactly_then_applies_the_advan
 
     run_cob(&app, "2026-02-19").await;
     let before = loan(&app, loan_id).await;
-    assert_eq!((before["dpd"].as_i64(), before["debt_group"].as_i64()), (Some(10), Some(2)), "{before}");
+    assert_eq!(
+        (before["dpd"].as_i64(), before["debt_group"].as_i64()),
+        (Some(10), Some(2)),
+        "{before}"
+    );
     assert_eq!(before["overdue_principal_vnd"], 10_000_000);
 
-    let paid = json_of(repay(&app, &staff, loan_id, 11_100_000, "2026-02-20", "ordinary").await, StatusCode::CREATED).await;
+    let paid = json_of(
+        repay(&app, &staff, loan_id, 11_100_000, "2026-02-20", "ordinary").await,
+        StatusCode::CREATED,
+    )
+    .await;
     let allocation = &paid["allocation"];
-    assert_eq!(allocation["overdue_principal_vnd"], 10_000_000, "{allocation}");
+    assert_eq!(
+        allocation["overdue_principal_vnd"], 10_000_000,
+        "{allocation}"
+    );
     assert_eq!(allocation["unpaid_interest_vnd"], 1_019_178, "{allocation}");
     assert_eq!(allocation["overdue_interest_vnd"], 49_315, "{allocation}");
     assert_eq!(allocation["late_interest_vnd"], 2_792, "{allocation}");
@@ -108,13 +164,38 @@ async fn worked_example_3_driven_by_cob_allocates_exactly_then_applies_the_advan
 
     run_cob(&app, "2026-03-10").await;
     let after = loan(&app, loan_id).await;
-    assert_eq!(after["advance_vnd"], 0, "the advance was applied on 2026-03-10: {after}");
+    assert_eq!(
+        after["advance_vnd"], 0,
+        "the advance was applied on 2026-03-10: {after}"
+    );
     assert_eq!(after["in_term_principal_vnd"], 80_000_000, "{after}");
-    assert_eq!(after["overdue_principal_vnd"], 10_000_000, "installment 2's principal is unpaid: {after}");
-    assert_eq!((after["dpd"].as_i64(), after["debt_group"].as_i64()), (Some(1), Some(1)), "{after}");
-    let schedule = json_of(app.get(&format!("/api/v1/loans/{loan_id}/schedule"), &app.admin_token).await, StatusCode::OK).await;
+    assert_eq!(
+        after["overdue_principal_vnd"], 10_000_000,
+        "installment 2's principal is unpaid: {after}"
+    );
+    assert_eq!(
+        (after["dpd"].as_i64(), after["debt_group"].as_i64()),
+        (Some(1), Some(1)),
+        "{after}"
+    );
+    let schedule = json_of(
+        app.get(
+            &format!("/api/v1/loans/{loan_id}/schedule"),
+            &app.admin_token,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
     let second = &schedule["installments"][1];
-    assert_eq!((second["interest_vnd"].as_i64(), second["paid_interest_vnd"].as_i64()), (Some(828_493), Some(28_715)), "{second}");
+    assert_eq!(
+        (
+            second["interest_vnd"].as_i64(),
+            second["paid_interest_vnd"].as_i64()
+        ),
+        (Some(828_493), Some(28_715)),
+        "{second}"
+    );
 
     let tb = trial_balance(&app).await;
     assert_eq!(balance(&tb, "12831"), 80_000_000);
@@ -137,34 +218,89 @@ async fn month_end_posts_specific_and_general_provisions_and_the_portfolio_repor
     // Nothing paid: on 2026-02-28 the loan is 18 days past due, group 2 (2% specific provision).
     run_cob(&app, "2026-02-28").await;
     let tb = trial_balance(&app).await;
-    assert_eq!(balance(&tb, "22931"), 2_000_000, "2% × 100,000,000 without collateral");
-    assert_eq!(balance(&tb, "22932"), 500_000, "0.5% × 100,000,000 (group 2 counts)");
+    assert_eq!(
+        balance(&tb, "22931"),
+        2_000_000,
+        "2% × 100,000,000 without collateral"
+    );
+    assert_eq!(
+        balance(&tb, "22932"),
+        500_000,
+        "0.5% × 100,000,000 (group 2 counts)"
+    );
     assert_eq!(balance(&tb, "6426"), 2_500_000);
-    let report = json_of(app.get("/api/v1/reports/portfolio", &staff.auditor).await, StatusCode::OK).await;
-    assert_eq!(report["total_outstanding_principal_vnd"], 100_000_000, "{report}");
+    let report = json_of(
+        app.get("/api/v1/reports/portfolio", &staff.auditor).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        report["total_outstanding_principal_vnd"], 100_000_000,
+        "{report}"
+    );
     assert_eq!(report["groups"][1]["debt_group"], 2);
-    assert_eq!(report["groups"][1]["outstanding_principal_vnd"], 100_000_000);
+    assert_eq!(
+        report["groups"][1]["outstanding_principal_vnd"],
+        100_000_000
+    );
     assert_eq!(report["groups"][1]["specific_provision_vnd"], 2_000_000);
     assert_eq!(report["specific_provision_vnd"], 2_000_000);
     assert_eq!(report["general_provision_vnd"], 500_000);
     assert_eq!(report["bad_debt_principal_vnd"], 0);
     assert_eq!(report["bad_debt_ratio_percent"], "0.00", "{report}");
     // Before the first month end nothing was provisioned.
-    let january = json_of(app.get("/api/v1/reports/portfolio?date=2026-01-30", &staff.auditor).await, StatusCode::OK).await;
-    assert_eq!((january["specific_provision_vnd"].as_i64(), january["general_provision_vnd"].as_i64()), (Some(0), Some(0)));
+    let january = json_of(
+        app.get("/api/v1/reports/portfolio?date=2026-01-30", &staff.auditor)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            january["specific_provision_vnd"].as_i64(),
+            january["general_provision_vnd"].as_i64()
+        ),
+        (Some(0), Some(0))
+    );
     // Paid back to current on 2026-03-01; the next month end releases the specific provision.
-    let payoff = json_of(app.get(&format!("/api/v1/loans/{loan_id}/payoff"), &app.admin_token).await, StatusCode::OK).await;
+    let payoff = json_of(
+        app.get(&format!("/api/v1/loans/{loan_id}/payoff"), &app.admin_token)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     let owed = payoff["overdue_principal_vnd"].as_i64().unwrap()
         + payoff["unpaid_interest_vnd"].as_i64().unwrap()
         + payoff["overdue_interest_vnd"].as_i64().unwrap()
         + payoff["late_interest_vnd"].as_i64().unwrap();
     // … plus installment 2 (10,000,000 + 828,493) and a little more, held as an advance until 2026-03-10.
-    json_of(repay(&app, &staff, loan_id, owed + 10_928_493, "2026-03-01", "ordinary").await, StatusCode::CREATED).await;
+    json_of(
+        repay(
+            &app,
+            &staff,
+            loan_id,
+            owed + 10_928_493,
+            "2026-03-01",
+            "ordinary",
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
     run_cob(&app, "2026-03-31").await;
     let tb = trial_balance(&app).await;
-    assert_eq!(balance(&tb, "22931"), 0, "group 1 again: the specific provision is released (Dr 22931 / Cr 6426)");
+    assert_eq!(
+        balance(&tb, "22931"),
+        0,
+        "group 1 again: the specific provision is released (Dr 22931 / Cr 6426)"
+    );
     assert_eq!(balance(&tb, "22932"), 400_000, "0.5% × 80,000,000");
-    let denied = app.get("/api/v1/reports/portfolio", &app.user_token("cooperative", Some(coop)).await).await;
+    let denied = app
+        .get(
+            "/api/v1/reports/portfolio",
+            &app.user_token("cooperative", Some(coop)).await,
+        )
+        .await;
     assert_eq!(denied.status(), StatusCode::FORBIDDEN);
     assert_ledger_verifies(&app).await;
 }
@@ -177,8 +313,19 @@ async fn close_twice(app: &TestApp, date: &str) {
     set_date(app, date).await;
     let again = run_cob(app, date).await;
     assert_eq!(again["runs"].as_array().map(Vec::len), Some(1), "{again}");
-    assert_eq!((again["runs"][0]["entries_posted"].as_i64(), again["runs"][0]["notices_queued"].as_i64()), (Some(0), Some(0)), "{again}");
-    assert_eq!(counts(app).await, (entries, mails), "closing {date} again posted or queued something");
+    assert_eq!(
+        (
+            again["runs"][0]["entries_posted"].as_i64(),
+            again["runs"][0]["notices_queued"].as_i64()
+        ),
+        (Some(0), Some(0)),
+        "{again}"
+    );
+    assert_eq!(
+        counts(app).await,
+        (entries, mails),
+        "closing {date} again posted or queued something"
+    );
 }
 
 #[tokio::test]
@@ -190,49 +337,99 @@ async fn closing_a_day_again_after_a_crash_before_the_date_moved_posts_and_mails
     close_twice(&app, "2026-01-31").await; // a month end: specific and general provisions
     let (_, mails) = counts(&app).await;
     close_twice(&app, "2026-02-02").await; // T-7 before 2026-02-10: a reminder
-    assert_eq!(counts(&app).await.1, mails + 1, "the T-7 reminder was queued once");
+    assert_eq!(
+        counts(&app).await.1,
+        mails + 1,
+        "the T-7 reminder was queued once"
+    );
     let runs = cob_run::Entity::find().count(&app.db).await.expect("runs");
-    assert_eq!(runs, 22 + 1 + 2 + 1, "2026-01-10 … 2026-02-02 and the two repeated closes");
+    assert_eq!(
+        runs,
+        22 + 1 + 2 + 1,
+        "2026-01-10 … 2026-02-02 and the two repeated closes"
+    );
     assert_ledger_verifies(&app).await;
 }
 
 #[tokio::test]
-async fn cob_reminders_reach_the_cooperative_through_smtp_t7_t1_and_the_overdue_notice_copies_the_officer() {
+async fn cob_reminders_reach_the_cooperative_through_smtp_t7_t1_and_the_overdue_notice_copies_the_officer(
+) {
     let server = SmtpServer::start();
     let app = fund(Some(server.port)).await;
     let staff = Staff::new(&app).await;
     let (coop, coop_email, officer_email) = cooperative_with_officer(&app, "vi").await;
     let loan_id = active_loan(&app, &staff, coop, &example_3(), "2026-01-10").await;
-    let number = loan(&app, loan_id).await["number"].as_str().expect("number").to_string();
+    let number = loan(&app, loan_id).await["number"]
+        .as_str()
+        .expect("number")
+        .to_string();
     let worker = Worker::new(app.db.clone(), &app.settings).expect("worker");
     let reminders = |subject_part: &str| {
-        server.messages().into_iter().filter(|m| m.subject.contains(subject_part)).collect::<Vec<_>>()
+        server
+            .messages()
+            .into_iter()
+            .filter(|m| m.subject.contains(subject_part))
+            .collect::<Vec<_>>()
     };
 
     run_cob(&app, "2026-02-02").await; // the business date is 2026-02-03: T-7
     worker.run_once().await.expect("deliver");
     let t7 = reminders("Nhắc lịch trả nợ");
     assert_eq!(t7.len(), 1, "{t7:#?}");
-    assert_eq!(t7[0].subject, format!("Nhắc lịch trả nợ khoản vay {number}: đến hạn ngày 10/02/2026"));
-    assert!(t7[0].to.contains(&coop_email) && t7[0].content_language == "vi", "{:?}", t7[0]);
-    for expected in ["(còn 7 ngày)", "10.000.000 đồng", "1.019.178 đồng", "11.019.178 đồng", "3900201001234"] {
-        assert!(t7[0].body.contains(expected), "missing {expected:?} in:\n{}", t7[0].body);
+    assert_eq!(
+        t7[0].subject,
+        format!("Nhắc lịch trả nợ khoản vay {number}: đến hạn ngày 10/02/2026")
+    );
+    assert!(
+        t7[0].to.contains(&coop_email) && t7[0].content_language == "vi",
+        "{:?}",
+        t7[0]
+    );
+    for expected in [
+        "(còn 7 ngày)",
+        "10.000.000 đồng",
+        "1.019.178 đồng",
+        "11.019.178 đồng",
+        "3900201001234",
+    ] {
+        assert!(
+            t7[0].body.contains(expected),
+            "missing {expected:?} in:\n{}",
+            t7[0].body
+        );
     }
 
     run_cob(&app, "2026-02-08").await; // 2026-02-09: T-1
     worker.run_once().await.expect("deliver");
     let reminders_now = reminders("Nhắc lịch trả nợ");
     assert_eq!(reminders_now.len(), 2);
-    assert!(reminders_now.iter().any(|m| m.body.contains("(còn 1 ngày)")));
+    assert!(reminders_now
+        .iter()
+        .any(|m| m.body.contains("(còn 1 ngày)")));
 
     run_cob(&app, "2026-02-10").await; // 2026-02-11: 1 day past due
     worker.run_once().await.expect("deliver");
     let overdue = reminders("Thông báo nợ quá hạn");
     assert_eq!(overdue.len(), 1, "{overdue:#?}");
-    assert_eq!(overdue[0].subject, format!("Thông báo nợ quá hạn khoản vay {number} (1 ngày)"));
-    assert!(overdue[0].cc.contains(&officer_email), "the officer gets a copy: {:?}", overdue[0]);
-    assert!(overdue[0].body.contains("10.000.000 đồng") && overdue[0].body.contains("1.019.178 đồng"), "{}", overdue[0].body);
-    let ids: HashSet<String> = server.messages().into_iter().map(|m| m.message_id).collect();
+    assert_eq!(
+        overdue[0].subject,
+        format!("Thông báo nợ quá hạn khoản vay {number} (1 ngày)")
+    );
+    assert!(
+        overdue[0].cc.contains(&officer_email),
+        "the officer gets a copy: {:?}",
+        overdue[0]
+    );
+    assert!(
+        overdue[0].body.contains("10.000.000 đồng") && overdue[0].body.contains("1.019.178 đồng"),
+        "{}",
+        overdue[0].body
+    );
+    let ids: HashSet<String> = server
+        .messages()
+        .into_iter()
+        .map(|m| m.message_id)
+        .collect();
     assert_eq!(ids.len(), server.messages().len(), "no message twice");
 }
 
@@ -251,10 +448,21 @@ async fn two_instances_running_cob_at_once_close_each_day_once_and_deliver_each_
         first.post("/api/v1/cob/run", &first.admin_token, &body),
         second.post("/api/v1/cob/run", &second.admin_token, &body)
     );
-    let (a, b): (Value, Value) = (json_of(a, StatusCode::OK).await, json_of(b, StatusCode::OK).await);
-    let closed = a["runs"].as_array().map_or(0, Vec::len) + b["runs"].as_array().map_or(0, Vec::len);
-    assert_eq!(closed, 34, "2026-01-10 … 2026-02-12 closed once between them: {a} {b}");
-    let runs = cob_run::Entity::find().order_by_asc(cob_run::Column::Id).all(&first.db).await.expect("runs");
+    let (a, b): (Value, Value) = (
+        json_of(a, StatusCode::OK).await,
+        json_of(b, StatusCode::OK).await,
+    );
+    let closed =
+        a["runs"].as_array().map_or(0, Vec::len) + b["runs"].as_array().map_or(0, Vec::len);
+    assert_eq!(
+        closed, 34,
+        "2026-01-10 … 2026-02-12 closed once between them: {a} {b}"
+    );
+    let runs = cob_run::Entity::find()
+        .order_by_asc(cob_run::Column::Id)
+        .all(&first.db)
+        .await
+        .expect("runs");
     let dates: HashSet<_> = runs.iter().map(|r| r.business_date).collect();
     assert_eq!((dates.len(), runs.len()), (34, 34), "each date closed once");
 
@@ -268,9 +476,17 @@ async fn two_instances_running_cob_at_once_close_each_day_once_and_deliver_each_
             break;
         }
     }
-    let stored = outbox_message::Entity::find().all(&first.db).await.expect("outbox");
+    let stored = outbox_message::Entity::find()
+        .all(&first.db)
+        .await
+        .expect("outbox");
     // Per loan: disbursement notice, T-7, T-1, DPD 1 overdue notice.
-    assert_eq!(stored.len(), 8, "{:#?}", stored.iter().map(|m| &m.dedupe_key).collect::<Vec<_>>());
+    assert_eq!(
+        stored.len(),
+        8,
+        "{:#?}",
+        stored.iter().map(|m| &m.dedupe_key).collect::<Vec<_>>()
+    );
     assert!(stored.iter().all(|m| m.status == "sent"));
     let received = server.messages();
     assert_eq!(received.len(), 8, "each mail once");

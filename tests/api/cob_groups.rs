@@ -12,7 +12,11 @@ use crate::{
 };
 
 async fn loan(app: &TestApp, token: &str, id: i64) -> Value {
-    json_of(app.get(&format!("/api/v1/loans/{id}"), token).await, StatusCode::OK).await
+    json_of(
+        app.get(&format!("/api/v1/loans/{id}"), token).await,
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn account_total(app: &TestApp, loan_id: i64, account: &str) -> i64 {
@@ -28,7 +32,8 @@ async fn account_total(app: &TestApp, loan_id: i64, account: &str) -> i64 {
 }
 
 #[tokio::test]
-async fn a_current_loan_takes_the_group_of_its_cooperatives_overdue_loan_and_its_interest_leaves_income() {
+async fn a_current_loan_takes_the_group_of_its_cooperatives_overdue_loan_and_its_interest_leaves_income(
+) {
     let app = spawn_app_with(|s| {
         s.fund.start_business_date = "2026-01-10".into();
         s.cob.allow_future_dates = true;
@@ -37,17 +42,45 @@ async fn a_current_loan_takes_the_group_of_its_cooperatives_overdue_loan_and_its
     let staff = Staff::new(&app).await;
     let cooperative = app.cooperative().await;
     let unpaid = active_loan(&app, &staff, cooperative, &example_3(), "2026-01-10").await;
-    json_of(app.post("/api/v1/cob/run", &app.admin_token, &json!({"through": "2026-02-28"})).await, StatusCode::OK).await;
+    json_of(
+        app.post(
+            "/api/v1/cob/run",
+            &app.admin_token,
+            &json!({"through": "2026-02-28"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
     let current = active_loan(&app, &staff, cooperative, &example_3(), "2026-03-01").await;
-    json_of(app.post("/api/v1/cob/run", &app.admin_token, &json!({"through": "2026-03-14"})).await, StatusCode::OK).await;
+    json_of(
+        app.post(
+            "/api/v1/cob/run",
+            &app.admin_token,
+            &json!({"through": "2026-03-14"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
 
     let worst = loan(&app, &staff.auditor, unpaid).await;
     assert_eq!(worst["dpd"], 33, "due 2026-02-10, unpaid on 2026-03-15");
     assert_eq!(worst["debt_group"], 3);
     let sibling = loan(&app, &staff.auditor, current).await;
     assert_eq!(sibling["dpd"], 0);
-    assert_eq!(sibling["debt_group"], 3, "the cooperative's worst loan sets the group of all its loans");
-    assert_eq!(account_total(&app, current, "13881").await, 0, "no interest receivable on balance outside group 1");
-    assert!(account_total(&app, current, "0041").await > 0, "the accrued interest is tracked off balance");
+    assert_eq!(
+        sibling["debt_group"], 3,
+        "the cooperative's worst loan sets the group of all its loans"
+    );
+    assert_eq!(
+        account_total(&app, current, "13881").await,
+        0,
+        "no interest receivable on balance outside group 1"
+    );
+    assert!(
+        account_total(&app, current, "0041").await > 0,
+        "the accrued interest is tracked off balance"
+    );
     assert_ledger_verifies(&app).await;
 }

@@ -13,7 +13,9 @@ use std::{
 
 use coopfund::store::entities::{cob_run, journal_entry, journal_line, loan, outbox_message};
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
 use serde_json::json;
 
 use crate::{
@@ -39,17 +41,49 @@ async fn prepared_fund() -> TestApp {
     .await;
     let mut coop = cooperative_body(&unique("KL-"));
     coop["officer_id"] = officer["id"].clone();
-    let coop = json_of(app.post("/api/v1/cooperatives", &app.admin_token, &coop).await, StatusCode::CREATED).await;
+    let coop = json_of(
+        app.post("/api/v1/cooperatives", &app.admin_token, &coop)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
     let coop = coop["id"].as_i64().expect("id");
-    let annuity = Terms { method: "annuity", principal_vnd: 240_000_000, installments: 12, ..example_3() };
-    let bullet = Terms { method: "bullet", principal_vnd: 50_000_000, installments: 1, period_months: 3, ..example_3() };
+    let annuity = Terms {
+        method: "annuity",
+        principal_vnd: 240_000_000,
+        installments: 12,
+        ..example_3()
+    };
+    let bullet = Terms {
+        method: "bullet",
+        principal_vnd: 50_000_000,
+        installments: 1,
+        period_months: 3,
+        ..example_3()
+    };
     let mut loans = Vec::new();
     for terms in [example_3(), annuity, bullet, example_3(), example_3()] {
         loans.push(active_loan(&app, &staff, coop, &terms, "2026-01-10").await);
     }
     // A payment ahead of time on one loan (held as an advance) and a prepayment on another.
-    json_of(repay(&app, &staff, loans[0], 5_000_000, "2026-01-10", "ordinary").await, StatusCode::CREATED).await;
-    json_of(repay(&app, &staff, loans[3], 20_000_000, "2026-01-10", "prepayment").await, StatusCode::CREATED).await;
+    json_of(
+        repay(&app, &staff, loans[0], 5_000_000, "2026-01-10", "ordinary").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    json_of(
+        repay(
+            &app,
+            &staff,
+            loans[3],
+            20_000_000,
+            "2026-01-10",
+            "prepayment",
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
     set_date(&app, "2026-01-10").await;
     app
 }
@@ -68,15 +102,34 @@ fn coopfund_cob(url: &str) -> Command {
 }
 
 async fn finished_runs(db: &DatabaseConnection) -> u64 {
-    cob_run::Entity::find().filter(cob_run::Column::Status.eq("finished")).count(db).await.expect("runs")
+    cob_run::Entity::find()
+        .filter(cob_run::Column::Status.eq("finished"))
+        .count(db)
+        .await
+        .expect("runs")
 }
 
 /// A journal line: account, debit, credit, loan.
 type Line = (String, i64, i64, Option<i64>);
 /// A journal entry: date, kind, loan, business key, its lines sorted.
-type Entry = (chrono::NaiveDate, String, Option<i64>, Option<String>, Vec<Line>);
+type Entry = (
+    chrono::NaiveDate,
+    String,
+    Option<i64>,
+    Option<String>,
+    Vec<Line>,
+);
 /// A loan's cached state: id, status, in-term, overdue, advance, dpd, group, as of.
-type CachedLoan = (i64, String, i64, i64, i64, i32, i32, Option<chrono::NaiveDate>);
+type CachedLoan = (
+    i64,
+    String,
+    i64,
+    i64,
+    i64,
+    i32,
+    i32,
+    Option<chrono::NaiveDate>,
+);
 
 /// Everything that must be equal between the two databases.
 #[derive(Debug, PartialEq, Eq)]
@@ -89,7 +142,11 @@ struct Books {
 }
 
 async fn books(db: &DatabaseConnection) -> Books {
-    let lines = journal_line::Entity::find().order_by_asc(journal_line::Column::Id).all(db).await.expect("lines");
+    let lines = journal_line::Entity::find()
+        .order_by_asc(journal_line::Column::Id)
+        .all(db)
+        .await
+        .expect("lines");
     let mut accounts = std::collections::BTreeMap::<String, (i64, i64)>::new();
     for line in &lines {
         let totals = accounts.entry(line.account_code.clone()).or_default();
@@ -118,12 +175,34 @@ async fn books(db: &DatabaseConnection) -> Books {
         .await
         .expect("loans")
         .into_iter()
-        .map(|l| (l.id, l.status, l.in_term_principal_vnd, l.overdue_principal_vnd, l.advance_vnd, l.dpd, l.debt_group, l.balances_as_of))
+        .map(|l| {
+            (
+                l.id,
+                l.status,
+                l.in_term_principal_vnd,
+                l.overdue_principal_vnd,
+                l.advance_vnd,
+                l.dpd,
+                l.debt_group,
+                l.balances_as_of,
+            )
+        })
         .collect();
-    let outbox = outbox_message::Entity::find().all(db).await.expect("outbox").into_iter().map(|m| m.dedupe_key).collect();
+    let outbox = outbox_message::Entity::find()
+        .all(db)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .map(|m| m.dedupe_key)
+        .collect();
     Books {
-        business_date: coopfund::app::fund::business_date(db).await.expect("business date"),
-        accounts: accounts.into_iter().map(|(code, (d, c))| (code, d, c)).collect(),
+        business_date: coopfund::app::fund::business_date(db)
+            .await
+            .expect("business date"),
+        accounts: accounts
+            .into_iter()
+            .map(|(code, (d, c))| (code, d, c))
+            .collect(),
         entries,
         loans,
         outbox,
@@ -135,34 +214,69 @@ async fn a_cob_killed_mid_run_and_run_again_ends_with_the_books_of_an_uninterrup
     let (killed, whole) = tokio::join!(prepared_fund(), prepared_fund());
     let killed_url = killed.settings.database.url.clone();
 
-    let mut child = coopfund_cob(&killed_url).spawn().expect("start coopfund cob run");
+    let mut child = coopfund_cob(&killed_url)
+        .spawn()
+        .expect("start coopfund cob run");
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if finished_runs(&killed.db).await >= 2 {
             break;
         }
-        assert!(child.try_wait().expect("poll").is_none(), "the run ended before it could be killed");
-        assert!(Instant::now() < deadline, "no two days closed within two minutes");
+        assert!(
+            child.try_wait().expect("poll").is_none(),
+            "the run ended before it could be killed"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "no two days closed within two minutes"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     child.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
     let status = child.wait().expect("reap");
     assert!(!status.success(), "killed, not finished: {status:?}");
-    let date_after_kill = coopfund::app::fund::business_date(&killed.db).await.expect("date");
-    assert!(date_after_kill.to_string().as_str() <= THROUGH, "the kill came mid-run (business date {date_after_kill})");
+    let date_after_kill = coopfund::app::fund::business_date(&killed.db)
+        .await
+        .expect("date");
+    assert!(
+        date_after_kill.to_string().as_str() <= THROUGH,
+        "the kill came mid-run (business date {date_after_kill})"
+    );
 
     let rerun = coopfund_cob(&killed_url).output().expect("rerun");
-    assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stderr));
-    let whole_run = coopfund_cob(&whole.settings.database.url).output().expect("uninterrupted run");
-    assert!(whole_run.status.success(), "{}", String::from_utf8_lossy(&whole_run.stderr));
+    assert!(
+        rerun.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rerun.stderr)
+    );
+    let whole_run = coopfund_cob(&whole.settings.database.url)
+        .output()
+        .expect("uninterrupted run");
+    assert!(
+        whole_run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&whole_run.stderr)
+    );
 
     let (after_kill, uninterrupted) = (books(&killed.db).await, books(&whole.db).await);
     assert_eq!(after_kill.business_date.to_string(), "2026-03-16");
-    assert!(after_kill.entries.len() > 50 && after_kill.outbox.len() > 5, "the run did something: {after_kill:?}");
-    assert_eq!(after_kill.accounts, uninterrupted.accounts, "trial balance per account");
+    assert!(
+        after_kill.entries.len() > 50 && after_kill.outbox.len() > 5,
+        "the run did something: {after_kill:?}"
+    );
+    assert_eq!(
+        after_kill.accounts, uninterrupted.accounts,
+        "trial balance per account"
+    );
     assert_eq!(after_kill.loans, uninterrupted.loans, "loan balances");
-    assert_eq!(after_kill.outbox, uninterrupted.outbox, "outbox dedupe keys");
-    assert_eq!(after_kill.entries, uninterrupted.entries, "every journal entry");
+    assert_eq!(
+        after_kill.outbox, uninterrupted.outbox,
+        "outbox dedupe keys"
+    );
+    assert_eq!(
+        after_kill.entries, uninterrupted.entries,
+        "every journal entry"
+    );
     assert_eq!(after_kill, uninterrupted);
 
     let verify = Command::new(env!("CARGO_BIN_EXE_coopfund"))
@@ -171,5 +285,11 @@ async fn a_cob_killed_mid_run_and_run_again_ends_with_the_books_of_an_uninterrup
         .env("COOPFUND__LOG__LEVEL", "warn")
         .output()
         .expect("ledger verify");
-    assert_eq!(verify.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&verify.stdout), String::from_utf8_lossy(&verify.stderr));
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
 }

@@ -4,7 +4,9 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::spawn_app;
-use crate::loan_fixtures::{active_loan, assert_ledger_verifies, example_3, json_of, post_keyed, repay, set_date, Staff};
+use crate::loan_fixtures::{
+    active_loan, assert_ledger_verifies, example_3, json_of, post_keyed, repay, set_date, Staff,
+};
 
 #[tokio::test]
 async fn fifty_identical_repayment_requests_post_exactly_once() {
@@ -30,17 +32,44 @@ async fn fifty_identical_repayment_requests_post_exactly_once() {
     for (status, replayed, body) in &results {
         match *status {
             StatusCode::CREATED => ids.push((body["id"].clone(), *replayed)),
-            StatusCode::CONFLICT => assert_eq!(body["error"]["code"], "request_in_progress", "{body}"),
+            StatusCode::CONFLICT => {
+                assert_eq!(body["error"]["code"], "request_in_progress", "{body}")
+            }
             other => panic!("unexpected {other}: {body}"),
         }
     }
     assert!(!ids.is_empty());
-    assert!(ids.iter().all(|(id, _)| *id == ids[0].0), "every success is the same transaction");
-    assert_eq!(ids.iter().filter(|(_, replayed)| !replayed).count(), 1, "exactly one fresh posting");
-    let transactions = json_of(app.get(&format!("/api/v1/loans/{loan}/transactions"), &staff.auditor).await, StatusCode::OK).await;
-    let repayments = transactions.as_array().unwrap().iter().filter(|t| t["kind"] == "repayment").count();
+    assert!(
+        ids.iter().all(|(id, _)| *id == ids[0].0),
+        "every success is the same transaction"
+    );
+    assert_eq!(
+        ids.iter().filter(|(_, replayed)| !replayed).count(),
+        1,
+        "exactly one fresh posting"
+    );
+    let transactions = json_of(
+        app.get(
+            &format!("/api/v1/loans/{loan}/transactions"),
+            &staff.auditor,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let repayments = transactions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"] == "repayment")
+        .count();
     assert_eq!(repayments, 1);
-    let view = json_of(app.get(&format!("/api/v1/loans/{loan}"), &staff.auditor).await, StatusCode::OK).await;
+    let view = json_of(
+        app.get(&format!("/api/v1/loans/{loan}"), &staff.auditor)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(view["in_term_principal_vnd"], 90_000_000);
     assert_ledger_verifies(&app).await;
 }
@@ -63,25 +92,69 @@ async fn twenty_different_repayments_at_once_give_the_same_balance_as_posting_th
         }
     });
     let statuses = futures_join_all(requests).await;
-    assert!(statuses.iter().all(|s| *s == StatusCode::CREATED), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::CREATED),
+        "{statuses:?}"
+    );
     for amount_vnd in &amounts {
-        json_of(repay(&app, &staff, sequential, *amount_vnd, "2026-02-25", "ordinary").await, StatusCode::CREATED).await;
+        json_of(
+            repay(
+                &app,
+                &staff,
+                sequential,
+                *amount_vnd,
+                "2026-02-25",
+                "ordinary",
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
     }
     let balances = |view: &Value| {
-        json!([view["in_term_principal_vnd"], view["overdue_principal_vnd"], view["unpaid_interest_vnd"], view["advance_vnd"], view["dpd"]])
+        json!([
+            view["in_term_principal_vnd"],
+            view["overdue_principal_vnd"],
+            view["unpaid_interest_vnd"],
+            view["advance_vnd"],
+            view["dpd"]
+        ])
     };
-    let a = json_of(app.get(&format!("/api/v1/loans/{concurrent}"), &staff.auditor).await, StatusCode::OK).await;
-    let b = json_of(app.get(&format!("/api/v1/loans/{sequential}"), &staff.auditor).await, StatusCode::OK).await;
+    let a = json_of(
+        app.get(&format!("/api/v1/loans/{concurrent}"), &staff.auditor)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let b = json_of(
+        app.get(&format!("/api/v1/loans/{sequential}"), &staff.auditor)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(balances(&a), balances(&b));
     let total: i64 = amounts.iter().sum();
-    let statement = json_of(app.get(&format!("/api/v1/loans/{concurrent}/statement"), &staff.auditor).await, StatusCode::OK).await;
+    let statement = json_of(
+        app.get(
+            &format!("/api/v1/loans/{concurrent}/statement"),
+            &staff.auditor,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(statement["total_received_vnd"], total);
-    assert_eq!(a["overdue_principal_vnd"], 0, "10,000,000 overdue principal was paid first: {a}");
+    assert_eq!(
+        a["overdue_principal_vnd"], 0,
+        "10,000,000 overdue principal was paid first: {a}"
+    );
     assert_ledger_verifies(&app).await;
 }
 
 /// Runs futures concurrently on this task (no extra dependency).
-async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
     let mut set = Vec::new();
     for future in futures {
         set.push(Box::pin(future));
@@ -97,8 +170,15 @@ async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Ite
                 }
             }
         }
-        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
     })
     .await;
-    outputs.into_iter().map(|o| o.expect("every future finished")).collect()
+    outputs
+        .into_iter()
+        .map(|o| o.expect("every future finished"))
+        .collect()
 }

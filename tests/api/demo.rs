@@ -33,39 +33,96 @@ async fn items(app: &TestApp, path: &str, token: &str) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn the_explorable_demo_has_every_application_state_and_loan_history_its_users_log_in_and_the_books_verify() {
+async fn the_explorable_demo_has_every_application_state_and_loan_history_its_users_log_in_and_the_books_verify(
+) {
     let app = spawn_app().await;
-    let summary = demo::load_explorable(&state_of(&app)).await.expect("the demo loads");
+    let summary = demo::load_explorable(&state_of(&app))
+        .await
+        .expect("the demo loads");
     assert!(summary.verify.passed(), "{}", summary.verify.render());
-    assert_eq!(summary.cob_days, usize::try_from(demo::COB_WINDOW_DAYS).unwrap());
+    assert_eq!(
+        summary.cob_days,
+        usize::try_from(demo::COB_WINDOW_DAYS).unwrap()
+    );
 
     // Every demo user logs in with the printed password.
     let mut tokens = std::collections::BTreeMap::new();
     for user in summary.users.iter().filter(|u| u.password.is_some()) {
-        tokens.insert(user.username.clone(), app.login(&user.username, user.password.as_deref().unwrap()).await);
+        tokens.insert(
+            user.username.clone(),
+            app.login(&user.username, user.password.as_deref().unwrap())
+                .await,
+        );
     }
     let roles: BTreeSet<&str> = summary.users.iter().map(|u| u.role.as_str()).collect();
-    assert_eq!(roles, BTreeSet::from(["admin", "officer", "approver", "accountant", "auditor", "cooperative"]));
+    assert_eq!(
+        roles,
+        BTreeSet::from([
+            "admin",
+            "officer",
+            "approver",
+            "accountant",
+            "auditor",
+            "cooperative"
+        ])
+    );
     let auditor = &tokens["auditor.kiemsoat"];
 
-    for status in ["draft", "submitted", "appraised", "awaiting_council", "approved", "rejected", "withdrawn"] {
-        let found = items(&app, &format!("/api/v1/applications?status={status}&limit=200"), auditor).await;
+    for status in [
+        "draft",
+        "submitted",
+        "appraised",
+        "awaiting_council",
+        "approved",
+        "rejected",
+        "withdrawn",
+    ] {
+        let found = items(
+            &app,
+            &format!("/api/v1/applications?status={status}&limit=200"),
+            auditor,
+        )
+        .await;
         assert!(!found.is_empty(), "no application is {status}");
         assert!(found.iter().all(|a| a["status"] == status));
     }
     // The cooperative's own user sees its own applications only, including the draft it made.
-    let own = items(&app, "/api/v1/applications?limit=200", &tokens["htx.tancuong"]).await;
+    let own = items(
+        &app,
+        "/api/v1/applications?limit=200",
+        &tokens["htx.tancuong"],
+    )
+    .await;
     assert!(own.iter().any(|a| a["status"] == "draft"));
-    assert!(own.iter().all(|a| a["cooperative_id"] == own[0]["cooperative_id"]));
+    assert!(own
+        .iter()
+        .all(|a| a["cooperative_id"] == own[0]["cooperative_id"]));
 
     let loans = items(&app, "/api/v1/loans?limit=200", auditor).await;
     assert_eq!(loans.len(), 25);
     let statuses: BTreeSet<&str> = loans.iter().filter_map(|l| l["status"].as_str()).collect();
-    for status in ["approved", "contract_signed", "active", "closed", "written_off"] {
-        assert!(statuses.contains(status), "no loan is {status}: {statuses:?}");
+    for status in [
+        "approved",
+        "contract_signed",
+        "active",
+        "closed",
+        "written_off",
+    ] {
+        assert!(
+            statuses.contains(status),
+            "no loan is {status}: {statuses:?}"
+        );
     }
-    assert!(loans.iter().any(|l| l["dpd"].as_i64().unwrap_or(0) > 30), "no loan is well overdue");
-    assert!(loans.iter().any(|l| l["debt_group"].as_i64().unwrap_or(1) >= 3), "no loan is below standard");
+    assert!(
+        loans.iter().any(|l| l["dpd"].as_i64().unwrap_or(0) > 30),
+        "no loan is well overdue"
+    );
+    assert!(
+        loans
+            .iter()
+            .any(|l| l["debt_group"].as_i64().unwrap_or(1) >= 3),
+        "no loan is below standard"
+    );
 
     let mut kinds = BTreeSet::new();
     for loan in &loans {
@@ -83,14 +140,31 @@ async fn the_explorable_demo_has_every_application_state_and_loan_history_its_us
             }
         }
     }
-    for kind in ["disbursement", "repayment", "prepayment", "reversal", "reversed", "restructure", "write_off"] {
+    for kind in [
+        "disbursement",
+        "repayment",
+        "prepayment",
+        "reversal",
+        "reversed",
+        "restructure",
+        "write_off",
+    ] {
         assert!(kinds.contains(kind), "no {kind} among {kinds:?}");
     }
 
     // A back-dated repayment: posted (its entry's date) after its value date.
     let mut back_dated = 0;
-    for tx in loan_transaction::Entity::find().filter(loan_transaction::Column::Kind.eq("repayment")).all(&app.db).await.unwrap() {
-        let entry = journal_entry::Entity::find().filter(journal_entry::Column::TransactionId.eq(tx.id)).one(&app.db).await.unwrap();
+    for tx in loan_transaction::Entity::find()
+        .filter(loan_transaction::Column::Kind.eq("repayment"))
+        .all(&app.db)
+        .await
+        .unwrap()
+    {
+        let entry = journal_entry::Entity::find()
+            .filter(journal_entry::Column::TransactionId.eq(tx.id))
+            .one(&app.db)
+            .await
+            .unwrap();
         if entry.is_some_and(|e| e.entry_date > tx.value_date) {
             back_dated += 1;
         }
@@ -105,21 +179,31 @@ async fn the_explorable_demo_has_every_application_state_and_loan_history_its_us
 #[tokio::test]
 async fn the_bulk_demo_of_200_loans_loads_and_the_books_verify() {
     let app = spawn_app().await;
-    let summary = demo::load_bulk(&state_of(&app), 200).await.expect("bulk load");
+    let summary = demo::load_bulk(&state_of(&app), 200)
+        .await
+        .expect("bulk load");
     assert_eq!(summary.loans, 200);
     assert_eq!(summary.cooperatives, 50);
     assert_eq!(loan::Entity::find().count(&app.db).await.unwrap(), 200);
-    assert!(summary.active > 0 && summary.closed > 0 && summary.overdue > 0, "{summary:?}");
+    assert!(
+        summary.active > 0 && summary.closed > 0 && summary.overdue > 0,
+        "{summary:?}"
+    );
     let report = ledger::verify(&app.db).await.unwrap();
     assert!(report.passed(), "{}", report.render());
     assert_eq!(report.loans_checked, 200);
     // The loans read through the API like any other, and new rows get fresh ids after the explicit ones.
     let first = items(&app, "/api/v1/loans?limit=1", &app.admin_token).await;
     let id = first[0]["id"].as_i64().unwrap();
-    let one = app.get(&format!("/api/v1/loans/{id}"), &app.admin_token).await;
+    let one = app
+        .get(&format!("/api/v1/loans/{id}"), &app.admin_token)
+        .await;
     assert_eq!(one.status(), StatusCode::OK);
     let created = app.cooperative().await;
-    assert!(created > 50, "a new cooperative reuses a demo id: {created}");
+    assert!(
+        created > 50,
+        "a new cooperative reuses a demo id: {created}"
+    );
 }
 
 #[tokio::test]
@@ -147,14 +231,29 @@ async fn a_sixty_day_catch_up_on_the_demo_fund_completes_and_the_books_match_the
     let start = coopfund::app::fund::business_date(&app.db).await.unwrap();
     let through = start + chrono::Duration::days(59);
     let caller = coopfund::app::Caller::cli();
-    let outcome = coopfund::app::cob::run_through(&state, &caller, through, coopfund::app::cob::Trigger::Cli)
-        .await
-        .expect("the catch-up runs");
+    let outcome =
+        coopfund::app::cob::run_through(&state, &caller, through, coopfund::app::cob::Trigger::Cli)
+            .await
+            .expect("the catch-up runs");
     assert_eq!(outcome.runs.len(), 60);
-    assert!(outcome.runs.iter().all(|r| r.status == "finished" && r.errors == 0), "{:?}", outcome.runs.last());
-    assert_eq!(coopfund::app::fund::business_date(&app.db).await.unwrap(), through + chrono::Duration::days(1));
+    assert!(
+        outcome
+            .runs
+            .iter()
+            .all(|r| r.status == "finished" && r.errors == 0),
+        "{:?}",
+        outcome.runs.last()
+    );
+    assert_eq!(
+        coopfund::app::fund::business_date(&app.db).await.unwrap(),
+        through + chrono::Duration::days(1)
+    );
     let report = ledger::verify(&app.db).await.unwrap();
     assert!(report.passed(), "{}", report.render());
-    let open = loan::Entity::find().filter(loan::Column::Status.eq("active")).count(&app.db).await.unwrap();
+    let open = loan::Entity::find()
+        .filter(loan::Column::Status.eq("active"))
+        .count(&app.db)
+        .await
+        .unwrap();
     assert!(open > 0, "the catch-up ran over live loans");
 }

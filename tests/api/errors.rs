@@ -8,7 +8,12 @@ use crate::helpers::{cooperative_body, error_of, spawn_app};
 #[tokio::test]
 async fn malformed_json_is_a_400() {
     let app = spawn_app().await;
-    let error = error_of(app.post_raw("/api/v1/cooperatives", &app.admin_token, "{\"name\": ").await, StatusCode::BAD_REQUEST).await;
+    let error = error_of(
+        app.post_raw("/api/v1/cooperatives", &app.admin_token, "{\"name\": ")
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(error["code"], "malformed_json");
 }
 
@@ -17,7 +22,12 @@ async fn an_unknown_field_is_named() {
     let app = spawn_app().await;
     let mut body = cooperative_body("U-1");
     body["colour"] = json!("red");
-    let error = error_of(app.post("/api/v1/cooperatives", &app.admin_token, &body).await, StatusCode::BAD_REQUEST).await;
+    let error = error_of(
+        app.post("/api/v1/cooperatives", &app.admin_token, &body)
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(error["code"], "unknown_field");
     assert_eq!(error["field"], "colour");
 }
@@ -27,7 +37,12 @@ async fn a_missing_field_is_named() {
     let app = spawn_app().await;
     let mut body = cooperative_body("M-1");
     body.as_object_mut().unwrap().remove("name");
-    let error = error_of(app.post("/api/v1/cooperatives", &app.admin_token, &body).await, StatusCode::BAD_REQUEST).await;
+    let error = error_of(
+        app.post("/api/v1/cooperatives", &app.admin_token, &body)
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(error["code"], "missing_field");
     assert_eq!(error["field"], "name");
 }
@@ -37,12 +52,22 @@ async fn a_wrong_type_is_named() {
     let app = spawn_app().await;
     let mut body = cooperative_body("T-1");
     body["member_count"] = json!("forty");
-    let error = error_of(app.post("/api/v1/cooperatives", &app.admin_token, &body).await, StatusCode::BAD_REQUEST).await;
+    let error = error_of(
+        app.post("/api/v1/cooperatives", &app.admin_token, &body)
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(error["code"], "wrong_type");
     assert_eq!(error["field"], "member_count");
     let mut body = cooperative_body("T-2");
     body["charter_capital_vnd"] = json!(1.5);
-    let error = error_of(app.post("/api/v1/cooperatives", &app.admin_token, &body).await, StatusCode::BAD_REQUEST).await;
+    let error = error_of(
+        app.post("/api/v1/cooperatives", &app.admin_token, &body)
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(error["field"], "charter_capital_vnd", "no floats for money");
 }
 
@@ -51,7 +76,12 @@ async fn a_too_long_string_is_named() {
     let app = spawn_app().await;
     let mut body = cooperative_body("L-1");
     body["name"] = json!("H".repeat(201));
-    let error = error_of(app.post("/api/v1/cooperatives", &app.admin_token, &body).await, StatusCode::BAD_REQUEST).await;
+    let error = error_of(
+        app.post("/api/v1/cooperatives", &app.admin_token, &body)
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(error["code"], "too_long");
     assert_eq!(error["field"], "name");
 }
@@ -61,7 +91,12 @@ async fn a_negative_number_is_named() {
     let app = spawn_app().await;
     let mut body = cooperative_body("N-1");
     body["charter_capital_vnd"] = json!(-1);
-    let error = error_of(app.post("/api/v1/cooperatives", &app.admin_token, &body).await, StatusCode::BAD_REQUEST).await;
+    let error = error_of(
+        app.post("/api/v1/cooperatives", &app.admin_token, &body)
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(error["code"], "must_not_be_negative");
     assert_eq!(error["field"], "charter_capital_vnd");
 }
@@ -71,7 +106,12 @@ async fn an_invalid_date_is_named() {
     let app = spawn_app().await;
     let mut body = cooperative_body("D-1");
     body["founded_on"] = json!("2015-02-30");
-    let error = error_of(app.post("/api/v1/cooperatives", &app.admin_token, &body).await, StatusCode::BAD_REQUEST).await;
+    let error = error_of(
+        app.post("/api/v1/cooperatives", &app.admin_token, &body)
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(error["field"], "founded_on");
 }
 
@@ -95,22 +135,67 @@ async fn messages_follow_accept_language() {
 #[tokio::test]
 async fn a_body_that_is_not_json_or_too_large_is_refused_cleanly() {
     let app = spawn_app().await;
-    let r = app.client.post(app.url("/api/v1/cooperatives")).bearer_auth(&app.admin_token).body("name=x").send().await.unwrap();
-    assert_eq!(error_of(r, StatusCode::UNSUPPORTED_MEDIA_TYPE).await["code"], "unsupported_media_type");
+    let r = app
+        .client
+        .post(app.url("/api/v1/cooperatives"))
+        .bearer_auth(&app.admin_token)
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(r, StatusCode::UNSUPPORTED_MEDIA_TYPE).await["code"],
+        "unsupported_media_type"
+    );
     let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(300_000));
-    let r = app.post_raw("/api/v1/cooperatives", &app.admin_token, &huge).await;
-    assert_eq!(error_of(r, StatusCode::PAYLOAD_TOO_LARGE).await["code"], "payload_too_large");
+    let r = app
+        .post_raw("/api/v1/cooperatives", &app.admin_token, &huge)
+        .await;
+    assert_eq!(
+        error_of(r, StatusCode::PAYLOAD_TOO_LARGE).await["code"],
+        "payload_too_large"
+    );
 }
 
 #[tokio::test]
 async fn unknown_routes_bad_ids_and_wrong_methods_get_json_errors() {
     let app = spawn_app().await;
-    assert_eq!(error_of(app.get("/api/v1/nothing-here", &app.admin_token).await, StatusCode::NOT_FOUND).await["code"], "not_found");
-    assert_eq!(error_of(app.get("/api/v1/cooperatives/abc", &app.admin_token).await, StatusCode::NOT_FOUND).await["code"], "not_found");
-    let r = app.client.put(app.url("/api/v1/cooperatives")).bearer_auth(&app.admin_token).send().await.unwrap();
-    assert_eq!(error_of(r, StatusCode::METHOD_NOT_ALLOWED).await["code"], "method_not_allowed");
-    let r = app.get("/api/v1/cooperatives?limit=0", &app.admin_token).await;
+    assert_eq!(
+        error_of(
+            app.get("/api/v1/nothing-here", &app.admin_token).await,
+            StatusCode::NOT_FOUND
+        )
+        .await["code"],
+        "not_found"
+    );
+    assert_eq!(
+        error_of(
+            app.get("/api/v1/cooperatives/abc", &app.admin_token).await,
+            StatusCode::NOT_FOUND
+        )
+        .await["code"],
+        "not_found"
+    );
+    let r = app
+        .client
+        .put(app.url("/api/v1/cooperatives"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(r, StatusCode::METHOD_NOT_ALLOWED).await["code"],
+        "method_not_allowed"
+    );
+    let r = app
+        .get("/api/v1/cooperatives?limit=0", &app.admin_token)
+        .await;
     assert_eq!(error_of(r, StatusCode::BAD_REQUEST).await["field"], "limit");
-    let r = app.get("/api/v1/cooperatives?limit=abc", &app.admin_token).await;
-    assert_eq!(error_of(r, StatusCode::BAD_REQUEST).await["code"], "invalid_query");
+    let r = app
+        .get("/api/v1/cooperatives?limit=abc", &app.admin_token)
+        .await;
+    assert_eq!(
+        error_of(r, StatusCode::BAD_REQUEST).await["code"],
+        "invalid_query"
+    );
 }

@@ -37,17 +37,34 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     settings.database.url = database.url.clone();
     settings.database.max_connections = 5;
     adjust(&mut settings);
-    let db = coopfund::server::prepare_database(&settings).await.expect("connect, migrate, initialise");
-    coopfund::app::users::ensure_admin(&db, Some(ADMIN_PASSWORD.into())).await.expect("admin");
+    let db = coopfund::server::prepare_database(&settings)
+        .await
+        .expect("connect, migrate, initialise");
+    coopfund::app::users::ensure_admin(&db, Some(ADMIN_PASSWORD.into()))
+        .await
+        .expect("admin");
     start(settings, db, Some(database)).await
 }
 
-async fn start(settings: Settings, db: DatabaseConnection, database: Option<TestDatabase>) -> TestApp {
-    let application = Application::build_with_db(settings.clone(), db.clone()).await.expect("build");
+async fn start(
+    settings: Settings,
+    db: DatabaseConnection,
+    database: Option<TestDatabase>,
+) -> TestApp {
+    let application = Application::build_with_db(settings.clone(), db.clone())
+        .await
+        .expect("build");
     let address = format!("http://{}", application.local_addr());
     tokio::spawn(application.run_until_stopped());
     let client = reqwest::Client::new();
-    let mut app = TestApp { address, client, db, admin_token: String::new(), settings, _database: database };
+    let mut app = TestApp {
+        address,
+        client,
+        db,
+        admin_token: String::new(),
+        settings,
+        _database: database,
+    };
     app.admin_token = app.login("admin", ADMIN_PASSWORD).await;
     app
 }
@@ -56,14 +73,20 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A unique suffix for names within this test process.
 pub fn unique(prefix: &str) -> String {
-    format!("{prefix}{}{}", std::process::id() % 10_000, COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}{}{}",
+        std::process::id() % 10_000,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 impl TestApp {
     /// A second instance of the service on the same database: its own server and connection pool,
     /// as a second process would have (the database is dropped with the first instance).
     pub async fn second_instance(&self) -> TestApp {
-        let db = coopfund::store::connect(&self.settings.database).await.expect("second pool");
+        let db = coopfund::store::connect(&self.settings.database)
+            .await
+            .expect("second pool");
         start(self.settings.clone(), db, None).await
     }
 
@@ -86,15 +109,32 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// Sends raw bytes as JSON (for malformed-body tests).
@@ -119,13 +159,24 @@ impl TestApp {
                 &json!({"username": username, "password": PASSWORD, "role": role, "cooperative_id": cooperative_id}),
             )
             .await;
-        assert_eq!(response.status(), StatusCode::CREATED, "create {role}: {}", response.text().await.unwrap_or_default());
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "create {role}: {}",
+            response.text().await.unwrap_or_default()
+        );
         self.login(&username, PASSWORD).await
     }
 
     /// Registers a cooperative and returns its id.
     pub async fn cooperative(&self) -> i64 {
-        let response = self.post("/api/v1/cooperatives", &self.admin_token, &cooperative_body(&unique("DN-"))).await;
+        let response = self
+            .post(
+                "/api/v1/cooperatives",
+                &self.admin_token,
+                &cooperative_body(&unique("DN-")),
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let body: Value = response.json().await.expect("json");
         body["id"].as_i64().expect("id")
@@ -169,19 +220,37 @@ struct TestDatabase {
 
 impl TestDatabase {
     async fn create() -> Self {
-        match std::env::var("COOPFUND_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        match std::env::var("COOPFUND_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
             Some(admin_url) => {
                 let name = format!("coopfund_test_{}", uuid::Uuid::new_v4().simple());
-                let admin = Database::connect(&admin_url).await.expect("connect to PostgreSQL");
-                admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create database");
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("connect to PostgreSQL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create database");
                 admin.close().await.ok();
                 let url = replace_database(&admin_url, &name);
-                TestDatabase { url, admin_url: Some(admin_url), name, _dir: None }
+                TestDatabase {
+                    url,
+                    admin_url: Some(admin_url),
+                    name,
+                    _dir: None,
+                }
             }
             None => {
                 let dir = tempfile::tempdir().expect("tempdir");
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-                TestDatabase { url, admin_url: None, name: String::new(), _dir: Some(dir) }
+                TestDatabase {
+                    url,
+                    admin_url: None,
+                    name: String::new(),
+                    _dir: Some(dir),
+                }
             }
         }
     }
@@ -189,14 +258,22 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let Some(admin_url) = self.admin_url.clone() else { return };
+        let Some(admin_url) = self.admin_url.clone() else {
+            return;
+        };
         let name = self.name.clone();
         // Drop is synchronous: drop the database from a thread with its own runtime.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async {
                 let admin = Database::connect(&admin_url).await.ok()?;
-                admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.ok()?;
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await
+                    .ok()?;
                 admin.close().await.ok()
             })
         })
@@ -206,9 +283,13 @@ impl Drop for TestDatabase {
 
 /// `postgres://u@h:p/old?x` → `postgres://u@h:p/new?x`.
 fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
     let mut out = format!("{}/{}", &base[..path_start], name);
     if let Some(q) = query {
         out.push('?');

@@ -5,10 +5,18 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::spawn_app;
-use crate::loan_fixtures::{active_loan, assert_ledger_verifies, example_3, json_of, repay, set_date, Staff, Terms};
+use crate::loan_fixtures::{
+    active_loan, assert_ledger_verifies, example_3, json_of, repay, set_date, Staff, Terms,
+};
 
 fn balance_of(accounts: &Value, code: &str) -> i64 {
-    accounts.as_array().unwrap().iter().find(|a| a["code"] == code).and_then(|a| a["balance_vnd"].as_i64()).unwrap_or(0)
+    accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == code)
+        .and_then(|a| a["balance_vnd"].as_i64())
+        .unwrap_or(0)
 }
 
 #[tokio::test]
@@ -17,31 +25,89 @@ async fn a_disbursement_and_a_late_payment_are_booked_and_the_trial_balance_bala
     let staff = Staff::new(&app).await;
     let coop = app.cooperative().await;
     let loan = active_loan(&app, &staff, coop, &example_3(), "2026-01-10").await;
-    let accounts = json_of(app.get("/api/v1/ledger/accounts", &staff.accountant).await, StatusCode::OK).await;
+    let accounts = json_of(
+        app.get("/api/v1/ledger/accounts", &staff.accountant).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(balance_of(&accounts, "12831"), 100_000_000);
     assert_eq!(balance_of(&accounts, "1121"), -100_000_000);
     set_date(&app, "2026-02-20").await;
-    json_of(repay(&app, &staff, loan, 11_100_000, "2026-02-20", "ordinary").await, StatusCode::CREATED).await;
-    let accounts = json_of(app.get("/api/v1/ledger/accounts", &staff.auditor).await, StatusCode::OK).await;
+    json_of(
+        repay(&app, &staff, loan, 11_100_000, "2026-02-20", "ordinary").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let accounts = json_of(
+        app.get("/api/v1/ledger/accounts", &staff.auditor).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(balance_of(&accounts, "12831"), 90_000_000);
     assert_eq!(balance_of(&accounts, "12832"), 0);
-    assert_eq!(balance_of(&accounts, "3388"), 28_715, "the excess is held as an advance");
-    assert_eq!(balance_of(&accounts, "51512"), 49_315 + 2_792, "overdue and late interest recognised when collected");
-    let trial = json_of(app.get("/api/v1/ledger/trial-balance?date=2026-02-20", &staff.approver).await, StatusCode::OK).await;
+    assert_eq!(
+        balance_of(&accounts, "3388"),
+        28_715,
+        "the excess is held as an advance"
+    );
+    assert_eq!(
+        balance_of(&accounts, "51512"),
+        49_315 + 2_792,
+        "overdue and late interest recognised when collected"
+    );
+    let trial = json_of(
+        app.get(
+            "/api/v1/ledger/trial-balance?date=2026-02-20",
+            &staff.approver,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(trial["balanced"], true);
     assert_eq!(trial["total_debit_vnd"], trial["total_credit_vnd"]);
-    let before = json_of(app.get("/api/v1/ledger/trial-balance?date=2026-01-09", &staff.officer).await, StatusCode::OK).await;
-    assert_eq!(before["total_debit_vnd"], 0, "nothing was posted before the disbursement");
-    let entries = json_of(app.get(&format!("/api/v1/ledger/entries?loan_id={loan}&account=3388"), &staff.auditor).await, StatusCode::OK).await;
+    let before = json_of(
+        app.get(
+            "/api/v1/ledger/trial-balance?date=2026-01-09",
+            &staff.officer,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        before["total_debit_vnd"], 0,
+        "nothing was posted before the disbursement"
+    );
+    let entries = json_of(
+        app.get(
+            &format!("/api/v1/ledger/entries?loan_id={loan}&account=3388"),
+            &staff.auditor,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
     let items = entries["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["kind"], "repayment");
     let lines = items[0]["lines"].as_array().unwrap();
     let debits: i64 = lines.iter().map(|l| l["debit_vnd"].as_i64().unwrap()).sum();
-    let credits: i64 = lines.iter().map(|l| l["credit_vnd"].as_i64().unwrap()).sum();
+    let credits: i64 = lines
+        .iter()
+        .map(|l| l["credit_vnd"].as_i64().unwrap())
+        .sum();
     assert_eq!(debits, credits);
-    assert!(lines.iter().all(|l| l["loan_id"] == loan), "every line is in the loan's subledger");
-    let page = json_of(app.get("/api/v1/ledger/entries?limit=1", &staff.auditor).await, StatusCode::OK).await;
+    assert!(
+        lines.iter().all(|l| l["loan_id"] == loan),
+        "every line is in the loan's subledger"
+    );
+    let page = json_of(
+        app.get("/api/v1/ledger/entries?limit=1", &staff.auditor)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     assert!(page["next_cursor"].is_string());
     assert_ledger_verifies(&app).await;
 }
@@ -55,13 +121,21 @@ async fn ledger_verify_reports_a_cached_balance_that_differs_from_the_engine() {
     let coop = app.cooperative().await;
     let id = active_loan(&app, &staff, coop, &example_3(), "2026-01-10").await;
     assert_ledger_verifies(&app).await;
-    let row = loan::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap();
+    let row = loan::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
     let mut active = row.into_active_model();
     active.in_term_principal_vnd = Set(99_999_999);
     active.update(&app.db).await.unwrap();
     let report = coopfund::app::ledger::verify(&app.db).await.unwrap();
     assert!(!report.passed());
-    assert!(report.render().contains("in_term_principal_vnd"), "{}", report.render());
+    assert!(
+        report.render().contains("in_term_principal_vnd"),
+        "{}",
+        report.render()
+    );
 }
 
 /// A small deterministic PRNG (xorshift64*), so the random history is the same on every run.
@@ -87,12 +161,29 @@ async fn ledger_verify_passes_after_a_seeded_random_sequence_of_a_thousand_opera
     let coop = app.cooperative().await;
     let terms = [
         example_3(),
-        Terms { principal_vnd: 240_000_000, rate_percent: "7.2", installments: 8, period_months: 3, method: "annuity", prepayment_rule: "reamortize" },
-        Terms { principal_vnd: 50_000_000, rate_percent: "9", installments: 6, period_months: 1, method: "bullet", prepayment_rule: "shorten_term" },
+        Terms {
+            principal_vnd: 240_000_000,
+            rate_percent: "7.2",
+            installments: 8,
+            period_months: 3,
+            method: "annuity",
+            prepayment_rule: "reamortize",
+        },
+        Terms {
+            principal_vnd: 50_000_000,
+            rate_percent: "9",
+            installments: 6,
+            period_months: 1,
+            method: "bullet",
+            prepayment_rule: "shorten_term",
+        },
     ];
     let mut loans = Vec::new();
     for (index, t) in terms.iter().cycle().take(8).enumerate() {
-        let half = Terms { principal_vnd: t.principal_vnd, ..t.clone() };
+        let half = Terms {
+            principal_vnd: t.principal_vnd,
+            ..t.clone()
+        };
         let id = active_loan(&app, &staff, coop, &half, "2026-01-05").await;
         let _ = index;
         loans.push((id, t.principal_vnd));
@@ -106,19 +197,36 @@ async fn ledger_verify_passes_after_a_seeded_random_sequence_of_a_thousand_opera
         let choice = rng.below(100);
         let response = if choice < 8 {
             today += chrono::Duration::days(1 + rng.below(5) as i64);
-            coopfund::app::fund::set_business_date(&app.db, today).await.unwrap();
+            coopfund::app::fund::set_business_date(&app.db, today)
+                .await
+                .unwrap();
             continue;
         } else if choice < 72 {
             let back = rng.below(20) as i64;
-            let on = (today - chrono::Duration::days(back)).max(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
+            let on = (today - chrono::Duration::days(back))
+                .max(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
             let amount_vnd = 1 + (rng.below(principal as u64 / 40)) as i64;
-            let kind = if rng.below(4) == 0 { "prepayment" } else { "ordinary" };
+            let kind = if rng.below(4) == 0 {
+                "prepayment"
+            } else {
+                "ordinary"
+            };
             repay(&app, &staff, loan, amount_vnd, &on.to_string(), kind).await
         } else if choice < 84 && !repayments.is_empty() {
             let (loan, tx) = repayments.swap_remove(rng.below(repayments.len() as u64) as usize);
-            app.post(&format!("/api/v1/loans/{loan}/transactions/{tx}/reverse"), &staff.accountant, &json!({"reason": "random"})).await
+            app.post(
+                &format!("/api/v1/loans/{loan}/transactions/{tx}/reverse"),
+                &staff.accountant,
+                &json!({"reason": "random"}),
+            )
+            .await
         } else if choice < 87 {
-            let payoff = json_of(app.get(&format!("/api/v1/loans/{loan}/payoff"), &staff.accountant).await, StatusCode::OK).await;
+            let payoff = json_of(
+                app.get(&format!("/api/v1/loans/{loan}/payoff"), &staff.accountant)
+                    .await,
+                StatusCode::OK,
+            )
+            .await;
             let total = payoff["total_vnd"].as_i64().unwrap_or(0);
             if total == 0 {
                 continue;
@@ -127,19 +235,39 @@ async fn ledger_verify_passes_after_a_seeded_random_sequence_of_a_thousand_opera
         } else {
             let amount_vnd = 1 + rng.below(1_000_000) as i64;
             let body = json!({"amount_vnd": amount_vnd, "value_date": today.to_string(), "reference": "tranche"});
-            app.post(&format!("/api/v1/loans/{loan}/disbursements"), &staff.accountant, &body).await
+            app.post(
+                &format!("/api/v1/loans/{loan}/disbursements"),
+                &staff.accountant,
+                &body,
+            )
+            .await
         };
         let status = response.status();
-        assert!(!status.is_server_error(), "a server error in the random history");
+        assert!(
+            !status.is_server_error(),
+            "a server error in the random history"
+        );
         let body: Value = response.json().await.unwrap_or(Value::Null);
         if status == StatusCode::CREATED && body["kind"] == "repayment" {
             repayments.push((loan, body["id"].as_i64().unwrap()));
         }
-        let label = if status.is_success() { format!("{status}") } else { format!("{status} {}", body["error"]["code"]) };
+        let label = if status.is_success() {
+            format!("{status}")
+        } else {
+            format!("{status} {}", body["error"]["code"])
+        };
         *outcomes.entry(label).or_default() += 1;
     }
-    assert!(outcomes.get("201 Created").copied().unwrap_or(0) > 400, "most operations were posted: {outcomes:?}");
+    assert!(
+        outcomes.get("201 Created").copied().unwrap_or(0) > 400,
+        "most operations were posted: {outcomes:?}"
+    );
     assert_ledger_verifies(&app).await;
-    let trial = json_of(app.get("/api/v1/ledger/trial-balance", &staff.auditor).await, StatusCode::OK).await;
+    let trial = json_of(
+        app.get("/api/v1/ledger/trial-balance", &staff.auditor)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(trial["balanced"], true);
 }

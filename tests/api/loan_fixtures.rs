@@ -40,7 +40,9 @@ pub fn date(text: &str) -> NaiveDate {
 
 /// Sets the business date (there is no close of business in these tests).
 pub async fn set_date(app: &TestApp, text: &str) {
-    coopfund::app::fund::set_business_date(&app.db, date(text)).await.expect("set business date");
+    coopfund::app::fund::set_business_date(&app.db, date(text))
+        .await
+        .expect("set business date");
 }
 
 /// Inserts a product, an approved application and its `approved` loan for `cooperative_id`; the loan id.
@@ -62,7 +64,10 @@ pub async fn approved_loan(app: &TestApp, cooperative_id: i64, terms: &Terms) ->
         installment_unit_vnd: Set(1),
         overdue_multiplier: Set("1.5".into()),
         late_rate_percent: Set("10".into()),
-        allocation_order: Set("overdue_principal,unpaid_interest,overdue_interest,late_interest,interest,principal".into()),
+        allocation_order: Set(
+            "overdue_principal,unpaid_interest,overdue_interest,late_interest,interest,principal"
+                .into(),
+        ),
         prepayment_rule: Set(terms.prepayment_rule.into()),
         collateral_free_limit_vnd: Set(0),
         active: Set(true),
@@ -161,7 +166,13 @@ impl Staff {
 }
 
 /// POST with an optional `Idempotency-Key`.
-pub async fn post_keyed(app: &TestApp, path: &str, token: &str, key: Option<&str>, body: &Value) -> Response {
+pub async fn post_keyed(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    key: Option<&str>,
+    body: &Value,
+) -> Response {
     let mut request = app.client.post(app.url(path)).bearer_auth(token).json(body);
     if let Some(key) = key {
         request = request.header("Idempotency-Key", key);
@@ -180,23 +191,65 @@ pub async fn json_of(response: Response, status: StatusCode) -> Value {
 /// Signs the contract on `signed_on` (officer).
 pub async fn sign(app: &TestApp, staff: &Staff, loan_id: i64, signed_on: &str) {
     let body = json!({"contract_number": unique("HĐ-"), "signed_on": signed_on});
-    json_of(app.post(&format!("/api/v1/loans/{loan_id}/sign"), &staff.officer, &body).await, StatusCode::OK).await;
+    json_of(
+        app.post(
+            &format!("/api/v1/loans/{loan_id}/sign"),
+            &staff.officer,
+            &body,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
 }
 
 /// Disburses (accountant) and returns the transaction.
-pub async fn disburse(app: &TestApp, staff: &Staff, loan_id: i64, amount_vnd: i64, value_date: &str) -> Value {
+pub async fn disburse(
+    app: &TestApp,
+    staff: &Staff,
+    loan_id: i64,
+    amount_vnd: i64,
+    value_date: &str,
+) -> Value {
     let body = json!({"amount_vnd": amount_vnd, "value_date": value_date, "reference": "UNC 123"});
-    json_of(app.post(&format!("/api/v1/loans/{loan_id}/disbursements"), &staff.accountant, &body).await, StatusCode::CREATED).await
+    json_of(
+        app.post(
+            &format!("/api/v1/loans/{loan_id}/disbursements"),
+            &staff.accountant,
+            &body,
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await
 }
 
 /// Posts a repayment (accountant) and returns the response.
-pub async fn repay(app: &TestApp, staff: &Staff, loan_id: i64, amount_vnd: i64, value_date: &str, kind: &str) -> Response {
+pub async fn repay(
+    app: &TestApp,
+    staff: &Staff,
+    loan_id: i64,
+    amount_vnd: i64,
+    value_date: &str,
+    kind: &str,
+) -> Response {
     let body = json!({"amount_vnd": amount_vnd, "value_date": value_date, "reference": "GD 456", "kind": kind});
-    app.post(&format!("/api/v1/loans/{loan_id}/repayments"), &staff.accountant, &body).await
+    app.post(
+        &format!("/api/v1/loans/{loan_id}/repayments"),
+        &staff.accountant,
+        &body,
+    )
+    .await
 }
 
 /// An active loan: example-3 terms (or `terms`), signed and disbursed in full on `on` (also the business date).
-pub async fn active_loan(app: &TestApp, staff: &Staff, cooperative_id: i64, terms: &Terms, on: &str) -> i64 {
+pub async fn active_loan(
+    app: &TestApp,
+    staff: &Staff,
+    cooperative_id: i64,
+    terms: &Terms,
+    on: &str,
+) -> i64 {
     set_date(app, on).await;
     let loan_id = approved_loan(app, cooperative_id, terms).await;
     sign(app, staff, loan_id, on).await;
@@ -206,6 +259,8 @@ pub async fn active_loan(app: &TestApp, staff: &Staff, cooperative_id: i64, term
 
 /// `coopfund ledger verify`'s logic on the test database; panics with the report when it fails.
 pub async fn assert_ledger_verifies(app: &TestApp) {
-    let report = coopfund::app::ledger::verify(&app.db).await.expect("verify runs");
+    let report = coopfund::app::ledger::verify(&app.db)
+        .await
+        .expect("verify runs");
     assert!(report.passed(), "{}", report.render());
 }

@@ -93,10 +93,18 @@ impl SmtpServer {
                 }
                 panic!("the SMTP test server exited ({status}) on port {port}: {stderr}");
             }
-            assert!(Instant::now() < deadline, "the SMTP test server did not listen on port {port} within 20 s");
+            assert!(
+                Instant::now() < deadline,
+                "the SMTP test server did not listen on port {port} within 20 s"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
-        SmtpServer { port, maildir, child, _dir: dir }
+        SmtpServer {
+            port,
+            maildir,
+            child,
+            _dir: dir,
+        }
     }
 
     /// Every message received so far, decoded.
@@ -119,8 +127,16 @@ for key in sorted(mailbox.Maildir(sys.argv[1], factory=None, create=False).keys(
     })
 print(json.dumps(out))
 "#;
-        let output = Command::new(PYTHON).args(["-c", script]).arg(&self.maildir).output().expect("read the maildir");
-        assert!(output.status.success(), "reading the maildir failed: {}", String::from_utf8_lossy(&output.stderr));
+        let output = Command::new(PYTHON)
+            .args(["-c", script])
+            .arg(&self.maildir)
+            .output()
+            .expect("read the maildir");
+        assert!(
+            output.status.success(),
+            "reading the maildir failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         serde_json::from_slice(&output.stdout).expect("maildir json")
     }
 }

@@ -11,8 +11,16 @@ async fn an_admin_creates_accounts_with_roles() {
     let user: Value = r.json().await.unwrap();
     assert_eq!(user["username"], "lan.officer");
     assert_eq!(user["role"], "officer");
-    assert!(user.get("password_hash").is_none(), "the hash never leaves the service");
-    let list: Vec<Value> = app.get("/api/v1/users", &app.admin_token).await.json().await.unwrap();
+    assert!(
+        user.get("password_hash").is_none(),
+        "the hash never leaves the service"
+    );
+    let list: Vec<Value> = app
+        .get("/api/v1/users", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(list.iter().any(|u| u["username"] == "lan.officer"));
 }
 
@@ -20,8 +28,17 @@ async fn an_admin_creates_accounts_with_roles() {
 async fn a_duplicate_username_is_a_conflict() {
     let app = spawn_app().await;
     let body = json!({"username": "dup", "password": PASSWORD, "role": "auditor"});
-    assert_eq!(app.post("/api/v1/users", &app.admin_token, &body).await.status(), StatusCode::CREATED);
-    let error = error_of(app.post("/api/v1/users", &app.admin_token, &body).await, StatusCode::CONFLICT).await;
+    assert_eq!(
+        app.post("/api/v1/users", &app.admin_token, &body)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let error = error_of(
+        app.post("/api/v1/users", &app.admin_token, &body).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
     assert_eq!(error["code"], "duplicate");
     assert_eq!(error["field"], "username");
 }
@@ -30,7 +47,12 @@ async fn a_duplicate_username_is_a_conflict() {
 async fn a_cooperative_account_must_name_its_cooperative() {
     let app = spawn_app().await;
     let error = error_of(
-        app.post("/api/v1/users", &app.admin_token, &json!({"username": "htx1", "password": PASSWORD, "role": "cooperative"})).await,
+        app.post(
+            "/api/v1/users",
+            &app.admin_token,
+            &json!({"username": "htx1", "password": PASSWORD, "role": "cooperative"}),
+        )
+        .await,
         StatusCode::BAD_REQUEST,
     )
     .await;
@@ -46,9 +68,27 @@ async fn a_cooperative_account_must_name_its_cooperative() {
 #[tokio::test]
 async fn weak_passwords_and_unknown_roles_are_refused() {
     let app = spawn_app().await;
-    let error = error_of(app.post("/api/v1/users", &app.admin_token, &json!({"username": "x1", "password": "short", "role": "officer"})).await, StatusCode::BAD_REQUEST).await;
+    let error = error_of(
+        app.post(
+            "/api/v1/users",
+            &app.admin_token,
+            &json!({"username": "x1", "password": "short", "role": "officer"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(error["field"], "password");
-    let error = error_of(app.post("/api/v1/users", &app.admin_token, &json!({"username": "x2", "password": PASSWORD, "role": "root"})).await, StatusCode::BAD_REQUEST).await;
+    let error = error_of(
+        app.post(
+            "/api/v1/users",
+            &app.admin_token,
+            &json!({"username": "x2", "password": PASSWORD, "role": "root"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(error["code"], "unknown_value");
     assert_eq!(error["field"], "role");
 }
@@ -56,7 +96,12 @@ async fn weak_passwords_and_unknown_roles_are_refused() {
 #[tokio::test]
 async fn every_account_change_is_in_the_audit_trail() {
     let app = spawn_app().await;
-    app.post("/api/v1/users", &app.admin_token, &json!({"username": "audited", "password": PASSWORD, "role": "auditor"})).await;
+    app.post(
+        "/api/v1/users",
+        &app.admin_token,
+        &json!({"username": "audited", "password": PASSWORD, "role": "auditor"}),
+    )
+    .await;
     use coopfund::store::entities::audit_record;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let records = audit_record::Entity::find()
@@ -64,7 +109,10 @@ async fn every_account_change_is_in_the_audit_trail() {
         .all(&app.db)
         .await
         .unwrap();
-    let record = records.iter().find(|r| r.after.as_deref().unwrap_or("").contains("audited")).expect("audit record");
+    let record = records
+        .iter()
+        .find(|r| r.after.as_deref().unwrap_or("").contains("audited"))
+        .expect("audit record");
     assert_eq!(record.actor, "admin");
     assert!(record.request_id.is_some());
 }
@@ -74,19 +122,41 @@ async fn an_auditor_reads_the_audit_trail_with_filters_and_paging() {
     let app = spawn_app().await;
     let auditor = app.user_token("auditor", None).await;
     let id = app.cooperative().await;
-    app.patch(&format!("/api/v1/cooperatives/{id}"), &app.admin_token, &json!({"version": 1, "commune": "Xã Phúc Xuân"})).await;
+    app.patch(
+        &format!("/api/v1/cooperatives/{id}"),
+        &app.admin_token,
+        &json!({"version": 1, "commune": "Xã Phúc Xuân"}),
+    )
+    .await;
     let page: Value = app
-        .get(&format!("/api/v1/audit?entity_type=cooperative&entity_id={id}"), &auditor)
+        .get(
+            &format!("/api/v1/audit?entity_type=cooperative&entity_id={id}"),
+            &auditor,
+        )
         .await
         .json()
         .await
         .unwrap();
-    let actions: Vec<&str> = page["items"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["cooperative.update", "cooperative.create"], "newest first");
+    let actions: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["cooperative.update", "cooperative.create"],
+        "newest first"
+    );
     assert_eq!(page["items"][0]["before"]["commune"], "Xã Tân Cương");
     assert_eq!(page["items"][0]["after"]["commune"], "Xã Phúc Xuân");
     assert_eq!(page["items"][0]["actor"], "admin");
-    let first: Value = app.get("/api/v1/audit?limit=1", &auditor).await.json().await.unwrap();
+    let first: Value = app
+        .get("/api/v1/audit?limit=1", &auditor)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(first["items"].as_array().unwrap().len(), 1);
     assert!(first["next_cursor"].is_string());
 }

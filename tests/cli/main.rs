@@ -16,7 +16,12 @@ fn coopfund(db_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("run coopfund");
     if let Some(input) = stdin {
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
     }
     drop(child.stdin.take());
     child.wait_with_output().expect("wait")
@@ -34,7 +39,13 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn every_command_has_help() {
-    for args in [vec!["--help"], vec!["serve", "--help"], vec!["migrate", "--help"], vec!["user", "--help"], vec!["user", "add", "--help"]] {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["user", "--help"],
+        vec!["user", "add", "--help"],
+    ] {
         let out = coopfund("sqlite::memory:", &args, None);
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
         assert!(text(&out.stdout).contains("Usage"), "{args:?}");
@@ -46,12 +57,26 @@ fn migrate_then_add_and_list_a_user_with_the_password_from_stdin() {
     let (_dir, url) = temp_db();
     let out = coopfund(&url, &["migrate"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = coopfund(&url, &["user", "add", "--username", "ke.toan", "--role", "accountant"], Some("mat-khau-dai-1\n"));
+    let out = coopfund(
+        &url,
+        &[
+            "user",
+            "add",
+            "--username",
+            "ke.toan",
+            "--role",
+            "accountant",
+        ],
+        Some("mat-khau-dai-1\n"),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("created user ke.toan"));
     let out = coopfund(&url, &["user", "list"], None);
     let listing = text(&out.stdout);
-    assert!(listing.contains("ke.toan") && listing.contains("accountant") && listing.contains("active"), "{listing}");
+    assert!(
+        listing.contains("ke.toan") && listing.contains("accountant") && listing.contains("active"),
+        "{listing}"
+    );
     let out = coopfund(&url, &["user", "disable", "--username", "ke.toan"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&coopfund(&url, &["user", "list"], None).stdout).contains("disabled"));
@@ -60,10 +85,22 @@ fn migrate_then_add_and_list_a_user_with_the_password_from_stdin() {
 #[test]
 fn bad_input_exits_2_with_a_message() {
     let (_dir, url) = temp_db();
-    let out = coopfund(&url, &["user", "add", "--username", "x", "--role", "wizard"], Some("mat-khau-dai-1\n"));
+    let out = coopfund(
+        &url,
+        &["user", "add", "--username", "x", "--role", "wizard"],
+        Some("mat-khau-dai-1\n"),
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("unknown_value"), "{}", text(&out.stderr));
-    let out = coopfund(&url, &["user", "add", "--username", "y", "--role", "officer"], Some("short\n"));
+    assert!(
+        text(&out.stderr).contains("unknown_value"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = coopfund(
+        &url,
+        &["user", "add", "--username", "y", "--role", "officer"],
+        Some("short\n"),
+    );
     assert_eq!(out.status.code(), Some(2));
     let out = coopfund(&url, &["no-such-command"], None);
     assert_eq!(out.status.code(), Some(2));
@@ -77,13 +114,30 @@ fn a_wrong_configuration_value_names_its_key() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("fund.time_zone"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("fund.time_zone"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
 fn schedule_prints_the_preview_json_and_a_table() {
-    let args = ["schedule", "--principal", "120000000", "--rate", "7.2", "--installments", "12", "--period-months", "1",
-        "--method", "equal_principal", "--disbursed-on", "2026-01-31"];
+    let args = [
+        "schedule",
+        "--principal",
+        "120000000",
+        "--rate",
+        "7.2",
+        "--installments",
+        "12",
+        "--period-months",
+        "1",
+        "--method",
+        "equal_principal",
+        "--disbursed-on",
+        "2026-01-31",
+    ];
     let mut json_args = args.to_vec();
     json_args.extend(["--format", "json"]);
     let out = coopfund("sqlite::memory:", &json_args, None);
@@ -98,34 +152,115 @@ fn schedule_prints_the_preview_json_and_a_table() {
 
 #[test]
 fn impossible_schedule_terms_exit_2_with_the_reason() {
-    let out = coopfund("sqlite::memory:", &["schedule", "--principal", "1000000", "--rate", "7", "--installments", "3",
-        "--period-months", "1", "--method", "annuity", "--disbursed-on", "2026-01-31", "--principal-grace", "3"], None);
+    let out = coopfund(
+        "sqlite::memory:",
+        &[
+            "schedule",
+            "--principal",
+            "1000000",
+            "--rate",
+            "7",
+            "--installments",
+            "3",
+            "--period-months",
+            "1",
+            "--method",
+            "annuity",
+            "--disbursed-on",
+            "2026-01-31",
+            "--principal-grace",
+            "3",
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("principal_grace_not_below_installments"), "{}", text(&out.stderr));
-    let out = coopfund("sqlite::memory:", &["schedule", "--principal", "-1", "--rate", "7", "--installments", "3",
-        "--period-months", "1", "--method", "annuity", "--disbursed-on", "2026-01-31"], None);
+    assert!(
+        text(&out.stderr).contains("principal_grace_not_below_installments"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = coopfund(
+        "sqlite::memory:",
+        &[
+            "schedule",
+            "--principal",
+            "-1",
+            "--rate",
+            "7",
+            "--installments",
+            "3",
+            "--period-months",
+            "1",
+            "--method",
+            "annuity",
+            "--disbursed-on",
+            "2026-01-31",
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn fund_contribute_records_charter_capital_and_refuses_a_future_date() {
     let (_dir, url) = temp_db();
-    let out = coopfund(&url, &["fund", "contribute", "--amount-vnd", "10000000000", "--on", "2024-01-02", "--reference", "QĐ 1/QĐ-UBND"], None);
+    let out = coopfund(
+        &url,
+        &[
+            "fund",
+            "contribute",
+            "--amount-vnd",
+            "10000000000",
+            "--on",
+            "2024-01-02",
+            "--reference",
+            "QĐ 1/QĐ-UBND",
+        ],
+        None,
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let printed = text(&out.stdout);
-    assert!(printed.contains("paid-in charter capital now 10000000000"), "{printed}");
-    let out = coopfund(&url, &["fund", "contribute", "--amount-vnd", "1", "--on", "2999-01-01", "--reference", "x"], None);
+    assert!(
+        printed.contains("paid-in charter capital now 10000000000"),
+        "{printed}"
+    );
+    let out = coopfund(
+        &url,
+        &[
+            "fund",
+            "contribute",
+            "--amount-vnd",
+            "1",
+            "--on",
+            "2999-01-01",
+            "--reference",
+            "x",
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("contributed_on"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("contributed_on"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
 fn ledger_verify_exits_zero_on_sound_books_and_non_zero_listing_an_unbalanced_entry() {
     let (_dir, url) = temp_db();
     let out = coopfund(&url, &["ledger", "verify"], None);
-    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     assert!(text(&out.stdout).contains("OK"), "{}", text(&out.stdout));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(async {
         use sea_orm::ConnectionTrait;
         let db = sea_orm::Database::connect(url.as_str()).await.expect("connect");
@@ -140,5 +275,8 @@ fn ledger_verify_exits_zero_on_sound_books_and_non_zero_listing_an_unbalanced_en
     assert!(!out.status.success());
     let report = text(&out.stdout);
     assert!(report.contains("entry 900 does not balance"), "{report}");
-    assert!(report.contains("total debits 1000 differ from total credits 0"), "{report}");
+    assert!(
+        report.contains("total debits 1000 differ from total credits 0"),
+        "{report}"
+    );
 }

@@ -8,8 +8,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     app::{
         applications::{
-            self, ApplicationInput, ApplicationPage, ApplicationPatch, ApplicationQuery, ApplicationView,
-            AppraisalInput, DecisionInput, Policy,
+            self, ApplicationInput, ApplicationPage, ApplicationPatch, ApplicationQuery,
+            ApplicationView, AppraisalInput, DecisionInput, Policy,
         },
         Caller,
     },
@@ -33,7 +33,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 fn policy(state: &AppState) -> Policy {
-    Policy { council_approval_above_vnd: state.settings.lending.council_approval_above_vnd }
+    Policy {
+        council_approval_above_vnd: state.settings.lending.council_approval_above_vnd,
+    }
 }
 
 /// An optional JSON body: empty means the defaults (so `POST …/submit` needs no body).
@@ -68,7 +70,9 @@ pub async fn list_applications(
     caller: Caller,
     ApiQuery(query): ApiQuery<ApplicationQuery>,
 ) -> AppResult<Json<ApplicationPage>> {
-    applications::list(&state.db, &caller, policy(&state), query).await.map(Json)
+    applications::list(&state.db, &caller, policy(&state), query)
+        .await
+        .map(Json)
 }
 
 /// One application (404 for another cooperative's).
@@ -80,7 +84,9 @@ pub async fn get_application(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<ApplicationView>> {
-    applications::get(&state.db, &caller, policy(&state), id).await.map(Json)
+    applications::get(&state.db, &caller, policy(&state), id)
+        .await
+        .map(Json)
 }
 
 /// Edits a draft; `version` must be current (officer or the borrowing cooperative).
@@ -94,7 +100,9 @@ pub async fn update_application(
     ApiId(id): ApiId,
     ApiJson(patch): ApiJson<ApplicationPatch>,
 ) -> AppResult<Json<ApplicationView>> {
-    applications::update(&state.db, &caller, policy(&state), id, patch).await.map(Json)
+    applications::update(&state.db, &caller, policy(&state), id, patch)
+        .await
+        .map(Json)
 }
 
 /// draft → submitted (officer or the borrowing cooperative); body optional `{"reason"}`.
@@ -109,7 +117,16 @@ pub async fn submit_application(
     body: Bytes,
 ) -> AppResult<Json<ApplicationView>> {
     let input = optional_body(&body)?;
-    applications::submit(&state.db, &state.settings, &caller, policy(&state), id, input).await.map(Json)
+    applications::submit(
+        &state.db,
+        &state.settings,
+        &caller,
+        policy(&state),
+        id,
+        input,
+    )
+    .await
+    .map(Json)
 }
 
 /// submitted → appraised with `{"note", "recommendation"}` (officer).
@@ -123,7 +140,9 @@ pub async fn appraise_application(
     ApiId(id): ApiId,
     ApiJson(input): ApiJson<AppraisalInput>,
 ) -> AppResult<Json<ApplicationView>> {
-    applications::appraise(&state.db, &caller, policy(&state), id, input).await.map(Json)
+    applications::appraise(&state.db, &caller, policy(&state), id, input)
+        .await
+        .map(Json)
 }
 
 /// Approves (approver): checks four-eyes and Decree 45 limits (422); creates the loan, or moves
@@ -142,13 +161,25 @@ pub async fn approve_application(
 ) -> AppResult<axum::response::Response> {
     let input = optional_body(&body)?;
     let request = crate::http::idempotency::idempotency_key(&headers)?
-        .map(|key| crate::app::idempotency::IdempotencyRequest::new(&key, "POST", uri.path(), &body))
+        .map(|key| {
+            crate::app::idempotency::IdempotencyRequest::new(&key, "POST", uri.path(), &body)
+        })
         .transpose()?;
     let outcome = applications::approve_keyed(
-        &state.db, &state.money_writer, &state.settings, &caller, policy(&state), id, input, request.as_ref(),
+        &state.db,
+        &state.money_writer,
+        &state.settings,
+        &caller,
+        policy(&state),
+        id,
+        input,
+        request.as_ref(),
     )
     .await?;
-    Ok(crate::http::idempotency::respond(outcome, axum::http::StatusCode::OK))
+    Ok(crate::http::idempotency::respond(
+        outcome,
+        axum::http::StatusCode::OK,
+    ))
 }
 
 /// Rejects with `{"reason"}` (approver).
@@ -163,7 +194,16 @@ pub async fn reject_application(
     body: Bytes,
 ) -> AppResult<Json<ApplicationView>> {
     let input = optional_body(&body)?;
-    applications::reject(&state.db, &state.settings, &caller, policy(&state), id, input).await.map(Json)
+    applications::reject(
+        &state.db,
+        &state.settings,
+        &caller,
+        policy(&state),
+        id,
+        input,
+    )
+    .await
+    .map(Json)
 }
 
 /// Withdraws from any open state (officer or the borrowing cooperative); body optional `{"reason"}`.
@@ -178,5 +218,7 @@ pub async fn withdraw_application(
     body: Bytes,
 ) -> AppResult<Json<ApplicationView>> {
     let input = optional_body(&body)?;
-    applications::withdraw(&state.db, &caller, policy(&state), id, input).await.map(Json)
+    applications::withdraw(&state.db, &caller, policy(&state), id, input)
+        .await
+        .map(Json)
 }

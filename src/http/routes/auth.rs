@@ -15,21 +15,32 @@ use crate::{
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(login, logout)).routes(routes!(me))
+    OpenApiRouter::new()
+        .routes(routes!(login, logout))
+        .routes(routes!(me))
 }
 
 /// Logs in and returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = Credentials,
     responses((status = 200, body = IssuedToken), (status = 401, body = ErrorEnvelope),
               (status = 429, body = ErrorEnvelope, description = "locked after repeated failures")))]
-pub async fn login(State(state): State<AppState>, ApiJson(creds): ApiJson<Credentials>) -> AppResult<Json<IssuedToken>> {
-    sessions::login(&state.db, &state.settings.auth, creds).await.map(Json)
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(creds): ApiJson<Credentials>,
+) -> AppResult<Json<IssuedToken>> {
+    sessions::login(&state.db, &state.settings.auth, creds)
+        .await
+        .map(Json)
 }
 
 /// Revokes the token the request was made with.
 #[utoipa::path(delete, path = "/api/v1/auth/token", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorEnvelope)))]
-pub async fn logout(State(state): State<AppState>, _caller: Caller, headers: HeaderMap) -> AppResult<StatusCode> {
+pub async fn logout(
+    State(state): State<AppState>,
+    _caller: Caller,
+    headers: HeaderMap,
+) -> AppResult<StatusCode> {
     if let Some(token) = crate::http::extract::bearer_token(&headers) {
         sessions::revoke(&state.db, token).await?;
     }

@@ -27,7 +27,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The fund's business date: what "today" means to the service.
 #[utoipa::path(get, path = "/api/v1/business-date", tag = "close of business", security(("bearer" = [])),
     responses((status = 200, body = BusinessDateView), (status = 401, body = ErrorEnvelope)))]
-pub async fn business_date(State(state): State<AppState>, caller: Caller) -> AppResult<Json<BusinessDateView>> {
+pub async fn business_date(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<BusinessDateView>> {
     cob::business_date_view(&state.db, &caller).await.map(Json)
 }
 
@@ -41,7 +44,9 @@ pub async fn run_cob(
     caller: Caller,
     ApiJson(request): ApiJson<CobRequest>,
 ) -> AppResult<Json<CobOutcome>> {
-    cob::run_through(&state, &caller, request.through, Trigger::Api).await.map(Json)
+    cob::run_through(&state, &caller, request.through, Trigger::Api)
+        .await
+        .map(Json)
 }
 
 /// Close-of-business runs, newest first (admin, accountant, auditor).

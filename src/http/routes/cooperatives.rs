@@ -5,7 +5,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     app::{
-        cooperatives::{self, CooperativeInput, CooperativePage, CooperativePatch, CooperativeQuery, CooperativeView},
+        cooperatives::{
+            self, CooperativeInput, CooperativePage, CooperativePatch, CooperativeQuery,
+            CooperativeView,
+        },
         Caller,
     },
     error::AppResult,
@@ -34,7 +37,8 @@ pub async fn create_cooperative(
     ApiJson(input): ApiJson<CooperativeInput>,
 ) -> AppResult<(StatusCode, Json<CooperativeView>)> {
     let today = state.today();
-    let created = cooperatives::create(&state.db, &caller, &state.settings.fund, today, input).await?;
+    let created =
+        cooperatives::create(&state.db, &caller, &state.settings.fund, today, input).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -47,7 +51,9 @@ pub async fn list_cooperatives(
     caller: Caller,
     ApiQuery(query): ApiQuery<CooperativeQuery>,
 ) -> AppResult<Json<CooperativePage>> {
-    cooperatives::list(&state.db, &caller, query).await.map(Json)
+    cooperatives::list(&state.db, &caller, query)
+        .await
+        .map(Json)
 }
 
 /// One cooperative (404 for a cooperative user asking for another).
@@ -74,5 +80,7 @@ pub async fn update_cooperative(
     ApiJson(patch): ApiJson<CooperativePatch>,
 ) -> AppResult<Json<CooperativeView>> {
     let today = state.today();
-    cooperatives::update(&state.db, &caller, &state.settings.fund, today, id, patch).await.map(Json)
+    cooperatives::update(&state.db, &caller, &state.settings.fund, today, id, patch)
+        .await
+        .map(Json)
 }

@@ -14,14 +14,18 @@ use crate::{
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_fund)).routes(routes!(contribute_charter_capital))
+    OpenApiRouter::new()
+        .routes(routes!(get_fund))
+        .routes(routes!(contribute_charter_capital))
 }
 
 /// The fund: name, province, business date, paid-in charter capital and its contributions (staff).
 #[utoipa::path(get, path = "/api/v1/fund", tag = "fund", security(("bearer" = [])),
     responses((status = 200, body = FundView), (status = 403, body = ErrorEnvelope)))]
 pub async fn get_fund(State(state): State<AppState>, caller: Caller) -> AppResult<Json<FundView>> {
-    charter_capital::overview(&state.db, &caller, &state.settings.fund).await.map(Json)
+    charter_capital::overview(&state.db, &caller, &state.settings.fund)
+        .await
+        .map(Json)
 }
 
 /// Records a charter capital contribution and posts Dr 1121 / Cr 4111 (admin, accountant).
@@ -34,7 +38,16 @@ pub async fn contribute_charter_capital(
     caller: Caller,
     keyed: crate::http::idempotency::Keyed<ContributionInput>,
 ) -> AppResult<axum::response::Response> {
-    let outcome =
-        charter_capital::contribute(&state.db, &state.money_writer, &caller, keyed.input, keyed.request.as_ref()).await?;
-    Ok(crate::http::idempotency::respond(outcome, StatusCode::CREATED))
+    let outcome = charter_capital::contribute(
+        &state.db,
+        &state.money_writer,
+        &caller,
+        keyed.input,
+        keyed.request.as_ref(),
+    )
+    .await?;
+    Ok(crate::http::idempotency::respond(
+        outcome,
+        StatusCode::CREATED,
+    ))
 }

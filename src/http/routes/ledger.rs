@@ -10,7 +10,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     app::{
-        ledger::{self, AccountStatement, AccountStatementQuery, AccountView, EntryPage, EntryQuery, TrialBalance, TrialBalanceQuery},
+        ledger::{
+            self, AccountStatement, AccountStatementQuery, AccountView, EntryPage, EntryQuery,
+            TrialBalance, TrialBalanceQuery,
+        },
         Caller,
     },
     error::AppResult,
@@ -33,7 +36,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The chart of accounts with each account's balance.
 #[utoipa::path(get, path = "/api/v1/ledger/accounts", tag = "ledger", security(("bearer" = [])),
     responses((status = 200, body = Vec<AccountView>), (status = 403, body = ErrorEnvelope)))]
-pub async fn list_accounts(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<AccountView>>> {
+pub async fn list_accounts(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<Vec<AccountView>>> {
     ledger::accounts(&state.db, &caller).await.map(Json)
 }
 
@@ -102,7 +108,11 @@ pub async fn trial_balance(
     let balance = ledger::trial_balance(&state.db, &caller, query).await?;
     match format {
         ExportFormat::Json => Ok(Json(balance).into_response()),
-        _ => export::table(format, &format!("trial-balance-{}", balance.date), &balance.accounts),
+        _ => export::table(
+            format,
+            &format!("trial-balance-{}", balance.date),
+            &balance.accounts,
+        ),
     }
 }
 
@@ -122,6 +132,13 @@ pub async fn account_statement(
     let statement = ledger::account_statement(&state.db, &caller, &code, query).await?;
     match format {
         ExportFormat::Json => Ok(Json(statement).into_response()),
-        _ => export::table(format, &format!("account-{}-{}-{}", statement.code, statement.from, statement.to), &statement.lines),
+        _ => export::table(
+            format,
+            &format!(
+                "account-{}-{}-{}",
+                statement.code, statement.from, statement.to
+            ),
+            &statement.lines,
+        ),
     }
 }

@@ -12,8 +12,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     app::{
         loans::{
-            self, DisbursementInput, LoanPage, LoanQuery, LoanSchedule, LoanStatement, LoanView, PayoffQuery,
-            PayoffView, RepaymentInput, RestructureInput, ReverseInput, SignInput, TransactionView, WriteOffInput,
+            self, DisbursementInput, LoanPage, LoanQuery, LoanSchedule, LoanStatement, LoanView,
+            PayoffQuery, PayoffView, RepaymentInput, RestructureInput, ReverseInput, SignInput,
+            TransactionView, WriteOffInput,
         },
         Caller,
     },
@@ -45,28 +46,44 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Loans newest first (cooperative users: only theirs), balances as cached.
 #[utoipa::path(get, path = "/api/v1/loans", tag = "loans", security(("bearer" = [])), params(LoanQuery),
     responses((status = 200, body = LoanPage), (status = 400, body = ErrorEnvelope)))]
-pub async fn list_loans(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<LoanQuery>) -> AppResult<Json<LoanPage>> {
+pub async fn list_loans(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<LoanQuery>,
+) -> AppResult<Json<LoanPage>> {
     loans::list(&state.db, &caller, query).await.map(Json)
 }
 
 /// One loan with balances, next due, DPD and debt group as of the business date.
 #[utoipa::path(get, path = "/api/v1/loans/{id}", tag = "loans", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = LoanView), (status = 404, body = ErrorEnvelope)))]
-pub async fn get_loan(State(state): State<AppState>, caller: Caller, ApiId(id): ApiId) -> AppResult<Json<LoanView>> {
+pub async fn get_loan(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> AppResult<Json<LoanView>> {
     loans::get(&state.db, &caller, id).await.map(Json)
 }
 
 /// The current schedule with what was paid on each installment.
 #[utoipa::path(get, path = "/api/v1/loans/{id}/schedule", tag = "loans", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = LoanSchedule), (status = 404, body = ErrorEnvelope)))]
-pub async fn get_schedule(State(state): State<AppState>, caller: Caller, ApiId(id): ApiId) -> AppResult<Json<LoanSchedule>> {
+pub async fn get_schedule(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> AppResult<Json<LoanSchedule>> {
     loans::schedule(&state.db, &caller, id).await.map(Json)
 }
 
 /// Every transaction of the loan, oldest first, reversals included.
 #[utoipa::path(get, path = "/api/v1/loans/{id}/transactions", tag = "loans", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Vec<TransactionView>), (status = 404, body = ErrorEnvelope)))]
-pub async fn list_transactions(State(state): State<AppState>, caller: Caller, ApiId(id): ApiId) -> AppResult<Json<Vec<TransactionView>>> {
+pub async fn list_transactions(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> AppResult<Json<Vec<TransactionView>>> {
     loans::transactions(&state.db, &caller, id).await.map(Json)
 }
 
@@ -97,7 +114,11 @@ pub async fn get_statement(
     let statement = loans::statement(&state.db, &caller, id).await?;
     match format {
         crate::http::export::ExportFormat::Json => Ok(Json(statement).into_response()),
-        _ => crate::http::export::table(format, &format!("statement-{}", statement.number), &statement.lines),
+        _ => crate::http::export::table(
+            format,
+            &format!("statement-{}", statement.number),
+            &statement.lines,
+        ),
     }
 }
 
@@ -106,8 +127,21 @@ pub async fn get_statement(
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = SignInput,
     responses((status = 200, body = LoanView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
-pub async fn sign_contract(State(state): State<AppState>, caller: Caller, ApiId(id): ApiId, keyed: Keyed<SignInput>) -> AppResult<Response> {
-    let outcome = loans::sign(&state.db, &state.money_writer, &caller, id, keyed.input, keyed.request.as_ref()).await?;
+pub async fn sign_contract(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    keyed: Keyed<SignInput>,
+) -> AppResult<Response> {
+    let outcome = loans::sign(
+        &state.db,
+        &state.money_writer,
+        &caller,
+        id,
+        keyed.input,
+        keyed.request.as_ref(),
+    )
+    .await?;
     Ok(respond(outcome, StatusCode::OK))
 }
 
@@ -116,8 +150,22 @@ pub async fn sign_contract(State(state): State<AppState>, caller: Caller, ApiId(
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = DisbursementInput,
     responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
-pub async fn disburse(State(state): State<AppState>, caller: Caller, ApiId(id): ApiId, keyed: Keyed<DisbursementInput>) -> AppResult<Response> {
-    let outcome = loans::disburse(&state.db, &state.money_writer, &state.settings, &caller, id, keyed.input, keyed.request.as_ref()).await?;
+pub async fn disburse(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    keyed: Keyed<DisbursementInput>,
+) -> AppResult<Response> {
+    let outcome = loans::disburse(
+        &state.db,
+        &state.money_writer,
+        &state.settings,
+        &caller,
+        id,
+        keyed.input,
+        keyed.request.as_ref(),
+    )
+    .await?;
     Ok(respond(outcome, StatusCode::CREATED))
 }
 
@@ -126,8 +174,22 @@ pub async fn disburse(State(state): State<AppState>, caller: Caller, ApiId(id): 
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RepaymentInput,
     responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
-pub async fn repay(State(state): State<AppState>, caller: Caller, ApiId(id): ApiId, keyed: Keyed<RepaymentInput>) -> AppResult<Response> {
-    let outcome = loans::repay(&state.db, &state.money_writer, &state.settings, &caller, id, keyed.input, keyed.request.as_ref()).await?;
+pub async fn repay(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    keyed: Keyed<RepaymentInput>,
+) -> AppResult<Response> {
+    let outcome = loans::repay(
+        &state.db,
+        &state.money_writer,
+        &state.settings,
+        &caller,
+        id,
+        keyed.input,
+        keyed.request.as_ref(),
+    )
+    .await?;
     Ok(respond(outcome, StatusCode::CREATED))
 }
 
@@ -145,7 +207,16 @@ pub async fn reverse_transaction(
     let not_found = || AppError::not_found("tài nguyên", "Resource");
     let id: i64 = id.parse().map_err(|_| not_found())?;
     let tx: i64 = tx.parse().map_err(|_| not_found())?;
-    let outcome = loans::reverse(&state.db, &state.money_writer, &caller, id, tx, keyed.input, keyed.request.as_ref()).await?;
+    let outcome = loans::reverse(
+        &state.db,
+        &state.money_writer,
+        &caller,
+        id,
+        tx,
+        keyed.input,
+        keyed.request.as_ref(),
+    )
+    .await?;
     Ok(respond(outcome, StatusCode::CREATED))
 }
 
@@ -155,8 +226,21 @@ pub async fn reverse_transaction(
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RestructureInput,
     responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
-pub async fn restructure(State(state): State<AppState>, caller: Caller, ApiId(id): ApiId, keyed: Keyed<RestructureInput>) -> AppResult<Response> {
-    let outcome = loans::restructure(&state.db, &state.money_writer, &caller, id, keyed.input, keyed.request.as_ref()).await?;
+pub async fn restructure(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    keyed: Keyed<RestructureInput>,
+) -> AppResult<Response> {
+    let outcome = loans::restructure(
+        &state.db,
+        &state.money_writer,
+        &caller,
+        id,
+        keyed.input,
+        keyed.request.as_ref(),
+    )
+    .await?;
     Ok(respond(outcome, StatusCode::CREATED))
 }
 
@@ -165,7 +249,20 @@ pub async fn restructure(State(state): State<AppState>, caller: Caller, ApiId(id
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = WriteOffInput,
     responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
-pub async fn write_off(State(state): State<AppState>, caller: Caller, ApiId(id): ApiId, keyed: Keyed<WriteOffInput>) -> AppResult<Response> {
-    let outcome = loans::write_off(&state.db, &state.money_writer, &caller, id, keyed.input, keyed.request.as_ref()).await?;
+pub async fn write_off(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    keyed: Keyed<WriteOffInput>,
+) -> AppResult<Response> {
+    let outcome = loans::write_off(
+        &state.db,
+        &state.money_writer,
+        &caller,
+        id,
+        keyed.input,
+        keyed.request.as_ref(),
+    )
+    .await?;
     Ok(respond(outcome, StatusCode::CREATED))
 }

@@ -1,10 +1,10 @@
 //! One module per resource; each exposes `router()` with its OpenAPI-annotated handlers.
 
+pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod cob;
 pub mod cooperatives;
-pub mod applications;
 pub mod fund;
 pub mod health;
 pub mod ledger;

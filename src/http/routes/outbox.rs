@@ -18,7 +18,9 @@ use crate::{
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_outbox)).routes(routes!(retry_outbox))
+    OpenApiRouter::new()
+        .routes(routes!(list_outbox))
+        .routes(routes!(retry_outbox))
 }
 
 /// Lists email messages newest first, by status (admin, auditor).
@@ -39,6 +41,10 @@ pub async fn list_outbox(
     params(("id" = i64, Path)),
     responses((status = 200, body = OutboxView), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
-pub async fn retry_outbox(State(state): State<AppState>, caller: Caller, ApiId(id): ApiId) -> AppResult<Json<OutboxView>> {
+pub async fn retry_outbox(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> AppResult<Json<OutboxView>> {
     outbox::retry(&state.db, &caller, id).await.map(Json)
 }

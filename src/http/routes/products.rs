@@ -53,7 +53,11 @@ pub async fn list_products(
 #[utoipa::path(get, path = "/api/v1/products/{id}", tag = "products", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 200, body = ProductView), (status = 404, body = ErrorEnvelope)))]
-pub async fn get_product(State(state): State<AppState>, caller: Caller, ApiId(id): ApiId) -> AppResult<Json<ProductView>> {
+pub async fn get_product(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> AppResult<Json<ProductView>> {
     products::get(&state.db, &caller, id).await.map(Json)
 }
 
@@ -69,5 +73,7 @@ pub async fn update_product(
     ApiId(id): ApiId,
     ApiJson(patch): ApiJson<ProductPatch>,
 ) -> AppResult<Json<ProductView>> {
-    products::update(&state.db, &caller, id, patch).await.map(Json)
+    products::update(&state.db, &caller, id, patch)
+        .await
+        .map(Json)
 }

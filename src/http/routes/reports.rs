@@ -27,5 +27,7 @@ pub async fn portfolio(
     caller: Caller,
     ApiQuery(query): ApiQuery<PortfolioQuery>,
 ) -> AppResult<Json<PortfolioReport>> {
-    reports::portfolio(&state.db, &caller, query).await.map(Json)
+    reports::portfolio(&state.db, &caller, query)
+        .await
+        .map(Json)
 }

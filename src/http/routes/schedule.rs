@@ -22,7 +22,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/api/v1/schedule/preview", tag = "schedule", security(("bearer" = [])),
     request_body = PreviewRequest,
     responses((status = 200, body = PreviewResponse), (status = 400, body = ErrorEnvelope)))]
-pub async fn preview_schedule(caller: Caller, ApiJson(request): ApiJson<PreviewRequest>) -> AppResult<Json<PreviewResponse>> {
+pub async fn preview_schedule(
+    caller: Caller,
+    ApiJson(request): ApiJson<PreviewRequest>,
+) -> AppResult<Json<PreviewResponse>> {
     caller.require(&Role::ALL)?;
     schedule_preview::preview(&request).map(Json)
 }

@@ -17,7 +17,9 @@ use crate::{
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_user, list_users)).routes(routes!(get_user, change_user))
+    OpenApiRouter::new()
+        .routes(routes!(create_user, list_users))
+        .routes(routes!(get_user, change_user))
 }
 
 /// Creates an account (admin).
@@ -36,7 +38,10 @@ pub async fn create_user(
 /// Lists accounts (admin).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = Vec<UserView>), (status = 403, body = ErrorEnvelope)))]
-pub async fn list_users(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Vec<UserView>>> {
+pub async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<Vec<UserView>>> {
     users::list(&state.db, &caller).await.map(Json)
 }
 
@@ -44,7 +49,11 @@ pub async fn list_users(State(state): State<AppState>, caller: Caller) -> AppRes
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 200, body = UserView), (status = 404, body = ErrorEnvelope)))]
-pub async fn get_user(State(state): State<AppState>, caller: Caller, ApiId(id): ApiId) -> AppResult<Json<UserView>> {
+pub async fn get_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> AppResult<Json<UserView>> {
     users::get(&state.db, &caller, id).await.map(Json)
 }
 
