@@ -27,6 +27,10 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
         let state = AppState::new(db, settings);
+        // Books written by an older version are corrected before the first request (idempotent; see repairs).
+        crate::app::repairs::restore_restructured_interest(&state.db)
+            .await
+            .map_err(|e| anyhow::anyhow!("correcting restructured loans: {e}"))?;
         Ok(Self { listener, state })
     }
 

@@ -505,7 +505,7 @@ enum CharterCapitalContributions {
 }
 
 #[derive(DeriveIden)]
-enum LedgerAccounts {
+pub(crate) enum LedgerAccounts {
     Table,
     Code,
     NameVi,

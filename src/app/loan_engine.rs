@@ -54,6 +54,9 @@ pub struct RestructureTerms {
     pub principal_grace: u32,
     /// Interest waived or reduced (classification §8).
     pub interest_reduced: bool,
+    /// Interest forgiven, in đồng (DOMAIN.md §7). Rows written before it existed forgave nothing: 0.
+    #[serde(default)]
+    pub interest_reduction_vnd: i64,
 }
 
 fn corrupt(what: &str, value: &str) -> AppError {
@@ -180,6 +183,7 @@ pub fn restructure_of(terms: &RestructureTerms) -> Option<Restructure> {
         method: Method::from_str(&terms.method).ok()?,
         principal_grace: terms.principal_grace,
         interest_reduced: terms.interest_reduced,
+        interest_reduction: Vnd::from_i64(terms.interest_reduction_vnd),
     })
 }
 
@@ -228,6 +232,9 @@ pub fn fold_error(err: FoldError) -> AppError {
         ),
         LoanError::ExtensionDoesNotExtend { maturity, new_maturity } => format!(
             "Gia hạn nợ phải kết thúc sau ngày đáo hạn {maturity}; lịch mới kết thúc ngày {new_maturity}."
+        ),
+        LoanError::InterestReductionAboveInterestOwed { reduction, owed } => format!(
+            "Số lãi miễn, giảm {reduction} vượt quá số lãi đang nợ {owed} (lãi chậm trả, lãi quá hạn và lãi chưa trả)."
         ),
         _ => format!("Quy tắc cho vay không cho phép thao tác này: {en}."),
     };

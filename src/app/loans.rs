@@ -371,9 +371,14 @@ pub struct RestructureInput {
     /// Interest-only installments at the start (default 0).
     #[serde(default)]
     pub principal_grace: Option<u32>,
-    /// Interest waived or reduced (classification §8: at least group 3).
+    /// Interest waived or reduced (classification §8: at least group 3). Must come with
+    /// `interest_reduction_vnd`: a restructuring forgives nothing unless it says how much (DOMAIN.md §7).
     #[serde(default)]
     pub interest_reduced: Option<bool>,
+    /// Interest forgiven, in đồng: late interest first, then overdue interest, then unpaid contractual interest;
+    /// at most what is owed of those (default 0: nothing is forgiven).
+    #[serde(default)]
+    pub interest_reduction_vnd: Option<i64>,
     /// Effective date (default and maximum: the business date).
     #[serde(default)]
     #[schema(value_type = Option<String>, format = Date)]
@@ -497,6 +502,29 @@ fn check_value_date(field: &str, value_date: NaiveDate, today: NaiveDate) -> App
             ),
         )
         .with_field(field));
+    }
+    Ok(())
+}
+
+/// DOMAIN.md §7: a new schedule starts after the business date, so a back-dated restructuring can never leave
+/// the loan past due on its new schedule the moment it is recorded.
+fn check_new_schedule_starts_after(first_due_on: NaiveDate, today: NaiveDate) -> AppResult<()> {
+    if first_due_on <= today {
+        return Err(AppError::new(
+            ErrorKind::Rule,
+            "restructure_first_due_not_after_business_date",
+            Localized::new(
+                format!(
+                    "Kỳ trả nợ đầu tiên của lịch mới ({}) phải sau ngày làm việc hiện tại ({}).",
+                    first_due_on.format("%d/%m/%Y"),
+                    today.format("%d/%m/%Y")
+                ),
+                format!(
+                    "The new schedule's first due date ({first_due_on}) must be after the business date ({today})."
+                ),
+            ),
+        )
+        .with_field("first_due_on"));
     }
     Ok(())
 }
@@ -856,6 +884,21 @@ pub async fn restructure(
     if let Some(method) = input.method.as_deref() {
         validate::one_of("method", method, &["annuity", "equal_principal", "bullet"])?;
     }
+    let interest_reduction_vnd = validate::non_negative(
+        "interest_reduction_vnd",
+        input.interest_reduction_vnd.unwrap_or(0),
+    )?;
+    if input.interest_reduced == Some(true) && interest_reduction_vnd == 0 {
+        return Err(AppError::new(
+            ErrorKind::Rule,
+            "interest_reduction_amount_required",
+            Localized::new(
+                "Miễn, giảm lãi phải ghi rõ số tiền lãi được miễn, giảm (interest_reduction_vnd).",
+                "An interest reduction must state the amount forgiven (interest_reduction_vnd).",
+            ),
+        )
+        .with_field("interest_reduction_vnd"));
+    }
     let caller_owned = caller.clone();
     run_money(
         db,
@@ -871,6 +914,7 @@ pub async fn restructure(
                 }
                 let value_date = input.value_date.unwrap_or(today);
                 check_value_date("value_date", value_date, today)?;
+                check_new_schedule_starts_after(input.first_due_on, today)?;
                 let terms = RestructureTerms {
                     kind: kind_name.to_string(),
                     first_due_on: input.first_due_on,
@@ -880,7 +924,9 @@ pub async fn restructure(
                         .unwrap_or(u32::try_from(loan.period_months).unwrap_or(1)),
                     method: input.method.clone().unwrap_or_else(|| loan.method.clone()),
                     principal_grace: input.principal_grace.unwrap_or(0),
-                    interest_reduced: input.interest_reduced.unwrap_or(false),
+                    interest_reduced: input.interest_reduced.unwrap_or(false)
+                        || interest_reduction_vnd > 0,
+                    interest_reduction_vnd,
                 };
                 let new = NewTransaction {
                     kind: kind::RESTRUCTURE,
@@ -1188,6 +1234,8 @@ pub struct PayoffView {
     pub overdue_interest_vnd: i64,
     pub late_interest_vnd: i64,
     pub current_interest_vnd: i64,
+    /// Unpaid interest a restructuring moved into installments not yet due: still owed (DOMAIN.md §7).
+    pub restructured_interest_vnd: i64,
     pub principal_vnd: i64,
     pub advance_vnd: i64,
     pub total_vnd: i64,
@@ -1202,6 +1250,7 @@ impl From<PayoffQuote> for PayoffView {
             overdue_interest_vnd: i64_of(q.overdue_interest),
             late_interest_vnd: i64_of(q.late_interest),
             current_interest_vnd: i64_of(q.current_interest),
+            restructured_interest_vnd: i64_of(q.restructured_interest),
             principal_vnd: i64_of(q.principal),
             advance_vnd: i64_of(q.advance),
             total_vnd: i64_of(q.total),
@@ -1252,6 +1301,8 @@ pub struct StatementLine {
     /// Change of the advance held (+ held, − applied).
     pub advance_change_vnd: i64,
     pub written_off_vnd: i64,
+    /// Interest forgiven by a restructuring (late, overdue and contractual), on its `restructure` line.
+    pub interest_reduced_vnd: i64,
     /// Running principal outstanding after the line.
     pub principal_balance_vnd: i64,
     /// Running advance held after the line.
@@ -1272,6 +1323,8 @@ pub struct LoanStatement {
     pub total_interest_paid_vnd: i64,
     pub total_overdue_interest_paid_vnd: i64,
     pub total_late_interest_paid_vnd: i64,
+    /// Interest forgiven by restructurings.
+    pub total_interest_reduced_vnd: i64,
     pub principal_outstanding_vnd: i64,
     pub advance_vnd: i64,
 }
@@ -1329,7 +1382,24 @@ pub async fn statement(
                     ..line
                 },
             )),
-            kind::RESTRUCTURE => keyed.push((tx.value_date, 4, tx.id, line)),
+            kind::RESTRUCTURE => {
+                let tx_id = tx.id.to_string();
+                let reduced: Vnd = state
+                    .interest_reductions
+                    .iter()
+                    .filter(|r| r.event_id == tx_id)
+                    .map(|r| r.total())
+                    .sum();
+                keyed.push((
+                    tx.value_date,
+                    4,
+                    tx.id,
+                    StatementLine {
+                        interest_reduced_vnd: i64_of(reduced),
+                        ..line
+                    },
+                ));
+            }
             kind::WRITE_OFF => {
                 let written = i64_of(state.written_off_principal);
                 keyed.push((
@@ -1401,6 +1471,7 @@ pub async fn statement(
         total_interest_paid_vnd: sum(|l| l.paid_interest_vnd),
         total_overdue_interest_paid_vnd: sum(|l| l.paid_overdue_interest_vnd),
         total_late_interest_paid_vnd: sum(|l| l.paid_late_interest_vnd),
+        total_interest_reduced_vnd: sum(|l| l.interest_reduced_vnd),
         principal_outstanding_vnd: i64_of(state.outstanding_principal()),
         advance_vnd: i64_of(state.advance),
         lines,

@@ -19,6 +19,7 @@ pub mod loans;
 pub mod outbox;
 pub mod policy;
 pub mod products;
+pub mod repairs;
 pub mod reports;
 pub mod schedule_preview;
 pub mod sessions;

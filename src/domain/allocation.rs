@@ -180,6 +180,8 @@ pub struct PayoffQuote {
     pub late_interest: Vnd,
     /// Interest due today not yet paid, plus the current period's interest accrued up to the day before.
     pub current_interest: Vnd,
+    /// Unpaid interest a restructuring moved into installments not yet due (DOMAIN.md §7: it stays owed).
+    pub restructured_interest: Vnd,
     /// All remaining in-term principal (due today and not yet due).
     pub principal: Vnd,
     /// The advance held, deducted.

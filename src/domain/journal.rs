@@ -27,6 +27,7 @@
 //! | repayment | Dr 1121 / Cr 12832, 12831, 13881, 51511 (never accrued; memo 0041 released), 51512 |
 //! | provision change | Dr 6426 / Cr 22931 (or the reverse) |
 //! | write-off | Dr 22931 / Cr 12832, Dr 0042 / Cr 0090 (a provision short of the loss is topped up, Dr 6426) |
+//! | interest forgiven by a restructuring | Dr 0043 / Cr 0041 (contractual interest held off balance), Dr 0043 / Cr 0090 (overdue and late interest, never booked); on a group-1 loan Dr 51511 / Cr 13881 and Dr 0043 / Cr 0090 |
 //!
 //! Balances are held as signed net debits (debit − credit), so a balanced book sums to zero. The path-dependent
 //! parts (interest already reversed to 6428) are read from the posted balances; 51511 is the balancing figure
@@ -81,13 +82,15 @@ pub enum Account {
     MemoInterestNotRecognised,
     /// 0042 (memo) written-off loans under follow-up.
     MemoWrittenOffLoans,
+    /// 0043 (memo) interest forgiven by a restructuring (DOMAIN.md §7: a reduction is posted to its own account).
+    MemoInterestWaived,
     /// 0090 (memo) contra of the off-balance accounts.
     MemoContra,
 }
 
 impl Account {
     /// Every account of the chart.
-    pub const ALL: [Account; 15] = [
+    pub const ALL: [Account; 16] = [
         Account::Cash,
         Account::LoansInTerm,
         Account::LoansOverdue,
@@ -102,6 +105,7 @@ impl Account {
         Account::InterestReversed,
         Account::MemoInterestNotRecognised,
         Account::MemoWrittenOffLoans,
+        Account::MemoInterestWaived,
         Account::MemoContra,
     ];
 
@@ -129,7 +133,10 @@ impl Account {
     pub fn is_memo(self) -> bool {
         matches!(
             self,
-            Account::MemoInterestNotRecognised | Account::MemoWrittenOffLoans | Account::MemoContra
+            Account::MemoInterestNotRecognised
+                | Account::MemoWrittenOffLoans
+                | Account::MemoInterestWaived
+                | Account::MemoContra
         )
     }
 
@@ -198,6 +205,12 @@ impl Account {
                 "0042",
                 "Nợ đã xử lý rủi ro đang theo dõi",
                 "Written-off loans under follow-up",
+                Debit,
+            ),
+            Account::MemoInterestWaived => (
+                "0043",
+                "Lãi được miễn, giảm khi cơ cấu lại nợ",
+                "Interest forgiven on restructuring",
                 Debit,
             ),
             Account::MemoContra => (
@@ -451,7 +464,10 @@ pub fn loan_book(
     let mut book = AccountBalances::new();
     let recognised = state.interest_billed
         + round_half_up_to_dong(state.current_interest_exact(inputs.day_count));
-    let unpaid_interest = (recognised - state.interest_collected).clamp_non_negative();
+    // Contractual interest a restructuring forgave (DOMAIN.md §7) is no longer receivable.
+    let unpaid_interest =
+        (recognised - state.interest_collected - state.contractual_interest_waived())
+            .clamp_non_negative();
     let written_off = state.written_off_on.is_some();
     let on_balance_interest = inputs.group == DebtGroup::One && !written_off;
     book.set_net_debit(Account::Cash, state.cash_received - state.disbursed);
@@ -487,6 +503,7 @@ pub fn loan_book(
         state.written_off_principal - provision,
     );
     book.set_net_debit(Account::MemoWrittenOffLoans, state.written_off_principal);
+    book.set_net_debit(Account::MemoInterestWaived, state.interest_waived());
     let on_balance: Vnd = book
         .iter()
         .filter(|(a, _)| !a.is_memo())

@@ -56,8 +56,8 @@ pub use journal::{
 };
 pub use loan::{
     effective_events, fold, fold_close_of_day, fold_without, payoff, EventKind, FoldError,
-    InstallmentStatus, LoanContract, LoanError, LoanEvent, LoanFolder, LoanInstallment, LoanState,
-    Restructure, RestructureKind,
+    InstallmentStatus, InterestReduction, LoanContract, LoanError, LoanEvent, LoanFolder,
+    LoanInstallment, LoanState, Restructure, RestructureKind,
 };
 pub use money::{round_half_up_to_dong, round_to_unit_ties_up, AnnualRate, MoneyError, Vnd};
 pub use schedule::{

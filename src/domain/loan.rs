@@ -35,10 +35,15 @@
 //!   all at maturity. A disbursement after the last due date is refused; the total disbursed never exceeds the
 //!   approved principal.
 //! - **Restructuring** (Decree 45/2021 Art 27): on its effective date all unpaid principal (in term and overdue)
-//!   is rescheduled over the new due dates (method, period and grace of the restructuring); the unpaid overdue
-//!   contractual interest is carried into the first new installment; accrued overdue and late interest stay owed
-//!   (they are paid through the allocation order). An *adjustment* must keep the final maturity, an *extension*
-//!   must move it later. Each one is counted ([`LoanState::restructure_count`]) for classification (§8).
+//!   is rescheduled over the new due dates (method, period and grace of the restructuring); the unpaid
+//!   contractual interest (overdue, due that day, or carried by an earlier restructuring) is carried into the
+//!   first new installment and stays in every payoff quote until paid ([`PayoffQuote::restructured_interest`]);
+//!   accrued overdue and late interest stay owed (they are paid through the allocation order). A restructuring
+//!   forgives nothing but its explicit `interest_reduction` in đồng (DOMAIN.md §7), taken from late interest,
+//!   then overdue interest, then the carried contractual interest (penalty interest is what a lender gives up
+//!   first), at most what is owed of those; it is kept in [`LoanState::interest_reductions`] and booked on memo
+//!   0043. An *adjustment* must keep the final maturity, an *extension* must move it later. Each one is counted
+//!   ([`LoanState::restructure_count`]) for classification (§8).
 //! - **Write-off** moves all principal out (written off, followed up off balance) and stops every accrual; later
 //!   events are refused (recoveries are out of this engine's scope).
 //! - A payment on a settled loan is refused as above the payoff (which is 0); a disbursement on it as closed.
@@ -144,6 +149,10 @@ pub struct Restructure {
     pub principal_grace: u32,
     /// Interest was waived or reduced (classification §8 puts the loan at least in group 3).
     pub interest_reduced: bool,
+    /// The interest forgiven, in đồng (DOMAIN.md §7: a restructuring forgives nothing unless it says so with an
+    /// amount). It is taken from late interest, then overdue interest, then the unpaid contractual interest moved
+    /// into the new schedule; it can be at most what is owed in those three.
+    pub interest_reduction: Vnd,
 }
 
 /// What happened to a loan.
@@ -293,6 +302,14 @@ pub enum LoanError {
     /// A restructuring whose first due date is not after its effective date.
     #[error("the first new due date must be after the restructuring date")]
     RestructureFirstDueNotAfterEffectiveDate,
+    /// A restructuring forgiving more interest than is owed (late + overdue + unpaid contractual interest).
+    #[error("the interest reduction {reduction} is above the interest owed of {owed}")]
+    InterestReductionAboveInterestOwed {
+        /// The reduction asked for.
+        reduction: Vnd,
+        /// Late + overdue + unpaid contractual interest on the restructuring date.
+        owed: Vnd,
+    },
     /// A reversal of an unknown event (or of a reversal).
     #[error("no reversible event with id {0}")]
     UnknownReversal(String),
@@ -326,6 +343,9 @@ impl LoanError {
             LoanError::RestructureFirstDueNotAfterEffectiveDate => {
                 "restructure_first_due_not_after_effective_date"
             }
+            LoanError::InterestReductionAboveInterestOwed { .. } => {
+                "interest_reduction_above_interest_owed"
+            }
             LoanError::UnknownReversal(_) => "unknown_reversal",
             LoanError::EventOutOfOrder { .. } => "event_out_of_order",
         }
@@ -347,6 +367,7 @@ impl LoanError {
             LoanError::AdjustmentChangesMaturity { .. }
             | LoanError::ExtensionDoesNotExtend { .. } => Some("installments"),
             LoanError::RestructureFirstDueNotAfterEffectiveDate => Some("first_due_on"),
+            LoanError::InterestReductionAboveInterestOwed { .. } => Some("interest_reduction_vnd"),
             _ => None,
         }
     }
@@ -461,6 +482,30 @@ impl LoanInstallment {
     }
 }
 
+/// Interest forgiven by a restructuring (DOMAIN.md §7), by component. Contractual interest forgiven lowers the
+/// interest receivable (or the memo 0041); overdue and late interest were never booked (they are recognised when
+/// collected), so only the memo account of waived interest records them (see the journal).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InterestReduction {
+    /// The restructuring event.
+    pub event_id: String,
+    /// Its effective date.
+    pub value_date: NaiveDate,
+    /// Late interest forgiven.
+    pub late_interest: Vnd,
+    /// Overdue interest forgiven.
+    pub overdue_interest: Vnd,
+    /// Unpaid contractual interest forgiven.
+    pub contractual_interest: Vnd,
+}
+
+impl InterestReduction {
+    /// The whole reduction.
+    pub fn total(&self) -> Vnd {
+        self.late_interest + self.overdue_interest + self.contractual_interest
+    }
+}
+
 /// A loan as of a date: every balance of DOMAIN.md §4, the current schedule and every allocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoanState {
@@ -506,6 +551,8 @@ pub struct LoanState {
     pub last_restructured_on: Option<NaiveDate>,
     /// Whether a restructuring waived or reduced interest (§8, group 3).
     pub interest_reduced: bool,
+    /// Every interest reduction granted by a restructuring, in order (DOMAIN.md §7).
+    pub interest_reductions: Vec<InterestReduction>,
     /// Principal written off.
     pub written_off_principal: Vnd,
     /// The write-off date.
@@ -551,6 +598,7 @@ impl LoanState {
             restructure_count: 0,
             last_restructured_on: None,
             interest_reduced: false,
+            interest_reductions: Vec::new(),
             written_off_principal: Vnd::ZERO,
             written_off_on: None,
             closed_on: None,
@@ -591,6 +639,28 @@ impl LoanState {
     /// round(this) − already posted).
     pub fn contractual_interest_exact(&self, day_count: DayCount) -> Decimal {
         self.interest_billed.as_decimal() + self.current_interest_exact(day_count)
+    }
+
+    /// Contractual interest forgiven by restructurings (lowers the receivable).
+    pub fn contractual_interest_waived(&self) -> Vnd {
+        self.interest_reductions
+            .iter()
+            .map(|r| r.contractual_interest)
+            .sum()
+    }
+
+    /// Every đồng of interest forgiven by restructurings (the memo account of waived interest).
+    pub fn interest_waived(&self) -> Vnd {
+        self.interest_reductions.iter().map(|r| r.total()).sum()
+    }
+
+    /// Unpaid interest a restructuring moved into installments not yet billed (DOMAIN.md §7: it stays in every
+    /// payoff until paid).
+    pub fn restructured_interest_not_due(&self) -> Vnd {
+        self.schedule[self.next_unbilled..]
+            .iter()
+            .map(|i| i.carried_interest)
+            .sum()
     }
 
     /// Principal still owed (in term + overdue).
@@ -635,6 +705,7 @@ impl LoanState {
             late_interest: round_half_up_to_dong(self.late_interest_exact()),
             current_interest: interest_due_today
                 + round_half_up_to_dong(self.current_interest_exact(day_count)),
+            restructured_interest: self.restructured_interest_not_due(),
             principal: self.in_term_principal,
             advance: self.advance,
             total: Vnd::ZERO,
@@ -644,6 +715,7 @@ impl LoanState {
             + quote.overdue_interest
             + quote.late_interest
             + quote.current_interest
+            + quote.restructured_interest
             + quote.principal;
         PayoffQuote {
             total: (gross - quote.advance).clamp_non_negative(),
@@ -717,7 +789,7 @@ impl<'c> LoanFolder<'c> {
         match &event.kind {
             EventKind::Disbursement { amount } => self.disburse(date, *amount),
             EventKind::Repayment { amount, kind } => self.repay(&event.id, date, *amount, *kind),
-            EventKind::Restructure(terms) => self.restructure(date, terms),
+            EventKind::Restructure(terms) => self.restructure(&event.id, date, terms),
             EventKind::WriteOff => self.write_off(date),
             EventKind::Reversal { reversed_id } => {
                 Err(LoanError::UnknownReversal(reversed_id.clone()))
@@ -1026,19 +1098,22 @@ impl<'c> LoanFolder<'c> {
         state.current_units = Decimal::ZERO;
         state.current_carry = Decimal::ZERO;
         state.interest_billed += current_interest;
-        state.interest_collected += current_interest;
-        allocation.interest += current_interest;
+        // Interest a restructuring moved into installments not yet due was billed long ago: collect it too.
+        let restructured_interest = state.restructured_interest_not_due();
+        state.interest_collected += current_interest + restructured_interest;
+        allocation.interest += current_interest + restructured_interest;
         let remaining = state.not_due_principal;
         allocation.prepaid_principal += remaining;
         state.principal_collected += remaining;
         state.in_term_principal -= remaining;
         state.not_due_principal = Vnd::ZERO;
         for (offset, installment) in state.schedule[state.next_unbilled..].iter_mut().enumerate() {
-            installment.interest = if offset == 0 {
+            let fresh = if offset == 0 {
                 current_interest
             } else {
                 Vnd::ZERO
             };
+            installment.interest = fresh + installment.carried_interest;
             installment.paid_interest = installment.interest;
             installment.paid_principal = installment.principal - installment.rescheduled_principal;
             installment.billed = true;
@@ -1046,7 +1121,7 @@ impl<'c> LoanFolder<'c> {
         state.next_unbilled = state.schedule.len();
         debug_assert_eq!(
             left,
-            current_interest + remaining,
+            current_interest + restructured_interest + remaining,
             "payoff on {date} does not match the allocation"
         );
     }
@@ -1061,7 +1136,8 @@ impl<'c> LoanFolder<'c> {
             && state.current_carry.is_zero()
             && state.schedule[..state.next_unbilled]
                 .iter()
-                .all(|i| !LoanState::is_open(i));
+                .all(|i| !LoanState::is_open(i))
+            && state.restructured_interest_not_due().is_zero();
         if nothing_owed && state.disbursed.is_positive() && state.closed_on.is_none() {
             self.state.closed_on = Some(date);
             self.state.overdue_units = Decimal::ZERO;
@@ -1203,8 +1279,14 @@ impl<'c> LoanFolder<'c> {
         }
     }
 
-    /// Decree 45/2021 Art 27: a new schedule for all unpaid principal (module docs).
-    fn restructure(&mut self, date: NaiveDate, terms: &Restructure) -> Result<(), LoanError> {
+    /// Decree 45/2021 Art 27: a new schedule for all unpaid principal (module docs). Nothing is forgiven but the
+    /// explicit `interest_reduction` (DOMAIN.md §7).
+    fn restructure(
+        &mut self,
+        id: &str,
+        date: NaiveDate,
+        terms: &Restructure,
+    ) -> Result<(), LoanError> {
         self.check_active()?;
         if let Some(closed_on) = self.state.closed_on {
             return Err(LoanError::LoanClosed { closed_on });
@@ -1212,13 +1294,47 @@ impl<'c> LoanFolder<'c> {
         let new_dates = self.check_restructure(date, terms)?;
         let day_count = self.contract.terms.day_count;
         let state = &mut self.state;
-        let mut carried_interest = Vnd::ZERO;
+        // Unpaid interest of billed installments, and interest an earlier restructuring carried into installments
+        // not yet billed (they are replaced below): all of it moves into the new schedule.
+        let billed_unpaid_interest: Vnd = state.schedule[state.first_open..state.next_unbilled]
+            .iter()
+            .map(|i| i.unpaid_interest())
+            .sum();
+        let mut carried_interest = billed_unpaid_interest + state.restructured_interest_not_due();
+        if terms.interest_reduction.is_negative() {
+            return Err(LoanError::AmountNotPositive(terms.interest_reduction));
+        }
+        if terms.interest_reduction.is_positive() {
+            let owed = round_half_up_to_dong(state.late_interest_exact())
+                + round_half_up_to_dong(state.overdue_interest_exact())
+                + carried_interest;
+            if terms.interest_reduction > owed {
+                return Err(LoanError::InterestReductionAboveInterestOwed {
+                    reduction: terms.interest_reduction,
+                    owed,
+                });
+            }
+            // Penalty interest is forgiven first: it is the part a lender gives up most readily.
+            let mut left = terms.interest_reduction;
+            let late_interest = pay_accrued(&mut state.late_units, left);
+            left -= late_interest;
+            let overdue_interest = pay_accrued(&mut state.overdue_units, left);
+            left -= overdue_interest;
+            let contractual_interest = left.min(carried_interest);
+            carried_interest -= contractual_interest;
+            state.interest_reductions.push(InterestReduction {
+                event_id: id.to_string(),
+                value_date: date,
+                late_interest,
+                overdue_interest,
+                contractual_interest,
+            });
+        }
         for installment in &mut state.schedule[state.first_open..state.next_unbilled] {
             let principal = installment.unpaid_principal();
             let interest = installment.unpaid_interest();
             installment.rescheduled_principal += principal;
             installment.rescheduled_interest += interest;
-            carried_interest += interest;
         }
         // The current period's accrual moves to the new first period; per_period's denominator changes with it.
         state.current_carry = state.current_interest_exact(day_count);
@@ -1261,7 +1377,7 @@ impl<'c> LoanFolder<'c> {
         state.grace_until_seq = first_seq - 1 + terms.principal_grace;
         state.restructure_count += 1;
         state.last_restructured_on = Some(date);
-        state.interest_reduced |= terms.interest_reduced;
+        state.interest_reduced |= terms.interest_reduced || terms.interest_reduction.is_positive();
         Ok(())
     }
 

@@ -23,5 +23,6 @@ mod loans;
 mod operations;
 mod outbox;
 mod products;
+mod restructuring;
 mod schedule;
 mod users;

@@ -134,6 +134,7 @@ fn overdue_then_extended() -> Vec<LoanEvent> {
                 method: Method::EqualPrincipal,
                 principal_grace: 0,
                 interest_reduced: false,
+                interest_reduction: Vnd::ZERO,
             }),
         ),
     ]
