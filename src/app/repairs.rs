@@ -23,7 +23,7 @@ use crate::{
 };
 
 /// What the repair changed on one loan, for its audit record.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, PartialEq, Eq)]
 struct LoanFigures {
     status: String,
     in_term_principal_vnd: i64,
@@ -65,8 +65,8 @@ pub async fn restore_restructured_interest(db: &DatabaseConnection) -> AppResult
             business_key: None,
         };
         let refolded = ledger::refold_and_post(&txn, &caller, loan, today, &posting).await?;
-        if refolded.entry_id.is_some() {
-            let after = figures(&refolded.loan);
+        let after = figures(&refolded.loan);
+        if refolded.entry_id.is_some() || after.status != before.status {
             audit::record(
                 &txn,
                 &caller,

@@ -315,3 +315,69 @@ async fn a_restructuring_whose_new_schedule_starts_by_the_business_date_is_refus
     .await;
     assert_eq!(loan(&app, &staff, loan_id).await["dpd"], 0);
 }
+
+/// A loan the old engine closed on the short quote (its row says `closed`, its events say otherwise) is reopened
+/// at start-up by the repair, with an audit record; a second run changes nothing.
+#[tokio::test]
+async fn the_start_up_repair_reopens_a_restructured_loan_the_old_payoff_had_closed() {
+    use coopfund::store::entities::loan;
+    use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+
+    let app = spawn_app().await;
+    let staff = Staff::new(&app).await;
+    let coop = app.cooperative().await;
+    let loan_id = active_loan(&app, &staff, coop, &terms(150_000_000, 6), "2026-01-05").await;
+    set_date(&app, "2026-02-25").await;
+    let body: Value = serde_json::from_str(EXTENSION).expect("json");
+    json_of(
+        restructure(&app, &staff, loan_id, &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    set_date(&app, "2026-02-26").await;
+    json_of(
+        repay(&app, &staff, loan_id, 151_126_185, "2026-02-26", "ordinary").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    // What the old version left: the loan row marked closed.
+    let row = loan::Entity::find_by_id(loan_id)
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("loan");
+    let mut closed = row.into_active_model();
+    closed.status = Set("closed".into());
+    closed.update(&app.db).await.expect("tamper");
+
+    let corrected = coopfund::app::repairs::restore_restructured_interest(&app.db)
+        .await
+        .expect("repair runs");
+    assert_eq!(corrected, 1);
+    let view = loan(&app, &staff, loan_id).await;
+    assert_eq!(view["status"], "active", "{view}");
+    assert_eq!(
+        vnd(&payoff(&app, &staff, loan_id).await, "total_vnd"),
+        1_528_767
+    );
+    let audit = json_of(
+        app.get(
+            "/api/v1/audit?action=loan.restructured_interest_restored",
+            &app.admin_token,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let items = audit["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{audit}");
+    assert_eq!(items[0]["entity_id"], loan_id.to_string());
+    assert_eq!(
+        coopfund::app::repairs::restore_restructured_interest(&app.db)
+            .await
+            .expect("repair runs"),
+        0,
+        "a second run finds nothing to correct"
+    );
+    assert_ledger_verifies(&app).await;
+}
