@@ -419,8 +419,8 @@ async fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
         }
         UserCommand::List => {
             println!(
-                "{:>5}  {:<20} {:<12} {:>11}  {}",
-                "id", "username", "role", "cooperative", "status"
+                "{:>5}  {:<20} {:<12} {:>11}  status",
+                "id", "username", "role", "cooperative"
             );
             for u in users::list(&db, &caller).await? {
                 let coop = u

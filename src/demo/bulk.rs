@@ -439,7 +439,7 @@ impl Plan {
                 3,
                 rng.random_range(5..=100) * 10 * MILLION,
                 rng.random_range(3..=24),
-                if index % 2 == 0 {
+                if index.is_multiple_of(2) {
                     "annuity"
                 } else {
                     "equal_principal"

@@ -143,7 +143,7 @@ fn terms_for(state: &LoanState, date: NaiveDate, step: &Step, reduction: Vnd) ->
 }
 
 fn state_method(step: &Step) -> Method {
-    if step.installments % 2 == 0 {
+    if step.installments.is_multiple_of(2) {
         Method::EqualPrincipal
     } else {
         Method::Annuity
