@@ -322,6 +322,9 @@ async fn close_date(
     trigger: Trigger,
 ) -> AppResult<CobRunView> {
     let started = std::time::Instant::now();
+    // Every write of the run goes through the writer gate (SQLite; see `super::writer`), one step
+    // at a time, so requests and the mail worker interleave with a long run but never collide.
+    let gate = super::writer::enter(&state.db).await;
     let run = cob_run::ActiveModel {
         business_date: Set(date),
         status: Set("running".into()),
@@ -338,6 +341,7 @@ async fn close_date(
     }
     .insert(&state.db)
     .await?;
+    drop(gate);
     let mut totals = (0i32, LoanDayCounts::default(), 0i32); // loans, counts, errors
     let mut digests: std::collections::BTreeMap<i64, OfficerDigest> = Default::default();
     let mut first_error: Option<String> = None;
@@ -395,6 +399,7 @@ async fn close_date(
     if totals.2 == 0 && is_month_end(date) {
         totals.1.entries_posted += i32::from(post_general_provision(state, caller, date).await?);
     }
+    let _gate = super::writer::enter(&state.db).await;
     if totals.2 == 0 {
         for (officer_id, digest) in &digests {
             totals.1.notices_queued += i32::from(
@@ -572,8 +577,21 @@ async fn post_general_provision(
     Ok(true)
 }
 
-/// Due reminders (T-7, T-1 by default) and overdue notices (DPD 1, 10, 30) for one loan as of the
-/// morning of `as_of`.
+/// Due reminders (T-7, T-1 by default) and overdue notices for one loan as of the morning of
+/// `as_of`, i.e. after closing `as_of − 1` (DOMAIN.md §10):
+///
+/// - a reminder `days_before` each due date, for what will be left to pay on it once the advance
+///   held is applied (the advance goes to the coming due dates in order, §5): none for an
+///   installment the advance covers in full, the remainder for one it covers in part;
+/// - the day after **each** missed due date (when `1` is in `overdue_days`), also when an earlier
+///   one is still unpaid: a notice for every installment whose on-time window ended with the day
+///   just closed and that is still unpaid. "The day after" is the day after that window, which
+///   is the due date itself unless a holiday calendar extends it;
+/// - on the other `overdue_days` (10, 30): a notice when the loan's days past due, counted from
+///   its oldest unpaid due date, reach that number.
+///
+/// Every overdue notice shows the loan's overdue amounts in total and is copied to the officer
+/// recorded on the loan.
 pub(crate) async fn queue_loan_notices(
     state: &AppState,
     txn: &DatabaseTransaction,
@@ -583,59 +601,110 @@ pub(crate) async fn queue_loan_notices(
     let policy = &state.settings.reminders;
     let loan = &refolded.loan;
     let loan_state = &refolded.state;
-    let mut queued = 0;
-    let reminders: Vec<_> = loan_state
-        .schedule
-        .iter()
-        .filter(|i| {
-            i.due_on >= as_of && notices::reminder_due_in(policy, (i.due_on - as_of).num_days())
-        })
-        .filter(|i| {
-            (i.principal - i.paid_principal).is_positive()
-                || (i.interest - i.paid_interest).is_positive()
-        })
-        .collect();
-    let overdue_due = loan_state.dpd > 0 && notices::overdue_notice_due_at(policy, loan_state.dpd);
-    if reminders.is_empty() && !overdue_due {
+    let closed_day = as_of - Duration::days(1);
+    let reminders = reminders_due(policy, loan_state, as_of);
+    let mut overdue: Vec<(u32, NaiveDate)> = Vec::new();
+    if policy.overdue_days.contains(&1) {
+        let just_missed = loan_state.schedule.iter().filter(|i| {
+            i.status == coopfund_domain::InstallmentStatus::Overdue && i.due_on <= closed_day
+        });
+        let mut calendar = None;
+        for installment in just_missed {
+            if calendar.is_none() {
+                calendar = Some(super::loan_engine::contract_of(loan)?.calendar);
+            }
+            let on_time_until = calendar
+                .as_ref()
+                .map_or(installment.due_on, |c| c.grace_end(installment.due_on));
+            if on_time_until == closed_day {
+                overdue.push((1, installment.due_on));
+            }
+        }
+    }
+    if loan_state.dpd > 1 && notices::overdue_notice_due_at(policy, loan_state.dpd) {
+        overdue.push((
+            u32::try_from(loan_state.dpd).unwrap_or(u32::MAX),
+            as_of - Duration::days(loan_state.dpd),
+        ));
+    }
+    if reminders.is_empty() && overdue.is_empty() {
         return Ok(0);
     }
-    let audience = notices::audience_for_cooperative(txn, loan.cooperative_id).await?;
-    for installment in reminders {
+    let audience = notices::audience_for_loan(txn, loan).await?;
+    let mut queued = 0;
+    for (installment, advance_vnd) in reminders {
         let mail = DueReminder {
             loan_number: loan.number.clone(),
             due_date: installment.due_on,
             days_before: u32::try_from((installment.due_on - as_of).num_days()).unwrap_or(0),
             amounts: AmountsByComponent {
-                principal_vnd: vnd(installment.principal - installment.paid_principal),
-                interest_vnd: vnd(installment.interest - installment.paid_interest),
+                principal_vnd: vnd(installment.unpaid_principal()),
+                interest_vnd: vnd(installment.unpaid_interest()),
                 ..Default::default()
             },
-            advance_vnd: vnd(loan_state.advance),
+            advance_vnd: vnd(advance_vnd),
         };
         queued += i32::from(
             notices::due_reminder(txn, &state.settings, &audience, loan.id, &mail).await?,
         );
     }
-    if overdue_due {
+    if !overdue.is_empty() {
         let quote = loan_state.payoff_quote(ledger_day_count(loan));
         let oldest_due_date = as_of - Duration::days(loan_state.dpd);
-        let mail = OverdueNotice {
-            loan_number: loan.number.clone(),
-            oldest_due_date,
-            days_past_due: u32::try_from(loan_state.dpd).unwrap_or(u32::MAX),
-            as_of,
-            overdue: AmountsByComponent {
-                principal_vnd: vnd(quote.overdue_principal),
-                interest_vnd: vnd(quote.unpaid_interest),
-                overdue_interest_vnd: vnd(quote.overdue_interest),
-                late_interest_vnd: vnd(quote.late_interest),
-            },
-        };
-        queued += i32::from(
-            notices::overdue_notice(txn, &state.settings, &audience, loan.id, &mail).await?,
-        );
+        for (milestone_days, due_date) in overdue {
+            let mail = OverdueNotice {
+                loan_number: loan.number.clone(),
+                due_date,
+                days_past_due: u32::try_from((as_of - due_date).num_days()).unwrap_or(u32::MAX),
+                earlier_unpaid_due_date: (oldest_due_date < due_date).then_some(oldest_due_date),
+                as_of,
+                overdue: AmountsByComponent {
+                    principal_vnd: vnd(quote.overdue_principal),
+                    interest_vnd: vnd(quote.unpaid_interest),
+                    overdue_interest_vnd: vnd(quote.overdue_interest),
+                    late_interest_vnd: vnd(quote.late_interest),
+                },
+            };
+            queued += i32::from(
+                notices::overdue_notice(
+                    txn,
+                    &state.settings,
+                    &audience,
+                    loan.id,
+                    milestone_days,
+                    &mail,
+                )
+                .await?,
+            );
+        }
     }
     Ok(queued)
+}
+
+/// The installments to remind of on `as_of` (a `days_before` day of the policy), each with the part
+/// of the advance held that its due date will take. The advance is applied on each coming due date
+/// in turn until used up (DOMAIN.md §5), so it is walked through every unpaid installment due after
+/// `as_of` in order; one it covers in full gets no reminder.
+fn reminders_due<'a>(
+    policy: &crate::config::ReminderSettings,
+    loan_state: &'a coopfund_domain::LoanState,
+    as_of: NaiveDate,
+) -> Vec<(&'a coopfund_domain::LoanInstallment, coopfund_domain::Vnd)> {
+    let mut advance_left = loan_state.advance;
+    let mut due = Vec::new();
+    for installment in loan_state.schedule.iter().filter(|i| i.due_on > as_of) {
+        let owed = installment.unpaid_principal() + installment.unpaid_interest();
+        if !owed.is_positive() {
+            continue;
+        }
+        let covered = advance_left.min(owed);
+        advance_left -= covered;
+        let remind = notices::reminder_due_in(policy, (installment.due_on - as_of).num_days());
+        if remind && owed > covered {
+            due.push((installment, covered));
+        }
+    }
+    due
 }
 
 fn ledger_day_count(loan: &loan::Model) -> coopfund_domain::DayCount {

@@ -6,7 +6,7 @@
 //! | application received | `submit` (the application is registered with the fund; a draft is the cooperative's own) | `application_received` | cooperative |
 //! | decision | the final `approve` (after the council's step when one is needed) or `reject` | `application_decision` | cooperative (officer) |
 //! | disbursement | each tranche | `disbursement_notice` | cooperative |
-//! | payment receipt | each repayment, with its allocation and the next due | `payment_receipt` | cooperative |
+//! | payment receipt | each repayment, with its allocation and the next due; the one that settles the loan says "your loan is paid off" and shows the loan's closing totals instead | `payment_receipt` | cooperative |
 //!
 //! The first approval of an application that needs the management council sends nothing: the
 //! cooperative hears once, when the decision is final. Dedupe keys (see [`crate::mail::notices`]) are
@@ -14,6 +14,9 @@
 //!
 //! The loan mails refold the loan from its stored events (the same fold the command just posted) to
 //! read the amounts: the outstanding principal and the next installment with something left to pay.
+//! They name the officer recorded on the loan as the contact ([`notices::audience_for_loan`]).
+//! The closing totals of a paid-off loan are those of its statement (`GET /loans/{id}/statement`):
+//! disbursed, principal and each kind of interest collected, cash received.
 
 use chrono::NaiveDate;
 use coopfund_domain::{InstallmentStatus, LoanState, Vnd};
@@ -31,7 +34,7 @@ use crate::{
         notices,
         templates::{
             AmountsByComponent, ApplicationDecision, ApplicationReceived, Decision,
-            DisbursementNotice, NextDue, PaymentReceipt,
+            DisbursementNotice, LoanClosing, NextDue, PaymentReceipt,
         },
     },
     store::entities::{application, loan},
@@ -168,7 +171,7 @@ pub async fn disbursement<C: ConnectionTrait>(
     as_of: NaiveDate,
 ) -> AppResult<bool> {
     let (found, state) = loan_state(conn, tx.loan_id, as_of).await?;
-    let to = notices::audience_for_cooperative(conn, found.cooperative_id).await?;
+    let to = notices::audience_for_loan(conn, &found).await?;
     let mail = DisbursementNotice {
         loan_number: found.number.clone(),
         amount_vnd: tx.amount_vnd,
@@ -199,7 +202,7 @@ pub async fn payment_receipt<C: ConnectionTrait>(
     as_of: NaiveDate,
 ) -> AppResult<bool> {
     let (found, state) = loan_state(conn, tx.loan_id, as_of).await?;
-    let to = notices::audience_for_cooperative(conn, found.cooperative_id).await?;
+    let to = notices::audience_for_loan(conn, &found).await?;
     let allocation = tx.allocation.clone().unwrap_or_default();
     let mail = PaymentReceipt {
         loan_number: found.number.clone(),
@@ -213,6 +216,23 @@ pub async fn payment_receipt<C: ConnectionTrait>(
         } else {
             next_due(&state)
         },
+        closing: closing(&state),
     };
     notices::payment_receipt(conn, settings, &to, found.id, tx.id, &mail).await
+}
+
+/// The closing totals of a loan the payment settled (`None` while anything is owed).
+fn closing(state: &LoanState) -> Option<LoanClosing> {
+    let closed_on = state.closed_on?;
+    Some(LoanClosing {
+        closed_on,
+        disbursed_vnd: vnd(state.disbursed),
+        received_vnd: vnd(state.cash_received),
+        paid: AmountsByComponent {
+            principal_vnd: vnd(state.principal_collected),
+            interest_vnd: vnd(state.interest_collected),
+            overdue_interest_vnd: vnd(state.overdue_interest_collected),
+            late_interest_vnd: vnd(state.late_interest_collected),
+        },
+    })
 }

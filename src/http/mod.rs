@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.settings.server.body_limit_bytes;
     api.route("/api/v1/openapi.json", axum::routing::get(move || async move { Json(openapi_json) }))
         .fallback(|| async { AppError::not_found("đường dẫn", "Route") })
+        .layer(middleware::from_fn_with_state(state.clone(), one_writer))
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))
@@ -78,6 +79,24 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::cob::router())
         .merge(routes::audit::router())
         .merge(routes::reports::router())
+}
+
+/// On SQLite, a request that may write runs holding the writer gate (see [`crate::app::writer`]),
+/// so it never meets another writer's lock ("database is locked"). The close of business gates its
+/// own steps instead: a long run must not stop the API.
+async fn one_writer(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let reads_only = matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if reads_only || request.uri().path() == "/api/v1/cob/run" {
+        return next.run(request).await;
+    }
+    crate::app::writer::hold(&state.db, next.run(request)).await
 }
 
 /// Counts requests and their latency by route template and status.

@@ -8,19 +8,29 @@
 //! | application registered | [`application_received`] | `application_received:{application_id}` | cooperative |
 //! | approved / rejected | [`application_decision`] | `application_decision:{application_id}` | cooperative (officer) |
 //! | disbursement | [`disbursement_notice`] | `disbursement:{loan_id}:{disbursement_id}` | cooperative |
-//! | repayment | [`payment_receipt`] | `payment_receipt:{loan_id}:{payment_id}` | cooperative |
-//! | T-7, T-1 (COB) | [`due_reminder`] | `due_reminder:{loan_id}:{due_date}:T-{days}` | cooperative |
-//! | DPD 1, 10, 30 (COB) | [`overdue_notice`] | `overdue_notice:{loan_id}:{oldest_due_date}:DPD-{days}` | cooperative (officer) |
+//! | repayment (the one that settles the loan says so) | [`payment_receipt`] | `payment_receipt:{loan_id}:{payment_id}` | cooperative |
+//! | T-7, T-1 (COB), unless the advance covers the installment | [`due_reminder`] | `due_reminder:{loan_id}:{due_date}:T-{days}` | cooperative |
+//! | the day after **each** missed due date (COB) | [`overdue_notice`] | `overdue_notice:{loan_id}:{missed_due_date}:DPD-1` | cooperative (loan's officer) |
+//! | DPD 10, 30 of the oldest unpaid due date (COB) | [`overdue_notice`] | `overdue_notice:{loan_id}:{oldest_due_date}:DPD-{days}` | cooperative (loan's officer) |
 //! | daily (COB) | [`officer_digest`] | `officer_digest:{officer_id}:{business_date}` | officer |
 //!
 //! The reminder keys hold the due date, not an installment id: a back-dated payment or a
-//! reversal replays the schedule, and a rerun of the same COB day must find the same key.
+//! reversal replays the schedule, and a rerun of the same COB day must find the same key. The
+//! day-after notice of a missed due date is keyed like a "DPD 1" of that due date, so the notice
+//! of the oldest one is the same message under either reading and never goes out twice.
 //! Whether a day calls for a reminder is [`reminder_due_in`] / [`overdue_notice_due_at`] with
 //! the `[reminders]` policy.
 //!
+//! **Whose officer.** Loan mails (disbursement, receipt, reminders, overdue notices) name and
+//! copy the officer recorded on the loan ([`audience_for_loan`]): at approval that is the
+//! cooperative's assigned officer or, when it has none, the appraiser. Only when the loan records
+//! no officer, or that officer is disabled or has no email address, do they fall back to the
+//! cooperative's officer, so an overdue notice is copied to someone who can act whenever the fund
+//! knows of one.
+//!
 //! Typical use, in a repayment use case:
 //! ```ignore
-//! let to = notices::audience_for_cooperative(&txn, loan.cooperative_id).await?;
+//! let to = notices::audience_for_loan(&txn, &loan).await?;
 //! notices::payment_receipt(&txn, &state.settings, &to, loan.id, payment.id, &PaymentReceipt { … }).await?;
 //! txn.commit().await?;
 //! ```
@@ -37,7 +47,7 @@ use super::{
 use crate::{
     config::{ReminderSettings, Settings},
     error::{AppError, AppResult, Lang},
-    store::entities::{cooperative, user},
+    store::entities::{cooperative, loan, user},
 };
 
 /// A cooperative as a recipient: its address, language, name and officer.
@@ -89,6 +99,39 @@ pub async fn audience_for_cooperative<C: ConnectionTrait>(
         name: found.name,
         officer,
     })
+}
+
+/// An officer as a contact, if `id` names an enabled user with an email address.
+async fn usable_officer<C: ConnectionTrait>(
+    conn: &C,
+    id: Option<i64>,
+) -> AppResult<Option<OfficerContact>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(user::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .filter(|u| !u.disabled)
+        .and_then(|u| {
+            let email = u.email.filter(|e| !e.trim().is_empty())?;
+            Some(OfficerContact {
+                name: u.full_name,
+                email: Some(email),
+            })
+        }))
+}
+
+/// The cooperative of `loan` as a recipient, with the officer recorded on the loan as its
+/// contact and copy (DOMAIN.md §10: "the officer recorded on the loan, whoever that is"); the
+/// cooperative's own officer only when the loan's cannot be reached (see the module docs).
+pub async fn audience_for_loan<C: ConnectionTrait>(
+    conn: &C,
+    loan: &loan::Model,
+) -> AppResult<Audience> {
+    let mut audience = audience_for_cooperative(conn, loan.cooperative_id).await?;
+    if let Some(officer) = usable_officer(conn, loan.officer_id).await? {
+        audience.officer = Some(officer);
+    }
+    Ok(audience)
 }
 
 /// Whether `days_until_due` (due date − business date) is a reminder day of `policy`, e.g. 7
@@ -261,18 +304,21 @@ pub async fn due_reminder<C: ConnectionTrait>(
     .await
 }
 
-/// DPD 1 / 10 / 30: to the cooperative, copy to its officer (DOMAIN.md §10). Once per (loan,
-/// oldest unpaid due date, DPD).
+/// An overdue notice: to the cooperative, copy to the loan's officer (DOMAIN.md §10; pass
+/// [`audience_for_loan`]). `milestone_days` names it: 1 for the day after the missed due date
+/// `mail.due_date`, 10 or 30 for the days past the oldest unpaid due date. Once per (loan, due
+/// date, milestone).
 pub async fn overdue_notice<C: ConnectionTrait>(
     conn: &C,
     settings: &Settings,
     to: &Audience,
     loan_id: i64,
+    milestone_days: u32,
     mail: &OverdueNotice,
 ) -> AppResult<bool> {
     let key = format!(
-        "overdue_notice:{loan_id}:{}:DPD-{}",
-        mail.oldest_due_date, mail.days_past_due
+        "overdue_notice:{loan_id}:{}:DPD-{milestone_days}",
+        mail.due_date
     );
     queue(
         conn,

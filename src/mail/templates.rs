@@ -150,6 +150,20 @@ pub struct PaymentReceipt {
     pub advance_vnd: i64,
     pub outstanding_principal_vnd: i64,
     pub next_due: Option<NextDue>,
+    /// Set when this payment settled the loan: the receipt then says the loan is paid off and
+    /// shows the closing totals.
+    pub closing: Option<LoanClosing>,
+}
+
+/// What a loan came to over its life, as its statement totals it on the day it was paid off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoanClosing {
+    pub closed_on: NaiveDate,
+    pub disbursed_vnd: i64,
+    /// Cash received over the loan's life (every repayment).
+    pub received_vnd: i64,
+    /// Everything collected, by component (principal, contractual, overdue and late interest).
+    pub paid: AmountsByComponent,
 }
 
 /// "Due reminder": an installment is due in `days_before` days (T-7, T-1).
@@ -159,17 +173,24 @@ pub struct DueReminder {
     pub due_date: NaiveDate,
     pub days_before: u32,
     pub amounts: AmountsByComponent,
-    /// The advance already held, applied on the due date.
+    /// The part of the advance held that will go to this installment on its due date (never
+    /// more than the installment; no reminder is sent for one the advance covers in full).
     pub advance_vnd: i64,
 }
 
-/// "Overdue notice": a due date was missed (DPD 1, 10, 30 …); a copy goes to the officer.
+/// "Overdue notice": a due date was missed (the day after each missed due date, then 10 and 30
+/// days past the oldest unpaid one); a copy goes to the loan's officer.
 #[derive(Debug, Clone)]
 pub struct OverdueNotice {
     pub loan_number: String,
-    /// The oldest due date with anything unpaid.
-    pub oldest_due_date: NaiveDate,
+    /// The due date this notice is about: the one just missed, or the oldest unpaid one for a
+    /// days-past-due milestone.
+    pub due_date: NaiveDate,
+    /// Days from `due_date` to `as_of`.
     pub days_past_due: u32,
+    /// An earlier due date that is still unpaid too (the loan's days past due count from it);
+    /// `None` when `due_date` is the oldest.
+    pub earlier_unpaid_due_date: Option<NaiveDate>,
     /// The business date the amounts are computed for.
     pub as_of: NaiveDate,
     pub overdue: AmountsByComponent,
@@ -524,10 +545,15 @@ impl Template for PaymentReceipt {
     const KIND: &'static str = "payment_receipt";
 
     fn render(&self, lang: Lang, ctx: &MailContext, to: &Addressee) -> Rendered {
+        let paid_off = match (self.closing.is_some(), lang) {
+            (false, _) => "",
+            (true, Lang::Vi) => " - khoản vay đã tất toán",
+            (true, Lang::En) => " - your loan is paid off",
+        };
         let (subject, body) = match lang {
             Lang::Vi => (
                 format!(
-                    "Biên nhận thanh toán khoản vay {}: {}",
+                    "Biên nhận thanh toán khoản vay {}: {}{paid_off}",
                     self.loan_number,
                     format_vnd(self.received_vnd, lang)
                 ),
@@ -540,7 +566,7 @@ impl Template for PaymentReceipt {
             ),
             Lang::En => (
                 format!(
-                    "Payment receipt for loan {}: {}",
+                    "Payment receipt for loan {}: {}{paid_off}",
                     self.loan_number,
                     format_vnd(self.received_vnd, lang)
                 ),
@@ -552,26 +578,72 @@ impl Template for PaymentReceipt {
                 ),
             ),
         };
-        let mut after: Vec<(&str, i64)> = Vec::new();
-        if self.advance_vnd != 0 {
-            after.push((
-                t(lang, "Tiền trả trước giữ lại", "Held as an advance"),
-                self.advance_vnd,
-            ));
-        }
-        after.push((
-            t(lang, "Dư nợ gốc còn lại", "Outstanding principal"),
-            self.outstanding_principal_vnd,
-        ));
         let mut letter = Letter::to(lang, &to.name)
             .paragraph(&body)
-            .amounts(&self.allocated, Some(("Tổng phân bổ", "Total allocated")))
-            .rows(&after)
-            .paragraph(&next_due_paragraph(self.next_due.as_ref(), lang));
-        if let Some(next) = &self.next_due {
+            .amounts(&self.allocated, Some(("Tổng phân bổ", "Total allocated")));
+        if let Some(closing) = &self.closing {
+            // The loan is settled: nothing is outstanding and nothing falls due any more, so the
+            // letter says so and totals the loan's life instead.
+            let closed_on = format_date(closing.closed_on, lang);
+            let settled = match lang {
+                Lang::Vi => format!(
+                    "Với khoản thanh toán này, khoản vay đã tất toán ngày {closed_on}: khoản vay số {} không còn dư nợ. Tổng kết khoản vay:",
+                    self.loan_number
+                ),
+                Lang::En => format!(
+                    "With this payment your loan is paid off (closed on {closed_on}): nothing is outstanding on loan {}. The loan in total:",
+                    self.loan_number
+                ),
+            };
+            let paid = &closing.paid;
+            let mut rows: Vec<(&str, i64)> = vec![
+                (
+                    t(lang, "Tổng giải ngân", "Total disbursed"),
+                    closing.disbursed_vnd,
+                ),
+                (t(lang, "Gốc đã trả", "Principal paid"), paid.principal_vnd),
+                (
+                    t(lang, "Lãi trong hạn đã trả", "Interest paid"),
+                    paid.interest_vnd,
+                ),
+            ];
+            if paid.overdue_interest_vnd != 0 {
+                rows.push((
+                    t(lang, "Lãi quá hạn đã trả", "Overdue interest paid"),
+                    paid.overdue_interest_vnd,
+                ));
+            }
+            if paid.late_interest_vnd != 0 {
+                rows.push((
+                    t(lang, "Lãi chậm trả đã trả", "Late interest paid"),
+                    paid.late_interest_vnd,
+                ));
+            }
+            rows.push((
+                t(lang, "Tổng số tiền đã trả", "Total paid"),
+                closing.received_vnd,
+            ));
+            letter = letter.paragraph(&settled).rows(&rows);
+        } else {
+            let mut after: Vec<(&str, i64)> = Vec::new();
+            if self.advance_vnd != 0 {
+                after.push((
+                    t(lang, "Tiền trả trước giữ lại", "Held as an advance"),
+                    self.advance_vnd,
+                ));
+            }
+            after.push((
+                t(lang, "Dư nợ gốc còn lại", "Outstanding principal"),
+                self.outstanding_principal_vnd,
+            ));
             letter = letter
-                .amounts(&next.amounts, None)
-                .how_to_pay(ctx, &self.loan_number);
+                .rows(&after)
+                .paragraph(&next_due_paragraph(self.next_due.as_ref(), lang));
+            if let Some(next) = &self.next_due {
+                letter = letter
+                    .amounts(&next.amounts, None)
+                    .how_to_pay(ctx, &self.loan_number);
+            }
         }
         let body_text = letter.contact(ctx, to.officer.as_ref()).sign(ctx);
         Rendered {
@@ -643,7 +715,7 @@ impl Template for OverdueNotice {
     const KIND: &'static str = "overdue_notice";
 
     fn render(&self, lang: Lang, ctx: &MailContext, to: &Addressee) -> Rendered {
-        let due = format_date(self.oldest_due_date, lang);
+        let due = format_date(self.due_date, lang);
         let as_of = format_date(self.as_of, lang);
         let (subject, body, closing) = match lang {
             Lang::Vi => (
@@ -655,7 +727,12 @@ impl Template for OverdueNotice {
                 "Lãi quá hạn và lãi chậm trả tiếp tục phát sinh hằng ngày cho đến khi thanh toán (Thông tư 39/2016/TT-NHNN Điều 20). Xin vui lòng thanh toán ngay hoặc liên hệ cán bộ tín dụng.".to_string(),
             ),
             Lang::En => (
-                format!("Overdue notice for loan {} ({} days past due)", self.loan_number, self.days_past_due),
+                format!(
+                    "Overdue notice for loan {} ({} day{} past due)",
+                    self.loan_number,
+                    self.days_past_due,
+                    if self.days_past_due == 1 { "" } else { "s" }
+                ),
                 format!(
                     "The installment of loan {} due on {due} has not been paid in full and is {} day{} past due. Overdue amounts as of {as_of}:",
                     self.loan_number,
@@ -665,8 +742,17 @@ impl Template for OverdueNotice {
                 "Overdue and late interest keep accruing every day until payment (Circular 39/2016/TT-NHNN Art 20). Please pay now or contact your loan officer.".to_string(),
             ),
         };
-        let body_text = Letter::to(lang, &to.name)
-            .paragraph(&body)
+        let mut letter = Letter::to(lang, &to.name).paragraph(&body);
+        if let Some(earlier) = self.earlier_unpaid_due_date {
+            let days = (self.as_of - earlier).num_days();
+            let earlier = format_date(earlier, lang);
+            let also = match lang {
+                Lang::Vi => format!("Kỳ trả nợ đến hạn ngày {earlier} cũng chưa được thanh toán đầy đủ (quá hạn {days} ngày); số tiền quá hạn dưới đây gồm cả kỳ đó."),
+                Lang::En => format!("The installment due on {earlier} is still unpaid too ({days} days past due); the overdue amounts below include it."),
+            };
+            letter = letter.paragraph(&also);
+        }
+        let body_text = letter
             .amounts(&self.overdue, None)
             .paragraph(&closing)
             .how_to_pay(ctx, &self.loan_number)
@@ -867,6 +953,117 @@ mod tests {
     }
 
     #[test]
+    fn the_receipt_of_a_settling_payment_says_the_loan_is_paid_off_and_totals_it() {
+        let date = NaiveDate::from_ymd_opt(2026, 2, 20).expect("date");
+        let receipt = PaymentReceipt {
+            loan_number: "HTX-2026-000001".into(),
+            value_date: date,
+            received_vnd: 90_295_890,
+            allocated: AmountsByComponent {
+                principal_vnd: 90_000_000,
+                interest_vnd: 295_890,
+                ..Default::default()
+            },
+            advance_vnd: 0,
+            outstanding_principal_vnd: 0,
+            next_due: None,
+            closing: Some(LoanClosing {
+                closed_on: date,
+                disbursed_vnd: 100_000_000,
+                received_vnd: 101_364_383,
+                paid: AmountsByComponent {
+                    principal_vnd: 100_000_000,
+                    interest_vnd: 1_315_068,
+                    overdue_interest_vnd: 46_523,
+                    late_interest_vnd: 2_792,
+                },
+            }),
+        };
+        let vi = receipt.render(Lang::Vi, &ctx(), &addressee());
+        assert_eq!(
+            vi.subject,
+            "Biên nhận thanh toán khoản vay HTX-2026-000001: 90.295.890 đồng - khoản vay đã tất toán"
+        );
+        for expected in [
+            "khoản vay đã tất toán ngày 20/02/2026",
+            "Tổng giải ngân:",
+            "1.315.068 đồng",
+            "Lãi quá hạn đã trả:",
+            "46.523 đồng",
+            "Lãi chậm trả đã trả:",
+            "101.364.383 đồng",
+        ] {
+            assert!(
+                vi.body_text.contains(expected),
+                "missing {expected} in:\n{}",
+                vi.body_text
+            );
+        }
+        let en = receipt.render(Lang::En, &ctx(), &addressee());
+        assert!(
+            en.subject
+                .ends_with("90,295,890 VND - your loan is paid off"),
+            "{}",
+            en.subject
+        );
+        for expected in [
+            "your loan is paid off (closed on 20 February 2026)",
+            "Total paid:",
+            "101,364,383 VND",
+        ] {
+            assert!(
+                en.body_text.contains(expected),
+                "missing {expected} in:\n{}",
+                en.body_text
+            );
+        }
+        for absent in [
+            "How to pay",
+            "Outstanding principal",
+            "No further installment",
+        ] {
+            assert!(
+                !en.body_text.contains(absent),
+                "{absent} in:\n{}",
+                en.body_text
+            );
+        }
+    }
+
+    #[test]
+    fn an_overdue_notice_of_a_second_missed_due_date_names_the_earlier_unpaid_one() {
+        let notice = OverdueNotice {
+            loan_number: "HTX-2026-000002".into(),
+            due_date: NaiveDate::from_ymd_opt(2026, 3, 5).expect("date"),
+            days_past_due: 1,
+            earlier_unpaid_due_date: NaiveDate::from_ymd_opt(2026, 2, 5),
+            as_of: NaiveDate::from_ymd_opt(2026, 3, 6).expect("date"),
+            overdue: AmountsByComponent {
+                principal_vnd: 60_000_000,
+                interest_vnd: 3_215_343,
+                ..Default::default()
+            },
+        };
+        let en = notice.render(Lang::En, &ctx(), &addressee());
+        assert_eq!(
+            en.subject,
+            "Overdue notice for loan HTX-2026-000002 (1 day past due)"
+        );
+        for expected in [
+            "due on 5 March 2026 has not been paid in full and is 1 day past due",
+            "The installment due on 5 February 2026 is still unpaid too (29 days past due)",
+            "60,000,000 VND",
+            "63,215,343 VND",
+        ] {
+            assert!(
+                en.body_text.contains(expected),
+                "missing {expected} in:\n{}",
+                en.body_text
+            );
+        }
+    }
+
+    #[test]
     fn a_payment_receipt_lists_every_paid_component_and_the_advance() {
         // DOMAIN.md §4 worked example 3: 11,100,000 paid ten days late.
         let receipt = PaymentReceipt {
@@ -882,6 +1079,7 @@ mod tests {
             advance_vnd: 28_715,
             outstanding_principal_vnd: 90_000_000,
             next_due: None,
+            closing: None,
         };
         let en = receipt.render(Lang::En, &ctx(), &addressee());
         for expected in [
@@ -959,8 +1157,9 @@ mod tests {
                 .render(lang, &ctx(), &addressee()),
                 OverdueNotice {
                     loan_number: "HTX-1".into(),
-                    oldest_due_date: date,
+                    due_date: date,
                     days_past_due: 10,
+                    earlier_unpaid_due_date: None,
                     as_of: date,
                     overdue: amounts,
                 }

@@ -21,6 +21,10 @@
 //!    after `max_attempts`. Each update is guarded by the claim token, so a worker that lost its
 //!    lease cannot overwrite the outcome of the one that took over.
 //!
+//! Each update goes through the writer gate of the embedded database ([`crate::app::writer`]),
+//! never while a message is being sent, so delivering mail does not make a request or the close
+//! of business meet a locked SQLite database.
+//!
 //! Delivery is at-least-once in one narrow case only: a worker killed after the SMTP server
 //! accepted a message but before the `sent` update commits. The row is then resent after its
 //! lease with the same Message-ID. No email is ever sent inside a database transaction.
@@ -50,6 +54,7 @@ use serde::Serialize;
 use tokio::{sync::watch, task::JoinHandle};
 
 use crate::{
+    app::writer,
     config::{OutboxSettings, Settings, SmtpTls},
     error::{AppError, AppResult},
     state::AppState,
@@ -319,6 +324,7 @@ impl Worker {
     }
 
     async fn expire_stale(&self, now: DateTime<Utc>) -> AppResult<usize> {
+        let _gate = writer::enter(&self.db).await;
         let result = Entity::update_many()
             .col_expr(Column::Status, Expr::value(FAILED))
             .col_expr(Column::ClaimToken, Expr::value(Option::<String>::None))
@@ -352,6 +358,7 @@ impl Worker {
         if self.db.get_database_backend() == DbBackend::Postgres {
             due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
+        let gate = writer::enter(&self.db).await;
         let claimed = Entity::update_many()
             .col_expr(Column::Status, Expr::value(SENDING))
             .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
@@ -360,6 +367,7 @@ impl Worker {
             .filter(Column::Id.in_subquery(due))
             .exec(&self.db)
             .await?;
+        drop(gate);
         if claimed.rows_affected == 0 {
             return Ok((token, Vec::new()));
         }
@@ -374,6 +382,7 @@ impl Worker {
     /// Hands claimed rows back unsent: pending again, the attempt not counted.
     async fn release(&self, token: &str, rows: &[outbox_message::Model]) -> AppResult<usize> {
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let _gate = writer::enter(&self.db).await;
         let result = Entity::update_many()
             .col_expr(Column::Status, Expr::value(PENDING))
             .col_expr(Column::Attempts, Expr::col(Column::Attempts).sub(1))
@@ -436,7 +445,10 @@ impl Worker {
                 )
             }
         };
-        let result = update.exec(&self.db).await?;
+        let result = {
+            let _gate = writer::enter(&self.db).await;
+            update.exec(&self.db).await?
+        };
         if result.rows_affected == 1 {
             Ok(recorded)
         } else {
@@ -475,16 +487,26 @@ pub async fn run_once(state: &AppState) -> AppResult<DeliveryReport> {
 }
 
 /// Runs the delivery loop until `stop` turns `true`, then returns after the message in hand.
-pub fn spawn(state: AppState, mut stop: watch::Receiver<bool>) -> AppResult<JoinHandle<()>> {
-    let mut worker = Worker::new(state.db.clone(), &state.settings)?;
-    worker.stop = Some(stop.clone());
-    let idle = Duration::from_secs(state.settings.outbox.poll_interval_seconds);
+pub fn spawn(state: AppState, stop: watch::Receiver<bool>) -> AppResult<JoinHandle<()>> {
+    let worker = Worker::new(state.db.clone(), &state.settings)?;
     tracing::info!(
         host = %state.settings.smtp.host,
         port = state.settings.smtp.port,
         "outbox delivery worker started"
     );
-    Ok(tokio::spawn(async move {
+    let idle = Duration::from_secs(state.settings.outbox.poll_interval_seconds);
+    Ok(spawn_polling(worker, stop, idle))
+}
+
+/// [`spawn`] with an explicit pause between steps when there is no work (tests poll faster than
+/// `outbox.poll_interval_seconds` allows).
+pub fn spawn_polling(
+    mut worker: Worker,
+    mut stop: watch::Receiver<bool>,
+    idle: Duration,
+) -> JoinHandle<()> {
+    worker.stop = Some(stop.clone());
+    tokio::spawn(async move {
         loop {
             if *stop.borrow() {
                 break;
@@ -509,7 +531,7 @@ pub fn spawn(state: AppState, mut stop: watch::Receiver<bool>) -> AppResult<Join
             }
         }
         tracing::info!("outbox delivery worker stopped");
-    }))
+    })
 }
 
 #[cfg(test)]

@@ -93,6 +93,7 @@ fn example_receipt() -> PaymentReceipt {
         advance_vnd: 28_715,
         outstanding_principal_vnd: 90_000_000,
         next_due: None,
+        closing: None,
     }
 }
 
@@ -166,8 +167,9 @@ async fn an_enqueued_message_arrives_with_its_recipient_subject_language_amounts
         .expect("audience");
     let overdue = OverdueNotice {
         loan_number: "HTX-2026-000124".into(),
-        oldest_due_date: date(2026, 2, 10),
+        due_date: date(2026, 2, 10),
         days_past_due: 10,
+        earlier_unpaid_due_date: None,
         as_of: date(2026, 2, 20),
         overdue: AmountsByComponent {
             principal_vnd: 10_000_000,
@@ -177,7 +179,7 @@ async fn an_enqueued_message_arrives_with_its_recipient_subject_language_amounts
         },
     };
     assert!(
-        notices::overdue_notice(&txn, &settings, &to_en, 2, &overdue)
+        notices::overdue_notice(&txn, &settings, &to_en, 2, 10, &overdue)
             .await
             .expect("overdue")
     );
