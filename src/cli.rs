@@ -57,6 +57,24 @@ pub enum Command {
     Ledger(LedgerCommand),
     /// Load a demo fund into the configured database (a fresh one only) and exit.
     Demo(DemoArgs),
+    /// Copy the live SQLite database into DIR (the service may keep running), with a manifest of its
+    /// SHA-256 and contents; exit 0 only when the copy verifies.
+    Backup {
+        /// The folder for the copy (created if missing).
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
+    },
+    /// Restore a backup made by `coopfund backup` into the configured SQLite database path: checks the copy
+    /// against its manifest, refuses a path that already holds a database unless --force, migrates it to this
+    /// version and runs `ledger verify`.
+    Restore {
+        /// The copy (`coopfund-YYYYMMDD-HHMMSS.db`, with its `.json` manifest beside it).
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Replace a database already at the target path.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// `demo` arguments.
@@ -250,7 +268,93 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Cob(CobCommand::Run { through }) => cob_run(through, settings).await,
         Command::Ledger(LedgerCommand::Verify) => ledger_verify(settings).await,
         Command::Demo(args) => demo(args, settings).await,
+        Command::Backup { to } => backup(to, settings).await,
+        Command::Restore { from, force } => restore(from, force, settings).await,
     }
+}
+
+async fn backup(to: PathBuf, settings: Settings) -> anyhow::Result<()> {
+    use crate::app::backups;
+    let db = server::prepare_database(&settings).await?;
+    let backup_settings = crate::config::BackupSettings {
+        dir: to,
+        ..settings.backup.clone()
+    };
+    let done = backups::run_scheduled(&db, &settings.database.url, &backup_settings, "cli")
+        .await
+        .map_err(|e| match e {
+            backups::BackupError::NotSqlite => refused("backup_not_sqlite", &e),
+            other => anyhow::anyhow!("backup failed: {other}"),
+        })?;
+    let m = &done.manifest;
+    println!("backup: {}", done.path.display());
+    println!("manifest: {}", done.manifest_path.display());
+    println!("sha256: {}  size: {} bytes", m.sha256, m.size_bytes);
+    println!(
+        "holds: business date {}, {} journal entries (debits {} = credits {} đồng), {} loans, {} audit records",
+        m.business_date.map_or("-".into(), |d| d.to_string()),
+        m.contents.journal_entries,
+        m.contents.total_debit_vnd,
+        m.contents.total_credit_vnd,
+        m.contents.loans,
+        m.contents.audit_records
+    );
+    Ok(())
+}
+
+async fn restore(from: PathBuf, force: bool, settings: Settings) -> anyhow::Result<()> {
+    use crate::app::backups::{self, BackupError};
+    let Some(target) = crate::store::sqlite_file_path(&settings.database.url) else {
+        return Err(refused(
+            "restore_not_sqlite",
+            &"restore is for the embedded SQLite database; on PostgreSQL use pg_restore (see README)",
+        ));
+    };
+    let manifest = backups::restore_file(&from, std::path::Path::new(&target), force).map_err(
+        |e| match e {
+            BackupError::Io { .. } | BackupError::Database(_) | BackupError::App(_) => {
+                anyhow::anyhow!("restore failed: {e}")
+            }
+            refusal => refused("restore_refused", &refusal),
+        },
+    )?;
+    let db = server::prepare_database(&settings).await?;
+    let contents = backups::contents_of(&db).await?;
+    println!(
+        "restored {} (sha256 {}) into {target}",
+        from.display(),
+        manifest.sha256
+    );
+    if contents != manifest.contents {
+        return Err(anyhow::anyhow!(
+            "the restored database does not hold what the manifest says: {contents:?} vs {:?}",
+            manifest.contents
+        ));
+    }
+    println!(
+        "holds what its manifest says: {} journal entries, {} loans, {} audit records",
+        contents.journal_entries, contents.loans, contents.audit_records
+    );
+    let report = crate::app::ledger::verify(&db).await?;
+    print!("{}", report.render());
+    if !report.passed() {
+        return Err(anyhow::anyhow!(
+            "ledger verify found {} difference(s) in the restored database",
+            report.differences.len()
+        ));
+    }
+    Ok(())
+}
+
+/// A refusal of what was asked (exit 2), with the reason.
+fn refused(code: &str, reason: &dyn std::fmt::Display) -> anyhow::Error {
+    let text = reason.to_string();
+    AppError::new(
+        ErrorKind::BadRequest,
+        code,
+        crate::error::Localized::new(text.clone(), text),
+    )
+    .into()
 }
 
 async fn ledger_verify(settings: Settings) -> anyhow::Result<()> {

@@ -28,6 +28,7 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     pub reminders: ReminderSettings,
     pub cob: CobSettings,
+    pub backup: BackupSettings,
     pub lending: LendingSettings,
     pub classification: ClassificationSettings,
 }
@@ -242,6 +243,20 @@ pub struct CobSettings {
     pub allow_future_dates: bool,
 }
 
+/// The scheduled backup of the embedded SQLite database (`crate::app::backups`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupSettings {
+    /// Whether `serve` makes the scheduled backup (SQLite only; PostgreSQL has its own tools).
+    pub enabled: bool,
+    /// Cron expression with seconds, read in `cob.time_zone`.
+    pub cron: String,
+    /// The folder the copies are written to.
+    pub dir: std::path::PathBuf,
+    /// How many copies to keep (the oldest beyond this are deleted after each backup).
+    pub retention_count: usize,
+}
+
 /// The fund's internal lending rules that are not per product.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -454,6 +469,15 @@ impl Settings {
                 "cob.cron",
                 "is not a cron expression with seconds, e.g. \"0 30 23 * * *\"",
             );
+        }
+        if parse_cron(&self.backup.cron).is_err() {
+            return invalid(
+                "backup.cron",
+                "is not a cron expression with seconds, e.g. \"0 0 2 * * *\"",
+            );
+        }
+        if self.backup.retention_count == 0 {
+            return invalid("backup.retention_count", "must keep at least 1 copy");
         }
         if self.cob.time_zone.parse::<chrono_tz::Tz>().is_err() {
             return invalid(

@@ -195,11 +195,11 @@ enum CobLock {
 }
 
 /// In-process COB locks, one per database URL (a process may serve several databases, as the
-/// test suite does).
+/// test suite does). The scheduled backup takes the same lock, so the two never run at once.
 static LOCAL_LOCKS: LazyLock<std::sync::Mutex<std::collections::HashMap<String, Arc<Mutex<()>>>>> =
     LazyLock::new(Default::default);
 
-fn local_lock(url: &str) -> Arc<Mutex<()>> {
+pub(crate) fn local_lock(url: &str) -> Arc<Mutex<()>> {
     let mut locks = LOCAL_LOCKS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());

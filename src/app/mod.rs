@@ -4,6 +4,7 @@
 
 pub mod applications;
 pub mod audit;
+pub mod backups;
 pub mod caller;
 pub mod charter_capital;
 pub mod cob;

@@ -75,6 +75,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::fund::router())
         .merge(routes::applications::router())
         .merge(routes::outbox::router())
+        .merge(routes::backups::router())
         .merge(routes::schedule::router())
         .merge(routes::cob::router())
         .merge(routes::audit::router())

@@ -65,7 +65,7 @@ pub fn sum_vnd(column: &str) -> sea_orm::sea_query::SimpleExpr {
 }
 
 /// The file behind a `sqlite://PATH?…` URL, if it is a file database.
-fn sqlite_file_path(url: &str) -> Option<String> {
+pub fn sqlite_file_path(url: &str) -> Option<String> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;

@@ -81,6 +81,11 @@ const ROUTES: &[Route] = &[
         allowed: &["admin"],
     },
     Route {
+        method: Method::GET,
+        path: "/api/v1/backups",
+        allowed: &["admin"],
+    },
+    Route {
         method: Method::POST,
         path: "/api/v1/schedule/preview",
         allowed: ALL,

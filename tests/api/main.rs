@@ -8,6 +8,7 @@ mod smtp;
 mod applications;
 mod auth;
 mod authorization;
+mod backups;
 mod cob;
 mod cob_e2e;
 mod cob_groups;

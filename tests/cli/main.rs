@@ -280,3 +280,72 @@ fn ledger_verify_exits_zero_on_sound_books_and_non_zero_listing_an_unbalanced_en
         "{report}"
     );
 }
+
+/// Issue 15 through the real binary: `backup` writes a verified copy of the demo fund, `restore` puts it into a
+/// fresh path (the books verify), refuses a path that holds a database without `--force`, and refuses a damaged
+/// copy.
+#[test]
+fn backup_then_restore_the_demo_fund_into_a_fresh_database() {
+    let (dir, url) = temp_db();
+    let out = coopfund(&url, &["demo"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let backups = dir.path().join("backups");
+    let out = coopfund(
+        &url,
+        &["backup", "--to", &backups.display().to_string()],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("sha256: "), "{stdout}");
+    let copy = std::fs::read_dir(&backups)
+        .expect("backups")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|e| e == "db"))
+        .expect("a copy");
+    let copy_arg = copy.display().to_string();
+
+    let restored_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("restored.db").display()
+    );
+    let out = coopfund(&restored_url, &["restore", "--from", &copy_arg], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("holds what its manifest says"), "{stdout}");
+    let out = coopfund(&restored_url, &["ledger", "verify"], None);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+
+    // Again onto the restored database: refused (exit 2) unless forced.
+    let out = coopfund(&restored_url, &["restore", "--from", &copy_arg], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--force"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = coopfund(
+        &restored_url,
+        &["restore", "--from", &copy_arg, "--force"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // A damaged copy is refused before anything is written.
+    let mut bytes = std::fs::read(&copy).expect("read");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&copy, bytes).expect("damage");
+    let fresh_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("fresh.db").display()
+    );
+    let out = coopfund(&fresh_url, &["restore", "--from", &copy_arg], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("SHA-256"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!dir.path().join("fresh.db").exists());
+}

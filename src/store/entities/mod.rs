@@ -4,6 +4,7 @@
 pub mod api_token;
 pub mod application;
 pub mod audit_record;
+pub mod backup_run;
 pub mod charter_capital_contribution;
 pub mod cob_run;
 pub mod collateral_item;
