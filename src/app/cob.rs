@@ -482,14 +482,7 @@ async fn close_loan_day(
     // instead of failing with "database busy" on an upgrade.
     let loan = super::loans::lock_loan(&txn, loan_id).await?;
     let next_day = date + Duration::days(1);
-    let posting = Posting {
-        kind: "close_of_business".into(),
-        entry_date: date,
-        description: format!("Khóa sổ ngày {date} / close of business {date}"),
-        transaction_id: None,
-        reverses_entry_id: None,
-        business_key: Some(format!("cob:{loan_id}:{date}")),
-    };
+    let posting = close_of_business_posting(loan_id, date);
     let refolded = if is_month_end(date) {
         ledger::refold_and_post_with(&txn, caller, loan, next_day, &posting, month_end_provision)
             .await?
@@ -505,6 +498,19 @@ async fn close_loan_day(
     };
     txn.commit().await?;
     Ok(counts)
+}
+
+/// The header of loan `loan_id`'s close-of-business entry for `date` (business key `cob:{loan}:{date}`:
+/// one per loan and day).
+fn close_of_business_posting(loan_id: i64, date: NaiveDate) -> Posting {
+    Posting {
+        kind: "close_of_business".into(),
+        entry_date: date,
+        description: format!("Khóa sổ ngày {date} / close of business {date}"),
+        transaction_id: None,
+        reverses_entry_id: None,
+        business_key: Some(format!("cob:{loan_id}:{date}")),
+    }
 }
 
 /// True when `date` is the last day of its month: its close posts the provisions (DOMAIN.md §8,
@@ -570,14 +576,7 @@ async fn release_finished_provisions(
             &super::loan_engine::transactions_of(&txn, loan_id).await?,
         )?;
         let loan_state = super::loan_engine::fold_at(&contract, &events, date + Duration::days(1))?;
-        let posting = Posting {
-            kind: "close_of_business".into(),
-            entry_date: date,
-            description: format!("Khóa sổ ngày {date} / close of business {date}"),
-            transaction_id: None,
-            reverses_entry_id: None,
-            business_key: Some(format!("cob:{loan_id}:{date}")),
-        };
+        let posting = close_of_business_posting(loan_id, date);
         let entry = ledger::post_loan_difference_with(
             &txn,
             caller,
