@@ -17,7 +17,13 @@
 //! reverse by difference) and then, once every loan of the day is closed, the portfolio's general
 //! provision (0.5% of groups 1-4, read from the balances just cached; one entry without a loan, by
 //! difference against 22932). The group is the cooperative's worst group; rates are the Decree
-//! 86/2024 defaults) from `[classification]`, see `super::policy`.
+//! 86/2024 defaults) from `[classification]`, see `super::policy`. A loan that closed (or was written
+//! off) since the last month end is no longer among the open loans the close folds, so the same close
+//! releases what it still holds on 22931 first (Dr 22931 / Cr 6426, its own close-of-business entry):
+//! after a month end a closed loan holds no provision. A written-off loan already used its provision
+//! against the loss when it was written off (DOMAIN.md §9), so it normally has nothing to release.
+//! Choice: the release waits for the month end, like every other provision move (§8), rather than
+//! following the payoff at once.
 //!
 //! **Crash safety and idempotency.** Posting is by difference, so closing a loan for a day twice
 //! posts nothing the second time; notices carry dedupe keys; the business date moves only after
@@ -58,7 +64,7 @@ use crate::{
         templates::{AmountsByComponent, DigestLine, DueReminder, OfficerDigest, OverdueNotice},
     },
     state::AppState,
-    store::entities::{cob_run, cooperative, journal_entry, loan},
+    store::entities::{cob_run, cooperative, journal_entry, journal_line, loan},
 };
 
 /// Cooperatives (with all their open loans) closed per transaction; a cooperative is never split,
@@ -397,6 +403,7 @@ async fn close_date(
         tracing::info!(%date, loans = totals.0, per_second = rate(totals.0, started), "close of business progress");
     }
     if totals.2 == 0 && is_month_end(date) {
+        totals.1.entries_posted += release_finished_provisions(state, caller, date).await?;
         totals.1.entries_posted += i32::from(post_general_provision(state, caller, date).await?);
     }
     let _gate = super::writer::enter(&state.db).await;
@@ -480,14 +487,7 @@ async fn close_loan_day(
     // instead of failing with "database busy" on an upgrade.
     let loan = super::loans::lock_loan(&txn, loan_id).await?;
     let next_day = date + Duration::days(1);
-    let posting = Posting {
-        kind: "close_of_business".into(),
-        entry_date: date,
-        description: format!("Khóa sổ ngày {date} / close of business {date}"),
-        transaction_id: None,
-        reverses_entry_id: None,
-        business_key: Some(format!("cob:{loan_id}:{date}")),
-    };
+    let posting = close_of_business_posting(loan_id, date);
     let refolded = if is_month_end(date) {
         ledger::refold_and_post_with(&txn, caller, loan, next_day, &posting, month_end_provision)
             .await?
@@ -503,6 +503,19 @@ async fn close_loan_day(
     };
     txn.commit().await?;
     Ok(counts)
+}
+
+/// The header of loan `loan_id`'s close-of-business entry for `date` (business key `cob:{loan}:{date}`:
+/// one per loan and day).
+fn close_of_business_posting(loan_id: i64, date: NaiveDate) -> Posting {
+    Posting {
+        kind: "close_of_business".into(),
+        entry_date: date,
+        description: format!("Khóa sổ ngày {date} / close of business {date}"),
+        transaction_id: None,
+        reverses_entry_id: None,
+        business_key: Some(format!("cob:{loan_id}:{date}")),
+    }
 }
 
 /// True when `date` is the last day of its month: its close posts the provisions (DOMAIN.md §8,
@@ -526,6 +539,87 @@ pub(crate) fn month_end_provision(
         collateral,
         &super::policy::current().provision_rates,
     ))
+}
+
+/// The month-end release of the specific provision of loans that are no longer open (module docs):
+/// every closed or written-off loan whose subledger still holds a balance on 22931 gets the entry that
+/// moves its book to a provision of 0 (posted by difference like every close-of-business entry, under
+/// the loan's `cob:{loan}:{date}` key, which the open-loan close never uses for a finished loan). In one
+/// transaction; a rerun finds nothing left to release. Returns the number of entries posted.
+async fn release_finished_provisions(
+    state: &AppState,
+    caller: &Caller,
+    date: NaiveDate,
+) -> AppResult<i32> {
+    let _gate = state.money_writer.enter(&state.db).await;
+    let txn = state.db.begin().await?;
+    let holding: Vec<(i64, i64, i64)> = specific_provision_of_finished_loans()
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let mut posted_entries = 0;
+    for (loan_id, debits, credits) in holding {
+        if debits == credits {
+            continue;
+        }
+        let loan = super::loans::lock_loan(&txn, loan_id).await?;
+        if !FINISHED_STATUSES.contains(&loan.status.as_str()) {
+            // Reopened (its payoff reversed): the open-loan close set its provision.
+            continue;
+        }
+        let group = u8::try_from(loan.debt_group)
+            .ok()
+            .and_then(DebtGroup::from_number)
+            .ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!(
+                    "loan {loan_id} has debt group {}",
+                    loan.debt_group
+                ))
+            })?;
+        let contract = super::loan_engine::contract_of(&loan)?;
+        let events = super::loan_engine::events_of(
+            &super::loan_engine::transactions_of(&txn, loan_id).await?,
+        )?;
+        let loan_state = super::loan_engine::fold_at(&contract, &events, date + Duration::days(1))?;
+        let posting = close_of_business_posting(loan_id, date);
+        let entry = ledger::post_loan_difference_with(
+            &txn,
+            caller,
+            &loan,
+            &loan_state,
+            group,
+            &posting,
+            Provision::Set(coopfund_domain::Vnd::ZERO),
+        )
+        .await?;
+        posted_entries += i32::from(entry.is_some());
+    }
+    txn.commit().await?;
+    Ok(posted_entries)
+}
+
+/// Per loan, the debits and credits on 22931 of the loans that are closed or written off.
+fn specific_provision_of_finished_loans() -> sea_orm::Select<journal_line::Entity> {
+    journal_line::Entity::find()
+        .select_only()
+        .column(journal_line::Column::LoanId)
+        .column_as(crate::store::sum_vnd("debit_vnd"), "debits")
+        .column_as(crate::store::sum_vnd("credit_vnd"), "credits")
+        .filter(
+            journal_line::Column::AccountCode
+                .eq(coopfund_domain::Account::SpecificProvision.code()),
+        )
+        .filter(
+            journal_line::Column::LoanId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(loan::Column::Id)
+                    .from(loan::Entity)
+                    .and_where(loan::Column::Status.is_in(FINISHED_STATUSES))
+                    .to_owned(),
+            ),
+        )
+        .group_by(journal_line::Column::LoanId)
+        .order_by_asc(journal_line::Column::LoanId)
 }
 
 /// Posts the portfolio's general provision at a month-end close (DOMAIN.md §8: 0.5% of the outstanding

@@ -13,6 +13,8 @@
 //! loan through by a đồng; the limit shown to people is the exact limit rounded down to the đồng,
 //! which is the same test for whole-đồng amounts.
 
+use coopfund_domain::{Language, Vnd};
+
 use crate::error::{AppError, ErrorKind, Localized};
 
 /// Decree 45/2021 Art 22: the loan is at most 80% of the project's total capital.
@@ -127,30 +129,14 @@ pub fn check_exposure(
     })
 }
 
-/// Groups digits by thousands: `1.500.000.000` with `'.'`, `1,500,000,000` with `','`.
-pub fn group_thousands(amount_vnd: i64, separator: char) -> String {
-    let digits = amount_vnd.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if amount_vnd < 0 {
-        out.push('-');
-    }
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(separator);
-        }
-        out.push(digit);
-    }
-    out
+/// `1.500.000.000 đồng` (the domain's one money formatter).
+fn vi_vnd(amount_vnd: i64) -> String {
+    Vnd::from_i64(amount_vnd).for_people(Language::Vietnamese)
 }
 
-/// `1.500.000.000 đồng`.
-pub fn vi_vnd(amount_vnd: i64) -> String {
-    format!("{} đồng", group_thousands(amount_vnd, '.'))
-}
-
-/// `1,500,000,000 VND`.
-pub fn en_vnd(amount_vnd: i64) -> String {
-    format!("{} VND", group_thousands(amount_vnd, ','))
+/// `1,500,000,000 VND` (the domain's one money formatter).
+fn en_vnd(amount_vnd: i64) -> String {
+    Vnd::from_i64(amount_vnd).for_people(Language::English)
 }
 
 impl Breach {
@@ -195,10 +181,8 @@ mod tests {
     fn numbers_are_grouped_the_vietnamese_and_the_english_way() {
         assert_eq!(vi_vnd(1_500_000_000), "1.500.000.000 đồng");
         assert_eq!(en_vnd(1_500_000_000), "1,500,000,000 VND");
-        assert_eq!(group_thousands(0, '.'), "0");
-        assert_eq!(group_thousands(999, '.'), "999");
-        assert_eq!(group_thousands(1000, ','), "1,000");
-        assert_eq!(group_thousands(-1_234_567, ','), "-1,234,567");
+        assert_eq!(vi_vnd(0), "0 đồng");
+        assert_eq!(en_vnd(-1_234_567), "-1,234,567 VND");
     }
 
     #[test]

@@ -212,35 +212,92 @@ pub fn loan_group(state: &LoanState) -> DebtGroup {
     )
 }
 
-/// An engine refusal as a 422 naming the rule (and, above the payoff, the payoff amount).
+/// An engine refusal as a 422 naming the rule (and, above the payoff, the payoff amount). Amounts are
+/// written for people, `1.500.000.000 đồng` / `1,500,000,000 VND` ([`Vnd::for_people`]).
 pub fn fold_error(err: FoldError) -> AppError {
-    let en = err.error.to_string();
-    let vi = match &err.error {
-        LoanError::PaymentAbovePayoff { amount, payoff } => format!(
-            "Số tiền trả {} đồng vượt quá số tiền tất toán khoản vay {} đồng; hãy trả tối đa {} đồng.",
-            amount, payoff, payoff
+    use coopfund_domain::Language::{English, Vietnamese};
+    let (vi, en) = match &err.error {
+        LoanError::PaymentAbovePayoff { amount, payoff } => {
+            let (amount_vi, payoff_vi) =
+                (amount.for_people(Vietnamese), payoff.for_people(Vietnamese));
+            let (amount_en, payoff_en) = (amount.for_people(English), payoff.for_people(English));
+            (
+                format!("Số tiền trả {amount_vi} vượt quá số tiền tất toán khoản vay {payoff_vi}; hãy trả tối đa {payoff_vi}."),
+                format!("The payment of {amount_en} is above the loan's payoff of {payoff_en}; pay at most {payoff_en}."),
+            )
+        }
+        LoanError::DisbursementAboveApproved {
+            approved,
+            disbursed,
+            requested,
+        } => (
+            format!(
+                "Giải ngân {} sẽ vượt số tiền được duyệt {} (đã giải ngân {}).",
+                requested.for_people(Vietnamese),
+                approved.for_people(Vietnamese),
+                disbursed.for_people(Vietnamese)
+            ),
+            format!(
+                "Disbursing {} would exceed the approved principal of {} ({} already disbursed).",
+                requested.for_people(English),
+                approved.for_people(English),
+                disbursed.for_people(English)
+            ),
         ),
-        LoanError::DisbursementAboveApproved { approved, disbursed, requested } => format!(
-            "Giải ngân {requested} đồng sẽ vượt số tiền được duyệt {approved} đồng (đã giải ngân {disbursed} đồng)."
+        LoanError::AmountNotPositive(amount) => (
+            format!(
+                "Số tiền phải lớn hơn 0 (nhận được {}).",
+                amount.for_people(Vietnamese)
+            ),
+            format!(
+                "The amount must be positive (got {}).",
+                amount.for_people(English)
+            ),
         ),
-        LoanError::NotDisbursed => "Khoản vay chưa được giải ngân.".to_string(),
-        LoanError::LoanClosed { closed_on } => format!("Khoản vay đã tất toán ngày {closed_on}."),
-        LoanError::LoanWrittenOff { written_off_on } => format!("Khoản vay đã xử lý rủi ro ngày {written_off_on}."),
-        LoanError::TrancheAfterMaturity => "Không thể giải ngân sau kỳ trả nợ cuối cùng.".to_string(),
-        LoanError::AdjustmentChangesMaturity { maturity, new_maturity } => format!(
-            "Điều chỉnh kỳ hạn phải giữ nguyên ngày đáo hạn {maturity}; lịch mới kết thúc ngày {new_maturity}."
+        LoanError::InterestReductionAboveInterestOwed { reduction, owed } => (
+            format!(
+                "Số lãi miễn, giảm {} vượt quá số lãi đang nợ {} (lãi chậm trả, lãi quá hạn và lãi chưa trả).",
+                reduction.for_people(Vietnamese),
+                owed.for_people(Vietnamese)
+            ),
+            format!(
+                "The interest reduction of {} is above the interest owed of {} (late, overdue and unpaid interest).",
+                reduction.for_people(English),
+                owed.for_people(English)
+            ),
         ),
-        LoanError::ExtensionDoesNotExtend { maturity, new_maturity } => format!(
-            "Gia hạn nợ phải kết thúc sau ngày đáo hạn {maturity}; lịch mới kết thúc ngày {new_maturity}."
-        ),
-        LoanError::InterestReductionAboveInterestOwed { reduction, owed } => format!(
-            "Số lãi miễn, giảm {reduction} vượt quá số lãi đang nợ {owed} (lãi chậm trả, lãi quá hạn và lãi chưa trả)."
-        ),
-        _ => format!("Quy tắc cho vay không cho phép thao tác này: {en}."),
-    };
-    let en = match &err.error {
-        LoanError::PaymentAbovePayoff { payoff, .. } => format!("{en}; pay at most {payoff} đồng."),
-        _ => en,
+        LoanError::AmountTooLarge(amount) => {
+            let max = Vnd::from_i64(Vnd::MAX_INPUT);
+            (
+                format!(
+                    "Số tiền {} vượt mức tối đa được hỗ trợ {}.",
+                    amount.for_people(Vietnamese),
+                    max.for_people(Vietnamese)
+                ),
+                format!(
+                    "The amount {} is above the supported maximum of {}.",
+                    amount.for_people(English),
+                    max.for_people(English)
+                ),
+            )
+        }
+        other => {
+            let en = other.to_string();
+            let vi = match other {
+                LoanError::NotDisbursed => "Khoản vay chưa được giải ngân.".to_string(),
+                LoanError::LoanClosed { closed_on } => format!("Khoản vay đã tất toán ngày {closed_on}."),
+                LoanError::LoanWrittenOff { written_off_on } => format!("Khoản vay đã xử lý rủi ro ngày {written_off_on}."),
+                LoanError::TrancheAfterMaturity => "Không thể giải ngân sau kỳ trả nợ cuối cùng.".to_string(),
+                LoanError::AdjustmentChangesMaturity { maturity, new_maturity } => format!(
+                    "Điều chỉnh kỳ hạn phải giữ nguyên ngày đáo hạn {maturity}; lịch mới kết thúc ngày {new_maturity}."
+                ),
+                LoanError::ExtensionDoesNotExtend { maturity, new_maturity } => format!(
+                    "Gia hạn nợ phải kết thúc sau ngày đáo hạn {maturity}; lịch mới kết thúc ngày {new_maturity}."
+                ),
+                _ => format!("Quy tắc cho vay không cho phép thao tác này: {en}."),
+            };
+            (vi, en)
+        }
     };
     let field = err.field();
     let mut app = AppError::new(ErrorKind::Rule, err.code(), Localized::new(vi, en));

@@ -50,20 +50,27 @@ use crate::{
 
 // ----- views -----
 
-/// The next installment with something left to pay.
+/// The next installment the borrower has to pay something on, and what is still to pay on it net of the
+/// advance held (DOMAIN.md §5: the advance is applied on the next due dates, first; an installment it covers
+/// in full is skipped). See [`coopfund_domain::owed`].
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct NextDue {
     pub seq: u32,
     #[schema(value_type = String, format = Date)]
     pub due_on: NaiveDate,
-    /// Principal still owed on it.
+    /// Principal still to pay on it, after the advance.
     pub principal_vnd: i64,
-    /// Interest still owed on it (projected on the current balance until it is billed).
+    /// Interest still to pay on it, after the advance (projected on the current balance until it is billed).
     pub interest_vnd: i64,
+    /// principal_vnd + interest_vnd: what the borrower still has to pay on it.
     pub total_vnd: i64,
+    /// The part of the advance held that its due date will apply to it (0 once it is billed: the advance
+    /// was applied then).
+    pub advance_applied_vnd: i64,
 }
 
-/// A loan with its terms and balances as of the business date (`as_of`).
+/// A loan with its terms and balances as of the business date (`as_of`), the same in the list and for
+/// one loan: both fold the loan from its events as of the business date.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LoanView {
     pub id: i64,
@@ -104,7 +111,12 @@ pub struct LoanView {
     pub debt_group: i32,
     pub restructure_count: i32,
     pub next_due: Option<NextDue>,
-    /// The date the balances are as of (the business date for one loan; the cached date in lists).
+    /// Everything due and overdue today: overdue principal, unpaid overdue interest, overdue and late interest
+    /// (rounded as a payment today charges them), and what is unpaid on installments due today. Paying it
+    /// makes the loan current; 0 for a closed or written-off loan. The payoff (`/payoff`) adds the principal
+    /// not yet due and the current period's interest.
+    pub owed_now_vnd: i64,
+    /// The date the balances are as of: the business date (null only before any business date).
     #[schema(value_type = Option<String>, format = Date)]
     pub as_of: Option<NaiveDate>,
     pub version: i32,
@@ -121,7 +133,9 @@ fn i64_of(amount: Vnd) -> i64 {
 }
 
 impl LoanView {
-    /// The cached view (lists): balances as of `balances_as_of`.
+    /// The row as cached (balances as of `balances_as_of`; nothing the cache does not hold: no unpaid
+    /// interest, write-off, next due or amount owed). Only the "before" of an audit record; every view a
+    /// client reads is [`LoanView::live`].
     fn cached(m: loan::Model) -> LoanView {
         LoanView {
             rate_percent: rate_of(&m),
@@ -153,6 +167,7 @@ impl LoanView {
             debt_group: m.debt_group,
             restructure_count: m.restructure_count,
             next_due: None,
+            owed_now_vnd: 0,
             as_of: m.balances_as_of,
             version: m.version,
             created_at: m.created_at,
@@ -160,22 +175,20 @@ impl LoanView {
         }
     }
 
-    /// The live view: balances from the engine's fold as of `as_of`.
-    fn live(m: loan::Model, state: &LoanState, as_of: NaiveDate) -> LoanView {
+    /// The live view: balances from the engine's fold as of `as_of` (the list and the detail both).
+    fn live(m: loan::Model, state: &LoanState, as_of: NaiveDate) -> AppResult<LoanView> {
         let group = i32::from(loan_group(state).number());
         let status = ledger::status_of(&m.status, state);
-        let next_due = state.next_due().map(|i| {
-            let principal_vnd = i64_of(i.unpaid_principal());
-            let interest_vnd = i64_of(i.unpaid_interest());
-            NextDue {
-                seq: i.seq,
-                due_on: i.due_on,
-                principal_vnd,
-                interest_vnd,
-                total_vnd: principal_vnd + interest_vnd,
-            }
+        let order = contract_of(&m)?.allocation_order;
+        let next_due = coopfund_domain::next_to_pay(state, &order).map(|next| NextDue {
+            seq: next.seq,
+            due_on: next.due_on,
+            principal_vnd: i64_of(next.principal),
+            interest_vnd: i64_of(next.interest),
+            total_vnd: i64_of(next.total()),
+            advance_applied_vnd: i64_of(next.advance_applied),
         });
-        LoanView {
+        Ok(LoanView {
             status,
             first_disbursed_on: state.first_disbursed_on,
             closed_on: state.closed_on.or(state.written_off_on),
@@ -193,9 +206,10 @@ impl LoanView {
             } else {
                 None
             },
+            owed_now_vnd: i64_of(coopfund_domain::owed_now(state).total()),
             as_of: Some(as_of),
             ..LoanView::cached(m)
-        }
+        })
     }
 }
 
@@ -596,7 +610,7 @@ async fn record(
     // every read, and kept as posted in the audit record below.
     let all = transactions_of(txn, refolded.loan.id).await?;
     let view = transaction_view(&inserted, &all, Some(&refolded.state));
-    let after = LoanView::live(refolded.loan.clone(), &refolded.state, today);
+    let after = LoanView::live(refolded.loan.clone(), &refolded.state, today)?;
     audit::record(txn, caller, Change {
         action: &format!("loan.{}", new.kind),
         entity_type: "loan",
@@ -665,7 +679,7 @@ pub async fn sign(
                 let signed = active.update(txn).await?;
                 let contract = contract_of(&signed)?;
                 let state = loan_engine::fold_at(&contract, &[], today)?;
-                let after = LoanView::live(signed, &state, today);
+                let after = LoanView::live(signed, &state, today)?;
                 audit::record(
                     txn,
                     &caller_owned,
@@ -1026,7 +1040,7 @@ pub async fn get(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult
     let loan = visible_loan(db, caller, id).await?;
     let today = fund::business_date(db).await?;
     let (state, _) = state_of(db, &loan, today).await?;
-    Ok(LoanView::live(loan, &state, today))
+    LoanView::live(loan, &state, today)
 }
 
 /// Filters and paging of the loan list.
@@ -1036,7 +1050,8 @@ pub struct LoanQuery {
     /// approved, contract_signed, active, closed, written_off.
     pub status: Option<String>,
     pub cooperative_id: Option<i64>,
-    /// Only loans with DPD > 0 (true) or none (false), as cached.
+    /// Only loans with DPD > 0 (true) or none (false), as cached by the last close of business or money
+    /// command (the same as shown for open loans, which every close refreshes).
     pub overdue: Option<bool>,
     /// Page size, 1 to 200 (default 50).
     pub limit: Option<u64>,
@@ -1044,7 +1059,7 @@ pub struct LoanQuery {
     pub cursor: Option<String>,
 }
 
-/// One page of loans, newest first (balances as cached: `as_of` is their date).
+/// One page of loans, newest first, each as `GET /loans/{id}` shows it (as of the business date).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LoanPage {
     pub items: Vec<LoanView>,
@@ -1090,15 +1105,42 @@ pub async fn list(
     }
     let rows = select.limit(limit + 1).all(db).await?;
     let has_more = rows.len() as u64 > limit;
-    let items: Vec<LoanView> = rows
+    let rows: Vec<loan::Model> = rows.into_iter().take(limit as usize).collect();
+    // Each loan of the page folded as of the business date, as `get` does, so the list and the detail
+    // agree on every field; the page's transactions are read in one query.
+    let today = fund::business_date(db).await?;
+    let mut transactions = transactions_by_loan(db, rows.iter().map(|l| l.id)).await?;
+    let items = rows
         .into_iter()
-        .take(limit as usize)
-        .map(LoanView::cached)
-        .collect();
+        .map(|loan| {
+            let contract = contract_of(&loan)?;
+            let events = events_of(&transactions.remove(&loan.id).unwrap_or_default())?;
+            let state = loan_engine::fold_at(&contract, &events, today)?;
+            LoanView::live(loan, &state, today)
+        })
+        .collect::<AppResult<Vec<LoanView>>>()?;
     let next_cursor = has_more
         .then(|| items.last().map(|l| l.id.to_string()))
         .flatten();
     Ok(LoanPage { items, next_cursor })
+}
+
+/// The transactions of `loan_ids` in insertion order (the engine's tie-break), by loan, in one query.
+async fn transactions_by_loan(
+    db: &DatabaseConnection,
+    loan_ids: impl IntoIterator<Item = i64>,
+) -> AppResult<std::collections::HashMap<i64, Vec<loan_transaction::Model>>> {
+    let mut by_loan: std::collections::HashMap<i64, Vec<loan_transaction::Model>> =
+        Default::default();
+    let rows = loan_transaction::Entity::find()
+        .filter(loan_transaction::Column::LoanId.is_in(loan_ids))
+        .order_by_asc(loan_transaction::Column::Id)
+        .all(db)
+        .await?;
+    for row in rows {
+        by_loan.entry(row.loan_id).or_default().push(row);
+    }
+    Ok(by_loan)
 }
 
 /// One installment of the current schedule with what was paid on it.

@@ -114,7 +114,9 @@ pub struct GroupLine {
     pub debt_group: u8,
     pub loans: i64,
     pub outstanding_principal_vnd: i64,
-    /// The specific provision held on 22931 for the loans now in this group.
+    /// The specific provision held on 22931 for the loans now in this group. A loan closed since the last
+    /// month end still holds its provision until that month end's close of business releases it; it
+    /// counts here in the group it was closed in.
     pub specific_provision_vnd: i64,
 }
 
@@ -218,12 +220,24 @@ pub async fn portfolio<C: ConnectionTrait>(
             continue;
         }
         specific_total += credit_balance;
-        let group = loan_id
-            .and_then(|id| loan_groups.get(&id))
-            .copied()
-            .unwrap_or(1)
-            .clamp(1, 5);
-        specific_by_group[usize::try_from(group - 1).unwrap_or(0)] += credit_balance;
+        // 22931 is held per loan (DOMAIN.md §9: posted in the loan's own entries); a line without a loan or
+        // a loan without a valid group is a corrupt book, named, not counted in some group by default.
+        let Some(loan_id) = loan_id else {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "specific provision (22931) lines without a loan hold {credit_balance}"
+            )));
+        };
+        let group = loan_groups
+            .get(loan_id)
+            .and_then(|group| u8::try_from(*group).ok())
+            .and_then(DebtGroup::from_number)
+            .ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!(
+                    "loan {loan_id} holds a specific provision but has no valid debt group ({:?})",
+                    loan_groups.get(loan_id)
+                ))
+            })?;
+        specific_by_group[usize::from(group.number()) - 1] += credit_balance;
     }
     let groups = DebtGroup::ALL
         .into_iter()

@@ -194,10 +194,15 @@ impl PreviewResponse {
                 group_thousands(i.closing_balance_vnd)
             ));
         }
+        // The table is in English: amounts written for people the English way (`Vnd::for_people`).
+        let english = |amount_vnd| {
+            coopfund_domain::Vnd::from_i64(amount_vnd)
+                .for_people(coopfund_domain::Language::English)
+        };
         out.push_str(&format!(
-            "total principal {} đồng, total interest {} đồng\n",
-            group_thousands(self.total_principal_vnd),
-            group_thousands(self.total_interest_vnd)
+            "total principal {}, total interest {}\n",
+            english(self.total_principal_vnd),
+            english(self.total_interest_vnd)
         ));
         out
     }

@@ -8,6 +8,7 @@
 //! - [`schedule`]: repayment schedules (annuity, equal principal, bullet) — DOMAIN.md §3.
 //! - [`loan`]: a loan's state as a pure fold of its events: accrual, overdue, advances, payoff — §4, §5, §7.
 //! - [`allocation`]: the allocation order, the allocation record and the payoff quote — §5.
+//! - [`owed`]: what the borrower has to pay: the next installment net of the advance, everything owed today — §4, §5.
 //! - [`classification`]: debt groups, provisions, bad-debt ratio — §8.
 //! - [`journal`]: balanced journal entries, the chart, each loan's books and posting by difference — §9.
 //!
@@ -40,6 +41,7 @@ pub mod classification;
 pub mod journal;
 pub mod loan;
 pub mod money;
+pub mod owed;
 pub mod schedule;
 
 pub use allocation::{
@@ -59,7 +61,10 @@ pub use loan::{
     InstallmentStatus, InterestReduction, LoanContract, LoanError, LoanEvent, LoanFolder,
     LoanInstallment, LoanState, Restructure, RestructureKind,
 };
-pub use money::{round_half_up_to_dong, round_to_unit_ties_up, AnnualRate, MoneyError, Vnd};
+pub use money::{
+    round_half_up_to_dong, round_to_unit_ties_up, AnnualRate, Language, MoneyError, Vnd,
+};
+pub use owed::{next_to_pay, owed_now, InstallmentToPay, OwedNow};
 pub use schedule::{
     build_schedule, DayCount, Installment, Method, Schedule, ScheduleTerms, TermsError,
 };

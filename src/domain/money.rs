@@ -8,6 +8,11 @@
 //!
 //! No `f32`/`f64` anywhere: rates and amounts are `rust_decimal::Decimal`.
 //!
+//! **Amounts for people** are written one way everywhere (error messages, mails, pages): whole đồng with
+//! thousands separators and the unit of the reader's language, `1.500.000.000 đồng` in Vietnamese and
+//! `1,500,000,000 VND` in English ([`Vnd::for_people`]). `Display` writes the English form, so an engine error's
+//! English text (`the payment 900,000,000 VND is above the payoff of 504,438,356 VND`) reads the same way.
+//!
 //! Range: inputs are limited to [`Vnd::MAX_INPUT`] (10^15 đồng), far inside `Decimal`'s 7.9·10^28, so the
 //! arithmetic of the engine (sums of a few thousand such amounts, products with rates and day counts) cannot
 //! overflow. [`Vnd`] also offers checked operations for callers that combine amounts of unknown size.
@@ -144,9 +149,47 @@ impl Vnd {
     }
 }
 
+/// The languages the fund writes to people in: Vietnamese (the default) and English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Language {
+    /// Tiếng Việt: `1.500.000.000 đồng`.
+    #[default]
+    Vietnamese,
+    /// English: `1,500,000,000 VND`.
+    English,
+}
+
+impl Vnd {
+    /// The amount as people read it: `1.500.000.000 đồng` (Vietnamese: dots between thousands) or
+    /// `1,500,000,000 VND` (English: commas); a negative amount starts with `-`. The one money formatter of
+    /// the service: every error message and mail writes amounts with it.
+    pub fn for_people(self, language: Language) -> String {
+        let (separator, unit) = match language {
+            Language::Vietnamese => ('.', "đồng"),
+            Language::English => (',', "VND"),
+        };
+        // Whole đồng by construction; `trunc` keeps a stray scale from ever printing a decimal point.
+        let digits = self.0.abs().trunc().normalize().to_string();
+        let mut text = String::with_capacity(digits.len() + digits.len() / 3 + unit.len() + 2);
+        if self.is_negative() {
+            text.push('-');
+        }
+        for (i, digit) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                text.push(separator);
+            }
+            text.push(digit);
+        }
+        text.push(' ');
+        text.push_str(unit);
+        text
+    }
+}
+
+/// The English form for people (`1,500,000,000 VND`, see [`Vnd::for_people`]).
 impl fmt::Display for Vnd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ₫", self.0)
+        f.write_str(&self.for_people(Language::English))
     }
 }
 
@@ -304,6 +347,41 @@ mod tests {
             "amount_out_of_range"
         );
         assert!(Vnd::new(dec!(1000000000000000)).is_ok());
+    }
+
+    #[test]
+    fn amounts_are_written_for_people_with_thousands_separators_and_the_unit_of_the_language() {
+        let cases = [
+            (1_500_000_000, "1.500.000.000 đồng", "1,500,000,000 VND"),
+            (504_438_356, "504.438.356 đồng", "504,438,356 VND"),
+            (10_662_795, "10.662.795 đồng", "10,662,795 VND"),
+            (1_000, "1.000 đồng", "1,000 VND"),
+            (999, "999 đồng", "999 VND"),
+            (0, "0 đồng", "0 VND"),
+            (-28_715, "-28.715 đồng", "-28,715 VND"),
+            (
+                Vnd::MAX_INPUT,
+                "1.000.000.000.000.000 đồng",
+                "1,000,000,000,000,000 VND",
+            ),
+        ];
+        for (amount, vi, en) in cases {
+            let amount = Vnd::from_i64(amount);
+            assert_eq!(amount.for_people(Language::Vietnamese), vi);
+            assert_eq!(amount.for_people(Language::English), en);
+            assert_eq!(amount.to_string(), en);
+        }
+        // Built from a decimal with a scale (12.000 đồng is whole): no decimal point is written.
+        assert_eq!(
+            Vnd::new(dec!(12000.000))
+                .unwrap()
+                .for_people(Language::Vietnamese),
+            "12.000 đồng"
+        );
+        assert_eq!(
+            round_half_up_to_dong(dec!(-0.4)).for_people(Language::English),
+            "0 VND"
+        );
     }
 
     #[test]

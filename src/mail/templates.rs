@@ -217,22 +217,13 @@ pub struct OfficerDigest {
 }
 
 /// Whole đồng with thousands separators: `10.662.795 đồng` in Vietnamese, `10,662,795 VND` in
-/// English.
+/// English — the domain's one money formatter ([`coopfund_domain::Vnd::for_people`]).
 pub fn format_vnd(amount_vnd: i64, lang: Lang) -> String {
-    let (separator, unit) = match lang {
-        Lang::Vi => ('.', "đồng"),
-        Lang::En => (',', "VND"),
+    let language = match lang {
+        Lang::Vi => coopfund_domain::Language::Vietnamese,
+        Lang::En => coopfund_domain::Language::English,
     };
-    let digits = amount_vnd.unsigned_abs().to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(separator);
-        }
-        grouped.push(digit);
-    }
-    let sign = if amount_vnd < 0 { "-" } else { "" };
-    format!("{sign}{grouped} {unit}")
+    coopfund_domain::Vnd::from_i64(amount_vnd).for_people(language)
 }
 
 /// A date as people write it: `10/03/2026` in Vietnamese, `10 March 2026` in English.

@@ -21,7 +21,7 @@ use crate::{
 };
 
 /// A fund that may close simulated days, starting on 2026-01-10; `smtp_port` for the mail worker.
-async fn fund(smtp_port: Option<u16>) -> TestApp {
+pub(crate) async fn fund(smtp_port: Option<u16>) -> TestApp {
     spawn_app_with(|s| {
         s.fund.start_business_date = "2026-01-10".into();
         s.cob.allow_future_dates = true;
@@ -63,7 +63,7 @@ async fn cooperative_with_officer(app: &TestApp, lang: &str) -> (i64, String, St
 }
 
 /// Closes every day through `through` and asserts each run finished.
-async fn run_cob(app: &TestApp, through: &str) -> Value {
+pub(crate) async fn run_cob(app: &TestApp, through: &str) -> Value {
     let outcome = json_of(
         app.post(
             "/api/v1/cob/run",
@@ -85,7 +85,7 @@ async fn run_cob(app: &TestApp, through: &str) -> Value {
     outcome
 }
 
-async fn loan(app: &TestApp, loan_id: i64) -> Value {
+pub(crate) async fn loan(app: &TestApp, loan_id: i64) -> Value {
     json_of(
         app.get(&format!("/api/v1/loans/{loan_id}"), &app.admin_token)
             .await,
@@ -95,7 +95,7 @@ async fn loan(app: &TestApp, loan_id: i64) -> Value {
 }
 
 /// The balance of `code` on the trial balance, and whether it balances.
-async fn trial_balance(app: &TestApp) -> Value {
+pub(crate) async fn trial_balance(app: &TestApp) -> Value {
     let tb = json_of(
         app.get("/api/v1/ledger/trial-balance", &app.admin_token)
             .await,
@@ -106,7 +106,7 @@ async fn trial_balance(app: &TestApp) -> Value {
     tb
 }
 
-fn balance(tb: &Value, code: &str) -> i64 {
+pub(crate) fn balance(tb: &Value, code: &str) -> i64 {
     tb["accounts"]
         .as_array()
         .expect("accounts")
@@ -307,7 +307,7 @@ async fn month_end_posts_specific_and_general_provisions_and_the_portfolio_repor
 
 /// Closes `date` (and any day before it), then closes `date` again as after a crash before the business
 /// date moved; asserts the second close posted and queued nothing.
-async fn close_twice(app: &TestApp, date: &str) {
+pub(crate) async fn close_twice(app: &TestApp, date: &str) {
     run_cob(app, date).await;
     let (entries, mails) = counts(app).await;
     set_date(app, date).await;

@@ -131,19 +131,35 @@ async fn a_payment_above_the_payoff_is_refused_naming_the_payoff_and_the_payoff_
         100_000_000
     );
 
-    let refused = error_of(
-        repay(&app, &staff, loan, total + 1, "2026-02-20", "ordinary").await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
-    assert_eq!(refused["code"], "payment_above_payoff");
-    assert!(
-        refused["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains(&total.to_string()),
-        "{refused}"
-    );
+    // 10,000,000 + 1,019,178 + 49,315 + 2,792 overdue, 295,890 interest of 10 days on 90,000,000, 90,000,000.
+    assert_eq!(total, 101_367_175, "{quote}");
+
+    // Refused in the reader's language, every amount written for people, the payoff named.
+    let too_much = json!({"amount_vnd": total + 1, "value_date": "2026-02-20", "reference": "GD 456", "kind": "ordinary"});
+    for (language, expected) in [
+        (
+            "vi",
+            "Số tiền trả 101.367.176 đồng vượt quá số tiền tất toán khoản vay 101.367.175 đồng; hãy trả tối đa 101.367.175 đồng.",
+        ),
+        (
+            "en",
+            "The payment of 101,367,176 VND is above the loan's payoff of 101,367,175 VND; pay at most 101,367,175 VND.",
+        ),
+    ] {
+        let response = app
+            .client
+            .post(app.url(&format!("/api/v1/loans/{loan}/repayments")))
+            .bearer_auth(&staff.accountant)
+            .header("Accept-Language", language)
+            .json(&too_much)
+            .send()
+            .await
+            .expect("request");
+        let refused = error_of(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(refused["code"], "payment_above_payoff");
+        assert_eq!(refused["field"], "amount_vnd");
+        assert_eq!(refused["message"], expected, "{language}: {refused}");
+    }
 
     let settled = json_of(
         repay(&app, &staff, loan, total, "2026-02-20", "ordinary").await,

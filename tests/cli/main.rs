@@ -148,6 +148,10 @@ fn schedule_prints_the_preview_json_and_a_table() {
     assert_eq!(body["total_principal_vnd"], 120_000_000);
     let table = text(&coopfund("sqlite::memory:", &args, None).stdout);
     assert!(table.contains("10,662,795"), "{table}");
+    assert!(
+        table.contains("total principal 120,000,000 VND, total interest "),
+        "{table}"
+    );
 }
 
 #[test]

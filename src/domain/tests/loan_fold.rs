@@ -218,9 +218,15 @@ fn a_payment_equal_to_the_payoff_settles_and_one_above_is_refused() {
     let error = fold(&example_3(), &events, d(2026, 4, 2)).expect_err("above payoff");
     assert_eq!(error.code(), "payment_above_payoff");
     assert_eq!(error.event_id.as_deref(), Some("r2"));
-    assert!(error
-        .to_string()
-        .contains(&quote.total.as_decimal().to_string()));
+    // Amounts written for people (`Vnd`'s Display): "…of 81,234,567 VND".
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "the payment {} is above the payoff of {}",
+            (quote.total + vnd(1)).for_people(coopfund_domain::Language::English),
+            quote.total.for_people(coopfund_domain::Language::English)
+        )
+    );
 
     events.pop();
     events.push(LoanEvent::repayment(
