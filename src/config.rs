@@ -30,6 +30,65 @@ pub struct Settings {
     pub cob: CobSettings,
     pub lending: LendingSettings,
     pub classification: ClassificationSettings,
+    pub calendar: CalendarSettings,
+}
+
+/// The fund's days off as configured (entered into the database at start, see `app::calendar`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSettings {
+    /// Weekly days off, by English name (`saturday`, `sunday` …).
+    pub weekly_days_off: Vec<String>,
+    /// Dated holidays.
+    pub holidays: Vec<HolidaySetting>,
+}
+
+/// One configured holiday.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HolidaySetting {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// What it is, e.g. `Tết Nguyên đán / Lunar New Year`.
+    pub name: String,
+}
+
+impl CalendarSettings {
+    /// The weekly days off (validated at load, so unknown names cannot occur here).
+    pub fn weekly_days(&self) -> coopfund_domain::WeekDays {
+        coopfund_domain::WeekDays::of(
+            self.weekly_days_off
+                .iter()
+                .filter_map(|day| parse_weekday(day)),
+        )
+    }
+
+    /// The configured holidays as dates (validated at load).
+    pub fn holiday_dates(&self) -> Vec<(chrono::NaiveDate, String)> {
+        self.holidays
+            .iter()
+            .filter_map(|h| {
+                chrono::NaiveDate::parse_from_str(&h.date, "%Y-%m-%d")
+                    .ok()
+                    .map(|date| (date, h.name.clone()))
+            })
+            .collect()
+    }
+}
+
+/// A day of the week from its English name (`monday` … `sunday`, any case).
+pub fn parse_weekday(name: &str) -> Option<chrono::Weekday> {
+    use chrono::Weekday::*;
+    Some(match name.trim().to_ascii_lowercase().as_str() {
+        "monday" => Mon,
+        "tuesday" => Tue,
+        "wednesday" => Wed,
+        "thursday" => Thu,
+        "friday" => Fri,
+        "saturday" => Sat,
+        "sunday" => Sun,
+        _ => return None,
+    })
 }
 
 /// Debt groups and provisions (DOMAIN.md §8; Circular 14/2024, Decree 86/2024): thresholds in days
@@ -359,6 +418,34 @@ impl Settings {
         }
         if self.lending.council_approval_above_vnd < 0 {
             return invalid("lending.council_approval_above_vnd", "must not be negative");
+        }
+        if let Some(day) = self
+            .calendar
+            .weekly_days_off
+            .iter()
+            .find(|day| parse_weekday(day).is_none())
+        {
+            return invalid(
+                "calendar.weekly_days_off",
+                &format!("{day:?} is not a day of the week (monday … sunday)"),
+            );
+        }
+        if self.calendar.weekly_days().days().len() == 7 {
+            return invalid("calendar.weekly_days_off", "the fund must work at least one day a week");
+        }
+        for holiday in &self.calendar.holidays {
+            if chrono::NaiveDate::parse_from_str(&holiday.date, "%Y-%m-%d").is_err() {
+                return invalid(
+                    "calendar.holidays",
+                    &format!("{:?} is not a date YYYY-MM-DD", holiday.date),
+                );
+            }
+            if holiday.name.trim().is_empty() || holiday.name.chars().count() > 200 {
+                return invalid(
+                    "calendar.holidays",
+                    &format!("the name of {} must have 1 to 200 characters", holiday.date),
+                );
+            }
         }
         self.validate_mail()
     }

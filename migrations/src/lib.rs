@@ -13,6 +13,7 @@ pub mod m20261125_000002_lending;
 mod m20261125_000003_outbox;
 mod m20261125_000004_appraisal_recommendation;
 mod m20261125_000005_cob_runs;
+mod m20261129_000006_calendar;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_outbox::Migration),
             Box::new(m20261125_000004_appraisal_recommendation::Migration),
             Box::new(m20261125_000005_cob_runs::Migration),
+            Box::new(m20261129_000006_calendar::Migration),
         ]
     }
 }

@@ -35,7 +35,7 @@
 use std::sync::{Arc, LazyLock};
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use coopfund_domain::classification::DebtGroup;
+use coopfund_domain::{classification::DebtGroup, HolidayCalendar};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
@@ -483,13 +483,25 @@ async fn close_loan_day(
         reverses_entry_id: None,
         business_key: Some(format!("cob:{loan_id}:{date}")),
     };
+    let calendar = super::calendar::in_force(&txn).await?;
     let refolded = if is_month_end(date) {
-        ledger::refold_and_post_with(&txn, caller, loan, next_day, &posting, month_end_provision)
-            .await?
+        ledger::refold_and_post_with(
+            &txn,
+            caller,
+            loan,
+            next_day,
+            &posting,
+            &calendar,
+            month_end_provision,
+        )
+        .await?
     } else {
-        ledger::refold_and_post(&txn, caller, loan, next_day, &posting).await?
+        ledger::refold_and_post_with(&txn, caller, loan, next_day, &posting, &calendar, |_, _, _| {
+            Provision::Keep
+        })
+        .await?
     };
-    let notices_queued = queue_loan_notices(state, &txn, &refolded, next_day).await?;
+    let notices_queued = queue_loan_notices(state, &txn, &refolded, next_day, &calendar).await?;
     let digest = digest_line(&txn, &refolded, next_day).await?;
     let counts = LoanDayCounts {
         entries_posted: i32::from(refolded.entry_id.is_some()),
@@ -574,11 +586,19 @@ async fn post_general_provision(
 
 /// Due reminders (T-7, T-1 by default) and overdue notices (DPD 1, 10, 30) for one loan as of the
 /// morning of `as_of`.
+///
+/// With the fund's calendar (DOMAIN.md §4): a reminder names the last day to pay without penalty
+/// (`pay_by`, the next business day when the due date is a day off); nothing is overdue, so no
+/// notice goes out, while a loan is inside its on-time window. When the window ends, DPD already
+/// counts from the contractual due date, so on the first morning after the window the notice of
+/// every threshold passed meanwhile is due (one notice, with the real DPD): a due date on a
+/// Sunday unpaid on Monday gets its first notice on Tuesday at DPD 2.
 pub(crate) async fn queue_loan_notices(
     state: &AppState,
     txn: &DatabaseTransaction,
     refolded: &ledger::Refolded,
     as_of: NaiveDate,
+    calendar: &HolidayCalendar,
 ) -> AppResult<i32> {
     let policy = &state.settings.reminders;
     let loan = &refolded.loan;
@@ -595,7 +615,15 @@ pub(crate) async fn queue_loan_notices(
                 || (i.interest - i.paid_interest).is_positive()
         })
         .collect();
-    let overdue_due = loan_state.dpd > 0 && notices::overdue_notice_due_at(policy, loan_state.dpd);
+    let overdue_due = loan_state.dpd > 0 && {
+        let oldest_due_date = as_of - Duration::days(loan_state.dpd);
+        let first_overdue_morning = calendar.grace_end(oldest_due_date) + Duration::days(1);
+        if as_of == first_overdue_morning {
+            (1..=loan_state.dpd).any(|days| notices::overdue_notice_due_at(policy, days))
+        } else {
+            notices::overdue_notice_due_at(policy, loan_state.dpd)
+        }
+    };
     if reminders.is_empty() && !overdue_due {
         return Ok(0);
     }
@@ -604,6 +632,7 @@ pub(crate) async fn queue_loan_notices(
         let mail = DueReminder {
             loan_number: loan.number.clone(),
             due_date: installment.due_on,
+            pay_by: calendar.grace_end(installment.due_on),
             days_before: u32::try_from((installment.due_on - as_of).num_days()).unwrap_or(0),
             amounts: AmountsByComponent {
                 principal_vnd: vnd(installment.principal - installment.paid_principal),

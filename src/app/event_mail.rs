@@ -125,7 +125,8 @@ async fn loan_state<C: ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or_else(|| AppError::not_found("khoản vay", "Loan"))?;
-    let contract = contract_of(&found)?;
+    let calendar = super::calendar::in_force(conn).await?;
+    let contract = contract_of(&found, &calendar)?;
     let events = events_of(&transactions_of(conn, loan_id).await?)?;
     let state = loan_engine::fold_at(&contract, &events, as_of)?;
     Ok((found, state))

@@ -4,6 +4,7 @@
 
 pub mod applications;
 pub mod audit;
+pub mod calendar;
 pub mod caller;
 pub mod charter_capital;
 pub mod cob;

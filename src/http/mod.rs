@@ -76,6 +76,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::outbox::router())
         .merge(routes::schedule::router())
         .merge(routes::cob::router())
+        .merge(routes::calendar::router())
         .merge(routes::audit::router())
         .merge(routes::reports::router())
 }

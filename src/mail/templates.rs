@@ -157,6 +157,9 @@ pub struct PaymentReceipt {
 pub struct DueReminder {
     pub loan_number: String,
     pub due_date: NaiveDate,
+    /// The last day to pay without penalty: the due date, or the next business day when the due
+    /// date is a day off of the fund (DOMAIN.md §4).
+    pub pay_by: NaiveDate,
     pub days_before: u32,
     pub amounts: AmountsByComponent,
     /// The advance already held, applied on the due date.
@@ -622,9 +625,12 @@ impl Template for DueReminder {
                 (t(lang, "Số tiền cần nộp", "Left to pay"), to_pay),
             ]);
         }
-        let closing = match lang {
-            Lang::Vi => format!("Xin vui lòng thanh toán {} trước hoặc trong ngày {date} để tránh phát sinh lãi quá hạn.", format_vnd(to_pay, lang)),
-            Lang::En => format!("Please pay {} on or before {date} to avoid overdue interest.", format_vnd(to_pay, lang)),
+        let pay_by = format_date(self.pay_by, lang);
+        let closing = match (lang, self.pay_by > self.due_date) {
+            (Lang::Vi, false) => format!("Xin vui lòng thanh toán {} trước hoặc trong ngày {date} để tránh phát sinh lãi quá hạn.", format_vnd(to_pay, lang)),
+            (Lang::En, false) => format!("Please pay {} on or before {date} to avoid overdue interest.", format_vnd(to_pay, lang)),
+            (Lang::Vi, true) => format!("Ngày {date} là ngày nghỉ của Quỹ: quý HTX có thể thanh toán {} chậm nhất trong ngày {pay_by} mà không phát sinh lãi quá hạn.", format_vnd(to_pay, lang)),
+            (Lang::En, true) => format!("{date} is a day the fund is closed: you may pay {} until {pay_by} at the latest without overdue interest.", format_vnd(to_pay, lang)),
         };
         let body_text = letter
             .paragraph(&closing)
@@ -819,6 +825,7 @@ mod tests {
         let reminder = DueReminder {
             loan_number: "HTX-2026-000123".into(),
             due_date: NaiveDate::from_ymd_opt(2026, 3, 10).expect("date"),
+            pay_by: NaiveDate::from_ymd_opt(2026, 3, 10).expect("date"),
             days_before: 7,
             amounts: AmountsByComponent {
                 principal_vnd: 10_000_000,

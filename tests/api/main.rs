@@ -8,6 +8,7 @@ mod smtp;
 mod applications;
 mod auth;
 mod authorization;
+mod calendar;
 mod cob;
 mod cob_e2e;
 mod cob_groups;
