@@ -321,7 +321,10 @@ async fn calendar(cmd: CalendarCommand, settings: Settings) -> anyhow::Result<()
                     }
                 );
             }
-            println!("{:<10}  {:<9}  {:<10}  {}", "date", "weekday", "pay by", "holiday");
+            println!(
+                "{:<10}  {:<9}  {:<10}  {}",
+                "date", "weekday", "pay by", "holiday"
+            );
             for day in &view.days_off {
                 println!(
                     "{}  {:<9}  {}  {}",

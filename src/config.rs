@@ -431,7 +431,10 @@ impl Settings {
             );
         }
         if self.calendar.weekly_days().days().len() == 7 {
-            return invalid("calendar.weekly_days_off", "the fund must work at least one day a week");
+            return invalid(
+                "calendar.weekly_days_off",
+                "the fund must work at least one day a week",
+            );
         }
         for holiday in &self.calendar.holidays {
             if chrono::NaiveDate::parse_from_str(&holiday.date, "%Y-%m-%d").is_err() {

@@ -114,7 +114,8 @@ async fn lock_business_date(txn: &DatabaseTransaction) -> AppResult<NaiveDate> {
         DbBackend::Postgres => "SELECT id FROM fund_state WHERE id = 1 FOR UPDATE",
         _ => "UPDATE fund_state SET id = id WHERE id = 1",
     };
-    txn.execute_raw(Statement::from_string(backend, sql)).await?;
+    txn.execute_raw(Statement::from_string(backend, sql))
+        .await?;
     fund::business_date(txn).await
 }
 

@@ -496,9 +496,15 @@ async fn close_loan_day(
         )
         .await?
     } else {
-        ledger::refold_and_post_with(&txn, caller, loan, next_day, &posting, &calendar, |_, _, _| {
-            Provision::Keep
-        })
+        ledger::refold_and_post_with(
+            &txn,
+            caller,
+            loan,
+            next_day,
+            &posting,
+            &calendar,
+            |_, _, _| Provision::Keep,
+        )
         .await?
     };
     let notices_queued = queue_loan_notices(state, &txn, &refolded, next_day, &calendar).await?;

@@ -121,7 +121,8 @@ pub(crate) async fn close_chunk(
             loan,
             entry_id,
         };
-        let notices_queued = cob::queue_loan_notices(state, &txn, &refolded, next_day, &calendar).await?;
+        let notices_queued =
+            cob::queue_loan_notices(state, &txn, &refolded, next_day, &calendar).await?;
         let name = names
             .get(&refolded.loan.cooperative_id)
             .cloned()

@@ -260,15 +260,9 @@ pub async fn refold_and_post<C: ConnectionTrait>(
     posting: &Posting,
 ) -> AppResult<Refolded> {
     let calendar = super::calendar::in_force(conn).await?;
-    refold_and_post_with(
-        conn,
-        caller,
-        loan,
-        date,
-        posting,
-        &calendar,
-        |_, _, _| Provision::Keep,
-    )
+    refold_and_post_with(conn, caller, loan, date, posting, &calendar, |_, _, _| {
+        Provision::Keep
+    })
     .await
 }
 
@@ -692,7 +686,8 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> AppResult<VerifyReport> {
     for loan in loans {
         report.loans_checked += 1;
         let posted = subledgers.get(&loan.id).cloned().unwrap_or_default();
-        if let Err(err) = check_loan(conn, &loan, &posted, &mut report.differences, &calendar).await {
+        if let Err(err) = check_loan(conn, &loan, &posted, &mut report.differences, &calendar).await
+        {
             report.differences.push(format!(
                 "loan {} ({}): cannot be replayed: {}",
                 loan.id, loan.number, err.message.en

@@ -157,7 +157,9 @@ mod tests {
     #[test]
     fn weekly_days_off_change_only_from_their_date() {
         let mut calendar = HolidayCalendar::none();
-        calendar.weekly.insert(d(2026, 1, 1), WeekDays::of([Weekday::Sun]));
+        calendar
+            .weekly
+            .insert(d(2026, 1, 1), WeekDays::of([Weekday::Sun]));
         calendar
             .weekly
             .insert(d(2026, 3, 1), WeekDays::of([Weekday::Sat, Weekday::Sun]));

@@ -15,9 +15,7 @@ use serde_json::{json, Value};
 
 use crate::{
     helpers::{error_of, spawn_app_with, TestApp},
-    loan_fixtures::{
-        active_loan, assert_ledger_verifies, example_3, json_of, repay, Staff,
-    },
+    loan_fixtures::{active_loan, assert_ledger_verifies, example_3, json_of, repay, Staff},
 };
 
 /// A fund that may close simulated days, starting on `start`.
@@ -99,7 +97,9 @@ async fn a_sunday_due_date_paid_on_monday_costs_nothing_and_sends_no_overdue_not
     assert_eq!(first["due_on_day_off"], true);
     assert_eq!(first["pay_by"], "2026-06-29");
     assert_eq!(first["interest_vnd"], 1_019_178);
-    let second = get_json(&app, &format!("/api/v1/loans/{loan_id}/schedule")).await["installments"][1].clone();
+    let second = get_json(&app, &format!("/api/v1/loans/{loan_id}/schedule")).await["installments"]
+        [1]
+    .clone();
     assert_eq!(second["due_on"], "2026-07-28");
     assert_eq!(second["due_on_day_off"], false);
     assert_eq!(second["pay_by"], "2026-07-28");
@@ -110,7 +110,9 @@ async fn a_sunday_due_date_paid_on_monday_costs_nothing_and_sends_no_overdue_not
     assert_eq!(reminders.len(), 2, "T-7 and T-1");
     for reminder in &reminders {
         assert!(
-            reminder.body_text.contains("chậm nhất trong ngày 29/06/2026"),
+            reminder
+                .body_text
+                .contains("chậm nhất trong ngày 29/06/2026"),
             "{}",
             reminder.body_text
         );
@@ -315,7 +317,10 @@ async fn a_holiday_entered_after_a_due_date_has_passed_changes_nothing_already_c
         .count(&app.db)
         .await
         .expect("count");
-    assert_eq!(entries_after, entries_before, "nothing posted by the change");
+    assert_eq!(
+        entries_after, entries_before,
+        "nothing posted by the change"
+    );
     run_cob(&app, "2026-03-13").await;
     assert_eq!(loan(&app, loan_id).await["dpd"], 4);
     assert_ledger_verifies(&app).await;
@@ -393,9 +398,7 @@ async fn an_admin_removes_a_future_holiday_and_everyone_reads_the_calendar() {
             ("2026-04-26".into(), hung_kings, "2026-04-28".into()),
             (
                 "2026-04-27".into(),
-                Some(
-                    "Nghỉ bù Giỗ Tổ Hùng Vương / Hung Kings' Commemoration (compensatory)".into()
-                ),
+                Some("Nghỉ bù Giỗ Tổ Hùng Vương / Hung Kings' Commemoration (compensatory)".into()),
                 "2026-04-28".into()
             ),
             // 30/4 was removed: a Thursday the fund now works.
@@ -408,7 +411,10 @@ async fn an_admin_removes_a_future_holiday_and_everyone_reads_the_calendar() {
             ("2026-05-03".into(), None, "2026-05-04".into()),
         ]
     );
-    assert_eq!(calendar["weekly_rules"][0]["days_off"], json!(["saturday", "sunday"]));
+    assert_eq!(
+        calendar["weekly_rules"][0]["days_off"],
+        json!(["saturday", "sunday"])
+    );
     let removed_listed = calendar["holidays"]
         .as_array()
         .expect("holidays")
@@ -472,5 +478,9 @@ async fn new_weekly_days_off_in_the_configuration_apply_only_after_the_business_
     // Saturday 2026-03-07 (closed) stays a day off; Saturday 2026-03-14 is now worked.
     assert_eq!(days, ["2026-03-07", "2026-03-08", "2026-03-15"]);
     let audit = get_json(&app, "/api/v1/audit?action=calendar.weekly_days_off").await;
-    assert_eq!(audit["items"].as_array().expect("items").len(), 2, "{audit}");
+    assert_eq!(
+        audit["items"].as_array().expect("items").len(),
+        2,
+        "{audit}"
+    );
 }
