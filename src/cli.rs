@@ -322,8 +322,8 @@ async fn calendar(cmd: CalendarCommand, settings: Settings) -> anyhow::Result<()
                 );
             }
             println!(
-                "{:<10}  {:<9}  {:<10}  {}",
-                "date", "weekday", "pay by", "holiday"
+                "{:<10}  {:<9}  {:<10}  holiday",
+                "date", "weekday", "pay by"
             );
             for day in &view.days_off {
                 println!(

@@ -16,7 +16,7 @@
 //! read the amounts: the outstanding principal and the next installment with something left to pay.
 
 use chrono::NaiveDate;
-use coopfund_domain::{InstallmentStatus, LoanState, Vnd};
+use coopfund_domain::{HolidayCalendar, InstallmentStatus, LoanState, Vnd};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, EntityTrait};
 
@@ -120,7 +120,7 @@ async fn loan_state<C: ConnectionTrait>(
     conn: &C,
     loan_id: i64,
     as_of: NaiveDate,
-) -> AppResult<(loan::Model, LoanState)> {
+) -> AppResult<(loan::Model, LoanState, HolidayCalendar)> {
     let found = loan::Entity::find_by_id(loan_id)
         .one(conn)
         .await?
@@ -129,11 +129,12 @@ async fn loan_state<C: ConnectionTrait>(
     let contract = contract_of(&found, &calendar)?;
     let events = events_of(&transactions_of(conn, loan_id).await?)?;
     let state = loan_engine::fold_at(&contract, &events, as_of)?;
-    Ok((found, state))
+    Ok((found, state, calendar))
 }
 
-/// The next installment with something left to pay, and what is left on it.
-pub fn next_due(state: &LoanState) -> Option<NextDue> {
+/// The next installment with something left to pay, what is left on it, and the last day to pay it
+/// without penalty under `calendar`.
+pub fn next_due(state: &LoanState, calendar: &HolidayCalendar) -> Option<NextDue> {
     state
         .schedule
         .iter()
@@ -149,6 +150,7 @@ pub fn next_due(state: &LoanState) -> Option<NextDue> {
         })
         .map(|i| NextDue {
             due_date: i.due_on,
+            pay_by: calendar.grace_end(i.due_on),
             amounts: AmountsByComponent {
                 principal_vnd: vnd(i.principal - i.paid_principal),
                 interest_vnd: vnd(i.interest - i.paid_interest),
@@ -168,14 +170,14 @@ pub async fn disbursement<C: ConnectionTrait>(
     tx: &TransactionView,
     as_of: NaiveDate,
 ) -> AppResult<bool> {
-    let (found, state) = loan_state(conn, tx.loan_id, as_of).await?;
+    let (found, state, calendar) = loan_state(conn, tx.loan_id, as_of).await?;
     let to = notices::audience_for_cooperative(conn, found.cooperative_id).await?;
     let mail = DisbursementNotice {
         loan_number: found.number.clone(),
         amount_vnd: tx.amount_vnd,
         value_date: tx.value_date,
         outstanding_principal_vnd: outstanding_principal_vnd(&state),
-        next_due: next_due(&state),
+        next_due: next_due(&state, &calendar),
     };
     notices::disbursement_notice(conn, settings, &to, found.id, tx.id, &mail).await
 }
@@ -199,7 +201,7 @@ pub async fn payment_receipt<C: ConnectionTrait>(
     tx: &TransactionView,
     as_of: NaiveDate,
 ) -> AppResult<bool> {
-    let (found, state) = loan_state(conn, tx.loan_id, as_of).await?;
+    let (found, state, calendar) = loan_state(conn, tx.loan_id, as_of).await?;
     let to = notices::audience_for_cooperative(conn, found.cooperative_id).await?;
     let allocation = tx.allocation.clone().unwrap_or_default();
     let mail = PaymentReceipt {
@@ -212,7 +214,7 @@ pub async fn payment_receipt<C: ConnectionTrait>(
         next_due: if state.closed_on.is_some() {
             None
         } else {
-            next_due(&state)
+            next_due(&state, &calendar)
         },
     };
     notices::payment_receipt(conn, settings, &to, found.id, tx.id, &mail).await

@@ -85,6 +85,8 @@ impl AmountsByComponent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NextDue {
     pub due_date: NaiveDate,
+    /// The last day to pay without penalty (the next business day when `due_date` is a day off).
+    pub pay_by: NaiveDate,
     pub amounts: AmountsByComponent,
 }
 
@@ -362,6 +364,21 @@ impl Letter {
 }
 
 fn next_due_paragraph(next: Option<&NextDue>, lang: Lang) -> String {
+    let paragraph = next_due_sentence(next, lang);
+    match (next, lang) {
+        (Some(n), Lang::Vi) if n.pay_by > n.due_date => format!(
+            "{paragraph} Đó là ngày nghỉ của Quỹ: có thể thanh toán chậm nhất trong ngày {} mà không phát sinh lãi quá hạn.",
+            format_date(n.pay_by, lang)
+        ),
+        (Some(n), Lang::En) if n.pay_by > n.due_date => format!(
+            "{paragraph} The fund is closed that day: you may pay until {} at the latest without overdue interest.",
+            format_date(n.pay_by, lang)
+        ),
+        _ => paragraph,
+    }
+}
+
+fn next_due_sentence(next: Option<&NextDue>, lang: Lang) -> String {
     match (next, lang) {
         (Some(n), Lang::Vi) => format!(
             "Kỳ trả nợ tiếp theo: ngày {}, số tiền {}.",
@@ -960,6 +977,7 @@ mod tests {
                     outstanding_principal_vnd: 1,
                     next_due: Some(NextDue {
                         due_date: date,
+                        pay_by: date,
                         amounts,
                     }),
                 }

@@ -103,6 +103,17 @@ async fn a_sunday_due_date_paid_on_monday_costs_nothing_and_sends_no_overdue_not
     assert_eq!(second["due_on"], "2026-07-28");
     assert_eq!(second["due_on_day_off"], false);
     assert_eq!(second["pay_by"], "2026-07-28");
+    // The disbursement notice names the next due date and the last day to pay it.
+    let disbursed = messages(&app, loan_id, "disbursement").await;
+    assert_eq!(disbursed.len(), 1);
+    assert!(
+        disbursed[0].body_text.contains("ngày 28/06/2026")
+            && disbursed[0]
+                .body_text
+                .contains("chậm nhất trong ngày 29/06/2026"),
+        "{}",
+        disbursed[0].body_text
+    );
 
     // The T-1 reminder (queued for Saturday 2026-06-27) names Monday as the last day to pay.
     run_cob(&app, "2026-06-28").await; // the business date is Monday 2026-06-29
