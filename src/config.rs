@@ -597,6 +597,57 @@ mod tests {
     }
 
     #[test]
+    fn a_wrong_calendar_setting_is_named_by_its_key() {
+        let defaults = Settings::load(None).expect("defaults load");
+        assert_eq!(
+            defaults.calendar.weekly_days(),
+            coopfund_domain::WeekDays::of([chrono::Weekday::Sat, chrono::Weekday::Sun])
+        );
+        // Tết 2026 (14–22 February) and the 2027 dates are configured.
+        let dates: Vec<_> = defaults.calendar.holiday_dates();
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        assert!(dates.iter().any(|(d, _)| *d == day(2026, 2, 14)));
+        assert!(dates.iter().any(|(d, _)| *d == day(2026, 2, 22)));
+        assert!(dates.iter().any(|(d, _)| *d == day(2027, 4, 16)));
+        let key_of = |change: &dyn Fn(&mut Settings)| {
+            let mut settings = defaults.clone();
+            change(&mut settings);
+            match settings.validate() {
+                Err(ConfigError::Invalid { key, .. }) => key,
+                other => panic!("expected an invalid key, got {other:?}"),
+            }
+        };
+        assert_eq!(
+            key_of(&|s| s.calendar.weekly_days_off = vec!["chủ nhật".into()]),
+            "calendar.weekly_days_off"
+        );
+        assert_eq!(
+            key_of(&|s| {
+                s.calendar.weekly_days_off = [
+                    "monday",
+                    "tuesday",
+                    "wednesday",
+                    "thursday",
+                    "friday",
+                    "saturday",
+                    "sunday",
+                ]
+                .map(String::from)
+                .to_vec()
+            }),
+            "calendar.weekly_days_off"
+        );
+        assert_eq!(
+            key_of(&|s| s.calendar.holidays[0].date = "2026-02-30".into()),
+            "calendar.holidays"
+        );
+        assert_eq!(
+            key_of(&|s| s.calendar.holidays[0].name = " ".into()),
+            "calendar.holidays"
+        );
+    }
+
+    #[test]
     fn a_wrong_mail_setting_is_named_by_its_key() {
         let defaults = Settings::load(None).expect("defaults load");
         let key_of = |change: &dyn Fn(&mut Settings)| {
