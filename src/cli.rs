@@ -55,6 +55,9 @@ pub enum Command {
     /// The books.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// The fund's days off (weekly days off and holidays such as Tết).
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
     /// Load a demo fund into the configured database (a fresh one only) and exit.
     Demo(DemoArgs),
     /// Copy the live SQLite database into DIR (the service may keep running), with a manifest of its
@@ -93,6 +96,35 @@ pub enum LedgerCommand {
     /// control accounts, cached balances and posted books equal the engine's replay. Exit 0 only
     /// when every check holds; otherwise a report of each difference and exit 1.
     Verify,
+}
+
+/// Calendar commands: a change only touches days after the business date.
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// Enter a holiday (a date after the business date).
+    Add {
+        /// The day off, YYYY-MM-DD.
+        #[arg(long)]
+        date: chrono::NaiveDate,
+        /// What it is, e.g. "Tết Nguyên đán".
+        #[arg(long)]
+        name: String,
+    },
+    /// Remove a holiday (a date after the business date); the record is kept, marked removed.
+    Remove {
+        /// The holiday, YYYY-MM-DD.
+        #[arg(long)]
+        date: chrono::NaiveDate,
+    },
+    /// List the days off between two dates (default: the business date and a year after).
+    List {
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// YYYY-MM-DD, at most 731 days after `from`.
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+    },
 }
 
 /// Close-of-business commands.
@@ -267,6 +299,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Schedule(args) => print_schedule(args),
         Command::Cob(CobCommand::Run { through }) => cob_run(through, settings).await,
         Command::Ledger(LedgerCommand::Verify) => ledger_verify(settings).await,
+        Command::Calendar(cmd) => calendar(cmd, settings).await,
         Command::Demo(args) => demo(args, settings).await,
         Command::Backup { to } => backup(to, settings).await,
         Command::Restore { from, force } => restore(from, force, settings).await,
@@ -342,6 +375,59 @@ async fn restore(from: PathBuf, force: bool, settings: Settings) -> anyhow::Resu
             "ledger verify found {} difference(s) in the restored database",
             report.differences.len()
         ));
+    }
+    Ok(())
+}
+
+async fn calendar(cmd: CalendarCommand, settings: Settings) -> anyhow::Result<()> {
+    use crate::app::calendar::{self, CalendarQuery, HolidayInput};
+    let db = server::prepare_database(&settings).await?;
+    let caller = Caller::cli();
+    let writer = crate::app::writer::MoneyWriter::new();
+    match cmd {
+        CalendarCommand::Add { date, name } => {
+            let added =
+                calendar::add_holiday(&db, &writer, &caller, HolidayInput { date, name }).await?;
+            println!(
+                "holiday {} ({}) entered; in force for folds after the business date {}",
+                added.date, added.name, added.entered_on_business_date
+            );
+        }
+        CalendarCommand::Remove { date } => {
+            let removed = calendar::remove_holiday(&db, &writer, &caller, date).await?;
+            println!("holiday {} ({}) removed", removed.date, removed.name);
+        }
+        CalendarCommand::List { from, to } => {
+            let view = calendar::view(&db, &caller, CalendarQuery { from, to }).await?;
+            println!(
+                "days off from {} to {} (business date {})",
+                view.from, view.to, view.business_date
+            );
+            for rule in &view.weekly_rules {
+                println!(
+                    "weekly days off from {}: {}",
+                    rule.effective_from,
+                    if rule.days_off.is_empty() {
+                        "none".to_string()
+                    } else {
+                        rule.days_off.join(", ")
+                    }
+                );
+            }
+            println!(
+                "{:<10}  {:<9}  {:<10}  holiday",
+                "date", "weekday", "pay by"
+            );
+            for day in &view.days_off {
+                println!(
+                    "{}  {:<9}  {}  {}",
+                    day.date,
+                    day.weekday,
+                    day.pay_by,
+                    day.holiday.as_deref().unwrap_or("-")
+                );
+            }
+        }
     }
     Ok(())
 }

@@ -31,6 +31,65 @@ pub struct Settings {
     pub backup: BackupSettings,
     pub lending: LendingSettings,
     pub classification: ClassificationSettings,
+    pub calendar: CalendarSettings,
+}
+
+/// The fund's days off as configured (entered into the database at start, see `app::calendar`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSettings {
+    /// Weekly days off, by English name (`saturday`, `sunday` …).
+    pub weekly_days_off: Vec<String>,
+    /// Dated holidays.
+    pub holidays: Vec<HolidaySetting>,
+}
+
+/// One configured holiday.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HolidaySetting {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// What it is, e.g. `Tết Nguyên đán / Lunar New Year`.
+    pub name: String,
+}
+
+impl CalendarSettings {
+    /// The weekly days off (validated at load, so unknown names cannot occur here).
+    pub fn weekly_days(&self) -> coopfund_domain::WeekDays {
+        coopfund_domain::WeekDays::of(
+            self.weekly_days_off
+                .iter()
+                .filter_map(|day| parse_weekday(day)),
+        )
+    }
+
+    /// The configured holidays as dates (validated at load).
+    pub fn holiday_dates(&self) -> Vec<(chrono::NaiveDate, String)> {
+        self.holidays
+            .iter()
+            .filter_map(|h| {
+                chrono::NaiveDate::parse_from_str(&h.date, "%Y-%m-%d")
+                    .ok()
+                    .map(|date| (date, h.name.clone()))
+            })
+            .collect()
+    }
+}
+
+/// A day of the week from its English name (`monday` … `sunday`, any case).
+pub fn parse_weekday(name: &str) -> Option<chrono::Weekday> {
+    use chrono::Weekday::*;
+    Some(match name.trim().to_ascii_lowercase().as_str() {
+        "monday" => Mon,
+        "tuesday" => Tue,
+        "wednesday" => Wed,
+        "thursday" => Thu,
+        "friday" => Fri,
+        "saturday" => Sat,
+        "sunday" => Sun,
+        _ => return None,
+    })
 }
 
 /// Debt groups and provisions (DOMAIN.md §8; Circular 14/2024, Decree 86/2024): thresholds in days
@@ -375,6 +434,37 @@ impl Settings {
         if self.lending.council_approval_above_vnd < 0 {
             return invalid("lending.council_approval_above_vnd", "must not be negative");
         }
+        if let Some(day) = self
+            .calendar
+            .weekly_days_off
+            .iter()
+            .find(|day| parse_weekday(day).is_none())
+        {
+            return invalid(
+                "calendar.weekly_days_off",
+                &format!("{day:?} is not a day of the week (monday … sunday)"),
+            );
+        }
+        if self.calendar.weekly_days().days().len() == 7 {
+            return invalid(
+                "calendar.weekly_days_off",
+                "the fund must work at least one day a week",
+            );
+        }
+        for holiday in &self.calendar.holidays {
+            if chrono::NaiveDate::parse_from_str(&holiday.date, "%Y-%m-%d").is_err() {
+                return invalid(
+                    "calendar.holidays",
+                    &format!("{:?} is not a date YYYY-MM-DD", holiday.date),
+                );
+            }
+            if holiday.name.trim().is_empty() || holiday.name.chars().count() > 200 {
+                return invalid(
+                    "calendar.holidays",
+                    &format!("the name of {} must have 1 to 200 characters", holiday.date),
+                );
+            }
+        }
         self.validate_mail()
     }
 
@@ -528,6 +618,57 @@ mod tests {
         let settings = Settings::load(None).expect("defaults load");
         assert_eq!(settings.server.port, 8080);
         assert!(settings.database.url.starts_with("sqlite:"));
+    }
+
+    #[test]
+    fn a_wrong_calendar_setting_is_named_by_its_key() {
+        let defaults = Settings::load(None).expect("defaults load");
+        assert_eq!(
+            defaults.calendar.weekly_days(),
+            coopfund_domain::WeekDays::of([chrono::Weekday::Sat, chrono::Weekday::Sun])
+        );
+        // Tết 2026 (14–22 February) and the 2027 dates are configured.
+        let dates: Vec<_> = defaults.calendar.holiday_dates();
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        assert!(dates.iter().any(|(d, _)| *d == day(2026, 2, 14)));
+        assert!(dates.iter().any(|(d, _)| *d == day(2026, 2, 22)));
+        assert!(dates.iter().any(|(d, _)| *d == day(2027, 4, 16)));
+        let key_of = |change: &dyn Fn(&mut Settings)| {
+            let mut settings = defaults.clone();
+            change(&mut settings);
+            match settings.validate() {
+                Err(ConfigError::Invalid { key, .. }) => key,
+                other => panic!("expected an invalid key, got {other:?}"),
+            }
+        };
+        assert_eq!(
+            key_of(&|s| s.calendar.weekly_days_off = vec!["chủ nhật".into()]),
+            "calendar.weekly_days_off"
+        );
+        assert_eq!(
+            key_of(&|s| {
+                s.calendar.weekly_days_off = [
+                    "monday",
+                    "tuesday",
+                    "wednesday",
+                    "thursday",
+                    "friday",
+                    "saturday",
+                    "sunday",
+                ]
+                .map(String::from)
+                .to_vec()
+            }),
+            "calendar.weekly_days_off"
+        );
+        assert_eq!(
+            key_of(&|s| s.calendar.holidays[0].date = "2026-02-30".into()),
+            "calendar.holidays"
+        );
+        assert_eq!(
+            key_of(&|s| s.calendar.holidays[0].name = " ".into()),
+            "calendar.holidays"
+        );
     }
 
     #[test]

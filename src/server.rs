@@ -62,6 +62,7 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<DatabaseCon
     let db = store::connect(&settings.database).await?;
     store::migrate(&db).await?;
     crate::app::fund::ensure_state(&db, settings).await?;
+    crate::app::calendar::seed(&db, settings).await?;
     Ok(db)
 }
 

@@ -13,6 +13,7 @@ pub mod m20261125_000002_lending;
 mod m20261125_000003_outbox;
 mod m20261125_000004_appraisal_recommendation;
 mod m20261125_000005_cob_runs;
+mod m20261129_000006_calendar;
 mod m20261129_000006_interest_waived_account;
 mod m20261129_000007_backup_runs;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_cob_runs::Migration),
             Box::new(m20261129_000006_interest_waived_account::Migration),
             Box::new(m20261129_000007_backup_runs::Migration),
+            Box::new(m20261129_000006_calendar::Migration),
         ]
     }
 }

@@ -41,7 +41,7 @@
 use std::sync::{Arc, LazyLock};
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use coopfund_domain::classification::DebtGroup;
+use coopfund_domain::{classification::DebtGroup, HolidayCalendar};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
@@ -488,13 +488,31 @@ async fn close_loan_day(
     let loan = super::loans::lock_loan(&txn, loan_id).await?;
     let next_day = date + Duration::days(1);
     let posting = close_of_business_posting(loan_id, date);
+    let calendar = super::calendar::in_force(&txn).await?;
     let refolded = if is_month_end(date) {
-        ledger::refold_and_post_with(&txn, caller, loan, next_day, &posting, month_end_provision)
-            .await?
+        ledger::refold_and_post_with(
+            &txn,
+            caller,
+            loan,
+            next_day,
+            &posting,
+            &calendar,
+            month_end_provision,
+        )
+        .await?
     } else {
-        ledger::refold_and_post(&txn, caller, loan, next_day, &posting).await?
+        ledger::refold_and_post_with(
+            &txn,
+            caller,
+            loan,
+            next_day,
+            &posting,
+            &calendar,
+            |_, _, _| Provision::Keep,
+        )
+        .await?
     };
-    let notices_queued = queue_loan_notices(state, &txn, &refolded, next_day).await?;
+    let notices_queued = queue_loan_notices(state, &txn, &refolded, next_day, &calendar).await?;
     let digest = digest_line(&txn, &refolded, next_day).await?;
     let counts = LoanDayCounts {
         entries_posted: i32::from(refolded.entry_id.is_some()),
@@ -558,6 +576,7 @@ async fn release_finished_provisions(
         .all(&txn)
         .await?;
     let mut posted_entries = 0;
+    let calendar = super::calendar::in_force(&txn).await?;
     for (loan_id, debits, credits) in holding {
         if debits == credits {
             continue;
@@ -576,7 +595,7 @@ async fn release_finished_provisions(
                     loan.debt_group
                 ))
             })?;
-        let contract = super::loan_engine::contract_of(&loan)?;
+        let contract = super::loan_engine::contract_of(&loan, &calendar)?;
         let events = super::loan_engine::events_of(
             &super::loan_engine::transactions_of(&txn, loan_id).await?,
         )?;
@@ -684,6 +703,10 @@ async fn post_general_provision(
 /// - on the other `overdue_days` (10, 30): a notice when the loan's days past due, counted from
 ///   its oldest unpaid due date, reach that number.
 ///
+/// With the fund's calendar (DOMAIN.md §4) a reminder names the last day to pay without penalty
+/// (`pay_by`), and nothing is overdue, so no notice goes out, while a loan is inside its on-time
+/// window: a due date on a Sunday unpaid on Monday gets its day-after notice on Tuesday (DPD 2).
+///
 /// Every overdue notice shows the loan's overdue amounts in total and is copied to the officer
 /// recorded on the loan.
 pub(crate) async fn queue_loan_notices(
@@ -691,6 +714,7 @@ pub(crate) async fn queue_loan_notices(
     txn: &DatabaseTransaction,
     refolded: &ledger::Refolded,
     as_of: NaiveDate,
+    calendar: &HolidayCalendar,
 ) -> AppResult<i32> {
     let policy = &state.settings.reminders;
     let loan = &refolded.loan;
@@ -702,15 +726,8 @@ pub(crate) async fn queue_loan_notices(
         let just_missed = loan_state.schedule.iter().filter(|i| {
             i.status == coopfund_domain::InstallmentStatus::Overdue && i.due_on <= closed_day
         });
-        let mut calendar = None;
         for installment in just_missed {
-            if calendar.is_none() {
-                calendar = Some(super::loan_engine::contract_of(loan)?.calendar);
-            }
-            let on_time_until = calendar
-                .as_ref()
-                .map_or(installment.due_on, |c| c.grace_end(installment.due_on));
-            if on_time_until == closed_day {
+            if calendar.grace_end(installment.due_on) == closed_day {
                 overdue.push((1, installment.due_on));
             }
         }
@@ -730,6 +747,7 @@ pub(crate) async fn queue_loan_notices(
         let mail = DueReminder {
             loan_number: loan.number.clone(),
             due_date: installment.due_on,
+            pay_by: calendar.grace_end(installment.due_on),
             days_before: u32::try_from((installment.due_on - as_of).num_days()).unwrap_or(0),
             amounts: AmountsByComponent {
                 principal_vnd: vnd(installment.unpaid_principal()),

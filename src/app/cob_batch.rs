@@ -59,11 +59,12 @@ pub(crate) async fn close_chunk(
     let mut posted = posted_books(&txn, &ids).await?;
     let names = cooperative_names(&txn, cooperative_ids).await?;
     let next_day = date + Duration::days(1);
+    let calendar = super::calendar::in_force(&txn).await?;
 
     // Fold every loan, then take each cooperative's worst group.
     let mut folded = Vec::with_capacity(loans.len());
     for loan in loans {
-        let contract = loan_engine::contract_of(&loan)?;
+        let contract = loan_engine::contract_of(&loan, &calendar)?;
         let events = loan_engine::events_of(&transactions.remove(&loan.id).unwrap_or_default())?;
         let loan_state = loan_engine::fold_at(&contract, &events, next_day)?;
         let own_group = loan_engine::loan_group(&loan_state);
@@ -120,7 +121,8 @@ pub(crate) async fn close_chunk(
             loan,
             entry_id,
         };
-        let notices_queued = cob::queue_loan_notices(state, &txn, &refolded, next_day).await?;
+        let notices_queued =
+            cob::queue_loan_notices(state, &txn, &refolded, next_day, &calendar).await?;
         let name = names
             .get(&refolded.loan.cooperative_id)
             .cloned()

@@ -19,7 +19,7 @@
 //! disbursed, principal and each kind of interest collected, cash received.
 
 use chrono::NaiveDate;
-use coopfund_domain::{InstallmentStatus, LoanState, Vnd};
+use coopfund_domain::{HolidayCalendar, InstallmentStatus, LoanState, Vnd};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, EntityTrait};
 
@@ -123,19 +123,21 @@ async fn loan_state<C: ConnectionTrait>(
     conn: &C,
     loan_id: i64,
     as_of: NaiveDate,
-) -> AppResult<(loan::Model, LoanState)> {
+) -> AppResult<(loan::Model, LoanState, HolidayCalendar)> {
     let found = loan::Entity::find_by_id(loan_id)
         .one(conn)
         .await?
         .ok_or_else(|| AppError::not_found("khoản vay", "Loan"))?;
-    let contract = contract_of(&found)?;
+    let calendar = super::calendar::in_force(conn).await?;
+    let contract = contract_of(&found, &calendar)?;
     let events = events_of(&transactions_of(conn, loan_id).await?)?;
     let state = loan_engine::fold_at(&contract, &events, as_of)?;
-    Ok((found, state))
+    Ok((found, state, calendar))
 }
 
-/// The next installment with something left to pay, and what is left on it.
-pub fn next_due(state: &LoanState) -> Option<NextDue> {
+/// The next installment with something left to pay, what is left on it, and the last day to pay it
+/// without penalty under `calendar`.
+pub fn next_due(state: &LoanState, calendar: &HolidayCalendar) -> Option<NextDue> {
     state
         .schedule
         .iter()
@@ -151,6 +153,7 @@ pub fn next_due(state: &LoanState) -> Option<NextDue> {
         })
         .map(|i| NextDue {
             due_date: i.due_on,
+            pay_by: calendar.grace_end(i.due_on),
             amounts: AmountsByComponent {
                 principal_vnd: vnd(i.principal - i.paid_principal),
                 interest_vnd: vnd(i.interest - i.paid_interest),
@@ -170,14 +173,14 @@ pub async fn disbursement<C: ConnectionTrait>(
     tx: &TransactionView,
     as_of: NaiveDate,
 ) -> AppResult<bool> {
-    let (found, state) = loan_state(conn, tx.loan_id, as_of).await?;
+    let (found, state, calendar) = loan_state(conn, tx.loan_id, as_of).await?;
     let to = notices::audience_for_loan(conn, &found).await?;
     let mail = DisbursementNotice {
         loan_number: found.number.clone(),
         amount_vnd: tx.amount_vnd,
         value_date: tx.value_date,
         outstanding_principal_vnd: outstanding_principal_vnd(&state),
-        next_due: next_due(&state),
+        next_due: next_due(&state, &calendar),
     };
     notices::disbursement_notice(conn, settings, &to, found.id, tx.id, &mail).await
 }
@@ -201,7 +204,7 @@ pub async fn payment_receipt<C: ConnectionTrait>(
     tx: &TransactionView,
     as_of: NaiveDate,
 ) -> AppResult<bool> {
-    let (found, state) = loan_state(conn, tx.loan_id, as_of).await?;
+    let (found, state, calendar) = loan_state(conn, tx.loan_id, as_of).await?;
     let to = notices::audience_for_loan(conn, &found).await?;
     let allocation = tx.allocation.clone().unwrap_or_default();
     let mail = PaymentReceipt {
@@ -214,7 +217,7 @@ pub async fn payment_receipt<C: ConnectionTrait>(
         next_due: if state.closed_on.is_some() {
             None
         } else {
-            next_due(&state)
+            next_due(&state, &calendar)
         },
         closing: closing(&state),
     };

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate, Utc};
 use coopfund_domain::{
     classification::DebtGroup, entry_for_difference, loan_book, Account, AccountBalances,
-    BookInputs, LoanState, Side, Vnd,
+    BookInputs, HolidayCalendar, LoanState, Side, Vnd,
 };
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Query},
@@ -130,7 +130,7 @@ pub fn target_book_with(
     posted: &AccountBalances,
     provision: Provision,
 ) -> AppResult<AccountBalances> {
-    let contract = contract_of(loan)?;
+    let day_count = loan_engine::day_count_of(loan)?;
     let specific_provision = match provision {
         Provision::Keep => None,
         Provision::Set(amount) => Some(amount),
@@ -138,7 +138,7 @@ pub fn target_book_with(
     let inputs = BookInputs {
         group,
         specific_provision,
-        day_count: contract.terms.day_count,
+        day_count,
     };
     Ok(loan_book(state, &inputs, posted))
 }
@@ -259,7 +259,11 @@ pub async fn refold_and_post<C: ConnectionTrait>(
     date: NaiveDate,
     posting: &Posting,
 ) -> AppResult<Refolded> {
-    refold_and_post_with(conn, caller, loan, date, posting, |_, _, _| Provision::Keep).await
+    let calendar = super::calendar::in_force(conn).await?;
+    refold_and_post_with(conn, caller, loan, date, posting, &calendar, |_, _, _| {
+        Provision::Keep
+    })
+    .await
 }
 
 /// [`refold_and_post`], the specific provision decided by `provision` from the loan row, the refolded state
@@ -270,9 +274,10 @@ pub async fn refold_and_post_with<C: ConnectionTrait>(
     loan: loan::Model,
     date: NaiveDate,
     posting: &Posting,
+    calendar: &HolidayCalendar,
     provision: impl FnOnce(&loan::Model, &LoanState, DebtGroup) -> Provision,
 ) -> AppResult<Refolded> {
-    let contract = contract_of(&loan)?;
+    let contract = contract_of(&loan, calendar)?;
     let events = events_of(&transactions_of(conn, loan.id).await?)?;
     let state = loan_engine::fold_at(&contract, &events, date)?;
     let group = loan_group(&state).max(worst_sibling_group(conn, &loan).await?);
@@ -673,6 +678,7 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> AppResult<VerifyReport> {
     let mut report = VerifyReport::default();
     check_entries(conn, &mut report).await?;
     let subledgers = check_control_accounts(conn, &mut report).await?;
+    let calendar = super::calendar::in_force(conn).await?;
     let loans = loan::Entity::find()
         .order_by_asc(loan::Column::Id)
         .all(conn)
@@ -680,7 +686,8 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> AppResult<VerifyReport> {
     for loan in loans {
         report.loans_checked += 1;
         let posted = subledgers.get(&loan.id).cloned().unwrap_or_default();
-        if let Err(err) = check_loan(conn, &loan, &posted, &mut report.differences).await {
+        if let Err(err) = check_loan(conn, &loan, &posted, &mut report.differences, &calendar).await
+        {
             report.differences.push(format!(
                 "loan {} ({}): cannot be replayed: {}",
                 loan.id, loan.number, err.message.en
@@ -812,6 +819,7 @@ async fn check_loan<C: ConnectionTrait>(
     loan: &loan::Model,
     posted: &AccountBalances,
     differences: &mut Vec<String>,
+    calendar: &HolidayCalendar,
 ) -> AppResult<()> {
     let name = format!("loan {} ({})", loan.id, loan.number);
     let Some(as_of) = loan.balances_as_of else {
@@ -820,7 +828,7 @@ async fn check_loan<C: ConnectionTrait>(
         }
         return Ok(());
     };
-    let contract = contract_of(loan)?;
+    let contract = contract_of(loan, calendar)?;
     let events = events_of(&transactions_of(conn, loan.id).await?)?;
     let state = loan_engine::fold_at(&contract, &events, as_of)?;
     let vnd = Vnd::from_i64;

@@ -83,8 +83,14 @@ fn allocation_order(text: &str) -> AppResult<AllocationOrder> {
     AllocationOrder::new(buckets).ok_or_else(|| corrupt("allocation_order", text))
 }
 
-/// The engine's contract for a stored loan: its terms snapshot (taken at approval) and its product rules.
-pub fn contract_of(loan: &loan::Model) -> AppResult<LoanContract> {
+/// The loan's day count (`actual_365` or `per_period`).
+pub fn day_count_of(loan: &loan::Model) -> AppResult<DayCount> {
+    DayCount::from_str(&loan.day_count).map_err(|_| corrupt("day_count", &loan.day_count))
+}
+
+/// The engine's contract for a stored loan: its terms snapshot (taken at approval), its product rules and
+/// the fund's calendar in force (`super::calendar::in_force`, loaded once per use case).
+pub fn contract_of(loan: &loan::Model, calendar: &HolidayCalendar) -> AppResult<LoanContract> {
     let count = |what: &str, value: i32| {
         u32::try_from(value).map_err(|_| corrupt(what, &value.to_string()))
     };
@@ -115,7 +121,7 @@ pub fn contract_of(loan: &loan::Model) -> AppResult<LoanContract> {
         late_rate_percent: decimal("late_rate_percent", &loan.late_rate_percent)?,
         allocation_order: allocation_order(&loan.allocation_order)?,
         prepayment_rule,
-        calendar: HolidayCalendar::none(),
+        calendar: calendar.clone(),
     })
 }
 

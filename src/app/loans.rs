@@ -179,7 +179,8 @@ impl LoanView {
     fn live(m: loan::Model, state: &LoanState, as_of: NaiveDate) -> AppResult<LoanView> {
         let group = i32::from(loan_group(state).number());
         let status = ledger::status_of(&m.status, state);
-        let order = contract_of(&m)?.allocation_order;
+        // The allocation order does not depend on the calendar.
+        let order = contract_of(&m, &coopfund_domain::HolidayCalendar::none())?.allocation_order;
         let next_due = coopfund_domain::next_to_pay(state, &order).map(|next| NextDue {
             seq: next.seq,
             due_on: next.due_on,
@@ -677,7 +678,8 @@ pub async fn sign(
                 active.version = Set(version);
                 active.updated_at = Set(Utc::now());
                 let signed = active.update(txn).await?;
-                let contract = contract_of(&signed)?;
+                let calendar = super::calendar::in_force(txn).await?;
+                let contract = contract_of(&signed, &calendar)?;
                 let state = loan_engine::fold_at(&contract, &[], today)?;
                 let after = LoanView::live(signed, &state, today)?;
                 audit::record(
@@ -1023,13 +1025,24 @@ async fn visible_loan<C: sea_orm::ConnectionTrait>(
     Ok(loan)
 }
 
-/// A loan's state from its events, as of `date`.
+/// A loan's state from its events, as of `date`, with the fund's calendar in force.
 async fn state_of<C: sea_orm::ConnectionTrait>(
     conn: &C,
     loan: &loan::Model,
     date: NaiveDate,
 ) -> AppResult<(LoanState, Vec<loan_transaction::Model>)> {
-    let contract = contract_of(loan)?;
+    let calendar = super::calendar::in_force(conn).await?;
+    state_with(conn, loan, date, &calendar).await
+}
+
+/// [`state_of`] with the calendar already loaded.
+async fn state_with<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    loan: &loan::Model,
+    date: NaiveDate,
+    calendar: &coopfund_domain::HolidayCalendar,
+) -> AppResult<(LoanState, Vec<loan_transaction::Model>)> {
+    let contract = contract_of(loan, calendar)?;
     let transactions = transactions_of(conn, loan.id).await?;
     let state = loan_engine::fold_at(&contract, &events_of(&transactions)?, date)?;
     Ok((state, transactions))
@@ -1110,10 +1123,11 @@ pub async fn list(
     // agree on every field; the page's transactions are read in one query.
     let today = fund::business_date(db).await?;
     let mut transactions = transactions_by_loan(db, rows.iter().map(|l| l.id)).await?;
+    let calendar = super::calendar::in_force(db).await?;
     let items = rows
         .into_iter()
         .map(|loan| {
-            let contract = contract_of(&loan)?;
+            let contract = contract_of(&loan, &calendar)?;
             let events = events_of(&transactions.remove(&loan.id).unwrap_or_default())?;
             let state = loan_engine::fold_at(&contract, &events, today)?;
             LoanView::live(loan, &state, today)
@@ -1158,6 +1172,11 @@ pub struct ScheduleLine {
     pub paid_interest_vnd: i64,
     /// paid, partly_paid, due, overdue, future (and restructured: moved into a new schedule).
     pub status: String,
+    /// The due date is a day off of the fund (weekly day off or holiday, DOMAIN.md §4).
+    pub due_on_day_off: bool,
+    /// The last day to pay without penalty: `due_on`, or the next business day when it is a day off.
+    #[schema(value_type = String, format = Date)]
+    pub pay_by: NaiveDate,
 }
 
 /// The current schedule (the preview's shape plus payments), as of the business date.
@@ -1189,7 +1208,8 @@ pub async fn schedule(
 ) -> AppResult<LoanSchedule> {
     let loan = visible_loan(db, caller, id).await?;
     let today = fund::business_date(db).await?;
-    let (state, _) = state_of(db, &loan, today).await?;
+    let calendar = super::calendar::in_force(db).await?;
+    let (state, _) = state_with(db, &loan, today, &calendar).await?;
     let installments: Vec<ScheduleLine> = if state.disbursed.is_positive() {
         state
             .schedule
@@ -1205,10 +1225,12 @@ pub async fn schedule(
                 paid_principal_vnd: i64_of(i.paid_principal),
                 paid_interest_vnd: i64_of(i.paid_interest),
                 status: status_name(i.status).into(),
+                due_on_day_off: !calendar.is_business_day(i.due_on),
+                pay_by: calendar.grace_end(i.due_on),
             })
             .collect()
     } else {
-        let contract = contract_of(&loan)?;
+        let contract = contract_of(&loan, &calendar)?;
         let terms = ScheduleTerms {
             disbursed_on: today,
             ..contract.terms
@@ -1228,6 +1250,8 @@ pub async fn schedule(
                 paid_principal_vnd: 0,
                 paid_interest_vnd: 0,
                 status: "future".into(),
+                due_on_day_off: !calendar.is_business_day(i.due_on),
+                pay_by: calendar.grace_end(i.due_on),
             })
             .collect()
     };
@@ -1312,9 +1336,9 @@ pub async fn payoff(
         Some(date) => date,
         None => fund::business_date(db).await?,
     };
-    let contract = contract_of(&loan)?;
+    let day_count = loan_engine::day_count_of(&loan)?;
     let (state, _) = state_of(db, &loan, date).await?;
-    Ok(state.payoff_quote(contract.terms.day_count).into())
+    Ok(state.payoff_quote(day_count).into())
 }
 
 /// One line of the loan statement.

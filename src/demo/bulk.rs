@@ -163,6 +163,7 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
         bases,
         cooperatives,
         today,
+        calendar: crate::app::calendar::in_force(db).await?,
         products: product_rows,
         approver_id: admin.user_id,
     };
@@ -385,6 +386,8 @@ struct Plan {
     bases: IdBases,
     cooperatives: usize,
     today: NaiveDate,
+    /// The fund's calendar in force (loaded once).
+    calendar: coopfund_domain::HolidayCalendar,
     products: Vec<product::Model>,
     approver_id: Option<i64>,
 }
@@ -532,7 +535,7 @@ impl Plan {
             created_at: at(approved_on),
             updated_at: at(approved_on),
         };
-        let contract = contract_of(&row)?;
+        let contract = contract_of(&row, &self.calendar)?;
         let schedule = build_schedule(&contract.terms)
             .map_err(|e| AppError::internal(anyhow::anyhow!("demo terms: {e}")))?;
         let payer = match rng.random_range(0..100) {

@@ -5,11 +5,14 @@
 //! - DOMAIN.md §4: a fund may set a holiday calendar; a due date on a non-business day may be paid on the next
 //!   business day without penalty ([`HolidayCalendar::grace_end`]). Weekends count as non-business days only when
 //!   the calendar says so (`weekends_off`), because some funds collect on Saturdays.
+//! - The fund's weekly days off may change over time (`weekly`: each set of days is in force from its date until
+//!   the next one), so that changing them never changes the status of a day already closed: a fold replayed
+//!   later sees every past day exactly as it was.
 //!
 //! Dates are always arguments; nothing here reads the clock.
 
 use chrono::{Datelike, Months, NaiveDate, Weekday};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The anchor plus `months` whole months, clamped to the end of the target month; `None` beyond chrono's range.
 /// Year 9999 is the last year accepted, so that every date can be written as `YYYY-MM-DD`.
@@ -24,13 +27,54 @@ pub fn days_between(from: NaiveDate, to: NaiveDate) -> i64 {
     (to - from).num_days()
 }
 
+/// A set of days of the week (the fund's weekly days off).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct WeekDays(u8);
+
+impl WeekDays {
+    /// No day of the week.
+    pub const NONE: WeekDays = WeekDays(0);
+
+    /// The set of `days`.
+    pub fn of(days: impl IntoIterator<Item = Weekday>) -> WeekDays {
+        WeekDays(
+            days.into_iter()
+                .fold(0, |bits, day| bits | 1 << day.num_days_from_monday()),
+        )
+    }
+
+    /// Whether `day` is in the set.
+    pub fn contains(self, day: Weekday) -> bool {
+        self.0 & (1 << day.num_days_from_monday()) != 0
+    }
+
+    /// The days in the set, Monday first.
+    pub fn days(self) -> Vec<Weekday> {
+        [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+            Weekday::Sat,
+            Weekday::Sun,
+        ]
+        .into_iter()
+        .filter(|day| self.contains(*day))
+        .collect()
+    }
+}
+
 /// The fund's non-business days: configured holidays, and optionally Saturdays and Sundays.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HolidayCalendar {
     /// Public holidays and other days the fund does not work (Tết, 30/4, 1/5, 2/9 …), from configuration.
     pub holidays: BTreeSet<NaiveDate>,
-    /// Whether Saturdays and Sundays are non-business days.
+    /// Whether Saturdays and Sundays are non-business days (before the first entry of `weekly`, if any).
     pub weekends_off: bool,
+    /// The weekly days off by the date from which each set is in force (until the next entry). A date before
+    /// the first entry uses `weekends_off`.
+    pub weekly: BTreeMap<NaiveDate, WeekDays>,
 }
 
 impl HolidayCalendar {
@@ -41,9 +85,15 @@ impl HolidayCalendar {
 
     /// True when the fund works on `date`.
     pub fn is_business_day(&self, date: NaiveDate) -> bool {
-        let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
-        let weekend_off = self.weekends_off && weekend;
-        !weekend_off && !self.holidays.contains(&date)
+        !self.is_weekly_day_off(date) && !self.holidays.contains(&date)
+    }
+
+    /// True when `date` is one of the weekly days off in force on that date.
+    pub fn is_weekly_day_off(&self, date: NaiveDate) -> bool {
+        match self.weekly.range(..=date).next_back() {
+            Some((_, days)) => days.contains(date.weekday()),
+            None => self.weekends_off && matches!(date.weekday(), Weekday::Sat | Weekday::Sun),
+        }
     }
 
     /// The first business day on or after `date` (bounded: at most 366 days are skipped, then `date` itself is
@@ -93,8 +143,8 @@ mod tests {
     #[test]
     fn a_saturday_due_date_may_be_paid_on_monday() {
         let calendar = HolidayCalendar {
-            holidays: BTreeSet::new(),
             weekends_off: true,
+            ..HolidayCalendar::none()
         };
         assert_eq!(calendar.grace_end(d(2026, 2, 7)), d(2026, 2, 9));
         assert_eq!(calendar.grace_end(d(2026, 2, 9)), d(2026, 2, 9));
@@ -102,5 +152,27 @@ mod tests {
         tet.holidays.insert(d(2026, 2, 17));
         tet.holidays.insert(d(2026, 2, 18));
         assert_eq!(tet.grace_end(d(2026, 2, 17)), d(2026, 2, 19));
+    }
+
+    #[test]
+    fn weekly_days_off_change_only_from_their_date() {
+        let mut calendar = HolidayCalendar::none();
+        calendar
+            .weekly
+            .insert(d(2026, 1, 1), WeekDays::of([Weekday::Sun]));
+        calendar
+            .weekly
+            .insert(d(2026, 3, 1), WeekDays::of([Weekday::Sat, Weekday::Sun]));
+        // Before the first rule: every day works (weekends_off is false).
+        assert!(calendar.is_business_day(d(2025, 12, 28)));
+        // Saturday 2026-02-07 works under the Sunday-only rule; Sunday 2026-02-08 does not.
+        assert!(calendar.is_business_day(d(2026, 2, 7)));
+        assert_eq!(calendar.grace_end(d(2026, 2, 8)), d(2026, 2, 9));
+        // Saturday 2026-03-07 is off from March.
+        assert_eq!(calendar.grace_end(d(2026, 3, 7)), d(2026, 3, 9));
+        assert_eq!(
+            WeekDays::of([Weekday::Sun, Weekday::Sat]).days(),
+            vec![Weekday::Sat, Weekday::Sun]
+        );
     }
 }

@@ -47,7 +47,7 @@ pub mod schedule;
 pub use allocation::{
     Allocation, AllocationOrder, Bucket, PayoffQuote, PrepaymentRule, RepaymentKind,
 };
-pub use calendar::{add_months_clamped, HolidayCalendar};
+pub use calendar::{add_months_clamped, HolidayCalendar, WeekDays};
 pub use classification::{
     classify, customer_group, general_provision, portfolio_summary, specific_provision,
     ClassificationConfig, ClassificationInput, DebtGroup, PortfolioSummary, ProvisionRates,

@@ -78,6 +78,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::backups::router())
         .merge(routes::schedule::router())
         .merge(routes::cob::router())
+        .merge(routes::calendar::router())
         .merge(routes::audit::router())
         .merge(routes::reports::router())
 }

@@ -21,6 +21,7 @@ use utoipa::{
         (name = "outbox", description = "Email queued, sent and failed"),
         (name = "schedule", description = "Schedule preview"),
         (name = "close of business", description = "Business date and close of business"),
+        (name = "calendar", description = "The fund's days off: weekly days off and holidays (Tết …)"),
         (name = "reports", description = "Portfolio by debt group, provisions, bad-debt ratio"),
         (name = "audit", description = "The audit trail"),
         (name = "operations", description = "Health and metrics"),

@@ -85,6 +85,8 @@ impl AmountsByComponent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NextDue {
     pub due_date: NaiveDate,
+    /// The last day to pay without penalty (the next business day when `due_date` is a day off).
+    pub pay_by: NaiveDate,
     pub amounts: AmountsByComponent,
 }
 
@@ -171,6 +173,9 @@ pub struct LoanClosing {
 pub struct DueReminder {
     pub loan_number: String,
     pub due_date: NaiveDate,
+    /// The last day to pay without penalty: the due date, or the next business day when the due
+    /// date is a day off of the fund (DOMAIN.md §4).
+    pub pay_by: NaiveDate,
     pub days_before: u32,
     pub amounts: AmountsByComponent,
     /// The part of the advance held that will go to this installment on its due date (never
@@ -371,6 +376,21 @@ impl Letter {
 }
 
 fn next_due_paragraph(next: Option<&NextDue>, lang: Lang) -> String {
+    let paragraph = next_due_sentence(next, lang);
+    match (next, lang) {
+        (Some(n), Lang::Vi) if n.pay_by > n.due_date => format!(
+            "{paragraph} Đó là ngày nghỉ của Quỹ: có thể thanh toán chậm nhất trong ngày {} mà không phát sinh lãi quá hạn.",
+            format_date(n.pay_by, lang)
+        ),
+        (Some(n), Lang::En) if n.pay_by > n.due_date => format!(
+            "{paragraph} The fund is closed that day: you may pay until {} at the latest without overdue interest.",
+            format_date(n.pay_by, lang)
+        ),
+        _ => paragraph,
+    }
+}
+
+fn next_due_sentence(next: Option<&NextDue>, lang: Lang) -> String {
     match (next, lang) {
         (Some(n), Lang::Vi) => format!(
             "Kỳ trả nợ tiếp theo: ngày {}, số tiền {}.",
@@ -685,9 +705,12 @@ impl Template for DueReminder {
                 (t(lang, "Số tiền cần nộp", "Left to pay"), to_pay),
             ]);
         }
-        let closing = match lang {
-            Lang::Vi => format!("Xin vui lòng thanh toán {} trước hoặc trong ngày {date} để tránh phát sinh lãi quá hạn.", format_vnd(to_pay, lang)),
-            Lang::En => format!("Please pay {} on or before {date} to avoid overdue interest.", format_vnd(to_pay, lang)),
+        let pay_by = format_date(self.pay_by, lang);
+        let closing = match (lang, self.pay_by > self.due_date) {
+            (Lang::Vi, false) => format!("Xin vui lòng thanh toán {} trước hoặc trong ngày {date} để tránh phát sinh lãi quá hạn.", format_vnd(to_pay, lang)),
+            (Lang::En, false) => format!("Please pay {} on or before {date} to avoid overdue interest.", format_vnd(to_pay, lang)),
+            (Lang::Vi, true) => format!("Ngày {date} là ngày nghỉ của Quỹ: quý HTX có thể thanh toán {} chậm nhất trong ngày {pay_by} mà không phát sinh lãi quá hạn.", format_vnd(to_pay, lang)),
+            (Lang::En, true) => format!("{date} is a day the fund is closed: you may pay {} until {pay_by} at the latest without overdue interest.", format_vnd(to_pay, lang)),
         };
         let body_text = letter
             .paragraph(&closing)
@@ -896,6 +919,7 @@ mod tests {
         let reminder = DueReminder {
             loan_number: "HTX-2026-000123".into(),
             due_date: NaiveDate::from_ymd_opt(2026, 3, 10).expect("date"),
+            pay_by: NaiveDate::from_ymd_opt(2026, 3, 10).expect("date"),
             days_before: 7,
             amounts: AmountsByComponent {
                 principal_vnd: 10_000_000,
@@ -1142,6 +1166,7 @@ mod tests {
                     outstanding_principal_vnd: 1,
                     next_due: Some(NextDue {
                         due_date: date,
+                        pay_by: date,
                         amounts,
                     }),
                 }

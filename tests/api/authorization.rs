@@ -270,6 +270,21 @@ const ROUTES: &[Route] = &[
         path: "/api/v1/ledger/accounts/{code}/statement",
         allowed: STAFF,
     },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/calendar",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/calendar/holidays",
+        allowed: &["admin"],
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/calendar/holidays/{date}",
+        allowed: &["admin"],
+    },
     // Last: it revokes the token it is called with.
     Route {
         method: Method::DELETE,
@@ -301,6 +316,7 @@ impl Fixture {
         template
             .replace("{id}", &id.to_string())
             .replace("{tx}", &id.to_string())
+            .replace("{date}", "2000-01-01")
     }
 
     fn body(&self, route: &Route) -> Option<Value> {
@@ -327,6 +343,9 @@ impl Fixture {
             }
             ("POST", "/api/v1/applications/{id}/reject") => Some(json!({"reason": "x"})),
             ("POST", "/api/v1/cob/run") => Some(json!({"through": "2000-01-01"})),
+            ("POST", "/api/v1/calendar/holidays") => {
+                Some(json!({"date": "2000-01-01", "name": "authorization"}))
+            }
             ("POST", "/api/v1/schedule/preview") => Some(
                 json!({"principal_vnd": 1000000, "rate_percent": "7", "installments": 2,
                 "period_months": 1, "method": "bullet", "disbursed_on": "2026-01-01"}),

@@ -9,6 +9,7 @@ mod applications;
 mod auth;
 mod authorization;
 mod backups;
+mod calendar;
 mod cob;
 mod cob_e2e;
 mod cob_groups;

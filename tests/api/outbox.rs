@@ -101,6 +101,7 @@ fn reminder(loan_number: &str, due_date: NaiveDate, days_before: u32) -> DueRemi
     DueReminder {
         loan_number: loan_number.into(),
         due_date,
+        pay_by: due_date,
         days_before,
         amounts: AmountsByComponent {
             principal_vnd: 10_000_000,

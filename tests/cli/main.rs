@@ -353,3 +353,53 @@ fn backup_then_restore_the_demo_fund_into_a_fresh_database() {
     );
     assert!(!dir.path().join("fresh.db").exists());
 }
+
+#[test]
+fn calendar_add_list_and_remove_a_holiday() {
+    let (_dir, url) = temp_db();
+    let out = coopfund(&url, &["migrate"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = coopfund(
+        &url,
+        &[
+            "calendar",
+            "add",
+            "--date",
+            "2099-12-31",
+            "--name",
+            "Nghỉ cuối năm",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("holiday 2099-12-31 (Nghỉ cuối năm) entered"));
+    let out = coopfund(
+        &url,
+        &[
+            "calendar",
+            "list",
+            "--from",
+            "2099-12-30",
+            "--to",
+            "2100-01-01",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listed = text(&out.stdout);
+    // 2099-12-31 is a Thursday; 2100-01-01 a Friday.
+    assert!(
+        listed.contains("2099-12-31  thursday   2100-01-01  Nghỉ cuối năm"),
+        "{listed}"
+    );
+    let out = coopfund(&url, &["calendar", "remove", "--date", "2099-12-31"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // A day already closed (before the business date) is refused: exit 2 with the rule's code.
+    let out = coopfund(
+        &url,
+        &["calendar", "add", "--date", "2000-01-03", "--name", "x"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("holiday_not_after_business_date"));
+}

@@ -178,6 +178,7 @@ fn a_holiday_due_date_may_be_paid_on_the_next_business_day() {
     contract.calendar = HolidayCalendar {
         holidays: [d(2026, 2, 10), d(2026, 2, 11)].into_iter().collect(),
         weekends_off: true,
+        ..HolidayCalendar::none()
     };
     let paid_thursday = vec![
         disbursed(),

@@ -5,6 +5,8 @@ pub mod api_token;
 pub mod application;
 pub mod audit_record;
 pub mod backup_run;
+pub mod calendar_holiday;
+pub mod calendar_weekly_rule;
 pub mod charter_capital_contribution;
 pub mod cob_run;
 pub mod collateral_item;

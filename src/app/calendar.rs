@@ -1,0 +1,551 @@
+//! The fund's calendar (DOMAIN.md §4, issue 17): its weekly days off and dated holidays, kept in the
+//! database, entered by configuration at start and by an admin (API, CLI), every change audited.
+//! An installment due on a day off may be paid on the next business day without penalty; every fold
+//! (reads, posts, close of business, payoff) uses the calendar in force, loaded once per use case by
+//! [`in_force`] and passed to the engine in the `LoanContract`.
+//!
+//! **Closed days are never rewritten.** The engine replays a loan from its events, so a calendar
+//! change could otherwise change what a replay says about a day already closed (an installment that
+//! fell overdue could stop being overdue, after the close of business posted its overdue interest).
+//! A change therefore only ever changes the status of days **after** the business date:
+//! - a holiday is entered or removed only for a date after the business date (422
+//!   `holiday_not_after_business_date` otherwise);
+//! - a change of the weekly days off is recorded as a new rule in force from the day after the
+//!   business date (the rules before it stay, so past weeks keep their days off);
+//! - configuration seeds a holiday only once per date (a holiday an admin removed is not seeded
+//!   again) and only after the business date — except on a database with no loan transaction yet,
+//!   where nothing has been folded and the whole configured calendar is entered, in force from the
+//!   earliest date.
+//!
+//! Two calendars that agree on every day up to the business date give the same on-time window for
+//! every due date whose window ends by then (the window is the run of days off after the due date),
+//! so every fold up to the business date is unchanged: the change takes effect for folds from the
+//! next business date. The change and the close of business are serialized on the `fund_state` row,
+//! so a close cannot use a calendar that a change committed during it would have altered.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
+use coopfund_domain::{HolidayCalendar, WeekDays};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{audit, fund, validate, writer::MoneyWriter, Caller};
+use crate::{
+    auth::Role,
+    config::Settings,
+    error::{AppError, AppResult, ErrorKind, Localized, Reason},
+    store::entities::{calendar_holiday, calendar_weekly_rule, loan_transaction},
+};
+
+/// The first rule's date on a database where nothing was folded yet: in force for every date the
+/// fund can have (a date both backends store).
+fn earliest() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default()
+}
+/// The longest range `GET /api/v1/calendar` lists, in days (two years and a day).
+const MAX_RANGE_DAYS: i64 = 731;
+/// The longest holiday name, in characters.
+const NAME_MAX_CHARS: usize = 200;
+
+/// The calendar in force: every holiday not removed and every weekly rule. Load it once per use case.
+pub async fn in_force<C: ConnectionTrait>(conn: &C) -> AppResult<HolidayCalendar> {
+    let holidays = calendar_holiday::Entity::find()
+        .filter(calendar_holiday::Column::RemovedAt.is_null())
+        .all(conn)
+        .await?;
+    let rules = calendar_weekly_rule::Entity::find().all(conn).await?;
+    let mut weekly = BTreeMap::new();
+    for rule in rules {
+        weekly.insert(rule.effective_from, week_days_of(&rule)?);
+    }
+    Ok(HolidayCalendar {
+        holidays: holidays.into_iter().map(|h| h.holiday_on).collect(),
+        weekends_off: false,
+        weekly,
+    })
+}
+
+fn week_days_of(rule: &calendar_weekly_rule::Model) -> AppResult<WeekDays> {
+    let mut days = Vec::new();
+    for name in rule.days_off.split(',').filter(|n| !n.trim().is_empty()) {
+        days.push(crate::config::parse_weekday(name).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "calendar_weekly_rules row {}: days_off {:?} is not readable",
+                rule.id,
+                rule.days_off
+            ))
+        })?);
+    }
+    Ok(WeekDays::of(days))
+}
+
+/// The English name of a day of the week, as stored and shown (`sunday`).
+pub fn weekday_name(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Mon => "monday",
+        Weekday::Tue => "tuesday",
+        Weekday::Wed => "wednesday",
+        Weekday::Thu => "thursday",
+        Weekday::Fri => "friday",
+        Weekday::Sat => "saturday",
+        Weekday::Sun => "sunday",
+    }
+}
+
+fn days_text(days: WeekDays) -> String {
+    days.days()
+        .into_iter()
+        .map(weekday_name)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Takes the `fund_state` row for the rest of `txn` (`FOR UPDATE` on PostgreSQL, a first write on
+/// SQLite) and returns the business date, so a close of business cannot move it meanwhile.
+async fn lock_business_date(txn: &DatabaseTransaction) -> AppResult<NaiveDate> {
+    let backend = txn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => "SELECT id FROM fund_state WHERE id = 1 FOR UPDATE",
+        _ => "UPDATE fund_state SET id = id WHERE id = 1",
+    };
+    txn.execute_raw(Statement::from_string(backend, sql))
+        .await?;
+    fund::business_date(txn).await
+}
+
+/// `POST /api/v1/calendar/holidays`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HolidayInput {
+    /// The day off; after the business date.
+    #[schema(value_type = String, format = Date)]
+    pub date: NaiveDate,
+    /// What it is, e.g. "Tết Nguyên đán".
+    pub name: String,
+}
+
+/// A holiday as kept.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HolidayView {
+    #[schema(value_type = String, format = Date)]
+    pub date: NaiveDate,
+    pub name: String,
+    /// `config` or `admin`.
+    pub source: String,
+    /// The business date on which it was entered (or removed); folds change only after it.
+    #[schema(value_type = String, format = Date)]
+    pub entered_on_business_date: NaiveDate,
+    pub entered_by: String,
+    /// False once removed.
+    pub in_force: bool,
+}
+
+impl From<calendar_holiday::Model> for HolidayView {
+    fn from(m: calendar_holiday::Model) -> Self {
+        HolidayView {
+            date: m.holiday_on,
+            name: m.name,
+            source: m.source,
+            entered_on_business_date: m.entered_on_business_date,
+            entered_by: m.entered_by,
+            in_force: m.removed_at.is_none(),
+        }
+    }
+}
+
+fn not_after_business_date(date: NaiveDate, business_date: NaiveDate) -> AppError {
+    AppError::new(
+        ErrorKind::Rule,
+        "holiday_not_after_business_date",
+        Localized::new(
+            format!(
+                "Chỉ được thay đổi lịch nghỉ cho các ngày sau ngày làm việc hiện tại {business_date}; ngày {date} đã hoặc đang được khóa sổ."
+            ),
+            format!(
+                "Only days after the business date {business_date} may be changed; {date} is closed or being closed."
+            ),
+        ),
+    )
+    .with_field("date")
+}
+
+/// Enters a holiday after the business date (admin); audited.
+pub async fn add_holiday(
+    db: &DatabaseConnection,
+    writer: &MoneyWriter,
+    caller: &Caller,
+    input: HolidayInput,
+) -> AppResult<HolidayView> {
+    caller.require(&[Role::Admin])?;
+    let name = validate::text("name", &input.name, NAME_MAX_CHARS)?;
+    let _gate = writer.enter(db).await;
+    let txn = db.begin().await?;
+    let business_date = lock_business_date(&txn).await?;
+    if input.date <= business_date {
+        return Err(not_after_business_date(input.date, business_date));
+    }
+    let now = Utc::now();
+    let existing = calendar_holiday::Entity::find()
+        .filter(calendar_holiday::Column::HolidayOn.eq(input.date))
+        .one(&txn)
+        .await?;
+    let saved = match existing {
+        Some(row) if row.removed_at.is_none() => {
+            return Err(AppError::new(
+                ErrorKind::Conflict,
+                "holiday_exists",
+                Localized::new(
+                    format!("Ngày {} đã là ngày nghỉ ({}).", row.holiday_on, row.name),
+                    format!("{} is already a holiday ({}).", row.holiday_on, row.name),
+                ),
+            )
+            .with_field("date"))
+        }
+        Some(row) => {
+            let mut active = row.into_active_model();
+            active.name = Set(name);
+            active.source = Set("admin".into());
+            active.entered_on_business_date = Set(business_date);
+            active.entered_by = Set(caller.name.clone());
+            active.updated_at = Set(now);
+            active.removed_at = Set(None);
+            active.update(&txn).await?
+        }
+        None => {
+            calendar_holiday::ActiveModel {
+                holiday_on: Set(input.date),
+                name: Set(name),
+                source: Set("admin".into()),
+                entered_on_business_date: Set(business_date),
+                entered_by: Set(caller.name.clone()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                removed_at: Set(None),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    let view = HolidayView::from(saved);
+    audit::record(
+        &txn,
+        caller,
+        audit::Change::<(), _> {
+            action: "calendar.holiday_add",
+            entity_type: "calendar_holiday",
+            entity_id: view.date.to_string(),
+            before: None,
+            after: Some(&view),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Removes a holiday after the business date (admin); the row is kept, marked removed; audited.
+pub async fn remove_holiday(
+    db: &DatabaseConnection,
+    writer: &MoneyWriter,
+    caller: &Caller,
+    date: NaiveDate,
+) -> AppResult<HolidayView> {
+    caller.require(&[Role::Admin])?;
+    let _gate = writer.enter(db).await;
+    let txn = db.begin().await?;
+    let business_date = lock_business_date(&txn).await?;
+    let row = calendar_holiday::Entity::find()
+        .filter(calendar_holiday::Column::HolidayOn.eq(date))
+        .filter(calendar_holiday::Column::RemovedAt.is_null())
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("ngày nghỉ", "Holiday"))?;
+    if date <= business_date {
+        return Err(not_after_business_date(date, business_date));
+    }
+    let before = HolidayView::from(row.clone());
+    let mut active = row.into_active_model();
+    active.entered_on_business_date = Set(business_date);
+    active.entered_by = Set(caller.name.clone());
+    active.updated_at = Set(Utc::now());
+    active.removed_at = Set(Some(Utc::now()));
+    let view = HolidayView::from(active.update(&txn).await?);
+    audit::record(
+        &txn,
+        caller,
+        audit::Change {
+            action: "calendar.holiday_remove",
+            entity_type: "calendar_holiday",
+            entity_id: date.to_string(),
+            before: Some(&before),
+            after: Some(&view),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// `?from=&to=` of `GET /api/v1/calendar` (default: the business date and a year after it).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarQuery {
+    /// YYYY-MM-DD (default: the business date).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    /// YYYY-MM-DD, at most 731 days after `from` (default: 365 days after `from`).
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
+}
+
+/// One day the fund does not work.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DayOffView {
+    #[schema(value_type = String, format = Date)]
+    pub date: NaiveDate,
+    /// `monday` … `sunday`.
+    pub weekday: String,
+    /// One of the weekly days off in force on that date.
+    pub weekly_day_off: bool,
+    /// The holiday's name, when it is one.
+    pub holiday: Option<String>,
+    /// The first business day after it: an installment due on `date` may be paid until then
+    /// without penalty.
+    #[schema(value_type = String, format = Date)]
+    pub pay_by: NaiveDate,
+}
+
+/// A set of weekly days off and the date from which it is in force.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WeeklyRuleView {
+    #[schema(value_type = String, format = Date)]
+    pub effective_from: NaiveDate,
+    /// `saturday`, `sunday` …
+    pub days_off: Vec<String>,
+}
+
+/// The fund's calendar between two dates.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CalendarView {
+    #[schema(value_type = String, format = Date)]
+    pub from: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub to: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub business_date: NaiveDate,
+    /// Every weekly rule, oldest first (each in force until the next).
+    pub weekly_rules: Vec<WeeklyRuleView>,
+    /// Every day off in `[from, to]`, in order.
+    pub days_off: Vec<DayOffView>,
+    /// The holidays in `[from, to]`, removed ones included (`in_force` false), in order.
+    pub holidays: Vec<HolidayView>,
+}
+
+/// The calendar between `from` and `to` (any logged-in user).
+pub async fn view(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    query: CalendarQuery,
+) -> AppResult<CalendarView> {
+    caller.require(&Role::ALL)?;
+    let business_date = fund::business_date(db).await?;
+    let from = query.from.unwrap_or(business_date);
+    let to = match query.to {
+        Some(to) => to,
+        None => from
+            .checked_add_signed(Duration::days(365))
+            .ok_or_else(|| range_error(from, from))?,
+    };
+    if to < from || (to - from).num_days() > MAX_RANGE_DAYS {
+        return Err(range_error(from, to));
+    }
+    let calendar = in_force(db).await?;
+    let holidays = calendar_holiday::Entity::find()
+        .filter(calendar_holiday::Column::HolidayOn.between(from, to))
+        .order_by_asc(calendar_holiday::Column::HolidayOn)
+        .all(db)
+        .await?;
+    let names: BTreeMap<NaiveDate, String> = holidays
+        .iter()
+        .filter(|h| h.removed_at.is_none())
+        .map(|h| (h.holiday_on, h.name.clone()))
+        .collect();
+    let mut days_off = Vec::new();
+    let mut day = from;
+    while day <= to {
+        if !calendar.is_business_day(day) {
+            days_off.push(DayOffView {
+                date: day,
+                weekday: weekday_name(day.weekday()).into(),
+                weekly_day_off: calendar.is_weekly_day_off(day),
+                holiday: names.get(&day).cloned(),
+                pay_by: calendar.grace_end(day),
+            });
+        }
+        match day.succ_opt() {
+            Some(next) => day = next,
+            None => break,
+        }
+    }
+    Ok(CalendarView {
+        from,
+        to,
+        business_date,
+        weekly_rules: calendar
+            .weekly
+            .iter()
+            .map(|(effective_from, days)| WeeklyRuleView {
+                effective_from: *effective_from,
+                days_off: days
+                    .days()
+                    .into_iter()
+                    .map(|d| weekday_name(d).to_string())
+                    .collect(),
+            })
+            .collect(),
+        days_off,
+        holidays: holidays.into_iter().map(HolidayView::from).collect(),
+    })
+}
+
+fn range_error(from: NaiveDate, to: NaiveDate) -> AppError {
+    AppError::invalid(
+        "to",
+        Reason::OutOfRange {
+            min: from.to_string(),
+            max: from
+                .checked_add_signed(Duration::days(MAX_RANGE_DAYS))
+                .unwrap_or(to)
+                .to_string(),
+        },
+    )
+}
+
+/// Enters the configured calendar (at every start; idempotent): the weekly days off when they
+/// differ from the rule in force after the business date, and each configured holiday never
+/// entered before, after the business date. On a database with no loan transaction yet, the
+/// first rule and every configured holiday are entered for all dates (nothing was folded).
+/// Each change is audited as `system:calendar`.
+pub async fn seed(db: &DatabaseConnection, settings: &Settings) -> AppResult<()> {
+    let caller = Caller::system_named("system:calendar");
+    let txn = db.begin().await?;
+    let business_date = lock_business_date(&txn).await?;
+    let nothing_folded = loan_transaction::Entity::find()
+        .select_only()
+        .column(loan_transaction::Column::Id)
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(&txn)
+        .await?
+        .is_none();
+    let next_day = business_date
+        .succ_opt()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("business date at the end of time")))?;
+
+    // Weekly days off.
+    let wanted = settings.calendar.weekly_days();
+    let rules = calendar_weekly_rule::Entity::find()
+        .order_by_asc(calendar_weekly_rule::Column::EffectiveFrom)
+        .all(&txn)
+        .await?;
+    let current = match rules.last() {
+        Some(rule) => Some(week_days_of(rule)?),
+        None => None,
+    };
+    if current != Some(wanted) {
+        let effective_from = if rules.is_empty() && nothing_folded {
+            earliest()
+        } else {
+            next_day
+        };
+        match rules.iter().find(|r| r.effective_from >= effective_from) {
+            // A rule entered after the business date (not yet used by any close): replace it.
+            Some(later) => {
+                let mut active = later.clone().into_active_model();
+                active.days_off = Set(days_text(wanted));
+                active.update(&txn).await?;
+            }
+            None => {
+                calendar_weekly_rule::ActiveModel {
+                    effective_from: Set(effective_from),
+                    days_off: Set(days_text(wanted)),
+                    created_at: Set(Utc::now()),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+            }
+        }
+        let after = WeeklyRuleView {
+            effective_from,
+            days_off: wanted
+                .days()
+                .into_iter()
+                .map(|d| weekday_name(d).to_string())
+                .collect(),
+        };
+        audit::record(
+            &txn,
+            &caller,
+            audit::Change::<(), _> {
+                action: "calendar.weekly_days_off",
+                entity_type: "calendar_weekly_rule",
+                entity_id: effective_from.to_string(),
+                before: None,
+                after: Some(&after),
+            },
+        )
+        .await?;
+    }
+
+    // Holidays, each configured date at most once.
+    let known: std::collections::BTreeSet<NaiveDate> = calendar_holiday::Entity::find()
+        .select_only()
+        .column(calendar_holiday::Column::HolidayOn)
+        .into_tuple::<NaiveDate>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .collect();
+    let now = Utc::now();
+    for (date, name) in settings.calendar.holiday_dates() {
+        if known.contains(&date) || (date <= business_date && !nothing_folded) {
+            continue;
+        }
+        let row = calendar_holiday::ActiveModel {
+            holiday_on: Set(date),
+            name: Set(name),
+            source: Set("config".into()),
+            entered_on_business_date: Set(business_date),
+            entered_by: Set(caller.name.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            removed_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let view = HolidayView::from(row);
+        audit::record(
+            &txn,
+            &caller,
+            audit::Change::<(), _> {
+                action: "calendar.holiday_add",
+                entity_type: "calendar_holiday",
+                entity_id: date.to_string(),
+                before: None,
+                after: Some(&view),
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
