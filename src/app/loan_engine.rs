@@ -35,6 +35,8 @@ pub mod kind {
     pub const WRITE_OFF: &str = "write_off";
     /// Cancels the transaction in `reverses_id`.
     pub const REVERSAL: &str = "reversal";
+    /// Money recovered on a written-off loan (Decree 45/2021 Art 29, DOMAIN.md §9).
+    pub const RECOVERY: &str = "recovery";
 }
 
 /// The restructuring terms kept in a `restructure` transaction's `details`.
@@ -156,6 +158,7 @@ fn event_of(tx: &loan_transaction::Model) -> AppResult<LoanEvent> {
             )
         }
         kind::WRITE_OFF => EventKind::WriteOff,
+        kind::RECOVERY => EventKind::Recovery { amount },
         kind::REVERSAL => EventKind::Reversal {
             reversed_id: tx.reverses_id.map(|id| id.to_string()).unwrap_or_default(),
         },
@@ -226,6 +229,10 @@ pub fn fold_error(err: FoldError) -> AppError {
         LoanError::NotDisbursed => "Khoản vay chưa được giải ngân.".to_string(),
         LoanError::LoanClosed { closed_on } => format!("Khoản vay đã tất toán ngày {closed_on}."),
         LoanError::LoanWrittenOff { written_off_on } => format!("Khoản vay đã xử lý rủi ro ngày {written_off_on}."),
+        LoanError::LoanNotWrittenOff => "Chỉ khoản vay đã xử lý rủi ro mới ghi nhận thu hồi nợ (vào ngày hiệu lực của khoản thu).".to_string(),
+        LoanError::RecoveryAboveRemaining { amount, remaining } => format!(
+            "Số tiền thu hồi {amount} vượt quá số nợ đã xử lý rủi ro còn theo dõi {remaining}; hãy thu tối đa {remaining}."
+        ),
         LoanError::TrancheAfterMaturity => "Không thể giải ngân sau kỳ trả nợ cuối cùng.".to_string(),
         LoanError::AdjustmentChangesMaturity { maturity, new_maturity } => format!(
             "Điều chỉnh kỳ hạn phải giữ nguyên ngày đáo hạn {maturity}; lịch mới kết thúc ngày {new_maturity}."
@@ -240,6 +247,9 @@ pub fn fold_error(err: FoldError) -> AppError {
     };
     let en = match &err.error {
         LoanError::PaymentAbovePayoff { payoff, .. } => format!("{en}; pay at most {payoff} đồng."),
+        LoanError::RecoveryAboveRemaining { remaining, .. } => {
+            format!("{en}; recover at most {remaining}.")
+        }
         _ => en,
     };
     let field = err.field();

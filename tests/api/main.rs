@@ -23,6 +23,7 @@ mod loans;
 mod operations;
 mod outbox;
 mod products;
+mod recoveries;
 mod restructuring;
 mod schedule;
 mod users;
