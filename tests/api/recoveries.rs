@@ -57,14 +57,18 @@ async fn entry_of(app: &TestApp, staff: &Staff, loan: i64, tx: i64) -> Value {
     found[0].clone()
 }
 
-/// A loan's balance on one account (net debit), from the journal.
-async fn balance(app: &TestApp, staff: &Staff, loan: i64, code: &str) -> i64 {
-    entries(app, staff, loan)
+/// A loan's balance on one account (net debit), from its journal lines.
+async fn balance(app: &TestApp, _staff: &Staff, loan: i64, code: &str) -> i64 {
+    use coopfund::store::entities::journal_line;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    journal_line::Entity::find()
+        .filter(journal_line::Column::LoanId.eq(loan))
+        .filter(journal_line::Column::AccountCode.eq(code))
+        .all(&app.db)
         .await
+        .expect("journal lines")
         .iter()
-        .flat_map(|e| e["lines"].as_array().cloned().unwrap_or_default())
-        .filter(|l| l["account_code"] == code)
-        .map(|l| l["debit_vnd"].as_i64().unwrap_or(0) - l["credit_vnd"].as_i64().unwrap_or(0))
+        .map(|l| l.debit_vnd - l.credit_vnd)
         .sum()
 }
 
