@@ -68,7 +68,7 @@ pub struct NextDue {
 pub struct LoanView {
     pub id: i64,
     pub number: String,
-    /// approved, contract_signed, active, closed, written_off.
+    /// approved, contract_signed, active, closed, written_off, recovered (written off, then all recovered).
     pub status: String,
     pub cooperative_id: i64,
     pub product_id: i64,
@@ -244,7 +244,7 @@ impl From<&Allocation> for AllocationView {
 pub struct TransactionView {
     pub id: i64,
     pub loan_id: i64,
-    /// disbursement, repayment, restructure, write_off, reversal.
+    /// disbursement, repayment, restructure, write_off, recovery, reversal.
     pub kind: String,
     #[schema(value_type = String, format = Date)]
     pub value_date: NaiveDate,
@@ -1123,7 +1123,7 @@ pub async fn get(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct LoanQuery {
-    /// approved, contract_signed, active, closed, written_off.
+    /// approved, contract_signed, active, closed, written_off, recovered.
     pub status: Option<String>,
     pub cooperative_id: Option<i64>,
     /// Only loans with DPD > 0 (true) or none (false), as cached.

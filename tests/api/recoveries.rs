@@ -391,6 +391,42 @@ async fn written_off_loans_are_recovered_with_every_entry_as_domain_9_says() {
         .unwrap();
     assert_eq!(receipts.len(), 3, "rec-1, rec-2 and rec-4");
 
+    // The follow-up file lists the recoveries that stand, with their split; each recovery was audited.
+    let file = json_of(
+        app.get(&format!("/api/v1/loans/{short}/follow-ups"), &staff.officer)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let splits: Vec<(i64, i64, i64)> = file["recoveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                amount(r, &["amount_vnd"]),
+                amount(r, &["principal_vnd"]),
+                amount(r, &["interest_vnd"]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        splits,
+        vec![
+            (30_000_000, 30_000_000, 0),
+            (remaining, 70_000_000, interest)
+        ]
+    );
+    assert_eq!(file["status"], "recovered");
+    use coopfund::store::entities::audit_record;
+    let audited = audit_record::Entity::find()
+        .filter(audit_record::Column::Action.eq("loan.recovery"))
+        .filter(audit_record::Column::EntityId.eq(short.to_string()))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(audited.len(), 3, "rec-1, rec-2 and rec-4");
+
     // The statement shows the recoveries that stand.
     let statement = json_of(
         app.get(&format!("/api/v1/loans/{short}/statement"), &staff.auditor)
