@@ -13,7 +13,9 @@
 //!   cooperative is answered 404, as for anything it may not see. Append-only, audited (`loan.follow_up`).
 //! - **Early write-off**: a loan still in term (DPD 0, nothing overdue on the write-off's value date) is written
 //!   off only when the approver confirms it (`early: true` with `early_reason`, kept in the write-off
-//!   transaction's details); otherwise 422 `write_off_in_term`.
+//!   transaction's details); otherwise 422 `write_off_in_term`. A loan holding an advance (only a loan in term
+//!   can) is refused too, 422 `write_off_advance_held`: the borrower's money must not stay on 3388 behind a
+//!   written-off loan.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use coopfund_domain::{LoanState, Vnd};
@@ -122,8 +124,21 @@ pub fn early_write_off(
 }
 
 /// Refuses to write off a loan still in term on the value date (`state`, before the write-off) unless
-/// confirmed as early; the write-off transaction's details.
+/// confirmed as early, or one holding an advance (the borrower's money would stay on 3388 for ever: reverse
+/// the payment and post it again as a prepayment, which cuts the principal, or refund it first); the
+/// write-off transaction's details.
 pub fn check_write_off(state: &LoanState, early: Option<&EarlyWriteOff>) -> AppResult<String> {
+    if state.advance.is_positive() {
+        let advance = i64_of(state.advance);
+        return Err(AppError::new(
+            ErrorKind::Rule,
+            "write_off_advance_held",
+            Localized::new(
+                format!("Khoản vay đang giữ {advance} đồng tiền trả trước: hãy hủy và ghi lại khoản thu đó như trả nợ trước hạn (hoặc hoàn trả) trước khi xử lý rủi ro."),
+                format!("The loan holds an advance of {advance} đồng: reverse that payment and post it again as a prepayment (or refund it) before writing the loan off."),
+            ),
+        ));
+    }
     let in_term =
         state.dpd == 0 && state.overdue_principal.is_zero() && state.unpaid_interest.is_zero();
     match early {

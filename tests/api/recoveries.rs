@@ -601,13 +601,35 @@ async fn a_loan_in_term_is_written_off_only_when_the_approver_confirms_it_early(
     )
     .await;
     assert_eq!(error["code"], "invalid_loan_state");
-    let written = json_of(
+    let early = json!({"reason": "HTX giải thể", "early": true, "early_reason": "Quyết định giải thể của UBND huyện, không còn tài sản"});
+    // Money paid before anything is due is held as an advance: it must not stay behind a written-off loan.
+    let paid = json_of(
+        crate::loan_fixtures::repay(&app, &staff, loan, 1_000_000, "2026-02-01", "ordinary").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(amount(&paid, &["allocation", "advance_vnd"]), 1_000_000);
+    let error = error_of(
+        app.post(&path, &staff.approver, &early).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error["code"], "write_off_advance_held");
+    json_of(
         app.post(
-            &path,
-            &staff.approver,
-            &json!({"reason": "HTX giải thể", "early": true, "early_reason": "Quyết định giải thể của UBND huyện, không còn tài sản"}),
+            &format!(
+                "/api/v1/loans/{loan}/transactions/{}/reverse",
+                amount(&paid, &["id"])
+            ),
+            &staff.accountant,
+            &json!({"reason": "ghi lại như trả nợ trước hạn"}),
         )
         .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let written = json_of(
+        app.post(&path, &staff.approver, &early).await,
         StatusCode::CREATED,
     )
     .await;
