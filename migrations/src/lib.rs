@@ -13,9 +13,10 @@ pub mod m20261125_000002_lending;
 mod m20261125_000003_outbox;
 mod m20261125_000004_appraisal_recommendation;
 mod m20261125_000005_cob_runs;
-mod m20261129_000006_calendar;
 mod m20261129_000006_interest_waived_account;
 mod m20261129_000007_backup_runs;
+mod m20261129_000008_calendar;
+mod m20261129_000009_recoveries;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -31,7 +32,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_cob_runs::Migration),
             Box::new(m20261129_000006_interest_waived_account::Migration),
             Box::new(m20261129_000007_backup_runs::Migration),
-            Box::new(m20261129_000006_calendar::Migration),
+            Box::new(m20261129_000008_calendar::Migration),
+            Box::new(m20261129_000009_recoveries::Migration),
         ]
     }
 }

@@ -73,7 +73,7 @@ const COOPERATIVE_CHUNK: u64 = 250;
 /// The advisory-lock key of the close of business on PostgreSQL ("COB" in ASCII).
 const ADVISORY_LOCK_KEY: i64 = 0x434f42;
 /// Loan statuses that COB no longer touches.
-pub(crate) const FINISHED_STATUSES: [&str; 2] = ["closed", "written_off"];
+pub(crate) const FINISHED_STATUSES: [&str; 3] = ["closed", "written_off", "recovered"];
 /// Days ahead an officer's digest looks for loans coming due (DOMAIN.md §10).
 const DIGEST_DAYS_AHEAD: i64 = 7;
 

@@ -239,3 +239,32 @@ fn closing(state: &LoanState) -> Option<LoanClosing> {
         },
     })
 }
+
+/// "Payment received" for a recovery on a written-off loan (Decree 45/2021 Art 29): the payment receipt's
+/// template, the split as principal and interest, what remains of the principal under follow-up, no next due.
+/// Its dedupe key is the recovery transaction's, so a replayed request cannot mail twice.
+pub async fn recovery_receipt<C: ConnectionTrait>(
+    conn: &C,
+    settings: &Settings,
+    tx: &TransactionView,
+    as_of: NaiveDate,
+) -> AppResult<bool> {
+    let (found, state, _calendar) = loan_state(conn, tx.loan_id, as_of).await?;
+    let to = notices::audience_for_loan(conn, &found).await?;
+    let split = tx.allocation.clone().unwrap_or_default();
+    let mail = PaymentReceipt {
+        loan_number: found.number.clone(),
+        value_date: tx.value_date,
+        received_vnd: tx.amount_vnd,
+        allocated: AmountsByComponent {
+            principal_vnd: split.principal_vnd,
+            interest_vnd: split.interest_vnd,
+            ..Default::default()
+        },
+        advance_vnd: 0,
+        outstanding_principal_vnd: vnd(state.principal_under_follow_up()),
+        next_due: None,
+        closing: None,
+    };
+    notices::payment_receipt(conn, settings, &to, found.id, tx.id, &mail).await
+}

@@ -230,9 +230,12 @@ pub async fn post_entry<C: ConnectionTrait>(
     Ok(header.id)
 }
 
-/// The loan status the engine's state implies (`approved` and `contract_signed` stay until disbursed).
+/// The loan status the engine's state implies (`approved` and `contract_signed` stay until disbursed). A
+/// written-off loan is `written_off` while anything remains under follow-up, then `recovered`.
 pub fn status_of(current: &str, state: &LoanState) -> String {
-    if state.written_off_on.is_some() {
+    if state.recovered_on.is_some() {
+        "recovered".into()
+    } else if state.written_off_on.is_some() {
         "written_off".into()
     } else if state.closed_on.is_some() {
         "closed".into()
@@ -662,13 +665,15 @@ impl VerifyReport {
 }
 
 /// The control accounts whose totals must equal the sum of the loan subledgers.
-/// 22931 is one too: every specific provision line belongs to a loan (DOMAIN.md §8).
-const CONTROL_ACCOUNTS: [Account; 5] = [
+/// 22931 is one too: every specific provision line belongs to a loan (DOMAIN.md §8); so is the memo 0042 of
+/// written-off loans under follow-up (each loan's share is checked against what remains, see `check_loan`).
+const CONTROL_ACCOUNTS: [Account; 6] = [
     Account::LoansInTerm,
     Account::LoansOverdue,
     Account::InterestReceivable,
     Account::BorrowerAdvances,
     Account::SpecificProvision,
+    Account::MemoWrittenOffLoans,
 ];
 
 /// Checks the books (DOMAIN.md §9): every entry balances (on and off balance); Σ debits = Σ credits; each
@@ -892,6 +897,12 @@ async fn check_loan<C: ConnectionTrait>(
             Account::BorrowerAdvances,
             -posted.net_debit(Account::BorrowerAdvances),
             state.advance,
+        ),
+        // Decree 45/2021 Art 29: memo 0042 holds what remains under follow-up, so Σ 0042 = Σ remaining.
+        (
+            Account::MemoWrittenOffLoans,
+            posted.net_debit(Account::MemoWrittenOffLoans),
+            state.principal_under_follow_up(),
         ),
     ];
     for (account, ledger, engine) in subledger {

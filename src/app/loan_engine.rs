@@ -35,6 +35,8 @@ pub mod kind {
     pub const WRITE_OFF: &str = "write_off";
     /// Cancels the transaction in `reverses_id`.
     pub const REVERSAL: &str = "reversal";
+    /// Money recovered on a written-off loan (Decree 45/2021 Art 29, DOMAIN.md §9).
+    pub const RECOVERY: &str = "recovery";
 }
 
 /// The restructuring terms kept in a `restructure` transaction's `details`.
@@ -162,6 +164,7 @@ fn event_of(tx: &loan_transaction::Model) -> AppResult<LoanEvent> {
             )
         }
         kind::WRITE_OFF => EventKind::WriteOff,
+        kind::RECOVERY => EventKind::Recovery { amount },
         kind::REVERSAL => EventKind::Reversal {
             reversed_id: tx.reverses_id.map(|id| id.to_string()).unwrap_or_default(),
         },
@@ -272,6 +275,20 @@ pub fn fold_error(err: FoldError) -> AppError {
                 owed.for_people(English)
             ),
         ),
+        LoanError::RecoveryAboveRemaining { amount, remaining } => (
+            format!(
+                "Số tiền thu hồi {} vượt quá số nợ đã xử lý rủi ro còn theo dõi {}; hãy thu tối đa {}.",
+                amount.for_people(Vietnamese),
+                remaining.for_people(Vietnamese),
+                remaining.for_people(Vietnamese)
+            ),
+            format!(
+                "The recovery of {} is above what remains under follow-up, {}; recover at most {}.",
+                amount.for_people(English),
+                remaining.for_people(English),
+                remaining.for_people(English)
+            ),
+        ),
         LoanError::AmountTooLarge(amount) => {
             let max = Vnd::from_i64(Vnd::MAX_INPUT);
             (
@@ -293,6 +310,7 @@ pub fn fold_error(err: FoldError) -> AppError {
                 LoanError::NotDisbursed => "Khoản vay chưa được giải ngân.".to_string(),
                 LoanError::LoanClosed { closed_on } => format!("Khoản vay đã tất toán ngày {closed_on}."),
                 LoanError::LoanWrittenOff { written_off_on } => format!("Khoản vay đã xử lý rủi ro ngày {written_off_on}."),
+                LoanError::LoanNotWrittenOff => "Chỉ khoản vay đã xử lý rủi ro mới ghi nhận thu hồi nợ (vào ngày hiệu lực của khoản thu).".to_string(),
                 LoanError::TrancheAfterMaturity => "Không thể giải ngân sau kỳ trả nợ cuối cùng.".to_string(),
                 LoanError::AdjustmentChangesMaturity { maturity, new_maturity } => format!(
                     "Điều chỉnh kỳ hạn phải giữ nguyên ngày đáo hạn {maturity}; lịch mới kết thúc ngày {new_maturity}."

@@ -31,7 +31,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{
     audit::{self, Change},
     cooperatives::paging,
-    event_mail, fund,
+    event_mail, follow_ups, fund,
     idempotency::{self, IdempotencyRequest, Idempotent},
     ledger::{self, Posting},
     loan_engine::{
@@ -75,7 +75,7 @@ pub struct NextDue {
 pub struct LoanView {
     pub id: i64,
     pub number: String,
-    /// approved, contract_signed, active, closed, written_off.
+    /// approved, contract_signed, active, closed, written_off, recovered (written off, then all recovered).
     pub status: String,
     pub cooperative_id: i64,
     pub product_id: i64,
@@ -107,6 +107,9 @@ pub struct LoanView {
     pub unpaid_interest_vnd: i64,
     pub advance_vnd: i64,
     pub written_off_vnd: i64,
+    /// A written-off loan: what remains under follow-up and what was recovered (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<follow_ups::UnderFollowUp>,
     pub dpd: i64,
     pub debt_group: i32,
     pub restructure_count: i32,
@@ -163,6 +166,7 @@ impl LoanView {
             unpaid_interest_vnd: 0,
             advance_vnd: m.advance_vnd,
             written_off_vnd: 0,
+            follow_up: None,
             dpd: i64::from(m.dpd),
             debt_group: m.debt_group,
             restructure_count: m.restructure_count,
@@ -199,10 +203,11 @@ impl LoanView {
             unpaid_interest_vnd: i64_of(state.unpaid_interest),
             advance_vnd: i64_of(state.advance),
             written_off_vnd: i64_of(state.written_off_principal),
+            follow_up: follow_ups::under_follow_up(state),
             dpd: state.dpd,
             debt_group: group.max(m.debt_group.min(5)).max(1),
             restructure_count: i32::try_from(state.restructure_count).unwrap_or(i32::MAX),
-            next_due: if state.disbursed.is_positive() {
+            next_due: if state.disbursed.is_positive() && state.written_off_on.is_none() {
                 next_due
             } else {
                 None
@@ -254,7 +259,7 @@ impl From<&Allocation> for AllocationView {
 pub struct TransactionView {
     pub id: i64,
     pub loan_id: i64,
-    /// disbursement, repayment, restructure, write_off, reversal.
+    /// disbursement, repayment, restructure, write_off, recovery, reversal.
     pub kind: String,
     #[schema(value_type = String, format = Date)]
     pub value_date: NaiveDate,
@@ -294,6 +299,12 @@ fn transaction_view(
                 .map(AllocationView::from)
         })
         .flatten();
+    // A recovery's split: written-off principal (principal_vnd) and interest not recognised (interest_vnd).
+    let allocation = allocation.or_else(|| {
+        (tx.kind == kind::RECOVERY)
+            .then(|| follow_ups::recovery_split(state?, &id_text))
+            .flatten()
+    });
     let terms = (tx.kind == kind::RESTRUCTURE)
         .then(|| serde_json::from_str(&tx.details).ok())
         .flatten();
@@ -412,6 +423,12 @@ pub struct WriteOffInput {
     #[serde(default)]
     #[schema(value_type = Option<String>, format = Date)]
     pub value_date: Option<NaiveDate>,
+    /// Confirms writing off a loan still in term (DPD 0, nothing overdue); refused without it (422).
+    #[serde(default)]
+    pub early: Option<bool>,
+    /// Why a loan in term is written off (required with `early`).
+    #[serde(default)]
+    pub early_reason: Option<String>,
 }
 
 // ----- locking and the money command frame -----
@@ -630,6 +647,7 @@ fn describe(kind: &str) -> &'static str {
         kind::REVERSAL => "Hủy giao dịch",
         kind::RESTRUCTURE => "Cơ cấu lại thời hạn trả nợ",
         kind::WRITE_OFF => "Xử lý rủi ro",
+        kind::RECOVERY => "Thu hồi nợ đã xử lý rủi ro",
         _ => "Giao dịch",
     }
 }
@@ -963,7 +981,8 @@ pub async fn restructure(
 }
 
 /// Writes the loan off against its provision (approver, for the risk handling council, Decree 45/2021
-/// Art 29): Dr 22931 / Cr 12831-12832, memo 0042; accruals stop.
+/// Art 29): Dr 22931 / Cr 12831-12832, a provision short of the principal topped up in the same entry
+/// (Dr 6426), memo 0042; accruals stop. A loan still in term needs `early: true` with `early_reason`.
 pub async fn write_off(
     db: &DatabaseConnection,
     writer: &MoneyWriter,
@@ -974,6 +993,7 @@ pub async fn write_off(
 ) -> AppResult<Idempotent<TransactionView>> {
     caller.require(&[Role::Approver])?;
     let reason = reason_of(&input.reason)?;
+    let early = follow_ups::early_write_off(input.early, input.early_reason.as_deref())?;
     let caller_owned = caller.clone();
     run_money(
         db,
@@ -989,6 +1009,8 @@ pub async fn write_off(
                 }
                 let value_date = input.value_date.unwrap_or(today);
                 check_value_date("value_date", value_date, today)?;
+                let (state, _) = state_of(txn, &loan, value_date).await?;
+                let details = follow_ups::check_write_off(&state, early.as_ref())?;
                 let new = NewTransaction {
                     kind: kind::WRITE_OFF,
                     value_date,
@@ -997,10 +1019,78 @@ pub async fn write_off(
                     repayment_kind: None,
                     reverses_id: None,
                     reason: Some(reason),
-                    details: "{}".into(),
+                    details,
                     approved_by: caller_owned.user_id,
                 };
                 record(txn, &caller_owned, loan, today, new).await
+            })
+        },
+    )
+    .await
+}
+
+/// `POST /loans/{id}/recoveries` (accountant; Decree 45/2021 Art 29, DOMAIN.md §9).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryInput {
+    pub amount_vnd: i64,
+    /// At most the business date, not before the write-off.
+    #[schema(value_type = String, format = Date)]
+    pub value_date: NaiveDate,
+    /// The bank's reference, or the court's enforcement decision.
+    pub reference: String,
+}
+
+/// Records money recovered on a written-off loan (accountant): the written-off principal first (Dr 1121 /
+/// Cr 711, Dr 0090 / Cr 0042), then the interest not recognised (Dr 1121 / Cr 51511, Dr 0090 / Cr 0041); the
+/// loan is `recovered` when nothing remains. Above what remains → 422 naming it. Idempotent like a repayment;
+/// a receipt mail is queued in the same transaction.
+pub async fn recover(
+    db: &DatabaseConnection,
+    writer: &MoneyWriter,
+    settings: &Settings,
+    caller: &Caller,
+    loan_id: i64,
+    input: RecoveryInput,
+    request: Option<&IdempotencyRequest>,
+) -> AppResult<Idempotent<TransactionView>> {
+    caller.require(&[Role::Accountant])?;
+    let amount_vnd = validate::positive("amount_vnd", input.amount_vnd)?;
+    let reference = reference_of(&input.reference)?;
+    let settings = settings.clone();
+    let caller_owned = caller.clone();
+    run_money(
+        db,
+        writer,
+        caller,
+        loan_id,
+        request,
+        201,
+        move |txn, loan, today| {
+            Box::pin(async move {
+                // A recovered loan goes to the engine too: its refusal names what remains (0).
+                if !matches!(loan.status.as_str(), "written_off" | "recovered") {
+                    return Err(wrong_state(
+                        &loan,
+                        "thu hồi nợ đã xử lý rủi ro",
+                        "record a recovery on",
+                    ));
+                }
+                check_value_date("value_date", input.value_date, today)?;
+                let new = NewTransaction {
+                    kind: kind::RECOVERY,
+                    value_date: input.value_date,
+                    amount_vnd,
+                    reference,
+                    repayment_kind: None,
+                    reverses_id: None,
+                    reason: None,
+                    details: "{}".into(),
+                    approved_by: None,
+                };
+                let view = record(txn, &caller_owned, loan, today, new).await?;
+                event_mail::recovery_receipt(txn, &settings, &view, today).await?;
+                Ok(view)
             })
         },
     )
@@ -1060,7 +1150,7 @@ pub async fn get(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct LoanQuery {
-    /// approved, contract_signed, active, closed, written_off.
+    /// approved, contract_signed, active, closed, written_off, recovered.
     pub status: Option<String>,
     pub cooperative_id: Option<i64>,
     /// Only loans with DPD > 0 (true) or none (false), as cached by the last close of business or money
@@ -1104,6 +1194,7 @@ pub async fn list(
                 "active",
                 "closed",
                 "written_off",
+                "recovered",
             ],
         )?;
         select = select.filter(loan::Column::Status.eq(status));
@@ -1346,7 +1437,7 @@ pub async fn payoff(
 pub struct StatementLine {
     #[schema(value_type = String, format = Date)]
     pub date: NaiveDate,
-    /// disbursement, installment_due, advance_applied, repayment, restructure, write_off.
+    /// disbursement, installment_due, advance_applied, repayment, restructure, write_off, recovery.
     pub kind: String,
     pub transaction_id: Option<i64>,
     /// The installment, for installment_due.
@@ -1466,6 +1557,15 @@ pub async fn statement(
                     },
                 ));
             }
+            kind::RECOVERY => keyed.push((
+                tx.value_date,
+                6,
+                tx.id,
+                StatementLine {
+                    received_vnd: tx.amount_vnd,
+                    ..line
+                },
+            )),
             kind::WRITE_OFF => {
                 let written = i64_of(state.written_off_principal);
                 keyed.push((

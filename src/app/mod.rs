@@ -12,6 +12,7 @@ pub mod cob;
 pub mod cob_batch;
 pub mod cooperatives;
 pub mod event_mail;
+pub mod follow_ups;
 pub mod fund;
 pub mod idempotency;
 pub mod ledger;

@@ -105,6 +105,9 @@ pub struct PortfolioQuery {
     /// YYYY-MM-DD: provisions posted on or before it count.
     #[param(value_type = Option<String>, format = Date)]
     pub date: Option<NaiveDate>,
+    /// YYYY-MM-DD: the first day of the period of `written_off.recoveries_*` (default: 1 January of `date`'s year).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
 }
 
 /// One debt group of the portfolio.
@@ -139,6 +142,8 @@ pub struct PortfolioReport {
     pub general_provision_vnd: i64,
     /// 0.5% of groups 1-4 now (what the next month-end close will hold on 22932).
     pub general_provision_required_vnd: i64,
+    /// Written-off loans under follow-up and recoveries (Decree 45/2021 Art 29).
+    pub written_off: written_off::WrittenOffSummary,
 }
 
 fn to_i64(amount: Vnd) -> i64 {
@@ -265,5 +270,151 @@ pub async fn portfolio<C: ConnectionTrait>(
         specific_provision_vnd: specific_total,
         general_provision_vnd: general_total,
         general_provision_required_vnd: to_i64(summary.general_provision),
+        written_off: written_off::summary(conn, query.from, date).await?,
     })
+}
+
+/// The written-off block of the portfolio report, all from the journal (posted by difference, so it equals
+/// the loans' books): memo 0042 per loan for what is under follow-up, 711 for principal recovered, and the
+/// recovery transactions (reversed ones left out) for the money recovered in the period.
+pub mod written_off {
+    use chrono::{Datelike, NaiveDate};
+    use coopfund_domain::Account;
+    use rust_decimal::Decimal;
+    use sea_orm::{
+        sea_query::Query, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    };
+    use serde::Serialize;
+    use utoipa::ToSchema;
+
+    use crate::{
+        app::loan_engine::kind,
+        error::{AppError, AppResult, Reason},
+        store::{
+            entities::{journal_entry, journal_line, loan_transaction},
+            sum_vnd,
+        },
+    };
+
+    /// Written-off loans under follow-up on `date` and recoveries over `[recoveries_from, date]`.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct WrittenOffSummary {
+        /// Loans whose memo 0042 balance is positive on `date`.
+        pub loans_under_follow_up: i64,
+        /// Σ memo 0042 on `date`: written-off principal not yet recovered.
+        pub principal_under_follow_up_vnd: i64,
+        #[schema(value_type = String, format = Date)]
+        pub recoveries_from: NaiveDate,
+        /// Money recovered (principal and interest) with value dates in the period, reversals excluded.
+        pub recoveries_in_period_vnd: i64,
+        /// Written-off principal recovered in the period (711 credited by entries dated in it).
+        pub recovered_principal_in_period_vnd: i64,
+        /// Principal recovered / principal ever written off, × 100 to 2 decimals, through `date`
+        /// (711 / (711 + 0042)); null when nothing was written off.
+        #[schema(value_type = Option<String>)]
+        pub recovery_rate_percent: Option<Decimal>,
+    }
+
+    /// Net debit per (loan, account) of `accounts` for entries dated in `[from, to]` (`from` None: all before).
+    async fn balances<C: ConnectionTrait>(
+        conn: &C,
+        accounts: [&str; 2],
+        from: Option<NaiveDate>,
+        to: NaiveDate,
+    ) -> AppResult<Vec<(Option<i64>, String, i64)>> {
+        let mut entries = Query::select();
+        entries
+            .column(journal_entry::Column::Id)
+            .from(journal_entry::Entity)
+            .and_where(journal_entry::Column::EntryDate.lte(to));
+        if let Some(from) = from {
+            entries.and_where(journal_entry::Column::EntryDate.gte(from));
+        }
+        let rows: Vec<(Option<i64>, String, i64, i64)> = journal_line::Entity::find()
+            .select_only()
+            .column(journal_line::Column::LoanId)
+            .column(journal_line::Column::AccountCode)
+            .column_as(sum_vnd("debit_vnd"), "debits")
+            .column_as(sum_vnd("credit_vnd"), "credits")
+            .filter(journal_line::Column::AccountCode.is_in(accounts))
+            .filter(journal_line::Column::EntryId.in_subquery(entries.to_owned()))
+            .group_by(journal_line::Column::LoanId)
+            .group_by(journal_line::Column::AccountCode)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(loan, code, debits, credits)| (loan, code, debits - credits))
+            .collect())
+    }
+
+    /// The block for `date`, the recoveries' period starting `from` (default 1 January of `date`'s year).
+    pub async fn summary<C: ConnectionTrait>(
+        conn: &C,
+        from: Option<NaiveDate>,
+        date: NaiveDate,
+    ) -> AppResult<WrittenOffSummary> {
+        let from =
+            from.unwrap_or_else(|| NaiveDate::from_ymd_opt(date.year(), 1, 1).unwrap_or(date));
+        if from > date {
+            return Err(AppError::invalid(
+                "from",
+                Reason::OutOfRange {
+                    min: "2000-01-01".into(),
+                    max: date.to_string(),
+                },
+            ));
+        }
+        let (memo, income) = (
+            Account::MemoWrittenOffLoans.code(),
+            Account::OtherIncome.code(),
+        );
+        let (mut loans, mut under, mut recovered_ever) = (0i64, 0i64, 0i64);
+        for (_, code, net_debit) in balances(conn, [memo, income], None, date).await? {
+            if code == memo && net_debit > 0 {
+                loans += 1;
+                under += net_debit;
+            } else if code == income {
+                recovered_ever -= net_debit;
+            }
+        }
+        let recovered_principal_in_period_vnd: i64 =
+            balances(conn, [income, income], Some(from), date)
+                .await?
+                .into_iter()
+                .map(|(_, _, net_debit)| -net_debit)
+                .sum();
+        let reversed = Query::select()
+            .column(loan_transaction::Column::ReversesId)
+            .from(loan_transaction::Entity)
+            .and_where(loan_transaction::Column::ReversesId.is_not_null())
+            .to_owned();
+        let recoveries: Option<i64> = loan_transaction::Entity::find()
+            .select_only()
+            .column_as(sum_vnd("amount_vnd"), "recovered")
+            .filter(loan_transaction::Column::Kind.eq(kind::RECOVERY))
+            .filter(loan_transaction::Column::ValueDate.gte(from))
+            .filter(loan_transaction::Column::ValueDate.lte(date))
+            .filter(loan_transaction::Column::Id.not_in_subquery(reversed))
+            .into_tuple()
+            .one(conn)
+            .await?;
+        let written_off_ever = under + recovered_ever;
+        let recovery_rate_percent = (written_off_ever > 0).then(|| {
+            let mut percent = (Decimal::from(recovered_ever) * Decimal::ONE_HUNDRED
+                / Decimal::from(written_off_ever))
+            .round_dp(2);
+            percent.rescale(2);
+            percent
+        });
+        Ok(WrittenOffSummary {
+            loans_under_follow_up: loans,
+            principal_under_follow_up_vnd: under,
+            recoveries_from: from,
+            recoveries_in_period_vnd: recoveries.unwrap_or(0),
+            recovered_principal_in_period_vnd,
+            recovery_rate_percent,
+        })
+    }
 }

@@ -195,6 +195,8 @@ enum Action {
     Restructure(usize),
     /// Write loan `plan` off.
     WriteOff(usize),
+    /// Record money recovered on written-off loan `plan`: a fifth of the principal under follow-up.
+    Recover(usize),
 }
 
 /// How much a repayment is, decided when it is posted from the loan as it then stands.
@@ -658,6 +660,7 @@ impl<'s> Player<'s> {
             Action::ReverseLast(plan) => self.reverse_last(plan).await,
             Action::Restructure(plan) => self.restructure(plan, date).await,
             Action::WriteOff(plan) => self.write_off(plan).await,
+            Action::Recover(plan) => self.recover(plan, date).await,
         }
     }
 
@@ -1045,6 +1048,30 @@ impl<'s> Player<'s> {
         .await?;
         expect_fresh(result)
     }
+
+    async fn recover(&mut self, plan: usize, value_date: NaiveDate) -> AppResult<()> {
+        let Some(loan_id) = self.loan_id(plan) else {
+            return Ok(());
+        };
+        let loan = loans::get(&self.state.db, &self.cast.hoa, loan_id).await?;
+        let Some(follow_up) = loan.follow_up.filter(|f| f.principal_vnd > 0) else {
+            return Ok(());
+        };
+        let path = format!("/api/v1/loans/{loan_id}/recoveries");
+        let body = json!({ "amount_vnd": follow_up.principal_vnd / 5, "value_date": value_date, "reference": "Thi hành án dân sự, QĐ 45/QĐ-CCTHADS" });
+        let (input, request) = self.keyed(&path, body)?;
+        let result = loans::recover(
+            &self.state.db,
+            &self.state.money_writer,
+            &self.state.settings,
+            &self.cast.hoa,
+            loan_id,
+            input,
+            Some(&request),
+        )
+        .await?;
+        expect_fresh(result)
+    }
 }
 
 fn expect_fresh<T>(result: Idempotent<T>) -> AppResult<()> {
@@ -1155,7 +1182,12 @@ fn story_actions(
                 .take(1)
                 .map(|(_, d)| pay(*d, Amount::PercentOfDue(50))),
         ),
-        Story::WrittenOff => out.push((due(1) + Duration::days(150), Action::WriteOff(i))),
+        Story::WrittenOff => {
+            let written_off_on = due(1) + Duration::days(150);
+            out.push((written_off_on, Action::WriteOff(i)));
+            // The fund keeps following the debt (Decree 45/2021 Art 29): a first recovery three weeks later.
+            out.push((written_off_on + Duration::days(21), Action::Recover(i)));
+        }
         Story::Fresh | Story::ApprovedOnly | Story::SignedOnly => {}
     }
 }

@@ -26,13 +26,26 @@
 //! | excess held; advance applied | Dr 1121 / Cr 3388; Dr 3388 / Cr 13881, 12831 … |
 //! | repayment | Dr 1121 / Cr 12832, 12831, 13881, 51511 (never accrued; memo 0041 released), 51512 |
 //! | provision change | Dr 6426 / Cr 22931 (or the reverse) |
-//! | write-off | Dr 22931 / Cr 12832, Dr 0042 / Cr 0090 (a provision short of the loss is topped up, Dr 6426) |
+//! | write-off | Dr 22931 / Cr 12832 (and 12831 for principal not yet due), Dr 0042 / Cr 0090 |
+//! | write-off with a short provision | the shortfall Dr 6426, in the same entry: Dr 22931 + Dr 6426 / Cr 12831, 12832 |
+//! | recovery of a written-off loan | principal: Dr 1121 / Cr 711 and Dr 0090 / Cr 0042; interest not recognised: Dr 1121 / Cr 51511 and Dr 0090 / Cr 0041 |
 //! | interest forgiven by a restructuring | Dr 0043 / Cr 0041 (contractual interest held off balance), Dr 0043 / Cr 0090 (overdue and late interest, never booked); on a group-1 loan Dr 51511 / Cr 13881 and Dr 0043 / Cr 0090 |
 //!
 //! Balances are held as signed net debits (debit − credit), so a balanced book sums to zero. The path-dependent
 //! parts (interest already reversed to 6428) are read from the posted balances; 51511 is the balancing figure
 //! of the on-balance book, i.e. contractual interest collected + interest receivable + interest reversed.
 //! General provisions (22932) are portfolio-wide: [`general_provision_book`] is a separate book.
+//!
+//! ## Write-off and recoveries (DOMAIN.md §9, Decree 45/2021 Art 29)
+//! A written-off loan's loss is the principal written off: its book holds 6426 = that principal and 22931 = 0,
+//! so the provision held is used (Dr 22931) and any shortfall is expensed in the same entry (Dr 6426); nothing is
+//! left on 12831/12832 or 22931. (A provision above the principal — repayments after the last month-end close —
+//! is released the same way, Cr 6426.) The principal stays on memo 0042 and the interest not recognised on 0041
+//! while under follow-up. A recovery credits the principal part to 711 other income (the loss was expensed, so
+//! the money comes back as income, not as a reversal of a closed year's expense) and releases 0042; the
+//! interest part is recognised as interest income when collected (Circular 52/2022 Art 5(2), the same rule as a
+//! group 2-5 repayment: Cr 51511 and release of 0041), not as other income, so interest income over a loan's
+//! life does not depend on whether it was written off in between.
 
 use crate::classification::DebtGroup;
 use crate::loan::LoanState;
@@ -74,6 +87,8 @@ pub enum Account {
     InterestIncome,
     /// 51512 overdue and late interest income.
     PenaltyInterestIncome,
+    /// 711 other income (written-off principal recovered).
+    OtherIncome,
     /// 6426 provision expense.
     ProvisionExpense,
     /// 6428 interest reversed as uncollectable.
@@ -90,7 +105,7 @@ pub enum Account {
 
 impl Account {
     /// Every account of the chart.
-    pub const ALL: [Account; 16] = [
+    pub const ALL: [Account; 17] = [
         Account::Cash,
         Account::LoansInTerm,
         Account::LoansOverdue,
@@ -101,6 +116,7 @@ impl Account {
         Account::CharterCapital,
         Account::InterestIncome,
         Account::PenaltyInterestIncome,
+        Account::OtherIncome,
         Account::ProvisionExpense,
         Account::InterestReversed,
         Account::MemoInterestNotRecognised,
@@ -181,6 +197,12 @@ impl Account {
                 "51512",
                 "Thu lãi quá hạn, lãi chậm trả",
                 "Overdue and late interest income",
+                Credit,
+            ),
+            Account::OtherIncome => (
+                "711",
+                "Thu nhập khác (thu hồi nợ đã xử lý rủi ro)",
+                "Other income (recoveries of written-off loans)",
                 Credit,
             ),
             Account::ProvisionExpense => (
@@ -465,9 +487,12 @@ pub fn loan_book(
     let recognised = state.interest_billed
         + round_half_up_to_dong(state.current_interest_exact(inputs.day_count));
     // Contractual interest a restructuring forgave (DOMAIN.md §7) is no longer receivable.
-    let unpaid_interest =
-        (recognised - state.interest_collected - state.contractual_interest_waived())
-            .clamp_non_negative();
+    // Interest recovered after a write-off is collected too (module docs).
+    let unpaid_interest = (recognised
+        - state.interest_collected
+        - state.contractual_interest_waived()
+        - state.recovered_interest())
+    .clamp_non_negative();
     let written_off = state.written_off_on.is_some();
     let on_balance_interest = inputs.group == DebtGroup::One && !written_off;
     book.set_net_debit(Account::Cash, state.cash_received - state.disbursed);
@@ -502,7 +527,11 @@ pub fn loan_book(
         Account::SpecificProvision,
         state.written_off_principal - provision,
     );
-    book.set_net_debit(Account::MemoWrittenOffLoans, state.written_off_principal);
+    book.set_net_debit(Account::OtherIncome, -state.recovered_principal());
+    book.set_net_debit(
+        Account::MemoWrittenOffLoans,
+        state.principal_under_follow_up(),
+    );
     book.set_net_debit(Account::MemoInterestWaived, state.interest_waived());
     let on_balance: Vnd = book
         .iter()

@@ -30,7 +30,8 @@
 //! on-time window accrues neither contractual nor overdue interest; DPD counts from the contractual due date;
 //! overdue and late interest are charged as round(accrued) when paid; tranches rebuild the unbilled installments;
 //! restructuring reschedules all unpaid principal and carries unpaid interest into the first new installment;
-//! write-off stops accruals and refuses later events; a restructured loan is "current" below 1 DPD; the
+//! write-off stops accruals, freezes the schedule and refuses later events but recoveries, which pay the written-off
+//! principal first, then the interest not recognised at the write-off; a restructured loan is "current" below 1 DPD; the
 //! installment unit rounds only the annuity installment.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -59,7 +60,7 @@ pub use journal::{
 pub use loan::{
     effective_events, fold, fold_close_of_day, fold_without, payoff, EventKind, FoldError,
     InstallmentStatus, InterestReduction, LoanContract, LoanError, LoanEvent, LoanFolder,
-    LoanInstallment, LoanState, Restructure, RestructureKind,
+    LoanInstallment, LoanState, Recovery, Restructure, RestructureKind,
 };
 pub use money::{
     round_half_up_to_dong, round_to_unit_ties_up, AnnualRate, Language, MoneyError, Vnd,

@@ -44,8 +44,19 @@
 //!   first), at most what is owed of those; it is kept in [`LoanState::interest_reductions`] and booked on memo
 //!   0043. An *adjustment* must keep the final maturity, an *extension* must move it later. Each one is counted
 //!   ([`LoanState::restructure_count`]) for classification (§8).
-//! - **Write-off** moves all principal out (written off, followed up off balance) and stops every accrual; later
-//!   events are refused (recoveries are out of this engine's scope).
+//! - **Write-off** moves all principal out (written off, followed up off balance) and stops every accrual; the
+//!   schedule is frozen as it stood (nothing more is billed or falls overdue, so the balances stay at zero however
+//!   late the loan is replayed); later repayments, disbursements and restructurings are refused.
+//! - **Recoveries** (Decree 45/2021 Art 29: written-off debts stay under follow-up, DOMAIN.md §9): money recovered
+//!   on a written-off loan ([`EventKind::Recovery`]). What remains under follow-up is the principal written off
+//!   and the *interest not recognised* at the write-off date ([`LoanState::written_off_interest`]: the unpaid
+//!   contractual interest, billed or accrued, net of what a restructuring forgave — the memo 0041 balance).
+//!   Overdue and late interest accrued until the write-off are not followed up: they were never booked, not even
+//!   off balance, so a recovery of them could not be matched against any account; a fund that wins them in court
+//!   records the surplus outside the loan. A recovery pays the principal first, then the interest
+//!   ([`Recovery`]); one above what remains is refused naming the remaining amount; when nothing remains the loan
+//!   is recovered ([`LoanState::recovered_on`]). A recovery dated before the write-off is refused (the loan is
+//!   not written off yet on that date); a reversal replays without it, like any event.
 //! - A payment on a settled loan is refused as above the payoff (which is 0); a disbursement on it as closed.
 //! - Overdue and late interest are charged as round(accrued) when a payment reaches them; a part payment leaves
 //!   the exact remainder accruing; a full payment of the rounded charge clears the sub-đồng residue.
@@ -174,6 +185,12 @@ pub enum EventKind {
     Restructure(Restructure),
     /// The loan is written off against its provision.
     WriteOff,
+    /// Money recovered on a written-off loan (module docs): principal written off first, then interest not
+    /// recognised.
+    Recovery {
+        /// Amount received.
+        amount: Vnd,
+    },
     /// Cancels the event with this id (it is dropped and the loan replayed as if it never happened).
     Reversal {
         /// The id of the reversed event.
@@ -281,6 +298,17 @@ pub enum LoanError {
         /// Write-off date.
         written_off_on: NaiveDate,
     },
+    /// A recovery on a loan that is not written off (on the recovery's value date).
+    #[error("only a written-off loan takes recoveries")]
+    LoanNotWrittenOff,
+    /// A recovery above what remains under follow-up.
+    #[error("the recovery {amount} is above the {remaining} still under follow-up")]
+    RecoveryAboveRemaining {
+        /// The recovery.
+        amount: Vnd,
+        /// Principal and interest not recognised still under follow-up.
+        remaining: Vnd,
+    },
     /// An adjustment that would move the final maturity.
     #[error(
         "a schedule adjustment must keep the maturity {maturity}, the new one is {new_maturity}"
@@ -338,6 +366,8 @@ impl LoanError {
             LoanError::PaymentAbovePayoff { .. } => "payment_above_payoff",
             LoanError::LoanClosed { .. } => "loan_closed",
             LoanError::LoanWrittenOff { .. } => "loan_written_off",
+            LoanError::LoanNotWrittenOff => "loan_not_written_off",
+            LoanError::RecoveryAboveRemaining { .. } => "recovery_above_remaining",
             LoanError::AdjustmentChangesMaturity { .. } => "adjustment_changes_maturity",
             LoanError::ExtensionDoesNotExtend { .. } => "extension_does_not_extend",
             LoanError::RestructureFirstDueNotAfterEffectiveDate => {
@@ -360,7 +390,8 @@ impl LoanError {
             LoanError::AmountNotPositive(_)
             | LoanError::AmountTooLarge(_)
             | LoanError::DisbursementAboveApproved { .. }
-            | LoanError::PaymentAbovePayoff { .. } => Some("amount_vnd"),
+            | LoanError::PaymentAbovePayoff { .. }
+            | LoanError::RecoveryAboveRemaining { .. } => Some("amount_vnd"),
             LoanError::TrancheAfterMaturity | LoanError::EventOutOfOrder { .. } => {
                 Some("value_date")
             }
@@ -506,6 +537,21 @@ impl InterestReduction {
     }
 }
 
+/// Money recovered on a written-off loan (module docs), split as it was applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recovery {
+    /// The recovery event.
+    pub event_id: String,
+    /// Its value date.
+    pub value_date: NaiveDate,
+    /// Amount received.
+    pub amount: Vnd,
+    /// Written-off principal recovered (Dr 1121 / Cr 711, Dr 0090 / Cr 0042).
+    pub principal: Vnd,
+    /// Interest not recognised recovered (Dr 1121 / Cr 51511, Dr 0090 / Cr 0041).
+    pub interest: Vnd,
+}
+
 /// A loan as of a date: every balance of DOMAIN.md §4, the current schedule and every allocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoanState {
@@ -543,7 +589,7 @@ pub struct LoanState {
     pub late_interest_collected: Vnd,
     /// Σ principal collected (due, overdue and prepaid).
     pub principal_collected: Vnd,
-    /// Σ cash received.
+    /// Σ cash received (repayments and recoveries).
     pub cash_received: Vnd,
     /// Restructurings so far (§8).
     pub restructure_count: u32,
@@ -557,6 +603,13 @@ pub struct LoanState {
     pub written_off_principal: Vnd,
     /// The write-off date.
     pub written_off_on: Option<NaiveDate>,
+    /// Interest not recognised at the write-off (unpaid contractual interest, billed or accrued, less what a
+    /// restructuring forgave): followed up with the principal.
+    pub written_off_interest: Vnd,
+    /// Every recovery on the written-off loan, in order.
+    pub recoveries: Vec<Recovery>,
+    /// The date the last of what was written off was recovered.
+    pub recovered_on: Option<NaiveDate>,
     /// The date the loan was settled.
     pub closed_on: Option<NaiveDate>,
     /// Principal not yet billed (the base of contractual interest).
@@ -601,6 +654,9 @@ impl LoanState {
             interest_reductions: Vec::new(),
             written_off_principal: Vnd::ZERO,
             written_off_on: None,
+            written_off_interest: Vnd::ZERO,
+            recoveries: Vec::new(),
+            recovered_on: None,
             closed_on: None,
             not_due_principal: Vnd::ZERO,
             current_units: Decimal::ZERO,
@@ -661,6 +717,26 @@ impl LoanState {
             .iter()
             .map(|i| i.carried_interest)
             .sum()
+    }
+
+    /// Written-off principal recovered so far.
+    pub fn recovered_principal(&self) -> Vnd {
+        self.recoveries.iter().map(|r| r.principal).sum()
+    }
+
+    /// Interest not recognised recovered so far.
+    pub fn recovered_interest(&self) -> Vnd {
+        self.recoveries.iter().map(|r| r.interest).sum()
+    }
+
+    /// Written-off principal still under follow-up (memo 0042).
+    pub fn principal_under_follow_up(&self) -> Vnd {
+        self.written_off_principal - self.recovered_principal()
+    }
+
+    /// Interest not recognised still under follow-up (memo 0041 of a written-off loan).
+    pub fn interest_under_follow_up(&self) -> Vnd {
+        self.written_off_interest - self.recovered_interest()
     }
 
     /// Principal still owed (in term + overdue).
@@ -791,6 +867,7 @@ impl<'c> LoanFolder<'c> {
             EventKind::Repayment { amount, kind } => self.repay(&event.id, date, *amount, *kind),
             EventKind::Restructure(terms) => self.restructure(&event.id, date, terms),
             EventKind::WriteOff => self.write_off(date),
+            EventKind::Recovery { amount } => self.recover(&event.id, date, *amount),
             EventKind::Reversal { reversed_id } => {
                 Err(LoanError::UnknownReversal(reversed_id.clone()))
             }
@@ -889,6 +966,10 @@ impl<'c> LoanFolder<'c> {
     fn open_day(&mut self, date: NaiveDate) {
         self.state.as_of = date;
         self.state.day_closed = false;
+        if self.state.written_off_on.is_some() {
+            // Written off: the schedule is frozen (module docs).
+            return;
+        }
         let index = self.state.next_unbilled;
         if self
             .state
@@ -919,6 +1000,9 @@ impl<'c> LoanFolder<'c> {
     /// End of a day: what is unpaid when its on-time window ends falls overdue.
     fn end_of_day(&mut self, date: NaiveDate) {
         let state = &mut self.state;
+        if state.written_off_on.is_some() {
+            return;
+        }
         for index in state.first_open..state.next_unbilled {
             let installment = &mut state.schedule[index];
             if installment.fell_overdue || !LoanState::is_open(installment) {
@@ -1439,12 +1523,48 @@ impl<'c> LoanFolder<'c> {
         if let Some(closed_on) = self.state.closed_on {
             return Err(LoanError::LoanClosed { closed_on });
         }
+        let day_count = self.contract.terms.day_count;
         let state = &mut self.state;
+        let recognised =
+            state.interest_billed + round_half_up_to_dong(state.current_interest_exact(day_count));
+        state.written_off_interest =
+            (recognised - state.interest_collected - state.contractual_interest_waived())
+                .clamp_non_negative();
         state.written_off_principal = state.outstanding_principal();
         state.in_term_principal = Vnd::ZERO;
         state.overdue_principal = Vnd::ZERO;
         state.not_due_principal = Vnd::ZERO;
         state.written_off_on = Some(date);
+        Ok(())
+    }
+
+    /// Money recovered on a written-off loan: principal first, then interest not recognised (module docs).
+    fn recover(&mut self, id: &str, date: NaiveDate, amount: Vnd) -> Result<(), LoanError> {
+        LoanFolder::check_amount(amount)?;
+        if !self.started {
+            return Err(LoanError::NotDisbursed);
+        }
+        if self.state.written_off_on.is_none() {
+            return Err(LoanError::LoanNotWrittenOff);
+        }
+        let state = &mut self.state;
+        let principal_left = state.principal_under_follow_up();
+        let remaining = principal_left + state.interest_under_follow_up();
+        if amount > remaining {
+            return Err(LoanError::RecoveryAboveRemaining { amount, remaining });
+        }
+        let principal = amount.min(principal_left);
+        state.cash_received += amount;
+        state.recoveries.push(Recovery {
+            event_id: id.to_string(),
+            value_date: date,
+            amount,
+            principal,
+            interest: amount - principal,
+        });
+        if amount == remaining {
+            state.recovered_on = Some(date);
+        }
         Ok(())
     }
 }

@@ -70,6 +70,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::users::router())
         .merge(routes::cooperatives::router())
         .merge(routes::loans::router())
+        .merge(routes::recoveries::router())
         .merge(routes::ledger::router())
         .merge(routes::products::router())
         .merge(routes::fund::router())

@@ -246,6 +246,21 @@ const ROUTES: &[Route] = &[
         allowed: &["approver"],
     },
     Route {
+        method: Method::POST,
+        path: "/api/v1/loans/{id}/recoveries",
+        allowed: &["accountant"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/loans/{id}/follow-ups",
+        allowed: STAFF,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/loans/{id}/follow-ups",
+        allowed: &["officer"],
+    },
+    Route {
         method: Method::GET,
         path: "/api/v1/ledger/accounts",
         allowed: &["admin", "officer", "approver", "accountant", "auditor"],
@@ -292,6 +307,9 @@ const ROUTES: &[Route] = &[
         allowed: ALL,
     },
 ];
+
+/// Routes a cooperative is not told exist (the fund's internal follow-up file): it gets 404, not 403.
+const HIDDEN_FROM_COOPERATIVES: &[&str] = &["/api/v1/loans/{id}/follow-ups"];
 
 /// Paths every OpenAPI document must list (public and protected).
 pub fn documented_paths() -> Vec<&'static str> {
@@ -366,6 +384,12 @@ impl Fixture {
                 json!({"kind": "extension", "first_due_on": "2027-01-01", "installments": 3, "reason": "test"}),
             ),
             ("POST", "/api/v1/loans/{id}/write-off") => Some(json!({"reason": "test"})),
+            ("POST", "/api/v1/loans/{id}/recoveries") => {
+                Some(json!({"amount_vnd": 1000, "value_date": "2026-01-01", "reference": "GD"}))
+            }
+            ("POST", "/api/v1/loans/{id}/follow-ups") => {
+                Some(json!({"kind": "visit", "acted_on": "2026-01-01", "note": "test"}))
+            }
             _ => None,
         }
     }
@@ -423,6 +447,8 @@ async fn every_route_checks_every_role() {
                 status != StatusCode::FORBIDDEN
                     && status != StatusCode::UNAUTHORIZED
                     && !status.is_server_error()
+            } else if *role == "cooperative" && HIDDEN_FROM_COOPERATIVES.contains(&route.path) {
+                status == StatusCode::NOT_FOUND
             } else {
                 status == StatusCode::FORBIDDEN
             };

@@ -148,6 +148,7 @@ async fn the_explorable_demo_has_every_application_state_and_loan_history_its_us
         "reversed",
         "restructure",
         "write_off",
+        "recovery",
     ] {
         assert!(kinds.contains(kind), "no {kind} among {kinds:?}");
     }

@@ -676,7 +676,9 @@ async fn each_role_does_only_its_part_and_a_cooperative_sees_only_its_own_loans(
     )
     .await;
 
-    let write_off = json!({"reason": "Hội đồng xử lý rủi ro, quyết định số 12"});
+    // The restructured loan is in term: writing it off needs the approver's confirmation of an early write-off.
+    let write_off = json!({"reason": "Hội đồng xử lý rủi ro, quyết định số 12", "early": true,
+        "early_reason": "HTX giải thể theo quyết định của UBND huyện"});
     error_of(
         app.post(
             &format!("/api/v1/loans/{loan}/write-off"),

@@ -28,6 +28,7 @@ mod operations;
 mod outbox;
 mod products;
 mod provisions;
+mod recoveries;
 mod restructuring;
 mod schedule;
 mod users;

@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod loans;
 pub mod outbox;
 pub mod products;
+pub mod recoveries;
 pub mod reports;
 pub mod schedule;
 pub mod users;

@@ -17,6 +17,7 @@ pub mod journal_entry;
 pub mod journal_line;
 pub mod ledger_account;
 pub mod loan;
+pub mod loan_follow_up;
 pub mod loan_transaction;
 pub mod outbox_message;
 pub mod product;

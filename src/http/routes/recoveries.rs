@@ -1,0 +1,80 @@
+//! After a write-off (Decree 45/2021 Art 29): `POST /api/v1/loans/{id}/recoveries` (accountant; optional
+//! `Idempotency-Key`, like a repayment) and the follow-up file, `GET`/`POST /api/v1/loans/{id}/follow-ups`
+//! (staff read, officers write; a cooperative gets 404).
+
+use axum::{extract::State, http::StatusCode, response::Response, Json};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    app::{
+        follow_ups::{self, FollowUpFile, FollowUpInput, FollowUpView},
+        loans::{self, RecoveryInput, TransactionView},
+        Caller,
+    },
+    error::AppResult,
+    http::{
+        error::ErrorEnvelope,
+        extract::{ApiId, ApiJson},
+        idempotency::{respond, Keyed},
+    },
+    state::AppState,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(recover))
+        .routes(routes!(list_follow_ups, record_follow_up))
+}
+
+/// Records money recovered on a written-off loan (accountant): principal written off first, then interest
+/// not recognised; above what remains → 422 naming it.
+#[utoipa::path(post, path = "/api/v1/loans/{id}/recoveries", tag = "loans", security(("bearer" = [])),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RecoveryInput,
+    responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn recover(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    keyed: Keyed<RecoveryInput>,
+) -> AppResult<Response> {
+    let outcome = loans::recover(
+        &state.db,
+        &state.money_writer,
+        &state.settings,
+        &caller,
+        id,
+        keyed.input,
+        keyed.request.as_ref(),
+    )
+    .await?;
+    Ok(respond(outcome, StatusCode::CREATED))
+}
+
+/// The follow-up file of a loan (staff): what remains under follow-up, the recoveries and the actions.
+#[utoipa::path(get, path = "/api/v1/loans/{id}/follow-ups", tag = "loans", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = FollowUpFile), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn list_follow_ups(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> AppResult<Json<FollowUpFile>> {
+    follow_ups::file(&state.db, &caller, id).await.map(Json)
+}
+
+/// Notes a follow-up action on a written-off loan (officer): visit, letter, legal_case or other.
+#[utoipa::path(post, path = "/api/v1/loans/{id}/follow-ups", tag = "loans", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = FollowUpInput,
+    responses((status = 201, body = FollowUpView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn record_follow_up(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    ApiJson(input): ApiJson<FollowUpInput>,
+) -> AppResult<(StatusCode, Json<FollowUpView>)> {
+    follow_ups::record(&state.db, &caller, id, input)
+        .await
+        .map(|view| (StatusCode::CREATED, Json(view)))
+}
