@@ -1,5 +1,7 @@
 //! The `coopfund` command through its real binary.
 
+mod upgrade;
+
 use std::{
     io::Write,
     process::{Command, Output, Stdio},
