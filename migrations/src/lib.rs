@@ -14,6 +14,7 @@ mod m20261125_000003_outbox;
 mod m20261125_000004_appraisal_recommendation;
 mod m20261125_000005_cob_runs;
 mod m20261129_000006_interest_waived_account;
+mod m20261129_000020_login_failures;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_appraisal_recommendation::Migration),
             Box::new(m20261125_000005_cob_runs::Migration),
             Box::new(m20261129_000006_interest_waived_account::Migration),
+            Box::new(m20261129_000020_login_failures::Migration),
         ]
     }
 }

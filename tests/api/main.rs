@@ -18,6 +18,7 @@ mod demo;
 mod errors;
 mod event_mails;
 mod exports;
+mod hardening;
 mod ledger;
 mod loans;
 mod notices_policy;
