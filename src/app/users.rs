@@ -25,7 +25,11 @@ use crate::{
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    /// a-z, 0-9, `.`, `_`, `-`; stored in lower case.
+    #[schema(min_length = 1, max_length = 64)]
     pub username: String,
+    /// 10 to 128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
     /// One of `admin`, `officer`, `approver`, `accountant`, `auditor`, `cooperative`.
     pub role: String,
@@ -48,7 +52,9 @@ pub struct UserChange {
     /// Disable (true) or re-enable (false) the account; disabling revokes every token of the
     /// account, and re-enabling does not bring them back.
     pub disabled: Option<bool>,
-    /// A new password (also clears a lockout and revokes every token of the account).
+    /// A new password (also clears a lockout and revokes every token of the account), 10 to
+    /// 128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: Option<String>,
 }
 

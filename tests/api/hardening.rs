@@ -272,7 +272,7 @@ async fn a_password_reset_or_a_disable_revokes_every_token_and_re_enabling_bring
 
 // 4. Close of business never meets its own lock.
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn serial_close_of_business_runs_never_see_a_phantom_lock_under_cpu_load() {
     let app = spawn_app_with(|s| s.fund.start_business_date = "2026-01-05".into()).await;
     let r = app
@@ -286,7 +286,7 @@ async fn serial_close_of_business_runs_never_see_a_phantom_lock_under_cpu_load()
     // Load every core while the runs go on, so that nothing the server leaves to a background
     // task (a connection's pending rollback) gets done before the next request arrives.
     let stop = Arc::new(AtomicBool::new(false));
-    let burners: Vec<_> = (0..4)
+    let burners: Vec<_> = (0..8)
         .map(|_| {
             let stop = stop.clone();
             std::thread::spawn(move || {
@@ -376,4 +376,213 @@ async fn the_bearer_scheme_is_matched_without_regard_to_case() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+// 5. The OpenAPI document describes the server.
+
+async fn openapi(app: &crate::helpers::TestApp) -> Value {
+    let r = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+fn has_response(operation: &Value, status: &str) -> bool {
+    operation["responses"].get(status).is_some()
+}
+
+#[tokio::test]
+async fn every_operation_of_the_openapi_document_matches_the_route_table() {
+    let app = spawn_app().await;
+    let doc = openapi(&app).await;
+    let routes = crate::authorization::protected_routes();
+    let mut problems = Vec::new();
+    for (method, path, allowed) in &routes {
+        let Some(operation) = doc["paths"][*path].get(method.as_str()) else {
+            problems.push(format!("{method} {path}: not documented"));
+            continue;
+        };
+        if operation["security"]
+            .as_array()
+            .is_none_or(|s| s.is_empty())
+        {
+            problems.push(format!("{method} {path}: no security"));
+        }
+        if !has_response(operation, "401") {
+            problems.push(format!("{method} {path}: no 401"));
+        }
+        if allowed.len() < 6 && !has_response(operation, "403") {
+            problems.push(format!("{method} {path}: no 403 (allowed: {allowed:?})"));
+        }
+    }
+    let mut operations = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        let placeholders: Vec<&str> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .collect();
+        for (method, operation) in ops.as_object().unwrap() {
+            operations += 1;
+            let at = format!("{method} {path}");
+            let secured = operation["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty());
+            if secured && !routes.iter().any(|(m, p, _)| m == method && p == path) {
+                problems.push(format!("{at}: protected but not in the route table"));
+            }
+            let parameters = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let in_path: Vec<&str> = parameters
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            let mut declared = in_path.clone();
+            declared.sort();
+            let mut expected = placeholders.clone();
+            expected.sort();
+            if declared != expected {
+                problems.push(format!(
+                    "{at}: path parameters {in_path:?}, template has {placeholders:?}"
+                ));
+            }
+            for parameter in parameters.iter().filter(|p| p["in"] == "query") {
+                let name = parameter["name"].as_str().unwrap();
+                if parameter["required"] == true {
+                    problems.push(format!("{at}: query parameter {name} required"));
+                }
+                if name == "limit"
+                    && (parameter["schema"]["minimum"] != 1
+                        || parameter["schema"]["maximum"] != 200)
+                {
+                    problems.push(format!("{at}: limit without bounds 1..=200"));
+                }
+                if !has_response(operation, "400") {
+                    problems.push(format!("{at}: query parameters but no 400"));
+                }
+            }
+            if let Some(body) = operation.get("requestBody") {
+                let schema = &body["content"]["application/json"]["schema"];
+                if schema.to_string().contains(r#"{"type":"null"}"#) {
+                    problems.push(format!("{at}: a null body is documented"));
+                }
+                if body["required"] == true {
+                    for status in ["400", "413", "415"] {
+                        if !has_response(operation, status) {
+                            problems.push(format!("{at}: JSON body but no {status}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(operations >= routes.len(), "{operations}");
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    // Password lengths are documented.
+    let new_user = &doc["components"]["schemas"]["NewUser"]["properties"]["password"];
+    assert_eq!(
+        (new_user["minLength"].clone(), new_user["maxLength"].clone()),
+        (json!(10), json!(128))
+    );
+}
+
+#[tokio::test]
+async fn the_documented_enums_and_bounds_are_what_the_server_accepts() {
+    let app = spawn_app().await;
+    let doc = openapi(&app).await;
+    let auditor = app.user_token("auditor", None).await;
+    let query_enum = |path: &str, name: &str| -> Vec<String> {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["schema"]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path} {name}: no enum"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    for (path, token) in [
+        ("/api/v1/loans", &auditor),
+        ("/api/v1/applications", &auditor),
+        ("/api/v1/outbox", &auditor),
+    ] {
+        let allowed = query_enum(path, "status");
+        assert!(allowed.len() >= 4, "{path}: {allowed:?}");
+        for status in &allowed {
+            let r = app.get(&format!("{path}?status={status}"), token).await;
+            assert_eq!(r.status(), StatusCode::OK, "{path}?status={status}");
+        }
+        let r = app.get(&format!("{path}?status=bogus"), token).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
+    }
+    assert_eq!(
+        query_enum("/api/v1/audit", "format"),
+        ["json", "csv", "xlsx"]
+    );
+    let kinds = doc["components"]["schemas"]["CooperativeInput"]["properties"]["kind"]["enum"]
+        .as_array()
+        .unwrap()
+        .clone();
+    for kind in &kinds {
+        let mut body = cooperative_body(&unique("EN-"));
+        body["kind"] = kind.clone();
+        let r = app
+            .post("/api/v1/cooperatives", &app.admin_token, &body)
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{kind}");
+    }
+    let mut body = cooperative_body(&unique("EN-"));
+    body["kind"] = json!("bogus");
+    let r = app
+        .post("/api/v1/cooperatives", &app.admin_token, &body)
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // limit: 1..=200.
+    for (limit, status) in [
+        (0, StatusCode::BAD_REQUEST),
+        (1, StatusCode::OK),
+        (200, StatusCode::OK),
+        (201, StatusCode::BAD_REQUEST),
+    ] {
+        let r = app
+            .get(&format!("/api/v1/cooperatives?limit={limit}"), &auditor)
+            .await;
+        assert_eq!(r.status(), status, "limit={limit}");
+    }
+    // 415 on a required body; an optional body may be empty but never null.
+    let r = app
+        .client
+        .post(app.url("/api/v1/cooperatives"))
+        .bearer_auth(&app.admin_token)
+        .header("content-type", "text/plain")
+        .body(cooperative_body(&unique("EN-")).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let officer = app.user_token("officer", None).await;
+    let r = app
+        .post_raw("/api/v1/applications/999999/submit", &officer, "null")
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = app
+        .post_raw("/api/v1/applications/999999/submit", &officer, "")
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let submit = &doc["paths"]["/api/v1/applications/{id}/submit"]["post"]["requestBody"];
+    assert_eq!(submit["required"], false);
 }
