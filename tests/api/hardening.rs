@@ -210,6 +210,62 @@ async fn a_locked_unknown_username_answers_exactly_like_a_locked_real_one() {
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
+#[tokio::test]
+async fn a_lock_ends_for_real_and_unknown_names_alike_and_counting_starts_again() {
+    let app = spawn_app().await;
+    let (_, real) = officer(&app).await;
+    let unknown = unique("nobody");
+    for name in [&real, &unknown] {
+        for _ in 0..5 {
+            assert_eq!(
+                try_login(&app, name, "wrong-one-1").await.status(),
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        assert_eq!(
+            try_login(&app, name, "wrong-one-1").await.status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+    // Let the locks end, as time would.
+    use sea_orm::ConnectionTrait;
+    for table in ["users", "login_failures"] {
+        app.db
+            .execute_unprepared(&format!(
+                "UPDATE {table} SET locked_until = '2020-01-01T00:00:00+00:00' WHERE locked_until IS NOT NULL"
+            ))
+            .await
+            .unwrap();
+    }
+    for name in [&real, &unknown] {
+        for _ in 0..5 {
+            assert_eq!(
+                try_login(&app, name, "wrong-one-1").await.status(),
+                StatusCode::UNAUTHORIZED,
+                "{name}"
+            );
+        }
+        assert_eq!(
+            try_login(&app, name, "wrong-one-1").await.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{name}"
+        );
+    }
+    app.db
+        .execute_unprepared("UPDATE users SET locked_until = '2020-01-01T00:00:00+00:00' WHERE locked_until IS NOT NULL")
+        .await
+        .unwrap();
+    // A success resets the count: four failures after it do not lock.
+    app.login(&real, PASSWORD).await;
+    for _ in 0..4 {
+        assert_eq!(
+            try_login(&app, &real, "wrong-one-1").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    app.login(&real, PASSWORD).await;
+}
+
 // 3. Tokens end with a password change, a reset or a disable.
 
 #[tokio::test]
