@@ -17,6 +17,7 @@ mod m20261129_000006_interest_waived_account;
 mod m20261129_000007_backup_runs;
 mod m20261129_000008_calendar;
 mod m20261129_000009_recoveries;
+mod m20261129_000010_login_failures;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_backup_runs::Migration),
             Box::new(m20261129_000008_calendar::Migration),
             Box::new(m20261129_000009_recoveries::Migration),
+            Box::new(m20261129_000010_login_failures::Migration),
         ]
     }
 }

@@ -224,6 +224,7 @@ pub struct ApplicationView {
 
 /// Filters and paging of the list.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationQuery {
     pub status: Option<String>,

@@ -95,6 +95,7 @@ impl From<audit_record::Model> for AuditView {
 
 /// Filters and paging of the audit trail.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// e.g. `loan`, `cooperative`, `user`.

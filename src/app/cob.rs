@@ -34,6 +34,13 @@
 //! duration, so of several instances only one runs it and the others skip and say so. On SQLite
 //! (the embedded, single-instance default) an in-process lock does the same.
 //!
+//! The lock is released by an awaited `ROLLBACK` of its transaction before the run answers, on
+//! success and on error alike ([`CobLock::release`]). Dropping the transaction instead (as this
+//! module once did) only queues the `ROLLBACK`: sqlx sends it from a background task that returns
+//! the connection to the pool, so under CPU load the next serial run could reach PostgreSQL first
+//! and find the lock still held by its own previous run ("skipped: another instance holds the
+//! close-of-business lock" with no other instance; issue 13).
+//!
 //! **Dates.** A day can be closed only once it has ended in the fund's time zone (closing "today"
 //! is allowed from the nightly schedule, which runs late in the evening); `cob.allow_future_dates`
 //! lifts this for demos and tests that simulate time.
@@ -166,6 +173,7 @@ pub struct BusinessDateView {
 
 /// Paging for the list of runs.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CobRunQuery {
     pub limit: Option<u64>,
@@ -188,16 +196,30 @@ pub(crate) struct LoanDayCounts {
     pub(crate) digest: Option<(i64, DigestLine, bool)>,
 }
 
-/// Holds the right to run COB until dropped.
-#[allow(
-    dead_code,
-    reason = "the fields are held only for their Drop, which releases the lock"
-)]
+/// Holds the right to run COB until [`CobLock::release`]d (or, as a last resort, dropped).
 enum CobLock {
-    /// The transaction holding `pg_try_advisory_xact_lock`; rolled back (releasing it) on drop.
+    /// The transaction holding `pg_try_advisory_xact_lock`; its rollback releases the lock.
     Postgres(DatabaseTransaction),
     /// The in-process lock (SQLite).
+    #[allow(
+        dead_code,
+        reason = "the guard is held only for its Drop, which releases the lock"
+    )]
     Local(OwnedMutexGuard<()>),
+}
+
+impl CobLock {
+    /// Releases the lock and returns only once it is free: on PostgreSQL the transaction's
+    /// `ROLLBACK` has been answered (see the module docs for why a drop is not enough).
+    async fn release(self) -> AppResult<()> {
+        match self {
+            CobLock::Postgres(txn) => txn.rollback().await.map_err(Into::into),
+            CobLock::Local(guard) => {
+                drop(guard);
+                Ok(())
+            }
+        }
+    }
 }
 
 /// In-process COB locks, one per database URL (a process may serve several databases, as the
@@ -225,7 +247,12 @@ async fn try_lock(db: &DatabaseConnection, url: &str) -> AppResult<Option<CobLoc
             .map(|r| r.try_get("", "locked"))
             .transpose()?
             .unwrap_or(false);
-        Ok(locked.then_some(CobLock::Postgres(txn)))
+        if locked {
+            Ok(Some(CobLock::Postgres(txn)))
+        } else {
+            txn.rollback().await?;
+            Ok(None)
+        }
     } else {
         Ok(local_lock(url).try_lock_owned().ok().map(CobLock::Local))
     }
@@ -264,18 +291,10 @@ pub async fn run_through(
             message: "skipped: another instance holds the close-of-business lock".into(),
         });
     };
-    let mut runs = Vec::new();
-    let mut date = fund::business_date(&state.db).await?;
-    while date <= through {
-        let run = close_date(state, caller, date, trigger).await?;
-        let failed = run.status != "finished";
-        runs.push(run);
-        if failed {
-            break;
-        }
-        date += Duration::days(1);
-    }
-    drop(lock);
+    let closed = close_dates_through(state, caller, through, trigger).await;
+    let released = lock.release().await;
+    let runs = closed?;
+    released?;
     let business_date = fund::business_date(&state.db).await?;
     let message = match runs.last() {
         None => format!("nothing to close: the business date is already {business_date}"),
@@ -295,6 +314,27 @@ pub async fn run_through(
         business_date,
         message,
     })
+}
+
+/// Closes each date from the business date through `through`, stopping at the first that fails.
+async fn close_dates_through(
+    state: &AppState,
+    caller: &Caller,
+    through: NaiveDate,
+    trigger: Trigger,
+) -> AppResult<Vec<CobRunView>> {
+    let mut runs = Vec::new();
+    let mut date = fund::business_date(&state.db).await?;
+    while date <= through {
+        let run = close_date(state, caller, date, trigger).await?;
+        let failed = run.status != "finished";
+        runs.push(run);
+        if failed {
+            break;
+        }
+        date += Duration::days(1);
+    }
+    Ok(runs)
 }
 
 fn check_through(state: &AppState, through: NaiveDate) -> AppResult<()> {

@@ -135,6 +135,7 @@ impl From<cooperative::Model> for CooperativeView {
 
 /// Search and paging for the list.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CooperativeQuery {
     /// Part of the name or registration code.

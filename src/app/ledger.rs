@@ -443,6 +443,7 @@ pub struct TrialBalance {
 
 /// `?date=` of the trial balance (default: the business date).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TrialBalanceQuery {
     /// YYYY-MM-DD; entries dated on or before it count.
@@ -508,6 +509,7 @@ pub struct EntryView {
 
 /// Filters and paging of the journal.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EntryQuery {
     /// Entries dated on or after (YYYY-MM-DD).
@@ -933,6 +935,7 @@ const STATEMENT_LINES_MAX: usize = 20_000;
 
 /// `?from=&to=` of an account statement (default: the business date's month up to the business date).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AccountStatementQuery {
     #[param(value_type = Option<String>, format = Date)]

@@ -1148,6 +1148,7 @@ pub async fn get(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult
 
 /// Filters and paging of the loan list.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LoanQuery {
     /// approved, contract_signed, active, closed, written_off, recovered.
@@ -1374,6 +1375,7 @@ pub async fn transactions(
 
 /// `?date=` of the payoff quote (default: the business date).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PayoffQuery {
     /// YYYY-MM-DD.

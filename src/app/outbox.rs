@@ -73,6 +73,7 @@ impl From<outbox_message::Model> for OutboxView {
 
 /// Filter and paging for the list.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxQuery {
     /// `pending`, `sending`, `sent` or `failed`.

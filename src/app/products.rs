@@ -217,6 +217,7 @@ impl From<product::Model> for ProductView {
 
 /// Paging and filter of the list.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProductQuery {
     /// Only active (true) or inactive (false) products.

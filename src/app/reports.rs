@@ -100,6 +100,7 @@ pub async fn portfolio_level_book<C: ConnectionTrait>(conn: &C) -> AppResult<Acc
 
 /// `?date=` (default: the business date).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PortfolioQuery {
     /// YYYY-MM-DD: provisions posted on or before it count.

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    Set,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, Set, Statement,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -59,6 +59,13 @@ fn locked(until: DateTime<Utc>) -> AppError {
 }
 
 /// Checks credentials and issues a token.
+///
+/// **Lockout.** Each attempt is counted *before* its password is checked, by one conditional
+/// `UPDATE` (an `INSERT … ON CONFLICT DO UPDATE` for a username with no account) that refuses when
+/// the name is locked: concurrent guesses queue on the row (PostgreSQL) or the writer gate (SQLite),
+/// so at most `max_failed_logins` passwords are ever checked before the lock, however many arrive
+/// at once. A success resets the count. A username without an account is counted and locked the
+/// same way (its own table), so a locked unknown name answers exactly like a locked real one.
 pub async fn login(
     db: &DatabaseConnection,
     policy: &AuthSettings,
@@ -66,21 +73,25 @@ pub async fn login(
 ) -> AppResult<IssuedToken> {
     let username = creds.username.trim().to_ascii_lowercase();
     let found = user::Entity::find()
-        .filter(user::Column::Username.eq(username))
+        .filter(user::Column::Username.eq(username.clone()))
         .one(db)
         .await?;
     let now = Utc::now();
+    let attempt = match &found {
+        Some(account) => Attempt::Account(account.id),
+        None => Attempt::Unknown(&username),
+    };
+    if let Err(until) = reserve_attempt(db, policy, attempt, now).await? {
+        return Err(locked(until));
+    }
     let Some(account) = found else {
         // Same argon2 work as a real check, then the same answer.
         verify_off_thread(creds.password, auth::dummy_hash().to_string()).await?;
         return Err(invalid_credentials());
     };
-    if let Some(until) = account.locked_until.filter(|until| *until > now) {
-        return Err(locked(until));
-    }
     let password_ok = verify_off_thread(creds.password, account.password_hash.clone()).await?;
     if !password_ok || account.disabled {
-        record_failure(db, policy, account, now).await?;
+        // Already counted by `reserve_attempt`.
         return Err(invalid_credentials());
     }
     let token = auth::new_token();
@@ -95,10 +106,18 @@ pub async fn login(
     }
     .insert(db)
     .await?;
-    let mut active = account.clone().into_active_model();
-    active.failed_logins = Set(0);
-    active.locked_until = Set(None);
-    let account = active.update(db).await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::FailedLogins, Expr::value(0))
+        .col_expr(
+            user::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(user::Column::Id.eq(account.id))
+        .exec(db)
+        .await?;
+    let mut account = account;
+    account.failed_logins = 0;
+    account.locked_until = None;
     Ok(IssuedToken {
         token,
         expires_at,
@@ -106,22 +125,98 @@ pub async fn login(
     })
 }
 
-async fn record_failure(
+/// Whose failures a login attempt counts against.
+#[derive(Clone, Copy)]
+enum Attempt<'a> {
+    Account(i64),
+    /// A (normalized) username that has no account.
+    Unknown(&'a str),
+}
+
+/// Counts one attempt atomically, locking the name when it reaches the policy's limit; `Err` with
+/// the end of the lock when the name is already locked (the attempt is then not checked at all).
+async fn reserve_attempt(
     db: &DatabaseConnection,
     policy: &AuthSettings,
-    account: user::Model,
+    attempt: Attempt<'_>,
     now: DateTime<Utc>,
-) -> AppResult<()> {
-    let failures = account.failed_logins + 1;
-    let mut active = account.into_active_model();
-    if failures >= policy.max_failed_logins {
-        active.failed_logins = Set(0);
-        active.locked_until = Set(Some(now + Duration::minutes(policy.lockout_minutes)));
-    } else {
-        active.failed_logins = Set(failures);
+) -> AppResult<Result<(), DateTime<Utc>>> {
+    let backend = db.get_database_backend();
+    let until = now + Duration::minutes(policy.lockout_minutes);
+    let max = policy.max_failed_logins;
+    // Right-hand sides see the row as it was, so the count and the lock move together. The row
+    // lock (PostgreSQL) re-evaluates the WHERE after a concurrent update commits.
+    let statement = match attempt {
+        Attempt::Account(id) => Statement::from_sql_and_values(
+            backend,
+            "UPDATE users SET \
+               failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END, \
+               locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE NULL END \
+             WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $4)",
+            [id.into(), max.into(), until.into(), now.into()],
+        ),
+        Attempt::Unknown(username) => {
+            let (first_count, first_lock) = if 1 >= max {
+                (0, Some(until))
+            } else {
+                (1, None)
+            };
+            Statement::from_sql_and_values(
+                backend,
+                "INSERT INTO login_failures (username, failed_logins, locked_until) \
+                 VALUES ($1, $5, $6) \
+                 ON CONFLICT (username) DO UPDATE SET \
+                   failed_logins = CASE WHEN login_failures.failed_logins + 1 >= $2 THEN 0 \
+                                        ELSE login_failures.failed_logins + 1 END, \
+                   locked_until = CASE WHEN login_failures.failed_logins + 1 >= $2 THEN $3 \
+                                       ELSE NULL END \
+                 WHERE login_failures.locked_until IS NULL OR login_failures.locked_until <= $4",
+                [
+                    username.into(),
+                    max.into(),
+                    until.into(),
+                    now.into(),
+                    first_count.into(),
+                    first_lock.into(),
+                ],
+            )
+        }
+    };
+    if db.execute_raw(statement).await?.rows_affected() > 0 {
+        return Ok(Ok(()));
     }
-    active.update(db).await?;
-    Ok(())
+    let locked_until = match attempt {
+        Attempt::Account(id) => user::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .and_then(|u| u.locked_until),
+        Attempt::Unknown(username) => db
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                "SELECT locked_until FROM login_failures WHERE username = $1",
+                [username.into()],
+            ))
+            .await?
+            .map(|row| row.try_get::<Option<DateTime<Utc>>>("", "locked_until"))
+            .transpose()?
+            .flatten(),
+    };
+    // The lock may have ended (or been cleared by an admin) between the two statements: still
+    // refuse this one attempt rather than check it uncounted.
+    Ok(Err(locked_until.unwrap_or(until)))
+}
+
+/// Revokes every token of an account (a password change or reset, a disable): none of them may
+/// outlive what ended them, and re-enabling the account does not bring them back. Returns how many
+/// were revoked.
+pub async fn revoke_all_of_user<C: ConnectionTrait>(conn: &C, user_id: i64) -> AppResult<u64> {
+    let result = api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected)
 }
 
 async fn verify_off_thread(password: String, phc: String) -> AppResult<bool> {

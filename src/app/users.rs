@@ -25,7 +25,11 @@ use crate::{
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    /// a-z, 0-9, `.`, `_`, `-`; stored in lower case.
+    #[schema(min_length = 1, max_length = 64)]
     pub username: String,
+    /// 10 to 128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
     /// One of `admin`, `officer`, `approver`, `accountant`, `auditor`, `cooperative`.
     pub role: String,
@@ -45,9 +49,12 @@ pub struct NewUser {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserChange {
-    /// Disable (true) or re-enable (false) the account; disabling revokes its tokens' use.
+    /// Disable (true) or re-enable (false) the account; disabling revokes every token of the
+    /// account, and re-enabling does not bring them back.
     pub disabled: Option<bool>,
-    /// A new password (also clears a lockout).
+    /// A new password (also clears a lockout and revokes every token of the account), 10 to
+    /// 128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: Option<String>,
 }
 
@@ -256,7 +263,8 @@ pub async fn find_by_username(db: &DatabaseConnection, username: &str) -> AppRes
 }
 
 /// Disables or re-enables an account, or sets a new password. Admins only; an admin cannot
-/// disable their own account (so the fund is never left without one by mistake).
+/// disable their own account (so the fund is never left without one by mistake). A new password
+/// or a disable revokes every token of the account, in the same transaction.
 pub async fn change(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -288,12 +296,16 @@ pub async fn change(
     if let Some(disabled) = input.disabled {
         active.disabled = Set(disabled);
     }
+    let ends_sessions = new_hash.is_some() || input.disabled == Some(true);
     if let Some(hash) = new_hash {
         active.password_hash = Set(hash);
         active.failed_logins = Set(0);
         active.locked_until = Set(None);
     }
     let after = active.update(&txn).await?;
+    if ends_sessions {
+        super::sessions::revoke_all_of_user(&txn, id).await?;
+    }
     let (before, after) = (UserView::from(before), UserView::from(after));
     audit::record(
         &txn,

@@ -1,4 +1,12 @@
 //! Field checks shared by the use cases: each returns the cleaned value or a 400 naming the field.
+//!
+//! **Invisible characters.** Every validated text (names, references, notes) refuses control
+//! characters, and also the bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069,
+//! U+200E, U+200F, U+061C) and the zero-width characters (U+200B–U+200D, U+2060, U+FEFF): they
+//! make two names that look identical differ, or make a reference read differently on screen and
+//! in the books ("Trojan Source"). Vietnamese text never needs them. The HTTP layer refuses control
+//! characters in every body string and query value before a use case runs
+//! ([`reject_control_chars`]), since PostgreSQL cannot store a NUL and would answer 500.
 
 use crate::error::{AppError, AppResult, Reason};
 
@@ -25,7 +33,46 @@ pub fn optional_text(field: &str, value: &str, max_chars: usize) -> AppResult<St
             },
         ));
     }
+    if trimmed.chars().any(is_invisible_format) {
+        return Err(AppError::invalid(
+            field,
+            Reason::InvalidFormat {
+                expected: "text without bidirectional overrides or zero-width characters",
+            },
+        ));
+    }
     Ok(trimmed.to_string())
+}
+
+/// A bidirectional override, embedding, isolate or mark, or a zero-width character.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{061C}'
+            | '\u{2060}'
+            | '\u{FEFF}'
+    )
+}
+
+/// 400 naming `field` when `value` has a control character (U+0000–U+001F, U+007F–U+009F).
+/// Multi-line free text keeps its line breaks and tabs when `allow_line_breaks` (bodies); query
+/// values and path segments never need them.
+pub fn reject_control_chars(field: &str, value: &str, allow_line_breaks: bool) -> AppResult<()> {
+    let bad = value
+        .chars()
+        .any(|c| c.is_control() && !(allow_line_breaks && matches!(c, '\n' | '\r' | '\t')));
+    if bad {
+        return Err(AppError::invalid(
+            field,
+            Reason::InvalidFormat {
+                expected: "text without control characters",
+            },
+        ));
+    }
+    Ok(())
 }
 
 /// A whole number ≥ 0.
@@ -128,5 +175,23 @@ mod tests {
         assert!(email("email", "htx example.vn").is_err());
         assert!(phone("phone", "+84 912 345 678").is_ok());
         assert!(phone("phone", "12ab").is_err());
+    }
+
+    #[test]
+    fn invisible_characters_are_refused_in_texts() {
+        for bad in [
+            "HTX\u{202E}gnờưC",
+            "HTX\u{200B}Tân",
+            "\u{FEFF}HTX",
+            "a\u{2066}b",
+            "a\u{0}b",
+        ] {
+            let err = text("name", bad, 50).unwrap_err();
+            assert_eq!(err.code, "invalid_format", "{bad:?}");
+            assert_eq!(err.field.as_deref(), Some("name"));
+        }
+        assert!(reject_control_chars("q", "dòng 1\ndòng 2", true).is_ok());
+        assert!(reject_control_chars("q", "dòng 1\ndòng 2", false).is_err());
+        assert!(reject_control_chars("q", "a\u{85}b", true).is_err());
     }
 }

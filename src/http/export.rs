@@ -6,6 +6,16 @@
 //! the API. CSV is UTF-8 with a byte-order mark, so spreadsheet programs show Vietnamese correctly.
 //! In XLSX, whole-đồng integers are written as numbers: every amount is below 10^15 đồng, well
 //! inside the 2^53 integers a spreadsheet number holds exactly; anything larger is written as text.
+//!
+//! **Formula injection (CSV).** A spreadsheet opening a CSV runs a cell that begins with `=`, `+`,
+//! `-` or `@` (or a tab or carriage return before one) as a formula, and a cooperative's name or a
+//! payment reference is typed by someone outside the fund. As OWASP recommends, such a text cell is
+//! written with a leading apostrophe (`'=HYPERLINK(…)`), which the spreadsheet shows as text, and
+//! the csv writer quotes it as needed. Numbers are not texts: a negative amount (a reversal,
+//! `-1500000`) is a JSON number and is written as the plain number, and so is a text that is
+//! exactly a decimal number (`-0.5`, a rate serialized as a string) — nothing after a sign and
+//! digits can be a formula, and an accountant's sum over the column must keep working. XLSX cells
+//! are typed (a string cell is never evaluated), so XLSX needs no such prefix.
 
 use axum::{
     http::{header, HeaderValue},
@@ -78,6 +88,29 @@ fn cell_text(value: &Value) -> String {
     }
 }
 
+/// A CSV cell: [`cell_text`], with a leading `'` when a text would start a formula (module docs).
+fn csv_cell(value: &Value) -> String {
+    let text = cell_text(value);
+    match value {
+        Value::String(_) if starts_formula(&text) && !is_plain_decimal(&text) => format!("'{text}"),
+        _ => text,
+    }
+}
+
+fn starts_formula(text: &str) -> bool {
+    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// `-12`, `3.50`: an optional minus, digits, and optionally a point and digits.
+fn is_plain_decimal(text: &str) -> bool {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+    !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
 fn csv_response(
     name: &str,
     headers: &[String],
@@ -88,7 +121,7 @@ fn csv_response(
     for row in rows {
         let record: Vec<String> = headers
             .iter()
-            .map(|h| row.get(h).map(cell_text).unwrap_or_default())
+            .map(|h| row.get(h).map(csv_cell).unwrap_or_default())
             .collect();
         writer.write_record(&record).map_err(AppError::internal)?;
     }
@@ -188,6 +221,26 @@ mod tests {
         assert!(body.starts_with('\u{feff}'));
         assert!(body.contains("code,name,amount_vnd"));
         assert!(body.contains("1121,\"Tiền gửi, ngân hàng\",999999999999999"));
+    }
+
+    #[test]
+    fn csv_cells_that_would_run_as_formulas_are_neutralised_but_numbers_are_not() {
+        use serde_json::json;
+        assert_eq!(csv_cell(&json!("=1+1")), "'=1+1");
+        assert_eq!(csv_cell(&json!("+84 912")), "'+84 912");
+        assert_eq!(
+            csv_cell(&json!("-2+3+cmd|' /C calc'!A0")),
+            "'-2+3+cmd|' /C calc'!A0"
+        );
+        assert_eq!(csv_cell(&json!("@SUM(A1)")), "'@SUM(A1)");
+        assert_eq!(csv_cell(&json!("\t=1")), "'\t=1");
+        assert_eq!(csv_cell(&json!("\r=1")), "'\r=1");
+        assert_eq!(csv_cell(&json!(-1_500_000)), "-1500000");
+        assert_eq!(csv_cell(&json!("-1500000")), "-1500000");
+        assert_eq!(csv_cell(&json!("-0.5")), "-0.5");
+        assert_eq!(csv_cell(&json!("-.5")), "'-.5");
+        assert_eq!(csv_cell(&json!("-")), "'-");
+        assert_eq!(csv_cell(&json!("HTX = tốt")), "HTX = tốt");
     }
 
     #[test]

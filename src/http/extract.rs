@@ -9,7 +9,7 @@ use axum::{
 use serde::de::DeserializeOwned;
 
 use crate::{
-    app::{sessions, Caller},
+    app::{sessions, validate, Caller},
     error::{AppError, ErrorKind, Localized, Reason},
     state::AppState,
 };
@@ -100,12 +100,67 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             ),
         ));
     }
+    // Control characters are refused in every string of every body, before the use case (a NUL
+    // would reach PostgreSQL, which cannot store it, as a 500). When the body is not JSON at all the
+    // typed parse below names the problem.
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        reject_control_chars_in("", &value)?;
+    }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         classify_serde_error(&path, &inner)
     })
+}
+
+/// 400 naming the field (`items[2].note`) of the first string, or key, with a control character.
+fn reject_control_chars_in(path: &str, value: &serde_json::Value) -> Result<(), AppError> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => validate::reject_control_chars(path, text, true),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, item)| reject_control_chars_in(&format!("{path}[{i}]"), item)),
+        Value::Object(map) => map.iter().try_for_each(|(key, item)| {
+            let field = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            validate::reject_control_chars(&field, key, false)?;
+            reject_control_chars_in(&field, item)
+        }),
+        Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
+    }
+}
+
+/// The query's `(name, value)` pairs, decoded; 400 `invalid_query` when undecodable, and 400
+/// naming the parameter when a name or value has a control character.
+fn query_pairs(parts: &Parts) -> Result<Vec<(String, String)>, AppError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()).map_err(|err| {
+            AppError::new(
+                ErrorKind::BadRequest,
+                "invalid_query",
+                Localized::new(
+                    format!("Tham số truy vấn không hợp lệ: {err}."),
+                    format!("Invalid query parameters: {err}."),
+                ),
+            )
+        })?;
+    for (key, value) in &pairs {
+        validate::reject_control_chars(key, key, false)?;
+        validate::reject_control_chars(key, value, false)?;
+    }
+    Ok(pairs)
+}
+
+/// A text path segment (`/ledger/accounts/{code}/…`), refused with a 400 naming `field` when it
+/// has a control character.
+pub fn path_text(field: &str, value: &str) -> Result<(), AppError> {
+    validate::reject_control_chars(field, value, false)
 }
 
 fn classify_serde_error(path: &str, err: &serde_json::Error) -> AppError {
@@ -218,17 +273,7 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()).map_err(|err| {
-                AppError::new(
-                    ErrorKind::BadRequest,
-                    "invalid_query",
-                    Localized::new(
-                        format!("Tham số truy vấn không hợp lệ: {err}."),
-                        format!("Invalid query parameters: {err}."),
-                    ),
-                )
-            })?;
+        let pairs = query_pairs(parts)?;
         let kept: Vec<_> = pairs
             .into_iter()
             .filter(|(key, _)| key != "format")
@@ -256,8 +301,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Export {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()).unwrap_or_default();
+        let pairs = query_pairs(parts)?;
         let format = pairs
             .iter()
             .find(|(key, _)| key == "format")
@@ -283,14 +327,18 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiId {
     }
 }
 
-/// The bearer token of a request, if any.
+/// The bearer token of a request, if any. The scheme is matched without regard to case
+/// (`Bearer`, `bearer`, `BEARER`), as RFC 7235 says authentication schemes are.
 pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
-    headers
+    let value = headers
         .get(header::AUTHORIZATION)?
         .to_str()
         .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+        .trim_start();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
         .filter(|t| !t.is_empty())
 }
 

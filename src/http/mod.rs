@@ -32,7 +32,8 @@ use crate::{error::AppError, state::AppState};
 /// Builds the whole router with its middleware.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_routes().split_for_parts();
-    let openapi_json = serde_json::to_value(&openapi).unwrap_or_default();
+    let mut openapi_json = serde_json::to_value(&openapi).unwrap_or_default();
+    openapi::complete(&mut openapi_json);
     let body_limit = state.settings.server.body_limit_bytes;
     api.route("/api/v1/openapi.json", axum::routing::get(move || async move { Json(openapi_json) }))
         .fallback(|| async { AppError::not_found("đường dẫn", "Route") })

@@ -311,6 +311,15 @@ const ROUTES: &[Route] = &[
 /// Routes a cooperative is not told exist (the fund's internal follow-up file): it gets 404, not 403.
 const HIDDEN_FROM_COOPERATIVES: &[&str] = &["/api/v1/loans/{id}/follow-ups"];
 
+/// Every protected route as (method in lower case, path template, roles allowed), for the
+/// OpenAPI contract test (tests/api/hardening.rs).
+pub fn protected_routes() -> Vec<(String, &'static str, &'static [&'static str])> {
+    ROUTES
+        .iter()
+        .map(|r| (r.method.as_str().to_ascii_lowercase(), r.path, r.allowed))
+        .collect()
+}
+
 /// Paths every OpenAPI document must list (public and protected).
 pub fn documented_paths() -> Vec<&'static str> {
     let mut paths = vec!["/healthz", "/readyz", "/metrics", "/api/v1/auth/token"];

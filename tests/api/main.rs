@@ -20,6 +20,7 @@ mod demo;
 mod errors;
 mod event_mails;
 mod exports;
+mod hardening;
 mod ledger;
 mod loan_views;
 mod loans;

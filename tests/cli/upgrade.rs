@@ -18,7 +18,7 @@ const FIXTURE: &str = concat!(
 /// Every row of a query as text, keyed by its first column.
 async fn rows(db: &DatabaseConnection, sql: &str) -> BTreeMap<i64, String> {
     let backend = db.get_database_backend();
-    db.query_all(Statement::from_string(backend, sql))
+    db.query_all_raw(Statement::from_string(backend, sql))
         .await
         .expect(sql)
         .into_iter()
@@ -30,14 +30,17 @@ async fn rows(db: &DatabaseConnection, sql: &str) -> BTreeMap<i64, String> {
         .collect()
 }
 
-const JOURNAL_LINES: &str = "SELECT l.id, e.entry_date || '|' || e.kind || '|' || l.account_code || '|' || \
+const JOURNAL_LINES: &str =
+    "SELECT l.id, e.entry_date || '|' || e.kind || '|' || l.account_code || '|' || \
      l.debit_vnd || '|' || l.credit_vnd || '|' || COALESCE(l.loan_id, 0) \
      FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id";
 const LOANS: &str = "SELECT id, number || '|' || status || '|' || disbursed_vnd || '|' || \
      in_term_principal_vnd || '|' || overdue_principal_vnd || '|' || dpd || '|' || debt_group FROM loans";
-const AUDIT: &str = "SELECT id, at || '|' || actor || '|' || action || '|' || entity_type || '|' || entity_id \
+const AUDIT: &str =
+    "SELECT id, at || '|' || actor || '|' || action || '|' || entity_type || '|' || entity_id \
      || '|' || COALESCE(\"after\", '') FROM audit_records";
-const TRANSACTIONS: &str = "SELECT id, loan_id || '|' || kind || '|' || value_date || '|' || amount_vnd || '|' \
+const TRANSACTIONS: &str =
+    "SELECT id, loan_id || '|' || kind || '|' || value_date || '|' || amount_vnd || '|' \
      || reference FROM loan_transactions";
 
 async fn snapshot(url: &str) -> [BTreeMap<i64, String>; 4] {

@@ -92,7 +92,7 @@ pub async fn get_application(
 /// Edits a draft; `version` must be current (officer or the borrowing cooperative).
 #[utoipa::path(patch, path = "/api/v1/applications/{id}", tag = "applications", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = ApplicationPatch,
-    responses((status = 200, body = ApplicationView), (status = 400, body = ErrorEnvelope),
+    responses((status = 200, body = ApplicationView), (status = 403, body = ErrorEnvelope), (status = 400, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn update_application(
     State(state): State<AppState>,
@@ -108,7 +108,7 @@ pub async fn update_application(
 /// draft → submitted (officer or the borrowing cooperative); body optional `{"reason"}`.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/submit", tag = "applications", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body(content = Option<DecisionInput>),
-    responses((status = 200, body = ApplicationView), (status = 404, body = ErrorEnvelope),
+    responses((status = 200, body = ApplicationView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope)))]
 pub async fn submit_application(
     State(state): State<AppState>,
@@ -132,7 +132,7 @@ pub async fn submit_application(
 /// submitted → appraised with `{"note", "recommendation"}` (officer).
 #[utoipa::path(post, path = "/api/v1/applications/{id}/appraise", tag = "applications", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = AppraisalInput,
-    responses((status = 200, body = ApplicationView), (status = 400, body = ErrorEnvelope),
+    responses((status = 200, body = ApplicationView), (status = 403, body = ErrorEnvelope), (status = 400, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn appraise_application(
     State(state): State<AppState>,
@@ -149,7 +149,7 @@ pub async fn appraise_application(
 /// to `awaiting_council` above the council threshold. The view carries `loan_id`, `loan_number`.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/approve", tag = "applications", security(("bearer" = [])),
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body(content = Option<DecisionInput>),
-    responses((status = 200, body = ApplicationView), (status = 404, body = ErrorEnvelope),
+    responses((status = 200, body = ApplicationView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn approve_application(
     State(state): State<AppState>,
@@ -185,7 +185,7 @@ pub async fn approve_application(
 /// Rejects with `{"reason"}` (approver).
 #[utoipa::path(post, path = "/api/v1/applications/{id}/reject", tag = "applications", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = DecisionInput,
-    responses((status = 200, body = ApplicationView), (status = 400, body = ErrorEnvelope),
+    responses((status = 200, body = ApplicationView), (status = 403, body = ErrorEnvelope), (status = 400, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn reject_application(
     State(state): State<AppState>,
@@ -209,7 +209,7 @@ pub async fn reject_application(
 /// Withdraws from any open state (officer or the borrowing cooperative); body optional `{"reason"}`.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/withdraw", tag = "applications", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body(content = Option<DecisionInput>),
-    responses((status = 200, body = ApplicationView), (status = 404, body = ErrorEnvelope),
+    responses((status = 200, body = ApplicationView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope)))]
 pub async fn withdraw_application(
     State(state): State<AppState>,

@@ -71,7 +71,7 @@ pub async fn get_cooperative(
 /// Updates some fields; `version` must be current (admin, officer).
 #[utoipa::path(patch, path = "/api/v1/cooperatives/{id}", tag = "cooperatives", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = CooperativePatch,
-    responses((status = 200, body = CooperativeView), (status = 400, body = ErrorEnvelope),
+    responses((status = 200, body = CooperativeView), (status = 403, body = ErrorEnvelope), (status = 400, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn update_cooperative(
     State(state): State<AppState>,

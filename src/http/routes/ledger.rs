@@ -129,6 +129,7 @@ pub async fn account_statement(
     Export(format): Export,
     ApiQuery(query): ApiQuery<AccountStatementQuery>,
 ) -> AppResult<Response> {
+    crate::http::extract::path_text("code", &code)?;
     let statement = ledger::account_statement(&state.db, &caller, &code, query).await?;
     match format {
         ExportFormat::Json => Ok(Json(statement).into_response()),

@@ -64,7 +64,7 @@ pub async fn get_product(
 /// Updates some fields; `version` must be current (admin).
 #[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "products", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = ProductPatch,
-    responses((status = 200, body = ProductView), (status = 400, body = ErrorEnvelope),
+    responses((status = 200, body = ProductView), (status = 403, body = ErrorEnvelope), (status = 400, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope),
               (status = 422, body = ErrorEnvelope)))]
 pub async fn update_product(

@@ -48,7 +48,7 @@ pub async fn list_users(
 /// One account (admin).
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = UserView), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = UserView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
 pub async fn get_user(
     State(state): State<AppState>,
     caller: Caller,
@@ -60,7 +60,7 @@ pub async fn get_user(
 /// Disables, re-enables or sets a new password (admin).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = UserChange,
-    responses((status = 200, body = UserView), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+    responses((status = 200, body = UserView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn change_user(
     State(state): State<AppState>,
     caller: Caller,
