@@ -295,6 +295,7 @@ pub async fn remove_holiday(
 
 /// `?from=&to=` of `GET /api/v1/calendar` (default: the business date and a year after it).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarQuery {
     /// YYYY-MM-DD (default: the business date).
