@@ -620,6 +620,31 @@ mod tests {
         assert!(settings.database.url.starts_with("sqlite:"));
     }
 
+    /// `config/production.example.toml` (README, "Install for a fund") loads and validates as it is, so it never
+    /// drifts from the keys and checks of this module.
+    #[test]
+    fn the_production_example_loads_and_validates() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/production.example.toml");
+        let settings = Settings::load(Some(&path)).expect("the production example loads");
+        assert_eq!(
+            settings.database.url,
+            "sqlite:///var/lib/coopfund/coopfund.db?mode=rwc"
+        );
+        assert_eq!(settings.backup.dir, Path::new("/var/backups/coopfund"));
+        assert_eq!(settings.backup.retention_count, 30);
+        assert_eq!(settings.smtp.port, 587);
+        assert_eq!(settings.fund.time_zone, "Asia/Ho_Chi_Minh");
+        assert_eq!(settings.fund.districts.len(), 9);
+        assert_eq!(settings.mail.bank_account_number, "0000000000000");
+        assert_eq!(settings.calendar.holiday_dates().len(), 29);
+        // The example's calendar is the embedded one: a fund starting from either has the same days off.
+        let defaults = Settings::load(None).expect("defaults load");
+        assert_eq!(
+            settings.calendar.holiday_dates(),
+            defaults.calendar.holiday_dates()
+        );
+    }
+
     #[test]
     fn a_wrong_calendar_setting_is_named_by_its_key() {
         let defaults = Settings::load(None).expect("defaults load");

@@ -27,6 +27,7 @@ mod loans;
 mod notices_policy;
 mod operations;
 mod outbox;
+mod pg_restore;
 mod products;
 mod provisions;
 mod recoveries;
