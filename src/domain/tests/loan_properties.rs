@@ -112,13 +112,26 @@ fn events_of(scenario: &Scenario) -> Vec<LoanEvent> {
         } else {
             RepaymentKind::Ordinary
         };
-        events.push(LoanEvent::repayment(
+        let payment = LoanEvent::repayment(
             format!("r{index}"),
             date,
             10 + index as u64,
             Vnd::from_i64(amount),
             kind,
-        ));
+        );
+        // A payment dated before a later tranche may settle the loan, and the tranche would then be refused:
+        // keep only payments after which every event still applies.
+        let last = events
+            .iter()
+            .map(|e| e.value_date)
+            .max()
+            .unwrap_or(date)
+            .max(date);
+        let mut with_payment = events.clone();
+        with_payment.push(payment);
+        if fold(contract, &with_payment, last).is_ok() {
+            events = with_payment;
+        }
     }
     events
 }
