@@ -27,7 +27,7 @@ use tower_http::{
 };
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::{error::AppError, state::AppState};
+use crate::state::AppState;
 
 /// Builds the whole router with its middleware.
 pub fn router(state: AppState) -> Router {
@@ -35,7 +35,9 @@ pub fn router(state: AppState) -> Router {
     let openapi_json = serde_json::to_value(&openapi).unwrap_or_default();
     let body_limit = state.settings.server.body_limit_bytes;
     api.route("/api/v1/openapi.json", axum::routing::get(move || async move { Json(openapi_json) }))
-        .fallback(|| async { AppError::not_found("đường dẫn", "Route") })
+        // The pages (src/web) share the state, the tracing, metrics and limits; their errors are pages.
+        .merge(crate::web::router())
+        .fallback(crate::web::fallback)
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))
