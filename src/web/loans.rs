@@ -56,6 +56,13 @@ pub struct LoansPage {
     pub next_href: Option<String>,
 }
 
+impl LoansPage {
+    /// Whether the list is filtered by `status` (the selected option).
+    pub fn is_status(&self, status: &str) -> bool {
+        self.status == status
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct ListQuery {

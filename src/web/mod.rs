@@ -160,6 +160,11 @@ impl Shell {
         format::vnd(*amount_vnd, self.lang)
     }
 
+    /// The sum of two amounts: `1.234.567 ₫`.
+    pub fn vnd_sum(&self, a_vnd: &i64, b_vnd: &i64) -> String {
+        format::vnd(a_vnd.saturating_add(*b_vnd), self.lang)
+    }
+
     /// A date: `dd/mm/yyyy`.
     pub fn date(&self, date: &NaiveDate) -> String {
         format::date(*date)
@@ -182,6 +187,11 @@ impl Shell {
 
     /// The name of a debt group.
     pub fn group(&self, group: &i32) -> String {
+        text::debt_group(i64::from(*group), self.lang)
+    }
+
+    /// The name of a debt group given as its number.
+    pub fn group_u8(&self, group: &u8) -> String {
         text::debt_group(i64::from(*group), self.lang)
     }
 
