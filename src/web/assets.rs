@@ -69,7 +69,10 @@ pub async fn serve(Path(path): Path<String>, RawQuery(query): RawQuery) -> Respo
     };
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type)),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(asset.content_type),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
             (
                 header::ETAG,
@@ -92,7 +95,10 @@ mod tests {
         assert_eq!(url("nope.css"), "/static/nope.css");
         let licence = ASSETS.iter().find(|a| a.path.ends_with("LICENSE")).unwrap();
         assert!(std::str::from_utf8(licence.bytes).unwrap().contains("BSD"));
-        let htmx = ASSETS.iter().find(|a| a.path.ends_with("htmx.min.js")).unwrap();
+        let htmx = ASSETS
+            .iter()
+            .find(|a| a.path.ends_with("htmx.min.js"))
+            .unwrap();
         assert!(htmx.bytes.len() > 10_000);
     }
 }

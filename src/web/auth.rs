@@ -79,7 +79,8 @@ pub async fn login_page(
     if user.is_ok() {
         return Redirect::to("/home").into_response();
     }
-    let next: NextQuery = serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let next: NextQuery =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
     let lang = lang_of(&headers);
     // A visitor without a seed gets one, so the login form has a CSRF token too.
     let (seed, new_seed) = match csrf::seed_of(&headers) {
@@ -90,7 +91,12 @@ pub async fn login_page(
         }
     };
     let page = LoginPage {
-        shell: Shell::anonymous(lang, csrf::token_for(&seed), "/login".into(), text::text(lang).login_title),
+        shell: Shell::anonymous(
+            lang,
+            csrf::token_for(&seed),
+            "/login".into(),
+            text::text(lang).login_title,
+        ),
         username: String::new(),
         next: safe_local(&next.next).unwrap_or("").to_string(),
         error: None,
@@ -117,14 +123,19 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
     match sessions::login(&state.db, &state.settings.auth, credentials).await {
         Ok(issued) => {
             let max_age = (issued.expires_at - Utc::now()).num_seconds();
-            let target = safe_local(&form.next).filter(|n| !n.starts_with("/login")).unwrap_or("/home");
+            let target = safe_local(&form.next)
+                .filter(|n| !n.starts_with("/login"))
+                .unwrap_or("/home");
             let mut response = Redirect::to(target).into_response();
             let headers = response.headers_mut();
             headers.append(
                 header::SET_COOKIE,
                 cookies::set(cookies::SESSION, &issued.token, max_age, secure),
             );
-            headers.append(header::SET_COOKIE, cookies::set(cookies::PRE_SESSION, "", 0, secure));
+            headers.append(
+                header::SET_COOKIE,
+                cookies::set(cookies::PRE_SESSION, "", 0, secure),
+            );
             response
         }
         Err(err) if err.kind == crate::error::ErrorKind::Internal => error_page(None, lang, &err),
@@ -132,7 +143,12 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
             let seed = csrf::seed_of(&headers).unwrap_or_default().to_string();
             let status = crate::http::error::status_of(err.kind);
             let page = LoginPage {
-                shell: Shell::anonymous(lang, csrf::token_for(&seed), "/login".into(), text::text(lang).login_title),
+                shell: Shell::anonymous(
+                    lang,
+                    csrf::token_for(&seed),
+                    "/login".into(),
+                    text::text(lang).login_title,
+                ),
                 username: form.username,
                 next: safe_local(&form.next).unwrap_or("").to_string(),
                 error: Some(err.message.get(lang).to_string()),
@@ -143,7 +159,11 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
 }
 
 /// `POST /logout`: revokes the session and forgets the cookie.
-pub async fn logout(State(state): State<AppState>, user: Result<WebUser, Response>, headers: HeaderMap) -> Response {
+pub async fn logout(
+    State(state): State<AppState>,
+    user: Result<WebUser, Response>,
+    headers: HeaderMap,
+) -> Response {
     if let Ok(user) = user {
         if let Err(err) = sessions::revoke(&state.db, &user.token).await {
             return user.fail(&state, err).await;
@@ -172,7 +192,12 @@ pub async fn switch_language(headers: HeaderMap, body: Bytes) -> Response {
     let mut response = Redirect::to(back).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
-        cookies::set(cookies::LANG, lang.code(), 365 * 24 * 3600, cookies::is_tls(&headers)),
+        cookies::set(
+            cookies::LANG,
+            lang.code(),
+            365 * 24 * 3600,
+            cookies::is_tls(&headers),
+        ),
     );
     response
 }

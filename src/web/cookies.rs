@@ -48,7 +48,8 @@ pub fn set(name: &str, value: &str, max_age_seconds: i64, secure: bool) -> Heade
         max_age_seconds.max(0)
     );
     // Only our own names and values (hex, `cf_…`, `vi`/`en`) are written: always valid ASCII.
-    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("cf_invalid=; Max-Age=0"))
+    HeaderValue::from_str(&text)
+        .unwrap_or_else(|_| HeaderValue::from_static("cf_invalid=; Max-Age=0"))
 }
 
 #[cfg(test)]

@@ -47,8 +47,14 @@ pub struct CooperativeResults {
 }
 
 /// `GET /cooperatives?q=&district=&cursor=`.
-pub async fn list(State(state): State<AppState>, user: WebUser, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let search: Search = serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+pub async fn list(
+    State(state): State<AppState>,
+    user: WebUser,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let search: Search =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
     let page = cooperatives::list(
         &state.db,
         &user.caller,
@@ -76,7 +82,11 @@ pub async fn list(State(state): State<AppState>, user: WebUser, headers: HeaderM
     let t = super::text::text(user.lang);
     let shell = user.shell(&state, t.nav_cooperatives).await;
     if is_htmx(&headers) {
-        return render(&CooperativeResults { shell, items: page.items, next_href });
+        return render(&CooperativeResults {
+            shell,
+            items: page.items,
+            next_href,
+        });
     }
     render(&CooperativesPage {
         shell,

@@ -114,7 +114,10 @@ mod tests {
         assert!(!is_valid(&headers, Some(&token_for("cf_two"))));
         assert!(!is_valid(&headers, Some("")));
         assert!(!is_valid(&headers, None));
-        assert!(!is_valid(&HeaderMap::new(), Some(&good)), "no cookie, no pass");
+        assert!(
+            !is_valid(&HeaderMap::new(), Some(&good)),
+            "no cookie, no pass"
+        );
     }
 
     #[test]

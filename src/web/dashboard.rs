@@ -203,7 +203,15 @@ async fn build(state: &AppState, user: &WebUser) -> AppResult<DashboardPage> {
             page.runs = Some(latest_runs(state, caller).await?);
         }
         Role::Cooperative => {
-            let own = loans::list(&state.db, caller, LoanQuery { limit: Some(LIST_LIMIT), ..Default::default() }).await?;
+            let own = loans::list(
+                &state.db,
+                caller,
+                LoanQuery {
+                    limit: Some(LIST_LIMIT),
+                    ..Default::default()
+                },
+            )
+            .await?;
             page.own_loans = Some(own.items.iter().map(|l| LoanRow::of(l, &names)).collect());
         }
     }
@@ -226,7 +234,10 @@ async fn officer_desk(
         &state.db,
         caller,
         policy(state),
-        ApplicationQuery { limit: Some(LIST_LIMIT), ..Default::default() },
+        ApplicationQuery {
+            limit: Some(LIST_LIMIT),
+            ..Default::default()
+        },
     )
     .await?;
     let mine: Vec<&ApplicationView> = apps
@@ -246,27 +257,40 @@ async fn officer_desk(
     ];
     let applications = order
         .into_iter()
-        .map(|s| StateCount { status: s, count: mine.iter().filter(|a| a.status == s).count() })
+        .map(|s| StateCount {
+            status: s,
+            count: mine.iter().filter(|a| a.status == s).count(),
+        })
         .filter(|c| c.count > 0)
         .collect();
 
     let active = loans::list(
         &state.db,
         caller,
-        LoanQuery { status: Some("active".into()), limit: Some(LIST_LIMIT), ..Default::default() },
+        LoanQuery {
+            status: Some("active".into()),
+            limit: Some(LIST_LIMIT),
+            ..Default::default()
+        },
     )
     .await?;
     let my_loans: Vec<&LoanView> = active.items.iter().filter(|l| l.officer_id == me).collect();
 
     // Due soon: the live next installment of each of my loans (the cached list has none).
-    let today = cob::business_date_view(&state.db, caller).await?.business_date;
+    let today = cob::business_date_view(&state.db, caller)
+        .await?
+        .business_date;
     let horizon = today + Duration::days(7);
     let mut due_soon = Vec::new();
     for loan in &my_loans {
         let live = loans::get(&state.db, caller, loan.id).await?;
         if let Some(next) = &live.next_due {
             if next.due_on >= today && next.due_on <= horizon {
-                due_soon.push(DueRow { loan: LoanRow::of(&live, names), due_on: next.due_on, total_vnd: next.total_vnd });
+                due_soon.push(DueRow {
+                    loan: LoanRow::of(&live, names),
+                    due_on: next.due_on,
+                    total_vnd: next.total_vnd,
+                });
             }
         }
     }
@@ -274,21 +298,41 @@ async fn officer_desk(
 
     // Overdue bands from the debt-group thresholds (days past due, as of the last close).
     let [g2, g3, g4, g5] = state.settings.classification.group_from_dpd;
-    let limits = [(1, g2 - 1), (g2, g3 - 1), (g3, g4 - 1), (g4, g5 - 1), (g5, i64::MAX)];
+    let limits = [
+        (1, g2 - 1),
+        (g2, g3 - 1),
+        (g3, g4 - 1),
+        (g4, g5 - 1),
+        (g5, i64::MAX),
+    ];
     let bands = limits
         .into_iter()
         .map(|(from, to)| {
-            let in_band: Vec<&&LoanView> = my_loans.iter().filter(|l| l.dpd >= from && l.dpd <= to).collect();
+            let in_band: Vec<&&LoanView> = my_loans
+                .iter()
+                .filter(|l| l.dpd >= from && l.dpd <= to)
+                .collect();
             Band {
-                label: if to == i64::MAX { format!("≥ {from}") } else { format!("{from}–{to}") },
+                label: if to == i64::MAX {
+                    format!("≥ {from}")
+                } else {
+                    format!("{from}–{to}")
+                },
                 loans: in_band.len(),
                 overdue_principal_vnd: in_band.iter().map(|l| l.overdue_principal_vnd).sum(),
-                outstanding_vnd: in_band.iter().map(|l| l.in_term_principal_vnd + l.overdue_principal_vnd).sum(),
+                outstanding_vnd: in_band
+                    .iter()
+                    .map(|l| l.in_term_principal_vnd + l.overdue_principal_vnd)
+                    .sum(),
             }
         })
         .filter(|b| b.loans > 0)
         .collect();
-    Ok(OfficerDesk { applications, due_soon, bands })
+    Ok(OfficerDesk {
+        applications,
+        due_soon,
+        bands,
+    })
 }
 
 async fn accountant_desk(
@@ -296,19 +340,40 @@ async fn accountant_desk(
     caller: &Caller,
     names: &std::collections::HashMap<i64, String>,
 ) -> AppResult<AccountantDesk> {
-    let of_status = |status: &str| LoanQuery { status: Some(status.into()), limit: Some(LIST_LIMIT), ..Default::default() };
+    let of_status = |status: &str| LoanQuery {
+        status: Some(status.into()),
+        limit: Some(LIST_LIMIT),
+        ..Default::default()
+    };
     let to_sign = loans::list(&state.db, caller, of_status("approved")).await?;
     let to_disburse = loans::list(&state.db, caller, of_status("contract_signed")).await?;
     let dates = cob::business_date_view(&state.db, caller).await?;
     Ok(AccountantDesk {
-        to_sign: to_sign.items.iter().map(|l| LoanRow::of(l, names)).collect(),
-        to_disburse: to_disburse.items.iter().map(|l| LoanRow::of(l, names)).collect(),
+        to_sign: to_sign
+            .items
+            .iter()
+            .map(|l| LoanRow::of(l, names))
+            .collect(),
+        to_disburse: to_disburse
+            .items
+            .iter()
+            .map(|l| LoanRow::of(l, names))
+            .collect(),
         last_closed: dates.last_closed_date,
     })
 }
 
 async fn latest_runs(state: &AppState, caller: &Caller) -> AppResult<Vec<CobRunView>> {
-    Ok(cob::list_runs(&state.db, caller, CobRunQuery { limit: Some(5), cursor: None }).await?.items)
+    Ok(cob::list_runs(
+        &state.db,
+        caller,
+        CobRunQuery {
+            limit: Some(5),
+            cursor: None,
+        },
+    )
+    .await?
+    .items)
 }
 
 async fn approval_queue(
@@ -322,15 +387,24 @@ async fn approval_queue(
             &state.db,
             caller,
             policy(state),
-            ApplicationQuery { status: Some(wanted.into()), limit: Some(LIST_LIMIT), ..Default::default() },
+            ApplicationQuery {
+                status: Some(wanted.into()),
+                limit: Some(LIST_LIMIT),
+                ..Default::default()
+            },
         )
         .await?;
-        rows.extend(page.items.into_iter().map(|a| QueueRow {
-            cooperative: names.get(&a.cooperative_id).cloned().unwrap_or_else(|| format!("#{}", a.cooperative_id)),
-            id: a.id,
-            number: a.number,
-            amount_vnd: a.amount_vnd,
-            status: a.status,
+        rows.extend(page.items.into_iter().map(|a| {
+            QueueRow {
+                cooperative: names
+                    .get(&a.cooperative_id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{}", a.cooperative_id)),
+                id: a.id,
+                number: a.number,
+                amount_vnd: a.amount_vnd,
+                status: a.status,
+            }
         }));
     }
     Ok(rows)

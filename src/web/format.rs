@@ -123,10 +123,7 @@ mod tests {
         assert_eq!(vnd(999, Lang::Vi), "999 ₫");
         assert_eq!(vnd(1_000, Lang::En), "1,000 ₫");
         assert_eq!(vnd(-28_715, Lang::Vi), "-28.715 ₫");
-        assert_eq!(
-            vnd(999_999_999_999_999, Lang::Vi),
-            "999.999.999.999.999 ₫"
-        );
+        assert_eq!(vnd(999_999_999_999_999, Lang::Vi), "999.999.999.999.999 ₫");
         assert_eq!(vnd(i64::MIN, Lang::En), "-9,223,372,036,854,775,808 ₫");
     }
 

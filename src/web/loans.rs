@@ -29,7 +29,10 @@ use crate::{
     app::{
         cooperatives,
         idempotency::{IdempotencyRequest, Idempotent},
-        loans::{self, LoanQuery, LoanSchedule, LoanView, PayoffQuery, PayoffView, RepaymentInput, TransactionView},
+        loans::{
+            self, LoanQuery, LoanSchedule, LoanView, PayoffQuery, PayoffView, RepaymentInput,
+            TransactionView,
+        },
     },
     auth::Role,
     error::{AppError, AppResult, ErrorKind},
@@ -72,8 +75,13 @@ struct ListQuery {
 }
 
 /// `GET /loans?status=&cooperative_id=&cursor=`: loans newest first.
-pub async fn list(State(state): State<AppState>, user: WebUser, RawQuery(query): RawQuery) -> Response {
-    let query: ListQuery = serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+pub async fn list(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query: ListQuery =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
     let result = async {
         let page = loans::list(
             &state.db,
@@ -107,7 +115,13 @@ pub async fn list(State(state): State<AppState>, user: WebUser, RawQuery(query):
                 shell: user.shell(&state, t.nav_loans).await,
                 rows: page.items.iter().map(|l| LoanRow::of(l, &names)).collect(),
                 status: query.status,
-                statuses: ["approved", "contract_signed", "active", "closed", "written_off"],
+                statuses: [
+                    "approved",
+                    "contract_signed",
+                    "active",
+                    "closed",
+                    "written_off",
+                ],
                 next_href,
             })
         }
@@ -143,13 +157,16 @@ pub async fn show(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query: ShowQuery = serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let query: ShowQuery =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
     let result = async {
         let id = loan_id(&id)?;
         let loan = loans::get(&state.db, &user.caller, id).await?;
         let schedule = loans::schedule(&state.db, &user.caller, id).await?;
         let transactions = loans::transactions(&state.db, &user.caller, id).await?;
-        let cooperative = cooperatives::get(&state.db, &user.caller, loan.cooperative_id).await?.name;
+        let cooperative = cooperatives::get(&state.db, &user.caller, loan.cooperative_id)
+            .await?
+            .name;
         Ok::<_, AppError>((loan, schedule, transactions, cooperative))
     }
     .await;
@@ -234,13 +251,24 @@ fn field_label(field: &str, t: &super::text::Text) -> &'static str {
 
 /// `err` as a message next to its field (or a general one), in the user's language, with the
 /// field's technical name replaced by its label.
-fn place_error(err: &AppError, user: &WebUser, errors: &mut Vec<FieldError>, general: &mut Option<String>) {
+fn place_error(
+    err: &AppError,
+    user: &WebUser,
+    errors: &mut Vec<FieldError>,
+    general: &mut Option<String>,
+) {
     let t = super::text::text(user.lang);
     let mut message = err.message.get(user.lang).to_string();
     match err.field.as_deref() {
         Some(field) if !field_label(field, t).is_empty() => {
-            message = message.replace(&format!("'{field}'"), &format!("«{}»", field_label(field, t)));
-            errors.push(FieldError { field: field.to_string(), message });
+            message = message.replace(
+                &format!("'{field}'"),
+                &format!("«{}»", field_label(field, t)),
+            );
+            errors.push(FieldError {
+                field: field.to_string(),
+                message,
+            });
         }
         _ => *general = Some(message),
     }
@@ -256,11 +284,23 @@ async fn form_page(
 ) -> AppResult<RepaymentPage> {
     user.caller.require(&[Role::Accountant])?;
     let loan = loans::get(&state.db, &user.caller, id).await?;
-    let cooperative = cooperatives::get(&state.db, &user.caller, loan.cooperative_id).await?.name;
+    let cooperative = cooperatives::get(&state.db, &user.caller, loan.cooperative_id)
+        .await?
+        .name;
     let business_date = loan.as_of.unwrap_or_default();
     // The payoff on the typed value date when it reads as one, else on the business date.
-    let date = format::parse_date("value_date", &form.value_date).ok().filter(|d| *d <= business_date);
-    let payoff = loans::payoff(&state.db, &user.caller, id, PayoffQuery { date: Some(date.unwrap_or(business_date)) }).await?;
+    let date = format::parse_date("value_date", &form.value_date)
+        .ok()
+        .filter(|d| *d <= business_date);
+    let payoff = loans::payoff(
+        &state.db,
+        &user.caller,
+        id,
+        PayoffQuery {
+            date: Some(date.unwrap_or(business_date)),
+        },
+    )
+    .await?;
     let value_date_input = match date {
         Some(d) => d.format("%Y-%m-%d").to_string(),
         None if form.value_date.trim().is_empty() => business_date.format("%Y-%m-%d").to_string(),
@@ -273,7 +313,11 @@ async fn form_page(
     if form.kind.is_empty() {
         form.kind = "ordinary".into();
     }
-    let title = format!("{} {}", super::text::text(user.lang).repayment_title, loan.number);
+    let title = format!(
+        "{} {}",
+        super::text::text(user.lang).repayment_title,
+        loan.number
+    );
     Ok(RepaymentPage {
         shell: user.shell(state, &title).await,
         loan,
@@ -294,8 +338,10 @@ pub async fn repayment_form(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let form: RepaymentForm = serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
-    let result = async { form_page(&state, &user, loan_id(&id)?, form, Vec::new(), None).await }.await;
+    let form: RepaymentForm =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let result =
+        async { form_page(&state, &user, loan_id(&id)?, form, Vec::new(), None).await }.await;
     match result {
         Ok(page) => render(&page),
         Err(err) => user.fail(&state, err).await,
@@ -312,7 +358,12 @@ struct Fingerprint<'a> {
 }
 
 /// `POST /loans/{id}/repayments` (CSRF-checked by the middleware): posts once per rendered form.
-pub async fn post_repayment(State(state): State<AppState>, user: WebUser, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn post_repayment(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let form: RepaymentForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let id = match loan_id(&id) {
         Ok(id) => id,
@@ -327,12 +378,35 @@ pub async fn post_repayment(State(state): State<AppState>, user: WebUser, Path(i
         .map_err(|e| place_error(&e, &user, &mut errors, &mut general))
         .ok();
     let (Some(amount_vnd), Some(value_date)) = (amount, value_date) else {
-        return refused_form(&state, &user, id, form, errors, general, ErrorKind::BadRequest).await;
+        return refused_form(
+            &state,
+            &user,
+            id,
+            form,
+            errors,
+            general,
+            ErrorKind::BadRequest,
+        )
+        .await;
     };
-    let kind = if form.kind.is_empty() { "ordinary" } else { form.kind.as_str() };
-    let fingerprint = Fingerprint { amount_vnd, value_date, reference: form.reference.trim(), kind };
+    let kind = if form.kind.is_empty() {
+        "ordinary"
+    } else {
+        form.kind.as_str()
+    };
+    let fingerprint = Fingerprint {
+        amount_vnd,
+        value_date,
+        reference: form.reference.trim(),
+        kind,
+    };
     let body_json = serde_json::to_vec(&fingerprint).unwrap_or_default();
-    let request = match IdempotencyRequest::new(&form.key, "POST", &format!("/loans/{id}/repayments"), &body_json) {
+    let request = match IdempotencyRequest::new(
+        &form.key,
+        "POST",
+        &format!("/loans/{id}/repayments"),
+        &body_json,
+    ) {
         Ok(request) => request,
         Err(err) => {
             place_error(&err, &user, &mut errors, &mut general);
@@ -345,9 +419,20 @@ pub async fn post_repayment(State(state): State<AppState>, user: WebUser, Path(i
         reference: form.reference.clone(),
         kind: Some(kind.to_string()),
     };
-    let outcome = loans::repay(&state.db, &state.money_writer, &state.settings, &user.caller, id, input, Some(&request)).await;
+    let outcome = loans::repay(
+        &state.db,
+        &state.money_writer,
+        &state.settings,
+        &user.caller,
+        id,
+        input,
+        Some(&request),
+    )
+    .await;
     match outcome {
-        Ok(Idempotent::Fresh(tx)) => Redirect::to(&format!("/loans/{id}?posted={}#transactions", tx.id)).into_response(),
+        Ok(Idempotent::Fresh(tx)) => {
+            Redirect::to(&format!("/loans/{id}?posted={}#transactions", tx.id)).into_response()
+        }
         Ok(Idempotent::Replayed { body, .. }) => {
             // The first submission of this form posted already: show its result, post nothing.
             let tx_id = serde_json::from_str::<serde_json::Value>(&body)
@@ -357,7 +442,14 @@ pub async fn post_repayment(State(state): State<AppState>, user: WebUser, Path(i
                 .unwrap_or_default();
             Redirect::to(&format!("/loans/{id}?posted={tx_id}#transactions")).into_response()
         }
-        Err(err) if matches!(err.kind, ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal) => user.fail(&state, err).await,
+        Err(err)
+            if matches!(
+                err.kind,
+                ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
+            ) =>
+        {
+            user.fail(&state, err).await
+        }
         Err(err) => {
             place_error(&err, &user, &mut errors, &mut general);
             refused_form(&state, &user, id, form, errors, general, err.kind).await

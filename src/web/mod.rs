@@ -63,7 +63,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The Content-Security-Policy of every page: nothing from elsewhere, no inline script or style.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
      base-uri 'none'";
 
@@ -305,7 +306,9 @@ fn nav_for(role: Role, t: &'static Text, here: &str) -> Vec<NavItem> {
         .map(|(href, label)| NavItem {
             href,
             label,
-            current: here == href || here.starts_with(&format!("{href}/")) || here.starts_with(&format!("{href}?")),
+            current: here == href
+                || here.starts_with(&format!("{href}/"))
+                || here.starts_with(&format!("{href}?")),
         })
         .collect()
 }
@@ -362,7 +365,10 @@ pub fn refused(headers: &HeaderMap) -> Response {
 pub fn render<T: Template>(page: &T) -> Response {
     match page.render() {
         Ok(html) => (
-            [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            )],
             html,
         )
             .into_response(),
@@ -370,7 +376,10 @@ pub fn render<T: Template>(page: &T) -> Response {
             tracing::error!(error = %err, "template failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))],
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                )],
                 "<!doctype html><title>500</title><p>Đã có lỗi hệ thống. Something went wrong.</p>",
             )
                 .into_response()

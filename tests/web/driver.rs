@@ -51,7 +51,12 @@ impl Driver {
             http: reqwest::Client::new(),
         };
         for _ in 0..100 {
-            if let Ok(r) = driver.http.get(format!("{}/status", driver.base)).send().await {
+            if let Ok(r) = driver
+                .http
+                .get(format!("{}/status", driver.base))
+                .send()
+                .await
+            {
                 if r.status().is_success() {
                     return driver;
                 }
@@ -71,8 +76,7 @@ impl Driver {
                      "--no-first-run", "--window-size=1440,1000", "--lang=vi"],
         });
         if phone {
-            options["mobileEmulation"] =
-                json!({"deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 1.0, "touch": true}});
+            options["mobileEmulation"] = json!({"deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 1.0, "touch": true}});
         }
         let body = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}});
         let response: Value = self
@@ -127,7 +131,10 @@ impl Browser {
             .await
             .expect("webdriver json");
         if let Some(error) = response["value"]["error"].as_str() {
-            panic!("webdriver {path}: {error}: {}", response["value"]["message"]);
+            panic!(
+                "webdriver {path}: {error}: {}",
+                response["value"]["message"]
+            );
         }
         response["value"].clone()
     }
@@ -204,20 +211,30 @@ impl Browser {
         .await;
     }
 
-    /// The visible text of `css`.
+    /// The visible text of `css` (empty when there is none); read in one script call, so a part of
+    /// the page that htmx swaps meanwhile is never a stale reference.
     pub async fn text(&self, css: &str) -> String {
-        let Some(element) = self.try_find(css).await else {
-            return String::new();
-        };
-        self.call(
-            reqwest::Method::GET,
-            &format!("/element/{}/text", element.0),
-            None,
+        self.script(
+            "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
+            json!([css]),
         )
         .await
         .as_str()
         .unwrap_or_default()
         .to_string()
+    }
+
+    /// Waits up to 5 s for the text of `css` to contain `needle`, and returns it.
+    pub async fn wait_text(&self, css: &str, needle: &str) -> String {
+        let mut text = String::new();
+        for _ in 0..50 {
+            text = self.text(css).await;
+            if text.contains(needle) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never showed {needle:?}: {text}");
     }
 
     /// Runs `script` (a function body; `arguments` are `args`) and returns its value.
@@ -245,11 +262,11 @@ impl Browser {
         let element = self.find(css).await;
         let origin = json!({ELEMENT_KEY: element.0});
         let actions = json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"},
-            "actions": [
-                {"type": "pointerMove", "origin": origin, "x": 0, "y": 0},
-                {"type": "pointerDown", "button": 0}, {"type": "pointerUp", "button": 0},
-                {"type": "pointerDown", "button": 0}, {"type": "pointerUp", "button": 0}
-            ]}]});
+        "actions": [
+            {"type": "pointerMove", "origin": origin, "x": 0, "y": 0},
+            {"type": "pointerDown", "button": 0}, {"type": "pointerUp", "button": 0},
+            {"type": "pointerDown", "button": 0}, {"type": "pointerUp", "button": 0}
+        ]}]});
         self.call(reqwest::Method::POST, "/actions", Some(actions))
             .await;
     }

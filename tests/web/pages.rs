@@ -16,7 +16,6 @@ use crate::{
 struct Fund {
     address: String,
     accountant_token: String,
-    client: reqwest::Client,
 }
 
 static FUND: OnceLock<Fund> = OnceLock::new();
@@ -60,7 +59,6 @@ fn fund() -> &'static Fund {
         Fund {
             address,
             accountant_token,
-            client: reqwest::Client::new(),
         }
     })
 }
@@ -71,7 +69,9 @@ impl Fund {
     }
 
     async fn api(&self, path: &str) -> Value {
-        self.client
+        // A client per call: a pooled connection belongs to the runtime of the test that opened it,
+        // and each test has its own runtime.
+        reqwest::Client::new()
             .get(self.url(path))
             .bearer_auth(&self.accountant_token)
             .send()
@@ -129,7 +129,10 @@ async fn scrolls_sideways(browser: &Browser) -> (i64, i64) {
             json!([]),
         )
         .await;
-    (widths[0].as_i64().unwrap_or(0), widths[1].as_i64().unwrap_or(0))
+    (
+        widths[0].as_i64().unwrap_or(0),
+        widths[1].as_i64().unwrap_or(0),
+    )
 }
 
 #[tokio::test]
@@ -172,16 +175,15 @@ async fn each_staff_role_logs_in_and_sees_its_own_dashboard_with_the_business_da
     browser.find("#cooperative-list").await;
     browser.fill("#q", "Tân Cương").await;
     browser.click("form[role=search] button[type=submit]").await;
-    browser.find("#cooperative-list").await;
-    let results = browser.text("#results").await;
-    assert!(results.contains("HTX Chè Tân Cương"), "{results}");
+    let results = browser.wait_text("#results", "HTX Chè Tân Cương").await;
     assert!(!results.contains("Hóa Thượng"), "{results}");
     browser.screenshot("cooperatives-search").await;
     browser.quit().await;
 }
 
 #[tokio::test]
-async fn a_repayment_posted_through_the_form_is_on_the_loan_page_and_a_mistake_is_shown_by_its_field() {
+async fn a_repayment_posted_through_the_form_is_on_the_loan_page_and_a_mistake_is_shown_by_its_field(
+) {
     let fund = fund();
     let loan = fund.active_loans().await[0].clone();
     let id = loan["id"].as_i64().unwrap();
@@ -192,30 +194,45 @@ async fn a_repayment_posted_through_the_form_is_on_the_loan_page_and_a_mistake_i
     login(&browser, fund, ACCOUNTANT).await;
 
     browser.goto(&fund.url(&format!("/loans/{id}"))).await;
-    assert_eq!(browser.text("#loan-number").await, loan["number"].as_str().unwrap());
+    assert_eq!(
+        browser.text("#loan-number").await,
+        loan["number"].as_str().unwrap()
+    );
     browser.find("#schedule").await;
     browser.screenshot("loan-page").await;
     browser.click("#repay-link").await;
     let payoff = browser.text("#payoff-total").await;
-    assert!(payoff.ends_with(" ₫"), "the payoff is shown before posting: {payoff}");
+    assert!(
+        payoff.ends_with(" ₫"),
+        "the payoff is shown before posting: {payoff}"
+    );
 
     // A comma in a Vietnamese amount is refused next to the field; what was typed stays.
     browser.fill("#amount_vnd", "1.500.000,5").await;
     browser.fill("#reference", &reference).await;
     browser.click("#submit-repayment").await;
     let error = browser.text("#amount_vnd-error").await;
-    assert!(error.contains("Số tiền (đồng)") && error.contains("sai định dạng"), "{error}");
+    assert!(
+        error.contains("Số tiền (đồng)") && error.contains("sai định dạng"),
+        "{error}"
+    );
     let kept = browser
         .script("return [document.getElementById('amount_vnd').value, document.getElementById('reference').value];", json!([]))
         .await;
     assert_eq!(kept, json!(["1.500.000,5", reference]));
     browser.screenshot("repayment-form-error").await;
-    assert!(fund.repayments(id, &reference).await.is_empty(), "nothing was posted");
+    assert!(
+        fund.repayments(id, &reference).await.is_empty(),
+        "nothing was posted"
+    );
 
     browser.fill("#amount_vnd", "1.500.000").await;
     browser.click("#submit-repayment").await;
     browser.find("#posted").await;
-    assert!(browser.current_url().await.contains(&format!("/loans/{id}?posted=")));
+    assert!(browser
+        .current_url()
+        .await
+        .contains(&format!("/loans/{id}?posted=")));
     let transactions = browser.text("#transactions").await;
     assert!(transactions.contains(&reference), "{transactions}");
     assert!(transactions.contains("1.500.000 ₫"), "{transactions}");
@@ -240,7 +257,9 @@ async fn a_double_clicked_or_resent_repayment_form_posts_once() {
 
     // A real double click on the submit button.
     let clicked = unique("UNC-DBL-");
-    browser.goto(&fund.url(&format!("/loans/{id}/repayments"))).await;
+    browser
+        .goto(&fund.url(&format!("/loans/{id}/repayments")))
+        .await;
     browser.fill("#amount_vnd", "700.000").await;
     browser.fill("#reference", &clicked).await;
     browser.double_click("#submit-repayment").await;
@@ -249,7 +268,9 @@ async fn a_double_clicked_or_resent_repayment_form_posts_once() {
 
     // The same rendered form sent twice at once (what a double click on a slow line sends).
     let resent = unique("UNC-TWICE-");
-    browser.goto(&fund.url(&format!("/loans/{id}/repayments"))).await;
+    browser
+        .goto(&fund.url(&format!("/loans/{id}/repayments")))
+        .await;
     browser.fill("#amount_vnd", "300.000").await;
     browser.fill("#reference", &resent).await;
     let statuses = browser
@@ -279,11 +300,19 @@ async fn a_repayment_form_without_its_csrf_token_is_refused_and_posts_nothing() 
     let browser = driver.session(false).await;
     login(&browser, fund, ACCOUNTANT).await;
     for (case, script) in [
-        ("missing", "document.querySelector('#repayment-form input[name=csrf]').remove();"),
-        ("forged", "document.querySelector('#repayment-form input[name=csrf]').value = 'f'.repeat(64);"),
+        (
+            "missing",
+            "document.querySelector('#repayment-form input[name=csrf]').remove();",
+        ),
+        (
+            "forged",
+            "document.querySelector('#repayment-form input[name=csrf]').value = 'f'.repeat(64);",
+        ),
     ] {
         let reference = unique("UNC-CSRF-");
-        browser.goto(&fund.url(&format!("/loans/{id}/repayments"))).await;
+        browser
+            .goto(&fund.url(&format!("/loans/{id}/repayments")))
+            .await;
         browser.fill("#amount_vnd", "200.000").await;
         browser.fill("#reference", &reference).await;
         browser.script(script, json!([])).await;
@@ -291,7 +320,10 @@ async fn a_repayment_form_without_its_csrf_token_is_refused_and_posts_nothing() 
         let detail = browser.text("#error-detail").await;
         assert!(detail.contains("Biểu mẫu đã hết hạn"), "{case}: {detail}");
         assert_eq!(browser.text(".status-code").await, "403");
-        assert!(fund.repayments(id, &reference).await.is_empty(), "{case}: nothing posted");
+        assert!(
+            fund.repayments(id, &reference).await.is_empty(),
+            "{case}: nothing posted"
+        );
     }
     browser.screenshot("csrf-refused").await;
     browser.quit().await;
@@ -307,7 +339,9 @@ async fn the_language_switch_sticks_across_pages_and_logins() {
     assert_eq!(browser.text("h1").await, "Đăng nhập hệ thống");
     browser.click("#lang-switch").await;
     assert_eq!(browser.text("h1").await, "Sign in");
-    let lang = browser.script("return document.documentElement.lang;", json!([])).await;
+    let lang = browser
+        .script("return document.documentElement.lang;", json!([]))
+        .await;
     assert_eq!(lang, "en");
 
     login(&browser, fund, OFFICER).await;
@@ -315,7 +349,10 @@ async fn the_language_switch_sticks_across_pages_and_logins() {
     browser.click("nav a[href='/loans']").await;
     assert_eq!(browser.text("h1").await, "Loans");
     let amounts = browser.text("#loan-list").await;
-    assert!(amounts.contains(",000 ₫") || amounts.contains(" 0 ₫"), "English grouping: {amounts}");
+    assert!(
+        amounts.contains(",000 ₫") || amounts.contains(" 0 ₫"),
+        "English grouping: {amounts}"
+    );
     browser.screenshot("loans-en").await;
 
     // Logged out and in again: still English. Then back to Vietnamese, which sticks too.
@@ -337,13 +374,25 @@ async fn at_phone_width_the_pages_have_no_horizontal_scroll() {
     let _turn = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let driver = Driver::start().await;
     for (who, pages) in [
-        (OFFICER, vec![("/home", "phone-dashboard-officer"), ("/cooperatives", "phone-cooperatives")]),
+        (
+            OFFICER,
+            vec![
+                ("/home", "phone-dashboard-officer"),
+                ("/cooperatives", "phone-cooperatives"),
+            ],
+        ),
         (
             ACCOUNTANT,
             vec![
                 ("/home", "phone-dashboard-accountant"),
-                (&*Box::leak(format!("/loans/{id}").into_boxed_str()), "phone-loan-page"),
-                (&*Box::leak(format!("/loans/{id}/repayments").into_boxed_str()), "phone-repayment-form"),
+                (
+                    &*Box::leak(format!("/loans/{id}").into_boxed_str()),
+                    "phone-loan-page",
+                ),
+                (
+                    &*Box::leak(format!("/loans/{id}/repayments").into_boxed_str()),
+                    "phone-repayment-form",
+                ),
             ],
         ),
         (COOPERATIVE, vec![("/home", "phone-dashboard-cooperative")]),
@@ -355,7 +404,10 @@ async fn at_phone_width_the_pages_have_no_horizontal_scroll() {
             browser.find("h1").await;
             let (scroll_width, window_width) = scrolls_sideways(&browser).await;
             assert_eq!(window_width, 360, "the phone's width");
-            assert!(scroll_width <= window_width, "{path}: {scroll_width} px wide in a {window_width} px window");
+            assert!(
+                scroll_width <= window_width,
+                "{path}: {scroll_width} px wide in a {window_width} px window"
+            );
             browser.screenshot(name).await;
         }
         browser.quit().await;
