@@ -209,7 +209,7 @@ pub fn label(code: &str, lang: Lang) -> String {
         "annuity" => Some(("Gốc và lãi đều", "Annuity")),
         "bullet" => Some(("Trả gốc cuối kỳ", "Bullet")),
         // COB
-        "completed" => Some(("Hoàn tất", "Completed")),
+        "completed" | "finished" => Some(("Hoàn tất", "Finished")),
         "running" => Some(("Đang chạy", "Running")),
         "failed" => Some(("Thất bại", "Failed")),
         _ => None,
