@@ -237,6 +237,19 @@ impl Browser {
         panic!("{css} never showed {needle:?}: {text}");
     }
 
+    /// Waits up to 5 s for the text of `css` to no longer contain `gone`, and returns it.
+    pub async fn wait_text_without(&self, css: &str, gone: &str) -> String {
+        let mut text = String::new();
+        for _ in 0..50 {
+            text = self.text(css).await;
+            if !text.is_empty() && !text.contains(gone) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} still shows {gone:?}: {text}");
+    }
+
     /// Runs `script` (a function body; `arguments` are `args`) and returns its value.
     pub async fn script(&self, script: &str, args: Value) -> Value {
         self.call(

@@ -175,8 +175,8 @@ async fn each_staff_role_logs_in_and_sees_its_own_dashboard_with_the_business_da
     browser.find("#cooperative-list").await;
     browser.fill("#q", "Tân Cương").await;
     browser.click("form[role=search] button[type=submit]").await;
-    let results = browser.wait_text("#results", "HTX Chè Tân Cương").await;
-    assert!(!results.contains("Hóa Thượng"), "{results}");
+    let results = browser.wait_text_without("#results", "Hóa Thượng").await;
+    assert!(results.contains("HTX Chè Tân Cương"), "{results}");
     browser.screenshot("cooperatives-search").await;
     browser.quit().await;
 }
@@ -201,7 +201,7 @@ async fn a_repayment_posted_through_the_form_is_on_the_loan_page_and_a_mistake_i
     browser.find("#schedule").await;
     browser.screenshot("loan-page").await;
     browser.click("#repay-link").await;
-    let payoff = browser.text("#payoff-total").await;
+    let payoff = browser.wait_text("#payoff-total", "₫").await;
     assert!(
         payoff.ends_with(" ₫"),
         "the payoff is shown before posting: {payoff}"
@@ -211,7 +211,9 @@ async fn a_repayment_posted_through_the_form_is_on_the_loan_page_and_a_mistake_i
     browser.fill("#amount_vnd", "1.500.000,5").await;
     browser.fill("#reference", &reference).await;
     browser.click("#submit-repayment").await;
-    let error = browser.text("#amount_vnd-error").await;
+    let error = browser
+        .wait_text("#amount_vnd-error", "sai định dạng")
+        .await;
     assert!(
         error.contains("Số tiền (đồng)") && error.contains("sai định dạng"),
         "{error}"
@@ -317,8 +319,10 @@ async fn a_repayment_form_without_its_csrf_token_is_refused_and_posts_nothing() 
         browser.fill("#reference", &reference).await;
         browser.script(script, json!([])).await;
         browser.click("#submit-repayment").await;
-        let detail = browser.text("#error-detail").await;
-        assert!(detail.contains("Biểu mẫu đã hết hạn"), "{case}: {detail}");
+        let detail = browser
+            .wait_text("#error-detail", "Biểu mẫu đã hết hạn")
+            .await;
+        assert!(detail.contains("Hãy tải lại trang"), "{case}: {detail}");
         assert_eq!(browser.text(".status-code").await, "403");
         assert!(
             fund.repayments(id, &reference).await.is_empty(),
@@ -336,18 +340,18 @@ async fn the_language_switch_sticks_across_pages_and_logins() {
     let driver = Driver::start().await;
     let browser = driver.session(false).await;
     browser.goto(&fund.url("/login")).await;
-    assert_eq!(browser.text("h1").await, "Đăng nhập hệ thống");
+    browser.wait_text("h1", "Đăng nhập hệ thống").await;
     browser.click("#lang-switch").await;
-    assert_eq!(browser.text("h1").await, "Sign in");
+    browser.wait_text("h1", "Sign in").await;
     let lang = browser
         .script("return document.documentElement.lang;", json!([]))
         .await;
     assert_eq!(lang, "en");
 
     login(&browser, fund, OFFICER).await;
-    assert_eq!(browser.text("h1").await, "Loan officer's desk");
+    browser.wait_text("h1", "Loan officer's desk").await;
     browser.click("nav a[href='/loans']").await;
-    assert_eq!(browser.text("h1").await, "Loans");
+    browser.wait_text("h1", "Loans").await;
     let amounts = browser.text("#loan-list").await;
     assert!(
         amounts.contains(",000 ₫") || amounts.contains(" 0 ₫"),
@@ -357,13 +361,13 @@ async fn the_language_switch_sticks_across_pages_and_logins() {
 
     // Logged out and in again: still English. Then back to Vietnamese, which sticks too.
     browser.click("#logout").await;
-    assert_eq!(browser.text("h1").await, "Sign in");
+    browser.wait_text("h1", "Sign in").await;
     login(&browser, fund, OFFICER).await;
-    assert_eq!(browser.text("h1").await, "Loan officer's desk");
+    browser.wait_text("h1", "Loan officer's desk").await;
     browser.click("#lang-switch").await;
-    assert_eq!(browser.text("h1").await, "Việc của cán bộ tín dụng");
+    browser.wait_text("h1", "Việc của cán bộ tín dụng").await;
     browser.goto(&fund.url("/cooperatives")).await;
-    assert_eq!(browser.text("h1").await, "Hợp tác xã");
+    browser.wait_text("h1", "Hợp tác xã").await;
     browser.quit().await;
 }
 
