@@ -2,7 +2,7 @@
 //! the repayment form end to end, a double click, a form without its CSRF token, the language
 //! switch, and a phone-width dashboard.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use coopfund::{config::Settings, demo, state::AppState};
 use serde_json::{json, Value};
@@ -19,8 +19,8 @@ struct Fund {
 }
 
 static FUND: OnceLock<Fund> = OnceLock::new();
-/// One browser at a time.
-static BROWSER: Mutex<()> = Mutex::new(());
+/// One browser at a time (an async mutex: each test runs on a runtime of its own).
+static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const OFFICER: (&str, &str) = ("officer.lan", "demo-officer-2026");
 const ACCOUNTANT: (&str, &str) = ("accountant.hoa", "demo-accountant-2026");
@@ -138,7 +138,7 @@ async fn scrolls_sideways(browser: &Browser) -> (i64, i64) {
 #[tokio::test]
 async fn each_staff_role_logs_in_and_sees_its_own_dashboard_with_the_business_date() {
     let fund = fund();
-    let _turn = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = BROWSER.lock().await;
     let driver = Driver::start().await;
     for (who, heading, section) in [
         (OFFICER, "Việc của cán bộ tín dụng", "#my-applications"),
@@ -188,7 +188,7 @@ async fn a_repayment_posted_through_the_form_is_on_the_loan_page_and_a_mistake_i
     let loan = fund.active_loans().await[0].clone();
     let id = loan["id"].as_i64().unwrap();
     let reference = unique("UNC-WEB-");
-    let _turn = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = BROWSER.lock().await;
     let driver = Driver::start().await;
     let browser = driver.session(false).await;
     login(&browser, fund, ACCOUNTANT).await;
@@ -252,7 +252,7 @@ async fn a_double_clicked_or_resent_repayment_form_posts_once() {
     let fund = fund();
     let loan = fund.active_loans().await[1].clone();
     let id = loan["id"].as_i64().unwrap();
-    let _turn = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = BROWSER.lock().await;
     let driver = Driver::start().await;
     let browser = driver.session(false).await;
     login(&browser, fund, ACCOUNTANT).await;
@@ -297,7 +297,7 @@ async fn a_repayment_form_without_its_csrf_token_is_refused_and_posts_nothing() 
     let fund = fund();
     let loan = fund.active_loans().await[2].clone();
     let id = loan["id"].as_i64().unwrap();
-    let _turn = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = BROWSER.lock().await;
     let driver = Driver::start().await;
     let browser = driver.session(false).await;
     login(&browser, fund, ACCOUNTANT).await;
@@ -336,7 +336,7 @@ async fn a_repayment_form_without_its_csrf_token_is_refused_and_posts_nothing() 
 #[tokio::test]
 async fn the_language_switch_sticks_across_pages_and_logins() {
     let fund = fund();
-    let _turn = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = BROWSER.lock().await;
     let driver = Driver::start().await;
     let browser = driver.session(false).await;
     browser.goto(&fund.url("/login")).await;
@@ -375,7 +375,7 @@ async fn the_language_switch_sticks_across_pages_and_logins() {
 async fn at_phone_width_the_pages_have_no_horizontal_scroll() {
     let fund = fund();
     let id = fund.active_loans().await[3]["id"].as_i64().unwrap();
-    let _turn = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = BROWSER.lock().await;
     let driver = Driver::start().await;
     for (who, pages) in [
         (
