@@ -12,6 +12,7 @@
 //! - [`app`]: use cases. One transaction each: load, decide, store, audit.
 //! - [`store`]: sea-orm entities and connection; the only place that knows the schema.
 //! - [`http`]: the axum JSON API, extractors, errors, OpenAPI.
+//! - [`web`]: the pages for people (askama templates, htmx), calling the same use cases.
 //! - [`mail`]: message templates (vi, en), the transactional outbox and its SMTP worker.
 //! - [`cli`]: the `coopfund` command (serve, migrate, user, schedule …).
 //! - [`config`], [`telemetry`], [`server`]: settings, logs and metrics, and start-up.
@@ -31,3 +32,4 @@ pub mod server;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod web;

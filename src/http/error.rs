@@ -117,12 +117,14 @@ pub async fn localize_errors(request: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::new(json))
 }
 
+/// True for a bodiless or plain error that needs the JSON shape; a page (HTML, from src/web) is
+/// already what its reader should see.
 fn is_not_json(response: &Response) -> bool {
     response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_none_or(|ct| !ct.starts_with("application/json"))
+        .is_none_or(|ct| !ct.starts_with("application/json") && !ct.starts_with("text/html"))
 }
 
 fn generic_body(status: StatusCode) -> ErrorBody {

@@ -27,7 +27,7 @@ use tower_http::{
 };
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::{error::AppError, state::AppState};
+use crate::state::AppState;
 
 /// Builds the whole router with its middleware.
 pub fn router(state: AppState) -> Router {
@@ -36,7 +36,10 @@ pub fn router(state: AppState) -> Router {
     openapi::complete(&mut openapi_json);
     let body_limit = state.settings.server.body_limit_bytes;
     api.route("/api/v1/openapi.json", axum::routing::get(move || async move { Json(openapi_json) }))
-        .fallback(|| async { AppError::not_found("đường dẫn", "Route") })
+        // The pages (src/web) share the state, the tracing, metrics and limits; their errors are pages.
+        .merge(crate::web::router())
+        .fallback(crate::web::fallback)
+        // Every writing request, page or API, goes through the one SQLite writer (see `one_writer`).
         .layer(middleware::from_fn_with_state(state.clone(), one_writer))
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -1,0 +1,426 @@
+//! `/home`: each role's start page, built from the use cases the API serves.
+//!
+//! - Officer: my applications by state (created or appraised by me), my loans falling due in the
+//!   next 7 days (each loan's live next installment, [`loans::get`]), my overdue loans by band of
+//!   days past due (the bands are the configured debt-group thresholds, `[classification]`).
+//! - Accountant: loans waiting for the contract and loans to disburse; the business date and the
+//!   latest close-of-business runs.
+//! - Approver: applications waiting for a decision; the portfolio by debt group.
+//! - Admin, auditor: the portfolio by debt group and the latest close-of-business runs.
+//! - Cooperative: its own loans.
+//!
+//! The lists read at most [`LIST_LIMIT`] rows of each use case (the API's page size); a fund whose
+//! officer has more open loans than that needs a server-side query by officer, noted in the issue.
+
+use askama::Template;
+use axum::{extract::State, response::Response};
+use chrono::{Duration, NaiveDate};
+
+use super::{render, Shell, WebUser};
+use crate::{
+    app::{
+        applications::{self, status, ApplicationQuery, ApplicationView, Policy},
+        cob::{self, CobRunQuery, CobRunView},
+        cooperatives::{self, CooperativeQuery},
+        loans::{self, LoanQuery, LoanView},
+        reports::{self, GroupLine, PortfolioQuery},
+        Caller,
+    },
+    auth::Role,
+    error::AppResult,
+    state::AppState,
+};
+
+/// The page size asked of the list use cases (their maximum).
+pub const LIST_LIMIT: u64 = 200;
+/// How many pages of cooperatives are read for names (10 000 cooperatives).
+const NAME_PAGES_MAX: usize = 50;
+
+/// A loan as a line of a list.
+pub struct LoanRow {
+    pub id: i64,
+    pub number: String,
+    pub cooperative: String,
+    pub status: String,
+    pub principal_vnd: i64,
+    pub outstanding_vnd: i64,
+    pub dpd: i64,
+    pub debt_group: i32,
+}
+
+impl LoanRow {
+    /// The line of `loan`, naming its cooperative from `names`.
+    pub fn of(loan: &LoanView, names: &std::collections::HashMap<i64, String>) -> LoanRow {
+        LoanRow {
+            id: loan.id,
+            number: loan.number.clone(),
+            cooperative: names
+                .get(&loan.cooperative_id)
+                .cloned()
+                .unwrap_or_else(|| format!("#{}", loan.cooperative_id)),
+            status: loan.status.clone(),
+            principal_vnd: loan.principal_vnd,
+            outstanding_vnd: loan.in_term_principal_vnd + loan.overdue_principal_vnd,
+            dpd: loan.dpd,
+            debt_group: loan.debt_group,
+        }
+    }
+}
+
+/// The names of the cooperatives the caller may see, by id.
+pub async fn cooperative_names(
+    state: &AppState,
+    caller: &Caller,
+) -> AppResult<std::collections::HashMap<i64, String>> {
+    let mut names = std::collections::HashMap::new();
+    let mut cursor = None;
+    for _ in 0..NAME_PAGES_MAX {
+        let page = cooperatives::list(
+            &state.db,
+            caller,
+            CooperativeQuery {
+                limit: Some(LIST_LIMIT),
+                cursor: cursor.take(),
+                ..Default::default()
+            },
+        )
+        .await?;
+        names.extend(page.items.into_iter().map(|c| (c.id, c.name)));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    Ok(names)
+}
+
+/// One state and how many of my applications are in it.
+pub struct StateCount {
+    pub status: &'static str,
+    pub count: usize,
+}
+
+/// A loan falling due soon.
+pub struct DueRow {
+    pub loan: LoanRow,
+    pub due_on: NaiveDate,
+    pub total_vnd: i64,
+}
+
+/// Overdue loans in one band of days past due.
+pub struct Band {
+    pub label: String,
+    pub loans: usize,
+    pub overdue_principal_vnd: i64,
+    pub outstanding_vnd: i64,
+}
+
+/// The officer's desk.
+pub struct OfficerDesk {
+    pub applications: Vec<StateCount>,
+    pub due_soon: Vec<DueRow>,
+    pub bands: Vec<Band>,
+}
+
+/// The accountant's desk.
+pub struct AccountantDesk {
+    pub to_sign: Vec<LoanRow>,
+    pub to_disburse: Vec<LoanRow>,
+    pub last_closed: NaiveDate,
+}
+
+/// An application waiting for a decision.
+pub struct QueueRow {
+    pub id: i64,
+    pub number: String,
+    pub cooperative: String,
+    pub amount_vnd: i64,
+    pub status: String,
+}
+
+/// The portfolio by debt group.
+pub struct Portfolio {
+    pub groups: Vec<GroupLine>,
+    pub total_vnd: i64,
+    pub bad_debt_ratio: Option<String>,
+}
+
+/// `/home`.
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    pub shell: Shell,
+    pub heading: String,
+    pub officer: Option<OfficerDesk>,
+    pub accountant: Option<AccountantDesk>,
+    pub queue: Option<Vec<QueueRow>>,
+    pub portfolio: Option<Portfolio>,
+    pub runs: Option<Vec<CobRunView>>,
+    pub own_loans: Option<Vec<LoanRow>>,
+}
+
+/// `GET /home`.
+pub async fn home(State(state): State<AppState>, user: WebUser) -> Response {
+    match build(&state, &user).await {
+        Ok(page) => render(&page),
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+async fn build(state: &AppState, user: &WebUser) -> AppResult<DashboardPage> {
+    let caller = &user.caller;
+    let t = super::text::text(user.lang);
+    let heading = match caller.role {
+        Role::Officer => t.dash_officer,
+        Role::Accountant => t.dash_accountant,
+        Role::Approver => t.dash_approver,
+        Role::Cooperative => t.nav_my_loans,
+        Role::Admin | Role::Auditor => t.dash_overview,
+    };
+    let names = cooperative_names(state, caller).await?;
+    let mut page = DashboardPage {
+        shell: user.shell(state, heading).await,
+        heading: heading.to_string(),
+        officer: None,
+        accountant: None,
+        queue: None,
+        portfolio: None,
+        runs: None,
+        own_loans: None,
+    };
+    match caller.role {
+        Role::Officer => page.officer = Some(officer_desk(state, caller, &names).await?),
+        Role::Accountant => {
+            page.accountant = Some(accountant_desk(state, caller, &names).await?);
+            page.runs = Some(latest_runs(state, caller).await?);
+        }
+        Role::Approver => {
+            page.queue = Some(approval_queue(state, caller, &names).await?);
+            page.portfolio = Some(portfolio(state, caller).await?);
+        }
+        Role::Admin | Role::Auditor => {
+            page.portfolio = Some(portfolio(state, caller).await?);
+            page.runs = Some(latest_runs(state, caller).await?);
+        }
+        Role::Cooperative => {
+            let own = loans::list(
+                &state.db,
+                caller,
+                LoanQuery {
+                    limit: Some(LIST_LIMIT),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            page.own_loans = Some(own.items.iter().map(|l| LoanRow::of(l, &names)).collect());
+        }
+    }
+    Ok(page)
+}
+
+fn policy(state: &AppState) -> Policy {
+    Policy {
+        council_approval_above_vnd: state.settings.lending.council_approval_above_vnd,
+    }
+}
+
+async fn officer_desk(
+    state: &AppState,
+    caller: &Caller,
+    names: &std::collections::HashMap<i64, String>,
+) -> AppResult<OfficerDesk> {
+    let me = caller.user_id;
+    let apps = applications::list(
+        &state.db,
+        caller,
+        policy(state),
+        ApplicationQuery {
+            limit: Some(LIST_LIMIT),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let mine: Vec<&ApplicationView> = apps
+        .items
+        .iter()
+        .filter(|a| a.created_by == me || a.appraised_by == me)
+        .collect();
+    let order = [
+        status::DRAFT,
+        status::SUBMITTED,
+        status::IN_APPRAISAL,
+        status::APPRAISED,
+        status::AWAITING_COUNCIL,
+        status::APPROVED,
+        status::REJECTED,
+        status::WITHDRAWN,
+    ];
+    let applications = order
+        .into_iter()
+        .map(|s| StateCount {
+            status: s,
+            count: mine.iter().filter(|a| a.status == s).count(),
+        })
+        .filter(|c| c.count > 0)
+        .collect();
+
+    let active = loans::list(
+        &state.db,
+        caller,
+        LoanQuery {
+            status: Some("active".into()),
+            limit: Some(LIST_LIMIT),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let my_loans: Vec<&LoanView> = active.items.iter().filter(|l| l.officer_id == me).collect();
+
+    // Due soon: the live next installment of each of my loans (the cached list has none).
+    let today = cob::business_date_view(&state.db, caller)
+        .await?
+        .business_date;
+    let horizon = today + Duration::days(7);
+    let mut due_soon = Vec::new();
+    for loan in &my_loans {
+        let live = loans::get(&state.db, caller, loan.id).await?;
+        if let Some(next) = &live.next_due {
+            if next.due_on >= today && next.due_on <= horizon {
+                due_soon.push(DueRow {
+                    loan: LoanRow::of(&live, names),
+                    due_on: next.due_on,
+                    total_vnd: next.total_vnd,
+                });
+            }
+        }
+    }
+    due_soon.sort_by_key(|d| d.due_on);
+
+    // Overdue bands from the debt-group thresholds (days past due, as of the last close).
+    let [g2, g3, g4, g5] = state.settings.classification.group_from_dpd;
+    let limits = [
+        (1, g2 - 1),
+        (g2, g3 - 1),
+        (g3, g4 - 1),
+        (g4, g5 - 1),
+        (g5, i64::MAX),
+    ];
+    let bands = limits
+        .into_iter()
+        .map(|(from, to)| {
+            let in_band: Vec<&&LoanView> = my_loans
+                .iter()
+                .filter(|l| l.dpd >= from && l.dpd <= to)
+                .collect();
+            Band {
+                label: if to == i64::MAX {
+                    format!("≥ {from}")
+                } else {
+                    format!("{from}–{to}")
+                },
+                loans: in_band.len(),
+                overdue_principal_vnd: in_band.iter().map(|l| l.overdue_principal_vnd).sum(),
+                outstanding_vnd: in_band
+                    .iter()
+                    .map(|l| l.in_term_principal_vnd + l.overdue_principal_vnd)
+                    .sum(),
+            }
+        })
+        .filter(|b| b.loans > 0)
+        .collect();
+    Ok(OfficerDesk {
+        applications,
+        due_soon,
+        bands,
+    })
+}
+
+async fn accountant_desk(
+    state: &AppState,
+    caller: &Caller,
+    names: &std::collections::HashMap<i64, String>,
+) -> AppResult<AccountantDesk> {
+    let of_status = |status: &str| LoanQuery {
+        status: Some(status.into()),
+        limit: Some(LIST_LIMIT),
+        ..Default::default()
+    };
+    let to_sign = loans::list(&state.db, caller, of_status("approved")).await?;
+    let to_disburse = loans::list(&state.db, caller, of_status("contract_signed")).await?;
+    let dates = cob::business_date_view(&state.db, caller).await?;
+    Ok(AccountantDesk {
+        to_sign: to_sign
+            .items
+            .iter()
+            .map(|l| LoanRow::of(l, names))
+            .collect(),
+        to_disburse: to_disburse
+            .items
+            .iter()
+            .map(|l| LoanRow::of(l, names))
+            .collect(),
+        last_closed: dates.last_closed_date,
+    })
+}
+
+async fn latest_runs(state: &AppState, caller: &Caller) -> AppResult<Vec<CobRunView>> {
+    Ok(cob::list_runs(
+        &state.db,
+        caller,
+        CobRunQuery {
+            limit: Some(5),
+            cursor: None,
+        },
+    )
+    .await?
+    .items)
+}
+
+async fn approval_queue(
+    state: &AppState,
+    caller: &Caller,
+    names: &std::collections::HashMap<i64, String>,
+) -> AppResult<Vec<QueueRow>> {
+    let mut rows = Vec::new();
+    for wanted in [status::APPRAISED, status::AWAITING_COUNCIL] {
+        let page = applications::list(
+            &state.db,
+            caller,
+            policy(state),
+            ApplicationQuery {
+                status: Some(wanted.into()),
+                limit: Some(LIST_LIMIT),
+                ..Default::default()
+            },
+        )
+        .await?;
+        rows.extend(page.items.into_iter().map(|a| {
+            QueueRow {
+                cooperative: names
+                    .get(&a.cooperative_id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{}", a.cooperative_id)),
+                id: a.id,
+                number: a.number,
+                amount_vnd: a.amount_vnd,
+                status: a.status,
+            }
+        }));
+    }
+    Ok(rows)
+}
+
+async fn portfolio(state: &AppState, caller: &Caller) -> AppResult<Portfolio> {
+    let report = reports::portfolio(&state.db, caller, PortfolioQuery::default()).await?;
+    Ok(Portfolio {
+        total_vnd: report.total_outstanding_principal_vnd,
+        bad_debt_ratio: report.bad_debt_ratio_percent.map(|r| {
+            let text = r.normalize().to_string();
+            match caller.lang {
+                crate::error::Lang::Vi => format!("{} %", text.replace('.', ",")),
+                crate::error::Lang::En => format!("{text} %"),
+            }
+        }),
+        groups: report.groups,
+    })
+}

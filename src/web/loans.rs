@@ -1,0 +1,473 @@
+//! `/loans`, `/loans/{id}` and the accountant's repayment form `/loans/{id}/repayments`.
+//!
+//! The loan page shows what the API's loan, schedule and transactions use cases return, as of the
+//! business date: terms, balances, DPD and debt group, the schedule with each installment's status
+//! and the transactions with their allocation.
+//!
+//! The repayment form calls [`loans::repay`], the API's use case, with an idempotency key made when
+//! the form was rendered (a hidden field): a double click or a resubmitted form sends the same key
+//! and the same values, so the second request replays the first instead of posting again; the
+//! success is a redirect (post/redirect/get), so reloading the loan page never resubmits. Before
+//! posting, the form shows the payoff quote for the chosen value date ([`loans::payoff`]). A refusal
+//! is shown next to the field it names, with what was typed kept; the key stays the same (a refused
+//! command stores no key, so the corrected form posts once).
+
+use askama::Template;
+use axum::{
+    body::Bytes,
+    extract::{Path, RawQuery, State},
+    response::{IntoResponse, Redirect, Response},
+};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    dashboard::{cooperative_names, LoanRow, LIST_LIMIT},
+    format, render, Shell, WebUser,
+};
+use crate::{
+    app::{
+        cooperatives,
+        idempotency::{IdempotencyRequest, Idempotent},
+        loans::{
+            self, LoanQuery, LoanSchedule, LoanView, PayoffQuery, PayoffView, RepaymentInput,
+            TransactionView,
+        },
+    },
+    auth::Role,
+    error::{AppError, AppResult, ErrorKind},
+    state::AppState,
+};
+
+fn loan_id(text: &str) -> AppResult<i64> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AppError::not_found("khoản vay", "Loan"))
+}
+
+// ----- the list -----
+
+/// `/loans`.
+#[derive(Template)]
+#[template(path = "loans.html")]
+pub struct LoansPage {
+    pub shell: Shell,
+    pub rows: Vec<LoanRow>,
+    pub status: String,
+    pub statuses: [&'static str; 5],
+    pub next_href: Option<String>,
+}
+
+impl LoansPage {
+    /// Whether the list is filtered by `status` (the selected option).
+    pub fn is_status(&self, status: &str) -> bool {
+        self.status == status
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ListQuery {
+    status: String,
+    cooperative_id: String,
+    cursor: String,
+}
+
+/// `GET /loans?status=&cooperative_id=&cursor=`: loans newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query: ListQuery =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let result = async {
+        let page = loans::list(
+            &state.db,
+            &user.caller,
+            LoanQuery {
+                status: Some(query.status.clone()).filter(|s| !s.is_empty()),
+                cooperative_id: query.cooperative_id.parse().ok(),
+                limit: Some(LIST_LIMIT.min(50)),
+                cursor: Some(query.cursor.clone()).filter(|c| !c.is_empty()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let names = cooperative_names(&state, &user.caller).await?;
+        Ok::<_, AppError>((page, names))
+    }
+    .await;
+    match result {
+        Ok((page, names)) => {
+            let next_href = page.next_cursor.map(|cursor| {
+                let q = serde_urlencoded::to_string([
+                    ("status", query.status.as_str()),
+                    ("cooperative_id", query.cooperative_id.as_str()),
+                    ("cursor", cursor.as_str()),
+                ])
+                .unwrap_or_default();
+                format!("/loans?{q}")
+            });
+            let t = super::text::text(user.lang);
+            render(&LoansPage {
+                shell: user.shell(&state, t.nav_loans).await,
+                rows: page.items.iter().map(|l| LoanRow::of(l, &names)).collect(),
+                status: query.status,
+                statuses: [
+                    "approved",
+                    "contract_signed",
+                    "active",
+                    "closed",
+                    "written_off",
+                ],
+                next_href,
+            })
+        }
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+// ----- one loan -----
+
+/// `/loans/{id}`.
+#[derive(Template)]
+#[template(path = "loan.html")]
+pub struct LoanPage {
+    pub shell: Shell,
+    pub loan: LoanView,
+    pub cooperative: String,
+    pub schedule: LoanSchedule,
+    pub transactions: Vec<TransactionView>,
+    pub can_repay: bool,
+    pub posted: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ShowQuery {
+    posted: String,
+}
+
+/// `GET /loans/{id}`: the loan page for any staff (a cooperative sees only its own: 404 otherwise).
+pub async fn show(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query: ShowQuery =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let result = async {
+        let id = loan_id(&id)?;
+        let loan = loans::get(&state.db, &user.caller, id).await?;
+        let schedule = loans::schedule(&state.db, &user.caller, id).await?;
+        let transactions = loans::transactions(&state.db, &user.caller, id).await?;
+        let cooperative = cooperatives::get(&state.db, &user.caller, loan.cooperative_id)
+            .await?
+            .name;
+        Ok::<_, AppError>((loan, schedule, transactions, cooperative))
+    }
+    .await;
+    match result {
+        Ok((loan, schedule, transactions, cooperative)) => {
+            let title = format!("{} {}", super::text::text(user.lang).loan, loan.number);
+            render(&LoanPage {
+                shell: user.shell(&state, &title).await,
+                can_repay: user.caller.role == Role::Accountant && loan.status == "active",
+                posted: query.posted.parse().ok(),
+                loan,
+                cooperative,
+                schedule,
+                transactions,
+            })
+        }
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+// ----- the repayment form -----
+
+/// What the accountant typed, kept as typed.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct RepaymentForm {
+    pub amount_vnd: String,
+    pub value_date: String,
+    pub reference: String,
+    pub kind: String,
+    /// The idempotency key made when the form was first rendered.
+    pub key: String,
+}
+
+/// A refusal next to its field.
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// `/loans/{id}/repayments`.
+#[derive(Template)]
+#[template(path = "repayment.html")]
+pub struct RepaymentPage {
+    pub shell: Shell,
+    pub loan: LoanView,
+    pub cooperative: String,
+    pub payoff: PayoffView,
+    pub form: RepaymentForm,
+    /// The value date the form shows, as `yyyy-mm-dd` for the date input.
+    pub value_date_input: String,
+    pub errors: Vec<FieldError>,
+    /// A refusal that names no field of the form.
+    pub general_error: Option<String>,
+}
+
+impl RepaymentPage {
+    /// The message for `field`, if refused.
+    pub fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    /// Whether any field was refused (the summary above the form).
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty() || self.general_error.is_some()
+    }
+}
+
+/// The label of a form field, to name it in a message in the page's words.
+fn field_label(field: &str, t: &super::text::Text) -> &'static str {
+    match field {
+        "amount_vnd" => t.amount_vnd_label,
+        "value_date" => t.value_date,
+        "reference" => t.reference,
+        "kind" => t.repayment_kind,
+        _ => "",
+    }
+}
+
+/// `err` as a message next to its field (or a general one), in the user's language, with the
+/// field's technical name replaced by its label.
+fn place_error(
+    err: &AppError,
+    user: &WebUser,
+    errors: &mut Vec<FieldError>,
+    general: &mut Option<String>,
+) {
+    let t = super::text::text(user.lang);
+    let mut message = err.message.get(user.lang).to_string();
+    match err.field.as_deref() {
+        Some(field) if !field_label(field, t).is_empty() => {
+            message = message.replace(
+                &format!("'{field}'"),
+                &format!("«{}»", field_label(field, t)),
+            );
+            errors.push(FieldError {
+                field: field.to_string(),
+                message,
+            });
+        }
+        _ => *general = Some(message),
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    form: RepaymentForm,
+    errors: Vec<FieldError>,
+    general_error: Option<String>,
+) -> AppResult<RepaymentPage> {
+    user.caller.require(&[Role::Accountant])?;
+    let loan = loans::get(&state.db, &user.caller, id).await?;
+    let cooperative = cooperatives::get(&state.db, &user.caller, loan.cooperative_id)
+        .await?
+        .name;
+    let business_date = loan.as_of.unwrap_or_default();
+    // The payoff on the typed value date when it reads as one, else on the business date.
+    let date = format::parse_date("value_date", &form.value_date)
+        .ok()
+        .filter(|d| *d <= business_date);
+    let payoff = loans::payoff(
+        &state.db,
+        &user.caller,
+        id,
+        PayoffQuery {
+            date: Some(date.unwrap_or(business_date)),
+        },
+    )
+    .await?;
+    let value_date_input = match date {
+        Some(d) => d.format("%Y-%m-%d").to_string(),
+        None if form.value_date.trim().is_empty() => business_date.format("%Y-%m-%d").to_string(),
+        None => form.value_date.clone(),
+    };
+    let mut form = form;
+    if form.key.trim().is_empty() {
+        form.key = uuid::Uuid::new_v4().to_string();
+    }
+    if form.kind.is_empty() {
+        form.kind = "ordinary".into();
+    }
+    let title = format!(
+        "{} {}",
+        super::text::text(user.lang).repayment_title,
+        loan.number
+    );
+    Ok(RepaymentPage {
+        shell: user.shell(state, &title).await,
+        loan,
+        cooperative,
+        payoff,
+        form,
+        value_date_input,
+        errors,
+        general_error,
+    })
+}
+
+/// `GET /loans/{id}/repayments`: the form with the payoff on its value date (the "show payoff"
+/// button and the htmx refresh submit the typed values here, so they are kept).
+pub async fn repayment_form(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let form: RepaymentForm =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let result =
+        async { form_page(&state, &user, loan_id(&id)?, form, Vec::new(), None).await }.await;
+    match result {
+        Ok(page) => render(&page),
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+/// What is fingerprinted with the key: the repayment as the use case reads it.
+#[derive(Serialize)]
+struct Fingerprint<'a> {
+    amount_vnd: i64,
+    value_date: NaiveDate,
+    reference: &'a str,
+    kind: &'a str,
+}
+
+/// `POST /loans/{id}/repayments` (CSRF-checked by the middleware): posts once per rendered form.
+pub async fn post_repayment(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form: RepaymentForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let id = match loan_id(&id) {
+        Ok(id) => id,
+        Err(err) => return user.fail(&state, err).await,
+    };
+    let mut errors = Vec::new();
+    let mut general = None;
+    let amount = format::parse_vnd("amount_vnd", &form.amount_vnd, user.lang)
+        .map_err(|e| place_error(&e, &user, &mut errors, &mut general))
+        .ok();
+    let value_date = format::parse_date("value_date", &form.value_date)
+        .map_err(|e| place_error(&e, &user, &mut errors, &mut general))
+        .ok();
+    let (Some(amount_vnd), Some(value_date)) = (amount, value_date) else {
+        return refused_form(
+            &state,
+            &user,
+            id,
+            form,
+            errors,
+            general,
+            ErrorKind::BadRequest,
+        )
+        .await;
+    };
+    let kind = if form.kind.is_empty() {
+        "ordinary"
+    } else {
+        form.kind.as_str()
+    };
+    let fingerprint = Fingerprint {
+        amount_vnd,
+        value_date,
+        reference: form.reference.trim(),
+        kind,
+    };
+    let body_json = serde_json::to_vec(&fingerprint).unwrap_or_default();
+    let request = match IdempotencyRequest::new(
+        &form.key,
+        "POST",
+        &format!("/loans/{id}/repayments"),
+        &body_json,
+    ) {
+        Ok(request) => request,
+        Err(err) => {
+            place_error(&err, &user, &mut errors, &mut general);
+            return refused_form(&state, &user, id, form, errors, general, err.kind).await;
+        }
+    };
+    let input = RepaymentInput {
+        amount_vnd,
+        value_date,
+        reference: form.reference.clone(),
+        kind: Some(kind.to_string()),
+    };
+    let outcome = loans::repay(
+        &state.db,
+        &state.money_writer,
+        &state.settings,
+        &user.caller,
+        id,
+        input,
+        Some(&request),
+    )
+    .await;
+    match outcome {
+        Ok(Idempotent::Fresh(tx)) => {
+            Redirect::to(&format!("/loans/{id}?posted={}#transactions", tx.id)).into_response()
+        }
+        Ok(Idempotent::Replayed { body, .. }) => {
+            // The first submission of this form posted already: show its result, post nothing.
+            let tx_id = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["id"].as_i64())
+                .map(|id| id.to_string())
+                .unwrap_or_default();
+            Redirect::to(&format!("/loans/{id}?posted={tx_id}#transactions")).into_response()
+        }
+        Err(err)
+            if matches!(
+                err.kind,
+                ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
+            ) =>
+        {
+            user.fail(&state, err).await
+        }
+        Err(err) => {
+            place_error(&err, &user, &mut errors, &mut general);
+            refused_form(&state, &user, id, form, errors, general, err.kind).await
+        }
+    }
+}
+
+async fn refused_form(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    form: RepaymentForm,
+    errors: Vec<FieldError>,
+    general: Option<String>,
+    kind: ErrorKind,
+) -> Response {
+    match form_page(state, user, id, form, errors, general).await {
+        Ok(page) => (crate::http::error::status_of(kind), render(&page)).into_response(),
+        Err(err) => user.fail(state, err).await,
+    }
+}
