@@ -127,8 +127,15 @@ pub struct LoanView {
     pub updated_at: DateTime<Utc>,
 }
 
-fn rate_of(loan: &loan::Model) -> Decimal {
-    loan.rate_percent.trim().parse().unwrap_or_default()
+/// The stored rate, exactly; an unreadable one is an error naming the loan, never 0%.
+fn rate_of(loan: &loan::Model) -> AppResult<Decimal> {
+    loan.rate_percent.trim().parse().map_err(|_| {
+        AppError::internal(anyhow::anyhow!(
+            "stored loan data is not readable: loan {} rate_percent = {:?}",
+            loan.id,
+            loan.rate_percent
+        ))
+    })
 }
 
 fn i64_of(amount: Vnd) -> i64 {
@@ -139,9 +146,9 @@ impl LoanView {
     /// The row as cached (balances as of `balances_as_of`; nothing the cache does not hold: no unpaid
     /// interest, write-off, next due or amount owed). Only the "before" of an audit record; every view a
     /// client reads is [`LoanView::live`].
-    fn cached(m: loan::Model) -> LoanView {
-        LoanView {
-            rate_percent: rate_of(&m),
+    fn cached(m: loan::Model) -> AppResult<LoanView> {
+        Ok(LoanView {
+            rate_percent: rate_of(&m)?,
             id: m.id,
             number: m.number,
             status: m.status,
@@ -176,7 +183,7 @@ impl LoanView {
             version: m.version,
             created_at: m.created_at,
             updated_at: m.updated_at,
-        }
+        })
     }
 
     /// The live view: balances from the engine's fold as of `as_of` (the list and the detail both).
@@ -214,7 +221,7 @@ impl LoanView {
             },
             owed_now_vnd: i64_of(coopfund_domain::owed_now(state).total()),
             as_of: Some(as_of),
-            ..LoanView::cached(m)
+            ..LoanView::cached(m)?
         })
     }
 }
@@ -622,7 +629,7 @@ async fn record(
         reverses_entry_id,
         business_key: Some(format!("loan:{}:tx:{}", loan.id, inserted.id)),
     };
-    let before = LoanView::cached(loan.clone());
+    let before = LoanView::cached(loan.clone())?;
     let refolded = ledger::refold_and_post(txn, caller, loan, today, &posting).await?;
     // The allocation is not stored on the (append-only) transaction row: it is the engine's, recomputed on
     // every read, and kept as posted in the audit record below.
@@ -687,7 +694,7 @@ pub async fn sign(
                     return Err(wrong_state(&loan, "ký hợp đồng", "sign the contract of"));
                 }
                 check_value_date("signed_on", input.signed_on, today)?;
-                let before = LoanView::cached(loan.clone());
+                let before = LoanView::cached(loan.clone())?;
                 let version = loan.version + 1;
                 let mut active: loan::ActiveModel = loan.into();
                 active.status = Set("contract_signed".into());

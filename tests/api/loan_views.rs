@@ -176,3 +176,41 @@ async fn the_list_and_the_detail_of_every_demo_loan_agree_on_every_field() {
         assert_list_agrees_with_detail(&app, item, &app.admin_token).await;
     }
 }
+
+/// Nothing defaults silently (issue 8 item 4): a loan whose stored rate cannot be read is an error, never
+/// shown or folded at 0%.
+#[tokio::test]
+async fn a_loan_whose_stored_rate_is_unreadable_is_an_error_not_zero_percent() {
+    use coopfund::store::entities::loan;
+    use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+
+    let app = crate::helpers::spawn_app().await;
+    let staff = crate::loan_fixtures::Staff::new(&app).await;
+    let coop = app.cooperative().await;
+    let loan_id = crate::loan_fixtures::active_loan(
+        &app,
+        &staff,
+        coop,
+        &crate::loan_fixtures::example_3(),
+        "2026-01-10",
+    )
+    .await;
+    let row = loan::Entity::find_by_id(loan_id)
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("loan");
+    let mut damaged = row.into_active_model();
+    damaged.rate_percent = Set("twelve".into());
+    damaged.update(&app.db).await.expect("damage the row");
+    let response = app
+        .get(&format!("/api/v1/loans/{loan_id}"), &staff.auditor)
+        .await;
+    assert_eq!(
+        response.status(),
+        reqwest::StatusCode::INTERNAL_SERVER_ERROR
+    );
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "internal_error", "{body}");
+    assert!(!body.to_string().contains("\"rate_percent\":\"0\""));
+}
