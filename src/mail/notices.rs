@@ -145,6 +145,31 @@ pub fn overdue_notice_due_at(policy: &ReminderSettings, days_past_due: i64) -> b
     u32::try_from(days_past_due).is_ok_and(|days| policy.overdue_days.contains(&days))
 }
 
+/// [`queue`] for one cooperative's [`Audience`]: to its address, in its language, scoped to it.
+async fn queue_to<C: ConnectionTrait, T: Template>(
+    conn: &C,
+    settings: &Settings,
+    template: &T,
+    dedupe_key: String,
+    to: &Audience,
+    cc: Option<String>,
+    related: (&str, String),
+) -> AppResult<bool> {
+    queue(
+        conn,
+        settings,
+        template,
+        dedupe_key,
+        to.email.clone(),
+        cc,
+        to.language,
+        &to.addressee(),
+        related,
+        Some(to.cooperative_id),
+    )
+    .await
+}
+
 /// Renders `template` for `to` and queues it.
 #[allow(clippy::too_many_arguments)]
 async fn queue<C: ConnectionTrait, T: Template>(
@@ -187,17 +212,14 @@ pub async fn application_received<C: ConnectionTrait>(
     mail: &ApplicationReceived,
 ) -> AppResult<bool> {
     let key = format!("application_received:{application_id}");
-    queue(
+    queue_to(
         conn,
         settings,
         mail,
         key,
-        to.email.clone(),
+        to,
         None,
-        to.language,
-        &to.addressee(),
         ("application", application_id.to_string()),
-        Some(to.cooperative_id),
     )
     .await
 }
@@ -212,19 +234,7 @@ pub async fn application_decision<C: ConnectionTrait>(
 ) -> AppResult<bool> {
     let key = format!("application_decision:{application_id}");
     let related = ("application", application_id.to_string());
-    queue(
-        conn,
-        settings,
-        mail,
-        key,
-        to.email.clone(),
-        to.officer_email(),
-        to.language,
-        &to.addressee(),
-        related,
-        Some(to.cooperative_id),
-    )
-    .await
+    queue_to(conn, settings, mail, key, to, to.officer_email(), related).await
 }
 
 /// Money paid out: to the cooperative. `disbursement_id` is the loan transaction's id.
@@ -237,17 +247,14 @@ pub async fn disbursement_notice<C: ConnectionTrait>(
     mail: &DisbursementNotice,
 ) -> AppResult<bool> {
     let key = format!("disbursement:{loan_id}:{disbursement_id}");
-    queue(
+    queue_to(
         conn,
         settings,
         mail,
         key,
-        to.email.clone(),
+        to,
         None,
-        to.language,
-        &to.addressee(),
         ("loan", loan_id.to_string()),
-        Some(to.cooperative_id),
     )
     .await
 }
@@ -262,17 +269,14 @@ pub async fn payment_receipt<C: ConnectionTrait>(
     mail: &PaymentReceipt,
 ) -> AppResult<bool> {
     let key = format!("payment_receipt:{loan_id}:{payment_id}");
-    queue(
+    queue_to(
         conn,
         settings,
         mail,
         key,
-        to.email.clone(),
+        to,
         None,
-        to.language,
-        &to.addressee(),
         ("loan", loan_id.to_string()),
-        Some(to.cooperative_id),
     )
     .await
 }
@@ -289,17 +293,14 @@ pub async fn due_reminder<C: ConnectionTrait>(
         "due_reminder:{loan_id}:{}:T-{}",
         mail.due_date, mail.days_before
     );
-    queue(
+    queue_to(
         conn,
         settings,
         mail,
         key,
-        to.email.clone(),
+        to,
         None,
-        to.language,
-        &to.addressee(),
         ("loan", loan_id.to_string()),
-        Some(to.cooperative_id),
     )
     .await
 }
@@ -320,17 +321,14 @@ pub async fn overdue_notice<C: ConnectionTrait>(
         "overdue_notice:{loan_id}:{}:DPD-{milestone_days}",
         mail.due_date
     );
-    queue(
+    queue_to(
         conn,
         settings,
         mail,
         key,
-        to.email.clone(),
+        to,
         to.officer_email(),
-        to.language,
-        &to.addressee(),
         ("loan", loan_id.to_string()),
-        Some(to.cooperative_id),
     )
     .await
 }
