@@ -271,7 +271,9 @@ async fn every_overdue_notice_copies_the_officer_recorded_on_the_loan_not_the_co
     deliver(&app).await;
 
     let number = loan_number(&app, loan_id).await;
-    let notices = received(&server, "Thông báo nợ quá hạn");
+    let mut notices = received(&server, "Thông báo nợ quá hạn");
+    // The mailbox is a folder: its files come in no particular order.
+    notices.sort_by(|a, b| a.subject.cmp(&b.subject));
     let subjects: Vec<&str> = notices.iter().map(|m| m.subject.as_str()).collect();
     assert_eq!(
         subjects,
