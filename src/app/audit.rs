@@ -8,7 +8,13 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::Serialize;
 
-use super::{context::AppCtx, Caller};
+use coopfund_domain::ids::{AuditRecordId, UserId};
+
+use super::{
+    context::AppCtx,
+    page::{paginate, Page, PageRequest},
+    Caller,
+};
 use crate::{error::AppResult, store::entities::audit_record};
 
 /// One change to record.
@@ -133,12 +139,12 @@ mod erased {
     }
 }
 
-/// One audit record as shown.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct AuditView {
-    pub id: i64,
-    pub at: chrono::DateTime<Utc>,
-    pub actor_id: Option<i64>,
+/// One audit record as read back.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    pub id: AuditRecordId,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<UserId>,
     pub actor: String,
     pub action: String,
     pub entity_type: String,
@@ -150,15 +156,16 @@ pub struct AuditView {
     pub request_id: Option<String>,
 }
 
-impl From<audit_record::Model> for AuditView {
+impl From<audit_record::Model> for AuditRecord {
     fn from(m: audit_record::Model) -> Self {
+        // Recorded by `record_at` as JSON; anything else is shown as the text it is.
         let parse = |text: Option<String>| {
             text.map(|t| serde_json::from_str(&t).unwrap_or(serde_json::Value::String(t)))
         };
-        AuditView {
-            id: m.id,
+        AuditRecord {
+            id: AuditRecordId::new(m.id),
             at: m.at,
-            actor_id: m.actor_id,
+            actor_id: m.actor_id.map(UserId::new),
             actor: m.actor,
             action: m.action,
             entity_type: m.entity_type,
@@ -170,11 +177,9 @@ impl From<audit_record::Model> for AuditView {
     }
 }
 
-/// Filters and paging of the audit trail.
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct AuditQuery {
+/// Which records to list: each filter, when given, must match exactly.
+#[derive(Debug, Clone)]
+pub struct AuditFilter {
     /// e.g. `loan`, `cooperative`, `user`.
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
@@ -182,50 +187,33 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     /// Dotted verb, e.g. `loan.repay`.
     pub action: Option<String>,
-    pub limit: Option<u64>,
-    pub cursor: Option<String>,
-}
-
-/// One page of the audit trail, newest first.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct AuditPage {
-    pub items: Vec<AuditView>,
-    pub next_cursor: Option<String>,
+    /// Which page.
+    pub page: PageRequest,
 }
 
 /// The audit trail, newest first. Admins and auditors.
+#[tracing::instrument(name = "audit.list", skip_all)]
 pub async fn list(
-    db: &sea_orm::DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
-    query: AuditQuery,
-) -> AppResult<AuditPage> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    filter: AuditFilter,
+) -> AppResult<Page<AuditRecord>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     caller.require(&[crate::auth::Role::Admin, crate::auth::Role::Auditor])?;
-    let (limit, cursor) = super::cooperatives::paging(query.limit, query.cursor.as_deref())?;
-    let mut select = audit_record::Entity::find().order_by_desc(audit_record::Column::Id);
-    if let Some(cursor) = cursor {
-        select = select.filter(audit_record::Column::Id.lt(cursor));
-    }
+    let mut select = filter
+        .page
+        .apply(audit_record::Entity::find(), audit_record::Column::Id);
     let filters = [
-        (audit_record::Column::EntityType, query.entity_type),
-        (audit_record::Column::EntityId, query.entity_id),
-        (audit_record::Column::Actor, query.actor),
-        (audit_record::Column::Action, query.action),
+        (audit_record::Column::EntityType, filter.entity_type),
+        (audit_record::Column::EntityId, filter.entity_id),
+        (audit_record::Column::Actor, filter.actor),
+        (audit_record::Column::Action, filter.action),
     ];
     for (column, value) in filters {
         if let Some(value) = value.filter(|v| !v.trim().is_empty()) {
             select = select.filter(column.eq(value.trim()));
         }
     }
-    let rows = select.limit(limit + 1).all(db).await?;
-    let has_more = rows.len() as u64 > limit;
-    let items: Vec<AuditView> = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(AuditView::from)
-        .collect();
-    let next_cursor = has_more
-        .then(|| items.last().map(|r| r.id.to_string()))
-        .flatten();
-    Ok(AuditPage { items, next_cursor })
+    let rows = select.all(&ctx.db).await?;
+    Ok(paginate(rows, &filter.page, |row| row.id).map(AuditRecord::from))
 }

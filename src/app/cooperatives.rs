@@ -5,16 +5,18 @@
 //! with 422, a district outside the configured list likewise.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use coopfund_domain::ids::{CooperativeId, UserId};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Func},
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    TransactionTrait,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
 
 use super::{
-    audit::{self, Change},
+    audit::{self, Audited},
+    context::AppCtx,
+    page::{paginate, Page, PageRequest},
     validate, Caller,
 };
 use crate::{
@@ -30,13 +32,12 @@ use crate::{
 /// The kinds of borrower Decree 45 Art 20 allows.
 pub const KINDS: [&str; 3] = ["cooperative", "union_of_cooperatives", "cooperative_member"];
 
-/// A cooperative to register.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CooperativeInput {
+/// A cooperative to register (parsed from the API's body by `crate::http::dto::cooperatives`).
+#[derive(Debug, Clone)]
+pub struct NewCooperative {
     pub registration_code: String,
     pub name: String,
-    /// `cooperative`, `union_of_cooperatives` or `cooperative_member`.
+    /// One of [`KINDS`] (checked here: `enterprise` is a 422, anything else a 400).
     pub kind: String,
     pub district: String,
     pub commune: String,
@@ -44,25 +45,20 @@ pub struct CooperativeInput {
     pub legal_representative: String,
     pub phone: String,
     pub email: String,
-    /// `vi` (default) or `en`: the language of its emails.
-    #[serde(default)]
-    pub language: Option<String>,
+    /// The language of its emails.
+    pub language: Lang,
     pub member_count: i64,
     pub charter_capital_vnd: i64,
-    #[schema(value_type = String, format = Date)]
     pub founded_on: NaiveDate,
     /// Cooperatives in one group are related persons (Decree 45 Art 23, 25% limit).
-    #[serde(default)]
     pub related_group: Option<String>,
     /// The officer who follows this borrower.
-    #[serde(default)]
-    pub officer_id: Option<i64>,
+    pub officer_id: Option<UserId>,
 }
 
-/// A partial update; `version` must be the one last read.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CooperativePatch {
+/// A partial update; `version` must be the one last read. An absent field keeps its value.
+#[derive(Debug, Clone, Default)]
+pub struct CooperativeChange {
     pub version: i32,
     pub registration_code: Option<String>,
     pub name: Option<String>,
@@ -73,19 +69,18 @@ pub struct CooperativePatch {
     pub legal_representative: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
-    pub language: Option<String>,
+    pub language: Option<Lang>,
     pub member_count: Option<i64>,
     pub charter_capital_vnd: Option<i64>,
-    #[schema(value_type = Option<String>, format = Date)]
     pub founded_on: Option<NaiveDate>,
     pub related_group: Option<String>,
-    pub officer_id: Option<i64>,
+    pub officer_id: Option<UserId>,
 }
 
-/// A cooperative as shown.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CooperativeView {
-    pub id: i64,
+/// A cooperative as the use cases return it; serialized as the audit trail's before and after.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cooperative {
+    pub id: CooperativeId,
     pub registration_code: String,
     pub name: String,
     pub kind: String,
@@ -98,20 +93,37 @@ pub struct CooperativeView {
     pub language: Lang,
     pub member_count: i32,
     pub charter_capital_vnd: i64,
-    #[schema(value_type = String, format = Date)]
     pub founded_on: NaiveDate,
     pub related_group: Option<String>,
-    pub officer_id: Option<i64>,
+    pub officer_id: Option<UserId>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<cooperative::Model> for CooperativeView {
-    fn from(m: cooperative::Model) -> Self {
-        CooperativeView {
-            id: m.id,
-            language: Lang::parse(&m.language).unwrap_or_default(),
+impl Audited for Cooperative {
+    const ENTITY_TYPE: &'static str = "cooperative";
+
+    fn audit_id(&self) -> String {
+        self.id.to_string()
+    }
+}
+
+impl TryFrom<cooperative::Model> for Cooperative {
+    type Error = AppError;
+
+    /// A stored language that cannot be read is an error naming the cooperative.
+    fn try_from(m: cooperative::Model) -> AppResult<Self> {
+        let language = Lang::parse(&m.language).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "stored cooperative {} has language {:?}",
+                m.id,
+                m.language
+            ))
+        })?;
+        Ok(Cooperative {
+            id: CooperativeId::new(m.id),
+            language,
             registration_code: m.registration_code,
             name: m.name,
             kind: m.kind,
@@ -125,35 +137,23 @@ impl From<cooperative::Model> for CooperativeView {
             charter_capital_vnd: m.charter_capital_vnd,
             founded_on: m.founded_on,
             related_group: m.related_group,
-            officer_id: m.officer_id,
+            officer_id: m.officer_id.map(UserId::new),
             version: m.version,
             created_at: m.created_at,
             updated_at: m.updated_at,
-        }
+        })
     }
 }
 
-/// Search and paging for the list.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct CooperativeQuery {
+/// Search of the list: part of the name or registration code, an exact district, and the page.
+#[derive(Debug, Clone)]
+pub struct CooperativeFilter {
     /// Part of the name or registration code.
     pub q: Option<String>,
     /// Exact district.
     pub district: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-/// One page, newest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CooperativePage {
-    pub items: Vec<CooperativeView>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
+    /// Which page.
+    pub page: PageRequest,
 }
 
 /// The fields after validation: what is stored.
@@ -172,7 +172,7 @@ struct Valid {
     charter_capital_vnd: i64,
     founded_on: NaiveDate,
     related_group: Option<String>,
-    officer_id: Option<i64>,
+    officer_id: Option<UserId>,
 }
 
 fn not_eligible() -> AppError {
@@ -188,7 +188,7 @@ fn not_eligible() -> AppError {
 }
 
 fn validate_input(
-    input: CooperativeInput,
+    input: NewCooperative,
     fund: &FundSettings,
     today: NaiveDate,
 ) -> AppResult<Valid> {
@@ -233,17 +233,7 @@ fn validate_input(
             },
         )
     })?;
-    let language = match input.language.as_deref() {
-        None => Lang::Vi,
-        Some(code) => Lang::parse(code).ok_or_else(|| {
-            AppError::invalid(
-                "language",
-                Reason::UnknownValue {
-                    allowed: "vi, en".into(),
-                },
-            )
-        })?,
-    };
+    let language = input.language;
     let related_group = match input.related_group.as_deref().map(str::trim) {
         Some(group) if !group.is_empty() => Some(validate::text("related_group", group, 100)?),
         _ => None,
@@ -276,10 +266,10 @@ fn validate_input(
 
 async fn check_officer<C: sea_orm::ConnectionTrait>(
     conn: &C,
-    officer_id: Option<i64>,
+    officer_id: Option<UserId>,
 ) -> AppResult<()> {
     let Some(id) = officer_id else { return Ok(()) };
-    let officer = user::Entity::find_by_id(id).one(conn).await?;
+    let officer = user::Entity::find_by_id(id.get()).one(conn).await?;
     match officer {
         Some(u) if u.role == Role::Officer.as_str() && !u.disabled => Ok(()),
         _ => Err(AppError::invalid(
@@ -300,142 +290,117 @@ fn unique_code_conflict(err: sea_orm::DbErr) -> AppError {
 }
 
 /// Registers a cooperative. Admins and officers.
+#[tracing::instrument(name = "cooperatives.create", skip_all)]
 pub async fn create(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
-    fund: &FundSettings,
-    today: NaiveDate,
-    input: CooperativeInput,
-) -> AppResult<CooperativeView> {
+    input: NewCooperative,
+) -> AppResult<Cooperative> {
     caller.require(&[Role::Admin, Role::Officer])?;
-    let valid = validate_input(input, fund, today)?;
-    let txn = db.begin().await?;
+    let valid = validate_input(input, &ctx.settings.fund, ctx.today())?;
+    let txn = ctx.db.begin().await?;
     check_officer(&txn, valid.officer_id).await?;
-    let now = Utc::now();
-    let created = cooperative::ActiveModel {
-        registration_code: Set(valid.registration_code),
-        name: Set(valid.name),
-        kind: Set(valid.kind),
-        district: Set(valid.district),
-        commune: Set(valid.commune),
-        address: Set(valid.address),
-        legal_representative: Set(valid.legal_representative),
-        phone: Set(valid.phone),
-        email: Set(valid.email),
-        language: Set(valid.language.code().to_string()),
-        member_count: Set(valid.member_count),
-        charter_capital_vnd: Set(valid.charter_capital_vnd),
-        founded_on: Set(valid.founded_on),
-        related_group: Set(valid.related_group),
-        officer_id: Set(valid.officer_id),
+    let now = ctx.now();
+    let mut row = cooperative::ActiveModel {
         version: Set(1),
         created_at: Set(now),
-        updated_at: Set(now),
         ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .map_err(unique_code_conflict)?;
-    let view = CooperativeView::from(created);
-    audit::record(
-        &txn,
-        caller,
-        Change::<(), _> {
-            action: "cooperative.create",
-            entity_type: "cooperative",
-            entity_id: view.id.to_string(),
-            before: None,
-            after: Some(&view),
-        },
-    )
-    .await?;
+    };
+    valid.set_on(&mut row, now);
+    let created = row.insert(&txn).await.map_err(unique_code_conflict)?;
+    let created = Cooperative::try_from(created)?;
+    audit::created(&txn, ctx, caller, "cooperative.create", &created).await?;
     txn.commit().await?;
-    Ok(view)
+    Ok(created)
+}
+
+impl Valid {
+    /// Sets the validated fields on `row`, touched at `now`.
+    fn set_on(self, row: &mut cooperative::ActiveModel, now: DateTime<Utc>) {
+        row.registration_code = Set(self.registration_code);
+        row.name = Set(self.name);
+        row.kind = Set(self.kind);
+        row.district = Set(self.district);
+        row.commune = Set(self.commune);
+        row.address = Set(self.address);
+        row.legal_representative = Set(self.legal_representative);
+        row.phone = Set(self.phone);
+        row.email = Set(self.email);
+        row.language = Set(self.language.code().to_string());
+        row.member_count = Set(self.member_count);
+        row.charter_capital_vnd = Set(self.charter_capital_vnd);
+        row.founded_on = Set(self.founded_on);
+        row.related_group = Set(self.related_group);
+        row.officer_id = Set(self.officer_id.map(UserId::get));
+        row.updated_at = Set(now);
+    }
 }
 
 /// One cooperative; 404 for a cooperative user asking for another's.
-pub async fn get(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult<CooperativeView> {
+#[tracing::instrument(name = "cooperatives.get", skip_all, fields(cooperative_id = %id))]
+pub async fn get(ctx: &AppCtx, caller: &Caller, id: CooperativeId) -> AppResult<Cooperative> {
     caller.require(&Role::ALL)?;
-    if !caller.may_see_cooperative(id) {
+    if !caller.may_see_cooperative(id.get()) {
         return Err(AppError::not_found("hợp tác xã", "Cooperative"));
     }
-    cooperative::Entity::find_by_id(id)
-        .one(db)
+    let found = cooperative::Entity::find_by_id(id.get())
+        .one(&ctx.db)
         .await?
-        .map(CooperativeView::from)
-        .ok_or_else(|| AppError::not_found("hợp tác xã", "Cooperative"))
+        .ok_or_else(|| AppError::not_found("hợp tác xã", "Cooperative"))?;
+    Cooperative::try_from(found)
 }
 
 /// Updates some fields of a cooperative if `version` is still current. Admins and officers.
+#[tracing::instrument(name = "cooperatives.update", skip_all, fields(cooperative_id = %id))]
 pub async fn update(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
-    fund: &FundSettings,
-    today: NaiveDate,
-    id: i64,
-    patch: CooperativePatch,
-) -> AppResult<CooperativeView> {
+    id: CooperativeId,
+    patch: CooperativeChange,
+) -> AppResult<Cooperative> {
     caller.require(&[Role::Admin, Role::Officer])?;
-    let txn = db.begin().await?;
-    let current = cooperative::Entity::find_by_id(id)
+    let txn = ctx.db.begin().await?;
+    let current = cooperative::Entity::find_by_id(id.get())
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("hợp tác xã", "Cooperative"))?;
     if current.version != patch.version {
         return Err(AppError::stale_version());
     }
-    let merged = CooperativeInput {
+    let before = Cooperative::try_from(current.clone())?;
+    let merged = NewCooperative {
         registration_code: patch
             .registration_code
-            .unwrap_or_else(|| current.registration_code.clone()),
-        name: patch.name.unwrap_or_else(|| current.name.clone()),
-        kind: patch.kind.unwrap_or_else(|| current.kind.clone()),
-        district: patch.district.unwrap_or_else(|| current.district.clone()),
-        commune: patch.commune.unwrap_or_else(|| current.commune.clone()),
-        address: patch.address.unwrap_or_else(|| current.address.clone()),
+            .unwrap_or_else(|| before.registration_code.clone()),
+        name: patch.name.unwrap_or_else(|| before.name.clone()),
+        kind: patch.kind.unwrap_or_else(|| before.kind.clone()),
+        district: patch.district.unwrap_or_else(|| before.district.clone()),
+        commune: patch.commune.unwrap_or_else(|| before.commune.clone()),
+        address: patch.address.unwrap_or_else(|| before.address.clone()),
         legal_representative: patch
             .legal_representative
-            .unwrap_or_else(|| current.legal_representative.clone()),
-        phone: patch.phone.unwrap_or_else(|| current.phone.clone()),
-        email: patch.email.unwrap_or_else(|| current.email.clone()),
-        language: patch.language.or_else(|| Some(current.language.clone())),
-        member_count: patch
-            .member_count
-            .unwrap_or(i64::from(current.member_count)),
+            .unwrap_or_else(|| before.legal_representative.clone()),
+        phone: patch.phone.unwrap_or_else(|| before.phone.clone()),
+        email: patch.email.unwrap_or_else(|| before.email.clone()),
+        language: patch.language.unwrap_or(before.language),
+        member_count: patch.member_count.unwrap_or(i64::from(before.member_count)),
         charter_capital_vnd: patch
             .charter_capital_vnd
-            .unwrap_or(current.charter_capital_vnd),
-        founded_on: patch.founded_on.unwrap_or(current.founded_on),
-        related_group: patch
-            .related_group
-            .or_else(|| current.related_group.clone()),
-        officer_id: patch.officer_id.or(current.officer_id),
+            .unwrap_or(before.charter_capital_vnd),
+        founded_on: patch.founded_on.unwrap_or(before.founded_on),
+        related_group: patch.related_group.or_else(|| before.related_group.clone()),
+        officer_id: patch.officer_id.or(before.officer_id),
     };
-    let valid = validate_input(merged, fund, today)?;
+    let valid = validate_input(merged, &ctx.settings.fund, ctx.today())?;
     check_officer(&txn, valid.officer_id).await?;
     let mut active = current.clone().into_active_model();
-    active.registration_code = Set(valid.registration_code);
-    active.name = Set(valid.name);
-    active.kind = Set(valid.kind);
-    active.district = Set(valid.district);
-    active.commune = Set(valid.commune);
-    active.address = Set(valid.address);
-    active.legal_representative = Set(valid.legal_representative);
-    active.phone = Set(valid.phone);
-    active.email = Set(valid.email);
-    active.language = Set(valid.language.code().to_string());
-    active.member_count = Set(valid.member_count);
-    active.charter_capital_vnd = Set(valid.charter_capital_vnd);
-    active.founded_on = Set(valid.founded_on);
-    active.related_group = Set(valid.related_group);
-    active.officer_id = Set(valid.officer_id);
+    valid.set_on(&mut active, ctx.now());
     active.version = Set(current.version + 1);
-    active.updated_at = Set(Utc::now());
     // The version in the WHERE clause makes a concurrent update lose cleanly instead of
     // overwriting: zero rows updated means someone else got there first.
     let result = cooperative::Entity::update_many()
         .set(active)
-        .filter(cooperative::Column::Id.eq(id))
+        .filter(cooperative::Column::Id.eq(id.get()))
         .filter(cooperative::Column::Version.eq(current.version))
         .exec(&txn)
         .await
@@ -443,23 +408,12 @@ pub async fn update(
     if result.rows_affected != 1 {
         return Err(AppError::stale_version());
     }
-    let after = cooperative::Entity::find_by_id(id)
+    let after = cooperative::Entity::find_by_id(id.get())
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("hợp tác xã", "Cooperative"))?;
-    let (before, after) = (CooperativeView::from(current), CooperativeView::from(after));
-    audit::record(
-        &txn,
-        caller,
-        Change {
-            action: "cooperative.update",
-            entity_type: "cooperative",
-            entity_id: id.to_string(),
-            before: Some(&before),
-            after: Some(&after),
-        },
-    )
-    .await?;
+    let after = Cooperative::try_from(after)?;
+    audit::changed(&txn, ctx, caller, "cooperative.update", &before, &after).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -473,24 +427,23 @@ pub fn paging(limit: Option<u64>, cursor: Option<&str>) -> AppResult<(u64, Optio
 }
 
 /// Lists cooperatives newest first, with search; a cooperative user sees only itself.
+#[tracing::instrument(name = "cooperatives.list", skip_all)]
 pub async fn list(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
-    query: CooperativeQuery,
-) -> AppResult<CooperativePage> {
+    filter: CooperativeFilter,
+) -> AppResult<Page<Cooperative>> {
     caller.require(&Role::ALL)?;
-    let (limit, cursor) = paging(query.limit, query.cursor.as_deref())?;
-    let mut select = cooperative::Entity::find().order_by_desc(cooperative::Column::Id);
+    let mut select = filter
+        .page
+        .apply(cooperative::Entity::find(), cooperative::Column::Id);
     if let Some(own) = caller.own_cooperative() {
         select = select.filter(cooperative::Column::Id.eq(own));
     }
-    if let Some(cursor) = cursor {
-        select = select.filter(cooperative::Column::Id.lt(cursor));
-    }
-    if let Some(district) = query.district.as_deref().filter(|d| !d.trim().is_empty()) {
+    if let Some(district) = filter.district.as_deref().filter(|d| !d.trim().is_empty()) {
         select = select.filter(cooperative::Column::District.eq(district.trim()));
     }
-    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
         select = select.filter(
             Condition::any()
@@ -506,15 +459,6 @@ pub async fn list(
                 ),
         );
     }
-    let rows = select.limit(limit + 1).all(db).await?;
-    let has_more = rows.len() as u64 > limit;
-    let items: Vec<CooperativeView> = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(CooperativeView::from)
-        .collect();
-    let next_cursor = has_more
-        .then(|| items.last().map(|c| c.id.to_string()))
-        .flatten();
-    Ok(CooperativePage { items, next_cursor })
+    let rows = select.all(&ctx.db).await?;
+    paginate(rows, &filter.page, |row| row.id).try_map(Cooperative::try_from)
 }

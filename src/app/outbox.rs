@@ -2,16 +2,14 @@
 //! an admin puts a failed message back in the queue.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    sea_query::Expr, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
-};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use coopfund_domain::ids::{CooperativeId, OutboxMessageId};
+use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use serde::Serialize;
 
 use super::{
-    audit::{self, Change},
-    cooperatives::paging,
+    audit::{self, Audited},
+    context::AppCtx,
+    page::{paginate, Page, PageRequest},
     Caller,
 };
 use crate::{
@@ -23,10 +21,11 @@ use crate::{
 /// The statuses a message goes through.
 pub const STATUSES: [&str; 4] = [PENDING, SENDING, SENT, FAILED];
 
-/// A queued message as listed (the body is left out).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct OutboxView {
-    pub id: i64,
+/// A queued message as listed (the body is left out); serialized as the audit trail's before and
+/// after.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxMessage {
+    pub id: OutboxMessageId,
     pub dedupe_key: String,
     pub kind: String,
     pub recipient: String,
@@ -34,7 +33,7 @@ pub struct OutboxView {
     pub language: String,
     pub subject: String,
     pub message_id: String,
-    /// `pending`, `sending`, `sent` or `failed`.
+    /// One of [`STATUSES`].
     pub status: String,
     pub attempts: i32,
     /// When a pending message is next tried (for `sending`: when its lease ends).
@@ -44,13 +43,21 @@ pub struct OutboxView {
     pub sent_at: Option<DateTime<Utc>>,
     pub related_type: Option<String>,
     pub related_id: Option<String>,
-    pub cooperative_id: Option<i64>,
+    pub cooperative_id: Option<CooperativeId>,
 }
 
-impl From<outbox_message::Model> for OutboxView {
+impl Audited for OutboxMessage {
+    const ENTITY_TYPE: &'static str = "outbox_message";
+
+    fn audit_id(&self) -> String {
+        self.id.to_string()
+    }
+}
+
+impl From<outbox_message::Model> for OutboxMessage {
     fn from(m: outbox_message::Model) -> Self {
         Self {
-            id: m.id,
+            id: OutboxMessageId::new(m.id),
             dedupe_key: m.dedupe_key,
             kind: m.kind,
             recipient: m.recipient,
@@ -66,44 +73,34 @@ impl From<outbox_message::Model> for OutboxView {
             sent_at: m.sent_at,
             related_type: m.related_type,
             related_id: m.related_id,
-            cooperative_id: m.cooperative_id,
+            cooperative_id: m.cooperative_id.map(CooperativeId::new),
         }
     }
 }
 
-/// Filter and paging for the list.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct OutboxQuery {
-    /// `pending`, `sending`, `sent` or `failed`.
+/// Which messages to list.
+#[derive(Debug, Clone)]
+pub struct OutboxFilter {
+    /// One of [`STATUSES`] (checked here), or all.
     pub status: Option<String>,
     /// Only messages about this cooperative.
-    pub cooperative_id: Option<i64>,
-    /// Page size, 1 to 200 (default 50).
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-/// One page, newest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct OutboxPage {
-    pub items: Vec<OutboxView>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
+    pub cooperative_id: Option<CooperativeId>,
+    /// Which page.
+    pub page: PageRequest,
 }
 
 /// Lists messages newest first. Admins and auditors.
+#[tracing::instrument(name = "outbox.list", skip_all)]
 pub async fn list(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
-    query: OutboxQuery,
-) -> AppResult<OutboxPage> {
+    filter: OutboxFilter,
+) -> AppResult<Page<OutboxMessage>> {
     caller.require(&[Role::Admin, Role::Auditor])?;
-    let (limit, cursor) = paging(query.limit, query.cursor.as_deref())?;
-    let mut select = outbox_message::Entity::find().order_by_desc(outbox_message::Column::Id);
-    if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
+    let mut select = filter
+        .page
+        .apply(outbox_message::Entity::find(), outbox_message::Column::Id);
+    if let Some(status) = filter.status.as_deref().filter(|s| !s.is_empty()) {
         if !STATUSES.contains(&status) {
             return Err(AppError::invalid(
                 "status",
@@ -114,31 +111,20 @@ pub async fn list(
         }
         select = select.filter(outbox_message::Column::Status.eq(status));
     }
-    if let Some(cooperative_id) = query.cooperative_id {
-        select = select.filter(outbox_message::Column::CooperativeId.eq(cooperative_id));
+    if let Some(cooperative_id) = filter.cooperative_id {
+        select = select.filter(outbox_message::Column::CooperativeId.eq(cooperative_id.get()));
     }
-    if let Some(cursor) = cursor {
-        select = select.filter(outbox_message::Column::Id.lt(cursor));
-    }
-    let rows = select.limit(limit + 1).all(db).await?;
-    let has_more = rows.len() as u64 > limit;
-    let items: Vec<OutboxView> = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(OutboxView::from)
-        .collect();
-    let next_cursor = has_more
-        .then(|| items.last().map(|m| m.id.to_string()))
-        .flatten();
-    Ok(OutboxPage { items, next_cursor })
+    let rows = select.all(&ctx.db).await?;
+    Ok(paginate(rows, &filter.page, |row| row.id).map(OutboxMessage::from))
 }
 
 /// Puts a failed message back in the queue with its attempts reset; it keeps its Message-ID.
 /// Admins only; 409 `outbox_not_failed` for a message that has not failed.
-pub async fn retry(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult<OutboxView> {
+#[tracing::instrument(name = "outbox.retry", skip_all, fields(message_id = %id))]
+pub async fn retry(ctx: &AppCtx, caller: &Caller, id: OutboxMessageId) -> AppResult<OutboxMessage> {
     caller.require(&[Role::Admin])?;
-    let txn = db.begin().await?;
-    let current = outbox_message::Entity::find_by_id(id)
+    let txn = ctx.db.begin().await?;
+    let current = outbox_message::Entity::find_by_id(id.get())
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("thư", "Message"))?;
@@ -156,7 +142,7 @@ pub async fn retry(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResu
     if current.status != FAILED {
         return Err(not_failed());
     }
-    let now = Utc::now();
+    let now = ctx.now();
     // Conditional on `failed`, so two admins retrying at once reset it once.
     let updated = outbox_message::Entity::update_many()
         .col_expr(outbox_message::Column::Status, Expr::value(PENDING))
@@ -166,30 +152,19 @@ pub async fn retry(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResu
             outbox_message::Column::ClaimToken,
             Expr::value(Option::<String>::None),
         )
-        .filter(outbox_message::Column::Id.eq(id))
+        .filter(outbox_message::Column::Id.eq(id.get()))
         .filter(outbox_message::Column::Status.eq(FAILED))
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
         return Err(not_failed());
     }
-    let after = outbox_message::Entity::find_by_id(id)
+    let after = outbox_message::Entity::find_by_id(id.get())
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("thư", "Message"))?;
-    let (before, after) = (OutboxView::from(current), OutboxView::from(after));
-    audit::record(
-        &txn,
-        caller,
-        Change {
-            action: "outbox.retry",
-            entity_type: "outbox_message",
-            entity_id: id.to_string(),
-            before: Some(&before),
-            after: Some(&after),
-        },
-    )
-    .await?;
+    let (before, after) = (OutboxMessage::from(current), OutboxMessage::from(after));
+    audit::changed(&txn, ctx, caller, "outbox.retry", &before, &after).await?;
     txn.commit().await?;
     Ok(after)
 }

@@ -16,7 +16,7 @@ use crate::{
         },
         charter_capital::{self, ContributionInput},
         cob::{self, Trigger},
-        cooperatives::{self, CooperativeInput},
+        cooperatives::{self, NewCooperative},
         fund,
         idempotency::{IdempotencyRequest, Idempotent},
         ledger,
@@ -469,7 +469,7 @@ async fn create_cooperatives(
     for (i, coop) in names::COOPERATIVES.iter().enumerate() {
         let officer = if i % 2 == 0 { &cast.lan } else { &cast.minh };
         let i64_i = i64::try_from(i).unwrap_or(0);
-        let input = CooperativeInput {
+        let input = NewCooperative {
             registration_code: format!("4600{:06}", 120_000 + i64_i * 37),
             name: coop.name.into(),
             kind: coop.kind.into(),
@@ -479,7 +479,7 @@ async fn create_cooperatives(
             legal_representative: coop.representative.into(),
             phone: format!("0208 3{:02} {:03}", 10 + i, 100 + i * 7),
             email: format!("htx.{}@example.vn", coop.slug),
-            language: None,
+            language: Lang::Vi,
             member_count: 7 + (i64_i * 13) % 120,
             charter_capital_vnd: (500 + (i64_i * 317) % 4_500) * MILLION,
             founded_on: NaiveDate::from_ymd_opt(
@@ -491,12 +491,13 @@ async fn create_cooperatives(
             // HTX Chè Tân Cương, its member household and the tea union are related persons (25% limit).
             related_group: matches!(coop.slug, "tancuong" | "ho-huong" | "lienhiepche")
                 .then(|| "Nhóm chè Tân Cương".to_string()),
-            officer_id: officer.user_id(),
+            officer_id: officer.user().map(|u| u.id),
         };
         ids.push(
-            cooperatives::create(&state.db, officer, &state.settings.fund, today, input)
+            cooperatives::create(&state.ctx, officer, input)
                 .await?
-                .id,
+                .id
+                .get(),
         );
     }
     Ok(ids)

@@ -13,7 +13,10 @@ use serde::Deserialize;
 
 use super::{is_htmx, render, Shell, WebUser};
 use crate::{
-    app::cooperatives::{self, CooperativeQuery, CooperativeView},
+    app::{
+        cooperatives::{self, Cooperative, CooperativeFilter},
+        page::PageRequest,
+    },
     state::AppState,
 };
 
@@ -33,7 +36,7 @@ pub struct CooperativesPage {
     pub shell: Shell,
     pub search: Search,
     pub districts: Vec<String>,
-    pub items: Vec<CooperativeView>,
+    pub items: Vec<Cooperative>,
     pub next_href: Option<String>,
 }
 
@@ -42,7 +45,7 @@ pub struct CooperativesPage {
 #[template(path = "cooperative_results.html")]
 pub struct CooperativeResults {
     pub shell: Shell,
-    pub items: Vec<CooperativeView>,
+    pub items: Vec<Cooperative>,
     pub next_href: Option<String>,
 }
 
@@ -55,17 +58,17 @@ pub async fn list(
 ) -> Response {
     let search: Search =
         serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
-    let page = cooperatives::list(
-        &state.db,
-        &user.caller,
-        CooperativeQuery {
-            q: Some(search.q.clone()).filter(|q| !q.trim().is_empty()),
-            district: Some(search.district.clone()).filter(|d| !d.is_empty()),
-            limit: Some(50),
-            cursor: Some(search.cursor.clone()).filter(|c| !c.is_empty()),
-        },
-    )
-    .await;
+    let page = match PageRequest::parse(Some(50), Some(search.cursor.as_str())) {
+        Ok(page) => {
+            let filter = CooperativeFilter {
+                q: Some(search.q.clone()).filter(|q| !q.trim().is_empty()),
+                district: Some(search.district.clone()).filter(|d| !d.is_empty()),
+                page,
+            };
+            cooperatives::list(&state.ctx, &user.caller, filter).await
+        }
+        Err(err) => Err(err),
+    };
     let page = match page {
         Ok(page) => page,
         Err(err) => return user.fail(&state, err).await,

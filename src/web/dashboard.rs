@@ -21,8 +21,9 @@ use crate::{
     app::{
         applications::{self, status, ApplicationQuery, ApplicationView, Policy},
         cob::{self, CobRunQuery, CobRunView},
-        cooperatives::{self, CooperativeQuery},
+        cooperatives::{self, CooperativeFilter},
         loans::{self, LoanQuery, LoanView},
+        page::PageRequest,
         reports::{self, GroupLine, PortfolioQuery},
         Caller,
     },
@@ -75,17 +76,13 @@ pub async fn cooperative_names(
     let mut names = std::collections::HashMap::new();
     let mut cursor = None;
     for _ in 0..NAME_PAGES_MAX {
-        let page = cooperatives::list(
-            &state.db,
-            caller,
-            CooperativeQuery {
-                limit: Some(LIST_LIMIT),
-                cursor: cursor.take(),
-                ..Default::default()
-            },
-        )
-        .await?;
-        names.extend(page.items.into_iter().map(|c| (c.id, c.name)));
+        let filter = CooperativeFilter {
+            q: None,
+            district: None,
+            page: PageRequest::parse(Some(LIST_LIMIT), cursor.take().as_deref())?,
+        };
+        let page = cooperatives::list(&state.ctx, caller, filter).await?;
+        names.extend(page.items.into_iter().map(|c| (c.id.get(), c.name)));
         match page.next_cursor {
             Some(next) => cursor = Some(next),
             None => break,

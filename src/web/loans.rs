@@ -164,7 +164,7 @@ pub async fn show(
         let loan = loans::get(&state.db, &user.caller, id).await?;
         let schedule = loans::schedule(&state.db, &user.caller, id).await?;
         let transactions = loans::transactions(&state.db, &user.caller, id).await?;
-        let cooperative = cooperatives::get(&state.db, &user.caller, loan.cooperative_id)
+        let cooperative = cooperatives::get(&state.ctx, &user.caller, loan.cooperative_id.into())
             .await?
             .name;
         Ok::<_, AppError>((loan, schedule, transactions, cooperative))
@@ -284,7 +284,7 @@ async fn form_page(
 ) -> AppResult<RepaymentPage> {
     user.caller.require(&[Role::Accountant])?;
     let loan = loans::get(&state.db, &user.caller, id).await?;
-    let cooperative = cooperatives::get(&state.db, &user.caller, loan.cooperative_id)
+    let cooperative = cooperatives::get(&state.ctx, &user.caller, loan.cooperative_id.into())
         .await?
         .name;
     let business_date = loan.as_of.unwrap_or_default();

@@ -2,5 +2,8 @@
 //! with `TryFrom`), query parameters (`IntoParams`) and response views (`*View`, `ToSchema`), one
 //! module per resource. The use cases in `crate::app` never see them.
 
+pub mod audit;
 pub mod auth;
+pub mod cooperatives;
+pub mod outbox;
 pub mod users;

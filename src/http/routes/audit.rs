@@ -1,6 +1,5 @@
 //! `GET /api/v1/audit`: the audit trail (admin, auditor).
 
-use crate::http::responses::Forbidden;
 use axum::{
     extract::State,
     response::{IntoResponse, Response},
@@ -9,14 +8,13 @@ use axum::{
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    app::{
-        audit::{self, AuditPage, AuditQuery},
-        Caller,
-    },
+    app::{audit, Caller},
     error::AppResult,
     http::{
+        dto::audit::{AuditPage, AuditQuery},
         export::{self, ExportFormat},
         extract::{ApiQuery, Export},
+        responses::Forbidden,
     },
     state::AppState,
 };
@@ -36,7 +34,7 @@ pub async fn list_audit(
     Export(format): Export,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> AppResult<Response> {
-    let page = audit::list(&state.db, &caller, query).await?;
+    let page = AuditPage::from(audit::list(&state.ctx, &caller, query.try_into()?).await?);
     match format {
         ExportFormat::Json => Ok(Json(page).into_response()),
         _ => export::table(format, "audit", &page.items),

@@ -1,19 +1,19 @@
 //! `/api/v1/cooperatives`: the borrowers.
 
-use crate::http::responses::{BadRequest, Conflict, Forbidden, NotFound, Unprocessable};
 use axum::{extract::State, http::StatusCode, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    app::{
-        cooperatives::{
-            self, CooperativeInput, CooperativePage, CooperativePatch, CooperativeQuery,
+    app::{cooperatives, Caller},
+    error::AppResult,
+    http::{
+        dto::cooperatives::{
+            CooperativeBody, CooperativePage, CooperativePatchBody, CooperativeQuery,
             CooperativeView,
         },
-        Caller,
+        extract::{ApiId, ApiJson, ApiQuery},
+        responses::{BadRequest, Conflict, Forbidden, NotFound, Unprocessable},
     },
-    error::AppResult,
-    http::extract::{ApiId, ApiJson, ApiQuery},
     state::AppState,
 };
 
@@ -25,19 +25,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Registers a cooperative (admin, officer).
 #[utoipa::path(post, path = "/api/v1/cooperatives", tag = "cooperatives", security(("bearer" = [])),
-    request_body = CooperativeInput,
-    responses((status = 201, body = CooperativeView), BadRequest,
-              Forbidden, Conflict,
-              Unprocessable))]
+    request_body = CooperativeBody,
+    responses((status = 201, body = CooperativeView), BadRequest, Forbidden, Conflict, Unprocessable))]
 pub async fn create_cooperative(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(input): ApiJson<CooperativeInput>,
+    ApiJson(body): ApiJson<CooperativeBody>,
 ) -> AppResult<(StatusCode, Json<CooperativeView>)> {
-    let today = state.today();
-    let created =
-        cooperatives::create(&state.db, &caller, &state.settings.fund, today, input).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    let created = cooperatives::create(&state.ctx, &caller, body.try_into()?).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 /// Lists cooperatives, newest first, with search (a cooperative user sees only itself).
@@ -49,9 +45,8 @@ pub async fn list_cooperatives(
     caller: Caller,
     ApiQuery(query): ApiQuery<CooperativeQuery>,
 ) -> AppResult<Json<CooperativePage>> {
-    cooperatives::list(&state.db, &caller, query)
-        .await
-        .map(Json)
+    let page = cooperatives::list(&state.ctx, &caller, query.try_into()?).await?;
+    Ok(Json(page.into()))
 }
 
 /// One cooperative (404 for a cooperative user asking for another).
@@ -63,22 +58,20 @@ pub async fn get_cooperative(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<CooperativeView>> {
-    cooperatives::get(&state.db, &caller, id).await.map(Json)
+    let found = cooperatives::get(&state.ctx, &caller, id.into()).await?;
+    Ok(Json(found.into()))
 }
 
 /// Updates some fields; `version` must be current (admin, officer).
 #[utoipa::path(patch, path = "/api/v1/cooperatives/{id}", tag = "cooperatives", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = CooperativePatch,
-    responses((status = 200, body = CooperativeView), Forbidden, BadRequest,
-              NotFound, Conflict))]
+    params(("id" = i64, Path)), request_body = CooperativePatchBody,
+    responses((status = 200, body = CooperativeView), Forbidden, BadRequest, NotFound, Conflict))]
 pub async fn update_cooperative(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
-    ApiJson(patch): ApiJson<CooperativePatch>,
+    ApiJson(body): ApiJson<CooperativePatchBody>,
 ) -> AppResult<Json<CooperativeView>> {
-    let today = state.today();
-    cooperatives::update(&state.db, &caller, &state.settings.fund, today, id, patch)
-        .await
-        .map(Json)
+    let updated = cooperatives::update(&state.ctx, &caller, id.into(), body.try_into()?).await?;
+    Ok(Json(updated.into()))
 }

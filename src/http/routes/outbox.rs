@@ -1,17 +1,17 @@
 //! `/api/v1/outbox`: queued, sent and failed email (admin, auditor), and the retry of a failed
 //! message (admin).
 
-use crate::http::responses::{BadRequest, Conflict, Forbidden, NotFound};
 use axum::{extract::State, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    app::{
-        outbox::{self, OutboxPage, OutboxQuery, OutboxView},
-        Caller,
-    },
+    app::{outbox, Caller},
     error::AppResult,
-    http::extract::{ApiId, ApiQuery},
+    http::{
+        dto::outbox::{OutboxPage, OutboxQuery, OutboxView},
+        extract::{ApiId, ApiQuery},
+        responses::{BadRequest, Conflict, Forbidden, NotFound},
+    },
     state::AppState,
 };
 
@@ -31,7 +31,8 @@ pub async fn list_outbox(
     caller: Caller,
     ApiQuery(query): ApiQuery<OutboxQuery>,
 ) -> AppResult<Json<OutboxPage>> {
-    outbox::list(&state.db, &caller, query).await.map(Json)
+    let page = outbox::list(&state.ctx, &caller, query.try_into()?).await?;
+    Ok(Json(page.into()))
 }
 
 /// Puts a failed message back in the queue, attempts reset (admin).
@@ -44,5 +45,6 @@ pub async fn retry_outbox(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<OutboxView>> {
-    outbox::retry(&state.db, &caller, id).await.map(Json)
+    let retried = outbox::retry(&state.ctx, &caller, id.into()).await?;
+    Ok(Json(retried.into()))
 }
