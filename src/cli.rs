@@ -313,7 +313,8 @@ async fn backup(to: PathBuf, settings: Settings) -> anyhow::Result<()> {
         dir: to,
         ..settings.backup.clone()
     };
-    let done = backups::run_scheduled(&db, &settings.database.url, &backup_settings, "cli")
+    let ctx = crate::app::context::AppCtx::new(db, std::sync::Arc::new(settings.clone()));
+    let done = backups::run_scheduled(&ctx, &backup_settings, "cli")
         .await
         .map_err(|e| match e {
             backups::BackupError::NotSqlite => refused("backup_not_sqlite", &e),
@@ -380,25 +381,24 @@ async fn restore(from: PathBuf, force: bool, settings: Settings) -> anyhow::Resu
 }
 
 async fn calendar(cmd: CalendarCommand, settings: Settings) -> anyhow::Result<()> {
-    use crate::app::calendar::{self, CalendarQuery, HolidayInput};
+    use crate::app::calendar::{self, CalendarRange, NewHoliday};
     let db = server::prepare_database(&settings).await?;
+    let ctx = crate::app::context::AppCtx::new(db, std::sync::Arc::new(settings));
     let caller = Caller::cli();
-    let writer = crate::app::writer::MoneyWriter::new();
     match cmd {
         CalendarCommand::Add { date, name } => {
-            let added =
-                calendar::add_holiday(&db, &writer, &caller, HolidayInput { date, name }).await?;
+            let added = calendar::add_holiday(&ctx, &caller, NewHoliday { date, name }).await?;
             println!(
                 "holiday {} ({}) entered; in force for folds after the business date {}",
                 added.date, added.name, added.entered_on_business_date
             );
         }
         CalendarCommand::Remove { date } => {
-            let removed = calendar::remove_holiday(&db, &writer, &caller, date).await?;
+            let removed = calendar::remove_holiday(&ctx, &caller, date).await?;
             println!("holiday {} ({}) removed", removed.date, removed.name);
         }
         CalendarCommand::List { from, to } => {
-            let view = calendar::view(&db, &caller, CalendarQuery { from, to }).await?;
+            let view = calendar::view(&ctx, &caller, CalendarRange { from, to }).await?;
             println!(
                 "days off from {} to {} (business date {})",
                 view.from, view.to, view.business_date

@@ -15,6 +15,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use coopfund_domain::ids::BackupRunId;
 use sea_orm::{
     ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
     QueryOrder, QuerySelect, Set, Statement,
@@ -23,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    app::Caller,
+    app::{context::AppCtx, Caller},
     auth::Role,
     error::{AppError, AppResult},
     store::entities::backup_run,
@@ -321,10 +322,10 @@ pub fn restore_file(from: &Path, target: &Path, force: bool) -> Result<Manifest,
     Ok(manifest)
 }
 
-/// One row of `GET /api/v1/backups`.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct BackupView {
-    pub id: i64,
+/// One recorded backup run.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupRun {
+    pub id: BackupRunId,
     /// `ok` or `failed`.
     pub status: String,
     /// `schedule` or `cli`.
@@ -339,10 +340,10 @@ pub struct BackupView {
     pub error: Option<String>,
 }
 
-impl From<backup_run::Model> for BackupView {
+impl From<backup_run::Model> for BackupRun {
     fn from(m: backup_run::Model) -> Self {
-        BackupView {
-            id: m.id,
+        BackupRun {
+            id: BackupRunId::new(m.id),
             status: m.status,
             trigger: m.trigger,
             started_at: m.started_at,
@@ -360,6 +361,7 @@ pub async fn record_run<C: ConnectionTrait>(
     conn: &C,
     trigger: &str,
     started_at: DateTime<Utc>,
+    finished_at: DateTime<Utc>,
     result: &Result<Backup, BackupError>,
 ) -> AppResult<()> {
     let (status, file, sha256, size_bytes, error) = match result {
@@ -376,7 +378,7 @@ pub async fn record_run<C: ConnectionTrait>(
         status: Set(status.into()),
         trigger: Set(trigger.into()),
         started_at: Set(started_at),
-        finished_at: Set(Utc::now()),
+        finished_at: Set(finished_at),
         file: Set(file),
         sha256: Set(sha256),
         size_bytes: Set(size_bytes),
@@ -388,16 +390,17 @@ pub async fn record_run<C: ConnectionTrait>(
     Ok(())
 }
 
-/// `GET /api/v1/backups` (admin): the last 100 runs, newest first.
-pub async fn list(db: &DatabaseConnection, caller: &Caller) -> AppResult<Vec<BackupView>> {
+/// The last 100 runs, newest first (admin).
+#[tracing::instrument(name = "backups.list", skip_all)]
+pub async fn list(ctx: &AppCtx, caller: &Caller) -> AppResult<Vec<BackupRun>> {
     caller.require(&[Role::Admin])?;
     Ok(backup_run::Entity::find()
         .order_by_desc(backup_run::Column::Id)
         .limit(100)
-        .all(db)
+        .all(&ctx.db)
         .await?
         .into_iter()
-        .map(BackupView::from)
+        .map(BackupRun::from)
         .collect())
 }
 
@@ -406,14 +409,14 @@ pub async fn list(db: &DatabaseConnection, caller: &Caller) -> AppResult<Vec<Bac
 /// every active admin with an email address. Returns the backup's result.
 #[tracing::instrument(name = "scheduled backup", skip_all)]
 pub async fn run_scheduled(
-    db: &DatabaseConnection,
-    database_url: &str,
+    ctx: &AppCtx,
     settings: &crate::config::BackupSettings,
     trigger: &str,
 ) -> Result<Backup, BackupError> {
-    let lock = crate::app::cob::local_lock(database_url);
+    let db = &ctx.db;
+    let lock = crate::app::cob::local_lock(&ctx.settings.database.url);
     let _held = lock.lock().await;
-    let started_at = Utc::now();
+    let started_at = ctx.now();
     let mut result = backup(db, &settings.dir, started_at).await;
     if let Ok(done) = &result {
         if let Err(error) = prune(&settings.dir, settings.retention_count) {
@@ -427,7 +430,7 @@ pub async fn run_scheduled(
     if let Err(error) = &result {
         tracing::error!(%error, "backup failed");
     }
-    record_run(db, trigger, started_at, &result).await?;
+    record_run(db, trigger, started_at, ctx.now(), &result).await?;
     if let Err(error) = &result {
         mail_admins(db, started_at, error).await?;
     }

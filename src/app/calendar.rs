@@ -25,17 +25,20 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use coopfund_domain::{HolidayCalendar, WeekDays};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
     TransactionTrait,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
 
-use super::{audit, fund, validate, writer::MoneyWriter, Caller};
+use super::{
+    audit::{self, Audited},
+    context::{AppCtx, Clock},
+    fund, validate, Caller,
+};
 use crate::{
     auth::Role,
     config::Settings,
@@ -119,36 +122,40 @@ async fn lock_business_date(txn: &DatabaseTransaction) -> AppResult<NaiveDate> {
     fund::business_date(txn).await
 }
 
-/// `POST /api/v1/calendar/holidays`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HolidayInput {
+/// A holiday to enter.
+#[derive(Debug, Clone)]
+pub struct NewHoliday {
     /// The day off; after the business date.
-    #[schema(value_type = String, format = Date)]
     pub date: NaiveDate,
     /// What it is, e.g. "Tết Nguyên đán".
     pub name: String,
 }
 
 /// A holiday as kept.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct HolidayView {
-    #[schema(value_type = String, format = Date)]
+#[derive(Debug, Clone, Serialize)]
+pub struct Holiday {
     pub date: NaiveDate,
     pub name: String,
     /// `config` or `admin`.
     pub source: String,
     /// The business date on which it was entered (or removed); folds change only after it.
-    #[schema(value_type = String, format = Date)]
     pub entered_on_business_date: NaiveDate,
     pub entered_by: String,
     /// False once removed.
     pub in_force: bool,
 }
 
-impl From<calendar_holiday::Model> for HolidayView {
+impl Audited for Holiday {
+    const ENTITY_TYPE: &'static str = "calendar_holiday";
+
+    fn audit_id(&self) -> String {
+        self.date.to_string()
+    }
+}
+
+impl From<calendar_holiday::Model> for Holiday {
     fn from(m: calendar_holiday::Model) -> Self {
-        HolidayView {
+        Holiday {
             date: m.holiday_on,
             name: m.name,
             source: m.source,
@@ -176,21 +183,17 @@ fn not_after_business_date(date: NaiveDate, business_date: NaiveDate) -> AppErro
 }
 
 /// Enters a holiday after the business date (admin); audited.
-pub async fn add_holiday(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
-    caller: &Caller,
-    input: HolidayInput,
-) -> AppResult<HolidayView> {
+#[tracing::instrument(name = "calendar.add_holiday", skip_all, fields(date = %input.date))]
+pub async fn add_holiday(ctx: &AppCtx, caller: &Caller, input: NewHoliday) -> AppResult<Holiday> {
     caller.require(&[Role::Admin])?;
     let name = validate::text("name", &input.name, NAME_MAX_CHARS)?;
-    let _gate = writer.enter(db).await;
-    let txn = db.begin().await?;
+    let _gate = ctx.writer.enter(&ctx.db).await;
+    let txn = ctx.db.begin().await?;
     let business_date = lock_business_date(&txn).await?;
     if input.date <= business_date {
         return Err(not_after_business_date(input.date, business_date));
     }
-    let now = Utc::now();
+    let now = ctx.now();
     let existing = calendar_holiday::Entity::find()
         .filter(calendar_holiday::Column::HolidayOn.eq(input.date))
         .one(&txn)
@@ -233,33 +236,18 @@ pub async fn add_holiday(
             .await?
         }
     };
-    let view = HolidayView::from(saved);
-    audit::record(
-        &txn,
-        caller,
-        audit::Change::<(), _> {
-            action: "calendar.holiday_add",
-            entity_type: "calendar_holiday",
-            entity_id: view.date.to_string(),
-            before: None,
-            after: Some(&view),
-        },
-    )
-    .await?;
+    let view = Holiday::from(saved);
+    audit::created(&txn, ctx, caller, "calendar.holiday_add", &view).await?;
     txn.commit().await?;
     Ok(view)
 }
 
 /// Removes a holiday after the business date (admin); the row is kept, marked removed; audited.
-pub async fn remove_holiday(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
-    caller: &Caller,
-    date: NaiveDate,
-) -> AppResult<HolidayView> {
+#[tracing::instrument(name = "calendar.remove_holiday", skip_all, fields(date = %date))]
+pub async fn remove_holiday(ctx: &AppCtx, caller: &Caller, date: NaiveDate) -> AppResult<Holiday> {
     caller.require(&[Role::Admin])?;
-    let _gate = writer.enter(db).await;
-    let txn = db.begin().await?;
+    let _gate = ctx.writer.enter(&ctx.db).await;
+    let txn = ctx.db.begin().await?;
     let business_date = lock_business_date(&txn).await?;
     let row = calendar_holiday::Entity::find()
         .filter(calendar_holiday::Column::HolidayOn.eq(date))
@@ -270,46 +258,31 @@ pub async fn remove_holiday(
     if date <= business_date {
         return Err(not_after_business_date(date, business_date));
     }
-    let before = HolidayView::from(row.clone());
+    let before = Holiday::from(row.clone());
     let mut active = row.into_active_model();
     active.entered_on_business_date = Set(business_date);
     active.entered_by = Set(caller.name().to_string());
-    active.updated_at = Set(Utc::now());
-    active.removed_at = Set(Some(Utc::now()));
-    let view = HolidayView::from(active.update(&txn).await?);
-    audit::record(
-        &txn,
-        caller,
-        audit::Change {
-            action: "calendar.holiday_remove",
-            entity_type: "calendar_holiday",
-            entity_id: date.to_string(),
-            before: Some(&before),
-            after: Some(&view),
-        },
-    )
-    .await?;
+    let now = ctx.now();
+    active.updated_at = Set(now);
+    active.removed_at = Set(Some(now));
+    let view = Holiday::from(active.update(&txn).await?);
+    audit::changed(&txn, ctx, caller, "calendar.holiday_remove", &before, &view).await?;
     txn.commit().await?;
     Ok(view)
 }
 
-/// `?from=&to=` of `GET /api/v1/calendar` (default: the business date and a year after it).
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct CalendarQuery {
+/// The dates to show (default: the business date and a year after it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CalendarRange {
     /// YYYY-MM-DD (default: the business date).
-    #[param(value_type = Option<String>, format = Date)]
     pub from: Option<NaiveDate>,
     /// YYYY-MM-DD, at most 731 days after `from` (default: 365 days after `from`).
-    #[param(value_type = Option<String>, format = Date)]
     pub to: Option<NaiveDate>,
 }
 
 /// One day the fund does not work.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct DayOffView {
-    #[schema(value_type = String, format = Date)]
+#[derive(Debug, Clone, Serialize)]
+pub struct DayOff {
     pub date: NaiveDate,
     /// `monday` … `sunday`.
     pub weekday: String,
@@ -319,42 +292,35 @@ pub struct DayOffView {
     pub holiday: Option<String>,
     /// The first business day after it: an installment due on `date` may be paid until then
     /// without penalty.
-    #[schema(value_type = String, format = Date)]
     pub pay_by: NaiveDate,
 }
 
 /// A set of weekly days off and the date from which it is in force.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct WeeklyRuleView {
-    #[schema(value_type = String, format = Date)]
+#[derive(Debug, Clone, Serialize)]
+pub struct WeeklyRule {
     pub effective_from: NaiveDate,
     /// `saturday`, `sunday` …
     pub days_off: Vec<String>,
 }
 
 /// The fund's calendar between two dates.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CalendarView {
-    #[schema(value_type = String, format = Date)]
+#[derive(Debug, Clone, Serialize)]
+pub struct Calendar {
     pub from: NaiveDate,
-    #[schema(value_type = String, format = Date)]
     pub to: NaiveDate,
-    #[schema(value_type = String, format = Date)]
     pub business_date: NaiveDate,
     /// Every weekly rule, oldest first (each in force until the next).
-    pub weekly_rules: Vec<WeeklyRuleView>,
+    pub weekly_rules: Vec<WeeklyRule>,
     /// Every day off in `[from, to]`, in order.
-    pub days_off: Vec<DayOffView>,
+    pub days_off: Vec<DayOff>,
     /// The holidays in `[from, to]`, removed ones included (`in_force` false), in order.
-    pub holidays: Vec<HolidayView>,
+    pub holidays: Vec<Holiday>,
 }
 
 /// The calendar between `from` and `to` (any logged-in user).
-pub async fn view(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    query: CalendarQuery,
-) -> AppResult<CalendarView> {
+#[tracing::instrument(name = "calendar.view", skip_all)]
+pub async fn view(ctx: &AppCtx, caller: &Caller, query: CalendarRange) -> AppResult<Calendar> {
+    let db = &ctx.db;
     caller.require(&Role::ALL)?;
     let business_date = fund::business_date(db).await?;
     let from = query.from.unwrap_or(business_date);
@@ -382,7 +348,7 @@ pub async fn view(
     let mut day = from;
     while day <= to {
         if !calendar.is_business_day(day) {
-            days_off.push(DayOffView {
+            days_off.push(DayOff {
                 date: day,
                 weekday: weekday_name(day.weekday()).into(),
                 weekly_day_off: calendar.is_weekly_day_off(day),
@@ -395,14 +361,14 @@ pub async fn view(
             None => break,
         }
     }
-    Ok(CalendarView {
+    Ok(Calendar {
         from,
         to,
         business_date,
         weekly_rules: calendar
             .weekly
             .iter()
-            .map(|(effective_from, days)| WeeklyRuleView {
+            .map(|(effective_from, days)| WeeklyRule {
                 effective_from: *effective_from,
                 days_off: days
                     .days()
@@ -412,7 +378,7 @@ pub async fn view(
             })
             .collect(),
         days_off,
-        holidays: holidays.into_iter().map(HolidayView::from).collect(),
+        holidays: holidays.into_iter().map(Holiday::from).collect(),
     })
 }
 
@@ -435,6 +401,16 @@ fn range_error(from: NaiveDate, to: NaiveDate) -> AppError {
 /// first rule and every configured holiday are entered for all dates (nothing was folded).
 /// Each change is audited as `system:calendar`.
 pub async fn seed(db: &DatabaseConnection, settings: &Settings) -> AppResult<()> {
+    seed_at(db, settings, &super::context::SystemClock).await
+}
+
+/// [`seed`], the records stamped by `clock`.
+#[tracing::instrument(name = "calendar.seed", skip_all)]
+pub async fn seed_at(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    clock: &dyn Clock,
+) -> AppResult<()> {
     let caller = Caller::system_named("system:calendar");
     let txn = db.begin().await?;
     let business_date = lock_business_date(&txn).await?;
@@ -477,14 +453,14 @@ pub async fn seed(db: &DatabaseConnection, settings: &Settings) -> AppResult<()>
                 calendar_weekly_rule::ActiveModel {
                     effective_from: Set(effective_from),
                     days_off: Set(days_text(wanted)),
-                    created_at: Set(Utc::now()),
+                    created_at: Set(clock.now()),
                     ..Default::default()
                 }
                 .insert(&txn)
                 .await?;
             }
         }
-        let after = WeeklyRuleView {
+        let after = WeeklyRule {
             effective_from,
             days_off: wanted
                 .days()
@@ -492,9 +468,10 @@ pub async fn seed(db: &DatabaseConnection, settings: &Settings) -> AppResult<()>
                 .map(|d| weekday_name(d).to_string())
                 .collect(),
         };
-        audit::record(
+        audit::record_at(
             &txn,
             &caller,
+            clock.now(),
             audit::Change::<(), _> {
                 action: "calendar.weekly_days_off",
                 entity_type: "calendar_weekly_rule",
@@ -515,7 +492,7 @@ pub async fn seed(db: &DatabaseConnection, settings: &Settings) -> AppResult<()>
         .await?
         .into_iter()
         .collect();
-    let now = Utc::now();
+    let now = clock.now();
     for (date, name) in settings.calendar.holiday_dates() {
         if known.contains(&date) || (date <= business_date && !nothing_folded) {
             continue;
@@ -533,19 +510,15 @@ pub async fn seed(db: &DatabaseConnection, settings: &Settings) -> AppResult<()>
         }
         .insert(&txn)
         .await?;
-        let view = HolidayView::from(row);
-        audit::record(
-            &txn,
-            &caller,
-            audit::Change::<(), _> {
-                action: "calendar.holiday_add",
-                entity_type: "calendar_holiday",
-                entity_id: date.to_string(),
-                before: None,
-                after: Some(&view),
-            },
-        )
-        .await?;
+        let view = Holiday::from(row);
+        let change = audit::Change::<(), _> {
+            action: "calendar.holiday_add",
+            entity_type: Holiday::ENTITY_TYPE,
+            entity_id: view.audit_id(),
+            before: None,
+            after: Some(&view),
+        };
+        audit::record_at(&txn, &caller, now, change).await?;
     }
     txn.commit().await?;
     Ok(())

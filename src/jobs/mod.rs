@@ -67,11 +67,5 @@ async fn run_nightly(state: &AppState) {
 /// The daily backup; its result is logged, recorded in `backup_runs` and, when it fails, mailed to the admins.
 async fn run_backup(state: &AppState) {
     // The outcome is recorded and logged inside; nothing more to do with it here.
-    let _ = backups::run_scheduled(
-        &state.db,
-        &state.settings.database.url,
-        &state.settings.backup,
-        "schedule",
-    )
-    .await;
+    let _ = backups::run_scheduled(&state.ctx, &state.settings.backup, "schedule").await;
 }

@@ -158,9 +158,12 @@ async fn the_scheduled_backup_prunes_old_copies_lists_its_runs_and_mails_a_failu
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = app.settings.database.url.clone();
+    let ctx = coopfund::app::context::AppCtx::new(
+        app.db.clone(),
+        std::sync::Arc::new(app.settings.clone()),
+    );
     for _ in 0..3 {
-        backups::run_scheduled(&app.db, &url, &settings_in(dir.path(), 2), "schedule")
+        backups::run_scheduled(&ctx, &settings_in(dir.path(), 2), "schedule")
             .await
             .expect("scheduled backup");
         // Copies are named by the second they were taken.
@@ -189,7 +192,7 @@ async fn the_scheduled_backup_prunes_old_copies_lists_its_runs_and_mails_a_failu
     .await;
     let blocked = dir.path().join("blocked");
     std::fs::write(&blocked, b"not a folder").expect("write");
-    let failed = backups::run_scheduled(&app.db, &url, &settings_in(&blocked, 2), "schedule").await;
+    let failed = backups::run_scheduled(&ctx, &settings_in(&blocked, 2), "schedule").await;
     assert!(matches!(failed, Err(BackupError::Io { .. })), "{failed:?}");
 
     let runs = json_of(

@@ -1,32 +1,27 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{cooperative_body, error_of, spawn_app, unique};
+use coopfund::http::dto::{audit::AuditQuery, cooperatives::CooperativePatchBody};
+
+use crate::{
+    client,
+    helpers::{cooperative_body, error_of, spawn_app, unique},
+};
 
 #[tokio::test]
 async fn an_officer_registers_a_cooperative_and_reads_it_back() {
     let app = spawn_app().await;
-    let officer = app.user_token("officer", None).await;
-    let r = app
-        .post(
-            "/api/v1/cooperatives",
-            &officer,
-            &cooperative_body("4600123456"),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let created: Value = r.json().await.unwrap();
-    let id = created["id"].as_i64().unwrap();
-    let read: Value = app
-        .get(&format!("/api/v1/cooperatives/{id}"), &officer)
+    let officer = app.client(&app.user_token("officer", None).await);
+    let created = officer
+        .cooperatives()
+        .create(&client::cooperative("4600123456"))
         .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(read["name"], "HTX Chè Tân Cương");
-    assert_eq!(read["charter_capital_vnd"], 2_500_000_000i64);
-    assert_eq!(read["founded_on"], "2015-06-01");
-    assert_eq!(read["version"], 1);
+        .expect("registered");
+    let read = officer.cooperatives().get(created.id).await.expect("read");
+    assert_eq!(read.name, "HTX Chè Tân Cương");
+    assert_eq!(read.charter_capital_vnd, 2_500_000_000);
+    assert_eq!(read.founded_on.to_string(), "2015-06-01");
+    assert_eq!(read.version, 1);
 }
 
 #[tokio::test]
@@ -200,38 +195,37 @@ async fn search_filters_by_name_and_code_and_pages_newest_first() {
 #[tokio::test]
 async fn an_update_needs_the_current_version() {
     let app = spawn_app().await;
-    let id = app.cooperative().await;
-    let path = format!("/api/v1/cooperatives/{id}");
-    let r = app
-        .patch(
-            &path,
-            &app.admin_token,
-            &json!({"version": 1, "phone": "0987 654 321"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let updated: Value = r.json().await.unwrap();
-    assert_eq!(updated["phone"], "0987 654 321");
-    assert_eq!(updated["version"], 2);
-    let error = error_of(
-        app.patch(
-            &path,
-            &app.admin_token,
-            &json!({"version": 1, "phone": "0911 111 111"}),
-        )
-        .await,
-        StatusCode::CONFLICT,
-    )
-    .await;
-    assert_eq!(error["code"], "stale_version");
-    use coopfund::store::entities::audit_record;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let audit = audit_record::Entity::find()
-        .filter(audit_record::Column::Action.eq("cooperative.update"))
-        .one(&app.db)
+    let admin = app.admin();
+    let id = app.cooperative().await.into();
+    let change = |version, phone: &str| CooperativePatchBody {
+        version,
+        phone: Some(phone.into()),
+        ..serde_json::from_value(json!({"version": version})).expect("a patch")
+    };
+    let updated = admin
+        .cooperatives()
+        .update(id, &change(1, "0987 654 321"))
         .await
-        .unwrap()
-        .expect("update audited");
-    assert!(audit.before.unwrap().contains("0912 345 678"));
-    assert!(audit.after.unwrap().contains("0987 654 321"));
+        .expect("updated");
+    assert_eq!(updated.phone, "0987 654 321");
+    assert_eq!(updated.version, 2);
+    let refused = admin
+        .cooperatives()
+        .update(id, &change(1, "0911 111 111"))
+        .await
+        .expect_err("a stale version");
+    assert_eq!(
+        (refused.status, refused.code.as_str()),
+        (StatusCode::CONFLICT, "stale_version")
+    );
+    let audit = admin
+        .audit(&AuditQuery {
+            action: Some("cooperative.update".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("the audit trail");
+    let record = &audit.items[0];
+    assert_eq!(record.before.as_ref().unwrap()["phone"], "0912 345 678");
+    assert_eq!(record.after.as_ref().unwrap()["phone"], "0987 654 321");
 }

@@ -1,6 +1,7 @@
 //! Integration tests through HTTP, one binary (one link) for the whole API suite.
 //! Every test starts its own server over its own fresh database.
 
+mod client;
 mod helpers;
 mod loan_fixtures;
 mod smtp;

@@ -1,27 +1,37 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use coopfund::{
+    auth::Role,
+    http::dto::users::{NewUserBody, UserView},
+};
+
 use crate::helpers::{error_of, spawn_app, PASSWORD};
 
 #[tokio::test]
 async fn an_admin_creates_accounts_with_roles() {
     let app = spawn_app().await;
-    let r = app.post("/api/v1/users", &app.admin_token, &json!({"username": "Lan.Officer", "password": PASSWORD, "role": "officer", "full_name": "Trần Thị Lan"})).await;
+    let body: NewUserBody = serde_json::from_value(json!({"username": "Lan.Officer", "password": PASSWORD, "role": "officer", "full_name": "Trần Thị Lan"})).expect("a body");
+    let r = app
+        .post("/api/v1/users", &app.admin_token, &json!(body))
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let user: Value = r.json().await.unwrap();
-    assert_eq!(user["username"], "lan.officer");
-    assert_eq!(user["role"], "officer");
     assert!(
         user.get("password_hash").is_none(),
         "the hash never leaves the service"
     );
-    let list: Vec<Value> = app
-        .get("/api/v1/users", &app.admin_token)
+    let user: UserView = serde_json::from_value(user).expect("a user");
+    assert_eq!(user.username, "lan.officer");
+    assert_eq!(user.role, Role::Officer);
+    let list = app.admin().users().list().await.expect("the accounts");
+    assert!(list.iter().any(|u| u.username == "lan.officer"));
+    let me = app
+        .client(&app.login("lan.officer", PASSWORD).await)
+        .me()
         .await
-        .json()
-        .await
-        .unwrap();
-    assert!(list.iter().any(|u| u["username"] == "lan.officer"));
+        .expect("the account itself");
+    assert_eq!(me.id, user.id);
 }
 
 #[tokio::test]

@@ -62,7 +62,7 @@ impl From<AuditRecord> for AuditView {
 }
 
 /// Filters and paging of the audit trail.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {

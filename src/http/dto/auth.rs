@@ -8,7 +8,7 @@ use super::users::UserView;
 use crate::app::sessions::{Credentials, IssuedToken};
 
 /// Credentials sent to `POST /api/v1/auth/token`.
-#[derive(Clone, Deserialize, ToSchema)]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 #[schema(as = Credentials)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialsBody {

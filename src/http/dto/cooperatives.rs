@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// A cooperative to register.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(as = CooperativeInput)]
 #[serde(deny_unknown_fields)]
 pub struct CooperativeBody {
@@ -70,7 +70,7 @@ impl TryFrom<CooperativeBody> for NewCooperative {
 }
 
 /// A partial update; `version` must be the one last read.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(as = CooperativePatch)]
 #[serde(deny_unknown_fields)]
 pub struct CooperativePatchBody {
@@ -177,7 +177,7 @@ impl From<Cooperative> for CooperativeView {
 }
 
 /// Search and paging for the list.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CooperativeQuery {

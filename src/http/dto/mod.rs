@@ -4,6 +4,8 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backups;
+pub mod calendar;
 pub mod cooperatives;
 pub mod outbox;
 pub mod users;

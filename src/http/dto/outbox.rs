@@ -83,7 +83,7 @@ impl From<OutboxMessage> for OutboxView {
 }
 
 /// Filter and paging for the list.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxQuery {

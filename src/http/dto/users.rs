@@ -12,7 +12,7 @@ use crate::{
 };
 
 /// A new account as requested.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(as = NewUser)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserBody {
@@ -77,7 +77,7 @@ impl TryFrom<NewUserBody> for NewAccount {
 }
 
 /// A change to an account by an admin.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[schema(as = UserChange)]
 #[serde(deny_unknown_fields)]
 pub struct UserChangeBody {

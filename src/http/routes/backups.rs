@@ -1,15 +1,15 @@
 //! `/api/v1/backups`: the backup runs of the embedded database, ok and failed (admin).
 
-use crate::http::responses::{Forbidden, Unauthorized};
 use axum::{extract::State, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    app::{
-        backups::{self, BackupView},
-        Caller,
-    },
+    app::{backups, Caller},
     error::AppResult,
+    http::{
+        dto::backups::BackupView,
+        responses::{Forbidden, Unauthorized},
+    },
     state::AppState,
 };
 
@@ -25,5 +25,6 @@ pub async fn list_backups(
     State(state): State<AppState>,
     caller: Caller,
 ) -> AppResult<Json<Vec<BackupView>>> {
-    backups::list(&state.db, &caller).await.map(Json)
+    let runs = backups::list(&state.ctx, &caller).await?;
+    Ok(Json(runs.into_iter().map(BackupView::from).collect()))
 }

@@ -1,9 +1,6 @@
 //! The fund's calendar (DOMAIN.md §4): `GET /api/v1/calendar` for everyone,
 //! `POST /api/v1/calendar/holidays` and `DELETE /api/v1/calendar/holidays/{date}` for admins.
 
-use crate::http::responses::{
-    BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable,
-};
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -13,12 +10,13 @@ use chrono::NaiveDate;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    app::{
-        calendar::{self, CalendarQuery, CalendarView, HolidayInput, HolidayView},
-        Caller,
-    },
+    app::{calendar, Caller},
     error::{AppError, AppResult, Reason},
-    http::extract::{ApiJson, ApiQuery},
+    http::{
+        dto::calendar::{CalendarQuery, CalendarView, HolidayInput, HolidayView},
+        extract::{ApiJson, ApiQuery},
+        responses::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable},
+    },
     state::AppState,
 };
 
@@ -41,7 +39,8 @@ pub async fn get_calendar(
     caller: Caller,
     ApiQuery(query): ApiQuery<CalendarQuery>,
 ) -> AppResult<Json<CalendarView>> {
-    calendar::view(&state.db, &caller, query).await.map(Json)
+    let calendar = calendar::view(&state.ctx, &caller, query.into()).await?;
+    Ok(Json(calendar.into()))
 }
 
 /// Enters a holiday (admin). Only a date after the business date (422
@@ -56,9 +55,8 @@ pub async fn add_holiday(
     caller: Caller,
     ApiJson(input): ApiJson<HolidayInput>,
 ) -> AppResult<(StatusCode, Json<HolidayView>)> {
-    calendar::add_holiday(&state.db, &state.money_writer, &caller, input)
-        .await
-        .map(|view| (StatusCode::CREATED, Json(view)))
+    let added = calendar::add_holiday(&state.ctx, &caller, input.into()).await?;
+    Ok((StatusCode::CREATED, Json(added.into())))
 }
 
 /// Removes a holiday (admin). Only a date after the business date (422); 404 when it is not a
@@ -82,7 +80,6 @@ pub async fn remove_holiday(
             },
         )
     })?;
-    calendar::remove_holiday(&state.db, &state.money_writer, &caller, date)
-        .await
-        .map(Json)
+    let removed = calendar::remove_holiday(&state.ctx, &caller, date).await?;
+    Ok(Json(removed.into()))
 }
