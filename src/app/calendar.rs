@@ -166,6 +166,32 @@ impl From<calendar_holiday::Model> for Holiday {
     }
 }
 
+/// Who entered a holiday, from where, on which business date and when.
+struct Entered<'a> {
+    /// `admin` or `config`.
+    source: &'static str,
+    business_date: NaiveDate,
+    by: &'a Caller,
+    at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Entered<'_> {
+    /// A new holiday row on `date` named `name`.
+    fn row(&self, date: NaiveDate, name: String) -> calendar_holiday::ActiveModel {
+        calendar_holiday::ActiveModel {
+            holiday_on: Set(date),
+            name: Set(name),
+            source: Set(self.source.into()),
+            entered_on_business_date: Set(self.business_date),
+            entered_by: Set(self.by.name().to_string()),
+            created_at: Set(self.at),
+            updated_at: Set(self.at),
+            removed_at: Set(None),
+            ..Default::default()
+        }
+    }
+}
+
 fn not_after_business_date(date: NaiveDate, business_date: NaiveDate) -> AppError {
     AppError::new(
         ErrorKind::Rule,
@@ -221,19 +247,13 @@ pub async fn add_holiday(ctx: &AppCtx, caller: &Caller, input: NewHoliday) -> Ap
             active.update(&txn).await?
         }
         None => {
-            calendar_holiday::ActiveModel {
-                holiday_on: Set(input.date),
-                name: Set(name),
-                source: Set("admin".into()),
-                entered_on_business_date: Set(business_date),
-                entered_by: Set(caller.name().to_string()),
-                created_at: Set(now),
-                updated_at: Set(now),
-                removed_at: Set(None),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?
+            let entered = Entered {
+                source: "admin",
+                business_date,
+                by: caller,
+                at: now,
+            };
+            entered.row(input.date, name).insert(&txn).await?
         }
     };
     let view = Holiday::from(saved);
@@ -497,19 +517,13 @@ pub async fn seed_at(
         if known.contains(&date) || (date <= business_date && !nothing_folded) {
             continue;
         }
-        let row = calendar_holiday::ActiveModel {
-            holiday_on: Set(date),
-            name: Set(name),
-            source: Set("config".into()),
-            entered_on_business_date: Set(business_date),
-            entered_by: Set(caller.name().to_string()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            removed_at: Set(None),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        let entered = Entered {
+            source: "config",
+            business_date,
+            by: &caller,
+            at: now,
+        };
+        let row = entered.row(date, name).insert(&txn).await?;
         let view = Holiday::from(row);
         let change = audit::Change::<(), _> {
             action: "calendar.holiday_add",

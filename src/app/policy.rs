@@ -1,11 +1,12 @@
 //! The fund's classification policy (DOMAIN.md §8): debt-group thresholds and provision rates from
 //! the `[classification]` configuration.
 //!
-//! Classification is needed deep inside every money command, the close of business, `ledger
-//! verify` and the reports; rather than thread one more argument through all of them, the policy is
-//! installed once per process when its state is built ([`crate::state::AppState::new`]) and read
-//! here. It is configuration, fixed for the life of the process; until installed, the legal
-//! defaults apply (Circular 14/2024, Decree 86/2024).
+//! The policy is held by the use cases' context ([`crate::app::context::AppCtx::policy`]), built
+//! from the settings with [`Policy::from_settings`]: two apps in one process keep their own.
+//!
+//! Deprecated, until every caller takes it from the context: the process-wide slot [`install`] /
+//! [`current`] (installed when an `AppState` is built; the legal defaults of Circular 14/2024 and
+//! Decree 86/2024 until then).
 
 use std::sync::{Arc, RwLock};
 
@@ -56,19 +57,21 @@ pub fn current() -> Arc<Policy> {
 mod tests {
     use super::*;
 
+    // Built from the settings, never through the process-wide slot: a test that installed a policy
+    // would change it for every other test of the binary running beside it.
     #[test]
     fn the_configured_thresholds_and_rates_are_the_ones_in_force() {
         let mut settings = crate::config::Settings::load(None).unwrap().classification;
-        assert_eq!(settings.classification().group_3_from_dpd, 30);
+        assert_eq!(
+            Policy::from_settings(&settings)
+                .classification
+                .group_3_from_dpd,
+            30
+        );
         settings.group_from_dpd = [5, 20, 60, 120];
         settings.general_provision_percent = "0.75".into();
-        install(&settings);
-        assert_eq!(current().classification.group_2_from_dpd, 5);
-        assert_eq!(
-            current().provision_rates.general_percent.to_string(),
-            "0.75"
-        );
-        install(&crate::config::Settings::load(None).unwrap().classification);
-        assert_eq!(current().classification.group_2_from_dpd, 10);
+        let policy = Policy::from_settings(&settings);
+        assert_eq!(policy.classification.group_2_from_dpd, 5);
+        assert_eq!(policy.provision_rates.general_percent.to_string(), "0.75");
     }
 }

@@ -22,6 +22,7 @@ mod errors;
 mod event_mails;
 mod exports;
 mod hardening;
+mod keyed;
 mod ledger;
 mod loan_views;
 mod loans;
