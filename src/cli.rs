@@ -655,15 +655,19 @@ async fn cob_run(through: chrono::NaiveDate, settings: Settings) -> anyhow::Resu
         println!(
             "{}  {:<8}  loans {:>7}  entries {:>7}  notices {:>6}  errors {}",
             run.business_date,
-            run.status,
-            run.loans_processed,
-            run.entries_posted,
-            run.notices_queued,
-            run.errors
+            run.status.as_str(),
+            run.counts.loans_processed,
+            run.counts.entries_posted,
+            run.counts.notices_queued,
+            run.counts.errors
         );
     }
     println!("{}", outcome.message);
-    if outcome.runs.iter().any(|r| r.status != "finished") {
+    if outcome
+        .runs
+        .iter()
+        .any(|r| r.status != crate::app::cob::RunStatus::Finished)
+    {
         anyhow::bail!(
             "close of business stopped with errors; see the log and GET /api/v1/cob/runs"
         );

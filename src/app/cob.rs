@@ -45,7 +45,10 @@
 //! is allowed from the nightly schedule, which runs late in the evening); `cob.allow_future_dates`
 //! lifts this for demos and tests that simulate time.
 
-use std::sync::{Arc, LazyLock};
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, LazyLock},
+};
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use coopfund_domain::{classification::DebtGroup, HolidayCalendar};
@@ -54,24 +57,22 @@ use sea_orm::{
     DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
     TransactionTrait,
 };
-use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, OwnedMutexGuard};
-use utoipa::{IntoParams, ToSchema};
 
 use super::{
     fund,
-    ledger::{self, Posting, Provision},
+    ledger::{self, stored_vnd, text::BooksError, BookQuery, LoanScope, Posting, Provision},
     Caller,
 };
 use crate::{
     auth::Role,
-    error::{AppError, AppResult, ErrorKind, Localized},
+    error::{AppError, AppResult},
     mail::{
         notices,
         templates::{AmountsByComponent, DigestLine, DueReminder, OfficerDigest, OverdueNotice},
     },
     state::AppState,
-    store::entities::{cob_run, cooperative, journal_entry, journal_line, loan},
+    store::entities::{cob_run, cooperative, journal_entry, loan},
 };
 
 /// Cooperatives (with all their open loans) closed per transaction; a cooperative is never split,
@@ -84,106 +85,158 @@ pub(crate) const FINISHED_STATUSES: [&str; 3] = ["closed", "written_off", "recov
 /// Days ahead an officer's digest looks for loans coming due (DOMAIN.md §10).
 const DIGEST_DAYS_AHEAD: i64 = 7;
 
-/// Who started a run.
+/// Who started a run (`cob_runs.trigger`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trigger {
+    /// The nightly job.
     Schedule,
+    /// `POST /api/v1/cob/run`.
     Api,
+    /// `coopfund cob run`.
     Cli,
 }
 
-impl Trigger {
-    fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Schedule => "schedule",
-            Trigger::Api => "api",
-            Trigger::Cli => "cli",
+/// Where a run is (`cob_runs.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Closing the date now (or killed while closing it).
+    Running,
+    /// Every loan closed and the business date moved.
+    Finished,
+    /// Some loan failed; the business date did not move.
+    Failed,
+}
+
+/// One spelling per variant (`as_str`, stored and shown) and its parser, whose error names the text.
+macro_rules! stored_names {
+    ($ty:ident, $what:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $ty {
+            /// The stored and API spelling.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $text),+
+                }
+            }
         }
-    }
+
+        impl std::str::FromStr for $ty {
+            type Err = AppError;
+            fn from_str(text: &str) -> AppResult<$ty> {
+                match text {
+                    $($text => Ok($ty::$variant),)+
+                    other => Err(AppError::internal(anyhow::anyhow!(
+                        concat!("unknown ", $what, " {:?}"),
+                        other
+                    ))),
+                }
+            }
+        }
+    };
 }
 
-/// `POST /api/v1/cob/run`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CobRequest {
-    /// Close every business date up to and including this one.
-    #[schema(value_type = String, format = Date)]
-    pub through: NaiveDate,
+stored_names!(Trigger, "close-of-business trigger", {
+    Schedule => "schedule",
+    Api => "api",
+    Cli => "cli",
+});
+
+stored_names!(RunStatus, "close-of-business run status", {
+    Running => "running",
+    Finished => "finished",
+    Failed => "failed",
+});
+
+/// What one run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    /// Loans closed.
+    pub loans_processed: i32,
+    /// Journal entries posted.
+    pub entries_posted: i32,
+    /// Mails queued.
+    pub notices_queued: i32,
+    /// Loans that failed.
+    pub errors: i32,
 }
 
-/// One closed (or attempted) business date.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CobRunView {
+/// One closed (or attempted) business date, read from `cob_runs`.
+#[derive(Debug, Clone)]
+pub struct CobRun {
+    /// The run's id.
     pub id: i64,
-    #[schema(value_type = String, format = Date)]
+    /// The date it closed.
     pub business_date: NaiveDate,
-    pub status: String,
-    pub trigger: String,
+    /// Where it is.
+    pub status: RunStatus,
+    /// Who started it.
+    pub trigger: Trigger,
+    /// Which process ran it (host and pid).
     pub instance: String,
+    /// When it started and finished.
     pub started_at: chrono::DateTime<Utc>,
     pub finished_at: Option<chrono::DateTime<Utc>>,
-    pub loans_processed: i32,
-    pub entries_posted: i32,
-    pub notices_queued: i32,
-    pub errors: i32,
+    /// What it did.
+    pub counts: RunCounts,
+    /// The first failure, if any.
     pub message: Option<String>,
 }
 
-impl From<cob_run::Model> for CobRunView {
-    fn from(m: cob_run::Model) -> Self {
-        CobRunView {
+impl TryFrom<cob_run::Model> for CobRun {
+    type Error = AppError;
+
+    /// The stored run, its status and trigger parsed; unknown text is an error naming the run.
+    fn try_from(m: cob_run::Model) -> AppResult<CobRun> {
+        let id = m.id;
+        let named = |err: AppError| {
+            AppError::internal(anyhow::anyhow!("stored close-of-business run {id}: {err}"))
+        };
+        Ok(CobRun {
+            status: m.status.parse().map_err(named)?,
+            trigger: m.trigger.parse().map_err(named)?,
             id: m.id,
             business_date: m.business_date,
-            status: m.status,
-            trigger: m.trigger,
             instance: m.instance,
             started_at: m.started_at,
             finished_at: m.finished_at,
-            loans_processed: m.loans_processed,
-            entries_posted: m.entries_posted,
-            notices_queued: m.notices_queued,
-            errors: m.errors,
+            counts: RunCounts {
+                loans_processed: m.loans_processed,
+                entries_posted: m.entries_posted,
+                notices_queued: m.notices_queued,
+                errors: m.errors,
+            },
             message: m.message,
-        }
+        })
     }
 }
 
 /// What a call to [`run_through`] did.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct CobOutcome {
     /// False when another instance holds the COB lock (nothing was done here).
     pub ran: bool,
     /// The dates closed by this call, in order.
-    pub runs: Vec<CobRunView>,
+    pub runs: Vec<CobRun>,
     /// The business date after the call.
-    #[schema(value_type = String, format = Date)]
     pub business_date: NaiveDate,
+    /// What happened, in a sentence.
     pub message: String,
 }
 
-/// The current business date (API.md).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct BusinessDateView {
-    #[schema(value_type = String, format = Date)]
+/// The current business date (API.md) and the last closed day (the day before it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BusinessDates {
+    /// What "today" means to the service.
     pub business_date: NaiveDate,
-    /// The last closed day (the day before the business date).
-    #[schema(value_type = String, format = Date)]
+    /// The day before the business date.
     pub last_closed_date: NaiveDate,
 }
 
-/// Paging for the list of runs.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct CobRunQuery {
-    pub limit: Option<u64>,
-    pub cursor: Option<String>,
-}
-
 /// One page of runs, newest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct CobRunPage {
-    pub items: Vec<CobRunView>,
+    /// The runs.
+    pub items: Vec<CobRun>,
+    /// The cursor of the next page, if any.
     pub next_cursor: Option<String>,
 }
 
@@ -259,13 +312,11 @@ async fn try_lock(db: &DatabaseConnection, url: &str) -> AppResult<Option<CobLoc
 }
 
 /// The current business date and the last closed day.
-pub async fn business_date_view(
-    db: &DatabaseConnection,
-    caller: &Caller,
-) -> AppResult<BusinessDateView> {
+#[tracing::instrument(skip_all)]
+pub async fn business_dates(db: &DatabaseConnection, caller: &Caller) -> AppResult<BusinessDates> {
     caller.require(&Role::ALL)?;
     let business_date = fund::business_date(db).await?;
-    Ok(BusinessDateView {
+    Ok(BusinessDates {
         business_date,
         last_closed_date: business_date - Duration::days(1),
     })
@@ -273,6 +324,7 @@ pub async fn business_date_view(
 
 /// Closes every business date from the current one through `through`, in order. Admins and
 /// accountants (and the scheduler and the CLI, which act as admin).
+#[tracing::instrument(name = "close of business", skip_all, fields(%through, ?trigger, caller = %caller.name))]
 pub async fn run_through(
     state: &AppState,
     caller: &Caller,
@@ -298,7 +350,7 @@ pub async fn run_through(
     let business_date = fund::business_date(&state.db).await?;
     let message = match runs.last() {
         None => format!("nothing to close: the business date is already {business_date}"),
-        Some(last) if last.status != "finished" => format!(
+        Some(last) if last.status != RunStatus::Finished => format!(
             "stopped at {}: {}",
             last.business_date,
             last.message.clone().unwrap_or_default()
@@ -322,12 +374,12 @@ async fn close_dates_through(
     caller: &Caller,
     through: NaiveDate,
     trigger: Trigger,
-) -> AppResult<Vec<CobRunView>> {
+) -> AppResult<Vec<CobRun>> {
     let mut runs = Vec::new();
     let mut date = fund::business_date(&state.db).await?;
     while date <= through {
         let run = close_date(state, caller, date, trigger).await?;
-        let failed = run.status != "finished";
+        let failed = run.status != RunStatus::Finished;
         runs.push(run);
         if failed {
             break;
@@ -340,17 +392,7 @@ async fn close_dates_through(
 fn check_through(state: &AppState, through: NaiveDate) -> AppResult<()> {
     let today = state.today();
     if through > today && !state.settings.cob.allow_future_dates {
-        return Err(AppError::new(
-            ErrorKind::Rule,
-            "day_not_ended",
-            Localized::new(
-                format!(
-                    "Không thể khóa sổ ngày {through}: ngày đó chưa kết thúc (hôm nay là {today})."
-                ),
-                format!("Cannot close {through}: that day has not ended yet (today is {today})."),
-            ),
-        )
-        .with_field("through"));
+        return Err(BooksError::DayNotEnded { through, today }.into());
     }
     Ok(())
 }
@@ -361,19 +403,20 @@ fn instance_name() -> String {
 }
 
 /// Closes one business date; returns its run record (status `finished` or `failed`).
+#[tracing::instrument(name = "cob day", skip_all, fields(%date))]
 async fn close_date(
     state: &AppState,
     caller: &Caller,
     date: NaiveDate,
     trigger: Trigger,
-) -> AppResult<CobRunView> {
+) -> AppResult<CobRun> {
     let started = std::time::Instant::now();
     // Every write of the run goes through the writer gate (SQLite; see `super::writer`), one step
     // at a time, so requests and the mail worker interleave with a long run but never collide.
     let gate = super::writer::enter(&state.db).await;
     let run = cob_run::ActiveModel {
         business_date: Set(date),
-        status: Set("running".into()),
+        status: Set(RunStatus::Running.as_str().into()),
         trigger: Set(trigger.as_str().into()),
         instance: Set(instance_name()),
         started_at: Set(Utc::now()),
@@ -462,7 +505,12 @@ async fn close_date(
         fund::set_business_date(&txn, date + Duration::days(1)).await?;
     }
     let mut active = run.into_active_model();
-    active.status = Set(if totals.2 == 0 { "finished" } else { "failed" }.into());
+    let status = if totals.2 == 0 {
+        RunStatus::Finished
+    } else {
+        RunStatus::Failed
+    };
+    active.status = Set(status.as_str().into());
     active.finished_at = Set(Some(Utc::now()));
     active.loans_processed = Set(totals.0);
     active.entries_posted = Set(totals.1.entries_posted);
@@ -475,7 +523,7 @@ async fn close_date(
         %date, loans = totals.0, entries = totals.1.entries_posted, notices = totals.1.notices_queued,
         errors = totals.2, seconds = started.elapsed().as_secs_f64(), "close of business finished a day"
     );
-    Ok(CobRunView::from(finished))
+    CobRun::try_from(finished)
 }
 
 /// The next cooperatives (by id, after `after`) that have open loans.
@@ -514,7 +562,9 @@ fn rate(count: i32, started: std::time::Instant) -> u64 {
 }
 
 /// Closes day `date` for one loan in its own transaction: refold to the start of `date + 1`,
-/// post the difference, cache balances, queue reminders and overdue notices.
+/// post the difference, cache balances, queue reminders and overdue notices. The loan-by-loan
+/// twin of [`super::cob_batch::close_chunk`]: the same posting, provision and notices.
+#[tracing::instrument(name = "cob loan", skip_all, fields(loan_id = loan_id, %date))]
 async fn close_loan_day(
     state: &AppState,
     caller: &Caller,
@@ -527,52 +577,71 @@ async fn close_loan_day(
     // instead of failing with "database busy" on an upgrade.
     let loan = super::loans::lock_loan(&txn, loan_id).await?;
     let next_day = date + Duration::days(1);
-    let posting = close_of_business_posting(loan_id, date);
     let calendar = super::calendar::in_force(&txn).await?;
-    let refolded = if is_month_end(date) {
-        ledger::refold_and_post_with(
-            &txn,
-            caller,
-            loan,
-            next_day,
-            &posting,
-            &calendar,
-            month_end_provision,
-        )
-        .await?
-    } else {
-        ledger::refold_and_post_with(
-            &txn,
-            caller,
-            loan,
-            next_day,
-            &posting,
-            &calendar,
-            |_, _, _| Provision::Keep,
-        )
-        .await?
-    };
-    let notices_queued = queue_loan_notices(state, &txn, &refolded, next_day, &calendar).await?;
-    let digest = digest_line(&txn, &refolded, next_day).await?;
-    let counts = LoanDayCounts {
-        entries_posted: i32::from(refolded.entry_id.is_some()),
-        notices_queued,
-        digest,
-    };
+    let refolded = ledger::refold_and_post_with(
+        &txn,
+        caller,
+        loan,
+        next_day,
+        &Posting::close_of_business(loan_id, date),
+        &calendar,
+        |loan, loan_state, group| provision_on(date, loan, loan_state, group),
+    )
+    .await?;
+    let names = cooperative_names(&txn, &[refolded.loan.cooperative_id]).await?;
+    let counts = finish_loan_day(state, &txn, &refolded, next_day, &calendar, &names).await?;
     txn.commit().await?;
     Ok(counts)
 }
 
-/// The header of loan `loan_id`'s close-of-business entry for `date` (business key `cob:{loan}:{date}`:
-/// one per loan and day).
-fn close_of_business_posting(loan_id: i64, date: NaiveDate) -> Posting {
-    Posting {
-        kind: "close_of_business".into(),
-        entry_date: date,
-        description: format!("Khóa sổ ngày {date} / close of business {date}"),
-        transaction_id: None,
-        reverses_entry_id: None,
-        business_key: Some(format!("cob:{loan_id}:{date}")),
+/// What closing a loan's day ends with once its books are posted and its balances cached, in the
+/// close's transaction (shared by the loan-by-loan and the set-based close): the reminders and
+/// overdue notices as of `next_day`, and the loan's line in its officer's digest.
+pub(crate) async fn finish_loan_day(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    refolded: &ledger::Refolded,
+    next_day: NaiveDate,
+    calendar: &HolidayCalendar,
+    cooperative_names: &BTreeMap<i64, String>,
+) -> AppResult<LoanDayCounts> {
+    let notices_queued = queue_loan_notices(state, txn, refolded, next_day, calendar).await?;
+    let digest = digest_line(refolded, next_day, cooperative_names)?;
+    Ok(LoanDayCounts {
+        entries_posted: i32::from(refolded.entry_id.is_some()),
+        notices_queued,
+        digest,
+    })
+}
+
+/// The names of cooperatives `ids`, by id.
+pub(crate) async fn cooperative_names<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[i64],
+) -> AppResult<BTreeMap<i64, String>> {
+    let rows: Vec<(i64, String)> = cooperative::Entity::find()
+        .select_only()
+        .column(cooperative::Column::Id)
+        .column(cooperative::Column::Name)
+        .filter(cooperative::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The specific provision a close of `date` posts for a loan: set at a month end (DOMAIN.md §8),
+/// kept on every other day.
+pub(crate) fn provision_on(
+    date: NaiveDate,
+    loan: &loan::Model,
+    state: &coopfund_domain::LoanState,
+    group: DebtGroup,
+) -> Provision {
+    if is_month_end(date) {
+        month_end_provision(loan, state, group)
+    } else {
+        Provision::Keep
     }
 }
 
@@ -584,7 +653,7 @@ pub fn is_month_end(date: NaiveDate) -> bool {
 
 /// DOMAIN.md §8 (Decree 86/2024 rates): specific provision = rate(group) × max(0, outstanding principal −
 /// discounted collateral value), the collateral as discounted at approval (`loans.collateral_value_vnd`).
-pub(crate) fn month_end_provision(
+fn month_end_provision(
     loan: &loan::Model,
     state: &coopfund_domain::LoanState,
     group: DebtGroup,
@@ -604,6 +673,7 @@ pub(crate) fn month_end_provision(
 /// moves its book to a provision of 0 (posted by difference like every close-of-business entry, under
 /// the loan's `cob:{loan}:{date}` key, which the open-loan close never uses for a finished loan). In one
 /// transaction; a rerun finds nothing left to release. Returns the number of entries posted.
+#[tracing::instrument(skip_all, fields(%date))]
 async fn release_finished_provisions(
     state: &AppState,
     caller: &Caller,
@@ -611,36 +681,31 @@ async fn release_finished_provisions(
 ) -> AppResult<i32> {
     let _gate = state.money_writer.enter(&state.db).await;
     let txn = state.db.begin().await?;
-    let holding: Vec<(i64, i64, i64)> = specific_provision_of_finished_loans()
-        .into_tuple()
-        .all(&txn)
-        .await?;
+    let specific_provision = [coopfund_domain::Account::SpecificProvision.code()];
+    let holding = ledger::posted_sums(
+        &txn,
+        &BookQuery::per_loan(LoanScope::LoansInStatus(&FINISHED_STATUSES)).on(&specific_provision),
+    )
+    .await?;
     let mut posted_entries = 0;
     let calendar = super::calendar::in_force(&txn).await?;
-    for (loan_id, debits, credits) in holding {
-        if debits == credits {
+    for sum in holding {
+        if sum.net_debit().is_zero() {
             continue;
         }
+        let loan_id = sum.loan_id.ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("a loan's provision line has no loan"))
+        })?;
         let loan = super::loans::lock_loan(&txn, loan_id).await?;
         if !FINISHED_STATUSES.contains(&loan.status.as_str()) {
             // Reopened (its payoff reversed): the open-loan close set its provision.
             continue;
         }
-        let group = u8::try_from(loan.debt_group)
-            .ok()
-            .and_then(DebtGroup::from_number)
-            .ok_or_else(|| {
-                AppError::internal(anyhow::anyhow!(
-                    "loan {loan_id} has debt group {}",
-                    loan.debt_group
-                ))
-            })?;
-        let contract = super::loan_engine::contract_of(&loan, &calendar)?;
-        let events = super::loan_engine::events_of(
-            &super::loan_engine::transactions_of(&txn, loan_id).await?,
-        )?;
-        let loan_state = super::loan_engine::fold_at(&contract, &events, date + Duration::days(1))?;
-        let posting = close_of_business_posting(loan_id, date);
+        let group = ledger::cached_group(loan_id, loan.debt_group)?;
+        let transactions = super::loan_engine::transactions_of(&txn, loan_id).await?;
+        let loan_state =
+            ledger::fold_loan(&loan, &transactions, &calendar, date + Duration::days(1))?;
+        let posting = Posting::close_of_business(loan_id, date);
         let entry = ledger::post_loan_difference_with(
             &txn,
             caller,
@@ -657,34 +722,11 @@ async fn release_finished_provisions(
     Ok(posted_entries)
 }
 
-/// Per loan, the debits and credits on 22931 of the loans that are closed or written off.
-fn specific_provision_of_finished_loans() -> sea_orm::Select<journal_line::Entity> {
-    journal_line::Entity::find()
-        .select_only()
-        .column(journal_line::Column::LoanId)
-        .column_as(crate::store::sum_vnd("debit_vnd"), "debits")
-        .column_as(crate::store::sum_vnd("credit_vnd"), "credits")
-        .filter(
-            journal_line::Column::AccountCode
-                .eq(coopfund_domain::Account::SpecificProvision.code()),
-        )
-        .filter(
-            journal_line::Column::LoanId.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(loan::Column::Id)
-                    .from(loan::Entity)
-                    .and_where(loan::Column::Status.is_in(FINISHED_STATUSES))
-                    .to_owned(),
-            ),
-        )
-        .group_by(journal_line::Column::LoanId)
-        .order_by_asc(journal_line::Column::LoanId)
-}
-
 /// Posts the portfolio's general provision at a month-end close (DOMAIN.md §8: 0.5% of the outstanding
 /// principal of groups 1-4), by difference against what 22932 holds: one entry without `loan_id`, Dr 6426 /
 /// Cr 22932 or the reverse, business key `cob:general_provision:{date}` (a rerun finds no difference, or
 /// the key). Reads the balances COB just cached on every open loan. Returns whether an entry was posted.
+#[tracing::instrument(skip_all, fields(%date))]
 async fn post_general_provision(
     state: &AppState,
     caller: &Caller,
@@ -692,9 +734,9 @@ async fn post_general_provision(
 ) -> AppResult<bool> {
     let _gate = state.money_writer.enter(&state.db).await;
     let txn = state.db.begin().await?;
-    let business_key = format!("cob:general_provision:{date}");
+    let posting = Posting::general_provision(date);
     let already = journal_entry::Entity::find()
-        .filter(journal_entry::Column::BusinessKey.eq(business_key.clone()))
+        .filter(journal_entry::Column::BusinessKey.eq(posting.business_key.clone()))
         .one(&txn)
         .await?;
     if already.is_some() {
@@ -713,18 +755,6 @@ async fn post_general_provision(
         ))
     })?;
     let Some(entry) = entry else { return Ok(false) };
-    let posting = Posting {
-        kind: "provision".into(),
-        entry_date: date,
-        description: format!(
-            "Dự phòng chung tháng {} / general provision {}",
-            date.format("%m/%Y"),
-            date.format("%Y-%m")
-        ),
-        transaction_id: None,
-        reverses_entry_id: None,
-        business_key: Some(business_key),
-    };
     ledger::post_entry(&txn, caller, None, &entry, &posting).await?;
     txn.commit().await?;
     Ok(true)
@@ -774,7 +804,7 @@ pub(crate) async fn queue_loan_notices(
     }
     if loan_state.dpd > 1 && notices::overdue_notice_due_at(policy, loan_state.dpd) {
         overdue.push((
-            u32::try_from(loan_state.dpd).unwrap_or(u32::MAX),
+            days(loan_state.dpd)?,
             as_of - Duration::days(loan_state.dpd),
         ));
     }
@@ -788,33 +818,33 @@ pub(crate) async fn queue_loan_notices(
             loan_number: loan.number.clone(),
             due_date: installment.due_on,
             pay_by: calendar.grace_end(installment.due_on),
-            days_before: u32::try_from((installment.due_on - as_of).num_days()).unwrap_or(0),
+            days_before: days((installment.due_on - as_of).num_days())?,
             amounts: AmountsByComponent {
-                principal_vnd: vnd(installment.unpaid_principal()),
-                interest_vnd: vnd(installment.unpaid_interest()),
+                principal_vnd: stored_vnd(installment.unpaid_principal())?,
+                interest_vnd: stored_vnd(installment.unpaid_interest())?,
                 ..Default::default()
             },
-            advance_vnd: vnd(advance_vnd),
+            advance_vnd: stored_vnd(advance_vnd)?,
         };
         queued += i32::from(
             notices::due_reminder(txn, &state.settings, &audience, loan.id, &mail).await?,
         );
     }
     if !overdue.is_empty() {
-        let quote = loan_state.payoff_quote(ledger_day_count(loan));
+        let quote = loan_state.payoff_quote(day_count_of(loan)?);
         let oldest_due_date = as_of - Duration::days(loan_state.dpd);
         for (milestone_days, due_date) in overdue {
             let mail = OverdueNotice {
                 loan_number: loan.number.clone(),
                 due_date,
-                days_past_due: u32::try_from((as_of - due_date).num_days()).unwrap_or(u32::MAX),
+                days_past_due: days((as_of - due_date).num_days())?,
                 earlier_unpaid_due_date: (oldest_due_date < due_date).then_some(oldest_due_date),
                 as_of,
                 overdue: AmountsByComponent {
-                    principal_vnd: vnd(quote.overdue_principal),
-                    interest_vnd: vnd(quote.unpaid_interest),
-                    overdue_interest_vnd: vnd(quote.overdue_interest),
-                    late_interest_vnd: vnd(quote.late_interest),
+                    principal_vnd: stored_vnd(quote.overdue_principal)?,
+                    interest_vnd: stored_vnd(quote.unpaid_interest)?,
+                    overdue_interest_vnd: stored_vnd(quote.overdue_interest)?,
+                    late_interest_vnd: stored_vnd(quote.late_interest)?,
                 },
             };
             queued += i32::from(
@@ -859,14 +889,21 @@ fn reminders_due<'a>(
     due
 }
 
-fn ledger_day_count(loan: &loan::Model) -> coopfund_domain::DayCount {
-    loan.day_count
-        .parse()
-        .unwrap_or(coopfund_domain::DayCount::Actual365)
+/// The loan's stored day count; text that is not one is an error naming the loan, never a default.
+fn day_count_of(loan: &loan::Model) -> AppResult<coopfund_domain::DayCount> {
+    loan.day_count.parse().map_err(|_| {
+        AppError::internal(anyhow::anyhow!(
+            "stored loan {} has day count {:?}",
+            loan.id,
+            loan.day_count
+        ))
+    })
 }
 
-fn vnd(amount: coopfund_domain::Vnd) -> i64 {
-    amount.to_i64().unwrap_or(0)
+/// A count of days shown in a mail (never negative here; an impossible one is an error, not a clamp).
+fn days(count: i64) -> AppResult<u32> {
+    u32::try_from(count)
+        .map_err(|_| AppError::internal(anyhow::anyhow!("{count} days cannot be shown in a mail")))
 }
 
 fn empty_digest(date: NaiveDate) -> OfficerDigest {
@@ -880,30 +917,15 @@ fn empty_digest(date: NaiveDate) -> OfficerDigest {
 
 /// The loan's line in its officer's daily digest (DOMAIN.md §10): overdue loans, and loans with
 /// an installment due within a week of `as_of`. `(officer id, line, overdue?)`.
-async fn digest_line(
-    txn: &DatabaseTransaction,
+fn digest_line(
     refolded: &ledger::Refolded,
     as_of: NaiveDate,
+    cooperative_names: &BTreeMap<i64, String>,
 ) -> AppResult<Option<(i64, DigestLine, bool)>> {
-    if refolded.loan.officer_id.is_none() {
-        return Ok(None);
-    }
-    let name = cooperative::Entity::find_by_id(refolded.loan.cooperative_id)
-        .one(txn)
-        .await?
-        .map(|c| c.name)
-        .unwrap_or_default();
-    Ok(digest_line_named(refolded, as_of, name))
-}
-
-/// [`digest_line`] with the cooperative's name already at hand.
-pub(crate) fn digest_line_named(
-    refolded: &ledger::Refolded,
-    as_of: NaiveDate,
-    cooperative_name: String,
-) -> Option<(i64, DigestLine, bool)> {
     let loan = &refolded.loan;
-    let officer_id = loan.officer_id?;
+    let Some(officer_id) = loan.officer_id else {
+        return Ok(None);
+    };
     let loan_state = &refolded.state;
     let horizon = as_of + Duration::days(DIGEST_DAYS_AHEAD);
     let overdue = loan_state.dpd > 0;
@@ -921,43 +943,90 @@ pub(crate) fn digest_line_named(
                     coopfund_domain::InstallmentStatus::Paid
                         | coopfund_domain::InstallmentStatus::Restructured
                 )
-        })?;
+        });
+        let Some(next) = next else { return Ok(None) };
         (
             next.due_on,
             (next.principal - next.paid_principal) + (next.interest - next.paid_interest),
         )
     };
+    let cooperative_name = cooperative_names.get(&loan.cooperative_id).ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "loan {} belongs to cooperative {}, which is not stored",
+            loan.id,
+            loan.cooperative_id
+        ))
+    })?;
     let line = DigestLine {
         loan_number: loan.number.clone(),
-        cooperative_name,
+        cooperative_name: cooperative_name.clone(),
         due_date,
-        amount_vnd: vnd(amount),
-        days_past_due: u32::try_from(loan_state.dpd).unwrap_or(0),
+        amount_vnd: stored_vnd(amount)?,
+        days_past_due: days(loan_state.dpd)?,
     };
-    Some((officer_id, line, overdue))
+    Ok(Some((officer_id, line, overdue)))
 }
 
 /// The runs, newest first. Admins, accountants and auditors.
+#[tracing::instrument(skip_all)]
 pub async fn list_runs(
     db: &DatabaseConnection,
     caller: &Caller,
-    query: CobRunQuery,
+    limit: Option<u64>,
+    cursor: Option<&str>,
 ) -> AppResult<CobRunPage> {
     caller.require(&[Role::Admin, Role::Accountant, Role::Auditor])?;
-    let (limit, cursor) = super::cooperatives::paging(query.limit, query.cursor.as_deref())?;
+    let (limit, cursor) = super::cooperatives::paging(limit, cursor)?;
     let mut select = cob_run::Entity::find().order_by_desc(cob_run::Column::Id);
     if let Some(cursor) = cursor {
         select = select.filter(cob_run::Column::Id.lt(cursor));
     }
     let rows = select.limit(limit + 1).all(db).await?;
     let has_more = rows.len() as u64 > limit;
-    let items: Vec<CobRunView> = rows
+    let items = rows
         .into_iter()
         .take(limit as usize)
-        .map(CobRunView::from)
-        .collect();
+        .map(CobRun::try_from)
+        .collect::<AppResult<Vec<_>>>()?;
     let next_cursor = has_more
         .then(|| items.last().map(|r| r.id.to_string()))
         .flatten();
     Ok(CobRunPage { items, next_cursor })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_statuses_and_triggers_read_back_what_is_stored_and_refuse_anything_else() {
+        for status in [RunStatus::Running, RunStatus::Finished, RunStatus::Failed] {
+            assert_eq!(status.as_str().parse::<RunStatus>().unwrap(), status);
+        }
+        for trigger in [Trigger::Schedule, Trigger::Api, Trigger::Cli] {
+            assert_eq!(trigger.as_str().parse::<Trigger>().unwrap(), trigger);
+        }
+        let err = "done".parse::<RunStatus>().unwrap_err();
+        assert!(err.to_string().contains("\"done\""), "{err}");
+    }
+
+    #[test]
+    fn a_stored_run_with_an_unknown_status_is_an_error_naming_the_run() {
+        let row = cob_run::Model {
+            id: 17,
+            business_date: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            status: "foo".into(),
+            trigger: "api".into(),
+            instance: "host:1".into(),
+            started_at: Utc::now(),
+            finished_at: None,
+            loans_processed: 0,
+            entries_posted: 0,
+            notices_queued: 0,
+            errors: 0,
+            message: None,
+        };
+        let err = CobRun::try_from(row).unwrap_err();
+        assert!(err.to_string().contains("run 17"), "{err}");
+    }
 }

@@ -638,7 +638,11 @@ impl<'s> Player<'s> {
             )));
         }
         self.cob_days += outcome.runs.len();
-        if let Some(failed) = outcome.runs.iter().find(|r| r.status != "finished") {
+        if let Some(failed) = outcome
+            .runs
+            .iter()
+            .find(|r| r.status != cob::RunStatus::Finished)
+        {
             return Err(AppError::internal(anyhow::anyhow!(
                 "close of business of {} failed: {}",
                 failed.business_date,

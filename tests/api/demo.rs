@@ -241,7 +241,7 @@ async fn a_sixty_day_catch_up_on_the_demo_fund_completes_and_the_books_match_the
         outcome
             .runs
             .iter()
-            .all(|r| r.status == "finished" && r.errors == 0),
+            .all(|r| r.status == coopfund::app::cob::RunStatus::Finished && r.counts.errors == 0),
         "{:?}",
         outcome.runs.last()
     );
