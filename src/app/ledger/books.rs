@@ -152,6 +152,14 @@ pub async fn posted_sums<C: ConnectionTrait>(
     }
 }
 
+/// Σ debits and Σ credits of `(debit, credit)` pairs.
+pub fn totals(pairs: impl IntoIterator<Item = (Vnd, Vnd)>) -> (Vnd, Vnd) {
+    pairs.into_iter().fold(
+        (Vnd::ZERO, Vnd::ZERO),
+        |(debits, credits), (debit, credit)| (debits + debit, credits + credit),
+    )
+}
+
 /// Each of `ids`' posted book (net debits by account). A loan with nothing posted has no entry.
 pub async fn posted_books<C: ConnectionTrait>(
     conn: &C,

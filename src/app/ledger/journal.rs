@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::{
-    books::{posted_sums, BookQuery},
+    books::{posted_sums, totals, BookQuery},
     READERS,
 };
 use crate::{
@@ -119,19 +119,9 @@ pub struct TrialBalance {
 }
 
 impl TrialBalance {
-    /// Σ debits of every account.
-    pub fn total_debit(&self) -> Vnd {
-        self.accounts.iter().map(|a| a.debit).sum()
-    }
-
-    /// Σ credits of every account.
-    pub fn total_credit(&self) -> Vnd {
-        self.accounts.iter().map(|a| a.credit).sum()
-    }
-
-    /// Σ debits = Σ credits.
-    pub fn balanced(&self) -> bool {
-        self.total_debit() == self.total_credit()
+    /// Σ debits and Σ credits of every account.
+    pub fn totals(&self) -> (Vnd, Vnd) {
+        totals(self.accounts.iter().map(|a| (a.debit, a.credit)))
     }
 }
 

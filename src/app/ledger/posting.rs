@@ -94,18 +94,9 @@ pub enum Provision {
     Set(Vnd),
 }
 
-/// The book the engine says loan `loan` should hold in `state` with debt group `group`, given `posted`.
+/// The book the engine says loan `loan` should hold in `state` with debt group `group`, given `posted`,
+/// with `provision` the specific provision to hold.
 pub fn target_book(
-    loan: &loan::Model,
-    state: &LoanState,
-    group: DebtGroup,
-    posted: &AccountBalances,
-) -> AppResult<AccountBalances> {
-    target_book_with(loan, state, group, posted, Provision::Keep)
-}
-
-/// [`target_book`] with the specific provision to hold.
-pub fn target_book_with(
     loan: &loan::Model,
     state: &LoanState,
     group: DebtGroup,
@@ -134,7 +125,7 @@ pub fn loan_difference(
     posted: &AccountBalances,
     provision: Provision,
 ) -> AppResult<Option<JournalEntry>> {
-    let target = target_book_with(loan, state, group, posted, provision)?;
+    let target = target_book(loan, state, group, posted, provision)?;
     entry_for_difference(&target, posted).map_err(|e| {
         AppError::internal(anyhow::anyhow!(
             "loan {} book does not balance: {e}",
@@ -150,21 +141,10 @@ pub fn stored_vnd(amount: Vnd) -> AppResult<i64> {
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("amount {amount} does not fit in i64")))
 }
 
-/// Posts the balanced difference between the engine's book for `loan` (in `state`, group `group`) and what
-/// is posted; returns the entry's id, or `None` when nothing differs. Call inside the event's transaction.
+/// Posts the balanced difference between the engine's book for `loan` (in `state`, group `group`, holding
+/// `provision`) and what is posted; returns the entry's id, or `None` when nothing differs. Call inside the
+/// event's transaction.
 pub async fn post_loan_difference<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    loan: &loan::Model,
-    state: &LoanState,
-    group: DebtGroup,
-    posting: &Posting,
-) -> AppResult<Option<i64>> {
-    post_loan_difference_with(conn, caller, loan, state, group, posting, Provision::Keep).await
-}
-
-/// [`post_loan_difference`] with the specific provision to hold.
-pub async fn post_loan_difference_with<C: ConnectionTrait>(
     conn: &C,
     caller: &Caller,
     loan: &loan::Model,
@@ -366,7 +346,7 @@ pub async fn refold_and_post_with<C: ConnectionTrait>(
     let group = loan_group(&state).max(worst_sibling_group(conn, &loan).await?);
     let provision = provision(&loan, &state, group);
     let entry_id =
-        post_loan_difference_with(conn, caller, &loan, &state, group, posting, provision).await?;
+        post_loan_difference(conn, caller, &loan, &state, group, posting, provision).await?;
     let loan = cache_balances(conn, loan, &state, group, date).await?;
     Ok(Refolded {
         state,

@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use super::{
+    books::totals,
     journal::{account_totals, normal_balance, normal_side_of},
     text::{account_not_found, BooksError},
     READERS,
@@ -51,14 +52,9 @@ pub struct AccountStatement {
 }
 
 impl AccountStatement {
-    /// Σ debits over the period.
-    pub fn total_debit(&self) -> Vnd {
-        self.lines.iter().map(|l| l.debit).sum()
-    }
-
-    /// Σ credits over the period.
-    pub fn total_credit(&self) -> Vnd {
-        self.lines.iter().map(|l| l.credit).sum()
+    /// Σ debits and Σ credits over the period.
+    pub fn totals(&self) -> (Vnd, Vnd) {
+        totals(self.lines.iter().map(|l| (l.debit, l.credit)))
     }
 
     /// The balance after the last entry (the opening balance when none).

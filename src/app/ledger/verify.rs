@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{
     books::{posted_sums, BookQuery, LoanScope},
-    posting::{fold_loan, target_book},
+    posting::{fold_loan, target_book, Provision},
     status_of,
 };
 use crate::{
@@ -304,7 +304,7 @@ async fn check_loan<C: ConnectionTrait>(
             ));
         }
     }
-    let target = target_book(loan, &state, cached_group, posted)?;
+    let target = target_book(loan, &state, cached_group, posted, Provision::Keep)?;
     for account in Account::ALL {
         let (want, have) = (target.net_debit(account), posted.net_debit(account));
         if want != have {

@@ -3,7 +3,7 @@
 
 use axum::{
     extract::{Path, State},
-    response::{IntoResponse, Response},
+    response::Response,
     Json,
 };
 use chrono::{DateTime, NaiveDate, Utc};
@@ -20,7 +20,7 @@ use crate::{
     error::AppResult,
     http::{
         error::ErrorEnvelope,
-        export::{self, ExportFormat},
+        export,
         extract::{ApiQuery, Export},
     },
     state::AppState,
@@ -208,9 +208,6 @@ pub async fn list_entries(
         items: page.items.into_iter().map(EntryView::from).collect(),
         next_cursor: page.next_cursor,
     };
-    if format == ExportFormat::Json {
-        return Ok(Json(page).into_response());
-    }
     let rows: Vec<JournalLineRow> = page
         .items
         .iter()
@@ -229,7 +226,7 @@ pub async fn list_entries(
             })
         })
         .collect();
-    export::table(format, "journal", &rows)
+    export::json_or_table(format, &page, "journal", &rows)
 }
 
 /// `?date=` of the trial balance (default: the business date).
@@ -268,25 +265,20 @@ pub async fn trial_balance(
     ApiQuery(query): ApiQuery<TrialBalanceQuery>,
 ) -> AppResult<Response> {
     let balance = ledger::trial_balance(&state.db, &caller, query.date).await?;
+    let (total_debit_vnd, total_credit_vnd) = balance.totals();
     let view = TrialBalance {
         date: balance.date,
-        total_debit_vnd: balance.total_debit(),
-        total_credit_vnd: balance.total_credit(),
-        balanced: balance.balanced(),
+        total_debit_vnd,
+        total_credit_vnd,
+        balanced: total_debit_vnd == total_credit_vnd,
         accounts: balance
             .accounts
             .into_iter()
             .map(AccountView::from)
             .collect(),
     };
-    match format {
-        ExportFormat::Json => Ok(Json(view).into_response()),
-        _ => export::table(
-            format,
-            &format!("trial-balance-{}", view.date),
-            &view.accounts,
-        ),
-    }
+    let name = format!("trial-balance-{}", view.date);
+    export::json_or_table(format, &view, &name, &view.accounts)
 }
 
 /// `?from=&to=` of an account statement (default: the business date's month up to the business date).
@@ -342,7 +334,7 @@ pub struct AccountStatement {
 
 impl From<ledger::AccountStatement> for AccountStatement {
     fn from(s: ledger::AccountStatement) -> Self {
-        let (total_debit_vnd, total_credit_vnd) = (s.total_debit(), s.total_credit());
+        let (total_debit_vnd, total_credit_vnd) = s.totals();
         let closing_balance_vnd = s.closing_balance();
         AccountStatement {
             code: s.account.code,
@@ -390,15 +382,9 @@ pub async fn account_statement(
     let statement =
         ledger::account_statement(&state.db, &caller, &code, query.from, query.to).await?;
     let statement = AccountStatement::from(statement);
-    match format {
-        ExportFormat::Json => Ok(Json(statement).into_response()),
-        _ => export::table(
-            format,
-            &format!(
-                "account-{}-{}-{}",
-                statement.code, statement.from, statement.to
-            ),
-            &statement.lines,
-        ),
-    }
+    let name = format!(
+        "account-{}-{}-{}",
+        statement.code, statement.from, statement.to
+    );
+    export::json_or_table(format, &statement, &name, &statement.lines)
 }
