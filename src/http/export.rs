@@ -26,6 +26,15 @@ use serde_json::Value;
 
 use crate::error::{AppError, AppResult, Reason};
 
+/// `?format=` of the routes that export, for their OpenAPI parameters (the value is read by
+/// [`crate::http::extract::Export`]).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// json (default), csv or xlsx
+    pub format: Option<String>,
+}
+
 /// The representation a list is returned in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ExportFormat {

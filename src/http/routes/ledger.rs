@@ -20,7 +20,7 @@ use crate::{
     error::AppResult,
     http::{
         error::ErrorEnvelope,
-        export,
+        export::{self, ExportParams},
         extract::{ApiQuery, Export},
     },
     state::AppState,
@@ -182,7 +182,7 @@ struct JournalLineRow {
 /// Journal entries with their lines, newest first; filters: from, to, loan_id, account.
 /// `?format=csv|xlsx` exports the page as one row per journal line.
 #[utoipa::path(get, path = "/api/v1/ledger/entries", tag = "ledger", security(("bearer" = [])),
-    params(EntryQuery, ("format" = Option<String>, Query, description = "json (default), csv or xlsx")),
+    params(EntryQuery, ExportParams),
     responses((status = 200, body = EntryPage), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn list_entries(
     State(state): State<AppState>,
@@ -256,7 +256,7 @@ pub struct TrialBalance {
 /// Debit and credit totals and balances per account through `date` (default: the business date).
 /// `?format=csv|xlsx` exports one row per account.
 #[utoipa::path(get, path = "/api/v1/ledger/trial-balance", tag = "ledger", security(("bearer" = [])),
-    params(TrialBalanceQuery, ("format" = Option<String>, Query, description = "json (default), csv or xlsx")),
+    params(TrialBalanceQuery, ExportParams),
     responses((status = 200, body = TrialBalance), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
 pub async fn trial_balance(
     State(state): State<AppState>,
@@ -368,7 +368,7 @@ impl From<ledger::AccountStatement> for AccountStatement {
 /// One account's movements over `from`..`to` with opening, running and closing balances (sổ chi
 /// tiết); `?format=csv|xlsx` exports the lines.
 #[utoipa::path(get, path = "/api/v1/ledger/accounts/{code}/statement", tag = "ledger", security(("bearer" = [])),
-    params(("code" = String, Path), AccountStatementQuery, ("format" = Option<String>, Query, description = "json (default), csv or xlsx")),
+    params(("code" = String, Path), AccountStatementQuery, ExportParams),
     responses((status = 200, body = AccountStatement), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn account_statement(
