@@ -659,7 +659,7 @@ async fn cob_run(through: chrono::NaiveDate, settings: Settings) -> anyhow::Resu
     let db = server::prepare_database(&settings).await?;
     let state = crate::state::AppState::new(db, settings);
     let outcome = crate::app::cob::run_through(
-        &state,
+        &state.ctx,
         &Caller::cli(),
         through,
         crate::app::cob::Trigger::Cli,

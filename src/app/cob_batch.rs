@@ -25,8 +25,8 @@ use super::{
     loan_engine, Caller,
 };
 use crate::{
+    app::context::AppCtx,
     error::{AppError, AppResult},
-    state::AppState,
     store::{
         self,
         entities::{loan, loan_transaction},
@@ -57,13 +57,13 @@ pub(crate) struct ChunkOutcome {
     )
 )]
 pub(crate) async fn close_chunk(
-    state: &AppState,
+    ctx: &AppCtx,
     caller: &Caller,
     cooperative_ids: &[i64],
     date: NaiveDate,
 ) -> AppResult<ChunkOutcome> {
-    let _gate = state.money_writer.enter(&state.db).await;
-    let txn = state.db.begin().await?;
+    let _gate = ctx.writer.enter(&ctx.db).await;
+    let txn = ctx.db.begin().await?;
     let loans = lock_open_loans(&txn, cooperative_ids).await?;
     let ids: Vec<i64> = loans.iter().map(|l| l.id).collect();
     let span = tracing::Span::current();
@@ -76,6 +76,7 @@ pub(crate) async fn close_chunk(
     let mut posted = ledger::posted_books(&txn, &ids).await?;
     let names = cob::cooperative_names(&txn, cooperative_ids).await?;
     let next_day = date + Duration::days(1);
+    let now = ctx.now();
     let calendar = super::calendar::in_force(&txn).await?;
 
     // Fold every loan, then take each cooperative's worst group.
@@ -104,11 +105,11 @@ pub(crate) async fn close_chunk(
         let group = group_of(loan)?;
         // A loan with nothing posted yet has an empty book.
         let book = posted.remove(&loan.id).unwrap_or_default();
-        let provision = cob::provision_on(date, loan, loan_state, group);
+        let provision = cob::provision_on(&ctx.policy, date, loan, loan_state, group);
         if let Some(entry) = ledger::loan_difference(loan, loan_state, group, &book, provision)? {
             entries.push(LoanEntry {
                 loan_id: loan.id,
-                posting: Posting::close_of_business(loan.id, date),
+                posting: Posting::close_of_business(loan.id, date, now),
                 entry,
             });
         }
@@ -120,7 +121,7 @@ pub(crate) async fn close_chunk(
     for (loan, loan_state) in folded {
         let group = group_of(&loan)?;
         let loan = if balances_changed(&loan, &loan_state, group)? {
-            ledger::cache_balances(&txn, loan, &loan_state, group, next_day).await?
+            ledger::cache_balances(&txn, loan, &loan_state, group, next_day, now).await?
         } else {
             loan
         };
@@ -130,7 +131,7 @@ pub(crate) async fn close_chunk(
             loan,
         };
         outcomes
-            .push(cob::finish_loan_day(state, &txn, &refolded, next_day, &calendar, &names).await?);
+            .push(cob::finish_loan_day(ctx, &txn, &refolded, next_day, &calendar, &names).await?);
     }
     loan::Entity::update_many()
         .col_expr(loan::Column::BalancesAsOf, Expr::value(Some(next_day)))

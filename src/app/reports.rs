@@ -19,6 +19,7 @@ use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::{
+    context::AppCtx,
     fund,
     ledger::{cached_group, posted_sums, BookQuery, LoanScope, READERS},
     loan_engine::kind,
@@ -138,20 +139,23 @@ impl Portfolio {
 /// date), the recoveries counted from `from` (default: 1 January of `date`'s year). Staff (everyone
 /// but cooperatives).
 #[tracing::instrument(skip_all, fields(date = ?date, from = ?from))]
-pub async fn portfolio<C: ConnectionTrait>(
-    conn: &C,
+pub async fn portfolio(
+    ctx: &AppCtx,
     caller: &Caller,
     date: Option<NaiveDate>,
     from: Option<NaiveDate>,
 ) -> AppResult<Portfolio> {
     caller.require(&READERS)?;
+    let conn = &ctx.db;
     let date = match date {
         Some(date) => date,
         None => fund::business_date(conn).await?,
     };
     let by_group = principal_by_group(conn).await?;
-    let rates = super::policy::current().provision_rates.clone();
-    let summary = portfolio_summary(by_group.iter().map(|g| (g.group, g.principal)), &rates);
+    let summary = portfolio_summary(
+        by_group.iter().map(|g| (g.group, g.principal)),
+        &ctx.policy.provision_rates,
+    );
     let mut loans_by_group = [0i64; 5];
     for g in &by_group {
         loans_by_group[usize::from(g.group.number()) - 1] += g.loans;

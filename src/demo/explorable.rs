@@ -609,7 +609,7 @@ impl<'s> Player<'s> {
             fund::set_business_date(db, window_start).await?;
         }
         let outcome = cob::run_through(
-            self.state,
+            &self.state.ctx,
             &self.cast.admin,
             date - Duration::days(1),
             Trigger::Cli,

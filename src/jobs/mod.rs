@@ -51,7 +51,7 @@ pub async fn start(state: AppState) -> anyhow::Result<Option<JobScheduler>> {
 async fn run_nightly(state: &AppState) {
     let through = state.today();
     match cob::run_through(
-        state,
+        &state.ctx,
         &Caller::system_named("cob"),
         through,
         cob::Trigger::Schedule,

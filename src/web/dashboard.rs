@@ -28,7 +28,7 @@ use crate::{
     },
     auth::Role,
     error::AppResult,
-    http::routes::cob::CobRunView,
+    http::dto::cob::CobRunView,
     state::AppState,
 };
 
@@ -285,7 +285,7 @@ async fn officer_desk(
     let my_loans: Vec<&LoanView> = active.items.iter().filter(|l| l.officer_id == me).collect();
 
     // Due soon: the live next installment of each of my loans (the cached list has none).
-    let today = cob::business_dates(&state.db, caller).await?.business_date;
+    let today = cob::business_dates(&state.ctx, caller).await?.business_date;
     let horizon = today + Duration::days(7);
     let mut due_soon = Vec::new();
     for loan in &my_loans {
@@ -353,7 +353,7 @@ async fn accountant_desk(
     };
     let to_sign = loans::list(&state.db, caller, of_status("approved")).await?;
     let to_disburse = loans::list(&state.db, caller, of_status("contract_signed")).await?;
-    let dates = cob::business_dates(&state.db, caller).await?;
+    let dates = cob::business_dates(&state.ctx, caller).await?;
     Ok(AccountantDesk {
         to_sign: to_sign
             .items
@@ -370,7 +370,12 @@ async fn accountant_desk(
 }
 
 async fn latest_runs(state: &AppState, caller: &Caller) -> AppResult<Vec<CobRunView>> {
-    let page = cob::list_runs(&state.db, caller, Some(5), None).await?;
+    let page = cob::list_runs(
+        &state.ctx,
+        caller,
+        crate::app::page::PageRequest::parse(Some(5), None)?,
+    )
+    .await?;
     Ok(page.items.into_iter().map(CobRunView::from).collect())
 }
 
@@ -409,7 +414,7 @@ async fn approval_queue(
 }
 
 async fn portfolio(state: &AppState, caller: &Caller) -> AppResult<Portfolio> {
-    let report = reports::portfolio(&state.db, caller, None, None).await?;
+    let report = reports::portfolio(&state.ctx, caller, None, None).await?;
     let summary = &report.summary;
     let groups = coopfund_domain::classification::DebtGroup::ALL
         .into_iter()

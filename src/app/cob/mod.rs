@@ -47,7 +47,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use coopfund_domain::HolidayCalendar;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
@@ -55,8 +55,10 @@ use sea_orm::{
 };
 
 use super::{
+    context::AppCtx,
     fund,
     ledger::{self, text::BooksError, Posting},
+    page::{paginate, Page, PageRequest},
     Caller,
 };
 use crate::{
@@ -66,7 +68,6 @@ use crate::{
         notices,
         templates::{DigestLine, OfficerDigest},
     },
-    state::AppState,
     store::entities::{cob_run, cooperative, loan},
 };
 
@@ -81,7 +82,7 @@ pub use provisions::is_month_end;
 pub(crate) use provisions::provision_on;
 use provisions::{post_general_provision, release_finished_provisions};
 use reminders::{digest_line, empty_digest, queue_loan_notices};
-pub use runs::{BusinessDates, CobOutcome, CobRun, CobRunPage, RunCounts, RunStatus, Trigger};
+pub use runs::{BusinessDates, CobOutcome, CobRun, RunCounts, RunStatus, Trigger};
 
 /// Cooperatives (with all their open loans) closed per transaction; a cooperative is never split,
 /// so all its loans take its worst loan's group together.
@@ -100,9 +101,9 @@ pub(crate) struct LoanDayCounts {
 
 /// The current business date and the last closed day.
 #[tracing::instrument(skip_all)]
-pub async fn business_dates(db: &DatabaseConnection, caller: &Caller) -> AppResult<BusinessDates> {
+pub async fn business_dates(ctx: &AppCtx, caller: &Caller) -> AppResult<BusinessDates> {
     caller.require(&Role::ALL)?;
-    let business_date = fund::business_date(db).await?;
+    let business_date = fund::business_date(&ctx.db).await?;
     Ok(BusinessDates {
         business_date,
         last_closed_date: business_date - Duration::days(1),
@@ -111,17 +112,17 @@ pub async fn business_dates(db: &DatabaseConnection, caller: &Caller) -> AppResu
 
 /// Closes every business date from the current one through `through`, in order. Admins and
 /// accountants (and the scheduler and the CLI, which act as admin).
-#[tracing::instrument(name = "close of business", skip_all, fields(%through, ?trigger, caller = %caller.name))]
+#[tracing::instrument(name = "close of business", skip_all, fields(%through, ?trigger, caller = %caller.name()))]
 pub async fn run_through(
-    state: &AppState,
+    ctx: &AppCtx,
     caller: &Caller,
     through: NaiveDate,
     trigger: Trigger,
 ) -> AppResult<CobOutcome> {
     caller.require(&[Role::Admin, Role::Accountant])?;
-    check_through(state, through)?;
-    let Some(lock) = try_lock(&state.db, &state.settings.database.url).await? else {
-        let business_date = fund::business_date(&state.db).await?;
+    check_through(ctx, through)?;
+    let Some(lock) = try_lock(&ctx.db, &ctx.settings.database.url).await? else {
+        let business_date = fund::business_date(&ctx.db).await?;
         tracing::info!("close of business skipped: another instance is running it");
         return Ok(CobOutcome {
             ran: false,
@@ -130,11 +131,11 @@ pub async fn run_through(
             message: "skipped: another instance holds the close-of-business lock".into(),
         });
     };
-    let closed = close_dates_through(state, caller, through, trigger).await;
+    let closed = close_dates_through(ctx, caller, through, trigger).await;
     let released = lock.release().await;
     let runs = closed?;
     released?;
-    let business_date = fund::business_date(&state.db).await?;
+    let business_date = fund::business_date(&ctx.db).await?;
     let message = match runs.last() {
         None => format!("nothing to close: the business date is already {business_date}"),
         Some(last) if last.status != RunStatus::Finished => format!(
@@ -157,15 +158,15 @@ pub async fn run_through(
 
 /// Closes each date from the business date through `through`, stopping at the first that fails.
 async fn close_dates_through(
-    state: &AppState,
+    ctx: &AppCtx,
     caller: &Caller,
     through: NaiveDate,
     trigger: Trigger,
 ) -> AppResult<Vec<CobRun>> {
     let mut runs = Vec::new();
-    let mut date = fund::business_date(&state.db).await?;
+    let mut date = fund::business_date(&ctx.db).await?;
     while date <= through {
-        let run = close_date(state, caller, date, trigger).await?;
+        let run = close_date(ctx, caller, date, trigger).await?;
         let failed = run.status != RunStatus::Finished;
         runs.push(run);
         if failed {
@@ -176,9 +177,9 @@ async fn close_dates_through(
     Ok(runs)
 }
 
-fn check_through(state: &AppState, through: NaiveDate) -> AppResult<()> {
-    let today = state.today();
-    if through > today && !state.settings.cob.allow_future_dates {
+fn check_through(ctx: &AppCtx, through: NaiveDate) -> AppResult<()> {
+    let today = ctx.today();
+    if through > today && !ctx.settings.cob.allow_future_dates {
         return Err(BooksError::DayNotEnded { through, today }.into());
     }
     Ok(())
@@ -192,7 +193,7 @@ fn instance_name() -> String {
 /// Closes one business date; returns its run record (status `finished` or `failed`).
 #[tracing::instrument(name = "cob day", skip_all, fields(%date))]
 async fn close_date(
-    state: &AppState,
+    ctx: &AppCtx,
     caller: &Caller,
     date: NaiveDate,
     trigger: Trigger,
@@ -200,13 +201,13 @@ async fn close_date(
     let started = std::time::Instant::now();
     // Every write of the run goes through the writer gate (SQLite; see `super::writer`), one step
     // at a time, so requests and the mail worker interleave with a long run but never collide.
-    let gate = super::writer::enter(&state.db).await;
+    let gate = super::writer::enter(&ctx.db).await;
     let run = cob_run::ActiveModel {
         business_date: Set(date),
         status: Set(RunStatus::Running.as_str().into()),
         trigger: Set(trigger.as_str().into()),
         instance: Set(instance_name()),
-        started_at: Set(Utc::now()),
+        started_at: Set(ctx.now()),
         finished_at: Set(None),
         loans_processed: Set(0),
         entries_posted: Set(0),
@@ -215,7 +216,7 @@ async fn close_date(
         message: Set(None),
         ..Default::default()
     }
-    .insert(&state.db)
+    .insert(&ctx.db)
     .await?;
     drop(gate);
     let mut totals = (0i32, LoanDayCounts::default(), 0i32); // loans, counts, errors
@@ -223,12 +224,11 @@ async fn close_date(
     let mut first_error: Option<String> = None;
     let mut after_cooperative = 0i64;
     loop {
-        let cooperatives = next_cooperatives(&state.db, after_cooperative).await?;
+        let cooperatives = next_cooperatives(&ctx.db, after_cooperative).await?;
         let Some(last) = cooperatives.last().copied() else {
             break;
         };
-        let results = match super::cob_batch::close_chunk(state, caller, &cooperatives, date).await
-        {
+        let results = match super::cob_batch::close_chunk(ctx, caller, &cooperatives, date).await {
             Ok(chunk) => chunk
                 .loans
                 .into_iter()
@@ -238,8 +238,8 @@ async fn close_date(
                 // Close the chunk again loan by loan, so one bad loan is isolated and named.
                 tracing::warn!(%date, error = %err, "a close-of-business chunk failed; closing its loans one by one");
                 let mut results = Vec::new();
-                for loan_id in open_loans_of(&state.db, &cooperatives).await? {
-                    results.push((loan_id, close_loan_day(state, caller, loan_id, date).await));
+                for loan_id in open_loans_of(&ctx.db, &cooperatives).await? {
+                    results.push((loan_id, close_loan_day(ctx, caller, loan_id, date).await));
                 }
                 results
             }
@@ -273,18 +273,18 @@ async fn close_date(
         tracing::info!(%date, loans = totals.0, per_second = rate(totals.0, started), "close of business progress");
     }
     if totals.2 == 0 && is_month_end(date) {
-        totals.1.entries_posted += release_finished_provisions(state, caller, date).await?;
-        totals.1.entries_posted += i32::from(post_general_provision(state, caller, date).await?);
+        totals.1.entries_posted += release_finished_provisions(ctx, caller, date).await?;
+        totals.1.entries_posted += i32::from(post_general_provision(ctx, caller, date).await?);
     }
-    let _gate = super::writer::enter(&state.db).await;
+    let _gate = super::writer::enter(&ctx.db).await;
     if totals.2 == 0 {
         for (officer_id, digest) in &digests {
             totals.1.notices_queued += i32::from(
-                notices::officer_digest(&state.db, &state.settings, *officer_id, digest).await?,
+                notices::officer_digest(&ctx.db, &ctx.settings, *officer_id, digest).await?,
             );
         }
     }
-    let txn = state.db.begin().await?;
+    let txn = ctx.db.begin().await?;
     // Move the date only if nobody else did (a second runner would have been locked out; this is
     // the belt to that pair of braces).
     let advanced = totals.2 == 0 && fund::business_date(&txn).await? == date;
@@ -298,7 +298,7 @@ async fn close_date(
         RunStatus::Failed
     };
     active.status = Set(status.as_str().into());
-    active.finished_at = Set(Some(Utc::now()));
+    active.finished_at = Set(Some(ctx.now()));
     active.loans_processed = Set(totals.0);
     active.entries_posted = Set(totals.1.entries_posted);
     active.notices_queued = Set(totals.1.notices_queued);
@@ -353,13 +353,13 @@ fn rate(count: i32, started: std::time::Instant) -> u64 {
 /// twin of [`super::cob_batch::close_chunk`]: the same posting, provision and notices.
 #[tracing::instrument(name = "cob loan", skip_all, fields(loan_id = loan_id, %date))]
 async fn close_loan_day(
-    state: &AppState,
+    ctx: &AppCtx,
     caller: &Caller,
     loan_id: i64,
     date: NaiveDate,
 ) -> AppResult<LoanDayCounts> {
-    let _gate = state.money_writer.enter(&state.db).await;
-    let txn = state.db.begin().await?;
+    let _gate = ctx.writer.enter(&ctx.db).await;
+    let txn = ctx.db.begin().await?;
     // FOR UPDATE on PostgreSQL; on SQLite a first write, so the transaction waits for the write lock
     // instead of failing with "database busy" on an upgrade.
     let loan = super::loans::lock_loan(&txn, loan_id).await?;
@@ -370,13 +370,13 @@ async fn close_loan_day(
         caller,
         loan,
         next_day,
-        &Posting::close_of_business(loan_id, date),
+        &Posting::close_of_business(loan_id, date, ctx.now()),
         &calendar,
-        |loan, loan_state, group| provision_on(date, loan, loan_state, group),
+        |loan, loan_state, group| provision_on(&ctx.policy, date, loan, loan_state, group),
     )
     .await?;
     let names = cooperative_names(&txn, &[refolded.loan.cooperative_id]).await?;
-    let counts = finish_loan_day(state, &txn, &refolded, next_day, &calendar, &names).await?;
+    let counts = finish_loan_day(ctx, &txn, &refolded, next_day, &calendar, &names).await?;
     txn.commit().await?;
     Ok(counts)
 }
@@ -385,14 +385,14 @@ async fn close_loan_day(
 /// close's transaction (shared by the loan-by-loan and the set-based close): the reminders and
 /// overdue notices as of `next_day`, and the loan's line in its officer's digest.
 pub(crate) async fn finish_loan_day(
-    state: &AppState,
+    ctx: &AppCtx,
     txn: &DatabaseTransaction,
     refolded: &ledger::Refolded,
     next_day: NaiveDate,
     calendar: &HolidayCalendar,
     cooperative_names: &BTreeMap<i64, String>,
 ) -> AppResult<LoanDayCounts> {
-    let notices_queued = queue_loan_notices(state, txn, refolded, next_day, calendar).await?;
+    let notices_queued = queue_loan_notices(ctx, txn, refolded, next_day, calendar).await?;
     let digest = digest_line(refolded, next_day, cooperative_names)?;
     Ok(LoanDayCounts {
         entries_posted: i32::from(refolded.entry_id.is_some()),
@@ -420,26 +420,14 @@ pub(crate) async fn cooperative_names<C: ConnectionTrait>(
 /// The runs, newest first. Admins, accountants and auditors.
 #[tracing::instrument(skip_all)]
 pub async fn list_runs(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
-    limit: Option<u64>,
-    cursor: Option<&str>,
-) -> AppResult<CobRunPage> {
+    page: PageRequest,
+) -> AppResult<Page<CobRun>> {
     caller.require(&[Role::Admin, Role::Accountant, Role::Auditor])?;
-    let (limit, cursor) = super::cooperatives::paging(limit, cursor)?;
-    let mut select = cob_run::Entity::find().order_by_desc(cob_run::Column::Id);
-    if let Some(cursor) = cursor {
-        select = select.filter(cob_run::Column::Id.lt(cursor));
-    }
-    let rows = select.limit(limit + 1).all(db).await?;
-    let has_more = rows.len() as u64 > limit;
-    let items = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(CobRun::try_from)
-        .collect::<AppResult<Vec<_>>>()?;
-    let next_cursor = has_more
-        .then(|| items.last().map(|r| r.id.to_string()))
-        .flatten();
-    Ok(CobRunPage { items, next_cursor })
+    let rows = page
+        .apply(cob_run::Entity::find(), cob_run::Column::Id)
+        .all(&ctx.db)
+        .await?;
+    paginate(rows, &page, |r| r.id).try_map(CobRun::try_from)
 }

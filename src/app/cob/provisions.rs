@@ -3,30 +3,32 @@
 //! general provision.
 
 use chrono::{Datelike, Duration, NaiveDate};
-use coopfund_domain::classification::DebtGroup;
+use coopfund_domain::classification::{DebtGroup, ProvisionRates};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::FINISHED_STATUSES;
 use crate::{
     app::{
+        context::AppCtx,
         ledger::{self, BookQuery, LoanScope, Posting, Provision},
+        policy::Policy,
         Caller,
     },
     error::{AppError, AppResult},
-    state::AppState,
     store::entities::{journal_entry, loan},
 };
 
-/// The specific provision a close of `date` posts for a loan: set at a month end (DOMAIN.md §8),
-/// kept on every other day.
+/// The specific provision a close of `date` posts for a loan: set at a month end (DOMAIN.md §8) with the
+/// rates of `policy`, kept on every other day.
 pub(crate) fn provision_on(
+    policy: &Policy,
     date: NaiveDate,
     loan: &loan::Model,
     state: &coopfund_domain::LoanState,
     group: DebtGroup,
 ) -> Provision {
     if is_month_end(date) {
-        month_end_provision(loan, state, group)
+        month_end_provision(&policy.provision_rates, loan, state, group)
     } else {
         Provision::Keep
     }
@@ -40,7 +42,8 @@ pub fn is_month_end(date: NaiveDate) -> bool {
 
 /// DOMAIN.md §8 (Decree 86/2024 rates): specific provision = rate(group) × max(0, outstanding principal −
 /// discounted collateral value), the collateral as discounted at approval (`loans.collateral_value_vnd`).
-pub(super) fn month_end_provision(
+fn month_end_provision(
+    rates: &ProvisionRates,
     loan: &loan::Model,
     state: &coopfund_domain::LoanState,
     group: DebtGroup,
@@ -51,7 +54,7 @@ pub(super) fn month_end_provision(
         group,
         outstanding,
         collateral,
-        &crate::app::policy::current().provision_rates,
+        rates,
     ))
 }
 
@@ -62,12 +65,12 @@ pub(super) fn month_end_provision(
 /// transaction; a rerun finds nothing left to release. Returns the number of entries posted.
 #[tracing::instrument(skip_all, fields(%date))]
 pub(super) async fn release_finished_provisions(
-    state: &AppState,
+    ctx: &AppCtx,
     caller: &Caller,
     date: NaiveDate,
 ) -> AppResult<i32> {
-    let _gate = state.money_writer.enter(&state.db).await;
-    let txn = state.db.begin().await?;
+    let _gate = ctx.writer.enter(&ctx.db).await;
+    let txn = ctx.db.begin().await?;
     let specific_provision = [coopfund_domain::Account::SpecificProvision.code()];
     let holding = ledger::posted_sums(
         &txn,
@@ -92,7 +95,7 @@ pub(super) async fn release_finished_provisions(
         let transactions = crate::app::loan_engine::transactions_of(&txn, loan_id).await?;
         let loan_state =
             ledger::fold_loan(&loan, &transactions, &calendar, date + Duration::days(1))?;
-        let posting = Posting::close_of_business(loan_id, date);
+        let posting = Posting::close_of_business(loan_id, date, ctx.now());
         let entry = ledger::post_loan_difference(
             &txn,
             caller,
@@ -115,13 +118,13 @@ pub(super) async fn release_finished_provisions(
 /// the key). Reads the balances COB just cached on every open loan. Returns whether an entry was posted.
 #[tracing::instrument(skip_all, fields(%date))]
 pub(super) async fn post_general_provision(
-    state: &AppState,
+    ctx: &AppCtx,
     caller: &Caller,
     date: NaiveDate,
 ) -> AppResult<bool> {
-    let _gate = state.money_writer.enter(&state.db).await;
-    let txn = state.db.begin().await?;
-    let posting = Posting::general_provision(date);
+    let _gate = ctx.writer.enter(&ctx.db).await;
+    let txn = ctx.db.begin().await?;
+    let posting = Posting::general_provision(date, ctx.now());
     let already = journal_entry::Entity::find()
         .filter(journal_entry::Column::BusinessKey.eq(posting.business_key.clone()))
         .one(&txn)
@@ -132,7 +135,7 @@ pub(super) async fn post_general_provision(
     let by_group = crate::app::reports::principal_by_group(&txn).await?;
     let summary = coopfund_domain::portfolio_summary(
         by_group.iter().map(|g| (g.group, g.principal)),
-        &crate::app::policy::current().provision_rates,
+        &ctx.policy.provision_rates,
     );
     let target = coopfund_domain::general_provision_book(summary.general_provision);
     let posted = crate::app::reports::portfolio_level_book(&txn).await?;

@@ -8,13 +8,13 @@ use coopfund_domain::HolidayCalendar;
 use sea_orm::DatabaseTransaction;
 
 use crate::{
+    app::context::AppCtx,
     app::ledger::{self, stored_vnd},
     error::{AppError, AppResult},
     mail::{
         notices,
         templates::{AmountsByComponent, DigestLine, DueReminder, OfficerDigest, OverdueNotice},
     },
-    state::AppState,
     store::entities::loan,
 };
 
@@ -41,13 +41,13 @@ const DIGEST_DAYS_AHEAD: i64 = 7;
 /// Every overdue notice shows the loan's overdue amounts in total and is copied to the officer
 /// recorded on the loan.
 pub(crate) async fn queue_loan_notices(
-    state: &AppState,
+    ctx: &AppCtx,
     txn: &DatabaseTransaction,
     refolded: &ledger::Refolded,
     as_of: NaiveDate,
     calendar: &HolidayCalendar,
 ) -> AppResult<i32> {
-    let policy = &state.settings.reminders;
+    let policy = &ctx.settings.reminders;
     let loan = &refolded.loan;
     let loan_state = &refolded.state;
     let closed_day = as_of - Duration::days(1);
@@ -87,9 +87,8 @@ pub(crate) async fn queue_loan_notices(
             },
             advance_vnd: stored_vnd(advance_vnd)?,
         };
-        queued += i32::from(
-            notices::due_reminder(txn, &state.settings, &audience, loan.id, &mail).await?,
-        );
+        queued +=
+            i32::from(notices::due_reminder(txn, &ctx.settings, &audience, loan.id, &mail).await?);
     }
     if !overdue.is_empty() {
         let quote = loan_state.payoff_quote(day_count_of(loan)?);
@@ -111,7 +110,7 @@ pub(crate) async fn queue_loan_notices(
             queued += i32::from(
                 notices::overdue_notice(
                     txn,
-                    &state.settings,
+                    &ctx.settings,
                     &audience,
                     loan.id,
                     milestone_days,

@@ -154,15 +154,6 @@ pub struct BusinessDates {
     pub last_closed_date: NaiveDate,
 }
 
-/// One page of runs, newest first.
-#[derive(Debug, Clone)]
-pub struct CobRunPage {
-    /// The runs.
-    pub items: Vec<CobRun>,
-    /// The cursor of the next page, if any.
-    pub next_cursor: Option<String>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

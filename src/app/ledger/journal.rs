@@ -3,10 +3,9 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use coopfund_domain::{Side, Vnd};
+use coopfund_domain::{ids::LoanId, Side, Vnd};
 use sea_orm::{
     sea_query::Query, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
 };
 
 use super::{
@@ -14,7 +13,12 @@ use super::{
     READERS,
 };
 use crate::{
-    app::{cooperatives::paging, fund, Caller},
+    app::{
+        context::AppCtx,
+        fund,
+        page::{paginate, Page, PageRequest},
+        Caller,
+    },
     error::{AppError, AppResult, Reason},
     store::entities::{journal_entry, journal_line, ledger_account},
 };
@@ -101,12 +105,9 @@ async fn chart_with_totals<C: ConnectionTrait>(
 
 /// The chart of accounts with each account's balance (everything posted).
 #[tracing::instrument(skip_all)]
-pub async fn accounts<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-) -> AppResult<Vec<AccountBalance>> {
+pub async fn accounts(ctx: &AppCtx, caller: &Caller) -> AppResult<Vec<AccountBalance>> {
     caller.require(&READERS)?;
-    chart_with_totals(conn, None).await
+    chart_with_totals(&ctx.db, None).await
 }
 
 /// The trial balance through a date.
@@ -128,12 +129,13 @@ impl TrialBalance {
 /// Per account debit and credit totals and the balance of the entries dated on or before `date`
 /// (default: the business date).
 #[tracing::instrument(skip_all, fields(date = ?date))]
-pub async fn trial_balance<C: ConnectionTrait>(
-    conn: &C,
+pub async fn trial_balance(
+    ctx: &AppCtx,
     caller: &Caller,
     date: Option<NaiveDate>,
 ) -> AppResult<TrialBalance> {
     caller.require(&READERS)?;
+    let conn = &ctx.db;
     let date = match date {
         Some(date) => date,
         None => fund::business_date(conn).await?,
@@ -161,35 +163,22 @@ pub struct EntryFilter {
     /// Entries dated on or before.
     pub to: Option<NaiveDate>,
     /// Entries of one loan.
-    pub loan_id: Option<i64>,
+    pub loan_id: Option<LoanId>,
     /// Entries with a line on this account code.
     pub account: Option<String>,
 }
 
-/// One page of entries, newest first.
-#[derive(Debug, Clone)]
-pub struct EntryPage {
-    /// The entries.
-    pub items: Vec<PostedEntry>,
-    /// The cursor of the next page, if any.
-    pub next_cursor: Option<String>,
-}
-
 /// The journal, newest first, with filters.
 #[tracing::instrument(skip_all, fields(loan_id = ?filter.loan_id))]
-pub async fn entries<C: ConnectionTrait>(
-    conn: &C,
+pub async fn entries(
+    ctx: &AppCtx,
     caller: &Caller,
     filter: EntryFilter,
-    limit: Option<u64>,
-    cursor: Option<&str>,
-) -> AppResult<EntryPage> {
+    page: PageRequest,
+) -> AppResult<Page<PostedEntry>> {
     caller.require(&READERS)?;
-    let (limit, cursor) = paging(limit, cursor)?;
-    let mut select = journal_entry::Entity::find().order_by_desc(journal_entry::Column::Id);
-    if let Some(cursor) = cursor {
-        select = select.filter(journal_entry::Column::Id.lt(cursor));
-    }
+    let conn = &ctx.db;
+    let mut select = journal_entry::Entity::find();
     if let Some(from) = filter.from {
         select = select.filter(journal_entry::Column::EntryDate.gte(from));
     }
@@ -197,7 +186,7 @@ pub async fn entries<C: ConnectionTrait>(
         select = select.filter(journal_entry::Column::EntryDate.lte(to));
     }
     if let Some(loan_id) = filter.loan_id {
-        select = select.filter(journal_entry::Column::LoanId.eq(loan_id));
+        select = select.filter(journal_entry::Column::LoanId.eq(loan_id.get()));
     }
     if let Some(code) = filter
         .account
@@ -221,10 +210,12 @@ pub async fn entries<C: ConnectionTrait>(
             ),
         );
     }
-    let rows = select.limit(limit + 1).all(conn).await?;
-    let has_more = rows.len() as u64 > limit;
-    let rows: Vec<journal_entry::Model> = rows.into_iter().take(limit as usize).collect();
-    let ids: Vec<i64> = rows.iter().map(|e| e.id).collect();
+    let rows = page
+        .apply(select, journal_entry::Column::Id)
+        .all(conn)
+        .await?;
+    let entries = paginate(rows, &page, |e| e.id);
+    let ids: Vec<i64> = entries.items.iter().map(|e| e.id).collect();
     let mut lines_by_entry: BTreeMap<i64, Vec<journal_line::Model>> = BTreeMap::new();
     if !ids.is_empty() {
         let lines = journal_line::Entity::find()
@@ -236,17 +227,10 @@ pub async fn entries<C: ConnectionTrait>(
             lines_by_entry.entry(line.entry_id).or_default().push(line);
         }
     }
-    let next_cursor = has_more
-        .then(|| rows.last().map(|e| e.id.to_string()))
-        .flatten();
-    let items = rows
-        .into_iter()
-        .map(|entry| PostedEntry {
-            // An entry is written with its lines in one transaction; none would be a corrupt book,
-            // which `ledger verify` reports, so the journal still shows the header.
-            lines: lines_by_entry.remove(&entry.id).unwrap_or_default(),
-            entry,
-        })
-        .collect();
-    Ok(EntryPage { items, next_cursor })
+    Ok(entries.map(|entry| PostedEntry {
+        // An entry is written with its lines in one transaction; none would be a corrupt book, which
+        // `ledger verify` reports, so the journal still shows the header.
+        lines: lines_by_entry.remove(&entry.id).unwrap_or_default(),
+        entry,
+    }))
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use coopfund_domain::{
     classification::DebtGroup, entry_for_difference, loan_book, AccountBalances, BookInputs,
     HolidayCalendar, JournalEntry, LoanState, Side, Vnd,
@@ -42,13 +42,15 @@ pub struct Posting {
     pub reverses_entry_id: Option<i64>,
     /// A unique key making a retried posting a no-op (e.g. `cob:LOAN:DATE`), if any.
     pub business_key: Option<String>,
+    /// When it is written (the use case's clock, `AppCtx::now`).
+    pub posted_at: DateTime<Utc>,
 }
 
 impl Posting {
     /// The header of loan `loan_id`'s close-of-business entry for `date`: business key
     /// `cob:{loan}:{date}`, one per loan and day (the loan-by-loan close, the set-based close and the
     /// month-end release of a finished loan's provision all post under it).
-    pub fn close_of_business(loan_id: i64, date: NaiveDate) -> Posting {
+    pub fn close_of_business(loan_id: i64, date: NaiveDate, posted_at: DateTime<Utc>) -> Posting {
         Posting {
             kind: "close_of_business".into(),
             entry_date: date,
@@ -56,12 +58,13 @@ impl Posting {
             transaction_id: None,
             reverses_entry_id: None,
             business_key: Some(format!("cob:{loan_id}:{date}")),
+            posted_at,
         }
     }
 
     /// The header of the portfolio's general provision entry at the month-end close of `date`
     /// (business key `cob:general_provision:{date}`).
-    pub fn general_provision(date: NaiveDate) -> Posting {
+    pub fn general_provision(date: NaiveDate, posted_at: DateTime<Utc>) -> Posting {
         Posting {
             kind: "provision".into(),
             entry_date: date,
@@ -69,6 +72,7 @@ impl Posting {
             transaction_id: None,
             reverses_entry_id: None,
             business_key: Some(format!("cob:general_provision:{date}")),
+            posted_at,
         }
     }
 }
@@ -163,12 +167,7 @@ pub async fn post_loan_difference<C: ConnectionTrait>(
 }
 
 /// The header row of an entry.
-fn header(
-    caller: &Caller,
-    loan_id: Option<i64>,
-    posting: &Posting,
-    posted_at: chrono::DateTime<Utc>,
-) -> journal_entry::ActiveModel {
+fn header(caller: &Caller, loan_id: Option<i64>, posting: &Posting) -> journal_entry::ActiveModel {
     journal_entry::ActiveModel {
         entry_date: Set(posting.entry_date),
         kind: Set(posting.kind.clone()),
@@ -178,7 +177,7 @@ fn header(
         reverses_entry_id: Set(posting.reverses_entry_id),
         business_key: Set(posting.business_key.clone()),
         created_by: Set(caller.user_id()),
-        posted_at: Set(posted_at),
+        posted_at: Set(posting.posted_at),
         ..Default::default()
     }
 }
@@ -220,9 +219,7 @@ pub async fn post_entry<C: ConnectionTrait>(
     entry: &JournalEntry,
     posting: &Posting,
 ) -> AppResult<i64> {
-    let header = header(caller, loan_id, posting, Utc::now())
-        .insert(conn)
-        .await?;
+    let header = header(caller, loan_id, posting).insert(conn).await?;
     journal_line::Entity::insert_many(lines(header.id, loan_id, entry)?)
         .exec(conn)
         .await?;
@@ -261,11 +258,10 @@ pub async fn post_loan_entries<C: ConnectionTrait>(
         })?;
         keys.push(key);
     }
-    let now = Utc::now();
     for batch in entries.chunks(INSERT_ROWS_MAX / 2) {
         let headers = batch
             .iter()
-            .map(|e| header(caller, Some(e.loan_id), &e.posting, now));
+            .map(|e| header(caller, Some(e.loan_id), &e.posting));
         journal_entry::Entity::insert_many(headers)
             .exec(conn)
             .await?;
@@ -347,7 +343,7 @@ pub async fn refold_and_post_with<C: ConnectionTrait>(
     let provision = provision(&loan, &state, group);
     let entry_id =
         post_loan_difference(conn, caller, &loan, &state, group, posting, provision).await?;
-    let loan = cache_balances(conn, loan, &state, group, date).await?;
+    let loan = cache_balances(conn, loan, &state, group, date, posting.posted_at).await?;
     Ok(Refolded {
         state,
         loan,
@@ -405,13 +401,15 @@ pub async fn worst_sibling_group<C: ConnectionTrait>(
     Ok(worst)
 }
 
-/// Writes the engine's balances onto the loan row (cached for lists and reports; `ledger verify` checks them).
+/// Writes the engine's balances as of `date` onto the loan row (cached for lists and reports; `ledger
+/// verify` checks them), at `now`.
 pub async fn cache_balances<C: ConnectionTrait>(
     conn: &C,
     loan: loan::Model,
     state: &LoanState,
     group: DebtGroup,
     date: NaiveDate,
+    now: DateTime<Utc>,
 ) -> AppResult<loan::Model> {
     let status = status_of(&loan.status, state);
     let version = loan.version + 1;
@@ -428,6 +426,6 @@ pub async fn cache_balances<C: ConnectionTrait>(
     active.restructure_count = Set(i32::try_from(state.restructure_count).unwrap_or(i32::MAX));
     active.balances_as_of = Set(Some(date));
     active.version = Set(version);
-    active.updated_at = Set(Utc::now());
+    active.updated_at = Set(now);
     Ok(active.update(conn).await?)
 }

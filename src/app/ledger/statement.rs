@@ -15,7 +15,7 @@ use super::{
     READERS,
 };
 use crate::{
-    app::{fund, Caller},
+    app::{context::AppCtx, fund, Caller},
     error::{AppError, AppResult, Reason},
     store::entities::{journal_entry, journal_line, ledger_account},
 };
@@ -69,14 +69,15 @@ impl AccountStatement {
 /// business date): opening balance, each entry's debit and credit in date order with the running
 /// balance. Staff (not cooperatives).
 #[tracing::instrument(skip_all, fields(code = %code))]
-pub async fn account_statement<C: ConnectionTrait>(
-    conn: &C,
+pub async fn account_statement(
+    ctx: &AppCtx,
     caller: &Caller,
     code: &str,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
 ) -> AppResult<AccountStatement> {
     caller.require(&READERS)?;
+    let conn = &ctx.db;
     let account = ledger_account::Entity::find_by_id(code.to_string())
         .one(conn)
         .await?

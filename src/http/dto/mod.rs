@@ -3,4 +3,7 @@
 //! module per resource. The use cases in `crate::app` never see them.
 
 pub mod auth;
+pub mod cob;
+pub mod ledger;
+pub mod reports;
 pub mod users;

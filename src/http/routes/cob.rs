@@ -2,20 +2,19 @@
 //! `GET /api/v1/cob/runs`.
 
 use axum::{extract::State, Json};
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     app::{
-        cob::{self, BusinessDates, CobRun, Trigger},
+        cob::{self, Trigger},
+        page::PageRequest,
         Caller,
     },
     error::AppResult,
     http::{
-        error::ErrorEnvelope,
+        dto::cob::{BusinessDateView, CobOutcome, CobRequest, CobRunPage, CobRunQuery},
         extract::{ApiJson, ApiQuery},
+        responses::{BadRequest, Forbidden, Unprocessable},
     },
     state::AppState,
 };
@@ -27,144 +26,41 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_cob_runs))
 }
 
-/// The current business date (API.md).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct BusinessDateView {
-    #[schema(value_type = String, format = Date)]
-    pub business_date: NaiveDate,
-    /// The last closed day (the day before the business date).
-    #[schema(value_type = String, format = Date)]
-    pub last_closed_date: NaiveDate,
-}
-
-impl From<BusinessDates> for BusinessDateView {
-    fn from(dates: BusinessDates) -> Self {
-        BusinessDateView {
-            business_date: dates.business_date,
-            last_closed_date: dates.last_closed_date,
-        }
-    }
-}
-
 /// The fund's business date: what "today" means to the service.
 #[utoipa::path(get, path = "/api/v1/business-date", tag = "close of business", security(("bearer" = [])),
-    responses((status = 200, body = BusinessDateView), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 200, body = BusinessDateView)))]
 pub async fn business_date(
     State(state): State<AppState>,
     caller: Caller,
 ) -> AppResult<Json<BusinessDateView>> {
-    let dates = cob::business_dates(&state.db, &caller).await?;
+    let dates = cob::business_dates(&state.ctx, &caller).await?;
     Ok(Json(dates.into()))
-}
-
-/// `POST /api/v1/cob/run`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CobRequest {
-    /// Close every business date up to and including this one.
-    #[schema(value_type = String, format = Date)]
-    pub through: NaiveDate,
-}
-
-/// One closed (or attempted) business date.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CobRunView {
-    pub id: i64,
-    #[schema(value_type = String, format = Date)]
-    pub business_date: NaiveDate,
-    /// running, finished or failed.
-    pub status: String,
-    /// schedule, api or cli.
-    pub trigger: String,
-    pub instance: String,
-    pub started_at: DateTime<Utc>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub loans_processed: i32,
-    pub entries_posted: i32,
-    pub notices_queued: i32,
-    pub errors: i32,
-    pub message: Option<String>,
-}
-
-impl From<CobRun> for CobRunView {
-    fn from(run: CobRun) -> Self {
-        CobRunView {
-            id: run.id,
-            business_date: run.business_date,
-            status: run.status.as_str().into(),
-            trigger: run.trigger.as_str().into(),
-            instance: run.instance,
-            started_at: run.started_at,
-            finished_at: run.finished_at,
-            loans_processed: run.counts.loans_processed,
-            entries_posted: run.counts.entries_posted,
-            notices_queued: run.counts.notices_queued,
-            errors: run.counts.errors,
-            message: run.message,
-        }
-    }
-}
-
-/// What a call to `POST /api/v1/cob/run` did.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CobOutcome {
-    /// False when another instance holds the COB lock (nothing was done here).
-    pub ran: bool,
-    /// The dates closed by this call, in order.
-    pub runs: Vec<CobRunView>,
-    /// The business date after the call.
-    #[schema(value_type = String, format = Date)]
-    pub business_date: NaiveDate,
-    pub message: String,
 }
 
 /// Closes every business date through `through`, in order (admin, accountant). Another instance
 /// already running it makes this one skip (`ran: false`).
 #[utoipa::path(post, path = "/api/v1/cob/run", tag = "close of business", security(("bearer" = [])),
     request_body = CobRequest,
-    responses((status = 200, body = CobOutcome), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 200, body = CobOutcome), Forbidden, Unprocessable))]
 pub async fn run_cob(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(request): ApiJson<CobRequest>,
 ) -> AppResult<Json<CobOutcome>> {
-    let outcome = cob::run_through(&state, &caller, request.through, Trigger::Api).await?;
-    Ok(Json(CobOutcome {
-        ran: outcome.ran,
-        runs: outcome.runs.into_iter().map(CobRunView::from).collect(),
-        business_date: outcome.business_date,
-        message: outcome.message,
-    }))
-}
-
-/// Paging for the list of runs.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct CobRunQuery {
-    pub limit: Option<u64>,
-    pub cursor: Option<String>,
-}
-
-/// One page of runs, newest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CobRunPage {
-    pub items: Vec<CobRunView>,
-    pub next_cursor: Option<String>,
+    let outcome = cob::run_through(&state.ctx, &caller, request.through, Trigger::Api).await?;
+    Ok(Json(outcome.into()))
 }
 
 /// Close-of-business runs, newest first (admin, accountant, auditor).
 #[utoipa::path(get, path = "/api/v1/cob/runs", tag = "close of business", security(("bearer" = [])),
     params(CobRunQuery),
-    responses((status = 200, body = CobRunPage), (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, body = CobRunPage), BadRequest, Forbidden))]
 pub async fn list_cob_runs(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<CobRunQuery>,
 ) -> AppResult<Json<CobRunPage>> {
-    let page = cob::list_runs(&state.db, &caller, query.limit, query.cursor.as_deref()).await?;
-    Ok(Json(CobRunPage {
-        items: page.items.into_iter().map(CobRunView::from).collect(),
-        next_cursor: page.next_cursor,
-    }))
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let runs = cob::list_runs(&state.ctx, &caller, page).await?;
+    Ok(Json(runs.into()))
 }
