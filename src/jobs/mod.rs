@@ -49,7 +49,7 @@ pub async fn start(state: AppState) -> anyhow::Result<Option<JobScheduler>> {
 /// missed days after downtime. Failures are logged and recorded in `cob_runs`.
 #[tracing::instrument(name = "nightly close of business", skip_all)]
 async fn run_nightly(state: &AppState) {
-    let through = state.today();
+    let through = state.ctx.today();
     match cob::run_through(
         &state.ctx,
         &Caller::system_named("cob"),
