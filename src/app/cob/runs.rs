@@ -13,7 +13,7 @@ use crate::{
 pub enum Trigger {
     /// The nightly job.
     Schedule,
-    /// `POST /api/v1/cob/run`.
+    /// The API (an admin or accountant asked for it).
     Api,
     /// `coopfund cob run`.
     Cli,
