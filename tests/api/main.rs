@@ -33,5 +33,6 @@ mod provisions;
 mod recoveries;
 mod restructuring;
 mod schedule;
+mod tls;
 mod users;
 mod writer_contention;
