@@ -432,8 +432,7 @@ impl Settings {
         if self.server.body_limit_bytes < 1024 {
             return invalid("server.body_limit_bytes", "must be at least 1024");
         }
-        if let Err(reason) = crate::forwarded::TrustedProxies::parse(&self.server.trusted_proxies)
-        {
+        if let Err(reason) = crate::forwarded::TrustedProxies::parse(&self.server.trusted_proxies) {
             return invalid("server.trusted_proxies", &reason);
         }
         let tls = &self.server.tls;
@@ -714,7 +713,10 @@ mod tests {
         assert_eq!(settings.mail.bank_account_number, "0000000000000");
         assert_eq!(settings.mail.bank_bin, "970405");
         assert_eq!(settings.server.trusted_proxies, ["127.0.0.1", "::1"]);
-        assert!(!settings.server.tls.enabled, "a proxy in front is the default way");
+        assert!(
+            !settings.server.tls.enabled,
+            "a proxy in front is the default way"
+        );
         assert_eq!(settings.server.tls.redirect_port, 80);
         assert_eq!(settings.calendar.holiday_dates().len(), 29);
         // The example's calendar is the embedded one: a fund starting from either has the same days off.
@@ -865,8 +867,14 @@ mod tests {
             }),
             "server.tls.redirect_port"
         );
-        assert_eq!(key_of(&|s| s.mail.bank_bin = "97040".into()), "mail.bank_bin");
-        assert_eq!(key_of(&|s| s.mail.bank_bin = "97040A".into()), "mail.bank_bin");
+        assert_eq!(
+            key_of(&|s| s.mail.bank_bin = "97040".into()),
+            "mail.bank_bin"
+        );
+        assert_eq!(
+            key_of(&|s| s.mail.bank_bin = "97040A".into()),
+            "mail.bank_bin"
+        );
         assert_eq!(
             key_of(&|s| s.mail.bank_account_number = "3900 2010 01234".into()),
             "mail.bank_account_number"
@@ -881,7 +889,8 @@ mod tests {
         );
         assert_eq!(key_of(&|s| s.mail.bank_name = "".into()), "mail.bank_name");
         let mut accepted = defaults.clone();
-        accepted.server.trusted_proxies = vec!["127.0.0.1".into(), "10.0.0.0/8".into(), "fd00::/8".into()];
+        accepted.server.trusted_proxies =
+            vec!["127.0.0.1".into(), "10.0.0.0/8".into(), "fd00::/8".into()];
         accepted.mail.bank_account_number = "3900201001234".into();
         accepted.validate().expect("valid proxies and account");
     }

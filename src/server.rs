@@ -104,11 +104,12 @@ impl Application {
 
     /// Serves until SIGINT or SIGTERM, finishing requests in flight.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let trusted = TrustedProxies::parse(&self.state.settings.server.trusted_proxies)
-            .map_err(|reason| ConfigError::Invalid {
+        let trusted = TrustedProxies::parse(&self.state.settings.server.trusted_proxies).map_err(
+            |reason| ConfigError::Invalid {
                 key: "server.trusted_proxies",
                 reason,
-            })?;
+            },
+        )?;
         let https_port = self.local_addr().port();
         let app = crate::http::router(self.state).layer(axum::middleware::from_fn_with_state(
             trusted,
@@ -176,7 +177,13 @@ pub fn tls_config(server: &ServerSettings) -> Result<rustls::ServerConfig, Confi
     let cert_pem = read("server.tls.cert_path", &tls.cert_path)?;
     let chain = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| unusable("server.tls.cert_path", &tls.cert_path, format!("not PEM: {e}")))?;
+        .map_err(|e| {
+            unusable(
+                "server.tls.cert_path",
+                &tls.cert_path,
+                format!("not PEM: {e}"),
+            )
+        })?;
     if chain.is_empty() {
         return Err(unusable(
             "server.tls.cert_path",
@@ -203,7 +210,10 @@ pub fn tls_config(server: &ServerSettings) -> Result<rustls::ServerConfig, Confi
             unusable(
                 "server.tls.key_path",
                 &tls.key_path,
-                format!("does not go with the certificate in {}: {e}", tls.cert_path.display()),
+                format!(
+                    "does not go with the certificate in {}: {e}",
+                    tls.cert_path.display()
+                ),
             )
         })?;
     // The router speaks HTTP/1.1 only.
@@ -236,24 +246,24 @@ async fn serve_tls(
         let app = app.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let stream = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp))
-                .await
-            {
-                Ok(Ok(stream)) => stream,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(%peer, "TLS handshake timed out");
-                    return;
-                }
-            };
-            let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request.extensions_mut().insert(OverTls);
-                app.clone().oneshot(request)
-            });
+            let stream =
+                match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::debug!(%peer, "TLS handshake timed out");
+                        return;
+                    }
+                };
+            let service =
+                hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request.extensions_mut().insert(OverTls);
+                    app.clone().oneshot(request)
+                });
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .serve_connection(TokioIo::new(stream), service);
@@ -375,7 +385,10 @@ mod tests {
 
     #[test]
     fn the_redirect_keeps_only_a_plain_host() {
-        assert_eq!(host_without_port("quy.example.vn:80"), Some("quy.example.vn"));
+        assert_eq!(
+            host_without_port("quy.example.vn:80"),
+            Some("quy.example.vn")
+        );
         assert_eq!(host_without_port("quy.example.vn"), Some("quy.example.vn"));
         assert_eq!(host_without_port("[::1]:8080"), Some("[::1]"));
         assert_eq!(host_without_port("192.168.1.10"), Some("192.168.1.10"));

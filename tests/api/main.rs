@@ -24,6 +24,7 @@ mod hardening;
 mod ledger;
 mod loan_views;
 mod loans;
+mod migrations;
 mod notices_policy;
 mod operations;
 mod outbox;

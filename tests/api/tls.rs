@@ -33,10 +33,7 @@ fn make_certificate() -> TestCertificate {
 
 /// A service with built-in HTTPS and the redirect on a free port (the admin logged in over HTTPS).
 async fn spawn_https_app(certificate: &TestCertificate) -> TestApp {
-    let (cert_path, key_path) = (
-        certificate.cert_path.clone(),
-        certificate.key_path.clone(),
-    );
+    let (cert_path, key_path) = (certificate.cert_path.clone(), certificate.key_path.clone());
     spawn_app_with(move |s| {
         s.server.tls.enabled = true;
         s.server.tls.cert_path = cert_path;
@@ -68,7 +65,11 @@ fn csrf_in(html: &str) -> String {
 
 /// Logs in through the login page and returns every cookie set on the way (pre-session, session).
 async fn page_login_cookies(app: &TestApp, client: &reqwest::Client) -> Vec<String> {
-    let page = client.get(app.url("/login")).send().await.expect("login page");
+    let page = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .expect("login page");
     assert_eq!(page.status(), StatusCode::OK);
     let mut cookies = set_cookies(&page);
     let pre = cookies
@@ -91,7 +92,11 @@ async fn page_login_cookies(app: &TestApp, client: &reqwest::Client) -> Vec<Stri
         .send()
         .await
         .expect("login");
-    assert_eq!(done.status(), StatusCode::SEE_OTHER, "the page login succeeds");
+    assert_eq!(
+        done.status(),
+        StatusCode::SEE_OTHER,
+        "the page login succeeds"
+    );
     cookies.extend(set_cookies(&done));
     assert!(
         cookies.iter().any(|c| c.starts_with("cf_session=cf_")),
@@ -106,7 +111,11 @@ async fn https_serves_with_a_certificate_made_by_the_test() {
     // `spawn_app_with` has already logged the admin in over HTTPS with a client that trusts only
     // this certificate.
     let app = spawn_https_app(&certificate).await;
-    assert!(app.address.starts_with("https://127.0.0.1:"), "{}", app.address);
+    assert!(
+        app.address.starts_with("https://127.0.0.1:"),
+        "{}",
+        app.address
+    );
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     assert_eq!(
@@ -183,7 +192,11 @@ async fn plain_http_is_redirected_to_the_same_path_over_https() {
         .await
         .unwrap();
     assert_eq!(landed.status(), StatusCode::OK);
-    assert!(landed.url().as_str().starts_with("https://"), "{}", landed.url());
+    assert!(
+        landed.url().as_str().starts_with("https://"),
+        "{}",
+        landed.url()
+    );
 }
 
 #[tokio::test]

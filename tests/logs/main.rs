@@ -216,3 +216,50 @@ async fn the_logged_client_address_is_forwarded_only_by_a_trusted_proxy() {
         "the failed login is logged with the forwarded client's address: {responses:?}"
     );
 }
+
+/// Issue 15: "a failed backup is logged" (besides listed and mailed, tests/api/backups.rs): an error line
+/// naming the cause.
+#[tokio::test]
+async fn a_failed_scheduled_backup_is_logged_as_an_error() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            "debug,hyper=info,h2=info,reqwest=info",
+        ))
+        .json()
+        .flatten_event(true)
+        .with_writer(captured.clone())
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let app = spawn_app().await;
+    if !app.settings.database.url.starts_with("sqlite") {
+        return; // PostgreSQL is backed up with its own tools.
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let blocked = dir.path().join("blocked-by-a-file");
+    std::fs::write(&blocked, b"not a folder").expect("write");
+    let settings = coopfund::config::BackupSettings {
+        enabled: true,
+        cron: "0 0 2 * * *".into(),
+        dir: blocked,
+        retention_count: 2,
+    };
+    let failed = coopfund::app::backups::run_scheduled(
+        &app.db,
+        &app.settings.database.url,
+        &settings,
+        "schedule",
+    )
+    .await;
+    assert!(failed.is_err());
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let line = logs
+        .lines()
+        .find(|line| line.contains("backup failed"))
+        .unwrap_or_else(|| panic!("no 'backup failed' line in:\n{logs}"));
+    assert!(line.contains("\"level\":\"ERROR\""), "{line}");
+    assert!(
+        line.contains("blocked-by-a-file"),
+        "the cause is named: {line}"
+    );
+}
