@@ -315,3 +315,39 @@ async fn written_off<C: ConnectionTrait>(
         recovered_principal_ever: recovered_ever,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written_off(under: i64, recovered_ever: i64) -> WrittenOff {
+        WrittenOff {
+            loans_under_follow_up: 1,
+            principal_under_follow_up: Vnd::from_i64(under),
+            recoveries_from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            recoveries_in_period: Vnd::ZERO,
+            recovered_principal_in_period: Vnd::ZERO,
+            recovered_principal_ever: Vnd::from_i64(recovered_ever),
+        }
+    }
+
+    #[test]
+    fn the_recovery_rate_is_recovered_over_ever_written_off_to_two_decimals() {
+        let rate = written_off(2_000_000, 1_000_000).recovery_rate_percent();
+        assert_eq!(rate.map(|r| r.to_string()).as_deref(), Some("33.33"));
+        let whole = written_off(0, 5_000_000).recovery_rate_percent();
+        assert_eq!(whole.map(|r| r.to_string()).as_deref(), Some("100.00"));
+    }
+
+    #[test]
+    fn nothing_written_off_has_no_recovery_rate() {
+        assert_eq!(written_off(0, 0).recovery_rate_percent(), None);
+    }
+
+    #[test]
+    fn a_ratio_is_shown_as_a_percentage_with_two_decimals() {
+        assert_eq!(percent_2dp(Decimal::new(325, 4)).to_string(), "3.25");
+        assert_eq!(percent_2dp(Decimal::ONE).to_string(), "100.00");
+        assert_eq!(percent_2dp(Decimal::new(1, 3)).to_string(), "0.10");
+    }
+}
