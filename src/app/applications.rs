@@ -1,12 +1,11 @@
 //! Loan applications and their life cycle (DOMAIN.md §6, §7), up to the loan that approval
 //! creates.
 //!
-//! ```text
-//! draft ──submit──▶ submitted ──appraise──▶ appraised ──approve──▶ approved (+ loan)
-//!                   (in_appraisal)            │  └─approve (above the council threshold)──▶ awaiting_council ──approve──▶ approved
-//!                                             └──reject──▶ rejected        (awaiting_council ──reject──▶ rejected)
-//! any open state ──withdraw──▶ withdrawn
-//! ```
+//! The life cycle (draft → submitted → appraised → [awaiting_council →] approved, rejected or
+//! withdrawn), four-eyes and the approval decision are pure rules of the domain
+//! ([`coopfund_domain::application`]); the lending limits and rate caps too
+//! ([`coopfund_domain::limits`]). This module loads what they need, asks them, stores what they
+//! decide with its audit record and mail, and words their refusals for people.
 //!
 //! Choices, and why:
 //! - **Appraisal is one step**: an officer's `appraise` takes a submitted application straight to
@@ -26,7 +25,7 @@
 //! - **Approval checks** (Decree 45/2021 Art 20, 22, 23, 25) run at each approval, because
 //!   exposure may change between the two: eligible kind, no-bad-debt declared, loan ≤ 80% and own
 //!   capital ≥ 20% of the project, rates within caps, product still active, and the 15% / 25%
-//!   limits of paid-in charter capital (arithmetic in [`super::lending_limits`]). Approvals are
+//!   limits of paid-in charter capital (arithmetic in [`coopfund_domain::limits`]). Approvals are
 //!   serialized (an advisory lock on PostgreSQL; the money writer gate and a first write on
 //!   SQLite) so two approvals for one customer cannot both use the same room.
 //! - **Product fit** (method, period, amount and term ranges, grace) is checked at create and
@@ -41,17 +40,24 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
-    TransactionTrait,
+    DbBackend, EntityTrait, IntoActiveModel, NotSet, QueryFilter, QueryOrder, QuerySelect, Set,
+    Statement, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+
+use coopfund_domain::{
+    application::{
+        self as rules, Action, Actor, Decision, FourEyes, Refusal, Step, TransitionError,
+    },
+    limits::{self, Breach, Exposure, Rule},
+    Language, Vnd,
+};
 
 use super::{
     audit::{self, Change},
     cooperatives::{paging, KINDS},
     event_mail, fund,
-    lending_limits::{self, Rule},
     products::{self, split_list},
     validate,
     writer::MoneyWriter,
@@ -67,23 +73,13 @@ use crate::{
     },
 };
 
-/// Application states (DOMAIN.md §7, plus `awaiting_council`).
-pub mod status {
-    pub const DRAFT: &str = "draft";
-    pub const SUBMITTED: &str = "submitted";
-    pub const IN_APPRAISAL: &str = "in_appraisal";
-    pub const APPRAISED: &str = "appraised";
-    /// Approved once; the management council's second approval is pending.
-    pub const AWAITING_COUNCIL: &str = "awaiting_council";
-    pub const APPROVED: &str = "approved";
-    pub const REJECTED: &str = "rejected";
-    pub const WITHDRAWN: &str = "withdrawn";
-    /// States from which an application may still be withdrawn.
-    pub const OPEN: [&str; 5] = [DRAFT, SUBMITTED, IN_APPRAISAL, APPRAISED, AWAITING_COUNCIL];
-}
+/// Application states (DOMAIN.md §7, plus `awaiting_council`): the domain's life cycle.
+pub use coopfund_domain::application::Status;
 
+/// The status of a loan approval has just created.
+const APPROVED_LOAN_STATUS: &str = "approved";
 /// Loan statuses whose principal counts against the Decree 45 Art 23 limits.
-pub const EXPOSED_LOAN_STATUSES: [&str; 3] = ["approved", "contract_signed", "active"];
+pub const EXPOSED_LOAN_STATUSES: [&str; 3] = [APPROVED_LOAN_STATUS, "contract_signed", "active"];
 /// An appraiser's recommendation.
 pub const RECOMMENDATIONS: [&str; 2] = ["approve", "reject"];
 const MAX_COLLATERAL_ITEMS: usize = 50;
@@ -504,7 +500,20 @@ fn not_found() -> AppError {
     AppError::not_found("hồ sơ vay", "Loan application")
 }
 
-fn invalid_state(current: &str, action_vi: &str, action_en: &str) -> AppError {
+/// The 409 of an action the application's state does not allow; a 403 for a role that may never take it.
+fn transition_error(err: TransitionError) -> AppError {
+    let (action, current) = match err {
+        TransitionError::NotPermitted { .. } => return AppError::forbidden(),
+        TransitionError::InvalidState { action, from } => (action, from.as_str()),
+    };
+    let (action_vi, action_en) = match action {
+        Action::Edit => ("sửa", "edit"),
+        Action::Submit => ("nộp", "submit"),
+        Action::Appraise => ("thẩm định", "appraise"),
+        Action::Approve { .. } => ("phê duyệt", "approve"),
+        Action::Reject => ("từ chối", "reject"),
+        Action::Withdraw => ("rút", "withdraw"),
+    };
     AppError::new(
         ErrorKind::Conflict,
         "invalid_state",
@@ -516,7 +525,21 @@ fn invalid_state(current: &str, action_vi: &str, action_en: &str) -> AppError {
     .with_field("status")
 }
 
-fn four_eyes(vi: &str, en: &str) -> AppError {
+fn four_eyes(who: FourEyes) -> AppError {
+    let (vi, en) = match who {
+        FourEyes::Creator => (
+            "người lập hồ sơ không được phê duyệt hồ sơ của mình",
+            "the creator of an application may not approve it",
+        ),
+        FourEyes::Appraiser => (
+            "người thẩm định không được phê duyệt hồ sơ mình đã thẩm định",
+            "the appraiser of an application may not approve it",
+        ),
+        FourEyes::FirstApprover => (
+            "phê duyệt của Hội đồng quản lý phải do người khác với người phê duyệt lần đầu",
+            "the management council's approval must come from an approver other than the first",
+        ),
+    };
     AppError::new(
         ErrorKind::Rule,
         "four_eyes_violation",
@@ -543,15 +566,73 @@ async fn load_for_caller<C: ConnectionTrait>(
     Ok(found)
 }
 
-/// Σ appraised × (1 − discount%), exact, then rounded half-up to the đồng once.
-pub fn discounted_collateral_vnd(items: &[collateral_item::Model]) -> AppResult<i64> {
-    let mut exact = Decimal::ZERO;
-    for item in items {
-        let discount = parse_decimal("discount_rate_percent", &item.discount_rate_percent)?;
-        let kept = (Decimal::ONE_HUNDRED - discount) / Decimal::ONE_HUNDRED;
-        exact += Decimal::from(item.appraised_value_vnd) * kept;
+/// The stored state of `row`; a value that is not a state is an error naming the row.
+fn status_of(row: &application::Model) -> AppResult<Status> {
+    row.status.parse().map_err(|_| {
+        AppError::internal(anyhow::anyhow!(
+            "stored application {} has status {:?}",
+            row.id,
+            row.status
+        ))
+    })
+}
+
+/// The stored document references (a JSON array); unreadable text is an error naming the row.
+fn documents_of(row: &application::Model) -> AppResult<Vec<String>> {
+    serde_json::from_str(&row.documents).map_err(|e| {
+        AppError::internal(anyhow::anyhow!(
+            "stored application {} has documents {:?}: {e}",
+            row.id,
+            row.documents
+        ))
+    })
+}
+
+/// Who the caller is to the application rules.
+fn actor_of(caller: &Caller) -> Actor {
+    match caller.role {
+        Role::Cooperative => Actor::Cooperative,
+        Role::Officer => Actor::Officer,
+        Role::Approver => Actor::Approver,
+        Role::Admin | Role::Accountant | Role::Auditor => Actor::Other,
     }
-    coopfund_domain::round_half_up_to_dong(exact)
+}
+
+/// 403 unless the caller's role may take `action` at all (checked before loading, so another
+/// cooperative's application is never revealed by a 404 against a 403).
+fn permit(caller: &Caller, action: Action) -> AppResult<()> {
+    if action.permits(actor_of(caller)) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden())
+    }
+}
+
+/// The state `action` moves `current` to (409 when its state does not allow it).
+fn move_to(caller: &Caller, current: &application::Model, action: Action) -> AppResult<Status> {
+    rules::transition(status_of(current)?, action, actor_of(caller)).map_err(transition_error)
+}
+
+/// The collateral items as the domain sees them; an unreadable stored rate names the item.
+fn collateral_of(items: &[collateral_item::Model]) -> AppResult<Vec<limits::Collateral>> {
+    items
+        .iter()
+        .map(|item| {
+            Ok(limits::Collateral {
+                appraised_value_vnd: item.appraised_value_vnd,
+                discount_rate_percent: parse_decimal(
+                    &format!("collateral item {} discount_rate_percent", item.id),
+                    &item.discount_rate_percent,
+                )?,
+            })
+        })
+        .collect()
+}
+
+/// Σ appraised × (1 − discount%), exact, then rounded half-up to the đồng once
+/// ([`limits::discounted_collateral_vnd`]).
+pub fn discounted_collateral_vnd(items: &[collateral_item::Model]) -> AppResult<i64> {
+    limits::discounted_collateral_vnd(&collateral_of(items)?)
         .to_i64()
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("collateral value out of range")))
 }
@@ -563,6 +644,7 @@ fn view_of(
     policy: Policy,
 ) -> AppResult<ApplicationView> {
     let collateral_value_vnd = discounted_collateral_vnd(&collateral)?;
+    let (documents, status) = (documents_of(&m)?, status_of(&m)?);
     Ok(ApplicationView {
         id: m.id,
         number: m.number,
@@ -588,8 +670,8 @@ fn view_of(
             .collect(),
         collateral_value_vnd,
         no_bad_debt_declared: m.no_bad_debt_declared,
-        documents: serde_json::from_str(&m.documents).unwrap_or_default(),
-        status: m.status,
+        documents,
+        status: status.as_str().to_string(),
         created_by: m.created_by,
         appraised_by: m.appraised_by,
         appraisal_note: m.appraisal_note,
@@ -682,18 +764,19 @@ async fn load_product<C: ConnectionTrait>(conn: &C, id: i64) -> AppResult<produc
 }
 
 /// Decree 45/2021 Art 20: never an enterprise (already refused at registration; re-checked).
-fn check_eligible(coop: &cooperative::Model) -> AppResult<()> {
-    if KINDS.contains(&coop.kind.as_str()) {
-        return Ok(());
-    }
-    Err(AppError::new(
+fn is_eligible(coop: &cooperative::Model) -> bool {
+    KINDS.contains(&coop.kind.as_str())
+}
+
+fn not_eligible() -> AppError {
+    AppError::new(
         ErrorKind::Rule,
         "borrower_not_eligible",
         Localized::new(
             "Quỹ chỉ cho vay hợp tác xã, liên hiệp hợp tác xã và thành viên hợp tác xã (Nghị định 45/2021 Điều 20).",
             "The fund lends only to cooperatives, unions of cooperatives and their members (Decree 45/2021 Art 20).",
         ),
-    ))
+    )
 }
 
 async fn insert_collateral<C: ConnectionTrait>(
@@ -721,7 +804,7 @@ pub async fn create(
     policy: Policy,
     input: ApplicationInput,
 ) -> AppResult<ApplicationView> {
-    caller.require(&[Role::Officer, Role::Cooperative])?;
+    permit(caller, Action::Edit)?;
     let cooperative_id = match caller.own_cooperative() {
         Some(own) => own,
         None => input
@@ -731,7 +814,9 @@ pub async fn create(
     let valid = validate_shape(&input)?;
     let txn = db.begin().await?;
     let coop = load_cooperative(&txn, cooperative_id).await?;
-    check_eligible(&coop)?;
+    if !is_eligible(&coop) {
+        return Err(not_eligible());
+    }
     let product = load_product(&txn, valid.product_id).await?;
     let business_date = fund::business_date(&txn).await?;
     check_against_product(&valid, &product, business_date)?;
@@ -750,7 +835,7 @@ pub async fn create(
         own_capital_vnd: Set(valid.own_capital_vnd),
         no_bad_debt_declared: Set(valid.no_bad_debt_declared),
         documents: Set(valid.documents),
-        status: Set(status::DRAFT.into()),
+        status: Set(Status::Draft.as_str().into()),
         created_by: Set(caller.user_id),
         version: Set(1),
         created_at: Set(now),
@@ -814,13 +899,15 @@ pub async fn list(
         select = select.filter(application::Column::CooperativeId.eq(cooperative_id));
     }
     if let Some(wanted) = query.status.as_deref().filter(|s| !s.is_empty()) {
-        let all = [
-            status::OPEN.as_slice(),
-            &[status::APPROVED, status::REJECTED, status::WITHDRAWN],
-        ]
-        .concat();
-        let wanted = validate::one_of("status", wanted, &all)?;
-        select = select.filter(application::Column::Status.eq(wanted));
+        let wanted: Status = wanted.parse().map_err(|_| {
+            AppError::invalid(
+                "status",
+                Reason::UnknownValue {
+                    allowed: Status::ALL.map(Status::as_str).join(", "),
+                },
+            )
+        })?;
+        select = select.filter(application::Column::Status.eq(wanted.as_str()));
     }
     if let Some(cursor) = cursor {
         select = select.filter(application::Column::Id.lt(cursor));
@@ -890,14 +977,9 @@ fn merge(
             .unwrap_or(current.no_bad_debt_declared),
         documents: match &patch.documents {
             Some(docs) => docs.clone(),
-            None => serde_json::from_str(&current.documents).unwrap_or_default(),
+            None => documents_of(current)?,
         },
     })
-}
-
-/// Officers, or a user of the borrowing cooperative (the creator is one of these).
-fn may_act_for_borrower(caller: &Caller) -> AppResult<()> {
-    caller.require(&[Role::Officer, Role::Cooperative])
 }
 
 /// Edits a draft (creator's cooperative or an officer) if `version` is still current.
@@ -908,12 +990,10 @@ pub async fn update(
     id: i64,
     patch: ApplicationPatch,
 ) -> AppResult<ApplicationView> {
-    may_act_for_borrower(caller)?;
+    permit(caller, Action::Edit)?;
     let txn = db.begin().await?;
     let current = load_for_caller(&txn, caller, id).await?;
-    if current.status != status::DRAFT {
-        return Err(invalid_state(&current.status, "sửa", "edit"));
-    }
+    move_to(caller, &current, Action::Edit)?;
     if current.version != patch.version {
         return Err(AppError::stale_version());
     }
@@ -1045,15 +1125,13 @@ pub async fn submit(
     id: i64,
     input: DecisionInput,
 ) -> AppResult<ApplicationView> {
-    may_act_for_borrower(caller)?;
+    permit(caller, Action::Submit)?;
     let reason = optional_reason(&input)?;
     let txn = db.begin().await?;
     let current = load_for_caller(&txn, caller, id).await?;
-    if current.status != status::DRAFT {
-        return Err(invalid_state(&current.status, "nộp", "submit"));
-    }
+    let to = move_to(caller, &current, Action::Submit)?;
     let mut active = current.clone().into_active_model();
-    active.status = Set(status::SUBMITTED.into());
+    active.status = Set(to.as_str().into());
     active.submitted_at = Set(Some(Utc::now()));
     let view = record_transition(
         &txn,
@@ -1081,17 +1159,15 @@ pub async fn appraise(
     id: i64,
     input: AppraisalInput,
 ) -> AppResult<ApplicationView> {
-    caller.require(&[Role::Officer])?;
+    permit(caller, Action::Appraise)?;
     let note = validate::text("note", &input.note, 5000)?;
     let recommendation =
         validate::one_of("recommendation", &input.recommendation, &RECOMMENDATIONS)?;
     let txn = db.begin().await?;
     let current = load_for_caller(&txn, caller, id).await?;
-    if current.status != status::SUBMITTED && current.status != status::IN_APPRAISAL {
-        return Err(invalid_state(&current.status, "thẩm định", "appraise"));
-    }
+    let to = move_to(caller, &current, Action::Appraise)?;
     let mut active = current.clone().into_active_model();
-    active.status = Set(status::APPRAISED.into());
+    active.status = Set(to.as_str().into());
     active.appraised_by = Set(caller.user_id);
     active.appraisal_note = Set(Some(note.clone()));
     active.appraisal_recommendation = Set(Some(recommendation.to_string()));
@@ -1119,16 +1195,14 @@ pub async fn reject(
     id: i64,
     input: DecisionInput,
 ) -> AppResult<ApplicationView> {
-    caller.require(&[Role::Approver])?;
+    permit(caller, Action::Reject)?;
     let reason =
         optional_reason(&input)?.ok_or_else(|| AppError::invalid("reason", Reason::Required))?;
     let txn = db.begin().await?;
     let current = load_for_caller(&txn, caller, id).await?;
-    if current.status != status::APPRAISED && current.status != status::AWAITING_COUNCIL {
-        return Err(invalid_state(&current.status, "từ chối", "reject"));
-    }
+    let to = move_to(caller, &current, Action::Reject)?;
     let mut active = current.clone().into_active_model();
-    active.status = Set(status::REJECTED.into());
+    active.status = Set(to.as_str().into());
     active.decision_reason = Set(Some(reason.clone()));
     active.decided_at = Set(Some(Utc::now()));
     let view = record_transition(
@@ -1155,15 +1229,13 @@ pub async fn withdraw(
     id: i64,
     input: DecisionInput,
 ) -> AppResult<ApplicationView> {
-    may_act_for_borrower(caller)?;
+    permit(caller, Action::Withdraw)?;
     let reason = optional_reason(&input)?;
     let txn = db.begin().await?;
     let current = load_for_caller(&txn, caller, id).await?;
-    if !status::OPEN.contains(&current.status.as_str()) {
-        return Err(invalid_state(&current.status, "rút", "withdraw"));
-    }
+    let to = move_to(caller, &current, Action::Withdraw)?;
     let mut active = current.clone().into_active_model();
-    active.status = Set(status::WITHDRAWN.into());
+    active.status = Set(to.as_str().into());
     active.decided_at = Set(Some(Utc::now()));
     let view = record_transition(
         &txn,
@@ -1199,41 +1271,54 @@ async fn serialize_approvals(txn: &DatabaseTransaction) -> AppResult<()> {
     Ok(())
 }
 
-/// DOMAIN.md §6: neither the creator nor the appraiser approves; the council's approver is a
-/// third person, not the first approver either.
-fn check_four_eyes(app: &application::Model, approver_id: Option<i64>) -> AppResult<()> {
-    let same = |other: Option<i64>| approver_id.is_some() && approver_id == other;
-    if same(app.created_by) {
-        return Err(four_eyes(
-            "người lập hồ sơ không được phê duyệt hồ sơ của mình",
-            "the creator of an application may not approve it",
-        ));
+/// The 422 of an approval refused by the rules (the 409 of one whose state does not allow it).
+fn refusal_error(refusal: Refusal) -> AppError {
+    match refusal {
+        Refusal::Transition(err) => transition_error(err),
+        Refusal::FourEyes(who) => four_eyes(who),
+        Refusal::BorrowerNotEligible => not_eligible(),
+        Refusal::BadDebtNotDeclared => AppError::new(
+            ErrorKind::Rule,
+            "bad_debt_not_declared",
+            Localized::new(
+                "Khách hàng chưa cam kết không có nợ xấu tại tổ chức tín dụng (Nghị định 45/2021 Điều 22).",
+                "The borrower has not declared that it has no bad debt at any credit institution (Decree 45/2021 Art 22).",
+            ),
+        )
+        .with_field("no_bad_debt_declared"),
+        Refusal::RateCap(breach) => products::cap_error(breach),
+        Refusal::Limit(breach) => breach_error(breach),
     }
-    if same(app.appraised_by) {
-        return Err(four_eyes(
-            "người thẩm định không được phê duyệt hồ sơ mình đã thẩm định",
-            "the appraiser of an application may not approve it",
-        ));
-    }
-    if app.status == status::AWAITING_COUNCIL && same(app.approved_by) {
-        return Err(four_eyes(
-            "phê duyệt của Hội đồng quản lý phải do người khác với người phê duyệt lần đầu",
-            "the management council's approval must come from an approver other than the first",
-        ));
-    }
-    Ok(())
 }
 
-fn bad_debt_not_declared() -> AppError {
-    AppError::new(
-        ErrorKind::Rule,
-        "bad_debt_not_declared",
-        Localized::new(
-            "Khách hàng chưa cam kết không có nợ xấu tại tổ chức tín dụng (Nghị định 45/2021 Điều 22).",
-            "The borrower has not declared that it has no bad debt at any credit institution (Decree 45/2021 Art 22).",
+/// The 422 of a lending limit: the rule, the limit, the exposure and the room left, in both
+/// languages (amounts as people write them).
+pub fn breach_error(breach: Breach) -> AppError {
+    let vi = |amount_vnd: i64| Vnd::from_i64(amount_vnd).for_people(Language::Vietnamese);
+    let en = |amount_vnd: i64| Vnd::from_i64(amount_vnd).for_people(Language::English);
+    let (limit_vi, limit_en) = (vi(breach.limit_vnd), en(breach.limit_vnd));
+    let (exp_vi, exp_en) = (vi(breach.exposure_vnd), en(breach.exposure_vnd));
+    let (room_vi, room_en) = (vi(breach.room_vnd), en(breach.room_vnd));
+    let (req_vi, req_en) = (vi(breach.requested_vnd), en(breach.requested_vnd));
+    let message = match breach.rule {
+        Rule::ProjectShare => Localized::new(
+            format!("Số tiền vay {req_vi} vượt 80% tổng vốn dự án (Nghị định 45/2021 Điều 22): tối đa được vay {limit_vi}."),
+            format!("The loan of {req_en} exceeds 80% of the project's total capital (Decree 45/2021 Art 22): at most {limit_en} may be lent."),
         ),
-    )
-    .with_field("no_bad_debt_declared")
+        Rule::OwnCapital => Localized::new(
+            format!("Vốn tự có {exp_vi} thấp hơn 20% tổng vốn dự án (Nghị định 45/2021 Điều 22): tối thiểu {limit_vi}, còn thiếu {room_vi}."),
+            format!("Own capital of {exp_en} is below 20% of the project's total capital (Decree 45/2021 Art 22): minimum {limit_en}, short by {room_en}."),
+        ),
+        Rule::SingleCustomer => Localized::new(
+            format!("Dư nợ của khách hàng sau khoản vay {req_vi} vượt giới hạn 15% vốn điều lệ thực có (Nghị định 45/2021 Điều 23): giới hạn {limit_vi}, dư nợ hiện tại {exp_vi}, còn được vay {room_vi}."),
+            format!("The customer's exposure after this loan of {req_en} exceeds the limit of 15% of paid-in charter capital (Decree 45/2021 Art 23): limit {limit_en}, current exposure {exp_en}, room left {room_en}."),
+        ),
+        Rule::RelatedGroup => Localized::new(
+            format!("Dư nợ của khách hàng và người có liên quan sau khoản vay {req_vi} vượt giới hạn 25% vốn điều lệ thực có (Nghị định 45/2021 Điều 23): giới hạn {limit_vi}, dư nợ hiện tại {exp_vi}, còn được vay {room_vi}."),
+            format!("The exposure of the customer and its related persons after this loan of {req_en} exceeds the limit of 25% of paid-in charter capital (Decree 45/2021 Art 23): limit {limit_en}, current exposure {exp_en}, room left {room_en}."),
+        ),
+    };
+    AppError::new(ErrorKind::Rule, breach.rule.code(), message).with_field(breach.rule.field())
 }
 
 /// What one customer (or a group) owes or may still draw: outstanding principal plus approved
@@ -1255,59 +1340,162 @@ async fn exposure_vnd<C: ConnectionTrait>(conn: &C, cooperative_ids: Vec<i64>) -
     Ok(total.unwrap_or(0))
 }
 
-/// Every lending rule of DOMAIN.md §6 that approval checks, first breach first.
-async fn check_lending_rules(
+/// Everything the approval decision needs, loaded in the approving transaction.
+async fn approval_case(
     txn: &DatabaseTransaction,
+    policy: Policy,
     app: &application::Model,
     coop: &cooperative::Model,
     product: &product::Model,
-) -> AppResult<()> {
-    check_eligible(coop)?;
-    if !app.no_bad_debt_declared {
-        return Err(bad_debt_not_declared());
-    }
-    lending_limits::check_project_share(app.amount_vnd, app.project_total_vnd, app.own_capital_vnd)
-        .map_err(lending_limits::Breach::to_error)?;
-    products::check_rate_caps(
-        parse_decimal("rate_percent", &product.rate_percent)?,
-        parse_decimal("overdue_multiplier", &product.overdue_multiplier)?,
-        parse_decimal("late_rate_percent", &product.late_rate_percent)?,
-    )?;
-    let charter_capital_vnd = fund::paid_in_charter_capital_vnd(txn).await?;
-    // Decree 45/2021 Art 23: one customer ≤ 15% of paid-in charter capital.
-    let own = exposure_vnd(txn, vec![coop.id]).await?;
-    lending_limits::check_exposure(
-        Rule::SingleCustomer,
-        lending_limits::SINGLE_CUSTOMER_MAX_PERCENT,
-        charter_capital_vnd,
-        own,
-        app.amount_vnd,
-    )
-    .map_err(lending_limits::Breach::to_error)?;
-    // Decree 45/2021 Art 23: with related persons ≤ 25%.
-    if let Some(group) = coop.related_group.as_deref() {
-        let related: Vec<i64> = cooperative::Entity::find()
-            .select_only()
-            .column(cooperative::Column::Id)
-            .filter(cooperative::Column::RelatedGroup.eq(group))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        let group_exposure = exposure_vnd(txn, related).await?;
-        lending_limits::check_exposure(
-            Rule::RelatedGroup,
-            lending_limits::RELATED_GROUP_MAX_PERCENT,
-            charter_capital_vnd,
-            group_exposure,
-            app.amount_vnd,
-        )
-        .map_err(lending_limits::Breach::to_error)?;
-    }
-    Ok(())
+) -> AppResult<rules::ApprovalCase> {
+    let related_group_vnd = match coop.related_group.as_deref() {
+        Some(group) => {
+            let related: Vec<i64> = cooperative::Entity::find()
+                .select_only()
+                .column(cooperative::Column::Id)
+                .filter(cooperative::Column::RelatedGroup.eq(group))
+                .into_tuple()
+                .all(txn)
+                .await?;
+            Some(exposure_vnd(txn, related).await?)
+        }
+        None => None,
+    };
+    Ok(rules::ApprovalCase {
+        status: status_of(app)?,
+        amount_vnd: app.amount_vnd,
+        project_total_vnd: app.project_total_vnd,
+        own_capital_vnd: app.own_capital_vnd,
+        no_bad_debt_declared: app.no_bad_debt_declared,
+        borrower_eligible: is_eligible(coop),
+        created_by: app.created_by,
+        appraised_by: app.appraised_by,
+        approved_by: app.approved_by,
+        rates: products::rates_of(product)?,
+        exposure: Exposure {
+            charter_capital_vnd: fund::paid_in_charter_capital_vnd(txn).await?,
+            customer_vnd: exposure_vnd(txn, vec![coop.id]).await?,
+            related_group_vnd,
+        },
+        council_approval_above_vnd: policy.council_approval_above_vnd,
+    })
 }
 
-/// Inserts the loan approval creates: the terms snapshot of application and product, status
-/// `approved`, every balance 0, group 1.
+/// The loan an approval creates, before it has an id and a number: the terms snapshot of the
+/// application and its product. The one place the approved loan row is built (approval, the bulk
+/// demo).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLoan {
+    pub application_id: i64,
+    pub cooperative_id: i64,
+    pub product_id: i64,
+    /// The cooperative's officer; when none is assigned, the officer who appraised it.
+    pub officer_id: Option<i64>,
+    pub principal_vnd: i64,
+    pub rate_percent: String,
+    pub method: String,
+    pub installments: i32,
+    pub period_months: i32,
+    pub principal_grace: i32,
+    pub day_count: String,
+    pub installment_unit_vnd: i64,
+    pub overdue_multiplier: String,
+    pub late_rate_percent: String,
+    pub allocation_order: String,
+    pub prepayment_rule: String,
+    /// Σ appraised × (1 − discount%) of the application's collateral.
+    pub collateral_value_vnd: i64,
+}
+
+impl NewLoan {
+    /// The application's amount and terms with the product's rates and rules, as they are at
+    /// approval (later product changes do not reach the loan). No collateral value and the
+    /// appraiser as officer until [`NewLoan::officer`] and [`NewLoan::collateral_value_vnd`] say
+    /// otherwise.
+    pub fn from_approval(app: &application::Model, product: &product::Model) -> NewLoan {
+        NewLoan {
+            application_id: app.id,
+            cooperative_id: app.cooperative_id,
+            product_id: app.product_id,
+            officer_id: app.appraised_by,
+            principal_vnd: app.amount_vnd,
+            rate_percent: product.rate_percent.clone(),
+            method: app.method.clone(),
+            installments: app.installments,
+            period_months: app.period_months,
+            principal_grace: app.principal_grace,
+            day_count: product.day_count.clone(),
+            installment_unit_vnd: product.installment_unit_vnd,
+            overdue_multiplier: product.overdue_multiplier.clone(),
+            late_rate_percent: product.late_rate_percent.clone(),
+            allocation_order: product.allocation_order.clone(),
+            prepayment_rule: product.prepayment_rule.clone(),
+            collateral_value_vnd: 0,
+        }
+    }
+
+    /// The cooperative's officer, when it has one (the appraiser otherwise).
+    pub fn officer(self, cooperative_officer_id: Option<i64>) -> NewLoan {
+        NewLoan {
+            officer_id: cooperative_officer_id.or(self.officer_id),
+            ..self
+        }
+    }
+
+    /// The discounted value of the application's collateral.
+    pub fn collateral_value_vnd(self, collateral_value_vnd: i64) -> NewLoan {
+        NewLoan {
+            collateral_value_vnd,
+            ..self
+        }
+    }
+
+    /// The row as approval leaves it: status `approved`, nothing signed or disbursed, every
+    /// balance 0, group 1, version 1.
+    pub fn into_model(self, id: i64, number: String, at: DateTime<Utc>) -> loan::Model {
+        loan::Model {
+            id,
+            number,
+            application_id: self.application_id,
+            cooperative_id: self.cooperative_id,
+            product_id: self.product_id,
+            officer_id: self.officer_id,
+            principal_vnd: self.principal_vnd,
+            rate_percent: self.rate_percent,
+            method: self.method,
+            installments: self.installments,
+            period_months: self.period_months,
+            principal_grace: self.principal_grace,
+            day_count: self.day_count,
+            installment_unit_vnd: self.installment_unit_vnd,
+            first_due_on: None,
+            overdue_multiplier: self.overdue_multiplier,
+            late_rate_percent: self.late_rate_percent,
+            allocation_order: self.allocation_order,
+            prepayment_rule: self.prepayment_rule,
+            collateral_value_vnd: self.collateral_value_vnd,
+            status: APPROVED_LOAN_STATUS.into(),
+            contract_number: None,
+            signed_on: None,
+            first_disbursed_on: None,
+            closed_on: None,
+            disbursed_vnd: 0,
+            in_term_principal_vnd: 0,
+            overdue_principal_vnd: 0,
+            advance_vnd: 0,
+            dpd: 0,
+            debt_group: 1,
+            restructure_count: 0,
+            balances_as_of: None,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
+/// Inserts the loan approval creates ([`NewLoan`]) and numbers it `HTX-{year}-{id:06}` in the
+/// same transaction.
 async fn create_loan(
     txn: &DatabaseTransaction,
     app: &application::Model,
@@ -1319,48 +1507,13 @@ async fn create_loan(
         .filter(collateral_item::Column::ApplicationId.eq(app.id))
         .all(txn)
         .await?;
-    let now = Utc::now();
-    let inserted = loan::ActiveModel {
-        number: Set(provisional_number()),
-        application_id: Set(app.id),
-        cooperative_id: Set(app.cooperative_id),
-        product_id: Set(app.product_id),
-        // The cooperative's officer; when none is assigned, the officer who appraised it.
-        officer_id: Set(coop.officer_id.or(app.appraised_by)),
-        principal_vnd: Set(app.amount_vnd),
-        rate_percent: Set(product.rate_percent.clone()),
-        method: Set(app.method.clone()),
-        installments: Set(app.installments),
-        period_months: Set(app.period_months),
-        principal_grace: Set(app.principal_grace),
-        day_count: Set(product.day_count.clone()),
-        installment_unit_vnd: Set(product.installment_unit_vnd),
-        first_due_on: Set(None),
-        overdue_multiplier: Set(product.overdue_multiplier.clone()),
-        late_rate_percent: Set(product.late_rate_percent.clone()),
-        allocation_order: Set(product.allocation_order.clone()),
-        prepayment_rule: Set(product.prepayment_rule.clone()),
-        collateral_value_vnd: Set(discounted_collateral_vnd(&collateral)?),
-        status: Set("approved".into()),
-        contract_number: Set(None),
-        signed_on: Set(None),
-        first_disbursed_on: Set(None),
-        closed_on: Set(None),
-        disbursed_vnd: Set(0),
-        in_term_principal_vnd: Set(0),
-        overdue_principal_vnd: Set(0),
-        advance_vnd: Set(0),
-        dpd: Set(0),
-        debt_group: Set(1),
-        restructure_count: Set(0),
-        balances_as_of: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    let row = NewLoan::from_approval(app, product)
+        .officer(coop.officer_id)
+        .collateral_value_vnd(discounted_collateral_vnd(&collateral)?)
+        .into_model(0, provisional_number(), Utc::now());
+    let mut active = row.into_active_model().reset_all();
+    active.id = NotSet;
+    let inserted = active.insert(txn).await?;
     let mut numbered = inserted.clone().into_active_model();
     numbered.number = Set(format!(
         "HTX-{}-{:06}",
@@ -1405,7 +1558,12 @@ pub async fn approve_keyed(
     request: Option<&super::idempotency::IdempotencyRequest>,
 ) -> AppResult<super::idempotency::Idempotent<ApplicationView>> {
     use super::idempotency::{self, Idempotent};
-    caller.require(&[Role::Approver])?;
+    permit(
+        caller,
+        Action::Approve {
+            council_required: false,
+        },
+    )?;
     let reason = optional_reason(&input)?;
     // Taken before a connection is borrowed (see app::writer); a no-op on PostgreSQL.
     let _gate = writer.enter(db).await;
@@ -1420,38 +1578,34 @@ pub async fn approve_keyed(
         }
     }
     let current = load_for_caller(&txn, caller, id).await?;
-    if current.status != status::APPRAISED && current.status != status::AWAITING_COUNCIL {
-        return Err(invalid_state(&current.status, "phê duyệt", "approve"));
-    }
-    check_four_eyes(&current, caller.user_id)?;
     let coop = cooperative::Entity::find_by_id(current.cooperative_id)
         .one(&txn)
         .await?
         .ok_or_else(not_found)?;
     let product = load_product(&txn, current.product_id).await?;
-    check_lending_rules(&txn, &current, &coop, &product).await?;
-    let needs_council = current.amount_vnd > policy.council_approval_above_vnd;
+    let case = approval_case(&txn, policy, &current, &coop, &product).await?;
+    let decision = rules::approve(&case, caller.user_id);
+    let (to, step) = match decision {
+        Decision::Refused(refusal) => return Err(refusal_error(refusal)),
+        Decision::Approved { step } => (Status::Approved, step),
+        Decision::AwaitingCouncil => (Status::AwaitingCouncil, Step::First),
+    };
     let mut active = current.clone().into_active_model();
-    let first = current.status == status::APPRAISED;
-    if first {
-        active.approved_by = Set(caller.user_id);
-    } else {
-        active.council_approved_by = Set(caller.user_id);
+    match step {
+        Step::First => active.approved_by = Set(caller.user_id),
+        Step::Council => active.council_approved_by = Set(caller.user_id),
     }
-    let completes = !(first && needs_council);
+    active.status = Set(to.as_str().into());
+    let completes = to == Status::Approved;
     if completes {
-        active.status = Set(status::APPROVED.into());
         active.decided_at = Set(Some(Utc::now()));
         if reason.is_some() {
             active.decision_reason = Set(reason.clone());
         }
-    } else {
-        active.status = Set(status::AWAITING_COUNCIL.into());
     }
-    let action = if first {
-        "application.approve"
-    } else {
-        "application.council_approve"
+    let action = match step {
+        Step::First => "application.approve",
+        Step::Council => "application.council_approve",
     };
     let mut view = record_transition(
         &txn,
@@ -1509,4 +1663,54 @@ struct LoanCreated<'a> {
     number: &'a str,
     application_id: i64,
     principal_vnd: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_limit_refusal_names_limit_exposure_and_room_in_both_languages() {
+        let breach = limits::check_exposure(
+            Rule::SingleCustomer,
+            limits::SINGLE_CUSTOMER_MAX_PERCENT,
+            10_000_000_000,
+            1_200_000_000,
+            500_000_000,
+        )
+        .unwrap_err();
+        let err = breach_error(breach);
+        assert_eq!(err.code, "single_customer_limit_exceeded");
+        assert_eq!(err.field.as_deref(), Some("amount_vnd"));
+        assert_eq!(
+            err.message.vi,
+            "Dư nợ của khách hàng sau khoản vay 500.000.000 đồng vượt giới hạn 15% vốn điều lệ thực có (Nghị định 45/2021 Điều 23): giới hạn 1.500.000.000 đồng, dư nợ hiện tại 1.200.000.000 đồng, còn được vay 300.000.000 đồng."
+        );
+        assert_eq!(
+            err.message.en,
+            "The customer's exposure after this loan of 500,000,000 VND exceeds the limit of 15% of paid-in charter capital (Decree 45/2021 Art 23): limit 1,500,000,000 VND, current exposure 1,200,000,000 VND, room left 300,000,000 VND."
+        );
+    }
+
+    #[test]
+    fn a_state_that_does_not_allow_the_action_is_a_409_naming_it() {
+        let err = transition_error(TransitionError::InvalidState {
+            action: Action::Approve {
+                council_required: false,
+            },
+            from: Status::Draft,
+        });
+        assert_eq!(
+            (err.code.as_str(), err.kind),
+            ("invalid_state", ErrorKind::Conflict)
+        );
+        assert_eq!(
+            err.message.vi,
+            "Không thể phê duyệt hồ sơ đang ở trạng thái 'draft'."
+        );
+        assert_eq!(
+            err.message.en,
+            "Cannot approve an application in state 'draft'."
+        );
+    }
 }

@@ -764,7 +764,7 @@ impl<'s> Player<'s> {
             reason.clone(),
         )
         .await?;
-        if view.status == applications::status::AWAITING_COUNCIL {
+        if view.status == applications::Status::AwaitingCouncil.as_str() {
             view = applications::approve(
                 db,
                 writer,

@@ -19,7 +19,7 @@ use chrono::{Duration, NaiveDate};
 use super::{render, Shell, WebUser};
 use crate::{
     app::{
-        applications::{self, status, ApplicationQuery, ApplicationView, Policy},
+        applications::{self, ApplicationQuery, ApplicationView, Policy, Status},
         cob::{self, CobRunQuery, CobRunView},
         cooperatives::{self, CooperativeQuery},
         loans::{self, LoanQuery, LoanView},
@@ -245,18 +245,9 @@ async fn officer_desk(
         .iter()
         .filter(|a| a.created_by == me || a.appraised_by == me)
         .collect();
-    let order = [
-        status::DRAFT,
-        status::SUBMITTED,
-        status::IN_APPRAISAL,
-        status::APPRAISED,
-        status::AWAITING_COUNCIL,
-        status::APPROVED,
-        status::REJECTED,
-        status::WITHDRAWN,
-    ];
-    let applications = order
+    let applications = Status::ALL
         .into_iter()
+        .map(Status::as_str)
         .map(|s| StateCount {
             status: s,
             count: mine.iter().filter(|a| a.status == s).count(),
@@ -382,13 +373,13 @@ async fn approval_queue(
     names: &std::collections::HashMap<i64, String>,
 ) -> AppResult<Vec<QueueRow>> {
     let mut rows = Vec::new();
-    for wanted in [status::APPRAISED, status::AWAITING_COUNCIL] {
+    for wanted in [Status::Appraised, Status::AwaitingCouncil] {
         let page = applications::list(
             &state.db,
             caller,
             policy(state),
             ApplicationQuery {
-                status: Some(wanted.into()),
+                status: Some(wanted.as_str().into()),
                 limit: Some(LIST_LIMIT),
                 ..Default::default()
             },
