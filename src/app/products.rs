@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use coopfund_domain::limits::{
     self, Cap, CapBreach, Rates, LATE_RATE_PERCENT_MAX, OVERDUE_MULTIPLIER_MAX,
 };
+use coopfund_domain::DayCount;
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -282,6 +283,17 @@ pub fn cap_error(breach: CapBreach) -> AppError {
         ),
     )
     .with_field(breach.cap.field())
+}
+
+/// The product's stored day count; one that cannot be read is an error naming the product.
+pub fn day_count_of(product: &product::Model) -> AppResult<DayCount> {
+    product.day_count.parse().map_err(|_| {
+        AppError::internal(anyhow::anyhow!(
+            "stored product {} has day_count {:?}",
+            product.id,
+            product.day_count
+        ))
+    })
 }
 
 /// The product's stored rates; a rate that cannot be read is an error naming the product.

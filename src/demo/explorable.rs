@@ -12,7 +12,7 @@ use super::{admin_caller, business_date, ensure_empty, names, DemoCredentials};
 use crate::{
     app::{
         applications::{
-            self, ApplicationInput, AppraisalInput, CollateralInput, DecisionInput, Policy,
+            self, Appraisal, NewApplication, NewCollateral, Policy, Recommendation, Status,
         },
         charter_capital::{self, ContributionInput},
         cob::{self, Trigger},
@@ -684,9 +684,9 @@ impl<'s> Player<'s> {
         installments: i64,
         method: &str,
         with_coop: bool,
-    ) -> AppResult<ApplicationInput> {
+    ) -> AppResult<NewApplication> {
         let amount_vnd = amount_mvnd * MILLION;
-        let collateral = (amount_vnd > 300 * MILLION).then(|| CollateralInput {
+        let collateral = (amount_vnd > 300 * MILLION).then(|| NewCollateral {
             kind: if product == 1 {
                 "machinery".into()
             } else {
@@ -700,13 +700,15 @@ impl<'s> Player<'s> {
             appraised_value_vnd: amount_vnd * 3 / 2,
             discount_rate_percent: Decimal::from(30),
         });
-        Ok(ApplicationInput {
+        Ok(NewApplication {
             product_id: self.product_ids[product],
             cooperative_id: with_coop.then(|| self.coop_ids[coop]),
             amount_vnd,
             installments,
             period_months: if product == 1 || product == 2 { 3 } else { 1 },
-            method: method.into(),
+            method: method
+                .parse()
+                .map_err(|e| AppError::internal(anyhow::anyhow!("demo method: {e}")))?,
             principal_grace: None,
             purpose: PURPOSES[product].into(),
             project_total_vnd: amount_vnd * 3 / 2,
@@ -724,8 +726,8 @@ impl<'s> Player<'s> {
     /// Creates (officer Lan), submits and appraises (officer Minh) an application; the appraised view.
     async fn applied_and_appraised(
         &self,
-        input: ApplicationInput,
-        recommendation: &str,
+        input: NewApplication,
+        recommendation: Recommendation,
     ) -> AppResult<i64> {
         let (db, policy) = (&self.state.db, self.policy());
         let created = applications::create(db, &self.cast.lan, policy, input).await?;
@@ -735,14 +737,14 @@ impl<'s> Player<'s> {
             &self.cast.lan,
             policy,
             created.id,
-            DecisionInput::default(),
+            None,
         )
         .await?;
-        let appraisal = AppraisalInput {
+        let appraisal = Appraisal {
             note:
                 "Đã thẩm định thực địa: phương án khả thi, tài sản bảo đảm đủ, HTX không có nợ xấu."
                     .into(),
-            recommendation: recommendation.into(),
+            recommendation,
         };
         applications::appraise(db, &self.cast.minh, policy, created.id, appraisal).await?;
         Ok(created.id)
@@ -751,9 +753,7 @@ impl<'s> Player<'s> {
     /// Approves (the director; above the threshold also the council); the loan's id.
     async fn approved(&self, application_id: i64) -> AppResult<i64> {
         let (db, policy, writer) = (&self.state.db, self.policy(), &self.state.money_writer);
-        let reason = DecisionInput {
-            reason: Some("Đủ điều kiện theo Nghị định 45/2021".into()),
-        };
+        let reason = Some("Đủ điều kiện theo Nghị định 45/2021".into());
         let mut view = applications::approve(
             db,
             writer,
@@ -764,7 +764,7 @@ impl<'s> Player<'s> {
             reason.clone(),
         )
         .await?;
-        if view.status == applications::Status::AwaitingCouncil.as_str() {
+        if view.status == Status::AwaitingCouncil {
             view = applications::approve(
                 db,
                 writer,
@@ -790,7 +790,9 @@ impl<'s> Player<'s> {
             loan.method,
             true,
         )?;
-        let application_id = self.applied_and_appraised(input, "approve").await?;
+        let application_id = self
+            .applied_and_appraised(input, Recommendation::Approve)
+            .await?;
         let loan_id = self.approved(application_id).await?;
         self.loan_ids[i] = Some(loan_id);
         if loan.story == Story::ApprovedOnly {
@@ -857,29 +859,25 @@ impl<'s> Player<'s> {
                 &self.cast.lan,
                 policy,
                 created.id,
-                DecisionInput::default(),
+                None,
             )
             .await?;
             if target == "withdrawn" {
-                let reason = DecisionInput {
-                    reason: Some("HTX đã thu xếp được vốn từ ngân hàng thương mại".into()),
-                };
+                let reason = Some("HTX đã thu xếp được vốn từ ngân hàng thương mại".into());
                 applications::withdraw(db, &self.cast.lan, policy, created.id, reason).await?;
             }
             return Ok(());
         }
         let recommendation = if target == "rejected" {
-            "reject"
+            Recommendation::Reject
         } else {
-            "approve"
+            Recommendation::Approve
         };
         let id = self.applied_and_appraised(input, recommendation).await?;
         let writer = &self.state.money_writer;
         match target {
             "awaiting_council" => {
-                let reason = DecisionInput {
-                    reason: Some("Đề nghị Hội đồng quản lý xem xét khoản vay lớn".into()),
-                };
+                let reason = Some("Đề nghị Hội đồng quản lý xem xét khoản vay lớn".into());
                 applications::approve(
                     db,
                     writer,
@@ -892,9 +890,7 @@ impl<'s> Player<'s> {
                 .await?;
             }
             "rejected" => {
-                let reason = DecisionInput {
-                    reason: Some("Phương án kinh doanh chưa chứng minh được nguồn trả nợ".into()),
-                };
+                let reason = Some("Phương án kinh doanh chưa chứng minh được nguồn trả nợ".into());
                 applications::reject(
                     db,
                     &self.state.settings,

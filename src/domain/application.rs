@@ -94,9 +94,9 @@ impl fmt::Display for Status {
     }
 }
 
-/// A status name that is not one of [`Status::ALL`].
+/// A name that is not one of [`Status::ALL`] (or [`Recommendation::ALL`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown application status {0:?}")]
+#[error("unknown name {0:?}")]
 pub struct UnknownStatus(pub String);
 
 impl FromStr for Status {
@@ -106,6 +106,40 @@ impl FromStr for Status {
         Status::ALL
             .into_iter()
             .find(|status| status.as_str() == text)
+            .ok_or_else(|| UnknownStatus(text.to_string()))
+    }
+}
+
+/// What the appraiser recommends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Recommendation {
+    /// Lend.
+    Approve,
+    /// Do not lend.
+    Reject,
+}
+
+impl Recommendation {
+    /// Both, in the order they are offered.
+    pub const ALL: [Recommendation; 2] = [Recommendation::Approve, Recommendation::Reject];
+
+    /// The stored and wire name (`approve`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Recommendation::Approve => "approve",
+            Recommendation::Reject => "reject",
+        }
+    }
+}
+
+impl FromStr for Recommendation {
+    type Err = UnknownStatus;
+
+    fn from_str(text: &str) -> Result<Recommendation, UnknownStatus> {
+        Recommendation::ALL
+            .into_iter()
+            .find(|r| r.as_str() == text)
             .ok_or_else(|| UnknownStatus(text.to_string()))
     }
 }
@@ -390,6 +424,10 @@ mod tests {
             Err(UnknownStatus("approve".into()))
         );
         assert_eq!("".parse::<Status>(), Err(UnknownStatus(String::new())));
+        for recommendation in Recommendation::ALL {
+            assert_eq!(recommendation.as_str().parse(), Ok(recommendation));
+        }
+        assert!("maybe".parse::<Recommendation>().is_err());
     }
 
     #[test]

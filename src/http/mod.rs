@@ -5,6 +5,7 @@
 //! histogram. Errors are rendered by [`error::localize_errors`]. The OpenAPI document, generated
 //! from the handlers' annotations, is served at `/api/v1/openapi.json`.
 
+pub mod dto;
 pub mod error;
 pub mod export;
 pub mod extract;

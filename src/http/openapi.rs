@@ -229,7 +229,10 @@ fn property_enums() -> Vec<(&'static str, &'static str, Vec<String>)> {
         (
             "AppraisalInput",
             "recommendation",
-            strings(&applications::RECOMMENDATIONS),
+            applications::Recommendation::ALL
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
         ),
         ("CooperativeInput", "kind", kinds.clone()),
         ("CooperativePatch", "kind", kinds.clone()),

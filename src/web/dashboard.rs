@@ -19,7 +19,7 @@ use chrono::{Duration, NaiveDate};
 use super::{render, Shell, WebUser};
 use crate::{
     app::{
-        applications::{self, ApplicationQuery, ApplicationView, Policy, Status},
+        applications::{self, Application, ApplicationFilter, Policy, Status},
         cob::{self, CobRunQuery, CobRunView},
         cooperatives::{self, CooperativeQuery},
         loans::{self, LoanQuery, LoanView},
@@ -234,22 +234,21 @@ async fn officer_desk(
         &state.db,
         caller,
         policy(state),
-        ApplicationQuery {
+        ApplicationFilter {
             limit: Some(LIST_LIMIT),
             ..Default::default()
         },
     )
     .await?;
-    let mine: Vec<&ApplicationView> = apps
+    let mine: Vec<&Application> = apps
         .items
         .iter()
         .filter(|a| a.created_by == me || a.appraised_by == me)
         .collect();
     let applications = Status::ALL
         .into_iter()
-        .map(Status::as_str)
         .map(|s| StateCount {
-            status: s,
+            status: s.as_str(),
             count: mine.iter().filter(|a| a.status == s).count(),
         })
         .filter(|c| c.count > 0)
@@ -378,8 +377,8 @@ async fn approval_queue(
             &state.db,
             caller,
             policy(state),
-            ApplicationQuery {
-                status: Some(wanted.as_str().into()),
+            ApplicationFilter {
+                status: Some(wanted),
                 limit: Some(LIST_LIMIT),
                 ..Default::default()
             },
@@ -394,7 +393,7 @@ async fn approval_queue(
                 id: a.id,
                 number: a.number,
                 amount_vnd: a.amount_vnd,
-                status: a.status,
+                status: a.status.as_str().into(),
             }
         }));
     }

@@ -7,14 +7,16 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     app::{
-        applications::{
-            self, ApplicationInput, ApplicationPage, ApplicationPatch, ApplicationQuery,
-            ApplicationView, AppraisalInput, DecisionInput, Policy,
-        },
+        applications::{self, Policy},
+        idempotency::Idempotent,
         Caller,
     },
     error::AppResult,
     http::{
+        dto::applications::{
+            ApplicationBody, ApplicationPageView, ApplicationPatchBody, ApplicationQuery,
+            ApplicationView, AppraisalBody, DecisionBody,
+        },
         error::ErrorEnvelope,
         extract::{parse_json, ApiId, ApiJson, ApiQuery},
     },
@@ -47,32 +49,37 @@ fn optional_body<T: DeserializeOwned + Default>(bytes: &Bytes) -> AppResult<T> {
     }
 }
 
+/// The reason of an optional decision body.
+fn reason(bytes: &Bytes) -> AppResult<Option<String>> {
+    optional_body::<DecisionBody>(bytes).map(|body| body.reason)
+}
+
 /// Creates a draft application (officer for any cooperative; a cooperative user for itself).
 #[utoipa::path(post, path = "/api/v1/applications", tag = "applications", security(("bearer" = [])),
-    request_body = ApplicationInput,
+    request_body = ApplicationBody,
     responses((status = 201, body = ApplicationView), (status = 400, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_application(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(input): ApiJson<ApplicationInput>,
+    ApiJson(body): ApiJson<ApplicationBody>,
 ) -> AppResult<(StatusCode, Json<ApplicationView>)> {
-    let created = applications::create(&state.db, &caller, policy(&state), input).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    let created =
+        applications::create(&state.db, &caller, policy(&state), body.try_into()?).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 /// Lists applications newest first, by status and cooperative (a cooperative user sees its own).
 #[utoipa::path(get, path = "/api/v1/applications", tag = "applications", security(("bearer" = [])),
     params(ApplicationQuery),
-    responses((status = 200, body = ApplicationPage), (status = 400, body = ErrorEnvelope)))]
+    responses((status = 200, body = ApplicationPageView), (status = 400, body = ErrorEnvelope)))]
 pub async fn list_applications(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<ApplicationQuery>,
-) -> AppResult<Json<ApplicationPage>> {
-    applications::list(&state.db, &caller, policy(&state), query)
-        .await
-        .map(Json)
+) -> AppResult<Json<ApplicationPageView>> {
+    let page = applications::list(&state.db, &caller, policy(&state), query.try_into()?).await?;
+    Ok(Json(page.into()))
 }
 
 /// One application (404 for another cooperative's).
@@ -84,30 +91,29 @@ pub async fn get_application(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<ApplicationView>> {
-    applications::get(&state.db, &caller, policy(&state), id)
-        .await
-        .map(Json)
+    let found = applications::get(&state.db, &caller, policy(&state), id).await?;
+    Ok(Json(found.into()))
 }
 
 /// Edits a draft; `version` must be current (officer or the borrowing cooperative).
 #[utoipa::path(patch, path = "/api/v1/applications/{id}", tag = "applications", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = ApplicationPatch,
+    params(("id" = i64, Path)), request_body = ApplicationPatchBody,
     responses((status = 200, body = ApplicationView), (status = 403, body = ErrorEnvelope), (status = 400, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn update_application(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
-    ApiJson(patch): ApiJson<ApplicationPatch>,
+    ApiJson(body): ApiJson<ApplicationPatchBody>,
 ) -> AppResult<Json<ApplicationView>> {
-    applications::update(&state.db, &caller, policy(&state), id, patch)
-        .await
-        .map(Json)
+    let changes = body.try_into()?;
+    let updated = applications::update(&state.db, &caller, policy(&state), id, changes).await?;
+    Ok(Json(updated.into()))
 }
 
 /// draft → submitted (officer or the borrowing cooperative); body optional `{"reason"}`.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/submit", tag = "applications", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body(content = Option<DecisionInput>),
+    params(("id" = i64, Path)), request_body(content = Option<DecisionBody>),
     responses((status = 200, body = ApplicationView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope)))]
 pub async fn submit_application(
@@ -116,39 +122,39 @@ pub async fn submit_application(
     ApiId(id): ApiId,
     body: Bytes,
 ) -> AppResult<Json<ApplicationView>> {
-    let input = optional_body(&body)?;
-    applications::submit(
+    let submitted = applications::submit(
         &state.db,
         &state.settings,
         &caller,
         policy(&state),
         id,
-        input,
+        reason(&body)?,
     )
-    .await
-    .map(Json)
+    .await?;
+    Ok(Json(submitted.into()))
 }
 
 /// submitted → appraised with `{"note", "recommendation"}` (officer).
 #[utoipa::path(post, path = "/api/v1/applications/{id}/appraise", tag = "applications", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = AppraisalInput,
+    params(("id" = i64, Path)), request_body = AppraisalBody,
     responses((status = 200, body = ApplicationView), (status = 403, body = ErrorEnvelope), (status = 400, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn appraise_application(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
-    ApiJson(input): ApiJson<AppraisalInput>,
+    ApiJson(body): ApiJson<AppraisalBody>,
 ) -> AppResult<Json<ApplicationView>> {
-    applications::appraise(&state.db, &caller, policy(&state), id, input)
-        .await
-        .map(Json)
+    let appraisal = body.try_into()?;
+    let appraised =
+        applications::appraise(&state.db, &caller, policy(&state), id, appraisal).await?;
+    Ok(Json(appraised.into()))
 }
 
 /// Approves (approver): checks four-eyes and Decree 45 limits (422); creates the loan, or moves
 /// to `awaiting_council` above the council threshold. The view carries `loan_id`, `loan_number`.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/approve", tag = "applications", security(("bearer" = [])),
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body(content = Option<DecisionInput>),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body(content = Option<DecisionBody>),
     responses((status = 200, body = ApplicationView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn approve_application(
@@ -159,7 +165,7 @@ pub async fn approve_application(
     uri: axum::http::Uri,
     body: Bytes,
 ) -> AppResult<axum::response::Response> {
-    let input = optional_body(&body)?;
+    let reason = reason(&body)?;
     let request = crate::http::idempotency::idempotency_key(&headers)?
         .map(|key| {
             crate::app::idempotency::IdempotencyRequest::new(&key, "POST", uri.path(), &body)
@@ -172,10 +178,14 @@ pub async fn approve_application(
         &caller,
         policy(&state),
         id,
-        input,
+        reason,
         request.as_ref(),
     )
     .await?;
+    let outcome = match outcome {
+        Idempotent::Fresh(approved) => Idempotent::Fresh(ApplicationView::from(approved)),
+        Idempotent::Replayed { status, body } => Idempotent::Replayed { status, body },
+    };
     Ok(crate::http::idempotency::respond(
         outcome,
         axum::http::StatusCode::OK,
@@ -184,7 +194,7 @@ pub async fn approve_application(
 
 /// Rejects with `{"reason"}` (approver).
 #[utoipa::path(post, path = "/api/v1/applications/{id}/reject", tag = "applications", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = DecisionInput,
+    params(("id" = i64, Path)), request_body = DecisionBody,
     responses((status = 200, body = ApplicationView), (status = 403, body = ErrorEnvelope), (status = 400, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn reject_application(
@@ -193,22 +203,21 @@ pub async fn reject_application(
     ApiId(id): ApiId,
     body: Bytes,
 ) -> AppResult<Json<ApplicationView>> {
-    let input = optional_body(&body)?;
-    applications::reject(
+    let rejected = applications::reject(
         &state.db,
         &state.settings,
         &caller,
         policy(&state),
         id,
-        input,
+        reason(&body)?,
     )
-    .await
-    .map(Json)
+    .await?;
+    Ok(Json(rejected.into()))
 }
 
 /// Withdraws from any open state (officer or the borrowing cooperative); body optional `{"reason"}`.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/withdraw", tag = "applications", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body(content = Option<DecisionInput>),
+    params(("id" = i64, Path)), request_body(content = Option<DecisionBody>),
     responses((status = 200, body = ApplicationView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope)))]
 pub async fn withdraw_application(
@@ -217,8 +226,7 @@ pub async fn withdraw_application(
     ApiId(id): ApiId,
     body: Bytes,
 ) -> AppResult<Json<ApplicationView>> {
-    let input = optional_body(&body)?;
-    applications::withdraw(&state.db, &caller, policy(&state), id, input)
-        .await
-        .map(Json)
+    let withdrawn =
+        applications::withdraw(&state.db, &caller, policy(&state), id, reason(&body)?).await?;
+    Ok(Json(withdrawn.into()))
 }
