@@ -396,7 +396,7 @@ pub async fn approve_keyed(
         .ok_or_else(not_found)?;
     let product = load_product(&txn, current.product_id).await?;
     let case = approval_case(&txn, policy, &current, &coop, &product).await?;
-    let decision = rules::approve(&case, caller.user_id);
+    let decision = rules::approve(&case, caller.user_id());
     let (to, step) = match decision {
         Decision::Refused(refusal) => return Err(refusal_error(refusal)),
         Decision::Approved { step } => (Status::Approved, step),
@@ -404,8 +404,8 @@ pub async fn approve_keyed(
     };
     let mut active = current.clone().into_active_model();
     match step {
-        Step::First => active.approved_by = Set(caller.user_id),
-        Step::Council => active.council_approved_by = Set(caller.user_id),
+        Step::First => active.approved_by = Set(caller.user_id()),
+        Step::Council => active.council_approved_by = Set(caller.user_id()),
     }
     active.status = Set(to.as_str().into());
     let completes = to == Status::Approved;

@@ -342,7 +342,7 @@ pub async fn create(
         no_bad_debt_declared: Set(valid.no_bad_debt_declared),
         documents: Set(valid.documents),
         status: Set(Status::Draft.as_str().into()),
-        created_by: Set(caller.user_id),
+        created_by: Set(caller.user_id()),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -631,7 +631,7 @@ pub async fn appraise(
         reason: Some(&reason),
     };
     let (_, after) = transit(&txn, caller, policy, id, step, |active| {
-        active.appraised_by = Set(caller.user_id);
+        active.appraised_by = Set(caller.user_id());
         active.appraisal_note = Set(Some(note));
         active.appraisal_recommendation = Set(Some(recommendation.into()));
     })

@@ -424,7 +424,7 @@ async fn load_product<C: ConnectionTrait>(conn: &C, id: i64) -> AppResult<produc
 
 /// Who the caller is to the application rules.
 fn actor_of(caller: &Caller) -> Actor {
-    match caller.role {
+    match caller.role() {
         Role::Cooperative => Actor::Cooperative,
         Role::Officer => Actor::Officer,
         Role::Approver => Actor::Approver,

@@ -1,9 +1,10 @@
-//! The wire types of the API: request bodies (`*Body`), query parameters and response views
-//! (`*View`), with their OpenAPI schemas. Each body parses once into the command of its use case
-//! (`TryFrom<Body> for Command`: kinds and methods become enums); each view is built from the read
-//! model the use case returns. The use cases in `app` know nothing of them.
+//! The wire types of the API: request bodies (`*Body`, parsed once into the use case's command
+//! with `TryFrom`), query parameters (`IntoParams`) and response views (`*View`, `ToSchema`), one
+//! module per resource. The use cases in `crate::app` never see them.
 
 pub mod applications;
+pub mod auth;
+pub mod users;
 
 use std::str::FromStr;
 
