@@ -11,9 +11,7 @@ use serde_json::{json, Value};
 use super::{admin_caller, business_date, ensure_empty, names, DemoCredentials};
 use crate::{
     app::{
-        applications::{
-            self, Appraisal, NewApplication, NewCollateral, Policy, Recommendation, Status,
-        },
+        applications::{self, Appraisal, NewApplication, NewCollateral, Recommendation, Status},
         charter_capital::{self, ContributionInput},
         cob::{self, Trigger},
         cooperatives::{self, CooperativeInput},
@@ -544,12 +542,6 @@ impl<'s> Player<'s> {
         }
     }
 
-    fn policy(&self) -> Policy {
-        Policy {
-            council_approval_above_vnd: self.state.settings.lending.council_approval_above_vnd,
-        }
-    }
-
     fn day(&self, n: i64) -> NaiveDate {
         self.start + Duration::days(n)
     }
@@ -713,52 +705,32 @@ impl<'s> Player<'s> {
         input: NewApplication,
         recommendation: Recommendation,
     ) -> AppResult<i64> {
-        let (db, policy) = (&self.state.db, self.policy());
-        let created = applications::create(db, &self.cast.lan, policy, input).await?;
-        applications::submit(
-            db,
-            &self.state.settings,
-            &self.cast.lan,
-            policy,
-            created.id,
-            None,
-        )
-        .await?;
+        let created = applications::create(&self.state.ctx, &self.cast.lan, input).await?;
+        applications::submit(&self.state.ctx, &self.cast.lan, created.id, None).await?;
         let appraisal = Appraisal {
             note:
                 "Đã thẩm định thực địa: phương án khả thi, tài sản bảo đảm đủ, HTX không có nợ xấu."
                     .into(),
             recommendation,
         };
-        applications::appraise(db, &self.cast.minh, policy, created.id, appraisal).await?;
+        applications::appraise(&self.state.ctx, &self.cast.minh, created.id, appraisal).await?;
         Ok(created.id)
     }
 
     /// Approves (the director; above the threshold also the council); the loan's id.
     async fn approved(&self, application_id: i64) -> AppResult<i64> {
-        let (db, policy, writer) = (&self.state.db, self.policy(), &self.state.money_writer);
         let reason = Some("Đủ điều kiện theo Nghị định 45/2021".into());
         let mut view = applications::approve(
-            db,
-            writer,
-            &self.state.settings,
+            &self.state.ctx,
             &self.cast.giamdoc,
-            policy,
             application_id,
             reason.clone(),
         )
         .await?;
         if view.status == Status::AwaitingCouncil {
-            view = applications::approve(
-                db,
-                writer,
-                &self.state.settings,
-                &self.cast.hoidong,
-                policy,
-                application_id,
-                reason,
-            )
-            .await?;
+            view =
+                applications::approve(&self.state.ctx, &self.cast.hoidong, application_id, reason)
+                    .await?;
         }
         view.loan_id
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("approval created no loan")))
@@ -816,7 +788,6 @@ impl<'s> Player<'s> {
 
     async fn open_application(&mut self, i: usize) -> AppResult<()> {
         let (coop, product, amount_mvnd, installments, method, target) = OPEN_APPLICATIONS[i];
-        let (db, policy) = (&self.state.db, self.policy());
         let by_cooperative = coop == 0 && target == "draft";
         let input = self.application_input(
             coop,
@@ -832,23 +803,15 @@ impl<'s> Player<'s> {
             } else {
                 &self.cast.lan
             };
-            applications::create(db, creator, policy, input).await?;
+            applications::create(&self.state.ctx, creator, input).await?;
             return Ok(());
         }
         if target == "submitted" || target == "withdrawn" {
-            let created = applications::create(db, &self.cast.lan, policy, input).await?;
-            applications::submit(
-                db,
-                &self.state.settings,
-                &self.cast.lan,
-                policy,
-                created.id,
-                None,
-            )
-            .await?;
+            let created = applications::create(&self.state.ctx, &self.cast.lan, input).await?;
+            applications::submit(&self.state.ctx, &self.cast.lan, created.id, None).await?;
             if target == "withdrawn" {
                 let reason = Some("HTX đã thu xếp được vốn từ ngân hàng thương mại".into());
-                applications::withdraw(db, &self.cast.lan, policy, created.id, reason).await?;
+                applications::withdraw(&self.state.ctx, &self.cast.lan, created.id, reason).await?;
             }
             return Ok(());
         }
@@ -858,32 +821,14 @@ impl<'s> Player<'s> {
             Recommendation::Approve
         };
         let id = self.applied_and_appraised(input, recommendation).await?;
-        let writer = &self.state.money_writer;
         match target {
             "awaiting_council" => {
                 let reason = Some("Đề nghị Hội đồng quản lý xem xét khoản vay lớn".into());
-                applications::approve(
-                    db,
-                    writer,
-                    &self.state.settings,
-                    &self.cast.giamdoc,
-                    policy,
-                    id,
-                    reason,
-                )
-                .await?;
+                applications::approve(&self.state.ctx, &self.cast.giamdoc, id, reason).await?;
             }
             "rejected" => {
                 let reason = Some("Phương án kinh doanh chưa chứng minh được nguồn trả nợ".into());
-                applications::reject(
-                    db,
-                    &self.state.settings,
-                    &self.cast.giamdoc,
-                    policy,
-                    id,
-                    reason,
-                )
-                .await?;
+                applications::reject(&self.state.ctx, &self.cast.giamdoc, id, reason).await?;
             }
             _ => {}
         }

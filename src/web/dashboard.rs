@@ -19,7 +19,7 @@ use chrono::{Duration, NaiveDate};
 use super::{render, Shell, WebUser};
 use crate::{
     app::{
-        applications::{self, Application, ApplicationFilter, Policy, Status},
+        applications::{self, Application, ApplicationFilter, Status},
         cob::{self, CobRunQuery, CobRunView},
         cooperatives::{self, CooperativeQuery},
         loans::{self, LoanQuery, LoanView},
@@ -218,12 +218,6 @@ async fn build(state: &AppState, user: &WebUser) -> AppResult<DashboardPage> {
     Ok(page)
 }
 
-fn policy(state: &AppState) -> Policy {
-    Policy {
-        council_approval_above_vnd: state.settings.lending.council_approval_above_vnd,
-    }
-}
-
 async fn officer_desk(
     state: &AppState,
     caller: &Caller,
@@ -231,9 +225,8 @@ async fn officer_desk(
 ) -> AppResult<OfficerDesk> {
     let me = caller.user_id();
     let apps = applications::list(
-        &state.db,
+        &state.ctx,
         caller,
-        policy(state),
         ApplicationFilter {
             limit: Some(LIST_LIMIT),
             ..Default::default()
@@ -374,9 +367,8 @@ async fn approval_queue(
     let mut rows = Vec::new();
     for wanted in [Status::Appraised, Status::AwaitingCouncil] {
         let page = applications::list(
-            &state.db,
+            &state.ctx,
             caller,
-            policy(state),
             ApplicationFilter {
                 status: Some(wanted),
                 limit: Some(LIST_LIMIT),

@@ -9,9 +9,8 @@ use coopfund_domain::{
     Language, Vnd,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, EntityTrait, IntoActiveModel, NotSet, QueryFilter, QuerySelect, Set, Statement,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    IntoActiveModel, NotSet, QueryFilter, QuerySelect, Set, Statement,
 };
 use serde::Serialize;
 
@@ -23,13 +22,11 @@ use super::{
 use crate::{
     app::{
         audit::{self, Change},
+        context::AppCtx,
         event_mail, fund,
-        idempotency::{self, IdempotencyRequest, Idempotent},
-        products,
-        writer::MoneyWriter,
-        Caller,
+        idempotency::{run_keyed, IdempotencyKey, Idempotent},
+        products, Caller,
     },
-    config::Settings,
     error::{AppError, AppResult, ErrorKind, Localized},
     store::{
         self,
@@ -314,6 +311,7 @@ impl NewLoan {
 /// same transaction.
 async fn create_loan(
     txn: &DatabaseTransaction,
+    ctx: &AppCtx,
     app: &application::Model,
     coop: &cooperative::Model,
     product: &product::Model,
@@ -323,7 +321,7 @@ async fn create_loan(
     let row = NewLoan::from_approval(app, product)
         .officer(coop.officer_id)
         .collateral_value_vnd(collateral_value_vnd)
-        .into_model(0, provisional_number(), Utc::now());
+        .into_model(0, provisional_number(), ctx.now());
     let mut active = row.into_active_model().reset_all();
     active.id = NotSet;
     let inserted = active.insert(txn).await?;
@@ -339,15 +337,12 @@ async fn create_loan(
 /// Approves: appraised → approved (creating the loan), or, above the council threshold,
 /// appraised → awaiting_council → approved with a second, different approver. Approvers.
 pub async fn approve(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
-    settings: &Settings,
+    ctx: &AppCtx,
     caller: &Caller,
-    policy: Policy,
     id: i64,
     reason: Option<String>,
 ) -> AppResult<Application> {
-    approve_keyed(db, writer, settings, caller, policy, id, reason, None)
+    approve_keyed(ctx, caller, id, reason, None)
         .await?
         .fresh()
         .ok_or_else(|| {
@@ -357,18 +352,16 @@ pub async fn approve(
         })
 }
 
-/// [`approve`] as a keyed command: approval creates a loan, so with an `Idempotency-Key` a retry
-/// returns the first response (API.md) instead of a 409 for the changed state.
-#[allow(clippy::too_many_arguments)]
+/// [`approve`] as a keyed command ([`run_keyed`]): approval creates a loan, so with an
+/// `Idempotency-Key` a retry returns the first response (API.md) instead of a 409 for the changed
+/// state. A refusal rolls back: nothing is written.
+#[tracing::instrument(name = "approve an application", skip_all, fields(application_id = id))]
 pub async fn approve_keyed(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
-    settings: &Settings,
+    ctx: &AppCtx,
     caller: &Caller,
-    policy: Policy,
     id: i64,
     reason: Option<String>,
-    request: Option<&IdempotencyRequest>,
+    key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<Application>> {
     permit(
         caller,
@@ -377,27 +370,35 @@ pub async fn approve_keyed(
         },
     )?;
     let reason = optional_reason(reason.as_deref())?;
-    // Taken before a connection is borrowed (see app::writer); a no-op on PostgreSQL.
-    let _gate = writer.enter(db).await;
-    let txn = db.begin().await?;
-    serialize_approvals(&txn).await?;
-    if let Some(request) = request {
-        if let Some(Idempotent::Replayed { status, body }) =
-            idempotency::replay_of(&txn, caller, request).await?
-        {
-            txn.rollback().await?;
-            return Ok(Idempotent::Replayed { status, body });
-        }
-    }
-    let current = find_for(&txn, caller, id).await?;
+    // The unit of work owns what it uses (its future outlives no borrow).
+    let (owned_ctx, owned_caller) = (ctx.clone(), caller.clone());
+    let operation = format!("application.approve:{id}");
+    run_keyed(ctx, caller, &operation, key, move |txn| {
+        Box::pin(async move {
+            serialize_approvals(txn).await?;
+            approve_in(txn, &owned_ctx, &owned_caller, id, reason).await
+        })
+    })
+    .await
+}
+
+/// The approval inside its transaction: load, decide, store, audit, mail.
+async fn approve_in(
+    txn: &DatabaseTransaction,
+    ctx: &AppCtx,
+    caller: &Caller,
+    id: i64,
+    reason: Option<String>,
+) -> AppResult<Application> {
+    let policy = Policy::of(ctx);
+    let current = find_for(txn, caller, id).await?;
     let coop = cooperative::Entity::find_by_id(current.cooperative_id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(not_found)?;
-    let product = load_product(&txn, current.product_id).await?;
-    let case = approval_case(&txn, policy, &current, &coop, &product).await?;
-    let decision = rules::approve(&case, caller.user_id());
-    let (to, step) = match decision {
+    let product = load_product(txn, current.product_id).await?;
+    let case = approval_case(txn, policy, &current, &coop, &product).await?;
+    let (to, step) = match rules::approve(&case, caller.user_id()) {
         Decision::Refused(refusal) => return Err(refusal_error(refusal)),
         Decision::Approved { step } => (Status::Approved, step),
         Decision::AwaitingCouncil => (Status::AwaitingCouncil, Step::First),
@@ -410,7 +411,7 @@ pub async fn approve_keyed(
     active.status = Set(to.as_str().into());
     let completes = to == Status::Approved;
     if completes {
-        active.decided_at = Set(Some(Utc::now()));
+        active.decided_at = Set(Some(ctx.now()));
         if reason.is_some() {
             active.decision_reason = Set(reason.clone());
         }
@@ -420,9 +421,9 @@ pub async fn approve_keyed(
         Step::Council => "application.council_approve",
     };
     let mut view = record_transition(
-        &txn,
+        txn,
+        ctx,
         caller,
-        policy,
         &current,
         active,
         action,
@@ -430,9 +431,10 @@ pub async fn approve_keyed(
     )
     .await?;
     if completes {
-        let business_date = fund::business_date(&txn).await?;
+        let business_date = fund::business_date(txn).await?;
         let created = create_loan(
-            &txn,
+            txn,
+            ctx,
             &current,
             &coop,
             &product,
@@ -441,7 +443,7 @@ pub async fn approve_keyed(
         )
         .await?;
         audit::record(
-            &txn,
+            txn,
             caller,
             Change::<(), _> {
                 action: "loan.create",
@@ -458,22 +460,12 @@ pub async fn approve_keyed(
         )
         .await?;
         // DOMAIN.md §10: the decision is mailed once it is final (after the council, when needed).
-        event_mail::application_approved(&txn, settings, &current, &created, business_date).await?;
+        event_mail::application_approved(txn, &ctx.settings, &current, &created, business_date)
+            .await?;
         view.loan_id = Some(created.id);
         view.loan_number = Some(created.number);
     }
-    if let Some(request) = request {
-        if let Err(err) = idempotency::remember(&txn, caller, request, 200, &view).await {
-            txn.rollback().await?;
-            return if idempotency::is_race(&err) {
-                idempotency::resolve_race(db, caller, request).await
-            } else {
-                Err(err)
-            };
-        }
-    }
-    txn.commit().await?;
-    Ok(Idempotent::Fresh(view))
+    Ok(view)
 }
 
 /// The audit record of a loan created by approval.

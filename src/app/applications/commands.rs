@@ -3,12 +3,12 @@
 //! asks the domain's life cycle where the action leads (409 otherwise), and stores the change with
 //! its audit record (and mail) in one transaction.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use coopfund_domain::{application::Action, Method, ScheduleTerms, Vnd};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, Set, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -19,12 +19,12 @@ use super::{
 use crate::{
     app::{
         audit::{self, Change},
+        context::AppCtx,
         cooperatives::KINDS,
         event_mail, fund,
         products::{self, split_list},
         validate, Caller,
     },
-    config::Settings,
     error::{AppError, AppResult, ErrorKind, Localized, Reason},
     store::entities::{application, collateral_item, cooperative, product},
 };
@@ -304,12 +304,13 @@ pub(super) fn provisional_number() -> String {
 }
 
 /// Creates a draft. Officers (any cooperative) and cooperative users (their own).
+#[tracing::instrument(name = "create an application", skip_all, fields(product_id = input.product_id))]
 pub async fn create(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
-    policy: Policy,
     input: NewApplication,
 ) -> AppResult<Application> {
+    let policy = Policy::of(ctx);
     permit(caller, Action::Edit)?;
     let cooperative_id = match caller.own_cooperative() {
         Some(own) => own,
@@ -318,7 +319,7 @@ pub async fn create(
             .ok_or_else(|| AppError::invalid("cooperative_id", Reason::Required))?,
     };
     let valid = validate_shape(&input)?;
-    let txn = db.begin().await?;
+    let txn = ctx.db.begin().await?;
     let coop = load_cooperative(&txn, cooperative_id).await?;
     if !is_eligible(&coop) {
         return Err(not_eligible());
@@ -326,7 +327,7 @@ pub async fn create(
     let product = load_product(&txn, valid.product_id).await?;
     let business_date = fund::business_date(&txn).await?;
     check_against_product(&valid, &product, business_date)?;
-    let now = Utc::now();
+    let now = ctx.now();
     let inserted = application::ActiveModel {
         number: Set(provisional_number()),
         cooperative_id: Set(cooperative_id),
@@ -359,18 +360,7 @@ pub async fn create(
     let created = numbered.update(&txn).await?;
     insert_collateral(&txn, created.id, valid.collateral).await?;
     let view = application_one(&txn, created, policy).await?;
-    audit::record(
-        &txn,
-        caller,
-        Change::<(), _> {
-            action: "application.create",
-            entity_type: "application",
-            entity_id: view.id.to_string(),
-            before: None,
-            after: Some(&view),
-        },
-    )
-    .await?;
+    audit::created(&txn, ctx, caller, "application.create", &view).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -421,15 +411,16 @@ fn merge(current: &Application, changes: ApplicationChanges) -> NewApplication {
 }
 
 /// Edits a draft (creator's cooperative or an officer) if `version` is still current.
+#[tracing::instrument(name = "edit an application", skip_all, fields(application_id = id))]
 pub async fn update(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
-    policy: Policy,
     id: i64,
     changes: ApplicationChanges,
 ) -> AppResult<Application> {
+    let policy = Policy::of(ctx);
     permit(caller, Action::Edit)?;
-    let txn = db.begin().await?;
+    let txn = ctx.db.begin().await?;
     let current = find_for(&txn, caller, id).await?;
     move_to(caller, &current, Action::Edit)?;
     if current.version != changes.version {
@@ -452,7 +443,7 @@ pub async fn update(
     active.own_capital_vnd = Set(valid.own_capital_vnd);
     active.no_bad_debt_declared = Set(valid.no_bad_debt_declared);
     active.documents = Set(valid.documents);
-    let updated = store_versioned(&txn, &current, active).await?;
+    let updated = store_versioned(&txn, ctx, &current, active).await?;
     if replaces_collateral {
         collateral_item::Entity::delete_many()
             .filter(collateral_item::Column::ApplicationId.eq(id))
@@ -461,18 +452,7 @@ pub async fn update(
         insert_collateral(&txn, id, valid.collateral).await?;
     }
     let after = application_one(&txn, updated, policy).await?;
-    audit::record(
-        &txn,
-        caller,
-        Change {
-            action: "application.update",
-            entity_type: "application",
-            entity_id: id.to_string(),
-            before: Some(&before),
-            after: Some(&after),
-        },
-    )
-    .await?;
+    audit::changed(&txn, ctx, caller, "application.update", &before, &after).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -481,11 +461,12 @@ pub async fn update(
 /// cleanly with 409), bumping the version.
 async fn store_versioned(
     txn: &DatabaseTransaction,
+    ctx: &AppCtx,
     current: &application::Model,
     mut active: application::ActiveModel,
 ) -> AppResult<application::Model> {
     active.version = Set(current.version + 1);
-    active.updated_at = Set(Utc::now());
+    active.updated_at = Set(ctx.now());
     let result = application::Entity::update_many()
         .set(active)
         .filter(application::Column::Id.eq(current.id))
@@ -514,8 +495,8 @@ struct Move<'a> {
 /// to, reason) in `txn`. Returns the row as it was and the application as it is now.
 async fn transit(
     txn: &DatabaseTransaction,
+    ctx: &AppCtx,
     caller: &Caller,
-    policy: Policy,
     id: i64,
     step: Move<'_>,
     record: impl FnOnce(&mut application::ActiveModel),
@@ -527,8 +508,8 @@ async fn transit(
     record(&mut active);
     let after = record_transition(
         txn,
+        ctx,
         caller,
-        policy,
         &current,
         active,
         step.audited_as,
@@ -541,15 +522,16 @@ async fn transit(
 /// Stores a state change and its audit record (from, to, reason).
 pub(super) async fn record_transition(
     txn: &DatabaseTransaction,
+    ctx: &AppCtx,
     caller: &Caller,
-    policy: Policy,
     current: &application::Model,
     active: application::ActiveModel,
     action: &str,
     reason: Option<&str>,
 ) -> AppResult<Application> {
+    let policy = Policy::of(ctx);
     let before = application_one(txn, current.clone(), policy).await?;
-    let updated = store_versioned(txn, current, active).await?;
+    let updated = store_versioned(txn, ctx, current, active).await?;
     let after = application_one(txn, updated, policy).await?;
     let transition = Transition {
         from: before.status,
@@ -584,39 +566,38 @@ pub(super) fn optional_reason(reason: Option<&str>) -> AppResult<Option<String>>
 // Transitions
 
 /// draft → submitted. Officers or the borrowing cooperative.
+#[tracing::instrument(name = "submit an application", skip_all, fields(application_id = id))]
 pub async fn submit(
-    db: &DatabaseConnection,
-    settings: &Settings,
+    ctx: &AppCtx,
     caller: &Caller,
-    policy: Policy,
     id: i64,
     reason: Option<String>,
 ) -> AppResult<Application> {
     permit(caller, Action::Submit)?;
     let reason = optional_reason(reason.as_deref())?;
-    let txn = db.begin().await?;
+    let txn = ctx.db.begin().await?;
     let step = Move {
         action: Action::Submit,
         audited_as: "application.submit",
         reason: reason.as_deref(),
     };
-    let (current, after) = transit(&txn, caller, policy, id, step, |active| {
-        active.submitted_at = Set(Some(Utc::now()));
+    let (current, after) = transit(&txn, ctx, caller, id, step, |active| {
+        active.submitted_at = Set(Some(ctx.now()));
     })
     .await?;
     // DOMAIN.md §10: the cooperative hears that the fund registered its application.
     let received_on = fund::business_date(&txn).await?;
-    event_mail::application_received(&txn, settings, &current, received_on).await?;
+    event_mail::application_received(&txn, &ctx.settings, &current, received_on).await?;
     txn.commit().await?;
     Ok(after)
 }
 
 /// submitted (or in_appraisal) → appraised, recording the appraiser, note and recommendation.
 /// Officers.
+#[tracing::instrument(name = "appraise an application", skip_all, fields(application_id = id))]
 pub async fn appraise(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
-    policy: Policy,
     id: i64,
     appraisal: Appraisal,
 ) -> AppResult<Application> {
@@ -624,13 +605,13 @@ pub async fn appraise(
     let note = validate::text("note", &appraisal.note, 5000)?;
     let recommendation = appraisal.recommendation.as_str();
     let reason = format!("{recommendation}: {note}");
-    let txn = db.begin().await?;
+    let txn = ctx.db.begin().await?;
     let step = Move {
         action: Action::Appraise,
         audited_as: "application.appraise",
         reason: Some(&reason),
     };
-    let (_, after) = transit(&txn, caller, policy, id, step, |active| {
+    let (_, after) = transit(&txn, ctx, caller, id, step, |active| {
         active.appraised_by = Set(caller.user_id());
         active.appraisal_note = Set(Some(note));
         active.appraisal_recommendation = Set(Some(recommendation.into()));
@@ -641,52 +622,51 @@ pub async fn appraise(
 }
 
 /// appraised | awaiting_council → rejected, with a reason. Approvers.
+#[tracing::instrument(name = "reject an application", skip_all, fields(application_id = id))]
 pub async fn reject(
-    db: &DatabaseConnection,
-    settings: &Settings,
+    ctx: &AppCtx,
     caller: &Caller,
-    policy: Policy,
     id: i64,
     reason: Option<String>,
 ) -> AppResult<Application> {
     permit(caller, Action::Reject)?;
     let reason = optional_reason(reason.as_deref())?
         .ok_or_else(|| AppError::invalid("reason", Reason::Required))?;
-    let txn = db.begin().await?;
+    let txn = ctx.db.begin().await?;
     let step = Move {
         action: Action::Reject,
         audited_as: "application.reject",
         reason: Some(&reason),
     };
-    let (current, after) = transit(&txn, caller, policy, id, step, |active| {
+    let (current, after) = transit(&txn, ctx, caller, id, step, |active| {
         active.decision_reason = Set(Some(reason.clone()));
-        active.decided_at = Set(Some(Utc::now()));
+        active.decided_at = Set(Some(ctx.now()));
     })
     .await?;
     let decided_on = fund::business_date(&txn).await?;
-    event_mail::application_rejected(&txn, settings, &current, &reason, decided_on).await?;
+    event_mail::application_rejected(&txn, &ctx.settings, &current, &reason, decided_on).await?;
     txn.commit().await?;
     Ok(after)
 }
 
 /// Any open state → withdrawn. Officers or the borrowing cooperative.
+#[tracing::instrument(name = "withdraw an application", skip_all, fields(application_id = id))]
 pub async fn withdraw(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
-    policy: Policy,
     id: i64,
     reason: Option<String>,
 ) -> AppResult<Application> {
     permit(caller, Action::Withdraw)?;
     let reason = optional_reason(reason.as_deref())?;
-    let txn = db.begin().await?;
+    let txn = ctx.db.begin().await?;
     let step = Move {
         action: Action::Withdraw,
         audited_as: "application.withdraw",
         reason: reason.as_deref(),
     };
-    let (_, after) = transit(&txn, caller, policy, id, step, |active| {
-        active.decided_at = Set(Some(Utc::now()));
+    let (_, after) = transit(&txn, ctx, caller, id, step, |active| {
+        active.decided_at = Set(Some(ctx.now()));
     })
     .await?;
     txn.commit().await?;

@@ -75,6 +75,15 @@ pub struct Policy {
     pub council_approval_above_vnd: i64,
 }
 
+impl Policy {
+    /// The policy configured for `ctx` (`[lending]`).
+    pub fn of(ctx: &super::context::AppCtx) -> Policy {
+        Policy {
+            council_approval_above_vnd: ctx.settings.lending.council_approval_above_vnd,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Commands
 
@@ -202,6 +211,14 @@ pub struct Application {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl super::audit::Audited for Application {
+    const ENTITY_TYPE: &'static str = "application";
+
+    fn audit_id(&self) -> String {
+        self.id.to_string()
+    }
 }
 
 /// One page, newest first.

@@ -1,25 +1,21 @@
 //! Reading applications: one, or a page of them (a cooperative user sees only its own).
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{
     application_one, applications_of, find_for, Application, ApplicationFilter, ApplicationPage,
     Policy,
 };
 use crate::{
-    app::{cooperatives::paging, Caller},
+    app::{context::AppCtx, cooperatives::paging, Caller},
     auth::Role,
     error::AppResult,
     store::entities::application,
 };
 
 /// One application; 404 for another cooperative's. Any logged-in user.
-pub async fn get(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    policy: Policy,
-    id: i64,
-) -> AppResult<Application> {
+pub async fn get(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<Application> {
+    let (db, policy) = (&ctx.db, Policy::of(ctx));
     caller.require(&Role::ALL)?;
     let row = find_for(db, caller, id).await?;
     application_one(db, row, policy).await
@@ -28,11 +24,11 @@ pub async fn get(
 /// Applications newest first, filtered by status and cooperative; a cooperative user sees only
 /// its own.
 pub async fn list(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
-    policy: Policy,
     filter: ApplicationFilter,
 ) -> AppResult<ApplicationPage> {
+    let (db, policy) = (&ctx.db, Policy::of(ctx));
     caller.require(&Role::ALL)?;
     let (limit, cursor) = paging(filter.limit, filter.cursor.as_deref())?;
     let mut select = application::Entity::find().order_by_desc(application::Column::Id);

@@ -7,8 +7,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     app::{
-        applications::{self, Policy},
-        idempotency::Idempotent,
+        applications,
+        idempotency::{IdempotencyKey, Idempotent},
         Caller,
     },
     error::AppResult,
@@ -32,12 +32,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(approve_application))
         .routes(routes!(reject_application))
         .routes(routes!(withdraw_application))
-}
-
-fn policy(state: &AppState) -> Policy {
-    Policy {
-        council_approval_above_vnd: state.settings.lending.council_approval_above_vnd,
-    }
 }
 
 /// An optional JSON body: empty means the defaults (so `POST …/submit` needs no body).
@@ -64,8 +58,7 @@ pub async fn create_application(
     caller: Caller,
     ApiJson(body): ApiJson<ApplicationBody>,
 ) -> AppResult<(StatusCode, Json<ApplicationView>)> {
-    let created =
-        applications::create(&state.db, &caller, policy(&state), body.try_into()?).await?;
+    let created = applications::create(&state.ctx, &caller, body.try_into()?).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -78,7 +71,7 @@ pub async fn list_applications(
     caller: Caller,
     ApiQuery(query): ApiQuery<ApplicationQuery>,
 ) -> AppResult<Json<ApplicationPageView>> {
-    let page = applications::list(&state.db, &caller, policy(&state), query.try_into()?).await?;
+    let page = applications::list(&state.ctx, &caller, query.try_into()?).await?;
     Ok(Json(page.into()))
 }
 
@@ -91,7 +84,7 @@ pub async fn get_application(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<ApplicationView>> {
-    let found = applications::get(&state.db, &caller, policy(&state), id).await?;
+    let found = applications::get(&state.ctx, &caller, id).await?;
     Ok(Json(found.into()))
 }
 
@@ -107,7 +100,7 @@ pub async fn update_application(
     ApiJson(body): ApiJson<ApplicationPatchBody>,
 ) -> AppResult<Json<ApplicationView>> {
     let changes = body.try_into()?;
-    let updated = applications::update(&state.db, &caller, policy(&state), id, changes).await?;
+    let updated = applications::update(&state.ctx, &caller, id, changes).await?;
     Ok(Json(updated.into()))
 }
 
@@ -122,15 +115,7 @@ pub async fn submit_application(
     ApiId(id): ApiId,
     body: Bytes,
 ) -> AppResult<Json<ApplicationView>> {
-    let submitted = applications::submit(
-        &state.db,
-        &state.settings,
-        &caller,
-        policy(&state),
-        id,
-        reason(&body)?,
-    )
-    .await?;
+    let submitted = applications::submit(&state.ctx, &caller, id, reason(&body)?).await?;
     Ok(Json(submitted.into()))
 }
 
@@ -146,8 +131,7 @@ pub async fn appraise_application(
     ApiJson(body): ApiJson<AppraisalBody>,
 ) -> AppResult<Json<ApplicationView>> {
     let appraisal = body.try_into()?;
-    let appraised =
-        applications::appraise(&state.db, &caller, policy(&state), id, appraisal).await?;
+    let appraised = applications::appraise(&state.ctx, &caller, id, appraisal).await?;
     Ok(Json(appraised.into()))
 }
 
@@ -162,26 +146,14 @@ pub async fn approve_application(
     caller: Caller,
     ApiId(id): ApiId,
     headers: axum::http::HeaderMap,
-    uri: axum::http::Uri,
     body: Bytes,
 ) -> AppResult<axum::response::Response> {
     let reason = reason(&body)?;
-    let request = crate::http::idempotency::idempotency_key(&headers)?
-        .map(|key| {
-            crate::app::idempotency::IdempotencyRequest::new(&key, "POST", uri.path(), &body)
-        })
+    let key = crate::http::idempotency::idempotency_key(&headers)?
+        .map(|key| IdempotencyKey::new(&key, &body))
         .transpose()?;
-    let outcome = applications::approve_keyed(
-        &state.db,
-        &state.money_writer,
-        &state.settings,
-        &caller,
-        policy(&state),
-        id,
-        reason,
-        request.as_ref(),
-    )
-    .await?;
+    let outcome =
+        applications::approve_keyed(&state.ctx, &caller, id, reason, key.as_ref()).await?;
     let outcome = match outcome {
         Idempotent::Fresh(approved) => Idempotent::Fresh(ApplicationView::from(approved)),
         Idempotent::Replayed { status, body } => Idempotent::Replayed { status, body },
@@ -203,15 +175,7 @@ pub async fn reject_application(
     ApiId(id): ApiId,
     body: Bytes,
 ) -> AppResult<Json<ApplicationView>> {
-    let rejected = applications::reject(
-        &state.db,
-        &state.settings,
-        &caller,
-        policy(&state),
-        id,
-        reason(&body)?,
-    )
-    .await?;
+    let rejected = applications::reject(&state.ctx, &caller, id, reason(&body)?).await?;
     Ok(Json(rejected.into()))
 }
 
@@ -226,7 +190,6 @@ pub async fn withdraw_application(
     ApiId(id): ApiId,
     body: Bytes,
 ) -> AppResult<Json<ApplicationView>> {
-    let withdrawn =
-        applications::withdraw(&state.db, &caller, policy(&state), id, reason(&body)?).await?;
+    let withdrawn = applications::withdraw(&state.ctx, &caller, id, reason(&body)?).await?;
     Ok(Json(withdrawn.into()))
 }
