@@ -45,7 +45,7 @@ use crate::{
     app::{
         applications::{NewLoan, Status as ApplicationStatus},
         audit::{self, Change},
-        charter_capital::{self, ContributionInput},
+        charter_capital::{self, NewContribution},
         ledger,
         loan_engine::{self, contract_of, kind, loan_group},
         products::{self, ProductInput},
@@ -132,19 +132,12 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
     ensure_empty(db).await?;
     let admin = admin_caller(db).await?;
     let today = business_date(db).await?;
-    let input = ContributionInput {
+    let input = NewContribution {
         amount_vnd: 300_000 * MILLION,
         contributed_on: today,
         reference: "QĐ 512/QĐ-UBND (dữ liệu mẫu)".into(),
     };
-    charter_capital::contribute(
-        db,
-        &crate::app::writer::MoneyWriter::new(),
-        &admin,
-        input,
-        None,
-    )
-    .await?;
+    charter_capital::contribute(&state.ctx, &admin, input, None).await?;
     let mut product_rows = Vec::new();
     for body in explorable::product_inputs() {
         let input: ProductInput = serde_json::from_value(body).map_err(AppError::internal)?;

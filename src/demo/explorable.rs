@@ -12,7 +12,7 @@ use super::{admin_caller, business_date, ensure_empty, names, DemoCredentials};
 use crate::{
     app::{
         applications::{self, Appraisal, NewApplication, NewCollateral, Recommendation, Status},
-        charter_capital::{self, ContributionInput},
+        charter_capital::{self, NewContribution},
         cob::{self, Trigger},
         cooperatives::{self, CooperativeInput},
         fund,
@@ -397,12 +397,12 @@ async fn contribute(
     amount_mvnd: i64,
     reference: &str,
 ) -> AppResult<()> {
-    let input = ContributionInput {
+    let input = NewContribution {
         amount_vnd: amount_mvnd * MILLION,
         contributed_on: on,
         reference: reference.into(),
     };
-    charter_capital::contribute(&state.db, &state.money_writer, admin, input, None).await?;
+    charter_capital::contribute(&state.ctx, admin, input, None).await?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 
 pub mod applications;
 pub mod auth;
+pub mod fund;
 pub mod users;
 
 use std::str::FromStr;
