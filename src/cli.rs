@@ -464,17 +464,16 @@ async fn ledger_verify(settings: Settings) -> anyhow::Result<()> {
 
 async fn fund_contribute(args: FundContributeArgs, settings: Settings) -> anyhow::Result<()> {
     let db = server::prepare_database(&settings).await?;
-    let input = crate::app::charter_capital::ContributionInput {
+    let input = crate::app::charter_capital::NewContribution {
         amount_vnd: args.amount_vnd,
         contributed_on: args.contributed_on,
         reference: args.reference,
     };
-    let writer = crate::app::writer::MoneyWriter::new();
-    let created =
-        crate::app::charter_capital::contribute(&db, &writer, &Caller::cli(), input, None)
-            .await?
-            .fresh()
-            .ok_or_else(|| anyhow::anyhow!("a contribution without a key is never a replay"))?;
+    let ctx = crate::app::context::AppCtx::new(db.clone(), std::sync::Arc::new(settings));
+    let created = crate::app::charter_capital::contribute(&ctx, &Caller::cli(), input, None)
+        .await?
+        .fresh()
+        .ok_or_else(|| anyhow::anyhow!("a contribution without a key is never a replay"))?;
     let total = crate::app::fund::paid_in_charter_capital_vnd(&db).await?;
     println!(
         "recorded contribution {} of {} đồng on {} (journal entry {}); paid-in charter capital now {} đồng",

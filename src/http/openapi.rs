@@ -203,14 +203,8 @@ fn strings(values: &[&str]) -> Vec<String> {
 }
 
 fn application_statuses() -> Vec<String> {
-    use crate::app::applications::status;
-    let mut all = strings(&status::OPEN);
-    all.extend(strings(&[
-        status::APPROVED,
-        status::REJECTED,
-        status::WITHDRAWN,
-    ]));
-    all
+    use crate::app::applications::Status;
+    Status::ALL.iter().map(|s| s.as_str().to_string()).collect()
 }
 
 /// The loan statuses `GET /loans?status=` accepts (`crate::app::loans::list`).
@@ -255,7 +249,10 @@ fn property_enums() -> Vec<(&'static str, &'static str, Vec<String>)> {
         (
             "AppraisalInput",
             "recommendation",
-            strings(&applications::RECOMMENDATIONS),
+            applications::Recommendation::ALL
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
         ),
         ("CooperativeInput", "kind", kinds.clone()),
         ("CooperativePatch", "kind", kinds.clone()),

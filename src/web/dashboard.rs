@@ -19,7 +19,7 @@ use chrono::{Duration, NaiveDate};
 use super::{render, Shell, WebUser};
 use crate::{
     app::{
-        applications::{self, status, ApplicationQuery, ApplicationView, Policy},
+        applications::{self, Application, ApplicationFilter, Status},
         cob,
         cooperatives::{self, CooperativeQuery},
         ledger::stored_vnd,
@@ -226,12 +226,6 @@ async fn build(state: &AppState, user: &WebUser) -> AppResult<DashboardPage> {
     Ok(page)
 }
 
-fn policy(state: &AppState) -> Policy {
-    Policy {
-        council_approval_above_vnd: state.settings.lending.council_approval_above_vnd,
-    }
-}
-
 async fn officer_desk(
     state: &AppState,
     caller: &Caller,
@@ -239,34 +233,23 @@ async fn officer_desk(
 ) -> AppResult<OfficerDesk> {
     let me = caller.user_id();
     let apps = applications::list(
-        &state.db,
+        &state.ctx,
         caller,
-        policy(state),
-        ApplicationQuery {
+        ApplicationFilter {
             limit: Some(LIST_LIMIT),
             ..Default::default()
         },
     )
     .await?;
-    let mine: Vec<&ApplicationView> = apps
+    let mine: Vec<&Application> = apps
         .items
         .iter()
         .filter(|a| a.created_by == me || a.appraised_by == me)
         .collect();
-    let order = [
-        status::DRAFT,
-        status::SUBMITTED,
-        status::IN_APPRAISAL,
-        status::APPRAISED,
-        status::AWAITING_COUNCIL,
-        status::APPROVED,
-        status::REJECTED,
-        status::WITHDRAWN,
-    ];
-    let applications = order
+    let applications = Status::ALL
         .into_iter()
         .map(|s| StateCount {
-            status: s,
+            status: s.as_str(),
             count: mine.iter().filter(|a| a.status == s).count(),
         })
         .filter(|c| c.count > 0)
@@ -385,13 +368,12 @@ async fn approval_queue(
     names: &std::collections::HashMap<i64, String>,
 ) -> AppResult<Vec<QueueRow>> {
     let mut rows = Vec::new();
-    for wanted in [status::APPRAISED, status::AWAITING_COUNCIL] {
+    for wanted in [Status::Appraised, Status::AwaitingCouncil] {
         let page = applications::list(
-            &state.db,
+            &state.ctx,
             caller,
-            policy(state),
-            ApplicationQuery {
-                status: Some(wanted.into()),
+            ApplicationFilter {
+                status: Some(wanted),
                 limit: Some(LIST_LIMIT),
                 ..Default::default()
             },
@@ -406,7 +388,7 @@ async fn approval_queue(
                 id: a.id,
                 number: a.number,
                 amount_vnd: a.amount_vnd,
-                status: a.status,
+                status: a.status.as_str().into(),
             }
         }));
     }
