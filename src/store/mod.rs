@@ -21,6 +21,15 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
             std::fs::create_dir_all(dir)
                 .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
         }
+        // SQLite alone says only "unable to open database file" (its -wal and -shm files cannot
+        // be made): name the cause.
+        if Path::new(&path).exists() {
+            if let Err(e) = std::fs::OpenOptions::new().append(true).open(&path) {
+                return Err(DbErr::Custom(format!(
+                    "the SQLite database {path} is read-only ({e}): coopfund must be able to write to it and to its directory"
+                )));
+            }
+        }
     }
     let mut options = ConnectOptions::new(settings.url.clone());
     options
