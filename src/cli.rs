@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::{
     app::{
         schedule_preview::{self, PreviewRequest},
-        users::{self, NewUser, UserChange},
+        users::{self, AccountChange, NewAccount},
         Caller,
     },
     config::Settings,
@@ -269,6 +269,11 @@ fn default_config_path() -> Option<PathBuf> {
 }
 
 fn report(err: anyhow::Error) -> ExitCode {
+    if let Some(config) = err.downcast_ref::<crate::config::ConfigError>() {
+        // A configuration the service cannot use (an unreadable TLS key …): not worth a restart.
+        eprintln!("error: {config}");
+        return ExitCode::from(2);
+    }
     match err.downcast_ref::<AppError>() {
         Some(app) if app.kind != ErrorKind::Internal => {
             let field = app
@@ -487,14 +492,22 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     if demo {
         load_demo(&db, &settings).await?;
     } else {
-        server::bootstrap_admin(&db).await?;
+        server::bootstrap_admin(&crate::app::context::AppCtx::new(
+            db.clone(),
+            std::sync::Arc::new(settings.clone()),
+        ))
+        .await?;
     }
     let app = Application::build_with_db(settings, db).await?;
     let address = app.local_addr();
-    println!("coopfund listening on http://{address}");
-    println!("  API docs (OpenAPI): http://{address}/api/v1/openapi.json");
+    let scheme = if app.is_https() { "https" } else { "http" };
+    println!("coopfund listening on {scheme}://{address}");
+    if let Some(redirect) = app.redirect_addr() {
+        println!("  plain HTTP on {redirect} redirects to HTTPS");
+    }
+    println!("  API docs (OpenAPI): {scheme}://{address}/api/v1/openapi.json");
     println!(
-        "  log in: curl -s -X POST http://{address}/api/v1/auth/token -H 'content-type: application/json' -d '{{\"username\":\"admin\",\"password\":\"…\"}}'"
+        "  log in: curl -s -X POST {scheme}://{address}/api/v1/auth/token -H 'content-type: application/json' -d '{{\"username\":\"admin\",\"password\":\"…\"}}'"
     );
     // The mail worker runs beside the server and stops after it, finishing the message in hand.
     let (stop_mail, mail_stopped) = tokio::sync::watch::channel(false);
@@ -540,9 +553,10 @@ async fn load_demo(db: &sea_orm::DatabaseConnection, settings: &Settings) -> any
         .filter(|p| !p.is_empty());
     let demo_admin = from_env.is_none();
     let password = from_env.unwrap_or_else(|| crate::demo::DEMO_ADMIN_PASSWORD.to_string());
-    let created = users::find_by_username(db, "admin").await.is_err();
+    let ctx = crate::app::context::AppCtx::new(db.clone(), std::sync::Arc::new(settings.clone()));
+    let created = users::find_by_username(&ctx, "admin").await.is_err();
     if created {
-        users::ensure_admin(db, Some(password)).await?;
+        users::ensure_admin(&ctx, Some(password)).await?;
     }
     println!("loading the demo fund (about eight months of lending; the last {} days by close of business) …", crate::demo::COB_WINDOW_DAYS);
     let started = std::time::Instant::now();
@@ -575,8 +589,8 @@ async fn demo(args: DemoArgs, settings: Settings) -> anyhow::Result<()> {
         None => load_demo(&db, &settings).await,
         Some(loans) => {
             crate::demo::ensure_empty(&db).await?;
-            server::bootstrap_admin(&db).await?;
             let state = crate::state::AppState::new(db, settings);
+            server::bootstrap_admin(&state.ctx).await?;
             let summary = crate::demo::load_bulk(&state, loans as usize).await?;
             print!("{}", summary.render());
             Ok(())
@@ -586,20 +600,29 @@ async fn demo(args: DemoArgs, settings: Settings) -> anyhow::Result<()> {
 
 async fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
     let db = server::prepare_database(&settings).await?;
+    let ctx = crate::app::context::AppCtx::new(db, std::sync::Arc::new(settings));
     let caller = Caller::cli();
     match cmd {
         UserCommand::Add(args) => {
             let password = read_password()?;
-            let input = NewUser {
+            let role = crate::auth::Role::parse(&args.role).ok_or_else(|| {
+                crate::error::AppError::invalid(
+                    "role",
+                    crate::error::Reason::UnknownValue {
+                        allowed: crate::auth::Role::names(),
+                    },
+                )
+            })?;
+            let input = NewAccount {
                 username: args.username,
                 password,
-                role: args.role,
+                role,
                 full_name: args.full_name,
                 email: args.email,
-                cooperative_id: args.cooperative,
-                language: None,
+                cooperative_id: args.cooperative.map(Into::into),
+                language: crate::error::Lang::Vi,
             };
-            let created = users::create(&db, &caller, input).await?;
+            let created = users::create(&ctx, &caller, input).await?;
             println!(
                 "created user {} (id {}, role {})",
                 created.username,
@@ -612,7 +635,7 @@ async fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
                 "{:>5}  {:<20} {:<12} {:>11}  status",
                 "id", "username", "role", "cooperative"
             );
-            for u in users::list(&db, &caller).await? {
+            for u in users::list(&ctx, &caller).await? {
                 let coop = u
                     .cooperative_id
                     .map(|c| c.to_string())
@@ -629,12 +652,12 @@ async fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
             }
         }
         UserCommand::Disable { username } => {
-            let found = users::find_by_username(&db, &username).await?;
-            let change = UserChange {
+            let found = users::find_by_username(&ctx, &username).await?;
+            let change = AccountChange {
                 disabled: Some(true),
                 password: None,
             };
-            users::change(&db, &caller, found.id, change).await?;
+            users::change(&ctx, &caller, found.id, change).await?;
             println!("disabled user {}", found.username);
         }
     }
