@@ -54,7 +54,6 @@ pub fn completed(openapi: &utoipa::openapi::OpenApi) -> Value {
     doc
 }
 
-
 /// The largest `?limit=` of a page (`crate::app::page`, which every list uses).
 pub const PAGE_LIMIT_MAX: u64 = crate::app::page::LIMIT_MAX;
 
@@ -191,14 +190,8 @@ fn strings(values: &[&str]) -> Vec<String> {
 }
 
 fn application_statuses() -> Vec<String> {
-    use crate::app::applications::status;
-    let mut all = strings(&status::OPEN);
-    all.extend(strings(&[
-        status::APPROVED,
-        status::REJECTED,
-        status::WITHDRAWN,
-    ]));
-    all
+    use crate::app::applications::Status;
+    Status::ALL.iter().map(|s| s.as_str().to_string()).collect()
 }
 
 /// The loan statuses `GET /loans?status=` accepts (`crate::app::loans::list`).
@@ -243,7 +236,10 @@ fn property_enums() -> Vec<(&'static str, &'static str, Vec<String>)> {
         (
             "AppraisalInput",
             "recommendation",
-            strings(&applications::RECOMMENDATIONS),
+            applications::Recommendation::ALL
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
         ),
         ("CooperativeInput", "kind", kinds.clone()),
         ("CooperativePatch", "kind", kinds.clone()),
