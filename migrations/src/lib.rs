@@ -18,6 +18,7 @@ mod m20261129_000007_backup_runs;
 mod m20261129_000008_calendar;
 mod m20261129_000009_recoveries;
 mod m20261129_000010_login_failures;
+mod m20261129_000011_bank_statements;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_calendar::Migration),
             Box::new(m20261129_000009_recoveries::Migration),
             Box::new(m20261129_000010_login_failures::Migration),
+            Box::new(m20261129_000011_bank_statements::Migration),
         ]
     }
 }
