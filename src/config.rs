@@ -838,7 +838,10 @@ impl BankStatementSettings {
         for (i, p) in self.profiles.iter().enumerate() {
             let name = &p.name;
             if name.trim().is_empty() || self.profiles[..i].iter().any(|q| &q.name == name) {
-                return invalid(format!("profile {}: the name must be non-empty and unique", i + 1));
+                return invalid(format!(
+                    "profile {}: the name must be non-empty and unique",
+                    i + 1
+                ));
             }
             if p.format != "csv" && p.format != "xlsx" {
                 return invalid(format!("profile {name}: format must be csv or xlsx"));
@@ -847,10 +850,14 @@ impl BankStatementSettings {
                 return invalid(format!("profile {name}: delimiter must be one character"));
             }
             if p.booking_date.trim().is_empty() || p.description.trim().is_empty() {
-                return invalid(format!("profile {name}: booking_date and description are required"));
+                return invalid(format!(
+                    "profile {name}: booking_date and description are required"
+                ));
             }
             if p.credit.trim().is_empty() || p.debit.trim().is_empty() {
-                return invalid(format!("profile {name}: credit and debit columns are required"));
+                return invalid(format!(
+                    "profile {name}: credit and debit columns are required"
+                ));
             }
             let separators_ok = matches!(
                 (p.thousands_separator.as_str(), p.decimal_separator.as_str()),
@@ -865,7 +872,10 @@ impl BankStatementSettings {
                 && chrono::NaiveDate::parse_from_str("2026-01-05", &p.date_format).is_err()
                 && chrono::NaiveDate::parse_from_str("05-01-2026", &p.date_format).is_err()
             {
-                return invalid(format!("profile {name}: date_format {:?} reads no date", p.date_format));
+                return invalid(format!(
+                    "profile {name}: date_format {:?} reads no date",
+                    p.date_format
+                ));
             }
         }
         Ok(())

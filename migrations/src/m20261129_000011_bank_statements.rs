@@ -143,7 +143,11 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .drop_table(Table::drop().table(CooperativeBankAccounts::Table).to_owned())
+            .drop_table(
+                Table::drop()
+                    .table(CooperativeBankAccounts::Table)
+                    .to_owned(),
+            )
             .await?;
         manager
             .drop_table(Table::drop().table(BankStatementLines::Table).to_owned())

@@ -129,8 +129,14 @@ fn closed_line(line: &bank_statement_line::Model) -> AppError {
     match line.status.as_str() {
         status::REJECTED => conflict(
             "bank_line_rejected",
-            format!("Dòng sao kê đã được đánh dấu không phải trả nợ ({}).", line.reject_reason.clone().unwrap_or_default()),
-            format!("The line was marked not a repayment ({}).", line.reject_reason.clone().unwrap_or_default()),
+            format!(
+                "Dòng sao kê đã được đánh dấu không phải trả nợ ({}).",
+                line.reject_reason.clone().unwrap_or_default()
+            ),
+            format!(
+                "The line was marked not a repayment ({}).",
+                line.reject_reason.clone().unwrap_or_default()
+            ),
         ),
         status::POSTED => conflict(
             "bank_line_posted",
@@ -183,24 +189,28 @@ async fn view_of(db: &DatabaseConnection, line: bank_statement_line::Model) -> A
 fn reference_of(line: &bank_statement_line::Model) -> String {
     match &line.bank_transaction_id {
         Some(id) if !id.trim().is_empty() => id.chars().take(100).collect(),
-        _ => format!("SK-{}", &line.dedupe_key.trim_start_matches("fp:")[..16.min(line.dedupe_key.len().saturating_sub(3))]),
+        _ => format!(
+            "SK-{}",
+            &line.dedupe_key.trim_start_matches("fp:")
+                [..16.min(line.dedupe_key.len().saturating_sub(3))]
+        ),
     }
 }
 
 /// The plan a confirmation asks for, checked against the line.
 fn plan_of(line: &bank_statement_line::Model, input: &ConfirmInput) -> AppResult<Vec<Split>> {
-    let splits = match &input.splits {
-        Some(splits) => splits.clone(),
-        None => match (&line.plan, line.proposed_loan_id) {
-            (Some(stored), _) if line.status == status::AWAITING_SECOND => {
-                serde_json::from_str(stored).map_err(AppError::internal)?
-            }
-            (_, Some(loan_id)) if line.status == status::PROPOSED => vec![Split {
-                loan_id,
-                amount_vnd: line.amount_vnd,
-            }],
-            _ => {
-                return Err(AppError::new(
+    let splits =
+        match &input.splits {
+            Some(splits) => splits.clone(),
+            None => match (&line.plan, line.proposed_loan_id) {
+                (Some(stored), _) if line.status == status::AWAITING_SECOND => {
+                    serde_json::from_str(stored).map_err(AppError::internal)?
+                }
+                (_, Some(loan_id)) if line.status == status::PROPOSED => vec![Split {
+                    loan_id,
+                    amount_vnd: line.amount_vnd,
+                }],
+                _ => return Err(AppError::new(
                     ErrorKind::Conflict,
                     "bank_line_not_proposed",
                     Localized::new(
@@ -208,10 +218,9 @@ fn plan_of(line: &bank_statement_line::Model, input: &ConfirmInput) -> AppResult
                         "This line has no proposed loan: choose the loan (splits).",
                     ),
                 )
-                .with_field("splits"))
-            }
-        },
-    };
+                .with_field("splits")),
+            },
+        };
     if splits.is_empty() || splits.len() > 20 {
         return Err(AppError::invalid(
             "splits",
@@ -238,8 +247,14 @@ fn plan_of(line: &bank_statement_line::Model, input: &ConfirmInput) -> AppResult
             ErrorKind::Rule,
             "split_sum_mismatch",
             Localized::new(
-                format!("Tổng các phần ({total}) phải bằng số tiền của dòng sao kê ({}).", line.amount_vnd),
-                format!("The parts add up to {total}, not the line's amount {}.", line.amount_vnd),
+                format!(
+                    "Tổng các phần ({total}) phải bằng số tiền của dòng sao kê ({}).",
+                    line.amount_vnd
+                ),
+                format!(
+                    "The parts add up to {total}, not the line's amount {}.",
+                    line.amount_vnd
+                ),
             ),
         )
         .with_field("splits"));
@@ -515,7 +530,9 @@ async fn confirm_debit(
     let tx = loan_transaction::Entity::find_by_id(transaction_id)
         .one(txn)
         .await?
-        .filter(|t| t.kind == crate::app::loan_engine::kind::DISBURSEMENT && t.amount_vnd == line.amount_vnd)
+        .filter(|t| {
+            t.kind == crate::app::loan_engine::kind::DISBURSEMENT && t.amount_vnd == line.amount_vnd
+        })
         .ok_or_else(|| {
             AppError::new(
                 ErrorKind::Rule,
@@ -550,7 +567,14 @@ async fn confirm_debit(
     active.decided_at = Set(Some(Utc::now()));
     active.version = Set(before.version + 1);
     let after = active.update(txn).await?;
-    audit_line(txn, caller, "bank_line.confirm_disbursement", &before, &after).await?;
+    audit_line(
+        txn,
+        caller,
+        "bank_line.confirm_disbursement",
+        &before,
+        &after,
+    )
+    .await?;
     Ok(after)
 }
 
@@ -650,7 +674,16 @@ pub async fn confirm_statement(
         lines: Vec::new(),
     };
     for line in lines {
-        match confirm(db, writer, settings, caller, line.id, ConfirmInput::default()).await {
+        match confirm(
+            db,
+            writer,
+            settings,
+            caller,
+            line.id,
+            ConfirmInput::default(),
+        )
+        .await
+        {
             Ok(view) => {
                 outcome.confirmed += 1;
                 outcome.lines.push(BulkLineOutcome {

@@ -98,12 +98,22 @@ impl From<FormatError> for AppError {
             )
         } else {
             (
-                format!("Dòng {}, cột «{}»: {}", err.line, err.column, err.message.vi),
-                format!("Line {}, column «{}»: {}", err.line, err.column, err.message.en),
+                format!(
+                    "Dòng {}, cột «{}»: {}",
+                    err.line, err.column, err.message.vi
+                ),
+                format!(
+                    "Line {}, column «{}»: {}",
+                    err.line, err.column, err.message.en
+                ),
             )
         };
-        AppError::new(ErrorKind::BadRequest, "statement_invalid", Localized::new(vi, en))
-            .with_field("file")
+        AppError::new(
+            ErrorKind::BadRequest,
+            "statement_invalid",
+            Localized::new(vi, en),
+        )
+        .with_field("file")
     }
 }
 
@@ -234,7 +244,10 @@ struct Columns {
 /// a title above it).
 const HEADER_SEARCH_ROWS: usize = 40;
 
-fn find_columns(rows: &[Vec<Cell>], profile: &BankProfile) -> Result<(usize, Columns), FormatError> {
+fn find_columns(
+    rows: &[Vec<Cell>],
+    profile: &BankProfile,
+) -> Result<(usize, Columns), FormatError> {
     let want = header_key(&profile.booking_date);
     let Some(header_index) = rows
         .iter()
@@ -293,13 +306,26 @@ fn find_columns(rows: &[Vec<Cell>], profile: &BankProfile) -> Result<(usize, Col
     ))
 }
 
-fn cell_date(cell: &Cell, profile: &BankProfile, line: u32, column: &str) -> Result<NaiveDate, FormatError> {
+fn cell_date(
+    cell: &Cell,
+    profile: &BankProfile,
+    line: u32,
+    column: &str,
+) -> Result<NaiveDate, FormatError> {
     let bad = || {
         FormatError::at(
             line,
             column,
-            format!("ngày «{}» không đọc được (cần {})", cell.text(), profile.date_format),
-            format!("the date «{}» does not read (expected {})", cell.text(), profile.date_format),
+            format!(
+                "ngày «{}» không đọc được (cần {})",
+                cell.text(),
+                profile.date_format
+            ),
+            format!(
+                "the date «{}» does not read (expected {})",
+                cell.text(),
+                profile.date_format
+            ),
         )
     };
     match cell {
@@ -310,25 +336,45 @@ fn cell_date(cell: &Cell, profile: &BankProfile, line: u32, column: &str) -> Res
     }
 }
 
-fn cell_amount(cell: &Cell, profile: &BankProfile, line: u32, column: &str) -> Result<i64, FormatError> {
+fn cell_amount(
+    cell: &Cell,
+    profile: &BankProfile,
+    line: u32,
+    column: &str,
+) -> Result<i64, FormatError> {
     match cell {
         Cell::Empty => Ok(0),
         Cell::Whole(n) => Ok(*n),
         Cell::Text(t) if t.trim().is_empty() || t.trim() == "-" => Ok(0),
-        Cell::Text(t) => parse_amount_vnd(t, &profile.thousands_separator, &profile.decimal_separator)
-            .map_err(|message| FormatError { line, column: column.to_string(), message }),
+        Cell::Text(t) => {
+            parse_amount_vnd(t, &profile.thousands_separator, &profile.decimal_separator).map_err(
+                |message| FormatError {
+                    line,
+                    column: column.to_string(),
+                    message,
+                },
+            )
+        }
         Cell::Fraction(t) => Err(FormatError::at(
             line,
             column,
             format!("số tiền {t} có phần lẻ của đồng"),
             format!("the amount {t} has a fraction of a đồng"),
         )),
-        Cell::Date(_) => Err(FormatError::at(line, column, "ô này là ngày, không phải số tiền", "this cell is a date, not an amount")),
+        Cell::Date(_) => Err(FormatError::at(
+            line,
+            column,
+            "ô này là ngày, không phải số tiền",
+            "this cell is a date, not an amount",
+        )),
     }
 }
 
 /// Reads the rows of a table (CSV lines or sheet rows, `rows[i]` is line `i + 1`) through `profile`.
-fn parse_table(rows: Vec<Vec<Cell>>, profile: &BankProfile) -> Result<ParsedStatement, FormatError> {
+fn parse_table(
+    rows: Vec<Vec<Cell>>,
+    profile: &BankProfile,
+) -> Result<ParsedStatement, FormatError> {
     let (header_index, cols) = find_columns(&rows, profile)?;
     let empty = Cell::Empty;
     let mut lines = Vec::new();
@@ -436,7 +482,11 @@ fn parse_table(rows: Vec<Vec<Cell>>, profile: &BankProfile) -> Result<ParsedStat
 pub fn parse_csv(bytes: &[u8], profile: &BankProfile) -> Result<ParsedStatement, FormatError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Err(err) = std::str::from_utf8(bytes) {
-        let line = bytes[..err.valid_up_to()].iter().filter(|b| **b == b'\n').count() as u32 + 1;
+        let line = bytes[..err.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u32
+            + 1;
         return Err(FormatError::at(
             line,
             "",
@@ -454,9 +504,16 @@ pub fn parse_csv(bytes: &[u8], profile: &BankProfile) -> Result<ParsedStatement,
     for record in reader.records() {
         let record = record.map_err(|err| {
             let line = err.position().map_or(0, |p| p.line() as u32);
-            FormatError::at(line, "", format!("dòng CSV hỏng ({err})"), format!("a broken CSV line ({err})"))
+            FormatError::at(
+                line,
+                "",
+                format!("dòng CSV hỏng ({err})"),
+                format!("a broken CSV line ({err})"),
+            )
         })?;
-        let line = record.position().map_or(rows.len() as u32 + 1, |p| p.line() as u32);
+        let line = record
+            .position()
+            .map_or(rows.len() as u32 + 1, |p| p.line() as u32);
         // Keep `rows[i]` as line i + 1 even when a quoted field spans lines.
         while rows.len() + 1 < line as usize {
             rows.push(Vec::new());
@@ -476,8 +533,8 @@ pub fn parse_xlsx(bytes: &[u8], profile: &BankProfile) -> Result<ParsedStatement
             format!("The XLSX file cannot be read ({detail})."),
         )
     };
-    let mut workbook: Xlsx<_> =
-        calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec())).map_err(|e| unreadable(e.to_string()))?;
+    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes.to_vec()))
+        .map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
     let range = workbook
         .worksheet_range_at(0)
         .ok_or_else(|| unreadable("no sheet".into()))?
@@ -487,14 +544,16 @@ pub fn parse_xlsx(bytes: &[u8], profile: &BankProfile) -> Result<ParsedStatement
     let mut rows: Vec<Vec<Cell>> = (0..first_row).map(|_| Vec::new()).collect();
     for row in range.rows() {
         let mut cells: Vec<Cell> = (0..first_col).map(|_| Cell::Empty).collect();
-        cells.extend(row.iter().map(|data| match data {
+        cells.extend(row.iter().map(|data| match data.clone() {
             Data::Empty => Cell::Empty,
-            Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
-            Data::Int(n) => Cell::Whole(*n),
+            Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s),
+            Data::Int(n) => Cell::Whole(n),
             // A numeric cell is an IEEE double in the file itself; a whole number of đồng below 2^53
             // is exact in it, so it is taken only when it has no fraction (and kept as text otherwise,
             // to be refused with its value). No arithmetic is ever done on the float.
-            Data::Float(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => Cell::Whole(*f as i64),
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
+                Cell::Whole(f as i64)
+            }
             Data::Float(f) => Cell::Fraction(f.to_string()),
             Data::Bool(b) => Cell::Text(b.to_string()),
             Data::DateTime(dt) => {
@@ -529,7 +588,11 @@ fn camt_amount(text: &str, currency: &str, line: u32, element: &str) -> Result<i
             format!("currency {currency}; only VND is accepted"),
         ));
     }
-    parse_amount_vnd(text, "", ".").map_err(|message| FormatError { line, column: element.into(), message })
+    parse_amount_vnd(text, "", ".").map_err(|message| FormatError {
+        line,
+        column: element.into(),
+        message,
+    })
 }
 
 fn camt_date(text: &str, line: u32, element: &str) -> Result<NaiveDate, FormatError> {
@@ -582,6 +645,10 @@ pub fn parse_camt053(bytes: &[u8]) -> Result<ParsedStatement, FormatError> {
     let mut currency = String::new();
     let mut statements_seen = 0;
     let mut buf = Vec::new();
+    // An element's text arrives in pieces (text, then each entity reference `&amp;` as its own
+    // event): it is gathered here and handled when the element ends.
+    let mut pending = String::new();
+    let mut pending_line = 0u32;
     loop {
         let position = reader.buffer_position();
         let event = reader.read_event_into(&mut buf).map_err(|err| {
@@ -595,13 +662,18 @@ pub fn parse_camt053(bytes: &[u8]) -> Result<ParsedStatement, FormatError> {
         let line = line_at(bytes, position);
         match event {
             Event::Start(start) => {
-                let name = String::from_utf8_lossy(start.local_name().as_ref()).to_string();
-                currency = start
+                pending.clear();
+                let name = start.local_name().as_ref().to_string();
+                let ccy = start
                     .attributes()
                     .flatten()
-                    .find(|a| a.key.local_name().as_ref() == b"Ccy")
-                    .map(|a| String::from_utf8_lossy(&a.value).to_string())
-                    .unwrap_or_default();
+                    .find(|a| a.key.local_name().as_ref() == "Ccy")
+                    .map(|a| a.value.to_string());
+                if let Some(ccy) = ccy {
+                    currency = ccy;
+                } else if name == "Amt" {
+                    currency.clear();
+                }
                 path.push(name.clone());
                 let in_stmt = path.iter().any(|p| p == "Stmt");
                 if name == "Stmt" {
@@ -609,13 +681,54 @@ pub fn parse_camt053(bytes: &[u8]) -> Result<ParsedStatement, FormatError> {
                 }
                 if in_stmt && statements_seen == 1 {
                     if name == "Ntry" {
-                        entry = Some(CamtEntry { line, ..Default::default() });
+                        entry = Some(CamtEntry {
+                            line,
+                            ..Default::default()
+                        });
                     } else if name == "Bal" && entry.is_none() {
                         balance = Some(CamtBalance::default());
                     }
                 }
             }
+            Event::Text(text) => {
+                if pending.is_empty() {
+                    pending_line = line;
+                }
+                pending.push_str(&text.xml_content(quick_xml::XmlVersion::Implicit1_0));
+            }
+            Event::GeneralRef(reference) => {
+                let resolved = match reference.resolve_char_ref() {
+                    Ok(Some(c)) => Some(c),
+                    _ => match reference
+                        .xml_content(quick_xml::XmlVersion::Implicit1_0)
+                        .as_ref()
+                    {
+                        "amp" => Some('&'),
+                        "lt" => Some('<'),
+                        "gt" => Some('>'),
+                        "quot" => Some('"'),
+                        "apos" => Some('\''),
+                        _ => None,
+                    },
+                };
+                if let Some(c) = resolved {
+                    pending.push(c);
+                }
+            }
             Event::End(_) => {
+                let value = pending.trim().to_string();
+                pending.clear();
+                if statements_seen == 1 && !value.is_empty() {
+                    camt_text(
+                        &path,
+                        value,
+                        pending_line,
+                        &currency,
+                        &mut entry,
+                        &mut balance,
+                        &mut statement,
+                    )?;
+                }
                 let name = path.pop().unwrap_or_default();
                 if name == "Ntry" {
                     if let Some(done) = entry.take() {
@@ -629,86 +742,23 @@ pub fn parse_camt053(bytes: &[u8]) -> Result<ParsedStatement, FormatError> {
                     }
                 }
             }
-            Event::Text(text) => {
-                if statements_seen != 1 {
-                    buf.clear();
-                    continue;
-                }
-                let value = text
-                    .xml_content()
-                    .map(|t| t.trim().to_string())
-                    .unwrap_or_else(|_| String::from_utf8_lossy(text.as_ref()).trim().to_string());
-                let tail: Vec<&str> = path.iter().rev().take(4).map(String::as_str).collect();
-                let at = |names: &[&str]| tail.len() >= names.len() && tail[..names.len()] == *names;
-                if let Some(e) = entry.as_mut() {
-                    let in_dtls = path.iter().any(|p| p == "NtryDtls");
-                    if at(&["Amt", "Ntry"]) {
-                        e.amount = Some((value, currency.clone(), line));
-                    } else if at(&["CdtDbtInd", "Ntry"]) {
-                        e.credit = Some(value == "CRDT");
-                    } else if at(&["Cd", "Sts"]) || at(&["Sts", "Ntry"]) {
-                        e.status = value;
-                    } else if at(&["Dt", "BookgDt"]) || at(&["DtTm", "BookgDt"]) {
-                        e.booking = Some((value, line));
-                    } else if at(&["Dt", "ValDt"]) || at(&["DtTm", "ValDt"]) {
-                        e.value = Some((value, line));
-                    } else if at(&["AcctSvcrRef", "Ntry"]) {
-                        e.servicer_ref = Some(value);
-                    } else if in_dtls && at(&["AcctSvcrRef", "Refs"]) {
-                        e.tx_ref = Some(value);
-                    } else if in_dtls && at(&["EndToEndId", "Refs"]) {
-                        if value != "NOTPROVIDED" {
-                            e.end_to_end = Some(value);
-                        }
-                    } else if at(&["Ustrd", "RmtInf"]) || (path.iter().any(|p| p == "Strd") && at(&["Ref"])) {
-                        e.remittance.push(value);
-                    } else if at(&["AddtlNtryInf", "Ntry"]) && e.remittance.is_empty() {
-                        e.remittance.push(value);
-                    } else if path.iter().any(|p| p == "RltdPties") {
-                        let party = if path.iter().any(|p| p == "Dbtr" || p == "DbtrAcct") { "d" } else if path.iter().any(|p| p == "Cdtr" || p == "CdtrAcct") { "c" } else { "" };
-                        let is_account = path.iter().any(|p| p == "DbtrAcct" || p == "CdtrAcct");
-                        let is_name = tail.first() == Some(&"Nm");
-                        let is_id = tail.first() == Some(&"IBAN") || (tail.first() == Some(&"Id") && tail.get(1) == Some(&"Othr"));
-                        match (party, is_account, is_name, is_id) {
-                            ("d", false, true, _) => e.debtor_name = value,
-                            ("c", false, true, _) => e.creditor_name = value,
-                            ("d", true, _, true) => e.debtor_account = value,
-                            ("c", true, _, true) => e.creditor_account = value,
-                            _ => {}
-                        }
-                    }
-                } else if let Some(b) = balance.as_mut() {
-                    if at(&["Cd", "CdOrPrtry"]) {
-                        b.kind = value;
-                    } else if at(&["Amt", "Bal"]) {
-                        b.amount = Some((value, currency.clone(), line));
-                    } else if at(&["CdtDbtInd", "Bal"]) {
-                        b.credit = value == "CRDT";
-                    } else if at(&["Dt", "Dt"]) || at(&["DtTm", "Dt"]) {
-                        b.date = Some((value, line));
-                    }
-                } else if at(&["Id", "Stmt"]) {
-                    statement.statement_ref = Some(value);
-                } else if path.iter().any(|p| p == "Acct") && !path.iter().any(|p| p == "Ownr" || p == "Svcr")
-                    && (at(&["IBAN", "Id", "Acct"]) || at(&["Id", "Othr", "Id", "Acct"]))
-                {
-                    statement.account = Some(value);
-                } else if at(&["FrDtTm", "FrToDt"]) || at(&["FrDt", "FrToDt"]) {
-                    statement.period_from = Some(camt_date(&value, line, "FrDtTm")?);
-                } else if at(&["ToDtTm", "FrToDt"]) || at(&["ToDt", "FrToDt"]) {
-                    statement.period_to = Some(camt_date(&value, line, "ToDtTm")?);
-                }
-            }
             Event::Eof => break,
             _ => {}
         }
         buf.clear();
     }
     if statements_seen == 0 {
-        return Err(FormatError::at(0, "Stmt", "Tệp không có sao kê camt.053 (phần tử Stmt).", "The file has no camt.053 statement (no Stmt element)."));
+        return Err(FormatError::at(
+            0,
+            "Stmt",
+            "Tệp không có sao kê camt.053 (phần tử Stmt).",
+            "The file has no camt.053 statement (no Stmt element).",
+        ));
     }
     for b in balances {
-        let Some((text, ccy, line)) = b.amount else { continue };
+        let Some((text, ccy, line)) = b.amount else {
+            continue;
+        };
         let amount = camt_amount(&text, &ccy, line, "Bal/Amt")?;
         let signed = if b.credit { amount } else { -amount };
         match b.kind.as_str() {
@@ -718,7 +768,11 @@ pub fn parse_camt053(bytes: &[u8]) -> Result<ParsedStatement, FormatError> {
                     if let Some((d, line)) = &b.date {
                         // The opening balance is dated the day before the period (PRCD) or its first day.
                         let date = camt_date(d, *line, "Bal/Dt/Dt")?;
-                        statement.period_from = Some(if b.kind == "PRCD" { date + Duration::days(1) } else { date });
+                        statement.period_from = Some(if b.kind == "PRCD" {
+                            date + Duration::days(1)
+                        } else {
+                            date
+                        });
                     }
                 }
             }
@@ -742,18 +796,107 @@ pub fn parse_camt053(bytes: &[u8]) -> Result<ParsedStatement, FormatError> {
     Ok(statement)
 }
 
+/// The text `value` of the element at `path` (innermost last), into the entry, balance or statement.
+fn camt_text(
+    path: &[String],
+    value: String,
+    line: u32,
+    currency: &str,
+    entry: &mut Option<CamtEntry>,
+    balance: &mut Option<CamtBalance>,
+    statement: &mut ParsedStatement,
+) -> Result<(), FormatError> {
+    let tail: Vec<&str> = path.iter().rev().take(4).map(String::as_str).collect();
+    let at = |names: &[&str]| tail.len() >= names.len() && tail[..names.len()] == *names;
+    let within = |name: &str| path.iter().any(|p| p == name);
+    if let Some(e) = entry.as_mut() {
+        if at(&["Amt", "Ntry"]) {
+            e.amount = Some((value, currency.to_string(), line));
+        } else if at(&["CdtDbtInd", "Ntry"]) {
+            e.credit = Some(value == "CRDT");
+        } else if at(&["Cd", "Sts"]) || at(&["Sts", "Ntry"]) {
+            e.status = value;
+        } else if at(&["Dt", "BookgDt"]) || at(&["DtTm", "BookgDt"]) {
+            e.booking = Some((value, line));
+        } else if at(&["Dt", "ValDt"]) || at(&["DtTm", "ValDt"]) {
+            e.value = Some((value, line));
+        } else if at(&["AcctSvcrRef", "Ntry"]) {
+            e.servicer_ref = Some(value);
+        } else if within("NtryDtls") && at(&["AcctSvcrRef", "Refs"]) {
+            e.tx_ref = Some(value);
+        } else if within("NtryDtls") && at(&["EndToEndId", "Refs"]) {
+            if value != "NOTPROVIDED" {
+                e.end_to_end = Some(value);
+            }
+        } else if at(&["Ustrd", "RmtInf"]) || (within("Strd") && at(&["Ref"])) {
+            e.remittance.push(value);
+        } else if at(&["AddtlNtryInf", "Ntry"]) {
+            if e.remittance.is_empty() {
+                e.remittance.push(value);
+            }
+        } else if within("RltdPties") {
+            let debtor = within("Dbtr") || within("DbtrAcct");
+            let creditor = within("Cdtr") || within("CdtrAcct");
+            let is_account = within("DbtrAcct") || within("CdtrAcct");
+            let is_name = tail.first() == Some(&"Nm");
+            let is_id = tail.first() == Some(&"IBAN")
+                || (tail.first() == Some(&"Id") && tail.get(1) == Some(&"Othr"));
+            match (debtor, creditor, is_account, is_name, is_id) {
+                (true, _, false, true, _) => e.debtor_name = value,
+                (_, true, false, true, _) => e.creditor_name = value,
+                (true, _, true, _, true) => e.debtor_account = value,
+                (_, true, true, _, true) => e.creditor_account = value,
+                _ => {}
+            }
+        }
+    } else if let Some(b) = balance.as_mut() {
+        if at(&["Cd", "CdOrPrtry"]) {
+            b.kind = value;
+        } else if at(&["Amt", "Bal"]) {
+            b.amount = Some((value, currency.to_string(), line));
+        } else if at(&["CdtDbtInd", "Bal"]) {
+            b.credit = value == "CRDT";
+        } else if at(&["Dt", "Dt"]) || at(&["DtTm", "Dt"]) {
+            b.date = Some((value, line));
+        }
+    } else if at(&["Id", "Stmt"]) {
+        statement.statement_ref = Some(value);
+    } else if within("Acct")
+        && !within("Ownr")
+        && !within("Svcr")
+        && (at(&["IBAN", "Id", "Acct"]) || at(&["Id", "Othr", "Id", "Acct"]))
+    {
+        statement.account = Some(value);
+    } else if at(&["FrDtTm", "FrToDt"]) || at(&["FrDt", "FrToDt"]) {
+        statement.period_from = Some(camt_date(&value, line, "FrDtTm")?);
+    } else if at(&["ToDtTm", "FrToDt"]) || at(&["ToDt", "FrToDt"]) {
+        statement.period_to = Some(camt_date(&value, line, "ToDtTm")?);
+    }
+    Ok(())
+}
+
 /// One `Ntry` as a line; `None` for an entry not booked yet (pending, information only).
 fn camt_line(e: CamtEntry) -> Result<Option<ParsedLine>, FormatError> {
     if !e.status.is_empty() && e.status != "BOOK" {
         return Ok(None);
     }
     let missing = |element: &str| {
-        FormatError::at(e.line, element, "thiếu phần tử này trong bút toán (Ntry)", "this element is missing from the entry (Ntry)")
+        FormatError::at(
+            e.line,
+            element,
+            "thiếu phần tử này trong bút toán (Ntry)",
+            "this element is missing from the entry (Ntry)",
+        )
     };
     let (text, ccy, line) = e.amount.clone().ok_or_else(|| missing("Amt"))?;
     let amount_vnd = camt_amount(&text, &ccy, line, "Amt")?;
     if amount_vnd <= 0 {
-        return Err(FormatError::at(line, "Amt", "số tiền phải lớn hơn 0", "the amount must be positive"));
+        return Err(FormatError::at(
+            line,
+            "Amt",
+            "số tiền phải lớn hơn 0",
+            "the amount must be positive",
+        ));
     }
     let credit = e.credit.ok_or_else(|| missing("CdtDbtInd"))?;
     let (booking_text, booking_line) = e.booking.clone().ok_or_else(|| missing("BookgDt"))?;
@@ -784,7 +927,14 @@ fn camt_line(e: CamtEntry) -> Result<Option<ParsedLine>, FormatError> {
 
 /// `YYMMDD` as a date (years 2000–2099).
 fn mt940_date(text: &str, line: u32, tag: &str) -> Result<NaiveDate, FormatError> {
-    let bad = || FormatError::at(line, tag, format!("ngày «{text}» không đọc được (cần YYMMDD)"), format!("the date «{text}» does not read (expected YYMMDD)"));
+    let bad = || {
+        FormatError::at(
+            line,
+            tag,
+            format!("ngày «{text}» không đọc được (cần YYMMDD)"),
+            format!("the date «{text}» does not read (expected YYMMDD)"),
+        )
+    };
     if text.len() != 6 || !text.chars().all(|c| c.is_ascii_digit()) {
         return Err(bad());
     }
@@ -796,14 +946,32 @@ fn mt940_date(text: &str, line: u32, tag: &str) -> Result<NaiveDate, FormatError
 
 /// `:60F:`/`:62F:` balance: `C260131VND1234567,` → (date, signed đồng).
 fn mt940_balance(body: &str, line: u32, tag: &str) -> Result<(NaiveDate, i64), FormatError> {
-    let bad = || FormatError::at(line, tag, format!("số dư «{body}» không đọc được (cần C/D, YYMMDD, VND, số tiền)"), format!("the balance «{body}» does not read (expected C/D, YYMMDD, VND, amount)"));
+    let bad = || {
+        FormatError::at(
+            line,
+            tag,
+            format!("số dư «{body}» không đọc được (cần C/D, YYMMDD, VND, số tiền)"),
+            format!("the balance «{body}» does not read (expected C/D, YYMMDD, VND, amount)"),
+        )
+    };
     let mark = body.get(0..1).ok_or_else(bad)?;
     let date = mt940_date(body.get(1..7).ok_or_else(bad)?, line, tag)?;
     let currency = body.get(7..10).ok_or_else(bad)?;
     if currency != "VND" {
-        return Err(FormatError::at(line, tag, format!("tiền tệ {currency}, quỹ chỉ nhận VND"), format!("currency {currency}; only VND is accepted")));
+        return Err(FormatError::at(
+            line,
+            tag,
+            format!("tiền tệ {currency}, quỹ chỉ nhận VND"),
+            format!("currency {currency}; only VND is accepted"),
+        ));
     }
-    let amount = parse_amount_vnd(body.get(10..).ok_or_else(bad)?, "", ",").map_err(|message| FormatError { line, column: tag.into(), message })?;
+    let amount = parse_amount_vnd(body.get(10..).ok_or_else(bad)?, "", ",").map_err(|message| {
+        FormatError {
+            line,
+            column: tag.into(),
+            message,
+        }
+    })?;
     match mark {
         "C" => Ok((date, amount)),
         "D" => Ok((date, -amount)),
@@ -814,7 +982,14 @@ fn mt940_balance(body: &str, line: u32, tag: &str) -> Result<(NaiveDate, i64), F
 /// A `:61:` statement line: value date, optional entry date, mark, amount, type, references.
 fn mt940_line(body: &str, supplementary: &str, line: u32) -> Result<ParsedLine, FormatError> {
     let tag = ":61:";
-    let bad = |what: &str| FormatError::at(line, tag, format!("dòng giao dịch không đọc được ({what})"), format!("the statement line does not read ({what})"));
+    let bad = |what: &str| {
+        FormatError::at(
+            line,
+            tag,
+            format!("dòng giao dịch không đọc được ({what})"),
+            format!("the statement line does not read ({what})"),
+        )
+    };
     let value_date = mt940_date(body.get(0..6).ok_or_else(|| bad("value date"))?, line, tag)?;
     let mut rest = &body[6..];
     let mut booking_date = value_date;
@@ -823,7 +998,11 @@ fn mt940_line(body: &str, supplementary: &str, line: u32) -> Result<ParsedLine, 
         let day: u32 = rest[2..4].parse().map_err(|_| bad("entry date"))?;
         use chrono::Datelike;
         // The entry date has no year: the value date's, or the next/previous one across New Year.
-        let candidates = [value_date.year(), value_date.year() + 1, value_date.year() - 1];
+        let candidates = [
+            value_date.year(),
+            value_date.year() + 1,
+            value_date.year() - 1,
+        ];
         booking_date = candidates
             .iter()
             .filter_map(|y| NaiveDate::from_ymd_opt(*y, month, day))
@@ -847,12 +1026,26 @@ fn mt940_line(body: &str, supplementary: &str, line: u32) -> Result<ParsedLine, 
         Some(c) if c.is_ascii_alphabetic() => &after_mark[1..],
         _ => after_mark,
     };
-    let amount_end = after_mark.find(|c: char| !(c.is_ascii_digit() || c == ',')).unwrap_or(after_mark.len());
-    let amount_vnd = parse_amount_vnd(&after_mark[..amount_end], "", ",").map_err(|message| FormatError { line, column: tag.into(), message })?;
+    let amount_end = after_mark
+        .find(|c: char| !(c.is_ascii_digit() || c == ','))
+        .unwrap_or(after_mark.len());
+    let amount_vnd =
+        parse_amount_vnd(&after_mark[..amount_end], "", ",").map_err(|message| FormatError {
+            line,
+            column: tag.into(),
+            message,
+        })?;
     if amount_vnd <= 0 {
         return Err(bad("amount"));
     }
-    // Transaction type: one letter (N, F, S) and three characters.
+    // SWIFT amounts always carry the decimal comma, then the transaction type: N, F or S and three
+    // characters. Anything else means the amount was mangled.
+    let type_ok = after_mark.get(amount_end..amount_end + 4).is_some_and(|t| {
+        t.starts_with(['N', 'F', 'S']) && t.chars().all(|c| c.is_ascii_alphanumeric())
+    });
+    if !after_mark[..amount_end].contains(',') || !type_ok {
+        return Err(bad("amount or transaction type"));
+    }
     let references = after_mark.get(amount_end + 4..).unwrap_or("");
     let (owner_ref, bank_ref) = match references.split_once("//") {
         Some((owner, bank)) => (owner.trim(), bank.trim()),
@@ -882,13 +1075,20 @@ fn mt940_line(body: &str, supplementary: &str, line: u32) -> Result<ParsedLine, 
 /// `:86:` information to the account owner: structured (`?20…?29` text, `?31` account, `?32`/`?33`
 /// name) or free text.
 fn mt940_details(text: &str, line: &mut ParsedLine) {
-    if text.contains('?') && text.trim_start().chars().take(3).all(|c| c.is_ascii_digit() || c == '?') {
+    if text.contains('?')
+        && text
+            .trim_start()
+            .chars()
+            .take(3)
+            .all(|c| c.is_ascii_digit() || c == '?')
+    {
         let mut description = Vec::new();
         let mut name = Vec::new();
         for part in text.split('?').skip(1) {
             let (code, value) = part.split_at(part.len().min(2));
             match code {
-                "20" | "21" | "22" | "23" | "24" | "25" | "26" | "27" | "28" | "29" | "60" | "61" | "62" | "63" => description.push(value.trim().to_string()),
+                "20" | "21" | "22" | "23" | "24" | "25" | "26" | "27" | "28" | "29" | "60"
+                | "61" | "62" | "63" => description.push(value.trim().to_string()),
                 "31" => line.counterparty_account = value.trim().to_string(),
                 "32" | "33" => name.push(value.trim().to_string()),
                 _ => {}
@@ -904,8 +1104,17 @@ fn mt940_details(text: &str, line: &mut ParsedLine) {
 /// A SWIFT MT940 customer statement: the first message (up to `-`).
 pub fn parse_mt940(bytes: &[u8]) -> Result<ParsedStatement, FormatError> {
     let text = std::str::from_utf8(bytes).map_err(|err| {
-        let line = bytes[..err.valid_up_to()].iter().filter(|b| **b == b'\n').count() as u32 + 1;
-        FormatError::at(line, "", "tệp không phải văn bản UTF-8/ASCII", "the file is not UTF-8/ASCII text")
+        let line = bytes[..err.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u32
+            + 1;
+        FormatError::at(
+            line,
+            "",
+            "tệp không phải văn bản UTF-8/ASCII",
+            "the file is not UTF-8/ASCII text",
+        )
     })?;
     // Fields: a tag at the start of a line, its body continuing on following lines until the next tag.
     let mut fields: Vec<(u32, String, String)> = Vec::new();
@@ -913,7 +1122,10 @@ pub fn parse_mt940(bytes: &[u8]) -> Result<ParsedStatement, FormatError> {
         let line_no = index as u32 + 1;
         let raw = raw.trim_end_matches('\r');
         if raw.trim() == "-" || raw.trim() == "-}" {
-            if fields.iter().any(|(_, tag, _)| tag == "61" || tag == "60F" || tag == "60M") {
+            if fields
+                .iter()
+                .any(|(_, tag, _)| tag == "61" || tag == "60F" || tag == "60M")
+            {
                 break;
             }
             continue;
@@ -933,16 +1145,25 @@ pub fn parse_mt940(bytes: &[u8]) -> Result<ParsedStatement, FormatError> {
             }
             None if raw.trim().is_empty() || raw.starts_with('{') => {}
             None => {
-                return Err(FormatError::at(line_no, "", "dòng này không thuộc trường MT940 nào (cần :20:, :25:, …)", "this line belongs to no MT940 field (expected :20:, :25:, …)"))
+                return Err(FormatError::at(
+                    line_no,
+                    "",
+                    "dòng này không thuộc trường MT940 nào (cần :20:, :25:, …)",
+                    "this line belongs to no MT940 field (expected :20:, :25:, …)",
+                ))
             }
         }
     }
     let mut statement = ParsedStatement::default();
     let mut closing_date = None;
+    let mut closing_line = 0;
     for (line_no, tag, body) in fields {
         match tag.as_str() {
             "20" => statement.statement_ref = Some(body.trim().to_string()),
-            "25" => statement.account = Some(body.trim().split('/').next_back().unwrap_or("").to_string()),
+            "25" => {
+                statement.account =
+                    Some(body.trim().split('/').next_back().unwrap_or("").to_string())
+            }
             "60F" | "60M" if statement.opening_balance_vnd.is_none() => {
                 let (date, amount) = mt940_balance(body.trim(), line_no, &format!(":{tag}:"))?;
                 statement.opening_balance_vnd = Some(amount);
@@ -952,10 +1173,13 @@ pub fn parse_mt940(bytes: &[u8]) -> Result<ParsedStatement, FormatError> {
                 let (date, amount) = mt940_balance(body.trim(), line_no, &format!(":{tag}:"))?;
                 statement.closing_balance_vnd = Some(amount);
                 closing_date = Some(date);
+                closing_line = line_no;
             }
             "61" => {
                 let (first, supplementary) = body.split_once('\n').unwrap_or((&body, ""));
-                statement.lines.push(mt940_line(first.trim(), supplementary, line_no)?);
+                statement
+                    .lines
+                    .push(mt940_line(first.trim(), supplementary, line_no)?);
             }
             "86" => {
                 if let Some(last) = statement.lines.last_mut() {
@@ -966,12 +1190,34 @@ pub fn parse_mt940(bytes: &[u8]) -> Result<ParsedStatement, FormatError> {
         }
     }
     if statement.lines.is_empty() && statement.opening_balance_vnd.is_none() {
-        return Err(FormatError::at(0, "", "Tệp không phải sao kê MT940 (không có :60F: hay :61:).", "The file is not an MT940 statement (no :60F: or :61:)."));
+        return Err(FormatError::at(
+            0,
+            "",
+            "Tệp không phải sao kê MT940 (không có :60F: hay :61:).",
+            "The file is not an MT940 statement (no :60F: or :61:).",
+        ));
     }
-    statement.period_to = closing_date.or_else(|| statement.lines.iter().map(|l| l.booking_date).max());
+    if let (Some(opening), Some(closing)) =
+        (statement.opening_balance_vnd, statement.closing_balance_vnd)
+    {
+        let moved: i64 = statement.lines.iter().map(ParsedLine::signed_vnd).sum();
+        if opening + moved != closing {
+            return Err(FormatError::at(
+                closing_line,
+                ":62F:",
+                format!("số dư cuối {closing} khác số dư đầu {opening} cộng các giao dịch ({})", opening + moved),
+                format!("the closing balance {closing} is not the opening balance {opening} plus the lines ({})", opening + moved),
+            ));
+        }
+    }
+    statement.period_to =
+        closing_date.or_else(|| statement.lines.iter().map(|l| l.booking_date).max());
     // The opening balance is dated the last day of the previous statement: a period starting after
     // its first line would hide lines; start at the first line instead.
-    if let (Some(from), Some(first)) = (statement.period_from, statement.lines.iter().map(|l| l.booking_date).min()) {
+    if let (Some(from), Some(first)) = (
+        statement.period_from,
+        statement.lines.iter().map(|l| l.booking_date).min(),
+    ) {
         if first < from {
             statement.period_from = Some(first);
         }
@@ -980,8 +1226,19 @@ pub fn parse_mt940(bytes: &[u8]) -> Result<ParsedStatement, FormatError> {
 }
 
 /// Reads `bytes` in `format` (`csv`/`xlsx` through `profile`).
-pub fn parse(format: &str, bytes: &[u8], profile: Option<&BankProfile>) -> Result<ParsedStatement, FormatError> {
-    let need_profile = || FormatError::at(0, "", "Cần chọn hồ sơ ngân hàng (profile) cho tệp CSV/XLSX.", "A bank profile is needed for a CSV/XLSX file.");
+pub fn parse(
+    format: &str,
+    bytes: &[u8],
+    profile: Option<&BankProfile>,
+) -> Result<ParsedStatement, FormatError> {
+    let need_profile = || {
+        FormatError::at(
+            0,
+            "",
+            "Cần chọn hồ sơ ngân hàng (profile) cho tệp CSV/XLSX.",
+            "A bank profile is needed for a CSV/XLSX file.",
+        )
+    };
     match format {
         "csv" => parse_csv(bytes, profile.ok_or_else(need_profile)?),
         "xlsx" => parse_xlsx(bytes, profile.ok_or_else(need_profile)?),
@@ -1045,7 +1302,10 @@ mod tests {
         assert_eq!(s.opening_balance_vnd, Some(10_000_000));
         assert_eq!(s.closing_balance_vnd, Some(10_995_000));
         assert!(s.lines[0].credit && !s.lines[1].credit);
-        assert_eq!(s.lines[1].value_date, NaiveDate::from_ymd_opt(2026, 3, 3).unwrap());
+        assert_eq!(
+            s.lines[1].value_date,
+            NaiveDate::from_ymd_opt(2026, 3, 3).unwrap()
+        );
         assert_eq!(s.lines[0].bank_transaction_id.as_deref(), Some("FT1"));
     }
 
@@ -1057,7 +1317,11 @@ mod tests {
         let err = parse_csv(csv.as_bytes(), &profile_csv()).unwrap_err();
         assert_eq!((err.line, err.column.as_str()), (3, "Ghi có"));
         let app: AppError = err.into();
-        assert!(app.message.vi.contains("Dòng 3") && app.message.en.contains("column «Ghi có»"), "{:?}", app.message);
+        assert!(
+            app.message.vi.contains("Dòng 3") && app.message.en.contains("column «Ghi có»"),
+            "{:?}",
+            app.message
+        );
     }
 
     #[test]
@@ -1079,7 +1343,10 @@ mod tests {
         assert_eq!(s.opening_balance_vnd, Some(10_000_000));
         assert_eq!(s.closing_balance_vnd, Some(11_300_000));
         assert_eq!(s.lines.len(), 2);
-        assert_eq!(s.lines[0].bank_transaction_id.as_deref(), Some("FT26061ABC"));
+        assert_eq!(
+            s.lines[0].bank_transaction_id.as_deref(),
+            Some("FT26061ABC")
+        );
         assert_eq!(s.lines[0].description, "HTX-2026-000123 TRA NO KY 1");
         assert!(!s.lines[1].credit);
         assert_eq!(s.lines[1].bank_transaction_id, None);
@@ -1103,11 +1370,17 @@ mod tests {
         let s = parse_camt053(xml.as_bytes()).unwrap();
         assert_eq!(s.account.as_deref(), Some("1234567890"));
         assert_eq!(s.statement_ref.as_deref(), Some("S1"));
-        assert_eq!((s.opening_balance_vnd, s.closing_balance_vnd), (Some(1_000_000), Some(2_500_000)));
+        assert_eq!(
+            (s.opening_balance_vnd, s.closing_balance_vnd),
+            (Some(1_000_000), Some(2_500_000))
+        );
         assert_eq!(s.lines.len(), 1);
         let line = &s.lines[0];
         assert_eq!((line.amount_vnd, line.credit), (1_500_000, true));
-        assert_eq!(line.value_date, NaiveDate::from_ymd_opt(2026, 3, 4).unwrap());
+        assert_eq!(
+            line.value_date,
+            NaiveDate::from_ymd_opt(2026, 3, 4).unwrap()
+        );
         assert_eq!(line.counterparty_account, "999");
         assert_eq!(line.counterparty_name, "HTX Che");
         assert_eq!(line.description, "HTX 2026 000123");

@@ -144,7 +144,10 @@ impl MatchData {
         let mut active_by_cooperative: HashMap<i64, Vec<i64>> = HashMap::new();
         for (id, _, cooperative_id, state) in &loans {
             if state == "active" {
-                active_by_cooperative.entry(*cooperative_id).or_default().push(*id);
+                active_by_cooperative
+                    .entry(*cooperative_id)
+                    .or_default()
+                    .push(*id);
             }
         }
         let index = LoanIndex::new(
@@ -236,12 +239,23 @@ impl MatchData {
                 // What is due as of the business date, through the loan use case (the same fold as
                 // every screen); read once per loan per import.
                 let view = loans::get(db, caller, loan_id).await?;
+                let schedule = loans::schedule(db, caller, loan_id).await?;
+                let installments_vnd = schedule
+                    .installments
+                    .iter()
+                    .filter(|i| i.status != "paid" && i.status != "restructured")
+                    .flat_map(|i| {
+                        let rest = i.total_vnd - i.paid_principal_vnd - i.paid_interest_vnd;
+                        [i.total_vnd, rest]
+                    })
+                    .collect();
                 self.dues.insert(
                     loan_id,
                     Due {
                         loan_id,
                         owed_now_vnd: view.owed_now_vnd,
                         next_due_vnd: view.next_due.map(|n| n.total_vnd).unwrap_or(0),
+                        installments_vnd,
                     },
                 );
             }
@@ -274,7 +288,12 @@ pub async fn import(
         None | Some("") => return Err(AppError::invalid("format", Reason::Required)),
         Some(f) => validate::one_of("format", f, &formats::FORMATS)?,
     };
-    let profile = match query.profile.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+    let profile = match query
+        .profile
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         Some(name) => Some(settings.bank_statements.profile(name).ok_or_else(|| {
             AppError::invalid(
                 "profile",
@@ -298,8 +317,14 @@ pub async fn import(
                 return Err(bad_request(
                     "profile_format_mismatch",
                     "profile",
-                    format!("Hồ sơ «{}» dành cho tệp {}, không phải {format}.", p.name, p.format),
-                    format!("Profile «{}» is for {} files, not {format}.", p.name, p.format),
+                    format!(
+                        "Hồ sơ «{}» dành cho tệp {}, không phải {format}.",
+                        p.name, p.format
+                    ),
+                    format!(
+                        "Profile «{}» is for {} files, not {format}.",
+                        p.name, p.format
+                    ),
                 ))
             }
             Some(_) => {}
@@ -308,8 +333,13 @@ pub async fn import(
     if bytes.is_empty() {
         return Err(AppError::invalid("file", Reason::Required));
     }
-    let file_name = validate::optional_text("file_name", query.file_name.as_deref().unwrap_or(""), 200)?;
-    let file_name = if file_name.is_empty() { format!("statement.{format}") } else { file_name };
+    let file_name =
+        validate::optional_text("file_name", query.file_name.as_deref().unwrap_or(""), 200)?;
+    let file_name = if file_name.is_empty() {
+        format!("statement.{format}")
+    } else {
+        file_name
+    };
     let parsed = formats::parse(format, bytes, profile)?;
     let given = query
         .account
@@ -317,7 +347,9 @@ pub async fn import(
         .map(|a| validate::text("account", a, 50))
         .transpose()?;
     let bank_account = match (&parsed.account, &given) {
-        (Some(file), Some(given)) if matching::account_key(file) != matching::account_key(given) => {
+        (Some(file), Some(given))
+            if matching::account_key(file) != matching::account_key(given) =>
+        {
             return Err(bad_request(
                 "statement_account_mismatch",
                 "account",
@@ -331,8 +363,16 @@ pub async fn import(
     };
     let sha256 = hex::encode(Sha256::digest(bytes));
 
-    let from = parsed.lines.iter().map(|l| l.value_date.min(l.booking_date)).min();
-    let to = parsed.lines.iter().map(|l| l.value_date.max(l.booking_date)).max();
+    let from = parsed
+        .lines
+        .iter()
+        .map(|l| l.value_date.min(l.booking_date))
+        .min();
+    let to = parsed
+        .lines
+        .iter()
+        .map(|l| l.value_date.max(l.booking_date))
+        .max();
     let today = crate::app::fund::business_date(db).await?;
     let mut data = MatchData::load(db, from.unwrap_or(today), to.unwrap_or(today)).await?;
 
@@ -485,12 +525,32 @@ async fn store_statement(
     for (key, line) in fresh {
         let proposal = data.propose(db, caller, line).await?;
         let (state, loan_id, transaction_id, reason, confidence, candidates) = match proposal {
-            Proposal::One { id, reason, confidence } if line.credit => {
-                (status::PROPOSED, Some(id), None, reason, confidence, vec![id])
-            }
-            Proposal::One { id, reason, confidence } => {
+            Proposal::One {
+                id,
+                reason,
+                confidence,
+            } if line.credit => (
+                status::PROPOSED,
+                Some(id),
+                None,
+                reason,
+                confidence,
+                vec![id],
+            ),
+            Proposal::One {
+                id,
+                reason,
+                confidence,
+            } => {
                 let loan_id = MatchData::loan_of_transaction(db, id).await?;
-                (status::PROPOSED, loan_id, Some(id), reason, confidence, vec![id])
+                (
+                    status::PROPOSED,
+                    loan_id,
+                    Some(id),
+                    reason,
+                    confidence,
+                    vec![id],
+                )
             }
             Proposal::Ambiguous { candidates, reason } => {
                 (status::AMBIGUOUS, None, None, reason, 0, candidates)

@@ -120,7 +120,8 @@ fn without_serial_zeros(folded: &str) -> Option<String> {
     }
     let (year, serial) = digits.split_at(4);
     let trimmed = serial.trim_start_matches('0');
-    (trimmed.len() != serial.len() && !trimmed.is_empty()).then(|| format!("{letters}{year}{trimmed}"))
+    (trimmed.len() != serial.len() && !trimmed.is_empty())
+        .then(|| format!("{letters}{year}{trimmed}"))
 }
 
 impl LoanIndex {
@@ -180,7 +181,9 @@ impl LoanIndex {
                 let digits_start = start + prefix.len();
                 let run: &str = {
                     let rest = &text[digits_start..];
-                    let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+                    let end = rest
+                        .find(|c: char| !c.is_ascii_digit())
+                        .unwrap_or(rest.len());
                     &rest[..end]
                 };
                 from = digits_start.max(start + 1);
@@ -203,9 +206,9 @@ impl LoanIndex {
                         match (found, starts.as_slice()) {
                             (_, [only]) => hits.push((*only, reason::LOAN_NUMBER_TRUNCATED, 70)),
                             (Some((i, _)), []) => hits.push((i, reason::LOAN_NUMBER_PREFIX, 85)),
-                            (_, many) if many.len() > 1 => {
-                                hits.extend(many.iter().map(|i| (*i, reason::LOAN_NUMBER_TRUNCATED, 0)))
-                            }
+                            (_, many) if many.len() > 1 => hits.extend(
+                                many.iter().map(|i| (*i, reason::LOAN_NUMBER_TRUNCATED, 0)),
+                            ),
                             _ => {}
                         }
                     }
@@ -240,7 +243,10 @@ impl LoanIndex {
                 })
             }
             many => Some(Proposal::Ambiguous {
-                candidates: many.iter().map(|(i, _, _)| self.loans[*i].loan_id).collect(),
+                candidates: many
+                    .iter()
+                    .map(|(i, _, _)| self.loans[*i].loan_id)
+                    .collect(),
                 reason: reason::AMBIGUOUS_LOAN_NUMBERS,
             }),
         }
@@ -252,12 +258,15 @@ pub fn account_key(account: &str) -> String {
     compact(account)
 }
 
-/// What one active loan of the payer's cooperative is due: owed now and the next installment's rest.
-#[derive(Debug, Clone)]
+/// What one active loan of the payer's cooperative is due: owed now (as of the business date), the
+/// next installment's rest, and each unpaid installment's scheduled total and rest (a transfer made on
+/// its due date pays the scheduled amount, whatever the loan owes by the time the statement arrives).
+#[derive(Debug, Clone, Default)]
 pub struct Due {
     pub loan_id: i64,
     pub owed_now_vnd: i64,
     pub next_due_vnd: i64,
+    pub installments_vnd: Vec<i64>,
 }
 
 impl Due {
@@ -267,7 +276,10 @@ impl Due {
             self.next_due_vnd,
             self.owed_now_vnd + self.next_due_vnd,
         ];
-        amounts.iter().any(|a| *a > 0 && *a == amount_vnd)
+        amounts
+            .iter()
+            .chain(self.installments_vnd.iter())
+            .any(|a| *a > 0 && *a == amount_vnd)
     }
 }
 
@@ -314,7 +326,10 @@ pub fn debit_proposal(
 ) -> Proposal {
     let same: Vec<&Disbursement> = disbursements
         .iter()
-        .filter(|d| d.amount_vnd == amount_vnd && (d.value_date == value_date || d.value_date == booking_date))
+        .filter(|d| {
+            d.amount_vnd == amount_vnd
+                && (d.value_date == value_date || d.value_date == booking_date)
+        })
         .collect();
     let text = compact(message);
     let with_reference: Vec<&&Disbursement> = same
@@ -352,10 +367,30 @@ mod tests {
 
     fn index() -> LoanIndex {
         LoanIndex::new(vec![
-            LoanRef { loan_id: 1, number: "HTX-2026-000123".into(), cooperative_id: 10, active: true },
-            LoanRef { loan_id: 2, number: "HTX-2026-000124".into(), cooperative_id: 11, active: true },
-            LoanRef { loan_id: 3, number: "HTX-2025-000999".into(), cooperative_id: 12, active: false },
-            LoanRef { loan_id: 4, number: "HTX-2026-001245".into(), cooperative_id: 13, active: true },
+            LoanRef {
+                loan_id: 1,
+                number: "HTX-2026-000123".into(),
+                cooperative_id: 10,
+                active: true,
+            },
+            LoanRef {
+                loan_id: 2,
+                number: "HTX-2026-000124".into(),
+                cooperative_id: 11,
+                active: true,
+            },
+            LoanRef {
+                loan_id: 3,
+                number: "HTX-2025-000999".into(),
+                cooperative_id: 12,
+                active: false,
+            },
+            LoanRef {
+                loan_id: 4,
+                number: "HTX-2026-001245".into(),
+                cooperative_id: 13,
+                active: true,
+            },
         ])
     }
 
@@ -383,16 +418,26 @@ mod tests {
             "Trả nợ hđ htx–2026–000123",
             "TRA NO HTX-2026-123",
         ] {
-            assert_eq!(one(index.by_number(message)), (1, reason::LOAN_NUMBER), "{message}");
+            assert_eq!(
+                one(index.by_number(message)),
+                (1, reason::LOAN_NUMBER),
+                "{message}"
+            );
         }
     }
 
     #[test]
     fn a_number_cut_at_the_end_matches_only_when_one_loan_starts_with_it() {
         let index = index();
-        assert_eq!(one(index.by_number("NOP TIEN TRA NO HTX 2026 00124")), (4, reason::LOAN_NUMBER_TRUNCATED));
+        assert_eq!(
+            one(index.by_number("NOP TIEN TRA NO HTX 2026 00124")),
+            (4, reason::LOAN_NUMBER_TRUNCATED)
+        );
         // `HTX202600012` starts both 000123 and 000124: ambiguous, not proposed.
-        assert!(matches!(index.by_number("TRA NO HTX202600012"), Some(Proposal::Ambiguous { .. })));
+        assert!(matches!(
+            index.by_number("TRA NO HTX202600012"),
+            Some(Proposal::Ambiguous { .. })
+        ));
     }
 
     #[test]
@@ -404,7 +449,10 @@ mod tests {
         ));
         assert!(matches!(
             index.by_number("HTX-2025-000999"),
-            Some(Proposal::None { reason: reason::LOAN_NOT_ACTIVE, .. })
+            Some(Proposal::None {
+                reason: reason::LOAN_NOT_ACTIVE,
+                ..
+            })
         ));
         assert_eq!(index.by_number("tien hang thang 3"), None);
     }
@@ -421,17 +469,47 @@ mod tests {
     #[test]
     fn by_account_the_amount_due_decides() {
         let dues = [
-            Due { loan_id: 1, owed_now_vnd: 0, next_due_vnd: 10_662_795 },
-            Due { loan_id: 2, owed_now_vnd: 5_000_000, next_due_vnd: 3_000_000 },
+            Due {
+                loan_id: 1,
+                owed_now_vnd: 0,
+                next_due_vnd: 10_662_795,
+                installments_vnd: vec![],
+            },
+            Due {
+                loan_id: 2,
+                owed_now_vnd: 5_000_000,
+                next_due_vnd: 3_000_000,
+                installments_vnd: vec![7_777],
+            },
         ];
         assert_eq!(
             by_amount_due(10_662_795, &dues),
-            Proposal::One { id: 1, reason: reason::ACCOUNT_AND_AMOUNT_DUE, confidence: 80 }
+            Proposal::One {
+                id: 1,
+                reason: reason::ACCOUNT_AND_AMOUNT_DUE,
+                confidence: 80
+            }
         );
-        assert!(matches!(by_amount_due(8_000_000, &dues), Proposal::One { id: 2, .. }));
+        assert!(matches!(
+            by_amount_due(8_000_000, &dues),
+            Proposal::One { id: 2, .. }
+        ));
+        assert!(matches!(
+            by_amount_due(7_777, &dues),
+            Proposal::One { id: 2, .. }
+        ));
         assert!(matches!(by_amount_due(1, &dues), Proposal::None { .. }));
-        let twice = [dues[0].clone(), Due { loan_id: 3, ..dues[0].clone() }];
-        assert!(matches!(by_amount_due(10_662_795, &twice), Proposal::Ambiguous { .. }));
+        let twice = [
+            dues[0].clone(),
+            Due {
+                loan_id: 3,
+                ..dues[0].clone()
+            },
+        ];
+        assert!(matches!(
+            by_amount_due(10_662_795, &twice),
+            Proposal::Ambiguous { .. }
+        ));
     }
 
     #[test]
@@ -443,10 +521,34 @@ mod tests {
             reference: reference.into(),
         };
         let date = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
-        let all = [d(7, 100, 2, "UNC 1"), d(8, 100, 2, "UNC 2"), d(9, 300, 2, "UNC 3")];
-        assert!(matches!(debit_proposal(300, date, date, "x", &all), Proposal::One { id: 9, confidence: 75, .. }));
-        assert!(matches!(debit_proposal(100, date, date, "x", &all), Proposal::Ambiguous { .. }));
-        assert!(matches!(debit_proposal(100, date, date, "giai ngan UNC2", &all), Proposal::One { id: 8, confidence: 95, .. }));
-        assert!(matches!(debit_proposal(5, date, date, "x", &all), Proposal::None { .. }));
+        let all = [
+            d(7, 100, 2, "UNC 1"),
+            d(8, 100, 2, "UNC 2"),
+            d(9, 300, 2, "UNC 3"),
+        ];
+        assert!(matches!(
+            debit_proposal(300, date, date, "x", &all),
+            Proposal::One {
+                id: 9,
+                confidence: 75,
+                ..
+            }
+        ));
+        assert!(matches!(
+            debit_proposal(100, date, date, "x", &all),
+            Proposal::Ambiguous { .. }
+        ));
+        assert!(matches!(
+            debit_proposal(100, date, date, "giai ngan UNC2", &all),
+            Proposal::One {
+                id: 8,
+                confidence: 95,
+                ..
+            }
+        ));
+        assert!(matches!(
+            debit_proposal(5, date, date, "x", &all),
+            Proposal::None { .. }
+        ));
     }
 }

@@ -35,7 +35,9 @@ use crate::{
     error::{AppError, AppResult, ErrorKind, Localized},
     store::{
         self,
-        entities::{bank_statement, bank_statement_line, cooperative, cooperative_bank_account, loan},
+        entities::{
+            bank_statement, bank_statement_line, cooperative, cooperative_bank_account, loan,
+        },
     },
 };
 
@@ -553,6 +555,43 @@ pub async fn bank_accounts(
         .into_iter()
         .map(BankAccountView::from)
         .collect())
+}
+
+/// The loan whose number is `number` as typed (case, spaces and dashes do not matter), for the review
+/// page's reassign field; 404 naming the number otherwise.
+pub async fn loan_id_by_number(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    number: &str,
+) -> AppResult<i64> {
+    caller.require(READERS)?;
+    let wanted = matching::compact(number);
+    let not_found = || {
+        AppError::new(
+            ErrorKind::NotFound,
+            "loan_number_not_found",
+            Localized::new(
+                format!("Không có khoản vay số «{number}»."),
+                format!("There is no loan numbered «{number}»."),
+            ),
+        )
+        .with_field("splits")
+    };
+    if wanted.is_empty() {
+        return Err(not_found());
+    }
+    let loans: Vec<(i64, String)> = loan::Entity::find()
+        .select_only()
+        .column(loan::Column::Id)
+        .column(loan::Column::Number)
+        .into_tuple()
+        .all(db)
+        .await?;
+    loans
+        .into_iter()
+        .find(|(_, n)| matching::compact(n) == wanted)
+        .map(|(id, _)| id)
+        .ok_or_else(not_found)
 }
 
 /// A 409 with `code` and a message.

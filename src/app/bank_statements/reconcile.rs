@@ -22,7 +22,9 @@ use super::{statement_not_found, status, READERS};
 use crate::{
     app::Caller,
     error::AppResult,
-    store::entities::{bank_statement, bank_statement_line, journal_entry, journal_line, loan_transaction},
+    store::entities::{
+        bank_statement, bank_statement_line, journal_entry, journal_line, loan_transaction,
+    },
 };
 
 /// Cash at bank (DOMAIN.md §9).
@@ -81,7 +83,11 @@ pub struct Reconciliation {
 }
 
 /// Reconciles statement `id` (accountants, admins, auditors).
-pub async fn reconcile(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult<Reconciliation> {
+pub async fn reconcile(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: i64,
+) -> AppResult<Reconciliation> {
     caller.require(READERS)?;
     let statement = bank_statement::Entity::find_by_id(id)
         .one(db)
@@ -93,11 +99,23 @@ pub async fn reconcile(db: &DatabaseConnection, caller: &Caller, id: i64) -> App
         .await?;
     let from = statement
         .period_from
-        .or_else(|| lines.iter().filter(|l| l.statement_id == id).map(|l| l.value_date).min())
+        .or_else(|| {
+            lines
+                .iter()
+                .filter(|l| l.statement_id == id)
+                .map(|l| l.value_date)
+                .min()
+        })
         .unwrap_or_default();
     let to = statement
         .period_to
-        .or_else(|| lines.iter().filter(|l| l.statement_id == id).map(|l| l.value_date).max())
+        .or_else(|| {
+            lines
+                .iter()
+                .filter(|l| l.statement_id == id)
+                .map(|l| l.value_date)
+                .max()
+        })
         .unwrap_or(from);
 
     // Every 1121 posting with its effective date.
@@ -151,7 +169,9 @@ pub async fn reconcile(db: &DatabaseConnection, caller: &Caller, id: i64) -> App
     // Per entry: the signed 1121 amount within the period.
     let mut in_period: HashMap<i64, i64> = HashMap::new();
     for (entry_id, debit, credit) in &postings {
-        let Some(entry) = entries.get(entry_id) else { continue };
+        let Some(entry) = entries.get(entry_id) else {
+            continue;
+        };
         let date = effective(entry);
         let signed = debit - credit;
         if date <= before_from {
@@ -173,10 +193,18 @@ pub async fn reconcile(db: &DatabaseConnection, caller: &Caller, id: i64) -> App
     let mut explained_tx: HashSet<i64> = HashSet::new();
     for line in &lines {
         if line.status == status::POSTED {
-            explained_tx.extend(serde_json::from_str::<Vec<i64>>(&line.posted_transactions).unwrap_or_default());
+            explained_tx.extend(
+                serde_json::from_str::<Vec<i64>>(&line.posted_transactions).unwrap_or_default(),
+            );
         }
     }
-    let signed = |l: &bank_statement_line::Model| if l.direction == "credit" { l.amount_vnd } else { -l.amount_vnd };
+    let signed = |l: &bank_statement_line::Model| {
+        if l.direction == "credit" {
+            l.amount_vnd
+        } else {
+            -l.amount_vnd
+        }
+    };
     let unposted_lines: Vec<UnpostedLine> = period_lines
         .iter()
         .filter(|l| l.status != status::POSTED)
@@ -192,7 +220,9 @@ pub async fn reconcile(db: &DatabaseConnection, caller: &Caller, id: i64) -> App
         .iter()
         .filter_map(|(entry_id, amount)| {
             let entry = entries.get(entry_id)?;
-            let explained = entry.transaction_id.is_some_and(|t| explained_tx.contains(&t));
+            let explained = entry
+                .transaction_id
+                .is_some_and(|t| explained_tx.contains(&t));
             (!explained && *amount != 0).then(|| UnmatchedPosting {
                 entry_id: *entry_id,
                 transaction_id: entry.transaction_id,
@@ -209,11 +239,21 @@ pub async fn reconcile(db: &DatabaseConnection, caller: &Caller, id: i64) -> App
         _ => period_lines.iter().map(|l| signed(l)).sum(),
     };
     let ledger_movement_vnd = ledger_closing_vnd - ledger_opening_vnd;
-    let explained_vnd: i64 = unposted_lines.iter().map(|l| l.signed_amount_vnd).sum::<i64>()
-        - postings_without_bank_line.iter().map(|p| p.signed_amount_vnd).sum::<i64>();
+    let explained_vnd: i64 = unposted_lines
+        .iter()
+        .map(|l| l.signed_amount_vnd)
+        .sum::<i64>()
+        - postings_without_bank_line
+            .iter()
+            .map(|p| p.signed_amount_vnd)
+            .sum::<i64>();
     let unexplained_vnd = bank_movement_vnd - ledger_movement_vnd - explained_vnd;
-    let opening_difference_vnd = statement.opening_balance_vnd.map(|b| b - ledger_opening_vnd);
-    let closing_difference_vnd = statement.closing_balance_vnd.map(|b| b - ledger_closing_vnd);
+    let opening_difference_vnd = statement
+        .opening_balance_vnd
+        .map(|b| b - ledger_opening_vnd);
+    let closing_difference_vnd = statement
+        .closing_balance_vnd
+        .map(|b| b - ledger_closing_vnd);
     Ok(Reconciliation {
         statement_id: statement.id,
         bank_account: statement.bank_account,

@@ -88,7 +88,10 @@ pub async fn import_statement(
         &bytes,
     )
     .await?;
-    Ok((StatusCode::from_u16(status).unwrap_or(StatusCode::OK), Json(outcome)))
+    Ok((
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        Json(outcome),
+    ))
 }
 
 /// Statements newest first (accountant, admin, auditor).
@@ -100,7 +103,9 @@ pub async fn list_statements(
     caller: Caller,
     ApiQuery(query): ApiQuery<StatementQuery>,
 ) -> AppResult<Json<Vec<StatementView>>> {
-    bank_statements::list(&state.db, &caller, query).await.map(Json)
+    bank_statements::list(&state.db, &caller, query)
+        .await
+        .map(Json)
 }
 
 /// A statement with its lines, their proposals (loan, reason, confidence) and decisions; an open credit
@@ -128,9 +133,16 @@ pub async fn confirm_statement(
     ApiId(id): ApiId,
     ApiJson(input): ApiJson<BulkConfirmInput>,
 ) -> AppResult<Json<BulkOutcome>> {
-    confirm::confirm_statement(&state.db, &state.money_writer, &state.settings, &caller, id, input)
-        .await
-        .map(Json)
+    confirm::confirm_statement(
+        &state.db,
+        &state.money_writer,
+        &state.settings,
+        &caller,
+        id,
+        input,
+    )
+    .await
+    .map(Json)
 }
 
 /// The bank's opening and closing balances against account 1121 for the statement's dates, with the
@@ -155,7 +167,9 @@ pub async fn get_line(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<LineView>> {
-    bank_statements::line(&state.db, &caller, id).await.map(Json)
+    bank_statements::line(&state.db, &caller, id)
+        .await
+        .map(Json)
 }
 
 /// Confirms a line (accountant): `{}` posts the proposal; `{"splits":[{"loan_id","amount_vnd"}]}`
@@ -173,9 +187,16 @@ pub async fn confirm_line(
     ApiId(id): ApiId,
     ApiJson(input): ApiJson<ConfirmInput>,
 ) -> AppResult<Json<LineView>> {
-    confirm::confirm(&state.db, &state.money_writer, &state.settings, &caller, id, input)
-        .await
-        .map(Json)
+    confirm::confirm(
+        &state.db,
+        &state.money_writer,
+        &state.settings,
+        &caller,
+        id,
+        input,
+    )
+    .await
+    .map(Json)
 }
 
 /// Marks a line "not a repayment" with a reason (accountant).
@@ -203,7 +224,9 @@ pub async fn list_bank_accounts(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<Vec<BankAccountView>>> {
-    bank_statements::bank_accounts(&state.db, &caller, id).await.map(Json)
+    bank_statements::bank_accounts(&state.db, &caller, id)
+        .await
+        .map(Json)
 }
 
 /// Registers an account a cooperative pays from (admin, officer, accountant): a transfer from it
