@@ -608,12 +608,15 @@ pub async fn confirm_many(
         Ok(id) => id,
         Err(err) => return user.fail(&state, err).await,
     };
+    if !all && ids.is_empty() {
+        let message = Localized::new(
+            "Chưa chọn dòng nào: đánh dấu các dòng cần xác nhận, hoặc bấm «Xác nhận tất cả».",
+            "No line selected: tick the lines to confirm, or use «Confirm all».",
+        );
+        return back(id, 0, 0, Some(message.get(user.lang).to_string()));
+    }
     let input = BulkConfirmInput {
-        line_ids: if all || ids.is_empty() {
-            None
-        } else {
-            Some(ids)
-        },
+        line_ids: if all { None } else { Some(ids) },
     };
     match confirm::confirm_statement(
         &state.db,
