@@ -599,7 +599,7 @@ async fn record(
         reason: Set(new.reason),
         details: Set(new.details),
         approved_by: Set(new.approved_by),
-        created_by: Set(caller.user_id),
+        created_by: Set(caller.user_id()),
         created_at: Set(Utc::now()),
         ..Default::default()
     }
@@ -978,7 +978,7 @@ pub async fn restructure(
                     reverses_id: None,
                     reason: Some(reason),
                     details: serde_json::to_string(&terms).map_err(AppError::internal)?,
-                    approved_by: caller_owned.user_id,
+                    approved_by: caller_owned.user_id(),
                 };
                 record(txn, &caller_owned, loan, today, new).await
             })
@@ -1027,7 +1027,7 @@ pub async fn write_off(
                     reverses_id: None,
                     reason: Some(reason),
                     details,
-                    approved_by: caller_owned.user_id,
+                    approved_by: caller_owned.user_id(),
                 };
                 record(txn, &caller_owned, loan, today, new).await
             })
