@@ -348,7 +348,7 @@ async fn statements_page(
                 )
             })
             .collect(),
-        can_import: matches!(user.caller.role, Role::Accountant | Role::Admin),
+        can_import: matches!(user.caller.role(), Role::Accountant | Role::Admin),
         error,
     })
 }
@@ -525,7 +525,7 @@ async fn statement_page(
         statement: detail.statement,
         lines: detail.lines,
         reconciliation,
-        can_decide: user.caller.role == Role::Accountant,
+        can_decide: user.caller.role() == Role::Accountant,
         notice,
         error,
     })

@@ -335,7 +335,7 @@ pub async fn confirm(
                     }
                 };
             }
-            let resuming = line.status == status::POSTING && line.posting_by == caller.user_id;
+            let resuming = line.status == status::POSTING && line.posting_by == caller.user_id();
             if line.status == status::POSTED {
                 txn.rollback().await?;
                 return view_of(db, line).await;
@@ -357,7 +357,7 @@ pub async fn confirm(
                 if line.status == status::AWAITING_SECOND {
                     let stored: Vec<Split> =
                         serde_json::from_str(line.plan.as_deref().unwrap_or("[]")).unwrap_or_default();
-                    if line.proposed_by == caller.user_id {
+                    if line.proposed_by == caller.user_id() {
                         txn.rollback().await?;
                         return Err(conflict(
                             "four_eyes_same_user",
@@ -387,7 +387,7 @@ pub async fn confirm(
                 active.status = Set(status::AWAITING_SECOND.into());
                 active.plan = Set(Some(plan_json));
                 active.repayment_kind = Set(Some(repayment_kind.clone()));
-                active.proposed_by = Set(caller.user_id);
+                active.proposed_by = Set(caller.user_id());
                 active.version = Set(before.version + 1);
                 let after = active.update(&txn).await?;
                 audit_line(&txn, caller, "bank_line.propose", &before, &after).await?;
@@ -405,7 +405,7 @@ pub async fn confirm(
             active.status = Set(status::POSTING.into());
             active.plan = Set(Some(plan_json));
             active.repayment_kind = Set(Some(kind_to_post.clone()));
-            active.posting_by = Set(caller.user_id);
+            active.posting_by = Set(caller.user_id());
             active.last_error = Set(None);
             active.version = Set(before.version + 1);
             let claimed = active.update(&txn).await?;
@@ -467,7 +467,7 @@ pub async fn confirm(
             active.status = Set(status::POSTED.into());
             active.posted_transactions = Set(serde_json::to_string(&posted).map_err(AppError::internal)?);
             active.posting_by = Set(None);
-            active.decided_by = Set(caller.user_id);
+            active.decided_by = Set(caller.user_id());
             active.decided_at = Set(Some(Utc::now()));
             active.version = Set(before.version + 1);
             let after = active.update(&txn).await?;
@@ -563,7 +563,7 @@ async fn confirm_debit(
     active.proposed_transaction_id = Set(Some(tx.id));
     active.proposed_loan_id = Set(Some(tx.loan_id));
     active.posted_transactions = Set(format!("[{}]", tx.id));
-    active.decided_by = Set(caller.user_id);
+    active.decided_by = Set(caller.user_id());
     active.decided_at = Set(Some(Utc::now()));
     active.version = Set(before.version + 1);
     let after = active.update(txn).await?;
@@ -600,7 +600,7 @@ pub async fn reject(
             let mut active: bank_statement_line::ActiveModel = line.into();
             active.status = Set(status::REJECTED.into());
             active.reject_reason = Set(Some(reason));
-            active.decided_by = Set(caller.user_id);
+            active.decided_by = Set(caller.user_id());
             active.decided_at = Set(Some(Utc::now()));
             active.version = Set(before.version + 1);
             let after = active.update(&txn).await?;

@@ -235,7 +235,7 @@ impl MatchData {
             .unwrap_or_default();
         let mut dues = Vec::new();
         for loan_id in loan_ids {
-            if !self.dues.contains_key(&loan_id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.dues.entry(loan_id) {
                 // What is due as of the business date, through the loan use case (the same fold as
                 // every screen); read once per loan per import.
                 let view = loans::get(db, caller, loan_id).await?;
@@ -249,15 +249,12 @@ impl MatchData {
                         [i.total_vnd, rest]
                     })
                     .collect();
-                self.dues.insert(
+                slot.insert(Due {
                     loan_id,
-                    Due {
-                        loan_id,
-                        owed_now_vnd: view.owed_now_vnd,
-                        next_due_vnd: view.next_due.map(|n| n.total_vnd).unwrap_or(0),
-                        installments_vnd,
-                    },
-                );
+                    owed_now_vnd: view.owed_now_vnd,
+                    next_due_vnd: view.next_due.map(|n| n.total_vnd).unwrap_or(0),
+                    installments_vnd,
+                });
             }
             dues.push(self.dues[&loan_id].clone());
         }
@@ -470,7 +467,7 @@ async fn store_statement(
         closing_balance_vnd: Set(parsed.closing_balance_vnd),
         line_count: Set(parsed.lines.len() as i32),
         new_line_count: Set(0),
-        imported_by: Set(caller.user_id),
+        imported_by: Set(caller.user_id()),
         imported_at: Set(Utc::now()),
         ..Default::default()
     }

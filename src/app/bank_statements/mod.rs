@@ -383,7 +383,7 @@ pub async fn add_payoffs(
             continue;
         };
         let key = (loan_id, line.value_date);
-        if !quotes.contains_key(&key) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = quotes.entry(key) {
             let quote = crate::app::loans::payoff(
                 db,
                 caller,
@@ -395,7 +395,7 @@ pub async fn add_payoffs(
             .await
             .ok()
             .map(|p| p.total_vnd);
-            quotes.insert(key, quote);
+            slot.insert(quote);
         }
         line.payoff_vnd = quotes[&key];
     }
@@ -503,7 +503,7 @@ pub async fn add_bank_account(
         cooperative_id: Set(cooperative_id),
         account_number: Set(account_number),
         bank_name: Set(bank_name),
-        created_by: Set(caller.user_id),
+        created_by: Set(caller.user_id()),
         created_at: Set(Utc::now()),
         ..Default::default()
     }
