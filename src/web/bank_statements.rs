@@ -365,6 +365,7 @@ pub async fn list(State(state): State<AppState>, user: WebUser) -> Response {
 pub async fn upload(
     State(state): State<AppState>,
     user: WebUser,
+    headers: axum::http::HeaderMap,
     mut multipart: Multipart,
 ) -> Response {
     let mut csrf_ok = false;
@@ -374,7 +375,7 @@ pub async fn upload(
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(_) => return super::refused(&axum::http::HeaderMap::new()),
+            Err(_) => return super::refused(&headers),
         };
         let name = field.name().unwrap_or("").to_string();
         // The token comes first: nothing of a forged form is read beyond it.
@@ -384,7 +385,7 @@ pub async fn upload(
         match name.as_str() {
             "csrf" => {
                 let sent = field.text().await.unwrap_or_default();
-                csrf_ok = sent == user.csrf;
+                csrf_ok = super::csrf::is_valid(&headers, Some(&sent));
                 if !csrf_ok {
                     break;
                 }
@@ -417,7 +418,7 @@ pub async fn upload(
     }
     if !csrf_ok {
         tracing::warn!("statement import refused: missing or wrong CSRF token");
-        return super::refused(&axum::http::HeaderMap::new());
+        return super::refused(&headers);
     }
     let (file_name, bytes) = file.unwrap_or_default();
     query.file_name = Some(file_name).filter(|n| !n.is_empty());

@@ -220,3 +220,87 @@ async fn an_accountant_imports_a_statement_confirms_it_in_two_clicks_and_sees_it
     phone.quit().await;
     browser.quit().await;
 }
+
+/// A multipart body of `parts` (name, optional file name, content).
+fn multipart(parts: &[(&str, Option<&str>, &str)]) -> (String, Vec<u8>) {
+    let boundary = "----coopfund-test-boundary";
+    let mut body = Vec::new();
+    for (name, file_name, content) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match file_name {
+            Some(file) => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+            ),
+            None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
+        }
+        body.extend_from_slice(content.as_bytes());
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn the_import_form_without_its_csrf_token_is_refused_and_imports_nothing() {
+    let app = spawn_app().await;
+    let staff = Staff::new(&app).await;
+    let username = unique("ketoan.");
+    json_of(
+        app.post(
+            "/api/v1/users",
+            &app.admin_token,
+            &json!({"username": username, "password": PASSWORD, "role": "accountant"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let cookie = crate::shell::session_of(&app, &username, PASSWORD).await;
+    let page = app
+        .client
+        .get(app.url("/bank-statements"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    let csrf = page[at..at + page[at..].find('"').unwrap()].to_string();
+    let file = camt(0, &[(entry("2026-02-10", "X1", "x", 5), 5)]);
+    for token in [None, Some("0000"), Some(csrf.as_str())] {
+        let mut parts = Vec::new();
+        if let Some(token) = token {
+            parts.push(("csrf", None, token));
+        }
+        parts.push(("format", None, "camt053"));
+        parts.push(("file", Some("s.xml"), file.as_str()));
+        let (content_type, body) = multipart(&parts);
+        let response = app
+            .client
+            .post(app.url("/bank-statements/import"))
+            .header("cookie", &cookie)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let imported = api(&app, &staff.auditor, "/api/v1/bank-statements")
+            .await
+            .as_array()
+            .unwrap()
+            .len();
+        if token == Some(csrf.as_str()) {
+            assert!(
+                response.status().is_success() || response.status().is_redirection(),
+                "{}",
+                response.status()
+            );
+            assert_eq!(imported, 1);
+        } else {
+            assert_eq!(response.status(), StatusCode::FORBIDDEN, "token {token:?}");
+            assert_eq!(imported, 0, "nothing imported with token {token:?}");
+        }
+    }
+}

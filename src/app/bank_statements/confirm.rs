@@ -189,11 +189,11 @@ async fn view_of(db: &DatabaseConnection, line: bank_statement_line::Model) -> A
 fn reference_of(line: &bank_statement_line::Model) -> String {
     match &line.bank_transaction_id {
         Some(id) if !id.trim().is_empty() => id.chars().take(100).collect(),
-        _ => format!(
-            "SK-{}",
-            &line.dedupe_key.trim_start_matches("fp:")
-                [..16.min(line.dedupe_key.len().saturating_sub(3))]
-        ),
+        // No id from the bank: the start of the line's fingerprint, unique enough to find it again.
+        _ => {
+            let fingerprint = line.dedupe_key.trim_start_matches("fp:");
+            format!("SK-{}", fingerprint.chars().take(16).collect::<String>())
+        }
     }
 }
 
