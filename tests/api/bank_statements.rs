@@ -954,12 +954,12 @@ async fn two_accountants_confirming_the_same_line_at_once_post_it_once() {
     let second_accountant = app.user_token("accountant", None).await;
     let loans = fund_with_loans(&app, &staff, &[example_3()], "2026-02-20").await;
     let number = loan_number(&app, &staff, loans[0]).await;
-    let file = camt053(
-        "2026-02-01",
-        "2026-02-15",
-        0,
-        &[credit("10/02/2026", "RACE1", &number, INSTALLMENT_1_VND)],
-    );
+    // Five lines of 1,000,000 each, each confirmed by both accountants at once (through two instances
+    // of the service, as two processes would), to give the race several chances.
+    let rows: Vec<Row> = (1..=5)
+        .map(|i| credit("10/02/2026", &format!("RACE{i}"), &number, 1_000_000))
+        .collect();
+    let file = camt053("2026-02-01", "2026-02-15", 0, &rows);
     let imported = json_of(
         import(&app, &staff.accountant, "format=camt053", file).await,
         StatusCode::CREATED,
@@ -971,30 +971,31 @@ async fn two_accountants_confirming_the_same_line_at_once_post_it_once() {
         imported["statement"]["id"].as_i64().unwrap(),
     )
     .await;
-    let path = format!(
-        "/api/v1/bank-statement-lines/{}/confirm",
-        line_by_id(&detail, "RACE1")["id"]
-    );
-    // A second instance of the service, as a second process would be.
     let other = app.second_instance().await;
     let empty = json!({});
-    let (first, second) = tokio::join!(
-        app.post(&path, &staff.accountant, &empty),
-        other.post(&path, &second_accountant, &empty),
-    );
-    let statuses = [first.status(), second.status()];
-    assert!(
-        statuses
-            .iter()
-            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
-        "{statuses:?}"
-    );
-    assert!(statuses.contains(&StatusCode::OK));
-    assert_eq!(
-        repayments(&app, &staff, loans[0]).await.len(),
-        1,
-        "posted once"
-    );
+    for i in 1..=5 {
+        let path = format!(
+            "/api/v1/bank-statement-lines/{}/confirm",
+            line_by_id(&detail, &format!("RACE{i}"))["id"]
+        );
+        let (first, second) = tokio::join!(
+            app.post(&path, &staff.accountant, &empty),
+            other.post(&path, &second_accountant, &empty),
+        );
+        let statuses = [first.status(), second.status()];
+        assert!(
+            statuses
+                .iter()
+                .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
+            "{statuses:?}"
+        );
+        assert!(statuses.contains(&StatusCode::OK));
+        assert_eq!(
+            repayments(&app, &staff, loans[0]).await.len(),
+            i,
+            "line {i} posted once"
+        );
+    }
     crate::loan_fixtures::assert_ledger_verifies(&app).await;
 }
 
