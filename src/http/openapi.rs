@@ -25,6 +25,7 @@ use utoipa::{
         (name = "calendar", description = "The fund's days off: weekly days off and holidays (Tết …)"),
         (name = "reports", description = "Portfolio by debt group, provisions, bad-debt ratio"),
         (name = "audit", description = "The audit trail"),
+        (name = "bank statements", description = "The fund's bank statements: import, match, confirm repayments once, reconcile 1121"),
         (name = "operations", description = "Health and metrics"),
     )
 )]
