@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod auth;
 pub mod fund;
+pub mod products;
 pub mod users;
 
 use std::str::FromStr;
