@@ -32,6 +32,7 @@ pub struct Settings {
     pub lending: LendingSettings,
     pub classification: ClassificationSettings,
     pub calendar: CalendarSettings,
+    pub bank_statements: BankStatementSettings,
 }
 
 /// The fund's days off as configured (entered into the database at start, see `app::calendar`).
@@ -136,6 +137,28 @@ pub struct ServerSettings {
     pub host: String,
     pub port: u16,
     pub body_limit_bytes: usize,
+    /// Reverse proxies (IP addresses or CIDR networks) whose `Forwarded` / `X-Forwarded-For` /
+    /// `X-Forwarded-Proto` headers are believed (see [`crate::forwarded`]); empty trusts nobody.
+    pub trusted_proxies: Vec<String>,
+    /// Built-in HTTPS.
+    pub tls: TlsSettings,
+}
+
+/// Built-in HTTPS (rustls): `server.port` then serves HTTPS, and a plain-HTTP listener may send
+/// every request there.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    pub enabled: bool,
+    /// PEM file with the certificate chain, the server's certificate first.
+    pub cert_path: std::path::PathBuf,
+    /// PEM file with the private key (PKCS#8, PKCS#1 or SEC1). Read at start, then never again.
+    pub key_path: std::path::PathBuf,
+    /// Whether to listen for plain HTTP on `redirect_port` and answer 308 to the same path over
+    /// HTTPS.
+    pub redirect_http: bool,
+    /// The plain-HTTP port of that redirect (80 in production; 0 picks a free port, for tests).
+    pub redirect_port: u16,
 }
 
 /// The database connection.
@@ -250,9 +273,12 @@ pub enum SmtpTls {
 pub struct MailSettings {
     /// The account holder cooperatives pay into.
     pub bank_account_name: String,
+    /// The account number: letters and digits, at most 19 (the NAPAS/VietQR limit).
     pub bank_account_number: String,
     /// Bank and branch.
     pub bank_name: String,
+    /// The bank's six-digit NAPAS BIN (e.g. 970405 Agribank), which a VietQR payment code names.
+    pub bank_bin: String,
     /// Reply-To of every message; empty for none.
     pub reply_to: String,
     /// The fund's phone number for questions.
@@ -407,6 +433,32 @@ impl Settings {
         if self.server.body_limit_bytes < 1024 {
             return invalid("server.body_limit_bytes", "must be at least 1024");
         }
+        if let Err(reason) = crate::forwarded::TrustedProxies::parse(&self.server.trusted_proxies) {
+            return invalid("server.trusted_proxies", &reason);
+        }
+        let tls = &self.server.tls;
+        if tls.enabled {
+            // Readability is checked when `serve` starts (other commands never read them).
+            if tls.cert_path.as_os_str().is_empty() {
+                return invalid(
+                    "server.tls.cert_path",
+                    "must name the certificate's PEM file when server.tls.enabled is true",
+                );
+            }
+            if tls.key_path.as_os_str().is_empty() {
+                return invalid(
+                    "server.tls.key_path",
+                    "must name the private key's PEM file when server.tls.enabled is true",
+                );
+            }
+            if tls.redirect_http && tls.redirect_port != 0 && tls.redirect_port == self.server.port
+            {
+                return invalid(
+                    "server.tls.redirect_port",
+                    "must differ from server.port (HTTPS is served there)",
+                );
+            }
+        }
         if self.auth.token_ttl_minutes < 1 {
             return invalid("auth.token_ttl_minutes", "must be at least 1");
         }
@@ -465,6 +517,7 @@ impl Settings {
                 );
             }
         }
+        self.bank_statements.validate()?;
         self.validate_mail()
     }
 
@@ -504,6 +557,30 @@ impl Settings {
         {
             return invalid("smtp.tls", "must be starttls or tls when a username is set (never send a password in clear over the network)");
         }
+        let mail = &self.mail;
+        if mail.bank_account_name.trim().is_empty() || mail.bank_account_name.chars().count() > 200
+        {
+            return invalid("mail.bank_account_name", "must have 1 to 200 characters");
+        }
+        let account = &mail.bank_account_number;
+        if account.is_empty()
+            || account.len() > 19
+            || !account.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            return invalid(
+                "mail.bank_account_number",
+                "must be 1 to 19 letters and digits, without spaces",
+            );
+        }
+        if mail.bank_name.trim().is_empty() {
+            return invalid("mail.bank_name", "must not be empty");
+        }
+        if mail.bank_bin.len() != 6 || !mail.bank_bin.chars().all(|c| c.is_ascii_digit()) {
+            return invalid(
+                "mail.bank_bin",
+                "must be the bank's six-digit NAPAS BIN, e.g. \"970405\" for Agribank",
+            );
+        }
         if !self.mail.reply_to.is_empty() && !plausible_email(&self.mail.reply_to) {
             return invalid("mail.reply_to", "must be an email address or empty");
         }
@@ -527,11 +604,13 @@ impl Settings {
             );
         }
         // A lease shorter than one send could hand a message still being sent to a second
-        // worker, which would send it twice.
-        if outbox.lease_seconds < 2 * smtp.timeout_seconds {
+        // worker, which would send it twice. The worker starts a send only while more than one
+        // send's time (twice the timeout) is left of its lease: a lease of exactly twice the
+        // timeout would hand every message back unsent, forever.
+        if outbox.lease_seconds <= 2 * smtp.timeout_seconds {
             return invalid(
                 "outbox.lease_seconds",
-                "must be at least twice smtp.timeout_seconds",
+                "must be more than twice smtp.timeout_seconds",
             );
         }
         let days_ok = |days: &[u32]| {
@@ -636,6 +715,13 @@ mod tests {
         assert_eq!(settings.fund.time_zone, "Asia/Ho_Chi_Minh");
         assert_eq!(settings.fund.districts.len(), 9);
         assert_eq!(settings.mail.bank_account_number, "0000000000000");
+        assert_eq!(settings.mail.bank_bin, "970405");
+        assert_eq!(settings.server.trusted_proxies, ["127.0.0.1", "::1"]);
+        assert!(
+            !settings.server.tls.enabled,
+            "a proxy in front is the default way"
+        );
+        assert_eq!(settings.server.tls.redirect_port, 80);
         assert_eq!(settings.calendar.holiday_dates().len(), 29);
         // The example's calendar is the embedded one: a fund starting from either has the same days off.
         let defaults = Settings::load(None).expect("defaults load");
@@ -741,6 +827,79 @@ mod tests {
     }
 
     #[test]
+    fn a_wrong_server_or_bank_setting_is_named_by_its_key() {
+        let defaults = Settings::load(None).expect("defaults load");
+        assert!(
+            defaults.server.trusted_proxies.is_empty(),
+            "nobody is trusted by default"
+        );
+        assert!(!defaults.server.tls.enabled);
+        let key_of = |change: &dyn Fn(&mut Settings)| {
+            let mut settings = defaults.clone();
+            change(&mut settings);
+            match settings.validate() {
+                Err(ConfigError::Invalid { key, .. }) => key,
+                other => panic!("expected an invalid key, got {other:?}"),
+            }
+        };
+        assert_eq!(
+            key_of(&|s| s.server.trusted_proxies = vec!["nginx.local".into()]),
+            "server.trusted_proxies"
+        );
+        assert_eq!(
+            key_of(&|s| s.server.trusted_proxies = vec!["10.0.0.0/40".into()]),
+            "server.trusted_proxies"
+        );
+        assert_eq!(
+            key_of(&|s| s.server.tls.enabled = true),
+            "server.tls.cert_path"
+        );
+        assert_eq!(
+            key_of(&|s| {
+                s.server.tls.enabled = true;
+                s.server.tls.cert_path = "/etc/coopfund/tls/fullchain.pem".into();
+            }),
+            "server.tls.key_path"
+        );
+        assert_eq!(
+            key_of(&|s| {
+                s.server.tls.enabled = true;
+                s.server.tls.cert_path = "/etc/coopfund/tls/fullchain.pem".into();
+                s.server.tls.key_path = "/etc/coopfund/tls/privkey.pem".into();
+                s.server.port = 443;
+                s.server.tls.redirect_port = 443;
+            }),
+            "server.tls.redirect_port"
+        );
+        assert_eq!(
+            key_of(&|s| s.mail.bank_bin = "97040".into()),
+            "mail.bank_bin"
+        );
+        assert_eq!(
+            key_of(&|s| s.mail.bank_bin = "97040A".into()),
+            "mail.bank_bin"
+        );
+        assert_eq!(
+            key_of(&|s| s.mail.bank_account_number = "3900 2010 01234".into()),
+            "mail.bank_account_number"
+        );
+        assert_eq!(
+            key_of(&|s| s.mail.bank_account_number = "1".repeat(20)),
+            "mail.bank_account_number"
+        );
+        assert_eq!(
+            key_of(&|s| s.mail.bank_account_name = " ".into()),
+            "mail.bank_account_name"
+        );
+        assert_eq!(key_of(&|s| s.mail.bank_name = "".into()), "mail.bank_name");
+        let mut accepted = defaults.clone();
+        accepted.server.trusted_proxies =
+            vec!["127.0.0.1".into(), "10.0.0.0/8".into(), "fd00::/8".into()];
+        accepted.mail.bank_account_number = "3900201001234".into();
+        accepted.validate().expect("valid proxies and account");
+    }
+
+    #[test]
     fn a_password_in_the_database_url_is_redacted() {
         assert_eq!(
             redact_url("postgres://fund:s3cret@db:5432/coopfund"),
@@ -757,5 +916,125 @@ mod tests {
             }
         )
         .contains("pw"));
+    }
+}
+
+/// `[bank_statements]`: importing the fund's bank statements and posting the repayments in them
+/// (issue 12, `crate::app::bank_statements`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankStatementSettings {
+    /// Four-eyes on bank repayments: one accountant proposes the posting of a line, a different one
+    /// confirms it (nothing is posted on the first confirmation).
+    pub four_eyes: bool,
+    /// Lines matched with at least this confidence (percent) are confirmed by "confirm all proposed".
+    pub bulk_min_confidence_percent: i32,
+    /// One profile per bank export layout (CSV or XLSX).
+    pub profiles: Vec<BankProfile>,
+}
+
+/// How one bank's CSV or XLSX export reads: which column holds what, how dates and amounts are
+/// written. Column names are matched ignoring case, spaces and Vietnamese diacritics.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankProfile {
+    /// The name given at import (`?profile=agribank`).
+    pub name: String,
+    /// `csv` or `xlsx`.
+    pub format: String,
+    /// The bank, as shown to people.
+    pub bank_name: String,
+    /// CSV only: the field delimiter, one character.
+    pub delimiter: String,
+    /// Column of the booking date (required).
+    pub booking_date: String,
+    /// Column of the value date; empty means the booking date.
+    pub value_date: String,
+    /// Column of money in (ghi có).
+    pub credit: String,
+    /// Column of money out (ghi nợ).
+    pub debit: String,
+    /// Column of the transfer message (required).
+    pub description: String,
+    /// Column of the bank's transaction id; empty when the bank gives none (a fingerprint is used).
+    pub transaction_id: String,
+    /// Column of the payer's or payee's name; may be empty.
+    pub counterparty_name: String,
+    /// Column of the payer's or payee's account; may be empty.
+    pub counterparty_account: String,
+    /// Column of the running balance after each line; may be empty (then the statement has no
+    /// opening and closing balance, and is not reconciled).
+    pub balance: String,
+    /// chrono format of dates in text cells, e.g. `%d/%m/%Y`.
+    pub date_format: String,
+    /// `.` (`1.234.567`) or `,` (`1,234,567`).
+    pub thousands_separator: String,
+    /// `,` or `.`; a fraction of a đồng other than zero is refused.
+    pub decimal_separator: String,
+}
+
+impl BankStatementSettings {
+    /// The profile named `name`.
+    pub fn profile(&self, name: &str) -> Option<&BankProfile> {
+        self.profiles.iter().find(|p| p.name == name)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |reason: String| {
+            Err(ConfigError::Invalid {
+                key: "bank_statements.profiles",
+                reason,
+            })
+        };
+        if !(0..=100).contains(&self.bulk_min_confidence_percent) {
+            return Err(ConfigError::Invalid {
+                key: "bank_statements.bulk_min_confidence_percent",
+                reason: "must be between 0 and 100".into(),
+            });
+        }
+        for (i, p) in self.profiles.iter().enumerate() {
+            let name = &p.name;
+            if name.trim().is_empty() || self.profiles[..i].iter().any(|q| &q.name == name) {
+                return invalid(format!(
+                    "profile {}: the name must be non-empty and unique",
+                    i + 1
+                ));
+            }
+            if p.format != "csv" && p.format != "xlsx" {
+                return invalid(format!("profile {name}: format must be csv or xlsx"));
+            }
+            if p.format == "csv" && p.delimiter.chars().count() != 1 {
+                return invalid(format!("profile {name}: delimiter must be one character"));
+            }
+            if p.booking_date.trim().is_empty() || p.description.trim().is_empty() {
+                return invalid(format!(
+                    "profile {name}: booking_date and description are required"
+                ));
+            }
+            if p.credit.trim().is_empty() || p.debit.trim().is_empty() {
+                return invalid(format!(
+                    "profile {name}: credit and debit columns are required"
+                ));
+            }
+            let separators_ok = matches!(
+                (p.thousands_separator.as_str(), p.decimal_separator.as_str()),
+                (".", ",") | (",", ".") | (" ", ",") | ("", ",") | ("", ".")
+            );
+            if !separators_ok {
+                return invalid(format!(
+                    "profile {name}: thousands_separator and decimal_separator must be \".\" and \",\" or \",\" and \".\""
+                ));
+            }
+            if chrono::NaiveDate::parse_from_str("05/01/2026", &p.date_format).is_err()
+                && chrono::NaiveDate::parse_from_str("2026-01-05", &p.date_format).is_err()
+                && chrono::NaiveDate::parse_from_str("05-01-2026", &p.date_format).is_err()
+            {
+                return invalid(format!(
+                    "profile {name}: date_format {:?} reads no date",
+                    p.date_format
+                ));
+            }
+        }
+        Ok(())
     }
 }

@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod audit;
 pub mod backups;
+pub mod bank_statements;
 pub mod calendar;
 pub mod caller;
 pub mod charter_capital;

@@ -605,7 +605,7 @@ impl<'s> Player<'s> {
             fund::set_business_date(db, window_start).await?;
         }
         let outcome = cob::run_through(
-            self.state,
+            &self.state.ctx,
             &self.cast.admin,
             date - Duration::days(1),
             Trigger::Cli,
@@ -618,7 +618,11 @@ impl<'s> Player<'s> {
             )));
         }
         self.cob_days += outcome.runs.len();
-        if let Some(failed) = outcome.runs.iter().find(|r| r.status != "finished") {
+        if let Some(failed) = outcome
+            .runs
+            .iter()
+            .find(|r| r.status != cob::RunStatus::Finished)
+        {
             return Err(AppError::internal(anyhow::anyhow!(
                 "close of business of {} failed: {}",
                 failed.business_date,

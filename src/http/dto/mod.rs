@@ -4,8 +4,11 @@
 
 pub mod applications;
 pub mod auth;
+pub mod cob;
 pub mod fund;
+pub mod ledger;
 pub mod products;
+pub mod reports;
 pub mod users;
 
 use std::str::FromStr;
