@@ -23,15 +23,15 @@ use coopfund_domain::limits::{
 use coopfund_domain::{DayCount, Method};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    TransactionTrait,
 };
 use serde::Serialize;
 
 use super::{
     audit::{self, Audited},
     context::AppCtx,
-    cooperatives::paging,
+    page::{paginate, Page, PageRequest},
     validate, Caller,
 };
 use crate::{
@@ -234,11 +234,7 @@ pub struct ProductFilter {
 }
 
 /// One page, newest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProductPage {
-    pub items: Vec<Product>,
-    pub next_cursor: Option<String>,
-}
+pub type ProductPage = Page<Product>;
 
 /// The fields after validation, as stored.
 struct Valid {
@@ -564,25 +560,12 @@ pub async fn get(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<Product> {
 /// Products newest first. Any logged-in user.
 pub async fn list(ctx: &AppCtx, caller: &Caller, filter: ProductFilter) -> AppResult<ProductPage> {
     caller.require(&Role::ALL)?;
-    let (limit, cursor) = paging(filter.limit, filter.cursor.as_deref())?;
-    let mut select = product::Entity::find().order_by_desc(product::Column::Id);
-    if let Some(cursor) = cursor {
-        select = select.filter(product::Column::Id.lt(cursor));
-    }
+    let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
+    let mut select = page.apply(product::Entity::find(), product::Column::Id);
     if let Some(active) = filter.active {
         select = select.filter(product::Column::Active.eq(active));
     }
-    let rows = select.limit(limit + 1).all(&ctx.db).await?;
-    let has_more = rows.len() as u64 > limit;
-    let items = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(Product::try_from)
-        .collect::<AppResult<Vec<Product>>>()?;
-    let next_cursor = has_more
-        .then(|| items.last().map(|p| p.id.to_string()))
-        .flatten();
-    Ok(ProductPage { items, next_cursor })
+    paginate(select.all(&ctx.db).await?, &page, |row| row.id).try_map(Product::try_from)
 }
 
 /// The product `changes` would leave: each field changed or as it is.
