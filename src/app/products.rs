@@ -20,18 +20,18 @@ use chrono::{DateTime, Utc};
 use coopfund_domain::limits::{
     self, Cap, CapBreach, Rates, LATE_RATE_PERCENT_MAX, OVERDUE_MULTIPLIER_MAX,
 };
-use coopfund_domain::DayCount;
+use coopfund_domain::{DayCount, Method};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    TransactionTrait,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
 
 use super::{
-    audit::{self, Change},
-    cooperatives::paging,
+    audit::{self, Audited},
+    context::AppCtx,
+    page::{paginate, Page, PageRequest},
     validate, Caller,
 };
 use crate::{
@@ -64,18 +64,15 @@ const MAX_AMOUNT_VND: i64 = coopfund_domain::Vnd::MAX_INPUT;
 const MAX_INSTALLMENTS: i64 = coopfund_domain::schedule::MAX_INSTALLMENTS as i64;
 
 /// A product to create. Optional fields take the defaults of DOMAIN.md.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProductInput {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductDraft {
     pub code: String,
     pub name: String,
-    #[serde(default)]
     pub description: Option<String>,
-    /// Percent per year, a decimal string (`"7.2"`).
-    #[schema(value_type = String, example = "7.2")]
+    /// Percent per year.
     pub rate_percent: Decimal,
-    /// Allowed methods: `annuity`, `equal_principal`, `bullet`.
-    pub methods: Vec<String>,
+    /// Allowed methods (at least one, each once).
+    pub methods: Vec<Method>,
     /// Allowed period lengths: a subset of 1, 3, 6, 12.
     pub period_months: Vec<i64>,
     pub min_amount_vnd: i64,
@@ -83,58 +80,43 @@ pub struct ProductInput {
     pub min_installments: i64,
     pub max_installments: i64,
     /// Most installments of principal grace (default 0).
-    #[serde(default)]
     pub max_principal_grace: Option<i64>,
-    /// `actual_365` (default) or `per_period`.
-    #[serde(default)]
-    pub day_count: Option<String>,
+    /// Default actual/365.
+    pub day_count: Option<DayCount>,
     /// Annuity installments are rounded to this multiple (default 1 đồng).
-    #[serde(default)]
     pub installment_unit_vnd: Option<i64>,
-    /// Overdue rate as a multiple of the in-term rate, at most 1.5 (default `"1.5"`).
-    #[serde(default)]
-    #[schema(value_type = Option<String>, example = "1.5")]
+    /// At most 1.5 (default 1.5).
     pub overdue_multiplier: Option<Decimal>,
-    /// Late interest on unpaid interest, percent per year, at most 10 (default `"10"`).
-    #[serde(default)]
-    #[schema(value_type = Option<String>, example = "10")]
+    /// At most 10 (default 10).
     pub late_rate_percent: Option<Decimal>,
     /// A permutation of the six components (default DOMAIN.md §5).
-    #[serde(default)]
     pub allocation_order: Option<Vec<String>>,
     /// `shorten_term` (default) or `reamortize`.
-    #[serde(default)]
     pub prepayment_rule: Option<String>,
     /// Loans up to this amount need no collateral (default 0).
-    #[serde(default)]
     pub collateral_free_limit_vnd: Option<i64>,
     /// Whether new applications may use it (default true).
-    #[serde(default)]
     pub active: Option<bool>,
 }
 
 /// A partial update; `version` must be the one last read.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProductPatch {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductChanges {
     pub version: i32,
     pub code: Option<String>,
     pub name: Option<String>,
     pub description: Option<String>,
-    #[schema(value_type = Option<String>)]
     pub rate_percent: Option<Decimal>,
-    pub methods: Option<Vec<String>>,
+    pub methods: Option<Vec<Method>>,
     pub period_months: Option<Vec<i64>>,
     pub min_amount_vnd: Option<i64>,
     pub max_amount_vnd: Option<i64>,
     pub min_installments: Option<i64>,
     pub max_installments: Option<i64>,
     pub max_principal_grace: Option<i64>,
-    pub day_count: Option<String>,
+    pub day_count: Option<DayCount>,
     pub installment_unit_vnd: Option<i64>,
-    #[schema(value_type = Option<String>)]
     pub overdue_multiplier: Option<Decimal>,
-    #[schema(value_type = Option<String>)]
     pub late_rate_percent: Option<Decimal>,
     pub allocation_order: Option<Vec<String>>,
     pub prepayment_rule: Option<String>,
@@ -142,25 +124,25 @@ pub struct ProductPatch {
     pub active: Option<bool>,
 }
 
-/// A product as shown.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ProductView {
+/// A product as the fund keeps it. Its JSON (audit records) is the API's view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Product {
     pub id: i64,
     pub code: String,
     pub name: String,
     pub description: String,
-    pub rate_percent: String,
-    pub methods: Vec<String>,
+    pub rate_percent: Decimal,
+    pub methods: Vec<Method>,
     pub period_months: Vec<i64>,
     pub min_amount_vnd: i64,
     pub max_amount_vnd: i64,
     pub min_installments: i32,
     pub max_installments: i32,
     pub max_principal_grace: i32,
-    pub day_count: String,
+    pub day_count: DayCount,
     pub installment_unit_vnd: i64,
-    pub overdue_multiplier: String,
-    pub late_rate_percent: String,
+    pub overdue_multiplier: Decimal,
+    pub late_rate_percent: Decimal,
     pub allocation_order: Vec<String>,
     pub prepayment_rule: String,
     pub collateral_free_limit_vnd: i64,
@@ -168,6 +150,14 @@ pub struct ProductView {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Audited for Product {
+    const ENTITY_TYPE: &'static str = "product";
+
+    fn audit_id(&self) -> String {
+        self.id.to_string()
+    }
 }
 
 /// Splits a comma-separated TEXT column.
@@ -180,44 +170,61 @@ pub fn split_list(stored: &str) -> Vec<String> {
         .collect()
 }
 
-impl From<product::Model> for ProductView {
-    fn from(m: product::Model) -> Self {
-        ProductView {
-            id: m.id,
-            methods: split_list(&m.methods),
-            period_months: split_list(&m.period_months)
-                .iter()
-                .filter_map(|p| p.parse().ok())
-                .collect(),
+fn unreadable(id: i64, field: &str, text: &str) -> AppError {
+    AppError::internal(anyhow::anyhow!("stored product {id} has {field} {text:?}"))
+}
+
+impl TryFrom<product::Model> for Product {
+    type Error = AppError;
+
+    /// Every stored value parsed once; one that cannot be read is an error naming the product.
+    fn try_from(m: product::Model) -> AppResult<Product> {
+        let rates = rates_of(&m)?;
+        let methods = split_list(&m.methods)
+            .iter()
+            .map(|t| {
+                t.parse()
+                    .map_err(|_| unreadable(m.id, "methods", &m.methods))
+            })
+            .collect::<AppResult<Vec<Method>>>()?;
+        let period_months = split_list(&m.period_months)
+            .iter()
+            .map(|t| {
+                t.parse()
+                    .map_err(|_| unreadable(m.id, "period_months", &m.period_months))
+            })
+            .collect::<AppResult<Vec<i64>>>()?;
+        Ok(Product {
+            day_count: day_count_of(&m)?,
+            rate_percent: rates.rate_percent,
+            overdue_multiplier: rates.overdue_multiplier,
+            late_rate_percent: rates.late_rate_percent,
+            methods,
+            period_months,
             allocation_order: split_list(&m.allocation_order),
+            id: m.id,
             code: m.code,
             name: m.name,
             description: m.description,
-            rate_percent: m.rate_percent,
             min_amount_vnd: m.min_amount_vnd,
             max_amount_vnd: m.max_amount_vnd,
             min_installments: m.min_installments,
             max_installments: m.max_installments,
             max_principal_grace: m.max_principal_grace,
-            day_count: m.day_count,
             installment_unit_vnd: m.installment_unit_vnd,
-            overdue_multiplier: m.overdue_multiplier,
-            late_rate_percent: m.late_rate_percent,
             prepayment_rule: m.prepayment_rule,
             collateral_free_limit_vnd: m.collateral_free_limit_vnd,
             active: m.active,
             version: m.version,
             created_at: m.created_at,
             updated_at: m.updated_at,
-        }
+        })
     }
 }
 
 /// Paging and filter of the list.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ProductQuery {
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductFilter {
     /// Only active (true) or inactive (false) products.
     pub active: Option<bool>,
     /// Page size, 1 to 200 (default 50).
@@ -227,11 +234,7 @@ pub struct ProductQuery {
 }
 
 /// One page, newest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ProductPage {
-    pub items: Vec<ProductView>,
-    pub next_cursor: Option<String>,
-}
+pub type ProductPage = Page<Product>;
 
 /// The fields after validation, as stored.
 struct Valid {
@@ -398,7 +401,7 @@ fn allocation_order(values: Option<&[String]>) -> AppResult<String> {
     Ok(order)
 }
 
-fn validate_input(input: ProductInput) -> AppResult<Valid> {
+fn validate_input(input: ProductDraft) -> AppResult<Valid> {
     let rate = non_negative_decimal("rate_percent", input.rate_percent)?;
     let multiplier = non_negative_decimal(
         "overdue_multiplier",
@@ -408,7 +411,12 @@ fn validate_input(input: ProductInput) -> AppResult<Valid> {
         "late_rate_percent",
         input.late_rate_percent.unwrap_or(LATE_RATE_PERCENT_MAX),
     )?;
-    let methods = distinct_subset("methods", &input.methods, &METHODS)?;
+    let methods: Vec<String> = input
+        .methods
+        .iter()
+        .map(|m| m.as_str().to_string())
+        .collect();
+    let methods = distinct_subset("methods", &methods, &METHODS)?;
     let period_months = periods(&input.period_months)?;
     let min_amount_vnd = amount("min_amount_vnd", input.min_amount_vnd, 1)?;
     let max_amount_vnd = amount("max_amount_vnd", input.max_amount_vnd, min_amount_vnd)?;
@@ -431,11 +439,7 @@ fn validate_input(input: ProductInput) -> AppResult<Valid> {
         0,
         i64::from(max_installments) - 1,
     )?;
-    let day_count = validate::one_of(
-        "day_count",
-        input.day_count.as_deref().unwrap_or("actual_365"),
-        &DAY_COUNTS,
-    )?;
+    let day_count = input.day_count.unwrap_or_default().as_str();
     let installment_unit_vnd = amount(
         "installment_unit_vnd",
         input.installment_unit_vnd.unwrap_or(1),
@@ -498,37 +502,22 @@ fn not_found() -> AppError {
 }
 
 /// Creates a product. Admins.
-pub async fn create(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    input: ProductInput,
-) -> AppResult<ProductView> {
+#[tracing::instrument(name = "create a product", skip_all)]
+pub async fn create(ctx: &AppCtx, caller: &Caller, input: ProductDraft) -> AppResult<Product> {
     caller.require(&[Role::Admin])?;
     let valid = validate_input(input)?;
-    let txn = db.begin().await?;
-    let now = Utc::now();
+    let txn = ctx.db.begin().await?;
+    let now = ctx.now();
     let mut active = product::ActiveModel {
         version: Set(1),
         created_at: Set(now),
         ..Default::default()
     };
     apply(&mut active, valid, now);
-    let created = active.insert(&txn).await.map_err(unique_code_conflict)?;
-    let view = ProductView::from(created);
-    audit::record(
-        &txn,
-        caller,
-        Change::<(), _> {
-            action: "product.create",
-            entity_type: "product",
-            entity_id: view.id.to_string(),
-            before: None,
-            after: Some(&view),
-        },
-    )
-    .await?;
+    let created = Product::try_from(active.insert(&txn).await.map_err(unique_code_conflict)?)?;
+    audit::created(&txn, ctx, caller, "product.create", &created).await?;
     txn.commit().await?;
-    Ok(view)
+    Ok(created)
 }
 
 fn apply(active: &mut product::ActiveModel, valid: Valid, now: DateTime<Utc>) {
@@ -563,112 +552,92 @@ pub async fn load<C: ConnectionTrait>(conn: &C, id: i64) -> AppResult<product::M
 }
 
 /// One product. Any logged-in user.
-pub async fn get(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult<ProductView> {
+pub async fn get(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<Product> {
     caller.require(&Role::ALL)?;
-    load(db, id).await.map(ProductView::from)
+    Product::try_from(load(&ctx.db, id).await?)
 }
 
 /// Products newest first. Any logged-in user.
-pub async fn list(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    query: ProductQuery,
-) -> AppResult<ProductPage> {
+pub async fn list(ctx: &AppCtx, caller: &Caller, filter: ProductFilter) -> AppResult<ProductPage> {
     caller.require(&Role::ALL)?;
-    let (limit, cursor) = paging(query.limit, query.cursor.as_deref())?;
-    let mut select = product::Entity::find().order_by_desc(product::Column::Id);
-    if let Some(cursor) = cursor {
-        select = select.filter(product::Column::Id.lt(cursor));
-    }
-    if let Some(active) = query.active {
+    let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
+    let mut select = page.apply(product::Entity::find(), product::Column::Id);
+    if let Some(active) = filter.active {
         select = select.filter(product::Column::Active.eq(active));
     }
-    let rows = select.limit(limit + 1).all(db).await?;
-    let has_more = rows.len() as u64 > limit;
-    let items: Vec<ProductView> = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(ProductView::from)
-        .collect();
-    let next_cursor = has_more
-        .then(|| items.last().map(|p| p.id.to_string()))
-        .flatten();
-    Ok(ProductPage { items, next_cursor })
+    paginate(select.all(&ctx.db).await?, &page, |row| row.id).try_map(Product::try_from)
 }
 
-fn parse_stored_decimal(text: &str) -> AppResult<Decimal> {
-    text.parse()
-        .map_err(|e| AppError::internal(anyhow::anyhow!("stored decimal {text:?}: {e}")))
-}
-
-fn merge(current: &product::Model, patch: ProductPatch) -> AppResult<ProductInput> {
-    let view = ProductView::from(current.clone());
-    Ok(ProductInput {
-        code: patch.code.unwrap_or(view.code),
-        name: patch.name.unwrap_or(view.name),
-        description: Some(patch.description.unwrap_or(view.description)),
-        rate_percent: match patch.rate_percent {
-            Some(rate) => rate,
-            None => parse_stored_decimal(&current.rate_percent)?,
-        },
-        methods: patch.methods.unwrap_or(view.methods),
-        period_months: patch.period_months.unwrap_or(view.period_months),
-        min_amount_vnd: patch.min_amount_vnd.unwrap_or(view.min_amount_vnd),
-        max_amount_vnd: patch.max_amount_vnd.unwrap_or(view.max_amount_vnd),
-        min_installments: patch
+/// The product `changes` would leave: each field changed or as it is.
+fn merge(current: &Product, changes: ProductChanges) -> ProductDraft {
+    let current = current.clone();
+    ProductDraft {
+        code: changes.code.unwrap_or(current.code),
+        name: changes.name.unwrap_or(current.name),
+        description: Some(changes.description.unwrap_or(current.description)),
+        rate_percent: changes.rate_percent.unwrap_or(current.rate_percent),
+        methods: changes.methods.unwrap_or(current.methods),
+        period_months: changes.period_months.unwrap_or(current.period_months),
+        min_amount_vnd: changes.min_amount_vnd.unwrap_or(current.min_amount_vnd),
+        max_amount_vnd: changes.max_amount_vnd.unwrap_or(current.max_amount_vnd),
+        min_installments: changes
             .min_installments
-            .unwrap_or(i64::from(view.min_installments)),
-        max_installments: patch
+            .unwrap_or(i64::from(current.min_installments)),
+        max_installments: changes
             .max_installments
-            .unwrap_or(i64::from(view.max_installments)),
+            .unwrap_or(i64::from(current.max_installments)),
         max_principal_grace: Some(
-            patch
+            changes
                 .max_principal_grace
-                .unwrap_or(i64::from(view.max_principal_grace)),
+                .unwrap_or(i64::from(current.max_principal_grace)),
         ),
-        day_count: Some(patch.day_count.unwrap_or(view.day_count)),
+        day_count: Some(changes.day_count.unwrap_or(current.day_count)),
         installment_unit_vnd: Some(
-            patch
+            changes
                 .installment_unit_vnd
-                .unwrap_or(view.installment_unit_vnd),
+                .unwrap_or(current.installment_unit_vnd),
         ),
-        overdue_multiplier: Some(match patch.overdue_multiplier {
-            Some(m) => m,
-            None => parse_stored_decimal(&current.overdue_multiplier)?,
-        }),
-        late_rate_percent: Some(match patch.late_rate_percent {
-            Some(r) => r,
-            None => parse_stored_decimal(&current.late_rate_percent)?,
-        }),
-        allocation_order: Some(patch.allocation_order.unwrap_or(view.allocation_order)),
-        prepayment_rule: Some(patch.prepayment_rule.unwrap_or(view.prepayment_rule)),
+        overdue_multiplier: Some(
+            changes
+                .overdue_multiplier
+                .unwrap_or(current.overdue_multiplier),
+        ),
+        late_rate_percent: Some(
+            changes
+                .late_rate_percent
+                .unwrap_or(current.late_rate_percent),
+        ),
+        allocation_order: Some(changes.allocation_order.unwrap_or(current.allocation_order)),
+        prepayment_rule: Some(changes.prepayment_rule.unwrap_or(current.prepayment_rule)),
         collateral_free_limit_vnd: Some(
-            patch
+            changes
                 .collateral_free_limit_vnd
-                .unwrap_or(view.collateral_free_limit_vnd),
+                .unwrap_or(current.collateral_free_limit_vnd),
         ),
-        active: Some(patch.active.unwrap_or(view.active)),
-    })
+        active: Some(changes.active.unwrap_or(current.active)),
+    }
 }
 
 /// Updates some fields if `version` is still current. Admins. Loans already approved keep the
 /// terms they were approved with (a snapshot on the loan), so a change affects only later
 /// approvals.
+#[tracing::instrument(name = "update a product", skip_all, fields(product_id = id))]
 pub async fn update(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
     id: i64,
-    patch: ProductPatch,
-) -> AppResult<ProductView> {
+    changes: ProductChanges,
+) -> AppResult<Product> {
     caller.require(&[Role::Admin])?;
-    let txn = db.begin().await?;
+    let txn = ctx.db.begin().await?;
     let current = load(&txn, id).await?;
-    if current.version != patch.version {
+    if current.version != changes.version {
         return Err(AppError::stale_version());
     }
-    let valid = validate_input(merge(&current, patch)?)?;
+    let before = Product::try_from(current.clone())?;
+    let valid = validate_input(merge(&before, changes))?;
     let mut active = current.clone().into_active_model();
-    apply(&mut active, valid, Utc::now());
+    apply(&mut active, valid, ctx.now());
     active.version = Set(current.version + 1);
     // The version in the WHERE clause makes a concurrent update lose cleanly.
     let result = product::Entity::update_many()
@@ -681,20 +650,8 @@ pub async fn update(
     if result.rows_affected != 1 {
         return Err(AppError::stale_version());
     }
-    let after = ProductView::from(load(&txn, id).await?);
-    let before = ProductView::from(current);
-    audit::record(
-        &txn,
-        caller,
-        Change {
-            action: "product.update",
-            entity_type: "product",
-            entity_id: id.to_string(),
-            before: Some(&before),
-            after: Some(&after),
-        },
-    )
-    .await?;
+    let after = Product::try_from(load(&txn, id).await?)?;
+    audit::changed(&txn, ctx, caller, "product.update", &before, &after).await?;
     txn.commit().await?;
     Ok(after)
 }

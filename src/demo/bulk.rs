@@ -48,7 +48,7 @@ use crate::{
         charter_capital::{self, NewContribution},
         ledger,
         loan_engine::{self, contract_of, kind, loan_group},
-        products::{self, ProductInput},
+        products,
     },
     error::{AppError, AppResult},
     state::AppState,
@@ -140,8 +140,9 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
     charter_capital::contribute(&state.ctx, &admin, input, None).await?;
     let mut product_rows = Vec::new();
     for body in explorable::product_inputs() {
-        let input: ProductInput = serde_json::from_value(body).map_err(AppError::internal)?;
-        let created = products::create(db, &admin, input).await?;
+        let body: crate::http::dto::products::ProductBody =
+            serde_json::from_value(body).map_err(AppError::internal)?;
+        let created = products::create(&state.ctx, &admin, body.try_into()?).await?;
         product_rows.push(products::load(db, created.id).await?);
     }
     let cooperatives = loans.div_ceil(4).max(1);

@@ -19,7 +19,7 @@ use crate::{
         idempotency::{IdempotencyRequest, Idempotent},
         ledger,
         loans::{self, PayoffQuery},
-        products::{self, ProductInput},
+        products,
         users::{self, NewAccount},
         Caller,
     },
@@ -452,8 +452,12 @@ fn from_json<T: serde::de::DeserializeOwned>(value: Value) -> AppResult<T> {
 async fn create_products(state: &AppState, admin: &Caller) -> AppResult<Vec<i64>> {
     let mut ids = Vec::with_capacity(PRODUCTS);
     for body in product_inputs() {
-        let input: ProductInput = from_json(body)?;
-        ids.push(products::create(&state.db, admin, input).await?.id);
+        let body: crate::http::dto::products::ProductBody = from_json(body)?;
+        ids.push(
+            products::create(&state.ctx, admin, body.try_into()?)
+                .await?
+                .id,
+        );
     }
     Ok(ids)
 }

@@ -222,11 +222,7 @@ impl super::audit::Audited for Application {
 }
 
 /// One page, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ApplicationPage {
-    pub items: Vec<Application>,
-    pub next_cursor: Option<String>,
-}
+pub type ApplicationPage = super::page::Page<Application>;
 
 // ---------------------------------------------------------------------------------------------
 // Reading stored rows: every stored value is parsed here, once, and one that cannot be read is

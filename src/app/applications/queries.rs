@@ -1,13 +1,17 @@
 //! Reading applications: one, or a page of them (a cooperative user sees only its own).
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{
     application_one, applications_of, find_for, Application, ApplicationFilter, ApplicationPage,
     Policy,
 };
 use crate::{
-    app::{context::AppCtx, cooperatives::paging, Caller},
+    app::{
+        context::AppCtx,
+        page::{paginate, PageRequest},
+        Caller,
+    },
     auth::Role,
     error::AppResult,
     store::entities::application,
@@ -30,8 +34,8 @@ pub async fn list(
 ) -> AppResult<ApplicationPage> {
     let (db, policy) = (&ctx.db, Policy::of(ctx));
     caller.require(&Role::ALL)?;
-    let (limit, cursor) = paging(filter.limit, filter.cursor.as_deref())?;
-    let mut select = application::Entity::find().order_by_desc(application::Column::Id);
+    let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
+    let mut select = page.apply(application::Entity::find(), application::Column::Id);
     if let Some(own) = caller.own_cooperative() {
         select = select.filter(application::Column::CooperativeId.eq(own));
     }
@@ -41,15 +45,10 @@ pub async fn list(
     if let Some(wanted) = filter.status {
         select = select.filter(application::Column::Status.eq(wanted.as_str()));
     }
-    if let Some(cursor) = cursor {
-        select = select.filter(application::Column::Id.lt(cursor));
-    }
-    let rows = select.limit(limit + 1).all(db).await?;
-    let has_more = rows.len() as u64 > limit;
-    let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
-    let items = applications_of(db, rows, policy).await?;
-    let next_cursor = has_more
-        .then(|| items.last().map(|a| a.id.to_string()))
-        .flatten();
-    Ok(ApplicationPage { items, next_cursor })
+    let rows = paginate(select.all(db).await?, &page, |row| row.id);
+    let items = applications_of(db, rows.items, policy).await?;
+    Ok(ApplicationPage {
+        items,
+        next_cursor: rows.next_cursor,
+    })
 }

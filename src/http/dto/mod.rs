@@ -12,6 +12,7 @@ pub mod cooperatives;
 pub mod fund;
 pub mod ledger;
 pub mod outbox;
+pub mod products;
 pub mod reports;
 pub mod users;
 

@@ -4,11 +4,11 @@ use axum::{extract::State, http::StatusCode, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    app::{
-        products::{self, ProductInput, ProductPage, ProductPatch, ProductQuery, ProductView},
-        Caller,
-    },
+    app::{products, Caller},
     error::AppResult,
+    http::dto::products::{
+        ProductBody, ProductPageView, ProductPatchBody, ProductQuery, ProductView,
+    },
     http::{
         error::ErrorEnvelope,
         extract::{ApiId, ApiJson, ApiQuery},
@@ -24,29 +24,30 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Creates a loan product (admin); rates above the legal caps are 422.
 #[utoipa::path(post, path = "/api/v1/products", tag = "products", security(("bearer" = [])),
-    request_body = ProductInput,
+    request_body = ProductBody,
     responses((status = 201, body = ProductView), (status = 400, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope),
               (status = 422, body = ErrorEnvelope)))]
 pub async fn create_product(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(input): ApiJson<ProductInput>,
+    ApiJson(body): ApiJson<ProductBody>,
 ) -> AppResult<(StatusCode, Json<ProductView>)> {
-    let created = products::create(&state.db, &caller, input).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    let created = products::create(&state.ctx, &caller, body.try_into()?).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 /// Lists products, newest first (any logged-in user).
 #[utoipa::path(get, path = "/api/v1/products", tag = "products", security(("bearer" = [])),
     params(ProductQuery),
-    responses((status = 200, body = ProductPage), (status = 400, body = ErrorEnvelope)))]
+    responses((status = 200, body = ProductPageView), (status = 400, body = ErrorEnvelope)))]
 pub async fn list_products(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<ProductQuery>,
-) -> AppResult<Json<ProductPage>> {
-    products::list(&state.db, &caller, query).await.map(Json)
+) -> AppResult<Json<ProductPageView>> {
+    let page = products::list(&state.ctx, &caller, query.into()).await?;
+    Ok(Json(page.into()))
 }
 
 /// One product (any logged-in user).
@@ -58,12 +59,13 @@ pub async fn get_product(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<ProductView>> {
-    products::get(&state.db, &caller, id).await.map(Json)
+    let found = products::get(&state.ctx, &caller, id).await?;
+    Ok(Json(found.into()))
 }
 
 /// Updates some fields; `version` must be current (admin).
 #[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "products", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = ProductPatch,
+    params(("id" = i64, Path)), request_body = ProductPatchBody,
     responses((status = 200, body = ProductView), (status = 403, body = ErrorEnvelope), (status = 400, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope),
               (status = 422, body = ErrorEnvelope)))]
@@ -71,9 +73,8 @@ pub async fn update_product(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
-    ApiJson(patch): ApiJson<ProductPatch>,
+    ApiJson(body): ApiJson<ProductPatchBody>,
 ) -> AppResult<Json<ProductView>> {
-    products::update(&state.db, &caller, id, patch)
-        .await
-        .map(Json)
+    let updated = products::update(&state.ctx, &caller, id, body.try_into()?).await?;
+    Ok(Json(updated.into()))
 }
