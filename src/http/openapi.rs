@@ -54,7 +54,6 @@ pub fn completed(openapi: &utoipa::openapi::OpenApi) -> Value {
     doc
 }
 
-
 /// The largest `?limit=` of a page (see `crate::app::cooperatives::paging`, which every list uses).
 pub const PAGE_LIMIT_MAX: u64 = 200;
 
