@@ -25,6 +25,7 @@ use utoipa::{
         (name = "calendar", description = "The fund's days off: weekly days off and holidays (Tết …)"),
         (name = "reports", description = "Portfolio by debt group, provisions, bad-debt ratio"),
         (name = "audit", description = "The audit trail"),
+        (name = "bank statements", description = "The fund's bank statements: import, match, confirm repayments once, reconcile 1121"),
         (name = "operations", description = "Health and metrics"),
     )
 )]
@@ -190,14 +191,8 @@ fn strings(values: &[&str]) -> Vec<String> {
 }
 
 fn application_statuses() -> Vec<String> {
-    use crate::app::applications::status;
-    let mut all = strings(&status::OPEN);
-    all.extend(strings(&[
-        status::APPROVED,
-        status::REJECTED,
-        status::WITHDRAWN,
-    ]));
-    all
+    use crate::app::applications::Status;
+    Status::ALL.iter().map(|s| s.as_str().to_string()).collect()
 }
 
 /// The loan statuses `GET /loans?status=` accepts (`crate::app::loans::list`).
@@ -242,7 +237,10 @@ fn property_enums() -> Vec<(&'static str, &'static str, Vec<String>)> {
         (
             "AppraisalInput",
             "recommendation",
-            strings(&applications::RECOMMENDATIONS),
+            applications::Recommendation::ALL
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
         ),
         ("CooperativeInput", "kind", kinds.clone()),
         ("CooperativePatch", "kind", kinds.clone()),

@@ -376,7 +376,7 @@ async fn serial_close_of_business_runs_never_see_a_phantom_lock_under_cpu_load()
     let through = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
     for i in 0..200 {
         let outcome = coopfund::app::cob::run_through(
-            &state,
+            &state.ctx,
             &admin,
             through,
             coopfund::app::cob::Trigger::Cli,

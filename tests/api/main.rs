@@ -9,6 +9,7 @@ mod applications;
 mod auth;
 mod authorization;
 mod backups;
+mod bank_statements;
 mod calendar;
 mod cob;
 mod cob_e2e;
