@@ -78,13 +78,14 @@ run_backend() {
     echo "== schemathesis: $backend as $who (${SECONDS_PER_RUN} s)"
     # Logging out and editing users would end the run's own token (a disable or reset revokes it): not fuzzed.
     # The coverage phase is left out: schemathesis 4.32.5 itself crashes in it (a KeyError in its own
-    # generator, not an answer of ours) on PostgreSQL's demo.
+    # generator, not an answer of ours) on PostgreSQL's demo; one worker, because with two CPython 3.11
+    # itself failed in hypothesis ("AST constructor recursion depth mismatch"), again not our answer.
     if ! "$VENV/bin/schemathesis" run "$base/api/v1/openapi.json" \
         --header "Authorization: Bearer $token" \
         --checks not_a_server_error,response_schema_conformance \
         --exclude-operation-id logout --exclude-operation-id change_user \
         --phases examples,fuzzing,stateful \
-        --max-time "$SECONDS_PER_RUN" --workers 2 --seed 13 \
+        --max-time "$SECONDS_PER_RUN" --workers 1 --seed 13 \
         --suppress-health-check all --no-color \
         --report junit --report-junit-path "$REPORTS/$backend-$who.xml" \
         >"$REPORTS/$backend-$who.log" 2>&1; then
