@@ -604,11 +604,13 @@ impl Settings {
             );
         }
         // A lease shorter than one send could hand a message still being sent to a second
-        // worker, which would send it twice.
-        if outbox.lease_seconds < 2 * smtp.timeout_seconds {
+        // worker, which would send it twice. The worker starts a send only while more than one
+        // send's time (twice the timeout) is left of its lease: a lease of exactly twice the
+        // timeout would hand every message back unsent, forever.
+        if outbox.lease_seconds <= 2 * smtp.timeout_seconds {
             return invalid(
                 "outbox.lease_seconds",
-                "must be at least twice smtp.timeout_seconds",
+                "must be more than twice smtp.timeout_seconds",
             );
         }
         let days_ok = |days: &[u32]| {

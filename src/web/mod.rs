@@ -268,7 +268,7 @@ impl FromRequestParts<AppState> for WebUser {
 impl WebUser {
     /// The shell of a page titled `title`, with the business date read through the use case.
     pub async fn shell(&self, state: &AppState, title: &str) -> Shell {
-        let business_date = cob::business_date_view(&state.db, &self.caller)
+        let business_date = cob::business_dates(&state.ctx, &self.caller)
             .await
             .ok()
             .map(|v| v.business_date);
