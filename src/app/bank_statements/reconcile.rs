@@ -78,7 +78,8 @@ pub struct Reconciliation {
     pub postings_without_bank_line: Vec<UnmatchedPosting>,
     /// The movement difference the lists above do not explain.
     pub unexplained_vnd: i64,
-    /// Both differences and the unexplained amount are 0.
+    /// The statement gave both balances, both differences and the unexplained amount are 0, and no
+    /// line or posting is left unexplained.
     pub reconciled: bool,
 }
 
@@ -265,8 +266,9 @@ pub async fn reconcile(
         ledger_closing_vnd,
         opening_difference_vnd,
         closing_difference_vnd,
-        reconciled: opening_difference_vnd.unwrap_or(0) == 0
-            && closing_difference_vnd.unwrap_or(0) == 0
+        // Without the bank's balances there is nothing to reconcile against: never "reconciled".
+        reconciled: opening_difference_vnd == Some(0)
+            && closing_difference_vnd == Some(0)
             && unexplained_vnd == 0
             && unposted_lines.is_empty()
             && postings_without_bank_line.is_empty(),
