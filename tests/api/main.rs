@@ -28,6 +28,7 @@ mod migrations;
 mod notices_policy;
 mod operations;
 mod outbox;
+mod payment_qr;
 mod pg_restore;
 mod products;
 mod provisions;
