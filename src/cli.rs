@@ -464,17 +464,16 @@ async fn ledger_verify(settings: Settings) -> anyhow::Result<()> {
 
 async fn fund_contribute(args: FundContributeArgs, settings: Settings) -> anyhow::Result<()> {
     let db = server::prepare_database(&settings).await?;
-    let input = crate::app::charter_capital::ContributionInput {
+    let input = crate::app::charter_capital::NewContribution {
         amount_vnd: args.amount_vnd,
         contributed_on: args.contributed_on,
         reference: args.reference,
     };
-    let writer = crate::app::writer::MoneyWriter::new();
-    let created =
-        crate::app::charter_capital::contribute(&db, &writer, &Caller::cli(), input, None)
-            .await?
-            .fresh()
-            .ok_or_else(|| anyhow::anyhow!("a contribution without a key is never a replay"))?;
+    let ctx = crate::app::context::AppCtx::new(db.clone(), std::sync::Arc::new(settings));
+    let created = crate::app::charter_capital::contribute(&ctx, &Caller::cli(), input, None)
+        .await?
+        .fresh()
+        .ok_or_else(|| anyhow::anyhow!("a contribution without a key is never a replay"))?;
     let total = crate::app::fund::paid_in_charter_capital_vnd(&db).await?;
     println!(
         "recorded contribution {} of {} đồng on {} (journal entry {}); paid-in charter capital now {} đồng",
@@ -668,7 +667,7 @@ async fn cob_run(through: chrono::NaiveDate, settings: Settings) -> anyhow::Resu
     let db = server::prepare_database(&settings).await?;
     let state = crate::state::AppState::new(db, settings);
     let outcome = crate::app::cob::run_through(
-        &state,
+        &state.ctx,
         &Caller::cli(),
         through,
         crate::app::cob::Trigger::Cli,
@@ -678,15 +677,19 @@ async fn cob_run(through: chrono::NaiveDate, settings: Settings) -> anyhow::Resu
         println!(
             "{}  {:<8}  loans {:>7}  entries {:>7}  notices {:>6}  errors {}",
             run.business_date,
-            run.status,
-            run.loans_processed,
-            run.entries_posted,
-            run.notices_queued,
-            run.errors
+            run.status.as_str(),
+            run.counts.loans_processed,
+            run.counts.entries_posted,
+            run.counts.notices_queued,
+            run.counts.errors
         );
     }
     println!("{}", outcome.message);
-    if outcome.runs.iter().any(|r| r.status != "finished") {
+    if outcome
+        .runs
+        .iter()
+        .any(|r| r.status != crate::app::cob::RunStatus::Finished)
+    {
         anyhow::bail!(
             "close of business stopped with errors; see the log and GET /api/v1/cob/runs"
         );

@@ -32,6 +32,7 @@ pub struct Settings {
     pub lending: LendingSettings,
     pub classification: ClassificationSettings,
     pub calendar: CalendarSettings,
+    pub bank_statements: BankStatementSettings,
 }
 
 /// The fund's days off as configured (entered into the database at start, see `app::calendar`).
@@ -516,6 +517,7 @@ impl Settings {
                 );
             }
         }
+        self.bank_statements.validate()?;
         self.validate_mail()
     }
 
@@ -602,11 +604,13 @@ impl Settings {
             );
         }
         // A lease shorter than one send could hand a message still being sent to a second
-        // worker, which would send it twice.
-        if outbox.lease_seconds < 2 * smtp.timeout_seconds {
+        // worker, which would send it twice. The worker starts a send only while more than one
+        // send's time (twice the timeout) is left of its lease: a lease of exactly twice the
+        // timeout would hand every message back unsent, forever.
+        if outbox.lease_seconds <= 2 * smtp.timeout_seconds {
             return invalid(
                 "outbox.lease_seconds",
-                "must be at least twice smtp.timeout_seconds",
+                "must be more than twice smtp.timeout_seconds",
             );
         }
         let days_ok = |days: &[u32]| {
@@ -912,5 +916,125 @@ mod tests {
             }
         )
         .contains("pw"));
+    }
+}
+
+/// `[bank_statements]`: importing the fund's bank statements and posting the repayments in them
+/// (issue 12, `crate::app::bank_statements`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankStatementSettings {
+    /// Four-eyes on bank repayments: one accountant proposes the posting of a line, a different one
+    /// confirms it (nothing is posted on the first confirmation).
+    pub four_eyes: bool,
+    /// Lines matched with at least this confidence (percent) are confirmed by "confirm all proposed".
+    pub bulk_min_confidence_percent: i32,
+    /// One profile per bank export layout (CSV or XLSX).
+    pub profiles: Vec<BankProfile>,
+}
+
+/// How one bank's CSV or XLSX export reads: which column holds what, how dates and amounts are
+/// written. Column names are matched ignoring case, spaces and Vietnamese diacritics.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankProfile {
+    /// The name given at import (`?profile=agribank`).
+    pub name: String,
+    /// `csv` or `xlsx`.
+    pub format: String,
+    /// The bank, as shown to people.
+    pub bank_name: String,
+    /// CSV only: the field delimiter, one character.
+    pub delimiter: String,
+    /// Column of the booking date (required).
+    pub booking_date: String,
+    /// Column of the value date; empty means the booking date.
+    pub value_date: String,
+    /// Column of money in (ghi có).
+    pub credit: String,
+    /// Column of money out (ghi nợ).
+    pub debit: String,
+    /// Column of the transfer message (required).
+    pub description: String,
+    /// Column of the bank's transaction id; empty when the bank gives none (a fingerprint is used).
+    pub transaction_id: String,
+    /// Column of the payer's or payee's name; may be empty.
+    pub counterparty_name: String,
+    /// Column of the payer's or payee's account; may be empty.
+    pub counterparty_account: String,
+    /// Column of the running balance after each line; may be empty (then the statement has no
+    /// opening and closing balance, and is not reconciled).
+    pub balance: String,
+    /// chrono format of dates in text cells, e.g. `%d/%m/%Y`.
+    pub date_format: String,
+    /// `.` (`1.234.567`) or `,` (`1,234,567`).
+    pub thousands_separator: String,
+    /// `,` or `.`; a fraction of a đồng other than zero is refused.
+    pub decimal_separator: String,
+}
+
+impl BankStatementSettings {
+    /// The profile named `name`.
+    pub fn profile(&self, name: &str) -> Option<&BankProfile> {
+        self.profiles.iter().find(|p| p.name == name)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |reason: String| {
+            Err(ConfigError::Invalid {
+                key: "bank_statements.profiles",
+                reason,
+            })
+        };
+        if !(0..=100).contains(&self.bulk_min_confidence_percent) {
+            return Err(ConfigError::Invalid {
+                key: "bank_statements.bulk_min_confidence_percent",
+                reason: "must be between 0 and 100".into(),
+            });
+        }
+        for (i, p) in self.profiles.iter().enumerate() {
+            let name = &p.name;
+            if name.trim().is_empty() || self.profiles[..i].iter().any(|q| &q.name == name) {
+                return invalid(format!(
+                    "profile {}: the name must be non-empty and unique",
+                    i + 1
+                ));
+            }
+            if p.format != "csv" && p.format != "xlsx" {
+                return invalid(format!("profile {name}: format must be csv or xlsx"));
+            }
+            if p.format == "csv" && p.delimiter.chars().count() != 1 {
+                return invalid(format!("profile {name}: delimiter must be one character"));
+            }
+            if p.booking_date.trim().is_empty() || p.description.trim().is_empty() {
+                return invalid(format!(
+                    "profile {name}: booking_date and description are required"
+                ));
+            }
+            if p.credit.trim().is_empty() || p.debit.trim().is_empty() {
+                return invalid(format!(
+                    "profile {name}: credit and debit columns are required"
+                ));
+            }
+            let separators_ok = matches!(
+                (p.thousands_separator.as_str(), p.decimal_separator.as_str()),
+                (".", ",") | (",", ".") | (" ", ",") | ("", ",") | ("", ".")
+            );
+            if !separators_ok {
+                return invalid(format!(
+                    "profile {name}: thousands_separator and decimal_separator must be \".\" and \",\" or \",\" and \".\""
+                ));
+            }
+            if chrono::NaiveDate::parse_from_str("05/01/2026", &p.date_format).is_err()
+                && chrono::NaiveDate::parse_from_str("2026-01-05", &p.date_format).is_err()
+                && chrono::NaiveDate::parse_from_str("05-01-2026", &p.date_format).is_err()
+            {
+                return invalid(format!(
+                    "profile {name}: date_format {:?} reads no date",
+                    p.date_format
+                ));
+            }
+        }
+        Ok(())
     }
 }

@@ -27,6 +27,9 @@ pub enum ErrorKind {
     Rule,
     /// 429: too many attempts.
     TooManyRequests,
+    /// 503: the database cannot be reached or cannot take writes now (down, restarting, disk full,
+    /// read-only); nothing was changed and the same request may be sent again later.
+    Unavailable,
     /// 500: our fault; details only in the log.
     Internal,
 }
@@ -309,14 +312,78 @@ impl std::error::Error for AppError {}
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
-        AppError::internal(err)
+        let code = unavailable_code(&err);
+        let mut app = AppError::internal(err);
+        if let Some((code, message)) = code {
+            app.kind = ErrorKind::Unavailable;
+            app.code = code.into();
+            app.message = message;
+        }
+        app
+    }
+}
+
+/// The stable code and message of a database error that says the database is unavailable rather
+/// than that the request or our code is wrong: the connection is gone or cannot be made (PostgreSQL
+/// restarting or down), the disk is full, the file or file system is read-only.
+fn unavailable_code(err: &sea_orm::DbErr) -> Option<(&'static str, Localized)> {
+    use sea_orm::{sqlx, DbErr, RuntimeErr};
+    let unreachable = || {
+        Some((
+            "database_unavailable",
+            Localized::new(
+                "Không kết nối được cơ sở dữ liệu; chưa có gì được ghi. Vui lòng thử lại sau ít phút.",
+                "The database cannot be reached; nothing was recorded. Please try again in a few minutes.",
+            ),
+        ))
+    };
+    let sqlx_err = match err {
+        DbErr::ConnectionAcquire(_) => return unreachable(),
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return None,
+    };
+    match &**sqlx_err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => unreachable(),
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            match code.as_ref() {
+                // SQLite's SQLITE_FULL; PostgreSQL's disk_full.
+                "13" | "53100" => Some((
+                    "storage_full",
+                    Localized::new(
+                        "Ổ đĩa của cơ sở dữ liệu đã đầy; chưa có gì được ghi. Hãy báo quản trị hệ thống giải phóng dung lượng rồi gửi lại.",
+                        "The database's disk is full; nothing was recorded. Ask the administrator to free space, then send it again.",
+                    ),
+                )),
+                // SQLite's SQLITE_READONLY and its extended codes; PostgreSQL's read_only_sql_transaction.
+                "8" | "264" | "520" | "776" | "1032" | "1288" | "1544" | "25006" => Some((
+                    "database_read_only",
+                    Localized::new(
+                        "Cơ sở dữ liệu đang ở chế độ chỉ đọc; chưa có gì được ghi. Hãy báo quản trị hệ thống.",
+                        "The database is read-only; nothing was recorded. Tell the administrator.",
+                    ),
+                )),
+                // PostgreSQL's admin_shutdown, crash_shutdown, cannot_connect_now, and class 08
+                // (connection exceptions).
+                "57P01" | "57P02" | "57P03" => unreachable(),
+                c if c.starts_with("08") => unreachable(),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }
 
 impl From<sea_orm::TransactionError<AppError>> for AppError {
     fn from(err: sea_orm::TransactionError<AppError>) -> Self {
         match err {
-            sea_orm::TransactionError::Connection(db) => AppError::internal(db),
+            sea_orm::TransactionError::Connection(db) => AppError::from(db),
             sea_orm::TransactionError::Transaction(app) => app,
         }
     }

@@ -23,6 +23,8 @@ mod m20261129_000007_backup_runs;
 mod m20261129_000008_calendar;
 mod m20261129_000009_recoveries;
 mod m20261129_000010_login_failures;
+mod m20261129_000011_login_failures_last_failed_at;
+mod m20261129_000012_bank_statements;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -41,6 +43,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_calendar::Migration),
             Box::new(m20261129_000009_recoveries::Migration),
             Box::new(m20261129_000010_login_failures::Migration),
+            Box::new(m20261129_000011_login_failures_last_failed_at::Migration),
+            Box::new(m20261129_000012_bank_statements::Migration),
         ])
     }
 }

@@ -7,21 +7,21 @@
 //! `charter_capital:{id}`. [`post_contribution`] is deliberately small and self-contained; the
 //! general posting code of the loans module may replace it.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryOrder, Set,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Serialize;
 
 use super::{
-    audit::{self, Change},
-    fund, idempotency, validate, Caller,
+    audit::{self, Audited},
+    context::AppCtx,
+    fund,
+    idempotency::{run_keyed, IdempotencyKey, Idempotent},
+    validate, Caller,
 };
 use crate::{
     auth::Role,
-    config::FundSettings,
     error::{AppError, AppResult, Reason},
     store::entities::{charter_capital_contribution, journal_entry, journal_line},
 };
@@ -32,34 +32,31 @@ const CASH_AT_BANK: &str = "1121";
 const CHARTER_CAPITAL: &str = "4111";
 
 /// A contribution to record.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ContributionInput {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewContribution {
     /// More than 0 đồng.
     pub amount_vnd: i64,
     /// On or before the business date.
-    #[schema(value_type = String, format = Date)]
     pub contributed_on: NaiveDate,
     /// The decision or bank document, e.g. `QĐ 123/QĐ-UBND`.
     pub reference: String,
 }
 
-/// A recorded contribution.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ContributionView {
+/// A recorded contribution. Its JSON (audit records, idempotent replays) is the API's view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Contribution {
     pub id: i64,
     pub amount_vnd: i64,
-    #[schema(value_type = String, format = Date)]
     pub contributed_on: NaiveDate,
     pub reference: String,
     pub created_by: Option<i64>,
-    /// The journal entry Dr 1121 / Cr 4111.
+    /// The journal entry Dr 1121 / Cr 4111 (known when it was just posted).
     pub journal_entry_id: Option<i64>,
 }
 
-impl From<charter_capital_contribution::Model> for ContributionView {
+impl From<charter_capital_contribution::Model> for Contribution {
     fn from(m: charter_capital_contribution::Model) -> Self {
-        ContributionView {
+        Contribution {
             id: m.id,
             amount_vnd: m.amount_vnd,
             contributed_on: m.contributed_on,
@@ -70,29 +67,36 @@ impl From<charter_capital_contribution::Model> for ContributionView {
     }
 }
 
+impl Audited for Contribution {
+    const ENTITY_TYPE: &'static str = "charter_capital_contribution";
+
+    fn audit_id(&self) -> String {
+        self.id.to_string()
+    }
+}
+
 /// The fund at a glance.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FundView {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fund {
     pub name: String,
     pub province: String,
-    #[schema(value_type = String, format = Date)]
     pub business_date: NaiveDate,
     pub paid_in_charter_capital_vnd: i64,
     /// Oldest first.
-    pub contributions: Vec<ContributionView>,
+    pub contributions: Vec<Contribution>,
 }
 
 /// Records a contribution and posts it. Admins and accountants.
 ///
-/// A money command: with an `Idempotency-Key` (`request`), a retry returns the first response and
-/// records nothing more; writers are serialized on SQLite like every money command.
+/// A money command ([`run_keyed`]): with an `Idempotency-Key` a retry returns the first response
+/// and records nothing more; writers are serialized on SQLite like every money command.
+#[tracing::instrument(name = "contribute charter capital", skip_all, fields(amount_vnd = input.amount_vnd))]
 pub async fn contribute(
-    db: &DatabaseConnection,
-    writer: &crate::app::writer::MoneyWriter,
+    ctx: &AppCtx,
     caller: &Caller,
-    input: ContributionInput,
-    request: Option<&idempotency::IdempotencyRequest>,
-) -> AppResult<idempotency::Idempotent<ContributionView>> {
+    input: NewContribution,
+    key: Option<&IdempotencyKey>,
+) -> AppResult<Idempotent<Contribution>> {
     caller.require(&[Role::Admin, Role::Accountant])?;
     let amount_vnd = validate::positive("amount_vnd", input.amount_vnd)?;
     if amount_vnd > coopfund_domain::Vnd::MAX_INPUT {
@@ -105,18 +109,36 @@ pub async fn contribute(
         ));
     }
     let reference = validate::text("reference", &input.reference, 100)?;
-    let _gate = writer.enter(db).await;
-    let txn = db.begin().await?;
-    if let Some(request) = request {
-        if let Some(idempotency::Idempotent::Replayed { status, body }) =
-            idempotency::replay_of(&txn, caller, request).await?
-        {
-            txn.rollback().await?;
-            return Ok(idempotency::Idempotent::Replayed { status, body });
-        }
-    }
-    let business_date = fund::business_date(&txn).await?;
-    if input.contributed_on > business_date {
+    // The unit of work owns what it uses (its future outlives no borrow).
+    let (owned_ctx, owned_caller) = (ctx.clone(), caller.clone());
+    let contributed_on = input.contributed_on;
+    run_keyed(ctx, caller, "charter_capital.contribute", key, move |txn| {
+        Box::pin(async move {
+            record(
+                txn,
+                &owned_ctx,
+                &owned_caller,
+                amount_vnd,
+                contributed_on,
+                reference,
+            )
+            .await
+        })
+    })
+    .await
+}
+
+/// The contribution inside its transaction: check the date, insert, post, audit.
+async fn record(
+    txn: &DatabaseTransaction,
+    ctx: &AppCtx,
+    caller: &Caller,
+    amount_vnd: i64,
+    contributed_on: NaiveDate,
+    reference: String,
+) -> AppResult<Contribution> {
+    let business_date = fund::business_date(txn).await?;
+    if contributed_on > business_date {
         return Err(AppError::invalid(
             "contributed_on",
             Reason::OutOfRange {
@@ -127,49 +149,35 @@ pub async fn contribute(
     }
     let row = charter_capital_contribution::ActiveModel {
         amount_vnd: Set(amount_vnd),
-        contributed_on: Set(input.contributed_on),
+        contributed_on: Set(contributed_on),
         reference: Set(reference),
         created_by: Set(caller.user_id()),
-        created_at: Set(Utc::now()),
+        created_at: Set(ctx.now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    let entry_id = post_contribution(&txn, caller, &row).await?;
-    let view = ContributionView {
+    let entry_id = post_contribution(txn, ctx, caller, &row).await?;
+    let contribution = Contribution {
         journal_entry_id: Some(entry_id),
-        ..ContributionView::from(row)
+        ..Contribution::from(row)
     };
-    audit::record(
-        &txn,
+    audit::created(
+        txn,
+        ctx,
         caller,
-        Change::<(), _> {
-            action: "charter_capital.contribute",
-            entity_type: "charter_capital_contribution",
-            entity_id: view.id.to_string(),
-            before: None,
-            after: Some(&view),
-        },
+        "charter_capital.contribute",
+        &contribution,
     )
     .await?;
-    if let Some(request) = request {
-        if let Err(err) = idempotency::remember(&txn, caller, request, 201, &view).await {
-            txn.rollback().await?;
-            return if idempotency::is_race(&err) {
-                idempotency::resolve_race(db, caller, request).await
-            } else {
-                Err(err)
-            };
-        }
-    }
-    txn.commit().await?;
-    Ok(idempotency::Idempotent::Fresh(view))
+    Ok(contribution)
 }
 
 /// DOMAIN.md §9: Dr 1121 / Cr 4111 for the contribution, one balanced entry of two lines, on the
 /// contribution date. Returns the entry's id.
 pub async fn post_contribution<C: ConnectionTrait>(
     conn: &C,
+    ctx: &AppCtx,
     caller: &Caller,
     contribution: &charter_capital_contribution::Model,
 ) -> AppResult<i64> {
@@ -185,7 +193,7 @@ pub async fn post_contribution<C: ConnectionTrait>(
         reverses_entry_id: Set(None),
         business_key: Set(Some(format!("charter_capital:{}", contribution.id))),
         created_by: Set(caller.user_id()),
-        posted_at: Set(Utc::now()),
+        posted_at: Set(ctx.now()),
         ..Default::default()
     }
     .insert(conn)
@@ -209,11 +217,7 @@ pub async fn post_contribution<C: ConnectionTrait>(
 }
 
 /// The fund's name, province, business date, paid-in charter capital and contributions. Staff.
-pub async fn overview(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    settings: &FundSettings,
-) -> AppResult<FundView> {
+pub async fn overview(ctx: &AppCtx, caller: &Caller) -> AppResult<Fund> {
     caller.require(&[
         Role::Admin,
         Role::Officer,
@@ -221,19 +225,17 @@ pub async fn overview(
         Role::Accountant,
         Role::Auditor,
     ])?;
+    let db = &ctx.db;
     let contributions = charter_capital_contribution::Entity::find()
         .order_by_asc(charter_capital_contribution::Column::ContributedOn)
         .order_by_asc(charter_capital_contribution::Column::Id)
         .all(db)
         .await?;
-    Ok(FundView {
-        name: settings.name.clone(),
-        province: settings.province.clone(),
+    Ok(Fund {
+        name: ctx.settings.fund.name.clone(),
+        province: ctx.settings.fund.province.clone(),
         business_date: fund::business_date(db).await?,
         paid_in_charter_capital_vnd: fund::paid_in_charter_capital_vnd(db).await?,
-        contributions: contributions
-            .into_iter()
-            .map(ContributionView::from)
-            .collect(),
+        contributions: contributions.into_iter().map(Contribution::from).collect(),
     })
 }

@@ -628,6 +628,7 @@ async fn record(
         transaction_id: Some(inserted.id),
         reverses_entry_id,
         business_key: Some(format!("loan:{}:tx:{}", loan.id, inserted.id)),
+        posted_at: Utc::now(),
     };
     let before = LoanView::cached(loan.clone())?;
     let refolded = ledger::refold_and_post(txn, caller, loan, today, &posting).await?;

@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod audit;
 pub mod backups;
+pub mod bank_statements;
 pub mod calendar;
 pub mod caller;
 pub mod charter_capital;
@@ -17,7 +18,6 @@ pub mod follow_ups;
 pub mod fund;
 pub mod idempotency;
 pub mod ledger;
-pub mod lending_limits;
 pub mod loan_engine;
 pub mod loans;
 pub mod outbox;

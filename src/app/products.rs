@@ -17,6 +17,10 @@
 //! arrays (`methods`, `period_months`, `allocation_order`) are comma-separated TEXT.
 
 use chrono::{DateTime, Utc};
+use coopfund_domain::limits::{
+    self, Cap, CapBreach, Rates, LATE_RATE_PERCENT_MAX, OVERDUE_MULTIPLIER_MAX,
+};
+use coopfund_domain::DayCount;
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -54,12 +58,6 @@ pub const DEFAULT_ALLOCATION_ORDER: [&str; 6] = [
     "interest",
     "principal",
 ];
-/// Civil Code 2015 Art 468: an agreed rate is at most 20%/year.
-pub const RATE_CAP_PERCENT: Decimal = Decimal::from_parts(20, 0, 0, false, 0);
-/// Civil Code 2015 Art 466(5): overdue principal bears at most 150% of the in-term rate.
-pub const OVERDUE_MULTIPLIER_CAP: Decimal = Decimal::from_parts(15, 0, 0, false, 1);
-/// Civil Code 2015 Art 466(5), Art 468: late interest on unpaid interest at most 10%/year.
-pub const LATE_RATE_CAP_PERCENT: Decimal = Decimal::from_parts(10, 0, 0, false, 0);
 /// The engine's supported ceiling for amounts (10^15 đồng).
 const MAX_AMOUNT_VND: i64 = coopfund_domain::Vnd::MAX_INPUT;
 /// The engine's most installments.
@@ -258,57 +256,61 @@ struct Valid {
     active: bool,
 }
 
-/// A 422 naming a legal cap (Civil Code 2015 Art 466, 468; Circular 39/2016 Art 13).
-pub fn cap_exceeded(
-    code: &str,
-    field: &str,
-    value: Decimal,
-    cap: Decimal,
-    vi_rule: &str,
-    en_rule: &str,
-) -> AppError {
+/// The 422 naming a legal cap (Civil Code 2015 Art 466, 468; Circular 39/2016 Art 13), at product
+/// writes and again at approval.
+pub fn cap_error(breach: CapBreach) -> AppError {
+    let (vi_rule, en_rule) = match breach.cap {
+        Cap::Rate => (
+            "Lãi suất cho vay tối đa 20%/năm (Bộ luật Dân sự 2015 Điều 468)",
+            "The lending rate is at most 20% per year (Civil Code 2015 Art 468)",
+        ),
+        Cap::OverdueMultiplier => (
+            "Lãi quá hạn tối đa 150% lãi suất trong hạn (Bộ luật Dân sự 2015 Điều 466, Thông tư 39/2016 Điều 13)",
+            "Overdue interest is at most 150% of the in-term rate (Civil Code 2015 Art 466, Circular 39/2016 Art 13)",
+        ),
+        Cap::LateRate => (
+            "Lãi chậm trả trên lãi chưa trả tối đa 10%/năm (Bộ luật Dân sự 2015 Điều 466, 468)",
+            "Late interest on unpaid interest is at most 10% per year (Civil Code 2015 Art 466, 468)",
+        ),
+    };
+    let (value, cap) = (breach.value, breach.cap.max());
     AppError::new(
         ErrorKind::Rule,
-        code,
+        breach.cap.code(),
         Localized::new(
             format!("{vi_rule}: giá trị {value} vượt mức tối đa {cap}."),
             format!("{en_rule}: {value} is above the maximum of {cap}."),
         ),
     )
-    .with_field(field)
+    .with_field(breach.cap.field())
 }
 
-/// DOMAIN.md §6: every rate within its legal cap. Used at product writes and again at approval.
-pub fn check_rate_caps(
-    rate_percent: Decimal,
-    overdue_multiplier: Decimal,
-    late_rate_percent: Decimal,
-) -> AppResult<()> {
-    if rate_percent > RATE_CAP_PERCENT {
-        return Err(cap_exceeded(
-            "rate_above_legal_cap",
-            "rate_percent",
-            rate_percent,
-            RATE_CAP_PERCENT,
-            "Lãi suất cho vay tối đa 20%/năm (Bộ luật Dân sự 2015 Điều 468)",
-            "The lending rate is at most 20% per year (Civil Code 2015 Art 468)",
-        ));
-    }
-    if overdue_multiplier > OVERDUE_MULTIPLIER_CAP {
-        return Err(cap_exceeded(
-            "overdue_multiplier_above_legal_cap", "overdue_multiplier", overdue_multiplier, OVERDUE_MULTIPLIER_CAP,
-            "Lãi quá hạn tối đa 150% lãi suất trong hạn (Bộ luật Dân sự 2015 Điều 466, Thông tư 39/2016 Điều 13)",
-            "Overdue interest is at most 150% of the in-term rate (Civil Code 2015 Art 466, Circular 39/2016 Art 13)",
-        ));
-    }
-    if late_rate_percent > LATE_RATE_CAP_PERCENT {
-        return Err(cap_exceeded(
-            "late_rate_above_legal_cap", "late_rate_percent", late_rate_percent, LATE_RATE_CAP_PERCENT,
-            "Lãi chậm trả trên lãi chưa trả tối đa 10%/năm (Bộ luật Dân sự 2015 Điều 466, 468)",
-            "Late interest on unpaid interest is at most 10% per year (Civil Code 2015 Art 466, 468)",
-        ));
-    }
-    Ok(())
+/// The product's stored day count; one that cannot be read is an error naming the product.
+pub fn day_count_of(product: &product::Model) -> AppResult<DayCount> {
+    product.day_count.parse().map_err(|_| {
+        AppError::internal(anyhow::anyhow!(
+            "stored product {} has day_count {:?}",
+            product.id,
+            product.day_count
+        ))
+    })
+}
+
+/// The product's stored rates; a rate that cannot be read is an error naming the product.
+pub fn rates_of(product: &product::Model) -> AppResult<Rates> {
+    let read = |field: &str, text: &str| -> AppResult<Decimal> {
+        text.parse().map_err(|e| {
+            AppError::internal(anyhow::anyhow!(
+                "stored product {} has {field} {text:?}: {e}",
+                product.id
+            ))
+        })
+    };
+    Ok(Rates {
+        rate_percent: read("rate_percent", &product.rate_percent)?,
+        overdue_multiplier: read("overdue_multiplier", &product.overdue_multiplier)?,
+        late_rate_percent: read("late_rate_percent", &product.late_rate_percent)?,
+    })
 }
 
 fn non_negative_decimal(field: &str, value: Decimal) -> AppResult<Decimal> {
@@ -400,11 +402,11 @@ fn validate_input(input: ProductInput) -> AppResult<Valid> {
     let rate = non_negative_decimal("rate_percent", input.rate_percent)?;
     let multiplier = non_negative_decimal(
         "overdue_multiplier",
-        input.overdue_multiplier.unwrap_or(OVERDUE_MULTIPLIER_CAP),
+        input.overdue_multiplier.unwrap_or(OVERDUE_MULTIPLIER_MAX),
     )?;
     let late = non_negative_decimal(
         "late_rate_percent",
-        input.late_rate_percent.unwrap_or(LATE_RATE_CAP_PERCENT),
+        input.late_rate_percent.unwrap_or(LATE_RATE_PERCENT_MAX),
     )?;
     let methods = distinct_subset("methods", &input.methods, &METHODS)?;
     let period_months = periods(&input.period_months)?;
@@ -474,7 +476,12 @@ fn validate_input(input: ProductInput) -> AppResult<Valid> {
         collateral_free_limit_vnd,
         active: input.active.unwrap_or(true),
     };
-    check_rate_caps(rate, multiplier, late)?;
+    limits::check_rate_caps(Rates {
+        rate_percent: rate,
+        overdue_multiplier: multiplier,
+        late_rate_percent: late,
+    })
+    .map_err(cap_error)?;
     Ok(valid)
 }
 

@@ -63,6 +63,7 @@ pub async fn restore_restructured_interest(db: &DatabaseConnection) -> AppResult
             transaction_id: None,
             reverses_entry_id: None,
             business_key: None,
+            posted_at: chrono::Utc::now(),
         };
         let refolded = ledger::refold_and_post(&txn, &caller, loan, today, &posting).await?;
         let after = figures(&refolded.loan);

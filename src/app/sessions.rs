@@ -164,6 +164,7 @@ async fn reserve_attempt(
             [id.into(), max.into(), until.into(), now.into()],
         ),
         Attempt::Unknown(username) => {
+            prune_login_failures(db, now).await?;
             let (first_count, first_lock) = if 1 >= max {
                 (0, Some(until))
             } else {
@@ -171,13 +172,14 @@ async fn reserve_attempt(
             };
             Statement::from_sql_and_values(
                 backend,
-                "INSERT INTO login_failures (username, failed_logins, locked_until) \
-                 VALUES ($1, $5, $6) \
+                "INSERT INTO login_failures (username, failed_logins, locked_until, last_failed_at) \
+                 VALUES ($1, $5, $6, $4) \
                  ON CONFLICT (username) DO UPDATE SET \
                    failed_logins = CASE WHEN login_failures.failed_logins + 1 >= $2 THEN 0 \
                                         ELSE login_failures.failed_logins + 1 END, \
                    locked_until = CASE WHEN login_failures.failed_logins + 1 >= $2 THEN $3 \
-                                       ELSE NULL END \
+                                       ELSE NULL END, \
+                   last_failed_at = $4 \
                  WHERE login_failures.locked_until IS NULL OR login_failures.locked_until <= $4",
                 [
                     username.into(),
@@ -212,6 +214,26 @@ async fn reserve_attempt(
     // The lock may have ended (or been cleared by an admin) between the two statements: still
     // refuse this one attempt rather than check it uncounted.
     Ok(Err(locked_until.unwrap_or(until)))
+}
+
+/// How long the failure count of a name with no account is kept after its last failure (unless it
+/// is locked): long enough that guessing stays as slow as the lockout makes it, short enough that
+/// `login_failures` holds only the names tried in the last day.
+pub const UNKNOWN_NAME_FAILURES_KEPT_HOURS: i64 = 24;
+
+/// Deletes the rows of `login_failures` whose last failure is older than
+/// [`UNKNOWN_NAME_FAILURES_KEPT_HOURS`] and that are not locked now.
+async fn prune_login_failures(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<()> {
+    let before = now - Duration::hours(UNKNOWN_NAME_FAILURES_KEPT_HOURS);
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "DELETE FROM login_failures \
+         WHERE (last_failed_at IS NULL OR last_failed_at < $1) \
+           AND (locked_until IS NULL OR locked_until <= $2)",
+        [before.into(), now.into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 /// Revokes every token of an account (a password change or reset, a disable): none of them may

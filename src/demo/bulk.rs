@@ -43,8 +43,9 @@ use serde::Serialize;
 use super::{admin_caller, business_date, ensure_empty, explorable, names};
 use crate::{
     app::{
+        applications::{NewLoan, Status as ApplicationStatus},
         audit::{self, Change},
-        charter_capital::{self, ContributionInput},
+        charter_capital::{self, NewContribution},
         ledger,
         loan_engine::{self, contract_of, kind, loan_group},
         products::{self, ProductInput},
@@ -131,19 +132,12 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
     ensure_empty(db).await?;
     let admin = admin_caller(db).await?;
     let today = business_date(db).await?;
-    let input = ContributionInput {
+    let input = NewContribution {
         amount_vnd: 300_000 * MILLION,
         contributed_on: today,
         reference: "QĐ 512/QĐ-UBND (dữ liệu mẫu)".into(),
     };
-    charter_capital::contribute(
-        db,
-        &crate::app::writer::MoneyWriter::new(),
-        &admin,
-        input,
-        None,
-    )
-    .await?;
+    charter_capital::contribute(&state.ctx, &admin, input, None).await?;
     let mut product_rows = Vec::new();
     for body in explorable::product_inputs() {
         let input: ProductInput = serde_json::from_value(body).map_err(AppError::internal)?;
@@ -468,7 +462,7 @@ impl Plan {
         let cooperative_id = self.bases.cooperative
             + n % i64::try_from(self.cooperatives).map_err(AppError::internal)?;
         let year = disbursed_on.format("%Y");
-        chunk.applications.push(application::Model {
+        let application = application::Model {
             id: application_id,
             number: format!("DN-{year}-{application_id:06}"),
             cooperative_id,
@@ -483,7 +477,7 @@ impl Plan {
             own_capital_vnd: amount_vnd / 2,
             no_bad_debt_declared: true,
             documents: "[]".into(),
-            status: "approved".into(),
+            status: ApplicationStatus::Approved.as_str().into(),
             created_by: None,
             appraised_by: None,
             appraisal_note: None,
@@ -496,45 +490,18 @@ impl Plan {
             version: 1,
             created_at: at(approved_on - Duration::days(10)),
             updated_at: at(approved_on),
-        });
-        let mut row = loan::Model {
-            id: loan_id,
-            number: format!("HTX-{year}-{loan_id:06}"),
-            application_id,
-            cooperative_id,
-            product_id: product.id,
-            officer_id: None,
-            principal_vnd: amount_vnd,
-            rate_percent: product.rate_percent.clone(),
-            method: method.into(),
-            installments,
-            period_months,
-            principal_grace: 0,
-            day_count: product.day_count.clone(),
-            installment_unit_vnd: product.installment_unit_vnd,
-            first_due_on: None,
-            overdue_multiplier: product.overdue_multiplier.clone(),
-            late_rate_percent: product.late_rate_percent.clone(),
-            allocation_order: product.allocation_order.clone(),
-            prepayment_rule: product.prepayment_rule.clone(),
-            collateral_value_vnd: 0,
-            status: "contract_signed".into(),
-            contract_number: Some(format!("{loan_id:06}/HĐTD-QHTX")),
-            signed_on: Some(disbursed_on),
-            first_disbursed_on: Some(disbursed_on),
-            closed_on: None,
-            disbursed_vnd: 0,
-            in_term_principal_vnd: 0,
-            overdue_principal_vnd: 0,
-            advance_vnd: 0,
-            dpd: 0,
-            debt_group: 1,
-            restructure_count: 0,
-            balances_as_of: None,
-            version: 1,
-            created_at: at(approved_on),
-            updated_at: at(approved_on),
         };
+        // The loan as approval leaves it, then signed on the day of its first disbursement.
+        let mut row = NewLoan::from_approval(&application, product).into_model(
+            loan_id,
+            format!("HTX-{year}-{loan_id:06}"),
+            at(approved_on),
+        );
+        chunk.applications.push(application);
+        row.status = "contract_signed".into();
+        row.contract_number = Some(format!("{loan_id:06}/HĐTD-QHTX"));
+        row.signed_on = Some(disbursed_on);
+        row.first_disbursed_on = Some(disbursed_on);
         let contract = contract_of(&row, &self.calendar)?;
         let schedule = build_schedule(&contract.terms)
             .map_err(|e| AppError::internal(anyhow::anyhow!("demo terms: {e}")))?;

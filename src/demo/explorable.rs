@@ -11,10 +11,8 @@ use serde_json::{json, Value};
 use super::{admin_caller, business_date, ensure_empty, names, DemoCredentials};
 use crate::{
     app::{
-        applications::{
-            self, ApplicationInput, AppraisalInput, CollateralInput, DecisionInput, Policy,
-        },
-        charter_capital::{self, ContributionInput},
+        applications::{self, Appraisal, NewApplication, NewCollateral, Recommendation, Status},
+        charter_capital::{self, NewContribution},
         cob::{self, Trigger},
         cooperatives::{self, CooperativeInput},
         fund,
@@ -399,12 +397,12 @@ async fn contribute(
     amount_mvnd: i64,
     reference: &str,
 ) -> AppResult<()> {
-    let input = ContributionInput {
+    let input = NewContribution {
         amount_vnd: amount_mvnd * MILLION,
         contributed_on: on,
         reference: reference.into(),
     };
-    charter_capital::contribute(&state.db, &state.money_writer, admin, input, None).await?;
+    charter_capital::contribute(&state.ctx, admin, input, None).await?;
     Ok(())
 }
 
@@ -544,12 +542,6 @@ impl<'s> Player<'s> {
         }
     }
 
-    fn policy(&self) -> Policy {
-        Policy {
-            council_approval_above_vnd: self.state.settings.lending.council_approval_above_vnd,
-        }
-    }
-
     fn day(&self, n: i64) -> NaiveDate {
         self.start + Duration::days(n)
     }
@@ -609,7 +601,7 @@ impl<'s> Player<'s> {
             fund::set_business_date(db, window_start).await?;
         }
         let outcome = cob::run_through(
-            self.state,
+            &self.state.ctx,
             &self.cast.admin,
             date - Duration::days(1),
             Trigger::Cli,
@@ -622,7 +614,11 @@ impl<'s> Player<'s> {
             )));
         }
         self.cob_days += outcome.runs.len();
-        if let Some(failed) = outcome.runs.iter().find(|r| r.status != "finished") {
+        if let Some(failed) = outcome
+            .runs
+            .iter()
+            .find(|r| r.status != cob::RunStatus::Finished)
+        {
             return Err(AppError::internal(anyhow::anyhow!(
                 "close of business of {} failed: {}",
                 failed.business_date,
@@ -668,9 +664,9 @@ impl<'s> Player<'s> {
         installments: i64,
         method: &str,
         with_coop: bool,
-    ) -> AppResult<ApplicationInput> {
+    ) -> AppResult<NewApplication> {
         let amount_vnd = amount_mvnd * MILLION;
-        let collateral = (amount_vnd > 300 * MILLION).then(|| CollateralInput {
+        let collateral = (amount_vnd > 300 * MILLION).then(|| NewCollateral {
             kind: if product == 1 {
                 "machinery".into()
             } else {
@@ -684,13 +680,15 @@ impl<'s> Player<'s> {
             appraised_value_vnd: amount_vnd * 3 / 2,
             discount_rate_percent: Decimal::from(30),
         });
-        Ok(ApplicationInput {
+        Ok(NewApplication {
             product_id: self.product_ids[product],
             cooperative_id: with_coop.then(|| self.coop_ids[coop]),
             amount_vnd,
             installments,
             period_months: if product == 1 || product == 2 { 3 } else { 1 },
-            method: method.into(),
+            method: method
+                .parse()
+                .map_err(|e| AppError::internal(anyhow::anyhow!("demo method: {e}")))?,
             principal_grace: None,
             purpose: PURPOSES[product].into(),
             project_total_vnd: amount_vnd * 3 / 2,
@@ -708,57 +706,35 @@ impl<'s> Player<'s> {
     /// Creates (officer Lan), submits and appraises (officer Minh) an application; the appraised view.
     async fn applied_and_appraised(
         &self,
-        input: ApplicationInput,
-        recommendation: &str,
+        input: NewApplication,
+        recommendation: Recommendation,
     ) -> AppResult<i64> {
-        let (db, policy) = (&self.state.db, self.policy());
-        let created = applications::create(db, &self.cast.lan, policy, input).await?;
-        applications::submit(
-            db,
-            &self.state.settings,
-            &self.cast.lan,
-            policy,
-            created.id,
-            DecisionInput::default(),
-        )
-        .await?;
-        let appraisal = AppraisalInput {
+        let created = applications::create(&self.state.ctx, &self.cast.lan, input).await?;
+        applications::submit(&self.state.ctx, &self.cast.lan, created.id, None).await?;
+        let appraisal = Appraisal {
             note:
                 "Đã thẩm định thực địa: phương án khả thi, tài sản bảo đảm đủ, HTX không có nợ xấu."
                     .into(),
-            recommendation: recommendation.into(),
+            recommendation,
         };
-        applications::appraise(db, &self.cast.minh, policy, created.id, appraisal).await?;
+        applications::appraise(&self.state.ctx, &self.cast.minh, created.id, appraisal).await?;
         Ok(created.id)
     }
 
     /// Approves (the director; above the threshold also the council); the loan's id.
     async fn approved(&self, application_id: i64) -> AppResult<i64> {
-        let (db, policy, writer) = (&self.state.db, self.policy(), &self.state.money_writer);
-        let reason = DecisionInput {
-            reason: Some("Đủ điều kiện theo Nghị định 45/2021".into()),
-        };
+        let reason = Some("Đủ điều kiện theo Nghị định 45/2021".into());
         let mut view = applications::approve(
-            db,
-            writer,
-            &self.state.settings,
+            &self.state.ctx,
             &self.cast.giamdoc,
-            policy,
             application_id,
             reason.clone(),
         )
         .await?;
-        if view.status == applications::status::AWAITING_COUNCIL {
-            view = applications::approve(
-                db,
-                writer,
-                &self.state.settings,
-                &self.cast.hoidong,
-                policy,
-                application_id,
-                reason,
-            )
-            .await?;
+        if view.status == Status::AwaitingCouncil {
+            view =
+                applications::approve(&self.state.ctx, &self.cast.hoidong, application_id, reason)
+                    .await?;
         }
         view.loan_id
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("approval created no loan")))
@@ -774,7 +750,9 @@ impl<'s> Player<'s> {
             loan.method,
             true,
         )?;
-        let application_id = self.applied_and_appraised(input, "approve").await?;
+        let application_id = self
+            .applied_and_appraised(input, Recommendation::Approve)
+            .await?;
         let loan_id = self.approved(application_id).await?;
         self.loan_ids[i] = Some(loan_id);
         if loan.story == Story::ApprovedOnly {
@@ -814,7 +792,6 @@ impl<'s> Player<'s> {
 
     async fn open_application(&mut self, i: usize) -> AppResult<()> {
         let (coop, product, amount_mvnd, installments, method, target) = OPEN_APPLICATIONS[i];
-        let (db, policy) = (&self.state.db, self.policy());
         let by_cooperative = coop == 0 && target == "draft";
         let input = self.application_input(
             coop,
@@ -830,64 +807,32 @@ impl<'s> Player<'s> {
             } else {
                 &self.cast.lan
             };
-            applications::create(db, creator, policy, input).await?;
+            applications::create(&self.state.ctx, creator, input).await?;
             return Ok(());
         }
         if target == "submitted" || target == "withdrawn" {
-            let created = applications::create(db, &self.cast.lan, policy, input).await?;
-            applications::submit(
-                db,
-                &self.state.settings,
-                &self.cast.lan,
-                policy,
-                created.id,
-                DecisionInput::default(),
-            )
-            .await?;
+            let created = applications::create(&self.state.ctx, &self.cast.lan, input).await?;
+            applications::submit(&self.state.ctx, &self.cast.lan, created.id, None).await?;
             if target == "withdrawn" {
-                let reason = DecisionInput {
-                    reason: Some("HTX đã thu xếp được vốn từ ngân hàng thương mại".into()),
-                };
-                applications::withdraw(db, &self.cast.lan, policy, created.id, reason).await?;
+                let reason = Some("HTX đã thu xếp được vốn từ ngân hàng thương mại".into());
+                applications::withdraw(&self.state.ctx, &self.cast.lan, created.id, reason).await?;
             }
             return Ok(());
         }
         let recommendation = if target == "rejected" {
-            "reject"
+            Recommendation::Reject
         } else {
-            "approve"
+            Recommendation::Approve
         };
         let id = self.applied_and_appraised(input, recommendation).await?;
-        let writer = &self.state.money_writer;
         match target {
             "awaiting_council" => {
-                let reason = DecisionInput {
-                    reason: Some("Đề nghị Hội đồng quản lý xem xét khoản vay lớn".into()),
-                };
-                applications::approve(
-                    db,
-                    writer,
-                    &self.state.settings,
-                    &self.cast.giamdoc,
-                    policy,
-                    id,
-                    reason,
-                )
-                .await?;
+                let reason = Some("Đề nghị Hội đồng quản lý xem xét khoản vay lớn".into());
+                applications::approve(&self.state.ctx, &self.cast.giamdoc, id, reason).await?;
             }
             "rejected" => {
-                let reason = DecisionInput {
-                    reason: Some("Phương án kinh doanh chưa chứng minh được nguồn trả nợ".into()),
-                };
-                applications::reject(
-                    db,
-                    &self.state.settings,
-                    &self.cast.giamdoc,
-                    policy,
-                    id,
-                    reason,
-                )
-                .await?;
+                let reason = Some("Phương án kinh doanh chưa chứng minh được nguồn trả nợ".into());
+                applications::reject(&self.state.ctx, &self.cast.giamdoc, id, reason).await?;
             }
             _ => {}
         }

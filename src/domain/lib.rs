@@ -9,6 +9,8 @@
 //! - [`schedule`]: repayment schedules (annuity, equal principal, bullet) — DOMAIN.md §3.
 //! - [`loan`]: a loan's state as a pure fold of its events: accrual, overdue, advances, payoff — §4, §5, §7.
 //! - [`allocation`]: the allocation order, the allocation record and the payoff quote — §5.
+//! - [`application`]: an application's life cycle, four-eyes and the approval decision — §6, §7.
+//! - [`limits`]: the legal caps on rates and the Decree 45 lending limits — §6.
 //! - [`owed`]: what the borrower has to pay: the next installment net of the advance, everything owed today — §4, §5.
 //! - [`classification`]: debt groups, provisions, bad-debt ratio — §8.
 //! - [`journal`]: balanced journal entries, the chart, each loan's books and posting by difference — §9.
@@ -38,10 +40,12 @@
 #![warn(missing_docs)]
 
 pub mod allocation;
+pub mod application;
 pub mod calendar;
 pub mod classification;
 pub mod ids;
 pub mod journal;
+pub mod limits;
 pub mod loan;
 pub mod money;
 pub mod owed;

@@ -67,6 +67,7 @@ use crate::allocation::{
     Allocation, AllocationOrder, Bucket, PayoffQuote, PrepaymentRule, RepaymentKind,
 };
 use crate::calendar::{days_between, HolidayCalendar};
+use crate::limits::{LATE_RATE_PERCENT_MAX, OVERDUE_MULTIPLIER_MAX};
 use crate::money::{round_half_up_to_dong, Vnd};
 use crate::schedule::{
     amortize, build_schedule, due_dates, AmortizationPlan, DayCount, Method, ScheduleTerms,
@@ -76,10 +77,6 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-/// Circular 39/2016 Art 13(4): overdue principal bears at most 150% of the in-term rate.
-pub const MAX_OVERDUE_MULTIPLIER: Decimal = Decimal::from_parts(15, 0, 0, false, 1);
-/// Civil Code 2015 Art 466, 468: late interest on unpaid interest at most 10%/year.
-pub const MAX_LATE_RATE_PERCENT: Decimal = Decimal::from_parts(10, 0, 0, false, 0);
 /// The denominator of actual/365 accruals with rates in percent: 100 × 365.
 const ACTUAL_365_DENOMINATOR: Decimal = Decimal::from_parts(36_500, 0, 0, false, 0);
 
@@ -107,8 +104,8 @@ impl LoanContract {
     pub fn new(terms: ScheduleTerms) -> LoanContract {
         LoanContract {
             terms,
-            overdue_multiplier: MAX_OVERDUE_MULTIPLIER,
-            late_rate_percent: MAX_LATE_RATE_PERCENT,
+            overdue_multiplier: OVERDUE_MULTIPLIER_MAX,
+            late_rate_percent: LATE_RATE_PERCENT_MAX,
             allocation_order: AllocationOrder::default(),
             prepayment_rule: PrepaymentRule::ShortenTerm,
             calendar: HolidayCalendar::none(),
@@ -119,13 +116,13 @@ impl LoanContract {
     pub fn validate(&self) -> Result<(), LoanError> {
         self.terms.validate()?;
         if self.overdue_multiplier < Decimal::ONE
-            || self.overdue_multiplier > MAX_OVERDUE_MULTIPLIER
+            || self.overdue_multiplier > OVERDUE_MULTIPLIER_MAX
         {
             return Err(LoanError::OverdueMultiplierOutOfRange(
                 self.overdue_multiplier,
             ));
         }
-        if self.late_rate_percent < Decimal::ZERO || self.late_rate_percent > MAX_LATE_RATE_PERCENT
+        if self.late_rate_percent < Decimal::ZERO || self.late_rate_percent > LATE_RATE_PERCENT_MAX
         {
             return Err(LoanError::LateRateOutOfRange(self.late_rate_percent));
         }

@@ -4,7 +4,7 @@
 //!   is a whole number of đồng ([`Vnd`]).
 //! - DOMAIN.md §2: interest accumulates exactly (as [`Decimal`]) and is rounded ROUND_HALF_UP to the đồng only at
 //!   the moments the rules name; the rounding helpers below are named after the rule they apply.
-//! - Civil Code 2015 Art 468: an agreed rate is at most 20%/year ([`AnnualRate::MAX_PERCENT`]).
+//! - Civil Code 2015 Art 468: an agreed rate is at most 20%/year ([`crate::limits::RATE_PERCENT_MAX`]).
 //!
 //! No `f32`/`f64` anywhere: rates and amounts are `rust_decimal::Decimal`.
 //!
@@ -257,12 +257,9 @@ impl<'de> Deserialize<'de> for Vnd {
 pub struct AnnualRate(Decimal);
 
 impl AnnualRate {
-    /// The highest agreed rate allowed: 20%/year.
-    pub const MAX_PERCENT: Decimal = Decimal::from_parts(20, 0, 0, false, 0);
-
     /// A rate from percent per year; refuses < 0 and > 20.
     pub fn new(percent_per_year: Decimal) -> Result<AnnualRate, MoneyError> {
-        AnnualRate::new_at_most(percent_per_year, AnnualRate::MAX_PERCENT)
+        AnnualRate::new_at_most(percent_per_year, crate::limits::RATE_PERCENT_MAX)
     }
 
     /// A rate from percent per year with a tighter legal maximum (e.g. 10 for late interest).

@@ -256,8 +256,7 @@ impl ScheduleTerms {
         if self.principal > max_vnd {
             return Err(TermsError::PrincipalTooLarge(self.principal));
         }
-        if self.rate_percent < Decimal::ZERO
-            || self.rate_percent > crate::money::AnnualRate::MAX_PERCENT
+        if self.rate_percent < Decimal::ZERO || self.rate_percent > crate::limits::RATE_PERCENT_MAX
         {
             return Err(TermsError::RateOutOfRange(self.rate_percent));
         }

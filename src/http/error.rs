@@ -57,12 +57,13 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::Rule => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        if self.kind == ErrorKind::Internal {
+        if matches!(self.kind, ErrorKind::Internal | ErrorKind::Unavailable) {
             // The cause goes to the log in full; the caller sees only a plain message.
             tracing::error!(error = %self, "internal error");
         }

@@ -26,6 +26,15 @@ use serde_json::Value;
 
 use crate::error::{AppError, AppResult, Reason};
 
+/// `?format=` of the routes that export, for their OpenAPI parameters (the value is read by
+/// [`crate::http::extract::Export`]).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// json (default), csv or xlsx
+    pub format: Option<String>,
+}
+
 /// The representation a list is returned in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ExportFormat {
@@ -54,6 +63,20 @@ impl ExportFormat {
 
 /// The largest integer a spreadsheet number holds exactly (2^53).
 const SPREADSHEET_EXACT_INTEGER: i64 = 1 << 53;
+
+/// `body` as JSON, or `rows` (its table) as a CSV or XLSX download named `name`: the answer of every
+/// route that exports.
+pub fn json_or_table<B: Serialize, T: Serialize>(
+    format: ExportFormat,
+    body: &B,
+    name: &str,
+    rows: &[T],
+) -> AppResult<Response> {
+    match format {
+        ExportFormat::Json => Ok(axum::Json(body).into_response()),
+        _ => table(format, name, rows),
+    }
+}
 
 /// A table of `rows` as a CSV or XLSX download named `name` (without extension).
 pub fn table<T: Serialize>(format: ExportFormat, name: &str, rows: &[T]) -> AppResult<Response> {

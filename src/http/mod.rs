@@ -66,6 +66,26 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn(drop_unfit_request_id))
+}
+
+/// The longest client-sent `x-request-id` that is kept, in bytes.
+pub const MAX_REQUEST_ID_BYTES: usize = 128;
+
+/// A client's `x-request-id` is logged, echoed and stored in the audit trail: one longer than
+/// [`MAX_REQUEST_ID_BYTES`], or with anything but visible ASCII, is replaced by a fresh one.
+async fn drop_unfit_request_id(mut request: Request, next: Next) -> Response {
+    let unfit = request.headers().get("x-request-id").is_some_and(|v| {
+        v.len() > MAX_REQUEST_ID_BYTES
+            || !v
+                .as_bytes()
+                .iter()
+                .all(|b| b.is_ascii_graphic() || *b == b' ')
+    });
+    if unfit {
+        request.headers_mut().remove("x-request-id");
+    }
+    next.run(request).await
 }
 
 /// Every documented route; the OpenAPI document is built from exactly these.
@@ -89,6 +109,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::calendar::router())
         .merge(routes::audit::router())
         .merge(routes::reports::router())
+        .merge(routes::bank_statements::router())
 }
 
 /// On SQLite, a request that may write runs holding the writer gate (see [`crate::app::writer`]),

@@ -25,6 +25,7 @@ use utoipa::{
         (name = "calendar", description = "The fund's days off: weekly days off and holidays (Tết …)"),
         (name = "reports", description = "Portfolio by debt group, provisions, bad-debt ratio"),
         (name = "audit", description = "The audit trail"),
+        (name = "bank statements", description = "The fund's bank statements: import, match, confirm repayments once, reconcile 1121"),
         (name = "operations", description = "Health and metrics"),
     )
 )]
@@ -54,18 +55,6 @@ pub fn completed(openapi: &utoipa::openapi::OpenApi) -> Value {
     doc
 }
 
-#[cfg(test)]
-mod dump {
-    /// Writes the served document to `$OPENAPI_DUMP` (to compare two builds).
-    #[test]
-    #[ignore]
-    fn dump_the_document() {
-        let (_, openapi) = crate::http::api_routes().split_for_parts();
-        let doc = super::completed(&openapi);
-        let path = std::env::var("OPENAPI_DUMP").unwrap();
-        std::fs::write(path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
-    }
-}
 
 /// The largest `?limit=` of a page (see `crate::app::cooperatives::paging`, which every list uses).
 pub const PAGE_LIMIT_MAX: u64 = 200;
@@ -203,14 +192,8 @@ fn strings(values: &[&str]) -> Vec<String> {
 }
 
 fn application_statuses() -> Vec<String> {
-    use crate::app::applications::status;
-    let mut all = strings(&status::OPEN);
-    all.extend(strings(&[
-        status::APPROVED,
-        status::REJECTED,
-        status::WITHDRAWN,
-    ]));
-    all
+    use crate::app::applications::Status;
+    Status::ALL.iter().map(|s| s.as_str().to_string()).collect()
 }
 
 /// The loan statuses `GET /loans?status=` accepts (`crate::app::loans::list`).
@@ -255,7 +238,10 @@ fn property_enums() -> Vec<(&'static str, &'static str, Vec<String>)> {
         (
             "AppraisalInput",
             "recommendation",
-            strings(&applications::RECOMMENDATIONS),
+            applications::Recommendation::ALL
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
         ),
         ("CooperativeInput", "kind", kinds.clone()),
         ("CooperativePatch", "kind", kinds.clone()),
@@ -292,4 +278,17 @@ fn property_enums() -> Vec<(&'static str, &'static str, Vec<String>)> {
         ("RestructureInput", "kind", strings(&RESTRUCTURE_KINDS)),
         ("RestructureInput", "method", methods),
     ]
+}
+
+#[cfg(test)]
+mod dump {
+    /// Writes the served document to `$OPENAPI_DUMP` (to compare two builds).
+    #[test]
+    #[ignore]
+    fn dump_the_document() {
+        let (_, openapi) = crate::http::api_routes().split_for_parts();
+        let doc = super::completed(&openapi);
+        let path = std::env::var("OPENAPI_DUMP").unwrap();
+        std::fs::write(path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    }
 }

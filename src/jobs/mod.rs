@@ -47,10 +47,11 @@ pub async fn start(state: AppState) -> anyhow::Result<Option<JobScheduler>> {
 
 /// Closes every business date through today (the job runs late in the evening); catches up
 /// missed days after downtime. Failures are logged and recorded in `cob_runs`.
+#[tracing::instrument(name = "nightly close of business", skip_all)]
 async fn run_nightly(state: &AppState) {
-    let through = state.today();
+    let through = state.ctx.today();
     match cob::run_through(
-        state,
+        &state.ctx,
         &Caller::system_named("cob"),
         through,
         cob::Trigger::Schedule,
@@ -65,6 +66,7 @@ async fn run_nightly(state: &AppState) {
 }
 
 /// The daily backup; its result is logged, recorded in `backup_runs` and, when it fails, mailed to the admins.
+#[tracing::instrument(name = "scheduled backup", skip_all)]
 async fn run_backup(state: &AppState) {
     // The outcome is recorded and logged inside; nothing more to do with it here.
     let _ = backups::run_scheduled(

@@ -24,6 +24,15 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
             std::fs::create_dir_all(dir)
                 .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
         }
+        // SQLite alone says only "unable to open database file" (its -wal and -shm files cannot
+        // be made): name the cause.
+        if Path::new(&path).exists() {
+            if let Err(e) = std::fs::OpenOptions::new().append(true).open(&path) {
+                return Err(DbErr::Custom(format!(
+                    "the SQLite database {path} is read-only ({e}): coopfund must be able to write to it and to its directory"
+                )));
+            }
+        }
     }
     let mut options = ConnectOptions::new(settings.url.clone());
     options
@@ -36,6 +45,18 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
                 .create_if_missing(true)
+        })
+        // A connection whose transaction could not be ended (a COMMIT that failed on a full disk,
+        // then a ROLLBACK that failed too) would come back from the pool still holding SQLite's
+        // write lock: every later write would be "database is locked" until a restart. Such a
+        // connection is closed instead (closing rolls back and frees the lock).
+        .map_sqlx_sqlite_before_acquire(|conn, _meta| {
+            use sea_orm::sqlx::Connection;
+            let clean = !conn.is_in_transaction();
+            if !clean {
+                tracing::warn!("a database connection still in a transaction was closed");
+            }
+            Box::pin(async move { Ok(clean) })
         });
     Database::connect(options).await
 }

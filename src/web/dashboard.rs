@@ -19,15 +19,16 @@ use chrono::{Duration, NaiveDate};
 use super::{render, Shell, WebUser};
 use crate::{
     app::{
-        applications::{self, status, ApplicationQuery, ApplicationView, Policy},
-        cob::{self, CobRunQuery, CobRunView},
+        applications::{self, Application, ApplicationFilter, Status},
+        cob,
         cooperatives::{self, CooperativeQuery},
+        ledger::stored_vnd,
         loans::{self, LoanQuery, LoanView},
-        reports::{self, GroupLine, PortfolioQuery},
-        Caller,
+        reports, Caller,
     },
     auth::Role,
     error::AppResult,
+    http::dto::cob::CobRunView,
     state::AppState,
 };
 
@@ -138,9 +139,16 @@ pub struct QueueRow {
     pub status: String,
 }
 
+/// One debt group of the portfolio.
+pub struct GroupRow {
+    pub debt_group: u8,
+    pub loans: i64,
+    pub outstanding_principal_vnd: i64,
+}
+
 /// The portfolio by debt group.
 pub struct Portfolio {
-    pub groups: Vec<GroupLine>,
+    pub groups: Vec<GroupRow>,
     pub total_vnd: i64,
     pub bad_debt_ratio: Option<String>,
 }
@@ -218,12 +226,6 @@ async fn build(state: &AppState, user: &WebUser) -> AppResult<DashboardPage> {
     Ok(page)
 }
 
-fn policy(state: &AppState) -> Policy {
-    Policy {
-        council_approval_above_vnd: state.settings.lending.council_approval_above_vnd,
-    }
-}
-
 async fn officer_desk(
     state: &AppState,
     caller: &Caller,
@@ -231,34 +233,23 @@ async fn officer_desk(
 ) -> AppResult<OfficerDesk> {
     let me = caller.user_id();
     let apps = applications::list(
-        &state.db,
+        &state.ctx,
         caller,
-        policy(state),
-        ApplicationQuery {
+        ApplicationFilter {
             limit: Some(LIST_LIMIT),
             ..Default::default()
         },
     )
     .await?;
-    let mine: Vec<&ApplicationView> = apps
+    let mine: Vec<&Application> = apps
         .items
         .iter()
         .filter(|a| a.created_by == me || a.appraised_by == me)
         .collect();
-    let order = [
-        status::DRAFT,
-        status::SUBMITTED,
-        status::IN_APPRAISAL,
-        status::APPRAISED,
-        status::AWAITING_COUNCIL,
-        status::APPROVED,
-        status::REJECTED,
-        status::WITHDRAWN,
-    ];
-    let applications = order
+    let applications = Status::ALL
         .into_iter()
         .map(|s| StateCount {
-            status: s,
+            status: s.as_str(),
             count: mine.iter().filter(|a| a.status == s).count(),
         })
         .filter(|c| c.count > 0)
@@ -277,9 +268,7 @@ async fn officer_desk(
     let my_loans: Vec<&LoanView> = active.items.iter().filter(|l| l.officer_id == me).collect();
 
     // Due soon: the live next installment of each of my loans (the cached list has none).
-    let today = cob::business_date_view(&state.db, caller)
-        .await?
-        .business_date;
+    let today = cob::business_dates(&state.ctx, caller).await?.business_date;
     let horizon = today + Duration::days(7);
     let mut due_soon = Vec::new();
     for loan in &my_loans {
@@ -347,7 +336,7 @@ async fn accountant_desk(
     };
     let to_sign = loans::list(&state.db, caller, of_status("approved")).await?;
     let to_disburse = loans::list(&state.db, caller, of_status("contract_signed")).await?;
-    let dates = cob::business_date_view(&state.db, caller).await?;
+    let dates = cob::business_dates(&state.ctx, caller).await?;
     Ok(AccountantDesk {
         to_sign: to_sign
             .items
@@ -364,16 +353,13 @@ async fn accountant_desk(
 }
 
 async fn latest_runs(state: &AppState, caller: &Caller) -> AppResult<Vec<CobRunView>> {
-    Ok(cob::list_runs(
-        &state.db,
+    let page = cob::list_runs(
+        &state.ctx,
         caller,
-        CobRunQuery {
-            limit: Some(5),
-            cursor: None,
-        },
+        crate::app::page::PageRequest::parse(Some(5), None)?,
     )
-    .await?
-    .items)
+    .await?;
+    Ok(page.items.into_iter().map(CobRunView::from).collect())
 }
 
 async fn approval_queue(
@@ -382,13 +368,12 @@ async fn approval_queue(
     names: &std::collections::HashMap<i64, String>,
 ) -> AppResult<Vec<QueueRow>> {
     let mut rows = Vec::new();
-    for wanted in [status::APPRAISED, status::AWAITING_COUNCIL] {
+    for wanted in [Status::Appraised, Status::AwaitingCouncil] {
         let page = applications::list(
-            &state.db,
+            &state.ctx,
             caller,
-            policy(state),
-            ApplicationQuery {
-                status: Some(wanted.into()),
+            ApplicationFilter {
+                status: Some(wanted),
                 limit: Some(LIST_LIMIT),
                 ..Default::default()
             },
@@ -403,7 +388,7 @@ async fn approval_queue(
                 id: a.id,
                 number: a.number,
                 amount_vnd: a.amount_vnd,
-                status: a.status,
+                status: a.status.as_str().into(),
             }
         }));
     }
@@ -411,16 +396,29 @@ async fn approval_queue(
 }
 
 async fn portfolio(state: &AppState, caller: &Caller) -> AppResult<Portfolio> {
-    let report = reports::portfolio(&state.db, caller, PortfolioQuery::default()).await?;
+    let report = reports::portfolio(&state.ctx, caller, None, None).await?;
+    let summary = &report.summary;
+    let groups = coopfund_domain::classification::DebtGroup::ALL
+        .into_iter()
+        .zip(summary.principal_by_group)
+        .zip(report.loans_by_group)
+        .map(|((group, principal), loans)| {
+            Ok(GroupRow {
+                debt_group: group.number(),
+                loans,
+                outstanding_principal_vnd: stored_vnd(principal)?,
+            })
+        })
+        .collect::<AppResult<_>>()?;
     Ok(Portfolio {
-        total_vnd: report.total_outstanding_principal_vnd,
-        bad_debt_ratio: report.bad_debt_ratio_percent.map(|r| {
+        total_vnd: stored_vnd(summary.total_principal)?,
+        bad_debt_ratio: report.bad_debt_ratio_percent().map(|r| {
             let text = r.normalize().to_string();
             match caller.lang {
                 crate::error::Lang::Vi => format!("{} %", text.replace('.', ",")),
                 crate::error::Lang::En => format!("{text} %"),
             }
         }),
-        groups: report.groups,
+        groups,
     })
 }

@@ -14,6 +14,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod bank_statements;
 pub mod cookies;
 pub mod cooperatives;
 pub mod csrf;
@@ -44,7 +45,7 @@ use text::Text;
 
 /// The page routes (merged into the service's router by [`crate::http::router`]).
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let router = Router::new()
         .route("/", get(auth::root))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
@@ -57,9 +58,12 @@ pub fn router() -> Router<AppState> {
             "/loans/{id}/repayments",
             get(loans::repayment_form).post(loans::post_repayment),
         )
-        .route("/static/{*path}", get(assets::serve))
+        .route("/static/{*path}", get(assets::serve));
+    bank_statements::routes(router)
         .layer(middleware::from_fn(csrf::protect))
         .layer(middleware::from_fn(security_headers))
+        // A multipart form: outside the URL-encoded CSRF layer, checked by its handler.
+        .merge(bank_statements::upload_router())
 }
 
 /// The Content-Security-Policy of every page: nothing from elsewhere, no inline script or style.
@@ -264,7 +268,7 @@ impl FromRequestParts<AppState> for WebUser {
 impl WebUser {
     /// The shell of a page titled `title`, with the business date read through the use case.
     pub async fn shell(&self, state: &AppState, title: &str) -> Shell {
-        let business_date = cob::business_date_view(&state.db, &self.caller)
+        let business_date = cob::business_dates(&state.ctx, &self.caller)
             .await
             .ok()
             .map(|v| v.business_date);
@@ -301,6 +305,18 @@ fn nav_for(role: Role, t: &'static Text, here: &str) -> Vec<NavItem> {
             ("/cooperatives", t.nav_cooperatives),
         ],
     };
+    let mut links = links;
+    if matches!(role, Role::Accountant | Role::Auditor | Role::Admin) {
+        links.push((
+            "/bank-statements",
+            bank_statements::bank_text(if t.lang_code == "en" {
+                Lang::En
+            } else {
+                Lang::Vi
+            })
+            .nav,
+        ));
+    }
     links
         .into_iter()
         .map(|(href, label)| NavItem {

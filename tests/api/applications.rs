@@ -149,6 +149,81 @@ async fn user_id(app: &TestApp, token: &str) -> i64 {
     me["id"].as_i64().unwrap()
 }
 
+/// What a refused approval must leave as it was.
+#[derive(Debug, PartialEq)]
+struct Trace {
+    status: Value,
+    version: Value,
+    loans: i64,
+    audit_records: i64,
+    outbox_messages: i64,
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let row = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {sql}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get("", "n").unwrap()
+}
+
+async fn trace(f: &Fund, id: i64) -> Trace {
+    let read: Value = f
+        .app
+        .get(&format!("/api/v1/applications/{id}"), &f.approver)
+        .await
+        .json()
+        .await
+        .unwrap();
+    Trace {
+        status: read["status"].clone(),
+        version: read["version"].clone(),
+        loans: count(&f.app, &format!("loans WHERE application_id = {id}")).await,
+        audit_records: count(&f.app, "audit_records").await,
+        outbox_messages: count(&f.app, "outbox_messages").await,
+    }
+}
+
+/// Approving `id` (in `status`) as `token` is refused with `code` and exactly `vi` / `en`, and
+/// writes nothing: same status and version, no loan, no audit record, no mail.
+async fn assert_refused(
+    f: &Fund,
+    id: i64,
+    token: &str,
+    status: &str,
+    code: &str,
+    vi: &str,
+    en: &str,
+) {
+    let before = trace(f, id).await;
+    assert_eq!((&before.status, before.loans), (&json!(status), 0));
+    for (language, message) in [("vi", vi), ("en", en)] {
+        let r = f
+            .app
+            .client
+            .post(f.app.url(&format!("/api/v1/applications/{id}/approve")))
+            .bearer_auth(token)
+            .header("accept-language", language)
+            .json(&json!({"reason": "Đồng ý"}))
+            .send()
+            .await
+            .unwrap();
+        let error = error_of(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(error["code"], code, "{error}");
+        assert_eq!(error["message"], message, "{language}");
+    }
+    assert_eq!(
+        trace(f, id).await,
+        before,
+        "a refused approval writes nothing"
+    );
+}
+
 /// Promotes a user to approver (a role change an admin could make in the database).
 async fn make_approver(app: &TestApp, token: &str) {
     let id = user_id(app, token).await;
@@ -537,19 +612,16 @@ async fn the_creator_may_not_approve_their_own_application() {
     let f = fund().await;
     let id = appraised(&f, &body(&f, f.cooperative_id, 100_000_000)).await;
     make_approver(&f.app, &f.officer).await;
-    let error = error_of(
-        approve(&f, id, &f.officer).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
+    assert_refused(
+        &f,
+        id,
+        &f.officer,
+        "appraised",
+        "four_eyes_violation",
+        "Nguyên tắc bốn mắt: người lập hồ sơ không được phê duyệt hồ sơ của mình (DOMAIN §6).",
+        "Four-eyes rule: the creator of an application may not approve it (DOMAIN §6).",
     )
     .await;
-    assert_eq!(error["code"], "four_eyes_violation");
-    assert!(
-        error["message"]
-            .as_str()
-            .unwrap()
-            .contains("người lập hồ sơ"),
-        "{error}"
-    );
 }
 
 #[tokio::test]
@@ -557,16 +629,16 @@ async fn the_appraiser_may_not_approve_what_they_appraised() {
     let f = fund().await;
     let id = appraised(&f, &body(&f, f.cooperative_id, 100_000_000)).await;
     make_approver(&f.app, &f.appraiser).await;
-    let error = error_of(
-        approve(&f, id, &f.appraiser).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
+    assert_refused(
+        &f,
+        id,
+        &f.appraiser,
+        "appraised",
+        "four_eyes_violation",
+        "Nguyên tắc bốn mắt: người thẩm định không được phê duyệt hồ sơ mình đã thẩm định (DOMAIN §6).",
+        "Four-eyes rule: the appraiser of an application may not approve it (DOMAIN §6).",
     )
     .await;
-    assert_eq!(error["code"], "four_eyes_violation");
-    assert!(
-        error["message"].as_str().unwrap().contains("thẩm định"),
-        "{error}"
-    );
     assert_eq!(approve(&f, id, &f.approver).await.status(), StatusCode::OK);
 }
 
@@ -580,12 +652,16 @@ async fn above_the_threshold_a_second_different_approver_completes_the_approval(
     assert_eq!(first["status"], "awaiting_council");
     assert_eq!(first["council_approval_required"], true);
     assert!(first["loan_id"].is_null());
-    let error = error_of(
-        approve(&f, id, &f.approver).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
+    assert_refused(
+        &f,
+        id,
+        &f.approver,
+        "awaiting_council",
+        "four_eyes_violation",
+        "Nguyên tắc bốn mắt: phê duyệt của Hội đồng quản lý phải do người khác với người phê duyệt lần đầu (DOMAIN §6).",
+        "Four-eyes rule: the management council's approval must come from an approver other than the first (DOMAIN §6).",
     )
     .await;
-    assert_eq!(error["code"], "four_eyes_violation");
     let r = approve(&f, id, &f.council).await;
     assert_eq!(r.status(), StatusCode::OK);
     let done: Value = r.json().await.unwrap();
@@ -613,36 +689,30 @@ async fn a_loan_above_80_percent_of_the_project_or_own_capital_below_20_percent_
     request["project_total_vnd"] = json!(1_000_000_000i64);
     request["own_capital_vnd"] = json!(200_000_000i64);
     let id = appraised(&f, &request).await;
-    let error = error_of(
-        approve(&f, id, &f.approver).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
+    assert_refused(
+        &f,
+        id,
+        &f.approver,
+        "appraised",
+        "project_share_exceeded",
+        "Số tiền vay 900.000.000 đồng vượt 80% tổng vốn dự án (Nghị định 45/2021 Điều 22): tối đa được vay 800.000.000 đồng.",
+        "The loan of 900,000,000 VND exceeds 80% of the project's total capital (Decree 45/2021 Art 22): at most 800,000,000 VND may be lent.",
     )
     .await;
-    assert_eq!(error["code"], "project_share_exceeded");
-    assert!(
-        error["message"]
-            .as_str()
-            .unwrap()
-            .contains("800.000.000 đồng"),
-        "{error}"
-    );
     let mut request = body(&f, f.cooperative_id, 500_000_000);
     request["project_total_vnd"] = json!(1_000_000_000i64);
     request["own_capital_vnd"] = json!(100_000_000i64);
     let id = appraised(&f, &request).await;
-    let error = error_of(
-        approve(&f, id, &f.approver).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
+    assert_refused(
+        &f,
+        id,
+        &f.approver,
+        "appraised",
+        "own_capital_insufficient",
+        "Vốn tự có 100.000.000 đồng thấp hơn 20% tổng vốn dự án (Nghị định 45/2021 Điều 22): tối thiểu 200.000.000 đồng, còn thiếu 100.000.000 đồng.",
+        "Own capital of 100,000,000 VND is below 20% of the project's total capital (Decree 45/2021 Art 22): minimum 200,000,000 VND, short by 100,000,000 VND.",
     )
     .await;
-    assert_eq!(error["code"], "own_capital_insufficient");
-    assert!(
-        error["message"]
-            .as_str()
-            .unwrap()
-            .contains("200.000.000 đồng"),
-        "{error}"
-    );
 }
 
 #[tokio::test]
@@ -651,12 +721,16 @@ async fn without_the_no_bad_debt_declaration_approval_is_refused() {
     let mut request = body(&f, f.cooperative_id, 100_000_000);
     request["no_bad_debt_declared"] = json!(false);
     let id = appraised(&f, &request).await;
-    let error = error_of(
-        approve(&f, id, &f.approver).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
+    assert_refused(
+        &f,
+        id,
+        &f.approver,
+        "appraised",
+        "bad_debt_not_declared",
+        "Khách hàng chưa cam kết không có nợ xấu tại tổ chức tín dụng (Nghị định 45/2021 Điều 22).",
+        "The borrower has not declared that it has no bad debt at any credit institution (Decree 45/2021 Art 22).",
     )
     .await;
-    assert_eq!(error["code"], "bad_debt_not_declared");
 }
 
 #[tokio::test]
@@ -665,41 +739,16 @@ async fn one_customer_above_15_percent_of_charter_capital_is_refused_with_the_nu
     let f = fund_without_council(10_000_000_000).await;
     approved_loan(&f, f.cooperative_id, 1_200_000_000).await;
     let id = appraised(&f, &body(&f, f.cooperative_id, 500_000_000)).await;
-    let error = error_of(
-        approve(&f, id, &f.approver).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
+    assert_refused(
+        &f,
+        id,
+        &f.approver,
+        "appraised",
+        "single_customer_limit_exceeded",
+        "Dư nợ của khách hàng sau khoản vay 500.000.000 đồng vượt giới hạn 15% vốn điều lệ thực có (Nghị định 45/2021 Điều 23): giới hạn 1.500.000.000 đồng, dư nợ hiện tại 1.200.000.000 đồng, còn được vay 300.000.000 đồng.",
+        "The customer's exposure after this loan of 500,000,000 VND exceeds the limit of 15% of paid-in charter capital (Decree 45/2021 Art 23): limit 1,500,000,000 VND, current exposure 1,200,000,000 VND, room left 300,000,000 VND.",
     )
     .await;
-    assert_eq!(error["code"], "single_customer_limit_exceeded");
-    let message = error["message"].as_str().unwrap();
-    assert!(message.contains("15%"), "{message}");
-    assert!(message.contains("giới hạn 1.500.000.000 đồng"), "{message}");
-    assert!(
-        message.contains("dư nợ hiện tại 1.200.000.000 đồng"),
-        "{message}"
-    );
-    assert!(
-        message.contains("còn được vay 300.000.000 đồng"),
-        "{message}"
-    );
-    let r = f
-        .app
-        .client
-        .post(f.app.url(&format!("/api/v1/applications/{id}/approve")))
-        .bearer_auth(&f.approver)
-        .header("accept-language", "en")
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    let error = error_of(r, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let message = error["message"].as_str().unwrap();
-    assert!(message.contains("limit 1,500,000,000 VND"), "{message}");
-    assert!(
-        message.contains("current exposure 1,200,000,000 VND"),
-        "{message}"
-    );
-    assert!(message.contains("room left 300,000,000 VND"), "{message}");
     // Exactly the room left passes.
     let id = appraised(&f, &body(&f, f.cooperative_id, 300_000_000)).await;
     assert_eq!(approve(&f, id, &f.approver).await.status(), StatusCode::OK);
@@ -725,22 +774,16 @@ async fn related_cooperatives_above_25_percent_together_are_refused_with_the_num
     approved_loan(&f, related[0], 1_400_000_000).await;
     approved_loan(&f, related[1], 1_000_000_000).await;
     let id = appraised(&f, &body(&f, related[1], 200_000_000)).await;
-    let error = error_of(
-        approve(&f, id, &f.approver).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
+    assert_refused(
+        &f,
+        id,
+        &f.approver,
+        "appraised",
+        "related_group_limit_exceeded",
+        "Dư nợ của khách hàng và người có liên quan sau khoản vay 200.000.000 đồng vượt giới hạn 25% vốn điều lệ thực có (Nghị định 45/2021 Điều 23): giới hạn 2.500.000.000 đồng, dư nợ hiện tại 2.400.000.000 đồng, còn được vay 100.000.000 đồng.",
+        "The exposure of the customer and its related persons after this loan of 200,000,000 VND exceeds the limit of 25% of paid-in charter capital (Decree 45/2021 Art 23): limit 2,500,000,000 VND, current exposure 2,400,000,000 VND, room left 100,000,000 VND.",
     )
     .await;
-    assert_eq!(error["code"], "related_group_limit_exceeded");
-    let message = error["message"].as_str().unwrap();
-    assert!(message.contains("giới hạn 2.500.000.000 đồng"), "{message}");
-    assert!(
-        message.contains("dư nợ hiện tại 2.400.000.000 đồng"),
-        "{message}"
-    );
-    assert!(
-        message.contains("còn được vay 100.000.000 đồng"),
-        "{message}"
-    );
     // An unrelated cooperative is not affected by the group.
     let id = appraised(&f, &body(&f, f.cooperative_id, 1_000_000_000)).await;
     assert_eq!(approve(&f, id, &f.approver).await.status(), StatusCode::OK);

@@ -305,6 +305,56 @@ const ROUTES: &[Route] = &[
         path: "/api/v1/calendar/holidays/{date}",
         allowed: &["admin"],
     },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/bank-statements",
+        allowed: &["admin", "accountant"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/bank-statements",
+        allowed: &["admin", "accountant", "auditor"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/bank-statements/{id}",
+        allowed: &["admin", "accountant", "auditor"],
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/bank-statements/{id}/confirm",
+        allowed: &["accountant"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/bank-statements/{id}/reconciliation",
+        allowed: &["admin", "accountant", "auditor"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/bank-statement-lines/{id}",
+        allowed: &["admin", "accountant", "auditor"],
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/bank-statement-lines/{id}/confirm",
+        allowed: &["accountant"],
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/bank-statement-lines/{id}/reject",
+        allowed: &["accountant"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/cooperatives/{id}/bank-accounts",
+        allowed: STAFF,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/cooperatives/{id}/bank-accounts",
+        allowed: &["admin", "officer", "accountant"],
+    },
     // Last: it revokes the token it is called with.
     Route {
         method: Method::DELETE,
@@ -403,6 +453,14 @@ impl Fixture {
             }
             ("POST", "/api/v1/loans/{id}/follow-ups") => {
                 Some(json!({"kind": "visit", "acted_on": "2026-01-01", "note": "test"}))
+            }
+            ("POST", "/api/v1/bank-statements/{id}/confirm") => Some(json!({})),
+            ("POST", "/api/v1/bank-statement-lines/{id}/confirm") => Some(json!({})),
+            ("POST", "/api/v1/bank-statement-lines/{id}/reject") => {
+                Some(json!({"reason": "authorization"}))
+            }
+            ("POST", "/api/v1/cooperatives/{id}/bank-accounts") => {
+                Some(json!({"account_number": unique("9000"), "bank_name": "Agribank"}))
             }
             _ => None,
         }

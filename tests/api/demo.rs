@@ -229,19 +229,24 @@ async fn a_sixty_day_catch_up_on_the_demo_fund_completes_and_the_books_match_the
     let mut settings = (*state.settings).clone();
     settings.cob.allow_future_dates = true;
     state.settings = std::sync::Arc::new(settings);
+    state.ctx.settings = state.settings.clone();
     let start = coopfund::app::fund::business_date(&app.db).await.unwrap();
     let through = start + chrono::Duration::days(59);
     let caller = coopfund::app::Caller::cli();
-    let outcome =
-        coopfund::app::cob::run_through(&state, &caller, through, coopfund::app::cob::Trigger::Cli)
-            .await
-            .expect("the catch-up runs");
+    let outcome = coopfund::app::cob::run_through(
+        &state.ctx,
+        &caller,
+        through,
+        coopfund::app::cob::Trigger::Cli,
+    )
+    .await
+    .expect("the catch-up runs");
     assert_eq!(outcome.runs.len(), 60);
     assert!(
         outcome
             .runs
             .iter()
-            .all(|r| r.status == "finished" && r.errors == 0),
+            .all(|r| r.status == coopfund::app::cob::RunStatus::Finished && r.counts.errors == 0),
         "{:?}",
         outcome.runs.last()
     );

@@ -376,7 +376,7 @@ async fn serial_close_of_business_runs_never_see_a_phantom_lock_under_cpu_load()
     let through = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
     for i in 0..200 {
         let outcome = coopfund::app::cob::run_through(
-            &state,
+            &state.ctx,
             &admin,
             through,
             coopfund::app::cob::Trigger::Cli,
@@ -659,4 +659,100 @@ async fn the_documented_enums_and_bounds_are_what_the_server_accepts() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let submit = &doc["paths"]["/api/v1/applications/{id}/submit"]["post"]["requestBody"];
     assert_eq!(submit["required"], false);
+}
+
+/// The names with no account that `login_failures` holds.
+async fn failure_rows(app: &crate::helpers::TestApp) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = app.db.get_database_backend();
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT username FROM login_failures ORDER BY username",
+        ))
+        .await
+        .expect("rows");
+    rows.iter()
+        .map(|r| r.try_get::<String>("", "username").expect("username"))
+        .collect()
+}
+
+#[tokio::test]
+async fn old_failures_of_unknown_names_are_pruned_and_a_lock_is_kept() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = spawn_app().await;
+    let (old, locked, fresh) = (
+        unique("ghost-old-"),
+        unique("ghost-locked-"),
+        unique("ghost-new-"),
+    );
+    assert_eq!(
+        try_login(&app, &old, "wrong").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    for _ in 0..app.settings.auth.max_failed_logins {
+        try_login(&app, &locked, "wrong").await;
+    }
+    assert_eq!(
+        try_login(&app, &locked, "wrong").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Both last failed two days ago; the lock still runs.
+    let two_days_ago = chrono::Utc::now() - chrono::Duration::days(2);
+    app.db
+        .execute_raw(Statement::from_sql_and_values(
+            app.db.get_database_backend(),
+            "UPDATE login_failures SET last_failed_at = $1",
+            [two_days_ago.into()],
+        ))
+        .await
+        .expect("age the rows");
+    assert_eq!(failure_rows(&app).await.len(), 2);
+
+    assert_eq!(
+        try_login(&app, &fresh, "wrong").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let mut expected = vec![locked.clone(), fresh.clone()];
+    expected.sort();
+    assert_eq!(
+        failure_rows(&app).await,
+        expected,
+        "the old count is gone, the lock and the new count stay"
+    );
+    assert_eq!(
+        try_login(&app, &locked, "wrong").await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a pruning never ends a lock"
+    );
+}
+
+#[tokio::test]
+async fn an_overlong_or_non_ascii_request_id_is_replaced_by_a_fresh_one() {
+    let app = spawn_app().await;
+    let send = |id: reqwest::header::HeaderValue| {
+        app.client
+            .get(app.url("/healthz"))
+            .header("x-request-id", id)
+            .send()
+    };
+    let fit = "r".repeat(128);
+    let response = send(fit.parse().unwrap()).await.unwrap();
+    assert_eq!(response.headers()["x-request-id"], fit.as_str());
+    for unfit in [
+        reqwest::header::HeaderValue::from_str(&"r".repeat(129)).unwrap(),
+        reqwest::header::HeaderValue::from_str(&"x".repeat(16_000)).unwrap(),
+        reqwest::header::HeaderValue::from_bytes("mã-yêu-cầu".as_bytes()).unwrap(),
+        reqwest::header::HeaderValue::from_bytes(b"tab\there").unwrap(),
+    ] {
+        let response = send(unfit.clone()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let echoed = response.headers()["x-request-id"].clone();
+        assert_ne!(echoed, unfit);
+        assert!(
+            echoed.len() <= 128 && echoed.to_str().is_ok(),
+            "a fresh id: {echoed:?}"
+        );
+    }
 }

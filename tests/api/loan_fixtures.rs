@@ -1,11 +1,10 @@
-//! Loans for the loan and ledger tests. Until the approval path is used here, an approved loan (and
-//! the product and application it comes from) is inserted directly, exactly as approval would leave it:
-//! status `approved`, the terms snapshot, balances 0. Everything after approval goes through HTTP.
+//! Loans for the loan and ledger tests, made through the API the way the fund makes them: a
+//! product, an application, its submission, appraisal and approval (which creates the loan), then
+//! signing, disbursement and repayments. No row is inserted by hand, so a fixture loan is always
+//! one the approval could have produced.
 
-use chrono::{NaiveDate, Utc};
-use coopfund::store::entities::{application, loan, product};
+use chrono::NaiveDate;
 use reqwest::{Response, StatusCode};
-use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{json, Value};
 
 use crate::helpers::{unique, TestApp};
@@ -45,105 +44,102 @@ pub async fn set_date(app: &TestApp, text: &str) {
         .expect("set business date");
 }
 
-/// Inserts a product, an approved application and its `approved` loan for `cooperative_id`; the loan id.
+/// Paid-in charter capital the fixtures give a fund that has none: 10,000 billion đồng, so the
+/// Decree 45 limits (15% per customer) never refuse a test loan. It is cash at bank (1121).
+pub const FIXTURE_CHARTER_CAPITAL_VND: i64 = 10_000_000_000_000;
+
+/// Gives the fund charter capital when it has none (the approval checks the Decree 45 limits),
+/// contributed on the business date: the books hold nothing before the first loan's day.
+async fn ensure_charter_capital(app: &TestApp) {
+    let fund = json_of(
+        app.get("/api/v1/fund", &app.admin_token).await,
+        StatusCode::OK,
+    )
+    .await;
+    if fund["paid_in_charter_capital_vnd"].as_i64() != Some(0) {
+        return;
+    }
+    let body = json!({"amount_vnd": FIXTURE_CHARTER_CAPITAL_VND, "contributed_on": fund["business_date"], "reference": "QĐ 1/QĐ-UBND"});
+    json_of(
+        app.post("/api/v1/fund/charter-capital", &app.admin_token, &body)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+}
+
+/// A product offering `terms`: every method and period, the DOMAIN.md defaults otherwise.
+fn product_for(terms: &Terms) -> Value {
+    json!({
+        "code": unique("SP"),
+        "name": "Cho vay vốn lưu động",
+        "rate_percent": terms.rate_percent,
+        "methods": ["annuity", "equal_principal", "bullet"],
+        "period_months": [1, 3, 6, 12],
+        "min_amount_vnd": 1_000_000,
+        "max_amount_vnd": 10_000_000_000i64,
+        "min_installments": 1,
+        "max_installments": 120,
+        "max_principal_grace": 12,
+        "prepayment_rule": terms.prepayment_rule,
+    })
+}
+
+/// An `approved` loan for `cooperative_id` with `terms`, made the way the fund makes one: a
+/// product, an application created and submitted by an officer, appraised by a second officer and
+/// approved by an approver (and the council above its threshold). The loan id.
 pub async fn approved_loan(app: &TestApp, cooperative_id: i64, terms: &Terms) -> i64 {
-    let now = Utc::now();
-    let product = product::ActiveModel {
-        code: Set(unique("SP")),
-        name: Set("Cho vay vốn lưu động".into()),
-        description: Set(String::new()),
-        rate_percent: Set(terms.rate_percent.into()),
-        methods: Set("annuity,equal_principal,bullet".into()),
-        period_months: Set("1,3,6,12".into()),
-        min_amount_vnd: Set(1_000_000),
-        max_amount_vnd: Set(10_000_000_000),
-        min_installments: Set(1),
-        max_installments: Set(120),
-        max_principal_grace: Set(12),
-        day_count: Set("actual_365".into()),
-        installment_unit_vnd: Set(1),
-        overdue_multiplier: Set("1.5".into()),
-        late_rate_percent: Set("10".into()),
-        allocation_order: Set(
-            "overdue_principal,unpaid_interest,overdue_interest,late_interest,interest,principal"
-                .into(),
-        ),
-        prepayment_rule: Set(terms.prepayment_rule.into()),
-        collateral_free_limit_vnd: Set(0),
-        active: Set(true),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
+    ensure_charter_capital(app).await;
+    let product = json_of(
+        app.post("/api/v1/products", &app.admin_token, &product_for(terms))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let officer = app.user_token("officer", None).await;
+    let appraiser = app.user_token("officer", None).await;
+    let approver = app.user_token("approver", None).await;
+    let application = json!({
+        "product_id": product["id"],
+        "cooperative_id": cooperative_id,
+        "amount_vnd": terms.principal_vnd,
+        "installments": terms.installments,
+        "period_months": terms.period_months,
+        "method": terms.method,
+        "purpose": "Mua vật tư",
+        "project_total_vnd": terms.principal_vnd * 2,
+        "own_capital_vnd": terms.principal_vnd,
+        "no_bad_debt_declared": true,
+    });
+    let created = json_of(
+        app.post("/api/v1/applications", &officer, &application)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let path = |step: &str| format!("/api/v1/applications/{}/{step}", created["id"]);
+    let appraisal = json!({"note": "Phương án khả thi", "recommendation": "approve"});
+    for (step, token, body) in [
+        ("submit", &officer, json!({})),
+        ("appraise", &appraiser, appraisal),
+    ] {
+        json_of(app.post(&path(step), token, &body).await, StatusCode::OK).await;
     }
-    .insert(&app.db)
-    .await
-    .expect("product");
-    let application = application::ActiveModel {
-        number: Set(unique("HS-")),
-        cooperative_id: Set(cooperative_id),
-        product_id: Set(product.id),
-        amount_vnd: Set(terms.principal_vnd),
-        installments: Set(terms.installments),
-        period_months: Set(terms.period_months),
-        method: Set(terms.method.into()),
-        principal_grace: Set(0),
-        purpose: Set("Mua vật tư".into()),
-        project_total_vnd: Set(terms.principal_vnd * 2),
-        own_capital_vnd: Set(terms.principal_vnd),
-        no_bad_debt_declared: Set(true),
-        documents: Set("[]".into()),
-        status: Set("approved".into()),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
+    let mut decided = json_of(
+        app.post(&path("approve"), &approver, &json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    if decided["status"] == "awaiting_council" {
+        let council = app.user_token("approver", None).await;
+        decided = json_of(
+            app.post(&path("approve"), &council, &json!({})).await,
+            StatusCode::OK,
+        )
+        .await;
     }
-    .insert(&app.db)
-    .await
-    .expect("application");
-    let loan = loan::ActiveModel {
-        number: Set(unique("HTX-2026-")),
-        application_id: Set(application.id),
-        cooperative_id: Set(cooperative_id),
-        product_id: Set(product.id),
-        officer_id: Set(None),
-        principal_vnd: Set(terms.principal_vnd),
-        rate_percent: Set(terms.rate_percent.into()),
-        method: Set(terms.method.into()),
-        installments: Set(terms.installments),
-        period_months: Set(terms.period_months),
-        principal_grace: Set(0),
-        day_count: Set("actual_365".into()),
-        installment_unit_vnd: Set(1),
-        first_due_on: Set(None),
-        overdue_multiplier: Set("1.5".into()),
-        late_rate_percent: Set("10".into()),
-        allocation_order: Set(product.allocation_order.clone()),
-        prepayment_rule: Set(terms.prepayment_rule.into()),
-        collateral_value_vnd: Set(0),
-        status: Set("approved".into()),
-        contract_number: Set(None),
-        signed_on: Set(None),
-        first_disbursed_on: Set(None),
-        closed_on: Set(None),
-        disbursed_vnd: Set(0),
-        in_term_principal_vnd: Set(0),
-        overdue_principal_vnd: Set(0),
-        advance_vnd: Set(0),
-        dpd: Set(0),
-        debt_group: Set(1),
-        restructure_count: Set(0),
-        balances_as_of: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&app.db)
-    .await
-    .expect("loan");
-    loan.id
+    assert_eq!(decided["status"], "approved", "{decided}");
+    decided["loan_id"].as_i64().expect("the approval's loan")
 }
 
 /// Tokens for the roles that act on loans.

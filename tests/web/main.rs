@@ -11,6 +11,11 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+#[allow(dead_code)]
+#[path = "../api/loan_fixtures.rs"]
+mod loan_fixtures;
+
+mod bank;
 mod driver;
 mod pages;
 mod shell;

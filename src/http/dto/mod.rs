@@ -2,5 +2,35 @@
 //! with `TryFrom`), query parameters (`IntoParams`) and response views (`*View`, `ToSchema`), one
 //! module per resource. The use cases in `crate::app` never see them.
 
+pub mod applications;
 pub mod auth;
+pub mod cob;
+pub mod fund;
+pub mod ledger;
+pub mod reports;
 pub mod users;
+
+use std::str::FromStr;
+
+use crate::error::{AppError, Reason};
+
+/// `text` as one of `allowed`, or the 400 naming `field` and the values it accepts.
+pub fn parse_named<T: FromStr + Copy>(
+    field: &str,
+    text: &str,
+    allowed: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<T, AppError> {
+    text.parse().map_err(|_| {
+        AppError::invalid(
+            field,
+            Reason::UnknownValue {
+                allowed: allowed
+                    .iter()
+                    .map(|v| name(*v))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
+        )
+    })
+}

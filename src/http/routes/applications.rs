@@ -7,14 +7,16 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     app::{
-        applications::{
-            self, ApplicationInput, ApplicationPage, ApplicationPatch, ApplicationQuery,
-            ApplicationView, AppraisalInput, DecisionInput, Policy,
-        },
+        applications,
+        idempotency::{IdempotencyKey, Idempotent},
         Caller,
     },
     error::AppResult,
     http::{
+        dto::applications::{
+            ApplicationBody, ApplicationPageView, ApplicationPatchBody, ApplicationQuery,
+            ApplicationView, AppraisalBody, DecisionBody,
+        },
         error::ErrorEnvelope,
         extract::{parse_json, ApiId, ApiJson, ApiQuery},
     },
@@ -32,12 +34,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(withdraw_application))
 }
 
-fn policy(state: &AppState) -> Policy {
-    Policy {
-        council_approval_above_vnd: state.settings.lending.council_approval_above_vnd,
-    }
-}
-
 /// An optional JSON body: empty means the defaults (so `POST …/submit` needs no body).
 fn optional_body<T: DeserializeOwned + Default>(bytes: &Bytes) -> AppResult<T> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -47,32 +43,36 @@ fn optional_body<T: DeserializeOwned + Default>(bytes: &Bytes) -> AppResult<T> {
     }
 }
 
+/// The reason of an optional decision body.
+fn reason(bytes: &Bytes) -> AppResult<Option<String>> {
+    optional_body::<DecisionBody>(bytes).map(|body| body.reason)
+}
+
 /// Creates a draft application (officer for any cooperative; a cooperative user for itself).
 #[utoipa::path(post, path = "/api/v1/applications", tag = "applications", security(("bearer" = [])),
-    request_body = ApplicationInput,
+    request_body = ApplicationBody,
     responses((status = 201, body = ApplicationView), (status = 400, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn create_application(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(input): ApiJson<ApplicationInput>,
+    ApiJson(body): ApiJson<ApplicationBody>,
 ) -> AppResult<(StatusCode, Json<ApplicationView>)> {
-    let created = applications::create(&state.db, &caller, policy(&state), input).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    let created = applications::create(&state.ctx, &caller, body.try_into()?).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 /// Lists applications newest first, by status and cooperative (a cooperative user sees its own).
 #[utoipa::path(get, path = "/api/v1/applications", tag = "applications", security(("bearer" = [])),
     params(ApplicationQuery),
-    responses((status = 200, body = ApplicationPage), (status = 400, body = ErrorEnvelope)))]
+    responses((status = 200, body = ApplicationPageView), (status = 400, body = ErrorEnvelope)))]
 pub async fn list_applications(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<ApplicationQuery>,
-) -> AppResult<Json<ApplicationPage>> {
-    applications::list(&state.db, &caller, policy(&state), query)
-        .await
-        .map(Json)
+) -> AppResult<Json<ApplicationPageView>> {
+    let page = applications::list(&state.ctx, &caller, query.try_into()?).await?;
+    Ok(Json(page.into()))
 }
 
 /// One application (404 for another cooperative's).
@@ -84,30 +84,29 @@ pub async fn get_application(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<ApplicationView>> {
-    applications::get(&state.db, &caller, policy(&state), id)
-        .await
-        .map(Json)
+    let found = applications::get(&state.ctx, &caller, id).await?;
+    Ok(Json(found.into()))
 }
 
 /// Edits a draft; `version` must be current (officer or the borrowing cooperative).
 #[utoipa::path(patch, path = "/api/v1/applications/{id}", tag = "applications", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = ApplicationPatch,
+    params(("id" = i64, Path)), request_body = ApplicationPatchBody,
     responses((status = 200, body = ApplicationView), (status = 403, body = ErrorEnvelope), (status = 400, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn update_application(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
-    ApiJson(patch): ApiJson<ApplicationPatch>,
+    ApiJson(body): ApiJson<ApplicationPatchBody>,
 ) -> AppResult<Json<ApplicationView>> {
-    applications::update(&state.db, &caller, policy(&state), id, patch)
-        .await
-        .map(Json)
+    let changes = body.try_into()?;
+    let updated = applications::update(&state.ctx, &caller, id, changes).await?;
+    Ok(Json(updated.into()))
 }
 
 /// draft → submitted (officer or the borrowing cooperative); body optional `{"reason"}`.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/submit", tag = "applications", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body(content = Option<DecisionInput>),
+    params(("id" = i64, Path)), request_body(content = Option<DecisionBody>),
     responses((status = 200, body = ApplicationView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope)))]
 pub async fn submit_application(
@@ -116,39 +115,30 @@ pub async fn submit_application(
     ApiId(id): ApiId,
     body: Bytes,
 ) -> AppResult<Json<ApplicationView>> {
-    let input = optional_body(&body)?;
-    applications::submit(
-        &state.db,
-        &state.settings,
-        &caller,
-        policy(&state),
-        id,
-        input,
-    )
-    .await
-    .map(Json)
+    let submitted = applications::submit(&state.ctx, &caller, id, reason(&body)?).await?;
+    Ok(Json(submitted.into()))
 }
 
 /// submitted → appraised with `{"note", "recommendation"}` (officer).
 #[utoipa::path(post, path = "/api/v1/applications/{id}/appraise", tag = "applications", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = AppraisalInput,
+    params(("id" = i64, Path)), request_body = AppraisalBody,
     responses((status = 200, body = ApplicationView), (status = 403, body = ErrorEnvelope), (status = 400, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn appraise_application(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
-    ApiJson(input): ApiJson<AppraisalInput>,
+    ApiJson(body): ApiJson<AppraisalBody>,
 ) -> AppResult<Json<ApplicationView>> {
-    applications::appraise(&state.db, &caller, policy(&state), id, input)
-        .await
-        .map(Json)
+    let appraisal = body.try_into()?;
+    let appraised = applications::appraise(&state.ctx, &caller, id, appraisal).await?;
+    Ok(Json(appraised.into()))
 }
 
 /// Approves (approver): checks four-eyes and Decree 45 limits (422); creates the loan, or moves
 /// to `awaiting_council` above the council threshold. The view carries `loan_id`, `loan_number`.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/approve", tag = "applications", security(("bearer" = [])),
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body(content = Option<DecisionInput>),
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body(content = Option<DecisionBody>),
     responses((status = 200, body = ApplicationView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn approve_application(
@@ -156,26 +146,18 @@ pub async fn approve_application(
     caller: Caller,
     ApiId(id): ApiId,
     headers: axum::http::HeaderMap,
-    uri: axum::http::Uri,
     body: Bytes,
 ) -> AppResult<axum::response::Response> {
-    let input = optional_body(&body)?;
-    let request = crate::http::idempotency::idempotency_key(&headers)?
-        .map(|key| {
-            crate::app::idempotency::IdempotencyRequest::new(&key, "POST", uri.path(), &body)
-        })
+    let reason = reason(&body)?;
+    let key = crate::http::idempotency::idempotency_key(&headers)?
+        .map(|key| IdempotencyKey::new(&key, &body))
         .transpose()?;
-    let outcome = applications::approve_keyed(
-        &state.db,
-        &state.money_writer,
-        &state.settings,
-        &caller,
-        policy(&state),
-        id,
-        input,
-        request.as_ref(),
-    )
-    .await?;
+    let outcome =
+        applications::approve_keyed(&state.ctx, &caller, id, reason, key.as_ref()).await?;
+    let outcome = match outcome {
+        Idempotent::Fresh(approved) => Idempotent::Fresh(ApplicationView::from(approved)),
+        Idempotent::Replayed { status, body } => Idempotent::Replayed { status, body },
+    };
     Ok(crate::http::idempotency::respond(
         outcome,
         axum::http::StatusCode::OK,
@@ -184,7 +166,7 @@ pub async fn approve_application(
 
 /// Rejects with `{"reason"}` (approver).
 #[utoipa::path(post, path = "/api/v1/applications/{id}/reject", tag = "applications", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = DecisionInput,
+    params(("id" = i64, Path)), request_body = DecisionBody,
     responses((status = 200, body = ApplicationView), (status = 403, body = ErrorEnvelope), (status = 400, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 pub async fn reject_application(
@@ -193,22 +175,13 @@ pub async fn reject_application(
     ApiId(id): ApiId,
     body: Bytes,
 ) -> AppResult<Json<ApplicationView>> {
-    let input = optional_body(&body)?;
-    applications::reject(
-        &state.db,
-        &state.settings,
-        &caller,
-        policy(&state),
-        id,
-        input,
-    )
-    .await
-    .map(Json)
+    let rejected = applications::reject(&state.ctx, &caller, id, reason(&body)?).await?;
+    Ok(Json(rejected.into()))
 }
 
 /// Withdraws from any open state (officer or the borrowing cooperative); body optional `{"reason"}`.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/withdraw", tag = "applications", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body(content = Option<DecisionInput>),
+    params(("id" = i64, Path)), request_body(content = Option<DecisionBody>),
     responses((status = 200, body = ApplicationView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
               (status = 409, body = ErrorEnvelope)))]
 pub async fn withdraw_application(
@@ -217,8 +190,6 @@ pub async fn withdraw_application(
     ApiId(id): ApiId,
     body: Bytes,
 ) -> AppResult<Json<ApplicationView>> {
-    let input = optional_body(&body)?;
-    applications::withdraw(&state.db, &caller, policy(&state), id, input)
-        .await
-        .map(Json)
+    let withdrawn = applications::withdraw(&state.ctx, &caller, id, reason(&body)?).await?;
+    Ok(Json(withdrawn.into()))
 }

@@ -6,13 +6,15 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     app::{
-        cob::{self, BusinessDateView, CobOutcome, CobRequest, CobRunPage, CobRunQuery, Trigger},
+        cob::{self, Trigger},
+        page::PageRequest,
         Caller,
     },
     error::AppResult,
     http::{
-        error::ErrorEnvelope,
+        dto::cob::{BusinessDateView, CobOutcome, CobRequest, CobRunPage, CobRunQuery},
         extract::{ApiJson, ApiQuery},
+        responses::{BadRequest, Forbidden, Unprocessable},
     },
     state::AppState,
 };
@@ -26,37 +28,39 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The fund's business date: what "today" means to the service.
 #[utoipa::path(get, path = "/api/v1/business-date", tag = "close of business", security(("bearer" = [])),
-    responses((status = 200, body = BusinessDateView), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 200, body = BusinessDateView)))]
 pub async fn business_date(
     State(state): State<AppState>,
     caller: Caller,
 ) -> AppResult<Json<BusinessDateView>> {
-    cob::business_date_view(&state.db, &caller).await.map(Json)
+    let dates = cob::business_dates(&state.ctx, &caller).await?;
+    Ok(Json(dates.into()))
 }
 
 /// Closes every business date through `through`, in order (admin, accountant). Another instance
 /// already running it makes this one skip (`ran: false`).
 #[utoipa::path(post, path = "/api/v1/cob/run", tag = "close of business", security(("bearer" = [])),
     request_body = CobRequest,
-    responses((status = 200, body = CobOutcome), (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 200, body = CobOutcome), Forbidden, Unprocessable))]
 pub async fn run_cob(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(request): ApiJson<CobRequest>,
 ) -> AppResult<Json<CobOutcome>> {
-    cob::run_through(&state, &caller, request.through, Trigger::Api)
-        .await
-        .map(Json)
+    let outcome = cob::run_through(&state.ctx, &caller, request.through, Trigger::Api).await?;
+    Ok(Json(outcome.into()))
 }
 
 /// Close-of-business runs, newest first (admin, accountant, auditor).
 #[utoipa::path(get, path = "/api/v1/cob/runs", tag = "close of business", security(("bearer" = [])),
     params(CobRunQuery),
-    responses((status = 200, body = CobRunPage), (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, body = CobRunPage), BadRequest, Forbidden))]
 pub async fn list_cob_runs(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<CobRunQuery>,
 ) -> AppResult<Json<CobRunPage>> {
-    cob::list_runs(&state.db, &caller, query).await.map(Json)
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let runs = cob::list_runs(&state.ctx, &caller, page).await?;
+    Ok(Json(runs.into()))
 }

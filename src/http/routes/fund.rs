@@ -5,11 +5,9 @@ use axum::{extract::State, http::StatusCode, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    app::{
-        charter_capital::{self, ContributionInput, ContributionView, FundView},
-        Caller,
-    },
+    app::{charter_capital, idempotency::Idempotent, Caller},
     error::AppResult,
+    http::dto::fund::{ContributionBody, ContributionView, FundView},
     state::AppState,
 };
 
@@ -23,29 +21,27 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/fund", tag = "fund", security(("bearer" = [])),
     responses((status = 200, body = FundView), Forbidden))]
 pub async fn get_fund(State(state): State<AppState>, caller: Caller) -> AppResult<Json<FundView>> {
-    charter_capital::overview(&state.db, &caller, &state.settings.fund)
-        .await
-        .map(Json)
+    let fund = charter_capital::overview(&state.ctx, &caller).await?;
+    Ok(Json(fund.into()))
 }
 
 /// Records a charter capital contribution and posts Dr 1121 / Cr 4111 (admin, accountant).
 #[utoipa::path(post, path = "/api/v1/fund/charter-capital", tag = "fund", security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header)), request_body = ContributionInput,
+    params(("Idempotency-Key" = Option<String>, Header)), request_body = ContributionBody,
     responses((status = 201, body = ContributionView), BadRequest,
               Forbidden, Conflict))]
 pub async fn contribute_charter_capital(
     State(state): State<AppState>,
     caller: Caller,
-    keyed: crate::http::idempotency::Keyed<ContributionInput>,
+    keyed: crate::http::idempotency::Keyed<ContributionBody>,
 ) -> AppResult<axum::response::Response> {
-    let outcome = charter_capital::contribute(
-        &state.db,
-        &state.money_writer,
-        &caller,
-        keyed.input,
-        keyed.request.as_ref(),
-    )
-    .await?;
+    let outcome =
+        charter_capital::contribute(&state.ctx, &caller, keyed.input.into(), keyed.key.as_ref())
+            .await?;
+    let outcome = match outcome {
+        Idempotent::Fresh(created) => Idempotent::Fresh(ContributionView::from(created)),
+        Idempotent::Replayed { status, body } => Idempotent::Replayed { status, body },
+    };
     Ok(crate::http::idempotency::respond(
         outcome,
         StatusCode::CREATED,

@@ -4,6 +4,7 @@ pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod bank_statements;
 pub mod calendar;
 pub mod cob;
 pub mod cooperatives;

@@ -4,12 +4,13 @@ use axum::{extract::State, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    app::{
-        reports::{self, PortfolioQuery, PortfolioReport},
-        Caller,
-    },
+    app::{reports, Caller},
     error::AppResult,
-    http::{error::ErrorEnvelope, extract::ApiQuery},
+    http::{
+        dto::reports::{PortfolioQuery, PortfolioReport},
+        extract::ApiQuery,
+        responses::{BadRequest, Forbidden},
+    },
     state::AppState,
 };
 
@@ -20,14 +21,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The portfolio by debt group with its provisions and bad-debt ratio (staff; not cooperatives).
 #[utoipa::path(get, path = "/api/v1/reports/portfolio", tag = "reports", security(("bearer" = [])),
     params(PortfolioQuery),
-    responses((status = 200, body = PortfolioReport), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-              (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, body = PortfolioReport), BadRequest, Forbidden))]
 pub async fn portfolio(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<PortfolioQuery>,
 ) -> AppResult<Json<PortfolioReport>> {
-    reports::portfolio(&state.db, &caller, query)
-        .await
-        .map(Json)
+    let portfolio = reports::portfolio(&state.ctx, &caller, query.date, query.from).await?;
+    Ok(Json(PortfolioReport::from(&portfolio)))
 }

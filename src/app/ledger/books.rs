@@ -1,0 +1,248 @@
+//! The one posted-book query: debits and credits summed per account (and per loan) over the journal
+//! lines a [`BookQuery`] selects. Posting by difference, the close of business in bulk, `ledger verify`,
+//! the trial balance, account statements and the portfolio report all read the books through it.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use coopfund_domain::{Account, AccountBalances, Vnd};
+use sea_orm::{
+    sea_query::Query, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
+
+use crate::{
+    error::{AppError, AppResult},
+    store::{
+        entities::{journal_entry, journal_line, loan},
+        sum_vnd,
+    },
+};
+
+/// The most loan ids bound in one query (SQLite allows 32,766 bound values).
+const LOAN_IDS_PER_QUERY_MAX: usize = 4_000;
+
+/// Whose journal lines a [`BookQuery`] sums.
+#[derive(Debug, Clone, Copy)]
+pub enum LoanScope<'a> {
+    /// Every line, with or without a loan.
+    All,
+    /// The lines of these loans (their subledgers).
+    Loans(&'a [i64]),
+    /// The lines of the loans whose stored status is one of these.
+    LoansInStatus(&'a [&'a str]),
+    /// The lines without a loan (the portfolio-level general provision).
+    PortfolioLevel,
+}
+
+/// Which journal lines to sum, and whether per loan.
+#[derive(Debug, Clone, Copy)]
+pub struct BookQuery<'a> {
+    /// Whose lines.
+    pub loans: LoanScope<'a>,
+    /// Only these account codes (empty: every account).
+    pub accounts: &'a [&'a str],
+    /// Only entries dated on or after this day.
+    pub dated_from: Option<NaiveDate>,
+    /// Only entries dated on or before this day.
+    pub dated_through: Option<NaiveDate>,
+    /// Sum per (loan, account) rather than per account.
+    pub per_loan: bool,
+}
+
+impl<'a> BookQuery<'a> {
+    /// Every line of `loans`, summed per loan and account.
+    pub fn per_loan(loans: LoanScope<'a>) -> Self {
+        BookQuery {
+            loans,
+            accounts: &[],
+            dated_from: None,
+            dated_through: None,
+            per_loan: true,
+        }
+    }
+
+    /// Every line, summed per account.
+    pub fn per_account() -> Self {
+        BookQuery {
+            per_loan: false,
+            ..BookQuery::per_loan(LoanScope::All)
+        }
+    }
+
+    /// Only the lines on `accounts`.
+    pub fn on(self, accounts: &'a [&'a str]) -> Self {
+        BookQuery { accounts, ..self }
+    }
+
+    /// Only the entries dated in `[from, through]` (either end open when `None`).
+    pub fn dated(self, from: Option<NaiveDate>, through: Option<NaiveDate>) -> Self {
+        BookQuery {
+            dated_from: from,
+            dated_through: through,
+            ..self
+        }
+    }
+}
+
+/// The debits and credits posted to one account (of one loan, when the query is per loan).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostedSum {
+    /// The loan of the lines; `None` for portfolio-level lines or a query not per loan.
+    pub loan_id: Option<i64>,
+    /// The account code as stored (a code outside the chart is reported by `ledger verify`).
+    pub account_code: String,
+    /// Σ debits.
+    pub debit: Vnd,
+    /// Σ credits.
+    pub credit: Vnd,
+}
+
+impl PostedSum {
+    /// Debits − credits.
+    pub fn net_debit(&self) -> Vnd {
+        self.debit - self.credit
+    }
+
+    /// Credits − debits.
+    pub fn net_credit(&self) -> Vnd {
+        self.credit - self.debit
+    }
+
+    /// The account in the chart, or an error naming the code.
+    pub fn account(&self) -> AppResult<Account> {
+        Account::from_code(&self.account_code).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "journal line on unknown account {}",
+                self.account_code
+            ))
+        })
+    }
+}
+
+/// The sums of the journal lines `query` selects, ordered by loan and account.
+pub async fn posted_sums<C: ConnectionTrait>(
+    conn: &C,
+    query: &BookQuery<'_>,
+) -> AppResult<Vec<PostedSum>> {
+    match query.loans {
+        LoanScope::Loans(ids) => {
+            let mut sums = Vec::new();
+            for batch in ids.chunks(LOAN_IDS_PER_QUERY_MAX) {
+                let select = select_sums(query)
+                    .filter(journal_line::Column::LoanId.is_in(batch.iter().copied()));
+                sums.extend(run(conn, select, query.per_loan).await?);
+            }
+            Ok(sums)
+        }
+        LoanScope::PortfolioLevel => {
+            let select = select_sums(query).filter(journal_line::Column::LoanId.is_null());
+            run(conn, select, query.per_loan).await
+        }
+        LoanScope::LoansInStatus(statuses) => {
+            let loans = Query::select()
+                .column(loan::Column::Id)
+                .from(loan::Entity)
+                .and_where(loan::Column::Status.is_in(statuses.iter().copied()))
+                .to_owned();
+            let select = select_sums(query).filter(journal_line::Column::LoanId.in_subquery(loans));
+            run(conn, select, query.per_loan).await
+        }
+        LoanScope::All => run(conn, select_sums(query), query.per_loan).await,
+    }
+}
+
+/// Σ debits and Σ credits of `(debit, credit)` pairs.
+pub fn totals(pairs: impl IntoIterator<Item = (Vnd, Vnd)>) -> (Vnd, Vnd) {
+    pairs.into_iter().fold(
+        (Vnd::ZERO, Vnd::ZERO),
+        |(debits, credits), (debit, credit)| (debits + debit, credits + credit),
+    )
+}
+
+/// Each of `ids`' posted book (net debits by account). A loan with nothing posted has no entry.
+pub async fn posted_books<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, AccountBalances>> {
+    let mut books: HashMap<i64, AccountBalances> = HashMap::new();
+    for sum in posted_sums(conn, &BookQuery::per_loan(LoanScope::Loans(ids))).await? {
+        let loan_id = sum.loan_id.ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "a loan's posted book has a line without a loan"
+            ))
+        })?;
+        books
+            .entry(loan_id)
+            .or_default()
+            .add(sum.account()?, sum.net_debit());
+    }
+    Ok(books)
+}
+
+/// The balances posted so far for one loan (its subledger), as net debits by account.
+pub async fn posted_book<C: ConnectionTrait>(conn: &C, loan_id: i64) -> AppResult<AccountBalances> {
+    Ok(posted_books(conn, &[loan_id])
+        .await?
+        .remove(&loan_id)
+        .unwrap_or_default())
+}
+
+fn select_sums(query: &BookQuery<'_>) -> Select<journal_line::Entity> {
+    let mut select = journal_line::Entity::find().select_only();
+    if query.per_loan {
+        select = select
+            .column(journal_line::Column::LoanId)
+            .group_by(journal_line::Column::LoanId)
+            .order_by_asc(journal_line::Column::LoanId);
+    }
+    select = select
+        .column(journal_line::Column::AccountCode)
+        .column_as(sum_vnd("debit_vnd"), "debits")
+        .column_as(sum_vnd("credit_vnd"), "credits")
+        .group_by(journal_line::Column::AccountCode)
+        .order_by_asc(journal_line::Column::AccountCode);
+    if !query.accounts.is_empty() {
+        select = select.filter(journal_line::Column::AccountCode.is_in(query.accounts.to_vec()));
+    }
+    if query.dated_from.is_some() || query.dated_through.is_some() {
+        let mut entries = Query::select();
+        entries
+            .column(journal_entry::Column::Id)
+            .from(journal_entry::Entity);
+        if let Some(from) = query.dated_from {
+            entries.and_where(journal_entry::Column::EntryDate.gte(from));
+        }
+        if let Some(through) = query.dated_through {
+            entries.and_where(journal_entry::Column::EntryDate.lte(through));
+        }
+        select = select.filter(journal_line::Column::EntryId.in_subquery(entries.to_owned()));
+    }
+    select
+}
+
+async fn run<C: ConnectionTrait>(
+    conn: &C,
+    select: Select<journal_line::Entity>,
+    per_loan: bool,
+) -> AppResult<Vec<PostedSum>> {
+    let sum = |loan_id, account_code, debits, credits| PostedSum {
+        loan_id,
+        account_code,
+        debit: Vnd::from_i64(debits),
+        credit: Vnd::from_i64(credits),
+    };
+    if per_loan {
+        let rows: Vec<(Option<i64>, String, i64, i64)> = select.into_tuple().all(conn).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(loan_id, code, debits, credits)| sum(loan_id, code, debits, credits))
+            .collect())
+    } else {
+        let rows: Vec<(String, i64, i64)> = select.into_tuple().all(conn).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(code, debits, credits)| sum(None, code, debits, credits))
+            .collect())
+    }
+}

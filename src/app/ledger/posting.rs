@@ -1,0 +1,431 @@
+//! Posting by difference (module docs of [`super`]): the entry header ([`Posting`]), the engine's target
+//! book of a loan, the balanced difference against what is posted, writing entries (one, or many at once
+//! for the close of business), refolding a loan and caching its balances on the loan row.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use coopfund_domain::{
+    classification::DebtGroup, entry_for_difference, loan_book, AccountBalances, BookInputs,
+    HolidayCalendar, JournalEntry, LoanState, Side, Vnd,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect, Set,
+};
+
+use super::{books::posted_book, status_of};
+use crate::{
+    app::{
+        loan_engine::{self, contract_of, events_of, loan_group, transactions_of},
+        Caller,
+    },
+    error::{AppError, AppResult},
+    store::entities::{journal_entry, journal_line, loan, loan_transaction},
+};
+
+/// The most rows of one multi-row INSERT (SQLite allows 32,766 bound values; lines have 5).
+const INSERT_ROWS_MAX: usize = 4_000;
+
+/// What an entry is about (stored in `journal_entries`).
+#[derive(Debug, Clone)]
+pub struct Posting {
+    /// Entry kind: the event's kind (`disbursement`, `repayment`, `reversal` …) or e.g. `close_of_business`.
+    pub kind: String,
+    /// The posting date (the business date).
+    pub entry_date: NaiveDate,
+    /// Human description.
+    pub description: String,
+    /// The loan transaction that caused it, if any.
+    pub transaction_id: Option<i64>,
+    /// The entry this one corrects (a reversal), if any.
+    pub reverses_entry_id: Option<i64>,
+    /// A unique key making a retried posting a no-op (e.g. `cob:LOAN:DATE`), if any.
+    pub business_key: Option<String>,
+    /// When it is written (the use case's clock, `AppCtx::now`).
+    pub posted_at: DateTime<Utc>,
+}
+
+impl Posting {
+    /// The header of loan `loan_id`'s close-of-business entry for `date`: business key
+    /// `cob:{loan}:{date}`, one per loan and day (the loan-by-loan close, the set-based close and the
+    /// month-end release of a finished loan's provision all post under it).
+    pub fn close_of_business(loan_id: i64, date: NaiveDate, posted_at: DateTime<Utc>) -> Posting {
+        Posting {
+            kind: "close_of_business".into(),
+            entry_date: date,
+            description: super::text::close_of_business(date),
+            transaction_id: None,
+            reverses_entry_id: None,
+            business_key: Some(format!("cob:{loan_id}:{date}")),
+            posted_at,
+        }
+    }
+
+    /// The header of the portfolio's general provision entry at the month-end close of `date`
+    /// (business key `cob:general_provision:{date}`).
+    pub fn general_provision(date: NaiveDate, posted_at: DateTime<Utc>) -> Posting {
+        Posting {
+            kind: "provision".into(),
+            entry_date: date,
+            description: super::text::general_provision(date),
+            transaction_id: None,
+            reverses_entry_id: None,
+            business_key: Some(format!("cob:general_provision:{date}")),
+            posted_at,
+        }
+    }
+}
+
+/// What [`refold_and_post`] did.
+#[derive(Debug, Clone)]
+pub struct Refolded {
+    /// The engine's state of the loan as of the date.
+    pub state: LoanState,
+    /// The loan row after its cached balances were updated.
+    pub loan: loan::Model,
+    /// The journal entry posted, if anything differed.
+    pub entry_id: Option<i64>,
+}
+
+/// What a posting does with the loan's specific provision (DOMAIN.md §8: it moves at month-end closes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provision {
+    /// Keep the provision posted so far (every event and every day but a month end).
+    Keep,
+    /// Hold this specific provision from now on (the month-end close); Dr 6426 / Cr 22931 or the reverse
+    /// falls out of the difference.
+    Set(Vnd),
+}
+
+/// The book the engine says loan `loan` should hold in `state` with debt group `group`, given `posted`,
+/// with `provision` the specific provision to hold.
+pub fn target_book(
+    loan: &loan::Model,
+    state: &LoanState,
+    group: DebtGroup,
+    posted: &AccountBalances,
+    provision: Provision,
+) -> AppResult<AccountBalances> {
+    let day_count = loan_engine::day_count_of(loan)?;
+    let specific_provision = match provision {
+        Provision::Keep => None,
+        Provision::Set(amount) => Some(amount),
+    };
+    let inputs = BookInputs {
+        group,
+        specific_provision,
+        day_count,
+    };
+    Ok(loan_book(state, &inputs, posted))
+}
+
+/// The balanced entry moving loan `loan`'s `posted` book to the engine's book for `state` and `group`
+/// (with `provision`); `None` when nothing differs. Shared by every posting of a loan.
+pub fn loan_difference(
+    loan: &loan::Model,
+    state: &LoanState,
+    group: DebtGroup,
+    posted: &AccountBalances,
+    provision: Provision,
+) -> AppResult<Option<JournalEntry>> {
+    let target = target_book(loan, state, group, posted, provision)?;
+    entry_for_difference(&target, posted).map_err(|e| {
+        AppError::internal(anyhow::anyhow!(
+            "loan {} book does not balance: {e}",
+            loan.id
+        ))
+    })
+}
+
+/// An amount as stored in a whole-đồng column; an amount beyond i64 is an error, never clamped.
+pub fn stored_vnd(amount: Vnd) -> AppResult<i64> {
+    amount
+        .to_i64()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("amount {amount} does not fit in i64")))
+}
+
+/// Posts the balanced difference between the engine's book for `loan` (in `state`, group `group`, holding
+/// `provision`) and what is posted; returns the entry's id, or `None` when nothing differs. Call inside the
+/// event's transaction.
+pub async fn post_loan_difference<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    loan: &loan::Model,
+    state: &LoanState,
+    group: DebtGroup,
+    posting: &Posting,
+    provision: Provision,
+) -> AppResult<Option<i64>> {
+    let posted = posted_book(conn, loan.id).await?;
+    let Some(entry) = loan_difference(loan, state, group, &posted, provision)? else {
+        return Ok(None);
+    };
+    post_entry(conn, caller, Some(loan.id), &entry, posting)
+        .await
+        .map(Some)
+}
+
+/// The header row of an entry.
+fn header(caller: &Caller, loan_id: Option<i64>, posting: &Posting) -> journal_entry::ActiveModel {
+    journal_entry::ActiveModel {
+        entry_date: Set(posting.entry_date),
+        kind: Set(posting.kind.clone()),
+        description: Set(posting.description.clone()),
+        loan_id: Set(loan_id),
+        transaction_id: Set(posting.transaction_id),
+        reverses_entry_id: Set(posting.reverses_entry_id),
+        business_key: Set(posting.business_key.clone()),
+        created_by: Set(caller.user_id()),
+        posted_at: Set(posting.posted_at),
+        ..Default::default()
+    }
+}
+
+/// The line rows of `entry` under header `entry_id`, each carrying `loan_id`.
+fn lines(
+    entry_id: i64,
+    loan_id: Option<i64>,
+    entry: &JournalEntry,
+) -> AppResult<Vec<journal_line::ActiveModel>> {
+    entry
+        .lines()
+        .iter()
+        .map(|line| {
+            let amount = stored_vnd(line.amount)?;
+            let (debit_vnd, credit_vnd) = if line.side == Side::Debit {
+                (amount, 0)
+            } else {
+                (0, amount)
+            };
+            Ok(journal_line::ActiveModel {
+                entry_id: Set(entry_id),
+                account_code: Set(line.account.code().to_string()),
+                debit_vnd: Set(debit_vnd),
+                credit_vnd: Set(credit_vnd),
+                loan_id: Set(loan_id),
+                ..Default::default()
+            })
+        })
+        .collect()
+}
+
+/// Writes a balanced `entry` with `posting`'s header; every line carries `loan_id` (`None`: a
+/// portfolio-level entry such as the general provision). Returns the entry's id.
+pub async fn post_entry<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    loan_id: Option<i64>,
+    entry: &JournalEntry,
+    posting: &Posting,
+) -> AppResult<i64> {
+    let header = header(caller, loan_id, posting).insert(conn).await?;
+    journal_line::Entity::insert_many(lines(header.id, loan_id, entry)?)
+        .exec(conn)
+        .await?;
+    Ok(header.id)
+}
+
+/// One loan's entry to write with [`post_loan_entries`].
+#[derive(Debug, Clone)]
+pub struct LoanEntry {
+    /// The loan every line carries.
+    pub loan_id: i64,
+    /// Its header; the business key is required (the ids are read back by it).
+    pub posting: Posting,
+    /// The balanced entry.
+    pub entry: JournalEntry,
+}
+
+/// Writes many loans' entries with a few multi-row INSERTs (the close of business in bulk); returns
+/// each loan's entry id. Every posting must carry a business key.
+#[tracing::instrument(skip_all, fields(entries = entries.len()))]
+pub async fn post_loan_entries<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    entries: &[LoanEntry],
+) -> AppResult<HashMap<i64, i64>> {
+    if entries.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut keys = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let key = entry.posting.business_key.clone().ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "loan {}'s bulk entry has no business key",
+                entry.loan_id
+            ))
+        })?;
+        keys.push(key);
+    }
+    for batch in entries.chunks(INSERT_ROWS_MAX / 2) {
+        let headers = batch
+            .iter()
+            .map(|e| header(caller, Some(e.loan_id), &e.posting));
+        journal_entry::Entity::insert_many(headers)
+            .exec(conn)
+            .await?;
+    }
+    // Read the ids back by their unique keys (portable, unlike relying on RETURNING order).
+    let mut entry_ids = HashMap::new();
+    for batch in keys.chunks(INSERT_ROWS_MAX) {
+        let rows: Vec<(i64, Option<i64>)> = journal_entry::Entity::find()
+            .select_only()
+            .column(journal_entry::Column::Id)
+            .column(journal_entry::Column::LoanId)
+            .filter(journal_entry::Column::BusinessKey.is_in(batch.to_vec()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        entry_ids.extend(
+            rows.into_iter()
+                .filter_map(|(id, loan_id)| loan_id.map(|l| (l, id))),
+        );
+    }
+    let mut rows = Vec::new();
+    for e in entries {
+        let entry_id = *entry_ids.get(&e.loan_id).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "entry of loan {} not found after insert",
+                e.loan_id
+            ))
+        })?;
+        rows.extend(lines(entry_id, Some(e.loan_id), &e.entry)?);
+    }
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(INSERT_ROWS_MAX));
+        journal_line::Entity::insert_many(std::mem::replace(&mut rows, rest))
+            .exec(conn)
+            .await?;
+    }
+    Ok(entry_ids)
+}
+
+/// **The entry point for the close of business and every money command.** Refolds loan `loan` (already
+/// locked by the caller, see [`crate::app::loans::lock_loan`]) from its stored events as of `date` (the
+/// start of that business day: accrued through the day before, what fell due before it moved to overdue),
+/// classifies it, posts the difference to the books with `posting`, and caches the balances on the loan
+/// row — all on `conn`, the caller's transaction. A retried posting with the same `business_key` fails
+/// on the unique index: the caller decides whether that means "already done".
+pub async fn refold_and_post<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    loan: loan::Model,
+    date: NaiveDate,
+    posting: &Posting,
+) -> AppResult<Refolded> {
+    let calendar = crate::app::calendar::in_force(conn).await?;
+    refold_and_post_with(conn, caller, loan, date, posting, &calendar, |_, _, _| {
+        Provision::Keep
+    })
+    .await
+}
+
+/// [`refold_and_post`], the specific provision decided by `provision` from the loan row, the refolded state
+/// and its debt group (the month-end close sets it, DOMAIN.md §8).
+#[tracing::instrument(skip_all, fields(loan_id = loan.id, %date, kind = %posting.kind))]
+pub async fn refold_and_post_with<C: ConnectionTrait>(
+    conn: &C,
+    caller: &Caller,
+    loan: loan::Model,
+    date: NaiveDate,
+    posting: &Posting,
+    calendar: &HolidayCalendar,
+    provision: impl FnOnce(&loan::Model, &LoanState, DebtGroup) -> Provision,
+) -> AppResult<Refolded> {
+    let state = fold_loan(
+        &loan,
+        &transactions_of(conn, loan.id).await?,
+        calendar,
+        date,
+    )?;
+    let group = loan_group(&state).max(worst_sibling_group(conn, &loan).await?);
+    let provision = provision(&loan, &state, group);
+    let entry_id =
+        post_loan_difference(conn, caller, &loan, &state, group, posting, provision).await?;
+    let loan = cache_balances(conn, loan, &state, group, date, posting.posted_at).await?;
+    Ok(Refolded {
+        state,
+        loan,
+        entry_id,
+    })
+}
+
+/// The engine's state of `loan` from its stored `transactions` as of the start of `date`.
+pub fn fold_loan(
+    loan: &loan::Model,
+    transactions: &[loan_transaction::Model],
+    calendar: &HolidayCalendar,
+    date: NaiveDate,
+) -> AppResult<LoanState> {
+    let contract = contract_of(loan, calendar)?;
+    let events = events_of(transactions)?;
+    loan_engine::fold_at(&contract, &events, date)
+}
+
+/// The debt group cached on a loan row; a number outside 1..=5 is an error naming the loan.
+pub fn cached_group(loan_id: i64, stored: i32) -> AppResult<DebtGroup> {
+    u8::try_from(stored)
+        .ok()
+        .and_then(DebtGroup::from_number)
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "stored loan {loan_id} has debt group {stored}"
+            ))
+        })
+}
+
+/// The worst debt group cached on the cooperative's other open loans (DOMAIN.md §8: all loans of one
+/// cooperative take the group of its worst loan). The close of business recomputes the whole
+/// cooperative each night; between closes an event uses this, so a loan never looks better than
+/// its siblings made it.
+pub async fn worst_sibling_group<C: ConnectionTrait>(
+    conn: &C,
+    loan: &loan::Model,
+) -> AppResult<DebtGroup> {
+    let groups: Vec<(i64, i32)> = loan::Entity::find()
+        .select_only()
+        .column(loan::Column::Id)
+        .column(loan::Column::DebtGroup)
+        .filter(loan::Column::CooperativeId.eq(loan.cooperative_id))
+        .filter(loan::Column::Id.ne(loan.id))
+        .filter(loan::Column::Status.eq("active"))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    // No open sibling: nothing makes this loan worse than its own group.
+    let mut worst = DebtGroup::One;
+    for (id, stored) in groups {
+        worst = worst.max(cached_group(id, stored)?);
+    }
+    Ok(worst)
+}
+
+/// Writes the engine's balances as of `date` onto the loan row (cached for lists and reports; `ledger
+/// verify` checks them), at `now`.
+pub async fn cache_balances<C: ConnectionTrait>(
+    conn: &C,
+    loan: loan::Model,
+    state: &LoanState,
+    group: DebtGroup,
+    date: NaiveDate,
+    now: DateTime<Utc>,
+) -> AppResult<loan::Model> {
+    let status = status_of(&loan.status, state);
+    let version = loan.version + 1;
+    let mut active = loan.into_active_model();
+    active.status = Set(status);
+    active.first_disbursed_on = Set(state.first_disbursed_on);
+    active.closed_on = Set(state.closed_on.or(state.written_off_on));
+    active.disbursed_vnd = Set(stored_vnd(state.disbursed)?);
+    active.in_term_principal_vnd = Set(stored_vnd(state.in_term_principal)?);
+    active.overdue_principal_vnd = Set(stored_vnd(state.overdue_principal)?);
+    active.advance_vnd = Set(stored_vnd(state.advance)?);
+    active.dpd = Set(i32::try_from(state.dpd).unwrap_or(i32::MAX));
+    active.debt_group = Set(i32::from(group.number()));
+    active.restructure_count = Set(i32::try_from(state.restructure_count).unwrap_or(i32::MAX));
+    active.balances_as_of = Set(Some(date));
+    active.version = Set(version);
+    active.updated_at = Set(now);
+    Ok(active.update(conn).await?)
+}

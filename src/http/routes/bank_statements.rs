@@ -1,0 +1,247 @@
+//! `/api/v1/bank-statements`: import the fund's bank statements (the body is the file), review the
+//! proposals, confirm or reject lines (`/api/v1/bank-statement-lines/{id}/…`), reconcile against 1121;
+//! and `/api/v1/cooperatives/{id}/bank-accounts`, the accounts a cooperative pays from (issue 12).
+
+use axum::{
+    extract::{RawQuery, Request, State},
+    http::StatusCode,
+    Json,
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    app::{
+        bank_statements::{
+            self,
+            confirm::{self, BulkConfirmInput, BulkOutcome, ConfirmInput, RejectInput},
+            import::{self, ImportOutcome, ImportQuery},
+            reconcile::{self, Reconciliation},
+            BankAccountView, LineView, NewBankAccount, StatementDetail, StatementQuery,
+            StatementView,
+        },
+        validate, Caller,
+    },
+    error::{AppError, AppResult, ErrorKind, Localized},
+    http::{
+        error::ErrorEnvelope,
+        extract::{read_body, ApiId, ApiJson, ApiQuery},
+    },
+    state::AppState,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(import_statement, list_statements))
+        .routes(routes!(get_statement))
+        .routes(routes!(confirm_statement))
+        .routes(routes!(get_reconciliation))
+        .routes(routes!(get_line))
+        .routes(routes!(confirm_line))
+        .routes(routes!(reject_line))
+        .routes(routes!(list_bank_accounts, add_bank_account))
+}
+
+/// The import's query, parsed strictly (`format` is this route's own parameter, not an export format).
+fn import_query(raw: Option<&str>) -> AppResult<ImportQuery> {
+    let raw = raw.unwrap_or("");
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).unwrap_or_default();
+    for (key, value) in &pairs {
+        validate::reject_control_chars(key, value, false)?;
+    }
+    serde_urlencoded::from_str(raw).map_err(|err| {
+        AppError::new(
+            ErrorKind::BadRequest,
+            "invalid_query",
+            Localized::new(
+                format!("Tham số truy vấn không hợp lệ: {err}."),
+                format!("Invalid query parameters: {err}."),
+            ),
+        )
+    })
+}
+
+/// Imports a statement file (accountant, admin): the body is the file as exported by the bank.
+/// 201 with the new statement and its lines' proposals; 200 when this very file was imported before
+/// (nothing added); lines already known from an overlapping statement are not added again. A file that
+/// does not read is a 400 naming the line and column; nothing is half-imported.
+#[utoipa::path(post, path = "/api/v1/bank-statements", tag = "bank statements", security(("bearer" = [])),
+    params(ImportQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The statement file (CSV, XLSX, camt.053 XML or MT940 text)"),
+    responses((status = 201, body = ImportOutcome), (status = 200, body = ImportOutcome, description = "The same file again: nothing added"),
+              (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope),
+              (status = 413, body = ErrorEnvelope)))]
+pub async fn import_statement(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+    request: Request,
+) -> AppResult<(StatusCode, Json<ImportOutcome>)> {
+    caller.require(&[crate::auth::Role::Accountant, crate::auth::Role::Admin])?;
+    let query = import_query(raw.as_deref())?;
+    let bytes = read_body(request, &state).await?;
+    let (status, outcome) = import::import(
+        &state.db,
+        &state.money_writer,
+        &state.settings,
+        &caller,
+        query,
+        &bytes,
+    )
+    .await?;
+    Ok((
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        Json(outcome),
+    ))
+}
+
+/// Statements newest first (accountant, admin, auditor).
+#[utoipa::path(get, path = "/api/v1/bank-statements", tag = "bank statements", security(("bearer" = [])),
+    params(StatementQuery),
+    responses((status = 200, body = Vec<StatementView>), (status = 403, body = ErrorEnvelope)))]
+pub async fn list_statements(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<StatementQuery>,
+) -> AppResult<Json<Vec<StatementView>>> {
+    bank_statements::list(&state.db, &caller, query)
+        .await
+        .map(Json)
+}
+
+/// A statement with its lines, their proposals (loan, reason, confidence) and decisions; an open credit
+/// shows the payoff of its proposed loan on its value date.
+#[utoipa::path(get, path = "/api/v1/bank-statements/{id}", tag = "bank statements", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = StatementDetail), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn get_statement(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> AppResult<Json<StatementDetail>> {
+    bank_statements::get(&state.db, &caller, id).await.map(Json)
+}
+
+/// Confirms the statement's proposals (accountant): the lines given, or every proposed line with at
+/// least the configured confidence. Each line posts once; refused lines (above the payoff …) are listed.
+#[utoipa::path(post, path = "/api/v1/bank-statements/{id}/confirm", tag = "bank statements", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = BulkConfirmInput,
+    responses((status = 200, body = BulkOutcome), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope)))]
+pub async fn confirm_statement(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    ApiJson(input): ApiJson<BulkConfirmInput>,
+) -> AppResult<Json<BulkOutcome>> {
+    confirm::confirm_statement(
+        &state.db,
+        &state.money_writer,
+        &state.settings,
+        &caller,
+        id,
+        input,
+    )
+    .await
+    .map(Json)
+}
+
+/// The bank's opening and closing balances against account 1121 for the statement's dates, with the
+/// difference explained line by line (accountant, admin, auditor).
+#[utoipa::path(get, path = "/api/v1/bank-statements/{id}/reconciliation", tag = "bank statements", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Reconciliation), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn get_reconciliation(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> AppResult<Json<Reconciliation>> {
+    reconcile::reconcile(&state.db, &caller, id).await.map(Json)
+}
+
+/// One statement line with its proposal and decision.
+#[utoipa::path(get, path = "/api/v1/bank-statement-lines/{id}", tag = "bank statements", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = LineView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn get_line(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> AppResult<Json<LineView>> {
+    bank_statements::line(&state.db, &caller, id)
+        .await
+        .map(Json)
+}
+
+/// Confirms a line (accountant): `{}` posts the proposal; `{"splits":[{"loan_id","amount_vnd"}]}`
+/// reassigns or splits it; a debit takes `{"transaction_id"}` of its disbursement. Posts an ordinary
+/// repayment per part (value date = the bank's, reference = the bank's transaction id), once: a line
+/// already posted is returned as it is. Above the payoff → 422 naming it. Four-eyes: the first
+/// confirmation only proposes (`awaiting_second`).
+#[utoipa::path(post, path = "/api/v1/bank-statement-lines/{id}/confirm", tag = "bank statements", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = ConfirmInput,
+    responses((status = 200, body = LineView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+pub async fn confirm_line(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    ApiJson(input): ApiJson<ConfirmInput>,
+) -> AppResult<Json<LineView>> {
+    confirm::confirm(
+        &state.db,
+        &state.money_writer,
+        &state.settings,
+        &caller,
+        id,
+        input,
+    )
+    .await
+    .map(Json)
+}
+
+/// Marks a line "not a repayment" with a reason (accountant).
+#[utoipa::path(post, path = "/api/v1/bank-statement-lines/{id}/reject", tag = "bank statements", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = RejectInput,
+    responses((status = 200, body = LineView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn reject_line(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    ApiJson(input): ApiJson<RejectInput>,
+) -> AppResult<Json<LineView>> {
+    confirm::reject(&state.db, &state.money_writer, &caller, id, input)
+        .await
+        .map(Json)
+}
+
+/// The accounts a cooperative pays from (staff).
+#[utoipa::path(get, path = "/api/v1/cooperatives/{id}/bank-accounts", tag = "bank statements", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<BankAccountView>), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn list_bank_accounts(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> AppResult<Json<Vec<BankAccountView>>> {
+    bank_statements::bank_accounts(&state.db, &caller, id)
+        .await
+        .map(Json)
+}
+
+/// Registers an account a cooperative pays from (admin, officer, accountant): a transfer from it
+/// without a loan number is matched by the amount due. 409 when another cooperative has it.
+#[utoipa::path(post, path = "/api/v1/cooperatives/{id}/bank-accounts", tag = "bank statements", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = NewBankAccount,
+    responses((status = 201, body = BankAccountView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+pub async fn add_bank_account(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    ApiJson(input): ApiJson<NewBankAccount>,
+) -> AppResult<(StatusCode, Json<BankAccountView>)> {
+    bank_statements::add_bank_account(&state.db, &caller, id, input)
+        .await
+        .map(|view| (StatusCode::CREATED, Json(view)))
+}
