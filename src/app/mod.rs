@@ -22,6 +22,7 @@ pub mod loan_engine;
 pub mod loans;
 pub mod outbox;
 pub mod page;
+pub mod payment_qr;
 pub mod policy;
 pub mod products;
 pub mod repairs;

@@ -50,6 +50,7 @@ pub mod loan;
 pub mod money;
 pub mod owed;
 pub mod schedule;
+pub mod vietqr;
 
 pub use allocation::{
     Allocation, AllocationOrder, Bucket, PayoffQuote, PrepaymentRule, RepaymentKind,

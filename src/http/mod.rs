@@ -97,6 +97,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::cooperatives::router())
         .merge(routes::loans::router())
         .merge(routes::recoveries::router())
+        .merge(routes::payment_qr::router())
         .merge(routes::ledger::router())
         .merge(routes::products::router())
         .merge(routes::fund::router())

@@ -212,6 +212,11 @@ const ROUTES: &[Route] = &[
     },
     Route {
         method: Method::GET,
+        path: "/api/v1/loans/{id}/payment-qr",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::GET,
         path: "/api/v1/loans/{id}/statement",
         allowed: ALL,
     },

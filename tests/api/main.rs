@@ -33,6 +33,7 @@ mod model;
 mod notices_policy;
 mod operations;
 mod outbox;
+mod payment_qr;
 mod pg_restore;
 mod products;
 mod provisions;

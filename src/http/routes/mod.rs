@@ -13,6 +13,7 @@ pub mod health;
 pub mod ledger;
 pub mod loans;
 pub mod outbox;
+pub mod payment_qr;
 pub mod products;
 pub mod recoveries;
 pub mod reports;

@@ -1,0 +1,188 @@
+//! A VietQR code to pay a loan (issue 10 §4): the payload ([`coopfund_domain::vietqr`]) for the fund's bank
+//! account (`mail.bank_bin`, `mail.bank_account_number` in the configuration) with the loan number as the
+//! transfer message, drawn as an SVG a page can inline.
+//!
+//! The amount is what the loan page shows as the next payment: everything due and overdue today
+//! (`owed_now_vnd`) when there is any, otherwise the next installment net of the advance (`next_due.total_vnd`).
+//! A caller may ask for another amount (`?amount_vnd=`), e.g. to pay off.
+
+use qrcode::{render::svg, EcLevel, QrCode};
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use coopfund_domain::vietqr::{self, VietQrError, VietQrTransfer};
+
+use super::{loans, Caller};
+use crate::{
+    config::MailSettings,
+    error::{AppError, AppResult, ErrorKind, Localized},
+};
+
+/// `?amount_vnd=` of the payment code: a positive whole number of đồng (default: the next payment).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentQrQuery {
+    /// Whole đồng, digits only, at least 1 (default: the amount to pay next).
+    #[param(value_type = Option<i64>)]
+    pub amount_vnd: Option<String>,
+}
+
+/// A VietQR code to pay a loan.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PaymentQrView {
+    /// The VietQR text the code holds (NAPAS EMVCo, CRC included).
+    pub payload: String,
+    /// The amount the code asks for.
+    pub amount_vnd: i64,
+    /// The code as an SVG document without XML declaration, ready to inline in a page.
+    pub svg: String,
+}
+
+/// 422 `invalid_amount`: `?amount_vnd=` is not a positive whole number of đồng the code can carry.
+fn invalid_amount() -> AppError {
+    AppError::new(
+        ErrorKind::Rule,
+        "invalid_amount",
+        Localized::new(
+            "Số tiền phải là số đồng nguyên dương, tối đa 13 chữ số.",
+            "The amount must be a positive whole number of đồng, at most 13 digits.",
+        ),
+    )
+    .with_field("amount_vnd")
+}
+
+/// 422 `nothing_to_pay`: the loan has no payment to make (not disbursed, settled, or fully covered).
+fn nothing_to_pay() -> AppError {
+    AppError::new(
+        ErrorKind::Rule,
+        "nothing_to_pay",
+        Localized::new(
+            "Khoản vay này hiện không có khoản nào cần trả.",
+            "There is nothing to pay on this loan now.",
+        ),
+    )
+}
+
+/// The amount of `?amount_vnd=`: digits only (no sign, no decimals, no separators), positive.
+fn parse_amount(text: &str) -> AppResult<i64> {
+    if text.is_empty() || text.len() > 13 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid_amount());
+    }
+    match text.parse::<i64>() {
+        Ok(amount) if amount > 0 => Ok(amount),
+        _ => Err(invalid_amount()),
+    }
+}
+
+/// The next payment as the loan page shows it: what is due and overdue today, else the next installment
+/// net of the advance; 0 when there is none.
+fn amount_to_pay_next(view: &loans::LoanView) -> i64 {
+    if view.owed_now_vnd > 0 {
+        view.owed_now_vnd
+    } else {
+        view.next_due.as_ref().map_or(0, |next| next.total_vnd)
+    }
+}
+
+/// The payment code of loan `id` (any role that may read the loan; a cooperative only its own, 404 else).
+pub async fn payment_qr(
+    db: &DatabaseConnection,
+    bank: &MailSettings,
+    caller: &Caller,
+    id: i64,
+    query: PaymentQrQuery,
+) -> AppResult<PaymentQrView> {
+    let view = loans::get(db, caller, id).await?;
+    // No transfer is expected before the money is out, nor after the loan is settled.
+    if matches!(
+        view.status.as_str(),
+        "approved" | "contract_signed" | "closed" | "recovered"
+    ) {
+        return Err(nothing_to_pay());
+    }
+    let amount_vnd = match query.amount_vnd.as_deref() {
+        Some(text) => parse_amount(text)?,
+        None => match amount_to_pay_next(&view) {
+            0 => return Err(nothing_to_pay()),
+            amount => amount,
+        },
+    };
+    let payload = vietqr::payload(&VietQrTransfer {
+        bank_bin: &bank.bank_bin,
+        account_number: &bank.bank_account_number,
+        amount_vnd,
+        purpose: &view.number,
+    })
+    .map_err(|err| match err {
+        VietQrError::Amount => invalid_amount(),
+        // The bank settings are validated at start and loan numbers are ASCII: this is our fault.
+        other => AppError::internal(anyhow::anyhow!(
+            "no VietQR code for loan {}: {} ({})",
+            view.id,
+            other,
+            other.field()
+        )),
+    })?;
+    let svg = draw_svg(&payload)?;
+    Ok(PaymentQrView {
+        payload,
+        amount_vnd,
+        svg,
+    })
+}
+
+/// The QR code of `payload` as inline SVG: error correction M (what banking apps print), quiet zone kept,
+/// at least 264 px wide; the XML declaration is dropped, as HTML forbids it inside a page.
+pub fn draw_svg(payload: &str) -> AppResult<String> {
+    let code = QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M)
+        .map_err(|err| AppError::internal(anyhow::anyhow!("QR code not drawn: {err}")))?;
+    let document = code
+        .render::<svg::Color<'_>>()
+        .min_dimensions(264, 264)
+        .quiet_zone(true)
+        .build();
+    let inline = match document.find("<svg") {
+        Some(start) => document[start..].to_owned(),
+        None => document,
+    };
+    Ok(inline)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_amount_is_whole_positive_digits() {
+        assert_eq!(parse_amount("10799778").unwrap(), 10_799_778);
+        assert_eq!(parse_amount("1").unwrap(), 1);
+        for bad in [
+            "",
+            "0",
+            "000",
+            "-5",
+            "+5",
+            "1.5",
+            "1,000",
+            "1e6",
+            "abc",
+            "12345678901234",
+        ] {
+            let err = parse_amount(bad).unwrap_err();
+            assert_eq!(
+                (err.kind, err.code.as_str()),
+                (ErrorKind::Rule, "invalid_amount"),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_svg_is_inline_ready() {
+        let svg = draw_svg("00020101021238570010A000000727").unwrap();
+        assert!(svg.starts_with("<svg"), "{svg}");
+        assert!(svg.ends_with("</svg>"));
+    }
+}
