@@ -18,7 +18,7 @@
 //!   written-off loan.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use coopfund_domain::{LoanState, Vnd};
+use coopfund_domain::{LoanState, LoanStatus, TransactionKind, Vnd};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
@@ -30,7 +30,7 @@ use super::{
     audit::{self, Change},
     fund,
     ledger::READERS,
-    loan_engine::{self, contract_of, events_of, kind, transactions_of},
+    loan_engine::{self, contract_of, events_of, kind_of, status_of, transactions_of},
     loans::AllocationView,
     validate, Caller,
 };
@@ -40,27 +40,30 @@ use crate::{
     store::entities::{loan, loan_follow_up},
 };
 
-fn i64_of(amount: Vnd) -> i64 {
-    amount.to_i64().unwrap_or(i64::MAX)
-}
-
 /// What remains of a written-off loan under follow-up, and what was recovered.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UnderFollowUp {
     #[schema(value_type = String, format = Date)]
     pub written_off_on: NaiveDate,
     /// Principal written off (memo 0042 at the write-off).
-    pub written_off_principal_vnd: i64,
+    #[schema(value_type = i64)]
+    pub written_off_principal_vnd: Vnd,
     /// Interest not recognised at the write-off (memo 0041): unpaid contractual interest.
-    pub written_off_interest_vnd: i64,
-    pub recovered_principal_vnd: i64,
-    pub recovered_interest_vnd: i64,
+    #[schema(value_type = i64)]
+    pub written_off_interest_vnd: Vnd,
+    #[schema(value_type = i64)]
+    pub recovered_principal_vnd: Vnd,
+    #[schema(value_type = i64)]
+    pub recovered_interest_vnd: Vnd,
     /// Principal still under follow-up (memo 0042 now).
-    pub principal_vnd: i64,
+    #[schema(value_type = i64)]
+    pub principal_vnd: Vnd,
     /// Interest not recognised still under follow-up (memo 0041 now).
-    pub interest_vnd: i64,
+    #[schema(value_type = i64)]
+    pub interest_vnd: Vnd,
     /// principal_vnd + interest_vnd: the most a recovery may be.
-    pub total_vnd: i64,
+    #[schema(value_type = i64)]
+    pub total_vnd: Vnd,
     /// When the last of it was recovered (the loan is then `recovered`).
     #[schema(value_type = Option<String>, format = Date)]
     pub recovered_on: Option<NaiveDate>,
@@ -69,14 +72,14 @@ pub struct UnderFollowUp {
 /// The follow-up summary of a written-off loan (`None` for any other loan).
 pub fn under_follow_up(state: &LoanState) -> Option<UnderFollowUp> {
     let written_off_on = state.written_off_on?;
-    let principal_vnd = i64_of(state.principal_under_follow_up());
-    let interest_vnd = i64_of(state.interest_under_follow_up());
+    let principal_vnd = state.principal_under_follow_up();
+    let interest_vnd = state.interest_under_follow_up();
     Some(UnderFollowUp {
         written_off_on,
-        written_off_principal_vnd: i64_of(state.written_off_principal),
-        written_off_interest_vnd: i64_of(state.written_off_interest),
-        recovered_principal_vnd: i64_of(state.recovered_principal()),
-        recovered_interest_vnd: i64_of(state.recovered_interest()),
+        written_off_principal_vnd: state.written_off_principal,
+        written_off_interest_vnd: state.written_off_interest,
+        recovered_principal_vnd: state.recovered_principal(),
+        recovered_interest_vnd: state.recovered_interest(),
         principal_vnd,
         interest_vnd,
         total_vnd: principal_vnd + interest_vnd,
@@ -92,8 +95,8 @@ pub fn recovery_split(state: &LoanState, event_id: &str) -> Option<AllocationVie
         .iter()
         .find(|r| r.event_id == event_id)
         .map(|r| AllocationView {
-            principal_vnd: i64_of(r.principal),
-            interest_vnd: i64_of(r.interest),
+            principal_vnd: r.principal,
+            interest_vnd: r.interest,
             ..Default::default()
         })
 }
@@ -129,7 +132,8 @@ pub fn early_write_off(
 /// write-off transaction's details.
 pub fn check_write_off(state: &LoanState, early: Option<&EarlyWriteOff>) -> AppResult<String> {
     if state.advance.is_positive() {
-        let advance = i64_of(state.advance);
+        // The stored figure, as the message has always written it.
+        let advance = state.advance.as_decimal();
         return Err(AppError::new(
             ErrorKind::Rule,
             "write_off_advance_held",
@@ -208,9 +212,12 @@ pub struct RecoveryLine {
     #[schema(value_type = String, format = Date)]
     pub value_date: NaiveDate,
     pub reference: String,
-    pub amount_vnd: i64,
-    pub principal_vnd: i64,
-    pub interest_vnd: i64,
+    #[schema(value_type = i64)]
+    pub amount_vnd: Vnd,
+    #[schema(value_type = i64)]
+    pub principal_vnd: Vnd,
+    #[schema(value_type = i64)]
+    pub interest_vnd: Vnd,
 }
 
 /// `GET /loans/{id}/follow-ups`: what remains, the recoveries (reversed ones left out) and the actions,
@@ -255,7 +262,7 @@ pub async fn record(
         .one(&txn)
         .await?
         .ok_or_else(loan_not_found)?;
-    if found.status != "written_off" {
+    if status_of(&found)? != LoanStatus::WrittenOff {
         return Err(AppError::new(
             ErrorKind::Conflict,
             "invalid_loan_state",
@@ -338,20 +345,26 @@ pub async fn file(
         &events_of(&transactions)?,
         today,
     )?;
+    let mut recovery_transactions = Vec::new();
+    for tx in &transactions {
+        if kind_of(tx)? == TransactionKind::Recovery {
+            recovery_transactions.push(tx);
+        }
+    }
     let recoveries = state
         .recoveries
         .iter()
         .filter_map(|r| {
-            let tx = transactions
+            let tx = recovery_transactions
                 .iter()
-                .find(|t| t.kind == kind::RECOVERY && t.id.to_string() == r.event_id)?;
+                .find(|t| t.id.to_string() == r.event_id)?;
             Some(RecoveryLine {
                 transaction_id: tx.id,
                 value_date: r.value_date,
                 reference: tx.reference.clone(),
-                amount_vnd: i64_of(r.amount),
-                principal_vnd: i64_of(r.principal),
-                interest_vnd: i64_of(r.interest),
+                amount_vnd: r.amount,
+                principal_vnd: r.principal,
+                interest_vnd: r.interest,
             })
         })
         .collect();

@@ -17,12 +17,14 @@ use axum::{extract::State, response::Response};
 use chrono::{Duration, NaiveDate};
 
 use super::{render, Shell, WebUser};
+use coopfund_domain::{LoanStatus, Vnd};
+
 use crate::{
     app::{
         applications::{self, status, ApplicationQuery, ApplicationView, Policy},
         cob::{self, CobRunQuery, CobRunView},
         cooperatives::{self, CooperativeQuery},
-        loans::{self, LoanQuery, LoanView},
+        loans::{self, LoanFilter, LoanView},
         reports::{self, GroupLine, PortfolioQuery},
         Caller,
     },
@@ -42,8 +44,8 @@ pub struct LoanRow {
     pub number: String,
     pub cooperative: String,
     pub status: String,
-    pub principal_vnd: i64,
-    pub outstanding_vnd: i64,
+    pub principal_vnd: Vnd,
+    pub outstanding_vnd: Vnd,
     pub dpd: i64,
     pub debt_group: i32,
 }
@@ -58,11 +60,11 @@ impl LoanRow {
                 .get(&loan.cooperative_id)
                 .cloned()
                 .unwrap_or_else(|| format!("#{}", loan.cooperative_id)),
-            status: loan.status.clone(),
+            status: loan.status.as_str().to_string(),
             principal_vnd: loan.principal_vnd,
             outstanding_vnd: loan.in_term_principal_vnd + loan.overdue_principal_vnd,
             dpd: loan.dpd,
-            debt_group: loan.debt_group,
+            debt_group: i32::from(loan.debt_group.number()),
         }
     }
 }
@@ -104,15 +106,15 @@ pub struct StateCount {
 pub struct DueRow {
     pub loan: LoanRow,
     pub due_on: NaiveDate,
-    pub total_vnd: i64,
+    pub total_vnd: Vnd,
 }
 
 /// Overdue loans in one band of days past due.
 pub struct Band {
     pub label: String,
     pub loans: usize,
-    pub overdue_principal_vnd: i64,
-    pub outstanding_vnd: i64,
+    pub overdue_principal_vnd: Vnd,
+    pub outstanding_vnd: Vnd,
 }
 
 /// The officer's desk.
@@ -206,7 +208,7 @@ async fn build(state: &AppState, user: &WebUser) -> AppResult<DashboardPage> {
             let own = loans::list(
                 &state.db,
                 caller,
-                LoanQuery {
+                LoanFilter {
                     limit: Some(LIST_LIMIT),
                     ..Default::default()
                 },
@@ -267,8 +269,8 @@ async fn officer_desk(
     let active = loans::list(
         &state.db,
         caller,
-        LoanQuery {
-            status: Some("active".into()),
+        LoanFilter {
+            status: Some(LoanStatus::Active),
             limit: Some(LIST_LIMIT),
             ..Default::default()
         },
@@ -340,13 +342,13 @@ async fn accountant_desk(
     caller: &Caller,
     names: &std::collections::HashMap<i64, String>,
 ) -> AppResult<AccountantDesk> {
-    let of_status = |status: &str| LoanQuery {
-        status: Some(status.into()),
+    let of_status = |status: LoanStatus| LoanFilter {
+        status: Some(status),
         limit: Some(LIST_LIMIT),
         ..Default::default()
     };
-    let to_sign = loans::list(&state.db, caller, of_status("approved")).await?;
-    let to_disburse = loans::list(&state.db, caller, of_status("contract_signed")).await?;
+    let to_sign = loans::list(&state.db, caller, of_status(LoanStatus::Approved)).await?;
+    let to_disburse = loans::list(&state.db, caller, of_status(LoanStatus::ContractSigned)).await?;
     let dates = cob::business_date_view(&state.db, caller).await?;
     Ok(AccountantDesk {
         to_sign: to_sign

@@ -19,6 +19,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use chrono::NaiveDate;
+use coopfund_domain::{LoanStatus, RepaymentKind, Vnd};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -29,13 +30,11 @@ use crate::{
     app::{
         cooperatives,
         idempotency::{IdempotencyRequest, Idempotent},
-        loans::{
-            self, LoanQuery, LoanSchedule, LoanView, PayoffQuery, PayoffView, RepaymentInput,
-            TransactionView,
-        },
+        loans::{self, LoanFilter, LoanSchedule, LoanView, PayoffView, Repay, TransactionView},
     },
     auth::Role,
     error::{AppError, AppResult, ErrorKind},
+    http::routes::loans::name_of,
     state::AppState,
 };
 
@@ -86,8 +85,11 @@ pub async fn list(
         let page = loans::list(
             &state.db,
             &user.caller,
-            LoanQuery {
-                status: Some(query.status.clone()).filter(|s| !s.is_empty()),
+            LoanFilter {
+                status: Some(query.status.as_str())
+                    .filter(|s| !s.is_empty())
+                    .map(|s| name_of("status", s, LoanStatus::ALL))
+                    .transpose()?,
                 cooperative_id: query.cooperative_id.parse().ok(),
                 limit: Some(LIST_LIMIT.min(50)),
                 cursor: Some(query.cursor.clone()).filter(|c| !c.is_empty()),
@@ -175,7 +177,8 @@ pub async fn show(
             let title = format!("{} {}", super::text::text(user.lang).loan, loan.number);
             render(&LoanPage {
                 shell: user.shell(&state, &title).await,
-                can_repay: user.caller.role == Role::Accountant && loan.status == "active",
+                can_repay: user.caller.role == Role::Accountant
+                    && loan.status == LoanStatus::Active,
                 posted: query.posted.parse().ok(),
                 loan,
                 cooperative,
@@ -296,9 +299,7 @@ async fn form_page(
         &state.db,
         &user.caller,
         id,
-        PayoffQuery {
-            date: Some(date.unwrap_or(business_date)),
-        },
+        Some(date.unwrap_or(business_date)),
     )
     .await?;
     let value_date_input = match date {
@@ -413,11 +414,18 @@ pub async fn post_repayment(
             return refused_form(&state, &user, id, form, errors, general, err.kind).await;
         }
     };
-    let input = RepaymentInput {
-        amount_vnd,
+    let kind = match name_of("kind", kind, RepaymentKind::ALL) {
+        Ok(kind) => kind,
+        Err(err) => {
+            place_error(&err, &user, &mut errors, &mut general);
+            return refused_form(&state, &user, id, form, errors, general, err.kind).await;
+        }
+    };
+    let command = Repay {
+        amount: Vnd::from_i64(amount_vnd),
         value_date,
         reference: form.reference.clone(),
-        kind: Some(kind.to_string()),
+        kind,
     };
     let outcome = loans::repay(
         &state.db,
@@ -425,7 +433,7 @@ pub async fn post_repayment(
         &state.settings,
         &user.caller,
         id,
-        input,
+        command,
         Some(&request),
     )
     .await;

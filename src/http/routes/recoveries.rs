@@ -3,12 +3,16 @@
 //! (staff read, officers write; a cooperative gets 404).
 
 use axum::{extract::State, http::StatusCode, response::Response, Json};
+use chrono::NaiveDate;
+use coopfund_domain::Vnd;
+use serde::Deserialize;
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     app::{
         follow_ups::{self, FollowUpFile, FollowUpInput, FollowUpView},
-        loans::{self, RecoveryInput, TransactionView},
+        loans::{self, Recover, TransactionView},
         Caller,
     },
     error::AppResult,
@@ -20,6 +24,28 @@ use crate::{
     state::AppState,
 };
 
+/// `POST /loans/{id}/recoveries` (accountant; Decree 45/2021 Art 29, DOMAIN.md §9).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryBody {
+    pub amount_vnd: i64,
+    /// At most the business date, not before the write-off.
+    #[schema(value_type = String, format = Date)]
+    pub value_date: NaiveDate,
+    /// The bank's reference, or the court's enforcement decision.
+    pub reference: String,
+}
+
+impl From<RecoveryBody> for Recover {
+    fn from(body: RecoveryBody) -> Recover {
+        Recover {
+            amount: Vnd::from_i64(body.amount_vnd),
+            value_date: body.value_date,
+            reference: body.reference,
+        }
+    }
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(recover))
@@ -29,14 +55,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Records money recovered on a written-off loan (accountant): principal written off first, then interest
 /// not recognised; above what remains → 422 naming it.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/recoveries", tag = "loans", security(("bearer" = [])),
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RecoveryInput,
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RecoveryBody,
     responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 pub async fn recover(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
-    keyed: Keyed<RecoveryInput>,
+    keyed: Keyed<RecoveryBody>,
 ) -> AppResult<Response> {
     let outcome = loans::recover(
         &state.db,
@@ -44,7 +70,7 @@ pub async fn recover(
         &state.settings,
         &caller,
         id,
-        keyed.input,
+        keyed.input.into(),
         keyed.request.as_ref(),
     )
     .await?;
