@@ -997,6 +997,7 @@ impl<'s> Player<'s> {
         let result = loans::reverse(
             &self.state.db,
             &self.state.money_writer,
+            &self.state.settings,
             &self.cast.hoa,
             loan_id,
             Reverse {
@@ -1018,6 +1019,7 @@ impl<'s> Player<'s> {
         let result = loans::restructure(
             &self.state.db,
             &self.state.money_writer,
+            &self.state.settings,
             &self.cast.giamdoc,
             loan_id,
             Restructure {
@@ -1045,6 +1047,7 @@ impl<'s> Player<'s> {
         let result = loans::write_off(
             &self.state.db,
             &self.state.money_writer,
+            &self.state.settings,
             &self.cast.giamdoc,
             loan_id,
             WriteOff {

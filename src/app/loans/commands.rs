@@ -452,6 +452,121 @@ async fn record(
     })
 }
 
+// ----- appending a transaction -----
+
+/// The mail a transaction queues in its own unit of work (DOMAIN.md §10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mail {
+    /// No mail.
+    Nothing,
+    /// The disbursement notice.
+    Disbursement,
+    /// The payment receipt (allocation, next due).
+    PaymentReceipt,
+    /// The payment receipt of a recovery.
+    RecoveryReceipt,
+}
+
+/// The rule of one kind of transaction: the loan statuses it applies in, how a refusal names it, its mail.
+struct Rule {
+    statuses: &'static [LoanStatus],
+    action_vi: &'static str,
+    action_en: &'static str,
+    mail: Mail,
+}
+
+const DISBURSEMENT: Rule = Rule {
+    statuses: &[LoanStatus::ContractSigned, LoanStatus::Active],
+    action_vi: "giải ngân",
+    action_en: "disburse",
+    mail: Mail::Disbursement,
+};
+const REPAYMENT: Rule = Rule {
+    statuses: &[LoanStatus::Active],
+    action_vi: "thu nợ",
+    action_en: "post a repayment on",
+    mail: Mail::PaymentReceipt,
+};
+/// Any transaction of the loan can be reversed (the engine refuses what cannot be replayed).
+const REVERSAL: Rule = Rule {
+    statuses: LoanStatus::ALL,
+    action_vi: "hủy giao dịch",
+    action_en: "reverse a transaction of",
+    mail: Mail::Nothing,
+};
+const RESTRUCTURE: Rule = Rule {
+    statuses: &[LoanStatus::Active],
+    action_vi: "cơ cấu lại",
+    action_en: "restructure",
+    mail: Mail::Nothing,
+};
+const WRITE_OFF: Rule = Rule {
+    statuses: &[LoanStatus::Active],
+    action_vi: "xử lý rủi ro",
+    action_en: "write off",
+    mail: Mail::Nothing,
+};
+/// A recovered loan goes to the engine too: its refusal names what remains (0).
+const RECOVERY: Rule = Rule {
+    statuses: &[LoanStatus::WrittenOff, LoanStatus::Recovered],
+    action_vi: "thu hồi nợ đã xử lý rủi ro",
+    action_en: "record a recovery on",
+    mail: Mail::RecoveryReceipt,
+};
+
+type Build<'t> = Pin<Box<dyn Future<Output = AppResult<NewTransaction>> + Send + 't>>;
+
+/// Appends the transaction `build` makes (after its own checks on the locked loan and the business date) to
+/// loan `loan_id` under `rule`, in one money command: the status check, [`record`], the mail.
+#[allow(clippy::too_many_arguments)] // Until the one context (`AppCtx`) replaces db, writer and settings.
+async fn append<F>(
+    db: &DatabaseConnection,
+    writer: &MoneyWriter,
+    settings: &Settings,
+    caller: &Caller,
+    loan_id: i64,
+    request: Option<&IdempotencyRequest>,
+    rule: &'static Rule,
+    build: F,
+) -> AppResult<Idempotent<TransactionView>>
+where
+    F: for<'t> FnOnce(&'t DatabaseTransaction, &'t loan::Model, NaiveDate) -> Build<'t>
+        + Send
+        + 'static,
+{
+    let settings = settings.clone();
+    let caller_owned = caller.clone();
+    run_money(
+        db,
+        writer,
+        caller,
+        loan_id,
+        request,
+        201,
+        move |txn, loan, today| {
+            Box::pin(async move {
+                require_status(&loan, rule.statuses, rule.action_vi, rule.action_en)?;
+                let new = build(txn, &loan, today).await?;
+                let recorded = record(txn, &caller_owned, loan, today, new).await?;
+                match rule.mail {
+                    Mail::Nothing => false,
+                    Mail::Disbursement => {
+                        event_mail::disbursement(txn, &settings, &recorded).await?
+                    }
+                    Mail::PaymentReceipt => {
+                        event_mail::payment_receipt(txn, &settings, &recorded).await?
+                    }
+                    Mail::RecoveryReceipt => {
+                        event_mail::recovery_receipt(txn, &settings, &recorded).await?
+                    }
+                };
+                Ok(recorded.view)
+            })
+        },
+    )
+    .await
+}
+
 // ----- the use cases -----
 
 /// Signs the contract: `approved` → `contract_signed`. Officers and approvers.
@@ -533,23 +648,16 @@ pub async fn disburse(
         reference: reference_of(&command.reference)?,
         ..command
     };
-    let settings = settings.clone();
-    let caller_owned = caller.clone();
-    run_money(
+    append(
         db,
         writer,
+        settings,
         caller,
         loan_id,
         request,
-        201,
-        move |txn, loan, today| {
+        &DISBURSEMENT,
+        move |_, loan, today| {
             Box::pin(async move {
-                require_status(
-                    &loan,
-                    &[LoanStatus::ContractSigned, LoanStatus::Active],
-                    "giải ngân",
-                    "disburse",
-                )?;
                 check_value_date("value_date", command.value_date, today)?;
                 if loan
                     .signed_on
@@ -565,11 +673,7 @@ pub async fn disburse(
                     )
                     .with_field("value_date"));
                 }
-                let new = NewTransaction::disbursement(command)?;
-                let recorded = record(txn, &caller_owned, loan, today, new).await?;
-                // DOMAIN.md §10: the disbursement notice, in this transaction.
-                event_mail::disbursement(txn, &settings, &recorded).await?;
-                Ok(recorded.view)
+                NewTransaction::disbursement(command)
             })
         },
     )
@@ -593,207 +697,18 @@ pub async fn repay(
         reference: reference_of(&command.reference)?,
         ..command
     };
-    let settings = settings.clone();
-    let caller_owned = caller.clone();
-    run_money(
+    append(
         db,
         writer,
+        settings,
         caller,
         loan_id,
         request,
-        201,
-        move |txn, loan, today| {
+        &REPAYMENT,
+        move |_, _, today| {
             Box::pin(async move {
-                require_status(
-                    &loan,
-                    &[LoanStatus::Active],
-                    "thu nợ",
-                    "post a repayment on",
-                )?;
                 check_value_date("value_date", command.value_date, today)?;
-                let new = NewTransaction::repayment(command)?;
-                let recorded = record(txn, &caller_owned, loan, today, new).await?;
-                // DOMAIN.md §10: the payment receipt (allocation, next due), in this transaction.
-                event_mail::payment_receipt(txn, &settings, &recorded).await?;
-                Ok(recorded.view)
-            })
-        },
-    )
-    .await
-}
-
-/// Reverses a transaction (accountant; reason required): appends a reversal, replays the loan without the
-/// original and posts the correcting entry, linked to the original's entry. Nothing is deleted.
-#[tracing::instrument(name = "reverse a loan transaction", skip_all, fields(loan_id = loan_id, transaction_id = command.transaction_id))]
-pub async fn reverse(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
-    caller: &Caller,
-    loan_id: i64,
-    command: Reverse,
-    request: Option<&IdempotencyRequest>,
-) -> AppResult<Idempotent<TransactionView>> {
-    caller.require(&[Role::Accountant])?;
-    let reason = reason_of(&command.reason)?;
-    let transaction_id = command.transaction_id;
-    let caller_owned = caller.clone();
-    run_money(
-        db,
-        writer,
-        caller,
-        loan_id,
-        request,
-        201,
-        move |txn, loan, today| {
-            Box::pin(async move {
-                let all = transactions_of(txn, loan.id).await?;
-                let original = all
-                    .iter()
-                    .find(|t| t.id == transaction_id)
-                    .ok_or_else(|| AppError::not_found("giao dịch", "Transaction"))?;
-                if kind_of(original)? == TransactionKind::Reversal {
-                    return Err(AppError::new(
-                        ErrorKind::Conflict,
-                        "reversal_not_reversible",
-                        Localized::new(
-                            "Không thể hủy một giao dịch hủy.",
-                            "A reversal cannot itself be reversed.",
-                        ),
-                    ));
-                }
-                if all.iter().any(|t| t.reverses_id == Some(original.id)) {
-                    return Err(AppError::new(
-                        ErrorKind::Conflict,
-                        "already_reversed",
-                        Localized::new(
-                            "Giao dịch này đã được hủy.",
-                            "This transaction was already reversed.",
-                        ),
-                    ));
-                }
-                let new = NewTransaction::reversal(original, reason);
-                Ok(record(txn, &caller_owned, loan, today, new).await?.view)
-            })
-        },
-    )
-    .await
-}
-
-/// Restructures (approver): all unpaid principal over a new schedule (Decree 45/2021 Art 27).
-#[tracing::instrument(name = "restructure a loan", skip_all, fields(loan_id = loan_id))]
-pub async fn restructure(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
-    caller: &Caller,
-    loan_id: i64,
-    command: Restructure,
-    request: Option<&IdempotencyRequest>,
-) -> AppResult<Idempotent<TransactionView>> {
-    caller.require(&[Role::Approver])?;
-    let reason = reason_of(&command.reason)?;
-    if command.interest_reduction.is_negative() {
-        return Err(AppError::invalid(
-            "interest_reduction_vnd",
-            Reason::MustNotBeNegative,
-        ));
-    }
-    if command.interest_reduced && command.interest_reduction.is_zero() {
-        return Err(AppError::new(
-            ErrorKind::Rule,
-            "interest_reduction_amount_required",
-            Localized::new(
-                "Miễn, giảm lãi phải ghi rõ số tiền lãi được miễn, giảm (interest_reduction_vnd).",
-                "An interest reduction must state the amount forgiven (interest_reduction_vnd).",
-            ),
-        )
-        .with_field("interest_reduction_vnd"));
-    }
-    let caller_owned = caller.clone();
-    run_money(
-        db,
-        writer,
-        caller,
-        loan_id,
-        request,
-        201,
-        move |txn, loan, today| {
-            Box::pin(async move {
-                require_status(&loan, &[LoanStatus::Active], "cơ cấu lại", "restructure")?;
-                let value_date = command.value_date.unwrap_or(today);
-                check_value_date("value_date", value_date, today)?;
-                check_new_schedule_starts_after(command.first_due_on, today)?;
-                let period_months = match command.period_months {
-                    Some(months) => months,
-                    None => u32::try_from(loan.period_months).map_err(|_| {
-                        AppError::internal(anyhow::anyhow!(
-                            "stored loan {} has period_months {}",
-                            loan.id,
-                            loan.period_months
-                        ))
-                    })?,
-                };
-                let terms = RestructureTerms {
-                    kind: command.kind,
-                    first_due_on: command.first_due_on,
-                    installments: command.installments,
-                    period_months,
-                    method: match command.method {
-                        Some(method) => method,
-                        None => loan_engine::method_of(&loan)?,
-                    },
-                    principal_grace: command.principal_grace,
-                    interest_reduced: command.interest_reduced
-                        || command.interest_reduction.is_positive(),
-                    interest_reduction_vnd: amount_vnd(command.interest_reduction)?,
-                };
-                let new =
-                    NewTransaction::restructure(&terms, value_date, reason, caller_owned.user_id)?;
-                Ok(record(txn, &caller_owned, loan, today, new).await?.view)
-            })
-        },
-    )
-    .await
-}
-
-/// Writes the loan off against its provision (approver, for the risk handling council, Decree 45/2021
-/// Art 29): Dr 22931 / Cr 12831-12832, a provision short of the principal topped up in the same entry
-/// (Dr 6426), memo 0042; accruals stop. A loan still in term needs `early: true` with `early_reason`.
-#[tracing::instrument(name = "write off a loan", skip_all, fields(loan_id = loan_id))]
-pub async fn write_off(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
-    caller: &Caller,
-    loan_id: i64,
-    command: WriteOff,
-    request: Option<&IdempotencyRequest>,
-) -> AppResult<Idempotent<TransactionView>> {
-    caller.require(&[Role::Approver])?;
-    let reason = reason_of(&command.reason)?;
-    let caller_owned = caller.clone();
-    run_money(
-        db,
-        writer,
-        caller,
-        loan_id,
-        request,
-        201,
-        move |txn, loan, today| {
-            Box::pin(async move {
-                require_status(&loan, &[LoanStatus::Active], "xử lý rủi ro", "write off")?;
-                let value_date = command.value_date.unwrap_or(today);
-                check_value_date("value_date", value_date, today)?;
-                let (state, _) = state_of(txn, &loan, value_date).await?;
-                let details = follow_ups::check_write_off(&state, command.early.as_ref())?;
-                let principal =
-                    Vnd::from_i64(loan.in_term_principal_vnd + loan.overdue_principal_vnd);
-                let new = NewTransaction::write_off(
-                    principal,
-                    value_date,
-                    reason,
-                    details,
-                    caller_owned.user_id,
-                )?;
-                Ok(record(txn, &caller_owned, loan, today, new).await?.view)
+                NewTransaction::repayment(command)
             })
         },
     )
@@ -820,29 +735,189 @@ pub async fn recover(
         reference: reference_of(&command.reference)?,
         ..command
     };
-    let settings = settings.clone();
-    let caller_owned = caller.clone();
-    run_money(
+    append(
         db,
         writer,
+        settings,
         caller,
         loan_id,
         request,
-        201,
+        &RECOVERY,
+        move |_, _, today| {
+            Box::pin(async move {
+                check_value_date("value_date", command.value_date, today)?;
+                NewTransaction::recovery(command)
+            })
+        },
+    )
+    .await
+}
+
+/// Reverses a transaction (accountant; reason required): appends a reversal, replays the loan without the
+/// original and posts the correcting entry, linked to the original's entry. Nothing is deleted.
+#[tracing::instrument(name = "reverse a loan transaction", skip_all, fields(loan_id = loan_id, transaction_id = command.transaction_id))]
+pub async fn reverse(
+    db: &DatabaseConnection,
+    writer: &MoneyWriter,
+    settings: &Settings,
+    caller: &Caller,
+    loan_id: i64,
+    command: Reverse,
+    request: Option<&IdempotencyRequest>,
+) -> AppResult<Idempotent<TransactionView>> {
+    caller.require(&[Role::Accountant])?;
+    let reason = reason_of(&command.reason)?;
+    let transaction_id = command.transaction_id;
+    append(
+        db,
+        writer,
+        settings,
+        caller,
+        loan_id,
+        request,
+        &REVERSAL,
+        move |txn, loan, _| {
+            Box::pin(async move {
+                let all = transactions_of(txn, loan.id).await?;
+                let original = all
+                    .iter()
+                    .find(|t| t.id == transaction_id)
+                    .ok_or_else(|| AppError::not_found("giao dịch", "Transaction"))?;
+                if kind_of(original)? == TransactionKind::Reversal {
+                    return Err(AppError::new(
+                        ErrorKind::Conflict,
+                        "reversal_not_reversible",
+                        Localized::new(
+                            "Không thể hủy một giao dịch hủy.",
+                            "A reversal cannot itself be reversed.",
+                        ),
+                    ));
+                }
+                if all.iter().any(|t| t.reverses_id == Some(original.id)) {
+                    return Err(AppError::new(
+                        ErrorKind::Conflict,
+                        "already_reversed",
+                        Localized::new(
+                            "Giao dịch này đã được hủy.",
+                            "This transaction was already reversed.",
+                        ),
+                    ));
+                }
+                Ok(NewTransaction::reversal(original, reason))
+            })
+        },
+    )
+    .await
+}
+
+/// Restructures (approver): all unpaid principal over a new schedule (Decree 45/2021 Art 27).
+#[tracing::instrument(name = "restructure a loan", skip_all, fields(loan_id = loan_id))]
+pub async fn restructure(
+    db: &DatabaseConnection,
+    writer: &MoneyWriter,
+    settings: &Settings,
+    caller: &Caller,
+    loan_id: i64,
+    command: Restructure,
+    request: Option<&IdempotencyRequest>,
+) -> AppResult<Idempotent<TransactionView>> {
+    caller.require(&[Role::Approver])?;
+    let reason = reason_of(&command.reason)?;
+    if command.interest_reduction.is_negative() {
+        return Err(AppError::invalid(
+            "interest_reduction_vnd",
+            Reason::MustNotBeNegative,
+        ));
+    }
+    if command.interest_reduced && command.interest_reduction.is_zero() {
+        return Err(AppError::new(
+            ErrorKind::Rule,
+            "interest_reduction_amount_required",
+            Localized::new(
+                "Miễn, giảm lãi phải ghi rõ số tiền lãi được miễn, giảm (interest_reduction_vnd).",
+                "An interest reduction must state the amount forgiven (interest_reduction_vnd).",
+            ),
+        )
+        .with_field("interest_reduction_vnd"));
+    }
+    let approved_by = caller.user_id;
+    append(
+        db,
+        writer,
+        settings,
+        caller,
+        loan_id,
+        request,
+        &RESTRUCTURE,
+        move |_, loan, today| {
+            Box::pin(async move {
+                let value_date = command.value_date.unwrap_or(today);
+                check_value_date("value_date", value_date, today)?;
+                check_new_schedule_starts_after(command.first_due_on, today)?;
+                let period_months = match command.period_months {
+                    Some(months) => months,
+                    None => u32::try_from(loan.period_months).map_err(|_| {
+                        AppError::internal(anyhow::anyhow!(
+                            "stored loan {} has period_months {}",
+                            loan.id,
+                            loan.period_months
+                        ))
+                    })?,
+                };
+                let terms = RestructureTerms {
+                    kind: command.kind,
+                    first_due_on: command.first_due_on,
+                    installments: command.installments,
+                    period_months,
+                    method: match command.method {
+                        Some(method) => method,
+                        None => loan_engine::method_of(loan)?,
+                    },
+                    principal_grace: command.principal_grace,
+                    interest_reduced: command.interest_reduced
+                        || command.interest_reduction.is_positive(),
+                    interest_reduction_vnd: amount_vnd(command.interest_reduction)?,
+                };
+                NewTransaction::restructure(&terms, value_date, reason, approved_by)
+            })
+        },
+    )
+    .await
+}
+
+/// Writes the loan off against its provision (approver, for the risk handling council, Decree 45/2021
+/// Art 29): Dr 22931 / Cr 12831-12832, a provision short of the principal topped up in the same entry
+/// (Dr 6426), memo 0042; accruals stop. A loan still in term needs `early: true` with `early_reason`.
+#[tracing::instrument(name = "write off a loan", skip_all, fields(loan_id = loan_id))]
+pub async fn write_off(
+    db: &DatabaseConnection,
+    writer: &MoneyWriter,
+    settings: &Settings,
+    caller: &Caller,
+    loan_id: i64,
+    command: WriteOff,
+    request: Option<&IdempotencyRequest>,
+) -> AppResult<Idempotent<TransactionView>> {
+    caller.require(&[Role::Approver])?;
+    let reason = reason_of(&command.reason)?;
+    let approved_by = caller.user_id;
+    append(
+        db,
+        writer,
+        settings,
+        caller,
+        loan_id,
+        request,
+        &WRITE_OFF,
         move |txn, loan, today| {
             Box::pin(async move {
-                // A recovered loan goes to the engine too: its refusal names what remains (0).
-                require_status(
-                    &loan,
-                    &[LoanStatus::WrittenOff, LoanStatus::Recovered],
-                    "thu hồi nợ đã xử lý rủi ro",
-                    "record a recovery on",
-                )?;
-                check_value_date("value_date", command.value_date, today)?;
-                let new = NewTransaction::recovery(command)?;
-                let recorded = record(txn, &caller_owned, loan, today, new).await?;
-                event_mail::recovery_receipt(txn, &settings, &recorded).await?;
-                Ok(recorded.view)
+                let value_date = command.value_date.unwrap_or(today);
+                check_value_date("value_date", value_date, today)?;
+                let (state, _) = state_of(txn, loan, value_date).await?;
+                let details = follow_ups::check_write_off(&state, command.early.as_ref())?;
+                let principal =
+                    Vnd::from_i64(loan.in_term_principal_vnd + loan.overdue_principal_vnd);
+                NewTransaction::write_off(principal, value_date, reason, details, approved_by)
             })
         },
     )

@@ -453,6 +453,7 @@ pub async fn reverse_transaction(
     let outcome = loans::reverse(
         &state.db,
         &state.money_writer,
+        &state.settings,
         &caller,
         id,
         Reverse {
@@ -480,6 +481,7 @@ pub async fn restructure(
     let outcome = loans::restructure(
         &state.db,
         &state.money_writer,
+        &state.settings,
         &caller,
         id,
         keyed.input.try_into()?,
@@ -503,6 +505,7 @@ pub async fn write_off(
     let outcome = loans::write_off(
         &state.db,
         &state.money_writer,
+        &state.settings,
         &caller,
         id,
         keyed.input.try_into()?,
