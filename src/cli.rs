@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::{
     app::{
         schedule_preview::{self, PreviewRequest},
-        users::{self, NewUser, UserChange},
+        users::{self, AccountChange, NewAccount},
         Caller,
     },
     config::Settings,
@@ -487,7 +487,11 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     if demo {
         load_demo(&db, &settings).await?;
     } else {
-        server::bootstrap_admin(&db).await?;
+        server::bootstrap_admin(&crate::app::context::AppCtx::new(
+            db.clone(),
+            std::sync::Arc::new(settings.clone()),
+        ))
+        .await?;
     }
     let app = Application::build_with_db(settings, db).await?;
     let address = app.local_addr();
@@ -540,9 +544,10 @@ async fn load_demo(db: &sea_orm::DatabaseConnection, settings: &Settings) -> any
         .filter(|p| !p.is_empty());
     let demo_admin = from_env.is_none();
     let password = from_env.unwrap_or_else(|| crate::demo::DEMO_ADMIN_PASSWORD.to_string());
-    let created = users::find_by_username(db, "admin").await.is_err();
+    let ctx = crate::app::context::AppCtx::new(db.clone(), std::sync::Arc::new(settings.clone()));
+    let created = users::find_by_username(&ctx, "admin").await.is_err();
     if created {
-        users::ensure_admin(db, Some(password)).await?;
+        users::ensure_admin(&ctx, Some(password)).await?;
     }
     println!("loading the demo fund (about eight months of lending; the last {} days by close of business) …", crate::demo::COB_WINDOW_DAYS);
     let started = std::time::Instant::now();
@@ -575,8 +580,8 @@ async fn demo(args: DemoArgs, settings: Settings) -> anyhow::Result<()> {
         None => load_demo(&db, &settings).await,
         Some(loans) => {
             crate::demo::ensure_empty(&db).await?;
-            server::bootstrap_admin(&db).await?;
             let state = crate::state::AppState::new(db, settings);
+            server::bootstrap_admin(&state.ctx).await?;
             let summary = crate::demo::load_bulk(&state, loans as usize).await?;
             print!("{}", summary.render());
             Ok(())
@@ -586,20 +591,29 @@ async fn demo(args: DemoArgs, settings: Settings) -> anyhow::Result<()> {
 
 async fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
     let db = server::prepare_database(&settings).await?;
+    let ctx = crate::app::context::AppCtx::new(db, std::sync::Arc::new(settings));
     let caller = Caller::cli();
     match cmd {
         UserCommand::Add(args) => {
             let password = read_password()?;
-            let input = NewUser {
+            let role = crate::auth::Role::parse(&args.role).ok_or_else(|| {
+                crate::error::AppError::invalid(
+                    "role",
+                    crate::error::Reason::UnknownValue {
+                        allowed: crate::auth::Role::names(),
+                    },
+                )
+            })?;
+            let input = NewAccount {
                 username: args.username,
                 password,
-                role: args.role,
+                role,
                 full_name: args.full_name,
                 email: args.email,
-                cooperative_id: args.cooperative,
-                language: None,
+                cooperative_id: args.cooperative.map(Into::into),
+                language: crate::error::Lang::Vi,
             };
-            let created = users::create(&db, &caller, input).await?;
+            let created = users::create(&ctx, &caller, input).await?;
             println!(
                 "created user {} (id {}, role {})",
                 created.username,
@@ -612,7 +626,7 @@ async fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
                 "{:>5}  {:<20} {:<12} {:>11}  status",
                 "id", "username", "role", "cooperative"
             );
-            for u in users::list(&db, &caller).await? {
+            for u in users::list(&ctx, &caller).await? {
                 let coop = u
                     .cooperative_id
                     .map(|c| c.to_string())
@@ -629,12 +643,12 @@ async fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
             }
         }
         UserCommand::Disable { username } => {
-            let found = users::find_by_username(&db, &username).await?;
-            let change = UserChange {
+            let found = users::find_by_username(&ctx, &username).await?;
+            let change = AccountChange {
                 disabled: Some(true),
                 password: None,
             };
-            users::change(&db, &caller, found.id, change).await?;
+            users::change(&ctx, &caller, found.id, change).await?;
             println!("disabled user {}", found.username);
         }
     }

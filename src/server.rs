@@ -67,12 +67,12 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<DatabaseCon
 }
 
 /// Creates the first admin when there is none; prints a generated password once.
-pub async fn bootstrap_admin(db: &DatabaseConnection) -> anyhow::Result<()> {
+pub async fn bootstrap_admin(ctx: &crate::app::context::AppCtx) -> anyhow::Result<()> {
     let from_env = std::env::var("COOPFUND_ADMIN_PASSWORD")
         .ok()
         .filter(|p| !p.is_empty());
     let had_password = from_env.is_some();
-    match users::ensure_admin(db, from_env)
+    match users::ensure_admin(ctx, from_env)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
     {

@@ -751,7 +751,7 @@ pub async fn create(
         no_bad_debt_declared: Set(valid.no_bad_debt_declared),
         documents: Set(valid.documents),
         status: Set(status::DRAFT.into()),
-        created_by: Set(caller.user_id),
+        created_by: Set(caller.user_id()),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -1092,7 +1092,7 @@ pub async fn appraise(
     }
     let mut active = current.clone().into_active_model();
     active.status = Set(status::APPRAISED.into());
-    active.appraised_by = Set(caller.user_id);
+    active.appraised_by = Set(caller.user_id());
     active.appraisal_note = Set(Some(note.clone()));
     active.appraisal_recommendation = Set(Some(recommendation.to_string()));
     let reason = format!("{recommendation}: {note}");
@@ -1423,7 +1423,7 @@ pub async fn approve_keyed(
     if current.status != status::APPRAISED && current.status != status::AWAITING_COUNCIL {
         return Err(invalid_state(&current.status, "phê duyệt", "approve"));
     }
-    check_four_eyes(&current, caller.user_id)?;
+    check_four_eyes(&current, caller.user_id())?;
     let coop = cooperative::Entity::find_by_id(current.cooperative_id)
         .one(&txn)
         .await?
@@ -1434,9 +1434,9 @@ pub async fn approve_keyed(
     let mut active = current.clone().into_active_model();
     let first = current.status == status::APPRAISED;
     if first {
-        active.approved_by = Set(caller.user_id);
+        active.approved_by = Set(caller.user_id());
     } else {
-        active.council_approved_by = Set(caller.user_id);
+        active.council_approved_by = Set(caller.user_id());
     }
     let completes = !(first && needs_council);
     if completes {

@@ -1,10 +1,14 @@
 //! The audit trail: who, when, what, before and after, appended in the transaction of the change.
+//!
+//! A use case records with [`created`] or [`changed`] on a value that is [`Audited`] (it names its
+//! entity type and id), so the create-then-audit tail is one line. [`record`] is the general form
+//! (an action whose before and after are not the same type).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::Serialize;
 
-use super::Caller;
+use super::{context::AppCtx, Caller};
 use crate::{error::AppResult, store::entities::audit_record};
 
 /// One change to record.
@@ -17,8 +21,81 @@ pub struct Change<'a, B: Serialize, A: Serialize> {
     pub after: Option<&'a A>,
 }
 
-/// Appends `change` by `caller` on `conn` (pass the use case's transaction).
+/// A record the audit trail names: its entity type and its id.
+pub trait Audited: Serialize {
+    /// The `entity_type` of its audit records, e.g. `cooperative`.
+    const ENTITY_TYPE: &'static str;
+
+    /// The id its audit records name.
+    fn audit_id(&self) -> String;
+}
+
+/// Records that `caller` created `after` (action e.g. `cooperative.create`), in `conn` (the use
+/// case's transaction), at the context's time.
+pub async fn created<C, T>(
+    conn: &C,
+    ctx: &AppCtx,
+    caller: &Caller,
+    action: &str,
+    after: &T,
+) -> AppResult<()>
+where
+    C: ConnectionTrait,
+    T: Audited,
+{
+    let change = Change::<(), T> {
+        action,
+        entity_type: T::ENTITY_TYPE,
+        entity_id: after.audit_id(),
+        before: None,
+        after: Some(after),
+    };
+    record_at(conn, caller, ctx.now(), change).await
+}
+
+/// Records that `caller` changed `before` into `after` (action e.g. `cooperative.update`).
+pub async fn changed<C, T>(
+    conn: &C,
+    ctx: &AppCtx,
+    caller: &Caller,
+    action: &str,
+    before: &T,
+    after: &T,
+) -> AppResult<()>
+where
+    C: ConnectionTrait,
+    T: Audited,
+{
+    let change = Change {
+        action,
+        entity_type: T::ENTITY_TYPE,
+        entity_id: after.audit_id(),
+        before: Some(before),
+        after: Some(after),
+    };
+    record_at(conn, caller, ctx.now(), change).await
+}
+
+/// Appends `change` by `caller` on `conn` (pass the use case's transaction), now by the wall clock.
+///
+/// Deprecated where a context is at hand: use [`created`], [`changed`] or [`record_at`] with
+/// `ctx.now()`.
 pub async fn record<C, B, A>(conn: &C, caller: &Caller, change: Change<'_, B, A>) -> AppResult<()>
+where
+    C: ConnectionTrait,
+    B: Serialize,
+    A: Serialize,
+{
+    record_at(conn, caller, Utc::now(), change).await
+}
+
+/// Appends `change` by `caller` on `conn` at `at`.
+pub async fn record_at<C, B, A>(
+    conn: &C,
+    caller: &Caller,
+    at: DateTime<Utc>,
+    change: Change<'_, B, A>,
+) -> AppResult<()>
 where
     C: ConnectionTrait,
     B: Serialize,
@@ -26,9 +103,9 @@ where
 {
     let to_json = |value: Option<&dyn erased::Json>| value.map(|v| v.json());
     audit_record::ActiveModel {
-        at: Set(Utc::now()),
-        actor_id: Set(caller.user_id),
-        actor: Set(caller.name.clone()),
+        at: Set(at),
+        actor_id: Set(caller.user_id()),
+        actor: Set(caller.name().to_string()),
         action: Set(change.action.to_string()),
         entity_type: Set(change.entity_type.to_string()),
         entity_id: Set(change.entity_id),

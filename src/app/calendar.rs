@@ -212,7 +212,7 @@ pub async fn add_holiday(
             active.name = Set(name);
             active.source = Set("admin".into());
             active.entered_on_business_date = Set(business_date);
-            active.entered_by = Set(caller.name.clone());
+            active.entered_by = Set(caller.name().to_string());
             active.updated_at = Set(now);
             active.removed_at = Set(None);
             active.update(&txn).await?
@@ -223,7 +223,7 @@ pub async fn add_holiday(
                 name: Set(name),
                 source: Set("admin".into()),
                 entered_on_business_date: Set(business_date),
-                entered_by: Set(caller.name.clone()),
+                entered_by: Set(caller.name().to_string()),
                 created_at: Set(now),
                 updated_at: Set(now),
                 removed_at: Set(None),
@@ -273,7 +273,7 @@ pub async fn remove_holiday(
     let before = HolidayView::from(row.clone());
     let mut active = row.into_active_model();
     active.entered_on_business_date = Set(business_date);
-    active.entered_by = Set(caller.name.clone());
+    active.entered_by = Set(caller.name().to_string());
     active.updated_at = Set(Utc::now());
     active.removed_at = Set(Some(Utc::now()));
     let view = HolidayView::from(active.update(&txn).await?);
@@ -525,7 +525,7 @@ pub async fn seed(db: &DatabaseConnection, settings: &Settings) -> AppResult<()>
             name: Set(name),
             source: Set("config".into()),
             entered_on_business_date: Set(business_date),
-            entered_by: Set(caller.name.clone()),
+            entered_by: Set(caller.name().to_string()),
             created_at: Set(now),
             updated_at: Set(now),
             removed_at: Set(None),

@@ -129,7 +129,7 @@ pub async fn contribute(
         amount_vnd: Set(amount_vnd),
         contributed_on: Set(input.contributed_on),
         reference: Set(reference),
-        created_by: Set(caller.user_id),
+        created_by: Set(caller.user_id()),
         created_at: Set(Utc::now()),
         ..Default::default()
     }
@@ -184,7 +184,7 @@ pub async fn post_contribution<C: ConnectionTrait>(
         transaction_id: Set(None),
         reverses_entry_id: Set(None),
         business_key: Set(Some(format!("charter_capital:{}", contribution.id))),
-        created_by: Set(caller.user_id),
+        created_by: Set(caller.user_id()),
         posted_at: Set(Utc::now()),
         ..Default::default()
     }

@@ -265,7 +265,7 @@ async fn insert_entries(
             transaction_id: Set(None),
             reverses_entry_id: Set(None),
             business_key: Set(Some(key(*loan_id))),
-            created_by: Set(caller.user_id),
+            created_by: Set(caller.user_id()),
             posted_at: Set(now),
             ..Default::default()
         });

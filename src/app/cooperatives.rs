@@ -464,30 +464,12 @@ pub async fn update(
     Ok(after)
 }
 
-/// Parses a page-size and cursor pair shared by every list.
+/// Parses a page-size and cursor pair.
+///
+/// Deprecated: use [`crate::app::page::PageRequest::parse`] (kept while every list moves to it).
 pub fn paging(limit: Option<u64>, cursor: Option<&str>) -> AppResult<(u64, Option<i64>)> {
-    let limit = limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(AppError::invalid(
-            "limit",
-            Reason::OutOfRange {
-                min: "1".into(),
-                max: "200".into(),
-            },
-        ));
-    }
-    let cursor = match cursor.filter(|c| !c.is_empty()) {
-        Some(c) => Some(c.parse::<i64>().map_err(|_| {
-            AppError::invalid(
-                "cursor",
-                Reason::InvalidFormat {
-                    expected: "a next_cursor value",
-                },
-            )
-        })?),
-        None => None,
-    };
-    Ok((limit, cursor))
+    let page = super::page::PageRequest::parse(limit, cursor)?;
+    Ok((page.limit, page.before_id))
 }
 
 /// Lists cooperatives newest first, with search; a cooperative user sees only itself.

@@ -240,7 +240,7 @@ fn loan_not_found() -> AppError {
 
 /// A cooperative never sees the fund's follow-up file: 404, as for a loan it may not see.
 fn hide_from_cooperatives(caller: &Caller) -> AppResult<()> {
-    if caller.role == Role::Cooperative {
+    if caller.role() == Role::Cooperative {
         return Err(loan_not_found());
     }
     Ok(())
@@ -302,7 +302,7 @@ pub async fn record(
         kind: Set(kind_name.to_string()),
         acted_on: Set(input.acted_on),
         note: Set(note),
-        created_by: Set(caller.user_id),
+        created_by: Set(caller.user_id()),
         created_at: Set(Utc::now()),
         ..Default::default()
     }

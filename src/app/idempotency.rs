@@ -12,13 +12,25 @@
 //! replay it. A race on the unique index itself (the same key sent to two different loans at once) ends
 //! in a unique violation; the loser rolls back and [`resolve_race`] replays, refuses as reused, or, if the
 //! winner has not committed yet, answers 409 `request_in_progress` — never a second posting, never a 500.
+//!
+//! **The one unit of work** is [`run_keyed`] (zero2prod's `try_processing` / `save_response`): gate,
+//! transaction, replay, the use case's work, remember, commit, and the race resolved. It knows no
+//! HTTP: the key is scoped by the caller and an operation name the use case gives (`loan.repay:17`)
+//! and fingerprints the body; the HTTP layer picks the status code (`crate::http::idempotency`).
+//! [`IdempotencyRequest`], [`replay_of`], [`remember`] and [`resolve_race`] are the older frame,
+//! deprecated (kept until every money command uses [`run_keyed`]).
+
+use std::{future::Future, pin::Pin};
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::Caller;
+use super::{context::AppCtx, Caller};
 use crate::{
     error::{AppError, AppResult, ErrorKind, Localized, Reason},
     store::{self, entities::idempotency_key},
@@ -32,6 +44,8 @@ pub const REPLAYED_HEADER: &str = "Idempotency-Replayed";
 pub const MAX_KEY_CHARS: usize = 200;
 
 /// One keyed request: the key and a fingerprint of what was asked.
+///
+/// Deprecated: it holds the HTTP method and path; use [`IdempotencyKey`] and [`run_keyed`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRequest {
     /// The client's key.
@@ -64,16 +78,7 @@ impl IdempotencyRequest {
     /// Checks the key (1 to 200 visible ASCII characters) and fingerprints the request. The body is
     /// compared as JSON, so whitespace differences do not count as a different body.
     pub fn new(key: &str, method: &str, path: &str, body: &[u8]) -> AppResult<Self> {
-        let key = key.trim();
-        let visible = key.bytes().all(|b| (0x21..=0x7e).contains(&b));
-        if key.is_empty() || key.len() > MAX_KEY_CHARS || !visible {
-            return Err(AppError::invalid(
-                HEADER,
-                Reason::InvalidFormat {
-                    expected: "1 to 200 visible ASCII characters",
-                },
-            ));
-        }
+        let key = checked_key(key)?;
         let canonical = serde_json::from_slice::<serde_json::Value>(body)
             .map(|value| sorted_keys(value).to_string().into_bytes())
             .unwrap_or_else(|_| body.to_vec());
@@ -99,8 +104,9 @@ pub enum Idempotent<T> {
     Fresh(T),
     /// A retry: the first response, as stored.
     Replayed {
-        /// Its HTTP status.
-        status: u16,
+        /// Its HTTP status, for a response stored by the deprecated frame ([`remember`]); `None`
+        /// for [`run_keyed`], whose caller answers a replay with the status of a fresh result.
+        status: Option<u16>,
         /// Its JSON body.
         body: String,
     },
@@ -140,14 +146,14 @@ fn in_progress() -> AppError {
     .with_field(HEADER)
 }
 
-/// The stored response for `request` by `caller`, if the key was used: a replay when the request is
+/// Deprecated (use [`run_keyed`]): the stored response for `request` by `caller`, if the key was used: a replay when the request is
 /// the same, 409 `idempotency_key_reused` when it differs.
 pub async fn replay_of<C: ConnectionTrait>(
     conn: &C,
     caller: &Caller,
     request: &IdempotencyRequest,
 ) -> AppResult<Option<Idempotent<std::convert::Infallible>>> {
-    let Some(user_id) = caller.user_id else {
+    let Some(user_id) = caller.user_id() else {
         return Ok(None);
     };
     let stored = idempotency_key::Entity::find()
@@ -158,7 +164,7 @@ pub async fn replay_of<C: ConnectionTrait>(
     match stored {
         None => Ok(None),
         Some(row) if row.request_hash == request.request_hash => {
-            let status = u16::try_from(row.status_code).unwrap_or(200);
+            let status = u16::try_from(row.status_code).ok();
             Ok(Some(Idempotent::Replayed {
                 status,
                 body: row.response_body,
@@ -168,7 +174,7 @@ pub async fn replay_of<C: ConnectionTrait>(
     }
 }
 
-/// Stores the response of a keyed command in its transaction. A unique violation (the same key racing
+/// Deprecated (use [`run_keyed`]): stores the response of a keyed command in its transaction. A unique violation (the same key racing
 /// elsewhere) is returned as 409 `request_in_progress`; the caller rolls back and calls [`resolve_race`].
 pub async fn remember<C: ConnectionTrait, T: Serialize>(
     conn: &C,
@@ -177,7 +183,7 @@ pub async fn remember<C: ConnectionTrait, T: Serialize>(
     status: u16,
     response: &T,
 ) -> AppResult<()> {
-    let Some(user_id) = caller.user_id else {
+    let Some(user_id) = caller.user_id() else {
         return Ok(());
     };
     let body = serde_json::to_string(response).map_err(AppError::internal)?;
@@ -201,7 +207,7 @@ pub async fn remember<C: ConnectionTrait, T: Serialize>(
     }
 }
 
-/// After losing a race on the key (see [`remember`]) and rolling back: the winner's response if it is
+/// Deprecated (use [`run_keyed`]): after losing a race on the key (see [`remember`]) and rolling back: the winner's response if it is
 /// committed and the same request, 409 `idempotency_key_reused` if it differs, else 409
 /// `request_in_progress`.
 pub async fn resolve_race<C: ConnectionTrait, T>(
@@ -213,6 +219,156 @@ pub async fn resolve_race<C: ConnectionTrait, T>(
         Some(Idempotent::Replayed { status, body }) => Ok(Idempotent::Replayed { status, body }),
         _ => Err(in_progress()),
     }
+}
+
+/// A client's idempotency key and the fingerprint of its body: what [`run_keyed`] needs from a
+/// request, without its method or path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    key: String,
+    body_fingerprint: String,
+}
+
+impl IdempotencyKey {
+    /// Checks the key (1 to 200 visible ASCII characters; 400 naming the header) and fingerprints
+    /// `body` as canonical JSON, so whitespace and key order do not make another body.
+    pub fn new(key: &str, body: &[u8]) -> AppResult<Self> {
+        let key = checked_key(key)?;
+        let canonical = serde_json::from_slice::<serde_json::Value>(body)
+            .map(|value| sorted_keys(value).to_string().into_bytes())
+            .unwrap_or_else(|_| body.to_vec());
+        Ok(IdempotencyKey {
+            key: key.to_string(),
+            body_fingerprint: hex::encode(Sha256::digest(&canonical)),
+        })
+    }
+
+    /// The key as the client sent it (trimmed).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The fingerprint of `operation` asked with this body: a retry of the same operation with the
+    /// same body matches, anything else is a reuse of the key.
+    fn request_hash(&self, operation: &str) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(b"operation\n");
+        hasher.update(operation.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(self.body_fingerprint.as_bytes());
+        hex::encode(hasher.finalize())
+    }
+}
+
+/// The 1-to-200-visible-ASCII-characters check of a key.
+fn checked_key(key: &str) -> AppResult<&str> {
+    let key = key.trim();
+    let visible = key.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    if key.is_empty() || key.len() > MAX_KEY_CHARS || !visible {
+        return Err(AppError::invalid(
+            HEADER,
+            Reason::InvalidFormat {
+                expected: "1 to 200 visible ASCII characters",
+            },
+        ));
+    }
+    Ok(key)
+}
+
+/// The work of a keyed command, run inside the transaction [`run_keyed`] opened.
+pub type Work<'t, T> = Pin<Box<dyn Future<Output = AppResult<T>> + Send + 't>>;
+
+/// The stored first response of `key` by `user_id`, when it is the same request (`request_hash`);
+/// 409 `idempotency_key_reused` when the key was used for another.
+async fn stored_response<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    key: &str,
+    request_hash: &str,
+) -> AppResult<Option<String>> {
+    let stored = idempotency_key::Entity::find()
+        .filter(idempotency_key::Column::UserId.eq(user_id))
+        .filter(idempotency_key::Column::Key.eq(key))
+        .one(conn)
+        .await?;
+    match stored {
+        None => Ok(None),
+        Some(row) if row.request_hash == request_hash => Ok(Some(row.response_body)),
+        Some(_) => Err(reused()),
+    }
+}
+
+/// The one idempotent unit of work of a money command.
+///
+/// 1. Enters the writer gate and opens a transaction.
+/// 2. With a key (and a user: the CLI and jobs send none): a retry of the same `operation` with the
+///    same body returns the stored first response, [`Idempotent::Replayed`], and does nothing else;
+///    the key used for anything else is a 409 `idempotency_key_reused`.
+/// 3. Runs `work` in the transaction (a refusal rolls everything back, so its retry runs again).
+/// 4. Remembers the response under the key, in the same transaction, and commits: the effect and
+///    its key are written together or not at all.
+/// 5. When the same key raced in another transaction and won (a unique violation on the key), rolls
+///    back and answers what the winner answered, or 409 `request_in_progress` while it has not
+///    committed.
+///
+/// `operation` names what is asked and on what, e.g. `loan.repay:17`: the same key and body sent
+/// for another loan is another request.
+#[tracing::instrument(name = "keyed unit of work", skip_all, fields(operation = %operation, keyed = key.is_some()))]
+pub async fn run_keyed<T, F>(
+    ctx: &AppCtx,
+    caller: &Caller,
+    operation: &str,
+    key: Option<&IdempotencyKey>,
+    work: F,
+) -> AppResult<Idempotent<T>>
+where
+    T: Serialize + Send,
+    F: for<'t> FnOnce(&'t DatabaseTransaction) -> Work<'t, T>,
+{
+    let _gate = ctx.writer.enter(&ctx.db).await;
+    let txn = ctx.db.begin().await?;
+    let keyed = match (key, caller.user_id()) {
+        (Some(key), Some(user_id)) => Some((key, user_id, key.request_hash(operation))),
+        _ => None,
+    };
+    if let Some((key, user_id, hash)) = &keyed {
+        if let Some(body) = stored_response(&txn, *user_id, key.key(), hash).await? {
+            txn.rollback().await?;
+            return Ok(Idempotent::Replayed { status: None, body });
+        }
+    }
+    let value = work(&txn).await?;
+    if let Some((key, user_id, hash)) = &keyed {
+        let body = serde_json::to_string(&value).map_err(AppError::internal)?;
+        let inserted = idempotency_key::ActiveModel {
+            user_id: Set(*user_id),
+            key: Set(key.key().to_string()),
+            // The operation names the request; the HTTP columns stay empty (the HTTP layer
+            // answers a replay with the status of a fresh result).
+            method: Set(String::new()),
+            path: Set(operation.to_string()),
+            request_hash: Set(hash.clone()),
+            status_code: Set(0),
+            response_body: Set(body),
+            created_at: Set(ctx.now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(err) if store::is_unique_violation(&err) => {
+                txn.rollback().await?;
+                return match stored_response(&ctx.db, *user_id, key.key(), hash).await? {
+                    Some(body) => Ok(Idempotent::Replayed { status: None, body }),
+                    None => Err(in_progress()),
+                };
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    txn.commit().await?;
+    Ok(Idempotent::Fresh(value))
 }
 
 /// True for the error [`remember`] returns when the key raced.
@@ -238,5 +394,26 @@ mod tests {
         assert!(IdempotencyRequest::new("", "POST", "/x", b"{}").is_err());
         assert!(IdempotencyRequest::new(&"k".repeat(201), "POST", "/x", b"{}").is_err());
         assert!(IdempotencyRequest::new("ключ", "POST", "/x", b"{}").is_err());
+        assert!(IdempotencyKey::new("", b"{}").is_err());
+        assert!(IdempotencyKey::new(&"k".repeat(201), b"{}").is_err());
+    }
+
+    #[test]
+    fn a_key_fingerprints_the_operation_and_the_body_not_its_layout() {
+        let a = IdempotencyKey::new("k1", br#"{"a":1,"b":2}"#).unwrap();
+        let b = IdempotencyKey::new(" k1 ", b"{ \"b\": 2, \"a\": 1 }").unwrap();
+        let c = IdempotencyKey::new("k1", br#"{"a":1,"b":3}"#).unwrap();
+        assert_eq!(
+            a.request_hash("loan.repay:1"),
+            b.request_hash("loan.repay:1")
+        );
+        assert_ne!(
+            a.request_hash("loan.repay:1"),
+            c.request_hash("loan.repay:1")
+        );
+        assert_ne!(
+            a.request_hash("loan.repay:1"),
+            a.request_hash("loan.repay:2")
+        );
     }
 }

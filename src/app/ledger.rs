@@ -203,7 +203,7 @@ pub async fn post_entry<C: ConnectionTrait>(
         transaction_id: Set(posting.transaction_id),
         reverses_entry_id: Set(posting.reverses_entry_id),
         business_key: Set(posting.business_key.clone()),
-        created_by: Set(caller.user_id),
+        created_by: Set(caller.user_id()),
         posted_at: Set(Utc::now()),
         ..Default::default()
     }

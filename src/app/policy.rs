@@ -20,6 +20,16 @@ pub struct Policy {
     pub provision_rates: ProvisionRates,
 }
 
+impl Policy {
+    /// The policy configured in `[classification]`.
+    pub fn from_settings(settings: &ClassificationSettings) -> Self {
+        Policy {
+            classification: settings.classification(),
+            provision_rates: settings.provision_rates(),
+        }
+    }
+}
+
 static POLICY: RwLock<Option<Arc<Policy>>> = RwLock::new(None);
 
 /// Installs the policy of `settings` for this process.

@@ -7,32 +7,42 @@ use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, QueryFilter, Set, Statement,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use super::{users::UserView, Caller};
+use super::{context::AppCtx, users::User, Caller};
 use crate::{
-    auth::{self, Role},
+    auth,
     config::AuthSettings,
-    error::{AppError, AppResult, ErrorKind, Lang, Localized},
+    error::{AppError, AppResult, ErrorKind, Localized},
     store::entities::{api_token, user},
 };
 
-/// Credentials sent to `POST /api/v1/auth/token`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// Who logs in: a username and a password (from the API or the login page).
+#[derive(Clone)]
 pub struct Credentials {
+    /// As typed; compared in lower case.
     pub username: String,
+    /// As typed.
     pub password: String,
 }
 
+/// Never the password.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A new token and whom it belongs to.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct IssuedToken {
     /// Send as `Authorization: Bearer <token>`; shown once, stored only as a hash.
     pub token: String,
+    /// When it stops working.
     pub expires_at: DateTime<Utc>,
-    pub user: UserView,
+    /// The account.
+    pub user: User,
 }
 
 fn invalid_credentials() -> AppError {
@@ -66,17 +76,15 @@ fn locked(until: DateTime<Utc>) -> AppError {
 /// so at most `max_failed_logins` passwords are ever checked before the lock, however many arrive
 /// at once. A success resets the count. A username without an account is counted and locked the
 /// same way (its own table), so a locked unknown name answers exactly like a locked real one.
-pub async fn login(
-    db: &DatabaseConnection,
-    policy: &AuthSettings,
-    creds: Credentials,
-) -> AppResult<IssuedToken> {
+#[tracing::instrument(name = "sessions.login", skip_all)]
+pub async fn login(ctx: &AppCtx, creds: Credentials) -> AppResult<IssuedToken> {
+    let (db, policy) = (&ctx.db, &ctx.settings.auth);
     let username = creds.username.trim().to_ascii_lowercase();
     let found = user::Entity::find()
         .filter(user::Column::Username.eq(username.clone()))
         .one(db)
         .await?;
-    let now = Utc::now();
+    let now = ctx.now();
     let attempt = match &found {
         Some(account) => Attempt::Account(account.id),
         None => Attempt::Unknown(&username),
@@ -121,7 +129,7 @@ pub async fn login(
     Ok(IssuedToken {
         token,
         expires_at,
-        user: UserView::from(account),
+        user: User::try_from(account)?,
     })
 }
 
@@ -209,9 +217,13 @@ async fn reserve_attempt(
 /// Revokes every token of an account (a password change or reset, a disable): none of them may
 /// outlive what ended them, and re-enabling the account does not bring them back. Returns how many
 /// were revoked.
-pub async fn revoke_all_of_user<C: ConnectionTrait>(conn: &C, user_id: i64) -> AppResult<u64> {
+pub async fn revoke_all_of_user<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
     let result = api_token::Entity::update_many()
-        .col_expr(api_token::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(api_token::Column::RevokedAt, Expr::value(now))
         .filter(api_token::Column::UserId.eq(user_id))
         .filter(api_token::Column::RevokedAt.is_null())
         .exec(conn)
@@ -226,11 +238,13 @@ async fn verify_off_thread(password: String, phc: String) -> AppResult<bool> {
 }
 
 /// Resolves a bearer token to its caller: 401 when unknown, expired, revoked or disabled.
+#[tracing::instrument(name = "sessions.authenticate", skip_all)]
 pub async fn authenticate(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     token: &str,
     request_id: Option<String>,
 ) -> AppResult<Caller> {
+    let db = &ctx.db;
     let invalid = || {
         AppError::new(
             ErrorKind::Unauthorized,
@@ -246,7 +260,7 @@ pub async fn authenticate(
         .one(db)
         .await?
         .ok_or_else(invalid)?;
-    if found.revoked_at.is_some() || found.expires_at <= Utc::now() {
+    if found.revoked_at.is_some() || found.expires_at <= ctx.now() {
         return Err(invalid());
     }
     let account = user::Entity::find_by_id(found.user_id)
@@ -256,22 +270,25 @@ pub async fn authenticate(
     if account.disabled {
         return Err(invalid());
     }
-    Ok(Caller {
-        user_id: Some(account.id),
-        role: Role::parse(&account.role).ok_or_else(invalid)?,
-        cooperative_id: account.cooperative_id,
-        lang: Lang::parse(&account.language).unwrap_or_default(),
-        name: account.username,
-        request_id,
-    })
+    let account = User::try_from(account)?;
+    Ok(Caller::account(
+        account.id,
+        account.username,
+        account.role,
+        account.cooperative_id.map(|id| id.get()),
+    )?
+    .with_lang(account.language)
+    .with_request_id(request_id))
 }
 
 /// Revokes `token` (logout). Revoking twice is harmless.
-pub async fn revoke(db: &DatabaseConnection, token: &str) -> AppResult<()> {
+#[tracing::instrument(name = "sessions.revoke", skip_all)]
+pub async fn revoke(ctx: &AppCtx, token: &str) -> AppResult<()> {
+    let db = &ctx.db;
     api_token::Entity::update_many()
         .col_expr(
             api_token::Column::RevokedAt,
-            sea_orm::sea_query::Expr::value(Utc::now()),
+            sea_orm::sea_query::Expr::value(ctx.now()),
         )
         .filter(api_token::Column::TokenHash.eq(auth::token_hash(token)))
         .filter(api_token::Column::RevokedAt.is_null())

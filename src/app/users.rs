@@ -1,15 +1,16 @@
 //! Accounts: created by an admin (API) or an operator (CLI), disabled rather than deleted.
 
 use chrono::{DateTime, Utc};
+use coopfund_domain::ids::{CooperativeId, UserId};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Serialize;
 
 use super::{
-    audit::{self, Change},
+    audit::{self, Audited},
+    context::AppCtx,
     validate, Caller,
 };
 use crate::{
@@ -21,70 +22,89 @@ use crate::{
     },
 };
 
-/// A new account as requested.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewUser {
-    /// a-z, 0-9, `.`, `_`, `-`; stored in lower case.
-    #[schema(min_length = 1, max_length = 64)]
+/// A new account to create (parsed from the API's body by `crate::http::dto::users`, or built by
+/// the CLI and the bootstrap).
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    /// a-z, 0-9, `.`, `_`, `-` (checked here); stored in lower case.
     pub username: String,
-    /// 10 to 128 characters.
-    #[schema(min_length = 10, max_length = 128)]
+    /// 10 to 128 characters (checked here).
     pub password: String,
-    /// One of `admin`, `officer`, `approver`, `accountant`, `auditor`, `cooperative`.
-    pub role: String,
-    #[serde(default)]
+    /// The role.
+    pub role: Role,
+    /// Full name, optional.
     pub full_name: Option<String>,
-    #[serde(default)]
+    /// Email, optional.
     pub email: Option<String>,
     /// Required for the `cooperative` role, refused for the others.
-    #[serde(default)]
-    pub cooperative_id: Option<i64>,
-    /// `vi` (default) or `en`.
-    #[serde(default)]
-    pub language: Option<String>,
+    pub cooperative_id: Option<CooperativeId>,
+    /// The language of its messages.
+    pub language: Lang,
 }
 
 /// A change to an account by an admin.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UserChange {
+#[derive(Debug, Clone, Default)]
+pub struct AccountChange {
     /// Disable (true) or re-enable (false) the account; disabling revokes every token of the
     /// account, and re-enabling does not bring them back.
     pub disabled: Option<bool>,
-    /// A new password (also clears a lockout and revokes every token of the account), 10 to
-    /// 128 characters.
-    #[schema(min_length = 10, max_length = 128)]
+    /// A new password (also clears a lockout and revokes every token of the account).
     pub password: Option<String>,
 }
 
-/// An account as shown (never with its hash).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct UserView {
-    pub id: i64,
+/// An account as the use cases return it (never with its hash). Serialized as the audit
+/// trail's before and after.
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: UserId,
     pub username: String,
     pub full_name: String,
     pub email: Option<String>,
     pub role: Role,
-    pub cooperative_id: Option<i64>,
+    pub cooperative_id: Option<CooperativeId>,
     pub language: Lang,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
 }
 
-impl From<user::Model> for UserView {
-    fn from(m: user::Model) -> Self {
-        UserView {
-            id: m.id,
-            role: Role::parse(&m.role).unwrap_or(Role::Auditor),
-            language: Lang::parse(&m.language).unwrap_or_default(),
+impl Audited for User {
+    const ENTITY_TYPE: &'static str = "user";
+
+    fn audit_id(&self) -> String {
+        self.id.to_string()
+    }
+}
+
+impl TryFrom<user::Model> for User {
+    type Error = AppError;
+
+    /// A stored role or language that cannot be read is an error naming the account.
+    fn try_from(m: user::Model) -> AppResult<Self> {
+        let role = Role::parse(&m.role).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "stored user {} has role {:?}",
+                m.id,
+                m.role
+            ))
+        })?;
+        let language = Lang::parse(&m.language).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "stored user {} has language {:?}",
+                m.id,
+                m.language
+            ))
+        })?;
+        Ok(User {
+            id: UserId::new(m.id),
+            role,
+            language,
             username: m.username,
             full_name: m.full_name,
             email: m.email,
-            cooperative_id: m.cooperative_id,
+            cooperative_id: m.cooperative_id.map(CooperativeId::new),
             disabled: m.disabled,
             created_at: m.created_at,
-        }
+        })
     }
 }
 
@@ -121,22 +141,12 @@ fn check_username(username: &str) -> AppResult<String> {
 }
 
 /// Creates an account. Admins only; the CLI acts as admin.
-pub async fn create(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    input: NewUser,
-) -> AppResult<UserView> {
+#[tracing::instrument(name = "users.create", skip_all, fields(role = input.role.as_str()))]
+pub async fn create(ctx: &AppCtx, caller: &Caller, input: NewAccount) -> AppResult<User> {
     caller.require(&[Role::Admin])?;
     let username = check_username(&input.username)?;
     check_password(&input.password)?;
-    let role = Role::parse(&input.role).ok_or_else(|| {
-        AppError::invalid(
-            "role",
-            Reason::UnknownValue {
-                allowed: Role::names(),
-            },
-        )
-    })?;
+    let role = input.role;
     let full_name =
         validate::optional_text("full_name", input.full_name.as_deref().unwrap_or(""), 200)?;
     let email = match input
@@ -147,17 +157,6 @@ pub async fn create(
     {
         Some(e) => Some(validate::email("email", e)?),
         None => None,
-    };
-    let language = match input.language.as_deref() {
-        None => Lang::Vi,
-        Some(code) => Lang::parse(code).ok_or_else(|| {
-            AppError::invalid(
-                "language",
-                Reason::UnknownValue {
-                    allowed: "vi, en".into(),
-                },
-            )
-        })?,
     };
     match (role, input.cooperative_id) {
         (Role::Cooperative, None) => {
@@ -178,9 +177,9 @@ pub async fn create(
     }
     let password_hash = hash_off_thread(input.password).await?;
 
-    let txn = db.begin().await?;
+    let txn = ctx.db.begin().await?;
     if let Some(id) = input.cooperative_id {
-        if cooperative::Entity::find_by_id(id)
+        if cooperative::Entity::find_by_id(id.get())
             .one(&txn)
             .await?
             .is_none()
@@ -195,13 +194,13 @@ pub async fn create(
         full_name: Set(full_name),
         email: Set(email),
         role: Set(role.as_str().to_string()),
-        cooperative_id: Set(input.cooperative_id),
-        language: Set(language.code().to_string()),
+        cooperative_id: Set(input.cooperative_id.map(CooperativeId::get)),
+        language: Set(input.language.code().to_string()),
         password_hash: Set(password_hash),
         disabled: Set(false),
         failed_logins: Set(0),
         locked_until: Set(None),
-        created_at: Set(Utc::now()),
+        created_at: Set(ctx.now()),
         ..Default::default()
     }
     .insert(&txn)
@@ -213,66 +212,69 @@ pub async fn create(
             e.into()
         }
     })?;
-    let view = UserView::from(created);
-    audit::record(
-        &txn,
-        caller,
-        Change::<(), _> {
-            action: "user.create",
-            entity_type: "user",
-            entity_id: view.id.to_string(),
-            before: None,
-            after: Some(&view),
-        },
-    )
-    .await?;
+    let created = User::try_from(created)?;
+    audit::created(&txn, ctx, caller, "user.create", &created).await?;
     txn.commit().await?;
-    Ok(view)
+    Ok(created)
 }
 
 /// Every account, oldest first. Admins only.
-pub async fn list(db: &DatabaseConnection, caller: &Caller) -> AppResult<Vec<UserView>> {
+#[tracing::instrument(name = "users.list", skip_all)]
+pub async fn list(ctx: &AppCtx, caller: &Caller) -> AppResult<Vec<User>> {
     caller.require(&[Role::Admin])?;
     let users = user::Entity::find()
         .order_by_asc(user::Column::Id)
-        .all(db)
+        .all(&ctx.db)
         .await?;
-    Ok(users.into_iter().map(UserView::from).collect())
+    users.into_iter().map(User::try_from).collect()
 }
 
 /// One account. Admins only.
-pub async fn get(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult<UserView> {
+#[tracing::instrument(name = "users.get", skip_all, fields(user_id = %id))]
+pub async fn get(ctx: &AppCtx, caller: &Caller, id: UserId) -> AppResult<User> {
     caller.require(&[Role::Admin])?;
-    find(db, id).await.map(UserView::from)
+    find(&ctx.db, id).await.and_then(User::try_from)
 }
 
-async fn find<C: ConnectionTrait>(conn: &C, id: i64) -> AppResult<user::Model> {
-    user::Entity::find_by_id(id)
+/// The account of `caller` itself (`GET /auth/me`); 404 for the system, which has none.
+#[tracing::instrument(name = "users.me", skip_all)]
+pub async fn me(ctx: &AppCtx, caller: &Caller) -> AppResult<User> {
+    let id = caller
+        .user()
+        .map(|user| user.id)
+        .ok_or_else(|| AppError::not_found("tài khoản", "User"))?;
+    find(&ctx.db, id).await.and_then(User::try_from)
+}
+
+async fn find<C: ConnectionTrait>(conn: &C, id: UserId) -> AppResult<user::Model> {
+    user::Entity::find_by_id(id.get())
         .one(conn)
         .await?
         .ok_or_else(|| AppError::not_found("tài khoản", "User"))
 }
 
 /// Finds an account by username (for the CLI).
-pub async fn find_by_username(db: &DatabaseConnection, username: &str) -> AppResult<user::Model> {
-    user::Entity::find()
+pub async fn find_by_username(ctx: &AppCtx, username: &str) -> AppResult<User> {
+    let found = user::Entity::find()
         .filter(user::Column::Username.eq(username.trim().to_ascii_lowercase()))
-        .one(db)
+        .one(&ctx.db)
         .await?
-        .ok_or_else(|| AppError::not_found("tài khoản", "User"))
+        .ok_or_else(|| AppError::not_found("tài khoản", "User"))?;
+    User::try_from(found)
 }
 
 /// Disables or re-enables an account, or sets a new password. Admins only; an admin cannot
 /// disable their own account (so the fund is never left without one by mistake). A new password
 /// or a disable revokes every token of the account, in the same transaction.
+#[tracing::instrument(name = "users.change", skip_all, fields(user_id = %id))]
 pub async fn change(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
-    id: i64,
-    input: UserChange,
-) -> AppResult<UserView> {
+    id: UserId,
+    input: AccountChange,
+) -> AppResult<User> {
     caller.require(&[Role::Admin])?;
-    if input.disabled == Some(true) && caller.user_id == Some(id) {
+    if input.disabled == Some(true) && caller.user().is_some_and(|me| me.id == id) {
         return Err(AppError::new(
             ErrorKind::Conflict,
             "cannot_disable_self",
@@ -290,7 +292,7 @@ pub async fn change(
         }
         None => None,
     };
-    let txn = db.begin().await?;
+    let txn = ctx.db.begin().await?;
     let before = find(&txn, id).await?;
     let mut active = before.clone().into_active_model();
     if let Some(disabled) = input.disabled {
@@ -304,50 +306,42 @@ pub async fn change(
     }
     let after = active.update(&txn).await?;
     if ends_sessions {
-        super::sessions::revoke_all_of_user(&txn, id).await?;
+        super::sessions::revoke_all_of_user(&txn, id.get(), ctx.now()).await?;
     }
-    let (before, after) = (UserView::from(before), UserView::from(after));
-    audit::record(
-        &txn,
-        caller,
-        Change {
-            action: "user.change",
-            entity_type: "user",
-            entity_id: id.to_string(),
-            before: Some(&before),
-            after: Some(&after),
-        },
-    )
-    .await?;
+    let (before, after) = (User::try_from(before)?, User::try_from(after)?);
+    audit::changed(&txn, ctx, caller, "user.change", &before, &after).await?;
     txn.commit().await?;
     Ok(after)
 }
 
 /// On first start with no admin, creates `admin` with `password` or a generated one; returns
 /// the generated password (to print once) when one was made.
-pub async fn ensure_admin(
-    db: &DatabaseConnection,
-    password: Option<String>,
-) -> AppResult<Option<String>> {
+#[tracing::instrument(name = "users.ensure_admin", skip_all)]
+pub async fn ensure_admin(ctx: &AppCtx, password: Option<String>) -> AppResult<Option<String>> {
     let admins = user::Entity::find()
         .filter(user::Column::Role.eq(Role::Admin.as_str()))
-        .count(db)
+        .count(&ctx.db)
         .await?;
     if admins > 0 {
         return Ok(None);
     }
-    let generated = password.is_none().then(auth::generate_password);
-    let password = password.or_else(|| generated.clone()).unwrap_or_default();
-    let input = NewUser {
+    let (password, generated) = match password {
+        Some(given) => (given, None),
+        None => {
+            let made = auth::generate_password();
+            (made.clone(), Some(made))
+        }
+    };
+    let input = NewAccount {
         username: "admin".into(),
         password,
-        role: "admin".into(),
+        role: Role::Admin,
         full_name: Some("Quản trị hệ thống".into()),
         email: None,
         cooperative_id: None,
-        language: None,
+        language: Lang::Vi,
     };
-    create(db, &Caller::system_named("system"), input).await?;
+    create(ctx, &Caller::system_named("system"), input).await?;
     Ok(generated)
 }
 

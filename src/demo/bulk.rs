@@ -165,7 +165,7 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
         today,
         calendar: crate::app::calendar::in_force(db).await?,
         products: product_rows,
-        approver_id: admin.user_id,
+        approver_id: admin.user_id(),
     };
     let mut summary = BulkSummary {
         cooperatives,

@@ -24,7 +24,7 @@ use crate::{
         ledger,
         loans::{self, Disburse, Recover, Repay, Restructure, Reverse, SignContract, WriteOff},
         products::{self, ProductInput},
-        users::{self, NewUser},
+        users::{self, NewAccount},
         Caller,
     },
     auth::Role,
@@ -227,7 +227,7 @@ pub async fn load_explorable(state: &AppState) -> AppResult<DemoSummary> {
     // Demo seeding: the story starts eight months ago (nothing exists yet, so nothing is re-dated).
     fund::set_business_date(db, start).await?;
     let mut credentials = vec![DemoCredentials {
-        username: admin.name.clone(),
+        username: admin.name().to_string(),
         password: None,
         role: "admin".into(),
         full_name: "Quản trị hệ thống".into(),
@@ -267,17 +267,6 @@ pub async fn load_explorable(state: &AppState) -> AppResult<DemoSummary> {
     })
 }
 
-fn staff_caller(id: i64, username: &str, role: Role, cooperative_id: Option<i64>) -> Caller {
-    Caller {
-        user_id: Some(id),
-        name: username.to_string(),
-        role,
-        cooperative_id,
-        lang: Lang::Vi,
-        request_id: None,
-    }
-}
-
 async fn create_user(
     state: &AppState,
     admin: &Caller,
@@ -286,28 +275,23 @@ async fn create_user(
     credentials: &mut Vec<DemoCredentials>,
 ) -> AppResult<Caller> {
     let password = format!("demo-{}-2026", role.as_str());
-    let input = NewUser {
+    let input = NewAccount {
         username: username.into(),
         password: password.clone(),
-        role: role.as_str().into(),
+        role,
         full_name: Some(full_name.into()),
         email: Some(format!("{username}@example.vn")),
-        cooperative_id,
-        language: None,
+        cooperative_id: cooperative_id.map(Into::into),
+        language: Lang::Vi,
     };
-    let created = users::create(&state.db, admin, input).await?;
+    let created = users::create(&state.ctx, admin, input).await?;
     credentials.push(DemoCredentials {
         username: created.username.clone(),
         password: Some(password),
         role: role.as_str().into(),
         full_name: full_name.into(),
     });
-    Ok(staff_caller(
-        created.id,
-        &created.username,
-        role,
-        cooperative_id,
-    ))
+    Caller::account(created.id, created.username, role, cooperative_id)
 }
 
 async fn create_staff(
@@ -509,7 +493,7 @@ async fn create_cooperatives(
             // HTX Chè Tân Cương, its member household and the tea union are related persons (25% limit).
             related_group: matches!(coop.slug, "tancuong" | "ho-huong" | "lienhiepche")
                 .then(|| "Nhóm chè Tân Cương".to_string()),
-            officer_id: officer.user_id,
+            officer_id: officer.user_id(),
         };
         ids.push(
             cooperatives::create(&state.db, officer, &state.settings.fund, today, input)

@@ -108,14 +108,7 @@ async fn admin_caller<C: ConnectionTrait>(conn: &C) -> AppResult<Caller> {
         .ok_or_else(|| {
             AppError::internal(anyhow::anyhow!("no admin account: run the bootstrap first"))
         })?;
-    Ok(Caller {
-        user_id: Some(admin.id),
-        name: admin.username,
-        role: crate::auth::Role::Admin,
-        cooperative_id: None,
-        lang: crate::error::Lang::Vi,
-        request_id: None,
-    })
+    Caller::account(admin.id, admin.username, crate::auth::Role::Admin, None)
 }
 
 /// The business date as a helper for both modes.

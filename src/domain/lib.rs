@@ -3,6 +3,7 @@
 //! Everything here decides money and nothing here does I/O: no database, no HTTP, no clock. Dates are always
 //! arguments. The modules, in the order a loan meets them:
 //!
+//! - [`ids`]: typed ids of the records the service keeps ([`ids::LoanId`], ...).
 //! - [`money`]: whole-đồng amounts ([`Vnd`]), annual rates ([`AnnualRate`]) and the named rounding rules.
 //! - [`calendar`]: months with month-end clamping; the fund's business days for the on-time rule.
 //! - [`schedule`]: repayment schedules (annuity, equal principal, bullet) — DOMAIN.md §3.
@@ -42,6 +43,7 @@
 pub mod allocation;
 pub mod calendar;
 pub mod classification;
+pub mod ids;
 pub mod journal;
 pub mod loan;
 pub mod money;

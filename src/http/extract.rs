@@ -8,6 +8,7 @@ use axum::{
 };
 use serde::de::DeserializeOwned;
 
+use super::classified::{Classified, ValueDeserializer};
 use crate::{
     app::{sessions, validate, Caller},
     error::{AppError, ErrorKind, Localized, Reason},
@@ -100,17 +101,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             ),
         ));
     }
-    // Control characters are refused in every string of every body, before the use case (a NUL
-    // would reach PostgreSQL, which cannot store it, as a 500). When the body is not JSON at all the
-    // typed parse below names the problem.
-    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
-        reject_control_chars_in("", &value)?;
-    }
-    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+    // Syntax first (serde_json's `Syntax`/`Eof` category), then control characters in every string
+    // of every body, before the use case (a NUL would reach PostgreSQL, which cannot store it, as
+    // a 500), then the typed parse, whose errors keep their kind (`super::classified`).
+    let value =
+        serde_json::from_slice::<serde_json::Value>(bytes).map_err(|err| malformed(&err))?;
+    reject_control_chars_in("", &value)?;
+    serde_path_to_error::deserialize(ValueDeserializer(value)).map_err(|err| {
         let path = err.path().to_string();
-        let inner = err.into_inner();
-        classify_serde_error(&path, &inner)
+        classify(&path, err.into_inner())
     })
 }
 
@@ -163,102 +162,79 @@ pub fn path_text(field: &str, value: &str) -> Result<(), AppError> {
     validate::reject_control_chars(field, value, false)
 }
 
-fn classify_serde_error(path: &str, err: &serde_json::Error) -> AppError {
-    use serde_json::error::Category;
-    let text = err.to_string();
-    let at = |name: &str| {
-        if path.is_empty() || path == "." {
-            name.to_string()
-        } else {
-            format!("{path}.{name}")
-        }
-    };
-    match err.classify() {
-        Category::Syntax | Category::Eof | Category::Io => AppError::new(
-            ErrorKind::BadRequest,
-            "malformed_json",
-            Localized::new(
-                format!(
-                    "Nội dung không phải JSON hợp lệ (dòng {}, cột {}).",
-                    err.line(),
-                    err.column()
-                ),
-                format!(
-                    "The body is not valid JSON (line {}, column {}).",
-                    err.line(),
-                    err.column()
-                ),
+/// 400 `malformed_json` with where the JSON stops making sense.
+fn malformed(err: &serde_json::Error) -> AppError {
+    AppError::new(
+        ErrorKind::BadRequest,
+        "malformed_json",
+        Localized::new(
+            format!(
+                "Nội dung không phải JSON hợp lệ (dòng {}, cột {}).",
+                err.line(),
+                err.column()
+            ),
+            format!(
+                "The body is not valid JSON (line {}, column {}).",
+                err.line(),
+                err.column()
             ),
         ),
-        Category::Data => {
-            if let Some(name) = backticked_after(&text, "unknown field `") {
-                // serde_path_to_error's path already ends at the unknown key.
-                let field = if path.is_empty() || path == "." {
-                    name
-                } else {
-                    path.to_string()
-                };
-                AppError::new(
-                    ErrorKind::BadRequest,
-                    "unknown_field",
-                    Localized::new(
-                        format!("Trường '{field}' không được hỗ trợ."),
-                        format!("Unknown field '{field}'."),
-                    ),
-                )
-                .with_field(field)
-            } else if let Some(name) = backticked_after(&text, "missing field `") {
-                let field = at(&name);
-                let err = AppError::invalid(field.clone(), Reason::Required);
-                AppError {
-                    code: "missing_field".into(),
-                    ..err
-                }
-            } else if text.starts_with("invalid type") {
-                let field = if path == "." {
-                    String::new()
-                } else {
-                    path.to_string()
-                };
-                let expected = text
-                    .split("expected ")
-                    .nth(1)
-                    .map(|e| e.split(" at line").next().unwrap_or(e).to_string());
-                let expected = expected.unwrap_or_default();
-                AppError::new(
-                    ErrorKind::BadRequest,
-                    "wrong_type",
-                    Localized::new(
-                        format!("Trường '{field}' sai kiểu dữ liệu (cần {expected})."),
-                        format!("Field '{field}' has the wrong type (expected {expected})."),
-                    ),
-                )
-                .with_field(field)
-            } else {
-                let field = if path == "." {
-                    String::new()
-                } else {
-                    path.to_string()
-                };
-                let detail = text.split(" at line").next().unwrap_or(&text).to_string();
-                AppError::new(
-                    ErrorKind::BadRequest,
-                    "invalid_value",
-                    Localized::new(
-                        format!("Giá trị của trường '{field}' không hợp lệ: {detail}."),
-                        format!("Field '{field}' has an invalid value: {detail}."),
-                    ),
-                )
-                .with_field(field)
-            }
-        }
-    }
+    )
 }
 
-fn backticked_after(text: &str, prefix: &str) -> Option<String> {
-    let start = text.find(prefix)? + prefix.len();
-    let rest = &text[start..];
-    Some(rest[..rest.find('`')?].to_string())
+/// The 400 of a body that is JSON but not the request's shape, from the failure's kind and the
+/// path of the field (`serde_path_to_error`; `.` is the body itself).
+fn classify(path: &str, err: Classified) -> AppError {
+    let field_at_path = if path == "." { "" } else { path }.to_string();
+    match err {
+        Classified::UnknownField(name) => {
+            // The path already ends at the unknown key.
+            let field = if field_at_path.is_empty() {
+                name
+            } else {
+                field_at_path
+            };
+            AppError::new(
+                ErrorKind::BadRequest,
+                "unknown_field",
+                Localized::new(
+                    format!("Trường '{field}' không được hỗ trợ."),
+                    format!("Unknown field '{field}'."),
+                ),
+            )
+            .with_field(field)
+        }
+        Classified::MissingField(name) => {
+            // The path is the object that lacks the key.
+            let field = if field_at_path.is_empty() {
+                name.to_string()
+            } else {
+                format!("{field_at_path}.{name}")
+            };
+            AppError {
+                code: "missing_field".into(),
+                ..AppError::invalid(field, Reason::Required)
+            }
+        }
+        Classified::InvalidType { expected } => AppError::new(
+            ErrorKind::BadRequest,
+            "wrong_type",
+            Localized::new(
+                format!("Trường '{field_at_path}' sai kiểu dữ liệu (cần {expected})."),
+                format!("Field '{field_at_path}' has the wrong type (expected {expected})."),
+            ),
+        )
+        .with_field(field_at_path),
+        Classified::Invalid(detail) => AppError::new(
+            ErrorKind::BadRequest,
+            "invalid_value",
+            Localized::new(
+                format!("Giá trị của trường '{field_at_path}' không hợp lệ: {detail}."),
+                format!("Field '{field_at_path}' has an invalid value: {detail}."),
+            ),
+        )
+        .with_field(field_at_path),
+    }
 }
 
 /// Query parameters, parsed strictly (400 `invalid_query` naming the problem). The `format`
@@ -364,7 +340,7 @@ impl FromRequestParts<AppState> for Caller {
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let mut caller = sessions::authenticate(&state.db, token, request_id).await?;
+        let mut caller = sessions::authenticate(&state.ctx, token, request_id).await?;
         if let Some(lang) = parts
             .headers
             .get(header::ACCEPT_LANGUAGE)

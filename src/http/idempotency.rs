@@ -1,7 +1,8 @@
 //! The HTTP side of idempotency keys (API.md): [`Keyed`] reads the JSON body strictly (like
 //! [`super::extract::ApiJson`]) together with the optional `Idempotency-Key` header and fingerprints
-//! the request; [`respond`] renders a fresh result or replays the stored first response with
-//! `Idempotency-Replayed: true`.
+//! the body ([`IdempotencyKey`], for [`crate::app::idempotency::run_keyed`]); [`respond`] renders a
+//! fresh result with the route's status, or replays the stored first response with the same status
+//! and `Idempotency-Replayed: true`. The status code is decided here, never in `app/`.
 
 use axum::{
     body::Body,
@@ -13,7 +14,7 @@ use axum::{
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
-    app::idempotency::{self, IdempotencyRequest, Idempotent},
+    app::idempotency::{self, IdempotencyKey, IdempotencyRequest, Idempotent},
     error::AppError,
     http::extract::{parse_json, read_body, require_json},
 };
@@ -22,7 +23,11 @@ use crate::{
 pub struct Keyed<T> {
     /// The parsed body.
     pub input: T,
-    /// The key and fingerprint, when a key was sent.
+    /// The key and the body's fingerprint, when a key was sent: pass it to
+    /// [`crate::app::idempotency::run_keyed`].
+    pub key: Option<IdempotencyKey>,
+    /// The same key fingerprinted with the method and path, for the deprecated frame
+    /// ([`crate::app::idempotency::replay_of`]); goes when every money command uses `run_keyed`.
     pub request: Option<IdempotencyRequest>,
 }
 
@@ -41,9 +46,17 @@ where
         let bytes = read_body(req, state).await?;
         let input = parse_json(&bytes)?;
         let request = key
-            .map(|key| IdempotencyRequest::new(&key, &method, &path, &bytes))
+            .as_deref()
+            .map(|key| IdempotencyRequest::new(key, &method, &path, &bytes))
             .transpose()?;
-        Ok(Keyed { input, request })
+        let key = key
+            .map(|key| IdempotencyKey::new(&key, &bytes))
+            .transpose()?;
+        Ok(Keyed {
+            input,
+            key,
+            request,
+        })
     }
 }
 
@@ -64,13 +77,19 @@ pub fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<String>
         .transpose()
 }
 
-/// A fresh result with `status`, or the stored first response with `Idempotency-Replayed: true`.
+/// A fresh result with `status`, or the stored first response with `Idempotency-Replayed: true` and
+/// the same `status` (or the status stored with it by the deprecated frame).
 pub fn respond<T: Serialize>(outcome: Idempotent<T>, status: StatusCode) -> Response {
     match outcome {
         Idempotent::Fresh(value) => (status, Json(value)).into_response(),
-        Idempotent::Replayed { status, body } => {
+        Idempotent::Replayed {
+            status: stored,
+            body,
+        } => {
             let mut response = Response::new(Body::from(body));
-            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            *response.status_mut() = stored
+                .and_then(|code| StatusCode::from_u16(code).ok())
+                .unwrap_or(status);
             let headers = response.headers_mut();
             headers.insert(
                 header::CONTENT_TYPE,

@@ -5,11 +5,14 @@
 //! histogram. Errors are rendered by [`error::localize_errors`]. The OpenAPI document, generated
 //! from the handlers' annotations, is served at `/api/v1/openapi.json`.
 
+pub mod classified;
+pub mod dto;
 pub mod error;
 pub mod export;
 pub mod extract;
 pub mod idempotency;
 pub mod openapi;
+pub mod responses;
 pub mod routes;
 
 use std::time::{Duration, Instant};
@@ -32,8 +35,7 @@ use crate::state::AppState;
 /// Builds the whole router with its middleware.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_routes().split_for_parts();
-    let mut openapi_json = serde_json::to_value(&openapi).unwrap_or_default();
-    openapi::complete(&mut openapi_json);
+    let openapi_json = openapi::completed(&openapi);
     let body_limit = state.settings.server.body_limit_bytes;
     api.route("/api/v1/openapi.json", axum::routing::get(move || async move { Json(openapi_json) }))
         // The pages (src/web) share the state, the tracing, metrics and limits; their errors are pages.

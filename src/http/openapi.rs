@@ -47,6 +47,26 @@ pub fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
+/// The served document: the generated one, [`complete`]d.
+pub fn completed(openapi: &utoipa::openapi::OpenApi) -> Value {
+    let mut doc = serde_json::to_value(openapi).unwrap_or_default();
+    complete(&mut doc);
+    doc
+}
+
+#[cfg(test)]
+mod dump {
+    /// Writes the served document to `$OPENAPI_DUMP` (to compare two builds).
+    #[test]
+    #[ignore]
+    fn dump_the_document() {
+        let (_, openapi) = crate::http::api_routes().split_for_parts();
+        let doc = super::completed(&openapi);
+        let path = std::env::var("OPENAPI_DUMP").unwrap();
+        std::fs::write(path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    }
+}
+
 /// The largest `?limit=` of a page (see `crate::app::cooperatives::paging`, which every list uses).
 pub const PAGE_LIMIT_MAX: u64 = 200;
 

@@ -1,7 +1,10 @@
 //! Persistence: the only place that knows the schema. Connects to SQLite or PostgreSQL,
 //! runs the migrations, and classifies database errors once.
 
+pub mod decimal;
 pub mod entities;
+
+pub use decimal::DbDecimal;
 
 use std::{path::Path, time::Duration};
 

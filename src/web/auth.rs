@@ -12,7 +12,7 @@ use axum::{
     http::{header, HeaderMap},
     response::{IntoResponse, Redirect, Response},
 };
-use chrono::Utc;
+
 use rand::RngCore;
 use serde::Deserialize;
 
@@ -120,9 +120,9 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
         username: form.username.clone(),
         password: form.password,
     };
-    match sessions::login(&state.db, &state.settings.auth, credentials).await {
+    match sessions::login(&state.ctx, credentials).await {
         Ok(issued) => {
-            let max_age = (issued.expires_at - Utc::now()).num_seconds();
+            let max_age = (issued.expires_at - state.ctx.now()).num_seconds();
             let target = safe_local(&form.next)
                 .filter(|n| !n.starts_with("/login"))
                 .unwrap_or("/home");
@@ -165,7 +165,7 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> Response {
     if let Ok(user) = user {
-        if let Err(err) = sessions::revoke(&state.db, &user.token).await {
+        if let Err(err) = sessions::revoke(&state.ctx, &user.token).await {
             return user.fail(&state, err).await;
         }
     }

@@ -172,7 +172,7 @@ pub async fn home(State(state): State<AppState>, user: WebUser) -> Response {
 async fn build(state: &AppState, user: &WebUser) -> AppResult<DashboardPage> {
     let caller = &user.caller;
     let t = super::text::text(user.lang);
-    let heading = match caller.role {
+    let heading = match caller.role() {
         Role::Officer => t.dash_officer,
         Role::Accountant => t.dash_accountant,
         Role::Approver => t.dash_approver,
@@ -190,7 +190,7 @@ async fn build(state: &AppState, user: &WebUser) -> AppResult<DashboardPage> {
         runs: None,
         own_loans: None,
     };
-    match caller.role {
+    match caller.role() {
         Role::Officer => page.officer = Some(officer_desk(state, caller, &names).await?),
         Role::Accountant => {
             page.accountant = Some(accountant_desk(state, caller, &names).await?);
@@ -231,7 +231,7 @@ async fn officer_desk(
     caller: &Caller,
     names: &std::collections::HashMap<i64, String>,
 ) -> AppResult<OfficerDesk> {
-    let me = caller.user_id;
+    let me = caller.user_id();
     let apps = applications::list(
         &state.db,
         caller,

@@ -177,7 +177,7 @@ pub async fn show(
             let title = format!("{} {}", super::text::text(user.lang).loan, loan.number);
             render(&LoanPage {
                 shell: user.shell(&state, &title).await,
-                can_repay: user.caller.role == Role::Accountant
+                can_repay: user.caller.role() == Role::Accountant
                     && loan.status == LoanStatus::Active,
                 posted: query.posted.parse().ok(),
                 loan,

@@ -245,7 +245,7 @@ impl FromRequestParts<AppState> for WebUser {
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let mut caller = match sessions::authenticate(&state.db, &token, request_id).await {
+        let mut caller = match sessions::authenticate(&state.ctx, &token, request_id).await {
             Ok(caller) => caller,
             Err(err) if err.kind == ErrorKind::Unauthorized => return Err(to_login()),
             Err(err) => return Err(error_page(None, lang_of(&parts.headers), &err)),
@@ -278,10 +278,10 @@ impl WebUser {
             lang: self.lang,
             t,
             user: Some(ShellUser {
-                name: self.caller.name.clone(),
-                role: text::label(self.caller.role.as_str(), self.lang),
+                name: self.caller.name().to_string(),
+                role: text::label(self.caller.role().as_str(), self.lang),
             }),
-            nav: nav_for(self.caller.role, t, &self.here),
+            nav: nav_for(self.caller.role(), t, &self.here),
             business_date,
             csrf: self.csrf.clone(),
             here: self.here.clone(),

@@ -40,7 +40,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let db = coopfund::server::prepare_database(&settings)
         .await
         .expect("connect, migrate, initialise");
-    coopfund::app::users::ensure_admin(&db, Some(ADMIN_PASSWORD.into()))
+    let ctx =
+        coopfund::app::context::AppCtx::new(db.clone(), std::sync::Arc::new(settings.clone()));
+    coopfund::app::users::ensure_admin(&ctx, Some(ADMIN_PASSWORD.into()))
         .await
         .expect("admin");
     start(settings, db, Some(database)).await

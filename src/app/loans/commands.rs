@@ -399,7 +399,7 @@ async fn record(
         reason: Set(new.reason),
         details: Set(new.details),
         approved_by: Set(new.approved_by),
-        created_by: Set(caller.user_id),
+        created_by: Set(caller.user_id()),
         created_at: Set(Utc::now()),
         ..Default::default()
     }
@@ -840,7 +840,7 @@ pub async fn restructure(
         )
         .with_field("interest_reduction_vnd"));
     }
-    let approved_by = caller.user_id;
+    let approved_by = caller.user_id();
     append(
         db,
         writer,
@@ -900,7 +900,7 @@ pub async fn write_off(
 ) -> AppResult<Idempotent<TransactionView>> {
     caller.require(&[Role::Approver])?;
     let reason = reason_of(&command.reason)?;
-    let approved_by = caller.user_id;
+    let approved_by = caller.user_id();
     append(
         db,
         writer,

@@ -1,5 +1,6 @@
 //! `GET /api/v1/audit`: the audit trail (admin, auditor).
 
+use crate::http::responses::Forbidden;
 use axum::{
     extract::State,
     response::{IntoResponse, Response},
@@ -14,7 +15,6 @@ use crate::{
     },
     error::AppResult,
     http::{
-        error::ErrorEnvelope,
         export::{self, ExportFormat},
         extract::{ApiQuery, Export},
     },
@@ -29,7 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// `?format=csv|xlsx` exports the page.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])),
     params(AuditQuery, ("format" = Option<String>, Query, description = "json (default), csv or xlsx")),
-    responses((status = 200, body = AuditPage), (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, body = AuditPage), Forbidden))]
 pub async fn list_audit(
     State(state): State<AppState>,
     caller: Caller,

@@ -4,13 +4,17 @@ use axum::{extract::State, http::HeaderMap, http::StatusCode, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    app::{
-        sessions::{self, Credentials, IssuedToken},
-        users::UserView,
-        Caller,
-    },
+    app::{sessions, users, Caller},
     error::AppResult,
-    http::{error::ErrorEnvelope, extract::ApiJson},
+    http::{
+        dto::{
+            auth::{CredentialsBody, IssuedTokenView},
+            users::UserView,
+        },
+        error::ErrorEnvelope,
+        extract::ApiJson,
+        responses::Unauthorized,
+    },
     state::AppState,
 };
 
@@ -21,41 +25,35 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Logs in and returns a bearer token.
-#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = Credentials,
-    responses((status = 200, body = IssuedToken), (status = 401, body = ErrorEnvelope),
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = CredentialsBody,
+    responses((status = 200, body = IssuedTokenView), Unauthorized,
               (status = 429, body = ErrorEnvelope, description = "locked after repeated failures")))]
 pub async fn login(
     State(state): State<AppState>,
-    ApiJson(creds): ApiJson<Credentials>,
-) -> AppResult<Json<IssuedToken>> {
-    sessions::login(&state.db, &state.settings.auth, creds)
-        .await
-        .map(Json)
+    ApiJson(body): ApiJson<CredentialsBody>,
+) -> AppResult<Json<IssuedTokenView>> {
+    let issued = sessions::login(&state.ctx, body.into()).await?;
+    Ok(Json(issued.into()))
 }
 
 /// Revokes the token the request was made with.
 #[utoipa::path(delete, path = "/api/v1/auth/token", tag = "auth", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 204), Unauthorized))]
 pub async fn logout(
     State(state): State<AppState>,
     _caller: Caller,
     headers: HeaderMap,
 ) -> AppResult<StatusCode> {
     if let Some(token) = crate::http::extract::bearer_token(&headers) {
-        sessions::revoke(&state.db, token).await?;
+        sessions::revoke(&state.ctx, token).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The logged-in account.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = UserView), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 200, body = UserView), Unauthorized))]
 pub async fn me(State(state): State<AppState>, caller: Caller) -> AppResult<Json<UserView>> {
-    let id = caller.user_id.unwrap_or_default();
-    use sea_orm::EntityTrait;
-    let user = crate::store::entities::user::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| crate::error::AppError::not_found("tài khoản", "User"))?;
-    Ok(Json(UserView::from(user)))
+    let user = users::me(&state.ctx, &caller).await?;
+    Ok(Json(user.into()))
 }

@@ -1,5 +1,6 @@
 //! `/api/v1/backups`: the backup runs of the embedded database, ok and failed (admin).
 
+use crate::http::responses::{Forbidden, Unauthorized};
 use axum::{extract::State, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -9,7 +10,6 @@ use crate::{
         Caller,
     },
     error::AppResult,
-    http::error::ErrorEnvelope,
     state::AppState,
 };
 
@@ -19,8 +19,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The last 100 backup runs, newest first, with the copy's file and SHA-256 or why it failed (admin).
 #[utoipa::path(get, path = "/api/v1/backups", tag = "operations", security(("bearer" = [])),
-    responses((status = 200, body = Vec<BackupView>), (status = 401, body = ErrorEnvelope),
-              (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, body = Vec<BackupView>), Unauthorized,
+              Forbidden))]
 pub async fn list_backups(
     State(state): State<AppState>,
     caller: Caller,

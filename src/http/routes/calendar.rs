@@ -1,6 +1,9 @@
 //! The fund's calendar (DOMAIN.md §4): `GET /api/v1/calendar` for everyone,
 //! `POST /api/v1/calendar/holidays` and `DELETE /api/v1/calendar/holidays/{date}` for admins.
 
+use crate::http::responses::{
+    BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable,
+};
 use axum::{
     extract::{Path, State},
     http::StatusCode,
@@ -15,10 +18,7 @@ use crate::{
         Caller,
     },
     error::{AppError, AppResult, Reason},
-    http::{
-        error::ErrorEnvelope,
-        extract::{ApiJson, ApiQuery},
-    },
+    http::extract::{ApiJson, ApiQuery},
     state::AppState,
 };
 
@@ -34,8 +34,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// the holidays (any logged-in user).
 #[utoipa::path(get, path = "/api/v1/calendar", tag = "calendar", security(("bearer" = [])),
     params(CalendarQuery),
-    responses((status = 200, body = CalendarView), (status = 400, body = ErrorEnvelope),
-              (status = 401, body = ErrorEnvelope)))]
+    responses((status = 200, body = CalendarView), BadRequest,
+              Unauthorized))]
 pub async fn get_calendar(
     State(state): State<AppState>,
     caller: Caller,
@@ -48,9 +48,9 @@ pub async fn get_calendar(
 /// `holiday_not_after_business_date`): a closed day is never rewritten; 409 `holiday_exists`.
 #[utoipa::path(post, path = "/api/v1/calendar/holidays", tag = "calendar", security(("bearer" = [])),
     request_body = HolidayInput,
-    responses((status = 201, body = HolidayView), (status = 400, body = ErrorEnvelope),
-              (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope),
-              (status = 422, body = ErrorEnvelope)))]
+    responses((status = 201, body = HolidayView), BadRequest,
+              Forbidden, Conflict,
+              Unprocessable))]
 pub async fn add_holiday(
     State(state): State<AppState>,
     caller: Caller,
@@ -66,9 +66,9 @@ pub async fn add_holiday(
 #[utoipa::path(delete, path = "/api/v1/calendar/holidays/{date}", tag = "calendar",
     security(("bearer" = [])),
     params(("date" = String, Path, description = "YYYY-MM-DD")),
-    responses((status = 200, body = HolidayView), (status = 400, body = ErrorEnvelope),
-              (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-              (status = 422, body = ErrorEnvelope)))]
+    responses((status = 200, body = HolidayView), BadRequest,
+              Forbidden, NotFound,
+              Unprocessable))]
 pub async fn remove_holiday(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,5 +1,6 @@
 //! `/api/v1/cooperatives`: the borrowers.
 
+use crate::http::responses::{BadRequest, Conflict, Forbidden, NotFound, Unprocessable};
 use axum::{extract::State, http::StatusCode, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -12,10 +13,7 @@ use crate::{
         Caller,
     },
     error::AppResult,
-    http::{
-        error::ErrorEnvelope,
-        extract::{ApiId, ApiJson, ApiQuery},
-    },
+    http::extract::{ApiId, ApiJson, ApiQuery},
     state::AppState,
 };
 
@@ -28,9 +26,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Registers a cooperative (admin, officer).
 #[utoipa::path(post, path = "/api/v1/cooperatives", tag = "cooperatives", security(("bearer" = [])),
     request_body = CooperativeInput,
-    responses((status = 201, body = CooperativeView), (status = 400, body = ErrorEnvelope),
-              (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope),
-              (status = 422, body = ErrorEnvelope)))]
+    responses((status = 201, body = CooperativeView), BadRequest,
+              Forbidden, Conflict,
+              Unprocessable))]
 pub async fn create_cooperative(
     State(state): State<AppState>,
     caller: Caller,
@@ -45,7 +43,7 @@ pub async fn create_cooperative(
 /// Lists cooperatives, newest first, with search (a cooperative user sees only itself).
 #[utoipa::path(get, path = "/api/v1/cooperatives", tag = "cooperatives", security(("bearer" = [])),
     params(CooperativeQuery),
-    responses((status = 200, body = CooperativePage), (status = 400, body = ErrorEnvelope)))]
+    responses((status = 200, body = CooperativePage), BadRequest))]
 pub async fn list_cooperatives(
     State(state): State<AppState>,
     caller: Caller,
@@ -59,7 +57,7 @@ pub async fn list_cooperatives(
 /// One cooperative (404 for a cooperative user asking for another).
 #[utoipa::path(get, path = "/api/v1/cooperatives/{id}", tag = "cooperatives", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = CooperativeView), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = CooperativeView), NotFound))]
 pub async fn get_cooperative(
     State(state): State<AppState>,
     caller: Caller,
@@ -71,8 +69,8 @@ pub async fn get_cooperative(
 /// Updates some fields; `version` must be current (admin, officer).
 #[utoipa::path(patch, path = "/api/v1/cooperatives/{id}", tag = "cooperatives", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = CooperativePatch,
-    responses((status = 200, body = CooperativeView), (status = 403, body = ErrorEnvelope), (status = 400, body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+    responses((status = 200, body = CooperativeView), Forbidden, BadRequest,
+              NotFound, Conflict))]
 pub async fn update_cooperative(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,5 +1,6 @@
 //! `/api/v1/fund`: the fund at a glance, and its charter capital contributions.
 
+use crate::http::responses::{BadRequest, Conflict, Forbidden};
 use axum::{extract::State, http::StatusCode, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -9,7 +10,6 @@ use crate::{
         Caller,
     },
     error::AppResult,
-    http::error::ErrorEnvelope,
     state::AppState,
 };
 
@@ -21,7 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The fund: name, province, business date, paid-in charter capital and its contributions (staff).
 #[utoipa::path(get, path = "/api/v1/fund", tag = "fund", security(("bearer" = [])),
-    responses((status = 200, body = FundView), (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, body = FundView), Forbidden))]
 pub async fn get_fund(State(state): State<AppState>, caller: Caller) -> AppResult<Json<FundView>> {
     charter_capital::overview(&state.db, &caller, &state.settings.fund)
         .await
@@ -31,8 +31,8 @@ pub async fn get_fund(State(state): State<AppState>, caller: Caller) -> AppResul
 /// Records a charter capital contribution and posts Dr 1121 / Cr 4111 (admin, accountant).
 #[utoipa::path(post, path = "/api/v1/fund/charter-capital", tag = "fund", security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header)), request_body = ContributionInput,
-    responses((status = 201, body = ContributionView), (status = 400, body = ErrorEnvelope),
-              (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+    responses((status = 201, body = ContributionView), BadRequest,
+              Forbidden, Conflict))]
 pub async fn contribute_charter_capital(
     State(state): State<AppState>,
     caller: Caller,

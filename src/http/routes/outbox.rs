@@ -1,6 +1,7 @@
 //! `/api/v1/outbox`: queued, sent and failed email (admin, auditor), and the retry of a failed
 //! message (admin).
 
+use crate::http::responses::{BadRequest, Conflict, Forbidden, NotFound};
 use axum::{extract::State, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -10,10 +11,7 @@ use crate::{
         Caller,
     },
     error::AppResult,
-    http::{
-        error::ErrorEnvelope,
-        extract::{ApiId, ApiQuery},
-    },
+    http::extract::{ApiId, ApiQuery},
     state::AppState,
 };
 
@@ -26,8 +24,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Lists email messages newest first, by status (admin, auditor).
 #[utoipa::path(get, path = "/api/v1/outbox", tag = "outbox", security(("bearer" = [])),
     params(OutboxQuery),
-    responses((status = 200, body = OutboxPage), (status = 400, body = ErrorEnvelope),
-              (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, body = OutboxPage), BadRequest,
+              Forbidden))]
 pub async fn list_outbox(
     State(state): State<AppState>,
     caller: Caller,
@@ -39,8 +37,8 @@ pub async fn list_outbox(
 /// Puts a failed message back in the queue, attempts reset (admin).
 #[utoipa::path(post, path = "/api/v1/outbox/{id}/retry", tag = "outbox", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = OutboxView), (status = 403, body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+    responses((status = 200, body = OutboxView), Forbidden,
+              NotFound, Conflict))]
 pub async fn retry_outbox(
     State(state): State<AppState>,
     caller: Caller,

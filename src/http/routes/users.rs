@@ -4,14 +4,12 @@ use axum::{extract::State, http::StatusCode, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    app::{
-        users::{self, NewUser, UserChange, UserView},
-        Caller,
-    },
+    app::{users, Caller},
     error::AppResult,
     http::{
-        error::ErrorEnvelope,
+        dto::users::{NewUserBody, UserChangeBody, UserView},
         extract::{ApiId, ApiJson},
+        responses::{BadRequest, Conflict, Forbidden, NotFound},
     },
     state::AppState,
 };
@@ -23,49 +21,52 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Creates an account (admin).
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])), request_body = NewUser,
-    responses((status = 201, body = UserView), (status = 400, body = ErrorEnvelope),
-              (status = 403, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
+    request_body = NewUserBody,
+    responses((status = 201, body = UserView), BadRequest, Forbidden, Conflict))]
 pub async fn create_user(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(input): ApiJson<NewUser>,
+    ApiJson(body): ApiJson<NewUserBody>,
 ) -> AppResult<(StatusCode, Json<UserView>)> {
-    let user = users::create(&state.db, &caller, input).await?;
-    Ok((StatusCode::CREATED, Json(user)))
+    let user = users::create(&state.ctx, &caller, body.try_into()?).await?;
+    Ok((StatusCode::CREATED, Json(user.into())))
 }
 
 /// Lists accounts (admin).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
-    responses((status = 200, body = Vec<UserView>), (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, body = Vec<UserView>), Forbidden))]
 pub async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
 ) -> AppResult<Json<Vec<UserView>>> {
-    users::list(&state.db, &caller).await.map(Json)
+    let all = users::list(&state.ctx, &caller).await?;
+    Ok(Json(all.into_iter().map(UserView::from).collect()))
 }
 
 /// One account (admin).
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = UserView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = UserView), Forbidden, NotFound))]
 pub async fn get_user(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<UserView>> {
-    users::get(&state.db, &caller, id).await.map(Json)
+    let user = users::get(&state.ctx, &caller, id.into()).await?;
+    Ok(Json(user.into()))
 }
 
 /// Disables, re-enables or sets a new password (admin).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = UserChange,
-    responses((status = 200, body = UserView), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+    params(("id" = i64, Path)), request_body = UserChangeBody,
+    responses((status = 200, body = UserView), Forbidden, NotFound, Conflict))]
 pub async fn change_user(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
-    ApiJson(input): ApiJson<UserChange>,
+    ApiJson(body): ApiJson<UserChangeBody>,
 ) -> AppResult<Json<UserView>> {
-    users::change(&state.db, &caller, id, input).await.map(Json)
+    let user = users::change(&state.ctx, &caller, id.into(), body.into()).await?;
+    Ok(Json(user.into()))
 }
