@@ -20,14 +20,14 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use coopfund_domain::{LoanState, LoanStatus, TransactionKind, Vnd};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    audit::{self, Change},
+    audit::{self, Audited},
+    context::AppCtx,
     fund,
     ledger::READERS,
     loan_engine::{self, contract_of, events_of, kind_of, status_of, transactions_of},
@@ -191,6 +191,14 @@ pub struct FollowUpView {
     pub created_at: DateTime<Utc>,
 }
 
+/// A follow-up action is audited on its loan.
+impl Audited for FollowUpView {
+    const ENTITY_TYPE: &'static str = "loan";
+    fn audit_id(&self) -> String {
+        self.loan_id.to_string()
+    }
+}
+
 impl From<loan_follow_up::Model> for FollowUpView {
     fn from(m: loan_follow_up::Model) -> Self {
         FollowUpView {
@@ -247,8 +255,9 @@ fn hide_from_cooperatives(caller: &Caller) -> AppResult<()> {
 }
 
 /// Records a follow-up action on a written-off loan (officer), audited.
+#[tracing::instrument(name = "record a follow-up action", skip_all, fields(loan_id = loan_id))]
 pub async fn record(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
     loan_id: i64,
     input: FollowUpInput,
@@ -257,7 +266,7 @@ pub async fn record(
     caller.require(&[Role::Officer])?;
     let kind_name = validate::one_of("kind", &input.kind, &ACTION_KINDS)?;
     let note = validate::text("note", &input.note, 4000)?;
-    let txn = db.begin().await?;
+    let txn = ctx.db.begin().await?;
     let found = loan::Entity::find_by_id(loan_id)
         .one(&txn)
         .await?
@@ -303,43 +312,29 @@ pub async fn record(
         acted_on: Set(input.acted_on),
         note: Set(note),
         created_by: Set(caller.user_id()),
-        created_at: Set(Utc::now()),
+        created_at: Set(ctx.now()),
         ..Default::default()
     }
     .insert(&txn)
     .await?;
     let view = FollowUpView::from(inserted);
-    audit::record(
-        &txn,
-        caller,
-        Change::<(), _> {
-            action: "loan.follow_up",
-            entity_type: "loan",
-            entity_id: found.id.to_string(),
-            before: None,
-            after: Some(&view),
-        },
-    )
-    .await?;
+    audit::created(&txn, ctx, caller, "loan.follow_up", &view).await?;
     txn.commit().await?;
     Ok(view)
 }
 
 /// The follow-up file of a loan (staff).
-pub async fn file(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    loan_id: i64,
-) -> AppResult<FollowUpFile> {
+#[tracing::instrument(name = "read a loan's follow-up file", skip_all, fields(loan_id = loan_id))]
+pub async fn file(ctx: &AppCtx, caller: &Caller, loan_id: i64) -> AppResult<FollowUpFile> {
     hide_from_cooperatives(caller)?;
     caller.require(&READERS)?;
     let found = loan::Entity::find_by_id(loan_id)
-        .one(db)
+        .one(&ctx.db)
         .await?
         .ok_or_else(loan_not_found)?;
-    let today = fund::business_date(db).await?;
-    let transactions = transactions_of(db, found.id).await?;
-    let calendar = super::calendar::in_force(db).await?;
+    let today = fund::business_date(&ctx.db).await?;
+    let transactions = transactions_of(&ctx.db, found.id).await?;
+    let calendar = super::calendar::in_force(&ctx.db).await?;
     let state = loan_engine::fold_at(
         &contract_of(&found, &calendar)?,
         &events_of(&transactions)?,
@@ -372,7 +367,7 @@ pub async fn file(
         .filter(loan_follow_up::Column::LoanId.eq(found.id))
         .order_by_asc(loan_follow_up::Column::ActedOn)
         .order_by_asc(loan_follow_up::Column::Id)
-        .all(db)
+        .all(&ctx.db)
         .await?
         .into_iter()
         .map(FollowUpView::from)

@@ -771,8 +771,7 @@ impl<'s> Player<'s> {
             return Ok(());
         }
         let signed = loans::sign(
-            &self.state.db,
-            &self.state.money_writer,
+            &self.state.ctx,
             &self.cast.lan,
             loan_id,
             SignContract {
@@ -787,9 +786,7 @@ impl<'s> Player<'s> {
             return Ok(());
         }
         let disbursed = loans::disburse(
-            &self.state.db,
-            &self.state.money_writer,
-            &self.state.settings,
+            &self.state.ctx,
             &self.cast.hoa,
             loan_id,
             Disburse {
@@ -890,9 +887,9 @@ impl<'s> Player<'s> {
     }
 
     async fn amount_of(&self, loan_id: i64, amount: Amount) -> AppResult<Vnd> {
-        let (db, caller) = (&self.state.db, &self.cast.hoa);
-        let view = loans::get(db, caller, loan_id).await?;
-        let quote = loans::payoff(db, caller, loan_id, None).await?;
+        let (ctx, caller) = (&self.state.ctx, &self.cast.hoa);
+        let view = loans::get(ctx, caller, loan_id).await?;
+        let quote = loans::payoff(ctx, caller, loan_id, None).await?;
         let due = view
             .next_due
             .as_ref()
@@ -934,7 +931,7 @@ impl<'s> Player<'s> {
         let Some(loan_id) = self.loan_id(plan) else {
             return Ok(());
         };
-        let loan = loans::get(&self.state.db, &self.cast.hoa, loan_id).await?;
+        let loan = loans::get(&self.state.ctx, &self.cast.hoa, loan_id).await?;
         if loan.status != LoanStatus::Active {
             return Ok(());
         }
@@ -949,9 +946,7 @@ impl<'s> Player<'s> {
         };
         self.keys += 1;
         let repaid = loans::repay(
-            &self.state.db,
-            &self.state.money_writer,
-            &self.state.settings,
+            &self.state.ctx,
             &self.cast.hoa,
             loan_id,
             Repay {
@@ -970,7 +965,7 @@ impl<'s> Player<'s> {
         let Some(loan_id) = self.loan_id(plan) else {
             return Ok(());
         };
-        let transactions = loans::transactions(&self.state.db, &self.cast.hoa, loan_id).await?;
+        let transactions = loans::transactions(&self.state.ctx, &self.cast.hoa, loan_id).await?;
         let Some(last) = transactions
             .iter()
             .rev()
@@ -979,9 +974,7 @@ impl<'s> Player<'s> {
             return Ok(());
         };
         let result = loans::reverse(
-            &self.state.db,
-            &self.state.money_writer,
-            &self.state.settings,
+            &self.state.ctx,
             &self.cast.hoa,
             loan_id,
             Reverse {
@@ -1001,9 +994,7 @@ impl<'s> Player<'s> {
         let first_due_on = add_months_clamped(date, 1).unwrap_or(date);
         let installments = u32::try_from(LOANS[plan].installments).map_err(AppError::internal)?;
         let result = loans::restructure(
-            &self.state.db,
-            &self.state.money_writer,
-            &self.state.settings,
+            &self.state.ctx,
             &self.cast.giamdoc,
             loan_id,
             Restructure {
@@ -1029,9 +1020,7 @@ impl<'s> Player<'s> {
             return Ok(());
         };
         let result = loans::write_off(
-            &self.state.db,
-            &self.state.money_writer,
-            &self.state.settings,
+            &self.state.ctx,
             &self.cast.giamdoc,
             loan_id,
             WriteOff {
@@ -1049,7 +1038,7 @@ impl<'s> Player<'s> {
         let Some(loan_id) = self.loan_id(plan) else {
             return Ok(());
         };
-        let loan = loans::get(&self.state.db, &self.cast.hoa, loan_id).await?;
+        let loan = loans::get(&self.state.ctx, &self.cast.hoa, loan_id).await?;
         let Some(follow_up) = loan.follow_up.filter(|f| f.principal_vnd.is_positive()) else {
             return Ok(());
         };
@@ -1057,9 +1046,7 @@ impl<'s> Player<'s> {
         let amount = Vnd::new((follow_up.principal_vnd.as_decimal() / Decimal::from(5)).trunc())
             .map_err(AppError::internal)?;
         let result = loans::recover(
-            &self.state.db,
-            &self.state.money_writer,
-            &self.state.settings,
+            &self.state.ctx,
             &self.cast.hoa,
             loan_id,
             Recover {

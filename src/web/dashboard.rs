@@ -206,7 +206,7 @@ async fn build(state: &AppState, user: &WebUser) -> AppResult<DashboardPage> {
         }
         Role::Cooperative => {
             let own = loans::list(
-                &state.db,
+                &state.ctx,
                 caller,
                 LoanFilter {
                     limit: Some(LIST_LIMIT),
@@ -267,7 +267,7 @@ async fn officer_desk(
         .collect();
 
     let active = loans::list(
-        &state.db,
+        &state.ctx,
         caller,
         LoanFilter {
             status: Some(LoanStatus::Active),
@@ -285,7 +285,7 @@ async fn officer_desk(
     let horizon = today + Duration::days(7);
     let mut due_soon = Vec::new();
     for loan in &my_loans {
-        let live = loans::get(&state.db, caller, loan.id).await?;
+        let live = loans::get(&state.ctx, caller, loan.id).await?;
         if let Some(next) = &live.next_due {
             if next.due_on >= today && next.due_on <= horizon {
                 due_soon.push(DueRow {
@@ -347,8 +347,9 @@ async fn accountant_desk(
         limit: Some(LIST_LIMIT),
         ..Default::default()
     };
-    let to_sign = loans::list(&state.db, caller, of_status(LoanStatus::Approved)).await?;
-    let to_disburse = loans::list(&state.db, caller, of_status(LoanStatus::ContractSigned)).await?;
+    let to_sign = loans::list(&state.ctx, caller, of_status(LoanStatus::Approved)).await?;
+    let to_disburse =
+        loans::list(&state.ctx, caller, of_status(LoanStatus::ContractSigned)).await?;
     let dates = cob::business_date_view(&state.db, caller).await?;
     Ok(AccountantDesk {
         to_sign: to_sign

@@ -29,7 +29,7 @@ use super::{
 use crate::{
     app::{
         cooperatives,
-        idempotency::{IdempotencyRequest, Idempotent},
+        idempotency::{IdempotencyKey, Idempotent},
         loans::{self, LoanFilter, LoanSchedule, LoanView, PayoffView, Repay, TransactionView},
     },
     auth::Role,
@@ -83,7 +83,7 @@ pub async fn list(
         serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
     let result = async {
         let page = loans::list(
-            &state.db,
+            &state.ctx,
             &user.caller,
             LoanFilter {
                 status: Some(query.status.as_str())
@@ -163,9 +163,9 @@ pub async fn show(
         serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
     let result = async {
         let id = loan_id(&id)?;
-        let loan = loans::get(&state.db, &user.caller, id).await?;
-        let schedule = loans::schedule(&state.db, &user.caller, id).await?;
-        let transactions = loans::transactions(&state.db, &user.caller, id).await?;
+        let loan = loans::get(&state.ctx, &user.caller, id).await?;
+        let schedule = loans::schedule(&state.ctx, &user.caller, id).await?;
+        let transactions = loans::transactions(&state.ctx, &user.caller, id).await?;
         let cooperative = cooperatives::get(&state.db, &user.caller, loan.cooperative_id)
             .await?
             .name;
@@ -286,7 +286,7 @@ async fn form_page(
     general_error: Option<String>,
 ) -> AppResult<RepaymentPage> {
     user.caller.require(&[Role::Accountant])?;
-    let loan = loans::get(&state.db, &user.caller, id).await?;
+    let loan = loans::get(&state.ctx, &user.caller, id).await?;
     let cooperative = cooperatives::get(&state.db, &user.caller, loan.cooperative_id)
         .await?
         .name;
@@ -296,7 +296,7 @@ async fn form_page(
         .ok()
         .filter(|d| *d <= business_date);
     let payoff = loans::payoff(
-        &state.db,
+        &state.ctx,
         &user.caller,
         id,
         Some(date.unwrap_or(business_date)),
@@ -402,13 +402,9 @@ pub async fn post_repayment(
         kind,
     };
     let body_json = serde_json::to_vec(&fingerprint).unwrap_or_default();
-    let request = match IdempotencyRequest::new(
-        &form.key,
-        "POST",
-        &format!("/loans/{id}/repayments"),
-        &body_json,
-    ) {
-        Ok(request) => request,
+    // The key fingerprints the repayment as the use case reads it; the operation (the loan) is added by it.
+    let key = match IdempotencyKey::new(&form.key, &body_json) {
+        Ok(key) => key,
         Err(err) => {
             place_error(&err, &user, &mut errors, &mut general);
             return refused_form(&state, &user, id, form, errors, general, err.kind).await;
@@ -427,16 +423,7 @@ pub async fn post_repayment(
         reference: form.reference.clone(),
         kind,
     };
-    let outcome = loans::repay(
-        &state.db,
-        &state.money_writer,
-        &state.settings,
-        &user.caller,
-        id,
-        command,
-        Some(&request),
-    )
-    .await;
+    let outcome = loans::repay(&state.ctx, &user.caller, id, command, Some(&key)).await;
     match outcome {
         Ok(Idempotent::Fresh(tx)) => {
             Redirect::to(&format!("/loans/{id}?posted={}#transactions", tx.id)).into_response()

@@ -4,11 +4,10 @@
 
 use std::{future::Future, pin::Pin};
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use coopfund_domain::{LoanStatus, Method, RepaymentKind, RestructureKind, TransactionKind, Vnd};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::Serialize;
 
@@ -16,16 +15,14 @@ use super::{lock_loan, state_of, LoanView, TransactionView};
 use crate::{
     app::{
         audit::{self, Change},
+        context::AppCtx,
         event_mail, follow_ups, fund,
-        idempotency::{self, IdempotencyRequest, Idempotent},
+        idempotency::{run_keyed, IdempotencyKey, Idempotent},
         ledger::{self, Posting},
         loan_engine::{self, contract_of, kind_of, status_of, transactions_of, RestructureTerms},
-        validate,
-        writer::MoneyWriter,
-        Caller,
+        validate, Caller,
     },
     auth::Role,
-    config::Settings,
     error::{AppError, AppResult, ErrorKind, Localized, Reason},
     store::entities::{journal_entry, loan, loan_transaction},
 };
@@ -125,45 +122,32 @@ pub struct Recover {
 
 type Command<'t, T> = Pin<Box<dyn Future<Output = AppResult<T>> + Send + 't>>;
 
-/// Runs a money command on loan `loan_id`: gate, transaction, lock, key lookup, the command, key, commit.
+/// Runs a money command on loan `loan_id` in the one idempotent unit of work ([`run_keyed`], operation
+/// `loan.{operation}:{loan_id}`): the loan locked for the rest of the transaction, the business date, the
+/// command.
 async fn run_money<T, F>(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
+    ctx: &AppCtx,
     caller: &Caller,
+    operation: &str,
     loan_id: i64,
-    request: Option<&IdempotencyRequest>,
-    status: u16,
+    key: Option<&IdempotencyKey>,
     command: F,
 ) -> AppResult<Idempotent<T>>
 where
     T: Serialize + Send,
-    F: for<'t> FnOnce(&'t DatabaseTransaction, loan::Model, NaiveDate) -> Command<'t, T>,
+    F: for<'t> FnOnce(&'t DatabaseTransaction, loan::Model, NaiveDate) -> Command<'t, T>
+        + Send
+        + 'static,
 {
-    let _gate = writer.enter(db).await;
-    let txn = db.begin().await?;
-    let loan = lock_loan(&txn, loan_id).await?;
-    if let Some(request) = request {
-        if let Some(Idempotent::Replayed { status, body }) =
-            idempotency::replay_of(&txn, caller, request).await?
-        {
-            txn.rollback().await?;
-            return Ok(Idempotent::Replayed { status, body });
-        }
-    }
-    let today = fund::business_date(&txn).await?;
-    let value = command(&txn, loan, today).await?;
-    if let Some(request) = request {
-        if let Err(err) = idempotency::remember(&txn, caller, request, status, &value).await {
-            txn.rollback().await?;
-            return if idempotency::is_race(&err) {
-                idempotency::resolve_race(db, caller, request).await
-            } else {
-                Err(err)
-            };
-        }
-    }
-    txn.commit().await?;
-    Ok(Idempotent::Fresh(value))
+    let operation = format!("loan.{operation}:{loan_id}");
+    run_keyed(ctx, caller, &operation, key, move |txn| {
+        Box::pin(async move {
+            let loan = lock_loan(txn, loan_id).await?;
+            let today = fund::business_date(txn).await?;
+            command(txn, loan, today).await
+        })
+    })
+    .await
 }
 
 /// The loan's status when it is one of `allowed`; 409 `invalid_loan_state` naming it otherwise.
@@ -383,6 +367,7 @@ pub(crate) struct Recorded {
 /// Appends a transaction, refolds, posts the books, caches balances and audits.
 async fn record(
     txn: &DatabaseTransaction,
+    ctx: &AppCtx,
     caller: &Caller,
     loan: loan::Model,
     today: NaiveDate,
@@ -400,7 +385,7 @@ async fn record(
         details: Set(new.details),
         approved_by: Set(new.approved_by),
         created_by: Set(caller.user_id()),
-        created_at: Set(Utc::now()),
+        created_at: Set(ctx.now()),
         ..Default::default()
     }
     .insert(txn)
@@ -435,8 +420,8 @@ async fn record(
     // every read, and kept as posted in the audit record below.
     let all = transactions_of(txn, refolded.loan.id).await?;
     let view = TransactionView::of(&inserted, &all, &refolded.state)?;
-    let after = LoanView::live(refolded.loan.clone(), &refolded.state, today)?;
-    audit::record(txn, caller, Change {
+    let after = LoanView::live(ctx, refolded.loan.clone(), &refolded.state, today)?;
+    audit::record_at(txn, caller, ctx.now(), Change {
         action: &format!("loan.{}", new.kind.as_str()),
         entity_type: "loan",
         entity_id: refolded.loan.id.to_string(),
@@ -469,6 +454,8 @@ enum Mail {
 
 /// The rule of one kind of transaction: the loan statuses it applies in, how a refusal names it, its mail.
 struct Rule {
+    /// The idempotency operation (`loan.{operation}:{loan_id}`).
+    operation: &'static str,
     statuses: &'static [LoanStatus],
     action_vi: &'static str,
     action_en: &'static str,
@@ -476,12 +463,14 @@ struct Rule {
 }
 
 const DISBURSEMENT: Rule = Rule {
+    operation: "disburse",
     statuses: &[LoanStatus::ContractSigned, LoanStatus::Active],
     action_vi: "giải ngân",
     action_en: "disburse",
     mail: Mail::Disbursement,
 };
 const REPAYMENT: Rule = Rule {
+    operation: "repay",
     statuses: &[LoanStatus::Active],
     action_vi: "thu nợ",
     action_en: "post a repayment on",
@@ -489,18 +478,21 @@ const REPAYMENT: Rule = Rule {
 };
 /// Any transaction of the loan can be reversed (the engine refuses what cannot be replayed).
 const REVERSAL: Rule = Rule {
+    operation: "reverse",
     statuses: LoanStatus::ALL,
     action_vi: "hủy giao dịch",
     action_en: "reverse a transaction of",
     mail: Mail::Nothing,
 };
 const RESTRUCTURE: Rule = Rule {
+    operation: "restructure",
     statuses: &[LoanStatus::Active],
     action_vi: "cơ cấu lại",
     action_en: "restructure",
     mail: Mail::Nothing,
 };
 const WRITE_OFF: Rule = Rule {
+    operation: "write_off",
     statuses: &[LoanStatus::Active],
     action_vi: "xử lý rủi ro",
     action_en: "write off",
@@ -508,6 +500,7 @@ const WRITE_OFF: Rule = Rule {
 };
 /// A recovered loan goes to the engine too: its refusal names what remains (0).
 const RECOVERY: Rule = Rule {
+    operation: "recover",
     statuses: &[LoanStatus::WrittenOff, LoanStatus::Recovered],
     action_vi: "thu hồi nợ đã xử lý rủi ro",
     action_en: "record a recovery on",
@@ -518,14 +511,11 @@ type Build<'t> = Pin<Box<dyn Future<Output = AppResult<NewTransaction>> + Send +
 
 /// Appends the transaction `build` makes (after its own checks on the locked loan and the business date) to
 /// loan `loan_id` under `rule`, in one money command: the status check, [`record`], the mail.
-#[allow(clippy::too_many_arguments)] // Until the one context (`AppCtx`) replaces db, writer and settings.
 async fn append<F>(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
-    settings: &Settings,
+    ctx: &AppCtx,
     caller: &Caller,
     loan_id: i64,
-    request: Option<&IdempotencyRequest>,
+    key: Option<&IdempotencyKey>,
     rule: &'static Rule,
     build: F,
 ) -> AppResult<Idempotent<TransactionView>>
@@ -534,30 +524,30 @@ where
         + Send
         + 'static,
 {
-    let settings = settings.clone();
+    let ctx_owned = ctx.clone();
     let caller_owned = caller.clone();
     run_money(
-        db,
-        writer,
+        ctx,
         caller,
+        rule.operation,
         loan_id,
-        request,
-        201,
+        key,
         move |txn, loan, today| {
             Box::pin(async move {
                 require_status(&loan, rule.statuses, rule.action_vi, rule.action_en)?;
                 let new = build(txn, &loan, today).await?;
-                let recorded = record(txn, &caller_owned, loan, today, new).await?;
+                let recorded = record(txn, &ctx_owned, &caller_owned, loan, today, new).await?;
+                let settings = &ctx_owned.settings;
                 match rule.mail {
                     Mail::Nothing => false,
                     Mail::Disbursement => {
-                        event_mail::disbursement(txn, &settings, &recorded).await?
+                        event_mail::disbursement(txn, settings, &recorded).await?
                     }
                     Mail::PaymentReceipt => {
-                        event_mail::payment_receipt(txn, &settings, &recorded).await?
+                        event_mail::payment_receipt(txn, settings, &recorded).await?
                     }
                     Mail::RecoveryReceipt => {
-                        event_mail::recovery_receipt(txn, &settings, &recorded).await?
+                        event_mail::recovery_receipt(txn, settings, &recorded).await?
                     }
                 };
                 Ok(recorded.view)
@@ -572,23 +562,21 @@ where
 /// Signs the contract: `approved` → `contract_signed`. Officers and approvers.
 #[tracing::instrument(name = "sign a loan contract", skip_all, fields(loan_id = loan_id))]
 pub async fn sign(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
+    ctx: &AppCtx,
     caller: &Caller,
     loan_id: i64,
     command: SignContract,
-    request: Option<&IdempotencyRequest>,
+    key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<LoanView>> {
     caller.require(&[Role::Officer, Role::Approver])?;
     let contract_number = validate::text("contract_number", &command.contract_number, 50)?;
-    let caller_owned = caller.clone();
+    let (ctx_owned, caller_owned) = (ctx.clone(), caller.clone());
     run_money(
-        db,
-        writer,
+        ctx,
         caller,
+        "sign",
         loan_id,
-        request,
-        200,
+        key,
         move |txn, loan, today| {
             Box::pin(async move {
                 require_status(
@@ -605,24 +593,14 @@ pub async fn sign(
                 active.contract_number = Set(Some(contract_number));
                 active.signed_on = Set(Some(command.signed_on));
                 active.version = Set(version);
-                active.updated_at = Set(Utc::now());
+                active.updated_at = Set(ctx_owned.now());
                 let signed = active.update(txn).await?;
                 let calendar = crate::app::calendar::in_force(txn).await?;
                 let contract = contract_of(&signed, &calendar)?;
                 let state = loan_engine::fold_at(&contract, &[], today)?;
-                let after = LoanView::live(signed, &state, today)?;
-                audit::record(
-                    txn,
-                    &caller_owned,
-                    Change {
-                        action: "loan.sign",
-                        entity_type: "loan",
-                        entity_id: after.id.to_string(),
-                        before: Some(&before),
-                        after: Some(&after),
-                    },
-                )
-                .await?;
+                let after = LoanView::live(&ctx_owned, signed, &state, today)?;
+                audit::changed(txn, &ctx_owned, &caller_owned, "loan.sign", &before, &after)
+                    .await?;
                 Ok(after)
             })
         },
@@ -634,13 +612,11 @@ pub async fn sign(
 /// the first one makes the loan active.
 #[tracing::instrument(name = "disburse a loan", skip_all, fields(loan_id = loan_id))]
 pub async fn disburse(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
-    settings: &Settings,
+    ctx: &AppCtx,
     caller: &Caller,
     loan_id: i64,
     command: Disburse,
-    request: Option<&IdempotencyRequest>,
+    key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<TransactionView>> {
     caller.require(&[Role::Accountant])?;
     let command = Disburse {
@@ -649,12 +625,10 @@ pub async fn disburse(
         ..command
     };
     append(
-        db,
-        writer,
-        settings,
+        ctx,
         caller,
         loan_id,
-        request,
+        key,
         &DISBURSEMENT,
         move |_, loan, today| {
             Box::pin(async move {
@@ -683,13 +657,11 @@ pub async fn disburse(
 /// Posts a repayment (accountant). Above the payoff → 422 naming the payoff; equal to it closes the loan.
 #[tracing::instrument(name = "post a repayment", skip_all, fields(loan_id = loan_id))]
 pub async fn repay(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
-    settings: &Settings,
+    ctx: &AppCtx,
     caller: &Caller,
     loan_id: i64,
     command: Repay,
-    request: Option<&IdempotencyRequest>,
+    key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<TransactionView>> {
     caller.require(&[Role::Accountant])?;
     let command = Repay {
@@ -697,21 +669,12 @@ pub async fn repay(
         reference: reference_of(&command.reference)?,
         ..command
     };
-    append(
-        db,
-        writer,
-        settings,
-        caller,
-        loan_id,
-        request,
-        &REPAYMENT,
-        move |_, _, today| {
-            Box::pin(async move {
-                check_value_date("value_date", command.value_date, today)?;
-                NewTransaction::repayment(command)
-            })
-        },
-    )
+    append(ctx, caller, loan_id, key, &REPAYMENT, move |_, _, today| {
+        Box::pin(async move {
+            check_value_date("value_date", command.value_date, today)?;
+            NewTransaction::repayment(command)
+        })
+    })
     .await
 }
 
@@ -721,13 +684,11 @@ pub async fn repay(
 /// a receipt mail is queued in the same transaction.
 #[tracing::instrument(name = "record a recovery", skip_all, fields(loan_id = loan_id))]
 pub async fn recover(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
-    settings: &Settings,
+    ctx: &AppCtx,
     caller: &Caller,
     loan_id: i64,
     command: Recover,
-    request: Option<&IdempotencyRequest>,
+    key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<TransactionView>> {
     caller.require(&[Role::Accountant])?;
     let command = Recover {
@@ -735,21 +696,12 @@ pub async fn recover(
         reference: reference_of(&command.reference)?,
         ..command
     };
-    append(
-        db,
-        writer,
-        settings,
-        caller,
-        loan_id,
-        request,
-        &RECOVERY,
-        move |_, _, today| {
-            Box::pin(async move {
-                check_value_date("value_date", command.value_date, today)?;
-                NewTransaction::recovery(command)
-            })
-        },
-    )
+    append(ctx, caller, loan_id, key, &RECOVERY, move |_, _, today| {
+        Box::pin(async move {
+            check_value_date("value_date", command.value_date, today)?;
+            NewTransaction::recovery(command)
+        })
+    })
     .await
 }
 
@@ -757,69 +709,56 @@ pub async fn recover(
 /// original and posts the correcting entry, linked to the original's entry. Nothing is deleted.
 #[tracing::instrument(name = "reverse a loan transaction", skip_all, fields(loan_id = loan_id, transaction_id = command.transaction_id))]
 pub async fn reverse(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
-    settings: &Settings,
+    ctx: &AppCtx,
     caller: &Caller,
     loan_id: i64,
     command: Reverse,
-    request: Option<&IdempotencyRequest>,
+    key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<TransactionView>> {
     caller.require(&[Role::Accountant])?;
     let reason = reason_of(&command.reason)?;
     let transaction_id = command.transaction_id;
-    append(
-        db,
-        writer,
-        settings,
-        caller,
-        loan_id,
-        request,
-        &REVERSAL,
-        move |txn, loan, _| {
-            Box::pin(async move {
-                let all = transactions_of(txn, loan.id).await?;
-                let original = all
-                    .iter()
-                    .find(|t| t.id == transaction_id)
-                    .ok_or_else(|| AppError::not_found("giao dịch", "Transaction"))?;
-                if kind_of(original)? == TransactionKind::Reversal {
-                    return Err(AppError::new(
-                        ErrorKind::Conflict,
-                        "reversal_not_reversible",
-                        Localized::new(
-                            "Không thể hủy một giao dịch hủy.",
-                            "A reversal cannot itself be reversed.",
-                        ),
-                    ));
-                }
-                if all.iter().any(|t| t.reverses_id == Some(original.id)) {
-                    return Err(AppError::new(
-                        ErrorKind::Conflict,
-                        "already_reversed",
-                        Localized::new(
-                            "Giao dịch này đã được hủy.",
-                            "This transaction was already reversed.",
-                        ),
-                    ));
-                }
-                Ok(NewTransaction::reversal(original, reason))
-            })
-        },
-    )
+    append(ctx, caller, loan_id, key, &REVERSAL, move |txn, loan, _| {
+        Box::pin(async move {
+            let all = transactions_of(txn, loan.id).await?;
+            let original = all
+                .iter()
+                .find(|t| t.id == transaction_id)
+                .ok_or_else(|| AppError::not_found("giao dịch", "Transaction"))?;
+            if kind_of(original)? == TransactionKind::Reversal {
+                return Err(AppError::new(
+                    ErrorKind::Conflict,
+                    "reversal_not_reversible",
+                    Localized::new(
+                        "Không thể hủy một giao dịch hủy.",
+                        "A reversal cannot itself be reversed.",
+                    ),
+                ));
+            }
+            if all.iter().any(|t| t.reverses_id == Some(original.id)) {
+                return Err(AppError::new(
+                    ErrorKind::Conflict,
+                    "already_reversed",
+                    Localized::new(
+                        "Giao dịch này đã được hủy.",
+                        "This transaction was already reversed.",
+                    ),
+                ));
+            }
+            Ok(NewTransaction::reversal(original, reason))
+        })
+    })
     .await
 }
 
 /// Restructures (approver): all unpaid principal over a new schedule (Decree 45/2021 Art 27).
 #[tracing::instrument(name = "restructure a loan", skip_all, fields(loan_id = loan_id))]
 pub async fn restructure(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
-    settings: &Settings,
+    ctx: &AppCtx,
     caller: &Caller,
     loan_id: i64,
     command: Restructure,
-    request: Option<&IdempotencyRequest>,
+    key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<TransactionView>> {
     caller.require(&[Role::Approver])?;
     let reason = reason_of(&command.reason)?;
@@ -842,12 +781,10 @@ pub async fn restructure(
     }
     let approved_by = caller.user_id();
     append(
-        db,
-        writer,
-        settings,
+        ctx,
         caller,
         loan_id,
-        request,
+        key,
         &RESTRUCTURE,
         move |_, loan, today| {
             Box::pin(async move {
@@ -890,24 +827,20 @@ pub async fn restructure(
 /// (Dr 6426), memo 0042; accruals stop. A loan still in term needs `early: true` with `early_reason`.
 #[tracing::instrument(name = "write off a loan", skip_all, fields(loan_id = loan_id))]
 pub async fn write_off(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
-    settings: &Settings,
+    ctx: &AppCtx,
     caller: &Caller,
     loan_id: i64,
     command: WriteOff,
-    request: Option<&IdempotencyRequest>,
+    key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<TransactionView>> {
     caller.require(&[Role::Approver])?;
     let reason = reason_of(&command.reason)?;
     let approved_by = caller.user_id();
     append(
-        db,
-        writer,
-        settings,
+        ctx,
         caller,
         loan_id,
-        request,
+        key,
         &WRITE_OFF,
         move |txn, loan, today| {
             Box::pin(async move {

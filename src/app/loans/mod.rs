@@ -76,21 +76,18 @@ fn loan_not_found() -> AppError {
 }
 
 /// Loan `id` when `caller` may see it (a cooperative only its own); 404 otherwise, as for a loan that does not
-/// exist.
-async fn visible_loan<C: ConnectionTrait>(
+/// exist. The one way a read loads a loan: the cooperative filter cannot be forgotten.
+pub async fn find_for<C: ConnectionTrait>(
     conn: &C,
     caller: &Caller,
     id: i64,
 ) -> AppResult<loan::Model> {
     caller.require(&Role::ALL)?;
-    let loan = loan::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(loan_not_found)?;
-    if !caller.may_see_cooperative(loan.cooperative_id) {
-        return Err(loan_not_found());
+    let mut select = loan::Entity::find_by_id(id);
+    if let Some(own) = caller.own_cooperative() {
+        select = select.filter(loan::Column::CooperativeId.eq(own));
     }
-    Ok(loan)
+    select.one(conn).await?.ok_or_else(loan_not_found)
 }
 
 /// A loan's state from its events, as of `date`, with the fund's calendar in force.

@@ -5,14 +5,20 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use coopfund_domain::{build_schedule, LoanStatus, ScheduleTerms, Vnd};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{
-    state_of, state_with, views::installment_status_name, visible_loan, LoanPage, LoanSchedule,
-    LoanStatement, LoanView, PayoffView, ScheduleLine, TransactionView,
+    find_for, state_of, state_with, views::installment_status_name, LoanSchedule, LoanStatement,
+    LoanView, PayoffView, ScheduleLine, TransactionView,
 };
 use crate::{
-    app::{calendar, cooperatives::paging, fund, loan_engine, Caller},
+    app::{
+        calendar,
+        context::AppCtx,
+        fund, loan_engine,
+        page::{paginate, Page, PageRequest},
+        Caller,
+    },
     auth::Role,
     error::{AppError, AppResult},
     store::entities::{loan, loan_transaction},
@@ -36,28 +42,21 @@ pub struct LoanFilter {
 
 /// One loan with balances, next due, DPD and group as of the business date.
 #[tracing::instrument(name = "read a loan", skip_all, fields(loan_id = id))]
-pub async fn get(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult<LoanView> {
-    let loan = visible_loan(db, caller, id).await?;
-    let today = fund::business_date(db).await?;
-    let (state, _) = state_of(db, &loan, today).await?;
-    LoanView::live(loan, &state, today)
+pub async fn get(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<LoanView> {
+    let loan = find_for(&ctx.db, caller, id).await?;
+    let today = fund::business_date(&ctx.db).await?;
+    let (state, _) = state_of(&ctx.db, &loan, today).await?;
+    LoanView::live(ctx, loan, &state, today)
 }
 
 /// Loans newest first; a cooperative user sees only its own.
 #[tracing::instrument(name = "list loans", skip_all)]
-pub async fn list(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    filter: LoanFilter,
-) -> AppResult<LoanPage> {
+pub async fn list(ctx: &AppCtx, caller: &Caller, filter: LoanFilter) -> AppResult<Page<LoanView>> {
     caller.require(&Role::ALL)?;
-    let (limit, cursor) = paging(filter.limit, filter.cursor.as_deref())?;
-    let mut select = loan::Entity::find().order_by_desc(loan::Column::Id);
+    let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
+    let mut select = loan::Entity::find();
     if let Some(own) = caller.own_cooperative() {
         select = select.filter(loan::Column::CooperativeId.eq(own));
-    }
-    if let Some(cursor) = cursor {
-        select = select.filter(loan::Column::Id.lt(cursor));
     }
     if let Some(status) = filter.status {
         select = select.filter(loan::Column::Status.eq(status.as_str()));
@@ -70,41 +69,32 @@ pub async fn list(
         Some(false) => select = select.filter(loan::Column::Dpd.eq(0)),
         None => {}
     }
-    let rows = select.limit(limit + 1).all(db).await?;
-    let has_more = rows.len() as u64 > limit;
-    let rows: Vec<loan::Model> = rows.into_iter().take(limit as usize).collect();
+    let rows = page.apply(select, loan::Column::Id).all(&ctx.db).await?;
+    let rows = paginate(rows, &page, |loan| loan.id);
     // Each loan of the page folded as of the business date, as `get` does, so the list and the detail
     // agree on every field; the page's transactions are read in one query.
-    let today = fund::business_date(db).await?;
-    let mut transactions = transactions_by_loan(db, rows.iter().map(|l| l.id)).await?;
-    let calendar = calendar::in_force(db).await?;
-    let items = rows
-        .into_iter()
-        .map(|loan| {
-            let contract = loan_engine::contract_of(&loan, &calendar)?;
-            // A loan without transactions has none in the map.
-            let events =
-                loan_engine::events_of(&transactions.remove(&loan.id).unwrap_or_default())?;
-            let state = loan_engine::fold_at(&contract, &events, today)?;
-            LoanView::live(loan, &state, today)
-        })
-        .collect::<AppResult<Vec<LoanView>>>()?;
-    let next_cursor = has_more
-        .then(|| items.last().map(|l| l.id.to_string()))
-        .flatten();
-    Ok(LoanPage { items, next_cursor })
+    let today = fund::business_date(&ctx.db).await?;
+    let mut transactions = transactions_by_loan(&ctx.db, rows.items.iter().map(|l| l.id)).await?;
+    let calendar = calendar::in_force(&ctx.db).await?;
+    rows.try_map(|loan| {
+        let contract = loan_engine::contract_of(&loan, &calendar)?;
+        // A loan without transactions has none in the map.
+        let events = loan_engine::events_of(&transactions.remove(&loan.id).unwrap_or_default())?;
+        let state = loan_engine::fold_at(&contract, &events, today)?;
+        LoanView::live(ctx, loan, &state, today)
+    })
 }
 
 /// The transactions of `loan_ids` in insertion order (the engine's tie-break), by loan, in one query.
-async fn transactions_by_loan(
-    db: &DatabaseConnection,
+async fn transactions_by_loan<C: ConnectionTrait>(
+    conn: &C,
     loan_ids: impl IntoIterator<Item = i64>,
 ) -> AppResult<HashMap<i64, Vec<loan_transaction::Model>>> {
     let mut by_loan: HashMap<i64, Vec<loan_transaction::Model>> = HashMap::new();
     let rows = loan_transaction::Entity::find()
         .filter(loan_transaction::Column::LoanId.is_in(loan_ids))
         .order_by_asc(loan_transaction::Column::Id)
-        .all(db)
+        .all(conn)
         .await?;
     for row in rows {
         by_loan.entry(row.loan_id).or_default().push(row);
@@ -114,15 +104,11 @@ async fn transactions_by_loan(
 
 /// The schedule; before the first disbursement, the plan as if disbursed on the business date.
 #[tracing::instrument(name = "read a loan's schedule", skip_all, fields(loan_id = id))]
-pub async fn schedule(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    id: i64,
-) -> AppResult<LoanSchedule> {
-    let loan = visible_loan(db, caller, id).await?;
-    let today = fund::business_date(db).await?;
-    let calendar = calendar::in_force(db).await?;
-    let (state, _) = state_with(db, &loan, today, &calendar).await?;
+pub async fn schedule(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<LoanSchedule> {
+    let loan = find_for(&ctx.db, caller, id).await?;
+    let today = fund::business_date(&ctx.db).await?;
+    let calendar = calendar::in_force(&ctx.db).await?;
+    let (state, _) = state_with(&ctx.db, &loan, today, &calendar).await?;
     let line = |seq, due_on, days, principal, interest, total, closing_balance| ScheduleLine {
         seq,
         due_on,
@@ -192,13 +178,13 @@ pub async fn schedule(
 /// top-down), reversals included.
 #[tracing::instrument(name = "read a loan's transactions", skip_all, fields(loan_id = id))]
 pub async fn transactions(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
     id: i64,
 ) -> AppResult<Vec<TransactionView>> {
-    let loan = visible_loan(db, caller, id).await?;
-    let today = fund::business_date(db).await?;
-    let (state, all) = state_of(db, &loan, today).await?;
+    let loan = find_for(&ctx.db, caller, id).await?;
+    let today = fund::business_date(&ctx.db).await?;
+    let (state, all) = state_of(&ctx.db, &loan, today).await?;
     all.iter()
         .map(|t| TransactionView::of(t, &all, &state))
         .collect()
@@ -207,31 +193,27 @@ pub async fn transactions(
 /// What settles the loan on `date` (`None`: the business date), with every component (DOMAIN.md §5).
 #[tracing::instrument(name = "quote a loan's payoff", skip_all, fields(loan_id = id))]
 pub async fn payoff(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
     id: i64,
     date: Option<NaiveDate>,
 ) -> AppResult<PayoffView> {
-    let loan = visible_loan(db, caller, id).await?;
+    let loan = find_for(&ctx.db, caller, id).await?;
     let date = match date {
         Some(date) => date,
-        None => fund::business_date(db).await?,
+        None => fund::business_date(&ctx.db).await?,
     };
     let day_count = loan_engine::day_count_of(&loan)?;
-    let (state, _) = state_of(db, &loan, date).await?;
+    let (state, _) = state_of(&ctx.db, &loan, date).await?;
     Ok(state.payoff_quote(day_count).into())
 }
 
 /// The statement as of the business date (reversed transactions left out: they never happened).
 #[tracing::instrument(name = "read a loan's statement", skip_all, fields(loan_id = id))]
-pub async fn statement(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    id: i64,
-) -> AppResult<LoanStatement> {
-    let loan = visible_loan(db, caller, id).await?;
-    let today = fund::business_date(db).await?;
-    let (state, all) = state_of(db, &loan, today).await?;
+pub async fn statement(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<LoanStatement> {
+    let loan = find_for(&ctx.db, caller, id).await?;
+    let today = fund::business_date(&ctx.db).await?;
+    let (state, all) = state_of(&ctx.db, &loan, today).await?;
     let statement = coopfund_domain::statement(
         &state,
         &loan_engine::statement_transactions_of(&all)?,

@@ -15,8 +15,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::super::{
+    audit::Audited,
+    context::AppCtx,
     follow_ups,
     loan_engine::{self, cached_group_of, kind_of, repayment_kind_of, status_of},
+    page::Page,
 };
 use crate::{
     error::{AppError, AppResult},
@@ -183,9 +186,15 @@ impl LoanView {
     }
 
     /// The live view: balances from the engine's fold as of `as_of` (the list and the detail both).
-    pub(super) fn live(m: loan::Model, state: &LoanState, as_of: NaiveDate) -> AppResult<LoanView> {
+    pub(super) fn live(
+        ctx: &AppCtx,
+        m: loan::Model,
+        state: &LoanState,
+        as_of: NaiveDate,
+    ) -> AppResult<LoanView> {
         let cached = LoanView::cached(m.clone())?;
-        let group = coopfund_domain::shown_group(loan_engine::loan_group(state), cached.debt_group);
+        let own = coopfund_domain::loan_group(state, &ctx.policy.classification);
+        let group = coopfund_domain::shown_group(own, cached.debt_group);
         // The allocation order does not depend on the calendar.
         let order = loan_engine::contract_of(&m, &coopfund_domain::HolidayCalendar::none())?
             .allocation_order;
@@ -211,6 +220,14 @@ impl LoanView {
             as_of: Some(as_of),
             ..cached
         })
+    }
+}
+
+/// A loan's audit records name it by its id.
+impl Audited for LoanView {
+    const ENTITY_TYPE: &'static str = "loan";
+    fn audit_id(&self) -> String {
+        self.id.to_string()
     }
 }
 
@@ -342,6 +359,15 @@ impl TransactionView {
 pub struct LoanPage {
     pub items: Vec<LoanView>,
     pub next_cursor: Option<String>,
+}
+
+impl From<Page<LoanView>> for LoanPage {
+    fn from(page: Page<LoanView>) -> LoanPage {
+        LoanPage {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        }
+    }
 }
 
 /// One installment of the current schedule with what was paid on it.

@@ -290,9 +290,9 @@ pub async fn list_loans(
     caller: Caller,
     ApiQuery(query): ApiQuery<LoanQuery>,
 ) -> AppResult<Json<LoanPage>> {
-    loans::list(&state.db, &caller, query.try_into()?)
+    loans::list(&state.ctx, &caller, query.try_into()?)
         .await
-        .map(Json)
+        .map(|page| Json(page.into()))
 }
 
 /// One loan with balances, next due, DPD and debt group as of the business date.
@@ -303,7 +303,7 @@ pub async fn get_loan(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<LoanView>> {
-    loans::get(&state.db, &caller, id).await.map(Json)
+    loans::get(&state.ctx, &caller, id).await.map(Json)
 }
 
 /// The current schedule with what was paid on each installment.
@@ -314,7 +314,7 @@ pub async fn get_schedule(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<LoanSchedule>> {
-    loans::schedule(&state.db, &caller, id).await.map(Json)
+    loans::schedule(&state.ctx, &caller, id).await.map(Json)
 }
 
 /// Every transaction of the loan, oldest first, reversals included.
@@ -325,7 +325,7 @@ pub async fn list_transactions(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<Vec<TransactionView>>> {
-    loans::transactions(&state.db, &caller, id).await.map(Json)
+    loans::transactions(&state.ctx, &caller, id).await.map(Json)
 }
 
 /// The payoff quote on `date` (default: the business date).
@@ -338,7 +338,7 @@ pub async fn get_payoff(
     ApiId(id): ApiId,
     ApiQuery(query): ApiQuery<PayoffQuery>,
 ) -> AppResult<Json<PayoffView>> {
-    loans::payoff(&state.db, &caller, id, query.date)
+    loans::payoff(&state.ctx, &caller, id, query.date)
         .await
         .map(Json)
 }
@@ -354,7 +354,7 @@ pub async fn get_statement(
     crate::http::extract::Export(format): crate::http::extract::Export,
 ) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let statement = loans::statement(&state.db, &caller, id).await?;
+    let statement = loans::statement(&state.ctx, &caller, id).await?;
     match format {
         crate::http::export::ExportFormat::Json => Ok(Json(statement).into_response()),
         _ => crate::http::export::table(
@@ -377,12 +377,11 @@ pub async fn sign_contract(
     keyed: Keyed<SignBody>,
 ) -> AppResult<Response> {
     let outcome = loans::sign(
-        &state.db,
-        &state.money_writer,
+        &state.ctx,
         &caller,
         id,
         keyed.input.into(),
-        keyed.request.as_ref(),
+        keyed.key.as_ref(),
     )
     .await?;
     Ok(respond(outcome, StatusCode::OK))
@@ -400,13 +399,11 @@ pub async fn disburse(
     keyed: Keyed<DisbursementBody>,
 ) -> AppResult<Response> {
     let outcome = loans::disburse(
-        &state.db,
-        &state.money_writer,
-        &state.settings,
+        &state.ctx,
         &caller,
         id,
         keyed.input.into(),
-        keyed.request.as_ref(),
+        keyed.key.as_ref(),
     )
     .await?;
     Ok(respond(outcome, StatusCode::CREATED))
@@ -424,13 +421,11 @@ pub async fn repay(
     keyed: Keyed<RepaymentBody>,
 ) -> AppResult<Response> {
     let outcome = loans::repay(
-        &state.db,
-        &state.money_writer,
-        &state.settings,
+        &state.ctx,
         &caller,
         id,
         keyed.input.try_into()?,
-        keyed.request.as_ref(),
+        keyed.key.as_ref(),
     )
     .await?;
     Ok(respond(outcome, StatusCode::CREATED))
@@ -451,16 +446,14 @@ pub async fn reverse_transaction(
     let id: i64 = id.parse().map_err(|_| not_found())?;
     let tx: i64 = tx.parse().map_err(|_| not_found())?;
     let outcome = loans::reverse(
-        &state.db,
-        &state.money_writer,
-        &state.settings,
+        &state.ctx,
         &caller,
         id,
         Reverse {
             transaction_id: tx,
             reason: keyed.input.reason,
         },
-        keyed.request.as_ref(),
+        keyed.key.as_ref(),
     )
     .await?;
     Ok(respond(outcome, StatusCode::CREATED))
@@ -479,13 +472,11 @@ pub async fn restructure(
     keyed: Keyed<RestructureBody>,
 ) -> AppResult<Response> {
     let outcome = loans::restructure(
-        &state.db,
-        &state.money_writer,
-        &state.settings,
+        &state.ctx,
         &caller,
         id,
         keyed.input.try_into()?,
-        keyed.request.as_ref(),
+        keyed.key.as_ref(),
     )
     .await?;
     Ok(respond(outcome, StatusCode::CREATED))
@@ -503,13 +494,11 @@ pub async fn write_off(
     keyed: Keyed<WriteOffBody>,
 ) -> AppResult<Response> {
     let outcome = loans::write_off(
-        &state.db,
-        &state.money_writer,
-        &state.settings,
+        &state.ctx,
         &caller,
         id,
         keyed.input.try_into()?,
-        keyed.request.as_ref(),
+        keyed.key.as_ref(),
     )
     .await?;
     Ok(respond(outcome, StatusCode::CREATED))

@@ -65,13 +65,11 @@ pub async fn recover(
     keyed: Keyed<RecoveryBody>,
 ) -> AppResult<Response> {
     let outcome = loans::recover(
-        &state.db,
-        &state.money_writer,
-        &state.settings,
+        &state.ctx,
         &caller,
         id,
         keyed.input.into(),
-        keyed.request.as_ref(),
+        keyed.key.as_ref(),
     )
     .await?;
     Ok(respond(outcome, StatusCode::CREATED))
@@ -86,7 +84,7 @@ pub async fn list_follow_ups(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<FollowUpFile>> {
-    follow_ups::file(&state.db, &caller, id).await.map(Json)
+    follow_ups::file(&state.ctx, &caller, id).await.map(Json)
 }
 
 /// Notes a follow-up action on a written-off loan (officer): visit, letter, legal_case or other.
@@ -100,7 +98,7 @@ pub async fn record_follow_up(
     ApiId(id): ApiId,
     ApiJson(input): ApiJson<FollowUpInput>,
 ) -> AppResult<(StatusCode, Json<FollowUpView>)> {
-    follow_ups::record(&state.db, &caller, id, input)
+    follow_ups::record(&state.ctx, &caller, id, input)
         .await
         .map(|view| (StatusCode::CREATED, Json(view)))
 }
