@@ -202,6 +202,9 @@ fn stored(
     }
 }
 
+/// A line as (date, kind, transaction, installment, principal balance, advance balance).
+type LineShape = (NaiveDate, LineKind, Option<i64>, Option<u32>, i64, i64);
+
 #[test]
 fn the_statement_runs_the_balances_in_day_order_and_leaves_out_what_was_reversed() {
     // Disbursed; the first installment (10,000,000 + 1,019,178) paid on its due date; a payment of 5,000,000 on
@@ -252,7 +255,7 @@ fn the_statement_runs_the_balances_in_day_order_and_leaves_out_what_was_reversed
     let state = state_of(&events, as_of);
     let statement = statement(&state, &transactions, as_of);
 
-    let shape: Vec<(NaiveDate, LineKind, Option<i64>, Option<u32>, i64, i64)> = statement
+    let shape: Vec<LineShape> = statement
         .lines
         .iter()
         .map(|l| {

@@ -24,9 +24,9 @@ use crate::{
     },
     error::{AppError, AppResult, Reason},
     http::{
-        error::ErrorEnvelope,
         extract::{ApiId, ApiQuery},
         idempotency::{respond, Keyed},
+        responses::{BadRequest, Conflict, Forbidden, NotFound, Unprocessable},
     },
     state::AppState,
 };
@@ -284,7 +284,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Loans newest first (cooperative users: only theirs), balances as cached.
 #[utoipa::path(get, path = "/api/v1/loans", tag = "loans", security(("bearer" = [])), params(LoanQuery),
-    responses((status = 200, body = LoanPage), (status = 400, body = ErrorEnvelope)))]
+    responses((status = 200, body = LoanPage), BadRequest))]
 pub async fn list_loans(
     State(state): State<AppState>,
     caller: Caller,
@@ -297,7 +297,7 @@ pub async fn list_loans(
 
 /// One loan with balances, next due, DPD and debt group as of the business date.
 #[utoipa::path(get, path = "/api/v1/loans/{id}", tag = "loans", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = LoanView), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = LoanView), NotFound))]
 pub async fn get_loan(
     State(state): State<AppState>,
     caller: Caller,
@@ -308,7 +308,7 @@ pub async fn get_loan(
 
 /// The current schedule with what was paid on each installment.
 #[utoipa::path(get, path = "/api/v1/loans/{id}/schedule", tag = "loans", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = LoanSchedule), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = LoanSchedule), NotFound))]
 pub async fn get_schedule(
     State(state): State<AppState>,
     caller: Caller,
@@ -319,7 +319,7 @@ pub async fn get_schedule(
 
 /// Every transaction of the loan, oldest first, reversals included.
 #[utoipa::path(get, path = "/api/v1/loans/{id}/transactions", tag = "loans", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<TransactionView>), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = Vec<TransactionView>), NotFound))]
 pub async fn list_transactions(
     State(state): State<AppState>,
     caller: Caller,
@@ -331,7 +331,7 @@ pub async fn list_transactions(
 /// The payoff quote on `date` (default: the business date).
 #[utoipa::path(get, path = "/api/v1/loans/{id}/payoff", tag = "loans", security(("bearer" = [])),
     params(("id" = i64, Path), PayoffQuery),
-    responses((status = 200, body = PayoffView), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = PayoffView), NotFound))]
 pub async fn get_payoff(
     State(state): State<AppState>,
     caller: Caller,
@@ -346,7 +346,7 @@ pub async fn get_payoff(
 /// The loan statement with running balances.
 #[utoipa::path(get, path = "/api/v1/loans/{id}/statement", tag = "loans", security(("bearer" = [])),
     params(("id" = i64, Path), ("format" = Option<String>, Query, description = "json (default), csv or xlsx")),
-    responses((status = 200, body = LoanStatement), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = LoanStatement), NotFound))]
 pub async fn get_statement(
     State(state): State<AppState>,
     caller: Caller,
@@ -368,8 +368,7 @@ pub async fn get_statement(
 /// Signs the contract (officer, approver): approved → contract_signed.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/sign", tag = "loans", security(("bearer" = [])),
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = SignBody,
-    responses((status = 200, body = LoanView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 200, body = LoanView), BadRequest, Forbidden, NotFound, Conflict, Unprocessable))]
 pub async fn sign_contract(
     State(state): State<AppState>,
     caller: Caller,
@@ -390,8 +389,7 @@ pub async fn sign_contract(
 /// Disburses a tranche (accountant); the first makes the loan active.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/disbursements", tag = "loans", security(("bearer" = [])),
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = DisbursementBody,
-    responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 201, body = TransactionView), BadRequest, Forbidden, NotFound, Conflict, Unprocessable))]
 pub async fn disburse(
     State(state): State<AppState>,
     caller: Caller,
@@ -412,8 +410,7 @@ pub async fn disburse(
 /// Posts a repayment (accountant); the response carries its allocation.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/repayments", tag = "loans", security(("bearer" = [])),
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RepaymentBody,
-    responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 201, body = TransactionView), BadRequest, Forbidden, NotFound, Conflict, Unprocessable))]
 pub async fn repay(
     State(state): State<AppState>,
     caller: Caller,
@@ -434,8 +431,7 @@ pub async fn repay(
 /// Reverses a transaction with a reason (accountant); nothing is deleted.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/transactions/{tx}/reverse", tag = "loans", security(("bearer" = [])),
     params(("id" = i64, Path), ("tx" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = ReverseBody,
-    responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 201, body = TransactionView), BadRequest, Forbidden, NotFound, Conflict, Unprocessable))]
 pub async fn reverse_transaction(
     State(state): State<AppState>,
     caller: Caller,
@@ -463,8 +459,7 @@ pub async fn reverse_transaction(
 /// "period_months"?,"method"?,"principal_grace"?,"interest_reduced"?,"value_date"?,"reason"}`.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/restructure", tag = "loans", security(("bearer" = [])),
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RestructureBody,
-    responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 201, body = TransactionView), BadRequest, Forbidden, NotFound, Conflict, Unprocessable))]
 pub async fn restructure(
     State(state): State<AppState>,
     caller: Caller,
@@ -485,8 +480,7 @@ pub async fn restructure(
 /// Writes the loan off against its provision (approver): `{"reason","value_date"?}`.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/write-off", tag = "loans", security(("bearer" = [])),
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = WriteOffBody,
-    responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 201, body = TransactionView), BadRequest, Forbidden, NotFound, Conflict, Unprocessable))]
 pub async fn write_off(
     State(state): State<AppState>,
     caller: Caller,

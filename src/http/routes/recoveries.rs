@@ -17,9 +17,9 @@ use crate::{
     },
     error::AppResult,
     http::{
-        error::ErrorEnvelope,
         extract::{ApiId, ApiJson},
         idempotency::{respond, Keyed},
+        responses::{BadRequest, Conflict, Forbidden, NotFound, Unprocessable},
     },
     state::AppState,
 };
@@ -56,8 +56,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// not recognised; above what remains → 422 naming it.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/recoveries", tag = "loans", security(("bearer" = [])),
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RecoveryBody,
-    responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 201, body = TransactionView), BadRequest, Forbidden, NotFound, Conflict, Unprocessable))]
 pub async fn recover(
     State(state): State<AppState>,
     caller: Caller,
@@ -78,7 +77,7 @@ pub async fn recover(
 /// The follow-up file of a loan (staff): what remains under follow-up, the recoveries and the actions.
 #[utoipa::path(get, path = "/api/v1/loans/{id}/follow-ups", tag = "loans", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = FollowUpFile), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = FollowUpFile), Forbidden, NotFound))]
 pub async fn list_follow_ups(
     State(state): State<AppState>,
     caller: Caller,
@@ -90,8 +89,7 @@ pub async fn list_follow_ups(
 /// Notes a follow-up action on a written-off loan (officer): visit, letter, legal_case or other.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/follow-ups", tag = "loans", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = FollowUpInput,
-    responses((status = 201, body = FollowUpView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 201, body = FollowUpView), BadRequest, Forbidden, NotFound, Conflict, Unprocessable))]
 pub async fn record_follow_up(
     State(state): State<AppState>,
     caller: Caller,
