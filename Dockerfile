@@ -4,6 +4,8 @@
 #     -v coopfund-data:/var/lib/coopfund -v /mnt/backup-disk/coopfund:/var/backups/coopfund \
 #     -v /srv/coopfund/coopfund.toml:/etc/coopfund/coopfund.toml:ro \
 #     -e COOPFUND_ADMIN_PASSWORD=... -e COOPFUND__SMTP__PASSWORD=... coopfund
+# HTTPS: put a proxy in front (README, "HTTPS"), or mount the certificate and key read-only at the paths of
+# [server.tls] and publish 443 and 80 (the service then needs CAP_NET_BIND_SERVICE, or use ports >= 1024).
 # Everything is fetched while building (crates from crates.io, pinned by Cargo.lock); the running
 # container downloads nothing.
 

@@ -269,6 +269,11 @@ fn default_config_path() -> Option<PathBuf> {
 }
 
 fn report(err: anyhow::Error) -> ExitCode {
+    if let Some(config) = err.downcast_ref::<crate::config::ConfigError>() {
+        // A configuration the service cannot use (an unreadable TLS key …): not worth a restart.
+        eprintln!("error: {config}");
+        return ExitCode::from(2);
+    }
     match err.downcast_ref::<AppError>() {
         Some(app) if app.kind != ErrorKind::Internal => {
             let field = app
@@ -495,10 +500,14 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     }
     let app = Application::build_with_db(settings, db).await?;
     let address = app.local_addr();
-    println!("coopfund listening on http://{address}");
-    println!("  API docs (OpenAPI): http://{address}/api/v1/openapi.json");
+    let scheme = if app.is_https() { "https" } else { "http" };
+    println!("coopfund listening on {scheme}://{address}");
+    if let Some(redirect) = app.redirect_addr() {
+        println!("  plain HTTP on {redirect} redirects to HTTPS");
+    }
+    println!("  API docs (OpenAPI): {scheme}://{address}/api/v1/openapi.json");
     println!(
-        "  log in: curl -s -X POST http://{address}/api/v1/auth/token -H 'content-type: application/json' -d '{{\"username\":\"admin\",\"password\":\"…\"}}'"
+        "  log in: curl -s -X POST {scheme}://{address}/api/v1/auth/token -H 'content-type: application/json' -d '{{\"username\":\"admin\",\"password\":\"…\"}}'"
     );
     // The mail worker runs beside the server and stops after it, finishing the message in hand.
     let (stop_mail, mail_stopped) = tokio::sync::watch::channel(false);

@@ -136,6 +136,28 @@ pub struct ServerSettings {
     pub host: String,
     pub port: u16,
     pub body_limit_bytes: usize,
+    /// Reverse proxies (IP addresses or CIDR networks) whose `Forwarded` / `X-Forwarded-For` /
+    /// `X-Forwarded-Proto` headers are believed (see [`crate::forwarded`]); empty trusts nobody.
+    pub trusted_proxies: Vec<String>,
+    /// Built-in HTTPS.
+    pub tls: TlsSettings,
+}
+
+/// Built-in HTTPS (rustls): `server.port` then serves HTTPS, and a plain-HTTP listener may send
+/// every request there.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    pub enabled: bool,
+    /// PEM file with the certificate chain, the server's certificate first.
+    pub cert_path: std::path::PathBuf,
+    /// PEM file with the private key (PKCS#8, PKCS#1 or SEC1). Read at start, then never again.
+    pub key_path: std::path::PathBuf,
+    /// Whether to listen for plain HTTP on `redirect_port` and answer 308 to the same path over
+    /// HTTPS.
+    pub redirect_http: bool,
+    /// The plain-HTTP port of that redirect (80 in production; 0 picks a free port, for tests).
+    pub redirect_port: u16,
 }
 
 /// The database connection.
@@ -250,9 +272,12 @@ pub enum SmtpTls {
 pub struct MailSettings {
     /// The account holder cooperatives pay into.
     pub bank_account_name: String,
+    /// The account number: letters and digits, at most 19 (the NAPAS/VietQR limit).
     pub bank_account_number: String,
     /// Bank and branch.
     pub bank_name: String,
+    /// The bank's six-digit NAPAS BIN (e.g. 970405 Agribank), which a VietQR payment code names.
+    pub bank_bin: String,
     /// Reply-To of every message; empty for none.
     pub reply_to: String,
     /// The fund's phone number for questions.
@@ -407,6 +432,32 @@ impl Settings {
         if self.server.body_limit_bytes < 1024 {
             return invalid("server.body_limit_bytes", "must be at least 1024");
         }
+        if let Err(reason) = crate::forwarded::TrustedProxies::parse(&self.server.trusted_proxies) {
+            return invalid("server.trusted_proxies", &reason);
+        }
+        let tls = &self.server.tls;
+        if tls.enabled {
+            // Readability is checked when `serve` starts (other commands never read them).
+            if tls.cert_path.as_os_str().is_empty() {
+                return invalid(
+                    "server.tls.cert_path",
+                    "must name the certificate's PEM file when server.tls.enabled is true",
+                );
+            }
+            if tls.key_path.as_os_str().is_empty() {
+                return invalid(
+                    "server.tls.key_path",
+                    "must name the private key's PEM file when server.tls.enabled is true",
+                );
+            }
+            if tls.redirect_http && tls.redirect_port != 0 && tls.redirect_port == self.server.port
+            {
+                return invalid(
+                    "server.tls.redirect_port",
+                    "must differ from server.port (HTTPS is served there)",
+                );
+            }
+        }
         if self.auth.token_ttl_minutes < 1 {
             return invalid("auth.token_ttl_minutes", "must be at least 1");
         }
@@ -503,6 +554,30 @@ impl Settings {
             && smtp.host != "localhost"
         {
             return invalid("smtp.tls", "must be starttls or tls when a username is set (never send a password in clear over the network)");
+        }
+        let mail = &self.mail;
+        if mail.bank_account_name.trim().is_empty() || mail.bank_account_name.chars().count() > 200
+        {
+            return invalid("mail.bank_account_name", "must have 1 to 200 characters");
+        }
+        let account = &mail.bank_account_number;
+        if account.is_empty()
+            || account.len() > 19
+            || !account.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            return invalid(
+                "mail.bank_account_number",
+                "must be 1 to 19 letters and digits, without spaces",
+            );
+        }
+        if mail.bank_name.trim().is_empty() {
+            return invalid("mail.bank_name", "must not be empty");
+        }
+        if mail.bank_bin.len() != 6 || !mail.bank_bin.chars().all(|c| c.is_ascii_digit()) {
+            return invalid(
+                "mail.bank_bin",
+                "must be the bank's six-digit NAPAS BIN, e.g. \"970405\" for Agribank",
+            );
         }
         if !self.mail.reply_to.is_empty() && !plausible_email(&self.mail.reply_to) {
             return invalid("mail.reply_to", "must be an email address or empty");
@@ -636,6 +711,13 @@ mod tests {
         assert_eq!(settings.fund.time_zone, "Asia/Ho_Chi_Minh");
         assert_eq!(settings.fund.districts.len(), 9);
         assert_eq!(settings.mail.bank_account_number, "0000000000000");
+        assert_eq!(settings.mail.bank_bin, "970405");
+        assert_eq!(settings.server.trusted_proxies, ["127.0.0.1", "::1"]);
+        assert!(
+            !settings.server.tls.enabled,
+            "a proxy in front is the default way"
+        );
+        assert_eq!(settings.server.tls.redirect_port, 80);
         assert_eq!(settings.calendar.holiday_dates().len(), 29);
         // The example's calendar is the embedded one: a fund starting from either has the same days off.
         let defaults = Settings::load(None).expect("defaults load");
@@ -738,6 +820,79 @@ mod tests {
         );
         assert_eq!(defaults.reminders.days_before, vec![7, 1]);
         assert_eq!(defaults.reminders.overdue_days, vec![1, 10, 30]);
+    }
+
+    #[test]
+    fn a_wrong_server_or_bank_setting_is_named_by_its_key() {
+        let defaults = Settings::load(None).expect("defaults load");
+        assert!(
+            defaults.server.trusted_proxies.is_empty(),
+            "nobody is trusted by default"
+        );
+        assert!(!defaults.server.tls.enabled);
+        let key_of = |change: &dyn Fn(&mut Settings)| {
+            let mut settings = defaults.clone();
+            change(&mut settings);
+            match settings.validate() {
+                Err(ConfigError::Invalid { key, .. }) => key,
+                other => panic!("expected an invalid key, got {other:?}"),
+            }
+        };
+        assert_eq!(
+            key_of(&|s| s.server.trusted_proxies = vec!["nginx.local".into()]),
+            "server.trusted_proxies"
+        );
+        assert_eq!(
+            key_of(&|s| s.server.trusted_proxies = vec!["10.0.0.0/40".into()]),
+            "server.trusted_proxies"
+        );
+        assert_eq!(
+            key_of(&|s| s.server.tls.enabled = true),
+            "server.tls.cert_path"
+        );
+        assert_eq!(
+            key_of(&|s| {
+                s.server.tls.enabled = true;
+                s.server.tls.cert_path = "/etc/coopfund/tls/fullchain.pem".into();
+            }),
+            "server.tls.key_path"
+        );
+        assert_eq!(
+            key_of(&|s| {
+                s.server.tls.enabled = true;
+                s.server.tls.cert_path = "/etc/coopfund/tls/fullchain.pem".into();
+                s.server.tls.key_path = "/etc/coopfund/tls/privkey.pem".into();
+                s.server.port = 443;
+                s.server.tls.redirect_port = 443;
+            }),
+            "server.tls.redirect_port"
+        );
+        assert_eq!(
+            key_of(&|s| s.mail.bank_bin = "97040".into()),
+            "mail.bank_bin"
+        );
+        assert_eq!(
+            key_of(&|s| s.mail.bank_bin = "97040A".into()),
+            "mail.bank_bin"
+        );
+        assert_eq!(
+            key_of(&|s| s.mail.bank_account_number = "3900 2010 01234".into()),
+            "mail.bank_account_number"
+        );
+        assert_eq!(
+            key_of(&|s| s.mail.bank_account_number = "1".repeat(20)),
+            "mail.bank_account_number"
+        );
+        assert_eq!(
+            key_of(&|s| s.mail.bank_account_name = " ".into()),
+            "mail.bank_account_name"
+        );
+        assert_eq!(key_of(&|s| s.mail.bank_name = "".into()), "mail.bank_name");
+        let mut accepted = defaults.clone();
+        accepted.server.trusted_proxies =
+            vec!["127.0.0.1".into(), "10.0.0.0/8".into(), "fd00::/8".into()];
+        accepted.mail.bank_account_number = "3900201001234".into();
+        accepted.validate().expect("valid proxies and account");
     }
 
     #[test]

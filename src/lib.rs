@@ -15,7 +15,8 @@
 //! - [`web`]: the pages for people (askama templates, htmx), calling the same use cases.
 //! - [`mail`]: message templates (vi, en), the transactional outbox and its SMTP worker.
 //! - [`cli`]: the `coopfund` command (serve, migrate, user, schedule …).
-//! - [`config`], [`telemetry`], [`server`]: settings, logs and metrics, and start-up.
+//! - [`config`], [`telemetry`], [`server`]: settings, logs and metrics, and start-up (HTTP or
+//!   built-in HTTPS); [`forwarded`]: the client's address and scheme, believed from trusted proxies only.
 
 pub use coopfund_domain as domain;
 
@@ -25,6 +26,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod forwarded;
 pub mod http;
 pub mod jobs;
 pub mod mail;

@@ -5,6 +5,11 @@
 //! - rates and other fractional decimals are `TEXT` holding the exact decimal string (`"7.25"`),
 //!   parsed into `rust_decimal::Decimal` by the store layer;
 //! - business dates are `DATE`, timestamps are `TIMESTAMP WITH TIME ZONE` in UTC.
+//!
+//! Every migration runs in a transaction of its own on both backends (SQLite and PostgreSQL both
+//! have transactional DDL; sea-orm would wrap only PostgreSQL's), so one that fails part-way leaves
+//! the schema as it was and is tried again whole at the next start. Migrations only go forward: to
+//! undo an upgrade, restore the backup taken before it (README, "Backups").
 
 pub use sea_orm_migration::prelude::*;
 
@@ -25,7 +30,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![
+        in_transactions(vec![
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261125_000002_lending::Migration),
             Box::new(m20261125_000003_outbox::Migration),
@@ -36,6 +41,41 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_calendar::Migration),
             Box::new(m20261129_000009_recoveries::Migration),
             Box::new(m20261129_000010_login_failures::Migration),
-        ]
+        ])
+    }
+}
+
+/// Wraps each migration so it runs in a transaction and cannot be rolled back (see the crate docs).
+pub fn in_transactions(migrations: Vec<Box<dyn MigrationTrait>>) -> Vec<Box<dyn MigrationTrait>> {
+    migrations
+        .into_iter()
+        .map(|inner| Box::new(ForwardInTransaction(inner)) as Box<dyn MigrationTrait>)
+        .collect()
+}
+
+/// A migration run in its own transaction, forward only.
+struct ForwardInTransaction(Box<dyn MigrationTrait>);
+
+impl MigrationName for ForwardInTransaction {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for ForwardInTransaction {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        self.0.up(manager).await
+    }
+
+    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration(format!(
+            "{} cannot be undone: migrations only go forward; restore the backup taken before the upgrade",
+            self.0.name()
+        )))
+    }
+
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
     }
 }

@@ -4,8 +4,8 @@
 //!   expiring, revoked at logout or when the account is disabled), so a page login gets exactly the
 //!   API's argon2 check and lockout. `HttpOnly` (no script reads it), `SameSite=Lax` (a link in a
 //!   reminder mail opens logged in; a cross-site POST does not carry it), `Secure` when the request
-//!   came over TLS (`X-Forwarded-Proto: https` from the proxy that terminates it), `Max-Age` the
-//!   token's lifetime.
+//!   came over HTTPS (the service's own TLS, or a trusted proxy that terminates it: see
+//!   [`crate::forwarded`]), `Max-Age` the token's lifetime.
 //! - `cf_pre`: before login, a random value that seeds the login form's CSRF token (see
 //!   [`super::csrf`]); same attributes, one hour.
 //! - `cf_lang`: `vi` or `en`, the page language the visitor chose; a year.
@@ -32,7 +32,10 @@ pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter(|value| !value.is_empty())
 }
 
-/// Whether the request reached us over TLS (directly or through a proxy that says so).
+/// Whether the request reached us over TLS, directly or through a trusted proxy.
+///
+/// Reads `X-Forwarded-Proto`, which [`crate::forwarded::believe`] (around the whole router) has
+/// replaced by the scheme it believes: a client's own `X-Forwarded-Proto` never gets here.
 pub fn is_tls(headers: &HeaderMap) -> bool {
     headers
         .get("x-forwarded-proto")

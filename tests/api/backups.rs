@@ -221,3 +221,154 @@ async fn the_scheduled_backup_prunes_old_copies_lists_its_runs_and_mails_a_failu
     assert_eq!(mails.len(), 1, "{outbox}");
     assert_eq!(mails[0]["recipient"], "it@quyhtx.example.vn");
 }
+
+/// The scheduler of `serve` (the one the close of business runs on) really makes the daily backup: here every
+/// second, keeping one copy. Its runs are listed with trigger `schedule`, and the folder holds only the newest
+/// copy and its manifest once the scheduler stops.
+#[tokio::test]
+async fn the_scheduler_makes_the_backup_on_its_cron_and_prunes_to_the_retention_count() {
+    let app = spawn_app().await;
+    if !is_sqlite(&app) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = app.settings.clone();
+    settings.cob.enabled = false;
+    settings.backup = BackupSettings {
+        enabled: true,
+        cron: "* * * * * *".into(),
+        dir: dir.path().to_path_buf(),
+        retention_count: 1,
+    };
+    let state = coopfund::state::AppState::new(app.db.clone(), settings);
+    let mut scheduler = coopfund::jobs::start(state)
+        .await
+        .expect("start the scheduler")
+        .expect("the backup job is scheduled");
+    let scheduled_runs = || async {
+        json_of(
+            app.get("/api/v1/backups", &app.admin_token).await,
+            StatusCode::OK,
+        )
+        .await
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter(|run| run["trigger"] == "schedule")
+        .cloned()
+        .collect::<Vec<_>>()
+    };
+    // Wait (at most a minute, on a busy machine) for two runs, so the second had one to prune.
+    let mut waited_seconds = 0;
+    while scheduled_runs().await.len() < 2 {
+        assert!(
+            waited_seconds < 60,
+            "the scheduled backup did not run twice"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        waited_seconds += 1;
+    }
+    scheduler.shutdown().await.expect("stop the scheduler");
+    // A run already started when the scheduler stopped finishes and is recorded: wait for the list to settle.
+    let mut runs = scheduled_runs().await;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let again = scheduled_runs().await;
+        if again.len() == runs.len() {
+            break;
+        }
+        runs = again;
+    }
+    assert!(runs.iter().all(|run| run["status"] == "ok"), "{runs:?}");
+    let newest = runs[0]["file"].as_str().expect("the newest copy's file");
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 2, "one copy and its manifest: {names:?}");
+    assert!(
+        newest.ends_with(names[0].as_str()),
+        "the copy kept is the newest: {newest} vs {names:?}"
+    );
+    backups::verify_copy(&dir.path().join(&names[0])).expect("the kept copy verifies");
+}
+
+/// Issue 15 item 2: "after restore the service starts" — a service started on a restored copy shows the same
+/// books as its source: every loan, the trial balance and the audit trail, through the API.
+#[tokio::test]
+async fn a_service_started_on_a_restored_copy_shows_the_same_books() {
+    let app = spawn_app().await;
+    if !is_sqlite(&app) {
+        return;
+    }
+    let staff = Staff::new(&app).await;
+    let coop = app.cooperative().await;
+    let loan_id = active_loan(&app, &staff, coop, &example_3(), "2026-01-10").await;
+    set_date(&app, "2026-02-10").await;
+    for n in 0..3 {
+        json_of(
+            post_keyed(
+                &app,
+                &format!("/api/v1/loans/{loan_id}/repayments"),
+                &staff.accountant,
+                Some(&format!("restore-test-{n}")),
+                &json!({"amount_vnd": 2_500_000, "value_date": "2026-02-10",
+                        "reference": format!("GD {n}"), "kind": "ordinary"}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let done = backups::backup(&app.db, dir.path(), chrono::Utc::now())
+        .await
+        .expect("backup");
+    let books = |address: String, client: reqwest::Client, token: String| async move {
+        let mut seen = Vec::new();
+        for path in [
+            "/api/v1/loans".to_string(),
+            format!("/api/v1/loans/{loan_id}"),
+            "/api/v1/ledger/trial-balance".to_string(),
+            "/api/v1/audit".to_string(),
+        ] {
+            let response = client
+                .get(format!("{address}{path}"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("request");
+            seen.push((path, json_of(response, StatusCode::OK).await));
+        }
+        seen
+    };
+    let source = books(
+        app.address.clone(),
+        app.client.clone(),
+        app.admin_token.clone(),
+    )
+    .await;
+
+    let target = dir.path().join("restored.db");
+    backups::restore_file(&done.path, &target, false).expect("restore into a fresh path");
+    let mut settings = app.settings.clone();
+    settings.database.url = format!("sqlite://{}?mode=rwc", target.display());
+    let db = coopfund::server::prepare_database(&settings)
+        .await
+        .expect("the restored copy migrates and opens");
+    let restored = coopfund::server::Application::build_with_db(settings, db)
+        .await
+        .expect("the service starts on the restored copy");
+    let address = format!("http://{}", restored.local_addr());
+    tokio::spawn(restored.run_until_stopped());
+    // The admin's token is in the copy too: no login, so not even a login changes the audit trail.
+    let copy = books(address, reqwest::Client::new(), app.admin_token.clone()).await;
+    for ((path, from_source), (_, from_copy)) in source.iter().zip(&copy) {
+        assert_eq!(from_source, from_copy, "{path} differs after the restore");
+    }
+    assert!(
+        source[0].1.to_string().contains(&loan_id.to_string()),
+        "the loan is listed"
+    );
+}

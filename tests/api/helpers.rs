@@ -14,7 +14,10 @@ pub const PASSWORD: &str = "correct-horse-42";
 
 /// A running service and what a test needs to talk to it.
 pub struct TestApp {
+    /// `http://…` or, with `server.tls.enabled`, `https://…`.
     pub address: String,
+    /// The plain-HTTP listener that redirects to HTTPS (`server.tls.redirect_http`), `http://…`.
+    pub redirect_address: Option<String>,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub admin_token: String,
@@ -56,11 +59,22 @@ async fn start(
     let application = Application::build_with_db(settings.clone(), db.clone())
         .await
         .expect("build");
-    let address = format!("http://{}", application.local_addr());
+    let scheme = if application.is_https() {
+        "https"
+    } else {
+        "http"
+    };
+    let address = format!("{scheme}://{}", application.local_addr());
+    let redirect_address = application.redirect_addr().map(|a| format!("http://{a}"));
     tokio::spawn(application.run_until_stopped());
-    let client = reqwest::Client::new();
+    let client = if settings.server.tls.enabled {
+        client_trusting(&settings.server.tls.cert_path)
+    } else {
+        reqwest::Client::new()
+    };
     let mut app = TestApp {
         address,
+        redirect_address,
         client,
         db,
         admin_token: String::new(),
@@ -69,6 +83,16 @@ async fn start(
     };
     app.admin_token = app.login("admin", ADMIN_PASSWORD).await;
     app
+}
+
+/// A client that trusts only the certificate in `cert_path` (the test's own, for HTTPS tests).
+pub fn client_trusting(cert_path: &std::path::Path) -> reqwest::Client {
+    let pem = std::fs::read(cert_path).expect("read the test certificate");
+    reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("PEM certificate"))
+        .build()
+        .expect("client")
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);

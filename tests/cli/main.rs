@@ -405,3 +405,31 @@ fn calendar_add_list_and_remove_a_holiday() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("holiday_not_after_business_date"));
 }
+
+/// `serve` with built-in HTTPS and a key it cannot read stops at once with exit 2 (the systemd
+/// unit does not restart it in a loop) and a message naming `server.tls.key_path` and the file.
+#[test]
+fn serve_with_an_unreadable_tls_key_exits_2_naming_the_key() {
+    let (dir, url) = temp_db();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
+        .expect("a self-signed certificate");
+    let cert_path = dir.path().join("cert.pem");
+    std::fs::write(&cert_path, certified.cert.pem()).expect("write the certificate");
+    let key_path = dir.path().join("missing-key.pem");
+    let out = Command::new(env!("CARGO_BIN_EXE_coopfund"))
+        .args(["serve"])
+        .env("COOPFUND__DATABASE__URL", &url)
+        .env("COOPFUND__LOG__LEVEL", "warn")
+        .env("COOPFUND__SERVER__PORT", "0")
+        .env("COOPFUND__SERVER__TLS__ENABLED", "true")
+        .env("COOPFUND__SERVER__TLS__CERT_PATH", &cert_path)
+        .env("COOPFUND__SERVER__TLS__KEY_PATH", &key_path)
+        .env("COOPFUND__SERVER__TLS__REDIRECT_PORT", "0")
+        .env("COOPFUND_ADMIN_PASSWORD", "admin-password-123")
+        .output()
+        .expect("run");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("server.tls.key_path"), "{stderr}");
+    assert!(stderr.contains("missing-key.pem"), "{stderr}");
+}

@@ -154,3 +154,112 @@ async fn the_logs_of_a_run_with_logins_carry_no_password_token_or_session_cookie
         "the logs contain a password hash"
     );
 }
+
+/// The client's address in the logs (every line of a request, e.g. a failed login's) is the TCP
+/// peer's, unless that peer is a trusted proxy: then it is the one the proxy forwarded. Default:
+/// nobody is trusted, so a client cannot choose the address it is logged under.
+#[tokio::test]
+async fn the_logged_client_address_is_forwarded_only_by_a_trusted_proxy() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            "debug,hyper=info,h2=info,reqwest=info",
+        ))
+        .json()
+        .flatten_event(true)
+        .with_writer(captured.clone())
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let failed_login_from = |app: &crate::helpers::TestApp, forwarded_for: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/token"))
+            .header("x-forwarded-for", forwarded_for)
+            .json(&json!({"username": "admin", "password": "not-the-password"}))
+            .send()
+    };
+    let logged_lines = |needle: &str| {
+        let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        logs.lines()
+            .filter(|line| line.contains(needle))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+
+    // Nobody trusted (the default): the header is ignored, the peer is logged.
+    let direct = spawn_app().await;
+    let r = failed_login_from(&direct, "198.51.100.7").await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        logged_lines("198.51.100.7").is_empty(),
+        "an untrusted X-Forwarded-For reached the logs"
+    );
+    let responses = logged_lines("\"status\":401");
+    assert!(
+        responses
+            .iter()
+            .any(|line| line.contains("\"ip\":\"127.0.0.1\"")),
+        "the failed login is logged with the peer's address: {responses:?}"
+    );
+
+    // Behind a trusted proxy on this machine: its forwarded client address is logged.
+    let proxied = crate::helpers::spawn_app_with(|s| {
+        s.server.trusted_proxies = vec!["127.0.0.1".into(), "::1".into()];
+    })
+    .await;
+    let r = failed_login_from(&proxied, "203.0.113.45").await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let responses = logged_lines("\"status\":401");
+    assert!(
+        responses
+            .iter()
+            .any(|line| line.contains("\"ip\":\"203.0.113.45\"")),
+        "the failed login is logged with the forwarded client's address: {responses:?}"
+    );
+}
+
+/// Issue 15: "a failed backup is logged" (besides listed and mailed, tests/api/backups.rs): an error line
+/// naming the cause.
+#[tokio::test]
+async fn a_failed_scheduled_backup_is_logged_as_an_error() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            "debug,hyper=info,h2=info,reqwest=info",
+        ))
+        .json()
+        .flatten_event(true)
+        .with_writer(captured.clone())
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let app = spawn_app().await;
+    if !app.settings.database.url.starts_with("sqlite") {
+        return; // PostgreSQL is backed up with its own tools.
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let blocked = dir.path().join("blocked-by-a-file");
+    std::fs::write(&blocked, b"not a folder").expect("write");
+    let settings = coopfund::config::BackupSettings {
+        enabled: true,
+        cron: "0 0 2 * * *".into(),
+        dir: blocked,
+        retention_count: 2,
+    };
+    let failed = coopfund::app::backups::run_scheduled(
+        &app.db,
+        &app.settings.database.url,
+        &settings,
+        "schedule",
+    )
+    .await;
+    assert!(failed.is_err());
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let line = logs
+        .lines()
+        .find(|line| line.contains("backup failed"))
+        .unwrap_or_else(|| panic!("no 'backup failed' line in:\n{logs}"));
+    assert!(line.contains("\"level\":\"ERROR\""), "{line}");
+    assert!(
+        line.contains("blocked-by-a-file"),
+        "the cause is named: {line}"
+    );
+}
