@@ -4,7 +4,8 @@
 
 use chrono::{Duration, NaiveDate};
 use coopfund_domain::{
-    add_months_clamped, LoanStatus, RepaymentKind, RestructureKind, TransactionKind, Vnd,
+    add_months_clamped, ids::LoanId, LoanStatus, RepaymentKind, RestructureKind, TransactionKind,
+    Vnd,
 };
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -519,7 +520,7 @@ struct Player<'s> {
     coop_ids: Vec<i64>,
     start: NaiveDate,
     today: NaiveDate,
-    loan_ids: Vec<Option<i64>>,
+    loan_ids: Vec<Option<LoanId>>,
     keys: u64,
     cob_days: usize,
 }
@@ -765,7 +766,7 @@ impl<'s> Player<'s> {
             true,
         )?;
         let application_id = self.applied_and_appraised(input, "approve").await?;
-        let loan_id = self.approved(application_id).await?;
+        let loan_id = LoanId::from(self.approved(application_id).await?);
         self.loan_ids[i] = Some(loan_id);
         if loan.story == Story::ApprovedOnly {
             return Ok(());
@@ -882,11 +883,11 @@ impl<'s> Player<'s> {
         Ok(())
     }
 
-    fn loan_id(&self, plan: usize) -> Option<i64> {
+    fn loan_id(&self, plan: usize) -> Option<LoanId> {
         self.loan_ids.get(plan).copied().flatten()
     }
 
-    async fn amount_of(&self, loan_id: i64, amount: Amount) -> AppResult<Vnd> {
+    async fn amount_of(&self, loan_id: LoanId, amount: Amount) -> AppResult<Vnd> {
         let (ctx, caller) = (&self.state.ctx, &self.cast.hoa);
         let view = loans::get(ctx, caller, loan_id).await?;
         let quote = loans::payoff(ctx, caller, loan_id, None).await?;
@@ -978,7 +979,7 @@ impl<'s> Player<'s> {
             &self.cast.hoa,
             loan_id,
             Reverse {
-                transaction_id: last.id,
+                transaction_id: last.id.into(),
                 reason: "Kế toán nhập sai số tiền so với giấy báo có của ngân hàng".into(),
             },
             None,

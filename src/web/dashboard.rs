@@ -285,7 +285,7 @@ async fn officer_desk(
     let horizon = today + Duration::days(7);
     let mut due_soon = Vec::new();
     for loan in &my_loans {
-        let live = loans::get(&state.ctx, caller, loan.id).await?;
+        let live = loans::get(&state.ctx, caller, loan.id.into()).await?;
         if let Some(next) = &live.next_due {
             if next.due_on >= today && next.due_on <= horizon {
                 due_soon.push(DueRow {

@@ -163,9 +163,9 @@ pub async fn show(
         serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
     let result = async {
         let id = loan_id(&id)?;
-        let loan = loans::get(&state.ctx, &user.caller, id).await?;
-        let schedule = loans::schedule(&state.ctx, &user.caller, id).await?;
-        let transactions = loans::transactions(&state.ctx, &user.caller, id).await?;
+        let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
+        let schedule = loans::schedule(&state.ctx, &user.caller, id.into()).await?;
+        let transactions = loans::transactions(&state.ctx, &user.caller, id.into()).await?;
         let cooperative = cooperatives::get(&state.db, &user.caller, loan.cooperative_id)
             .await?
             .name;
@@ -286,7 +286,7 @@ async fn form_page(
     general_error: Option<String>,
 ) -> AppResult<RepaymentPage> {
     user.caller.require(&[Role::Accountant])?;
-    let loan = loans::get(&state.ctx, &user.caller, id).await?;
+    let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
     let cooperative = cooperatives::get(&state.db, &user.caller, loan.cooperative_id)
         .await?
         .name;
@@ -298,7 +298,7 @@ async fn form_page(
     let payoff = loans::payoff(
         &state.ctx,
         &user.caller,
-        id,
+        id.into(),
         Some(date.unwrap_or(business_date)),
     )
     .await?;
@@ -423,7 +423,7 @@ pub async fn post_repayment(
         reference: form.reference.clone(),
         kind,
     };
-    let outcome = loans::repay(&state.ctx, &user.caller, id, command, Some(&key)).await;
+    let outcome = loans::repay(&state.ctx, &user.caller, id.into(), command, Some(&key)).await;
     match outcome {
         Ok(Idempotent::Fresh(tx)) => {
             Redirect::to(&format!("/loans/{id}?posted={}#transactions", tx.id)).into_response()

@@ -5,7 +5,10 @@
 use std::{future::Future, pin::Pin};
 
 use chrono::NaiveDate;
-use coopfund_domain::{LoanStatus, Method, RepaymentKind, RestructureKind, TransactionKind, Vnd};
+use coopfund_domain::{
+    ids::{LoanId, TransactionId},
+    LoanStatus, Method, RepaymentKind, RestructureKind, TransactionKind, Vnd,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -66,7 +69,7 @@ pub struct Repay {
 #[derive(Debug, Clone)]
 pub struct Reverse {
     /// The transaction to cancel.
-    pub transaction_id: i64,
+    pub transaction_id: TransactionId,
     /// Why (required).
     pub reason: String,
 }
@@ -129,7 +132,7 @@ async fn run_money<T, F>(
     ctx: &AppCtx,
     caller: &Caller,
     operation: &str,
-    loan_id: i64,
+    loan_id: LoanId,
     key: Option<&IdempotencyKey>,
     command: F,
 ) -> AppResult<Idempotent<T>>
@@ -142,7 +145,7 @@ where
     let operation = format!("loan.{operation}:{loan_id}");
     run_keyed(ctx, caller, &operation, key, move |txn| {
         Box::pin(async move {
-            let loan = lock_loan(txn, loan_id).await?;
+            let loan = lock_loan(txn, loan_id.get()).await?;
             let today = fund::business_date(txn).await?;
             command(txn, loan, today).await
         })
@@ -514,7 +517,7 @@ type Build<'t> = Pin<Box<dyn Future<Output = AppResult<NewTransaction>> + Send +
 async fn append<F>(
     ctx: &AppCtx,
     caller: &Caller,
-    loan_id: i64,
+    loan_id: LoanId,
     key: Option<&IdempotencyKey>,
     rule: &'static Rule,
     build: F,
@@ -560,11 +563,11 @@ where
 // ----- the use cases -----
 
 /// Signs the contract: `approved` → `contract_signed`. Officers and approvers.
-#[tracing::instrument(name = "sign a loan contract", skip_all, fields(loan_id = loan_id))]
+#[tracing::instrument(name = "sign a loan contract", skip_all, fields(loan_id = %loan_id))]
 pub async fn sign(
     ctx: &AppCtx,
     caller: &Caller,
-    loan_id: i64,
+    loan_id: LoanId,
     command: SignContract,
     key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<LoanView>> {
@@ -610,11 +613,11 @@ pub async fn sign(
 
 /// Disburses a tranche (accountant): never above the approved principal (422), value date ≤ business date;
 /// the first one makes the loan active.
-#[tracing::instrument(name = "disburse a loan", skip_all, fields(loan_id = loan_id))]
+#[tracing::instrument(name = "disburse a loan", skip_all, fields(loan_id = %loan_id))]
 pub async fn disburse(
     ctx: &AppCtx,
     caller: &Caller,
-    loan_id: i64,
+    loan_id: LoanId,
     command: Disburse,
     key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<TransactionView>> {
@@ -655,11 +658,11 @@ pub async fn disburse(
 }
 
 /// Posts a repayment (accountant). Above the payoff → 422 naming the payoff; equal to it closes the loan.
-#[tracing::instrument(name = "post a repayment", skip_all, fields(loan_id = loan_id))]
+#[tracing::instrument(name = "post a repayment", skip_all, fields(loan_id = %loan_id))]
 pub async fn repay(
     ctx: &AppCtx,
     caller: &Caller,
-    loan_id: i64,
+    loan_id: LoanId,
     command: Repay,
     key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<TransactionView>> {
@@ -682,11 +685,11 @@ pub async fn repay(
 /// Cr 711, Dr 0090 / Cr 0042), then the interest not recognised (Dr 1121 / Cr 51511, Dr 0090 / Cr 0041); the
 /// loan is `recovered` when nothing remains. Above what remains → 422 naming it. Idempotent like a repayment;
 /// a receipt mail is queued in the same transaction.
-#[tracing::instrument(name = "record a recovery", skip_all, fields(loan_id = loan_id))]
+#[tracing::instrument(name = "record a recovery", skip_all, fields(loan_id = %loan_id))]
 pub async fn recover(
     ctx: &AppCtx,
     caller: &Caller,
-    loan_id: i64,
+    loan_id: LoanId,
     command: Recover,
     key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<TransactionView>> {
@@ -707,11 +710,11 @@ pub async fn recover(
 
 /// Reverses a transaction (accountant; reason required): appends a reversal, replays the loan without the
 /// original and posts the correcting entry, linked to the original's entry. Nothing is deleted.
-#[tracing::instrument(name = "reverse a loan transaction", skip_all, fields(loan_id = loan_id, transaction_id = command.transaction_id))]
+#[tracing::instrument(name = "reverse a loan transaction", skip_all, fields(loan_id = %loan_id, transaction_id = %command.transaction_id))]
 pub async fn reverse(
     ctx: &AppCtx,
     caller: &Caller,
-    loan_id: i64,
+    loan_id: LoanId,
     command: Reverse,
     key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<TransactionView>> {
@@ -723,7 +726,7 @@ pub async fn reverse(
             let all = transactions_of(txn, loan.id).await?;
             let original = all
                 .iter()
-                .find(|t| t.id == transaction_id)
+                .find(|t| t.id == transaction_id.get())
                 .ok_or_else(|| AppError::not_found("giao dịch", "Transaction"))?;
             if kind_of(original)? == TransactionKind::Reversal {
                 return Err(AppError::new(
@@ -752,11 +755,11 @@ pub async fn reverse(
 }
 
 /// Restructures (approver): all unpaid principal over a new schedule (Decree 45/2021 Art 27).
-#[tracing::instrument(name = "restructure a loan", skip_all, fields(loan_id = loan_id))]
+#[tracing::instrument(name = "restructure a loan", skip_all, fields(loan_id = %loan_id))]
 pub async fn restructure(
     ctx: &AppCtx,
     caller: &Caller,
-    loan_id: i64,
+    loan_id: LoanId,
     command: Restructure,
     key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<TransactionView>> {
@@ -825,11 +828,11 @@ pub async fn restructure(
 /// Writes the loan off against its provision (approver, for the risk handling council, Decree 45/2021
 /// Art 29): Dr 22931 / Cr 12831-12832, a provision short of the principal topped up in the same entry
 /// (Dr 6426), memo 0042; accruals stop. A loan still in term needs `early: true` with `early_reason`.
-#[tracing::instrument(name = "write off a loan", skip_all, fields(loan_id = loan_id))]
+#[tracing::instrument(name = "write off a loan", skip_all, fields(loan_id = %loan_id))]
 pub async fn write_off(
     ctx: &AppCtx,
     caller: &Caller,
-    loan_id: i64,
+    loan_id: LoanId,
     command: WriteOff,
     key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<TransactionView>> {

@@ -4,7 +4,11 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use coopfund_domain::{build_schedule, LoanStatus, ScheduleTerms, Vnd};
+use coopfund_domain::{
+    build_schedule,
+    ids::{CooperativeId, LoanId},
+    LoanStatus, ScheduleTerms, Vnd,
+};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{
@@ -30,7 +34,7 @@ pub struct LoanFilter {
     /// Only loans in this status.
     pub status: Option<LoanStatus>,
     /// Only this cooperative's loans (a cooperative user sees only its own anyway).
-    pub cooperative_id: Option<i64>,
+    pub cooperative_id: Option<CooperativeId>,
     /// Only loans with DPD > 0 (true) or none (false), as cached by the last close of business or money
     /// command.
     pub overdue: Option<bool>,
@@ -41,9 +45,9 @@ pub struct LoanFilter {
 }
 
 /// One loan with balances, next due, DPD and group as of the business date.
-#[tracing::instrument(name = "read a loan", skip_all, fields(loan_id = id))]
-pub async fn get(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<LoanView> {
-    let loan = find_for(&ctx.db, caller, id).await?;
+#[tracing::instrument(name = "read a loan", skip_all, fields(loan_id = %id))]
+pub async fn get(ctx: &AppCtx, caller: &Caller, id: LoanId) -> AppResult<LoanView> {
+    let loan = find_for(&ctx.db, caller, id.get()).await?;
     let today = fund::business_date(&ctx.db).await?;
     let (state, _) = state_of(&ctx.db, &loan, today).await?;
     LoanView::live(ctx, loan, &state, today)
@@ -62,7 +66,7 @@ pub async fn list(ctx: &AppCtx, caller: &Caller, filter: LoanFilter) -> AppResul
         select = select.filter(loan::Column::Status.eq(status.as_str()));
     }
     if let Some(cooperative_id) = filter.cooperative_id {
-        select = select.filter(loan::Column::CooperativeId.eq(cooperative_id));
+        select = select.filter(loan::Column::CooperativeId.eq(cooperative_id.get()));
     }
     match filter.overdue {
         Some(true) => select = select.filter(loan::Column::Dpd.gt(0)),
@@ -103,9 +107,9 @@ async fn transactions_by_loan<C: ConnectionTrait>(
 }
 
 /// The schedule; before the first disbursement, the plan as if disbursed on the business date.
-#[tracing::instrument(name = "read a loan's schedule", skip_all, fields(loan_id = id))]
-pub async fn schedule(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<LoanSchedule> {
-    let loan = find_for(&ctx.db, caller, id).await?;
+#[tracing::instrument(name = "read a loan's schedule", skip_all, fields(loan_id = %id))]
+pub async fn schedule(ctx: &AppCtx, caller: &Caller, id: LoanId) -> AppResult<LoanSchedule> {
+    let loan = find_for(&ctx.db, caller, id.get()).await?;
     let today = fund::business_date(&ctx.db).await?;
     let calendar = calendar::in_force(&ctx.db).await?;
     let (state, _) = state_with(&ctx.db, &loan, today, &calendar).await?;
@@ -176,13 +180,13 @@ pub async fn schedule(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<LoanS
 
 /// All of a loan's transactions in the order they were recorded (oldest first, so a statement reads
 /// top-down), reversals included.
-#[tracing::instrument(name = "read a loan's transactions", skip_all, fields(loan_id = id))]
+#[tracing::instrument(name = "read a loan's transactions", skip_all, fields(loan_id = %id))]
 pub async fn transactions(
     ctx: &AppCtx,
     caller: &Caller,
-    id: i64,
+    id: LoanId,
 ) -> AppResult<Vec<TransactionView>> {
-    let loan = find_for(&ctx.db, caller, id).await?;
+    let loan = find_for(&ctx.db, caller, id.get()).await?;
     let today = fund::business_date(&ctx.db).await?;
     let (state, all) = state_of(&ctx.db, &loan, today).await?;
     all.iter()
@@ -191,14 +195,14 @@ pub async fn transactions(
 }
 
 /// What settles the loan on `date` (`None`: the business date), with every component (DOMAIN.md §5).
-#[tracing::instrument(name = "quote a loan's payoff", skip_all, fields(loan_id = id))]
+#[tracing::instrument(name = "quote a loan's payoff", skip_all, fields(loan_id = %id))]
 pub async fn payoff(
     ctx: &AppCtx,
     caller: &Caller,
-    id: i64,
+    id: LoanId,
     date: Option<NaiveDate>,
 ) -> AppResult<PayoffView> {
-    let loan = find_for(&ctx.db, caller, id).await?;
+    let loan = find_for(&ctx.db, caller, id.get()).await?;
     let date = match date {
         Some(date) => date,
         None => fund::business_date(&ctx.db).await?,
@@ -209,9 +213,9 @@ pub async fn payoff(
 }
 
 /// The statement as of the business date (reversed transactions left out: they never happened).
-#[tracing::instrument(name = "read a loan's statement", skip_all, fields(loan_id = id))]
-pub async fn statement(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<LoanStatement> {
-    let loan = find_for(&ctx.db, caller, id).await?;
+#[tracing::instrument(name = "read a loan's statement", skip_all, fields(loan_id = %id))]
+pub async fn statement(ctx: &AppCtx, caller: &Caller, id: LoanId) -> AppResult<LoanStatement> {
+    let loan = find_for(&ctx.db, caller, id.get()).await?;
     let today = fund::business_date(&ctx.db).await?;
     let (state, all) = state_of(&ctx.db, &loan, today).await?;
     let statement = coopfund_domain::statement(

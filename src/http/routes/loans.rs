@@ -77,7 +77,7 @@ impl TryFrom<LoanQuery> for LoanFilter {
                 .as_deref()
                 .map(|status| name_of("status", status, LoanStatus::ALL))
                 .transpose()?,
-            cooperative_id: query.cooperative_id,
+            cooperative_id: query.cooperative_id.map(Into::into),
             overdue: query.overdue,
             limit: query.limit,
             cursor: query.cursor,
@@ -303,7 +303,7 @@ pub async fn get_loan(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<LoanView>> {
-    loans::get(&state.ctx, &caller, id).await.map(Json)
+    loans::get(&state.ctx, &caller, id.into()).await.map(Json)
 }
 
 /// The current schedule with what was paid on each installment.
@@ -314,7 +314,9 @@ pub async fn get_schedule(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<LoanSchedule>> {
-    loans::schedule(&state.ctx, &caller, id).await.map(Json)
+    loans::schedule(&state.ctx, &caller, id.into())
+        .await
+        .map(Json)
 }
 
 /// Every transaction of the loan, oldest first, reversals included.
@@ -325,7 +327,9 @@ pub async fn list_transactions(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<Vec<TransactionView>>> {
-    loans::transactions(&state.ctx, &caller, id).await.map(Json)
+    loans::transactions(&state.ctx, &caller, id.into())
+        .await
+        .map(Json)
 }
 
 /// The payoff quote on `date` (default: the business date).
@@ -338,7 +342,7 @@ pub async fn get_payoff(
     ApiId(id): ApiId,
     ApiQuery(query): ApiQuery<PayoffQuery>,
 ) -> AppResult<Json<PayoffView>> {
-    loans::payoff(&state.ctx, &caller, id, query.date)
+    loans::payoff(&state.ctx, &caller, id.into(), query.date)
         .await
         .map(Json)
 }
@@ -354,7 +358,7 @@ pub async fn get_statement(
     crate::http::extract::Export(format): crate::http::extract::Export,
 ) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let statement = loans::statement(&state.ctx, &caller, id).await?;
+    let statement = loans::statement(&state.ctx, &caller, id.into()).await?;
     match format {
         crate::http::export::ExportFormat::Json => Ok(Json(statement).into_response()),
         _ => crate::http::export::table(
@@ -378,7 +382,7 @@ pub async fn sign_contract(
     let outcome = loans::sign(
         &state.ctx,
         &caller,
-        id,
+        id.into(),
         keyed.input.into(),
         keyed.key.as_ref(),
     )
@@ -399,7 +403,7 @@ pub async fn disburse(
     let outcome = loans::disburse(
         &state.ctx,
         &caller,
-        id,
+        id.into(),
         keyed.input.into(),
         keyed.key.as_ref(),
     )
@@ -420,7 +424,7 @@ pub async fn repay(
     let outcome = loans::repay(
         &state.ctx,
         &caller,
-        id,
+        id.into(),
         keyed.input.try_into()?,
         keyed.key.as_ref(),
     )
@@ -444,9 +448,9 @@ pub async fn reverse_transaction(
     let outcome = loans::reverse(
         &state.ctx,
         &caller,
-        id,
+        id.into(),
         Reverse {
-            transaction_id: tx,
+            transaction_id: tx.into(),
             reason: keyed.input.reason,
         },
         keyed.key.as_ref(),
@@ -469,7 +473,7 @@ pub async fn restructure(
     let outcome = loans::restructure(
         &state.ctx,
         &caller,
-        id,
+        id.into(),
         keyed.input.try_into()?,
         keyed.key.as_ref(),
     )
@@ -490,7 +494,7 @@ pub async fn write_off(
     let outcome = loans::write_off(
         &state.ctx,
         &caller,
-        id,
+        id.into(),
         keyed.input.try_into()?,
         keyed.key.as_ref(),
     )

@@ -66,7 +66,7 @@ pub async fn recover(
     let outcome = loans::recover(
         &state.ctx,
         &caller,
-        id,
+        id.into(),
         keyed.input.into(),
         keyed.key.as_ref(),
     )
