@@ -12,21 +12,18 @@
 //! cooperative hears once, when the decision is final. Dedupe keys (see [`crate::mail::notices`]) are
 //! per application and per loan transaction, so a replayed request cannot mail twice.
 //!
-//! The loan mails refold the loan from its stored events (the same fold the command just posted) to
-//! read the amounts: the outstanding principal and the next installment with something left to pay.
+//! The loan mails read the amounts from the fold the command just posted (the outstanding principal, the
+//! allocation or split of the payment, the next installment with something left to pay): the loan is not
+//! folded a second time.
 //! They name the officer recorded on the loan as the contact ([`notices::audience_for_loan`]).
 //! The closing totals of a paid-off loan are those of its statement (`GET /loans/{id}/statement`):
 //! disbursed, principal and each kind of interest collected, cash received.
 
 use chrono::NaiveDate;
-use coopfund_domain::{HolidayCalendar, InstallmentStatus, LoanState, Vnd};
-use rust_decimal::Decimal;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use coopfund_domain::{Allocation, HolidayCalendar, InstallmentStatus, LoanState, Vnd};
+use sea_orm::ConnectionTrait;
 
-use super::{
-    loan_engine::{self, contract_of, events_of, transactions_of},
-    loans::{AllocationView, TransactionView},
-};
+use super::{loan_engine, loans::Recorded};
 use crate::{
     config::Settings,
     error::{AppError, AppResult},
@@ -37,12 +34,19 @@ use crate::{
             DisbursementNotice, LoanClosing, NextDue, PaymentReceipt,
         },
     },
-    store::entities::{application, loan},
+    store::entities::{application, loan, loan_transaction},
 };
 
 /// The requested term in months.
-fn term_months(app: &application::Model) -> u32 {
-    u32::try_from(i64::from(app.installments) * i64::from(app.period_months)).unwrap_or(0)
+fn term_months(app: &application::Model) -> AppResult<u32> {
+    u32::try_from(i64::from(app.installments) * i64::from(app.period_months)).map_err(|_| {
+        AppError::internal(anyhow::anyhow!(
+            "stored application {} has installments {} of {} months",
+            app.id,
+            app.installments,
+            app.period_months
+        ))
+    })
 }
 
 /// "We received your application": queued when the application is submitted.
@@ -56,7 +60,7 @@ pub async fn application_received<C: ConnectionTrait>(
     let mail = ApplicationReceived {
         application_number: app.number.clone(),
         amount_vnd: app.amount_vnd,
-        term_months: term_months(app),
+        term_months: term_months(app)?,
         purpose: app.purpose.clone(),
         received_on,
     };
@@ -73,12 +77,8 @@ pub async fn application_approved<C: ConnectionTrait>(
 ) -> AppResult<bool> {
     let decision = Decision::Approved {
         amount_vnd: created.principal_vnd,
-        term_months: term_months(app),
-        rate_percent_annual: created
-            .rate_percent
-            .trim()
-            .parse::<Decimal>()
-            .unwrap_or_default(),
+        term_months: term_months(app)?,
+        rate_percent_annual: loan_engine::rate_of(created)?,
         loan_number: Some(created.number.clone()),
     };
     application_decision(conn, settings, app, decision, decided_on).await
@@ -114,31 +114,19 @@ async fn application_decision<C: ConnectionTrait>(
     notices::application_decision(conn, settings, &to, app.id, &mail).await
 }
 
-fn vnd(amount: Vnd) -> i64 {
-    amount.to_i64().unwrap_or(0)
-}
-
-/// The loan as the engine sees it on `as_of`, with its row.
-async fn loan_state<C: ConnectionTrait>(
-    conn: &C,
-    loan_id: i64,
-    as_of: NaiveDate,
-) -> AppResult<(loan::Model, LoanState, HolidayCalendar)> {
-    let found = loan::Entity::find_by_id(loan_id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::not_found("khoản vay", "Loan"))?;
-    let calendar = super::calendar::in_force(conn).await?;
-    let contract = contract_of(&found, &calendar)?;
-    let events = events_of(&transactions_of(conn, loan_id).await?)?;
-    let state = loan_engine::fold_at(&contract, &events, as_of)?;
-    Ok((found, state, calendar))
+/// An amount for a mail template (whole đồng as an integer); one that does not fit is an error, never 0.
+fn dong(amount: Vnd) -> AppResult<i64> {
+    amount.to_i64().ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "amount {amount} does not fit a mail's amount"
+        ))
+    })
 }
 
 /// The next installment with something left to pay, what is left on it, and the last day to pay it
 /// without penalty under `calendar`.
-pub fn next_due(state: &LoanState, calendar: &HolidayCalendar) -> Option<NextDue> {
-    state
+pub fn next_due(state: &LoanState, calendar: &HolidayCalendar) -> AppResult<Option<NextDue>> {
+    let next = state
         .schedule
         .iter()
         .filter(|i| {
@@ -150,121 +138,144 @@ pub fn next_due(state: &LoanState, calendar: &HolidayCalendar) -> Option<NextDue
         .find(|i| {
             (i.principal - i.paid_principal).is_positive()
                 || (i.interest - i.paid_interest).is_positive()
-        })
-        .map(|i| NextDue {
-            due_date: i.due_on,
-            pay_by: calendar.grace_end(i.due_on),
-            amounts: AmountsByComponent {
-                principal_vnd: vnd(i.principal - i.paid_principal),
-                interest_vnd: vnd(i.interest - i.paid_interest),
-                ..Default::default()
-            },
-        })
+        });
+    let Some(i) = next else {
+        return Ok(None);
+    };
+    Ok(Some(NextDue {
+        due_date: i.due_on,
+        pay_by: calendar.grace_end(i.due_on),
+        amounts: AmountsByComponent {
+            principal_vnd: dong(i.principal - i.paid_principal)?,
+            interest_vnd: dong(i.interest - i.paid_interest)?,
+            overdue_interest_vnd: 0,
+            late_interest_vnd: 0,
+        },
+    }))
 }
 
-fn outstanding_principal_vnd(state: &LoanState) -> i64 {
-    vnd(state.in_term_principal + state.overdue_principal)
+fn outstanding_principal_vnd(state: &LoanState) -> AppResult<i64> {
+    dong(state.in_term_principal + state.overdue_principal)
 }
 
-/// "Money paid out": queued with each disbursement.
-pub async fn disbursement<C: ConnectionTrait>(
+/// "Money paid out": queued with each disbursement, from the fold the command just posted.
+pub(crate) async fn disbursement<C: ConnectionTrait>(
     conn: &C,
     settings: &Settings,
-    tx: &TransactionView,
-    as_of: NaiveDate,
+    recorded: &Recorded,
 ) -> AppResult<bool> {
-    let (found, state, calendar) = loan_state(conn, tx.loan_id, as_of).await?;
-    let to = notices::audience_for_loan(conn, &found).await?;
+    let (loan, state, tx) = (&recorded.loan, &recorded.state, &recorded.transaction);
+    let calendar = super::calendar::in_force(conn).await?;
+    let to = notices::audience_for_loan(conn, loan).await?;
     let mail = DisbursementNotice {
-        loan_number: found.number.clone(),
+        loan_number: loan.number.clone(),
         amount_vnd: tx.amount_vnd,
         value_date: tx.value_date,
-        outstanding_principal_vnd: outstanding_principal_vnd(&state),
-        next_due: next_due(&state, &calendar),
+        outstanding_principal_vnd: outstanding_principal_vnd(state)?,
+        next_due: next_due(state, &calendar)?,
     };
-    notices::disbursement_notice(conn, settings, &to, found.id, tx.id, &mail).await
+    notices::disbursement_notice(conn, settings, &to, loan.id, tx.id, &mail).await
 }
 
 /// The allocation of a repayment by component, as the receipt shows it.
-pub fn allocated(allocation: &AllocationView) -> AmountsByComponent {
-    AmountsByComponent {
-        principal_vnd: allocation.overdue_principal_vnd
-            + allocation.principal_vnd
-            + allocation.prepaid_principal_vnd,
-        interest_vnd: allocation.unpaid_interest_vnd + allocation.interest_vnd,
-        overdue_interest_vnd: allocation.overdue_interest_vnd,
-        late_interest_vnd: allocation.late_interest_vnd,
-    }
+pub fn allocated(allocation: &Allocation) -> AppResult<AmountsByComponent> {
+    Ok(AmountsByComponent {
+        principal_vnd: dong(allocation.total_principal())?,
+        interest_vnd: dong(allocation.unpaid_interest + allocation.interest)?,
+        overdue_interest_vnd: dong(allocation.overdue_interest)?,
+        late_interest_vnd: dong(allocation.late_interest)?,
+    })
+}
+
+/// The engine's record of what stored transaction `tx` did: its allocation (a repayment) or split (a
+/// recovery); an error when the fold has none (the command just applied it).
+fn applied<'s, T>(
+    items: &'s [T],
+    tx: &loan_transaction::Model,
+    event_id: impl Fn(&T) -> Option<&str>,
+) -> AppResult<&'s T> {
+    let id = tx.id.to_string();
+    items
+        .iter()
+        .find(|item| event_id(item) == Some(id.as_str()))
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "loan transaction {} is not in its loan's fold",
+                tx.id
+            ))
+        })
 }
 
 /// "Payment received": queued with each repayment, with its allocation and the next due.
-pub async fn payment_receipt<C: ConnectionTrait>(
+pub(crate) async fn payment_receipt<C: ConnectionTrait>(
     conn: &C,
     settings: &Settings,
-    tx: &TransactionView,
-    as_of: NaiveDate,
+    recorded: &Recorded,
 ) -> AppResult<bool> {
-    let (found, state, calendar) = loan_state(conn, tx.loan_id, as_of).await?;
-    let to = notices::audience_for_loan(conn, &found).await?;
-    let allocation = tx.allocation.clone().unwrap_or_default();
+    let (loan, state, tx) = (&recorded.loan, &recorded.state, &recorded.transaction);
+    let allocation = applied(&state.allocations, tx, |a| a.event_id.as_deref())?;
+    let calendar = super::calendar::in_force(conn).await?;
+    let to = notices::audience_for_loan(conn, loan).await?;
     let mail = PaymentReceipt {
-        loan_number: found.number.clone(),
+        loan_number: loan.number.clone(),
         value_date: tx.value_date,
         received_vnd: tx.amount_vnd,
-        allocated: allocated(&allocation),
-        advance_vnd: allocation.advance_vnd,
-        outstanding_principal_vnd: outstanding_principal_vnd(&state),
+        allocated: allocated(allocation)?,
+        advance_vnd: dong(allocation.advance)?,
+        outstanding_principal_vnd: outstanding_principal_vnd(state)?,
         next_due: if state.closed_on.is_some() {
             None
         } else {
-            next_due(&state, &calendar)
+            next_due(state, &calendar)?
         },
-        closing: closing(&state),
+        closing: closing(state)?,
     };
-    notices::payment_receipt(conn, settings, &to, found.id, tx.id, &mail).await
+    notices::payment_receipt(conn, settings, &to, loan.id, tx.id, &mail).await
 }
 
 /// The closing totals of a loan the payment settled (`None` while anything is owed).
-fn closing(state: &LoanState) -> Option<LoanClosing> {
-    let closed_on = state.closed_on?;
-    Some(LoanClosing {
+fn closing(state: &LoanState) -> AppResult<Option<LoanClosing>> {
+    let Some(closed_on) = state.closed_on else {
+        return Ok(None);
+    };
+    Ok(Some(LoanClosing {
         closed_on,
-        disbursed_vnd: vnd(state.disbursed),
-        received_vnd: vnd(state.cash_received),
+        disbursed_vnd: dong(state.disbursed)?,
+        received_vnd: dong(state.cash_received)?,
         paid: AmountsByComponent {
-            principal_vnd: vnd(state.principal_collected),
-            interest_vnd: vnd(state.interest_collected),
-            overdue_interest_vnd: vnd(state.overdue_interest_collected),
-            late_interest_vnd: vnd(state.late_interest_collected),
+            principal_vnd: dong(state.principal_collected)?,
+            interest_vnd: dong(state.interest_collected)?,
+            overdue_interest_vnd: dong(state.overdue_interest_collected)?,
+            late_interest_vnd: dong(state.late_interest_collected)?,
         },
-    })
+    }))
 }
 
 /// "Payment received" for a recovery on a written-off loan (Decree 45/2021 Art 29): the payment receipt's
 /// template, the split as principal and interest, what remains of the principal under follow-up, no next due.
 /// Its dedupe key is the recovery transaction's, so a replayed request cannot mail twice.
-pub async fn recovery_receipt<C: ConnectionTrait>(
+pub(crate) async fn recovery_receipt<C: ConnectionTrait>(
     conn: &C,
     settings: &Settings,
-    tx: &TransactionView,
-    as_of: NaiveDate,
+    recorded: &Recorded,
 ) -> AppResult<bool> {
-    let (found, state, _calendar) = loan_state(conn, tx.loan_id, as_of).await?;
-    let to = notices::audience_for_loan(conn, &found).await?;
-    let split = tx.allocation.clone().unwrap_or_default();
+    let (loan, state, tx) = (&recorded.loan, &recorded.state, &recorded.transaction);
+    let split = applied(&state.recoveries, tx, |r| Some(r.event_id.as_str()))?;
+    let to = notices::audience_for_loan(conn, loan).await?;
     let mail = PaymentReceipt {
-        loan_number: found.number.clone(),
+        loan_number: loan.number.clone(),
         value_date: tx.value_date,
         received_vnd: tx.amount_vnd,
         allocated: AmountsByComponent {
-            principal_vnd: split.principal_vnd,
-            interest_vnd: split.interest_vnd,
-            ..Default::default()
+            principal_vnd: dong(split.principal)?,
+            interest_vnd: dong(split.interest)?,
+            overdue_interest_vnd: 0,
+            late_interest_vnd: 0,
         },
         advance_vnd: 0,
-        outstanding_principal_vnd: vnd(state.principal_under_follow_up()),
+        outstanding_principal_vnd: dong(state.principal_under_follow_up())?,
         next_due: None,
         closing: None,
     };
-    notices::payment_receipt(conn, settings, &to, found.id, tx.id, &mail).await
+    notices::payment_receipt(conn, settings, &to, loan.id, tx.id, &mail).await
 }

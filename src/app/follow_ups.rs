@@ -18,19 +18,19 @@
 //!   written-off loan.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use coopfund_domain::{LoanState, Vnd};
+use coopfund_domain::{LoanState, LoanStatus, TransactionKind, Vnd};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    audit::{self, Change},
+    audit::{self, Audited},
+    context::AppCtx,
     fund,
     ledger::READERS,
-    loan_engine::{self, contract_of, events_of, kind, transactions_of},
+    loan_engine::{self, contract_of, events_of, kind_of, status_of, transactions_of},
     loans::AllocationView,
     validate, Caller,
 };
@@ -40,27 +40,30 @@ use crate::{
     store::entities::{loan, loan_follow_up},
 };
 
-fn i64_of(amount: Vnd) -> i64 {
-    amount.to_i64().unwrap_or(i64::MAX)
-}
-
 /// What remains of a written-off loan under follow-up, and what was recovered.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UnderFollowUp {
     #[schema(value_type = String, format = Date)]
     pub written_off_on: NaiveDate,
     /// Principal written off (memo 0042 at the write-off).
-    pub written_off_principal_vnd: i64,
+    #[schema(value_type = i64)]
+    pub written_off_principal_vnd: Vnd,
     /// Interest not recognised at the write-off (memo 0041): unpaid contractual interest.
-    pub written_off_interest_vnd: i64,
-    pub recovered_principal_vnd: i64,
-    pub recovered_interest_vnd: i64,
+    #[schema(value_type = i64)]
+    pub written_off_interest_vnd: Vnd,
+    #[schema(value_type = i64)]
+    pub recovered_principal_vnd: Vnd,
+    #[schema(value_type = i64)]
+    pub recovered_interest_vnd: Vnd,
     /// Principal still under follow-up (memo 0042 now).
-    pub principal_vnd: i64,
+    #[schema(value_type = i64)]
+    pub principal_vnd: Vnd,
     /// Interest not recognised still under follow-up (memo 0041 now).
-    pub interest_vnd: i64,
+    #[schema(value_type = i64)]
+    pub interest_vnd: Vnd,
     /// principal_vnd + interest_vnd: the most a recovery may be.
-    pub total_vnd: i64,
+    #[schema(value_type = i64)]
+    pub total_vnd: Vnd,
     /// When the last of it was recovered (the loan is then `recovered`).
     #[schema(value_type = Option<String>, format = Date)]
     pub recovered_on: Option<NaiveDate>,
@@ -69,14 +72,14 @@ pub struct UnderFollowUp {
 /// The follow-up summary of a written-off loan (`None` for any other loan).
 pub fn under_follow_up(state: &LoanState) -> Option<UnderFollowUp> {
     let written_off_on = state.written_off_on?;
-    let principal_vnd = i64_of(state.principal_under_follow_up());
-    let interest_vnd = i64_of(state.interest_under_follow_up());
+    let principal_vnd = state.principal_under_follow_up();
+    let interest_vnd = state.interest_under_follow_up();
     Some(UnderFollowUp {
         written_off_on,
-        written_off_principal_vnd: i64_of(state.written_off_principal),
-        written_off_interest_vnd: i64_of(state.written_off_interest),
-        recovered_principal_vnd: i64_of(state.recovered_principal()),
-        recovered_interest_vnd: i64_of(state.recovered_interest()),
+        written_off_principal_vnd: state.written_off_principal,
+        written_off_interest_vnd: state.written_off_interest,
+        recovered_principal_vnd: state.recovered_principal(),
+        recovered_interest_vnd: state.recovered_interest(),
         principal_vnd,
         interest_vnd,
         total_vnd: principal_vnd + interest_vnd,
@@ -92,8 +95,8 @@ pub fn recovery_split(state: &LoanState, event_id: &str) -> Option<AllocationVie
         .iter()
         .find(|r| r.event_id == event_id)
         .map(|r| AllocationView {
-            principal_vnd: i64_of(r.principal),
-            interest_vnd: i64_of(r.interest),
+            principal_vnd: r.principal,
+            interest_vnd: r.interest,
             ..Default::default()
         })
 }
@@ -129,7 +132,8 @@ pub fn early_write_off(
 /// write-off transaction's details.
 pub fn check_write_off(state: &LoanState, early: Option<&EarlyWriteOff>) -> AppResult<String> {
     if state.advance.is_positive() {
-        let advance = i64_of(state.advance);
+        // The stored figure, as the message has always written it.
+        let advance = state.advance.as_decimal();
         return Err(AppError::new(
             ErrorKind::Rule,
             "write_off_advance_held",
@@ -187,6 +191,14 @@ pub struct FollowUpView {
     pub created_at: DateTime<Utc>,
 }
 
+/// A follow-up action is audited on its loan.
+impl Audited for FollowUpView {
+    const ENTITY_TYPE: &'static str = "loan";
+    fn audit_id(&self) -> String {
+        self.loan_id.to_string()
+    }
+}
+
 impl From<loan_follow_up::Model> for FollowUpView {
     fn from(m: loan_follow_up::Model) -> Self {
         FollowUpView {
@@ -208,9 +220,12 @@ pub struct RecoveryLine {
     #[schema(value_type = String, format = Date)]
     pub value_date: NaiveDate,
     pub reference: String,
-    pub amount_vnd: i64,
-    pub principal_vnd: i64,
-    pub interest_vnd: i64,
+    #[schema(value_type = i64)]
+    pub amount_vnd: Vnd,
+    #[schema(value_type = i64)]
+    pub principal_vnd: Vnd,
+    #[schema(value_type = i64)]
+    pub interest_vnd: Vnd,
 }
 
 /// `GET /loans/{id}/follow-ups`: what remains, the recoveries (reversed ones left out) and the actions,
@@ -240,8 +255,9 @@ fn hide_from_cooperatives(caller: &Caller) -> AppResult<()> {
 }
 
 /// Records a follow-up action on a written-off loan (officer), audited.
+#[tracing::instrument(name = "record a follow-up action", skip_all, fields(loan_id = loan_id))]
 pub async fn record(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
     loan_id: i64,
     input: FollowUpInput,
@@ -250,12 +266,12 @@ pub async fn record(
     caller.require(&[Role::Officer])?;
     let kind_name = validate::one_of("kind", &input.kind, &ACTION_KINDS)?;
     let note = validate::text("note", &input.note, 4000)?;
-    let txn = db.begin().await?;
+    let txn = ctx.db.begin().await?;
     let found = loan::Entity::find_by_id(loan_id)
         .one(&txn)
         .await?
         .ok_or_else(loan_not_found)?;
-    if found.status != "written_off" {
+    if status_of(&found)? != LoanStatus::WrittenOff {
         return Err(AppError::new(
             ErrorKind::Conflict,
             "invalid_loan_state",
@@ -296,62 +312,54 @@ pub async fn record(
         acted_on: Set(input.acted_on),
         note: Set(note),
         created_by: Set(caller.user_id()),
-        created_at: Set(Utc::now()),
+        created_at: Set(ctx.now()),
         ..Default::default()
     }
     .insert(&txn)
     .await?;
     let view = FollowUpView::from(inserted);
-    audit::record(
-        &txn,
-        caller,
-        Change::<(), _> {
-            action: "loan.follow_up",
-            entity_type: "loan",
-            entity_id: found.id.to_string(),
-            before: None,
-            after: Some(&view),
-        },
-    )
-    .await?;
+    audit::created(&txn, ctx, caller, "loan.follow_up", &view).await?;
     txn.commit().await?;
     Ok(view)
 }
 
 /// The follow-up file of a loan (staff).
-pub async fn file(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    loan_id: i64,
-) -> AppResult<FollowUpFile> {
+#[tracing::instrument(name = "read a loan's follow-up file", skip_all, fields(loan_id = loan_id))]
+pub async fn file(ctx: &AppCtx, caller: &Caller, loan_id: i64) -> AppResult<FollowUpFile> {
     hide_from_cooperatives(caller)?;
     caller.require(&READERS)?;
     let found = loan::Entity::find_by_id(loan_id)
-        .one(db)
+        .one(&ctx.db)
         .await?
         .ok_or_else(loan_not_found)?;
-    let today = fund::business_date(db).await?;
-    let transactions = transactions_of(db, found.id).await?;
-    let calendar = super::calendar::in_force(db).await?;
+    let today = fund::business_date(&ctx.db).await?;
+    let transactions = transactions_of(&ctx.db, found.id).await?;
+    let calendar = super::calendar::in_force(&ctx.db).await?;
     let state = loan_engine::fold_at(
         &contract_of(&found, &calendar)?,
         &events_of(&transactions)?,
         today,
     )?;
+    let mut recovery_transactions = Vec::new();
+    for tx in &transactions {
+        if kind_of(tx)? == TransactionKind::Recovery {
+            recovery_transactions.push(tx);
+        }
+    }
     let recoveries = state
         .recoveries
         .iter()
         .filter_map(|r| {
-            let tx = transactions
+            let tx = recovery_transactions
                 .iter()
-                .find(|t| t.kind == kind::RECOVERY && t.id.to_string() == r.event_id)?;
+                .find(|t| t.id.to_string() == r.event_id)?;
             Some(RecoveryLine {
                 transaction_id: tx.id,
                 value_date: r.value_date,
                 reference: tx.reference.clone(),
-                amount_vnd: i64_of(r.amount),
-                principal_vnd: i64_of(r.principal),
-                interest_vnd: i64_of(r.interest),
+                amount_vnd: r.amount,
+                principal_vnd: r.principal,
+                interest_vnd: r.interest,
             })
         })
         .collect();
@@ -359,7 +367,7 @@ pub async fn file(
         .filter(loan_follow_up::Column::LoanId.eq(found.id))
         .order_by_asc(loan_follow_up::Column::ActedOn)
         .order_by_asc(loan_follow_up::Column::Id)
-        .all(db)
+        .all(&ctx.db)
         .await?
         .into_iter()
         .map(FollowUpView::from)

@@ -9,10 +9,10 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 use coopfund_domain::{
-    classification::{classify, DebtGroup},
-    AllocationOrder, Bucket, DayCount, EventKind, FoldError, HolidayCalendar, LoanContract,
-    LoanError, LoanEvent, LoanState, Method, PrepaymentRule, RepaymentKind, Restructure,
-    RestructureKind, ScheduleTerms, Vnd,
+    classification::DebtGroup, AllocationOrder, Bucket, DayCount, EventKind, FoldError,
+    HolidayCalendar, LoanContract, LoanError, LoanEvent, LoanState, LoanStatus, Method,
+    PrepaymentRule, RepaymentKind, Restructure, RestructureKind, ScheduleTerms,
+    StatementTransaction, TransactionKind, Vnd,
 };
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -23,35 +23,38 @@ use crate::{
     store::entities::{loan, loan_transaction},
 };
 
-/// Transaction kinds stored in `loan_transactions.kind`.
+/// Transaction kinds as stored in `loan_transactions.kind`, for queries that filter on the column; everything
+/// else reads the column once into a [`TransactionKind`] ([`kind_of`]).
 pub mod kind {
+    use coopfund_domain::TransactionKind;
     /// Money lent (one tranche).
-    pub const DISBURSEMENT: &str = "disbursement";
+    pub const DISBURSEMENT: &str = TransactionKind::Disbursement.as_str();
     /// Money received.
-    pub const REPAYMENT: &str = "repayment";
+    pub const REPAYMENT: &str = TransactionKind::Repayment.as_str();
     /// A new schedule (Decree 45/2021 Art 27).
-    pub const RESTRUCTURE: &str = "restructure";
+    pub const RESTRUCTURE: &str = TransactionKind::Restructure.as_str();
     /// Written off against the provision.
-    pub const WRITE_OFF: &str = "write_off";
+    pub const WRITE_OFF: &str = TransactionKind::WriteOff.as_str();
     /// Cancels the transaction in `reverses_id`.
-    pub const REVERSAL: &str = "reversal";
+    pub const REVERSAL: &str = TransactionKind::Reversal.as_str();
     /// Money recovered on a written-off loan (Decree 45/2021 Art 29, DOMAIN.md §9).
-    pub const RECOVERY: &str = "recovery";
+    pub const RECOVERY: &str = TransactionKind::Recovery.as_str();
 }
 
-/// The restructuring terms kept in a `restructure` transaction's `details`.
+/// The restructuring terms kept in a `restructure` transaction's `details` (JSON, the names as the API spells
+/// them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RestructureTerms {
-    /// `adjustment` (maturity unchanged) or `extension` (maturity later).
-    pub kind: String,
+    /// Adjustment (maturity unchanged) or extension (maturity later).
+    pub kind: RestructureKind,
     /// The first new due date.
     pub first_due_on: NaiveDate,
     /// How many new installments.
     pub installments: u32,
     /// Months between due dates.
     pub period_months: u32,
-    /// `annuity`, `equal_principal` or `bullet`.
-    pub method: String,
+    /// The method of the new schedule.
+    pub method: Method,
     /// Interest-only installments at the start.
     pub principal_grace: u32,
     /// Interest waived or reduced (classification §8).
@@ -61,17 +64,94 @@ pub struct RestructureTerms {
     pub interest_reduction_vnd: i64,
 }
 
-fn corrupt(what: &str, value: &str) -> AppError {
-    AppError::internal(anyhow::anyhow!(
-        "stored loan data is not readable: {what} = {value:?}"
-    ))
+/// A stored value that cannot be read, naming the row: `stored loan 17 has status "foo"`.
+fn corrupt(row: &str, id: i64, what: &str, value: &str) -> AppError {
+    AppError::internal(anyhow::anyhow!("stored {row} {id} has {what} {value:?}"))
 }
 
-fn decimal(what: &str, value: &str) -> AppResult<Decimal> {
-    Decimal::from_str(value.trim()).map_err(|_| corrupt(what, value))
+fn corrupt_loan(loan: &loan::Model, what: &str, value: &str) -> AppError {
+    corrupt("loan", loan.id, what, value)
 }
 
-fn allocation_order(text: &str) -> AppResult<AllocationOrder> {
+fn corrupt_transaction(tx: &loan_transaction::Model, what: &str, value: &str) -> AppError {
+    corrupt("loan transaction", tx.id, what, value)
+}
+
+fn decimal(loan: &loan::Model, what: &str, value: &str) -> AppResult<Decimal> {
+    Decimal::from_str(value.trim()).map_err(|_| corrupt_loan(loan, what, value))
+}
+
+/// The loan's stored status.
+pub fn status_of(loan: &loan::Model) -> AppResult<LoanStatus> {
+    LoanStatus::from_str(&loan.status).map_err(|_| corrupt_loan(loan, "status", &loan.status))
+}
+
+/// The debt group cached on the loan row (by the last close of business or money command).
+pub fn cached_group_of(loan: &loan::Model) -> AppResult<DebtGroup> {
+    u8::try_from(loan.debt_group)
+        .ok()
+        .and_then(DebtGroup::from_number)
+        .ok_or_else(|| corrupt_loan(loan, "debt_group", &loan.debt_group.to_string()))
+}
+
+/// The loan's stored rate, exactly.
+pub fn rate_of(loan: &loan::Model) -> AppResult<Decimal> {
+    decimal(loan, "rate_percent", &loan.rate_percent)
+}
+
+/// The loan's stored schedule method.
+pub fn method_of(loan: &loan::Model) -> AppResult<Method> {
+    Method::from_str(&loan.method).map_err(|_| corrupt_loan(loan, "method", &loan.method))
+}
+
+/// What a stored transaction is.
+pub fn kind_of(tx: &loan_transaction::Model) -> AppResult<TransactionKind> {
+    TransactionKind::from_str(&tx.kind).map_err(|_| corrupt_transaction(tx, "kind", &tx.kind))
+}
+
+/// A stored repayment's kind (`None` for any other transaction).
+pub fn repayment_kind_of(tx: &loan_transaction::Model) -> AppResult<Option<RepaymentKind>> {
+    if kind_of(tx)? != TransactionKind::Repayment {
+        return Ok(None);
+    }
+    let text = tx.repayment_kind.as_deref().unwrap_or("null");
+    RepaymentKind::from_str(text)
+        .map(Some)
+        .map_err(|_| corrupt_transaction(tx, "repayment_kind", text))
+}
+
+/// A stored restructuring's terms (`None` for any other transaction).
+pub fn restructure_terms_of(tx: &loan_transaction::Model) -> AppResult<Option<RestructureTerms>> {
+    if kind_of(tx)? != TransactionKind::Restructure {
+        return Ok(None);
+    }
+    serde_json::from_str(&tx.details)
+        .map(Some)
+        .map_err(|_| corrupt_transaction(tx, "details", &tx.details))
+}
+
+/// The stored transactions as the statement reads them.
+pub fn statement_transactions_of(
+    transactions: &[loan_transaction::Model],
+) -> AppResult<Vec<StatementTransaction>> {
+    transactions
+        .iter()
+        .map(|tx| {
+            Ok(StatementTransaction {
+                id: tx.id,
+                kind: kind_of(tx)?,
+                value_date: tx.value_date,
+                amount: Vnd::from_i64(tx.amount_vnd),
+                reference: tx.reference.clone(),
+                reverses_id: tx.reverses_id,
+            })
+        })
+        .collect()
+}
+
+fn allocation_order(loan: &loan::Model) -> AppResult<AllocationOrder> {
+    let text = &loan.allocation_order;
+    // An empty column is the product's "default order" (DOMAIN.md §5), not a missing value.
     if text.trim().is_empty() {
         return Ok(AllocationOrder::default());
     }
@@ -81,24 +161,31 @@ fn allocation_order(text: &str) -> AppResult<AllocationOrder> {
             serde_json::from_value::<Bucket>(serde_json::Value::String(name.trim().to_string()))
         })
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| corrupt("allocation_order", text))?;
-    AllocationOrder::new(buckets).ok_or_else(|| corrupt("allocation_order", text))
+        .map_err(|_| corrupt_loan(loan, "allocation_order", text))?;
+    AllocationOrder::new(buckets).ok_or_else(|| corrupt_loan(loan, "allocation_order", text))
 }
 
 /// The loan's day count (`actual_365` or `per_period`).
 pub fn day_count_of(loan: &loan::Model) -> AppResult<DayCount> {
-    DayCount::from_str(&loan.day_count).map_err(|_| corrupt("day_count", &loan.day_count))
+    DayCount::from_str(&loan.day_count)
+        .map_err(|_| corrupt_loan(loan, "day_count", &loan.day_count))
+}
+
+/// The loan's prepayment rule (`shorten_term` or `reamortize`, from its product at approval).
+pub fn prepayment_rule_of(loan: &loan::Model) -> AppResult<PrepaymentRule> {
+    PrepaymentRule::from_str(&loan.prepayment_rule)
+        .map_err(|_| corrupt_loan(loan, "prepayment_rule", &loan.prepayment_rule))
 }
 
 /// The engine's contract for a stored loan: its terms snapshot (taken at approval), its product rules and
 /// the fund's calendar in force (`super::calendar::in_force`, loaded once per use case).
 pub fn contract_of(loan: &loan::Model, calendar: &HolidayCalendar) -> AppResult<LoanContract> {
     let count = |what: &str, value: i32| {
-        u32::try_from(value).map_err(|_| corrupt(what, &value.to_string()))
+        u32::try_from(value).map_err(|_| corrupt_loan(loan, what, &value.to_string()))
     };
     let terms = ScheduleTerms {
         principal: Vnd::from_i64(loan.principal_vnd),
-        rate_percent: decimal("rate_percent", &loan.rate_percent)?,
+        rate_percent: rate_of(loan)?,
         // Replaced by the first disbursement's value date when the loan is folded.
         disbursed_on: loan
             .first_disbursed_on
@@ -106,23 +193,18 @@ pub fn contract_of(loan: &loan::Model, calendar: &HolidayCalendar) -> AppResult<
             .unwrap_or_else(|| loan.created_at.date_naive()),
         installments: count("installments", loan.installments)?,
         period_months: count("period_months", loan.period_months)?,
-        method: Method::from_str(&loan.method).map_err(|_| corrupt("method", &loan.method))?,
+        method: method_of(loan)?,
         principal_grace: count("principal_grace", loan.principal_grace)?,
         first_due_on: loan.first_due_on,
-        day_count: DayCount::from_str(&loan.day_count)
-            .map_err(|_| corrupt("day_count", &loan.day_count))?,
+        day_count: day_count_of(loan)?,
         installment_unit: Vnd::from_i64(loan.installment_unit_vnd.max(1)),
-    };
-    let prepayment_rule = match loan.prepayment_rule.as_str() {
-        "reamortize" => PrepaymentRule::Reamortize,
-        _ => PrepaymentRule::ShortenTerm,
     };
     Ok(LoanContract {
         terms,
-        overdue_multiplier: decimal("overdue_multiplier", &loan.overdue_multiplier)?,
-        late_rate_percent: decimal("late_rate_percent", &loan.late_rate_percent)?,
-        allocation_order: allocation_order(&loan.allocation_order)?,
-        prepayment_rule,
+        overdue_multiplier: decimal(loan, "overdue_multiplier", &loan.overdue_multiplier)?,
+        late_rate_percent: decimal(loan, "late_rate_percent", &loan.late_rate_percent)?,
+        allocation_order: allocation_order(loan)?,
+        prepayment_rule: prepayment_rule_of(loan)?,
         calendar: calendar.clone(),
     })
 }
@@ -146,29 +228,25 @@ pub fn events_of(transactions: &[loan_transaction::Model]) -> AppResult<Vec<Loan
 
 fn event_of(tx: &loan_transaction::Model) -> AppResult<LoanEvent> {
     let amount = Vnd::from_i64(tx.amount_vnd);
-    let kind = match tx.kind.as_str() {
-        kind::DISBURSEMENT => EventKind::Disbursement { amount },
-        kind::REPAYMENT => EventKind::Repayment {
+    let kind = match kind_of(tx)? {
+        TransactionKind::Disbursement => EventKind::Disbursement { amount },
+        TransactionKind::Repayment => EventKind::Repayment {
             amount,
-            kind: match tx.repayment_kind.as_deref() {
-                Some("prepayment") => RepaymentKind::Prepayment,
-                _ => RepaymentKind::Ordinary,
-            },
+            kind: repayment_kind_of(tx)?
+                .ok_or_else(|| corrupt_transaction(tx, "repayment_kind", "null"))?,
         },
-        kind::RESTRUCTURE => {
-            let terms: RestructureTerms = serde_json::from_str(&tx.details)
-                .map_err(|_| corrupt("restructure details", &tx.details))?;
-            EventKind::Restructure(
-                restructure_of(&terms)
-                    .ok_or_else(|| corrupt("restructure details", &tx.details))?,
-            )
-        }
-        kind::WRITE_OFF => EventKind::WriteOff,
-        kind::RECOVERY => EventKind::Recovery { amount },
-        kind::REVERSAL => EventKind::Reversal {
-            reversed_id: tx.reverses_id.map(|id| id.to_string()).unwrap_or_default(),
+        TransactionKind::Restructure => EventKind::Restructure(restructure_of(
+            &restructure_terms_of(tx)?
+                .ok_or_else(|| corrupt_transaction(tx, "details", &tx.details))?,
+        )),
+        TransactionKind::WriteOff => EventKind::WriteOff,
+        TransactionKind::Recovery => EventKind::Recovery { amount },
+        TransactionKind::Reversal => EventKind::Reversal {
+            reversed_id: tx
+                .reverses_id
+                .ok_or_else(|| corrupt_transaction(tx, "reverses_id", "null"))?
+                .to_string(),
         },
-        other => return Err(corrupt("transaction kind", other)),
     };
     Ok(LoanEvent {
         id: tx.id.to_string(),
@@ -178,22 +256,18 @@ fn event_of(tx: &loan_transaction::Model) -> AppResult<LoanEvent> {
     })
 }
 
-/// The engine's restructuring for stored terms (`None` when a name is unknown).
-pub fn restructure_of(terms: &RestructureTerms) -> Option<Restructure> {
-    Some(Restructure {
-        kind: match terms.kind.as_str() {
-            "adjustment" => RestructureKind::Adjustment,
-            "extension" => RestructureKind::Extension,
-            _ => return None,
-        },
+/// The engine's restructuring for stored terms.
+pub fn restructure_of(terms: &RestructureTerms) -> Restructure {
+    Restructure {
+        kind: terms.kind,
         first_due_on: terms.first_due_on,
         installments: terms.installments,
         period_months: terms.period_months,
-        method: Method::from_str(&terms.method).ok()?,
+        method: terms.method,
         principal_grace: terms.principal_grace,
         interest_reduced: terms.interest_reduced,
         interest_reduction: Vnd::from_i64(terms.interest_reduction_vnd),
-    })
+    }
 }
 
 /// The loan as of the start of `date` (what is owed on `date`, DOMAIN.md §4), or the engine's refusal.
@@ -205,20 +279,20 @@ pub fn fold_at(
     coopfund_domain::fold(contract, events, date).map_err(fold_error)
 }
 
-/// The debt group of one loan (DOMAIN.md §8, Circular 14/2024): by DPD and restructuring; a written-off
-/// loan is group 5 and a settled one group 1. The cooperative-wide group (worst loan) is the close of
-/// business's job.
+/// [`LoanStatus::after_fold`] on a stored status text, for the row's cache. An unreadable text is replaced
+/// only when the fold decides the status; otherwise it is kept as it is, and every reader of the row names it
+/// ([`status_of`]).
+pub fn status_text_after_fold(current: &str, state: &LoanState) -> String {
+    match LoanStatus::from_str(current) {
+        Ok(status) => status.after_fold(state).as_str().to_owned(),
+        Err(_) => LoanStatus::decided_by_fold(state)
+            .map_or_else(|| current.to_owned(), |status| status.as_str().to_owned()),
+    }
+}
+
+/// The debt group of one loan under the classification in force ([`coopfund_domain::loan_group`]).
 pub fn loan_group(state: &LoanState) -> DebtGroup {
-    if state.written_off_on.is_some() {
-        return DebtGroup::Five;
-    }
-    if state.closed_on.is_some() {
-        return DebtGroup::One;
-    }
-    classify(
-        state.classification_input(),
-        &super::policy::current().classification,
-    )
+    coopfund_domain::loan_group(state, &super::policy::current().classification)
 }
 
 /// An engine refusal as a 422 naming the rule (and, above the payoff, the payoff amount). Amounts are

@@ -7,17 +7,14 @@
 //! A caller may ask for another amount (`?amount_vnd=`), e.g. to pay off.
 
 use qrcode::{render::svg, EcLevel, QrCode};
-use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use coopfund_domain::vietqr::{self, VietQrError, VietQrTransfer};
 
 use super::{loans, Caller};
-use crate::{
-    config::MailSettings,
-    error::{AppError, AppResult, ErrorKind, Localized},
-};
+use crate::error::{AppError, AppResult, ErrorKind, Localized};
+use coopfund_domain::LoanStatus;
 
 /// `?amount_vnd=` of the payment code: a positive whole number of đồng (default: the next payment).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -78,33 +75,39 @@ fn parse_amount(text: &str) -> AppResult<i64> {
 
 /// The next payment as the loan page shows it: what is due and overdue today, else the next installment
 /// net of the advance; 0 when there is none.
-fn amount_to_pay_next(view: &loans::LoanView) -> i64 {
-    if view.owed_now_vnd > 0 {
+fn amount_to_pay_next(view: &loans::LoanView) -> AppResult<i64> {
+    let amount = if view.owed_now_vnd.is_positive() {
         view.owed_now_vnd
     } else {
-        view.next_due.as_ref().map_or(0, |next| next.total_vnd)
-    }
+        view.next_due
+            .as_ref()
+            .map_or(coopfund_domain::Vnd::ZERO, |next| next.total_vnd)
+    };
+    crate::app::ledger::stored_vnd(amount)
 }
 
 /// The payment code of loan `id` (any role that may read the loan; a cooperative only its own, 404 else).
 pub async fn payment_qr(
-    db: &DatabaseConnection,
-    bank: &MailSettings,
+    ctx: &crate::app::context::AppCtx,
     caller: &Caller,
     id: i64,
     query: PaymentQrQuery,
 ) -> AppResult<PaymentQrView> {
-    let view = loans::get(db, caller, id).await?;
+    let bank = &ctx.settings.mail;
+    let view = loans::get(ctx, caller, id.into()).await?;
     // No transfer is expected before the money is out, nor after the loan is settled.
     if matches!(
-        view.status.as_str(),
-        "approved" | "contract_signed" | "closed" | "recovered"
+        view.status,
+        LoanStatus::Approved
+            | LoanStatus::ContractSigned
+            | LoanStatus::Closed
+            | LoanStatus::Recovered
     ) {
         return Err(nothing_to_pay());
     }
     let amount_vnd = match query.amount_vnd.as_deref() {
         Some(text) => parse_amount(text)?,
-        None => match amount_to_pay_next(&view) {
+        None => match amount_to_pay_next(&view)? {
             0 => return Err(nothing_to_pay()),
             amount => amount,
         },

@@ -14,7 +14,7 @@ use crate::{
         audit::{self, Change},
         fund,
         ledger::{self, Posting},
-        loan_engine::kind,
+        loan_engine::{kind, status_of},
         loans::lock_loan,
         Caller,
     },
@@ -25,7 +25,7 @@ use crate::{
 /// What the repair changed on one loan, for its audit record.
 #[derive(Debug, Serialize, PartialEq, Eq)]
 struct LoanFigures {
-    status: String,
+    status: coopfund_domain::LoanStatus,
     in_term_principal_vnd: i64,
     overdue_principal_vnd: i64,
 }
@@ -53,7 +53,7 @@ pub async fn restore_restructured_interest(db: &DatabaseConnection) -> AppResult
         let txn = db.begin().await?;
         let loan = lock_loan(&txn, loan_id).await?;
         let today = fund::business_date(&txn).await?;
-        let before = figures(&loan);
+        let before = figures(&loan)?;
         let posting = Posting {
             kind: "correction".into(),
             entry_date: today,
@@ -66,7 +66,7 @@ pub async fn restore_restructured_interest(db: &DatabaseConnection) -> AppResult
             posted_at: chrono::Utc::now(),
         };
         let refolded = ledger::refold_and_post(&txn, &caller, loan, today, &posting).await?;
-        let after = figures(&refolded.loan);
+        let after = figures(&refolded.loan)?;
         if refolded.entry_id.is_some() || after.status != before.status {
             audit::record(
                 &txn,
@@ -93,10 +93,10 @@ pub async fn restore_restructured_interest(db: &DatabaseConnection) -> AppResult
     Ok(corrected)
 }
 
-fn figures(loan: &crate::store::entities::loan::Model) -> LoanFigures {
-    LoanFigures {
-        status: loan.status.clone(),
+fn figures(loan: &crate::store::entities::loan::Model) -> AppResult<LoanFigures> {
+    Ok(LoanFigures {
+        status: status_of(loan)?,
         in_term_principal_vnd: loan.in_term_principal_vnd,
         overdue_principal_vnd: loan.overdue_principal_vnd,
-    }
+    })
 }

@@ -46,18 +46,24 @@ pub struct PreviewInstallment {
     #[schema(value_type = String, format = Date)]
     pub due_on: NaiveDate,
     pub days: i64,
-    pub principal_vnd: i64,
-    pub interest_vnd: i64,
-    pub total_vnd: i64,
-    pub closing_balance_vnd: i64,
+    #[schema(value_type = i64)]
+    pub principal_vnd: Vnd,
+    #[schema(value_type = i64)]
+    pub interest_vnd: Vnd,
+    #[schema(value_type = i64)]
+    pub total_vnd: Vnd,
+    #[schema(value_type = i64)]
+    pub closing_balance_vnd: Vnd,
 }
 
 /// A preview: the installments and their totals.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PreviewResponse {
     pub installments: Vec<PreviewInstallment>,
-    pub total_principal_vnd: i64,
-    pub total_interest_vnd: i64,
+    #[schema(value_type = i64)]
+    pub total_principal_vnd: Vnd,
+    #[schema(value_type = i64)]
+    pub total_interest_vnd: Vnd,
 }
 
 /// Turns engine refusals into 400s naming the field.
@@ -148,11 +154,6 @@ pub fn preview(request: &PreviewRequest) -> AppResult<PreviewResponse> {
     Ok(PreviewResponse::from_schedule(&schedule))
 }
 
-/// An engine amount in whole đồng as JSON's integer (amounts are bounded by 10^15 at input).
-pub fn vnd_i64(amount: Vnd) -> i64 {
-    amount.to_i64().unwrap_or(i64::MAX)
-}
-
 impl PreviewResponse {
     /// The API shape of an engine schedule.
     pub fn from_schedule(schedule: &Schedule) -> Self {
@@ -163,16 +164,16 @@ impl PreviewResponse {
                 seq: i.seq,
                 due_on: i.due_on,
                 days: i.days,
-                principal_vnd: vnd_i64(i.principal),
-                interest_vnd: vnd_i64(i.interest),
-                total_vnd: vnd_i64(i.total),
-                closing_balance_vnd: vnd_i64(i.closing_balance),
+                principal_vnd: i.principal,
+                interest_vnd: i.interest,
+                total_vnd: i.total,
+                closing_balance_vnd: i.closing_balance,
             })
             .collect();
         PreviewResponse {
             installments,
-            total_principal_vnd: vnd_i64(schedule.total_principal()),
-            total_interest_vnd: vnd_i64(schedule.total_interest()),
+            total_principal_vnd: schedule.total_principal(),
+            total_interest_vnd: schedule.total_interest(),
         }
     }
 
@@ -195,10 +196,7 @@ impl PreviewResponse {
             ));
         }
         // The table is in English: amounts written for people the English way (`Vnd::for_people`).
-        let english = |amount_vnd| {
-            coopfund_domain::Vnd::from_i64(amount_vnd)
-                .for_people(coopfund_domain::Language::English)
-        };
+        let english = |amount: Vnd| amount.for_people(coopfund_domain::Language::English);
         out.push_str(&format!(
             "total principal {}, total interest {}\n",
             english(self.total_principal_vnd),
@@ -209,8 +207,8 @@ impl PreviewResponse {
 }
 
 /// `1234567` → `1,234,567`.
-pub fn group_thousands(amount: i64) -> String {
-    let digits = amount.unsigned_abs().to_string();
+pub fn group_thousands(amount: Vnd) -> String {
+    let digits = amount.as_decimal().abs().trunc().normalize().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -218,7 +216,7 @@ pub fn group_thousands(amount: i64) -> String {
         }
         out.push(c);
     }
-    if amount < 0 {
+    if amount.is_negative() {
         out.insert(0, '-');
     }
     out
@@ -230,9 +228,9 @@ mod tests {
 
     #[test]
     fn thousands_are_grouped() {
-        assert_eq!(group_thousands(0), "0");
-        assert_eq!(group_thousands(120_000_000), "120,000,000");
-        assert_eq!(group_thousands(-1_234), "-1,234");
+        assert_eq!(group_thousands(Vnd::ZERO), "0");
+        assert_eq!(group_thousands(Vnd::from_i64(120_000_000)), "120,000,000");
+        assert_eq!(group_thousands(Vnd::from_i64(-1_234)), "-1,234");
     }
 
     #[test]

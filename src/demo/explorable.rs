@@ -3,7 +3,10 @@
 //! actions, sorted, and played with the business date following along.
 
 use chrono::{Duration, NaiveDate};
-use coopfund_domain::add_months_clamped;
+use coopfund_domain::{
+    add_months_clamped, ids::LoanId, LoanStatus, RepaymentKind, RestructureKind, TransactionKind,
+    Vnd,
+};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -16,9 +19,9 @@ use crate::{
         cob::{self, Trigger},
         cooperatives::{self, NewCooperative},
         fund,
-        idempotency::{IdempotencyRequest, Idempotent},
+        idempotency::Idempotent,
         ledger,
-        loans::{self, PayoffQuery},
+        loans::{self, Disburse, Recover, Repay, Restructure, Reverse, SignContract, WriteOff},
         products,
         users::{self, NewAccount},
         Caller,
@@ -512,7 +515,7 @@ const PURPOSES: [&str; PRODUCTS] = [
     "Bổ sung vốn thu mua nông sản của thành viên",
 ];
 
-/// The plan being played: the cast, what was created, and the keys used.
+/// The plan being played: the cast, what was created, and the count of repayments posted (their references).
 struct Player<'s> {
     state: &'s AppState,
     cast: Cast,
@@ -520,7 +523,7 @@ struct Player<'s> {
     coop_ids: Vec<i64>,
     start: NaiveDate,
     today: NaiveDate,
-    loan_ids: Vec<Option<i64>>,
+    loan_ids: Vec<Option<LoanId>>,
     keys: u64,
     cob_days: usize,
 }
@@ -649,18 +652,6 @@ impl<'s> Player<'s> {
         }
     }
 
-    /// A keyed request, as a client of the API would send it.
-    fn keyed<T: serde::de::DeserializeOwned>(
-        &mut self,
-        path: &str,
-        body: Value,
-    ) -> AppResult<(T, IdempotencyRequest)> {
-        self.keys += 1;
-        let key = format!("demo-{}-{}", self.keys, uuid::Uuid::new_v4().simple());
-        let request = IdempotencyRequest::new(&key, "POST", path, body.to_string().as_bytes())?;
-        Ok((from_json(body)?, request))
-    }
-
     fn application_input(
         &self,
         coop: usize,
@@ -758,41 +749,39 @@ impl<'s> Player<'s> {
         let application_id = self
             .applied_and_appraised(input, Recommendation::Approve)
             .await?;
-        let loan_id = self.approved(application_id).await?;
+        let loan_id = LoanId::from(self.approved(application_id).await?);
         self.loan_ids[i] = Some(loan_id);
         if loan.story == Story::ApprovedOnly {
             return Ok(());
         }
-        let path = format!("/api/v1/loans/{loan_id}/sign");
-        let body =
-            json!({ "contract_number": format!("{:03}/2026/HĐTD-QHTX", i + 1), "signed_on": date });
-        let (input, request) = self.keyed(&path, body)?;
-        loans::sign(
-            &self.state.db,
-            &self.state.money_writer,
+        let signed = loans::sign(
+            &self.state.ctx,
             &self.cast.lan,
             loan_id,
-            input,
-            Some(&request),
+            SignContract {
+                contract_number: format!("{:03}/2026/HĐTD-QHTX", i + 1),
+                signed_on: date,
+            },
+            None,
         )
         .await?;
+        expect_fresh(signed)?;
         if loan.story == Story::SignedOnly {
             return Ok(());
         }
-        let path = format!("/api/v1/loans/{loan_id}/disbursements");
-        let body = json!({ "amount_vnd": loan.amount_mvnd * MILLION, "value_date": date, "reference": format!("UNC-GN-{:04}", i + 1) });
-        let (input, request) = self.keyed(&path, body)?;
-        loans::disburse(
-            &self.state.db,
-            &self.state.money_writer,
-            &self.state.settings,
+        let disbursed = loans::disburse(
+            &self.state.ctx,
             &self.cast.hoa,
             loan_id,
-            input,
-            Some(&request),
+            Disburse {
+                amount: Vnd::from_i64(loan.amount_mvnd * MILLION),
+                value_date: date,
+                reference: format!("UNC-GN-{:04}", i + 1),
+            },
+            None,
         )
         .await?;
-        Ok(())
+        expect_fresh(disbursed)
     }
 
     async fn open_application(&mut self, i: usize) -> AppResult<()> {
@@ -844,98 +833,106 @@ impl<'s> Player<'s> {
         Ok(())
     }
 
-    fn loan_id(&self, plan: usize) -> Option<i64> {
+    fn loan_id(&self, plan: usize) -> Option<LoanId> {
         self.loan_ids.get(plan).copied().flatten()
     }
 
-    async fn amount_of(&self, loan_id: i64, amount: Amount) -> AppResult<i64> {
-        let (db, caller) = (&self.state.db, &self.cast.hoa);
-        let view = loans::get(db, caller, loan_id).await?;
-        let quote = loans::payoff(db, caller, loan_id, PayoffQuery::default()).await?;
-        let due = view.next_due.as_ref().map_or(0, |d| d.total_vnd);
+    async fn amount_of(&self, loan_id: LoanId, amount: Amount) -> AppResult<Vnd> {
+        let (ctx, caller) = (&self.state.ctx, &self.cast.hoa);
+        let view = loans::get(ctx, caller, loan_id).await?;
+        let quote = loans::payoff(ctx, caller, loan_id, None).await?;
+        let due = view
+            .next_due
+            .as_ref()
+            .map_or(Decimal::ZERO, |d| d.total_vnd.as_decimal());
+        let percent_of = |amount: Vnd, percent: i64| {
+            (amount.as_decimal() * Decimal::from(percent) / Decimal::ONE_HUNDRED).trunc()
+        };
         let wanted = match amount {
             Amount::Due => due,
             Amount::Overdue => {
-                let overdue = quote.overdue_principal_vnd
+                let overdue = (quote.overdue_principal_vnd
                     + quote.unpaid_interest_vnd
                     + quote.overdue_interest_vnd
-                    + quote.late_interest_vnd;
-                if overdue > 0 {
+                    + quote.late_interest_vnd)
+                    .as_decimal();
+                if overdue > Decimal::ZERO {
                     overdue
                 } else {
                     due
                 }
             }
-            Amount::PercentOfDue(percent) => due * percent / 100,
-            Amount::PrepayPercent(percent) => view.principal_vnd * percent / 100,
-            Amount::Payoff => quote.total_vnd,
+            Amount::PercentOfDue(percent) => {
+                (due * Decimal::from(percent) / Decimal::ONE_HUNDRED).trunc()
+            }
+            Amount::PrepayPercent(percent) => percent_of(view.principal_vnd, percent),
+            Amount::Payoff => quote.total_vnd.as_decimal(),
         };
         // Whole thousands, as cooperatives transfer; never above the payoff.
+        let thousand = Decimal::from(1000);
         let rounded = if matches!(amount, Amount::Payoff) {
             wanted
         } else {
-            (wanted + 999) / 1000 * 1000
+            ((wanted + Decimal::from(999)) / thousand).trunc() * thousand
         };
-        Ok(rounded.min(quote.total_vnd))
+        Vnd::new(rounded.min(quote.total_vnd.as_decimal())).map_err(AppError::internal)
     }
 
     async fn repay(&mut self, plan: usize, amount: Amount, value_date: NaiveDate) -> AppResult<()> {
         let Some(loan_id) = self.loan_id(plan) else {
             return Ok(());
         };
-        let loan = loans::get(&self.state.db, &self.cast.hoa, loan_id).await?;
-        if loan.status != "active" {
+        let loan = loans::get(&self.state.ctx, &self.cast.hoa, loan_id).await?;
+        if loan.status != LoanStatus::Active {
             return Ok(());
         }
         let amount_vnd = self.amount_of(loan_id, amount).await?;
-        if amount_vnd <= 0 {
+        if !amount_vnd.is_positive() {
             return Ok(());
         }
         let kind = if matches!(amount, Amount::PrepayPercent(_)) {
-            "prepayment"
+            RepaymentKind::Prepayment
         } else {
-            "ordinary"
+            RepaymentKind::Ordinary
         };
         self.keys += 1;
-        let path = format!("/api/v1/loans/{loan_id}/repayments");
-        let body = json!({ "amount_vnd": amount_vnd, "value_date": value_date, "reference": format!("GBC-{:06}", self.keys), "kind": kind });
-        let (input, request) = self.keyed(&path, body)?;
-        loans::repay(
-            &self.state.db,
-            &self.state.money_writer,
-            &self.state.settings,
+        let repaid = loans::repay(
+            &self.state.ctx,
             &self.cast.hoa,
             loan_id,
-            input,
-            Some(&request),
+            Repay {
+                amount: amount_vnd,
+                value_date,
+                reference: format!("GBC-{:06}", self.keys),
+                kind,
+            },
+            None,
         )
         .await?;
-        Ok(())
+        expect_fresh(repaid)
     }
 
     async fn reverse_last(&mut self, plan: usize) -> AppResult<()> {
         let Some(loan_id) = self.loan_id(plan) else {
             return Ok(());
         };
-        let transactions = loans::transactions(&self.state.db, &self.cast.hoa, loan_id).await?;
+        let transactions = loans::transactions(&self.state.ctx, &self.cast.hoa, loan_id).await?;
         let Some(last) = transactions
             .iter()
             .rev()
-            .find(|t| t.kind == "repayment" && t.reversed_by.is_none())
+            .find(|t| t.kind == TransactionKind::Repayment && t.reversed_by.is_none())
         else {
             return Ok(());
         };
-        let path = format!("/api/v1/loans/{loan_id}/transactions/{}/reverse", last.id);
-        let body = json!({ "reason": "Kế toán nhập sai số tiền so với giấy báo có của ngân hàng" });
-        let (input, request) = self.keyed(&path, body)?;
         let result = loans::reverse(
-            &self.state.db,
-            &self.state.money_writer,
+            &self.state.ctx,
             &self.cast.hoa,
             loan_id,
-            last.id,
-            input,
-            Some(&request),
+            Reverse {
+                transaction_id: last.id.into(),
+                reason: "Kế toán nhập sai số tiền so với giấy báo có của ngân hàng".into(),
+            },
+            None,
         )
         .await?;
         expect_fresh(result)
@@ -946,19 +943,24 @@ impl<'s> Player<'s> {
             return Ok(());
         };
         let first_due_on = add_months_clamped(date, 1).unwrap_or(date);
-        let path = format!("/api/v1/loans/{loan_id}/restructure");
-        let body = json!({
-            "kind": "extension", "first_due_on": first_due_on, "installments": LOANS[plan].installments,
-            "reason": "Sương muối làm hỏng vụ chè; Hội đồng quản lý đồng ý gia hạn nợ (Nghị định 45/2021 Điều 27)"
-        });
-        let (input, request) = self.keyed(&path, body)?;
+        let installments = u32::try_from(LOANS[plan].installments).map_err(AppError::internal)?;
         let result = loans::restructure(
-            &self.state.db,
-            &self.state.money_writer,
+            &self.state.ctx,
             &self.cast.giamdoc,
             loan_id,
-            input,
-            Some(&request),
+            Restructure {
+                kind: RestructureKind::Extension,
+                first_due_on,
+                installments,
+                period_months: None,
+                method: None,
+                principal_grace: 0,
+                interest_reduced: false,
+                interest_reduction: Vnd::ZERO,
+                value_date: None,
+                reason: "Sương muối làm hỏng vụ chè; Hội đồng quản lý đồng ý gia hạn nợ (Nghị định 45/2021 Điều 27)".into(),
+            },
+            None,
         )
         .await?;
         expect_fresh(result)
@@ -968,16 +970,16 @@ impl<'s> Player<'s> {
         let Some(loan_id) = self.loan_id(plan) else {
             return Ok(());
         };
-        let path = format!("/api/v1/loans/{loan_id}/write-off");
-        let body = json!({ "reason": "HTX ngừng hoạt động; Hội đồng xử lý rủi ro quyết định xử lý bằng dự phòng (Nghị định 45/2021 Điều 29)" });
-        let (input, request) = self.keyed(&path, body)?;
         let result = loans::write_off(
-            &self.state.db,
-            &self.state.money_writer,
+            &self.state.ctx,
             &self.cast.giamdoc,
             loan_id,
-            input,
-            Some(&request),
+            WriteOff {
+                reason: "HTX ngừng hoạt động; Hội đồng xử lý rủi ro quyết định xử lý bằng dự phòng (Nghị định 45/2021 Điều 29)".into(),
+                value_date: None,
+                early: None,
+            },
+            None,
         )
         .await?;
         expect_fresh(result)
@@ -987,21 +989,23 @@ impl<'s> Player<'s> {
         let Some(loan_id) = self.loan_id(plan) else {
             return Ok(());
         };
-        let loan = loans::get(&self.state.db, &self.cast.hoa, loan_id).await?;
-        let Some(follow_up) = loan.follow_up.filter(|f| f.principal_vnd > 0) else {
+        let loan = loans::get(&self.state.ctx, &self.cast.hoa, loan_id).await?;
+        let Some(follow_up) = loan.follow_up.filter(|f| f.principal_vnd.is_positive()) else {
             return Ok(());
         };
-        let path = format!("/api/v1/loans/{loan_id}/recoveries");
-        let body = json!({ "amount_vnd": follow_up.principal_vnd / 5, "value_date": value_date, "reference": "Thi hành án dân sự, QĐ 45/QĐ-CCTHADS" });
-        let (input, request) = self.keyed(&path, body)?;
+        // A fifth of the principal under follow-up, in whole đồng.
+        let amount = Vnd::new((follow_up.principal_vnd.as_decimal() / Decimal::from(5)).trunc())
+            .map_err(AppError::internal)?;
         let result = loans::recover(
-            &self.state.db,
-            &self.state.money_writer,
-            &self.state.settings,
+            &self.state.ctx,
             &self.cast.hoa,
             loan_id,
-            input,
-            Some(&request),
+            Recover {
+                amount,
+                value_date,
+                reference: "Thi hành án dân sự, QĐ 45/QĐ-CCTHADS".into(),
+            },
+            None,
         )
         .await?;
         expect_fresh(result)

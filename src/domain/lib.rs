@@ -14,6 +14,9 @@
 //! - [`owed`]: what the borrower has to pay: the next installment net of the advance, everything owed today — §4, §5.
 //! - [`classification`]: debt groups, provisions, bad-debt ratio — §8.
 //! - [`journal`]: balanced journal entries, the chart, each loan's books and posting by difference — §9.
+//! - [`status`]: a loan's status after a fold, the debt group it is shown in, and the stored names of statuses,
+//!   transaction kinds and the engine's choices — §4, §8.
+//! - [`statement`]: the loan statement with running balances, from the fold and the stored transactions.
 //!
 //! The specification is DOMAIN.md; legal sources are cited in each module's docs.
 //!
@@ -50,6 +53,8 @@ pub mod loan;
 pub mod money;
 pub mod owed;
 pub mod schedule;
+pub mod statement;
+pub mod status;
 pub mod vietqr;
 
 pub use allocation::{
@@ -76,3 +81,5 @@ pub use owed::{next_to_pay, owed_now, InstallmentToPay, OwedNow};
 pub use schedule::{
     build_schedule, DayCount, Installment, Method, Schedule, ScheduleTerms, TermsError,
 };
+pub use statement::{statement, LineKind, Statement, StatementLine, StatementTransaction};
+pub use status::{loan_group, shown_group, LoanStatus, TransactionKind, UnknownName};

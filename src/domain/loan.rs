@@ -131,7 +131,7 @@ impl LoanContract {
 }
 
 /// Schedule adjustment or extension (Decree 45/2021 Art 27, DOMAIN.md §7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RestructureKind {
     /// Due dates move, the final maturity is unchanged.

@@ -206,9 +206,9 @@ fn loan_statuses() -> Vec<String> {
     ])
 }
 
-/// `RepaymentInput.kind` (`crate::app::loans::repay`).
+/// `RepaymentBody.kind` (`crate::app::loans::repay`).
 const REPAYMENT_KINDS: [&str; 2] = ["ordinary", "prepayment"];
-/// `RestructureInput.kind` (`crate::app::loans::restructure`).
+/// `RestructureBody.kind` (`crate::app::loans::restructure`).
 const RESTRUCTURE_KINDS: [&str; 2] = ["adjustment", "extension"];
 
 fn query_enum(path: &str, name: &str) -> Option<Vec<String>> {
@@ -268,14 +268,14 @@ fn property_enums() -> Vec<(&'static str, &'static str, Vec<String>)> {
         ("ProductInput", "prepayment_rule", prepayment_rules.clone()),
         ("ProductPatch", "prepayment_rule", prepayment_rules.clone()),
         ("ProductView", "prepayment_rule", prepayment_rules),
-        ("RepaymentInput", "kind", strings(&REPAYMENT_KINDS)),
+        ("RepaymentBody", "kind", strings(&REPAYMENT_KINDS)),
         (
             "TransactionView",
             "repayment_kind",
             strings(&REPAYMENT_KINDS),
         ),
-        ("RestructureInput", "kind", strings(&RESTRUCTURE_KINDS)),
-        ("RestructureInput", "method", methods),
+        ("RestructureBody", "kind", strings(&RESTRUCTURE_KINDS)),
+        ("RestructureBody", "method", methods),
     ]
 }
 

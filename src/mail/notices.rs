@@ -146,6 +146,28 @@ pub fn overdue_notice_due_at(policy: &ReminderSettings, days_past_due: i64) -> b
 }
 
 /// [`queue`] for one cooperative's [`Audience`]: to its address, in its language, scoped to it.
+/// [`queue_to`] a mail about loan `loan_id` (its related record), once per `key`.
+async fn queue_about_loan<C: ConnectionTrait, T: Template>(
+    conn: &C,
+    settings: &Settings,
+    to: &Audience,
+    loan_id: i64,
+    key: String,
+    cc: Option<String>,
+    mail: &T,
+) -> AppResult<bool> {
+    queue_to(
+        conn,
+        settings,
+        mail,
+        key,
+        to,
+        cc,
+        ("loan", loan_id.to_string()),
+    )
+    .await
+}
+
 async fn queue_to<C: ConnectionTrait, T: Template>(
     conn: &C,
     settings: &Settings,
@@ -247,16 +269,7 @@ pub async fn disbursement_notice<C: ConnectionTrait>(
     mail: &DisbursementNotice,
 ) -> AppResult<bool> {
     let key = format!("disbursement:{loan_id}:{disbursement_id}");
-    queue_to(
-        conn,
-        settings,
-        mail,
-        key,
-        to,
-        None,
-        ("loan", loan_id.to_string()),
-    )
-    .await
+    queue_about_loan(conn, settings, to, loan_id, key, None, mail).await
 }
 
 /// A repayment received: to the cooperative. `payment_id` is the loan transaction's id.
@@ -269,16 +282,7 @@ pub async fn payment_receipt<C: ConnectionTrait>(
     mail: &PaymentReceipt,
 ) -> AppResult<bool> {
     let key = format!("payment_receipt:{loan_id}:{payment_id}");
-    queue_to(
-        conn,
-        settings,
-        mail,
-        key,
-        to,
-        None,
-        ("loan", loan_id.to_string()),
-    )
-    .await
+    queue_about_loan(conn, settings, to, loan_id, key, None, mail).await
 }
 
 /// T-7 / T-1 before a due date: to the cooperative. Once per (loan, due date, days before).
@@ -293,16 +297,7 @@ pub async fn due_reminder<C: ConnectionTrait>(
         "due_reminder:{loan_id}:{}:T-{}",
         mail.due_date, mail.days_before
     );
-    queue_to(
-        conn,
-        settings,
-        mail,
-        key,
-        to,
-        None,
-        ("loan", loan_id.to_string()),
-    )
-    .await
+    queue_about_loan(conn, settings, to, loan_id, key, None, mail).await
 }
 
 /// An overdue notice: to the cooperative, copy to the loan's officer (DOMAIN.md §10; pass
@@ -321,16 +316,7 @@ pub async fn overdue_notice<C: ConnectionTrait>(
         "overdue_notice:{loan_id}:{}:DPD-{milestone_days}",
         mail.due_date
     );
-    queue_to(
-        conn,
-        settings,
-        mail,
-        key,
-        to,
-        to.officer_email(),
-        ("loan", loan_id.to_string()),
-    )
-    .await
+    queue_about_loan(conn, settings, to, loan_id, key, to.officer_email(), mail).await
 }
 
 /// The daily digest of officer `officer_id`, in the officer's language. Returns `false`

@@ -422,15 +422,7 @@ pub async fn upload(
     }
     let (file_name, bytes) = file.unwrap_or_default();
     query.file_name = Some(file_name).filter(|n| !n.is_empty());
-    let outcome = import::import(
-        &state.db,
-        &state.money_writer,
-        &state.settings,
-        &user.caller,
-        query,
-        &bytes,
-    )
-    .await;
+    let outcome = import::import(&state.ctx, &user.caller, query, &bytes).await;
     match outcome {
         Ok((_, outcome)) => Redirect::to(&format!(
             "/bank-statements/{}?imported={}",
@@ -516,7 +508,7 @@ async fn statement_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> AppResult<StatementPage> {
-    let detail = bank_statements::get(&state.db, &user.caller, id).await?;
+    let detail = bank_statements::get(&state.ctx, &user.caller, id).await?;
     let reconciliation = reconcile::reconcile(&state.db, &user.caller, id).await?;
     let b = bank_text(user.lang);
     let title = format!("{} #{}", b.title, detail.statement.id);
@@ -619,16 +611,7 @@ pub async fn confirm_many(
     let input = BulkConfirmInput {
         line_ids: if all { None } else { Some(ids) },
     };
-    match confirm::confirm_statement(
-        &state.db,
-        &state.money_writer,
-        &state.settings,
-        &user.caller,
-        id,
-        input,
-    )
-    .await
-    {
+    match confirm::confirm_statement(&state.ctx, &user.caller, id, input).await {
         Ok(outcome) => {
             let first_error = outcome.lines.iter().find_map(|l| l.error_message.clone());
             back(id, outcome.confirmed, outcome.refused, first_error)
@@ -695,16 +678,14 @@ pub async fn confirm_one(
             .unwrap_or_default()
     };
     let result = async {
-        let line = bank_statements::line(&state.db, &user.caller, id_of(&id)?).await?;
+        let line = bank_statements::line(&state.ctx, &user.caller, id_of(&id)?).await?;
         let splits = match parse_splits(&state, &user, &line, &field("splits")).await {
             Ok(splits) => splits,
             Err(err) => return Ok(Err((line.statement_id, err))),
         };
         let kind = Some(field("kind")).filter(|k| !k.is_empty());
         let done = confirm::confirm(
-            &state.db,
-            &state.money_writer,
-            &state.settings,
+            &state.ctx,
             &user.caller,
             line.id,
             ConfirmInput {
@@ -762,7 +743,7 @@ pub async fn reject_one(
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
     let result = async {
-        let line = bank_statements::line(&state.db, &user.caller, id_of(&id)?).await?;
+        let line = bank_statements::line(&state.ctx, &user.caller, id_of(&id)?).await?;
         let done = confirm::reject(
             &state.db,
             &state.money_writer,

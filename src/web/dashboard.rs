@@ -17,13 +17,15 @@ use axum::{extract::State, response::Response};
 use chrono::{Duration, NaiveDate};
 
 use super::{render, Shell, WebUser};
+use coopfund_domain::{LoanStatus, Vnd};
+
 use crate::{
     app::{
         applications::{self, Application, ApplicationFilter, Status},
         cob,
         cooperatives::{self, CooperativeFilter},
         ledger::stored_vnd,
-        loans::{self, LoanQuery, LoanView},
+        loans::{self, LoanFilter, LoanView},
         page::PageRequest,
         reports, Caller,
     },
@@ -44,8 +46,8 @@ pub struct LoanRow {
     pub number: String,
     pub cooperative: String,
     pub status: String,
-    pub principal_vnd: i64,
-    pub outstanding_vnd: i64,
+    pub principal_vnd: Vnd,
+    pub outstanding_vnd: Vnd,
     pub dpd: i64,
     pub debt_group: i32,
 }
@@ -60,11 +62,11 @@ impl LoanRow {
                 .get(&loan.cooperative_id)
                 .cloned()
                 .unwrap_or_else(|| format!("#{}", loan.cooperative_id)),
-            status: loan.status.clone(),
+            status: loan.status.as_str().to_string(),
             principal_vnd: loan.principal_vnd,
             outstanding_vnd: loan.in_term_principal_vnd + loan.overdue_principal_vnd,
             dpd: loan.dpd,
-            debt_group: loan.debt_group,
+            debt_group: i32::from(loan.debt_group.number()),
         }
     }
 }
@@ -102,15 +104,15 @@ pub struct StateCount {
 pub struct DueRow {
     pub loan: LoanRow,
     pub due_on: NaiveDate,
-    pub total_vnd: i64,
+    pub total_vnd: Vnd,
 }
 
 /// Overdue loans in one band of days past due.
 pub struct Band {
     pub label: String,
     pub loans: usize,
-    pub overdue_principal_vnd: i64,
-    pub outstanding_vnd: i64,
+    pub overdue_principal_vnd: Vnd,
+    pub outstanding_vnd: Vnd,
 }
 
 /// The officer's desk.
@@ -209,9 +211,9 @@ async fn build(state: &AppState, user: &WebUser) -> AppResult<DashboardPage> {
         }
         Role::Cooperative => {
             let own = loans::list(
-                &state.db,
+                &state.ctx,
                 caller,
-                LoanQuery {
+                LoanFilter {
                     limit: Some(LIST_LIMIT),
                     ..Default::default()
                 },
@@ -253,10 +255,10 @@ async fn officer_desk(
         .collect();
 
     let active = loans::list(
-        &state.db,
+        &state.ctx,
         caller,
-        LoanQuery {
-            status: Some("active".into()),
+        LoanFilter {
+            status: Some(LoanStatus::Active),
             limit: Some(LIST_LIMIT),
             ..Default::default()
         },
@@ -269,7 +271,7 @@ async fn officer_desk(
     let horizon = today + Duration::days(7);
     let mut due_soon = Vec::new();
     for loan in &my_loans {
-        let live = loans::get(&state.db, caller, loan.id).await?;
+        let live = loans::get(&state.ctx, caller, loan.id.into()).await?;
         if let Some(next) = &live.next_due {
             if next.due_on >= today && next.due_on <= horizon {
                 due_soon.push(DueRow {
@@ -326,13 +328,14 @@ async fn accountant_desk(
     caller: &Caller,
     names: &std::collections::HashMap<i64, String>,
 ) -> AppResult<AccountantDesk> {
-    let of_status = |status: &str| LoanQuery {
-        status: Some(status.into()),
+    let of_status = |status: LoanStatus| LoanFilter {
+        status: Some(status),
         limit: Some(LIST_LIMIT),
         ..Default::default()
     };
-    let to_sign = loans::list(&state.db, caller, of_status("approved")).await?;
-    let to_disburse = loans::list(&state.db, caller, of_status("contract_signed")).await?;
+    let to_sign = loans::list(&state.ctx, caller, of_status(LoanStatus::Approved)).await?;
+    let to_disburse =
+        loans::list(&state.ctx, caller, of_status(LoanStatus::ContractSigned)).await?;
     let dates = cob::business_dates(&state.ctx, caller).await?;
     Ok(AccountantDesk {
         to_sign: to_sign

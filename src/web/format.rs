@@ -15,6 +15,7 @@
 //! branch; these will be unified when both are merged.)
 
 use chrono::NaiveDate;
+use coopfund_domain::Vnd;
 use rust_decimal::Decimal;
 
 use crate::error::{AppError, AppResult, Lang, Reason};
@@ -47,6 +48,40 @@ pub fn grouped(amount: i64, lang: Lang) -> String {
 /// An amount of whole đồng: `1.234.567 ₫` (vi) / `1,234,567 ₫` (en).
 pub fn vnd(amount_vnd: i64, lang: Lang) -> String {
     format!("{} ₫", grouped(amount_vnd, lang))
+}
+
+/// An amount the pages show: an integer of đồng (their own rows) or a [`Vnd`] (the use cases' results).
+pub trait Amount {
+    /// The amount as đồng.
+    fn as_vnd(&self) -> Vnd;
+}
+
+impl Amount for i64 {
+    fn as_vnd(&self) -> Vnd {
+        Vnd::from_i64(*self)
+    }
+}
+
+impl Amount for Vnd {
+    fn as_vnd(&self) -> Vnd {
+        *self
+    }
+}
+
+impl<T: Amount> Amount for &T {
+    fn as_vnd(&self) -> Vnd {
+        (**self).as_vnd()
+    }
+}
+
+/// [`vnd`] of any [`Amount`]; one beyond `i64` (never seen: amounts are bounded at 10^15) is written
+/// with its digits ungrouped rather than wrongly.
+pub fn vnd_of(amount: &impl Amount, lang: Lang) -> String {
+    let amount = amount.as_vnd();
+    match amount.to_i64() {
+        Some(amount_vnd) => vnd(amount_vnd, lang),
+        None => format!("{} ₫", amount.as_decimal()),
+    }
 }
 
 /// A date as `dd/mm/yyyy`.

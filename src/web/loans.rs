@@ -19,6 +19,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use chrono::NaiveDate;
+use coopfund_domain::{LoanStatus, RepaymentKind, Vnd};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -28,14 +29,12 @@ use super::{
 use crate::{
     app::{
         cooperatives,
-        idempotency::{IdempotencyRequest, Idempotent},
-        loans::{
-            self, LoanQuery, LoanSchedule, LoanView, PayoffQuery, PayoffView, RepaymentInput,
-            TransactionView,
-        },
+        idempotency::{IdempotencyKey, Idempotent},
+        loans::{self, LoanFilter, LoanSchedule, LoanView, PayoffView, Repay, TransactionView},
     },
     auth::Role,
     error::{AppError, AppResult, ErrorKind},
+    http::routes::loans::name_of,
     state::AppState,
 };
 
@@ -84,10 +83,13 @@ pub async fn list(
         serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
     let result = async {
         let page = loans::list(
-            &state.db,
+            &state.ctx,
             &user.caller,
-            LoanQuery {
-                status: Some(query.status.clone()).filter(|s| !s.is_empty()),
+            LoanFilter {
+                status: Some(query.status.as_str())
+                    .filter(|s| !s.is_empty())
+                    .map(|s| name_of("status", s, LoanStatus::ALL))
+                    .transpose()?,
                 cooperative_id: query.cooperative_id.parse().ok(),
                 limit: Some(LIST_LIMIT.min(50)),
                 cursor: Some(query.cursor.clone()).filter(|c| !c.is_empty()),
@@ -161,9 +163,9 @@ pub async fn show(
         serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
     let result = async {
         let id = loan_id(&id)?;
-        let loan = loans::get(&state.db, &user.caller, id).await?;
-        let schedule = loans::schedule(&state.db, &user.caller, id).await?;
-        let transactions = loans::transactions(&state.db, &user.caller, id).await?;
+        let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
+        let schedule = loans::schedule(&state.ctx, &user.caller, id.into()).await?;
+        let transactions = loans::transactions(&state.ctx, &user.caller, id.into()).await?;
         let cooperative = cooperatives::get(&state.ctx, &user.caller, loan.cooperative_id.into())
             .await?
             .name;
@@ -175,7 +177,8 @@ pub async fn show(
             let title = format!("{} {}", super::text::text(user.lang).loan, loan.number);
             render(&LoanPage {
                 shell: user.shell(&state, &title).await,
-                can_repay: user.caller.role() == Role::Accountant && loan.status == "active",
+                can_repay: user.caller.role() == Role::Accountant
+                    && loan.status == LoanStatus::Active,
                 posted: query.posted.parse().ok(),
                 loan,
                 cooperative,
@@ -283,7 +286,7 @@ async fn form_page(
     general_error: Option<String>,
 ) -> AppResult<RepaymentPage> {
     user.caller.require(&[Role::Accountant])?;
-    let loan = loans::get(&state.db, &user.caller, id).await?;
+    let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
     let cooperative = cooperatives::get(&state.ctx, &user.caller, loan.cooperative_id.into())
         .await?
         .name;
@@ -293,12 +296,10 @@ async fn form_page(
         .ok()
         .filter(|d| *d <= business_date);
     let payoff = loans::payoff(
-        &state.db,
+        &state.ctx,
         &user.caller,
-        id,
-        PayoffQuery {
-            date: Some(date.unwrap_or(business_date)),
-        },
+        id.into(),
+        Some(date.unwrap_or(business_date)),
     )
     .await?;
     let value_date_input = match date {
@@ -401,34 +402,28 @@ pub async fn post_repayment(
         kind,
     };
     let body_json = serde_json::to_vec(&fingerprint).unwrap_or_default();
-    let request = match IdempotencyRequest::new(
-        &form.key,
-        "POST",
-        &format!("/loans/{id}/repayments"),
-        &body_json,
-    ) {
-        Ok(request) => request,
+    // The key fingerprints the repayment as the use case reads it; the operation (the loan) is added by it.
+    let key = match IdempotencyKey::new(&form.key, &body_json) {
+        Ok(key) => key,
         Err(err) => {
             place_error(&err, &user, &mut errors, &mut general);
             return refused_form(&state, &user, id, form, errors, general, err.kind).await;
         }
     };
-    let input = RepaymentInput {
-        amount_vnd,
+    let kind = match name_of("kind", kind, RepaymentKind::ALL) {
+        Ok(kind) => kind,
+        Err(err) => {
+            place_error(&err, &user, &mut errors, &mut general);
+            return refused_form(&state, &user, id, form, errors, general, err.kind).await;
+        }
+    };
+    let command = Repay {
+        amount: Vnd::from_i64(amount_vnd),
         value_date,
         reference: form.reference.clone(),
-        kind: Some(kind.to_string()),
+        kind,
     };
-    let outcome = loans::repay(
-        &state.db,
-        &state.money_writer,
-        &state.settings,
-        &user.caller,
-        id,
-        input,
-        Some(&request),
-    )
-    .await;
+    let outcome = loans::repay(&state.ctx, &user.caller, id.into(), command, Some(&key)).await;
     match outcome {
         Ok(Idempotent::Fresh(tx)) => {
             Redirect::to(&format!("/loans/{id}?posted={}#transactions", tx.id)).into_response()

@@ -161,13 +161,13 @@ impl Shell {
     }
 
     /// An amount: `1.234.567 ₫`.
-    pub fn vnd(&self, amount_vnd: &i64) -> String {
-        format::vnd(*amount_vnd, self.lang)
+    pub fn vnd(&self, amount: &impl format::Amount) -> String {
+        format::vnd_of(amount, self.lang)
     }
 
     /// The sum of two amounts: `1.234.567 ₫`.
-    pub fn vnd_sum(&self, a_vnd: &i64, b_vnd: &i64) -> String {
-        format::vnd(a_vnd.saturating_add(*b_vnd), self.lang)
+    pub fn vnd_sum(&self, a: &impl format::Amount, b: &impl format::Amount) -> String {
+        format::vnd_of(&(a.as_vnd() + b.as_vnd()), self.lang)
     }
 
     /// A date: `dd/mm/yyyy`.
@@ -193,6 +193,11 @@ impl Shell {
     /// The name of a debt group.
     pub fn group(&self, group: &i32) -> String {
         text::debt_group(i64::from(*group), self.lang)
+    }
+
+    /// The name of a debt group (a use case's result).
+    pub fn debt_group(&self, group: &coopfund_domain::DebtGroup) -> String {
+        text::debt_group(i64::from(group.number()), self.lang)
     }
 
     /// The name of a debt group given as its number.

@@ -17,6 +17,36 @@ fn amount(value: &Value, field: &str) -> i64 {
         .unwrap_or_else(|| panic!("{field} missing in {value}"))
 }
 
+/// Everything a money command writes, as stored: the loan row (its cached balances and version) and how many
+/// loan transactions, journal entries and lines, audit records and outbox messages there are.
+async fn written(app: &crate::helpers::TestApp, loan: i64) -> (String, [u64; 6]) {
+    use coopfund::store::entities::{
+        audit_record, idempotency_key, journal_entry, journal_line, loan as loan_row,
+        loan_transaction, outbox_message,
+    };
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let row = loan_row::Entity::find_by_id(loan)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the loan");
+    let counts = [
+        loan_transaction::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        journal_entry::Entity::find().count(&app.db).await.unwrap(),
+        journal_line::Entity::find().count(&app.db).await.unwrap(),
+        audit_record::Entity::find().count(&app.db).await.unwrap(),
+        outbox_message::Entity::find().count(&app.db).await.unwrap(),
+        idempotency_key::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+    ];
+    (format!("{row:?}"), counts)
+}
+
 #[tokio::test]
 async fn worked_example_3_allocates_a_late_payment_to_the_dong_and_holds_the_excess_as_an_advance()
 {
@@ -134,7 +164,9 @@ async fn a_payment_above_the_payoff_is_refused_naming_the_payoff_and_the_payoff_
     // 10,000,000 + 1,019,178 + 49,315 + 2,792 overdue, 295,890 interest of 10 days on 90,000,000, 90,000,000.
     assert_eq!(total, 101_367_175, "{quote}");
 
-    // Refused in the reader's language, every amount written for people, the payoff named.
+    // Refused in the reader's language, every amount written for people, the payoff named; and nothing is
+    // written: not the loan, its transactions, the journal, the audit trail or the outbox.
+    let before = written(&app, loan).await;
     let too_much = json!({"amount_vnd": total + 1, "value_date": "2026-02-20", "reference": "GD 456", "kind": "ordinary"});
     for (language, expected) in [
         (
@@ -160,6 +192,7 @@ async fn a_payment_above_the_payoff_is_refused_naming_the_payoff_and_the_payoff_
         assert_eq!(refused["field"], "amount_vnd");
         assert_eq!(refused["message"], expected, "{language}: {refused}");
     }
+    assert_eq!(written(&app, loan).await, before);
 
     let settled = json_of(
         repay(&app, &staff, loan, total, "2026-02-20", "ordinary").await,

@@ -34,17 +34,17 @@ use super::{conflict, line_not_found, line_views, status, LineView, Split};
 use crate::{
     app::{
         audit::{self, Change},
-        idempotency::{IdempotencyRequest, Idempotent},
-        loans::{self, PayoffQuery, RepaymentInput},
-        validate,
+        context::AppCtx,
+        idempotency::{IdempotencyKey, Idempotent},
+        loans, validate,
         writer::MoneyWriter,
         Caller,
     },
     auth::Role,
-    config::Settings,
     error::{AppError, AppResult, ErrorKind, Localized, Reason},
     store::entities::{bank_statement, bank_statement_line, loan_transaction},
 };
+use coopfund_domain::Vnd;
 
 /// `POST /bank-statement-lines/{id}/confirm`: as proposed (empty body `{}`), or to other loans.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -264,22 +264,15 @@ fn plan_of(line: &bank_statement_line::Model, input: &ConfirmInput) -> AppResult
 
 /// Refuses a part above the loan's payoff on the value date, naming the payoff (DOMAIN.md §5).
 async fn check_payoffs(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
     line: &bank_statement_line::Model,
     plan: &[Split],
 ) -> AppResult<()> {
     for split in plan {
-        let payoff = loans::payoff(
-            db,
-            caller,
-            split.loan_id,
-            PayoffQuery {
-                date: Some(line.value_date),
-            },
-        )
-        .await?;
-        if split.amount_vnd > payoff.total_vnd {
+        let payoff =
+            loans::payoff(ctx, caller, split.loan_id.into(), Some(line.value_date)).await?;
+        if Vnd::from_i64(split.amount_vnd) > payoff.total_vnd {
             return Err(AppError::new(
                 ErrorKind::Rule,
                 "above_payoff",
@@ -303,13 +296,12 @@ async fn check_payoffs(
 /// Confirms line `id` (accountant). Returns the line as it is afterwards (`posted`, or
 /// `awaiting_second` under four-eyes). Confirming a line already posted returns it unchanged.
 pub async fn confirm(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
-    settings: &Settings,
+    ctx: &AppCtx,
     caller: &Caller,
     id: i64,
     input: ConfirmInput,
 ) -> AppResult<LineView> {
+    let (db, writer, settings) = (&ctx.db, &ctx.writer, &*ctx.settings);
     caller.require(&[Role::Accountant])?;
     let repayment_kind = validate::one_of(
         "kind",
@@ -374,7 +366,7 @@ pub async fn confirm(
                         ));
                     }
                 }
-                if let Err(err) = check_payoffs(db, caller, &line, &plan).await {
+                if let Err(err) = check_payoffs(ctx, caller, &line, &plan).await {
                     txn.rollback().await?;
                     return Err(err);
                 }
@@ -422,25 +414,23 @@ pub async fn confirm(
                     "amount_vnd": split.amount_vnd, "value_date": claimed.value_date,
                     "reference": reference, "kind": kind_to_post,
                 });
-                let request = IdempotencyRequest::new(
+                let key = IdempotencyKey::new(
                     &format!("bank-line-{}-{part}", claimed.id),
-                    "POST",
-                    &format!("/api/v1/loans/{}/repayments", split.loan_id),
                     body.to_string().as_bytes(),
                 )?;
                 let outcome = loans::repay(
-                    db,
-                    writer,
-                    settings,
+                    ctx,
                     caller,
-                    split.loan_id,
-                    RepaymentInput {
-                        amount_vnd: split.amount_vnd,
+                    split.loan_id.into(),
+                    loans::Repay {
+                        amount: Vnd::from_i64(split.amount_vnd),
                         value_date: claimed.value_date,
                         reference: reference.clone(),
-                        kind: Some(kind_to_post.clone()),
+                        kind: kind_to_post.parse().map_err(|_| {
+                            AppError::invalid("kind", Reason::UnknownValue { allowed: "ordinary, prepayment".into() })
+                        })?,
                     },
-                    Some(&request),
+                    Some(&key),
                 )
                 .await;
                 match outcome {
@@ -614,13 +604,12 @@ pub async fn reject(
 /// Confirms the proposals of statement `id` one line at a time (each is its own posting; a refused
 /// line, e.g. above the payoff, is reported and the others go on).
 pub async fn confirm_statement(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
-    settings: &Settings,
+    ctx: &AppCtx,
     caller: &Caller,
     id: i64,
     input: BulkConfirmInput,
 ) -> AppResult<BulkOutcome> {
+    let db = &ctx.db;
     caller.require(&[Role::Accountant])?;
     bank_statement::Entity::find_by_id(id)
         .one(db)
@@ -650,7 +639,7 @@ pub async fn confirm_statement(
                 )
                 .filter(
                     bank_statement_line::Column::MatchConfidence
-                        .gte(settings.bank_statements.bulk_min_confidence_percent),
+                        .gte(ctx.settings.bank_statements.bulk_min_confidence_percent),
                 );
         }
     }
@@ -674,16 +663,7 @@ pub async fn confirm_statement(
         lines: Vec::new(),
     };
     for line in lines {
-        match confirm(
-            db,
-            writer,
-            settings,
-            caller,
-            line.id,
-            ConfirmInput::default(),
-        )
-        .await
-        {
+        match confirm(ctx, caller, line.id, ConfirmInput::default()).await {
             Ok(view) => {
                 outcome.confirmed += 1;
                 outcome.lines.push(BulkLineOutcome {

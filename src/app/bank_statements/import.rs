@@ -28,13 +28,11 @@ use super::{
 use crate::{
     app::{
         audit::{self, Change},
+        context::AppCtx,
         loan_engine::kind,
-        loans, validate,
-        writer::MoneyWriter,
-        Caller,
+        loans, validate, Caller,
     },
     auth::Role,
-    config::Settings,
     error::{AppError, AppResult, ErrorKind, Localized, Reason},
     store::{
         self,
@@ -202,7 +200,7 @@ impl MatchData {
     /// The proposal for one line; the loan of a debit's disbursement is looked up by the caller.
     pub async fn propose(
         &mut self,
-        db: &DatabaseConnection,
+        ctx: &AppCtx,
         caller: &Caller,
         line: &ParsedLine,
     ) -> AppResult<Proposal> {
@@ -238,21 +236,30 @@ impl MatchData {
             if let std::collections::hash_map::Entry::Vacant(slot) = self.dues.entry(loan_id) {
                 // What is due as of the business date, through the loan use case (the same fold as
                 // every screen); read once per loan per import.
-                let view = loans::get(db, caller, loan_id).await?;
-                let schedule = loans::schedule(db, caller, loan_id).await?;
+                let view = loans::get(ctx, caller, loan_id.into()).await?;
+                let schedule = loans::schedule(ctx, caller, loan_id.into()).await?;
                 let installments_vnd = schedule
                     .installments
                     .iter()
                     .filter(|i| i.status != "paid" && i.status != "restructured")
-                    .flat_map(|i| {
+                    .map(|i| {
                         let rest = i.total_vnd - i.paid_principal_vnd - i.paid_interest_vnd;
-                        [i.total_vnd, rest]
+                        Ok([
+                            crate::app::ledger::stored_vnd(i.total_vnd)?,
+                            crate::app::ledger::stored_vnd(rest)?,
+                        ])
                     })
+                    .collect::<AppResult<Vec<[i64; 2]>>>()?
+                    .into_iter()
+                    .flatten()
                     .collect();
                 slot.insert(Due {
                     loan_id,
-                    owed_now_vnd: view.owed_now_vnd,
-                    next_due_vnd: view.next_due.map(|n| n.total_vnd).unwrap_or(0),
+                    owed_now_vnd: crate::app::ledger::stored_vnd(view.owed_now_vnd)?,
+                    next_due_vnd: match view.next_due {
+                        Some(next) => crate::app::ledger::stored_vnd(next.total_vnd)?,
+                        None => 0,
+                    },
                     installments_vnd,
                 });
             }
@@ -273,13 +280,12 @@ impl MatchData {
 /// Imports a statement file (accountant, admin): 201 with the new statement, or 200 with the one
 /// already imported from the same file.
 pub async fn import(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
-    settings: &Settings,
+    ctx: &AppCtx,
     caller: &Caller,
     query: ImportQuery,
     bytes: &[u8],
 ) -> AppResult<(u16, ImportOutcome)> {
+    let (db, writer, settings) = (&ctx.db, &ctx.writer, &*ctx.settings);
     caller.require(&[Role::Accountant, Role::Admin])?;
     let format = match query.format.as_deref().map(str::trim) {
         None | Some("") => return Err(AppError::invalid("format", Reason::Required)),
@@ -397,7 +403,7 @@ pub async fn import(
             }
             let outcome = store_statement(
                 &txn,
-                db,
+                ctx,
                 caller,
                 &mut data,
                 StatementMeta {
@@ -434,7 +440,7 @@ struct StatementMeta<'a> {
 
 async fn store_statement(
     txn: &DatabaseTransaction,
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
     data: &mut MatchData,
     meta: StatementMeta<'_>,
@@ -520,7 +526,7 @@ async fn store_statement(
     let mut models = Vec::with_capacity(fresh.len());
     let mut matched: Vec<serde_json::Value> = Vec::new();
     for (key, line) in fresh {
-        let proposal = data.propose(db, caller, line).await?;
+        let proposal = data.propose(ctx, caller, line).await?;
         let (state, loan_id, transaction_id, reason, confidence, candidates) = match proposal {
             Proposal::One {
                 id,
@@ -539,7 +545,7 @@ async fn store_statement(
                 reason,
                 confidence,
             } => {
-                let loan_id = MatchData::loan_of_transaction(db, id).await?;
+                let loan_id = MatchData::loan_of_transaction(&ctx.db, id).await?;
                 (
                     status::PROPOSED,
                     loan_id,

@@ -31,6 +31,7 @@ use super::{
     validate, Caller,
 };
 use crate::{
+    app::context::AppCtx,
     auth::Role,
     error::{AppError, AppResult, ErrorKind, Localized},
     store::{
@@ -367,11 +368,7 @@ async fn line_views<C: ConnectionTrait>(
 
 /// Adds the payoff on the value date to each open credit with a proposed loan (one quote per loan and
 /// date), so a line above it is seen before anyone clicks.
-pub async fn add_payoffs(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    lines: &mut [LineView],
-) -> AppResult<()> {
+pub async fn add_payoffs(ctx: &AppCtx, caller: &Caller, lines: &mut [LineView]) -> AppResult<()> {
     let mut quotes: std::collections::HashMap<(i64, NaiveDate), Option<i64>> =
         std::collections::HashMap::new();
     for line in lines.iter_mut() {
@@ -384,17 +381,13 @@ pub async fn add_payoffs(
         };
         let key = (loan_id, line.value_date);
         if let std::collections::hash_map::Entry::Vacant(slot) = quotes.entry(key) {
-            let quote = crate::app::loans::payoff(
-                db,
-                caller,
-                loan_id,
-                crate::app::loans::PayoffQuery {
-                    date: Some(line.value_date),
-                },
-            )
-            .await
-            .ok()
-            .map(|p| p.total_vnd);
+            let quote =
+                match crate::app::loans::payoff(ctx, caller, loan_id.into(), Some(line.value_date))
+                    .await
+                {
+                    Ok(p) => Some(crate::app::ledger::stored_vnd(p.total_vnd)?),
+                    Err(_) => None,
+                };
             slot.insert(quote);
         }
         line.payoff_vnd = quotes[&key];
@@ -403,7 +396,8 @@ pub async fn add_payoffs(
 }
 
 /// A statement with its lines (in file order) and, for open credits, the payoff of the proposed loan.
-pub async fn get(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult<StatementDetail> {
+pub async fn get(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<StatementDetail> {
+    let db = &ctx.db;
     caller.require(READERS)?;
     let statement = bank_statement::Entity::find_by_id(id)
         .one(db)
@@ -416,7 +410,7 @@ pub async fn get(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult
         .all(db)
         .await?;
     let mut lines = line_views(db, rows).await?;
-    add_payoffs(db, caller, &mut lines).await?;
+    add_payoffs(ctx, caller, &mut lines).await?;
     Ok(StatementDetail {
         statement: statement_view(db, statement).await?,
         lines,
@@ -424,14 +418,15 @@ pub async fn get(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult
 }
 
 /// One line.
-pub async fn line(db: &DatabaseConnection, caller: &Caller, id: i64) -> AppResult<LineView> {
+pub async fn line(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<LineView> {
+    let db = &ctx.db;
     caller.require(READERS)?;
     let row = bank_statement_line::Entity::find_by_id(id)
         .one(db)
         .await?
         .ok_or_else(line_not_found)?;
     let mut views = line_views(db, vec![row]).await?;
-    add_payoffs(db, caller, &mut views).await?;
+    add_payoffs(ctx, caller, &mut views).await?;
     Ok(views.remove(0))
 }
 

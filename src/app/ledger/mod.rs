@@ -50,18 +50,5 @@ pub const READERS: [Role; 5] = [
 /// The loan status the engine's state implies (`approved` and `contract_signed` stay until disbursed). A
 /// written-off loan is `written_off` while anything remains under follow-up, then `recovered`.
 pub fn status_of(current: &str, state: &LoanState) -> String {
-    if state.recovered_on.is_some() {
-        "recovered".into()
-    } else if state.written_off_on.is_some() {
-        "written_off".into()
-    } else if state.closed_on.is_some() {
-        "closed".into()
-    } else if state.disbursed.is_positive() {
-        "active".into()
-    } else if current == "active" {
-        // Every disbursement was reversed.
-        "contract_signed".into()
-    } else {
-        current.to_string()
-    }
+    super::loan_engine::status_text_after_fold(current, state)
 }

@@ -79,15 +79,7 @@ pub async fn import_statement(
     caller.require(&[crate::auth::Role::Accountant, crate::auth::Role::Admin])?;
     let query = import_query(raw.as_deref())?;
     let bytes = read_body(request, &state).await?;
-    let (status, outcome) = import::import(
-        &state.db,
-        &state.money_writer,
-        &state.settings,
-        &caller,
-        query,
-        &bytes,
-    )
-    .await?;
+    let (status, outcome) = import::import(&state.ctx, &caller, query, &bytes).await?;
     Ok((
         StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
         Json(outcome),
@@ -118,7 +110,9 @@ pub async fn get_statement(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<StatementDetail>> {
-    bank_statements::get(&state.db, &caller, id).await.map(Json)
+    bank_statements::get(&state.ctx, &caller, id)
+        .await
+        .map(Json)
 }
 
 /// Confirms the statement's proposals (accountant): the lines given, or every proposed line with at
@@ -133,16 +127,9 @@ pub async fn confirm_statement(
     ApiId(id): ApiId,
     ApiJson(input): ApiJson<BulkConfirmInput>,
 ) -> AppResult<Json<BulkOutcome>> {
-    confirm::confirm_statement(
-        &state.db,
-        &state.money_writer,
-        &state.settings,
-        &caller,
-        id,
-        input,
-    )
-    .await
-    .map(Json)
+    confirm::confirm_statement(&state.ctx, &caller, id, input)
+        .await
+        .map(Json)
 }
 
 /// The bank's opening and closing balances against account 1121 for the statement's dates, with the
@@ -167,7 +154,7 @@ pub async fn get_line(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<LineView>> {
-    bank_statements::line(&state.db, &caller, id)
+    bank_statements::line(&state.ctx, &caller, id)
         .await
         .map(Json)
 }
@@ -187,16 +174,9 @@ pub async fn confirm_line(
     ApiId(id): ApiId,
     ApiJson(input): ApiJson<ConfirmInput>,
 ) -> AppResult<Json<LineView>> {
-    confirm::confirm(
-        &state.db,
-        &state.money_writer,
-        &state.settings,
-        &caller,
-        id,
-        input,
-    )
-    .await
-    .map(Json)
+    confirm::confirm(&state.ctx, &caller, id, input)
+        .await
+        .map(Json)
 }
 
 /// Marks a line "not a repayment" with a reason (accountant).

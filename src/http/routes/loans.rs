@@ -7,25 +7,264 @@ use axum::{
     response::Response,
     Json,
 };
+use chrono::NaiveDate;
+use coopfund_domain::{LoanStatus, Method, RepaymentKind, RestructureKind, Vnd};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     app::{
+        follow_ups,
         loans::{
-            self, DisbursementInput, LoanPage, LoanQuery, LoanSchedule, LoanStatement, LoanView,
-            PayoffQuery, PayoffView, RepaymentInput, RestructureInput, ReverseInput, SignInput,
-            TransactionView, WriteOffInput,
+            self, Disburse, LoanFilter, LoanPage, LoanSchedule, LoanStatement, LoanView,
+            PayoffView, Repay, Restructure, Reverse, SignContract, TransactionView, WriteOff,
         },
         Caller,
     },
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Reason},
     http::{
-        error::ErrorEnvelope,
         extract::{ApiId, ApiQuery},
         idempotency::{respond, Keyed},
+        responses::{BadRequest, Conflict, Forbidden, NotFound, Unprocessable},
     },
     state::AppState,
 };
+
+// ----- the wire: bodies and query parameters, each parsed once into a command -----
+
+/// A name of `all` read from the request field `field` (400 `unknown_value` listing them otherwise).
+pub(crate) fn name_of<T>(field: &str, value: &str, all: &[T]) -> AppResult<T>
+where
+    T: Copy + std::str::FromStr + std::fmt::Display,
+{
+    value.parse().map_err(|_| {
+        AppError::invalid(
+            field,
+            Reason::UnknownValue {
+                allowed: all.iter().map(T::to_string).collect::<Vec<_>>().join(", "),
+            },
+        )
+    })
+}
+
+/// The schedule methods, in the order the API lists them.
+const METHODS: [Method; 3] = [Method::Annuity, Method::EqualPrincipal, Method::Bullet];
+
+/// Filters and paging of the loan list.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LoanQuery {
+    /// approved, contract_signed, active, closed, written_off, recovered.
+    pub status: Option<String>,
+    pub cooperative_id: Option<i64>,
+    /// Only loans with DPD > 0 (true) or none (false), as cached by the last close of business or money
+    /// command (the same as shown for open loans, which every close refreshes).
+    pub overdue: Option<bool>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl TryFrom<LoanQuery> for LoanFilter {
+    type Error = AppError;
+    fn try_from(query: LoanQuery) -> AppResult<LoanFilter> {
+        Ok(LoanFilter {
+            status: query
+                .status
+                .as_deref()
+                .map(|status| name_of("status", status, LoanStatus::ALL))
+                .transpose()?,
+            cooperative_id: query.cooperative_id.map(Into::into),
+            overdue: query.overdue,
+            limit: query.limit,
+            cursor: query.cursor,
+        })
+    }
+}
+
+/// `?date=` of the payoff quote (default: the business date).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PayoffQuery {
+    /// YYYY-MM-DD.
+    #[param(value_type = Option<String>, format = Date)]
+    pub date: Option<NaiveDate>,
+}
+
+/// `POST /loans/{id}/sign`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignBody {
+    /// The contract number (số hợp đồng tín dụng).
+    pub contract_number: String,
+    /// The signing date, at most the business date.
+    #[schema(value_type = String, format = Date)]
+    pub signed_on: NaiveDate,
+}
+
+impl From<SignBody> for SignContract {
+    fn from(body: SignBody) -> SignContract {
+        SignContract {
+            contract_number: body.contract_number,
+            signed_on: body.signed_on,
+        }
+    }
+}
+
+/// `POST /loans/{id}/disbursements` (API.md).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisbursementBody {
+    pub amount_vnd: i64,
+    /// At most the business date, not before the contract was signed.
+    #[schema(value_type = String, format = Date)]
+    pub value_date: NaiveDate,
+    /// The bank's reference (UNC …).
+    pub reference: String,
+}
+
+impl From<DisbursementBody> for Disburse {
+    fn from(body: DisbursementBody) -> Disburse {
+        Disburse {
+            amount: Vnd::from_i64(body.amount_vnd),
+            value_date: body.value_date,
+            reference: body.reference,
+        }
+    }
+}
+
+/// `POST /loans/{id}/repayments` (API.md).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepaymentBody {
+    pub amount_vnd: i64,
+    /// At most the business date; back-dated payments are replayed by the engine.
+    #[schema(value_type = String, format = Date)]
+    pub value_date: NaiveDate,
+    /// The bank's reference.
+    pub reference: String,
+    /// `ordinary` (excess held as an advance, default) or `prepayment` (excess cuts principal).
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+impl TryFrom<RepaymentBody> for Repay {
+    type Error = AppError;
+    fn try_from(body: RepaymentBody) -> AppResult<Repay> {
+        Ok(Repay {
+            amount: Vnd::from_i64(body.amount_vnd),
+            value_date: body.value_date,
+            reference: body.reference,
+            // API.md: the kind is optional and means `ordinary` when absent.
+            kind: match body.kind.as_deref() {
+                Some(kind) => name_of("kind", kind, RepaymentKind::ALL)?,
+                None => RepaymentKind::Ordinary,
+            },
+        })
+    }
+}
+
+/// `POST /loans/{id}/transactions/{tx}/reverse`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReverseBody {
+    /// Why (required).
+    pub reason: String,
+}
+
+/// `POST /loans/{id}/restructure` (approver; Decree 45/2021 Art 27).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestructureBody {
+    /// `adjustment` (due dates move, maturity unchanged) or `extension` (maturity later).
+    pub kind: String,
+    /// The first new due date, after the effective date.
+    #[schema(value_type = String, format = Date)]
+    pub first_due_on: NaiveDate,
+    /// Number of new installments for all unpaid principal.
+    pub installments: u32,
+    /// Months between new due dates (default: the loan's).
+    #[serde(default)]
+    pub period_months: Option<u32>,
+    /// Method of the new schedule (default: the loan's).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Interest-only installments at the start (default 0).
+    #[serde(default)]
+    pub principal_grace: Option<u32>,
+    /// Interest waived or reduced (classification §8: at least group 3). Must come with
+    /// `interest_reduction_vnd`: a restructuring forgives nothing unless it says how much (DOMAIN.md §7).
+    #[serde(default)]
+    pub interest_reduced: Option<bool>,
+    /// Interest forgiven, in đồng: late interest first, then overdue interest, then unpaid contractual interest;
+    /// at most what is owed of those (default 0: nothing is forgiven).
+    #[serde(default)]
+    pub interest_reduction_vnd: Option<i64>,
+    /// Effective date (default and maximum: the business date).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub value_date: Option<NaiveDate>,
+    /// Why (required; the approval's grounds).
+    pub reason: String,
+}
+
+impl TryFrom<RestructureBody> for Restructure {
+    type Error = AppError;
+    fn try_from(body: RestructureBody) -> AppResult<Restructure> {
+        Ok(Restructure {
+            kind: name_of("kind", &body.kind, RestructureKind::ALL)?,
+            first_due_on: body.first_due_on,
+            installments: body.installments,
+            period_months: body.period_months,
+            method: body
+                .method
+                .as_deref()
+                .map(|method| name_of("method", method, &METHODS))
+                .transpose()?,
+            // The documented defaults: no grace, nothing forgiven.
+            principal_grace: body.principal_grace.unwrap_or(0),
+            interest_reduced: body.interest_reduced.unwrap_or(false),
+            interest_reduction: Vnd::from_i64(body.interest_reduction_vnd.unwrap_or(0)),
+            value_date: body.value_date,
+            reason: body.reason,
+        })
+    }
+}
+
+/// `POST /loans/{id}/write-off` (approver; Decree 45/2021 Art 29).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WriteOffBody {
+    /// The risk handling council's decision and grounds (required).
+    pub reason: String,
+    /// Effective date (default and maximum: the business date).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub value_date: Option<NaiveDate>,
+    /// Confirms writing off a loan still in term (DPD 0, nothing overdue); refused without it (422).
+    #[serde(default)]
+    pub early: Option<bool>,
+    /// Why a loan in term is written off (required with `early`).
+    #[serde(default)]
+    pub early_reason: Option<String>,
+}
+
+impl TryFrom<WriteOffBody> for WriteOff {
+    type Error = AppError;
+    fn try_from(body: WriteOffBody) -> AppResult<WriteOff> {
+        Ok(WriteOff {
+            early: follow_ups::early_write_off(body.early, body.early_reason.as_deref())?,
+            reason: body.reason,
+            value_date: body.value_date,
+        })
+    }
+}
+
+// ----- the routes -----
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -45,65 +284,73 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Loans newest first (cooperative users: only theirs), balances as cached.
 #[utoipa::path(get, path = "/api/v1/loans", tag = "loans", security(("bearer" = [])), params(LoanQuery),
-    responses((status = 200, body = LoanPage), (status = 400, body = ErrorEnvelope)))]
+    responses((status = 200, body = LoanPage), BadRequest))]
 pub async fn list_loans(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<LoanQuery>,
 ) -> AppResult<Json<LoanPage>> {
-    loans::list(&state.db, &caller, query).await.map(Json)
+    loans::list(&state.ctx, &caller, query.try_into()?)
+        .await
+        .map(|page| Json(page.into()))
 }
 
 /// One loan with balances, next due, DPD and debt group as of the business date.
 #[utoipa::path(get, path = "/api/v1/loans/{id}", tag = "loans", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = LoanView), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = LoanView), NotFound))]
 pub async fn get_loan(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<LoanView>> {
-    loans::get(&state.db, &caller, id).await.map(Json)
+    loans::get(&state.ctx, &caller, id.into()).await.map(Json)
 }
 
 /// The current schedule with what was paid on each installment.
 #[utoipa::path(get, path = "/api/v1/loans/{id}/schedule", tag = "loans", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = LoanSchedule), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = LoanSchedule), NotFound))]
 pub async fn get_schedule(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<LoanSchedule>> {
-    loans::schedule(&state.db, &caller, id).await.map(Json)
+    loans::schedule(&state.ctx, &caller, id.into())
+        .await
+        .map(Json)
 }
 
 /// Every transaction of the loan, oldest first, reversals included.
 #[utoipa::path(get, path = "/api/v1/loans/{id}/transactions", tag = "loans", security(("bearer" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<TransactionView>), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = Vec<TransactionView>), NotFound))]
 pub async fn list_transactions(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<Vec<TransactionView>>> {
-    loans::transactions(&state.db, &caller, id).await.map(Json)
+    loans::transactions(&state.ctx, &caller, id.into())
+        .await
+        .map(Json)
 }
 
 /// The payoff quote on `date` (default: the business date).
 #[utoipa::path(get, path = "/api/v1/loans/{id}/payoff", tag = "loans", security(("bearer" = [])),
     params(("id" = i64, Path), PayoffQuery),
-    responses((status = 200, body = PayoffView), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = PayoffView), NotFound))]
 pub async fn get_payoff(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
     ApiQuery(query): ApiQuery<PayoffQuery>,
 ) -> AppResult<Json<PayoffView>> {
-    loans::payoff(&state.db, &caller, id, query).await.map(Json)
+    loans::payoff(&state.ctx, &caller, id.into(), query.date)
+        .await
+        .map(Json)
 }
 
 /// The loan statement with running balances.
 #[utoipa::path(get, path = "/api/v1/loans/{id}/statement", tag = "loans", security(("bearer" = [])),
     params(("id" = i64, Path), ("format" = Option<String>, Query, description = "json (default), csv or xlsx")),
-    responses((status = 200, body = LoanStatement), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = LoanStatement), NotFound))]
 pub async fn get_statement(
     State(state): State<AppState>,
     caller: Caller,
@@ -111,7 +358,7 @@ pub async fn get_statement(
     crate::http::extract::Export(format): crate::http::extract::Export,
 ) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let statement = loans::statement(&state.db, &caller, id).await?;
+    let statement = loans::statement(&state.ctx, &caller, id.into()).await?;
     match format {
         crate::http::export::ExportFormat::Json => Ok(Json(statement).into_response()),
         _ => crate::http::export::table(
@@ -124,22 +371,20 @@ pub async fn get_statement(
 
 /// Signs the contract (officer, approver): approved → contract_signed.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/sign", tag = "loans", security(("bearer" = [])),
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = SignInput,
-    responses((status = 200, body = LoanView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = SignBody,
+    responses((status = 200, body = LoanView), BadRequest, Forbidden, NotFound, Conflict, Unprocessable))]
 pub async fn sign_contract(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
-    keyed: Keyed<SignInput>,
+    keyed: Keyed<SignBody>,
 ) -> AppResult<Response> {
     let outcome = loans::sign(
-        &state.db,
-        &state.money_writer,
+        &state.ctx,
         &caller,
-        id,
-        keyed.input,
-        keyed.request.as_ref(),
+        id.into(),
+        keyed.input.into(),
+        keyed.key.as_ref(),
     )
     .await?;
     Ok(respond(outcome, StatusCode::OK))
@@ -147,23 +392,20 @@ pub async fn sign_contract(
 
 /// Disburses a tranche (accountant); the first makes the loan active.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/disbursements", tag = "loans", security(("bearer" = [])),
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = DisbursementInput,
-    responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = DisbursementBody,
+    responses((status = 201, body = TransactionView), BadRequest, Forbidden, NotFound, Conflict, Unprocessable))]
 pub async fn disburse(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
-    keyed: Keyed<DisbursementInput>,
+    keyed: Keyed<DisbursementBody>,
 ) -> AppResult<Response> {
     let outcome = loans::disburse(
-        &state.db,
-        &state.money_writer,
-        &state.settings,
+        &state.ctx,
         &caller,
-        id,
-        keyed.input,
-        keyed.request.as_ref(),
+        id.into(),
+        keyed.input.into(),
+        keyed.key.as_ref(),
     )
     .await?;
     Ok(respond(outcome, StatusCode::CREATED))
@@ -171,23 +413,20 @@ pub async fn disburse(
 
 /// Posts a repayment (accountant); the response carries its allocation.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/repayments", tag = "loans", security(("bearer" = [])),
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RepaymentInput,
-    responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RepaymentBody,
+    responses((status = 201, body = TransactionView), BadRequest, Forbidden, NotFound, Conflict, Unprocessable))]
 pub async fn repay(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
-    keyed: Keyed<RepaymentInput>,
+    keyed: Keyed<RepaymentBody>,
 ) -> AppResult<Response> {
     let outcome = loans::repay(
-        &state.db,
-        &state.money_writer,
-        &state.settings,
+        &state.ctx,
         &caller,
-        id,
-        keyed.input,
-        keyed.request.as_ref(),
+        id.into(),
+        keyed.input.try_into()?,
+        keyed.key.as_ref(),
     )
     .await?;
     Ok(respond(outcome, StatusCode::CREATED))
@@ -195,26 +434,26 @@ pub async fn repay(
 
 /// Reverses a transaction with a reason (accountant); nothing is deleted.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/transactions/{tx}/reverse", tag = "loans", security(("bearer" = [])),
-    params(("id" = i64, Path), ("tx" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = ReverseInput,
-    responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    params(("id" = i64, Path), ("tx" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = ReverseBody,
+    responses((status = 201, body = TransactionView), BadRequest, Forbidden, NotFound, Conflict, Unprocessable))]
 pub async fn reverse_transaction(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, tx)): Path<(String, String)>,
-    keyed: Keyed<ReverseInput>,
+    keyed: Keyed<ReverseBody>,
 ) -> AppResult<Response> {
     let not_found = || AppError::not_found("tài nguyên", "Resource");
     let id: i64 = id.parse().map_err(|_| not_found())?;
     let tx: i64 = tx.parse().map_err(|_| not_found())?;
     let outcome = loans::reverse(
-        &state.db,
-        &state.money_writer,
+        &state.ctx,
         &caller,
-        id,
-        tx,
-        keyed.input,
-        keyed.request.as_ref(),
+        id.into(),
+        Reverse {
+            transaction_id: tx.into(),
+            reason: keyed.input.reason,
+        },
+        keyed.key.as_ref(),
     )
     .await?;
     Ok(respond(outcome, StatusCode::CREATED))
@@ -223,22 +462,20 @@ pub async fn reverse_transaction(
 /// Restructures the loan (approver): `{"kind":"adjustment"|"extension","first_due_on","installments",
 /// "period_months"?,"method"?,"principal_grace"?,"interest_reduced"?,"value_date"?,"reason"}`.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/restructure", tag = "loans", security(("bearer" = [])),
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RestructureInput,
-    responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RestructureBody,
+    responses((status = 201, body = TransactionView), BadRequest, Forbidden, NotFound, Conflict, Unprocessable))]
 pub async fn restructure(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
-    keyed: Keyed<RestructureInput>,
+    keyed: Keyed<RestructureBody>,
 ) -> AppResult<Response> {
     let outcome = loans::restructure(
-        &state.db,
-        &state.money_writer,
+        &state.ctx,
         &caller,
-        id,
-        keyed.input,
-        keyed.request.as_ref(),
+        id.into(),
+        keyed.input.try_into()?,
+        keyed.key.as_ref(),
     )
     .await?;
     Ok(respond(outcome, StatusCode::CREATED))
@@ -246,22 +483,20 @@ pub async fn restructure(
 
 /// Writes the loan off against its provision (approver): `{"reason","value_date"?}`.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/write-off", tag = "loans", security(("bearer" = [])),
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = WriteOffInput,
-    responses((status = 201, body = TransactionView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = WriteOffBody,
+    responses((status = 201, body = TransactionView), BadRequest, Forbidden, NotFound, Conflict, Unprocessable))]
 pub async fn write_off(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
-    keyed: Keyed<WriteOffInput>,
+    keyed: Keyed<WriteOffBody>,
 ) -> AppResult<Response> {
     let outcome = loans::write_off(
-        &state.db,
-        &state.money_writer,
+        &state.ctx,
         &caller,
-        id,
-        keyed.input,
-        keyed.request.as_ref(),
+        id.into(),
+        keyed.input.try_into()?,
+        keyed.key.as_ref(),
     )
     .await?;
     Ok(respond(outcome, StatusCode::CREATED))

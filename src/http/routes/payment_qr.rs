@@ -34,7 +34,7 @@ pub async fn get_payment_qr(
     ApiId(id): ApiId,
     ApiQuery(query): ApiQuery<PaymentQrQuery>,
 ) -> AppResult<Json<PaymentQrView>> {
-    payment_qr::payment_qr(&state.db, &state.settings.mail, &caller, id, query)
+    payment_qr::payment_qr(&state.ctx, &caller, id, query)
         .await
         .map(Json)
 }

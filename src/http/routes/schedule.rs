@@ -10,7 +10,7 @@ use crate::{
     },
     auth::Role,
     error::AppResult,
-    http::{error::ErrorEnvelope, extract::ApiJson},
+    http::{extract::ApiJson, responses::BadRequest},
     state::AppState,
 };
 
@@ -21,7 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Computes a repayment schedule from terms (DOMAIN.md §3).
 #[utoipa::path(post, path = "/api/v1/schedule/preview", tag = "schedule", security(("bearer" = [])),
     request_body = PreviewRequest,
-    responses((status = 200, body = PreviewResponse), (status = 400, body = ErrorEnvelope)))]
+    responses((status = 200, body = PreviewResponse), BadRequest))]
 pub async fn preview_schedule(
     caller: Caller,
     ApiJson(request): ApiJson<PreviewRequest>,

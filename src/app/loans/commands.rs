@@ -1,0 +1,862 @@
+//! The loan commands: sign, disburse, repay, reverse, restructure, write off, recover. Each takes a typed
+//! command (names, kinds and dates already parsed by its caller: `TryFrom` of the API's body, a page's form, the
+//! demo) and runs in one unit of work (see the module docs of [`super`]).
+
+use std::{future::Future, pin::Pin};
+
+use chrono::NaiveDate;
+use coopfund_domain::{
+    ids::{LoanId, TransactionId},
+    LoanStatus, Method, RepaymentKind, RestructureKind, TransactionKind, Vnd,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::Serialize;
+
+use super::{lock_loan, state_of, LoanView, TransactionView};
+use crate::{
+    app::{
+        audit::{self, Change},
+        context::AppCtx,
+        event_mail, follow_ups, fund,
+        idempotency::{run_keyed, IdempotencyKey, Idempotent},
+        ledger::{self, Posting},
+        loan_engine::{self, contract_of, kind_of, status_of, transactions_of, RestructureTerms},
+        validate, Caller,
+    },
+    auth::Role,
+    error::{AppError, AppResult, ErrorKind, Localized, Reason},
+    store::entities::{journal_entry, loan, loan_transaction},
+};
+
+// ----- commands -----
+
+/// Sign the contract of an approved loan.
+#[derive(Debug, Clone)]
+pub struct SignContract {
+    /// The contract number (số hợp đồng tín dụng).
+    pub contract_number: String,
+    /// The signing date, at most the business date.
+    pub signed_on: NaiveDate,
+}
+
+/// Pay out a tranche.
+#[derive(Debug, Clone)]
+pub struct Disburse {
+    /// The amount, above zero.
+    pub amount: Vnd,
+    /// At most the business date, not before the contract was signed.
+    pub value_date: NaiveDate,
+    /// The bank's reference (UNC …).
+    pub reference: String,
+}
+
+/// Post money received.
+#[derive(Debug, Clone)]
+pub struct Repay {
+    /// The amount, above zero and at most the payoff.
+    pub amount: Vnd,
+    /// At most the business date; back-dated payments are replayed by the engine.
+    pub value_date: NaiveDate,
+    /// The bank's reference.
+    pub reference: String,
+    /// Ordinary (excess held as an advance) or prepayment (excess cuts principal).
+    pub kind: RepaymentKind,
+}
+
+/// Reverse a transaction of the loan.
+#[derive(Debug, Clone)]
+pub struct Reverse {
+    /// The transaction to cancel.
+    pub transaction_id: TransactionId,
+    /// Why (required).
+    pub reason: String,
+}
+
+/// Restructure the loan (Decree 45/2021 Art 27).
+#[derive(Debug, Clone)]
+pub struct Restructure {
+    /// Adjustment (due dates move, maturity unchanged) or extension (maturity later).
+    pub kind: RestructureKind,
+    /// The first new due date, after the business date.
+    pub first_due_on: NaiveDate,
+    /// Number of new installments for all unpaid principal.
+    pub installments: u32,
+    /// Months between new due dates (`None`: the loan's).
+    pub period_months: Option<u32>,
+    /// Method of the new schedule (`None`: the loan's).
+    pub method: Option<Method>,
+    /// Interest-only installments at the start.
+    pub principal_grace: u32,
+    /// Interest waived or reduced: needs `interest_reduction` above zero.
+    pub interest_reduced: bool,
+    /// Interest forgiven (late, then overdue, then unpaid contractual interest).
+    pub interest_reduction: Vnd,
+    /// Effective date (`None`: the business date, also the latest allowed).
+    pub value_date: Option<NaiveDate>,
+    /// Why (required; the approval's grounds).
+    pub reason: String,
+}
+
+/// Write the loan off (Decree 45/2021 Art 29).
+#[derive(Debug, Clone)]
+pub struct WriteOff {
+    /// The risk handling council's decision and grounds (required).
+    pub reason: String,
+    /// Effective date (`None`: the business date, also the latest allowed).
+    pub value_date: Option<NaiveDate>,
+    /// The approver's confirmation of writing off a loan still in term.
+    pub early: Option<follow_ups::EarlyWriteOff>,
+}
+
+/// Record money recovered on a written-off loan (DOMAIN.md §9).
+#[derive(Debug, Clone)]
+pub struct Recover {
+    /// The amount, above zero and at most what remains under follow-up.
+    pub amount: Vnd,
+    /// At most the business date, not before the write-off.
+    pub value_date: NaiveDate,
+    /// The bank's reference, or the court's enforcement decision.
+    pub reference: String,
+}
+
+// ----- the money command frame -----
+
+type Command<'t, T> = Pin<Box<dyn Future<Output = AppResult<T>> + Send + 't>>;
+
+/// Runs a money command on loan `loan_id` in the one idempotent unit of work ([`run_keyed`], operation
+/// `loan.{operation}:{loan_id}`): the loan locked for the rest of the transaction, the business date, the
+/// command.
+async fn run_money<T, F>(
+    ctx: &AppCtx,
+    caller: &Caller,
+    operation: &str,
+    loan_id: LoanId,
+    key: Option<&IdempotencyKey>,
+    command: F,
+) -> AppResult<Idempotent<T>>
+where
+    T: Serialize + Send,
+    F: for<'t> FnOnce(&'t DatabaseTransaction, loan::Model, NaiveDate) -> Command<'t, T>
+        + Send
+        + 'static,
+{
+    let operation = format!("loan.{operation}:{loan_id}");
+    run_keyed(ctx, caller, &operation, key, move |txn| {
+        Box::pin(async move {
+            let loan = lock_loan(txn, loan_id.get()).await?;
+            let today = fund::business_date(txn).await?;
+            command(txn, loan, today).await
+        })
+    })
+    .await
+}
+
+/// The loan's status when it is one of `allowed`; 409 `invalid_loan_state` naming it otherwise.
+fn require_status(
+    loan: &loan::Model,
+    allowed: &[LoanStatus],
+    action_vi: &str,
+    action_en: &str,
+) -> AppResult<LoanStatus> {
+    let status = status_of(loan)?;
+    if allowed.contains(&status) {
+        return Ok(status);
+    }
+    Err(AppError::new(
+        ErrorKind::Conflict,
+        "invalid_loan_state",
+        Localized::new(
+            format!("Không thể {action_vi} khi khoản vay ở trạng thái '{status}'."),
+            format!("Cannot {action_en} a loan whose status is '{status}'."),
+        ),
+    )
+    .with_field("status"))
+}
+
+fn check_value_date(field: &str, value_date: NaiveDate, today: NaiveDate) -> AppResult<()> {
+    if value_date > today {
+        return Err(AppError::new(
+            ErrorKind::Rule,
+            "value_date_after_business_date",
+            Localized::new(
+                format!("Ngày hiệu lực {value_date} sau ngày làm việc hiện tại {today}."),
+                format!("The value date {value_date} is after the business date {today}."),
+            ),
+        )
+        .with_field(field));
+    }
+    Ok(())
+}
+
+/// DOMAIN.md §7: a new schedule starts after the business date, so a back-dated restructuring can never leave
+/// the loan past due on its new schedule the moment it is recorded.
+fn check_new_schedule_starts_after(first_due_on: NaiveDate, today: NaiveDate) -> AppResult<()> {
+    if first_due_on <= today {
+        return Err(AppError::new(
+            ErrorKind::Rule,
+            "restructure_first_due_not_after_business_date",
+            Localized::new(
+                format!(
+                    "Kỳ trả nợ đầu tiên của lịch mới ({}) phải sau ngày làm việc hiện tại ({}).",
+                    first_due_on.format("%d/%m/%Y"),
+                    today.format("%d/%m/%Y")
+                ),
+                format!(
+                    "The new schedule's first due date ({first_due_on}) must be after the business date ({today})."
+                ),
+            ),
+        )
+        .with_field("first_due_on"));
+    }
+    Ok(())
+}
+
+fn positive(field: &str, amount: Vnd) -> AppResult<Vnd> {
+    if amount.is_positive() {
+        Ok(amount)
+    } else {
+        Err(AppError::invalid(field, Reason::MustBePositive))
+    }
+}
+
+fn amount_vnd(amount: Vnd) -> AppResult<i64> {
+    amount.to_i64().ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "amount {amount} does not fit a stored amount"
+        ))
+    })
+}
+
+fn reference_of(reference: &str) -> AppResult<String> {
+    validate::text("reference", reference, 100)
+}
+
+fn reason_of(reason: &str) -> AppResult<String> {
+    validate::text("reason", reason, 2000)
+}
+
+/// A transaction about to be appended to a loan; one constructor per kind.
+struct NewTransaction {
+    kind: TransactionKind,
+    value_date: NaiveDate,
+    amount_vnd: i64,
+    reference: String,
+    repayment_kind: Option<RepaymentKind>,
+    reverses_id: Option<i64>,
+    reason: Option<String>,
+    details: String,
+    approved_by: Option<i64>,
+}
+
+impl NewTransaction {
+    fn of(
+        kind: TransactionKind,
+        value_date: NaiveDate,
+        amount: Vnd,
+        reference: String,
+    ) -> AppResult<NewTransaction> {
+        Ok(NewTransaction {
+            kind,
+            value_date,
+            amount_vnd: amount_vnd(amount)?,
+            reference,
+            repayment_kind: None,
+            reverses_id: None,
+            reason: None,
+            details: "{}".into(),
+            approved_by: None,
+        })
+    }
+
+    fn disbursement(command: Disburse) -> AppResult<NewTransaction> {
+        NewTransaction::of(
+            TransactionKind::Disbursement,
+            command.value_date,
+            command.amount,
+            command.reference,
+        )
+    }
+
+    fn repayment(command: Repay) -> AppResult<NewTransaction> {
+        Ok(NewTransaction {
+            repayment_kind: Some(command.kind),
+            ..NewTransaction::of(
+                TransactionKind::Repayment,
+                command.value_date,
+                command.amount,
+                command.reference,
+            )?
+        })
+    }
+
+    fn recovery(command: Recover) -> AppResult<NewTransaction> {
+        NewTransaction::of(
+            TransactionKind::Recovery,
+            command.value_date,
+            command.amount,
+            command.reference,
+        )
+    }
+
+    /// Cancels `original`: same value date, amount and reference.
+    fn reversal(original: &loan_transaction::Model, reason: String) -> NewTransaction {
+        NewTransaction {
+            kind: TransactionKind::Reversal,
+            value_date: original.value_date,
+            amount_vnd: original.amount_vnd,
+            reference: original.reference.clone(),
+            repayment_kind: None,
+            reverses_id: Some(original.id),
+            reason: Some(reason),
+            details: "{}".into(),
+            approved_by: None,
+        }
+    }
+
+    fn restructure(
+        terms: &RestructureTerms,
+        value_date: NaiveDate,
+        reason: String,
+        approved_by: Option<i64>,
+    ) -> AppResult<NewTransaction> {
+        Ok(NewTransaction {
+            reason: Some(reason),
+            details: serde_json::to_string(terms).map_err(AppError::internal)?,
+            approved_by,
+            ..NewTransaction::of(
+                TransactionKind::Restructure,
+                value_date,
+                Vnd::ZERO,
+                terms.kind.as_str().to_string(),
+            )?
+        })
+    }
+
+    fn write_off(
+        principal: Vnd,
+        value_date: NaiveDate,
+        reason: String,
+        details: String,
+        approved_by: Option<i64>,
+    ) -> AppResult<NewTransaction> {
+        Ok(NewTransaction {
+            reason: Some(reason),
+            details,
+            approved_by,
+            ..NewTransaction::of(
+                TransactionKind::WriteOff,
+                value_date,
+                principal,
+                "write-off".into(),
+            )?
+        })
+    }
+}
+
+/// A transaction appended and posted: its view, the loan row after it and the fold the books were posted from.
+pub(crate) struct Recorded {
+    /// The transaction as the API shows it.
+    pub view: TransactionView,
+    /// The stored transaction.
+    pub transaction: loan_transaction::Model,
+    /// The loan row with its cached balances updated.
+    pub loan: loan::Model,
+    /// The loan as of the business date, with the transaction.
+    pub state: coopfund_domain::LoanState,
+}
+
+/// Appends a transaction, refolds, posts the books, caches balances and audits.
+async fn record(
+    txn: &DatabaseTransaction,
+    ctx: &AppCtx,
+    caller: &Caller,
+    loan: loan::Model,
+    today: NaiveDate,
+    new: NewTransaction,
+) -> AppResult<Recorded> {
+    let inserted = loan_transaction::ActiveModel {
+        loan_id: Set(loan.id),
+        kind: Set(new.kind.as_str().to_string()),
+        value_date: Set(new.value_date),
+        amount_vnd: Set(new.amount_vnd),
+        reference: Set(new.reference),
+        repayment_kind: Set(new.repayment_kind.map(|kind| kind.as_str().to_string())),
+        reverses_id: Set(new.reverses_id),
+        reason: Set(new.reason),
+        details: Set(new.details),
+        approved_by: Set(new.approved_by),
+        created_by: Set(caller.user_id()),
+        created_at: Set(ctx.now()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let reverses_entry_id = match new.reverses_id {
+        Some(original) => journal_entry::Entity::find()
+            .filter(journal_entry::Column::TransactionId.eq(original))
+            .order_by_asc(journal_entry::Column::Id)
+            .one(txn)
+            .await?
+            .map(|e| e.id),
+        None => None,
+    };
+    let posting = Posting {
+        kind: new.kind.as_str().to_string(),
+        entry_date: today,
+        description: format!(
+            "{} {} #{} ({}, {})",
+            new.kind.journal_name(),
+            loan.number,
+            inserted.id,
+            inserted.value_date,
+            inserted.reference
+        ),
+        transaction_id: Some(inserted.id),
+        reverses_entry_id,
+        business_key: Some(format!("loan:{}:tx:{}", loan.id, inserted.id)),
+        posted_at: ctx.now(),
+    };
+    let before = LoanView::cached(loan.clone())?;
+    let refolded = ledger::refold_and_post(txn, caller, loan, today, &posting).await?;
+    // The allocation is not stored on the (append-only) transaction row: it is the engine's, recomputed on
+    // every read, and kept as posted in the audit record below.
+    let all = transactions_of(txn, refolded.loan.id).await?;
+    let view = TransactionView::of(&inserted, &all, &refolded.state)?;
+    let after = LoanView::live(ctx, refolded.loan.clone(), &refolded.state, today)?;
+    audit::record_at(txn, caller, ctx.now(), Change {
+        action: &format!("loan.{}", new.kind.as_str()),
+        entity_type: "loan",
+        entity_id: refolded.loan.id.to_string(),
+        before: Some(&before),
+        after: Some(&serde_json::json!({ "transaction": view, "loan": after, "journal_entry_id": refolded.entry_id })),
+    })
+    .await?;
+    Ok(Recorded {
+        view,
+        transaction: inserted,
+        loan: refolded.loan,
+        state: refolded.state,
+    })
+}
+
+// ----- appending a transaction -----
+
+/// The mail a transaction queues in its own unit of work (DOMAIN.md §10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mail {
+    /// No mail.
+    Nothing,
+    /// The disbursement notice.
+    Disbursement,
+    /// The payment receipt (allocation, next due).
+    PaymentReceipt,
+    /// The payment receipt of a recovery.
+    RecoveryReceipt,
+}
+
+/// The rule of one kind of transaction: the loan statuses it applies in, how a refusal names it, its mail.
+struct Rule {
+    /// The idempotency operation (`loan.{operation}:{loan_id}`).
+    operation: &'static str,
+    statuses: &'static [LoanStatus],
+    action_vi: &'static str,
+    action_en: &'static str,
+    mail: Mail,
+}
+
+const DISBURSEMENT: Rule = Rule {
+    operation: "disburse",
+    statuses: &[LoanStatus::ContractSigned, LoanStatus::Active],
+    action_vi: "giải ngân",
+    action_en: "disburse",
+    mail: Mail::Disbursement,
+};
+const REPAYMENT: Rule = Rule {
+    operation: "repay",
+    statuses: &[LoanStatus::Active],
+    action_vi: "thu nợ",
+    action_en: "post a repayment on",
+    mail: Mail::PaymentReceipt,
+};
+/// Any transaction of the loan can be reversed (the engine refuses what cannot be replayed).
+const REVERSAL: Rule = Rule {
+    operation: "reverse",
+    statuses: LoanStatus::ALL,
+    action_vi: "hủy giao dịch",
+    action_en: "reverse a transaction of",
+    mail: Mail::Nothing,
+};
+const RESTRUCTURE: Rule = Rule {
+    operation: "restructure",
+    statuses: &[LoanStatus::Active],
+    action_vi: "cơ cấu lại",
+    action_en: "restructure",
+    mail: Mail::Nothing,
+};
+const WRITE_OFF: Rule = Rule {
+    operation: "write_off",
+    statuses: &[LoanStatus::Active],
+    action_vi: "xử lý rủi ro",
+    action_en: "write off",
+    mail: Mail::Nothing,
+};
+/// A recovered loan goes to the engine too: its refusal names what remains (0).
+const RECOVERY: Rule = Rule {
+    operation: "recover",
+    statuses: &[LoanStatus::WrittenOff, LoanStatus::Recovered],
+    action_vi: "thu hồi nợ đã xử lý rủi ro",
+    action_en: "record a recovery on",
+    mail: Mail::RecoveryReceipt,
+};
+
+type Build<'t> = Pin<Box<dyn Future<Output = AppResult<NewTransaction>> + Send + 't>>;
+
+/// Appends the transaction `build` makes (after its own checks on the locked loan and the business date) to
+/// loan `loan_id` under `rule`, in one money command: the status check, [`record`], the mail.
+async fn append<F>(
+    ctx: &AppCtx,
+    caller: &Caller,
+    loan_id: LoanId,
+    key: Option<&IdempotencyKey>,
+    rule: &'static Rule,
+    build: F,
+) -> AppResult<Idempotent<TransactionView>>
+where
+    F: for<'t> FnOnce(&'t DatabaseTransaction, &'t loan::Model, NaiveDate) -> Build<'t>
+        + Send
+        + 'static,
+{
+    let ctx_owned = ctx.clone();
+    let caller_owned = caller.clone();
+    run_money(
+        ctx,
+        caller,
+        rule.operation,
+        loan_id,
+        key,
+        move |txn, loan, today| {
+            Box::pin(async move {
+                require_status(&loan, rule.statuses, rule.action_vi, rule.action_en)?;
+                let new = build(txn, &loan, today).await?;
+                let recorded = record(txn, &ctx_owned, &caller_owned, loan, today, new).await?;
+                let settings = &ctx_owned.settings;
+                match rule.mail {
+                    Mail::Nothing => false,
+                    Mail::Disbursement => {
+                        event_mail::disbursement(txn, settings, &recorded).await?
+                    }
+                    Mail::PaymentReceipt => {
+                        event_mail::payment_receipt(txn, settings, &recorded).await?
+                    }
+                    Mail::RecoveryReceipt => {
+                        event_mail::recovery_receipt(txn, settings, &recorded).await?
+                    }
+                };
+                Ok(recorded.view)
+            })
+        },
+    )
+    .await
+}
+
+// ----- the use cases -----
+
+/// Signs the contract: `approved` → `contract_signed`. Officers and approvers.
+#[tracing::instrument(name = "sign a loan contract", skip_all, fields(loan_id = %loan_id))]
+pub async fn sign(
+    ctx: &AppCtx,
+    caller: &Caller,
+    loan_id: LoanId,
+    command: SignContract,
+    key: Option<&IdempotencyKey>,
+) -> AppResult<Idempotent<LoanView>> {
+    caller.require(&[Role::Officer, Role::Approver])?;
+    let contract_number = validate::text("contract_number", &command.contract_number, 50)?;
+    let (ctx_owned, caller_owned) = (ctx.clone(), caller.clone());
+    run_money(
+        ctx,
+        caller,
+        "sign",
+        loan_id,
+        key,
+        move |txn, loan, today| {
+            Box::pin(async move {
+                require_status(
+                    &loan,
+                    &[LoanStatus::Approved],
+                    "ký hợp đồng",
+                    "sign the contract of",
+                )?;
+                check_value_date("signed_on", command.signed_on, today)?;
+                let before = LoanView::cached(loan.clone())?;
+                let version = loan.version + 1;
+                let mut active: loan::ActiveModel = loan.into();
+                active.status = Set(LoanStatus::ContractSigned.as_str().into());
+                active.contract_number = Set(Some(contract_number));
+                active.signed_on = Set(Some(command.signed_on));
+                active.version = Set(version);
+                active.updated_at = Set(ctx_owned.now());
+                let signed = active.update(txn).await?;
+                let calendar = crate::app::calendar::in_force(txn).await?;
+                let contract = contract_of(&signed, &calendar)?;
+                let state = loan_engine::fold_at(&contract, &[], today)?;
+                let after = LoanView::live(&ctx_owned, signed, &state, today)?;
+                audit::changed(txn, &ctx_owned, &caller_owned, "loan.sign", &before, &after)
+                    .await?;
+                Ok(after)
+            })
+        },
+    )
+    .await
+}
+
+/// Disburses a tranche (accountant): never above the approved principal (422), value date ≤ business date;
+/// the first one makes the loan active.
+#[tracing::instrument(name = "disburse a loan", skip_all, fields(loan_id = %loan_id))]
+pub async fn disburse(
+    ctx: &AppCtx,
+    caller: &Caller,
+    loan_id: LoanId,
+    command: Disburse,
+    key: Option<&IdempotencyKey>,
+) -> AppResult<Idempotent<TransactionView>> {
+    caller.require(&[Role::Accountant])?;
+    let command = Disburse {
+        amount: positive("amount_vnd", command.amount)?,
+        reference: reference_of(&command.reference)?,
+        ..command
+    };
+    append(
+        ctx,
+        caller,
+        loan_id,
+        key,
+        &DISBURSEMENT,
+        move |_, loan, today| {
+            Box::pin(async move {
+                check_value_date("value_date", command.value_date, today)?;
+                if loan
+                    .signed_on
+                    .is_some_and(|signed| command.value_date < signed)
+                {
+                    return Err(AppError::new(
+                        ErrorKind::Rule,
+                        "value_date_before_contract",
+                        Localized::new(
+                            "Ngày giải ngân trước ngày ký hợp đồng.",
+                            "The disbursement's value date is before the contract was signed.",
+                        ),
+                    )
+                    .with_field("value_date"));
+                }
+                NewTransaction::disbursement(command)
+            })
+        },
+    )
+    .await
+}
+
+/// Posts a repayment (accountant). Above the payoff → 422 naming the payoff; equal to it closes the loan.
+#[tracing::instrument(name = "post a repayment", skip_all, fields(loan_id = %loan_id))]
+pub async fn repay(
+    ctx: &AppCtx,
+    caller: &Caller,
+    loan_id: LoanId,
+    command: Repay,
+    key: Option<&IdempotencyKey>,
+) -> AppResult<Idempotent<TransactionView>> {
+    caller.require(&[Role::Accountant])?;
+    let command = Repay {
+        amount: positive("amount_vnd", command.amount)?,
+        reference: reference_of(&command.reference)?,
+        ..command
+    };
+    append(ctx, caller, loan_id, key, &REPAYMENT, move |_, _, today| {
+        Box::pin(async move {
+            check_value_date("value_date", command.value_date, today)?;
+            NewTransaction::repayment(command)
+        })
+    })
+    .await
+}
+
+/// Records money recovered on a written-off loan (accountant): the written-off principal first (Dr 1121 /
+/// Cr 711, Dr 0090 / Cr 0042), then the interest not recognised (Dr 1121 / Cr 51511, Dr 0090 / Cr 0041); the
+/// loan is `recovered` when nothing remains. Above what remains → 422 naming it. Idempotent like a repayment;
+/// a receipt mail is queued in the same transaction.
+#[tracing::instrument(name = "record a recovery", skip_all, fields(loan_id = %loan_id))]
+pub async fn recover(
+    ctx: &AppCtx,
+    caller: &Caller,
+    loan_id: LoanId,
+    command: Recover,
+    key: Option<&IdempotencyKey>,
+) -> AppResult<Idempotent<TransactionView>> {
+    caller.require(&[Role::Accountant])?;
+    let command = Recover {
+        amount: positive("amount_vnd", command.amount)?,
+        reference: reference_of(&command.reference)?,
+        ..command
+    };
+    append(ctx, caller, loan_id, key, &RECOVERY, move |_, _, today| {
+        Box::pin(async move {
+            check_value_date("value_date", command.value_date, today)?;
+            NewTransaction::recovery(command)
+        })
+    })
+    .await
+}
+
+/// Reverses a transaction (accountant; reason required): appends a reversal, replays the loan without the
+/// original and posts the correcting entry, linked to the original's entry. Nothing is deleted.
+#[tracing::instrument(name = "reverse a loan transaction", skip_all, fields(loan_id = %loan_id, transaction_id = %command.transaction_id))]
+pub async fn reverse(
+    ctx: &AppCtx,
+    caller: &Caller,
+    loan_id: LoanId,
+    command: Reverse,
+    key: Option<&IdempotencyKey>,
+) -> AppResult<Idempotent<TransactionView>> {
+    caller.require(&[Role::Accountant])?;
+    let reason = reason_of(&command.reason)?;
+    let transaction_id = command.transaction_id;
+    append(ctx, caller, loan_id, key, &REVERSAL, move |txn, loan, _| {
+        Box::pin(async move {
+            let all = transactions_of(txn, loan.id).await?;
+            let original = all
+                .iter()
+                .find(|t| t.id == transaction_id.get())
+                .ok_or_else(|| AppError::not_found("giao dịch", "Transaction"))?;
+            if kind_of(original)? == TransactionKind::Reversal {
+                return Err(AppError::new(
+                    ErrorKind::Conflict,
+                    "reversal_not_reversible",
+                    Localized::new(
+                        "Không thể hủy một giao dịch hủy.",
+                        "A reversal cannot itself be reversed.",
+                    ),
+                ));
+            }
+            if all.iter().any(|t| t.reverses_id == Some(original.id)) {
+                return Err(AppError::new(
+                    ErrorKind::Conflict,
+                    "already_reversed",
+                    Localized::new(
+                        "Giao dịch này đã được hủy.",
+                        "This transaction was already reversed.",
+                    ),
+                ));
+            }
+            Ok(NewTransaction::reversal(original, reason))
+        })
+    })
+    .await
+}
+
+/// Restructures (approver): all unpaid principal over a new schedule (Decree 45/2021 Art 27).
+#[tracing::instrument(name = "restructure a loan", skip_all, fields(loan_id = %loan_id))]
+pub async fn restructure(
+    ctx: &AppCtx,
+    caller: &Caller,
+    loan_id: LoanId,
+    command: Restructure,
+    key: Option<&IdempotencyKey>,
+) -> AppResult<Idempotent<TransactionView>> {
+    caller.require(&[Role::Approver])?;
+    let reason = reason_of(&command.reason)?;
+    if command.interest_reduction.is_negative() {
+        return Err(AppError::invalid(
+            "interest_reduction_vnd",
+            Reason::MustNotBeNegative,
+        ));
+    }
+    if command.interest_reduced && command.interest_reduction.is_zero() {
+        return Err(AppError::new(
+            ErrorKind::Rule,
+            "interest_reduction_amount_required",
+            Localized::new(
+                "Miễn, giảm lãi phải ghi rõ số tiền lãi được miễn, giảm (interest_reduction_vnd).",
+                "An interest reduction must state the amount forgiven (interest_reduction_vnd).",
+            ),
+        )
+        .with_field("interest_reduction_vnd"));
+    }
+    let approved_by = caller.user_id();
+    append(
+        ctx,
+        caller,
+        loan_id,
+        key,
+        &RESTRUCTURE,
+        move |_, loan, today| {
+            Box::pin(async move {
+                let value_date = command.value_date.unwrap_or(today);
+                check_value_date("value_date", value_date, today)?;
+                check_new_schedule_starts_after(command.first_due_on, today)?;
+                let period_months = match command.period_months {
+                    Some(months) => months,
+                    None => u32::try_from(loan.period_months).map_err(|_| {
+                        AppError::internal(anyhow::anyhow!(
+                            "stored loan {} has period_months {}",
+                            loan.id,
+                            loan.period_months
+                        ))
+                    })?,
+                };
+                let terms = RestructureTerms {
+                    kind: command.kind,
+                    first_due_on: command.first_due_on,
+                    installments: command.installments,
+                    period_months,
+                    method: match command.method {
+                        Some(method) => method,
+                        None => loan_engine::method_of(loan)?,
+                    },
+                    principal_grace: command.principal_grace,
+                    interest_reduced: command.interest_reduced
+                        || command.interest_reduction.is_positive(),
+                    interest_reduction_vnd: amount_vnd(command.interest_reduction)?,
+                };
+                NewTransaction::restructure(&terms, value_date, reason, approved_by)
+            })
+        },
+    )
+    .await
+}
+
+/// Writes the loan off against its provision (approver, for the risk handling council, Decree 45/2021
+/// Art 29): Dr 22931 / Cr 12831-12832, a provision short of the principal topped up in the same entry
+/// (Dr 6426), memo 0042; accruals stop. A loan still in term needs `early: true` with `early_reason`.
+#[tracing::instrument(name = "write off a loan", skip_all, fields(loan_id = %loan_id))]
+pub async fn write_off(
+    ctx: &AppCtx,
+    caller: &Caller,
+    loan_id: LoanId,
+    command: WriteOff,
+    key: Option<&IdempotencyKey>,
+) -> AppResult<Idempotent<TransactionView>> {
+    caller.require(&[Role::Approver])?;
+    let reason = reason_of(&command.reason)?;
+    let approved_by = caller.user_id();
+    append(
+        ctx,
+        caller,
+        loan_id,
+        key,
+        &WRITE_OFF,
+        move |txn, loan, today| {
+            Box::pin(async move {
+                let value_date = command.value_date.unwrap_or(today);
+                check_value_date("value_date", value_date, today)?;
+                let (state, _) = state_of(txn, loan, value_date).await?;
+                let details = follow_ups::check_write_off(&state, command.early.as_ref())?;
+                let principal =
+                    Vnd::from_i64(loan.in_term_principal_vnd + loan.overdue_principal_vnd);
+                NewTransaction::write_off(principal, value_date, reason, details, approved_by)
+            })
+        },
+    )
+    .await
+}

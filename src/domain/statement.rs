@@ -1,0 +1,286 @@
+//! The loan statement (API.md `GET /loans/{id}/statement`): every movement of a loan in date order with running
+//! balances of principal and advance, and totals — a pure function of the folded [`LoanState`] and the stored
+//! transactions.
+//!
+//! Within one day the lines are ordered as the day happens: disbursements, then what fell due (billing), then the
+//! advance applied on a due date, then payments, restructurings, write-offs and recoveries; ties by transaction id
+//! (the store's insertion order) or installment number. Reversed transactions and reversals are left out: a
+//! reversed transaction never happened (the fold already replayed the loan without it).
+
+use chrono::NaiveDate;
+
+use crate::{allocation::Allocation, loan::LoanState, money::Vnd, status::TransactionKind};
+
+/// A stored transaction as the statement reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementTransaction {
+    /// The transaction's id in the store (the engine's event id is its decimal text).
+    pub id: i64,
+    /// What it is.
+    pub kind: TransactionKind,
+    /// The value date.
+    pub value_date: NaiveDate,
+    /// Its amount (0 for a restructuring).
+    pub amount: Vnd,
+    /// The bank's reference, or the restructuring kind.
+    pub reference: String,
+    /// For a reversal: the transaction it cancels.
+    pub reverses_id: Option<i64>,
+}
+
+/// What a statement line records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LineKind {
+    /// A tranche paid out.
+    Disbursement,
+    /// An installment fell due (billed).
+    InstallmentDue,
+    /// The advance held was applied on a due date.
+    AdvanceApplied,
+    /// A payment received.
+    Repayment,
+    /// A restructuring (with the interest it forgave).
+    Restructure,
+    /// The write-off.
+    WriteOff,
+    /// Money recovered after the write-off.
+    Recovery,
+}
+
+impl LineKind {
+    /// The API spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LineKind::Disbursement => "disbursement",
+            LineKind::InstallmentDue => "installment_due",
+            LineKind::AdvanceApplied => "advance_applied",
+            LineKind::Repayment => "repayment",
+            LineKind::Restructure => "restructure",
+            LineKind::WriteOff => "write_off",
+            LineKind::Recovery => "recovery",
+        }
+    }
+
+    /// The order of lines within one day (see the module docs).
+    fn order_in_day(self) -> u8 {
+        match self {
+            LineKind::Disbursement => 0,
+            LineKind::InstallmentDue => 1,
+            LineKind::AdvanceApplied => 2,
+            LineKind::Repayment => 3,
+            LineKind::Restructure => 4,
+            LineKind::WriteOff => 5,
+            LineKind::Recovery => 6,
+        }
+    }
+}
+
+/// One line of the statement; amounts not concerned are zero.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementLine {
+    /// The value date (the due date for `installment_due`).
+    pub date: NaiveDate,
+    /// What the line records.
+    pub kind: LineKind,
+    /// The transaction, when the line is one (not for billing or the advance applied).
+    pub transaction_id: Option<i64>,
+    /// The installment, for `installment_due`.
+    pub seq: Option<u32>,
+    /// The transaction's reference (empty for billing and the advance applied).
+    pub reference: String,
+    /// Disbursed.
+    pub disbursed: Vnd,
+    /// Principal billed on a due date (less what a restructuring moved out of it).
+    pub principal_due: Vnd,
+    /// Interest billed on a due date.
+    pub interest_due: Vnd,
+    /// Cash received.
+    pub received: Vnd,
+    /// Principal paid (overdue, due and prepaid).
+    pub paid_principal: Vnd,
+    /// Contractual interest paid (due and unpaid overdue).
+    pub paid_interest: Vnd,
+    /// Overdue interest paid.
+    pub paid_overdue_interest: Vnd,
+    /// Late interest paid.
+    pub paid_late_interest: Vnd,
+    /// Change of the advance held (+ held, − applied).
+    pub advance_change: Vnd,
+    /// Principal written off.
+    pub written_off: Vnd,
+    /// Interest forgiven by a restructuring (late, overdue and contractual).
+    pub interest_reduced: Vnd,
+    /// Principal outstanding after the line.
+    pub principal_balance: Vnd,
+    /// Advance held after the line.
+    pub advance_balance: Vnd,
+}
+
+impl StatementLine {
+    fn new(date: NaiveDate, kind: LineKind) -> StatementLine {
+        StatementLine {
+            date,
+            kind,
+            transaction_id: None,
+            seq: None,
+            reference: String::new(),
+            disbursed: Vnd::ZERO,
+            principal_due: Vnd::ZERO,
+            interest_due: Vnd::ZERO,
+            received: Vnd::ZERO,
+            paid_principal: Vnd::ZERO,
+            paid_interest: Vnd::ZERO,
+            paid_overdue_interest: Vnd::ZERO,
+            paid_late_interest: Vnd::ZERO,
+            advance_change: Vnd::ZERO,
+            written_off: Vnd::ZERO,
+            interest_reduced: Vnd::ZERO,
+            principal_balance: Vnd::ZERO,
+            advance_balance: Vnd::ZERO,
+        }
+    }
+
+    fn of_transaction(tx: &StatementTransaction, kind: LineKind) -> StatementLine {
+        StatementLine {
+            transaction_id: Some(tx.id),
+            reference: tx.reference.clone(),
+            ..StatementLine::new(tx.value_date, kind)
+        }
+    }
+
+    fn of_allocation(allocation: &Allocation, tx: Option<&StatementTransaction>) -> StatementLine {
+        let kind = if allocation.event_id.is_some() {
+            LineKind::Repayment
+        } else {
+            LineKind::AdvanceApplied
+        };
+        StatementLine {
+            transaction_id: tx.map(|t| t.id),
+            reference: tx.map(|t| t.reference.clone()).unwrap_or_default(),
+            received: allocation.amount,
+            paid_principal: allocation.total_principal(),
+            paid_interest: allocation.interest + allocation.unpaid_interest,
+            paid_overdue_interest: allocation.overdue_interest,
+            paid_late_interest: allocation.late_interest,
+            advance_change: allocation.advance - allocation.advance_applied,
+            ..StatementLine::new(allocation.value_date, kind)
+        }
+    }
+}
+
+/// The statement: the lines and their totals, and the balances as of `as_of`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// The date the statement is as of (billing after it is not shown).
+    pub as_of: NaiveDate,
+    /// Every movement, in order, with running balances.
+    pub lines: Vec<StatementLine>,
+    /// Disbursed in total.
+    pub total_disbursed: Vnd,
+    /// Cash received in total (repayments and recoveries).
+    pub total_received: Vnd,
+    /// Principal paid in total.
+    pub total_principal_paid: Vnd,
+    /// Contractual interest paid in total.
+    pub total_interest_paid: Vnd,
+    /// Overdue interest paid in total.
+    pub total_overdue_interest_paid: Vnd,
+    /// Late interest paid in total.
+    pub total_late_interest_paid: Vnd,
+    /// Interest forgiven by restructurings in total.
+    pub total_interest_reduced: Vnd,
+    /// Principal outstanding as the fold has it.
+    pub principal_outstanding: Vnd,
+    /// Advance held as the fold has it.
+    pub advance: Vnd,
+}
+
+/// The statement of a loan folded to `state` as of `as_of`, from its stored `transactions` (every one, in store
+/// order, reversals included).
+pub fn statement(
+    state: &LoanState,
+    transactions: &[StatementTransaction],
+    as_of: NaiveDate,
+) -> Statement {
+    let reversed: Vec<i64> = transactions.iter().filter_map(|t| t.reverses_id).collect();
+    // (line, tie-break within its date and kind).
+    let mut keyed: Vec<(StatementLine, i64)> = Vec::new();
+    for tx in transactions.iter().filter(|t| !reversed.contains(&t.id)) {
+        let line = match tx.kind {
+            TransactionKind::Disbursement => StatementLine {
+                disbursed: tx.amount,
+                ..StatementLine::of_transaction(tx, LineKind::Disbursement)
+            },
+            TransactionKind::Restructure => {
+                let event_id = tx.id.to_string();
+                StatementLine {
+                    interest_reduced: state
+                        .interest_reductions
+                        .iter()
+                        .filter(|r| r.event_id == event_id)
+                        .map(|r| r.total())
+                        .sum(),
+                    ..StatementLine::of_transaction(tx, LineKind::Restructure)
+                }
+            }
+            TransactionKind::Recovery => StatementLine {
+                received: tx.amount,
+                ..StatementLine::of_transaction(tx, LineKind::Recovery)
+            },
+            TransactionKind::WriteOff => StatementLine {
+                written_off: state.written_off_principal,
+                ..StatementLine::of_transaction(tx, LineKind::WriteOff)
+            },
+            // Repayments come from the fold's allocations below (as the loan stands now); reversals never show.
+            TransactionKind::Repayment | TransactionKind::Reversal => continue,
+        };
+        keyed.push((line, tx.id));
+    }
+    for installment in state
+        .schedule
+        .iter()
+        .filter(|i| i.billed && i.due_on <= as_of)
+    {
+        let line = StatementLine {
+            seq: Some(installment.seq),
+            principal_due: installment.principal - installment.rescheduled_principal,
+            interest_due: installment.interest,
+            ..StatementLine::new(installment.due_on, LineKind::InstallmentDue)
+        };
+        keyed.push((line, i64::from(installment.seq)));
+    }
+    for (index, allocation) in state.allocations.iter().enumerate() {
+        let tx = allocation
+            .event_id
+            .as_deref()
+            .and_then(|id| transactions.iter().find(|t| t.id.to_string() == id));
+        let tie = tx.map_or(i64::try_from(index).unwrap_or(i64::MAX), |t| t.id);
+        keyed.push((StatementLine::of_allocation(allocation, tx), tie));
+    }
+    keyed.sort_by_key(|(line, tie)| (line.date, line.kind.order_in_day(), *tie));
+    let (mut principal, mut advance) = (Vnd::ZERO, Vnd::ZERO);
+    let lines: Vec<StatementLine> = keyed
+        .into_iter()
+        .map(|(mut line, _)| {
+            principal += line.disbursed - line.paid_principal - line.written_off;
+            advance += line.advance_change;
+            line.principal_balance = principal;
+            line.advance_balance = advance;
+            line
+        })
+        .collect();
+    let sum = |f: fn(&StatementLine) -> Vnd| lines.iter().map(f).sum::<Vnd>();
+    Statement {
+        as_of,
+        total_disbursed: sum(|l| l.disbursed),
+        total_received: sum(|l| l.received),
+        total_principal_paid: sum(|l| l.paid_principal),
+        total_interest_paid: sum(|l| l.paid_interest),
+        total_overdue_interest_paid: sum(|l| l.paid_overdue_interest),
+        total_late_interest_paid: sum(|l| l.paid_late_interest),
+        total_interest_reduced: sum(|l| l.interest_reduced),
+        principal_outstanding: state.outstanding_principal(),
+        advance: state.advance,
+        lines,
+    }
+}

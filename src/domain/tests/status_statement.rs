@@ -1,0 +1,370 @@
+//! A loan's status after a fold, the group it is shown in, the stored names, and the statement with running
+//! balances (DOMAIN.md §4, §8; API.md's statement), without a database.
+
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use coopfund_domain::{
+    fold, loan_group, shown_group, statement, ClassificationConfig, DebtGroup, EventKind, LineKind,
+    LoanContract, LoanEvent, LoanState, LoanStatus, Method, PrepaymentRule, RepaymentKind,
+    RestructureKind, ScheduleTerms, StatementTransaction, TransactionKind, UnknownName, Vnd,
+};
+use rust_decimal_macros::dec;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
+}
+
+fn vnd(amount: i64) -> Vnd {
+    Vnd::from_i64(amount)
+}
+
+/// 100,000,000 at 12%, ten monthly installments of equal principal from 2026-01-10.
+fn contract() -> LoanContract {
+    LoanContract::new(ScheduleTerms::new(
+        vnd(100_000_000),
+        dec!(12),
+        d(2026, 1, 10),
+        10,
+        1,
+        Method::EqualPrincipal,
+    ))
+}
+
+fn state_of(events: &[LoanEvent], as_of: NaiveDate) -> LoanState {
+    fold(&contract(), events, as_of).expect("the events apply")
+}
+
+fn disbursed() -> LoanEvent {
+    LoanEvent::disbursement("1", d(2026, 1, 10), 1, vnd(100_000_000))
+}
+
+fn repaid(id: &str, date: NaiveDate, amount: i64) -> LoanEvent {
+    let sequence = id.parse().expect("numeric id");
+    LoanEvent::repayment(id, date, sequence, vnd(amount), RepaymentKind::Ordinary)
+}
+
+fn event(id: &str, date: NaiveDate, kind: EventKind) -> LoanEvent {
+    LoanEvent {
+        id: id.into(),
+        value_date: date,
+        sequence: id.parse().expect("numeric id"),
+        kind,
+    }
+}
+
+#[test]
+fn every_name_reads_back_as_itself_and_an_unknown_one_is_named() {
+    for status in LoanStatus::ALL {
+        assert_eq!(LoanStatus::from_str(status.as_str()), Ok(*status));
+        assert_eq!(status.to_string(), status.as_str());
+    }
+    for kind in TransactionKind::ALL {
+        assert_eq!(TransactionKind::from_str(kind.as_str()), Ok(*kind));
+    }
+    for kind in RepaymentKind::ALL {
+        assert_eq!(RepaymentKind::from_str(kind.as_str()), Ok(*kind));
+    }
+    for rule in PrepaymentRule::ALL {
+        assert_eq!(PrepaymentRule::from_str(rule.as_str()), Ok(*rule));
+    }
+    for kind in RestructureKind::ALL {
+        assert_eq!(RestructureKind::from_str(kind.as_str()), Ok(*kind));
+    }
+    let unknown = LoanStatus::from_str("actif").expect_err("not a status");
+    assert_eq!(
+        unknown,
+        UnknownName {
+            what: "loan status",
+            text: "actif".into()
+        }
+    );
+    assert_eq!(unknown.to_string(), r#"unknown loan status "actif""#);
+    assert_eq!(
+        PrepaymentRule::from_str("shorten")
+            .expect_err("not a rule")
+            .to_string(),
+        r#"unknown prepayment rule "shorten""#
+    );
+}
+
+#[test]
+fn the_fold_decides_the_status_from_the_first_disbursement_on() {
+    let nothing = state_of(&[], d(2026, 1, 10));
+    // Before any disbursement the contract's step stands.
+    assert_eq!(
+        LoanStatus::Approved.after_fold(&nothing),
+        LoanStatus::Approved
+    );
+    assert_eq!(
+        LoanStatus::ContractSigned.after_fold(&nothing),
+        LoanStatus::ContractSigned
+    );
+    // Every disbursement reversed: back to contract_signed.
+    assert_eq!(
+        LoanStatus::Active.after_fold(&nothing),
+        LoanStatus::ContractSigned
+    );
+    let owing = state_of(&[disbursed()], d(2026, 1, 20));
+    assert_eq!(
+        LoanStatus::ContractSigned.after_fold(&owing),
+        LoanStatus::Active
+    );
+
+    let payoff = owing
+        .payoff_quote(coopfund_domain::DayCount::Actual365)
+        .total;
+    let settled = state_of(
+        &[
+            disbursed(),
+            repaid("2", d(2026, 1, 20), payoff.to_i64().expect("fits")),
+        ],
+        d(2026, 1, 21),
+    );
+    assert_eq!(LoanStatus::Active.after_fold(&settled), LoanStatus::Closed);
+
+    let written_off = state_of(
+        &[disbursed(), event("2", d(2026, 9, 1), EventKind::WriteOff)],
+        d(2026, 9, 2),
+    );
+    assert_eq!(
+        LoanStatus::Active.after_fold(&written_off),
+        LoanStatus::WrittenOff
+    );
+    let remaining =
+        written_off.principal_under_follow_up() + written_off.interest_under_follow_up();
+    let recovered = state_of(
+        &[
+            disbursed(),
+            event("2", d(2026, 9, 1), EventKind::WriteOff),
+            event(
+                "3",
+                d(2026, 9, 2),
+                EventKind::Recovery { amount: remaining },
+            ),
+        ],
+        d(2026, 9, 3),
+    );
+    assert_eq!(
+        LoanStatus::WrittenOff.after_fold(&recovered),
+        LoanStatus::Recovered
+    );
+}
+
+#[test]
+fn a_written_off_loan_is_group_5_a_settled_one_group_1_and_the_cached_group_only_worsens_it() {
+    let config = ClassificationConfig::default();
+    // 2026-06-11: the first installment (2026-02-10) is 121 days past due: group 4 by DPD.
+    let late = state_of(&[disbursed()], d(2026, 6, 11));
+    assert_eq!(loan_group(&late, &config), DebtGroup::Four);
+    let written_off = state_of(
+        &[disbursed(), event("2", d(2026, 6, 11), EventKind::WriteOff)],
+        d(2026, 6, 12),
+    );
+    assert_eq!(loan_group(&written_off, &config), DebtGroup::Five);
+    let owing = state_of(&[disbursed()], d(2026, 1, 20));
+    let payoff = owing
+        .payoff_quote(coopfund_domain::DayCount::Actual365)
+        .total;
+    let settled = state_of(
+        &[
+            disbursed(),
+            repaid("2", d(2026, 1, 20), payoff.to_i64().expect("fits")),
+        ],
+        d(2026, 6, 11),
+    );
+    assert_eq!(loan_group(&settled, &config), DebtGroup::One);
+
+    assert_eq!(
+        shown_group(DebtGroup::One, DebtGroup::Three),
+        DebtGroup::Three
+    );
+    assert_eq!(
+        shown_group(DebtGroup::Four, DebtGroup::Two),
+        DebtGroup::Four
+    );
+}
+
+fn stored(
+    id: i64,
+    kind: TransactionKind,
+    date: NaiveDate,
+    amount: i64,
+    reverses_id: Option<i64>,
+) -> StatementTransaction {
+    StatementTransaction {
+        id,
+        kind,
+        value_date: date,
+        amount: vnd(amount),
+        reference: format!("UNC-{id}"),
+        reverses_id,
+    }
+}
+
+/// A line as (date, kind, transaction, installment, principal balance, advance balance).
+type LineShape = (NaiveDate, LineKind, Option<i64>, Option<u32>, i64, i64);
+
+#[test]
+fn the_statement_runs_the_balances_in_day_order_and_leaves_out_what_was_reversed() {
+    // Disbursed; the first installment (10,000,000 + 1,019,178) paid on its due date; a payment of 5,000,000 on
+    // 2026-02-20 reversed; as of 2026-03-11 the second installment (10,000,000 + 828,493) fell due unpaid.
+    let events = [
+        disbursed(),
+        repaid("2", d(2026, 2, 10), 11_019_178),
+        repaid("3", d(2026, 2, 20), 5_000_000),
+        event(
+            "4",
+            d(2026, 2, 20),
+            EventKind::Reversal {
+                reversed_id: "3".into(),
+            },
+        ),
+    ];
+    let transactions = [
+        stored(
+            1,
+            TransactionKind::Disbursement,
+            d(2026, 1, 10),
+            100_000_000,
+            None,
+        ),
+        stored(
+            2,
+            TransactionKind::Repayment,
+            d(2026, 2, 10),
+            11_019_178,
+            None,
+        ),
+        stored(
+            3,
+            TransactionKind::Repayment,
+            d(2026, 2, 20),
+            5_000_000,
+            None,
+        ),
+        stored(
+            4,
+            TransactionKind::Reversal,
+            d(2026, 2, 20),
+            5_000_000,
+            Some(3),
+        ),
+    ];
+    let as_of = d(2026, 3, 11);
+    let state = state_of(&events, as_of);
+    let statement = statement(&state, &transactions, as_of);
+
+    let shape: Vec<LineShape> = statement
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                l.date,
+                l.kind,
+                l.transaction_id,
+                l.seq,
+                l.principal_balance.to_i64().expect("fits"),
+                l.advance_balance.to_i64().expect("fits"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        vec![
+            (
+                d(2026, 1, 10),
+                LineKind::Disbursement,
+                Some(1),
+                None,
+                100_000_000,
+                0
+            ),
+            // Billing comes before the payment of the same day.
+            (
+                d(2026, 2, 10),
+                LineKind::InstallmentDue,
+                None,
+                Some(1),
+                100_000_000,
+                0
+            ),
+            (
+                d(2026, 2, 10),
+                LineKind::Repayment,
+                Some(2),
+                None,
+                90_000_000,
+                0
+            ),
+            (
+                d(2026, 3, 10),
+                LineKind::InstallmentDue,
+                None,
+                Some(2),
+                90_000_000,
+                0
+            ),
+        ]
+    );
+    let billed = &statement.lines[1];
+    assert_eq!(
+        (billed.principal_due, billed.interest_due),
+        (vnd(10_000_000), vnd(1_019_178))
+    );
+    let paid = &statement.lines[2];
+    assert_eq!(paid.reference, "UNC-2");
+    assert_eq!(
+        (paid.received, paid.paid_principal, paid.paid_interest),
+        (vnd(11_019_178), vnd(10_000_000), vnd(1_019_178))
+    );
+    assert_eq!(statement.lines[3].interest_due, vnd(828_493));
+    assert_eq!(statement.total_disbursed, vnd(100_000_000));
+    assert_eq!(statement.total_received, vnd(11_019_178));
+    assert_eq!(statement.total_principal_paid, vnd(10_000_000));
+    assert_eq!(statement.total_interest_paid, vnd(1_019_178));
+    assert_eq!(statement.principal_outstanding, vnd(90_000_000));
+    assert_eq!(statement.advance, Vnd::ZERO);
+}
+
+#[test]
+fn an_advance_held_and_applied_runs_in_the_advance_balance() {
+    // 15,000,000 paid before the first due date is held whole; on 2026-02-10 it pays the first installment and
+    // the rest stays held.
+    let events = [disbursed(), repaid("2", d(2026, 1, 25), 15_000_000)];
+    let transactions = [
+        stored(
+            1,
+            TransactionKind::Disbursement,
+            d(2026, 1, 10),
+            100_000_000,
+            None,
+        ),
+        stored(
+            2,
+            TransactionKind::Repayment,
+            d(2026, 1, 25),
+            15_000_000,
+            None,
+        ),
+    ];
+    let as_of = d(2026, 2, 11);
+    let state = state_of(&events, as_of);
+    let statement = statement(&state, &transactions, as_of);
+    let kinds: Vec<(LineKind, i64)> = statement
+        .lines
+        .iter()
+        .map(|l| (l.kind, l.advance_balance.to_i64().expect("fits")))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (LineKind::Disbursement, 0),
+            (LineKind::Repayment, 15_000_000),
+            (LineKind::InstallmentDue, 15_000_000),
+            (LineKind::AdvanceApplied, 15_000_000 - 11_019_178),
+        ]
+    );
+    assert_eq!(statement.advance, vnd(15_000_000 - 11_019_178));
+    assert_eq!(statement.principal_outstanding, vnd(90_000_000));
+}
