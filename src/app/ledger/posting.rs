@@ -412,7 +412,7 @@ pub async fn cache_balances<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<loan::Model> {
     let status = status_of(&loan.status, state);
-    let version = loan.version + 1;
+    let (loan_id, version) = (loan.id, loan.version + 1);
     let mut active = loan.into_active_model();
     active.status = Set(status);
     active.first_disbursed_on = Set(state.first_disbursed_on);
@@ -421,9 +421,19 @@ pub async fn cache_balances<C: ConnectionTrait>(
     active.in_term_principal_vnd = Set(stored_vnd(state.in_term_principal)?);
     active.overdue_principal_vnd = Set(stored_vnd(state.overdue_principal)?);
     active.advance_vnd = Set(stored_vnd(state.advance)?);
-    active.dpd = Set(i32::try_from(state.dpd).unwrap_or(i32::MAX));
+    let stored_count = |what: &str, count: i64| {
+        i32::try_from(count).map_err(|_| {
+            AppError::internal(anyhow::anyhow!(
+                "loan {loan_id}: {what} {count} does not fit its column"
+            ))
+        })
+    };
+    active.dpd = Set(stored_count("days past due", state.dpd)?);
     active.debt_group = Set(i32::from(group.number()));
-    active.restructure_count = Set(i32::try_from(state.restructure_count).unwrap_or(i32::MAX));
+    active.restructure_count = Set(stored_count(
+        "restructure count",
+        i64::from(state.restructure_count),
+    )?);
     active.balances_as_of = Set(Some(date));
     active.version = Set(version);
     active.updated_at = Set(now);
