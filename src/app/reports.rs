@@ -9,6 +9,7 @@
 //! The general provision the rules require today (0.5% of groups 1-4) is shown next to the one held, so a
 //! reader sees what the next month-end close will post.
 
+use coopfund_domain::LoanStatus;
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
@@ -34,7 +35,7 @@ use crate::{
 };
 
 /// Loan statuses whose principal is outstanding.
-const OPEN_STATUSES: [&str; 1] = ["active"];
+const OPEN_STATUSES: [&str; 1] = [LoanStatus::Active.as_str()];
 
 /// The outstanding principal of one debt group.
 #[derive(Debug, Clone)]

@@ -197,13 +197,10 @@ fn application_statuses() -> Vec<String> {
 
 /// The loan statuses `GET /loans?status=` accepts (`crate::app::loans::list`).
 fn loan_statuses() -> Vec<String> {
-    strings(&[
-        "approved",
-        "contract_signed",
-        "active",
-        "closed",
-        "written_off",
-    ])
+    coopfund_domain::LoanStatus::ALL
+        .iter()
+        .map(|s| s.as_str().to_string())
+        .collect()
 }
 
 /// `RepaymentBody.kind` (`crate::app::loans::repay`).

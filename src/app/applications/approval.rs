@@ -3,6 +3,7 @@
 //! ([`NewLoan`]). A refusal writes nothing: the transaction is dropped before any write.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use coopfund_domain::LoanStatus;
 use coopfund_domain::{
     application::{self as rules, Action, Decision, FourEyes, Refusal, Step},
     limits::{Breach, Exposure, Rule},
@@ -35,9 +36,13 @@ use crate::{
 };
 
 /// The status of a loan approval has just created.
-const APPROVED_LOAN_STATUS: &str = "approved";
+const APPROVED_LOAN_STATUS: &str = LoanStatus::Approved.as_str();
 /// Loan statuses whose principal counts against the Decree 45 Art 23 limits.
-const EXPOSED_LOAN_STATUSES: [&str; 3] = [APPROVED_LOAN_STATUS, "contract_signed", "active"];
+const EXPOSED_LOAN_STATUSES: [&str; 3] = [
+    APPROVED_LOAN_STATUS,
+    LoanStatus::ContractSigned.as_str(),
+    LoanStatus::Active.as_str(),
+];
 /// A fixed key for `pg_advisory_xact_lock`: approvals run one at a time on PostgreSQL.
 const APPROVAL_LOCK_KEY: i64 = 0x636f_6f70_6170_7072; // "coopappr"
 

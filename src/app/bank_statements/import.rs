@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
+use coopfund_domain::LoanStatus;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     QueryFilter, QuerySelect, Set, TransactionTrait,
@@ -141,7 +142,7 @@ impl MatchData {
             .await?;
         let mut active_by_cooperative: HashMap<i64, Vec<i64>> = HashMap::new();
         for (id, _, cooperative_id, state) in &loans {
-            if state == "active" {
+            if state == LoanStatus::Active.as_str() {
                 active_by_cooperative
                     .entry(*cooperative_id)
                     .or_default()
@@ -155,7 +156,7 @@ impl MatchData {
                     loan_id,
                     number,
                     cooperative_id,
-                    active: state == "active",
+                    active: state == LoanStatus::Active.as_str(),
                 })
                 .collect(),
         );

@@ -389,7 +389,7 @@ pub async fn worst_sibling_group<C: ConnectionTrait>(
         .column(loan::Column::DebtGroup)
         .filter(loan::Column::CooperativeId.eq(loan.cooperative_id))
         .filter(loan::Column::Id.ne(loan.id))
-        .filter(loan::Column::Status.eq("active"))
+        .filter(loan::Column::Status.eq(coopfund_domain::LoanStatus::Active.as_str()))
         .into_tuple()
         .all(conn)
         .await?;
