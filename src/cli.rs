@@ -374,7 +374,7 @@ async fn restore(from: PathBuf, force: bool, settings: Settings) -> anyhow::Resu
         "holds what its manifest says: {} journal entries, {} loans, {} audit records",
         contents.journal_entries, contents.loans, contents.audit_records
     );
-    let report = crate::app::ledger::verify(&db).await?;
+    let report = crate::app::ledger::verify(&db, &settings.classification.classification()).await?;
     print!("{}", report.render());
     if !report.passed() {
         return Err(anyhow::anyhow!(
@@ -450,7 +450,7 @@ fn refused(code: &str, reason: &dyn std::fmt::Display) -> anyhow::Error {
 
 async fn ledger_verify(settings: Settings) -> anyhow::Result<()> {
     let db = server::prepare_database(&settings).await?;
-    let report = crate::app::ledger::verify(&db).await?;
+    let report = crate::app::ledger::verify(&db, &settings.classification.classification()).await?;
     print!("{}", report.render());
     if report.passed() {
         Ok(())

@@ -71,9 +71,12 @@ impl Application {
         };
         let state = AppState::new(db, settings);
         // Books written by an older version are corrected before the first request (idempotent; see repairs).
-        crate::app::repairs::restore_restructured_interest(&state.db)
-            .await
-            .map_err(|e| anyhow::anyhow!("correcting restructured loans: {e}"))?;
+        crate::app::repairs::restore_restructured_interest(
+            &state.db,
+            &state.ctx.policy.classification,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("correcting restructured loans: {e}"))?;
         Ok(Self {
             listener,
             tls,

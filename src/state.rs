@@ -35,7 +35,6 @@ impl AppState {
 
     /// The state around an already built context (a test with its own clock or policy).
     pub fn with_ctx(ctx: AppCtx) -> Self {
-        crate::app::policy::install(&ctx.settings.classification);
         AppState {
             db: ctx.db.clone(),
             settings: ctx.settings.clone(),

@@ -88,7 +88,7 @@ pub(crate) async fn close_chunk(
     }
     let mut worst: HashMap<i64, DebtGroup> = HashMap::new();
     for (loan, loan_state) in &folded {
-        let group = loan_engine::loan_group(loan_state);
+        let group = loan_engine::loan_group(loan_state, &ctx.policy.classification);
         let entry = worst.entry(loan.cooperative_id).or_insert(group);
         *entry = (*entry).max(group);
     }

@@ -5,6 +5,7 @@
 //! by replaying from scratch, so nothing here keeps running totals — the stored events are the truth and
 //! the balances cached on the loan row are a copy checked by `coopfund ledger verify`.
 
+use coopfund_domain::ClassificationConfig;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
@@ -291,8 +292,8 @@ pub fn status_text_after_fold(current: &str, state: &LoanState) -> String {
 }
 
 /// The debt group of one loan under the classification in force ([`coopfund_domain::loan_group`]).
-pub fn loan_group(state: &LoanState) -> DebtGroup {
-    coopfund_domain::loan_group(state, &super::policy::current().classification)
+pub fn loan_group(state: &LoanState, classification: &ClassificationConfig) -> DebtGroup {
+    coopfund_domain::loan_group(state, classification)
 }
 
 /// An engine refusal as a 422 naming the rule (and, above the payoff, the payoff amount). Amounts are

@@ -3,12 +3,7 @@
 //!
 //! The policy is held by the use cases' context ([`crate::app::context::AppCtx::policy`]), built
 //! from the settings with [`Policy::from_settings`]: two apps in one process keep their own.
-//!
-//! Deprecated, until every caller takes it from the context: the process-wide slot [`install`] /
-//! [`current`] (installed when an `AppState` is built; the legal defaults of Circular 14/2024 and
-//! Decree 86/2024 until then).
-
-use std::sync::{Arc, RwLock};
+//! There is no process-wide policy: a use case reads the one in its context.
 
 use coopfund_domain::{ClassificationConfig, ProvisionRates};
 
@@ -29,28 +24,6 @@ impl Policy {
             provision_rates: settings.provision_rates(),
         }
     }
-}
-
-static POLICY: RwLock<Option<Arc<Policy>>> = RwLock::new(None);
-
-/// Installs the policy of `settings` for this process.
-pub fn install(settings: &ClassificationSettings) {
-    let policy = Arc::new(Policy {
-        classification: settings.classification(),
-        provision_rates: settings.provision_rates(),
-    });
-    let mut slot = POLICY
-        .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    *slot = Some(policy);
-}
-
-/// The policy in force (the legal defaults until one is installed).
-pub fn current() -> Arc<Policy> {
-    let slot = POLICY
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    slot.clone().unwrap_or_default()
 }
 
 #[cfg(test)]

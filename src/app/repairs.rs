@@ -4,6 +4,7 @@
 //! command does (posting by difference): it is idempotent by construction — a second run finds nothing to post —
 //! so it can run at every start, and with several instances at once (each loan is locked while it is repaired).
 
+use coopfund_domain::ClassificationConfig;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
@@ -38,7 +39,10 @@ struct LoanFigures {
 /// change gets a `correction` entry and an audit record `loan.restructured_interest_restored`. Returns how many
 /// loans were corrected.
 #[tracing::instrument(name = "restore interest carried by restructurings", skip_all)]
-pub async fn restore_restructured_interest(db: &DatabaseConnection) -> AppResult<usize> {
+pub async fn restore_restructured_interest(
+    db: &DatabaseConnection,
+    classification: &ClassificationConfig,
+) -> AppResult<usize> {
     let loan_ids: Vec<i64> = loan_transaction::Entity::find()
         .select_only()
         .column(loan_transaction::Column::LoanId)
@@ -65,7 +69,8 @@ pub async fn restore_restructured_interest(db: &DatabaseConnection) -> AppResult
             business_key: None,
             posted_at: chrono::Utc::now(),
         };
-        let refolded = ledger::refold_and_post(&txn, &caller, loan, today, &posting).await?;
+        let refolded =
+            ledger::refold_and_post(&txn, classification, &caller, loan, today, &posting).await?;
         let after = figures(&refolded.loan)?;
         if refolded.entry_id.is_some() || after.status != before.status {
             audit::record(

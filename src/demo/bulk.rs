@@ -161,6 +161,7 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
         calendar: crate::app::calendar::in_force(db).await?,
         products: product_rows,
         approver_id: admin.user_id(),
+        classification: state.ctx.policy.classification.clone(),
     };
     let mut summary = BulkSummary {
         cooperatives,
@@ -385,6 +386,8 @@ struct Plan {
     calendar: coopfund_domain::HolidayCalendar,
     products: Vec<product::Model>,
     approver_id: Option<i64>,
+    /// The debt-group thresholds in force (the fund's `[classification]`).
+    classification: coopfund_domain::ClassificationConfig,
 }
 
 /// How a generated borrower pays.
@@ -554,7 +557,7 @@ impl Plan {
                 Err(err) => return Err(loan_engine::fold_error(err)),
             }
         };
-        let group = loan_group(&state);
+        let group = loan_group(&state, &self.classification);
         let book = loan_book(
             &state,
             &BookInputs {

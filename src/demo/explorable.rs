@@ -247,7 +247,7 @@ pub async fn load_explorable(state: &AppState) -> AppResult<DemoSummary> {
     cast.cooperative = Some(coop_user);
     let mut player = Player::new(state, cast, product_ids, coop_ids, start, today);
     player.play().await?;
-    let verify = ledger::verify(db).await?;
+    let verify = ledger::verify(db, &state.ctx.policy.classification).await?;
     if !verify.passed() {
         return Err(AppError::internal(anyhow::anyhow!(
             "the demo fund's books do not verify:\n{}",

@@ -86,7 +86,7 @@ async fn a_backup_taken_while_repayments_are_posted_verifies_and_restores() {
             backups::contents_of(&restored).await.expect("contents"),
             manifest.contents
         );
-        let report = coopfund::app::ledger::verify(&restored)
+        let report = coopfund::app::ledger::verify(&restored, &Default::default())
             .await
             .expect("verify");
         assert!(report.passed(), "{}", report.render());

@@ -174,7 +174,12 @@ async fn the_explorable_demo_has_every_application_state_and_loan_history_its_us
 
     let cob_runs = items(&app, "/api/v1/cob/runs?limit=200", auditor).await;
     assert_eq!(cob_runs.len(), summary.cob_days);
-    assert!(ledger::verify(&app.db).await.unwrap().passed());
+    assert!(
+        ledger::verify(&app.db, &app.settings.classification.classification())
+            .await
+            .unwrap()
+            .passed()
+    );
 }
 
 #[tokio::test]
@@ -190,7 +195,9 @@ async fn the_bulk_demo_of_200_loans_loads_and_the_books_verify() {
         summary.active > 0 && summary.closed > 0 && summary.overdue > 0,
         "{summary:?}"
     );
-    let report = ledger::verify(&app.db).await.unwrap();
+    let report = ledger::verify(&app.db, &app.settings.classification.classification())
+        .await
+        .unwrap();
     assert!(report.passed(), "{}", report.render());
     assert_eq!(report.loans_checked, 200);
     // The loans read through the API like any other, and new rows get fresh ids after the explicit ones.
@@ -254,7 +261,9 @@ async fn a_sixty_day_catch_up_on_the_demo_fund_completes_and_the_books_match_the
         coopfund::app::fund::business_date(&app.db).await.unwrap(),
         through + chrono::Duration::days(1)
     );
-    let report = ledger::verify(&app.db).await.unwrap();
+    let report = ledger::verify(&app.db, &app.settings.classification.classification())
+        .await
+        .unwrap();
     assert!(report.passed(), "{}", report.render());
     let open = loan::Entity::find()
         .filter(loan::Column::Status.eq("active"))

@@ -134,7 +134,10 @@ async fn ledger_verify_reports_a_cached_balance_that_differs_from_the_engine() {
     let mut active = row.into_active_model();
     active.in_term_principal_vnd = Set(99_999_999);
     active.update(&app.db).await.unwrap();
-    let report = coopfund::app::ledger::verify(&app.db).await.unwrap();
+    let report =
+        coopfund::app::ledger::verify(&app.db, &app.settings.classification.classification())
+            .await
+            .unwrap();
     assert!(!report.passed());
     assert!(
         report.render().contains("in_term_principal_vnd"),

@@ -255,8 +255,9 @@ pub async fn active_loan(
 
 /// `coopfund ledger verify`'s logic on the test database; panics with the report when it fails.
 pub async fn assert_ledger_verifies(app: &TestApp) {
-    let report = coopfund::app::ledger::verify(&app.db)
-        .await
-        .expect("verify runs");
+    let report =
+        coopfund::app::ledger::verify(&app.db, &app.settings.classification.classification())
+            .await
+            .expect("verify runs");
     assert!(report.passed(), "{}", report.render());
 }

@@ -203,7 +203,7 @@ async fn a_pg_dump_restores_into_a_fresh_database_with_the_same_books() {
         .await
         .expect("restored contents");
     assert_eq!(restored_contents, source_contents);
-    let report = coopfund::app::ledger::verify(&restored_db)
+    let report = coopfund::app::ledger::verify(&restored_db, &Default::default())
         .await
         .expect("verify runs");
     assert!(report.passed(), "{}", report.render());

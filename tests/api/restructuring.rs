@@ -350,9 +350,12 @@ async fn the_start_up_repair_reopens_a_restructured_loan_the_old_payoff_had_clos
     closed.status = Set("closed".into());
     closed.update(&app.db).await.expect("tamper");
 
-    let corrected = coopfund::app::repairs::restore_restructured_interest(&app.db)
-        .await
-        .expect("repair runs");
+    let corrected = coopfund::app::repairs::restore_restructured_interest(
+        &app.db,
+        &app.settings.classification.classification(),
+    )
+    .await
+    .expect("repair runs");
     assert_eq!(corrected, 1);
     let view = loan(&app, &staff, loan_id).await;
     assert_eq!(view["status"], "active", "{view}");
@@ -373,9 +376,12 @@ async fn the_start_up_repair_reopens_a_restructured_loan_the_old_payoff_had_clos
     assert_eq!(items.len(), 1, "{audit}");
     assert_eq!(items[0]["entity_id"], loan_id.to_string());
     assert_eq!(
-        coopfund::app::repairs::restore_restructured_interest(&app.db)
-            .await
-            .expect("repair runs"),
+        coopfund::app::repairs::restore_restructured_interest(
+            &app.db,
+            &app.settings.classification.classification()
+        )
+        .await
+        .expect("repair runs"),
         0,
         "a second run finds nothing to correct"
     );

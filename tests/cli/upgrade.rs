@@ -71,7 +71,7 @@ fn the_current_version_migrates_the_last_releases_demo_fund_and_keeps_every_figu
     // The start-up repair runs when the service starts; run it as `serve` would.
     let corrected = runtime.block_on(async {
         let db = Database::connect(&url).await.expect("open");
-        coopfund::app::repairs::restore_restructured_interest(&db)
+        coopfund::app::repairs::restore_restructured_interest(&db, &Default::default())
             .await
             .expect("repair")
     });

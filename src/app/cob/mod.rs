@@ -367,6 +367,7 @@ async fn close_loan_day(
     let calendar = super::calendar::in_force(&txn).await?;
     let refolded = ledger::refold_and_post_with(
         &txn,
+        &ctx.policy.classification,
         caller,
         loan,
         next_day,

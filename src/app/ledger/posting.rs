@@ -2,6 +2,7 @@
 //! book of a loan, the balanced difference against what is posted, writing entries (one, or many at once
 //! for the close of business), refolding a loan and caching its balances on the loan row.
 
+use coopfund_domain::ClassificationConfig;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -309,23 +310,33 @@ pub async fn post_loan_entries<C: ConnectionTrait>(
 /// on the unique index: the caller decides whether that means "already done".
 pub async fn refold_and_post<C: ConnectionTrait>(
     conn: &C,
+    classification: &ClassificationConfig,
     caller: &Caller,
     loan: loan::Model,
     date: NaiveDate,
     posting: &Posting,
 ) -> AppResult<Refolded> {
     let calendar = crate::app::calendar::in_force(conn).await?;
-    refold_and_post_with(conn, caller, loan, date, posting, &calendar, |_, _, _| {
-        Provision::Keep
-    })
+    refold_and_post_with(
+        conn,
+        classification,
+        caller,
+        loan,
+        date,
+        posting,
+        &calendar,
+        |_, _, _| Provision::Keep,
+    )
     .await
 }
 
 /// [`refold_and_post`], the specific provision decided by `provision` from the loan row, the refolded state
 /// and its debt group (the month-end close sets it, DOMAIN.md §8).
 #[tracing::instrument(skip_all, fields(loan_id = loan.id, %date, kind = %posting.kind))]
+#[allow(clippy::too_many_arguments)]
 pub async fn refold_and_post_with<C: ConnectionTrait>(
     conn: &C,
+    classification: &ClassificationConfig,
     caller: &Caller,
     loan: loan::Model,
     date: NaiveDate,
@@ -339,7 +350,7 @@ pub async fn refold_and_post_with<C: ConnectionTrait>(
         calendar,
         date,
     )?;
-    let group = loan_group(&state).max(worst_sibling_group(conn, &loan).await?);
+    let group = loan_group(&state, classification).max(worst_sibling_group(conn, &loan).await?);
     let provision = provision(&loan, &state, group);
     let entry_id =
         post_loan_difference(conn, caller, &loan, &state, group, posting, provision).await?;

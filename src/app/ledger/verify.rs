@@ -1,6 +1,7 @@
 //! `coopfund ledger verify`: every entry balances, the control accounts equal the loan subledgers, and
 //! each loan's cached balances and posted book equal the engine's replay of its events.
 
+use coopfund_domain::ClassificationConfig;
 use std::collections::BTreeMap;
 
 use coopfund_domain::{classification::DebtGroup, Account, AccountBalances, HolidayCalendar, Vnd};
@@ -76,7 +77,10 @@ const CONTROL_ACCOUNTS: [Account; 6] = [
 /// control account's total equals the sum of the loans' subledger lines; each loan's cached balances equal
 /// the engine's fold as of `balances_as_of`; each loan's posted book equals the engine's target book.
 #[tracing::instrument(name = "ledger verify", skip_all)]
-pub async fn verify<C: ConnectionTrait>(conn: &C) -> AppResult<VerifyReport> {
+pub async fn verify<C: ConnectionTrait>(
+    conn: &C,
+    classification: &ClassificationConfig,
+) -> AppResult<VerifyReport> {
     let mut report = VerifyReport::default();
     check_entries(conn, &mut report).await?;
     let subledgers = check_control_accounts(conn, &mut report).await?;
@@ -88,7 +92,15 @@ pub async fn verify<C: ConnectionTrait>(conn: &C) -> AppResult<VerifyReport> {
     for loan in loans {
         report.loans_checked += 1;
         let posted = subledgers.get(&loan.id).cloned().unwrap_or_default();
-        if let Err(err) = check_loan(conn, &loan, &posted, &mut report.differences, &calendar).await
+        if let Err(err) = check_loan(
+            conn,
+            classification,
+            &loan,
+            &posted,
+            &mut report.differences,
+            &calendar,
+        )
+        .await
         {
             report.differences.push(format!(
                 "loan {} ({}): cannot be replayed: {}",
@@ -209,6 +221,7 @@ async fn check_control_accounts<C: ConnectionTrait>(
 
 async fn check_loan<C: ConnectionTrait>(
     conn: &C,
+    classification: &ClassificationConfig,
     loan: &loan::Model,
     posted: &AccountBalances,
     differences: &mut Vec<String>,
@@ -253,7 +266,7 @@ async fn check_loan<C: ConnectionTrait>(
             loan.dpd, state.dpd
         ));
     }
-    let engine_group = loan_group(&state);
+    let engine_group = loan_group(&state, classification);
     let cached_group = u8::try_from(loan.debt_group)
         .ok()
         .and_then(DebtGroup::from_number);

@@ -419,7 +419,15 @@ async fn record(
         posted_at: ctx.now(),
     };
     let before = LoanView::cached(loan.clone())?;
-    let refolded = ledger::refold_and_post(txn, caller, loan, today, &posting).await?;
+    let refolded = ledger::refold_and_post(
+        txn,
+        &ctx.policy.classification,
+        caller,
+        loan,
+        today,
+        &posting,
+    )
+    .await?;
     // The allocation is not stored on the (append-only) transaction row: it is the engine's, recomputed on
     // every read, and kept as posted in the audit record below.
     let all = transactions_of(txn, refolded.loan.id).await?;
