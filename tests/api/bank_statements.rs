@@ -928,10 +928,10 @@ async fn a_line_above_the_payoff_is_not_posted_and_shows_the_payoff() {
     .await;
     assert_eq!(err["code"], "above_payoff");
     assert!(
-        err["message"]
-            .as_str()
-            .unwrap()
-            .contains(&payoff.to_string()),
+        err["message"].as_str().unwrap().contains(
+            &coopfund_domain::Vnd::from_i64(payoff)
+                .for_people(coopfund_domain::Language::Vietnamese)
+        ),
         "{err}"
     );
     assert_eq!(repayments(&app, &staff, loans[0]).await.len(), 0);

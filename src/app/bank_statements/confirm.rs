@@ -44,7 +44,7 @@ use crate::{
     error::{AppError, AppResult, ErrorKind, Localized, Reason},
     store::entities::{bank_statement, bank_statement_line, loan_transaction},
 };
-use coopfund_domain::Vnd;
+use coopfund_domain::{Language, Vnd};
 
 /// `POST /bank-statement-lines/{id}/confirm`: as proposed (empty body `{}`), or to other loans.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -279,11 +279,17 @@ async fn check_payoffs(
                 Localized::new(
                     format!(
                         "Số tiền {} vượt số tiền tất toán {} của khoản vay #{} ngày {}: không hạch toán. Hãy chia cho khoản vay khác, hoặc đánh dấu không phải trả nợ.",
-                        split.amount_vnd, payoff.total_vnd, split.loan_id, line.value_date.format("%d/%m/%Y")
+                        Vnd::from_i64(split.amount_vnd).for_people(Language::Vietnamese),
+                        payoff.total_vnd.for_people(Language::Vietnamese),
+                        split.loan_id,
+                        line.value_date.format("%d/%m/%Y")
                     ),
                     format!(
                         "{} is above the payoff {} of loan #{} on {}: not posted. Split it across loans, or mark it not a repayment.",
-                        split.amount_vnd, payoff.total_vnd, split.loan_id, line.value_date
+                        Vnd::from_i64(split.amount_vnd).for_people(Language::English),
+                        payoff.total_vnd.for_people(Language::English),
+                        split.loan_id,
+                        line.value_date
                     ),
                 ),
             )
