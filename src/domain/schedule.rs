@@ -72,6 +72,7 @@ impl FromStr for Method {
 pub enum DayCount {
     /// Actual days over a 365-day year (Circular 14/2017/TT-NHNN), the default.
     #[default]
+    #[serde(rename = "actual_365")]
     Actual365,
     /// m/12 of the annual rate per period whatever the calendar days (rates quoted per month).
     PerPeriod,

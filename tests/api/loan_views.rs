@@ -68,6 +68,9 @@ async fn next_due_is_net_of_the_advance_and_owed_now_is_everything_due_and_overd
 
     set_date(&app, "2026-02-11").await;
     let view = detail(&app, loan_id, &staff.auditor).await;
+    // The wire spellings of the loan's kinds are the API's (`actual_365`, not serde's `actual365`).
+    assert_eq!(view["day_count"], "actual_365", "{view}");
+    assert_eq!(view["status"], "active", "{view}");
     assert_eq!(amount(&view, "advance_vnd"), 10_000_000);
     assert_eq!(
         view["next_due"],
