@@ -10,19 +10,17 @@
 //! Concurrency: the command first locks its loan (see [`crate::app::loans`]), then looks the key up, so
 //! identical requests racing on one loan queue behind the lock and the losers find the winner's key and
 //! replay it. A race on the unique index itself (the same key sent to two different loans at once) ends
-//! in a unique violation; the loser rolls back and [`resolve_race`] replays, refuses as reused, or, if the
+//! in a unique violation; the loser rolls back and [`run_keyed`] replays, refuses as reused, or, if the
 //! winner has not committed yet, answers 409 `request_in_progress` — never a second posting, never a 500.
 //!
 //! **The one unit of work** is [`run_keyed`] (zero2prod's `try_processing` / `save_response`): gate,
 //! transaction, replay, the use case's work, remember, commit, and the race resolved. It knows no
 //! HTTP: the key is scoped by the caller and an operation name the use case gives (`loan.repay:17`)
 //! and fingerprints the body; the HTTP layer picks the status code (`crate::http::idempotency`).
-//! [`IdempotencyRequest`], [`replay_of`], [`remember`] and [`resolve_race`] are the older frame,
-//! deprecated (kept until every money command uses [`run_keyed`]).
+//! Every money command (loans, approval, charter capital, bank statement lines) goes through it.
 
 use std::{future::Future, pin::Pin};
 
-use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     Set, TransactionTrait,
@@ -43,21 +41,6 @@ pub const REPLAYED_HEADER: &str = "Idempotency-Replayed";
 /// The longest key accepted (the column is 200 characters).
 pub const MAX_KEY_CHARS: usize = 200;
 
-/// One keyed request: the key and a fingerprint of what was asked.
-///
-/// Deprecated: it holds the HTTP method and path; use [`IdempotencyKey`] and [`run_keyed`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyRequest {
-    /// The client's key.
-    pub key: String,
-    /// HTTP method.
-    pub method: String,
-    /// Request path (the resource the key was used on).
-    pub path: String,
-    /// SHA-256 (hex) of method, path and the body in canonical JSON.
-    pub request_hash: String,
-}
-
 /// `value` with every object's keys in order, so two bodies that differ only in key order or
 /// whitespace fingerprint alike (serde_json keeps insertion order in this build).
 fn sorted_keys(value: serde_json::Value) -> serde_json::Value {
@@ -74,29 +57,6 @@ fn sorted_keys(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
-impl IdempotencyRequest {
-    /// Checks the key (1 to 200 visible ASCII characters) and fingerprints the request. The body is
-    /// compared as JSON, so whitespace differences do not count as a different body.
-    pub fn new(key: &str, method: &str, path: &str, body: &[u8]) -> AppResult<Self> {
-        let key = checked_key(key)?;
-        let canonical = serde_json::from_slice::<serde_json::Value>(body)
-            .map(|value| sorted_keys(value).to_string().into_bytes())
-            .unwrap_or_else(|_| body.to_vec());
-        let mut hasher = Sha256::new();
-        hasher.update(method.as_bytes());
-        hasher.update(b"\n");
-        hasher.update(path.as_bytes());
-        hasher.update(b"\n");
-        hasher.update(&canonical);
-        Ok(Self {
-            key: key.to_string(),
-            method: method.to_string(),
-            path: path.to_string(),
-            request_hash: hex::encode(hasher.finalize()),
-        })
-    }
-}
-
 /// The result of a keyed command: done now, or the stored first response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Idempotent<T> {
@@ -104,8 +64,8 @@ pub enum Idempotent<T> {
     Fresh(T),
     /// A retry: the first response, as stored.
     Replayed {
-        /// Its HTTP status, for a response stored by the deprecated frame ([`remember`]); `None`
-        /// for [`run_keyed`], whose caller answers a replay with the status of a fresh result.
+        /// Its HTTP status when one was stored with it; `None` for [`run_keyed`], whose caller answers
+        /// a replay with the status of a fresh result.
         status: Option<u16>,
         /// Its JSON body.
         body: String,
@@ -144,81 +104,6 @@ fn in_progress() -> AppError {
         ),
     )
     .with_field(HEADER)
-}
-
-/// Deprecated (use [`run_keyed`]): the stored response for `request` by `caller`, if the key was used: a replay when the request is
-/// the same, 409 `idempotency_key_reused` when it differs.
-pub async fn replay_of<C: ConnectionTrait>(
-    conn: &C,
-    caller: &Caller,
-    request: &IdempotencyRequest,
-) -> AppResult<Option<Idempotent<std::convert::Infallible>>> {
-    let Some(user_id) = caller.user_id() else {
-        return Ok(None);
-    };
-    let stored = idempotency_key::Entity::find()
-        .filter(idempotency_key::Column::UserId.eq(user_id))
-        .filter(idempotency_key::Column::Key.eq(request.key.as_str()))
-        .one(conn)
-        .await?;
-    match stored {
-        None => Ok(None),
-        Some(row) if row.request_hash == request.request_hash => {
-            let status = u16::try_from(row.status_code).ok();
-            Ok(Some(Idempotent::Replayed {
-                status,
-                body: row.response_body,
-            }))
-        }
-        Some(_) => Err(reused()),
-    }
-}
-
-/// Deprecated (use [`run_keyed`]): stores the response of a keyed command in its transaction. A unique violation (the same key racing
-/// elsewhere) is returned as 409 `request_in_progress`; the caller rolls back and calls [`resolve_race`].
-pub async fn remember<C: ConnectionTrait, T: Serialize>(
-    conn: &C,
-    caller: &Caller,
-    request: &IdempotencyRequest,
-    status: u16,
-    response: &T,
-) -> AppResult<()> {
-    let Some(user_id) = caller.user_id() else {
-        return Ok(());
-    };
-    let body = serde_json::to_string(response).map_err(AppError::internal)?;
-    let inserted = idempotency_key::ActiveModel {
-        user_id: Set(user_id),
-        key: Set(request.key.clone()),
-        method: Set(request.method.clone()),
-        path: Set(request.path.clone()),
-        request_hash: Set(request.request_hash.clone()),
-        status_code: Set(i32::from(status)),
-        response_body: Set(body),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await;
-    match inserted {
-        Ok(_) => Ok(()),
-        Err(err) if store::is_unique_violation(&err) => Err(in_progress()),
-        Err(err) => Err(err.into()),
-    }
-}
-
-/// Deprecated (use [`run_keyed`]): after losing a race on the key (see [`remember`]) and rolling back: the winner's response if it is
-/// committed and the same request, 409 `idempotency_key_reused` if it differs, else 409
-/// `request_in_progress`.
-pub async fn resolve_race<C: ConnectionTrait, T>(
-    conn: &C,
-    caller: &Caller,
-    request: &IdempotencyRequest,
-) -> AppResult<Idempotent<T>> {
-    match replay_of(conn, caller, request).await? {
-        Some(Idempotent::Replayed { status, body }) => Ok(Idempotent::Replayed { status, body }),
-        _ => Err(in_progress()),
-    }
 }
 
 /// A client's idempotency key and the fingerprint of its body: what [`run_keyed`] needs from a
@@ -371,29 +256,32 @@ where
     Ok(Idempotent::Fresh(value))
 }
 
-/// True for the error [`remember`] returns when the key raced.
-pub fn is_race(err: &AppError) -> bool {
-    err.code == "request_in_progress"
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_same_json_with_other_whitespace_or_key_order_has_the_same_fingerprint() {
-        let a = IdempotencyRequest::new("k1", "POST", "/x", br#"{"a":1,"b":2}"#).unwrap();
-        let b = IdempotencyRequest::new("k1", "POST", "/x", b"{ \"b\": 2, \"a\": 1 }").unwrap();
-        let c = IdempotencyRequest::new("k1", "POST", "/x", br#"{"a":1,"b":3}"#).unwrap();
-        assert_eq!(a.request_hash, b.request_hash);
-        assert_ne!(a.request_hash, c.request_hash);
+        let a = IdempotencyKey::new("k1", br#"{"a":1,"b":2}"#).unwrap();
+        let b = IdempotencyKey::new("k1", b"{ \"b\": 2, \"a\": 1 }").unwrap();
+        let c = IdempotencyKey::new("k1", br#"{"a":1,"b":3}"#).unwrap();
+        assert_eq!(
+            a.request_hash("loan.repay:1"),
+            b.request_hash("loan.repay:1")
+        );
+        assert_ne!(
+            a.request_hash("loan.repay:1"),
+            c.request_hash("loan.repay:1")
+        );
+        assert_ne!(
+            a.request_hash("loan.repay:1"),
+            a.request_hash("loan.repay:2")
+        );
     }
 
     #[test]
     fn an_empty_or_overlong_key_is_refused() {
-        assert!(IdempotencyRequest::new("", "POST", "/x", b"{}").is_err());
-        assert!(IdempotencyRequest::new(&"k".repeat(201), "POST", "/x", b"{}").is_err());
-        assert!(IdempotencyRequest::new("ключ", "POST", "/x", b"{}").is_err());
+        assert!(IdempotencyKey::new("ключ", b"{}").is_err());
         assert!(IdempotencyKey::new("", b"{}").is_err());
         assert!(IdempotencyKey::new(&"k".repeat(201), b"{}").is_err());
     }

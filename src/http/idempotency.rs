@@ -14,7 +14,7 @@ use axum::{
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
-    app::idempotency::{self, IdempotencyKey, IdempotencyRequest, Idempotent},
+    app::idempotency::{self, IdempotencyKey, Idempotent},
     error::AppError,
     http::extract::{parse_json, read_body, require_json},
 };
@@ -26,9 +26,6 @@ pub struct Keyed<T> {
     /// The key and the body's fingerprint, when a key was sent: pass it to
     /// [`crate::app::idempotency::run_keyed`].
     pub key: Option<IdempotencyKey>,
-    /// The same key fingerprinted with the method and path, for the deprecated frame
-    /// ([`crate::app::idempotency::replay_of`]); goes when every money command uses `run_keyed`.
-    pub request: Option<IdempotencyRequest>,
 }
 
 impl<S, T> FromRequest<S> for Keyed<T>
@@ -41,22 +38,12 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         require_json(req.headers())?;
         let key = idempotency_key(req.headers())?;
-        let method = req.method().to_string();
-        let path = req.uri().path().to_string();
         let bytes = read_body(req, state).await?;
         let input = parse_json(&bytes)?;
-        let request = key
-            .as_deref()
-            .map(|key| IdempotencyRequest::new(key, &method, &path, &bytes))
-            .transpose()?;
         let key = key
             .map(|key| IdempotencyKey::new(&key, &bytes))
             .transpose()?;
-        Ok(Keyed {
-            input,
-            key,
-            request,
-        })
+        Ok(Keyed { input, key })
     }
 }
 
