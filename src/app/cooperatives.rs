@@ -31,6 +31,8 @@ use crate::{
 
 /// The kinds of borrower Decree 45 Art 20 allows.
 pub const KINDS: [&str; 3] = ["cooperative", "union_of_cooperatives", "cooperative_member"];
+/// The kind the fund never lends to (Decree 45/2021 Art 20): a 422, not a 400.
+pub const INELIGIBLE_KIND: &str = "enterprise";
 
 /// A cooperative to register (parsed from the API's body by `crate::http::dto::cooperatives`).
 #[derive(Debug, Clone)]
@@ -192,7 +194,7 @@ fn validate_input(
     fund: &FundSettings,
     today: NaiveDate,
 ) -> AppResult<Valid> {
-    if input.kind == "enterprise" {
+    if input.kind == INELIGIBLE_KIND {
         return Err(not_eligible());
     }
     let kind = validate::one_of("kind", &input.kind, &KINDS)?.to_string();

@@ -32,7 +32,7 @@ use crate::{
         confirm::{self, BulkConfirmInput, ConfirmInput, RejectInput},
         import::{self, ImportQuery},
         reconcile::{self, Reconciliation},
-        LineView, Split, StatementView,
+        status as line_status, LineView, Split, StatementView,
     },
     auth::Role,
     error::{AppError, AppResult, ErrorKind, Lang, Localized},
@@ -487,7 +487,9 @@ impl StatementPage {
     pub fn proposed_count(&self) -> usize {
         self.lines
             .iter()
-            .filter(|l| l.status == "proposed" || l.status == "awaiting_second")
+            .filter(|l| {
+                [line_status::PROPOSED, line_status::AWAITING_SECOND].contains(&l.status.as_str())
+            })
             .count()
     }
 }

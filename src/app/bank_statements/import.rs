@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
-use coopfund_domain::LoanStatus;
+use coopfund_domain::{InstallmentStatus, LoanStatus};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     QueryFilter, QuerySelect, Set, TransactionTrait,
@@ -242,7 +242,11 @@ impl MatchData {
                 let installments_vnd = schedule
                     .installments
                     .iter()
-                    .filter(|i| i.status != "paid" && i.status != "restructured")
+                    .filter(|i| {
+                        ![InstallmentStatus::Paid, InstallmentStatus::Restructured]
+                            .iter()
+                            .any(|s| i.status == loans::installment_status_name(*s))
+                    })
                     .map(|i| {
                         let rest = i.total_vnd - i.paid_principal_vnd - i.paid_interest_vnd;
                         Ok([

@@ -399,7 +399,7 @@ pub struct ScheduleLine {
 }
 
 /// The API spelling of an installment's status.
-pub(super) fn installment_status_name(status: InstallmentStatus) -> &'static str {
+pub fn installment_status_name(status: InstallmentStatus) -> &'static str {
     match status {
         InstallmentStatus::Paid => "paid",
         InstallmentStatus::PartlyPaid => "partly_paid",
