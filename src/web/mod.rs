@@ -12,15 +12,21 @@
 //! [`format`] (amounts, dates, rates), [`assets`] (the stylesheet and vendored htmx, served from the
 //! binary). Every page response carries the security headers of [`security_headers`].
 
+pub mod accounting;
+pub mod admin;
+pub mod applications;
 pub mod assets;
+pub mod auditor;
 pub mod auth;
 pub mod bank_statements;
 pub mod cookies;
 pub mod cooperatives;
 pub mod csrf;
 pub mod dashboard;
+pub mod explain;
 pub mod format;
 pub mod loans;
+pub mod my_cooperative;
 pub mod text;
 
 use askama::Template;
@@ -59,6 +65,13 @@ pub fn router() -> Router<AppState> {
             get(loans::repayment_form).post(loans::post_repayment),
         )
         .route("/static/{*path}", get(assets::serve));
+    // Each area adds its own pages (its routes, templates and strings live in its module).
+    let router = applications::routes(router);
+    let router = accounting::routes(router);
+    let router = admin::routes(router);
+    let router = my_cooperative::routes(router);
+    let router = auditor::routes(router);
+    let router = explain::routes(router);
     bank_statements::routes(router)
         .layer(middleware::from_fn(csrf::protect))
         .layer(middleware::from_fn(security_headers))
@@ -300,28 +313,57 @@ impl WebUser {
     }
 }
 
-/// The navigation of `role`: each role sees where its work is.
+/// The navigation of `role`: each role sees where its work is (the pages behind each link check
+/// the role again; the menu only leads).
 fn nav_for(role: Role, t: &'static Text, here: &str) -> Vec<NavItem> {
+    let bank = bank_statements::bank_text(if t.lang_code == "en" {
+        Lang::En
+    } else {
+        Lang::Vi
+    })
+    .nav;
     let links: Vec<(&'static str, &'static str)> = match role {
-        Role::Cooperative => vec![("/home", t.nav_my_loans)],
-        Role::Officer | Role::Approver | Role::Accountant | Role::Auditor | Role::Admin => vec![
+        Role::Cooperative => vec![
+            ("/home", t.nav_my_loans),
+            ("/my/applications", t.nav_my_applications),
+            ("/my/notifications", t.nav_notifications),
+        ],
+        Role::Officer => vec![
             ("/home", t.nav_dashboard),
+            ("/cooperatives", t.nav_cooperatives),
+            ("/applications", t.nav_applications),
+            ("/loans", t.nav_loans),
+        ],
+        Role::Approver => vec![
+            ("/home", t.nav_dashboard),
+            ("/applications", t.nav_applications),
             ("/loans", t.nav_loans),
             ("/cooperatives", t.nav_cooperatives),
         ],
+        Role::Accountant => vec![
+            ("/home", t.nav_dashboard),
+            ("/loans", t.nav_loans),
+            ("/cob", t.nav_cob),
+            ("/charter-capital", t.nav_charter_capital),
+            ("/bank-statements", bank),
+        ],
+        Role::Auditor => vec![
+            ("/home", t.nav_dashboard),
+            ("/audit", t.nav_audit),
+            ("/loans", t.nav_loans),
+            ("/cooperatives", t.nav_cooperatives),
+            ("/bank-statements", bank),
+        ],
+        Role::Admin => vec![
+            ("/home", t.nav_dashboard),
+            ("/loans", t.nav_loans),
+            ("/cooperatives", t.nav_cooperatives),
+            ("/admin/users", t.nav_users),
+            ("/admin/products", t.nav_products),
+            ("/admin/outbox", t.nav_outbox),
+            ("/admin/config", t.nav_config),
+        ],
     };
-    let mut links = links;
-    if matches!(role, Role::Accountant | Role::Auditor | Role::Admin) {
-        links.push((
-            "/bank-statements",
-            bank_statements::bank_text(if t.lang_code == "en" {
-                Lang::En
-            } else {
-                Lang::Vi
-            })
-            .nav,
-        ));
-    }
     links
         .into_iter()
         .map(|(href, label)| NavItem {

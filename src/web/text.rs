@@ -9,19 +9,33 @@
 
 use crate::error::{Lang, Localized};
 
+/// Declares a struct of page strings and its two values, one per language:
+/// `texts! { Name, VI_NAME, EN_NAME; key: "vi", "en"; … }`. Each area of the site (`web::<area>`)
+/// declares its own strings with it next to its pages; this file holds the shell's.
+#[macro_export]
 macro_rules! texts {
-    ($($key:ident: $vi:expr, $en:expr;)*) => {
-        /// The fixed strings of the pages in one language.
+    ($name:ident, $vi_name:ident, $en_name:ident; $($key:ident: $vi:expr, $en:expr;)*) => {
+        /// The fixed strings of these pages in one language.
         #[allow(missing_docs)]
-        pub struct Text { $(pub $key: &'static str,)* }
+        pub struct $name { $(pub $key: &'static str,)* }
         /// Tiếng Việt (the default).
-        pub static VI: Text = Text { $($key: $vi,)* };
+        pub static $vi_name: $name = $name { $($key: $vi,)* };
         /// English.
-        pub static EN: Text = Text { $($key: $en,)* };
+        pub static $en_name: $name = $name { $($key: $en,)* };
+        impl $name {
+            /// The strings of `lang`.
+            pub fn of(lang: $crate::error::Lang) -> &'static $name {
+                match lang {
+                    $crate::error::Lang::Vi => &$vi_name,
+                    $crate::error::Lang::En => &$en_name,
+                }
+            }
+        }
     };
 }
 
 texts! {
+    Text, VI, EN;
     lang_code: "vi", "en";
     other_lang_code: "en", "vi";
     other_lang_name: "English", "Tiếng Việt";
@@ -40,6 +54,17 @@ texts! {
     nav_cooperatives: "Hợp tác xã", "Cooperatives";
     nav_loans: "Khoản vay", "Loans";
     nav_my_loans: "Khoản vay của HTX", "Our loans";
+    nav_applications: "Hồ sơ vay", "Applications";
+    nav_accounting: "Giải ngân & thu nợ", "Disburse & collect";
+    nav_cob: "Khóa sổ", "Close of business";
+    nav_charter_capital: "Vốn điều lệ", "Charter capital";
+    nav_audit: "Kiểm soát", "Audit desk";
+    nav_users: "Người dùng", "Users";
+    nav_products: "Sản phẩm vay", "Loan products";
+    nav_outbox: "Thư gửi đi", "Outgoing mail";
+    nav_config: "Cấu hình", "Configuration";
+    nav_my_applications: "Hồ sơ vay của HTX", "Our applications";
+    nav_notifications: "Thông báo", "Notifications";
     not_found_title: "Không tìm thấy trang", "Page not found";
     not_found_text: "Trang bạn tìm không có, hoặc bạn không được xem.", "The page does not exist, or it is not yours to see.";
     forbidden_title: "Không được phép", "Not allowed";

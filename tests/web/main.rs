@@ -15,7 +15,12 @@ mod helpers;
 #[path = "../api/loan_fixtures.rs"]
 mod loan_fixtures;
 
+mod accounting;
+mod admin;
+mod auditor;
 mod bank;
+mod cooperative;
 mod driver;
+mod officer;
 mod pages;
 mod shell;
