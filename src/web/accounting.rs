@@ -24,7 +24,7 @@ use axum::{
     Router,
 };
 use chrono::NaiveDate;
-use coopfund_domain::{ids::TransactionId, LoanStatus, Vnd};
+use coopfund_domain::{ids::TransactionId, Vnd};
 use serde::{Deserialize, Serialize};
 
 use super::{
