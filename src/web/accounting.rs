@@ -661,8 +661,9 @@ pub async fn post_reversal(
     }
     .await;
     match outcome {
-        Ok(_) => Redirect::to(&format!("/loans/{id}?reversed={tx_id}#transactions"))
-            .into_response(),
+        Ok(_) => {
+            Redirect::to(&format!("/loans/{id}?reversed={tx_id}#transactions")).into_response()
+        }
         Err(err) if is_page_error(&err) => user.fail(&state, err).await,
         Err(err) => {
             errors.place(&err, user.lang, &labels);
@@ -820,9 +821,13 @@ async fn cob_page_of(
     done: Option<String>,
     errors: Errors,
 ) -> AppResult<CobPage> {
-    let runs = cob::list_runs(&state.ctx, &user.caller, PageRequest::parse(Some(RUNS_LIMIT), None)?)
-        .await?
-        .items;
+    let runs = cob::list_runs(
+        &state.ctx,
+        &user.caller,
+        PageRequest::parse(Some(RUNS_LIMIT), None)?,
+    )
+    .await?
+    .items;
     let dates = cob::business_dates(&state.ctx, &user.caller).await?;
     let a = accounting_text(user.lang);
     Ok(CobPage {
@@ -1093,7 +1098,10 @@ mod tests {
     fn both_languages_have_the_strings() {
         assert!(accounting_text(Lang::Vi).lang_is_vi());
         assert!(!accounting_text(Lang::En).lang_is_vi());
-        assert_eq!(accounting_text(Lang::En).how_computed, "How is this computed?");
+        assert_eq!(
+            accounting_text(Lang::En).how_computed,
+            "How is this computed?"
+        );
         assert_eq!(accounting_text(Lang::Vi).how_computed, "Cách tính?");
     }
 }

@@ -256,9 +256,20 @@ pub async fn show(
             )
             .await?
             .items;
-            (entries, loans::mails(&state.ctx, &user.caller, id.into()).await?)
+            (
+                entries,
+                loans::mails(&state.ctx, &user.caller, id.into()).await?,
+            )
         };
-        Ok::<_, AppError>((loan, schedule, transactions, cooperative, payoff, entries, mails))
+        Ok::<_, AppError>((
+            loan,
+            schedule,
+            transactions,
+            cooperative,
+            payoff,
+            entries,
+            mails,
+        ))
     }
     .await;
     match result {
@@ -285,10 +296,7 @@ pub async fn show(
                 can_sign: matches!(role, Role::Officer | Role::Approver)
                     && loan.status == LoanStatus::Approved,
                 can_disburse: role == Role::Accountant
-                    && matches!(
-                        loan.status,
-                        LoanStatus::ContractSigned | LoanStatus::Active
-                    )
+                    && matches!(loan.status, LoanStatus::ContractSigned | LoanStatus::Active)
                     && loan.disbursed_vnd < loan.principal_vnd,
                 can_reverse: role == Role::Accountant,
                 is_staff: role != Role::Cooperative,

@@ -139,8 +139,13 @@ async fn a_loan_is_signed_disbursed_and_repaid_through_the_pages_and_the_loan_pa
     let contract = unique("HĐTD-");
     browser.fill("#contract_number", &contract).await;
     browser.click("#submit-sign").await;
-    browser.wait_text("#notice", "Đã ghi nhận ký hợp đồng").await;
-    assert!(browser.text("#loan-status").await.contains("Đã ký hợp đồng"));
+    browser
+        .wait_text("#notice", "Đã ghi nhận ký hợp đồng")
+        .await;
+    assert!(browser
+        .text("#loan-status")
+        .await
+        .contains("Đã ký hợp đồng"));
     assert!(browser.text("#terms").await.contains(&contract));
     browser.click("#logout").await;
 
@@ -150,7 +155,10 @@ async fn a_loan_is_signed_disbursed_and_repaid_through_the_pages_and_the_loan_pa
     browser.click("#disburse-link").await;
     assert_eq!(browser.text("#left-to-disburse").await, "100.000.000 ₫");
     let prefilled = browser
-        .script("return document.getElementById('amount_vnd').value;", json!([]))
+        .script(
+            "return document.getElementById('amount_vnd').value;",
+            json!([]),
+        )
         .await;
     assert_eq!(prefilled, "100.000.000");
     browser.screenshot("accounting-disburse").await;
@@ -239,9 +247,20 @@ async fn a_loan_is_signed_disbursed_and_repaid_through_the_pages_and_the_loan_pa
     login(&phone, &desk, &desk.accountant).await;
     for (path, name) in [
         (format!("/loans/{id}"), "phone-accounting-loan-page"),
-        (format!("/loans/{id}/repayments?amount_vnd=1.000.000&value_date=2026-01-10&kind=ordinary"), "phone-accounting-repayment-preview"),
-        (format!("/loans/{id}/disbursements"), "phone-accounting-disburse"),
-        (format!("/loans/{id}/payoff?date=2026-03-10"), "phone-accounting-payoff"),
+        (
+            format!(
+                "/loans/{id}/repayments?amount_vnd=1.000.000&value_date=2026-01-10&kind=ordinary"
+            ),
+            "phone-accounting-repayment-preview",
+        ),
+        (
+            format!("/loans/{id}/disbursements"),
+            "phone-accounting-disburse",
+        ),
+        (
+            format!("/loans/{id}/payoff?date=2026-03-10"),
+            "phone-accounting-payoff",
+        ),
     ] {
         phone.goto(&desk.url(&path)).await;
         phone.find("h1").await;
@@ -279,7 +298,11 @@ async fn a_double_clicked_disbursement_or_repayment_posts_once() {
     browser.fill("#reference", &unique("GD-DBL-")).await;
     browser.double_click("#submit-repayment").await;
     browser.find("#posted").await;
-    assert_eq!(desk.count("repayment").await, 1, "one repayment for a double click");
+    assert_eq!(
+        desk.count("repayment").await,
+        1,
+        "one repayment for a double click"
+    );
 
     // One rendered form sent again after its first submission went through (a resubmission):
     // the second replays the first and ends on the loan page too.
@@ -301,7 +324,10 @@ async fn a_double_clicked_disbursement_or_repayment_posts_once() {
     assert_eq!(statuses, json!([200, 200]), "both end on the loan page");
     let transactions = desk.transactions().await;
     assert_eq!(
-        transactions.iter().filter(|t| t["kind"] == "repayment").count(),
+        transactions
+            .iter()
+            .filter(|t| t["kind"] == "repayment")
+            .count(),
         2,
         "one repayment per rendered form: {transactions:?}"
     );
@@ -314,11 +340,12 @@ async fn a_transaction_is_reversed_with_its_reason_and_stays_on_the_loan_page_st
     let id = desk.loan_id;
     desk.activate().await;
     let staff = Staff::new(&desk.app).await;
-    let paid = crate::loan_fixtures::repay(&desk.app, &staff, id, 3_000_000, "2026-01-10", "ordinary")
-        .await
-        .json::<Value>()
-        .await
-        .unwrap();
+    let paid =
+        crate::loan_fixtures::repay(&desk.app, &staff, id, 3_000_000, "2026-01-10", "ordinary")
+            .await
+            .json::<Value>()
+            .await
+            .unwrap();
     let tx = paid["id"].as_i64().unwrap();
     let _turn = BROWSER.lock().await;
     let driver = Driver::start().await;
@@ -327,13 +354,18 @@ async fn a_transaction_is_reversed_with_its_reason_and_stays_on_the_loan_page_st
     browser.goto(&desk.url(&format!("/loans/{id}"))).await;
     browser.click(&format!("#reverse-{tx}")).await;
     browser.find("#reversal-form").await;
-    assert!(browser.text("#reversed-transaction").await.contains("3.000.000 ₫"));
+    assert!(browser
+        .text("#reversed-transaction")
+        .await
+        .contains("3.000.000 ₫"));
     // No reason: refused next to the field; nothing reversed.
     browser.click("#submit-reversal").await;
     browser.find("#reason-error").await;
     assert_eq!(desk.count("reversal").await, 0);
     browser.screenshot("accounting-reverse-error").await;
-    browser.fill("#reason", "Nhập nhầm số tiền, xem GD 457").await;
+    browser
+        .fill("#reason", "Nhập nhầm số tiền, xem GD 457")
+        .await;
     browser.click("#submit-reversal").await;
     browser.wait_text("#notice", "Đã hủy giao dịch").await;
     let row = browser
@@ -414,7 +446,10 @@ async fn a_charter_capital_contribution_is_recorded_once_and_listed() {
     browser.fill("#reference", &reference).await;
     browser.double_click("#submit-contribution").await;
     browser.find("#contributed").await;
-    assert!(browser.text("#contribution-list").await.contains(&reference));
+    assert!(browser
+        .text("#contribution-list")
+        .await
+        .contains(&reference));
     let after = desk.api("/api/v1/fund").await["paid_in_charter_capital_vnd"]
         .as_i64()
         .unwrap();
@@ -492,11 +527,12 @@ async fn each_page_of_the_area_refuses_a_wrong_role_with_the_403_page_and_change
     let id = desk.loan_id;
     desk.activate().await;
     let staff = Staff::new(&desk.app).await;
-    let paid = crate::loan_fixtures::repay(&desk.app, &staff, id, 1_000_000, "2026-01-10", "ordinary")
-        .await
-        .json::<Value>()
-        .await
-        .unwrap();
+    let paid =
+        crate::loan_fixtures::repay(&desk.app, &staff, id, 1_000_000, "2026-01-10", "ordinary")
+            .await
+            .json::<Value>()
+            .await
+            .unwrap();
     let tx = paid["id"].as_i64().unwrap();
     let officer = web_login(&desk.app, &desk.officer, PASSWORD).await;
     let accountant = web_login(&desk.app, &desk.accountant, PASSWORD).await;
@@ -545,18 +581,30 @@ async fn each_page_of_the_area_refuses_a_wrong_role_with_the_403_page_and_change
         (
             &officer,
             format!("/loans/{id}/disbursements"),
-            vec![("amount_vnd", "1.000"), ("value_date", "2026-01-10"), ("reference", "x")],
+            vec![
+                ("amount_vnd", "1.000"),
+                ("value_date", "2026-01-10"),
+                ("reference", "x"),
+            ],
         ),
         (
             &officer,
             format!("/loans/{id}/transactions/{tx}/reverse"),
             vec![("reason", "x")],
         ),
-        (&officer, "/cob".to_string(), vec![("through", "2026-01-10")]),
+        (
+            &officer,
+            "/cob".to_string(),
+            vec![("through", "2026-01-10")],
+        ),
         (
             &officer,
             "/charter-capital".to_string(),
-            vec![("amount_vnd", "1.000"), ("contributed_on", "2026-01-10"), ("reference", "x")],
+            vec![
+                ("amount_vnd", "1.000"),
+                ("contributed_on", "2026-01-10"),
+                ("reference", "x"),
+            ],
         ),
         (
             &accountant,
@@ -602,7 +650,9 @@ async fn each_page_of_the_area_refuses_a_wrong_role_with_the_403_page_and_change
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "GET {path}");
     }
     // The loan's own cooperative reads its loan page and payoff, without the fund's books.
-    let own = get(&cooperative_user, format!("/loans/{id}")).await.unwrap();
+    let own = get(&cooperative_user, format!("/loans/{id}"))
+        .await
+        .unwrap();
     assert_eq!(own.status(), StatusCode::OK);
     let html = own.text().await.unwrap();
     assert!(!html.contains("id=\"journal\"") && !html.contains("id=\"mails\""));

@@ -175,7 +175,11 @@ fn require_status(
     .with_field("status"))
 }
 
-pub(super) fn check_value_date(field: &str, value_date: NaiveDate, today: NaiveDate) -> AppResult<()> {
+pub(super) fn check_value_date(
+    field: &str,
+    value_date: NaiveDate,
+    today: NaiveDate,
+) -> AppResult<()> {
     if value_date > today {
         return Err(AppError::new(
             ErrorKind::Rule,
