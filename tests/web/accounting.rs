@@ -658,3 +658,91 @@ async fn each_page_of_the_area_refuses_a_wrong_role_with_the_403_page_and_change
     assert!(!html.contains("id=\"journal\"") && !html.contains("id=\"mails\""));
     assert!(!html.contains("id=\"reverse-"), "no staff actions");
 }
+
+/// The amounts of `#preview` in a repayment page, by their label (`dt`), as integers of đồng.
+fn preview_amounts(html: &str) -> Vec<(String, i64)> {
+    let start = html.find("id=\"preview\"").expect("a preview");
+    let section = &html[start..html[start..].find("</section>").unwrap() + start];
+    section
+        .split("<dt")
+        .skip(1)
+        .map(|part| {
+            let label = part[part.find('>').unwrap() + 1..part.find("</dt>").unwrap()].to_string();
+            let dd = &part[part.find("<dd").unwrap()..];
+            let value = &dd[dd.find('>').unwrap() + 1..dd.find("</dd>").unwrap()];
+            let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+            (label, digits.parse().unwrap_or(0))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_repayment_preview_is_the_allocation_the_posting_makes_on_worked_example_3() {
+    // DOMAIN.md worked example 3: nothing paid on the 2026-02-10 installment until 11,100,000
+    // arrives on 2026-02-20 (10 days late).
+    let desk = desk().await;
+    let id = desk.loan_id;
+    desk.activate().await;
+    set_date(&desk.app, "2026-02-20").await;
+    let accountant = web_login(&desk.app, &desk.accountant, PASSWORD).await;
+    let page = no_redirects()
+        .get(desk.url(&format!(
+            "/loans/{id}/repayments?amount_vnd=11.100.000&value_date=2026-02-20&kind=ordinary&reference=GD+456"
+        )))
+        .header(header::COOKIE, &accountant.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    let shown = preview_amounts(&html);
+    let expected = [
+        ("Gốc quá hạn", 10_000_000),
+        ("Lãi chưa trả", 1_019_178),
+        ("Lãi quá hạn", 49_315),
+        ("Lãi chậm trả", 2_792),
+        ("Tiền trả trước", 28_715),
+    ];
+    for (label, amount_vnd) in expected {
+        assert!(
+            shown.contains(&(label.to_string(), amount_vnd)),
+            "{label} {amount_vnd} in {shown:?}"
+        );
+    }
+    assert_eq!(desk.count("repayment").await, 0, "a preview posts nothing");
+
+    // Posted: the API's allocation is the one previewed.
+    let staff = Staff::new(&desk.app).await;
+    let posted =
+        crate::loan_fixtures::repay(&desk.app, &staff, id, 11_100_000, "2026-02-20", "ordinary")
+            .await
+            .json::<Value>()
+            .await
+            .unwrap();
+    let allocation = &posted["allocation"];
+    assert_eq!(allocation["overdue_principal_vnd"], 10_000_000);
+    assert_eq!(allocation["unpaid_interest_vnd"], 1_019_178);
+    assert_eq!(allocation["overdue_interest_vnd"], 49_315);
+    assert_eq!(allocation["late_interest_vnd"], 2_792);
+    assert_eq!(allocation["advance_vnd"], 28_715);
+
+    // Above the payoff: the preview says so (the engine's message) and the page still renders.
+    let above = no_redirects()
+        .get(desk.url(&format!(
+            "/loans/{id}/repayments?amount_vnd=999.000.000&value_date=2026-02-20&kind=ordinary"
+        )))
+        .header(header::COOKIE, &accountant.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(above.status(), StatusCode::OK);
+    let html = above.text().await.unwrap();
+    assert!(
+        html.contains("id=\"preview-error\""),
+        "refused in the preview"
+    );
+    assert!(
+        html.contains("vượt quá số tiền tất toán"),
+        "the engine's message"
+    );
+}
