@@ -746,3 +746,49 @@ async fn the_repayment_preview_is_the_allocation_the_posting_makes_on_worked_exa
         "the engine's message"
     );
 }
+
+#[tokio::test]
+async fn the_pages_of_the_area_speak_english_when_switched() {
+    let desk = desk().await;
+    let id = desk.loan_id;
+    desk.activate().await;
+    let accountant = web_login(&desk.app, &desk.accountant, PASSWORD).await;
+    let cookie = format!("{}; cf_lang=en", accountant.cookie);
+    for (path, heading, amount) in [
+        ("/cob".to_string(), "Close of business", None),
+        (
+            "/charter-capital".to_string(),
+            "Charter capital",
+            Some("10,000,000,000,000 ₫"),
+        ),
+        (
+            format!("/loans/{id}/payoff?date=2026-01-10"),
+            "Payoff quote",
+            Some("100,000,000 ₫"),
+        ),
+        (
+            format!("/loans/{id}/disbursements"),
+            "Disbursement of loan",
+            None,
+        ),
+        (
+            format!("/loans/{id}"),
+            "How is this computed?",
+            Some("100,000,000 ₫"),
+        ),
+    ] {
+        let response = no_redirects()
+            .get(desk.url(&path))
+            .header(header::COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("<html lang=\"en\">"), "{path}");
+        assert!(html.contains(heading), "{path}: {heading}");
+        if let Some(amount) = amount {
+            assert!(html.contains(amount), "{path}: {amount}");
+        }
+    }
+}
