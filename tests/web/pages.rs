@@ -20,7 +20,7 @@ struct Fund {
 
 static FUND: OnceLock<Fund> = OnceLock::new();
 /// One browser at a time (an async mutex: each test runs on a runtime of its own).
-static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const OFFICER: (&str, &str) = ("officer.lan", "demo-officer-2026");
 const ACCOUNTANT: (&str, &str) = ("accountant.hoa", "demo-accountant-2026");
