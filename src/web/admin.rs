@@ -62,6 +62,7 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
         .route("/admin/users/{id}", get(user_page))
         .route("/admin/users/{id}/disabled", post(set_disabled))
         .route("/admin/users/{id}/password", post(reset_password))
+        .route("/admin/users/{id}/role", post(change_role))
         .route("/admin/products", get(products_page))
         .route("/admin/products/new", get(new_product_page).post(create_product))
         .route("/admin/products/{id}", get(product_page).post(update_product))
@@ -108,6 +109,9 @@ crate::texts! {
     done_disabled: "Đã khóa tài khoản.", "The account was disabled.";
     done_enabled: "Đã mở khóa tài khoản.", "The account was re-enabled.";
     done_password: "Đã đặt mật khẩu mới.", "The new password is set.";
+    done_role: "Đã đổi vai trò; người dùng phải đăng nhập lại.", "The role was changed; the user must log in again.";
+    change_role: "Đổi vai trò", "Change the role";
+    role_hint: "Đổi vai trò chấm dứt mọi phiên đăng nhập của tài khoản.", "A new role ends every session of the account.";
     done_product_created: "Đã tạo sản phẩm vay.", "The loan product was created.";
     done_product_saved: "Đã lưu sản phẩm vay.", "The loan product was saved.";
     done_retried: "Thư đã được đưa lại vào hàng đợi gửi.", "The message is back in the sending queue.";
@@ -513,8 +517,11 @@ pub struct UserPage {
     pub cooperative: String,
     pub done: Option<&'static str>,
     pub errors: FormErrors,
-    /// Whether this is the logged-in admin's own account (it cannot be disabled).
+    /// Whether this is the logged-in admin's own account (it cannot be disabled or demoted).
     pub is_me: bool,
+    pub roles: Vec<(&'static str, String)>,
+    /// (id, name), by name.
+    pub cooperatives: Vec<(i64, String)>,
 }
 
 async fn user_view(
@@ -525,20 +532,23 @@ async fn user_view(
     errors: FormErrors,
 ) -> AppResult<UserPage> {
     let account = users::get(&state.ctx, &user.caller, UserId::new(id)).await?;
+    let names = cooperative_names(state, &user.caller).await?;
     let cooperative = match account.cooperative_id {
-        Some(coop) => cooperative_names(state, &user.caller)
-            .await?
+        Some(coop) => names
             .get(&coop.get())
             .cloned()
             .unwrap_or_else(|| format!("#{coop}")),
         None => String::new(),
     };
+    let mut cooperatives: Vec<(i64, String)> = names.into_iter().collect();
+    cooperatives.sort_by(|x, y| x.1.cmp(&y.1));
     let a = admin_text(user.lang);
     let done = match done {
         "created" => Some(a.done_created),
         "disabled" => Some(a.done_disabled),
         "enabled" => Some(a.done_enabled),
         "password" => Some(a.done_password),
+        "role" => Some(a.done_role),
         _ => None,
     };
     Ok(UserPage {
@@ -547,11 +557,33 @@ async fn user_view(
             .await,
         a,
         is_me: user.caller.user_id() == Some(account.id.get()),
+        roles: Role::ALL
+            .into_iter()
+            .map(|r| (r.as_str(), super::text::label(r.as_str(), user.lang)))
+            .collect(),
+        cooperatives,
         account,
         cooperative,
         done,
         errors,
     })
+}
+
+impl UserPage {
+    /// Whether `code` is the account's role.
+    pub fn is_role(&self, code: &str) -> bool {
+        self.account.role.as_str() == code
+    }
+
+    /// Whether the account is bound to cooperative `id`.
+    pub fn is_cooperative(&self, id: &i64) -> bool {
+        self.account.cooperative_id.map(CooperativeId::get) == Some(*id)
+    }
+
+    /// The day the account was made, `dd/mm/yyyy`.
+    pub fn created_on(&self) -> String {
+        format::date(self.account.created_at.date_naive())
+    }
 }
 
 /// `GET /admin/users/{id}`.
@@ -593,6 +625,8 @@ async fn change_account(
             errors.place(&err, user.lang, |f| match f {
                 "password" => Some(a.new_password),
                 "disabled" => Some(a.state),
+                "role" => Some(a.role),
+                "cooperative_id" => Some(a.cooperative),
                 _ => None,
             });
             match user_view(state, user, id, "", errors).await {
@@ -617,6 +651,41 @@ pub async fn set_disabled(
     };
     let done = if disabled { "disabled" } else { "enabled" };
     change_account(&state, &user, &id, change, done).await
+}
+
+/// `POST /admin/users/{id}/role` with `role` and `cooperative_id` (empty for none).
+pub async fn change_role(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let fields = pairs(&body);
+    let role = value_of(&fields, "role");
+    let Some(role) = Role::parse(&role) else {
+        let err = AppError::invalid(
+            "role",
+            Reason::UnknownValue {
+                allowed: Role::ALL.map(Role::as_str).join(", "),
+            },
+        );
+        return user.fail(&state, err).await;
+    };
+    let cooperative_id = match value_of(&fields, "cooperative_id").trim() {
+        "" => None,
+        text => match text.parse::<i64>() {
+            Ok(id) => Some(CooperativeId::new(id)),
+            Err(_) => {
+                let err = AppError::not_found("hợp tác xã", "Cooperative");
+                return user.fail(&state, err).await;
+            }
+        },
+    };
+    let change = AccountChange {
+        role: Some((role, cooperative_id)),
+        ..Default::default()
+    };
+    change_account(&state, &user, &id, change, "role").await
 }
 
 /// `POST /admin/users/{id}/password` with `password`.
@@ -1073,36 +1142,32 @@ impl ProductPage {
             .collect()
     }
 
-    /// The day counts with their names.
-    pub fn day_counts(&self) -> Vec<(&'static str, &'static str)> {
+    /// The day counts with their names, and whether each is the one chosen.
+    pub fn day_counts(&self) -> Vec<(&'static str, &'static str, bool)> {
         DAY_COUNTS
             .iter()
             .map(|d| {
-                (
-                    *d,
-                    if *d == "per_period" {
-                        self.a.per_period
-                    } else {
-                        self.a.actual_365
-                    },
-                )
+                let name = if *d == "per_period" {
+                    self.a.per_period
+                } else {
+                    self.a.actual_365
+                };
+                (*d, name, self.form.day_count == *d)
             })
             .collect()
     }
 
-    /// The prepayment rules with their names.
-    pub fn prepayment_rules(&self) -> Vec<(&'static str, &'static str)> {
+    /// The prepayment rules with their names, and whether each is the one chosen.
+    pub fn prepayment_rules(&self) -> Vec<(&'static str, &'static str, bool)> {
         PREPAYMENT_RULES
             .iter()
             .map(|r| {
-                (
-                    *r,
-                    if *r == "reamortize" {
-                        self.a.reamortize
-                    } else {
-                        self.a.shorten_term
-                    },
-                )
+                let name = if *r == "reamortize" {
+                    self.a.reamortize
+                } else {
+                    self.a.shorten_term
+                };
+                (*r, name, self.form.prepayment_rule == *r)
             })
             .collect()
     }
