@@ -30,8 +30,8 @@ use axum::{
     Router,
 };
 use coopfund_domain::{
-    ids::{CooperativeId, OutboxMessageId, UserId},
-    DayCount, Method,
+    ids::{CooperativeId, OutboxMessageId, ProductId, UserId},
+    DayCount, Method, PrepaymentRule,
 };
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -849,7 +849,7 @@ impl ProductForm {
             installment_unit_vnd: format::grouped(product.installment_unit_vnd, lang),
             overdue_multiplier: decimal_text(product.overdue_multiplier, lang),
             late_rate_percent: decimal_text(product.late_rate_percent, lang),
-            prepayment_rule: product.prepayment_rule.clone(),
+            prepayment_rule: product.prepayment_rule.as_str().to_string(),
             collateral_free_limit_vnd: format::grouped(product.collateral_free_limit_vnd, lang),
             active: product.active,
             version: product.version.to_string(),
@@ -978,6 +978,23 @@ impl ProductForm {
                 None
             }
         };
+        let prepayment_rule = match self.prepayment_rule.parse::<PrepaymentRule>() {
+            Ok(r) => Some(r),
+            Err(_) => {
+                errors.place(
+                    &AppError::invalid(
+                        "prepayment_rule",
+                        Reason::UnknownValue {
+                            allowed: PREPAYMENT_RULES.join(", "),
+                        },
+                    ),
+                    lang,
+                    label,
+                );
+                ok = false;
+                None
+            }
+        };
         let (Some(rate_percent), Some(overdue_multiplier), Some(late_rate_percent), true) =
             (rate_percent, overdue_multiplier, late_rate_percent, ok)
         else {
@@ -1002,7 +1019,7 @@ impl ProductForm {
             // The order is not edited here (a permutation is easier to get wrong than right in a
             // form); a new product takes DOMAIN.md's, an edited one keeps its own.
             allocation_order: None,
-            prepayment_rule: Some(self.prepayment_rule.clone()),
+            prepayment_rule,
             collateral_free_limit_vnd: Some(collateral_free_limit_vnd),
             active: Some(self.active),
         })
@@ -1181,7 +1198,14 @@ impl ProductPage {
     pub fn allocation(&self) -> String {
         self.product
             .as_ref()
-            .map(|p| p.allocation_order.join(" → "))
+            .map(|p| {
+                p.allocation_order
+                    .buckets()
+                    .iter()
+                    .map(|b| b.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" → ")
+            })
             .unwrap_or_default()
     }
 }
@@ -1259,7 +1283,7 @@ pub async fn product_page(
     let result = async {
         let id = id_of(&id)?;
         user.caller.require(&[Role::Admin])?;
-        products::get(&state.ctx, &user.caller, id).await
+        products::get(&state.ctx, &user.caller, ProductId::new(id)).await
     };
     match result.await {
         Ok(product) => {
@@ -1289,7 +1313,7 @@ pub async fn update_product(
     let loaded = async {
         let id = id_of(&id)?;
         user.caller.require(&[Role::Admin])?;
-        products::get(&state.ctx, &user.caller, id).await
+        products::get(&state.ctx, &user.caller, ProductId::new(id)).await
     };
     let current = match loaded.await {
         Ok(product) => product,
@@ -1321,7 +1345,7 @@ pub async fn update_product(
                 collateral_free_limit_vnd: draft.collateral_free_limit_vnd,
                 active: draft.active,
             };
-            match products::update(&state.ctx, &user.caller, current.id, changes).await {
+            match products::update(&state.ctx, &user.caller, ProductId::new(current.id), changes).await {
                 Ok(saved) => {
                     return Redirect::to(&format!("/admin/products/{}?done=saved", saved.id))
                         .into_response()
