@@ -11,6 +11,7 @@ pub mod caller;
 pub mod charter_capital;
 pub mod cob;
 pub mod cob_batch;
+pub mod configuration;
 pub mod context;
 pub mod cooperatives;
 pub mod event_mail;
