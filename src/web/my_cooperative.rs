@@ -513,9 +513,15 @@ pub struct StatementPage {
 }
 
 impl StatementPage {
-    /// Interest of every kind paid on a line (contractual, overdue, late).
-    pub fn interest_of(&self, l: &loans::StatementLine) -> Vnd {
-        l.paid_interest_vnd + l.paid_overdue_interest_vnd + l.paid_late_interest_vnd
+    /// Interest of every kind paid on a line (contractual, overdue, late), as shown.
+    pub fn interest_text(&self, l: &loans::StatementLine) -> String {
+        self.shell
+            .vnd(&(l.paid_interest_vnd + l.paid_overdue_interest_vnd + l.paid_late_interest_vnd))
+    }
+
+    /// Interest of every kind paid in the period, as shown.
+    pub fn total_interest_text(&self) -> String {
+        self.shell.vnd(&self.statement.interest_paid_vnd())
     }
 
     /// The name of a statement line's kind.
@@ -598,6 +604,15 @@ pub struct ApplicationsPage {
     pub shell: Shell,
     pub m: &'static MyText,
     pub applications: Vec<Application>,
+}
+
+impl ApplicationsPage {
+    /// The day an application was submitted ("" for a draft).
+    pub fn submitted_on(&self, a: &Application) -> String {
+        a.submitted_at
+            .map(|at| self.shell.date(&at.date_naive()))
+            .unwrap_or_default()
+    }
 }
 
 /// `GET /my/applications`: the cooperative's applications with their state and the reasons given.
@@ -782,28 +797,25 @@ fn parse_count(field: &str, text: &str) -> AppResult<i64> {
 
 /// The application the form describes, or the refusals of its fields.
 fn parse_form(form: &ApplicationForm, lang: Lang) -> (Option<NewApplication>, Vec<FieldError>, Option<String>) {
-    let mut errors = Vec::new();
-    let mut general = None;
-    let mut take = |result: AppResult<i64>| -> Option<i64> {
-        result
-            .map_err(|e| place_error(&e, lang, &mut errors, &mut general))
-            .ok()
-    };
-    let product_id = take(parse_count("product_id", &form.product_id));
-    let amount = take(format::parse_vnd("amount_vnd", &form.amount_vnd, lang));
-    let installments = take(parse_count("installments", &form.installments));
-    let period = take(parse_count("period_months", &form.period_months));
+    let mut refused: Vec<AppError> = Vec::new();
+    fn take(refused: &mut Vec<AppError>, result: AppResult<i64>) -> Option<i64> {
+        result.map_err(|e| refused.push(e)).ok()
+    }
+    let product_id = take(&mut refused, parse_count("product_id", &form.product_id));
+    let amount = take(&mut refused, format::parse_vnd("amount_vnd", &form.amount_vnd, lang));
+    let installments = take(&mut refused, parse_count("installments", &form.installments));
+    let period = take(&mut refused, parse_count("period_months", &form.period_months));
     let grace = if form.principal_grace.trim().is_empty() {
         Some(0)
     } else {
-        take(parse_count("principal_grace", &form.principal_grace))
+        take(&mut refused, parse_count("principal_grace", &form.principal_grace))
     };
-    let project = take(format::parse_vnd(
+    let project = take(&mut refused, format::parse_vnd(
         "project_total_vnd",
         &form.project_total_vnd,
         lang,
     ));
-    let own = take(format::parse_vnd(
+    let own = take(&mut refused, format::parse_vnd(
         "own_capital_vnd",
         &form.own_capital_vnd,
         lang,
@@ -814,15 +826,12 @@ fn parse_form(form: &ApplicationForm, lang: Lang) -> (Option<NewApplication>, Ve
             continue;
         }
         let field = format!("coll_value_{}", line.index);
-        let value = take(format::parse_vnd(&field, &line.value, lang));
+        let value = take(&mut refused, format::parse_vnd(&field, &line.value, lang));
         if line.description.trim().is_empty() {
-            errors.push(FieldError {
-                field: format!("coll_desc_{}", line.index),
-                message: AppError::invalid("description", crate::error::Reason::Required)
-                    .message
-                    .get(lang)
-                    .to_string(),
-            });
+            refused.push(AppError::invalid(
+                format!("coll_desc_{}", line.index),
+                crate::error::Reason::Required,
+            ));
         }
         if let Some(value) = value {
             collateral.push(NewCollateral {
@@ -840,16 +849,15 @@ fn parse_form(form: &ApplicationForm, lang: Lang) -> (Option<NewApplication>, Ve
     let method = match form.method.parse::<Method>() {
         Ok(method) => Some(method),
         Err(_) => {
-            errors.push(FieldError {
-                field: "method".into(),
-                message: AppError::invalid("method", crate::error::Reason::Required)
-                    .message
-                    .get(lang)
-                    .to_string(),
-            });
+            refused.push(AppError::invalid("method", crate::error::Reason::Required));
             None
         }
     };
+    let mut errors = Vec::new();
+    let mut general = None;
+    for err in &refused {
+        place_error(err, lang, &mut errors, &mut general);
+    }
     let parsed = match (product_id, amount, installments, period, grace, project, own, method) {
         (Some(p), Some(a), Some(i), Some(pm), Some(g), Some(pt), Some(o), Some(method))
             if errors.is_empty() =>
@@ -926,19 +934,22 @@ async fn new_application_page(
         .iter()
         .find(|p| p.id.to_string() == form.product_id.trim());
     let periods = product.map(|p| p.period_months.clone()).unwrap_or_default();
-    if form.period_months.is_empty() {
+    let offered = product.map(|p| p.methods.clone()).unwrap_or_default();
+    // A method the product does not offer (after a change of product) becomes its first one.
+    if !offered.iter().any(|m| m.as_str() == form.method) {
+        if let Some(first) = offered.first() {
+            form.method = first.as_str().to_string();
+        }
+    }
+    if !periods.iter().any(|p| p.to_string() == form.period_months) {
         if let Some(first) = periods.first() {
             form.period_months = first.to_string();
         }
     }
-    let t = super::text::text(user.lang);
-    let methods = product
-        .map(|p| p.methods.clone())
-        .unwrap_or_default()
+    let methods = offered
         .into_iter()
         .map(|m| (m.as_str(), super::text::label(m.as_str(), user.lang)))
         .collect();
-    let _ = t;
     let today = crate::app::cob::business_dates(&state.ctx, &user.caller)
         .await?
         .business_date;
