@@ -771,11 +771,39 @@ fn form_field(field: &str) -> String {
     }
 }
 
+/// The label of a form field, to name it in a message in the page's words.
+fn field_label(field: &str, m: &MyText) -> Option<&'static str> {
+    let label = match field {
+        "product_id" => m.product,
+        "amount_vnd" => m.amount_vnd,
+        "installments" => m.installments,
+        "period_months" => m.period_months,
+        "method" => m.method,
+        "principal_grace" => m.principal_grace,
+        "purpose" => m.purpose,
+        "project_total_vnd" => m.project_total_vnd,
+        "own_capital_vnd" => m.own_capital_vnd,
+        "no_bad_debt" => m.no_bad_debt,
+        "language" => m.language,
+        "chair_email" => m.chair_email,
+        "accountant_email" => m.accountant_email,
+        f if f.starts_with("coll_desc_") => m.collateral_description,
+        f if f.starts_with("coll_value_") => m.collateral_value,
+        f if f.starts_with("coll_kind_") => m.collateral_kind,
+        _ => return None,
+    };
+    Some(label)
+}
+
 fn place_error(err: &AppError, lang: Lang, errors: &mut Vec<FieldError>, general: &mut Option<String>) {
-    let message = err.message.get(lang).to_string();
+    let mut message = err.message.get(lang).to_string();
     match err.field.as_deref() {
         Some(field) => {
+            let original = field;
             let field = form_field(field);
+            if let Some(label) = field_label(&field, MyText::of(lang)) {
+                message = message.replace(&format!("'{original}'"), &format!("«{label}»"));
+            }
             if !errors.iter().any(|e| e.field == field) {
                 errors.push(FieldError { field, message });
             }
