@@ -331,9 +331,9 @@ async fn a_statement_for_a_period_opens_where_the_previous_one_closed() {
             .await
             .expect("march");
     assert_eq!(february.opening_principal_vnd.to_i64(), Some(0));
-    assert_eq!(february.disbursed_vnd.to_i64(), Some(120_000_000));
+    assert_eq!(february.disbursed_vnd.to_i64(), Some(100_000_000));
     assert_eq!(february.paid_principal_vnd.to_i64(), Some(10_000_000));
-    assert_eq!(february.closing_principal_vnd.to_i64(), Some(110_000_000));
+    assert_eq!(february.closing_principal_vnd.to_i64(), Some(90_000_000));
     assert_eq!(march.opening_principal_vnd, february.closing_principal_vnd);
     assert_eq!(
         march.opening_principal_vnd + march.disbursed_vnd - march.paid_principal_vnd
