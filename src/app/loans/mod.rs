@@ -36,8 +36,8 @@ pub use commands::{
 pub use period::{statement_for_period, LoanStatementPeriod};
 pub use queries::{get, list, payoff, schedule, statement, transactions, LoanFilter};
 pub use views::{
-    installment_status_name, AllocationView, LoanPage, LoanSchedule, LoanStatement, LoanView,
-    NextDue, PayoffView, ScheduleLine, StatementLine, TransactionView,
+    installment_status_name, AllocationView, LoanSchedule, LoanStatement, LoanView, NextDue,
+    PayoffView, ScheduleLine, StatementLine, TransactionView,
 };
 
 pub(crate) use commands::Recorded;
