@@ -26,7 +26,10 @@ impl MigrationTrait for Migration {
                     .col(big_integer(CooperativeNotificationSettings::CooperativeId).primary_key())
                     .col(string_len(CooperativeNotificationSettings::Language, 5))
                     .col(string_len(CooperativeNotificationSettings::ChairEmail, 254))
-                    .col(string_len(CooperativeNotificationSettings::AccountantEmail, 254))
+                    .col(string_len(
+                        CooperativeNotificationSettings::AccountantEmail,
+                        254,
+                    ))
                     .col(big_integer_null(CooperativeNotificationSettings::UpdatedBy))
                     .col(timestamp_with_time_zone(
                         CooperativeNotificationSettings::UpdatedAt,

@@ -13,6 +13,7 @@
 //! (draft to appraised; 409 once decided or withdrawn).
 
 use chrono::{DateTime, Utc};
+use coopfund_domain::ids::ApplicationId;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionTrait,
@@ -38,7 +39,7 @@ pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_DOCUMENTS: u64 = 20;
 
 /// A document as listed (its content is read only by [`download`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DocumentInfo {
     pub id: i64,
     pub application_id: i64,
@@ -142,7 +143,11 @@ fn document_not_found() -> AppError {
 }
 
 /// Adds a document to application `application_id`.
-#[tracing::instrument(name = "upload an application document", skip_all, fields(application_id))]
+#[tracing::instrument(
+    name = "upload an application document",
+    skip_all,
+    fields(application_id)
+)]
 pub async fn upload(
     ctx: &AppCtx,
     caller: &Caller,
@@ -152,7 +157,7 @@ pub async fn upload(
 ) -> AppResult<DocumentInfo> {
     caller.require(&[Role::Cooperative, Role::Officer])?;
     // The application as the caller may see it (404 for another cooperative's).
-    let application = applications::get(ctx, caller, application_id).await?;
+    let application = applications::get(ctx, caller, ApplicationId::new(application_id)).await?;
     if matches!(
         application.status,
         Status::Approved | Status::Rejected | Status::Withdrawn
@@ -217,7 +222,7 @@ pub async fn list(
     caller: &Caller,
     application_id: i64,
 ) -> AppResult<Vec<DocumentInfo>> {
-    applications::get(ctx, caller, application_id).await?;
+    applications::get(ctx, caller, ApplicationId::new(application_id)).await?;
     let rows = document::Entity::find()
         .select_only()
         .columns([
@@ -249,7 +254,17 @@ pub async fn list(
     Ok(rows
         .into_iter()
         .map(
-            |(id, application_id, _, file_name, content_type, size_bytes, sha256, uploaded_by, created_at)| {
+            |(
+                id,
+                application_id,
+                _,
+                file_name,
+                content_type,
+                size_bytes,
+                sha256,
+                uploaded_by,
+                created_at,
+            )| {
                 DocumentInfo {
                     id,
                     application_id,
@@ -273,7 +288,7 @@ pub async fn download(
     application_id: i64,
     document_id: i64,
 ) -> AppResult<(DocumentInfo, Vec<u8>)> {
-    applications::get(ctx, caller, application_id).await?;
+    applications::get(ctx, caller, ApplicationId::new(application_id)).await?;
     let row = document::Entity::find_by_id(document_id)
         .filter(document::Column::ApplicationId.eq(application_id))
         .one(&ctx.db)
@@ -314,7 +329,10 @@ mod tests {
     #[test]
     fn the_type_comes_from_the_content_not_the_name() {
         assert_eq!(sniff(b"%PDF-1.7\n..."), Some("application/pdf"));
-        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]), Some("image/jpeg"));
+        assert_eq!(
+            sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]),
+            Some("image/jpeg")
+        );
         assert_eq!(sniff(b"<html><script>alert(1)</script>"), None);
         assert_eq!(sniff(b"PK\x03\x04"), None);
         assert_eq!(sniff(b""), None);
@@ -334,6 +352,9 @@ mod tests {
         let header = content_disposition("Phương án \"1\".pdf");
         assert!(header.starts_with("attachment; filename=\""), "{header}");
         assert!(!header[22..].contains("\"1\""), "{header}");
-        assert!(header.contains("filename*=UTF-8''Ph%C6%B0%C6%A1ng"), "{header}");
+        assert!(
+            header.contains("filename*=UTF-8''Ph%C6%B0%C6%A1ng"),
+            "{header}"
+        );
     }
 }

@@ -408,7 +408,9 @@ mod period_tests {
         assert_eq!(period.paid_principal, Vnd::from_i64(40));
         assert_eq!(period.closing_principal, Vnd::from_i64(60));
         assert_eq!(
-            period.opening_principal + period.disbursed - period.paid_principal - period.written_off,
+            period.opening_principal + period.disbursed
+                - period.paid_principal
+                - period.written_off,
             period.closing_principal
         );
     }

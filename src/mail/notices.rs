@@ -292,7 +292,17 @@ pub async fn application_decision<C: ConnectionTrait>(
 ) -> AppResult<bool> {
     let key = format!("application_decision:{application_id}");
     let related = ("application", application_id.to_string());
-    queue_to(conn, settings, mail, key, to, to.officer_email(), related, None).await
+    queue_to(
+        conn,
+        settings,
+        mail,
+        key,
+        to,
+        to.officer_email(),
+        related,
+        None,
+    )
+    .await
 }
 
 /// Money paid out: to the cooperative. `disbursement_id` is the loan transaction's id.

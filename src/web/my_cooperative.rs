@@ -34,7 +34,10 @@ use axum::{
     Router,
 };
 use chrono::{Datelike, NaiveDate};
-use coopfund_domain::{ids::LoanId, LoanStatus, Method, Vnd};
+use coopfund_domain::{
+    ids::{ApplicationId, LoanId, ProductId},
+    LoanStatus, Method, Vnd,
+};
 use serde::Deserialize;
 
 use super::{format, render, Shell, WebUser};
@@ -46,7 +49,7 @@ use crate::{
         notifications::{self, NotificationChange, NotificationSettings, OfficerContact},
         outbox::OutboxMessage,
         page::PageRequest,
-        payment_qr::{self, PaymentQrQuery, PaymentQrView},
+        payment_qr::{self, PaymentQr, PaymentQrQuery},
         products::{self, Product, ProductFilter},
         schedule_preview::{self, PreviewRequest, PreviewResponse},
     },
@@ -224,10 +227,7 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
             get(download_document),
         )
         // The same download for the officer and the approver (the use case scopes it).
-        .route(
-            "/applications/{id}/documents/{doc}",
-            get(download_document),
-        )
+        .route("/applications/{id}/documents/{doc}", get(download_document))
         .route(
             "/my/notifications",
             get(notifications_page).post(post_notifications),
@@ -276,7 +276,7 @@ pub fn plain_status(loan: &LoanView, lang: Lang) -> String {
 /// The next-payment panel of one loan.
 pub struct PaymentPanel {
     /// The code and the amount it asks for; `None` when nothing is to be paid.
-    pub qr: Option<PaymentQrView>,
+    pub qr: Option<PaymentQr>,
     /// Something is overdue: the panel shows the overdue amounts and the total to pay now.
     pub overdue: bool,
     /// The payoff quote today (the components with their "how is this computed?" links).
@@ -312,23 +312,23 @@ impl BankDetails {
     }
 }
 
-async fn panel_of(state: &AppState, user: &WebUser, loan: &LoanView) -> AppResult<Option<PaymentPanel>> {
+async fn panel_of(
+    state: &AppState,
+    user: &WebUser,
+    loan: &LoanView,
+) -> AppResult<Option<PaymentPanel>> {
     if loan.status != LoanStatus::Active {
         return Ok(None);
     }
-    let qr = match payment_qr::payment_qr(
-        &state.ctx,
-        &user.caller,
-        loan.id,
-        PaymentQrQuery::default(),
-    )
-    .await
-    {
-        Ok(qr) => Some(qr),
-        // Nothing to pay now (covered by the advance): the panel says so, no code.
-        Err(err) if err.kind == ErrorKind::Rule => None,
-        Err(err) => return Err(err),
-    };
+    let qr =
+        match payment_qr::payment_qr(&state.ctx, &user.caller, loan.id, PaymentQrQuery::default())
+            .await
+        {
+            Ok(qr) => Some(qr),
+            // Nothing to pay now (covered by the advance): the panel says so, no code.
+            Err(err) if err.kind == ErrorKind::Rule => None,
+            Err(err) => return Err(err),
+        };
     let payoff = loans::payoff(&state.ctx, &user.caller, LoanId::new(loan.id), None).await?;
     let overdue_parts = payoff.overdue_principal_vnd
         + payoff.unpaid_interest_vnd
@@ -366,10 +366,7 @@ pub struct HomePage {
 /// `GET /home` of a cooperative user (called by [`super::dashboard::home`]).
 pub async fn home(state: &AppState, user: &WebUser) -> Response {
     let result = async {
-        let own = user
-            .caller
-            .cooperative()
-            .ok_or_else(AppError::forbidden)?;
+        let own = user.caller.cooperative().ok_or_else(AppError::forbidden)?;
         let cooperative = crate::app::cooperatives::get(&state.ctx, &user.caller, own)
             .await?
             .name;
@@ -795,7 +792,12 @@ fn field_label(field: &str, m: &MyText) -> Option<&'static str> {
     Some(label)
 }
 
-fn place_error(err: &AppError, lang: Lang, errors: &mut Vec<FieldError>, general: &mut Option<String>) {
+fn place_error(
+    err: &AppError,
+    lang: Lang,
+    errors: &mut Vec<FieldError>,
+    general: &mut Option<String>,
+) {
     let mut message = err.message.get(lang).to_string();
     match err.field.as_deref() {
         Some(field) => {
@@ -824,30 +826,43 @@ fn parse_count(field: &str, text: &str) -> AppResult<i64> {
 }
 
 /// The application the form describes, or the refusals of its fields.
-fn parse_form(form: &ApplicationForm, lang: Lang) -> (Option<NewApplication>, Vec<FieldError>, Option<String>) {
+fn parse_form(
+    form: &ApplicationForm,
+    lang: Lang,
+) -> (Option<NewApplication>, Vec<FieldError>, Option<String>) {
     let mut refused: Vec<AppError> = Vec::new();
     fn take(refused: &mut Vec<AppError>, result: AppResult<i64>) -> Option<i64> {
         result.map_err(|e| refused.push(e)).ok()
     }
     let product_id = take(&mut refused, parse_count("product_id", &form.product_id));
-    let amount = take(&mut refused, format::parse_vnd("amount_vnd", &form.amount_vnd, lang));
-    let installments = take(&mut refused, parse_count("installments", &form.installments));
-    let period = take(&mut refused, parse_count("period_months", &form.period_months));
+    let amount = take(
+        &mut refused,
+        format::parse_vnd("amount_vnd", &form.amount_vnd, lang),
+    );
+    let installments = take(
+        &mut refused,
+        parse_count("installments", &form.installments),
+    );
+    let period = take(
+        &mut refused,
+        parse_count("period_months", &form.period_months),
+    );
     let grace = if form.principal_grace.trim().is_empty() {
         Some(0)
     } else {
-        take(&mut refused, parse_count("principal_grace", &form.principal_grace))
+        take(
+            &mut refused,
+            parse_count("principal_grace", &form.principal_grace),
+        )
     };
-    let project = take(&mut refused, format::parse_vnd(
-        "project_total_vnd",
-        &form.project_total_vnd,
-        lang,
-    ));
-    let own = take(&mut refused, format::parse_vnd(
-        "own_capital_vnd",
-        &form.own_capital_vnd,
-        lang,
-    ));
+    let project = take(
+        &mut refused,
+        format::parse_vnd("project_total_vnd", &form.project_total_vnd, lang),
+    );
+    let own = take(
+        &mut refused,
+        format::parse_vnd("own_capital_vnd", &form.own_capital_vnd, lang),
+    );
     let mut collateral = Vec::new();
     for line in form.lines() {
         if line.description.trim().is_empty() && line.value.trim().is_empty() {
@@ -886,12 +901,21 @@ fn parse_form(form: &ApplicationForm, lang: Lang) -> (Option<NewApplication>, Ve
     for err in &refused {
         place_error(err, lang, &mut errors, &mut general);
     }
-    let parsed = match (product_id, amount, installments, period, grace, project, own, method) {
+    let parsed = match (
+        product_id,
+        amount,
+        installments,
+        period,
+        grace,
+        project,
+        own,
+        method,
+    ) {
         (Some(p), Some(a), Some(i), Some(pm), Some(g), Some(pt), Some(o), Some(method))
             if errors.is_empty() =>
         {
             Some(NewApplication {
-                product_id: p,
+                product_id: ProductId::new(p),
                 cooperative_id: None,
                 amount_vnd: a,
                 installments: i,
@@ -913,7 +937,12 @@ fn parse_form(form: &ApplicationForm, lang: Lang) -> (Option<NewApplication>, Ve
 
 /// The expected schedule of what the form asks, at the product's terms, disbursed on the business
 /// date ([`schedule_preview::preview`], the API's preview); `None` while the terms are incomplete.
-fn preview_of(form: &ApplicationForm, products: &[Product], today: NaiveDate, lang: Lang) -> Option<PreviewResponse> {
+fn preview_of(
+    form: &ApplicationForm,
+    products: &[Product],
+    today: NaiveDate,
+    lang: Lang,
+) -> Option<PreviewResponse> {
     let product = products
         .iter()
         .find(|p| p.id.to_string() == form.product_id.trim())?;
@@ -1095,11 +1124,15 @@ async fn application_view(
     error: Option<String>,
 ) -> AppResult<ApplicationPage> {
     user.caller.require(&[Role::Cooperative])?;
-    let application = applications::get(&state.ctx, &user.caller, id).await?;
+    let application = applications::get(&state.ctx, &user.caller, ApplicationId::new(id)).await?;
     let documents = application_documents::list(&state.ctx, &user.caller, id).await?;
-    let product = products::get(&state.ctx, &user.caller, application.product_id)
-        .await
-        .ok();
+    let product = products::get(
+        &state.ctx,
+        &user.caller,
+        ProductId::new(application.product_id),
+    )
+    .await
+    .ok();
     let m = MyText::of(user.lang);
     let title = format!("{} {}", m.apply_title, application.number);
     Ok(ApplicationPage {
@@ -1139,7 +1172,8 @@ pub async fn application_page(
     } else {
         None
     };
-    let result = async { application_view(&state, &user, application_id(&id)?, notice, None).await }.await;
+    let result =
+        async { application_view(&state, &user, application_id(&id)?, notice, None).await }.await;
     match result {
         Ok(page) => render(&page),
         Err(err) => user.fail(&state, err).await,
@@ -1159,9 +1193,14 @@ pub async fn submit_application(
     if let Err(err) = user.caller.require(&[Role::Cooperative]) {
         return user.fail(&state, err).await;
     }
-    match applications::submit(&state.ctx, &user.caller, id, None).await {
+    match applications::submit(&state.ctx, &user.caller, ApplicationId::new(id), None).await {
         Ok(_) => Redirect::to(&format!("/my/applications/{id}?submitted=1")).into_response(),
-        Err(err) if matches!(err.kind, ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal) => {
+        Err(err)
+            if matches!(
+                err.kind,
+                ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
+            ) =>
+        {
             user.fail(&state, err).await
         }
         Err(err) => {
@@ -1241,8 +1280,15 @@ pub async fn upload_document(
         application_documents::upload(&state.ctx, &user.caller, id, &file_name, &bytes).await
     };
     match outcome {
-        Ok(_) => Redirect::to(&format!("/my/applications/{id}?uploaded=1#documents")).into_response(),
-        Err(err) if matches!(err.kind, ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal) => {
+        Ok(_) => {
+            Redirect::to(&format!("/my/applications/{id}?uploaded=1#documents")).into_response()
+        }
+        Err(err)
+            if matches!(
+                err.kind,
+                ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
+            ) =>
+        {
             user.fail(&state, err).await
         }
         Err(err) => {
@@ -1350,9 +1396,13 @@ async fn notifications_view(
     saved: bool,
 ) -> AppResult<NotificationsPage> {
     let settings = notifications::get(&state.ctx, &user.caller).await?;
-    let mails = notifications::mails(&state.ctx, &user.caller, PageRequest::parse(Some(50), None)?)
-        .await?
-        .items;
+    let mails = notifications::mails(
+        &state.ctx,
+        &user.caller,
+        PageRequest::parse(Some(50), None)?,
+    )
+    .await?
+    .items;
     let form = form.unwrap_or_else(|| NotificationForm {
         language: settings.language.clone(),
         chair_email: settings.chair_email.clone(),
@@ -1397,7 +1447,12 @@ pub async fn post_notifications(
     };
     match notifications::update(&state.ctx, &user.caller, change).await {
         Ok(_) => Redirect::to("/my/notifications?saved=1").into_response(),
-        Err(err) if matches!(err.kind, ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal) => {
+        Err(err)
+            if matches!(
+                err.kind,
+                ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
+            ) =>
+        {
             user.fail(&state, err).await
         }
         Err(err) => {

@@ -108,7 +108,11 @@ pub(crate) fn decode_png(bytes: &[u8]) -> String {
     let mut reader = decoder.read_info().expect("a PNG");
     let mut buffer = vec![0; reader.output_buffer_size().expect("a size")];
     let frame = reader.next_frame(&mut buffer).expect("a frame");
-    assert_eq!(frame.color_type, png::ColorType::Grayscale, "a greyscale code");
+    assert_eq!(
+        frame.color_type,
+        png::ColorType::Grayscale,
+        "a greyscale code"
+    );
     let (width, height) = (frame.width as usize, frame.height as usize);
     let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
         buffer[y * frame.line_size + x]

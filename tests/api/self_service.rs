@@ -4,9 +4,7 @@
 //! period.
 
 use coopfund::{
-    app::{
-        application_documents, context::AppCtx, loans, notifications, Caller,
-    },
+    app::{application_documents, context::AppCtx, loans, notifications, Caller},
     auth::Role,
     mail::worker::Worker,
     store::entities::outbox_message,
@@ -23,9 +21,17 @@ use crate::{
 };
 
 const A_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
-const A_JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0, 1];
+const A_JPEG: &[u8] = &[
+    0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0, 1,
+];
 
-async fn upload(app: &TestApp, id: i64, token: &str, name: &str, bytes: &[u8]) -> reqwest::Response {
+async fn upload(
+    app: &TestApp,
+    id: i64,
+    token: &str,
+    name: &str,
+    bytes: &[u8],
+) -> reqwest::Response {
     app.client
         .post(app.url(&format!(
             "/api/v1/applications/{id}/documents?file_name={}",
@@ -94,7 +100,9 @@ async fn a_cooperative_attaches_a_pdf_and_a_jpeg_checked_by_content_and_staff_do
     let member = app.user_token("cooperative", Some(coop)).await;
     let officer = app.user_token("officer", None).await;
     let auditor = app.user_token("auditor", None).await;
-    let stranger = app.user_token("cooperative", Some(app.cooperative().await)).await;
+    let stranger = app
+        .user_token("cooperative", Some(app.cooperative().await))
+        .await;
     let id = draft(&app, &member).await;
 
     let pdf = json_of(
@@ -114,13 +122,24 @@ async fn a_cooperative_attaches_a_pdf_and_a_jpeg_checked_by_content_and_staff_do
     assert_eq!(jpeg["content_type"], "image/jpeg", "{jpeg}");
     // HTML named like a PDF is refused, as is an empty file.
     let error = error_of(
-        upload(&app, id, &member, "hoso.pdf", b"<html><script>alert(1)</script>").await,
+        upload(
+            &app,
+            id,
+            &member,
+            "hoso.pdf",
+            b"<html><script>alert(1)</script>",
+        )
+        .await,
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
     )
     .await;
     assert_eq!(error["code"], "unsupported_document_type");
     assert_eq!(error["field"], "file");
-    error_of(upload(&app, id, &member, "x.pdf", b"").await, StatusCode::BAD_REQUEST).await;
+    error_of(
+        upload(&app, id, &member, "x.pdf", b"").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     // Another cooperative cannot see or add to it; a role that does not apply cannot add.
     error_of(
         upload(&app, id, &stranger, "x.pdf", A_PDF).await,
@@ -158,7 +177,10 @@ async fn a_cooperative_attaches_a_pdf_and_a_jpeg_checked_by_content_and_staff_do
     assert_eq!(headers["content-type"], "application/pdf");
     let disposition = headers["content-disposition"].to_str().unwrap().to_string();
     assert!(disposition.starts_with("attachment;"), "{disposition}");
-    assert!(disposition.contains("filename*=UTF-8''Ph%C6%B0%C6%A1ng"), "{disposition}");
+    assert!(
+        disposition.contains("filename*=UTF-8''Ph%C6%B0%C6%A1ng"),
+        "{disposition}"
+    );
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(response.bytes().await.unwrap().as_ref(), A_PDF);
     error_of(
@@ -171,16 +193,23 @@ async fn a_cooperative_attaches_a_pdf_and_a_jpeg_checked_by_content_and_staff_do
     )
     .await;
     error_of(
-        app.get(&format!("/api/v1/applications/{id}/documents/999999"), &officer)
-            .await,
+        app.get(
+            &format!("/api/v1/applications/{id}/documents/999999"),
+            &officer,
+        )
+        .await,
         StatusCode::NOT_FOUND,
     )
     .await;
 
     // Once withdrawn, nothing more is added.
     json_of(
-        app.post(&format!("/api/v1/applications/{id}/withdraw"), &member, &json!({}))
-            .await,
+        app.post(
+            &format!("/api/v1/applications/{id}/withdraw"),
+            &member,
+            &json!({}),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
@@ -248,7 +277,8 @@ async fn reminders_go_to_the_chair_and_the_accountant_the_cooperative_chose_in_i
     // The T-7 reminder goes to both, in English, with its VietQR code.
     let through = json!({"through": "2026-02-02"});
     json_of(
-        app.post("/api/v1/cob/run", &app.admin_token, &through).await,
+        app.post("/api/v1/cob/run", &app.admin_token, &through)
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -260,7 +290,10 @@ async fn reminders_go_to_the_chair_and_the_accountant_the_cooperative_chose_in_i
         .await
         .expect("outbox");
     assert_eq!(rows.len(), 1, "{rows:#?}");
-    assert_eq!(rows[0].recipient, "chu.tich@htx.example.vn, ke.toan@htx.example.vn");
+    assert_eq!(
+        rows[0].recipient,
+        "chu.tich@htx.example.vn, ke.toan@htx.example.vn"
+    );
     assert_eq!(rows[0].language, "en");
     assert!(rows[0].qr_payload.is_some());
     let mails: Vec<_> = server
@@ -269,8 +302,16 @@ async fn reminders_go_to_the_chair_and_the_accountant_the_cooperative_chose_in_i
         .filter(|m| m.subject.starts_with("Payment reminder"))
         .collect();
     assert_eq!(mails.len(), 1, "{mails:#?}");
-    assert!(mails[0].rcpt_to.contains("chu.tich@htx.example.vn"), "{:?}", mails[0]);
-    assert!(mails[0].rcpt_to.contains("ke.toan@htx.example.vn"), "{:?}", mails[0]);
+    assert!(
+        mails[0].rcpt_to.contains("chu.tich@htx.example.vn"),
+        "{:?}",
+        mails[0]
+    );
+    assert!(
+        mails[0].rcpt_to.contains("ke.toan@htx.example.vn"),
+        "{:?}",
+        mails[0]
+    );
     assert_eq!(mails[0].content_language, "en");
     let payload = crate::payment_qr::decode_png(&mails[0].images[0].bytes());
     assert_eq!(Some(payload), rows[0].qr_payload.clone());
@@ -287,8 +328,13 @@ async fn reminders_go_to_the_chair_and_the_accountant_the_cooperative_chose_in_i
         .items
         .iter()
         .any(|m| m.kind == "due_reminder" && m.status == "sent"));
-    let other = Caller::account(3, "htx.other", Role::Cooperative, Some(app.cooperative().await))
-        .expect("caller");
+    let other = Caller::account(
+        3,
+        "htx.other",
+        Role::Cooperative,
+        Some(app.cooperative().await),
+    )
+    .expect("caller");
     let theirs = notifications::mails(
         &ctx,
         &other,
@@ -296,7 +342,11 @@ async fn reminders_go_to_the_chair_and_the_accountant_the_cooperative_chose_in_i
     )
     .await
     .expect("mails");
-    assert!(theirs.items.iter().all(|m| m.kind != "due_reminder"), "{:?}", theirs.items);
+    assert!(
+        theirs.items.iter().all(|m| m.kind != "due_reminder"),
+        "{:?}",
+        theirs.items
+    );
     let _ = loan_id;
 }
 
@@ -311,8 +361,12 @@ async fn a_statement_for_a_period_opens_where_the_previous_one_closed() {
         ("2026-03-09", 10_900_000, "2026-03-10"),
     ] {
         json_of(
-            app.post("/api/v1/cob/run", &app.admin_token, &json!({"through": through}))
-                .await,
+            app.post(
+                "/api/v1/cob/run",
+                &app.admin_token,
+                &json!({"through": through}),
+            )
+            .await,
             StatusCode::OK,
         )
         .await;
@@ -322,26 +376,38 @@ async fn a_statement_for_a_period_opens_where_the_previous_one_closed() {
     let ctx = ctx_of(&app);
     let member = Caller::account(1, "htx.test", Role::Cooperative, Some(coop)).expect("caller");
     let date = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
-    let february =
-        loans::statement_for_period(&ctx, &member, loan_id.into(), date("2026-01-01"), date("2026-02-28"))
-            .await
-            .expect("february");
-    let march =
-        loans::statement_for_period(&ctx, &member, loan_id.into(), date("2026-03-01"), date("2026-03-31"))
-            .await
-            .expect("march");
+    let february = loans::statement_for_period(
+        &ctx,
+        &member,
+        loan_id.into(),
+        date("2026-01-01"),
+        date("2026-02-28"),
+    )
+    .await
+    .expect("february");
+    let march = loans::statement_for_period(
+        &ctx,
+        &member,
+        loan_id.into(),
+        date("2026-03-01"),
+        date("2026-03-31"),
+    )
+    .await
+    .expect("march");
     assert_eq!(february.opening_principal_vnd.to_i64(), Some(0));
     assert_eq!(february.disbursed_vnd.to_i64(), Some(100_000_000));
     assert_eq!(february.paid_principal_vnd.to_i64(), Some(10_000_000));
     assert_eq!(february.closing_principal_vnd.to_i64(), Some(90_000_000));
     assert_eq!(march.opening_principal_vnd, february.closing_principal_vnd);
     assert_eq!(
-        march.opening_principal_vnd + march.disbursed_vnd - march.paid_principal_vnd
+        march.opening_principal_vnd + march.disbursed_vnd
+            - march.paid_principal_vnd
             - march.written_off_vnd,
         march.closing_principal_vnd
     );
     let whole: Value = json_of(
-        app.get(&format!("/api/v1/loans/{loan_id}"), &staff.auditor).await,
+        app.get(&format!("/api/v1/loans/{loan_id}"), &staff.auditor)
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -353,15 +419,32 @@ async fn a_statement_for_a_period_opens_where_the_previous_one_closed() {
         )
     );
     // To before from is refused; another cooperative's loan is not found.
-    let err = loans::statement_for_period(&ctx, &member, loan_id.into(), date("2026-03-01"), date("2026-02-01"))
-        .await
-        .unwrap_err();
+    let err = loans::statement_for_period(
+        &ctx,
+        &member,
+        loan_id.into(),
+        date("2026-03-01"),
+        date("2026-02-01"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code, "invalid_period");
-    let other = Caller::account(3, "htx.other", Role::Cooperative, Some(app.cooperative().await))
-        .expect("caller");
-    let err = loans::statement_for_period(&ctx, &other, loan_id.into(), date("2026-01-01"), date("2026-03-31"))
-        .await
-        .unwrap_err();
+    let other = Caller::account(
+        3,
+        "htx.other",
+        Role::Cooperative,
+        Some(app.cooperative().await),
+    )
+    .expect("caller");
+    let err = loans::statement_for_period(
+        &ctx,
+        &other,
+        loan_id.into(),
+        date("2026-01-01"),
+        date("2026-03-31"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.kind, coopfund::error::ErrorKind::NotFound);
     let _ = application_documents::MAX_DOCUMENTS;
 }

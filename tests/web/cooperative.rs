@@ -100,11 +100,17 @@ async fn a_cooperative_on_a_phone_pays_by_qr_prints_a_statement_and_applies_onli
     let loan = mine[0];
     let id = loan["id"].as_i64().unwrap();
     browser.goto(&fund.url(&format!("/my/loans/{id}"))).await;
-    assert_eq!(browser.text("#loan-number").await, loan["number"].as_str().unwrap());
+    assert_eq!(
+        browser.text("#loan-number").await,
+        loan["number"].as_str().unwrap()
+    );
     let schedule = browser.text("#schedule").await;
     assert!(schedule.contains("Đã trả"), "{schedule}");
     let history = browser.text("#history").await;
-    assert!(history.contains("Đã trừ vào") || history.contains("Tiền gốc"), "{history}");
+    assert!(
+        history.contains("Đã trừ vào") || history.contains("Tiền gốc"),
+        "{history}"
+    );
     let why = browser
         .script(
             "return Array.from(document.querySelectorAll('a.why')).map(a => a.getAttribute('href'));",
@@ -156,7 +162,9 @@ async fn a_cooperative_on_a_phone_pays_by_qr_prints_a_statement_and_applies_onli
     browser.screenshot("coop-statement").await;
 
     // Another cooperative's loan is a 404 page, as for a loan that does not exist.
-    browser.goto(&fund.url(&format!("/my/loans/{theirs}"))).await;
+    browser
+        .goto(&fund.url(&format!("/my/loans/{theirs}")))
+        .await;
     assert_eq!(browser.text("h1").await, "Không tìm thấy trang");
     browser
         .goto(&fund.url(&format!("/my/loans/{theirs}/statement")))
@@ -180,20 +188,28 @@ async fn a_cooperative_on_a_phone_pays_by_qr_prints_a_statement_and_applies_onli
     browser.find("#own_capital_vnd-error").await;
     assert!(browser.text("#form-errors").await.contains("Chưa lưu"));
     let kept = browser
-        .script("return document.getElementById('purpose').value;", json!([]))
+        .script(
+            "return document.getElementById('purpose').value;",
+            json!([]),
+        )
         .await;
     assert_eq!(kept, "Mua phân bón hữu cơ cho vụ chè xuân");
     browser.screenshot("coop-application-error").await;
     browser.fill("#project_total_vnd", "200.000.000").await;
     browser.fill("#own_capital_vnd", "80.000.000").await;
-    browser.fill("#coll_desc_0", "Giấy chứng nhận QSDĐ số BĐ 123456").await;
+    browser
+        .fill("#coll_desc_0", "Giấy chứng nhận QSDĐ số BĐ 123456")
+        .await;
     browser.fill("#coll_value_0", "250.000.000").await;
     assert_no_sideways_scroll(&browser, "/my/applications/new").await;
     browser.screenshot("coop-application-form").await;
     browser.click("#save-application").await;
     browser.find("#notice").await;
     let url = browser.current_url().await;
-    assert!(url.contains("/my/applications/") && url.contains("saved=1"), "{url}");
+    assert!(
+        url.contains("/my/applications/") && url.contains("saved=1"),
+        "{url}"
+    );
     let number = browser.text("#application-number").await;
     assert!(number.starts_with("DN-"), "{number}");
 
@@ -203,7 +219,9 @@ async fn a_cooperative_on_a_phone_pays_by_qr_prints_a_statement_and_applies_onli
     std::fs::write(&path, a_pdf()).expect("write a PDF");
     browser.upload_file("#file", &path).await;
     browser.click("#upload-document").await;
-    let documents = browser.wait_text("#documents", "Phương án kinh doanh.pdf").await;
+    let documents = browser
+        .wait_text("#documents", "Phương án kinh doanh.pdf")
+        .await;
     assert!(documents.contains("kB"), "{documents}");
     browser.click("#submit-application").await;
     let status = browser.wait_text("#application-status", "Đã nộp").await;
@@ -215,7 +233,9 @@ async fn a_cooperative_on_a_phone_pays_by_qr_prints_a_statement_and_applies_onli
     browser.quit().await;
 
     // The officer finds it in the queue of submitted applications, with its document.
-    let submitted = fund.api("/api/v1/applications?status=submitted&limit=200").await;
+    let submitted = fund
+        .api("/api/v1/applications?status=submitted&limit=200")
+        .await;
     let application = submitted["items"]
         .as_array()
         .and_then(|items| items.iter().find(|a| a["number"] == number.as_str()))
@@ -225,11 +245,18 @@ async fn a_cooperative_on_a_phone_pays_by_qr_prints_a_statement_and_applies_onli
     let documents = fund
         .api(&format!("/api/v1/applications/{application_id}/documents"))
         .await;
-    assert_eq!(documents[0]["content_type"], "application/pdf", "{documents}");
+    assert_eq!(
+        documents[0]["content_type"], "application/pdf",
+        "{documents}"
+    );
     assert_eq!(documents[0]["file_name"], "Phương án kinh doanh.pdf");
     let browser = driver.session(true).await;
     login(&browser, fund, OFFICER).await;
-    if browser.try_find("nav a[href='/applications']").await.is_some() {
+    if browser
+        .try_find("nav a[href='/applications']")
+        .await
+        .is_some()
+    {
         browser.goto(&fund.url("/applications")).await;
         browser.find("h1").await;
         browser.screenshot("coop-officer-queue").await;

@@ -8,17 +8,13 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use serde::Deserialize;
-use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    app::{
-        application_documents::{self, DocumentInfo},
-        Caller,
-    },
+    app::{application_documents, Caller},
     error::{AppError, AppResult},
     http::{
+        dto::application_documents::{DocumentView, UploadQuery},
         error::ErrorEnvelope,
         extract::{read_body, ApiId, ApiQuery},
     },
@@ -31,22 +27,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(download_document))
 }
 
-/// `?file_name=` of an upload.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct UploadQuery {
-    /// The file's name, as shown and offered on download (cleaned; default `tai-lieu.pdf`/`.jpg`).
-    pub file_name: Option<String>,
-}
-
 /// Adds a document (the borrowing cooperative or an officer, while the application is open): the
 /// body is the file, a PDF or a JPEG by its content (415 otherwise), at most 5 MB and the server's
 /// body limit (413); 409 once the application is decided or withdrawn, or at 20 documents.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/documents", tag = "applications", security(("bearer" = [])),
     params(("id" = i64, Path), UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file: a PDF or a JPEG image"),
-    responses((status = 201, body = DocumentInfo), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+    responses((status = 201, body = DocumentView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 413, body = ErrorEnvelope),
               (status = 415, body = ErrorEnvelope)))]
 pub async fn upload_document(
@@ -55,27 +42,27 @@ pub async fn upload_document(
     ApiId(id): ApiId,
     ApiQuery(query): ApiQuery<UploadQuery>,
     request: Request,
-) -> AppResult<(StatusCode, Json<DocumentInfo>)> {
+) -> AppResult<(StatusCode, Json<DocumentView>)> {
     let bytes = read_body(request, &state).await?;
     let file_name = query.file_name.unwrap_or_default();
-    let info =
-        application_documents::upload(&state.ctx, &caller, id, &file_name, &bytes).await?;
-    Ok((StatusCode::CREATED, Json(info)))
+    let info = application_documents::upload(&state.ctx, &caller, id, &file_name, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(info.into())))
 }
 
 /// The documents of an application, oldest first (whoever may read it; 404 for another
 /// cooperative's).
 #[utoipa::path(get, path = "/api/v1/applications/{id}/documents", tag = "applications", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<DocumentInfo>), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 200, body = Vec<DocumentView>), (status = 404, body = ErrorEnvelope)))]
 pub async fn list_documents(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
-) -> AppResult<Json<Vec<DocumentInfo>>> {
-    application_documents::list(&state.ctx, &caller, id)
-        .await
-        .map(Json)
+) -> AppResult<Json<Vec<DocumentView>>> {
+    let documents = application_documents::list(&state.ctx, &caller, id).await?;
+    Ok(Json(
+        documents.into_iter().map(DocumentView::from).collect(),
+    ))
 }
 
 /// One document as a download (`Content-Disposition: attachment`, its checked type).
