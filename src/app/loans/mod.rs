@@ -18,6 +18,7 @@
 //! reads) and [`views`] (what both return, the API's JSON).
 
 mod commands;
+mod explain;
 mod queries;
 mod views;
 
@@ -32,6 +33,7 @@ pub use commands::{
     disburse, recover, repay, restructure, reverse, sign, write_off, Disburse, Recover, Repay,
     Restructure, Reverse, SignContract, WriteOff,
 };
+pub use explain::{explain, LoanExplanation};
 pub use queries::{get, list, payoff, schedule, statement, transactions, LoanFilter};
 pub use views::{
     installment_status_name, AllocationView, LoanPage, LoanSchedule, LoanStatement, LoanView,

@@ -9,6 +9,7 @@ pub mod backups;
 pub mod calendar;
 pub mod cob;
 pub mod cooperatives;
+pub mod explain;
 pub mod fund;
 pub mod ledger;
 pub mod outbox;
