@@ -210,7 +210,7 @@ impl Trace {
 /// What a line of an explanation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum LineKind {
+pub enum ExplanationKind {
     /// Interest accrued over a segment of days on a constant balance.
     Accrual,
     /// Money lent.
@@ -294,7 +294,7 @@ impl Formula {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExplanationLine {
     /// What the line is.
-    pub kind: LineKind,
+    pub kind: ExplanationKind,
     /// The date (an accrual's first day).
     pub from: NaiveDate,
     /// An accrual's end, not counted (the next day after its last).
@@ -318,7 +318,7 @@ pub struct ExplanationLine {
 }
 
 impl ExplanationLine {
-    fn movement(kind: LineKind, from: NaiveDate, amount: Decimal) -> ExplanationLine {
+    fn movement(kind: ExplanationKind, from: NaiveDate, amount: Decimal) -> ExplanationLine {
         ExplanationLine {
             kind,
             from,
@@ -416,7 +416,7 @@ pub(crate) fn build(
                 });
             }
             lines.push(ExplanationLine::movement(
-                LineKind::RoundingOnTotal,
+                ExplanationKind::RoundingOnTotal,
                 quote.date,
                 rounding,
             ));
@@ -440,9 +440,9 @@ fn total_of(quote: &PayoffQuote) -> ExplainedAmount {
             continue;
         }
         let mut line = if field == QuoteField::Advance {
-            ExplanationLine::movement(LineKind::AdvanceDeducted, quote.date, -amount.as_decimal())
+            ExplanationLine::movement(ExplanationKind::AdvanceDeducted, quote.date, -amount.as_decimal())
         } else {
-            ExplanationLine::movement(LineKind::Component, quote.date, amount.as_decimal())
+            ExplanationLine::movement(ExplanationKind::Component, quote.date, amount.as_decimal())
         };
         line.component = Some(field);
         lines.push(line);
@@ -451,7 +451,7 @@ fn total_of(quote: &PayoffQuote) -> ExplainedAmount {
     let clamp = quote.total.as_decimal() - explained;
     if !clamp.is_zero() {
         lines.push(ExplanationLine::movement(
-            LineKind::AdvanceAboveOwed,
+            ExplanationKind::AdvanceAboveOwed,
             quote.date,
             clamp,
         ));
@@ -508,7 +508,7 @@ fn lines_of_step(
             };
             if let Some((balance, rate_percent, formula)) = accrual {
                 lines.push(ExplanationLine {
-                    kind: LineKind::Accrual,
+                    kind: ExplanationKind::Accrual,
                     from,
                     to: Some(from + Duration::days(days)),
                     days: Some(days),
@@ -527,7 +527,7 @@ fn lines_of_step(
                 });
                 return;
             }
-            (LineKind::Accrual, from)
+            (ExplanationKind::Accrual, from)
         }
         Step::Billed { on, seq, carried } => {
             if field == QuoteField::CurrentInterest {
@@ -539,29 +539,29 @@ fn lines_of_step(
                         lines.push(line);
                     }
                 };
-                push(LineKind::CarriedInterest, carried.as_decimal());
-                push(LineKind::RoundingAtBilling, change - carried.as_decimal());
+                push(ExplanationKind::CarriedInterest, carried.as_decimal());
+                push(ExplanationKind::RoundingAtBilling, change - carried.as_decimal());
                 return;
             }
-            let mut line = ExplanationLine::movement(LineKind::Billed, on, change);
+            let mut line = ExplanationLine::movement(ExplanationKind::Billed, on, change);
             line.installment = Some(seq);
             lines.push(line);
             return;
         }
-        Step::FellOverdue { on } => (LineKind::FellOverdue, on),
-        Step::AdvanceApplied { on } => (LineKind::AdvanceApplied, on),
-        Step::Disbursement { on } => (LineKind::Disbursement, on),
+        Step::FellOverdue { on } => (ExplanationKind::FellOverdue, on),
+        Step::AdvanceApplied { on } => (ExplanationKind::AdvanceApplied, on),
+        Step::Disbursement { on } => (ExplanationKind::Disbursement, on),
         Step::Repayment {
             on,
             kind: RepaymentKind::Ordinary,
-        } => (LineKind::Payment, on),
+        } => (ExplanationKind::Payment, on),
         Step::Repayment {
             on,
             kind: RepaymentKind::Prepayment,
-        } => (LineKind::Prepayment, on),
-        Step::Restructure { on } => (LineKind::Restructure, on),
-        Step::WriteOff { on } => (LineKind::WriteOff, on),
-        Step::Recovery { on } => (LineKind::Recovery, on),
+        } => (ExplanationKind::Prepayment, on),
+        Step::Restructure { on } => (ExplanationKind::Restructure, on),
+        Step::WriteOff { on } => (ExplanationKind::WriteOff, on),
+        Step::Recovery { on } => (ExplanationKind::Recovery, on),
     };
     // A movement is whole đồng; what is not is a charge rounded and paid in full (its fraction dropped).
     let whole = round_half_up_to_dong(change).as_decimal();
@@ -570,7 +570,7 @@ fn lines_of_step(
     }
     if change != whole {
         lines.push(ExplanationLine::movement(
-            LineKind::FractionDropped,
+            ExplanationKind::FractionDropped,
             on,
             change - whole,
         ));

@@ -73,7 +73,7 @@ pub use journal::{
     JournalEntry, JournalEntryBuilder, JournalError, JournalLine, Side,
 };
 pub use explain::{
-    ExplainError, ExplainedAmount, Explanation, ExplanationLine, Formula, LineKind, QuoteField,
+    ExplainError, ExplainedAmount, Explanation, ExplanationLine, Formula, ExplanationKind, QuoteField,
 };
 pub use loan::{
     effective_events, explain, fold, fold_close_of_day, fold_without, payoff, EventKind, FoldError,

@@ -17,7 +17,7 @@ use axum::{
     Router,
 };
 use chrono::NaiveDate;
-use coopfund_domain::{ExplanationLine, Formula, LineKind, QuoteField};
+use coopfund_domain::{ExplanationLine, Formula, ExplanationKind, QuoteField};
 use rust_decimal::{prelude::ToPrimitive, Decimal};
 use serde::Deserialize;
 
@@ -193,33 +193,33 @@ fn line_row(
 ) -> LineRow {
     let installment = line.installment.map(|n| format!(" {n}")).unwrap_or_default();
     let what = match line.kind {
-        LineKind::Accrual => match field {
+        ExplanationKind::Accrual => match field {
             QuoteField::CurrentInterest => x.accrual_current,
             QuoteField::OverdueInterest => x.accrual_overdue,
             QuoteField::LateInterest => x.accrual_late,
             _ => x.accrual_other,
         }
         .to_string(),
-        LineKind::Disbursement => x.disbursement.to_string(),
-        LineKind::Billed => format!("{}{installment}", x.billed),
-        LineKind::RoundingAtBilling => format!("{}{installment}", x.rounding_at_billing),
-        LineKind::CarriedInterest => format!("{}{installment}", x.carried_interest),
-        LineKind::FellOverdue => x.fell_overdue.to_string(),
-        LineKind::Payment => x.payment.to_string(),
-        LineKind::Prepayment => x.prepayment.to_string(),
-        LineKind::AdvanceApplied => x.advance_applied.to_string(),
-        LineKind::FractionDropped => x.fraction_dropped.to_string(),
-        LineKind::Restructure => x.restructure.to_string(),
-        LineKind::WriteOff => x.write_off.to_string(),
-        LineKind::Recovery => x.recovery.to_string(),
-        LineKind::RoundingOnTotal => x.rounding_on_total.to_string(),
-        LineKind::Component => line
+        ExplanationKind::Disbursement => x.disbursement.to_string(),
+        ExplanationKind::Billed => format!("{}{installment}", x.billed),
+        ExplanationKind::RoundingAtBilling => format!("{}{installment}", x.rounding_at_billing),
+        ExplanationKind::CarriedInterest => format!("{}{installment}", x.carried_interest),
+        ExplanationKind::FellOverdue => x.fell_overdue.to_string(),
+        ExplanationKind::Payment => x.payment.to_string(),
+        ExplanationKind::Prepayment => x.prepayment.to_string(),
+        ExplanationKind::AdvanceApplied => x.advance_applied.to_string(),
+        ExplanationKind::FractionDropped => x.fraction_dropped.to_string(),
+        ExplanationKind::Restructure => x.restructure.to_string(),
+        ExplanationKind::WriteOff => x.write_off.to_string(),
+        ExplanationKind::Recovery => x.recovery.to_string(),
+        ExplanationKind::RoundingOnTotal => x.rounding_on_total.to_string(),
+        ExplanationKind::Component => line
             .component
             .map(|c| field_label(c, x))
             .unwrap_or_default()
             .to_string(),
-        LineKind::AdvanceDeducted => x.advance_deducted.to_string(),
-        LineKind::AdvanceAboveOwed => x.advance_above_owed.to_string(),
+        ExplanationKind::AdvanceDeducted => x.advance_deducted.to_string(),
+        ExplanationKind::AdvanceAboveOwed => x.advance_above_owed.to_string(),
     };
     let formula = match (line.formula, line.balance, line.rate_percent, line.days, line.exact) {
         (Some(formula), Some(balance), Some(rate), Some(days), Some(exact)) => {

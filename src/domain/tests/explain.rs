@@ -4,7 +4,7 @@
 
 use chrono::{Duration, NaiveDate};
 use coopfund_domain::{
-    explain, fold, payoff, DayCount, EventKind, Explanation, Formula, LineKind, LoanContract,
+    explain, fold, payoff, DayCount, EventKind, Explanation, Formula, ExplanationKind, LoanContract,
     LoanEvent, Method, PrepaymentRule, QuoteField, RepaymentKind, Restructure, RestructureKind,
     ScheduleTerms, Vnd,
 };
@@ -37,7 +37,7 @@ fn disbursed() -> LoanEvent {
 }
 
 /// (kind, from, amount) of each line of a field, for compact exact assertions.
-fn lines_of(explanation: &Explanation, field: QuoteField) -> Vec<(LineKind, NaiveDate, Decimal)> {
+fn lines_of(explanation: &Explanation, field: QuoteField) -> Vec<(ExplanationKind, NaiveDate, Decimal)> {
     explanation
         .amount(field)
         .expect("every field is explained")
@@ -72,7 +72,7 @@ fn worked_example_3_ten_days_late_every_amount_opens_into_its_lines() {
             segment.amount
         ),
         (
-            LineKind::Accrual,
+            ExplanationKind::Accrual,
             d(2026, 2, 10),
             Some(d(2026, 2, 20)),
             Some(10),
@@ -85,7 +85,7 @@ fn worked_example_3_ten_days_late_every_amount_opens_into_its_lines() {
     );
     assert_eq!(
         lines_of(&explanation, QuoteField::OverdueInterest)[1..],
-        [(LineKind::RoundingOnTotal, d(2026, 2, 20), dec!(-0.07))]
+        [(ExplanationKind::RoundingOnTotal, d(2026, 2, 20), dec!(-0.07))]
     );
 
     // Late interest = round(1,019,178 × 0.10 × 10/365) = 2,792.
@@ -101,26 +101,26 @@ fn worked_example_3_ten_days_late_every_amount_opens_into_its_lines() {
     // The installment fell overdue at the end of its due date.
     assert_eq!(
         lines_of(&explanation, QuoteField::OverduePrincipal),
-        [(LineKind::FellOverdue, d(2026, 2, 10), dec!(10000000))]
+        [(ExplanationKind::FellOverdue, d(2026, 2, 10), dec!(10000000))]
     );
     assert_eq!(
         lines_of(&explanation, QuoteField::UnpaidInterest),
-        [(LineKind::FellOverdue, d(2026, 2, 10), dec!(1019178))]
+        [(ExplanationKind::FellOverdue, d(2026, 2, 10), dec!(1019178))]
     );
 
     // Current interest: 90,000,000 × 0.12 × 10/365 = 295,890.41 (DOMAIN.md), rounded on the total.
     assert_eq!(
         lines_of(&explanation, QuoteField::CurrentInterest),
         [
-            (LineKind::Accrual, d(2026, 2, 10), dec!(295890.41)),
-            (LineKind::RoundingOnTotal, d(2026, 2, 20), dec!(-0.41)),
+            (ExplanationKind::Accrual, d(2026, 2, 10), dec!(295890.41)),
+            (ExplanationKind::RoundingOnTotal, d(2026, 2, 20), dec!(-0.41)),
         ]
     );
     assert_eq!(
         lines_of(&explanation, QuoteField::Principal),
         [
-            (LineKind::Disbursement, d(2026, 1, 10), dec!(100000000)),
-            (LineKind::FellOverdue, d(2026, 2, 10), dec!(-10000000)),
+            (ExplanationKind::Disbursement, d(2026, 1, 10), dec!(100000000)),
+            (ExplanationKind::FellOverdue, d(2026, 2, 10), dec!(-10000000)),
         ]
     );
 
@@ -142,8 +142,8 @@ fn the_installment_interest_is_rounded_when_billed_on_its_due_date() {
     assert_eq!(
         lines_of(&explanation, QuoteField::CurrentInterest),
         [
-            (LineKind::Accrual, d(2026, 1, 10), dec!(1019178.08)),
-            (LineKind::RoundingAtBilling, d(2026, 2, 10), dec!(-0.08)),
+            (ExplanationKind::Accrual, d(2026, 1, 10), dec!(1019178.08)),
+            (ExplanationKind::RoundingAtBilling, d(2026, 2, 10), dec!(-0.08)),
         ]
     );
     assert_eq!(current.lines[1].installment, Some(1));
@@ -175,13 +175,13 @@ fn a_payment_in_full_of_a_rounded_charge_clears_the_amount_and_the_excess_is_an_
     // 11,100,000 − 11,071,285 owed = 28,715 held as an advance, deducted from the total.
     assert_eq!(
         lines_of(&explanation, QuoteField::Advance),
-        [(LineKind::Payment, d(2026, 2, 20), dec!(28715))]
+        [(ExplanationKind::Payment, d(2026, 2, 20), dec!(28715))]
     );
     let total = explanation.amount(QuoteField::Total).expect("field");
     assert!(total
         .lines
         .iter()
-        .any(|l| l.kind == LineKind::AdvanceDeducted && l.amount == dec!(-28715)));
+        .any(|l| l.kind == ExplanationKind::AdvanceDeducted && l.amount == dec!(-28715)));
 }
 
 #[test]
@@ -209,7 +209,7 @@ fn the_prepayment_variant_bills_828_323_from_two_segments() {
         current.lines.iter().map(|l| l.amount).collect::<Vec<_>>(),
         [dec!(295890.41), dec!(532432.81), dec!(-0.22)]
     );
-    assert_eq!(current.lines[2].kind, LineKind::RoundingAtBilling);
+    assert_eq!(current.lines[2].kind, ExplanationKind::RoundingAtBilling);
 }
 
 #[test]
@@ -433,7 +433,7 @@ proptest! {
             for line in &explained.lines {
                 match line.kind {
                     // Each segment's amount is what the fold added: its own formula, to the cent (telescoped).
-                    LineKind::Accrual => {
+                    ExplanationKind::Accrual => {
                         let exact = line.exact.expect("an accrual has its formula's value");
                         let formula = line.formula.expect("formula");
                         let recomputed = formula.value(
@@ -445,7 +445,7 @@ proptest! {
                         prop_assert!((line.amount - exact).abs() <= dec!(0.011), "{:?}", line);
                         prop_assert_eq!(line.to, Some(line.from + Duration::days(line.days.unwrap_or(0))));
                     }
-                    LineKind::RoundingOnTotal | LineKind::RoundingAtBilling | LineKind::FractionDropped => {
+                    ExplanationKind::RoundingOnTotal | ExplanationKind::RoundingAtBilling | ExplanationKind::FractionDropped => {
                         prop_assert!(line.amount.abs() <= dec!(0.5), "{:?}", line);
                     }
                     _ => prop_assert!(line.amount.fract().is_zero(), "a movement is whole đồng: {:?}", line),

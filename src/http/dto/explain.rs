@@ -4,7 +4,7 @@
 //! the quote's, and its `lines`, whose `amount`s (decimal strings, to the cent) add up to `amount_vnd` exactly.
 
 use chrono::NaiveDate;
-use coopfund_domain::{ExplainedAmount, ExplanationLine, Formula, LineKind, QuoteField};
+use coopfund_domain::{ExplainedAmount, ExplanationLine, Formula, ExplanationKind, QuoteField};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -28,7 +28,7 @@ pub struct ExplanationLineView {
     /// `payment`, `prepayment`, `advance_applied`, `fraction_dropped`, `restructure`, `write_off`, `recovery`,
     /// `rounding_on_total`, `component`, `advance_deducted`, `advance_above_owed`.
     #[schema(value_type = String)]
-    pub kind: LineKind,
+    pub kind: ExplanationKind,
     /// The date (an accrual's first day, counted).
     #[schema(value_type = String, format = Date)]
     pub from: NaiveDate,
@@ -84,13 +84,13 @@ pub struct ExplanationView {
 }
 
 /// The rounding rule a line applies, in words.
-pub fn rounding_rule(kind: LineKind) -> Option<&'static str> {
+pub fn rounding_rule(kind: ExplanationKind) -> Option<&'static str> {
     match kind {
-        LineKind::RoundingOnTotal => Some("round half up to the đồng, on the total (not per segment)"),
-        LineKind::RoundingAtBilling => {
+        ExplanationKind::RoundingOnTotal => Some("round half up to the đồng, on the total (not per segment)"),
+        ExplanationKind::RoundingAtBilling => {
             Some("round half up to the đồng, the period's interest when billed")
         }
-        LineKind::FractionDropped => {
+        ExplanationKind::FractionDropped => {
             Some("a charge rounded half up and paid in full: the fraction of a đồng is dropped")
         }
         _ => None,
