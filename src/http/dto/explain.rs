@@ -108,6 +108,7 @@ pub fn calculation(line: &ExplanationLine) -> Option<String> {
     ) else {
         return None;
     };
+    let balance = balance.as_decimal();
     Some(match formula {
         Formula::Actual365 => format!("{balance} × {rate}% × {days} / 365 = {exact}"),
         Formula::PerPeriod {
