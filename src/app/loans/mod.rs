@@ -20,6 +20,7 @@
 mod commands;
 mod preview;
 mod period;
+mod explain;
 mod queries;
 mod views;
 
@@ -36,6 +37,7 @@ pub use commands::{
 };
 pub use preview::{mails, preview_repayment, RepaymentPreview, MAILS_LIMIT};
 pub use period::{statement_for_period, LoanStatementPeriod};
+pub use explain::{explain, LoanExplanation};
 pub use queries::{get, list, payoff, schedule, statement, transactions, LoanFilter};
 pub use views::{
     installment_status_name, AllocationView, LoanSchedule, LoanStatement, LoanView, NextDue,
