@@ -45,6 +45,7 @@
 pub mod allocation;
 pub mod application;
 pub mod calendar;
+pub mod chain;
 pub mod classification;
 pub mod ids;
 pub mod journal;
