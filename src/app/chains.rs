@@ -24,7 +24,7 @@ use coopfund_domain::chain::{
 };
 use migration::chain_rows::{self, Order};
 use sea_orm::{
-    sea_query::{Nullable, ValueType},
+    sea_query::Nullable,
     AccessMode, ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
     IsolationLevel, Iterable, Statement, TransactionTrait, Value,
 };
@@ -50,10 +50,10 @@ fn field_of<A: ActiveModelTrait>(model: &A, name: &str, kind: FieldKind) -> AppR
             AppError::internal(anyhow::anyhow!("chained column {name} is not in the entity"))
         })?;
     let value = model.get(column).into_value();
-    fn typed<T: ValueType + Nullable>(value: Option<Value>, name: &str) -> AppResult<Option<T>> {
+    fn typed<T: sea_orm::sea_query::ValueType + Nullable>(value: Option<Value>, name: &str) -> AppResult<Option<T>> {
         match value {
             None => Ok(None),
-            Some(value) => <Option<T> as ValueType>::try_from(value).map_err(|_| {
+            Some(value) => <Option<T> as sea_orm::sea_query::ValueType>::try_from(value).map_err(|_| {
                 AppError::internal(anyhow::anyhow!("chained column {name} has an unexpected type"))
             }),
         }
@@ -200,6 +200,8 @@ pub struct FindingReport {
     pub finding: Finding,
     /// The finding in English.
     pub message: String,
+    /// The finding in Vietnamese.
+    pub message_vi: String,
 }
 
 /// One chain's verdict.
@@ -351,6 +353,7 @@ async fn verify_chain<C: ConnectionTrait>(
         .iter()
         .map(|finding| FindingReport {
             message: finding.describe(chain),
+            message_vi: finding.describe_vi(chain),
             finding: finding.clone(),
         })
         .collect();

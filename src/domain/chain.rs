@@ -175,9 +175,13 @@ impl Chain {
 /// One hashed value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Field {
+    /// SQL NULL.
     Null,
+    /// An integer column.
     Int(i64),
+    /// A text column.
     Text(String),
+    /// A date column.
     Date(NaiveDate),
     /// Microseconds since 1970-01-01T00:00:00Z.
     Micros(i64),
@@ -257,9 +261,11 @@ pub fn links_after(chain: Chain, head_seq: i64, head_hash: &str, rows: &[Vec<Fie
 /// A chain's head as signed off: the last row's sequence number and hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Head {
+    /// Which chain.
     pub chain: Chain,
     /// 0 for an empty chain.
     pub seq: i64,
+    /// The last row's hash ([`GENESIS`] for an empty chain).
     pub hash: String,
 }
 
@@ -272,6 +278,7 @@ pub struct Checkpoint {
     pub taken_at: String,
     /// The fund's business date then.
     pub business_date: NaiveDate,
+    /// Each chain's head.
     pub heads: Vec<Head>,
 }
 
@@ -331,25 +338,60 @@ pub fn parse_compact(text: &str) -> Result<Vec<Head>, CheckpointError> {
 pub enum Finding {
     /// The row's contents no longer hash to its `chain_hash`, or the next row's `chain_prev` no longer
     /// names its hash (it was re-hashed after an edit).
-    Edited { id: i64, seq: i64 },
+    Edited {
+        /// The row's id.
+        id: i64,
+        /// Its sequence number.
+        seq: i64,
+    },
     /// Rows `from_seq..=to_seq` are missing; `next_id` is the row after the gap (`None`: they were the last).
     Deleted {
+        /// The first missing sequence number.
         from_seq: i64,
+        /// The last missing sequence number.
         to_seq: i64,
+        /// The row after the gap.
         next_id: Option<i64>,
     },
     /// A row not written through the chain: no sequence number, a sequence number already taken, or
     /// (journal) a line whose entry does not exist.
-    Inserted { id: i64, seq: Option<i64> },
+    Inserted {
+        /// The row's id.
+        id: i64,
+        /// Its sequence number, if it has one.
+        seq: Option<i64>,
+    },
     /// The row's id is lower than the previous row's: rows were renumbered or moved.
-    Reordered { id: i64, seq: i64, previous_id: i64 },
+    Reordered {
+        /// The row's id.
+        id: i64,
+        /// Its sequence number.
+        seq: i64,
+        /// The id of the row before it in the chain.
+        previous_id: i64,
+    },
     /// A full recomputation from the rows' contents does not give the checkpoint's hash at its sequence
     /// number: something at or before it changed, even if the chain was re-hashed throughout.
-    CheckpointMismatch { seq: i64, id: Option<i64> },
+    CheckpointMismatch {
+        /// The checkpoint's sequence number.
+        seq: i64,
+        /// The row holding it now, if any.
+        id: Option<i64>,
+    },
     /// The chain head (`chain_heads`) disagrees with the last row.
-    HeadMismatch { head_seq: i64, last_seq: i64 },
+    HeadMismatch {
+        /// What `chain_heads` says.
+        head_seq: i64,
+        /// The last chained row's sequence number.
+        last_seq: i64,
+    },
     /// A journal line whose entry does not exist (its entry was deleted, or the line was added).
-    LineWithoutEntry { line_id: i64, entry_id: i64 },
+    LineWithoutEntry {
+        /// The line's id.
+        line_id: i64,
+        /// The entry it names.
+        entry_id: i64,
+    },
 }
 
 impl Finding {
@@ -379,6 +421,50 @@ impl Finding {
             Finding::CheckpointMismatch { seq, id } => (*id, Some(*seq)),
             Finding::HeadMismatch { head_seq, .. } => (None, Some(*head_seq)),
             Finding::LineWithoutEntry { line_id, .. } => (Some(*line_id), None),
+        }
+    }
+
+    /// The finding in one Vietnamese sentence.
+    pub fn describe_vi(&self, chain: Chain) -> String {
+        let table = chain.table();
+        match self {
+            Finding::Edited { id, seq } => {
+                format!("{table}: dòng {id} (số thứ tự {seq}) đã bị sửa: nội dung không còn khớp mã băm")
+            }
+            Finding::Deleted { from_seq, to_seq, next_id } => {
+                let span = if from_seq == to_seq {
+                    format!("dòng số thứ tự {from_seq}")
+                } else {
+                    format!("các dòng số thứ tự {from_seq}..{to_seq}")
+                };
+                match next_id {
+                    Some(id) => format!("{table}: {span} đã bị xóa (trước dòng {id})"),
+                    None => format!("{table}: {span} đã bị xóa (cuối chuỗi)"),
+                }
+            }
+            Finding::Inserted { id, seq: None } => {
+                format!("{table}: dòng {id} được chèn ngoài chuỗi")
+            }
+            Finding::Inserted { id, seq: Some(seq) } => {
+                format!("{table}: dòng {id} được chèn với số thứ tự đã có ({seq})")
+            }
+            Finding::Reordered { id, seq, previous_id } => format!(
+                "{table}: dòng {id} (số thứ tự {seq}) đứng sau dòng {previous_id} trong chuỗi nhưng có mã nhỏ hơn: thứ tự đã bị đổi"
+            ),
+            Finding::CheckpointMismatch { seq, id } => match id {
+                Some(id) => format!(
+                    "{table}: các dòng đến số thứ tự {seq} (dòng {id}) không còn khớp điểm kiểm tra: đã có dòng bị sửa và chuỗi bị băm lại"
+                ),
+                None => format!(
+                    "{table}: điểm kiểm tra đã ký số thứ tự {seq}, chuỗi không còn dòng này"
+                ),
+            },
+            Finding::HeadMismatch { head_seq, last_seq } => format!(
+                "{table}: đầu chuỗi ghi số thứ tự {head_seq} nhưng dòng cuối của chuỗi là {last_seq}"
+            ),
+            Finding::LineWithoutEntry { line_id, entry_id } => format!(
+                "dòng bút toán {line_id} thuộc bút toán {entry_id}, bút toán này không tồn tại"
+            ),
         }
     }
 
@@ -430,10 +516,15 @@ impl Finding {
 /// A row as stored: its id, its link columns and its hashed fields.
 #[derive(Debug, Clone)]
 pub struct StoredRow {
+    /// The row's id.
     pub id: i64,
+    /// `chain_seq` (0 when NULL).
     pub seq: i64,
+    /// `chain_prev`.
     pub prev: Option<String>,
+    /// `chain_hash`.
     pub hash: Option<String>,
+    /// The hashed fields (see the module docs).
     pub fields: Vec<Field>,
 }
 
@@ -583,6 +674,7 @@ impl ChainWalk {
 /// One chain's verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChainWalkResult {
+    /// Which chain.
     pub chain: Chain,
     /// Rows walked (chained rows).
     pub rows: u64,

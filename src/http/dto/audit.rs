@@ -132,6 +132,8 @@ pub struct ChainFindingView {
     pub seq: Option<i64>,
     /// The finding in English.
     pub message: String,
+    /// The finding in Vietnamese.
+    pub message_vi: String,
 }
 
 impl From<crate::app::chains::FindingReport> for ChainFindingView {
@@ -142,6 +144,7 @@ impl From<crate::app::chains::FindingReport> for ChainFindingView {
             row_id,
             seq,
             message: report.message,
+            message_vi: report.message_vi,
         }
     }
 }
