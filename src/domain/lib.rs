@@ -47,6 +47,7 @@ pub mod application;
 pub mod calendar;
 pub mod chain;
 pub mod classification;
+pub mod examples;
 pub mod ids;
 pub mod journal;
 pub mod limits;
