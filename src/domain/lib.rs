@@ -47,6 +47,7 @@
 pub mod allocation;
 pub mod application;
 pub mod calendar;
+pub mod chain;
 pub mod classification;
 pub mod examples;
 pub mod explain;
