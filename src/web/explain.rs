@@ -47,6 +47,7 @@ crate::texts! {
     link: "Cách tính?", "How is this computed?";
     as_of: "Tính đến ngày", "As of";
     show: "Xem", "Show";
+    how: "Lãi được tính thế nào?", "How is interest computed?";
     intro: "Mỗi số tiền dưới đây được tách thành các dòng tạo nên nó. Lãi tính theo số ngày thực tế trên 365 ngày (Thông tư 14/2017/TT-NHNN): tính ngày đầu, không tính ngày cuối, trên dư nợ cuối ngày. Lãi được cộng dồn chính xác và chỉ làm tròn đến đồng (làm tròn nửa lên) khi đến hạn kỳ hoặc trên tổng số, không làm tròn từng đoạn. Các dòng hiển thị đến xu (hai chữ số thập phân) và cộng lại đúng bằng số tiền.",
         "Each amount below is opened into the lines that make it. Interest runs on actual days over 365 (Circular 14/2017/TT-NHNN): the first day counts, the last does not, on the end-of-day balance. Interest accrues exactly and is rounded to the đồng (half up) only when an installment is billed or on the total, never per segment. Lines are shown to two decimals and add up exactly to the amount.";
     summary: "Các khoản", "The amounts";
