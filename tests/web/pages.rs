@@ -22,11 +22,11 @@ static FUND: OnceLock<Fund> = OnceLock::new();
 /// One browser at a time (an async mutex: each test runs on a runtime of its own).
 pub(crate) static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-const OFFICER: (&str, &str) = ("officer.lan", "demo-officer-2026");
+pub(crate) const OFFICER: (&str, &str) = ("officer.lan", "demo-officer-2026");
 pub(crate) const ACCOUNTANT: (&str, &str) = ("accountant.hoa", "demo-accountant-2026");
-const APPROVER: (&str, &str) = ("approver.giamdoc", "demo-approver-2026");
-const AUDITOR: (&str, &str) = ("auditor.kiemsoat", "demo-auditor-2026");
-const ADMIN: (&str, &str) = ("admin", crate::helpers::ADMIN_PASSWORD);
+pub(crate) const APPROVER: (&str, &str) = ("approver.giamdoc", "demo-approver-2026");
+pub(crate) const AUDITOR: (&str, &str) = ("auditor.kiemsoat", "demo-auditor-2026");
+pub(crate) const ADMIN: (&str, &str) = ("admin", crate::helpers::ADMIN_PASSWORD);
 pub(crate) const COOPERATIVE: (&str, &str) = ("htx.tancuong", "demo-cooperative-2026");
 
 /// Starts (once) a server with the demo fund loaded, on a runtime that lives as long as the process.
@@ -83,7 +83,7 @@ impl Fund {
     }
 
     /// Active loans, largest outstanding first (so a small repayment is never above the payoff).
-    async fn active_loans(&self) -> Vec<Value> {
+    pub(crate) async fn active_loans(&self) -> Vec<Value> {
         let mut loans = self.api("/api/v1/loans?status=active&limit=200").await["items"]
             .as_array()
             .cloned()
