@@ -17,13 +17,14 @@ use axum::{
     Router,
 };
 use chrono::NaiveDate;
-use coopfund_domain::{ExplanationLine, Formula, ExplanationKind, QuoteField};
+use coopfund_domain::{ExplanationKind, ExplanationLine, Formula, QuoteField};
 use rust_decimal::{prelude::ToPrimitive, Decimal};
 use serde::Deserialize;
 
 use super::{format, render, Shell, WebUser};
 use crate::{
     app::loans::{self, LoanExplanation},
+    auth::Role,
     error::{AppError, Lang},
     state::AppState,
 };
@@ -127,6 +128,8 @@ pub struct ExplainPage {
     pub x: &'static ExplainText,
     pub loan_id: i64,
     pub loan_number: String,
+    /// The loan page of this reader (a cooperative's own page, or the staff page).
+    pub back_href: String,
     /// The date field as typed (or the quote's date).
     pub date_value: String,
     pub date_error: Option<String>,
@@ -192,7 +195,10 @@ fn line_row(
     x: &'static ExplainText,
     lang: Lang,
 ) -> LineRow {
-    let installment = line.installment.map(|n| format!(" {n}")).unwrap_or_default();
+    let installment = line
+        .installment
+        .map(|n| format!(" {n}"))
+        .unwrap_or_default();
     let what = match line.kind {
         ExplanationKind::Accrual => match field {
             QuoteField::CurrentInterest => x.accrual_current,
@@ -222,7 +228,13 @@ fn line_row(
         ExplanationKind::AdvanceDeducted => x.advance_deducted.to_string(),
         ExplanationKind::AdvanceAboveOwed => x.advance_above_owed.to_string(),
     };
-    let formula = match (line.formula, line.balance, line.rate_percent, line.days, line.exact) {
+    let formula = match (
+        line.formula,
+        line.balance,
+        line.rate_percent,
+        line.days,
+        line.exact,
+    ) {
         (Some(formula), Some(balance), Some(rate), Some(days), Some(exact)) => {
             let head = format!(
                 "{} × {} × {days} {}",
@@ -329,6 +341,11 @@ pub async fn show(
                 },
                 date_shown: format::date(quote_date),
                 sections: sections_of(&explained, x, user.lang),
+                back_href: if user.caller.role() == Role::Cooperative {
+                    format!("/my/loans/{}", explained.loan_id.get())
+                } else {
+                    format!("/loans/{}", explained.loan_id.get())
+                },
                 loan_id: explained.loan_id.get(),
                 loan_number: explained.loan_number,
                 shell,

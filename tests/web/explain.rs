@@ -37,7 +37,8 @@ async fn get(address: &str, token: &str, path: &str) -> Value {
 }
 
 /// Σ of the `data-amount` of the lines of section `#anchor`, and the amount the section shows.
-const SUMS: &str = "return Array.from(document.querySelectorAll('section.explained')).map(s => [s.id, \
+const SUMS: &str =
+    "return Array.from(document.querySelectorAll('section.explained')).map(s => [s.id, \
     s.querySelector('.explained-amount').dataset.amount, \
     Array.from(s.querySelectorAll('td.line-amount')).map(td => td.dataset.amount)]);";
 
@@ -47,7 +48,8 @@ fn cents(text: &str) -> i64 {
     let digits = text.trim_start_matches('-');
     let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
     let fraction = format!("{fraction:0<2}");
-    let value = whole.parse::<i64>().expect("whole") * 100 + fraction[..2].parse::<i64>().expect("cents");
+    let value =
+        whole.parse::<i64>().expect("whole") * 100 + fraction[..2].parse::<i64>().expect("cents");
     if negative {
         -value
     } else {
@@ -69,7 +71,10 @@ async fn assert_sections_add_up(browser: &crate::driver::Browser, quote: &Value)
             .iter()
             .map(|a| cents(a.as_str().expect("line amount")))
             .sum();
-        assert_eq!(lines, shown, "{field}: the lines add up to the amount shown");
+        assert_eq!(
+            lines, shown,
+            "{field}: the lines add up to the amount shown"
+        );
         assert_eq!(
             shown,
             quote[field].as_i64().expect("quote amount") * 100,
@@ -114,9 +119,15 @@ async fn explain_an_overdue_loan_on_a_phone_its_lines_add_up_to_each_amount() {
     let text = phone.text("#overdue_interest_vnd").await;
     assert!(text.contains("/ 365"), "the formula is written out: {text}");
     assert!(text.contains("%/năm"), "the rate is shown: {text}");
-    assert!(text.contains("Làm tròn"), "the rounding is its own line: {text}");
+    assert!(
+        text.contains("Làm tròn"),
+        "the rounding is its own line: {text}"
+    );
     let (page_width, window_width) = scrolls_sideways(&phone).await;
-    assert!(page_width <= window_width, "no sideways scroll at phone width: {page_width} > {window_width}");
+    assert!(
+        page_width <= window_width,
+        "no sideways scroll at phone width: {page_width} > {window_width}"
+    );
     phone.screenshot("explain-phone").await;
     phone
         .goto(&fund.url(&format!("/loans/{overdue_id}/explain#overdue_interest_vnd")))
@@ -134,7 +145,12 @@ async fn explain_an_overdue_loan_on_a_phone_its_lines_add_up_to_each_amount() {
 
     // The cooperative, on a phone: its own loan explained, another cooperative's loan a 404 page.
     let coop_token = token(&fund.address, COOPERATIVE).await;
-    let own = get(&fund.address, &coop_token, "/api/v1/loans?status=active&limit=200").await["items"]
+    let own = get(
+        &fund.address,
+        &coop_token,
+        "/api/v1/loans?status=active&limit=200",
+    )
+    .await["items"]
         .as_array()
         .cloned()
         .unwrap_or_default();
