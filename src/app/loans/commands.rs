@@ -175,7 +175,11 @@ fn require_status(
     .with_field("status"))
 }
 
-fn check_value_date(field: &str, value_date: NaiveDate, today: NaiveDate) -> AppResult<()> {
+pub(super) fn check_value_date(
+    field: &str,
+    value_date: NaiveDate,
+    today: NaiveDate,
+) -> AppResult<()> {
     if value_date > today {
         return Err(AppError::new(
             ErrorKind::Rule,
@@ -213,7 +217,7 @@ fn check_new_schedule_starts_after(first_due_on: NaiveDate, today: NaiveDate) ->
     Ok(())
 }
 
-fn positive(field: &str, amount: Vnd) -> AppResult<Vnd> {
+pub(super) fn positive(field: &str, amount: Vnd) -> AppResult<Vnd> {
     if amount.is_positive() {
         Ok(amount)
     } else {
