@@ -191,6 +191,10 @@ pub struct DashboardPage {
 
 /// `GET /home`.
 pub async fn home(State(state): State<AppState>, user: WebUser) -> Response {
+    // A cooperative's start page is its own area's (issue 10).
+    if user.caller.role() == Role::Cooperative {
+        return super::my_cooperative::home(&state, &user).await;
+    }
     match build(&state, &user).await {
         Ok(page) => render(&page),
         Err(err) => user.fail(&state, err).await,

@@ -68,7 +68,7 @@ impl Fund {
         format!("{}{path}", self.address)
     }
 
-    async fn api(&self, path: &str) -> Value {
+    pub(crate) async fn api(&self, path: &str) -> Value {
         // A client per call: a pooled connection belongs to the runtime of the test that opened it,
         // and each test has its own runtime.
         reqwest::Client::new()
