@@ -655,6 +655,7 @@ async fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
             let change = AccountChange {
                 disabled: Some(true),
                 password: None,
+                role: None,
             };
             users::change(&ctx, &caller, found.id, change).await?;
             println!("disabled user {}", found.username);

@@ -82,5 +82,8 @@ pub use owed::{next_to_pay, owed_now, InstallmentToPay, OwedNow};
 pub use schedule::{
     build_schedule, DayCount, Installment, Method, Schedule, ScheduleTerms, TermsError,
 };
-pub use statement::{statement, LineKind, Statement, StatementLine, StatementTransaction};
+pub use statement::{
+    statement, statement_period, LineKind, Statement, StatementLine, StatementPeriod,
+    StatementTransaction,
+};
 pub use status::{loan_group, shown_group, LoanStatus, TransactionKind, UnknownName};

@@ -102,6 +102,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::products::router())
         .merge(routes::fund::router())
         .merge(routes::applications::router())
+        .merge(routes::application_documents::router())
         .merge(routes::outbox::router())
         .merge(routes::backups::router())
         .merge(routes::schedule::router())

@@ -19,6 +19,7 @@
 
 mod commands;
 mod preview;
+mod period;
 mod queries;
 mod views;
 
@@ -34,6 +35,7 @@ pub use commands::{
     Restructure, Reverse, SignContract, WriteOff,
 };
 pub use preview::{mails, preview_repayment, RepaymentPreview, MAILS_LIMIT};
+pub use period::{statement_for_period, LoanStatementPeriod};
 pub use queries::{get, list, payoff, schedule, statement, transactions, LoanFilter};
 pub use views::{
     installment_status_name, AllocationView, LoanSchedule, LoanStatement, LoanView, NextDue,

@@ -2,6 +2,7 @@
 //! with `TryFrom`), query parameters (`IntoParams`) and response views (`*View`, `ToSchema`), one
 //! module per resource. The use cases in `crate::app` never see them.
 
+pub mod application_documents;
 pub mod applications;
 pub mod audit;
 pub mod auth;

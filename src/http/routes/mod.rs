@@ -1,5 +1,6 @@
 //! One module per resource; each exposes `router()` with its OpenAPI-annotated handlers.
 
+pub mod application_documents;
 pub mod applications;
 pub mod audit;
 pub mod auth;
