@@ -8,6 +8,7 @@ pub mod audit;
 pub mod backups;
 pub mod bank_statements;
 pub mod calendar;
+pub mod chains;
 pub mod caller;
 pub mod charter_capital;
 pub mod cob;

@@ -380,7 +380,7 @@ async fn record(
     today: NaiveDate,
     new: NewTransaction,
 ) -> AppResult<Recorded> {
-    let inserted = loan_transaction::ActiveModel {
+    let mut inserted = loan_transaction::ActiveModel {
         loan_id: Set(loan.id),
         kind: Set(new.kind.as_str().to_string()),
         value_date: Set(new.value_date),
@@ -394,9 +394,14 @@ async fn record(
         created_by: Set(caller.user_id()),
         created_at: Set(ctx.now()),
         ..Default::default()
-    }
-    .insert(txn)
+    };
+    crate::app::chains::link(
+        txn,
+        coopfund_domain::chain::Chain::LoanTransactions,
+        std::slice::from_mut(&mut inserted),
+    )
     .await?;
+    let inserted = inserted.insert(txn).await?;
     let reverses_entry_id = match new.reverses_id {
         Some(original) => journal_entry::Entity::find()
             .filter(journal_entry::Column::TransactionId.eq(original))

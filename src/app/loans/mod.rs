@@ -19,6 +19,7 @@
 
 mod commands;
 mod period;
+mod explain;
 mod preview;
 mod queries;
 mod views;
@@ -35,6 +36,7 @@ pub use commands::{
     Restructure, Reverse, SignContract, WriteOff,
 };
 pub use period::{statement_for_period, LoanStatementPeriod};
+pub use explain::{explain, LoanExplanation};
 pub use preview::{mails, preview_repayment, RepaymentPreview, MAILS_LIMIT};
 pub use queries::{get, list, payoff, schedule, statement, transactions, LoanFilter};
 pub use views::{
