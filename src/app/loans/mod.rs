@@ -18,8 +18,8 @@
 //! reads) and [`views`] (what both return, the API's JSON).
 
 mod commands;
-mod period;
 mod explain;
+mod period;
 mod preview;
 mod queries;
 mod views;
@@ -35,8 +35,8 @@ pub use commands::{
     disburse, recover, repay, restructure, reverse, sign, write_off, Disburse, Recover, Repay,
     Restructure, Reverse, SignContract, WriteOff,
 };
-pub use period::{statement_for_period, LoanStatementPeriod};
 pub use explain::{explain, LoanExplanation};
+pub use period::{statement_for_period, LoanStatementPeriod};
 pub use preview::{mails, preview_repayment, RepaymentPreview, MAILS_LIMIT};
 pub use queries::{get, list, payoff, schedule, statement, transactions, LoanFilter};
 pub use views::{
