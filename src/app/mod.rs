@@ -17,6 +17,7 @@ pub mod event_mail;
 pub mod follow_ups;
 pub mod fund;
 pub mod idempotency;
+pub mod lending_limits;
 pub mod ledger;
 pub mod loan_engine;
 pub mod loans;
