@@ -328,3 +328,44 @@ pub async fn for_application(
         refusal,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_project_checks_show_each_limit_with_its_numbers_and_hold_at_the_edge() {
+        // 800 of 1 000 is exactly 80%; 200 own is exactly 20%: both hold.
+        let (share, own) = project_checks(800_000_000, 1_000_000_000, 200_000_000);
+        assert!(share.ok && own.ok);
+        assert_eq!((share.limit_vnd, share.room_vnd), (800_000_000, 0));
+        assert_eq!((own.limit_vnd, own.room_vnd), (200_000_000, 0));
+        // One đồng more lent, one đồng less own: both refused, with the shortfall.
+        let (share, own) = project_checks(800_000_001, 1_000_000_000, 199_999_999);
+        assert!(!share.ok && !own.ok);
+        assert_eq!(own.room_vnd, 1);
+        assert_eq!(share.current_vnd, 800_000_001);
+    }
+
+    #[test]
+    fn an_exposure_check_counts_this_loan_and_shows_the_room_before_it() {
+        // 15% of 10 billion = 1.5 billion; 900 million owed; 800 million asked: 1.7 billion.
+        let (customer, group) = exposure_checks(
+            &Exposure {
+                charter_capital_vnd: 10_000_000_000,
+                customer_vnd: 900_000_000,
+                related_group_vnd: Some(900_000_000),
+            },
+            800_000_000,
+        );
+        assert!(!customer.ok);
+        assert_eq!(
+            (customer.limit_vnd, customer.room_vnd, customer.after_vnd()),
+            (1_500_000_000, 600_000_000, 1_700_000_000)
+        );
+        // 25% is 2.5 billion: the group still has room.
+        let group = group.expect("a related group");
+        assert!(group.ok);
+        assert_eq!(group.room_vnd, 1_600_000_000);
+    }
+}

@@ -157,6 +157,10 @@ crate::texts! {
     kind_coop: "Hợp tác xã", "Cooperative";
     kind_union: "Liên hiệp hợp tác xã", "Union of cooperatives";
     kind_coop_member: "Thành viên hợp tác xã", "Member of a cooperative";
+    registration_code: "Mã số đăng ký", "Registration code";
+    name: "Tên hợp tác xã", "Name";
+    district: "Huyện/Thành phố", "District";
+    phone: "Điện thoại", "Phone";
     commune: "Xã/Phường", "Commune";
     address: "Địa chỉ", "Address";
     legal_representative: "Người đại diện theo pháp luật", "Legal representative";
