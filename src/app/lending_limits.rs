@@ -60,16 +60,13 @@ pub struct Check {
     pub requested_vnd: i64,
     /// How much more the limit allows before this loan; for own capital, the shortfall.
     pub room_vnd: i64,
+    /// What counts against the limit after this loan (`current_vnd + requested_vnd`).
+    pub after_vnd: i64,
     /// Whether the rule holds.
     pub ok: bool,
 }
 
 impl Check {
-    /// What counts against the limit after this loan.
-    pub fn after_vnd(&self) -> i64 {
-        self.current_vnd.saturating_add(self.requested_vnd)
-    }
-
     fn exposure(rule: Rule, percent: i64, charter_vnd: i64, current_vnd: i64, requested_vnd: i64) -> Check {
         let limit_vnd = limits::percent_of_floor(charter_vnd, percent);
         Check {
@@ -79,6 +76,7 @@ impl Check {
             current_vnd,
             requested_vnd,
             room_vnd: limit_vnd.saturating_sub(current_vnd).max(0),
+            after_vnd: current_vnd.saturating_add(requested_vnd),
             ok: limits::check_exposure(rule, percent, charter_vnd, current_vnd, requested_vnd)
                 .is_ok(),
         }
@@ -111,7 +109,7 @@ pub struct CooperativeExposure {
 }
 
 /// An application's Decree 45 checks and what approval would decide now.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ApplicationChecks {
     pub charter_capital_vnd: i64,
     /// Art 22: the loan ≤ 80% of the project.
@@ -226,6 +224,7 @@ pub fn project_checks(
         current_vnd: amount_vnd,
         requested_vnd: 0,
         room_vnd: share_limit_vnd.saturating_sub(amount_vnd),
+        after_vnd: amount_vnd,
         ok: limits::check_loan_share(amount_vnd, project_total_vnd).is_ok(),
     };
     let minimum_vnd = limits::own_capital_minimum_vnd(project_total_vnd);
@@ -236,6 +235,7 @@ pub fn project_checks(
         current_vnd: own_capital_vnd,
         requested_vnd: 0,
         room_vnd: minimum_vnd.saturating_sub(own_capital_vnd).max(0),
+        after_vnd: own_capital_vnd,
         ok: limits::check_own_capital(amount_vnd, project_total_vnd, own_capital_vnd).is_ok(),
     };
     (loan_share, own_capital)
@@ -360,7 +360,7 @@ mod tests {
         );
         assert!(!customer.ok);
         assert_eq!(
-            (customer.limit_vnd, customer.room_vnd, customer.after_vnd()),
+            (customer.limit_vnd, customer.room_vnd, customer.after_vnd),
             (1_500_000_000, 600_000_000, 1_700_000_000)
         );
         // 25% is 2.5 billion: the group still has room.

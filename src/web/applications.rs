@@ -20,7 +20,7 @@ use axum::{
     extract::{Path, RawQuery, State},
     http::HeaderMap,
     response::{IntoResponse, Redirect, Response},
-    routing::{get, post},
+    routing::get,
     Router,
 };
 use coopfund_domain::{limits::Rule, Method};
@@ -690,7 +690,7 @@ impl NewPage {
     }
 
     /// The message for field `name` of collateral line `i`.
-    pub fn line_error(&self, i: usize, name: &str) -> Option<&str> {
+    pub fn line_error(&self, i: &usize, name: &str) -> Option<&str> {
         self.errors.of(&format!("collateral[{i}].{name}"))
     }
 

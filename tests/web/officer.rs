@@ -149,7 +149,12 @@ async fn register_cooperative(browser: &Browser, app: &TestApp, name: &str) -> i
     browser.fill("#email", "htx@example.vn").await;
     browser.fill("#member_count", "45").await;
     browser.fill("#charter_capital_vnd", "2.500.000.000").await;
-    browser.fill("#founded_on", "01/06/2015").await;
+    browser
+        .script(
+            "document.querySelector('#founded_on').value = '2015-06-01';",
+            json!([]),
+        )
+        .await;
     choose(browser, "#district", "Thành phố Thái Nguyên").await;
     browser.click("#save-cooperative").await;
     browser.wait_text("#cooperative-name", name).await;

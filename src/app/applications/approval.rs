@@ -10,8 +10,8 @@ use coopfund_domain::{
     Language, Vnd,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    IntoActiveModel, NotSet, QueryFilter, QuerySelect, Set, Statement,
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    IntoActiveModel, NotSet, Set, Statement,
 };
 use serde::Serialize;
 
@@ -29,10 +29,7 @@ use crate::{
         lending_limits, products, Caller,
     },
     error::{AppError, AppResult, ErrorKind, Localized},
-    store::{
-        self,
-        entities::{application, cooperative, loan, product},
-    },
+    store::entities::{application, cooperative, loan, product},
 };
 
 /// The status of a loan approval has just created.
