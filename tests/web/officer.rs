@@ -133,19 +133,24 @@ async fn register_cooperative(browser: &Browser, app: &TestApp, name: &str) -> i
     browser.goto(&app.url("/cooperatives")).await;
     browser.click("#register-cooperative").await;
     browser.find("#cooperative-form").await;
-    // A first try with a bad phone number and no name: refused next to the fields, values kept.
-    browser.fill("#registration_code", &unique("DK-")).await;
+    // A first try with numbers missing: refused next to the fields, what was typed kept.
+    let code = unique("DK-");
+    browser.fill("#registration_code", &code).await;
+    browser.fill("#name", name).await;
     browser.fill("#phone", "abc").await;
     browser.click("#save-cooperative").await;
-    browser.find("#form-errors").await;
-    assert!(browser.try_find("#name-error").await.is_some(), "the empty name is named");
-    assert!(browser.try_find("#phone-error").await.is_some(), "the bad phone is named");
+    browser.find("#member_count-error").await;
+    browser.find("#founded_on-error").await;
+    assert_eq!(
+        browser
+            .script("return document.querySelector('#registration_code').value;", json!([]))
+            .await,
+        code.as_str()
+    );
     browser.screenshot("officer-cooperative-refused").await;
-    browser.fill("#name", name).await;
     browser.fill("#commune", "Xã Tân Cương").await;
     browser.fill("#address", "Xóm Nam Đồng").await;
     browser.fill("#legal_representative", "Nguyễn Văn An").await;
-    browser.fill("#phone", "0912 345 678").await;
     browser.fill("#email", "htx@example.vn").await;
     browser.fill("#member_count", "45").await;
     browser.fill("#charter_capital_vnd", "2.500.000.000").await;
@@ -156,6 +161,10 @@ async fn register_cooperative(browser: &Browser, app: &TestApp, name: &str) -> i
         )
         .await;
     choose(browser, "#district", "Thành phố Thái Nguyên").await;
+    // The use case refuses the phone number: its message next to the phone field.
+    browser.click("#save-cooperative").await;
+    browser.find("#phone-error").await;
+    browser.fill("#phone", "0912 345 678").await;
     browser.click("#save-cooperative").await;
     browser.wait_text("#cooperative-name", name).await;
     let id = id_in_url(browser, "/cooperatives/").await;
@@ -243,8 +252,11 @@ async fn an_officer_registers_and_applies_a_second_officer_appraises_and_an_appr
     browser.click(&format!("a[href='/applications/{application_id}']")).await;
     browser.find("#appraisal-form").await;
     browser.click("#submit-appraisal").await;
-    browser.find("#note-error").await; // no note, no recommendation: refused next to the fields
+    browser.find("#recommendation-error").await; // no recommendation: refused next to it
     browser.click("#rec-approve").await;
+    browser.click("#submit-appraisal").await;
+    browser.find("#note-error").await; // no note: the use case's refusal next to the note
+    assert!(browser.text("#note-error").await.contains("Ý kiến thẩm định"));
     browser.fill("#note", "Phương án khả thi, tài sản bảo đảm đủ.").await;
     browser.click("#submit-appraisal").await;
     browser.wait_text("#application-status", "Đã thẩm định").await;
