@@ -67,7 +67,13 @@ pub struct Check {
 }
 
 impl Check {
-    fn exposure(rule: Rule, percent: i64, charter_vnd: i64, current_vnd: i64, requested_vnd: i64) -> Check {
+    fn exposure(
+        rule: Rule,
+        percent: i64,
+        charter_vnd: i64,
+        current_vnd: i64,
+        requested_vnd: i64,
+    ) -> Check {
         let limit_vnd = limits::percent_of_floor(charter_vnd, percent);
         Check {
             rule,

@@ -196,8 +196,8 @@ pub fn check_loan_share(amount_vnd: i64, project_total_vnd: i64) -> Result<(), B
 /// The least own capital Decree 45/2021 Art 22 asks of a project: 20% of its total, rounded up
 /// (own capital is a whole number of đồng that must reach 20%).
 pub fn own_capital_minimum_vnd(project_total_vnd: i64) -> i64 {
-    let minimum =
-        (i128::from(OWN_CAPITAL_SHARE_MIN_PERCENT) * i128::from(project_total_vnd) + 99).div_euclid(100);
+    let minimum = (i128::from(OWN_CAPITAL_SHARE_MIN_PERCENT) * i128::from(project_total_vnd) + 99)
+        .div_euclid(100);
     i64::try_from(minimum).unwrap_or(i64::MAX)
 }
 

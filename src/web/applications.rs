@@ -228,12 +228,7 @@ pub struct Errors {
 impl Errors {
     /// Places `err` next to its field when the form has it (`label_of` names it), else as a
     /// general message; in the user's language, the field's technical name replaced by its label.
-    pub fn place(
-        &mut self,
-        err: &AppError,
-        lang: Lang,
-        label_of: impl Fn(&str) -> Option<String>,
-    ) {
+    pub fn place(&mut self, err: &AppError, lang: Lang, label_of: impl Fn(&str) -> Option<String>) {
         let message = err.message.get(lang).to_string();
         match err.field.as_deref() {
             Some(field) => match label_of(field) {
@@ -523,15 +518,30 @@ impl ApplicationForm {
                 None
             }
         };
-        let cooperative_id = take(parse_count("cooperative_id", &self.cooperative_id, lang), errors);
+        let cooperative_id = take(
+            parse_count("cooperative_id", &self.cooperative_id, lang),
+            errors,
+        );
         let product_id = take(parse_count("product_id", &self.product_id, lang), errors);
-        let amount_vnd = take(format::parse_vnd("amount_vnd", &self.amount_vnd, lang), errors);
-        let installments = take(parse_count("installments", &self.installments, lang), errors);
-        let period_months = take(parse_count("period_months", &self.period_months, lang), errors);
+        let amount_vnd = take(
+            format::parse_vnd("amount_vnd", &self.amount_vnd, lang),
+            errors,
+        );
+        let installments = take(
+            parse_count("installments", &self.installments, lang),
+            errors,
+        );
+        let period_months = take(
+            parse_count("period_months", &self.period_months, lang),
+            errors,
+        );
         let principal_grace = if self.principal_grace.trim().is_empty() {
             Some(0)
         } else {
-            take(parse_count("principal_grace", &self.principal_grace, lang), errors)
+            take(
+                parse_count("principal_grace", &self.principal_grace, lang),
+                errors,
+            )
         };
         let project_total_vnd = take(
             format::parse_vnd("project_total_vnd", &self.project_total_vnd, lang),
@@ -744,7 +754,9 @@ async fn new_page(
         format::parse_vnd("project_total_vnd", &form.project_total_vnd, lang),
         format::parse_vnd("own_capital_vnd", &form.own_capital_vnd, lang),
     ) {
-        (Ok(amount), Ok(total), Ok(own)) => Some(lending_limits::project_checks(amount, total, own)),
+        (Ok(amount), Ok(total), Ok(own)) => {
+            Some(lending_limits::project_checks(amount, total, own))
+        }
         _ => None,
     };
     Ok(NewPage {
@@ -1045,7 +1057,13 @@ pub async fn show(
 }
 
 /// The page again with the refusal next to its field (or above the forms) and what was typed.
-async fn refused(state: &AppState, user: &WebUser, id: i64, err: AppError, mut typed: Typed) -> Response {
+async fn refused(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    err: AppError,
+    mut typed: Typed,
+) -> Response {
     if matches!(
         err.kind,
         ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal

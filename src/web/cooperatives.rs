@@ -257,15 +257,35 @@ impl FormPage {
     pub fn text_fields(&self) -> Vec<(&'static str, &'static str, String, &'static str)> {
         let (o, f) = (self.o, &self.form);
         vec![
-            ("registration_code", o.registration_code, f.registration_code.clone(), "text"),
+            (
+                "registration_code",
+                o.registration_code,
+                f.registration_code.clone(),
+                "text",
+            ),
             ("name", o.name, f.name.clone(), "text"),
             ("commune", o.commune, f.commune.clone(), "text"),
             ("address", o.address, f.address.clone(), "text"),
-            ("legal_representative", o.legal_representative, f.legal_representative.clone(), "text"),
+            (
+                "legal_representative",
+                o.legal_representative,
+                f.legal_representative.clone(),
+                "text",
+            ),
             ("phone", o.phone, f.phone.clone(), "tel"),
             ("email", o.email, f.email.clone(), "email"),
-            ("member_count", o.member_count, f.member_count.clone(), "numeric"),
-            ("charter_capital_vnd", o.coop_charter_vnd, f.charter_capital_vnd.clone(), "numeric"),
+            (
+                "member_count",
+                o.member_count,
+                f.member_count.clone(),
+                "numeric",
+            ),
+            (
+                "charter_capital_vnd",
+                o.coop_charter_vnd,
+                f.charter_capital_vnd.clone(),
+                "numeric",
+            ),
             ("founded_on", o.founded_on, f.founded_on.clone(), "date"),
         ]
     }

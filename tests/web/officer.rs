@@ -143,7 +143,10 @@ async fn register_cooperative(browser: &Browser, app: &TestApp, name: &str) -> i
     browser.find("#founded_on-error").await;
     assert_eq!(
         browser
-            .script("return document.querySelector('#registration_code').value;", json!([]))
+            .script(
+                "return document.querySelector('#registration_code').value;",
+                json!([])
+            )
             .await,
         code.as_str()
     );
@@ -218,13 +221,18 @@ async fn an_officer_registers_and_applies_a_second_officer_appraises_and_an_appr
     browser.find("#collateral_value_1").await;
     assert_eq!(
         browser
-            .script("return document.querySelector('#amount_vnd').value;", json!([]))
+            .script(
+                "return document.querySelector('#amount_vnd').value;",
+                json!([])
+            )
             .await,
         "500.000.000",
         "what was typed is kept"
     );
     choose(&browser, "#collateral_kind_1", "machinery").await;
-    browser.fill("#collateral_description_1", "Máy sao chè").await;
+    browser
+        .fill("#collateral_description_1", "Máy sao chè")
+        .await;
     browser.fill("#collateral_value_1", "200.000.000").await;
     browser.fill("#collateral_discount_1", "30").await;
     browser.click("#no_bad_debt_declared").await;
@@ -239,39 +247,52 @@ async fn an_officer_registers_and_applies_a_second_officer_appraises_and_an_appr
     for needle in ["1.500.000.000 ₫", "500.000.000 ₫", "Đạt"] {
         assert!(single.contains(needle), "{needle} in {single}");
     }
-    assert!(browser
-        .text("#created-by")
-        .await
-        .contains("Nguyễn Thị Lan"));
+    assert!(browser.text("#created-by").await.contains("Nguyễn Thị Lan"));
     assert!(browser.try_find("#appraisal-form").await.is_some());
     logout(&browser).await;
 
     // A second officer appraises it.
     login(&browser, app, &desk.second_officer).await;
     browser.goto(&app.url("/applications?view=appraise")).await;
-    browser.click(&format!("a[href='/applications/{application_id}']")).await;
+    browser
+        .click(&format!("a[href='/applications/{application_id}']"))
+        .await;
     browser.find("#appraisal-form").await;
     browser.click("#submit-appraisal").await;
     browser.find("#recommendation-error").await; // no recommendation: refused next to it
     browser.click("#rec-approve").await;
     browser.click("#submit-appraisal").await;
     browser.find("#note-error").await; // no note: the use case's refusal next to the note
-    assert!(browser.text("#note-error").await.contains("Ý kiến thẩm định"));
-    browser.fill("#note", "Phương án khả thi, tài sản bảo đảm đủ.").await;
+    assert!(browser
+        .text("#note-error")
+        .await
+        .contains("Ý kiến thẩm định"));
+    browser
+        .fill("#note", "Phương án khả thi, tài sản bảo đảm đủ.")
+        .await;
     browser.click("#submit-appraisal").await;
-    browser.wait_text("#application-status", "Đã thẩm định").await;
-    assert!(browser.text("#appraised-by").await.contains("Trần Văn Minh"));
+    browser
+        .wait_text("#application-status", "Đã thẩm định")
+        .await;
+    assert!(browser
+        .text("#appraised-by")
+        .await
+        .contains("Trần Văn Minh"));
     logout(&browser).await;
 
     // The approver finds it in the queue, reads the checks and approves.
     login(&browser, app, &desk.approver).await;
     browser.goto(&app.url("/applications")).await;
-    browser.click(&format!("a[href='/applications/{application_id}']")).await;
+    browser
+        .click(&format!("a[href='/applications/{application_id}']"))
+        .await;
     browser.find("#decision-form").await;
     browser.wait_text("#verdict", "đạt mọi điều kiện").await;
     browser.screenshot("officer-application-approver").await;
     browser.click("#approve").await;
-    browser.wait_text("#application-status", "Đã phê duyệt").await;
+    browser
+        .wait_text("#application-status", "Đã phê duyệt")
+        .await;
     browser.find("#loan-link").await;
     assert!(browser.text("#approved-by").await.contains("Lê Giám Đốc"));
     browser.screenshot("officer-application-approved").await;
@@ -321,7 +342,11 @@ async fn appraised(desk: &Desk, cooperative_id: i64, amount_vnd: i64) -> i64 {
     .await;
     let id = created["id"].as_i64().expect("id");
     let path = |step: &str| format!("/api/v1/applications/{id}/{step}");
-    json_of(app.post(&path("submit"), &officer, &json!({})).await, StatusCode::OK).await;
+    json_of(
+        app.post(&path("submit"), &officer, &json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
     json_of(
         app.post(
             &path("appraise"),
@@ -364,14 +389,25 @@ async fn an_approval_over_the_15_percent_limit_is_refused_on_the_page_with_its_n
         .await;
     // The page says it before the click: the 15% line is breached, with limit, exposure and room.
     let single = browser.text("#check-single").await;
-    for needle in ["1.500.000.000 ₫", "900.000.000 ₫", "1.700.000.000 ₫", "600.000.000 ₫", "Vượt"] {
+    for needle in [
+        "1.500.000.000 ₫",
+        "900.000.000 ₫",
+        "1.700.000.000 ₫",
+        "600.000.000 ₫",
+        "Vượt",
+    ] {
         assert!(single.contains(needle), "{needle} in {single}");
     }
     browser.wait_text("#verdict", "15%").await;
     browser.fill("#reason", "Đề nghị phê duyệt").await;
     browser.click("#approve").await;
     let refusal = browser.wait_text("#general-error", "15%").await;
-    for needle in ["1.500.000.000", "900.000.000", "600.000.000", "Nghị định 45/2021 Điều 23"] {
+    for needle in [
+        "1.500.000.000",
+        "900.000.000",
+        "600.000.000",
+        "Nghị định 45/2021 Điều 23",
+    ] {
         assert!(refusal.contains(needle), "{needle} in {refusal}");
     }
     assert_eq!(
@@ -381,7 +417,10 @@ async fn an_approval_over_the_15_percent_limit_is_refused_on_the_page_with_its_n
         "Đề nghị phê duyệt",
         "the reason typed is kept"
     );
-    assert!(browser.text("#application-status").await.contains("Đã thẩm định"));
+    assert!(browser
+        .text("#application-status")
+        .await
+        .contains("Đã thẩm định"));
     browser.screenshot("officer-approval-refused").await;
 
     // In English, the same refusal in English with its numbers.
@@ -517,9 +556,17 @@ async fn each_officer_page_shows_403_to_a_wrong_role_and_404_for_another_coopera
         );
     }
     let (status, _) = page(app, &cooperative, &format!("/applications/{application}")).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "the desk's pages are staff's");
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the desk's pages are staff's"
+    );
     let (status, html) = page(app, &cooperative, &format!("/cooperatives/{other}")).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "another cooperative is not revealed");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another cooperative is not revealed"
+    );
     assert!(html.contains("Không tìm thấy trang"));
 
     // A wrong role posting: the approver may not appraise, the officer may not approve.
@@ -531,14 +578,21 @@ async fn each_officer_page_shows_403_to_a_wrong_role_and_404_for_another_coopera
     let response = no_redirects()
         .post(app.url(&format!("/applications/{application}/approve")))
         .header(header::COOKIE, &officer)
-        .form(&[("csrf", csrf(&html).as_str()), ("key", "k-1"), ("reason", "")])
+        .form(&[
+            ("csrf", csrf(&html).as_str()),
+            ("key", "k-1"),
+            ("reason", ""),
+        ])
         .send()
         .await
         .expect("post");
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let stored: Value = json_of(
-        app.get(&format!("/api/v1/applications/{application}"), &app.admin_token)
-            .await,
+        app.get(
+            &format!("/api/v1/applications/{application}"),
+            &app.admin_token,
+        )
+        .await,
         StatusCode::OK,
     )
     .await;

@@ -61,8 +61,8 @@ mod approval;
 mod commands;
 mod queries;
 
-pub use approval::{approve, approve_keyed, breach_error, NewLoan};
 pub(crate) use approval::{approval_case_for, refusal_error};
+pub use approval::{approve, approve_keyed, breach_error, NewLoan};
 pub use commands::{appraise, create, reject, submit, update, withdraw};
 /// Application states (DOMAIN.md §7, plus `awaiting_council`) and the appraiser's
 /// recommendation: the domain's.
