@@ -82,17 +82,20 @@ where
     record_at(conn, caller, ctx.now(), change).await
 }
 
-/// Appends `change` by `caller` on `conn` (pass the use case's transaction), now by the wall clock.
-///
-/// Deprecated where a context is at hand: use [`created`], [`changed`] or [`record_at`] with
-/// `ctx.now()`.
-pub async fn record<C, B, A>(conn: &C, caller: &Caller, change: Change<'_, B, A>) -> AppResult<()>
+/// Appends `change` by `caller` on `conn` (pass the use case's transaction) at the context's time:
+/// the general form, for an action whose before and after are not one [`Audited`] type.
+pub async fn record<C, B, A>(
+    conn: &C,
+    ctx: &AppCtx,
+    caller: &Caller,
+    change: Change<'_, B, A>,
+) -> AppResult<()>
 where
     C: ConnectionTrait,
     B: Serialize,
     A: Serialize,
 {
-    record_at(conn, caller, Utc::now(), change).await
+    record_at(conn, caller, ctx.now(), change).await
 }
 
 /// Appends `change` by `caller` on `conn` at `at`.

@@ -217,6 +217,7 @@ pub async fn post_contribution<C: ConnectionTrait>(
 }
 
 /// The fund's name, province, business date, paid-in charter capital and contributions. Staff.
+#[tracing::instrument(name = "read the fund overview", skip_all)]
 pub async fn overview(ctx: &AppCtx, caller: &Caller) -> AppResult<Fund> {
     caller.require(&[
         Role::Admin,

@@ -11,7 +11,7 @@
 
 use coopfund_domain::{
     application::{self as rules, Decision, Status},
-    ids::CooperativeId,
+    ids::{ApplicationId, CooperativeId},
     limits::{self, Cap, Exposure, Rule},
 };
 use rust_decimal::Decimal;
@@ -271,11 +271,11 @@ pub async fn for_cooperative(
 
 /// An application's Decree 45 checks, each with its numbers, and the refusal approval would give
 /// now. Staff; another cooperative's application is a 404 as everywhere.
-#[tracing::instrument(name = "application checks", skip_all, fields(application_id = id))]
+#[tracing::instrument(name = "application checks", skip_all, fields(application_id = %id))]
 pub async fn for_application(
     ctx: &AppCtx,
     caller: &Caller,
-    id: i64,
+    id: ApplicationId,
 ) -> AppResult<ApplicationChecks> {
     caller.require(&STAFF)?;
     let (row, coop, product, mut case) =

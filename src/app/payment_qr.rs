@@ -7,8 +7,7 @@
 //! A caller may ask for another amount (`?amount_vnd=`), e.g. to pay off.
 
 use qrcode::{render::svg, EcLevel, QrCode};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
 
 use coopfund_domain::vietqr::{self, VietQrError, VietQrTransfer};
 
@@ -16,19 +15,17 @@ use super::{loans, Caller};
 use crate::error::{AppError, AppResult, ErrorKind, Localized};
 use coopfund_domain::LoanStatus;
 
-/// `?amount_vnd=` of the payment code: a positive whole number of đồng (default: the next payment).
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
+/// The amount a payment code asks for: a positive whole number of đồng as typed (default: the next
+/// payment); [`payment_qr`] reads it (422 `invalid_amount` when it is not one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PaymentQrQuery {
     /// Whole đồng, digits only, at least 1 (default: the amount to pay next).
-    #[param(value_type = Option<i64>)]
     pub amount_vnd: Option<String>,
 }
 
 /// A VietQR code to pay a loan.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PaymentQrView {
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentQr {
     /// The VietQR text the code holds (NAPAS EMVCo, CRC included).
     pub payload: String,
     /// The amount the code asks for.
@@ -87,12 +84,13 @@ fn amount_to_pay_next(view: &loans::LoanView) -> AppResult<i64> {
 }
 
 /// The payment code of loan `id` (any role that may read the loan; a cooperative only its own, 404 else).
+#[tracing::instrument(name = "draw a payment code", skip_all, fields(loan_id = id))]
 pub async fn payment_qr(
     ctx: &crate::app::context::AppCtx,
     caller: &Caller,
     id: i64,
     query: PaymentQrQuery,
-) -> AppResult<PaymentQrView> {
+) -> AppResult<PaymentQr> {
     let bank = &ctx.settings.mail;
     let view = loans::get(ctx, caller, id.into()).await?;
     // No transfer is expected before the money is out, nor after the loan is settled.
@@ -129,7 +127,7 @@ pub async fn payment_qr(
         )),
     })?;
     let svg = draw_svg(&payload)?;
-    Ok(PaymentQrView {
+    Ok(PaymentQr {
         payload,
         amount_vnd,
         svg,

@@ -143,7 +143,7 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
         let body: crate::http::dto::products::ProductBody =
             serde_json::from_value(body).map_err(AppError::internal)?;
         let created = products::create(&state.ctx, &admin, body.try_into()?).await?;
-        product_rows.push(products::load(db, created.id).await?);
+        product_rows.push(products::load(db, created.id.into()).await?);
     }
     let cooperatives = loans.div_ceil(4).max(1);
     let bases = IdBases {
@@ -207,6 +207,7 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
     summary.seconds = started.elapsed().as_secs_f64();
     audit::record(
         &txn,
+        &state.ctx,
         &admin,
         Change::<(), _> {
             action: "demo.bulk_load",

@@ -46,6 +46,7 @@ pub mod allocation;
 pub mod application;
 pub mod calendar;
 pub mod classification;
+pub mod examples;
 pub mod ids;
 pub mod journal;
 pub mod limits;

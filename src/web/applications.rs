@@ -602,8 +602,8 @@ impl ApplicationForm {
             return None;
         }
         Some(NewApplication {
-            product_id: product_id?,
-            cooperative_id,
+            product_id: product_id?.into(),
+            cooperative_id: cooperative_id.map(Into::into),
             amount_vnd: amount_vnd?,
             installments: installments?,
             period_months: period_months?,
@@ -858,7 +858,7 @@ pub async fn create(State(state): State<AppState>, user: WebUser, body: Bytes) -
     };
     let mut done = "created";
     if action == "submit" {
-        match applications::submit(&state.ctx, &user.caller, created.id, None).await {
+        match applications::submit(&state.ctx, &user.caller, created.id.into(), None).await {
             Ok(_) => done = "submitted",
             Err(err) => return user.fail(&state, err).await,
         }
@@ -980,13 +980,13 @@ struct Typed {
 
 async fn show_page(state: &AppState, user: &WebUser, id: i64, typed: Typed) -> AppResult<ShowPage> {
     // The checks are the staff's (403 for anyone else), then the application (404 if not theirs).
-    let checks = lending_limits::for_application(&state.ctx, &user.caller, id).await?;
-    let app = applications::get(&state.ctx, &user.caller, id).await?;
-    let people = applications::people(&state.ctx, &user.caller, id).await?;
+    let checks = lending_limits::for_application(&state.ctx, &user.caller, id.into()).await?;
+    let app = applications::get(&state.ctx, &user.caller, id.into()).await?;
+    let people = applications::people(&state.ctx, &user.caller, id.into()).await?;
     let cooperative = cooperatives::get(&state.ctx, &user.caller, app.cooperative_id.into())
         .await?
         .name;
-    let product = products::get(&state.ctx, &user.caller, app.product_id).await?;
+    let product = products::get(&state.ctx, &user.caller, app.product_id.into()).await?;
     let role = user.caller.role();
     let o = OfficerText::of(user.lang);
     let title = format!("{} {}", o.applications_title, app.number);
@@ -1101,7 +1101,7 @@ pub async fn submit(
         Ok(id) => id,
         Err(err) => return user.fail(&state, err).await,
     };
-    match applications::submit(&state.ctx, &user.caller, id, None).await {
+    match applications::submit(&state.ctx, &user.caller, id.into(), None).await {
         Ok(_) => Redirect::to(&format!("/applications/{id}?done=submitted")).into_response(),
         Err(err) => refused(&state, &user, id, err, Typed::default()).await,
     }
@@ -1136,7 +1136,7 @@ pub async fn appraise(
         note: form.note.trim().to_string(),
         recommendation,
     };
-    match applications::appraise(&state.ctx, &user.caller, id, appraisal).await {
+    match applications::appraise(&state.ctx, &user.caller, id.into(), appraisal).await {
         Ok(_) => Redirect::to(&format!("/applications/{id}?done=appraised")).into_response(),
         Err(err) => refused(&state, &user, id, err, typed(Errors::default())).await,
     }
@@ -1176,7 +1176,14 @@ pub async fn approve(
         Err(err) => return refused(&state, &user, id, err, typed()).await,
     };
     let reason_given = Some(reason.trim().to_string()).filter(|r| !r.is_empty());
-    match applications::approve_keyed(&state.ctx, &user.caller, id, reason_given, Some(&key)).await
+    match applications::approve_keyed(
+        &state.ctx,
+        &user.caller,
+        id.into(),
+        reason_given,
+        Some(&key),
+    )
+    .await
     {
         Ok(Idempotent::Fresh(app)) => {
             let done = if app.status == Status::AwaitingCouncil {
@@ -1207,7 +1214,7 @@ pub async fn reject(
     };
     let reason = first(&pairs, "reason");
     let reason_given = Some(reason.trim().to_string()).filter(|r| !r.is_empty());
-    match applications::reject(&state.ctx, &user.caller, id, reason_given).await {
+    match applications::reject(&state.ctx, &user.caller, id.into(), reason_given).await {
         Ok(_) => Redirect::to(&format!("/applications/{id}?done=rejected")).into_response(),
         Err(err) => {
             let typed = Typed {

@@ -523,7 +523,7 @@ pub async fn show(
             &state.ctx,
             &user.caller,
             ApplicationFilter {
-                cooperative_id: Some(id.get()),
+                cooperative_id: Some(id),
                 limit: Some(LIST_LIMIT),
                 ..Default::default()
             },

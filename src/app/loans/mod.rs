@@ -34,8 +34,8 @@ pub use commands::{
 };
 pub use queries::{get, list, payoff, schedule, statement, transactions, LoanFilter};
 pub use views::{
-    installment_status_name, AllocationView, LoanPage, LoanSchedule, LoanStatement, LoanView,
-    NextDue, PayoffView, ScheduleLine, StatementLine, TransactionView,
+    installment_status_name, AllocationView, LoanSchedule, LoanStatement, LoanView, NextDue,
+    PayoffView, ScheduleLine, StatementLine, TransactionView,
 };
 
 pub(crate) use commands::Recorded;

@@ -6,14 +6,18 @@ pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod bank_statements;
 pub mod calendar;
 pub mod cob;
 pub mod cooperatives;
 pub mod fund;
 pub mod ledger;
+pub mod loans;
 pub mod outbox;
+pub mod payment_qr;
 pub mod products;
 pub mod reports;
+pub mod schedule;
 pub mod users;
 
 use std::str::FromStr;

@@ -1,6 +1,17 @@
 //! sea-orm entities: one module per table. Money columns are `i64` đồng (`*_vnd`), rates are
 //! exact decimal strings; see the migrations crate for why.
 
+/// The end of an entity that declares no relations (the code joins by ids): the empty `Relation`
+/// and the default `ActiveModelBehavior`, written once.
+macro_rules! no_relations {
+    () => {
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
 pub mod api_token;
 pub mod application;
 pub mod audit_record;
