@@ -939,6 +939,23 @@ impl ShowPage {
         }
     }
 
+    /// A rate against its cap, with its unit: `9 %/năm ≤ 20 %/năm`, `1,5 × ≤ 1,5 ×`.
+    pub fn cap_line(&self, check: &lending_limits::RateCheck) -> String {
+        let lang = self.shell.lang;
+        match check.cap {
+            coopfund_domain::limits::Cap::OverdueMultiplier => format!(
+                "{} × ≤ {} ×",
+                self.number(&check.value),
+                self.number(&check.max)
+            ),
+            _ => format!(
+                "{} ≤ {}",
+                format::rate(check.value, lang),
+                format::rate(check.max, lang)
+            ),
+        }
+    }
+
     /// The recommendation's words.
     pub fn recommendation(&self) -> &'static str {
         match self.app.appraisal_recommendation {

@@ -192,6 +192,7 @@ async fn an_officer_registers_and_applies_a_second_officer_appraises_and_an_appr
     // The search finds it by name.
     browser.goto(&app.url("/cooperatives?q=HTX+Ch%C3%A8")).await;
     browser.wait_text("#cooperative-list", &name).await;
+    browser.screenshot("officer-cooperatives").await;
 
     // A new application from the cooperative's page: the cooperative is already chosen.
     browser
@@ -209,7 +210,10 @@ async fn an_officer_registers_and_applies_a_second_officer_appraises_and_an_appr
     // Own capital under 20%: the project check says so as one types (htmx) …
     browser.fill("#own_capital_vnd", "150.000.000").await;
     browser.wait_text("#project-checks", "Vượt").await;
-    assert!(browser.text("#project-checks").await.contains("200.000.000 ₫"));
+    assert!(browser
+        .text("#project-checks")
+        .await
+        .contains("200.000.000 ₫"));
     // … and through the "check" button without JavaScript's help (a GET of the same form).
     browser.fill("#own_capital_vnd", "300.000.000").await;
     browser.click("#check-project").await;
@@ -284,6 +288,8 @@ async fn an_officer_registers_and_applies_a_second_officer_appraises_and_an_appr
     // The approver finds it in the queue, reads the checks and approves.
     login(&browser, app, &desk.approver).await;
     browser.goto(&app.url("/applications")).await;
+    browser.wait_text("#application-list", "Đã thẩm định").await;
+    browser.screenshot("officer-applications-queue").await;
     browser
         .click(&format!("a[href='/applications/{application_id}']"))
         .await;
@@ -598,4 +604,85 @@ async fn each_officer_page_shows_403_to_a_wrong_role_and_404_for_another_coopera
     )
     .await;
     assert_eq!(stored["status"], "appraised", "nothing changed");
+}
+
+#[tokio::test]
+async fn an_officer_edits_a_cooperative_and_a_stale_form_is_refused_with_what_was_typed_kept() {
+    let desk = desk().await;
+    let app = &desk.app;
+    let id = app.cooperative().await;
+    let officer = session_of(app, &desk.officer, PASSWORD).await;
+    let (status, html) = page(app, &officer, &format!("/cooperatives/{id}/edit")).await;
+    assert_eq!(status, StatusCode::OK);
+    let value_of = |html: &str, name: &str| {
+        let marker = format!("name=\"{name}\" value=\"");
+        let at = html.find(&marker).unwrap_or_else(|| panic!("{name}")) + marker.len();
+        html[at..at + html[at..].find('"').expect("end")].to_string()
+    };
+    let mut form: Vec<(String, String)> = [
+        "csrf",
+        "version",
+        "registration_code",
+        "name",
+        "commune",
+        "address",
+        "legal_representative",
+        "phone",
+        "email",
+        "member_count",
+        "charter_capital_vnd",
+        "founded_on",
+        "related_group",
+    ]
+    .iter()
+    .map(|name| (name.to_string(), value_of(&html, name)))
+    .collect();
+    form.extend([
+        ("kind".to_string(), "cooperative".to_string()),
+        ("district".to_string(), "Thành phố Thái Nguyên".to_string()),
+        ("language".to_string(), "vi".to_string()),
+    ]);
+    let set = |form: &mut Vec<(String, String)>, name: &str, value: &str| {
+        for pair in form.iter_mut().filter(|(k, _)| k == name) {
+            pair.1 = value.to_string();
+        }
+    };
+    set(&mut form, "name", "HTX Chè Tân Cương Mới");
+    let post = |form: Vec<(String, String)>| {
+        let cookie = officer.clone();
+        let url = app.url(&format!("/cooperatives/{id}/edit"));
+        async move {
+            no_redirects()
+                .post(url)
+                .header(header::COOKIE, cookie)
+                .form(&form)
+                .send()
+                .await
+                .expect("post")
+        }
+    };
+    let saved = post(form.clone()).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let stored = json_of(
+        app.get(&format!("/api/v1/cooperatives/{id}"), &app.admin_token)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(stored["name"], "HTX Chè Tân Cương Mới");
+    assert_eq!(
+        stored["charter_capital_vnd"], 2_500_000_000i64,
+        "an amount round-trips"
+    );
+
+    // The same form again (its version is now stale): 409, the message shown, the typing kept.
+    set(&mut form, "name", "HTX Tên Khác");
+    let stale = post(form).await;
+    assert_eq!(stale.status(), StatusCode::CONFLICT);
+    let html = stale.text().await.unwrap_or_default();
+    assert!(
+        html.contains("Dữ liệu đã được người khác thay đổi"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"HTX Tên Khác\""));
 }
