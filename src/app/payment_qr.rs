@@ -151,6 +151,64 @@ pub fn draw_svg(payload: &str) -> AppResult<String> {
     Ok(inline)
 }
 
+/// Pixels per module of the PNG code: 6 px, so the 264 px minimum of the page holds for a mail too.
+const PNG_MODULE_PX: usize = 6;
+/// The quiet zone around the PNG code, in modules (the QR standard asks for 4).
+const PNG_QUIET_MODULES: usize = 4;
+
+/// The QR code of `payload` as a PNG (8-bit greyscale, error correction M, 4-module quiet zone), the
+/// image a reminder mail carries inline.
+pub fn draw_png(payload: &str) -> AppResult<Vec<u8>> {
+    let code = QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M)
+        .map_err(|err| AppError::internal(anyhow::anyhow!("QR code not drawn: {err}")))?;
+    let modules = code.width();
+    let colors = code.to_colors();
+    let side = (modules + 2 * PNG_QUIET_MODULES) * PNG_MODULE_PX;
+    let mut pixels = vec![255u8; side * side];
+    for (index, color) in colors.iter().enumerate() {
+        if *color != qrcode::Color::Dark {
+            continue;
+        }
+        let (x, y) = (index % modules, index / modules);
+        for dy in 0..PNG_MODULE_PX {
+            let row = (y + PNG_QUIET_MODULES) * PNG_MODULE_PX + dy;
+            let start = row * side + (x + PNG_QUIET_MODULES) * PNG_MODULE_PX;
+            pixels[start..start + PNG_MODULE_PX].fill(0);
+        }
+    }
+    let side_u32 = u32::try_from(side).map_err(AppError::internal)?;
+    let mut png_bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png_bytes, side_u32, side_u32);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    let png_error = |err: png::EncodingError| AppError::internal(anyhow::anyhow!("QR PNG: {err}"));
+    let mut writer = encoder.write_header().map_err(png_error)?;
+    writer.write_image_data(&pixels).map_err(png_error)?;
+    writer.finish().map_err(png_error)?;
+    Ok(png_bytes)
+}
+
+/// The VietQR payload asking `amount_vnd` for loan `loan_number` to the fund's configured account, or
+/// `None` when there is nothing to ask (a zero amount) or the code cannot carry it. A mail without a
+/// code still names the account and the message in its text.
+pub fn payload_for(
+    settings: &crate::config::Settings,
+    loan_number: &str,
+    amount_vnd: i64,
+) -> Option<String> {
+    if amount_vnd <= 0 {
+        return None;
+    }
+    vietqr::payload(&VietQrTransfer {
+        bank_bin: &settings.mail.bank_bin,
+        account_number: &settings.mail.bank_account_number,
+        amount_vnd,
+        purpose: loan_number,
+    })
+    .map_err(|err| tracing::warn!(%err, loan_number, "no VietQR code for a mail"))
+    .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +236,22 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_png_is_a_square_greyscale_image_with_a_quiet_zone() {
+        let bytes = draw_png("00020101021238570010A000000727").unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let frame = reader.next_frame(&mut pixels).unwrap();
+        assert_eq!(frame.width, frame.height);
+        assert!(frame.width >= 150, "{}", frame.width);
+        // The corner is the quiet zone (white); the finder pattern starts 4 modules in (dark).
+        assert_eq!(pixels[0], 255);
+        let inside = (PNG_QUIET_MODULES * PNG_MODULE_PX) * frame.width as usize
+            + PNG_QUIET_MODULES * PNG_MODULE_PX;
+        assert_eq!(pixels[inside], 0);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! with `TryFrom`), query parameters (`IntoParams`) and response views (`*View`, `ToSchema`), one
 //! module per resource. The use cases in `crate::app` never see them.
 
+pub mod application_documents;
 pub mod applications;
 pub mod audit;
 pub mod auth;
@@ -10,6 +11,7 @@ pub mod bank_statements;
 pub mod calendar;
 pub mod cob;
 pub mod cooperatives;
+pub mod explain;
 pub mod fund;
 pub mod ledger;
 pub mod loans;

@@ -14,6 +14,7 @@ macro_rules! no_relations {
 
 pub mod api_token;
 pub mod application;
+pub mod application_document;
 pub mod audit_record;
 pub mod backup_run;
 pub mod bank_statement;
@@ -25,6 +26,7 @@ pub mod cob_run;
 pub mod collateral_item;
 pub mod cooperative;
 pub mod cooperative_bank_account;
+pub mod cooperative_notification_setting;
 pub mod fund_state;
 pub mod idempotency_key;
 pub mod journal_entry;
