@@ -21,6 +21,7 @@ pub mod follow_ups;
 pub mod fund;
 pub mod idempotency;
 pub mod ledger;
+pub mod lending_limits;
 pub mod loan_engine;
 pub mod loans;
 pub mod notifications;

@@ -165,17 +165,21 @@ pub fn percent_of_floor(base_vnd: i64, percent: i64) -> i64 {
     i64::try_from(exact.div_euclid(100)).unwrap_or(i64::MAX)
 }
 
-/// Decree 45/2021 Art 22: the loan ≤ 80% of the project and own capital ≥ 20% of it.
+/// Decree 45/2021 Art 22: the loan ≤ 80% of the project and own capital ≥ 20% of it (the loan's share
+/// first, as approval reports it).
 pub fn check_project_share(
     amount_vnd: i64,
     project_total_vnd: i64,
     own_capital_vnd: i64,
 ) -> Result<(), Breach> {
-    let (amount, total, own) = (
-        i128::from(amount_vnd),
-        i128::from(project_total_vnd),
-        i128::from(own_capital_vnd),
-    );
+    check_loan_share(amount_vnd, project_total_vnd)?;
+    check_own_capital(amount_vnd, project_total_vnd, own_capital_vnd)
+}
+
+/// Decree 45/2021 Art 22: the loan is at most 80% of the project's total capital (one half of
+/// [`check_project_share`], on its own so a page can show each check with its numbers).
+pub fn check_loan_share(amount_vnd: i64, project_total_vnd: i64) -> Result<(), Breach> {
+    let (amount, total) = (i128::from(amount_vnd), i128::from(project_total_vnd));
     if 100 * amount > i128::from(LOAN_SHARE_OF_PROJECT_MAX_PERCENT) * total {
         let limit_vnd = percent_of_floor(project_total_vnd, LOAN_SHARE_OF_PROJECT_MAX_PERCENT);
         return Err(Breach {
@@ -186,10 +190,27 @@ pub fn check_project_share(
             requested_vnd: amount_vnd,
         });
     }
+    Ok(())
+}
+
+/// The least own capital Decree 45/2021 Art 22 asks of a project: 20% of its total, rounded up
+/// (own capital is a whole number of đồng that must reach 20%).
+pub fn own_capital_minimum_vnd(project_total_vnd: i64) -> i64 {
+    let minimum = (i128::from(OWN_CAPITAL_SHARE_MIN_PERCENT) * i128::from(project_total_vnd) + 99)
+        .div_euclid(100);
+    i64::try_from(minimum).unwrap_or(i64::MAX)
+}
+
+/// Decree 45/2021 Art 22: own capital is at least 20% of the project's total capital (the other
+/// half of [`check_project_share`]).
+pub fn check_own_capital(
+    amount_vnd: i64,
+    project_total_vnd: i64,
+    own_capital_vnd: i64,
+) -> Result<(), Breach> {
+    let (total, own) = (i128::from(project_total_vnd), i128::from(own_capital_vnd));
     if 100 * own < i128::from(OWN_CAPITAL_SHARE_MIN_PERCENT) * total {
-        // The minimum rounds up: own capital is a whole number of đồng that must reach 20%.
-        let minimum = (i128::from(OWN_CAPITAL_SHARE_MIN_PERCENT) * total + 99).div_euclid(100);
-        let minimum_vnd = i64::try_from(minimum).unwrap_or(i64::MAX);
+        let minimum_vnd = own_capital_minimum_vnd(project_total_vnd);
         return Err(Breach {
             rule: Rule::OwnCapital,
             limit_vnd: minimum_vnd,

@@ -1,22 +1,35 @@
-//! `/cooperatives`: the list with search by name or registration code and by district.
+//! `/cooperatives`: the list with search by name or registration code and by district; register
+//! (`/cooperatives/new`), edit (`/cooperatives/{id}/edit`) and the detail page (`/cooperatives/{id}`)
+//! with its exposure against the Decree 45 limits, its loans and its applications.
 //!
 //! A plain GET form, so it works without JavaScript; with htmx, typing in the search box asks for
 //! the same URL with `HX-Request` and only the results fragment is rendered and swapped in.
 
 use askama::Template;
 use axum::{
-    extract::{RawQuery, State},
+    body::Bytes,
+    extract::{Path, RawQuery, State},
     http::HeaderMap,
-    response::Response,
+    response::{IntoResponse, Redirect, Response},
 };
+use coopfund_domain::ids::{CooperativeId, UserId};
 use serde::Deserialize;
 
-use super::{is_htmx, render, Shell, WebUser};
+use super::{
+    applications::{parse_count, Errors, OfficerText},
+    dashboard::{LoanRow, LIST_LIMIT},
+    is_htmx, render, Shell, WebUser,
+};
 use crate::{
     app::{
-        cooperatives::{self, Cooperative, CooperativeFilter},
+        applications::{self, Application, ApplicationFilter},
+        cooperatives::{self, Cooperative, CooperativeChange, CooperativeFilter, NewCooperative},
+        lending_limits::{self, Check, CooperativeExposure},
+        loans::{self, LoanFilter},
         page::PageRequest,
     },
+    auth::Role,
+    error::{AppError, AppResult, ErrorKind, Lang},
     state::AppState,
 };
 
@@ -34,6 +47,9 @@ pub struct Search {
 #[template(path = "cooperatives.html")]
 pub struct CooperativesPage {
     pub shell: Shell,
+    pub o: &'static OfficerText,
+    /// Whether the user may register a cooperative (the link; the form checks again).
+    pub can_register: bool,
     pub search: Search,
     pub districts: Vec<String>,
     pub items: Vec<Cooperative>,
@@ -92,10 +108,445 @@ pub async fn list(
         });
     }
     render(&CooperativesPage {
+        o: OfficerText::of(user.lang),
+        can_register: matches!(user.caller.role(), Role::Officer | Role::Admin),
         shell,
         districts: state.settings.fund.districts.clone(),
         search,
         items: page.items,
         next_href,
     })
+}
+
+// ----- register, edit, detail -----
+
+/// A cooperative as typed in the register and edit forms (kept as typed when refused).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct CooperativeForm {
+    pub registration_code: String,
+    pub name: String,
+    pub kind: String,
+    pub district: String,
+    pub commune: String,
+    pub address: String,
+    pub legal_representative: String,
+    pub phone: String,
+    pub email: String,
+    pub language: String,
+    pub member_count: String,
+    pub charter_capital_vnd: String,
+    pub founded_on: String,
+    pub related_group: String,
+    /// The version the edit form was rendered from.
+    pub version: String,
+}
+
+impl CooperativeForm {
+    fn of(c: &Cooperative, lang: Lang) -> CooperativeForm {
+        CooperativeForm {
+            registration_code: c.registration_code.clone(),
+            name: c.name.clone(),
+            kind: c.kind.clone(),
+            district: c.district.clone(),
+            commune: c.commune.clone(),
+            address: c.address.clone(),
+            legal_representative: c.legal_representative.clone(),
+            phone: c.phone.clone(),
+            email: c.email.clone(),
+            language: c.language.code().to_string(),
+            member_count: c.member_count.to_string(),
+            charter_capital_vnd: super::format::grouped(c.charter_capital_vnd, lang),
+            founded_on: c.founded_on.format("%Y-%m-%d").to_string(),
+            related_group: c.related_group.clone().unwrap_or_default(),
+            version: c.version.to_string(),
+        }
+    }
+
+    /// The registration, or the fields that cannot be read placed in `errors`.
+    fn command(
+        &self,
+        lang: Lang,
+        officer_id: Option<UserId>,
+        errors: &mut Errors,
+    ) -> Option<NewCooperative> {
+        let o = OfficerText::of(lang);
+        let mut failed = false;
+        let mut place = |err: AppError, errors: &mut Errors| {
+            failed = true;
+            errors.place(&err, lang, |f| form_label(o, f));
+        };
+        let member_count = parse_count("member_count", &self.member_count, lang)
+            .map_err(|e| place(e, errors))
+            .ok();
+        let charter_capital_vnd =
+            super::format::parse_vnd("charter_capital_vnd", &self.charter_capital_vnd, lang)
+                .map_err(|e| place(e, errors))
+                .ok();
+        let founded_on = super::format::parse_date("founded_on", &self.founded_on)
+            .map_err(|e| place(e, errors))
+            .ok();
+        let language = Lang::parse(&self.language).unwrap_or_default();
+        if failed {
+            return None;
+        }
+        Some(NewCooperative {
+            registration_code: self.registration_code.trim().to_string(),
+            name: self.name.trim().to_string(),
+            kind: self.kind.trim().to_string(),
+            district: self.district.trim().to_string(),
+            commune: self.commune.trim().to_string(),
+            address: self.address.trim().to_string(),
+            legal_representative: self.legal_representative.trim().to_string(),
+            phone: self.phone.trim().to_string(),
+            email: self.email.trim().to_string(),
+            language,
+            member_count: member_count?,
+            charter_capital_vnd: charter_capital_vnd?,
+            founded_on: founded_on?,
+            related_group: Some(self.related_group.trim().to_string()).filter(|g| !g.is_empty()),
+            officer_id,
+        })
+    }
+}
+
+/// The label of `field` on the cooperative form (`None`: not on the form; its message goes above).
+fn form_label(o: &OfficerText, field: &str) -> Option<String> {
+    let label = match field {
+        "registration_code" => o.registration_code,
+        "name" => o.name,
+        "kind" => o.kind,
+        "district" => o.district,
+        "commune" => o.commune,
+        "address" => o.address,
+        "legal_representative" => o.legal_representative,
+        "phone" => o.phone,
+        "email" => o.email,
+        "language" => o.language,
+        "member_count" => o.member_count,
+        "charter_capital_vnd" => o.coop_charter_vnd,
+        "founded_on" => o.founded_on,
+        "related_group" => o.related_group,
+        _ => return None,
+    };
+    Some(label.to_string())
+}
+
+/// `/cooperatives/new` and `/cooperatives/{id}/edit`.
+#[derive(Template)]
+#[template(path = "cooperative_form.html")]
+pub struct FormPage {
+    pub shell: Shell,
+    pub o: &'static OfficerText,
+    pub form: CooperativeForm,
+    /// The cooperative being edited (`None`: a registration).
+    pub editing: Option<i64>,
+    pub districts: Vec<String>,
+    pub kinds: Vec<(&'static str, &'static str)>,
+    pub errors: Errors,
+}
+
+impl FormPage {
+    /// The message for `field`, if refused.
+    pub fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors.of(field)
+    }
+
+    /// The form's text inputs: field, label, value as typed, and input kind (`numeric` asks
+    /// for the number keyboard; anything else is the input's type).
+    pub fn text_fields(&self) -> Vec<(&'static str, &'static str, String, &'static str)> {
+        let (o, f) = (self.o, &self.form);
+        vec![
+            (
+                "registration_code",
+                o.registration_code,
+                f.registration_code.clone(),
+                "text",
+            ),
+            ("name", o.name, f.name.clone(), "text"),
+            ("commune", o.commune, f.commune.clone(), "text"),
+            ("address", o.address, f.address.clone(), "text"),
+            (
+                "legal_representative",
+                o.legal_representative,
+                f.legal_representative.clone(),
+                "text",
+            ),
+            ("phone", o.phone, f.phone.clone(), "tel"),
+            ("email", o.email, f.email.clone(), "email"),
+            (
+                "member_count",
+                o.member_count,
+                f.member_count.clone(),
+                "numeric",
+            ),
+            (
+                "charter_capital_vnd",
+                o.coop_charter_vnd,
+                f.charter_capital_vnd.clone(),
+                "numeric",
+            ),
+            ("founded_on", o.founded_on, f.founded_on.clone(), "date"),
+        ]
+    }
+
+    /// Where the form posts.
+    pub fn action(&self) -> String {
+        match self.editing {
+            Some(id) => format!("/cooperatives/{id}/edit"),
+            None => "/cooperatives/new".into(),
+        }
+    }
+}
+
+/// Who registers and edits cooperatives (the use cases check it again).
+const EDITORS: [Role; 2] = [Role::Officer, Role::Admin];
+
+async fn form_page(
+    state: &AppState,
+    user: &WebUser,
+    form: CooperativeForm,
+    editing: Option<i64>,
+    errors: Errors,
+) -> AppResult<FormPage> {
+    user.caller.require(&EDITORS)?;
+    let o = OfficerText::of(user.lang);
+    let title = if editing.is_some() {
+        o.edit_cooperative
+    } else {
+        o.register_cooperative
+    };
+    Ok(FormPage {
+        shell: user.shell(state, title).await,
+        o,
+        form,
+        editing,
+        districts: state.settings.fund.districts.clone(),
+        kinds: vec![
+            ("cooperative", o.kind_coop),
+            ("union_of_cooperatives", o.kind_union),
+            ("cooperative_member", o.kind_coop_member),
+        ],
+        errors,
+    })
+}
+
+/// `GET /cooperatives/new`.
+pub async fn new_form(State(state): State<AppState>, user: WebUser) -> Response {
+    let form = CooperativeForm {
+        kind: "cooperative".into(),
+        language: "vi".into(),
+        ..Default::default()
+    };
+    match form_page(&state, &user, form, None, Errors::default()).await {
+        Ok(page) => render(&page),
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+/// The form again with the refusal next to its field and what was typed.
+async fn refused_form(
+    state: &AppState,
+    user: &WebUser,
+    form: CooperativeForm,
+    editing: Option<i64>,
+    err: Option<AppError>,
+    mut errors: Errors,
+) -> Response {
+    let kind = err.as_ref().map_or(ErrorKind::BadRequest, |e| e.kind);
+    if matches!(
+        kind,
+        ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
+    ) {
+        if let Some(err) = err {
+            return user.fail(state, err).await;
+        }
+    }
+    if let Some(err) = err {
+        let o = OfficerText::of(user.lang);
+        errors.place(&err, user.lang, |f| form_label(o, f));
+    }
+    match form_page(state, user, form, editing, errors).await {
+        Ok(page) => (crate::http::error::status_of(kind), render(&page)).into_response(),
+        Err(err) => user.fail(state, err).await,
+    }
+}
+
+/// `POST /cooperatives/new`: registers, then shows the cooperative (the officer who registers
+/// follows it).
+pub async fn create(State(state): State<AppState>, user: WebUser, body: Bytes) -> Response {
+    let form: CooperativeForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let mut errors = Errors::default();
+    let officer = (user.caller.role() == Role::Officer)
+        .then(|| user.caller.user_id().map(UserId::new))
+        .flatten();
+    let Some(command) = form.command(user.lang, officer, &mut errors) else {
+        return refused_form(&state, &user, form, None, None, errors).await;
+    };
+    match cooperatives::create(&state.ctx, &user.caller, command).await {
+        Ok(created) => {
+            Redirect::to(&format!("/cooperatives/{}?done=saved", created.id)).into_response()
+        }
+        Err(err) => refused_form(&state, &user, form, None, Some(err), errors).await,
+    }
+}
+
+fn cooperative_id(text: &str) -> AppResult<CooperativeId> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .map(CooperativeId::new)
+        .ok_or_else(|| AppError::not_found("hợp tác xã", "Cooperative"))
+}
+
+/// `GET /cooperatives/{id}/edit`.
+pub async fn edit_form(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        user.caller.require(&EDITORS)?;
+        let id = cooperative_id(&id)?;
+        let current = cooperatives::get(&state.ctx, &user.caller, id).await?;
+        let form = CooperativeForm::of(&current, user.lang);
+        form_page(&state, &user, form, Some(id.get()), Errors::default()).await
+    }
+    .await;
+    match result {
+        Ok(page) => render(&page),
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+/// `POST /cooperatives/{id}/edit`: every field, against the version the form was rendered from
+/// (someone else's save in between is a 409 shown above the form).
+pub async fn update(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form: CooperativeForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let id = match cooperative_id(&id) {
+        Ok(id) => id,
+        Err(err) => return user.fail(&state, err).await,
+    };
+    let mut errors = Errors::default();
+    let Some(command) = form.command(user.lang, None, &mut errors) else {
+        return refused_form(&state, &user, form, Some(id.get()), None, errors).await;
+    };
+    let change = CooperativeChange {
+        version: form.version.trim().parse().unwrap_or(0),
+        registration_code: Some(command.registration_code),
+        name: Some(command.name),
+        kind: Some(command.kind),
+        district: Some(command.district),
+        commune: Some(command.commune),
+        address: Some(command.address),
+        legal_representative: Some(command.legal_representative),
+        phone: Some(command.phone),
+        email: Some(command.email),
+        language: Some(command.language),
+        member_count: Some(command.member_count),
+        charter_capital_vnd: Some(command.charter_capital_vnd),
+        founded_on: Some(command.founded_on),
+        related_group: command.related_group,
+        officer_id: None,
+    };
+    match cooperatives::update(&state.ctx, &user.caller, id, change).await {
+        Ok(_) => Redirect::to(&format!("/cooperatives/{id}?done=saved")).into_response(),
+        Err(err) => refused_form(&state, &user, form, Some(id.get()), Some(err), errors).await,
+    }
+}
+
+/// `/cooperatives/{id}`.
+#[derive(Template)]
+#[template(path = "cooperative_show.html")]
+pub struct ShowPage {
+    pub shell: Shell,
+    pub o: &'static OfficerText,
+    pub c: Cooperative,
+    pub exposure: CooperativeExposure,
+    pub rows: Vec<LoanRow>,
+    pub applications: Vec<Application>,
+    pub can_edit: bool,
+    pub can_apply: bool,
+    pub saved: bool,
+}
+
+impl ShowPage {
+    /// The kind's name.
+    pub fn kind_name(&self) -> &'static str {
+        match self.c.kind.as_str() {
+            "union_of_cooperatives" => self.o.kind_union,
+            "cooperative_member" => self.o.kind_coop_member,
+            _ => self.o.kind_coop,
+        }
+    }
+
+    /// The rule's name for people.
+    pub fn rule_name(&self, check: &Check) -> &'static str {
+        match check.rule {
+            coopfund_domain::limits::Rule::RelatedGroup => self.o.rule_group,
+            _ => self.o.rule_single,
+        }
+    }
+}
+
+/// `GET /cooperatives/{id}`: its data, its exposure against 15% / 25% (the approval's own
+/// figures), its loans and its applications. Staff; a cooperative user gets the 403 page.
+pub async fn show(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let result = async {
+        // The exposure is the staff's (403 for a cooperative user) — asked first.
+        let id = cooperative_id(&id)?;
+        let c = cooperatives::get(&state.ctx, &user.caller, id).await?;
+        let exposure = lending_limits::for_cooperative(&state.ctx, &user.caller, id).await?;
+        let loans = loans::list(
+            &state.ctx,
+            &user.caller,
+            LoanFilter {
+                cooperative_id: Some(id),
+                limit: Some(LIST_LIMIT),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let names = std::collections::HashMap::from([(id.get(), c.name.clone())]);
+        let rows = loans.items.iter().map(|l| LoanRow::of(l, &names)).collect();
+        let applications = applications::list(
+            &state.ctx,
+            &user.caller,
+            ApplicationFilter {
+                cooperative_id: Some(id),
+                limit: Some(LIST_LIMIT),
+                ..Default::default()
+            },
+        )
+        .await?
+        .items;
+        let o = OfficerText::of(user.lang);
+        let role = user.caller.role();
+        Ok::<_, AppError>(ShowPage {
+            shell: user.shell(&state, &c.name).await,
+            o,
+            exposure,
+            rows,
+            applications,
+            can_edit: EDITORS.contains(&role),
+            can_apply: role == Role::Officer,
+            saved: query.as_deref().is_some_and(|q| q.contains("done=saved")),
+            c,
+        })
+    }
+    .await;
+    match result {
+        Ok(page) => render(&page),
+        Err(err) => user.fail(&state, err).await,
+    }
 }

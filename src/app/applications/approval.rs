@@ -5,13 +5,13 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use coopfund_domain::{
     application::{self as rules, Action, Decision, FourEyes, Refusal, Step},
-    limits::{Breach, Exposure, Rule},
+    limits::{Breach, Rule},
     Language, Vnd,
 };
 use coopfund_domain::{ids::ApplicationId, LoanStatus};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    IntoActiveModel, NotSet, QueryFilter, QuerySelect, Set, Statement,
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    IntoActiveModel, NotSet, Set, Statement,
 };
 use serde::Serialize;
 
@@ -26,23 +26,14 @@ use crate::{
         context::AppCtx,
         event_mail, fund,
         idempotency::{run_keyed, IdempotencyKey, Idempotent},
-        products, Caller,
+        lending_limits, products, Caller,
     },
     error::{AppError, AppResult, ErrorKind, Localized},
-    store::{
-        self,
-        entities::{application, cooperative, loan, product},
-    },
+    store::entities::{application, cooperative, loan, product},
 };
 
 /// The status of a loan approval has just created.
 const APPROVED_LOAN_STATUS: &str = LoanStatus::Approved.as_str();
-/// Loan statuses whose principal counts against the Decree 45 Art 23 limits.
-const EXPOSED_LOAN_STATUSES: [&str; 3] = [
-    APPROVED_LOAN_STATUS,
-    LoanStatus::ContractSigned.as_str(),
-    LoanStatus::Active.as_str(),
-];
 /// A fixed key for `pg_advisory_xact_lock`: approvals run one at a time on PostgreSQL.
 const APPROVAL_LOCK_KEY: i64 = 0x636f_6f70_6170_7072; // "coopappr"
 
@@ -64,7 +55,7 @@ async fn serialize_approvals(txn: &DatabaseTransaction) -> AppResult<()> {
 }
 
 /// The 422 of an approval refused by the rules (the 409 of one whose state does not allow it).
-fn refusal_error(refusal: Refusal) -> AppError {
+pub(crate) fn refusal_error(refusal: Refusal) -> AppError {
     match refusal {
         Refusal::Transition(err) => transition_error(err),
         Refusal::FourEyes(who) => four_eyes(who),
@@ -139,46 +130,14 @@ pub fn breach_error(breach: Breach) -> AppError {
     AppError::new(ErrorKind::Rule, breach.rule.code(), message).with_field(breach.rule.field())
 }
 
-/// What one customer (or a group) owes or may still draw: outstanding principal plus approved
-/// but not yet disbursed principal of loans approved, signed or active.
-async fn exposure_vnd<C: ConnectionTrait>(conn: &C, cooperative_ids: Vec<i64>) -> AppResult<i64> {
-    let total: Option<i64> = loan::Entity::find()
-        .select_only()
-        .column_as(
-            store::sum_vnd(
-                "in_term_principal_vnd + overdue_principal_vnd + principal_vnd - disbursed_vnd",
-            ),
-            "total",
-        )
-        .filter(loan::Column::CooperativeId.is_in(cooperative_ids))
-        .filter(loan::Column::Status.is_in(EXPOSED_LOAN_STATUSES))
-        .into_tuple()
-        .one(conn)
-        .await?;
-    Ok(total.unwrap_or(0))
-}
-
 /// Everything the approval decision needs, loaded in the approving transaction.
-async fn approval_case(
-    txn: &DatabaseTransaction,
+async fn approval_case<C: ConnectionTrait>(
+    conn: &C,
     policy: Policy,
     app: &application::Model,
     coop: &cooperative::Model,
     product: &product::Model,
 ) -> AppResult<rules::ApprovalCase> {
-    let related_group_vnd = match coop.related_group.as_deref() {
-        Some(group) => {
-            let related: Vec<i64> = cooperative::Entity::find()
-                .select_only()
-                .column(cooperative::Column::Id)
-                .filter(cooperative::Column::RelatedGroup.eq(group))
-                .into_tuple()
-                .all(txn)
-                .await?;
-            Some(exposure_vnd(txn, related).await?)
-        }
-        None => None,
-    };
     Ok(rules::ApprovalCase {
         status: status_of(app)?,
         amount_vnd: app.amount_vnd,
@@ -190,13 +149,33 @@ async fn approval_case(
         appraised_by: app.appraised_by,
         approved_by: app.approved_by,
         rates: products::rates_of(product)?,
-        exposure: Exposure {
-            charter_capital_vnd: fund::paid_in_charter_capital_vnd(txn).await?,
-            customer_vnd: exposure_vnd(txn, vec![coop.id]).await?,
-            related_group_vnd,
-        },
+        exposure: lending_limits::exposure_of(conn, coop).await?,
         council_approval_above_vnd: policy.council_approval_above_vnd,
     })
+}
+
+/// The case approval would decide on for application `id`, loaded outside any approval (the
+/// checks shown on the application page, [`crate::app::lending_limits::for_application`]): the
+/// same loading as [`approve`], without its lock. 404 for an application the caller may not see.
+pub(crate) async fn approval_case_for<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &AppCtx,
+    caller: &Caller,
+    id: ApplicationId,
+) -> AppResult<(
+    application::Model,
+    cooperative::Model,
+    product::Model,
+    rules::ApprovalCase,
+)> {
+    let current = find_for(conn, caller, id).await?;
+    let coop = cooperative::Entity::find_by_id(current.cooperative_id)
+        .one(conn)
+        .await?
+        .ok_or_else(not_found)?;
+    let product = load_product(conn, current.product_id).await?;
+    let case = approval_case(conn, Policy::of(ctx), &current, &coop, &product).await?;
+    Ok((current, coop, product, case))
 }
 
 /// The loan an approval creates, before it has an id and a number: the terms snapshot of the

@@ -62,12 +62,13 @@ mod approval;
 mod commands;
 mod queries;
 
+pub(crate) use approval::{approval_case_for, refusal_error};
 pub use approval::{approve, approve_keyed, breach_error, NewLoan};
 pub use commands::{appraise, create, reject, submit, update, withdraw};
 /// Application states (DOMAIN.md §7, plus `awaiting_council`) and the appraiser's
 /// recommendation: the domain's.
 pub use coopfund_domain::application::{Recommendation, Status};
-pub use queries::{get, list};
+pub use queries::{get, list, people};
 
 /// The lending settings a use case needs.
 #[derive(Debug, Clone, Copy)]
@@ -152,6 +153,8 @@ pub struct Appraisal {
 pub struct ApplicationFilter {
     pub status: Option<Status>,
     pub cooperative_id: Option<CooperativeId>,
+    /// Only applications this user created or appraised (an officer's "mine").
+    pub involving_user: Option<i64>,
     /// Page size, 1 to 200 (default 50).
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.

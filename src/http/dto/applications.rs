@@ -209,6 +209,7 @@ impl TryFrom<ApplicationQuery> for ApplicationFilter {
             cooperative_id: query.cooperative_id.map(Into::into),
             limit: query.limit,
             cursor: query.cursor,
+            ..ApplicationFilter::default()
         })
     }
 }
