@@ -1,11 +1,1060 @@
 //! The auditor's desk: journal, trial balance, statements, the audit trail and its verification,
 //! reports as of any date, exports.
+//!
+//! Every page here reads: GET forms only (filters), no control that changes anything, so an
+//! auditor (who may read everything and change nothing) is never offered a write. Each page calls
+//! the same use case as its API route (`app::ledger`, `app::audit`, `app::loans::statement`), so
+//! the role checks are the use cases' (an officer may read the books; the audit trail is for
+//! admins and auditors). Every listing exports to CSV and XLSX through [`crate::http::sheets`]:
+//! Vietnamese headers, amounts as numbers with the đồng format, one sheet per section, streamed
+//! batch by batch (the journal in keyset batches of [`JOURNAL_BATCH`] lines).
+//!
+//! TODO(chains): link the audit trail to the hash-chain verify result (`GET /api/v1/audit/verify`,
+//! helper "chains") once that use case is merged: show it at the top of `/audit/trail`.
 
-use axum::Router;
+use askama::Template;
+use axum::{
+    extract::{Path, RawQuery, State},
+    response::Response,
+    routing::get,
+    Router,
+};
+use chrono::NaiveDate;
+use coopfund_domain::{ids::LoanId, Vnd};
+use serde::Deserialize;
 
-use crate::state::AppState;
+use super::{format, render, Shell, WebUser};
+use crate::{
+    app::{
+        audit::{self, AuditFilter, AuditRecord},
+        ledger::{self, lines::JournalLineRow, EntryFilter},
+        loans,
+        page::PageRequest,
+    },
+    error::{AppError, AppResult},
+    http::{
+        export::ExportFormat,
+        sheets::{self, Cell},
+    },
+    state::AppState,
+};
+
+/// Lines per batch of a journal export.
+pub const JOURNAL_BATCH: u64 = 2_000;
+
+crate::texts! {
+    AuditText, AUDIT_VI, AUDIT_EN;
+    desk_title: "Bàn làm việc của kiểm soát viên", "The auditor's desk";
+    desk_intro: "Xem mọi sổ sách, không sửa được gì. Mọi bảng đều tải được dưới dạng CSV và XLSX.", "Read every book, change nothing. Every table downloads as CSV and XLSX.";
+    journal: "Nhật ký chung", "Journal";
+    journal_intro: "Các bút toán, mới nhất trước, với bộ lọc.", "Entries, newest first, with filters.";
+    trial_balance: "Bảng cân đối tài khoản", "Trial balance";
+    trial_balance_intro: "Số phát sinh và số dư từng tài khoản đến một ngày bất kỳ.", "Totals and balances per account through any date.";
+    account_statement: "Sổ chi tiết tài khoản", "Account statement";
+    loan_statement: "Sao kê khoản vay", "Loan statement";
+    audit_trail: "Nhật ký thay đổi", "Audit trail";
+    audit_trail_intro: "Ai đã thay đổi gì, khi nào, trước và sau.", "Who changed what, when, before and after.";
+    reports: "Báo cáo tại một ngày", "Reports as of a date";
+    reports_intro: "Danh mục cho vay, tuổi nợ, giải ngân và thu nợ, dư nợ lớn nhất, xóa nợ — đúng như sổ sách tại ngày đó.", "Portfolio, aging, disbursements and collections, largest exposures, write-offs — as the books stood on that day.";
+    from: "Từ ngày", "From";
+    to: "Đến ngày", "To";
+    date: "Ngày", "Date";
+    account: "Tài khoản", "Account";
+    account_name: "Tên tài khoản", "Account name";
+    loan_id: "Mã khoản vay", "Loan id";
+    filter: "Lọc", "Filter";
+    show: "Xem", "Show";
+    download_csv: "Tải CSV", "Download CSV";
+    download_xlsx: "Tải XLSX", "Download XLSX";
+    next_page: "Trang sau", "Next page";
+    entry: "Bút toán", "Entry";
+    kind: "Loại", "Kind";
+    description: "Diễn giải", "Description";
+    lines: "Định khoản", "Lines";
+    debit: "Nợ", "Debit";
+    credit: "Có", "Credit";
+    balance: "Số dư", "Balance";
+    opening_balance: "Số dư đầu kỳ", "Opening balance";
+    closing_balance: "Số dư cuối kỳ", "Closing balance";
+    totals: "Cộng", "Totals";
+    no_entries: "Không có bút toán nào khớp bộ lọc.", "No entry matches the filters.";
+    no_records: "Không có thay đổi nào khớp bộ lọc.", "No change matches the filters.";
+    at: "Thời điểm", "At";
+    actor: "Người thực hiện", "Who";
+    action: "Hành động", "Action";
+    entity: "Đối tượng", "Entity";
+    entity_type: "Loại đối tượng", "Entity type";
+    entity_id: "Mã đối tượng", "Entity id";
+    field: "Trường", "Field";
+    before: "Trước", "Before";
+    after: "Sau", "After";
+    loan: "Khoản vay", "Loan";
+    disbursed: "Giải ngân", "Disbursed";
+    received: "Thu", "Received";
+    principal_paid: "Gốc đã trả", "Principal paid";
+    interest_paid: "Lãi đã trả", "Interest paid";
+    principal_balance: "Dư nợ gốc", "Principal outstanding";
+    reference: "Chứng từ", "Reference";
+    go: "Mở", "Open";
+    verify_todo: "Kết quả kiểm tra chuỗi băm của nhật ký sẽ hiện ở đây khi chức năng này được bật.", "The hash-chain verification of the trail will show here once it is enabled.";
+}
 
 /// Adds this area's pages to the site's router.
 pub fn routes(router: Router<AppState>) -> Router<AppState> {
     router
+        .route("/audit", get(desk))
+        .route("/audit/journal", get(journal))
+        .route("/audit/trial-balance", get(trial_balance))
+        .route("/audit/accounts", get(account_lookup))
+        .route("/audit/accounts/{code}", get(account_statement))
+        .route("/audit/loans", get(loan_statement_lookup))
+        .route("/audit/loans/{id}", get(loan_statement))
+        .route("/audit/trail", get(trail))
+}
+
+/// The query of a page, each field as typed (empty when absent).
+fn query_of<T: for<'de> Deserialize<'de> + Default>(raw: &Option<String>) -> T {
+    serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default()
+}
+
+/// An optional date field: empty is none; anything else must be a date (400 naming the field).
+fn opt_date(field: &str, text: &str) -> AppResult<Option<NaiveDate>> {
+    if text.trim().is_empty() {
+        Ok(None)
+    } else {
+        format::parse_date(field, text).map(Some)
+    }
+}
+
+/// `?format=`: empty or absent is the page.
+fn export_of(text: &str) -> AppResult<ExportFormat> {
+    ExportFormat::parse(Some(text))
+}
+
+/// `path?query` with the empty pairs left out.
+fn href(path: &str, pairs: &[(&str, &str)]) -> String {
+    let kept: Vec<(&str, &str)> = pairs
+        .iter()
+        .copied()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    if kept.is_empty() {
+        path.to_string()
+    } else {
+        format!(
+            "{path}?{}",
+            serde_urlencoded::to_string(kept).unwrap_or_default()
+        )
+    }
+}
+
+// ----- the desk -----
+
+/// `/audit`.
+#[derive(Template)]
+#[template(path = "audit_desk.html")]
+pub struct DeskPage {
+    pub shell: Shell,
+    pub a: &'static AuditText,
+}
+
+/// `GET /audit`: where the auditor's work is.
+pub async fn desk(State(state): State<AppState>, user: WebUser) -> Response {
+    let a = AuditText::of(user.lang);
+    // The desk itself shows nothing; the role is checked by the use case of each page it leads to.
+    // A cooperative has no business here: the trial balance's use case refuses it.
+    if let Err(err) = ledger::trial_balance(&state.ctx, &user.caller, None).await {
+        return user.fail(&state, err).await;
+    }
+    render(&DeskPage {
+        shell: user.shell(&state, a.desk_title).await,
+        a,
+    })
+}
+
+// ----- the journal -----
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct JournalQuery {
+    from: String,
+    to: String,
+    account: String,
+    loan_id: String,
+    cursor: String,
+    format: String,
+}
+
+impl JournalQuery {
+    fn filter(&self) -> AppResult<EntryFilter> {
+        let loan_id = match self.loan_id.trim() {
+            "" => None,
+            text => Some(LoanId::new(text.parse::<i64>().map_err(|_| {
+                AppError::invalid(
+                    "loan_id",
+                    crate::error::Reason::InvalidFormat {
+                        expected: "a loan id",
+                    },
+                )
+            })?)),
+        };
+        Ok(EntryFilter {
+            from: opt_date("from", &self.from)?,
+            to: opt_date("to", &self.to)?,
+            loan_id,
+            account: Some(self.account.trim().to_string()).filter(|a| !a.is_empty()),
+        })
+    }
+
+    fn pairs(&self) -> [(&str, &str); 4] {
+        [
+            ("from", self.from.as_str()),
+            ("to", self.to.as_str()),
+            ("account", self.account.as_str()),
+            ("loan_id", self.loan_id.as_str()),
+        ]
+    }
+
+    fn href_with(&self, extra: (&str, &str)) -> String {
+        let mut pairs = self.pairs().to_vec();
+        pairs.push(extra);
+        href("/audit/journal", &pairs)
+    }
+}
+
+/// One entry on the journal page.
+pub struct EntryRow {
+    pub id: i64,
+    pub date: NaiveDate,
+    pub kind: String,
+    pub description: String,
+    pub loan_id: Option<i64>,
+    /// (account, debit, credit) per line.
+    pub lines: Vec<(String, Vnd, Vnd)>,
+}
+
+/// `/audit/journal`.
+#[derive(Template)]
+#[template(path = "audit_journal.html")]
+pub struct JournalPage {
+    pub shell: Shell,
+    pub a: &'static AuditText,
+    pub from: String,
+    pub to: String,
+    pub account: String,
+    pub loan_id: String,
+    pub rows: Vec<EntryRow>,
+    pub next_href: Option<String>,
+    pub csv_href: String,
+    pub xlsx_href: String,
+}
+
+/// The Vietnamese headers of a journal export.
+const JOURNAL_HEADERS: [&str; 11] = [
+    "Số dòng",
+    "Số bút toán",
+    "Ngày ghi sổ",
+    "Loại",
+    "Diễn giải",
+    "Mã khoản vay",
+    "Mã giao dịch",
+    "Tài khoản",
+    "Nợ (₫)",
+    "Có (₫)",
+    "Thời điểm ghi (UTC)",
+];
+
+fn journal_cells(line: &JournalLineRow) -> [Cell; 11] {
+    [
+        Cell::Int(line.line_id),
+        Cell::Int(line.entry_id),
+        Cell::Date(line.entry_date),
+        Cell::from(line.kind.as_str()),
+        Cell::from(line.description.as_str()),
+        Cell::from(line.loan_id),
+        Cell::from(line.transaction_id),
+        Cell::from(line.account_code.as_str()),
+        Cell::vnd(line.debit),
+        Cell::vnd(line.credit),
+        Cell::Text(line.posted_at.to_rfc3339()),
+    ]
+}
+
+/// `GET /audit/journal?from=&to=&account=&loan_id=&cursor=&format=`: the journal, newest first,
+/// 50 entries a page; `format=csv|xlsx` downloads every line of the filtered journal, oldest first.
+pub async fn journal(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let query: JournalQuery = query_of(&raw);
+    let result = async {
+        let filter = query.filter()?;
+        let format = export_of(&query.format)?;
+        if format != ExportFormat::Json {
+            return export_journal(&state, &user, filter, format).await.map(Err);
+        }
+        let page = PageRequest::parse(Some(50), Some(query.cursor.as_str()))?;
+        let entries = ledger::entries(&state.ctx, &user.caller, filter, page).await?;
+        Ok(Ok(entries))
+    }
+    .await;
+    let entries = match result {
+        Ok(Ok(entries)) => entries,
+        Ok(Err(download)) => return download,
+        Err(err) => return user.fail(&state, err).await,
+    };
+    let a = AuditText::of(user.lang);
+    let next_href = entries
+        .next_cursor
+        .as_deref()
+        .map(|cursor| query.href_with(("cursor", cursor)));
+    let rows = entries
+        .items
+        .into_iter()
+        .map(|posted| EntryRow {
+            id: posted.entry.id,
+            date: posted.entry.entry_date,
+            kind: posted.entry.kind,
+            description: posted.entry.description,
+            loan_id: posted.entry.loan_id,
+            lines: posted
+                .lines
+                .into_iter()
+                .map(|l| {
+                    (
+                        l.account_code,
+                        Vnd::from_i64(l.debit_vnd),
+                        Vnd::from_i64(l.credit_vnd),
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    render(&JournalPage {
+        shell: user.shell(&state, a.journal).await,
+        a,
+        csv_href: query.href_with(("format", "csv")),
+        xlsx_href: query.href_with(("format", "xlsx")),
+        from: query.from,
+        to: query.to,
+        account: query.account,
+        loan_id: query.loan_id,
+        rows,
+        next_href,
+    })
+}
+
+/// The whole filtered journal as a download, line by line in keyset batches (constant memory).
+async fn export_journal(
+    state: &AppState,
+    user: &WebUser,
+    filter: EntryFilter,
+    format: ExportFormat,
+) -> AppResult<Response> {
+    // The first batch checks the role and the filters while a status code can still say so.
+    let first =
+        ledger::lines::journal_lines_after(&state.ctx, &user.caller, &filter, 0, JOURNAL_BATCH)
+            .await?;
+    let (ctx, caller) = (state.ctx.clone(), user.caller.clone());
+    Ok(sheets::stream(
+        format,
+        "nhat-ky-chung",
+        move |mut sheets| async move {
+            sheets.section("Nhật ký chung", &JOURNAL_HEADERS).await?;
+            let mut batch = first;
+            while let Some(last) = batch.last() {
+                let after = last.line_id;
+                for line in &batch {
+                    sheets.row(&journal_cells(line)).await?;
+                }
+                if (batch.len() as u64) < JOURNAL_BATCH {
+                    break;
+                }
+                batch = ledger::lines::journal_lines_after(
+                    &ctx,
+                    &caller,
+                    &filter,
+                    after,
+                    JOURNAL_BATCH,
+                )
+                .await?;
+            }
+            Ok(sheets)
+        },
+    ))
+}
+
+// ----- the trial balance -----
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DateQuery {
+    date: String,
+    from: String,
+    to: String,
+    format: String,
+}
+
+/// One account of the trial balance as shown.
+pub struct TrialRow {
+    pub code: String,
+    pub name: String,
+    pub debit: Vnd,
+    pub credit: Vnd,
+    pub balance: Vnd,
+}
+
+/// `/audit/trial-balance`.
+#[derive(Template)]
+#[template(path = "audit_trial_balance.html")]
+pub struct TrialBalancePage {
+    pub shell: Shell,
+    pub a: &'static AuditText,
+    pub date: NaiveDate,
+    pub date_value: String,
+    pub rows: Vec<TrialRow>,
+    pub total_debit: Vnd,
+    pub total_credit: Vnd,
+    pub csv_href: String,
+    pub xlsx_href: String,
+}
+
+/// `GET /audit/trial-balance?date=&format=`: per account totals and balances through `date`
+/// (default: the business date).
+pub async fn trial_balance(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let query: DateQuery = query_of(&raw);
+    let result = async {
+        let date = opt_date("date", &query.date)?;
+        let format = export_of(&query.format)?;
+        let balance = ledger::trial_balance(&state.ctx, &user.caller, date).await?;
+        Ok::<_, AppError>((balance, format))
+    }
+    .await;
+    let (balance, format) = match result {
+        Ok(ok) => ok,
+        Err(err) => return user.fail(&state, err).await,
+    };
+    let vi = user.lang == crate::error::Lang::Vi;
+    let rows: Vec<TrialRow> = balance
+        .accounts
+        .iter()
+        .map(|a| TrialRow {
+            code: a.account.code.clone(),
+            name: if vi {
+                a.account.name_vi.clone()
+            } else {
+                a.account.name_en.clone()
+            },
+            debit: a.debit,
+            credit: a.credit,
+            balance: a.balance(),
+        })
+        .collect();
+    let (total_debit, total_credit) = balance.totals();
+    let date_text = balance.date.to_string();
+    if format != ExportFormat::Json {
+        let export_rows: Vec<[Cell; 5]> = balance
+            .accounts
+            .iter()
+            .map(|a| {
+                [
+                    Cell::from(a.account.code.as_str()),
+                    Cell::from(a.account.name_vi.as_str()),
+                    Cell::vnd(a.debit),
+                    Cell::vnd(a.credit),
+                    Cell::vnd(a.balance()),
+                ]
+            })
+            .collect();
+        let totals = [
+            Cell::from("Cộng"),
+            Cell::Empty,
+            Cell::vnd(total_debit),
+            Cell::vnd(total_credit),
+            Cell::Empty,
+        ];
+        return sheets::stream(
+            format,
+            &format!("bang-can-doi-tai-khoan-{date_text}"),
+            move |mut sheets| async move {
+                sheets
+                    .section(
+                        "Bảng cân đối tài khoản",
+                        &["Tài khoản", "Tên tài khoản", "Nợ (₫)", "Có (₫)", "Số dư (₫)"],
+                    )
+                    .await?;
+                for row in &export_rows {
+                    sheets.row(row).await?;
+                }
+                sheets.row(&totals).await?;
+                Ok(sheets)
+            },
+        );
+    }
+    let a = AuditText::of(user.lang);
+    let link = |format: &str| {
+        href(
+            "/audit/trial-balance",
+            &[("date", date_text.as_str()), ("format", format)],
+        )
+    };
+    render(&TrialBalancePage {
+        shell: user.shell(&state, a.trial_balance).await,
+        a,
+        date: balance.date,
+        date_value: date_text.clone(),
+        csv_href: link("csv"),
+        xlsx_href: link("xlsx"),
+        rows,
+        total_debit,
+        total_credit,
+    })
+}
+
+// ----- an account statement -----
+
+/// One movement on the account statement page.
+pub struct MovementRow {
+    pub entry_id: i64,
+    pub date: NaiveDate,
+    pub description: String,
+    pub debit: Vnd,
+    pub credit: Vnd,
+    pub balance: Vnd,
+}
+
+/// `/audit/accounts/{code}`.
+#[derive(Template)]
+#[template(path = "audit_account.html")]
+pub struct AccountPage {
+    pub shell: Shell,
+    pub a: &'static AuditText,
+    pub code: String,
+    pub name: String,
+    pub from_value: String,
+    pub to_value: String,
+    pub opening: Vnd,
+    pub closing: Vnd,
+    pub rows: Vec<MovementRow>,
+    pub total_debit: Vnd,
+    pub total_credit: Vnd,
+    pub csv_href: String,
+    pub xlsx_href: String,
+}
+
+/// `GET /audit/accounts/{code}?from=&to=&format=`: the account's movements with running balances.
+pub async fn account_statement(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(code): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let query: DateQuery = query_of(&raw);
+    let result = async {
+        let from = opt_date("from", &query.from)?;
+        let to = opt_date("to", &query.to)?;
+        let format = export_of(&query.format)?;
+        let statement =
+            ledger::account_statement(&state.ctx, &user.caller, &code, from, to).await?;
+        Ok::<_, AppError>((statement, format))
+    }
+    .await;
+    let (statement, format) = match result {
+        Ok(ok) => ok,
+        Err(err) => return user.fail(&state, err).await,
+    };
+    let (total_debit, total_credit) = statement.totals();
+    let closing = statement.closing_balance();
+    let (from_text, to_text) = (statement.from.to_string(), statement.to.to_string());
+    if format != ExportFormat::Json {
+        let mut export_rows: Vec<[Cell; 6]> = Vec::with_capacity(statement.lines.len() + 2);
+        export_rows.push([
+            Cell::Empty,
+            Cell::Date(statement.from),
+            Cell::from("Số dư đầu kỳ"),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::vnd(statement.opening_balance),
+        ]);
+        for line in &statement.lines {
+            export_rows.push([
+                Cell::Int(line.entry.id),
+                Cell::Date(line.entry.entry_date),
+                Cell::from(line.entry.description.as_str()),
+                Cell::vnd(line.debit),
+                Cell::vnd(line.credit),
+                Cell::vnd(line.balance),
+            ]);
+        }
+        export_rows.push([
+            Cell::Empty,
+            Cell::Date(statement.to),
+            Cell::from("Cộng phát sinh / số dư cuối kỳ"),
+            Cell::vnd(total_debit),
+            Cell::vnd(total_credit),
+            Cell::vnd(closing),
+        ]);
+        let title = format!("Sổ chi tiết TK {}", statement.account.code);
+        return sheets::stream(
+            format,
+            &format!(
+                "so-chi-tiet-{}-{from_text}-{to_text}",
+                statement.account.code
+            ),
+            move |mut sheets| async move {
+                sheets
+                    .section(
+                        &title,
+                        &[
+                            "Số bút toán",
+                            "Ngày ghi sổ",
+                            "Diễn giải",
+                            "Nợ (₫)",
+                            "Có (₫)",
+                            "Số dư (₫)",
+                        ],
+                    )
+                    .await?;
+                for row in &export_rows {
+                    sheets.row(row).await?;
+                }
+                Ok(sheets)
+            },
+        );
+    }
+    let a = AuditText::of(user.lang);
+    let path = format!("/audit/accounts/{}", statement.account.code);
+    let link = |format: &str| {
+        href(
+            &path,
+            &[
+                ("from", from_text.as_str()),
+                ("to", to_text.as_str()),
+                ("format", format),
+            ],
+        )
+    };
+    let name = if user.lang == crate::error::Lang::Vi {
+        statement.account.name_vi.clone()
+    } else {
+        statement.account.name_en.clone()
+    };
+    render(&AccountPage {
+        shell: user
+            .shell(
+                &state,
+                &format!("{} {}", a.account_statement, statement.account.code),
+            )
+            .await,
+        a,
+        csv_href: link("csv"),
+        xlsx_href: link("xlsx"),
+        code: statement.account.code.clone(),
+        name,
+        from_value: from_text.clone(),
+        to_value: to_text.clone(),
+        opening: statement.opening_balance,
+        closing,
+        rows: statement
+            .lines
+            .into_iter()
+            .map(|l| MovementRow {
+                entry_id: l.entry.id,
+                date: l.entry.entry_date,
+                description: l.entry.description,
+                debit: l.debit,
+                credit: l.credit,
+                balance: l.balance,
+            })
+            .collect(),
+        total_debit,
+        total_credit,
+    })
+}
+
+// ----- a loan statement -----
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LoanLookup {
+    id: String,
+    code: String,
+}
+
+/// `GET /audit/accounts?code=`: the account-statement form's target.
+pub async fn account_lookup(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let query: LoanLookup = query_of(&raw);
+    let code = query.code.trim();
+    if code.is_empty() || code.len() > 10 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return user
+            .fail(&state, AppError::not_found("tài khoản", "Account"))
+            .await;
+    }
+    axum::response::IntoResponse::into_response(axum::response::Redirect::to(&format!(
+        "/audit/accounts/{code}"
+    )))
+}
+
+/// `GET /audit/loans?id=`: the loan-statement form's target (a GET form cannot fill a path).
+pub async fn loan_statement_lookup(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let query: LoanLookup = query_of(&raw);
+    match query.id.trim().parse::<i64>() {
+        Ok(id) if id > 0 => {
+            axum::response::IntoResponse::into_response(axum::response::Redirect::to(&format!(
+                "/audit/loans/{id}"
+            )))
+        }
+        _ => {
+            user.fail(&state, AppError::not_found("khoản vay", "Loan"))
+                .await
+        }
+    }
+}
+
+/// `/audit/loans/{id}`.
+#[derive(Template)]
+#[template(path = "audit_loan.html")]
+pub struct LoanStatementPage {
+    pub shell: Shell,
+    pub a: &'static AuditText,
+    pub statement: loans::LoanStatement,
+    pub csv_href: String,
+    pub xlsx_href: String,
+}
+
+/// `GET /audit/loans/{id}?format=`: every movement of the loan with running balances and totals
+/// (the API's `GET /api/v1/loans/{id}/statement`).
+pub async fn loan_statement(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let query: DateQuery = query_of(&raw);
+    let result = async {
+        let id = id
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .ok_or_else(|| AppError::not_found("khoản vay", "Loan"))?;
+        let format = export_of(&query.format)?;
+        let statement = loans::statement(&state.ctx, &user.caller, LoanId::new(id)).await?;
+        Ok::<_, AppError>((statement, format))
+    }
+    .await;
+    let (statement, format) = match result {
+        Ok(ok) => ok,
+        Err(err) => return user.fail(&state, err).await,
+    };
+    if format != ExportFormat::Json {
+        let rows: Vec<[Cell; 10]> = statement
+            .lines
+            .iter()
+            .map(|l| {
+                [
+                    Cell::Date(l.date),
+                    Cell::from(l.kind),
+                    Cell::from(l.reference.as_str()),
+                    Cell::vnd(l.disbursed_vnd),
+                    Cell::vnd(l.principal_due_vnd),
+                    Cell::vnd(l.interest_due_vnd),
+                    Cell::vnd(l.received_vnd),
+                    Cell::vnd(l.paid_principal_vnd),
+                    Cell::vnd(l.paid_interest_vnd),
+                    Cell::vnd(l.principal_balance_vnd),
+                ]
+            })
+            .collect();
+        let title = format!("Sao kê {}", statement.number);
+        return sheets::stream(
+            format,
+            &format!("sao-ke-{}", statement.number),
+            move |mut sheets| async move {
+                sheets
+                    .section(
+                        &title,
+                        &[
+                            "Ngày",
+                            "Loại",
+                            "Chứng từ",
+                            "Giải ngân (₫)",
+                            "Gốc đến hạn (₫)",
+                            "Lãi đến hạn (₫)",
+                            "Đã thu (₫)",
+                            "Gốc đã trả (₫)",
+                            "Lãi đã trả (₫)",
+                            "Dư nợ gốc (₫)",
+                        ],
+                    )
+                    .await?;
+                for row in &rows {
+                    sheets.row(row).await?;
+                }
+                Ok(sheets)
+            },
+        );
+    }
+    let a = AuditText::of(user.lang);
+    let path = format!("/audit/loans/{}", statement.loan_id);
+    render(&LoanStatementPage {
+        shell: user
+            .shell(&state, &format!("{} {}", a.loan_statement, statement.number))
+            .await,
+        a,
+        csv_href: format!("{path}?format=csv"),
+        xlsx_href: format!("{path}?format=xlsx"),
+        statement,
+    })
+}
+
+// ----- the audit trail -----
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct TrailQuery {
+    entity_type: String,
+    entity_id: String,
+    actor: String,
+    action: String,
+    cursor: String,
+    format: String,
+}
+
+impl TrailQuery {
+    fn filter(&self, limit: u64, cursor: &str) -> AppResult<AuditFilter> {
+        let some = |text: &str| Some(text.trim().to_string()).filter(|t| !t.is_empty());
+        Ok(AuditFilter {
+            entity_type: some(&self.entity_type),
+            entity_id: some(&self.entity_id),
+            actor: some(&self.actor),
+            action: some(&self.action),
+            page: PageRequest::parse(Some(limit), Some(cursor))?,
+        })
+    }
+
+    fn href_with(&self, extra: (&str, &str)) -> String {
+        href(
+            "/audit/trail",
+            &[
+                ("entity_type", self.entity_type.as_str()),
+                ("entity_id", self.entity_id.as_str()),
+                ("actor", self.actor.as_str()),
+                ("action", self.action.as_str()),
+                extra,
+            ],
+        )
+    }
+}
+
+/// One changed field of an audit record.
+pub struct FieldChange {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// One audit record as the trail page shows it.
+pub struct TrailRow {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub changes: Vec<FieldChange>,
+}
+
+fn value_text(value: Option<&serde_json::Value>) -> String {
+    match value {
+        None | Some(serde_json::Value::Null) => "–".into(),
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// The fields that differ between before and after (every field of a creation); a record whose
+/// before or after is not an object is shown whole.
+fn changes_of(record: &AuditRecord) -> Vec<FieldChange> {
+    use serde_json::Value;
+    let empty = serde_json::Map::new();
+    match (&record.before, &record.after) {
+        (None | Some(Value::Object(_)), None | Some(Value::Object(_))) => {
+            let before = match &record.before {
+                Some(Value::Object(map)) => map,
+                _ => &empty,
+            };
+            let after = match &record.after {
+                Some(Value::Object(map)) => map,
+                _ => &empty,
+            };
+            let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter()
+                .filter(|key| before.get(*key) != after.get(*key))
+                .map(|key| FieldChange {
+                    field: key.clone(),
+                    before: value_text(before.get(key)),
+                    after: value_text(after.get(key)),
+                })
+                .collect()
+        }
+        (before, after) => vec![FieldChange {
+            field: String::new(),
+            before: value_text(before.as_ref()),
+            after: value_text(after.as_ref()),
+        }],
+    }
+}
+
+/// `/audit/trail`.
+#[derive(Template)]
+#[template(path = "audit_trail.html")]
+pub struct TrailPage {
+    pub shell: Shell,
+    pub a: &'static AuditText,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub actor: String,
+    pub action: String,
+    pub rows: Vec<TrailRow>,
+    pub next_href: Option<String>,
+    pub csv_href: String,
+    pub xlsx_href: String,
+}
+
+const TRAIL_HEADERS: [&str; 9] = [
+    "Số",
+    "Thời điểm (UTC)",
+    "Người thực hiện",
+    "Hành động",
+    "Loại đối tượng",
+    "Mã đối tượng",
+    "Trước",
+    "Sau",
+    "Mã yêu cầu",
+];
+
+fn trail_cells(record: &AuditRecord) -> [Cell; 9] {
+    let json = |value: &Option<serde_json::Value>| {
+        value
+            .as_ref()
+            .map_or(Cell::Empty, |v| Cell::Text(v.to_string()))
+    };
+    [
+        Cell::Int(record.id.get()),
+        Cell::Text(record.at.to_rfc3339()),
+        Cell::from(record.actor.as_str()),
+        Cell::from(record.action.as_str()),
+        Cell::from(record.entity_type.as_str()),
+        Cell::from(record.entity_id.as_str()),
+        json(&record.before),
+        json(&record.after),
+        record
+            .request_id
+            .as_deref()
+            .map_or(Cell::Empty, Cell::from),
+    ]
+}
+
+/// `GET /audit/trail?entity_type=&entity_id=&actor=&action=&cursor=&format=`: every recorded change,
+/// newest first, each with the fields it changed (before → after). Admins and auditors.
+pub async fn trail(State(state): State<AppState>, user: WebUser, RawQuery(raw): RawQuery) -> Response {
+    let query: TrailQuery = query_of(&raw);
+    let result = async {
+        let format = export_of(&query.format)?;
+        if format != ExportFormat::Json {
+            let filter = query.filter(crate::app::page::LIMIT_MAX, "")?;
+            let first = audit::list(&state.ctx, &user.caller, filter.clone()).await?;
+            let (ctx, caller) = (state.ctx.clone(), user.caller.clone());
+            return Ok(Err(sheets::stream(
+                format,
+                "nhat-ky-thay-doi",
+                move |mut sheets| async move {
+                    sheets.section("Nhật ký thay đổi", &TRAIL_HEADERS).await?;
+                    let mut page = first;
+                    loop {
+                        for record in &page.items {
+                            sheets.row(&trail_cells(record)).await?;
+                        }
+                        let Some(cursor) = page.next_cursor.take() else {
+                            break;
+                        };
+                        let next = AuditFilter {
+                            page: PageRequest::parse(
+                                Some(crate::app::page::LIMIT_MAX),
+                                Some(cursor.as_str()),
+                            )?,
+                            ..filter.clone()
+                        };
+                        page = audit::list(&ctx, &caller, next).await?;
+                    }
+                    Ok(sheets)
+                },
+            )));
+        }
+        let filter = query.filter(50, &query.cursor)?;
+        Ok(Ok(audit::list(&state.ctx, &user.caller, filter).await?))
+    }
+    .await;
+    let page = match result {
+        Ok(Ok(page)) => page,
+        Ok(Err(download)) => return download,
+        Err(err) => return user.fail(&state, err).await,
+    };
+    let a = AuditText::of(user.lang);
+    let next_href = page
+        .next_cursor
+        .as_deref()
+        .map(|cursor| query.href_with(("cursor", cursor)));
+    let rows = page
+        .items
+        .iter()
+        .map(|record| TrailRow {
+            id: record.id.get(),
+            at: record.at.format("%d/%m/%Y %H:%M:%S UTC").to_string(),
+            actor: record.actor.clone(),
+            action: record.action.clone(),
+            entity: format!("{} {}", record.entity_type, record.entity_id),
+            changes: changes_of(record),
+        })
+        .collect();
+    render(&TrailPage {
+        shell: user.shell(&state, a.audit_trail).await,
+        a,
+        csv_href: query.href_with(("format", "csv")),
+        xlsx_href: query.href_with(("format", "xlsx")),
+        entity_type: query.entity_type,
+        entity_id: query.entity_id,
+        actor: query.actor,
+        action: query.action,
+        rows,
+        next_href,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_leave_out_empty_filters() {
+        assert_eq!(href("/audit/journal", &[("from", ""), ("to", "")]), "/audit/journal");
+        assert_eq!(
+            href("/audit/journal", &[("from", "2026-01-01"), ("account", "")]),
+            "/audit/journal?from=2026-01-01"
+        );
+    }
 }

@@ -23,6 +23,7 @@
 
 pub mod books;
 pub mod journal;
+pub mod lines;
 pub mod posting;
 pub mod statement;
 pub mod text;
