@@ -27,6 +27,7 @@ pub mod policy;
 pub mod products;
 pub mod repairs;
 pub mod reports;
+pub mod reports_as_of;
 pub mod schedule_preview;
 pub mod sessions;
 pub mod users;
