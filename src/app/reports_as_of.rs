@@ -753,3 +753,154 @@ mod tests {
         );
     }
 }
+
+/// The period of a lending report to the central fund and the province (Decree 45/2021 Art 34/44;
+/// Circular 52/2022 Appendix 1a): a half year (cut-offs 30/6 and 31/12) or the whole year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LendingPeriod {
+    /// 1/1 to 30/6.
+    FirstHalf,
+    /// 1/7 to 31/12.
+    SecondHalf,
+    /// 1/1 to 31/12.
+    Year,
+}
+
+impl LendingPeriod {
+    /// Reads `h1`, `h2` or `year`.
+    pub fn parse(text: &str) -> AppResult<LendingPeriod> {
+        match text.trim() {
+            "h1" => Ok(LendingPeriod::FirstHalf),
+            "h2" => Ok(LendingPeriod::SecondHalf),
+            "year" => Ok(LendingPeriod::Year),
+            _ => Err(AppError::invalid(
+                "period",
+                Reason::UnknownValue {
+                    allowed: "h1, h2, year".into(),
+                },
+            )),
+        }
+    }
+
+    /// `h1`, `h2` or `year`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LendingPeriod::FirstHalf => "h1",
+            LendingPeriod::SecondHalf => "h2",
+            LendingPeriod::Year => "year",
+        }
+    }
+
+    /// The first and last day of the period in `year`.
+    pub fn days(self, year: i32) -> Option<(NaiveDate, NaiveDate)> {
+        let day = |m, d| NaiveDate::from_ymd_opt(year, m, d);
+        Some(match self {
+            LendingPeriod::FirstHalf => (day(1, 1)?, day(6, 30)?),
+            LendingPeriod::SecondHalf => (day(7, 1)?, day(12, 31)?),
+            LendingPeriod::Year => (day(1, 1)?, day(12, 31)?),
+        })
+    }
+}
+
+/// The lending report of a period (Appendix 1a's figures) and its reconciliation with the books.
+#[derive(Debug, Clone)]
+pub struct LendingReport {
+    /// The year.
+    pub year: i32,
+    /// The half or the year.
+    pub period: LendingPeriod,
+    /// The report as of the cut-off, its period the report's.
+    pub report: ReportAsOf,
+    /// Loans with a disbursement in the period.
+    pub loans_made: i64,
+    /// Disbursed in the period.
+    pub disbursed: Vnd,
+    /// Principal collected in the period.
+    pub principal_collected: Vnd,
+    /// Interest collected in the period.
+    pub interest_collected: Vnd,
+    /// Loans with principal outstanding at the cut-off.
+    pub loans_outstanding: i64,
+    /// Loans past due at the cut-off.
+    pub loans_overdue: i64,
+    /// Principal overdue at the cut-off (12832).
+    pub overdue_principal: Vnd,
+    /// The books at the cut-off: 12831 + 12832, 22931, 22932 (trial balance through the cut-off).
+    pub ledger_specific_provision: Vnd,
+}
+
+impl LendingReport {
+    /// Whether the report's outstanding principal and provisions equal the books at the cut-off.
+    pub fn reconciles(&self) -> bool {
+        self.report.total_principal() == self.report.ledger_principal
+            && self.report.specific_provision() == self.ledger_specific_provision
+    }
+}
+
+/// The lending report of `period` of `year` (its cut-off must be closed or at least reached). Staff.
+#[tracing::instrument(skip_all, fields(year, period = period.as_str()))]
+pub async fn lending_report(
+    ctx: &AppCtx,
+    caller: &Caller,
+    year: i32,
+    period: LendingPeriod,
+) -> AppResult<LendingReport> {
+    caller.require(&READERS)?;
+    let (from, to) = period
+        .days(year)
+        .filter(|_| (2000..=9999).contains(&year))
+        .ok_or_else(|| {
+            AppError::invalid(
+                "year",
+                Reason::OutOfRange {
+                    min: "2000".into(),
+                    max: "9999".into(),
+                },
+            )
+        })?;
+    let report = report_as_of(
+        ctx,
+        caller,
+        AsOfRequest {
+            date: Some(to),
+            from: Some(from),
+            trend_months: Some(0),
+        },
+    )
+    .await?;
+    let specific = [Account::SpecificProvision.code()];
+    let ledger_specific_provision = posted_sums(
+        &ctx.db,
+        &BookQuery::per_account().on(&specific).dated(None, Some(to)),
+    )
+    .await?
+    .iter()
+    .map(|sum| sum.net_credit())
+    .sum();
+    let open = || report.loans.iter().filter(|l| l.outstanding().is_positive());
+    Ok(LendingReport {
+        year,
+        period,
+        loans_made: report
+            .loans
+            .iter()
+            .filter(|l| l.disbursed_in_period.is_positive())
+            .count() as i64,
+        disbursed: report.loans.iter().map(|l| l.disbursed_in_period).sum(),
+        principal_collected: report
+            .loans
+            .iter()
+            .map(|l| l.principal_collected_in_period)
+            .sum(),
+        interest_collected: report
+            .loans
+            .iter()
+            .map(|l| l.interest_collected_in_period)
+            .sum(),
+        loans_outstanding: open().count() as i64,
+        loans_overdue: open().filter(|l| l.dpd > 0).count() as i64,
+        overdue_principal: open().map(|l| l.overdue).sum(),
+        ledger_specific_provision,
+        report,
+    })
+}

@@ -214,6 +214,7 @@ fn query_enum(path: &str, name: &str) -> Option<Vec<String>> {
         ("/api/v1/applications", "status") => Some(application_statuses()),
         ("/api/v1/loans", "status") => Some(loan_statuses()),
         ("/api/v1/outbox", "status") => Some(strings(&crate::app::outbox::STATUSES)),
+        ("/api/v1/reports/lending", "period") => Some(strings(&["h1", "h2", "year"])),
         _ => None,
     }
 }

@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod outbox;
 pub mod products;
 pub mod reports;
+pub mod reports_as_of;
 pub mod users;
 
 use std::str::FromStr;
