@@ -110,6 +110,8 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
         .route("/audit/loans", get(loan_statement_lookup))
         .route("/audit/loans/{id}", get(loan_statement))
         .route("/audit/trail", get(trail))
+        .route("/audit/reports", get(reports))
+        .route("/audit/lending", get(lending))
 }
 
 /// The query of a page, each field as typed (empty when absent).
@@ -1057,4 +1059,518 @@ mod tests {
             "/audit/journal?from=2026-01-01"
         );
     }
+}
+
+// ----- reports as of a date, and the lending report -----
+
+/// One bar of a server-drawn chart (coordinates in the SVG's viewBox).
+pub struct Bar {
+    pub x: i64,
+    pub y: i64,
+    pub width: i64,
+    pub height: i64,
+    pub label: String,
+    pub value: String,
+    /// Drawn in the warning colour (bad debt, PAR).
+    pub bad: bool,
+}
+
+/// A bar chart drawn on the server (no script, no inline style: classes from the stylesheet).
+pub struct BarChart {
+    pub width: i64,
+    pub height: i64,
+    pub baseline: i64,
+    pub bars: Vec<Bar>,
+    pub title: String,
+}
+
+/// Chart geometry, in viewBox units.
+const CHART_WIDTH: i64 = 600;
+const CHART_HEIGHT: i64 = 220;
+const CHART_TOP: i64 = 20;
+const CHART_BOTTOM: i64 = 40;
+
+impl BarChart {
+    /// Bars of `values` (label, amount, bad), scaled to the largest; an empty or all-zero series
+    /// draws empty bars.
+    pub fn of(title: &str, values: &[(String, Vnd, bool)], show: impl Fn(&Vnd) -> String) -> BarChart {
+        let max = values
+            .iter()
+            .map(|(_, v, _)| v.to_i64().unwrap_or(0))
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let slots = i64::try_from(values.len()).unwrap_or(1).max(1);
+        let slot = CHART_WIDTH / slots;
+        let plot = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM;
+        let baseline = CHART_HEIGHT - CHART_BOTTOM;
+        let bars = values
+            .iter()
+            .enumerate()
+            .map(|(i, (label, value, bad))| {
+                let amount = value.to_i64().unwrap_or(0).max(0);
+                // Integer geometry: pixels, not money; i128 so a large portfolio cannot overflow.
+                let height = i64::try_from(i128::from(amount) * i128::from(plot) / i128::from(max))
+                    .unwrap_or(plot);
+                let index = i64::try_from(i).unwrap_or(0);
+                Bar {
+                    x: index * slot + slot / 6,
+                    y: baseline - height,
+                    width: slot * 2 / 3,
+                    height,
+                    label: label.clone(),
+                    value: show(value),
+                    bad: *bad,
+                }
+            })
+            .collect();
+        BarChart {
+            width: CHART_WIDTH,
+            height: CHART_HEIGHT,
+            baseline,
+            bars,
+            title: title.to_string(),
+        }
+    }
+
+    /// The x of a bar's centre (labels).
+    pub fn centre(&self, bar: &Bar) -> i64 {
+        bar.x + bar.width / 2
+    }
+}
+
+/// A line of PAR at month ends, drawn on the server.
+pub struct TrendChart {
+    pub width: i64,
+    pub height: i64,
+    pub baseline: i64,
+    /// `x,y x,y …` of PAR10 and PAR30 (percent, 0 at the baseline, the largest value at the top).
+    pub par10: String,
+    pub par30: String,
+    /// (x, dd/mm label) per point.
+    pub ticks: Vec<(i64, String)>,
+    pub title: String,
+}
+
+impl TrendChart {
+    fn of(title: &str, points: &[(NaiveDate, Option<rust_decimal::Decimal>, Option<rust_decimal::Decimal>)]) -> TrendChart {
+        use rust_decimal::prelude::ToPrimitive;
+        let plot = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM;
+        let baseline = CHART_HEIGHT - CHART_BOTTOM;
+        // Basis points, integers: the geometry of a picture, read exactly from the decimals.
+        let bp = |p: &Option<rust_decimal::Decimal>| {
+            p.map(|d| (d * rust_decimal::Decimal::ONE_HUNDRED).trunc().to_i64().unwrap_or(0))
+                .unwrap_or(0)
+        };
+        let max = points
+            .iter()
+            .map(|(_, a, b)| bp(a).max(bp(b)))
+            .max()
+            .unwrap_or(0)
+            .max(100);
+        let n = i64::try_from(points.len()).unwrap_or(1).max(1);
+        let step = CHART_WIDTH / n;
+        let xy = |i: usize, v: i64| {
+            let x = i64::try_from(i).unwrap_or(0) * step + step / 2;
+            (x, baseline - v * plot / max)
+        };
+        let line = |pick: &dyn Fn(&(NaiveDate, Option<rust_decimal::Decimal>, Option<rust_decimal::Decimal>)) -> i64| {
+            points
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let (x, y) = xy(i, pick(p));
+                    format!("{x},{y}")
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        TrendChart {
+            width: CHART_WIDTH,
+            height: CHART_HEIGHT,
+            baseline,
+            par10: line(&|p| bp(&p.1)),
+            par30: line(&|p| bp(&p.2)),
+            ticks: points
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (xy(i, 0).0, p.0.format("%m/%Y").to_string()))
+                .collect(),
+            title: title.to_string(),
+        }
+    }
+}
+
+crate::texts! {
+    ReportText, REPORT_VI, REPORT_EN;
+    title: "Báo cáo tại ngày", "Report as of";
+    intro: "Sổ sách đúng như khi ngày này được khóa sổ: giao dịch ghi sau đó, kể cả ghi lùi ngày, không làm thay đổi báo cáo.", "The books as they stood when this day was closed: transactions recorded afterwards, even back-dated ones, do not change the report.";
+    provisional: "Ngày này chưa khóa sổ: báo cáo còn có thể thay đổi.", "This day is not closed yet: the report may still change.";
+    later_note: "Có giao dịch ghi sau ngày khóa sổ với ngày giá trị trước hoặc bằng ngày báo cáo (không tính vào báo cáo này):", "Transactions recorded after the close with a value date on or before the report date (not counted here):";
+    transactions: "giao dịch", "transactions";
+    loans_word: "khoản vay", "loans";
+    earliest: "sớm nhất", "earliest";
+    date: "Ngày báo cáo", "Report date";
+    from: "Từ ngày (kỳ)", "Period from";
+    show: "Xem", "Show";
+    by_group: "Dư nợ theo nhóm nợ", "Outstanding by debt group";
+    group: "Nhóm nợ", "Debt group";
+    loans: "Số khoản vay", "Loans";
+    principal: "Dư nợ gốc", "Outstanding principal";
+    specific: "Dự phòng cụ thể", "Specific provision";
+    general: "Dự phòng chung", "General provision";
+    total: "Tổng cộng", "Total";
+    bad_debt: "Nợ xấu (nhóm 3-5)", "Bad debt (groups 3-5)";
+    bad_ratio: "Tỷ lệ nợ xấu", "Bad-debt ratio";
+    aging: "Tuổi nợ theo số ngày quá hạn", "Aging by days past due";
+    band: "Số ngày quá hạn", "Days past due";
+    current: "Trong hạn", "Current";
+    trend: "Xu hướng PAR cuối tháng", "PAR at month ends";
+    month_end: "Cuối tháng", "Month end";
+    flows: "Giải ngân và thu nợ trong kỳ", "Disbursements and collections in the period";
+    by: "Theo", "By";
+    district: "Huyện", "District";
+    kind: "Loại hình", "Kind";
+    product: "Sản phẩm", "Product";
+    name: "Tên", "Name";
+    loans_disbursed: "Khoản giải ngân", "Loans disbursed";
+    disbursed: "Giải ngân", "Disbursed";
+    principal_collected: "Thu gốc", "Principal collected";
+    interest_collected: "Thu lãi", "Interest collected";
+    no_flows: "Không có giải ngân hay thu nợ trong kỳ.", "No disbursement or collection in the period.";
+    exposures: "Dư nợ lớn nhất so với giới hạn", "Largest exposures against the limits";
+    charter_capital: "Vốn điều lệ", "Charter capital";
+    scope: "Phạm vi", "Scope";
+    single: "Một khách hàng (≤ 15%)", "One customer (≤ 15%)";
+    related: "Nhóm liên quan (≤ 25%)", "Related group (≤ 25%)";
+    share: "% vốn điều lệ", "% of charter capital";
+    above: "Vượt giới hạn", "Above the limit";
+    yes: "Có", "Yes";
+    no: "Không", "No";
+    write_offs: "Xóa nợ và thu hồi trong kỳ", "Write-offs and recoveries in the period";
+    written_off_loans: "Số khoản xóa nợ", "Loans written off";
+    written_off: "Gốc đã xóa", "Principal written off";
+    recovered: "Đã thu hồi", "Recovered";
+    follow_up: "Đang theo dõi ngoại bảng", "Under follow-up (off balance)";
+    ledger_check: "Đối chiếu: dư nợ gốc trên sổ cái (12831 + 12832)", "Check: principal in the books (12831 + 12832)";
+    lending_title: "Báo cáo tình hình cho vay", "Lending report";
+    lending_intro: "Theo Nghị định 45/2021 Điều 34, 44 và Thông tư 52/2022 Phụ lục 1a; kỳ báo cáo 6 tháng (30/6) và năm (31/12).", "Under Decree 45/2021 Art 34 and 44 and Circular 52/2022 Appendix 1a; half-year (30/6) and annual (31/12) cut-offs.";
+    year: "Năm", "Year";
+    period: "Kỳ", "Period";
+    h1: "6 tháng đầu năm", "First half";
+    h2: "6 tháng cuối năm", "Second half";
+    whole_year: "Cả năm", "Whole year";
+    number: "STT", "No.";
+    indicator: "Chỉ tiêu", "Indicator";
+    unit: "Đơn vị tính", "Unit";
+    value: "Số liệu", "Figure";
+    reconciliation: "Đối chiếu với sổ cái tại ngày khóa", "Reconciliation with the books at the cut-off";
+    report_figure: "Báo cáo", "Report";
+    ledger_figure: "Sổ cái", "Books";
+    reconciles: "Khớp với sổ cái.", "Agrees with the books.";
+    differs: "KHÔNG khớp với sổ cái.", "Does NOT agree with the books.";
+    print: "In trang này bằng lệnh In của trình duyệt.", "Print this page with the browser's Print command.";
+    prepared: "Người lập biểu", "Prepared by";
+    chief_accountant: "Kế toán trưởng", "Chief accountant";
+    director: "Giám đốc", "Director";
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ReportQuery {
+    date: String,
+    from: String,
+    format: String,
+    year: String,
+    period: String,
+}
+
+/// `/audit/reports`.
+#[derive(Template)]
+#[template(path = "audit_reports.html")]
+pub struct ReportPage {
+    pub shell: Shell,
+    pub r: &'static ReportText,
+    pub report: crate::http::dto::reports_as_of::AsOfReport,
+    pub date_value: String,
+    pub from_value: String,
+    pub groups_chart: BarChart,
+    pub aging_chart: BarChart,
+    pub trend_chart: TrendChart,
+    pub csv_href: String,
+    pub xlsx_href: String,
+    pub csv_label: &'static str,
+    pub xlsx_label: &'static str,
+}
+
+impl ReportPage {
+    /// A percentage for people: `3,25 %` (vi) / `3.25 %` (en); `–` when none.
+    pub fn percent(&self, value: &Option<rust_decimal::Decimal>) -> String {
+        percent_text(*value, self.shell.lang)
+    }
+
+    /// The name of an aging band.
+    pub fn band(&self, code: &str) -> String {
+        if code == "current" {
+            self.r.current.to_string()
+        } else {
+            code.to_string()
+        }
+    }
+
+    /// The name of a flow's dimension.
+    pub fn dimension(&self, code: &str) -> &'static str {
+        match code {
+            "district" => self.r.district,
+            "cooperative_kind" => self.r.kind,
+            _ => self.r.product,
+        }
+    }
+
+    /// Whether the flow is the first of its dimension (a heading row).
+    pub fn label_of(&self, flow: &crate::http::dto::reports_as_of::FlowView) -> String {
+        if flow.dimension == "cooperative_kind" {
+            self.shell.label(&flow.label)
+        } else {
+            flow.label.clone()
+        }
+    }
+}
+
+fn percent_text(value: Option<rust_decimal::Decimal>, lang: crate::error::Lang) -> String {
+    match value {
+        None => "–".into(),
+        Some(v) => match lang {
+            crate::error::Lang::Vi => format!("{} %", v.to_string().replace('.', ",")),
+            crate::error::Lang::En => format!("{v} %"),
+        },
+    }
+}
+
+/// `GET /audit/reports?date=&from=&format=`: every report of issue 11 item 2 as of a day, with
+/// charts; `format=csv|xlsx` downloads it (one sheet per section).
+pub async fn reports(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    use crate::app::reports_as_of::{report_as_of, AsOfRequest};
+    use crate::http::dto::reports_as_of::AsOfReport;
+    let query: ReportQuery = query_of(&raw);
+    let result = async {
+        let request = AsOfRequest {
+            date: opt_date("date", &query.date)?,
+            from: opt_date("from", &query.from)?,
+            trend_months: None,
+        };
+        let format = export_of(&query.format)?;
+        let report = report_as_of(&state.ctx, &user.caller, request).await?;
+        Ok::<_, AppError>((AsOfReport::from(&report), format))
+    }
+    .await;
+    let (report, format) = match result {
+        Ok(ok) => ok,
+        Err(err) => return user.fail(&state, err).await,
+    };
+    if format != ExportFormat::Json {
+        return crate::http::routes::reports::as_of_response(format, report);
+    }
+    let r = ReportText::of(user.lang);
+    let a = AuditText::of(user.lang);
+    let shell = user.shell(&state, r.title).await;
+    let lang = user.lang;
+    let show = |v: &Vnd| format::vnd_of(v, lang);
+    let groups_chart = BarChart::of(
+        r.by_group,
+        &report
+            .groups
+            .iter()
+            .map(|g| {
+                (
+                    format!("{}", g.debt_group),
+                    g.outstanding_principal_vnd,
+                    g.debt_group >= 3,
+                )
+            })
+            .collect::<Vec<_>>(),
+        show,
+    );
+    let aging_chart = BarChart::of(
+        r.aging,
+        &report
+            .aging
+            .iter()
+            .map(|l| {
+                (
+                    if l.band == "current" {
+                        r.current.to_string()
+                    } else {
+                        l.band.clone()
+                    },
+                    l.outstanding_principal_vnd,
+                    l.band != "current" && l.band != "1-9",
+                )
+            })
+            .collect::<Vec<_>>(),
+        show,
+    );
+    let trend_chart = TrendChart::of(
+        r.trend,
+        &report
+            .trend
+            .iter()
+            .map(|t| (t.date, t.par10_percent, t.par30_percent))
+            .collect::<Vec<_>>(),
+    );
+    let (date_value, from_value) = (report.date.to_string(), report.from.to_string());
+    let link = |format: &str| {
+        href(
+            "/audit/reports",
+            &[
+                ("date", date_value.as_str()),
+                ("from", from_value.as_str()),
+                ("format", format),
+            ],
+        )
+    };
+    render(&ReportPage {
+        shell,
+        r,
+        csv_href: link("csv"),
+        xlsx_href: link("xlsx"),
+        csv_label: a.download_csv,
+        xlsx_label: a.download_xlsx,
+        date_value: date_value.clone(),
+        from_value: from_value.clone(),
+        groups_chart,
+        aging_chart,
+        trend_chart,
+        report,
+    })
+}
+
+/// `/audit/lending`.
+#[derive(Template)]
+#[template(path = "audit_lending.html")]
+pub struct LendingPage {
+    pub shell: Shell,
+    pub r: &'static ReportText,
+    pub report: crate::http::dto::reports_as_of::LendingReportView,
+    pub rows: Vec<(String, String, String, String)>,
+    pub year_value: String,
+    pub period: String,
+    pub csv_href: String,
+    pub xlsx_href: String,
+    pub csv_label: &'static str,
+    pub xlsx_label: &'static str,
+}
+
+impl LendingPage {
+    /// Whether `period` is the one shown (the selected option).
+    pub fn is_period(&self, period: &str) -> bool {
+        self.period == period
+    }
+}
+
+/// `GET /audit/lending?year=&period=&format=`: the lending report (Appendix 1a), printable, with
+/// its reconciliation with the books; `format=csv|xlsx` downloads it.
+pub async fn lending(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    use crate::app::reports_as_of::{lending_report, LendingPeriod};
+    use crate::http::dto::reports_as_of::LendingReportView;
+    let query: ReportQuery = query_of(&raw);
+    let result = async {
+        let year = match query.year.trim() {
+            "" => {
+                // Default: the last half year whose cut-off is before the business date.
+                let today = crate::app::cob::business_dates(&state.ctx, &user.caller)
+                    .await?
+                    .business_date;
+                use chrono::Datelike;
+                if today.month() > 6 {
+                    today.year()
+                } else {
+                    today.year() - 1
+                }
+            }
+            text => text.parse::<i32>().map_err(|_| {
+                AppError::invalid(
+                    "year",
+                    crate::error::Reason::InvalidFormat { expected: "YYYY" },
+                )
+            })?,
+        };
+        let period = match query.period.trim() {
+            "" => {
+                let today = crate::app::cob::business_dates(&state.ctx, &user.caller)
+                    .await?
+                    .business_date;
+                use chrono::Datelike;
+                if today.year() == year && today.month() > 6 {
+                    LendingPeriod::FirstHalf
+                } else {
+                    LendingPeriod::SecondHalf
+                }
+            }
+            text => LendingPeriod::parse(text)?,
+        };
+        let format = export_of(&query.format)?;
+        let report = lending_report(&state.ctx, &user.caller, year, period).await?;
+        Ok::<_, AppError>((LendingReportView::from(&report), format))
+    }
+    .await;
+    let (report, format) = match result {
+        Ok(ok) => ok,
+        Err(err) => return user.fail(&state, err).await,
+    };
+    if format != ExportFormat::Json {
+        return crate::http::routes::reports::lending_response(format, report);
+    }
+    let r = ReportText::of(user.lang);
+    let a = AuditText::of(user.lang);
+    let lang = user.lang;
+    let rows = report
+        .appendix()
+        .into_iter()
+        .map(|row| {
+            let value = match &row.value {
+                Cell::Vnd(v) => format::vnd(*v, lang),
+                Cell::Int(v) => v.to_string(),
+                Cell::Decimal(d) => percent_text(Some(*d), lang),
+                Cell::Text(t) => t.clone(),
+                _ => String::new(),
+            };
+            let label = match lang {
+                crate::error::Lang::Vi => row.label_vi,
+                crate::error::Lang::En => row.label_en,
+            };
+            (row.number.to_string(), label, row.unit.to_string(), value)
+        })
+        .collect();
+    let (year_value, period) = (report.year.to_string(), report.period.clone());
+    let link = |format: &str| {
+        href(
+            "/audit/lending",
+            &[
+                ("year", year_value.as_str()),
+                ("period", period.as_str()),
+                ("format", format),
+            ],
+        )
+    };
+    render(&LendingPage {
+        shell: user.shell(&state, r.lending_title).await,
+        r,
+        csv_href: link("csv"),
+        xlsx_href: link("xlsx"),
+        csv_label: a.download_csv,
+        xlsx_label: a.download_xlsx,
+        rows,
+        year_value: year_value.clone(),
+        period: period.clone(),
+        report,
+    })
 }
