@@ -56,6 +56,10 @@ crate::texts! {
     audit_trail_intro: "Ai đã thay đổi gì, khi nào, trước và sau.", "Who changed what, when, before and after.";
     reports: "Báo cáo tại một ngày", "Reports as of a date";
     reports_intro: "Danh mục cho vay, tuổi nợ, giải ngân và thu nợ, dư nợ lớn nhất, xóa nợ — đúng như sổ sách tại ngày đó.", "Portfolio, aging, disbursements and collections, largest exposures, write-offs — as the books stood on that day.";
+    lending_report: "Báo cáo tình hình cho vay 6 tháng, năm", "Half-year and annual lending report";
+    lending_intro: "Phụ lục 1a Thông tư 52/2022, đối chiếu với sổ cái.", "Circular 52/2022 Appendix 1a, reconciled with the books.";
+    targets: "Đóng góp cho mục tiêu Nghị quyết", "Contribution to the resolution's targets";
+    targets_intro: "HTX và liên hiệp HTX được cấp vốn, tỷ lệ nông nghiệp, thành viên, sản phẩm OCOP — theo năm và huyện.", "Cooperatives and unions financed, share in agriculture, members, OCOP products — per year and district.";
     from: "Từ ngày", "From";
     to: "Đến ngày", "To";
     date: "Ngày", "Date";
