@@ -13,6 +13,7 @@ pub mod charter_capital_contribution;
 pub mod cob_run;
 pub mod collateral_item;
 pub mod cooperative;
+pub mod cooperative_profile;
 pub mod cooperative_bank_account;
 pub mod fund_state;
 pub mod idempotency_key;
