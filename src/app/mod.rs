@@ -12,6 +12,7 @@ pub mod charter_capital;
 pub mod cob;
 pub mod cob_batch;
 pub mod context;
+pub mod cooperative_profiles;
 pub mod cooperatives;
 pub mod event_mail;
 pub mod follow_ups;
