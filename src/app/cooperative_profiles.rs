@@ -176,7 +176,12 @@ pub fn validate_profile(
     for (i, product) in input.ocop_products.iter().enumerate() {
         let name = validate::text(&format!("ocop_products[{i}].name"), &product.name, 200)?;
         if !names.insert(name.to_lowercase()) {
-            return Err(AppError::duplicate(&format!("ocop_products[{i}].name")));
+            return Err(AppError::invalid(
+                &format!("ocop_products[{i}].name"),
+                Reason::InvalidFormat {
+                    expected: "a product name not already in the list",
+                },
+            ));
         }
         if !(3..=5).contains(&product.stars) {
             return Err(AppError::invalid(

@@ -156,6 +156,7 @@ impl Sheets {
                 let sheet = state
                     .workbook
                     .add_worksheet_with_constant_memory()
+                    .map_err(xlsx_error)?
                     .set_name(sheet_name(title))
                     .map_err(xlsx_error)?;
                 for (col, header) in headers.iter().enumerate() {
