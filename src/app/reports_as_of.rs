@@ -838,14 +838,32 @@ impl LendingReport {
 }
 
 /// The lending report of `period` of `year` (its cut-off must be closed or at least reached). Staff.
-#[tracing::instrument(skip_all, fields(year, period = period.as_str()))]
+#[tracing::instrument(skip_all, fields(year = ?year, period = ?period))]
 pub async fn lending_report(
     ctx: &AppCtx,
     caller: &Caller,
-    year: i32,
-    period: LendingPeriod,
+    year: Option<i32>,
+    period: Option<LendingPeriod>,
 ) -> AppResult<LendingReport> {
     caller.require(&READERS)?;
+    let (year, period) = match (year, period) {
+        (Some(year), Some(period)) => (year, period),
+        (year, period) => {
+            // Default: the last half year whose cut-off is before the business date.
+            let today = fund::business_date(&ctx.db).await?;
+            let (last_year, last_half) = if today.month() > 6 {
+                (today.year(), LendingPeriod::FirstHalf)
+            } else {
+                (today.year() - 1, LendingPeriod::SecondHalf)
+            };
+            match (year, period) {
+                (Some(year), None) if year == last_year => (year, last_half),
+                (Some(year), None) => (year, LendingPeriod::SecondHalf),
+                (None, Some(period)) => (last_year, period),
+                _ => (last_year, last_half),
+            }
+        }
+    };
     let (from, to) = period
         .days(year)
         .filter(|_| (2000..=9999).contains(&year))

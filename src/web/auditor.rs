@@ -1488,38 +1488,17 @@ pub async fn lending(
     let query: ReportQuery = query_of(&raw);
     let result = async {
         let year = match query.year.trim() {
-            "" => {
-                // Default: the last half year whose cut-off is before the business date.
-                let today = crate::app::cob::business_dates(&state.ctx, &user.caller)
-                    .await?
-                    .business_date;
-                use chrono::Datelike;
-                if today.month() > 6 {
-                    today.year()
-                } else {
-                    today.year() - 1
-                }
-            }
-            text => text.parse::<i32>().map_err(|_| {
+            "" => None,
+            text => Some(text.parse::<i32>().map_err(|_| {
                 AppError::invalid(
                     "year",
                     crate::error::Reason::InvalidFormat { expected: "YYYY" },
                 )
-            })?,
+            })?),
         };
         let period = match query.period.trim() {
-            "" => {
-                let today = crate::app::cob::business_dates(&state.ctx, &user.caller)
-                    .await?
-                    .business_date;
-                use chrono::Datelike;
-                if today.year() == year && today.month() > 6 {
-                    LendingPeriod::FirstHalf
-                } else {
-                    LendingPeriod::SecondHalf
-                }
-            }
-            text => LendingPeriod::parse(text)?,
+            "" => None,
+            text => Some(LendingPeriod::parse(text)?),
         };
         let format = export_of(&query.format)?;
         let report = lending_report(&state.ctx, &user.caller, year, period).await?;

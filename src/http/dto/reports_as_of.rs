@@ -466,10 +466,10 @@ impl AsOfReport {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LendingQuery {
-    /// The year, 2000 to 9999.
+    /// The year, 2000 to 9999 (default: the year of the last half year closed).
     #[param(minimum = 2000, maximum = 9999)]
-    pub year: i32,
-    /// `h1` (1/1-30/6), `h2` (1/7-31/12) or `year` (default `h1`).
+    pub year: Option<i32>,
+    /// `h1` (1/1-30/6), `h2` (1/7-31/12) or `year` (default: the last half year before the business date).
     pub period: Option<String>,
 }
 
@@ -656,6 +656,223 @@ impl LendingReportView {
                 Cell::vnd(self.reconciliation.ledger_specific_provision_vnd),
             ])
             .await?;
+        Ok(())
+    }
+}
+
+/// One OCOP product on the wire.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OcopProductBody {
+    pub name: String,
+    /// 3 to 5 stars.
+    #[schema(minimum = 3, maximum = 5)]
+    pub stars: u8,
+}
+
+/// `POST /api/v1/cooperatives/{id}/profiles`: a new profile in force from `effective_on`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileBody {
+    /// YYYY-MM-DD, from the cooperative's founding to today.
+    #[schema(value_type = String, format = Date)]
+    pub effective_on: NaiveDate,
+    /// agriculture, industry_handicraft, trade_services, transport, construction, environment, other.
+    pub sector: String,
+    #[schema(minimum = 0, maximum = 1000000)]
+    pub member_count: i64,
+    /// OCOP products (at most 50), none when absent.
+    #[serde(default)]
+    pub ocop_products: Vec<OcopProductBody>,
+    /// good, fairly_good, average or weak (Circular 09/2022/TT-BKHĐT); with `rated_year`.
+    pub rating: Option<String>,
+    pub rated_year: Option<i32>,
+}
+
+impl From<ProfileBody> for crate::app::cooperative_profiles::ProfileInput {
+    fn from(body: ProfileBody) -> Self {
+        crate::app::cooperative_profiles::ProfileInput {
+            effective_on: body.effective_on,
+            sector: body.sector,
+            member_count: body.member_count,
+            ocop_products: body
+                .ocop_products
+                .into_iter()
+                .map(|p| crate::app::cooperative_profiles::OcopProduct {
+                    name: p.name,
+                    stars: p.stars,
+                })
+                .collect(),
+            rating: body.rating,
+            rated_year: body.rated_year,
+        }
+    }
+}
+
+/// A recorded profile.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProfileView {
+    pub id: i64,
+    pub cooperative_id: i64,
+    #[schema(value_type = String, format = Date)]
+    pub effective_on: NaiveDate,
+    pub sector: String,
+    pub member_count: i32,
+    pub ocop_products: Vec<OcopProductBody>,
+    pub rating: Option<String>,
+    pub rated_year: Option<i32>,
+    pub recorded_by: Option<i64>,
+    #[schema(value_type = String, format = DateTime)]
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<crate::app::cooperative_profiles::Profile> for ProfileView {
+    fn from(p: crate::app::cooperative_profiles::Profile) -> Self {
+        ProfileView {
+            id: p.id,
+            cooperative_id: p.cooperative_id.get(),
+            effective_on: p.effective_on,
+            sector: p.sector,
+            member_count: p.member_count,
+            ocop_products: p
+                .ocop_products
+                .into_iter()
+                .map(|o| OcopProductBody {
+                    name: o.name,
+                    stars: o.stars,
+                })
+                .collect(),
+            rating: p.rating,
+            rated_year: p.rated_year,
+            recorded_by: p.recorded_by,
+            recorded_at: p.recorded_at,
+        }
+    }
+}
+
+/// `?from_year=&to_year=`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TargetsQuery {
+    /// The first year (default: 2021, the resolution's first year, or 9 years before `to_year`).
+    #[param(minimum = 2000, maximum = 9999)]
+    pub from_year: Option<i32>,
+    /// The last year (default: the business date's year); at most 10 years in all.
+    #[param(minimum = 2000, maximum = 9999)]
+    pub to_year: Option<i32>,
+}
+
+/// The fund's contribution in one year and district (`district` null: the province).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TargetLineView {
+    pub year: i32,
+    pub district: Option<String>,
+    pub cooperatives_financed: i64,
+    pub cooperatives_new: i64,
+    pub cooperatives_repeat: i64,
+    pub unions_financed: i64,
+    pub agricultural: i64,
+    /// Borrowers financed with a recorded profile (the base of `agricultural_percent`).
+    pub with_profile: i64,
+    #[schema(value_type = Option<String>)]
+    pub agricultural_percent: Option<Decimal>,
+    pub members_reached: i64,
+    #[schema(value_type = Option<String>)]
+    pub members_per_borrower: Option<Decimal>,
+    pub ocop_loans: i64,
+    #[schema(value_type = i64)]
+    pub ocop_disbursed_vnd: Vnd,
+    #[schema(value_type = i64)]
+    pub disbursed_vnd: Vnd,
+    #[schema(value_type = Option<i64>)]
+    pub disbursed_per_member_vnd: Option<Vnd>,
+    pub rated: i64,
+    pub rated_good: i64,
+    #[schema(value_type = Option<String>)]
+    pub rated_good_percent: Option<Decimal>,
+}
+
+impl From<&crate::app::cooperative_profiles::TargetLine> for TargetLineView {
+    fn from(l: &crate::app::cooperative_profiles::TargetLine) -> Self {
+        TargetLineView {
+            year: l.year,
+            district: l.district.clone(),
+            cooperatives_financed: l.cooperatives_financed,
+            cooperatives_new: l.cooperatives_new,
+            cooperatives_repeat: l.cooperatives_repeat,
+            unions_financed: l.unions_financed,
+            agricultural: l.agricultural,
+            with_profile: l.with_profile,
+            agricultural_percent: l.agricultural_percent(),
+            members_reached: l.members_reached,
+            members_per_borrower: l.members_per_borrower(),
+            ocop_loans: l.ocop_loans,
+            ocop_disbursed_vnd: l.ocop_disbursed,
+            disbursed_vnd: l.disbursed,
+            disbursed_per_member_vnd: l.disbursed_per_member(),
+            rated: l.rated,
+            rated_good: l.rated_good,
+            rated_good_percent: l.rated_good_percent(),
+        }
+    }
+}
+
+/// `GET /api/v1/reports/targets`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TargetsReport {
+    pub from_year: i32,
+    pub to_year: i32,
+    /// Per year: the province first, then each district.
+    pub lines: Vec<TargetLineView>,
+}
+
+impl TargetsReport {
+    /// One sheet: every line.
+    pub async fn write(&self, sheets: &mut Sheets) -> AppResult<()> {
+        sheets
+            .section(
+                "Mục tiêu Nghị quyết",
+                &[
+                    "Năm",
+                    "Huyện",
+                    "HTX được vay",
+                    "HTX vay lần đầu",
+                    "HTX vay lại",
+                    "Liên hiệp HTX được vay",
+                    "Nông nghiệp",
+                    "Tỷ lệ nông nghiệp (%)",
+                    "Thành viên",
+                    "Thành viên bình quân",
+                    "Khoản vay HTX có sản phẩm OCOP",
+                    "Giải ngân cho HTX OCOP (₫)",
+                    "Giải ngân (₫)",
+                    "Vốn vay bình quân/thành viên (₫)",
+                    "Tỷ lệ xếp loại tốt, khá (%)",
+                ],
+            )
+            .await?;
+        for l in &self.lines {
+            sheets
+                .row(&[
+                    Cell::Int(i64::from(l.year)),
+                    Cell::Text(l.district.clone().unwrap_or_else(|| "Toàn tỉnh".into())),
+                    Cell::Int(l.cooperatives_financed),
+                    Cell::Int(l.cooperatives_new),
+                    Cell::Int(l.cooperatives_repeat),
+                    Cell::Int(l.unions_financed),
+                    Cell::Int(l.agricultural),
+                    percent(l.agricultural_percent),
+                    Cell::Int(l.members_reached),
+                    percent(l.members_per_borrower),
+                    Cell::Int(l.ocop_loans),
+                    Cell::vnd(l.ocop_disbursed_vnd),
+                    Cell::vnd(l.disbursed_vnd),
+                    l.disbursed_per_member_vnd.map_or(Cell::Empty, Cell::vnd),
+                    percent(l.rated_good_percent),
+                ])
+                .await?;
+        }
         Ok(())
     }
 }

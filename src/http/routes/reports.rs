@@ -9,11 +9,14 @@ use crate::{
     http::{
         dto::{
             reports::{PortfolioQuery, PortfolioReport},
-            reports_as_of::{AsOfQuery, AsOfReport, LendingQuery, LendingReportView},
+            reports_as_of::{
+                AsOfQuery, AsOfReport, LendingQuery, LendingReportView, ProfileBody, ProfileView,
+                TargetLineView, TargetsQuery, TargetsReport,
+            },
         },
         export::{ExportFormat, ExportParams},
-        extract::{ApiQuery, Export},
-        responses::{BadRequest, Forbidden},
+        extract::{ApiId, ApiJson, ApiQuery, Export},
+        responses::{BadRequest, Forbidden, NotFound},
         sheets,
     },
     state::AppState,
@@ -24,6 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(portfolio))
         .routes(routes!(as_of))
         .routes(routes!(lending))
+        .routes(routes!(targets))
+        .routes(routes!(record_profile, profile_history))
 }
 
 /// The portfolio by debt group with its provisions and bad-debt ratio (staff; not cooperatives).
@@ -88,7 +93,11 @@ pub async fn lending(
     Export(format): Export,
     ApiQuery(query): ApiQuery<LendingQuery>,
 ) -> AppResult<Response> {
-    let period = reports_as_of::LendingPeriod::parse(query.period.as_deref().unwrap_or("h1"))?;
+    let period = query
+        .period
+        .as_deref()
+        .map(reports_as_of::LendingPeriod::parse)
+        .transpose()?;
     let report = reports_as_of::lending_report(&state.ctx, &caller, query.year, period).await?;
     Ok(lending_response(format, LendingReportView::from(&report)))
 }
@@ -107,4 +116,104 @@ pub fn lending_response(format: ExportFormat, view: LendingReportView) -> Respon
             },
         ),
     }
+}
+
+/// The province's resolution on collective economy: what the fund contributed per year and district
+/// (cooperatives and unions financed, new and repeat, share in agriculture, members reached, loans to
+/// OCOP-product cooperatives, capital per member, share rated good or fairly good). Staff.
+/// `?format=csv|xlsx` exports it.
+#[utoipa::path(get, path = "/api/v1/reports/targets", tag = "reports", security(("bearer" = [])),
+    params(TargetsQuery, ExportParams),
+    responses((status = 200, body = TargetsReport), BadRequest, Forbidden))]
+pub async fn targets(
+    State(state): State<AppState>,
+    caller: Caller,
+    Export(format): Export,
+    ApiQuery(query): ApiQuery<TargetsQuery>,
+) -> AppResult<Response> {
+    let report = targets_report(&state, &caller, query.from_year, query.to_year).await?;
+    Ok(targets_response(format, report))
+}
+
+/// The targets report with its defaults (shared with the page).
+pub async fn targets_report(
+    state: &AppState,
+    caller: &Caller,
+    from_year: Option<i32>,
+    to_year: Option<i32>,
+) -> AppResult<TargetsReport> {
+    use chrono::Datelike;
+    let to_year = match to_year {
+        Some(year) => year,
+        None => {
+            crate::app::cob::business_dates(&state.ctx, caller)
+                .await?
+                .business_date
+                .year()
+        }
+    };
+    let from_year = from_year.unwrap_or_else(|| 2021.max(to_year - 9).min(to_year));
+    let lines =
+        crate::app::cooperative_profiles::targets(&state.ctx, caller, from_year, to_year).await?;
+    Ok(TargetsReport {
+        from_year,
+        to_year,
+        lines: lines.iter().map(TargetLineView::from).collect(),
+    })
+}
+
+/// The targets report as JSON or a download.
+pub fn targets_response(format: ExportFormat, report: TargetsReport) -> Response {
+    use axum::response::IntoResponse;
+    match format {
+        ExportFormat::Json => Json(report).into_response(),
+        _ => sheets::stream(
+            format,
+            &format!("muc-tieu-nghi-quyet-{}-{}", report.from_year, report.to_year),
+            move |mut sheets| async move {
+                report.write(&mut sheets).await?;
+                Ok(sheets)
+            },
+        ),
+    }
+}
+
+/// Records a cooperative's profile (sector, members, OCOP products, rating) in force from
+/// `effective_on`; earlier profiles stay as its history (admin, officer).
+#[utoipa::path(post, path = "/api/v1/cooperatives/{id}/profiles", tag = "cooperatives", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    request_body = ProfileBody,
+    responses((status = 201, body = ProfileView), BadRequest, Forbidden, NotFound))]
+pub async fn record_profile(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    ApiJson(body): ApiJson<ProfileBody>,
+) -> AppResult<(axum::http::StatusCode, Json<ProfileView>)> {
+    let profile = crate::app::cooperative_profiles::record(
+        &state.ctx,
+        &caller,
+        coopfund_domain::ids::CooperativeId::new(id),
+        body.into(),
+    )
+    .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(profile.into())))
+}
+
+/// A cooperative's profiles, newest first (a cooperative sees only its own).
+#[utoipa::path(get, path = "/api/v1/cooperatives/{id}/profiles", tag = "cooperatives", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<ProfileView>), NotFound))]
+pub async fn profile_history(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> AppResult<Json<Vec<ProfileView>>> {
+    let profiles = crate::app::cooperative_profiles::history(
+        &state.ctx,
+        &caller,
+        coopfund_domain::ids::CooperativeId::new(id),
+    )
+    .await?;
+    Ok(Json(profiles.into_iter().map(ProfileView::from).collect()))
 }
