@@ -116,6 +116,7 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
         .route("/audit/trail", get(trail))
         .route("/audit/reports", get(reports))
         .route("/audit/lending", get(lending))
+        .route("/audit/targets", get(targets))
 }
 
 /// The query of a page, each field as typed (empty when absent).
@@ -1554,6 +1555,114 @@ pub async fn lending(
         rows,
         year_value: year_value.clone(),
         period: period.clone(),
+        report,
+    })
+}
+
+crate::texts! {
+    TargetText, TARGET_VI, TARGET_EN;
+    title: "Đóng góp của Quỹ cho mục tiêu Nghị quyết về kinh tế tập thể", "The fund's contribution to the resolution's targets on collective economy";
+    intro: "Mục tiêu đến 2025: ít nhất 350 HTX và 2 liên hiệp HTX, khoảng 70% nông nghiệp, bình quân ít nhất 15 thành viên/HTX, 75% xếp loại tốt, khá.", "Targets by 2025: at least 350 cooperatives and 2 unions, about 70% agricultural, at least 15 members per cooperative on average, 75% rated good or fairly good.";
+    from_year: "Từ năm", "From year";
+    to_year: "Đến năm", "To year";
+    year: "Năm", "Year";
+    district: "Huyện", "District";
+    province: "Toàn tỉnh", "Province";
+    financed: "HTX được vay", "Cooperatives financed";
+    new_repeat: "Lần đầu / vay lại", "New / repeat";
+    unions: "Liên hiệp HTX", "Unions";
+    agricultural: "Nông nghiệp", "Agricultural";
+    members: "Thành viên", "Members";
+    per_borrower: "Bình quân thành viên", "Members each";
+    ocop: "Khoản vay HTX OCOP", "Loans to OCOP cooperatives";
+    disbursed: "Giải ngân", "Disbursed";
+    per_member: "Vốn/thành viên", "Capital per member";
+    rated_good: "Tốt, khá", "Good or fairly good";
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct TargetsQueryText {
+    from_year: String,
+    to_year: String,
+    format: String,
+}
+
+/// `/audit/targets`.
+#[derive(Template)]
+#[template(path = "audit_targets.html")]
+pub struct TargetsPage {
+    pub shell: Shell,
+    pub t: &'static TargetText,
+    pub report: crate::http::dto::reports_as_of::TargetsReport,
+    pub csv_href: String,
+    pub xlsx_href: String,
+    pub csv_label: &'static str,
+    pub xlsx_label: &'static str,
+}
+
+impl TargetsPage {
+    /// A percentage for people.
+    pub fn percent(&self, value: &Option<rust_decimal::Decimal>) -> String {
+        percent_text(*value, self.shell.lang)
+    }
+
+    /// An optional amount.
+    pub fn opt_vnd(&self, value: &Option<Vnd>) -> String {
+        value.map_or_else(|| "–".into(), |v| self.shell.vnd(&v))
+    }
+}
+
+/// `GET /audit/targets?from_year=&to_year=&format=`: the resolution's targets report.
+pub async fn targets(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let query: TargetsQueryText = query_of(&raw);
+    let year = |field: &str, text: &str| -> AppResult<Option<i32>> {
+        match text.trim() {
+            "" => Ok(None),
+            text => text.parse::<i32>().map(Some).map_err(|_| {
+                AppError::invalid(field, crate::error::Reason::InvalidFormat { expected: "YYYY" })
+            }),
+        }
+    };
+    let result = async {
+        let format = export_of(&query.format)?;
+        let report = crate::http::routes::reports::targets_report(
+            &state,
+            &user.caller,
+            year("from_year", &query.from_year)?,
+            year("to_year", &query.to_year)?,
+        )
+        .await?;
+        Ok::<_, AppError>((report, format))
+    }
+    .await;
+    let (report, format) = match result {
+        Ok(ok) => ok,
+        Err(err) => return user.fail(&state, err).await,
+    };
+    if format != ExportFormat::Json {
+        return crate::http::routes::reports::targets_response(format, report);
+    }
+    let t = TargetText::of(user.lang);
+    let a = AuditText::of(user.lang);
+    let (from, to) = (report.from_year.to_string(), report.to_year.to_string());
+    let link = |format: &str| {
+        href(
+            "/audit/targets",
+            &[("from_year", from.as_str()), ("to_year", to.as_str()), ("format", format)],
+        )
+    };
+    render(&TargetsPage {
+        shell: user.shell(&state, t.title).await,
+        t,
+        csv_href: link("csv"),
+        xlsx_href: link("xlsx"),
+        csv_label: a.download_csv,
+        xlsx_label: a.download_xlsx,
         report,
     })
 }
