@@ -7,11 +7,12 @@
 //! The state of the books when day D was closed. A back-dated payment or a reversal entered after
 //! that close must not rewrite a report for D, so two clocks are used together:
 //! - **the loans** are refolded by the engine to the end of D (the start of D + 1, as the close of D
-//!   folded them) from the transactions **recorded** by the close of D — `created_at` on or before
-//!   the `finished_at` of the first finished close of business for a date ≥ D — whatever their value
-//!   dates; transactions recorded later are left out even when their value date is ≤ D. When no
-//!   close has covered D yet (D is the business date or later), everything recorded so far counts
-//!   and the report says it is provisional (`closed = false`);
+//!   folded them) from the transactions **recorded** by D — those whose journal entry was posted on
+//!   a business date ≤ D (every money event posts its entry on the business date it is recorded,
+//!   whatever its value date); a transaction that posted nothing counts when its `created_at` is
+//!   before the close of D finished. Transactions recorded later are left out even when their value
+//!   date is ≤ D. While D is not closed (D is the business date or later) the report says it is
+//!   provisional (`closed = false`);
 //! - **the books** (provisions, charter capital) are the journal entries dated ≤ D: entries are
 //!   posted on the business date they are written and never re-dated (`ledger` module docs), so a
 //!   later correction is posted after D and leaves D's books alone.
@@ -45,7 +46,7 @@ use super::{
 };
 use crate::{
     error::{AppError, AppResult, Reason},
-    store::entities::{cob_run, cooperative, loan, loan_transaction, product},
+    store::entities::{cob_run, cooperative, journal_entry, loan, loan_transaction, product},
 };
 
 /// Loans folded per batch (one query for their transactions).
@@ -297,15 +298,38 @@ async fn loans_as_of<C: ConnectionTrait>(
         let Some(last) = batch.last() else { break };
         after_id = last.id;
         let ids: Vec<i64> = batch.iter().map(|l| l.id).collect();
-        let mut select = loan_transaction::Entity::find()
-            .filter(loan_transaction::Column::LoanId.is_in(ids))
-            .order_by_asc(loan_transaction::Column::Id);
-        if let Some(cutoff) = cutoff {
-            select = select.filter(loan_transaction::Column::CreatedAt.lte(cutoff));
-        }
+        // The business date each transaction was recorded on: the date of the entry it posted.
+        let posted_on: BTreeMap<i64, NaiveDate> = journal_entry::Entity::find()
+            .select_only()
+            .column(journal_entry::Column::TransactionId)
+            .column(journal_entry::Column::EntryDate)
+            .filter(journal_entry::Column::LoanId.is_in(ids.clone()))
+            .filter(journal_entry::Column::TransactionId.is_not_null())
+            .into_tuple::<(Option<i64>, NaiveDate)>()
+            .all(conn)
+            .await?
+            .into_iter()
+            .filter_map(|(tx, day)| tx.map(|tx| (tx, day)))
+            .fold(BTreeMap::new(), |mut first, (tx, day)| {
+                let seen: &mut NaiveDate = first.entry(tx).or_insert(day);
+                *seen = (*seen).min(day);
+                first
+            });
+        let recorded = |tx: &loan_transaction::Model| match posted_on.get(&tx.id) {
+            Some(day) => *day <= date,
+            // A transaction that moved nothing in the books: by the close's clock.
+            None => cutoff.is_none_or(|cutoff| tx.created_at <= cutoff),
+        };
         let mut by_loan: BTreeMap<i64, Vec<loan_transaction::Model>> = BTreeMap::new();
-        for tx in select.all(conn).await? {
-            by_loan.entry(tx.loan_id).or_default().push(tx);
+        for tx in loan_transaction::Entity::find()
+            .filter(loan_transaction::Column::LoanId.is_in(ids))
+            .order_by_asc(loan_transaction::Column::Id)
+            .all(conn)
+            .await?
+        {
+            if recorded(&tx) {
+                by_loan.entry(tx.loan_id).or_default().push(tx);
+            }
         }
         for loan in &batch {
             let Some(transactions) = by_loan.get(&loan.id) else {
@@ -517,7 +541,7 @@ pub async fn report_as_of(
 
     let flows = flows_by_dimension(conn, &loans).await?;
     let exposures = exposures(conn, &loans, charter_capital).await?;
-    let later_corrections = later_corrections(conn, date, cutoff).await?;
+    let later_corrections = later_corrections(conn, date).await?;
 
     let mut trend = Vec::new();
     for back in (1..=trend_months).rev() {
@@ -709,17 +733,23 @@ fn exposure_line(
 async fn later_corrections<C: ConnectionTrait>(
     conn: &C,
     date: NaiveDate,
-    cutoff: Option<DateTime<Utc>>,
 ) -> AppResult<LaterCorrections> {
-    let Some(cutoff) = cutoff else {
-        return Ok(LaterCorrections::default());
-    };
+    // Entries posted after the day for transactions whose value date is on or before it.
     let rows: Vec<(i64, NaiveDate)> = loan_transaction::Entity::find()
         .select_only()
         .column(loan_transaction::Column::LoanId)
         .column(loan_transaction::Column::ValueDate)
-        .filter(loan_transaction::Column::CreatedAt.gt(cutoff))
         .filter(loan_transaction::Column::ValueDate.lte(date))
+        .filter(
+            loan_transaction::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(journal_entry::Column::TransactionId)
+                    .from(journal_entry::Entity)
+                    .and_where(journal_entry::Column::EntryDate.gt(date))
+                    .and_where(journal_entry::Column::TransactionId.is_not_null())
+                    .to_owned(),
+            ),
+        )
         .into_tuple()
         .all(conn)
         .await?;
