@@ -139,9 +139,12 @@ impl Sheets {
         self.sheets += 1;
         match &mut self.inner {
             Inner::Csv(buffer) => {
-                let mut writer = csv::Writer::from_writer(Vec::new());
+                // A section's title and its header differ in length: a flexible writer.
+                let mut writer = csv::WriterBuilder::new()
+                    .flexible(true)
+                    .from_writer(Vec::new());
                 if self.sheets > 1 {
-                    buffer.extend_from_slice(b"\r\n");
+                    buffer.extend_from_slice(b"\n");
                     writer
                         .write_record([title])
                         .map_err(AppError::internal)?;
@@ -363,6 +366,42 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_xlsx_with_two_sections_is_written_and_read_back() {
+        use calamine::Reader;
+        let (sender, mut receiver) = mpsc::channel::<Chunk>(64);
+        let mut sheets = Sheets::new(ExportFormat::Xlsx, sender);
+        let (csv_sender, mut csv_receiver) = mpsc::channel::<Chunk>(64);
+        let mut csv = Sheets::new(ExportFormat::Csv, csv_sender);
+        csv.section("Một", &["Tên", "Số tiền (₫)"]).await.unwrap();
+        csv.row(&[Cell::from("a"), Cell::Vnd(1_500_000)]).await.unwrap();
+        csv.section("Hai", &["Ngày"]).await.unwrap();
+        csv.finish().await.unwrap();
+        let text = String::from_utf8(csv_receiver.recv().await.unwrap().unwrap().to_vec()).unwrap();
+        assert_eq!(text, "\u{feff}Tên,Số tiền (₫)\na,1500000\n\r\nHai\nNgày\n");
+        sheets.section("Một", &["Tên", "Số tiền (₫)"]).await.unwrap();
+        sheets
+            .row(&[Cell::from("a"), Cell::Vnd(1_500_000)])
+            .await
+            .unwrap();
+        sheets.section("Hai", &["Ngày"]).await.unwrap();
+        sheets
+            .row(&[Cell::Date(NaiveDate::from_ymd_opt(2026, 6, 30).unwrap())])
+            .await
+            .unwrap();
+        let writer = tokio::spawn(sheets.finish());
+        let mut bytes = Vec::new();
+        while let Some(chunk) = receiver.recv().await {
+            bytes.extend_from_slice(&chunk.unwrap());
+        }
+        writer.await.unwrap().unwrap();
+        let mut book: calamine::Xlsx<_> =
+            calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("a workbook");
+        assert_eq!(book.sheet_names(), vec!["Một".to_string(), "Hai".to_string()]);
+        let one = book.worksheet_range("Một").unwrap();
+        assert_eq!(one.get((1, 1)), Some(&calamine::Data::Float(1_500_000.0)));
+    }
 
     #[test]
     fn sheet_names_are_ones_excel_accepts() {
