@@ -379,7 +379,7 @@ mod tests {
         csv.section("Hai", &["Ngày"]).await.unwrap();
         csv.finish().await.unwrap();
         let text = String::from_utf8(csv_receiver.recv().await.unwrap().unwrap().to_vec()).unwrap();
-        assert_eq!(text, "\u{feff}Tên,Số tiền (₫)\na,1500000\n\r\nHai\nNgày\n");
+        assert_eq!(text, "\u{feff}Tên,Số tiền (₫)\na,1500000\n\nHai\nNgày\n");
         sheets.section("Một", &["Tên", "Số tiền (₫)"]).await.unwrap();
         sheets
             .row(&[Cell::from("a"), Cell::Vnd(1_500_000)])
