@@ -74,6 +74,7 @@ impl Application {
         crate::app::repairs::restore_restructured_interest(
             &state.db,
             &state.ctx.policy.classification,
+            &*state.ctx.clock,
         )
         .await
         .map_err(|e| anyhow::anyhow!("correcting restructured loans: {e}"))?;
@@ -333,7 +334,7 @@ async fn wait_for_stop(mut stopped: watch::Receiver<bool>) {
 pub async fn prepare_database(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let db = store::connect(&settings.database).await?;
     store::migrate(&db).await?;
-    crate::app::fund::ensure_state(&db, settings).await?;
+    crate::app::fund::ensure_state(&db, settings, &crate::app::context::SystemClock).await?;
     crate::app::calendar::seed(&db, settings).await?;
     Ok(db)
 }

@@ -8,7 +8,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::Serialize;
 
-use coopfund_domain::ids::{AuditRecordId, UserId};
+use coopfund_domain::{
+    chain::Chain,
+    ids::{AuditRecordId, UserId},
+};
 
 use super::{
     context::AppCtx,
@@ -82,17 +85,20 @@ where
     record_at(conn, caller, ctx.now(), change).await
 }
 
-/// Appends `change` by `caller` on `conn` (pass the use case's transaction), now by the wall clock.
-///
-/// Deprecated where a context is at hand: use [`created`], [`changed`] or [`record_at`] with
-/// `ctx.now()`.
-pub async fn record<C, B, A>(conn: &C, caller: &Caller, change: Change<'_, B, A>) -> AppResult<()>
+/// Appends `change` by `caller` on `conn` (pass the use case's transaction) at the context's time:
+/// the general form, for an action whose before and after are not one [`Audited`] type.
+pub async fn record<C, B, A>(
+    conn: &C,
+    ctx: &AppCtx,
+    caller: &Caller,
+    change: Change<'_, B, A>,
+) -> AppResult<()>
 where
     C: ConnectionTrait,
     B: Serialize,
     A: Serialize,
 {
-    record_at(conn, caller, Utc::now(), change).await
+    record_at(conn, caller, ctx.now(), change).await
 }
 
 /// Appends `change` by `caller` on `conn` at `at`.
@@ -108,7 +114,7 @@ where
     A: Serialize,
 {
     let to_json = |value: Option<&dyn erased::Json>| value.map(|v| v.json());
-    audit_record::ActiveModel {
+    let mut row = audit_record::ActiveModel {
         at: Set(at),
         actor_id: Set(caller.user_id()),
         actor: Set(caller.name().to_string()),
@@ -118,11 +124,11 @@ where
         before: Set(to_json(change.before.map(|b| b as &dyn erased::Json))),
         after: Set(to_json(change.after.map(|a| a as &dyn erased::Json))),
         request_id: Set(caller.request_id.clone()),
-        chain_hash: Set(None),
         ..Default::default()
-    }
-    .insert(conn)
-    .await?;
+    };
+    // Tamper-evident: the record takes its place in the audit chain in this transaction.
+    super::chains::link(conn, Chain::Audit, std::slice::from_mut(&mut row)).await?;
+    row.insert(conn).await?;
     Ok(())
 }
 

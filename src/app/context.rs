@@ -4,7 +4,7 @@
 //!
 //! It replaces the positional `(db, writer, settings)` arguments and the process-wide policy: two
 //! apps in one test process each hold their own policy, and no use case reads the wall clock
-//! (`Utc::now()` is not called in `app/`; [`AppCtx::now`] is).
+//! (the wall clock is read in `app/` only by [`SystemClock`]; a use case asks [`AppCtx::now`]).
 
 use std::{fmt, sync::Arc};
 

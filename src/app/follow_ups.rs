@@ -22,8 +22,7 @@ use coopfund_domain::{LoanState, LoanStatus, TransactionKind, Vnd};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Serialize;
 
 use super::{
     audit::{self, Audited},
@@ -41,31 +40,22 @@ use crate::{
 };
 
 /// What remains of a written-off loan under follow-up, and what was recovered.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct UnderFollowUp {
-    #[schema(value_type = String, format = Date)]
     pub written_off_on: NaiveDate,
     /// Principal written off (memo 0042 at the write-off).
-    #[schema(value_type = i64)]
     pub written_off_principal_vnd: Vnd,
     /// Interest not recognised at the write-off (memo 0041): unpaid contractual interest.
-    #[schema(value_type = i64)]
     pub written_off_interest_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub recovered_principal_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub recovered_interest_vnd: Vnd,
     /// Principal still under follow-up (memo 0042 now).
-    #[schema(value_type = i64)]
     pub principal_vnd: Vnd,
     /// Interest not recognised still under follow-up (memo 0041 now).
-    #[schema(value_type = i64)]
     pub interest_vnd: Vnd,
     /// principal_vnd + interest_vnd: the most a recovery may be.
-    #[schema(value_type = i64)]
     pub total_vnd: Vnd,
     /// When the last of it was recovered (the loan is then `recovered`).
-    #[schema(value_type = Option<String>, format = Date)]
     pub recovered_on: Option<NaiveDate>,
 }
 
@@ -166,25 +156,22 @@ pub fn check_write_off(state: &LoanState, early: Option<&EarlyWriteOff>) -> AppR
 pub const ACTION_KINDS: [&str; 4] = ["visit", "letter", "legal_case", "other"];
 
 /// `POST /loans/{id}/follow-ups` (officer).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct FollowUpInput {
     /// visit, letter, legal_case or other.
     pub kind: String,
     /// When it was done (at most the business date).
-    #[schema(value_type = String, format = Date)]
     pub acted_on: NaiveDate,
     /// What was done and found (required).
     pub note: String,
 }
 
 /// One follow-up action.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FollowUpView {
     pub id: i64,
     pub loan_id: i64,
     pub kind: String,
-    #[schema(value_type = String, format = Date)]
     pub acted_on: NaiveDate,
     pub note: String,
     pub created_by: Option<i64>,
@@ -214,27 +201,22 @@ impl From<loan_follow_up::Model> for FollowUpView {
 }
 
 /// One recovery in the follow-up file.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RecoveryLine {
     pub transaction_id: i64,
-    #[schema(value_type = String, format = Date)]
     pub value_date: NaiveDate,
     pub reference: String,
-    #[schema(value_type = i64)]
     pub amount_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub principal_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub interest_vnd: Vnd,
 }
 
 /// `GET /loans/{id}/follow-ups`: what remains, the recoveries (reversed ones left out) and the actions,
 /// oldest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FollowUpFile {
     pub loan_id: i64,
     pub status: String,
-    #[schema(value_type = String, format = Date)]
     pub as_of: NaiveDate,
     /// Absent when the loan is not written off.
     pub under_follow_up: Option<UnderFollowUp>,

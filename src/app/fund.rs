@@ -2,11 +2,12 @@
 //! means to the service; it moves forward only by close of business) and its paid-in charter
 //! capital.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QuerySelect, Set,
 };
 
+use super::context::Clock;
 use crate::{
     config::Settings,
     error::{AppError, AppResult},
@@ -17,8 +18,12 @@ use crate::{
 const STATE_ROW: i32 = 1;
 
 /// Creates the fund state on a new database: the business date is `fund.start_business_date`
-/// or, when that is empty, today in the fund's time zone. Does nothing when it exists.
-pub async fn ensure_state(db: &DatabaseConnection, settings: &Settings) -> AppResult<()> {
+/// or, when that is empty, today by `clock` in the fund's time zone. Does nothing when it exists.
+pub async fn ensure_state(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    clock: &dyn Clock,
+) -> AppResult<()> {
     if fund_state::Entity::find_by_id(STATE_ROW)
         .one(db)
         .await?
@@ -27,13 +32,16 @@ pub async fn ensure_state(db: &DatabaseConnection, settings: &Settings) -> AppRe
         return Ok(());
     }
     let start = match settings.fund.start_business_date.as_str() {
-        "" => Utc::now().with_timezone(&settings.time_zone()).date_naive(),
+        "" => clock
+            .now()
+            .with_timezone(&settings.time_zone())
+            .date_naive(),
         text => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(AppError::internal)?,
     };
     let row = fund_state::ActiveModel {
         id: Set(STATE_ROW),
         business_date: Set(start),
-        updated_at: Set(Utc::now()),
+        updated_at: Set(clock.now()),
     };
     // Two instances starting at once may both try: the primary key lets only one win.
     if let Err(err) = row.insert(db).await {
@@ -61,12 +69,16 @@ pub async fn business_date<C: ConnectionTrait>(conn: &C) -> AppResult<NaiveDate>
         })
 }
 
-/// Sets the business date (close of business only).
-pub async fn set_business_date<C: ConnectionTrait>(conn: &C, date: NaiveDate) -> AppResult<()> {
+/// Sets the business date (close of business only), changed `at`.
+pub async fn set_business_date<C: ConnectionTrait>(
+    conn: &C,
+    date: NaiveDate,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
     fund_state::ActiveModel {
         id: Set(STATE_ROW),
         business_date: Set(date),
-        updated_at: Set(Utc::now()),
+        updated_at: Set(at),
     }
     .update(conn)
     .await?;

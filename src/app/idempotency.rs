@@ -80,6 +80,14 @@ impl<T> Idempotent<T> {
             Idempotent::Replayed { .. } => None,
         }
     }
+
+    /// The same outcome with the fresh value mapped by `f` (a replay is the stored JSON as it is).
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Idempotent<U> {
+        match self {
+            Idempotent::Fresh(value) => Idempotent::Fresh(f(value)),
+            Idempotent::Replayed { status, body } => Idempotent::Replayed { status, body },
+        }
+    }
 }
 
 fn reused() -> AppError {
@@ -261,25 +269,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_same_json_with_other_whitespace_or_key_order_has_the_same_fingerprint() {
-        let a = IdempotencyKey::new("k1", br#"{"a":1,"b":2}"#).unwrap();
-        let b = IdempotencyKey::new("k1", b"{ \"b\": 2, \"a\": 1 }").unwrap();
-        let c = IdempotencyKey::new("k1", br#"{"a":1,"b":3}"#).unwrap();
-        assert_eq!(
-            a.request_hash("loan.repay:1"),
-            b.request_hash("loan.repay:1")
-        );
-        assert_ne!(
-            a.request_hash("loan.repay:1"),
-            c.request_hash("loan.repay:1")
-        );
-        assert_ne!(
-            a.request_hash("loan.repay:1"),
-            a.request_hash("loan.repay:2")
-        );
-    }
-
-    #[test]
     fn an_empty_or_overlong_key_is_refused() {
         assert!(IdempotencyKey::new("ключ", b"{}").is_err());
         assert!(IdempotencyKey::new("", b"{}").is_err());
@@ -287,6 +276,8 @@ mod tests {
     }
 
     #[test]
+    /// The same JSON with other whitespace or key order (and a key with spaces around it) has the same
+    /// fingerprint; another body or another operation does not.
     fn a_key_fingerprints_the_operation_and_the_body_not_its_layout() {
         let a = IdempotencyKey::new("k1", br#"{"a":1,"b":2}"#).unwrap();
         let b = IdempotencyKey::new(" k1 ", b"{ \"b\": 2, \"a\": 1 }").unwrap();

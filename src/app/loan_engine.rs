@@ -10,10 +10,10 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 use coopfund_domain::{
-    classification::DebtGroup, AllocationOrder, Bucket, DayCount, EventKind, FoldError,
-    HolidayCalendar, LoanContract, LoanError, LoanEvent, LoanState, LoanStatus, Method,
-    PrepaymentRule, RepaymentKind, Restructure, RestructureKind, ScheduleTerms,
-    StatementTransaction, TransactionKind, Vnd,
+    classification::DebtGroup, AllocationOrder, DayCount, EventKind, FoldError, HolidayCalendar,
+    LoanContract, LoanError, LoanEvent, LoanState, LoanStatus, Method, PrepaymentRule,
+    RepaymentKind, Restructure, RestructureKind, ScheduleTerms, StatementTransaction,
+    TransactionKind, Vnd,
 };
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -151,19 +151,9 @@ pub fn statement_transactions_of(
 }
 
 fn allocation_order(loan: &loan::Model) -> AppResult<AllocationOrder> {
-    let text = &loan.allocation_order;
     // An empty column is the product's "default order" (DOMAIN.md §5), not a missing value.
-    if text.trim().is_empty() {
-        return Ok(AllocationOrder::default());
-    }
-    let buckets = text
-        .split(',')
-        .map(|name| {
-            serde_json::from_value::<Bucket>(serde_json::Value::String(name.trim().to_string()))
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| corrupt_loan(loan, "allocation_order", text))?;
-    AllocationOrder::new(buckets).ok_or_else(|| corrupt_loan(loan, "allocation_order", text))
+    AllocationOrder::from_str(&loan.allocation_order)
+        .map_err(|_| corrupt_loan(loan, "allocation_order", &loan.allocation_order))
 }
 
 /// The loan's day count (`actual_365` or `per_period`).

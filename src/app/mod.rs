@@ -2,15 +2,18 @@
 //! (in `coopfund_domain` where money is involved), stores, and appends the audit record in the
 //! same transaction, so a change and its trail are written together or not at all.
 
+pub mod application_documents;
 pub mod applications;
 pub mod audit;
 pub mod backups;
 pub mod bank_statements;
 pub mod calendar;
+pub mod chains;
 pub mod caller;
 pub mod charter_capital;
 pub mod cob;
 pub mod cob_batch;
+pub mod configuration;
 pub mod context;
 pub mod cooperative_profiles;
 pub mod cooperatives;
@@ -21,6 +24,7 @@ pub mod idempotency;
 pub mod ledger;
 pub mod loan_engine;
 pub mod loans;
+pub mod notifications;
 pub mod outbox;
 pub mod page;
 pub mod payment_qr;

@@ -7,8 +7,7 @@
 //! A caller may ask for another amount (`?amount_vnd=`), e.g. to pay off.
 
 use qrcode::{render::svg, EcLevel, QrCode};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
 
 use coopfund_domain::vietqr::{self, VietQrError, VietQrTransfer};
 
@@ -16,19 +15,17 @@ use super::{loans, Caller};
 use crate::error::{AppError, AppResult, ErrorKind, Localized};
 use coopfund_domain::LoanStatus;
 
-/// `?amount_vnd=` of the payment code: a positive whole number of đồng (default: the next payment).
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
+/// The amount a payment code asks for: a positive whole number of đồng as typed (default: the next
+/// payment); [`payment_qr`] reads it (422 `invalid_amount` when it is not one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PaymentQrQuery {
     /// Whole đồng, digits only, at least 1 (default: the amount to pay next).
-    #[param(value_type = Option<i64>)]
     pub amount_vnd: Option<String>,
 }
 
 /// A VietQR code to pay a loan.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PaymentQrView {
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentQr {
     /// The VietQR text the code holds (NAPAS EMVCo, CRC included).
     pub payload: String,
     /// The amount the code asks for.
@@ -87,12 +84,13 @@ fn amount_to_pay_next(view: &loans::LoanView) -> AppResult<i64> {
 }
 
 /// The payment code of loan `id` (any role that may read the loan; a cooperative only its own, 404 else).
+#[tracing::instrument(name = "draw a payment code", skip_all, fields(loan_id = id))]
 pub async fn payment_qr(
     ctx: &crate::app::context::AppCtx,
     caller: &Caller,
     id: i64,
     query: PaymentQrQuery,
-) -> AppResult<PaymentQrView> {
+) -> AppResult<PaymentQr> {
     let bank = &ctx.settings.mail;
     let view = loans::get(ctx, caller, id.into()).await?;
     // No transfer is expected before the money is out, nor after the loan is settled.
@@ -129,7 +127,7 @@ pub async fn payment_qr(
         )),
     })?;
     let svg = draw_svg(&payload)?;
-    Ok(PaymentQrView {
+    Ok(PaymentQr {
         payload,
         amount_vnd,
         svg,
@@ -151,6 +149,64 @@ pub fn draw_svg(payload: &str) -> AppResult<String> {
         None => document,
     };
     Ok(inline)
+}
+
+/// Pixels per module of the PNG code: 6 px, so the 264 px minimum of the page holds for a mail too.
+const PNG_MODULE_PX: usize = 6;
+/// The quiet zone around the PNG code, in modules (the QR standard asks for 4).
+const PNG_QUIET_MODULES: usize = 4;
+
+/// The QR code of `payload` as a PNG (8-bit greyscale, error correction M, 4-module quiet zone), the
+/// image a reminder mail carries inline.
+pub fn draw_png(payload: &str) -> AppResult<Vec<u8>> {
+    let code = QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M)
+        .map_err(|err| AppError::internal(anyhow::anyhow!("QR code not drawn: {err}")))?;
+    let modules = code.width();
+    let colors = code.to_colors();
+    let side = (modules + 2 * PNG_QUIET_MODULES) * PNG_MODULE_PX;
+    let mut pixels = vec![255u8; side * side];
+    for (index, color) in colors.iter().enumerate() {
+        if *color != qrcode::Color::Dark {
+            continue;
+        }
+        let (x, y) = (index % modules, index / modules);
+        for dy in 0..PNG_MODULE_PX {
+            let row = (y + PNG_QUIET_MODULES) * PNG_MODULE_PX + dy;
+            let start = row * side + (x + PNG_QUIET_MODULES) * PNG_MODULE_PX;
+            pixels[start..start + PNG_MODULE_PX].fill(0);
+        }
+    }
+    let side_u32 = u32::try_from(side).map_err(AppError::internal)?;
+    let mut png_bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png_bytes, side_u32, side_u32);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    let png_error = |err: png::EncodingError| AppError::internal(anyhow::anyhow!("QR PNG: {err}"));
+    let mut writer = encoder.write_header().map_err(png_error)?;
+    writer.write_image_data(&pixels).map_err(png_error)?;
+    writer.finish().map_err(png_error)?;
+    Ok(png_bytes)
+}
+
+/// The VietQR payload asking `amount_vnd` for loan `loan_number` to the fund's configured account, or
+/// `None` when there is nothing to ask (a zero amount) or the code cannot carry it. A mail without a
+/// code still names the account and the message in its text.
+pub fn payload_for(
+    settings: &crate::config::Settings,
+    loan_number: &str,
+    amount_vnd: i64,
+) -> Option<String> {
+    if amount_vnd <= 0 {
+        return None;
+    }
+    vietqr::payload(&VietQrTransfer {
+        bank_bin: &settings.mail.bank_bin,
+        account_number: &settings.mail.bank_account_number,
+        amount_vnd,
+        purpose: loan_number,
+    })
+    .map_err(|err| tracing::warn!(%err, loan_number, "no VietQR code for a mail"))
+    .ok()
 }
 
 #[cfg(test)]
@@ -180,6 +236,22 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_png_is_a_square_greyscale_image_with_a_quiet_zone() {
+        let bytes = draw_png("00020101021238570010A000000727").unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let frame = reader.next_frame(&mut pixels).unwrap();
+        assert_eq!(frame.width, frame.height);
+        assert!(frame.width >= 150, "{}", frame.width);
+        // The corner is the quiet zone (white); the finder pattern starts 4 modules in (dark).
+        assert_eq!(pixels[0], 255);
+        let inside = (PNG_QUIET_MODULES * PNG_MODULE_PX) * frame.width as usize
+            + PNG_QUIET_MODULES * PNG_MODULE_PX;
+        assert_eq!(pixels[inside], 0);
     }
 
     #[test]

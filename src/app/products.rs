@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use coopfund_domain::limits::{
     self, Cap, CapBreach, Rates, LATE_RATE_PERCENT_MAX, OVERDUE_MULTIPLIER_MAX,
 };
-use coopfund_domain::{DayCount, Method};
+use coopfund_domain::{ids::ProductId, AllocationOrder, DayCount, Method, PrepaymentRule};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
@@ -90,9 +90,9 @@ pub struct ProductDraft {
     /// At most 10 (default 10).
     pub late_rate_percent: Option<Decimal>,
     /// A permutation of the six components (default DOMAIN.md §5).
-    pub allocation_order: Option<Vec<String>>,
+    pub allocation_order: Option<AllocationOrder>,
     /// `shorten_term` (default) or `reamortize`.
-    pub prepayment_rule: Option<String>,
+    pub prepayment_rule: Option<PrepaymentRule>,
     /// Loans up to this amount need no collateral (default 0).
     pub collateral_free_limit_vnd: Option<i64>,
     /// Whether new applications may use it (default true).
@@ -118,8 +118,8 @@ pub struct ProductChanges {
     pub installment_unit_vnd: Option<i64>,
     pub overdue_multiplier: Option<Decimal>,
     pub late_rate_percent: Option<Decimal>,
-    pub allocation_order: Option<Vec<String>>,
-    pub prepayment_rule: Option<String>,
+    pub allocation_order: Option<AllocationOrder>,
+    pub prepayment_rule: Option<PrepaymentRule>,
     pub collateral_free_limit_vnd: Option<i64>,
     pub active: Option<bool>,
 }
@@ -143,8 +143,8 @@ pub struct Product {
     pub installment_unit_vnd: i64,
     pub overdue_multiplier: Decimal,
     pub late_rate_percent: Decimal,
-    pub allocation_order: Vec<String>,
-    pub prepayment_rule: String,
+    pub allocation_order: AllocationOrder,
+    pub prepayment_rule: PrepaymentRule,
     pub collateral_free_limit_vnd: i64,
     pub active: bool,
     pub version: i32,
@@ -201,7 +201,14 @@ impl TryFrom<product::Model> for Product {
             late_rate_percent: rates.late_rate_percent,
             methods,
             period_months,
-            allocation_order: split_list(&m.allocation_order),
+            allocation_order: m
+                .allocation_order
+                .parse()
+                .map_err(|_| unreadable(m.id, "allocation_order", &m.allocation_order))?,
+            prepayment_rule: m
+                .prepayment_rule
+                .parse()
+                .map_err(|_| unreadable(m.id, "prepayment_rule", &m.prepayment_rule))?,
             id: m.id,
             code: m.code,
             name: m.name,
@@ -212,7 +219,6 @@ impl TryFrom<product::Model> for Product {
             max_installments: m.max_installments,
             max_principal_grace: m.max_principal_grace,
             installment_unit_vnd: m.installment_unit_vnd,
-            prepayment_rule: m.prepayment_rule,
             collateral_free_limit_vnd: m.collateral_free_limit_vnd,
             active: m.active,
             version: m.version,
@@ -385,20 +391,22 @@ fn periods(values: &[i64]) -> AppResult<String> {
     distinct_subset("period_months", &as_text, &allowed)
 }
 
-fn allocation_order(values: Option<&[String]>) -> AppResult<String> {
-    let Some(values) = values else {
-        return Ok(DEFAULT_ALLOCATION_ORDER.join(","));
-    };
+/// An allocation order from its component names (a request's `allocation_order`): each of the six
+/// exactly once, else a 400 naming the field.
+pub fn allocation_order_of(values: &[String]) -> AppResult<AllocationOrder> {
     let order = distinct_subset("allocation_order", values, &DEFAULT_ALLOCATION_ORDER)?;
-    if values.len() != DEFAULT_ALLOCATION_ORDER.len() {
-        return Err(AppError::invalid(
+    let wrong = || {
+        AppError::invalid(
             "allocation_order",
             Reason::InvalidFormat {
                 expected: "each of the six components exactly once",
             },
-        ));
+        )
+    };
+    if values.len() != DEFAULT_ALLOCATION_ORDER.len() {
+        return Err(wrong());
     }
-    Ok(order)
+    order.parse().map_err(|_| wrong())
 }
 
 fn validate_input(input: ProductDraft) -> AppResult<Valid> {
@@ -445,11 +453,6 @@ fn validate_input(input: ProductDraft) -> AppResult<Valid> {
         input.installment_unit_vnd.unwrap_or(1),
         1,
     )?;
-    let prepayment_rule = validate::one_of(
-        "prepayment_rule",
-        input.prepayment_rule.as_deref().unwrap_or("shorten_term"),
-        &PREPAYMENT_RULES,
-    )?;
     let collateral_free_limit_vnd = amount(
         "collateral_free_limit_vnd",
         input.collateral_free_limit_vnd.unwrap_or(0),
@@ -475,8 +478,8 @@ fn validate_input(input: ProductDraft) -> AppResult<Valid> {
         installment_unit_vnd,
         overdue_multiplier: multiplier.to_string(),
         late_rate_percent: late.to_string(),
-        allocation_order: allocation_order(input.allocation_order.as_deref())?,
-        prepayment_rule: prepayment_rule.to_string(),
+        allocation_order: input.allocation_order.unwrap_or_default().to_string(),
+        prepayment_rule: input.prepayment_rule.unwrap_or_default().as_str().into(),
         collateral_free_limit_vnd,
         active: input.active.unwrap_or(true),
     };
@@ -544,20 +547,22 @@ fn apply(active: &mut product::ActiveModel, valid: Valid, now: DateTime<Utc>) {
 }
 
 /// Loads one product on `conn` (404 when absent).
-pub async fn load<C: ConnectionTrait>(conn: &C, id: i64) -> AppResult<product::Model> {
-    product::Entity::find_by_id(id)
+pub async fn load<C: ConnectionTrait>(conn: &C, id: ProductId) -> AppResult<product::Model> {
+    product::Entity::find_by_id(id.get())
         .one(conn)
         .await?
         .ok_or_else(not_found)
 }
 
 /// One product. Any logged-in user.
-pub async fn get(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<Product> {
+#[tracing::instrument(name = "read a product", skip_all, fields(product_id = id.get()))]
+pub async fn get(ctx: &AppCtx, caller: &Caller, id: ProductId) -> AppResult<Product> {
     caller.require(&Role::ALL)?;
     Product::try_from(load(&ctx.db, id).await?)
 }
 
 /// Products newest first. Any logged-in user.
+#[tracing::instrument(name = "list products", skip_all)]
 pub async fn list(ctx: &AppCtx, caller: &Caller, filter: ProductFilter) -> AppResult<ProductPage> {
     caller.require(&Role::ALL)?;
     let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
@@ -621,11 +626,11 @@ fn merge(current: &Product, changes: ProductChanges) -> ProductDraft {
 /// Updates some fields if `version` is still current. Admins. Loans already approved keep the
 /// terms they were approved with (a snapshot on the loan), so a change affects only later
 /// approvals.
-#[tracing::instrument(name = "update a product", skip_all, fields(product_id = id))]
+#[tracing::instrument(name = "update a product", skip_all, fields(product_id = id.get()))]
 pub async fn update(
     ctx: &AppCtx,
     caller: &Caller,
-    id: i64,
+    id: ProductId,
     changes: ProductChanges,
 ) -> AppResult<Product> {
     caller.require(&[Role::Admin])?;
@@ -642,7 +647,7 @@ pub async fn update(
     // The version in the WHERE clause makes a concurrent update lose cleanly.
     let result = product::Entity::update_many()
         .set(active)
-        .filter(product::Column::Id.eq(id))
+        .filter(product::Column::Id.eq(id.get()))
         .filter(product::Column::Version.eq(current.version))
         .exec(&txn)
         .await

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::{
     app::{
         audit::{self, Change},
+        context::Clock,
         fund,
         ledger::{self, Posting},
         loan_engine::{kind, status_of},
@@ -42,6 +43,7 @@ struct LoanFigures {
 pub async fn restore_restructured_interest(
     db: &DatabaseConnection,
     classification: &ClassificationConfig,
+    clock: &dyn Clock,
 ) -> AppResult<usize> {
     let loan_ids: Vec<i64> = loan_transaction::Entity::find()
         .select_only()
@@ -67,15 +69,16 @@ pub async fn restore_restructured_interest(
             transaction_id: None,
             reverses_entry_id: None,
             business_key: None,
-            posted_at: chrono::Utc::now(),
+            posted_at: clock.now(),
         };
         let refolded =
             ledger::refold_and_post(&txn, classification, &caller, loan, today, &posting).await?;
         let after = figures(&refolded.loan)?;
         if refolded.entry_id.is_some() || after.status != before.status {
-            audit::record(
+            audit::record_at(
                 &txn,
                 &caller,
+                clock.now(),
                 Change {
                     action: "loan.restructured_interest_restored",
                     entity_type: "loan",

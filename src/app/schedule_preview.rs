@@ -6,14 +6,12 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use coopfund_domain::{build_schedule, DayCount, Method, Schedule, ScheduleTerms, TermsError, Vnd};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Serialize;
 
 use crate::error::{AppError, AppResult, ErrorKind, Localized, Reason};
 
 /// The terms of a preview, as sent (API.md "Schedule preview").
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct PreviewRequest {
     pub principal_vnd: i64,
     /// Percent per year as a decimal string, e.g. `"7.2"`.
@@ -23,46 +21,33 @@ pub struct PreviewRequest {
     pub period_months: u32,
     /// `annuity`, `equal_principal` or `bullet`.
     pub method: String,
-    #[schema(value_type = String, format = Date)]
     pub disbursed_on: NaiveDate,
-    #[serde(default)]
-    #[schema(value_type = Option<String>, format = Date)]
     pub first_due_on: Option<NaiveDate>,
     /// The first installments that pay interest only (default 0).
-    #[serde(default)]
     pub principal_grace: u32,
     /// `actual_365` (default) or `per_period`.
-    #[serde(default)]
     pub day_count: Option<String>,
     /// Annuity installments are rounded to a multiple of this (default 1).
-    #[serde(default)]
     pub installment_unit_vnd: Option<i64>,
 }
 
 /// One installment of a preview.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PreviewInstallment {
     pub seq: u32,
-    #[schema(value_type = String, format = Date)]
     pub due_on: NaiveDate,
     pub days: i64,
-    #[schema(value_type = i64)]
     pub principal_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub interest_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub total_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub closing_balance_vnd: Vnd,
 }
 
 /// A preview: the installments and their totals.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PreviewResponse {
     pub installments: Vec<PreviewInstallment>,
-    #[schema(value_type = i64)]
     pub total_principal_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub total_interest_vnd: Vnd,
 }
 

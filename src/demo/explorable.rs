@@ -224,7 +224,7 @@ pub async fn load_explorable(state: &AppState) -> AppResult<DemoSummary> {
     let today = business_date(db).await?;
     let start = today - Duration::days(STORY_DAYS);
     // Demo seeding: the story starts eight months ago (nothing exists yet, so nothing is re-dated).
-    fund::set_business_date(db, start).await?;
+    fund::set_business_date(db, start, state.ctx.now()).await?;
     let mut credentials = vec![DemoCredentials {
         username: admin.name().to_string(),
         password: None,
@@ -603,10 +603,10 @@ impl<'s> Player<'s> {
         }
         let window_start = self.today - Duration::days(COB_WINDOW_DAYS);
         if date <= window_start {
-            return fund::set_business_date(db, date).await;
+            return fund::set_business_date(db, date, self.state.ctx.now()).await;
         }
         if current < window_start {
-            fund::set_business_date(db, window_start).await?;
+            fund::set_business_date(db, window_start, self.state.ctx.now()).await?;
         }
         let outcome = cob::run_through(
             &self.state.ctx,
@@ -677,8 +677,8 @@ impl<'s> Player<'s> {
             discount_rate_percent: Decimal::from(30),
         });
         Ok(NewApplication {
-            product_id: self.product_ids[product],
-            cooperative_id: with_coop.then(|| self.coop_ids[coop]),
+            product_id: self.product_ids[product].into(),
+            cooperative_id: with_coop.then(|| self.coop_ids[coop].into()),
             amount_vnd,
             installments,
             period_months: if product == 1 || product == 2 { 3 } else { 1 },
@@ -706,14 +706,20 @@ impl<'s> Player<'s> {
         recommendation: Recommendation,
     ) -> AppResult<i64> {
         let created = applications::create(&self.state.ctx, &self.cast.lan, input).await?;
-        applications::submit(&self.state.ctx, &self.cast.lan, created.id, None).await?;
+        applications::submit(&self.state.ctx, &self.cast.lan, created.id.into(), None).await?;
         let appraisal = Appraisal {
             note:
                 "Đã thẩm định thực địa: phương án khả thi, tài sản bảo đảm đủ, HTX không có nợ xấu."
                     .into(),
             recommendation,
         };
-        applications::appraise(&self.state.ctx, &self.cast.minh, created.id, appraisal).await?;
+        applications::appraise(
+            &self.state.ctx,
+            &self.cast.minh,
+            created.id.into(),
+            appraisal,
+        )
+        .await?;
         Ok(created.id)
     }
 
@@ -723,14 +729,18 @@ impl<'s> Player<'s> {
         let mut view = applications::approve(
             &self.state.ctx,
             &self.cast.giamdoc,
-            application_id,
+            application_id.into(),
             reason.clone(),
         )
         .await?;
         if view.status == Status::AwaitingCouncil {
-            view =
-                applications::approve(&self.state.ctx, &self.cast.hoidong, application_id, reason)
-                    .await?;
+            view = applications::approve(
+                &self.state.ctx,
+                &self.cast.hoidong,
+                application_id.into(),
+                reason,
+            )
+            .await?;
         }
         view.loan_id
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("approval created no loan")))
@@ -806,10 +816,11 @@ impl<'s> Player<'s> {
         }
         if target == "submitted" || target == "withdrawn" {
             let created = applications::create(&self.state.ctx, &self.cast.lan, input).await?;
-            applications::submit(&self.state.ctx, &self.cast.lan, created.id, None).await?;
+            applications::submit(&self.state.ctx, &self.cast.lan, created.id.into(), None).await?;
             if target == "withdrawn" {
                 let reason = Some("HTX đã thu xếp được vốn từ ngân hàng thương mại".into());
-                applications::withdraw(&self.state.ctx, &self.cast.lan, created.id, reason).await?;
+                applications::withdraw(&self.state.ctx, &self.cast.lan, created.id.into(), reason)
+                    .await?;
             }
             return Ok(());
         }
@@ -822,11 +833,13 @@ impl<'s> Player<'s> {
         match target {
             "awaiting_council" => {
                 let reason = Some("Đề nghị Hội đồng quản lý xem xét khoản vay lớn".into());
-                applications::approve(&self.state.ctx, &self.cast.giamdoc, id, reason).await?;
+                applications::approve(&self.state.ctx, &self.cast.giamdoc, id.into(), reason)
+                    .await?;
             }
             "rejected" => {
                 let reason = Some("Phương án kinh doanh chưa chứng minh được nguồn trả nợ".into());
-                applications::reject(&self.state.ctx, &self.cast.giamdoc, id, reason).await?;
+                applications::reject(&self.state.ctx, &self.cast.giamdoc, id.into(), reason)
+                    .await?;
             }
             _ => {}
         }

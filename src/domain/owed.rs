@@ -152,28 +152,12 @@ pub fn owed_now(state: &LoanState) -> OwedNow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loan::{fold, LoanContract, LoanEvent};
-    use crate::{Method, RepaymentKind, ScheduleTerms};
-    use rust_decimal_macros::dec;
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
-    }
+    use crate::examples::{date as d, example_3};
+    use crate::loan::{fold, LoanEvent};
+    use crate::RepaymentKind;
 
     fn vnd(amount: i64) -> Vnd {
         Vnd::from_i64(amount)
-    }
-
-    /// DOMAIN.md worked example 3.
-    fn example_3() -> LoanContract {
-        LoanContract::new(ScheduleTerms::new(
-            vnd(100_000_000),
-            dec!(12),
-            d(2026, 1, 10),
-            10,
-            1,
-            Method::EqualPrincipal,
-        ))
     }
 
     /// Installment 1 (11,019,178) paid on its due date with `ahead` more, held as an advance.

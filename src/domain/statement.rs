@@ -284,3 +284,147 @@ pub fn statement(
         lines,
     }
 }
+
+/// A statement for a period (issue 10: "a printable statement for any period"): the balances the
+/// period opens and closes with, its movements, and their totals.
+///
+/// Cut from the whole statement rather than folded again, so a period's closing balance is the
+/// next period's opening balance and the lines are the very lines of the full statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementPeriod {
+    /// The first day of the period.
+    pub from: NaiveDate,
+    /// The last day of the period.
+    pub to: NaiveDate,
+    /// Principal outstanding at the start of `from` (after every line before it).
+    pub opening_principal: Vnd,
+    /// Advance held at the start of `from`.
+    pub opening_advance: Vnd,
+    /// The lines dated `from` to `to`, in statement order.
+    pub lines: Vec<StatementLine>,
+    /// Disbursed in the period.
+    pub disbursed: Vnd,
+    /// Principal billed in the period.
+    pub principal_due: Vnd,
+    /// Interest billed in the period.
+    pub interest_due: Vnd,
+    /// Cash received in the period.
+    pub received: Vnd,
+    /// Principal paid in the period.
+    pub paid_principal: Vnd,
+    /// Contractual interest paid in the period.
+    pub paid_interest: Vnd,
+    /// Overdue interest paid in the period.
+    pub paid_overdue_interest: Vnd,
+    /// Late interest paid in the period.
+    pub paid_late_interest: Vnd,
+    /// Principal written off in the period.
+    pub written_off: Vnd,
+    /// Principal outstanding at the end of `to`: opening + disbursed − paid − written off.
+    pub closing_principal: Vnd,
+    /// Advance held at the end of `to`.
+    pub closing_advance: Vnd,
+}
+
+/// The part of `statement` dated `from` to `to` (both included); `from` after `to` gives an empty
+/// period whose balances are those at the start of `from`.
+pub fn statement_period(statement: &Statement, from: NaiveDate, to: NaiveDate) -> StatementPeriod {
+    let before = statement.lines.iter().rev().find(|l| l.date < from);
+    let opening_principal = before.map_or(Vnd::ZERO, |l| l.principal_balance);
+    let opening_advance = before.map_or(Vnd::ZERO, |l| l.advance_balance);
+    let lines: Vec<StatementLine> = statement
+        .lines
+        .iter()
+        .filter(|l| l.date >= from && l.date <= to)
+        .cloned()
+        .collect();
+    let sum = |f: fn(&StatementLine) -> Vnd| lines.iter().map(f).sum::<Vnd>();
+    let last = lines.last();
+    StatementPeriod {
+        from,
+        to,
+        opening_principal,
+        opening_advance,
+        disbursed: sum(|l| l.disbursed),
+        principal_due: sum(|l| l.principal_due),
+        interest_due: sum(|l| l.interest_due),
+        received: sum(|l| l.received),
+        paid_principal: sum(|l| l.paid_principal),
+        paid_interest: sum(|l| l.paid_interest),
+        paid_overdue_interest: sum(|l| l.paid_overdue_interest),
+        paid_late_interest: sum(|l| l.paid_late_interest),
+        written_off: sum(|l| l.written_off),
+        closing_principal: last.map_or(opening_principal, |l| l.principal_balance),
+        closing_advance: last.map_or(opening_advance, |l| l.advance_balance),
+        lines,
+    }
+}
+
+#[cfg(test)]
+mod period_tests {
+    use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, d).unwrap()
+    }
+
+    fn line(date: NaiveDate, disbursed: i64, paid_principal: i64, balance: i64) -> StatementLine {
+        StatementLine {
+            disbursed: Vnd::from_i64(disbursed),
+            paid_principal: Vnd::from_i64(paid_principal),
+            received: Vnd::from_i64(paid_principal),
+            principal_balance: Vnd::from_i64(balance),
+            ..StatementLine::new(date, LineKind::Repayment)
+        }
+    }
+
+    fn whole() -> Statement {
+        let lines = vec![
+            line(day(1), 100, 0, 100),
+            line(day(10), 0, 10, 90),
+            line(day(20), 0, 30, 60),
+            line(day(25), 0, 5, 55),
+        ];
+        Statement {
+            as_of: day(31),
+            lines,
+            total_disbursed: Vnd::from_i64(100),
+            total_received: Vnd::from_i64(45),
+            total_principal_paid: Vnd::from_i64(45),
+            total_interest_paid: Vnd::ZERO,
+            total_overdue_interest_paid: Vnd::ZERO,
+            total_late_interest_paid: Vnd::ZERO,
+            total_interest_reduced: Vnd::ZERO,
+            principal_outstanding: Vnd::from_i64(55),
+            advance: Vnd::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_period_opens_with_the_balance_before_it_and_closes_with_its_last_line() {
+        let period = statement_period(&whole(), day(5), day(20));
+        assert_eq!(period.opening_principal, Vnd::from_i64(100));
+        assert_eq!(period.lines.len(), 2);
+        assert_eq!(period.paid_principal, Vnd::from_i64(40));
+        assert_eq!(period.closing_principal, Vnd::from_i64(60));
+        assert_eq!(
+            period.opening_principal + period.disbursed
+                - period.paid_principal
+                - period.written_off,
+            period.closing_principal
+        );
+    }
+
+    #[test]
+    fn consecutive_periods_chain_and_an_empty_one_keeps_its_opening_balance() {
+        let first = statement_period(&whole(), day(1), day(15));
+        let second = statement_period(&whole(), day(16), day(31));
+        assert_eq!(first.closing_principal, second.opening_principal);
+        assert_eq!(first.disbursed, Vnd::from_i64(100));
+        assert_eq!(second.closing_principal, Vnd::from_i64(55));
+        let quiet = statement_period(&whole(), day(11), day(19));
+        assert!(quiet.lines.is_empty());
+        assert_eq!(quiet.opening_principal, Vnd::from_i64(90));
+        assert_eq!(quiet.closing_principal, Vnd::from_i64(90));
+    }
+}

@@ -10,7 +10,7 @@ use std::{fmt, str::FromStr};
 use serde::{Serialize, Serializer};
 
 use crate::{
-    allocation::{PrepaymentRule, RepaymentKind},
+    allocation::{AllocationOrder, Bucket, PrepaymentRule, RepaymentKind},
     classification::{classify, ClassificationConfig, DebtGroup},
     loan::{LoanState, RestructureKind},
     schedule::{DayCount, Method},
@@ -177,6 +177,48 @@ names!(PrepaymentRule, "prepayment rule", {
     ShortenTerm => "shorten_term",
     Reamortize => "reamortize",
 });
+
+names!(Bucket, "allocation bucket", {
+    OverduePrincipal => "overdue_principal",
+    UnpaidInterest => "unpaid_interest",
+    OverdueInterest => "overdue_interest",
+    LateInterest => "late_interest",
+    Interest => "interest",
+    Principal => "principal",
+});
+
+/// Stored as the bucket names joined by commas; an empty text is the default order (DOMAIN.md §5).
+impl FromStr for AllocationOrder {
+    type Err = UnknownName;
+
+    fn from_str(text: &str) -> Result<AllocationOrder, UnknownName> {
+        if text.trim().is_empty() {
+            return Ok(AllocationOrder::default());
+        }
+        let unknown = || UnknownName {
+            what: "allocation order",
+            text: text.to_string(),
+        };
+        let buckets = text
+            .split(',')
+            .map(|name| name.trim().parse::<Bucket>().map_err(|_| unknown()))
+            .collect::<Result<Vec<_>, _>>()?;
+        AllocationOrder::new(buckets).ok_or_else(unknown)
+    }
+}
+
+/// The stored spelling: the bucket names joined by commas.
+impl fmt::Display for AllocationOrder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, bucket) in self.buckets().iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(bucket.as_str())?;
+        }
+        Ok(())
+    }
+}
 
 names!(RestructureKind, "restructure kind", {
     Adjustment => "adjustment",

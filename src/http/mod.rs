@@ -103,6 +103,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::products::router())
         .merge(routes::fund::router())
         .merge(routes::applications::router())
+        .merge(routes::application_documents::router())
         .merge(routes::outbox::router())
         .merge(routes::backups::router())
         .merge(routes::schedule::router())
@@ -111,6 +112,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::audit::router())
         .merge(routes::reports::router())
         .merge(routes::bank_statements::router())
+        .merge(routes::explain::router())
 }
 
 /// On SQLite, a request that may write runs holding the writer gate (see [`crate::app::writer`]),

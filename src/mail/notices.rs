@@ -54,6 +54,7 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct Audience {
     pub cooperative_id: i64,
+    /// One address, or several separated by `, ` (the chair and the accountant it chose).
     pub email: String,
     pub language: Lang,
     pub name: String,
@@ -92,10 +93,12 @@ pub async fn audience_for_cooperative<C: ConnectionTrait>(
             }),
         None => None,
     };
+    // The addresses and language the cooperative chose on /my/notifications (issue 10 §5).
+    let recipients = crate::app::notifications::recipients(conn, &found).await?;
     Ok(Audience {
         cooperative_id: found.id,
-        email: found.email,
-        language: Lang::parse(&found.language).unwrap_or_default(),
+        email: recipients.to_header(),
+        language: recipients.language,
         name: found.name,
         officer,
     })
@@ -164,10 +167,37 @@ async fn queue_about_loan<C: ConnectionTrait, T: Template>(
         to,
         cc,
         ("loan", loan_id.to_string()),
+        None,
     )
     .await
 }
 
+/// [`queue_about_loan`] with the VietQR code of `qr_payload` drawn in the mail (issue 10 §4).
+#[allow(clippy::too_many_arguments)]
+async fn queue_payment_request<C: ConnectionTrait, T: Template>(
+    conn: &C,
+    settings: &Settings,
+    to: &Audience,
+    loan_id: i64,
+    key: String,
+    cc: Option<String>,
+    mail: &T,
+    qr_payload: Option<String>,
+) -> AppResult<bool> {
+    queue_to(
+        conn,
+        settings,
+        mail,
+        key,
+        to,
+        cc,
+        ("loan", loan_id.to_string()),
+        qr_payload,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn queue_to<C: ConnectionTrait, T: Template>(
     conn: &C,
     settings: &Settings,
@@ -176,6 +206,7 @@ async fn queue_to<C: ConnectionTrait, T: Template>(
     to: &Audience,
     cc: Option<String>,
     related: (&str, String),
+    qr_payload: Option<String>,
 ) -> AppResult<bool> {
     queue(
         conn,
@@ -188,6 +219,7 @@ async fn queue_to<C: ConnectionTrait, T: Template>(
         &to.addressee(),
         related,
         Some(to.cooperative_id),
+        qr_payload,
     )
     .await
 }
@@ -205,9 +237,10 @@ async fn queue<C: ConnectionTrait, T: Template>(
     addressee: &Addressee,
     related: (&str, String),
     cooperative_id: Option<i64>,
+    qr_payload: Option<String>,
 ) -> AppResult<bool> {
     let rendered = template.render(language, &MailContext::from_settings(settings), addressee);
-    outbox::enqueue(
+    outbox::enqueue_with_qr(
         conn,
         NewMessage {
             dedupe_key,
@@ -221,6 +254,8 @@ async fn queue<C: ConnectionTrait, T: Template>(
             related: Some((related.0.to_string(), related.1)),
             cooperative_id,
         },
+        chrono::Utc::now(),
+        qr_payload,
     )
     .await
 }
@@ -242,6 +277,7 @@ pub async fn application_received<C: ConnectionTrait>(
         to,
         None,
         ("application", application_id.to_string()),
+        None,
     )
     .await
 }
@@ -256,7 +292,17 @@ pub async fn application_decision<C: ConnectionTrait>(
 ) -> AppResult<bool> {
     let key = format!("application_decision:{application_id}");
     let related = ("application", application_id.to_string());
-    queue_to(conn, settings, mail, key, to, to.officer_email(), related).await
+    queue_to(
+        conn,
+        settings,
+        mail,
+        key,
+        to,
+        to.officer_email(),
+        related,
+        None,
+    )
+    .await
 }
 
 /// Money paid out: to the cooperative. `disbursement_id` is the loan transaction's id.
@@ -297,7 +343,8 @@ pub async fn due_reminder<C: ConnectionTrait>(
         "due_reminder:{loan_id}:{}:T-{}",
         mail.due_date, mail.days_before
     );
-    queue_about_loan(conn, settings, to, loan_id, key, None, mail).await
+    let qr = crate::app::payment_qr::payload_for(settings, &mail.loan_number, mail.to_pay_vnd());
+    queue_payment_request(conn, settings, to, loan_id, key, None, mail, qr).await
 }
 
 /// An overdue notice: to the cooperative, copy to the loan's officer (DOMAIN.md §10; pass
@@ -316,7 +363,10 @@ pub async fn overdue_notice<C: ConnectionTrait>(
         "overdue_notice:{loan_id}:{}:DPD-{milestone_days}",
         mail.due_date
     );
-    queue_about_loan(conn, settings, to, loan_id, key, to.officer_email(), mail).await
+    let qr =
+        crate::app::payment_qr::payload_for(settings, &mail.loan_number, mail.overdue.total_vnd());
+    let cc = to.officer_email();
+    queue_payment_request(conn, settings, to, loan_id, key, cc, mail, qr).await
 }
 
 /// The daily digest of officer `officer_id`, in the officer's language. Returns `false`
@@ -354,6 +404,7 @@ pub async fn officer_digest<C: ConnectionTrait>(
         language,
         &addressee,
         ("user", officer_id.to_string()),
+        None,
         None,
     )
     .await

@@ -52,6 +52,17 @@ pub async fn enqueue_at<C: ConnectionTrait>(
     message: NewMessage,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
+    enqueue_with_qr(conn, message, now, None).await
+}
+
+/// [`enqueue_at`] for a mail that asks for a payment: `qr_payload` is the VietQR text the worker draws
+/// as an inline PNG when it sends the mail (issue 10 §4).
+pub async fn enqueue_with_qr<C: ConnectionTrait>(
+    conn: &C,
+    message: NewMessage,
+    now: DateTime<Utc>,
+    qr_payload: Option<String>,
+) -> AppResult<bool> {
     let (related_type, related_id) = message.related.unzip();
     let row = outbox_message::ActiveModel {
         dedupe_key: Set(message.dedupe_key),
@@ -73,6 +84,7 @@ pub async fn enqueue_at<C: ConnectionTrait>(
         related_type: Set(related_type),
         related_id: Set(related_id),
         cooperative_id: Set(message.cooperative_id),
+        qr_payload: Set(qr_payload),
         ..Default::default()
     };
     let result = outbox_message::Entity::insert(row)

@@ -340,6 +340,16 @@ impl Letter {
         self
     }
 
+    /// The line that points at the VietQR code the mail carries (issue 10 §4).
+    fn qr_hint(mut self) -> Self {
+        self.text.push_str(t(
+            self.lang,
+            "Hoặc quét mã VietQR đính kèm thư này bằng ứng dụng ngân hàng: số tiền, tài khoản và nội dung chuyển khoản đã được điền sẵn.\n\n",
+            "Or scan the VietQR code in this mail with your banking app: the amount, the account and the transfer message are filled in for you.\n\n",
+        ));
+        self
+    }
+
     fn contact(mut self, ctx: &MailContext, officer: Option<&OfficerContact>) -> Self {
         let block = match (self.lang, officer) {
             (Lang::Vi, Some(o)) => format!(
@@ -670,11 +680,7 @@ impl Template for DueReminder {
 
     fn render(&self, lang: Lang, ctx: &MailContext, to: &Addressee) -> Rendered {
         let date = format_date(self.due_date, lang);
-        let to_pay = self
-            .amounts
-            .total_vnd()
-            .saturating_sub(self.advance_vnd)
-            .max(0);
+        let to_pay = self.to_pay_vnd();
         let (subject, body) = match lang {
             Lang::Vi => (
                 format!("Nhắc lịch trả nợ khoản vay {}: đến hạn ngày {date}", self.loan_number),
@@ -715,6 +721,7 @@ impl Template for DueReminder {
         let body_text = letter
             .paragraph(&closing)
             .how_to_pay(ctx, &self.loan_number)
+            .qr_hint()
             .contact(ctx, to.officer.as_ref())
             .sign(ctx);
         Rendered {
@@ -722,6 +729,17 @@ impl Template for DueReminder {
             body_text,
             body_html: None,
         }
+    }
+}
+
+impl DueReminder {
+    /// What is left to pay on the installment once the advance is applied: the amount its VietQR
+    /// code asks for.
+    pub fn to_pay_vnd(&self) -> i64 {
+        self.amounts
+            .total_vnd()
+            .saturating_sub(self.advance_vnd)
+            .max(0)
     }
 }
 
@@ -770,6 +788,7 @@ impl Template for OverdueNotice {
             .amounts(&self.overdue, None)
             .paragraph(&closing)
             .how_to_pay(ctx, &self.loan_number)
+            .qr_hint()
             .contact(ctx, to.officer.as_ref())
             .sign(ctx);
         Rendered {

@@ -41,7 +41,7 @@ use chrono::{DateTime, Utc};
 use lettre::{
     message::{
         header::{ContentType, Header, HeaderName, HeaderValue},
-        Mailbox,
+        Mailbox, Mailboxes,
     },
     transport::smtp::authentication::Credentials,
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
@@ -134,13 +134,14 @@ impl Mailer {
 
     /// Builds the email of `row`. An error means the row can never be sent (a bad address).
     fn compose(&self, row: &outbox_message::Model) -> Result<Message, String> {
-        let to: Mailbox = row
+        // One address, or the several a cooperative chose (its chair and accountant), comma-separated.
+        let to: Mailboxes = row
             .recipient
             .parse()
             .map_err(|e| format!("recipient {:?}: {e}", row.recipient))?;
         let mut builder = Message::builder()
             .from(self.from.clone())
-            .to(to)
+            .mailbox(lettre::message::header::To::from(to))
             .subject(row.subject.clone())
             .message_id(Some(row.message_id.clone()))
             .header(ContentLanguage(row.language.clone()))
@@ -151,6 +152,11 @@ impl Mailer {
         }
         if let Some(reply_to) = &self.reply_to {
             builder = builder.reply_to(reply_to.clone());
+        }
+        if let Some(payload) = &row.qr_payload {
+            return builder
+                .multipart(with_payment_code(row, payload)?)
+                .map_err(|e| format!("message: {e}"));
         }
         match &row.body_html {
             Some(html) => builder.multipart(lettre::message::MultiPart::alternative_plain_html(
@@ -163,6 +169,47 @@ impl Mailer {
         }
         .map_err(|e| format!("message: {e}"))
     }
+}
+
+/// The Content-ID of the VietQR image in a mail that asks for a payment.
+pub const QR_CONTENT_ID: &str = "vietqr@coopfund";
+
+/// The body of a mail that asks for a payment (issue 10 §4): the text, and an HTML alternative that
+/// shows the same text with the VietQR code of `payload` as an inline PNG (`cid:`), so a banking app
+/// can scan it from the screen. `multipart/alternative` of the text and a `multipart/related` of the
+/// HTML and the image: clients that show text only still get the account and the message in words.
+fn with_payment_code(
+    row: &outbox_message::Model,
+    payload: &str,
+) -> Result<lettre::message::MultiPart, String> {
+    use lettre::message::{Attachment, MultiPart, SinglePart};
+    let png = crate::app::payment_qr::draw_png(payload).map_err(|e| format!("QR code: {e}"))?;
+    let escaped = row
+        .body_text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let alt = if row.language == "en" {
+        "VietQR code to pay"
+    } else {
+        "Mã VietQR để chuyển khoản"
+    };
+    let html = format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"></head><body>\
+         <pre style=\"font-family:inherit;white-space:pre-wrap\">{escaped}</pre>\
+         <p><img src=\"cid:{QR_CONTENT_ID}\" alt=\"{alt}\" width=\"264\" height=\"264\"></p>\
+         </body></html>",
+        lang = if row.language == "en" { "en" } else { "vi" },
+    );
+    let image = Attachment::new_inline(QR_CONTENT_ID.to_string())
+        .body(png, "image/png".parse().map_err(|e| format!("{e}"))?);
+    Ok(MultiPart::alternative()
+        .singlepart(SinglePart::plain(row.body_text.clone()))
+        .multipart(
+            MultiPart::related()
+                .singlepart(SinglePart::html(html))
+                .singlepart(image),
+        ))
 }
 
 /// `Content-Language: vi` / `en`, so a mail client or a test can tell the language.
@@ -251,6 +298,7 @@ impl Worker {
     }
 
     /// One step as if the clock read `now` (tests move it past back-off delays).
+    #[tracing::instrument(name = "outbox batch", skip_all, fields(%now, claimed))]
     pub async fn run_once_at(&self, now: DateTime<Utc>) -> AppResult<DeliveryReport> {
         let started = Instant::now();
         let lease = Duration::from_secs(self.policy.lease_seconds);
@@ -260,6 +308,7 @@ impl Worker {
         };
         let (token, rows) = self.claim(now).await?;
         report.claimed = rows.len();
+        tracing::Span::current().record("claimed", report.claimed);
         for (index, row) in rows.iter().enumerate() {
             // Never start a send that could outlive the lease: another worker would take the
             // row and send it again.

@@ -32,7 +32,7 @@ use crate::{
         confirm::{self, BulkConfirmInput, ConfirmInput, RejectInput},
         import::{self, ImportQuery},
         reconcile::{self, Reconciliation},
-        status as line_status, LineView, Split, StatementView,
+        LineStatus, LineView, Split, StatementView,
     },
     auth::Role,
     error::{AppError, AppResult, ErrorKind, Lang, Localized},
@@ -424,7 +424,7 @@ pub async fn upload(
     query.file_name = Some(file_name).filter(|n| !n.is_empty());
     let outcome = import::import(&state.ctx, &user.caller, query, &bytes).await;
     match outcome {
-        Ok((_, outcome)) => Redirect::to(&format!(
+        Ok(outcome) => Redirect::to(&format!(
             "/bank-statements/{}?imported={}",
             outcome.statement.id, outcome.new_lines
         ))
@@ -487,9 +487,7 @@ impl StatementPage {
     pub fn proposed_count(&self) -> usize {
         self.lines
             .iter()
-            .filter(|l| {
-                [line_status::PROPOSED, line_status::AWAITING_SECOND].contains(&l.status.as_str())
-            })
+            .filter(|l| matches!(l.status, LineStatus::Proposed | LineStatus::AwaitingSecond))
             .count()
     }
 }
@@ -685,7 +683,13 @@ pub async fn confirm_one(
             Ok(splits) => splits,
             Err(err) => return Ok(Err((line.statement_id, err))),
         };
-        let kind = Some(field("kind")).filter(|k| !k.is_empty());
+        let kind = match Some(field("kind")).filter(|k| !k.is_empty()) {
+            None => None,
+            Some(text) => match confirm::repayment_kind(&text) {
+                Ok(kind) => Some(kind),
+                Err(err) => return Ok(Err((line.statement_id, err))),
+            },
+        };
         let done = confirm::confirm(
             &state.ctx,
             &user.caller,
@@ -746,14 +750,7 @@ pub async fn reject_one(
         .unwrap_or_default();
     let result = async {
         let line = bank_statements::line(&state.ctx, &user.caller, id_of(&id)?).await?;
-        let done = confirm::reject(
-            &state.db,
-            &state.money_writer,
-            &user.caller,
-            line.id,
-            RejectInput { reason },
-        )
-        .await;
+        let done = confirm::reject(&state.ctx, &user.caller, line.id, RejectInput { reason }).await;
         Ok::<_, AppError>(match done {
             Ok(_) => Ok(line.statement_id),
             Err(err) => Err((line.statement_id, err)),

@@ -19,6 +19,7 @@ pub mod assets;
 pub mod auditor;
 pub mod auth;
 pub mod bank_statements;
+pub mod chart;
 pub mod cookies;
 pub mod cooperatives;
 pub mod csrf;
@@ -77,6 +78,7 @@ pub fn router() -> Router<AppState> {
         .layer(middleware::from_fn(security_headers))
         // A multipart form: outside the URL-encoded CSRF layer, checked by its handler.
         .merge(bank_statements::upload_router())
+        .merge(my_cooperative::upload_router())
 }
 
 /// The Content-Security-Policy of every page: nothing from elsewhere, no inline script or style.

@@ -1,11 +1,1475 @@
-//! The cooperative's own pages: its loans and what is due, schedules, payment history, printable
-//! statements, applying online with documents, notification settings.
+//! The cooperative's own pages (issue 10): what a chair or accountant of a cooperative, often on a
+//! phone and rarely a finance person, needs from the fund.
+//!
+//! - `/home` (for a cooperative, delegated here by [`super::dashboard::home`]): each loan with what
+//!   is due next by component, its days past due in plain words ("đúng hạn", "quá hạn 12 ngày"), and
+//!   the next-payment panel: a VietQR code to scan ([`payment_qr::payment_qr`], the API's use case)
+//!   with the transfer details written out; the officer to contact; the applications.
+//! - `/my/loans/{id}`: the loan with the same panel, every amount owed with a "Cách tính?" link to
+//!   the explanation (`/loans/{id}/explain#<field>`), the schedule (paid / due / overdue), the
+//!   payment history with each payment's allocation, and a statement for any period.
+//! - `/my/loans/{id}/statement?from=&to=`: the printable statement (A4 print stylesheet): the fund,
+//!   the loan, the period, opening and closing balances and every movement
+//!   ([`loans::statement_for_period`]).
+//! - `/my/applications`, `/my/applications/new`, `/my/applications/{id}`: applying online. The form
+//!   previews the schedule from the product's terms as the user types (htmx posts the form with
+//!   `action=preview` and swaps `#preview`; without JavaScript the "Xem lịch trả nợ" button does the
+//!   same), saves a draft ([`applications::create`]), then the draft's page takes supporting
+//!   documents (multipart, outside the URL-encoded CSRF layer: the token is checked here, first
+//!   field) and is submitted ([`applications::submit`]), which puts it in the officer's queue.
+//! - `/my/applications/{id}/documents/{doc}` (and `/applications/{id}/documents/{doc}` for staff):
+//!   a document, only ever as a download.
+//! - `/my/notifications`: the language and recipients of the fund's mails, and the mails sent.
+//!
+//! Another cooperative's loan or application is the 404 page (the use cases scope every read).
 
-use axum::Router;
+use askama::Template;
+use axum::{
+    body::Bytes,
+    extract::{Multipart, Path, RawQuery, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    middleware,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+    Router,
+};
+use chrono::{Datelike, NaiveDate};
+use coopfund_domain::{
+    ids::{ApplicationId, LoanId, ProductId},
+    LoanStatus, Method, Vnd,
+};
+use serde::Deserialize;
 
-use crate::state::AppState;
+use super::{format, render, Shell, WebUser};
+use crate::{
+    app::{
+        application_documents::{self, DocumentInfo},
+        applications::{self, Application, ApplicationFilter, NewApplication, NewCollateral},
+        loans::{self, LoanSchedule, LoanStatementPeriod, LoanView, PayoffView, TransactionView},
+        notifications::{self, NotificationChange, NotificationSettings, OfficerContact},
+        outbox::OutboxMessage,
+        page::PageRequest,
+        payment_qr::{self, PaymentQr, PaymentQrQuery},
+        products::{self, Product, ProductFilter},
+        schedule_preview::{self, PreviewRequest, PreviewResponse},
+    },
+    auth::Role,
+    error::{AppError, AppResult, ErrorKind, Lang},
+    state::AppState,
+};
+
+crate::texts! {
+    MyText, MY_VI, MY_EN;
+    welcome: "Xin chào", "Welcome";
+    our_loans: "Khoản vay của HTX", "Our loans";
+    no_loans: "HTX chưa có khoản vay nào.", "You have no loans yet.";
+    on_time: "Đúng hạn", "On time";
+    awaiting_disbursement: "Chờ giải ngân", "Awaiting disbursement";
+    paid_off: "Đã tất toán", "Paid off";
+    written_off: "Đã xử lý rủi ro", "Written off";
+    next_payment: "Khoản cần trả tiếp theo", "Your next payment";
+    pay_now: "Cần trả ngay", "To pay now";
+    due_today: "Kỳ đến hạn hôm nay", "Due today";
+    nothing_to_pay: "Hiện không có khoản nào cần trả.", "There is nothing to pay now.";
+    due_on: "Hạn trả", "Due on";
+    principal: "Tiền gốc", "Principal";
+    interest: "Tiền lãi", "Interest";
+    total: "Tổng cộng", "Total";
+    how_computed: "Cách tính?", "How is this computed?";
+    scan_to_pay: "Quét mã bằng ứng dụng ngân hàng để chuyển khoản: số tiền và nội dung đã điền sẵn.", "Scan with your banking app to pay: the amount and the message are filled in.";
+    qr_alt: "Mã VietQR để chuyển khoản", "VietQR code to pay";
+    transfer_details: "Hoặc chuyển khoản theo thông tin", "Or transfer with these details";
+    account_name: "Chủ tài khoản", "Account name";
+    account_number: "Số tài khoản", "Account number";
+    bank: "Ngân hàng", "Bank";
+    amount: "Số tiền", "Amount";
+    transfer_message: "Nội dung chuyển khoản", "Transfer message";
+    view_loan: "Xem chi tiết khoản vay", "Open the loan";
+    officer_contact: "Cán bộ tín dụng phụ trách", "Your loan officer";
+    no_officer: "Chưa có cán bộ phụ trách; xin gọi Quỹ.", "No officer assigned yet; please call the fund.";
+    fund_phone: "Điện thoại của Quỹ", "The fund's phone";
+    applications: "Hồ sơ vay của HTX", "Our applications";
+    new_application: "Lập hồ sơ vay mới", "Apply for a loan";
+    no_applications: "Chưa có hồ sơ vay nào.", "No applications yet.";
+    status: "Trạng thái", "Status";
+    dpd: "Số ngày quá hạn", "Days past due";
+    outstanding: "Dư nợ gốc", "Principal outstanding";
+    payoff: "Tất toán toàn bộ hôm nay", "To pay off everything today";
+    overdue_principal: "Gốc quá hạn", "Overdue principal";
+    unpaid_interest: "Lãi chưa trả của kỳ đã quá hạn", "Unpaid interest of overdue installments";
+    overdue_interest: "Lãi quá hạn", "Overdue interest";
+    late_interest: "Lãi chậm trả", "Late interest";
+    current_interest: "Lãi trong hạn đến hôm nay", "Interest to date";
+    restructured_interest: "Lãi đã cơ cấu", "Restructured interest";
+    principal_not_due: "Gốc chưa đến hạn", "Principal not yet due";
+    less_advance: "Trừ tiền trả trước", "Less advance held";
+    schedule: "Lịch trả nợ", "Repayment schedule";
+    seq: "Kỳ", "No.";
+    paid: "Đã trả", "Paid";
+    history: "Lịch sử thanh toán", "Payment history";
+    no_history: "Chưa có giao dịch nào.", "No payments yet.";
+    date: "Ngày", "Date";
+    kind: "Loại", "Kind";
+    allocation: "Đã trừ vào", "Applied to";
+    advance: "Giữ làm tiền trả trước", "Held as an advance";
+    statement: "Sao kê khoản vay", "Loan statement";
+    statement_for: "Sao kê cho kỳ", "Statement for a period";
+    from: "Từ ngày", "From";
+    to: "Đến ngày", "To";
+    show_statement: "Xem sao kê", "Show the statement";
+    print_hint: "Dùng lệnh In của trình duyệt (Ctrl+P, hoặc Chia sẻ › In trên điện thoại) để in hoặc lưu PDF.", "Use the browser's Print (Ctrl+P, or Share › Print on a phone) to print or save as PDF.";
+    period: "Kỳ sao kê", "Period";
+    opening_balance: "Dư nợ gốc đầu kỳ", "Opening principal balance";
+    closing_balance: "Dư nợ gốc cuối kỳ", "Closing principal balance";
+    opening_advance: "Tiền trả trước đầu kỳ", "Opening advance";
+    closing_advance: "Tiền trả trước cuối kỳ", "Closing advance";
+    movements: "Các phát sinh trong kỳ", "Movements in the period";
+    no_movements: "Không có phát sinh nào trong kỳ.", "No movement in the period.";
+    disbursed: "Giải ngân", "Disbursed";
+    billed: "Đến hạn", "Fell due";
+    received: "Đã nhận", "Received";
+    principal_paid: "Gốc đã trả", "Principal paid";
+    interest_paid: "Lãi đã trả", "Interest paid";
+    balance: "Dư nợ gốc", "Balance";
+    period_totals: "Cộng phát sinh trong kỳ", "Totals of the period";
+    printed_on: "Lập ngày", "Issued on";
+    back_to_loan: "Về khoản vay", "Back to the loan";
+    line_disbursement: "Giải ngân", "Disbursement";
+    line_installment_due: "Kỳ đến hạn", "Installment due";
+    line_advance_applied: "Trừ tiền trả trước", "Advance applied";
+    line_repayment: "Trả nợ", "Payment";
+    line_restructure: "Cơ cấu lại", "Restructuring";
+    line_write_off: "Xử lý rủi ro", "Write-off";
+    line_recovery: "Thu hồi", "Recovery";
+    number: "Số hồ sơ", "Number";
+    term: "Thời hạn", "Term";
+    months: "tháng", "months";
+    reason: "Lý do", "Reason";
+    submitted_on: "Ngày nộp", "Submitted on";
+    open: "Xem", "Open";
+    apply_title: "Hồ sơ đề nghị vay vốn", "Loan application";
+    product: "Sản phẩm vay", "Loan product";
+    amount_vnd: "Số tiền đề nghị vay (đồng)", "Amount asked (đồng)";
+    amount_hint: "Số nguyên đồng, ví dụ 300.000.000", "Whole đồng, e.g. 300,000,000";
+    installments: "Số kỳ trả nợ", "Number of installments";
+    period_months: "Mỗi kỳ", "Each installment every";
+    method: "Cách trả", "How to repay";
+    principal_grace: "Số kỳ ân hạn gốc (chỉ trả lãi)", "Installments of principal grace (interest only)";
+    purpose: "Mục đích vay, phương án sản xuất kinh doanh", "Purpose of the loan, the business plan";
+    project_total_vnd: "Tổng vốn của phương án (đồng)", "Total cost of the project (đồng)";
+    own_capital_vnd: "Vốn tự có tham gia (đồng)", "Own capital put in (đồng)";
+    own_capital_hint: "Ít nhất 20% tổng vốn phương án (Nghị định 45/2021 Điều 22)", "At least 20% of the project (Decree 45/2021 Art 22)";
+    collateral: "Tài sản bảo đảm", "Collateral";
+    collateral_hint: "Để trống dòng không dùng. Cán bộ tín dụng sẽ thẩm định giá trị.", "Leave unused lines empty. The officer appraises the values.";
+    collateral_kind: "Loại tài sản", "Kind";
+    collateral_description: "Mô tả (giấy tờ, vị trí…)", "Description (papers, location…)";
+    collateral_value: "Giá trị ước tính (đồng)", "Estimated value (đồng)";
+    kind_land: "Quyền sử dụng đất", "Land use right";
+    kind_building: "Nhà xưởng, công trình", "Building";
+    kind_machinery: "Máy móc, thiết bị", "Machinery";
+    kind_vehicle: "Phương tiện vận tải", "Vehicle";
+    kind_deposit: "Tiền gửi, giấy tờ có giá", "Deposit or securities";
+    no_bad_debt: "HTX cam kết không có nợ xấu tại tổ chức tín dụng nào (Nghị định 45/2021 Điều 22).", "We declare no bad debt at any credit institution (Decree 45/2021 Art 22).";
+    preview: "Lịch trả nợ dự kiến", "Expected repayment schedule";
+    preview_button: "Xem lịch trả nợ", "Preview the schedule";
+    preview_hint: "Nhập số tiền, số kỳ và cách trả để xem lịch trả nợ dự kiến.", "Enter the amount, the installments and how to repay to see the expected schedule.";
+    preview_note: "Tính với lãi suất của sản phẩm, giả định giải ngân hôm nay; lịch chính thức lập khi giải ngân.", "At the product's rate, as if disbursed today; the real schedule is made at disbursement.";
+    total_interest: "Tổng tiền lãi", "Total interest";
+    save_draft: "Lưu hồ sơ nháp", "Save the draft";
+    fix_errors: "Chưa lưu: hãy sửa các lỗi bên dưới.", "Not saved: please correct the errors below.";
+    saved: "Đã lưu hồ sơ nháp. Hãy đính kèm tài liệu rồi bấm «Nộp hồ sơ».", "The draft is saved. Attach your documents, then press «Submit».";
+    submitted: "Đã nộp hồ sơ. Cán bộ tín dụng sẽ thẩm định và liên hệ với HTX.", "The application is submitted. The loan officer will appraise it and contact you.";
+    uploaded: "Đã tải lên tài liệu.", "The document was uploaded.";
+    submit: "Nộp hồ sơ", "Submit";
+    submit_hint: "Sau khi nộp, hồ sơ không sửa được nữa.", "Once submitted, the application cannot be changed.";
+    documents: "Tài liệu kèm theo", "Supporting documents";
+    no_documents: "Chưa có tài liệu nào.", "No documents yet.";
+    upload: "Tải lên", "Upload";
+    file: "Tệp PDF hoặc ảnh JPEG", "A PDF file or a JPEG image";
+    file_hint: "Phương án kinh doanh, báo cáo tài chính, giấy tờ tài sản…", "Business plan, financial statements, property papers…";
+    size: "Dung lượng", "Size";
+    rate: "Lãi suất", "Rate";
+    loan_created: "Khoản vay", "Loan";
+    notifications: "Thông báo qua thư điện tử", "Email notifications";
+    notifications_intro: "Quỹ gửi thư nhắc hạn trả nợ, thông báo quá hạn, biên nhận và kết quả hồ sơ tới các địa chỉ dưới đây.", "The fund sends payment reminders, overdue notices, receipts and decisions to the addresses below.";
+    language: "Ngôn ngữ của thư", "Language of the mails";
+    chair_email: "Thư điện tử của Chủ tịch/Giám đốc HTX", "Email of the chair or director";
+    accountant_email: "Thư điện tử của Kế toán HTX", "Email of the accountant";
+    email_hint: "Để trống nếu không có.", "Leave empty if none.";
+    registered_email: "Khi không có địa chỉ nào, thư gửi tới địa chỉ đã đăng ký với Quỹ", "With no address, mails go to the address registered with the fund";
+    recipients_now: "Thư đang được gửi tới", "Mails go to";
+    save: "Lưu", "Save";
+    settings_saved: "Đã lưu lựa chọn.", "Your choice is saved.";
+    mails: "Thư Quỹ đã gửi cho HTX", "Mails the fund sent you";
+    no_mails: "Chưa có thư nào.", "No mails yet.";
+    subject: "Tiêu đề", "Subject";
+    recipient: "Người nhận", "To";
+    mail_pending: "Đang chờ gửi", "Waiting";
+    mail_sending: "Đang gửi", "Sending";
+    mail_sent: "Đã gửi", "Sent";
+    mail_failed: "Gửi không được", "Not delivered";
+}
 
 /// Adds this area's pages to the site's router.
 pub fn routes(router: Router<AppState>) -> Router<AppState> {
     router
+        .route("/my/loans/{id}", get(loan_page))
+        .route("/my/loans/{id}/statement", get(statement_page))
+        .route("/my/applications", get(applications_page))
+        .route(
+            "/my/applications/new",
+            get(new_application).post(post_application),
+        )
+        .route("/my/applications/{id}", get(application_page))
+        .route("/my/applications/{id}/submit", post(submit_application))
+        .route(
+            "/my/applications/{id}/documents/{doc}",
+            get(download_document),
+        )
+        // The same download for the officer and the approver (the use case scopes it).
+        .route("/applications/{id}/documents/{doc}", get(download_document))
+        .route(
+            "/my/notifications",
+            get(notifications_page).post(post_notifications),
+        )
+}
+
+/// The document upload: a multipart form, outside the URL-encoded CSRF layer (checked by its
+/// handler, first field).
+pub fn upload_router() -> Router<AppState> {
+    Router::new()
+        .route("/my/applications/{id}/documents", post(upload_document))
+        .layer(middleware::from_fn(super::security_headers))
+}
+
+fn id_of(text: &str, what_vi: &str, what_en: &str) -> AppResult<i64> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AppError::not_found(what_vi, what_en))
+}
+
+fn loan_id(text: &str) -> AppResult<i64> {
+    id_of(text, "khoản vay", "Loan")
+}
+
+fn application_id(text: &str) -> AppResult<i64> {
+    id_of(text, "hồ sơ vay", "Loan application")
+}
+
+/// The loan's state in plain words: "Đúng hạn", "Quá hạn 12 ngày", "Chờ giải ngân", "Đã tất toán".
+pub fn plain_status(loan: &LoanView, lang: Lang) -> String {
+    let m = MyText::of(lang);
+    match loan.status {
+        LoanStatus::Approved | LoanStatus::ContractSigned => m.awaiting_disbursement.into(),
+        LoanStatus::Closed => m.paid_off.into(),
+        LoanStatus::WrittenOff | LoanStatus::Recovered => m.written_off.into(),
+        LoanStatus::Active if loan.dpd > 0 => match lang {
+            Lang::Vi => format!("Quá hạn {} ngày", loan.dpd),
+            Lang::En if loan.dpd == 1 => "1 day overdue".into(),
+            Lang::En => format!("{} days overdue", loan.dpd),
+        },
+        LoanStatus::Active => m.on_time.into(),
+    }
+}
+
+/// The next-payment panel of one loan.
+pub struct PaymentPanel {
+    /// The code and the amount it asks for; `None` when nothing is to be paid.
+    pub qr: Option<PaymentQr>,
+    /// Something is overdue: the panel shows the overdue amounts and the total to pay now.
+    pub overdue: bool,
+    /// The payoff quote today (the components with their "how is this computed?" links).
+    pub payoff: PayoffView,
+    /// What falls due today on top of the overdue amounts (owed now − the overdue components).
+    pub due_today_vnd: Vnd,
+}
+
+/// One loan on the home page.
+pub struct LoanCard {
+    pub loan: LoanView,
+    pub status_text: String,
+    pub panel: Option<PaymentPanel>,
+}
+
+/// The fund's account as the transfer details show it.
+pub struct BankDetails {
+    pub account_name: String,
+    pub account_number: String,
+    pub bank_name: String,
+    pub contact_phone: String,
+}
+
+impl BankDetails {
+    fn of(state: &AppState) -> BankDetails {
+        let mail = &state.settings.mail;
+        BankDetails {
+            account_name: mail.bank_account_name.clone(),
+            account_number: mail.bank_account_number.clone(),
+            bank_name: mail.bank_name.clone(),
+            contact_phone: mail.contact_phone.clone(),
+        }
+    }
+}
+
+async fn panel_of(
+    state: &AppState,
+    user: &WebUser,
+    loan: &LoanView,
+) -> AppResult<Option<PaymentPanel>> {
+    if loan.status != LoanStatus::Active {
+        return Ok(None);
+    }
+    let qr =
+        match payment_qr::payment_qr(&state.ctx, &user.caller, loan.id, PaymentQrQuery::default())
+            .await
+        {
+            Ok(qr) => Some(qr),
+            // Nothing to pay now (covered by the advance): the panel says so, no code.
+            Err(err) if err.kind == ErrorKind::Rule => None,
+            Err(err) => return Err(err),
+        };
+    let payoff = loans::payoff(&state.ctx, &user.caller, LoanId::new(loan.id), None).await?;
+    let overdue_parts = payoff.overdue_principal_vnd
+        + payoff.unpaid_interest_vnd
+        + payoff.overdue_interest_vnd
+        + payoff.late_interest_vnd;
+    let overdue = loan.owed_now_vnd.is_positive() && overdue_parts.is_positive();
+    let due_today_vnd = if loan.owed_now_vnd > overdue_parts {
+        loan.owed_now_vnd - overdue_parts
+    } else {
+        Vnd::ZERO
+    };
+    Ok(Some(PaymentPanel {
+        qr,
+        overdue,
+        payoff,
+        due_today_vnd,
+    }))
+}
+
+// ----- /home -----
+
+/// `/home` for a cooperative.
+#[derive(Template)]
+#[template(path = "my_home.html")]
+pub struct HomePage {
+    pub shell: Shell,
+    pub m: &'static MyText,
+    pub cooperative: String,
+    pub cards: Vec<LoanCard>,
+    pub bank: BankDetails,
+    pub officer: Option<OfficerContact>,
+    pub applications: Vec<Application>,
+}
+
+/// `GET /home` of a cooperative user (called by [`super::dashboard::home`]).
+pub async fn home(state: &AppState, user: &WebUser) -> Response {
+    let result = async {
+        let own = user.caller.cooperative().ok_or_else(AppError::forbidden)?;
+        let cooperative = crate::app::cooperatives::get(&state.ctx, &user.caller, own)
+            .await?
+            .name;
+        let page = loans::list(
+            &state.ctx,
+            &user.caller,
+            loans::LoanFilter {
+                limit: Some(50),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let mut cards = Vec::new();
+        for loan in page.items {
+            let panel = panel_of(state, user, &loan).await?;
+            cards.push(LoanCard {
+                status_text: plain_status(&loan, user.lang),
+                panel,
+                loan,
+            });
+        }
+        // Loans that ask for money first, then the rest, newest first.
+        cards.sort_by_key(|c| (c.panel.is_none(), -c.loan.dpd));
+        let officer = notifications::officer_contact(&state.ctx, &user.caller).await?;
+        let applications = applications::list(
+            &state.ctx,
+            &user.caller,
+            ApplicationFilter {
+                limit: Some(5),
+                ..Default::default()
+            },
+        )
+        .await?
+        .items;
+        Ok::<_, AppError>((cooperative, cards, officer, applications))
+    }
+    .await;
+    match result {
+        Ok((cooperative, cards, officer, applications)) => {
+            let m = MyText::of(user.lang);
+            render(&HomePage {
+                shell: user.shell(state, m.our_loans).await,
+                m,
+                cooperative,
+                cards,
+                bank: BankDetails::of(state),
+                officer,
+                applications,
+            })
+        }
+        Err(err) => user.fail(state, err).await,
+    }
+}
+
+// ----- one loan -----
+
+/// `/my/loans/{id}`.
+#[derive(Template)]
+#[template(path = "my_loan.html")]
+pub struct LoanPage {
+    pub shell: Shell,
+    pub m: &'static MyText,
+    pub card: LoanCard,
+    pub bank: BankDetails,
+    pub schedule: LoanSchedule,
+    pub transactions: Vec<TransactionView>,
+    pub statement_from: String,
+    pub statement_to: String,
+}
+
+/// The default statement period of `loan`: from its first disbursement (else the business date's
+/// first of January) to the business date.
+fn default_period(loan: &LoanView) -> (NaiveDate, NaiveDate) {
+    let to = loan.as_of.unwrap_or_default();
+    let from = loan
+        .first_disbursed_on
+        .or(loan.signed_on)
+        .unwrap_or_else(|| NaiveDate::from_ymd_opt(to.year(), 1, 1).unwrap_or(to));
+    (from, to)
+}
+
+/// `GET /my/loans/{id}`: a cooperative's loan (staff are sent to the staff page).
+pub async fn loan_page(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Response {
+    if user.caller.role() != Role::Cooperative {
+        return Redirect::to(&format!("/loans/{}", id.trim())).into_response();
+    }
+    let result = async {
+        let id = loan_id(&id)?;
+        let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
+        let schedule = loans::schedule(&state.ctx, &user.caller, id.into()).await?;
+        let transactions = loans::transactions(&state.ctx, &user.caller, id.into()).await?;
+        let panel = panel_of(&state, &user, &loan).await?;
+        Ok::<_, AppError>((loan, schedule, transactions, panel))
+    }
+    .await;
+    match result {
+        Ok((loan, schedule, transactions, panel)) => {
+            let m = MyText::of(user.lang);
+            let (from, to) = default_period(&loan);
+            let title = format!("{} {}", super::text::text(user.lang).loan, loan.number);
+            render(&LoanPage {
+                shell: user.shell(&state, &title).await,
+                m,
+                bank: BankDetails::of(&state),
+                schedule,
+                transactions: transactions
+                    .into_iter()
+                    .filter(|t| t.reversed_by.is_none() && t.reverses_id.is_none())
+                    .collect(),
+                statement_from: from.format("%Y-%m-%d").to_string(),
+                statement_to: to.format("%Y-%m-%d").to_string(),
+                card: LoanCard {
+                    status_text: plain_status(&loan, user.lang),
+                    panel,
+                    loan,
+                },
+            })
+        }
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+// ----- the statement -----
+
+/// `/my/loans/{id}/statement`.
+#[derive(Template)]
+#[template(path = "my_statement.html")]
+pub struct StatementPage {
+    pub shell: Shell,
+    pub m: &'static MyText,
+    pub fund_name: String,
+    pub cooperative: String,
+    pub loan: LoanView,
+    pub statement: LoanStatementPeriod,
+    pub from_input: String,
+    pub to_input: String,
+}
+
+impl StatementPage {
+    /// Interest of every kind paid on a line (contractual, overdue, late), as shown.
+    pub fn interest_text(&self, l: &loans::StatementLine) -> String {
+        self.shell
+            .vnd(&(l.paid_interest_vnd + l.paid_overdue_interest_vnd + l.paid_late_interest_vnd))
+    }
+
+    /// Interest of every kind paid in the period, as shown.
+    pub fn total_interest_text(&self) -> String {
+        self.shell.vnd(&self.statement.interest_paid_vnd())
+    }
+
+    /// The name of a statement line's kind.
+    pub fn line_kind(&self, kind: &str) -> &'static str {
+        let m = self.m;
+        match kind {
+            "disbursement" => m.line_disbursement,
+            "installment_due" => m.line_installment_due,
+            "advance_applied" => m.line_advance_applied,
+            "repayment" => m.line_repayment,
+            "restructure" => m.line_restructure,
+            "write_off" => m.line_write_off,
+            _ => m.line_recovery,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PeriodQuery {
+    from: String,
+    to: String,
+}
+
+/// `GET /my/loans/{id}/statement?from=&to=`: the printable statement of a period.
+pub async fn statement_page(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query: PeriodQuery =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let result = async {
+        let id = loan_id(&id)?;
+        let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
+        let (default_from, default_to) = default_period(&loan);
+        let from = match query.from.trim() {
+            "" => default_from,
+            text => format::parse_date("from", text)?,
+        };
+        let to = match query.to.trim() {
+            "" => default_to,
+            text => format::parse_date("to", text)?,
+        };
+        let statement =
+            loans::statement_for_period(&state.ctx, &user.caller, id.into(), from, to).await?;
+        let cooperative =
+            crate::app::cooperatives::get(&state.ctx, &user.caller, loan.cooperative_id.into())
+                .await?
+                .name;
+        Ok::<_, AppError>((loan, statement, cooperative))
+    }
+    .await;
+    match result {
+        Ok((loan, statement, cooperative)) => {
+            let m = MyText::of(user.lang);
+            let title = format!("{} {}", m.statement, loan.number);
+            render(&StatementPage {
+                shell: user.shell(&state, &title).await,
+                m,
+                fund_name: state.settings.fund.name.clone(),
+                cooperative,
+                from_input: statement.from.format("%Y-%m-%d").to_string(),
+                to_input: statement.to.format("%Y-%m-%d").to_string(),
+                loan,
+                statement,
+            })
+        }
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+// ----- applications -----
+
+/// `/my/applications`.
+#[derive(Template)]
+#[template(path = "my_applications.html")]
+pub struct ApplicationsPage {
+    pub shell: Shell,
+    pub m: &'static MyText,
+    pub applications: Vec<Application>,
+}
+
+impl ApplicationsPage {
+    /// The day an application was submitted ("" for a draft).
+    pub fn submitted_on(&self, a: &Application) -> String {
+        a.submitted_at
+            .map(|at| self.shell.date(&at.date_naive()))
+            .unwrap_or_default()
+    }
+}
+
+/// `GET /my/applications`: the cooperative's applications with their state and the reasons given.
+pub async fn applications_page(State(state): State<AppState>, user: WebUser) -> Response {
+    let result = async {
+        user.caller.require(&[Role::Cooperative])?;
+        applications::list(
+            &state.ctx,
+            &user.caller,
+            ApplicationFilter {
+                limit: Some(200),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(page) => {
+            let m = MyText::of(user.lang);
+            render(&ApplicationsPage {
+                shell: user.shell(&state, m.applications).await,
+                m,
+                applications: page.items,
+            })
+        }
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+/// The collateral lines the form offers.
+pub const COLLATERAL_LINES: usize = 3;
+
+/// What the user typed, kept as typed.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct ApplicationForm {
+    pub product_id: String,
+    pub amount_vnd: String,
+    pub installments: String,
+    pub period_months: String,
+    pub method: String,
+    pub principal_grace: String,
+    pub purpose: String,
+    pub project_total_vnd: String,
+    pub own_capital_vnd: String,
+    pub coll_kind_0: String,
+    pub coll_desc_0: String,
+    pub coll_value_0: String,
+    pub coll_kind_1: String,
+    pub coll_desc_1: String,
+    pub coll_value_1: String,
+    pub coll_kind_2: String,
+    pub coll_desc_2: String,
+    pub coll_value_2: String,
+    pub no_bad_debt: String,
+    /// `preview` (show the schedule, save nothing) or `save`.
+    pub action: String,
+}
+
+/// One collateral line of the form as typed.
+pub struct CollateralLine {
+    pub index: usize,
+    pub kind: String,
+    pub description: String,
+    pub value: String,
+}
+
+impl ApplicationForm {
+    fn lines(&self) -> Vec<CollateralLine> {
+        [
+            (&self.coll_kind_0, &self.coll_desc_0, &self.coll_value_0),
+            (&self.coll_kind_1, &self.coll_desc_1, &self.coll_value_1),
+            (&self.coll_kind_2, &self.coll_desc_2, &self.coll_value_2),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(index, (kind, description, value))| CollateralLine {
+            index,
+            kind: kind.clone(),
+            description: description.clone(),
+            value: value.clone(),
+        })
+        .collect()
+    }
+}
+
+/// A refusal next to its field.
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// `/my/applications/new`.
+#[derive(Template)]
+#[template(path = "my_application_new.html")]
+pub struct NewApplicationPage {
+    pub shell: Shell,
+    pub m: &'static MyText,
+    pub products: Vec<Product>,
+    pub form: ApplicationForm,
+    pub lines: Vec<CollateralLine>,
+    pub errors: Vec<FieldError>,
+    pub general_error: Option<String>,
+    pub preview: Option<PreviewResponse>,
+    pub collateral_kinds: Vec<(&'static str, &'static str)>,
+    pub methods: Vec<(&'static str, String)>,
+    pub periods: Vec<i64>,
+}
+
+impl NewApplicationPage {
+    /// The message for `field`, if refused.
+    pub fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    /// Whether `field` was refused.
+    pub fn invalid(&self, field: &str) -> bool {
+        self.error_for(field).is_some()
+    }
+
+    /// Whether any field was refused.
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty() || self.general_error.is_some()
+    }
+
+    /// The message for a collateral line's `part` (`kind`, `desc`, `value`).
+    pub fn line_error(&self, part: &str, index: &usize) -> Option<&str> {
+        self.error_for(&format!("coll_{part}_{index}"))
+    }
+
+    /// Whether `id` is the selected product.
+    pub fn is_product(&self, id: &i64) -> bool {
+        self.form.product_id == id.to_string()
+    }
+}
+
+/// The form's field for an error the use case names.
+fn form_field(field: &str) -> String {
+    if let Some(rest) = field.strip_prefix("collateral[") {
+        if let Some((index, part)) = rest.split_once("].") {
+            let part = match part {
+                "kind" => "kind",
+                "description" => "desc",
+                _ => "value",
+            };
+            return format!("coll_{part}_{index}");
+        }
+    }
+    match field {
+        "no_bad_debt_declared" => "no_bad_debt".into(),
+        other => other.into(),
+    }
+}
+
+/// The label of a form field, to name it in a message in the page's words.
+fn field_label(field: &str, m: &MyText) -> Option<&'static str> {
+    let label = match field {
+        "product_id" => m.product,
+        "amount_vnd" => m.amount_vnd,
+        "installments" => m.installments,
+        "period_months" => m.period_months,
+        "method" => m.method,
+        "principal_grace" => m.principal_grace,
+        "purpose" => m.purpose,
+        "project_total_vnd" => m.project_total_vnd,
+        "own_capital_vnd" => m.own_capital_vnd,
+        "no_bad_debt" => m.no_bad_debt,
+        "language" => m.language,
+        "chair_email" => m.chair_email,
+        "accountant_email" => m.accountant_email,
+        f if f.starts_with("coll_desc_") => m.collateral_description,
+        f if f.starts_with("coll_value_") => m.collateral_value,
+        f if f.starts_with("coll_kind_") => m.collateral_kind,
+        _ => return None,
+    };
+    Some(label)
+}
+
+fn place_error(
+    err: &AppError,
+    lang: Lang,
+    errors: &mut Vec<FieldError>,
+    general: &mut Option<String>,
+) {
+    let mut message = err.message.get(lang).to_string();
+    match err.field.as_deref() {
+        Some(field) => {
+            let original = field;
+            let field = form_field(field);
+            if let Some(label) = field_label(&field, MyText::of(lang)) {
+                message = message.replace(&format!("'{original}'"), &format!("«{label}»"));
+            }
+            if !errors.iter().any(|e| e.field == field) {
+                errors.push(FieldError { field, message });
+            }
+        }
+        None => *general = Some(message),
+    }
+}
+
+fn parse_count(field: &str, text: &str) -> AppResult<i64> {
+    text.trim().parse::<i64>().map_err(|_| {
+        AppError::invalid(
+            field,
+            crate::error::Reason::InvalidFormat {
+                expected: "a whole number",
+            },
+        )
+    })
+}
+
+/// The application the form describes, or the refusals of its fields.
+fn parse_form(
+    form: &ApplicationForm,
+    lang: Lang,
+) -> (Option<NewApplication>, Vec<FieldError>, Option<String>) {
+    let mut refused: Vec<AppError> = Vec::new();
+    fn take(refused: &mut Vec<AppError>, result: AppResult<i64>) -> Option<i64> {
+        result.map_err(|e| refused.push(e)).ok()
+    }
+    let product_id = take(&mut refused, parse_count("product_id", &form.product_id));
+    let amount = take(
+        &mut refused,
+        format::parse_vnd("amount_vnd", &form.amount_vnd, lang),
+    );
+    let installments = take(
+        &mut refused,
+        parse_count("installments", &form.installments),
+    );
+    let period = take(
+        &mut refused,
+        parse_count("period_months", &form.period_months),
+    );
+    let grace = if form.principal_grace.trim().is_empty() {
+        Some(0)
+    } else {
+        take(
+            &mut refused,
+            parse_count("principal_grace", &form.principal_grace),
+        )
+    };
+    let project = take(
+        &mut refused,
+        format::parse_vnd("project_total_vnd", &form.project_total_vnd, lang),
+    );
+    let own = take(
+        &mut refused,
+        format::parse_vnd("own_capital_vnd", &form.own_capital_vnd, lang),
+    );
+    let mut collateral = Vec::new();
+    for line in form.lines() {
+        if line.description.trim().is_empty() && line.value.trim().is_empty() {
+            continue;
+        }
+        let field = format!("coll_value_{}", line.index);
+        let value = take(&mut refused, format::parse_vnd(&field, &line.value, lang));
+        if line.description.trim().is_empty() {
+            refused.push(AppError::invalid(
+                format!("coll_desc_{}", line.index),
+                crate::error::Reason::Required,
+            ));
+        }
+        if let Some(value) = value {
+            collateral.push(NewCollateral {
+                kind: if line.kind.trim().is_empty() {
+                    "other".into()
+                } else {
+                    line.kind.clone()
+                },
+                description: line.description.clone(),
+                appraised_value_vnd: value,
+                discount_rate_percent: rust_decimal::Decimal::ZERO,
+            });
+        }
+    }
+    let method = match form.method.parse::<Method>() {
+        Ok(method) => Some(method),
+        Err(_) => {
+            refused.push(AppError::invalid("method", crate::error::Reason::Required));
+            None
+        }
+    };
+    let mut errors = Vec::new();
+    let mut general = None;
+    for err in &refused {
+        place_error(err, lang, &mut errors, &mut general);
+    }
+    let parsed = match (
+        product_id,
+        amount,
+        installments,
+        period,
+        grace,
+        project,
+        own,
+        method,
+    ) {
+        (Some(p), Some(a), Some(i), Some(pm), Some(g), Some(pt), Some(o), Some(method))
+            if errors.is_empty() =>
+        {
+            Some(NewApplication {
+                product_id: ProductId::new(p),
+                cooperative_id: None,
+                amount_vnd: a,
+                installments: i,
+                period_months: pm,
+                method,
+                principal_grace: Some(g),
+                purpose: form.purpose.clone(),
+                project_total_vnd: pt,
+                own_capital_vnd: o,
+                collateral,
+                no_bad_debt_declared: form.no_bad_debt == "on",
+                documents: Vec::new(),
+            })
+        }
+        _ => None,
+    };
+    (parsed, errors, general)
+}
+
+/// The expected schedule of what the form asks, at the product's terms, disbursed on the business
+/// date ([`schedule_preview::preview`], the API's preview); `None` while the terms are incomplete.
+fn preview_of(
+    form: &ApplicationForm,
+    products: &[Product],
+    today: NaiveDate,
+    lang: Lang,
+) -> Option<PreviewResponse> {
+    let product = products
+        .iter()
+        .find(|p| p.id.to_string() == form.product_id.trim())?;
+    let request = PreviewRequest {
+        principal_vnd: format::parse_vnd("amount_vnd", &form.amount_vnd, lang).ok()?,
+        rate_percent: product.rate_percent.to_string(),
+        installments: form.installments.trim().parse().ok()?,
+        period_months: form.period_months.trim().parse().ok()?,
+        method: form.method.clone(),
+        disbursed_on: today,
+        first_due_on: None,
+        principal_grace: form.principal_grace.trim().parse().unwrap_or(0),
+        day_count: Some(product.day_count.as_str().to_string()),
+        installment_unit_vnd: Some(product.installment_unit_vnd),
+    };
+    schedule_preview::preview(&request).ok()
+}
+
+async fn new_application_page(
+    state: &AppState,
+    user: &WebUser,
+    form: ApplicationForm,
+    errors: Vec<FieldError>,
+    general_error: Option<String>,
+    want_preview: bool,
+) -> AppResult<NewApplicationPage> {
+    user.caller.require(&[Role::Cooperative])?;
+    let products = products::list(
+        &state.ctx,
+        &user.caller,
+        ProductFilter {
+            active: Some(true),
+            limit: Some(200),
+            cursor: None,
+        },
+    )
+    .await?
+    .items;
+    let mut form = form;
+    if form.product_id.is_empty() {
+        if let Some(first) = products.first() {
+            form.product_id = first.id.to_string();
+        }
+    }
+    let product = products
+        .iter()
+        .find(|p| p.id.to_string() == form.product_id.trim());
+    let periods = product.map(|p| p.period_months.clone()).unwrap_or_default();
+    let offered = product.map(|p| p.methods.clone()).unwrap_or_default();
+    // A method the product does not offer (after a change of product) becomes its first one.
+    if !offered.iter().any(|m| m.as_str() == form.method) {
+        if let Some(first) = offered.first() {
+            form.method = first.as_str().to_string();
+        }
+    }
+    if !periods.iter().any(|p| p.to_string() == form.period_months) {
+        if let Some(first) = periods.first() {
+            form.period_months = first.to_string();
+        }
+    }
+    let methods = offered
+        .into_iter()
+        .map(|m| (m.as_str(), super::text::label(m.as_str(), user.lang)))
+        .collect();
+    let today = crate::app::cob::business_dates(&state.ctx, &user.caller)
+        .await?
+        .business_date;
+    let preview = if want_preview || !form.amount_vnd.is_empty() {
+        preview_of(&form, &products, today, user.lang)
+    } else {
+        None
+    };
+    let m = MyText::of(user.lang);
+    Ok(NewApplicationPage {
+        shell: user.shell(state, m.apply_title).await,
+        m,
+        lines: form.lines(),
+        products,
+        form,
+        errors,
+        general_error,
+        preview,
+        collateral_kinds: vec![
+            ("land_use_right", m.kind_land),
+            ("building", m.kind_building),
+            ("machinery", m.kind_machinery),
+            ("vehicle", m.kind_vehicle),
+            ("deposit", m.kind_deposit),
+        ],
+        methods,
+        periods,
+    })
+}
+
+/// `GET /my/applications/new`: the empty form.
+pub async fn new_application(State(state): State<AppState>, user: WebUser) -> Response {
+    let form = ApplicationForm {
+        method: "equal_principal".into(),
+        principal_grace: "0".into(),
+        ..Default::default()
+    };
+    match new_application_page(&state, &user, form, Vec::new(), None, false).await {
+        Ok(page) => render(&page),
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+/// `POST /my/applications/new` (CSRF-checked by the middleware): `action=preview` shows the schedule
+/// (htmx swaps only `#preview`), otherwise the draft is saved and the user goes to its page.
+pub async fn post_application(
+    State(state): State<AppState>,
+    user: WebUser,
+    body: Bytes,
+) -> Response {
+    let form: ApplicationForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    if form.action == "preview" {
+        return match new_application_page(&state, &user, form, Vec::new(), None, true).await {
+            Ok(page) => render(&page),
+            Err(err) => user.fail(&state, err).await,
+        };
+    }
+    let (parsed, mut errors, mut general) = parse_form(&form, user.lang);
+    let status = match parsed {
+        Some(input) => match applications::create(&state.ctx, &user.caller, input).await {
+            Ok(created) => {
+                return Redirect::to(&format!("/my/applications/{}?saved=1", created.id))
+                    .into_response()
+            }
+            Err(err) if matches!(err.kind, ErrorKind::Forbidden | ErrorKind::Internal) => {
+                return user.fail(&state, err).await
+            }
+            Err(err) => {
+                place_error(&err, user.lang, &mut errors, &mut general);
+                crate::http::error::status_of(err.kind)
+            }
+        },
+        None => StatusCode::BAD_REQUEST,
+    };
+    match new_application_page(&state, &user, form, errors, general, true).await {
+        Ok(page) => (status, render(&page)).into_response(),
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+/// `/my/applications/{id}`.
+#[derive(Template)]
+#[template(path = "my_application.html")]
+pub struct ApplicationPage {
+    pub shell: Shell,
+    pub m: &'static MyText,
+    pub application: Application,
+    pub product: Option<Product>,
+    pub documents: Vec<DocumentInfo>,
+    pub notice: Option<&'static str>,
+    pub error: Option<String>,
+    pub can_upload: bool,
+}
+
+impl ApplicationPage {
+    /// A size in kB.
+    pub fn size(&self, bytes: &i64) -> String {
+        format!("{} kB", (bytes + 1023) / 1024)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct NoticeQuery {
+    saved: String,
+    submitted: String,
+    uploaded: String,
+}
+
+async fn application_view(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> AppResult<ApplicationPage> {
+    user.caller.require(&[Role::Cooperative])?;
+    let application = applications::get(&state.ctx, &user.caller, ApplicationId::new(id)).await?;
+    let documents = application_documents::list(&state.ctx, &user.caller, id).await?;
+    let product = products::get(
+        &state.ctx,
+        &user.caller,
+        ProductId::new(application.product_id),
+    )
+    .await
+    .ok();
+    let m = MyText::of(user.lang);
+    let title = format!("{} {}", m.apply_title, application.number);
+    Ok(ApplicationPage {
+        shell: user.shell(state, &title).await,
+        m,
+        can_upload: matches!(
+            application.status,
+            applications::Status::Draft
+                | applications::Status::Submitted
+                | applications::Status::InAppraisal
+                | applications::Status::Appraised
+        ),
+        application,
+        product,
+        documents,
+        notice,
+        error,
+    })
+}
+
+/// `GET /my/applications/{id}`.
+pub async fn application_page(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query: NoticeQuery =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let m = MyText::of(user.lang);
+    let notice = if !query.submitted.is_empty() {
+        Some(m.submitted)
+    } else if !query.uploaded.is_empty() {
+        Some(m.uploaded)
+    } else if !query.saved.is_empty() {
+        Some(m.saved)
+    } else {
+        None
+    };
+    let result =
+        async { application_view(&state, &user, application_id(&id)?, notice, None).await }.await;
+    match result {
+        Ok(page) => render(&page),
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+/// `POST /my/applications/{id}/submit` (CSRF-checked by the middleware).
+pub async fn submit_application(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Response {
+    let id = match application_id(&id) {
+        Ok(id) => id,
+        Err(err) => return user.fail(&state, err).await,
+    };
+    if let Err(err) = user.caller.require(&[Role::Cooperative]) {
+        return user.fail(&state, err).await;
+    }
+    match applications::submit(&state.ctx, &user.caller, ApplicationId::new(id), None).await {
+        Ok(_) => Redirect::to(&format!("/my/applications/{id}?submitted=1")).into_response(),
+        Err(err)
+            if matches!(
+                err.kind,
+                ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
+            ) =>
+        {
+            user.fail(&state, err).await
+        }
+        Err(err) => {
+            let status = crate::http::error::status_of(err.kind);
+            let message = err.message.get(user.lang).to_string();
+            match application_view(&state, &user, id, None, Some(message)).await {
+                Ok(page) => (status, render(&page)).into_response(),
+                Err(err) => user.fail(&state, err).await,
+            }
+        }
+    }
+}
+
+/// `POST /my/applications/{id}/documents`: a multipart upload; the CSRF token must come first.
+pub async fn upload_document(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Response {
+    let id = match application_id(&id) {
+        Ok(id) => id,
+        Err(err) => return user.fail(&state, err).await,
+    };
+    let mut csrf_ok = false;
+    let mut file: Option<(String, Bytes)> = None;
+    let mut too_large = false;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(_) if csrf_ok => {
+                too_large = true;
+                break;
+            }
+            Err(_) => return super::refused(&headers),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        // The token comes first: nothing of a forged form is read beyond it.
+        if !csrf_ok && name != "csrf" {
+            break;
+        }
+        match name.as_str() {
+            "csrf" => {
+                let sent = field.text().await.unwrap_or_default();
+                csrf_ok = super::csrf::is_valid(&headers, Some(&sent));
+                if !csrf_ok {
+                    break;
+                }
+            }
+            "file" => {
+                let file_name = field.file_name().unwrap_or("").to_string();
+                match field.bytes().await {
+                    Ok(bytes) => file = Some((file_name, bytes)),
+                    Err(_) => {
+                        too_large = true;
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if !csrf_ok {
+        tracing::warn!("document upload refused: missing or wrong CSRF token");
+        return super::refused(&headers);
+    }
+    let outcome = if too_large {
+        Err(AppError::new(
+            ErrorKind::PayloadTooLarge,
+            "document_too_large",
+            crate::error::Localized::new("Tệp quá lớn.", "The file is too large."),
+        ))
+    } else {
+        let (file_name, bytes) = file.unwrap_or_default();
+        application_documents::upload(&state.ctx, &user.caller, id, &file_name, &bytes).await
+    };
+    match outcome {
+        Ok(_) => {
+            Redirect::to(&format!("/my/applications/{id}?uploaded=1#documents")).into_response()
+        }
+        Err(err)
+            if matches!(
+                err.kind,
+                ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
+            ) =>
+        {
+            user.fail(&state, err).await
+        }
+        Err(err) => {
+            let status = crate::http::error::status_of(err.kind);
+            let message = err.message.get(user.lang).to_string();
+            match application_view(&state, &user, id, None, Some(message)).await {
+                Ok(page) => (status, render(&page)).into_response(),
+                Err(err) => user.fail(&state, err).await,
+            }
+        }
+    }
+}
+
+/// `GET …/applications/{id}/documents/{doc}`: the document as a download, with the type checked at
+/// upload, never shown inline.
+pub async fn download_document(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path((id, doc)): Path<(String, String)>,
+) -> Response {
+    let result = async {
+        let id = application_id(&id)?;
+        let doc = id_of(&doc, "tài liệu", "Document")?;
+        application_documents::download(&state.ctx, &user.caller, id, doc).await
+    }
+    .await;
+    match result {
+        Ok((info, content)) => {
+            let mut response = content.into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_str(&info.content_type)
+                    .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+            );
+            if let Ok(value) =
+                HeaderValue::from_str(&application_documents::content_disposition(&info.file_name))
+            {
+                headers.insert(header::CONTENT_DISPOSITION, value);
+            }
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; sandbox"),
+            );
+            response
+        }
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+// ----- notifications -----
+
+/// `/my/notifications`.
+#[derive(Template)]
+#[template(path = "my_notifications.html")]
+pub struct NotificationsPage {
+    pub shell: Shell,
+    pub m: &'static MyText,
+    pub settings: NotificationSettings,
+    pub form: NotificationForm,
+    pub errors: Vec<FieldError>,
+    pub saved: bool,
+    pub mails: Vec<OutboxMessage>,
+}
+
+impl NotificationsPage {
+    /// The message for `field`, if refused.
+    pub fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    /// A mail's state in words.
+    pub fn mail_status(&self, status: &str) -> &'static str {
+        match status {
+            "sent" => self.m.mail_sent,
+            "failed" => self.m.mail_failed,
+            "sending" => self.m.mail_sending,
+            _ => self.m.mail_pending,
+        }
+    }
+
+    /// A timestamp as a date in the fund's time zone is not needed here: the day it was queued (UTC).
+    pub fn day(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        format::date(at.date_naive())
+    }
+}
+
+/// The settings as typed.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct NotificationForm {
+    pub language: String,
+    pub chair_email: String,
+    pub accountant_email: String,
+}
+
+async fn notifications_view(
+    state: &AppState,
+    user: &WebUser,
+    form: Option<NotificationForm>,
+    errors: Vec<FieldError>,
+    saved: bool,
+) -> AppResult<NotificationsPage> {
+    let settings = notifications::get(&state.ctx, &user.caller).await?;
+    let mails = notifications::mails(
+        &state.ctx,
+        &user.caller,
+        PageRequest::parse(Some(50), None)?,
+    )
+    .await?
+    .items;
+    let form = form.unwrap_or_else(|| NotificationForm {
+        language: settings.language.clone(),
+        chair_email: settings.chair_email.clone(),
+        accountant_email: settings.accountant_email.clone(),
+    });
+    let m = MyText::of(user.lang);
+    Ok(NotificationsPage {
+        shell: user.shell(state, m.notifications).await,
+        m,
+        settings,
+        form,
+        errors,
+        saved,
+        mails,
+    })
+}
+
+/// `GET /my/notifications`.
+pub async fn notifications_page(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let saved = query.as_deref().unwrap_or("").contains("saved=1");
+    match notifications_view(&state, &user, None, Vec::new(), saved).await {
+        Ok(page) => render(&page),
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+/// `POST /my/notifications` (CSRF-checked by the middleware).
+pub async fn post_notifications(
+    State(state): State<AppState>,
+    user: WebUser,
+    body: Bytes,
+) -> Response {
+    let form: NotificationForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let change = NotificationChange {
+        language: form.language.clone(),
+        chair_email: form.chair_email.clone(),
+        accountant_email: form.accountant_email.clone(),
+    };
+    match notifications::update(&state.ctx, &user.caller, change).await {
+        Ok(_) => Redirect::to("/my/notifications?saved=1").into_response(),
+        Err(err)
+            if matches!(
+                err.kind,
+                ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
+            ) =>
+        {
+            user.fail(&state, err).await
+        }
+        Err(err) => {
+            let status = crate::http::error::status_of(err.kind);
+            let mut errors = Vec::new();
+            let mut general = None;
+            place_error(&err, user.lang, &mut errors, &mut general);
+            if let Some(message) = general {
+                errors.push(FieldError {
+                    field: "language".into(),
+                    message,
+                });
+            }
+            match notifications_view(&state, &user, Some(form), errors, false).await {
+                Ok(page) => (status, render(&page)).into_response(),
+                Err(err) => user.fail(&state, err).await,
+            }
+        }
+    }
 }

@@ -186,6 +186,21 @@ const ROUTES: &[Route] = &[
         allowed: &["officer", "cooperative"],
     },
     Route {
+        method: Method::POST,
+        path: "/api/v1/applications/{id}/documents",
+        allowed: &["officer", "cooperative"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/applications/{id}/documents",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/applications/{id}/documents/{document_id}",
+        allowed: ALL,
+    },
+    Route {
         method: Method::GET,
         path: "/api/v1/loans",
         allowed: ALL,

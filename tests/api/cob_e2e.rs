@@ -401,6 +401,15 @@ async fn cob_reminders_reach_the_cooperative_through_smtp_t7_t1_and_the_overdue_
         );
     }
 
+    // The VietQR code rides inline (issue 10 §4): the HTML shows it by its Content-ID, and the PNG
+    // decodes (rqrr) to a payload asking the amount left to pay, to the fund's account, naming the loan.
+    assert_eq!(
+        qr_payload_amount(&t7[0], &number, &app),
+        11_019_178,
+        "the T-7 code asks for the installment"
+    );
+    assert!(t7[0].body.contains("VietQR"), "{}", t7[0].body);
+
     run_cob(&app, "2026-02-08").await; // 2026-02-09: T-1
     worker.run_once().await.expect("deliver");
     let reminders_now = reminders("Nhắc lịch trả nợ");
@@ -427,12 +436,51 @@ async fn cob_reminders_reach_the_cooperative_through_smtp_t7_t1_and_the_overdue_
         "{}",
         overdue[0].body
     );
+    assert_eq!(
+        qr_payload_amount(&overdue[0], &number, &app),
+        outbox_overdue_total(&overdue[0].body),
+        "the overdue notice's code asks for the overdue total it shows"
+    );
     let ids: HashSet<String> = server
         .messages()
         .into_iter()
         .map(|m| m.message_id)
         .collect();
     assert_eq!(ids.len(), server.messages().len(), "no message twice");
+}
+
+/// The amount the VietQR code of `mail` asks for, after checking the code is an inline PNG the HTML
+/// shows and that its payload pays the fund's configured account with the loan number as the message.
+fn qr_payload_amount(mail: &crate::smtp::ReceivedMail, number: &str, app: &TestApp) -> i64 {
+    assert_eq!(mail.images.len(), 1, "one image: {:?}", mail.subject);
+    let image = &mail.images[0];
+    assert_eq!(image.content_type, "image/png");
+    assert_eq!(image.disposition, "inline");
+    assert!(
+        mail.html.contains(&format!("cid:{}", image.content_id)),
+        "the HTML shows the code: {}",
+        mail.html
+    );
+    let payload = crate::payment_qr::decode_png(&image.bytes());
+    crate::payment_qr::assert_vietqr_to(
+        &payload,
+        &app.settings.mail.bank_bin,
+        &app.settings.mail.bank_account_number,
+        number,
+    )
+}
+
+/// The total of the overdue amounts a notice's text shows (`Tổng cộng: 11.071.285 đồng`).
+fn outbox_overdue_total(body: &str) -> i64 {
+    let line = body
+        .lines()
+        .find(|l| l.trim_start().starts_with("Tổng"))
+        .unwrap_or_else(|| panic!("no total in {body}"));
+    line.chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .expect("a total")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -205,7 +205,7 @@ async fn ledger_verify_passes_after_a_seeded_random_sequence_of_a_thousand_opera
         let choice = rng.below(100);
         let response = if choice < 8 {
             today += chrono::Duration::days(1 + rng.below(5) as i64);
-            coopfund::app::fund::set_business_date(&app.db, today)
+            coopfund::app::fund::set_business_date(&app.db, today, chrono::Utc::now())
                 .await
                 .unwrap();
             continue;

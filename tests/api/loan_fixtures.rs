@@ -39,7 +39,7 @@ pub fn date(text: &str) -> NaiveDate {
 
 /// Sets the business date (there is no close of business in these tests).
 pub async fn set_date(app: &TestApp, text: &str) {
-    coopfund::app::fund::set_business_date(&app.db, date(text))
+    coopfund::app::fund::set_business_date(&app.db, date(text), chrono::Utc::now())
         .await
         .expect("set business date");
 }

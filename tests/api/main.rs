@@ -43,6 +43,7 @@ mod recoveries;
 mod reports;
 mod restructuring;
 mod schedule;
+mod self_service;
 mod tls;
 mod users;
 mod writer_contention;

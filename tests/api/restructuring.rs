@@ -353,6 +353,7 @@ async fn the_start_up_repair_reopens_a_restructured_loan_the_old_payoff_had_clos
     let corrected = coopfund::app::repairs::restore_restructured_interest(
         &app.db,
         &app.settings.classification.classification(),
+        &coopfund::app::context::SystemClock,
     )
     .await
     .expect("repair runs");
@@ -378,7 +379,8 @@ async fn the_start_up_repair_reopens_a_restructured_loan_the_old_payoff_had_clos
     assert_eq!(
         coopfund::app::repairs::restore_restructured_interest(
             &app.db,
-            &app.settings.classification.classification()
+            &app.settings.classification.classification(),
+            &coopfund::app::context::SystemClock,
         )
         .await
         .expect("repair runs"),

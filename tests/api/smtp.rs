@@ -30,6 +30,31 @@ pub struct ReceivedMail {
     pub rcpt_to: String,
     /// The decoded text body.
     pub body: String,
+    /// The decoded HTML body ("" when there is none).
+    #[serde(default)]
+    pub html: String,
+    /// The images the message carries (inline or attached).
+    #[serde(default)]
+    pub images: Vec<ReceivedImage>,
+}
+
+/// An image part of a received message.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReceivedImage {
+    pub content_type: String,
+    /// `Content-ID` without its angle brackets.
+    pub content_id: String,
+    /// `inline` or `attachment`.
+    pub disposition: String,
+    /// The decoded bytes, as hex.
+    pub hex: String,
+}
+
+impl ReceivedImage {
+    /// The decoded bytes.
+    pub fn bytes(&self) -> Vec<u8> {
+        hex::decode(&self.hex).expect("hex image")
+    }
 }
 
 /// A running aiosmtpd on 127.0.0.1, killed on drop.
@@ -119,11 +144,20 @@ for key in sorted(mailbox.Maildir(sys.argv[1], factory=None, create=False).keys(
     raw = mailbox.Maildir(sys.argv[1], factory=None, create=False).get_bytes(key)
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     body = msg.get_body(preferencelist=("plain",))
+    html = msg.get_body(preferencelist=("html",))
+    images = [{
+        "content_type": part.get_content_type(),
+        "content_id": str(part["Content-ID"] or "").strip("<>"),
+        "disposition": part.get_content_disposition() or "",
+        "hex": part.get_content().hex(),
+    } for part in msg.walk() if part.get_content_maintype() == "image"]
     out.append({
         "to": str(msg["To"] or ""), "cc": str(msg["Cc"] or ""), "from": str(msg["From"] or ""),
         "subject": str(msg["Subject"] or ""), "message_id": str(msg["Message-ID"] or ""),
         "content_language": str(msg["Content-Language"] or ""), "rcpt_to": str(msg["X-RcptTo"] or ""),
         "body": body.get_content() if body is not None else "",
+        "html": html.get_content() if html is not None else "",
+        "images": images,
     })
 print(json.dumps(out))
 "#;

@@ -71,11 +71,18 @@ fn the_current_version_migrates_the_last_releases_demo_fund_and_keeps_every_figu
     // The start-up repair runs when the service starts; run it as `serve` would.
     let corrected = runtime.block_on(async {
         let db = Database::connect(&url).await.expect("open");
-        coopfund::app::repairs::restore_restructured_interest(&db, &Default::default())
-            .await
-            .expect("repair")
+        coopfund::app::repairs::restore_restructured_interest(
+            &db,
+            &Default::default(),
+            &coopfund::app::context::SystemClock,
+        )
+        .await
+        .expect("repair")
     });
     let out = coopfund(&url, &["ledger", "verify"], None);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    // Issue 11: migration 000014 chained the fund's rows once; every chain holds, the repair's rows appended.
+    let out = coopfund(&url, &["audit", "verify"], None);
     assert!(out.status.success(), "{}", text(&out.stdout));
 
     let after = runtime.block_on(snapshot(&url));

@@ -1,1 +1,265 @@
-//! Browser tests of the cooperative pages.
+//! The cooperative's own pages in headless Chromium at phone size (issue 10), over the shared demo
+//! fund: htx.tancuong sees its next payment with a VietQR code and the transfer details, opens the
+//! loan (schedule, payment history, "Cách tính?" links), prints a statement for a period (Chromium's
+//! print-to-PDF; the totals checked against the API), drafts an application with a live schedule
+//! preview, attaches a PDF, submits it, and meets a 404 page for another cooperative's loan; the
+//! officer then finds the application and its document. Screenshots under
+//! `target/screenshots/coop-*.png`.
+
+use serde_json::{json, Value};
+
+use crate::{
+    driver::Driver,
+    pages::{fund, login, scrolls_sideways, BROWSER, COOPERATIVE, OFFICER},
+};
+
+/// Whole đồng read back from a page amount (`1.234.567 ₫`).
+fn amount_of(text: &str) -> i64 {
+    let digits: String = text
+        .split('₫')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no amount in {text:?}"))
+}
+
+/// A small, valid one-page PDF.
+fn a_pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n\
+3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+        .to_vec()
+}
+
+async fn assert_no_sideways_scroll(browser: &crate::driver::Browser, what: &str) {
+    let (scroll_width, window_width) = scrolls_sideways(browser).await;
+    assert_eq!(window_width, 360, "the phone's width");
+    assert!(
+        scroll_width <= window_width,
+        "{what}: {scroll_width} px wide in a {window_width} px window"
+    );
+}
+
+#[tokio::test]
+async fn a_cooperative_on_a_phone_pays_by_qr_prints_a_statement_and_applies_online() {
+    let fund = fund();
+    let own = fund.api("/api/v1/loans?limit=200").await["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let users = fund.api("/api/v1/cooperatives?limit=200").await;
+    let tancuong = users["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|c| c["name"] == "HTX Chè Tân Cương"))
+        .and_then(|c| c["id"].as_i64())
+        .expect("the demo's HTX Chè Tân Cương");
+    let mine: Vec<&Value> = own
+        .iter()
+        .filter(|l| l["cooperative_id"] == tancuong && l["status"] == "active")
+        .collect();
+    assert!(!mine.is_empty(), "htx.tancuong has an active loan");
+    let theirs = own
+        .iter()
+        .find(|l| l["cooperative_id"] != tancuong)
+        .and_then(|l| l["id"].as_i64())
+        .expect("another cooperative's loan");
+
+    let _turn = BROWSER.lock().await;
+    let driver = Driver::start().await;
+    let browser = driver.session(true).await;
+    login(&browser, fund, COOPERATIVE).await;
+
+    // Home: each loan with what is due next and the VietQR code with the transfer details.
+    assert!(browser.current_url().await.ends_with("/home"));
+    let panel = browser.find(".pay-panel").await;
+    let _ = panel;
+    assert!(
+        browser.try_find(".pay-panel .qr svg").await.is_some(),
+        "a QR code is drawn"
+    );
+    let message = browser.text(".pay-panel .qr-message").await;
+    assert!(
+        mine.iter().any(|l| l["number"] == message.trim()),
+        "the transfer message is a loan number: {message}"
+    );
+    let qr_amount = amount_of(&browser.text(".pay-panel .qr-amount").await);
+    let shown = amount_of(&browser.text(".pay-panel .pay-amount").await);
+    assert_eq!(qr_amount, shown, "the code asks for the amount shown");
+    let status = browser.text(".plain-status").await;
+    assert!(
+        status == "Đúng hạn" || status.starts_with("Quá hạn "),
+        "{status}"
+    );
+    assert_no_sideways_scroll(&browser, "/home").await;
+    browser.screenshot("coop-home").await;
+
+    // The loan: schedule, payment history with allocations, "how is this computed?" links.
+    let loan = mine[0];
+    let id = loan["id"].as_i64().unwrap();
+    browser.goto(&fund.url(&format!("/my/loans/{id}"))).await;
+    assert_eq!(
+        browser.text("#loan-number").await,
+        loan["number"].as_str().unwrap()
+    );
+    let schedule = browser.text("#schedule").await;
+    assert!(schedule.contains("Đã trả"), "{schedule}");
+    let history = browser.text("#history").await;
+    assert!(
+        history.contains("Đã trừ vào") || history.contains("Tiền gốc"),
+        "{history}"
+    );
+    let why = browser
+        .script(
+            "return Array.from(document.querySelectorAll('a.why')).map(a => a.getAttribute('href'));",
+            json!([]),
+        )
+        .await;
+    let links: Vec<&str> = why
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        links.contains(&format!("/loans/{id}/explain#current_interest_vnd").as_str()),
+        "{links:?}"
+    );
+    assert_no_sideways_scroll(&browser, "/my/loans").await;
+    browser.screenshot("coop-loan").await;
+
+    // The statement for the whole life of the loan: opening + disbursed − principal paid = closing,
+    // and the closing balance is the principal the API says is outstanding.
+    browser.click("#show-statement").await;
+    browser.find("#statement").await;
+    let opening = amount_of(&browser.text("#opening-balance").await);
+    let disbursed = amount_of(&browser.text("#total-disbursed").await);
+    let paid = amount_of(&browser.text("#total-principal-paid").await);
+    let closing = amount_of(&browser.text("#closing-balance").await);
+    assert_eq!(opening, 0, "the loan's first period opens at zero");
+    assert_eq!(opening + disbursed - paid, closing);
+    let api_loan = fund.api(&format!("/api/v1/loans/{id}")).await;
+    assert_eq!(
+        closing,
+        api_loan["in_term_principal_vnd"].as_i64().unwrap()
+            + api_loan["overdue_principal_vnd"].as_i64().unwrap(),
+        "{api_loan}"
+    );
+    assert_eq!(
+        disbursed,
+        api_loan["disbursed_vnd"].as_i64().unwrap(),
+        "{api_loan}"
+    );
+    assert!(browser.text("#fund-name").await.len() > 3);
+    let pdf = browser.print_pdf().await;
+    assert!(pdf.starts_with(b"%PDF-"), "Chromium printed a PDF");
+    assert!(pdf.len() > 2_000, "a real page: {} bytes", pdf.len());
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    std::fs::write(dir.join("coop-statement.pdf"), &pdf).expect("write the PDF");
+    browser.screenshot("coop-statement").await;
+
+    // Another cooperative's loan is a 404 page, as for a loan that does not exist.
+    browser
+        .goto(&fund.url(&format!("/my/loans/{theirs}")))
+        .await;
+    assert_eq!(browser.text("h1").await, "Không tìm thấy trang");
+    browser
+        .goto(&fund.url(&format!("/my/loans/{theirs}/statement")))
+        .await;
+    assert_eq!(browser.text("h1").await, "Không tìm thấy trang");
+
+    // Apply online: the schedule preview follows the typing (htmx), then a draft is saved.
+    browser.goto(&fund.url("/my/applications/new")).await;
+    browser.fill("#amount_vnd", "120.000.000").await;
+    browser.fill("#installments", "6").await;
+    let preview = browser.wait_text("#preview", "Tổng tiền lãi").await;
+    assert!(preview.contains("20.000.000 ₫"), "{preview}");
+    browser
+        .fill("#purpose", "Mua phân bón hữu cơ cho vụ chè xuân")
+        .await;
+    browser.fill("#project_total_vnd", "100.000.000").await;
+    browser.fill("#own_capital_vnd", "150.000.000").await;
+    browser.click("#no_bad_debt").await;
+    browser.click("#save-application").await;
+    // More own capital than the whole project: refused next to its field, the typing kept.
+    browser.find("#own_capital_vnd-error").await;
+    assert!(browser.text("#form-errors").await.contains("Chưa lưu"));
+    let kept = browser
+        .script(
+            "return document.getElementById('purpose').value;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(kept, "Mua phân bón hữu cơ cho vụ chè xuân");
+    browser.screenshot("coop-application-error").await;
+    browser.fill("#project_total_vnd", "200.000.000").await;
+    browser.fill("#own_capital_vnd", "80.000.000").await;
+    browser
+        .fill("#coll_desc_0", "Giấy chứng nhận QSDĐ số BĐ 123456")
+        .await;
+    browser.fill("#coll_value_0", "250.000.000").await;
+    assert_no_sideways_scroll(&browser, "/my/applications/new").await;
+    browser.screenshot("coop-application-form").await;
+    browser.click("#save-application").await;
+    browser.find("#notice").await;
+    let url = browser.current_url().await;
+    assert!(
+        url.contains("/my/applications/") && url.contains("saved=1"),
+        "{url}"
+    );
+    let number = browser.text("#application-number").await;
+    assert!(number.starts_with("DN-"), "{number}");
+
+    // A PDF attached, checked by its content, listed; then submitted.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("Phương án kinh doanh.pdf");
+    std::fs::write(&path, a_pdf()).expect("write a PDF");
+    browser.upload_file("#file", &path).await;
+    browser.click("#upload-document").await;
+    let documents = browser
+        .wait_text("#documents", "Phương án kinh doanh.pdf")
+        .await;
+    assert!(documents.contains("kB"), "{documents}");
+    browser.click("#submit-application").await;
+    let status = browser.wait_text("#application-status", "Đã nộp").await;
+    assert_eq!(status, "Đã nộp");
+    assert_no_sideways_scroll(&browser, "/my/applications/{id}").await;
+    browser.screenshot("coop-application-submitted").await;
+    browser.goto(&fund.url("/my/applications")).await;
+    assert!(browser.text("#application-list").await.contains(&number));
+    browser.quit().await;
+
+    // The officer finds it in the queue of submitted applications, with its document.
+    let submitted = fund
+        .api("/api/v1/applications?status=submitted&limit=200")
+        .await;
+    let application = submitted["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|a| a["number"] == number.as_str()))
+        .cloned()
+        .unwrap_or_else(|| panic!("{number} is submitted: {submitted}"));
+    let application_id = application["id"].as_i64().unwrap();
+    let documents = fund
+        .api(&format!("/api/v1/applications/{application_id}/documents"))
+        .await;
+    assert_eq!(
+        documents[0]["content_type"], "application/pdf",
+        "{documents}"
+    );
+    assert_eq!(documents[0]["file_name"], "Phương án kinh doanh.pdf");
+    let browser = driver.session(true).await;
+    login(&browser, fund, OFFICER).await;
+    if browser
+        .try_find("nav a[href='/applications']")
+        .await
+        .is_some()
+    {
+        browser.goto(&fund.url("/applications")).await;
+        browser.find("h1").await;
+        browser.screenshot("coop-officer-queue").await;
+    }
+    browser.quit().await;
+}

@@ -293,6 +293,31 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
     }
 
+    /// Sets the file input `css` to the file at `path` (WebDriver sends the path as keys; a file
+    /// input is not cleared first).
+    pub async fn upload_file(&self, css: &str, path: &std::path::Path) {
+        let element = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{}/value", element.0),
+            Some(json!({"text": path.display().to_string()})),
+        )
+        .await;
+    }
+
+    /// The page printed to PDF by the browser (WebDriver `print`, A4 portrait, backgrounds off), the
+    /// bytes of the PDF.
+    pub async fn print_pdf(&self) -> Vec<u8> {
+        let data = self
+            .call(
+                reqwest::Method::POST,
+                "/print",
+                Some(json!({"page": {"width": 21.0, "height": 29.7}, "background": false})),
+            )
+            .await;
+        decode_base64(data.as_str().unwrap_or_default())
+    }
+
     /// Ends the session (closes the browser).
     pub async fn quit(self) {
         let _ = self.http.delete(&self.url).send().await;

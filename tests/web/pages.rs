@@ -13,24 +13,24 @@ use crate::{
 };
 
 /// The demo fund's server, shared by the browser tests of this process.
-struct Fund {
-    address: String,
-    accountant_token: String,
+pub(crate) struct Fund {
+    pub(crate) address: String,
+    pub(crate) accountant_token: String,
 }
 
 static FUND: OnceLock<Fund> = OnceLock::new();
 /// One browser at a time (an async mutex: each test runs on a runtime of its own).
-static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-const OFFICER: (&str, &str) = ("officer.lan", "demo-officer-2026");
-const ACCOUNTANT: (&str, &str) = ("accountant.hoa", "demo-accountant-2026");
-const APPROVER: (&str, &str) = ("approver.giamdoc", "demo-approver-2026");
-const AUDITOR: (&str, &str) = ("auditor.kiemsoat", "demo-auditor-2026");
-const ADMIN: (&str, &str) = ("admin", crate::helpers::ADMIN_PASSWORD);
-const COOPERATIVE: (&str, &str) = ("htx.tancuong", "demo-cooperative-2026");
+pub(crate) const OFFICER: (&str, &str) = ("officer.lan", "demo-officer-2026");
+pub(crate) const ACCOUNTANT: (&str, &str) = ("accountant.hoa", "demo-accountant-2026");
+pub(crate) const APPROVER: (&str, &str) = ("approver.giamdoc", "demo-approver-2026");
+pub(crate) const AUDITOR: (&str, &str) = ("auditor.kiemsoat", "demo-auditor-2026");
+pub(crate) const ADMIN: (&str, &str) = ("admin", crate::helpers::ADMIN_PASSWORD);
+pub(crate) const COOPERATIVE: (&str, &str) = ("htx.tancuong", "demo-cooperative-2026");
 
 /// Starts (once) a server with the demo fund loaded, on a runtime that lives as long as the process.
-fn fund() -> &'static Fund {
+pub(crate) fn fund() -> &'static Fund {
     FUND.get_or_init(|| {
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -64,11 +64,11 @@ fn fund() -> &'static Fund {
 }
 
 impl Fund {
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
 
-    async fn api(&self, path: &str) -> Value {
+    pub(crate) async fn api(&self, path: &str) -> Value {
         // A client per call: a pooled connection belongs to the runtime of the test that opened it,
         // and each test has its own runtime.
         reqwest::Client::new()
@@ -83,7 +83,7 @@ impl Fund {
     }
 
     /// Active loans, largest outstanding first (so a small repayment is never above the payoff).
-    async fn active_loans(&self) -> Vec<Value> {
+    pub(crate) async fn active_loans(&self) -> Vec<Value> {
         let mut loans = self.api("/api/v1/loans?status=active&limit=200").await["items"]
             .as_array()
             .cloned()
@@ -109,7 +109,7 @@ impl Fund {
     }
 }
 
-async fn login(browser: &Browser, fund: &Fund, (username, password): (&str, &str)) {
+pub(crate) async fn login(browser: &Browser, fund: &Fund, (username, password): (&str, &str)) {
     browser.goto(&fund.url("/login")).await;
     browser.fill("#username", username).await;
     browser.fill("#password", password).await;
@@ -122,7 +122,7 @@ async fn login(browser: &Browser, fund: &Fund, (username, password): (&str, &str
 }
 
 /// Whether the page is wider than the window (a horizontal scroll).
-async fn scrolls_sideways(browser: &Browser) -> (i64, i64) {
+pub(crate) async fn scrolls_sideways(browser: &Browser) -> (i64, i64) {
     let widths = browser
         .script(
             "return [document.documentElement.scrollWidth, window.innerWidth];",

@@ -3,12 +3,12 @@
 //! ([`NewLoan`]). A refusal writes nothing: the transaction is dropped before any write.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use coopfund_domain::LoanStatus;
 use coopfund_domain::{
     application::{self as rules, Action, Decision, FourEyes, Refusal, Step},
     limits::{Breach, Exposure, Rule},
     Language, Vnd,
 };
+use coopfund_domain::{ids::ApplicationId, LoanStatus};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
     IntoActiveModel, NotSet, QueryFilter, QuerySelect, Set, Statement,
@@ -344,7 +344,7 @@ async fn create_loan(
 pub async fn approve(
     ctx: &AppCtx,
     caller: &Caller,
-    id: i64,
+    id: ApplicationId,
     reason: Option<String>,
 ) -> AppResult<Application> {
     approve_keyed(ctx, caller, id, reason, None)
@@ -360,11 +360,11 @@ pub async fn approve(
 /// [`approve`] as a keyed command ([`run_keyed`]): approval creates a loan, so with an
 /// `Idempotency-Key` a retry returns the first response (API.md) instead of a 409 for the changed
 /// state. A refusal rolls back: nothing is written.
-#[tracing::instrument(name = "approve an application", skip_all, fields(application_id = id))]
+#[tracing::instrument(name = "approve an application", skip_all, fields(application_id = id.get()))]
 pub async fn approve_keyed(
     ctx: &AppCtx,
     caller: &Caller,
-    id: i64,
+    id: ApplicationId,
     reason: Option<String>,
     key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<Application>> {
@@ -392,7 +392,7 @@ async fn approve_in(
     txn: &DatabaseTransaction,
     ctx: &AppCtx,
     caller: &Caller,
-    id: i64,
+    id: ApplicationId,
     reason: Option<String>,
 ) -> AppResult<Application> {
     let policy = Policy::of(ctx);
@@ -449,6 +449,7 @@ async fn approve_in(
         .await?;
         audit::record(
             txn,
+            ctx,
             caller,
             Change::<(), _> {
                 action: "loan.create",

@@ -4,7 +4,11 @@
 //! its audit record (and mail) in one transaction.
 
 use chrono::NaiveDate;
-use coopfund_domain::{application::Action, Method, ScheduleTerms, Vnd};
+use coopfund_domain::{
+    application::Action,
+    ids::{ApplicationId, CooperativeId, ProductId},
+    Method, ScheduleTerms, Vnd,
+};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
@@ -154,7 +158,7 @@ fn validate_shape(input: &NewApplication) -> AppResult<Valid> {
     let max_vnd = coopfund_domain::Vnd::MAX_INPUT;
     let project_total_vnd = range("project_total_vnd", input.project_total_vnd, 1, max_vnd)?;
     Ok(Valid {
-        product_id: input.product_id,
+        product_id: input.product_id.get(),
         amount_vnd: range("amount_vnd", input.amount_vnd, 1, max_vnd)?,
         installments: small(
             "installments",
@@ -304,7 +308,7 @@ pub(super) fn provisional_number() -> String {
 }
 
 /// Creates a draft. Officers (any cooperative) and cooperative users (their own).
-#[tracing::instrument(name = "create an application", skip_all, fields(product_id = input.product_id))]
+#[tracing::instrument(name = "create an application", skip_all, fields(product_id = input.product_id.get()))]
 pub async fn create(
     ctx: &AppCtx,
     caller: &Caller,
@@ -316,6 +320,7 @@ pub async fn create(
         Some(own) => own,
         None => input
             .cooperative_id
+            .map(CooperativeId::get)
             .ok_or_else(|| AppError::invalid("cooperative_id", Reason::Required))?,
     };
     let valid = validate_shape(&input)?;
@@ -380,8 +385,10 @@ fn merge(current: &Application, changes: ApplicationChanges) -> NewApplication {
             .collect()
     };
     NewApplication {
-        product_id: changes.product_id.unwrap_or(current.product_id),
-        cooperative_id: Some(current.cooperative_id),
+        product_id: changes
+            .product_id
+            .unwrap_or(ProductId::new(current.product_id)),
+        cooperative_id: Some(CooperativeId::new(current.cooperative_id)),
         amount_vnd: changes.amount_vnd.unwrap_or(current.amount_vnd),
         installments: changes
             .installments
@@ -411,11 +418,11 @@ fn merge(current: &Application, changes: ApplicationChanges) -> NewApplication {
 }
 
 /// Edits a draft (creator's cooperative or an officer) if `version` is still current.
-#[tracing::instrument(name = "edit an application", skip_all, fields(application_id = id))]
+#[tracing::instrument(name = "edit an application", skip_all, fields(application_id = id.get()))]
 pub async fn update(
     ctx: &AppCtx,
     caller: &Caller,
-    id: i64,
+    id: ApplicationId,
     changes: ApplicationChanges,
 ) -> AppResult<Application> {
     let policy = Policy::of(ctx);
@@ -446,10 +453,10 @@ pub async fn update(
     let updated = store_versioned(&txn, ctx, &current, active).await?;
     if replaces_collateral {
         collateral_item::Entity::delete_many()
-            .filter(collateral_item::Column::ApplicationId.eq(id))
+            .filter(collateral_item::Column::ApplicationId.eq(id.get()))
             .exec(&txn)
             .await?;
-        insert_collateral(&txn, id, valid.collateral).await?;
+        insert_collateral(&txn, id.get(), valid.collateral).await?;
     }
     let after = application_one(&txn, updated, policy).await?;
     audit::changed(&txn, ctx, caller, "application.update", &before, &after).await?;
@@ -497,7 +504,7 @@ async fn transit(
     txn: &DatabaseTransaction,
     ctx: &AppCtx,
     caller: &Caller,
-    id: i64,
+    id: ApplicationId,
     step: Move<'_>,
     record: impl FnOnce(&mut application::ActiveModel),
 ) -> AppResult<(application::Model, Application)> {
@@ -541,6 +548,7 @@ pub(super) async fn record_transition(
     };
     audit::record(
         txn,
+        ctx,
         caller,
         Change {
             action,
@@ -566,11 +574,11 @@ pub(super) fn optional_reason(reason: Option<&str>) -> AppResult<Option<String>>
 // Transitions
 
 /// draft → submitted. Officers or the borrowing cooperative.
-#[tracing::instrument(name = "submit an application", skip_all, fields(application_id = id))]
+#[tracing::instrument(name = "submit an application", skip_all, fields(application_id = id.get()))]
 pub async fn submit(
     ctx: &AppCtx,
     caller: &Caller,
-    id: i64,
+    id: ApplicationId,
     reason: Option<String>,
 ) -> AppResult<Application> {
     permit(caller, Action::Submit)?;
@@ -594,11 +602,11 @@ pub async fn submit(
 
 /// submitted (or in_appraisal) → appraised, recording the appraiser, note and recommendation.
 /// Officers.
-#[tracing::instrument(name = "appraise an application", skip_all, fields(application_id = id))]
+#[tracing::instrument(name = "appraise an application", skip_all, fields(application_id = id.get()))]
 pub async fn appraise(
     ctx: &AppCtx,
     caller: &Caller,
-    id: i64,
+    id: ApplicationId,
     appraisal: Appraisal,
 ) -> AppResult<Application> {
     permit(caller, Action::Appraise)?;
@@ -622,11 +630,11 @@ pub async fn appraise(
 }
 
 /// appraised | awaiting_council → rejected, with a reason. Approvers.
-#[tracing::instrument(name = "reject an application", skip_all, fields(application_id = id))]
+#[tracing::instrument(name = "reject an application", skip_all, fields(application_id = id.get()))]
 pub async fn reject(
     ctx: &AppCtx,
     caller: &Caller,
-    id: i64,
+    id: ApplicationId,
     reason: Option<String>,
 ) -> AppResult<Application> {
     permit(caller, Action::Reject)?;
@@ -650,11 +658,11 @@ pub async fn reject(
 }
 
 /// Any open state → withdrawn. Officers or the borrowing cooperative.
-#[tracing::instrument(name = "withdraw an application", skip_all, fields(application_id = id))]
+#[tracing::instrument(name = "withdraw an application", skip_all, fields(application_id = id.get()))]
 pub async fn withdraw(
     ctx: &AppCtx,
     caller: &Caller,
-    id: i64,
+    id: ApplicationId,
     reason: Option<String>,
 ) -> AppResult<Application> {
     permit(caller, Action::Withdraw)?;

@@ -44,6 +44,7 @@
 use chrono::{DateTime, Utc};
 use coopfund_domain::{
     application::{self as rules, Action, Actor, TransitionError},
+    ids::{ApplicationId, CooperativeId, ProductId},
     limits, Method,
 };
 use rust_decimal::Decimal;
@@ -101,9 +102,9 @@ pub struct NewCollateral {
 /// An application to create (ranges are checked by [`create`], against the product too).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewApplication {
-    pub product_id: i64,
+    pub product_id: ProductId,
     /// Required for officers; ignored for a cooperative user (its own cooperative).
-    pub cooperative_id: Option<i64>,
+    pub cooperative_id: Option<CooperativeId>,
     pub amount_vnd: i64,
     pub installments: i64,
     pub period_months: i64,
@@ -125,7 +126,7 @@ pub struct NewApplication {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplicationChanges {
     pub version: i32,
-    pub product_id: Option<i64>,
+    pub product_id: Option<ProductId>,
     pub amount_vnd: Option<i64>,
     pub installments: Option<i64>,
     pub period_months: Option<i64>,
@@ -150,7 +151,7 @@ pub struct Appraisal {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApplicationFilter {
     pub status: Option<Status>,
-    pub cooperative_id: Option<i64>,
+    pub cooperative_id: Option<CooperativeId>,
     /// Page size, 1 to 200 (default 50).
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
@@ -395,9 +396,9 @@ fn not_found() -> AppError {
 async fn find_for<C: ConnectionTrait>(
     conn: &C,
     caller: &Caller,
-    id: i64,
+    id: ApplicationId,
 ) -> AppResult<application::Model> {
-    let found = application::Entity::find_by_id(id)
+    let found = application::Entity::find_by_id(id.get())
         .one(conn)
         .await?
         .ok_or_else(not_found)?;

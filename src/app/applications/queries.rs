@@ -1,5 +1,6 @@
 //! Reading applications: one, or a page of them (a cooperative user sees only its own).
 
+use coopfund_domain::ids::ApplicationId;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{
@@ -18,7 +19,8 @@ use crate::{
 };
 
 /// One application; 404 for another cooperative's. Any logged-in user.
-pub async fn get(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<Application> {
+#[tracing::instrument(name = "read an application", skip_all, fields(application_id = id.get()))]
+pub async fn get(ctx: &AppCtx, caller: &Caller, id: ApplicationId) -> AppResult<Application> {
     let (db, policy) = (&ctx.db, Policy::of(ctx));
     caller.require(&Role::ALL)?;
     let row = find_for(db, caller, id).await?;
@@ -27,6 +29,7 @@ pub async fn get(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<Applicatio
 
 /// Applications newest first, filtered by status and cooperative; a cooperative user sees only
 /// its own.
+#[tracing::instrument(name = "list applications", skip_all)]
 pub async fn list(
     ctx: &AppCtx,
     caller: &Caller,
@@ -40,7 +43,7 @@ pub async fn list(
         select = select.filter(application::Column::CooperativeId.eq(own));
     }
     if let Some(cooperative_id) = filter.cooperative_id {
-        select = select.filter(application::Column::CooperativeId.eq(cooperative_id));
+        select = select.filter(application::Column::CooperativeId.eq(cooperative_id.get()));
     }
     if let Some(wanted) = filter.status {
         select = select.filter(application::Column::Status.eq(wanted.as_str()));

@@ -22,66 +22,72 @@
 //! Four-eyes (`bank_statements.four_eyes`): the first confirmation only proposes the plan
 //! (`awaiting_second`); a different accountant's confirmation posts it.
 
-use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde::Serialize;
 
-use super::{conflict, line_not_found, line_views, status, LineView, Split};
+use super::{conflict, line_not_found, line_views, Direction, LineStatus, LineView, Split};
 use crate::{
     app::{
         audit::{self, Change},
         context::AppCtx,
         idempotency::{IdempotencyKey, Idempotent},
-        loans, validate,
-        writer::MoneyWriter,
-        Caller,
+        loans, validate, Caller,
     },
     auth::Role,
     error::{AppError, AppResult, ErrorKind, Localized, Reason},
     store::entities::{bank_statement, bank_statement_line, loan_transaction},
 };
-use coopfund_domain::{Language, Vnd};
+use coopfund_domain::{Language, RepaymentKind, Vnd};
 
 /// `POST /bank-statement-lines/{id}/confirm`: as proposed (empty body `{}`), or to other loans.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct ConfirmInput {
     /// The parts to post (reassign: one part on another loan; split: several), summing to the line's
     /// amount. Absent: the proposal, in full.
-    #[serde(default)]
     pub splits: Option<Vec<Split>>,
     /// ordinary (default) or prepayment.
-    #[serde(default)]
-    pub kind: Option<String>,
+    pub kind: Option<RepaymentKind>,
     /// A debit: the disbursement transaction it is (absent: the proposal).
-    #[serde(default)]
     pub transaction_id: Option<i64>,
 }
 
+/// The repayment kind a confirmation asks for, as typed (`ordinary` or `prepayment`); 400 naming
+/// `kind` otherwise.
+pub fn repayment_kind(text: &str) -> AppResult<RepaymentKind> {
+    text.parse().map_err(|_| {
+        AppError::invalid(
+            "kind",
+            Reason::UnknownValue {
+                allowed: RepaymentKind::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
+        )
+    })
+}
+
 /// `POST /bank-statement-lines/{id}/reject`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct RejectInput {
     /// Why the line is not a repayment (a bank fee, a refund, a grant …).
     pub reason: String,
 }
 
 /// `POST /bank-statements/{id}/confirm`.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct BulkConfirmInput {
     /// The lines to confirm as proposed; absent: every proposed line of the statement with at least
     /// `bank_statements.bulk_min_confidence_percent`.
-    #[serde(default)]
     pub line_ids: Option<Vec<i64>>,
 }
 
 /// What happened to one line of a bulk confirmation.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct BulkLineOutcome {
     pub line_id: i64,
     /// The line's status afterwards.
@@ -92,7 +98,7 @@ pub struct BulkLineOutcome {
 }
 
 /// A bulk confirmation.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct BulkOutcome {
     pub confirmed: i64,
     pub refused: i64,
@@ -126,8 +132,9 @@ async fn lock_line(txn: &DatabaseTransaction, id: i64) -> AppResult<bank_stateme
 }
 
 fn closed_line(line: &bank_statement_line::Model) -> AppError {
-    match line.status.as_str() {
-        status::REJECTED => conflict(
+    match LineStatus::of(line) {
+        Err(unreadable) => unreadable,
+        Ok(LineStatus::Rejected) => conflict(
             "bank_line_rejected",
             format!(
                 "Dòng sao kê đã được đánh dấu không phải trả nợ ({}).",
@@ -138,7 +145,7 @@ fn closed_line(line: &bank_statement_line::Model) -> AppError {
                 line.reject_reason.clone().unwrap_or_default()
             ),
         ),
-        status::POSTED => conflict(
+        Ok(LineStatus::Posted) => conflict(
             "bank_line_posted",
             "Dòng sao kê đã được hạch toán.",
             "The line has already been posted.",
@@ -162,6 +169,7 @@ fn view_json(line: &bank_statement_line::Model) -> serde_json::Value {
 
 async fn audit_line(
     txn: &DatabaseTransaction,
+    ctx: &AppCtx,
     caller: &Caller,
     action: &str,
     before: &bank_statement_line::Model,
@@ -169,6 +177,7 @@ async fn audit_line(
 ) -> AppResult<()> {
     audit::record(
         txn,
+        ctx,
         caller,
         Change {
             action,
@@ -199,18 +208,18 @@ fn reference_of(line: &bank_statement_line::Model) -> String {
 
 /// The plan a confirmation asks for, checked against the line.
 fn plan_of(line: &bank_statement_line::Model, input: &ConfirmInput) -> AppResult<Vec<Split>> {
-    let splits =
-        match &input.splits {
-            Some(splits) => splits.clone(),
-            None => match (&line.plan, line.proposed_loan_id) {
-                (Some(stored), _) if line.status == status::AWAITING_SECOND => {
-                    serde_json::from_str(stored).map_err(AppError::internal)?
-                }
-                (_, Some(loan_id)) if line.status == status::PROPOSED => vec![Split {
-                    loan_id,
-                    amount_vnd: line.amount_vnd,
-                }],
-                _ => return Err(AppError::new(
+    let splits = match &input.splits {
+        Some(splits) => splits.clone(),
+        None => match (&line.plan, line.proposed_loan_id) {
+            (Some(stored), _) if LineStatus::of(&line)? == LineStatus::AwaitingSecond => {
+                serde_json::from_str(stored).map_err(AppError::internal)?
+            }
+            (_, Some(loan_id)) if LineStatus::of(&line)? == LineStatus::Proposed => vec![Split {
+                loan_id,
+                amount_vnd: line.amount_vnd,
+            }],
+            _ => {
+                return Err(AppError::new(
                     ErrorKind::Conflict,
                     "bank_line_not_proposed",
                     Localized::new(
@@ -218,9 +227,10 @@ fn plan_of(line: &bank_statement_line::Model, input: &ConfirmInput) -> AppResult
                         "This line has no proposed loan: choose the loan (splits).",
                     ),
                 )
-                .with_field("splits")),
-            },
-        };
+                .with_field("splits"))
+            }
+        },
+    };
     if splits.is_empty() || splits.len() > 20 {
         return Err(AppError::invalid(
             "splits",
@@ -301,6 +311,7 @@ async fn check_payoffs(
 
 /// Confirms line `id` (accountant). Returns the line as it is afterwards (`posted`, or
 /// `awaiting_second` under four-eyes). Confirming a line already posted returns it unchanged.
+#[tracing::instrument(name = "confirm a bank statement line", skip_all, fields(line_id = id))]
 pub async fn confirm(
     ctx: &AppCtx,
     caller: &Caller,
@@ -309,19 +320,14 @@ pub async fn confirm(
 ) -> AppResult<LineView> {
     let (db, writer, settings) = (&ctx.db, &ctx.writer, &*ctx.settings);
     caller.require(&[Role::Accountant])?;
-    let repayment_kind = validate::one_of(
-        "kind",
-        input.kind.as_deref().unwrap_or("ordinary"),
-        &["ordinary", "prepayment"],
-    )?
-    .to_string();
+    let repayment_kind = input.kind.unwrap_or_default();
     writer
         .hold(db, async {
             // Step 1: claim.
             let txn = db.begin().await?;
             let line = lock_line(&txn, id).await?;
-            if line.direction == "debit" {
-                let done = confirm_debit(&txn, caller, line, &input).await;
+            if Direction::of(&line)? == Direction::Debit {
+                let done = confirm_debit(&txn, ctx, caller, line, &input).await;
                 return match done {
                     Ok(line) => {
                         txn.commit().await?;
@@ -333,12 +339,12 @@ pub async fn confirm(
                     }
                 };
             }
-            let resuming = line.status == status::POSTING && line.posting_by == caller.user_id();
-            if line.status == status::POSTED {
+            let resuming = LineStatus::of(&line)? == LineStatus::Posting && line.posting_by == caller.user_id();
+            if LineStatus::of(&line)? == LineStatus::Posted {
                 txn.rollback().await?;
                 return view_of(db, line).await;
             }
-            if !resuming && !status::OPEN.contains(&line.status.as_str()) {
+            if !resuming && !LineStatus::of(&line)?.is_open() {
                 txn.rollback().await?;
                 return Err(closed_line(&line));
             }
@@ -352,9 +358,9 @@ pub async fn confirm(
                         return Err(err);
                     }
                 };
-                if line.status == status::AWAITING_SECOND {
+                if LineStatus::of(&line)? == LineStatus::AwaitingSecond {
                     let stored: Vec<Split> =
-                        serde_json::from_str(line.plan.as_deref().unwrap_or("[]")).unwrap_or_default();
+                        serde_json::from_str(line.plan.as_deref().unwrap_or("[]")).map_err(AppError::internal)?;
                     if line.proposed_by == caller.user_id() {
                         txn.rollback().await?;
                         return Err(conflict(
@@ -379,36 +385,44 @@ pub async fn confirm(
                 plan
             };
             let plan_json = serde_json::to_string(&plan).map_err(AppError::internal)?;
-            if !resuming && settings.bank_statements.four_eyes && line.status != status::AWAITING_SECOND {
+            if !resuming && settings.bank_statements.four_eyes && LineStatus::of(&line)? != LineStatus::AwaitingSecond {
                 let before = line.clone();
                 let mut active: bank_statement_line::ActiveModel = line.into();
-                active.status = Set(status::AWAITING_SECOND.into());
+                active.status = Set(LineStatus::AwaitingSecond.as_str().into());
                 active.plan = Set(Some(plan_json));
-                active.repayment_kind = Set(Some(repayment_kind.clone()));
+                active.repayment_kind = Set(Some(repayment_kind.as_str().into()));
                 active.proposed_by = Set(caller.user_id());
                 active.version = Set(before.version + 1);
                 let after = active.update(&txn).await?;
-                audit_line(&txn, caller, "bank_line.propose", &before, &after).await?;
+                audit_line(&txn, ctx, caller, "bank_line.propose", &before, &after).await?;
                 txn.commit().await?;
                 return view_of(db, after).await;
             }
             let before = line.clone();
-            let kind_to_post = if resuming || line.status == status::AWAITING_SECOND {
-                line.repayment_kind.clone().unwrap_or(repayment_kind.clone())
+            let kind_to_post = if resuming || LineStatus::of(&line)? == LineStatus::AwaitingSecond {
+                match line.repayment_kind.as_deref() {
+                    None => repayment_kind,
+                    Some(stored) => stored.parse().map_err(|_| {
+                        AppError::internal(anyhow::anyhow!(
+                            "stored bank statement line {} has repayment_kind {stored:?}",
+                            line.id
+                        ))
+                    })?,
+                }
             } else {
-                repayment_kind.clone()
+                repayment_kind
             };
-            let previous_status = if resuming { status::PROPOSED.to_string() } else { line.status.clone() };
+            let previous_status = if resuming { LineStatus::Proposed } else { LineStatus::of(&line)? };
             let mut active: bank_statement_line::ActiveModel = line.into();
-            active.status = Set(status::POSTING.into());
+            active.status = Set(LineStatus::Posting.as_str().into());
             active.plan = Set(Some(plan_json));
-            active.repayment_kind = Set(Some(kind_to_post.clone()));
+            active.repayment_kind = Set(Some(kind_to_post.as_str().into()));
             active.posting_by = Set(caller.user_id());
             active.last_error = Set(None);
             active.version = Set(before.version + 1);
             let claimed = active.update(&txn).await?;
             if !resuming {
-                audit_line(&txn, caller, "bank_line.confirm", &before, &claimed).await?;
+                audit_line(&txn, ctx, caller, "bank_line.confirm", &before, &claimed).await?;
             }
             txn.commit().await?;
 
@@ -432,9 +446,7 @@ pub async fn confirm(
                         amount: Vnd::from_i64(split.amount_vnd),
                         value_date: claimed.value_date,
                         reference: reference.clone(),
-                        kind: kind_to_post.parse().map_err(|_| {
-                            AppError::invalid("kind", Reason::UnknownValue { allowed: "ordinary, prepayment".into() })
-                        })?,
+                        kind: kind_to_post,
                     },
                     Some(&key),
                 )
@@ -449,7 +461,7 @@ pub async fn confirm(
                         posted.push(id);
                     }
                     Err(err) => {
-                        release(db, claimed.id, &previous_status, posted.is_empty(), &err).await?;
+                        release(db, claimed.id, previous_status, posted.is_empty(), &err).await?;
                         return Err(err);
                     }
                 }
@@ -460,14 +472,14 @@ pub async fn confirm(
             let line = lock_line(&txn, id).await?;
             let before = line.clone();
             let mut active: bank_statement_line::ActiveModel = line.into();
-            active.status = Set(status::POSTED.into());
+            active.status = Set(LineStatus::Posted.as_str().into());
             active.posted_transactions = Set(serde_json::to_string(&posted).map_err(AppError::internal)?);
             active.posting_by = Set(None);
             active.decided_by = Set(caller.user_id());
-            active.decided_at = Set(Some(Utc::now()));
+            active.decided_at = Set(Some(ctx.now()));
             active.version = Set(before.version + 1);
             let after = active.update(&txn).await?;
-            audit_line(&txn, caller, "bank_line.posted", &before, &after).await?;
+            audit_line(&txn, ctx, caller, "bank_line.posted", &before, &after).await?;
             txn.commit().await?;
             view_of(db, after).await
         })
@@ -479,7 +491,7 @@ pub async fn confirm(
 async fn release(
     db: &DatabaseConnection,
     id: i64,
-    previous: &str,
+    previous: LineStatus,
     nothing_posted: bool,
     err: &AppError,
 ) -> AppResult<()> {
@@ -488,7 +500,7 @@ async fn release(
     let version = line.version + 1;
     let mut active: bank_statement_line::ActiveModel = line.into();
     if nothing_posted {
-        active.status = Set(previous.to_string());
+        active.status = Set(previous.as_str().into());
         active.posting_by = Set(None);
     }
     active.last_error = Set(Some(format!("{}: {}", err.code, err.message.vi)));
@@ -502,14 +514,15 @@ async fn release(
 /// was made); one bank line per disbursement.
 async fn confirm_debit(
     txn: &DatabaseTransaction,
+    ctx: &AppCtx,
     caller: &Caller,
     line: bank_statement_line::Model,
     input: &ConfirmInput,
 ) -> AppResult<bank_statement_line::Model> {
-    if line.status == status::POSTED {
+    if LineStatus::of(&line)? == LineStatus::Posted {
         return Ok(line);
     }
-    if !status::OPEN.contains(&line.status.as_str()) {
+    if !LineStatus::of(&line)?.is_open() {
         return Err(closed_line(&line));
     }
     let Some(transaction_id) = input.transaction_id.or(line.proposed_transaction_id) else {
@@ -542,7 +555,7 @@ async fn confirm_debit(
         })?;
     let taken = bank_statement_line::Entity::find()
         .filter(bank_statement_line::Column::ProposedTransactionId.eq(tx.id))
-        .filter(bank_statement_line::Column::Status.eq(status::POSTED))
+        .filter(bank_statement_line::Column::Status.eq(LineStatus::Posted.as_str()))
         .filter(bank_statement_line::Column::Id.ne(line.id))
         .one(txn)
         .await?;
@@ -555,16 +568,17 @@ async fn confirm_debit(
     }
     let before = line.clone();
     let mut active: bank_statement_line::ActiveModel = line.into();
-    active.status = Set(status::POSTED.into());
+    active.status = Set(LineStatus::Posted.as_str().into());
     active.proposed_transaction_id = Set(Some(tx.id));
     active.proposed_loan_id = Set(Some(tx.loan_id));
     active.posted_transactions = Set(format!("[{}]", tx.id));
     active.decided_by = Set(caller.user_id());
-    active.decided_at = Set(Some(Utc::now()));
+    active.decided_at = Set(Some(ctx.now()));
     active.version = Set(before.version + 1);
     let after = active.update(txn).await?;
     audit_line(
         txn,
+        ctx,
         caller,
         "bank_line.confirm_disbursement",
         &before,
@@ -575,32 +589,33 @@ async fn confirm_debit(
 }
 
 /// Marks line `id` "not a repayment" with a reason (accountant).
+#[tracing::instrument(name = "reject a bank statement line", skip_all, fields(line_id = id))]
 pub async fn reject(
-    db: &DatabaseConnection,
-    writer: &MoneyWriter,
+    ctx: &AppCtx,
     caller: &Caller,
     id: i64,
     input: RejectInput,
 ) -> AppResult<LineView> {
     caller.require(&[Role::Accountant])?;
     let reason = validate::text("reason", &input.reason, 2000)?;
-    writer
+    let db = &ctx.db;
+    ctx.writer
         .hold(db, async {
             let txn = db.begin().await?;
             let line = lock_line(&txn, id).await?;
-            if !status::OPEN.contains(&line.status.as_str()) {
+            if !LineStatus::of(&line)?.is_open() {
                 txn.rollback().await?;
                 return Err(closed_line(&line));
             }
             let before = line.clone();
             let mut active: bank_statement_line::ActiveModel = line.into();
-            active.status = Set(status::REJECTED.into());
+            active.status = Set(LineStatus::Rejected.as_str().into());
             active.reject_reason = Set(Some(reason));
             active.decided_by = Set(caller.user_id());
-            active.decided_at = Set(Some(Utc::now()));
+            active.decided_at = Set(Some(ctx.now()));
             active.version = Set(before.version + 1);
             let after = active.update(&txn).await?;
-            audit_line(&txn, caller, "bank_line.reject", &before, &after).await?;
+            audit_line(&txn, ctx, caller, "bank_line.reject", &before, &after).await?;
             txn.commit().await?;
             view_of(db, after).await
         })
@@ -609,6 +624,7 @@ pub async fn reject(
 
 /// Confirms the proposals of statement `id` one line at a time (each is its own posting; a refused
 /// line, e.g. above the payoff, is reported and the others go on).
+#[tracing::instrument(name = "confirm a bank statement", skip_all, fields(statement_id = id))]
 pub async fn confirm_statement(
     ctx: &AppCtx,
     caller: &Caller,
@@ -639,10 +655,10 @@ pub async fn confirm_statement(
         }
         None => {
             query = query
-                .filter(
-                    bank_statement_line::Column::Status
-                        .is_in([status::PROPOSED, status::AWAITING_SECOND]),
-                )
+                .filter(bank_statement_line::Column::Status.is_in([
+                    LineStatus::Proposed.as_str(),
+                    LineStatus::AwaitingSecond.as_str(),
+                ]))
                 .filter(
                     bank_statement_line::Column::MatchConfidence
                         .gte(ctx.settings.bank_statements.bulk_min_confidence_percent),
@@ -674,7 +690,7 @@ pub async fn confirm_statement(
                 outcome.confirmed += 1;
                 outcome.lines.push(BulkLineOutcome {
                     line_id: line.id,
-                    status: view.status,
+                    status: view.status.to_string(),
                     error_code: None,
                     error_message: None,
                 });

@@ -11,20 +11,19 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use coopfund_domain::{InstallmentStatus, LoanStatus};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     QueryFilter, QuerySelect, Set, TransactionTrait,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
-use utoipa::{IntoParams, ToSchema};
 
 use super::{
     formats::{self, ParsedLine},
     matching::{self, Due, LoanIndex, LoanRef, Proposal},
-    statement_view, status, StatementView,
+    statement_view, Direction, LineStatus, StatementView,
 };
 use crate::{
     app::{
@@ -44,9 +43,7 @@ use crate::{
 };
 
 /// `POST /bank-statements?format=&profile=&account=&file_name=` (the body is the file).
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct ImportQuery {
     /// csv, xlsx, camt053 or mt940 (required; csv and xlsx need `profile`).
     pub format: Option<String>,
@@ -60,7 +57,7 @@ pub struct ImportQuery {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ImportOutcome {
     pub statement: StatementView,
     /// True when this very file was imported before: nothing was added.
@@ -282,14 +279,15 @@ impl MatchData {
     }
 }
 
-/// Imports a statement file (accountant, admin): 201 with the new statement, or 200 with the one
+/// Imports a statement file (accountant, admin): the new statement, or (`duplicate_file`) the one
 /// already imported from the same file.
+#[tracing::instrument(name = "import a bank statement", skip_all)]
 pub async fn import(
     ctx: &AppCtx,
     caller: &Caller,
     query: ImportQuery,
     bytes: &[u8],
-) -> AppResult<(u16, ImportOutcome)> {
+) -> AppResult<ImportOutcome> {
     let (db, writer, settings) = (&ctx.db, &ctx.writer, &*ctx.settings);
     caller.require(&[Role::Accountant, Role::Admin])?;
     let format = match query.format.as_deref().map(str::trim) {
@@ -396,15 +394,12 @@ pub async fn import(
                 let view = statement_view(&txn, existing).await?;
                 txn.rollback().await?;
                 let known = view.line_count;
-                return Ok((
-                    200,
-                    ImportOutcome {
-                        statement: view,
-                        duplicate_file: true,
-                        new_lines: 0,
-                        known_lines: known,
-                    },
-                ));
+                return Ok(ImportOutcome {
+                    statement: view,
+                    duplicate_file: true,
+                    new_lines: 0,
+                    known_lines: known,
+                });
             }
             let outcome = store_statement(
                 &txn,
@@ -424,7 +419,7 @@ pub async fn import(
             match outcome {
                 Ok(outcome) => {
                     txn.commit().await?;
-                    Ok((201, outcome))
+                    Ok(outcome)
                 }
                 Err(err) => {
                     txn.rollback().await?;
@@ -479,7 +474,7 @@ async fn store_statement(
         line_count: Set(parsed.lines.len() as i32),
         new_line_count: Set(0),
         imported_by: Set(caller.user_id()),
-        imported_at: Set(Utc::now()),
+        imported_at: Set(ctx.now()),
         ..Default::default()
     }
     .insert(txn)
@@ -538,7 +533,7 @@ async fn store_statement(
                 reason,
                 confidence,
             } if line.credit => (
-                status::PROPOSED,
+                LineStatus::Proposed,
                 Some(id),
                 None,
                 reason,
@@ -552,7 +547,7 @@ async fn store_statement(
             } => {
                 let loan_id = MatchData::loan_of_transaction(&ctx.db, id).await?;
                 (
-                    status::PROPOSED,
+                    LineStatus::Proposed,
                     loan_id,
                     Some(id),
                     reason,
@@ -561,10 +556,10 @@ async fn store_statement(
                 )
             }
             Proposal::Ambiguous { candidates, reason } => {
-                (status::AMBIGUOUS, None, None, reason, 0, candidates)
+                (LineStatus::Ambiguous, None, None, reason, 0, candidates)
             }
             Proposal::None { candidates, reason } => {
-                (status::UNMATCHED, None, None, reason, 0, candidates)
+                (LineStatus::Unmatched, None, None, reason, 0, candidates)
             }
         };
         matched.push(serde_json::json!({
@@ -577,14 +572,20 @@ async fn store_statement(
             line_no: Set(line.line_no as i32),
             booking_date: Set(line.booking_date),
             value_date: Set(line.value_date),
-            direction: Set(if line.credit { "credit" } else { "debit" }.to_string()),
+            direction: Set(if line.credit {
+                Direction::Credit
+            } else {
+                Direction::Debit
+            }
+            .as_str()
+            .into()),
             amount_vnd: Set(line.amount_vnd),
             description: Set(clean(&line.description, 2000)),
             bank_transaction_id: Set(line.bank_transaction_id.as_deref().map(|id| clean(id, 100))),
             counterparty_name: Set(clean(&line.counterparty_name, 200)),
             counterparty_account: Set(clean(&line.counterparty_account, 50)),
             dedupe_key: Set(key),
-            status: Set(state.to_string()),
+            status: Set(state.as_str().into()),
             proposed_loan_id: Set(loan_id),
             proposed_transaction_id: Set(transaction_id),
             match_reason: Set(reason.to_string()),
@@ -619,6 +620,7 @@ async fn store_statement(
     let view = statement_view(txn, statement).await?;
     audit::record(
         txn,
+        ctx,
         caller,
         Change::<(), _> {
             action: "bank_statement.import",
@@ -633,6 +635,7 @@ async fn store_statement(
     .await?;
     audit::record(
         txn,
+        ctx,
         caller,
         Change::<(), _> {
             action: "bank_statement.match",

@@ -19,12 +19,12 @@ pub mod matching;
 pub mod reconcile;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use coopfund_domain::RepaymentKind;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 
 use super::{
     audit::{self, Change},
@@ -42,34 +42,125 @@ use crate::{
     },
 };
 
-/// The states of a line.
-pub mod status {
+/// The state of a bank statement line, stored as its name (`proposed`, `awaiting_second`, ...) and
+/// parsed once where a row is read ([`LineStatus::of`]): an unreadable stored name is an error
+/// naming the line, never a default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineStatus {
     /// Matched to one loan (credit) or disbursement (debit), waiting for an accountant.
-    pub const PROPOSED: &str = "proposed";
+    Proposed,
     /// Several loans fit: the accountant chooses.
-    pub const AMBIGUOUS: &str = "ambiguous";
+    Ambiguous,
     /// Nothing fits.
-    pub const UNMATCHED: &str = "unmatched";
+    Unmatched,
     /// Four-eyes: proposed for posting by one accountant, waiting for another.
-    pub const AWAITING_SECOND: &str = "awaiting_second";
+    AwaitingSecond,
     /// Being posted now (claimed by one accountant).
-    pub const POSTING: &str = "posting";
+    Posting,
     /// Posted as repayments (credit) or confirmed as a disbursement (debit).
-    pub const POSTED: &str = "posted";
+    Posted,
     /// Not a repayment (with a reason).
-    pub const REJECTED: &str = "rejected";
+    Rejected,
+}
+
+impl LineStatus {
     /// Every status, for filters and the OpenAPI enum.
-    pub const ALL: [&str; 7] = [
-        PROPOSED,
-        AMBIGUOUS,
-        UNMATCHED,
-        AWAITING_SECOND,
-        POSTING,
-        POSTED,
-        REJECTED,
+    pub const ALL: [LineStatus; 7] = [
+        LineStatus::Proposed,
+        LineStatus::Ambiguous,
+        LineStatus::Unmatched,
+        LineStatus::AwaitingSecond,
+        LineStatus::Posting,
+        LineStatus::Posted,
+        LineStatus::Rejected,
     ];
+
     /// The states a decision may still change.
-    pub const OPEN: [&str; 4] = [PROPOSED, AMBIGUOUS, UNMATCHED, AWAITING_SECOND];
+    pub const OPEN: [LineStatus; 4] = [
+        LineStatus::Proposed,
+        LineStatus::Ambiguous,
+        LineStatus::Unmatched,
+        LineStatus::AwaitingSecond,
+    ];
+
+    /// The stored and wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LineStatus::Proposed => "proposed",
+            LineStatus::Ambiguous => "ambiguous",
+            LineStatus::Unmatched => "unmatched",
+            LineStatus::AwaitingSecond => "awaiting_second",
+            LineStatus::Posting => "posting",
+            LineStatus::Posted => "posted",
+            LineStatus::Rejected => "rejected",
+        }
+    }
+
+    /// Whether a decision may still change a line in this state.
+    pub fn is_open(self) -> bool {
+        LineStatus::OPEN.contains(&self)
+    }
+
+    /// The state of stored line `row`; an unreadable one is an error naming the line.
+    pub fn of(row: &bank_statement_line::Model) -> AppResult<LineStatus> {
+        row.status.parse().map_err(|_| {
+            AppError::internal(anyhow::anyhow!(
+                "stored bank statement line {} has status {:?}",
+                row.id,
+                row.status
+            ))
+        })
+    }
+}
+
+/// Which way the money of a bank line went, stored as `credit` (in) or `debit` (out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Money in: a repayment or a recovery to match.
+    Credit,
+    /// Money out: a disbursement to confirm.
+    Debit,
+}
+
+impl Direction {
+    /// The stored and wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Direction::Credit => "credit",
+            Direction::Debit => "debit",
+        }
+    }
+
+    /// The direction of stored line `row`; an unreadable one is an error naming the line.
+    pub fn of(row: &bank_statement_line::Model) -> AppResult<Direction> {
+        match row.direction.as_str() {
+            "credit" => Ok(Direction::Credit),
+            "debit" => Ok(Direction::Debit),
+            other => Err(AppError::internal(anyhow::anyhow!(
+                "stored bank statement line {} has direction {other:?}",
+                row.id
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for LineStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for LineStatus {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        LineStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| format!("unknown bank line status {text:?}"))
+    }
 }
 
 /// Who may read statements.
@@ -78,7 +169,7 @@ const READERS: &[Role] = &[Role::Accountant, Role::Admin, Role::Auditor];
 // ----- views -----
 
 /// How many lines of a statement are in each state.
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct LineCounts {
     pub proposed: i64,
     pub ambiguous: i64,
@@ -90,7 +181,7 @@ pub struct LineCounts {
 }
 
 /// A statement as imported.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct StatementView {
     pub id: i64,
     pub bank_account: String,
@@ -100,9 +191,7 @@ pub struct StatementView {
     pub file_name: String,
     pub file_sha256: String,
     pub statement_ref: Option<String>,
-    #[schema(value_type = Option<String>, format = Date)]
     pub period_from: Option<NaiveDate>,
-    #[schema(value_type = Option<String>, format = Date)]
     pub period_to: Option<NaiveDate>,
     pub opening_balance_vnd: Option<i64>,
     pub closing_balance_vnd: Option<i64>,
@@ -140,7 +229,7 @@ impl StatementView {
 }
 
 /// One part of a line to post on one loan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Split {
     pub loan_id: i64,
@@ -148,25 +237,23 @@ pub struct Split {
 }
 
 /// One line with its proposal and decision.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct LineView {
     pub id: i64,
     /// The statement that first brought the line.
     pub statement_id: i64,
     pub line_no: i32,
-    #[schema(value_type = String, format = Date)]
     pub booking_date: NaiveDate,
-    #[schema(value_type = String, format = Date)]
     pub value_date: NaiveDate,
     /// credit (money in) or debit (money out).
-    pub direction: String,
+    pub direction: Direction,
     pub amount_vnd: i64,
     pub description: String,
     pub bank_transaction_id: Option<String>,
     pub counterparty_name: String,
     pub counterparty_account: String,
     /// proposed, ambiguous, unmatched, awaiting_second, posting, posted, rejected.
-    pub status: String,
+    pub status: LineStatus,
     /// The loan proposed (credit) or of the disbursement proposed (debit).
     pub proposed_loan_id: Option<i64>,
     pub proposed_loan_number: Option<String>,
@@ -181,7 +268,7 @@ pub struct LineView {
     /// What is (to be) posted: loan and amount per part.
     pub plan: Vec<Split>,
     /// ordinary or prepayment.
-    pub repayment_kind: Option<String>,
+    pub repayment_kind: Option<RepaymentKind>,
     /// The loan transactions posted for it.
     pub posted_transactions: Vec<i64>,
     pub reject_reason: Option<String>,
@@ -196,60 +283,76 @@ pub struct LineView {
 }
 
 impl LineView {
-    fn of(m: bank_statement_line::Model, loan_number: Option<String>) -> Self {
-        let ids = |text: &str| serde_json::from_str::<Vec<i64>>(text).unwrap_or_default();
-        LineView {
+    /// The view of stored line `m`; a stored value that cannot be read is an error naming the line.
+    fn of(m: bank_statement_line::Model, loan_number: Option<String>) -> AppResult<Self> {
+        let unreadable = |field: &str, text: &str| {
+            AppError::internal(anyhow::anyhow!(
+                "stored bank statement line {} has {field} {text:?}",
+                m.id
+            ))
+        };
+        let ids = |field: &str, text: &str| {
+            serde_json::from_str::<Vec<i64>>(text).map_err(|_| unreadable(field, text))
+        };
+        let status = LineStatus::of(&m)?;
+        let direction = Direction::of(&m)?;
+        let repayment_kind = m
+            .repayment_kind
+            .as_deref()
+            .map(|text| text.parse().map_err(|_| unreadable("repayment_kind", text)))
+            .transpose()?;
+        let candidates = ids("candidates", &m.candidates)?;
+        let posted_transactions = ids("posted_transactions", &m.posted_transactions)?;
+        let plan = match m.plan.as_deref() {
+            None => Vec::new(),
+            Some(text) => serde_json::from_str(text).map_err(|_| unreadable("plan", text))?,
+        };
+        Ok(LineView {
             id: m.id,
             statement_id: m.statement_id,
             line_no: m.line_no,
             booking_date: m.booking_date,
             value_date: m.value_date,
-            direction: m.direction,
+            direction,
             amount_vnd: m.amount_vnd,
             description: m.description,
             bank_transaction_id: m.bank_transaction_id,
             counterparty_name: m.counterparty_name,
             counterparty_account: m.counterparty_account,
-            status: m.status,
+            status,
             proposed_loan_id: m.proposed_loan_id,
             proposed_loan_number: loan_number,
             proposed_transaction_id: m.proposed_transaction_id,
             match_reason: m.match_reason,
             match_confidence: m.match_confidence,
-            candidates: ids(&m.candidates),
-            plan: m
-                .plan
-                .as_deref()
-                .and_then(|p| serde_json::from_str(p).ok())
-                .unwrap_or_default(),
-            repayment_kind: m.repayment_kind,
-            posted_transactions: ids(&m.posted_transactions),
+            candidates,
+            plan,
+            repayment_kind,
+            posted_transactions,
             reject_reason: m.reject_reason,
             last_error: m.last_error,
             proposed_by: m.proposed_by,
             decided_by: m.decided_by,
             decided_at: m.decided_at,
             payoff_vnd: None,
-        }
+        })
     }
 
     /// Whether a decision may still change this line.
     pub fn is_open(&self) -> bool {
-        status::OPEN.contains(&self.status.as_str())
+        self.status.is_open()
     }
 }
 
 /// A statement with its lines.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct StatementDetail {
     pub statement: StatementView,
     pub lines: Vec<LineView>,
 }
 
 /// `?limit=` of the list.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct StatementQuery {
     /// At most this many, newest first (default 50).
     pub limit: Option<u64>,
@@ -278,16 +381,21 @@ async fn counts_of<C: ConnectionTrait>(conn: &C, statement_id: i64) -> AppResult
         .await?;
     let mut counts = LineCounts::default();
     for (state, n) in rows {
-        match state.as_str() {
-            status::PROPOSED => counts.proposed = n,
-            status::AMBIGUOUS => counts.ambiguous = n,
-            status::UNMATCHED => counts.unmatched = n,
-            status::AWAITING_SECOND => counts.awaiting_second = n,
-            status::POSTING => counts.posting = n,
-            status::POSTED => counts.posted = n,
-            status::REJECTED => counts.rejected = n,
-            _ => {}
-        }
+        let state: LineStatus = state.parse().map_err(|_| {
+            AppError::internal(anyhow::anyhow!(
+                "a stored line of bank statement {statement_id} has status {state:?}"
+            ))
+        })?;
+        let count = match state {
+            LineStatus::Proposed => &mut counts.proposed,
+            LineStatus::Ambiguous => &mut counts.ambiguous,
+            LineStatus::Unmatched => &mut counts.unmatched,
+            LineStatus::AwaitingSecond => &mut counts.awaiting_second,
+            LineStatus::Posting => &mut counts.posting,
+            LineStatus::Posted => &mut counts.posted,
+            LineStatus::Rejected => &mut counts.rejected,
+        };
+        *count = n;
     }
     Ok(counts)
 }
@@ -301,6 +409,7 @@ async fn statement_view<C: ConnectionTrait>(
 }
 
 /// Statements newest first (accountants, admins, auditors).
+#[tracing::instrument(name = "list bank statements", skip_all)]
 pub async fn list(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -357,13 +466,12 @@ async fn line_views<C: ConnectionTrait>(
     ids.sort_unstable();
     ids.dedup();
     let numbers = loan_numbers(conn, ids).await?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|l| {
             let number = l.proposed_loan_id.and_then(|id| numbers.get(&id).cloned());
             LineView::of(l, number)
         })
-        .collect())
+        .collect()
 }
 
 /// Adds the payoff on the value date to each open credit with a proposed loan (one quote per loan and
@@ -374,7 +482,7 @@ pub async fn add_payoffs(ctx: &AppCtx, caller: &Caller, lines: &mut [LineView]) 
     for line in lines.iter_mut() {
         let (Some(loan_id), true, true) = (
             line.proposed_loan_id,
-            line.direction == "credit",
+            line.direction == Direction::Credit,
             line.is_open(),
         ) else {
             continue;
@@ -396,6 +504,7 @@ pub async fn add_payoffs(ctx: &AppCtx, caller: &Caller, lines: &mut [LineView]) 
 }
 
 /// A statement with its lines (in file order) and, for open credits, the payoff of the proposed loan.
+#[tracing::instrument(name = "read a bank statement", skip_all, fields(statement_id = id))]
 pub async fn get(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<StatementDetail> {
     let db = &ctx.db;
     caller.require(READERS)?;
@@ -418,6 +527,7 @@ pub async fn get(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<StatementD
 }
 
 /// One line.
+#[tracing::instrument(name = "read a bank statement line", skip_all, fields(line_id = id))]
 pub async fn line(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<LineView> {
     let db = &ctx.db;
     caller.require(READERS)?;
@@ -433,8 +543,7 @@ pub async fn line(ctx: &AppCtx, caller: &Caller, id: i64) -> AppResult<LineView>
 // ----- cooperatives' bank accounts -----
 
 /// `POST /cooperatives/{id}/bank-accounts`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct NewBankAccount {
     /// The account number as the bank writes it; stored as its digits and letters.
     pub account_number: String,
@@ -443,7 +552,7 @@ pub struct NewBankAccount {
 }
 
 /// A cooperative's registered account.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct BankAccountView {
     pub id: i64,
     pub cooperative_id: i64,
@@ -474,8 +583,9 @@ async fn cooperative_exists(db: &DatabaseConnection, id: i64) -> AppResult<()> {
 
 /// Registers an account a cooperative pays from (admin, officer, accountant); 409 when another
 /// cooperative has it.
+#[tracing::instrument(name = "register a cooperative bank account", skip_all, fields(cooperative_id = cooperative_id))]
 pub async fn add_bank_account(
-    db: &DatabaseConnection,
+    ctx: &AppCtx,
     caller: &Caller,
     cooperative_id: i64,
     input: NewBankAccount,
@@ -492,14 +602,14 @@ pub async fn add_bank_account(
         ));
     }
     let bank_name = validate::text("bank_name", &input.bank_name, 200)?;
-    cooperative_exists(db, cooperative_id).await?;
-    let txn = sea_orm::TransactionTrait::begin(db).await?;
+    cooperative_exists(&ctx.db, cooperative_id).await?;
+    let txn = sea_orm::TransactionTrait::begin(&ctx.db).await?;
     let inserted = cooperative_bank_account::ActiveModel {
         cooperative_id: Set(cooperative_id),
         account_number: Set(account_number),
         bank_name: Set(bank_name),
         created_by: Set(caller.user_id()),
-        created_at: Set(Utc::now()),
+        created_at: Set(ctx.now()),
         ..Default::default()
     }
     .insert(&txn)
@@ -514,6 +624,7 @@ pub async fn add_bank_account(
     let view = BankAccountView::from(inserted);
     audit::record(
         &txn,
+        ctx,
         caller,
         Change::<(), _> {
             action: "cooperative.bank_account.add",
@@ -529,6 +640,7 @@ pub async fn add_bank_account(
 }
 
 /// The accounts registered for a cooperative (staff).
+#[tracing::instrument(name = "list a cooperative's bank accounts", skip_all, fields(cooperative_id = cooperative_id))]
 pub async fn bank_accounts(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -554,6 +666,7 @@ pub async fn bank_accounts(
 
 /// The loan whose number is `number` as typed (case, spaces and dashes do not matter), for the review
 /// page's reassign field; 404 naming the number otherwise.
+#[tracing::instrument(name = "find a loan by number", skip_all)]
 pub async fn loan_id_by_number(
     db: &DatabaseConnection,
     caller: &Caller,

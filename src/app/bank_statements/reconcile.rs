@@ -16,12 +16,11 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
-use utoipa::ToSchema;
 
-use super::{statement_not_found, status, READERS};
+use super::{statement_not_found, Direction, LineStatus, READERS};
 use crate::{
     app::Caller,
-    error::AppResult,
+    error::{AppError, AppResult},
     store::entities::{
         bank_statement, bank_statement_line, journal_entry, journal_line, loan_transaction,
     },
@@ -31,23 +30,21 @@ use crate::{
 pub const CASH_AT_BANK: &str = "1121";
 
 /// A bank line the books do not have.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct UnpostedLine {
     pub line_id: i64,
-    #[schema(value_type = String, format = Date)]
     pub value_date: NaiveDate,
     /// + money in, − money out.
     pub signed_amount_vnd: i64,
-    pub status: String,
+    pub status: LineStatus,
     pub description: String,
 }
 
 /// A 1121 posting no bank line accounts for.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct UnmatchedPosting {
     pub entry_id: i64,
     pub transaction_id: Option<i64>,
-    #[schema(value_type = String, format = Date)]
     pub date: NaiveDate,
     /// + debit of 1121 (money in), − credit.
     pub signed_amount_vnd: i64,
@@ -55,13 +52,11 @@ pub struct UnmatchedPosting {
 }
 
 /// The reconciliation of one statement.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Reconciliation {
     pub statement_id: i64,
     pub bank_account: String,
-    #[schema(value_type = String, format = Date)]
     pub period_from: NaiveDate,
-    #[schema(value_type = String, format = Date)]
     pub period_to: NaiveDate,
     /// The bank's balance at the end of the day before `period_from` (null if the file gave none).
     pub bank_opening_vnd: Option<i64>,
@@ -84,6 +79,7 @@ pub struct Reconciliation {
 }
 
 /// Reconciles statement `id` (accountants, admins, auditors).
+#[tracing::instrument(name = "reconcile a bank statement", skip_all, fields(statement_id = id))]
 pub async fn reconcile(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -193,30 +189,37 @@ pub async fn reconcile(
         .collect();
     let mut explained_tx: HashSet<i64> = HashSet::new();
     for line in &lines {
-        if line.status == status::POSTED {
-            explained_tx.extend(
-                serde_json::from_str::<Vec<i64>>(&line.posted_transactions).unwrap_or_default(),
-            );
+        if LineStatus::of(line)? == LineStatus::Posted {
+            let posted =
+                serde_json::from_str::<Vec<i64>>(&line.posted_transactions).map_err(|_| {
+                    AppError::internal(anyhow::anyhow!(
+                        "stored bank statement line {} has posted_transactions {:?}",
+                        line.id,
+                        line.posted_transactions
+                    ))
+                })?;
+            explained_tx.extend(posted);
         }
     }
-    let signed = |l: &bank_statement_line::Model| {
-        if l.direction == "credit" {
-            l.amount_vnd
-        } else {
-            -l.amount_vnd
-        }
-    };
-    let unposted_lines: Vec<UnpostedLine> = period_lines
-        .iter()
-        .filter(|l| l.status != status::POSTED)
-        .map(|l| UnpostedLine {
-            line_id: l.id,
-            value_date: l.value_date,
-            signed_amount_vnd: signed(l),
-            status: l.status.clone(),
-            description: l.description.clone(),
+    let signed = |l: &bank_statement_line::Model| -> AppResult<i64> {
+        Ok(match Direction::of(l)? {
+            Direction::Credit => l.amount_vnd,
+            Direction::Debit => -l.amount_vnd,
         })
-        .collect();
+    };
+    let mut unposted_lines: Vec<UnpostedLine> = Vec::new();
+    for &l in &period_lines {
+        let status = LineStatus::of(l)?;
+        if status != LineStatus::Posted {
+            unposted_lines.push(UnpostedLine {
+                line_id: l.id,
+                value_date: l.value_date,
+                signed_amount_vnd: signed(l)?,
+                status,
+                description: l.description.clone(),
+            });
+        }
+    }
     let mut postings_without_bank_line: Vec<UnmatchedPosting> = in_period
         .iter()
         .filter_map(|(entry_id, amount)| {
@@ -237,7 +240,10 @@ pub async fn reconcile(
 
     let bank_movement_vnd = match (statement.opening_balance_vnd, statement.closing_balance_vnd) {
         (Some(open), Some(close)) => close - open,
-        _ => period_lines.iter().map(|l| signed(l)).sum(),
+        _ => period_lines
+            .iter()
+            .map(|l| signed(l))
+            .sum::<AppResult<i64>>()?,
     };
     let ledger_movement_vnd = ledger_closing_vnd - ledger_opening_vnd;
     let explained_vnd: i64 = unposted_lines

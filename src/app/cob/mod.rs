@@ -289,7 +289,7 @@ async fn close_date(
     // the belt to that pair of braces).
     let advanced = totals.2 == 0 && fund::business_date(&txn).await? == date;
     if advanced {
-        fund::set_business_date(&txn, date + Duration::days(1)).await?;
+        fund::set_business_date(&txn, date + Duration::days(1), ctx.now()).await?;
     }
     let mut active = run.into_active_model();
     let status = if totals.2 == 0 {

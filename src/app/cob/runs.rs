@@ -178,7 +178,7 @@ mod tests {
             status: "foo".into(),
             trigger: "api".into(),
             instance: "host:1".into(),
-            started_at: Utc::now(),
+            started_at: chrono::DateTime::<Utc>::UNIX_EPOCH,
             finished_at: None,
             loans_processed: 0,
             entries_posted: 0,

@@ -12,14 +12,12 @@ use coopfund_domain::{
 };
 use rust_decimal::Decimal;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::super::{
     audit::Audited,
     context::AppCtx,
     follow_ups,
     loan_engine::{self, cached_group_of, kind_of, repayment_kind_of, status_of},
-    page::Page,
 };
 use crate::{
     error::{AppError, AppResult},
@@ -29,23 +27,18 @@ use crate::{
 /// The next installment the borrower has to pay something on, and what is still to pay on it net of the
 /// advance held (DOMAIN.md §5: the advance is applied on the next due dates, first; an installment it covers
 /// in full is skipped). See [`coopfund_domain::owed`].
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct NextDue {
     pub seq: u32,
-    #[schema(value_type = String, format = Date)]
     pub due_on: NaiveDate,
     /// Principal still to pay on it, after the advance.
-    #[schema(value_type = i64)]
     pub principal_vnd: Vnd,
     /// Interest still to pay on it, after the advance (projected on the current balance until it is billed).
-    #[schema(value_type = i64)]
     pub interest_vnd: Vnd,
     /// principal_vnd + interest_vnd: what the borrower still has to pay on it.
-    #[schema(value_type = i64)]
     pub total_vnd: Vnd,
     /// The part of the advance held that its due date will apply to it (0 once it is billed: the advance
     /// was applied then).
-    #[schema(value_type = i64)]
     pub advance_applied_vnd: Vnd,
 }
 
@@ -64,57 +57,41 @@ impl From<InstallmentToPay> for NextDue {
 
 /// A loan with its terms and balances as of the business date (`as_of`), the same in the list and for
 /// one loan: both fold the loan from its events as of the business date.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct LoanView {
     pub id: i64,
     pub number: String,
     /// approved, contract_signed, active, closed, written_off, recovered (written off, then all recovered).
-    #[schema(value_type = String)]
     pub status: LoanStatus,
     pub cooperative_id: i64,
     pub product_id: i64,
     pub application_id: i64,
     pub officer_id: Option<i64>,
     /// The approved principal.
-    #[schema(value_type = i64)]
     pub principal_vnd: Vnd,
-    #[schema(value_type = String)]
     pub rate_percent: Decimal,
-    #[schema(value_type = String)]
     pub method: Method,
     pub installments: i32,
     pub period_months: i32,
     pub principal_grace: i32,
-    #[schema(value_type = String)]
     pub day_count: DayCount,
-    #[schema(value_type = Option<String>, format = Date)]
     pub first_due_on: Option<NaiveDate>,
     pub contract_number: Option<String>,
-    #[schema(value_type = Option<String>, format = Date)]
     pub signed_on: Option<NaiveDate>,
-    #[schema(value_type = Option<String>, format = Date)]
     pub first_disbursed_on: Option<NaiveDate>,
     /// Settlement or write-off date.
-    #[schema(value_type = Option<String>, format = Date)]
     pub closed_on: Option<NaiveDate>,
-    #[schema(value_type = i64)]
     pub disbursed_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub in_term_principal_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub overdue_principal_vnd: Vnd,
     /// Unpaid contractual interest of installments that fell overdue.
-    #[schema(value_type = i64)]
     pub unpaid_interest_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub advance_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub written_off_vnd: Vnd,
     /// A written-off loan: what remains under follow-up and what was recovered (absent otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_up: Option<follow_ups::UnderFollowUp>,
     pub dpd: i64,
-    #[schema(value_type = i32)]
     pub debt_group: DebtGroup,
     pub restructure_count: u32,
     pub next_due: Option<NextDue>,
@@ -122,10 +99,8 @@ pub struct LoanView {
     /// (rounded as a payment today charges them), and what is unpaid on installments due today. Paying it
     /// makes the loan current; 0 for a closed or written-off loan. The payoff (`/payoff`) adds the principal
     /// not yet due and the current period's interest.
-    #[schema(value_type = i64)]
     pub owed_now_vnd: Vnd,
     /// The date the balances are as of: the business date (null only before any business date).
-    #[schema(value_type = Option<String>, format = Date)]
     pub as_of: Option<NaiveDate>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -232,26 +207,17 @@ impl Audited for LoanView {
 }
 
 /// How a repayment was split (API.md).
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct AllocationView {
-    #[schema(value_type = i64)]
     pub overdue_principal_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub unpaid_interest_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub overdue_interest_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub late_interest_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub interest_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub principal_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub prepaid_principal_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub advance_vnd: Vnd,
     /// Advance held before and used by this payment (a payoff).
-    #[schema(value_type = i64)]
     pub advance_applied_vnd: Vnd,
     /// True when this payment settled the loan.
     pub settled_loan: bool,
@@ -275,20 +241,16 @@ impl From<&Allocation> for AllocationView {
 }
 
 /// A loan transaction (append-only; a reversal is a new transaction pointing at the original).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct TransactionView {
     pub id: i64,
     pub loan_id: i64,
     /// disbursement, repayment, restructure, write_off, recovery, reversal.
-    #[schema(value_type = String)]
     pub kind: TransactionKind,
-    #[schema(value_type = String, format = Date)]
     pub value_date: NaiveDate,
-    #[schema(value_type = i64)]
     pub amount_vnd: Vnd,
     pub reference: String,
     /// ordinary or prepayment (repayments).
-    #[schema(value_type = Option<String>)]
     pub repayment_kind: Option<RepaymentKind>,
     /// For a reversal: the transaction it cancels.
     pub reverses_id: Option<i64>,
@@ -296,7 +258,6 @@ pub struct TransactionView {
     pub reversed_by: Option<i64>,
     pub reason: Option<String>,
     /// Restructuring terms, when a restructuring.
-    #[schema(value_type = Option<Object>)]
     pub terms: Option<serde_json::Value>,
     pub approved_by: Option<i64>,
     pub created_by: Option<i64>,
@@ -354,47 +315,23 @@ impl TransactionView {
     }
 }
 
-/// One page of loans, newest first, each as `GET /loans/{id}` shows it (as of the business date).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct LoanPage {
-    pub items: Vec<LoanView>,
-    pub next_cursor: Option<String>,
-}
-
-impl From<Page<LoanView>> for LoanPage {
-    fn from(page: Page<LoanView>) -> LoanPage {
-        LoanPage {
-            items: page.items,
-            next_cursor: page.next_cursor,
-        }
-    }
-}
-
 /// One installment of the current schedule with what was paid on it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ScheduleLine {
     pub seq: u32,
-    #[schema(value_type = String, format = Date)]
     pub due_on: NaiveDate,
     pub days: i64,
-    #[schema(value_type = i64)]
     pub principal_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub interest_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub total_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub closing_balance_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub paid_principal_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub paid_interest_vnd: Vnd,
     /// paid, partly_paid, due, overdue, future (and restructured: moved into a new schedule).
     pub status: &'static str,
     /// The due date is a day off of the fund (weekly day off or holiday, DOMAIN.md §4).
     pub due_on_day_off: bool,
     /// The last day to pay without penalty: `due_on`, or the next business day when it is a day off.
-    #[schema(value_type = String, format = Date)]
     pub pay_by: NaiveDate,
 }
 
@@ -411,40 +348,27 @@ pub fn installment_status_name(status: InstallmentStatus) -> &'static str {
 }
 
 /// The current schedule (the preview's shape plus payments), as of the business date.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct LoanSchedule {
-    #[schema(value_type = String, format = Date)]
     pub as_of: NaiveDate,
     pub installments: Vec<ScheduleLine>,
-    #[schema(value_type = i64)]
     pub total_principal_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub total_interest_vnd: Vnd,
 }
 
 /// API.md's payoff quote.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PayoffView {
-    #[schema(value_type = String, format = Date)]
     pub date: NaiveDate,
-    #[schema(value_type = i64)]
     pub overdue_principal_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub unpaid_interest_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub overdue_interest_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub late_interest_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub current_interest_vnd: Vnd,
     /// Unpaid interest a restructuring moved into installments not yet due: still owed (DOMAIN.md §7).
-    #[schema(value_type = i64)]
     pub restructured_interest_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub principal_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub advance_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub total_vnd: Vnd,
 }
 
@@ -466,9 +390,8 @@ impl From<PayoffQuote> for PayoffView {
 }
 
 /// One line of the loan statement ([`coopfund_domain::statement`]).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct StatementLine {
-    #[schema(value_type = String, format = Date)]
     pub date: NaiveDate,
     /// disbursement, installment_due, advance_applied, repayment, restructure, write_off, recovery.
     pub kind: &'static str,
@@ -476,39 +399,26 @@ pub struct StatementLine {
     /// The installment, for installment_due.
     pub seq: Option<u32>,
     pub reference: String,
-    #[schema(value_type = i64)]
     pub disbursed_vnd: Vnd,
     /// Billed on a due date.
-    #[schema(value_type = i64)]
     pub principal_due_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub interest_due_vnd: Vnd,
     /// Cash received.
-    #[schema(value_type = i64)]
     pub received_vnd: Vnd,
     /// Principal paid (overdue, due and prepaid).
-    #[schema(value_type = i64)]
     pub paid_principal_vnd: Vnd,
     /// Contractual interest paid (due and unpaid overdue).
-    #[schema(value_type = i64)]
     pub paid_interest_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub paid_overdue_interest_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub paid_late_interest_vnd: Vnd,
     /// Change of the advance held (+ held, − applied).
-    #[schema(value_type = i64)]
     pub advance_change_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub written_off_vnd: Vnd,
     /// Interest forgiven by a restructuring (late, overdue and contractual), on its `restructure` line.
-    #[schema(value_type = i64)]
     pub interest_reduced_vnd: Vnd,
     /// Running principal outstanding after the line.
-    #[schema(value_type = i64)]
     pub principal_balance_vnd: Vnd,
     /// Running advance held after the line.
-    #[schema(value_type = i64)]
     pub advance_balance_vnd: Vnd,
 }
 
@@ -538,31 +448,21 @@ impl From<&coopfund_domain::StatementLine> for StatementLine {
 }
 
 /// The loan statement: every movement in date order with running balances, and totals.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct LoanStatement {
     pub loan_id: i64,
     pub number: String,
-    #[schema(value_type = String, format = Date)]
     pub as_of: NaiveDate,
     pub lines: Vec<StatementLine>,
-    #[schema(value_type = i64)]
     pub total_disbursed_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub total_received_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub total_principal_paid_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub total_interest_paid_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub total_overdue_interest_paid_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub total_late_interest_paid_vnd: Vnd,
     /// Interest forgiven by restructurings.
-    #[schema(value_type = i64)]
     pub total_interest_reduced_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub principal_outstanding_vnd: Vnd,
-    #[schema(value_type = i64)]
     pub advance_vnd: Vnd,
 }
 

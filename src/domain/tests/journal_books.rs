@@ -1,30 +1,15 @@
 //! DOMAIN.md §9: posting each loan's books by difference, day by day through worked example 3.
 
 use chrono::NaiveDate;
+use coopfund_domain::examples::{date as d, example_3 as contract};
 use coopfund_domain::{
     classify, entry_for_difference, fold_close_of_day, loan_book, Account, AccountBalances,
-    BookInputs, ClassificationConfig, DayCount, DebtGroup, LoanContract, LoanEvent, LoanState,
-    Method, RepaymentKind, ScheduleTerms, Side, Vnd,
+    BookInputs, ClassificationConfig, DayCount, DebtGroup, LoanEvent, LoanState, RepaymentKind,
+    Side, Vnd,
 };
-use rust_decimal_macros::dec;
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
-}
 
 fn vnd(amount: i64) -> Vnd {
     Vnd::from_i64(amount)
-}
-
-fn contract() -> LoanContract {
-    LoanContract::new(ScheduleTerms::new(
-        vnd(100_000_000),
-        dec!(12),
-        d(2026, 1, 10),
-        10,
-        1,
-        Method::EqualPrincipal,
-    ))
 }
 
 fn events() -> Vec<LoanEvent> {

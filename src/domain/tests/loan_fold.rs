@@ -1,30 +1,14 @@
 //! DOMAIN.md §4-§5: worked example 3 and its prepayment variant, payoff, on-time rules, reversals.
 
-use chrono::NaiveDate;
+use coopfund_domain::examples::{date as d, example_3};
 use coopfund_domain::{
     fold, fold_close_of_day, fold_without, payoff, EventKind, HolidayCalendar, InstallmentStatus,
-    LoanContract, LoanEvent, Method, PrepaymentRule, RepaymentKind, ScheduleTerms, Vnd,
+    LoanEvent, PrepaymentRule, RepaymentKind, Vnd,
 };
 use rust_decimal_macros::dec;
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
-}
-
 fn vnd(amount: i64) -> Vnd {
     Vnd::from_i64(amount)
-}
-
-/// Worked example 3: P = 100,000,000; R = 12%; D0 = 2026-01-10; 10 monthly; equal principal.
-fn example_3() -> LoanContract {
-    LoanContract::new(ScheduleTerms::new(
-        vnd(100_000_000),
-        dec!(12),
-        d(2026, 1, 10),
-        10,
-        1,
-        Method::EqualPrincipal,
-    ))
 }
 
 fn disbursed() -> LoanEvent {

@@ -2,31 +2,15 @@
 //! principal first, then the interest not recognised; the books move exactly as §9's table says.
 
 use chrono::{Duration, NaiveDate};
+use coopfund_domain::examples::{date as d, example_3 as contract};
 use coopfund_domain::{
     entry_for_difference, fold, fold_close_of_day, loan_book, Account, AccountBalances, BookInputs,
-    DayCount, DebtGroup, EventKind, LoanContract, LoanEvent, LoanState, Method, RepaymentKind,
-    ScheduleTerms, Side, Vnd,
+    DayCount, DebtGroup, EventKind, LoanEvent, LoanState, RepaymentKind, Side, Vnd,
 };
 use proptest::prelude::*;
-use rust_decimal_macros::dec;
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
-}
 
 fn vnd(amount: i64) -> Vnd {
     Vnd::from_i64(amount)
-}
-
-fn contract() -> LoanContract {
-    LoanContract::new(ScheduleTerms::new(
-        vnd(100_000_000),
-        dec!(12),
-        d(2026, 1, 10),
-        10,
-        1,
-        Method::EqualPrincipal,
-    ))
 }
 
 fn event(id: &str, date: NaiveDate, sequence: u64, kind: EventKind) -> LoanEvent {

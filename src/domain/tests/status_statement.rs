@@ -4,31 +4,15 @@
 use std::str::FromStr;
 
 use chrono::NaiveDate;
+use coopfund_domain::examples::{date as d, example_3 as contract};
 use coopfund_domain::{
     fold, loan_group, shown_group, statement, ClassificationConfig, DebtGroup, EventKind, LineKind,
-    LoanContract, LoanEvent, LoanState, LoanStatus, Method, PrepaymentRule, RepaymentKind,
-    RestructureKind, ScheduleTerms, StatementTransaction, TransactionKind, UnknownName, Vnd,
+    LoanEvent, LoanState, LoanStatus, PrepaymentRule, RepaymentKind, RestructureKind,
+    StatementTransaction, TransactionKind, UnknownName, Vnd,
 };
-use rust_decimal_macros::dec;
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
-}
 
 fn vnd(amount: i64) -> Vnd {
     Vnd::from_i64(amount)
-}
-
-/// 100,000,000 at 12%, ten monthly installments of equal principal from 2026-01-10.
-fn contract() -> LoanContract {
-    LoanContract::new(ScheduleTerms::new(
-        vnd(100_000_000),
-        dec!(12),
-        d(2026, 1, 10),
-        10,
-        1,
-        Method::EqualPrincipal,
-    ))
 }
 
 fn state_of(events: &[LoanEvent], as_of: NaiveDate) -> LoanState {

@@ -82,8 +82,8 @@ impl TryFrom<ApplicationBody> for NewApplication {
     fn try_from(body: ApplicationBody) -> Result<NewApplication, AppError> {
         Ok(NewApplication {
             method: method(&body.method)?,
-            product_id: body.product_id,
-            cooperative_id: body.cooperative_id,
+            product_id: body.product_id.into(),
+            cooperative_id: body.cooperative_id.map(Into::into),
             amount_vnd: body.amount_vnd,
             installments: body.installments,
             period_months: body.period_months,
@@ -130,7 +130,7 @@ impl TryFrom<ApplicationPatchBody> for ApplicationChanges {
         Ok(ApplicationChanges {
             method: body.method.as_deref().map(method).transpose()?,
             version: body.version,
-            product_id: body.product_id,
+            product_id: body.product_id.map(Into::into),
             amount_vnd: body.amount_vnd,
             installments: body.installments,
             period_months: body.period_months,
@@ -206,7 +206,7 @@ impl TryFrom<ApplicationQuery> for ApplicationFilter {
                 .filter(|s| !s.is_empty())
                 .map(|s| parse_named("status", s, &Status::ALL, Status::as_str))
                 .transpose()?,
-            cooperative_id: query.cooperative_id,
+            cooperative_id: query.cooperative_id.map(Into::into),
             limit: query.limit,
             cursor: query.cursor,
         })

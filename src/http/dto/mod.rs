@@ -2,19 +2,25 @@
 //! with `TryFrom`), query parameters (`IntoParams`) and response views (`*View`, `ToSchema`), one
 //! module per resource. The use cases in `crate::app` never see them.
 
+pub mod application_documents;
 pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod bank_statements;
 pub mod calendar;
 pub mod cob;
 pub mod cooperatives;
+pub mod explain;
 pub mod fund;
 pub mod ledger;
+pub mod loans;
 pub mod outbox;
+pub mod payment_qr;
 pub mod products;
 pub mod reports;
 pub mod reports_as_of;
+pub mod schedule;
 pub mod users;
 
 use std::str::FromStr;

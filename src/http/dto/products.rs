@@ -1,14 +1,14 @@
 //! The wire types of `/api/v1/products` (published under their old schema names).
 
 use chrono::{DateTime, Utc};
-use coopfund_domain::{DayCount, Method};
+use coopfund_domain::{DayCount, Method, PrepaymentRule};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::parse_named;
 use crate::{
-    app::products::{Product, ProductChanges, ProductDraft, ProductFilter, ProductPage},
+    app::products::{self, Product, ProductChanges, ProductDraft, ProductFilter, ProductPage},
     error::AppError,
 };
 
@@ -24,6 +24,15 @@ fn methods(texts: Vec<String>) -> Result<Vec<Method>, AppError> {
 
 fn day_count(text: &str) -> Result<DayCount, AppError> {
     parse_named("day_count", text, &DAY_COUNTS, DayCount::as_str)
+}
+
+fn prepayment_rule(text: &str) -> Result<PrepaymentRule, AppError> {
+    parse_named(
+        "prepayment_rule",
+        text,
+        PrepaymentRule::ALL,
+        PrepaymentRule::as_str,
+    )
 }
 
 /// A product to create. Optional fields take the defaults of DOMAIN.md.
@@ -176,8 +185,16 @@ impl TryFrom<ProductBody> for ProductDraft {
             installment_unit_vnd: b.installment_unit_vnd,
             overdue_multiplier: b.overdue_multiplier,
             late_rate_percent: b.late_rate_percent,
-            allocation_order: b.allocation_order,
-            prepayment_rule: b.prepayment_rule,
+            allocation_order: b
+                .allocation_order
+                .as_deref()
+                .map(products::allocation_order_of)
+                .transpose()?,
+            prepayment_rule: b
+                .prepayment_rule
+                .as_deref()
+                .map(prepayment_rule)
+                .transpose()?,
             collateral_free_limit_vnd: b.collateral_free_limit_vnd,
             active: b.active,
         })
@@ -205,8 +222,16 @@ impl TryFrom<ProductPatchBody> for ProductChanges {
             installment_unit_vnd: b.installment_unit_vnd,
             overdue_multiplier: b.overdue_multiplier,
             late_rate_percent: b.late_rate_percent,
-            allocation_order: b.allocation_order,
-            prepayment_rule: b.prepayment_rule,
+            allocation_order: b
+                .allocation_order
+                .as_deref()
+                .map(products::allocation_order_of)
+                .transpose()?,
+            prepayment_rule: b
+                .prepayment_rule
+                .as_deref()
+                .map(prepayment_rule)
+                .transpose()?,
             collateral_free_limit_vnd: b.collateral_free_limit_vnd,
             active: b.active,
         })
@@ -242,8 +267,13 @@ impl From<Product> for ProductView {
             installment_unit_vnd: p.installment_unit_vnd,
             overdue_multiplier: p.overdue_multiplier.to_string(),
             late_rate_percent: p.late_rate_percent.to_string(),
-            allocation_order: p.allocation_order,
-            prepayment_rule: p.prepayment_rule,
+            allocation_order: p
+                .allocation_order
+                .buckets()
+                .iter()
+                .map(|b| b.as_str().to_string())
+                .collect(),
+            prepayment_rule: p.prepayment_rule.as_str().to_string(),
             collateral_free_limit_vnd: p.collateral_free_limit_vnd,
             active: p.active,
             version: p.version,

@@ -84,7 +84,7 @@ pub async fn get_application(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<ApplicationView>> {
-    let found = applications::get(&state.ctx, &caller, id).await?;
+    let found = applications::get(&state.ctx, &caller, id.into()).await?;
     Ok(Json(found.into()))
 }
 
@@ -100,7 +100,7 @@ pub async fn update_application(
     ApiJson(body): ApiJson<ApplicationPatchBody>,
 ) -> AppResult<Json<ApplicationView>> {
     let changes = body.try_into()?;
-    let updated = applications::update(&state.ctx, &caller, id, changes).await?;
+    let updated = applications::update(&state.ctx, &caller, id.into(), changes).await?;
     Ok(Json(updated.into()))
 }
 
@@ -115,7 +115,7 @@ pub async fn submit_application(
     ApiId(id): ApiId,
     body: Bytes,
 ) -> AppResult<Json<ApplicationView>> {
-    let submitted = applications::submit(&state.ctx, &caller, id, reason(&body)?).await?;
+    let submitted = applications::submit(&state.ctx, &caller, id.into(), reason(&body)?).await?;
     Ok(Json(submitted.into()))
 }
 
@@ -131,7 +131,7 @@ pub async fn appraise_application(
     ApiJson(body): ApiJson<AppraisalBody>,
 ) -> AppResult<Json<ApplicationView>> {
     let appraisal = body.try_into()?;
-    let appraised = applications::appraise(&state.ctx, &caller, id, appraisal).await?;
+    let appraised = applications::appraise(&state.ctx, &caller, id.into(), appraisal).await?;
     Ok(Json(appraised.into()))
 }
 
@@ -153,7 +153,7 @@ pub async fn approve_application(
         .map(|key| IdempotencyKey::new(&key, &body))
         .transpose()?;
     let outcome =
-        applications::approve_keyed(&state.ctx, &caller, id, reason, key.as_ref()).await?;
+        applications::approve_keyed(&state.ctx, &caller, id.into(), reason, key.as_ref()).await?;
     let outcome = match outcome {
         Idempotent::Fresh(approved) => Idempotent::Fresh(ApplicationView::from(approved)),
         Idempotent::Replayed { status, body } => Idempotent::Replayed { status, body },
@@ -175,7 +175,7 @@ pub async fn reject_application(
     ApiId(id): ApiId,
     body: Bytes,
 ) -> AppResult<Json<ApplicationView>> {
-    let rejected = applications::reject(&state.ctx, &caller, id, reason(&body)?).await?;
+    let rejected = applications::reject(&state.ctx, &caller, id.into(), reason(&body)?).await?;
     Ok(Json(rejected.into()))
 }
 
@@ -190,6 +190,6 @@ pub async fn withdraw_application(
     ApiId(id): ApiId,
     body: Bytes,
 ) -> AppResult<Json<ApplicationView>> {
-    let withdrawn = applications::withdraw(&state.ctx, &caller, id, reason(&body)?).await?;
+    let withdrawn = applications::withdraw(&state.ctx, &caller, id.into(), reason(&body)?).await?;
     Ok(Json(withdrawn.into()))
 }

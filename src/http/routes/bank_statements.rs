@@ -11,18 +11,16 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     app::{
-        bank_statements::{
-            self,
-            confirm::{self, BulkConfirmInput, BulkOutcome, ConfirmInput, RejectInput},
-            import::{self, ImportOutcome, ImportQuery},
-            reconcile::{self, Reconciliation},
-            BankAccountView, LineView, NewBankAccount, StatementDetail, StatementQuery,
-            StatementView,
-        },
+        bank_statements::{self, confirm, import, reconcile},
         validate, Caller,
     },
     error::{AppError, AppResult, ErrorKind, Localized},
     http::{
+        dto::bank_statements::{
+            BankAccountView, BulkConfirmInput, BulkOutcome, ConfirmInput, ImportOutcome,
+            ImportQuery, LineView, NewBankAccount, Reconciliation, RejectInput, StatementDetail,
+            StatementQuery, StatementView,
+        },
         error::ErrorEnvelope,
         extract::{read_body, ApiId, ApiJson, ApiQuery},
     },
@@ -79,11 +77,14 @@ pub async fn import_statement(
     caller.require(&[crate::auth::Role::Accountant, crate::auth::Role::Admin])?;
     let query = import_query(raw.as_deref())?;
     let bytes = read_body(request, &state).await?;
-    let (status, outcome) = import::import(&state.ctx, &caller, query, &bytes).await?;
-    Ok((
-        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
-        Json(outcome),
-    ))
+    let outcome = import::import(&state.ctx, &caller, query.into(), &bytes).await?;
+    // The same file again added nothing: 200, not 201.
+    let status = if outcome.duplicate_file {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(outcome.into())))
 }
 
 /// Statements newest first (accountant, admin, auditor).
@@ -95,9 +96,10 @@ pub async fn list_statements(
     caller: Caller,
     ApiQuery(query): ApiQuery<StatementQuery>,
 ) -> AppResult<Json<Vec<StatementView>>> {
-    bank_statements::list(&state.db, &caller, query)
-        .await
-        .map(Json)
+    let statements = bank_statements::list(&state.db, &caller, query.into()).await?;
+    Ok(Json(
+        statements.into_iter().map(StatementView::from).collect(),
+    ))
 }
 
 /// A statement with its lines, their proposals (loan, reason, confidence) and decisions; an open credit
@@ -110,9 +112,8 @@ pub async fn get_statement(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<StatementDetail>> {
-    bank_statements::get(&state.ctx, &caller, id)
-        .await
-        .map(Json)
+    let statement = bank_statements::get(&state.ctx, &caller, id).await?;
+    Ok(Json(statement.into()))
 }
 
 /// Confirms the statement's proposals (accountant): the lines given, or every proposed line with at
@@ -127,9 +128,8 @@ pub async fn confirm_statement(
     ApiId(id): ApiId,
     ApiJson(input): ApiJson<BulkConfirmInput>,
 ) -> AppResult<Json<BulkOutcome>> {
-    confirm::confirm_statement(&state.ctx, &caller, id, input)
-        .await
-        .map(Json)
+    let outcome = confirm::confirm_statement(&state.ctx, &caller, id, input.into()).await?;
+    Ok(Json(outcome.into()))
 }
 
 /// The bank's opening and closing balances against account 1121 for the statement's dates, with the
@@ -142,7 +142,8 @@ pub async fn get_reconciliation(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<Reconciliation>> {
-    reconcile::reconcile(&state.db, &caller, id).await.map(Json)
+    let reconciliation = reconcile::reconcile(&state.db, &caller, id).await?;
+    Ok(Json(reconciliation.into()))
 }
 
 /// One statement line with its proposal and decision.
@@ -154,9 +155,8 @@ pub async fn get_line(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<LineView>> {
-    bank_statements::line(&state.ctx, &caller, id)
-        .await
-        .map(Json)
+    let line = bank_statements::line(&state.ctx, &caller, id).await?;
+    Ok(Json(line.into()))
 }
 
 /// Confirms a line (accountant): `{}` posts the proposal; `{"splits":[{"loan_id","amount_vnd"}]}`
@@ -174,9 +174,8 @@ pub async fn confirm_line(
     ApiId(id): ApiId,
     ApiJson(input): ApiJson<ConfirmInput>,
 ) -> AppResult<Json<LineView>> {
-    confirm::confirm(&state.ctx, &caller, id, input)
-        .await
-        .map(Json)
+    let line = confirm::confirm(&state.ctx, &caller, id, input.try_into()?).await?;
+    Ok(Json(line.into()))
 }
 
 /// Marks a line "not a repayment" with a reason (accountant).
@@ -190,9 +189,8 @@ pub async fn reject_line(
     ApiId(id): ApiId,
     ApiJson(input): ApiJson<RejectInput>,
 ) -> AppResult<Json<LineView>> {
-    confirm::reject(&state.db, &state.money_writer, &caller, id, input)
-        .await
-        .map(Json)
+    let line = confirm::reject(&state.ctx, &caller, id, input.into()).await?;
+    Ok(Json(line.into()))
 }
 
 /// The accounts a cooperative pays from (staff).
@@ -204,9 +202,10 @@ pub async fn list_bank_accounts(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<Vec<BankAccountView>>> {
-    bank_statements::bank_accounts(&state.db, &caller, id)
-        .await
-        .map(Json)
+    let accounts = bank_statements::bank_accounts(&state.db, &caller, id).await?;
+    Ok(Json(
+        accounts.into_iter().map(BankAccountView::from).collect(),
+    ))
 }
 
 /// Registers an account a cooperative pays from (admin, officer, accountant): a transfer from it
@@ -221,7 +220,6 @@ pub async fn add_bank_account(
     ApiId(id): ApiId,
     ApiJson(input): ApiJson<NewBankAccount>,
 ) -> AppResult<(StatusCode, Json<BankAccountView>)> {
-    bank_statements::add_bank_account(&state.db, &caller, id, input)
-        .await
-        .map(|view| (StatusCode::CREATED, Json(view)))
+    let account = bank_statements::add_bank_account(&state.ctx, &caller, id, input.into()).await?;
+    Ok((StatusCode::CREATED, Json(account.into())))
 }

@@ -8,22 +8,24 @@ use axum::{
     Json,
 };
 use chrono::NaiveDate;
-use coopfund_domain::{LoanStatus, Method, RepaymentKind, RestructureKind, Vnd};
+use coopfund_domain::{ids::LoanId, LoanStatus, Method, RepaymentKind, RestructureKind, Vnd};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     app::{
+        context::AppCtx,
         follow_ups,
-        loans::{
-            self, Disburse, LoanFilter, LoanPage, LoanSchedule, LoanStatement, LoanView,
-            PayoffView, Repay, Restructure, Reverse, SignContract, TransactionView, WriteOff,
-        },
+        idempotency::{IdempotencyKey, Idempotent},
+        loans::{self, Disburse, LoanFilter, Repay, Restructure, Reverse, SignContract, WriteOff},
         Caller,
     },
     error::{AppError, AppResult, Reason},
     http::{
+        dto::loans::{
+            LoanPage, LoanSchedule, LoanStatement, LoanView, PayoffView, TransactionView,
+        },
         extract::{ApiId, ApiQuery},
         idempotency::{respond, Keyed},
         responses::{BadRequest, Conflict, Forbidden, NotFound, Unprocessable},
@@ -282,6 +284,29 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(write_off))
 }
 
+/// Runs the keyed money command `run` (a loan use case) on loan `id` with `command` and the request's
+/// key, and answers 201 with the transaction it appended (a replay: the first response, as stored).
+pub(crate) async fn appended<C>(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    command: C,
+    key: Option<IdempotencyKey>,
+    run: impl AsyncFnOnce(
+        &AppCtx,
+        &Caller,
+        LoanId,
+        C,
+        Option<&IdempotencyKey>,
+    ) -> AppResult<Idempotent<loans::TransactionView>>,
+) -> AppResult<Response> {
+    let outcome = run(&state.ctx, caller, id.into(), command, key.as_ref()).await?;
+    Ok(respond(
+        outcome.map(TransactionView::from),
+        StatusCode::CREATED,
+    ))
+}
+
 /// Loans newest first (cooperative users: only theirs), balances as cached.
 #[utoipa::path(get, path = "/api/v1/loans", tag = "loans", security(("bearer" = [])), params(LoanQuery),
     responses((status = 200, body = LoanPage), BadRequest))]
@@ -303,7 +328,8 @@ pub async fn get_loan(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<LoanView>> {
-    loans::get(&state.ctx, &caller, id.into()).await.map(Json)
+    let loan = loans::get(&state.ctx, &caller, id.into()).await?;
+    Ok(Json(loan.into()))
 }
 
 /// The current schedule with what was paid on each installment.
@@ -314,9 +340,8 @@ pub async fn get_schedule(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<LoanSchedule>> {
-    loans::schedule(&state.ctx, &caller, id.into())
-        .await
-        .map(Json)
+    let schedule = loans::schedule(&state.ctx, &caller, id.into()).await?;
+    Ok(Json(schedule.into()))
 }
 
 /// Every transaction of the loan, oldest first, reversals included.
@@ -327,9 +352,13 @@ pub async fn list_transactions(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<Vec<TransactionView>>> {
-    loans::transactions(&state.ctx, &caller, id.into())
-        .await
-        .map(Json)
+    let transactions = loans::transactions(&state.ctx, &caller, id.into()).await?;
+    Ok(Json(
+        transactions
+            .into_iter()
+            .map(TransactionView::from)
+            .collect(),
+    ))
 }
 
 /// The payoff quote on `date` (default: the business date).
@@ -342,9 +371,8 @@ pub async fn get_payoff(
     ApiId(id): ApiId,
     ApiQuery(query): ApiQuery<PayoffQuery>,
 ) -> AppResult<Json<PayoffView>> {
-    loans::payoff(&state.ctx, &caller, id.into(), query.date)
-        .await
-        .map(Json)
+    let payoff = loans::payoff(&state.ctx, &caller, id.into(), query.date).await?;
+    Ok(Json(payoff.into()))
 }
 
 /// The loan statement with running balances.
@@ -360,7 +388,9 @@ pub async fn get_statement(
     use axum::response::IntoResponse;
     let statement = loans::statement(&state.ctx, &caller, id.into()).await?;
     match format {
-        crate::http::export::ExportFormat::Json => Ok(Json(statement).into_response()),
+        crate::http::export::ExportFormat::Json => {
+            Ok(Json(LoanStatement::from(statement)).into_response())
+        }
         _ => crate::http::export::table(
             format,
             &format!("statement-{}", statement.number),
@@ -387,7 +417,7 @@ pub async fn sign_contract(
         keyed.key.as_ref(),
     )
     .await?;
-    Ok(respond(outcome, StatusCode::OK))
+    Ok(respond(outcome.map(LoanView::from), StatusCode::OK))
 }
 
 /// Disburses a tranche (accountant); the first makes the loan active.
@@ -400,15 +430,8 @@ pub async fn disburse(
     ApiId(id): ApiId,
     keyed: Keyed<DisbursementBody>,
 ) -> AppResult<Response> {
-    let outcome = loans::disburse(
-        &state.ctx,
-        &caller,
-        id.into(),
-        keyed.input.into(),
-        keyed.key.as_ref(),
-    )
-    .await?;
-    Ok(respond(outcome, StatusCode::CREATED))
+    let command: Disburse = keyed.input.into();
+    appended(&state, &caller, id, command, keyed.key, loans::disburse).await
 }
 
 /// Posts a repayment (accountant); the response carries its allocation.
@@ -421,15 +444,8 @@ pub async fn repay(
     ApiId(id): ApiId,
     keyed: Keyed<RepaymentBody>,
 ) -> AppResult<Response> {
-    let outcome = loans::repay(
-        &state.ctx,
-        &caller,
-        id.into(),
-        keyed.input.try_into()?,
-        keyed.key.as_ref(),
-    )
-    .await?;
-    Ok(respond(outcome, StatusCode::CREATED))
+    let command: Repay = keyed.input.try_into()?;
+    appended(&state, &caller, id, command, keyed.key, loans::repay).await
 }
 
 /// Reverses a transaction with a reason (accountant); nothing is deleted.
@@ -456,7 +472,10 @@ pub async fn reverse_transaction(
         keyed.key.as_ref(),
     )
     .await?;
-    Ok(respond(outcome, StatusCode::CREATED))
+    Ok(respond(
+        outcome.map(TransactionView::from),
+        StatusCode::CREATED,
+    ))
 }
 
 /// Restructures the loan (approver): `{"kind":"adjustment"|"extension","first_due_on","installments",
@@ -470,15 +489,8 @@ pub async fn restructure(
     ApiId(id): ApiId,
     keyed: Keyed<RestructureBody>,
 ) -> AppResult<Response> {
-    let outcome = loans::restructure(
-        &state.ctx,
-        &caller,
-        id.into(),
-        keyed.input.try_into()?,
-        keyed.key.as_ref(),
-    )
-    .await?;
-    Ok(respond(outcome, StatusCode::CREATED))
+    let command: Restructure = keyed.input.try_into()?;
+    appended(&state, &caller, id, command, keyed.key, loans::restructure).await
 }
 
 /// Writes the loan off against its provision (approver): `{"reason","value_date"?}`.
@@ -491,13 +503,6 @@ pub async fn write_off(
     ApiId(id): ApiId,
     keyed: Keyed<WriteOffBody>,
 ) -> AppResult<Response> {
-    let outcome = loans::write_off(
-        &state.ctx,
-        &caller,
-        id.into(),
-        keyed.input.try_into()?,
-        keyed.key.as_ref(),
-    )
-    .await?;
-    Ok(respond(outcome, StatusCode::CREATED))
+    let command: WriteOff = keyed.input.try_into()?;
+    appended(&state, &caller, id, command, keyed.key, loans::write_off).await
 }

@@ -1,5 +1,6 @@
 //! One module per resource; each exposes `router()` with its OpenAPI-annotated handlers.
 
+pub mod application_documents;
 pub mod applications;
 pub mod audit;
 pub mod auth;
@@ -8,6 +9,7 @@ pub mod bank_statements;
 pub mod calendar;
 pub mod cob;
 pub mod cooperatives;
+pub mod explain;
 pub mod fund;
 pub mod health;
 pub mod ledger;

@@ -5,12 +5,10 @@ use axum::{extract::State, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    app::{
-        payment_qr::{self, PaymentQrQuery, PaymentQrView},
-        Caller,
-    },
+    app::{payment_qr, Caller},
     error::AppResult,
     http::{
+        dto::payment_qr::{PaymentQrParams, PaymentQrView},
         extract::{ApiId, ApiQuery},
         responses::{BadRequest, NotFound, Unprocessable},
     },
@@ -26,15 +24,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// account with the loan number as the message; 422 `nothing_to_pay` when nothing is due (not disbursed,
 /// settled) and 422 `invalid_amount` for an amount that is not a positive whole number of đồng.
 #[utoipa::path(get, path = "/api/v1/loans/{id}/payment-qr", tag = "loans", security(("bearer" = [])),
-    params(("id" = i64, Path), PaymentQrQuery),
+    params(("id" = i64, Path), PaymentQrParams),
     responses((status = 200, body = PaymentQrView), BadRequest, NotFound, Unprocessable))]
 pub async fn get_payment_qr(
     State(state): State<AppState>,
     caller: Caller,
     ApiId(id): ApiId,
-    ApiQuery(query): ApiQuery<PaymentQrQuery>,
+    ApiQuery(query): ApiQuery<PaymentQrParams>,
 ) -> AppResult<Json<PaymentQrView>> {
-    payment_qr::payment_qr(&state.ctx, &caller, id, query)
-        .await
-        .map(Json)
+    let code = payment_qr::payment_qr(&state.ctx, &caller, id, query.into()).await?;
+    Ok(Json(code.into()))
 }

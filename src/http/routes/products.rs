@@ -59,7 +59,7 @@ pub async fn get_product(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<ProductView>> {
-    let found = products::get(&state.ctx, &caller, id).await?;
+    let found = products::get(&state.ctx, &caller, id.into()).await?;
     Ok(Json(found.into()))
 }
 
@@ -75,6 +75,6 @@ pub async fn update_product(
     ApiId(id): ApiId,
     ApiJson(body): ApiJson<ProductPatchBody>,
 ) -> AppResult<Json<ProductView>> {
-    let updated = products::update(&state.ctx, &caller, id, body.try_into()?).await?;
+    let updated = products::update(&state.ctx, &caller, id.into(), body.try_into()?).await?;
     Ok(Json(updated.into()))
 }

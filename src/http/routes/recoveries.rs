@@ -11,14 +11,15 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     app::{
-        follow_ups::{self, FollowUpFile, FollowUpInput, FollowUpView},
-        loans::{self, Recover, TransactionView},
+        follow_ups,
+        loans::{self, Recover},
         Caller,
     },
     error::AppResult,
     http::{
+        dto::loans::{FollowUpFile, FollowUpInput, FollowUpView, TransactionView},
         extract::{ApiId, ApiJson},
-        idempotency::{respond, Keyed},
+        idempotency::Keyed,
         responses::{BadRequest, Conflict, Forbidden, NotFound, Unprocessable},
     },
     state::AppState,
@@ -63,15 +64,8 @@ pub async fn recover(
     ApiId(id): ApiId,
     keyed: Keyed<RecoveryBody>,
 ) -> AppResult<Response> {
-    let outcome = loans::recover(
-        &state.ctx,
-        &caller,
-        id.into(),
-        keyed.input.into(),
-        keyed.key.as_ref(),
-    )
-    .await?;
-    Ok(respond(outcome, StatusCode::CREATED))
+    let command: Recover = keyed.input.into();
+    super::loans::appended(&state, &caller, id, command, keyed.key, loans::recover).await
 }
 
 /// The follow-up file of a loan (staff): what remains under follow-up, the recoveries and the actions.
@@ -83,7 +77,8 @@ pub async fn list_follow_ups(
     caller: Caller,
     ApiId(id): ApiId,
 ) -> AppResult<Json<FollowUpFile>> {
-    follow_ups::file(&state.ctx, &caller, id).await.map(Json)
+    let file = follow_ups::file(&state.ctx, &caller, id).await?;
+    Ok(Json(file.into()))
 }
 
 /// Notes a follow-up action on a written-off loan (officer): visit, letter, legal_case or other.
@@ -96,7 +91,6 @@ pub async fn record_follow_up(
     ApiId(id): ApiId,
     ApiJson(input): ApiJson<FollowUpInput>,
 ) -> AppResult<(StatusCode, Json<FollowUpView>)> {
-    follow_ups::record(&state.ctx, &caller, id, input)
-        .await
-        .map(|view| (StatusCode::CREATED, Json(view)))
+    let action = follow_ups::record(&state.ctx, &caller, id, input.into()).await?;
+    Ok((StatusCode::CREATED, Json(action.into())))
 }

@@ -4,13 +4,14 @@ use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    app::{
-        schedule_preview::{self, PreviewRequest, PreviewResponse},
-        Caller,
-    },
+    app::{schedule_preview, Caller},
     auth::Role,
     error::AppResult,
-    http::{extract::ApiJson, responses::BadRequest},
+    http::{
+        dto::schedule::{PreviewRequest, PreviewResponse},
+        extract::ApiJson,
+        responses::BadRequest,
+    },
     state::AppState,
 };
 
@@ -27,5 +28,6 @@ pub async fn preview_schedule(
     ApiJson(request): ApiJson<PreviewRequest>,
 ) -> AppResult<Json<PreviewResponse>> {
     caller.require(&Role::ALL)?;
-    schedule_preview::preview(&request).map(Json)
+    let preview = schedule_preview::preview(&request.into())?;
+    Ok(Json(preview.into()))
 }

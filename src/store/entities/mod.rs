@@ -1,8 +1,20 @@
 //! sea-orm entities: one module per table. Money columns are `i64` đồng (`*_vnd`), rates are
 //! exact decimal strings; see the migrations crate for why.
 
+/// The end of an entity that declares no relations (the code joins by ids): the empty `Relation`
+/// and the default `ActiveModelBehavior`, written once.
+macro_rules! no_relations {
+    () => {
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
 pub mod api_token;
 pub mod application;
+pub mod application_document;
 pub mod audit_record;
 pub mod backup_run;
 pub mod bank_statement;
@@ -15,6 +27,7 @@ pub mod collateral_item;
 pub mod cooperative;
 pub mod cooperative_profile;
 pub mod cooperative_bank_account;
+pub mod cooperative_notification_setting;
 pub mod fund_state;
 pub mod idempotency_key;
 pub mod journal_entry;

@@ -48,9 +48,8 @@ pub struct Model {
     pub related_id: Option<String>,
     /// The cooperative it concerns, for scoping.
     pub cooperative_id: Option<i64>,
+    /// The VietQR text of the amount the mail asks for, drawn as an inline PNG when sent.
+    pub qr_payload: Option<String>,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}
+no_relations!();

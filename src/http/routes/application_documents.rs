@@ -1,0 +1,100 @@
+//! `/api/v1/applications/{id}/documents`: the supporting documents of an application (issue 10 §2).
+//! The upload's body is the file itself (like a bank statement import), its name in `?file_name=`;
+//! the type is decided by the content (PDF or JPEG). A document is served back only as a download.
+
+use axum::{
+    extract::{Path, Request, State},
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    app::{application_documents, Caller},
+    error::{AppError, AppResult},
+    http::{
+        dto::application_documents::{DocumentView, UploadQuery},
+        error::ErrorEnvelope,
+        extract::{read_body, ApiId, ApiQuery},
+    },
+    state::AppState,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload_document, list_documents))
+        .routes(routes!(download_document))
+}
+
+/// Adds a document (the borrowing cooperative or an officer, while the application is open): the
+/// body is the file, a PDF or a JPEG by its content (415 otherwise), at most 5 MB and the server's
+/// body limit (413); 409 once the application is decided or withdrawn, or at 20 documents.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/documents", tag = "applications", security(("bearer" = [])),
+    params(("id" = i64, Path), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file: a PDF or a JPEG image"),
+    responses((status = 201, body = DocumentView), (status = 400, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope), (status = 413, body = ErrorEnvelope),
+              (status = 415, body = ErrorEnvelope)))]
+pub async fn upload_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+    ApiQuery(query): ApiQuery<UploadQuery>,
+    request: Request,
+) -> AppResult<(StatusCode, Json<DocumentView>)> {
+    let bytes = read_body(request, &state).await?;
+    let file_name = query.file_name.unwrap_or_default();
+    let info = application_documents::upload(&state.ctx, &caller, id, &file_name, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(info.into())))
+}
+
+/// The documents of an application, oldest first (whoever may read it; 404 for another
+/// cooperative's).
+#[utoipa::path(get, path = "/api/v1/applications/{id}/documents", tag = "applications", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<DocumentView>), (status = 404, body = ErrorEnvelope)))]
+pub async fn list_documents(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiId(id): ApiId,
+) -> AppResult<Json<Vec<DocumentView>>> {
+    let documents = application_documents::list(&state.ctx, &caller, id).await?;
+    Ok(Json(
+        documents.into_iter().map(DocumentView::from).collect(),
+    ))
+}
+
+/// One document as a download (`Content-Disposition: attachment`, its checked type).
+#[utoipa::path(get, path = "/api/v1/applications/{id}/documents/{document_id}", tag = "applications", security(("bearer" = [])),
+    params(("id" = i64, Path), ("document_id" = i64, Path)),
+    responses((status = 200, description = "The file, as a download", content((Vec<u8> = "application/pdf"), (Vec<u8> = "image/jpeg"))),
+              (status = 404, body = ErrorEnvelope)))]
+pub async fn download_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, document_id)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let not_found = || AppError::not_found("tài liệu", "Document");
+    let id = id.parse::<i64>().map_err(|_| not_found())?;
+    let document_id = document_id.parse::<i64>().map_err(|_| not_found())?;
+    let (info, content) =
+        application_documents::download(&state.ctx, &caller, id, document_id).await?;
+    let mut response = content.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&info.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(value) =
+        HeaderValue::from_str(&application_documents::content_disposition(&info.file_name))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
+}
