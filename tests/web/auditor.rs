@@ -202,6 +202,10 @@ async fn the_auditor_reads_every_book_and_report_and_is_offered_no_write_control
     browser.goto(&fund.url("/audit/trail")).await;
     let trail = browser.text("#trail").await;
     assert!(trail.contains("→"), "{trail}");
+    // The auditor verifies the books from the trail: every hash chain of the demo is intact.
+    browser.click("#verify-link").await;
+    let verdict = browser.text("#verify-passed").await;
+    assert!(verdict.contains("nguyên vẹn"), "{verdict}");
     browser.screenshot("auditor-trail").await;
 
     // The report as of the last closed day, with its charts, agrees with the books.
