@@ -28,7 +28,10 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(CooperativeProfiles::RecordedAt))
                     .foreign_key(
                         ForeignKey::create()
-                            .from(CooperativeProfiles::Table, CooperativeProfiles::CooperativeId)
+                            .from(
+                                CooperativeProfiles::Table,
+                                CooperativeProfiles::CooperativeId,
+                            )
                             .to(Cooperatives::Table, Cooperatives::Id),
                     )
                     .to_owned(),

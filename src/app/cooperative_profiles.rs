@@ -363,9 +363,8 @@ impl TargetLine {
 
     /// Capital lent per member reached, whole đồng (rounded down).
     pub fn disbursed_per_member(&self) -> Option<Vnd> {
-        (self.members_reached > 0).then(|| {
-            Vnd::from_i64(self.disbursed.to_i64().unwrap_or(0) / self.members_reached)
-        })
+        (self.members_reached > 0)
+            .then(|| Vnd::from_i64(self.disbursed.to_i64().unwrap_or(0) / self.members_reached))
     }
 }
 
@@ -440,7 +439,10 @@ pub async fn targets(
         let profiles = profiles_on(conn, year_end).await?;
         // Per borrower: amount disbursed and loans with a disbursement in the year.
         let mut financed: BTreeMap<i64, (Vnd, BTreeSet<i64>)> = BTreeMap::new();
-        for tx in disbursements.iter().filter(|tx| tx.value_date.year() == year) {
+        for tx in disbursements
+            .iter()
+            .filter(|tx| tx.value_date.year() == year)
+        {
             if let Some(coop) = loan_cooperative.get(&tx.loan_id) {
                 let entry = financed.entry(*coop).or_default();
                 entry.0 += Vnd::from_i64(tx.amount_vnd);
@@ -474,9 +476,8 @@ pub async fn targets(
                     _ => {}
                 }
                 line.disbursed += *amount;
-                line.members_reached += i64::from(
-                    profile.map_or(coop.member_count, |p| p.member_count),
-                );
+                line.members_reached +=
+                    i64::from(profile.map_or(coop.member_count, |p| p.member_count));
                 if let Some(profile) = profile {
                     line.with_profile += 1;
                     if profile.sector == AGRICULTURE {
@@ -543,11 +544,26 @@ mod tests {
     #[test]
     fn each_wrong_field_is_named() {
         let cases: Vec<(ProfileInput, &str)> = vec![
-            (ProfileInput { sector: "mining".into(), ..input() }, "sector"),
-            (ProfileInput { member_count: -1, ..input() }, "member_count"),
             (
                 ProfileInput {
-                    ocop_products: vec![OcopProduct { name: "X".into(), stars: 6 }],
+                    sector: "mining".into(),
+                    ..input()
+                },
+                "sector",
+            ),
+            (
+                ProfileInput {
+                    member_count: -1,
+                    ..input()
+                },
+                "member_count",
+            ),
+            (
+                ProfileInput {
+                    ocop_products: vec![OcopProduct {
+                        name: "X".into(),
+                        stars: 6,
+                    }],
                     ..input()
                 },
                 "ocop_products[0].stars",
@@ -555,17 +571,47 @@ mod tests {
             (
                 ProfileInput {
                     ocop_products: vec![
-                        OcopProduct { name: "X".into(), stars: 3 },
-                        OcopProduct { name: "x".into(), stars: 4 },
+                        OcopProduct {
+                            name: "X".into(),
+                            stars: 3,
+                        },
+                        OcopProduct {
+                            name: "x".into(),
+                            stars: 4,
+                        },
                     ],
                     ..input()
                 },
                 "ocop_products[1].name",
             ),
-            (ProfileInput { rating: Some("excellent".into()), ..input() }, "rating"),
-            (ProfileInput { rated_year: None, ..input() }, "rated_year"),
-            (ProfileInput { rated_year: Some(2027), ..input() }, "rated_year"),
-            (ProfileInput { rating: None, ..input() }, "rating"),
+            (
+                ProfileInput {
+                    rating: Some("excellent".into()),
+                    ..input()
+                },
+                "rating",
+            ),
+            (
+                ProfileInput {
+                    rated_year: None,
+                    ..input()
+                },
+                "rated_year",
+            ),
+            (
+                ProfileInput {
+                    rated_year: Some(2027),
+                    ..input()
+                },
+                "rated_year",
+            ),
+            (
+                ProfileInput {
+                    rating: None,
+                    ..input()
+                },
+                "rating",
+            ),
             (
                 ProfileInput {
                     effective_on: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),

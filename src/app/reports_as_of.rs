@@ -346,7 +346,10 @@ async fn loans_as_of<C: ConnectionTrait>(
             }
             let state = fold_loan(loan, &known, calendar, next_day)?;
             let own_group = loan_engine::loan_group(&state, &ctx.policy.classification);
-            folded.push((flows_of(loan, &known, &state, from, date, own_group)?, own_group));
+            folded.push((
+                flows_of(loan, &known, &state, from, date, own_group)?,
+                own_group,
+            ));
         }
         if (batch.len() as u64) < LOANS_PER_BATCH {
             break;
@@ -392,12 +395,9 @@ fn flows_of(
         .map(|tx| Vnd::from_i64(tx.amount_vnd))
         .sum();
     let (mut principal, mut interest) = (Vnd::ZERO, Vnd::ZERO);
-    for allocation in state
-        .allocations
-        .iter()
-        .filter(|a| in_period(a.value_date))
-    {
-        principal += allocation.overdue_principal + allocation.principal + allocation.prepaid_principal;
+    for allocation in state.allocations.iter().filter(|a| in_period(a.value_date)) {
+        principal +=
+            allocation.overdue_principal + allocation.principal + allocation.prepaid_principal;
         interest += allocation.unpaid_interest
             + allocation.overdue_interest
             + allocation.late_interest
@@ -481,9 +481,7 @@ pub async fn report_as_of(
         (Vnd::ZERO, Vnd::ZERO, Vnd::ZERO, Vnd::ZERO);
     for sum in posted_sums(
         conn,
-        &BookQuery::per_account()
-            .on(&codes)
-            .dated(None, Some(date)),
+        &BookQuery::per_account().on(&codes).dated(None, Some(date)),
     )
     .await?
     {
@@ -584,7 +582,8 @@ pub async fn report_as_of(
 /// The last day of the month `back` months before `date`'s month.
 fn month_end_before(date: NaiveDate, back: u32) -> Option<NaiveDate> {
     let first_of_month = date.with_day(1)?;
-    let first_after = first_of_month.checked_sub_months(chrono::Months::new(back.checked_sub(1)?))?;
+    let first_after =
+        first_of_month.checked_sub_months(chrono::Months::new(back.checked_sub(1)?))?;
     first_after.pred_opt()
 }
 
@@ -768,10 +767,7 @@ mod tests {
     #[test]
     fn month_ends_go_back_whole_months() {
         let d = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
-        assert_eq!(
-            month_end_before(d, 1),
-            NaiveDate::from_ymd_opt(2026, 5, 31)
-        );
+        assert_eq!(month_end_before(d, 1), NaiveDate::from_ymd_opt(2026, 5, 31));
         assert_eq!(
             month_end_before(d, 6),
             NaiveDate::from_ymd_opt(2025, 12, 31)
@@ -925,7 +921,12 @@ pub async fn lending_report(
     .iter()
     .map(|sum| sum.net_credit())
     .sum();
-    let open = || report.loans.iter().filter(|l| l.outstanding().is_positive());
+    let open = || {
+        report
+            .loans
+            .iter()
+            .filter(|l| l.outstanding().is_positive())
+    };
     Ok(LendingReport {
         year,
         period,

@@ -243,8 +243,16 @@ fn property_enums() -> Vec<(&'static str, &'static str, Vec<String>)> {
         ("CooperativeInput", "kind", kinds.clone()),
         ("CooperativePatch", "kind", kinds.clone()),
         ("CooperativeView", "kind", kinds),
-        ("ProfileBody", "sector", strings(&crate::app::cooperative_profiles::SECTORS)),
-        ("ProfileBody", "rating", strings(&crate::app::cooperative_profiles::RATINGS)),
+        (
+            "ProfileBody",
+            "sector",
+            strings(&crate::app::cooperative_profiles::SECTORS),
+        ),
+        (
+            "ProfileBody",
+            "rating",
+            strings(&crate::app::cooperative_profiles::RATINGS),
+        ),
         ("CooperativeInput", "language", languages.clone()),
         ("CooperativePatch", "language", languages.clone()),
         ("NewUser", "language", languages),

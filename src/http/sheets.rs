@@ -145,14 +145,14 @@ impl Sheets {
                     .from_writer(Vec::new());
                 if self.sheets > 1 {
                     buffer.extend_from_slice(b"\n");
-                    writer
-                        .write_record([title])
-                        .map_err(AppError::internal)?;
+                    writer.write_record([title]).map_err(AppError::internal)?;
                 }
                 writer.write_record(headers).map_err(AppError::internal)?;
-                buffer.extend(writer.into_inner().map_err(|e| {
-                    AppError::internal(anyhow::anyhow!("csv: {e}"))
-                })?);
+                buffer.extend(
+                    writer
+                        .into_inner()
+                        .map_err(|e| AppError::internal(anyhow::anyhow!("csv: {e}")))?,
+                );
             }
             Inner::Xlsx(state) => {
                 let bold = state.bold.clone();
@@ -375,12 +375,17 @@ mod tests {
         let (csv_sender, mut csv_receiver) = mpsc::channel::<Chunk>(64);
         let mut csv = Sheets::new(ExportFormat::Csv, csv_sender);
         csv.section("Một", &["Tên", "Số tiền (₫)"]).await.unwrap();
-        csv.row(&[Cell::from("a"), Cell::Vnd(1_500_000)]).await.unwrap();
+        csv.row(&[Cell::from("a"), Cell::Vnd(1_500_000)])
+            .await
+            .unwrap();
         csv.section("Hai", &["Ngày"]).await.unwrap();
         csv.finish().await.unwrap();
         let text = String::from_utf8(csv_receiver.recv().await.unwrap().unwrap().to_vec()).unwrap();
         assert_eq!(text, "\u{feff}Tên,Số tiền (₫)\na,1500000\n\nHai\nNgày\n");
-        sheets.section("Một", &["Tên", "Số tiền (₫)"]).await.unwrap();
+        sheets
+            .section("Một", &["Tên", "Số tiền (₫)"])
+            .await
+            .unwrap();
         sheets
             .row(&[Cell::from("a"), Cell::Vnd(1_500_000)])
             .await
@@ -398,7 +403,10 @@ mod tests {
         writer.await.unwrap().unwrap();
         let mut book: calamine::Xlsx<_> =
             calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("a workbook");
-        assert_eq!(book.sheet_names(), vec!["Một".to_string(), "Hai".to_string()]);
+        assert_eq!(
+            book.sheet_names(),
+            vec!["Một".to_string(), "Hai".to_string()]
+        );
         let one = book.worksheet_range("Một").unwrap();
         assert_eq!(one.get((1, 1)), Some(&calamine::Data::Float(1_500_000.0)));
     }

@@ -498,7 +498,13 @@ pub async fn trial_balance(
                 sheets
                     .section(
                         "Bảng cân đối tài khoản",
-                        &["Tài khoản", "Tên tài khoản", "Nợ (₫)", "Có (₫)", "Số dư (₫)"],
+                        &[
+                            "Tài khoản",
+                            "Tên tài khoản",
+                            "Nợ (₫)",
+                            "Có (₫)",
+                            "Số dư (₫)",
+                        ],
                     )
                     .await?;
                 for row in &export_rows {
@@ -725,11 +731,9 @@ pub async fn loan_statement_lookup(
 ) -> Response {
     let query: LoanLookup = query_of(&raw);
     match query.id.trim().parse::<i64>() {
-        Ok(id) if id > 0 => {
-            axum::response::IntoResponse::into_response(axum::response::Redirect::to(&format!(
-                "/audit/loans/{id}"
-            )))
-        }
+        Ok(id) if id > 0 => axum::response::IntoResponse::into_response(
+            axum::response::Redirect::to(&format!("/audit/loans/{id}")),
+        ),
         _ => {
             user.fail(&state, AppError::not_found("khoản vay", "Loan"))
                 .await
@@ -824,7 +828,10 @@ pub async fn loan_statement(
     let path = format!("/audit/loans/{}", statement.loan_id);
     render(&LoanStatementPage {
         shell: user
-            .shell(&state, &format!("{} {}", a.loan_statement, statement.number))
+            .shell(
+                &state,
+                &format!("{} {}", a.loan_statement, statement.number),
+            )
             .await,
         a,
         csv_href: format!("{path}?format=csv"),
@@ -979,16 +986,17 @@ fn trail_cells(record: &AuditRecord) -> [Cell; 9] {
         Cell::from(record.entity_id.as_str()),
         json(&record.before),
         json(&record.after),
-        record
-            .request_id
-            .as_deref()
-            .map_or(Cell::Empty, Cell::from),
+        record.request_id.as_deref().map_or(Cell::Empty, Cell::from),
     ]
 }
 
 /// `GET /audit/trail?entity_type=&entity_id=&actor=&action=&cursor=&format=`: every recorded change,
 /// newest first, each with the fields it changed (before → after). Admins and auditors.
-pub async fn trail(State(state): State<AppState>, user: WebUser, RawQuery(raw): RawQuery) -> Response {
+pub async fn trail(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let query: TrailQuery = query_of(&raw);
     let result = async {
         let format = export_of(&query.format)?;
@@ -1091,7 +1099,10 @@ mod tests {
 
     #[test]
     fn links_leave_out_empty_filters() {
-        assert_eq!(href("/audit/journal", &[("from", ""), ("to", "")]), "/audit/journal");
+        assert_eq!(
+            href("/audit/journal", &[("from", ""), ("to", "")]),
+            "/audit/journal"
+        );
         assert_eq!(
             href("/audit/journal", &[("from", "2026-01-01"), ("account", "")]),
             "/audit/journal?from=2026-01-01"
@@ -1131,7 +1142,11 @@ const CHART_BOTTOM: i64 = 40;
 impl BarChart {
     /// Bars of `values` (label, amount, bad), scaled to the largest; an empty or all-zero series
     /// draws empty bars.
-    pub fn of(title: &str, values: &[(String, Vnd, bool)], show: impl Fn(&Vnd) -> String) -> BarChart {
+    pub fn of(
+        title: &str,
+        values: &[(String, Vnd, bool)],
+        show: impl Fn(&Vnd) -> String,
+    ) -> BarChart {
         let max = values
             .iter()
             .map(|(_, v, _)| v.to_i64().unwrap_or(0))
@@ -1191,14 +1206,26 @@ pub struct TrendChart {
 }
 
 impl TrendChart {
-    fn of(title: &str, points: &[(NaiveDate, Option<rust_decimal::Decimal>, Option<rust_decimal::Decimal>)]) -> TrendChart {
+    fn of(
+        title: &str,
+        points: &[(
+            NaiveDate,
+            Option<rust_decimal::Decimal>,
+            Option<rust_decimal::Decimal>,
+        )],
+    ) -> TrendChart {
         use rust_decimal::prelude::ToPrimitive;
         let plot = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM;
         let baseline = CHART_HEIGHT - CHART_BOTTOM;
         // Basis points, integers: the geometry of a picture, read exactly from the decimals.
         let bp = |p: &Option<rust_decimal::Decimal>| {
-            p.map(|d| (d * rust_decimal::Decimal::ONE_HUNDRED).trunc().to_i64().unwrap_or(0))
-                .unwrap_or(0)
+            p.map(|d| {
+                (d * rust_decimal::Decimal::ONE_HUNDRED)
+                    .trunc()
+                    .to_i64()
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0)
         };
         let max = points
             .iter()
@@ -1212,7 +1239,13 @@ impl TrendChart {
             let x = i64::try_from(i).unwrap_or(0) * step + step / 2;
             (x, baseline - v * plot / max)
         };
-        let line = |pick: &dyn Fn(&(NaiveDate, Option<rust_decimal::Decimal>, Option<rust_decimal::Decimal>)) -> i64| {
+        let line = |pick: &dyn Fn(
+            &(
+                NaiveDate,
+                Option<rust_decimal::Decimal>,
+                Option<rust_decimal::Decimal>,
+            ),
+        ) -> i64| {
             points
                 .iter()
                 .enumerate()
@@ -1657,7 +1690,10 @@ pub async fn targets(
         match text.trim() {
             "" => Ok(None),
             text => text.parse::<i32>().map(Some).map_err(|_| {
-                AppError::invalid(field, crate::error::Reason::InvalidFormat { expected: "YYYY" })
+                AppError::invalid(
+                    field,
+                    crate::error::Reason::InvalidFormat { expected: "YYYY" },
+                )
             }),
         }
     };
@@ -1686,7 +1722,11 @@ pub async fn targets(
     let link = |format: &str| {
         href(
             "/audit/targets",
-            &[("from_year", from.as_str()), ("to_year", to.as_str()), ("format", format)],
+            &[
+                ("from_year", from.as_str()),
+                ("to_year", to.as_str()),
+                ("format", format),
+            ],
         )
     };
     render(&TargetsPage {

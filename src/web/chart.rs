@@ -78,7 +78,9 @@ pub fn bar_chart(id: &str, title: &str, desc: &str, bars: &[Bar]) -> String {
         let length = if max > 0 {
             let scaled = i128::from(bar.value.max(0)) * i128::from(WIDTH) / i128::from(max);
             // A non-zero amount stays visible as a sliver.
-            i64::try_from(scaled).unwrap_or(WIDTH).max(i64::from(bar.value > 0) * 2)
+            i64::try_from(scaled)
+                .unwrap_or(WIDTH)
+                .max(i64::from(bar.value > 0) * 2)
         } else {
             0
         };
@@ -150,7 +152,10 @@ mod tests {
         assert!(svg.contains("role=\"img\""));
         assert!(svg.contains("aria-labelledby=\"portfolio-chart-title portfolio-chart-desc\""));
         assert!(svg.contains("<title id=\"portfolio-chart-title\">Dư nợ</title>"));
-        assert!(svg.contains("Nhóm 1 – Nợ đủ tiêu chuẩn: 3.000.000 ₫"), "{svg}");
+        assert!(
+            svg.contains("Nhóm 1 – Nợ đủ tiêu chuẩn: 3.000.000 ₫"),
+            "{svg}"
+        );
         assert!(svg.contains("width=\"360\" height=\"16\" rx=\"3\" fill=\"#2e7d4f\""));
         assert!(svg.contains("width=\"180\" height=\"16\" rx=\"3\" fill=\"#9a7200\""));
         assert!(svg.contains("width=\"0\" height=\"16\" rx=\"3\" fill=\"#c2580a\""));
@@ -160,7 +165,10 @@ mod tests {
     #[test]
     fn the_drawing_is_csp_safe_and_escapes_its_text() {
         let svg = bar_chart("c", "<b>", "d", &bars());
-        assert!(!svg.contains("style"), "no style attribute or element: {svg}");
+        assert!(
+            !svg.contains("style"),
+            "no style attribute or element: {svg}"
+        );
         assert!(!svg.contains("<script"));
         assert!(svg.contains("Nhóm &lt;2&gt; &amp; co"));
         assert!(svg.contains("<title id=\"c-title\">&lt;b&gt;</title>"));
@@ -171,7 +179,10 @@ mod tests {
         let mut tiny = bars();
         tiny[2].value = 1;
         let svg = bar_chart("c", "t", "d", &tiny);
-        assert!(svg.contains("width=\"2\" height=\"16\" rx=\"3\" fill=\"#c2580a\""), "{svg}");
+        assert!(
+            svg.contains("width=\"2\" height=\"16\" rx=\"3\" fill=\"#c2580a\""),
+            "{svg}"
+        );
         let none = bar_chart("c", "t", "d", &[]);
         assert!(none.contains("viewBox=\"0 0 360 4\""));
         assert!(!none.contains("<rect"));

@@ -449,7 +449,12 @@ fn overdue_chart(id: &str, title: &str, bands: &[Band], lang: Lang) -> String {
         .iter()
         .enumerate()
         .map(|(i, b)| Bar {
-            label: format!("{} {days} · {} {}", b.label, b.loans, t.loans_count.to_lowercase()),
+            label: format!(
+                "{} {days} · {} {}",
+                b.label,
+                b.loans,
+                t.loans_count.to_lowercase()
+            ),
             value_text: format::vnd_of(&b.overdue_principal_vnd, lang),
             value: b.overdue_principal_vnd.to_i64().unwrap_or(i64::MAX),
             fill: chart::band_colour(i),

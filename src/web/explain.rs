@@ -17,7 +17,7 @@ use axum::{
     Router,
 };
 use chrono::NaiveDate;
-use coopfund_domain::{ExplanationLine, Formula, ExplanationKind, QuoteField};
+use coopfund_domain::{ExplanationKind, ExplanationLine, Formula, QuoteField};
 use rust_decimal::{prelude::ToPrimitive, Decimal};
 use serde::Deserialize;
 
@@ -191,7 +191,10 @@ fn line_row(
     x: &'static ExplainText,
     lang: Lang,
 ) -> LineRow {
-    let installment = line.installment.map(|n| format!(" {n}")).unwrap_or_default();
+    let installment = line
+        .installment
+        .map(|n| format!(" {n}"))
+        .unwrap_or_default();
     let what = match line.kind {
         ExplanationKind::Accrual => match field {
             QuoteField::CurrentInterest => x.accrual_current,
@@ -221,7 +224,13 @@ fn line_row(
         ExplanationKind::AdvanceDeducted => x.advance_deducted.to_string(),
         ExplanationKind::AdvanceAboveOwed => x.advance_above_owed.to_string(),
     };
-    let formula = match (line.formula, line.balance, line.rate_percent, line.days, line.exact) {
+    let formula = match (
+        line.formula,
+        line.balance,
+        line.rate_percent,
+        line.days,
+        line.exact,
+    ) {
         (Some(formula), Some(balance), Some(rate), Some(days), Some(exact)) => {
             let head = format!(
                 "{} × {} × {days} {}",

@@ -677,7 +677,10 @@ async fn an_auditor_gets_403_on_every_write_route() {
             }
         }
     }
-    assert!(writes.len() > 20, "the document lists the write routes: {writes:?}");
+    assert!(
+        writes.len() > 20,
+        "the document lists the write routes: {writes:?}"
+    );
     let mut failures = Vec::new();
     for (method, path) in &writes {
         let Some(route) = ROUTES

@@ -90,8 +90,21 @@ async fn a_report_for_a_past_date_is_identical_before_and_after_later_back_dated
         + payoff["unpaid_interest_vnd"].as_i64().unwrap()
         + payoff["current_interest_vnd"].as_i64().unwrap()
         + 10_000_000;
-    let response = repay(&app, &staff, late, installment.max(11_000_000), "2026-02-10", "ordinary").await;
-    assert_eq!(response.status(), StatusCode::CREATED, "{:?}", response.text().await);
+    let response = repay(
+        &app,
+        &staff,
+        late,
+        installment.max(11_000_000),
+        "2026-02-10",
+        "ordinary",
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "{:?}",
+        response.text().await
+    );
 
     let after = get_json(&app, path, &staff.auditor).await;
     assert_eq!(
@@ -100,7 +113,10 @@ async fn a_report_for_a_past_date_is_identical_before_and_after_later_back_dated
         "the report for 01/03 did not change"
     );
     assert_eq!(after["later_corrections"]["transactions"], 1, "{after}");
-    assert_eq!(after["later_corrections"]["earliest_value_date"], "2026-02-10");
+    assert_eq!(
+        after["later_corrections"]["earliest_value_date"],
+        "2026-02-10"
+    );
 
     // Today's view of the same loan does know the payment (the test can fail): its first
     // installment is no longer late.
@@ -145,8 +161,16 @@ async fn an_xlsx_export_read_back_has_the_totals_of_the_json_report_and_the_csv_
     ] {
         assert!(names.iter().any(|n| n == sheet), "{sheet} in {names:?}");
     }
-    let groups = workbook.worksheet_range("Nhóm nợ").expect("the groups sheet");
-    let header: Vec<String> = groups.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+    let groups = workbook
+        .worksheet_range("Nhóm nợ")
+        .expect("the groups sheet");
+    let header: Vec<String> = groups
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
     assert_eq!(header[2], "Dư nợ gốc (₫)");
     let total_row = groups
         .rows()
@@ -174,7 +198,9 @@ async fn an_xlsx_export_read_back_has_the_totals_of_the_json_report_and_the_csv_
             group["outstanding_principal_vnd"].as_i64().unwrap()
         );
     }
-    let aging = workbook.worksheet_range("Tuổi nợ").expect("the aging sheet");
+    let aging = workbook
+        .worksheet_range("Tuổi nợ")
+        .expect("the aging sheet");
     let aging_total = aging
         .rows()
         .find(|row| row[0] == Data::String("Tổng cộng".into()))
@@ -193,7 +219,10 @@ async fn an_xlsx_export_read_back_has_the_totals_of_the_json_report_and_the_csv_
     assert_eq!(csv.status(), StatusCode::OK);
     let text = csv.text().await.unwrap();
     assert!(text.starts_with('\u{feff}'));
-    assert!(text.contains("Nhóm nợ,Số khoản vay,Dư nợ gốc (₫),Dự phòng cụ thể (₫)"), "{text}");
+    assert!(
+        text.contains("Nhóm nợ,Số khoản vay,Dư nợ gốc (₫),Dự phòng cụ thể (₫)"),
+        "{text}"
+    );
     assert!(text.contains(&format!(
         "Tổng cộng,2,{}",
         json["total_outstanding_principal_vnd"]
@@ -262,7 +291,10 @@ async fn the_lending_report_of_a_half_year_reconciles_with_the_trial_balance_at_
         .iter()
         .map(|g| g["outstanding_principal_vnd"].as_i64().unwrap())
         .sum();
-    assert_eq!(groups, report["outstanding_principal_vnd"].as_i64().unwrap());
+    assert_eq!(
+        groups,
+        report["outstanding_principal_vnd"].as_i64().unwrap()
+    );
 
     // The appendix as XLSX: its figures are the JSON's.
     let response = app
@@ -274,7 +306,9 @@ async fn the_lending_report_of_a_half_year_reconciles_with_the_trial_balance_at_
     assert_eq!(response.status(), StatusCode::OK);
     let bytes = response.bytes().await.unwrap();
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec())).expect("xlsx");
-    let appendix = workbook.worksheet_range("Phụ lục 1a").expect("the appendix");
+    let appendix = workbook
+        .worksheet_range("Phụ lục 1a")
+        .expect("the appendix");
     let disbursed = appendix
         .rows()
         .find(|row| row[1] == Data::String("Doanh số cho vay (giải ngân)".into()))
@@ -283,8 +317,11 @@ async fn the_lending_report_of_a_half_year_reconciles_with_the_trial_balance_at_
 
     // A period that is not one is refused, naming the field.
     let error = error_of(
-        app.get("/api/v1/reports/lending?year=2026&period=q3", &staff.auditor)
-            .await,
+        app.get(
+            "/api/v1/reports/lending?year=2026&period=q3",
+            &staff.auditor,
+        )
+        .await,
         StatusCode::BAD_REQUEST,
     )
     .await;
@@ -352,4 +389,64 @@ async fn a_cooperative_profile_is_validated_kept_as_history_and_counted_in_the_t
     assert_eq!(province["ocop_disbursed_vnd"], 100_000_000);
     assert_eq!(province["disbursed_vnd"], 200_000_000);
     assert_eq!(province["rated_good_percent"], "100.00");
+}
+
+#[tokio::test]
+async fn the_demo_funds_reports_reconcile_with_its_trial_balance() {
+    use coopfund::{config::Settings, demo, state::AppState};
+    let app = crate::helpers::spawn_app().await;
+    let mut settings = Settings::load(None).expect("default settings");
+    settings.database.url = crate::helpers::unique("sqlite://reports-demo-");
+    demo::load_explorable(&AppState::new(app.db.clone(), settings))
+        .await
+        .expect("the demo loads");
+    let auditor = app.login("auditor.kiemsoat", "demo-auditor-2026").await;
+    // The last closed day (the default date of the report).
+    let report = get_json(&app, "/api/v1/reports/as-of?trend_months=3", &auditor).await;
+    assert_eq!(report["closed"], true, "{report}");
+    let date = report["date"].as_str().unwrap().to_string();
+    let trial = get_json(
+        &app,
+        &format!("/api/v1/ledger/trial-balance?date={date}"),
+        &auditor,
+    )
+    .await;
+    let balance = |code: &str| {
+        trial["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["code"] == code)
+            .map(|a| a["balance_vnd"].as_i64().unwrap())
+            .unwrap_or(0)
+    };
+    assert!(report["total_outstanding_principal_vnd"].as_i64().unwrap() > 0);
+    assert_eq!(
+        report["total_outstanding_principal_vnd"].as_i64().unwrap(),
+        balance("12831") + balance("12832"),
+        "outstanding principal = 12831 + 12832 on {date}"
+    );
+    assert_eq!(
+        report["specific_provision_vnd"].as_i64().unwrap(),
+        balance("22931")
+    );
+    assert_eq!(
+        report["general_provision_vnd"].as_i64().unwrap(),
+        balance("22932")
+    );
+    assert_eq!(
+        report["charter_capital_vnd"].as_i64().unwrap(),
+        balance("4111")
+    );
+    // The demo has late loans: some principal is at risk, in the bands past 10 days.
+    assert!(report["par10_percent"].as_str().is_some(), "{report}");
+
+    // The lending report of the whole year to the last closed day's year reconciles too when its
+    // cut-off is closed; the half year that holds the story's end is reported provisional.
+    let lending = get_json(&app, "/api/v1/reports/lending", &auditor).await;
+    assert!(lending["loans_made"].as_i64().unwrap() > 0, "{lending}");
+    assert_eq!(
+        lending["reconciliation"]["reconciles"], true,
+        "the demo's lending report reconciles: {lending}"
+    );
 }

@@ -132,7 +132,9 @@ async fn scrolls_sideways(browser: &Browser) -> bool {
 async fn the_auditor_reads_every_book_and_report_and_is_offered_no_write_control_on_any_page() {
     let fund = fund();
     let loans = fund.api("/api/v1/loans?status=active&limit=5").await;
-    let loan_id = loans["items"][0]["id"].as_i64().expect("an active demo loan");
+    let loan_id = loans["items"][0]["id"]
+        .as_i64()
+        .expect("an active demo loan");
     let business_date = fund.api("/api/v1/business-date").await;
     let business_date = business_date["business_date"]
         .as_str()
@@ -177,7 +179,11 @@ async fn the_auditor_reads_every_book_and_report_and_is_offered_no_write_control
             failures.push(format!("{page}: {found:?}"));
         }
     }
-    assert!(failures.is_empty(), "write controls shown to the auditor:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "write controls shown to the auditor:\n{}",
+        failures.join("\n")
+    );
 
     // The journal filters by loan and pages; each line links to its account statement.
     browser
@@ -230,10 +236,19 @@ async fn the_auditor_reads_every_book_and_report_and_is_offered_no_write_control
     // At phone width the reports read without a sideways scroll.
     let phone = driver.session(true).await;
     login(&phone, fund).await;
-    for page in ["/audit", "/audit/journal", "/audit/reports", "/audit/trail", "/audit/lending"] {
+    for page in [
+        "/audit",
+        "/audit/journal",
+        "/audit/reports",
+        "/audit/trail",
+        "/audit/lending",
+    ] {
         phone.goto(&fund.url(page)).await;
         phone.find("main h1").await;
-        assert!(!scrolls_sideways(&phone).await, "{page} scrolls sideways at 360 px");
+        assert!(
+            !scrolls_sideways(&phone).await,
+            "{page} scrolls sideways at 360 px"
+        );
     }
     phone.goto(&fund.url("/audit/reports")).await;
     phone.screenshot("auditor-reports-phone").await;
@@ -260,7 +275,11 @@ async fn the_journal_and_the_reports_download_as_csv_and_xlsx_from_the_pages() {
             .map(str::to_string)
             .collect()
     };
-    let page = client.get(fund.url("/login")).send().await.expect("login page");
+    let page = client
+        .get(fund.url("/login"))
+        .send()
+        .await
+        .expect("login page");
     let pre_session = cookies_of(&page).join("; ");
     let html = page.text().await.unwrap();
     let csrf = html
@@ -285,7 +304,11 @@ async fn the_journal_and_the_reports_download_as_csv_and_xlsx_from_the_pages() {
         .filter(|c| !c.ends_with('='))
         .collect::<Vec<_>>()
         .join("; ");
-    assert!(!session.is_empty(), "a session cookie: {:?}", response.status());
+    assert!(
+        !session.is_empty(),
+        "a session cookie: {:?}",
+        response.status()
+    );
     let client = reqwest::Client::builder()
         .default_headers(
             [(

@@ -37,7 +37,8 @@ async fn get(address: &str, token: &str, path: &str) -> Value {
 }
 
 /// Σ of the `data-amount` of the lines of section `#anchor`, and the amount the section shows.
-const SUMS: &str = "return Array.from(document.querySelectorAll('section.explained')).map(s => [s.id, \
+const SUMS: &str =
+    "return Array.from(document.querySelectorAll('section.explained')).map(s => [s.id, \
     s.querySelector('.explained-amount').dataset.amount, \
     Array.from(s.querySelectorAll('td.line-amount')).map(td => td.dataset.amount)]);";
 
@@ -47,7 +48,8 @@ fn cents(text: &str) -> i64 {
     let digits = text.trim_start_matches('-');
     let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
     let fraction = format!("{fraction:0<2}");
-    let value = whole.parse::<i64>().expect("whole") * 100 + fraction[..2].parse::<i64>().expect("cents");
+    let value =
+        whole.parse::<i64>().expect("whole") * 100 + fraction[..2].parse::<i64>().expect("cents");
     if negative {
         -value
     } else {
@@ -67,7 +69,12 @@ async fn explain_an_overdue_loan_on_a_phone_its_lines_add_up_to_each_amount() {
     // The cooperative's loan with the most overdue (the demo has late and defaulted stories).
     let loan = own
         .iter()
-        .max_by_key(|l| (l["dpd"].as_i64().unwrap_or(0), l["id"].as_i64().unwrap_or(0)))
+        .max_by_key(|l| {
+            (
+                l["dpd"].as_i64().unwrap_or(0),
+                l["id"].as_i64().unwrap_or(0),
+            )
+        })
         .expect("htx.tancuong has loans")
         .clone();
     let loan_id = loan["id"].as_i64().expect("id");
@@ -109,7 +116,10 @@ async fn explain_an_overdue_loan_on_a_phone_its_lines_add_up_to_each_amount() {
             .iter()
             .map(|a| cents(a.as_str().expect("line amount")))
             .sum();
-        assert_eq!(lines, shown, "{field}: the lines add up to the amount shown");
+        assert_eq!(
+            lines, shown,
+            "{field}: the lines add up to the amount shown"
+        );
         assert_eq!(
             shown,
             quote[field].as_i64().expect("quote amount") * 100,
@@ -119,7 +129,10 @@ async fn explain_an_overdue_loan_on_a_phone_its_lines_add_up_to_each_amount() {
     if quote["overdue_interest_vnd"].as_i64().unwrap_or(0) > 0 {
         let text = browser.text("#overdue_interest_vnd").await;
         assert!(text.contains("/ 365"), "the formula is written out: {text}");
-        assert!(text.contains("Làm tròn"), "the rounding is its own line: {text}");
+        assert!(
+            text.contains("Làm tròn"),
+            "the rounding is its own line: {text}"
+        );
     }
     assert_eq!(
         scrolls_sideways(&browser).await.0,

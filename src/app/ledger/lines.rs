@@ -70,7 +70,10 @@ pub async fn journal_lines_after(
     let entry = |c: journal_entry::Column| (journal_entry::Entity, c);
     let mut query = Query::select();
     query
-        .expr_as(Expr::col(line(journal_line::Column::Id)), Alias::new("line_id"))
+        .expr_as(
+            Expr::col(line(journal_line::Column::Id)),
+            Alias::new("line_id"),
+        )
         .expr_as(
             Expr::col(line(journal_line::Column::EntryId)),
             Alias::new("entry_id"),
@@ -95,7 +98,10 @@ pub async fn journal_lines_after(
             Expr::col(entry(journal_entry::Column::EntryDate)),
             Alias::new("entry_date"),
         )
-        .expr_as(Expr::col(entry(journal_entry::Column::Kind)), Alias::new("kind"))
+        .expr_as(
+            Expr::col(entry(journal_entry::Column::Kind)),
+            Alias::new("kind"),
+        )
         .expr_as(
             Expr::col(entry(journal_entry::Column::Description)),
             Alias::new("description"),

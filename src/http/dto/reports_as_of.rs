@@ -285,7 +285,12 @@ impl AsOfReport {
         sheets
             .section(
                 SHEET_GROUPS,
-                &["Nhóm nợ", "Số khoản vay", "Dư nợ gốc (₫)", "Dự phòng cụ thể (₫)"],
+                &[
+                    "Nhóm nợ",
+                    "Số khoản vay",
+                    "Dư nợ gốc (₫)",
+                    "Dự phòng cụ thể (₫)",
+                ],
             )
             .await?;
         for g in &self.groups {
@@ -354,10 +359,18 @@ impl AsOfReport {
             ])
             .await?;
         sheets
-            .row(&[Cell::from("PAR10 (%)"), Cell::Empty, percent(self.par10_percent)])
+            .row(&[
+                Cell::from("PAR10 (%)"),
+                Cell::Empty,
+                percent(self.par10_percent),
+            ])
             .await?;
         sheets
-            .row(&[Cell::from("PAR30 (%)"), Cell::Empty, percent(self.par30_percent)])
+            .row(&[
+                Cell::from("PAR30 (%)"),
+                Cell::Empty,
+                percent(self.par30_percent),
+            ])
             .await?;
 
         sheets
@@ -448,7 +461,10 @@ impl AsOfReport {
         let w = &self.write_offs;
         for (label, cell) in [
             ("Số khoản xóa nợ trong kỳ", Cell::Int(w.loans_written_off)),
-            ("Gốc đã xóa trong kỳ (₫)", Cell::vnd(w.principal_written_off_vnd)),
+            (
+                "Gốc đã xóa trong kỳ (₫)",
+                Cell::vnd(w.principal_written_off_vnd),
+            ),
             ("Đã thu hồi trong kỳ (₫)", Cell::vnd(w.recovered_vnd)),
             (
                 "Gốc đang theo dõi ngoại bảng (₫)",
@@ -586,15 +602,69 @@ impl LendingReportView {
             value,
         };
         let mut rows = vec![
-            row("I", "Cho vay trong kỳ", "Lending in the period", "", Cell::Empty),
-            row("1", "Số khoản vay được giải ngân", "Loans disbursed", "khoản vay", Cell::Int(self.loans_made)),
-            row("2", "Doanh số cho vay (giải ngân)", "Amount disbursed", "đồng", Cell::vnd(self.disbursed_vnd)),
-            row("II", "Thu nợ trong kỳ", "Collected in the period", "", Cell::Empty),
-            row("1", "Thu nợ gốc", "Principal collected", "đồng", Cell::vnd(self.principal_collected_vnd)),
-            row("2", "Thu lãi", "Interest collected", "đồng", Cell::vnd(self.interest_collected_vnd)),
-            row("III", "Dư nợ cho vay cuối kỳ", "Outstanding at the cut-off", "", Cell::Empty),
-            row("1", "Số khoản vay còn dư nợ", "Loans outstanding", "khoản vay", Cell::Int(self.loans_outstanding)),
-            row("2", "Tổng dư nợ gốc", "Outstanding principal", "đồng", Cell::vnd(self.outstanding_principal_vnd)),
+            row(
+                "I",
+                "Cho vay trong kỳ",
+                "Lending in the period",
+                "",
+                Cell::Empty,
+            ),
+            row(
+                "1",
+                "Số khoản vay được giải ngân",
+                "Loans disbursed",
+                "khoản vay",
+                Cell::Int(self.loans_made),
+            ),
+            row(
+                "2",
+                "Doanh số cho vay (giải ngân)",
+                "Amount disbursed",
+                "đồng",
+                Cell::vnd(self.disbursed_vnd),
+            ),
+            row(
+                "II",
+                "Thu nợ trong kỳ",
+                "Collected in the period",
+                "",
+                Cell::Empty,
+            ),
+            row(
+                "1",
+                "Thu nợ gốc",
+                "Principal collected",
+                "đồng",
+                Cell::vnd(self.principal_collected_vnd),
+            ),
+            row(
+                "2",
+                "Thu lãi",
+                "Interest collected",
+                "đồng",
+                Cell::vnd(self.interest_collected_vnd),
+            ),
+            row(
+                "III",
+                "Dư nợ cho vay cuối kỳ",
+                "Outstanding at the cut-off",
+                "",
+                Cell::Empty,
+            ),
+            row(
+                "1",
+                "Số khoản vay còn dư nợ",
+                "Loans outstanding",
+                "khoản vay",
+                Cell::Int(self.loans_outstanding),
+            ),
+            row(
+                "2",
+                "Tổng dư nợ gốc",
+                "Outstanding principal",
+                "đồng",
+                Cell::vnd(self.outstanding_principal_vnd),
+            ),
         ];
         for g in &self.groups {
             let (vi, en) = match g.debt_group {
@@ -604,22 +674,90 @@ impl LendingReportView {
                 4 => ("Nhóm 4 (nợ nghi ngờ)", "Group 4 (doubtful)"),
                 _ => ("Nhóm 5 (nợ có khả năng mất vốn)", "Group 5 (loss)"),
             };
-            let number = ["2.1", "2.2", "2.3", "2.4", "2.5"][usize::from(g.debt_group.clamp(1, 5)) - 1];
-            rows.push(row(number, vi, en, "đồng", Cell::vnd(g.outstanding_principal_vnd)));
+            let number =
+                ["2.1", "2.2", "2.3", "2.4", "2.5"][usize::from(g.debt_group.clamp(1, 5)) - 1];
+            rows.push(row(
+                number,
+                vi,
+                en,
+                "đồng",
+                Cell::vnd(g.outstanding_principal_vnd),
+            ));
         }
         rows.extend([
-            row("3", "Số khoản vay quá hạn", "Loans past due", "khoản vay", Cell::Int(self.loans_overdue)),
-            row("4", "Dư nợ gốc quá hạn", "Overdue principal", "đồng", Cell::vnd(self.overdue_principal_vnd)),
-            row("5", "Nợ xấu (nhóm 3-5)", "Bad debt (groups 3-5)", "đồng", Cell::vnd(self.bad_debt_principal_vnd)),
-            row("6", "Tỷ lệ nợ xấu", "Bad-debt ratio", "%", self.bad_debt_ratio_percent.map_or(Cell::Empty, Cell::Decimal)),
+            row(
+                "3",
+                "Số khoản vay quá hạn",
+                "Loans past due",
+                "khoản vay",
+                Cell::Int(self.loans_overdue),
+            ),
+            row(
+                "4",
+                "Dư nợ gốc quá hạn",
+                "Overdue principal",
+                "đồng",
+                Cell::vnd(self.overdue_principal_vnd),
+            ),
+            row(
+                "5",
+                "Nợ xấu (nhóm 3-5)",
+                "Bad debt (groups 3-5)",
+                "đồng",
+                Cell::vnd(self.bad_debt_principal_vnd),
+            ),
+            row(
+                "6",
+                "Tỷ lệ nợ xấu",
+                "Bad-debt ratio",
+                "%",
+                self.bad_debt_ratio_percent
+                    .map_or(Cell::Empty, Cell::Decimal),
+            ),
             row("IV", "Dự phòng rủi ro", "Provisions", "", Cell::Empty),
-            row("1", "Dự phòng cụ thể", "Specific provision", "đồng", Cell::vnd(self.specific_provision_vnd)),
-            row("2", "Dự phòng chung", "General provision", "đồng", Cell::vnd(self.general_provision_vnd)),
+            row(
+                "1",
+                "Dự phòng cụ thể",
+                "Specific provision",
+                "đồng",
+                Cell::vnd(self.specific_provision_vnd),
+            ),
+            row(
+                "2",
+                "Dự phòng chung",
+                "General provision",
+                "đồng",
+                Cell::vnd(self.general_provision_vnd),
+            ),
             row("V", "Xử lý rủi ro", "Write-offs", "", Cell::Empty),
-            row("1", "Số khoản vay xóa nợ trong kỳ", "Loans written off", "khoản vay", Cell::Int(self.write_offs.loans_written_off)),
-            row("2", "Gốc đã xóa nợ trong kỳ", "Principal written off", "đồng", Cell::vnd(self.write_offs.principal_written_off_vnd)),
-            row("3", "Thu hồi nợ đã xóa trong kỳ", "Recovered after write-off", "đồng", Cell::vnd(self.write_offs.recovered_vnd)),
-            row("4", "Nợ đã xóa đang theo dõi ngoại bảng", "Written off, under follow-up", "đồng", Cell::vnd(self.write_offs.principal_under_follow_up_vnd)),
+            row(
+                "1",
+                "Số khoản vay xóa nợ trong kỳ",
+                "Loans written off",
+                "khoản vay",
+                Cell::Int(self.write_offs.loans_written_off),
+            ),
+            row(
+                "2",
+                "Gốc đã xóa nợ trong kỳ",
+                "Principal written off",
+                "đồng",
+                Cell::vnd(self.write_offs.principal_written_off_vnd),
+            ),
+            row(
+                "3",
+                "Thu hồi nợ đã xóa trong kỳ",
+                "Recovered after write-off",
+                "đồng",
+                Cell::vnd(self.write_offs.recovered_vnd),
+            ),
+            row(
+                "4",
+                "Nợ đã xóa đang theo dõi ngoại bảng",
+                "Written off, under follow-up",
+                "đồng",
+                Cell::vnd(self.write_offs.principal_under_follow_up_vnd),
+            ),
         ]);
         rows
     }
@@ -640,7 +778,10 @@ impl LendingReportView {
                 .await?;
         }
         sheets
-            .section("Đối chiếu sổ sách", &["Chỉ tiêu", "Báo cáo (₫)", "Sổ cái (₫)"])
+            .section(
+                "Đối chiếu sổ sách",
+                &["Chỉ tiêu", "Báo cáo (₫)", "Sổ cái (₫)"],
+            )
             .await?;
         sheets
             .row(&[

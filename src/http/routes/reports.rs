@@ -145,12 +145,10 @@ pub async fn targets_report(
     use chrono::Datelike;
     let to_year = match to_year {
         Some(year) => year,
-        None => {
-            crate::app::cob::business_dates(&state.ctx, caller)
-                .await?
-                .business_date
-                .year()
-        }
+        None => crate::app::cob::business_dates(&state.ctx, caller)
+            .await?
+            .business_date
+            .year(),
     };
     let from_year = from_year.unwrap_or_else(|| 2021.max(to_year - 9).min(to_year));
     let lines =
@@ -169,7 +167,10 @@ pub fn targets_response(format: ExportFormat, report: TargetsReport) -> Response
         ExportFormat::Json => Json(report).into_response(),
         _ => sheets::stream(
             format,
-            &format!("muc-tieu-nghi-quyet-{}-{}", report.from_year, report.to_year),
+            &format!(
+                "muc-tieu-nghi-quyet-{}-{}",
+                report.from_year, report.to_year
+            ),
             move |mut sheets| async move {
                 report.write(&mut sheets).await?;
                 Ok(sheets)
