@@ -177,7 +177,7 @@ pub fn validate_profile(
         let name = validate::text(&format!("ocop_products[{i}].name"), &product.name, 200)?;
         if !names.insert(name.to_lowercase()) {
             return Err(AppError::invalid(
-                &format!("ocop_products[{i}].name"),
+                format!("ocop_products[{i}].name"),
                 Reason::InvalidFormat {
                     expected: "a product name not already in the list",
                 },
@@ -185,7 +185,7 @@ pub fn validate_profile(
         }
         if !(3..=5).contains(&product.stars) {
             return Err(AppError::invalid(
-                &format!("ocop_products[{i}].stars"),
+                format!("ocop_products[{i}].stars"),
                 Reason::OutOfRange {
                     min: "3".into(),
                     max: "5".into(),

@@ -940,6 +940,16 @@ fn changes_of(record: &AuditRecord) -> Vec<FieldChange> {
     }
 }
 
+/// One hash chain's verdict: its name, rows walked, and the first finding (none: intact).
+pub type ChainVerdict = (String, u64, Option<String>);
+
+/// One point of the PAR trend: the month end, PAR10, PAR30.
+type TrendInput = (
+    NaiveDate,
+    Option<rust_decimal::Decimal>,
+    Option<rust_decimal::Decimal>,
+);
+
 /// `/audit/trail`.
 #[derive(Template)]
 #[template(path = "audit_trail.html")]
@@ -947,7 +957,7 @@ pub struct TrailPage {
     pub shell: Shell,
     pub a: &'static AuditText,
     /// The hash-chain verdict when asked for: passed, and (chain, rows, first finding or none).
-    pub verify: Option<(bool, Vec<(String, u64, Option<String>)>)>,
+    pub verify: Option<(bool, Vec<ChainVerdict>)>,
     pub verify_href: String,
     pub entity_type: String,
     pub entity_id: String,
@@ -1206,14 +1216,7 @@ pub struct TrendChart {
 }
 
 impl TrendChart {
-    fn of(
-        title: &str,
-        points: &[(
-            NaiveDate,
-            Option<rust_decimal::Decimal>,
-            Option<rust_decimal::Decimal>,
-        )],
-    ) -> TrendChart {
+    fn of(title: &str, points: &[TrendInput]) -> TrendChart {
         use rust_decimal::prelude::ToPrimitive;
         let plot = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM;
         let baseline = CHART_HEIGHT - CHART_BOTTOM;
@@ -1239,13 +1242,7 @@ impl TrendChart {
             let x = i64::try_from(i).unwrap_or(0) * step + step / 2;
             (x, baseline - v * plot / max)
         };
-        let line = |pick: &dyn Fn(
-            &(
-                NaiveDate,
-                Option<rust_decimal::Decimal>,
-                Option<rust_decimal::Decimal>,
-            ),
-        ) -> i64| {
+        let line = |pick: &dyn Fn(&TrendInput) -> i64| {
             points
                 .iter()
                 .enumerate()
