@@ -504,6 +504,47 @@ async fn concurrent_writers_never_fork_a_chain() {
 }
 
 #[tokio::test]
+async fn concurrent_repayments_on_several_loans_keep_one_transaction_chain() {
+    let app = spawn_app().await;
+    let staff = Staff::new(&app).await;
+    let coop = app.cooperative().await;
+    let mut loans = Vec::new();
+    for _ in 0..3 {
+        loans.push(active_loan(&app, &staff, coop, &example_3(), "2026-01-10").await);
+    }
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..9_usize {
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url(&format!("/api/v1/loans/{}/repayments", loans[i % 3])),
+            staff.accountant.clone(),
+        );
+        writes.spawn(async move {
+            let body = json!({"amount_vnd": 1_000_000, "value_date": "2026-01-10", "reference": format!("GD {i}"), "kind": "ordinary"});
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+                .status()
+        });
+    }
+    let statuses = writes.join_all().await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::CREATED),
+        "{statuses:?}"
+    );
+    let report = verify(&app, &staff, None).await;
+    assert!(report.passed, "{report:#?}");
+    // Three disbursements and nine repayments, one chain with no gap.
+    assert_eq!(chain(&report, "loan_transactions").head_seq, 12);
+    assert_eq!(chain(&report, "loan_transactions").rows, 12);
+    assert!(ledger_differences(&app).await.is_empty());
+}
+
+#[tokio::test]
 async fn migrating_an_existing_database_chains_its_rows_once() {
     use migration::{Migrator, MigratorTrait};
     let database = EmptyDatabase::create().await;
