@@ -30,8 +30,9 @@ pub struct Bar {
 
 /// The drawing's width in `viewBox` units.
 const WIDTH: i64 = 360;
-/// The height of one row (label line, then the bar).
-const ROW: i64 = 46;
+/// The height of one row (the label, the value, then the bar: each on its own line, so a long
+/// label never runs into the value on a phone).
+const ROW: i64 = 68;
 const BAR_HEIGHT: i64 = 16;
 const TEXT: &str = "#1b1f24";
 const TRACK: &str = "#eef1f4";
@@ -87,12 +88,13 @@ pub fn bar_chart(id: &str, title: &str, desc: &str, bars: &[Bar]) -> String {
         let _ = write!(
             svg,
             "<g aria-hidden=\"true\">\
-             <text x=\"0\" y=\"{ly}\" font-size=\"13\" fill=\"{TEXT}\">{label}</text>\
-             <text x=\"{WIDTH}\" y=\"{ly}\" font-size=\"13\" font-weight=\"600\" text-anchor=\"end\" fill=\"{TEXT}\">{value}</text>\
+             <text x=\"0\" y=\"{ly}\" font-size=\"15\" fill=\"{TEXT}\">{label}</text>\
+             <text x=\"0\" y=\"{vy}\" font-size=\"15\" font-weight=\"600\" fill=\"{TEXT}\">{value}</text>\
              <rect x=\"0\" y=\"{by}\" width=\"{WIDTH}\" height=\"{BAR_HEIGHT}\" rx=\"3\" fill=\"{TRACK}\"/>\
              <rect x=\"0\" y=\"{by}\" width=\"{length}\" height=\"{BAR_HEIGHT}\" rx=\"3\" fill=\"{fill}\"/></g>",
-            ly = top + 16,
-            by = top + 22,
+            ly = top + 15,
+            vy = top + 35,
+            by = top + 43,
             label = escape(&bar.label),
             value = escape(&bar.value_text),
             fill = escape(bar.fill),

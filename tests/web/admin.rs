@@ -756,3 +756,96 @@ async fn median_server_time_of_the_dashboard_and_the_loan_page_on_the_demo_fund(
     }
     println!("{}", lines.join("\n"));
 }
+
+#[tokio::test]
+async fn an_admin_gives_an_account_another_role_and_cooperative_which_ends_its_sessions() {
+    let app = spawn_app().await;
+    let coop = app.cooperative().await;
+    let username = unique("officer");
+    let created: Value = app
+        .post(
+            "/api/v1/users",
+            &app.admin_token,
+            &json!({"username": username, "password": crate::helpers::PASSWORD, "role": "officer"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_i64().expect("id");
+    let officer_token = app.login(&username, crate::helpers::PASSWORD).await;
+    let (cookie, csrf) = page_session(&app.address, &app.admin_token).await;
+    let post = |path: String, body: String| {
+        no_redirects()
+            .post(app.url(&path))
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(format!("csrf={csrf}&{body}"))
+            .send()
+    };
+
+    // A cooperative account without its cooperative: refused next to the field, nothing changed.
+    let refused = post(
+        format!("/admin/users/{id}/role"),
+        "role=cooperative&cooperative_id=".into(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("id=\"cooperative_id-error\""), "{html}");
+    assert!(html.contains("«Hợp tác xã» là bắt buộc"), "{html}");
+    assert_eq!(
+        app.get("/api/v1/loans", &officer_token).await.status(),
+        StatusCode::OK,
+        "still an officer with a session"
+    );
+
+    let moved = post(
+        format!("/admin/users/{id}/role"),
+        format!("role=cooperative&cooperative_id={coop}"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(moved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        moved.headers()[header::LOCATION],
+        format!("/admin/users/{id}?done=role").as_str()
+    );
+    let user: Value = app
+        .get(&format!("/api/v1/users/{id}"), &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (user["role"].as_str(), user["cooperative_id"].as_i64()),
+        (Some("cooperative"), Some(coop))
+    );
+    assert_eq!(
+        app.get("/api/v1/loans", &officer_token).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the officer's session ended with the role"
+    );
+
+    // An admin cannot take away its own admin role.
+    let me = post(
+        "/admin/users/1/role".into(),
+        "role=auditor&cooperative_id=".into(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(me.status(), StatusCode::CONFLICT);
+    assert!(me
+        .text()
+        .await
+        .unwrap()
+        .contains("Không thể tự bỏ vai trò quản trị của mình."));
+    let admin: Value = app
+        .get("/api/v1/users/1", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(admin["role"], "admin");
+}
