@@ -27,6 +27,7 @@ mod m20261129_000011_login_failures_last_failed_at;
 mod m20261129_000012_bank_statements;
 mod m20261204_000013_cooperative_self_service;
 mod m20261204_000014_hash_chains;
+mod m20261204_000015_cooperative_profiles;
 
 pub mod chain_rows;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000012_bank_statements::Migration),
             Box::new(m20261204_000013_cooperative_self_service::Migration),
             Box::new(m20261204_000014_hash_chains::Migration),
+            Box::new(m20261204_000015_cooperative_profiles::Migration),
         ])
     }
 }

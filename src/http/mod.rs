@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod openapi;
 pub mod responses;
 pub mod routes;
+pub mod sheets;
 
 use std::time::{Duration, Instant};
 

@@ -214,6 +214,7 @@ fn query_enum(path: &str, name: &str) -> Option<Vec<String>> {
         ("/api/v1/applications", "status") => Some(application_statuses()),
         ("/api/v1/loans", "status") => Some(loan_statuses()),
         ("/api/v1/outbox", "status") => Some(strings(&crate::app::outbox::STATUSES)),
+        ("/api/v1/reports/lending", "period") => Some(strings(&["h1", "h2", "year"])),
         _ => None,
     }
 }
@@ -242,6 +243,16 @@ fn property_enums() -> Vec<(&'static str, &'static str, Vec<String>)> {
         ("CooperativeInput", "kind", kinds.clone()),
         ("CooperativePatch", "kind", kinds.clone()),
         ("CooperativeView", "kind", kinds),
+        (
+            "ProfileBody",
+            "sector",
+            strings(&crate::app::cooperative_profiles::SECTORS),
+        ),
+        (
+            "ProfileBody",
+            "rating",
+            strings(&crate::app::cooperative_profiles::RATINGS),
+        ),
         ("CooperativeInput", "language", languages.clone()),
         ("CooperativePatch", "language", languages.clone()),
         ("NewUser", "language", languages),

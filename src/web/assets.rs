@@ -101,4 +101,19 @@ mod tests {
             .unwrap();
         assert!(htmx.bytes.len() > 10_000);
     }
+
+    /// Each area appends its rules to the one stylesheet; a block left open by a merge silently
+    /// turns every later rule into a wide-screen or print-only rule. Every area starts at depth 0.
+    #[test]
+    fn every_area_of_the_stylesheet_starts_outside_any_block() {
+        let css = std::str::from_utf8(include_bytes!("../../static/app.css")).unwrap();
+        let mut depth = 0i32;
+        for (number, line) in css.lines().enumerate() {
+            if line.starts_with("/* area:") {
+                assert_eq!(depth, 0, "line {}: {line} starts inside a block", number + 1);
+            }
+            depth += line.matches('{').count() as i32 - line.matches('}').count() as i32;
+        }
+        assert_eq!(depth, 0, "the stylesheet ends inside a block");
+    }
 }

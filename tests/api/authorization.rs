@@ -375,6 +375,31 @@ const ROUTES: &[Route] = &[
         path: "/api/v1/cooperatives/{id}/bank-accounts",
         allowed: &["admin", "officer", "accountant"],
     },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/reports/as-of",
+        allowed: STAFF,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/reports/lending",
+        allowed: STAFF,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/reports/targets",
+        allowed: STAFF,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/cooperatives/{id}/profiles",
+        allowed: &["admin", "officer"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/cooperatives/{id}/profiles",
+        allowed: ALL,
+    },
     // Last: it revokes the token it is called with.
     Route {
         method: Method::DELETE,
@@ -482,6 +507,9 @@ impl Fixture {
             ("POST", "/api/v1/cooperatives/{id}/bank-accounts") => {
                 Some(json!({"account_number": unique("9000"), "bank_name": "Agribank"}))
             }
+            ("POST", "/api/v1/cooperatives/{id}/profiles") => Some(
+                json!({"effective_on": "2020-01-01", "sector": "agriculture", "member_count": 20}),
+            ),
             _ => None,
         }
     }
@@ -617,6 +645,68 @@ async fn every_route_with_a_body_refuses_bad_input_with_a_4xx() {
     assert!(
         failures.is_empty(),
         "bad input not refused cleanly:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Issue 11: an auditor reads everything and changes nothing. Every operation of the OpenAPI
+/// document that is not a read (anything but GET, logging in and out, and the schedule preview) answers an auditor
+/// 403 — with a valid body where this file knows one, so the refusal is the role's, not the body's;
+/// and every such operation is one this file lists, so a new write route cannot slip past the check.
+#[tokio::test]
+async fn an_auditor_gets_403_on_every_write_route() {
+    let app = spawn_app().await;
+    let cooperative_id = app.cooperative().await;
+    let fixture = Fixture {
+        cooperative_id,
+        user_id: 1,
+    };
+    let auditor = app.user_token("auditor", None).await;
+    let doc: Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .expect("openapi")
+        .json()
+        .await
+        .expect("json");
+    let mut writes = Vec::new();
+    for (path, operations) in doc["paths"].as_object().expect("paths") {
+        for method in operations.as_object().expect("operations").keys() {
+            // Logging in and out, and a schedule preview (a calculation that stores nothing), are
+            // not writes.
+            let not_a_write = path == "/api/v1/auth/token" || path == "/api/v1/schedule/preview";
+            if method != "get" && !not_a_write {
+                writes.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    assert!(
+        writes.len() > 20,
+        "the document lists the write routes: {writes:?}"
+    );
+    let mut failures = Vec::new();
+    for (method, path) in &writes {
+        let Some(route) = ROUTES
+            .iter()
+            .find(|r| r.method.as_str() == method && r.path == path)
+        else {
+            failures.push(format!("{method} {path}: not listed in ROUTES"));
+            continue;
+        };
+        if route.allowed.contains(&"auditor") {
+            failures.push(format!("{method} {path}: allows the auditor"));
+            continue;
+        }
+        let status = call(&app, route, &fixture, Some(&auditor)).await;
+        if status != StatusCode::FORBIDDEN {
+            failures.push(format!("{method} {path} as auditor: {status}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "write routes open to an auditor:\n{}",
         failures.join("\n")
     );
 }

@@ -25,6 +25,7 @@
 pub mod books;
 pub mod integrity;
 pub mod journal;
+pub mod lines;
 pub mod posting;
 pub mod statement;
 pub mod text;

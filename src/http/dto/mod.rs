@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod payment_qr;
 pub mod products;
 pub mod reports;
+pub mod reports_as_of;
 pub mod schedule;
 pub mod users;
 

@@ -27,6 +27,7 @@ pub mod collateral_item;
 pub mod cooperative;
 pub mod cooperative_bank_account;
 pub mod cooperative_notification_setting;
+pub mod cooperative_profile;
 pub mod fund_state;
 pub mod idempotency_key;
 pub mod journal_entry;
