@@ -58,6 +58,9 @@ pub enum Command {
     /// The fund's days off (weekly days off and holidays such as Tết).
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// The tamper-evident books: verify the hash chains, print their heads to sign off.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Load a demo fund into the configured database (a fresh one only) and exit.
     Demo(DemoArgs),
     /// Copy the live SQLite database into DIR (the service may keep running), with a manifest of its
@@ -96,6 +99,26 @@ pub enum LedgerCommand {
     /// control accounts, cached balances and posted books equal the engine's replay. Exit 0 only
     /// when every check holds; otherwise a report of each difference and exit 1.
     Verify,
+}
+
+/// Audit commands: the hash chains over the audit trail, the journal, the loan transactions and the
+/// charter capital contributions.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk every chain and name the first row edited, deleted, inserted or reordered in each. With
+    /// --checkpoint, also prove that nothing at or before the checkpoint's heads changed, even if a chain was
+    /// re-hashed throughout. Exit 0 only when every chain is intact.
+    Verify {
+        /// A checkpoint saved from `coopfund audit checkpoint` (its JSON, or the compact line).
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the chain heads with the date and time, as JSON, to sign off and keep outside the database
+    /// (the `compact` line is what `GET /api/v1/audit/verify?checkpoint=` takes).
+    Checkpoint,
 }
 
 /// Calendar commands: a change only touches days after the business date.
@@ -305,6 +328,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Cob(CobCommand::Run { through }) => cob_run(through, settings).await,
         Command::Ledger(LedgerCommand::Verify) => ledger_verify(settings).await,
         Command::Calendar(cmd) => calendar(cmd, settings).await,
+        Command::Audit(cmd) => audit(cmd, settings).await,
         Command::Demo(args) => demo(args, settings).await,
         Command::Backup { to } => backup(to, settings).await,
         Command::Restore { from, force } => restore(from, force, settings).await,
@@ -459,6 +483,45 @@ async fn ledger_verify(settings: Settings) -> anyhow::Result<()> {
             "ledger verify found {} difference(s)",
             report.differences.len()
         ))
+    }
+}
+
+async fn audit(cmd: AuditCommand, settings: Settings) -> anyhow::Result<()> {
+    let db = server::prepare_database(&settings).await?;
+    match cmd {
+        AuditCommand::Checkpoint => {
+            let checkpoint = crate::app::chains::checkpoint_of(&db, chrono::Utc::now()).await?;
+            let mut json = serde_json::to_value(&checkpoint)?;
+            json["compact"] = checkpoint.compact().into();
+            println!("{}", serde_json::to_string_pretty(&json)?);
+            Ok(())
+        }
+        AuditCommand::Verify { checkpoint, json } => {
+            let heads = match checkpoint {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        anyhow::anyhow!("cannot read the checkpoint {}: {e}", path.display())
+                    })?;
+                    Some(crate::app::chains::parse_checkpoint(&text)?)
+                }
+                None => None,
+            };
+            let report =
+                crate::app::chains::verify_books(&db, chrono::Utc::now(), heads.as_deref()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.render());
+            }
+            if report.passed {
+                Ok(())
+            } else {
+                let tampered = report.chains.iter().filter(|c| !c.intact).count();
+                Err(anyhow::anyhow!(
+                    "audit verify: {tampered} chain(s) show tampering"
+                ))
+            }
+        }
     }
 }
 
@@ -655,6 +718,7 @@ async fn user(cmd: UserCommand, settings: Settings) -> anyhow::Result<()> {
             let change = AccountChange {
                 disabled: Some(true),
                 password: None,
+                role: None,
             };
             users::change(&ctx, &caller, found.id, change).await?;
             println!("disabled user {}", found.username);

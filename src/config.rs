@@ -8,14 +8,14 @@ use figment::{
     providers::{Env, Format, Toml},
     Figment,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The defaults shipped inside the binary, identical to `config/default.toml`, so the service
 /// starts even when run from another directory.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
 /// Every setting of the service.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -36,7 +36,7 @@ pub struct Settings {
 }
 
 /// The fund's days off as configured (entered into the database at start, see `app::calendar`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarSettings {
     /// Weekly days off, by English name (`saturday`, `sunday` …).
@@ -46,7 +46,7 @@ pub struct CalendarSettings {
 }
 
 /// One configured holiday.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HolidaySetting {
     /// `YYYY-MM-DD`.
@@ -95,7 +95,7 @@ pub fn parse_weekday(name: &str) -> Option<chrono::Weekday> {
 
 /// Debt groups and provisions (DOMAIN.md §8; Circular 14/2024, Decree 86/2024): thresholds in days
 /// past due and rates in percent, all the fund's to set.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClassificationSettings {
     /// Days past due from which a loan is in group 2, 3, 4 and 5.
@@ -131,7 +131,7 @@ impl ClassificationSettings {
 }
 
 /// Where and how the HTTP server listens.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub host: String,
@@ -146,7 +146,7 @@ pub struct ServerSettings {
 
 /// Built-in HTTPS (rustls): `server.port` then serves HTTPS, and a plain-HTTP listener may send
 /// every request there.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsSettings {
     pub enabled: bool,
@@ -162,7 +162,7 @@ pub struct TlsSettings {
 }
 
 /// The database connection.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     pub url: String,
@@ -180,7 +180,7 @@ impl std::fmt::Debug for DatabaseSettings {
 }
 
 /// Log output.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogSettings {
     pub format: LogFormat,
@@ -188,7 +188,7 @@ pub struct LogSettings {
 }
 
 /// Plain lines for people or JSON for collectors.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum LogFormat {
     Plain,
@@ -196,7 +196,7 @@ pub enum LogFormat {
 }
 
 /// Login and token policy.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     pub token_ttl_minutes: i64,
@@ -205,7 +205,7 @@ pub struct AuthSettings {
 }
 
 /// Facts about the fund itself.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FundSettings {
     pub name: String,
@@ -216,7 +216,7 @@ pub struct FundSettings {
 }
 
 /// The SMTP server the outbox worker delivers through.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpSettings {
     /// Whether `serve` runs the delivery worker. Off by default so a newcomer's first start
@@ -256,7 +256,7 @@ impl std::fmt::Debug for SmtpSettings {
 }
 
 /// How the SMTP connection is protected.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum SmtpTls {
     /// Plain text: only for a relay on the same host or a test server.
@@ -268,7 +268,7 @@ pub enum SmtpTls {
 }
 
 /// What every email says about the fund: how to pay and whom to contact.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MailSettings {
     /// The account holder cooperatives pay into.
@@ -286,7 +286,7 @@ pub struct MailSettings {
 }
 
 /// Delivery of queued messages: batching, retries and leases.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxSettings {
     /// Pause between polls when the outbox is empty, in seconds.
@@ -305,7 +305,7 @@ pub struct OutboxSettings {
 }
 
 /// When reminders go out (DOMAIN.md §10).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReminderSettings {
     /// Days before a due date on which the cooperative is reminded.
@@ -315,7 +315,7 @@ pub struct ReminderSettings {
 }
 
 /// The nightly close of business.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CobSettings {
     /// Whether `serve` schedules it.
@@ -329,7 +329,7 @@ pub struct CobSettings {
 }
 
 /// The scheduled backup of the embedded SQLite database (`crate::app::backups`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BackupSettings {
     /// Whether `serve` makes the scheduled backup (SQLite only; PostgreSQL has its own tools).
@@ -343,7 +343,7 @@ pub struct BackupSettings {
 }
 
 /// The fund's internal lending rules that are not per product.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LendingSettings {
     /// Decree 45/2021 and the fund's charter: an application above this amount (đồng) needs the
@@ -921,7 +921,7 @@ mod tests {
 
 /// `[bank_statements]`: importing the fund's bank statements and posting the repayments in them
 /// (issue 12, `crate::app::bank_statements`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BankStatementSettings {
     /// Four-eyes on bank repayments: one accountant proposes the posting of a line, a different one
@@ -935,7 +935,7 @@ pub struct BankStatementSettings {
 
 /// How one bank's CSV or XLSX export reads: which column holds what, how dates and amounts are
 /// written. Column names are matched ignoring case, spaces and Vietnamese diacritics.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BankProfile {
     /// The name given at import (`?profile=agribank`).

@@ -26,6 +26,9 @@ mod m20261129_000010_login_failures;
 mod m20261129_000011_login_failures_last_failed_at;
 mod m20261129_000012_bank_statements;
 mod m20261204_000013_cooperative_self_service;
+mod m20261204_000014_hash_chains;
+
+pub mod chain_rows;
 
 /// Every migration, in the order it runs.
 pub struct Migrator;
@@ -47,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000011_login_failures_last_failed_at::Migration),
             Box::new(m20261129_000012_bank_statements::Migration),
             Box::new(m20261204_000013_cooperative_self_service::Migration),
+            Box::new(m20261204_000014_hash_chains::Migration),
         ])
     }
 }

@@ -8,7 +8,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::Serialize;
 
-use coopfund_domain::ids::{AuditRecordId, UserId};
+use coopfund_domain::{
+    chain::Chain,
+    ids::{AuditRecordId, UserId},
+};
 
 use super::{
     context::AppCtx,
@@ -111,7 +114,7 @@ where
     A: Serialize,
 {
     let to_json = |value: Option<&dyn erased::Json>| value.map(|v| v.json());
-    audit_record::ActiveModel {
+    let mut row = audit_record::ActiveModel {
         at: Set(at),
         actor_id: Set(caller.user_id()),
         actor: Set(caller.name().to_string()),
@@ -121,11 +124,11 @@ where
         before: Set(to_json(change.before.map(|b| b as &dyn erased::Json))),
         after: Set(to_json(change.after.map(|a| a as &dyn erased::Json))),
         request_id: Set(caller.request_id.clone()),
-        chain_hash: Set(None),
         ..Default::default()
-    }
-    .insert(conn)
-    .await?;
+    };
+    // Tamper-evident: the record takes its place in the audit chain in this transaction.
+    super::chains::link(conn, Chain::Audit, std::slice::from_mut(&mut row)).await?;
+    row.insert(conn).await?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 //! general posting code of the loans module may replace it.
 
 use chrono::NaiveDate;
+use coopfund_domain::chain::Chain;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryOrder, Set,
 };
@@ -147,16 +148,16 @@ async fn record(
             },
         ));
     }
-    let row = charter_capital_contribution::ActiveModel {
+    let mut row = charter_capital_contribution::ActiveModel {
         amount_vnd: Set(amount_vnd),
         contributed_on: Set(contributed_on),
         reference: Set(reference),
         created_by: Set(caller.user_id()),
         created_at: Set(ctx.now()),
         ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    };
+    super::chains::link(txn, Chain::CharterCapital, std::slice::from_mut(&mut row)).await?;
+    let row = row.insert(txn).await?;
     let entry_id = post_contribution(txn, ctx, caller, &row).await?;
     let contribution = Contribution {
         journal_entry_id: Some(entry_id),
@@ -181,7 +182,7 @@ pub async fn post_contribution<C: ConnectionTrait>(
     caller: &Caller,
     contribution: &charter_capital_contribution::Model,
 ) -> AppResult<i64> {
-    let entry = journal_entry::ActiveModel {
+    let mut entry = journal_entry::ActiveModel {
         entry_date: Set(contribution.contributed_on),
         kind: Set("charter_capital".into()),
         description: Set(format!(
@@ -195,23 +196,24 @@ pub async fn post_contribution<C: ConnectionTrait>(
         created_by: Set(caller.user_id()),
         posted_at: Set(ctx.now()),
         ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    for (account, debit_vnd, credit_vnd) in [
+    };
+    let mut lines = [
         (CASH_AT_BANK, contribution.amount_vnd, 0),
         (CHARTER_CAPITAL, 0, contribution.amount_vnd),
-    ] {
-        journal_line::ActiveModel {
-            entry_id: Set(entry.id),
-            account_code: Set(account.into()),
-            debit_vnd: Set(debit_vnd),
-            credit_vnd: Set(credit_vnd),
-            loan_id: Set(None),
-            ..Default::default()
-        }
-        .insert(conn)
+    ]
+    .map(|(account, debit_vnd, credit_vnd)| journal_line::ActiveModel {
+        account_code: Set(account.into()),
+        debit_vnd: Set(debit_vnd),
+        credit_vnd: Set(credit_vnd),
+        loan_id: Set(None),
+        ..Default::default()
+    });
+    super::chains::link_entries(conn, std::slice::from_mut(&mut entry), &[lines.as_slice()])
         .await?;
+    let entry = entry.insert(conn).await?;
+    for line in &mut lines {
+        line.entry_id = Set(entry.id);
+        line.clone().insert(conn).await?;
     }
     Ok(entry.id)
 }

@@ -50,6 +50,10 @@ pub struct AccountChange {
     pub disabled: Option<bool>,
     /// A new password (also clears a lockout and revokes every token of the account).
     pub password: Option<String>,
+    /// A new role and the cooperative the account is bound to (required for `cooperative`,
+    /// refused for the other roles); a change revokes every token of the account. `None` keeps
+    /// both.
+    pub role: Option<(Role, Option<CooperativeId>)>,
 }
 
 /// An account as the use cases return it (never with its hash). Serialized as the audit
@@ -140,6 +144,35 @@ fn check_username(username: &str) -> AppResult<String> {
     Ok(username.to_ascii_lowercase())
 }
 
+/// A cooperative account is bound to one cooperative (it sees only that one's data); a staff
+/// account to none.
+fn check_binding(role: Role, cooperative_id: Option<CooperativeId>) -> AppResult<()> {
+    match (role, cooperative_id) {
+        (Role::Cooperative, None) => Err(AppError::invalid("cooperative_id", Reason::Required)),
+        (Role::Cooperative, Some(_)) | (_, None) => Ok(()),
+        (_, Some(_)) => Err(AppError::new(
+            ErrorKind::BadRequest,
+            "cooperative_only_for_cooperative_role",
+            Localized::new(
+                "Chỉ tài khoản vai trò 'cooperative' mới gắn với một hợp tác xã.",
+                "Only a 'cooperative' account is bound to a cooperative.",
+            ),
+        )
+        .with_field("cooperative_id")),
+    }
+}
+
+async fn check_cooperative_exists<C: ConnectionTrait>(conn: &C, id: CooperativeId) -> AppResult<()> {
+    if cooperative::Entity::find_by_id(id.get())
+        .one(conn)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::not_found("hợp tác xã", "Cooperative").with_field("cooperative_id"));
+    }
+    Ok(())
+}
+
 /// Creates an account. Admins only; the CLI acts as admin.
 #[tracing::instrument(name = "users.create", skip_all, fields(role = input.role.as_str()))]
 pub async fn create(ctx: &AppCtx, caller: &Caller, input: NewAccount) -> AppResult<User> {
@@ -158,36 +191,12 @@ pub async fn create(ctx: &AppCtx, caller: &Caller, input: NewAccount) -> AppResu
         Some(e) => Some(validate::email("email", e)?),
         None => None,
     };
-    match (role, input.cooperative_id) {
-        (Role::Cooperative, None) => {
-            return Err(AppError::invalid("cooperative_id", Reason::Required))
-        }
-        (Role::Cooperative, Some(_)) | (_, None) => {}
-        (_, Some(_)) => {
-            return Err(AppError::new(
-                ErrorKind::BadRequest,
-                "cooperative_only_for_cooperative_role",
-                Localized::new(
-                    "Chỉ tài khoản vai trò 'cooperative' mới gắn với một hợp tác xã.",
-                    "Only a 'cooperative' account is bound to a cooperative.",
-                ),
-            )
-            .with_field("cooperative_id"))
-        }
-    }
+    check_binding(role, input.cooperative_id)?;
     let password_hash = hash_off_thread(input.password).await?;
 
     let txn = ctx.db.begin().await?;
     if let Some(id) = input.cooperative_id {
-        if cooperative::Entity::find_by_id(id.get())
-            .one(&txn)
-            .await?
-            .is_none()
-        {
-            return Err(
-                AppError::not_found("hợp tác xã", "Cooperative").with_field("cooperative_id")
-            );
-        }
+        check_cooperative_exists(&txn, id).await?;
     }
     let created = user::ActiveModel {
         username: Set(username),
@@ -263,9 +272,10 @@ pub async fn find_by_username(ctx: &AppCtx, username: &str) -> AppResult<User> {
     User::try_from(found)
 }
 
-/// Disables or re-enables an account, or sets a new password. Admins only; an admin cannot
-/// disable their own account (so the fund is never left without one by mistake). A new password
-/// or a disable revokes every token of the account, in the same transaction.
+/// Disables or re-enables an account, sets a new password, or gives it another role (and
+/// cooperative). Admins only; an admin cannot disable their own account or take away their own
+/// admin role (so the fund is never left without one by mistake). A new password, a disable or a
+/// new role revokes every token of the account, in the same transaction.
 #[tracing::instrument(name = "users.change", skip_all, fields(user_id = %id))]
 pub async fn change(
     ctx: &AppCtx,
@@ -285,6 +295,20 @@ pub async fn change(
         )
         .with_field("disabled"));
     }
+    if let Some((role, cooperative_id)) = input.role {
+        if role != Role::Admin && caller.user().is_some_and(|me| me.id == id) {
+            return Err(AppError::new(
+                ErrorKind::Conflict,
+                "cannot_demote_self",
+                Localized::new(
+                    "Không thể tự bỏ vai trò quản trị của mình.",
+                    "You cannot take away your own admin role.",
+                ),
+            )
+            .with_field("role"));
+        }
+        check_binding(role, cooperative_id)?;
+    }
     let new_hash = match input.password {
         Some(password) => {
             check_password(&password)?;
@@ -298,7 +322,17 @@ pub async fn change(
     if let Some(disabled) = input.disabled {
         active.disabled = Set(disabled);
     }
-    let ends_sessions = new_hash.is_some() || input.disabled == Some(true);
+    let mut new_role = false;
+    if let Some((role, cooperative_id)) = input.role {
+        if let Some(id) = cooperative_id {
+            check_cooperative_exists(&txn, id).await?;
+        }
+        new_role = before.role != role.as_str()
+            || before.cooperative_id != cooperative_id.map(CooperativeId::get);
+        active.role = Set(role.as_str().to_string());
+        active.cooperative_id = Set(cooperative_id.map(CooperativeId::get));
+    }
+    let ends_sessions = new_hash.is_some() || input.disabled == Some(true) || new_role;
     if let Some(hash) = new_hash {
         active.password_hash = Set(hash);
         active.failed_logins = Set(0);

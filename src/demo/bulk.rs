@@ -30,7 +30,7 @@ use std::time::Instant;
 
 use chrono::{Duration, NaiveDate, Utc};
 use coopfund_domain::{
-    build_schedule, entry_for_difference, loan_book, AccountBalances, BookInputs, EventKind,
+    build_schedule, chain::Chain, entry_for_difference, loan_book, AccountBalances, BookInputs, EventKind,
     LoanEvent, RepaymentKind, Side, Vnd,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -45,6 +45,7 @@ use crate::{
     app::{
         applications::{NewLoan, Status as ApplicationStatus},
         audit::{self, Change},
+        chains,
         charter_capital::{self, NewContribution},
         ledger,
         loan_engine::{self, contract_of, kind, loan_group},
@@ -191,7 +192,7 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
         next = chunks.get(i + 1).copied().map(spawn);
         summary.transactions += chunk.transactions.len();
         summary.journal_entries += chunk.entries.len();
-        summary.journal_lines += chunk.lines.len();
+        summary.journal_lines += chunk.lines.iter().map(Vec::len).sum::<usize>();
         summary.active += chunk.loans.iter().filter(|l| l.status == "active").count();
         summary.closed += chunk.loans.iter().filter(|l| l.status == "closed").count();
         summary.overdue += chunk.loans.iter().filter(|l| l.dpd > 0).count();
@@ -312,7 +313,8 @@ struct Chunk {
     loans: Vec<loan::Model>,
     transactions: Vec<loan_transaction::Model>,
     entries: Vec<journal_entry::Model>,
-    lines: Vec<journal_line::ActiveModel>,
+    /// Each entry's lines, in the order of `entries`.
+    lines: Vec<Vec<journal_line::ActiveModel>>,
 }
 
 async fn write_chunk(state: &AppState, chunk: Chunk) -> AppResult<()> {
@@ -335,25 +337,23 @@ async fn write_chunk(state: &AppState, chunk: Chunk) -> AppResult<()> {
             .collect::<Vec<loan::ActiveModel>>(),
     )
     .await?;
-    insert_rows(
-        &txn,
-        chunk
-            .transactions
-            .into_iter()
-            .map(all_set)
-            .collect::<Vec<loan_transaction::ActiveModel>>(),
-    )
-    .await?;
-    insert_rows(
-        &txn,
-        chunk
-            .entries
-            .into_iter()
-            .map(all_set)
-            .collect::<Vec<journal_entry::ActiveModel>>(),
-    )
-    .await?;
-    insert_rows(&txn, chunk.lines).await?;
+    // The rows take their places in the chains in id order (the ids grow with the loan index).
+    let mut transactions = chunk
+        .transactions
+        .into_iter()
+        .map(all_set)
+        .collect::<Vec<loan_transaction::ActiveModel>>();
+    chains::link(&txn, Chain::LoanTransactions, &mut transactions).await?;
+    insert_rows(&txn, transactions).await?;
+    let mut entries = chunk
+        .entries
+        .into_iter()
+        .map(all_set)
+        .collect::<Vec<journal_entry::ActiveModel>>();
+    let line_refs = chunk.lines.iter().map(Vec::as_slice).collect::<Vec<_>>();
+    chains::link_entries(&txn, &mut entries, &line_refs).await?;
+    insert_rows(&txn, entries).await?;
+    insert_rows(&txn, chunk.lines.into_iter().flatten().collect()).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -598,7 +598,11 @@ impl Plan {
                 business_key: Some(format!("demo:opening:{loan_id}")),
                 created_by: None,
                 posted_at: created_at,
+                chain_seq: None,
+                chain_prev: None,
+                chain_hash: None,
             });
+            let mut lines = Vec::new();
             for line in entry.lines() {
                 let amount = to_i64(line.amount);
                 let (debit_vnd, credit_vnd) = if line.side == Side::Debit {
@@ -606,7 +610,7 @@ impl Plan {
                 } else {
                     (0, amount)
                 };
-                chunk.lines.push(journal_line::ActiveModel {
+                lines.push(journal_line::ActiveModel {
                     entry_id: sea_orm::Set(entry_id),
                     account_code: sea_orm::Set(line.account.code().to_string()),
                     debit_vnd: sea_orm::Set(debit_vnd),
@@ -615,6 +619,7 @@ impl Plan {
                     ..Default::default()
                 });
             }
+            chunk.lines.push(lines);
         }
         chunk.loans.push(row);
         Ok(())
@@ -707,5 +712,8 @@ fn transaction_row(
         approved_by: None,
         created_by: None,
         created_at,
+        chain_seq: None,
+        chain_prev: None,
+        chain_hash: None,
     })
 }

@@ -9,6 +9,8 @@
 //! - [`schedule`]: repayment schedules (annuity, equal principal, bullet) — DOMAIN.md §3.
 //! - [`loan`]: a loan's state as a pure fold of its events: accrual, overdue, advances, payoff — §4, §5, §7.
 //! - [`allocation`]: the allocation order, the allocation record and the payoff quote — §5.
+//! - [`explain`]: "how is this computed?" — every amount of the payoff quote opened into its lines, recorded by the
+//!   fold itself.
 //! - [`application`]: an application's life cycle, four-eyes and the approval decision — §6, §7.
 //! - [`limits`]: the legal caps on rates and the Decree 45 lending limits — §6.
 //! - [`owed`]: what the borrower has to pay: the next installment net of the advance, everything owed today — §4, §5.
@@ -45,8 +47,10 @@
 pub mod allocation;
 pub mod application;
 pub mod calendar;
+pub mod chain;
 pub mod classification;
 pub mod examples;
+pub mod explain;
 pub mod ids;
 pub mod journal;
 pub mod limits;
@@ -70,8 +74,11 @@ pub use journal::{
     entry_for_difference, general_provision_book, loan_book, Account, AccountBalances, BookInputs,
     JournalEntry, JournalEntryBuilder, JournalError, JournalLine, Side,
 };
+pub use explain::{
+    ExplainError, ExplainedAmount, Explanation, ExplanationLine, Formula, ExplanationKind, QuoteField,
+};
 pub use loan::{
-    effective_events, fold, fold_close_of_day, fold_without, payoff, EventKind, FoldError,
+    effective_events, explain, fold, fold_close_of_day, fold_without, payoff, EventKind, FoldError,
     InstallmentStatus, InterestReduction, LoanContract, LoanError, LoanEvent, LoanFolder,
     LoanInstallment, LoanState, Recovery, Restructure, RestructureKind,
 };

@@ -67,6 +67,7 @@ use crate::allocation::{
     Allocation, AllocationOrder, Bucket, PayoffQuote, PrepaymentRule, RepaymentKind,
 };
 use crate::calendar::{days_between, HolidayCalendar};
+use crate::explain::{ExplainError, Explanation, Step, Trace, TRACED_FIELDS};
 use crate::limits::{LATE_RATE_PERCENT_MAX, OVERDUE_MULTIPLIER_MAX};
 use crate::money::{round_half_up_to_dong, Vnd};
 use crate::schedule::{
@@ -825,6 +826,9 @@ pub struct LoanFolder<'c> {
     contract: &'c LoanContract,
     state: LoanState,
     started: bool,
+    /// What each step did to the payoff quote's amounts ([`explain`]); `None` (no allocation, no work) unless an
+    /// explanation was asked for.
+    trace: Option<Box<Trace>>,
 }
 
 impl<'c> LoanFolder<'c> {
@@ -839,6 +843,7 @@ impl<'c> LoanFolder<'c> {
             contract,
             state: LoanState::empty(contract, as_of),
             started: false,
+            trace: None,
         })
     }
 
@@ -859,17 +864,34 @@ impl<'c> LoanFolder<'c> {
         }
         self.advance_to(event.value_date);
         let date = event.value_date;
-        match &event.kind {
-            EventKind::Disbursement { amount } => self.disburse(date, *amount),
-            EventKind::Repayment { amount, kind } => self.repay(&event.id, date, *amount, *kind),
-            EventKind::Restructure(terms) => self.restructure(&event.id, date, terms),
-            EventKind::WriteOff => self.write_off(date),
-            EventKind::Recovery { amount } => self.recover(&event.id, date, *amount),
-            EventKind::Reversal { reversed_id } => {
-                Err(LoanError::UnknownReversal(reversed_id.clone()))
+        let (result, step) = match &event.kind {
+            EventKind::Disbursement { amount } => {
+                (self.disburse(date, *amount), Step::Disbursement { on: date })
             }
-        }
-        .map_err(wrap)
+            EventKind::Repayment { amount, kind } => (
+                self.repay(&event.id, date, *amount, *kind),
+                Step::Repayment {
+                    on: date,
+                    kind: *kind,
+                },
+            ),
+            EventKind::Restructure(terms) => (
+                self.restructure(&event.id, date, terms),
+                Step::Restructure { on: date },
+            ),
+            EventKind::WriteOff => (self.write_off(date), Step::WriteOff { on: date }),
+            EventKind::Recovery { amount } => (
+                self.recover(&event.id, date, *amount),
+                Step::Recovery { on: date },
+            ),
+            EventKind::Reversal { reversed_id } => (
+                Err(LoanError::UnknownReversal(reversed_id.clone())),
+                Step::Recovery { on: date },
+            ),
+        };
+        result.map_err(wrap)?;
+        self.note(step);
+        Ok(())
     }
 
     /// Moves to the start of `date` (its due-date billing done, its events still to come). Never goes back.
@@ -886,10 +908,13 @@ impl<'c> LoanFolder<'c> {
                 self.state.as_of.succ_opt().unwrap_or(self.state.as_of)
             } else {
                 self.end_of_day(self.state.as_of);
+                self.note(Step::FellOverdue {
+                    on: self.state.as_of,
+                });
                 self.state.as_of
             };
             let next = self.next_key_day(date);
-            self.accrue(days_between(from, next));
+            self.accrue(from, days_between(from, next));
             self.open_day(next);
         }
     }
@@ -898,7 +923,10 @@ impl<'c> LoanFolder<'c> {
     pub fn close_day(&mut self) {
         if self.started && !self.state.day_closed {
             self.end_of_day(self.state.as_of);
-            self.accrue(1);
+            self.note(Step::FellOverdue {
+                on: self.state.as_of,
+            });
+            self.accrue(self.state.as_of, 1);
             self.state.day_closed = true;
         }
     }
@@ -935,12 +963,22 @@ impl<'c> LoanFolder<'c> {
         next
     }
 
-    /// DOMAIN.md §4: the balances at the end of a day accrue for that day, `days` times.
-    fn accrue(&mut self, days: i64) {
+    /// DOMAIN.md §4: the balances at the end of a day accrue for that day, `days` times (days `from`,
+    /// `from + 1`, …).
+    fn accrue(&mut self, from: NaiveDate, days: i64) {
         let state = &mut self.state;
         if days <= 0 || state.written_off_on.is_some() || state.closed_on.is_some() {
             return;
         }
+        let step = self.trace.is_some().then(|| Step::Accrual {
+            from,
+            days,
+            not_due_principal: state.not_due_principal,
+            overdue_principal: state.overdue_principal,
+            unpaid_interest: state.unpaid_interest,
+            period_months: state.period_months,
+            period_days: state.schedule.get(state.next_unbilled).map_or(0, |i| i.days),
+        });
         let terms = &self.contract.terms;
         let days = Decimal::from(days);
         let rate = terms.rate_percent;
@@ -957,6 +995,37 @@ impl<'c> LoanFolder<'c> {
         state.overdue_units += state.overdue_principal.as_decimal() * overdue_rate * days;
         state.late_units +=
             state.unpaid_interest.as_decimal() * self.contract.late_rate_percent * days;
+        if let Some(step) = step {
+            self.note(step);
+        }
+    }
+
+    /// Records what `step` did to each amount of the payoff quote, when an explanation is being built.
+    fn note(&mut self, step: Step) {
+        if self.trace.is_none() {
+            return;
+        }
+        let now = self.quote_exact();
+        if let Some(trace) = self.trace.as_mut() {
+            trace.record(step, now);
+        }
+    }
+
+    /// The payoff quote's amounts before the rounding of accrued interest, in [`QuoteField::TRACED`] order.
+    fn quote_exact(&self) -> [Decimal; TRACED_FIELDS] {
+        let state = &self.state;
+        let day_count = self.contract.terms.day_count;
+        let due_today: Vnd = state.due_today().map(|i| i.unpaid_interest()).sum();
+        [
+            state.overdue_principal.as_decimal(),
+            state.unpaid_interest.as_decimal(),
+            state.overdue_interest_exact(),
+            state.late_interest_exact(),
+            due_today.as_decimal() + state.current_interest_exact(day_count),
+            state.restructured_interest_not_due().as_decimal(),
+            state.in_term_principal.as_decimal(),
+            state.advance.as_decimal(),
+        ]
     }
 
     /// Start of a day: bill the installment due that day and apply the advance to it.
@@ -975,8 +1044,15 @@ impl<'c> LoanFolder<'c> {
             .is_some_and(|i| i.due_on == date)
         {
             self.bill(index);
+            let installment = &self.state.schedule[index];
+            self.note(Step::Billed {
+                on: date,
+                seq: installment.seq,
+                carried: installment.carried_interest,
+            });
             self.apply_advance(date);
             self.close_if_settled(date);
+            self.note(Step::AdvanceApplied { on: date });
         }
     }
 
@@ -1703,7 +1779,7 @@ pub fn fold(
     events: &[LoanEvent],
     through: NaiveDate,
 ) -> Result<LoanState, FoldError> {
-    Ok(fold_events(contract, events, through)?.into_state())
+    Ok(fold_events(contract, events, through, false)?.into_state())
 }
 
 /// The loan at the **end** of `day` (close of business): as [`fold`], plus the end-of-day moves to overdue and
@@ -1713,7 +1789,7 @@ pub fn fold_close_of_day(
     events: &[LoanEvent],
     day: NaiveDate,
 ) -> Result<LoanState, FoldError> {
-    let mut folder = fold_events(contract, events, day)?;
+    let mut folder = fold_events(contract, events, day, false)?;
     folder.close_day();
     Ok(folder.into_state())
 }
@@ -1743,12 +1819,30 @@ pub fn payoff(
     Ok(fold(contract, events, date)?.payoff_quote(contract.terms.day_count))
 }
 
+/// "How is this computed?": the payoff quote on `date` with every amount opened into the lines that make it,
+/// recorded by the very fold that computes the quote (see [`crate::explain`]).
+pub fn explain(
+    contract: &LoanContract,
+    events: &[LoanEvent],
+    date: NaiveDate,
+) -> Result<Explanation, ExplainError> {
+    let mut folder = fold_events(contract, events, date, true)?;
+    let trace = folder.trace.take().unwrap_or_default();
+    let state = folder.into_state();
+    let quote = state.payoff_quote(contract.terms.day_count);
+    crate::explain::build(contract, &trace, quote)
+}
+
 fn fold_events<'c>(
     contract: &'c LoanContract,
     events: &[LoanEvent],
     through: NaiveDate,
+    traced: bool,
 ) -> Result<LoanFolder<'c>, FoldError> {
     let mut folder = LoanFolder::new(contract)?;
+    if traced {
+        folder.trace = Some(Box::default());
+    }
     for event in effective_events(events)?
         .into_iter()
         .filter(|e| e.value_date <= through)

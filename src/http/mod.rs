@@ -111,6 +111,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::audit::router())
         .merge(routes::reports::router())
         .merge(routes::bank_statements::router())
+        .merge(routes::explain::router())
 }
 
 /// On SQLite, a request that may write runs holding the writer gate (see [`crate::app::writer`]),

@@ -298,6 +298,7 @@ impl Worker {
     }
 
     /// One step as if the clock read `now` (tests move it past back-off delays).
+    #[tracing::instrument(name = "outbox batch", skip_all, fields(%now, claimed))]
     pub async fn run_once_at(&self, now: DateTime<Utc>) -> AppResult<DeliveryReport> {
         let started = Instant::now();
         let lease = Duration::from_secs(self.policy.lease_seconds);
@@ -307,6 +308,7 @@ impl Worker {
         };
         let (token, rows) = self.claim(now).await?;
         report.claimed = rows.len();
+        tracing::Span::current().record("claimed", report.claimed);
         for (index, row) in rows.iter().enumerate() {
             // Never start a send that could outlive the lease: another worker would take the
             // row and send it again.

@@ -1,11 +1,1107 @@
-//! The accountant's pages: loans to sign and disburse, disbursement, reversal, payoff quote for
-//! any date, close-of-business runs, charter capital contributions.
+//! The accountant's pages (and the contract signing an officer or approver does from the loan page):
+//! sign the contract, disburse, reverse a transaction with its reason, a payoff quote for any date,
+//! the close of business (`/cob`) and the fund's charter capital (`/charter-capital`).
+//!
+//! Each page calls the API's use case (`app::loans::{sign, disburse, reverse, payoff}`,
+//! `app::cob::{business_dates, list_runs, run_through}`, `app::charter_capital::{overview,
+//! contribute}`); the rules and the role checks are theirs. A form page checks the role of the
+//! command it leads to before it is shown, so a wrong role gets the 403 page rather than a form
+//! that can only fail.
+//!
+//! Money forms (disbursement, reversal, contribution) and the signing carry an idempotency key made
+//! when the form was rendered (a hidden field, kept through a refused submission), so a double
+//! click or a resubmitted form posts once: the second request replays the first. Success is a
+//! redirect (post/redirect/get), so reloading never resubmits. A refusal is shown next to the
+//! field it names, with what was typed kept.
 
-use axum::Router;
+use askama::Template;
+use axum::{
+    body::Bytes,
+    extract::{Path, RawQuery, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+    Router,
+};
+use chrono::NaiveDate;
+use coopfund_domain::{ids::TransactionId, Vnd};
+use serde::{Deserialize, Serialize};
 
-use crate::state::AppState;
+use super::{
+    format,
+    loans::{loan_id, FieldError},
+    render, Shell, WebUser,
+};
+use crate::{
+    app::{
+        charter_capital::{self, Contribution, NewContribution},
+        cob::{self, CobRun, Trigger},
+        cooperatives,
+        idempotency::{IdempotencyKey, Idempotent},
+        loans::{self, Disburse, LoanView, PayoffView, Reverse, SignContract, TransactionView},
+        page::PageRequest,
+    },
+    auth::Role,
+    error::{AppError, AppResult, ErrorKind, Lang},
+    state::AppState,
+};
+
+crate::texts! {
+    AccountingText, ACCOUNTING_VI, ACCOUNTING_EN;
+    sign_title: "Ký hợp đồng tín dụng", "Sign the loan contract";
+    sign_action: "Ký hợp đồng", "Sign the contract";
+    contract_number: "Số hợp đồng", "Contract number";
+    contract_number_hint: "Ví dụ: 12/2026/HĐTD", "e.g. 12/2026/HĐTD";
+    signed_on: "Ngày ký", "Signed on";
+    signed_on_hint: "Không sau ngày làm việc", "Not after the business date";
+    submit_sign: "Ghi nhận ký hợp đồng", "Record the signing";
+    signed_notice: "Đã ghi nhận ký hợp đồng.", "The contract signing was recorded.";
+    disburse_title: "Giải ngân khoản vay", "Disbursement of loan";
+    disburse_action: "Giải ngân", "Disburse";
+    submit_disbursement: "Ghi nhận giải ngân", "Post the disbursement";
+    approved_principal: "Số tiền được duyệt", "Approved principal";
+    already_disbursed: "Đã giải ngân", "Disbursed so far";
+    left_to_disburse: "Còn được giải ngân", "Left to disburse";
+    disbursed_notice: "Đã ghi nhận giải ngân.", "The disbursement was posted.";
+    disburse_reference_hint: "Số ủy nhiệm chi (UNC) của ngân hàng", "The bank's payment order (UNC)";
+    reverse_title: "Hủy giao dịch", "Reverse a transaction";
+    reverse_action: "Hủy giao dịch", "Reverse";
+    reason: "Lý do", "Reason";
+    reason_hint: "Bắt buộc: ghi rõ sai sót và chứng từ liên quan", "Required: say what was wrong and cite the document";
+    submit_reversal: "Ghi nhận hủy giao dịch", "Post the reversal";
+    reversal_explain: "Không có gì bị xóa: một giao dịch hủy được ghi thêm, khoản vay được tính lại từ ngày hiệu lực và sổ sách có bút toán đảo.", "Nothing is deleted: a reversal is recorded, the loan is recomputed from the value date and the books get a reversing entry.";
+    reversed_notice: "Đã hủy giao dịch.", "The transaction was reversed.";
+    transaction: "Giao dịch", "Transaction";
+    payoff_title: "Số tiền tất toán", "Payoff quote";
+    payoff_date: "Ngày tất toán", "Payoff date";
+    payoff_date_hint: "Bất kỳ ngày nào; sau ngày làm việc là số dự tính nếu không có giao dịch nào thêm", "Any date; after the business date it is projected, assuming no further transaction";
+    quote: "Xem số tất toán", "Show the quote";
+    how_computed: "Cách tính?", "How is this computed?";
+    payoff_any_date: "Tất toán theo ngày khác", "Payoff on another date";
+    journal: "Bút toán của khoản vay", "Journal entries of the loan";
+    no_entries: "Chưa có bút toán.", "No entries yet.";
+    entry: "Bút toán", "Entry";
+    entry_date: "Ngày hạch toán", "Entry date";
+    description: "Diễn giải", "Description";
+    account: "Tài khoản", "Account";
+    debit: "Nợ", "Debit";
+    credit: "Có", "Credit";
+    lines: "Định khoản", "Lines";
+    mails: "Thư gửi về khoản vay", "Mails about this loan";
+    no_mails: "Chưa có thư nào.", "No mail yet.";
+    subject: "Tiêu đề", "Subject";
+    recipient: "Người nhận", "Recipient";
+    delivery: "Gửi", "Delivery";
+    queued_at: "Lập lúc (UTC)", "Queued (UTC)";
+    preview_title: "Phân bổ dự kiến", "How it will be allocated";
+    preview_hint: "Chưa ghi nhận: đây là phân bổ mà việc ghi nhận sẽ thực hiện.", "Not posted yet: this is the allocation the posting will make.";
+    preview_action: "Xem trước phân bổ", "Preview the allocation";
+    payoff_after: "Số tất toán sau khoản thu", "Payoff after this payment";
+    settles: "Khoản thu này tất toán khoản vay.", "This payment settles the loan.";
+    advance_applied: "Dùng tiền trả trước", "Advance used";
+    cob_title: "Khóa sổ cuối ngày", "Close of business";
+    cob_explain: "Khóa sổ một ngày: tính lãi dự thu, chuyển các khoản đến hạn chưa trả sang quá hạn, phân loại nhóm nợ, trích lập dự phòng vào cuối tháng và lập thư nhắc nợ.", "Closing a day accrues interest, moves what fell due unpaid to overdue, classifies every loan, sets provisions at month end and queues the reminders.";
+    cob_through: "Khóa sổ đến hết ngày", "Close through";
+    cob_through_hint: "Các ngày từ ngày làm việc hiện tại đến ngày này được khóa sổ lần lượt", "Every day from the business date through this one is closed, in order";
+    cob_run: "Chạy khóa sổ", "Run the close of business";
+    cob_done: "Đã khóa sổ. Ngày làm việc hiện tại:", "Closed. The business date is now";
+    cob_nothing: "Không có ngày nào cần khóa sổ.", "There was nothing to close.";
+    cob_skipped: "Một phiên khác đang khóa sổ; lần này không làm gì.", "Another instance is running the close of business; nothing was done.";
+    runs: "Các lần khóa sổ", "Runs";
+    no_runs: "Chưa có lần khóa sổ nào.", "No close of business has run yet.";
+    closed_day: "Ngày khóa sổ", "Day closed";
+    result: "Kết quả", "Result";
+    started_by: "Khởi chạy bởi", "Started by";
+    started_at: "Bắt đầu (UTC)", "Started (UTC)";
+    loans_processed: "Khoản vay", "Loans";
+    entries_posted: "Bút toán", "Entries";
+    notices_queued: "Thư", "Mails";
+    errors: "Lỗi", "Errors";
+    note: "Ghi chú", "Note";
+    charter_title: "Vốn điều lệ", "Charter capital";
+    paid_in: "Vốn điều lệ đã góp", "Paid-in charter capital";
+    contributions: "Các lần góp vốn", "Contributions";
+    no_contributions: "Chưa có lần góp vốn nào.", "No contribution yet.";
+    contributed_on: "Ngày góp", "Contributed on";
+    contribute: "Ghi nhận góp vốn", "Record a contribution";
+    submit_contribution: "Ghi nhận góp vốn", "Record the contribution";
+    contribution_reference_hint: "Quyết định hoặc chứng từ ngân hàng, ví dụ QĐ 123/QĐ-UBND", "The decision or bank document, e.g. QĐ 123/QĐ-UBND";
+    contributed_notice: "Đã ghi nhận góp vốn.", "The contribution was recorded.";
+    limits_note: "Tổng vốn đã góp là căn cứ tính hạn mức cho vay 15% một khách hàng và 25% cùng người có liên quan (Nghị định 45/2021 Điều 23).", "The paid-in total sets the lending limits: 15% per customer, 25% with related persons (Decree 45/2021 Art 23).";
+    amount_label: "Số tiền (đồng)", "Amount (đồng)";
+    amount_hint: "Số nguyên đồng, ví dụ 12.500.000", "Whole đồng, e.g. 12,500,000";
+    value_date: "Ngày hiệu lực", "Value date";
+    value_date_hint: "Không sau ngày làm việc", "Not after the business date";
+    reference: "Số tham chiếu", "Reference";
+    fix_errors: "Chưa ghi nhận: hãy sửa các lỗi bên dưới.", "Not recorded: please correct the errors below.";
+    cancel: "Hủy bỏ", "Cancel";
+    back_to_loan: "Về khoản vay", "Back to the loan";
+}
+
+/// This area's strings in `lang`.
+pub fn accounting_text(lang: Lang) -> &'static AccountingText {
+    AccountingText::of(lang)
+}
 
 /// Adds this area's pages to the site's router.
 pub fn routes(router: Router<AppState>) -> Router<AppState> {
     router
+        .route("/loans/{id}/sign", get(sign_form).post(post_sign))
+        .route(
+            "/loans/{id}/disbursements",
+            get(disbursement_form).post(post_disbursement),
+        )
+        .route(
+            "/loans/{id}/transactions/{tx}/reverse",
+            get(reversal_form).post(post_reversal),
+        )
+        .route("/loans/{id}/payoff", get(payoff_page))
+        .route("/cob", get(cob_page).post(post_cob))
+        .route(
+            "/charter-capital",
+            get(charter_page).post(post_contribution),
+        )
+}
+
+// ----- what every form here shares -----
+
+/// The refusals of one submitted form: next to their fields, or above the form.
+#[derive(Default)]
+pub struct Errors {
+    pub fields: Vec<FieldError>,
+    pub general: Option<String>,
+}
+
+impl Errors {
+    /// The message for `field`, if refused.
+    pub fn error_for(&self, field: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    /// Whether anything was refused.
+    pub fn any(&self) -> bool {
+        !self.fields.is_empty() || self.general.is_some()
+    }
+
+    /// Places `err` next to its field when the form has it (`labels`: field → label, to name it in
+    /// the page's words instead of its technical name), else above the form.
+    fn place(&mut self, err: &AppError, lang: Lang, labels: &[(&str, &str)]) {
+        let mut message = err.message.get(lang).to_string();
+        let label = err
+            .field
+            .as_deref()
+            .and_then(|f| labels.iter().find(|(name, _)| *name == f));
+        match label {
+            Some((field, label)) => {
+                message = message.replace(&format!("'{field}'"), &format!("«{label}»"));
+                self.fields.push(FieldError {
+                    field: field.to_string(),
+                    message,
+                });
+            }
+            None => self.general = Some(message),
+        }
+    }
+}
+
+/// A use case's refusal that is a page of its own (not found, not allowed, our own failure)
+/// rather than a message on the form.
+fn is_page_error(err: &AppError) -> bool {
+    matches!(
+        err.kind,
+        ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
+    )
+}
+
+/// A new idempotency key for a rendered form, or the one it came back with.
+fn key_or_new(key: &str) -> String {
+    if key.trim().is_empty() {
+        uuid::Uuid::new_v4().to_string()
+    } else {
+        key.to_string()
+    }
+}
+
+/// `yyyy-mm-dd` for a date input: the typed text when it does not read as a date (kept as typed),
+/// else `default`.
+fn date_input(typed: &str, default: NaiveDate) -> String {
+    if typed.trim().is_empty() {
+        default.format("%Y-%m-%d").to_string()
+    } else {
+        match format::parse_date("date", typed) {
+            Ok(d) => d.format("%Y-%m-%d").to_string(),
+            Err(_) => typed.to_string(),
+        }
+    }
+}
+
+/// The idempotency key of a submitted form, fingerprinting `values` (what the use case reads).
+fn keyed(key: &str, values: &impl Serialize) -> AppResult<IdempotencyKey> {
+    let body = serde_json::to_vec(values).map_err(AppError::internal)?;
+    IdempotencyKey::new(key, &body)
+}
+
+/// The id in a replayed response's JSON body (`{"id": …}`), as text.
+fn replayed_id(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["id"].as_i64())
+        .map(|id| id.to_string())
+        .unwrap_or_default()
+}
+
+/// The status of a form shown again with refusals.
+fn refused_status(errors: &Errors, kind: ErrorKind) -> StatusCode {
+    if errors.any() {
+        crate::http::error::status_of(kind)
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// The loan and its cooperative's name, for a form's heading.
+async fn loan_and_cooperative(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+) -> AppResult<(LoanView, String)> {
+    let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
+    let cooperative = cooperatives::get(&state.ctx, &user.caller, loan.cooperative_id.into())
+        .await?
+        .name;
+    Ok((loan, cooperative))
+}
+
+// ----- signing the contract -----
+
+/// What the officer typed to sign.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct SignForm {
+    pub contract_number: String,
+    pub signed_on: String,
+    pub key: String,
+}
+
+/// `/loans/{id}/sign`.
+#[derive(Template)]
+#[template(path = "accounting_sign.html")]
+pub struct SignPage {
+    pub shell: Shell,
+    pub a: &'static AccountingText,
+    pub loan: LoanView,
+    pub cooperative: String,
+    pub form: SignForm,
+    pub signed_on_input: String,
+    pub errors: Errors,
+}
+
+async fn sign_page(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    mut form: SignForm,
+    errors: Errors,
+) -> AppResult<SignPage> {
+    user.caller.require(&[Role::Officer, Role::Approver])?;
+    let (loan, cooperative) = loan_and_cooperative(state, user, id).await?;
+    let a = accounting_text(user.lang);
+    form.key = key_or_new(&form.key);
+    let signed_on_input = date_input(&form.signed_on, loan.as_of.unwrap_or_default());
+    Ok(SignPage {
+        shell: user
+            .shell(state, &format!("{} {}", a.sign_title, loan.number))
+            .await,
+        a,
+        loan,
+        cooperative,
+        form,
+        signed_on_input,
+        errors,
+    })
+}
+
+/// `GET /loans/{id}/sign`: the signing form (officers and approvers).
+pub async fn sign_form(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Response {
+    let page = async {
+        sign_page(
+            &state,
+            &user,
+            loan_id(&id)?,
+            SignForm::default(),
+            Errors::default(),
+        )
+        .await
+    }
+    .await;
+    match page {
+        Ok(page) => render(&page),
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+/// `POST /loans/{id}/sign`: records the signing once per rendered form.
+pub async fn post_sign(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form: SignForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let id = match loan_id(&id) {
+        Ok(id) => id,
+        Err(err) => return user.fail(&state, err).await,
+    };
+    let a = accounting_text(user.lang);
+    let labels = [
+        ("contract_number", a.contract_number),
+        ("signed_on", a.signed_on),
+    ];
+    let mut errors = Errors::default();
+    let outcome = async {
+        let signed_on = format::parse_date("signed_on", &form.signed_on)?;
+        let key = keyed(
+            &form.key,
+            &(form.contract_number.trim(), signed_on.to_string()),
+        )?;
+        let command = SignContract {
+            contract_number: form.contract_number.clone(),
+            signed_on,
+        };
+        loans::sign(&state.ctx, &user.caller, id.into(), command, Some(&key)).await
+    }
+    .await;
+    match outcome {
+        Ok(_) => Redirect::to(&format!("/loans/{id}?done=signed")).into_response(),
+        Err(err) if is_page_error(&err) => user.fail(&state, err).await,
+        Err(err) => {
+            errors.place(&err, user.lang, &labels);
+            let status = refused_status(&errors, err.kind);
+            match sign_page(&state, &user, id, form, errors).await {
+                Ok(page) => (status, render(&page)).into_response(),
+                Err(err) => user.fail(&state, err).await,
+            }
+        }
+    }
+}
+
+// ----- disbursement -----
+
+/// What the accountant typed to disburse.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct DisburseForm {
+    pub amount_vnd: String,
+    pub value_date: String,
+    pub reference: String,
+    pub key: String,
+}
+
+/// `/loans/{id}/disbursements`.
+#[derive(Template)]
+#[template(path = "accounting_disburse.html")]
+pub struct DisbursePage {
+    pub shell: Shell,
+    pub a: &'static AccountingText,
+    pub loan: LoanView,
+    pub cooperative: String,
+    pub left_vnd: Vnd,
+    pub form: DisburseForm,
+    pub value_date_input: String,
+    pub errors: Errors,
+}
+
+async fn disburse_page(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    mut form: DisburseForm,
+    errors: Errors,
+) -> AppResult<DisbursePage> {
+    user.caller.require(&[Role::Accountant])?;
+    let (loan, cooperative) = loan_and_cooperative(state, user, id).await?;
+    let a = accounting_text(user.lang);
+    form.key = key_or_new(&form.key);
+    // What is shown as left; the use case decides what may be disbursed (422 above the approval).
+    let left_vnd = Vnd::from_i64(0).max(loan.principal_vnd - loan.disbursed_vnd);
+    if form.amount_vnd.is_empty() && errors.fields.is_empty() && left_vnd.is_positive() {
+        form.amount_vnd = format::vnd_of(&left_vnd, user.lang)
+            .trim_end_matches(" ₫")
+            .to_string();
+    }
+    let value_date_input = date_input(&form.value_date, loan.as_of.unwrap_or_default());
+    Ok(DisbursePage {
+        shell: user
+            .shell(state, &format!("{} {}", a.disburse_title, loan.number))
+            .await,
+        a,
+        loan,
+        cooperative,
+        left_vnd,
+        form,
+        value_date_input,
+        errors,
+    })
+}
+
+/// `GET /loans/{id}/disbursements`: the disbursement form (accountants).
+pub async fn disbursement_form(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Response {
+    let page = async {
+        disburse_page(
+            &state,
+            &user,
+            loan_id(&id)?,
+            DisburseForm::default(),
+            Errors::default(),
+        )
+        .await
+    }
+    .await;
+    match page {
+        Ok(page) => render(&page),
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+/// What a disbursement's key fingerprints: the disbursement as the use case reads it.
+#[derive(Serialize)]
+struct DisbursementPrint<'a> {
+    amount_vnd: i64,
+    value_date: NaiveDate,
+    reference: &'a str,
+}
+
+/// `POST /loans/{id}/disbursements`: posts once per rendered form.
+pub async fn post_disbursement(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form: DisburseForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let id = match loan_id(&id) {
+        Ok(id) => id,
+        Err(err) => return user.fail(&state, err).await,
+    };
+    let a = accounting_text(user.lang);
+    let labels = [
+        ("amount_vnd", a.amount_label),
+        ("value_date", a.value_date),
+        ("reference", a.reference),
+    ];
+    let mut errors = Errors::default();
+    let amount = format::parse_vnd("amount_vnd", &form.amount_vnd, user.lang)
+        .map_err(|e| errors.place(&e, user.lang, &labels))
+        .ok();
+    let value_date = format::parse_date("value_date", &form.value_date)
+        .map_err(|e| errors.place(&e, user.lang, &labels))
+        .ok();
+    let mut kind = ErrorKind::BadRequest;
+    if let (Some(amount_vnd), Some(value_date)) = (amount, value_date) {
+        let outcome = async {
+            let key = keyed(
+                &form.key,
+                &DisbursementPrint {
+                    amount_vnd,
+                    value_date,
+                    reference: form.reference.trim(),
+                },
+            )?;
+            let command = Disburse {
+                amount: Vnd::from_i64(amount_vnd),
+                value_date,
+                reference: form.reference.clone(),
+            };
+            loans::disburse(&state.ctx, &user.caller, id.into(), command, Some(&key)).await
+        }
+        .await;
+        let tx_id = match outcome {
+            Ok(Idempotent::Fresh(tx)) => tx.id.to_string(),
+            // The first submission of this form posted already: show its result, post nothing.
+            Ok(Idempotent::Replayed { body, .. }) => replayed_id(&body),
+            Err(err) if is_page_error(&err) => return user.fail(&state, err).await,
+            Err(err) => {
+                kind = err.kind;
+                errors.place(&err, user.lang, &labels);
+                String::new()
+            }
+        };
+        if !errors.any() {
+            return Redirect::to(&format!("/loans/{id}?disbursed={tx_id}#transactions"))
+                .into_response();
+        }
+    } else if user.caller.role() != Role::Accountant {
+        // A wrong role is told so, whatever was typed.
+        return user.fail(&state, AppError::forbidden()).await;
+    }
+    let status = refused_status(&errors, kind);
+    match disburse_page(&state, &user, id, form, errors).await {
+        Ok(page) => (status, render(&page)).into_response(),
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+// ----- reversal -----
+
+/// What the accountant typed to reverse.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct ReverseForm {
+    pub reason: String,
+    pub key: String,
+}
+
+/// `/loans/{id}/transactions/{tx}/reverse`.
+#[derive(Template)]
+#[template(path = "accounting_reverse.html")]
+pub struct ReversePage {
+    pub shell: Shell,
+    pub a: &'static AccountingText,
+    pub loan: LoanView,
+    pub cooperative: String,
+    pub tx: TransactionView,
+    pub form: ReverseForm,
+    pub errors: Errors,
+}
+
+fn transaction_id(text: &str) -> AppResult<i64> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AppError::not_found("giao dịch", "Transaction"))
+}
+
+async fn reverse_page(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    tx_id: i64,
+    mut form: ReverseForm,
+    errors: Errors,
+) -> AppResult<ReversePage> {
+    user.caller.require(&[Role::Accountant])?;
+    let (loan, cooperative) = loan_and_cooperative(state, user, id).await?;
+    let tx = loans::transactions(&state.ctx, &user.caller, id.into())
+        .await?
+        .into_iter()
+        .find(|t| t.id == tx_id)
+        .ok_or_else(|| AppError::not_found("giao dịch", "Transaction"))?;
+    let a = accounting_text(user.lang);
+    form.key = key_or_new(&form.key);
+    Ok(ReversePage {
+        shell: user
+            .shell(state, &format!("{} #{}", a.reverse_title, tx.id))
+            .await,
+        a,
+        loan,
+        cooperative,
+        tx,
+        form,
+        errors,
+    })
+}
+
+/// `GET /loans/{id}/transactions/{tx}/reverse`: the reversal form (accountants).
+pub async fn reversal_form(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path((id, tx)): Path<(String, String)>,
+) -> Response {
+    let page = async {
+        reverse_page(
+            &state,
+            &user,
+            loan_id(&id)?,
+            transaction_id(&tx)?,
+            ReverseForm::default(),
+            Errors::default(),
+        )
+        .await
+    }
+    .await;
+    match page {
+        Ok(page) => render(&page),
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+/// `POST /loans/{id}/transactions/{tx}/reverse`: posts the reversal once per rendered form.
+pub async fn post_reversal(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path((id, tx)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let form: ReverseForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let (id, tx_id) = match loan_id(&id).and_then(|id| Ok((id, transaction_id(&tx)?))) {
+        Ok(ids) => ids,
+        Err(err) => return user.fail(&state, err).await,
+    };
+    let a = accounting_text(user.lang);
+    let labels = [("reason", a.reason)];
+    let mut errors = Errors::default();
+    let outcome = async {
+        let key = keyed(&form.key, &(tx_id, form.reason.trim()))?;
+        let command = Reverse {
+            transaction_id: TransactionId::new(tx_id),
+            reason: form.reason.clone(),
+        };
+        loans::reverse(&state.ctx, &user.caller, id.into(), command, Some(&key)).await
+    }
+    .await;
+    match outcome {
+        Ok(_) => {
+            Redirect::to(&format!("/loans/{id}?reversed={tx_id}#transactions")).into_response()
+        }
+        Err(err) if is_page_error(&err) => user.fail(&state, err).await,
+        Err(err) => {
+            errors.place(&err, user.lang, &labels);
+            let status = refused_status(&errors, err.kind);
+            match reverse_page(&state, &user, id, tx_id, form, errors).await {
+                Ok(page) => (status, render(&page)).into_response(),
+                Err(err) => user.fail(&state, err).await,
+            }
+        }
+    }
+}
+
+// ----- payoff quote for any date -----
+
+/// `/loans/{id}/payoff?date=`.
+#[derive(Template)]
+#[template(path = "accounting_payoff.html")]
+pub struct PayoffPage {
+    pub shell: Shell,
+    pub a: &'static AccountingText,
+    pub loan: LoanView,
+    pub cooperative: String,
+    pub payoff: Option<PayoffView>,
+    pub date_input: String,
+    pub errors: Errors,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PayoffQuery {
+    date: String,
+}
+
+/// `GET /loans/{id}/payoff?date=`: what settles the loan on any date (any staff; a cooperative its
+/// own loans), every component with its "how is this computed?" link.
+pub async fn payoff_page(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query: PayoffQuery =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let a = accounting_text(user.lang);
+    let page = async {
+        let id = loan_id(&id)?;
+        let (loan, cooperative) = loan_and_cooperative(&state, &user, id).await?;
+        let mut errors = Errors::default();
+        let date = if query.date.trim().is_empty() {
+            loan.as_of
+        } else {
+            format::parse_date("date", &query.date)
+                .map_err(|e| errors.place(&e, user.lang, &[("date", a.payoff_date)]))
+                .ok()
+        };
+        let payoff = match date {
+            Some(date) => {
+                match loans::payoff(&state.ctx, &user.caller, id.into(), Some(date)).await {
+                    Ok(p) => Some(p),
+                    Err(err) if is_page_error(&err) => return Err(err),
+                    Err(err) => {
+                        errors.place(&err, user.lang, &[("date", a.payoff_date)]);
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        let date_input = date_input(&query.date, loan.as_of.unwrap_or_default());
+        Ok::<_, AppError>(PayoffPage {
+            shell: user
+                .shell(&state, &format!("{} {}", a.payoff_title, loan.number))
+                .await,
+            a,
+            loan,
+            cooperative,
+            payoff,
+            date_input,
+            errors,
+        })
+    }
+    .await;
+    match page {
+        Ok(page) => {
+            let status = if page.errors.any() {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            };
+            (status, render(&page)).into_response()
+        }
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+// ----- close of business -----
+
+/// `/cob`.
+#[derive(Template)]
+#[template(path = "accounting_cob.html")]
+pub struct CobPage {
+    pub shell: Shell,
+    pub a: &'static AccountingText,
+    pub business_date: NaiveDate,
+    pub last_closed_date: NaiveDate,
+    pub runs: Vec<CobRun>,
+    pub can_run: bool,
+    pub through_input: String,
+    /// What the last run did, after its redirect.
+    pub done: Option<String>,
+    pub errors: Errors,
+}
+
+impl CobPage {
+    /// Who started a run, in words.
+    pub fn trigger(&self, trigger: &Trigger) -> &'static str {
+        let vi = self.a.lang_is_vi();
+        match (trigger, vi) {
+            (Trigger::Schedule, true) => "Lịch tự động",
+            (Trigger::Schedule, false) => "Schedule",
+            (Trigger::Api, true) => "Người dùng",
+            (Trigger::Api, false) => "A user",
+            (Trigger::Cli, true) => "Dòng lệnh",
+            (Trigger::Cli, false) => "Command line",
+        }
+    }
+
+    /// A timestamp as `dd/mm/yyyy hh:mm:ss`.
+    pub fn at(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        at.format("%d/%m/%Y %H:%M:%S").to_string()
+    }
+}
+
+impl AccountingText {
+    /// Whether these are the Vietnamese strings.
+    pub fn lang_is_vi(&self) -> bool {
+        std::ptr::eq(self, &ACCOUNTING_VI)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CobQuery {
+    done: String,
+    through: String,
+}
+
+/// The most runs listed.
+const RUNS_LIMIT: u64 = 30;
+
+async fn cob_page_of(
+    state: &AppState,
+    user: &WebUser,
+    typed_through: &str,
+    done: Option<String>,
+    errors: Errors,
+) -> AppResult<CobPage> {
+    let runs = cob::list_runs(
+        &state.ctx,
+        &user.caller,
+        PageRequest::parse(Some(RUNS_LIMIT), None)?,
+    )
+    .await?
+    .items;
+    let dates = cob::business_dates(&state.ctx, &user.caller).await?;
+    let a = accounting_text(user.lang);
+    Ok(CobPage {
+        shell: user.shell(state, a.cob_title).await,
+        a,
+        business_date: dates.business_date,
+        last_closed_date: dates.last_closed_date,
+        runs,
+        can_run: matches!(user.caller.role(), Role::Accountant | Role::Admin),
+        through_input: date_input(typed_through, dates.business_date),
+        done,
+        errors,
+    })
+}
+
+/// `GET /cob`: the business date, the runs and their results, and (accountants, admins) the form
+/// that runs the close of business through a date.
+pub async fn cob_page(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query: CobQuery =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let a = accounting_text(user.lang);
+    let done = match query.done.as_str() {
+        "" => None,
+        "skipped" => Some(a.cob_skipped.to_string()),
+        "nothing" => Some(a.cob_nothing.to_string()),
+        _ => Some(a.cob_done.to_string()),
+    };
+    match cob_page_of(&state, &user, &query.through, done, Errors::default()).await {
+        Ok(page) => render(&page),
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CobForm {
+    through: String,
+}
+
+/// `POST /cob`: closes every day from the business date through the one asked for (a second
+/// submission finds them closed and does nothing: the close is idempotent per day).
+pub async fn post_cob(State(state): State<AppState>, user: WebUser, body: Bytes) -> Response {
+    let form: CobForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let a = accounting_text(user.lang);
+    let labels = [("through", a.cob_through)];
+    let outcome = async {
+        let through = format::parse_date("through", &form.through)?;
+        cob::run_through(&state.ctx, &user.caller, through, Trigger::Api).await
+    }
+    .await;
+    match outcome {
+        Ok(outcome) => {
+            let done = if !outcome.ran {
+                "skipped"
+            } else if outcome.runs.is_empty() {
+                "nothing"
+            } else {
+                "closed"
+            };
+            Redirect::to(&format!("/cob?done={done}#runs")).into_response()
+        }
+        Err(err) if is_page_error(&err) => user.fail(&state, err).await,
+        Err(err) => {
+            let mut errors = Errors::default();
+            errors.place(&err, user.lang, &labels);
+            let status = refused_status(&errors, err.kind);
+            match cob_page_of(&state, &user, &form.through, None, errors).await {
+                Ok(page) => (status, render(&page)).into_response(),
+                Err(err) => user.fail(&state, err).await,
+            }
+        }
+    }
+}
+
+// ----- charter capital -----
+
+/// What was typed to record a contribution.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct ContributionForm {
+    pub amount_vnd: String,
+    pub contributed_on: String,
+    pub reference: String,
+    pub key: String,
+}
+
+/// `/charter-capital`.
+#[derive(Template)]
+#[template(path = "accounting_charter.html")]
+pub struct CharterPage {
+    pub shell: Shell,
+    pub a: &'static AccountingText,
+    pub fund_name: String,
+    pub province: String,
+    pub paid_in_vnd: i64,
+    /// Newest first.
+    pub contributions: Vec<Contribution>,
+    pub can_contribute: bool,
+    pub form: ContributionForm,
+    pub contributed_on_input: String,
+    pub done: bool,
+    pub errors: Errors,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CharterQuery {
+    done: String,
+}
+
+async fn charter_page_of(
+    state: &AppState,
+    user: &WebUser,
+    mut form: ContributionForm,
+    done: bool,
+    errors: Errors,
+) -> AppResult<CharterPage> {
+    let fund = charter_capital::overview(&state.ctx, &user.caller).await?;
+    let a = accounting_text(user.lang);
+    form.key = key_or_new(&form.key);
+    let mut contributions = fund.contributions;
+    contributions.reverse();
+    Ok(CharterPage {
+        shell: user.shell(state, a.charter_title).await,
+        a,
+        fund_name: fund.name,
+        province: fund.province,
+        paid_in_vnd: fund.paid_in_charter_capital_vnd,
+        contributions,
+        can_contribute: matches!(user.caller.role(), Role::Accountant | Role::Admin),
+        contributed_on_input: date_input(&form.contributed_on, fund.business_date),
+        form,
+        done,
+        errors,
+    })
+}
+
+/// `GET /charter-capital`: the paid-in charter capital and its contributions (staff), with the
+/// contribution form for accountants and admins.
+pub async fn charter_page(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query: CharterQuery =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    match charter_page_of(
+        &state,
+        &user,
+        ContributionForm::default(),
+        !query.done.is_empty(),
+        Errors::default(),
+    )
+    .await
+    {
+        Ok(page) => render(&page),
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+/// What a contribution's key fingerprints.
+#[derive(Serialize)]
+struct ContributionPrint<'a> {
+    amount_vnd: i64,
+    contributed_on: NaiveDate,
+    reference: &'a str,
+}
+
+/// `POST /charter-capital`: records a contribution once per rendered form.
+pub async fn post_contribution(
+    State(state): State<AppState>,
+    user: WebUser,
+    body: Bytes,
+) -> Response {
+    let form: ContributionForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let a = accounting_text(user.lang);
+    let labels = [
+        ("amount_vnd", a.amount_label),
+        ("contributed_on", a.contributed_on),
+        ("reference", a.reference),
+    ];
+    let mut errors = Errors::default();
+    let amount = format::parse_vnd("amount_vnd", &form.amount_vnd, user.lang)
+        .map_err(|e| errors.place(&e, user.lang, &labels))
+        .ok();
+    let contributed_on = format::parse_date("contributed_on", &form.contributed_on)
+        .map_err(|e| errors.place(&e, user.lang, &labels))
+        .ok();
+    let mut kind = ErrorKind::BadRequest;
+    if let (Some(amount_vnd), Some(contributed_on)) = (amount, contributed_on) {
+        let outcome = async {
+            let key = keyed(
+                &form.key,
+                &ContributionPrint {
+                    amount_vnd,
+                    contributed_on,
+                    reference: form.reference.trim(),
+                },
+            )?;
+            let input = NewContribution {
+                amount_vnd,
+                contributed_on,
+                reference: form.reference.clone(),
+            };
+            charter_capital::contribute(&state.ctx, &user.caller, input, Some(&key)).await
+        }
+        .await;
+        match outcome {
+            Ok(_) => return Redirect::to("/charter-capital?done=1").into_response(),
+            Err(err) if is_page_error(&err) => return user.fail(&state, err).await,
+            Err(err) => {
+                kind = err.kind;
+                errors.place(&err, user.lang, &labels);
+            }
+        }
+    } else if !matches!(user.caller.role(), Role::Accountant | Role::Admin) {
+        // A wrong role is told so, whatever was typed.
+        return user.fail(&state, AppError::forbidden()).await;
+    }
+    let status = refused_status(&errors, kind);
+    match charter_page_of(&state, &user, form, false, errors).await {
+        Ok(page) => (status, render(&page)).into_response(),
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_goes_next_to_its_field_in_the_page_words_or_above_the_form() {
+        let mut errors = Errors::default();
+        let err = AppError::invalid("amount_vnd", crate::error::Reason::Required);
+        errors.place(&err, Lang::Vi, &[("amount_vnd", "Số tiền (đồng)")]);
+        let message = errors.error_for("amount_vnd").expect("next to the field");
+        assert!(!message.contains("'amount_vnd'"), "{message}");
+        assert!(errors.general.is_none());
+
+        let mut errors = Errors::default();
+        let err = AppError::invalid("status", crate::error::Reason::Required);
+        errors.place(&err, Lang::En, &[("amount_vnd", "Amount")]);
+        assert!(errors.error_for("status").is_none());
+        assert!(errors.general.is_some() && errors.any());
+    }
+
+    #[test]
+    fn a_form_keeps_its_key_and_a_new_form_gets_one() {
+        assert_eq!(key_or_new("abc"), "abc");
+        let fresh = key_or_new(" ");
+        assert_eq!(fresh.len(), 36);
+        assert_ne!(fresh, key_or_new(""));
+    }
+
+    #[test]
+    fn a_date_input_shows_the_typed_date_or_the_default() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
+        assert_eq!(date_input("", d), "2026-03-05");
+        assert_eq!(date_input("07/03/2026", d), "2026-03-07");
+        assert_eq!(date_input("hôm qua", d), "hôm qua");
+    }
+
+    #[test]
+    fn both_languages_have_the_strings() {
+        assert!(accounting_text(Lang::Vi).lang_is_vi());
+        assert!(!accounting_text(Lang::En).lang_is_vi());
+        assert_eq!(
+            accounting_text(Lang::En).how_computed,
+            "How is this computed?"
+        );
+        assert_eq!(accounting_text(Lang::Vi).how_computed, "Cách tính?");
+    }
 }

@@ -683,7 +683,13 @@ pub async fn confirm_one(
             Ok(splits) => splits,
             Err(err) => return Ok(Err((line.statement_id, err))),
         };
-        let kind = Some(field("kind")).filter(|k| !k.is_empty());
+        let kind = match Some(field("kind")).filter(|k| !k.is_empty()) {
+            None => None,
+            Some(text) => match confirm::repayment_kind(&text) {
+                Ok(kind) => Some(kind),
+                Err(err) => return Ok(Err((line.statement_id, err))),
+            },
+        };
         let done = confirm::confirm(
             &state.ctx,
             &user.caller,

@@ -16,7 +16,10 @@ use askama::Template;
 use axum::{extract::State, response::Response};
 use chrono::{Duration, NaiveDate};
 
-use super::{render, Shell, WebUser};
+use super::{
+    chart::{self, Bar},
+    format, render, Shell, WebUser,
+};
 use coopfund_domain::{LoanStatus, Vnd};
 
 use crate::{
@@ -30,10 +33,18 @@ use crate::{
         reports, Caller,
     },
     auth::Role,
-    error::AppResult,
+    error::{AppResult, Lang},
     http::dto::cob::CobRunView,
     state::AppState,
 };
+
+crate::texts! {
+    DashText, DASH_VI, DASH_EN;
+    outstanding_by_group: "Dư nợ theo nhóm nợ", "Outstanding by debt group";
+    portfolio_overdue: "Nợ quá hạn toàn danh mục theo số ngày quá hạn", "Overdue across the portfolio by days past due";
+    bands_truncated: "Chỉ tính 10.000 khoản vay quá hạn đầu tiên.", "Only the first 10,000 overdue loans are counted.";
+    chart_note: "Biểu đồ; số liệu đầy đủ trong bảng.", "Chart; the figures are in the table.";
+}
 
 /// The page size asked of the list use cases (their maximum).
 pub const LIST_LIMIT: u64 = 200;
@@ -119,7 +130,10 @@ pub struct Band {
 pub struct OfficerDesk {
     pub applications: Vec<StateCount>,
     pub due_soon: Vec<DueRow>,
+    /// The bands that have loans in them.
     pub bands: Vec<Band>,
+    /// Every band drawn (SVG, see [`chart`]).
+    pub chart_bands: String,
 }
 
 /// The accountant's desk.
@@ -145,11 +159,19 @@ pub struct GroupRow {
     pub outstanding_principal_vnd: i64,
 }
 
-/// The portfolio by debt group.
+/// The portfolio by debt group and its overdue loans by band of days past due.
 pub struct Portfolio {
     pub groups: Vec<GroupRow>,
     pub total_vnd: i64,
     pub bad_debt_ratio: Option<String>,
+    /// Every band, empty ones too.
+    pub bands: Vec<Band>,
+    /// Outstanding by debt group, drawn (SVG).
+    pub chart_groups: String,
+    /// Overdue principal by band, drawn (SVG).
+    pub chart_bands: String,
+    /// Whether more overdue loans exist than were read (the bands then count the first ones).
+    pub bands_truncated: bool,
 }
 
 /// `/home`.
@@ -157,6 +179,7 @@ pub struct Portfolio {
 #[template(path = "dashboard.html")]
 pub struct DashboardPage {
     pub shell: Shell,
+    pub d: &'static DashText,
     pub heading: String,
     pub officer: Option<OfficerDesk>,
     pub accountant: Option<AccountantDesk>,
@@ -191,6 +214,7 @@ async fn build(state: &AppState, user: &WebUser) -> AppResult<DashboardPage> {
     let names = cooperative_names(state, caller).await?;
     let mut page = DashboardPage {
         shell: user.shell(state, heading).await,
+        d: DashText::of(user.lang),
         heading: heading.to_string(),
         officer: None,
         accountant: None,
@@ -204,6 +228,7 @@ async fn build(state: &AppState, user: &WebUser) -> AppResult<DashboardPage> {
         Role::Accountant => {
             page.accountant = Some(accountant_desk(state, caller, &names).await?);
             page.runs = Some(latest_runs(state, caller).await?);
+            page.portfolio = Some(portfolio(state, caller).await?);
         }
         Role::Approver => {
             page.queue = Some(approval_queue(state, caller, &names).await?);
@@ -289,41 +314,19 @@ async fn officer_desk(
     due_soon.sort_by_key(|d| d.due_on);
 
     // Overdue bands from the debt-group thresholds (days past due, as of the last close).
-    let [g2, g3, g4, g5] = state.settings.classification.group_from_dpd;
-    let limits = [
-        (1, g2 - 1),
-        (g2, g3 - 1),
-        (g3, g4 - 1),
-        (g4, g5 - 1),
-        (g5, i64::MAX),
-    ];
-    let bands = limits
-        .into_iter()
-        .map(|(from, to)| {
-            let in_band: Vec<&&LoanView> = my_loans
-                .iter()
-                .filter(|l| l.dpd >= from && l.dpd <= to)
-                .collect();
-            Band {
-                label: if to == i64::MAX {
-                    format!("≥ {from}")
-                } else {
-                    format!("{from}–{to}")
-                },
-                loans: in_band.len(),
-                overdue_principal_vnd: in_band.iter().map(|l| l.overdue_principal_vnd).sum(),
-                outstanding_vnd: in_band
-                    .iter()
-                    .map(|l| l.in_term_principal_vnd + l.overdue_principal_vnd)
-                    .sum(),
-            }
-        })
-        .filter(|b| b.loans > 0)
-        .collect();
+    let all_bands = dpd_bands(&my_loans, state.settings.classification.group_from_dpd);
+    let chart_bands = overdue_chart(
+        "my-overdue-chart",
+        super::text::text(caller.lang).overdue_by_band,
+        &all_bands,
+        caller.lang,
+    );
+    let bands = all_bands.into_iter().filter(|b| b.loans > 0).collect();
     Ok(OfficerDesk {
         applications,
         due_soon,
         bands,
+        chart_bands,
     })
 }
 
@@ -399,10 +402,72 @@ async fn approval_queue(
     Ok(rows)
 }
 
+/// The loans in each band of days past due: 1 day up to the group-2 threshold, then from each
+/// threshold to the next (`group_from_dpd`, `[classification]`), the last open-ended. Every band is
+/// returned, empty ones too.
+pub fn dpd_bands(loans: &[&LoanView], group_from_dpd: [i64; 4]) -> Vec<Band> {
+    let [g2, g3, g4, g5] = group_from_dpd;
+    let limits = [
+        (1, g2 - 1),
+        (g2, g3 - 1),
+        (g3, g4 - 1),
+        (g4, g5 - 1),
+        (g5, i64::MAX),
+    ];
+    limits
+        .into_iter()
+        .map(|(from, to)| {
+            let in_band: Vec<&&LoanView> = loans
+                .iter()
+                .filter(|l| l.dpd >= from && l.dpd <= to)
+                .collect();
+            Band {
+                label: if to == i64::MAX {
+                    format!("≥ {from}")
+                } else {
+                    format!("{from}–{to}")
+                },
+                loans: in_band.len(),
+                overdue_principal_vnd: in_band.iter().map(|l| l.overdue_principal_vnd).sum(),
+                outstanding_vnd: in_band
+                    .iter()
+                    .map(|l| l.in_term_principal_vnd + l.overdue_principal_vnd)
+                    .sum(),
+            }
+        })
+        .collect()
+}
+
+/// The overdue principal of each band, drawn.
+fn overdue_chart(id: &str, title: &str, bands: &[Band], lang: Lang) -> String {
+    let t = super::text::text(lang);
+    let days = match lang {
+        Lang::Vi => "ngày",
+        Lang::En => "days",
+    };
+    let bars: Vec<Bar> = bands
+        .iter()
+        .enumerate()
+        .map(|(i, b)| Bar {
+            label: format!("{} {days} · {} {}", b.label, b.loans, t.loans_count.to_lowercase()),
+            value_text: format::vnd_of(&b.overdue_principal_vnd, lang),
+            value: b.overdue_principal_vnd.to_i64().unwrap_or(i64::MAX),
+            fill: chart::band_colour(i),
+        })
+        .collect();
+    chart::bar_chart(id, title, t.overdue_principal, &bars)
+}
+
+/// How many pages of overdue loans the portfolio's bands read (10 000 loans).
+const OVERDUE_PAGES_MAX: usize = 50;
+
 async fn portfolio(state: &AppState, caller: &Caller) -> AppResult<Portfolio> {
+    let lang = caller.lang;
+    let t = super::text::text(lang);
+    let d = DashText::of(lang);
     let report = reports::portfolio(&state.ctx, caller, None, None).await?;
     let summary = &report.summary;
-    let groups = coopfund_domain::classification::DebtGroup::ALL
+    let groups: Vec<GroupRow> = coopfund_domain::classification::DebtGroup::ALL
         .into_iter()
         .zip(summary.principal_by_group)
         .zip(report.loans_by_group)
@@ -414,15 +479,68 @@ async fn portfolio(state: &AppState, caller: &Caller) -> AppResult<Portfolio> {
             })
         })
         .collect::<AppResult<_>>()?;
+
+    // The overdue loans as cached by the last close (the list's DPD), a page at a time.
+    let mut overdue = Vec::new();
+    let mut cursor = None;
+    let mut bands_truncated = true;
+    for _ in 0..OVERDUE_PAGES_MAX {
+        let page = loans::list(
+            &state.ctx,
+            caller,
+            LoanFilter {
+                status: Some(LoanStatus::Active),
+                overdue: Some(true),
+                limit: Some(LIST_LIMIT),
+                cursor: cursor.take(),
+                ..Default::default()
+            },
+        )
+        .await?;
+        overdue.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => {
+                bands_truncated = false;
+                break;
+            }
+        }
+    }
+    let refs: Vec<&LoanView> = overdue.iter().collect();
+    let bands = dpd_bands(&refs, state.settings.classification.group_from_dpd);
+
+    let group_bars: Vec<Bar> = groups
+        .iter()
+        .map(|g| Bar {
+            label: format!(
+                "{} · {} {}",
+                super::text::debt_group(i64::from(g.debt_group), lang),
+                g.loans,
+                t.loans_count.to_lowercase()
+            ),
+            value_text: format::vnd(g.outstanding_principal_vnd, lang),
+            value: g.outstanding_principal_vnd,
+            fill: chart::group_colour(g.debt_group),
+        })
+        .collect();
     Ok(Portfolio {
         total_vnd: stored_vnd(summary.total_principal)?,
         bad_debt_ratio: report.bad_debt_ratio_percent().map(|r| {
             let text = r.normalize().to_string();
-            match caller.lang {
-                crate::error::Lang::Vi => format!("{} %", text.replace('.', ",")),
-                crate::error::Lang::En => format!("{text} %"),
+            match lang {
+                Lang::Vi => format!("{} %", text.replace('.', ",")),
+                Lang::En => format!("{text} %"),
             }
         }),
+        chart_groups: chart::bar_chart(
+            "portfolio-chart",
+            d.outstanding_by_group,
+            t.outstanding,
+            &group_bars,
+        ),
+        chart_bands: overdue_chart("overdue-chart", d.portfolio_overdue, &bands, lang),
         groups,
+        bands,
+        bands_truncated,
     })
 }

@@ -23,6 +23,7 @@ use coopfund_domain::{LoanStatus, RepaymentKind, Vnd};
 use serde::{Deserialize, Serialize};
 
 use super::{
+    accounting::{accounting_text, AccountingText},
     dashboard::{cooperative_names, LoanRow, LIST_LIMIT},
     format, render, Shell, WebUser,
 };
@@ -30,7 +31,13 @@ use crate::{
     app::{
         cooperatives,
         idempotency::{IdempotencyKey, Idempotent},
-        loans::{self, LoanFilter, LoanSchedule, LoanView, PayoffView, Repay, TransactionView},
+        ledger::journal::{self, EntryFilter, PostedEntry},
+        loans::{
+            self, LoanFilter, LoanSchedule, LoanView, PayoffView, Repay, RepaymentPreview,
+            TransactionView,
+        },
+        outbox::OutboxMessage,
+        page::PageRequest,
     },
     auth::Role,
     error::{AppError, AppResult, ErrorKind},
@@ -38,7 +45,8 @@ use crate::{
     state::AppState,
 };
 
-fn loan_id(text: &str) -> AppResult<i64> {
+/// A loan id from the path; anything but a positive number is a 404 (as for a loan that does not exist).
+pub(crate) fn loan_id(text: &str) -> AppResult<i64> {
     text.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
@@ -138,18 +146,77 @@ pub async fn list(
 #[template(path = "loan.html")]
 pub struct LoanPage {
     pub shell: Shell,
+    pub a: &'static AccountingText,
     pub loan: LoanView,
     pub cooperative: String,
     pub schedule: LoanSchedule,
     pub transactions: Vec<TransactionView>,
+    /// The payoff on the business date, once something was disbursed.
+    pub payoff: Option<PayoffView>,
+    /// The loan's journal entries, newest first (staff only).
+    pub entries: Vec<PostedEntry>,
+    /// The mails queued about the loan, newest first (staff only).
+    pub mails: Vec<OutboxMessage>,
+    pub is_staff: bool,
     pub can_repay: bool,
+    pub can_sign: bool,
+    pub can_disburse: bool,
+    pub can_reverse: bool,
+    /// What the redirect after a command says happened.
+    pub notice: Option<&'static str>,
     pub posted: Option<i64>,
 }
+
+impl LoanPage {
+    /// Whether `tx` can still be reversed (not a reversal, not reversed already); the use case
+    /// decides in the end.
+    pub fn reversible(&self, tx: &TransactionView) -> bool {
+        self.can_reverse
+            && tx.reversed_by.is_none()
+            && tx.kind != coopfund_domain::TransactionKind::Reversal
+    }
+
+    /// The name of account `code` in the page language (the code itself when unknown).
+    pub fn account_name(&self, code: &str) -> String {
+        match coopfund_domain::Account::from_code(code) {
+            Some(account) if self.shell.lang == crate::error::Lang::En => {
+                account.name_en().to_string()
+            }
+            Some(account) => account.name_vi().to_string(),
+            None => code.to_string(),
+        }
+    }
+
+    /// A timestamp as `dd/mm/yyyy hh:mm`.
+    pub fn at(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        at.format("%d/%m/%Y %H:%M").to_string()
+    }
+
+    /// A mail's delivery status in words.
+    pub fn mail_status(&self, status: &str) -> String {
+        let pair = match status {
+            "pending" => ("Chờ gửi", "Queued"),
+            "sending" => ("Đang gửi", "Sending"),
+            "sent" => ("Đã gửi", "Sent"),
+            "failed" => ("Gửi lỗi", "Failed"),
+            other => (other, other),
+        };
+        crate::error::Localized::new(pair.0, pair.1)
+            .get(self.shell.lang)
+            .to_string()
+    }
+}
+
+/// The most journal entries listed on the loan page (newest first).
+const ENTRIES_LIMIT: u64 = 50;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct ShowQuery {
     posted: String,
+    disbursed: String,
+    reversed: String,
+    done: String,
 }
 
 /// `GET /loans/{id}`: the loan page for any staff (a cooperative sees only its own: 404 otherwise).
@@ -169,21 +236,79 @@ pub async fn show(
         let cooperative = cooperatives::get(&state.ctx, &user.caller, loan.cooperative_id.into())
             .await?
             .name;
-        Ok::<_, AppError>((loan, schedule, transactions, cooperative))
+        let payoff = if loan.disbursed_vnd.is_positive() && loan.status == LoanStatus::Active {
+            Some(loans::payoff(&state.ctx, &user.caller, id.into(), None).await?)
+        } else {
+            None
+        };
+        // The books and the mails are the fund's: staff read them, a cooperative does not.
+        let (entries, mails) = if user.caller.role() == Role::Cooperative {
+            (Vec::new(), Vec::new())
+        } else {
+            let entries = journal::entries(
+                &state.ctx,
+                &user.caller,
+                EntryFilter {
+                    loan_id: Some(id.into()),
+                    ..Default::default()
+                },
+                PageRequest::parse(Some(ENTRIES_LIMIT), None)?,
+            )
+            .await?
+            .items;
+            (
+                entries,
+                loans::mails(&state.ctx, &user.caller, id.into()).await?,
+            )
+        };
+        Ok::<_, AppError>((
+            loan,
+            schedule,
+            transactions,
+            cooperative,
+            payoff,
+            entries,
+            mails,
+        ))
     }
     .await;
     match result {
-        Ok((loan, schedule, transactions, cooperative)) => {
+        Ok((loan, schedule, transactions, cooperative, payoff, entries, mails)) => {
             let title = format!("{} {}", super::text::text(user.lang).loan, loan.number);
+            let a = accounting_text(user.lang);
+            let t = super::text::text(user.lang);
+            let role = user.caller.role();
+            let notice = if !query.posted.is_empty() {
+                Some(t.repayment_posted)
+            } else if !query.disbursed.is_empty() {
+                Some(a.disbursed_notice)
+            } else if !query.reversed.is_empty() {
+                Some(a.reversed_notice)
+            } else if query.done == "signed" {
+                Some(a.signed_notice)
+            } else {
+                None
+            };
             render(&LoanPage {
                 shell: user.shell(&state, &title).await,
-                can_repay: user.caller.role() == Role::Accountant
-                    && loan.status == LoanStatus::Active,
+                a,
+                can_repay: role == Role::Accountant && loan.status == LoanStatus::Active,
+                can_sign: matches!(role, Role::Officer | Role::Approver)
+                    && loan.status == LoanStatus::Approved,
+                can_disburse: role == Role::Accountant
+                    && matches!(loan.status, LoanStatus::ContractSigned | LoanStatus::Active)
+                    && loan.disbursed_vnd < loan.principal_vnd,
+                can_reverse: role == Role::Accountant,
+                is_staff: role != Role::Cooperative,
+                notice,
                 posted: query.posted.parse().ok(),
                 loan,
                 cooperative,
                 schedule,
                 transactions,
+                payoff,
+                entries,
+                mails,
             })
         }
         Err(err) => user.fail(&state, err).await,
@@ -215,6 +340,7 @@ pub struct FieldError {
 #[template(path = "repayment.html")]
 pub struct RepaymentPage {
     pub shell: Shell,
+    pub a: &'static AccountingText,
     pub loan: LoanView,
     pub cooperative: String,
     pub payoff: PayoffView,
@@ -224,6 +350,10 @@ pub struct RepaymentPage {
     pub errors: Vec<FieldError>,
     /// A refusal that names no field of the form.
     pub general_error: Option<String>,
+    /// How the typed payment would be allocated (when amount and value date read).
+    pub preview: Option<RepaymentPreview>,
+    /// Why the typed payment cannot be previewed (e.g. above the payoff).
+    pub preview_error: Option<String>,
 }
 
 impl RepaymentPage {
@@ -319,8 +449,18 @@ async fn form_page(
         super::text::text(user.lang).repayment_title,
         loan.number
     );
+    // The allocation the posting would make, from the same engine (nothing is written).
+    let (preview, preview_error) = match preview_of(state, user, id, &form).await {
+        Some(Ok(preview)) => (Some(preview), None),
+        Some(Err(err)) if err.kind == ErrorKind::Internal => return Err(err),
+        Some(Err(err)) => (None, Some(err.message.get(user.lang).to_string())),
+        None => (None, None),
+    };
     Ok(RepaymentPage {
         shell: user.shell(state, &title).await,
+        a: accounting_text(user.lang),
+        preview,
+        preview_error,
         loan,
         cooperative,
         payoff,
@@ -329,6 +469,26 @@ async fn form_page(
         errors,
         general_error,
     })
+}
+
+/// The preview of the typed repayment, when its amount and value date read (`None` otherwise:
+/// nothing to preview yet).
+async fn preview_of(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    form: &RepaymentForm,
+) -> Option<AppResult<RepaymentPreview>> {
+    let amount_vnd = format::parse_vnd("amount_vnd", &form.amount_vnd, user.lang).ok()?;
+    let value_date = format::parse_date("value_date", &form.value_date).ok()?;
+    let kind = name_of("kind", &form.kind, RepaymentKind::ALL).ok()?;
+    let command = Repay {
+        amount: Vnd::from_i64(amount_vnd),
+        value_date,
+        reference: form.reference.clone(),
+        kind,
+    };
+    Some(loans::preview_repayment(&state.ctx, &user.caller, id.into(), &command).await)
 }
 
 /// `GET /loans/{id}/repayments`: the form with the payoff on its value date (the "show payoff"

@@ -19,6 +19,7 @@ pub mod assets;
 pub mod auditor;
 pub mod auth;
 pub mod bank_statements;
+pub mod chart;
 pub mod cookies;
 pub mod cooperatives;
 pub mod csrf;

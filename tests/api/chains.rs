@@ -1,1 +1,519 @@
-//! API tests: chains.
+//! Issue 11 item 1, tamper-evident books: the hash chains over the audit trail, the journal, the loan
+//! transactions and the charter capital contributions, `GET /api/v1/audit/verify` and `ledger verify`'s
+//! new checks. Every tamper the issue lists is made behind the service's back (plain SQL on its database;
+//! on PostgreSQL past the triggers the way a superuser would) and must be found and named, on both
+//! backends.
+
+use coopfund::{
+    http::dto::audit::{ChainView, ChainsVerifyView},
+    store::entities::{charter_capital_contribution, journal_entry, loan_transaction},
+};
+use coopfund_domain::chain::{links_after, Chain, GENESIS};
+use reqwest::StatusCode;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, Database, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+use serde_json::json;
+
+use crate::{
+    helpers::{spawn_app, EmptyDatabase, TestApp},
+    loan_fixtures::{active_loan, example_3, repay, Staff},
+};
+
+fn postgres(app: &TestApp) -> bool {
+    app.db.get_database_backend() == DbBackend::Postgres
+}
+
+/// Runs `sql` as someone with the database's password would: on PostgreSQL with the triggers switched
+/// off for the session (`session_replication_role = replica`, as a superuser can).
+async fn tamper(app: &TestApp, sql: &str) {
+    let txn = app.db.begin().await.expect("begin");
+    if postgres(app) {
+        txn.execute_unprepared("SET LOCAL session_replication_role = replica")
+            .await
+            .expect("replica role");
+    }
+    txn.execute_unprepared(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    txn.commit().await.expect("commit");
+}
+
+async fn verify(app: &TestApp, staff: &Staff, checkpoint: Option<&str>) -> ChainsVerifyView {
+    app.client(&staff.auditor)
+        .verify_chains(checkpoint)
+        .await
+        .expect("verify")
+}
+
+fn chain<'a>(report: &'a ChainsVerifyView, name: &str) -> &'a ChainView {
+    report
+        .chains
+        .iter()
+        .find(|c| c.chain == name)
+        .unwrap_or_else(|| panic!("chain {name} in {report:?}"))
+}
+
+/// Asserts that only chain `name` is broken and that its first finding is `kind` naming row `row_id`.
+fn assert_first(report: &ChainsVerifyView, name: &str, kind: &str, row_id: Option<i64>) {
+    assert!(!report.passed, "{report:#?}");
+    let broken = chain(report, name);
+    let first = broken
+        .first
+        .as_ref()
+        .unwrap_or_else(|| panic!("a finding in {name}: {report:#?}"));
+    assert_eq!(
+        (first.kind.as_str(), first.row_id),
+        (kind, row_id),
+        "{report:#?}"
+    );
+    for other in report.chains.iter().filter(|c| c.chain != name) {
+        assert!(other.intact, "only {name} was touched: {report:#?}");
+    }
+}
+
+async fn ledger_differences(app: &TestApp) -> Vec<String> {
+    coopfund::app::ledger::verify(&app.db, &app.settings.classification.classification())
+        .await
+        .expect("ledger verify runs")
+        .differences
+}
+
+fn assert_mentions(differences: &[String], needle: &str) {
+    assert!(
+        differences.iter().any(|d| d.contains(needle)),
+        "ledger verify should mention `{needle}`: {differences:#?}"
+    );
+}
+
+/// A fund with a charter contribution, an active loan and a repayment: rows in every chain.
+async fn fund_with_activity() -> (TestApp, Staff, i64) {
+    let app = spawn_app().await;
+    let staff = Staff::new(&app).await;
+    let coop = app.cooperative().await;
+    let loan_id = active_loan(&app, &staff, coop, &example_3(), "2026-01-10").await;
+    let response = repay(&app, &staff, loan_id, 5_000_000, "2026-01-10", "ordinary").await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    (app, staff, loan_id)
+}
+
+async fn charter_entry_id(app: &TestApp) -> (i64, i64) {
+    let contribution = charter_capital_contribution::Entity::find()
+        .order_by_asc(charter_capital_contribution::Column::Id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("a contribution");
+    let entry = journal_entry::Entity::find()
+        .filter(
+            journal_entry::Column::BusinessKey.eq(format!("charter_capital:{}", contribution.id)),
+        )
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("its entry");
+    (contribution.id, entry.id)
+}
+
+#[tokio::test]
+async fn the_books_of_a_working_fund_verify_and_every_chain_holds_its_rows() {
+    let (app, staff, loan_id) = fund_with_activity().await;
+    let report = verify(&app, &staff, None).await;
+    assert!(report.passed, "{report:#?}");
+    for name in ["audit", "journal", "loan_transactions", "charter_capital"] {
+        let c = chain(&report, name);
+        assert!(c.rows > 0 && c.head_seq == c.rows as i64, "{c:?}");
+    }
+    // Every loan transaction is chained, in id order, seq 1, 2, …
+    let transactions = loan_transaction::Entity::find()
+        .filter(loan_transaction::Column::LoanId.eq(loan_id))
+        .order_by_asc(loan_transaction::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap();
+    let seqs: Vec<Option<i64>> = transactions.iter().map(|t| t.chain_seq).collect();
+    assert_eq!(seqs, vec![Some(1), Some(2)]);
+    assert_eq!(transactions[0].chain_prev.as_deref(), Some(GENESIS));
+    assert_eq!(transactions[1].chain_prev, transactions[0].chain_hash);
+    assert!(ledger_differences(&app).await.is_empty());
+    // Admins and auditors only; a bad checkpoint is the caller's mistake.
+    let officer = app.client(&staff.officer).verify_chains(None).await;
+    assert_eq!(officer.map(|_| ()).unwrap_err().status, StatusCode::FORBIDDEN);
+    let bad = app
+        .client(&staff.auditor)
+        .verify_chains(Some("audit:1:not-a-hash"))
+        .await;
+    let bad = bad.map(|_| ()).unwrap_err();
+    assert_eq!(
+        (bad.status, bad.field.as_deref()),
+        (StatusCode::BAD_REQUEST, Some("checkpoint"))
+    );
+}
+
+#[tokio::test]
+async fn an_update_of_an_audit_record_is_named() {
+    let (app, staff, _) = fund_with_activity().await;
+    let target: i64 = 3;
+    if postgres(&app) {
+        // The database refuses it outright …
+        let refused = app
+            .db
+            .execute_unprepared(&format!(
+                "UPDATE audit_records SET actor = 'someone' WHERE id = {target}"
+            ))
+            .await;
+        assert!(refused.is_err(), "the audit trail is append-only on PostgreSQL");
+    }
+    // … and what gets past it is found.
+    tamper(
+        &app,
+        &format!("UPDATE audit_records SET actor = 'someone' WHERE id = {target}"),
+    )
+    .await;
+    assert_first(&verify(&app, &staff, None).await, "audit", "edited", Some(target));
+}
+
+#[tokio::test]
+async fn a_deleted_audit_record_is_named_by_the_gap_it_leaves() {
+    let (app, staff, _) = fund_with_activity().await;
+    tamper(&app, "DELETE FROM audit_records WHERE id = 2").await;
+    let report = verify(&app, &staff, None).await;
+    assert_first(&report, "audit", "deleted", Some(3));
+    assert_eq!(chain(&report, "audit").first.as_ref().unwrap().seq, Some(2));
+    // The last one too: the chain head remembers it.
+    let last: i64 = chain(&report, "audit").head_seq;
+    tamper(
+        &app,
+        "DELETE FROM audit_records WHERE id = (SELECT MAX(id) FROM audit_records)",
+    )
+    .await;
+    let report = verify(&app, &staff, None).await;
+    let findings = &chain(&report, "audit").findings;
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.kind == "deleted" && f.seq == Some(last) && f.row_id.is_none()),
+        "{findings:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_balanced_edit_of_the_charter_capital_entry_is_found_by_the_chain_and_by_ledger_verify() {
+    let (app, staff, _) = fund_with_activity().await;
+    let (_, entry_id) = charter_entry_id(&app).await;
+    // Both sides grow by the same amount: the entry still balances and belongs to no loan.
+    tamper(
+        &app,
+        &format!(
+            "UPDATE journal_lines SET debit_vnd = debit_vnd + 1000000000 WHERE entry_id = {entry_id} AND account_code = '1121';
+             UPDATE journal_lines SET credit_vnd = credit_vnd + 1000000000 WHERE entry_id = {entry_id} AND account_code = '4111'"
+        ),
+    )
+    .await;
+    assert_first(&verify(&app, &staff, None).await, "journal", "edited", Some(entry_id));
+    let differences = ledger_differences(&app).await;
+    assert_mentions(&differences, "account 4111 holds");
+    assert_mentions(&differences, &format!("entry {entry_id} of charter capital"));
+}
+
+#[tokio::test]
+async fn a_deleted_charter_capital_entry_is_named() {
+    let (app, staff, _) = fund_with_activity().await;
+    let (contribution_id, entry_id) = charter_entry_id(&app).await;
+    let seq: i64 = journal_entry::Entity::find_by_id(entry_id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .chain_seq
+        .unwrap();
+    tamper(
+        &app,
+        &format!(
+            "DELETE FROM journal_lines WHERE entry_id = {entry_id}; DELETE FROM journal_entries WHERE id = {entry_id}"
+        ),
+    )
+    .await;
+    let report = verify(&app, &staff, None).await;
+    assert!(!report.passed);
+    let first = chain(&report, "journal").first.clone().expect("a finding");
+    assert_eq!((first.kind.as_str(), first.seq), ("deleted", Some(seq)), "{report:#?}");
+    let differences = ledger_differences(&app).await;
+    assert_mentions(
+        &differences,
+        &format!("charter capital contribution {contribution_id}"),
+    );
+    assert_mentions(&differences, "account 4111 holds");
+}
+
+#[tokio::test]
+async fn an_edited_transaction_reference_is_named() {
+    let (app, staff, loan_id) = fund_with_activity().await;
+    let transaction = loan_transaction::Entity::find()
+        .filter(loan_transaction::Column::LoanId.eq(loan_id))
+        .order_by_desc(loan_transaction::Column::Id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    tamper(
+        &app,
+        &format!(
+            "UPDATE loan_transactions SET reference = 'GD 999' WHERE id = {}",
+            transaction.id
+        ),
+    )
+    .await;
+    assert_first(
+        &verify(&app, &staff, None).await,
+        "loan_transactions",
+        "edited",
+        Some(transaction.id),
+    );
+    assert_mentions(
+        &ledger_differences(&app).await,
+        &format!("loan transaction {}", transaction.id),
+    );
+}
+
+#[tokio::test]
+async fn a_doubled_charter_capital_contribution_is_named() {
+    let (app, staff, _) = fund_with_activity().await;
+    let (contribution_id, _) = charter_entry_id(&app).await;
+    tamper(
+        &app,
+        &format!(
+            "INSERT INTO charter_capital_contributions (amount_vnd, contributed_on, reference, created_by, created_at)
+             SELECT amount_vnd, contributed_on, reference, created_by, created_at FROM charter_capital_contributions WHERE id = {contribution_id}"
+        ),
+    )
+    .await;
+    let doubled = charter_capital_contribution::Entity::find()
+        .order_by_desc(charter_capital_contribution::Column::Id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_first(
+        &verify(&app, &staff, None).await,
+        "charter_capital",
+        "inserted",
+        Some(doubled.id),
+    );
+    let differences = ledger_differences(&app).await;
+    assert_mentions(
+        &differences,
+        &format!("contribution {} repeats contribution {contribution_id}", doubled.id),
+    );
+    assert_mentions(&differences, "account 4111 holds");
+}
+
+#[tokio::test]
+async fn a_whole_chain_rewritten_after_a_checkpoint_passes_alone_but_not_against_it() {
+    let (app, staff, _) = fund_with_activity().await;
+    let checkpoint = app
+        .client(&staff.auditor)
+        .chain_checkpoint()
+        .await
+        .expect("checkpoint");
+    assert!(verify(&app, &staff, Some(&checkpoint.compact)).await.passed);
+    // Someone who knows the encoding edits the first audit record and re-hashes the whole chain, head too.
+    tamper(&app, "UPDATE audit_records SET actor = 'someone' WHERE id = 1").await;
+    rehash(&app, Chain::Audit).await;
+    let alone = verify(&app, &staff, None).await;
+    assert!(alone.passed, "a consistent rewrite passes without a checkpoint: {alone:#?}");
+    let against = verify(&app, &staff, Some(&checkpoint.compact)).await;
+    let head = checkpoint
+        .heads
+        .iter()
+        .find(|h| h.chain == "audit")
+        .unwrap();
+    assert!(!against.passed);
+    let first = chain(&against, "audit").first.clone().expect("a finding");
+    assert_eq!(
+        (first.kind.as_str(), first.seq),
+        ("checkpoint_mismatch", Some(head.seq)),
+        "{against:#?}"
+    );
+    // Appending after the checkpoint is fine: a later verify against it holds for an untouched fund.
+    let fresh = app.client(&staff.auditor).chain_checkpoint().await.unwrap();
+    app.user_token("officer", None).await;
+    assert!(verify(&app, &staff, Some(&fresh.compact)).await.passed);
+}
+
+/// Recomputes every link of `chain` from its rows as they are now, and its head (a forger's rewrite).
+async fn rehash(app: &TestApp, chain: Chain) {
+    let rows = migration::chain_rows::read_batch(
+        &app.db,
+        chain,
+        migration::chain_rows::Order::Id,
+        0,
+        1_000_000,
+    )
+    .await
+    .unwrap();
+    let fields: Vec<_> = rows.iter().map(|r| r.fields.clone()).collect();
+    let links = links_after(chain, 0, GENESIS, &fields);
+    let mut sql = String::new();
+    for (row, link) in rows.iter().zip(&links) {
+        sql.push_str(&format!(
+            "UPDATE {} SET chain_seq = {}, chain_prev = '{}', chain_hash = '{}' WHERE id = {};\n",
+            chain.table(),
+            -link.seq,
+            link.prev,
+            link.hash,
+            row.id
+        ));
+    }
+    // Negative first, so the unique index on chain_seq never sees two rows with one number.
+    sql.push_str(&format!(
+        "UPDATE {} SET chain_seq = -chain_seq WHERE chain_seq < 0;\n",
+        chain.table()
+    ));
+    let last = links.last().unwrap();
+    sql.push_str(&format!(
+        "UPDATE chain_heads SET seq = {}, hash = '{}' WHERE chain = '{}'",
+        last.seq,
+        last.hash,
+        chain.name()
+    ));
+    tamper(app, &sql).await;
+}
+
+#[tokio::test]
+async fn on_postgresql_truncate_replica_role_and_disabled_triggers_are_found() {
+    let (app, staff, _) = fund_with_activity().await;
+    if !postgres(&app) {
+        return;
+    }
+    // TRUNCATE is refused by the database itself.
+    let refused = app.db.execute_unprepared("TRUNCATE journal_lines").await;
+    assert!(refused.is_err(), "TRUNCATE is refused");
+    // ALTER TABLE … DISABLE TRIGGER lets an UPDATE of an entry through: the chain finds it.
+    let first_entry = journal_entry::Entity::find()
+        .order_by_asc(journal_entry::Column::Id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    app.db
+        .execute_unprepared(&format!(
+            "ALTER TABLE journal_entries DISABLE TRIGGER journal_entries_append_only;
+             UPDATE journal_entries SET description = 'sửa' WHERE id = {};
+             ALTER TABLE journal_entries ENABLE TRIGGER journal_entries_append_only",
+            first_entry.id
+        ))
+        .await
+        .expect("a superuser can disable the trigger");
+    assert_first(
+        &verify(&app, &staff, None).await,
+        "journal",
+        "edited",
+        Some(first_entry.id),
+    );
+    // session_replication_role = replica lets TRUNCATE through: every entry lost its lines.
+    tamper(&app, "TRUNCATE journal_lines").await;
+    let report = verify(&app, &staff, None).await;
+    assert!(chain(&report, "journal").findings_total >= 2, "{report:#?}");
+    // And a TRUNCATE of a whole chained table.
+    tamper(&app, "TRUNCATE audit_records").await;
+    let report = verify(&app, &staff, None).await;
+    let first = chain(&report, "audit").first.clone().expect("a finding");
+    assert_eq!((first.kind.as_str(), first.seq), ("deleted", Some(1)));
+}
+
+#[tokio::test]
+async fn concurrent_writers_never_fork_a_chain() {
+    let app = spawn_app().await;
+    let staff = Staff::new(&app).await;
+    // Twelve contributions at once, from separate tasks (separate connections on PostgreSQL).
+    let fund: serde_json::Value = app
+        .get("/api/v1/fund", &app.admin_token)
+        .await
+        .json()
+        .await
+        .expect("fund");
+    let today = fund["business_date"].as_str().expect("business date").to_string();
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..12 {
+        let today = today.clone();
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url("/api/v1/fund/charter-capital"),
+            app.admin_token.clone(),
+        );
+        writes.spawn(async move {
+            let body = json!({"amount_vnd": 1_000_000 + i, "contributed_on": today, "reference": format!("QĐ {i}")});
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+                .status()
+        });
+    }
+    let statuses = writes.join_all().await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::CREATED),
+        "{statuses:?}"
+    );
+    let report = verify(&app, &staff, None).await;
+    assert!(report.passed, "{report:#?}");
+    assert_eq!(chain(&report, "charter_capital").head_seq, 12);
+    assert_eq!(chain(&report, "journal").head_seq, 12);
+    assert!(ledger_differences(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn migrating_an_existing_database_chains_its_rows_once() {
+    use migration::{Migrator, MigratorTrait};
+    let database = EmptyDatabase::create().await;
+    let db = Database::connect(database.url()).await.expect("connect");
+    // Up to the migration before the chains, then rows as an older version wrote them.
+    Migrator::up(&db, Some(12)).await.expect("migrate to 12");
+    db.execute_unprepared(
+        "INSERT INTO charter_capital_contributions (id, amount_vnd, contributed_on, reference, created_at)
+           VALUES (1, 5000000000, '2026-01-02', 'QĐ 7/QĐ-UBND', '2026-01-02T08:00:00Z');
+         INSERT INTO journal_entries (id, entry_date, kind, description, business_key, posted_at)
+           VALUES (1, '2026-01-02', 'charter_capital', 'Góp vốn điều lệ', 'charter_capital:1', '2026-01-02T08:00:00Z');
+         INSERT INTO journal_lines (entry_id, account_code, debit_vnd, credit_vnd) VALUES (1, '1121', 5000000000, 0);
+         INSERT INTO journal_lines (entry_id, account_code, debit_vnd, credit_vnd) VALUES (1, '4111', 0, 5000000000);
+         INSERT INTO audit_records (at, actor, action, entity_type, entity_id, after)
+           VALUES ('2026-01-02T08:00:00.123456Z', 'admin', 'charter_capital.contribute', 'charter_capital_contribution', '1', '{}');
+         INSERT INTO audit_records (at, actor, action, entity_type, entity_id)
+           VALUES ('2026-01-02T09:00:00Z', 'admin', 'user.create', 'user', '2');",
+    )
+    .await
+    .expect("rows of an older version");
+    Migrator::up(&db, None).await.expect("migrate the rest");
+    let report = coopfund::app::chains::verify_books(&db, chrono::Utc::now(), None)
+        .await
+        .expect("verify");
+    assert!(report.passed, "{}", report.render());
+    let rows: Vec<(Chain, u64)> = report.chains.iter().map(|c| (c.chain, c.rows)).collect();
+    assert_eq!(
+        rows,
+        vec![
+            (Chain::Audit, 2),
+            (Chain::CharterCapital, 1),
+            (Chain::Journal, 1),
+            (Chain::LoanTransactions, 0)
+        ]
+    );
+    // The chains then go on from there, and an edit of a migrated row is found.
+    db.execute_unprepared(if db.get_database_backend() == DbBackend::Postgres {
+        "SET session_replication_role = replica; UPDATE audit_records SET entity_id = '3' WHERE id = 2; SET session_replication_role = origin"
+    } else {
+        "UPDATE audit_records SET entity_id = '3' WHERE id = 2"
+    })
+    .await
+    .expect("tamper");
+    let report = coopfund::app::chains::verify_books(&db, chrono::Utc::now(), None)
+        .await
+        .expect("verify");
+    assert!(!report.passed);
+    db.close().await.ok();
+}

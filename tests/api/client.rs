@@ -245,3 +245,25 @@ impl Calendar<'_, '_> {
 pub fn cooperative(code: &str) -> CooperativeBody {
     serde_json::from_value(crate::helpers::cooperative_body(code)).expect("a valid body")
 }
+
+// --- chains (issue 11 item 1): the hash chains of the books ---
+
+impl Client<'_> {
+    /// `GET /audit/verify`, compared with `checkpoint` (the compact heads) when given.
+    pub async fn verify_chains(
+        &self,
+        checkpoint: Option<&str>,
+    ) -> ApiResult<coopfund::http::dto::audit::ChainsVerifyView> {
+        let query = coopfund::http::dto::audit::ChainVerifyQuery {
+            checkpoint: checkpoint.map(str::to_string),
+        };
+        self.get_query("/api/v1/audit/verify", &query).await
+    }
+
+    /// `GET /audit/checkpoint`.
+    pub async fn chain_checkpoint(
+        &self,
+    ) -> ApiResult<coopfund::http::dto::audit::CheckpointView> {
+        self.get("/api/v1/audit/checkpoint").await
+    }
+}

@@ -323,3 +323,18 @@ fn replace_database(url: &str, name: &str) -> String {
     }
     out
 }
+
+/// An empty database of the backend under test (a SQLite file, or a PostgreSQL database dropped with the
+/// value), not migrated: for tests that migrate step by step.
+pub struct EmptyDatabase(TestDatabase);
+
+impl EmptyDatabase {
+    pub async fn create() -> EmptyDatabase {
+        EmptyDatabase(TestDatabase::create().await)
+    }
+
+    /// Its URL.
+    pub fn url(&self) -> &str {
+        &self.0.url
+    }
+}

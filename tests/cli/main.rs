@@ -433,3 +433,99 @@ fn serve_with_an_unreadable_tls_key_exits_2_naming_the_key() {
     assert!(stderr.contains("server.tls.key_path"), "{stderr}");
     assert!(stderr.contains("missing-key.pem"), "{stderr}");
 }
+
+/// Issue 11 item 1 through the real binary: `audit verify` names an edited row; `audit checkpoint` prints the
+/// heads; after a consistent rewrite of a whole chain `audit verify` alone passes but `audit verify
+/// --checkpoint FILE` does not.
+#[test]
+fn audit_verify_names_an_edit_and_a_saved_checkpoint_catches_a_rewritten_chain() {
+    let (dir, url) = temp_db();
+    for reference in ["QĐ 1/QĐ-UBND", "QĐ 2/QĐ-UBND"] {
+        let out = coopfund(
+            &url,
+            &[
+                "fund",
+                "contribute",
+                "--amount-vnd",
+                "5000000000",
+                "--on",
+                "2020-01-02",
+                "--reference",
+                reference,
+            ],
+            None,
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let out = coopfund(&url, &["audit", "verify"], None);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(text(&out.stdout).contains("charter_capital: OK, 2 rows"), "{}", text(&out.stdout));
+    let out = coopfund(&url, &["audit", "checkpoint"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let checkpoint = dir.path().join("checkpoint.json");
+    std::fs::write(&checkpoint, &out.stdout).expect("save the checkpoint");
+    let checkpoint = checkpoint.display().to_string();
+    let out = coopfund(&url, &["audit", "verify", "--checkpoint", &checkpoint], None);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let execute = |sql: String| {
+        runtime.block_on(async {
+            use sea_orm::ConnectionTrait;
+            let db = sea_orm::Database::connect(url.as_str()).await.expect("connect");
+            db.execute_unprepared(&sql).await.expect("tamper");
+            db.close().await.ok();
+        })
+    };
+    // A plain edit of the audit trail is named.
+    execute("UPDATE audit_records SET actor = 'ai đó' WHERE id = 1".into());
+    let out = coopfund(&url, &["audit", "verify"], None);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stdout).contains("audit_records row 1 (seq 1) was edited"),
+        "{}",
+        text(&out.stdout)
+    );
+    // A forger doubles the first contribution and re-hashes the whole chain and its head.
+    execute("UPDATE charter_capital_contributions SET amount_vnd = 10000000000 WHERE id = 1".into());
+    let rows = runtime.block_on(async {
+        let db = sea_orm::Database::connect(url.as_str()).await.expect("connect");
+        let chain = coopfund_domain::chain::Chain::CharterCapital;
+        migration::chain_rows::read_batch(&db, chain, migration::chain_rows::Order::Id, 0, 100)
+            .await
+            .expect("rows")
+    });
+    let fields: Vec<_> = rows.iter().map(|r| r.fields.clone()).collect();
+    let links = coopfund_domain::chain::links_after(
+        coopfund_domain::chain::Chain::CharterCapital,
+        0,
+        coopfund_domain::chain::GENESIS,
+        &fields,
+    );
+    let mut sql = String::new();
+    for (row, link) in rows.iter().zip(&links) {
+        sql.push_str(&format!(
+            "UPDATE charter_capital_contributions SET chain_prev = '{}', chain_hash = '{}' WHERE id = {};",
+            link.prev, link.hash, row.id
+        ));
+    }
+    let last = links.last().expect("links");
+    sql.push_str(&format!(
+        "UPDATE chain_heads SET hash = '{}' WHERE chain = 'charter_capital';",
+        last.hash
+    ));
+    execute(sql);
+    let out = coopfund(&url, &["audit", "verify"], None);
+    let report = text(&out.stdout);
+    assert!(report.contains("charter_capital: OK"), "{report}");
+    let out = coopfund(&url, &["audit", "verify", "--checkpoint", &checkpoint], None);
+    assert!(!out.status.success());
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("charter_capital_contributions: the rows up to seq 2 (row 2) no longer hash to the checkpoint"),
+        "{report}"
+    );
+}

@@ -81,6 +81,9 @@ fn the_current_version_migrates_the_last_releases_demo_fund_and_keeps_every_figu
     });
     let out = coopfund(&url, &["ledger", "verify"], None);
     assert!(out.status.success(), "{}", text(&out.stdout));
+    // Issue 11: migration 000014 chained the fund's rows once; every chain holds, the repair's rows appended.
+    let out = coopfund(&url, &["audit", "verify"], None);
+    assert!(out.status.success(), "{}", text(&out.stdout));
 
     let after = runtime.block_on(snapshot(&url));
     let names = ["journal line", "loan", "audit record", "loan transaction"];

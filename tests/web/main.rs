@@ -21,6 +21,7 @@ mod auditor;
 mod bank;
 mod cooperative;
 mod driver;
+mod explain;
 mod officer;
 mod pages;
 mod shell;

@@ -28,7 +28,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::{conflict, line_not_found, line_views, LineStatus, LineView, Split};
+use super::{conflict, line_not_found, line_views, Direction, LineStatus, LineView, Split};
 use crate::{
     app::{
         audit::{self, Change},
@@ -40,7 +40,7 @@ use crate::{
     error::{AppError, AppResult, ErrorKind, Localized, Reason},
     store::entities::{bank_statement, bank_statement_line, loan_transaction},
 };
-use coopfund_domain::{Language, Vnd};
+use coopfund_domain::{Language, RepaymentKind, Vnd};
 
 /// `POST /bank-statement-lines/{id}/confirm`: as proposed (empty body `{}`), or to other loans.
 #[derive(Debug, Clone, Default)]
@@ -49,9 +49,26 @@ pub struct ConfirmInput {
     /// amount. Absent: the proposal, in full.
     pub splits: Option<Vec<Split>>,
     /// ordinary (default) or prepayment.
-    pub kind: Option<String>,
+    pub kind: Option<RepaymentKind>,
     /// A debit: the disbursement transaction it is (absent: the proposal).
     pub transaction_id: Option<i64>,
+}
+
+/// The repayment kind a confirmation asks for, as typed (`ordinary` or `prepayment`); 400 naming
+/// `kind` otherwise.
+pub fn repayment_kind(text: &str) -> AppResult<RepaymentKind> {
+    text.parse().map_err(|_| {
+        AppError::invalid(
+            "kind",
+            Reason::UnknownValue {
+                allowed: RepaymentKind::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
+        )
+    })
 }
 
 /// `POST /bank-statement-lines/{id}/reject`.
@@ -303,18 +320,13 @@ pub async fn confirm(
 ) -> AppResult<LineView> {
     let (db, writer, settings) = (&ctx.db, &ctx.writer, &*ctx.settings);
     caller.require(&[Role::Accountant])?;
-    let repayment_kind = validate::one_of(
-        "kind",
-        input.kind.as_deref().unwrap_or("ordinary"),
-        &["ordinary", "prepayment"],
-    )?
-    .to_string();
+    let repayment_kind = input.kind.unwrap_or_default();
     writer
         .hold(db, async {
             // Step 1: claim.
             let txn = db.begin().await?;
             let line = lock_line(&txn, id).await?;
-            if line.direction == "debit" {
+            if Direction::of(&line)? == Direction::Debit {
                 let done = confirm_debit(&txn, ctx, caller, line, &input).await;
                 return match done {
                     Ok(line) => {
@@ -378,7 +390,7 @@ pub async fn confirm(
                 let mut active: bank_statement_line::ActiveModel = line.into();
                 active.status = Set(LineStatus::AwaitingSecond.as_str().into());
                 active.plan = Set(Some(plan_json));
-                active.repayment_kind = Set(Some(repayment_kind.clone()));
+                active.repayment_kind = Set(Some(repayment_kind.as_str().into()));
                 active.proposed_by = Set(caller.user_id());
                 active.version = Set(before.version + 1);
                 let after = active.update(&txn).await?;
@@ -388,15 +400,23 @@ pub async fn confirm(
             }
             let before = line.clone();
             let kind_to_post = if resuming || LineStatus::of(&line)? == LineStatus::AwaitingSecond {
-                line.repayment_kind.clone().unwrap_or(repayment_kind.clone())
+                match line.repayment_kind.as_deref() {
+                    None => repayment_kind,
+                    Some(stored) => stored.parse().map_err(|_| {
+                        AppError::internal(anyhow::anyhow!(
+                            "stored bank statement line {} has repayment_kind {stored:?}",
+                            line.id
+                        ))
+                    })?,
+                }
             } else {
-                repayment_kind.clone()
+                repayment_kind
             };
             let previous_status = if resuming { LineStatus::Proposed } else { LineStatus::of(&line)? };
             let mut active: bank_statement_line::ActiveModel = line.into();
             active.status = Set(LineStatus::Posting.as_str().into());
             active.plan = Set(Some(plan_json));
-            active.repayment_kind = Set(Some(kind_to_post.clone()));
+            active.repayment_kind = Set(Some(kind_to_post.as_str().into()));
             active.posting_by = Set(caller.user_id());
             active.last_error = Set(None);
             active.version = Set(before.version + 1);
@@ -426,9 +446,7 @@ pub async fn confirm(
                         amount: Vnd::from_i64(split.amount_vnd),
                         value_date: claimed.value_date,
                         reference: reference.clone(),
-                        kind: kind_to_post.parse().map_err(|_| {
-                            AppError::invalid("kind", Reason::UnknownValue { allowed: "ordinary, prepayment".into() })
-                        })?,
+                        kind: kind_to_post,
                     },
                     Some(&key),
                 )

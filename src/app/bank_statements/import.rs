@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use super::{
     formats::{self, ParsedLine},
     matching::{self, Due, LoanIndex, LoanRef, Proposal},
-    statement_view, LineStatus, StatementView,
+    statement_view, Direction, LineStatus, StatementView,
 };
 use crate::{
     app::{
@@ -572,7 +572,13 @@ async fn store_statement(
             line_no: Set(line.line_no as i32),
             booking_date: Set(line.booking_date),
             value_date: Set(line.value_date),
-            direction: Set(if line.credit { "credit" } else { "debit" }.to_string()),
+            direction: Set(if line.credit {
+                Direction::Credit
+            } else {
+                Direction::Debit
+            }
+            .as_str()
+            .into()),
             amount_vnd: Set(line.amount_vnd),
             description: Set(clean(&line.description, 2000)),
             bank_transaction_id: Set(line.bank_transaction_id.as_deref().map(|id| clean(id, 100))),

@@ -19,6 +19,7 @@ pub mod matching;
 pub mod reconcile;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use coopfund_domain::RepaymentKind;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -110,6 +111,38 @@ impl LineStatus {
                 row.status
             ))
         })
+    }
+}
+
+/// Which way the money of a bank line went, stored as `credit` (in) or `debit` (out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Money in: a repayment or a recovery to match.
+    Credit,
+    /// Money out: a disbursement to confirm.
+    Debit,
+}
+
+impl Direction {
+    /// The stored and wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Direction::Credit => "credit",
+            Direction::Debit => "debit",
+        }
+    }
+
+    /// The direction of stored line `row`; an unreadable one is an error naming the line.
+    pub fn of(row: &bank_statement_line::Model) -> AppResult<Direction> {
+        match row.direction.as_str() {
+            "credit" => Ok(Direction::Credit),
+            "debit" => Ok(Direction::Debit),
+            other => Err(AppError::internal(anyhow::anyhow!(
+                "stored bank statement line {} has direction {other:?}",
+                row.id
+            ))),
+        }
     }
 }
 
@@ -213,7 +246,7 @@ pub struct LineView {
     pub booking_date: NaiveDate,
     pub value_date: NaiveDate,
     /// credit (money in) or debit (money out).
-    pub direction: String,
+    pub direction: Direction,
     pub amount_vnd: i64,
     pub description: String,
     pub bank_transaction_id: Option<String>,
@@ -235,7 +268,7 @@ pub struct LineView {
     /// What is (to be) posted: loan and amount per part.
     pub plan: Vec<Split>,
     /// ordinary or prepayment.
-    pub repayment_kind: Option<String>,
+    pub repayment_kind: Option<RepaymentKind>,
     /// The loan transactions posted for it.
     pub posted_transactions: Vec<i64>,
     pub reject_reason: Option<String>,
@@ -262,6 +295,12 @@ impl LineView {
             serde_json::from_str::<Vec<i64>>(text).map_err(|_| unreadable(field, text))
         };
         let status = LineStatus::of(&m)?;
+        let direction = Direction::of(&m)?;
+        let repayment_kind = m
+            .repayment_kind
+            .as_deref()
+            .map(|text| text.parse().map_err(|_| unreadable("repayment_kind", text)))
+            .transpose()?;
         let candidates = ids("candidates", &m.candidates)?;
         let posted_transactions = ids("posted_transactions", &m.posted_transactions)?;
         let plan = match m.plan.as_deref() {
@@ -274,7 +313,7 @@ impl LineView {
             line_no: m.line_no,
             booking_date: m.booking_date,
             value_date: m.value_date,
-            direction: m.direction,
+            direction,
             amount_vnd: m.amount_vnd,
             description: m.description,
             bank_transaction_id: m.bank_transaction_id,
@@ -288,7 +327,7 @@ impl LineView {
             match_confidence: m.match_confidence,
             candidates,
             plan,
-            repayment_kind: m.repayment_kind,
+            repayment_kind,
             posted_transactions,
             reject_reason: m.reject_reason,
             last_error: m.last_error,
@@ -443,7 +482,7 @@ pub async fn add_payoffs(ctx: &AppCtx, caller: &Caller, lines: &mut [LineView]) 
     for line in lines.iter_mut() {
         let (Some(loan_id), true, true) = (
             line.proposed_loan_id,
-            line.direction == "credit",
+            line.direction == Direction::Credit,
             line.is_open(),
         ) else {
             continue;

@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 
-use super::{statement_not_found, LineStatus, READERS};
+use super::{statement_not_found, Direction, LineStatus, READERS};
 use crate::{
     app::Caller,
     error::{AppError, AppResult},
@@ -201,12 +201,11 @@ pub async fn reconcile(
             explained_tx.extend(posted);
         }
     }
-    let signed = |l: &bank_statement_line::Model| {
-        if l.direction == "credit" {
-            l.amount_vnd
-        } else {
-            -l.amount_vnd
-        }
+    let signed = |l: &bank_statement_line::Model| -> AppResult<i64> {
+        Ok(match Direction::of(l)? {
+            Direction::Credit => l.amount_vnd,
+            Direction::Debit => -l.amount_vnd,
+        })
     };
     let mut unposted_lines: Vec<UnpostedLine> = Vec::new();
     for &l in &period_lines {
@@ -215,7 +214,7 @@ pub async fn reconcile(
             unposted_lines.push(UnpostedLine {
                 line_id: l.id,
                 value_date: l.value_date,
-                signed_amount_vnd: signed(l),
+                signed_amount_vnd: signed(l)?,
                 status,
                 description: l.description.clone(),
             });
@@ -241,7 +240,10 @@ pub async fn reconcile(
 
     let bank_movement_vnd = match (statement.opening_balance_vnd, statement.closing_balance_vnd) {
         (Some(open), Some(close)) => close - open,
-        _ => period_lines.iter().map(|l| signed(l)).sum(),
+        _ => period_lines
+            .iter()
+            .map(|l| signed(l))
+            .sum::<AppResult<i64>>()?,
     };
     let ledger_movement_vnd = ledger_closing_vnd - ledger_opening_vnd;
     let explained_vnd: i64 = unposted_lines

@@ -220,10 +220,16 @@ pub async fn post_entry<C: ConnectionTrait>(
     entry: &JournalEntry,
     posting: &Posting,
 ) -> AppResult<i64> {
-    let header = header(caller, loan_id, posting).insert(conn).await?;
-    journal_line::Entity::insert_many(lines(header.id, loan_id, entry)?)
-        .exec(conn)
+    let mut header = header(caller, loan_id, posting);
+    // The lines are hashed with their entry before the entry's id is known (the id is not hashed).
+    let mut rows = lines(0, loan_id, entry)?;
+    crate::app::chains::link_entries(conn, std::slice::from_mut(&mut header), &[rows.as_slice()])
         .await?;
+    let header = header.insert(conn).await?;
+    for row in &mut rows {
+        row.entry_id = Set(header.id);
+    }
+    journal_line::Entity::insert_many(rows).exec(conn).await?;
     Ok(header.id)
 }
 
@@ -259,11 +265,20 @@ pub async fn post_loan_entries<C: ConnectionTrait>(
         })?;
         keys.push(key);
     }
-    for batch in entries.chunks(INSERT_ROWS_MAX / 2) {
-        let headers = batch
-            .iter()
-            .map(|e| header(caller, Some(e.loan_id), &e.posting));
-        journal_entry::Entity::insert_many(headers)
+    // Every entry takes its place in the journal chain first (in insertion order), its lines hashed with it.
+    let mut headers = entries
+        .iter()
+        .map(|e| header(caller, Some(e.loan_id), &e.posting))
+        .collect::<Vec<_>>();
+    let entry_lines = entries
+        .iter()
+        .map(|e| lines(0, Some(e.loan_id), &e.entry))
+        .collect::<AppResult<Vec<_>>>()?;
+    let line_refs = entry_lines.iter().map(Vec::as_slice).collect::<Vec<_>>();
+    crate::app::chains::link_entries(conn, &mut headers, &line_refs).await?;
+    while !headers.is_empty() {
+        let rest = headers.split_off(headers.len().min(INSERT_ROWS_MAX / 2));
+        journal_entry::Entity::insert_many(std::mem::replace(&mut headers, rest))
             .exec(conn)
             .await?;
     }
@@ -284,14 +299,17 @@ pub async fn post_loan_entries<C: ConnectionTrait>(
         );
     }
     let mut rows = Vec::new();
-    for e in entries {
+    for (e, own_lines) in entries.iter().zip(entry_lines) {
         let entry_id = *entry_ids.get(&e.loan_id).ok_or_else(|| {
             AppError::internal(anyhow::anyhow!(
                 "entry of loan {} not found after insert",
                 e.loan_id
             ))
         })?;
-        rows.extend(lines(entry_id, Some(e.loan_id), &e.entry)?);
+        rows.extend(own_lines.into_iter().map(|mut line| {
+            line.entry_id = Set(entry_id);
+            line
+        }));
     }
     while !rows.is_empty() {
         let rest = rows.split_off(rows.len().min(INSERT_ROWS_MAX));

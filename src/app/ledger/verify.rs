@@ -73,7 +73,9 @@ const CONTROL_ACCOUNTS: [Account; 6] = [
     Account::MemoWrittenOffLoans,
 ];
 
-/// Checks the books (DOMAIN.md §9): every entry balances (on and off balance); Σ debits = Σ credits; each
+/// Checks the books (DOMAIN.md §9): every entry balances (on and off balance); Σ debits = Σ credits; every
+/// entry's business key, the transactions entries post and the charter capital against 4111
+/// ([`super::integrity`]); each
 /// control account's total equals the sum of the loans' subledger lines; each loan's cached balances equal
 /// the engine's fold as of `balances_as_of`; each loan's posted book equals the engine's target book.
 #[tracing::instrument(name = "ledger verify", skip_all)]
@@ -83,6 +85,7 @@ pub async fn verify<C: ConnectionTrait>(
 ) -> AppResult<VerifyReport> {
     let mut report = VerifyReport::default();
     check_entries(conn, &mut report).await?;
+    super::integrity::check(conn, &mut report.differences).await?;
     let subledgers = check_control_accounts(conn, &mut report).await?;
     let calendar = crate::app::calendar::in_force(conn).await?;
     let loans = loan::Entity::find()

@@ -175,7 +175,11 @@ fn require_status(
     .with_field("status"))
 }
 
-fn check_value_date(field: &str, value_date: NaiveDate, today: NaiveDate) -> AppResult<()> {
+pub(super) fn check_value_date(
+    field: &str,
+    value_date: NaiveDate,
+    today: NaiveDate,
+) -> AppResult<()> {
     if value_date > today {
         return Err(AppError::new(
             ErrorKind::Rule,
@@ -213,7 +217,7 @@ fn check_new_schedule_starts_after(first_due_on: NaiveDate, today: NaiveDate) ->
     Ok(())
 }
 
-fn positive(field: &str, amount: Vnd) -> AppResult<Vnd> {
+pub(super) fn positive(field: &str, amount: Vnd) -> AppResult<Vnd> {
     if amount.is_positive() {
         Ok(amount)
     } else {
@@ -376,7 +380,7 @@ async fn record(
     today: NaiveDate,
     new: NewTransaction,
 ) -> AppResult<Recorded> {
-    let inserted = loan_transaction::ActiveModel {
+    let mut inserted = loan_transaction::ActiveModel {
         loan_id: Set(loan.id),
         kind: Set(new.kind.as_str().to_string()),
         value_date: Set(new.value_date),
@@ -390,9 +394,14 @@ async fn record(
         created_by: Set(caller.user_id()),
         created_at: Set(ctx.now()),
         ..Default::default()
-    }
-    .insert(txn)
+    };
+    crate::app::chains::link(
+        txn,
+        coopfund_domain::chain::Chain::LoanTransactions,
+        std::slice::from_mut(&mut inserted),
+    )
     .await?;
+    let inserted = inserted.insert(txn).await?;
     let reverses_entry_id = match new.reverses_id {
         Some(original) => journal_entry::Entity::find()
             .filter(journal_entry::Column::TransactionId.eq(original))

@@ -107,3 +107,145 @@ impl From<Page<AuditRecord>> for AuditPage {
         }
     }
 }
+
+/// `GET /api/v1/audit/verify` query: a checkpoint to compare with, optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ChainVerifyQuery {
+    /// The heads saved by `coopfund audit checkpoint` or `GET /api/v1/audit/checkpoint`, in the compact form
+    /// `audit:SEQ:HASH;journal:SEQ:HASH;…` (any subset of the chains audit, journal, loan_transactions,
+    /// charter_capital).
+    pub checkpoint: Option<String>,
+}
+
+/// One thing found wrong in a chain.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChainFindingView {
+    /// `edited`, `deleted`, `inserted`, `reordered`, `checkpoint_mismatch`, `head_mismatch` or
+    /// `line_without_entry`.
+    pub kind: String,
+    /// The row named: its id in the chained table (a journal line's id for `line_without_entry`; the row
+    /// after the gap for `deleted`).
+    pub row_id: Option<i64>,
+    /// Its sequence number in the chain (the first missing one for `deleted`).
+    pub seq: Option<i64>,
+    /// The finding in English.
+    pub message: String,
+    /// The finding in Vietnamese.
+    pub message_vi: String,
+}
+
+impl From<crate::app::chains::FindingReport> for ChainFindingView {
+    fn from(report: crate::app::chains::FindingReport) -> Self {
+        let (row_id, seq) = report.finding.row();
+        ChainFindingView {
+            kind: report.finding.kind().to_string(),
+            row_id,
+            seq,
+            message: report.message,
+            message_vi: report.message_vi,
+        }
+    }
+}
+
+/// One chain's verdict.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChainView {
+    /// `audit`, `journal`, `loan_transactions` or `charter_capital`.
+    pub chain: String,
+    /// Chained rows walked.
+    pub rows: u64,
+    /// The head as the database holds it.
+    pub head_seq: i64,
+    pub head_hash: String,
+    /// True when nothing was found.
+    pub intact: bool,
+    /// Whether a checkpoint head was compared.
+    pub checked_against_checkpoint: bool,
+    /// The first row tampered with, in chain order.
+    pub first: Option<ChainFindingView>,
+    /// The findings (at most 100).
+    pub findings: Vec<ChainFindingView>,
+    /// How many findings there were.
+    pub findings_total: u64,
+}
+
+/// What `GET /api/v1/audit/verify` found.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChainsVerifyView {
+    pub checked_at: DateTime<Utc>,
+    /// True when every chain is intact.
+    pub passed: bool,
+    /// Wall time of the walk, milliseconds.
+    pub millis: u64,
+    pub chains: Vec<ChainView>,
+}
+
+impl From<crate::app::chains::ChainsReport> for ChainsVerifyView {
+    fn from(report: crate::app::chains::ChainsReport) -> Self {
+        ChainsVerifyView {
+            checked_at: report.checked_at,
+            passed: report.passed,
+            millis: report.millis,
+            chains: report
+                .chains
+                .into_iter()
+                .map(|c| ChainView {
+                    chain: c.chain.name().to_string(),
+                    rows: c.rows,
+                    head_seq: c.head_seq,
+                    head_hash: c.head_hash,
+                    intact: c.intact,
+                    checked_against_checkpoint: c.checked_against_checkpoint,
+                    first: c.first.map(ChainFindingView::from),
+                    findings: c.findings.into_iter().map(ChainFindingView::from).collect(),
+                    findings_total: u64::try_from(c.findings_total).unwrap_or(u64::MAX),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One chain head.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChainHeadView {
+    pub chain: String,
+    /// The last row's sequence number (0: empty).
+    pub seq: i64,
+    /// Its hash (64 zeros: empty).
+    pub hash: String,
+}
+
+/// The chain heads at one moment, to print, sign off and compare later.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CheckpointView {
+    /// The chain encoding (`coopfund-chain/v1`).
+    pub encoding: String,
+    /// When it was taken (RFC 3339, UTC).
+    pub taken_at: String,
+    pub business_date: chrono::NaiveDate,
+    pub heads: Vec<ChainHeadView>,
+    /// The heads in one line, as `GET /api/v1/audit/verify?checkpoint=` takes them.
+    pub compact: String,
+}
+
+impl From<coopfund_domain::chain::Checkpoint> for CheckpointView {
+    fn from(checkpoint: coopfund_domain::chain::Checkpoint) -> Self {
+        CheckpointView {
+            compact: checkpoint.compact(),
+            encoding: checkpoint.encoding,
+            taken_at: checkpoint.taken_at,
+            business_date: checkpoint.business_date,
+            heads: checkpoint
+                .heads
+                .into_iter()
+                .map(|h| ChainHeadView {
+                    chain: h.chain.name().to_string(),
+                    seq: h.seq,
+                    hash: h.hash,
+                })
+                .collect(),
+        }
+    }
+}

@@ -6,7 +6,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::app::bank_statements::{self as statements, confirm, import, reconcile, LineStatus};
+use coopfund_domain::RepaymentKind;
+
+use crate::{
+    app::bank_statements::{self as statements, confirm, import, reconcile, Direction, LineStatus},
+    error::AppError,
+};
 
 /// How many lines of a statement are in each state.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
@@ -122,7 +127,8 @@ pub struct LineView {
     #[schema(value_type = String, format = Date)]
     pub value_date: NaiveDate,
     /// credit (money in) or debit (money out).
-    pub direction: String,
+    #[schema(value_type = String)]
+    pub direction: Direction,
     pub amount_vnd: i64,
     pub description: String,
     pub bank_transaction_id: Option<String>,
@@ -145,7 +151,8 @@ pub struct LineView {
     /// What is (to be) posted: loan and amount per part.
     pub plan: Vec<Split>,
     /// ordinary or prepayment.
-    pub repayment_kind: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub repayment_kind: Option<RepaymentKind>,
     /// The loan transactions posted for it.
     pub posted_transactions: Vec<i64>,
     pub reject_reason: Option<String>,
@@ -281,13 +288,15 @@ pub struct ConfirmInput {
     pub transaction_id: Option<i64>,
 }
 
-impl From<ConfirmInput> for confirm::ConfirmInput {
-    fn from(r: ConfirmInput) -> confirm::ConfirmInput {
-        confirm::ConfirmInput {
+impl TryFrom<ConfirmInput> for confirm::ConfirmInput {
+    type Error = AppError;
+
+    fn try_from(r: ConfirmInput) -> Result<confirm::ConfirmInput, AppError> {
+        Ok(confirm::ConfirmInput {
             splits: r.splits.map(|v| v.into_iter().map(Into::into).collect()),
-            kind: r.kind,
+            kind: r.kind.as_deref().map(confirm::repayment_kind).transpose()?,
             transaction_id: r.transaction_id,
-        }
+        })
     }
 }
 

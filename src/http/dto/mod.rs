@@ -11,6 +11,7 @@ pub mod bank_statements;
 pub mod calendar;
 pub mod cob;
 pub mod cooperatives;
+pub mod explain;
 pub mod fund;
 pub mod ledger;
 pub mod loans;

@@ -95,6 +95,7 @@ impl From<UserChangeBody> for AccountChange {
         AccountChange {
             disabled: body.disabled,
             password: body.password,
+            role: None,
         }
     }
 }

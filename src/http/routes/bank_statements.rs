@@ -174,7 +174,7 @@ pub async fn confirm_line(
     ApiId(id): ApiId,
     ApiJson(input): ApiJson<ConfirmInput>,
 ) -> AppResult<Json<LineView>> {
-    let line = confirm::confirm(&state.ctx, &caller, id, input.into()).await?;
+    let line = confirm::confirm(&state.ctx, &caller, id, input.try_into()?).await?;
     Ok(Json(line.into()))
 }
 

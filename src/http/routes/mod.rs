@@ -9,6 +9,7 @@ pub mod bank_statements;
 pub mod calendar;
 pub mod cob;
 pub mod cooperatives;
+pub mod explain;
 pub mod fund;
 pub mod health;
 pub mod ledger;

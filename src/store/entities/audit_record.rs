@@ -20,6 +20,11 @@ pub struct Model {
     /// JSON of the entity after the change (absent on delete-like changes).
     pub after: Option<String>,
     pub request_id: Option<String>,
+    /// Its place in its hash chain (1, 2, 3 …; `coopfund_domain::chain`); NULL: written outside the chain.
+    pub chain_seq: Option<i64>,
+    /// The previous row's `chain_hash` in the chain.
+    pub chain_prev: Option<String>,
+    /// This row's hash in its chain.
     pub chain_hash: Option<String>,
 }
 

@@ -19,6 +19,12 @@ pub struct Model {
     pub approved_by: Option<i64>,
     pub created_by: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// Its place in its hash chain (1, 2, 3 …; `coopfund_domain::chain`); NULL: written outside the chain.
+    pub chain_seq: Option<i64>,
+    /// The previous row's `chain_hash` in the chain.
+    pub chain_prev: Option<String>,
+    /// This row's hash in its chain.
+    pub chain_hash: Option<String>,
 }
 
 no_relations!();

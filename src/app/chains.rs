@@ -1,0 +1,419 @@
+//! Tamper-evident books (issue 11 item 1): the one appender every chained row goes through, and
+//! `coopfund audit verify` / `GET /api/v1/audit/verify` / `coopfund audit checkpoint`.
+//!
+//! The encoding, the walk and what a chain proves are in [`coopfund_domain::chain`]. Here:
+//!
+//! - **Appending** ([`link`], [`link_entries`]): before a chained row is inserted, its link (sequence
+//!   number, previous hash, own hash) is computed from the values about to be written and the chain head
+//!   is moved, in the caller's transaction. The head row is the lock that makes one writer per chain: on
+//!   PostgreSQL every head is taken `FOR UPDATE` in a fixed order (so two transactions appending to several
+//!   chains never deadlock on them) and held to the commit; on SQLite the `UPDATE … RETURNING` of the head
+//!   is the transaction's first write, so it holds the database's write lock (and the writer gate already
+//!   serialises the process's writers). A unique index on `chain_seq` backs both: a chain cannot fork.
+//!   Rows inserted: audit records ([`crate::app::audit`]), journal entries with their lines
+//!   ([`crate::app::ledger::posting`], [`crate::app::charter_capital`]), loan transactions
+//!   ([`crate::app::loans`]), charter capital contributions, and the bulk demo's rows.
+//! - **Verifying** ([`verify`]): each chain is read in sequence order, in batches, inside one read
+//!   transaction (a consistent snapshot while the service keeps writing), and walked; rows outside the
+//!   chain and journal lines without an entry are found by their own queries.
+
+use chrono::{DateTime, Utc};
+use coopfund_domain::chain::{
+    self, links_after, Chain, ChainWalk, Checkpoint, ColumnSpec, Field, FieldKind, Finding, Head,
+    Link, ENCODING, JOURNAL_LINE_COLUMNS,
+};
+use migration::chain_rows::{self, Order};
+use sea_orm::{
+    sea_query::Nullable,
+    AccessMode, ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    IsolationLevel, Iterable, Statement, TransactionTrait, Value,
+};
+use serde::Serialize;
+
+use super::{context::AppCtx, Caller};
+use crate::{
+    auth::Role,
+    error::{AppError, AppResult},
+    store::entities::{journal_entry, journal_line},
+};
+
+/// Rows read per batch while verifying.
+const VERIFY_BATCH_ROWS: u64 = 2_000;
+/// Findings kept per chain (the count says how many there were).
+const FINDINGS_KEPT_MAX: usize = 100;
+
+/// The value of column `name` of `model`, as the encoding reads it.
+fn field_of<A: ActiveModelTrait>(model: &A, name: &str, kind: FieldKind) -> AppResult<Field> {
+    let column = <<A::Entity as EntityTrait>::Column as Iterable>::iter()
+        .find(|c| sea_orm::IdenStatic::as_str(c) == name)
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("chained column {name} is not in the entity"))
+        })?;
+    let value = model.get(column).into_value();
+    fn typed<T: sea_orm::sea_query::ValueType + Nullable>(value: Option<Value>, name: &str) -> AppResult<Option<T>> {
+        match value {
+            None => Ok(None),
+            Some(value) => <Option<T> as sea_orm::sea_query::ValueType>::try_from(value).map_err(|_| {
+                AppError::internal(anyhow::anyhow!("chained column {name} has an unexpected type"))
+            }),
+        }
+    }
+    Ok(match kind {
+        FieldKind::Int => typed::<i64>(value, name)?.map_or(Field::Null, Field::Int),
+        FieldKind::Text => typed::<String>(value, name)?.map_or(Field::Null, Field::Text),
+        FieldKind::Date => {
+            typed::<chrono::NaiveDate>(value, name)?.map_or(Field::Null, Field::Date)
+        }
+        FieldKind::Timestamp => typed::<DateTime<Utc>>(value, name)?
+            .map_or(Field::Null, |at| Field::Micros(at.timestamp_micros())),
+    })
+}
+
+/// The hashed fields of `model` for `columns`.
+pub fn fields_of<A: ActiveModelTrait>(model: &A, columns: &[ColumnSpec]) -> AppResult<Vec<Field>> {
+    columns
+        .iter()
+        .map(|(name, kind)| field_of(model, name, *kind))
+        .collect()
+}
+
+/// Sets the link columns of `model`.
+fn set_link<A: ActiveModelTrait>(model: &mut A, link: &Link) -> AppResult<()> {
+    let values: [(&str, Value); 3] = [
+        ("chain_seq", Some(link.seq).into()),
+        ("chain_prev", Some(link.prev.clone()).into()),
+        ("chain_hash", Some(link.hash.clone()).into()),
+    ];
+    for (name, value) in values {
+        let column = <<A::Entity as EntityTrait>::Column as Iterable>::iter()
+            .find(|c| sea_orm::IdenStatic::as_str(c) == name)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("{name} is not in the entity")))?;
+        model.set(column, value);
+    }
+    Ok(())
+}
+
+/// Takes the chain heads for the rest of `conn`'s transaction and reserves the links of `rows` in `chain`.
+/// `conn` must be a transaction that goes on to insert the rows.
+pub async fn reserve<C: ConnectionTrait>(
+    conn: &C,
+    chain: Chain,
+    rows: &[Vec<Field>],
+) -> AppResult<Vec<Link>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = conn.get_database_backend();
+    if backend == DbBackend::Postgres {
+        // Every head, in one fixed order: a transaction appending to several chains takes them all at once.
+        conn.execute_raw(Statement::from_string(
+            backend,
+            "SELECT chain FROM chain_heads ORDER BY chain FOR UPDATE",
+        ))
+        .await?;
+    }
+    let count = i64::try_from(rows.len()).map_err(AppError::internal)?;
+    let (update, finish) = match backend {
+        DbBackend::Postgres => (
+            "UPDATE chain_heads SET seq = seq + $1 WHERE chain = $2 RETURNING seq, hash",
+            "UPDATE chain_heads SET hash = $1, updated_at = CURRENT_TIMESTAMP WHERE chain = $2",
+        ),
+        _ => (
+            "UPDATE chain_heads SET seq = seq + ? WHERE chain = ? RETURNING seq, hash",
+            "UPDATE chain_heads SET hash = ?, updated_at = CURRENT_TIMESTAMP WHERE chain = ?",
+        ),
+    };
+    let head = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            update,
+            [count.into(), chain.name().into()],
+        ))
+        .await?
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "the head of chain {} is missing (chain_heads)",
+                chain.name()
+            ))
+        })?;
+    let (new_seq, hash): (i64, String) = (head.try_get("", "seq")?, head.try_get("", "hash")?);
+    let links = links_after(chain, new_seq - count, &hash, rows);
+    let last = links.last().map(|l| l.hash.clone()).unwrap_or(hash);
+    conn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        finish,
+        [last.into(), chain.name().into()],
+    ))
+    .await?;
+    Ok(links)
+}
+
+/// Links `models` (rows of `chain`'s table, in the order they will be inserted) into `chain`: sets their
+/// `chain_seq`, `chain_prev` and `chain_hash`. Call in the transaction that inserts them, right before.
+/// Not for journal entries (their lines are hashed with them: [`link_entries`]).
+pub async fn link<C, A>(conn: &C, chain: Chain, models: &mut [A]) -> AppResult<()>
+where
+    C: ConnectionTrait,
+    A: ActiveModelTrait,
+{
+    let fields = models
+        .iter()
+        .map(|m| fields_of(m, chain.columns()))
+        .collect::<AppResult<Vec<_>>>()?;
+    let links = reserve(conn, chain, &fields).await?;
+    for (model, link) in models.iter_mut().zip(&links) {
+        set_link(model, link)?;
+    }
+    Ok(())
+}
+
+/// Links journal entry `headers` with their `lines` (in insertion order; the lines' `entry_id` need not
+/// be known yet) into the journal chain.
+pub async fn link_entries<C: ConnectionTrait>(
+    conn: &C,
+    headers: &mut [journal_entry::ActiveModel],
+    lines: &[&[journal_line::ActiveModel]],
+) -> AppResult<()> {
+    let mut rows = Vec::with_capacity(headers.len());
+    for (header, own_lines) in headers.iter().zip(lines) {
+        let mut fields = fields_of(header, Chain::Journal.columns())?;
+        let line_fields = own_lines
+            .iter()
+            .map(|l| fields_of(l, JOURNAL_LINE_COLUMNS))
+            .collect::<AppResult<Vec<_>>>()?;
+        fields.extend(chain_rows::journal_lines_fields(&line_fields));
+        rows.push(fields);
+    }
+    let links = reserve(conn, Chain::Journal, &rows).await?;
+    for (header, link) in headers.iter_mut().zip(&links) {
+        set_link(header, link)?;
+    }
+    Ok(())
+}
+
+/// One finding as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingReport {
+    /// What was found, with the rows it names (`kind`: edited, deleted, inserted, reordered,
+    /// checkpoint_mismatch, head_mismatch, line_without_entry).
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// The finding in English.
+    pub message: String,
+    /// The finding in Vietnamese.
+    pub message_vi: String,
+}
+
+/// One chain's verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainReport {
+    pub chain: Chain,
+    /// Chained rows walked.
+    pub rows: u64,
+    /// The head as `chain_heads` holds it.
+    pub head_seq: i64,
+    pub head_hash: String,
+    /// True when nothing was found.
+    pub intact: bool,
+    /// The first row tampered with, in chain order.
+    pub first: Option<FindingReport>,
+    /// Every finding (the first [`FINDINGS_KEPT_MAX`]).
+    pub findings: Vec<FindingReport>,
+    /// How many findings there were.
+    pub findings_total: usize,
+    /// Whether a checkpoint head was compared.
+    pub checked_against_checkpoint: bool,
+}
+
+/// What `audit verify` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainsReport {
+    pub checked_at: DateTime<Utc>,
+    /// True when every chain is intact.
+    pub passed: bool,
+    pub chains: Vec<ChainReport>,
+    /// Wall time of the walk, milliseconds.
+    pub millis: u64,
+}
+
+impl ChainsReport {
+    /// A readable report.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for chain in &self.chains {
+            let against = if chain.checked_against_checkpoint {
+                ", checked against the checkpoint"
+            } else {
+                ""
+            };
+            if chain.intact {
+                out.push_str(&format!(
+                    "{}: OK, {} rows, head {}:{}{against}\n",
+                    chain.chain.name(),
+                    chain.rows,
+                    chain.head_seq,
+                    chain.head_hash
+                ));
+            } else {
+                out.push_str(&format!(
+                    "{}: TAMPERED, {} finding(s) in {} rows{against}\n",
+                    chain.chain.name(),
+                    chain.findings_total,
+                    chain.rows
+                ));
+                for finding in &chain.findings {
+                    out.push_str(&format!("  - {}\n", finding.message));
+                }
+            }
+        }
+        out.push_str(if self.passed {
+            "audit verify: OK, every chain is intact\n"
+        } else {
+            "audit verify: FAILED\n"
+        });
+        out
+    }
+}
+
+/// Verifies every chain, compared with `checkpoint`'s heads when given. Admins and auditors.
+#[tracing::instrument(name = "audit.verify", skip_all)]
+pub async fn verify(
+    ctx: &AppCtx,
+    caller: &Caller,
+    checkpoint: Option<Vec<Head>>,
+) -> AppResult<ChainsReport> {
+    caller.require(&[Role::Admin, Role::Auditor])?;
+    verify_books(&ctx.db, ctx.now(), checkpoint.as_deref()).await
+}
+
+/// [`verify`] without a caller (the CLI).
+pub async fn verify_books(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    checkpoint: Option<&[Head]>,
+) -> AppResult<ChainsReport> {
+    let started = std::time::Instant::now();
+    let txn = read_snapshot(db).await?;
+    let mut chains = Vec::new();
+    for chain in Chain::ALL {
+        let head = checkpoint.and_then(|heads| heads.iter().find(|h| h.chain == chain).cloned());
+        chains.push(verify_chain(&txn, chain, head).await?);
+    }
+    txn.commit().await?;
+    Ok(ChainsReport {
+        checked_at: now,
+        passed: chains.iter().all(|c| c.intact),
+        chains,
+        millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    })
+}
+
+/// A read-only transaction that sees one moment of the books (repeatable read on PostgreSQL; on SQLite
+/// a read transaction is a snapshot).
+async fn read_snapshot(db: &DatabaseConnection) -> AppResult<sea_orm::DatabaseTransaction> {
+    Ok(if db.get_database_backend() == DbBackend::Postgres {
+        db.begin_with_config(
+            Some(IsolationLevel::RepeatableRead),
+            Some(AccessMode::ReadOnly),
+        )
+        .await?
+    } else {
+        db.begin().await?
+    })
+}
+
+async fn verify_chain<C: ConnectionTrait>(
+    conn: &C,
+    chain: Chain,
+    checkpoint: Option<Head>,
+) -> AppResult<ChainReport> {
+    let (head_seq, head_hash) = chain_rows::head(conn, chain).await?;
+    let checked_against_checkpoint = checkpoint.is_some();
+    let mut walk = ChainWalk::new(chain, checkpoint);
+    let mut after = 0_i64;
+    loop {
+        let rows = chain_rows::read_batch(conn, chain, Order::Seq, after, VERIFY_BATCH_ROWS).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.seq;
+        for row in &rows {
+            walk.push(row);
+        }
+    }
+    for id in chain_rows::unchained_ids(conn, chain, FINDINGS_KEPT_MAX as u64).await? {
+        walk.push_unchained(id);
+    }
+    if chain == Chain::Journal {
+        for (line_id, entry_id) in chain_rows::orphan_lines(conn, FINDINGS_KEPT_MAX as u64).await? {
+            walk.push_orphan_line(line_id, entry_id);
+        }
+    }
+    let result = walk.finish(head_seq, &head_hash);
+    let reports: Vec<FindingReport> = result
+        .findings
+        .iter()
+        .map(|finding| FindingReport {
+            message: finding.describe(chain),
+            message_vi: finding.describe_vi(chain),
+            finding: finding.clone(),
+        })
+        .collect();
+    Ok(ChainReport {
+        chain,
+        rows: result.rows,
+        head_seq,
+        head_hash,
+        intact: reports.is_empty(),
+        first: reports.first().cloned(),
+        findings_total: reports.len(),
+        findings: reports.into_iter().take(FINDINGS_KEPT_MAX).collect(),
+        checked_against_checkpoint,
+    })
+}
+
+/// The chain heads now, with the date, to print and sign off. Admins and auditors.
+pub async fn checkpoint(ctx: &AppCtx, caller: &Caller) -> AppResult<Checkpoint> {
+    caller.require(&[Role::Admin, Role::Auditor])?;
+    checkpoint_of(&ctx.db, ctx.now()).await
+}
+
+/// [`checkpoint`] without a caller (the CLI).
+pub async fn checkpoint_of(db: &DatabaseConnection, now: DateTime<Utc>) -> AppResult<Checkpoint> {
+    let txn = read_snapshot(db).await?;
+    let mut heads = Vec::new();
+    for chain in Chain::ALL {
+        let (seq, hash) = chain_rows::head(&txn, chain).await?;
+        heads.push(Head { chain, seq, hash });
+    }
+    let business_date = super::fund::business_date(&txn).await?;
+    txn.commit().await?;
+    Ok(Checkpoint {
+        encoding: ENCODING.to_string(),
+        taken_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        business_date,
+        heads,
+    })
+}
+
+/// Reads a checkpoint given as the JSON `coopfund audit checkpoint` prints or as its compact line.
+pub fn parse_checkpoint(text: &str) -> AppResult<Vec<Head>> {
+    let trimmed = text.trim();
+    if trimmed.starts_with('{') {
+        let checkpoint: Checkpoint = serde_json::from_str(trimmed).map_err(|_| {
+            AppError::invalid(
+                "checkpoint",
+                crate::error::Reason::InvalidFormat {
+                    expected: "the JSON printed by `coopfund audit checkpoint`",
+                },
+            )
+        })?;
+        return Ok(checkpoint.heads);
+    }
+    chain::parse_compact(trimmed).map_err(|_| {
+        AppError::invalid(
+            "checkpoint",
+            crate::error::Reason::InvalidFormat {
+                expected: "chain:seq:hash;… (e.g. audit:12:<64 hex digits>)",
+            },
+        )
+    })
+}

@@ -1,0 +1,860 @@
+//! Tamper-evident books: the hash chains over the audit trail, the journal, the loan transactions and
+//! the charter capital contributions (issue 11 item 1).
+//!
+//! ## The encoding (version 1)
+//! Each chained row carries its sequence number in its chain (`chain_seq`, 1, 2, 3 … with no gap), the
+//! hash of the row before it (`chain_prev`; [`GENESIS`] for the first) and its own hash (`chain_hash`):
+//!
+//! ```text
+//! chain_hash = hex(SHA-256( "coopfund-chain/v1" 0x00 chain-name 0x00
+//!                           seq as 8 bytes big-endian
+//!                           chain_prev as 64 ASCII hex digits
+//!                           each field of the row, in the order of [`Chain::columns`] ))
+//! ```
+//! A field is a tag byte and its value: `N` (NULL); `I` and 8 bytes big-endian (an integer); `T`, the
+//! length as 8 bytes big-endian and the UTF-8 bytes (text); `D` and `YYYY-MM-DD` (a date); `M` and the
+//! microseconds since 1970 as 8 bytes big-endian (a timestamp: PostgreSQL keeps microseconds, so finer
+//! digits are not part of the record). A journal entry's fields are followed by its line count (`I`) and
+//! each line's fields ([`JOURNAL_LINE_COLUMNS`]) in the order of the lines' ids, so an entry's hash covers
+//! its lines. The row's database id is not hashed (the ids of the bulk loader and of a fresh insert are
+//! not known alike); instead the chain order must agree with the id order ([`Finding::Reordered`]).
+//!
+//! The version string is part of every hash: a later encoding gets a new version string and starts
+//! where the chain head says the old one stopped.
+//!
+//! ## What a chain proves, and what it does not
+//! A row edited, deleted, inserted or moved without rewriting the hashes after it breaks the chain at
+//! that row ([`ChainWalk`] names it). The hash is not keyed: whoever can write the database and knows
+//! this encoding can recompute a whole chain. Against that the chain heads are printed and signed off
+//! on paper or kept outside the database (a [`Checkpoint`]): a later walk recomputes every hash from the
+//! rows' contents and compares the hash at the checkpoint's sequence number, so no row at or before it can
+//! change without the comparison failing.
+
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The version string hashed into every row (see the module docs).
+pub const ENCODING: &str = "coopfund-chain/v1";
+
+/// The `chain_prev` of a chain's first row: 64 zeros.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The chained tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Chain {
+    /// `audit_records`.
+    Audit,
+    /// `journal_entries` with their `journal_lines`.
+    Journal,
+    /// `loan_transactions`.
+    LoanTransactions,
+    /// `charter_capital_contributions`.
+    CharterCapital,
+}
+
+/// How a column is read into a [`Field`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// `BIGINT` (nullable or not).
+    Int,
+    /// Text (nullable or not).
+    Text,
+    /// `DATE`.
+    Date,
+    /// `TIMESTAMP WITH TIME ZONE`, hashed in microseconds.
+    Timestamp,
+}
+
+/// A column of a chained row, in hashing order.
+pub type ColumnSpec = (&'static str, FieldKind);
+
+const AUDIT_COLUMNS: &[ColumnSpec] = &[
+    ("at", FieldKind::Timestamp),
+    ("actor_id", FieldKind::Int),
+    ("actor", FieldKind::Text),
+    ("action", FieldKind::Text),
+    ("entity_type", FieldKind::Text),
+    ("entity_id", FieldKind::Text),
+    ("before", FieldKind::Text),
+    ("after", FieldKind::Text),
+    ("request_id", FieldKind::Text),
+];
+
+const JOURNAL_COLUMNS: &[ColumnSpec] = &[
+    ("entry_date", FieldKind::Date),
+    ("kind", FieldKind::Text),
+    ("description", FieldKind::Text),
+    ("loan_id", FieldKind::Int),
+    ("transaction_id", FieldKind::Int),
+    ("reverses_entry_id", FieldKind::Int),
+    ("business_key", FieldKind::Text),
+    ("created_by", FieldKind::Int),
+    ("posted_at", FieldKind::Timestamp),
+];
+
+/// The columns of each journal line hashed into its entry.
+pub const JOURNAL_LINE_COLUMNS: &[ColumnSpec] = &[
+    ("account_code", FieldKind::Text),
+    ("debit_vnd", FieldKind::Int),
+    ("credit_vnd", FieldKind::Int),
+    ("loan_id", FieldKind::Int),
+];
+
+const LOAN_TRANSACTION_COLUMNS: &[ColumnSpec] = &[
+    ("loan_id", FieldKind::Int),
+    ("kind", FieldKind::Text),
+    ("value_date", FieldKind::Date),
+    ("amount_vnd", FieldKind::Int),
+    ("reference", FieldKind::Text),
+    ("repayment_kind", FieldKind::Text),
+    ("reverses_id", FieldKind::Int),
+    ("reason", FieldKind::Text),
+    ("details", FieldKind::Text),
+    ("approved_by", FieldKind::Int),
+    ("created_by", FieldKind::Int),
+    ("created_at", FieldKind::Timestamp),
+];
+
+const CHARTER_CAPITAL_COLUMNS: &[ColumnSpec] = &[
+    ("amount_vnd", FieldKind::Int),
+    ("contributed_on", FieldKind::Date),
+    ("reference", FieldKind::Text),
+    ("created_by", FieldKind::Int),
+    ("created_at", FieldKind::Timestamp),
+];
+
+impl Chain {
+    /// Every chain, in the order heads are locked and reported.
+    pub const ALL: [Chain; 4] = [
+        Chain::Audit,
+        Chain::CharterCapital,
+        Chain::Journal,
+        Chain::LoanTransactions,
+    ];
+
+    /// Its name in `chain_heads.chain`, checkpoints and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Chain::Audit => "audit",
+            Chain::Journal => "journal",
+            Chain::LoanTransactions => "loan_transactions",
+            Chain::CharterCapital => "charter_capital",
+        }
+    }
+
+    /// The chain named `name`.
+    pub fn from_name(name: &str) -> Option<Chain> {
+        Chain::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The table whose rows it chains.
+    pub fn table(self) -> &'static str {
+        match self {
+            Chain::Audit => "audit_records",
+            Chain::Journal => "journal_entries",
+            Chain::LoanTransactions => "loan_transactions",
+            Chain::CharterCapital => "charter_capital_contributions",
+        }
+    }
+
+    /// The hashed columns of a row, in order (a journal entry's lines follow, see the module docs).
+    pub fn columns(self) -> &'static [ColumnSpec] {
+        match self {
+            Chain::Audit => AUDIT_COLUMNS,
+            Chain::Journal => JOURNAL_COLUMNS,
+            Chain::LoanTransactions => LOAN_TRANSACTION_COLUMNS,
+            Chain::CharterCapital => CHARTER_CAPITAL_COLUMNS,
+        }
+    }
+}
+
+/// One hashed value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    /// SQL NULL.
+    Null,
+    /// An integer column.
+    Int(i64),
+    /// A text column.
+    Text(String),
+    /// A date column.
+    Date(NaiveDate),
+    /// Microseconds since 1970-01-01T00:00:00Z.
+    Micros(i64),
+}
+
+impl Field {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Field::Null => out.push(b'N'),
+            Field::Int(value) => {
+                out.push(b'I');
+                out.extend_from_slice(&value.to_be_bytes());
+            }
+            Field::Text(text) => {
+                out.push(b'T');
+                out.extend_from_slice(&(text.len() as u64).to_be_bytes());
+                out.extend_from_slice(text.as_bytes());
+            }
+            Field::Date(date) => {
+                out.push(b'D');
+                out.extend_from_slice(date.format("%Y-%m-%d").to_string().as_bytes());
+            }
+            Field::Micros(micros) => {
+                out.push(b'M');
+                out.extend_from_slice(&micros.to_be_bytes());
+            }
+        }
+    }
+}
+
+/// A row's place in its chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// 1 for the first row.
+    pub seq: i64,
+    /// The previous row's hash ([`GENESIS`] for the first).
+    pub prev: String,
+    /// This row's hash.
+    pub hash: String,
+}
+
+/// The hash of the row at `seq` after `prev` with `fields` in `chain`.
+pub fn row_hash(chain: Chain, seq: i64, prev: &str, fields: &[Field]) -> String {
+    let mut bytes = Vec::with_capacity(256);
+    bytes.extend_from_slice(ENCODING.as_bytes());
+    bytes.push(0);
+    bytes.extend_from_slice(chain.name().as_bytes());
+    bytes.push(0);
+    bytes.extend_from_slice(&seq.to_be_bytes());
+    bytes.extend_from_slice(prev.as_bytes());
+    for field in fields {
+        field.encode(&mut bytes);
+    }
+    let digest = Sha256::digest(&bytes);
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
+}
+
+/// The links of `rows` appended after a chain whose last row is `head_seq` with hash `head_hash`.
+pub fn links_after(chain: Chain, head_seq: i64, head_hash: &str, rows: &[Vec<Field>]) -> Vec<Link> {
+    let mut prev = head_hash.to_string();
+    let mut links = Vec::with_capacity(rows.len());
+    for (seq, fields) in (head_seq + 1..).zip(rows) {
+        let hash = row_hash(chain, seq, &prev, fields);
+        links.push(Link {
+            seq,
+            prev: std::mem::replace(&mut prev, hash.clone()),
+            hash,
+        });
+    }
+    links
+}
+
+/// A chain's head as signed off: the last row's sequence number and hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    /// Which chain.
+    pub chain: Chain,
+    /// 0 for an empty chain.
+    pub seq: i64,
+    /// The last row's hash ([`GENESIS`] for an empty chain).
+    pub hash: String,
+}
+
+/// The heads of every chain at one moment, to print, sign and keep outside the database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// [`ENCODING`].
+    pub encoding: String,
+    /// When it was taken (RFC 3339, UTC).
+    pub taken_at: String,
+    /// The fund's business date then.
+    pub business_date: NaiveDate,
+    /// Each chain's head.
+    pub heads: Vec<Head>,
+}
+
+impl Checkpoint {
+    /// The heads in one line (`audit:12:ab…;journal:40:cd…`), for a query string or a signed note.
+    pub fn compact(&self) -> String {
+        compact(&self.heads)
+    }
+}
+
+/// `heads` in the compact form of [`Checkpoint::compact`].
+pub fn compact(heads: &[Head]) -> String {
+    heads
+        .iter()
+        .map(|h| format!("{}:{}:{}", h.chain.name(), h.seq, h.hash))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// Why a compact checkpoint cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a checkpoint is `chain:seq:hash` separated by `;` (chains audit, journal, loan_transactions, charter_capital; a 64-digit hex hash): {0}")]
+pub struct CheckpointError(pub String);
+
+/// Reads the compact form (see [`Checkpoint::compact`]).
+pub fn parse_compact(text: &str) -> Result<Vec<Head>, CheckpointError> {
+    let mut heads: Vec<Head> = Vec::new();
+    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let bad = || CheckpointError(format!("`{part}` is not chain:seq:hash"));
+        let mut pieces = part.split(':');
+        let (Some(name), Some(seq), Some(hash), None) =
+            (pieces.next(), pieces.next(), pieces.next(), pieces.next())
+        else {
+            return Err(bad());
+        };
+        let chain = Chain::from_name(name)
+            .ok_or_else(|| CheckpointError(format!("`{name}` is not a chain")))?;
+        let seq: i64 = seq.parse().ok().filter(|s| *s >= 0).ok_or_else(bad)?;
+        let hash = hash.to_ascii_lowercase();
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        if heads.iter().any(|h| h.chain == chain) {
+            return Err(CheckpointError(format!("`{name}` is given twice")));
+        }
+        heads.push(Head { chain, seq, hash });
+    }
+    if heads.is_empty() {
+        return Err(CheckpointError("no head given".into()));
+    }
+    Ok(heads)
+}
+
+/// What a walk found wrong with one row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Finding {
+    /// The row's contents no longer hash to its `chain_hash`, or the next row's `chain_prev` no longer
+    /// names its hash (it was re-hashed after an edit).
+    Edited {
+        /// The row's id.
+        id: i64,
+        /// Its sequence number.
+        seq: i64,
+    },
+    /// Rows `from_seq..=to_seq` are missing; `next_id` is the row after the gap (`None`: they were the last).
+    Deleted {
+        /// The first missing sequence number.
+        from_seq: i64,
+        /// The last missing sequence number.
+        to_seq: i64,
+        /// The row after the gap.
+        next_id: Option<i64>,
+    },
+    /// A row not written through the chain: no sequence number, a sequence number already taken, or
+    /// (journal) a line whose entry does not exist.
+    Inserted {
+        /// The row's id.
+        id: i64,
+        /// Its sequence number, if it has one.
+        seq: Option<i64>,
+    },
+    /// The row's id is lower than the previous row's: rows were renumbered or moved.
+    Reordered {
+        /// The row's id.
+        id: i64,
+        /// Its sequence number.
+        seq: i64,
+        /// The id of the row before it in the chain.
+        previous_id: i64,
+    },
+    /// A full recomputation from the rows' contents does not give the checkpoint's hash at its sequence
+    /// number: something at or before it changed, even if the chain was re-hashed throughout.
+    CheckpointMismatch {
+        /// The checkpoint's sequence number.
+        seq: i64,
+        /// The row holding it now, if any.
+        id: Option<i64>,
+    },
+    /// The chain head (`chain_heads`) disagrees with the last row.
+    HeadMismatch {
+        /// What `chain_heads` says.
+        head_seq: i64,
+        /// The last chained row's sequence number.
+        last_seq: i64,
+    },
+    /// A journal line whose entry does not exist (its entry was deleted, or the line was added).
+    LineWithoutEntry {
+        /// The line's id.
+        line_id: i64,
+        /// The entry it names.
+        entry_id: i64,
+    },
+}
+
+impl Finding {
+    /// Its kind as named on the wire (`edited`, `deleted`, `inserted`, `reordered`, `checkpoint_mismatch`,
+    /// `head_mismatch`, `line_without_entry`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Finding::Edited { .. } => "edited",
+            Finding::Deleted { .. } => "deleted",
+            Finding::Inserted { .. } => "inserted",
+            Finding::Reordered { .. } => "reordered",
+            Finding::CheckpointMismatch { .. } => "checkpoint_mismatch",
+            Finding::HeadMismatch { .. } => "head_mismatch",
+            Finding::LineWithoutEntry { .. } => "line_without_entry",
+        }
+    }
+
+    /// The row it names (the id in the chained table; a journal line's id for `line_without_entry`; the row
+    /// after the gap for `deleted`) and that row's (or the gap's first) sequence number.
+    pub fn row(&self) -> (Option<i64>, Option<i64>) {
+        match self {
+            Finding::Edited { id, seq } | Finding::Reordered { id, seq, .. } => (Some(*id), Some(*seq)),
+            Finding::Deleted {
+                from_seq, next_id, ..
+            } => (*next_id, Some(*from_seq)),
+            Finding::Inserted { id, seq } => (Some(*id), *seq),
+            Finding::CheckpointMismatch { seq, id } => (*id, Some(*seq)),
+            Finding::HeadMismatch { head_seq, .. } => (None, Some(*head_seq)),
+            Finding::LineWithoutEntry { line_id, .. } => (Some(*line_id), None),
+        }
+    }
+
+    /// The finding in one Vietnamese sentence.
+    pub fn describe_vi(&self, chain: Chain) -> String {
+        let table = chain.table();
+        match self {
+            Finding::Edited { id, seq } => {
+                format!("{table}: dòng {id} (số thứ tự {seq}) đã bị sửa: nội dung không còn khớp mã băm")
+            }
+            Finding::Deleted { from_seq, to_seq, next_id } => {
+                let span = if from_seq == to_seq {
+                    format!("dòng số thứ tự {from_seq}")
+                } else {
+                    format!("các dòng số thứ tự {from_seq}..{to_seq}")
+                };
+                match next_id {
+                    Some(id) => format!("{table}: {span} đã bị xóa (trước dòng {id})"),
+                    None => format!("{table}: {span} đã bị xóa (cuối chuỗi)"),
+                }
+            }
+            Finding::Inserted { id, seq: None } => {
+                format!("{table}: dòng {id} được chèn ngoài chuỗi")
+            }
+            Finding::Inserted { id, seq: Some(seq) } => {
+                format!("{table}: dòng {id} được chèn với số thứ tự đã có ({seq})")
+            }
+            Finding::Reordered { id, seq, previous_id } => format!(
+                "{table}: dòng {id} (số thứ tự {seq}) đứng sau dòng {previous_id} trong chuỗi nhưng có mã nhỏ hơn: thứ tự đã bị đổi"
+            ),
+            Finding::CheckpointMismatch { seq, id } => match id {
+                Some(id) => format!(
+                    "{table}: các dòng đến số thứ tự {seq} (dòng {id}) không còn khớp điểm kiểm tra: đã có dòng bị sửa và chuỗi bị băm lại"
+                ),
+                None => format!(
+                    "{table}: điểm kiểm tra đã ký số thứ tự {seq}, chuỗi không còn dòng này"
+                ),
+            },
+            Finding::HeadMismatch { head_seq, last_seq } => format!(
+                "{table}: đầu chuỗi ghi số thứ tự {head_seq} nhưng dòng cuối của chuỗi là {last_seq}"
+            ),
+            Finding::LineWithoutEntry { line_id, entry_id } => format!(
+                "dòng bút toán {line_id} thuộc bút toán {entry_id}, bút toán này không tồn tại"
+            ),
+        }
+    }
+
+    /// The finding in one English sentence.
+    pub fn describe(&self, chain: Chain) -> String {
+        let table = chain.table();
+        match self {
+            Finding::Edited { id, seq } => {
+                format!("{table} row {id} (seq {seq}) was edited: its contents no longer match its hash")
+            }
+            Finding::Deleted { from_seq, to_seq, next_id } => {
+                let span = if from_seq == to_seq {
+                    format!("row seq {from_seq} was")
+                } else {
+                    format!("rows seq {from_seq}..{to_seq} were")
+                };
+                match next_id {
+                    Some(id) => format!("{table}: {span} deleted (before row {id})"),
+                    None => format!("{table}: {span} deleted (the last of the chain)"),
+                }
+            }
+            Finding::Inserted { id, seq: None } => {
+                format!("{table} row {id} was inserted outside the chain")
+            }
+            Finding::Inserted { id, seq: Some(seq) } => {
+                format!("{table} row {id} was inserted with a sequence number already taken ({seq})")
+            }
+            Finding::Reordered { id, seq, previous_id } => format!(
+                "{table} row {id} (seq {seq}) comes after row {previous_id} in the chain but has a lower id: rows were reordered"
+            ),
+            Finding::CheckpointMismatch { seq, id } => match id {
+                Some(id) => format!(
+                    "{table}: the rows up to seq {seq} (row {id}) no longer hash to the checkpoint: something at or before it was changed and the chain re-hashed"
+                ),
+                None => format!(
+                    "{table}: the checkpoint signed seq {seq}, which the chain no longer holds"
+                ),
+            },
+            Finding::HeadMismatch { head_seq, last_seq } => format!(
+                "{table}: the chain head says seq {head_seq} but the last chained row is seq {last_seq}"
+            ),
+            Finding::LineWithoutEntry { line_id, entry_id } => format!(
+                "journal line {line_id} belongs to entry {entry_id}, which does not exist"
+            ),
+        }
+    }
+}
+
+/// A row as stored: its id, its link columns and its hashed fields.
+#[derive(Debug, Clone)]
+pub struct StoredRow {
+    /// The row's id.
+    pub id: i64,
+    /// `chain_seq` (0 when NULL).
+    pub seq: i64,
+    /// `chain_prev`.
+    pub prev: Option<String>,
+    /// `chain_hash`.
+    pub hash: Option<String>,
+    /// The hashed fields (see the module docs).
+    pub fields: Vec<Field>,
+}
+
+/// Walks one chain's rows in sequence order and names what is wrong.
+#[derive(Debug, Clone)]
+pub struct ChainWalk {
+    chain: Chain,
+    /// The next sequence number expected.
+    expected_seq: i64,
+    /// The previous row's stored hash and id.
+    previous: Option<(String, i64)>,
+    /// The hash recomputed from contents alone, from the genesis.
+    recomputed: String,
+    checkpoint: Option<Head>,
+    checkpoint_seen: bool,
+    /// Rows walked.
+    pub rows: u64,
+    /// Findings in chain order.
+    pub findings: Vec<Finding>,
+}
+
+impl ChainWalk {
+    /// A walk of `chain`, compared at the end with `checkpoint` when given.
+    pub fn new(chain: Chain, checkpoint: Option<Head>) -> ChainWalk {
+        ChainWalk {
+            chain,
+            expected_seq: 1,
+            previous: None,
+            recomputed: GENESIS.to_string(),
+            checkpoint: checkpoint.filter(|h| h.chain == chain),
+            checkpoint_seen: false,
+            rows: 0,
+            findings: Vec::new(),
+        }
+    }
+
+    /// The next row (in `chain_seq` order).
+    pub fn push(&mut self, row: &StoredRow) {
+        self.rows += 1;
+        if row.seq < self.expected_seq {
+            self.findings.push(Finding::Inserted {
+                id: row.id,
+                seq: Some(row.seq),
+            });
+            return;
+        }
+        let gap = row.seq > self.expected_seq;
+        if gap {
+            self.findings.push(Finding::Deleted {
+                from_seq: self.expected_seq,
+                to_seq: row.seq - 1,
+                next_id: Some(row.id),
+            });
+        }
+        let stored_prev = row.prev.as_deref().unwrap_or("");
+        let own = row_hash(self.chain, row.seq, stored_prev, &row.fields);
+        if row.hash.as_deref() != Some(own.as_str()) {
+            self.findings.push(Finding::Edited {
+                id: row.id,
+                seq: row.seq,
+            });
+        } else if !gap {
+            let previous_hash = self.previous.as_ref().map_or(GENESIS, |p| p.0.as_str());
+            if stored_prev != previous_hash {
+                // This row is intact, so the one before it was changed and given a new hash.
+                let (id, seq) = match &self.previous {
+                    Some((_, id)) => (*id, row.seq - 1),
+                    None => (row.id, row.seq),
+                };
+                self.findings.push(Finding::Edited { id, seq });
+            }
+        }
+        if let Some((_, previous_id)) = &self.previous {
+            if row.id < *previous_id {
+                self.findings.push(Finding::Reordered {
+                    id: row.id,
+                    seq: row.seq,
+                    previous_id: *previous_id,
+                });
+            }
+        }
+        self.recomputed = row_hash(self.chain, row.seq, &self.recomputed, &row.fields);
+        if let Some(checkpoint) = &self.checkpoint {
+            if checkpoint.seq == row.seq {
+                self.checkpoint_seen = true;
+                if checkpoint.hash != self.recomputed {
+                    self.findings.push(Finding::CheckpointMismatch {
+                        seq: row.seq,
+                        id: Some(row.id),
+                    });
+                }
+            }
+        }
+        self.previous = Some((row.hash.clone().unwrap_or_default(), row.id));
+        self.expected_seq = row.seq + 1;
+    }
+
+    /// A row with no sequence number (written outside the chain).
+    pub fn push_unchained(&mut self, id: i64) {
+        self.findings.push(Finding::Inserted { id, seq: None });
+    }
+
+    /// A journal line whose entry does not exist.
+    pub fn push_orphan_line(&mut self, line_id: i64, entry_id: i64) {
+        self.findings
+            .push(Finding::LineWithoutEntry { line_id, entry_id });
+    }
+
+    /// Ends the walk against the chain head `head_seq`/`head_hash` (from `chain_heads`); returns the findings.
+    pub fn finish(mut self, head_seq: i64, head_hash: &str) -> ChainWalkResult {
+        let last_seq = self.expected_seq - 1;
+        if head_seq > last_seq {
+            self.findings.push(Finding::Deleted {
+                from_seq: last_seq + 1,
+                to_seq: head_seq,
+                next_id: None,
+            });
+        } else {
+            let last_hash = self.previous.as_ref().map_or(GENESIS, |p| p.0.as_str());
+            if head_seq != last_seq || head_hash != last_hash {
+                self.findings
+                    .push(Finding::HeadMismatch { head_seq, last_seq });
+            }
+        }
+        if let Some(checkpoint) = &self.checkpoint {
+            if checkpoint.seq == 0 && checkpoint.hash != GENESIS {
+                self.findings.push(Finding::CheckpointMismatch { seq: 0, id: None });
+            } else if checkpoint.seq > 0 && !self.checkpoint_seen {
+                self.findings.push(Finding::CheckpointMismatch {
+                    seq: checkpoint.seq,
+                    id: None,
+                });
+            }
+        }
+        ChainWalkResult {
+            chain: self.chain,
+            rows: self.rows,
+            last_seq,
+            last_hash: self
+                .previous
+                .map_or_else(|| GENESIS.to_string(), |p| p.0),
+            findings: self.findings,
+        }
+    }
+}
+
+/// One chain's verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainWalkResult {
+    /// Which chain.
+    pub chain: Chain,
+    /// Rows walked (chained rows).
+    pub rows: u64,
+    /// The last chained row's sequence number (0: none).
+    pub last_seq: i64,
+    /// Its stored hash.
+    pub last_hash: String,
+    /// Everything wrong, in chain order; the first is the first row tampered with.
+    pub findings: Vec<Finding>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(n: i64) -> Vec<StoredRow> {
+        let fields: Vec<Vec<Field>> = (0..n)
+            .map(|i| vec![Field::Int(i), Field::Text(format!("row {i}")), Field::Null])
+            .collect();
+        links_after(Chain::Audit, 0, GENESIS, &fields)
+            .into_iter()
+            .zip(fields)
+            .map(|(link, fields)| StoredRow {
+                id: link.seq * 10,
+                seq: link.seq,
+                prev: Some(link.prev),
+                hash: Some(link.hash),
+                fields,
+            })
+            .collect()
+    }
+
+    fn walk(rows: &[StoredRow], head: (i64, &str), checkpoint: Option<Head>) -> Vec<Finding> {
+        let mut walk = ChainWalk::new(Chain::Audit, checkpoint);
+        for row in rows {
+            walk.push(row);
+        }
+        walk.finish(head.0, head.1).findings
+    }
+
+    fn head_of(rows: &[StoredRow]) -> (i64, String) {
+        let last = rows.last().expect("rows");
+        (last.seq, last.hash.clone().expect("hash"))
+    }
+
+    #[test]
+    fn an_intact_chain_has_no_findings() {
+        let rows = rows(5);
+        let (seq, hash) = head_of(&rows);
+        assert_eq!(walk(&rows, (seq, &hash), None), vec![]);
+        assert_eq!(walk(&[], (0, GENESIS), None), vec![]);
+    }
+
+    #[test]
+    fn an_edit_is_named() {
+        let mut rows = rows(5);
+        let (seq, hash) = head_of(&rows);
+        rows[2].fields[1] = Field::Text("changed".into());
+        assert_eq!(
+            walk(&rows, (seq, &hash), None),
+            vec![Finding::Edited { id: 30, seq: 3 }]
+        );
+    }
+
+    #[test]
+    fn an_edit_with_its_own_hash_recomputed_is_named() {
+        let mut rows = rows(5);
+        let (seq, hash) = head_of(&rows);
+        rows[2].fields[1] = Field::Text("changed".into());
+        rows[2].hash = Some(row_hash(
+            Chain::Audit,
+            3,
+            rows[2].prev.as_deref().unwrap_or_default(),
+            &rows[2].fields,
+        ));
+        assert_eq!(
+            walk(&rows, (seq, &hash), None),
+            vec![Finding::Edited { id: 30, seq: 3 }]
+        );
+    }
+
+    #[test]
+    fn a_deletion_in_the_middle_and_at_the_end_is_named() {
+        let mut rows = rows(5);
+        let (seq, hash) = head_of(&rows);
+        rows.remove(1);
+        assert_eq!(
+            walk(&rows, (seq, &hash), None)[0],
+            Finding::Deleted {
+                from_seq: 2,
+                to_seq: 2,
+                next_id: Some(30)
+            }
+        );
+        rows.pop();
+        assert_eq!(
+            walk(&rows, (seq, &hash), None),
+            vec![
+                Finding::Deleted {
+                    from_seq: 2,
+                    to_seq: 2,
+                    next_id: Some(30)
+                },
+                Finding::Deleted {
+                    from_seq: 5,
+                    to_seq: 5,
+                    next_id: None
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn a_reordering_is_named() {
+        let mut rows = rows(4);
+        let (seq, hash) = head_of(&rows);
+        rows[1].id = 35;
+        assert_eq!(
+            walk(&rows, (seq, &hash), None),
+            vec![Finding::Reordered {
+                id: 30,
+                seq: 3,
+                previous_id: 35
+            }]
+        );
+    }
+
+    #[test]
+    fn a_rewritten_chain_passes_alone_but_not_against_a_checkpoint() {
+        let original = rows(5);
+        let (seq, hash) = head_of(&original);
+        let checkpoint = Head {
+            chain: Chain::Audit,
+            seq: 3,
+            hash: original[2].hash.clone().expect("hash"),
+        };
+        assert_eq!(walk(&original, (seq, &hash), Some(checkpoint.clone())), vec![]);
+        // Rewrite every row with a new first row and recompute the whole chain.
+        let mut fields: Vec<Vec<Field>> = original.iter().map(|r| r.fields.clone()).collect();
+        fields[0][1] = Field::Text("forged".into());
+        let links = links_after(Chain::Audit, 0, GENESIS, &fields);
+        let forged: Vec<StoredRow> = links
+            .into_iter()
+            .zip(fields)
+            .map(|(link, fields)| StoredRow {
+                id: link.seq * 10,
+                seq: link.seq,
+                prev: Some(link.prev),
+                hash: Some(link.hash),
+                fields,
+            })
+            .collect();
+        let (seq, hash) = head_of(&forged);
+        assert_eq!(walk(&forged, (seq, &hash), None), vec![]);
+        assert_eq!(
+            walk(&forged, (seq, &hash), Some(checkpoint)),
+            vec![Finding::CheckpointMismatch {
+                seq: 3,
+                id: Some(30)
+            }]
+        );
+    }
+
+    #[test]
+    fn a_compact_checkpoint_reads_back() {
+        let heads = vec![
+            Head {
+                chain: Chain::Audit,
+                seq: 12,
+                hash: "a".repeat(64),
+            },
+            Head {
+                chain: Chain::Journal,
+                seq: 0,
+                hash: GENESIS.into(),
+            },
+        ];
+        assert_eq!(parse_compact(&compact(&heads)), Ok(heads));
+        assert!(parse_compact("audit:1:xyz").is_err());
+        assert!(parse_compact("ledger:1:".to_string().as_str()).is_err());
+        assert!(parse_compact("").is_err());
+    }
+}

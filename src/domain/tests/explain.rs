@@ -1,0 +1,456 @@
+//! "How is this computed?": DOMAIN.md's worked example 3 explained line by line (exact figures), and the
+//! property that for random loans with late, partial, back-dated and reversed payments (and tranches and
+//! restructurings) every explained amount's lines add up to the payoff quote's amount.
+
+use chrono::{Duration, NaiveDate};
+use coopfund_domain::{
+    explain, fold, payoff, DayCount, EventKind, Explanation, Formula, ExplanationKind, LoanContract,
+    LoanEvent, Method, PrepaymentRule, QuoteField, RepaymentKind, Restructure, RestructureKind,
+    ScheduleTerms, Vnd,
+};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
+}
+
+fn vnd(amount: i64) -> Vnd {
+    Vnd::from_i64(amount)
+}
+
+/// Worked example 3: P = 100,000,000; R = 12%; D0 = 2026-01-10; 10 monthly; equal principal.
+fn example_3() -> LoanContract {
+    LoanContract::new(ScheduleTerms::new(
+        vnd(100_000_000),
+        dec!(12),
+        d(2026, 1, 10),
+        10,
+        1,
+        Method::EqualPrincipal,
+    ))
+}
+
+fn disbursed() -> LoanEvent {
+    LoanEvent::disbursement("d1", d(2026, 1, 10), 1, vnd(100_000_000))
+}
+
+/// (kind, from, amount) of each line of a field, for compact exact assertions.
+fn lines_of(explanation: &Explanation, field: QuoteField) -> Vec<(ExplanationKind, NaiveDate, Decimal)> {
+    explanation
+        .amount(field)
+        .expect("every field is explained")
+        .lines
+        .iter()
+        .map(|l| (l.kind, l.from, l.amount))
+        .collect()
+}
+
+#[test]
+fn worked_example_3_ten_days_late_every_amount_opens_into_its_lines() {
+    let explanation = explain(&example_3(), &[disbursed()], d(2026, 2, 20)).expect("explains");
+    assert_eq!(
+        explanation.quote,
+        payoff(&example_3(), &[disbursed()], d(2026, 2, 20)).expect("quote")
+    );
+
+    // Overdue interest = round(10,000,000 × 0.12 × 1.5 × 10/365) = 49,315: one segment, rounded on the total.
+    let overdue = explanation.amount(QuoteField::OverdueInterest).expect("field");
+    assert_eq!(overdue.amount, vnd(49_315));
+    let segment = &overdue.lines[0];
+    assert_eq!(
+        (
+            segment.kind,
+            segment.from,
+            segment.to,
+            segment.days,
+            segment.balance,
+            segment.rate_percent,
+            segment.formula,
+            segment.exact,
+            segment.amount
+        ),
+        (
+            ExplanationKind::Accrual,
+            d(2026, 2, 10),
+            Some(d(2026, 2, 20)),
+            Some(10),
+            Some(vnd(10_000_000)),
+            Some(dec!(18)),
+            Some(Formula::Actual365),
+            Some(dec!(49315.068493)),
+            dec!(49315.07)
+        )
+    );
+    assert_eq!(
+        lines_of(&explanation, QuoteField::OverdueInterest)[1..],
+        [(ExplanationKind::RoundingOnTotal, d(2026, 2, 20), dec!(-0.07))]
+    );
+
+    // Late interest = round(1,019,178 × 0.10 × 10/365) = 2,792.
+    let late = explanation.amount(QuoteField::LateInterest).expect("field");
+    assert_eq!(late.amount, vnd(2_792));
+    assert_eq!(late.lines[0].balance, Some(vnd(1_019_178)));
+    assert_eq!(late.lines[0].rate_percent, Some(dec!(10)));
+    assert_eq!(
+        late.lines.iter().map(|l| l.amount).collect::<Vec<_>>(),
+        [dec!(2792.27), dec!(-0.27)]
+    );
+
+    // The installment fell overdue at the end of its due date.
+    assert_eq!(
+        lines_of(&explanation, QuoteField::OverduePrincipal),
+        [(ExplanationKind::FellOverdue, d(2026, 2, 10), dec!(10000000))]
+    );
+    assert_eq!(
+        lines_of(&explanation, QuoteField::UnpaidInterest),
+        [(ExplanationKind::FellOverdue, d(2026, 2, 10), dec!(1019178))]
+    );
+
+    // Current interest: 90,000,000 × 0.12 × 10/365 = 295,890.41 (DOMAIN.md), rounded on the total.
+    assert_eq!(
+        lines_of(&explanation, QuoteField::CurrentInterest),
+        [
+            (ExplanationKind::Accrual, d(2026, 2, 10), dec!(295890.41)),
+            (ExplanationKind::RoundingOnTotal, d(2026, 2, 20), dec!(-0.41)),
+        ]
+    );
+    assert_eq!(
+        lines_of(&explanation, QuoteField::Principal),
+        [
+            (ExplanationKind::Disbursement, d(2026, 1, 10), dec!(100000000)),
+            (ExplanationKind::FellOverdue, d(2026, 2, 10), dec!(-10000000)),
+        ]
+    );
+
+    // The total lists every component: 10,000,000 + 1,019,178 + 49,315 + 2,792 + 295,890 + 90,000,000.
+    let total = explanation.amount(QuoteField::Total).expect("field");
+    assert_eq!(total.amount, vnd(101_367_175));
+    assert_eq!(total.lines_total(), dec!(101367175));
+    assert_eq!(total.lines.len(), 6);
+}
+
+#[test]
+fn the_installment_interest_is_rounded_when_billed_on_its_due_date() {
+    // On 2026-02-10 installment 1 is billed: round(100,000,000 × 0.12 × 31/365 = 1,019,178.08) = 1,019,178.
+    let explanation = explain(&example_3(), &[disbursed()], d(2026, 2, 10)).expect("explains");
+    let current = explanation.amount(QuoteField::CurrentInterest).expect("field");
+    assert_eq!(current.amount, vnd(1_019_178));
+    assert_eq!(current.lines[0].days, Some(31));
+    assert_eq!(current.lines[0].exact, Some(dec!(1019178.082192)));
+    assert_eq!(
+        lines_of(&explanation, QuoteField::CurrentInterest),
+        [
+            (ExplanationKind::Accrual, d(2026, 1, 10), dec!(1019178.08)),
+            (ExplanationKind::RoundingAtBilling, d(2026, 2, 10), dec!(-0.08)),
+        ]
+    );
+    assert_eq!(current.lines[1].installment, Some(1));
+}
+
+#[test]
+fn a_payment_in_full_of_a_rounded_charge_clears_the_amount_and_the_excess_is_an_advance() {
+    let events = [
+        disbursed(),
+        LoanEvent::repayment(
+            "r1",
+            d(2026, 2, 20),
+            2,
+            vnd(11_100_000),
+            RepaymentKind::Ordinary,
+        ),
+    ];
+    let explanation = explain(&example_3(), &events, d(2026, 2, 20)).expect("explains");
+    for field in [
+        QuoteField::OverdueInterest,
+        QuoteField::LateInterest,
+        QuoteField::OverduePrincipal,
+        QuoteField::UnpaidInterest,
+    ] {
+        let amount = explanation.amount(field).expect("field");
+        assert_eq!(amount.amount, Vnd::ZERO, "{field:?}");
+        assert!(amount.lines.is_empty(), "{field:?}: {:?}", amount.lines);
+    }
+    // 11,100,000 − 11,071,285 owed = 28,715 held as an advance, deducted from the total.
+    assert_eq!(
+        lines_of(&explanation, QuoteField::Advance),
+        [(ExplanationKind::Payment, d(2026, 2, 20), dec!(28715))]
+    );
+    let total = explanation.amount(QuoteField::Total).expect("field");
+    assert!(total
+        .lines
+        .iter()
+        .any(|l| l.kind == ExplanationKind::AdvanceDeducted && l.amount == dec!(-28715)));
+}
+
+#[test]
+fn the_prepayment_variant_bills_828_323_from_two_segments() {
+    // round(90,000,000 × 0.12 × 10/365 + 89,971,285 × 0.12 × 18/365) = round(295,890.41 + 532,432.81) = 828,323.
+    let events = [
+        disbursed(),
+        LoanEvent::repayment(
+            "r1",
+            d(2026, 2, 20),
+            2,
+            vnd(11_100_000),
+            RepaymentKind::Prepayment,
+        ),
+    ];
+    let explanation = explain(&example_3(), &events, d(2026, 3, 10)).expect("explains");
+    let current = explanation.amount(QuoteField::CurrentInterest).expect("field");
+    assert_eq!(current.amount, vnd(828_323));
+    let balances: Vec<_> = current.lines.iter().map(|l| l.balance).collect();
+    assert_eq!(
+        balances,
+        [Some(vnd(90_000_000)), Some(vnd(89_971_285)), None]
+    );
+    assert_eq!(
+        current.lines.iter().map(|l| l.amount).collect::<Vec<_>>(),
+        [dec!(295890.41), dec!(532432.81), dec!(-0.22)]
+    );
+    assert_eq!(current.lines[2].kind, ExplanationKind::RoundingAtBilling);
+}
+
+#[test]
+fn a_per_period_product_writes_its_formula_with_the_period() {
+    let mut terms = ScheduleTerms::new(
+        vnd(120_000_000),
+        dec!(7.2),
+        d(2026, 1, 31),
+        12,
+        1,
+        Method::EqualPrincipal,
+    );
+    terms.day_count = DayCount::PerPeriod;
+    let contract = LoanContract::new(terms);
+    let events = [LoanEvent::disbursement("d1", d(2026, 1, 31), 1, vnd(120_000_000))];
+    let explanation = explain(&contract, &events, d(2026, 2, 10)).expect("explains");
+    let current = explanation.amount(QuoteField::CurrentInterest).expect("field");
+    // 120,000,000 × 7.2% × 1/12 × 10/28 = 257,142.857143 → 257,143.
+    assert_eq!(
+        current.lines[0].formula,
+        Some(Formula::PerPeriod {
+            period_months: 1,
+            period_days: 28
+        })
+    );
+    assert_eq!(current.lines[0].exact, Some(dec!(257142.857143)));
+    assert_eq!(current.amount, vnd(257_143));
+    assert_eq!(current.lines_total(), dec!(257143));
+}
+
+/// A random loan and a plan: payments (day, per-mille of the payoff, prepayment?, entered late?), a tranche, a
+/// restructuring day, a reversal.
+#[derive(Debug, Clone)]
+struct Scenario {
+    contract: LoanContract,
+    payments: Vec<(i64, u32, bool, bool)>,
+    tranche: Option<(i64, u32)>,
+    restructure_on: Option<i64>,
+    reverse: Option<prop::sample::Index>,
+    explain_on: i64,
+}
+
+fn start() -> NaiveDate {
+    d(2026, 1, 31)
+}
+
+fn scenario() -> impl Strategy<Value = Scenario> {
+    (
+        (
+            1_000_000i64..=10_000_000_000_000,
+            0u32..=2_000,
+            1u32..=60,
+            prop::sample::select(vec![1u32, 3, 6]),
+            prop::sample::select(vec![
+                Method::Annuity,
+                Method::EqualPrincipal,
+                Method::Bullet,
+            ]),
+            prop::sample::select(vec![DayCount::Actual365, DayCount::PerPeriod]),
+            prop::sample::select(vec![
+                PrepaymentRule::ShortenTerm,
+                PrepaymentRule::Reamortize,
+            ]),
+        ),
+        prop::collection::vec(
+            (1i64..1_200, 1u32..=1_000, any::<bool>(), any::<bool>()),
+            0..8,
+        ),
+        prop::option::of((1i64..200, 1u32..=900)),
+        prop::option::of(30i64..900),
+        prop::option::of(any::<prop::sample::Index>()),
+        0i64..1_500,
+    )
+        .prop_map(
+            |(
+                (principal, rate_bp, installments, period, method, day_count, rule),
+                mut payments,
+                tranche,
+                restructure_on,
+                reverse,
+                explain_on,
+            )| {
+                let mut terms = ScheduleTerms::new(
+                    vnd(principal),
+                    Decimal::new(i64::from(rate_bp), 2),
+                    start(),
+                    installments,
+                    period,
+                    method,
+                );
+                terms.day_count = day_count;
+                let mut contract = LoanContract::new(terms);
+                contract.prepayment_rule = rule;
+                payments.sort();
+                Scenario {
+                    contract,
+                    payments,
+                    tranche,
+                    restructure_on,
+                    reverse,
+                    explain_on,
+                }
+            },
+        )
+}
+
+/// Keeps an event only if every event still folds with it.
+fn push_if_valid(contract: &LoanContract, events: &mut Vec<LoanEvent>, event: LoanEvent) {
+    let last = events
+        .iter()
+        .map(|e| e.value_date)
+        .max()
+        .unwrap_or(event.value_date)
+        .max(event.value_date);
+    let mut with = events.clone();
+    with.push(event);
+    if fold(contract, &with, last).is_ok() {
+        *events = with;
+    }
+}
+
+fn events_of(s: &Scenario) -> Vec<LoanEvent> {
+    let contract = &s.contract;
+    let approved = contract.terms.principal.to_i64().unwrap_or(0);
+    let first = match s.tranche {
+        Some((_, per_mille)) => (approved * i64::from(per_mille) / 1_000).max(1),
+        None => approved,
+    };
+    let mut events = vec![LoanEvent::disbursement("d0", start(), 0, vnd(first))];
+    if let Some((day, _)) = s.tranche {
+        let tranche = LoanEvent::disbursement(
+            "d1",
+            start() + Duration::days(day),
+            1,
+            vnd(approved - first),
+        );
+        push_if_valid(contract, &mut events, tranche);
+    }
+    for (index, &(day, per_mille, prepayment, entered_late)) in s.payments.iter().enumerate() {
+        let date = start() + Duration::days(day);
+        let Ok(quote) = payoff(contract, &events, date) else {
+            break;
+        };
+        let total = quote.total.to_i64().unwrap_or(0);
+        if total <= 0 {
+            break;
+        }
+        let amount = (total * i64::from(per_mille) / 1_000).max(1);
+        let kind = if prepayment {
+            RepaymentKind::Prepayment
+        } else {
+            RepaymentKind::Ordinary
+        };
+        // A back-dated payment: entered after the others (a higher sequence), its value date earlier.
+        let sequence = if entered_late { 500 } else { 10 } + index as u64;
+        let payment = LoanEvent::repayment(
+            format!("r{index}"),
+            date,
+            sequence,
+            vnd(amount),
+            kind,
+        );
+        push_if_valid(contract, &mut events, payment);
+    }
+    if let Some(day) = s.restructure_on {
+        let on = start() + Duration::days(day);
+        let restructure = LoanEvent {
+            id: "x".into(),
+            value_date: on,
+            sequence: 900,
+            kind: EventKind::Restructure(Restructure {
+                kind: RestructureKind::Extension,
+                first_due_on: on + Duration::days(30),
+                installments: 80,
+                period_months: 1,
+                method: Method::EqualPrincipal,
+                principal_grace: 0,
+                interest_reduced: false,
+                interest_reduction: Vnd::ZERO,
+            }),
+        };
+        push_if_valid(contract, &mut events, restructure);
+    }
+    if let Some(pick) = &s.reverse {
+        let victim = events[pick.index(events.len())].id.clone();
+        let reversal = LoanEvent {
+            id: "rev".into(),
+            value_date: start() + Duration::days(1_500),
+            sequence: 999,
+            kind: EventKind::Reversal {
+                reversed_id: victim,
+            },
+        };
+        push_if_valid(contract, &mut events, reversal);
+    }
+    events
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(96)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn every_explained_amount_adds_up_to_the_payoff_quote(s in scenario()) {
+        let events = events_of(&s);
+        let date = start() + Duration::days(s.explain_on);
+        let Ok(quote) = payoff(&s.contract, &events, date) else { return Ok(()) };
+        let explanation = explain(&s.contract, &events, date).expect("a quote that folds is explained");
+        prop_assert_eq!(&explanation.quote, &quote);
+        prop_assert_eq!(explanation.amounts.len(), QuoteField::ALL.len());
+        for (explained, field) in explanation.amounts.iter().zip(QuoteField::ALL) {
+            prop_assert_eq!(explained.field, field);
+            prop_assert_eq!(explained.amount, field.of(&quote));
+            prop_assert_eq!(explained.lines_total(), field.of(&quote).as_decimal(), "{:?}: {:?}", field, explained.lines);
+            for line in &explained.lines {
+                match line.kind {
+                    // Each segment's amount is what the fold added: its own formula, to the cent (telescoped).
+                    ExplanationKind::Accrual => {
+                        let exact = line.exact.expect("an accrual has its formula's value");
+                        let formula = line.formula.expect("formula");
+                        let recomputed = formula.value(
+                            line.balance.expect("balance"),
+                            line.rate_percent.expect("rate"),
+                            line.days.expect("days"),
+                        );
+                        prop_assert!((recomputed - exact).abs() <= dec!(0.000001));
+                        prop_assert!((line.amount - exact).abs() <= dec!(0.011), "{:?}", line);
+                        prop_assert_eq!(line.to, Some(line.from + Duration::days(line.days.unwrap_or(0))));
+                    }
+                    ExplanationKind::RoundingOnTotal | ExplanationKind::RoundingAtBilling | ExplanationKind::FractionDropped => {
+                        prop_assert!(line.amount.abs() <= dec!(0.5), "{:?}", line);
+                    }
+                    _ => prop_assert!(line.amount.fract().is_zero(), "a movement is whole đồng: {:?}", line),
+                }
+            }
+        }
+    }
+}

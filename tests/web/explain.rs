@@ -1,0 +1,158 @@
+//! Browser test of "how is this computed?" (issue 10 §3): the cooperative opens the explanation of an
+//! overdue demo loan on a phone, every amount's lines add up to the amount shown and to the API's payoff
+//! quote, the table reads as stacked cards without a sideways scroll; another cooperative's loan is a
+//! 404 page.
+
+use serde_json::{json, Value};
+
+use crate::{
+    driver::Driver,
+    pages::{fund, login, scrolls_sideways, BROWSER, COOPERATIVE},
+};
+
+/// A token for `who` through the API.
+async fn token(address: &str, (username, password): (&str, &str)) -> String {
+    let body: Value = reqwest::Client::new()
+        .post(format!("{address}/api/v1/auth/token"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    body["token"].as_str().expect("token").to_string()
+}
+
+async fn get(address: &str, token: &str, path: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{address}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("api")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// Σ of the `data-amount` of the lines of section `#anchor`, and the amount the section shows.
+const SUMS: &str = "return Array.from(document.querySelectorAll('section.explained')).map(s => [s.id, \
+    s.querySelector('.explained-amount').dataset.amount, \
+    Array.from(s.querySelectorAll('td.line-amount')).map(td => td.dataset.amount)]);";
+
+fn cents(text: &str) -> i64 {
+    // Decimal strings to the cent ("-0.07", "49315.07", "10000000"), summed in integer cents.
+    let negative = text.starts_with('-');
+    let digits = text.trim_start_matches('-');
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let fraction = format!("{fraction:0<2}");
+    let value = whole.parse::<i64>().expect("whole") * 100 + fraction[..2].parse::<i64>().expect("cents");
+    if negative {
+        -value
+    } else {
+        value
+    }
+}
+
+#[tokio::test]
+async fn explain_an_overdue_loan_on_a_phone_its_lines_add_up_to_each_amount() {
+    let fund = fund();
+    let _turn = BROWSER.lock().await;
+    let coop_token = token(&fund.address, COOPERATIVE).await;
+    let own = get(&fund.address, &coop_token, "/api/v1/loans?limit=200").await["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    // The cooperative's loan with the most overdue (the demo has late and defaulted stories).
+    let loan = own
+        .iter()
+        .max_by_key(|l| (l["dpd"].as_i64().unwrap_or(0), l["id"].as_i64().unwrap_or(0)))
+        .expect("htx.tancuong has loans")
+        .clone();
+    let loan_id = loan["id"].as_i64().expect("id");
+    let quote = get(
+        &fund.address,
+        &coop_token,
+        &format!("/api/v1/loans/{loan_id}/payoff"),
+    )
+    .await;
+    let all = fund.api("/api/v1/loans?limit=200").await["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let strangers = all
+        .iter()
+        .find(|l| l["cooperative_id"] != loan["cooperative_id"])
+        .expect("another cooperative's loan")["id"]
+        .as_i64()
+        .expect("id");
+
+    let driver = Driver::start().await;
+    let browser = driver.session(true).await;
+    login(&browser, fund, COOPERATIVE).await;
+    browser
+        .goto(&fund.url(&format!("/loans/{loan_id}/explain")))
+        .await;
+    browser.find("#total_vnd").await;
+    assert!(browser.text("h1").await.starts_with("Cách tính số tiền"));
+
+    let sections = browser.script(SUMS, json!([])).await;
+    let sections = sections.as_array().expect("sections");
+    assert_eq!(sections.len(), 9, "every amount of the payoff quote");
+    for section in sections {
+        let field = section[0].as_str().expect("id");
+        let shown = cents(section[1].as_str().expect("amount"));
+        let lines: i64 = section[2]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .map(|a| cents(a.as_str().expect("line amount")))
+            .sum();
+        assert_eq!(lines, shown, "{field}: the lines add up to the amount shown");
+        assert_eq!(
+            shown,
+            quote[field].as_i64().expect("quote amount") * 100,
+            "{field}: the amount is the payoff quote's"
+        );
+    }
+    if quote["overdue_interest_vnd"].as_i64().unwrap_or(0) > 0 {
+        let text = browser.text("#overdue_interest_vnd").await;
+        assert!(text.contains("/ 365"), "the formula is written out: {text}");
+        assert!(text.contains("Làm tròn"), "the rounding is its own line: {text}");
+    }
+    assert_eq!(
+        scrolls_sideways(&browser).await.0,
+        scrolls_sideways(&browser).await.1,
+        "no sideways scroll at phone width"
+    );
+    browser.screenshot("explain-phone").await;
+    browser
+        .goto(&fund.url(&format!("/loans/{loan_id}/explain#overdue_interest_vnd")))
+        .await;
+    browser.find("#overdue_interest_vnd").await;
+    browser.screenshot("explain-phone-overdue-interest").await;
+
+    // A date typed wrong is shown next to the field; the explanation stays.
+    browser
+        .goto(&fund.url(&format!("/loans/{loan_id}/explain?date=31/02/2026")))
+        .await;
+    browser.find("#date-error").await;
+    browser.find("#total_vnd").await;
+
+    // Another cooperative's loan is a 404 page.
+    browser
+        .goto(&fund.url(&format!("/loans/{strangers}/explain")))
+        .await;
+    browser.wait_text("h1", "Không tìm thấy").await;
+    browser.quit().await;
+
+    // At a desk, as staff, the same page is a table.
+    let desk = driver.session(false).await;
+    login(&desk, fund, crate::pages::ACCOUNTANT).await;
+    desk.goto(&fund.url(&format!("/loans/{loan_id}/explain")))
+        .await;
+    desk.find("#total_vnd").await;
+    desk.screenshot("explain-desk").await;
+    desk.quit().await;
+}
