@@ -98,7 +98,7 @@ impl MigrationTrait for Migration {
                     chain.name().into(),
                     seq.into(),
                     hash.into(),
-                    Expr::current_timestamp().into(),
+                    Expr::current_timestamp(),
                 ]);
             manager.exec_stmt(insert).await?;
         }

@@ -24,9 +24,8 @@ use coopfund_domain::chain::{
 };
 use migration::chain_rows::{self, Order};
 use sea_orm::{
-    sea_query::Nullable,
-    AccessMode, ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    IsolationLevel, Iterable, Statement, TransactionTrait, Value,
+    sea_query::Nullable, AccessMode, ActiveModelTrait, ConnectionTrait, DatabaseConnection,
+    DbBackend, EntityTrait, IsolationLevel, Iterable, Statement, TransactionTrait, Value,
 };
 use serde::Serialize;
 
@@ -47,15 +46,24 @@ fn field_of<A: ActiveModelTrait>(model: &A, name: &str, kind: FieldKind) -> AppR
     let column = <<A::Entity as EntityTrait>::Column as Iterable>::iter()
         .find(|c| sea_orm::IdenStatic::as_str(c) == name)
         .ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!("chained column {name} is not in the entity"))
+            AppError::internal(anyhow::anyhow!(
+                "chained column {name} is not in the entity"
+            ))
         })?;
     let value = model.get(column).into_value();
-    fn typed<T: sea_orm::sea_query::ValueType + Nullable>(value: Option<Value>, name: &str) -> AppResult<Option<T>> {
+    fn typed<T: sea_orm::sea_query::ValueType + Nullable>(
+        value: Option<Value>,
+        name: &str,
+    ) -> AppResult<Option<T>> {
         match value {
             None => Ok(None),
-            Some(value) => <Option<T> as sea_orm::sea_query::ValueType>::try_from(value).map_err(|_| {
-                AppError::internal(anyhow::anyhow!("chained column {name} has an unexpected type"))
-            }),
+            Some(value) => {
+                <Option<T> as sea_orm::sea_query::ValueType>::try_from(value).map_err(|_| {
+                    AppError::internal(anyhow::anyhow!(
+                        "chained column {name} has an unexpected type"
+                    ))
+                })
+            }
         }
     }
     Ok(match kind {
@@ -332,7 +340,8 @@ async fn verify_chain<C: ConnectionTrait>(
     let mut walk = ChainWalk::new(chain, checkpoint);
     let mut after = 0_i64;
     loop {
-        let rows = chain_rows::read_batch(conn, chain, Order::Seq, after, VERIFY_BATCH_ROWS).await?;
+        let rows =
+            chain_rows::read_batch(conn, chain, Order::Seq, after, VERIFY_BATCH_ROWS).await?;
         let Some(last) = rows.last() else { break };
         after = last.seq;
         for row in &rows {

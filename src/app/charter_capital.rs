@@ -201,13 +201,15 @@ pub async fn post_contribution<C: ConnectionTrait>(
         (CASH_AT_BANK, contribution.amount_vnd, 0),
         (CHARTER_CAPITAL, 0, contribution.amount_vnd),
     ]
-    .map(|(account, debit_vnd, credit_vnd)| journal_line::ActiveModel {
-        account_code: Set(account.into()),
-        debit_vnd: Set(debit_vnd),
-        credit_vnd: Set(credit_vnd),
-        loan_id: Set(None),
-        ..Default::default()
-    });
+    .map(
+        |(account, debit_vnd, credit_vnd)| journal_line::ActiveModel {
+            account_code: Set(account.into()),
+            debit_vnd: Set(debit_vnd),
+            credit_vnd: Set(credit_vnd),
+            loan_id: Set(None),
+            ..Default::default()
+        },
+    );
     super::chains::link_entries(conn, std::slice::from_mut(&mut entry), &[lines.as_slice()])
         .await?;
     let entry = entry.insert(conn).await?;

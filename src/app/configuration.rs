@@ -78,9 +78,17 @@ pub fn is_secret_key(key: &str) -> bool {
         // `token_ttl_minutes` is a duration, not a token.
         return false;
     }
-    ["password", "secret", "token", "api_key", "private_key", "credential", "passphrase"]
-        .iter()
-        .any(|word| last.contains(word))
+    [
+        "password",
+        "secret",
+        "token",
+        "api_key",
+        "private_key",
+        "credential",
+        "passphrase",
+    ]
+    .iter()
+    .any(|word| last.contains(word))
 }
 
 fn flatten(key: &str, value: &Value, out: &mut Vec<Setting>) {
@@ -99,8 +107,7 @@ fn flatten(key: &str, value: &Value, out: &mut Vec<Setting>) {
         _ if is_secret_key(key) => out.push(Setting {
             key: key.to_string(),
             value: SettingValue::Hidden {
-                set: !matches!(value, Value::Null)
-                    && value.as_str().is_none_or(|s| !s.is_empty()),
+                set: !matches!(value, Value::Null) && value.as_str().is_none_or(|s| !s.is_empty()),
             },
         }),
         _ => out.push(Setting {
@@ -201,7 +208,11 @@ mod tests {
         ] {
             assert!(is_secret_key(key), "{key}");
         }
-        for key in ["auth.token_ttl_minutes", "server.tls.key_path", "smtp.username"] {
+        for key in [
+            "auth.token_ttl_minutes",
+            "server.tls.key_path",
+            "smtp.username",
+        ] {
             assert!(!is_secret_key(key), "{key}");
         }
     }

@@ -294,8 +294,8 @@ mod tests {
             related_group: None,
             officer_id: None,
             version: 1,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
+            created_at: chrono::DateTime::<Utc>::UNIX_EPOCH,
+            updated_at: chrono::DateTime::<Utc>::UNIX_EPOCH,
         }
     }
 
@@ -306,7 +306,7 @@ mod tests {
             chair_email: chair.into(),
             accountant_email: accountant.into(),
             updated_by: None,
-            updated_at: Utc::now(),
+            updated_at: chrono::DateTime::<Utc>::UNIX_EPOCH,
         }
     }
 

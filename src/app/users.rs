@@ -162,7 +162,10 @@ fn check_binding(role: Role, cooperative_id: Option<CooperativeId>) -> AppResult
     }
 }
 
-async fn check_cooperative_exists<C: ConnectionTrait>(conn: &C, id: CooperativeId) -> AppResult<()> {
+async fn check_cooperative_exists<C: ConnectionTrait>(
+    conn: &C,
+    id: CooperativeId,
+) -> AppResult<()> {
     if cooperative::Entity::find_by_id(id.get())
         .one(conn)
         .await?

@@ -30,8 +30,8 @@ use std::time::Instant;
 
 use chrono::{Duration, NaiveDate, Utc};
 use coopfund_domain::{
-    build_schedule, chain::Chain, entry_for_difference, loan_book, AccountBalances, BookInputs, EventKind,
-    LoanEvent, RepaymentKind, Side, Vnd,
+    build_schedule, chain::Chain, entry_for_difference, loan_book, AccountBalances, BookInputs,
+    EventKind, LoanEvent, RepaymentKind, Side, Vnd,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use sea_orm::{

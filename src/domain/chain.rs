@@ -413,7 +413,9 @@ impl Finding {
     /// after the gap for `deleted`) and that row's (or the gap's first) sequence number.
     pub fn row(&self) -> (Option<i64>, Option<i64>) {
         match self {
-            Finding::Edited { id, seq } | Finding::Reordered { id, seq, .. } => (Some(*id), Some(*seq)),
+            Finding::Edited { id, seq } | Finding::Reordered { id, seq, .. } => {
+                (Some(*id), Some(*seq))
+            }
             Finding::Deleted {
                 from_seq, next_id, ..
             } => (*next_id, Some(*from_seq)),
@@ -651,7 +653,8 @@ impl ChainWalk {
         }
         if let Some(checkpoint) = &self.checkpoint {
             if checkpoint.seq == 0 && checkpoint.hash != GENESIS {
-                self.findings.push(Finding::CheckpointMismatch { seq: 0, id: None });
+                self.findings
+                    .push(Finding::CheckpointMismatch { seq: 0, id: None });
             } else if checkpoint.seq > 0 && !self.checkpoint_seen {
                 self.findings.push(Finding::CheckpointMismatch {
                     seq: checkpoint.seq,
@@ -663,9 +666,7 @@ impl ChainWalk {
             chain: self.chain,
             rows: self.rows,
             last_seq,
-            last_hash: self
-                .previous
-                .map_or_else(|| GENESIS.to_string(), |p| p.0),
+            last_hash: self.previous.map_or_else(|| GENESIS.to_string(), |p| p.0),
             findings: self.findings,
         }
     }
@@ -811,7 +812,10 @@ mod tests {
             seq: 3,
             hash: original[2].hash.clone().expect("hash"),
         };
-        assert_eq!(walk(&original, (seq, &hash), Some(checkpoint.clone())), vec![]);
+        assert_eq!(
+            walk(&original, (seq, &hash), Some(checkpoint.clone())),
+            vec![]
+        );
         // Rewrite every row with a new first row and recompute the whole chain.
         let mut fields: Vec<Vec<Field>> = original.iter().map(|r| r.fields.clone()).collect();
         fields[0][1] = Field::Text("forged".into());

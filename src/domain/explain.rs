@@ -143,7 +143,9 @@ pub(crate) enum Step {
         period_days: i64,
     },
     /// The end of day `on`: what was unpaid when its on-time window ended fell overdue.
-    FellOverdue { on: NaiveDate },
+    FellOverdue {
+        on: NaiveDate,
+    },
     /// Installment `seq` billed on its due date `on` (with interest a restructuring carried into it).
     Billed {
         on: NaiveDate,
@@ -151,7 +153,9 @@ pub(crate) enum Step {
         carried: Vnd,
     },
     /// The advance applied on a due date.
-    AdvanceApplied { on: NaiveDate },
+    AdvanceApplied {
+        on: NaiveDate,
+    },
     Disbursement {
         on: NaiveDate,
     },
@@ -440,7 +444,11 @@ fn total_of(quote: &PayoffQuote) -> ExplainedAmount {
             continue;
         }
         let mut line = if field == QuoteField::Advance {
-            ExplanationLine::movement(ExplanationKind::AdvanceDeducted, quote.date, -amount.as_decimal())
+            ExplanationLine::movement(
+                ExplanationKind::AdvanceDeducted,
+                quote.date,
+                -amount.as_decimal(),
+            )
         } else {
             ExplanationLine::movement(ExplanationKind::Component, quote.date, amount.as_decimal())
         };
@@ -540,7 +548,10 @@ fn lines_of_step(
                     }
                 };
                 push(ExplanationKind::CarriedInterest, carried.as_decimal());
-                push(ExplanationKind::RoundingAtBilling, change - carried.as_decimal());
+                push(
+                    ExplanationKind::RoundingAtBilling,
+                    change - carried.as_decimal(),
+                );
                 return;
             }
             let mut line = ExplanationLine::movement(ExplanationKind::Billed, on, change);

@@ -70,12 +70,13 @@ pub use classification::{
     classify, customer_group, general_provision, portfolio_summary, specific_provision,
     ClassificationConfig, ClassificationInput, DebtGroup, PortfolioSummary, ProvisionRates,
 };
+pub use explain::{
+    ExplainError, ExplainedAmount, Explanation, ExplanationKind, ExplanationLine, Formula,
+    QuoteField,
+};
 pub use journal::{
     entry_for_difference, general_provision_book, loan_book, Account, AccountBalances, BookInputs,
     JournalEntry, JournalEntryBuilder, JournalError, JournalLine, Side,
-};
-pub use explain::{
-    ExplainError, ExplainedAmount, Explanation, ExplanationLine, Formula, ExplanationKind, QuoteField,
 };
 pub use loan::{
     effective_events, explain, fold, fold_close_of_day, fold_without, payoff, EventKind, FoldError,

@@ -865,9 +865,10 @@ impl<'c> LoanFolder<'c> {
         self.advance_to(event.value_date);
         let date = event.value_date;
         let (result, step) = match &event.kind {
-            EventKind::Disbursement { amount } => {
-                (self.disburse(date, *amount), Step::Disbursement { on: date })
-            }
+            EventKind::Disbursement { amount } => (
+                self.disburse(date, *amount),
+                Step::Disbursement { on: date },
+            ),
             EventKind::Repayment { amount, kind } => (
                 self.repay(&event.id, date, *amount, *kind),
                 Step::Repayment {
@@ -977,7 +978,10 @@ impl<'c> LoanFolder<'c> {
             overdue_principal: state.overdue_principal,
             unpaid_interest: state.unpaid_interest,
             period_months: state.period_months,
-            period_days: state.schedule.get(state.next_unbilled).map_or(0, |i| i.days),
+            period_days: state
+                .schedule
+                .get(state.next_unbilled)
+                .map_or(0, |i| i.days),
         });
         let terms = &self.contract.terms;
         let days = Decimal::from(days);

@@ -64,8 +64,14 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
         .route("/admin/users/{id}/password", post(reset_password))
         .route("/admin/users/{id}/role", post(change_role))
         .route("/admin/products", get(products_page))
-        .route("/admin/products/new", get(new_product_page).post(create_product))
-        .route("/admin/products/{id}", get(product_page).post(update_product))
+        .route(
+            "/admin/products/new",
+            get(new_product_page).post(create_product),
+        )
+        .route(
+            "/admin/products/{id}",
+            get(product_page).post(update_product),
+        )
         .route("/admin/outbox", get(outbox_page))
         .route("/admin/outbox/{id}/retry", post(retry_message))
         .route("/admin/config", get(config_page))
@@ -290,14 +296,8 @@ pub fn parse_decimal(field: &str, text: &str) -> AppResult<Decimal> {
         return Err(AppError::invalid(field, Reason::Required));
     }
     // A rate has no thousands: a comma or a dot is the decimal mark, in either language.
-    Decimal::from_str_exact(&trimmed.replace(',', ".")).map_err(|_| {
-        AppError::invalid(
-            field,
-            Reason::InvalidFormat {
-                expected: "7,2",
-            },
-        )
-    })
+    Decimal::from_str_exact(&trimmed.replace(',', "."))
+        .map_err(|_| AppError::invalid(field, Reason::InvalidFormat { expected: "7,2" }))
 }
 
 /// A decimal as typed back into a form in `lang` (`7,25` in Vietnamese).
@@ -594,7 +594,8 @@ pub async fn user_page(
     RawQuery(query): RawQuery,
 ) -> Response {
     let done = done_of(&query);
-    let result = async { user_view(&state, &user, id_of(&id)?, &done, FormErrors::default()).await };
+    let result =
+        async { user_view(&state, &user, id_of(&id)?, &done, FormErrors::default()).await };
     match result.await {
         Ok(page) => render(&page),
         Err(err) => user.fail(&state, err).await,
@@ -1090,11 +1091,41 @@ impl ProductPage {
         vec![
             field("code", a.code, &f.code, "", ""),
             field("name", a.name, &f.name, "", ""),
-            field("rate_percent", a.rate_percent, &f.rate_percent, a.rate_hint, "decimal"),
-            field("min_amount_vnd", a.min_amount_vnd, &f.min_amount_vnd, "", "numeric"),
-            field("max_amount_vnd", a.max_amount_vnd, &f.max_amount_vnd, "", "numeric"),
-            field("min_installments", a.min_installments, &f.min_installments, "", "numeric"),
-            field("max_installments", a.max_installments, &f.max_installments, "", "numeric"),
+            field(
+                "rate_percent",
+                a.rate_percent,
+                &f.rate_percent,
+                a.rate_hint,
+                "decimal",
+            ),
+            field(
+                "min_amount_vnd",
+                a.min_amount_vnd,
+                &f.min_amount_vnd,
+                "",
+                "numeric",
+            ),
+            field(
+                "max_amount_vnd",
+                a.max_amount_vnd,
+                &f.max_amount_vnd,
+                "",
+                "numeric",
+            ),
+            field(
+                "min_installments",
+                a.min_installments,
+                &f.min_installments,
+                "",
+                "numeric",
+            ),
+            field(
+                "max_installments",
+                a.max_installments,
+                &f.max_installments,
+                "",
+                "numeric",
+            ),
             field(
                 "max_principal_grace",
                 a.max_principal_grace,
@@ -1224,7 +1255,10 @@ async fn product_form_page(
             format!("{}: {}", a.edit_product_title, p.code),
             format!("/admin/products/{}", p.id),
         ),
-        None => (a.new_product_title.to_string(), "/admin/products/new".into()),
+        None => (
+            a.new_product_title.to_string(),
+            "/admin/products/new".into(),
+        ),
     };
     ProductPage {
         shell: user.shell(state, &heading).await,
@@ -1295,8 +1329,15 @@ pub async fn product_page(
             };
             let form = ProductForm::of(&product, user.lang);
             render(
-                &product_form_page(&state, &user, Some(product), form, FormErrors::default(), done)
-                    .await,
+                &product_form_page(
+                    &state,
+                    &user,
+                    Some(product),
+                    form,
+                    FormErrors::default(),
+                    done,
+                )
+                .await,
             )
         }
         Err(err) => user.fail(&state, err).await,
@@ -1345,7 +1386,14 @@ pub async fn update_product(
                 collateral_free_limit_vnd: draft.collateral_free_limit_vnd,
                 active: draft.active,
             };
-            match products::update(&state.ctx, &user.caller, ProductId::new(current.id), changes).await {
+            match products::update(
+                &state.ctx,
+                &user.caller,
+                ProductId::new(current.id),
+                changes,
+            )
+            .await
+            {
                 Ok(saved) => {
                     return Redirect::to(&format!("/admin/products/{}?done=saved", saved.id))
                         .into_response()
@@ -1472,8 +1520,9 @@ pub async fn retry_message(
     };
     match result.await {
         Ok(_) => {
-            let query = serde_urlencoded::to_string([("status", status.as_str()), ("done", "retried")])
-                .unwrap_or_default();
+            let query =
+                serde_urlencoded::to_string([("status", status.as_str()), ("done", "retried")])
+                    .unwrap_or_default();
             Redirect::to(&format!("/admin/outbox?{query}")).into_response()
         }
         Err(err) if err.kind == ErrorKind::Conflict => {
@@ -1541,10 +1590,19 @@ mod tests {
     #[test]
     fn a_rate_reads_with_a_comma_or_a_dot_and_a_percent_sign() {
         assert_eq!(parse_decimal("r", "7,2").unwrap(), Decimal::new(72, 1));
-        assert_eq!(parse_decimal("r", " 7.25 % ").unwrap(), Decimal::new(725, 2));
-        assert_eq!(parse_decimal("r", "7,2 %/năm").unwrap(), Decimal::new(72, 1));
         assert_eq!(
-            parse_decimal("rate_percent", "bảy").unwrap_err().field.as_deref(),
+            parse_decimal("r", " 7.25 % ").unwrap(),
+            Decimal::new(725, 2)
+        );
+        assert_eq!(
+            parse_decimal("r", "7,2 %/năm").unwrap(),
+            Decimal::new(72, 1)
+        );
+        assert_eq!(
+            parse_decimal("rate_percent", "bảy")
+                .unwrap_err()
+                .field
+                .as_deref(),
             Some("rate_percent")
         );
         assert_eq!(
@@ -1568,9 +1626,14 @@ mod tests {
             Lang::Vi,
             |f| product_label(f, a),
         );
-        errors.place(&AppError::stale_version(), Lang::Vi, |f| product_label(f, a));
+        errors.place(&AppError::stale_version(), Lang::Vi, |f| {
+            product_label(f, a)
+        });
         let message = errors.error_for("rate_percent").expect("placed");
-        assert!(message.contains("«Lãi suất trong hạn (%/năm)»"), "{message}");
+        assert!(
+            message.contains("«Lãi suất trong hạn (%/năm)»"),
+            "{message}"
+        );
         assert!(errors.general.is_some());
     }
 }

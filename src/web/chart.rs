@@ -30,8 +30,9 @@ pub struct Bar {
 
 /// The drawing's width in `viewBox` units.
 const WIDTH: i64 = 360;
-/// The height of one row (label line, then the bar).
-const ROW: i64 = 46;
+/// The height of one row (the label, the value, then the bar: each on its own line, so a long
+/// label never runs into the value on a phone).
+const ROW: i64 = 68;
 const BAR_HEIGHT: i64 = 16;
 const TEXT: &str = "#1b1f24";
 const TRACK: &str = "#eef1f4";
@@ -78,19 +79,22 @@ pub fn bar_chart(id: &str, title: &str, desc: &str, bars: &[Bar]) -> String {
         let length = if max > 0 {
             let scaled = i128::from(bar.value.max(0)) * i128::from(WIDTH) / i128::from(max);
             // A non-zero amount stays visible as a sliver.
-            i64::try_from(scaled).unwrap_or(WIDTH).max(i64::from(bar.value > 0) * 2)
+            i64::try_from(scaled)
+                .unwrap_or(WIDTH)
+                .max(i64::from(bar.value > 0) * 2)
         } else {
             0
         };
         let _ = write!(
             svg,
             "<g aria-hidden=\"true\">\
-             <text x=\"0\" y=\"{ly}\" font-size=\"13\" fill=\"{TEXT}\">{label}</text>\
-             <text x=\"{WIDTH}\" y=\"{ly}\" font-size=\"13\" font-weight=\"600\" text-anchor=\"end\" fill=\"{TEXT}\">{value}</text>\
+             <text x=\"0\" y=\"{ly}\" font-size=\"15\" fill=\"{TEXT}\">{label}</text>\
+             <text x=\"0\" y=\"{vy}\" font-size=\"15\" font-weight=\"600\" fill=\"{TEXT}\">{value}</text>\
              <rect x=\"0\" y=\"{by}\" width=\"{WIDTH}\" height=\"{BAR_HEIGHT}\" rx=\"3\" fill=\"{TRACK}\"/>\
              <rect x=\"0\" y=\"{by}\" width=\"{length}\" height=\"{BAR_HEIGHT}\" rx=\"3\" fill=\"{fill}\"/></g>",
-            ly = top + 16,
-            by = top + 22,
+            ly = top + 15,
+            vy = top + 35,
+            by = top + 43,
             label = escape(&bar.label),
             value = escape(&bar.value_text),
             fill = escape(bar.fill),
@@ -150,7 +154,10 @@ mod tests {
         assert!(svg.contains("role=\"img\""));
         assert!(svg.contains("aria-labelledby=\"portfolio-chart-title portfolio-chart-desc\""));
         assert!(svg.contains("<title id=\"portfolio-chart-title\">Dư nợ</title>"));
-        assert!(svg.contains("Nhóm 1 – Nợ đủ tiêu chuẩn: 3.000.000 ₫"), "{svg}");
+        assert!(
+            svg.contains("Nhóm 1 – Nợ đủ tiêu chuẩn: 3.000.000 ₫"),
+            "{svg}"
+        );
         assert!(svg.contains("width=\"360\" height=\"16\" rx=\"3\" fill=\"#2e7d4f\""));
         assert!(svg.contains("width=\"180\" height=\"16\" rx=\"3\" fill=\"#9a7200\""));
         assert!(svg.contains("width=\"0\" height=\"16\" rx=\"3\" fill=\"#c2580a\""));
@@ -160,7 +167,10 @@ mod tests {
     #[test]
     fn the_drawing_is_csp_safe_and_escapes_its_text() {
         let svg = bar_chart("c", "<b>", "d", &bars());
-        assert!(!svg.contains("style"), "no style attribute or element: {svg}");
+        assert!(
+            !svg.contains("style"),
+            "no style attribute or element: {svg}"
+        );
         assert!(!svg.contains("<script"));
         assert!(svg.contains("Nhóm &lt;2&gt; &amp; co"));
         assert!(svg.contains("<title id=\"c-title\">&lt;b&gt;</title>"));
@@ -171,7 +181,10 @@ mod tests {
         let mut tiny = bars();
         tiny[2].value = 1;
         let svg = bar_chart("c", "t", "d", &tiny);
-        assert!(svg.contains("width=\"2\" height=\"16\" rx=\"3\" fill=\"#c2580a\""), "{svg}");
+        assert!(
+            svg.contains("width=\"2\" height=\"16\" rx=\"3\" fill=\"#c2580a\""),
+            "{svg}"
+        );
         let none = bar_chart("c", "t", "d", &[]);
         assert!(none.contains("viewBox=\"0 0 360 4\""));
         assert!(!none.contains("<rect"));

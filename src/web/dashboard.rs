@@ -43,7 +43,7 @@ crate::texts! {
     outstanding_by_group: "Dư nợ theo nhóm nợ", "Outstanding by debt group";
     portfolio_overdue: "Nợ quá hạn toàn danh mục theo số ngày quá hạn", "Overdue across the portfolio by days past due";
     bands_truncated: "Chỉ tính 10.000 khoản vay quá hạn đầu tiên.", "Only the first 10,000 overdue loans are counted.";
-    chart_note: "Biểu đồ; số liệu đầy đủ trong bảng.", "Chart; the figures are in the table.";
+    loans_word: "khoản vay", "loans";
 }
 
 /// The page size asked of the list use cases (their maximum).
@@ -449,8 +449,13 @@ fn overdue_chart(id: &str, title: &str, bands: &[Band], lang: Lang) -> String {
         .iter()
         .enumerate()
         .map(|(i, b)| Bar {
-            label: format!("{} {days} · {} {}", b.label, b.loans, t.loans_count.to_lowercase()),
-            value_text: format::vnd_of(&b.overdue_principal_vnd, lang),
+            label: format!("{} {days}", b.label),
+            value_text: format!(
+                "{} · {} {}",
+                format::vnd_of(&b.overdue_principal_vnd, lang),
+                b.loans,
+                DashText::of(lang).loans_word
+            ),
             value: b.overdue_principal_vnd.to_i64().unwrap_or(i64::MAX),
             fill: chart::band_colour(i),
         })
@@ -512,13 +517,13 @@ async fn portfolio(state: &AppState, caller: &Caller) -> AppResult<Portfolio> {
     let group_bars: Vec<Bar> = groups
         .iter()
         .map(|g| Bar {
-            label: format!(
+            label: super::text::debt_group(i64::from(g.debt_group), lang),
+            value_text: format!(
                 "{} · {} {}",
-                super::text::debt_group(i64::from(g.debt_group), lang),
+                format::vnd(g.outstanding_principal_vnd, lang),
                 g.loans,
-                t.loans_count.to_lowercase()
+                d.loans_word
             ),
-            value_text: format::vnd(g.outstanding_principal_vnd, lang),
             value: g.outstanding_principal_vnd,
             fill: chart::group_colour(g.debt_group),
         })

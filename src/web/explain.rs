@@ -17,13 +17,14 @@ use axum::{
     Router,
 };
 use chrono::NaiveDate;
-use coopfund_domain::{ExplanationLine, Formula, ExplanationKind, QuoteField};
+use coopfund_domain::{ExplanationKind, ExplanationLine, Formula, QuoteField};
 use rust_decimal::{prelude::ToPrimitive, Decimal};
 use serde::Deserialize;
 
 use super::{format, render, Shell, WebUser};
 use crate::{
     app::loans::{self, LoanExplanation},
+    auth::Role,
     error::{AppError, Lang},
     state::AppState,
 };
@@ -47,6 +48,7 @@ crate::texts! {
     link: "Cách tính?", "How is this computed?";
     as_of: "Tính đến ngày", "As of";
     show: "Xem", "Show";
+    how: "Lãi được tính thế nào?", "How is interest computed?";
     intro: "Mỗi số tiền dưới đây được tách thành các dòng tạo nên nó. Lãi tính theo số ngày thực tế trên 365 ngày (Thông tư 14/2017/TT-NHNN): tính ngày đầu, không tính ngày cuối, trên dư nợ cuối ngày. Lãi được cộng dồn chính xác và chỉ làm tròn đến đồng (làm tròn nửa lên) khi đến hạn kỳ hoặc trên tổng số, không làm tròn từng đoạn. Các dòng hiển thị đến xu (hai chữ số thập phân) và cộng lại đúng bằng số tiền.",
         "Each amount below is opened into the lines that make it. Interest runs on actual days over 365 (Circular 14/2017/TT-NHNN): the first day counts, the last does not, on the end-of-day balance. Interest accrues exactly and is rounded to the đồng (half up) only when an installment is billed or on the total, never per segment. Lines are shown to two decimals and add up exactly to the amount.";
     summary: "Các khoản", "The amounts";
@@ -126,6 +128,8 @@ pub struct ExplainPage {
     pub x: &'static ExplainText,
     pub loan_id: i64,
     pub loan_number: String,
+    /// The loan page of this reader (a cooperative's own page, or the staff page).
+    pub back_href: String,
     /// The date field as typed (or the quote's date).
     pub date_value: String,
     pub date_error: Option<String>,
@@ -191,7 +195,10 @@ fn line_row(
     x: &'static ExplainText,
     lang: Lang,
 ) -> LineRow {
-    let installment = line.installment.map(|n| format!(" {n}")).unwrap_or_default();
+    let installment = line
+        .installment
+        .map(|n| format!(" {n}"))
+        .unwrap_or_default();
     let what = match line.kind {
         ExplanationKind::Accrual => match field {
             QuoteField::CurrentInterest => x.accrual_current,
@@ -221,7 +228,13 @@ fn line_row(
         ExplanationKind::AdvanceDeducted => x.advance_deducted.to_string(),
         ExplanationKind::AdvanceAboveOwed => x.advance_above_owed.to_string(),
     };
-    let formula = match (line.formula, line.balance, line.rate_percent, line.days, line.exact) {
+    let formula = match (
+        line.formula,
+        line.balance,
+        line.rate_percent,
+        line.days,
+        line.exact,
+    ) {
         (Some(formula), Some(balance), Some(rate), Some(days), Some(exact)) => {
             let head = format!(
                 "{} × {} × {days} {}",
@@ -328,6 +341,11 @@ pub async fn show(
                 },
                 date_shown: format::date(quote_date),
                 sections: sections_of(&explained, x, user.lang),
+                back_href: if user.caller.role() == Role::Cooperative {
+                    format!("/my/loans/{}", explained.loan_id.get())
+                } else {
+                    format!("/loans/{}", explained.loan_id.get())
+                },
                 loan_id: explained.loan_id.get(),
                 loan_number: explained.loan_number,
                 shell,

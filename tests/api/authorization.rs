@@ -232,6 +232,11 @@ const ROUTES: &[Route] = &[
     },
     Route {
         method: Method::GET,
+        path: "/api/v1/loans/{id}/explain",
+        allowed: ALL,
+    },
+    Route {
+        method: Method::GET,
         path: "/api/v1/loans/{id}/statement",
         allowed: ALL,
     },

@@ -139,7 +139,10 @@ async fn the_books_of_a_working_fund_verify_and_every_chain_holds_its_rows() {
     assert!(ledger_differences(&app).await.is_empty());
     // Admins and auditors only; a bad checkpoint is the caller's mistake.
     let officer = app.client(&staff.officer).verify_chains(None).await;
-    assert_eq!(officer.map(|_| ()).unwrap_err().status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        officer.map(|_| ()).unwrap_err().status,
+        StatusCode::FORBIDDEN
+    );
     let bad = app
         .client(&staff.auditor)
         .verify_chains(Some("audit:1:not-a-hash"))
@@ -163,7 +166,10 @@ async fn an_update_of_an_audit_record_is_named() {
                 "UPDATE audit_records SET actor = 'someone' WHERE id = {target}"
             ))
             .await;
-        assert!(refused.is_err(), "the audit trail is append-only on PostgreSQL");
+        assert!(
+            refused.is_err(),
+            "the audit trail is append-only on PostgreSQL"
+        );
     }
     // … and what gets past it is found.
     tamper(
@@ -171,7 +177,12 @@ async fn an_update_of_an_audit_record_is_named() {
         &format!("UPDATE audit_records SET actor = 'someone' WHERE id = {target}"),
     )
     .await;
-    assert_first(&verify(&app, &staff, None).await, "audit", "edited", Some(target));
+    assert_first(
+        &verify(&app, &staff, None).await,
+        "audit",
+        "edited",
+        Some(target),
+    );
 }
 
 #[tokio::test]
@@ -211,10 +222,18 @@ async fn a_balanced_edit_of_the_charter_capital_entry_is_found_by_the_chain_and_
         ),
     )
     .await;
-    assert_first(&verify(&app, &staff, None).await, "journal", "edited", Some(entry_id));
+    assert_first(
+        &verify(&app, &staff, None).await,
+        "journal",
+        "edited",
+        Some(entry_id),
+    );
     let differences = ledger_differences(&app).await;
     assert_mentions(&differences, "account 4111 holds");
-    assert_mentions(&differences, &format!("entry {entry_id} of charter capital"));
+    assert_mentions(
+        &differences,
+        &format!("entry {entry_id} of charter capital"),
+    );
 }
 
 #[tokio::test]
@@ -238,7 +257,11 @@ async fn a_deleted_charter_capital_entry_is_named() {
     let report = verify(&app, &staff, None).await;
     assert!(!report.passed);
     let first = chain(&report, "journal").first.clone().expect("a finding");
-    assert_eq!((first.kind.as_str(), first.seq), ("deleted", Some(seq)), "{report:#?}");
+    assert_eq!(
+        (first.kind.as_str(), first.seq),
+        ("deleted", Some(seq)),
+        "{report:#?}"
+    );
     let differences = ledger_differences(&app).await;
     assert_mentions(
         &differences,
@@ -304,7 +327,10 @@ async fn a_doubled_charter_capital_contribution_is_named() {
     let differences = ledger_differences(&app).await;
     assert_mentions(
         &differences,
-        &format!("contribution {} repeats contribution {contribution_id}", doubled.id),
+        &format!(
+            "contribution {} repeats contribution {contribution_id}",
+            doubled.id
+        ),
     );
     assert_mentions(&differences, "account 4111 holds");
 }
@@ -319,10 +345,17 @@ async fn a_whole_chain_rewritten_after_a_checkpoint_passes_alone_but_not_against
         .expect("checkpoint");
     assert!(verify(&app, &staff, Some(&checkpoint.compact)).await.passed);
     // Someone who knows the encoding edits the first audit record and re-hashes the whole chain, head too.
-    tamper(&app, "UPDATE audit_records SET actor = 'someone' WHERE id = 1").await;
+    tamper(
+        &app,
+        "UPDATE audit_records SET actor = 'someone' WHERE id = 1",
+    )
+    .await;
     rehash(&app, Chain::Audit).await;
     let alone = verify(&app, &staff, None).await;
-    assert!(alone.passed, "a consistent rewrite passes without a checkpoint: {alone:#?}");
+    assert!(
+        alone.passed,
+        "a consistent rewrite passes without a checkpoint: {alone:#?}"
+    );
     let against = verify(&app, &staff, Some(&checkpoint.compact)).await;
     let head = checkpoint
         .heads
@@ -434,7 +467,10 @@ async fn concurrent_writers_never_fork_a_chain() {
         .json()
         .await
         .expect("fund");
-    let today = fund["business_date"].as_str().expect("business date").to_string();
+    let today = fund["business_date"]
+        .as_str()
+        .expect("business date")
+        .to_string();
     let mut writes = tokio::task::JoinSet::new();
     for i in 0..12 {
         let today = today.clone();
@@ -464,6 +500,47 @@ async fn concurrent_writers_never_fork_a_chain() {
     assert!(report.passed, "{report:#?}");
     assert_eq!(chain(&report, "charter_capital").head_seq, 12);
     assert_eq!(chain(&report, "journal").head_seq, 12);
+    assert!(ledger_differences(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn concurrent_repayments_on_several_loans_keep_one_transaction_chain() {
+    let app = spawn_app().await;
+    let staff = Staff::new(&app).await;
+    let coop = app.cooperative().await;
+    let mut loans = Vec::new();
+    for _ in 0..3 {
+        loans.push(active_loan(&app, &staff, coop, &example_3(), "2026-01-10").await);
+    }
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..9_usize {
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url(&format!("/api/v1/loans/{}/repayments", loans[i % 3])),
+            staff.accountant.clone(),
+        );
+        writes.spawn(async move {
+            let body = json!({"amount_vnd": 1_000_000, "value_date": "2026-01-10", "reference": format!("GD {i}"), "kind": "ordinary"});
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+                .status()
+        });
+    }
+    let statuses = writes.join_all().await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::CREATED),
+        "{statuses:?}"
+    );
+    let report = verify(&app, &staff, None).await;
+    assert!(report.passed, "{report:#?}");
+    // Three disbursements and nine repayments, one chain with no gap.
+    assert_eq!(chain(&report, "loan_transactions").head_seq, 12);
+    assert_eq!(chain(&report, "loan_transactions").rows, 12);
     assert!(ledger_differences(&app).await.is_empty());
 }
 

@@ -261,9 +261,7 @@ impl Client<'_> {
     }
 
     /// `GET /audit/checkpoint`.
-    pub async fn chain_checkpoint(
-        &self,
-    ) -> ApiResult<coopfund::http::dto::audit::CheckpointView> {
+    pub async fn chain_checkpoint(&self) -> ApiResult<coopfund::http::dto::audit::CheckpointView> {
         self.get("/api/v1/audit/checkpoint").await
     }
 }

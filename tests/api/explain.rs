@@ -64,7 +64,8 @@ fn assert_explains(explained: &Value, quote: &Value) {
 }
 
 #[tokio::test]
-async fn explain_equals_the_payoff_quote_for_every_field_and_opens_overdue_interest_into_its_segment() {
+async fn explain_equals_the_payoff_quote_for_every_field_and_opens_overdue_interest_into_its_segment(
+) {
     let app = spawn_app().await;
     let staff = Staff::new(&app).await;
     let coop = app.cooperative().await;
@@ -182,7 +183,12 @@ async fn explain_is_a_404_for_another_cooperative_and_a_bad_date_is_refused() {
         StatusCode::NOT_FOUND,
     )
     .await;
-    for bad in ["?date=2026-13-01", "?date=20-02-2026", "?date=", "?day=2026-02-20"] {
+    for bad in [
+        "?date=2026-13-01",
+        "?date=20-02-2026",
+        "?date=",
+        "?day=2026-02-20",
+    ] {
         let response = explanation(&app, loan_id, bad, &staff.officer).await;
         let status = response.status();
         assert!(

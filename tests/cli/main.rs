@@ -458,15 +458,33 @@ fn audit_verify_names_an_edit_and_a_saved_checkpoint_catches_a_rewritten_chain()
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
     let out = coopfund(&url, &["audit", "verify"], None);
-    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
-    assert!(text(&out.stdout).contains("charter_capital: OK, 2 rows"), "{}", text(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("charter_capital: OK, 2 rows"),
+        "{}",
+        text(&out.stdout)
+    );
     let out = coopfund(&url, &["audit", "checkpoint"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let checkpoint = dir.path().join("checkpoint.json");
     std::fs::write(&checkpoint, &out.stdout).expect("save the checkpoint");
     let checkpoint = checkpoint.display().to_string();
-    let out = coopfund(&url, &["audit", "verify", "--checkpoint", &checkpoint], None);
-    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    let out = coopfund(
+        &url,
+        &["audit", "verify", "--checkpoint", &checkpoint],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -475,7 +493,9 @@ fn audit_verify_names_an_edit_and_a_saved_checkpoint_catches_a_rewritten_chain()
     let execute = |sql: String| {
         runtime.block_on(async {
             use sea_orm::ConnectionTrait;
-            let db = sea_orm::Database::connect(url.as_str()).await.expect("connect");
+            let db = sea_orm::Database::connect(url.as_str())
+                .await
+                .expect("connect");
             db.execute_unprepared(&sql).await.expect("tamper");
             db.close().await.ok();
         })
@@ -490,9 +510,13 @@ fn audit_verify_names_an_edit_and_a_saved_checkpoint_catches_a_rewritten_chain()
         text(&out.stdout)
     );
     // A forger doubles the first contribution and re-hashes the whole chain and its head.
-    execute("UPDATE charter_capital_contributions SET amount_vnd = 10000000000 WHERE id = 1".into());
+    execute(
+        "UPDATE charter_capital_contributions SET amount_vnd = 10000000000 WHERE id = 1".into(),
+    );
     let rows = runtime.block_on(async {
-        let db = sea_orm::Database::connect(url.as_str()).await.expect("connect");
+        let db = sea_orm::Database::connect(url.as_str())
+            .await
+            .expect("connect");
         let chain = coopfund_domain::chain::Chain::CharterCapital;
         migration::chain_rows::read_batch(&db, chain, migration::chain_rows::Order::Id, 0, 100)
             .await
@@ -521,7 +545,11 @@ fn audit_verify_names_an_edit_and_a_saved_checkpoint_catches_a_rewritten_chain()
     let out = coopfund(&url, &["audit", "verify"], None);
     let report = text(&out.stdout);
     assert!(report.contains("charter_capital: OK"), "{report}");
-    let out = coopfund(&url, &["audit", "verify", "--checkpoint", &checkpoint], None);
+    let out = coopfund(
+        &url,
+        &["audit", "verify", "--checkpoint", &checkpoint],
+        None,
+    );
     assert!(!out.status.success());
     let report = text(&out.stdout);
     assert!(

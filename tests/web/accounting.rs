@@ -130,6 +130,16 @@ async fn a_loan_is_signed_disbursed_and_repaid_through_the_pages_and_the_loan_pa
     let driver = Driver::start().await;
     let browser = driver.session(false).await;
 
+    // The signing form at phone width.
+    let phone = driver.session(true).await;
+    login(&phone, &desk, &desk.officer).await;
+    phone.goto(&desk.url(&format!("/loans/{id}/sign"))).await;
+    phone.find("#sign-form").await;
+    let (page, window) = widths(&phone).await;
+    assert!(page <= window, "sign: {page} px in a {window} px window");
+    phone.screenshot("phone-accounting-sign").await;
+    phone.quit().await;
+
     // The officer signs the contract from the loan page.
     login(&browser, &desk, &desk.officer).await;
     browser.goto(&desk.url(&format!("/loans/{id}"))).await;
@@ -385,6 +395,27 @@ async fn a_transaction_is_reversed_with_its_reason_and_stays_on_the_loan_page_st
     assert_eq!(browser.text("#loan-payoff-total").await, "100.000.000 ₫");
     browser.screenshot("accounting-reversed").await;
     browser.quit().await;
+
+    // The reversal form at phone width (on the disbursement, still reversible).
+    let disbursement = desk
+        .transactions()
+        .await
+        .into_iter()
+        .find(|t| t["kind"] == "disbursement")
+        .unwrap();
+    let phone = driver.session(true).await;
+    login(&phone, &desk, &desk.accountant).await;
+    phone
+        .goto(&desk.url(&format!(
+            "/loans/{id}/transactions/{}/reverse",
+            disbursement["id"]
+        )))
+        .await;
+    phone.find("#reversal-form").await;
+    let (page, window) = widths(&phone).await;
+    assert!(page <= window, "reverse: {page} px in a {window} px window");
+    phone.screenshot("phone-accounting-reverse").await;
+    phone.quit().await;
 }
 
 #[tokio::test]

@@ -114,7 +114,10 @@ async fn every_admin_page_and_form_is_a_403_page_for_each_other_role_and_changes
                 .unwrap()
                 .starts_with("text/html"));
             let html = page.text().await.unwrap();
-            assert!(html.contains("Không được phép"), "{role} GET {path}: {html}");
+            assert!(
+                html.contains("Không được phép"),
+                "{role} GET {path}: {html}"
+            );
         }
         for (path, body) in ADMIN_FORMS {
             let refused = client
@@ -125,7 +128,11 @@ async fn every_admin_page_and_form_is_a_403_page_for_each_other_role_and_changes
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{role} POST {path}");
+            assert_eq!(
+                refused.status(),
+                StatusCode::FORBIDDEN,
+                "{role} POST {path}"
+            );
             assert!(refused.text().await.unwrap().contains("Không được phép"));
         }
     }
@@ -200,10 +207,16 @@ async fn the_configuration_page_shows_the_settings_in_force_and_hides_the_secret
         html.contains("<dt>auth.token_ttl_minutes</dt>\n    <dd>123</dd>"),
         "a value in force (an override of the default): {html}"
     );
-    assert!(html.contains("mailer@quyhtx.example.vn"), "a name is not a secret");
+    assert!(
+        html.contains("mailer@quyhtx.example.vn"),
+        "a name is not a secret"
+    );
     assert!(html.contains("<dt>smtp.password</dt>"));
     assert!(html.contains("•••• (đã đặt, được ẩn)"));
-    assert!(!html.contains("smtp-s3cret-value"), "the password is hidden");
+    assert!(
+        !html.contains("smtp-s3cret-value"),
+        "the password is hidden"
+    );
     assert!(html.contains("<dt>database.url</dt>"));
     if let Some(at) = app.settings.database.url.find('@') {
         // A PostgreSQL URL with credentials: its password is never on the page.
@@ -248,7 +261,11 @@ async fn try_login(browser: &Browser, base: &str, username: &str, password: &str
         if browser.try_find("#who").await.is_some() {
             return true;
         }
-        if browser.try_find(".field-error, .alert.error").await.is_some() {
+        if browser
+            .try_find(".field-error, .alert.error")
+            .await
+            .is_some()
+        {
             return false;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -267,7 +284,10 @@ async fn an_admin_adds_users_resets_a_password_that_then_logs_in_and_disables_an
     browser.click("nav a[href='/admin/users']").await;
     browser.wait_text("h1", "Người dùng").await;
     let list = browser.text("#user-list").await;
-    assert!(list.contains("officer.lan") && list.contains("Cán bộ tín dụng"), "{list}");
+    assert!(
+        list.contains("officer.lan") && list.contains("Cán bộ tín dụng"),
+        "{list}"
+    );
     browser.screenshot("admin-users").await;
 
     // A cooperative account: a short password and no cooperative are refused next to their fields,
@@ -296,7 +316,12 @@ async fn an_admin_adds_users_resets_a_password_that_then_logs_in_and_disables_an
             json!([]),
         )
         .await;
-    choose(&browser, "#cooperative_id", first.as_str().expect("a cooperative")).await;
+    choose(
+        &browser,
+        "#cooperative_id",
+        first.as_str().expect("a cooperative"),
+    )
+    .await;
     browser.fill("#password", "mat-khau-dau-tien").await;
     browser.click("#create-user").await;
     browser.wait_text("#done", "Đã tạo tài khoản").await;
@@ -334,8 +359,8 @@ async fn an_admin_adds_users_resets_a_password_that_then_logs_in_and_disables_an
 }
 
 #[tokio::test]
-async fn a_product_above_the_legal_rate_cap_is_refused_next_to_the_field_and_a_valid_one_is_saved(
-) {
+async fn a_product_above_the_legal_rate_cap_is_refused_next_to_the_field_and_a_valid_one_is_saved()
+{
     let fund = fund();
     let _turn = BROWSER.lock().await;
     let driver = Driver::start().await;
@@ -516,9 +541,18 @@ async fn the_dashboards_draw_the_portfolio_as_an_accessible_csp_safe_svg() {
     assert_eq!(chart["role"], "img", "{chart}");
     assert_eq!(chart["title"], "Dư nợ theo nhóm nợ");
     let desc = chart["desc"].as_str().unwrap();
-    assert!(desc.contains("Nhóm 1 – Nợ đủ tiêu chuẩn") && desc.contains('₫'), "{desc}");
-    assert_eq!(chart["bars"], 10, "a track and a bar for each of the five groups");
-    assert_eq!(chart["styled"], 0, "no style attribute (CSP style-src 'self')");
+    assert!(
+        desc.contains("Nhóm 1 – Nợ đủ tiêu chuẩn") && desc.contains('₫'),
+        "{desc}"
+    );
+    assert_eq!(
+        chart["bars"], 10,
+        "a track and a bar for each of the five groups"
+    );
+    assert_eq!(
+        chart["styled"], 0,
+        "no style attribute (CSP style-src 'self')"
+    );
     assert!(chart["width"].as_f64().unwrap() > 200.0, "{chart}");
     assert!(
         chart["overdue_desc"].as_str().unwrap().contains("ngày"),
@@ -606,7 +640,11 @@ async fn every_page_of_each_staff_role_opens_and_is_saved_as_a_screenshot() {
     for (who, role, extra) in [
         (OFFICER, "officer", vec![]),
         (APPROVER, "approver", vec![]),
-        (ACCOUNTANT, "accountant", vec![format!("/loans/{loan_id}/repayments")]),
+        (
+            ACCOUNTANT,
+            "accountant",
+            vec![format!("/loans/{loan_id}/repayments")],
+        ),
         (AUDITOR, "auditor", vec![]),
         (
             ADMIN,
@@ -649,7 +687,10 @@ async fn every_page_of_each_staff_role_opens_and_is_saved_as_a_screenshot() {
                 !body.contains("Something went wrong.") && status != "500",
                 "{role} {path}: {body}"
             );
-            assert_ne!(status, "403", "{role} is led to {path}, which it may not see");
+            assert_ne!(
+                status, "403",
+                "{role} is led to {path}, which it may not see"
+            );
             if status == "404" {
                 // A link to a page that another part of the work has not merged yet.
                 missing.push(format!("{role} {path}"));
@@ -714,4 +755,97 @@ async fn median_server_time_of_the_dashboard_and_the_loan_page_on_the_demo_fund(
         }
     }
     println!("{}", lines.join("\n"));
+}
+
+#[tokio::test]
+async fn an_admin_gives_an_account_another_role_and_cooperative_which_ends_its_sessions() {
+    let app = spawn_app().await;
+    let coop = app.cooperative().await;
+    let username = unique("officer");
+    let created: Value = app
+        .post(
+            "/api/v1/users",
+            &app.admin_token,
+            &json!({"username": username, "password": crate::helpers::PASSWORD, "role": "officer"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_i64().expect("id");
+    let officer_token = app.login(&username, crate::helpers::PASSWORD).await;
+    let (cookie, csrf) = page_session(&app.address, &app.admin_token).await;
+    let post = |path: String, body: String| {
+        no_redirects()
+            .post(app.url(&path))
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(format!("csrf={csrf}&{body}"))
+            .send()
+    };
+
+    // A cooperative account without its cooperative: refused next to the field, nothing changed.
+    let refused = post(
+        format!("/admin/users/{id}/role"),
+        "role=cooperative&cooperative_id=".into(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("id=\"cooperative_id-error\""), "{html}");
+    assert!(html.contains("«Hợp tác xã» là bắt buộc"), "{html}");
+    assert_eq!(
+        app.get("/api/v1/loans", &officer_token).await.status(),
+        StatusCode::OK,
+        "still an officer with a session"
+    );
+
+    let moved = post(
+        format!("/admin/users/{id}/role"),
+        format!("role=cooperative&cooperative_id={coop}"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(moved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        moved.headers()[header::LOCATION],
+        format!("/admin/users/{id}?done=role").as_str()
+    );
+    let user: Value = app
+        .get(&format!("/api/v1/users/{id}"), &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (user["role"].as_str(), user["cooperative_id"].as_i64()),
+        (Some("cooperative"), Some(coop))
+    );
+    assert_eq!(
+        app.get("/api/v1/loans", &officer_token).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the officer's session ended with the role"
+    );
+
+    // An admin cannot take away its own admin role.
+    let me = post(
+        "/admin/users/1/role".into(),
+        "role=auditor&cooperative_id=".into(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(me.status(), StatusCode::CONFLICT);
+    assert!(me
+        .text()
+        .await
+        .unwrap()
+        .contains("Không thể tự bỏ vai trò quản trị của mình."));
+    let admin: Value = app
+        .get("/api/v1/users/1", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(admin["role"], "admin");
 }

@@ -211,10 +211,10 @@ fn plan_of(line: &bank_statement_line::Model, input: &ConfirmInput) -> AppResult
     let splits = match &input.splits {
         Some(splits) => splits.clone(),
         None => match (&line.plan, line.proposed_loan_id) {
-            (Some(stored), _) if LineStatus::of(&line)? == LineStatus::AwaitingSecond => {
+            (Some(stored), _) if LineStatus::of(line)? == LineStatus::AwaitingSecond => {
                 serde_json::from_str(stored).map_err(AppError::internal)?
             }
-            (_, Some(loan_id)) if LineStatus::of(&line)? == LineStatus::Proposed => vec![Split {
+            (_, Some(loan_id)) if LineStatus::of(line)? == LineStatus::Proposed => vec![Split {
                 loan_id,
                 amount_vnd: line.amount_vnd,
             }],

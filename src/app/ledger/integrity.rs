@@ -16,7 +16,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use crate::{
     error::AppResult,
-    store::entities::{charter_capital_contribution, journal_entry, journal_line, loan_transaction},
+    store::entities::{
+        charter_capital_contribution, journal_entry, journal_line, loan_transaction,
+    },
 };
 
 /// Entries read per batch.
@@ -176,7 +178,9 @@ fn check_entry(
         if !KEYLESS_KINDS.contains(&kind.as_str()) {
             found.push(
                 "no_business_key",
-                format!("entry {id} ({kind}) has no business key: it was not posted by the service"),
+                format!(
+                    "entry {id} ({kind}) has no business key: it was not posted by the service"
+                ),
             );
         }
         return;
@@ -188,7 +192,8 @@ fn check_entry(
         );
         return;
     };
-    let disagrees = |what: &str| format!("entry {id}: its business key `{key_text}` disagrees with its {what}");
+    let disagrees =
+        |what: &str| format!("entry {id}: its business key `{key_text}` disagrees with its {what}");
     let expected_loan = match &key {
         Key::LoanTransaction { loan_id, .. }
         | Key::CloseOfBusiness { loan_id, .. }
@@ -336,14 +341,17 @@ async fn check_charter_capital<C: ConnectionTrait>(
     }
     let on_4111: Vec<(i64, i64)> = journal_line::Entity::find()
         .select_only()
-        .columns([journal_line::Column::DebitVnd, journal_line::Column::CreditVnd])
+        .columns([
+            journal_line::Column::DebitVnd,
+            journal_line::Column::CreditVnd,
+        ])
         .filter(journal_line::Column::AccountCode.eq("4111"))
         .into_tuple()
         .all(conn)
         .await?;
-    let held_vnd = on_4111
-        .iter()
-        .fold(0_i64, |sum, (debit, credit)| sum.saturating_add(credit - debit));
+    let held_vnd = on_4111.iter().fold(0_i64, |sum, (debit, credit)| {
+        sum.saturating_add(credit - debit)
+    });
     if held_vnd != total_vnd {
         found.push(
             "charter_capital_total",

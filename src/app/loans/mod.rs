@@ -18,9 +18,9 @@
 //! reads) and [`views`] (what both return, the API's JSON).
 
 mod commands;
-mod preview;
-mod period;
 mod explain;
+mod period;
+mod preview;
 mod queries;
 mod views;
 
@@ -35,9 +35,9 @@ pub use commands::{
     disburse, recover, repay, restructure, reverse, sign, write_off, Disburse, Recover, Repay,
     Restructure, Reverse, SignContract, WriteOff,
 };
-pub use preview::{mails, preview_repayment, RepaymentPreview, MAILS_LIMIT};
-pub use period::{statement_for_period, LoanStatementPeriod};
 pub use explain::{explain, LoanExplanation};
+pub use period::{statement_for_period, LoanStatementPeriod};
+pub use preview::{mails, preview_repayment, RepaymentPreview, MAILS_LIMIT};
 pub use queries::{get, list, payoff, schedule, statement, transactions, LoanFilter};
 pub use views::{
     installment_status_name, AllocationView, LoanSchedule, LoanStatement, LoanView, NextDue,

@@ -4,9 +4,9 @@
 
 use chrono::{Duration, NaiveDate};
 use coopfund_domain::{
-    explain, fold, payoff, DayCount, EventKind, Explanation, Formula, ExplanationKind, LoanContract,
-    LoanEvent, Method, PrepaymentRule, QuoteField, RepaymentKind, Restructure, RestructureKind,
-    ScheduleTerms, Vnd,
+    explain, fold, payoff, DayCount, EventKind, Explanation, ExplanationKind, Formula,
+    LoanContract, LoanEvent, Method, PrepaymentRule, QuoteField, RepaymentKind, Restructure,
+    RestructureKind, ScheduleTerms, Vnd,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -37,7 +37,10 @@ fn disbursed() -> LoanEvent {
 }
 
 /// (kind, from, amount) of each line of a field, for compact exact assertions.
-fn lines_of(explanation: &Explanation, field: QuoteField) -> Vec<(ExplanationKind, NaiveDate, Decimal)> {
+fn lines_of(
+    explanation: &Explanation,
+    field: QuoteField,
+) -> Vec<(ExplanationKind, NaiveDate, Decimal)> {
     explanation
         .amount(field)
         .expect("every field is explained")
@@ -56,7 +59,9 @@ fn worked_example_3_ten_days_late_every_amount_opens_into_its_lines() {
     );
 
     // Overdue interest = round(10,000,000 × 0.12 × 1.5 × 10/365) = 49,315: one segment, rounded on the total.
-    let overdue = explanation.amount(QuoteField::OverdueInterest).expect("field");
+    let overdue = explanation
+        .amount(QuoteField::OverdueInterest)
+        .expect("field");
     assert_eq!(overdue.amount, vnd(49_315));
     let segment = &overdue.lines[0];
     assert_eq!(
@@ -85,7 +90,11 @@ fn worked_example_3_ten_days_late_every_amount_opens_into_its_lines() {
     );
     assert_eq!(
         lines_of(&explanation, QuoteField::OverdueInterest)[1..],
-        [(ExplanationKind::RoundingOnTotal, d(2026, 2, 20), dec!(-0.07))]
+        [(
+            ExplanationKind::RoundingOnTotal,
+            d(2026, 2, 20),
+            dec!(-0.07)
+        )]
     );
 
     // Late interest = round(1,019,178 × 0.10 × 10/365) = 2,792.
@@ -113,14 +122,26 @@ fn worked_example_3_ten_days_late_every_amount_opens_into_its_lines() {
         lines_of(&explanation, QuoteField::CurrentInterest),
         [
             (ExplanationKind::Accrual, d(2026, 2, 10), dec!(295890.41)),
-            (ExplanationKind::RoundingOnTotal, d(2026, 2, 20), dec!(-0.41)),
+            (
+                ExplanationKind::RoundingOnTotal,
+                d(2026, 2, 20),
+                dec!(-0.41)
+            ),
         ]
     );
     assert_eq!(
         lines_of(&explanation, QuoteField::Principal),
         [
-            (ExplanationKind::Disbursement, d(2026, 1, 10), dec!(100000000)),
-            (ExplanationKind::FellOverdue, d(2026, 2, 10), dec!(-10000000)),
+            (
+                ExplanationKind::Disbursement,
+                d(2026, 1, 10),
+                dec!(100000000)
+            ),
+            (
+                ExplanationKind::FellOverdue,
+                d(2026, 2, 10),
+                dec!(-10000000)
+            ),
         ]
     );
 
@@ -135,7 +156,9 @@ fn worked_example_3_ten_days_late_every_amount_opens_into_its_lines() {
 fn the_installment_interest_is_rounded_when_billed_on_its_due_date() {
     // On 2026-02-10 installment 1 is billed: round(100,000,000 × 0.12 × 31/365 = 1,019,178.08) = 1,019,178.
     let explanation = explain(&example_3(), &[disbursed()], d(2026, 2, 10)).expect("explains");
-    let current = explanation.amount(QuoteField::CurrentInterest).expect("field");
+    let current = explanation
+        .amount(QuoteField::CurrentInterest)
+        .expect("field");
     assert_eq!(current.amount, vnd(1_019_178));
     assert_eq!(current.lines[0].days, Some(31));
     assert_eq!(current.lines[0].exact, Some(dec!(1019178.082192)));
@@ -143,7 +166,11 @@ fn the_installment_interest_is_rounded_when_billed_on_its_due_date() {
         lines_of(&explanation, QuoteField::CurrentInterest),
         [
             (ExplanationKind::Accrual, d(2026, 1, 10), dec!(1019178.08)),
-            (ExplanationKind::RoundingAtBilling, d(2026, 2, 10), dec!(-0.08)),
+            (
+                ExplanationKind::RoundingAtBilling,
+                d(2026, 2, 10),
+                dec!(-0.08)
+            ),
         ]
     );
     assert_eq!(current.lines[1].installment, Some(1));
@@ -198,7 +225,9 @@ fn the_prepayment_variant_bills_828_323_from_two_segments() {
         ),
     ];
     let explanation = explain(&example_3(), &events, d(2026, 3, 10)).expect("explains");
-    let current = explanation.amount(QuoteField::CurrentInterest).expect("field");
+    let current = explanation
+        .amount(QuoteField::CurrentInterest)
+        .expect("field");
     assert_eq!(current.amount, vnd(828_323));
     let balances: Vec<_> = current.lines.iter().map(|l| l.balance).collect();
     assert_eq!(
@@ -224,9 +253,16 @@ fn a_per_period_product_writes_its_formula_with_the_period() {
     );
     terms.day_count = DayCount::PerPeriod;
     let contract = LoanContract::new(terms);
-    let events = [LoanEvent::disbursement("d1", d(2026, 1, 31), 1, vnd(120_000_000))];
+    let events = [LoanEvent::disbursement(
+        "d1",
+        d(2026, 1, 31),
+        1,
+        vnd(120_000_000),
+    )];
     let explanation = explain(&contract, &events, d(2026, 2, 10)).expect("explains");
-    let current = explanation.amount(QuoteField::CurrentInterest).expect("field");
+    let current = explanation
+        .amount(QuoteField::CurrentInterest)
+        .expect("field");
     // 120,000,000 × 7.2% × 1/12 × 10/28 = 257,142.857143 → 257,143.
     assert_eq!(
         current.lines[0].formula,
@@ -365,13 +401,7 @@ fn events_of(s: &Scenario) -> Vec<LoanEvent> {
         };
         // A back-dated payment: entered after the others (a higher sequence), its value date earlier.
         let sequence = if entered_late { 500 } else { 10 } + index as u64;
-        let payment = LoanEvent::repayment(
-            format!("r{index}"),
-            date,
-            sequence,
-            vnd(amount),
-            kind,
-        );
+        let payment = LoanEvent::repayment(format!("r{index}"), date, sequence, vnd(amount), kind);
         push_if_valid(contract, &mut events, payment);
     }
     if let Some(day) = s.restructure_on {

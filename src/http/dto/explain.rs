@@ -4,7 +4,7 @@
 //! the quote's, and its `lines`, whose `amount`s (decimal strings, to the cent) add up to `amount_vnd` exactly.
 
 use chrono::NaiveDate;
-use coopfund_domain::{ExplainedAmount, ExplanationLine, Formula, ExplanationKind, QuoteField};
+use coopfund_domain::{ExplainedAmount, ExplanationKind, ExplanationLine, Formula, QuoteField};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -86,7 +86,9 @@ pub struct ExplanationView {
 /// The rounding rule a line applies, in words.
 pub fn rounding_rule(kind: ExplanationKind) -> Option<&'static str> {
     match kind {
-        ExplanationKind::RoundingOnTotal => Some("round half up to the đồng, on the total (not per segment)"),
+        ExplanationKind::RoundingOnTotal => {
+            Some("round half up to the đồng, on the total (not per segment)")
+        }
         ExplanationKind::RoundingAtBilling => {
             Some("round half up to the đồng, the period's interest when billed")
         }
