@@ -129,6 +129,13 @@ async fn a_cooperative_on_a_phone_pays_by_qr_prints_a_statement_and_applies_onli
     );
     assert_no_sideways_scroll(&browser, "/my/loans").await;
     browser.screenshot("coop-loan").await;
+    browser
+        .script(
+            "document.querySelector('.pay-panel h2').scrollIntoView();",
+            json!([]),
+        )
+        .await;
+    browser.screenshot("coop-loan-qr").await;
 
     // The statement for the whole life of the loan: opening + disbursed − principal paid = closing,
     // and the closing balance is the principal the API says is outstanding.
@@ -230,6 +237,40 @@ async fn a_cooperative_on_a_phone_pays_by_qr_prints_a_statement_and_applies_onli
     browser.screenshot("coop-application-submitted").await;
     browser.goto(&fund.url("/my/applications")).await;
     assert!(browser.text("#application-list").await.contains(&number));
+
+    // Notifications: a bad address is refused by its field; then the chair and the accountant are
+    // the recipients, and the mails sent so far are listed with their state.
+    browser.goto(&fund.url("/my/notifications")).await;
+    browser.fill("#chair_email", "chu tich@htx").await;
+    browser.click("#save-notifications").await;
+    browser.find("#chair_email-error").await;
+    browser
+        .fill("#chair_email", "chutich.tancuong@example.vn")
+        .await;
+    browser
+        .fill("#accountant_email", "ketoan.tancuong@example.vn")
+        .await;
+    browser.click("#save-notifications").await;
+    browser.find("#saved").await;
+    let recipients = browser.text("#recipients").await;
+    assert_eq!(
+        recipients,
+        "chutich.tancuong@example.vn, ketoan.tancuong@example.vn"
+    );
+    // The fund's receipt of the application just submitted is among the mails, with its state.
+    let mails = browser.text("#mails").await;
+    assert!(
+        mails.contains(&format!("Quỹ đã nhận hồ sơ vay số {number}")),
+        "{mails}"
+    );
+    assert!(
+        ["Đang chờ gửi", "Đang gửi", "Đã gửi", "Gửi không được"]
+            .iter()
+            .any(|state| mails.contains(state)),
+        "{mails}"
+    );
+    assert_no_sideways_scroll(&browser, "/my/notifications").await;
+    browser.screenshot("coop-notifications").await;
     browser.quit().await;
 
     // The officer finds it in the queue of submitted applications, with its document.
