@@ -110,7 +110,12 @@ mod tests {
         let mut depth = 0i32;
         for (number, line) in css.lines().enumerate() {
             if line.starts_with("/* area:") {
-                assert_eq!(depth, 0, "line {}: {line} starts inside a block", number + 1);
+                assert_eq!(
+                    depth,
+                    0,
+                    "line {}: {line} starts inside a block",
+                    number + 1
+                );
             }
             depth += line.matches('{').count() as i32 - line.matches('}').count() as i32;
         }

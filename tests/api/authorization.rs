@@ -307,6 +307,16 @@ const ROUTES: &[Route] = &[
     },
     Route {
         method: Method::GET,
+        path: "/api/v1/audit/verify",
+        allowed: &["admin", "auditor"],
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/audit/checkpoint",
+        allowed: &["admin", "auditor"],
+    },
+    Route {
+        method: Method::GET,
         path: "/api/v1/ledger/accounts/{code}/statement",
         allowed: STAFF,
     },
