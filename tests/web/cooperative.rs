@@ -180,6 +180,37 @@ async fn a_cooperative_on_a_phone_pays_by_qr_prints_a_statement_and_applies_onli
 
     // Apply online: the schedule preview follows the typing (htmx), then a draft is saved.
     browser.goto(&fund.url("/my/applications/new")).await;
+    // Other tests add products to the shared fund, and the form opens on the newest: choose the
+    // demo's monthly product (it offers equal principal), as a user would, and wait for the swap.
+    browser
+        .script(
+            "const s = document.getElementById('product_id');\n\
+             const o = [...s.options].find(o => o.text.startsWith('Cho vay ngắn hạn lãi suất tháng'));\n\
+             s.value = o.value; s.dispatchEvent(new Event('change', {bubbles: true})); return o.value;",
+            json!([]),
+        )
+        .await;
+    let mut offered = false;
+    for _ in 0..50 {
+        offered = browser
+            .script(
+                "return [...document.getElementById('method').options].some(o => o.value === 'equal_principal');",
+                json!([]),
+            )
+            .await
+            == json!(true);
+        if offered {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(offered, "the monthly product offers equal principal");
+    browser
+        .script(
+            "document.getElementById('method').value = 'equal_principal'; return true;",
+            json!([]),
+        )
+        .await;
     browser.fill("#amount_vnd", "120.000.000").await;
     browser.fill("#installments", "6").await;
     let preview = browser.wait_text("#preview", "Tổng tiền lãi").await;
