@@ -32,6 +32,9 @@ const CASH_AT_BANK: &str = "1121";
 /// Charter capital (DOMAIN.md §9).
 const CHARTER_CAPITAL: &str = "4111";
 
+/// The kind of the journal entry that records a contribution (its business key starts with it too).
+pub(crate) const ENTRY_KIND: &str = "charter_capital";
+
 /// A contribution to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewContribution {
@@ -184,7 +187,7 @@ pub async fn post_contribution<C: ConnectionTrait>(
 ) -> AppResult<i64> {
     let mut entry = journal_entry::ActiveModel {
         entry_date: Set(contribution.contributed_on),
-        kind: Set("charter_capital".into()),
+        kind: Set(ENTRY_KIND.into()),
         description: Set(format!(
             "Góp vốn điều lệ / Charter capital contribution: {}",
             contribution.reference

@@ -232,10 +232,16 @@ impl Sheets {
                         }
                         Cell::Decimal(value) => {
                             // A percentage to 2 decimals, for reading; the exact text is in the JSON.
-                            let number: f64 = value.to_string().parse().unwrap_or_default();
-                            sheet
-                                .write_number_with_format(row, col, number, decimal)
-                                .map_err(xlsx_error)?;
+                            // A value a spreadsheet number cannot hold is written as its exact text,
+                            // never as a silent 0.
+                            match rust_decimal::prelude::ToPrimitive::to_f64(value) {
+                                Some(number) => sheet
+                                    .write_number_with_format(row, col, number, decimal)
+                                    .map_err(xlsx_error)?,
+                                None => sheet
+                                    .write_string(row, col, value.to_string())
+                                    .map_err(xlsx_error)?,
+                            };
                         }
                         Cell::Date(day) => {
                             let excel = rust_xlsxwriter::ExcelDateTime::from_ymd(

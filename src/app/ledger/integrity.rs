@@ -218,7 +218,7 @@ fn check_entry(
             found.push("business_key_mismatch", disagrees("date"));
         }
         Key::CharterCapital { contribution_id } => {
-            if kind != "charter_capital" {
+            if kind != crate::app::charter_capital::ENTRY_KIND {
                 found.push("business_key_mismatch", disagrees("kind"));
             }
             charter_entries.insert(*contribution_id, *id);
