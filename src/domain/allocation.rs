@@ -105,7 +105,7 @@ pub enum RepaymentKind {
 ///
 /// Conservation: `overdue_principal + unpaid_interest + overdue_interest + late_interest + interest + principal +
 /// prepaid_principal + advance = amount + advance_applied`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {
     /// The repayment event's id; `None` for an application of the advance on a due date.
     pub event_id: Option<String>,

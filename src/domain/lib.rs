@@ -9,6 +9,8 @@
 //! - [`schedule`]: repayment schedules (annuity, equal principal, bullet) — DOMAIN.md §3.
 //! - [`loan`]: a loan's state as a pure fold of its events: accrual, overdue, advances, payoff — §4, §5, §7.
 //! - [`allocation`]: the allocation order, the allocation record and the payoff quote — §5.
+//! - [`snapshot`]: a loan's folded position kept and advanced, so a read folds only the events after it; equal to
+//!   the full refold (property-tested), refused as stale after a back-dated event or a reversal of what it holds.
 //! - [`explain`]: "how is this computed?" — every amount of the payoff quote opened into its lines, recorded by the
 //!   fold itself.
 //! - [`application`]: an application's life cycle, four-eyes and the approval decision — §6, §7.
@@ -27,7 +29,8 @@
 //! - Loans: store the events, replay them with [`fold`] (as of a date), [`fold_close_of_day`] (COB) or
 //!   [`payoff`]; a new event is accepted when the replay with it succeeds ([`FoldError::code`] otherwise, e.g.
 //!   `payment_above_payoff` carrying the payoff). Reversal: keep the event, add an [`EventKind::Reversal`] (or use
-//!   [`fold_without`]), replay.
+//!   [`fold_without`]), replay. With a stored [`snapshot::FoldSnapshot`]: [`snapshot::advance`] the events after
+//!   it, or [`snapshot::fold_from`] (falls back to the full refold when the snapshot is stale).
 //! - Books: [`classify`] the loan, [`loan_book`] gives the balances its accounts should hold, and
 //!   [`entry_for_difference`] the balanced entry to post with the event.
 //!
@@ -59,6 +62,7 @@ pub mod loan;
 pub mod money;
 pub mod owed;
 pub mod schedule;
+pub mod snapshot;
 pub mod statement;
 pub mod status;
 pub mod vietqr;

@@ -425,7 +425,7 @@ impl FoldError {
 }
 
 /// Where an installment stands (API.md's `status`, plus `restructured`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InstallmentStatus {
     /// Nothing left to pay.
@@ -443,7 +443,7 @@ pub enum InstallmentStatus {
 }
 
 /// One installment of the current schedule with what was paid on it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct LoanInstallment {
     /// 1-based sequence number (restructured schedules continue the numbering).
     pub seq: u32,
@@ -514,7 +514,7 @@ impl LoanInstallment {
 /// Interest forgiven by a restructuring (DOMAIN.md §7), by component. Contractual interest forgiven lowers the
 /// interest receivable (or the memo 0041); overdue and late interest were never booked (they are recognised when
 /// collected), so only the memo account of waived interest records them (see the journal).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct InterestReduction {
     /// The restructuring event.
     pub event_id: String,
@@ -536,7 +536,7 @@ impl InterestReduction {
 }
 
 /// Money recovered on a written-off loan (module docs), split as it was applied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Recovery {
     /// The recovery event.
     pub event_id: String,
@@ -551,7 +551,10 @@ pub struct Recovery {
 }
 
 /// A loan as of a date: every balance of DOMAIN.md §4, the current schedule and every allocation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serialisable so that a folder's position can be stored and resumed ([`crate::snapshot`]); the stored form is
+/// versioned there ([`crate::snapshot::SNAPSHOT_FORMAT_VERSION`]), so any change to these fields bumps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct LoanState {
     /// The date of this state (see [`fold`] and [`fold_close_of_day`] for what it includes).
     pub as_of: NaiveDate,
@@ -937,6 +940,30 @@ impl<'c> LoanFolder<'c> {
         let mut state = self.state.clone();
         finish(self.contract, &mut state);
         state
+    }
+
+    /// The folder's own position, before statuses and projections are computed (what a snapshot keeps), and
+    /// whether the first disbursement was applied.
+    pub(crate) fn position(&self) -> (&LoanState, bool) {
+        (&self.state, self.started)
+    }
+
+    /// A folder resumed at a stored position ([`LoanFolder::position`]); checks the contract like [`LoanFolder::new`].
+    pub(crate) fn resume(
+        contract: &'c LoanContract,
+        state: LoanState,
+        started: bool,
+    ) -> Result<LoanFolder<'c>, FoldError> {
+        contract.validate().map_err(|error| FoldError {
+            event_id: None,
+            error,
+        })?;
+        Ok(LoanFolder {
+            contract,
+            state,
+            started,
+            trace: None,
+        })
     }
 
     /// The state so far (consumes the folder).

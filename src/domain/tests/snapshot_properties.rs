@@ -1,0 +1,427 @@
+//! Snapshots of the fold (issue 14): a snapshot plus the events after it gives the very same [`LoanState`] as the
+//! full refold, over random histories with tranches, ordinary payments and prepayments, restructurings,
+//! write-offs and recoveries, events recorded late (back-dated) and reversals, the snapshot stored and read back
+//! through its JSON form; a snapshot is refused as stale exactly when a back-dated event or a reversal of what it
+//! holds came after it; and a close of business that advances yesterday's snapshot by one day, day after day,
+//! keeps giving the full refold's state.
+//!
+//! `PROPTEST_CASES` sets the number of histories (64 by default, as CI runs it; the issue's run is 10,000).
+
+use chrono::{Duration, NaiveDate};
+use coopfund_domain::snapshot::{advance, advance_folder, fold_from, AdvanceError, FoldSnapshot};
+use coopfund_domain::{
+    add_months_clamped, fold, DayCount, EventKind, HolidayCalendar, LoanContract,
+    LoanEvent, LoanState, Method, PrepaymentRule, RepaymentKind, Restructure, RestructureKind,
+    ScheduleTerms, Vnd,
+};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+fn start() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 1, 5).expect("date")
+}
+
+fn vnd(amount: i64) -> Vnd {
+    Vnd::from_i64(amount)
+}
+
+fn fraction(amount: Vnd, per_mille: u32) -> Vnd {
+    vnd((amount.to_i64().unwrap_or(0) * i64::from(per_mille) / 1_000).max(1))
+}
+
+/// What may happen on a day of the history.
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Repay { per_mille: u32, prepayment: bool },
+    Tranche,
+    Restructure { extension: bool, more: u32 },
+    WriteOff,
+    Recover { per_mille: u32 },
+}
+
+/// A random history: the contract, the operations by day, which of them are recorded late (days of delay), the
+/// reversals (index of the event reversed, days after it is recorded) and where the snapshots are cut.
+#[derive(Debug, Clone)]
+struct History {
+    contract: LoanContract,
+    first_per_mille: u32,
+    ops: Vec<(i64, Op, i64)>,
+    reversals: Vec<(prop::sample::Index, i64)>,
+    snapshot_day: i64,
+    cut: prop::sample::Index,
+    later_days: i64,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (1u32..=1_000, any::<bool>()).prop_map(|(per_mille, prepayment)| Op::Repay { per_mille, prepayment }),
+        1 => Just(Op::Tranche),
+        2 => (any::<bool>(), 1u32..12).prop_map(|(extension, more)| Op::Restructure { extension, more }),
+        1 => Just(Op::WriteOff),
+        1 => (1u32..=1_000).prop_map(|per_mille| Op::Recover { per_mille }),
+    ]
+}
+
+fn history() -> impl Strategy<Value = History> {
+    (
+        (
+            10_000_000i64..=10_000_000_000,
+            0u32..=2_000,
+            2u32..=36,
+            prop::sample::select(vec![1u32, 3]),
+            prop::sample::select(vec![
+                Method::Annuity,
+                Method::EqualPrincipal,
+                Method::Bullet,
+            ]),
+            prop::sample::select(vec![DayCount::Actual365, DayCount::PerPeriod]),
+            prop::sample::select(vec![
+                PrepaymentRule::ShortenTerm,
+                PrepaymentRule::Reamortize,
+            ]),
+            0u32..3,
+            any::<bool>(),
+        ),
+        prop::sample::select(vec![1_000u32, 1_000, 600, 300]),
+        prop::collection::vec(
+            (
+                1i64..1_200,
+                op(),
+                prop::sample::select(vec![0i64, 0, 0, 0, 3, 40, 300]),
+            ),
+            0..10,
+        ),
+        prop::collection::vec((any::<prop::sample::Index>(), 0i64..60), 0..3),
+        (0i64..1_300, any::<prop::sample::Index>(), 0i64..400),
+    )
+        .prop_map(
+            |(
+                (principal, rate_bp, installments, period, method, day_count, rule, grace, weekends),
+                first_per_mille,
+                mut ops,
+                reversals,
+                (snapshot_day, cut, later_days),
+            )| {
+                let terms = ScheduleTerms {
+                    principal: vnd(principal),
+                    rate_percent: Decimal::new(i64::from(rate_bp), 2),
+                    disbursed_on: start(),
+                    installments,
+                    period_months: period,
+                    method,
+                    principal_grace: grace.min(installments - 1),
+                    first_due_on: None,
+                    day_count,
+                    installment_unit: vnd(1),
+                };
+                let mut contract = LoanContract::new(terms);
+                contract.prepayment_rule = rule;
+                if weekends {
+                    contract.calendar = HolidayCalendar {
+                        weekends_off: true,
+                        ..HolidayCalendar::none()
+                    };
+                }
+                ops.sort_by_key(|(day, _, _)| *day);
+                History {
+                    contract,
+                    first_per_mille,
+                    ops,
+                    reversals,
+                    snapshot_day,
+                    cut,
+                    later_days,
+                }
+            },
+        )
+}
+
+/// A restructuring on `date` valid for `state` (monthly; an adjustment when it can keep the maturity).
+fn restructure_for(state: &LoanState, date: NaiveDate, extension: bool, more: u32) -> Restructure {
+    let maturity = state.schedule.last().map_or(date, |i| i.due_on);
+    let first_due_on = add_months_clamped(date, 1).expect("date");
+    let months_to_maturity = (0..400u32)
+        .find(|&k| add_months_clamped(first_due_on, k).is_none_or(|due| due >= maturity))
+        .unwrap_or(0);
+    let adjustment_fits =
+        add_months_clamped(first_due_on, months_to_maturity) == Some(maturity) && maturity > date;
+    let (kind, installments) = if !extension && adjustment_fits {
+        (RestructureKind::Adjustment, months_to_maturity + 1)
+    } else {
+        (
+            RestructureKind::Extension,
+            (months_to_maturity + 1 + more).min(120),
+        )
+    };
+    Restructure {
+        kind,
+        first_due_on,
+        installments,
+        period_months: 1,
+        method: if more.is_multiple_of(2) {
+            Method::EqualPrincipal
+        } else {
+            Method::Annuity
+        },
+        principal_grace: 0,
+        interest_reduced: false,
+        interest_reduction: Vnd::ZERO,
+    }
+}
+
+/// The history's events, each valid when added (in date order), then given sequences in the order a clerk would
+/// record them: most on their value date, some days late (back-dated), reversals a little after their target.
+fn events_of(h: &History) -> Vec<LoanEvent> {
+    let contract = &h.contract;
+    let approved = contract.terms.principal;
+    let first = fraction(approved, h.first_per_mille).min(approved);
+    // (event, the day it is recorded)
+    let mut dated: Vec<(LoanEvent, i64)> =
+        vec![(LoanEvent::disbursement("e0", start(), 0, first), 0)];
+    let last_day = |events: &[(LoanEvent, i64)]| {
+        events
+            .iter()
+            .map(|(e, _)| e.value_date)
+            .max()
+            .unwrap_or(start())
+    };
+    for (index, &(day, op, delay)) in h.ops.iter().enumerate() {
+        let date = start() + Duration::days(day);
+        let events: Vec<LoanEvent> = dated.iter().map(|(e, _)| e.clone()).collect();
+        let Ok(state) = fold(contract, &events, date) else {
+            break;
+        };
+        let quote = state.payoff_quote(contract.terms.day_count);
+        let id = format!("e{}", index + 1);
+        let kind = match op {
+            Op::Repay {
+                per_mille,
+                prepayment,
+            } => {
+                if quote.total.is_zero() {
+                    continue;
+                }
+                EventKind::Repayment {
+                    amount: fraction(quote.total, per_mille).min(quote.total),
+                    kind: if prepayment {
+                        RepaymentKind::Prepayment
+                    } else {
+                        RepaymentKind::Ordinary
+                    },
+                }
+            }
+            Op::Tranche => {
+                let left = approved - state.disbursed;
+                if !left.is_positive() {
+                    continue;
+                }
+                EventKind::Disbursement { amount: left }
+            }
+            Op::Restructure { extension, more } => {
+                EventKind::Restructure(restructure_for(&state, date, extension, more))
+            }
+            Op::WriteOff => EventKind::WriteOff,
+            Op::Recover { per_mille } => {
+                let remaining = state.principal_under_follow_up() + state.interest_under_follow_up();
+                if !remaining.is_positive() {
+                    continue;
+                }
+                EventKind::Recovery {
+                    amount: fraction(remaining, per_mille).min(remaining),
+                }
+            }
+        };
+        let event = LoanEvent {
+            id,
+            value_date: date,
+            sequence: 0,
+            kind,
+        };
+        let mut with: Vec<(LoanEvent, i64)> = dated.clone();
+        with.push((event, day + delay));
+        let all: Vec<LoanEvent> = with.iter().map(|(e, _)| e.clone()).collect();
+        if fold(contract, &all, last_day(&with)).is_ok() {
+            dated = with;
+        }
+    }
+    for (number, (pick, after)) in h.reversals.iter().enumerate() {
+        let (target, recorded) = {
+            let (event, recorded) = &dated[pick.index(dated.len())];
+            (event.clone(), *recorded)
+        };
+        if matches!(target.kind, EventKind::Reversal { .. }) {
+            continue;
+        }
+        let reversal = LoanEvent {
+            id: format!("v{number}"),
+            value_date: target.value_date,
+            sequence: 0,
+            kind: EventKind::Reversal {
+                reversed_id: target.id.clone(),
+            },
+        };
+        let mut with = dated.clone();
+        with.push((reversal, recorded + after));
+        let all: Vec<LoanEvent> = with.iter().map(|(e, _)| e.clone()).collect();
+        if fold(contract, &all, last_day(&with)).is_ok() {
+            dated = with;
+        }
+    }
+    // The store's sequence is the order of recording (ties: the order they were planned).
+    let mut order: Vec<usize> = (0..dated.len()).collect();
+    order.sort_by_key(|&i| (dated[i].1, i));
+    let mut events = Vec::with_capacity(dated.len());
+    for (sequence, i) in order.into_iter().enumerate() {
+        let mut event = dated[i].0.clone();
+        event.sequence = sequence as u64 + 1;
+        events.push(event);
+    }
+    events
+}
+
+/// Through the stored form and back.
+fn stored(snapshot: &FoldSnapshot) -> FoldSnapshot {
+    let text = serde_json::to_string(snapshot).expect("a snapshot serialises");
+    serde_json::from_str(&text).expect("a stored snapshot reads back")
+}
+
+fn pending_of(snapshot: &FoldSnapshot, events: &[LoanEvent]) -> Vec<LoanEvent> {
+    events
+        .iter()
+        .filter(|e| snapshot.is_pending(e))
+        .cloned()
+        .collect()
+}
+
+/// True when an event recorded after the cut is dated before the snapshot, or reverses an event folded into it.
+fn really_stale(snapshot: &FoldSnapshot, known: &[LoanEvent], events: &[LoanEvent]) -> bool {
+    let folded = |id: &str| {
+        known
+            .iter()
+            .any(|e| e.id == id && e.value_date <= snapshot.as_of)
+    };
+    events
+        .iter()
+        .filter(|e| e.sequence > snapshot.covered_sequence)
+        .any(|e| match &e.kind {
+            EventKind::Reversal { reversed_id } => folded(reversed_id),
+            _ => e.value_date < snapshot.as_of,
+        })
+}
+
+/// 64 cases by default (CI); `PROPTEST_CASES=10000` for the issue's run.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn a_snapshot_plus_the_events_after_it_equals_the_full_refold(h in history()) {
+        let contract = &h.contract;
+        let events = events_of(&h);
+        let snapshot_on = start() + Duration::days(h.snapshot_day);
+        let through = snapshot_on + Duration::days(h.later_days);
+        let full = fold(contract, &events, through);
+
+        // Everything known: never stale, and the same state.
+        let everything = stored(&FoldSnapshot::take(contract, &events, snapshot_on).expect("valid history"));
+        let advanced = advance(contract, &everything, &pending_of(&everything, &events), through);
+        prop_assert_eq!(advanced.map_err(|e| e.to_string()), full.clone().map_err(|e| e.to_string()));
+
+        // Cut at a random point of the recording order: what the store held then, folded to the snapshot date.
+        let covered = (h.cut.index(events.len() + 1)) as u64;
+        let known: Vec<LoanEvent> = events.iter().filter(|e| e.sequence <= covered).cloned().collect();
+        // A prefix whose events do not all apply (an earlier-dated event recorded later) is never stored.
+        if let Ok(snapshot) = FoldSnapshot::take(contract, &known, snapshot_on) {
+            let snapshot = stored(&snapshot);
+            prop_assert_eq!(snapshot.covered_sequence, known.iter().map(|e| e.sequence).max().unwrap_or(0));
+            let pending = pending_of(&snapshot, &events);
+            match advance(contract, &snapshot, &pending, through) {
+                Err(AdvanceError::Stale(stale)) => {
+                    prop_assert!(really_stale(&snapshot, &known, &events), "stale for no reason: {}", stale);
+                }
+                advanced => {
+                    prop_assert!(!really_stale(&snapshot, &known, &events), "a stale snapshot was used");
+                    prop_assert_eq!(advanced.map_err(|e| e.to_string()), full.clone().map_err(|e| e.to_string()));
+                }
+            }
+            // With the fallback, always the full refold's answer.
+            let (state, _) = match fold_from(contract, Some(&snapshot), &events, through) {
+                Ok(found) => found,
+                Err(error) => {
+                    prop_assert_eq!(Err(error), full.clone().map(|_| ()));
+                    return Ok(());
+                }
+            };
+            prop_assert_eq!(Ok(state), full.clone());
+        }
+    }
+
+    #[test]
+    fn closing_day_after_day_from_yesterdays_snapshot_equals_the_full_refold(h in history()) {
+        let contract = &h.contract;
+        let events = events_of(&h);
+        let mut day = start() + Duration::days(h.snapshot_day);
+        let Ok(first) = FoldSnapshot::take(contract, &events, day) else {
+            return Ok(());
+        };
+        let mut snapshot = stored(&first);
+        // A few consecutive closes, then a jump (downtime caught up).
+        for step in 0..5 {
+            day += Duration::days(if step < 4 { 1 } else { 1 + h.later_days });
+            let pending = pending_of(&snapshot, &events);
+            let folder = advance_folder(contract, &snapshot, &pending, day).expect("a fresh snapshot advances");
+            let next = stored(&FoldSnapshot::of_folder(contract, &folder, day, snapshot.covered_sequence));
+            prop_assert_eq!(folder.into_state(), fold(contract, &events, day).expect("folds"));
+            prop_assert_eq!(next.state(contract).expect("reads"), fold(contract, &events, day).expect("folds"));
+            snapshot = next;
+        }
+    }
+}
+
+#[test]
+fn a_snapshot_of_another_contract_or_format_is_stale() {
+    let terms = ScheduleTerms {
+        principal: vnd(120_000_000),
+        rate_percent: Decimal::new(9, 0),
+        disbursed_on: start(),
+        installments: 12,
+        period_months: 1,
+        method: Method::Annuity,
+        principal_grace: 0,
+        first_due_on: None,
+        day_count: DayCount::Actual365,
+        installment_unit: vnd(1),
+    };
+    let contract = LoanContract::new(terms);
+    let events = vec![LoanEvent::disbursement("1", start(), 1, vnd(120_000_000))];
+    let on = start() + Duration::days(40);
+    let snapshot = FoldSnapshot::take(&contract, &events, on).expect("folds");
+    let mut holidays = contract.clone();
+    holidays.calendar.holidays.insert(start() + Duration::days(31));
+    assert!(matches!(
+        advance(&holidays, &snapshot, &[], on),
+        Err(AdvanceError::Stale(coopfund_domain::snapshot::Stale::ContractChanged))
+    ));
+    let mut old = serde_json::to_value(&snapshot).expect("serialises");
+    old["format_version"] = serde_json::json!(0);
+    let old: FoldSnapshot = serde_json::from_value(old).expect("reads");
+    assert!(matches!(
+        advance(&contract, &old, &[], on),
+        Err(AdvanceError::Stale(coopfund_domain::snapshot::Stale::Format { found: 0, .. }))
+    ));
+    let back_dated = LoanEvent::repayment("2", on - Duration::days(3), 2, vnd(1_000), RepaymentKind::Ordinary);
+    assert!(matches!(
+        advance(&contract, &snapshot, &[back_dated], on),
+        Err(AdvanceError::Stale(coopfund_domain::snapshot::Stale::BackDated { .. }))
+    ));
+    assert_eq!(
+        advance(&contract, &snapshot, &[], on + Duration::days(30)),
+        fold(&contract, &events, on + Duration::days(30)).map_err(AdvanceError::Fold)
+    );
+}
