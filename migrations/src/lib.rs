@@ -28,6 +28,7 @@ mod m20261129_000012_bank_statements;
 mod m20261204_000013_cooperative_self_service;
 mod m20261204_000014_hash_chains;
 mod m20261204_000015_cooperative_profiles;
+mod m20261205_000016_loan_snapshots;
 
 pub mod chain_rows;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000013_cooperative_self_service::Migration),
             Box::new(m20261204_000014_hash_chains::Migration),
             Box::new(m20261204_000015_cooperative_profiles::Migration),
+            Box::new(m20261205_000016_loan_snapshots::Migration),
         ])
     }
 }

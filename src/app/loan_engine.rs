@@ -1,9 +1,24 @@
 //! The bridge between stored loans and the pure engine (`coopfund_domain`): a `loans` row becomes a
 //! [`LoanContract`], its `loan_transactions` become [`LoanEvent`]s, and engine errors become 422s.
 //!
-//! The engine replays a loan from its events (DOMAIN.md §4): a back-dated payment or a reversal is handled
-//! by replaying from scratch, so nothing here keeps running totals — the stored events are the truth and
-//! the balances cached on the loan row are a copy checked by `coopfund ledger verify`.
+//! The engine replays a loan from its events (DOMAIN.md §4). The stored events are the truth; the balances
+//! cached on the loan row and the **snapshots of the fold** (`loan_snapshots`, issue 14) are copies checked by
+//! `coopfund ledger verify` against the full refold.
+//!
+//! ## Snapshots ([`state_at`], [`store_snapshots`])
+//! The close of business keeps each open loan's folded position at the start of the next business date
+//! ([`coopfund_domain::snapshot::FoldSnapshot`]), rewriting it about once a week per loan
+//! ([`SNAPSHOT_REFRESH_DAYS`], staggered by loan id) and keeping [`SNAPSHOT_RETENTION_DAYS`] of them. A read
+//! folds only the events after the latest snapshot on or before its date; so does the close of business
+//! (a day advances the last snapshot by the days since). A back-dated event or a reversal makes the snapshots it
+//! would change stale: posting deletes them in the same transaction ([`invalidate_snapshots`]), and the engine
+//! refuses a snapshot the events after it contradict anyway ([`coopfund_domain::snapshot::Stale`]), replaying
+//! from the start instead.
+//!
+//! **An unreadable snapshot is ignored with a warning, not an error**: unlike an event or a balance, a
+//! snapshot is a cache of what the events already say, so the full refold gives the true answer and nothing
+//! is lost by not using it (the next close of business writes a good one). An error would stop every read of
+//! the loan for a problem the events can repair; `ledger verify` still reports it, naming the loan and date.
 
 use coopfund_domain::ClassificationConfig;
 use std::str::FromStr;
@@ -16,12 +31,14 @@ use coopfund_domain::{
     TransactionKind, Vnd,
 };
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use coopfund_domain::snapshot::{self, AdvanceError, FoldSnapshot};
+use sea_orm::{Condition, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 use crate::{
     error::{AppError, AppResult, ErrorKind, Localized},
-    store::entities::{loan, loan_transaction},
+    store::entities::{loan, loan_snapshot, loan_transaction},
 };
 
 /// Transaction kinds as stored in `loan_transactions.kind`, for queries that filter on the column; everything
@@ -268,6 +285,210 @@ pub fn fold_at(
     date: NaiveDate,
 ) -> AppResult<LoanState> {
     coopfund_domain::fold(contract, events, date).map_err(fold_error)
+}
+
+/// How often the close of business rewrites a loan's snapshot, in days. Between two writes each day folds the
+/// few days since the last one: a snapshot is a whole schedule and every allocation (kilobytes), so writing one
+/// per loan per day would cost the close more than the refold it saves.
+pub const SNAPSHOT_REFRESH_DAYS: i64 = 7;
+
+/// How long snapshots are kept, in days: two generations, so a back-dated event within a week replays from
+/// the snapshot before its value date rather than from the first disbursement.
+pub const SNAPSHOT_RETENTION_DAYS: i64 = 15;
+
+/// A stored snapshot read back, or `None` (with a warning naming the loan) when it cannot be (module docs).
+pub fn decode_snapshot(row: &loan_snapshot::Model) -> Option<FoldSnapshot> {
+    match serde_json::from_str::<FoldSnapshot>(&row.state) {
+        Ok(snapshot)
+            if snapshot.as_of == row.as_of
+                && i64::try_from(snapshot.covered_sequence).ok() == Some(row.covered_sequence) =>
+        {
+            Some(snapshot)
+        }
+        Ok(_) => {
+            tracing::warn!(
+                loan_id = row.loan_id,
+                as_of = %row.as_of,
+                "stored loan snapshot disagrees with its row's date or sequence; ignored, the loan is refolded from its events"
+            );
+            None
+        }
+        Err(error) => {
+            tracing::warn!(
+                loan_id = row.loan_id,
+                as_of = %row.as_of,
+                %error,
+                "unreadable stored loan snapshot ignored; the loan is refolded from its events"
+            );
+            None
+        }
+    }
+}
+
+/// The latest snapshot of each loan dated between `not_before` and `on_or_before`, decoded (unreadable ones
+/// left out, [`decode_snapshot`]).
+pub async fn latest_snapshots<C: ConnectionTrait>(
+    conn: &C,
+    loan_ids: &[i64],
+    not_before: NaiveDate,
+    on_or_before: NaiveDate,
+) -> AppResult<HashMap<i64, FoldSnapshot>> {
+    let mut latest: HashMap<i64, loan_snapshot::Model> = HashMap::new();
+    for batch in loan_ids.chunks(LOAN_IDS_PER_QUERY_MAX) {
+        let rows = loan_snapshot::Entity::find()
+            .filter(loan_snapshot::Column::LoanId.is_in(batch.iter().copied()))
+            .filter(loan_snapshot::Column::AsOf.gte(not_before))
+            .filter(loan_snapshot::Column::AsOf.lte(on_or_before))
+            .all(conn)
+            .await?;
+        for row in rows {
+            match latest.get(&row.loan_id) {
+                Some(kept) if kept.as_of >= row.as_of => {}
+                _ => {
+                    latest.insert(row.loan_id, row);
+                }
+            }
+        }
+    }
+    Ok(latest
+        .into_iter()
+        .filter_map(|(loan_id, row)| decode_snapshot(&row).map(|snapshot| (loan_id, snapshot)))
+        .collect())
+}
+
+/// The most loan ids bound in one query (SQLite allows 32,766 bound values).
+const LOAN_IDS_PER_QUERY_MAX: usize = 4_000;
+
+/// The loan as of the start of `date` (as [`fold_at`] over all its events), folding only the events after its
+/// latest snapshot on or before `date` when there is a usable one (module docs).
+pub async fn state_at<C: ConnectionTrait>(
+    conn: &C,
+    loan: &loan::Model,
+    calendar: &HolidayCalendar,
+    date: NaiveDate,
+) -> AppResult<LoanState> {
+    let contract = contract_of(loan, calendar)?;
+    let row = loan_snapshot::Entity::find()
+        .filter(loan_snapshot::Column::LoanId.eq(loan.id))
+        .filter(loan_snapshot::Column::AsOf.lte(date))
+        .order_by_desc(loan_snapshot::Column::AsOf)
+        .one(conn)
+        .await?;
+    if let Some(snapshot) = row.as_ref().and_then(decode_snapshot) {
+        // Exactly the events `FoldSnapshot::is_pending` selects: recorded since, dated after, or reversals.
+        let pending = loan_transaction::Entity::find()
+            .filter(loan_transaction::Column::LoanId.eq(loan.id))
+            .filter(
+                Condition::any()
+                    .add(loan_transaction::Column::Id.gt(row.as_ref().map_or(0, |r| r.covered_sequence)))
+                    .add(loan_transaction::Column::ValueDate.gt(snapshot.as_of))
+                    .add(loan_transaction::Column::Kind.eq(kind::REVERSAL)),
+            )
+            .order_by_asc(loan_transaction::Column::Id)
+            .all(conn)
+            .await?;
+        match snapshot::advance(&contract, &snapshot, &events_of(&pending)?, date) {
+            Ok(state) => return Ok(state),
+            Err(AdvanceError::Fold(error)) => return Err(fold_error(error)),
+            Err(AdvanceError::Stale(stale)) => {
+                tracing::debug!(loan_id = loan.id, as_of = %snapshot.as_of, %stale, "snapshot not used");
+            }
+        }
+    }
+    let transactions = transactions_of(conn, loan.id).await?;
+    fold_at(&contract, &events_of(&transactions)?, date)
+}
+
+/// The row for a snapshot of loan `loan_id`.
+pub fn snapshot_row(
+    loan_id: i64,
+    snapshot: &FoldSnapshot,
+    taken_at: chrono::DateTime<chrono::Utc>,
+) -> AppResult<loan_snapshot::ActiveModel> {
+    use sea_orm::ActiveValue::Set;
+    let covered_sequence = i64::try_from(snapshot.covered_sequence).map_err(|_| {
+        AppError::internal(anyhow::anyhow!(
+            "loan {loan_id}'s snapshot covers sequence {} beyond the store's ids",
+            snapshot.covered_sequence
+        ))
+    })?;
+    let state = serde_json::to_string(snapshot).map_err(|error| {
+        AppError::internal(anyhow::anyhow!(
+            "loan {loan_id}'s snapshot of {} cannot be serialised: {error}",
+            snapshot.as_of
+        ))
+    })?;
+    Ok(loan_snapshot::ActiveModel {
+        loan_id: Set(loan_id),
+        as_of: Set(snapshot.as_of),
+        covered_sequence: Set(covered_sequence),
+        format_version: Set(i32::try_from(snapshot.format_version).unwrap_or(i32::MAX)),
+        contract_fingerprint: Set(snapshot.contract_fingerprint.clone()),
+        state: Set(state),
+        taken_at: Set(taken_at),
+    })
+}
+
+/// Writes snapshots (a row already there for the same loan and date is replaced), a few hundred per statement.
+pub async fn store_snapshots<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<loan_snapshot::ActiveModel>,
+) -> AppResult<()> {
+    use sea_orm::sea_query::OnConflict;
+    // 7 columns a row: far below SQLite's 32,766 bound values, and a statement of a few megabytes at most.
+    const ROWS_PER_STATEMENT: usize = 200;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let batch: Vec<loan_snapshot::ActiveModel> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+        loan_snapshot::Entity::insert_many(batch)
+            .on_conflict(
+                OnConflict::columns([loan_snapshot::Column::LoanId, loan_snapshot::Column::AsOf])
+                    .update_columns([
+                        loan_snapshot::Column::CoveredSequence,
+                        loan_snapshot::Column::FormatVersion,
+                        loan_snapshot::Column::ContractFingerprint,
+                        loan_snapshot::Column::State,
+                        loan_snapshot::Column::TakenAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Deletes the snapshots older than `before` (all loans): the close of business keeps
+/// [`SNAPSHOT_RETENTION_DAYS`].
+pub async fn prune_snapshots<C: ConnectionTrait>(conn: &C, before: NaiveDate) -> AppResult<u64> {
+    Ok(loan_snapshot::Entity::delete_many()
+        .filter(loan_snapshot::Column::AsOf.lt(before))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
+/// Deletes the loan's snapshots that the transaction just recorded makes stale, in the posting's transaction:
+/// for an event dated `value_date`, those after that date (a snapshot on the date itself stays good: the new
+/// event folds after the ones it holds); for a reversal, all of them (the reversed event may be folded into
+/// any). An event dated on or after the business date (the usual case) makes none stale, and costs no statement.
+pub async fn invalidate_snapshots<C: ConnectionTrait>(
+    conn: &C,
+    recorded: &loan_transaction::Model,
+    business_date: NaiveDate,
+) -> AppResult<()> {
+    // Only a reversal carries the id of what it reverses.
+    let reversal = recorded.reverses_id.is_some();
+    if !reversal && recorded.value_date >= business_date {
+        return Ok(());
+    }
+    let mut delete = loan_snapshot::Entity::delete_many()
+        .filter(loan_snapshot::Column::LoanId.eq(recorded.loan_id));
+    if !reversal {
+        delete = delete.filter(loan_snapshot::Column::AsOf.gt(recorded.value_date));
+    }
+    delete.exec(conn).await?;
+    Ok(())
 }
 
 /// [`LoanStatus::after_fold`] on a stored status text, for the row's cache. An unreadable text is replaced

@@ -285,6 +285,12 @@ async fn close_date(
         }
     }
     let txn = ctx.db.begin().await?;
+    // Snapshots older than the retention window are no longer the latest of any loan a read or a close uses.
+    super::loan_engine::prune_snapshots(
+        &txn,
+        date - Duration::days(super::loan_engine::SNAPSHOT_RETENTION_DAYS),
+    )
+    .await?;
     // Move the date only if nobody else did (a second runner would have been locked out; this is
     // the belt to that pair of braces).
     let advanced = totals.2 == 0 && fund::business_date(&txn).await? == date;

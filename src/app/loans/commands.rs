@@ -402,6 +402,8 @@ async fn record(
     )
     .await?;
     let inserted = inserted.insert(txn).await?;
+    // A back-dated event or a reversal makes the loan's later snapshots stale (issue 14).
+    crate::app::loan_engine::invalidate_snapshots(txn, &inserted, today).await?;
     let reverses_entry_id = match new.reverses_id {
         Some(original) => journal_entry::Entity::find()
             .filter(journal_entry::Column::TransactionId.eq(original))

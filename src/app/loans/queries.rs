@@ -49,7 +49,9 @@ pub struct LoanFilter {
 pub async fn get(ctx: &AppCtx, caller: &Caller, id: LoanId) -> AppResult<LoanView> {
     let loan = find_for(&ctx.db, caller, id.get()).await?;
     let today = fund::business_date(&ctx.db).await?;
-    let (state, _) = state_of(&ctx.db, &loan, today).await?;
+    let calendar = calendar::in_force(&ctx.db).await?;
+    // From the latest snapshot: the events after it only, not the whole history (issue 14).
+    let state = loan_engine::state_at(&ctx.db, &loan, &calendar, today).await?;
     LoanView::live(ctx, loan, &state, today)
 }
 
@@ -208,7 +210,8 @@ pub async fn payoff(
         None => fund::business_date(&ctx.db).await?,
     };
     let day_count = loan_engine::day_count_of(&loan)?;
-    let (state, _) = state_of(&ctx.db, &loan, date).await?;
+    let calendar = calendar::in_force(&ctx.db).await?;
+    let state = loan_engine::state_at(&ctx.db, &loan, &calendar, date).await?;
     Ok(state.payoff_quote(day_count).into())
 }
 

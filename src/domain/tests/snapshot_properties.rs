@@ -267,16 +267,27 @@ fn events_of(h: &History) -> Vec<LoanEvent> {
             dated = with;
         }
     }
-    // The store's sequence is the order of recording (ties: the order they were planned).
-    let mut order: Vec<usize> = (0..dated.len()).collect();
-    order.sort_by_key(|&i| (dated[i].1, i));
-    let mut events = Vec::with_capacity(dated.len());
-    for (sequence, i) in order.into_iter().enumerate() {
-        let mut event = dated[i].0.clone();
-        event.sequence = sequence as u64 + 1;
-        events.push(event);
+    // The store's sequence is the order of recording (ties: the order they were planned). Recorded late, an
+    // event may land after one it was planned before on the same value date (a payment after a write-off): the
+    // store would have refused it, so such a history is recorded in the planned order instead.
+    let sequenced = |order: &[usize]| {
+        let mut events = Vec::with_capacity(dated.len());
+        for (sequence, &i) in order.iter().enumerate() {
+            let mut event = dated[i].0.clone();
+            event.sequence = sequence as u64 + 1;
+            events.push(event);
+        }
+        events
+    };
+    let planned: Vec<usize> = (0..dated.len()).collect();
+    let mut recorded = planned.clone();
+    recorded.sort_by_key(|&i| (dated[i].1, i));
+    let events = sequenced(&recorded);
+    if fold(contract, &events, last_day(&dated)).is_ok() {
+        events
+    } else {
+        sequenced(&planned)
     }
-    events
 }
 
 /// Through the stored form and back.

@@ -35,6 +35,7 @@ pub mod journal_line;
 pub mod ledger_account;
 pub mod loan;
 pub mod loan_follow_up;
+pub mod loan_snapshot;
 pub mod loan_transaction;
 pub mod outbox_message;
 pub mod product;
