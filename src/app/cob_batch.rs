@@ -181,7 +181,10 @@ async fn fold_loans(
     calendar: &coopfund_domain::HolidayCalendar,
     next_day: NaiveDate,
     now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<(Vec<(loan::Model, LoanState)>, Vec<loan_snapshot::ActiveModel>)> {
+) -> AppResult<(
+    Vec<(loan::Model, LoanState)>,
+    Vec<loan_snapshot::ActiveModel>,
+)> {
     let ids: Vec<i64> = loans.iter().map(|l| l.id).collect();
     let not_before = next_day - Duration::days(loan_engine::SNAPSHOT_REFRESH_DAYS);
     let snapshots = loan_engine::latest_snapshots(txn, &ids, not_before, next_day).await?;
@@ -235,7 +238,8 @@ async fn fold_loans(
             Some((folder, covered, as_of)) => {
                 let due = (next_day - as_of).num_days() >= loan_engine::SNAPSHOT_REFRESH_DAYS
                     || (loan.id + day_of_week).rem_euclid(loan_engine::SNAPSHOT_REFRESH_DAYS) == 0;
-                let snapshot = due.then(|| FoldSnapshot::of_folder(&contract, &folder, next_day, covered));
+                let snapshot =
+                    due.then(|| FoldSnapshot::of_folder(&contract, &folder, next_day, covered));
                 (folder.into_state(), snapshot)
             }
             None => {
@@ -244,8 +248,9 @@ async fn fold_loans(
                     // Not read with the chunk: it had a snapshot, which turned out stale.
                     None => loan_engine::transactions_of(txn, loan.id).await?,
                 };
-                let snapshot = FoldSnapshot::take(&contract, &loan_engine::events_of(&all)?, next_day)
-                    .map_err(loan_engine::fold_error)?;
+                let snapshot =
+                    FoldSnapshot::take(&contract, &loan_engine::events_of(&all)?, next_day)
+                        .map_err(loan_engine::fold_error)?;
                 let state = snapshot.state(&contract).map_err(loan_engine::fold_error)?;
                 (state, Some(snapshot))
             }

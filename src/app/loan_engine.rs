@@ -24,6 +24,7 @@ use coopfund_domain::ClassificationConfig;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
+use coopfund_domain::snapshot::{self, AdvanceError, FoldSnapshot};
 use coopfund_domain::{
     classification::DebtGroup, AllocationOrder, DayCount, EventKind, FoldError, HolidayCalendar,
     LoanContract, LoanError, LoanEvent, LoanState, LoanStatus, Method, PrepaymentRule,
@@ -31,8 +32,7 @@ use coopfund_domain::{
     TransactionKind, Vnd,
 };
 use rust_decimal::Decimal;
-use coopfund_domain::snapshot::{self, AdvanceError, FoldSnapshot};
-use sea_orm::{Condition, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -380,7 +380,10 @@ pub async fn state_at<C: ConnectionTrait>(
             .filter(loan_transaction::Column::LoanId.eq(loan.id))
             .filter(
                 Condition::any()
-                    .add(loan_transaction::Column::Id.gt(row.as_ref().map_or(0, |r| r.covered_sequence)))
+                    .add(
+                        loan_transaction::Column::Id
+                            .gt(row.as_ref().map_or(0, |r| r.covered_sequence)),
+                    )
                     .add(loan_transaction::Column::ValueDate.gt(snapshot.as_of))
                     .add(loan_transaction::Column::Kind.eq(kind::REVERSAL)),
             )
@@ -439,7 +442,8 @@ pub async fn store_snapshots<C: ConnectionTrait>(
     const ROWS_PER_STATEMENT: usize = 200;
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let batch: Vec<loan_snapshot::ActiveModel> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+        let batch: Vec<loan_snapshot::ActiveModel> =
+            rows.by_ref().take(ROWS_PER_STATEMENT).collect();
         loan_snapshot::Entity::insert_many(batch)
             .on_conflict(
                 OnConflict::columns([loan_snapshot::Column::LoanId, loan_snapshot::Column::AsOf])

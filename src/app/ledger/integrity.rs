@@ -5,6 +5,9 @@
 //! Dr 1121 / Cr 4111 of their amount, none is recorded twice, and their sum equals account 4111 (a doubled
 //! contribution would raise the Decree 45/2021 Art 23 limits; a deleted entry would lower the books).
 //!
+//! The stored snapshots of the fold (issue 14) are checked here too: each equals the full refold of the
+//! events it covers, and none is left stale by a back-dated event or a reversal.
+//!
 //! These catch, by meaning, what the hash chains catch by bytes ([`crate::app::chains`]): an edit the
 //! journal's balance checks cannot see (a balanced edit of an entry with no loan, a deleted charter
 //! capital entry where no trigger guards the table).
@@ -12,12 +15,16 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use crate::{
+    app::loan_engine,
     error::AppResult,
     store::entities::{
-        charter_capital_contribution, journal_entry, journal_line, loan_transaction,
+        charter_capital_contribution, journal_entry, journal_line, loan, loan_snapshot,
+        loan_transaction,
     },
 };
 
@@ -163,7 +170,112 @@ pub async fn check<C: ConnectionTrait>(conn: &C, differences: &mut Vec<String>) 
         }
     }
     check_charter_capital(conn, &charter_entries, &mut found).await?;
+    check_snapshots(conn, &mut found).await?;
     found.finish();
+    Ok(())
+}
+
+/// Snapshots read per batch.
+const BATCH_SNAPSHOTS: u64 = 500;
+
+/// The snapshots of the fold (issue 14) against the full refold: each stored snapshot reads back, equals the
+/// refold of the events it says it covers to its date, and no event recorded since contradicts it (a
+/// back-dated event or a reversal whose posting should have deleted it; the close of business trusts that).
+/// A snapshot of another contract (the calendar changed since) or format is not used by anyone, so it is not
+/// a difference.
+async fn check_snapshots<C: ConnectionTrait>(
+    conn: &C,
+    found: &mut Differences<'_>,
+) -> AppResult<()> {
+    use coopfund_domain::snapshot::{contract_fingerprint, FoldSnapshot, SNAPSHOT_FORMAT_VERSION};
+    let calendar = crate::app::calendar::in_force(conn).await?;
+    let mut after: (i64, NaiveDate) = (i64::MIN, NaiveDate::MIN);
+    // The loan whose events are loaded: snapshots come ordered by loan.
+    let mut loaded: Option<(loan::Model, Vec<coopfund_domain::LoanEvent>)> = None;
+    loop {
+        let rows = loan_snapshot::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(loan_snapshot::Column::LoanId.gt(after.0))
+                    .add(
+                        Condition::all()
+                            .add(loan_snapshot::Column::LoanId.eq(after.0))
+                            .add(loan_snapshot::Column::AsOf.gt(after.1)),
+                    ),
+            )
+            .order_by_asc(loan_snapshot::Column::LoanId)
+            .order_by_asc(loan_snapshot::Column::AsOf)
+            .limit(BATCH_SNAPSHOTS)
+            .all(conn)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = (last.loan_id, last.as_of);
+        for row in rows {
+            let name = format!("loan {} snapshot of {}", row.loan_id, row.as_of);
+            let Ok(snapshot) = serde_json::from_str::<FoldSnapshot>(&row.state) else {
+                found.push(
+                    "snapshot",
+                    format!("{name}: unreadable (ignored by reads, which refold)"),
+                );
+                continue;
+            };
+            if snapshot.as_of != row.as_of
+                || i64::try_from(snapshot.covered_sequence).ok() != Some(row.covered_sequence)
+            {
+                found.push(
+                    "snapshot",
+                    format!("{name}: its content is of another date or sequence"),
+                );
+                continue;
+            }
+            if loaded
+                .as_ref()
+                .is_none_or(|(loan, _)| loan.id != row.loan_id)
+            {
+                let Some(loan) = loan::Entity::find_by_id(row.loan_id).one(conn).await? else {
+                    found.push("snapshot", format!("{name}: the loan does not exist"));
+                    continue;
+                };
+                let events =
+                    loan_engine::events_of(&loan_engine::transactions_of(conn, loan.id).await?)?;
+                loaded = Some((loan, events));
+            }
+            let Some((loan, events)) = loaded.as_ref() else {
+                continue;
+            };
+            let contract = loan_engine::contract_of(loan, &calendar)?;
+            if snapshot.format_version != SNAPSHOT_FORMAT_VERSION
+                || snapshot.contract_fingerprint != contract_fingerprint(&contract)
+            {
+                continue;
+            }
+            let covered: Vec<coopfund_domain::LoanEvent> = events
+                .iter()
+                .filter(|e| e.sequence <= snapshot.covered_sequence)
+                .cloned()
+                .collect();
+            let held = snapshot.state(&contract);
+            let refolded = coopfund_domain::fold(&contract, &covered, snapshot.as_of);
+            if held != refolded {
+                found.push(
+                    "snapshot",
+                    format!("{name}: differs from the full refold of the events it covers"),
+                );
+                continue;
+            }
+            let pending: Vec<coopfund_domain::LoanEvent> = events
+                .iter()
+                .filter(|e| snapshot.is_pending(e))
+                .cloned()
+                .collect();
+            if let Err(stale) = snapshot.check(&contract, &pending, snapshot.as_of) {
+                found.push(
+                    "snapshot",
+                    format!("{name}: stale and not deleted ({stale})"),
+                );
+            }
+        }
+    }
     Ok(())
 }
 

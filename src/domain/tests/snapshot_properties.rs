@@ -10,9 +10,9 @@
 use chrono::{Duration, NaiveDate};
 use coopfund_domain::snapshot::{advance, advance_folder, fold_from, AdvanceError, FoldSnapshot};
 use coopfund_domain::{
-    add_months_clamped, fold, DayCount, EventKind, HolidayCalendar, LoanContract,
-    LoanEvent, LoanState, Method, PrepaymentRule, RepaymentKind, Restructure, RestructureKind,
-    ScheduleTerms, Vnd,
+    add_months_clamped, fold, DayCount, EventKind, HolidayCalendar, LoanContract, LoanEvent,
+    LoanState, Method, PrepaymentRule, RepaymentKind, Restructure, RestructureKind, ScheduleTerms,
+    Vnd,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -96,7 +96,17 @@ fn history() -> impl Strategy<Value = History> {
     )
         .prop_map(
             |(
-                (principal, rate_bp, installments, period, method, day_count, rule, grace, weekends),
+                (
+                    principal,
+                    rate_bp,
+                    installments,
+                    period,
+                    method,
+                    day_count,
+                    rule,
+                    grace,
+                    weekends,
+                ),
                 first_per_mille,
                 mut ops,
                 reversals,
@@ -222,7 +232,8 @@ fn events_of(h: &History) -> Vec<LoanEvent> {
             }
             Op::WriteOff => EventKind::WriteOff,
             Op::Recover { per_mille } => {
-                let remaining = state.principal_under_follow_up() + state.interest_under_follow_up();
+                let remaining =
+                    state.principal_under_follow_up() + state.interest_under_follow_up();
                 if !remaining.is_positive() {
                     continue;
                 }
@@ -414,22 +425,37 @@ fn a_snapshot_of_another_contract_or_format_is_stale() {
     let on = start() + Duration::days(40);
     let snapshot = FoldSnapshot::take(&contract, &events, on).expect("folds");
     let mut holidays = contract.clone();
-    holidays.calendar.holidays.insert(start() + Duration::days(31));
+    holidays
+        .calendar
+        .holidays
+        .insert(start() + Duration::days(31));
     assert!(matches!(
         advance(&holidays, &snapshot, &[], on),
-        Err(AdvanceError::Stale(coopfund_domain::snapshot::Stale::ContractChanged))
+        Err(AdvanceError::Stale(
+            coopfund_domain::snapshot::Stale::ContractChanged
+        ))
     ));
     let mut old = serde_json::to_value(&snapshot).expect("serialises");
     old["format_version"] = serde_json::json!(0);
     let old: FoldSnapshot = serde_json::from_value(old).expect("reads");
     assert!(matches!(
         advance(&contract, &old, &[], on),
-        Err(AdvanceError::Stale(coopfund_domain::snapshot::Stale::Format { found: 0, .. }))
+        Err(AdvanceError::Stale(
+            coopfund_domain::snapshot::Stale::Format { found: 0, .. }
+        ))
     ));
-    let back_dated = LoanEvent::repayment("2", on - Duration::days(3), 2, vnd(1_000), RepaymentKind::Ordinary);
+    let back_dated = LoanEvent::repayment(
+        "2",
+        on - Duration::days(3),
+        2,
+        vnd(1_000),
+        RepaymentKind::Ordinary,
+    );
     assert!(matches!(
         advance(&contract, &snapshot, &[back_dated], on),
-        Err(AdvanceError::Stale(coopfund_domain::snapshot::Stale::BackDated { .. }))
+        Err(AdvanceError::Stale(
+            coopfund_domain::snapshot::Stale::BackDated { .. }
+        ))
     ));
     assert_eq!(
         advance(&contract, &snapshot, &[], on + Duration::days(30)),
