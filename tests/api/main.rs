@@ -44,6 +44,7 @@ mod reports;
 mod restructuring;
 mod schedule;
 mod self_service;
+mod snapshots;
 mod tls;
 mod users;
 mod writer_contention;

@@ -1,0 +1,164 @@
+//! Snapshots of the fold (issue 14) through the public surface: the close of business keeps each loan's folded
+//! position, the loan reads fold only what came after it and answer exactly what the full refold answers, a
+//! back-dated payment deletes the snapshots it makes stale in its own transaction, an unreadable snapshot is
+//! ignored (the read refolds) and `ledger verify` names it.
+
+use coopfund::store::entities::loan_snapshot;
+use reqwest::StatusCode;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestApp};
+use crate::loan_fixtures::{
+    active_loan, assert_ledger_verifies, date, example_3, json_of, repay, Staff,
+};
+
+async fn close_through(app: &TestApp, through: &str) {
+    let outcome = json_of(
+        app.post(
+            "/api/v1/cob/run",
+            &app.admin_token,
+            &json!({ "through": through }),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        outcome["runs"]
+            .as_array()
+            .expect("runs")
+            .iter()
+            .all(|r| r["status"] == "finished"),
+        "{outcome}"
+    );
+}
+
+async fn snapshots_of(app: &TestApp, loan_id: i64) -> Vec<loan_snapshot::Model> {
+    loan_snapshot::Entity::find()
+        .filter(loan_snapshot::Column::LoanId.eq(loan_id))
+        .all(&app.db)
+        .await
+        .expect("snapshots")
+}
+
+/// The loan and its payoff as the API shows them.
+async fn reads(app: &TestApp, staff: &Staff, loan_id: i64) -> (Value, Value) {
+    let loan = json_of(
+        app.get(&format!("/api/v1/loans/{loan_id}"), &staff.auditor)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let payoff = json_of(
+        app.get(&format!("/api/v1/loans/{loan_id}/payoff"), &staff.auditor)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    (loan, payoff)
+}
+
+/// The same reads with every snapshot deleted first: the full refold's answer.
+async fn reads_refolded(app: &TestApp, staff: &Staff, loan_id: i64) -> (Value, Value) {
+    let kept = snapshots_of(app, loan_id).await;
+    loan_snapshot::Entity::delete_many()
+        .filter(loan_snapshot::Column::LoanId.eq(loan_id))
+        .exec(&app.db)
+        .await
+        .expect("delete snapshots");
+    let refolded = reads(app, staff, loan_id).await;
+    for row in kept {
+        row.into_active_model()
+            .reset_all()
+            .insert(&app.db)
+            .await
+            .expect("put the snapshot back");
+    }
+    refolded
+}
+
+#[tokio::test]
+async fn the_reads_fold_from_the_close_of_business_snapshot_and_answer_as_the_full_refold() {
+    let app = spawn_app().await;
+    let staff = Staff::new(&app).await;
+    let coop = app.cooperative().await;
+    let loan_id = active_loan(&app, &staff, coop, &example_3(), "2026-01-10").await;
+    close_through(&app, "2026-02-12").await;
+    let snapshots = snapshots_of(&app, loan_id).await;
+    assert!(!snapshots.is_empty(), "the close keeps a snapshot");
+    assert!(snapshots.iter().all(|s| s.as_of <= date("2026-02-13")));
+    assert!(
+        snapshots.iter().any(|s| s.as_of > date("2026-02-01")),
+        "{snapshots:?}"
+    );
+    // Past the first due date (2026-02-10), with interest billed and overdue: many amounts to get right.
+    let from_snapshot = reads(&app, &staff, loan_id).await;
+    assert_eq!(from_snapshot.0["dpd"], 3, "{}", from_snapshot.0);
+    assert_eq!(from_snapshot, reads_refolded(&app, &staff, loan_id).await);
+    assert_ledger_verifies(&app).await;
+
+    // A payment recorded today and one back-dated before the latest snapshot.
+    let today = repay(&app, &staff, loan_id, 1_000_000, "2026-02-13", "ordinary").await;
+    assert_eq!(today.status(), StatusCode::CREATED);
+    assert!(
+        !snapshots_of(&app, loan_id).await.is_empty(),
+        "a payment of the business date leaves the snapshots alone"
+    );
+    assert_eq!(
+        reads(&app, &staff, loan_id).await,
+        reads_refolded(&app, &staff, loan_id).await
+    );
+    let back_dated = repay(&app, &staff, loan_id, 2_000_000, "2026-02-05", "ordinary").await;
+    assert_eq!(back_dated.status(), StatusCode::CREATED);
+    let left = snapshots_of(&app, loan_id).await;
+    assert!(
+        left.iter().all(|s| s.as_of <= date("2026-02-05")),
+        "the snapshots after the value date are deleted: {left:?}"
+    );
+    assert_eq!(
+        reads(&app, &staff, loan_id).await,
+        reads_refolded(&app, &staff, loan_id).await
+    );
+    assert_ledger_verifies(&app).await;
+
+    // The next closes advance from the snapshots again.
+    close_through(&app, "2026-02-20").await;
+    assert!(snapshots_of(&app, loan_id)
+        .await
+        .iter()
+        .any(|s| s.as_of > date("2026-02-13")));
+    assert_eq!(
+        reads(&app, &staff, loan_id).await,
+        reads_refolded(&app, &staff, loan_id).await
+    );
+    assert_ledger_verifies(&app).await;
+}
+
+#[tokio::test]
+async fn an_unreadable_snapshot_is_ignored_by_the_reads_and_named_by_ledger_verify() {
+    let app = spawn_app().await;
+    let staff = Staff::new(&app).await;
+    let coop = app.cooperative().await;
+    let loan_id = active_loan(&app, &staff, coop, &example_3(), "2026-01-10").await;
+    close_through(&app, "2026-01-20").await;
+    let refolded = reads_refolded(&app, &staff, loan_id).await;
+    for row in snapshots_of(&app, loan_id).await {
+        let mut active = row.into_active_model();
+        active.state = Set("{\"not\": \"a snapshot\"}".into());
+        active.update(&app.db).await.expect("spoil the snapshot");
+    }
+    assert_eq!(reads(&app, &staff, loan_id).await, refolded);
+    let report =
+        coopfund::app::ledger::verify(&app.db, &app.settings.classification.classification())
+            .await
+            .expect("verify runs");
+    assert!(!report.passed());
+    assert!(
+        report
+            .render()
+            .contains(&format!("loan {loan_id} snapshot of")),
+        "{}",
+        report.render()
+    );
+}
