@@ -189,27 +189,32 @@ async fn check_snapshots<C: ConnectionTrait>(
 ) -> AppResult<()> {
     use coopfund_domain::snapshot::{contract_fingerprint, FoldSnapshot, SNAPSHOT_FORMAT_VERSION};
     let calendar = crate::app::calendar::in_force(conn).await?;
-    let mut after: (i64, NaiveDate) = (i64::MIN, NaiveDate::MIN);
+    // The last (loan, date) read; `None` before the first batch (no sentinel date: PostgreSQL's dates start
+    // in 4713 BC).
+    let mut after: Option<(i64, NaiveDate)> = None;
     // The loan whose events are loaded: snapshots come ordered by loan.
     let mut loaded: Option<(loan::Model, Vec<coopfund_domain::LoanEvent>)> = None;
     loop {
-        let rows = loan_snapshot::Entity::find()
-            .filter(
+        let mut select = loan_snapshot::Entity::find();
+        if let Some((loan_id, as_of)) = after {
+            select = select.filter(
                 Condition::any()
-                    .add(loan_snapshot::Column::LoanId.gt(after.0))
+                    .add(loan_snapshot::Column::LoanId.gt(loan_id))
                     .add(
                         Condition::all()
-                            .add(loan_snapshot::Column::LoanId.eq(after.0))
-                            .add(loan_snapshot::Column::AsOf.gt(after.1)),
+                            .add(loan_snapshot::Column::LoanId.eq(loan_id))
+                            .add(loan_snapshot::Column::AsOf.gt(as_of)),
                     ),
-            )
+            );
+        }
+        let rows = select
             .order_by_asc(loan_snapshot::Column::LoanId)
             .order_by_asc(loan_snapshot::Column::AsOf)
             .limit(BATCH_SNAPSHOTS)
             .all(conn)
             .await?;
         let Some(last) = rows.last() else { break };
-        after = (last.loan_id, last.as_of);
+        after = Some((last.loan_id, last.as_of));
         for row in rows {
             let name = format!("loan {} snapshot of {}", row.loan_id, row.as_of);
             let Ok(snapshot) = serde_json::from_str::<FoldSnapshot>(&row.state) else {
