@@ -9,7 +9,8 @@
 //! appraised, awaiting the council, approved, rejected, withdrawn) and about 25 loans of different
 //! ages whose histories are on time, late, partial, prepaid, back-dated, reversed (and re-posted),
 //! restructured, paid off, defaulted and written off — plus one loan only approved and one only
-//! signed. One user per role is created with a fixed password ([`DemoCredentials`], printed at start).
+//! signed. The demo's cooperative user (`htx.tancuong`) has three loans: two paid on time and one
+//! behind since about six weeks (14 to 45 days past due), so it can open every overdue amount. One user per role is created with a fixed password ([`DemoCredentials`], printed at start).
 //!
 //! **Everything goes through the real use cases** (`app::*`) with real [`Caller`]s for the demo
 //! users, so the audit trail, the journal, the idempotency keys and the loan numbers are exactly those

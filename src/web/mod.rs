@@ -78,7 +78,7 @@ pub fn router() -> Router<AppState> {
         .layer(middleware::from_fn(security_headers))
         // A multipart form: outside the URL-encoded CSRF layer, checked by its handler.
         .merge(bank_statements::upload_router())
-        .merge(my_cooperative::upload_router())
+    // `my_cooperative::upload_router` is merged by `crate::http::router`: it has its own body limit.
 }
 
 /// The Content-Security-Policy of every page: nothing from elsewhere, no inline script or style.
