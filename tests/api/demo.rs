@@ -111,7 +111,10 @@ async fn the_explorable_demo_has_every_application_state_and_loan_history_its_us
     let dpd = behind[0]["dpd"].as_i64().unwrap();
     assert!((10..=50).contains(&dpd), "behind by weeks: {dpd} days");
     let quote = app
-        .get(&format!("/api/v1/loans/{}/payoff", behind[0]["id"]), tancuong)
+        .get(
+            &format!("/api/v1/loans/{}/payoff", behind[0]["id"]),
+            tancuong,
+        )
         .await;
     assert_eq!(quote.status(), StatusCode::OK);
     let quote: Value = quote.json().await.expect("json");

@@ -185,6 +185,22 @@ async fn a_cooperative_on_a_phone_pays_by_qr_prints_a_statement_and_applies_onli
         mine.iter().any(|l| l["number"] == message.trim()),
         "the transfer message is a loan number: {message}"
     );
+    // The demo fund's own account (not the placeholder of the embedded defaults), in the details
+    // and in the code's payload.
+    let details = browser.text(".pay-panel .transfer-details").await;
+    assert!(
+        details.contains(coopfund::demo::DEMO_BANK_ACCOUNT_NUMBER),
+        "{details}"
+    );
+    let qr = fund
+        .api(&format!("/api/v1/loans/{}/payment-qr", loan["id"]))
+        .await;
+    let payload = qr["payload"].as_str().expect("payload");
+    assert!(payload.contains(coopfund::demo::DEMO_BANK_BIN), "{payload}");
+    assert!(
+        payload.contains(coopfund::demo::DEMO_BANK_ACCOUNT_NUMBER),
+        "{payload}"
+    );
     let qr_amount = amount_of(&browser.text(".pay-panel .qr-amount").await);
     let shown = amount_of(&browser.text(".pay-panel .pay-amount").await);
     assert_eq!(qr_amount, shown, "the code asks for the amount shown");
@@ -265,10 +281,17 @@ async fn a_cooperative_on_a_phone_pays_by_qr_prints_a_statement_and_applies_onli
         assert!(shown_on_loan > 0, "{field} is owed");
         browser.click(&link).await;
         browser.find(&format!("section#{field}")).await;
-        assert!(browser.current_url().await.ends_with(&format!("/loans/{id}/explain#{field}")));
+        assert!(browser
+            .current_url()
+            .await
+            .ends_with(&format!("/loans/{id}/explain#{field}")));
         let (lines, shown) = explained(&browser, field).await;
         assert_eq!(lines, shown, "{field}: the lines add up to the amount");
-        assert_eq!(shown, shown_on_loan * 100, "{field}: the amount of the loan page");
+        assert_eq!(
+            shown,
+            shown_on_loan * 100,
+            "{field}: the amount of the loan page"
+        );
         let text = browser.text(&format!("section#{field}")).await;
         if field != "overdue_principal_vnd" {
             assert!(text.contains("/ 365"), "{field}: the formula: {text}");
@@ -327,7 +350,10 @@ async fn a_cooperative_on_a_phone_pays_by_qr_prints_a_statement_and_applies_onli
         [disbursed, received, paid, interest, closing],
         "the printed totals: {printed}"
     );
-    assert_eq!(amount_after(&printed[totals_at..], "Dư nợ gốc cuối kỳ"), closing);
+    assert_eq!(
+        amount_after(&printed[totals_at..], "Dư nợ gốc cuối kỳ"),
+        closing
+    );
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     std::fs::write(dir.join("coop-statement.pdf"), &pdf).expect("write the PDF");
@@ -595,12 +621,13 @@ async fn a_cooperative_on_a_phone_pays_by_qr_prints_a_statement_and_applies_onli
     let browser = driver.session(true).await;
     login(&browser, fund, OFFICER).await;
     // The officer's queue of applications to appraise lists it.
-    browser
-        .goto(&fund.url("/applications?view=appraise"))
-        .await;
+    browser.goto(&fund.url("/applications?view=appraise")).await;
     browser.find("h1").await;
     let queue = browser.text("main").await;
-    assert!(queue.contains(&number), "{number} in the officer's queue: {queue}");
+    assert!(
+        queue.contains(&number),
+        "{number} in the officer's queue: {queue}"
+    );
     browser.screenshot("coop-officer-queue").await;
     browser.quit().await;
 }

@@ -194,7 +194,8 @@ async fn explain_an_overdue_loan_on_a_phone_its_lines_add_up_to_each_amount() {
     coop.goto(&fund.url(&format!("/loans/{own_loan}/explain#late_interest_vnd")))
         .await;
     coop.find("#late_interest_vnd").await;
-    coop.screenshot("explain-phone-cooperative-late-interest").await;
+    coop.screenshot("explain-phone-cooperative-late-interest")
+        .await;
     coop.goto(&fund.url(&format!("/loans/{stranger}/explain")))
         .await;
     coop.wait_text("h1", "Không tìm thấy").await;
