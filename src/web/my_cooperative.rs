@@ -16,7 +16,13 @@
 //!   `action=preview` and swaps `#preview`; without JavaScript the "Xem lịch trả nợ" button does the
 //!   same), saves a draft ([`applications::create`]), then the draft's page takes supporting
 //!   documents (multipart, outside the URL-encoded CSRF layer: the token is checked here, first
-//!   field) and is submitted ([`applications::submit`]), which puts it in the officer's queue.
+//!   field; up to the 5 MB document limit, past `server.body_limit_bytes`: see [`upload_router`])
+//!   and is submitted ([`applications::submit`]), which puts it in the officer's queue.
+//! - `/my/applications/{id}/edit`: until it is submitted, the draft opens in the same form (same
+//!   checks next to each field, what was typed kept, the schedule preview) and is saved by
+//!   [`applications::update`], the API's `PATCH`, with the version it was opened at (a draft changed
+//!   meanwhile is refused, never overwritten); `/my/applications/{id}/withdraw` withdraws an open
+//!   application ([`applications::withdraw`]).
 //! - `/my/applications/{id}/documents/{doc}` (and `/applications/{id}/documents/{doc}` for staff):
 //!   a document, only ever as a download.
 //! - `/my/notifications`: the language and recipients of the fund's mails, and the mails sent.
