@@ -267,17 +267,13 @@ async fn a_cooperative_on_a_phone_pays_by_qr_prints_a_statement_and_applies_onli
     ] {
         browser.goto(&fund.url(&format!("/my/loans/{id}"))).await;
         let link = format!("#payoff a.why[href$='#{field}']");
-        let shown_on_loan = amount_of(
-            &browser
-                .script(
-                    "return document.querySelector(arguments[0]).parentElement.innerText;",
-                    json!([link]),
-                )
-                .await
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        );
+        let parent = browser
+            .script(
+                "return document.querySelector(arguments[0]).parentElement.innerText;",
+                json!([link]),
+            )
+            .await;
+        let shown_on_loan = amount_of(parent.as_str().unwrap_or_default());
         assert!(shown_on_loan > 0, "{field} is owed");
         browser.click(&link).await;
         browser.find(&format!("section#{field}")).await;
