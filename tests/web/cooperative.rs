@@ -438,6 +438,20 @@ async fn a_cooperative_on_a_phone_pays_by_qr_prints_a_statement_and_applies_onli
     let number = browser.text("#application-number").await;
     assert!(number.starts_with("DN-"), "{number}");
     browser.screenshot("coop-application-draft").await;
+    browser
+        .script(
+            "document.getElementById('edit-application').scrollIntoView(); \
+             document.querySelector('#withdraw').open = true; return true;",
+            json!([]),
+        )
+        .await;
+    browser.screenshot("coop-application-draft-actions").await;
+    browser
+        .script(
+            "document.querySelector('#withdraw').open = false; return true;",
+            json!([]),
+        )
+        .await;
 
     // Before it is submitted the draft is edited in the same form: a refusal comes back next to
     // its field with everything typed kept, then the change is saved (the API's use case).
