@@ -122,11 +122,15 @@ async fn coop_token(fund: &crate::pages::Fund) -> String {
     body["token"].as_str().expect("token").to_string()
 }
 
-/// A small, valid one-page PDF.
+/// A valid one-page PDF of about 1 MB (a scanned page's size): nearly four times the server's
+/// `server.body_limit_bytes`, which the upload form's own limit lets through.
 fn a_pdf() -> Vec<u8> {
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n\
-3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-        .to_vec()
+    let mut pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n\
+3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n%"
+        .to_vec();
+    pdf.resize(1_000_000, b'x');
+    pdf.extend_from_slice(b"\ntrailer<</Root 1 0 R>>\n%%EOF\n");
+    pdf
 }
 
 async fn assert_no_sideways_scroll(browser: &crate::driver::Browser, what: &str) {
@@ -506,7 +510,7 @@ async fn a_cooperative_on_a_phone_pays_by_qr_prints_a_statement_and_applies_onli
     let documents = browser
         .wait_text("#documents", "Phương án kinh doanh.pdf")
         .await;
-    assert!(documents.contains("kB"), "{documents}");
+    assert!(documents.contains("977 kB"), "{documents}");
     browser.click("#submit-application").await;
     let status = browser.wait_text("#application-status", "Đã nộp").await;
     assert_eq!(status, "Đã nộp");
@@ -628,6 +632,7 @@ async fn a_cooperative_on_a_phone_pays_by_qr_prints_a_statement_and_applies_onli
         "{documents}"
     );
     assert_eq!(documents[0]["file_name"], "Phương án kinh doanh.pdf");
+    assert_eq!(documents[0]["size_bytes"], a_pdf().len(), "{documents}");
     assert_eq!(application["amount_vnd"], 150_000_000, "the edit was kept");
     let browser = driver.session(true).await;
     login(&browser, fund, OFFICER).await;
