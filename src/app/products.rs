@@ -37,7 +37,7 @@ use super::{
 use crate::{
     auth::Role,
     error::{AppError, AppResult, ErrorKind, Localized, Reason},
-    store::{self, entities::product},
+    store::{self, entities::product, DbDecimal},
 };
 
 /// The repayment methods a product may allow (DOMAIN.md §3).
@@ -179,7 +179,7 @@ impl TryFrom<product::Model> for Product {
 
     /// Every stored value parsed once; one that cannot be read is an error naming the product.
     fn try_from(m: product::Model) -> AppResult<Product> {
-        let rates = rates_of(&m)?;
+        let rates = rates_of(&m);
         let methods = split_list(&m.methods)
             .iter()
             .map(|t| {
@@ -247,7 +247,7 @@ struct Valid {
     code: String,
     name: String,
     description: String,
-    rate_percent: String,
+    rate_percent: DbDecimal,
     methods: String,
     period_months: String,
     min_amount_vnd: i64,
@@ -257,8 +257,8 @@ struct Valid {
     max_principal_grace: i32,
     day_count: String,
     installment_unit_vnd: i64,
-    overdue_multiplier: String,
-    late_rate_percent: String,
+    overdue_multiplier: DbDecimal,
+    late_rate_percent: DbDecimal,
     allocation_order: String,
     prepayment_rule: String,
     collateral_free_limit_vnd: i64,
@@ -305,21 +305,14 @@ pub fn day_count_of(product: &product::Model) -> AppResult<DayCount> {
     })
 }
 
-/// The product's stored rates; a rate that cannot be read is an error naming the product.
-pub fn rates_of(product: &product::Model) -> AppResult<Rates> {
-    let read = |field: &str, text: &str| -> AppResult<Decimal> {
-        text.parse().map_err(|e| {
-            AppError::internal(anyhow::anyhow!(
-                "stored product {} has {field} {text:?}: {e}",
-                product.id
-            ))
-        })
-    };
-    Ok(Rates {
-        rate_percent: read("rate_percent", &product.rate_percent)?,
-        overdue_multiplier: read("overdue_multiplier", &product.overdue_multiplier)?,
-        late_rate_percent: read("late_rate_percent", &product.late_rate_percent)?,
-    })
+/// The product's stored rates (read once with the row: `store::DbDecimal`, whose error names the
+/// product's row).
+pub fn rates_of(product: &product::Model) -> Rates {
+    Rates {
+        rate_percent: product.rate_percent.get(),
+        overdue_multiplier: product.overdue_multiplier.get(),
+        late_rate_percent: product.late_rate_percent.get(),
+    }
 }
 
 fn non_negative_decimal(field: &str, value: Decimal) -> AppResult<Decimal> {
@@ -466,7 +459,7 @@ fn validate_input(input: ProductDraft) -> AppResult<Valid> {
             input.description.as_deref().unwrap_or(""),
             5000,
         )?,
-        rate_percent: rate.to_string(),
+        rate_percent: rate.into(),
         methods,
         period_months,
         min_amount_vnd,
@@ -476,8 +469,8 @@ fn validate_input(input: ProductDraft) -> AppResult<Valid> {
         max_principal_grace,
         day_count: day_count.to_string(),
         installment_unit_vnd,
-        overdue_multiplier: multiplier.to_string(),
-        late_rate_percent: late.to_string(),
+        overdue_multiplier: multiplier.into(),
+        late_rate_percent: late.into(),
         allocation_order: input.allocation_order.unwrap_or_default().to_string(),
         prepayment_rule: input.prepayment_rule.unwrap_or_default().as_str().into(),
         collateral_free_limit_vnd,
