@@ -74,59 +74,37 @@ pub enum FieldKind {
 /// A column of a chained row, in hashing order.
 pub type ColumnSpec = (&'static str, FieldKind);
 
-const AUDIT_COLUMNS: &[ColumnSpec] = &[
-    ("at", FieldKind::Timestamp),
-    ("actor_id", FieldKind::Int),
-    ("actor", FieldKind::Text),
-    ("action", FieldKind::Text),
-    ("entity_type", FieldKind::Text),
-    ("entity_id", FieldKind::Text),
-    ("before", FieldKind::Text),
-    ("after", FieldKind::Text),
-    ("request_id", FieldKind::Text),
+/// A chain's columns in hashing order, `name: Kind` each (one short line per few columns: the list
+/// is data, read across).
+macro_rules! columns {
+    ($($column:ident: $kind:ident),* $(,)?) => {
+        &[$((stringify!($column), FieldKind::$kind)),*]
+    };
+}
+
+const AUDIT_COLUMNS: &[ColumnSpec] = columns![
+    at: Timestamp, actor_id: Int, actor: Text, action: Text, entity_type: Text, entity_id: Text,
+    before: Text, after: Text, request_id: Text,
 ];
 
-const JOURNAL_COLUMNS: &[ColumnSpec] = &[
-    ("entry_date", FieldKind::Date),
-    ("kind", FieldKind::Text),
-    ("description", FieldKind::Text),
-    ("loan_id", FieldKind::Int),
-    ("transaction_id", FieldKind::Int),
-    ("reverses_entry_id", FieldKind::Int),
-    ("business_key", FieldKind::Text),
-    ("created_by", FieldKind::Int),
-    ("posted_at", FieldKind::Timestamp),
+const JOURNAL_COLUMNS: &[ColumnSpec] = columns![
+    entry_date: Date, kind: Text, description: Text, loan_id: Int, transaction_id: Int,
+    reverses_entry_id: Int, business_key: Text, created_by: Int, posted_at: Timestamp,
 ];
 
 /// The columns of each journal line hashed into its entry.
-pub const JOURNAL_LINE_COLUMNS: &[ColumnSpec] = &[
-    ("account_code", FieldKind::Text),
-    ("debit_vnd", FieldKind::Int),
-    ("credit_vnd", FieldKind::Int),
-    ("loan_id", FieldKind::Int),
+pub const JOURNAL_LINE_COLUMNS: &[ColumnSpec] = columns![
+    account_code: Text, debit_vnd: Int, credit_vnd: Int, loan_id: Int,
 ];
 
-const LOAN_TRANSACTION_COLUMNS: &[ColumnSpec] = &[
-    ("loan_id", FieldKind::Int),
-    ("kind", FieldKind::Text),
-    ("value_date", FieldKind::Date),
-    ("amount_vnd", FieldKind::Int),
-    ("reference", FieldKind::Text),
-    ("repayment_kind", FieldKind::Text),
-    ("reverses_id", FieldKind::Int),
-    ("reason", FieldKind::Text),
-    ("details", FieldKind::Text),
-    ("approved_by", FieldKind::Int),
-    ("created_by", FieldKind::Int),
-    ("created_at", FieldKind::Timestamp),
+const LOAN_TRANSACTION_COLUMNS: &[ColumnSpec] = columns![
+    loan_id: Int, kind: Text, value_date: Date, amount_vnd: Int, reference: Text,
+    repayment_kind: Text, reverses_id: Int, reason: Text, details: Text, approved_by: Int,
+    created_by: Int, created_at: Timestamp,
 ];
 
-const CHARTER_CAPITAL_COLUMNS: &[ColumnSpec] = &[
-    ("amount_vnd", FieldKind::Int),
-    ("contributed_on", FieldKind::Date),
-    ("reference", FieldKind::Text),
-    ("created_by", FieldKind::Int),
-    ("created_at", FieldKind::Timestamp),
+const CHARTER_CAPITAL_COLUMNS: &[ColumnSpec] = columns![
+    amount_vnd: Int, contributed_on: Date, reference: Text, created_by: Int, created_at: Timestamp,
 ];
 
 impl Chain {
