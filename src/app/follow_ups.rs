@@ -420,3 +420,31 @@ pub async fn file(ctx: &AppCtx, caller: &Caller, loan_id: i64) -> AppResult<Foll
         actions,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_kind_reads_back_from_its_stored_name_and_an_unknown_one_is_a_400_listing_them()
+    {
+        for kind in ActionKind::ALL {
+            assert_eq!(ActionKind::parse("kind", kind.as_str()).unwrap(), kind);
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::Value::from(kind.as_str())
+            );
+        }
+        let refused = ActionKind::parse("kind", "phone_call").unwrap_err();
+        assert_eq!(refused.code, "unknown_value");
+        assert_eq!(refused.field.as_deref(), Some("kind"));
+        assert_eq!(
+            refused.message.en,
+            "Field 'kind' has an unknown value; allowed: visit, letter, legal_case, other."
+        );
+        assert_eq!(
+            refused.message.vi,
+            "Giá trị của trường 'kind' không hợp lệ; chấp nhận: visit, letter, legal_case, other."
+        );
+    }
+}
