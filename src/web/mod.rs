@@ -313,6 +313,19 @@ impl WebUser {
         let shell = self.shell(state, "").await;
         error_page(Some(shell), self.lang, &err)
     }
+
+    /// The frame every page handler shares: the response `work` builds, or, when a use case
+    /// refuses or fails on the way, the error page for it ([`WebUser::fail`]).
+    pub async fn answer(
+        &self,
+        state: &AppState,
+        work: impl std::future::Future<Output = crate::error::AppResult<Response>>,
+    ) -> Response {
+        match work.await {
+            Ok(response) => response,
+            Err(err) => self.fail(state, err).await,
+        }
+    }
 }
 
 /// The navigation of `role`: each role sees where its work is (the pages behind each link check
