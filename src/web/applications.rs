@@ -27,7 +27,10 @@ use coopfund_domain::{limits::Rule, Method};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{format, is_htmx, render, Shell, WebUser};
+use super::{
+    form::{all, first, pairs, Errors},
+    format, is_htmx, render, Shell, WebUser,
+};
 use crate::{
     app::{
         applications::{
@@ -216,66 +219,6 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
 }
 
 // ----- what the forms share -----
-
-/// Refusals placed next to the fields they name, and those that name none.
-#[derive(Default)]
-pub struct Errors {
-    fields: Vec<(String, String)>,
-    /// A refusal that names no field of the form.
-    pub general: Option<String>,
-}
-
-impl Errors {
-    /// Places `err` next to its field when the form has it (`label_of` names it), else as a
-    /// general message; in the user's language, the field's technical name replaced by its label.
-    pub fn place(&mut self, err: &AppError, lang: Lang, label_of: impl Fn(&str) -> Option<String>) {
-        let message = err.message.get(lang).to_string();
-        match err.field.as_deref() {
-            Some(field) => match label_of(field) {
-                Some(label) => {
-                    let message = message.replace(&format!("'{field}'"), &format!("«{label}»"));
-                    self.fields.push((field.to_string(), message));
-                }
-                None => self.general = Some(message),
-            },
-            None => self.general = Some(message),
-        }
-    }
-
-    /// The message for `field`, if refused.
-    pub fn of(&self, field: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
-    }
-
-    /// Whether anything was refused.
-    pub fn any(&self) -> bool {
-        !self.fields.is_empty() || self.general.is_some()
-    }
-}
-
-/// The `(key, value)` pairs of a URL-encoded form, in order (repeated keys kept).
-pub fn pairs_of(body: &[u8]) -> Vec<(String, String)> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
-}
-
-fn first(pairs: &[(String, String)], key: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
-
-fn all(pairs: &[(String, String)], key: &str) -> Vec<String> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .collect()
-}
 
 /// A whole number typed in a form; 400 naming `field` otherwise.
 pub fn parse_count(field: &str, text: &str, lang: Lang) -> AppResult<i64> {
@@ -514,7 +457,7 @@ impl ApplicationForm {
             Ok(v) => Some(v),
             Err(err) => {
                 failed = true;
-                errors.place(&err, lang, |f| new_form_label(OfficerText::of(lang), f));
+                errors.place_by(&err, lang, |f| new_form_label(OfficerText::of(lang), f));
                 None
             }
         };
@@ -696,12 +639,12 @@ pub struct NewPage {
 impl NewPage {
     /// The message for `field`, if refused.
     pub fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors.of(field)
+        self.errors.error_for(field)
     }
 
     /// The message for field `name` of collateral line `i`.
     pub fn line_error(&self, i: &usize, name: &str) -> Option<&str> {
-        self.errors.of(&format!("collateral[{i}].{name}"))
+        self.errors.error_for(&format!("collateral[{i}].{name}"))
     }
 
     /// The rule's name for people.
@@ -785,7 +728,7 @@ pub async fn new_form(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let pairs = pairs_of(query.as_deref().unwrap_or("").as_bytes());
+    let pairs = pairs(query.as_deref().unwrap_or("").as_bytes());
     let form = ApplicationForm::of(&pairs);
     match new_page(&state, &user, form, Errors::default()).await {
         Ok(page) if is_htmx(&headers) => render(&ProjectChecks {
@@ -817,7 +760,7 @@ impl ProjectChecks {
 /// `POST /applications/new`: add or remove a collateral line (the form again), or save the draft
 /// (and submit it when asked); a refusal comes back next to its field with what was typed.
 pub async fn create(State(state): State<AppState>, user: WebUser, body: Bytes) -> Response {
-    let pairs = pairs_of(&body);
+    let pairs = pairs(&body);
     let mut form = ApplicationForm::of(&pairs);
     let action = first(&pairs, "action");
     let remove = first(&pairs, "remove_line");
@@ -847,7 +790,7 @@ pub async fn create(State(state): State<AppState>, user: WebUser, body: Bytes) -
         }
         Err(err) => {
             if !errors.any() {
-                errors.place(&err, lang, |f| new_form_label(OfficerText::of(lang), f));
+                errors.place_by(&err, lang, |f| new_form_label(OfficerText::of(lang), f));
             }
             let status = crate::http::error::status_of(err.kind);
             return match new_page(&state, &user, form, errors).await {
@@ -901,7 +844,7 @@ pub struct ShowPage {
 impl ShowPage {
     /// The message for `field`, if refused.
     pub fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors.of(field)
+        self.errors.error_for(field)
     }
 
     /// The name of user `id`, or "not yet".
@@ -1039,7 +982,7 @@ pub async fn show(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let done = pairs_of(query.as_deref().unwrap_or("").as_bytes())
+    let done = pairs(query.as_deref().unwrap_or("").as_bytes())
         .into_iter()
         .find(|(k, _)| k == "done")
         .map(|(_, v)| v);
@@ -1088,7 +1031,7 @@ async fn refused(
         return user.fail(state, err).await;
     }
     let o = OfficerText::of(user.lang);
-    typed.errors.place(&err, user.lang, |f| match f {
+    typed.errors.place_by(&err, user.lang, |f| match f {
         "note" => Some(o.appraisal_note.to_string()),
         "recommendation" => Some(o.recommendation.to_string()),
         "reason" => Some(o.reason.to_string()),
@@ -1131,7 +1074,7 @@ pub async fn appraise(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs = pairs_of(&body);
+    let pairs = pairs(&body);
     let id = match application_id(&id) {
         Ok(id) => id,
         Err(err) => return user.fail(&state, err).await,
@@ -1172,7 +1115,7 @@ pub async fn approve(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs = pairs_of(&body);
+    let pairs = pairs(&body);
     let id = match application_id(&id) {
         Ok(id) => id,
         Err(err) => return user.fail(&state, err).await,
@@ -1224,7 +1167,7 @@ pub async fn reject(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs = pairs_of(&body);
+    let pairs = pairs(&body);
     let id = match application_id(&id) {
         Ok(id) => id,
         Err(err) => return user.fail(&state, err).await,

@@ -16,8 +16,9 @@ use coopfund_domain::ids::{CooperativeId, UserId};
 use serde::Deserialize;
 
 use super::{
-    applications::{parse_count, Errors, OfficerText},
+    applications::{parse_count, OfficerText},
     dashboard::{LoanRow, LIST_LIMIT},
+    form::Errors,
     is_htmx, render, Shell, WebUser,
 };
 use crate::{
@@ -174,7 +175,7 @@ impl CooperativeForm {
         let mut failed = false;
         let mut place = |err: AppError, errors: &mut Errors| {
             failed = true;
-            errors.place(&err, lang, |f| form_label(o, f));
+            errors.place_by(&err, lang, |f| form_label(o, f));
         };
         let member_count = parse_count("member_count", &self.member_count, lang)
             .map_err(|e| place(e, errors))
@@ -249,7 +250,7 @@ pub struct FormPage {
 impl FormPage {
     /// The message for `field`, if refused.
     pub fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors.of(field)
+        self.errors.error_for(field)
     }
 
     /// The form's text inputs: field, label, value as typed, and input kind (`numeric` asks
@@ -364,7 +365,7 @@ async fn refused_form(
     }
     if let Some(err) = err {
         let o = OfficerText::of(user.lang);
-        errors.place(&err, user.lang, |f| form_label(o, f));
+        errors.place_by(&err, user.lang, |f| form_label(o, f));
     }
     match form_page(state, user, form, editing, errors).await {
         Ok(page) => (crate::http::error::status_of(kind), render(&page)).into_response(),

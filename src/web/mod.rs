@@ -25,6 +25,7 @@ pub mod cooperatives;
 pub mod csrf;
 pub mod dashboard;
 pub mod explain;
+pub mod form;
 pub mod format;
 pub mod loans;
 pub mod my_cooperative;
