@@ -465,10 +465,7 @@ pub struct ReversePage {
 }
 
 fn transaction_id(text: &str) -> AppResult<i64> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| AppError::not_found("giao dịch", "Transaction"))
+    super::path_id(text, "giao dịch", "Transaction")
 }
 
 async fn reverse_page(

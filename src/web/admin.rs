@@ -215,10 +215,7 @@ fn done_of(query: &Option<String>) -> String {
 }
 
 fn id_of(text: &str) -> AppResult<i64> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| AppError::not_found("trang", "Page"))
+    super::path_id(text, "trang", "Page")
 }
 
 /// A typed percentage or multiplier: `7,2`, `7.2`, `7,2 %`; 400 naming `field` otherwise.
@@ -266,7 +263,7 @@ pub struct UsersPage {
 
 /// `GET /admin/users`.
 pub async fn users_page(State(state): State<AppState>, user: WebUser) -> Response {
-    let result = async {
+    user.page(&state, async {
         let accounts = users::list(&state.ctx, &user.caller).await?;
         let names = cooperative_names(&state, &user.caller).await?;
         let a = admin_text(user.lang);
@@ -289,12 +286,8 @@ pub async fn users_page(State(state): State<AppState>, user: WebUser) -> Respons
                 })
                 .collect(),
         })
-    }
-    .await;
-    match result {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    })
+    .await
 }
 
 /// The new-account form as typed.
@@ -377,10 +370,11 @@ pub async fn new_user_page(State(state): State<AppState>, user: WebUser) -> Resp
         language: Lang::Vi.code().into(),
         ..Default::default()
     };
-    match new_user_form(&state, &user, form, Errors::default()).await {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.page(
+        &state,
+        new_user_form(&state, &user, form, Errors::default()),
+    )
+    .await
 }
 
 /// `POST /admin/users/new`.
@@ -533,10 +527,7 @@ pub async fn user_page(
 ) -> Response {
     let done = done_of(&query);
     let result = async { user_view(&state, &user, id_of(&id)?, &done, Errors::default()).await };
-    match result.await {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.page(&state, result).await
 }
 
 /// Runs `change` on account `id`; on success redirects to its page with `done`, else shows the
@@ -690,7 +681,7 @@ pub async fn products_page(
     RawQuery(query): RawQuery,
 ) -> Response {
     let q = list_query(&query);
-    let result = async {
+    user.page(&state, async {
         // Reading is for everyone; this page is the admin's (it leads to the forms).
         user.caller.require(&[Role::Admin])?;
         let page = products::list(
@@ -712,12 +703,8 @@ pub async fn products_page(
                 .map(|c| format!("/admin/products?cursor={c}")),
             items: page.items,
         })
-    }
-    .await;
-    match result {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    })
+    .await
 }
 
 /// The product form as typed (every field a text, as the browser sends it).
@@ -1430,10 +1417,8 @@ pub async fn outbox_page(
     user: WebUser,
     RawQuery(query): RawQuery,
 ) -> Response {
-    match outbox_view(&state, &user, list_query(&query), None).await {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.page(&state, outbox_view(&state, &user, list_query(&query), None))
+        .await
 }
 
 /// `POST /admin/outbox/{id}/retry`: back to the list, filtered as it was.

@@ -240,10 +240,7 @@ pub fn parse_count(field: &str, text: &str, lang: Lang) -> AppResult<i64> {
 }
 
 fn application_id(text: &str) -> AppResult<i64> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| AppError::not_found("hồ sơ vay", "Loan application"))
+    super::path_id(text, "hồ sơ vay", "Loan application")
 }
 
 /// The staff roles these pages are for (a cooperative user has its own pages under `/my`).
@@ -295,10 +292,11 @@ pub async fn list(
     user: WebUser,
     RawQuery(query): RawQuery,
 ) -> Response {
-    match list_page(&state, &user, query.as_deref().unwrap_or("")).await {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.page(
+        &state,
+        list_page(&state, &user, query.as_deref().unwrap_or("")),
+    )
+    .await
 }
 
 async fn list_page(state: &AppState, user: &WebUser, query: &str) -> AppResult<ListPage> {
@@ -772,10 +770,9 @@ pub async fn create(State(state): State<AppState>, user: WebUser, body: Bytes) -
         } else {
             form.collateral.push(CollateralLine::default());
         }
-        return match new_page(&state, &user, form, Errors::default()).await {
-            Ok(page) => render(&page),
-            Err(err) => user.fail(&state, err).await,
-        };
+        return user
+            .page(&state, new_page(&state, &user, form, Errors::default()))
+            .await;
     }
     let mut errors = Errors::default();
     let lang = user.lang;
@@ -996,7 +993,7 @@ pub async fn show(
         Some("rejected") => Some(o.done_rejected),
         _ => None,
     };
-    let result = async {
+    user.page(&state, async {
         let id = application_id(&id)?;
         show_page(
             &state,
@@ -1008,12 +1005,8 @@ pub async fn show(
             },
         )
         .await
-    }
-    .await;
-    match result {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    })
+    .await
 }
 
 /// The page again with the refusal next to its field (or above the forms) and what was typed.

@@ -174,6 +174,27 @@ fn href(path: &str, pairs: &[(&str, &str)]) -> String {
     }
 }
 
+/// A paged listing's filters as they travel in its links: the next page, the downloads.
+trait Filters {
+    /// The listing's path.
+    const PATH: &'static str;
+
+    /// The filters as typed, `(name, value)`.
+    fn pairs(&self) -> Vec<(&str, &str)>;
+
+    /// The listing's link with its filters and `extra`.
+    fn href_with(&self, extra: (&str, &str)) -> String {
+        let mut pairs = self.pairs();
+        pairs.push(extra);
+        href(Self::PATH, &pairs)
+    }
+
+    /// The listing's download links.
+    fn exports(&self, lang: Lang) -> Exports {
+        Exports::of(Self::PATH, &self.pairs(), lang)
+    }
+}
+
 /// The download links every listing and report carries (`audit_exports.html`): what the page
 /// shows, as CSV and as XLSX.
 pub struct Exports {
@@ -287,20 +308,18 @@ impl JournalQuery {
             account: Some(self.account.trim().to_string()).filter(|a| !a.is_empty()),
         })
     }
+}
 
-    fn pairs(&self) -> [(&str, &str); 4] {
-        [
+impl Filters for JournalQuery {
+    const PATH: &'static str = "/audit/journal";
+
+    fn pairs(&self) -> Vec<(&str, &str)> {
+        vec![
             ("from", self.from.as_str()),
             ("to", self.to.as_str()),
             ("account", self.account.as_str()),
             ("loan_id", self.loan_id.as_str()),
         ]
-    }
-
-    fn href_with(&self, extra: (&str, &str)) -> String {
-        let mut pairs = self.pairs().to_vec();
-        pairs.push(extra);
-        href("/audit/journal", &pairs)
     }
 }
 
@@ -406,7 +425,7 @@ pub async fn journal(
         Ok(render(&JournalPage {
             shell: user.shell(&state, a.journal).await,
             a,
-            exports: Exports::of("/audit/journal", &query.pairs(), user.lang),
+            exports: query.exports(user.lang),
             from: query.from.clone(),
             to: query.to.clone(),
             account: query.account.clone(),
@@ -763,11 +782,7 @@ pub async fn loan_statement(
 ) -> Response {
     let query: DateQuery = query_of(&raw);
     user.answer(&state, async {
-        let id = id
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .ok_or_else(|| AppError::not_found("khoản vay", "Loan"))?;
+        let id = super::loans::loan_id(&id)?;
         let download = download_of(&query.format)?;
         let statement = loans::statement(&state.ctx, &user.caller, LoanId::new(id)).await?;
         if let Some(format) = download {
@@ -853,20 +868,18 @@ impl TrailQuery {
             page: PageRequest::parse(Some(limit), Some(cursor))?,
         })
     }
+}
 
-    fn pairs(&self) -> [(&str, &str); 4] {
-        [
+impl Filters for TrailQuery {
+    const PATH: &'static str = "/audit/trail";
+
+    fn pairs(&self) -> Vec<(&str, &str)> {
+        vec![
             ("entity_type", self.entity_type.as_str()),
             ("entity_id", self.entity_id.as_str()),
             ("actor", self.actor.as_str()),
             ("action", self.action.as_str()),
         ]
-    }
-
-    fn href_with(&self, extra: (&str, &str)) -> String {
-        let mut pairs = self.pairs().to_vec();
-        pairs.push(extra);
-        href("/audit/trail", &pairs)
     }
 }
 
@@ -1043,7 +1056,7 @@ pub async fn trail(
             a,
             verify,
             verify_href: query.href_with(("verify", "1")),
-            exports: Exports::of("/audit/trail", &query.pairs(), user.lang),
+            exports: query.exports(user.lang),
             entity_type: query.entity_type.clone(),
             entity_id: query.entity_id.clone(),
             actor: query.actor.clone(),

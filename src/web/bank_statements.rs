@@ -294,10 +294,7 @@ pub fn upload_router() -> Router<AppState> {
 }
 
 fn id_of(text: &str) -> AppResult<i64> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| AppError::not_found("sao kê", "Bank statement"))
+    super::path_id(text, "sao kê", "Bank statement")
 }
 
 // ----- the list and the import form -----
@@ -355,10 +352,8 @@ async fn statements_page(
 
 /// `GET /bank-statements` (accountants, admins, auditors).
 pub async fn list(State(state): State<AppState>, user: WebUser) -> Response {
-    match statements_page(&state, &user, None).await {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.page(&state, statements_page(&state, &user, None))
+        .await
 }
 
 /// `POST /bank-statements/import` (multipart: `csrf` first, then `format`, `profile`, `account`, `file`).
@@ -555,7 +550,7 @@ pub async fn show(
         ));
     }
     let error = Some(query.error).filter(|e| !e.is_empty());
-    let result = async {
+    user.page(&state, async {
         statement_page(
             &state,
             &user,
@@ -564,12 +559,8 @@ pub async fn show(
             error,
         )
         .await
-    }
-    .await;
-    match result {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    })
+    .await
 }
 
 /// Back to the review with what happened (post/redirect/get).

@@ -339,10 +339,11 @@ pub async fn new_form(State(state): State<AppState>, user: WebUser) -> Response 
         language: "vi".into(),
         ..Default::default()
     };
-    match form_page(&state, &user, form, None, Errors::default()).await {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.page(
+        &state,
+        form_page(&state, &user, form, None, Errors::default()),
+    )
+    .await
 }
 
 /// The form again with the refusal next to its field and what was typed.
@@ -393,11 +394,7 @@ pub async fn create(State(state): State<AppState>, user: WebUser, body: Bytes) -
 }
 
 fn cooperative_id(text: &str) -> AppResult<CooperativeId> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(CooperativeId::new)
-        .ok_or_else(|| AppError::not_found("hợp tác xã", "Cooperative"))
+    super::path_id(text, "hợp tác xã", "Cooperative").map(CooperativeId::new)
 }
 
 /// `GET /cooperatives/{id}/edit`.
@@ -406,18 +403,14 @@ pub async fn edit_form(
     user: WebUser,
     Path(id): Path<String>,
 ) -> Response {
-    let result = async {
+    user.page(&state, async {
         user.caller.require(&EDITORS)?;
         let id = cooperative_id(&id)?;
         let current = cooperatives::get(&state.ctx, &user.caller, id).await?;
         let form = CooperativeForm::of(&current, user.lang);
         form_page(&state, &user, form, Some(id.get()), Errors::default()).await
-    }
-    .await;
-    match result {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    })
+    .await
 }
 
 /// `POST /cooperatives/{id}/edit`: every field, against the version the form was rendered from
@@ -503,7 +496,7 @@ pub async fn show(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let result = async {
+    user.page(&state, async {
         // The exposure is the staff's (403 for a cooperative user) — asked first.
         let id = cooperative_id(&id)?;
         let c = cooperatives::get(&state.ctx, &user.caller, id).await?;
@@ -544,10 +537,6 @@ pub async fn show(
             saved: query.as_deref().is_some_and(|q| q.contains("done=saved")),
             c,
         })
-    }
-    .await;
-    match result {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    })
+    .await
 }

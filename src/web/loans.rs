@@ -48,10 +48,7 @@ use crate::{
 
 /// A loan id from the path; anything but a positive number is a 404 (as for a loan that does not exist).
 pub(crate) fn loan_id(text: &str) -> AppResult<i64> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| AppError::not_found("khoản vay", "Loan"))
+    super::path_id(text, "khoản vay", "Loan")
 }
 
 // ----- the list -----

@@ -327,6 +327,15 @@ impl WebUser {
             Err(err) => self.fail(state, err).await,
         }
     }
+
+    /// [`WebUser::answer`] for a page: the page `work` builds, rendered.
+    pub async fn page<P: Template>(
+        &self,
+        state: &AppState,
+        work: impl std::future::Future<Output = crate::error::AppResult<P>>,
+    ) -> Response {
+        self.answer(state, async { Ok(render(&work.await?)) }).await
+    }
 }
 
 /// The navigation of `role`: each role sees where its work is (the pages behind each link check
@@ -464,6 +473,15 @@ pub fn render<T: Template>(page: &T) -> Response {
                 .into_response()
         }
     }
+}
+
+/// A positive id from a path segment; anything else is the 404 page of `what_vi`/`what_en`, the
+/// same answer as for an id that does not exist or is not the caller's.
+pub fn path_id(text: &str, what_vi: &str, what_en: &str) -> crate::error::AppResult<i64> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AppError::not_found(what_vi, what_en))
 }
 
 /// Whether the request was made by htmx for a fragment (a history restore needs the whole page).
