@@ -431,10 +431,8 @@ pub async fn create_user(State(state): State<AppState>, user: WebUser, body: Byt
         Err(err) => {
             let status = status_of(&err);
             errors.place_by(&err, user.lang, |f| user_label(f, a));
-            match new_user_form(&state, &user, form, errors).await {
-                Ok(page) => (status, render(&page)).into_response(),
-                Err(err) => user.fail(&state, err).await,
-            }
+            user.page_with(&state, status, new_user_form(&state, &user, form, errors))
+                .await
         }
     }
 }
@@ -558,10 +556,12 @@ async fn change_account(
                 "cooperative_id" => Some(a.cooperative),
                 _ => None,
             });
-            match user_view(state, user, id, "", errors).await {
-                Ok(page) => (status_of(&err), render(&page)).into_response(),
-                Err(err) => user.fail(state, err).await,
-            }
+            user.page_with(
+                state,
+                status_of(&err),
+                user_view(state, user, id, "", errors),
+            )
+            .await
         }
     }
 }
@@ -1446,10 +1446,12 @@ pub async fn retry_message(
                 ..Default::default()
             };
             let message = err.message.get(user.lang).to_string();
-            match outbox_view(&state, &user, q, Some(message)).await {
-                Ok(page) => (StatusCode::CONFLICT, render(&page)).into_response(),
-                Err(err) => user.fail(&state, err).await,
-            }
+            user.page_with(
+                &state,
+                StatusCode::CONFLICT,
+                outbox_view(&state, &user, q, Some(message)),
+            )
+            .await
         }
         Err(err) => user.fail(&state, err).await,
     }

@@ -28,7 +28,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{
-    form::{all, first, pairs, Errors},
+    form::{all, first, keyed, pairs, render_with, Errors},
     format, is_htmx, render, Shell, WebUser,
 };
 use crate::{
@@ -38,7 +38,7 @@ use crate::{
             Recommendation, Status,
         },
         cooperatives,
-        idempotency::{IdempotencyKey, Idempotent},
+        idempotency::Idempotent,
         lending_limits::{self, ApplicationChecks, Check},
         products::{self, Product, ProductFilter},
     },
@@ -790,10 +790,9 @@ pub async fn create(State(state): State<AppState>, user: WebUser, body: Bytes) -
                 errors.place_by(&err, lang, |f| new_form_label(OfficerText::of(lang), f));
             }
             let status = crate::http::error::status_of(err.kind);
-            return match new_page(&state, &user, form, errors).await {
-                Ok(page) => (status, render(&page)).into_response(),
-                Err(err) => user.fail(&state, err).await,
-            };
+            return user
+                .page_with(&state, status, new_page(&state, &user, form, errors))
+                .await;
         }
     };
     let mut done = "created";
@@ -1009,31 +1008,44 @@ pub async fn show(
     .await
 }
 
-/// The page again with the refusal next to its field (or above the forms) and what was typed.
+/// An action on application `id` refused: a page of its own (not found, not allowed, our own
+/// failure), or the application page again with the refusal next to its field.
 async fn refused(
     state: &AppState,
     user: &WebUser,
     id: i64,
     err: AppError,
     mut typed: Typed,
-) -> Response {
-    if matches!(
-        err.kind,
-        ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
-    ) {
-        return user.fail(state, err).await;
-    }
+) -> AppResult<Response> {
     let o = OfficerText::of(user.lang);
-    typed.errors.place_by(&err, user.lang, |f| match f {
-        "note" => Some(o.appraisal_note.to_string()),
-        "recommendation" => Some(o.recommendation.to_string()),
-        "reason" => Some(o.reason.to_string()),
-        _ => None,
-    });
-    let status = crate::http::error::status_of(err.kind);
-    match show_page(state, user, id, typed).await {
-        Ok(page) => (status, render(&page)).into_response(),
-        Err(err) => user.fail(state, err).await,
+    let labels = [
+        ("note", o.appraisal_note),
+        ("recommendation", o.recommendation),
+        ("reason", o.reason),
+    ];
+    typed.errors.refuse(err, user.lang, &labels)?;
+    let status = typed.errors.status();
+    Ok(render_with(
+        status,
+        &show_page(state, user, id, typed).await?,
+    ))
+}
+
+/// What an action on application `id` answers: back to the application, saying what was `done`
+/// (none: nothing new to say), or its refusal on the application page.
+async fn done_or_refused(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    outcome: AppResult<Option<&str>>,
+    typed: Typed,
+) -> AppResult<Response> {
+    match outcome {
+        Ok(Some(done)) => {
+            Ok(Redirect::to(&format!("/applications/{id}?done={done}")).into_response())
+        }
+        Ok(None) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
+        Err(err) => refused(state, user, id, err, typed).await,
     }
 }
 
@@ -1050,14 +1062,13 @@ pub async fn submit(
     user: WebUser,
     Path(id): Path<String>,
 ) -> Response {
-    let id = match application_id(&id) {
-        Ok(id) => id,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    match applications::submit(&state.ctx, &user.caller, id.into(), None).await {
-        Ok(_) => Redirect::to(&format!("/applications/{id}?done=submitted")).into_response(),
-        Err(err) => refused(&state, &user, id, err, Typed::default()).await,
-    }
+    user.answer(&state, async {
+        let id = application_id(&id)?;
+        let outcome = applications::submit(&state.ctx, &user.caller, id.into(), None).await;
+        let outcome = outcome.map(|_| Some("submitted"));
+        done_or_refused(&state, &user, id, outcome, Typed::default()).await
+    })
+    .await
 }
 
 /// `POST /applications/{id}/appraise`: the note and recommendation of an officer.
@@ -1068,31 +1079,33 @@ pub async fn appraise(
     body: Bytes,
 ) -> Response {
     let pairs = pairs(&body);
-    let id = match application_id(&id) {
-        Ok(id) => id,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    let form = AppraisalForm {
-        note: first(&pairs, "note"),
-        recommendation: first(&pairs, "recommendation"),
-    };
-    let typed = |errors| Typed {
-        appraisal: form.clone(),
-        errors,
-        ..Default::default()
-    };
-    let Ok(recommendation) = form.recommendation.parse::<Recommendation>() else {
-        let err = AppError::invalid("recommendation", crate::error::Reason::Required);
-        return refused(&state, &user, id, err, typed(Errors::default())).await;
-    };
-    let appraisal = Appraisal {
-        note: form.note.trim().to_string(),
-        recommendation,
-    };
-    match applications::appraise(&state.ctx, &user.caller, id.into(), appraisal).await {
-        Ok(_) => Redirect::to(&format!("/applications/{id}?done=appraised")).into_response(),
-        Err(err) => refused(&state, &user, id, err, typed(Errors::default())).await,
-    }
+    user.answer(&state, async {
+        let id = application_id(&id)?;
+        let form = AppraisalForm {
+            note: first(&pairs, "note"),
+            recommendation: first(&pairs, "recommendation"),
+        };
+        let typed = Typed {
+            appraisal: form.clone(),
+            ..Default::default()
+        };
+        let outcome = match form.recommendation.parse::<Recommendation>() {
+            Ok(recommendation) => {
+                let appraisal = Appraisal {
+                    note: form.note.trim().to_string(),
+                    recommendation,
+                };
+                applications::appraise(&state.ctx, &user.caller, id.into(), appraisal).await
+            }
+            Err(_) => Err(AppError::invalid(
+                "recommendation",
+                crate::error::Reason::Required,
+            )),
+        };
+        let outcome = outcome.map(|_| Some("appraised"));
+        done_or_refused(&state, &user, id, outcome, typed).await
+    })
+    .await
 }
 
 /// What the approval key fingerprints: the approval as the use case reads it.
@@ -1109,48 +1122,36 @@ pub async fn approve(
     body: Bytes,
 ) -> Response {
     let pairs = pairs(&body);
-    let id = match application_id(&id) {
-        Ok(id) => id,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    let reason = first(&pairs, "reason");
-    let key_text = first(&pairs, "key");
-    let typed = || Typed {
-        reason: reason.clone(),
-        key: key_text.clone(),
-        ..Default::default()
-    };
-    let fingerprint = serde_json::to_vec(&ApprovalFingerprint {
-        reason: reason.trim(),
+    user.answer(&state, async {
+        let id = application_id(&id)?;
+        let typed = Typed {
+            reason: first(&pairs, "reason"),
+            key: first(&pairs, "key"),
+            ..Default::default()
+        };
+        let outcome = async {
+            let reason = typed.reason.trim();
+            let key = keyed(&typed.key, &ApprovalFingerprint { reason })?;
+            let reason_given = Some(reason.to_string()).filter(|r| !r.is_empty());
+            applications::approve_keyed(
+                &state.ctx,
+                &user.caller,
+                id.into(),
+                reason_given,
+                Some(&key),
+            )
+            .await
+        }
+        .await;
+        let outcome = outcome.map(|approved| match approved {
+            Idempotent::Fresh(app) if app.status == Status::AwaitingCouncil => Some("council"),
+            Idempotent::Fresh(_) => Some("approved"),
+            // The first submission of this form approved already: back to the application.
+            Idempotent::Replayed { .. } => None,
+        });
+        done_or_refused(&state, &user, id, outcome, typed).await
     })
-    .unwrap_or_default();
-    let key = match IdempotencyKey::new(&key_text, &fingerprint) {
-        Ok(key) => key,
-        Err(err) => return refused(&state, &user, id, err, typed()).await,
-    };
-    let reason_given = Some(reason.trim().to_string()).filter(|r| !r.is_empty());
-    match applications::approve_keyed(
-        &state.ctx,
-        &user.caller,
-        id.into(),
-        reason_given,
-        Some(&key),
-    )
     .await
-    {
-        Ok(Idempotent::Fresh(app)) => {
-            let done = if app.status == Status::AwaitingCouncil {
-                "council"
-            } else {
-                "approved"
-            };
-            Redirect::to(&format!("/applications/{id}?done={done}")).into_response()
-        }
-        Ok(Idempotent::Replayed { .. }) => {
-            Redirect::to(&format!("/applications/{id}")).into_response()
-        }
-        Err(err) => refused(&state, &user, id, err, typed()).await,
-    }
 }
 
 /// `POST /applications/{id}/reject`: with a reason (required).
@@ -1161,20 +1162,16 @@ pub async fn reject(
     body: Bytes,
 ) -> Response {
     let pairs = pairs(&body);
-    let id = match application_id(&id) {
-        Ok(id) => id,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    let reason = first(&pairs, "reason");
-    let reason_given = Some(reason.trim().to_string()).filter(|r| !r.is_empty());
-    match applications::reject(&state.ctx, &user.caller, id.into(), reason_given).await {
-        Ok(_) => Redirect::to(&format!("/applications/{id}?done=rejected")).into_response(),
-        Err(err) => {
-            let typed = Typed {
-                reason,
-                ..Default::default()
-            };
-            refused(&state, &user, id, err, typed).await
-        }
-    }
+    user.answer(&state, async {
+        let id = application_id(&id)?;
+        let reason = first(&pairs, "reason");
+        let reason_given = Some(reason.trim().to_string()).filter(|r| !r.is_empty());
+        let outcome = applications::reject(&state.ctx, &user.caller, id.into(), reason_given).await;
+        let typed = Typed {
+            reason,
+            ..Default::default()
+        };
+        done_or_refused(&state, &user, id, outcome.map(|_| Some("rejected")), typed).await
+    })
+    .await
 }

@@ -25,7 +25,7 @@ use axum::{
     Router,
 };
 
-use super::{format, render, Shell, WebUser};
+use super::{format, Shell, WebUser};
 use crate::{
     app::bank_statements::{
         self,
@@ -433,10 +433,12 @@ async fn failed_import(state: &AppState, user: &WebUser, err: AppError) -> Respo
         return user.fail(state, err).await;
     }
     let status = crate::http::error::status_of(err.kind);
-    match statements_page(state, user, Some(err.message.get(user.lang).to_string())).await {
-        Ok(page) => (status, render(&page)).into_response(),
-        Err(err) => user.fail(state, err).await,
-    }
+    user.page_with(
+        state,
+        status,
+        statements_page(state, user, Some(err.message.get(user.lang).to_string())),
+    )
+    .await
 }
 
 // ----- the review -----

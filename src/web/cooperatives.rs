@@ -368,10 +368,12 @@ async fn refused_form(
         let o = OfficerText::of(user.lang);
         errors.place_by(&err, user.lang, |f| form_label(o, f));
     }
-    match form_page(state, user, form, editing, errors).await {
-        Ok(page) => (crate::http::error::status_of(kind), render(&page)).into_response(),
-        Err(err) => user.fail(state, err).await,
-    }
+    user.page_with(
+        state,
+        crate::http::error::status_of(kind),
+        form_page(state, user, form, editing, errors),
+    )
+    .await
 }
 
 /// `POST /cooperatives/new`: registers, then shows the cooperative (the officer who registers

@@ -334,7 +334,20 @@ impl WebUser {
         state: &AppState,
         work: impl std::future::Future<Output = crate::error::AppResult<P>>,
     ) -> Response {
-        self.answer(state, async { Ok(render(&work.await?)) }).await
+        self.page_with(state, StatusCode::OK, work).await
+    }
+
+    /// [`WebUser::page`] answered with `status` (a refused form shown again says why it was).
+    pub async fn page_with<P: Template>(
+        &self,
+        state: &AppState,
+        status: StatusCode,
+        work: impl std::future::Future<Output = crate::error::AppResult<P>>,
+    ) -> Response {
+        self.answer(state, async {
+            Ok((status, render(&work.await?)).into_response())
+        })
+        .await
     }
 }
 
