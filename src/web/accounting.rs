@@ -249,7 +249,7 @@ pub async fn post_sign(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form: SignForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let form: SignForm = super::form::body_of(&body);
     user.answer(&state, async {
         let id = loan_id(&id)?;
         let a = accounting_text(user.lang);
@@ -379,7 +379,7 @@ pub async fn post_disbursement(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form: DisburseForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let form: DisburseForm = super::form::body_of(&body);
     user.answer(&state, async {
         let id = loan_id(&id)?;
         let a = accounting_text(user.lang);
@@ -520,7 +520,7 @@ pub async fn post_reversal(
     Path((id, tx)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let form: ReverseForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let form: ReverseForm = super::form::body_of(&body);
     user.answer(&state, async {
         let (id, tx_id) = (loan_id(&id)?, transaction_id(&tx)?);
         let a = accounting_text(user.lang);
@@ -582,8 +582,7 @@ pub async fn payoff_page(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query: PayoffQuery =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let query: PayoffQuery = super::form::query_of(&query);
     let a = accounting_text(user.lang);
     user.answer(&state, async {
         let id = loan_id(&id)?;
@@ -722,8 +721,7 @@ pub async fn cob_page(
     user: WebUser,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query: CobQuery =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let query: CobQuery = super::form::query_of(&query);
     let a = accounting_text(user.lang);
     let done = match query.done.as_str() {
         "" => None,
@@ -747,7 +745,7 @@ struct CobForm {
 /// `POST /cob`: closes every day from the business date through the one asked for (a second
 /// submission finds them closed and does nothing: the close is idempotent per day).
 pub async fn post_cob(State(state): State<AppState>, user: WebUser, body: Bytes) -> Response {
-    let form: CobForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let form: CobForm = super::form::body_of(&body);
     let a = accounting_text(user.lang);
     let labels = [("through", a.cob_through)];
     user.answer(&state, async {
@@ -847,8 +845,7 @@ pub async fn charter_page(
     user: WebUser,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query: CharterQuery =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let query: CharterQuery = super::form::query_of(&query);
     user.answer(&state, async {
         let (form, done) = (ContributionForm::default(), !query.done.is_empty());
         let page = charter_page_of(&state, &user, form, done, Errors::default()).await?;
@@ -871,7 +868,7 @@ pub async fn post_contribution(
     user: WebUser,
     body: Bytes,
 ) -> Response {
-    let form: ContributionForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let form: ContributionForm = super::form::body_of(&body);
     user.answer(&state, async {
         let a = accounting_text(user.lang);
         let labels = [

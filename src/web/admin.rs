@@ -209,9 +209,7 @@ struct Done {
 }
 
 fn done_of(query: &Option<String>) -> String {
-    serde_urlencoded::from_str::<Done>(query.as_deref().unwrap_or(""))
-        .unwrap_or_default()
-        .done
+    super::form::query_of::<Done>(&query).done
 }
 
 fn id_of(text: &str) -> AppResult<i64> {
@@ -671,7 +669,7 @@ struct ListQuery {
 }
 
 fn list_query(query: &Option<String>) -> ListQuery {
-    serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default()
+    super::form::query_of(&query)
 }
 
 /// `GET /admin/products`.

@@ -24,7 +24,7 @@ use chrono::NaiveDate;
 use coopfund_domain::{ids::LoanId, Vnd};
 use serde::Deserialize;
 
-use super::{format, render, Shell, WebUser};
+use super::{form::query_of, format, render, Shell, WebUser};
 use crate::{
     app::{
         audit::{self, AuditFilter, AuditRecord},
@@ -123,11 +123,6 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
         .route("/audit/reports", get(reports))
         .route("/audit/lending", get(lending))
         .route("/audit/targets", get(targets))
-}
-
-/// The query of a page, each field as typed (empty when absent).
-fn query_of<T: for<'de> Deserialize<'de> + Default>(raw: &Option<String>) -> T {
-    serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default()
 }
 
 /// An optional date field: empty is none; anything else must be a date (400 naming the field).

@@ -528,8 +528,7 @@ pub async fn show(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query: ShowQuery =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let query: ShowQuery = super::form::query_of(&query);
     let lang = user.lang;
     let mut notice = None;
     if !query.imported.is_empty() {
@@ -583,7 +582,7 @@ pub async fn confirm_many(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let pairs = super::form::pairs(&body);
     let ids: Vec<i64> = pairs
         .iter()
         .filter(|(k, _)| k == "line_id")
@@ -662,7 +661,7 @@ pub async fn confirm_one(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let pairs = super::form::pairs(&body);
     let field = |name: &str| {
         pairs
             .iter()
@@ -735,7 +734,7 @@ pub async fn reject_one(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let pairs = super::form::pairs(&body);
     let reason = pairs
         .iter()
         .find(|(k, _)| k == "reason")

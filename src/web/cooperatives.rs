@@ -73,8 +73,7 @@ pub async fn list(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let search: Search =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let search: Search = super::form::query_of(&query);
     let page = match PageRequest::parse(Some(50), Some(search.cursor.as_str())) {
         Ok(page) => {
             let filter = CooperativeFilter {
@@ -379,7 +378,7 @@ async fn refused_form(
 /// `POST /cooperatives/new`: registers, then shows the cooperative (the officer who registers
 /// follows it).
 pub async fn create(State(state): State<AppState>, user: WebUser, body: Bytes) -> Response {
-    let form: CooperativeForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let form: CooperativeForm = super::form::body_of(&body);
     let mut errors = Errors::default();
     let officer = (user.caller.role() == Role::Officer)
         .then(|| user.caller.user_id().map(UserId::new))
@@ -423,7 +422,7 @@ pub async fn update(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form: CooperativeForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let form: CooperativeForm = super::form::body_of(&body);
     let id = match cooperative_id(&id) {
         Ok(id) => id,
         Err(err) => return user.fail(&state, err).await,

@@ -14,7 +14,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{de::DeserializeOwned, Serialize};
 
 use super::{format, render};
 use crate::{
@@ -159,6 +159,18 @@ pub fn date_input(typed: &str, default: NaiveDate) -> String {
             Err(_) => typed.to_string(),
         }
     }
+}
+
+/// A page's query as typed, each field empty when absent; a query that does not read is an empty
+/// one (it only filters what a page shows; what it asks for is checked by the use case).
+pub fn query_of<T: DeserializeOwned + Default>(raw: &Option<String>) -> T {
+    serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default()
+}
+
+/// A submitted form as typed, each field empty when absent: the use case checks every value and
+/// a refusal shows the form again with what was typed.
+pub fn body_of<T: DeserializeOwned + Default>(body: &[u8]) -> T {
+    serde_urlencoded::from_bytes(body).unwrap_or_default()
 }
 
 /// The `(name, value)` pairs of a URL-encoded form, in order (a checkbox group repeats its name).

@@ -85,8 +85,7 @@ pub async fn list(
     user: WebUser,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query: ListQuery =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let query: ListQuery = super::form::query_of(&query);
     let result = async {
         let page = loans::list(
             &state.ctx,
@@ -224,8 +223,7 @@ pub async fn show(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query: ShowQuery =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let query: ShowQuery = super::form::query_of(&query);
     let result = async {
         let id = loan_id(&id)?;
         let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
@@ -451,8 +449,7 @@ pub async fn repayment_form(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let form: RepaymentForm =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let form: RepaymentForm = super::form::query_of(&query);
     user.answer(&state, async {
         let page = form_page(&state, &user, loan_id(&id)?, form, Errors::default()).await?;
         Ok(render(&page))
@@ -476,7 +473,7 @@ pub async fn post_repayment(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form: RepaymentForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let form: RepaymentForm = super::form::body_of(&body);
     user.answer(&state, async {
         let id = loan_id(&id)?;
         let labels = field_labels(super::text::text(user.lang));
