@@ -30,14 +30,13 @@ use serde::{Deserialize, Serialize};
 use super::{
     form::{date_input, key_or_new, keyed, render_with, replayed_id, Errors},
     format,
-    loans::loan_id,
+    loans::{loan_and_cooperative, loan_id},
     render, Shell, WebUser,
 };
 use crate::{
     app::{
         charter_capital::{self, Contribution, NewContribution},
         cob::{self, CobRun, Trigger},
-        cooperatives,
         idempotency::Idempotent,
         loans::{self, Disburse, LoanView, PayoffView, Reverse, SignContract, TransactionView},
         page::PageRequest,
@@ -165,19 +164,6 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
 }
 
 // ----- what every form here shares -----
-
-/// The loan and its cooperative's name, for a form's heading.
-async fn loan_and_cooperative(
-    state: &AppState,
-    user: &WebUser,
-    id: i64,
-) -> AppResult<(LoanView, String)> {
-    let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
-    let cooperative = cooperatives::get(&state.ctx, &user.caller, loan.cooperative_id.into())
-        .await?
-        .name;
-    Ok((loan, cooperative))
-}
 
 // ----- signing the contract -----
 

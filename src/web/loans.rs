@@ -51,6 +51,19 @@ pub(crate) fn loan_id(text: &str) -> AppResult<i64> {
     super::path_id(text, "khoản vay", "Loan")
 }
 
+/// The loan and its cooperative's name, for a page's heading.
+pub(super) async fn loan_and_cooperative(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+) -> AppResult<(LoanView, String)> {
+    let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
+    let cooperative = cooperatives::get(&state.ctx, &user.caller, loan.cooperative_id.into())
+        .await?
+        .name;
+    Ok((loan, cooperative))
+}
+
 // ----- the list -----
 
 /// `/loans`.
@@ -226,12 +239,9 @@ pub async fn show(
     let query: ShowQuery = super::form::query_of(&query);
     let result = async {
         let id = loan_id(&id)?;
-        let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
+        let (loan, cooperative) = loan_and_cooperative(&state, &user, id).await?;
         let schedule = loans::schedule(&state.ctx, &user.caller, id.into()).await?;
         let transactions = loans::transactions(&state.ctx, &user.caller, id.into()).await?;
-        let cooperative = cooperatives::get(&state.ctx, &user.caller, loan.cooperative_id.into())
-            .await?
-            .name;
         let payoff = if loan.disbursed_vnd.is_positive() && loan.status == LoanStatus::Active {
             Some(loans::payoff(&state.ctx, &user.caller, id.into(), None).await?)
         } else {
@@ -369,10 +379,7 @@ async fn form_page(
     errors: Errors,
 ) -> AppResult<RepaymentPage> {
     user.caller.require(&[Role::Accountant])?;
-    let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
-    let cooperative = cooperatives::get(&state.ctx, &user.caller, loan.cooperative_id.into())
-        .await?
-        .name;
+    let (loan, cooperative) = loan_and_cooperative(state, user, id).await?;
     let business_date = loan.as_of.unwrap_or_default();
     // The payoff on the typed value date when it reads as one, else on the business date.
     let date = format::parse_date("value_date", &form.value_date)
