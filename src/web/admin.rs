@@ -209,7 +209,7 @@ struct Done {
 }
 
 fn done_of(query: &Option<String>) -> String {
-    super::form::query_of::<Done>(&query).done
+    super::form::query_of::<Done>(query).done
 }
 
 fn id_of(text: &str) -> AppResult<i64> {
@@ -669,7 +669,7 @@ struct ListQuery {
 }
 
 fn list_query(query: &Option<String>) -> ListQuery {
-    super::form::query_of(&query)
+    super::form::query_of(query)
 }
 
 /// `GET /admin/products`.
