@@ -1198,4 +1198,62 @@ mod tests {
             assert!(vi.body_text.contains("Quỹ HTX") && en.body_text.contains("Quỹ HTX"));
         }
     }
+
+    #[test]
+    fn every_letter_is_laid_out_alike_and_only_a_cooperatives_says_whom_to_contact() {
+        let date = NaiveDate::from_ymd_opt(2026, 3, 10).expect("date");
+        let received = ApplicationReceived {
+            application_number: "HS-2026-0001".into(),
+            amount_vnd: 500_000_000,
+            term_months: 24,
+            purpose: "Mua máy sấy chè".into(),
+            received_on: date,
+        }
+        .render(Lang::En, &ctx(), &addressee());
+        let body = &received.body_text;
+        assert!(body.starts_with("Dear HTX Chè Tân Cương,\n\n"), "{body}");
+        assert!(
+            body.ends_with(
+                "For any question please contact your loan officer, Trần Thị Bình (email binh@quy.vn), \
+                 or the fund on 0208 3 855 555.\n\nYours faithfully,\nQuỹ HTX\n\n\
+                 (This message was sent automatically.)\n"
+            ),
+            "{body}"
+        );
+
+        let line = |days_past_due| DigestLine {
+            loan_number: "HTX-2026-000001".into(),
+            cooperative_name: "HTX Chè Tân Cương".into(),
+            due_date: date,
+            amount_vnd: 10_828_493,
+            days_past_due,
+        };
+        let digest = OfficerDigest {
+            business_date: date,
+            due_within_days: 7,
+            due_soon: vec![line(0)],
+            overdue: vec![line(3)],
+        };
+        let officer = Addressee {
+            name: "Trần Thị Bình".into(),
+            officer: None,
+        };
+        let vi = digest.render(Lang::Vi, &ctx(), &officer).body_text;
+        assert!(vi.contains(
+            "  - HTX-2026-000001 · HTX Chè Tân Cương · đến hạn 10/03/2026 · 10.828.493 đồng\n"
+        ));
+        assert!(vi.contains(
+            "  - HTX-2026-000001 · HTX Chè Tân Cương · đến hạn 10/03/2026 · 10.828.493 đồng · quá hạn 3 ngày\n"
+        ));
+        let en = digest.render(Lang::En, &ctx(), &officer).body_text;
+        assert!(en.contains(
+            "  - HTX-2026-000001 · HTX Chè Tân Cương · due 10 March 2026 · 10,828,493 VND · 3 days past due\n"
+        ));
+        // A letter to the fund's own officer names no one to contact: it ends with the signature.
+        assert!(!en.contains("For any question"), "{en}");
+        assert!(
+            en.ends_with("Yours faithfully,\nQuỹ HTX\n\n(This message was sent automatically.)\n"),
+            "{en}"
+        );
+    }
 }
