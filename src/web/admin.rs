@@ -1210,22 +1210,39 @@ pub async fn create_product(State(state): State<AppState>, user: WebUser, body: 
     }
     let form = ProductForm::from_pairs(&pairs(&body));
     let mut errors = Errors::default();
-    let refused = match form.draft(user.lang, &mut errors) {
-        Some(draft) => match products::create(&state.ctx, &user.caller, draft).await {
-            Ok(created) => {
-                return Redirect::to(&format!("/admin/products/{}?done=created", created.id))
-                    .into_response()
-            }
-            Err(err) => {
-                let a = admin_text(user.lang);
-                errors.place_by(&err, user.lang, |f| product_label(f, a));
-                status_of(&err)
-            }
-        },
+    let outcome = match form.draft(user.lang, &mut errors) {
+        Some(draft) => Some(products::create(&state.ctx, &user.caller, draft).await),
+        None => None,
+    };
+    saved_or_refused(&state, &user, None, form, errors, outcome, "created").await
+}
+
+/// What a product form answers: back to the product saved, saying what was `done`; or the form
+/// again with the refusal next to its field and its status (`outcome` none: the form did not read
+/// as a product, 400).
+async fn saved_or_refused(
+    state: &AppState,
+    user: &WebUser,
+    current: Option<Product>,
+    form: ProductForm,
+    mut errors: Errors,
+    outcome: Option<AppResult<Product>>,
+    done: &str,
+) -> Response {
+    let status = match outcome {
+        Some(Ok(saved)) => {
+            return Redirect::to(&format!("/admin/products/{}?done={done}", saved.id))
+                .into_response()
+        }
+        Some(Err(err)) => {
+            let a = admin_text(user.lang);
+            errors.place_by(&err, user.lang, |f| product_label(f, a));
+            status_of(&err)
+        }
         None => StatusCode::BAD_REQUEST,
     };
-    let page = product_form_page(&state, &user, None, form, errors, None).await;
-    (refused, render(&page)).into_response()
+    let page = product_form_page(state, user, current, form, errors, None).await;
+    (status, render(&page)).into_response()
 }
 
 /// `GET /admin/products/{id}`.
@@ -1277,7 +1294,7 @@ pub async fn update_product(
     };
     let form = ProductForm::from_pairs(&pairs(&body));
     let mut errors = Errors::default();
-    let refused = match form.draft(user.lang, &mut errors) {
+    let outcome = match form.draft(user.lang, &mut errors) {
         Some(draft) => {
             let changes = ProductChanges {
                 version: form.version.trim().parse().unwrap_or(0),
@@ -1301,29 +1318,12 @@ pub async fn update_product(
                 collateral_free_limit_vnd: draft.collateral_free_limit_vnd,
                 active: draft.active,
             };
-            match products::update(
-                &state.ctx,
-                &user.caller,
-                ProductId::new(current.id),
-                changes,
-            )
-            .await
-            {
-                Ok(saved) => {
-                    return Redirect::to(&format!("/admin/products/{}?done=saved", saved.id))
-                        .into_response()
-                }
-                Err(err) => {
-                    let a = admin_text(user.lang);
-                    errors.place_by(&err, user.lang, |f| product_label(f, a));
-                    status_of(&err)
-                }
-            }
+            let id = ProductId::new(current.id);
+            Some(products::update(&state.ctx, &user.caller, id, changes).await)
         }
-        None => StatusCode::BAD_REQUEST,
+        None => None,
     };
-    let page = product_form_page(&state, &user, Some(current), form, errors, None).await;
-    (refused, render(&page)).into_response()
+    saved_or_refused(&state, &user, Some(current), form, errors, outcome, "saved").await
 }
 
 // ----- outbox -----

@@ -25,7 +25,7 @@ use axum::{
     Router,
 };
 
-use super::{format, Shell, WebUser};
+use super::{form, format, Shell, WebUser};
 use crate::{
     app::bank_statements::{
         self,
@@ -582,13 +582,12 @@ pub async fn confirm_many(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs = super::form::pairs(&body);
-    let ids: Vec<i64> = pairs
+    let pairs = form::pairs(&body);
+    let ids: Vec<i64> = form::all(&pairs, "line_id")
         .iter()
-        .filter(|(k, _)| k == "line_id")
-        .filter_map(|(_, v)| v.parse().ok())
+        .filter_map(|v| v.parse().ok())
         .collect();
-    let all = pairs.iter().any(|(k, v)| k == "all" && v == "1");
+    let all = form::all(&pairs, "all").iter().any(|v| v == "1");
     let id = match id_of(&id) {
         Ok(id) => id,
         Err(err) => return user.fail(&state, err).await,
@@ -608,14 +607,7 @@ pub async fn confirm_many(
             let first_error = outcome.lines.iter().find_map(|l| l.error_message.clone());
             back(id, outcome.confirmed, outcome.refused, first_error)
         }
-        Err(err)
-            if matches!(
-                err.kind,
-                ErrorKind::Forbidden | ErrorKind::NotFound | ErrorKind::Internal
-            ) =>
-        {
-            user.fail(&state, err).await
-        }
+        Err(err) if form::is_page_error(&err) => user.fail(&state, err).await,
         Err(err) => back(id, 0, 0, Some(err.message.get(user.lang).to_string())),
     }
 }
@@ -661,14 +653,8 @@ pub async fn confirm_one(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs = super::form::pairs(&body);
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let pairs = form::pairs(&body);
+    let field = |name: &str| form::first(&pairs, name);
     let result = async {
         let line = bank_statements::line(&state.ctx, &user.caller, id_of(&id)?).await?;
         let splits = match parse_splits(&state, &user, &line, &field("splits")).await {
@@ -709,14 +695,7 @@ async fn decided(
 ) -> Response {
     match result {
         Ok(Ok(statement_id)) => back(statement_id, 1, 0, None),
-        Ok(Err((_, err))) | Err(err)
-            if matches!(
-                err.kind,
-                ErrorKind::Forbidden | ErrorKind::NotFound | ErrorKind::Internal
-            ) =>
-        {
-            user.fail(state, err).await
-        }
+        Ok(Err((_, err))) | Err(err) if form::is_page_error(&err) => user.fail(state, err).await,
         Ok(Err((statement_id, err))) => back(
             statement_id,
             0,
@@ -734,12 +713,8 @@ pub async fn reject_one(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs = super::form::pairs(&body);
-    let reason = pairs
-        .iter()
-        .find(|(k, _)| k == "reason")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+    let pairs = form::pairs(&body);
+    let reason = form::first(&pairs, "reason");
     let result = async {
         let line = bank_statements::line(&state.ctx, &user.caller, id_of(&id)?).await?;
         let done = confirm::reject(&state.ctx, &user.caller, line.id, RejectInput { reason }).await;
