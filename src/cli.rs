@@ -549,7 +549,12 @@ async fn fund_contribute(args: FundContributeArgs, settings: Settings) -> anyhow
     Ok(())
 }
 
-async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
+async fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
+    if demo {
+        crate::demo::use_demo_bank_account(&mut settings);
+    } else if crate::demo::has_placeholder_bank_account(&settings) {
+        eprintln!("warning: mail.bank_account_number is the placeholder {}: set the fund's own account and mail.bank_bin (README, \"Install for a fund\") before cooperatives pay by VietQR", crate::demo::PLACEHOLDER_BANK_ACCOUNT_NUMBER);
+    }
     let db = server::prepare_database(&settings).await?;
     if demo {
         load_demo(&db, &settings).await?;
@@ -645,7 +650,8 @@ async fn load_demo(db: &sea_orm::DatabaseConnection, settings: &Settings) -> any
     Ok(())
 }
 
-async fn demo(args: DemoArgs, settings: Settings) -> anyhow::Result<()> {
+async fn demo(args: DemoArgs, mut settings: Settings) -> anyhow::Result<()> {
+    crate::demo::use_demo_bank_account(&mut settings);
     let db = server::prepare_database(&settings).await?;
     match args.loans {
         None => load_demo(&db, &settings).await,

@@ -114,7 +114,9 @@ pub fn clean_file_name(name: &str, content_type: &str) -> String {
     }
 }
 
-fn too_large() -> AppError {
+/// The refusal of a document over [`MAX_DOCUMENT_BYTES`] (413 `document_too_large`, field `file`),
+/// also given by the upload routes when their body limit stops a larger one before it is read.
+pub fn too_large() -> AppError {
     AppError::new(
         ErrorKind::PayloadTooLarge,
         "document_too_large",

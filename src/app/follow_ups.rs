@@ -152,8 +152,55 @@ pub fn check_write_off(state: &LoanState, early: Option<&EarlyWriteOff>) -> AppR
 
 // ----- follow-up actions -----
 
-/// The kinds of follow-up action.
-pub const ACTION_KINDS: [&str; 4] = ["visit", "letter", "legal_case", "other"];
+/// The kind of a follow-up action, stored and shown by its name (`visit`, `letter`, `legal_case`,
+/// `other`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// A visit to the cooperative.
+    Visit,
+    /// A letter sent to it.
+    Letter,
+    /// A case brought to court.
+    LegalCase,
+    /// Anything else (the note says what).
+    Other,
+}
+
+impl ActionKind {
+    /// Every kind, in the order they are offered.
+    pub const ALL: [ActionKind; 4] = [
+        ActionKind::Visit,
+        ActionKind::Letter,
+        ActionKind::LegalCase,
+        ActionKind::Other,
+    ];
+
+    /// Its name, as stored and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Visit => "visit",
+            ActionKind::Letter => "letter",
+            ActionKind::LegalCase => "legal_case",
+            ActionKind::Other => "other",
+        }
+    }
+
+    /// The kind named `name`, or the 400 on `field` listing the kinds.
+    pub fn parse(field: &str, name: &str) -> AppResult<ActionKind> {
+        ActionKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+            .ok_or_else(|| {
+                AppError::invalid(
+                    field,
+                    Reason::UnknownValue {
+                        allowed: ActionKind::ALL.map(ActionKind::as_str).join(", "),
+                    },
+                )
+            })
+    }
+}
 
 /// `POST /loans/{id}/follow-ups` (officer).
 #[derive(Debug, Clone)]
@@ -171,7 +218,7 @@ pub struct FollowUpInput {
 pub struct FollowUpView {
     pub id: i64,
     pub loan_id: i64,
-    pub kind: String,
+    pub kind: ActionKind,
     pub acted_on: NaiveDate,
     pub note: String,
     pub created_by: Option<i64>,
@@ -186,17 +233,27 @@ impl Audited for FollowUpView {
     }
 }
 
-impl From<loan_follow_up::Model> for FollowUpView {
-    fn from(m: loan_follow_up::Model) -> Self {
-        FollowUpView {
+impl TryFrom<loan_follow_up::Model> for FollowUpView {
+    type Error = AppError;
+
+    /// A stored kind that is not one of [`ActionKind::ALL`] is an error naming the action.
+    fn try_from(m: loan_follow_up::Model) -> AppResult<Self> {
+        let kind = ActionKind::parse("kind", &m.kind).map_err(|_| {
+            AppError::internal(anyhow::anyhow!(
+                "stored follow-up action {} has kind {:?}",
+                m.id,
+                m.kind
+            ))
+        })?;
+        Ok(FollowUpView {
             id: m.id,
             loan_id: m.loan_id,
-            kind: m.kind,
+            kind,
             acted_on: m.acted_on,
             note: m.note,
             created_by: m.created_by,
             created_at: m.created_at,
-        }
+        })
     }
 }
 
@@ -246,7 +303,7 @@ pub async fn record(
 ) -> AppResult<FollowUpView> {
     hide_from_cooperatives(caller)?;
     caller.require(&[Role::Officer])?;
-    let kind_name = validate::one_of("kind", &input.kind, &ACTION_KINDS)?;
+    let kind = ActionKind::parse("kind", &input.kind)?;
     let note = validate::text("note", &input.note, 4000)?;
     let txn = ctx.db.begin().await?;
     let found = loan::Entity::find_by_id(loan_id)
@@ -290,7 +347,7 @@ pub async fn record(
     }
     let inserted = loan_follow_up::ActiveModel {
         loan_id: Set(found.id),
-        kind: Set(kind_name.to_string()),
+        kind: Set(kind.as_str().to_string()),
         acted_on: Set(input.acted_on),
         note: Set(note),
         created_by: Set(caller.user_id()),
@@ -299,7 +356,7 @@ pub async fn record(
     }
     .insert(&txn)
     .await?;
-    let view = FollowUpView::from(inserted);
+    let view = FollowUpView::try_from(inserted)?;
     audit::created(&txn, ctx, caller, "loan.follow_up", &view).await?;
     txn.commit().await?;
     Ok(view)
@@ -352,8 +409,8 @@ pub async fn file(ctx: &AppCtx, caller: &Caller, loan_id: i64) -> AppResult<Foll
         .all(&ctx.db)
         .await?
         .into_iter()
-        .map(FollowUpView::from)
-        .collect();
+        .map(FollowUpView::try_from)
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(FollowUpFile {
         loan_id: found.id,
         status: found.status.clone(),
@@ -362,4 +419,32 @@ pub async fn file(ctx: &AppCtx, caller: &Caller, loan_id: i64) -> AppResult<Foll
         recoveries,
         actions,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_kind_reads_back_from_its_stored_name_and_an_unknown_one_is_a_400_listing_them()
+    {
+        for kind in ActionKind::ALL {
+            assert_eq!(ActionKind::parse("kind", kind.as_str()).unwrap(), kind);
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::Value::from(kind.as_str())
+            );
+        }
+        let refused = ActionKind::parse("kind", "phone_call").unwrap_err();
+        assert_eq!(refused.code, "unknown_value");
+        assert_eq!(refused.field.as_deref(), Some("kind"));
+        assert_eq!(
+            refused.message.en,
+            "Field 'kind' has an unknown value; allowed: visit, letter, legal_case, other."
+        );
+        assert_eq!(
+            refused.message.vi,
+            "Giá trị của trường 'kind' không hợp lệ; chấp nhận: visit, letter, legal_case, other."
+        );
+    }
 }

@@ -284,7 +284,7 @@ pub async fn for_application(
     let (single_customer, related_group) = exposure_checks(&exposure, row.amount_vnd);
     let (loan_share, own_capital) =
         project_checks(row.amount_vnd, row.project_total_vnd, row.own_capital_vnd);
-    let rates_in_force = products::rates_of(&product)?;
+    let rates_in_force = products::rates_of(&product);
     let rates = [
         (Cap::Rate, rates_in_force.rate_percent),
         (Cap::OverdueMultiplier, rates_in_force.overdue_multiplier),

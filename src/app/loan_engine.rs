@@ -95,10 +95,6 @@ fn corrupt_transaction(tx: &loan_transaction::Model, what: &str, value: &str) ->
     corrupt("loan transaction", tx.id, what, value)
 }
 
-fn decimal(loan: &loan::Model, what: &str, value: &str) -> AppResult<Decimal> {
-    Decimal::from_str(value.trim()).map_err(|_| corrupt_loan(loan, what, value))
-}
-
 /// The loan's stored status.
 pub fn status_of(loan: &loan::Model) -> AppResult<LoanStatus> {
     LoanStatus::from_str(&loan.status).map_err(|_| corrupt_loan(loan, "status", &loan.status))
@@ -112,9 +108,9 @@ pub fn cached_group_of(loan: &loan::Model) -> AppResult<DebtGroup> {
         .ok_or_else(|| corrupt_loan(loan, "debt_group", &loan.debt_group.to_string()))
 }
 
-/// The loan's stored rate, exactly.
+/// The loan's stored rate, exactly (read once with the row: `store::DbDecimal`).
 pub fn rate_of(loan: &loan::Model) -> AppResult<Decimal> {
-    decimal(loan, "rate_percent", &loan.rate_percent)
+    Ok(loan.rate_percent.get())
 }
 
 /// The loan's stored schedule method.
@@ -209,8 +205,8 @@ pub fn contract_of(loan: &loan::Model, calendar: &HolidayCalendar) -> AppResult<
     };
     Ok(LoanContract {
         terms,
-        overdue_multiplier: decimal(loan, "overdue_multiplier", &loan.overdue_multiplier)?,
-        late_rate_percent: decimal(loan, "late_rate_percent", &loan.late_rate_percent)?,
+        overdue_multiplier: loan.overdue_multiplier.get(),
+        late_rate_percent: loan.late_rate_percent.get(),
         allocation_order: allocation_order(loan)?,
         prepayment_rule: prepayment_rule_of(loan)?,
         calendar: calendar.clone(),

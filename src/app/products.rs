@@ -23,8 +23,7 @@ use coopfund_domain::limits::{
 use coopfund_domain::{ids::ProductId, AllocationOrder, DayCount, Method, PrepaymentRule};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -179,7 +178,7 @@ impl TryFrom<product::Model> for Product {
 
     /// Every stored value parsed once; one that cannot be read is an error naming the product.
     fn try_from(m: product::Model) -> AppResult<Product> {
-        let rates = rates_of(&m)?;
+        let rates = rates_of(&m);
         let methods = split_list(&m.methods)
             .iter()
             .map(|t| {
@@ -242,29 +241,6 @@ pub struct ProductFilter {
 /// One page, newest first.
 pub type ProductPage = Page<Product>;
 
-/// The fields after validation, as stored.
-struct Valid {
-    code: String,
-    name: String,
-    description: String,
-    rate_percent: String,
-    methods: String,
-    period_months: String,
-    min_amount_vnd: i64,
-    max_amount_vnd: i64,
-    min_installments: i32,
-    max_installments: i32,
-    max_principal_grace: i32,
-    day_count: String,
-    installment_unit_vnd: i64,
-    overdue_multiplier: String,
-    late_rate_percent: String,
-    allocation_order: String,
-    prepayment_rule: String,
-    collateral_free_limit_vnd: i64,
-    active: bool,
-}
-
 /// The 422 naming a legal cap (Civil Code 2015 Art 466, 468; Circular 39/2016 Art 13), at product
 /// writes and again at approval.
 pub fn cap_error(breach: CapBreach) -> AppError {
@@ -305,21 +281,14 @@ pub fn day_count_of(product: &product::Model) -> AppResult<DayCount> {
     })
 }
 
-/// The product's stored rates; a rate that cannot be read is an error naming the product.
-pub fn rates_of(product: &product::Model) -> AppResult<Rates> {
-    let read = |field: &str, text: &str| -> AppResult<Decimal> {
-        text.parse().map_err(|e| {
-            AppError::internal(anyhow::anyhow!(
-                "stored product {} has {field} {text:?}: {e}",
-                product.id
-            ))
-        })
-    };
-    Ok(Rates {
-        rate_percent: read("rate_percent", &product.rate_percent)?,
-        overdue_multiplier: read("overdue_multiplier", &product.overdue_multiplier)?,
-        late_rate_percent: read("late_rate_percent", &product.late_rate_percent)?,
-    })
+/// The product's stored rates (read once with the row: `store::DbDecimal`, whose error names the
+/// product's row).
+pub fn rates_of(product: &product::Model) -> Rates {
+    Rates {
+        rate_percent: product.rate_percent.get(),
+        overdue_multiplier: product.overdue_multiplier.get(),
+        late_rate_percent: product.late_rate_percent.get(),
+    }
 }
 
 fn non_negative_decimal(field: &str, value: Decimal) -> AppResult<Decimal> {
@@ -409,7 +378,9 @@ pub fn allocation_order_of(values: &[String]) -> AppResult<AllocationOrder> {
     order.parse().map_err(|_| wrong())
 }
 
-fn validate_input(input: ProductDraft) -> AppResult<Valid> {
+/// The product's stored columns from a draft, each checked (400/422 naming the field): every column a
+/// product's owner sets is `Set`, the id, version and timestamps are left to the caller.
+fn validate_input(input: ProductDraft) -> AppResult<product::ActiveModel> {
     let rate = non_negative_decimal("rate_percent", input.rate_percent)?;
     let multiplier = non_negative_decimal(
         "overdue_multiplier",
@@ -458,30 +429,31 @@ fn validate_input(input: ProductDraft) -> AppResult<Valid> {
         input.collateral_free_limit_vnd.unwrap_or(0),
         0,
     )?;
-    let valid = Valid {
-        code: validate::text("code", &input.code, 30)?,
-        name: validate::text("name", &input.name, 200)?,
-        description: validate::optional_text(
+    let valid = product::ActiveModel {
+        code: Set(validate::text("code", &input.code, 30)?),
+        name: Set(validate::text("name", &input.name, 200)?),
+        description: Set(validate::optional_text(
             "description",
             input.description.as_deref().unwrap_or(""),
             5000,
-        )?,
-        rate_percent: rate.to_string(),
-        methods,
-        period_months,
-        min_amount_vnd,
-        max_amount_vnd,
-        min_installments,
-        max_installments,
-        max_principal_grace,
-        day_count: day_count.to_string(),
-        installment_unit_vnd,
-        overdue_multiplier: multiplier.to_string(),
-        late_rate_percent: late.to_string(),
-        allocation_order: input.allocation_order.unwrap_or_default().to_string(),
-        prepayment_rule: input.prepayment_rule.unwrap_or_default().as_str().into(),
-        collateral_free_limit_vnd,
-        active: input.active.unwrap_or(true),
+        )?),
+        rate_percent: Set(rate.into()),
+        methods: Set(methods),
+        period_months: Set(period_months),
+        min_amount_vnd: Set(min_amount_vnd),
+        max_amount_vnd: Set(max_amount_vnd),
+        min_installments: Set(min_installments),
+        max_installments: Set(max_installments),
+        max_principal_grace: Set(max_principal_grace),
+        day_count: Set(day_count.to_string()),
+        installment_unit_vnd: Set(installment_unit_vnd),
+        overdue_multiplier: Set(multiplier.into()),
+        late_rate_percent: Set(late.into()),
+        allocation_order: Set(input.allocation_order.unwrap_or_default().to_string()),
+        prepayment_rule: Set(input.prepayment_rule.unwrap_or_default().as_str().into()),
+        collateral_free_limit_vnd: Set(collateral_free_limit_vnd),
+        active: Set(input.active.unwrap_or(true)),
+        ..Default::default()
     };
     limits::check_rate_caps(Rates {
         rate_percent: rate,
@@ -508,42 +480,16 @@ fn not_found() -> AppError {
 #[tracing::instrument(name = "create a product", skip_all)]
 pub async fn create(ctx: &AppCtx, caller: &Caller, input: ProductDraft) -> AppResult<Product> {
     caller.require(&[Role::Admin])?;
-    let valid = validate_input(input)?;
+    let mut active = validate_input(input)?;
     let txn = ctx.db.begin().await?;
     let now = ctx.now();
-    let mut active = product::ActiveModel {
-        version: Set(1),
-        created_at: Set(now),
-        ..Default::default()
-    };
-    apply(&mut active, valid, now);
+    active.version = Set(1);
+    active.created_at = Set(now);
+    active.updated_at = Set(now);
     let created = Product::try_from(active.insert(&txn).await.map_err(unique_code_conflict)?)?;
     audit::created(&txn, ctx, caller, "product.create", &created).await?;
     txn.commit().await?;
     Ok(created)
-}
-
-fn apply(active: &mut product::ActiveModel, valid: Valid, now: DateTime<Utc>) {
-    active.code = Set(valid.code);
-    active.name = Set(valid.name);
-    active.description = Set(valid.description);
-    active.rate_percent = Set(valid.rate_percent);
-    active.methods = Set(valid.methods);
-    active.period_months = Set(valid.period_months);
-    active.min_amount_vnd = Set(valid.min_amount_vnd);
-    active.max_amount_vnd = Set(valid.max_amount_vnd);
-    active.min_installments = Set(valid.min_installments);
-    active.max_installments = Set(valid.max_installments);
-    active.max_principal_grace = Set(valid.max_principal_grace);
-    active.day_count = Set(valid.day_count);
-    active.installment_unit_vnd = Set(valid.installment_unit_vnd);
-    active.overdue_multiplier = Set(valid.overdue_multiplier);
-    active.late_rate_percent = Set(valid.late_rate_percent);
-    active.allocation_order = Set(valid.allocation_order);
-    active.prepayment_rule = Set(valid.prepayment_rule);
-    active.collateral_free_limit_vnd = Set(valid.collateral_free_limit_vnd);
-    active.active = Set(valid.active);
-    active.updated_at = Set(now);
 }
 
 /// Loads one product on `conn` (404 when absent).
@@ -640,10 +586,10 @@ pub async fn update(
         return Err(AppError::stale_version());
     }
     let before = Product::try_from(current.clone())?;
-    let valid = validate_input(merge(&before, changes))?;
-    let mut active = current.clone().into_active_model();
-    apply(&mut active, valid, ctx.now());
+    // Every column the owner sets is written; id and created_at stay as they are.
+    let mut active = validate_input(merge(&before, changes))?;
     active.version = Set(current.version + 1);
+    active.updated_at = Set(ctx.now());
     // The version in the WHERE clause makes a concurrent update lose cleanly.
     let result = product::Entity::update_many()
         .set(active)

@@ -36,6 +36,8 @@ pub const COB_WINDOW_DAYS: i64 = 30;
 /// How far back the story starts.
 const STORY_DAYS: i64 = 240;
 const MILLION: i64 = 1_000_000;
+/// A [`Story::Behind`] loan pays nothing that falls due in the last this many days.
+const BEHIND_SINCE_DAYS: i64 = 45;
 
 /// What the explorable demo loaded.
 #[derive(Debug, Clone, Serialize)]
@@ -86,6 +88,10 @@ enum Story {
     Closed,
     /// Half of the first installment, then nothing.
     Defaulted,
+    /// On time until about six weeks before today, then nothing: the latest installments are
+    /// overdue (14 to 45 days past due, whatever the calendar), with overdue principal, the unpaid
+    /// interest of those installments, overdue interest and late interest all owed today.
+    Behind,
     /// Nothing paid; written off by the risk council.
     WrittenOff,
     /// Disbursed recently: nothing due yet.
@@ -129,7 +135,7 @@ const fn plan(
 
 /// Products: 0 seasonal (monthly, equal principal), 1 machinery (quarterly annuity), 2 OCOP (bullet,
 /// quarterly interest), 3 short-term with a monthly rate (`per_period`).
-const LOANS: [LoanPlan; 25] = [
+const LOANS: [LoanPlan; 26] = [
     plan(0, 0, 800, 10, "equal_principal", 10, Story::OnTime),
     plan(1, 0, 500, 8, "equal_principal", 40, Story::Late),
     plan(2, 1, 2_400, 12, "annuity", 5, Story::OnTime),
@@ -155,6 +161,9 @@ const LOANS: [LoanPlan; 25] = [
     plan(22, 1, 900, 8, "annuity", 232, Story::ApprovedOnly),
     plan(23, 3, 200, 12, "annuity", 234, Story::SignedOnly),
     plan(0, 2, 500, 4, "bullet", 180, Story::OnTime),
+    // HTX Chè Tân Cương's seasonal loan for the spring tea, behind since a frost: the demo's own
+    // cooperative user has an overdue loan to open ("how is this computed?" on every overdue amount).
+    plan(0, 0, 600, 10, "equal_principal", 60, Story::Behind),
 ];
 
 /// Applications that do not become loans, by the state they are left in.
@@ -1127,6 +1136,16 @@ fn story_actions(
                     .map(|(_, d)| pay(*d, Amount::Due)),
             );
             out.push(pay(due(3) + Duration::days(10), Amount::Payoff));
+        }
+        Story::Behind => {
+            // Every due date at least this long before today is paid on the day; the later ones are
+            // not. Monthly dues are at most 31 days apart, so one falls between 45 and 14 days ago.
+            let paid_until = today - Duration::days(BEHIND_SINCE_DAYS);
+            out.extend(
+                dues.iter()
+                    .filter(|(_, d)| *d < paid_until)
+                    .map(|(_, d)| pay(*d, Amount::Due)),
+            );
         }
         Story::Defaulted => out.extend(
             dues.iter()

@@ -9,7 +9,8 @@
 //! appraised, awaiting the council, approved, rejected, withdrawn) and about 25 loans of different
 //! ages whose histories are on time, late, partial, prepaid, back-dated, reversed (and re-posted),
 //! restructured, paid off, defaulted and written off — plus one loan only approved and one only
-//! signed. One user per role is created with a fixed password ([`DemoCredentials`], printed at start).
+//! signed. The demo's cooperative user (`htx.tancuong`) has three loans: two paid on time and one
+//! behind since about six weeks (14 to 45 days past due), so it can open every overdue amount. One user per role is created with a fixed password ([`DemoCredentials`], printed at start).
 //!
 //! **Everything goes through the real use cases** (`app::*`) with real [`Caller`]s for the demo
 //! users, so the audit trail, the journal, the idempotency keys and the loan numbers are exactly those
@@ -48,6 +49,33 @@ use crate::{
 
 /// The admin's password when `serve --demo` creates the admin (and `COOPFUND_ADMIN_PASSWORD` is unset).
 pub const DEMO_ADMIN_PASSWORD: &str = "demo-admin-2026";
+
+/// The account number `config/default.toml` ships: a placeholder, never a real account, so a fund
+/// that forgets to set its own shows cooperatives an obviously wrong number rather than someone
+/// else's account. `serve` warns at start while it is in force (outside the demo).
+pub const PLACEHOLDER_BANK_ACCOUNT_NUMBER: &str = "0000000000000";
+
+/// The demo fund's own account at Agribank Thái Nguyên (NAPAS BIN 970405): made up, in the bank's
+/// 13-digit form, so the VietQR code and the transfer details of the demo read like a real fund's.
+/// It belongs to the demo, not to `config/default.toml`: the embedded defaults are also what a
+/// real fund starts from, and a plausible number there could be mistaken for the fund's own.
+pub const DEMO_BANK_ACCOUNT_NUMBER: &str = "8500205012026";
+/// The NAPAS BIN of the demo account's bank (Agribank).
+pub const DEMO_BANK_BIN: &str = "970405";
+
+/// Whether the configuration still holds the shipped placeholder account.
+pub fn has_placeholder_bank_account(settings: &crate::config::Settings) -> bool {
+    settings.mail.bank_account_number == PLACEHOLDER_BANK_ACCOUNT_NUMBER
+}
+
+/// Gives the demo fund its own bank account, unless the configuration names one: `serve --demo`,
+/// `coopfund demo` and the browser tests' demo fund call it before anything is rendered or queued.
+pub fn use_demo_bank_account(settings: &mut crate::config::Settings) {
+    if has_placeholder_bank_account(settings) {
+        settings.mail.bank_account_number = DEMO_BANK_ACCOUNT_NUMBER.into();
+        settings.mail.bank_bin = DEMO_BANK_BIN.into();
+    }
+}
 
 /// One demo account as printed at start.
 #[derive(Debug, Clone, Serialize)]

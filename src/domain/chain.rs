@@ -36,6 +36,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::Language;
+
 /// The version string hashed into every row (see the module docs).
 pub const ENCODING: &str = "coopfund-chain/v1";
 
@@ -72,59 +74,37 @@ pub enum FieldKind {
 /// A column of a chained row, in hashing order.
 pub type ColumnSpec = (&'static str, FieldKind);
 
-const AUDIT_COLUMNS: &[ColumnSpec] = &[
-    ("at", FieldKind::Timestamp),
-    ("actor_id", FieldKind::Int),
-    ("actor", FieldKind::Text),
-    ("action", FieldKind::Text),
-    ("entity_type", FieldKind::Text),
-    ("entity_id", FieldKind::Text),
-    ("before", FieldKind::Text),
-    ("after", FieldKind::Text),
-    ("request_id", FieldKind::Text),
+/// A chain's columns in hashing order, `name: Kind` each (one short line per few columns: the list
+/// is data, read across).
+macro_rules! columns {
+    ($($column:ident: $kind:ident),* $(,)?) => {
+        &[$((stringify!($column), FieldKind::$kind)),*]
+    };
+}
+
+const AUDIT_COLUMNS: &[ColumnSpec] = columns![
+    at: Timestamp, actor_id: Int, actor: Text, action: Text, entity_type: Text, entity_id: Text,
+    before: Text, after: Text, request_id: Text,
 ];
 
-const JOURNAL_COLUMNS: &[ColumnSpec] = &[
-    ("entry_date", FieldKind::Date),
-    ("kind", FieldKind::Text),
-    ("description", FieldKind::Text),
-    ("loan_id", FieldKind::Int),
-    ("transaction_id", FieldKind::Int),
-    ("reverses_entry_id", FieldKind::Int),
-    ("business_key", FieldKind::Text),
-    ("created_by", FieldKind::Int),
-    ("posted_at", FieldKind::Timestamp),
+const JOURNAL_COLUMNS: &[ColumnSpec] = columns![
+    entry_date: Date, kind: Text, description: Text, loan_id: Int, transaction_id: Int,
+    reverses_entry_id: Int, business_key: Text, created_by: Int, posted_at: Timestamp,
 ];
 
 /// The columns of each journal line hashed into its entry.
-pub const JOURNAL_LINE_COLUMNS: &[ColumnSpec] = &[
-    ("account_code", FieldKind::Text),
-    ("debit_vnd", FieldKind::Int),
-    ("credit_vnd", FieldKind::Int),
-    ("loan_id", FieldKind::Int),
+pub const JOURNAL_LINE_COLUMNS: &[ColumnSpec] = columns![
+    account_code: Text, debit_vnd: Int, credit_vnd: Int, loan_id: Int,
 ];
 
-const LOAN_TRANSACTION_COLUMNS: &[ColumnSpec] = &[
-    ("loan_id", FieldKind::Int),
-    ("kind", FieldKind::Text),
-    ("value_date", FieldKind::Date),
-    ("amount_vnd", FieldKind::Int),
-    ("reference", FieldKind::Text),
-    ("repayment_kind", FieldKind::Text),
-    ("reverses_id", FieldKind::Int),
-    ("reason", FieldKind::Text),
-    ("details", FieldKind::Text),
-    ("approved_by", FieldKind::Int),
-    ("created_by", FieldKind::Int),
-    ("created_at", FieldKind::Timestamp),
+const LOAN_TRANSACTION_COLUMNS: &[ColumnSpec] = columns![
+    loan_id: Int, kind: Text, value_date: Date, amount_vnd: Int, reference: Text,
+    repayment_kind: Text, reverses_id: Int, reason: Text, details: Text, approved_by: Int,
+    created_by: Int, created_at: Timestamp,
 ];
 
-const CHARTER_CAPITAL_COLUMNS: &[ColumnSpec] = &[
-    ("amount_vnd", FieldKind::Int),
-    ("contributed_on", FieldKind::Date),
-    ("reference", FieldKind::Text),
-    ("created_by", FieldKind::Int),
-    ("created_at", FieldKind::Timestamp),
+const CHARTER_CAPITAL_COLUMNS: &[ColumnSpec] = columns![
+    amount_vnd: Int, contributed_on: Date, reference: Text, created_by: Int, created_at: Timestamp,
 ];
 
 impl Chain {
@@ -428,89 +408,83 @@ impl Finding {
 
     /// The finding in one Vietnamese sentence.
     pub fn describe_vi(&self, chain: Chain) -> String {
-        let table = chain.table();
-        match self {
-            Finding::Edited { id, seq } => {
-                format!("{table}: dòng {id} (số thứ tự {seq}) đã bị sửa: nội dung không còn khớp mã băm")
-            }
-            Finding::Deleted { from_seq, to_seq, next_id } => {
-                let span = if from_seq == to_seq {
-                    format!("dòng số thứ tự {from_seq}")
-                } else {
-                    format!("các dòng số thứ tự {from_seq}..{to_seq}")
-                };
-                match next_id {
-                    Some(id) => format!("{table}: {span} đã bị xóa (trước dòng {id})"),
-                    None => format!("{table}: {span} đã bị xóa (cuối chuỗi)"),
-                }
-            }
-            Finding::Inserted { id, seq: None } => {
-                format!("{table}: dòng {id} được chèn ngoài chuỗi")
-            }
-            Finding::Inserted { id, seq: Some(seq) } => {
-                format!("{table}: dòng {id} được chèn với số thứ tự đã có ({seq})")
-            }
-            Finding::Reordered { id, seq, previous_id } => format!(
-                "{table}: dòng {id} (số thứ tự {seq}) đứng sau dòng {previous_id} trong chuỗi nhưng có mã nhỏ hơn: thứ tự đã bị đổi"
-            ),
-            Finding::CheckpointMismatch { seq, id } => match id {
-                Some(id) => format!(
-                    "{table}: các dòng đến số thứ tự {seq} (dòng {id}) không còn khớp điểm kiểm tra: đã có dòng bị sửa và chuỗi bị băm lại"
-                ),
-                None => format!(
-                    "{table}: điểm kiểm tra đã ký số thứ tự {seq}, chuỗi không còn dòng này"
-                ),
-            },
-            Finding::HeadMismatch { head_seq, last_seq } => format!(
-                "{table}: đầu chuỗi ghi số thứ tự {head_seq} nhưng dòng cuối của chuỗi là {last_seq}"
-            ),
-            Finding::LineWithoutEntry { line_id, entry_id } => format!(
-                "dòng bút toán {line_id} thuộc bút toán {entry_id}, bút toán này không tồn tại"
-            ),
-        }
+        self.describe_in(chain, Language::Vietnamese)
     }
 
     /// The finding in one English sentence.
     pub fn describe(&self, chain: Chain) -> String {
+        self.describe_in(chain, Language::English)
+    }
+
+    /// The finding in one sentence of `language`. Both sentences of a finding stand side by side so
+    /// that a change to one is seen next to the other.
+    pub fn describe_in(&self, chain: Chain, language: Language) -> String {
         let table = chain.table();
-        match self {
-            Finding::Edited { id, seq } => {
-                format!("{table} row {id} (seq {seq}) was edited: its contents no longer match its hash")
-            }
+        let (vi, en) = match self {
+            Finding::Edited { id, seq } => (
+                format!("{table}: dòng {id} (số thứ tự {seq}) đã bị sửa: nội dung không còn khớp mã băm"),
+                format!("{table} row {id} (seq {seq}) was edited: its contents no longer match its hash"),
+            ),
             Finding::Deleted { from_seq, to_seq, next_id } => {
-                let span = if from_seq == to_seq {
-                    format!("row seq {from_seq} was")
+                let (span_vi, span_en) = if from_seq == to_seq {
+                    (format!("dòng số thứ tự {from_seq}"), format!("row seq {from_seq} was"))
                 } else {
-                    format!("rows seq {from_seq}..{to_seq} were")
+                    (
+                        format!("các dòng số thứ tự {from_seq}..{to_seq}"),
+                        format!("rows seq {from_seq}..{to_seq} were"),
+                    )
                 };
                 match next_id {
-                    Some(id) => format!("{table}: {span} deleted (before row {id})"),
-                    None => format!("{table}: {span} deleted (the last of the chain)"),
+                    Some(id) => (
+                        format!("{table}: {span_vi} đã bị xóa (trước dòng {id})"),
+                        format!("{table}: {span_en} deleted (before row {id})"),
+                    ),
+                    None => (
+                        format!("{table}: {span_vi} đã bị xóa (cuối chuỗi)"),
+                        format!("{table}: {span_en} deleted (the last of the chain)"),
+                    ),
                 }
             }
-            Finding::Inserted { id, seq: None } => {
-                format!("{table} row {id} was inserted outside the chain")
-            }
-            Finding::Inserted { id, seq: Some(seq) } => {
-                format!("{table} row {id} was inserted with a sequence number already taken ({seq})")
-            }
-            Finding::Reordered { id, seq, previous_id } => format!(
-                "{table} row {id} (seq {seq}) comes after row {previous_id} in the chain but has a lower id: rows were reordered"
+            Finding::Inserted { id, seq: None } => (
+                format!("{table}: dòng {id} được chèn ngoài chuỗi"),
+                format!("{table} row {id} was inserted outside the chain"),
             ),
-            Finding::CheckpointMismatch { seq, id } => match id {
-                Some(id) => format!(
+            Finding::Inserted { id, seq: Some(seq) } => (
+                format!("{table}: dòng {id} được chèn với số thứ tự đã có ({seq})"),
+                format!("{table} row {id} was inserted with a sequence number already taken ({seq})"),
+            ),
+            Finding::Reordered { id, seq, previous_id } => (
+                format!(
+                    "{table}: dòng {id} (số thứ tự {seq}) đứng sau dòng {previous_id} trong chuỗi nhưng có mã nhỏ hơn: thứ tự đã bị đổi"
+                ),
+                format!(
+                    "{table} row {id} (seq {seq}) comes after row {previous_id} in the chain but has a lower id: rows were reordered"
+                ),
+            ),
+            Finding::CheckpointMismatch { seq, id: Some(id) } => (
+                format!(
+                    "{table}: các dòng đến số thứ tự {seq} (dòng {id}) không còn khớp điểm kiểm tra: đã có dòng bị sửa và chuỗi bị băm lại"
+                ),
+                format!(
                     "{table}: the rows up to seq {seq} (row {id}) no longer hash to the checkpoint: something at or before it was changed and the chain re-hashed"
                 ),
-                None => format!(
-                    "{table}: the checkpoint signed seq {seq}, which the chain no longer holds"
-                ),
-            },
-            Finding::HeadMismatch { head_seq, last_seq } => format!(
-                "{table}: the chain head says seq {head_seq} but the last chained row is seq {last_seq}"
             ),
-            Finding::LineWithoutEntry { line_id, entry_id } => format!(
-                "journal line {line_id} belongs to entry {entry_id}, which does not exist"
+            Finding::CheckpointMismatch { seq, id: None } => (
+                format!("{table}: điểm kiểm tra đã ký số thứ tự {seq}, chuỗi không còn dòng này"),
+                format!("{table}: the checkpoint signed seq {seq}, which the chain no longer holds"),
             ),
+            Finding::HeadMismatch { head_seq, last_seq } => (
+                format!("{table}: đầu chuỗi ghi số thứ tự {head_seq} nhưng dòng cuối của chuỗi là {last_seq}"),
+                format!("{table}: the chain head says seq {head_seq} but the last chained row is seq {last_seq}"),
+            ),
+            Finding::LineWithoutEntry { line_id, entry_id } => (
+                format!("dòng bút toán {line_id} thuộc bút toán {entry_id}, bút toán này không tồn tại"),
+                format!("journal line {line_id} belongs to entry {entry_id}, which does not exist"),
+            ),
+        };
+        match language {
+            Language::Vietnamese => vi,
+            Language::English => en,
         }
     }
 }

@@ -34,19 +34,40 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::state::AppState;
 
 /// Builds the whole router with its middleware.
+///
+/// Bodies are bounded per route: every route reads at most `server.body_limit_bytes` (256 KiB by
+/// default) except the two document uploads (the API's and the page's), which read up to
+/// [`UPLOAD_BODY_LIMIT_BYTES`] so a document of the 5 MB limit gets through. Each group carries its
+/// own pair of layers (axum's `DefaultBodyLimit` for the extractors, tower-http's
+/// `RequestBodyLimitLayer` for a declared `Content-Length` and any body read another way): a
+/// larger limit nested inside a smaller one could never take effect, so the groups are layered
+/// apart and merged after.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = api_routes().split_for_parts();
+    let (_, openapi) = api_routes().split_for_parts();
     let openapi_json = openapi::completed(&openapi);
     let body_limit = state.settings.server.body_limit_bytes;
+    let upload_limit = body_limit.max(UPLOAD_BODY_LIMIT_BYTES);
+    let (api, _) = api_routes_within_body_limit().split_for_parts();
+    let (document_api, _) = routes::application_documents::router().split_for_parts();
+    let uploads = document_api
+        .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(RequestBodyLimitLayer::new(upload_limit))
+        // Outside the limit: its bare 413 becomes the document rule's own refusal.
+        .layer(middleware::from_fn(
+            routes::application_documents::name_the_size_limit,
+        ))
+        // The page's upload form, with the same limit and its refusal as a page.
+        .merge(crate::web::my_cooperative::upload_router(upload_limit));
     api.route("/api/v1/openapi.json", axum::routing::get(move || async move { Json(openapi_json) }))
         // The pages (src/web) share the state, the tracing, metrics and limits; their errors are pages.
         .merge(crate::web::router())
         .fallback(crate::web::fallback)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .merge(uploads)
         // Every writing request, page or API, goes through the one SQLite writer (see `one_writer`).
         .layer(middleware::from_fn_with_state(state.clone(), one_writer))
         .with_state(state)
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(RequestBodyLimitLayer::new(body_limit))
         // Outside the body limit, so its 413 gets the JSON error shape too.
         .layer(middleware::from_fn(error::localize_errors))
         .layer(middleware::from_fn(record_metrics))
@@ -89,8 +110,20 @@ async fn drop_unfit_request_id(mut request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// The largest body the document upload routes read: the 5 MB document limit
+/// ([`crate::app::application_documents::MAX_DOCUMENT_BYTES`]) and room for a multipart form's
+/// boundaries, part headers and CSRF field, so a file just over the limit still reaches the use
+/// case and is refused by its rule (`document_too_large`, 413).
+pub const UPLOAD_BODY_LIMIT_BYTES: usize =
+    crate::app::application_documents::MAX_DOCUMENT_BYTES + 64 * 1024;
+
 /// Every documented route; the OpenAPI document is built from exactly these.
 pub fn api_routes() -> OpenApiRouter<AppState> {
+    api_routes_within_body_limit().merge(routes::application_documents::router())
+}
+
+/// Every documented route but the document upload's, which has a larger body limit (see [`router`]).
+fn api_routes_within_body_limit() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::base())
         .merge(routes::health::router())
         .merge(routes::auth::router())
@@ -103,7 +136,6 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::products::router())
         .merge(routes::fund::router())
         .merge(routes::applications::router())
-        .merge(routes::application_documents::router())
         .merge(routes::outbox::router())
         .merge(routes::backups::router())
         .merge(routes::schedule::router())

@@ -148,114 +148,76 @@ pub fn overdue_notice_due_at(policy: &ReminderSettings, days_past_due: i64) -> b
     u32::try_from(days_past_due).is_ok_and(|days| policy.overdue_days.contains(&days))
 }
 
-/// [`queue`] for one cooperative's [`Audience`]: to its address, in its language, scoped to it.
-/// [`queue_to`] a mail about loan `loan_id` (its related record), once per `key`.
-async fn queue_about_loan<C: ConnectionTrait, T: Template>(
-    conn: &C,
-    settings: &Settings,
-    to: &Audience,
-    loan_id: i64,
-    key: String,
-    cc: Option<String>,
-    mail: &T,
-) -> AppResult<bool> {
-    queue_to(
-        conn,
-        settings,
-        mail,
-        key,
-        to,
-        cc,
-        ("loan", loan_id.to_string()),
-        None,
-    )
-    .await
-}
-
-/// [`queue_about_loan`] with the VietQR code of `qr_payload` drawn in the mail (issue 10 §4).
-#[allow(clippy::too_many_arguments)]
-async fn queue_payment_request<C: ConnectionTrait, T: Template>(
-    conn: &C,
-    settings: &Settings,
-    to: &Audience,
-    loan_id: i64,
-    key: String,
-    cc: Option<String>,
-    mail: &T,
-    qr_payload: Option<String>,
-) -> AppResult<bool> {
-    queue_to(
-        conn,
-        settings,
-        mail,
-        key,
-        to,
-        cc,
-        ("loan", loan_id.to_string()),
-        qr_payload,
-    )
-    .await
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn queue_to<C: ConnectionTrait, T: Template>(
-    conn: &C,
-    settings: &Settings,
-    template: &T,
-    dedupe_key: String,
-    to: &Audience,
-    cc: Option<String>,
-    related: (&str, String),
-    qr_payload: Option<String>,
-) -> AppResult<bool> {
-    queue(
-        conn,
-        settings,
-        template,
-        dedupe_key,
-        to.email.clone(),
-        cc,
-        to.language,
-        &to.addressee(),
-        related,
-        Some(to.cooperative_id),
-        qr_payload,
-    )
-    .await
-}
-
-/// Renders `template` for `to` and queues it.
-#[allow(clippy::too_many_arguments)]
-async fn queue<C: ConnectionTrait, T: Template>(
-    conn: &C,
-    settings: &Settings,
-    template: &T,
+/// Where a mail goes and what it is about: the addressing of its outbox row.
+struct Delivery {
+    /// Makes a second queuing of the same notice a no-op.
     dedupe_key: String,
     recipient: String,
     cc: Option<String>,
     language: Lang,
-    addressee: &Addressee,
-    related: (&str, String),
+    addressee: Addressee,
+    /// The record the mail is about: (kind, id).
+    related: (&'static str, String),
+    /// The cooperative that may read it on its notifications page.
     cooperative_id: Option<i64>,
+    /// A VietQR code drawn in the mail (issue 10 §4).
     qr_payload: Option<String>,
+}
+
+impl Delivery {
+    /// To the cooperative `to`, in its language, scoped to it, about `related`.
+    fn to_cooperative(to: &Audience, dedupe_key: String, related: (&'static str, i64)) -> Self {
+        Delivery {
+            dedupe_key,
+            recipient: to.email.clone(),
+            cc: None,
+            language: to.language,
+            addressee: to.addressee(),
+            related: (related.0, related.1.to_string()),
+            cooperative_id: Some(to.cooperative_id),
+            qr_payload: None,
+        }
+    }
+
+    /// With a copy to `cc` (the officer's address, when there is one).
+    fn copy_to(self, cc: Option<String>) -> Self {
+        Delivery { cc, ..self }
+    }
+
+    /// With the VietQR code of `qr_payload` (none: no code).
+    fn with_qr(self, qr_payload: Option<String>) -> Self {
+        Delivery { qr_payload, ..self }
+    }
+}
+
+/// Renders `template` for the delivery's addressee in its language and queues it.
+async fn queue<C: ConnectionTrait, T: Template>(
+    conn: &C,
+    settings: &Settings,
+    template: &T,
+    delivery: Delivery,
 ) -> AppResult<bool> {
-    let rendered = template.render(language, &MailContext::from_settings(settings), addressee);
+    let rendered = template.render(
+        delivery.language,
+        &MailContext::from_settings(settings),
+        &delivery.addressee,
+    );
     outbox::enqueue_with_qr(
         conn,
         NewMessage {
-            dedupe_key,
+            dedupe_key: delivery.dedupe_key,
             kind: T::KIND.to_string(),
-            recipient,
-            cc,
-            language,
+            recipient: delivery.recipient,
+            cc: delivery.cc,
+            language: delivery.language,
             subject: rendered.subject,
             body_text: rendered.body_text,
             body_html: rendered.body_html,
-            related: Some((related.0.to_string(), related.1)),
-            cooperative_id,
+            related: Some((delivery.related.0.to_string(), delivery.related.1)),
+            cooperative_id: delivery.cooperative_id,
         },
         chrono::Utc::now(),
-        qr_payload,
+        delivery.qr_payload,
     )
     .await
 }
@@ -269,17 +231,8 @@ pub async fn application_received<C: ConnectionTrait>(
     mail: &ApplicationReceived,
 ) -> AppResult<bool> {
     let key = format!("application_received:{application_id}");
-    queue_to(
-        conn,
-        settings,
-        mail,
-        key,
-        to,
-        None,
-        ("application", application_id.to_string()),
-        None,
-    )
-    .await
+    let delivery = Delivery::to_cooperative(to, key, ("application", application_id));
+    queue(conn, settings, mail, delivery).await
 }
 
 /// Approved or rejected: to the cooperative, copy to its officer.
@@ -291,18 +244,9 @@ pub async fn application_decision<C: ConnectionTrait>(
     mail: &ApplicationDecision,
 ) -> AppResult<bool> {
     let key = format!("application_decision:{application_id}");
-    let related = ("application", application_id.to_string());
-    queue_to(
-        conn,
-        settings,
-        mail,
-        key,
-        to,
-        to.officer_email(),
-        related,
-        None,
-    )
-    .await
+    let delivery = Delivery::to_cooperative(to, key, ("application", application_id))
+        .copy_to(to.officer_email());
+    queue(conn, settings, mail, delivery).await
 }
 
 /// Money paid out: to the cooperative. `disbursement_id` is the loan transaction's id.
@@ -315,7 +259,8 @@ pub async fn disbursement_notice<C: ConnectionTrait>(
     mail: &DisbursementNotice,
 ) -> AppResult<bool> {
     let key = format!("disbursement:{loan_id}:{disbursement_id}");
-    queue_about_loan(conn, settings, to, loan_id, key, None, mail).await
+    let delivery = Delivery::to_cooperative(to, key, ("loan", loan_id));
+    queue(conn, settings, mail, delivery).await
 }
 
 /// A repayment received: to the cooperative. `payment_id` is the loan transaction's id.
@@ -328,7 +273,8 @@ pub async fn payment_receipt<C: ConnectionTrait>(
     mail: &PaymentReceipt,
 ) -> AppResult<bool> {
     let key = format!("payment_receipt:{loan_id}:{payment_id}");
-    queue_about_loan(conn, settings, to, loan_id, key, None, mail).await
+    let delivery = Delivery::to_cooperative(to, key, ("loan", loan_id));
+    queue(conn, settings, mail, delivery).await
 }
 
 /// T-7 / T-1 before a due date: to the cooperative. Once per (loan, due date, days before).
@@ -344,7 +290,8 @@ pub async fn due_reminder<C: ConnectionTrait>(
         mail.due_date, mail.days_before
     );
     let qr = crate::app::payment_qr::payload_for(settings, &mail.loan_number, mail.to_pay_vnd());
-    queue_payment_request(conn, settings, to, loan_id, key, None, mail, qr).await
+    let delivery = Delivery::to_cooperative(to, key, ("loan", loan_id)).with_qr(qr);
+    queue(conn, settings, mail, delivery).await
 }
 
 /// An overdue notice: to the cooperative, copy to the loan's officer (DOMAIN.md §10; pass
@@ -365,8 +312,10 @@ pub async fn overdue_notice<C: ConnectionTrait>(
     );
     let qr =
         crate::app::payment_qr::payload_for(settings, &mail.loan_number, mail.overdue.total_vnd());
-    let cc = to.officer_email();
-    queue_payment_request(conn, settings, to, loan_id, key, cc, mail, qr).await
+    let delivery = Delivery::to_cooperative(to, key, ("loan", loan_id))
+        .copy_to(to.officer_email())
+        .with_qr(qr);
+    queue(conn, settings, mail, delivery).await
 }
 
 /// The daily digest of officer `officer_id`, in the officer's language. Returns `false`
@@ -388,24 +337,18 @@ pub async fn officer_digest<C: ConnectionTrait>(
     else {
         return Ok(false);
     };
-    let language = Lang::parse(&officer.language).unwrap_or_default();
-    let addressee = Addressee {
-        name: officer.full_name.clone(),
-        officer: None,
+    let delivery = Delivery {
+        dedupe_key: format!("officer_digest:{officer_id}:{}", mail.business_date),
+        recipient: email,
+        cc: None,
+        language: Lang::parse(&officer.language).unwrap_or_default(),
+        addressee: Addressee {
+            name: officer.full_name.clone(),
+            officer: None,
+        },
+        related: ("user", officer_id.to_string()),
+        cooperative_id: None,
+        qr_payload: None,
     };
-    let key = format!("officer_digest:{officer_id}:{}", mail.business_date);
-    queue(
-        conn,
-        settings,
-        mail,
-        key,
-        email,
-        None,
-        language,
-        &addressee,
-        ("user", officer_id.to_string()),
-        None,
-        None,
-    )
-    .await
+    queue(conn, settings, mail, delivery).await
 }

@@ -91,11 +91,32 @@ pub struct NextDue {
 }
 
 /// A message type: its kind (stored in the outbox) and how it reads in each language.
+///
+/// Every letter has the same layout ([`Template::render`]): the greeting, the message's own
+/// part ([`Template::write`]), whom to contact, the signature.
 pub trait Template {
     /// The `kind` column of the outbox, e.g. `payment_receipt`.
     const KIND: &'static str;
-    /// The subject and body in `lang`.
-    fn render(&self, lang: Lang, ctx: &MailContext, to: &Addressee) -> Rendered;
+    /// Whether the letter ends with whom to contact: a letter to a cooperative does, a letter to
+    /// the fund's own staff does not.
+    const CONTACT: bool = true;
+    /// The subject, and the message's own part written on `letter` (already greeted, in its
+    /// language).
+    fn write(&self, letter: Letter, ctx: &MailContext) -> (String, Letter);
+    /// The subject and body in `lang`, laid out as every letter is.
+    fn render(&self, lang: Lang, ctx: &MailContext, to: &Addressee) -> Rendered {
+        let (subject, letter) = self.write(Letter::to(lang, &to.name), ctx);
+        let letter = if Self::CONTACT {
+            letter.contact(ctx, to.officer.as_ref())
+        } else {
+            letter
+        };
+        Rendered {
+            subject,
+            body_text: letter.sign(ctx),
+            body_html: None,
+        }
+    }
 }
 
 /// "Application received": sent to the cooperative when an application is registered.
@@ -258,12 +279,57 @@ fn t<'a>(lang: Lang, vi: &'a str, en: &'a str) -> &'a str {
 
 /// A letter being written: greeting, paragraphs, amount tables, payment and contact blocks,
 /// signature.
-struct Letter {
+pub struct Letter {
     lang: Lang,
     text: String,
 }
 
+/// The labels of the components of an amount (principal, interest, overdue, late interest),
+/// each in Vietnamese and English.
+type ComponentLabels = [(&'static str, &'static str); 4];
+
+/// The components of an amount due.
+const DUE_LABELS: ComponentLabels = [
+    ("Gốc", "Principal"),
+    ("Lãi trong hạn", "Interest"),
+    ("Lãi quá hạn", "Overdue interest"),
+    ("Lãi chậm trả", "Late interest"),
+];
+
+/// The components of what a loan paid over its life.
+const PAID_LABELS: ComponentLabels = [
+    ("Gốc đã trả", "Principal paid"),
+    ("Lãi trong hạn đã trả", "Interest paid"),
+    ("Lãi quá hạn đã trả", "Overdue interest paid"),
+    ("Lãi chậm trả đã trả", "Late interest paid"),
+];
+
+/// `label: amount` rows of `amounts` by component; overdue and late interest only when not zero.
+fn component_rows(
+    amounts: &AmountsByComponent,
+    labels: &ComponentLabels,
+    lang: Lang,
+) -> Vec<(&'static str, i64)> {
+    let [principal, interest, overdue, late] = labels.map(|(vi, en)| t(lang, vi, en));
+    let mut rows = vec![
+        (principal, amounts.principal_vnd),
+        (interest, amounts.interest_vnd),
+    ];
+    if amounts.overdue_interest_vnd != 0 {
+        rows.push((overdue, amounts.overdue_interest_vnd));
+    }
+    if amounts.late_interest_vnd != 0 {
+        rows.push((late, amounts.late_interest_vnd));
+    }
+    rows
+}
+
 impl Letter {
+    /// The language the letter is written in.
+    fn lang(&self) -> Lang {
+        self.lang
+    }
+
     fn to(lang: Lang, name: &str) -> Self {
         let greeting = match lang {
             Lang::Vi => format!("Kính gửi {name},\n\n"),
@@ -285,25 +351,22 @@ impl Letter {
     /// left out, the total is always shown.
     fn amounts(self, amounts: &AmountsByComponent, total_label: Option<(&str, &str)>) -> Self {
         let lang = self.lang;
-        let mut rows: Vec<(&str, i64)> = vec![
-            (t(lang, "Gốc", "Principal"), amounts.principal_vnd),
-            (t(lang, "Lãi trong hạn", "Interest"), amounts.interest_vnd),
-        ];
-        if amounts.overdue_interest_vnd != 0 {
-            rows.push((
-                t(lang, "Lãi quá hạn", "Overdue interest"),
-                amounts.overdue_interest_vnd,
-            ));
-        }
-        if amounts.late_interest_vnd != 0 {
-            rows.push((
-                t(lang, "Lãi chậm trả", "Late interest"),
-                amounts.late_interest_vnd,
-            ));
-        }
+        let mut rows = component_rows(amounts, &DUE_LABELS, lang);
         let (total_vi, total_en) = total_label.unwrap_or(("Tổng cộng", "Total"));
         rows.push((t(lang, total_vi, total_en), amounts.total_vnd()));
         self.rows(&rows)
+    }
+
+    /// The next installment, and when there is one, its amounts and how to pay them.
+    fn next_due(self, next: Option<&NextDue>, ctx: &MailContext, reference: &str) -> Self {
+        let lang = self.lang;
+        let letter = self.paragraph(&next_due_paragraph(next, lang));
+        match next {
+            Some(next) => letter
+                .amounts(&next.amounts, None)
+                .how_to_pay(ctx, reference),
+            None => letter,
+        }
     }
 
     fn rows(mut self, rows: &[(&str, i64)]) -> Self {
@@ -420,7 +483,8 @@ fn next_due_sentence(next: Option<&NextDue>, lang: Lang) -> String {
 impl Template for ApplicationReceived {
     const KIND: &'static str = "application_received";
 
-    fn render(&self, lang: Lang, ctx: &MailContext, to: &Addressee) -> Rendered {
+    fn write(&self, letter: Letter, _ctx: &MailContext) -> (String, Letter) {
+        let lang = letter.lang();
         let (subject, body) = match lang {
             Lang::Vi => (
                 format!("Quỹ đã nhận hồ sơ vay số {}", self.application_number),
@@ -445,22 +509,15 @@ impl Template for ApplicationReceived {
                 ),
             ),
         };
-        let body_text = Letter::to(lang, &to.name)
-            .paragraph(&body)
-            .contact(ctx, to.officer.as_ref())
-            .sign(ctx);
-        Rendered {
-            subject,
-            body_text,
-            body_html: None,
-        }
+        (subject, letter.paragraph(&body))
     }
 }
 
 impl Template for ApplicationDecision {
     const KIND: &'static str = "application_decision";
 
-    fn render(&self, lang: Lang, ctx: &MailContext, to: &Addressee) -> Rendered {
+    fn write(&self, letter: Letter, _ctx: &MailContext) -> (String, Letter) {
+        let lang = letter.lang();
         let date = format_date(self.decided_on, lang);
         let (subject, body) = match (&self.decision, lang) {
             (Decision::Approved { amount_vnd, term_months, rate_percent_annual, loan_number }, Lang::Vi) => (
@@ -498,22 +555,15 @@ impl Template for ApplicationDecision {
                 ),
             ),
         };
-        let body_text = Letter::to(lang, &to.name)
-            .paragraph(&body)
-            .contact(ctx, to.officer.as_ref())
-            .sign(ctx);
-        Rendered {
-            subject,
-            body_text,
-            body_html: None,
-        }
+        (subject, letter.paragraph(&body))
     }
 }
 
 impl Template for DisbursementNotice {
     const KIND: &'static str = "disbursement_notice";
 
-    fn render(&self, lang: Lang, ctx: &MailContext, to: &Addressee) -> Rendered {
+    fn write(&self, letter: Letter, ctx: &MailContext) -> (String, Letter) {
+        let lang = letter.lang();
         let (subject, body, outstanding) = match lang {
             Lang::Vi => (
                 format!(
@@ -544,28 +594,19 @@ impl Template for DisbursementNotice {
                 "Outstanding principal after the disbursement",
             ),
         };
-        let mut letter = Letter::to(lang, &to.name)
+        let letter = letter
             .paragraph(&body)
             .rows(&[(outstanding, self.outstanding_principal_vnd)])
-            .paragraph(&next_due_paragraph(self.next_due.as_ref(), lang));
-        if let Some(next) = &self.next_due {
-            letter = letter
-                .amounts(&next.amounts, None)
-                .how_to_pay(ctx, &self.loan_number);
-        }
-        let body_text = letter.contact(ctx, to.officer.as_ref()).sign(ctx);
-        Rendered {
-            subject,
-            body_text,
-            body_html: None,
-        }
+            .next_due(self.next_due.as_ref(), ctx, &self.loan_number);
+        (subject, letter)
     }
 }
 
 impl Template for PaymentReceipt {
     const KIND: &'static str = "payment_receipt";
 
-    fn render(&self, lang: Lang, ctx: &MailContext, to: &Addressee) -> Rendered {
+    fn write(&self, letter: Letter, ctx: &MailContext) -> (String, Letter) {
+        let lang = letter.lang();
         let paid_off = match (self.closing.is_some(), lang) {
             (false, _) => "",
             (true, Lang::Vi) => " - khoản vay đã tất toán",
@@ -599,7 +640,7 @@ impl Template for PaymentReceipt {
                 ),
             ),
         };
-        let mut letter = Letter::to(lang, &to.name)
+        let letter = letter
             .paragraph(&body)
             .amounts(&self.allocated, Some(("Tổng phân bổ", "Total allocated")));
         if let Some(closing) = &self.closing {
@@ -616,69 +657,40 @@ impl Template for PaymentReceipt {
                     self.loan_number
                 ),
             };
-            let paid = &closing.paid;
-            let mut rows: Vec<(&str, i64)> = vec![
-                (
-                    t(lang, "Tổng giải ngân", "Total disbursed"),
-                    closing.disbursed_vnd,
-                ),
-                (t(lang, "Gốc đã trả", "Principal paid"), paid.principal_vnd),
-                (
-                    t(lang, "Lãi trong hạn đã trả", "Interest paid"),
-                    paid.interest_vnd,
-                ),
-            ];
-            if paid.overdue_interest_vnd != 0 {
-                rows.push((
-                    t(lang, "Lãi quá hạn đã trả", "Overdue interest paid"),
-                    paid.overdue_interest_vnd,
-                ));
-            }
-            if paid.late_interest_vnd != 0 {
-                rows.push((
-                    t(lang, "Lãi chậm trả đã trả", "Late interest paid"),
-                    paid.late_interest_vnd,
-                ));
-            }
+            let mut rows = vec![(
+                t(lang, "Tổng giải ngân", "Total disbursed"),
+                closing.disbursed_vnd,
+            )];
+            rows.extend(component_rows(&closing.paid, &PAID_LABELS, lang));
             rows.push((
                 t(lang, "Tổng số tiền đã trả", "Total paid"),
                 closing.received_vnd,
             ));
-            letter = letter.paragraph(&settled).rows(&rows);
-        } else {
-            let mut after: Vec<(&str, i64)> = Vec::new();
-            if self.advance_vnd != 0 {
-                after.push((
-                    t(lang, "Tiền trả trước giữ lại", "Held as an advance"),
-                    self.advance_vnd,
-                ));
-            }
+            return (subject, letter.paragraph(&settled).rows(&rows));
+        }
+        let mut after: Vec<(&str, i64)> = Vec::new();
+        if self.advance_vnd != 0 {
             after.push((
-                t(lang, "Dư nợ gốc còn lại", "Outstanding principal"),
-                self.outstanding_principal_vnd,
+                t(lang, "Tiền trả trước giữ lại", "Held as an advance"),
+                self.advance_vnd,
             ));
-            letter = letter
-                .rows(&after)
-                .paragraph(&next_due_paragraph(self.next_due.as_ref(), lang));
-            if let Some(next) = &self.next_due {
-                letter = letter
-                    .amounts(&next.amounts, None)
-                    .how_to_pay(ctx, &self.loan_number);
-            }
         }
-        let body_text = letter.contact(ctx, to.officer.as_ref()).sign(ctx);
-        Rendered {
-            subject,
-            body_text,
-            body_html: None,
-        }
+        after.push((
+            t(lang, "Dư nợ gốc còn lại", "Outstanding principal"),
+            self.outstanding_principal_vnd,
+        ));
+        let letter = letter
+            .rows(&after)
+            .next_due(self.next_due.as_ref(), ctx, &self.loan_number);
+        (subject, letter)
     }
 }
 
 impl Template for DueReminder {
     const KIND: &'static str = "due_reminder";
 
-    fn render(&self, lang: Lang, ctx: &MailContext, to: &Addressee) -> Rendered {
+    fn write(&self, letter: Letter, ctx: &MailContext) -> (String, Letter) {
+        let lang = letter.lang();
         let date = format_date(self.due_date, lang);
         let to_pay = self.to_pay_vnd();
         let (subject, body) = match lang {
@@ -699,9 +711,7 @@ impl Template for DueReminder {
                 ),
             ),
         };
-        let mut letter = Letter::to(lang, &to.name)
-            .paragraph(&body)
-            .amounts(&self.amounts, None);
+        let mut letter = letter.paragraph(&body).amounts(&self.amounts, None);
         if self.advance_vnd != 0 {
             letter = letter.rows(&[
                 (
@@ -718,17 +728,11 @@ impl Template for DueReminder {
             (Lang::Vi, true) => format!("Ngày {date} là ngày nghỉ của Quỹ: quý HTX có thể thanh toán {} chậm nhất trong ngày {pay_by} mà không phát sinh lãi quá hạn.", format_vnd(to_pay, lang)),
             (Lang::En, true) => format!("{date} is a day the fund is closed: you may pay {} until {pay_by} at the latest without overdue interest.", format_vnd(to_pay, lang)),
         };
-        let body_text = letter
+        let letter = letter
             .paragraph(&closing)
             .how_to_pay(ctx, &self.loan_number)
-            .qr_hint()
-            .contact(ctx, to.officer.as_ref())
-            .sign(ctx);
-        Rendered {
-            subject,
-            body_text,
-            body_html: None,
-        }
+            .qr_hint();
+        (subject, letter)
     }
 }
 
@@ -746,7 +750,8 @@ impl DueReminder {
 impl Template for OverdueNotice {
     const KIND: &'static str = "overdue_notice";
 
-    fn render(&self, lang: Lang, ctx: &MailContext, to: &Addressee) -> Rendered {
+    fn write(&self, letter: Letter, ctx: &MailContext) -> (String, Letter) {
+        let lang = letter.lang();
         let due = format_date(self.due_date, lang);
         let as_of = format_date(self.as_of, lang);
         let (subject, body, closing) = match lang {
@@ -774,7 +779,7 @@ impl Template for OverdueNotice {
                 "Overdue and late interest keep accruing every day until payment (Circular 39/2016/TT-NHNN Art 20). Please pay now or contact your loan officer.".to_string(),
             ),
         };
-        let mut letter = Letter::to(lang, &to.name).paragraph(&body);
+        let mut letter = letter.paragraph(&body);
         if let Some(earlier) = self.earlier_unpaid_due_date {
             let days = (self.as_of - earlier).num_days();
             let earlier = format_date(earlier, lang);
@@ -784,25 +789,22 @@ impl Template for OverdueNotice {
             };
             letter = letter.paragraph(&also);
         }
-        let body_text = letter
+        let letter = letter
             .amounts(&self.overdue, None)
             .paragraph(&closing)
             .how_to_pay(ctx, &self.loan_number)
-            .qr_hint()
-            .contact(ctx, to.officer.as_ref())
-            .sign(ctx);
-        Rendered {
-            subject,
-            body_text,
-            body_html: None,
-        }
+            .qr_hint();
+        (subject, letter)
     }
 }
 
 impl Template for OfficerDigest {
     const KIND: &'static str = "officer_digest";
+    // A letter to an officer: the officer is whom a cooperative contacts.
+    const CONTACT: bool = false;
 
-    fn render(&self, lang: Lang, ctx: &MailContext, to: &Addressee) -> Rendered {
+    fn write(&self, letter: Letter, _ctx: &MailContext) -> (String, Letter) {
+        let lang = letter.lang();
         let date = format_date(self.business_date, lang);
         let subject = match lang {
             Lang::Vi => format!(
@@ -816,37 +818,23 @@ impl Template for OfficerDigest {
                 self.overdue.len()
             ),
         };
-        let line = |l: &DigestLine| match lang {
-            Lang::Vi if l.days_past_due > 0 => format!(
-                "  - {} · {} · đến hạn {} · {} · quá hạn {} ngày\n",
-                l.loan_number,
-                l.cooperative_name,
-                format_date(l.due_date, lang),
-                format_vnd(l.amount_vnd, lang),
-                l.days_past_due
-            ),
-            Lang::Vi => format!(
-                "  - {} · {} · đến hạn {} · {}\n",
+        let line = |l: &DigestLine| {
+            let (due, past_due) = match lang {
+                Lang::Vi => ("đến hạn", format!("quá hạn {} ngày", l.days_past_due)),
+                Lang::En => ("due", format!("{} days past due", l.days_past_due)),
+            };
+            let mut text = format!(
+                "  - {} · {} · {due} {} · {}",
                 l.loan_number,
                 l.cooperative_name,
                 format_date(l.due_date, lang),
                 format_vnd(l.amount_vnd, lang)
-            ),
-            Lang::En if l.days_past_due > 0 => format!(
-                "  - {} · {} · due {} · {} · {} days past due\n",
-                l.loan_number,
-                l.cooperative_name,
-                format_date(l.due_date, lang),
-                format_vnd(l.amount_vnd, lang),
-                l.days_past_due
-            ),
-            Lang::En => format!(
-                "  - {} · {} · due {} · {}\n",
-                l.loan_number,
-                l.cooperative_name,
-                format_date(l.due_date, lang),
-                format_vnd(l.amount_vnd, lang)
-            ),
+            );
+            if l.days_past_due > 0 {
+                text.push_str(&format!(" · {past_due}"));
+            }
+            text.push('\n');
+            text
         };
         let section = |title: String, lines: &[DigestLine]| {
             let mut text = format!("{title}\n");
@@ -874,15 +862,10 @@ impl Template for OfficerDigest {
             Lang::Vi => format!("Quá hạn ({}):", self.overdue.len()),
             Lang::En => format!("Overdue ({}):", self.overdue.len()),
         };
-        let body_text = Letter::to(lang, &to.name)
+        let letter = letter
             .paragraph(&section(due_title, &self.due_soon))
-            .paragraph(&section(overdue_title, &self.overdue))
-            .sign(ctx);
-        Rendered {
-            subject,
-            body_text,
-            body_html: None,
-        }
+            .paragraph(&section(overdue_title, &self.overdue));
+        (subject, letter)
     }
 }
 
@@ -1214,5 +1197,63 @@ mod tests {
             assert!(en.body_text.starts_with("Dear"), "{}", en.body_text);
             assert!(vi.body_text.contains("Quỹ HTX") && en.body_text.contains("Quỹ HTX"));
         }
+    }
+
+    #[test]
+    fn every_letter_is_laid_out_alike_and_only_a_cooperatives_says_whom_to_contact() {
+        let date = NaiveDate::from_ymd_opt(2026, 3, 10).expect("date");
+        let received = ApplicationReceived {
+            application_number: "HS-2026-0001".into(),
+            amount_vnd: 500_000_000,
+            term_months: 24,
+            purpose: "Mua máy sấy chè".into(),
+            received_on: date,
+        }
+        .render(Lang::En, &ctx(), &addressee());
+        let body = &received.body_text;
+        assert!(body.starts_with("Dear HTX Chè Tân Cương,\n\n"), "{body}");
+        assert!(
+            body.ends_with(
+                "For any question please contact your loan officer, Trần Thị Bình (email binh@quy.vn), \
+                 or the fund on 0208 3 855 555.\n\nYours faithfully,\nQuỹ HTX\n\n\
+                 (This message was sent automatically.)\n"
+            ),
+            "{body}"
+        );
+
+        let line = |days_past_due| DigestLine {
+            loan_number: "HTX-2026-000001".into(),
+            cooperative_name: "HTX Chè Tân Cương".into(),
+            due_date: date,
+            amount_vnd: 10_828_493,
+            days_past_due,
+        };
+        let digest = OfficerDigest {
+            business_date: date,
+            due_within_days: 7,
+            due_soon: vec![line(0)],
+            overdue: vec![line(3)],
+        };
+        let officer = Addressee {
+            name: "Trần Thị Bình".into(),
+            officer: None,
+        };
+        let vi = digest.render(Lang::Vi, &ctx(), &officer).body_text;
+        assert!(vi.contains(
+            "  - HTX-2026-000001 · HTX Chè Tân Cương · đến hạn 10/03/2026 · 10.828.493 đồng\n"
+        ));
+        assert!(vi.contains(
+            "  - HTX-2026-000001 · HTX Chè Tân Cương · đến hạn 10/03/2026 · 10.828.493 đồng · quá hạn 3 ngày\n"
+        ));
+        let en = digest.render(Lang::En, &ctx(), &officer).body_text;
+        assert!(en.contains(
+            "  - HTX-2026-000001 · HTX Chè Tân Cương · due 10 March 2026 · 10,828,493 VND · 3 days past due\n"
+        ));
+        // A letter to the fund's own officer names no one to contact: it ends with the signature.
+        assert!(!en.contains("For any question"), "{en}");
+        assert!(
+            en.ends_with("Yours faithfully,\nQuỹ HTX\n\n(This message was sent automatically.)\n"),
+            "{en}"
+        );
     }
 }

@@ -55,14 +55,29 @@ fn parse(text: &str) -> Result<Decimal, rust_decimal::Error> {
     Decimal::from_str_exact(text.trim())
 }
 
-/// The error for a stored value that is not a decimal, naming its column.
+/// The error for a stored value that is not a decimal, naming its column and, when the row has an
+/// `id` column, its row.
 #[derive(Debug, thiserror::Error)]
-#[error("column {column} holds {text:?}, which is not a decimal")]
+#[error("{}column {column} holds {text:?}, which is not a decimal", row_id.map(|id| format!("row {id}: ")).unwrap_or_default())]
 pub struct NotADecimal {
+    /// The id of the row, when the row read has an `id` column.
+    pub row_id: Option<i64>,
     /// The column (name or position).
     pub column: String,
     /// What it holds.
     pub text: String,
+}
+
+/// The `id` of the row a column is read from, when it has one. sea-orm reads a model of a joined
+/// select (`find_also_related`) with its columns prefixed `A_`, `B_` …: the row's id is then at the
+/// same prefix.
+fn row_id<I: ColIdx>(res: &QueryResult, index: I) -> Option<i64> {
+    let name = index.as_str()?;
+    let prefix = match name.split_once('_') {
+        Some((p, _)) if p.len() == 1 && p.bytes().all(|b| b.is_ascii_uppercase()) => &name[..2],
+        _ => "",
+    };
+    i64::try_get_by(res, format!("{prefix}id").as_str()).ok()
 }
 
 impl FromStr for DbDecimal {
@@ -87,7 +102,10 @@ impl TryGetable for DbDecimal {
                 from: "TEXT",
                 into: "Decimal",
                 source: Arc::new(NotADecimal {
-                    column: format!("{index:?}"),
+                    row_id: row_id(res, index),
+                    column: index
+                        .as_str()
+                        .map_or_else(|| format!("{index:?}"), str::to_owned),
                     text,
                 }),
             })

@@ -28,21 +28,21 @@ use coopfund_domain::{ids::TransactionId, Vnd};
 use serde::{Deserialize, Serialize};
 
 use super::{
+    form::{date_input, key_or_new, keyed, render_with, replayed_id, Errors},
     format,
-    loans::{loan_id, FieldError},
+    loans::{loan_and_cooperative, loan_id},
     render, Shell, WebUser,
 };
 use crate::{
     app::{
         charter_capital::{self, Contribution, NewContribution},
         cob::{self, CobRun, Trigger},
-        cooperatives,
-        idempotency::{IdempotencyKey, Idempotent},
+        idempotency::Idempotent,
         loans::{self, Disburse, LoanView, PayoffView, Reverse, SignContract, TransactionView},
         page::PageRequest,
     },
     auth::Role,
-    error::{AppError, AppResult, ErrorKind, Lang},
+    error::{AppError, AppResult, Lang},
     state::AppState,
 };
 
@@ -165,116 +165,6 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
 
 // ----- what every form here shares -----
 
-/// The refusals of one submitted form: next to their fields, or above the form.
-#[derive(Default)]
-pub struct Errors {
-    pub fields: Vec<FieldError>,
-    pub general: Option<String>,
-}
-
-impl Errors {
-    /// The message for `field`, if refused.
-    pub fn error_for(&self, field: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
-    }
-
-    /// Whether anything was refused.
-    pub fn any(&self) -> bool {
-        !self.fields.is_empty() || self.general.is_some()
-    }
-
-    /// Places `err` next to its field when the form has it (`labels`: field → label, to name it in
-    /// the page's words instead of its technical name), else above the form.
-    fn place(&mut self, err: &AppError, lang: Lang, labels: &[(&str, &str)]) {
-        let mut message = err.message.get(lang).to_string();
-        let label = err
-            .field
-            .as_deref()
-            .and_then(|f| labels.iter().find(|(name, _)| *name == f));
-        match label {
-            Some((field, label)) => {
-                message = message.replace(&format!("'{field}'"), &format!("«{label}»"));
-                self.fields.push(FieldError {
-                    field: field.to_string(),
-                    message,
-                });
-            }
-            None => self.general = Some(message),
-        }
-    }
-}
-
-/// A use case's refusal that is a page of its own (not found, not allowed, our own failure)
-/// rather than a message on the form.
-fn is_page_error(err: &AppError) -> bool {
-    matches!(
-        err.kind,
-        ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
-    )
-}
-
-/// A new idempotency key for a rendered form, or the one it came back with.
-fn key_or_new(key: &str) -> String {
-    if key.trim().is_empty() {
-        uuid::Uuid::new_v4().to_string()
-    } else {
-        key.to_string()
-    }
-}
-
-/// `yyyy-mm-dd` for a date input: the typed text when it does not read as a date (kept as typed),
-/// else `default`.
-fn date_input(typed: &str, default: NaiveDate) -> String {
-    if typed.trim().is_empty() {
-        default.format("%Y-%m-%d").to_string()
-    } else {
-        match format::parse_date("date", typed) {
-            Ok(d) => d.format("%Y-%m-%d").to_string(),
-            Err(_) => typed.to_string(),
-        }
-    }
-}
-
-/// The idempotency key of a submitted form, fingerprinting `values` (what the use case reads).
-fn keyed(key: &str, values: &impl Serialize) -> AppResult<IdempotencyKey> {
-    let body = serde_json::to_vec(values).map_err(AppError::internal)?;
-    IdempotencyKey::new(key, &body)
-}
-
-/// The id in a replayed response's JSON body (`{"id": …}`), as text.
-fn replayed_id(body: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v["id"].as_i64())
-        .map(|id| id.to_string())
-        .unwrap_or_default()
-}
-
-/// The status of a form shown again with refusals.
-fn refused_status(errors: &Errors, kind: ErrorKind) -> StatusCode {
-    if errors.any() {
-        crate::http::error::status_of(kind)
-    } else {
-        StatusCode::OK
-    }
-}
-
-/// The loan and its cooperative's name, for a form's heading.
-async fn loan_and_cooperative(
-    state: &AppState,
-    user: &WebUser,
-    id: i64,
-) -> AppResult<(LoanView, String)> {
-    let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
-    let cooperative = cooperatives::get(&state.ctx, &user.caller, loan.cooperative_id.into())
-        .await?
-        .name;
-    Ok((loan, cooperative))
-}
-
 // ----- signing the contract -----
 
 /// What the officer typed to sign.
@@ -330,21 +220,12 @@ pub async fn sign_form(
     user: WebUser,
     Path(id): Path<String>,
 ) -> Response {
-    let page = async {
-        sign_page(
-            &state,
-            &user,
-            loan_id(&id)?,
-            SignForm::default(),
-            Errors::default(),
-        )
-        .await
-    }
-    .await;
-    match page {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.answer(&state, async {
+        let id = loan_id(&id)?;
+        let page = sign_page(&state, &user, id, SignForm::default(), Errors::default()).await?;
+        Ok(render(&page))
+    })
+    .await
 }
 
 /// `POST /loans/{id}/sign`: records the signing once per rendered form.
@@ -354,42 +235,39 @@ pub async fn post_sign(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form: SignForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let id = match loan_id(&id) {
-        Ok(id) => id,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    let a = accounting_text(user.lang);
-    let labels = [
-        ("contract_number", a.contract_number),
-        ("signed_on", a.signed_on),
-    ];
-    let mut errors = Errors::default();
-    let outcome = async {
-        let signed_on = format::parse_date("signed_on", &form.signed_on)?;
-        let key = keyed(
-            &form.key,
-            &(form.contract_number.trim(), signed_on.to_string()),
-        )?;
-        let command = SignContract {
-            contract_number: form.contract_number.clone(),
-            signed_on,
-        };
-        loans::sign(&state.ctx, &user.caller, id.into(), command, Some(&key)).await
-    }
-    .await;
-    match outcome {
-        Ok(_) => Redirect::to(&format!("/loans/{id}?done=signed")).into_response(),
-        Err(err) if is_page_error(&err) => user.fail(&state, err).await,
-        Err(err) => {
-            errors.place(&err, user.lang, &labels);
-            let status = refused_status(&errors, err.kind);
-            match sign_page(&state, &user, id, form, errors).await {
-                Ok(page) => (status, render(&page)).into_response(),
-                Err(err) => user.fail(&state, err).await,
-            }
+    let form: SignForm = super::form::body_of(&body);
+    user.answer(&state, async {
+        let id = loan_id(&id)?;
+        let a = accounting_text(user.lang);
+        let labels = [
+            ("contract_number", a.contract_number),
+            ("signed_on", a.signed_on),
+        ];
+        let outcome = async {
+            let signed_on = format::parse_date("signed_on", &form.signed_on)?;
+            let key = keyed(
+                &form.key,
+                &(form.contract_number.trim(), signed_on.to_string()),
+            )?;
+            let command = SignContract {
+                contract_number: form.contract_number.clone(),
+                signed_on,
+            };
+            loans::sign(&state.ctx, &user.caller, id.into(), command, Some(&key)).await
         }
-    }
+        .await;
+        let mut errors = Errors::default();
+        match outcome {
+            Ok(_) => return Ok(Redirect::to(&format!("/loans/{id}?done=signed")).into_response()),
+            Err(err) => errors.refuse(err, user.lang, &labels)?,
+        }
+        let status = errors.status();
+        Ok(render_with(
+            status,
+            &sign_page(&state, &user, id, form, errors).await?,
+        ))
+    })
+    .await
 }
 
 // ----- disbursement -----
@@ -457,21 +335,19 @@ pub async fn disbursement_form(
     user: WebUser,
     Path(id): Path<String>,
 ) -> Response {
-    let page = async {
-        disburse_page(
+    user.answer(&state, async {
+        let id = loan_id(&id)?;
+        let page = disburse_page(
             &state,
             &user,
-            loan_id(&id)?,
+            id,
             DisburseForm::default(),
             Errors::default(),
         )
-        .await
-    }
-    .await;
-    match page {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+        .await?;
+        Ok(render(&page))
+    })
+    .await
 }
 
 /// What a disbursement's key fingerprints: the disbursement as the use case reads it.
@@ -489,67 +365,66 @@ pub async fn post_disbursement(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form: DisburseForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let id = match loan_id(&id) {
-        Ok(id) => id,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    let a = accounting_text(user.lang);
-    let labels = [
-        ("amount_vnd", a.amount_label),
-        ("value_date", a.value_date),
-        ("reference", a.reference),
-    ];
-    let mut errors = Errors::default();
-    let amount = format::parse_vnd("amount_vnd", &form.amount_vnd, user.lang)
-        .map_err(|e| errors.place(&e, user.lang, &labels))
-        .ok();
-    let value_date = format::parse_date("value_date", &form.value_date)
-        .map_err(|e| errors.place(&e, user.lang, &labels))
-        .ok();
-    let mut kind = ErrorKind::BadRequest;
-    if let (Some(amount_vnd), Some(value_date)) = (amount, value_date) {
-        let outcome = async {
-            let key = keyed(
-                &form.key,
-                &DisbursementPrint {
-                    amount_vnd,
+    let form: DisburseForm = super::form::body_of(&body);
+    user.answer(&state, async {
+        let id = loan_id(&id)?;
+        let a = accounting_text(user.lang);
+        let labels = [
+            ("amount_vnd", a.amount_label),
+            ("value_date", a.value_date),
+            ("reference", a.reference),
+        ];
+        let mut errors = Errors::default();
+        let amount = format::parse_vnd("amount_vnd", &form.amount_vnd, user.lang)
+            .map_err(|e| errors.place(&e, user.lang, &labels))
+            .ok();
+        let value_date = format::parse_date("value_date", &form.value_date)
+            .map_err(|e| errors.place(&e, user.lang, &labels))
+            .ok();
+        if let (Some(amount_vnd), Some(value_date)) = (amount, value_date) {
+            let outcome = async {
+                let key = keyed(
+                    &form.key,
+                    &DisbursementPrint {
+                        amount_vnd,
+                        value_date,
+                        reference: form.reference.trim(),
+                    },
+                )?;
+                let command = Disburse {
+                    amount: Vnd::from_i64(amount_vnd),
                     value_date,
-                    reference: form.reference.trim(),
-                },
-            )?;
-            let command = Disburse {
-                amount: Vnd::from_i64(amount_vnd),
-                value_date,
-                reference: form.reference.clone(),
-            };
-            loans::disburse(&state.ctx, &user.caller, id.into(), command, Some(&key)).await
-        }
-        .await;
-        let tx_id = match outcome {
-            Ok(Idempotent::Fresh(tx)) => tx.id.to_string(),
-            // The first submission of this form posted already: show its result, post nothing.
-            Ok(Idempotent::Replayed { body, .. }) => replayed_id(&body),
-            Err(err) if is_page_error(&err) => return user.fail(&state, err).await,
-            Err(err) => {
-                kind = err.kind;
-                errors.place(&err, user.lang, &labels);
-                String::new()
+                    reference: form.reference.clone(),
+                };
+                loans::disburse(&state.ctx, &user.caller, id.into(), command, Some(&key)).await
             }
-        };
-        if !errors.any() {
-            return Redirect::to(&format!("/loans/{id}?disbursed={tx_id}#transactions"))
-                .into_response();
+            .await;
+            let tx_id = match outcome {
+                Ok(Idempotent::Fresh(tx)) => tx.id.to_string(),
+                // The first submission of this form posted already: show its result, post nothing.
+                Ok(Idempotent::Replayed { body, .. }) => replayed_id(&body),
+                Err(err) => {
+                    errors.refuse(err, user.lang, &labels)?;
+                    String::new()
+                }
+            };
+            if !errors.any() {
+                return Ok(
+                    Redirect::to(&format!("/loans/{id}?disbursed={tx_id}#transactions"))
+                        .into_response(),
+                );
+            }
+        } else if user.caller.role() != Role::Accountant {
+            // A wrong role is told so, whatever was typed.
+            return Err(AppError::forbidden());
         }
-    } else if user.caller.role() != Role::Accountant {
-        // A wrong role is told so, whatever was typed.
-        return user.fail(&state, AppError::forbidden()).await;
-    }
-    let status = refused_status(&errors, kind);
-    match disburse_page(&state, &user, id, form, errors).await {
-        Ok(page) => (status, render(&page)).into_response(),
-        Err(err) => user.fail(&state, err).await,
-    }
+        let status = errors.status();
+        Ok(render_with(
+            status,
+            &disburse_page(&state, &user, id, form, errors).await?,
+        ))
+    })
+    .await
 }
 
 // ----- reversal -----
@@ -576,10 +451,7 @@ pub struct ReversePage {
 }
 
 fn transaction_id(text: &str) -> AppResult<i64> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| AppError::not_found("giao dịch", "Transaction"))
+    super::path_id(text, "giao dịch", "Transaction")
 }
 
 async fn reverse_page(
@@ -618,22 +490,13 @@ pub async fn reversal_form(
     user: WebUser,
     Path((id, tx)): Path<(String, String)>,
 ) -> Response {
-    let page = async {
-        reverse_page(
-            &state,
-            &user,
-            loan_id(&id)?,
-            transaction_id(&tx)?,
-            ReverseForm::default(),
-            Errors::default(),
-        )
-        .await
-    }
-    .await;
-    match page {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.answer(&state, async {
+        let (id, tx_id) = (loan_id(&id)?, transaction_id(&tx)?);
+        let (form, errors) = (ReverseForm::default(), Errors::default());
+        let page = reverse_page(&state, &user, id, tx_id, form, errors).await?;
+        Ok(render(&page))
+    })
+    .await
 }
 
 /// `POST /loans/{id}/transactions/{tx}/reverse`: posts the reversal once per rendered form.
@@ -643,37 +506,37 @@ pub async fn post_reversal(
     Path((id, tx)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let form: ReverseForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let (id, tx_id) = match loan_id(&id).and_then(|id| Ok((id, transaction_id(&tx)?))) {
-        Ok(ids) => ids,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    let a = accounting_text(user.lang);
-    let labels = [("reason", a.reason)];
-    let mut errors = Errors::default();
-    let outcome = async {
-        let key = keyed(&form.key, &(tx_id, form.reason.trim()))?;
-        let command = Reverse {
-            transaction_id: TransactionId::new(tx_id),
-            reason: form.reason.clone(),
-        };
-        loans::reverse(&state.ctx, &user.caller, id.into(), command, Some(&key)).await
-    }
-    .await;
-    match outcome {
-        Ok(_) => {
-            Redirect::to(&format!("/loans/{id}?reversed={tx_id}#transactions")).into_response()
+    let form: ReverseForm = super::form::body_of(&body);
+    user.answer(&state, async {
+        let (id, tx_id) = (loan_id(&id)?, transaction_id(&tx)?);
+        let a = accounting_text(user.lang);
+        let labels = [("reason", a.reason)];
+        let outcome = async {
+            let key = keyed(&form.key, &(tx_id, form.reason.trim()))?;
+            let command = Reverse {
+                transaction_id: TransactionId::new(tx_id),
+                reason: form.reason.clone(),
+            };
+            loans::reverse(&state.ctx, &user.caller, id.into(), command, Some(&key)).await
         }
-        Err(err) if is_page_error(&err) => user.fail(&state, err).await,
-        Err(err) => {
-            errors.place(&err, user.lang, &labels);
-            let status = refused_status(&errors, err.kind);
-            match reverse_page(&state, &user, id, tx_id, form, errors).await {
-                Ok(page) => (status, render(&page)).into_response(),
-                Err(err) => user.fail(&state, err).await,
+        .await;
+        let mut errors = Errors::default();
+        match outcome {
+            Ok(_) => {
+                return Ok(
+                    Redirect::to(&format!("/loans/{id}?reversed={tx_id}#transactions"))
+                        .into_response(),
+                )
             }
+            Err(err) => errors.refuse(err, user.lang, &labels)?,
         }
-    }
+        let status = errors.status();
+        Ok(render_with(
+            status,
+            &reverse_page(&state, &user, id, tx_id, form, errors).await?,
+        ))
+    })
+    .await
 }
 
 // ----- payoff quote for any date -----
@@ -705,10 +568,9 @@ pub async fn payoff_page(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query: PayoffQuery =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let query: PayoffQuery = super::form::query_of(&query);
     let a = accounting_text(user.lang);
-    let page = async {
+    user.answer(&state, async {
         let id = loan_id(&id)?;
         let (loan, cooperative) = loan_and_cooperative(&state, &user, id).await?;
         let mut errors = Errors::default();
@@ -723,9 +585,8 @@ pub async fn payoff_page(
             Some(date) => {
                 match loans::payoff(&state.ctx, &user.caller, id.into(), Some(date)).await {
                     Ok(p) => Some(p),
-                    Err(err) if is_page_error(&err) => return Err(err),
                     Err(err) => {
-                        errors.place(&err, user.lang, &[("date", a.payoff_date)]);
+                        errors.refuse(err, user.lang, &[("date", a.payoff_date)])?;
                         None
                     }
                 }
@@ -733,7 +594,13 @@ pub async fn payoff_page(
             None => None,
         };
         let date_input = date_input(&query.date, loan.as_of.unwrap_or_default());
-        Ok::<_, AppError>(PayoffPage {
+        // A date that cannot be quoted is the query's fault, whatever the use case's kind.
+        let status = if errors.any() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        let page = PayoffPage {
             shell: user
                 .shell(&state, &format!("{} {}", a.payoff_title, loan.number))
                 .await,
@@ -743,20 +610,10 @@ pub async fn payoff_page(
             payoff,
             date_input,
             errors,
-        })
-    }
-    .await;
-    match page {
-        Ok(page) => {
-            let status = if page.errors.any() {
-                StatusCode::BAD_REQUEST
-            } else {
-                StatusCode::OK
-            };
-            (status, render(&page)).into_response()
-        }
-        Err(err) => user.fail(&state, err).await,
-    }
+        };
+        Ok(render_with(status, &page))
+    })
+    .await
 }
 
 // ----- close of business -----
@@ -850,8 +707,7 @@ pub async fn cob_page(
     user: WebUser,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query: CobQuery =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let query: CobQuery = super::form::query_of(&query);
     let a = accounting_text(user.lang);
     let done = match query.done.as_str() {
         "" => None,
@@ -859,10 +715,11 @@ pub async fn cob_page(
         "nothing" => Some(a.cob_nothing.to_string()),
         _ => Some(a.cob_done.to_string()),
     };
-    match cob_page_of(&state, &user, &query.through, done, Errors::default()).await {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.answer(&state, async {
+        let page = cob_page_of(&state, &user, &query.through, done, Errors::default()).await?;
+        Ok(render(&page))
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -874,36 +731,34 @@ struct CobForm {
 /// `POST /cob`: closes every day from the business date through the one asked for (a second
 /// submission finds them closed and does nothing: the close is idempotent per day).
 pub async fn post_cob(State(state): State<AppState>, user: WebUser, body: Bytes) -> Response {
-    let form: CobForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let form: CobForm = super::form::body_of(&body);
     let a = accounting_text(user.lang);
     let labels = [("through", a.cob_through)];
-    let outcome = async {
-        let through = format::parse_date("through", &form.through)?;
-        cob::run_through(&state.ctx, &user.caller, through, Trigger::Api).await
-    }
-    .await;
-    match outcome {
-        Ok(outcome) => {
-            let done = if !outcome.ran {
-                "skipped"
-            } else if outcome.runs.is_empty() {
-                "nothing"
-            } else {
-                "closed"
-            };
-            Redirect::to(&format!("/cob?done={done}#runs")).into_response()
+    user.answer(&state, async {
+        let outcome = async {
+            let through = format::parse_date("through", &form.through)?;
+            cob::run_through(&state.ctx, &user.caller, through, Trigger::Api).await
         }
-        Err(err) if is_page_error(&err) => user.fail(&state, err).await,
-        Err(err) => {
-            let mut errors = Errors::default();
-            errors.place(&err, user.lang, &labels);
-            let status = refused_status(&errors, err.kind);
-            match cob_page_of(&state, &user, &form.through, None, errors).await {
-                Ok(page) => (status, render(&page)).into_response(),
-                Err(err) => user.fail(&state, err).await,
+        .await;
+        let mut errors = Errors::default();
+        match outcome {
+            Ok(outcome) => {
+                let done = if !outcome.ran {
+                    "skipped"
+                } else if outcome.runs.is_empty() {
+                    "nothing"
+                } else {
+                    "closed"
+                };
+                return Ok(Redirect::to(&format!("/cob?done={done}#runs")).into_response());
             }
+            Err(err) => errors.refuse(err, user.lang, &labels)?,
         }
-    }
+        let status = errors.status();
+        let page = cob_page_of(&state, &user, &form.through, None, errors).await?;
+        Ok(render_with(status, &page))
+    })
+    .await
 }
 
 // ----- charter capital -----
@@ -976,20 +831,13 @@ pub async fn charter_page(
     user: WebUser,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query: CharterQuery =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
-    match charter_page_of(
-        &state,
-        &user,
-        ContributionForm::default(),
-        !query.done.is_empty(),
-        Errors::default(),
-    )
+    let query: CharterQuery = super::form::query_of(&query);
+    user.answer(&state, async {
+        let (form, done) = (ContributionForm::default(), !query.done.is_empty());
+        let page = charter_page_of(&state, &user, form, done, Errors::default()).await?;
+        Ok(render(&page))
+    })
     .await
-    {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
 }
 
 /// What a contribution's key fingerprints.
@@ -1006,93 +854,59 @@ pub async fn post_contribution(
     user: WebUser,
     body: Bytes,
 ) -> Response {
-    let form: ContributionForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let a = accounting_text(user.lang);
-    let labels = [
-        ("amount_vnd", a.amount_label),
-        ("contributed_on", a.contributed_on),
-        ("reference", a.reference),
-    ];
-    let mut errors = Errors::default();
-    let amount = format::parse_vnd("amount_vnd", &form.amount_vnd, user.lang)
-        .map_err(|e| errors.place(&e, user.lang, &labels))
-        .ok();
-    let contributed_on = format::parse_date("contributed_on", &form.contributed_on)
-        .map_err(|e| errors.place(&e, user.lang, &labels))
-        .ok();
-    let mut kind = ErrorKind::BadRequest;
-    if let (Some(amount_vnd), Some(contributed_on)) = (amount, contributed_on) {
-        let outcome = async {
-            let key = keyed(
-                &form.key,
-                &ContributionPrint {
+    let form: ContributionForm = super::form::body_of(&body);
+    user.answer(&state, async {
+        let a = accounting_text(user.lang);
+        let labels = [
+            ("amount_vnd", a.amount_label),
+            ("contributed_on", a.contributed_on),
+            ("reference", a.reference),
+        ];
+        let mut errors = Errors::default();
+        let amount = format::parse_vnd("amount_vnd", &form.amount_vnd, user.lang)
+            .map_err(|e| errors.place(&e, user.lang, &labels))
+            .ok();
+        let contributed_on = format::parse_date("contributed_on", &form.contributed_on)
+            .map_err(|e| errors.place(&e, user.lang, &labels))
+            .ok();
+        if let (Some(amount_vnd), Some(contributed_on)) = (amount, contributed_on) {
+            let outcome = async {
+                let key = keyed(
+                    &form.key,
+                    &ContributionPrint {
+                        amount_vnd,
+                        contributed_on,
+                        reference: form.reference.trim(),
+                    },
+                )?;
+                let input = NewContribution {
                     amount_vnd,
                     contributed_on,
-                    reference: form.reference.trim(),
-                },
-            )?;
-            let input = NewContribution {
-                amount_vnd,
-                contributed_on,
-                reference: form.reference.clone(),
-            };
-            charter_capital::contribute(&state.ctx, &user.caller, input, Some(&key)).await
-        }
-        .await;
-        match outcome {
-            Ok(_) => return Redirect::to("/charter-capital?done=1").into_response(),
-            Err(err) if is_page_error(&err) => return user.fail(&state, err).await,
-            Err(err) => {
-                kind = err.kind;
-                errors.place(&err, user.lang, &labels);
+                    reference: form.reference.clone(),
+                };
+                charter_capital::contribute(&state.ctx, &user.caller, input, Some(&key)).await
             }
+            .await;
+            match outcome {
+                Ok(_) => return Ok(Redirect::to("/charter-capital?done=1").into_response()),
+                Err(err) => errors.refuse(err, user.lang, &labels)?,
+            }
+        } else if !matches!(user.caller.role(), Role::Accountant | Role::Admin) {
+            // A wrong role is told so, whatever was typed.
+            return Err(AppError::forbidden());
         }
-    } else if !matches!(user.caller.role(), Role::Accountant | Role::Admin) {
-        // A wrong role is told so, whatever was typed.
-        return user.fail(&state, AppError::forbidden()).await;
-    }
-    let status = refused_status(&errors, kind);
-    match charter_page_of(&state, &user, form, false, errors).await {
-        Ok(page) => (status, render(&page)).into_response(),
-        Err(err) => user.fail(&state, err).await,
-    }
+        let status = errors.status();
+        Ok(render_with(
+            status,
+            &charter_page_of(&state, &user, form, false, errors).await?,
+        ))
+    })
+    .await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_refusal_goes_next_to_its_field_in_the_page_words_or_above_the_form() {
-        let mut errors = Errors::default();
-        let err = AppError::invalid("amount_vnd", crate::error::Reason::Required);
-        errors.place(&err, Lang::Vi, &[("amount_vnd", "Số tiền (đồng)")]);
-        let message = errors.error_for("amount_vnd").expect("next to the field");
-        assert!(!message.contains("'amount_vnd'"), "{message}");
-        assert!(errors.general.is_none());
-
-        let mut errors = Errors::default();
-        let err = AppError::invalid("status", crate::error::Reason::Required);
-        errors.place(&err, Lang::En, &[("amount_vnd", "Amount")]);
-        assert!(errors.error_for("status").is_none());
-        assert!(errors.general.is_some() && errors.any());
-    }
-
-    #[test]
-    fn a_form_keeps_its_key_and_a_new_form_gets_one() {
-        assert_eq!(key_or_new("abc"), "abc");
-        let fresh = key_or_new(" ");
-        assert_eq!(fresh.len(), 36);
-        assert_ne!(fresh, key_or_new(""));
-    }
-
-    #[test]
-    fn a_date_input_shows_the_typed_date_or_the_default() {
-        let d = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
-        assert_eq!(date_input("", d), "2026-03-05");
-        assert_eq!(date_input("07/03/2026", d), "2026-03-07");
-        assert_eq!(date_input("hôm qua", d), "hôm qua");
-    }
 
     #[test]
     fn both_languages_have_the_strings() {

@@ -36,7 +36,11 @@ use coopfund_domain::{
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::{dashboard::cooperative_names, format, render, Shell, WebUser};
+use super::{
+    dashboard::cooperative_names,
+    form::{all, first, pairs, Errors},
+    format, render, Shell, WebUser,
+};
 use crate::{
     app::{
         configuration::{self, SettingSection, SettingValue},
@@ -192,75 +196,9 @@ pub fn admin_text(lang: Lang) -> &'static AdminText {
     AdminText::of(lang)
 }
 
-/// A refusal next to its field.
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-/// The errors of a refused form: by field, and one that names no field of the form.
-#[derive(Default)]
-pub struct FormErrors {
-    pub fields: Vec<FieldError>,
-    pub general: Option<String>,
-}
-
-impl FormErrors {
-    /// The message for `field`, if refused.
-    pub fn error_for(&self, field: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
-    }
-
-    /// Whether anything was refused (the summary above the form).
-    pub fn any(&self) -> bool {
-        !self.fields.is_empty() || self.general.is_some()
-    }
-
-    /// Places `err` next to its field when the form has one labelled `label`, else above the form;
-    /// the field's technical name in the message is replaced by its label.
-    fn place(&mut self, err: &AppError, lang: Lang, label: impl Fn(&str) -> Option<&'static str>) {
-        let message = err.message.get(lang).to_string();
-        match err.field.as_deref().and_then(|f| label(f).map(|l| (f, l))) {
-            Some((field, label)) => {
-                if self.error_for(field).is_none() {
-                    self.fields.push(FieldError {
-                        field: field.to_string(),
-                        message: message.replace(&format!("'{field}'"), &format!("«{label}»")),
-                    });
-                }
-            }
-            None => self.general = Some(message),
-        }
-    }
-}
-
 /// The status a refused form is answered with.
 fn status_of(err: &AppError) -> StatusCode {
     crate::http::error::status_of(err.kind)
-}
-
-/// The `name=value` pairs of a URL-encoded form, in order (a checkbox group repeats its name).
-fn pairs(body: &[u8]) -> Vec<(String, String)> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
-}
-
-fn value_of(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
-
-fn values_of(pairs: &[(String, String)], name: &str) -> Vec<String> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .collect()
 }
 
 /// `?done=…` after a redirect: which confirmation to show.
@@ -271,16 +209,11 @@ struct Done {
 }
 
 fn done_of(query: &Option<String>) -> String {
-    serde_urlencoded::from_str::<Done>(query.as_deref().unwrap_or(""))
-        .unwrap_or_default()
-        .done
+    super::form::query_of::<Done>(query).done
 }
 
 fn id_of(text: &str) -> AppResult<i64> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| AppError::not_found("trang", "Page"))
+    super::path_id(text, "trang", "Page")
 }
 
 /// A typed percentage or multiplier: `7,2`, `7.2`, `7,2 %`; 400 naming `field` otherwise.
@@ -328,7 +261,7 @@ pub struct UsersPage {
 
 /// `GET /admin/users`.
 pub async fn users_page(State(state): State<AppState>, user: WebUser) -> Response {
-    let result = async {
+    user.page(&state, async {
         let accounts = users::list(&state.ctx, &user.caller).await?;
         let names = cooperative_names(&state, &user.caller).await?;
         let a = admin_text(user.lang);
@@ -351,12 +284,8 @@ pub async fn users_page(State(state): State<AppState>, user: WebUser) -> Respons
                 })
                 .collect(),
         })
-    }
-    .await;
-    match result {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    })
+    .await
 }
 
 /// The new-account form as typed.
@@ -380,7 +309,7 @@ pub struct NewUserPage {
     pub roles: Vec<(&'static str, String)>,
     /// (id, name), by name.
     pub cooperatives: Vec<(i64, String)>,
-    pub errors: FormErrors,
+    pub errors: Errors,
 }
 
 impl NewUserPage {
@@ -412,7 +341,7 @@ async fn new_user_form(
     state: &AppState,
     user: &WebUser,
     form: UserForm,
-    errors: FormErrors,
+    errors: Errors,
 ) -> AppResult<NewUserPage> {
     user.caller.require(&[Role::Admin])?;
     let names = cooperative_names(state, &user.caller).await?;
@@ -439,26 +368,27 @@ pub async fn new_user_page(State(state): State<AppState>, user: WebUser) -> Resp
         language: Lang::Vi.code().into(),
         ..Default::default()
     };
-    match new_user_form(&state, &user, form, FormErrors::default()).await {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.page(
+        &state,
+        new_user_form(&state, &user, form, Errors::default()),
+    )
+    .await
 }
 
 /// `POST /admin/users/new`.
 pub async fn create_user(State(state): State<AppState>, user: WebUser, body: Bytes) -> Response {
     let fields = pairs(&body);
     let form = UserForm {
-        username: value_of(&fields, "username"),
-        full_name: value_of(&fields, "full_name"),
-        email: value_of(&fields, "email"),
-        role: value_of(&fields, "role"),
-        cooperative_id: value_of(&fields, "cooperative_id"),
-        language: value_of(&fields, "language"),
+        username: first(&fields, "username"),
+        full_name: first(&fields, "full_name"),
+        email: first(&fields, "email"),
+        role: first(&fields, "role"),
+        cooperative_id: first(&fields, "cooperative_id"),
+        language: first(&fields, "language"),
     };
-    let password = value_of(&fields, "password");
+    let password = first(&fields, "password");
     let a = admin_text(user.lang);
-    let mut errors = FormErrors::default();
+    let mut errors = Errors::default();
     let result = async {
         let role = Role::parse(&form.role).ok_or_else(|| {
             AppError::invalid(
@@ -498,11 +428,9 @@ pub async fn create_user(State(state): State<AppState>, user: WebUser, body: Byt
         Err(err) if err.kind == ErrorKind::Forbidden => user.fail(&state, err).await,
         Err(err) => {
             let status = status_of(&err);
-            errors.place(&err, user.lang, |f| user_label(f, a));
-            match new_user_form(&state, &user, form, errors).await {
-                Ok(page) => (status, render(&page)).into_response(),
-                Err(err) => user.fail(&state, err).await,
-            }
+            errors.place_by(&err, user.lang, |f| user_label(f, a));
+            user.page_with(&state, status, new_user_form(&state, &user, form, errors))
+                .await
         }
     }
 }
@@ -516,7 +444,7 @@ pub struct UserPage {
     pub account: User,
     pub cooperative: String,
     pub done: Option<&'static str>,
-    pub errors: FormErrors,
+    pub errors: Errors,
     /// Whether this is the logged-in admin's own account (it cannot be disabled or demoted).
     pub is_me: bool,
     pub roles: Vec<(&'static str, String)>,
@@ -529,7 +457,7 @@ async fn user_view(
     user: &WebUser,
     id: i64,
     done: &str,
-    errors: FormErrors,
+    errors: Errors,
 ) -> AppResult<UserPage> {
     let account = users::get(&state.ctx, &user.caller, UserId::new(id)).await?;
     let names = cooperative_names(state, &user.caller).await?;
@@ -594,12 +522,8 @@ pub async fn user_page(
     RawQuery(query): RawQuery,
 ) -> Response {
     let done = done_of(&query);
-    let result =
-        async { user_view(&state, &user, id_of(&id)?, &done, FormErrors::default()).await };
-    match result.await {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    let result = async { user_view(&state, &user, id_of(&id)?, &done, Errors::default()).await };
+    user.page(&state, result).await
 }
 
 /// Runs `change` on account `id`; on success redirects to its page with `done`, else shows the
@@ -622,18 +546,20 @@ async fn change_account(
         }
         Err(err) => {
             let a = admin_text(user.lang);
-            let mut errors = FormErrors::default();
-            errors.place(&err, user.lang, |f| match f {
+            let mut errors = Errors::default();
+            errors.place_by(&err, user.lang, |f| match f {
                 "password" => Some(a.new_password),
                 "disabled" => Some(a.state),
                 "role" => Some(a.role),
                 "cooperative_id" => Some(a.cooperative),
                 _ => None,
             });
-            match user_view(state, user, id, "", errors).await {
-                Ok(page) => (status_of(&err), render(&page)).into_response(),
-                Err(err) => user.fail(state, err).await,
-            }
+            user.page_with(
+                state,
+                status_of(&err),
+                user_view(state, user, id, "", errors),
+            )
+            .await
         }
     }
 }
@@ -645,7 +571,7 @@ pub async fn set_disabled(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let disabled = value_of(&pairs(&body), "disabled") == "true";
+    let disabled = first(&pairs(&body), "disabled") == "true";
     let change = AccountChange {
         disabled: Some(disabled),
         ..Default::default()
@@ -662,7 +588,7 @@ pub async fn change_role(
     body: Bytes,
 ) -> Response {
     let fields = pairs(&body);
-    let role = value_of(&fields, "role");
+    let role = first(&fields, "role");
     let Some(role) = Role::parse(&role) else {
         let err = AppError::invalid(
             "role",
@@ -672,7 +598,7 @@ pub async fn change_role(
         );
         return user.fail(&state, err).await;
     };
-    let cooperative_id = match value_of(&fields, "cooperative_id").trim() {
+    let cooperative_id = match first(&fields, "cooperative_id").trim() {
         "" => None,
         text => match text.parse::<i64>() {
             Ok(id) => Some(CooperativeId::new(id)),
@@ -697,7 +623,7 @@ pub async fn reset_password(
     body: Bytes,
 ) -> Response {
     let change = AccountChange {
-        password: Some(value_of(&pairs(&body), "password")),
+        password: Some(first(&pairs(&body), "password")),
         ..Default::default()
     };
     change_account(&state, &user, &id, change, "password").await
@@ -743,7 +669,7 @@ struct ListQuery {
 }
 
 fn list_query(query: &Option<String>) -> ListQuery {
-    serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default()
+    super::form::query_of(query)
 }
 
 /// `GET /admin/products`.
@@ -753,7 +679,7 @@ pub async fn products_page(
     RawQuery(query): RawQuery,
 ) -> Response {
     let q = list_query(&query);
-    let result = async {
+    user.page(&state, async {
         // Reading is for everyone; this page is the admin's (it leads to the forms).
         user.caller.require(&[Role::Admin])?;
         let page = products::list(
@@ -775,12 +701,8 @@ pub async fn products_page(
                 .map(|c| format!("/admin/products?cursor={c}")),
             items: page.items,
         })
-    }
-    .await;
-    match result {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    })
+    .await
 }
 
 /// The product form as typed (every field a text, as the browser sends it).
@@ -859,37 +781,37 @@ impl ProductForm {
 
     fn from_pairs(fields: &[(String, String)]) -> ProductForm {
         ProductForm {
-            code: value_of(fields, "code"),
-            name: value_of(fields, "name"),
-            description: value_of(fields, "description"),
-            rate_percent: value_of(fields, "rate_percent"),
-            methods: values_of(fields, "methods"),
-            period_months: values_of(fields, "period_months"),
-            min_amount_vnd: value_of(fields, "min_amount_vnd"),
-            max_amount_vnd: value_of(fields, "max_amount_vnd"),
-            min_installments: value_of(fields, "min_installments"),
-            max_installments: value_of(fields, "max_installments"),
-            max_principal_grace: value_of(fields, "max_principal_grace"),
-            day_count: value_of(fields, "day_count"),
-            installment_unit_vnd: value_of(fields, "installment_unit_vnd"),
-            overdue_multiplier: value_of(fields, "overdue_multiplier"),
-            late_rate_percent: value_of(fields, "late_rate_percent"),
-            prepayment_rule: value_of(fields, "prepayment_rule"),
-            collateral_free_limit_vnd: value_of(fields, "collateral_free_limit_vnd"),
-            active: value_of(fields, "active") == "true",
-            version: value_of(fields, "version"),
+            code: first(fields, "code"),
+            name: first(fields, "name"),
+            description: first(fields, "description"),
+            rate_percent: first(fields, "rate_percent"),
+            methods: all(fields, "methods"),
+            period_months: all(fields, "period_months"),
+            min_amount_vnd: first(fields, "min_amount_vnd"),
+            max_amount_vnd: first(fields, "max_amount_vnd"),
+            min_installments: first(fields, "min_installments"),
+            max_installments: first(fields, "max_installments"),
+            max_principal_grace: first(fields, "max_principal_grace"),
+            day_count: first(fields, "day_count"),
+            installment_unit_vnd: first(fields, "installment_unit_vnd"),
+            overdue_multiplier: first(fields, "overdue_multiplier"),
+            late_rate_percent: first(fields, "late_rate_percent"),
+            prepayment_rule: first(fields, "prepayment_rule"),
+            collateral_free_limit_vnd: first(fields, "collateral_free_limit_vnd"),
+            active: first(fields, "active") == "true",
+            version: first(fields, "version"),
         }
     }
 
     /// The draft the use case reads; every field that does not read is placed in `errors`.
-    fn draft(&self, lang: Lang, errors: &mut FormErrors) -> Option<ProductDraft> {
+    fn draft(&self, lang: Lang, errors: &mut Errors) -> Option<ProductDraft> {
         let a = admin_text(lang);
         let label = |f: &str| product_label(f, a);
         let mut ok = true;
         let mut take = |result: AppResult<i64>| match result {
             Ok(v) => v,
             Err(err) => {
-                errors.place(&err, lang, label);
+                errors.place_by(&err, lang, label);
                 ok = false;
                 0
             }
@@ -917,7 +839,7 @@ impl ProductForm {
         let mut decimal = |field: &str, text: &str| match parse_decimal(field, text) {
             Ok(v) => Some(v),
             Err(err) => {
-                errors.place(&err, lang, label);
+                errors.place_by(&err, lang, label);
                 None
             }
         };
@@ -929,7 +851,7 @@ impl ProductForm {
             match name.parse::<Method>() {
                 Ok(m) => methods.push(m),
                 Err(_) => {
-                    errors.place(
+                    errors.place_by(
                         &AppError::invalid(
                             "methods",
                             Reason::UnknownValue {
@@ -948,7 +870,7 @@ impl ProductForm {
             match text.parse::<i64>() {
                 Ok(p) => period_months.push(p),
                 Err(_) => {
-                    errors.place(
+                    errors.place_by(
                         &AppError::invalid(
                             "period_months",
                             Reason::InvalidFormat {
@@ -965,7 +887,7 @@ impl ProductForm {
         let day_count = match self.day_count.parse::<DayCount>() {
             Ok(d) => Some(d),
             Err(_) => {
-                errors.place(
+                errors.place_by(
                     &AppError::invalid(
                         "day_count",
                         Reason::UnknownValue {
@@ -982,7 +904,7 @@ impl ProductForm {
         let prepayment_rule = match self.prepayment_rule.parse::<PrepaymentRule>() {
             Ok(r) => Some(r),
             Err(_) => {
-                errors.place(
+                errors.place_by(
                     &AppError::invalid(
                         "prepayment_rule",
                         Reason::UnknownValue {
@@ -1073,7 +995,7 @@ pub struct ProductPage {
     /// The product edited (none for a new one).
     pub product: Option<Product>,
     pub form: ProductForm,
-    pub errors: FormErrors,
+    pub errors: Errors,
     pub done: Option<&'static str>,
 }
 
@@ -1246,7 +1168,7 @@ async fn product_form_page(
     user: &WebUser,
     product: Option<Product>,
     form: ProductForm,
-    errors: FormErrors,
+    errors: Errors,
     done: Option<&'static str>,
 ) -> ProductPage {
     let a = admin_text(user.lang);
@@ -1278,7 +1200,7 @@ pub async fn new_product_page(State(state): State<AppState>, user: WebUser) -> R
         return user.fail(&state, err).await;
     }
     let form = ProductForm::defaults(user.lang);
-    render(&product_form_page(&state, &user, None, form, FormErrors::default(), None).await)
+    render(&product_form_page(&state, &user, None, form, Errors::default(), None).await)
 }
 
 /// `POST /admin/products/new`.
@@ -1287,23 +1209,40 @@ pub async fn create_product(State(state): State<AppState>, user: WebUser, body: 
         return user.fail(&state, err).await;
     }
     let form = ProductForm::from_pairs(&pairs(&body));
-    let mut errors = FormErrors::default();
-    let refused = match form.draft(user.lang, &mut errors) {
-        Some(draft) => match products::create(&state.ctx, &user.caller, draft).await {
-            Ok(created) => {
-                return Redirect::to(&format!("/admin/products/{}?done=created", created.id))
-                    .into_response()
-            }
-            Err(err) => {
-                let a = admin_text(user.lang);
-                errors.place(&err, user.lang, |f| product_label(f, a));
-                status_of(&err)
-            }
-        },
+    let mut errors = Errors::default();
+    let outcome = match form.draft(user.lang, &mut errors) {
+        Some(draft) => Some(products::create(&state.ctx, &user.caller, draft).await),
+        None => None,
+    };
+    saved_or_refused(&state, &user, None, form, errors, outcome, "created").await
+}
+
+/// What a product form answers: back to the product saved, saying what was `done`; or the form
+/// again with the refusal next to its field and its status (`outcome` none: the form did not read
+/// as a product, 400).
+async fn saved_or_refused(
+    state: &AppState,
+    user: &WebUser,
+    current: Option<Product>,
+    form: ProductForm,
+    mut errors: Errors,
+    outcome: Option<AppResult<Product>>,
+    done: &str,
+) -> Response {
+    let status = match outcome {
+        Some(Ok(saved)) => {
+            return Redirect::to(&format!("/admin/products/{}?done={done}", saved.id))
+                .into_response()
+        }
+        Some(Err(err)) => {
+            let a = admin_text(user.lang);
+            errors.place_by(&err, user.lang, |f| product_label(f, a));
+            status_of(&err)
+        }
         None => StatusCode::BAD_REQUEST,
     };
-    let page = product_form_page(&state, &user, None, form, errors, None).await;
-    (refused, render(&page)).into_response()
+    let page = product_form_page(state, user, current, form, errors, None).await;
+    (status, render(&page)).into_response()
 }
 
 /// `GET /admin/products/{id}`.
@@ -1329,15 +1268,8 @@ pub async fn product_page(
             };
             let form = ProductForm::of(&product, user.lang);
             render(
-                &product_form_page(
-                    &state,
-                    &user,
-                    Some(product),
-                    form,
-                    FormErrors::default(),
-                    done,
-                )
-                .await,
+                &product_form_page(&state, &user, Some(product), form, Errors::default(), done)
+                    .await,
             )
         }
         Err(err) => user.fail(&state, err).await,
@@ -1361,8 +1293,8 @@ pub async fn update_product(
         Err(err) => return user.fail(&state, err).await,
     };
     let form = ProductForm::from_pairs(&pairs(&body));
-    let mut errors = FormErrors::default();
-    let refused = match form.draft(user.lang, &mut errors) {
+    let mut errors = Errors::default();
+    let outcome = match form.draft(user.lang, &mut errors) {
         Some(draft) => {
             let changes = ProductChanges {
                 version: form.version.trim().parse().unwrap_or(0),
@@ -1386,29 +1318,12 @@ pub async fn update_product(
                 collateral_free_limit_vnd: draft.collateral_free_limit_vnd,
                 active: draft.active,
             };
-            match products::update(
-                &state.ctx,
-                &user.caller,
-                ProductId::new(current.id),
-                changes,
-            )
-            .await
-            {
-                Ok(saved) => {
-                    return Redirect::to(&format!("/admin/products/{}?done=saved", saved.id))
-                        .into_response()
-                }
-                Err(err) => {
-                    let a = admin_text(user.lang);
-                    errors.place(&err, user.lang, |f| product_label(f, a));
-                    status_of(&err)
-                }
-            }
+            let id = ProductId::new(current.id);
+            Some(products::update(&state.ctx, &user.caller, id, changes).await)
         }
-        None => StatusCode::BAD_REQUEST,
+        None => None,
     };
-    let page = product_form_page(&state, &user, Some(current), form, errors, None).await;
-    (refused, render(&page)).into_response()
+    saved_or_refused(&state, &user, Some(current), form, errors, outcome, "saved").await
 }
 
 // ----- outbox -----
@@ -1500,10 +1415,8 @@ pub async fn outbox_page(
     user: WebUser,
     RawQuery(query): RawQuery,
 ) -> Response {
-    match outbox_view(&state, &user, list_query(&query), None).await {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.page(&state, outbox_view(&state, &user, list_query(&query), None))
+        .await
 }
 
 /// `POST /admin/outbox/{id}/retry`: back to the list, filtered as it was.
@@ -1513,7 +1426,7 @@ pub async fn retry_message(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let status = value_of(&pairs(&body), "status");
+    let status = first(&pairs(&body), "status");
     let result = async {
         let id = id_of(&id)?;
         outbox::retry(&state.ctx, &user.caller, OutboxMessageId::new(id)).await
@@ -1531,10 +1444,12 @@ pub async fn retry_message(
                 ..Default::default()
             };
             let message = err.message.get(user.lang).to_string();
-            match outbox_view(&state, &user, q, Some(message)).await {
-                Ok(page) => (StatusCode::CONFLICT, render(&page)).into_response(),
-                Err(err) => user.fail(&state, err).await,
-            }
+            user.page_with(
+                &state,
+                StatusCode::CONFLICT,
+                outbox_view(&state, &user, q, Some(message)),
+            )
+            .await
         }
         Err(err) => user.fail(&state, err).await,
     }
@@ -1620,13 +1535,13 @@ mod tests {
     #[test]
     fn an_error_goes_next_to_its_labelled_field_or_above_the_form() {
         let a = admin_text(Lang::Vi);
-        let mut errors = FormErrors::default();
-        errors.place(
+        let mut errors = Errors::default();
+        errors.place_by(
             &AppError::invalid("rate_percent", Reason::Required),
             Lang::Vi,
             |f| product_label(f, a),
         );
-        errors.place(&AppError::stale_version(), Lang::Vi, |f| {
+        errors.place_by(&AppError::stale_version(), Lang::Vi, |f| {
             product_label(f, a)
         });
         let message = errors.error_for("rate_percent").expect("placed");

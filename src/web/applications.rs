@@ -27,7 +27,10 @@ use coopfund_domain::{limits::Rule, Method};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{format, is_htmx, render, Shell, WebUser};
+use super::{
+    form::{all, first, keyed, pairs, render_with, Errors},
+    format, is_htmx, render, Shell, WebUser,
+};
 use crate::{
     app::{
         applications::{
@@ -35,7 +38,7 @@ use crate::{
             Recommendation, Status,
         },
         cooperatives,
-        idempotency::{IdempotencyKey, Idempotent},
+        idempotency::Idempotent,
         lending_limits::{self, ApplicationChecks, Check},
         products::{self, Product, ProductFilter},
     },
@@ -217,66 +220,6 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
 
 // ----- what the forms share -----
 
-/// Refusals placed next to the fields they name, and those that name none.
-#[derive(Default)]
-pub struct Errors {
-    fields: Vec<(String, String)>,
-    /// A refusal that names no field of the form.
-    pub general: Option<String>,
-}
-
-impl Errors {
-    /// Places `err` next to its field when the form has it (`label_of` names it), else as a
-    /// general message; in the user's language, the field's technical name replaced by its label.
-    pub fn place(&mut self, err: &AppError, lang: Lang, label_of: impl Fn(&str) -> Option<String>) {
-        let message = err.message.get(lang).to_string();
-        match err.field.as_deref() {
-            Some(field) => match label_of(field) {
-                Some(label) => {
-                    let message = message.replace(&format!("'{field}'"), &format!("«{label}»"));
-                    self.fields.push((field.to_string(), message));
-                }
-                None => self.general = Some(message),
-            },
-            None => self.general = Some(message),
-        }
-    }
-
-    /// The message for `field`, if refused.
-    pub fn of(&self, field: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
-    }
-
-    /// Whether anything was refused.
-    pub fn any(&self) -> bool {
-        !self.fields.is_empty() || self.general.is_some()
-    }
-}
-
-/// The `(key, value)` pairs of a URL-encoded form, in order (repeated keys kept).
-pub fn pairs_of(body: &[u8]) -> Vec<(String, String)> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
-}
-
-fn first(pairs: &[(String, String)], key: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
-
-fn all(pairs: &[(String, String)], key: &str) -> Vec<String> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .collect()
-}
-
 /// A whole number typed in a form; 400 naming `field` otherwise.
 pub fn parse_count(field: &str, text: &str, lang: Lang) -> AppResult<i64> {
     let trimmed = text.trim();
@@ -297,10 +240,7 @@ pub fn parse_count(field: &str, text: &str, lang: Lang) -> AppResult<i64> {
 }
 
 fn application_id(text: &str) -> AppResult<i64> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| AppError::not_found("hồ sơ vay", "Loan application"))
+    super::path_id(text, "hồ sơ vay", "Loan application")
 }
 
 /// The staff roles these pages are for (a cooperative user has its own pages under `/my`).
@@ -352,10 +292,11 @@ pub async fn list(
     user: WebUser,
     RawQuery(query): RawQuery,
 ) -> Response {
-    match list_page(&state, &user, query.as_deref().unwrap_or("")).await {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.page(
+        &state,
+        list_page(&state, &user, query.as_deref().unwrap_or("")),
+    )
+    .await
 }
 
 async fn list_page(state: &AppState, user: &WebUser, query: &str) -> AppResult<ListPage> {
@@ -514,7 +455,7 @@ impl ApplicationForm {
             Ok(v) => Some(v),
             Err(err) => {
                 failed = true;
-                errors.place(&err, lang, |f| new_form_label(OfficerText::of(lang), f));
+                errors.place_by(&err, lang, |f| new_form_label(OfficerText::of(lang), f));
                 None
             }
         };
@@ -696,12 +637,12 @@ pub struct NewPage {
 impl NewPage {
     /// The message for `field`, if refused.
     pub fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors.of(field)
+        self.errors.error_for(field)
     }
 
     /// The message for field `name` of collateral line `i`.
     pub fn line_error(&self, i: &usize, name: &str) -> Option<&str> {
-        self.errors.of(&format!("collateral[{i}].{name}"))
+        self.errors.error_for(&format!("collateral[{i}].{name}"))
     }
 
     /// The rule's name for people.
@@ -785,7 +726,7 @@ pub async fn new_form(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let pairs = pairs_of(query.as_deref().unwrap_or("").as_bytes());
+    let pairs = pairs(query.as_deref().unwrap_or("").as_bytes());
     let form = ApplicationForm::of(&pairs);
     match new_page(&state, &user, form, Errors::default()).await {
         Ok(page) if is_htmx(&headers) => render(&ProjectChecks {
@@ -817,7 +758,7 @@ impl ProjectChecks {
 /// `POST /applications/new`: add or remove a collateral line (the form again), or save the draft
 /// (and submit it when asked); a refusal comes back next to its field with what was typed.
 pub async fn create(State(state): State<AppState>, user: WebUser, body: Bytes) -> Response {
-    let pairs = pairs_of(&body);
+    let pairs = pairs(&body);
     let mut form = ApplicationForm::of(&pairs);
     let action = first(&pairs, "action");
     let remove = first(&pairs, "remove_line");
@@ -829,10 +770,9 @@ pub async fn create(State(state): State<AppState>, user: WebUser, body: Bytes) -
         } else {
             form.collateral.push(CollateralLine::default());
         }
-        return match new_page(&state, &user, form, Errors::default()).await {
-            Ok(page) => render(&page),
-            Err(err) => user.fail(&state, err).await,
-        };
+        return user
+            .page(&state, new_page(&state, &user, form, Errors::default()))
+            .await;
     }
     let mut errors = Errors::default();
     let lang = user.lang;
@@ -847,13 +787,12 @@ pub async fn create(State(state): State<AppState>, user: WebUser, body: Bytes) -
         }
         Err(err) => {
             if !errors.any() {
-                errors.place(&err, lang, |f| new_form_label(OfficerText::of(lang), f));
+                errors.place_by(&err, lang, |f| new_form_label(OfficerText::of(lang), f));
             }
             let status = crate::http::error::status_of(err.kind);
-            return match new_page(&state, &user, form, errors).await {
-                Ok(page) => (status, render(&page)).into_response(),
-                Err(err) => user.fail(&state, err).await,
-            };
+            return user
+                .page_with(&state, status, new_page(&state, &user, form, errors))
+                .await;
         }
     };
     let mut done = "created";
@@ -901,7 +840,7 @@ pub struct ShowPage {
 impl ShowPage {
     /// The message for `field`, if refused.
     pub fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors.of(field)
+        self.errors.error_for(field)
     }
 
     /// The name of user `id`, or "not yet".
@@ -1039,7 +978,7 @@ pub async fn show(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let done = pairs_of(query.as_deref().unwrap_or("").as_bytes())
+    let done = pairs(query.as_deref().unwrap_or("").as_bytes())
         .into_iter()
         .find(|(k, _)| k == "done")
         .map(|(_, v)| v);
@@ -1053,7 +992,7 @@ pub async fn show(
         Some("rejected") => Some(o.done_rejected),
         _ => None,
     };
-    let result = async {
+    user.page(&state, async {
         let id = application_id(&id)?;
         show_page(
             &state,
@@ -1065,39 +1004,48 @@ pub async fn show(
             },
         )
         .await
-    }
-    .await;
-    match result {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    })
+    .await
 }
 
-/// The page again with the refusal next to its field (or above the forms) and what was typed.
+/// An action on application `id` refused: a page of its own (not found, not allowed, our own
+/// failure), or the application page again with the refusal next to its field.
 async fn refused(
     state: &AppState,
     user: &WebUser,
     id: i64,
     err: AppError,
     mut typed: Typed,
-) -> Response {
-    if matches!(
-        err.kind,
-        ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
-    ) {
-        return user.fail(state, err).await;
-    }
+) -> AppResult<Response> {
     let o = OfficerText::of(user.lang);
-    typed.errors.place(&err, user.lang, |f| match f {
-        "note" => Some(o.appraisal_note.to_string()),
-        "recommendation" => Some(o.recommendation.to_string()),
-        "reason" => Some(o.reason.to_string()),
-        _ => None,
-    });
-    let status = crate::http::error::status_of(err.kind);
-    match show_page(state, user, id, typed).await {
-        Ok(page) => (status, render(&page)).into_response(),
-        Err(err) => user.fail(state, err).await,
+    let labels = [
+        ("note", o.appraisal_note),
+        ("recommendation", o.recommendation),
+        ("reason", o.reason),
+    ];
+    typed.errors.refuse(err, user.lang, &labels)?;
+    let status = typed.errors.status();
+    Ok(render_with(
+        status,
+        &show_page(state, user, id, typed).await?,
+    ))
+}
+
+/// What an action on application `id` answers: back to the application, saying what was `done`
+/// (none: nothing new to say), or its refusal on the application page.
+async fn done_or_refused(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    outcome: AppResult<Option<&str>>,
+    typed: Typed,
+) -> AppResult<Response> {
+    match outcome {
+        Ok(Some(done)) => {
+            Ok(Redirect::to(&format!("/applications/{id}?done={done}")).into_response())
+        }
+        Ok(None) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
+        Err(err) => refused(state, user, id, err, typed).await,
     }
 }
 
@@ -1114,14 +1062,13 @@ pub async fn submit(
     user: WebUser,
     Path(id): Path<String>,
 ) -> Response {
-    let id = match application_id(&id) {
-        Ok(id) => id,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    match applications::submit(&state.ctx, &user.caller, id.into(), None).await {
-        Ok(_) => Redirect::to(&format!("/applications/{id}?done=submitted")).into_response(),
-        Err(err) => refused(&state, &user, id, err, Typed::default()).await,
-    }
+    user.answer(&state, async {
+        let id = application_id(&id)?;
+        let outcome = applications::submit(&state.ctx, &user.caller, id.into(), None).await;
+        let outcome = outcome.map(|_| Some("submitted"));
+        done_or_refused(&state, &user, id, outcome, Typed::default()).await
+    })
+    .await
 }
 
 /// `POST /applications/{id}/appraise`: the note and recommendation of an officer.
@@ -1131,32 +1078,34 @@ pub async fn appraise(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs = pairs_of(&body);
-    let id = match application_id(&id) {
-        Ok(id) => id,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    let form = AppraisalForm {
-        note: first(&pairs, "note"),
-        recommendation: first(&pairs, "recommendation"),
-    };
-    let typed = |errors| Typed {
-        appraisal: form.clone(),
-        errors,
-        ..Default::default()
-    };
-    let Ok(recommendation) = form.recommendation.parse::<Recommendation>() else {
-        let err = AppError::invalid("recommendation", crate::error::Reason::Required);
-        return refused(&state, &user, id, err, typed(Errors::default())).await;
-    };
-    let appraisal = Appraisal {
-        note: form.note.trim().to_string(),
-        recommendation,
-    };
-    match applications::appraise(&state.ctx, &user.caller, id.into(), appraisal).await {
-        Ok(_) => Redirect::to(&format!("/applications/{id}?done=appraised")).into_response(),
-        Err(err) => refused(&state, &user, id, err, typed(Errors::default())).await,
-    }
+    let pairs = pairs(&body);
+    user.answer(&state, async {
+        let id = application_id(&id)?;
+        let form = AppraisalForm {
+            note: first(&pairs, "note"),
+            recommendation: first(&pairs, "recommendation"),
+        };
+        let typed = Typed {
+            appraisal: form.clone(),
+            ..Default::default()
+        };
+        let outcome = match form.recommendation.parse::<Recommendation>() {
+            Ok(recommendation) => {
+                let appraisal = Appraisal {
+                    note: form.note.trim().to_string(),
+                    recommendation,
+                };
+                applications::appraise(&state.ctx, &user.caller, id.into(), appraisal).await
+            }
+            Err(_) => Err(AppError::invalid(
+                "recommendation",
+                crate::error::Reason::Required,
+            )),
+        };
+        let outcome = outcome.map(|_| Some("appraised"));
+        done_or_refused(&state, &user, id, outcome, typed).await
+    })
+    .await
 }
 
 /// What the approval key fingerprints: the approval as the use case reads it.
@@ -1172,49 +1121,37 @@ pub async fn approve(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs = pairs_of(&body);
-    let id = match application_id(&id) {
-        Ok(id) => id,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    let reason = first(&pairs, "reason");
-    let key_text = first(&pairs, "key");
-    let typed = || Typed {
-        reason: reason.clone(),
-        key: key_text.clone(),
-        ..Default::default()
-    };
-    let fingerprint = serde_json::to_vec(&ApprovalFingerprint {
-        reason: reason.trim(),
+    let pairs = pairs(&body);
+    user.answer(&state, async {
+        let id = application_id(&id)?;
+        let typed = Typed {
+            reason: first(&pairs, "reason"),
+            key: first(&pairs, "key"),
+            ..Default::default()
+        };
+        let outcome = async {
+            let reason = typed.reason.trim();
+            let key = keyed(&typed.key, &ApprovalFingerprint { reason })?;
+            let reason_given = Some(reason.to_string()).filter(|r| !r.is_empty());
+            applications::approve_keyed(
+                &state.ctx,
+                &user.caller,
+                id.into(),
+                reason_given,
+                Some(&key),
+            )
+            .await
+        }
+        .await;
+        let outcome = outcome.map(|approved| match approved {
+            Idempotent::Fresh(app) if app.status == Status::AwaitingCouncil => Some("council"),
+            Idempotent::Fresh(_) => Some("approved"),
+            // The first submission of this form approved already: back to the application.
+            Idempotent::Replayed { .. } => None,
+        });
+        done_or_refused(&state, &user, id, outcome, typed).await
     })
-    .unwrap_or_default();
-    let key = match IdempotencyKey::new(&key_text, &fingerprint) {
-        Ok(key) => key,
-        Err(err) => return refused(&state, &user, id, err, typed()).await,
-    };
-    let reason_given = Some(reason.trim().to_string()).filter(|r| !r.is_empty());
-    match applications::approve_keyed(
-        &state.ctx,
-        &user.caller,
-        id.into(),
-        reason_given,
-        Some(&key),
-    )
     .await
-    {
-        Ok(Idempotent::Fresh(app)) => {
-            let done = if app.status == Status::AwaitingCouncil {
-                "council"
-            } else {
-                "approved"
-            };
-            Redirect::to(&format!("/applications/{id}?done={done}")).into_response()
-        }
-        Ok(Idempotent::Replayed { .. }) => {
-            Redirect::to(&format!("/applications/{id}")).into_response()
-        }
-        Err(err) => refused(&state, &user, id, err, typed()).await,
-    }
 }
 
 /// `POST /applications/{id}/reject`: with a reason (required).
@@ -1224,21 +1161,17 @@ pub async fn reject(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs = pairs_of(&body);
-    let id = match application_id(&id) {
-        Ok(id) => id,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    let reason = first(&pairs, "reason");
-    let reason_given = Some(reason.trim().to_string()).filter(|r| !r.is_empty());
-    match applications::reject(&state.ctx, &user.caller, id.into(), reason_given).await {
-        Ok(_) => Redirect::to(&format!("/applications/{id}?done=rejected")).into_response(),
-        Err(err) => {
-            let typed = Typed {
-                reason,
-                ..Default::default()
-            };
-            refused(&state, &user, id, err, typed).await
-        }
-    }
+    let pairs = pairs(&body);
+    user.answer(&state, async {
+        let id = application_id(&id)?;
+        let reason = first(&pairs, "reason");
+        let reason_given = Some(reason.trim().to_string()).filter(|r| !r.is_empty());
+        let outcome = applications::reject(&state.ctx, &user.caller, id.into(), reason_given).await;
+        let typed = Typed {
+            reason,
+            ..Default::default()
+        };
+        done_or_refused(&state, &user, id, outcome.map(|_| Some("rejected")), typed).await
+    })
+    .await
 }

@@ -24,7 +24,7 @@ use chrono::NaiveDate;
 use coopfund_domain::{ids::LoanId, Vnd};
 use serde::Deserialize;
 
-use super::{format, render, Shell, WebUser};
+use super::{form::query_of, format, render, Shell, WebUser};
 use crate::{
     app::{
         audit::{self, AuditFilter, AuditRecord},
@@ -32,7 +32,7 @@ use crate::{
         loans,
         page::PageRequest,
     },
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Lang},
     http::{
         export::ExportFormat,
         sheets::{self, Cell},
@@ -125,11 +125,6 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
         .route("/audit/targets", get(targets))
 }
 
-/// The query of a page, each field as typed (empty when absent).
-fn query_of<T: for<'de> Deserialize<'de> + Default>(raw: &Option<String>) -> T {
-    serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default()
-}
-
 /// An optional date field: empty is none; anything else must be a date (400 naming the field).
 fn opt_date(field: &str, text: &str) -> AppResult<Option<NaiveDate>> {
     if text.trim().is_empty() {
@@ -139,9 +134,22 @@ fn opt_date(field: &str, text: &str) -> AppResult<Option<NaiveDate>> {
     }
 }
 
-/// `?format=`: empty or absent is the page.
-fn export_of(text: &str) -> AppResult<ExportFormat> {
-    ExportFormat::parse(Some(text))
+/// `?format=`: empty or absent is the page (`None`); `csv` or `xlsx` asks for a download.
+fn download_of(text: &str) -> AppResult<Option<ExportFormat>> {
+    Ok(Some(ExportFormat::parse(Some(text))?).filter(|format| *format != ExportFormat::Json))
+}
+
+/// An optional year field: empty is none; anything else must be a year (400 naming the field).
+fn opt_year(field: &str, text: &str) -> AppResult<Option<i32>> {
+    match text.trim() {
+        "" => Ok(None),
+        text => text.parse::<i32>().map(Some).map_err(|_| {
+            AppError::invalid(
+                field,
+                crate::error::Reason::InvalidFormat { expected: "YYYY" },
+            )
+        }),
+    }
 }
 
 /// `path?query` with the empty pairs left out.
@@ -161,6 +169,82 @@ fn href(path: &str, pairs: &[(&str, &str)]) -> String {
     }
 }
 
+/// A paged listing's filters as they travel in its links: the next page, the downloads.
+trait Filters {
+    /// The listing's path.
+    const PATH: &'static str;
+
+    /// The filters as typed, `(name, value)`.
+    fn pairs(&self) -> Vec<(&str, &str)>;
+
+    /// The listing's link with its filters and `extra`.
+    fn href_with(&self, extra: (&str, &str)) -> String {
+        let mut pairs = self.pairs();
+        pairs.push(extra);
+        href(Self::PATH, &pairs)
+    }
+
+    /// The listing's download links.
+    fn exports(&self, lang: Lang) -> Exports {
+        Exports::of(Self::PATH, &self.pairs(), lang)
+    }
+}
+
+/// The download links every listing and report carries (`audit_exports.html`): what the page
+/// shows, as CSV and as XLSX.
+pub struct Exports {
+    pub csv_href: String,
+    pub xlsx_href: String,
+    pub csv_label: &'static str,
+    pub xlsx_label: &'static str,
+    /// A word after the links (the lending report says how to print it).
+    pub note: Option<&'static str>,
+}
+
+impl Exports {
+    /// The links of the page at `path` showing `pairs` (the empty ones left out), in `lang`.
+    fn of(path: &str, pairs: &[(&str, &str)], lang: Lang) -> Exports {
+        let a = AuditText::of(lang);
+        let link = |format: &str| {
+            let mut with_format = pairs.to_vec();
+            with_format.push(("format", format));
+            href(path, &with_format)
+        };
+        Exports {
+            csv_href: link("csv"),
+            xlsx_href: link("xlsx"),
+            csv_label: a.download_csv,
+            xlsx_label: a.download_xlsx,
+            note: None,
+        }
+    }
+}
+
+/// One table as a download: a sheet titled `title` with `headers`, then `rows`.
+fn one_sheet<const N: usize>(
+    format: ExportFormat,
+    file_name: &str,
+    title: String,
+    headers: &'static [&'static str],
+    rows: Vec<[Cell; N]>,
+) -> Response {
+    sheets::stream(format, file_name, move |mut sheets| async move {
+        sheets.section(&title, headers).await?;
+        for row in &rows {
+            sheets.row(row).await?;
+        }
+        Ok(sheets)
+    })
+}
+
+/// The name of a ledger account in the page language.
+fn account_name(account: &crate::store::entities::ledger_account::Model, lang: Lang) -> String {
+    match lang {
+        Lang::Vi => account.name_vi.clone(),
+        Lang::En => account.name_en.clone(),
+    }
+}
+
 // ----- the desk -----
 
 /// `/audit`.
@@ -173,16 +257,17 @@ pub struct DeskPage {
 
 /// `GET /audit`: where the auditor's work is.
 pub async fn desk(State(state): State<AppState>, user: WebUser) -> Response {
-    let a = AuditText::of(user.lang);
-    // The desk itself shows nothing; the role is checked by the use case of each page it leads to.
-    // A cooperative has no business here: the trial balance's use case refuses it.
-    if let Err(err) = ledger::trial_balance(&state.ctx, &user.caller, None).await {
-        return user.fail(&state, err).await;
-    }
-    render(&DeskPage {
-        shell: user.shell(&state, a.desk_title).await,
-        a,
+    user.answer(&state, async {
+        // The desk itself shows nothing; the role is checked by the use case of each page it
+        // leads to. A cooperative has no business here: the trial balance's use case refuses it.
+        ledger::trial_balance(&state.ctx, &user.caller, None).await?;
+        let a = AuditText::of(user.lang);
+        Ok(render(&DeskPage {
+            shell: user.shell(&state, a.desk_title).await,
+            a,
+        }))
     })
+    .await
 }
 
 // ----- the journal -----
@@ -218,20 +303,18 @@ impl JournalQuery {
             account: Some(self.account.trim().to_string()).filter(|a| !a.is_empty()),
         })
     }
+}
 
-    fn pairs(&self) -> [(&str, &str); 4] {
-        [
+impl Filters for JournalQuery {
+    const PATH: &'static str = "/audit/journal";
+
+    fn pairs(&self) -> Vec<(&str, &str)> {
+        vec![
             ("from", self.from.as_str()),
             ("to", self.to.as_str()),
             ("account", self.account.as_str()),
             ("loan_id", self.loan_id.as_str()),
         ]
-    }
-
-    fn href_with(&self, extra: (&str, &str)) -> String {
-        let mut pairs = self.pairs().to_vec();
-        pairs.push(extra);
-        href("/audit/journal", &pairs)
     }
 }
 
@@ -258,8 +341,7 @@ pub struct JournalPage {
     pub loan_id: String,
     pub rows: Vec<EntryRow>,
     pub next_href: Option<String>,
-    pub csv_href: String,
-    pub xlsx_href: String,
+    pub exports: Exports,
 }
 
 /// The Vietnamese headers of a journal export.
@@ -301,61 +383,53 @@ pub async fn journal(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let query: JournalQuery = query_of(&raw);
-    let result = async {
+    user.answer(&state, async {
         let filter = query.filter()?;
-        let format = export_of(&query.format)?;
-        if format != ExportFormat::Json {
-            return export_journal(&state, &user, filter, format).await.map(Err);
+        if let Some(format) = download_of(&query.format)? {
+            return export_journal(&state, &user, filter, format).await;
         }
         let page = PageRequest::parse(Some(50), Some(query.cursor.as_str()))?;
         let entries = ledger::entries(&state.ctx, &user.caller, filter, page).await?;
-        Ok(Ok(entries))
-    }
-    .await;
-    let entries = match result {
-        Ok(Ok(entries)) => entries,
-        Ok(Err(download)) => return download,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    let a = AuditText::of(user.lang);
-    let next_href = entries
-        .next_cursor
-        .as_deref()
-        .map(|cursor| query.href_with(("cursor", cursor)));
-    let rows = entries
-        .items
-        .into_iter()
-        .map(|posted| EntryRow {
-            id: posted.entry.id,
-            date: posted.entry.entry_date,
-            kind: posted.entry.kind,
-            description: posted.entry.description,
-            loan_id: posted.entry.loan_id,
-            lines: posted
-                .lines
-                .into_iter()
-                .map(|l| {
-                    (
-                        l.account_code,
-                        Vnd::from_i64(l.debit_vnd),
-                        Vnd::from_i64(l.credit_vnd),
-                    )
-                })
-                .collect(),
-        })
-        .collect();
-    render(&JournalPage {
-        shell: user.shell(&state, a.journal).await,
-        a,
-        csv_href: query.href_with(("format", "csv")),
-        xlsx_href: query.href_with(("format", "xlsx")),
-        from: query.from,
-        to: query.to,
-        account: query.account,
-        loan_id: query.loan_id,
-        rows,
-        next_href,
+        let a = AuditText::of(user.lang);
+        let next_href = entries
+            .next_cursor
+            .as_deref()
+            .map(|cursor| query.href_with(("cursor", cursor)));
+        let rows = entries
+            .items
+            .into_iter()
+            .map(|posted| EntryRow {
+                id: posted.entry.id,
+                date: posted.entry.entry_date,
+                kind: posted.entry.kind,
+                description: posted.entry.description,
+                loan_id: posted.entry.loan_id,
+                lines: posted
+                    .lines
+                    .into_iter()
+                    .map(|l| {
+                        (
+                            l.account_code,
+                            Vnd::from_i64(l.debit_vnd),
+                            Vnd::from_i64(l.credit_vnd),
+                        )
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(render(&JournalPage {
+            shell: user.shell(&state, a.journal).await,
+            a,
+            exports: query.exports(user.lang),
+            from: query.from.clone(),
+            to: query.to.clone(),
+            account: query.account.clone(),
+            loan_id: query.loan_id.clone(),
+            rows,
+            next_href,
+        }))
     })
+    .await
 }
 
 /// The whole filtered journal as a download, line by line in keyset batches (constant memory).
@@ -429,8 +503,7 @@ pub struct TrialBalancePage {
     pub rows: Vec<TrialRow>,
     pub total_debit: Vnd,
     pub total_credit: Vnd,
-    pub csv_href: String,
-    pub xlsx_href: String,
+    pub exports: Exports,
 }
 
 /// `GET /audit/trial-balance?date=&format=`: per account totals and balances through `date`
@@ -441,98 +514,75 @@ pub async fn trial_balance(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let query: DateQuery = query_of(&raw);
-    let result = async {
+    user.answer(&state, async {
         let date = opt_date("date", &query.date)?;
-        let format = export_of(&query.format)?;
+        let download = download_of(&query.format)?;
         let balance = ledger::trial_balance(&state.ctx, &user.caller, date).await?;
-        Ok::<_, AppError>((balance, format))
-    }
-    .await;
-    let (balance, format) = match result {
-        Ok(ok) => ok,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    let vi = user.lang == crate::error::Lang::Vi;
-    let rows: Vec<TrialRow> = balance
-        .accounts
-        .iter()
-        .map(|a| TrialRow {
-            code: a.account.code.clone(),
-            name: if vi {
-                a.account.name_vi.clone()
-            } else {
-                a.account.name_en.clone()
-            },
-            debit: a.debit,
-            credit: a.credit,
-            balance: a.balance(),
-        })
-        .collect();
-    let (total_debit, total_credit) = balance.totals();
-    let date_text = balance.date.to_string();
-    if format != ExportFormat::Json {
-        let export_rows: Vec<[Cell; 5]> = balance
+        let (total_debit, total_credit) = balance.totals();
+        let date_text = balance.date.to_string();
+        if let Some(format) = download {
+            let mut rows: Vec<[Cell; 5]> = balance
+                .accounts
+                .iter()
+                .map(|a| {
+                    [
+                        Cell::from(a.account.code.as_str()),
+                        Cell::from(a.account.name_vi.as_str()),
+                        Cell::vnd(a.debit),
+                        Cell::vnd(a.credit),
+                        Cell::vnd(a.balance()),
+                    ]
+                })
+                .collect();
+            rows.push([
+                Cell::from("Cộng"),
+                Cell::Empty,
+                Cell::vnd(total_debit),
+                Cell::vnd(total_credit),
+                Cell::Empty,
+            ]);
+            return Ok(one_sheet(
+                format,
+                &format!("bang-can-doi-tai-khoan-{date_text}"),
+                "Bảng cân đối tài khoản".to_string(),
+                &[
+                    "Tài khoản",
+                    "Tên tài khoản",
+                    "Nợ (₫)",
+                    "Có (₫)",
+                    "Số dư (₫)",
+                ],
+                rows,
+            ));
+        }
+        let a = AuditText::of(user.lang);
+        let rows = balance
             .accounts
             .iter()
-            .map(|a| {
-                [
-                    Cell::from(a.account.code.as_str()),
-                    Cell::from(a.account.name_vi.as_str()),
-                    Cell::vnd(a.debit),
-                    Cell::vnd(a.credit),
-                    Cell::vnd(a.balance()),
-                ]
+            .map(|a| TrialRow {
+                code: a.account.code.clone(),
+                name: account_name(&a.account, user.lang),
+                debit: a.debit,
+                credit: a.credit,
+                balance: a.balance(),
             })
             .collect();
-        let totals = [
-            Cell::from("Cộng"),
-            Cell::Empty,
-            Cell::vnd(total_debit),
-            Cell::vnd(total_credit),
-            Cell::Empty,
-        ];
-        return sheets::stream(
-            format,
-            &format!("bang-can-doi-tai-khoan-{date_text}"),
-            move |mut sheets| async move {
-                sheets
-                    .section(
-                        "Bảng cân đối tài khoản",
-                        &[
-                            "Tài khoản",
-                            "Tên tài khoản",
-                            "Nợ (₫)",
-                            "Có (₫)",
-                            "Số dư (₫)",
-                        ],
-                    )
-                    .await?;
-                for row in &export_rows {
-                    sheets.row(row).await?;
-                }
-                sheets.row(&totals).await?;
-                Ok(sheets)
-            },
-        );
-    }
-    let a = AuditText::of(user.lang);
-    let link = |format: &str| {
-        href(
-            "/audit/trial-balance",
-            &[("date", date_text.as_str()), ("format", format)],
-        )
-    };
-    render(&TrialBalancePage {
-        shell: user.shell(&state, a.trial_balance).await,
-        a,
-        date: balance.date,
-        date_value: date_text.clone(),
-        csv_href: link("csv"),
-        xlsx_href: link("xlsx"),
-        rows,
-        total_debit,
-        total_credit,
+        Ok(render(&TrialBalancePage {
+            shell: user.shell(&state, a.trial_balance).await,
+            a,
+            date: balance.date,
+            exports: Exports::of(
+                "/audit/trial-balance",
+                &[("date", date_text.as_str())],
+                user.lang,
+            ),
+            date_value: date_text,
+            rows,
+            total_debit,
+            total_credit,
+        }))
     })
+    .await
 }
 
 // ----- an account statement -----
@@ -562,8 +612,7 @@ pub struct AccountPage {
     pub rows: Vec<MovementRow>,
     pub total_debit: Vnd,
     pub total_credit: Vnd,
-    pub csv_href: String,
-    pub xlsx_href: String,
+    pub exports: Exports,
 }
 
 /// `GET /audit/accounts/{code}?from=&to=&format=`: the account's movements with running balances.
@@ -574,126 +623,93 @@ pub async fn account_statement(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let query: DateQuery = query_of(&raw);
-    let result = async {
+    user.answer(&state, async {
         let from = opt_date("from", &query.from)?;
         let to = opt_date("to", &query.to)?;
-        let format = export_of(&query.format)?;
+        let download = download_of(&query.format)?;
         let statement =
             ledger::account_statement(&state.ctx, &user.caller, &code, from, to).await?;
-        Ok::<_, AppError>((statement, format))
-    }
-    .await;
-    let (statement, format) = match result {
-        Ok(ok) => ok,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    let (total_debit, total_credit) = statement.totals();
-    let closing = statement.closing_balance();
-    let (from_text, to_text) = (statement.from.to_string(), statement.to.to_string());
-    if format != ExportFormat::Json {
-        let mut export_rows: Vec<[Cell; 6]> = Vec::with_capacity(statement.lines.len() + 2);
-        export_rows.push([
-            Cell::Empty,
-            Cell::Date(statement.from),
-            Cell::from("Số dư đầu kỳ"),
-            Cell::Empty,
-            Cell::Empty,
-            Cell::vnd(statement.opening_balance),
-        ]);
-        for line in &statement.lines {
-            export_rows.push([
-                Cell::Int(line.entry.id),
-                Cell::Date(line.entry.entry_date),
-                Cell::from(line.entry.description.as_str()),
-                Cell::vnd(line.debit),
-                Cell::vnd(line.credit),
-                Cell::vnd(line.balance),
+        let (total_debit, total_credit) = statement.totals();
+        let closing = statement.closing_balance();
+        let (from_text, to_text) = (statement.from.to_string(), statement.to.to_string());
+        let code = statement.account.code.clone();
+        if let Some(format) = download {
+            let mut rows: Vec<[Cell; 6]> = Vec::with_capacity(statement.lines.len() + 2);
+            rows.push([
+                Cell::Empty,
+                Cell::Date(statement.from),
+                Cell::from("Số dư đầu kỳ"),
+                Cell::Empty,
+                Cell::Empty,
+                Cell::vnd(statement.opening_balance),
             ]);
+            for line in &statement.lines {
+                rows.push([
+                    Cell::Int(line.entry.id),
+                    Cell::Date(line.entry.entry_date),
+                    Cell::from(line.entry.description.as_str()),
+                    Cell::vnd(line.debit),
+                    Cell::vnd(line.credit),
+                    Cell::vnd(line.balance),
+                ]);
+            }
+            rows.push([
+                Cell::Empty,
+                Cell::Date(statement.to),
+                Cell::from("Cộng phát sinh / số dư cuối kỳ"),
+                Cell::vnd(total_debit),
+                Cell::vnd(total_credit),
+                Cell::vnd(closing),
+            ]);
+            return Ok(one_sheet(
+                format,
+                &format!("so-chi-tiet-{code}-{from_text}-{to_text}"),
+                format!("Sổ chi tiết TK {code}"),
+                &[
+                    "Số bút toán",
+                    "Ngày ghi sổ",
+                    "Diễn giải",
+                    "Nợ (₫)",
+                    "Có (₫)",
+                    "Số dư (₫)",
+                ],
+                rows,
+            ));
         }
-        export_rows.push([
-            Cell::Empty,
-            Cell::Date(statement.to),
-            Cell::from("Cộng phát sinh / số dư cuối kỳ"),
-            Cell::vnd(total_debit),
-            Cell::vnd(total_credit),
-            Cell::vnd(closing),
-        ]);
-        let title = format!("Sổ chi tiết TK {}", statement.account.code);
-        return sheets::stream(
-            format,
-            &format!(
-                "so-chi-tiet-{}-{from_text}-{to_text}",
-                statement.account.code
+        let a = AuditText::of(user.lang);
+        Ok(render(&AccountPage {
+            shell: user
+                .shell(&state, &format!("{} {code}", a.account_statement))
+                .await,
+            a,
+            exports: Exports::of(
+                &format!("/audit/accounts/{code}"),
+                &[("from", from_text.as_str()), ("to", to_text.as_str())],
+                user.lang,
             ),
-            move |mut sheets| async move {
-                sheets
-                    .section(
-                        &title,
-                        &[
-                            "Số bút toán",
-                            "Ngày ghi sổ",
-                            "Diễn giải",
-                            "Nợ (₫)",
-                            "Có (₫)",
-                            "Số dư (₫)",
-                        ],
-                    )
-                    .await?;
-                for row in &export_rows {
-                    sheets.row(row).await?;
-                }
-                Ok(sheets)
-            },
-        );
-    }
-    let a = AuditText::of(user.lang);
-    let path = format!("/audit/accounts/{}", statement.account.code);
-    let link = |format: &str| {
-        href(
-            &path,
-            &[
-                ("from", from_text.as_str()),
-                ("to", to_text.as_str()),
-                ("format", format),
-            ],
-        )
-    };
-    let name = if user.lang == crate::error::Lang::Vi {
-        statement.account.name_vi.clone()
-    } else {
-        statement.account.name_en.clone()
-    };
-    render(&AccountPage {
-        shell: user
-            .shell(
-                &state,
-                &format!("{} {}", a.account_statement, statement.account.code),
-            )
-            .await,
-        a,
-        csv_href: link("csv"),
-        xlsx_href: link("xlsx"),
-        code: statement.account.code.clone(),
-        name,
-        from_value: from_text.clone(),
-        to_value: to_text.clone(),
-        opening: statement.opening_balance,
-        closing,
-        rows: statement
-            .lines
-            .into_iter()
-            .map(|l| MovementRow {
-                entry_id: l.entry.id,
-                date: l.entry.entry_date,
-                description: l.entry.description,
-                debit: l.debit,
-                credit: l.credit,
-                balance: l.balance,
-            })
-            .collect(),
-        total_debit,
-        total_credit,
+            name: account_name(&statement.account, user.lang),
+            code,
+            from_value: from_text,
+            to_value: to_text,
+            opening: statement.opening_balance,
+            closing,
+            rows: statement
+                .lines
+                .into_iter()
+                .map(|l| MovementRow {
+                    entry_id: l.entry.id,
+                    date: l.entry.entry_date,
+                    description: l.entry.description,
+                    debit: l.debit,
+                    credit: l.credit,
+                    balance: l.balance,
+                })
+                .collect(),
+            total_debit,
+            total_credit,
+        }))
     })
+    .await
 }
 
 // ----- a loan statement -----
@@ -748,8 +764,7 @@ pub struct LoanStatementPage {
     pub shell: Shell,
     pub a: &'static AuditText,
     pub statement: loans::LoanStatement,
-    pub csv_href: String,
-    pub xlsx_href: String,
+    pub exports: Exports,
 }
 
 /// `GET /audit/loans/{id}?format=`: every movement of the loan with running balances and totals
@@ -761,83 +776,66 @@ pub async fn loan_statement(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let query: DateQuery = query_of(&raw);
-    let result = async {
-        let id = id
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .ok_or_else(|| AppError::not_found("khoản vay", "Loan"))?;
-        let format = export_of(&query.format)?;
+    user.answer(&state, async {
+        let id = super::loans::loan_id(&id)?;
+        let download = download_of(&query.format)?;
         let statement = loans::statement(&state.ctx, &user.caller, LoanId::new(id)).await?;
-        Ok::<_, AppError>((statement, format))
-    }
-    .await;
-    let (statement, format) = match result {
-        Ok(ok) => ok,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    if format != ExportFormat::Json {
-        let rows: Vec<[Cell; 10]> = statement
-            .lines
-            .iter()
-            .map(|l| {
-                [
-                    Cell::Date(l.date),
-                    Cell::from(l.kind),
-                    Cell::from(l.reference.as_str()),
-                    Cell::vnd(l.disbursed_vnd),
-                    Cell::vnd(l.principal_due_vnd),
-                    Cell::vnd(l.interest_due_vnd),
-                    Cell::vnd(l.received_vnd),
-                    Cell::vnd(l.paid_principal_vnd),
-                    Cell::vnd(l.paid_interest_vnd),
-                    Cell::vnd(l.principal_balance_vnd),
-                ]
-            })
-            .collect();
-        let title = format!("Sao kê {}", statement.number);
-        return sheets::stream(
-            format,
-            &format!("sao-ke-{}", statement.number),
-            move |mut sheets| async move {
-                sheets
-                    .section(
-                        &title,
-                        &[
-                            "Ngày",
-                            "Loại",
-                            "Chứng từ",
-                            "Giải ngân (₫)",
-                            "Gốc đến hạn (₫)",
-                            "Lãi đến hạn (₫)",
-                            "Đã thu (₫)",
-                            "Gốc đã trả (₫)",
-                            "Lãi đã trả (₫)",
-                            "Dư nợ gốc (₫)",
-                        ],
-                    )
-                    .await?;
-                for row in &rows {
-                    sheets.row(row).await?;
-                }
-                Ok(sheets)
-            },
-        );
-    }
-    let a = AuditText::of(user.lang);
-    let path = format!("/audit/loans/{}", statement.loan_id);
-    render(&LoanStatementPage {
-        shell: user
-            .shell(
-                &state,
-                &format!("{} {}", a.loan_statement, statement.number),
-            )
-            .await,
-        a,
-        csv_href: format!("{path}?format=csv"),
-        xlsx_href: format!("{path}?format=xlsx"),
-        statement,
+        if let Some(format) = download {
+            let rows: Vec<[Cell; 10]> = statement
+                .lines
+                .iter()
+                .map(|l| {
+                    [
+                        Cell::Date(l.date),
+                        Cell::from(l.kind),
+                        Cell::from(l.reference.as_str()),
+                        Cell::vnd(l.disbursed_vnd),
+                        Cell::vnd(l.principal_due_vnd),
+                        Cell::vnd(l.interest_due_vnd),
+                        Cell::vnd(l.received_vnd),
+                        Cell::vnd(l.paid_principal_vnd),
+                        Cell::vnd(l.paid_interest_vnd),
+                        Cell::vnd(l.principal_balance_vnd),
+                    ]
+                })
+                .collect();
+            return Ok(one_sheet(
+                format,
+                &format!("sao-ke-{}", statement.number),
+                format!("Sao kê {}", statement.number),
+                &[
+                    "Ngày",
+                    "Loại",
+                    "Chứng từ",
+                    "Giải ngân (₫)",
+                    "Gốc đến hạn (₫)",
+                    "Lãi đến hạn (₫)",
+                    "Đã thu (₫)",
+                    "Gốc đã trả (₫)",
+                    "Lãi đã trả (₫)",
+                    "Dư nợ gốc (₫)",
+                ],
+                rows,
+            ));
+        }
+        let a = AuditText::of(user.lang);
+        Ok(render(&LoanStatementPage {
+            shell: user
+                .shell(
+                    &state,
+                    &format!("{} {}", a.loan_statement, statement.number),
+                )
+                .await,
+            a,
+            exports: Exports::of(
+                &format!("/audit/loans/{}", statement.loan_id),
+                &[],
+                user.lang,
+            ),
+            statement,
+        }))
     })
+    .await
 }
 
 // ----- the audit trail -----
@@ -865,18 +863,18 @@ impl TrailQuery {
             page: PageRequest::parse(Some(limit), Some(cursor))?,
         })
     }
+}
 
-    fn href_with(&self, extra: (&str, &str)) -> String {
-        href(
-            "/audit/trail",
-            &[
-                ("entity_type", self.entity_type.as_str()),
-                ("entity_id", self.entity_id.as_str()),
-                ("actor", self.actor.as_str()),
-                ("action", self.action.as_str()),
-                extra,
-            ],
-        )
+impl Filters for TrailQuery {
+    const PATH: &'static str = "/audit/trail";
+
+    fn pairs(&self) -> Vec<(&str, &str)> {
+        vec![
+            ("entity_type", self.entity_type.as_str()),
+            ("entity_id", self.entity_id.as_str()),
+            ("actor", self.actor.as_str()),
+            ("action", self.action.as_str()),
+        ]
     }
 }
 
@@ -965,8 +963,7 @@ pub struct TrailPage {
     pub action: String,
     pub rows: Vec<TrailRow>,
     pub next_href: Option<String>,
-    pub csv_href: String,
-    pub xlsx_href: String,
+    pub exports: Exports,
 }
 
 const TRAIL_HEADERS: [&str; 9] = [
@@ -1008,99 +1005,99 @@ pub async fn trail(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let query: TrailQuery = query_of(&raw);
-    let result = async {
-        let format = export_of(&query.format)?;
-        if format != ExportFormat::Json {
+    user.answer(&state, async {
+        if let Some(format) = download_of(&query.format)? {
             let filter = query.filter(crate::app::page::LIMIT_MAX, "")?;
-            let first = audit::list(&state.ctx, &user.caller, filter.clone()).await?;
-            let (ctx, caller) = (state.ctx.clone(), user.caller.clone());
-            return Ok(Err(sheets::stream(
-                format,
-                "nhat-ky-thay-doi",
-                move |mut sheets| async move {
-                    sheets.section("Nhật ký thay đổi", &TRAIL_HEADERS).await?;
-                    let mut page = first;
-                    loop {
-                        for record in &page.items {
-                            sheets.row(&trail_cells(record)).await?;
-                        }
-                        let Some(cursor) = page.next_cursor.take() else {
-                            break;
-                        };
-                        let next = AuditFilter {
-                            page: PageRequest::parse(
-                                Some(crate::app::page::LIMIT_MAX),
-                                Some(cursor.as_str()),
-                            )?,
-                            ..filter.clone()
-                        };
-                        page = audit::list(&ctx, &caller, next).await?;
-                    }
-                    Ok(sheets)
-                },
-            )));
+            return export_trail(&state, &user, filter, format).await;
         }
         let filter = query.filter(50, &query.cursor)?;
-        Ok(Ok(audit::list(&state.ctx, &user.caller, filter).await?))
-    }
-    .await;
-    let page = match result {
-        Ok(Ok(page)) => page,
-        Ok(Err(download)) => return download,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    let a = AuditText::of(user.lang);
-    let verify = if query.verify.trim() == "1" {
-        match crate::app::chains::verify(&state.ctx, &user.caller, None).await {
-            Ok(report) => Some((
-                report.passed,
-                report
-                    .chains
-                    .iter()
-                    .map(|chain| {
-                        let first = chain.first.as_ref().map(|f| match user.lang {
-                            crate::error::Lang::Vi => f.message_vi.clone(),
-                            crate::error::Lang::En => f.message.clone(),
-                        });
-                        (chain.chain.name().to_string(), chain.rows, first)
-                    })
-                    .collect(),
-            )),
-            Err(err) => return user.fail(&state, err).await,
-        }
-    } else {
-        None
-    };
-    let next_href = page
-        .next_cursor
-        .as_deref()
-        .map(|cursor| query.href_with(("cursor", cursor)));
-    let rows = page
-        .items
-        .iter()
-        .map(|record| TrailRow {
-            id: record.id.get(),
-            at: record.at.format("%d/%m/%Y %H:%M:%S UTC").to_string(),
-            actor: record.actor.clone(),
-            action: record.action.clone(),
-            entity: format!("{} {}", record.entity_type, record.entity_id),
-            changes: changes_of(record),
-        })
-        .collect();
-    render(&TrailPage {
-        shell: user.shell(&state, a.audit_trail).await,
-        a,
-        verify,
-        verify_href: query.href_with(("verify", "1")),
-        csv_href: query.href_with(("format", "csv")),
-        xlsx_href: query.href_with(("format", "xlsx")),
-        entity_type: query.entity_type,
-        entity_id: query.entity_id,
-        actor: query.actor,
-        action: query.action,
-        rows,
-        next_href,
+        let page = audit::list(&state.ctx, &user.caller, filter).await?;
+        let a = AuditText::of(user.lang);
+        let verify = if query.verify.trim() == "1" {
+            let report = crate::app::chains::verify(&state.ctx, &user.caller, None).await?;
+            let chains = report
+                .chains
+                .iter()
+                .map(|chain| {
+                    let first = chain.first.as_ref().map(|f| match user.lang {
+                        Lang::Vi => f.message_vi.clone(),
+                        Lang::En => f.message.clone(),
+                    });
+                    (chain.chain.name().to_string(), chain.rows, first)
+                })
+                .collect();
+            Some((report.passed, chains))
+        } else {
+            None
+        };
+        let next_href = page
+            .next_cursor
+            .as_deref()
+            .map(|cursor| query.href_with(("cursor", cursor)));
+        let rows = page
+            .items
+            .iter()
+            .map(|record| TrailRow {
+                id: record.id.get(),
+                at: record.at.format("%d/%m/%Y %H:%M:%S UTC").to_string(),
+                actor: record.actor.clone(),
+                action: record.action.clone(),
+                entity: format!("{} {}", record.entity_type, record.entity_id),
+                changes: changes_of(record),
+            })
+            .collect();
+        Ok(render(&TrailPage {
+            shell: user.shell(&state, a.audit_trail).await,
+            a,
+            verify,
+            verify_href: query.href_with(("verify", "1")),
+            exports: query.exports(user.lang),
+            entity_type: query.entity_type.clone(),
+            entity_id: query.entity_id.clone(),
+            actor: query.actor.clone(),
+            action: query.action.clone(),
+            rows,
+            next_href,
+        }))
     })
+    .await
+}
+
+/// The whole filtered trail as a download, page by page (constant memory).
+async fn export_trail(
+    state: &AppState,
+    user: &WebUser,
+    filter: AuditFilter,
+    format: ExportFormat,
+) -> AppResult<Response> {
+    // The first page checks the role and the filters while a status code can still say so.
+    let first = audit::list(&state.ctx, &user.caller, filter.clone()).await?;
+    let (ctx, caller) = (state.ctx.clone(), user.caller.clone());
+    Ok(sheets::stream(
+        format,
+        "nhat-ky-thay-doi",
+        move |mut sheets| async move {
+            sheets.section("Nhật ký thay đổi", &TRAIL_HEADERS).await?;
+            let mut page = first;
+            loop {
+                for record in &page.items {
+                    sheets.row(&trail_cells(record)).await?;
+                }
+                let Some(cursor) = page.next_cursor.take() else {
+                    break;
+                };
+                let next = AuditFilter {
+                    page: PageRequest::parse(
+                        Some(crate::app::page::LIMIT_MAX),
+                        Some(cursor.as_str()),
+                    )?,
+                    ..filter.clone()
+                };
+                page = audit::list(&ctx, &caller, next).await?;
+            }
+            Ok(sheets)
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -1365,10 +1362,7 @@ pub struct ReportPage {
     pub groups_chart: BarChart,
     pub aging_chart: BarChart,
     pub trend_chart: TrendChart,
-    pub csv_href: String,
-    pub xlsx_href: String,
-    pub csv_label: &'static str,
-    pub xlsx_label: &'static str,
+    pub exports: Exports,
 }
 
 impl ReportPage {
@@ -1405,12 +1399,12 @@ impl ReportPage {
     }
 }
 
-fn percent_text(value: Option<rust_decimal::Decimal>, lang: crate::error::Lang) -> String {
+fn percent_text(value: Option<rust_decimal::Decimal>, lang: Lang) -> String {
     match value {
         None => "–".into(),
         Some(v) => match lang {
-            crate::error::Lang::Vi => format!("{} %", v.to_string().replace('.', ",")),
-            crate::error::Lang::En => format!("{v} %"),
+            Lang::Vi => format!("{} %", v.to_string().replace('.', ",")),
+            Lang::En => format!("{v} %"),
         },
     }
 }
@@ -1425,96 +1419,81 @@ pub async fn reports(
     use crate::app::reports_as_of::{report_as_of, AsOfRequest};
     use crate::http::dto::reports_as_of::AsOfReport;
     let query: ReportQuery = query_of(&raw);
-    let result = async {
+    user.answer(&state, async {
         let request = AsOfRequest {
             date: opt_date("date", &query.date)?,
             from: opt_date("from", &query.from)?,
             trend_months: None,
         };
-        let format = export_of(&query.format)?;
-        let report = report_as_of(&state.ctx, &user.caller, request).await?;
-        Ok::<_, AppError>((AsOfReport::from(&report), format))
-    }
-    .await;
-    let (report, format) = match result {
-        Ok(ok) => ok,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    if format != ExportFormat::Json {
-        return crate::http::routes::reports::as_of_response(format, report);
-    }
-    let r = ReportText::of(user.lang);
-    let a = AuditText::of(user.lang);
-    let shell = user.shell(&state, r.title).await;
-    let lang = user.lang;
-    let show = |v: &Vnd| format::vnd_of(v, lang);
-    let groups_chart = BarChart::of(
-        r.by_group,
-        &report
-            .groups
-            .iter()
-            .map(|g| {
-                (
-                    format!("{}", g.debt_group),
-                    g.outstanding_principal_vnd,
-                    g.debt_group >= 3,
-                )
-            })
-            .collect::<Vec<_>>(),
-        show,
-    );
-    let aging_chart = BarChart::of(
-        r.aging,
-        &report
-            .aging
-            .iter()
-            .map(|l| {
-                (
-                    if l.band == "current" {
-                        r.current.to_string()
-                    } else {
-                        l.band.clone()
-                    },
-                    l.outstanding_principal_vnd,
-                    l.band != "current" && l.band != "1-9",
-                )
-            })
-            .collect::<Vec<_>>(),
-        show,
-    );
-    let trend_chart = TrendChart::of(
-        r.trend,
-        &report
-            .trend
-            .iter()
-            .map(|t| (t.date, t.par10_percent, t.par30_percent))
-            .collect::<Vec<_>>(),
-    );
-    let (date_value, from_value) = (report.date.to_string(), report.from.to_string());
-    let link = |format: &str| {
-        href(
-            "/audit/reports",
-            &[
-                ("date", date_value.as_str()),
-                ("from", from_value.as_str()),
-                ("format", format),
-            ],
-        )
-    };
-    render(&ReportPage {
-        shell,
-        r,
-        csv_href: link("csv"),
-        xlsx_href: link("xlsx"),
-        csv_label: a.download_csv,
-        xlsx_label: a.download_xlsx,
-        date_value: date_value.clone(),
-        from_value: from_value.clone(),
-        groups_chart,
-        aging_chart,
-        trend_chart,
-        report,
+        let download = download_of(&query.format)?;
+        let report = AsOfReport::from(&report_as_of(&state.ctx, &user.caller, request).await?);
+        if let Some(format) = download {
+            return Ok(crate::http::routes::reports::as_of_response(format, report));
+        }
+        let r = ReportText::of(user.lang);
+        let shell = user.shell(&state, r.title).await;
+        let lang = user.lang;
+        let show = |v: &Vnd| format::vnd_of(v, lang);
+        let groups_chart = BarChart::of(
+            r.by_group,
+            &report
+                .groups
+                .iter()
+                .map(|g| {
+                    (
+                        format!("{}", g.debt_group),
+                        g.outstanding_principal_vnd,
+                        g.debt_group >= 3,
+                    )
+                })
+                .collect::<Vec<_>>(),
+            show,
+        );
+        let aging_chart = BarChart::of(
+            r.aging,
+            &report
+                .aging
+                .iter()
+                .map(|l| {
+                    (
+                        if l.band == "current" {
+                            r.current.to_string()
+                        } else {
+                            l.band.clone()
+                        },
+                        l.outstanding_principal_vnd,
+                        l.band != "current" && l.band != "1-9",
+                    )
+                })
+                .collect::<Vec<_>>(),
+            show,
+        );
+        let trend_chart = TrendChart::of(
+            r.trend,
+            &report
+                .trend
+                .iter()
+                .map(|t| (t.date, t.par10_percent, t.par30_percent))
+                .collect::<Vec<_>>(),
+        );
+        let (date_value, from_value) = (report.date.to_string(), report.from.to_string());
+        Ok(render(&ReportPage {
+            shell,
+            r,
+            exports: Exports::of(
+                "/audit/reports",
+                &[("date", date_value.as_str()), ("from", from_value.as_str())],
+                lang,
+            ),
+            date_value,
+            from_value,
+            groups_chart,
+            aging_chart,
+            trend_chart,
+            report,
+        }))
     })
+    .await
 }
 
 /// `/audit/lending`.
@@ -1527,10 +1506,7 @@ pub struct LendingPage {
     pub rows: Vec<(String, String, String, String)>,
     pub year_value: String,
     pub period: String,
-    pub csv_href: String,
-    pub xlsx_href: String,
-    pub csv_label: &'static str,
-    pub xlsx_label: &'static str,
+    pub exports: Exports,
 }
 
 impl LendingPage {
@@ -1550,76 +1526,60 @@ pub async fn lending(
     use crate::app::reports_as_of::{lending_report, LendingPeriod};
     use crate::http::dto::reports_as_of::LendingReportView;
     let query: ReportQuery = query_of(&raw);
-    let result = async {
-        let year = match query.year.trim() {
-            "" => None,
-            text => Some(text.parse::<i32>().map_err(|_| {
-                AppError::invalid(
-                    "year",
-                    crate::error::Reason::InvalidFormat { expected: "YYYY" },
-                )
-            })?),
-        };
+    user.answer(&state, async {
+        let year = opt_year("year", &query.year)?;
         let period = match query.period.trim() {
             "" => None,
             text => Some(LendingPeriod::parse(text)?),
         };
-        let format = export_of(&query.format)?;
-        let report = lending_report(&state.ctx, &user.caller, year, period).await?;
-        Ok::<_, AppError>((LendingReportView::from(&report), format))
-    }
-    .await;
-    let (report, format) = match result {
-        Ok(ok) => ok,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    if format != ExportFormat::Json {
-        return crate::http::routes::reports::lending_response(format, report);
-    }
-    let r = ReportText::of(user.lang);
-    let a = AuditText::of(user.lang);
-    let lang = user.lang;
-    let rows = report
-        .appendix()
-        .into_iter()
-        .map(|row| {
-            let value = match &row.value {
-                Cell::Vnd(v) => format::vnd(*v, lang),
-                Cell::Int(v) => v.to_string(),
-                Cell::Decimal(d) => percent_text(Some(*d), lang),
-                Cell::Text(t) => t.clone(),
-                _ => String::new(),
-            };
-            let label = match lang {
-                crate::error::Lang::Vi => row.label_vi,
-                crate::error::Lang::En => row.label_en,
-            };
-            (row.number.to_string(), label, row.unit.to_string(), value)
-        })
-        .collect();
-    let (year_value, period) = (report.year.to_string(), report.period.clone());
-    let link = |format: &str| {
-        href(
-            "/audit/lending",
-            &[
-                ("year", year_value.as_str()),
-                ("period", period.as_str()),
-                ("format", format),
-            ],
-        )
-    };
-    render(&LendingPage {
-        shell: user.shell(&state, r.lending_title).await,
-        r,
-        csv_href: link("csv"),
-        xlsx_href: link("xlsx"),
-        csv_label: a.download_csv,
-        xlsx_label: a.download_xlsx,
-        rows,
-        year_value: year_value.clone(),
-        period: period.clone(),
-        report,
+        let download = download_of(&query.format)?;
+        let report =
+            LendingReportView::from(&lending_report(&state.ctx, &user.caller, year, period).await?);
+        if let Some(format) = download {
+            return Ok(crate::http::routes::reports::lending_response(
+                format, report,
+            ));
+        }
+        let r = ReportText::of(user.lang);
+        let lang = user.lang;
+        let rows = report
+            .appendix()
+            .into_iter()
+            .map(|row| {
+                let value = match &row.value {
+                    Cell::Vnd(v) => format::vnd(*v, lang),
+                    Cell::Int(v) => v.to_string(),
+                    Cell::Decimal(d) => percent_text(Some(*d), lang),
+                    Cell::Text(t) => t.clone(),
+                    _ => String::new(),
+                };
+                let label = match lang {
+                    Lang::Vi => row.label_vi,
+                    Lang::En => row.label_en,
+                };
+                (row.number.to_string(), label, row.unit.to_string(), value)
+            })
+            .collect();
+        let (year_value, period) = (report.year.to_string(), report.period.clone());
+        let exports = Exports {
+            note: Some(r.print),
+            ..Exports::of(
+                "/audit/lending",
+                &[("year", year_value.as_str()), ("period", period.as_str())],
+                lang,
+            )
+        };
+        Ok(render(&LendingPage {
+            shell: user.shell(&state, r.lending_title).await,
+            r,
+            exports,
+            rows,
+            year_value,
+            period,
+            report,
+        }))
     })
+    .await
 }
 
 crate::texts! {
@@ -1658,10 +1618,7 @@ pub struct TargetsPage {
     pub shell: Shell,
     pub t: &'static TargetText,
     pub report: crate::http::dto::reports_as_of::TargetsReport,
-    pub csv_href: String,
-    pub xlsx_href: String,
-    pub csv_label: &'static str,
-    pub xlsx_label: &'static str,
+    pub exports: Exports,
 }
 
 impl TargetsPage {
@@ -1683,56 +1640,32 @@ pub async fn targets(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let query: TargetsQueryText = query_of(&raw);
-    let year = |field: &str, text: &str| -> AppResult<Option<i32>> {
-        match text.trim() {
-            "" => Ok(None),
-            text => text.parse::<i32>().map(Some).map_err(|_| {
-                AppError::invalid(
-                    field,
-                    crate::error::Reason::InvalidFormat { expected: "YYYY" },
-                )
-            }),
-        }
-    };
-    let result = async {
-        let format = export_of(&query.format)?;
+    user.answer(&state, async {
+        let download = download_of(&query.format)?;
         let report = crate::http::routes::reports::targets_report(
             &state,
             &user.caller,
-            year("from_year", &query.from_year)?,
-            year("to_year", &query.to_year)?,
+            opt_year("from_year", &query.from_year)?,
+            opt_year("to_year", &query.to_year)?,
         )
         .await?;
-        Ok::<_, AppError>((report, format))
-    }
-    .await;
-    let (report, format) = match result {
-        Ok(ok) => ok,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    if format != ExportFormat::Json {
-        return crate::http::routes::reports::targets_response(format, report);
-    }
-    let t = TargetText::of(user.lang);
-    let a = AuditText::of(user.lang);
-    let (from, to) = (report.from_year.to_string(), report.to_year.to_string());
-    let link = |format: &str| {
-        href(
-            "/audit/targets",
-            &[
-                ("from_year", from.as_str()),
-                ("to_year", to.as_str()),
-                ("format", format),
-            ],
-        )
-    };
-    render(&TargetsPage {
-        shell: user.shell(&state, t.title).await,
-        t,
-        csv_href: link("csv"),
-        xlsx_href: link("xlsx"),
-        csv_label: a.download_csv,
-        xlsx_label: a.download_xlsx,
-        report,
+        if let Some(format) = download {
+            return Ok(crate::http::routes::reports::targets_response(
+                format, report,
+            ));
+        }
+        let t = TargetText::of(user.lang);
+        let (from, to) = (report.from_year.to_string(), report.to_year.to_string());
+        Ok(render(&TargetsPage {
+            shell: user.shell(&state, t.title).await,
+            t,
+            exports: Exports::of(
+                "/audit/targets",
+                &[("from_year", from.as_str()), ("to_year", to.as_str())],
+                user.lang,
+            ),
+            report,
+        }))
     })
+    .await
 }

@@ -79,8 +79,7 @@ pub async fn login_page(
     if user.is_ok() {
         return Redirect::to("/home").into_response();
     }
-    let next: NextQuery =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let next: NextQuery = super::form::query_of(&query);
     let lang = lang_of(&headers);
     // A visitor without a seed gets one, so the login form has a CSRF token too.
     let (seed, new_seed) = match csrf::seed_of(&headers) {
@@ -113,7 +112,7 @@ pub async fn login_page(
 
 /// `POST /login` (CSRF-checked by the middleware).
 pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let form: LoginForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let form: LoginForm = super::form::body_of(&body);
     let lang = lang_of(&headers);
     let secure = cookies::is_tls(&headers);
     let credentials = Credentials {
@@ -186,7 +185,7 @@ struct LangForm {
 
 /// `POST /lang`: remembers the chosen language for a year and returns to the page.
 pub async fn switch_language(headers: HeaderMap, body: Bytes) -> Response {
-    let form: LangForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let form: LangForm = super::form::body_of(&body);
     let lang = Lang::parse(&form.lang).unwrap_or_default();
     let back = safe_local(&form.back).unwrap_or("/");
     let mut response = Redirect::to(back).into_response();

@@ -25,7 +25,7 @@ use axum::{
     Router,
 };
 
-use super::{format, render, Shell, WebUser};
+use super::{form, format, Shell, WebUser};
 use crate::{
     app::bank_statements::{
         self,
@@ -294,10 +294,7 @@ pub fn upload_router() -> Router<AppState> {
 }
 
 fn id_of(text: &str) -> AppResult<i64> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| AppError::not_found("sao kê", "Bank statement"))
+    super::path_id(text, "sao kê", "Bank statement")
 }
 
 // ----- the list and the import form -----
@@ -355,10 +352,8 @@ async fn statements_page(
 
 /// `GET /bank-statements` (accountants, admins, auditors).
 pub async fn list(State(state): State<AppState>, user: WebUser) -> Response {
-    match statements_page(&state, &user, None).await {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.page(&state, statements_page(&state, &user, None))
+        .await
 }
 
 /// `POST /bank-statements/import` (multipart: `csrf` first, then `format`, `profile`, `account`, `file`).
@@ -438,10 +433,12 @@ async fn failed_import(state: &AppState, user: &WebUser, err: AppError) -> Respo
         return user.fail(state, err).await;
     }
     let status = crate::http::error::status_of(err.kind);
-    match statements_page(state, user, Some(err.message.get(user.lang).to_string())).await {
-        Ok(page) => (status, render(&page)).into_response(),
-        Err(err) => user.fail(state, err).await,
-    }
+    user.page_with(
+        state,
+        status,
+        statements_page(state, user, Some(err.message.get(user.lang).to_string())),
+    )
+    .await
 }
 
 // ----- the review -----
@@ -531,8 +528,7 @@ pub async fn show(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query: ShowQuery =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let query: ShowQuery = super::form::query_of(&query);
     let lang = user.lang;
     let mut notice = None;
     if !query.imported.is_empty() {
@@ -555,7 +551,7 @@ pub async fn show(
         ));
     }
     let error = Some(query.error).filter(|e| !e.is_empty());
-    let result = async {
+    user.page(&state, async {
         statement_page(
             &state,
             &user,
@@ -564,12 +560,8 @@ pub async fn show(
             error,
         )
         .await
-    }
-    .await;
-    match result {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    })
+    .await
 }
 
 /// Back to the review with what happened (post/redirect/get).
@@ -590,13 +582,12 @@ pub async fn confirm_many(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let ids: Vec<i64> = pairs
+    let pairs = form::pairs(&body);
+    let ids: Vec<i64> = form::all(&pairs, "line_id")
         .iter()
-        .filter(|(k, _)| k == "line_id")
-        .filter_map(|(_, v)| v.parse().ok())
+        .filter_map(|v| v.parse().ok())
         .collect();
-    let all = pairs.iter().any(|(k, v)| k == "all" && v == "1");
+    let all = form::all(&pairs, "all").iter().any(|v| v == "1");
     let id = match id_of(&id) {
         Ok(id) => id,
         Err(err) => return user.fail(&state, err).await,
@@ -616,14 +607,7 @@ pub async fn confirm_many(
             let first_error = outcome.lines.iter().find_map(|l| l.error_message.clone());
             back(id, outcome.confirmed, outcome.refused, first_error)
         }
-        Err(err)
-            if matches!(
-                err.kind,
-                ErrorKind::Forbidden | ErrorKind::NotFound | ErrorKind::Internal
-            ) =>
-        {
-            user.fail(&state, err).await
-        }
+        Err(err) if form::is_page_error(&err) => user.fail(&state, err).await,
         Err(err) => back(id, 0, 0, Some(err.message.get(user.lang).to_string())),
     }
 }
@@ -669,14 +653,8 @@ pub async fn confirm_one(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let pairs = form::pairs(&body);
+    let field = |name: &str| form::first(&pairs, name);
     let result = async {
         let line = bank_statements::line(&state.ctx, &user.caller, id_of(&id)?).await?;
         let splits = match parse_splits(&state, &user, &line, &field("splits")).await {
@@ -717,14 +695,7 @@ async fn decided(
 ) -> Response {
     match result {
         Ok(Ok(statement_id)) => back(statement_id, 1, 0, None),
-        Ok(Err((_, err))) | Err(err)
-            if matches!(
-                err.kind,
-                ErrorKind::Forbidden | ErrorKind::NotFound | ErrorKind::Internal
-            ) =>
-        {
-            user.fail(state, err).await
-        }
+        Ok(Err((_, err))) | Err(err) if form::is_page_error(&err) => user.fail(state, err).await,
         Ok(Err((statement_id, err))) => back(
             statement_id,
             0,
@@ -742,12 +713,8 @@ pub async fn reject_one(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let reason = pairs
-        .iter()
-        .find(|(k, _)| k == "reason")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+    let pairs = form::pairs(&body);
+    let reason = form::first(&pairs, "reason");
     let result = async {
         let line = bank_statements::line(&state.ctx, &user.caller, id_of(&id)?).await?;
         let done = confirm::reject(&state.ctx, &user.caller, line.id, RejectInput { reason }).await;

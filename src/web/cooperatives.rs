@@ -16,8 +16,9 @@ use coopfund_domain::ids::{CooperativeId, UserId};
 use serde::Deserialize;
 
 use super::{
-    applications::{parse_count, Errors, OfficerText},
+    applications::{parse_count, OfficerText},
     dashboard::{LoanRow, LIST_LIMIT},
+    form::Errors,
     is_htmx, render, Shell, WebUser,
 };
 use crate::{
@@ -72,8 +73,7 @@ pub async fn list(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let search: Search =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let search: Search = super::form::query_of(&query);
     let page = match PageRequest::parse(Some(50), Some(search.cursor.as_str())) {
         Ok(page) => {
             let filter = CooperativeFilter {
@@ -174,7 +174,7 @@ impl CooperativeForm {
         let mut failed = false;
         let mut place = |err: AppError, errors: &mut Errors| {
             failed = true;
-            errors.place(&err, lang, |f| form_label(o, f));
+            errors.place_by(&err, lang, |f| form_label(o, f));
         };
         let member_count = parse_count("member_count", &self.member_count, lang)
             .map_err(|e| place(e, errors))
@@ -249,7 +249,7 @@ pub struct FormPage {
 impl FormPage {
     /// The message for `field`, if refused.
     pub fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors.of(field)
+        self.errors.error_for(field)
     }
 
     /// The form's text inputs: field, label, value as typed, and input kind (`numeric` asks
@@ -338,10 +338,11 @@ pub async fn new_form(State(state): State<AppState>, user: WebUser) -> Response 
         language: "vi".into(),
         ..Default::default()
     };
-    match form_page(&state, &user, form, None, Errors::default()).await {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.page(
+        &state,
+        form_page(&state, &user, form, None, Errors::default()),
+    )
+    .await
 }
 
 /// The form again with the refusal next to its field and what was typed.
@@ -364,18 +365,20 @@ async fn refused_form(
     }
     if let Some(err) = err {
         let o = OfficerText::of(user.lang);
-        errors.place(&err, user.lang, |f| form_label(o, f));
+        errors.place_by(&err, user.lang, |f| form_label(o, f));
     }
-    match form_page(state, user, form, editing, errors).await {
-        Ok(page) => (crate::http::error::status_of(kind), render(&page)).into_response(),
-        Err(err) => user.fail(state, err).await,
-    }
+    user.page_with(
+        state,
+        crate::http::error::status_of(kind),
+        form_page(state, user, form, editing, errors),
+    )
+    .await
 }
 
 /// `POST /cooperatives/new`: registers, then shows the cooperative (the officer who registers
 /// follows it).
 pub async fn create(State(state): State<AppState>, user: WebUser, body: Bytes) -> Response {
-    let form: CooperativeForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let form: CooperativeForm = super::form::body_of(&body);
     let mut errors = Errors::default();
     let officer = (user.caller.role() == Role::Officer)
         .then(|| user.caller.user_id().map(UserId::new))
@@ -392,11 +395,7 @@ pub async fn create(State(state): State<AppState>, user: WebUser, body: Bytes) -
 }
 
 fn cooperative_id(text: &str) -> AppResult<CooperativeId> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(CooperativeId::new)
-        .ok_or_else(|| AppError::not_found("hợp tác xã", "Cooperative"))
+    super::path_id(text, "hợp tác xã", "Cooperative").map(CooperativeId::new)
 }
 
 /// `GET /cooperatives/{id}/edit`.
@@ -405,18 +404,14 @@ pub async fn edit_form(
     user: WebUser,
     Path(id): Path<String>,
 ) -> Response {
-    let result = async {
+    user.page(&state, async {
         user.caller.require(&EDITORS)?;
         let id = cooperative_id(&id)?;
         let current = cooperatives::get(&state.ctx, &user.caller, id).await?;
         let form = CooperativeForm::of(&current, user.lang);
         form_page(&state, &user, form, Some(id.get()), Errors::default()).await
-    }
-    .await;
-    match result {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    })
+    .await
 }
 
 /// `POST /cooperatives/{id}/edit`: every field, against the version the form was rendered from
@@ -427,7 +422,7 @@ pub async fn update(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form: CooperativeForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let form: CooperativeForm = super::form::body_of(&body);
     let id = match cooperative_id(&id) {
         Ok(id) => id,
         Err(err) => return user.fail(&state, err).await,
@@ -502,7 +497,7 @@ pub async fn show(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let result = async {
+    user.page(&state, async {
         // The exposure is the staff's (403 for a cooperative user) — asked first.
         let id = cooperative_id(&id)?;
         let c = cooperatives::get(&state.ctx, &user.caller, id).await?;
@@ -543,10 +538,6 @@ pub async fn show(
             saved: query.as_deref().is_some_and(|q| q.contains("done=saved")),
             c,
         })
-    }
-    .await;
-    match result {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    })
+    .await
 }

@@ -18,7 +18,7 @@ use chrono::{Duration, NaiveDate};
 
 use super::{
     chart::{self, Bar},
-    format, render, Shell, WebUser,
+    format, Shell, WebUser,
 };
 use coopfund_domain::{LoanStatus, Vnd};
 
@@ -195,10 +195,7 @@ pub async fn home(State(state): State<AppState>, user: WebUser) -> Response {
     if user.caller.role() == Role::Cooperative {
         return super::my_cooperative::home(&state, &user).await;
     }
-    match build(&state, &user).await {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.page(&state, build(&state, &user)).await
 }
 
 async fn build(state: &AppState, user: &WebUser) -> AppResult<DashboardPage> {

@@ -25,12 +25,13 @@ use serde::{Deserialize, Serialize};
 use super::{
     accounting::{accounting_text, AccountingText},
     dashboard::{cooperative_names, LoanRow, LIST_LIMIT},
+    form::{key_or_new, keyed, render_with, replayed_id, Errors},
     format, render, Shell, WebUser,
 };
 use crate::{
     app::{
         cooperatives,
-        idempotency::{IdempotencyKey, Idempotent},
+        idempotency::Idempotent,
         ledger::journal::{self, EntryFilter, PostedEntry},
         loans::{
             self, LoanFilter, LoanSchedule, LoanView, PayoffView, Repay, RepaymentPreview,
@@ -47,10 +48,20 @@ use crate::{
 
 /// A loan id from the path; anything but a positive number is a 404 (as for a loan that does not exist).
 pub(crate) fn loan_id(text: &str) -> AppResult<i64> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| AppError::not_found("khoản vay", "Loan"))
+    super::path_id(text, "khoản vay", "Loan")
+}
+
+/// The loan and its cooperative's name, for a page's heading.
+pub(super) async fn loan_and_cooperative(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+) -> AppResult<(LoanView, String)> {
+    let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
+    let cooperative = cooperatives::get(&state.ctx, &user.caller, loan.cooperative_id.into())
+        .await?
+        .name;
+    Ok((loan, cooperative))
 }
 
 // ----- the list -----
@@ -87,8 +98,7 @@ pub async fn list(
     user: WebUser,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query: ListQuery =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let query: ListQuery = super::form::query_of(&query);
     let result = async {
         let page = loans::list(
             &state.ctx,
@@ -226,16 +236,12 @@ pub async fn show(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let query: ShowQuery =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let query: ShowQuery = super::form::query_of(&query);
     let result = async {
         let id = loan_id(&id)?;
-        let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
+        let (loan, cooperative) = loan_and_cooperative(&state, &user, id).await?;
         let schedule = loans::schedule(&state.ctx, &user.caller, id.into()).await?;
         let transactions = loans::transactions(&state.ctx, &user.caller, id.into()).await?;
-        let cooperative = cooperatives::get(&state.ctx, &user.caller, loan.cooperative_id.into())
-            .await?
-            .name;
         let payoff = if loan.disbursed_vnd.is_positive() && loan.status == LoanStatus::Active {
             Some(loans::payoff(&state.ctx, &user.caller, id.into(), None).await?)
         } else {
@@ -329,12 +335,6 @@ pub struct RepaymentForm {
     pub key: String,
 }
 
-/// A refusal next to its field.
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
 /// `/loans/{id}/repayments`.
 #[derive(Template)]
 #[template(path = "repayment.html")]
@@ -347,9 +347,7 @@ pub struct RepaymentPage {
     pub form: RepaymentForm,
     /// The value date the form shows, as `yyyy-mm-dd` for the date input.
     pub value_date_input: String,
-    pub errors: Vec<FieldError>,
-    /// A refusal that names no field of the form.
-    pub general_error: Option<String>,
+    pub errors: Errors,
     /// How the typed payment would be allocated (when amount and value date read).
     pub preview: Option<RepaymentPreview>,
     /// Why the typed payment cannot be previewed (e.g. above the payoff).
@@ -359,52 +357,18 @@ pub struct RepaymentPage {
 impl RepaymentPage {
     /// The message for `field`, if refused.
     pub fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
-    }
-
-    /// Whether any field was refused (the summary above the form).
-    pub fn has_errors(&self) -> bool {
-        !self.errors.is_empty() || self.general_error.is_some()
+        self.errors.error_for(field)
     }
 }
 
-/// The label of a form field, to name it in a message in the page's words.
-fn field_label(field: &str, t: &super::text::Text) -> &'static str {
-    match field {
-        "amount_vnd" => t.amount_vnd_label,
-        "value_date" => t.value_date,
-        "reference" => t.reference,
-        "kind" => t.repayment_kind,
-        _ => "",
-    }
-}
-
-/// `err` as a message next to its field (or a general one), in the user's language, with the
-/// field's technical name replaced by its label.
-fn place_error(
-    err: &AppError,
-    user: &WebUser,
-    errors: &mut Vec<FieldError>,
-    general: &mut Option<String>,
-) {
-    let t = super::text::text(user.lang);
-    let mut message = err.message.get(user.lang).to_string();
-    match err.field.as_deref() {
-        Some(field) if !field_label(field, t).is_empty() => {
-            message = message.replace(
-                &format!("'{field}'"),
-                &format!("«{}»", field_label(field, t)),
-            );
-            errors.push(FieldError {
-                field: field.to_string(),
-                message,
-            });
-        }
-        _ => *general = Some(message),
-    }
+/// The form's fields in the page's words, to name them in a refusal.
+fn field_labels(t: &super::text::Text) -> [(&'static str, &'static str); 4] {
+    [
+        ("amount_vnd", t.amount_vnd_label),
+        ("value_date", t.value_date),
+        ("reference", t.reference),
+        ("kind", t.repayment_kind),
+    ]
 }
 
 async fn form_page(
@@ -412,14 +376,10 @@ async fn form_page(
     user: &WebUser,
     id: i64,
     form: RepaymentForm,
-    errors: Vec<FieldError>,
-    general_error: Option<String>,
+    errors: Errors,
 ) -> AppResult<RepaymentPage> {
     user.caller.require(&[Role::Accountant])?;
-    let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
-    let cooperative = cooperatives::get(&state.ctx, &user.caller, loan.cooperative_id.into())
-        .await?
-        .name;
+    let (loan, cooperative) = loan_and_cooperative(state, user, id).await?;
     let business_date = loan.as_of.unwrap_or_default();
     // The payoff on the typed value date when it reads as one, else on the business date.
     let date = format::parse_date("value_date", &form.value_date)
@@ -438,9 +398,7 @@ async fn form_page(
         None => form.value_date.clone(),
     };
     let mut form = form;
-    if form.key.trim().is_empty() {
-        form.key = uuid::Uuid::new_v4().to_string();
-    }
+    form.key = key_or_new(&form.key);
     if form.kind.is_empty() {
         form.kind = "ordinary".into();
     }
@@ -467,7 +425,6 @@ async fn form_page(
         form,
         value_date_input,
         errors,
-        general_error,
     })
 }
 
@@ -499,14 +456,12 @@ pub async fn repayment_form(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let form: RepaymentForm =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
-    let result =
-        async { form_page(&state, &user, loan_id(&id)?, form, Vec::new(), None).await }.await;
-    match result {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    let form: RepaymentForm = super::form::query_of(&query);
+    user.answer(&state, async {
+        let page = form_page(&state, &user, loan_id(&id)?, form, Errors::default()).await?;
+        Ok(render(&page))
+    })
+    .await
 }
 
 /// What is fingerprinted with the key: the repayment as the use case reads it.
@@ -525,104 +480,69 @@ pub async fn post_repayment(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form: RepaymentForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let id = match loan_id(&id) {
-        Ok(id) => id,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    let mut errors = Vec::new();
-    let mut general = None;
-    let amount = format::parse_vnd("amount_vnd", &form.amount_vnd, user.lang)
-        .map_err(|e| place_error(&e, &user, &mut errors, &mut general))
-        .ok();
-    let value_date = format::parse_date("value_date", &form.value_date)
-        .map_err(|e| place_error(&e, &user, &mut errors, &mut general))
-        .ok();
-    let (Some(amount_vnd), Some(value_date)) = (amount, value_date) else {
-        return refused_form(
-            &state,
-            &user,
-            id,
-            form,
-            errors,
-            general,
-            ErrorKind::BadRequest,
-        )
+    let form: RepaymentForm = super::form::body_of(&body);
+    user.answer(&state, async {
+        let id = loan_id(&id)?;
+        let labels = field_labels(super::text::text(user.lang));
+        let mut errors = Errors::default();
+        let amount = format::parse_vnd("amount_vnd", &form.amount_vnd, user.lang)
+            .map_err(|e| errors.place(&e, user.lang, &labels))
+            .ok();
+        let value_date = format::parse_date("value_date", &form.value_date)
+            .map_err(|e| errors.place(&e, user.lang, &labels))
+            .ok();
+        let (Some(amount_vnd), Some(value_date)) = (amount, value_date) else {
+            return refused_form(&state, &user, id, form, errors).await;
+        };
+        let kind = if form.kind.is_empty() {
+            "ordinary"
+        } else {
+            form.kind.as_str()
+        };
+        let outcome = async {
+            // The key fingerprints the repayment as the use case reads it; the operation (the
+            // loan) is added by it.
+            let fingerprint = Fingerprint {
+                amount_vnd,
+                value_date,
+                reference: form.reference.trim(),
+                kind,
+            };
+            let key = keyed(&form.key, &fingerprint)?;
+            let command = Repay {
+                amount: Vnd::from_i64(amount_vnd),
+                value_date,
+                reference: form.reference.clone(),
+                kind: name_of("kind", kind, RepaymentKind::ALL)?,
+            };
+            loans::repay(&state.ctx, &user.caller, id.into(), command, Some(&key)).await
+        }
         .await;
-    };
-    let kind = if form.kind.is_empty() {
-        "ordinary"
-    } else {
-        form.kind.as_str()
-    };
-    let fingerprint = Fingerprint {
-        amount_vnd,
-        value_date,
-        reference: form.reference.trim(),
-        kind,
-    };
-    let body_json = serde_json::to_vec(&fingerprint).unwrap_or_default();
-    // The key fingerprints the repayment as the use case reads it; the operation (the loan) is added by it.
-    let key = match IdempotencyKey::new(&form.key, &body_json) {
-        Ok(key) => key,
-        Err(err) => {
-            place_error(&err, &user, &mut errors, &mut general);
-            return refused_form(&state, &user, id, form, errors, general, err.kind).await;
-        }
-    };
-    let kind = match name_of("kind", kind, RepaymentKind::ALL) {
-        Ok(kind) => kind,
-        Err(err) => {
-            place_error(&err, &user, &mut errors, &mut general);
-            return refused_form(&state, &user, id, form, errors, general, err.kind).await;
-        }
-    };
-    let command = Repay {
-        amount: Vnd::from_i64(amount_vnd),
-        value_date,
-        reference: form.reference.clone(),
-        kind,
-    };
-    let outcome = loans::repay(&state.ctx, &user.caller, id.into(), command, Some(&key)).await;
-    match outcome {
-        Ok(Idempotent::Fresh(tx)) => {
-            Redirect::to(&format!("/loans/{id}?posted={}#transactions", tx.id)).into_response()
-        }
-        Ok(Idempotent::Replayed { body, .. }) => {
+        let tx_id = match outcome {
+            Ok(Idempotent::Fresh(tx)) => tx.id.to_string(),
             // The first submission of this form posted already: show its result, post nothing.
-            let tx_id = serde_json::from_str::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["id"].as_i64())
-                .map(|id| id.to_string())
-                .unwrap_or_default();
-            Redirect::to(&format!("/loans/{id}?posted={tx_id}#transactions")).into_response()
-        }
-        Err(err)
-            if matches!(
-                err.kind,
-                ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
-            ) =>
-        {
-            user.fail(&state, err).await
-        }
-        Err(err) => {
-            place_error(&err, &user, &mut errors, &mut general);
-            refused_form(&state, &user, id, form, errors, general, err.kind).await
-        }
-    }
+            Ok(Idempotent::Replayed { body, .. }) => replayed_id(&body),
+            Err(err) => {
+                errors.refuse(err, user.lang, &labels)?;
+                return refused_form(&state, &user, id, form, errors).await;
+            }
+        };
+        Ok(Redirect::to(&format!("/loans/{id}?posted={tx_id}#transactions")).into_response())
+    })
+    .await
 }
 
+/// The form shown again with its refusals, answered with their status.
 async fn refused_form(
     state: &AppState,
     user: &WebUser,
     id: i64,
     form: RepaymentForm,
-    errors: Vec<FieldError>,
-    general: Option<String>,
-    kind: ErrorKind,
-) -> Response {
-    match form_page(state, user, id, form, errors, general).await {
-        Ok(page) => (crate::http::error::status_of(kind), render(&page)).into_response(),
-        Err(err) => user.fail(state, err).await,
-    }
+    errors: Errors,
+) -> AppResult<Response> {
+    let status = errors.status();
+    Ok(render_with(
+        status,
+        &form_page(state, user, id, form, errors).await?,
+    ))
 }

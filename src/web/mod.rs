@@ -25,6 +25,7 @@ pub mod cooperatives;
 pub mod csrf;
 pub mod dashboard;
 pub mod explain;
+pub mod form;
 pub mod format;
 pub mod loans;
 pub mod my_cooperative;
@@ -78,7 +79,7 @@ pub fn router() -> Router<AppState> {
         .layer(middleware::from_fn(security_headers))
         // A multipart form: outside the URL-encoded CSRF layer, checked by its handler.
         .merge(bank_statements::upload_router())
-        .merge(my_cooperative::upload_router())
+    // `my_cooperative::upload_router` is merged by `crate::http::router`: it has its own body limit.
 }
 
 /// The Content-Security-Policy of every page: nothing from elsewhere, no inline script or style.
@@ -313,6 +314,41 @@ impl WebUser {
         let shell = self.shell(state, "").await;
         error_page(Some(shell), self.lang, &err)
     }
+
+    /// The frame every page handler shares: the response `work` builds, or, when a use case
+    /// refuses or fails on the way, the error page for it ([`WebUser::fail`]).
+    pub async fn answer(
+        &self,
+        state: &AppState,
+        work: impl std::future::Future<Output = crate::error::AppResult<Response>>,
+    ) -> Response {
+        match work.await {
+            Ok(response) => response,
+            Err(err) => self.fail(state, err).await,
+        }
+    }
+
+    /// [`WebUser::answer`] for a page: the page `work` builds, rendered.
+    pub async fn page<P: Template>(
+        &self,
+        state: &AppState,
+        work: impl std::future::Future<Output = crate::error::AppResult<P>>,
+    ) -> Response {
+        self.page_with(state, StatusCode::OK, work).await
+    }
+
+    /// [`WebUser::page`] answered with `status` (a refused form shown again says why it was).
+    pub async fn page_with<P: Template>(
+        &self,
+        state: &AppState,
+        status: StatusCode,
+        work: impl std::future::Future<Output = crate::error::AppResult<P>>,
+    ) -> Response {
+        self.answer(state, async {
+            Ok((status, render(&work.await?)).into_response())
+        })
+        .await
+    }
 }
 
 /// The navigation of `role`: each role sees where its work is (the pages behind each link check
@@ -450,6 +486,15 @@ pub fn render<T: Template>(page: &T) -> Response {
                 .into_response()
         }
     }
+}
+
+/// A positive id from a path segment; anything else is the 404 page of `what_vi`/`what_en`, the
+/// same answer as for an id that does not exist or is not the caller's.
+pub fn path_id(text: &str, what_vi: &str, what_en: &str) -> crate::error::AppResult<i64> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AppError::not_found(what_vi, what_en))
 }
 
 /// Whether the request was made by htmx for a fragment (a history restore needs the whole page).

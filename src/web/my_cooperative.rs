@@ -16,7 +16,13 @@
 //!   `action=preview` and swaps `#preview`; without JavaScript the "Xem lịch trả nợ" button does the
 //!   same), saves a draft ([`applications::create`]), then the draft's page takes supporting
 //!   documents (multipart, outside the URL-encoded CSRF layer: the token is checked here, first
-//!   field) and is submitted ([`applications::submit`]), which puts it in the officer's queue.
+//!   field; up to the 5 MB document limit, past `server.body_limit_bytes`: see [`upload_router`])
+//!   and is submitted ([`applications::submit`]), which puts it in the officer's queue.
+//! - `/my/applications/{id}/edit`: until it is submitted, the draft opens in the same form (same
+//!   checks next to each field, what was typed kept, the schedule preview) and is saved by
+//!   [`applications::update`], the API's `PATCH`, with the version it was opened at (a draft changed
+//!   meanwhile is refused, never overwritten); `/my/applications/{id}/withdraw` withdraws an open
+//!   application ([`applications::withdraw`]).
 //! - `/my/applications/{id}/documents/{doc}` (and `/applications/{id}/documents/{doc}` for staff):
 //!   a document, only ever as a download.
 //! - `/my/notifications`: the language and recipients of the fund's mails, and the mails sent.
@@ -26,7 +32,7 @@
 use askama::Template;
 use axum::{
     body::Bytes,
-    extract::{Multipart, Path, RawQuery, State},
+    extract::{DefaultBodyLimit, Multipart, Path, RawQuery, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     middleware,
     response::{IntoResponse, Redirect, Response},
@@ -39,6 +45,7 @@ use coopfund_domain::{
     LoanStatus, Method, Vnd,
 };
 use serde::Deserialize;
+use tower_http::limit::RequestBodyLimitLayer;
 
 use super::{format, render, Shell, WebUser};
 use crate::{
@@ -181,6 +188,15 @@ crate::texts! {
     submitted: "Đã nộp hồ sơ. Cán bộ tín dụng sẽ thẩm định và liên hệ với HTX.", "The application is submitted. The loan officer will appraise it and contact you.";
     uploaded: "Đã tải lên tài liệu.", "The document was uploaded.";
     submit: "Nộp hồ sơ", "Submit";
+    edit_title: "Sửa hồ sơ nháp", "Edit the draft";
+    edit: "Sửa hồ sơ", "Edit";
+    save_changes: "Lưu thay đổi", "Save the changes";
+    cancel: "Thôi, không sửa", "Cancel";
+    withdraw: "Rút hồ sơ", "Withdraw";
+    withdraw_hint: "Rút hồ sơ khi HTX không cần vay nữa; hồ sơ đã rút không nộp lại được.", "Withdraw when you no longer need the loan; a withdrawn application cannot be submitted again.";
+    withdraw_reason: "Lý do rút (không bắt buộc)", "Why (optional)";
+    withdrawn: "Đã rút hồ sơ.", "The application is withdrawn.";
+    changes_saved: "Đã lưu thay đổi của hồ sơ nháp.", "The changes to the draft are saved.";
     submit_hint: "Sau khi nộp, hồ sơ không sửa được nữa.", "Once submitted, the application cannot be changed.";
     documents: "Tài liệu kèm theo", "Supporting documents";
     no_documents: "Chưa có tài liệu nào.", "No documents yet.";
@@ -221,7 +237,12 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
             get(new_application).post(post_application),
         )
         .route("/my/applications/{id}", get(application_page))
+        .route(
+            "/my/applications/{id}/edit",
+            get(edit_application).post(post_edit_application),
+        )
         .route("/my/applications/{id}/submit", post(submit_application))
+        .route("/my/applications/{id}/withdraw", post(withdraw_application))
         .route(
             "/my/applications/{id}/documents/{doc}",
             get(download_document),
@@ -235,11 +256,31 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
 }
 
 /// The document upload: a multipart form, outside the URL-encoded CSRF layer (checked by its
-/// handler, first field).
-pub fn upload_router() -> Router<AppState> {
+/// handler, first field), reading at most `body_limit_bytes` (the 5 MB document and the form
+/// around it; merged by [`crate::http::router`], not under `server.body_limit_bytes`).
+pub fn upload_router(body_limit_bytes: usize) -> Router<AppState> {
     Router::new()
         .route("/my/applications/{id}/documents", post(upload_document))
+        .layer(DefaultBodyLimit::max(body_limit_bytes))
+        .layer(RequestBodyLimitLayer::new(body_limit_bytes))
+        .layer(middleware::from_fn(file_too_large_page))
         .layer(middleware::from_fn(super::security_headers))
+}
+
+/// The bare 413 the body limit answers to a form declaring a larger body becomes a page saying
+/// the file is over 5 MB, in the page's language (the handler explains a body cut off while read).
+async fn file_too_large_page(request: axum::extract::Request, next: middleware::Next) -> Response {
+    let lang = super::lang_of(request.headers());
+    let response = next.run(request).await;
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html"));
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE || is_page {
+        return response;
+    }
+    super::error_page(None, lang, &application_documents::too_large())
 }
 
 fn id_of(text: &str, what_vi: &str, what_en: &str) -> AppResult<i64> {
@@ -668,6 +709,9 @@ pub struct ApplicationForm {
     pub no_bad_debt: String,
     /// `preview` (show the schedule, save nothing) or `save`.
     pub action: String,
+    /// The draft's version when the form was opened (editing only): a draft changed meanwhile is
+    /// refused (409), never overwritten.
+    pub version: String,
 }
 
 /// One collateral line of the form as typed.
@@ -718,9 +762,27 @@ pub struct NewApplicationPage {
     pub collateral_kinds: Vec<(&'static str, &'static str)>,
     pub methods: Vec<(&'static str, String)>,
     pub periods: Vec<i64>,
+    /// The draft being edited (its id and number); `None` for a new application.
+    pub editing: Option<(i64, String)>,
 }
 
 impl NewApplicationPage {
+    /// Where the form posts (and htmx previews): the new application's address or the draft's.
+    pub fn form_action(&self) -> String {
+        match &self.editing {
+            Some((id, _)) => format!("/my/applications/{id}/edit"),
+            None => "/my/applications/new".into(),
+        }
+    }
+
+    /// The page's heading.
+    pub fn title(&self) -> String {
+        match &self.editing {
+            Some((_, number)) => format!("{} {number}", self.m.edit_title),
+            None => self.m.apply_title.to_string(),
+        }
+    }
+
     /// The message for `field`, if refused.
     pub fn error_for(&self, field: &str) -> Option<&str> {
         self.errors
@@ -969,6 +1031,19 @@ async fn new_application_page(
     general_error: Option<String>,
     want_preview: bool,
 ) -> AppResult<NewApplicationPage> {
+    application_form_page(state, user, form, errors, general_error, want_preview, None).await
+}
+
+/// The application form, new (`editing` is `None`) or a draft's.
+async fn application_form_page(
+    state: &AppState,
+    user: &WebUser,
+    form: ApplicationForm,
+    errors: Vec<FieldError>,
+    general_error: Option<String>,
+    want_preview: bool,
+    editing: Option<(i64, String)>,
+) -> AppResult<NewApplicationPage> {
     user.caller.require(&[Role::Cooperative])?;
     let products = products::list(
         &state.ctx,
@@ -1016,8 +1091,13 @@ async fn new_application_page(
         None
     };
     let m = MyText::of(user.lang);
+    let title = match &editing {
+        Some((_, number)) => format!("{} {number}", m.edit_title),
+        None => m.apply_title.to_string(),
+    };
     Ok(NewApplicationPage {
-        shell: user.shell(state, m.apply_title).await,
+        shell: user.shell(state, &title).await,
+        editing,
         m,
         lines: form.lines(),
         products,
@@ -1102,6 +1182,11 @@ pub struct ApplicationPage {
 }
 
 impl ApplicationPage {
+    /// Whether the application is still a draft (it can be edited and submitted).
+    pub fn is_draft(&self) -> bool {
+        self.application.status == applications::Status::Draft
+    }
+
     /// A size in kB.
     pub fn size(&self, bytes: &i64) -> String {
         format!("{} kB", (bytes + 1023) / 1024)
@@ -1114,6 +1199,8 @@ struct NoticeQuery {
     saved: String,
     submitted: String,
     uploaded: String,
+    changed: String,
+    withdrawn: String,
 }
 
 async fn application_view(
@@ -1163,7 +1250,11 @@ pub async fn application_page(
     let query: NoticeQuery =
         serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
     let m = MyText::of(user.lang);
-    let notice = if !query.submitted.is_empty() {
+    let notice = if !query.withdrawn.is_empty() {
+        Some(m.withdrawn)
+    } else if !query.changed.is_empty() {
+        Some(m.changes_saved)
+    } else if !query.submitted.is_empty() {
         Some(m.submitted)
     } else if !query.uploaded.is_empty() {
         Some(m.uploaded)
@@ -1177,6 +1268,254 @@ pub async fn application_page(
     match result {
         Ok(page) => render(&page),
         Err(err) => user.fail(&state, err).await,
+    }
+}
+
+// ----- editing and withdrawing a draft -----
+
+/// The form as the draft `a` would have been typed (amounts grouped as the page writes them).
+fn form_of(a: &Application, lang: Lang) -> ApplicationForm {
+    let kind = |i: usize| {
+        a.collateral
+            .get(i)
+            .map(|c| c.kind.clone())
+            .unwrap_or_default()
+    };
+    let desc = |i: usize| {
+        a.collateral
+            .get(i)
+            .map(|c| c.description.clone())
+            .unwrap_or_default()
+    };
+    let value = |i: usize| {
+        a.collateral
+            .get(i)
+            .map(|c| format::grouped(c.appraised_value_vnd, lang))
+            .unwrap_or_default()
+    };
+    ApplicationForm {
+        product_id: a.product_id.to_string(),
+        amount_vnd: format::grouped(a.amount_vnd, lang),
+        installments: a.installments.to_string(),
+        period_months: a.period_months.to_string(),
+        method: a.method.as_str().to_string(),
+        principal_grace: a.principal_grace.to_string(),
+        purpose: a.purpose.clone(),
+        project_total_vnd: format::grouped(a.project_total_vnd, lang),
+        own_capital_vnd: format::grouped(a.own_capital_vnd, lang),
+        coll_kind_0: kind(0),
+        coll_desc_0: desc(0),
+        coll_value_0: value(0),
+        coll_kind_1: kind(1),
+        coll_desc_1: desc(1),
+        coll_value_1: value(1),
+        coll_kind_2: kind(2),
+        coll_desc_2: desc(2),
+        coll_value_2: value(2),
+        no_bad_debt: if a.no_bad_debt_declared {
+            "on".into()
+        } else {
+            String::new()
+        },
+        action: String::new(),
+        version: a.version.to_string(),
+    }
+}
+
+/// The changes the form makes to a draft: every field it shows, the collateral lines replacing the
+/// draft's (a line's discount kept where the officer set one), the list of papers untouched.
+fn changes_of(
+    input: NewApplication,
+    version: i32,
+    before: &Application,
+) -> applications::ApplicationChanges {
+    let collateral = input
+        .collateral
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut line)| {
+            if let Some(old) = before.collateral.get(i) {
+                line.discount_rate_percent = old.discount_rate_percent;
+            }
+            line
+        })
+        .collect();
+    applications::ApplicationChanges {
+        version,
+        product_id: Some(input.product_id),
+        amount_vnd: Some(input.amount_vnd),
+        installments: Some(input.installments),
+        period_months: Some(input.period_months),
+        method: Some(input.method),
+        principal_grace: input.principal_grace,
+        purpose: Some(input.purpose),
+        project_total_vnd: Some(input.project_total_vnd),
+        own_capital_vnd: Some(input.own_capital_vnd),
+        collateral: Some(collateral),
+        no_bad_debt_declared: Some(input.no_bad_debt_declared),
+        documents: None,
+    }
+}
+
+/// The cooperative's own draft `id`, as the form may edit it: 404 for another cooperative's, 409
+/// once submitted (the use case's own refusal) or when it has more collateral lines than the form
+/// shows (editing here would drop them; the officer edits it).
+async fn draft_to_edit(state: &AppState, user: &WebUser, id: i64) -> AppResult<Application> {
+    user.caller.require(&[Role::Cooperative])?;
+    let draft = applications::get(&state.ctx, &user.caller, ApplicationId::new(id)).await?;
+    if draft.status != applications::Status::Draft {
+        return Err(AppError::new(
+            ErrorKind::Conflict,
+            "application_not_draft",
+            crate::error::Localized::new(
+                "Hồ sơ đã nộp hoặc đã được xử lý: không sửa được nữa.",
+                "The application is submitted or decided: it can no longer be edited.",
+            ),
+        )
+        .with_field("status"));
+    }
+    if draft.collateral.len() > COLLATERAL_LINES {
+        return Err(AppError::new(
+            ErrorKind::Conflict,
+            "too_many_collateral_lines_for_the_form",
+            crate::error::Localized::new(
+                format!("Hồ sơ có hơn {COLLATERAL_LINES} tài sản bảo đảm: xin nhờ cán bộ tín dụng sửa."),
+                format!("The draft has more than {COLLATERAL_LINES} collateral lines: please ask your loan officer to edit it."),
+            ),
+        ));
+    }
+    Ok(draft)
+}
+
+/// `GET /my/applications/{id}/edit`: the draft in the application form, as it was typed.
+pub async fn edit_application(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        let draft = draft_to_edit(&state, &user, application_id(&id)?).await?;
+        let form = form_of(&draft, user.lang);
+        let editing = Some((draft.id, draft.number));
+        application_form_page(&state, &user, form, Vec::new(), None, true, editing).await
+    }
+    .await;
+    match result {
+        Ok(page) => render(&page),
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+/// `POST /my/applications/{id}/edit` (CSRF-checked by the middleware): `action=preview` shows the
+/// schedule; otherwise the draft is saved by [`applications::update`] (the API's `PATCH`), or the
+/// form comes back with each refusal next to its field and everything typed kept.
+pub async fn post_edit_application(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form: ApplicationForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let draft = match async { draft_to_edit(&state, &user, application_id(&id)?).await }.await {
+        Ok(draft) => draft,
+        Err(err) => return user.fail(&state, err).await,
+    };
+    let editing = Some((draft.id, draft.number.clone()));
+    if form.action == "preview" {
+        return match application_form_page(&state, &user, form, Vec::new(), None, true, editing)
+            .await
+        {
+            Ok(page) => render(&page),
+            Err(err) => user.fail(&state, err).await,
+        };
+    }
+    let (parsed, mut errors, mut general) = parse_form(&form, user.lang);
+    // A form without the version it was opened at cannot prove it saw the draft as it is.
+    let version = form.version.trim().parse::<i32>();
+    let status = match (parsed, version) {
+        (Some(input), Ok(version)) => {
+            let changes = changes_of(input, version, &draft);
+            match applications::update(
+                &state.ctx,
+                &user.caller,
+                ApplicationId::new(draft.id),
+                changes,
+            )
+            .await
+            {
+                Ok(_) => {
+                    return Redirect::to(&format!("/my/applications/{}?changed=1", draft.id))
+                        .into_response()
+                }
+                Err(err)
+                    if matches!(
+                        err.kind,
+                        ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
+                    ) =>
+                {
+                    return user.fail(&state, err).await
+                }
+                Err(err) => {
+                    place_error(&err, user.lang, &mut errors, &mut general);
+                    crate::http::error::status_of(err.kind)
+                }
+            }
+        }
+        (_, Err(_)) => {
+            let stale = AppError::stale_version();
+            general = Some(stale.message.get(user.lang).to_string());
+            crate::http::error::status_of(stale.kind)
+        }
+        (None, Ok(_)) => StatusCode::BAD_REQUEST,
+    };
+    match application_form_page(&state, &user, form, errors, general, true, editing).await {
+        Ok(page) => (status, render(&page)).into_response(),
+        Err(err) => user.fail(&state, err).await,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WithdrawForm {
+    reason: String,
+}
+
+/// `POST /my/applications/{id}/withdraw` (CSRF-checked by the middleware): the cooperative
+/// withdraws its application while it is open ([`applications::withdraw`], the API's use case),
+/// with the reason it gives, if any.
+pub async fn withdraw_application(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let id = match application_id(&id) {
+        Ok(id) => id,
+        Err(err) => return user.fail(&state, err).await,
+    };
+    if let Err(err) = user.caller.require(&[Role::Cooperative]) {
+        return user.fail(&state, err).await;
+    }
+    let form: WithdrawForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let reason = Some(form.reason.trim().to_string()).filter(|r| !r.is_empty());
+    match applications::withdraw(&state.ctx, &user.caller, ApplicationId::new(id), reason).await {
+        Ok(_) => Redirect::to(&format!("/my/applications/{id}?withdrawn=1")).into_response(),
+        Err(err)
+            if matches!(
+                err.kind,
+                ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
+            ) =>
+        {
+            user.fail(&state, err).await
+        }
+        Err(err) => {
+            let status = crate::http::error::status_of(err.kind);
+            let message = err.message.get(user.lang).to_string();
+            match application_view(&state, &user, id, None, Some(message)).await {
+                Ok(page) => (status, render(&page)).into_response(),
+                Err(err) => user.fail(&state, err).await,
+            }
+        }
     }
 }
 
@@ -1270,11 +1609,7 @@ pub async fn upload_document(
         return super::refused(&headers);
     }
     let outcome = if too_large {
-        Err(AppError::new(
-            ErrorKind::PayloadTooLarge,
-            "document_too_large",
-            crate::error::Localized::new("Tệp quá lớn.", "The file is too large."),
-        ))
+        Err(application_documents::too_large())
     } else {
         let (file_name, bytes) = file.unwrap_or_default();
         application_documents::upload(&state.ctx, &user.caller, id, &file_name, &bytes).await

@@ -98,8 +98,37 @@ async fn the_explorable_demo_has_every_application_state_and_loan_history_its_us
         .iter()
         .all(|a| a["cooperative_id"] == own[0]["cooperative_id"]));
 
+    // htx.tancuong, the demo's cooperative user, is behind on one of its loans by weeks: every
+    // overdue amount is owed today, so each can be opened into its lines ("how is this computed?").
+    let tancuong = &tokens["htx.tancuong"];
+    let own_loans = items(&app, "/api/v1/loans?status=active&limit=200", tancuong).await;
+    assert_eq!(own_loans.len(), 3, "{own_loans:?}");
+    let behind: Vec<&Value> = own_loans
+        .iter()
+        .filter(|l| l["dpd"].as_i64().unwrap_or(0) > 0)
+        .collect();
+    assert_eq!(behind.len(), 1, "one loan is behind: {own_loans:?}");
+    let dpd = behind[0]["dpd"].as_i64().unwrap();
+    assert!((10..=50).contains(&dpd), "behind by weeks: {dpd} days");
+    let quote = app
+        .get(
+            &format!("/api/v1/loans/{}/payoff", behind[0]["id"]),
+            tancuong,
+        )
+        .await;
+    assert_eq!(quote.status(), StatusCode::OK);
+    let quote: Value = quote.json().await.expect("json");
+    for field in [
+        "overdue_principal_vnd",
+        "unpaid_interest_vnd",
+        "overdue_interest_vnd",
+        "late_interest_vnd",
+    ] {
+        assert!(quote[field].as_i64().unwrap_or(0) > 0, "{field}: {quote}");
+    }
+
     let loans = items(&app, "/api/v1/loans?limit=200", auditor).await;
-    assert_eq!(loans.len(), 25);
+    assert_eq!(loans.len(), 26);
     let statuses: BTreeSet<&str> = loans.iter().filter_map(|l| l["status"].as_str()).collect();
     for status in [
         "approved",

@@ -185,7 +185,7 @@ async fn the_list_and_the_detail_of_every_demo_loan_agree_on_every_field() {
 #[tokio::test]
 async fn a_loan_whose_stored_rate_is_unreadable_is_an_error_not_zero_percent() {
     use coopfund::store::entities::loan;
-    use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+    use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
 
     let app = crate::helpers::spawn_app().await;
     let staff = crate::loan_fixtures::Staff::new(&app).await;
@@ -198,14 +198,14 @@ async fn a_loan_whose_stored_rate_is_unreadable_is_an_error_not_zero_percent() {
         "2026-01-10",
     )
     .await;
-    let row = loan::Entity::find_by_id(loan_id)
-        .one(&app.db)
+    // Written as raw text: the entity itself only writes decimals.
+    let damaged = loan::Entity::update_many()
+        .col_expr(loan::Column::RatePercent, Expr::value("twelve"))
+        .filter(loan::Column::Id.eq(loan_id))
+        .exec(&app.db)
         .await
-        .expect("read")
-        .expect("loan");
-    let mut damaged = row.into_active_model();
-    damaged.rate_percent = Set("twelve".into());
-    damaged.update(&app.db).await.expect("damage the row");
+        .expect("damage the row");
+    assert_eq!(damaged.rows_affected, 1);
     let response = app
         .get(&format!("/api/v1/loans/{loan_id}"), &staff.auditor)
         .await;

@@ -221,6 +221,114 @@ async fn a_cooperative_attaches_a_pdf_and_a_jpeg_checked_by_content_and_staff_do
     assert_eq!(error["code"], "application_closed");
 }
 
+/// A PDF of `size` bytes: a real header and trailer around a comment of filler.
+fn a_pdf_of(size: usize) -> Vec<u8> {
+    let mut bytes = b"%PDF-1.4\n%".to_vec();
+    let tail = b"\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+    bytes.resize(size - tail.len(), b'x');
+    bytes.extend_from_slice(tail);
+    bytes
+}
+
+#[tokio::test]
+async fn a_document_up_to_five_mb_is_uploaded_past_the_server_body_limit_and_a_larger_one_is_refused_in_the_callers_language(
+) {
+    let app = spawn_app().await;
+    let coop = app.cooperative().await;
+    let member = app.user_token("cooperative", Some(coop)).await;
+    let id = draft(&app, &member).await;
+    let body_limit = app.settings.server.body_limit_bytes;
+
+    // A scanned plan of about 1 MB: well over the server's body limit, under the 5 MB document limit.
+    let scan = a_pdf_of(1_000_000);
+    assert!(scan.len() > 3 * body_limit);
+    let stored = json_of(
+        upload(&app, id, &member, "Phương án (bản quét).pdf", &scan).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(stored["size_bytes"], 1_000_000, "{stored}");
+    assert_eq!(stored["content_type"], "application/pdf");
+    let response = app
+        .get(
+            &format!("/api/v1/applications/{id}/documents/{}", stored["id"]),
+            &member,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.bytes().await.unwrap().as_ref(), scan.as_slice());
+
+    // Exactly 5 MiB is taken; one byte more is the document rule's refusal.
+    let at_limit = a_pdf_of(application_documents::MAX_DOCUMENT_BYTES);
+    json_of(
+        upload(&app, id, &member, "dung-5MB.pdf", &at_limit).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let over = a_pdf_of(application_documents::MAX_DOCUMENT_BYTES + 1);
+    let error = error_of(
+        upload(&app, id, &member, "qua-5MB.pdf", &over).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await;
+    assert_eq!(error["code"], "document_too_large");
+
+    // 6 MB, stopped by the route's body limit before it is read: the same code, in the caller's
+    // language, and nothing stored.
+    let six_mb = a_pdf_of(6 * 1024 * 1024);
+    for (language, words) in [("vi", "tối đa 5 MB"), ("en", "5 MB at most")] {
+        let response = app
+            .client
+            .post(app.url(&format!(
+                "/api/v1/applications/{id}/documents?file_name=qua-lon.pdf"
+            )))
+            .bearer_auth(&member)
+            .header("accept-language", language)
+            .header("content-type", "application/octet-stream")
+            .body(six_mb.clone())
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(
+            response.headers()["content-language"].to_str().unwrap(),
+            language
+        );
+        let error = error_of(response, StatusCode::PAYLOAD_TOO_LARGE).await;
+        assert_eq!(error["code"], "document_too_large", "{error}");
+        assert_eq!(error["field"], "file");
+        assert!(
+            error["message"].as_str().unwrap().contains(words),
+            "{language}: {error}"
+        );
+    }
+    let listed = json_of(
+        app.get(&format!("/api/v1/applications/{id}/documents"), &member)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
+
+    // Every other route keeps the server's body limit.
+    let huge = format!(
+        "{{\"purpose\": \"{}\", \"version\": 1}}",
+        "x".repeat(body_limit)
+    );
+    let error = error_of(
+        app.client
+            .patch(app.url(&format!("/api/v1/applications/{id}")))
+            .bearer_auth(&member)
+            .header("content-type", "application/json")
+            .body(huge)
+            .send()
+            .await
+            .expect("request"),
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await;
+    assert_eq!(error["code"], "payload_too_large");
+}
+
 fn ctx_of(app: &TestApp) -> AppCtx {
     AppCtx::new(app.db.clone(), std::sync::Arc::new(app.settings.clone()))
 }

@@ -143,7 +143,8 @@ async fn explain_an_overdue_loan_on_a_phone_its_lines_add_up_to_each_amount() {
     phone.find("#total_vnd").await;
     phone.quit().await;
 
-    // The cooperative, on a phone: its own loan explained, another cooperative's loan a 404 page.
+    // The cooperative, on a phone: its own overdue loan explained (the demo keeps one of
+    // tancuong's loans behind by weeks), another cooperative's loan a 404 page.
     let coop_token = token(&fund.address, COOPERATIVE).await;
     let own = get(
         &fund.address,
@@ -154,7 +155,10 @@ async fn explain_an_overdue_loan_on_a_phone_its_lines_add_up_to_each_amount() {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let own_loan = own.first().expect("htx.tancuong has an active loan")["id"]
+    let own_loan = own
+        .iter()
+        .find(|l| l["dpd"].as_i64().unwrap_or(0) > 0)
+        .expect("htx.tancuong has an overdue loan")["id"]
         .as_i64()
         .expect("id");
     let own_quote = get(
@@ -163,6 +167,16 @@ async fn explain_an_overdue_loan_on_a_phone_its_lines_add_up_to_each_amount() {
         &format!("/api/v1/loans/{own_loan}/payoff"),
     )
     .await;
+    for field in [
+        "overdue_principal_vnd",
+        "overdue_interest_vnd",
+        "late_interest_vnd",
+    ] {
+        assert!(
+            own_quote[field].as_i64().unwrap_or(0) > 0,
+            "{field} is owed on tancuong's overdue loan: {own_quote}"
+        );
+    }
     let stranger = all
         .iter()
         .find(|l| l["cooperative_id"] != own[0]["cooperative_id"])
@@ -175,6 +189,13 @@ async fn explain_an_overdue_loan_on_a_phone_its_lines_add_up_to_each_amount() {
         .await;
     coop.find("#total_vnd").await;
     assert_sections_add_up(&coop, &own_quote).await;
+    let late = coop.text("#late_interest_vnd").await;
+    assert!(late.contains("/ 365"), "the formula is written out: {late}");
+    coop.goto(&fund.url(&format!("/loans/{own_loan}/explain#late_interest_vnd")))
+        .await;
+    coop.find("#late_interest_vnd").await;
+    coop.screenshot("explain-phone-cooperative-late-interest")
+        .await;
     coop.goto(&fund.url(&format!("/loans/{stranger}/explain")))
         .await;
     coop.wait_text("h1", "Không tìm thấy").await;

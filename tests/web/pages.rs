@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::{
     driver::{Browser, Driver},
-    helpers::{spawn_app, unique},
+    helpers::{spawn_app_with, unique},
 };
 
 /// The demo fund's server, shared by the browser tests of this process.
@@ -40,8 +40,9 @@ pub(crate) fn fund() -> &'static Fund {
                 .build()
                 .expect("runtime");
             runtime.block_on(async move {
-                let app = spawn_app().await;
+                let app = spawn_app_with(demo::use_demo_bank_account).await;
                 let mut settings = Settings::load(None).expect("default settings");
+                demo::use_demo_bank_account(&mut settings);
                 // Only names the in-process close-of-business lock (see tests/api/demo.rs).
                 settings.database.url = unique("sqlite://web-demo-");
                 demo::load_explorable(&AppState::new(app.db.clone(), settings))

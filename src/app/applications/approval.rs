@@ -29,7 +29,10 @@ use crate::{
         lending_limits, products, Caller,
     },
     error::{AppError, AppResult, ErrorKind, Localized},
-    store::entities::{application, cooperative, loan, product},
+    store::{
+        entities::{application, cooperative, loan, product},
+        DbDecimal,
+    },
 };
 
 /// The status of a loan approval has just created.
@@ -148,7 +151,7 @@ async fn approval_case<C: ConnectionTrait>(
         created_by: app.created_by,
         appraised_by: app.appraised_by,
         approved_by: app.approved_by,
-        rates: products::rates_of(product)?,
+        rates: products::rates_of(product),
         exposure: lending_limits::exposure_of(conn, coop).await?,
         council_approval_above_vnd: policy.council_approval_above_vnd,
     })
@@ -189,15 +192,15 @@ pub struct NewLoan {
     /// The cooperative's officer; when none is assigned, the officer who appraised it.
     pub officer_id: Option<i64>,
     pub principal_vnd: i64,
-    pub rate_percent: String,
+    pub rate_percent: DbDecimal,
     pub method: String,
     pub installments: i32,
     pub period_months: i32,
     pub principal_grace: i32,
     pub day_count: String,
     pub installment_unit_vnd: i64,
-    pub overdue_multiplier: String,
-    pub late_rate_percent: String,
+    pub overdue_multiplier: DbDecimal,
+    pub late_rate_percent: DbDecimal,
     pub allocation_order: String,
     pub prepayment_rule: String,
     /// Σ appraised × (1 − discount%) of the application's collateral.
@@ -216,15 +219,15 @@ impl NewLoan {
             product_id: app.product_id,
             officer_id: app.appraised_by,
             principal_vnd: app.amount_vnd,
-            rate_percent: product.rate_percent.clone(),
+            rate_percent: product.rate_percent,
             method: app.method.clone(),
             installments: app.installments,
             period_months: app.period_months,
             principal_grace: app.principal_grace,
             day_count: product.day_count.clone(),
             installment_unit_vnd: product.installment_unit_vnd,
-            overdue_multiplier: product.overdue_multiplier.clone(),
-            late_rate_percent: product.late_rate_percent.clone(),
+            overdue_multiplier: product.overdue_multiplier,
+            late_rate_percent: product.late_rate_percent,
             allocation_order: product.allocation_order.clone(),
             prepayment_rule: product.prepayment_rule.clone(),
             collateral_value_vnd: 0,

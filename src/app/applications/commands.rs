@@ -128,7 +128,7 @@ fn validate_collateral(items: &[NewCollateral]) -> AppResult<Vec<collateral_item
                     0,
                     coopfund_domain::Vnd::MAX_INPUT,
                 )?),
-                discount_rate_percent: Set(discount.normalize().to_string()),
+                discount_rate_percent: Set(discount.normalize().into()),
                 ..Default::default()
             })
         })
@@ -261,7 +261,7 @@ fn engine_terms(
     let count = |value: i32| u32::try_from(value).map_err(AppError::internal);
     let mut terms = ScheduleTerms::new(
         Vnd::from_i64(valid.amount_vnd),
-        products::rates_of(product)?.rate_percent,
+        products::rates_of(product).rate_percent,
         business_date,
         count(valid.installments)?,
         count(valid.period_months)?,

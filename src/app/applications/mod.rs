@@ -259,14 +259,7 @@ fn collateral_of(items: &[collateral_item::Model]) -> AppResult<Vec<Collateral>>
                 kind: item.kind.clone(),
                 description: item.description.clone(),
                 appraised_value_vnd: item.appraised_value_vnd,
-                discount_rate_percent: item.discount_rate_percent.parse().map_err(|_| {
-                    unreadable(
-                        "collateral item",
-                        item.id,
-                        "discount_rate_percent",
-                        &item.discount_rate_percent,
-                    )
-                })?,
+                discount_rate_percent: item.discount_rate_percent.get(),
             })
         })
         .collect()

@@ -2,6 +2,11 @@
 //! property that for random loans with late, partial, back-dated and reversed payments (and tranches and
 //! restructurings) every explained amount's lines add up to the payoff quote's amount.
 
+mod common;
+
+use common::{cases, disbursed, vnd};
+use coopfund_domain::examples::{date as d, example_3};
+
 use chrono::{Duration, NaiveDate};
 use coopfund_domain::{
     explain, fold, payoff, DayCount, EventKind, Explanation, ExplanationKind, Formula,
@@ -11,30 +16,6 @@ use coopfund_domain::{
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
-}
-
-fn vnd(amount: i64) -> Vnd {
-    Vnd::from_i64(amount)
-}
-
-/// Worked example 3: P = 100,000,000; R = 12%; D0 = 2026-01-10; 10 monthly; equal principal.
-fn example_3() -> LoanContract {
-    LoanContract::new(ScheduleTerms::new(
-        vnd(100_000_000),
-        dec!(12),
-        d(2026, 1, 10),
-        10,
-        1,
-        Method::EqualPrincipal,
-    ))
-}
-
-fn disbursed() -> LoanEvent {
-    LoanEvent::disbursement("d1", d(2026, 1, 10), 1, vnd(100_000_000))
-}
 
 /// (kind, from, amount) of each line of a field, for compact exact assertions.
 fn lines_of(
@@ -438,15 +419,8 @@ fn events_of(s: &Scenario) -> Vec<LoanEvent> {
     events
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(96)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(ProptestConfig::with_cases(cases(96)))]
 
     #[test]
     fn every_explained_amount_adds_up_to_the_payoff_quote(s in scenario()) {

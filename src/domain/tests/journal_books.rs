@@ -1,5 +1,9 @@
 //! DOMAIN.md §9: posting each loan's books by difference, day by day through worked example 3.
 
+mod common;
+
+use common::vnd;
+
 use chrono::NaiveDate;
 use coopfund_domain::examples::{date as d, example_3 as contract};
 use coopfund_domain::{
@@ -7,10 +11,6 @@ use coopfund_domain::{
     BookInputs, ClassificationConfig, DayCount, DebtGroup, LoanEvent, LoanState, RepaymentKind,
     Side, Vnd,
 };
-
-fn vnd(amount: i64) -> Vnd {
-    Vnd::from_i64(amount)
-}
 
 fn events() -> Vec<LoanEvent> {
     vec![

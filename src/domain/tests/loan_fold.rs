@@ -1,19 +1,15 @@
 //! DOMAIN.md §4-§5: worked example 3 and its prepayment variant, payoff, on-time rules, reversals.
 
+mod common;
+
+use common::{disbursed, vnd};
+
 use coopfund_domain::examples::{date as d, example_3};
 use coopfund_domain::{
     fold, fold_close_of_day, fold_without, payoff, EventKind, HolidayCalendar, InstallmentStatus,
     LoanEvent, PrepaymentRule, RepaymentKind, Vnd,
 };
 use rust_decimal_macros::dec;
-
-fn vnd(amount: i64) -> Vnd {
-    Vnd::from_i64(amount)
-}
-
-fn disbursed() -> LoanEvent {
-    LoanEvent::disbursement("d1", d(2026, 1, 10), 1, vnd(100_000_000))
-}
 
 fn paid_late(kind: RepaymentKind) -> Vec<LoanEvent> {
     vec![

@@ -1,5 +1,9 @@
 //! Properties of the loan fold, allocation, classification and books over random loans and payments.
 
+mod common;
+
+use common::cases;
+
 use chrono::{Duration, NaiveDate};
 use coopfund_domain::{
     classify, entry_for_difference, fold, fold_close_of_day, fold_without, loan_book, payoff,
@@ -170,16 +174,8 @@ fn check_invariants(state: &LoanState) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// 64 cases by default (fast in debug builds); `PROPTEST_CASES=5000` for a deeper run.
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(ProptestConfig::with_cases(cases(64)))]
 
     #[test]
     fn allocations_conserve_the_payment_and_never_pay_more_than_is_due(s in scenario()) {

@@ -1,6 +1,10 @@
 //! DOMAIN.md §9, Decree 45/2021 Art 29: a written-off loan stays under follow-up; recoveries pay the written-off
 //! principal first, then the interest not recognised; the books move exactly as §9's table says.
 
+mod common;
+
+use common::{cases, event, vnd};
+
 use chrono::{Duration, NaiveDate};
 use coopfund_domain::examples::{date as d, example_3 as contract};
 use coopfund_domain::{
@@ -8,19 +12,6 @@ use coopfund_domain::{
     DayCount, DebtGroup, EventKind, LoanEvent, LoanState, RepaymentKind, Side, Vnd,
 };
 use proptest::prelude::*;
-
-fn vnd(amount: i64) -> Vnd {
-    Vnd::from_i64(amount)
-}
-
-fn event(id: &str, date: NaiveDate, sequence: u64, kind: EventKind) -> LoanEvent {
-    LoanEvent {
-        id: id.into(),
-        value_date: date,
-        sequence,
-        kind,
-    }
-}
 
 fn recovery(id: &str, date: NaiveDate, sequence: u64, amount: i64) -> LoanEvent {
     event(
@@ -311,16 +302,8 @@ fn a_written_off_loan_is_frozen_however_late_it_is_replayed() {
     }
 }
 
-/// 64 cases by default; `PROPTEST_CASES=5000` for a deeper run.
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(ProptestConfig::with_cases(cases(64)))]
 
     /// Random write-off dates and recoveries (per-mille of what remains): the split conserves each recovery,
     /// principal goes first, the books balance and follow the loan (0042 = principal under follow-up, 0041 =

@@ -4,6 +4,11 @@
 //! reduction; the loan never closes while anything restructured is unpaid; the books carry the reduction on its
 //! own account (0043) and always balance.
 
+mod common;
+
+use common::vnd;
+use coopfund_domain::examples::date as d;
+
 use chrono::{Duration, NaiveDate};
 use coopfund_domain::{
     add_months_clamped, entry_for_difference, fold, loan_book, payoff, Account, AccountBalances,
@@ -12,14 +17,6 @@ use coopfund_domain::{
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).expect("date")
-}
-
-fn vnd(amount: i64) -> Vnd {
-    Vnd::from_i64(amount)
-}
 
 /// One restructuring of the plan: days after the previous step, extension?, installments, reduction per mille of
 /// the interest owed (0 = none), payment before it (per mille of the payoff, 0 = none), prepayment?

@@ -1,5 +1,9 @@
 //! Properties of every schedule (DOMAIN.md §3 invariants) over random terms.
 
+mod common;
+
+use common::cases;
+
 use chrono::NaiveDate;
 use coopfund_domain::{build_schedule, DayCount, Method, ScheduleTerms, Vnd};
 use proptest::prelude::*;
@@ -41,16 +45,8 @@ fn terms_strategy() -> impl Strategy<Value = ScheduleTerms> {
         )
 }
 
-/// 128 cases by default (fast in debug builds); `PROPTEST_CASES=5000` for a deeper run.
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(128)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(ProptestConfig::with_cases(cases(128)))]
 
     #[test]
     fn principals_sum_to_the_principal_and_nothing_is_negative(terms in terms_strategy()) {

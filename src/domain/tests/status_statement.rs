@@ -1,6 +1,10 @@
 //! A loan's status after a fold, the group it is shown in, the stored names, and the statement with running
 //! balances (DOMAIN.md §4, §8; API.md's statement), without a database.
 
+mod common;
+
+use common::vnd;
+
 use std::str::FromStr;
 
 use chrono::NaiveDate;
@@ -10,10 +14,6 @@ use coopfund_domain::{
     LoanEvent, LoanState, LoanStatus, PrepaymentRule, RepaymentKind, RestructureKind,
     StatementTransaction, TransactionKind, UnknownName, Vnd,
 };
-
-fn vnd(amount: i64) -> Vnd {
-    Vnd::from_i64(amount)
-}
 
 fn state_of(events: &[LoanEvent], as_of: NaiveDate) -> LoanState {
     fold(&contract(), events, as_of).expect("the events apply")

@@ -1,20 +1,16 @@
 //! DOMAIN.md §4, §7: tranches, restructuring (adjustment and extension), write-off.
 
-use chrono::NaiveDate;
+mod common;
+
+use common::{event, vnd};
+use coopfund_domain::examples::date as d;
+
 use coopfund_domain::{
     classify, entry_for_difference, fold, loan_book, Account, AccountBalances, BookInputs,
     ClassificationConfig, DayCount, DebtGroup, EventKind, InstallmentStatus, LoanContract,
     LoanEvent, Method, RepaymentKind, Restructure, RestructureKind, ScheduleTerms, Side, Vnd,
 };
 use rust_decimal_macros::dec;
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
-}
-
-fn vnd(amount: i64) -> Vnd {
-    Vnd::from_i64(amount)
-}
 
 fn contract(method: Method) -> LoanContract {
     LoanContract::new(ScheduleTerms::new(
@@ -25,15 +21,6 @@ fn contract(method: Method) -> LoanContract {
         1,
         method,
     ))
-}
-
-fn event(id: &str, date: NaiveDate, sequence: u64, kind: EventKind) -> LoanEvent {
-    LoanEvent {
-        id: id.into(),
-        value_date: date,
-        sequence,
-        kind,
-    }
 }
 
 fn two_tranches() -> Vec<LoanEvent> {

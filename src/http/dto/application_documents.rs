@@ -15,33 +15,20 @@ pub struct UploadQuery {
     pub file_name: Option<String>,
 }
 
-/// A supporting document of an application (its content is the download).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct DocumentView {
-    pub id: i64,
-    pub application_id: i64,
-    /// The name it was uploaded under (cleaned).
-    pub file_name: String,
-    /// `application/pdf` or `image/jpeg`, decided by the file's first bytes.
-    pub content_type: String,
-    pub size_bytes: i64,
-    /// Hex SHA-256 of the content.
-    pub sha256: String,
-    pub uploaded_by: Option<i64>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<DocumentInfo> for DocumentView {
-    fn from(d: DocumentInfo) -> DocumentView {
-        DocumentView {
-            id: d.id,
-            application_id: d.application_id,
-            file_name: d.file_name,
-            content_type: d.content_type,
-            size_bytes: d.size_bytes,
-            sha256: d.sha256,
-            uploaded_by: d.uploaded_by,
-            created_at: d.created_at,
-        }
+view! {
+    /// A supporting document of an application (its content is the download).
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct DocumentView from DocumentInfo {
+        pub id: i64,
+        pub application_id: i64,
+        /// The name it was uploaded under (cleaned).
+        pub file_name: String,
+        /// `application/pdf` or `image/jpeg`, decided by the file's first bytes.
+        pub content_type: String,
+        pub size_bytes: i64,
+        /// Hex SHA-256 of the content.
+        pub sha256: String,
+        pub uploaded_by: Option<i64>,
+        pub created_at: DateTime<Utc>,
     }
 }

@@ -22,28 +22,19 @@ fn method(text: &str) -> Result<Method, AppError> {
     parse_named("method", text, &METHODS, Method::as_str)
 }
 
-/// A collateral item as sent.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[schema(as = CollateralInput)]
-#[serde(deny_unknown_fields)]
-pub struct CollateralBody {
-    /// e.g. `land_use_right`, `machinery`, `deposit`.
-    pub kind: String,
-    pub description: String,
-    pub appraised_value_vnd: i64,
-    /// Haircut applied to the appraised value, 0 to 100 (a decimal string).
-    #[schema(value_type = String, example = "30")]
-    pub discount_rate_percent: Decimal,
-}
-
-impl From<CollateralBody> for NewCollateral {
-    fn from(body: CollateralBody) -> NewCollateral {
-        NewCollateral {
-            kind: body.kind,
-            description: body.description,
-            appraised_value_vnd: body.appraised_value_vnd,
-            discount_rate_percent: body.discount_rate_percent,
-        }
+view! {
+    /// A collateral item as sent.
+    #[derive(Debug, Clone, Deserialize, ToSchema)]
+    #[schema(as = CollateralInput)]
+    #[serde(deny_unknown_fields)]
+    pub struct CollateralBody into NewCollateral {
+        /// e.g. `land_use_right`, `machinery`, `deposit`.
+        pub kind: String,
+        pub description: String,
+        pub appraised_value_vnd: i64,
+        /// Haircut applied to the appraised value, 0 to 100 (a decimal string).
+        #[schema(value_type = String, example = "30")]
+        pub discount_rate_percent: Decimal,
     }
 }
 
@@ -316,19 +307,12 @@ impl From<Application> for ApplicationView {
     }
 }
 
-/// One page, newest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(as = ApplicationPage)]
-pub struct ApplicationPageView {
-    pub items: Vec<ApplicationView>,
-    pub next_cursor: Option<String>,
-}
-
-impl From<ApplicationPage> for ApplicationPageView {
-    fn from(page: ApplicationPage) -> ApplicationPageView {
-        ApplicationPageView {
-            items: page.items.into_iter().map(ApplicationView::from).collect(),
-            next_cursor: page.next_cursor,
-        }
+view! {
+    /// One page, newest first.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    #[schema(as = ApplicationPage)]
+    pub struct ApplicationPageView from ApplicationPage {
+        pub items: Vec<ApplicationView> [each],
+        pub next_cursor: Option<String>,
     }
 }

@@ -13,51 +13,24 @@ use crate::{
     error::{AppError, AppResult},
 };
 
-/// One audit record as shown.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct AuditView {
-    #[schema(value_type = i64)]
-    pub id: AuditRecordId,
-    pub at: DateTime<Utc>,
-    #[schema(value_type = Option<i64>)]
-    pub actor_id: Option<UserId>,
-    pub actor: String,
-    pub action: String,
-    pub entity_type: String,
-    pub entity_id: String,
-    /// The entity before the change, as recorded (JSON), absent on creation.
-    pub before: Option<serde_json::Value>,
-    /// The entity after the change (JSON).
-    pub after: Option<serde_json::Value>,
-    pub request_id: Option<String>,
-}
-
-impl From<AuditRecord> for AuditView {
-    fn from(r: AuditRecord) -> Self {
-        let AuditRecord {
-            id,
-            at,
-            actor_id,
-            actor,
-            action,
-            entity_type,
-            entity_id,
-            before,
-            after,
-            request_id,
-        } = r;
-        AuditView {
-            id,
-            at,
-            actor_id,
-            actor,
-            action,
-            entity_type,
-            entity_id,
-            before,
-            after,
-            request_id,
-        }
+view! {
+    /// One audit record as shown.
+    #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+    pub struct AuditView from AuditRecord {
+        #[schema(value_type = i64)]
+        pub id: AuditRecordId,
+        pub at: DateTime<Utc>,
+        #[schema(value_type = Option<i64>)]
+        pub actor_id: Option<UserId>,
+        pub actor: String,
+        pub action: String,
+        pub entity_type: String,
+        pub entity_id: String,
+        /// The entity before the change, as recorded (JSON), absent on creation.
+        pub before: Option<serde_json::Value>,
+        /// The entity after the change (JSON).
+        pub after: Option<serde_json::Value>,
+        pub request_id: Option<String>,
     }
 }
 
@@ -91,20 +64,12 @@ impl TryFrom<AuditQuery> for AuditFilter {
     }
 }
 
-/// One page of the audit trail, newest first.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct AuditPage {
-    pub items: Vec<AuditView>,
-    pub next_cursor: Option<String>,
-}
-
-impl From<Page<AuditRecord>> for AuditPage {
-    fn from(page: Page<AuditRecord>) -> Self {
-        let page = page.map(AuditView::from);
-        AuditPage {
-            items: page.items,
-            next_cursor: page.next_cursor,
-        }
+view! {
+    /// One page of the audit trail, newest first.
+    #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+    pub struct AuditPage from Page<AuditRecord> {
+        pub items: Vec<AuditView> [each],
+        pub next_cursor: Option<String>,
     }
 }
 

@@ -13,96 +13,56 @@ use crate::{
     error::AppError,
 };
 
-/// How many lines of a statement are in each state.
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
-pub struct LineCounts {
-    pub proposed: i64,
-    pub ambiguous: i64,
-    pub unmatched: i64,
-    pub awaiting_second: i64,
-    pub posting: i64,
-    pub posted: i64,
-    pub rejected: i64,
-}
-
-impl From<statements::LineCounts> for LineCounts {
-    fn from(r: statements::LineCounts) -> LineCounts {
-        LineCounts {
-            proposed: r.proposed,
-            ambiguous: r.ambiguous,
-            unmatched: r.unmatched,
-            awaiting_second: r.awaiting_second,
-            posting: r.posting,
-            posted: r.posted,
-            rejected: r.rejected,
-        }
+view! {
+    /// How many lines of a statement are in each state.
+    #[derive(Debug, Clone, Default, Serialize, ToSchema)]
+    pub struct LineCounts from statements::LineCounts {
+        pub proposed: i64,
+        pub ambiguous: i64,
+        pub unmatched: i64,
+        pub awaiting_second: i64,
+        pub posting: i64,
+        pub posted: i64,
+        pub rejected: i64,
     }
 }
 
-/// A statement as imported.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct StatementView {
-    pub id: i64,
-    pub bank_account: String,
-    /// csv, xlsx, camt053 or mt940.
-    pub format: String,
-    pub profile: Option<String>,
-    pub file_name: String,
-    pub file_sha256: String,
-    pub statement_ref: Option<String>,
-    #[schema(value_type = Option<String>, format = Date)]
-    pub period_from: Option<NaiveDate>,
-    #[schema(value_type = Option<String>, format = Date)]
-    pub period_to: Option<NaiveDate>,
-    pub opening_balance_vnd: Option<i64>,
-    pub closing_balance_vnd: Option<i64>,
-    /// Lines in the file.
-    pub line_count: i32,
-    /// Lines of the file not seen before (the others belong to an earlier statement).
-    pub new_line_count: i32,
-    pub imported_by: Option<i64>,
-    pub imported_at: DateTime<Utc>,
-    /// The states of this statement's own lines.
-    pub counts: LineCounts,
-}
-
-impl From<statements::StatementView> for StatementView {
-    fn from(r: statements::StatementView) -> StatementView {
-        StatementView {
-            id: r.id,
-            bank_account: r.bank_account,
-            format: r.format,
-            profile: r.profile,
-            file_name: r.file_name,
-            file_sha256: r.file_sha256,
-            statement_ref: r.statement_ref,
-            period_from: r.period_from,
-            period_to: r.period_to,
-            opening_balance_vnd: r.opening_balance_vnd,
-            closing_balance_vnd: r.closing_balance_vnd,
-            line_count: r.line_count,
-            new_line_count: r.new_line_count,
-            imported_by: r.imported_by,
-            imported_at: r.imported_at,
-            counts: r.counts.into(),
-        }
+view! {
+    /// A statement as imported.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct StatementView from statements::StatementView {
+        pub id: i64,
+        pub bank_account: String,
+        /// csv, xlsx, camt053 or mt940.
+        pub format: String,
+        pub profile: Option<String>,
+        pub file_name: String,
+        pub file_sha256: String,
+        pub statement_ref: Option<String>,
+        #[schema(value_type = Option<String>, format = Date)]
+        pub period_from: Option<NaiveDate>,
+        #[schema(value_type = Option<String>, format = Date)]
+        pub period_to: Option<NaiveDate>,
+        pub opening_balance_vnd: Option<i64>,
+        pub closing_balance_vnd: Option<i64>,
+        /// Lines in the file.
+        pub line_count: i32,
+        /// Lines of the file not seen before (the others belong to an earlier statement).
+        pub new_line_count: i32,
+        pub imported_by: Option<i64>,
+        pub imported_at: DateTime<Utc>,
+        /// The states of this statement's own lines.
+        pub counts: LineCounts [into],
     }
 }
 
-/// One part of a line to post on one loan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Split {
-    pub loan_id: i64,
-    pub amount_vnd: i64,
-}
-
-impl From<statements::Split> for Split {
-    fn from(r: statements::Split) -> Split {
-        Split {
-            loan_id: r.loan_id,
-            amount_vnd: r.amount_vnd,
-        }
+view! {
+    /// One part of a line to post on one loan.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct Split from statements::Split {
+        pub loan_id: i64,
+        pub amount_vnd: i64,
     }
 }
 
@@ -115,104 +75,65 @@ impl From<Split> for statements::Split {
     }
 }
 
-/// One line with its proposal and decision.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct LineView {
-    pub id: i64,
-    /// The statement that first brought the line.
-    pub statement_id: i64,
-    pub line_no: i32,
-    #[schema(value_type = String, format = Date)]
-    pub booking_date: NaiveDate,
-    #[schema(value_type = String, format = Date)]
-    pub value_date: NaiveDate,
-    /// credit (money in) or debit (money out).
-    #[schema(value_type = String)]
-    pub direction: Direction,
-    pub amount_vnd: i64,
-    pub description: String,
-    pub bank_transaction_id: Option<String>,
-    pub counterparty_name: String,
-    pub counterparty_account: String,
-    /// proposed, ambiguous, unmatched, awaiting_second, posting, posted, rejected.
-    #[schema(value_type = String)]
-    pub status: LineStatus,
-    /// The loan proposed (credit) or of the disbursement proposed (debit).
-    pub proposed_loan_id: Option<i64>,
-    pub proposed_loan_number: Option<String>,
-    /// Debit: the disbursement transaction proposed.
-    pub proposed_transaction_id: Option<i64>,
-    /// Why it was matched or not (loan_number, loan_number_truncated, account_and_amount_due …).
-    pub match_reason: String,
-    /// 0–100.
-    pub match_confidence: i32,
-    /// Loans (credit) or disbursements (debit) that were considered.
-    pub candidates: Vec<i64>,
-    /// What is (to be) posted: loan and amount per part.
-    pub plan: Vec<Split>,
-    /// ordinary or prepayment.
-    #[schema(value_type = Option<String>)]
-    pub repayment_kind: Option<RepaymentKind>,
-    /// The loan transactions posted for it.
-    pub posted_transactions: Vec<i64>,
-    pub reject_reason: Option<String>,
-    /// Why the last attempt to post failed.
-    pub last_error: Option<String>,
-    pub proposed_by: Option<i64>,
-    pub decided_by: Option<i64>,
-    pub decided_at: Option<DateTime<Utc>>,
-    /// For an open credit with a proposed loan: the payoff on the value date (a line above it is
-    /// not posted).
-    pub payoff_vnd: Option<i64>,
-}
-
-impl From<statements::LineView> for LineView {
-    fn from(r: statements::LineView) -> LineView {
-        LineView {
-            id: r.id,
-            statement_id: r.statement_id,
-            line_no: r.line_no,
-            booking_date: r.booking_date,
-            value_date: r.value_date,
-            direction: r.direction,
-            amount_vnd: r.amount_vnd,
-            description: r.description,
-            bank_transaction_id: r.bank_transaction_id,
-            counterparty_name: r.counterparty_name,
-            counterparty_account: r.counterparty_account,
-            status: r.status,
-            proposed_loan_id: r.proposed_loan_id,
-            proposed_loan_number: r.proposed_loan_number,
-            proposed_transaction_id: r.proposed_transaction_id,
-            match_reason: r.match_reason,
-            match_confidence: r.match_confidence,
-            candidates: r.candidates,
-            plan: r.plan.into_iter().map(Into::into).collect(),
-            repayment_kind: r.repayment_kind,
-            posted_transactions: r.posted_transactions,
-            reject_reason: r.reject_reason,
-            last_error: r.last_error,
-            proposed_by: r.proposed_by,
-            decided_by: r.decided_by,
-            decided_at: r.decided_at,
-            payoff_vnd: r.payoff_vnd,
-        }
+view! {
+    /// One line with its proposal and decision.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct LineView from statements::LineView {
+        pub id: i64,
+        /// The statement that first brought the line.
+        pub statement_id: i64,
+        pub line_no: i32,
+        #[schema(value_type = String, format = Date)]
+        pub booking_date: NaiveDate,
+        #[schema(value_type = String, format = Date)]
+        pub value_date: NaiveDate,
+        /// credit (money in) or debit (money out).
+        #[schema(value_type = String)]
+        pub direction: Direction,
+        pub amount_vnd: i64,
+        pub description: String,
+        pub bank_transaction_id: Option<String>,
+        pub counterparty_name: String,
+        pub counterparty_account: String,
+        /// proposed, ambiguous, unmatched, awaiting_second, posting, posted, rejected.
+        #[schema(value_type = String)]
+        pub status: LineStatus,
+        /// The loan proposed (credit) or of the disbursement proposed (debit).
+        pub proposed_loan_id: Option<i64>,
+        pub proposed_loan_number: Option<String>,
+        /// Debit: the disbursement transaction proposed.
+        pub proposed_transaction_id: Option<i64>,
+        /// Why it was matched or not (loan_number, loan_number_truncated, account_and_amount_due …).
+        pub match_reason: String,
+        /// 0–100.
+        pub match_confidence: i32,
+        /// Loans (credit) or disbursements (debit) that were considered.
+        pub candidates: Vec<i64>,
+        /// What is (to be) posted: loan and amount per part.
+        pub plan: Vec<Split> [each],
+        /// ordinary or prepayment.
+        #[schema(value_type = Option<String>)]
+        pub repayment_kind: Option<RepaymentKind>,
+        /// The loan transactions posted for it.
+        pub posted_transactions: Vec<i64>,
+        pub reject_reason: Option<String>,
+        /// Why the last attempt to post failed.
+        pub last_error: Option<String>,
+        pub proposed_by: Option<i64>,
+        pub decided_by: Option<i64>,
+        pub decided_at: Option<DateTime<Utc>>,
+        /// For an open credit with a proposed loan: the payoff on the value date (a line above it is
+        /// not posted).
+        pub payoff_vnd: Option<i64>,
     }
 }
 
-/// A statement with its lines.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct StatementDetail {
-    pub statement: StatementView,
-    pub lines: Vec<LineView>,
-}
-
-impl From<statements::StatementDetail> for StatementDetail {
-    fn from(r: statements::StatementDetail) -> StatementDetail {
-        StatementDetail {
-            statement: r.statement.into(),
-            lines: r.lines.into_iter().map(Into::into).collect(),
-        }
+view! {
+    /// A statement with its lines.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct StatementDetail from statements::StatementDetail {
+        pub statement: StatementView [into],
+        pub lines: Vec<LineView> [each],
     }
 }
 
@@ -231,44 +152,27 @@ impl From<StatementQuery> for statements::StatementQuery {
     }
 }
 
-/// `POST /cooperatives/{id}/bank-accounts`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewBankAccount {
-    /// The account number as the bank writes it; stored as its digits and letters.
-    pub account_number: String,
-    /// The bank and branch.
-    pub bank_name: String,
-}
-
-impl From<NewBankAccount> for statements::NewBankAccount {
-    fn from(r: NewBankAccount) -> statements::NewBankAccount {
-        statements::NewBankAccount {
-            account_number: r.account_number,
-            bank_name: r.bank_name,
-        }
+view! {
+    /// `POST /cooperatives/{id}/bank-accounts`.
+    #[derive(Debug, Clone, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct NewBankAccount into statements::NewBankAccount {
+        /// The account number as the bank writes it; stored as its digits and letters.
+        pub account_number: String,
+        /// The bank and branch.
+        pub bank_name: String,
     }
 }
 
-/// A cooperative's registered account.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct BankAccountView {
-    pub id: i64,
-    pub cooperative_id: i64,
-    pub account_number: String,
-    pub bank_name: String,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<statements::BankAccountView> for BankAccountView {
-    fn from(r: statements::BankAccountView) -> BankAccountView {
-        BankAccountView {
-            id: r.id,
-            cooperative_id: r.cooperative_id,
-            account_number: r.account_number,
-            bank_name: r.bank_name,
-            created_at: r.created_at,
-        }
+view! {
+    /// A cooperative's registered account.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct BankAccountView from statements::BankAccountView {
+        pub id: i64,
+        pub cooperative_id: i64,
+        pub account_number: String,
+        pub bank_name: String,
+        pub created_at: DateTime<Utc>,
     }
 }
 
@@ -314,213 +218,129 @@ impl From<RejectInput> for confirm::RejectInput {
     }
 }
 
-/// `POST /bank-statements/{id}/confirm`.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BulkConfirmInput {
-    /// The lines to confirm as proposed; absent: every proposed line of the statement with at least
-    /// `bank_statements.bulk_min_confidence_percent`.
-    #[serde(default)]
-    pub line_ids: Option<Vec<i64>>,
-}
-
-impl From<BulkConfirmInput> for confirm::BulkConfirmInput {
-    fn from(r: BulkConfirmInput) -> confirm::BulkConfirmInput {
-        confirm::BulkConfirmInput {
-            line_ids: r.line_ids,
-        }
+view! {
+    /// `POST /bank-statements/{id}/confirm`.
+    #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct BulkConfirmInput into confirm::BulkConfirmInput {
+        /// The lines to confirm as proposed; absent: every proposed line of the statement with at least
+        /// `bank_statements.bulk_min_confidence_percent`.
+        #[serde(default)]
+        pub line_ids: Option<Vec<i64>>,
     }
 }
 
-/// What happened to one line of a bulk confirmation.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct BulkLineOutcome {
-    pub line_id: i64,
-    /// The line's status afterwards.
-    pub status: String,
-    /// The refusal's code, when the line was not confirmed (e.g. above_payoff).
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
-}
-
-impl From<confirm::BulkLineOutcome> for BulkLineOutcome {
-    fn from(r: confirm::BulkLineOutcome) -> BulkLineOutcome {
-        BulkLineOutcome {
-            line_id: r.line_id,
-            status: r.status,
-            error_code: r.error_code,
-            error_message: r.error_message,
-        }
+view! {
+    /// What happened to one line of a bulk confirmation.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct BulkLineOutcome from confirm::BulkLineOutcome {
+        pub line_id: i64,
+        /// The line's status afterwards.
+        pub status: String,
+        /// The refusal's code, when the line was not confirmed (e.g. above_payoff).
+        pub error_code: Option<String>,
+        pub error_message: Option<String>,
     }
 }
 
-/// A bulk confirmation.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct BulkOutcome {
-    pub confirmed: i64,
-    pub refused: i64,
-    pub lines: Vec<BulkLineOutcome>,
-}
-
-impl From<confirm::BulkOutcome> for BulkOutcome {
-    fn from(r: confirm::BulkOutcome) -> BulkOutcome {
-        BulkOutcome {
-            confirmed: r.confirmed,
-            refused: r.refused,
-            lines: r.lines.into_iter().map(Into::into).collect(),
-        }
+view! {
+    /// A bulk confirmation.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct BulkOutcome from confirm::BulkOutcome {
+        pub confirmed: i64,
+        pub refused: i64,
+        pub lines: Vec<BulkLineOutcome> [each],
     }
 }
 
-/// `POST /bank-statements?format=&profile=&account=&file_name=` (the body is the file).
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ImportQuery {
-    /// csv, xlsx, camt053 or mt940 (required; csv and xlsx need `profile`).
-    pub format: Option<String>,
-    /// The bank profile of a CSV/XLSX export (`[bank_statements.profiles]`).
-    pub profile: Option<String>,
-    /// The fund's account the statement is of; camt.053 and MT940 say it themselves (when both are
-    /// given they must agree).
-    pub account: Option<String>,
-    /// The file's name, as shown.
-    pub file_name: Option<String>,
-}
-
-impl From<ImportQuery> for import::ImportQuery {
-    fn from(r: ImportQuery) -> import::ImportQuery {
-        import::ImportQuery {
-            format: r.format,
-            profile: r.profile,
-            account: r.account,
-            file_name: r.file_name,
-        }
+view! {
+    /// `POST /bank-statements?format=&profile=&account=&file_name=` (the body is the file).
+    #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    #[serde(deny_unknown_fields)]
+    pub struct ImportQuery into import::ImportQuery {
+        /// csv, xlsx, camt053 or mt940 (required; csv and xlsx need `profile`).
+        pub format: Option<String>,
+        /// The bank profile of a CSV/XLSX export (`[bank_statements.profiles]`).
+        pub profile: Option<String>,
+        /// The fund's account the statement is of; camt.053 and MT940 say it themselves (when both are
+        /// given they must agree).
+        pub account: Option<String>,
+        /// The file's name, as shown.
+        pub file_name: Option<String>,
     }
 }
 
-/// What an import did.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ImportOutcome {
-    pub statement: StatementView,
-    /// True when this very file was imported before: nothing was added.
-    pub duplicate_file: bool,
-    /// Lines added now.
-    pub new_lines: i32,
-    /// Lines of the file already known from an earlier statement (not added again).
-    pub known_lines: i32,
-}
-
-impl From<import::ImportOutcome> for ImportOutcome {
-    fn from(r: import::ImportOutcome) -> ImportOutcome {
-        ImportOutcome {
-            statement: r.statement.into(),
-            duplicate_file: r.duplicate_file,
-            new_lines: r.new_lines,
-            known_lines: r.known_lines,
-        }
+view! {
+    /// What an import did.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct ImportOutcome from import::ImportOutcome {
+        pub statement: StatementView [into],
+        /// True when this very file was imported before: nothing was added.
+        pub duplicate_file: bool,
+        /// Lines added now.
+        pub new_lines: i32,
+        /// Lines of the file already known from an earlier statement (not added again).
+        pub known_lines: i32,
     }
 }
 
-/// A bank line the books do not have.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct UnpostedLine {
-    pub line_id: i64,
-    #[schema(value_type = String, format = Date)]
-    pub value_date: NaiveDate,
-    /// + money in, − money out.
-    pub signed_amount_vnd: i64,
-    #[schema(value_type = String)]
-    pub status: LineStatus,
-    pub description: String,
-}
-
-impl From<reconcile::UnpostedLine> for UnpostedLine {
-    fn from(r: reconcile::UnpostedLine) -> UnpostedLine {
-        UnpostedLine {
-            line_id: r.line_id,
-            value_date: r.value_date,
-            signed_amount_vnd: r.signed_amount_vnd,
-            status: r.status,
-            description: r.description,
-        }
+view! {
+    /// A bank line the books do not have.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct UnpostedLine from reconcile::UnpostedLine {
+        pub line_id: i64,
+        #[schema(value_type = String, format = Date)]
+        pub value_date: NaiveDate,
+        /// + money in, − money out.
+        pub signed_amount_vnd: i64,
+        #[schema(value_type = String)]
+        pub status: LineStatus,
+        pub description: String,
     }
 }
 
-/// A 1121 posting no bank line accounts for.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct UnmatchedPosting {
-    pub entry_id: i64,
-    pub transaction_id: Option<i64>,
-    #[schema(value_type = String, format = Date)]
-    pub date: NaiveDate,
-    /// + debit of 1121 (money in), − credit.
-    pub signed_amount_vnd: i64,
-    pub description: String,
-}
-
-impl From<reconcile::UnmatchedPosting> for UnmatchedPosting {
-    fn from(r: reconcile::UnmatchedPosting) -> UnmatchedPosting {
-        UnmatchedPosting {
-            entry_id: r.entry_id,
-            transaction_id: r.transaction_id,
-            date: r.date,
-            signed_amount_vnd: r.signed_amount_vnd,
-            description: r.description,
-        }
+view! {
+    /// A 1121 posting no bank line accounts for.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct UnmatchedPosting from reconcile::UnmatchedPosting {
+        pub entry_id: i64,
+        pub transaction_id: Option<i64>,
+        #[schema(value_type = String, format = Date)]
+        pub date: NaiveDate,
+        /// + debit of 1121 (money in), − credit.
+        pub signed_amount_vnd: i64,
+        pub description: String,
     }
 }
 
-/// The reconciliation of one statement.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Reconciliation {
-    pub statement_id: i64,
-    pub bank_account: String,
-    #[schema(value_type = String, format = Date)]
-    pub period_from: NaiveDate,
-    #[schema(value_type = String, format = Date)]
-    pub period_to: NaiveDate,
-    /// The bank's balance at the end of the day before `period_from` (null if the file gave none).
-    pub bank_opening_vnd: Option<i64>,
-    pub bank_closing_vnd: Option<i64>,
-    /// 1121 at the end of the day before `period_from`.
-    pub ledger_opening_vnd: i64,
-    /// 1121 at the end of `period_to`.
-    pub ledger_closing_vnd: i64,
-    /// bank − ledger, opening (null without a bank balance).
-    pub opening_difference_vnd: Option<i64>,
-    /// bank − ledger, closing.
-    pub closing_difference_vnd: Option<i64>,
-    pub unposted_lines: Vec<UnpostedLine>,
-    pub postings_without_bank_line: Vec<UnmatchedPosting>,
-    /// The movement difference the lists above do not explain.
-    pub unexplained_vnd: i64,
-    /// The statement gave both balances, both differences and the unexplained amount are 0, and no
-    /// line or posting is left unexplained.
-    pub reconciled: bool,
-}
-
-impl From<reconcile::Reconciliation> for Reconciliation {
-    fn from(r: reconcile::Reconciliation) -> Reconciliation {
-        Reconciliation {
-            statement_id: r.statement_id,
-            bank_account: r.bank_account,
-            period_from: r.period_from,
-            period_to: r.period_to,
-            bank_opening_vnd: r.bank_opening_vnd,
-            bank_closing_vnd: r.bank_closing_vnd,
-            ledger_opening_vnd: r.ledger_opening_vnd,
-            ledger_closing_vnd: r.ledger_closing_vnd,
-            opening_difference_vnd: r.opening_difference_vnd,
-            closing_difference_vnd: r.closing_difference_vnd,
-            unposted_lines: r.unposted_lines.into_iter().map(Into::into).collect(),
-            postings_without_bank_line: r
-                .postings_without_bank_line
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-            unexplained_vnd: r.unexplained_vnd,
-            reconciled: r.reconciled,
-        }
+view! {
+    /// The reconciliation of one statement.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct Reconciliation from reconcile::Reconciliation {
+        pub statement_id: i64,
+        pub bank_account: String,
+        #[schema(value_type = String, format = Date)]
+        pub period_from: NaiveDate,
+        #[schema(value_type = String, format = Date)]
+        pub period_to: NaiveDate,
+        /// The bank's balance at the end of the day before `period_from` (null if the file gave none).
+        pub bank_opening_vnd: Option<i64>,
+        pub bank_closing_vnd: Option<i64>,
+        /// 1121 at the end of the day before `period_from`.
+        pub ledger_opening_vnd: i64,
+        /// 1121 at the end of `period_to`.
+        pub ledger_closing_vnd: i64,
+        /// bank − ledger, opening (null without a bank balance).
+        pub opening_difference_vnd: Option<i64>,
+        /// bank − ledger, closing.
+        pub closing_difference_vnd: Option<i64>,
+        pub unposted_lines: Vec<UnpostedLine> [each],
+        pub postings_without_bank_line: Vec<UnmatchedPosting> [each],
+        /// The movement difference the lists above do not explain.
+        pub unexplained_vnd: i64,
+        /// The statement gave both balances, both differences and the unexplained amount are 0, and no
+        /// line or posting is left unexplained.
+        pub reconciled: bool,
     }
 }

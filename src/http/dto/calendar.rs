@@ -6,44 +6,50 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::app::calendar::{Calendar, CalendarRange, DayOff, Holiday, NewHoliday, WeeklyRule};
 
-/// `POST /api/v1/calendar/holidays`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HolidayInput {
-    /// The day off; after the business date.
-    #[schema(value_type = String, format = Date)]
-    pub date: NaiveDate,
-    /// What it is, e.g. "Tết Nguyên đán".
-    pub name: String,
+view! {
+    /// `POST /api/v1/calendar/holidays`.
+    #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct HolidayInput into NewHoliday {
+        /// The day off; after the business date.
+        #[schema(value_type = String, format = Date)]
+        pub date: NaiveDate,
+        /// What it is, e.g. "Tết Nguyên đán".
+        pub name: String,
+    }
 }
 
-/// A holiday as kept.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct HolidayView {
-    #[schema(value_type = String, format = Date)]
-    pub date: NaiveDate,
-    pub name: String,
-    /// `config` or `admin`.
-    pub source: String,
-    /// The business date on which it was entered (or removed); folds change only after it.
-    #[schema(value_type = String, format = Date)]
-    pub entered_on_business_date: NaiveDate,
-    pub entered_by: String,
-    /// False once removed.
-    pub in_force: bool,
+view! {
+    /// A holiday as kept.
+    #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+    pub struct HolidayView from Holiday {
+        #[schema(value_type = String, format = Date)]
+        pub date: NaiveDate,
+        pub name: String,
+        /// `config` or `admin`.
+        pub source: String,
+        /// The business date on which it was entered (or removed); folds change only after it.
+        #[schema(value_type = String, format = Date)]
+        pub entered_on_business_date: NaiveDate,
+        pub entered_by: String,
+        /// False once removed.
+        pub in_force: bool,
+    }
 }
 
-/// `?from=&to=` of `GET /api/v1/calendar` (default: the business date and a year after it).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct CalendarQuery {
-    /// YYYY-MM-DD (default: the business date).
-    #[param(value_type = Option<String>, format = Date)]
-    pub from: Option<NaiveDate>,
-    /// YYYY-MM-DD, at most 731 days after `from` (default: 365 days after `from`).
-    #[param(value_type = Option<String>, format = Date)]
-    pub to: Option<NaiveDate>,
+view! {
+    /// `?from=&to=` of `GET /api/v1/calendar` (default: the business date and a year after it).
+    #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    #[serde(deny_unknown_fields)]
+    pub struct CalendarQuery into CalendarRange {
+        /// YYYY-MM-DD (default: the business date).
+        #[param(value_type = Option<String>, format = Date)]
+        pub from: Option<NaiveDate>,
+        /// YYYY-MM-DD, at most 731 days after `from` (default: 365 days after `from`).
+        #[param(value_type = Option<String>, format = Date)]
+        pub to: Option<NaiveDate>,
+    }
 }
 
 /// One day the fund does not work.
@@ -87,37 +93,6 @@ pub struct CalendarView {
     pub days_off: Vec<DayOffView>,
     /// The holidays in `[from, to]`, removed ones included (`in_force` false), in order.
     pub holidays: Vec<HolidayView>,
-}
-
-impl From<HolidayInput> for NewHoliday {
-    fn from(body: HolidayInput) -> Self {
-        NewHoliday {
-            date: body.date,
-            name: body.name,
-        }
-    }
-}
-
-impl From<CalendarQuery> for CalendarRange {
-    fn from(query: CalendarQuery) -> Self {
-        CalendarRange {
-            from: query.from,
-            to: query.to,
-        }
-    }
-}
-
-impl From<Holiday> for HolidayView {
-    fn from(h: Holiday) -> Self {
-        HolidayView {
-            date: h.date,
-            name: h.name,
-            source: h.source,
-            entered_on_business_date: h.entered_on_business_date,
-            entered_by: h.entered_by,
-            in_force: h.in_force,
-        }
-    }
 }
 
 impl From<Calendar> for CalendarView {

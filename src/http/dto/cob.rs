@@ -9,22 +9,15 @@ use crate::app::{
     page::Page,
 };
 
-/// The current business date (API.md).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct BusinessDateView {
-    #[schema(value_type = String, format = Date)]
-    pub business_date: NaiveDate,
-    /// The last closed day (the day before the business date).
-    #[schema(value_type = String, format = Date)]
-    pub last_closed_date: NaiveDate,
-}
-
-impl From<BusinessDates> for BusinessDateView {
-    fn from(dates: BusinessDates) -> Self {
-        BusinessDateView {
-            business_date: dates.business_date,
-            last_closed_date: dates.last_closed_date,
-        }
+view! {
+    /// The current business date (API.md).
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct BusinessDateView from BusinessDates {
+        #[schema(value_type = String, format = Date)]
+        pub business_date: NaiveDate,
+        /// The last closed day (the day before the business date).
+        #[schema(value_type = String, format = Date)]
+        pub last_closed_date: NaiveDate,
     }
 }
 
@@ -76,17 +69,19 @@ impl From<CobRun> for CobRunView {
     }
 }
 
-/// What a call to `POST /api/v1/cob/run` did.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CobOutcome {
-    /// False when another instance holds the COB lock (nothing was done here).
-    pub ran: bool,
-    /// The dates closed by this call, in order.
-    pub runs: Vec<CobRunView>,
-    /// The business date after the call.
-    #[schema(value_type = String, format = Date)]
-    pub business_date: NaiveDate,
-    pub message: String,
+view! {
+    /// What a call to `POST /api/v1/cob/run` did.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct CobOutcome from cob::CobOutcome {
+        /// False when another instance holds the COB lock (nothing was done here).
+        pub ran: bool,
+        /// The dates closed by this call, in order.
+        pub runs: Vec<CobRunView> [each],
+        /// The business date after the call.
+        #[schema(value_type = String, format = Date)]
+        pub business_date: NaiveDate,
+        pub message: String,
+    }
 }
 
 /// Paging for the list of runs.
@@ -98,30 +93,11 @@ pub struct CobRunQuery {
     pub cursor: Option<String>,
 }
 
-/// One page of runs, newest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CobRunPage {
-    pub items: Vec<CobRunView>,
-    pub next_cursor: Option<String>,
-}
-
-impl From<Page<CobRun>> for CobRunPage {
-    fn from(page: Page<CobRun>) -> Self {
-        let page = page.map(CobRunView::from);
-        CobRunPage {
-            items: page.items,
-            next_cursor: page.next_cursor,
-        }
-    }
-}
-
-impl From<cob::CobOutcome> for CobOutcome {
-    fn from(outcome: cob::CobOutcome) -> Self {
-        CobOutcome {
-            ran: outcome.ran,
-            runs: outcome.runs.into_iter().map(CobRunView::from).collect(),
-            business_date: outcome.business_date,
-            message: outcome.message,
-        }
+view! {
+    /// One page of runs, newest first.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct CobRunPage from Page<CobRun> {
+        pub items: Vec<CobRunView> [each],
+        pub next_cursor: Option<String>,
     }
 }

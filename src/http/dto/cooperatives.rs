@@ -123,56 +123,32 @@ impl TryFrom<CooperativePatchBody> for CooperativeChange {
     }
 }
 
-/// A cooperative as shown.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct CooperativeView {
-    #[schema(value_type = i64)]
-    pub id: CooperativeId,
-    pub registration_code: String,
-    pub name: String,
-    pub kind: String,
-    pub district: String,
-    pub commune: String,
-    pub address: String,
-    pub legal_representative: String,
-    pub phone: String,
-    pub email: String,
-    pub language: Lang,
-    pub member_count: i32,
-    pub charter_capital_vnd: i64,
-    #[schema(value_type = String, format = Date)]
-    pub founded_on: NaiveDate,
-    pub related_group: Option<String>,
-    #[schema(value_type = Option<i64>)]
-    pub officer_id: Option<UserId>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<Cooperative> for CooperativeView {
-    fn from(c: Cooperative) -> Self {
-        CooperativeView {
-            id: c.id,
-            registration_code: c.registration_code,
-            name: c.name,
-            kind: c.kind,
-            district: c.district,
-            commune: c.commune,
-            address: c.address,
-            legal_representative: c.legal_representative,
-            phone: c.phone,
-            email: c.email,
-            language: c.language,
-            member_count: c.member_count,
-            charter_capital_vnd: c.charter_capital_vnd,
-            founded_on: c.founded_on,
-            related_group: c.related_group,
-            officer_id: c.officer_id,
-            version: c.version,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-        }
+view! {
+    /// A cooperative as shown.
+    #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+    pub struct CooperativeView from Cooperative {
+        #[schema(value_type = i64)]
+        pub id: CooperativeId,
+        pub registration_code: String,
+        pub name: String,
+        pub kind: String,
+        pub district: String,
+        pub commune: String,
+        pub address: String,
+        pub legal_representative: String,
+        pub phone: String,
+        pub email: String,
+        pub language: Lang,
+        pub member_count: i32,
+        pub charter_capital_vnd: i64,
+        #[schema(value_type = String, format = Date)]
+        pub founded_on: NaiveDate,
+        pub related_group: Option<String>,
+        #[schema(value_type = Option<i64>)]
+        pub officer_id: Option<UserId>,
+        pub version: i32,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
     }
 }
 
@@ -203,20 +179,12 @@ impl TryFrom<CooperativeQuery> for CooperativeFilter {
     }
 }
 
-/// One page, newest first.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct CooperativePage {
-    pub items: Vec<CooperativeView>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
-}
-
-impl From<Page<Cooperative>> for CooperativePage {
-    fn from(page: Page<Cooperative>) -> Self {
-        let page = page.map(CooperativeView::from);
-        CooperativePage {
-            items: page.items,
-            next_cursor: page.next_cursor,
-        }
+view! {
+    /// One page, newest first.
+    #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+    pub struct CooperativePage from Page<Cooperative> {
+        pub items: Vec<CooperativeView> [each],
+        /// Pass as `cursor` for the next page; null on the last page.
+        pub next_cursor: Option<String>,
     }
 }

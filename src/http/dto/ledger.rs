@@ -127,20 +127,12 @@ impl From<PostedEntry> for EntryView {
     }
 }
 
-/// One page of entries, newest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct EntryPage {
-    pub items: Vec<EntryView>,
-    pub next_cursor: Option<String>,
-}
-
-impl From<Page<PostedEntry>> for EntryPage {
-    fn from(page: Page<PostedEntry>) -> Self {
-        let page = page.map(EntryView::from);
-        EntryPage {
-            items: page.items,
-            next_cursor: page.next_cursor,
-        }
+view! {
+    /// One page of entries, newest first.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct EntryPage from Page<PostedEntry> {
+        pub items: Vec<EntryView> [each],
+        pub next_cursor: Option<String>,
     }
 }
 

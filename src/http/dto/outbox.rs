@@ -13,72 +13,31 @@ use crate::{
     error::{AppError, AppResult},
 };
 
-/// A queued message as listed (the body is left out).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct OutboxView {
-    #[schema(value_type = i64)]
-    pub id: OutboxMessageId,
-    pub dedupe_key: String,
-    pub kind: String,
-    pub recipient: String,
-    pub cc: Option<String>,
-    pub language: String,
-    pub subject: String,
-    pub message_id: String,
-    /// `pending`, `sending`, `sent` or `failed`.
-    pub status: String,
-    pub attempts: i32,
-    /// When a pending message is next tried (for `sending`: when its lease ends).
-    pub next_attempt_at: DateTime<Utc>,
-    pub last_error: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub sent_at: Option<DateTime<Utc>>,
-    pub related_type: Option<String>,
-    pub related_id: Option<String>,
-    #[schema(value_type = Option<i64>)]
-    pub cooperative_id: Option<CooperativeId>,
-}
-
-impl From<OutboxMessage> for OutboxView {
-    fn from(m: OutboxMessage) -> Self {
-        let OutboxMessage {
-            id,
-            dedupe_key,
-            kind,
-            recipient,
-            cc,
-            language,
-            subject,
-            message_id,
-            status,
-            attempts,
-            next_attempt_at,
-            last_error,
-            created_at,
-            sent_at,
-            related_type,
-            related_id,
-            cooperative_id,
-        } = m;
-        OutboxView {
-            id,
-            dedupe_key,
-            kind,
-            recipient,
-            cc,
-            language,
-            subject,
-            message_id,
-            status,
-            attempts,
-            next_attempt_at,
-            last_error,
-            created_at,
-            sent_at,
-            related_type,
-            related_id,
-            cooperative_id,
-        }
+view! {
+    /// A queued message as listed (the body is left out).
+    #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+    pub struct OutboxView from OutboxMessage {
+        #[schema(value_type = i64)]
+        pub id: OutboxMessageId,
+        pub dedupe_key: String,
+        pub kind: String,
+        pub recipient: String,
+        pub cc: Option<String>,
+        pub language: String,
+        pub subject: String,
+        pub message_id: String,
+        /// `pending`, `sending`, `sent` or `failed`.
+        pub status: String,
+        pub attempts: i32,
+        /// When a pending message is next tried (for `sending`: when its lease ends).
+        pub next_attempt_at: DateTime<Utc>,
+        pub last_error: Option<String>,
+        pub created_at: DateTime<Utc>,
+        pub sent_at: Option<DateTime<Utc>>,
+        pub related_type: Option<String>,
+        pub related_id: Option<String>,
+        #[schema(value_type = Option<i64>)]
+        pub cooperative_id: Option<CooperativeId>,
     }
 }
 
@@ -110,20 +69,12 @@ impl TryFrom<OutboxQuery> for OutboxFilter {
     }
 }
 
-/// One page, newest first.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct OutboxPage {
-    pub items: Vec<OutboxView>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    pub next_cursor: Option<String>,
-}
-
-impl From<Page<OutboxMessage>> for OutboxPage {
-    fn from(page: Page<OutboxMessage>) -> Self {
-        let page = page.map(OutboxView::from);
-        OutboxPage {
-            items: page.items,
-            next_cursor: page.next_cursor,
-        }
+view! {
+    /// One page, newest first.
+    #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+    pub struct OutboxPage from Page<OutboxMessage> {
+        pub items: Vec<OutboxView> [each],
+        /// Pass as `cursor` for the next page; null on the last page.
+        pub next_cursor: Option<String>,
     }
 }

@@ -144,25 +144,29 @@ pub struct ProductView {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Paging and filter of the list.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ProductQuery {
-    /// Only active (true) or inactive (false) products.
-    pub active: Option<bool>,
-    /// Page size, 1 to 200 (default 50).
-    pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
+view! {
+    /// Paging and filter of the list.
+    #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    #[serde(deny_unknown_fields)]
+    pub struct ProductQuery into ProductFilter {
+        /// Only active (true) or inactive (false) products.
+        pub active: Option<bool>,
+        /// Page size, 1 to 200 (default 50).
+        pub limit: Option<u64>,
+        /// The `next_cursor` of the previous page.
+        pub cursor: Option<String>,
+    }
 }
 
-/// One page, newest first.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(as = ProductPage)]
-pub struct ProductPageView {
-    pub items: Vec<ProductView>,
-    pub next_cursor: Option<String>,
+view! {
+    /// One page, newest first.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    #[schema(as = ProductPage)]
+    pub struct ProductPageView from ProductPage {
+        pub items: Vec<ProductView> [each],
+        pub next_cursor: Option<String>,
+    }
 }
 
 impl TryFrom<ProductBody> for ProductDraft {
@@ -238,16 +242,6 @@ impl TryFrom<ProductPatchBody> for ProductChanges {
     }
 }
 
-impl From<ProductQuery> for ProductFilter {
-    fn from(q: ProductQuery) -> ProductFilter {
-        ProductFilter {
-            active: q.active,
-            limit: q.limit,
-            cursor: q.cursor,
-        }
-    }
-}
-
 impl From<Product> for ProductView {
     fn from(p: Product) -> ProductView {
         ProductView {
@@ -279,15 +273,6 @@ impl From<Product> for ProductView {
             version: p.version,
             created_at: p.created_at,
             updated_at: p.updated_at,
-        }
-    }
-}
-
-impl From<ProductPage> for ProductPageView {
-    fn from(page: ProductPage) -> ProductPageView {
-        ProductPageView {
-            items: page.items.into_iter().map(ProductView::from).collect(),
-            next_cursor: page.next_cursor,
         }
     }
 }

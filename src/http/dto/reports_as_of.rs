@@ -12,30 +12,22 @@ use crate::{
     http::sheets::{Cell, Sheets},
 };
 
-/// `?date=&from=&trend_months=`.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct AsOfQuery {
-    /// YYYY-MM-DD (default: the last closed day): the report shows the books as they stood when it
-    /// was closed; transactions recorded later (even back-dated ones) do not change it.
-    #[param(value_type = Option<String>, format = Date)]
-    pub date: Option<NaiveDate>,
-    /// YYYY-MM-DD: the first day of the period of flows, write-offs and recoveries (default: 1 January of `date`'s year).
-    #[param(value_type = Option<String>, format = Date)]
-    pub from: Option<NaiveDate>,
-    /// Month ends in the PAR trend, 0 to 12 (default 6).
-    #[param(minimum = 0, maximum = 12)]
-    pub trend_months: Option<u32>,
-}
-
-impl From<AsOfQuery> for AsOfRequest {
-    fn from(query: AsOfQuery) -> Self {
-        AsOfRequest {
-            date: query.date,
-            from: query.from,
-            trend_months: query.trend_months,
-        }
+view! {
+    /// `?date=&from=&trend_months=`.
+    #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    #[serde(deny_unknown_fields)]
+    pub struct AsOfQuery into AsOfRequest {
+        /// YYYY-MM-DD (default: the last closed day): the report shows the books as they stood when it
+        /// was closed; transactions recorded later (even back-dated ones) do not change it.
+        #[param(value_type = Option<String>, format = Date)]
+        pub date: Option<NaiveDate>,
+        /// YYYY-MM-DD: the first day of the period of flows, write-offs and recoveries (default: 1 January of `date`'s year).
+        #[param(value_type = Option<String>, format = Date)]
+        pub from: Option<NaiveDate>,
+        /// Month ends in the PAR trend, 0 to 12 (default 6).
+        #[param(minimum = 0, maximum = 12)]
+        pub trend_months: Option<u32>,
     }
 }
 

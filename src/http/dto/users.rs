@@ -100,34 +100,20 @@ impl From<UserChangeBody> for AccountChange {
     }
 }
 
-/// An account as shown (never with its hash).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct UserView {
-    #[schema(value_type = i64)]
-    pub id: UserId,
-    pub username: String,
-    pub full_name: String,
-    pub email: Option<String>,
-    pub role: Role,
-    #[schema(value_type = Option<i64>)]
-    pub cooperative_id: Option<CooperativeId>,
-    pub language: Lang,
-    pub disabled: bool,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<User> for UserView {
-    fn from(u: User) -> Self {
-        UserView {
-            id: u.id,
-            username: u.username,
-            full_name: u.full_name,
-            email: u.email,
-            role: u.role,
-            cooperative_id: u.cooperative_id,
-            language: u.language,
-            disabled: u.disabled,
-            created_at: u.created_at,
-        }
+view! {
+    /// An account as shown (never with its hash).
+    #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+    pub struct UserView from User {
+        #[schema(value_type = i64)]
+        pub id: UserId,
+        pub username: String,
+        pub full_name: String,
+        pub email: Option<String>,
+        pub role: Role,
+        #[schema(value_type = Option<i64>)]
+        pub cooperative_id: Option<CooperativeId>,
+        pub language: Lang,
+        pub disabled: bool,
+        pub created_at: DateTime<Utc>,
     }
 }

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::store::DbDecimal;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "collateral_items")]
 pub struct Model {
@@ -11,7 +13,8 @@ pub struct Model {
     pub kind: String,
     pub description: String,
     pub appraised_value_vnd: i64,
-    pub discount_rate_percent: String,
+    /// Exact decimal text, read once ([`DbDecimal`]).
+    pub discount_rate_percent: DbDecimal,
 }
 
 no_relations!();

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::store::DbDecimal;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "loans")]
 pub struct Model {
@@ -15,7 +17,8 @@ pub struct Model {
     pub product_id: i64,
     pub officer_id: Option<i64>,
     pub principal_vnd: i64,
-    pub rate_percent: String,
+    /// Exact decimal text, read once ([`DbDecimal`]).
+    pub rate_percent: DbDecimal,
     pub method: String,
     pub installments: i32,
     pub period_months: i32,
@@ -23,8 +26,10 @@ pub struct Model {
     pub day_count: String,
     pub installment_unit_vnd: i64,
     pub first_due_on: Option<Date>,
-    pub overdue_multiplier: String,
-    pub late_rate_percent: String,
+    /// Exact decimal text, read once ([`DbDecimal`]).
+    pub overdue_multiplier: DbDecimal,
+    /// Exact decimal text, read once ([`DbDecimal`]).
+    pub late_rate_percent: DbDecimal,
     pub allocation_order: String,
     pub prepayment_rule: String,
     pub collateral_value_vnd: i64,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::store::DbDecimal;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "products")]
 pub struct Model {
@@ -11,7 +13,8 @@ pub struct Model {
     pub code: String,
     pub name: String,
     pub description: String,
-    pub rate_percent: String,
+    /// Exact decimal text, read once ([`DbDecimal`]).
+    pub rate_percent: DbDecimal,
     pub methods: String,
     pub period_months: String,
     pub min_amount_vnd: i64,
@@ -21,8 +24,10 @@ pub struct Model {
     pub max_principal_grace: i32,
     pub day_count: String,
     pub installment_unit_vnd: i64,
-    pub overdue_multiplier: String,
-    pub late_rate_percent: String,
+    /// Exact decimal text, read once ([`DbDecimal`]).
+    pub overdue_multiplier: DbDecimal,
+    /// Exact decimal text, read once ([`DbDecimal`]).
+    pub late_rate_percent: DbDecimal,
     pub allocation_order: String,
     pub prepayment_rule: String,
     pub collateral_free_limit_vnd: i64,

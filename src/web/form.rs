@@ -1,0 +1,252 @@
+//! What every form page shares, whatever its area: the refusals of a submitted form placed next
+//! to the fields they name ([`Errors`]), the idempotency key a rendered form carries
+//! ([`key_or_new`], [`keyed`]), date inputs ([`date_input`]), the fields of a URL-encoded body
+//! ([`pairs`], [`first`], [`all`]) and the answer of a form shown again ([`render_with`]).
+//!
+//! A form page is built by one function of its area from what was typed and the refusals to
+//! show; its `GET` handler builds it empty, its `POST` handler calls the use case and either
+//! redirects (post/redirect/get) or builds it again with [`Errors::refuse`]'s placement and
+//! answers with [`Errors::status`].
+
+use askama::Template;
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use chrono::NaiveDate;
+use serde::{de::DeserializeOwned, Serialize};
+
+use super::{format, render};
+use crate::{
+    app::idempotency::IdempotencyKey,
+    error::{AppError, AppResult, ErrorKind, Lang},
+};
+
+/// A refusal next to its field.
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// The refusals of one submitted form: next to their fields, or above the form.
+#[derive(Default)]
+pub struct Errors {
+    pub fields: Vec<FieldError>,
+    /// A refusal that names no field of the form.
+    pub general: Option<String>,
+    /// The kind of the last refusal placed: the status the form is shown again with.
+    kind: Option<ErrorKind>,
+}
+
+impl Errors {
+    /// The message for `field`, if refused.
+    pub fn error_for(&self, field: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    /// Whether anything was refused (the summary above the form).
+    pub fn any(&self) -> bool {
+        !self.fields.is_empty() || self.general.is_some()
+    }
+
+    /// Places `err` next to its field when `label_of` names that field on the form, else above
+    /// the form; in `lang`, with the field's technical name replaced by its label. A field shows
+    /// its first refusal.
+    pub fn place_by<L: std::fmt::Display>(
+        &mut self,
+        err: &AppError,
+        lang: Lang,
+        label_of: impl Fn(&str) -> Option<L>,
+    ) {
+        self.kind = Some(err.kind);
+        let message = err.message.get(lang).to_string();
+        match err
+            .field
+            .as_deref()
+            .and_then(|f| label_of(f).map(|l| (f, l)))
+        {
+            Some((field, label)) => {
+                if self.error_for(field).is_none() {
+                    self.fields.push(FieldError {
+                        field: field.to_string(),
+                        message: message.replace(&format!("'{field}'"), &format!("«{label}»")),
+                    });
+                }
+            }
+            None => self.general = Some(message),
+        }
+    }
+
+    /// [`Errors::place_by`] with the form's `labels` (field → label).
+    pub fn place(&mut self, err: &AppError, lang: Lang, labels: &[(&str, &str)]) {
+        self.place_by(err, lang, |field| {
+            labels
+                .iter()
+                .find(|(name, _)| *name == field)
+                .map(|(_, label)| *label)
+        });
+    }
+
+    /// The refusal of the use case a form posts to, placed on the form; unless it is a page of
+    /// its own (not found, not allowed, our own failure), which is handed back.
+    pub fn refuse(&mut self, err: AppError, lang: Lang, labels: &[(&str, &str)]) -> AppResult<()> {
+        if is_page_error(&err) {
+            return Err(err);
+        }
+        self.place(&err, lang, labels);
+        Ok(())
+    }
+
+    /// The status of the form shown again: its last refusal's, 200 when nothing was refused.
+    pub fn status(&self) -> StatusCode {
+        match self.kind {
+            Some(kind) if self.any() => crate::http::error::status_of(kind),
+            _ => StatusCode::OK,
+        }
+    }
+}
+
+/// A use case's refusal that is a page of its own (not found, not allowed, our own failure)
+/// rather than a message on the form.
+pub fn is_page_error(err: &AppError) -> bool {
+    matches!(
+        err.kind,
+        ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
+    )
+}
+
+/// A page answered with `status`: a form shown again answers with its refusal's.
+pub fn render_with<P: Template>(status: StatusCode, page: &P) -> Response {
+    (status, render(page)).into_response()
+}
+
+/// A new idempotency key for a rendered form, or the one it came back with.
+pub fn key_or_new(key: &str) -> String {
+    if key.trim().is_empty() {
+        uuid::Uuid::new_v4().to_string()
+    } else {
+        key.to_string()
+    }
+}
+
+/// The idempotency key of a submitted form, fingerprinting `values` (what the use case reads).
+pub fn keyed(key: &str, values: &impl Serialize) -> AppResult<IdempotencyKey> {
+    let body = serde_json::to_vec(values).map_err(AppError::internal)?;
+    IdempotencyKey::new(key, &body)
+}
+
+/// The id in a replayed response's JSON body (`{"id": …}`), as text: what the first submission of
+/// a form created.
+pub fn replayed_id(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["id"].as_i64())
+        .map(|id| id.to_string())
+        .unwrap_or_default()
+}
+
+/// `yyyy-mm-dd` for a date input: the typed text when it does not read as a date (kept as typed),
+/// else `default`.
+pub fn date_input(typed: &str, default: NaiveDate) -> String {
+    if typed.trim().is_empty() {
+        default.format("%Y-%m-%d").to_string()
+    } else {
+        match format::parse_date("date", typed) {
+            Ok(d) => d.format("%Y-%m-%d").to_string(),
+            Err(_) => typed.to_string(),
+        }
+    }
+}
+
+/// A page's query as typed, each field empty when absent; a query that does not read is an empty
+/// one (it only filters what a page shows; what it asks for is checked by the use case).
+pub fn query_of<T: DeserializeOwned + Default>(raw: &Option<String>) -> T {
+    serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default()
+}
+
+/// A submitted form as typed, each field empty when absent: the use case checks every value and
+/// a refusal shows the form again with what was typed.
+pub fn body_of<T: DeserializeOwned + Default>(body: &[u8]) -> T {
+    serde_urlencoded::from_bytes(body).unwrap_or_default()
+}
+
+/// The `(name, value)` pairs of a URL-encoded form, in order (a checkbox group repeats its name).
+pub fn pairs(body: &[u8]) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
+}
+
+/// The first value of `name` (empty when absent).
+pub fn first(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// Every value of `name`, in order.
+pub fn all(pairs: &[(String, String)], name: &str) -> Vec<String> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_goes_next_to_its_field_in_the_page_words_or_above_the_form() {
+        let mut errors = Errors::default();
+        let err = AppError::invalid("amount_vnd", crate::error::Reason::Required);
+        errors.place(&err, Lang::Vi, &[("amount_vnd", "Số tiền (đồng)")]);
+        let message = errors.error_for("amount_vnd").expect("next to the field");
+        assert!(!message.contains("'amount_vnd'"), "{message}");
+        assert!(errors.general.is_none());
+        assert_eq!(errors.status(), StatusCode::BAD_REQUEST);
+
+        let mut errors = Errors::default();
+        let err = AppError::invalid("status", crate::error::Reason::Required);
+        errors.place(&err, Lang::En, &[("amount_vnd", "Amount")]);
+        assert!(errors.error_for("status").is_none());
+        assert!(errors.general.is_some() && errors.any());
+    }
+
+    #[test]
+    fn a_page_error_is_not_placed_on_the_form() {
+        let mut errors = Errors::default();
+        let refused = errors.refuse(AppError::forbidden(), Lang::Vi, &[]);
+        assert!(refused.is_err());
+        assert!(!errors.any());
+        assert_eq!(errors.status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn a_form_keeps_its_key_and_a_new_form_gets_one() {
+        assert_eq!(key_or_new("abc"), "abc");
+        let fresh = key_or_new(" ");
+        assert_eq!(fresh.len(), 36);
+        assert_ne!(fresh, key_or_new(""));
+    }
+
+    #[test]
+    fn a_date_input_shows_the_typed_date_or_the_default() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
+        assert_eq!(date_input("", d), "2026-03-05");
+        assert_eq!(date_input("07/03/2026", d), "2026-03-07");
+        assert_eq!(date_input("hôm qua", d), "hôm qua");
+    }
+
+    #[test]
+    fn a_form_body_reads_in_order_with_repeated_names() {
+        let pairs = pairs(b"role=a&name=x&role=b");
+        assert_eq!(first(&pairs, "name"), "x");
+        assert_eq!(first(&pairs, "none"), "");
+        assert_eq!(all(&pairs, "role"), vec!["a", "b"]);
+    }
+}
