@@ -370,16 +370,13 @@ pub async fn state_at<C: ConnectionTrait>(
         .order_by_desc(loan_snapshot::Column::AsOf)
         .one(conn)
         .await?;
-    if let Some(snapshot) = row.as_ref().and_then(decode_snapshot) {
+    if let Some((row, snapshot)) = row.and_then(|row| decode_snapshot(&row).map(|s| (row, s))) {
         // Exactly the events `FoldSnapshot::is_pending` selects: recorded since, dated after, or reversals.
         let pending = loan_transaction::Entity::find()
             .filter(loan_transaction::Column::LoanId.eq(loan.id))
             .filter(
                 Condition::any()
-                    .add(
-                        loan_transaction::Column::Id
-                            .gt(row.as_ref().map_or(0, |r| r.covered_sequence)),
-                    )
+                    .add(loan_transaction::Column::Id.gt(row.covered_sequence))
                     .add(loan_transaction::Column::ValueDate.gt(snapshot.as_of))
                     .add(loan_transaction::Column::Kind.eq(kind::REVERSAL)),
             )
@@ -421,7 +418,12 @@ pub fn snapshot_row(
         loan_id: Set(loan_id),
         as_of: Set(snapshot.as_of),
         covered_sequence: Set(covered_sequence),
-        format_version: Set(i32::try_from(snapshot.format_version).unwrap_or(i32::MAX)),
+        format_version: Set(i32::try_from(snapshot.format_version).map_err(|_| {
+            AppError::internal(anyhow::anyhow!(
+                "loan {loan_id}'s snapshot has format version {} beyond the column",
+                snapshot.format_version
+            ))
+        })?),
         contract_fingerprint: Set(snapshot.contract_fingerprint.clone()),
         state: Set(state),
         taken_at: Set(taken_at),
