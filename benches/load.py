@@ -249,6 +249,64 @@ def build_history(service: Service, loan_id: int, target: int, run: str, value_d
             "last_tenth_ms_per_post": 1000 * last_tenth / max(1, posts // 10)}
 
 
+PG_LOG = Path("/var/log/postgresql/postgresql-15-main.log")
+
+
+def count_statements(kind: str, args: argparse.Namespace, binary: Path, run_id: str, workdir: Path) -> dict:
+    """Statements per repayment: `posts` sequential repayments over HTTP (authentication included), counted
+    on PostgreSQL by the server's own log (`log_statement = all` on the throwaway database: any binary) and on
+    SQLite by the service's statement log (`sqlx::query` at debug; a binary before that log existed counts 0)."""
+    backend = Backend(kind, workdir, run_id)
+    service = Service(binary, backend, workdir, "warn,sqlx::query=debug")
+    try:
+        service.cli("demo", "--loans", "200")
+        service.cli("user", "add", "--username", USERNAME, "--role", "accountant", "--full-name",
+                    "Load benchmark", stdin=PASSWORD + "\n")
+        if kind == "postgres":
+            psql(PG_ADMIN_URL, f"ALTER DATABASE {backend.db} SET log_statement = 'all'")
+        service.start()
+        service.login()
+        _, dates = service.request("GET", "/api/v1/business-date")
+        loan_ids = backend.column("SELECT id FROM loans WHERE status = 'active' ORDER BY id LIMIT 5")
+        conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=60)
+        # One repayment first, so the pool's connections are open and nothing one-off is counted.
+        service.request("POST", f"/api/v1/loans/{loan_ids[0]}/repayments",
+                        {"amount_vnd": 1000, "value_date": dates["business_date"], "reference": "WARM"},
+                        key=f"warm-{run_id}", conn=conn)
+        time.sleep(0.5)
+        pg_offset = PG_LOG.stat().st_size if kind == "postgres" else 0
+        serve_offset = service.log_path.stat().st_size
+        for i in range(args.statements):
+            status, body = service.request(
+                "POST", f"/api/v1/loans/{loan_ids[i % len(loan_ids)]}/repayments",
+                {"amount_vnd": 1000, "value_date": dates["business_date"], "reference": f"COUNT {i}"},
+                key=f"count-{run_id}-{i}", conn=conn)
+            if status != 201:
+                raise RuntimeError(f"repayment {i}: {status} {body}")
+        time.sleep(1)
+        if kind == "postgres":
+            with PG_LOG.open("rb") as f:
+                f.seek(pg_offset)
+                text = f.read().decode("utf-8", "replace")
+            pattern = re.compile(rf"@{backend.db} LOG:  (?:statement|execute [^:]*): (\S+)")
+        else:
+            with service.log_path.open("rb") as f:
+                f.seek(serve_offset)
+                text = f.read().decode("utf-8", "replace")
+            pattern = re.compile(r"sqlx::query: summary=\"?(\w+)")
+        kinds: dict[str, int] = {}
+        for match in pattern.finditer(text):
+            verb = match.group(1).upper().strip('"')
+            kinds[verb] = kinds.get(verb, 0) + 1
+        total = sum(kinds.values())
+        return {"backend": kind, "repayments": args.statements, "statements": total,
+                "per_repayment": total / args.statements,
+                "by_verb": {k: v / args.statements for k, v in sorted(kinds.items())}}
+    finally:
+        service.stop()
+        backend.drop()
+
+
 def run_backend(kind: str, args: argparse.Namespace, binary: Path, run_id: str, workdir: Path) -> dict:
     result: dict = {"backend": kind, "loans": args.loans}
     backend = Backend(kind, workdir, run_id)
@@ -328,7 +386,7 @@ def report(results: list[dict], git: str) -> str:
     pg = next((r for r in results if r["backend"] == "postgres"), None)
     tps = pg["pgbench"]["tps"] if pg and "pgbench" in pg else None
     lines = [f"load run at {git}, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, "
-             f"load average before {os.getloadavg()[0]:.1f}"]
+             f"load average at the end {os.getloadavg()[0]:.1f}"]
     if tps:
         lines.append(f"pgbench -c 4 -j 2 -s 10: {tps:.0f} tps (latency avg {pg['pgbench']['latency_avg_ms']:.2f} ms)")
     lines.append("| what | " + " | ".join(r["backend"] for r in results) + " |")
@@ -385,6 +443,8 @@ def main() -> int:
     parser.add_argument("--no-build", dest="build", action="store_false",
                         help="use --binary as it is (default: cargo build --profile release-lines first)")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument("--statements", type=int, default=0, metavar="N",
+                        help="only count the SQL statements of N sequential repayments on each backend")
     args = parser.parse_args()
     args.history = [int(x) for x in args.history.split(",")]
     for tool in ("wrk",) + (("pgbench", "psql") if "postgres" in args.backends else ()):
@@ -401,6 +461,11 @@ def main() -> int:
     run_id = f"{os.getpid()}_{int(time.time())}"
     results = []
     with tempfile.TemporaryDirectory(prefix="coopfund-load-") as tmp:
+        if args.statements:
+            for kind in args.backends.split(","):
+                counted = count_statements(kind.strip(), args, args.binary.resolve(), run_id, Path(tmp))
+                print(json.dumps(counted))
+            return 0
         for kind in args.backends.split(","):
             results.append(run_backend(kind.strip(), args, args.binary.resolve(), run_id, Path(tmp)))
     text = report(results, git)
