@@ -267,7 +267,8 @@ def count_statements(kind: str, args: argparse.Namespace, binary: Path, run_id: 
         service.start()
         service.login()
         _, dates = service.request("GET", "/api/v1/business-date")
-        loan_ids = backend.column("SELECT id FROM loans WHERE status = 'active' ORDER BY id LIMIT 5")
+        loan_ids = backend.column("SELECT id FROM loans WHERE status = 'active' AND "
+                                  "in_term_principal_vnd + overdue_principal_vnd >= 10000000 ORDER BY id LIMIT 5")
         conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=60)
         # One repayment first, so the pool's connections are open and nothing one-off is counted.
         service.request("POST", f"/api/v1/loans/{loan_ids[0]}/repayments",
@@ -321,8 +322,10 @@ def run_backend(kind: str, args: argparse.Namespace, binary: Path, run_id: str, 
         _, dates = service.request("GET", "/api/v1/business-date")
         today = dates["business_date"]
         result["business_date"] = today
-        open_ids = backend.column("SELECT id FROM loans WHERE status = 'active' ORDER BY id")
-        result["open_loans"] = len(open_ids)
+        result["open_loans"] = int(backend.scalar("SELECT COUNT(*) FROM loans WHERE status = 'active'"))
+        # Loans that owe at least 10 million đồng: 1,000 đồng repayments never reach a payoff (a 422).
+        open_ids = backend.column("SELECT id FROM loans WHERE status = 'active' AND "
+                                  "in_term_principal_vnd + overdue_principal_vnd >= 10000000 ORDER BY id")
         history_ids = [int(open_ids[0]), int(open_ids[1])]
         ids_file = workdir / f"repay-ids-{kind}.txt"
         ids_file.write_text("\n".join(open_ids[2:]) + "\n")

@@ -5,9 +5,6 @@
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;
-#[path = "../api/loan_fixtures.rs"]
-#[allow(dead_code)]
-mod loan_fixtures;
 
 use std::sync::Arc;
 
@@ -265,69 +262,3 @@ async fn a_failed_scheduled_backup_is_logged_as_an_error() {
     );
 }
 
-// Statements per repayment (issue 14).
-
-/// The most SQL statements one repayment over HTTP may take, authentication and COMMIT included: the count
-/// measured once the re-reads were removed (benches/README.md, "Statements per repayment": 26 on SQLite and
-/// 30 on PostgreSQL before). A change that adds a statement to the hottest money command fails here and says
-/// which statements ran.
-const REPAYMENT_STATEMENTS_MAX: usize = 26;
-
-/// A repayment's statements, counted from the driver's own statement log (target `sqlx::query`, debug)
-/// inside the request's span (its request id), so nothing a background task runs meanwhile is counted.
-#[tokio::test]
-async fn a_repayment_over_http_takes_a_bounded_number_of_sql_statements() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            "info,sqlx::query=debug,hyper=warn,reqwest=warn",
-        ))
-        .json()
-        .flatten_event(true)
-        .with_writer(captured.clone())
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
-    let app = spawn_app().await;
-    let staff = loan_fixtures::Staff::new(&app).await;
-    let cooperative_id = app.cooperative().await;
-    let loan_id = loan_fixtures::active_loan(
-        &app,
-        &staff,
-        cooperative_id,
-        &loan_fixtures::example_3(),
-        "2026-01-05",
-    )
-    .await;
-    loan_fixtures::set_date(&app, "2026-02-05").await;
-    let request_id = unique("statements-of-a-repayment");
-    let response = app
-        .client
-        .post(app.url(&format!("/api/v1/loans/{loan_id}/repayments")))
-        .bearer_auth(&staff.accountant)
-        .header("Idempotency-Key", unique("key"))
-        .header("x-request-id", &request_id)
-        .json(&json!({"amount_vnd": 11_000_000, "value_date": "2026-02-05", "reference": "GD 1"}))
-        .send()
-        .await
-        .unwrap();
-    let body = loan_fixtures::json_of(response, StatusCode::CREATED).await;
-    assert_eq!(body["kind"], "repayment");
-
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let statements = logs
-        .lines()
-        .filter(|line| line.contains("\"target\":\"sqlx::query\"") && line.contains(&request_id))
-        .collect::<Vec<_>>();
-    // The log is really read: the repayment cannot run in fewer than ten statements.
-    assert!(
-        statements.len() >= 10,
-        "{} statements were captured for the request",
-        statements.len()
-    );
-    assert!(
-        statements.len() <= REPAYMENT_STATEMENTS_MAX,
-        "{} statements (at most {REPAYMENT_STATEMENTS_MAX}):\n{}",
-        statements.len(),
-        statements.join("\n")
-    );
-}
