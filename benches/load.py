@@ -296,6 +296,7 @@ def count_statements(kind: str, args: argparse.Namespace, binary: Path, run_id: 
                 text = f.read().decode("utf-8", "replace")
             pattern = re.compile(r"sqlx::query: summary=\"?(\w+)")
         kinds: dict[str, int] = {}
+        text = re.sub(r"\x1b\[[0-9;]*m", "", text)  # the service's log is coloured
         for match in pattern.finditer(text):
             verb = match.group(1).upper().strip('"')
             kinds[verb] = kinds.get(verb, 0) + 1
