@@ -261,4 +261,3 @@ async fn a_failed_scheduled_backup_is_logged_as_an_error() {
         "the cause is named: {line}"
     );
 }
-
