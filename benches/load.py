@@ -376,6 +376,11 @@ def run_backend(kind: str, args: argparse.Namespace, binary: Path, run_id: str, 
                          "loan_days_per_s": open_now * len(outcome["runs"]) / wall,
                          "serve_cpu_s": service.cpu_seconds() - cpu_before}
         result["rss_peak_mb"] = service.status_kb("VmHWM") / 1024
+    except Exception:
+        # The temporary folder goes with the run: show what the service said before it does.
+        if service.log_path.exists():
+            log(f"{kind}: the end of serve's log:\n" + "\n".join(service.log_path.read_text().splitlines()[-20:]))
+        raise
     finally:
         service.stop()
         backend.drop()
