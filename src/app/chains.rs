@@ -112,44 +112,57 @@ pub async fn reserve<C: ConnectionTrait>(
         return Ok(Vec::new());
     }
     let backend = conn.get_database_backend();
+    let count = i64::try_from(rows.len()).map_err(AppError::internal)?;
+    let missing = || {
+        AppError::internal(anyhow::anyhow!(
+            "the head of chain {} is missing (chain_heads)",
+            chain.name()
+        ))
+    };
     if backend == DbBackend::Postgres {
         // Every head, in one fixed order: a transaction appending to several chains takes them all at once.
-        conn.execute_raw(Statement::from_string(
+        // The rows locked are read too, so the head moves in one more statement (two a chain, not three).
+        let heads = conn
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT chain, seq, hash FROM chain_heads ORDER BY chain FOR UPDATE",
+            ))
+            .await?;
+        let mut head = None;
+        for row in &heads {
+            if row.try_get::<String>("", "chain")? == chain.name() {
+                head = Some((
+                    row.try_get::<i64>("", "seq")?,
+                    row.try_get::<String>("", "hash")?,
+                ));
+            }
+        }
+        let (seq, hash) = head.ok_or_else(missing)?;
+        let links = links_after(chain, seq, &hash, rows);
+        let last = links.last().map(|l| l.hash.clone()).unwrap_or(hash);
+        conn.execute_raw(Statement::from_sql_and_values(
             backend,
-            "SELECT chain FROM chain_heads ORDER BY chain FOR UPDATE",
+            "UPDATE chain_heads SET seq = $1, hash = $2, updated_at = CURRENT_TIMESTAMP WHERE chain = $3",
+            [(seq + count).into(), last.into(), chain.name().into()],
         ))
         .await?;
+        return Ok(links);
     }
-    let count = i64::try_from(rows.len()).map_err(AppError::internal)?;
-    let (update, finish) = match backend {
-        DbBackend::Postgres => (
-            "UPDATE chain_heads SET seq = seq + $1 WHERE chain = $2 RETURNING seq, hash",
-            "UPDATE chain_heads SET hash = $1, updated_at = CURRENT_TIMESTAMP WHERE chain = $2",
-        ),
-        _ => (
-            "UPDATE chain_heads SET seq = seq + ? WHERE chain = ? RETURNING seq, hash",
-            "UPDATE chain_heads SET hash = ?, updated_at = CURRENT_TIMESTAMP WHERE chain = ?",
-        ),
-    };
+    // SQLite: the write first, so the transaction holds the write lock before it reads the head.
     let head = conn
         .query_one_raw(Statement::from_sql_and_values(
             backend,
-            update,
+            "UPDATE chain_heads SET seq = seq + ? WHERE chain = ? RETURNING seq, hash",
             [count.into(), chain.name().into()],
         ))
         .await?
-        .ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!(
-                "the head of chain {} is missing (chain_heads)",
-                chain.name()
-            ))
-        })?;
+        .ok_or_else(missing)?;
     let (new_seq, hash): (i64, String) = (head.try_get("", "seq")?, head.try_get("", "hash")?);
     let links = links_after(chain, new_seq - count, &hash, rows);
     let last = links.last().map(|l| l.hash.clone()).unwrap_or(hash);
     conn.execute_raw(Statement::from_sql_and_values(
         backend,
-        finish,
+        "UPDATE chain_heads SET hash = ?, updated_at = CURRENT_TIMESTAMP WHERE chain = ?",
         [last.into(), chain.name().into()],
     ))
     .await?;

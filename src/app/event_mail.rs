@@ -165,14 +165,14 @@ pub(crate) async fn disbursement<C: ConnectionTrait>(
     recorded: &Recorded,
 ) -> AppResult<bool> {
     let (loan, state, tx) = (&recorded.loan, &recorded.state, &recorded.transaction);
-    let calendar = super::calendar::in_force(conn).await?;
+    let calendar = &recorded.calendar;
     let to = notices::audience_for_loan(conn, loan).await?;
     let mail = DisbursementNotice {
         loan_number: loan.number.clone(),
         amount_vnd: tx.amount_vnd,
         value_date: tx.value_date,
         outstanding_principal_vnd: outstanding_principal_vnd(state)?,
-        next_due: next_due(state, &calendar)?,
+        next_due: next_due(state, calendar)?,
     };
     notices::disbursement_notice(conn, settings, &to, loan.id, tx.id, &mail).await
 }
@@ -214,7 +214,7 @@ pub(crate) async fn payment_receipt<C: ConnectionTrait>(
 ) -> AppResult<bool> {
     let (loan, state, tx) = (&recorded.loan, &recorded.state, &recorded.transaction);
     let allocation = applied(&state.allocations, tx, |a| a.event_id.as_deref())?;
-    let calendar = super::calendar::in_force(conn).await?;
+    let calendar = &recorded.calendar;
     let to = notices::audience_for_loan(conn, loan).await?;
     let mail = PaymentReceipt {
         loan_number: loan.number.clone(),
@@ -226,7 +226,7 @@ pub(crate) async fn payment_receipt<C: ConnectionTrait>(
         next_due: if state.closed_on.is_some() {
             None
         } else {
-            next_due(state, &calendar)?
+            next_due(state, calendar)?
         },
         closing: closing(state)?,
     };

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, Set, Statement,
+    EntityTrait, JoinType, QueryFilter, QuerySelect, Set, Statement,
 };
 
 use super::{context::AppCtx, users::User, Caller};
@@ -277,7 +277,14 @@ pub async fn authenticate(
             ),
         )
     };
-    let found = api_token::Entity::find()
+    // The token and its account in one statement: every authenticated request pays this.
+    let token_of_user = api_token::Entity::belongs_to(user::Entity)
+        .from(api_token::Column::UserId)
+        .to(user::Column::Id)
+        .into();
+    let (found, account) = api_token::Entity::find()
+        .join(JoinType::InnerJoin, token_of_user)
+        .select_also(user::Entity)
         .filter(api_token::Column::TokenHash.eq(auth::token_hash(token)))
         .one(db)
         .await?
@@ -285,10 +292,7 @@ pub async fn authenticate(
     if found.revoked_at.is_some() || found.expires_at <= ctx.now() {
         return Err(invalid());
     }
-    let account = user::Entity::find_by_id(found.user_id)
-        .one(db)
-        .await?
-        .ok_or_else(invalid)?;
+    let account = account.ok_or_else(invalid)?;
     if account.disabled {
         return Err(invalid());
     }

@@ -39,7 +39,10 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         .max_connections(settings.max_connections)
         // Generous: under a burst (close of business beside a busy API) waiting beats failing.
         .acquire_timeout(Duration::from_secs(30))
-        .sqlx_logging(false)
+        // Every statement is logged at debug level under the target `sqlx::query`: invisible with the default
+        // filter, counted by `COOPFUND__LOG__LEVEL=warn,sqlx::query=debug` (benches/README.md, "Statements").
+        .sqlx_logging(true)
+        .sqlx_logging_level(log::LevelFilter::Debug)
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .foreign_keys(true)

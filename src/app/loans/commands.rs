@@ -369,6 +369,8 @@ pub(crate) struct Recorded {
     pub loan: loan::Model,
     /// The loan as of the business date, with the transaction.
     pub state: coopfund_domain::LoanState,
+    /// The fund's calendar in force, as the fold used it (the mail's next due date reads it too).
+    pub calendar: coopfund_domain::HolidayCalendar,
 }
 
 /// Appends a transaction, refolds, posts the books, caches balances and audits.
@@ -430,19 +432,23 @@ async fn record(
         posted_at: ctx.now(),
     };
     let before = LoanView::cached(loan.clone())?;
-    let refolded = ledger::refold_and_post(
+    // Read once for the command: the fold, the mail's next due date (its grace end) and nothing else.
+    let calendar = crate::app::calendar::in_force(txn).await?;
+    let refolded = ledger::refold_and_post_with(
         txn,
         &ctx.policy.classification,
         caller,
         loan,
         today,
         &posting,
+        &calendar,
+        |_, _, _| ledger::Provision::Keep,
     )
     .await?;
     // The allocation is not stored on the (append-only) transaction row: it is the engine's, recomputed on
-    // every read, and kept as posted in the audit record below.
-    let all = transactions_of(txn, refolded.loan.id).await?;
-    let view = TransactionView::of(&inserted, &all, &refolded.state)?;
+    // every read, and kept as posted in the audit record below. No other transaction of the loan is read for
+    // the view: the one just appended cannot have been reversed yet (`reversed_by` is empty).
+    let view = TransactionView::of(&inserted, &[], &refolded.state)?;
     let after = LoanView::live(ctx, refolded.loan.clone(), &refolded.state, today)?;
     audit::record_at(txn, caller, ctx.now(), Change {
         action: &format!("loan.{}", new.kind.as_str()),
@@ -457,6 +463,7 @@ async fn record(
         transaction: inserted,
         loan: refolded.loan,
         state: refolded.state,
+        calendar,
     })
 }
 

@@ -58,16 +58,13 @@ use crate::{
 /// first statement (no `SQLITE_BUSY` upgrade failure later). The close of business locks each loan this way.
 pub async fn lock_loan(txn: &DatabaseTransaction, id: i64) -> AppResult<loan::Model> {
     let found = if txn.get_database_backend() == DbBackend::Sqlite {
-        let touched = loan::Entity::update_many()
+        // One statement: the no-op write takes the database's write lock and returns the row.
+        loan::Entity::update_many()
             .col_expr(loan::Column::Version, Expr::col(loan::Column::Version))
             .filter(loan::Column::Id.eq(id))
-            .exec(txn)
-            .await?;
-        if touched.rows_affected == 0 {
-            None
-        } else {
-            loan::Entity::find_by_id(id).one(txn).await?
-        }
+            .exec_with_returning(txn)
+            .await?
+            .pop()
     } else {
         loan::Entity::find_by_id(id)
             .lock_exclusive()

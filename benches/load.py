@@ -1,0 +1,488 @@
+#!/usr/bin/env python3
+"""The service's load benchmark (issue 14): one command, both backends, every figure of the issue's table.
+
+    benches/load.py                       # release build (profile release-lines), SQLite and PostgreSQL, 10,000 loans
+    benches/load.py --loans 100000        # the large fund
+    benches/load.py --backends sqlite --no-build --binary target/release-lines/coopfund
+
+For each backend, on a fresh database (a temporary SQLite file; a new PostgreSQL database dropped at the end):
+  1. `coopfund demo --loans N` (the bulk fund), timed;
+  2. an accountant account, `coopfund serve` started (cron jobs and mail off, log level warn), a bearer token;
+  3. PostgreSQL only: pgbench (`-c 4 -j 2 -s 10`, same duration) on its own database, just before the load,
+     so every PostgreSQL figure is also printed as a ratio to what this machine's PostgreSQL does right now;
+  4. the repayment load: wrk, 4 connections for 15 s, each request a 1,000 đồng repayment on an open loan drawn
+     at random, with its own Idempotency-Key; then the same load paced to about 80% of that throughput;
+  5. two loans brought to 200 and 2,000 transactions by sequential repayments over HTTP (timed: the cost of
+     posting onto a loan as its history grows), then the read load `GET /api/v1/loans/{id}` on each;
+  6. the close of business over 3 days (`POST /api/v1/cob/run`), as open loan-days per second;
+  7. the peak RSS of `serve` (VmHWM of /proc/PID/status) after the repayment load and at the end.
+
+Benchmarks, not tests: nothing here passes or fails on a figure. The machine is shared and noisy: compare
+figures of one run with each other (the pgbench ratio), and rerun before believing a difference of 10%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+WRK_LUA = REPO / "benches" / "load" / "wrk.lua"
+PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+PASSWORD = "load-bench-password-1"
+USERNAME = "load.accountant"
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def psql(url: str, sql: str) -> str:
+    out = subprocess.run(["psql", url, "-tAq", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                         check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+class Backend:
+    """A fresh database of one kind: its URL, a way to run a scalar query, and its removal."""
+
+    def __init__(self, kind: str, workdir: Path, run_id: str):
+        self.kind = kind
+        if kind == "sqlite":
+            self.path = workdir / "load.db"
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(self.path) + suffix).unlink(missing_ok=True)
+            self.url = f"sqlite://{self.path}?mode=rwc"
+        else:
+            self.db = f"coopfund_load_{run_id}"
+            psql(PG_ADMIN_URL, f"DROP DATABASE IF EXISTS {self.db}")
+            psql(PG_ADMIN_URL, f"CREATE DATABASE {self.db}")
+            self.url = f"postgres://postgres@127.0.0.1:5432/{self.db}"
+
+    def scalar(self, sql: str) -> str:
+        if self.kind == "sqlite":
+            with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True) as conn:
+                return str(conn.execute(sql).fetchone()[0])
+        return psql(self.url, sql)
+
+    def column(self, sql: str) -> list[str]:
+        if self.kind == "sqlite":
+            with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True) as conn:
+                return [str(row[0]) for row in conn.execute(sql)]
+        return [line for line in psql(self.url, sql).splitlines() if line]
+
+    def drop(self) -> None:
+        if self.kind == "postgres":
+            psql(PG_ADMIN_URL, f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)")
+
+
+class Service:
+    """`coopfund serve` on a backend, with the environment every step of the run shares."""
+
+    def __init__(self, binary: Path, backend: Backend, workdir: Path, log_level: str):
+        self.binary = binary
+        self.port = free_port()
+        self.env = dict(os.environ)
+        self.env.update({
+            "COOPFUND__DATABASE__URL": backend.url,
+            "COOPFUND__SERVER__PORT": str(self.port),
+            "COOPFUND__LOG__LEVEL": log_level,
+            "COOPFUND__COB__ENABLED": "false",
+            "COOPFUND__COB__ALLOW_FUTURE_DATES": "true",
+            "COOPFUND__BACKUP__ENABLED": "false",
+            "COOPFUND__BACKUP__DIR": str(workdir / "backups"),
+            "COOPFUND__SMTP__ENABLED": "false",
+            "COOPFUND_ADMIN_PASSWORD": PASSWORD,
+        })
+        self.env.pop("RUST_LOG", None)
+        self.process: subprocess.Popen | None = None
+        self.log_path = workdir / f"serve-{backend.kind}.log"
+        self.token = ""
+
+    def cli(self, *args: str, stdin: str | None = None) -> tuple[float, str]:
+        started = time.monotonic()
+        out = subprocess.run([str(self.binary), *args], env=self.env, cwd=REPO, input=stdin,
+                             capture_output=True, text=True)
+        wall = time.monotonic() - started
+        if out.returncode != 0:
+            raise RuntimeError(f"coopfund {' '.join(args)} failed ({out.returncode}):\n{out.stderr[-3000:]}")
+        return wall, out.stdout
+
+    def start(self) -> None:
+        self.process = subprocess.Popen([str(self.binary), "serve"], env=self.env, cwd=REPO,
+                                        stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"serve exited: see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("serve did not become ready in 120 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def status_kb(self, field: str) -> int:
+        assert self.process is not None
+        text = Path(f"/proc/{self.process.pid}/status").read_text()
+        match = re.search(rf"^{field}:\s+(\d+) kB", text, re.M)
+        return int(match.group(1)) if match else 0
+
+    def cpu_seconds(self) -> float:
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def request(self, method: str, path: str, body: dict | None = None, key: str | None = None,
+                conn: http.client.HTTPConnection | None = None, timeout: float = 600) -> tuple[int, dict]:
+        own = conn is None
+        conn = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if key:
+            headers["Idempotency-Key"] = key
+        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        if own:
+            conn.close()
+        return response.status, (json.loads(data) if data else {})
+
+    def login(self) -> None:
+        status, body = self.request("POST", "/api/v1/auth/token",
+                                    {"username": USERNAME, "password": PASSWORD})
+        if status != 200:
+            raise RuntimeError(f"login failed: {status} {body}")
+        self.token = body["token"]
+
+
+def wrk(service: Service, mode: str, ids_file: Path, value_date: str, run: str, seconds: int,
+        connections: int, delay_ms: int = 0) -> dict:
+    threads = min(2, connections)
+    out = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(WRK_LUA),
+         f"http://127.0.0.1:{service.port}", "--", mode, service.token, str(ids_file), value_date, run,
+         str(delay_ms)],
+        capture_output=True, text=True, check=True)
+    for line in out.stderr.splitlines():
+        log(line)
+    line = next(l for l in out.stdout.splitlines() if l.startswith("JSON "))
+    result = json.loads(line[5:])
+    seconds_measured = result["duration_us"] / 1e6
+    ok = result["requests"] - result["errors_status"]
+    result["ok_per_s"] = ok / seconds_measured
+    result["failed"] = (result["errors_status"] + result["errors_connect"] + result["errors_read"]
+                        + result["errors_write"] + result["errors_timeout"])
+    return result
+
+
+def pgbench(seconds: int, run_id: str) -> dict:
+    db = f"coopfund_pgbench_{run_id}"
+    psql(PG_ADMIN_URL, f"DROP DATABASE IF EXISTS {db}")
+    psql(PG_ADMIN_URL, f"CREATE DATABASE {db}")
+    try:
+        common = ["-h", "127.0.0.1", "-U", "postgres"]
+        subprocess.run(["pgbench", "-i", "-q", "-s", "10", *common, db], check=True, capture_output=True)
+        out = subprocess.run(["pgbench", "-c", "4", "-j", "2", "-T", str(seconds), *common, db],
+                             check=True, capture_output=True, text=True).stdout
+        tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+        latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
+        return {"tps": tps, "latency_avg_ms": latency}
+    finally:
+        psql(PG_ADMIN_URL, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+
+
+def build_history(service: Service, loan_id: int, target: int, run: str, value_date: str,
+                  backend: Backend) -> dict:
+    """Sequential repayments on `loan_id` until it has `target` transactions; the wall time of the posts."""
+    have = int(backend.scalar(f"SELECT COUNT(*) FROM loan_transactions WHERE loan_id = {loan_id}"))
+    posts = max(0, target - have)
+    conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=60)
+    started = time.monotonic()
+    last_tenth_started = started
+    for i in range(posts):
+        if i == posts - posts // 10:
+            last_tenth_started = time.monotonic()
+        status, body = service.request(
+            "POST", f"/api/v1/loans/{loan_id}/repayments",
+            {"amount_vnd": 1000, "value_date": value_date, "reference": f"HISTORY {run}-{loan_id}-{i}"},
+            key=f"history-{run}-{loan_id}-{i}", conn=conn)
+        if status != 201:
+            raise RuntimeError(f"repayment {i} on loan {loan_id}: {status} {body}")
+    wall = time.monotonic() - started
+    last_tenth = time.monotonic() - last_tenth_started
+    conn.close()
+    return {"loan_id": loan_id, "transactions": have + posts, "posts": posts, "wall_s": wall,
+            "last_tenth_ms_per_post": 1000 * last_tenth / max(1, posts // 10)}
+
+
+PG_LOG = Path("/var/log/postgresql/postgresql-15-main.log")
+
+
+def count_statements(kind: str, args: argparse.Namespace, binary: Path, run_id: str, workdir: Path) -> dict:
+    """Statements per repayment: `posts` sequential repayments over HTTP (authentication included), counted
+    on PostgreSQL by the server's own log (`log_statement = all` on the throwaway database: any binary) and on
+    SQLite by the service's statement log (`sqlx::query` at debug; a binary before that log existed counts 0)."""
+    backend = Backend(kind, workdir, run_id)
+    service = Service(binary, backend, workdir, "warn,sqlx::query=debug")
+    try:
+        service.cli("demo", "--loans", "200")
+        service.cli("user", "add", "--username", USERNAME, "--role", "accountant", "--full-name",
+                    "Load benchmark", stdin=PASSWORD + "\n")
+        if kind == "postgres":
+            psql(PG_ADMIN_URL, f"ALTER DATABASE {backend.db} SET log_statement = 'all'")
+        service.start()
+        service.login()
+        _, dates = service.request("GET", "/api/v1/business-date")
+        loan_ids = backend.column("SELECT id FROM loans WHERE status = 'active' AND "
+                                  "in_term_principal_vnd + overdue_principal_vnd >= 10000000 ORDER BY id LIMIT 5")
+        conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=60)
+        # One repayment first, so the pool's connections are open and nothing one-off is counted.
+        service.request("POST", f"/api/v1/loans/{loan_ids[0]}/repayments",
+                        {"amount_vnd": 1000, "value_date": dates["business_date"], "reference": "WARM"},
+                        key=f"warm-{run_id}", conn=conn)
+        time.sleep(0.5)
+        pg_offset = PG_LOG.stat().st_size if kind == "postgres" else 0
+        serve_offset = service.log_path.stat().st_size
+        for i in range(args.statements):
+            status, body = service.request(
+                "POST", f"/api/v1/loans/{loan_ids[i % len(loan_ids)]}/repayments",
+                {"amount_vnd": 1000, "value_date": dates["business_date"], "reference": f"COUNT {i}"},
+                key=f"count-{run_id}-{i}", conn=conn)
+            if status != 201:
+                raise RuntimeError(f"repayment {i}: {status} {body}")
+        time.sleep(1)
+        if kind == "postgres":
+            with PG_LOG.open("rb") as f:
+                f.seek(pg_offset)
+                text = f.read().decode("utf-8", "replace")
+            pattern = re.compile(rf"@{backend.db} LOG:  (?:statement|execute [^:]*): (\S+)")
+        else:
+            with service.log_path.open("rb") as f:
+                f.seek(serve_offset)
+                text = f.read().decode("utf-8", "replace")
+            pattern = re.compile(r"sqlx::query: summary=\"?(\w+)")
+        kinds: dict[str, int] = {}
+        text = re.sub(r"\x1b\[[0-9;]*m", "", text)  # the service's log is coloured
+        for match in pattern.finditer(text):
+            verb = match.group(1).upper().strip('"')
+            kinds[verb] = kinds.get(verb, 0) + 1
+        total = sum(kinds.values())
+        return {"backend": kind, "repayments": args.statements, "statements": total,
+                "per_repayment": total / args.statements,
+                "by_verb": {k: v / args.statements for k, v in sorted(kinds.items())}}
+    finally:
+        service.stop()
+        backend.drop()
+
+
+def run_backend(kind: str, args: argparse.Namespace, binary: Path, run_id: str, workdir: Path) -> dict:
+    result: dict = {"backend": kind, "loans": args.loans}
+    backend = Backend(kind, workdir, run_id)
+    service = Service(binary, backend, workdir, args.log_level)
+    try:
+        log(f"{kind}: demo --loans {args.loans}")
+        result["demo_s"], _ = service.cli("demo", "--loans", str(args.loans))
+        service.cli("user", "add", "--username", USERNAME, "--role", "accountant", "--full-name",
+                    "Load benchmark", stdin=PASSWORD + "\n")
+        service.start()
+        service.login()
+        _, dates = service.request("GET", "/api/v1/business-date")
+        today = dates["business_date"]
+        result["business_date"] = today
+        result["open_loans"] = int(backend.scalar("SELECT COUNT(*) FROM loans WHERE status = 'active'"))
+        # Loans that owe at least 10 million đồng: 1,000 đồng repayments never reach a payoff (a 422).
+        open_ids = backend.column("SELECT id FROM loans WHERE status = 'active' AND "
+                                  "in_term_principal_vnd + overdue_principal_vnd >= 10000000 ORDER BY id")
+        history_ids = [int(open_ids[0]), int(open_ids[1])]
+        ids_file = workdir / f"repay-ids-{kind}.txt"
+        ids_file.write_text("\n".join(open_ids[2:]) + "\n")
+
+        if kind == "postgres":
+            log("postgres: pgbench")
+            result["pgbench"] = pgbench(args.seconds, run_id)
+
+        log(f"{kind}: repayment load, {args.connections} connections, {args.seconds} s")
+        cpu_before = service.cpu_seconds()
+        result["repay"] = wrk(service, "repay", ids_file, today, f"{run_id}a", args.seconds, args.connections)
+        result["repay"]["serve_cpu_s"] = service.cpu_seconds() - cpu_before
+        result["rss_after_repay_mb"] = service.status_kb("VmHWM") / 1024
+        if args.paced:
+            rate = 0.8 * result["repay"]["ok_per_s"]
+            mean_s = result["repay"]["mean_us"] / 1e6
+            delay_ms = max(0, round(1000 * (args.connections / rate - mean_s))) if rate > 0 else 0
+            log(f"{kind}: paced repayment load, {delay_ms} ms between requests on each connection")
+            paced = wrk(service, "repay", ids_file, today, f"{run_id}b", args.seconds, args.connections,
+                        delay_ms)
+            paced["delay_ms"] = delay_ms
+            result["repay_paced"] = paced
+
+        result["history"] = []
+        result["read"] = []
+        for loan_id, target in zip(history_ids, args.history):
+            log(f"{kind}: loan {loan_id} to {target} transactions")
+            built = build_history(service, loan_id, target, run_id, today, backend)
+            result["history"].append(built)
+            read_file = workdir / f"read-{kind}-{loan_id}.txt"
+            read_file.write_text(f"{loan_id}\n")
+            log(f"{kind}: read load on loan {loan_id}")
+            read = wrk(service, "read", read_file, today, run_id, args.read_seconds, args.connections)
+            read["transactions"] = built["transactions"]
+            result["read"].append(read)
+
+        through = (dt.date.fromisoformat(today) + dt.timedelta(days=args.cob_days - 1)).isoformat()
+        open_now = int(backend.scalar("SELECT COUNT(*) FROM loans WHERE status = 'active'"))
+        log(f"{kind}: close of business through {through} ({open_now} open loans)")
+        cpu_before = service.cpu_seconds()
+        started = time.monotonic()
+        status, outcome = service.request("POST", "/api/v1/cob/run", {"through": through}, timeout=3600)
+        wall = time.monotonic() - started
+        if status != 200 or not outcome.get("ran"):
+            raise RuntimeError(f"cob: {status} {outcome}")
+        result["cob"] = {"days": len(outcome["runs"]), "open_loans": open_now, "wall_s": wall,
+                         "loan_days_per_s": open_now * len(outcome["runs"]) / wall,
+                         "serve_cpu_s": service.cpu_seconds() - cpu_before}
+        result["rss_peak_mb"] = service.status_kb("VmHWM") / 1024
+    except Exception:
+        # The temporary folder goes with the run: show what the service said before it does.
+        if service.log_path.exists():
+            log(f"{kind}: the end of serve's log:\n" + "\n".join(service.log_path.read_text().splitlines()[-20:]))
+        raise
+    finally:
+        service.stop()
+        backend.drop()
+    return result
+
+
+def ms(us: float) -> str:
+    return f"{us / 1000:.1f}"
+
+
+def report(results: list[dict], git: str) -> str:
+    pg = next((r for r in results if r["backend"] == "postgres"), None)
+    tps = pg["pgbench"]["tps"] if pg and "pgbench" in pg else None
+    lines = [f"load run at {git}, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+             f"load average at the end {os.getloadavg()[0]:.1f}"]
+    if tps:
+        lines.append(f"pgbench -c 4 -j 2 -s 10: {tps:.0f} tps (latency avg {pg['pgbench']['latency_avg_ms']:.2f} ms)")
+    lines.append("| what | " + " | ".join(r["backend"] for r in results) + " |")
+    lines.append("|---|" + "---|" * len(results))
+
+    def row(name: str, cell) -> None:
+        cells = []
+        for r in results:
+            try:
+                text = cell(r)
+            except (KeyError, IndexError, TypeError, ZeroDivisionError):
+                text = "—"
+            if r["backend"] == "postgres" and tps and isinstance(text, tuple):
+                text = f"{text[0]} = {text[1] / tps:.2f} × pgbench"
+            elif isinstance(text, tuple):
+                text = text[0]
+            cells.append(text)
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+
+    row("bulk demo load", lambda r: f"{r['demo_s']:.1f} s ({r['loans']} loans, {r['open_loans']} open)")
+    row("repayments/s (4 conn.)", lambda r: (f"{r['repay']['ok_per_s']:.0f}/s", r["repay"]["ok_per_s"]))
+    row("repayment p50 / p99", lambda r: f"{ms(r['repay']['p50_us'])} / {ms(r['repay']['p99_us'])} ms")
+    row("failed requests", lambda r: f"{r['repay']['failed']} of {r['repay']['requests']}")
+    row("serve CPU per repayment", lambda r: f"{1000 * r['repay']['serve_cpu_s'] / max(1, r['repay']['requests']):.2f} ms")
+    row("paced (≈80%) repayments/s", lambda r: (f"{r['repay_paced']['ok_per_s']:.0f}/s", r["repay_paced"]["ok_per_s"]))
+    row("paced p50 / p99", lambda r: f"{ms(r['repay_paced']['p50_us'])} / {ms(r['repay_paced']['p99_us'])} ms")
+    for i in range(2):
+        row(f"posting onto loan #{i + 1}",
+            lambda r, i=i: f"{r['history'][i]['posts']} posts to {r['history'][i]['transactions']} tx in "
+                           f"{r['history'][i]['wall_s']:.1f} s (last tenth {r['history'][i]['last_tenth_ms_per_post']:.1f} ms/post)")
+        row(f"GET /loans/{{id}} at loan #{i + 1}",
+            lambda r, i=i: f"{r['read'][i]['transactions']} tx: {ms(r['read'][i]['p50_us'])} / "
+                           f"{ms(r['read'][i]['p99_us'])} ms, {r['read'][i]['ok_per_s']:.0f}/s")
+    row("close of business", lambda r: f"{r['cob']['days']} days × {r['cob']['open_loans']} loans in "
+                                       f"{r['cob']['wall_s']:.1f} s = {r['cob']['loan_days_per_s']:.0f} loan-days/s "
+                                       f"(serve CPU {r['cob']['serve_cpu_s']:.1f} s)")
+    row("serve peak RSS after repayments", lambda r: f"{r['rss_after_repay_mb']:.0f} MB")
+    row("serve peak RSS at the end (COB)", lambda r: f"{r['rss_peak_mb']:.0f} MB")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--loans", type=int, default=10_000, help="bulk fund size (10000; 100000 for the large fund)")
+    parser.add_argument("--backends", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
+    parser.add_argument("--seconds", type=int, default=15, help="repayment load and pgbench duration")
+    parser.add_argument("--read-seconds", type=int, default=10, help="read load duration per loan")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--history", default="200,2000", help="transactions of the two read-load loans")
+    parser.add_argument("--cob-days", type=int, default=3)
+    parser.add_argument("--no-paced", dest="paced", action="store_false", help="skip the 80%% paced load")
+    parser.add_argument("--log-level", default="warn", help="serve's log filter")
+    parser.add_argument("--binary", type=Path, default=REPO / "target" / "release-lines" / "coopfund")
+    parser.add_argument("--no-build", dest="build", action="store_false",
+                        help="use --binary as it is (default: cargo build --profile release-lines first)")
+    parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument("--statements", type=int, default=0, metavar="N",
+                        help="only count the SQL statements of N sequential repayments on each backend")
+    args = parser.parse_args()
+    args.history = [int(x) for x in args.history.split(",")]
+    for tool in ("wrk",) + (("pgbench", "psql") if "postgres" in args.backends else ()):
+        if not shutil.which(tool):
+            print(f"{tool} is needed (apt-get install -y {tool if tool == 'wrk' else 'postgresql-client'})",
+                  file=sys.stderr)
+            return 2
+    if args.build:
+        log("cargo build --profile release-lines --bin coopfund")
+        subprocess.run(["cargo", "build", "--profile", "release-lines", "-p", "coopfund", "--bin", "coopfund"],
+                       cwd=REPO, check=True)
+    git = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+                         capture_output=True, text=True).stdout.strip()
+    run_id = f"{os.getpid()}_{int(time.time())}"
+    results = []
+    with tempfile.TemporaryDirectory(prefix="coopfund-load-") as tmp:
+        if args.statements:
+            for kind in args.backends.split(","):
+                counted = count_statements(kind.strip(), args, args.binary.resolve(), run_id, Path(tmp))
+                print(json.dumps(counted))
+            return 0
+        for kind in args.backends.split(","):
+            results.append(run_backend(kind.strip(), args, args.binary.resolve(), run_id, Path(tmp)))
+    text = report(results, git)
+    print(text)
+    if args.json:
+        args.json.write_text(json.dumps({"git": git, "results": results}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
