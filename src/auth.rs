@@ -35,6 +35,15 @@ impl Role {
         Role::Cooperative,
     ];
 
+    /// The fund's staff: every role but a borrowing cooperative's.
+    pub const STAFF: [Role; 5] = [
+        Role::Officer,
+        Role::Approver,
+        Role::Admin,
+        Role::Accountant,
+        Role::Auditor,
+    ];
+
     /// The name stored in the database and used in the API.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -15,8 +15,8 @@
 use chrono::{DateTime, Utc};
 use coopfund_domain::ids::ApplicationId;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -39,7 +39,7 @@ pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_DOCUMENTS: u64 = 20;
 
 /// A document as listed (its content is read only by [`download`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromQueryResult)]
 pub struct DocumentInfo {
     pub id: i64,
     pub application_id: i64,
@@ -225,12 +225,12 @@ pub async fn list(
     application_id: i64,
 ) -> AppResult<Vec<DocumentInfo>> {
     applications::get(ctx, caller, ApplicationId::new(application_id)).await?;
-    let rows = document::Entity::find()
+    let documents = document::Entity::find()
         .select_only()
+        // Every column but the content, which only a download reads.
         .columns([
             document::Column::Id,
             document::Column::ApplicationId,
-            document::Column::CooperativeId,
             document::Column::FileName,
             document::Column::ContentType,
             document::Column::SizeBytes,
@@ -240,46 +240,10 @@ pub async fn list(
         ])
         .filter(document::Column::ApplicationId.eq(application_id))
         .order_by_asc(document::Column::Id)
-        .into_tuple::<(
-            i64,
-            i64,
-            i64,
-            String,
-            String,
-            i64,
-            String,
-            Option<i64>,
-            DateTime<Utc>,
-        )>()
+        .into_model::<DocumentInfo>()
         .all(&ctx.db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                id,
-                application_id,
-                _,
-                file_name,
-                content_type,
-                size_bytes,
-                sha256,
-                uploaded_by,
-                created_at,
-            )| {
-                DocumentInfo {
-                    id,
-                    application_id,
-                    file_name,
-                    content_type,
-                    size_bytes,
-                    sha256,
-                    uploaded_by,
-                    created_at,
-                }
-            },
-        )
-        .collect())
+    Ok(documents)
 }
 
 /// Document `document_id` of application `application_id` with its content (whoever may read the

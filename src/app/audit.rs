@@ -30,6 +30,19 @@ pub struct Change<'a, B: Serialize, A: Serialize> {
     pub after: Option<&'a A>,
 }
 
+impl<'a, A: Serialize> Change<'a, (), A> {
+    /// The creation of `after`: nothing before it.
+    pub fn created(action: &'a str, entity_type: &'a str, entity_id: String, after: &'a A) -> Self {
+        Change {
+            action,
+            entity_type,
+            entity_id,
+            before: None,
+            after: Some(after),
+        }
+    }
+}
+
 /// A record the audit trail names: its entity type and its id.
 pub trait Audited: Serialize {
     /// The `entity_type` of its audit records, e.g. `cooperative`.
@@ -52,13 +65,7 @@ where
     C: ConnectionTrait,
     T: Audited,
 {
-    let change = Change::<(), T> {
-        action,
-        entity_type: T::ENTITY_TYPE,
-        entity_id: after.audit_id(),
-        before: None,
-        after: Some(after),
-    };
+    let change = Change::created(action, T::ENTITY_TYPE, after.audit_id(), after);
     record_at(conn, caller, ctx.now(), change).await
 }
 

@@ -492,13 +492,12 @@ pub async fn seed_at(
             &txn,
             &caller,
             clock.now(),
-            audit::Change::<(), _> {
-                action: "calendar.weekly_days_off",
-                entity_type: "calendar_weekly_rule",
-                entity_id: effective_from.to_string(),
-                before: None,
-                after: Some(&after),
-            },
+            audit::Change::created(
+                "calendar.weekly_days_off",
+                "calendar_weekly_rule",
+                effective_from.to_string(),
+                &after,
+            ),
         )
         .await?;
     }
@@ -525,13 +524,12 @@ pub async fn seed_at(
         };
         let row = entered.row(date, name).insert(&txn).await?;
         let view = Holiday::from(row);
-        let change = audit::Change::<(), _> {
-            action: "calendar.holiday_add",
-            entity_type: Holiday::ENTITY_TYPE,
-            entity_id: view.audit_id(),
-            before: None,
-            after: Some(&view),
-        };
+        let change = audit::Change::created(
+            "calendar.holiday_add",
+            Holiday::ENTITY_TYPE,
+            view.audit_id(),
+            &view,
+        );
         audit::record_at(&txn, &caller, now, change).await?;
     }
     txn.commit().await?;

@@ -29,13 +29,7 @@ use crate::{
 
 /// Who may read the checks: the fund's staff (a cooperative sees its own application's state,
 /// not the fund's exposure figures).
-const STAFF: [Role; 5] = [
-    Role::Officer,
-    Role::Approver,
-    Role::Admin,
-    Role::Accountant,
-    Role::Auditor,
-];
+const STAFF: [Role; 5] = Role::STAFF;
 
 /// Loan statuses whose principal counts against the Decree 45 Art 23 limits.
 const EXPOSED_LOAN_STATUSES: [&str; 3] = [

@@ -299,37 +299,7 @@ fn non_negative_decimal(field: &str, value: Decimal) -> AppResult<Decimal> {
 }
 
 fn amount(field: &str, value: i64, min: i64) -> AppResult<i64> {
-    if value < min || value > MAX_AMOUNT_VND {
-        return Err(AppError::invalid(
-            field,
-            Reason::OutOfRange {
-                min: min.to_string(),
-                max: MAX_AMOUNT_VND.to_string(),
-            },
-        ));
-    }
-    Ok(value)
-}
-
-fn count(field: &str, value: i64, min: i64, max: i64) -> AppResult<i32> {
-    if value < min || value > max {
-        return Err(AppError::invalid(
-            field,
-            Reason::OutOfRange {
-                min: min.to_string(),
-                max: max.to_string(),
-            },
-        ));
-    }
-    i32::try_from(value).map_err(|_| {
-        AppError::invalid(
-            field,
-            Reason::OutOfRange {
-                min: min.to_string(),
-                max: max.to_string(),
-            },
-        )
-    })
+    validate::in_range(field, value, min, MAX_AMOUNT_VND)
 }
 
 /// A non-empty list of distinct values of `allowed`, kept in the order given.
@@ -399,20 +369,20 @@ fn validate_input(input: ProductDraft) -> AppResult<product::ActiveModel> {
     let period_months = periods(&input.period_months)?;
     let min_amount_vnd = amount("min_amount_vnd", input.min_amount_vnd, 1)?;
     let max_amount_vnd = amount("max_amount_vnd", input.max_amount_vnd, min_amount_vnd)?;
-    let min_installments = count(
+    let min_installments = validate::small_in_range(
         "min_installments",
         input.min_installments,
         1,
         MAX_INSTALLMENTS,
     )?;
-    let max_installments = count(
+    let max_installments = validate::small_in_range(
         "max_installments",
         input.max_installments,
         i64::from(min_installments),
         MAX_INSTALLMENTS,
     )?;
     // The engine needs at least one amortizing installment: grace < installments.
-    let max_principal_grace = count(
+    let max_principal_grace = validate::small_in_range(
         "max_principal_grace",
         input.max_principal_grace.unwrap_or(0),
         0,

@@ -75,6 +75,31 @@ pub fn reject_control_chars(field: &str, value: &str, allow_line_breaks: bool) -
     Ok(())
 }
 
+/// `value` if it lies in `min..=max`, else a 400 naming `field` and the range.
+pub fn in_range(field: &str, value: i64, min: i64, max: i64) -> AppResult<i64> {
+    if value < min || value > max {
+        return Err(out_of_range(field, min, max));
+    }
+    Ok(value)
+}
+
+/// `value` in `min..=max` as the `i32` a count column holds (a range wider than `i32` is still
+/// refused as out of range, never wrapped).
+pub fn small_in_range(field: &str, value: i64, min: i64, max: i64) -> AppResult<i32> {
+    let value = in_range(field, value, min, max)?;
+    i32::try_from(value).map_err(|_| out_of_range(field, min, max))
+}
+
+fn out_of_range(field: &str, min: i64, max: i64) -> AppError {
+    AppError::invalid(
+        field,
+        Reason::OutOfRange {
+            min: min.to_string(),
+            max: max.to_string(),
+        },
+    )
+}
+
 /// A whole number ≥ 0.
 pub fn non_negative(field: &str, value: i64) -> AppResult<i64> {
     if value < 0 {

@@ -210,13 +210,7 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
         &txn,
         &state.ctx,
         &admin,
-        Change::<(), _> {
-            action: "demo.bulk_load",
-            entity_type: "fund",
-            entity_id: "demo".into(),
-            before: None,
-            after: Some(&summary),
-        },
+        Change::created("demo.bulk_load", "fund", "demo".into(), &summary),
     )
     .await?;
     txn.commit().await?;

@@ -72,18 +72,18 @@ impl QuoteField {
         QuoteField::Advance,
     ];
 
-    /// Every amount of the quote, in the order of the API's payoff quote.
-    pub const ALL: [QuoteField; TRACED_FIELDS + 1] = [
-        QuoteField::OverduePrincipal,
-        QuoteField::UnpaidInterest,
-        QuoteField::OverdueInterest,
-        QuoteField::LateInterest,
-        QuoteField::CurrentInterest,
-        QuoteField::RestructuredInterest,
-        QuoteField::Principal,
-        QuoteField::Advance,
-        QuoteField::Total,
-    ];
+    /// Every amount of the quote, in the order of the API's payoff quote: the traced ones, then
+    /// the total they make.
+    pub const ALL: [QuoteField; TRACED_FIELDS + 1] = {
+        let mut all = [QuoteField::Total; TRACED_FIELDS + 1];
+        // A `while` loop, as `for` is not allowed in a constant.
+        let mut index = 0;
+        while index < TRACED_FIELDS {
+            all[index] = Self::TRACED[index];
+            index += 1;
+        }
+        all
+    };
 
     /// The API field name (`overdue_interest_vnd`), also the page's anchor.
     pub fn wire_name(self) -> &'static str {

@@ -135,20 +135,23 @@ fn reject_control_chars_in(path: &str, value: &serde_json::Value) -> Result<(), 
     }
 }
 
+/// The 400 `invalid_query` for a query string that does not decode (or does not fit its type).
+pub fn invalid_query(err: impl std::fmt::Display) -> AppError {
+    AppError::new(
+        ErrorKind::BadRequest,
+        "invalid_query",
+        Localized::new(
+            format!("Tham số truy vấn không hợp lệ: {err}."),
+            format!("Invalid query parameters: {err}."),
+        ),
+    )
+}
+
 /// The query's `(name, value)` pairs, decoded; 400 `invalid_query` when undecodable, and 400
 /// naming the parameter when a name or value has a control character.
 fn query_pairs(parts: &Parts) -> Result<Vec<(String, String)>, AppError> {
     let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()).map_err(|err| {
-            AppError::new(
-                ErrorKind::BadRequest,
-                "invalid_query",
-                Localized::new(
-                    format!("Tham số truy vấn không hợp lệ: {err}."),
-                    format!("Invalid query parameters: {err}."),
-                ),
-            )
-        })?;
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or_default()).map_err(invalid_query)?;
     for (key, value) in &pairs {
         validate::reject_control_chars(key, key, false)?;
         validate::reject_control_chars(key, value, false)?;
@@ -257,16 +260,7 @@ where
         let query = serde_urlencoded::to_string(&kept).unwrap_or_default();
         serde_urlencoded::from_str(&query)
             .map(ApiQuery)
-            .map_err(|err| {
-                AppError::new(
-                    ErrorKind::BadRequest,
-                    "invalid_query",
-                    Localized::new(
-                        format!("Tham số truy vấn không hợp lệ: {err}."),
-                        format!("Invalid query parameters: {err}."),
-                    ),
-                )
-            })
+            .map_err(invalid_query)
     }
 }
 

@@ -244,13 +244,7 @@ fn application_id(text: &str) -> AppResult<i64> {
 }
 
 /// The staff roles these pages are for (a cooperative user has its own pages under `/my`).
-const STAFF: [Role; 5] = [
-    Role::Officer,
-    Role::Approver,
-    Role::Admin,
-    Role::Accountant,
-    Role::Auditor,
-];
+const STAFF: [Role; 5] = Role::STAFF;
 
 // ----- the list -----
 

@@ -433,18 +433,17 @@ async fn approve_in(
             txn,
             ctx,
             caller,
-            Change::<(), _> {
-                action: "loan.create",
-                entity_type: "loan",
-                entity_id: created.id.to_string(),
-                before: None,
-                after: Some(&LoanCreated {
+            Change::created(
+                "loan.create",
+                "loan",
+                created.id.to_string(),
+                &LoanCreated {
                     id: created.id,
                     number: &created.number,
                     application_id: current.id,
                     principal_vnd: created.principal_vnd,
-                }),
-            },
+                },
+            ),
         )
         .await?;
         // DOMAIN.md §10: the decision is mailed once it is final (after the council, when needed).

@@ -64,32 +64,6 @@ struct Valid {
     documents: String,
 }
 
-fn range(field: &str, value: i64, min: i64, max: i64) -> AppResult<i64> {
-    if value < min || value > max {
-        return Err(AppError::invalid(
-            field,
-            Reason::OutOfRange {
-                min: min.to_string(),
-                max: max.to_string(),
-            },
-        ));
-    }
-    Ok(value)
-}
-
-fn small(field: &str, value: i64, min: i64, max: i64) -> AppResult<i32> {
-    let value = range(field, value, min, max)?;
-    i32::try_from(value).map_err(|_| {
-        AppError::invalid(
-            field,
-            Reason::OutOfRange {
-                min: min.to_string(),
-                max: max.to_string(),
-            },
-        )
-    })
-}
-
 fn validate_collateral(items: &[NewCollateral]) -> AppResult<Vec<collateral_item::ActiveModel>> {
     if items.len() > MAX_COLLATERAL_ITEMS {
         return Err(AppError::invalid(
@@ -122,7 +96,7 @@ fn validate_collateral(items: &[NewCollateral]) -> AppResult<Vec<collateral_item
                     &item.description,
                     2000,
                 )?),
-                appraised_value_vnd: Set(range(
+                appraised_value_vnd: Set(validate::in_range(
                     &field("appraised_value_vnd"),
                     item.appraised_value_vnd,
                     0,
@@ -156,19 +130,20 @@ fn validate_documents(documents: &[String]) -> AppResult<String> {
 /// Shapes and ranges that do not depend on the product.
 fn validate_shape(input: &NewApplication) -> AppResult<Valid> {
     let max_vnd = coopfund_domain::Vnd::MAX_INPUT;
-    let project_total_vnd = range("project_total_vnd", input.project_total_vnd, 1, max_vnd)?;
+    let project_total_vnd =
+        validate::in_range("project_total_vnd", input.project_total_vnd, 1, max_vnd)?;
     Ok(Valid {
         product_id: input.product_id.get(),
-        amount_vnd: range("amount_vnd", input.amount_vnd, 1, max_vnd)?,
-        installments: small(
+        amount_vnd: validate::in_range("amount_vnd", input.amount_vnd, 1, max_vnd)?,
+        installments: validate::small_in_range(
             "installments",
             input.installments,
             1,
             i64::from(coopfund_domain::schedule::MAX_INSTALLMENTS),
         )?,
-        period_months: small("period_months", input.period_months, 1, 12)?,
+        period_months: validate::small_in_range("period_months", input.period_months, 1, 12)?,
         method: input.method,
-        principal_grace: small(
+        principal_grace: validate::small_in_range(
             "principal_grace",
             input.principal_grace.unwrap_or(0),
             0,
@@ -176,7 +151,7 @@ fn validate_shape(input: &NewApplication) -> AppResult<Valid> {
         )?,
         purpose: validate::text("purpose", &input.purpose, 2000)?,
         project_total_vnd,
-        own_capital_vnd: range(
+        own_capital_vnd: validate::in_range(
             "own_capital_vnd",
             input.own_capital_vnd,
             0,
@@ -212,19 +187,19 @@ fn check_against_product(
     let periods = split_list(&product.period_months);
     let allowed: Vec<&str> = periods.iter().map(String::as_str).collect();
     validate::one_of("period_months", &valid.period_months.to_string(), &allowed)?;
-    range(
+    validate::in_range(
         "amount_vnd",
         valid.amount_vnd,
         product.min_amount_vnd,
         product.max_amount_vnd,
     )?;
-    range(
+    validate::in_range(
         "installments",
         i64::from(valid.installments),
         i64::from(product.min_installments),
         i64::from(product.max_installments),
     )?;
-    range(
+    validate::in_range(
         "principal_grace",
         i64::from(valid.principal_grace),
         0,

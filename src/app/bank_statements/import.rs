@@ -622,28 +622,26 @@ async fn store_statement(
         txn,
         ctx,
         caller,
-        Change::<(), _> {
-            action: "bank_statement.import",
-            entity_type: "bank_statement",
-            entity_id: view.id.to_string(),
-            before: None,
-            after: Some(&serde_json::json!({
+        Change::created(
+            "bank_statement.import",
+            "bank_statement",
+            view.id.to_string(),
+            &serde_json::json!({
                 "statement": view, "new_lines": new_lines, "known_lines": known_lines,
-            })),
-        },
+            }),
+        ),
     )
     .await?;
     audit::record(
         txn,
         ctx,
         caller,
-        Change::<(), _> {
-            action: "bank_statement.match",
-            entity_type: "bank_statement",
-            entity_id: view.id.to_string(),
-            before: None,
-            after: Some(&serde_json::json!({ "lines": matched })),
-        },
+        Change::created(
+            "bank_statement.match",
+            "bank_statement",
+            view.id.to_string(),
+            &serde_json::json!({ "lines": matched }),
+        ),
     )
     .await?;
     Ok(ImportOutcome {

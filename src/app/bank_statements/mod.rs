@@ -626,13 +626,12 @@ pub async fn add_bank_account(
         &txn,
         ctx,
         caller,
-        Change::<(), _> {
-            action: "cooperative.bank_account.add",
-            entity_type: "cooperative",
-            entity_id: cooperative_id.to_string(),
-            before: None,
-            after: Some(&view),
-        },
+        Change::created(
+            "cooperative.bank_account.add",
+            "cooperative",
+            cooperative_id.to_string(),
+            &view,
+        ),
     )
     .await?;
     txn.commit().await?;

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use coopfund_domain::{ids::LoanId, Side, Vnd};
 use sea_orm::{
-    sea_query::Query, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::{Query, SelectStatement},
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 
 use super::{
@@ -168,6 +169,35 @@ pub struct EntryFilter {
     pub account: Option<String>,
 }
 
+impl EntryFilter {
+    /// The account filtered on, trimmed (`None` when absent or blank); a 400 naming `account` when
+    /// it is longer than any code of the chart.
+    pub fn account_code(&self) -> AppResult<Option<&str>> {
+        let code = self
+            .account
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        match code {
+            Some(code) if code.len() > 10 => Err(AppError::invalid(
+                "account",
+                Reason::TooLong { max_chars: 10 },
+            )),
+            _ => Ok(code),
+        }
+    }
+}
+
+/// The ids of the entries with a line on account `code`: what both the journal and its lines
+/// filter an account by.
+pub(super) fn entries_on_account(code: &str) -> SelectStatement {
+    Query::select()
+        .column(journal_line::Column::EntryId)
+        .from(journal_line::Entity)
+        .and_where(journal_line::Column::AccountCode.eq(code))
+        .to_owned()
+}
+
 /// The journal, newest first, with filters.
 #[tracing::instrument(skip_all, fields(loan_id = ?filter.loan_id))]
 pub async fn entries(
@@ -188,27 +218,8 @@ pub async fn entries(
     if let Some(loan_id) = filter.loan_id {
         select = select.filter(journal_entry::Column::LoanId.eq(loan_id.get()));
     }
-    if let Some(code) = filter
-        .account
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        if code.len() > 10 {
-            return Err(AppError::invalid(
-                "account",
-                Reason::TooLong { max_chars: 10 },
-            ));
-        }
-        select = select.filter(
-            journal_entry::Column::Id.in_subquery(
-                Query::select()
-                    .column(journal_line::Column::EntryId)
-                    .from(journal_line::Entity)
-                    .and_where(journal_line::Column::AccountCode.eq(code))
-                    .to_owned(),
-            ),
-        );
+    if let Some(code) = filter.account_code()? {
+        select = select.filter(journal_entry::Column::Id.in_subquery(entries_on_account(code)));
     }
     let rows = page
         .apply(select, journal_entry::Column::Id)

@@ -9,7 +9,10 @@ use sea_orm::{
     ConnectionTrait,
 };
 
-use super::{journal::EntryFilter, READERS};
+use super::{
+    journal::{entries_on_account, EntryFilter},
+    READERS,
+};
 use crate::{
     app::{context::AppCtx, Caller},
     error::{AppError, AppResult, Reason},
@@ -129,27 +132,10 @@ pub async fn journal_lines_after(
     if let Some(loan_id) = filter.loan_id {
         query.and_where(Expr::col(entry(journal_entry::Column::LoanId)).eq(loan_id.get()));
     }
-    if let Some(code) = filter
-        .account
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        if code.len() > 10 {
-            return Err(AppError::invalid(
-                "account",
-                Reason::TooLong { max_chars: 10 },
-            ));
-        }
+    if let Some(code) = filter.account_code()? {
         // Every line of the entries that touch the account (as the journal page shows them).
         query.and_where(
-            Expr::col(line(journal_line::Column::EntryId)).in_subquery(
-                Query::select()
-                    .column(journal_line::Column::EntryId)
-                    .from(journal_line::Entity)
-                    .and_where(Expr::col(journal_line::Column::AccountCode).eq(code))
-                    .to_owned(),
-            ),
+            Expr::col(line(journal_line::Column::EntryId)).in_subquery(entries_on_account(code)),
         );
     }
     query

@@ -157,18 +157,18 @@ fn the_installment_interest_is_rounded_when_billed_on_its_due_date() {
     assert_eq!(current.lines[1].installment, Some(1));
 }
 
+/// Worked example 3 disbursed, then 11,100,000 paid on 2026-02-20 as `kind` (the installment of
+/// 2026-02-10 is 11,071,285).
+fn paid_11_100_000_on_february_20(kind: RepaymentKind) -> [LoanEvent; 2] {
+    [
+        disbursed(),
+        LoanEvent::repayment("r1", d(2026, 2, 20), 2, vnd(11_100_000), kind),
+    ]
+}
+
 #[test]
 fn a_payment_in_full_of_a_rounded_charge_clears_the_amount_and_the_excess_is_an_advance() {
-    let events = [
-        disbursed(),
-        LoanEvent::repayment(
-            "r1",
-            d(2026, 2, 20),
-            2,
-            vnd(11_100_000),
-            RepaymentKind::Ordinary,
-        ),
-    ];
+    let events = paid_11_100_000_on_february_20(RepaymentKind::Ordinary);
     let explanation = explain(&example_3(), &events, d(2026, 2, 20)).expect("explains");
     for field in [
         QuoteField::OverdueInterest,
@@ -195,16 +195,7 @@ fn a_payment_in_full_of_a_rounded_charge_clears_the_amount_and_the_excess_is_an_
 #[test]
 fn the_prepayment_variant_bills_828_323_from_two_segments() {
     // round(90,000,000 × 0.12 × 10/365 + 89,971,285 × 0.12 × 18/365) = round(295,890.41 + 532,432.81) = 828,323.
-    let events = [
-        disbursed(),
-        LoanEvent::repayment(
-            "r1",
-            d(2026, 2, 20),
-            2,
-            vnd(11_100_000),
-            RepaymentKind::Prepayment,
-        ),
-    ];
+    let events = paid_11_100_000_on_february_20(RepaymentKind::Prepayment);
     let explanation = explain(&example_3(), &events, d(2026, 3, 10)).expect("explains");
     let current = explanation
         .amount(QuoteField::CurrentInterest)

@@ -301,11 +301,9 @@ proptest! {
     }
 }
 
-/// Issue 16's reproduction in the engine: 150,000,000 at 12%, equal principal, 6 monthly from 2026-01-05;
-/// installment 1 unpaid; extended on 2026-02-25 (first due 2026-04-05, 6 installments), nothing forgiven.
-#[test]
-fn the_unpaid_interest_of_a_restructured_installment_stays_in_the_payoff_until_paid() {
-    let contract = LoanContract::new(ScheduleTerms {
+/// Issue 16's loan: 150,000,000 at 12%, equal principal, 6 monthly from 2026-01-05.
+fn issue_16_contract() -> LoanContract {
+    LoanContract::new(ScheduleTerms {
         principal: vnd(150_000_000),
         rate_percent: Decimal::new(12, 0),
         disbursed_on: d(2026, 1, 5),
@@ -316,16 +314,13 @@ fn the_unpaid_interest_of_a_restructured_installment_stays_in_the_payoff_until_p
         first_due_on: None,
         day_count: DayCount::Actual365,
         installment_unit: vnd(1),
-    });
-    let mut events = vec![LoanEvent::disbursement(
-        "d0",
-        d(2026, 1, 5),
-        0,
-        vnd(150_000_000),
-    )];
-    let before = payoff(&contract, &events, d(2026, 2, 25)).expect("folds");
-    assert_eq!(before.total, vnd(152_605_637));
-    events.push(LoanEvent {
+    })
+}
+
+/// Issue 16's extension on 2026-02-25: first due 2026-04-05, 6 monthly installments of equal
+/// principal, forgiving `reduction` of interest (none when zero).
+fn issue_16_extension(reduction: Vnd) -> LoanEvent {
+    LoanEvent {
         id: "s1".into(),
         value_date: d(2026, 2, 25),
         sequence: 1,
@@ -336,10 +331,26 @@ fn the_unpaid_interest_of_a_restructured_installment_stays_in_the_payoff_until_p
             period_months: 1,
             method: Method::EqualPrincipal,
             principal_grace: 0,
-            interest_reduced: false,
-            interest_reduction: Vnd::ZERO,
+            interest_reduced: !reduction.is_zero(),
+            interest_reduction: reduction,
         }),
-    });
+    }
+}
+
+/// Issue 16's reproduction in the engine: 150,000,000 at 12%, equal principal, 6 monthly from 2026-01-05;
+/// installment 1 unpaid; extended on 2026-02-25 (first due 2026-04-05, 6 installments), nothing forgiven.
+#[test]
+fn the_unpaid_interest_of_a_restructured_installment_stays_in_the_payoff_until_paid() {
+    let contract = issue_16_contract();
+    let mut events = vec![LoanEvent::disbursement(
+        "d0",
+        d(2026, 1, 5),
+        0,
+        vnd(150_000_000),
+    )];
+    let before = payoff(&contract, &events, d(2026, 2, 25)).expect("folds");
+    assert_eq!(before.total, vnd(152_605_637));
+    events.push(issue_16_extension(Vnd::ZERO));
     let after = payoff(&contract, &events, d(2026, 2, 25)).expect("folds");
     assert_eq!(after.total, vnd(152_605_637), "nothing was forgiven");
     assert_eq!(after.restructured_interest, vnd(1_528_767));
@@ -373,41 +384,13 @@ fn the_unpaid_interest_of_a_restructured_installment_stays_in_the_payoff_until_p
 /// A reduction lowers the payoff by exactly its amount: late interest first, then overdue, then contractual.
 #[test]
 fn a_reduction_forgives_late_then_overdue_then_contractual_interest() {
-    let contract = LoanContract::new(ScheduleTerms {
-        principal: vnd(150_000_000),
-        rate_percent: Decimal::new(12, 0),
-        disbursed_on: d(2026, 1, 5),
-        installments: 6,
-        period_months: 1,
-        method: Method::EqualPrincipal,
-        principal_grace: 0,
-        first_due_on: None,
-        day_count: DayCount::Actual365,
-        installment_unit: vnd(1),
-    });
+    let contract = issue_16_contract();
     let disbursed = LoanEvent::disbursement("d0", d(2026, 1, 5), 0, vnd(150_000_000));
     let before =
         payoff(&contract, std::slice::from_ref(&disbursed), d(2026, 2, 25)).expect("folds");
     let penalty = before.overdue_interest + before.late_interest;
     let reduction = penalty + vnd(1_000_000);
-    let events = vec![
-        disbursed,
-        LoanEvent {
-            id: "s1".into(),
-            value_date: d(2026, 2, 25),
-            sequence: 1,
-            kind: EventKind::Restructure(Restructure {
-                kind: RestructureKind::Extension,
-                first_due_on: d(2026, 4, 5),
-                installments: 6,
-                period_months: 1,
-                method: Method::EqualPrincipal,
-                principal_grace: 0,
-                interest_reduced: true,
-                interest_reduction: reduction,
-            }),
-        },
-    ];
+    let events = vec![disbursed, issue_16_extension(reduction)];
     let state = fold(&contract, &events, d(2026, 2, 25)).expect("folds");
     let quote = state.payoff_quote(DayCount::Actual365);
     assert_eq!(quote.total + reduction, before.total);

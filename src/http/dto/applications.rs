@@ -67,29 +67,39 @@ pub struct ApplicationBody {
     pub documents: Vec<String>,
 }
 
+/// The command `$command` read from body `$b`: the fields a new application and a patch pass
+/// through alike, written once; `$field: $value` are the ones they read differently.
+macro_rules! application_command {
+    ($command:ident from $b:ident { $($field:ident: $value:expr),* $(,)? }) => {
+        $command {
+            $($field: $value,)*
+            amount_vnd: $b.amount_vnd,
+            installments: $b.installments,
+            period_months: $b.period_months,
+            principal_grace: $b.principal_grace,
+            purpose: $b.purpose,
+            project_total_vnd: $b.project_total_vnd,
+            own_capital_vnd: $b.own_capital_vnd,
+            no_bad_debt_declared: $b.no_bad_debt_declared,
+            documents: $b.documents,
+        }
+    };
+}
+
 impl TryFrom<ApplicationBody> for NewApplication {
     type Error = AppError;
 
     fn try_from(body: ApplicationBody) -> Result<NewApplication, AppError> {
-        Ok(NewApplication {
+        Ok(application_command!(NewApplication from body {
             method: method(&body.method)?,
             product_id: body.product_id.into(),
             cooperative_id: body.cooperative_id.map(Into::into),
-            amount_vnd: body.amount_vnd,
-            installments: body.installments,
-            period_months: body.period_months,
-            principal_grace: body.principal_grace,
-            purpose: body.purpose,
-            project_total_vnd: body.project_total_vnd,
-            own_capital_vnd: body.own_capital_vnd,
             collateral: body
                 .collateral
                 .into_iter()
                 .map(NewCollateral::from)
                 .collect(),
-            no_bad_debt_declared: body.no_bad_debt_declared,
-            documents: body.documents,
-        })
+        }))
     }
 }
 
@@ -118,23 +128,14 @@ impl TryFrom<ApplicationPatchBody> for ApplicationChanges {
     type Error = AppError;
 
     fn try_from(body: ApplicationPatchBody) -> Result<ApplicationChanges, AppError> {
-        Ok(ApplicationChanges {
+        Ok(application_command!(ApplicationChanges from body {
             method: body.method.as_deref().map(method).transpose()?,
             version: body.version,
             product_id: body.product_id.map(Into::into),
-            amount_vnd: body.amount_vnd,
-            installments: body.installments,
-            period_months: body.period_months,
-            principal_grace: body.principal_grace,
-            purpose: body.purpose,
-            project_total_vnd: body.project_total_vnd,
-            own_capital_vnd: body.own_capital_vnd,
             collateral: body
                 .collateral
                 .map(|items| items.into_iter().map(NewCollateral::from).collect()),
-            no_bad_debt_declared: body.no_bad_debt_declared,
-            documents: body.documents,
-        })
+        }))
     }
 }
 

@@ -169,39 +169,50 @@ view! {
     }
 }
 
-impl TryFrom<ProductBody> for ProductDraft {
-    type Error = AppError;
-
-    fn try_from(b: ProductBody) -> Result<ProductDraft, AppError> {
-        Ok(ProductDraft {
-            methods: methods(b.methods)?,
-            day_count: b.day_count.as_deref().map(day_count).transpose()?,
-            code: b.code,
-            name: b.name,
-            description: b.description,
-            rate_percent: b.rate_percent,
-            period_months: b.period_months,
-            min_amount_vnd: b.min_amount_vnd,
-            max_amount_vnd: b.max_amount_vnd,
-            min_installments: b.min_installments,
-            max_installments: b.max_installments,
-            max_principal_grace: b.max_principal_grace,
-            installment_unit_vnd: b.installment_unit_vnd,
-            overdue_multiplier: b.overdue_multiplier,
-            late_rate_percent: b.late_rate_percent,
-            allocation_order: b
+/// The command `$command` read from body `$b`: the fields a new product and a patch read alike,
+/// written once so the two bodies cannot drift apart in how a field is parsed; `$field: $value`
+/// are the ones they read differently.
+macro_rules! product_command {
+    ($command:ident from $b:ident { $($field:ident: $value:expr),* $(,)? }) => {
+        $command {
+            $($field: $value,)*
+            day_count: $b.day_count.as_deref().map(day_count).transpose()?,
+            code: $b.code,
+            name: $b.name,
+            description: $b.description,
+            rate_percent: $b.rate_percent,
+            period_months: $b.period_months,
+            min_amount_vnd: $b.min_amount_vnd,
+            max_amount_vnd: $b.max_amount_vnd,
+            min_installments: $b.min_installments,
+            max_installments: $b.max_installments,
+            max_principal_grace: $b.max_principal_grace,
+            installment_unit_vnd: $b.installment_unit_vnd,
+            overdue_multiplier: $b.overdue_multiplier,
+            late_rate_percent: $b.late_rate_percent,
+            allocation_order: $b
                 .allocation_order
                 .as_deref()
                 .map(products::allocation_order_of)
                 .transpose()?,
-            prepayment_rule: b
+            prepayment_rule: $b
                 .prepayment_rule
                 .as_deref()
                 .map(prepayment_rule)
                 .transpose()?,
-            collateral_free_limit_vnd: b.collateral_free_limit_vnd,
-            active: b.active,
-        })
+            collateral_free_limit_vnd: $b.collateral_free_limit_vnd,
+            active: $b.active,
+        }
+    };
+}
+
+impl TryFrom<ProductBody> for ProductDraft {
+    type Error = AppError;
+
+    fn try_from(b: ProductBody) -> Result<ProductDraft, AppError> {
+        Ok(product_command!(ProductDraft from b {
+            methods: methods(b.methods)?,
+        }))
     }
 }
 
@@ -209,36 +220,10 @@ impl TryFrom<ProductPatchBody> for ProductChanges {
     type Error = AppError;
 
     fn try_from(b: ProductPatchBody) -> Result<ProductChanges, AppError> {
-        Ok(ProductChanges {
+        Ok(product_command!(ProductChanges from b {
             methods: b.methods.map(methods).transpose()?,
-            day_count: b.day_count.as_deref().map(day_count).transpose()?,
             version: b.version,
-            code: b.code,
-            name: b.name,
-            description: b.description,
-            rate_percent: b.rate_percent,
-            period_months: b.period_months,
-            min_amount_vnd: b.min_amount_vnd,
-            max_amount_vnd: b.max_amount_vnd,
-            min_installments: b.min_installments,
-            max_installments: b.max_installments,
-            max_principal_grace: b.max_principal_grace,
-            installment_unit_vnd: b.installment_unit_vnd,
-            overdue_multiplier: b.overdue_multiplier,
-            late_rate_percent: b.late_rate_percent,
-            allocation_order: b
-                .allocation_order
-                .as_deref()
-                .map(products::allocation_order_of)
-                .transpose()?,
-            prepayment_rule: b
-                .prepayment_rule
-                .as_deref()
-                .map(prepayment_rule)
-                .transpose()?,
-            collateral_free_limit_vnd: b.collateral_free_limit_vnd,
-            active: b.active,
-        })
+        }))
     }
 }
 

@@ -14,7 +14,7 @@ use crate::{
         bank_statements::{self, confirm, import, reconcile},
         validate, Caller,
     },
-    error::{AppError, AppResult, ErrorKind, Localized},
+    error::AppResult,
     http::{
         dto::bank_statements::{
             BankAccountView, BulkConfirmInput, BulkOutcome, ConfirmInput, ImportOutcome,
@@ -22,7 +22,7 @@ use crate::{
             StatementQuery, StatementView,
         },
         error::ErrorEnvelope,
-        extract::{read_body, ApiId, ApiJson, ApiQuery},
+        extract::{invalid_query, read_body, ApiId, ApiJson, ApiQuery},
     },
     state::AppState,
 };
@@ -46,16 +46,7 @@ fn import_query(raw: Option<&str>) -> AppResult<ImportQuery> {
     for (key, value) in &pairs {
         validate::reject_control_chars(key, value, false)?;
     }
-    serde_urlencoded::from_str(raw).map_err(|err| {
-        AppError::new(
-            ErrorKind::BadRequest,
-            "invalid_query",
-            Localized::new(
-                format!("Tham số truy vấn không hợp lệ: {err}."),
-                format!("Invalid query parameters: {err}."),
-            ),
-        )
-    })
+    serde_urlencoded::from_str(raw).map_err(invalid_query)
 }
 
 /// Imports a statement file (accountant, admin): the body is the file as exported by the bank.
