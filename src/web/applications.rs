@@ -660,6 +660,20 @@ fn rule_name(o: &OfficerText, rule: Rule) -> &'static str {
     }
 }
 
+/// The products an application can be made for (the active ones), on the officer's form and the
+/// cooperative's own.
+pub(super) async fn active_products(
+    state: &AppState,
+    caller: &crate::app::Caller,
+) -> AppResult<Vec<Product>> {
+    let filter = ProductFilter {
+        active: Some(true),
+        limit: Some(200),
+        cursor: None,
+    };
+    Ok(products::list(&state.ctx, caller, filter).await?.items)
+}
+
 async fn new_page(
     state: &AppState,
     user: &WebUser,
@@ -675,17 +689,7 @@ async fn new_page(
             .into_iter()
             .collect();
     cooperatives.sort_by(|a, b| a.1.cmp(&b.1));
-    let products = products::list(
-        &state.ctx,
-        &user.caller,
-        ProductFilter {
-            active: Some(true),
-            limit: Some(200),
-            cursor: None,
-        },
-    )
-    .await?
-    .items;
+    let products = active_products(state, &user.caller).await?;
     if form.collateral.is_empty() {
         form.collateral.push(CollateralLine::default());
     }

@@ -61,18 +61,31 @@ impl Errors {
         lang: Lang,
         label_of: impl Fn(&str) -> Option<L>,
     ) {
+        self.place_as(err, lang, str::to_string, label_of);
+    }
+
+    /// [`Errors::place_by`] for a form whose fields are not named as the use case names them:
+    /// `form_field` gives the form's field for the use case's (`collateral[0].kind` → one input of
+    /// a repeated line), `label_of` the label of the form's field.
+    pub fn place_as<L: std::fmt::Display>(
+        &mut self,
+        err: &AppError,
+        lang: Lang,
+        form_field: impl Fn(&str) -> String,
+        label_of: impl Fn(&str) -> Option<L>,
+    ) {
         self.kind = Some(err.kind);
         let message = err.message.get(lang).to_string();
-        match err
-            .field
-            .as_deref()
-            .and_then(|f| label_of(f).map(|l| (f, l)))
-        {
-            Some((field, label)) => {
-                if self.error_for(field).is_none() {
+        let placed = err.field.as_deref().and_then(|named| {
+            let field = form_field(named);
+            label_of(&field).map(|label| (named, field, label))
+        });
+        match placed {
+            Some((named, field, label)) => {
+                if self.error_for(&field).is_none() {
                     self.fields.push(FieldError {
-                        field: field.to_string(),
-                        message: message.replace(&format!("'{field}'"), &format!("«{label}»")),
+                        message: message.replace(&format!("'{named}'"), &format!("«{label}»")),
+                        field,
                     });
                 }
             }
@@ -215,6 +228,25 @@ mod tests {
         errors.place(&err, Lang::En, &[("amount_vnd", "Amount")]);
         assert!(errors.error_for("status").is_none());
         assert!(errors.general.is_some() && errors.any());
+    }
+
+    #[test]
+    fn a_refusal_goes_next_to_the_form_field_for_the_one_the_use_case_names() {
+        let mut errors = Errors::default();
+        let err = AppError::invalid("collateral[0].value", crate::error::Reason::Required);
+        let form_field = |named: &str| named.replace("collateral[0].value", "coll_value_0");
+        let label_of = |field: &str| (field == "coll_value_0").then_some("Giá trị");
+        errors.place_as(&err, Lang::Vi, form_field, label_of);
+        let message = errors
+            .error_for("coll_value_0")
+            .expect("next to the form's field");
+        assert!(!message.contains("'collateral[0].value'"), "{message}");
+        assert!(errors.error_for("collateral[0].value").is_none());
+
+        // A field the form does not show goes above the form.
+        let err = AppError::invalid("documents", crate::error::Reason::Required);
+        errors.place_as(&err, Lang::Vi, form_field, label_of);
+        assert!(errors.general.is_some());
     }
 
     #[test]
