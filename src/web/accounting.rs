@@ -17,7 +17,7 @@
 use askama::Template;
 use axum::{
     body::Bytes,
-    extract::{Path, RawQuery, State},
+    extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::get,
@@ -27,6 +27,7 @@ use chrono::NaiveDate;
 use coopfund_domain::{ids::TransactionId, Vnd};
 use serde::{Deserialize, Serialize};
 
+use super::form::PageQuery;
 use super::{
     form::{date_input, key_or_new, keyed, render_with, replayed_id, Errors},
     format,
@@ -554,9 +555,10 @@ pub struct PayoffPage {
     pub errors: Errors,
 }
 
+/// The payoff quote page's query as typed.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct PayoffQuery {
+pub struct PayoffQuery {
     date: String,
 }
 
@@ -566,9 +568,8 @@ pub async fn payoff_page(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    PageQuery(query): PageQuery<PayoffQuery>,
 ) -> Response {
-    let query: PayoffQuery = super::form::query_of(&query);
     let a = accounting_text(user.lang);
     user.answer(&state, async {
         let id = loan_id(&id)?;
@@ -661,9 +662,10 @@ impl AccountingText {
     }
 }
 
+/// The close-of-business page's query as typed.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct CobQuery {
+pub struct CobQuery {
     done: String,
     through: String,
 }
@@ -705,9 +707,8 @@ async fn cob_page_of(
 pub async fn cob_page(
     State(state): State<AppState>,
     user: WebUser,
-    RawQuery(query): RawQuery,
+    PageQuery(query): PageQuery<CobQuery>,
 ) -> Response {
-    let query: CobQuery = super::form::query_of(&query);
     let a = accounting_text(user.lang);
     let done = match query.done.as_str() {
         "" => None,
@@ -791,9 +792,10 @@ pub struct CharterPage {
     pub errors: Errors,
 }
 
+/// The charter capital page's query as typed.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct CharterQuery {
+pub struct CharterQuery {
     done: String,
 }
 
@@ -829,9 +831,8 @@ async fn charter_page_of(
 pub async fn charter_page(
     State(state): State<AppState>,
     user: WebUser,
-    RawQuery(query): RawQuery,
+    PageQuery(query): PageQuery<CharterQuery>,
 ) -> Response {
-    let query: CharterQuery = super::form::query_of(&query);
     user.answer(&state, async {
         let (form, done) = (ContributionForm::default(), !query.done.is_empty());
         let page = charter_page_of(&state, &user, form, done, Errors::default()).await?;

@@ -27,6 +27,7 @@ use coopfund_domain::{limits::Rule, Method};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use super::form::PageQuery;
 use super::{
     form::{all, first, keyed, pairs, render_with, Errors},
     format, is_htmx, render, Shell, WebUser,
@@ -278,9 +279,10 @@ pub struct ListPage {
     pub next_href: Option<String>,
 }
 
+/// The applications list's query as typed.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]
-struct ListQuery {
+pub struct ListQuery {
     view: String,
     cursor: String,
 }
@@ -290,18 +292,13 @@ struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     user: WebUser,
-    RawQuery(query): RawQuery,
+    PageQuery(query): PageQuery<ListQuery>,
 ) -> Response {
-    user.page(
-        &state,
-        list_page(&state, &user, query.as_deref().unwrap_or("")),
-    )
-    .await
+    user.page(&state, list_page(&state, &user, query)).await
 }
 
-async fn list_page(state: &AppState, user: &WebUser, query: &str) -> AppResult<ListPage> {
+async fn list_page(state: &AppState, user: &WebUser, query: ListQuery) -> AppResult<ListPage> {
     user.caller.require(&STAFF)?;
-    let query: ListQuery = serde_urlencoded::from_str(query).unwrap_or_default();
     let o = OfficerText::of(user.lang);
     let role = user.caller.role();
     let view = match query.view.as_str() {

@@ -8,7 +8,7 @@
 use askama::Template;
 use axum::{
     body::Bytes,
-    extract::{RawQuery, State},
+    extract::State,
     http::{header, HeaderMap},
     response::{IntoResponse, Redirect, Response},
 };
@@ -16,6 +16,7 @@ use axum::{
 use rand::RngCore;
 use serde::Deserialize;
 
+use super::form::PageQuery;
 use super::{cookies, csrf, error_page, lang_of, render, text, Shell, WebUser};
 use crate::{
     app::sessions::{self, Credentials},
@@ -50,9 +51,10 @@ pub struct LoginPage {
     pub error: Option<String>,
 }
 
+/// Where to go after logging in, as typed (kept only when local).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct NextQuery {
+pub struct NextQuery {
     next: String,
 }
 
@@ -74,12 +76,11 @@ fn random_hex() -> String {
 pub async fn login_page(
     user: Result<WebUser, Response>,
     headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    PageQuery(next): PageQuery<NextQuery>,
 ) -> Response {
     if user.is_ok() {
         return Redirect::to("/home").into_response();
     }
-    let next: NextQuery = super::form::query_of(&query);
     let lang = lang_of(&headers);
     // A visitor without a seed gets one, so the login form has a CSRF token too.
     let (seed, new_seed) = match csrf::seed_of(&headers) {
@@ -89,17 +90,7 @@ pub async fn login_page(
             (seed.clone(), Some(seed))
         }
     };
-    let page = LoginPage {
-        shell: Shell::anonymous(
-            lang,
-            csrf::token_for(&seed),
-            "/login".into(),
-            text::text(lang).login_title,
-        ),
-        username: String::new(),
-        next: safe_local(&next.next).unwrap_or("").to_string(),
-        error: None,
-    };
+    let page = login_form(lang, &seed, String::new(), &next.next, None);
     let mut response = render(&page);
     if let Some(seed) = new_seed {
         response.headers_mut().append(
@@ -108,6 +99,28 @@ pub async fn login_page(
         );
     }
     response
+}
+
+/// The login form for the pre-session `seed`, with what was typed; `next` is kept only when it
+/// is a local address.
+fn login_form(
+    lang: Lang,
+    seed: &str,
+    username: String,
+    next: &str,
+    error: Option<String>,
+) -> LoginPage {
+    LoginPage {
+        shell: Shell::anonymous(
+            lang,
+            csrf::token_for(seed),
+            "/login".into(),
+            text::text(lang).login_title,
+        ),
+        username,
+        next: safe_local(next).unwrap_or("").to_string(),
+        error,
+    }
 }
 
 /// `POST /login` (CSRF-checked by the middleware).
@@ -141,17 +154,8 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
         Err(err) => {
             let seed = csrf::seed_of(&headers).unwrap_or_default().to_string();
             let status = crate::http::error::status_of(err.kind);
-            let page = LoginPage {
-                shell: Shell::anonymous(
-                    lang,
-                    csrf::token_for(&seed),
-                    "/login".into(),
-                    text::text(lang).login_title,
-                ),
-                username: form.username,
-                next: safe_local(&form.next).unwrap_or("").to_string(),
-                error: Some(err.message.get(lang).to_string()),
-            };
+            let error = Some(err.message.get(lang).to_string());
+            let page = login_form(lang, &seed, form.username, &form.next, error);
             (status, render(&page)).into_response()
         }
     }

@@ -18,13 +18,14 @@
 use askama::Template;
 use axum::{
     body::Bytes,
-    extract::{Multipart, Path, RawQuery, State},
+    extract::{Multipart, Path, State},
     middleware,
     response::{IntoResponse, Redirect, Response},
     routing::post,
     Router,
 };
 
+use super::form::PageQuery;
 use super::{form, format, Shell, WebUser};
 use crate::{
     app::bank_statements::{
@@ -489,9 +490,10 @@ impl StatementPage {
     }
 }
 
+/// The review page's query as typed (what was just done, for its notice).
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]
-struct ShowQuery {
+pub struct ShowQuery {
     imported: String,
     done: String,
     refused: String,
@@ -526,9 +528,8 @@ pub async fn show(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    PageQuery(query): PageQuery<ShowQuery>,
 ) -> Response {
-    let query: ShowQuery = super::form::query_of(&query);
     let lang = user.lang;
     let mut notice = None;
     if !query.imported.is_empty() {

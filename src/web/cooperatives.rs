@@ -15,6 +15,7 @@ use axum::{
 use coopfund_domain::ids::{CooperativeId, UserId};
 use serde::Deserialize;
 
+use super::form::PageQuery;
 use super::{
     applications::{parse_count, OfficerText},
     dashboard::{LoanRow, LIST_LIMIT},
@@ -71,9 +72,8 @@ pub async fn list(
     State(state): State<AppState>,
     user: WebUser,
     headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    PageQuery(search): PageQuery<Search>,
 ) -> Response {
-    let search: Search = super::form::query_of(&query);
     let page = match PageRequest::parse(Some(50), Some(search.cursor.as_str())) {
         Ok(page) => {
             let filter = CooperativeFilter {

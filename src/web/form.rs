@@ -10,7 +10,8 @@
 
 use askama::Template;
 use axum::{
-    http::StatusCode,
+    extract::FromRequestParts,
+    http::{request::Parts, StatusCode},
     response::{IntoResponse, Response},
 };
 use chrono::NaiveDate;
@@ -178,6 +179,18 @@ pub fn date_input(typed: &str, default: NaiveDate) -> String {
 /// one (it only filters what a page shows; what it asks for is checked by the use case).
 pub fn query_of<T: DeserializeOwned + Default>(raw: &Option<String>) -> T {
     serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default()
+}
+
+/// A page's query read by [`query_of`] as the handler's argument: `PageQuery(query):
+/// PageQuery<ListQuery>`. Never refuses a request.
+pub struct PageQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequestParts<S> for PageQuery<T> {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(PageQuery(query_of(&parts.uri.query().map(str::to_string))))
+    }
 }
 
 /// A submitted form as typed, each field empty when absent: the use case checks every value and

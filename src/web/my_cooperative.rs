@@ -47,6 +47,7 @@ use coopfund_domain::{
 use serde::Deserialize;
 use tower_http::limit::RequestBodyLimitLayer;
 
+use super::form::PageQuery;
 use super::{
     form::{is_page_error, Errors, FieldError},
     format, render, Shell, WebUser,
@@ -580,9 +581,10 @@ impl StatementPage {
     }
 }
 
+/// The statement page's period as typed.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct PeriodQuery {
+pub struct PeriodQuery {
     from: String,
     to: String,
 }
@@ -592,10 +594,8 @@ pub async fn statement_page(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    PageQuery(query): PageQuery<PeriodQuery>,
 ) -> Response {
-    let query: PeriodQuery =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
     let result = async {
         let id = loan_id(&id)?;
         let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
@@ -1154,9 +1154,10 @@ impl ApplicationPage {
     }
 }
 
+/// What the application page was reached after, as typed (the notice it shows).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct NoticeQuery {
+pub struct NoticeQuery {
     saved: String,
     submitted: String,
     uploaded: String,
@@ -1206,10 +1207,8 @@ pub async fn application_page(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    PageQuery(query): PageQuery<NoticeQuery>,
 ) -> Response {
-    let query: NoticeQuery =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
     let m = MyText::of(user.lang);
     let notice = if !query.withdrawn.is_empty() {
         Some(m.withdrawn)
