@@ -364,61 +364,26 @@ pub async fn upload(
     headers: axum::http::HeaderMap,
     mut multipart: Multipart,
 ) -> Response {
-    let mut csrf_ok = false;
-    let mut query = ImportQuery::default();
-    let mut file: Option<(String, Bytes)> = None;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(_) => return super::refused(&headers),
-        };
-        let name = field.name().unwrap_or("").to_string();
-        // The token comes first: nothing of a forged form is read beyond it.
-        if !csrf_ok && name != "csrf" {
-            break;
-        }
-        match name.as_str() {
-            "csrf" => {
-                let sent = field.text().await.unwrap_or_default();
-                csrf_ok = super::csrf::is_valid(&headers, Some(&sent));
-                if !csrf_ok {
-                    break;
-                }
-            }
-            "format" => query.format = Some(field.text().await.unwrap_or_default()),
-            "profile" => {
-                query.profile =
-                    Some(field.text().await.unwrap_or_default()).filter(|p| !p.is_empty())
-            }
-            "account" => {
-                query.account =
-                    Some(field.text().await.unwrap_or_default()).filter(|a| !a.trim().is_empty())
-            }
-            "file" => {
-                let file_name = field.file_name().unwrap_or("").to_string();
-                match field.bytes().await {
-                    Ok(bytes) => file = Some((file_name, bytes)),
-                    Err(_) => {
-                        let err = AppError::new(
-                            ErrorKind::PayloadTooLarge,
-                            "payload_too_large",
-                            Localized::new("Tệp quá lớn.", "The file is too large."),
-                        );
-                        return failed_import(&state, &user, err).await;
-                    }
-                }
-            }
-            _ => {}
-        }
+    let upload = match super::form::upload(&headers, &mut multipart, "statement import").await {
+        Ok(upload) => upload,
+        Err(refused) => return refused,
+    };
+    if upload.too_large {
+        let err = AppError::new(
+            ErrorKind::PayloadTooLarge,
+            "payload_too_large",
+            Localized::new("Tệp quá lớn.", "The file is too large."),
+        );
+        return failed_import(&state, &user, err).await;
     }
-    if !csrf_ok {
-        tracing::warn!("statement import refused: missing or wrong CSRF token");
-        return super::refused(&headers);
-    }
-    let (file_name, bytes) = file.unwrap_or_default();
-    query.file_name = Some(file_name).filter(|n| !n.is_empty());
-    let outcome = import::import(&state.ctx, &user.caller, query, &bytes).await;
+    let (file_name, bytes) = &upload.file;
+    let query = ImportQuery {
+        format: upload.field("format"),
+        profile: upload.field("profile").filter(|p| !p.is_empty()),
+        account: upload.field("account").filter(|a| !a.trim().is_empty()),
+        file_name: Some(file_name.clone()).filter(|n| !n.is_empty()),
+    };
+    let outcome = import::import(&state.ctx, &user.caller, query, bytes).await;
     match outcome {
         Ok(outcome) => Redirect::to(&format!(
             "/bank-statements/{}?imported={}",

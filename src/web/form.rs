@@ -10,8 +10,9 @@
 
 use askama::Template;
 use axum::{
-    extract::FromRequestParts,
-    http::{request::Parts, StatusCode},
+    body::Bytes,
+    extract::{FromRequestParts, Multipart},
+    http::{request::Parts, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
 use chrono::NaiveDate;
@@ -191,6 +192,83 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequestParts<S> for Page
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(PageQuery(query_of(&parts.uri.query().map(str::to_string))))
     }
+}
+
+/// A multipart form read by [`upload`]: its text fields and its file.
+#[derive(Default)]
+pub struct Upload {
+    /// The text fields other than the token, in order.
+    pub fields: Vec<(String, String)>,
+    /// The file's name and content (empty when none was sent).
+    pub file: (String, Bytes),
+    /// The body was larger than its limit allows: the file is not all there.
+    pub too_large: bool,
+}
+
+impl Upload {
+    /// The text of field `name`, when it was sent.
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// Reads a multipart form whose CSRF token (`csrf`) comes first, the file in field `file`: nothing
+/// of a forged form is read beyond its first field, and a missing or wrong token is the refused
+/// page (`Err`), logged as `what` refused.
+pub async fn upload(
+    headers: &HeaderMap,
+    multipart: &mut Multipart,
+    what: &str,
+) -> Result<Upload, Response> {
+    let mut csrf_ok = false;
+    let mut upload = Upload::default();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            // Past a good token, a body that breaks off is one over the limit.
+            Err(_) if csrf_ok => {
+                upload.too_large = true;
+                break;
+            }
+            Err(_) => return Err(super::refused(headers)),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        if !csrf_ok && name != "csrf" {
+            break;
+        }
+        match name.as_str() {
+            "csrf" => {
+                let sent = field.text().await.unwrap_or_default();
+                csrf_ok = super::csrf::is_valid(headers, Some(&sent));
+                if !csrf_ok {
+                    break;
+                }
+            }
+            "file" => {
+                let file_name = field.file_name().unwrap_or("").to_string();
+                match field.bytes().await {
+                    Ok(bytes) => upload.file = (file_name, bytes),
+                    Err(_) => {
+                        upload.too_large = true;
+                        break;
+                    }
+                }
+            }
+            _ => {
+                let text = field.text().await.unwrap_or_default();
+                upload.fields.push((name, text));
+            }
+        }
+    }
+    if !csrf_ok {
+        tracing::warn!("{what} refused: missing or wrong CSRF token");
+        return Err(super::refused(headers));
+    }
+    Ok(upload)
 }
 
 /// A submitted form as typed, each field empty when absent: the use case checks every value and

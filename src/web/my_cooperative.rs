@@ -1504,54 +1504,15 @@ pub async fn upload_document(
         Ok(id) => id,
         Err(err) => return user.fail(&state, err).await,
     };
-    let mut csrf_ok = false;
-    let mut file: Option<(String, Bytes)> = None;
-    let mut too_large = false;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(_) if csrf_ok => {
-                too_large = true;
-                break;
-            }
-            Err(_) => return super::refused(&headers),
-        };
-        let name = field.name().unwrap_or("").to_string();
-        // The token comes first: nothing of a forged form is read beyond it.
-        if !csrf_ok && name != "csrf" {
-            break;
-        }
-        match name.as_str() {
-            "csrf" => {
-                let sent = field.text().await.unwrap_or_default();
-                csrf_ok = super::csrf::is_valid(&headers, Some(&sent));
-                if !csrf_ok {
-                    break;
-                }
-            }
-            "file" => {
-                let file_name = field.file_name().unwrap_or("").to_string();
-                match field.bytes().await {
-                    Ok(bytes) => file = Some((file_name, bytes)),
-                    Err(_) => {
-                        too_large = true;
-                        break;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    if !csrf_ok {
-        tracing::warn!("document upload refused: missing or wrong CSRF token");
-        return super::refused(&headers);
-    }
-    let outcome = if too_large {
+    let upload = match super::form::upload(&headers, &mut multipart, "document upload").await {
+        Ok(upload) => upload,
+        Err(refused) => return refused,
+    };
+    let outcome = if upload.too_large {
         Err(application_documents::too_large())
     } else {
-        let (file_name, bytes) = file.unwrap_or_default();
-        application_documents::upload(&state.ctx, &user.caller, id, &file_name, &bytes).await
+        let (file_name, bytes) = &upload.file;
+        application_documents::upload(&state.ctx, &user.caller, id, file_name, bytes).await
     };
     match outcome {
         Ok(_) => {
@@ -1583,27 +1544,35 @@ pub async fn download_document(
     }
     .await;
     match result {
-        Ok((info, content)) => {
-            let mut response = content.into_response();
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_str(&info.content_type)
-                    .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-            );
-            if let Ok(value) =
-                HeaderValue::from_str(&application_documents::content_disposition(&info.file_name))
-            {
-                headers.insert(header::CONTENT_DISPOSITION, value);
-            }
-            headers.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("default-src 'none'; sandbox"),
-            );
-            response
-        }
+        Ok((info, content)) => document_download(&info, content),
         Err(err) => user.fail(&state, err).await,
     }
+}
+
+/// An application's document as a download (the page's link and the API's route): the type
+/// checked at upload, never shown inline, sniffed or run.
+pub fn document_download(info: &DocumentInfo, content: Vec<u8>) -> Response {
+    let mut response = content.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&info.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(value) =
+        HeaderValue::from_str(&application_documents::content_disposition(&info.file_name))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    response
 }
 
 // ----- notifications -----
