@@ -16,7 +16,6 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::{
-    body::Bytes,
     extract::{Path, RawQuery, State},
     http::HeaderMap,
     response::{IntoResponse, Redirect, Response},
@@ -27,7 +26,7 @@ use coopfund_domain::{limits::Rule, Method};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::form::PageQuery;
+use super::form::{FormPairs, PageQuery};
 use super::{
     form::{all, first, keyed, pairs, render_with, Errors},
     format, is_htmx, render, Shell, WebUser,
@@ -758,8 +757,11 @@ impl ProjectChecks {
 
 /// `POST /applications/new`: add or remove a collateral line (the form again), or save the draft
 /// (and submit it when asked); a refusal comes back next to its field with what was typed.
-pub async fn create(State(state): State<AppState>, user: WebUser, body: Bytes) -> Response {
-    let pairs = pairs(&body);
+pub async fn create(
+    State(state): State<AppState>,
+    user: WebUser,
+    FormPairs(pairs): FormPairs,
+) -> Response {
     let mut form = ApplicationForm::of(&pairs);
     let action = first(&pairs, "action");
     let remove = first(&pairs, "remove_line");
@@ -1077,9 +1079,8 @@ pub async fn appraise(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormPairs(pairs): FormPairs,
 ) -> Response {
-    let pairs = pairs(&body);
     user.answer(&state, async {
         let id = application_id(&id)?;
         let form = AppraisalForm {
@@ -1120,9 +1121,8 @@ pub async fn approve(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormPairs(pairs): FormPairs,
 ) -> Response {
-    let pairs = pairs(&body);
     user.answer(&state, async {
         let id = application_id(&id)?;
         let typed = Typed {
@@ -1160,9 +1160,8 @@ pub async fn reject(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormPairs(pairs): FormPairs,
 ) -> Response {
-    let pairs = pairs(&body);
     user.answer(&state, async {
         let id = application_id(&id)?;
         let reason = first(&pairs, "reason");

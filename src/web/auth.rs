@@ -7,7 +7,6 @@
 
 use askama::Template;
 use axum::{
-    body::Bytes,
     extract::State,
     http::{header, HeaderMap},
     response::{IntoResponse, Redirect, Response},
@@ -16,7 +15,7 @@ use axum::{
 use rand::RngCore;
 use serde::Deserialize;
 
-use super::form::PageQuery;
+use super::form::{FormBody, PageQuery};
 use super::{cookies, csrf, error_page, lang_of, render, text, Shell, WebUser};
 use crate::{
     app::sessions::{self, Credentials},
@@ -58,9 +57,10 @@ pub struct NextQuery {
     next: String,
 }
 
+/// The login form as typed.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct LoginForm {
+pub struct LoginForm {
     username: String,
     password: String,
     next: String,
@@ -124,8 +124,11 @@ fn login_form(
 }
 
 /// `POST /login` (CSRF-checked by the middleware).
-pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let form: LoginForm = super::form::body_of(&body);
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    FormBody(form): FormBody<LoginForm>,
+) -> Response {
     let lang = lang_of(&headers);
     let secure = cookies::is_tls(&headers);
     let credentials = Credentials {
@@ -180,16 +183,16 @@ pub async fn logout(
     response
 }
 
+/// The language switch as posted.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct LangForm {
+pub struct LangForm {
     lang: String,
     back: String,
 }
 
 /// `POST /lang`: remembers the chosen language for a year and returns to the page.
-pub async fn switch_language(headers: HeaderMap, body: Bytes) -> Response {
-    let form: LangForm = super::form::body_of(&body);
+pub async fn switch_language(headers: HeaderMap, FormBody(form): FormBody<LangForm>) -> Response {
     let lang = Lang::parse(&form.lang).unwrap_or_default();
     let back = safe_local(&form.back).unwrap_or("/");
     let mut response = Redirect::to(back).into_response();

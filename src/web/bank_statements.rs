@@ -17,7 +17,6 @@
 
 use askama::Template;
 use axum::{
-    body::Bytes,
     extract::{Multipart, Path, State},
     middleware,
     response::{IntoResponse, Redirect, Response},
@@ -25,7 +24,7 @@ use axum::{
     Router,
 };
 
-use super::form::PageQuery;
+use super::form::{FormPairs, PageQuery};
 use super::{form, format, Shell, WebUser};
 use crate::{
     app::bank_statements::{
@@ -546,9 +545,8 @@ pub async fn confirm_many(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormPairs(pairs): FormPairs,
 ) -> Response {
-    let pairs = form::pairs(&body);
     let ids: Vec<i64> = form::all(&pairs, "line_id")
         .iter()
         .filter_map(|v| v.parse().ok())
@@ -617,9 +615,8 @@ pub async fn confirm_one(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormPairs(pairs): FormPairs,
 ) -> Response {
-    let pairs = form::pairs(&body);
     let field = |name: &str| form::first(&pairs, name);
     let result = async {
         let line = bank_statements::line(&state.ctx, &user.caller, id_of(&id)?).await?;
@@ -677,9 +674,8 @@ pub async fn reject_one(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormPairs(pairs): FormPairs,
 ) -> Response {
-    let pairs = form::pairs(&body);
     let reason = form::first(&pairs, "reason");
     let result = async {
         let line = bank_statements::line(&state.ctx, &user.caller, id_of(&id)?).await?;

@@ -11,7 +11,7 @@
 use askama::Template;
 use axum::{
     body::Bytes,
-    extract::{FromRequestParts, Multipart},
+    extract::{FromRequest, FromRequestParts, Multipart, Request},
     http::{request::Parts, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
@@ -103,6 +103,35 @@ impl Errors {
                 .find(|(name, _)| *name == field)
                 .map(|(_, label)| *label)
         });
+    }
+
+    /// The value a field of the form reads as, or `None` with its refusal placed by
+    /// [`Errors::place`].
+    pub fn read<T>(
+        &mut self,
+        read: AppResult<T>,
+        lang: Lang,
+        labels: &[(&str, &str)],
+    ) -> Option<T> {
+        read.map_err(|e| self.place(&e, lang, labels)).ok()
+    }
+
+    /// The amount (`amount_vnd`, in `lang`'s digits) and the date (`date_field`) a money form
+    /// posts, each refusal placed next to its field: both, or `None`.
+    pub fn amount_and_date(
+        &mut self,
+        amount_vnd: &str,
+        (date_field, date): (&str, &str),
+        lang: Lang,
+        labels: &[(&str, &str)],
+    ) -> Option<(i64, NaiveDate)> {
+        let amount_vnd = self.read(
+            format::parse_vnd("amount_vnd", amount_vnd, lang),
+            lang,
+            labels,
+        );
+        let date = self.read(format::parse_date(date_field, date), lang, labels);
+        amount_vnd.zip(date)
     }
 
     /// The refusal of the use case a form posts to, placed on the form; unless it is a page of
@@ -277,6 +306,36 @@ pub fn body_of<T: DeserializeOwned + Default>(body: &[u8]) -> T {
     serde_urlencoded::from_bytes(body).unwrap_or_default()
 }
 
+/// A submitted form read by [`body_of`] as the handler's (last) argument: `FormBody(form):
+/// FormBody<RepaymentForm>`.
+pub struct FormBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for FormBody<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(FormBody(body_of(&body)))
+    }
+}
+
+/// The [`pairs`] of a submitted form as the handler's (last) argument: `FormPairs(pairs):
+/// FormPairs`, for a form that repeats a name.
+pub struct FormPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequest<S> for FormPairs {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(FormPairs(pairs(&body)))
+    }
+}
+
 /// The `(name, value)` pairs of a URL-encoded form, in order (a checkbox group repeats its name).
 pub fn pairs(body: &[u8]) -> Vec<(String, String)> {
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
@@ -338,6 +397,22 @@ mod tests {
         let err = AppError::invalid("documents", crate::error::Reason::Required);
         errors.place_as(&err, Lang::Vi, form_field, label_of);
         assert!(errors.general.is_some());
+    }
+
+    #[test]
+    fn a_money_form_reads_its_amount_and_date_or_places_each_refusal() {
+        let labels = [("amount_vnd", "Số tiền"), ("value_date", "Ngày giá trị")];
+        let mut errors = Errors::default();
+        let typed =
+            errors.amount_and_date("1.500.000", ("value_date", "05/03/2026"), Lang::Vi, &labels);
+        let date = NaiveDate::from_ymd_opt(2026, 3, 5).expect("a date");
+        assert_eq!(typed, Some((1_500_000, date)));
+        assert!(!errors.any());
+
+        let typed = errors.amount_and_date("nhiều", ("value_date", "hôm qua"), Lang::Vi, &labels);
+        assert_eq!(typed, None);
+        assert!(errors.error_for("amount_vnd").is_some());
+        assert!(errors.error_for("value_date").is_some());
     }
 
     #[test]

@@ -14,7 +14,6 @@
 
 use askama::Template;
 use axum::{
-    body::Bytes,
     extract::{Path, State},
     response::{IntoResponse, Redirect, Response},
 };
@@ -22,7 +21,7 @@ use chrono::NaiveDate;
 use coopfund_domain::{LoanStatus, RepaymentKind, Vnd};
 use serde::{Deserialize, Serialize};
 
-use super::form::PageQuery;
+use super::form::{FormBody, PageQuery};
 use super::{
     accounting::{accounting_text, AccountingText},
     dashboard::{cooperative_names, LoanRow, LIST_LIMIT},
@@ -478,20 +477,19 @@ pub async fn post_repayment(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormBody(form): FormBody<RepaymentForm>,
 ) -> Response {
-    let form: RepaymentForm = super::form::body_of(&body);
     user.answer(&state, async {
         let id = loan_id(&id)?;
         let labels = field_labels(super::text::text(user.lang));
         let mut errors = Errors::default();
-        let amount = format::parse_vnd("amount_vnd", &form.amount_vnd, user.lang)
-            .map_err(|e| errors.place(&e, user.lang, &labels))
-            .ok();
-        let value_date = format::parse_date("value_date", &form.value_date)
-            .map_err(|e| errors.place(&e, user.lang, &labels))
-            .ok();
-        let (Some(amount_vnd), Some(value_date)) = (amount, value_date) else {
+        let typed = errors.amount_and_date(
+            &form.amount_vnd,
+            ("value_date", &form.value_date),
+            user.lang,
+            &labels,
+        );
+        let Some((amount_vnd, value_date)) = typed else {
             return refused_form(&state, &user, id, form, errors).await;
         };
         let kind = if form.kind.is_empty() {

@@ -47,7 +47,7 @@ use coopfund_domain::{
 use serde::Deserialize;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use super::form::PageQuery;
+use super::form::{FormBody, PageQuery};
 use super::{
     form::{is_page_error, Errors, FieldError},
     format, render, Shell, WebUser,
@@ -1096,9 +1096,8 @@ pub async fn new_application(State(state): State<AppState>, user: WebUser) -> Re
 pub async fn post_application(
     State(state): State<AppState>,
     user: WebUser,
-    body: Bytes,
+    FormBody(form): FormBody<ApplicationForm>,
 ) -> Response {
-    let form: ApplicationForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     if form.action == "preview" {
         return match new_application_page(&state, &user, form, Errors::default(), true).await {
             Ok(page) => render(&page),
@@ -1373,9 +1372,8 @@ pub async fn post_edit_application(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormBody(form): FormBody<ApplicationForm>,
 ) -> Response {
-    let form: ApplicationForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let draft = match async { draft_to_edit(&state, &user, application_id(&id)?).await }.await {
         Ok(draft) => draft,
         Err(err) => return user.fail(&state, err).await,
@@ -1670,9 +1668,8 @@ pub async fn notifications_page(
 pub async fn post_notifications(
     State(state): State<AppState>,
     user: WebUser,
-    body: Bytes,
+    FormBody(form): FormBody<NotificationForm>,
 ) -> Response {
-    let form: NotificationForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let change = NotificationChange {
         language: form.language.clone(),
         chair_email: form.chair_email.clone(),
