@@ -16,8 +16,7 @@
 
 use askama::Template;
 use axum::{
-    body::Bytes,
-    extract::{Path, RawQuery, State},
+    extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::get,
@@ -27,6 +26,7 @@ use chrono::NaiveDate;
 use coopfund_domain::{ids::TransactionId, Vnd};
 use serde::{Deserialize, Serialize};
 
+use super::form::{FormBody, PageQuery};
 use super::{
     form::{date_input, key_or_new, keyed, render_with, replayed_id, Errors},
     format,
@@ -233,9 +233,8 @@ pub async fn post_sign(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormBody(form): FormBody<SignForm>,
 ) -> Response {
-    let form: SignForm = super::form::body_of(&body);
     user.answer(&state, async {
         let id = loan_id(&id)?;
         let a = accounting_text(user.lang);
@@ -363,9 +362,8 @@ pub async fn post_disbursement(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormBody(form): FormBody<DisburseForm>,
 ) -> Response {
-    let form: DisburseForm = super::form::body_of(&body);
     user.answer(&state, async {
         let id = loan_id(&id)?;
         let a = accounting_text(user.lang);
@@ -375,13 +373,13 @@ pub async fn post_disbursement(
             ("reference", a.reference),
         ];
         let mut errors = Errors::default();
-        let amount = format::parse_vnd("amount_vnd", &form.amount_vnd, user.lang)
-            .map_err(|e| errors.place(&e, user.lang, &labels))
-            .ok();
-        let value_date = format::parse_date("value_date", &form.value_date)
-            .map_err(|e| errors.place(&e, user.lang, &labels))
-            .ok();
-        if let (Some(amount_vnd), Some(value_date)) = (amount, value_date) {
+        let typed = errors.amount_and_date(
+            &form.amount_vnd,
+            ("value_date", &form.value_date),
+            user.lang,
+            &labels,
+        );
+        if let Some((amount_vnd, value_date)) = typed {
             let outcome = async {
                 let key = keyed(
                     &form.key,
@@ -504,9 +502,8 @@ pub async fn post_reversal(
     State(state): State<AppState>,
     user: WebUser,
     Path((id, tx)): Path<(String, String)>,
-    body: Bytes,
+    FormBody(form): FormBody<ReverseForm>,
 ) -> Response {
-    let form: ReverseForm = super::form::body_of(&body);
     user.answer(&state, async {
         let (id, tx_id) = (loan_id(&id)?, transaction_id(&tx)?);
         let a = accounting_text(user.lang);
@@ -554,9 +551,10 @@ pub struct PayoffPage {
     pub errors: Errors,
 }
 
+/// The payoff quote page's query as typed.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct PayoffQuery {
+pub struct PayoffQuery {
     date: String,
 }
 
@@ -566,9 +564,8 @@ pub async fn payoff_page(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    PageQuery(query): PageQuery<PayoffQuery>,
 ) -> Response {
-    let query: PayoffQuery = super::form::query_of(&query);
     let a = accounting_text(user.lang);
     user.answer(&state, async {
         let id = loan_id(&id)?;
@@ -577,9 +574,11 @@ pub async fn payoff_page(
         let date = if query.date.trim().is_empty() {
             loan.as_of
         } else {
-            format::parse_date("date", &query.date)
-                .map_err(|e| errors.place(&e, user.lang, &[("date", a.payoff_date)]))
-                .ok()
+            errors.read(
+                format::parse_date("date", &query.date),
+                user.lang,
+                &[("date", a.payoff_date)],
+            )
         };
         let payoff = match date {
             Some(date) => {
@@ -661,9 +660,10 @@ impl AccountingText {
     }
 }
 
+/// The close-of-business page's query as typed.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct CobQuery {
+pub struct CobQuery {
     done: String,
     through: String,
 }
@@ -705,9 +705,8 @@ async fn cob_page_of(
 pub async fn cob_page(
     State(state): State<AppState>,
     user: WebUser,
-    RawQuery(query): RawQuery,
+    PageQuery(query): PageQuery<CobQuery>,
 ) -> Response {
-    let query: CobQuery = super::form::query_of(&query);
     let a = accounting_text(user.lang);
     let done = match query.done.as_str() {
         "" => None,
@@ -722,16 +721,20 @@ pub async fn cob_page(
     .await
 }
 
+/// The close-of-business form as typed.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct CobForm {
+pub struct CobForm {
     through: String,
 }
 
 /// `POST /cob`: closes every day from the business date through the one asked for (a second
 /// submission finds them closed and does nothing: the close is idempotent per day).
-pub async fn post_cob(State(state): State<AppState>, user: WebUser, body: Bytes) -> Response {
-    let form: CobForm = super::form::body_of(&body);
+pub async fn post_cob(
+    State(state): State<AppState>,
+    user: WebUser,
+    FormBody(form): FormBody<CobForm>,
+) -> Response {
     let a = accounting_text(user.lang);
     let labels = [("through", a.cob_through)];
     user.answer(&state, async {
@@ -791,9 +794,10 @@ pub struct CharterPage {
     pub errors: Errors,
 }
 
+/// The charter capital page's query as typed.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct CharterQuery {
+pub struct CharterQuery {
     done: String,
 }
 
@@ -829,9 +833,8 @@ async fn charter_page_of(
 pub async fn charter_page(
     State(state): State<AppState>,
     user: WebUser,
-    RawQuery(query): RawQuery,
+    PageQuery(query): PageQuery<CharterQuery>,
 ) -> Response {
-    let query: CharterQuery = super::form::query_of(&query);
     user.answer(&state, async {
         let (form, done) = (ContributionForm::default(), !query.done.is_empty());
         let page = charter_page_of(&state, &user, form, done, Errors::default()).await?;
@@ -852,9 +855,8 @@ struct ContributionPrint<'a> {
 pub async fn post_contribution(
     State(state): State<AppState>,
     user: WebUser,
-    body: Bytes,
+    FormBody(form): FormBody<ContributionForm>,
 ) -> Response {
-    let form: ContributionForm = super::form::body_of(&body);
     user.answer(&state, async {
         let a = accounting_text(user.lang);
         let labels = [
@@ -863,13 +865,13 @@ pub async fn post_contribution(
             ("reference", a.reference),
         ];
         let mut errors = Errors::default();
-        let amount = format::parse_vnd("amount_vnd", &form.amount_vnd, user.lang)
-            .map_err(|e| errors.place(&e, user.lang, &labels))
-            .ok();
-        let contributed_on = format::parse_date("contributed_on", &form.contributed_on)
-            .map_err(|e| errors.place(&e, user.lang, &labels))
-            .ok();
-        if let (Some(amount_vnd), Some(contributed_on)) = (amount, contributed_on) {
+        let typed = errors.amount_and_date(
+            &form.amount_vnd,
+            ("contributed_on", &form.contributed_on),
+            user.lang,
+            &labels,
+        );
+        if let Some((amount_vnd, contributed_on)) = typed {
             let outcome = async {
                 let key = keyed(
                     &form.key,

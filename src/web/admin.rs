@@ -36,6 +36,7 @@ use coopfund_domain::{
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::form::FormPairs;
 use super::{
     dashboard::cooperative_names,
     form::{all, first, pairs, Errors},
@@ -376,8 +377,11 @@ pub async fn new_user_page(State(state): State<AppState>, user: WebUser) -> Resp
 }
 
 /// `POST /admin/users/new`.
-pub async fn create_user(State(state): State<AppState>, user: WebUser, body: Bytes) -> Response {
-    let fields = pairs(&body);
+pub async fn create_user(
+    State(state): State<AppState>,
+    user: WebUser,
+    FormPairs(fields): FormPairs,
+) -> Response {
     let form = UserForm {
         username: first(&fields, "username"),
         full_name: first(&fields, "full_name"),
@@ -585,9 +589,8 @@ pub async fn change_role(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormPairs(fields): FormPairs,
 ) -> Response {
-    let fields = pairs(&body);
     let role = first(&fields, "role");
     let Some(role) = Role::parse(&role) else {
         let err = AppError::invalid(

@@ -16,7 +16,6 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::{
-    body::Bytes,
     extract::{Path, RawQuery, State},
     http::HeaderMap,
     response::{IntoResponse, Redirect, Response},
@@ -27,6 +26,7 @@ use coopfund_domain::{limits::Rule, Method};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use super::form::{FormPairs, PageQuery};
 use super::{
     form::{all, first, keyed, pairs, render_with, Errors},
     format, is_htmx, render, Shell, WebUser,
@@ -272,9 +272,10 @@ pub struct ListPage {
     pub next_href: Option<String>,
 }
 
+/// The applications list's query as typed.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]
-struct ListQuery {
+pub struct ListQuery {
     view: String,
     cursor: String,
 }
@@ -284,18 +285,13 @@ struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     user: WebUser,
-    RawQuery(query): RawQuery,
+    PageQuery(query): PageQuery<ListQuery>,
 ) -> Response {
-    user.page(
-        &state,
-        list_page(&state, &user, query.as_deref().unwrap_or("")),
-    )
-    .await
+    user.page(&state, list_page(&state, &user, query)).await
 }
 
-async fn list_page(state: &AppState, user: &WebUser, query: &str) -> AppResult<ListPage> {
+async fn list_page(state: &AppState, user: &WebUser, query: ListQuery) -> AppResult<ListPage> {
     user.caller.require(&STAFF)?;
-    let query: ListQuery = serde_urlencoded::from_str(query).unwrap_or_default();
     let o = OfficerText::of(user.lang);
     let role = user.caller.role();
     let view = match query.view.as_str() {
@@ -654,6 +650,20 @@ fn rule_name(o: &OfficerText, rule: Rule) -> &'static str {
     }
 }
 
+/// The products an application can be made for (the active ones), on the officer's form and the
+/// cooperative's own.
+pub(super) async fn active_products(
+    state: &AppState,
+    caller: &crate::app::Caller,
+) -> AppResult<Vec<Product>> {
+    let filter = ProductFilter {
+        active: Some(true),
+        limit: Some(200),
+        cursor: None,
+    };
+    Ok(products::list(&state.ctx, caller, filter).await?.items)
+}
+
 async fn new_page(
     state: &AppState,
     user: &WebUser,
@@ -669,17 +679,7 @@ async fn new_page(
             .into_iter()
             .collect();
     cooperatives.sort_by(|a, b| a.1.cmp(&b.1));
-    let products = products::list(
-        &state.ctx,
-        &user.caller,
-        ProductFilter {
-            active: Some(true),
-            limit: Some(200),
-            cursor: None,
-        },
-    )
-    .await?
-    .items;
+    let products = active_products(state, &user.caller).await?;
     if form.collateral.is_empty() {
         form.collateral.push(CollateralLine::default());
     }
@@ -751,8 +751,11 @@ impl ProjectChecks {
 
 /// `POST /applications/new`: add or remove a collateral line (the form again), or save the draft
 /// (and submit it when asked); a refusal comes back next to its field with what was typed.
-pub async fn create(State(state): State<AppState>, user: WebUser, body: Bytes) -> Response {
-    let pairs = pairs(&body);
+pub async fn create(
+    State(state): State<AppState>,
+    user: WebUser,
+    FormPairs(pairs): FormPairs,
+) -> Response {
     let mut form = ApplicationForm::of(&pairs);
     let action = first(&pairs, "action");
     let remove = first(&pairs, "remove_line");
@@ -1070,9 +1073,8 @@ pub async fn appraise(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormPairs(pairs): FormPairs,
 ) -> Response {
-    let pairs = pairs(&body);
     user.answer(&state, async {
         let id = application_id(&id)?;
         let form = AppraisalForm {
@@ -1113,9 +1115,8 @@ pub async fn approve(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormPairs(pairs): FormPairs,
 ) -> Response {
-    let pairs = pairs(&body);
     user.answer(&state, async {
         let id = application_id(&id)?;
         let typed = Typed {
@@ -1153,9 +1154,8 @@ pub async fn reject(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormPairs(pairs): FormPairs,
 ) -> Response {
-    let pairs = pairs(&body);
     user.answer(&state, async {
         let id = application_id(&id)?;
         let reason = first(&pairs, "reason");

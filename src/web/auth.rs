@@ -7,8 +7,7 @@
 
 use askama::Template;
 use axum::{
-    body::Bytes,
-    extract::{RawQuery, State},
+    extract::State,
     http::{header, HeaderMap},
     response::{IntoResponse, Redirect, Response},
 };
@@ -16,6 +15,7 @@ use axum::{
 use rand::RngCore;
 use serde::Deserialize;
 
+use super::form::{FormBody, PageQuery};
 use super::{cookies, csrf, error_page, lang_of, render, text, Shell, WebUser};
 use crate::{
     app::sessions::{self, Credentials},
@@ -50,15 +50,17 @@ pub struct LoginPage {
     pub error: Option<String>,
 }
 
+/// Where to go after logging in, as typed (kept only when local).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct NextQuery {
+pub struct NextQuery {
     next: String,
 }
 
+/// The login form as typed.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct LoginForm {
+pub struct LoginForm {
     username: String,
     password: String,
     next: String,
@@ -74,12 +76,11 @@ fn random_hex() -> String {
 pub async fn login_page(
     user: Result<WebUser, Response>,
     headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    PageQuery(next): PageQuery<NextQuery>,
 ) -> Response {
     if user.is_ok() {
         return Redirect::to("/home").into_response();
     }
-    let next: NextQuery = super::form::query_of(&query);
     let lang = lang_of(&headers);
     // A visitor without a seed gets one, so the login form has a CSRF token too.
     let (seed, new_seed) = match csrf::seed_of(&headers) {
@@ -89,17 +90,7 @@ pub async fn login_page(
             (seed.clone(), Some(seed))
         }
     };
-    let page = LoginPage {
-        shell: Shell::anonymous(
-            lang,
-            csrf::token_for(&seed),
-            "/login".into(),
-            text::text(lang).login_title,
-        ),
-        username: String::new(),
-        next: safe_local(&next.next).unwrap_or("").to_string(),
-        error: None,
-    };
+    let page = login_form(lang, &seed, String::new(), &next.next, None);
     let mut response = render(&page);
     if let Some(seed) = new_seed {
         response.headers_mut().append(
@@ -110,9 +101,34 @@ pub async fn login_page(
     response
 }
 
+/// The login form for the pre-session `seed`, with what was typed; `next` is kept only when it
+/// is a local address.
+fn login_form(
+    lang: Lang,
+    seed: &str,
+    username: String,
+    next: &str,
+    error: Option<String>,
+) -> LoginPage {
+    LoginPage {
+        shell: Shell::anonymous(
+            lang,
+            csrf::token_for(seed),
+            "/login".into(),
+            text::text(lang).login_title,
+        ),
+        username,
+        next: safe_local(next).unwrap_or("").to_string(),
+        error,
+    }
+}
+
 /// `POST /login` (CSRF-checked by the middleware).
-pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let form: LoginForm = super::form::body_of(&body);
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    FormBody(form): FormBody<LoginForm>,
+) -> Response {
     let lang = lang_of(&headers);
     let secure = cookies::is_tls(&headers);
     let credentials = Credentials {
@@ -141,17 +157,8 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
         Err(err) => {
             let seed = csrf::seed_of(&headers).unwrap_or_default().to_string();
             let status = crate::http::error::status_of(err.kind);
-            let page = LoginPage {
-                shell: Shell::anonymous(
-                    lang,
-                    csrf::token_for(&seed),
-                    "/login".into(),
-                    text::text(lang).login_title,
-                ),
-                username: form.username,
-                next: safe_local(&form.next).unwrap_or("").to_string(),
-                error: Some(err.message.get(lang).to_string()),
-            };
+            let error = Some(err.message.get(lang).to_string());
+            let page = login_form(lang, &seed, form.username, &form.next, error);
             (status, render(&page)).into_response()
         }
     }
@@ -176,16 +183,16 @@ pub async fn logout(
     response
 }
 
+/// The language switch as posted.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct LangForm {
+pub struct LangForm {
     lang: String,
     back: String,
 }
 
 /// `POST /lang`: remembers the chosen language for a year and returns to the page.
-pub async fn switch_language(headers: HeaderMap, body: Bytes) -> Response {
-    let form: LangForm = super::form::body_of(&body);
+pub async fn switch_language(headers: HeaderMap, FormBody(form): FormBody<LangForm>) -> Response {
     let lang = Lang::parse(&form.lang).unwrap_or_default();
     let back = safe_local(&form.back).unwrap_or("/");
     let mut response = Redirect::to(back).into_response();

@@ -17,14 +17,14 @@
 
 use askama::Template;
 use axum::{
-    body::Bytes,
-    extract::{Multipart, Path, RawQuery, State},
+    extract::{Multipart, Path, State},
     middleware,
     response::{IntoResponse, Redirect, Response},
     routing::post,
     Router,
 };
 
+use super::form::{FormPairs, PageQuery};
 use super::{form, format, Shell, WebUser};
 use crate::{
     app::bank_statements::{
@@ -363,61 +363,26 @@ pub async fn upload(
     headers: axum::http::HeaderMap,
     mut multipart: Multipart,
 ) -> Response {
-    let mut csrf_ok = false;
-    let mut query = ImportQuery::default();
-    let mut file: Option<(String, Bytes)> = None;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(_) => return super::refused(&headers),
-        };
-        let name = field.name().unwrap_or("").to_string();
-        // The token comes first: nothing of a forged form is read beyond it.
-        if !csrf_ok && name != "csrf" {
-            break;
-        }
-        match name.as_str() {
-            "csrf" => {
-                let sent = field.text().await.unwrap_or_default();
-                csrf_ok = super::csrf::is_valid(&headers, Some(&sent));
-                if !csrf_ok {
-                    break;
-                }
-            }
-            "format" => query.format = Some(field.text().await.unwrap_or_default()),
-            "profile" => {
-                query.profile =
-                    Some(field.text().await.unwrap_or_default()).filter(|p| !p.is_empty())
-            }
-            "account" => {
-                query.account =
-                    Some(field.text().await.unwrap_or_default()).filter(|a| !a.trim().is_empty())
-            }
-            "file" => {
-                let file_name = field.file_name().unwrap_or("").to_string();
-                match field.bytes().await {
-                    Ok(bytes) => file = Some((file_name, bytes)),
-                    Err(_) => {
-                        let err = AppError::new(
-                            ErrorKind::PayloadTooLarge,
-                            "payload_too_large",
-                            Localized::new("Tệp quá lớn.", "The file is too large."),
-                        );
-                        return failed_import(&state, &user, err).await;
-                    }
-                }
-            }
-            _ => {}
-        }
+    let upload = match super::form::upload(&headers, &mut multipart, "statement import").await {
+        Ok(upload) => upload,
+        Err(refused) => return refused,
+    };
+    if upload.too_large {
+        let err = AppError::new(
+            ErrorKind::PayloadTooLarge,
+            "payload_too_large",
+            Localized::new("Tệp quá lớn.", "The file is too large."),
+        );
+        return failed_import(&state, &user, err).await;
     }
-    if !csrf_ok {
-        tracing::warn!("statement import refused: missing or wrong CSRF token");
-        return super::refused(&headers);
-    }
-    let (file_name, bytes) = file.unwrap_or_default();
-    query.file_name = Some(file_name).filter(|n| !n.is_empty());
-    let outcome = import::import(&state.ctx, &user.caller, query, &bytes).await;
+    let (file_name, bytes) = &upload.file;
+    let query = ImportQuery {
+        format: upload.field("format"),
+        profile: upload.field("profile").filter(|p| !p.is_empty()),
+        account: upload.field("account").filter(|a| !a.trim().is_empty()),
+        file_name: Some(file_name.clone()).filter(|n| !n.is_empty()),
+    };
+    let outcome = import::import(&state.ctx, &user.caller, query, bytes).await;
     match outcome {
         Ok(outcome) => Redirect::to(&format!(
             "/bank-statements/{}?imported={}",
@@ -489,9 +454,10 @@ impl StatementPage {
     }
 }
 
+/// The review page's query as typed (what was just done, for its notice).
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]
-struct ShowQuery {
+pub struct ShowQuery {
     imported: String,
     done: String,
     refused: String,
@@ -526,9 +492,8 @@ pub async fn show(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    PageQuery(query): PageQuery<ShowQuery>,
 ) -> Response {
-    let query: ShowQuery = super::form::query_of(&query);
     let lang = user.lang;
     let mut notice = None;
     if !query.imported.is_empty() {
@@ -580,9 +545,8 @@ pub async fn confirm_many(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormPairs(pairs): FormPairs,
 ) -> Response {
-    let pairs = form::pairs(&body);
     let ids: Vec<i64> = form::all(&pairs, "line_id")
         .iter()
         .filter_map(|v| v.parse().ok())
@@ -651,9 +615,8 @@ pub async fn confirm_one(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormPairs(pairs): FormPairs,
 ) -> Response {
-    let pairs = form::pairs(&body);
     let field = |name: &str| form::first(&pairs, name);
     let result = async {
         let line = bank_statements::line(&state.ctx, &user.caller, id_of(&id)?).await?;
@@ -711,9 +674,8 @@ pub async fn reject_one(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormPairs(pairs): FormPairs,
 ) -> Response {
-    let pairs = form::pairs(&body);
     let reason = form::first(&pairs, "reason");
     let result = async {
         let line = bank_statements::line(&state.ctx, &user.caller, id_of(&id)?).await?;

@@ -7,7 +7,6 @@
 
 use askama::Template;
 use axum::{
-    body::Bytes,
     extract::{Path, RawQuery, State},
     http::HeaderMap,
     response::{IntoResponse, Redirect, Response},
@@ -15,6 +14,7 @@ use axum::{
 use coopfund_domain::ids::{CooperativeId, UserId};
 use serde::Deserialize;
 
+use super::form::{FormBody, PageQuery};
 use super::{
     applications::{parse_count, OfficerText},
     dashboard::{LoanRow, LIST_LIMIT},
@@ -71,9 +71,8 @@ pub async fn list(
     State(state): State<AppState>,
     user: WebUser,
     headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    PageQuery(search): PageQuery<Search>,
 ) -> Response {
-    let search: Search = super::form::query_of(&query);
     let page = match PageRequest::parse(Some(50), Some(search.cursor.as_str())) {
         Ok(page) => {
             let filter = CooperativeFilter {
@@ -377,8 +376,11 @@ async fn refused_form(
 
 /// `POST /cooperatives/new`: registers, then shows the cooperative (the officer who registers
 /// follows it).
-pub async fn create(State(state): State<AppState>, user: WebUser, body: Bytes) -> Response {
-    let form: CooperativeForm = super::form::body_of(&body);
+pub async fn create(
+    State(state): State<AppState>,
+    user: WebUser,
+    FormBody(form): FormBody<CooperativeForm>,
+) -> Response {
     let mut errors = Errors::default();
     let officer = (user.caller.role() == Role::Officer)
         .then(|| user.caller.user_id().map(UserId::new))
@@ -420,9 +422,8 @@ pub async fn update(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormBody(form): FormBody<CooperativeForm>,
 ) -> Response {
-    let form: CooperativeForm = super::form::body_of(&body);
     let id = match cooperative_id(&id) {
         Ok(id) => id,
         Err(err) => return user.fail(&state, err).await,

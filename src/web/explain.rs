@@ -11,7 +11,7 @@
 
 use askama::Template;
 use axum::{
-    extract::{Path, RawQuery, State},
+    extract::{Path, State},
     response::Response,
     routing::get,
     Router,
@@ -21,6 +21,7 @@ use coopfund_domain::{ExplanationKind, ExplanationLine, Formula, QuoteField};
 use rust_decimal::{prelude::ToPrimitive, Decimal};
 use serde::Deserialize;
 
+use super::form::PageQuery;
 use super::{format, render, Shell, WebUser};
 use crate::{
     app::loans::{self, LoanExplanation},
@@ -137,9 +138,10 @@ pub struct ExplainPage {
     pub sections: Vec<Section>,
 }
 
+/// The explanation page's query as typed.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct ExplainQuery {
+pub struct ExplainQuery {
     date: String,
 }
 
@@ -304,10 +306,8 @@ pub async fn show(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    PageQuery(query): PageQuery<ExplainQuery>,
 ) -> Response {
-    let query: ExplainQuery =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
     let x = ExplainText::of(user.lang);
     let typed = query.date.trim().to_string();
     let (date, date_error): (Option<NaiveDate>, Option<AppError>) = if typed.is_empty() {

@@ -10,7 +10,9 @@
 
 use askama::Template;
 use axum::{
-    http::StatusCode,
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Multipart, Request},
+    http::{request::Parts, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
 use chrono::NaiveDate;
@@ -61,18 +63,31 @@ impl Errors {
         lang: Lang,
         label_of: impl Fn(&str) -> Option<L>,
     ) {
+        self.place_as(err, lang, str::to_string, label_of);
+    }
+
+    /// [`Errors::place_by`] for a form whose fields are not named as the use case names them:
+    /// `form_field` gives the form's field for the use case's (`collateral[0].kind` → one input of
+    /// a repeated line), `label_of` the label of the form's field.
+    pub fn place_as<L: std::fmt::Display>(
+        &mut self,
+        err: &AppError,
+        lang: Lang,
+        form_field: impl Fn(&str) -> String,
+        label_of: impl Fn(&str) -> Option<L>,
+    ) {
         self.kind = Some(err.kind);
         let message = err.message.get(lang).to_string();
-        match err
-            .field
-            .as_deref()
-            .and_then(|f| label_of(f).map(|l| (f, l)))
-        {
-            Some((field, label)) => {
-                if self.error_for(field).is_none() {
+        let placed = err.field.as_deref().and_then(|named| {
+            let field = form_field(named);
+            label_of(&field).map(|label| (named, field, label))
+        });
+        match placed {
+            Some((named, field, label)) => {
+                if self.error_for(&field).is_none() {
                     self.fields.push(FieldError {
-                        field: field.to_string(),
-                        message: message.replace(&format!("'{field}'"), &format!("«{label}»")),
+                        message: message.replace(&format!("'{named}'"), &format!("«{label}»")),
+                        field,
                     });
                 }
             }
@@ -88,6 +103,35 @@ impl Errors {
                 .find(|(name, _)| *name == field)
                 .map(|(_, label)| *label)
         });
+    }
+
+    /// The value a field of the form reads as, or `None` with its refusal placed by
+    /// [`Errors::place`].
+    pub fn read<T>(
+        &mut self,
+        read: AppResult<T>,
+        lang: Lang,
+        labels: &[(&str, &str)],
+    ) -> Option<T> {
+        read.map_err(|e| self.place(&e, lang, labels)).ok()
+    }
+
+    /// The amount (`amount_vnd`, in `lang`'s digits) and the date (`date_field`) a money form
+    /// posts, each refusal placed next to its field: both, or `None`.
+    pub fn amount_and_date(
+        &mut self,
+        amount_vnd: &str,
+        (date_field, date): (&str, &str),
+        lang: Lang,
+        labels: &[(&str, &str)],
+    ) -> Option<(i64, NaiveDate)> {
+        let amount_vnd = self.read(
+            format::parse_vnd("amount_vnd", amount_vnd, lang),
+            lang,
+            labels,
+        );
+        let date = self.read(format::parse_date(date_field, date), lang, labels);
+        amount_vnd.zip(date)
     }
 
     /// The refusal of the use case a form posts to, placed on the form; unless it is a page of
@@ -167,10 +211,129 @@ pub fn query_of<T: DeserializeOwned + Default>(raw: &Option<String>) -> T {
     serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default()
 }
 
+/// A page's query read by [`query_of`] as the handler's argument: `PageQuery(query):
+/// PageQuery<ListQuery>`. Never refuses a request.
+pub struct PageQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequestParts<S> for PageQuery<T> {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(PageQuery(query_of(&parts.uri.query().map(str::to_string))))
+    }
+}
+
+/// A multipart form read by [`upload`]: its text fields and its file.
+#[derive(Default)]
+pub struct Upload {
+    /// The text fields other than the token, in order.
+    pub fields: Vec<(String, String)>,
+    /// The file's name and content (empty when none was sent).
+    pub file: (String, Bytes),
+    /// The body was larger than its limit allows: the file is not all there.
+    pub too_large: bool,
+}
+
+impl Upload {
+    /// The text of field `name`, when it was sent.
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// Reads a multipart form whose CSRF token (`csrf`) comes first, the file in field `file`: nothing
+/// of a forged form is read beyond its first field, and a missing or wrong token is the refused
+/// page (`Err`), logged as `what` refused.
+pub async fn upload(
+    headers: &HeaderMap,
+    multipart: &mut Multipart,
+    what: &str,
+) -> Result<Upload, Response> {
+    let mut csrf_ok = false;
+    let mut upload = Upload::default();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            // Past a good token, a body that breaks off is one over the limit.
+            Err(_) if csrf_ok => {
+                upload.too_large = true;
+                break;
+            }
+            Err(_) => return Err(super::refused(headers)),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        if !csrf_ok && name != "csrf" {
+            break;
+        }
+        match name.as_str() {
+            "csrf" => {
+                let sent = field.text().await.unwrap_or_default();
+                csrf_ok = super::csrf::is_valid(headers, Some(&sent));
+                if !csrf_ok {
+                    break;
+                }
+            }
+            "file" => {
+                let file_name = field.file_name().unwrap_or("").to_string();
+                match field.bytes().await {
+                    Ok(bytes) => upload.file = (file_name, bytes),
+                    Err(_) => {
+                        upload.too_large = true;
+                        break;
+                    }
+                }
+            }
+            _ => {
+                let text = field.text().await.unwrap_or_default();
+                upload.fields.push((name, text));
+            }
+        }
+    }
+    if !csrf_ok {
+        tracing::warn!("{what} refused: missing or wrong CSRF token");
+        return Err(super::refused(headers));
+    }
+    Ok(upload)
+}
+
 /// A submitted form as typed, each field empty when absent: the use case checks every value and
 /// a refusal shows the form again with what was typed.
 pub fn body_of<T: DeserializeOwned + Default>(body: &[u8]) -> T {
     serde_urlencoded::from_bytes(body).unwrap_or_default()
+}
+
+/// A submitted form read by [`body_of`] as the handler's (last) argument: `FormBody(form):
+/// FormBody<RepaymentForm>`.
+pub struct FormBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for FormBody<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(FormBody(body_of(&body)))
+    }
+}
+
+/// The [`pairs`] of a submitted form as the handler's (last) argument: `FormPairs(pairs):
+/// FormPairs`, for a form that repeats a name.
+pub struct FormPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequest<S> for FormPairs {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(FormPairs(pairs(&body)))
+    }
 }
 
 /// The `(name, value)` pairs of a URL-encoded form, in order (a checkbox group repeats its name).
@@ -215,6 +378,41 @@ mod tests {
         errors.place(&err, Lang::En, &[("amount_vnd", "Amount")]);
         assert!(errors.error_for("status").is_none());
         assert!(errors.general.is_some() && errors.any());
+    }
+
+    #[test]
+    fn a_refusal_goes_next_to_the_form_field_for_the_one_the_use_case_names() {
+        let mut errors = Errors::default();
+        let err = AppError::invalid("collateral[0].value", crate::error::Reason::Required);
+        let form_field = |named: &str| named.replace("collateral[0].value", "coll_value_0");
+        let label_of = |field: &str| (field == "coll_value_0").then_some("Giá trị");
+        errors.place_as(&err, Lang::Vi, form_field, label_of);
+        let message = errors
+            .error_for("coll_value_0")
+            .expect("next to the form's field");
+        assert!(!message.contains("'collateral[0].value'"), "{message}");
+        assert!(errors.error_for("collateral[0].value").is_none());
+
+        // A field the form does not show goes above the form.
+        let err = AppError::invalid("documents", crate::error::Reason::Required);
+        errors.place_as(&err, Lang::Vi, form_field, label_of);
+        assert!(errors.general.is_some());
+    }
+
+    #[test]
+    fn a_money_form_reads_its_amount_and_date_or_places_each_refusal() {
+        let labels = [("amount_vnd", "Số tiền"), ("value_date", "Ngày giá trị")];
+        let mut errors = Errors::default();
+        let typed =
+            errors.amount_and_date("1.500.000", ("value_date", "05/03/2026"), Lang::Vi, &labels);
+        let date = NaiveDate::from_ymd_opt(2026, 3, 5).expect("a date");
+        assert_eq!(typed, Some((1_500_000, date)));
+        assert!(!errors.any());
+
+        let typed = errors.amount_and_date("nhiều", ("value_date", "hôm qua"), Lang::Vi, &labels);
+        assert_eq!(typed, None);
+        assert!(errors.error_for("amount_vnd").is_some());
+        assert!(errors.error_for("value_date").is_some());
     }
 
     #[test]

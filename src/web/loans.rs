@@ -14,14 +14,14 @@
 
 use askama::Template;
 use axum::{
-    body::Bytes,
-    extract::{Path, RawQuery, State},
+    extract::{Path, State},
     response::{IntoResponse, Redirect, Response},
 };
 use chrono::NaiveDate;
 use coopfund_domain::{LoanStatus, RepaymentKind, Vnd};
 use serde::{Deserialize, Serialize};
 
+use super::form::{FormBody, PageQuery};
 use super::{
     accounting::{accounting_text, AccountingText},
     dashboard::{cooperative_names, LoanRow, LIST_LIMIT},
@@ -84,9 +84,10 @@ impl LoansPage {
     }
 }
 
+/// The loans list's query as typed.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct ListQuery {
+pub struct ListQuery {
     status: String,
     cooperative_id: String,
     cursor: String,
@@ -96,9 +97,8 @@ struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     user: WebUser,
-    RawQuery(query): RawQuery,
+    PageQuery(query): PageQuery<ListQuery>,
 ) -> Response {
-    let query: ListQuery = super::form::query_of(&query);
     let result = async {
         let page = loans::list(
             &state.ctx,
@@ -220,9 +220,10 @@ impl LoanPage {
 /// The most journal entries listed on the loan page (newest first).
 const ENTRIES_LIMIT: u64 = 50;
 
+/// The loan page's query as typed.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct ShowQuery {
+pub struct ShowQuery {
     posted: String,
     disbursed: String,
     reversed: String,
@@ -234,9 +235,8 @@ pub async fn show(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    PageQuery(query): PageQuery<ShowQuery>,
 ) -> Response {
-    let query: ShowQuery = super::form::query_of(&query);
     let result = async {
         let id = loan_id(&id)?;
         let (loan, cooperative) = loan_and_cooperative(&state, &user, id).await?;
@@ -454,9 +454,8 @@ pub async fn repayment_form(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    PageQuery(form): PageQuery<RepaymentForm>,
 ) -> Response {
-    let form: RepaymentForm = super::form::query_of(&query);
     user.answer(&state, async {
         let page = form_page(&state, &user, loan_id(&id)?, form, Errors::default()).await?;
         Ok(render(&page))
@@ -478,20 +477,19 @@ pub async fn post_repayment(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormBody(form): FormBody<RepaymentForm>,
 ) -> Response {
-    let form: RepaymentForm = super::form::body_of(&body);
     user.answer(&state, async {
         let id = loan_id(&id)?;
         let labels = field_labels(super::text::text(user.lang));
         let mut errors = Errors::default();
-        let amount = format::parse_vnd("amount_vnd", &form.amount_vnd, user.lang)
-            .map_err(|e| errors.place(&e, user.lang, &labels))
-            .ok();
-        let value_date = format::parse_date("value_date", &form.value_date)
-            .map_err(|e| errors.place(&e, user.lang, &labels))
-            .ok();
-        let (Some(amount_vnd), Some(value_date)) = (amount, value_date) else {
+        let typed = errors.amount_and_date(
+            &form.amount_vnd,
+            ("value_date", &form.value_date),
+            user.lang,
+            &labels,
+        );
+        let Some((amount_vnd, value_date)) = typed else {
             return refused_form(&state, &user, id, form, errors).await;
         };
         let kind = if form.kind.is_empty() {

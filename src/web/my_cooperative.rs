@@ -47,7 +47,11 @@ use coopfund_domain::{
 use serde::Deserialize;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use super::{format, render, Shell, WebUser};
+use super::form::{FormBody, PageQuery};
+use super::{
+    form::{is_page_error, Errors, FieldError},
+    format, render, Shell, WebUser,
+};
 use crate::{
     app::{
         application_documents::{self, DocumentInfo},
@@ -57,7 +61,7 @@ use crate::{
         outbox::OutboxMessage,
         page::PageRequest,
         payment_qr::{self, PaymentQr, PaymentQrQuery},
-        products::{self, Product, ProductFilter},
+        products::{self, Product},
         schedule_preview::{self, PreviewRequest, PreviewResponse},
     },
     auth::Role,
@@ -577,9 +581,10 @@ impl StatementPage {
     }
 }
 
+/// The statement page's period as typed.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct PeriodQuery {
+pub struct PeriodQuery {
     from: String,
     to: String,
 }
@@ -589,10 +594,8 @@ pub async fn statement_page(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    PageQuery(query): PageQuery<PeriodQuery>,
 ) -> Response {
-    let query: PeriodQuery =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
     let result = async {
         let id = loan_id(&id)?;
         let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
@@ -741,12 +744,6 @@ impl ApplicationForm {
     }
 }
 
-/// A refusal next to its field.
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
 /// `/my/applications/new`.
 #[derive(Template)]
 #[template(path = "my_application_new.html")]
@@ -756,8 +753,7 @@ pub struct NewApplicationPage {
     pub products: Vec<Product>,
     pub form: ApplicationForm,
     pub lines: Vec<CollateralLine>,
-    pub errors: Vec<FieldError>,
-    pub general_error: Option<String>,
+    pub errors: Errors,
     pub preview: Option<PreviewResponse>,
     pub collateral_kinds: Vec<(&'static str, &'static str)>,
     pub methods: Vec<(&'static str, String)>,
@@ -785,10 +781,7 @@ impl NewApplicationPage {
 
     /// The message for `field`, if refused.
     pub fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
+        self.errors.error_for(field)
     }
 
     /// Whether `field` was refused.
@@ -798,7 +791,7 @@ impl NewApplicationPage {
 
     /// Whether any field was refused.
     pub fn has_errors(&self) -> bool {
-        !self.errors.is_empty() || self.general_error.is_some()
+        self.errors.any()
     }
 
     /// The message for a collateral line's `part` (`kind`, `desc`, `value`).
@@ -854,26 +847,11 @@ fn field_label(field: &str, m: &MyText) -> Option<&'static str> {
     Some(label)
 }
 
-fn place_error(
-    err: &AppError,
-    lang: Lang,
-    errors: &mut Vec<FieldError>,
-    general: &mut Option<String>,
-) {
-    let mut message = err.message.get(lang).to_string();
-    match err.field.as_deref() {
-        Some(field) => {
-            let original = field;
-            let field = form_field(field);
-            if let Some(label) = field_label(&field, MyText::of(lang)) {
-                message = message.replace(&format!("'{original}'"), &format!("«{label}»"));
-            }
-            if !errors.iter().any(|e| e.field == field) {
-                errors.push(FieldError { field, message });
-            }
-        }
-        None => *general = Some(message),
-    }
+/// Places `err` on a form of this area: next to the form's field for the one the use case names.
+fn place_error(err: &AppError, lang: Lang, errors: &mut Errors) {
+    errors.place_as(err, lang, form_field, |field| {
+        field_label(field, MyText::of(lang))
+    });
 }
 
 fn parse_count(field: &str, text: &str) -> AppResult<i64> {
@@ -888,10 +866,7 @@ fn parse_count(field: &str, text: &str) -> AppResult<i64> {
 }
 
 /// The application the form describes, or the refusals of its fields.
-fn parse_form(
-    form: &ApplicationForm,
-    lang: Lang,
-) -> (Option<NewApplication>, Vec<FieldError>, Option<String>) {
+fn parse_form(form: &ApplicationForm, lang: Lang) -> (Option<NewApplication>, Errors) {
     let mut refused: Vec<AppError> = Vec::new();
     fn take(refused: &mut Vec<AppError>, result: AppResult<i64>) -> Option<i64> {
         result.map_err(|e| refused.push(e)).ok()
@@ -958,10 +933,9 @@ fn parse_form(
             None
         }
     };
-    let mut errors = Vec::new();
-    let mut general = None;
+    let mut errors = Errors::default();
     for err in &refused {
-        place_error(err, lang, &mut errors, &mut general);
+        place_error(err, lang, &mut errors);
     }
     let parsed = match (
         product_id,
@@ -974,7 +948,7 @@ fn parse_form(
         method,
     ) {
         (Some(p), Some(a), Some(i), Some(pm), Some(g), Some(pt), Some(o), Some(method))
-            if errors.is_empty() =>
+            if !errors.any() =>
         {
             Some(NewApplication {
                 product_id: ProductId::new(p),
@@ -994,7 +968,7 @@ fn parse_form(
         }
         _ => None,
     };
-    (parsed, errors, general)
+    (parsed, errors)
 }
 
 /// The expected schedule of what the form asks, at the product's terms, disbursed on the business
@@ -1027,11 +1001,10 @@ async fn new_application_page(
     state: &AppState,
     user: &WebUser,
     form: ApplicationForm,
-    errors: Vec<FieldError>,
-    general_error: Option<String>,
+    errors: Errors,
     want_preview: bool,
 ) -> AppResult<NewApplicationPage> {
-    application_form_page(state, user, form, errors, general_error, want_preview, None).await
+    application_form_page(state, user, form, errors, want_preview, None).await
 }
 
 /// The application form, new (`editing` is `None`) or a draft's.
@@ -1039,23 +1012,12 @@ async fn application_form_page(
     state: &AppState,
     user: &WebUser,
     form: ApplicationForm,
-    errors: Vec<FieldError>,
-    general_error: Option<String>,
+    errors: Errors,
     want_preview: bool,
     editing: Option<(i64, String)>,
 ) -> AppResult<NewApplicationPage> {
     user.caller.require(&[Role::Cooperative])?;
-    let products = products::list(
-        &state.ctx,
-        &user.caller,
-        ProductFilter {
-            active: Some(true),
-            limit: Some(200),
-            cursor: None,
-        },
-    )
-    .await?
-    .items;
+    let products = super::applications::active_products(state, &user.caller).await?;
     let mut form = form;
     if form.product_id.is_empty() {
         if let Some(first) = products.first() {
@@ -1103,7 +1065,6 @@ async fn application_form_page(
         products,
         form,
         errors,
-        general_error,
         preview,
         collateral_kinds: vec![
             ("land_use_right", m.kind_land),
@@ -1124,7 +1085,7 @@ pub async fn new_application(State(state): State<AppState>, user: WebUser) -> Re
         principal_grace: "0".into(),
         ..Default::default()
     };
-    match new_application_page(&state, &user, form, Vec::new(), None, false).await {
+    match new_application_page(&state, &user, form, Errors::default(), false).await {
         Ok(page) => render(&page),
         Err(err) => user.fail(&state, err).await,
     }
@@ -1135,16 +1096,15 @@ pub async fn new_application(State(state): State<AppState>, user: WebUser) -> Re
 pub async fn post_application(
     State(state): State<AppState>,
     user: WebUser,
-    body: Bytes,
+    FormBody(form): FormBody<ApplicationForm>,
 ) -> Response {
-    let form: ApplicationForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     if form.action == "preview" {
-        return match new_application_page(&state, &user, form, Vec::new(), None, true).await {
+        return match new_application_page(&state, &user, form, Errors::default(), true).await {
             Ok(page) => render(&page),
             Err(err) => user.fail(&state, err).await,
         };
     }
-    let (parsed, mut errors, mut general) = parse_form(&form, user.lang);
+    let (parsed, mut errors) = parse_form(&form, user.lang);
     let status = match parsed {
         Some(input) => match applications::create(&state.ctx, &user.caller, input).await {
             Ok(created) => {
@@ -1155,13 +1115,13 @@ pub async fn post_application(
                 return user.fail(&state, err).await
             }
             Err(err) => {
-                place_error(&err, user.lang, &mut errors, &mut general);
+                place_error(&err, user.lang, &mut errors);
                 crate::http::error::status_of(err.kind)
             }
         },
         None => StatusCode::BAD_REQUEST,
     };
-    match new_application_page(&state, &user, form, errors, general, true).await {
+    match new_application_page(&state, &user, form, errors, true).await {
         Ok(page) => (status, render(&page)).into_response(),
         Err(err) => user.fail(&state, err).await,
     }
@@ -1193,9 +1153,10 @@ impl ApplicationPage {
     }
 }
 
+/// What the application page was reached after, as typed (the notice it shows).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct NoticeQuery {
+pub struct NoticeQuery {
     saved: String,
     submitted: String,
     uploaded: String,
@@ -1245,10 +1206,8 @@ pub async fn application_page(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    PageQuery(query): PageQuery<NoticeQuery>,
 ) -> Response {
-    let query: NoticeQuery =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
     let m = MyText::of(user.lang);
     let notice = if !query.withdrawn.is_empty() {
         Some(m.withdrawn)
@@ -1397,7 +1356,7 @@ pub async fn edit_application(
         let draft = draft_to_edit(&state, &user, application_id(&id)?).await?;
         let form = form_of(&draft, user.lang);
         let editing = Some((draft.id, draft.number));
-        application_form_page(&state, &user, form, Vec::new(), None, true, editing).await
+        application_form_page(&state, &user, form, Errors::default(), true, editing).await
     }
     .await;
     match result {
@@ -1413,23 +1372,22 @@ pub async fn post_edit_application(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    body: Bytes,
+    FormBody(form): FormBody<ApplicationForm>,
 ) -> Response {
-    let form: ApplicationForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let draft = match async { draft_to_edit(&state, &user, application_id(&id)?).await }.await {
         Ok(draft) => draft,
         Err(err) => return user.fail(&state, err).await,
     };
     let editing = Some((draft.id, draft.number.clone()));
     if form.action == "preview" {
-        return match application_form_page(&state, &user, form, Vec::new(), None, true, editing)
+        return match application_form_page(&state, &user, form, Errors::default(), true, editing)
             .await
         {
             Ok(page) => render(&page),
             Err(err) => user.fail(&state, err).await,
         };
     }
-    let (parsed, mut errors, mut general) = parse_form(&form, user.lang);
+    let (parsed, mut errors) = parse_form(&form, user.lang);
     // A form without the version it was opened at cannot prove it saw the draft as it is.
     let version = form.version.trim().parse::<i32>();
     let status = match (parsed, version) {
@@ -1447,28 +1405,21 @@ pub async fn post_edit_application(
                     return Redirect::to(&format!("/my/applications/{}?changed=1", draft.id))
                         .into_response()
                 }
-                Err(err)
-                    if matches!(
-                        err.kind,
-                        ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
-                    ) =>
-                {
-                    return user.fail(&state, err).await
-                }
+                Err(err) if is_page_error(&err) => return user.fail(&state, err).await,
                 Err(err) => {
-                    place_error(&err, user.lang, &mut errors, &mut general);
+                    place_error(&err, user.lang, &mut errors);
                     crate::http::error::status_of(err.kind)
                 }
             }
         }
         (_, Err(_)) => {
             let stale = AppError::stale_version();
-            general = Some(stale.message.get(user.lang).to_string());
+            errors.general = Some(stale.message.get(user.lang).to_string());
             crate::http::error::status_of(stale.kind)
         }
         (None, Ok(_)) => StatusCode::BAD_REQUEST,
     };
-    match application_form_page(&state, &user, form, errors, general, true, editing).await {
+    match application_form_page(&state, &user, form, errors, true, editing).await {
         Ok(page) => (status, render(&page)).into_response(),
         Err(err) => user.fail(&state, err).await,
     }
@@ -1500,14 +1451,7 @@ pub async fn withdraw_application(
     let reason = Some(form.reason.trim().to_string()).filter(|r| !r.is_empty());
     match applications::withdraw(&state.ctx, &user.caller, ApplicationId::new(id), reason).await {
         Ok(_) => Redirect::to(&format!("/my/applications/{id}?withdrawn=1")).into_response(),
-        Err(err)
-            if matches!(
-                err.kind,
-                ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
-            ) =>
-        {
-            user.fail(&state, err).await
-        }
+        Err(err) if is_page_error(&err) => user.fail(&state, err).await,
         Err(err) => {
             let status = crate::http::error::status_of(err.kind);
             let message = err.message.get(user.lang).to_string();
@@ -1534,14 +1478,7 @@ pub async fn submit_application(
     }
     match applications::submit(&state.ctx, &user.caller, ApplicationId::new(id), None).await {
         Ok(_) => Redirect::to(&format!("/my/applications/{id}?submitted=1")).into_response(),
-        Err(err)
-            if matches!(
-                err.kind,
-                ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
-            ) =>
-        {
-            user.fail(&state, err).await
-        }
+        Err(err) if is_page_error(&err) => user.fail(&state, err).await,
         Err(err) => {
             let status = crate::http::error::status_of(err.kind);
             let message = err.message.get(user.lang).to_string();
@@ -1565,67 +1502,21 @@ pub async fn upload_document(
         Ok(id) => id,
         Err(err) => return user.fail(&state, err).await,
     };
-    let mut csrf_ok = false;
-    let mut file: Option<(String, Bytes)> = None;
-    let mut too_large = false;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(_) if csrf_ok => {
-                too_large = true;
-                break;
-            }
-            Err(_) => return super::refused(&headers),
-        };
-        let name = field.name().unwrap_or("").to_string();
-        // The token comes first: nothing of a forged form is read beyond it.
-        if !csrf_ok && name != "csrf" {
-            break;
-        }
-        match name.as_str() {
-            "csrf" => {
-                let sent = field.text().await.unwrap_or_default();
-                csrf_ok = super::csrf::is_valid(&headers, Some(&sent));
-                if !csrf_ok {
-                    break;
-                }
-            }
-            "file" => {
-                let file_name = field.file_name().unwrap_or("").to_string();
-                match field.bytes().await {
-                    Ok(bytes) => file = Some((file_name, bytes)),
-                    Err(_) => {
-                        too_large = true;
-                        break;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    if !csrf_ok {
-        tracing::warn!("document upload refused: missing or wrong CSRF token");
-        return super::refused(&headers);
-    }
-    let outcome = if too_large {
+    let upload = match super::form::upload(&headers, &mut multipart, "document upload").await {
+        Ok(upload) => upload,
+        Err(refused) => return refused,
+    };
+    let outcome = if upload.too_large {
         Err(application_documents::too_large())
     } else {
-        let (file_name, bytes) = file.unwrap_or_default();
-        application_documents::upload(&state.ctx, &user.caller, id, &file_name, &bytes).await
+        let (file_name, bytes) = &upload.file;
+        application_documents::upload(&state.ctx, &user.caller, id, file_name, bytes).await
     };
     match outcome {
         Ok(_) => {
             Redirect::to(&format!("/my/applications/{id}?uploaded=1#documents")).into_response()
         }
-        Err(err)
-            if matches!(
-                err.kind,
-                ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
-            ) =>
-        {
-            user.fail(&state, err).await
-        }
+        Err(err) if is_page_error(&err) => user.fail(&state, err).await,
         Err(err) => {
             let status = crate::http::error::status_of(err.kind);
             let message = err.message.get(user.lang).to_string();
@@ -1651,27 +1542,35 @@ pub async fn download_document(
     }
     .await;
     match result {
-        Ok((info, content)) => {
-            let mut response = content.into_response();
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_str(&info.content_type)
-                    .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-            );
-            if let Ok(value) =
-                HeaderValue::from_str(&application_documents::content_disposition(&info.file_name))
-            {
-                headers.insert(header::CONTENT_DISPOSITION, value);
-            }
-            headers.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("default-src 'none'; sandbox"),
-            );
-            response
-        }
+        Ok((info, content)) => document_download(&info, content),
         Err(err) => user.fail(&state, err).await,
     }
+}
+
+/// An application's document as a download (the page's link and the API's route): the type
+/// checked at upload, never shown inline, sniffed or run.
+pub fn document_download(info: &DocumentInfo, content: Vec<u8>) -> Response {
+    let mut response = content.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&info.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(value) =
+        HeaderValue::from_str(&application_documents::content_disposition(&info.file_name))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    response
 }
 
 // ----- notifications -----
@@ -1684,7 +1583,7 @@ pub struct NotificationsPage {
     pub m: &'static MyText,
     pub settings: NotificationSettings,
     pub form: NotificationForm,
-    pub errors: Vec<FieldError>,
+    pub errors: Errors,
     pub saved: bool,
     pub mails: Vec<OutboxMessage>,
 }
@@ -1692,10 +1591,7 @@ pub struct NotificationsPage {
 impl NotificationsPage {
     /// The message for `field`, if refused.
     pub fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
+        self.errors.error_for(field)
     }
 
     /// A mail's state in words.
@@ -1727,7 +1623,7 @@ async fn notifications_view(
     state: &AppState,
     user: &WebUser,
     form: Option<NotificationForm>,
-    errors: Vec<FieldError>,
+    errors: Errors,
     saved: bool,
 ) -> AppResult<NotificationsPage> {
     let settings = notifications::get(&state.ctx, &user.caller).await?;
@@ -1762,7 +1658,7 @@ pub async fn notifications_page(
     RawQuery(query): RawQuery,
 ) -> Response {
     let saved = query.as_deref().unwrap_or("").contains("saved=1");
-    match notifications_view(&state, &user, None, Vec::new(), saved).await {
+    match notifications_view(&state, &user, None, Errors::default(), saved).await {
         Ok(page) => render(&page),
         Err(err) => user.fail(&state, err).await,
     }
@@ -1772,9 +1668,8 @@ pub async fn notifications_page(
 pub async fn post_notifications(
     State(state): State<AppState>,
     user: WebUser,
-    body: Bytes,
+    FormBody(form): FormBody<NotificationForm>,
 ) -> Response {
-    let form: NotificationForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let change = NotificationChange {
         language: form.language.clone(),
         chair_email: form.chair_email.clone(),
@@ -1782,21 +1677,14 @@ pub async fn post_notifications(
     };
     match notifications::update(&state.ctx, &user.caller, change).await {
         Ok(_) => Redirect::to("/my/notifications?saved=1").into_response(),
-        Err(err)
-            if matches!(
-                err.kind,
-                ErrorKind::NotFound | ErrorKind::Forbidden | ErrorKind::Internal
-            ) =>
-        {
-            user.fail(&state, err).await
-        }
+        Err(err) if is_page_error(&err) => user.fail(&state, err).await,
         Err(err) => {
             let status = crate::http::error::status_of(err.kind);
-            let mut errors = Vec::new();
-            let mut general = None;
-            place_error(&err, user.lang, &mut errors, &mut general);
-            if let Some(message) = general {
-                errors.push(FieldError {
+            let mut errors = Errors::default();
+            place_error(&err, user.lang, &mut errors);
+            // The form has no summary: a refusal that names none of its fields goes under the first.
+            if let Some(message) = errors.general.take() {
+                errors.fields.push(FieldError {
                     field: "language".into(),
                     message,
                 });

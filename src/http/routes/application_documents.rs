@@ -4,7 +4,7 @@
 
 use axum::{
     extract::{Path, Request, State},
-    http::{header, HeaderValue, StatusCode},
+    http::StatusCode,
     middleware::Next,
     response::{IntoResponse, Response},
     Json,
@@ -89,23 +89,9 @@ pub async fn download_document(
     let document_id = document_id.parse::<i64>().map_err(|_| not_found())?;
     let (info, content) =
         application_documents::download(&state.ctx, &caller, id, document_id).await?;
-    let mut response = content.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&info.content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    if let Ok(value) =
-        HeaderValue::from_str(&application_documents::content_disposition(&info.file_name))
-    {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    Ok(response)
+    Ok(crate::web::my_cooperative::document_download(
+        &info, content,
+    ))
 }
 
 /// Layered outside the upload route's body limit (see [`crate::http::router`]): the bare 413 that
