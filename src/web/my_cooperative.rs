@@ -33,7 +33,7 @@ use askama::Template;
 use axum::{
     body::Bytes,
     extract::{DefaultBodyLimit, Multipart, Path, RawQuery, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    http::{header, HeaderMap, StatusCode},
     middleware,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -1542,35 +1542,11 @@ pub async fn download_document(
     }
     .await;
     match result {
-        Ok((info, content)) => document_download(&info, content),
+        Ok((info, content)) => {
+            crate::http::routes::application_documents::document_download(&info, content)
+        }
         Err(err) => user.fail(&state, err).await,
     }
-}
-
-/// An application's document as a download (the page's link and the API's route): the type
-/// checked at upload, never shown inline, sniffed or run.
-pub fn document_download(info: &DocumentInfo, content: Vec<u8>) -> Response {
-    let mut response = content.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&info.content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    if let Ok(value) =
-        HeaderValue::from_str(&application_documents::content_disposition(&info.file_name))
-    {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; sandbox"),
-    );
-    response
 }
 
 // ----- notifications -----

@@ -4,7 +4,7 @@
 
 use axum::{
     extract::{Path, Request, State},
-    http::StatusCode,
+    http::{header, HeaderValue, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
     Json,
@@ -12,7 +12,7 @@ use axum::{
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    app::{application_documents, Caller},
+    app::{application_documents, application_documents::DocumentInfo, Caller},
     error::{AppError, AppResult, ErrorKind},
     http::{
         dto::application_documents::{DocumentView, UploadQuery},
@@ -89,9 +89,7 @@ pub async fn download_document(
     let document_id = document_id.parse::<i64>().map_err(|_| not_found())?;
     let (info, content) =
         application_documents::download(&state.ctx, &caller, id, document_id).await?;
-    Ok(crate::web::my_cooperative::document_download(
-        &info, content,
-    ))
+    Ok(document_download(&info, content))
 }
 
 /// Layered outside the upload route's body limit (see [`crate::http::router`]): the bare 413 that
@@ -106,4 +104,30 @@ pub async fn name_the_size_limit(request: Request, next: Next) -> Response {
         return response;
     }
     application_documents::too_large().into_response()
+}
+
+/// An application's document as a download (the page's link and the API's route): the type
+/// checked at upload, never shown inline, sniffed or run.
+pub fn document_download(info: &DocumentInfo, content: Vec<u8>) -> Response {
+    let mut response = content.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&info.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(value) =
+        HeaderValue::from_str(&application_documents::content_disposition(&info.file_name))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    response
 }
