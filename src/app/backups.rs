@@ -456,7 +456,12 @@ async fn mail_admins(
         let Some(email) = admin.email.filter(|e| !e.trim().is_empty()) else {
             continue;
         };
-        let lang = Lang::parse(&admin.language).unwrap_or(Lang::Vi);
+        // The failure alert must still go out: an unreadable stored language is logged with the
+        // account's id and the alert is written in Vietnamese, the fund's language.
+        let lang = Lang::parse(&admin.language).unwrap_or_else(|| {
+            tracing::warn!(user_id = admin.id, language = %admin.language, "stored language unreadable; alert sent in Vietnamese");
+            Lang::Vi
+        });
         let (subject, body) = match lang {
             Lang::Vi => (
                 format!("Sao lưu cơ sở dữ liệu không thành công ({when})"),

@@ -990,7 +990,11 @@ fn preview_of(
         method: form.method.clone(),
         disbursed_on: today,
         first_due_on: None,
-        principal_grace: form.principal_grace.trim().parse().unwrap_or(0),
+        // Blank means no grace; anything else typed must read, or there is no preview yet.
+        principal_grace: match form.principal_grace.trim() {
+            "" => 0,
+            typed => typed.parse().ok()?,
+        },
         day_count: Some(product.day_count.as_str().to_string()),
         installment_unit_vnd: Some(product.installment_unit_vnd),
     };
