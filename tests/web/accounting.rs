@@ -158,6 +158,9 @@ async fn a_loan_is_signed_disbursed_and_repaid_through_the_pages_and_the_loan_pa
         .contains("Đã ký hợp đồng"));
     assert!(browser.text("#terms").await.contains(&contract));
     browser.click("#logout").await;
+    // Wait for the sign-in page: going to /login while the logout is still in flight finds the
+    // officer's session alive and is sent on to /home.
+    browser.find("#login-submit").await;
 
     // The accountant disburses: the form offers what is left to disburse.
     login(&browser, &desk, &desk.accountant).await;
