@@ -1453,18 +1453,9 @@ pub async fn withdraw_application(
     }
     let form: WithdrawForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let reason = Some(form.reason.trim().to_string()).filter(|r| !r.is_empty());
-    match applications::withdraw(&state.ctx, &user.caller, ApplicationId::new(id), reason).await {
-        Ok(_) => Redirect::to(&format!("/my/applications/{id}?withdrawn=1")).into_response(),
-        Err(err) if is_page_error(&err) => user.fail(&state, err).await,
-        Err(err) => {
-            let status = crate::http::error::status_of(err.kind);
-            let message = err.message.get(user.lang).to_string();
-            match application_view(&state, &user, id, None, Some(message)).await {
-                Ok(page) => (status, render(&page)).into_response(),
-                Err(err) => user.fail(&state, err).await,
-            }
-        }
-    }
+    let outcome =
+        applications::withdraw(&state.ctx, &user.caller, ApplicationId::new(id), reason).await;
+    action_answer(&state, &user, id, outcome, "withdrawn=1").await
 }
 
 /// `POST /my/applications/{id}/submit` (CSRF-checked by the middleware).
@@ -1480,18 +1471,9 @@ pub async fn submit_application(
     if let Err(err) = user.caller.require(&[Role::Cooperative]) {
         return user.fail(&state, err).await;
     }
-    match applications::submit(&state.ctx, &user.caller, ApplicationId::new(id), None).await {
-        Ok(_) => Redirect::to(&format!("/my/applications/{id}?submitted=1")).into_response(),
-        Err(err) if is_page_error(&err) => user.fail(&state, err).await,
-        Err(err) => {
-            let status = crate::http::error::status_of(err.kind);
-            let message = err.message.get(user.lang).to_string();
-            match application_view(&state, &user, id, None, Some(message)).await {
-                Ok(page) => (status, render(&page)).into_response(),
-                Err(err) => user.fail(&state, err).await,
-            }
-        }
-    }
+    let outcome =
+        applications::submit(&state.ctx, &user.caller, ApplicationId::new(id), None).await;
+    action_answer(&state, &user, id, outcome, "submitted=1").await
 }
 
 /// `POST /my/applications/{id}/documents`: a multipart upload; the CSRF token must come first.
@@ -1516,17 +1498,28 @@ pub async fn upload_document(
         let (file_name, bytes) = &upload.file;
         application_documents::upload(&state.ctx, &user.caller, id, file_name, bytes).await
     };
+    action_answer(&state, &user, id, outcome, "uploaded=1#documents").await
+}
+
+/// The answer to an action on the cooperative's own application (submit, withdraw, upload):
+/// done → back to the application with `done` in the query; refused → the application page again
+/// with the refusal and its status; not found / forbidden → the error page.
+async fn action_answer<T>(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    outcome: AppResult<T>,
+    done: &str,
+) -> Response {
     match outcome {
-        Ok(_) => {
-            Redirect::to(&format!("/my/applications/{id}?uploaded=1#documents")).into_response()
-        }
-        Err(err) if is_page_error(&err) => user.fail(&state, err).await,
+        Ok(_) => Redirect::to(&format!("/my/applications/{id}?{done}")).into_response(),
+        Err(err) if is_page_error(&err) => user.fail(state, err).await,
         Err(err) => {
             let status = crate::http::error::status_of(err.kind);
             let message = err.message.get(user.lang).to_string();
-            match application_view(&state, &user, id, None, Some(message)).await {
+            match application_view(state, user, id, None, Some(message)).await {
                 Ok(page) => (status, render(&page)).into_response(),
-                Err(err) => user.fail(&state, err).await,
+                Err(err) => user.fail(state, err).await,
             }
         }
     }
