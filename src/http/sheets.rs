@@ -77,6 +77,10 @@ impl From<Option<i64>> for Cell {
 const CSV_CHUNK_BYTES: usize = 64 * 1024;
 /// Chunks in flight between the producer and the client.
 const CHANNEL_CHUNKS: usize = 4;
+
+/// The years a spreadsheet date cell can hold (Excel's 1900 date system).
+const EXCEL_YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+
 /// The largest integer a spreadsheet number holds exactly (2^53).
 const SPREADSHEET_EXACT_INTEGER: i64 = 1 << 53;
 
@@ -243,6 +247,14 @@ impl Sheets {
                                     .map_err(xlsx_error)?,
                             };
                         }
+                        Cell::Date(day) if !EXCEL_YEARS.contains(&day.year()) => {
+                            // A spreadsheet date cell holds 1900-9999 only; a date outside (an
+                            // as-of date typed far back) is written as its text, as a number too
+                            // large is, never failing the export halfway.
+                            sheet
+                                .write_string(row, col, day.format("%d/%m/%Y").to_string())
+                                .map_err(xlsx_error)?;
+                        }
                         Cell::Date(day) => {
                             let excel = rust_xlsxwriter::ExcelDateTime::from_ymd(
                                 u16::try_from(day.year()).map_err(AppError::internal)?,
@@ -401,6 +413,11 @@ mod tests {
             .row(&[Cell::Date(NaiveDate::from_ymd_opt(2026, 6, 30).unwrap())])
             .await
             .unwrap();
+        // A date before Excel's 1900 is written as text, not an error halfway through the export.
+        sheets
+            .row(&[Cell::Date(NaiveDate::from_ymd_opt(221, 3, 24).unwrap())])
+            .await
+            .unwrap();
         let writer = tokio::spawn(sheets.finish());
         let mut bytes = Vec::new();
         while let Some(chunk) = receiver.recv().await {
@@ -415,6 +432,11 @@ mod tests {
         );
         let one = book.worksheet_range("Một").unwrap();
         assert_eq!(one.get((1, 1)), Some(&calamine::Data::Float(1_500_000.0)));
+        let two = book.worksheet_range("Hai").unwrap();
+        assert_eq!(
+            two.get((2, 0)),
+            Some(&calamine::Data::String("24/03/0221".into()))
+        );
     }
 
     #[test]
