@@ -692,6 +692,16 @@ pub fn redact_url(url: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The key `validate` names once `change` is made to a copy of `defaults` (panics if it passes).
+    fn key_of(defaults: &Settings, change: impl FnOnce(&mut Settings)) -> &'static str {
+        let mut settings = defaults.clone();
+        change(&mut settings);
+        match settings.validate() {
+            Err(ConfigError::Invalid { key, .. }) => key,
+            other => panic!("expected an invalid key, got {other:?}"),
+        }
+    }
+
     #[test]
     fn the_embedded_defaults_are_valid() {
         let settings = Settings::load(None).expect("defaults load");
@@ -744,20 +754,13 @@ mod tests {
         assert!(dates.iter().any(|(d, _)| *d == day(2026, 2, 14)));
         assert!(dates.iter().any(|(d, _)| *d == day(2026, 2, 22)));
         assert!(dates.iter().any(|(d, _)| *d == day(2027, 4, 16)));
-        let key_of = |change: &dyn Fn(&mut Settings)| {
-            let mut settings = defaults.clone();
-            change(&mut settings);
-            match settings.validate() {
-                Err(ConfigError::Invalid { key, .. }) => key,
-                other => panic!("expected an invalid key, got {other:?}"),
-            }
-        };
         assert_eq!(
-            key_of(&|s| s.calendar.weekly_days_off = vec!["chủ nhật".into()]),
+            key_of(&defaults, |s| s.calendar.weekly_days_off =
+                vec!["chủ nhật".into()]),
             "calendar.weekly_days_off"
         );
         assert_eq!(
-            key_of(&|s| {
+            key_of(&defaults, |s| {
                 s.calendar.weekly_days_off = [
                     "monday",
                     "tuesday",
@@ -773,11 +776,12 @@ mod tests {
             "calendar.weekly_days_off"
         );
         assert_eq!(
-            key_of(&|s| s.calendar.holidays[0].date = "2026-02-30".into()),
+            key_of(&defaults, |s| s.calendar.holidays[0].date =
+                "2026-02-30".into()),
             "calendar.holidays"
         );
         assert_eq!(
-            key_of(&|s| s.calendar.holidays[0].name = " ".into()),
+            key_of(&defaults, |s| s.calendar.holidays[0].name = " ".into()),
             "calendar.holidays"
         );
     }
@@ -785,37 +789,32 @@ mod tests {
     #[test]
     fn a_wrong_mail_setting_is_named_by_its_key() {
         let defaults = Settings::load(None).expect("defaults load");
-        let key_of = |change: &dyn Fn(&mut Settings)| {
-            let mut settings = defaults.clone();
-            change(&mut settings);
-            match settings.validate() {
-                Err(ConfigError::Invalid { key, .. }) => key,
-                other => panic!("expected an invalid key, got {other:?}"),
-            }
-        };
-        assert_eq!(key_of(&|s| s.cob.cron = "every night".into()), "cob.cron");
         assert_eq!(
-            key_of(&|s| s.cob.time_zone = "Hanoi".into()),
+            key_of(&defaults, |s| s.cob.cron = "every night".into()),
+            "cob.cron"
+        );
+        assert_eq!(
+            key_of(&defaults, |s| s.cob.time_zone = "Hanoi".into()),
             "cob.time_zone"
         );
         assert_eq!(
-            key_of(&|s| s.smtp.from_address = "nobody".into()),
+            key_of(&defaults, |s| s.smtp.from_address = "nobody".into()),
             "smtp.from_address"
         );
         assert_eq!(
-            key_of(&|s| s.outbox.max_attempts = 0),
+            key_of(&defaults, |s| s.outbox.max_attempts = 0),
             "outbox.max_attempts"
         );
         assert_eq!(
-            key_of(&|s| s.outbox.backoff_max_seconds = 0),
+            key_of(&defaults, |s| s.outbox.backoff_max_seconds = 0),
             "outbox.backoff_max_seconds"
         );
         assert_eq!(
-            key_of(&|s| s.reminders.days_before = vec![7, 7]),
+            key_of(&defaults, |s| s.reminders.days_before = vec![7, 7]),
             "reminders.days_before"
         );
         assert_eq!(
-            key_of(&|s| s.reminders.overdue_days = vec![]),
+            key_of(&defaults, |s| s.reminders.overdue_days = vec![]),
             "reminders.overdue_days"
         );
         assert!(
@@ -834,35 +833,29 @@ mod tests {
             "nobody is trusted by default"
         );
         assert!(!defaults.server.tls.enabled);
-        let key_of = |change: &dyn Fn(&mut Settings)| {
-            let mut settings = defaults.clone();
-            change(&mut settings);
-            match settings.validate() {
-                Err(ConfigError::Invalid { key, .. }) => key,
-                other => panic!("expected an invalid key, got {other:?}"),
-            }
-        };
         assert_eq!(
-            key_of(&|s| s.server.trusted_proxies = vec!["nginx.local".into()]),
+            key_of(&defaults, |s| s.server.trusted_proxies =
+                vec!["nginx.local".into()]),
             "server.trusted_proxies"
         );
         assert_eq!(
-            key_of(&|s| s.server.trusted_proxies = vec!["10.0.0.0/40".into()]),
+            key_of(&defaults, |s| s.server.trusted_proxies =
+                vec!["10.0.0.0/40".into()]),
             "server.trusted_proxies"
         );
         assert_eq!(
-            key_of(&|s| s.server.tls.enabled = true),
+            key_of(&defaults, |s| s.server.tls.enabled = true),
             "server.tls.cert_path"
         );
         assert_eq!(
-            key_of(&|s| {
+            key_of(&defaults, |s| {
                 s.server.tls.enabled = true;
                 s.server.tls.cert_path = "/etc/coopfund/tls/fullchain.pem".into();
             }),
             "server.tls.key_path"
         );
         assert_eq!(
-            key_of(&|s| {
+            key_of(&defaults, |s| {
                 s.server.tls.enabled = true;
                 s.server.tls.cert_path = "/etc/coopfund/tls/fullchain.pem".into();
                 s.server.tls.key_path = "/etc/coopfund/tls/privkey.pem".into();
@@ -872,26 +865,30 @@ mod tests {
             "server.tls.redirect_port"
         );
         assert_eq!(
-            key_of(&|s| s.mail.bank_bin = "97040".into()),
+            key_of(&defaults, |s| s.mail.bank_bin = "97040".into()),
             "mail.bank_bin"
         );
         assert_eq!(
-            key_of(&|s| s.mail.bank_bin = "97040A".into()),
+            key_of(&defaults, |s| s.mail.bank_bin = "97040A".into()),
             "mail.bank_bin"
         );
         assert_eq!(
-            key_of(&|s| s.mail.bank_account_number = "3900 2010 01234".into()),
+            key_of(&defaults, |s| s.mail.bank_account_number =
+                "3900 2010 01234".into()),
             "mail.bank_account_number"
         );
         assert_eq!(
-            key_of(&|s| s.mail.bank_account_number = "1".repeat(20)),
+            key_of(&defaults, |s| s.mail.bank_account_number = "1".repeat(20)),
             "mail.bank_account_number"
         );
         assert_eq!(
-            key_of(&|s| s.mail.bank_account_name = " ".into()),
+            key_of(&defaults, |s| s.mail.bank_account_name = " ".into()),
             "mail.bank_account_name"
         );
-        assert_eq!(key_of(&|s| s.mail.bank_name = "".into()), "mail.bank_name");
+        assert_eq!(
+            key_of(&defaults, |s| s.mail.bank_name = "".into()),
+            "mail.bank_name"
+        );
         let mut accepted = defaults.clone();
         accepted.server.trusted_proxies =
             vec!["127.0.0.1".into(), "10.0.0.0/8".into(), "fd00::/8".into()];

@@ -323,36 +323,87 @@ pub fn restore_file(from: &Path, target: &Path, force: bool) -> Result<Manifest,
 }
 
 /// One recorded backup run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BackupRun {
     pub id: BackupRunId,
-    /// `ok` or `failed`.
-    pub status: String,
     /// `schedule` or `cli`.
     pub trigger: String,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
-    /// The copy (absent when the backup failed).
-    pub file: Option<String>,
-    pub sha256: Option<String>,
-    pub size_bytes: Option<i64>,
-    /// Why it failed.
-    pub error: Option<String>,
+    /// The copy it wrote, or why it failed.
+    pub outcome: BackupOutcome,
 }
 
-impl From<backup_run::Model> for BackupRun {
-    fn from(m: backup_run::Model) -> Self {
-        BackupRun {
+/// How a backup run ended. Stored as `status` `ok` with the copy's file and SHA-256 (its size when it
+/// fits), or `failed` with the error, never a mix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackupOutcome {
+    Ok {
+        /// The copy written.
+        file: String,
+        /// Its SHA-256, hex.
+        sha256: String,
+        size_bytes: Option<i64>,
+    },
+    Failed {
+        /// Why it failed.
+        error: String,
+    },
+}
+
+impl BackupOutcome {
+    const OK: &'static str = "ok";
+    const FAILED: &'static str = "failed";
+
+    fn of(result: &Result<Backup, BackupError>) -> BackupOutcome {
+        match result {
+            Ok(b) => BackupOutcome::Ok {
+                file: b.path.display().to_string(),
+                sha256: b.manifest.sha256.clone(),
+                size_bytes: i64::try_from(b.manifest.size_bytes).ok(),
+            },
+            Err(e) => BackupOutcome::Failed {
+                error: e.to_string(),
+            },
+        }
+    }
+
+    /// `ok` or `failed`, as stored and shown.
+    pub fn status(&self) -> &'static str {
+        match self {
+            BackupOutcome::Ok { .. } => Self::OK,
+            BackupOutcome::Failed { .. } => Self::FAILED,
+        }
+    }
+}
+
+impl TryFrom<backup_run::Model> for BackupRun {
+    type Error = AppError;
+
+    /// A stored status other than `ok` or `failed`, or one without what it implies (the file and
+    /// hash of a copy, the error of a failure), is an error naming the run.
+    fn try_from(m: backup_run::Model) -> AppResult<Self> {
+        let outcome = match (m.status.as_str(), m.file, m.sha256, m.error) {
+            (BackupOutcome::OK, Some(file), Some(sha256), None) => BackupOutcome::Ok {
+                file,
+                sha256,
+                size_bytes: m.size_bytes,
+            },
+            (BackupOutcome::FAILED, None, None, Some(error)) => BackupOutcome::Failed { error },
+            (status, file, sha256, error) => return Err(AppError::internal(anyhow::anyhow!(
+                "stored backup run {} has status {status:?} with file {file:?}, sha256 {sha256:?} \
+                     and error {error:?}",
+                m.id
+            ))),
+        };
+        Ok(BackupRun {
             id: BackupRunId::new(m.id),
-            status: m.status,
             trigger: m.trigger,
             started_at: m.started_at,
             finished_at: m.finished_at,
-            file: m.file,
-            sha256: m.sha256,
-            size_bytes: m.size_bytes,
-            error: m.error,
-        }
+            outcome,
+        })
     }
 }
 
@@ -364,29 +415,35 @@ pub async fn record_run<C: ConnectionTrait>(
     finished_at: DateTime<Utc>,
     result: &Result<Backup, BackupError>,
 ) -> AppResult<()> {
-    let (status, file, sha256, size_bytes, error) = match result {
-        Ok(b) => (
-            "ok",
-            Some(b.path.display().to_string()),
-            Some(b.manifest.sha256.clone()),
-            i64::try_from(b.manifest.size_bytes).ok(),
-            None,
-        ),
-        Err(e) => ("failed", None, None, None, Some(e.to_string())),
-    };
-    backup_run::Entity::insert(backup_run::ActiveModel {
-        status: Set(status.into()),
+    let outcome = BackupOutcome::of(result);
+    let mut row = backup_run::ActiveModel {
+        status: Set(outcome.status().into()),
         trigger: Set(trigger.into()),
         started_at: Set(started_at),
         finished_at: Set(finished_at),
-        file: Set(file),
-        sha256: Set(sha256),
-        size_bytes: Set(size_bytes),
-        error: Set(error),
         ..Default::default()
-    })
-    .exec_without_returning(conn)
-    .await?;
+    };
+    match outcome {
+        BackupOutcome::Ok {
+            file,
+            sha256,
+            size_bytes,
+        } => {
+            row.file = Set(Some(file));
+            row.sha256 = Set(Some(sha256));
+            row.size_bytes = Set(size_bytes);
+            row.error = Set(None);
+        }
+        BackupOutcome::Failed { error } => {
+            row.file = Set(None);
+            row.sha256 = Set(None);
+            row.size_bytes = Set(None);
+            row.error = Set(Some(error));
+        }
+    }
+    backup_run::Entity::insert(row)
+        .exec_without_returning(conn)
+        .await?;
     Ok(())
 }
 
@@ -400,8 +457,8 @@ pub async fn list(ctx: &AppCtx, caller: &Caller) -> AppResult<Vec<BackupRun>> {
         .all(&ctx.db)
         .await?
         .into_iter()
-        .map(BackupRun::from)
-        .collect())
+        .map(BackupRun::try_from)
+        .collect::<AppResult<_>>()?)
 }
 
 /// The scheduled backup: waits for the close of business's lock (they never run at once), copies the database

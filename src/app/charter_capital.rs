@@ -226,13 +226,7 @@ pub async fn post_contribution<C: ConnectionTrait>(
 /// The fund's name, province, business date, paid-in charter capital and contributions. Staff.
 #[tracing::instrument(name = "read the fund overview", skip_all)]
 pub async fn overview(ctx: &AppCtx, caller: &Caller) -> AppResult<Fund> {
-    caller.require(&[
-        Role::Admin,
-        Role::Officer,
-        Role::Approver,
-        Role::Accountant,
-        Role::Auditor,
-    ])?;
+    caller.require(&Role::STAFF)?;
     let db = &ctx.db;
     let contributions = charter_capital_contribution::Entity::find()
         .order_by_asc(charter_capital_contribution::Column::ContributedOn)

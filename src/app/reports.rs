@@ -247,15 +247,9 @@ impl WrittenOff {
     }
 }
 
-/// The written-off block of the portfolio report for `date`, the recoveries' period starting `from`
-/// (default 1 January of `date`'s year), all from the journal (posted by difference, so it equals the
-/// loans' books): memo 0042 per loan for what is under follow-up, 711 for principal recovered, and the
-/// recovery transactions (reversed ones left out) for the money recovered in the period.
-async fn written_off<C: ConnectionTrait>(
-    conn: &C,
-    from: Option<NaiveDate>,
-    date: NaiveDate,
-) -> AppResult<WrittenOff> {
+/// The first day of the recoveries' period of a report for `date`: `from`, by default 1 January of
+/// `date`'s year; a `from` after `date` is refused (400 naming `from`).
+pub(crate) fn recoveries_from(from: Option<NaiveDate>, date: NaiveDate) -> AppResult<NaiveDate> {
     let from = from.unwrap_or_else(|| NaiveDate::from_ymd_opt(date.year(), 1, 1).unwrap_or(date));
     if from > date {
         return Err(AppError::invalid(
@@ -266,6 +260,19 @@ async fn written_off<C: ConnectionTrait>(
             },
         ));
     }
+    Ok(from)
+}
+
+/// The written-off block of the portfolio report for `date`, the recoveries' period starting `from`
+/// (default 1 January of `date`'s year), all from the journal (posted by difference, so it equals the
+/// loans' books): memo 0042 per loan for what is under follow-up, 711 for principal recovered, and the
+/// recovery transactions (reversed ones left out) for the money recovered in the period.
+async fn written_off<C: ConnectionTrait>(
+    conn: &C,
+    from: Option<NaiveDate>,
+    date: NaiveDate,
+) -> AppResult<WrittenOff> {
+    let from = recoveries_from(from, date)?;
     let (memo, income) = (
         Account::MemoWrittenOffLoans.code(),
         Account::OtherIncome.code(),

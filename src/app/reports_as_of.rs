@@ -443,18 +443,7 @@ pub async fn report_as_of(
     let date = request
         .date
         .unwrap_or_else(|| business_date - Duration::days(1));
-    let from = request
-        .from
-        .unwrap_or_else(|| NaiveDate::from_ymd_opt(date.year(), 1, 1).unwrap_or(date));
-    if from > date {
-        return Err(AppError::invalid(
-            "from",
-            Reason::OutOfRange {
-                min: "2000-01-01".into(),
-                max: date.to_string(),
-            },
-        ));
-    }
+    let from = super::reports::recoveries_from(request.from, date)?;
     let trend_months = request.trend_months.unwrap_or(6);
     if trend_months > TREND_MONTHS_MAX {
         return Err(AppError::invalid(

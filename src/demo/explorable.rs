@@ -4,8 +4,11 @@
 
 use chrono::{Duration, NaiveDate};
 use coopfund_domain::{
-    add_months_clamped, ids::LoanId, LoanStatus, RepaymentKind, RestructureKind, TransactionKind,
-    Vnd,
+    add_months_clamped,
+    ids::LoanId,
+    LoanStatus,
+    Method::{self, Annuity, Bullet, EqualPrincipal},
+    RepaymentKind, RestructureKind, TransactionKind, Vnd,
 };
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -102,32 +105,43 @@ enum Story {
     SignedOnly,
 }
 
-/// One loan of the demo: who, which product, how much, when, and its story.
-struct LoanPlan {
+/// What a cooperative asks for: which borrower and product (indexes into the demo's lists), how
+/// much, over how many installments, repaid how.
+#[derive(Debug, Clone, Copy)]
+struct Ask {
     coop: usize,
     product: usize,
     amount_mvnd: i64,
     installments: i64,
-    method: &'static str,
-    start_day: i64,
-    story: Story,
+    method: Method,
 }
 
-const fn plan(
+const fn ask(
     coop: usize,
     product: usize,
     amount_mvnd: i64,
     installments: i64,
-    method: &'static str,
-    start_day: i64,
-    story: Story,
-) -> LoanPlan {
-    LoanPlan {
+    method: Method,
+) -> Ask {
+    Ask {
         coop,
         product,
         amount_mvnd,
         installments,
         method,
+    }
+}
+
+/// One loan of the demo: what was asked for, when it starts (days after the story's start) and its story.
+struct LoanPlan {
+    ask: Ask,
+    start_day: i64,
+    story: Story,
+}
+
+const fn plan(ask: Ask, start_day: i64, story: Story) -> LoanPlan {
+    LoanPlan {
+        ask,
         start_day,
         story,
     }
@@ -136,54 +150,58 @@ const fn plan(
 /// Products: 0 seasonal (monthly, equal principal), 1 machinery (quarterly annuity), 2 OCOP (bullet,
 /// quarterly interest), 3 short-term with a monthly rate (`per_period`).
 const LOANS: [LoanPlan; 26] = [
-    plan(0, 0, 800, 10, "equal_principal", 10, Story::OnTime),
-    plan(1, 0, 500, 8, "equal_principal", 40, Story::Late),
-    plan(2, 1, 2_400, 12, "annuity", 5, Story::OnTime),
-    plan(3, 3, 300, 12, "annuity", 30, Story::Partial),
-    plan(4, 0, 600, 10, "equal_principal", 20, Story::Prepaid),
-    plan(5, 2, 900, 4, "bullet", 15, Story::OnTime),
-    plan(6, 3, 400, 12, "equal_principal", 25, Story::BackDated),
-    plan(7, 0, 700, 12, "equal_principal", 35, Story::Reversed),
-    plan(8, 0, 1_200, 12, "equal_principal", 12, Story::Restructured),
-    plan(9, 3, 200, 6, "annuity", 8, Story::Closed),
-    plan(10, 0, 350, 9, "equal_principal", 45, Story::Defaulted),
-    plan(11, 3, 250, 12, "annuity", 20, Story::WrittenOff),
-    plan(12, 0, 450, 6, "equal_principal", 222, Story::Fresh),
-    plan(13, 1, 3_000, 16, "annuity", 60, Story::OnTime),
-    plan(14, 2, 600, 4, "bullet", 90, Story::Late),
-    plan(15, 3, 150, 12, "equal_principal", 100, Story::OnTime),
-    plan(16, 0, 1_000, 10, "equal_principal", 75, Story::Partial),
-    plan(17, 1, 800, 12, "annuity", 130, Story::OnTime),
-    plan(18, 0, 550, 8, "equal_principal", 150, Story::BackDated),
-    plan(19, 3, 300, 10, "annuity", 170, Story::Late),
-    plan(20, 2, 1_200, 4, "bullet", 215, Story::Fresh),
-    plan(21, 0, 400, 6, "equal_principal", 190, Story::Reversed),
-    plan(22, 1, 900, 8, "annuity", 232, Story::ApprovedOnly),
-    plan(23, 3, 200, 12, "annuity", 234, Story::SignedOnly),
-    plan(0, 2, 500, 4, "bullet", 180, Story::OnTime),
+    plan(ask(0, 0, 800, 10, EqualPrincipal), 10, Story::OnTime),
+    plan(ask(1, 0, 500, 8, EqualPrincipal), 40, Story::Late),
+    plan(ask(2, 1, 2_400, 12, Annuity), 5, Story::OnTime),
+    plan(ask(3, 3, 300, 12, Annuity), 30, Story::Partial),
+    plan(ask(4, 0, 600, 10, EqualPrincipal), 20, Story::Prepaid),
+    plan(ask(5, 2, 900, 4, Bullet), 15, Story::OnTime),
+    plan(ask(6, 3, 400, 12, EqualPrincipal), 25, Story::BackDated),
+    plan(ask(7, 0, 700, 12, EqualPrincipal), 35, Story::Reversed),
+    plan(
+        ask(8, 0, 1_200, 12, EqualPrincipal),
+        12,
+        Story::Restructured,
+    ),
+    plan(ask(9, 3, 200, 6, Annuity), 8, Story::Closed),
+    plan(ask(10, 0, 350, 9, EqualPrincipal), 45, Story::Defaulted),
+    plan(ask(11, 3, 250, 12, Annuity), 20, Story::WrittenOff),
+    plan(ask(12, 0, 450, 6, EqualPrincipal), 222, Story::Fresh),
+    plan(ask(13, 1, 3_000, 16, Annuity), 60, Story::OnTime),
+    plan(ask(14, 2, 600, 4, Bullet), 90, Story::Late),
+    plan(ask(15, 3, 150, 12, EqualPrincipal), 100, Story::OnTime),
+    plan(ask(16, 0, 1_000, 10, EqualPrincipal), 75, Story::Partial),
+    plan(ask(17, 1, 800, 12, Annuity), 130, Story::OnTime),
+    plan(ask(18, 0, 550, 8, EqualPrincipal), 150, Story::BackDated),
+    plan(ask(19, 3, 300, 10, Annuity), 170, Story::Late),
+    plan(ask(20, 2, 1_200, 4, Bullet), 215, Story::Fresh),
+    plan(ask(21, 0, 400, 6, EqualPrincipal), 190, Story::Reversed),
+    plan(ask(22, 1, 900, 8, Annuity), 232, Story::ApprovedOnly),
+    plan(ask(23, 3, 200, 12, Annuity), 234, Story::SignedOnly),
+    plan(ask(0, 2, 500, 4, Bullet), 180, Story::OnTime),
     // HTX Chè Tân Cương's seasonal loan for the spring tea, behind since a frost: the demo's own
     // cooperative user has an overdue loan to open ("how is this computed?" on every overdue amount).
-    plan(0, 0, 600, 10, "equal_principal", 60, Story::Behind),
+    plan(ask(0, 0, 600, 10, EqualPrincipal), 60, Story::Behind),
 ];
 
 /// Applications that do not become loans, by the state they are left in.
-const OPEN_APPLICATIONS: [(usize, usize, i64, i64, &str, &str); 15] = [
-    // (cooperative, product, amount in millions, installments, method, final state)
-    (24, 0, 300, 6, "equal_principal", "draft"),
-    (25, 3, 120, 12, "annuity", "draft"),
-    (0, 0, 200, 6, "equal_principal", "draft"), // by the cooperative's own user
-    (26, 1, 1_800, 12, "annuity", "submitted"),
-    (27, 0, 400, 8, "equal_principal", "submitted"),
-    (28, 2, 700, 4, "bullet", "submitted"),
-    (29, 3, 90, 6, "annuity", "appraised"),
-    (24, 1, 600, 8, "annuity", "appraised"),
-    (25, 0, 350, 10, "equal_principal", "appraised"),
-    (28, 1, 4_000, 20, "annuity", "awaiting_council"),
-    (26, 2, 1_500, 4, "bullet", "awaiting_council"),
-    (30, 3, 60, 6, "annuity", "rejected"),
-    (27, 1, 2_000, 12, "annuity", "rejected"),
-    (29, 0, 250, 6, "equal_principal", "withdrawn"),
-    (30, 0, 100, 6, "equal_principal", "withdrawn"),
+const OPEN_APPLICATIONS: [(Ask, Status); 15] = [
+    // (what is asked, final state)
+    (ask(24, 0, 300, 6, EqualPrincipal), Status::Draft),
+    (ask(25, 3, 120, 12, Annuity), Status::Draft),
+    (ask(0, 0, 200, 6, EqualPrincipal), Status::Draft), // by the cooperative's own user
+    (ask(26, 1, 1_800, 12, Annuity), Status::Submitted),
+    (ask(27, 0, 400, 8, EqualPrincipal), Status::Submitted),
+    (ask(28, 2, 700, 4, Bullet), Status::Submitted),
+    (ask(29, 3, 90, 6, Annuity), Status::Appraised),
+    (ask(24, 1, 600, 8, Annuity), Status::Appraised),
+    (ask(25, 0, 350, 10, EqualPrincipal), Status::Appraised),
+    (ask(28, 1, 4_000, 20, Annuity), Status::AwaitingCouncil),
+    (ask(26, 2, 1_500, 4, Bullet), Status::AwaitingCouncil),
+    (ask(30, 3, 60, 6, Annuity), Status::Rejected),
+    (ask(27, 1, 2_000, 12, Annuity), Status::Rejected),
+    (ask(29, 0, 250, 6, EqualPrincipal), Status::Withdrawn),
+    (ask(30, 0, 100, 6, EqualPrincipal), Status::Withdrawn),
 ];
 
 /// What to do on a date.
@@ -254,7 +272,17 @@ pub async fn load_explorable(state: &AppState) -> AppResult<DemoSummary> {
     let coop_user =
         create_cooperative_user(state, &cast.admin, coop_ids[0], &mut credentials).await?;
     cast.cooperative = Some(coop_user);
-    let mut player = Player::new(state, cast, product_ids, coop_ids, start, today);
+    let mut player = Player {
+        state,
+        cast,
+        product_ids,
+        coop_ids,
+        start,
+        today,
+        loan_ids: vec![None; LOANS.len()],
+        keys: 0,
+        cob_days: 0,
+    };
     player.play().await?;
     let verify = ledger::verify(db, &state.ctx.policy.classification).await?;
     if !verify.passed() {
@@ -538,27 +566,6 @@ struct Player<'s> {
 }
 
 impl<'s> Player<'s> {
-    fn new(
-        state: &'s AppState,
-        cast: Cast,
-        product_ids: Vec<i64>,
-        coop_ids: Vec<i64>,
-        start: NaiveDate,
-        today: NaiveDate,
-    ) -> Self {
-        Player {
-            state,
-            cast,
-            product_ids,
-            coop_ids,
-            start,
-            today,
-            loan_ids: vec![None; LOANS.len()],
-            keys: 0,
-            cob_days: 0,
-        }
-    }
-
     fn day(&self, n: i64) -> NaiveDate {
         self.start + Duration::days(n)
     }
@@ -569,7 +576,7 @@ impl<'s> Player<'s> {
         for (i, loan) in LOANS.iter().enumerate() {
             let disbursed_on = self.day(loan.start_day);
             actions.push((disbursed_on, Action::Originate(i)));
-            let period = if loan.product == 1 || loan.product == 2 {
+            let period = if loan.ask.product == 1 || loan.ask.product == 2 {
                 3
             } else {
                 1
@@ -582,7 +589,8 @@ impl<'s> Player<'s> {
         }
         for (i, app) in OPEN_APPLICATIONS.iter().enumerate() {
             let offset = i64::try_from(i).unwrap_or(0);
-            let day = if app.5 == "draft" {
+            let (_, target) = app;
+            let day = if *target == Status::Draft {
                 STORY_DAYS - 3 - offset
             } else {
                 120 + offset * 7
@@ -661,15 +669,14 @@ impl<'s> Player<'s> {
         }
     }
 
-    fn application_input(
-        &self,
-        coop: usize,
-        product: usize,
-        amount_mvnd: i64,
-        installments: i64,
-        method: &str,
-        with_coop: bool,
-    ) -> AppResult<NewApplication> {
+    fn application_input(&self, ask: &Ask, with_coop: bool) -> NewApplication {
+        let Ask {
+            coop,
+            product,
+            amount_mvnd,
+            installments,
+            method,
+        } = *ask;
         let amount_vnd = amount_mvnd * MILLION;
         let collateral = (amount_vnd > 300 * MILLION).then(|| NewCollateral {
             kind: if product == 1 {
@@ -685,15 +692,13 @@ impl<'s> Player<'s> {
             appraised_value_vnd: amount_vnd * 3 / 2,
             discount_rate_percent: Decimal::from(30),
         });
-        Ok(NewApplication {
+        NewApplication {
             product_id: self.product_ids[product].into(),
             cooperative_id: with_coop.then(|| self.coop_ids[coop].into()),
             amount_vnd,
             installments,
             period_months: if product == 1 || product == 2 { 3 } else { 1 },
-            method: method
-                .parse()
-                .map_err(|e| AppError::internal(anyhow::anyhow!("demo method: {e}")))?,
+            method,
             principal_grace: None,
             purpose: PURPOSES[product].into(),
             project_total_vnd: amount_vnd * 3 / 2,
@@ -705,7 +710,7 @@ impl<'s> Player<'s> {
                 "Phương án sản xuất kinh doanh".into(),
                 "Báo cáo tài chính năm 2025".into(),
             ],
-        })
+        }
     }
 
     /// Creates (officer Lan), submits and appraises (officer Minh) an application; the appraised view.
@@ -757,14 +762,7 @@ impl<'s> Player<'s> {
 
     async fn originate(&mut self, i: usize, date: NaiveDate) -> AppResult<()> {
         let loan = &LOANS[i];
-        let input = self.application_input(
-            loan.coop,
-            loan.product,
-            loan.amount_mvnd,
-            loan.installments,
-            loan.method,
-            true,
-        )?;
+        let input = self.application_input(&loan.ask, true);
         let application_id = self
             .applied_and_appraised(input, Recommendation::Approve)
             .await?;
@@ -793,7 +791,7 @@ impl<'s> Player<'s> {
             &self.cast.hoa,
             loan_id,
             Disburse {
-                amount: Vnd::from_i64(loan.amount_mvnd * MILLION),
+                amount: Vnd::from_i64(loan.ask.amount_mvnd * MILLION),
                 value_date: date,
                 reference: format!("UNC-GN-{:04}", i + 1),
             },
@@ -804,17 +802,10 @@ impl<'s> Player<'s> {
     }
 
     async fn open_application(&mut self, i: usize) -> AppResult<()> {
-        let (coop, product, amount_mvnd, installments, method, target) = OPEN_APPLICATIONS[i];
-        let by_cooperative = coop == 0 && target == "draft";
-        let input = self.application_input(
-            coop,
-            product,
-            amount_mvnd,
-            installments,
-            method,
-            !by_cooperative,
-        )?;
-        if target == "draft" {
+        let (ask, target) = OPEN_APPLICATIONS[i];
+        let by_cooperative = ask.coop == 0 && target == Status::Draft;
+        let input = self.application_input(&ask, !by_cooperative);
+        if target == Status::Draft {
             let creator = if by_cooperative {
                 self.cast.cooperative.as_ref().unwrap_or(&self.cast.lan)
             } else {
@@ -823,29 +814,29 @@ impl<'s> Player<'s> {
             applications::create(&self.state.ctx, creator, input).await?;
             return Ok(());
         }
-        if target == "submitted" || target == "withdrawn" {
+        if target == Status::Submitted || target == Status::Withdrawn {
             let created = applications::create(&self.state.ctx, &self.cast.lan, input).await?;
             applications::submit(&self.state.ctx, &self.cast.lan, created.id.into(), None).await?;
-            if target == "withdrawn" {
+            if target == Status::Withdrawn {
                 let reason = Some("HTX đã thu xếp được vốn từ ngân hàng thương mại".into());
                 applications::withdraw(&self.state.ctx, &self.cast.lan, created.id.into(), reason)
                     .await?;
             }
             return Ok(());
         }
-        let recommendation = if target == "rejected" {
+        let recommendation = if target == Status::Rejected {
             Recommendation::Reject
         } else {
             Recommendation::Approve
         };
         let id = self.applied_and_appraised(input, recommendation).await?;
         match target {
-            "awaiting_council" => {
+            Status::AwaitingCouncil => {
                 let reason = Some("Đề nghị Hội đồng quản lý xem xét khoản vay lớn".into());
                 applications::approve(&self.state.ctx, &self.cast.giamdoc, id.into(), reason)
                     .await?;
             }
-            "rejected" => {
+            Status::Rejected => {
                 let reason = Some("Phương án kinh doanh chưa chứng minh được nguồn trả nợ".into());
                 applications::reject(&self.state.ctx, &self.cast.giamdoc, id.into(), reason)
                     .await?;
@@ -965,7 +956,8 @@ impl<'s> Player<'s> {
             return Ok(());
         };
         let first_due_on = add_months_clamped(date, 1).unwrap_or(date);
-        let installments = u32::try_from(LOANS[plan].installments).map_err(AppError::internal)?;
+        let installments =
+            u32::try_from(LOANS[plan].ask.installments).map_err(AppError::internal)?;
         let result = loans::restructure(
             &self.state.ctx,
             &self.cast.giamdoc,
@@ -1059,7 +1051,7 @@ fn story_actions(
             },
         )
     };
-    let dues: Vec<(i64, NaiveDate)> = (1..=loan.installments)
+    let dues: Vec<(i64, NaiveDate)> = (1..=loan.ask.installments)
         .map(|k| (k, due(k)))
         .filter(|(_, d)| *d < today)
         .collect();
@@ -1119,7 +1111,7 @@ fn story_actions(
             );
             let restructured_on = due(3) + Duration::days(40);
             out.push((restructured_on, Action::Restructure(i)));
-            for k in 1..=loan.installments {
+            for k in 1..=loan.ask.installments {
                 let Some(d) = add_months_clamped(restructured_on, u32::try_from(k).unwrap_or(0))
                 else {
                     continue;

@@ -43,6 +43,17 @@ impl WeekDays {
         )
     }
 
+    /// The seven days of the week, Monday first.
+    pub const WEEK: [Weekday; 7] = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ];
+
     /// Whether `day` is in the set.
     pub fn contains(self, day: Weekday) -> bool {
         self.0 & (1 << day.num_days_from_monday()) != 0
@@ -50,18 +61,10 @@ impl WeekDays {
 
     /// The days in the set, Monday first.
     pub fn days(self) -> Vec<Weekday> {
-        [
-            Weekday::Mon,
-            Weekday::Tue,
-            Weekday::Wed,
-            Weekday::Thu,
-            Weekday::Fri,
-            Weekday::Sat,
-            Weekday::Sun,
-        ]
-        .into_iter()
-        .filter(|day| self.contains(*day))
-        .collect()
+        Self::WEEK
+            .into_iter()
+            .filter(|day| self.contains(*day))
+            .collect()
     }
 }
 

@@ -27,8 +27,7 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        require_json(req.headers())?;
-        let bytes = read_body(req, state).await?;
+        let bytes = json_body(req, state).await?;
         parse_json(&bytes).map(ApiJson)
     }
 }
@@ -50,6 +49,13 @@ pub fn require_json(headers: &axum::http::HeaderMap) -> Result<(), AppError> {
             "The body must be JSON (Content-Type: application/json).",
         ),
     ))
+}
+
+/// The body of a request that says it is JSON ([`require_json`]), read whole ([`read_body`]); not
+/// parsed yet.
+pub async fn json_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, AppError> {
+    require_json(req.headers())?;
+    read_body(req, state).await
 }
 
 /// The whole body, or 413 when it is over the limit (400 when it cannot be read).

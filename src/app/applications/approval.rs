@@ -22,7 +22,7 @@ use super::{
 };
 use crate::{
     app::{
-        audit::{self, Change},
+        audit::{self, Audited, Change},
         context::AppCtx,
         event_mail, fund,
         idempotency::{run_keyed, IdempotencyKey, Idempotent},
@@ -184,58 +184,37 @@ pub(crate) async fn approval_case_for<C: ConnectionTrait>(
 /// The loan an approval creates, before it has an id and a number: the terms snapshot of the
 /// application and its product. The one place the approved loan row is built (approval, the bulk
 /// demo).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewLoan {
-    pub application_id: i64,
-    pub cooperative_id: i64,
-    pub product_id: i64,
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewLoan<'a> {
+    /// The application approved: the borrower, the amount, the method, installments, period and grace.
+    application: &'a application::Model,
+    /// Its product: the rate, day count, rounding, overdue and late rates, allocation and prepayment rules.
+    product: &'a product::Model,
     /// The cooperative's officer; when none is assigned, the officer who appraised it.
-    pub officer_id: Option<i64>,
-    pub principal_vnd: i64,
-    pub rate_percent: DbDecimal,
-    pub method: String,
-    pub installments: i32,
-    pub period_months: i32,
-    pub principal_grace: i32,
-    pub day_count: String,
-    pub installment_unit_vnd: i64,
-    pub overdue_multiplier: DbDecimal,
-    pub late_rate_percent: DbDecimal,
-    pub allocation_order: String,
-    pub prepayment_rule: String,
+    officer_id: Option<i64>,
     /// Σ appraised × (1 − discount%) of the application's collateral.
-    pub collateral_value_vnd: i64,
+    collateral_value_vnd: i64,
 }
 
-impl NewLoan {
+impl<'a> NewLoan<'a> {
     /// The application's amount and terms with the product's rates and rules, as they are at
     /// approval (later product changes do not reach the loan). No collateral value and the
     /// appraiser as officer until [`NewLoan::officer`] and [`NewLoan::collateral_value_vnd`] say
     /// otherwise.
-    pub fn from_approval(app: &application::Model, product: &product::Model) -> NewLoan {
+    pub fn from_approval(
+        application: &'a application::Model,
+        product: &'a product::Model,
+    ) -> NewLoan<'a> {
         NewLoan {
-            application_id: app.id,
-            cooperative_id: app.cooperative_id,
-            product_id: app.product_id,
-            officer_id: app.appraised_by,
-            principal_vnd: app.amount_vnd,
-            rate_percent: product.rate_percent,
-            method: app.method.clone(),
-            installments: app.installments,
-            period_months: app.period_months,
-            principal_grace: app.principal_grace,
-            day_count: product.day_count.clone(),
-            installment_unit_vnd: product.installment_unit_vnd,
-            overdue_multiplier: product.overdue_multiplier,
-            late_rate_percent: product.late_rate_percent,
-            allocation_order: product.allocation_order.clone(),
-            prepayment_rule: product.prepayment_rule.clone(),
+            application,
+            product,
+            officer_id: application.appraised_by,
             collateral_value_vnd: 0,
         }
     }
 
     /// The cooperative's officer, when it has one (the appraiser otherwise).
-    pub fn officer(self, cooperative_officer_id: Option<i64>) -> NewLoan {
+    pub fn officer(self, cooperative_officer_id: Option<i64>) -> NewLoan<'a> {
         NewLoan {
             officer_id: cooperative_officer_id.or(self.officer_id),
             ..self
@@ -243,7 +222,7 @@ impl NewLoan {
     }
 
     /// The discounted value of the application's collateral.
-    pub fn collateral_value_vnd(self, collateral_value_vnd: i64) -> NewLoan {
+    pub fn collateral_value_vnd(self, collateral_value_vnd: i64) -> NewLoan<'a> {
         NewLoan {
             collateral_value_vnd,
             ..self
@@ -253,26 +232,27 @@ impl NewLoan {
     /// The row as approval leaves it: status `approved`, nothing signed or disbursed, every
     /// balance 0, group 1, version 1.
     pub fn into_model(self, id: i64, number: String, at: DateTime<Utc>) -> loan::Model {
+        let (app, product) = (self.application, self.product);
         loan::Model {
             id,
             number,
-            application_id: self.application_id,
-            cooperative_id: self.cooperative_id,
-            product_id: self.product_id,
+            application_id: app.id,
+            cooperative_id: app.cooperative_id,
+            product_id: app.product_id,
             officer_id: self.officer_id,
-            principal_vnd: self.principal_vnd,
-            rate_percent: self.rate_percent,
-            method: self.method,
-            installments: self.installments,
-            period_months: self.period_months,
-            principal_grace: self.principal_grace,
-            day_count: self.day_count,
-            installment_unit_vnd: self.installment_unit_vnd,
+            principal_vnd: app.amount_vnd,
+            rate_percent: product.rate_percent,
+            method: app.method.clone(),
+            installments: app.installments,
+            period_months: app.period_months,
+            principal_grace: app.principal_grace,
+            day_count: product.day_count.clone(),
+            installment_unit_vnd: product.installment_unit_vnd,
             first_due_on: None,
-            overdue_multiplier: self.overdue_multiplier,
-            late_rate_percent: self.late_rate_percent,
-            allocation_order: self.allocation_order,
-            prepayment_rule: self.prepayment_rule,
+            overdue_multiplier: product.overdue_multiplier,
+            late_rate_percent: product.late_rate_percent,
+            allocation_order: product.allocation_order.clone(),
+            prepayment_rule: product.prepayment_rule.clone(),
             collateral_value_vnd: self.collateral_value_vnd,
             status: APPROVED_LOAN_STATUS.into(),
             contract_number: None,
@@ -429,21 +409,17 @@ async fn approve_in(
             business_date,
         )
         .await?;
-        audit::record(
+        audit::created(
             txn,
             ctx,
             caller,
-            Change::created(
-                "loan.create",
-                "loan",
-                created.id.to_string(),
-                &LoanCreated {
-                    id: created.id,
-                    number: &created.number,
-                    application_id: current.id,
-                    principal_vnd: created.principal_vnd,
-                },
-            ),
+            "loan.create",
+            &LoanCreated {
+                id: created.id,
+                number: &created.number,
+                application_id: current.id,
+                principal_vnd: created.principal_vnd,
+            },
         )
         .await?;
         // DOMAIN.md §10: the decision is mailed once it is final (after the council, when needed).
@@ -462,6 +438,14 @@ struct LoanCreated<'a> {
     number: &'a str,
     application_id: i64,
     principal_vnd: i64,
+}
+
+impl Audited for LoanCreated<'_> {
+    const ENTITY_TYPE: &'static str = "loan";
+
+    fn audit_id(&self) -> String {
+        self.id.to_string()
+    }
 }
 
 #[cfg(test)]

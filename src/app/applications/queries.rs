@@ -71,13 +71,7 @@ pub async fn people(
     caller: &Caller,
     id: ApplicationId,
 ) -> AppResult<std::collections::HashMap<i64, String>> {
-    caller.require(&[
-        Role::Officer,
-        Role::Approver,
-        Role::Admin,
-        Role::Accountant,
-        Role::Auditor,
-    ])?;
+    caller.require(&Role::STAFF)?;
     let row = find_for(&ctx.db, caller, id).await?;
     let ids: Vec<i64> = [
         row.created_by,

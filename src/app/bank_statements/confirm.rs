@@ -31,7 +31,7 @@ use serde::Serialize;
 use super::{conflict, line_not_found, line_views, Direction, LineStatus, LineView, Split};
 use crate::{
     app::{
-        audit::{self, Change},
+        audit::{self, Audited},
         context::AppCtx,
         idempotency::{IdempotencyKey, Idempotent},
         loans, validate, Caller,
@@ -158,13 +158,40 @@ fn closed_line(line: &bank_statement_line::Model) -> AppError {
     }
 }
 
-fn view_json(line: &bank_statement_line::Model) -> serde_json::Value {
-    serde_json::json!({
-        "id": line.id, "status": line.status, "amount_vnd": line.amount_vnd,
-        "value_date": line.value_date, "bank_transaction_id": line.bank_transaction_id,
-        "proposed_loan_id": line.proposed_loan_id, "plan": line.plan,
-        "posted_transactions": line.posted_transactions,
-    })
+/// A statement line as its audit records show it, before and after a step.
+#[derive(Serialize)]
+struct AuditedLine<'a> {
+    id: i64,
+    status: &'a str,
+    amount_vnd: i64,
+    value_date: chrono::NaiveDate,
+    bank_transaction_id: Option<&'a str>,
+    proposed_loan_id: Option<i64>,
+    plan: Option<&'a str>,
+    posted_transactions: &'a str,
+}
+
+impl<'a> From<&'a bank_statement_line::Model> for AuditedLine<'a> {
+    fn from(line: &'a bank_statement_line::Model) -> Self {
+        AuditedLine {
+            id: line.id,
+            status: &line.status,
+            amount_vnd: line.amount_vnd,
+            value_date: line.value_date,
+            bank_transaction_id: line.bank_transaction_id.as_deref(),
+            proposed_loan_id: line.proposed_loan_id,
+            plan: line.plan.as_deref(),
+            posted_transactions: &line.posted_transactions,
+        }
+    }
+}
+
+impl Audited for AuditedLine<'_> {
+    const ENTITY_TYPE: &'static str = "bank_statement_line";
+
+    fn audit_id(&self) -> String {
+        self.id.to_string()
+    }
 }
 
 async fn audit_line(
@@ -175,19 +202,8 @@ async fn audit_line(
     before: &bank_statement_line::Model,
     after: &bank_statement_line::Model,
 ) -> AppResult<()> {
-    audit::record(
-        txn,
-        ctx,
-        caller,
-        Change {
-            action,
-            entity_type: "bank_statement_line",
-            entity_id: after.id.to_string(),
-            before: Some(&view_json(before)),
-            after: Some(&view_json(after)),
-        },
-    )
-    .await
+    let (before, after) = (AuditedLine::from(before), AuditedLine::from(after));
+    audit::changed(txn, ctx, caller, action, &before, &after).await
 }
 
 async fn view_of(db: &DatabaseConnection, line: bank_statement_line::Model) -> AppResult<LineView> {

@@ -645,13 +645,7 @@ pub async fn bank_accounts(
     caller: &Caller,
     cooperative_id: i64,
 ) -> AppResult<Vec<BankAccountView>> {
-    caller.require(&[
-        Role::Admin,
-        Role::Officer,
-        Role::Approver,
-        Role::Accountant,
-        Role::Auditor,
-    ])?;
+    caller.require(&Role::STAFF)?;
     cooperative_exists(db, cooperative_id).await?;
     Ok(cooperative_bank_account::Entity::find()
         .filter(cooperative_bank_account::Column::CooperativeId.eq(cooperative_id))

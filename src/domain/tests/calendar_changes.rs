@@ -10,20 +10,10 @@ use coopfund_domain::{
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
-const ALL_DAYS: [Weekday; 7] = [
-    Weekday::Mon,
-    Weekday::Tue,
-    Weekday::Wed,
-    Weekday::Thu,
-    Weekday::Fri,
-    Weekday::Sat,
-    Weekday::Sun,
-];
-
 fn week_days(bits: u8) -> WeekDays {
     // Never all seven days: the fund works at least one day a week.
     WeekDays::of(
-        ALL_DAYS
+        WeekDays::WEEK
             .into_iter()
             .enumerate()
             .filter(|(i, _)| bits & (1 << i) != 0 && *i != 2)

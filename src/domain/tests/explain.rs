@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{cases, disbursed, vnd};
+use common::{cases, contract, disbursed, part_of_payoff, push_if_valid, vnd};
 use coopfund_domain::examples::{date as d, example_3};
 
 use chrono::{Duration, NaiveDate};
@@ -266,22 +266,7 @@ fn start() -> NaiveDate {
 
 fn scenario() -> impl Strategy<Value = Scenario> {
     (
-        (
-            1_000_000i64..=10_000_000_000_000,
-            0u32..=2_000,
-            1u32..=60,
-            prop::sample::select(vec![1u32, 3, 6]),
-            prop::sample::select(vec![
-                Method::Annuity,
-                Method::EqualPrincipal,
-                Method::Bullet,
-            ]),
-            prop::sample::select(vec![DayCount::Actual365, DayCount::PerPeriod]),
-            prop::sample::select(vec![
-                PrepaymentRule::ShortenTerm,
-                PrepaymentRule::Reamortize,
-            ]),
-        ),
+        contract(start(), 1..=60, 0),
         prop::collection::vec(
             (1i64..1_200, 1u32..=1_000, any::<bool>(), any::<bool>()),
             0..8,
@@ -292,25 +277,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         0i64..1_500,
     )
         .prop_map(
-            |(
-                (principal, rate_bp, installments, period, method, day_count, rule),
-                mut payments,
-                tranche,
-                restructure_on,
-                reverse,
-                explain_on,
-            )| {
-                let mut terms = ScheduleTerms::new(
-                    vnd(principal),
-                    Decimal::new(i64::from(rate_bp), 2),
-                    start(),
-                    installments,
-                    period,
-                    method,
-                );
-                terms.day_count = day_count;
-                let mut contract = LoanContract::new(terms);
-                contract.prepayment_rule = rule;
+            |(contract, mut payments, tranche, restructure_on, reverse, explain_on)| {
                 payments.sort();
                 Scenario {
                     contract,
@@ -322,21 +289,6 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 }
             },
         )
-}
-
-/// Keeps an event only if every event still folds with it.
-fn push_if_valid(contract: &LoanContract, events: &mut Vec<LoanEvent>, event: LoanEvent) {
-    let last = events
-        .iter()
-        .map(|e| e.value_date)
-        .max()
-        .unwrap_or(event.value_date)
-        .max(event.value_date);
-    let mut with = events.clone();
-    with.push(event);
-    if fold(contract, &with, last).is_ok() {
-        *events = with;
-    }
 }
 
 fn events_of(s: &Scenario) -> Vec<LoanEvent> {
@@ -358,14 +310,9 @@ fn events_of(s: &Scenario) -> Vec<LoanEvent> {
     }
     for (index, &(day, per_mille, prepayment, entered_late)) in s.payments.iter().enumerate() {
         let date = start() + Duration::days(day);
-        let Ok(quote) = payoff(contract, &events, date) else {
+        let Some(amount) = part_of_payoff(contract, &events, date, per_mille) else {
             break;
         };
-        let total = quote.total.to_i64().unwrap_or(0);
-        if total <= 0 {
-            break;
-        }
-        let amount = (total * i64::from(per_mille) / 1_000).max(1);
         let kind = if prepayment {
             RepaymentKind::Prepayment
         } else {
@@ -373,7 +320,7 @@ fn events_of(s: &Scenario) -> Vec<LoanEvent> {
         };
         // A back-dated payment: entered after the others (a higher sequence), its value date earlier.
         let sequence = if entered_late { 500 } else { 10 } + index as u64;
-        let payment = LoanEvent::repayment(format!("r{index}"), date, sequence, vnd(amount), kind);
+        let payment = LoanEvent::repayment(format!("r{index}"), date, sequence, amount, kind);
         push_if_valid(contract, &mut events, payment);
     }
     if let Some(day) = s.restructure_on {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::cases;
+use common::{cases, contract, part_of_payoff, push_if_valid};
 
 use chrono::{Duration, NaiveDate};
 use coopfund_domain::{
@@ -24,57 +24,18 @@ struct Scenario {
 
 fn scenario() -> impl Strategy<Value = Scenario> {
     (
-        (
-            1_000_000i64..=10_000_000_000_000,
-            0u32..=2_000,
-            1u32..=360,
-            prop::sample::select(vec![1u32, 3, 6]),
-        ),
-        (
-            prop::sample::select(vec![
-                Method::Annuity,
-                Method::EqualPrincipal,
-                Method::Bullet,
-            ]),
-            prop::sample::select(vec![DayCount::Actual365, DayCount::PerPeriod]),
-            prop::sample::select(vec![
-                PrepaymentRule::ShortenTerm,
-                PrepaymentRule::Reamortize,
-            ]),
-            0u32..3,
-        ),
+        contract(start(), 1..=360, 2),
         prop::collection::vec((1i64..1_500, 1u32..=1_000, any::<bool>()), 0..8),
         prop::option::of((1i64..200, 1u32..=900)),
     )
-        .prop_map(
-            |(
-                (principal, rate_bp, installments, period),
-                (method, day_count, rule, grace),
-                mut payments,
+        .prop_map(|(contract, mut payments, tranche)| {
+            payments.sort();
+            Scenario {
+                contract,
+                payments,
                 tranche,
-            )| {
-                let terms = ScheduleTerms {
-                    principal: Vnd::from_i64(principal),
-                    rate_percent: Decimal::new(i64::from(rate_bp), 2),
-                    disbursed_on: NaiveDate::from_ymd_opt(2026, 1, 31).expect("date"),
-                    installments,
-                    period_months: period,
-                    method,
-                    principal_grace: grace.min(installments - 1),
-                    first_due_on: None,
-                    day_count,
-                    installment_unit: Vnd::from_i64(1),
-                };
-                let mut contract = LoanContract::new(terms);
-                contract.prepayment_rule = rule;
-                payments.sort();
-                Scenario {
-                    contract,
-                    payments,
-                    tranche,
-                }
-            },
-        )
+            }
+        })
 }
 
 fn start() -> NaiveDate {
@@ -95,47 +56,21 @@ fn events_of(scenario: &Scenario) -> Vec<LoanEvent> {
     if let Some((day, _)) = scenario.tranche {
         let tranche =
             LoanEvent::disbursement("d1", start() + Duration::days(day), 1, approved - first);
-        let mut with_tranche = events.clone();
-        with_tranche.push(tranche);
-        if fold(contract, &with_tranche, start() + Duration::days(day)).is_ok() {
-            events = with_tranche;
-        }
+        push_if_valid(contract, &mut events, tranche);
     }
     for (index, &(day, per_mille, prepayment)) in scenario.payments.iter().enumerate() {
         let date = start() + Duration::days(day);
-        let Ok(quote) = payoff(contract, &events, date) else {
+        let Some(amount) = part_of_payoff(contract, &events, date, per_mille) else {
             break;
         };
-        let total = quote.total.to_i64().unwrap_or(0);
-        if total <= 0 {
-            break;
-        }
-        let amount = (total * i64::from(per_mille) / 1_000).max(1);
         let kind = if prepayment {
             RepaymentKind::Prepayment
         } else {
             RepaymentKind::Ordinary
         };
-        let payment = LoanEvent::repayment(
-            format!("r{index}"),
-            date,
-            10 + index as u64,
-            Vnd::from_i64(amount),
-            kind,
-        );
-        // A payment dated before a later tranche may settle the loan, and the tranche would then be refused:
-        // keep only payments after which every event still applies.
-        let last = events
-            .iter()
-            .map(|e| e.value_date)
-            .max()
-            .unwrap_or(date)
-            .max(date);
-        let mut with_payment = events.clone();
-        with_payment.push(payment);
-        if fold(contract, &with_payment, last).is_ok() {
-            events = with_payment;
-        }
+        let payment =
+            LoanEvent::repayment(format!("r{index}"), date, 10 + index as u64, amount, kind);
+        push_if_valid(contract, &mut events, payment);
     }
     events
 }

@@ -28,6 +28,15 @@ fn repaid(id: &str, date: NaiveDate, amount: i64) -> LoanEvent {
     LoanEvent::repayment(id, date, sequence, vnd(amount), RepaymentKind::Ordinary)
 }
 
+/// Worked example 3 paid off in full on 2026-01-20, as it stands on `as_of`.
+fn paid_off_on_20_january(as_of: NaiveDate) -> LoanState {
+    let payoff = state_of(&[disbursed()], d(2026, 1, 20))
+        .payoff_quote(coopfund_domain::DayCount::Actual365)
+        .total;
+    let paid_off = repaid("2", d(2026, 1, 20), payoff.to_i64().expect("fits"));
+    state_of(&[disbursed(), paid_off], as_of)
+}
+
 fn event(id: &str, date: NaiveDate, kind: EventKind) -> LoanEvent {
     LoanEvent {
         id: id.into(),
@@ -95,16 +104,7 @@ fn the_fold_decides_the_status_from_the_first_disbursement_on() {
         LoanStatus::Active
     );
 
-    let payoff = owing
-        .payoff_quote(coopfund_domain::DayCount::Actual365)
-        .total;
-    let settled = state_of(
-        &[
-            disbursed(),
-            repaid("2", d(2026, 1, 20), payoff.to_i64().expect("fits")),
-        ],
-        d(2026, 1, 21),
-    );
+    let settled = paid_off_on_20_january(d(2026, 1, 21));
     assert_eq!(LoanStatus::Active.after_fold(&settled), LoanStatus::Closed);
 
     let written_off = state_of(
@@ -146,17 +146,7 @@ fn a_written_off_loan_is_group_5_a_settled_one_group_1_and_the_cached_group_only
         d(2026, 6, 12),
     );
     assert_eq!(loan_group(&written_off, &config), DebtGroup::Five);
-    let owing = state_of(&[disbursed()], d(2026, 1, 20));
-    let payoff = owing
-        .payoff_quote(coopfund_domain::DayCount::Actual365)
-        .total;
-    let settled = state_of(
-        &[
-            disbursed(),
-            repaid("2", d(2026, 1, 20), payoff.to_i64().expect("fits")),
-        ],
-        d(2026, 6, 11),
-    );
+    let settled = paid_off_on_20_january(d(2026, 6, 11));
     assert_eq!(loan_group(&settled, &config), DebtGroup::One);
 
     assert_eq!(
@@ -169,21 +159,40 @@ fn a_written_off_loan_is_group_5_a_settled_one_group_1_and_the_cached_group_only
     );
 }
 
-fn stored(
-    id: i64,
-    kind: TransactionKind,
-    date: NaiveDate,
-    amount: i64,
-    reverses_id: Option<i64>,
-) -> StatementTransaction {
-    StatementTransaction {
-        id,
-        kind,
-        value_date: date,
-        amount: vnd(amount),
-        reference: format!("UNC-{id}"),
-        reverses_id,
-    }
+/// The stored transactions of `events`, as the shell keeps them (ids as numbers, the reference
+/// `UNC-<id>`; a reversal stores the amount of the payment it reverses).
+fn stored_of(events: &[LoanEvent]) -> Vec<StatementTransaction> {
+    let id_of = |id: &str| id.parse::<i64>().expect("numeric id");
+    let amount_of = |id: &str| match events.iter().find(|e| e.id == id).map(|e| &e.kind) {
+        Some(EventKind::Disbursement { amount } | EventKind::Repayment { amount, .. }) => *amount,
+        other => panic!("event {id} has no amount: {other:?}"),
+    };
+    events
+        .iter()
+        .map(|e| {
+            let (kind, amount, reverses_id) = match &e.kind {
+                EventKind::Disbursement { amount } => {
+                    (TransactionKind::Disbursement, *amount, None)
+                }
+                EventKind::Repayment { amount, .. } => (TransactionKind::Repayment, *amount, None),
+                EventKind::Reversal { reversed_id } => (
+                    TransactionKind::Reversal,
+                    amount_of(reversed_id),
+                    Some(id_of(reversed_id)),
+                ),
+                other => panic!("no stored form for {other:?} in these tests"),
+            };
+            let id = id_of(&e.id);
+            StatementTransaction {
+                id,
+                kind,
+                value_date: e.value_date,
+                amount,
+                reference: format!("UNC-{id}"),
+                reverses_id,
+            }
+        })
+        .collect()
 }
 
 /// A line as (date, kind, transaction, installment, principal balance, advance balance).
@@ -205,36 +214,7 @@ fn the_statement_runs_the_balances_in_day_order_and_leaves_out_what_was_reversed
             },
         ),
     ];
-    let transactions = [
-        stored(
-            1,
-            TransactionKind::Disbursement,
-            d(2026, 1, 10),
-            100_000_000,
-            None,
-        ),
-        stored(
-            2,
-            TransactionKind::Repayment,
-            d(2026, 2, 10),
-            11_019_178,
-            None,
-        ),
-        stored(
-            3,
-            TransactionKind::Repayment,
-            d(2026, 2, 20),
-            5_000_000,
-            None,
-        ),
-        stored(
-            4,
-            TransactionKind::Reversal,
-            d(2026, 2, 20),
-            5_000_000,
-            Some(3),
-        ),
-    ];
+    let transactions = stored_of(&events);
     let as_of = d(2026, 3, 11);
     let state = state_of(&events, as_of);
     let statement = statement(&state, &transactions, as_of);
@@ -316,22 +296,7 @@ fn an_advance_held_and_applied_runs_in_the_advance_balance() {
     // 15,000,000 paid before the first due date is held whole; on 2026-02-10 it pays the first installment and
     // the rest stays held.
     let events = [disbursed(), repaid("2", d(2026, 1, 25), 15_000_000)];
-    let transactions = [
-        stored(
-            1,
-            TransactionKind::Disbursement,
-            d(2026, 1, 10),
-            100_000_000,
-            None,
-        ),
-        stored(
-            2,
-            TransactionKind::Repayment,
-            d(2026, 1, 25),
-            15_000_000,
-            None,
-        ),
-    ];
+    let transactions = stored_of(&events);
     let as_of = d(2026, 2, 11);
     let state = state_of(&events, as_of);
     let statement = statement(&state, &transactions, as_of);
