@@ -391,11 +391,13 @@ impl TryFrom<backup_run::Model> for BackupRun {
                 size_bytes: m.size_bytes,
             },
             (BackupOutcome::FAILED, None, None, Some(error)) => BackupOutcome::Failed { error },
-            (status, file, sha256, error) => return Err(AppError::internal(anyhow::anyhow!(
+            (status, file, sha256, error) => {
+                return Err(AppError::internal(anyhow::anyhow!(
                 "stored backup run {} has status {status:?} with file {file:?}, sha256 {sha256:?} \
                      and error {error:?}",
                 m.id
-            ))),
+            )))
+            }
         };
         Ok(BackupRun {
             id: BackupRunId::new(m.id),

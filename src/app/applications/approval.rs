@@ -22,17 +22,14 @@ use super::{
 };
 use crate::{
     app::{
-        audit::{self, Audited, Change},
+        audit::{self, Audited},
         context::AppCtx,
         event_mail, fund,
         idempotency::{run_keyed, IdempotencyKey, Idempotent},
         lending_limits, products, Caller,
     },
     error::{AppError, AppResult, ErrorKind, Localized},
-    store::{
-        entities::{application, cooperative, loan, product},
-        DbDecimal,
-    },
+    store::entities::{application, cooperative, loan, product},
 };
 
 /// The status of a loan approval has just created.

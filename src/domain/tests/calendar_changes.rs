@@ -2,7 +2,7 @@
 //! business date B give the very same fold up to the start of B + 1, whatever they say after B. So a
 //! holiday entered or removed after B, or new weekly days off from B + 1, never changes a closed day.
 
-use chrono::{Duration, NaiveDate, Weekday};
+use chrono::{Duration, NaiveDate};
 use coopfund_domain::{
     fold, HolidayCalendar, LoanContract, LoanEvent, Method, RepaymentKind, ScheduleTerms, Vnd,
     WeekDays,

@@ -9,9 +9,8 @@ use coopfund_domain::examples::{date as d, example_3};
 
 use chrono::{Duration, NaiveDate};
 use coopfund_domain::{
-    explain, fold, payoff, DayCount, EventKind, Explanation, ExplanationKind, Formula,
-    LoanContract, LoanEvent, Method, PrepaymentRule, QuoteField, RepaymentKind, Restructure,
-    RestructureKind, ScheduleTerms, Vnd,
+    explain, payoff, DayCount, EventKind, Explanation, ExplanationKind, Formula, LoanContract,
+    LoanEvent, Method, QuoteField, RepaymentKind, Restructure, RestructureKind, ScheduleTerms, Vnd,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;

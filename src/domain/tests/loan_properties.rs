@@ -7,12 +7,10 @@ use common::{cases, contract, part_of_payoff, push_if_valid};
 use chrono::{Duration, NaiveDate};
 use coopfund_domain::{
     classify, entry_for_difference, fold, fold_close_of_day, fold_without, loan_book, payoff,
-    AccountBalances, BookInputs, ClassificationConfig, ClassificationInput, DayCount, EventKind,
-    LoanContract, LoanEvent, LoanFolder, LoanState, Method, PrepaymentRule, RepaymentKind,
-    ScheduleTerms, Vnd,
+    AccountBalances, BookInputs, ClassificationConfig, ClassificationInput, EventKind,
+    LoanContract, LoanEvent, LoanFolder, LoanState, RepaymentKind, Vnd,
 };
 use proptest::prelude::*;
-use rust_decimal::Decimal;
 
 /// A random loan and a plan of payments: (days after disbursement, per-mille of the payoff, prepayment?).
 #[derive(Debug, Clone)]
