@@ -453,14 +453,14 @@ pub async fn record_run<C: ConnectionTrait>(
 #[tracing::instrument(name = "backups.list", skip_all)]
 pub async fn list(ctx: &AppCtx, caller: &Caller) -> AppResult<Vec<BackupRun>> {
     caller.require(&[Role::Admin])?;
-    Ok(backup_run::Entity::find()
+    backup_run::Entity::find()
         .order_by_desc(backup_run::Column::Id)
         .limit(100)
         .all(&ctx.db)
         .await?
         .into_iter()
         .map(BackupRun::try_from)
-        .collect::<AppResult<_>>()?)
+        .collect()
 }
 
 /// The scheduled backup: waits for the close of business's lock (they never run at once), copies the database
