@@ -34,7 +34,7 @@ use super::{
     form::{date_input, key_or_new, keyed, render_with, replayed_id, Errors},
     format,
     loans::{loan_and_cooperative, loan_id},
-    render, PathId, Shell, WebUser,
+    PathId, Shell, WebUser,
 };
 use crate::{
     app::{

@@ -653,7 +653,7 @@ impl ProductsPage {
 /// `?cursor=` of a list page.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct ListQuery {
+pub struct ListQuery {
     cursor: String,
     status: String,
     done: String,

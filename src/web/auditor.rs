@@ -272,9 +272,10 @@ pub async fn desk(State(state): State<AppState>, user: WebUser) -> Response {
 
 // ----- the journal -----
 
+/// The journal's filters as typed, the page's cursor and the download asked for.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct JournalQuery {
+pub struct JournalQuery {
     from: String,
     to: String,
     account: String,
@@ -473,9 +474,10 @@ async fn export_journal(
 
 // ----- the trial balance -----
 
+/// A statement's or a balance's dates as typed (`date`, or `from`/`to`) and the download asked for.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct DateQuery {
+pub struct DateQuery {
     date: String,
     from: String,
     to: String,
@@ -711,9 +713,10 @@ pub async fn account_statement(
 
 // ----- a loan statement -----
 
+/// The lookup forms' query as typed: a loan id or an account code.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct LoanLookup {
+pub struct LoanLookup {
     id: String,
     code: String,
 }
@@ -833,9 +836,11 @@ pub async fn loan_statement(
 
 // ----- the audit trail -----
 
+/// The audit trail's filters as typed, the page's cursor, the download asked for and whether to
+/// verify the books.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct TrailQuery {
+pub struct TrailQuery {
     verify: String,
     entity_type: String,
     entity_id: String,
@@ -1332,9 +1337,10 @@ crate::texts! {
     director: "Giám đốc", "Director";
 }
 
+/// A report's date, period or year as typed and the download asked for.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct ReportQuery {
+pub struct ReportQuery {
     date: String,
     from: String,
     format: String,
@@ -1593,9 +1599,10 @@ crate::texts! {
     rated_good: "Tốt, khá", "Good or fairly good";
 }
 
+/// The targets report's years as typed and the download asked for.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct TargetsQueryText {
+pub struct TargetsQueryText {
     from_year: String,
     to_year: String,
     format: String,

@@ -10,12 +10,7 @@
 //! decimal in `data-amount` (for tests and for people copying figures).
 
 use askama::Template;
-use axum::{
-    extract::{Path, State},
-    response::Response,
-    routing::get,
-    Router,
-};
+use axum::{extract::State, response::Response, routing::get, Router};
 use chrono::NaiveDate;
 use coopfund_domain::{ids::LoanId, ExplanationKind, ExplanationLine, Formula, QuoteField};
 use rust_decimal::{prelude::ToPrimitive, Decimal};

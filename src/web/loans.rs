@@ -14,7 +14,7 @@
 
 use askama::Template;
 use axum::{
-    extract::{Path, State},
+    extract::State,
     response::{IntoResponse, Redirect, Response},
 };
 use chrono::NaiveDate;
@@ -40,7 +40,7 @@ use crate::{
         page::PageRequest,
     },
     auth::Role,
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppResult, ErrorKind},
     http::routes::loans::name_of,
     state::AppState,
 };
