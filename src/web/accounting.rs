@@ -297,7 +297,7 @@ pub async fn post_sign(
                 contract_number: form.contract_number.clone(),
                 signed_on,
             };
-            loans::sign(&state.ctx, &user.caller, id.into(), command, Some(&key)).await
+            loans::sign(&state.ctx, &user.caller, id, command, Some(&key)).await
         }
         .await;
         let mut errors = Errors::default();
@@ -413,7 +413,7 @@ pub async fn post_disbursement(
                     value_date,
                     reference: form.reference.clone(),
                 };
-                loans::disburse(&state.ctx, &user.caller, id.into(), command, Some(&key)).await
+                loans::disburse(&state.ctx, &user.caller, id, command, Some(&key)).await
             }
             .await;
             if let Some(tx_id) = posted_id(outcome, &mut errors, user.lang, &labels)? {
@@ -468,7 +468,7 @@ async fn reverse_page(
 ) -> AppResult<ReversePage> {
     user.caller.require(&[Role::Accountant])?;
     let (loan, cooperative) = loan_and_cooperative(state, user, id).await?;
-    let tx = loans::transactions(&state.ctx, &user.caller, id.into())
+    let tx = loans::transactions(&state.ctx, &user.caller, id)
         .await?
         .into_iter()
         .find(|t| t.id == tx_id)
@@ -519,7 +519,7 @@ pub async fn post_reversal(
                 transaction_id: TransactionId::new(tx_id),
                 reason: form.reason.clone(),
             };
-            loans::reverse(&state.ctx, &user.caller, id.into(), command, Some(&key)).await
+            loans::reverse(&state.ctx, &user.caller, id, command, Some(&key)).await
         }
         .await;
         let mut errors = Errors::default();
@@ -585,15 +585,13 @@ pub async fn payoff_page(
             )
         };
         let payoff = match date {
-            Some(date) => {
-                match loans::payoff(&state.ctx, &user.caller, id.into(), Some(date)).await {
-                    Ok(p) => Some(p),
-                    Err(err) => {
-                        errors.refuse(err, user.lang, &[("date", a.payoff_date)])?;
-                        None
-                    }
+            Some(date) => match loans::payoff(&state.ctx, &user.caller, id, Some(date)).await {
+                Ok(p) => Some(p),
+                Err(err) => {
+                    errors.refuse(err, user.lang, &[("date", a.payoff_date)])?;
+                    None
                 }
-            }
+            },
             None => None,
         };
         let date_input = date_input(&query.date, loan.as_of.unwrap_or_default());

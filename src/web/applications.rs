@@ -930,9 +930,9 @@ async fn show_page(
     typed: Typed,
 ) -> AppResult<ShowPage> {
     // The checks are the staff's (403 for anyone else), then the application (404 if not theirs).
-    let checks = lending_limits::for_application(&state.ctx, &user.caller, id.into()).await?;
-    let app = applications::get(&state.ctx, &user.caller, id.into()).await?;
-    let people = applications::people(&state.ctx, &user.caller, id.into()).await?;
+    let checks = lending_limits::for_application(&state.ctx, &user.caller, id).await?;
+    let app = applications::get(&state.ctx, &user.caller, id).await?;
+    let people = applications::people(&state.ctx, &user.caller, id).await?;
     let cooperative = cooperatives::get(&state.ctx, &user.caller, app.cooperative_id.into())
         .await?
         .name;
@@ -1085,7 +1085,7 @@ impl Action {
         let (ctx, caller) = (&state.ctx, &user.caller);
         match self {
             Action::Submit => {
-                applications::submit(ctx, caller, id.into(), None).await?;
+                applications::submit(ctx, caller, id, None).await?;
                 Ok(Some("submitted"))
             }
             Action::Appraise(form) => {
@@ -1097,7 +1097,7 @@ impl Action {
                     note: form.note.trim().to_string(),
                     recommendation,
                 };
-                applications::appraise(ctx, caller, id.into(), appraisal).await?;
+                applications::appraise(ctx, caller, id, appraisal).await?;
                 Ok(Some("appraised"))
             }
             Action::Approve { reason, key } => {
@@ -1108,8 +1108,7 @@ impl Action {
                     },
                 )?;
                 let approved =
-                    applications::approve_keyed(ctx, caller, id.into(), given(reason), Some(&key))
-                        .await?;
+                    applications::approve_keyed(ctx, caller, id, given(reason), Some(&key)).await?;
                 Ok(match approved {
                     Idempotent::Fresh(app) if app.status == Status::AwaitingCouncil => {
                         Some("council")
@@ -1120,7 +1119,7 @@ impl Action {
                 })
             }
             Action::Reject { reason } => {
-                applications::reject(ctx, caller, id.into(), given(reason)).await?;
+                applications::reject(ctx, caller, id, given(reason)).await?;
                 Ok(Some("rejected"))
             }
         }

@@ -314,7 +314,7 @@ pub async fn show(
         }
     };
     user.page(&state, async {
-        let explained = loans::explain(&state.ctx, &user.caller, id.into(), date).await?;
+        let explained = loans::explain(&state.ctx, &user.caller, id, date).await?;
         let title = format!("{} · {}", x.title, explained.loan_number);
         let shell = user.shell(&state, &title).await;
         let quote_date = explained.explanation.quote.date;

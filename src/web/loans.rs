@@ -57,7 +57,7 @@ pub(super) async fn loan_and_cooperative(
     user: &WebUser,
     id: LoanId,
 ) -> AppResult<(LoanView, String)> {
-    let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
+    let loan = loans::get(&state.ctx, &user.caller, id).await?;
     let cooperative = cooperatives::get(&state.ctx, &user.caller, loan.cooperative_id.into())
         .await?
         .name;
@@ -235,10 +235,10 @@ pub async fn show(
 ) -> Response {
     user.page(&state, async {
         let (loan, cooperative) = loan_and_cooperative(&state, &user, id).await?;
-        let schedule = loans::schedule(&state.ctx, &user.caller, id.into()).await?;
-        let transactions = loans::transactions(&state.ctx, &user.caller, id.into()).await?;
+        let schedule = loans::schedule(&state.ctx, &user.caller, id).await?;
+        let transactions = loans::transactions(&state.ctx, &user.caller, id).await?;
         let payoff = if loan.disbursed_vnd.is_positive() && loan.status == LoanStatus::Active {
-            Some(loans::payoff(&state.ctx, &user.caller, id.into(), None).await?)
+            Some(loans::payoff(&state.ctx, &user.caller, id, None).await?)
         } else {
             None
         };
@@ -250,17 +250,14 @@ pub async fn show(
                 &state.ctx,
                 &user.caller,
                 EntryFilter {
-                    loan_id: Some(id.into()),
+                    loan_id: Some(id),
                     ..Default::default()
                 },
                 PageRequest::parse(Some(ENTRIES_LIMIT), None)?,
             )
             .await?
             .items;
-            (
-                entries,
-                loans::mails(&state.ctx, &user.caller, id.into()).await?,
-            )
+            (entries, loans::mails(&state.ctx, &user.caller, id).await?)
         };
         let t = super::text::text(user.lang);
         let a = accounting_text(user.lang);
@@ -368,7 +365,7 @@ async fn form_page(
     let payoff = loans::payoff(
         &state.ctx,
         &user.caller,
-        id.into(),
+        id,
         Some(date.unwrap_or(business_date)),
     )
     .await?;
@@ -427,7 +424,7 @@ async fn preview_of(
         reference: form.money.reference.clone(),
         kind,
     };
-    Some(loans::preview_repayment(&state.ctx, &user.caller, id.into(), &command).await)
+    Some(loans::preview_repayment(&state.ctx, &user.caller, id, &command).await)
 }
 
 /// `GET /loans/{id}/repayments`: the form with the payoff on its value date (the "show payoff"
@@ -489,7 +486,7 @@ pub async fn post_repayment(
                 reference: form.money.reference.clone(),
                 kind: name_of("kind", kind, RepaymentKind::ALL)?,
             };
-            loans::repay(&state.ctx, &user.caller, id.into(), command, Some(&key)).await
+            loans::repay(&state.ctx, &user.caller, id, command, Some(&key)).await
         }
         .await;
         match posted_id(outcome, &mut errors, user.lang, &labels)? {
