@@ -23,7 +23,10 @@ use axum::{
     Router,
 };
 use chrono::NaiveDate;
-use coopfund_domain::{ids::TransactionId, Vnd};
+use coopfund_domain::{
+    ids::{LoanId, TransactionId},
+    Vnd,
+};
 use serde::{Deserialize, Serialize};
 
 use super::form::{FormBody, PageQuery};
@@ -31,7 +34,7 @@ use super::{
     form::{date_input, key_or_new, keyed, render_with, replayed_id, Errors},
     format,
     loans::{loan_and_cooperative, loan_id},
-    render, Shell, WebUser,
+    PathId, Shell, WebUser,
 };
 use crate::{
     app::{
@@ -163,7 +166,52 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
         )
 }
 
-// ----- what every form here shares -----
+// ----- what every money form here shares -----
+
+/// What the accountant typed in a money form that posts a transaction (a disbursement; a
+/// repayment adds its kind), kept as typed.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct MoneyForm {
+    pub amount_vnd: String,
+    pub value_date: String,
+    pub reference: String,
+    /// The idempotency key made when the form was first rendered.
+    pub key: String,
+}
+
+impl MoneyForm {
+    /// The amount and the value date as the use case reads them, or `None` with each refusal
+    /// placed next to its field.
+    pub fn read(
+        &self,
+        errors: &mut Errors,
+        lang: Lang,
+        labels: &[(&str, &str)],
+    ) -> Option<(i64, NaiveDate)> {
+        let date = ("value_date", self.value_date.as_str());
+        errors.amount_and_date(&self.amount_vnd, date, lang, labels)
+    }
+}
+
+/// The id of the transaction a money form posted — for a second submission of the same rendered
+/// form, the first one's (nothing is posted again) — or `None` with the refusal placed on the form
+/// (a refusal that is a page of its own is handed back).
+pub(super) fn posted_id(
+    outcome: AppResult<Idempotent<TransactionView>>,
+    errors: &mut Errors,
+    lang: Lang,
+    labels: &[(&str, &str)],
+) -> AppResult<Option<String>> {
+    match outcome {
+        Ok(Idempotent::Fresh(tx)) => Ok(Some(tx.id.to_string())),
+        Ok(Idempotent::Replayed { body, .. }) => Ok(Some(replayed_id(&body))),
+        Err(err) => {
+            errors.refuse(err, lang, labels)?;
+            Ok(None)
+        }
+    }
+}
 
 // ----- signing the contract -----
 
@@ -192,7 +240,7 @@ pub struct SignPage {
 async fn sign_page(
     state: &AppState,
     user: &WebUser,
-    id: i64,
+    id: LoanId,
     mut form: SignForm,
     errors: Errors,
 ) -> AppResult<SignPage> {
@@ -218,12 +266,10 @@ async fn sign_page(
 pub async fn sign_form(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<LoanId>,
 ) -> Response {
-    user.answer(&state, async {
-        let id = loan_id(&id)?;
-        let page = sign_page(&state, &user, id, SignForm::default(), Errors::default()).await?;
-        Ok(render(&page))
+    user.page(&state, async {
+        sign_page(&state, &user, id, SignForm::default(), Errors::default()).await
     })
     .await
 }
@@ -232,11 +278,10 @@ pub async fn sign_form(
 pub async fn post_sign(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<LoanId>,
     FormBody(form): FormBody<SignForm>,
 ) -> Response {
     user.answer(&state, async {
-        let id = loan_id(&id)?;
         let a = accounting_text(user.lang);
         let labels = [
             ("contract_number", a.contract_number),
@@ -252,7 +297,7 @@ pub async fn post_sign(
                 contract_number: form.contract_number.clone(),
                 signed_on,
             };
-            loans::sign(&state.ctx, &user.caller, id.into(), command, Some(&key)).await
+            loans::sign(&state.ctx, &user.caller, id, command, Some(&key)).await
         }
         .await;
         let mut errors = Errors::default();
@@ -271,16 +316,6 @@ pub async fn post_sign(
 
 // ----- disbursement -----
 
-/// What the accountant typed to disburse.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(default)]
-pub struct DisburseForm {
-    pub amount_vnd: String,
-    pub value_date: String,
-    pub reference: String,
-    pub key: String,
-}
-
 /// `/loans/{id}/disbursements`.
 #[derive(Template)]
 #[template(path = "accounting_disburse.html")]
@@ -290,7 +325,7 @@ pub struct DisbursePage {
     pub loan: LoanView,
     pub cooperative: String,
     pub left_vnd: Vnd,
-    pub form: DisburseForm,
+    pub form: MoneyForm,
     pub value_date_input: String,
     pub errors: Errors,
 }
@@ -298,8 +333,8 @@ pub struct DisbursePage {
 async fn disburse_page(
     state: &AppState,
     user: &WebUser,
-    id: i64,
-    mut form: DisburseForm,
+    id: LoanId,
+    mut form: MoneyForm,
     errors: Errors,
 ) -> AppResult<DisbursePage> {
     user.caller.require(&[Role::Accountant])?;
@@ -332,19 +367,10 @@ async fn disburse_page(
 pub async fn disbursement_form(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<LoanId>,
 ) -> Response {
-    user.answer(&state, async {
-        let id = loan_id(&id)?;
-        let page = disburse_page(
-            &state,
-            &user,
-            id,
-            DisburseForm::default(),
-            Errors::default(),
-        )
-        .await?;
-        Ok(render(&page))
+    user.page(&state, async {
+        disburse_page(&state, &user, id, MoneyForm::default(), Errors::default()).await
     })
     .await
 }
@@ -361,11 +387,10 @@ struct DisbursementPrint<'a> {
 pub async fn post_disbursement(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<String>,
-    FormBody(form): FormBody<DisburseForm>,
+    PathId(id): PathId<LoanId>,
+    FormBody(form): FormBody<MoneyForm>,
 ) -> Response {
     user.answer(&state, async {
-        let id = loan_id(&id)?;
         let a = accounting_text(user.lang);
         let labels = [
             ("amount_vnd", a.amount_label),
@@ -373,13 +398,7 @@ pub async fn post_disbursement(
             ("reference", a.reference),
         ];
         let mut errors = Errors::default();
-        let typed = errors.amount_and_date(
-            &form.amount_vnd,
-            ("value_date", &form.value_date),
-            user.lang,
-            &labels,
-        );
-        if let Some((amount_vnd, value_date)) = typed {
+        if let Some((amount_vnd, value_date)) = form.read(&mut errors, user.lang, &labels) {
             let outcome = async {
                 let key = keyed(
                     &form.key,
@@ -394,28 +413,15 @@ pub async fn post_disbursement(
                     value_date,
                     reference: form.reference.clone(),
                 };
-                loans::disburse(&state.ctx, &user.caller, id.into(), command, Some(&key)).await
+                loans::disburse(&state.ctx, &user.caller, id, command, Some(&key)).await
             }
             .await;
-            let tx_id = match outcome {
-                Ok(Idempotent::Fresh(tx)) => tx.id.to_string(),
-                // The first submission of this form posted already: show its result, post nothing.
-                Ok(Idempotent::Replayed { body, .. }) => replayed_id(&body),
-                Err(err) => {
-                    errors.refuse(err, user.lang, &labels)?;
-                    String::new()
-                }
-            };
-            if !errors.any() {
-                return Ok(
-                    Redirect::to(&format!("/loans/{id}?disbursed={tx_id}#transactions"))
-                        .into_response(),
-                );
+            if let Some(tx_id) = posted_id(outcome, &mut errors, user.lang, &labels)? {
+                let disbursed = format!("/loans/{id}?disbursed={tx_id}#transactions");
+                return Ok(Redirect::to(&disbursed).into_response());
             }
-        } else if user.caller.role() != Role::Accountant {
-            // A wrong role is told so, whatever was typed.
-            return Err(AppError::forbidden());
         }
+        // The form shown again (a wrong role is told so by the page, whatever was typed).
         let status = errors.status();
         Ok(render_with(
             status,
@@ -455,14 +461,14 @@ fn transaction_id(text: &str) -> AppResult<i64> {
 async fn reverse_page(
     state: &AppState,
     user: &WebUser,
-    id: i64,
+    id: LoanId,
     tx_id: i64,
     mut form: ReverseForm,
     errors: Errors,
 ) -> AppResult<ReversePage> {
     user.caller.require(&[Role::Accountant])?;
     let (loan, cooperative) = loan_and_cooperative(state, user, id).await?;
-    let tx = loans::transactions(&state.ctx, &user.caller, id.into())
+    let tx = loans::transactions(&state.ctx, &user.caller, id)
         .await?
         .into_iter()
         .find(|t| t.id == tx_id)
@@ -488,11 +494,10 @@ pub async fn reversal_form(
     user: WebUser,
     Path((id, tx)): Path<(String, String)>,
 ) -> Response {
-    user.answer(&state, async {
+    user.page(&state, async {
         let (id, tx_id) = (loan_id(&id)?, transaction_id(&tx)?);
         let (form, errors) = (ReverseForm::default(), Errors::default());
-        let page = reverse_page(&state, &user, id, tx_id, form, errors).await?;
-        Ok(render(&page))
+        reverse_page(&state, &user, id, tx_id, form, errors).await
     })
     .await
 }
@@ -514,7 +519,7 @@ pub async fn post_reversal(
                 transaction_id: TransactionId::new(tx_id),
                 reason: form.reason.clone(),
             };
-            loans::reverse(&state.ctx, &user.caller, id.into(), command, Some(&key)).await
+            loans::reverse(&state.ctx, &user.caller, id, command, Some(&key)).await
         }
         .await;
         let mut errors = Errors::default();
@@ -563,12 +568,11 @@ pub struct PayoffQuery {
 pub async fn payoff_page(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<LoanId>,
     PageQuery(query): PageQuery<PayoffQuery>,
 ) -> Response {
     let a = accounting_text(user.lang);
     user.answer(&state, async {
-        let id = loan_id(&id)?;
         let (loan, cooperative) = loan_and_cooperative(&state, &user, id).await?;
         let mut errors = Errors::default();
         let date = if query.date.trim().is_empty() {
@@ -581,15 +585,13 @@ pub async fn payoff_page(
             )
         };
         let payoff = match date {
-            Some(date) => {
-                match loans::payoff(&state.ctx, &user.caller, id.into(), Some(date)).await {
-                    Ok(p) => Some(p),
-                    Err(err) => {
-                        errors.refuse(err, user.lang, &[("date", a.payoff_date)])?;
-                        None
-                    }
+            Some(date) => match loans::payoff(&state.ctx, &user.caller, id, Some(date)).await {
+                Ok(p) => Some(p),
+                Err(err) => {
+                    errors.refuse(err, user.lang, &[("date", a.payoff_date)])?;
+                    None
                 }
-            }
+            },
             None => None,
         };
         let date_input = date_input(&query.date, loan.as_of.unwrap_or_default());
@@ -714,11 +716,8 @@ pub async fn cob_page(
         "nothing" => Some(a.cob_nothing.to_string()),
         _ => Some(a.cob_done.to_string()),
     };
-    user.answer(&state, async {
-        let page = cob_page_of(&state, &user, &query.through, done, Errors::default()).await?;
-        Ok(render(&page))
-    })
-    .await
+    let page = cob_page_of(&state, &user, &query.through, done, Errors::default());
+    user.page(&state, page).await
 }
 
 /// The close-of-business form as typed.
@@ -835,12 +834,9 @@ pub async fn charter_page(
     user: WebUser,
     PageQuery(query): PageQuery<CharterQuery>,
 ) -> Response {
-    user.answer(&state, async {
-        let (form, done) = (ContributionForm::default(), !query.done.is_empty());
-        let page = charter_page_of(&state, &user, form, done, Errors::default()).await?;
-        Ok(render(&page))
-    })
-    .await
+    let (form, done) = (ContributionForm::default(), !query.done.is_empty());
+    let page = charter_page_of(&state, &user, form, done, Errors::default());
+    user.page(&state, page).await
 }
 
 /// What a contribution's key fingerprints.

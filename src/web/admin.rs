@@ -23,7 +23,7 @@
 use askama::Template;
 use axum::{
     body::Bytes,
-    extract::{Path, RawQuery, State},
+    extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -36,7 +36,7 @@ use coopfund_domain::{
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::form::FormPairs;
+use super::form::{link, Done, FormPairs, PageQuery};
 use super::{
     dashboard::cooperative_names,
     form::{all, first, pairs, Errors},
@@ -200,17 +200,6 @@ pub fn admin_text(lang: Lang) -> &'static AdminText {
 /// The status a refused form is answered with.
 fn status_of(err: &AppError) -> StatusCode {
     crate::http::error::status_of(err.kind)
-}
-
-/// `?done=…` after a redirect: which confirmation to show.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct Done {
-    done: String,
-}
-
-fn done_of(query: &Option<String>) -> String {
-    super::form::query_of::<Done>(query).done
 }
 
 fn id_of(text: &str) -> AppResult<i64> {
@@ -523,9 +512,8 @@ pub async fn user_page(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    PageQuery(Done { done }): PageQuery<Done>,
 ) -> Response {
-    let done = done_of(&query);
     let result = async { user_view(&state, &user, id_of(&id)?, &done, Errors::default()).await };
     user.page(&state, result).await
 }
@@ -665,23 +653,18 @@ impl ProductsPage {
 /// `?cursor=` of a list page.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct ListQuery {
+pub struct ListQuery {
     cursor: String,
     status: String,
     done: String,
-}
-
-fn list_query(query: &Option<String>) -> ListQuery {
-    super::form::query_of(query)
 }
 
 /// `GET /admin/products`.
 pub async fn products_page(
     State(state): State<AppState>,
     user: WebUser,
-    RawQuery(query): RawQuery,
+    PageQuery(q): PageQuery<ListQuery>,
 ) -> Response {
-    let q = list_query(&query);
     user.page(&state, async {
         // Reading is for everyone; this page is the admin's (it leads to the forms).
         user.caller.require(&[Role::Admin])?;
@@ -1253,9 +1236,8 @@ pub async fn product_page(
     State(state): State<AppState>,
     user: WebUser,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    PageQuery(Done { done }): PageQuery<Done>,
 ) -> Response {
-    let done = done_of(&query);
     let result = async {
         let id = id_of(&id)?;
         user.caller.require(&[Role::Admin])?;
@@ -1399,11 +1381,9 @@ async fn outbox_view(
         shell: user.shell(state, a.outbox_title).await,
         a,
         statuses: STATUSES.iter().map(|s| (*s, status_name(a, s))).collect(),
-        next_href: page.next_cursor.map(|c| {
-            let query = serde_urlencoded::to_string([("status", status.as_str()), ("cursor", &c)])
-                .unwrap_or_default();
-            format!("/admin/outbox?{query}")
-        }),
+        next_href: page
+            .next_cursor
+            .map(|c| link("/admin/outbox", &[("status", &status), ("cursor", &c)])),
         status,
         items: page.items,
         done,
@@ -1416,9 +1396,9 @@ async fn outbox_view(
 pub async fn outbox_page(
     State(state): State<AppState>,
     user: WebUser,
-    RawQuery(query): RawQuery,
+    PageQuery(query): PageQuery<ListQuery>,
 ) -> Response {
-    user.page(&state, outbox_view(&state, &user, list_query(&query), None))
+    user.page(&state, outbox_view(&state, &user, query, None))
         .await
 }
 
@@ -1436,10 +1416,8 @@ pub async fn retry_message(
     };
     match result.await {
         Ok(_) => {
-            let query =
-                serde_urlencoded::to_string([("status", status.as_str()), ("done", "retried")])
-                    .unwrap_or_default();
-            Redirect::to(&format!("/admin/outbox?{query}")).into_response()
+            let retried = link("/admin/outbox", &[("status", &status), ("done", "retried")]);
+            Redirect::to(&retried).into_response()
         }
         Err(err) if err.kind == ErrorKind::Conflict => {
             let q = ListQuery {

@@ -22,14 +22,14 @@ use axum::{
     routing::get,
     Router,
 };
-use coopfund_domain::{limits::Rule, Method};
+use coopfund_domain::{ids::ApplicationId, limits::Rule, Method};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::form::{FormPairs, PageQuery};
+use super::form::{link, Done, FormPairs, PageQuery};
 use super::{
-    form::{all, first, keyed, pairs, render_with, Errors},
-    format, is_htmx, render, Shell, WebUser,
+    form::{all, first, key_or_new, keyed, pairs, render_with, Errors},
+    format, is_htmx, render, PathId, Shell, WebUser,
 };
 use crate::{
     app::{
@@ -239,10 +239,6 @@ pub fn parse_count(field: &str, text: &str, lang: Lang) -> AppResult<i64> {
     })
 }
 
-fn application_id(text: &str) -> AppResult<i64> {
-    super::path_id(text, "hồ sơ vay", "Loan application")
-}
-
 /// The staff roles these pages are for (a cooperative user has its own pages under `/my`).
 const STAFF: [Role; 5] = Role::STAFF;
 
@@ -352,11 +348,7 @@ async fn list_page(state: &AppState, user: &WebUser, query: ListQuery) -> AppRes
             updated: format::date(a.updated_at.date_naive()),
         })
         .collect();
-    let next_href = next_cursor.map(|c| {
-        let q = serde_urlencoded::to_string([("view", view.as_str()), ("cursor", c.as_str())])
-            .unwrap_or_default();
-        format!("/applications?{q}")
-    });
+    let next_href = next_cursor.map(|c| link("/applications", &[("view", &view), ("cursor", &c)]));
     Ok(ListPage {
         shell: user.shell(state, o.applications_title).await,
         o,
@@ -931,11 +923,16 @@ struct Typed {
     done: Option<&'static str>,
 }
 
-async fn show_page(state: &AppState, user: &WebUser, id: i64, typed: Typed) -> AppResult<ShowPage> {
+async fn show_page(
+    state: &AppState,
+    user: &WebUser,
+    id: ApplicationId,
+    typed: Typed,
+) -> AppResult<ShowPage> {
     // The checks are the staff's (403 for anyone else), then the application (404 if not theirs).
-    let checks = lending_limits::for_application(&state.ctx, &user.caller, id.into()).await?;
-    let app = applications::get(&state.ctx, &user.caller, id.into()).await?;
-    let people = applications::people(&state.ctx, &user.caller, id.into()).await?;
+    let checks = lending_limits::for_application(&state.ctx, &user.caller, id).await?;
+    let app = applications::get(&state.ctx, &user.caller, id).await?;
+    let people = applications::people(&state.ctx, &user.caller, id).await?;
     let cooperative = cooperatives::get(&state.ctx, &user.caller, app.cooperative_id.into())
         .await?
         .name;
@@ -958,11 +955,7 @@ async fn show_page(state: &AppState, user: &WebUser, id: i64, typed: Typed) -> A
         people,
         appraisal: typed.appraisal,
         reason: typed.reason,
-        key: if typed.key.is_empty() {
-            uuid::Uuid::new_v4().to_string()
-        } else {
-            typed.key
-        },
+        key: key_or_new(&typed.key),
         errors: typed.errors,
         done: typed.done,
     })
@@ -972,25 +965,20 @@ async fn show_page(state: &AppState, user: &WebUser, id: i64, typed: Typed) -> A
 pub async fn show(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    PathId(id): PathId<ApplicationId>,
+    PageQuery(Done { done }): PageQuery<Done>,
 ) -> Response {
-    let done = pairs(query.as_deref().unwrap_or("").as_bytes())
-        .into_iter()
-        .find(|(k, _)| k == "done")
-        .map(|(_, v)| v);
     let o = OfficerText::of(user.lang);
-    let done = match done.as_deref() {
-        Some("created") => Some(o.done_created),
-        Some("submitted") => Some(o.done_submitted),
-        Some("appraised") => Some(o.done_appraised),
-        Some("approved") => Some(o.done_approved),
-        Some("council") => Some(o.done_council),
-        Some("rejected") => Some(o.done_rejected),
+    let done = match done.as_str() {
+        "created" => Some(o.done_created),
+        "submitted" => Some(o.done_submitted),
+        "appraised" => Some(o.done_appraised),
+        "approved" => Some(o.done_approved),
+        "council" => Some(o.done_council),
+        "rejected" => Some(o.done_rejected),
         _ => None,
     };
     user.page(&state, async {
-        let id = application_id(&id)?;
         show_page(
             &state,
             &user,
@@ -1010,7 +998,7 @@ pub async fn show(
 async fn refused(
     state: &AppState,
     user: &WebUser,
-    id: i64,
+    id: ApplicationId,
     err: AppError,
     mut typed: Typed,
 ) -> AppResult<Response> {
@@ -1033,7 +1021,7 @@ async fn refused(
 async fn done_or_refused(
     state: &AppState,
     user: &WebUser,
-    id: i64,
+    id: ApplicationId,
     outcome: AppResult<Option<&str>>,
     typed: Typed,
 ) -> AppResult<Response> {
@@ -1053,55 +1041,94 @@ pub async fn back_to_application(Path(id): Path<String>) -> Response {
     Redirect::to(&format!("/applications/{id}")).into_response()
 }
 
-/// `POST /applications/{id}/submit`: draft → submitted.
-pub async fn submit(
-    State(state): State<AppState>,
-    user: WebUser,
-    Path(id): Path<String>,
-) -> Response {
-    user.answer(&state, async {
-        let id = application_id(&id)?;
-        let outcome = applications::submit(&state.ctx, &user.caller, id.into(), None).await;
-        let outcome = outcome.map(|_| Some("submitted"));
-        done_or_refused(&state, &user, id, outcome, Typed::default()).await
-    })
-    .await
+/// An action of the application page, as typed: what its use case is asked to do.
+enum Action {
+    /// Draft → submitted.
+    Submit,
+    /// The officer's note and recommendation.
+    Appraise(AppraisalForm),
+    /// The approver's approval, with its reason (optional) and the key of the rendered form.
+    Approve { reason: String, key: String },
+    /// The approver's rejection, with its reason (required).
+    Reject { reason: String },
 }
 
-/// `POST /applications/{id}/appraise`: the note and recommendation of an officer.
-pub async fn appraise(
-    State(state): State<AppState>,
-    user: WebUser,
-    Path(id): Path<String>,
-    FormPairs(pairs): FormPairs,
-) -> Response {
-    user.answer(&state, async {
-        let id = application_id(&id)?;
-        let form = AppraisalForm {
-            note: first(&pairs, "note"),
-            recommendation: first(&pairs, "recommendation"),
-        };
-        let typed = Typed {
-            appraisal: form.clone(),
-            ..Default::default()
-        };
-        let outcome = match form.recommendation.parse::<Recommendation>() {
-            Ok(recommendation) => {
+impl Action {
+    /// The page's forms as they were typed, kept when the action is refused.
+    fn typed(&self) -> Typed {
+        match self {
+            Action::Submit => Typed::default(),
+            Action::Appraise(form) => Typed {
+                appraisal: form.clone(),
+                ..Default::default()
+            },
+            Action::Approve { reason, key } => Typed {
+                reason: reason.clone(),
+                key: key.clone(),
+                ..Default::default()
+            },
+            Action::Reject { reason } => Typed {
+                reason: reason.clone(),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// Runs the action on application `id` through its use case: what was done (the notice the
+    /// application page shows), none when there is nothing new to say.
+    async fn run(
+        &self,
+        state: &AppState,
+        user: &WebUser,
+        id: ApplicationId,
+    ) -> AppResult<Option<&'static str>> {
+        let (ctx, caller) = (&state.ctx, &user.caller);
+        match self {
+            Action::Submit => {
+                applications::submit(ctx, caller, id, None).await?;
+                Ok(Some("submitted"))
+            }
+            Action::Appraise(form) => {
+                let recommendation =
+                    form.recommendation.parse::<Recommendation>().map_err(|_| {
+                        AppError::invalid("recommendation", crate::error::Reason::Required)
+                    })?;
                 let appraisal = Appraisal {
                     note: form.note.trim().to_string(),
                     recommendation,
                 };
-                applications::appraise(&state.ctx, &user.caller, id.into(), appraisal).await
+                applications::appraise(ctx, caller, id, appraisal).await?;
+                Ok(Some("appraised"))
             }
-            Err(_) => Err(AppError::invalid(
-                "recommendation",
-                crate::error::Reason::Required,
-            )),
-        };
-        let outcome = outcome.map(|_| Some("appraised"));
-        done_or_refused(&state, &user, id, outcome, typed).await
-    })
-    .await
+            Action::Approve { reason, key } => {
+                let key = keyed(
+                    key,
+                    &ApprovalFingerprint {
+                        reason: reason.trim(),
+                    },
+                )?;
+                let approved =
+                    applications::approve_keyed(ctx, caller, id, given(reason), Some(&key)).await?;
+                Ok(match approved {
+                    Idempotent::Fresh(app) if app.status == Status::AwaitingCouncil => {
+                        Some("council")
+                    }
+                    Idempotent::Fresh(_) => Some("approved"),
+                    // The first submission of this form approved already: back to the application.
+                    Idempotent::Replayed { .. } => None,
+                })
+            }
+            Action::Reject { reason } => {
+                applications::reject(ctx, caller, id, given(reason)).await?;
+                Ok(Some("rejected"))
+            }
+        }
+    }
+}
+
+/// A reason as the use case reads it: trimmed, none when nothing was typed.
+fn given(reason: &str) -> Option<String> {
+    Some(reason.trim().to_string()).filter(|r| !r.is_empty())
 }
 
 /// What the approval key fingerprints: the approval as the use case reads it.
@@ -1110,62 +1137,60 @@ struct ApprovalFingerprint<'a> {
     reason: &'a str,
 }
 
+/// The frame of every action on application `{id}`: the action through its use case, then back
+/// to the application saying what was done, or its refusal on the application page.
+async fn act(state: &AppState, user: &WebUser, id: ApplicationId, action: Action) -> Response {
+    user.answer(state, async {
+        let outcome = action.run(state, user, id).await;
+        done_or_refused(state, user, id, outcome, action.typed()).await
+    })
+    .await
+}
+
+/// `POST /applications/{id}/submit`: draft → submitted.
+pub async fn submit(
+    State(state): State<AppState>,
+    user: WebUser,
+    PathId(id): PathId<ApplicationId>,
+) -> Response {
+    act(&state, &user, id, Action::Submit).await
+}
+
+/// `POST /applications/{id}/appraise`: the note and recommendation of an officer.
+pub async fn appraise(
+    State(state): State<AppState>,
+    user: WebUser,
+    PathId(id): PathId<ApplicationId>,
+    FormPairs(pairs): FormPairs,
+) -> Response {
+    let appraisal = Action::Appraise(AppraisalForm {
+        note: first(&pairs, "note"),
+        recommendation: first(&pairs, "recommendation"),
+    });
+    act(&state, &user, id, appraisal).await
+}
+
 /// `POST /applications/{id}/approve`: once per rendered form (a double click approves once).
 pub async fn approve(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<ApplicationId>,
     FormPairs(pairs): FormPairs,
 ) -> Response {
-    user.answer(&state, async {
-        let id = application_id(&id)?;
-        let typed = Typed {
-            reason: first(&pairs, "reason"),
-            key: first(&pairs, "key"),
-            ..Default::default()
-        };
-        let outcome = async {
-            let reason = typed.reason.trim();
-            let key = keyed(&typed.key, &ApprovalFingerprint { reason })?;
-            let reason_given = Some(reason.to_string()).filter(|r| !r.is_empty());
-            applications::approve_keyed(
-                &state.ctx,
-                &user.caller,
-                id.into(),
-                reason_given,
-                Some(&key),
-            )
-            .await
-        }
-        .await;
-        let outcome = outcome.map(|approved| match approved {
-            Idempotent::Fresh(app) if app.status == Status::AwaitingCouncil => Some("council"),
-            Idempotent::Fresh(_) => Some("approved"),
-            // The first submission of this form approved already: back to the application.
-            Idempotent::Replayed { .. } => None,
-        });
-        done_or_refused(&state, &user, id, outcome, typed).await
-    })
-    .await
+    let approval = Action::Approve {
+        reason: first(&pairs, "reason"),
+        key: first(&pairs, "key"),
+    };
+    act(&state, &user, id, approval).await
 }
 
 /// `POST /applications/{id}/reject`: with a reason (required).
 pub async fn reject(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<ApplicationId>,
     FormPairs(pairs): FormPairs,
 ) -> Response {
-    user.answer(&state, async {
-        let id = application_id(&id)?;
-        let reason = first(&pairs, "reason");
-        let reason_given = Some(reason.trim().to_string()).filter(|r| !r.is_empty());
-        let outcome = applications::reject(&state.ctx, &user.caller, id.into(), reason_given).await;
-        let typed = Typed {
-            reason,
-            ..Default::default()
-        };
-        done_or_refused(&state, &user, id, outcome.map(|_| Some("rejected")), typed).await
-    })
-    .await
+    let reason = first(&pairs, "reason");
+    act(&state, &user, id, Action::Reject { reason }).await
 }

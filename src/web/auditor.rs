@@ -15,7 +15,7 @@
 
 use askama::Template;
 use axum::{
-    extract::{Path, RawQuery, State},
+    extract::{Path, State},
     response::Response,
     routing::get,
     Router,
@@ -24,7 +24,10 @@ use chrono::NaiveDate;
 use coopfund_domain::{ids::LoanId, Vnd};
 use serde::Deserialize;
 
-use super::{form::query_of, format, render, Shell, WebUser};
+use super::{
+    form::{link, PageQuery},
+    format, render, PathId, Shell, WebUser,
+};
 use crate::{
     app::{
         audit::{self, AuditFilter, AuditRecord},
@@ -162,10 +165,7 @@ fn href(path: &str, pairs: &[(&str, &str)]) -> String {
     if kept.is_empty() {
         path.to_string()
     } else {
-        format!(
-            "{path}?{}",
-            serde_urlencoded::to_string(kept).unwrap_or_default()
-        )
+        link(path, &kept)
     }
 }
 
@@ -272,9 +272,10 @@ pub async fn desk(State(state): State<AppState>, user: WebUser) -> Response {
 
 // ----- the journal -----
 
+/// The journal's filters as typed, the page's cursor and the download asked for.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct JournalQuery {
+pub struct JournalQuery {
     from: String,
     to: String,
     account: String,
@@ -380,9 +381,8 @@ fn journal_cells(line: &JournalLineRow) -> [Cell; 11] {
 pub async fn journal(
     State(state): State<AppState>,
     user: WebUser,
-    RawQuery(raw): RawQuery,
+    PageQuery(query): PageQuery<JournalQuery>,
 ) -> Response {
-    let query: JournalQuery = query_of(&raw);
     user.answer(&state, async {
         let filter = query.filter()?;
         if let Some(format) = download_of(&query.format)? {
@@ -474,9 +474,10 @@ async fn export_journal(
 
 // ----- the trial balance -----
 
+/// A statement's or a balance's dates as typed (`date`, or `from`/`to`) and the download asked for.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct DateQuery {
+pub struct DateQuery {
     date: String,
     from: String,
     to: String,
@@ -511,9 +512,8 @@ pub struct TrialBalancePage {
 pub async fn trial_balance(
     State(state): State<AppState>,
     user: WebUser,
-    RawQuery(raw): RawQuery,
+    PageQuery(query): PageQuery<DateQuery>,
 ) -> Response {
-    let query: DateQuery = query_of(&raw);
     user.answer(&state, async {
         let date = opt_date("date", &query.date)?;
         let download = download_of(&query.format)?;
@@ -620,9 +620,8 @@ pub async fn account_statement(
     State(state): State<AppState>,
     user: WebUser,
     Path(code): Path<String>,
-    RawQuery(raw): RawQuery,
+    PageQuery(query): PageQuery<DateQuery>,
 ) -> Response {
-    let query: DateQuery = query_of(&raw);
     user.answer(&state, async {
         let from = opt_date("from", &query.from)?;
         let to = opt_date("to", &query.to)?;
@@ -714,9 +713,10 @@ pub async fn account_statement(
 
 // ----- a loan statement -----
 
+/// The lookup forms' query as typed: a loan id or an account code.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct LoanLookup {
+pub struct LoanLookup {
     id: String,
     code: String,
 }
@@ -725,9 +725,8 @@ struct LoanLookup {
 pub async fn account_lookup(
     State(state): State<AppState>,
     user: WebUser,
-    RawQuery(raw): RawQuery,
+    PageQuery(query): PageQuery<LoanLookup>,
 ) -> Response {
-    let query: LoanLookup = query_of(&raw);
     let code = query.code.trim();
     if code.is_empty() || code.len() > 10 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
         return user
@@ -743,9 +742,8 @@ pub async fn account_lookup(
 pub async fn loan_statement_lookup(
     State(state): State<AppState>,
     user: WebUser,
-    RawQuery(raw): RawQuery,
+    PageQuery(query): PageQuery<LoanLookup>,
 ) -> Response {
-    let query: LoanLookup = query_of(&raw);
     match query.id.trim().parse::<i64>() {
         Ok(id) if id > 0 => axum::response::IntoResponse::into_response(
             axum::response::Redirect::to(&format!("/audit/loans/{id}")),
@@ -772,14 +770,12 @@ pub struct LoanStatementPage {
 pub async fn loan_statement(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    PathId(id): PathId<LoanId>,
+    PageQuery(query): PageQuery<DateQuery>,
 ) -> Response {
-    let query: DateQuery = query_of(&raw);
     user.answer(&state, async {
-        let id = super::loans::loan_id(&id)?;
         let download = download_of(&query.format)?;
-        let statement = loans::statement(&state.ctx, &user.caller, LoanId::new(id)).await?;
+        let statement = loans::statement(&state.ctx, &user.caller, id).await?;
         if let Some(format) = download {
             let rows: Vec<[Cell; 10]> = statement
                 .lines
@@ -840,9 +836,11 @@ pub async fn loan_statement(
 
 // ----- the audit trail -----
 
+/// The audit trail's filters as typed, the page's cursor, the download asked for and whether to
+/// verify the books.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct TrailQuery {
+pub struct TrailQuery {
     verify: String,
     entity_type: String,
     entity_id: String,
@@ -1002,9 +1000,8 @@ fn trail_cells(record: &AuditRecord) -> [Cell; 9] {
 pub async fn trail(
     State(state): State<AppState>,
     user: WebUser,
-    RawQuery(raw): RawQuery,
+    PageQuery(query): PageQuery<TrailQuery>,
 ) -> Response {
-    let query: TrailQuery = query_of(&raw);
     user.answer(&state, async {
         if let Some(format) = download_of(&query.format)? {
             let filter = query.filter(crate::app::page::LIMIT_MAX, "")?;
@@ -1340,9 +1337,10 @@ crate::texts! {
     director: "Giám đốc", "Director";
 }
 
+/// A report's date, period or year as typed and the download asked for.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct ReportQuery {
+pub struct ReportQuery {
     date: String,
     from: String,
     format: String,
@@ -1414,11 +1412,10 @@ fn percent_text(value: Option<rust_decimal::Decimal>, lang: Lang) -> String {
 pub async fn reports(
     State(state): State<AppState>,
     user: WebUser,
-    RawQuery(raw): RawQuery,
+    PageQuery(query): PageQuery<ReportQuery>,
 ) -> Response {
     use crate::app::reports_as_of::{report_as_of, AsOfRequest};
     use crate::http::dto::reports_as_of::AsOfReport;
-    let query: ReportQuery = query_of(&raw);
     user.answer(&state, async {
         let request = AsOfRequest {
             date: opt_date("date", &query.date)?,
@@ -1521,11 +1518,10 @@ impl LendingPage {
 pub async fn lending(
     State(state): State<AppState>,
     user: WebUser,
-    RawQuery(raw): RawQuery,
+    PageQuery(query): PageQuery<ReportQuery>,
 ) -> Response {
     use crate::app::reports_as_of::{lending_report, LendingPeriod};
     use crate::http::dto::reports_as_of::LendingReportView;
-    let query: ReportQuery = query_of(&raw);
     user.answer(&state, async {
         let year = opt_year("year", &query.year)?;
         let period = match query.period.trim() {
@@ -1603,9 +1599,10 @@ crate::texts! {
     rated_good: "Tốt, khá", "Good or fairly good";
 }
 
+/// The targets report's years as typed and the download asked for.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct TargetsQueryText {
+pub struct TargetsQueryText {
     from_year: String,
     to_year: String,
     format: String,
@@ -1637,9 +1634,8 @@ impl TargetsPage {
 pub async fn targets(
     State(state): State<AppState>,
     user: WebUser,
-    RawQuery(raw): RawQuery,
+    PageQuery(query): PageQuery<TargetsQueryText>,
 ) -> Response {
-    let query: TargetsQueryText = query_of(&raw);
     user.answer(&state, async {
         let download = download_of(&query.format)?;
         let report = crate::http::routes::reports::targets_report(

@@ -7,19 +7,19 @@
 
 use askama::Template;
 use axum::{
-    extract::{Path, RawQuery, State},
+    extract::{Path, State},
     http::HeaderMap,
     response::{IntoResponse, Redirect, Response},
 };
 use coopfund_domain::ids::{CooperativeId, UserId};
 use serde::Deserialize;
 
-use super::form::{FormBody, PageQuery};
+use super::form::{link, Done, FormBody, PageQuery};
 use super::{
     applications::{parse_count, OfficerText},
     dashboard::{LoanRow, LIST_LIMIT},
     form::Errors,
-    is_htmx, render, Shell, WebUser,
+    is_htmx, render, PathId, Shell, WebUser,
 };
 use crate::{
     app::{
@@ -89,13 +89,11 @@ pub async fn list(
         Err(err) => return user.fail(&state, err).await,
     };
     let next_href = page.next_cursor.map(|cursor| {
-        let q = serde_urlencoded::to_string([
-            ("q", search.q.as_str()),
-            ("district", search.district.as_str()),
-            ("cursor", cursor.as_str()),
-        ])
-        .unwrap_or_default();
-        format!("/cooperatives?{q}")
+        let (q, district) = (search.q.as_str(), search.district.as_str());
+        link(
+            "/cooperatives",
+            &[("q", q), ("district", district), ("cursor", &cursor)],
+        )
     });
     let t = super::text::text(user.lang);
     let shell = user.shell(&state, t.nav_cooperatives).await;
@@ -421,13 +419,9 @@ pub async fn edit_form(
 pub async fn update(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<CooperativeId>,
     FormBody(form): FormBody<CooperativeForm>,
 ) -> Response {
-    let id = match cooperative_id(&id) {
-        Ok(id) => id,
-        Err(err) => return user.fail(&state, err).await,
-    };
     let mut errors = Errors::default();
     let Some(command) = form.command(user.lang, None, &mut errors) else {
         return refused_form(&state, &user, form, Some(id.get()), None, errors).await;
@@ -495,12 +489,11 @@ impl ShowPage {
 pub async fn show(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    PathId(id): PathId<CooperativeId>,
+    PageQuery(Done { done }): PageQuery<Done>,
 ) -> Response {
     user.page(&state, async {
         // The exposure is the staff's (403 for a cooperative user) — asked first.
-        let id = cooperative_id(&id)?;
         let c = cooperatives::get(&state.ctx, &user.caller, id).await?;
         let exposure = lending_limits::for_cooperative(&state.ctx, &user.caller, id).await?;
         let loans = loans::list(
@@ -536,7 +529,7 @@ pub async fn show(
             applications,
             can_edit: EDITORS.contains(&role),
             can_apply: role == Role::Officer,
-            saved: query.as_deref().is_some_and(|q| q.contains("done=saved")),
+            saved: done == "saved",
             c,
         })
     })

@@ -10,19 +10,14 @@
 //! decimal in `data-amount` (for tests and for people copying figures).
 
 use askama::Template;
-use axum::{
-    extract::{Path, State},
-    response::Response,
-    routing::get,
-    Router,
-};
+use axum::{extract::State, response::Response, routing::get, Router};
 use chrono::NaiveDate;
-use coopfund_domain::{ExplanationKind, ExplanationLine, Formula, QuoteField};
+use coopfund_domain::{ids::LoanId, ExplanationKind, ExplanationLine, Formula, QuoteField};
 use rust_decimal::{prelude::ToPrimitive, Decimal};
 use serde::Deserialize;
 
 use super::form::PageQuery;
-use super::{format, render, Shell, WebUser};
+use super::{format, PathId, Shell, WebUser};
 use crate::{
     app::loans::{self, LoanExplanation},
     auth::Role,
@@ -305,7 +300,7 @@ fn sections_of(explained: &LoanExplanation, x: &'static ExplainText, lang: Lang)
 pub async fn show(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<LoanId>,
     PageQuery(query): PageQuery<ExplainQuery>,
 ) -> Response {
     let x = ExplainText::of(user.lang);
@@ -318,42 +313,32 @@ pub async fn show(
             Err(err) => (None, Some(err)),
         }
     };
-    let result = async {
-        let id = id
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id > 0)
-            .ok_or_else(|| AppError::not_found("khoản vay", "Loan"))?;
-        loans::explain(&state.ctx, &user.caller, id.into(), date).await
-    }
-    .await;
-    match result {
-        Ok(explained) => {
-            let title = format!("{} · {}", x.title, explained.loan_number);
-            let shell = user.shell(&state, &title).await;
-            let quote_date = explained.explanation.quote.date;
-            render(&ExplainPage {
-                date_error: date_error.as_ref().map(|err| shell.message(err)),
-                date_value: if date_error.is_some() {
-                    typed
-                } else {
-                    quote_date.format("%Y-%m-%d").to_string()
-                },
-                date_shown: format::date(quote_date),
-                sections: sections_of(&explained, x, user.lang),
-                back_href: if user.caller.role() == Role::Cooperative {
-                    format!("/my/loans/{}", explained.loan_id.get())
-                } else {
-                    format!("/loans/{}", explained.loan_id.get())
-                },
-                loan_id: explained.loan_id.get(),
-                loan_number: explained.loan_number,
-                shell,
-                x,
-            })
-        }
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.page(&state, async {
+        let explained = loans::explain(&state.ctx, &user.caller, id, date).await?;
+        let title = format!("{} · {}", x.title, explained.loan_number);
+        let shell = user.shell(&state, &title).await;
+        let quote_date = explained.explanation.quote.date;
+        Ok(ExplainPage {
+            date_error: date_error.as_ref().map(|err| shell.message(err)),
+            date_value: if date_error.is_some() {
+                typed
+            } else {
+                quote_date.format("%Y-%m-%d").to_string()
+            },
+            date_shown: format::date(quote_date),
+            sections: sections_of(&explained, x, user.lang),
+            back_href: if user.caller.role() == Role::Cooperative {
+                format!("/my/loans/{}", explained.loan_id.get())
+            } else {
+                format!("/loans/{}", explained.loan_id.get())
+            },
+            loan_id: explained.loan_id.get(),
+            loan_number: explained.loan_number,
+            shell,
+            x,
+        })
+    })
+    .await
 }
 
 #[cfg(test)]

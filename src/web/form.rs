@@ -205,10 +205,26 @@ pub fn date_input(typed: &str, default: NaiveDate) -> String {
     }
 }
 
+/// `path?name=value&…`: a link to a page with its query (the next page of a list, the list
+/// filtered as it was), every value encoded.
+pub fn link(path: &str, pairs: &[(&str, &str)]) -> String {
+    format!(
+        "{path}?{}",
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    )
+}
+
 /// A page's query as typed, each field empty when absent; a query that does not read is an empty
 /// one (it only filters what a page shows; what it asks for is checked by the use case).
 pub fn query_of<T: DeserializeOwned + Default>(raw: &Option<String>) -> T {
     serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default()
+}
+
+/// `?done=…` after a redirect (post/redirect/get): which confirmation a page shows.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct Done {
+    pub done: String,
 }
 
 /// A page's query read by [`query_of`] as the handler's argument: `PageQuery(query):
@@ -314,10 +330,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for FormBody<
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let body = Bytes::from_request(request, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        Ok(FormBody(body_of(&body)))
+        Ok(FormBody(body_of(&body_bytes(request, state).await?)))
     }
 }
 
@@ -329,11 +342,15 @@ impl<S: Send + Sync> FromRequest<S> for FormPairs {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let body = Bytes::from_request(request, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        Ok(FormPairs(pairs(&body)))
+        Ok(FormPairs(pairs(&body_bytes(request, state).await?)))
     }
+}
+
+/// A submitted form's body; one that cannot be read is answered as axum answers it.
+async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, Response> {
+    Bytes::from_request(request, state)
+        .await
+        .map_err(IntoResponse::into_response)
 }
 
 /// The `(name, value)` pairs of a URL-encoded form, in order (a checkbox group repeats its name).

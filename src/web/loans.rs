@@ -14,24 +14,23 @@
 
 use askama::Template;
 use axum::{
-    extract::{Path, State},
+    extract::State,
     response::{IntoResponse, Redirect, Response},
 };
 use chrono::NaiveDate;
-use coopfund_domain::{LoanStatus, RepaymentKind, Vnd};
+use coopfund_domain::{ids::LoanId, LoanStatus, RepaymentKind, Vnd};
 use serde::{Deserialize, Serialize};
 
-use super::form::{FormBody, PageQuery};
+use super::form::{link, FormBody, PageQuery};
 use super::{
-    accounting::{accounting_text, AccountingText},
+    accounting::{accounting_text, posted_id, AccountingText, MoneyForm},
     dashboard::{cooperative_names, LoanRow, LIST_LIMIT},
-    form::{key_or_new, keyed, render_with, replayed_id, Errors},
-    format, render, Shell, WebUser,
+    form::{key_or_new, keyed, render_with, Errors},
+    format, render, PathId, Shell, WebUser,
 };
 use crate::{
     app::{
         cooperatives,
-        idempotency::Idempotent,
         ledger::journal::{self, EntryFilter, PostedEntry},
         loans::{
             self, LoanFilter, LoanSchedule, LoanView, PayoffView, Repay, RepaymentPreview,
@@ -41,23 +40,24 @@ use crate::{
         page::PageRequest,
     },
     auth::Role,
-    error::{AppError, AppResult, ErrorKind},
+    error::{AppResult, ErrorKind},
     http::routes::loans::name_of,
     state::AppState,
 };
 
-/// A loan id from the path; anything but a positive number is a 404 (as for a loan that does not exist).
-pub(crate) fn loan_id(text: &str) -> AppResult<i64> {
-    super::path_id(text, "khoản vay", "Loan")
+/// A loan id from a path of two ids (a page's own is a [`PathId`]); anything but a positive
+/// number is a 404 (as for a loan that does not exist).
+pub(crate) fn loan_id(text: &str) -> AppResult<LoanId> {
+    super::path_id(text, "khoản vay", "Loan").map(LoanId::new)
 }
 
 /// The loan and its cooperative's name, for a page's heading.
 pub(super) async fn loan_and_cooperative(
     state: &AppState,
     user: &WebUser,
-    id: i64,
+    id: LoanId,
 ) -> AppResult<(LoanView, String)> {
-    let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
+    let loan = loans::get(&state.ctx, &user.caller, id).await?;
     let cooperative = cooperatives::get(&state.ctx, &user.caller, loan.cooperative_id.into())
         .await?
         .name;
@@ -99,7 +99,7 @@ pub async fn list(
     user: WebUser,
     PageQuery(query): PageQuery<ListQuery>,
 ) -> Response {
-    let result = async {
+    user.page(&state, async {
         let page = loans::list(
             &state.ctx,
             &user.caller,
@@ -116,37 +116,33 @@ pub async fn list(
         )
         .await?;
         let names = cooperative_names(&state, &user.caller).await?;
-        Ok::<_, AppError>((page, names))
-    }
-    .await;
-    match result {
-        Ok((page, names)) => {
-            let next_href = page.next_cursor.map(|cursor| {
-                let q = serde_urlencoded::to_string([
-                    ("status", query.status.as_str()),
-                    ("cooperative_id", query.cooperative_id.as_str()),
-                    ("cursor", cursor.as_str()),
-                ])
-                .unwrap_or_default();
-                format!("/loans?{q}")
-            });
-            let t = super::text::text(user.lang);
-            render(&LoansPage {
-                shell: user.shell(&state, t.nav_loans).await,
-                rows: page.items.iter().map(|l| LoanRow::of(l, &names)).collect(),
-                status: query.status,
-                statuses: [
-                    "approved",
-                    "contract_signed",
-                    "active",
-                    "closed",
-                    "written_off",
+        let next_href = page.next_cursor.map(|cursor| {
+            let (status, cooperative) = (query.status.as_str(), query.cooperative_id.as_str());
+            link(
+                "/loans",
+                &[
+                    ("status", status),
+                    ("cooperative_id", cooperative),
+                    ("cursor", &cursor),
                 ],
-                next_href,
-            })
-        }
-        Err(err) => user.fail(&state, err).await,
-    }
+            )
+        });
+        let t = super::text::text(user.lang);
+        Ok(LoansPage {
+            shell: user.shell(&state, t.nav_loans).await,
+            rows: page.items.iter().map(|l| LoanRow::of(l, &names)).collect(),
+            status: query.status.clone(),
+            statuses: [
+                "approved",
+                "contract_signed",
+                "active",
+                "closed",
+                "written_off",
+            ],
+            next_href,
+        })
+    })
+    .await
 }
 
 // ----- one loan -----
@@ -234,16 +230,15 @@ pub struct ShowQuery {
 pub async fn show(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<LoanId>,
     PageQuery(query): PageQuery<ShowQuery>,
 ) -> Response {
-    let result = async {
-        let id = loan_id(&id)?;
+    user.page(&state, async {
         let (loan, cooperative) = loan_and_cooperative(&state, &user, id).await?;
-        let schedule = loans::schedule(&state.ctx, &user.caller, id.into()).await?;
-        let transactions = loans::transactions(&state.ctx, &user.caller, id.into()).await?;
+        let schedule = loans::schedule(&state.ctx, &user.caller, id).await?;
+        let transactions = loans::transactions(&state.ctx, &user.caller, id).await?;
         let payoff = if loan.disbursed_vnd.is_positive() && loan.status == LoanStatus::Active {
-            Some(loans::payoff(&state.ctx, &user.caller, id.into(), None).await?)
+            Some(loans::payoff(&state.ctx, &user.caller, id, None).await?)
         } else {
             None
         };
@@ -255,84 +250,66 @@ pub async fn show(
                 &state.ctx,
                 &user.caller,
                 EntryFilter {
-                    loan_id: Some(id.into()),
+                    loan_id: Some(id),
                     ..Default::default()
                 },
                 PageRequest::parse(Some(ENTRIES_LIMIT), None)?,
             )
             .await?
             .items;
-            (
-                entries,
-                loans::mails(&state.ctx, &user.caller, id.into()).await?,
-            )
+            (entries, loans::mails(&state.ctx, &user.caller, id).await?)
         };
-        Ok::<_, AppError>((
+        let t = super::text::text(user.lang);
+        let a = accounting_text(user.lang);
+        let role = user.caller.role();
+        let notice = if !query.posted.is_empty() {
+            Some(t.repayment_posted)
+        } else if !query.disbursed.is_empty() {
+            Some(a.disbursed_notice)
+        } else if !query.reversed.is_empty() {
+            Some(a.reversed_notice)
+        } else if query.done == "signed" {
+            Some(a.signed_notice)
+        } else {
+            None
+        };
+        Ok(LoanPage {
+            shell: user
+                .shell(&state, &format!("{} {}", t.loan, loan.number))
+                .await,
+            a,
+            can_repay: role == Role::Accountant && loan.status == LoanStatus::Active,
+            can_sign: matches!(role, Role::Officer | Role::Approver)
+                && loan.status == LoanStatus::Approved,
+            can_disburse: role == Role::Accountant
+                && matches!(loan.status, LoanStatus::ContractSigned | LoanStatus::Active)
+                && loan.disbursed_vnd < loan.principal_vnd,
+            can_reverse: role == Role::Accountant,
+            is_staff: role != Role::Cooperative,
+            notice,
+            posted: query.posted.parse().ok(),
             loan,
+            cooperative,
             schedule,
             transactions,
-            cooperative,
             payoff,
             entries,
             mails,
-        ))
-    }
-    .await;
-    match result {
-        Ok((loan, schedule, transactions, cooperative, payoff, entries, mails)) => {
-            let title = format!("{} {}", super::text::text(user.lang).loan, loan.number);
-            let a = accounting_text(user.lang);
-            let t = super::text::text(user.lang);
-            let role = user.caller.role();
-            let notice = if !query.posted.is_empty() {
-                Some(t.repayment_posted)
-            } else if !query.disbursed.is_empty() {
-                Some(a.disbursed_notice)
-            } else if !query.reversed.is_empty() {
-                Some(a.reversed_notice)
-            } else if query.done == "signed" {
-                Some(a.signed_notice)
-            } else {
-                None
-            };
-            render(&LoanPage {
-                shell: user.shell(&state, &title).await,
-                a,
-                can_repay: role == Role::Accountant && loan.status == LoanStatus::Active,
-                can_sign: matches!(role, Role::Officer | Role::Approver)
-                    && loan.status == LoanStatus::Approved,
-                can_disburse: role == Role::Accountant
-                    && matches!(loan.status, LoanStatus::ContractSigned | LoanStatus::Active)
-                    && loan.disbursed_vnd < loan.principal_vnd,
-                can_reverse: role == Role::Accountant,
-                is_staff: role != Role::Cooperative,
-                notice,
-                posted: query.posted.parse().ok(),
-                loan,
-                cooperative,
-                schedule,
-                transactions,
-                payoff,
-                entries,
-                mails,
-            })
-        }
-        Err(err) => user.fail(&state, err).await,
-    }
+        })
+    })
+    .await
 }
 
 // ----- the repayment form -----
 
-/// What the accountant typed, kept as typed.
+/// What the accountant typed, kept as typed: a money form and the repayment's kind.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
 pub struct RepaymentForm {
-    pub amount_vnd: String,
-    pub value_date: String,
-    pub reference: String,
+    /// The amount, value date, reference and key, as on every money form.
+    #[serde(flatten)]
+    pub money: MoneyForm,
     pub kind: String,
-    /// The idempotency key made when the form was first rendered.
-    pub key: String,
 }
 
 /// `/loans/{id}/repayments`.
@@ -374,7 +351,7 @@ fn field_labels(t: &super::text::Text) -> [(&'static str, &'static str); 4] {
 async fn form_page(
     state: &AppState,
     user: &WebUser,
-    id: i64,
+    id: LoanId,
     form: RepaymentForm,
     errors: Errors,
 ) -> AppResult<RepaymentPage> {
@@ -382,23 +359,25 @@ async fn form_page(
     let (loan, cooperative) = loan_and_cooperative(state, user, id).await?;
     let business_date = loan.as_of.unwrap_or_default();
     // The payoff on the typed value date when it reads as one, else on the business date.
-    let date = format::parse_date("value_date", &form.value_date)
+    let date = format::parse_date("value_date", &form.money.value_date)
         .ok()
         .filter(|d| *d <= business_date);
     let payoff = loans::payoff(
         &state.ctx,
         &user.caller,
-        id.into(),
+        id,
         Some(date.unwrap_or(business_date)),
     )
     .await?;
     let value_date_input = match date {
         Some(d) => d.format("%Y-%m-%d").to_string(),
-        None if form.value_date.trim().is_empty() => business_date.format("%Y-%m-%d").to_string(),
-        None => form.value_date.clone(),
+        None if form.money.value_date.trim().is_empty() => {
+            business_date.format("%Y-%m-%d").to_string()
+        }
+        None => form.money.value_date.clone(),
     };
     let mut form = form;
-    form.key = key_or_new(&form.key);
+    form.money.key = key_or_new(&form.money.key);
     if form.kind.is_empty() {
         form.kind = "ordinary".into();
     }
@@ -433,19 +412,19 @@ async fn form_page(
 async fn preview_of(
     state: &AppState,
     user: &WebUser,
-    id: i64,
+    id: LoanId,
     form: &RepaymentForm,
 ) -> Option<AppResult<RepaymentPreview>> {
-    let amount_vnd = format::parse_vnd("amount_vnd", &form.amount_vnd, user.lang).ok()?;
-    let value_date = format::parse_date("value_date", &form.value_date).ok()?;
+    let amount_vnd = format::parse_vnd("amount_vnd", &form.money.amount_vnd, user.lang).ok()?;
+    let value_date = format::parse_date("value_date", &form.money.value_date).ok()?;
     let kind = name_of("kind", &form.kind, RepaymentKind::ALL).ok()?;
     let command = Repay {
         amount: Vnd::from_i64(amount_vnd),
         value_date,
-        reference: form.reference.clone(),
+        reference: form.money.reference.clone(),
         kind,
     };
-    Some(loans::preview_repayment(&state.ctx, &user.caller, id.into(), &command).await)
+    Some(loans::preview_repayment(&state.ctx, &user.caller, id, &command).await)
 }
 
 /// `GET /loans/{id}/repayments`: the form with the payoff on its value date (the "show payoff"
@@ -453,11 +432,11 @@ async fn preview_of(
 pub async fn repayment_form(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<LoanId>,
     PageQuery(form): PageQuery<RepaymentForm>,
 ) -> Response {
     user.answer(&state, async {
-        let page = form_page(&state, &user, loan_id(&id)?, form, Errors::default()).await?;
+        let page = form_page(&state, &user, id, form, Errors::default()).await?;
         Ok(render(&page))
     })
     .await
@@ -476,20 +455,14 @@ struct Fingerprint<'a> {
 pub async fn post_repayment(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<String>,
+    PathId(id): PathId<LoanId>,
     FormBody(form): FormBody<RepaymentForm>,
 ) -> Response {
     user.answer(&state, async {
-        let id = loan_id(&id)?;
         let labels = field_labels(super::text::text(user.lang));
         let mut errors = Errors::default();
-        let typed = errors.amount_and_date(
-            &form.amount_vnd,
-            ("value_date", &form.value_date),
-            user.lang,
-            &labels,
-        );
-        let Some((amount_vnd, value_date)) = typed else {
+        let Some((amount_vnd, value_date)) = form.money.read(&mut errors, user.lang, &labels)
+        else {
             return refused_form(&state, &user, id, form, errors).await;
         };
         let kind = if form.kind.is_empty() {
@@ -503,29 +476,26 @@ pub async fn post_repayment(
             let fingerprint = Fingerprint {
                 amount_vnd,
                 value_date,
-                reference: form.reference.trim(),
+                reference: form.money.reference.trim(),
                 kind,
             };
-            let key = keyed(&form.key, &fingerprint)?;
+            let key = keyed(&form.money.key, &fingerprint)?;
             let command = Repay {
                 amount: Vnd::from_i64(amount_vnd),
                 value_date,
-                reference: form.reference.clone(),
+                reference: form.money.reference.clone(),
                 kind: name_of("kind", kind, RepaymentKind::ALL)?,
             };
-            loans::repay(&state.ctx, &user.caller, id.into(), command, Some(&key)).await
+            loans::repay(&state.ctx, &user.caller, id, command, Some(&key)).await
         }
         .await;
-        let tx_id = match outcome {
-            Ok(Idempotent::Fresh(tx)) => tx.id.to_string(),
-            // The first submission of this form posted already: show its result, post nothing.
-            Ok(Idempotent::Replayed { body, .. }) => replayed_id(&body),
-            Err(err) => {
-                errors.refuse(err, user.lang, &labels)?;
-                return refused_form(&state, &user, id, form, errors).await;
+        match posted_id(outcome, &mut errors, user.lang, &labels)? {
+            Some(tx_id) => {
+                let posted = format!("/loans/{id}?posted={tx_id}#transactions");
+                Ok(Redirect::to(&posted).into_response())
             }
-        };
-        Ok(Redirect::to(&format!("/loans/{id}?posted={tx_id}#transactions")).into_response())
+            None => refused_form(&state, &user, id, form, errors).await,
+        }
     })
     .await
 }
@@ -534,7 +504,7 @@ pub async fn post_repayment(
 async fn refused_form(
     state: &AppState,
     user: &WebUser,
-    id: i64,
+    id: LoanId,
     form: RepaymentForm,
     errors: Errors,
 ) -> AppResult<Response> {

@@ -33,7 +33,7 @@ pub mod text;
 
 use askama::Template;
 use axum::{
-    extract::{FromRequestParts, Request},
+    extract::{FromRequestParts, Path, Request},
     http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Redirect, Response},
@@ -41,6 +41,7 @@ use axum::{
     Router,
 };
 use chrono::NaiveDate;
+use coopfund_domain::ids::{ApplicationId, CooperativeId, LoanId};
 use rust_decimal::Decimal;
 
 use crate::{
@@ -484,6 +485,48 @@ pub fn render<T: Template>(page: &T) -> Response {
                 "<!doctype html><title>500</title><p>Đã có lỗi hệ thống. Something went wrong.</p>",
             )
                 .into_response()
+        }
+    }
+}
+
+/// What a page's `{id}` is the id of, in the words of the 404 page for one that is not an id.
+pub trait PathKind: From<i64> {
+    /// What the id names, in Vietnamese and in English: `("khoản vay", "Loan")`.
+    const WHAT: (&'static str, &'static str);
+}
+
+impl PathKind for LoanId {
+    const WHAT: (&'static str, &'static str) = ("khoản vay", "Loan");
+}
+
+impl PathKind for ApplicationId {
+    const WHAT: (&'static str, &'static str) = ("hồ sơ vay", "Loan application");
+}
+
+impl PathKind for CooperativeId {
+    const WHAT: (&'static str, &'static str) = ("hợp tác xã", "Cooperative");
+}
+
+/// A page's `{id}` read as the typed id of what it names: `PathId(id): PathId<LoanId>`. Anything
+/// but a positive number is the 404 page with the user's navigation — the same answer as for an
+/// id that does not exist or is not the caller's.
+pub struct PathId<T>(pub T);
+
+impl<T: PathKind + Send> FromRequestParts<AppState> for PathId<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Path(text) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match path_id(&text, T::WHAT.0, T::WHAT.1) {
+            Ok(id) => Ok(PathId(T::from(id))),
+            // The 404 page shows the user's navigation: the user is read again (a handler reads
+            // it first, so this answers as it did).
+            Err(err) => Err(WebUser::from_request_parts(parts, state)
+                .await?
+                .fail(state, err)
+                .await),
         }
     }
 }

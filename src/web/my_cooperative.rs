@@ -49,7 +49,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use super::form::{FormBody, PageQuery};
 use super::{
-    form::{is_page_error, Errors, FieldError},
+    form::{is_page_error, render_with, Errors, FieldError},
     format, render, Shell, WebUser,
 };
 use crate::{
@@ -287,19 +287,12 @@ async fn file_too_large_page(request: axum::extract::Request, next: middleware::
     super::error_page(None, lang, &application_documents::too_large())
 }
 
-fn id_of(text: &str, what_vi: &str, what_en: &str) -> AppResult<i64> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| AppError::not_found(what_vi, what_en))
-}
-
 fn loan_id(text: &str) -> AppResult<i64> {
-    id_of(text, "khoản vay", "Loan")
+    super::path_id(text, "khoản vay", "Loan")
 }
 
 fn application_id(text: &str) -> AppResult<i64> {
-    id_of(text, "hồ sơ vay", "Loan application")
+    super::path_id(text, "hồ sơ vay", "Loan application")
 }
 
 /// The loan's state in plain words: "Đúng hạn", "Quá hạn 12 ngày", "Chờ giải ngân", "Đã tất toán".
@@ -410,7 +403,7 @@ pub struct HomePage {
 
 /// `GET /home` of a cooperative user (called by [`super::dashboard::home`]).
 pub async fn home(state: &AppState, user: &WebUser) -> Response {
-    let result = async {
+    user.page(state, async {
         let own = user.caller.cooperative().ok_or_else(AppError::forbidden)?;
         let cooperative = crate::app::cooperatives::get(&state.ctx, &user.caller, own)
             .await?
@@ -446,24 +439,18 @@ pub async fn home(state: &AppState, user: &WebUser) -> Response {
         )
         .await?
         .items;
-        Ok::<_, AppError>((cooperative, cards, officer, applications))
-    }
-    .await;
-    match result {
-        Ok((cooperative, cards, officer, applications)) => {
-            let m = MyText::of(user.lang);
-            render(&HomePage {
-                shell: user.shell(state, m.our_loans).await,
-                m,
-                cooperative,
-                cards,
-                bank: BankDetails::of(state),
-                officer,
-                applications,
-            })
-        }
-        Err(err) => user.fail(state, err).await,
-    }
+        let m = MyText::of(user.lang);
+        Ok(HomePage {
+            shell: user.shell(state, m.our_loans).await,
+            m,
+            cooperative,
+            cards,
+            bank: BankDetails::of(state),
+            officer,
+            applications,
+        })
+    })
+    .await
 }
 
 // ----- one loan -----
@@ -502,40 +489,34 @@ pub async fn loan_page(
     if user.caller.role() != Role::Cooperative {
         return Redirect::to(&format!("/loans/{}", id.trim())).into_response();
     }
-    let result = async {
+    user.page(&state, async {
         let id = loan_id(&id)?;
         let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
         let schedule = loans::schedule(&state.ctx, &user.caller, id.into()).await?;
         let transactions = loans::transactions(&state.ctx, &user.caller, id.into()).await?;
         let panel = panel_of(&state, &user, &loan).await?;
-        Ok::<_, AppError>((loan, schedule, transactions, panel))
-    }
-    .await;
-    match result {
-        Ok((loan, schedule, transactions, panel)) => {
-            let m = MyText::of(user.lang);
-            let (from, to) = default_period(&loan);
-            let title = format!("{} {}", super::text::text(user.lang).loan, loan.number);
-            render(&LoanPage {
-                shell: user.shell(&state, &title).await,
-                m,
-                bank: BankDetails::of(&state),
-                schedule,
-                transactions: transactions
-                    .into_iter()
-                    .filter(|t| t.reversed_by.is_none() && t.reverses_id.is_none())
-                    .collect(),
-                statement_from: from.format("%Y-%m-%d").to_string(),
-                statement_to: to.format("%Y-%m-%d").to_string(),
-                card: LoanCard {
-                    status_text: plain_status(&loan, user.lang),
-                    panel,
-                    loan,
-                },
-            })
-        }
-        Err(err) => user.fail(&state, err).await,
-    }
+        let m = MyText::of(user.lang);
+        let (from, to) = default_period(&loan);
+        let title = format!("{} {}", super::text::text(user.lang).loan, loan.number);
+        Ok(LoanPage {
+            shell: user.shell(&state, &title).await,
+            m,
+            bank: BankDetails::of(&state),
+            schedule,
+            transactions: transactions
+                .into_iter()
+                .filter(|t| t.reversed_by.is_none() && t.reverses_id.is_none())
+                .collect(),
+            statement_from: from.format("%Y-%m-%d").to_string(),
+            statement_to: to.format("%Y-%m-%d").to_string(),
+            card: LoanCard {
+                status_text: plain_status(&loan, user.lang),
+                panel,
+                loan,
+            },
+        })
+    })
+    .await
 }
 
 // ----- the statement -----
@@ -596,7 +577,7 @@ pub async fn statement_page(
     Path(id): Path<String>,
     PageQuery(query): PageQuery<PeriodQuery>,
 ) -> Response {
-    let result = async {
+    user.page(&state, async {
         let id = loan_id(&id)?;
         let loan = loans::get(&state.ctx, &user.caller, id.into()).await?;
         let (default_from, default_to) = default_period(&loan);
@@ -614,26 +595,20 @@ pub async fn statement_page(
             crate::app::cooperatives::get(&state.ctx, &user.caller, loan.cooperative_id.into())
                 .await?
                 .name;
-        Ok::<_, AppError>((loan, statement, cooperative))
-    }
-    .await;
-    match result {
-        Ok((loan, statement, cooperative)) => {
-            let m = MyText::of(user.lang);
-            let title = format!("{} {}", m.statement, loan.number);
-            render(&StatementPage {
-                shell: user.shell(&state, &title).await,
-                m,
-                fund_name: state.settings.fund.name.clone(),
-                cooperative,
-                from_input: statement.from.format("%Y-%m-%d").to_string(),
-                to_input: statement.to.format("%Y-%m-%d").to_string(),
-                loan,
-                statement,
-            })
-        }
-        Err(err) => user.fail(&state, err).await,
-    }
+        let m = MyText::of(user.lang);
+        let title = format!("{} {}", m.statement, loan.number);
+        Ok(StatementPage {
+            shell: user.shell(&state, &title).await,
+            m,
+            fund_name: state.settings.fund.name.clone(),
+            cooperative,
+            from_input: statement.from.format("%Y-%m-%d").to_string(),
+            to_input: statement.to.format("%Y-%m-%d").to_string(),
+            loan,
+            statement,
+        })
+    })
+    .await
 }
 
 // ----- applications -----
@@ -658,30 +633,21 @@ impl ApplicationsPage {
 
 /// `GET /my/applications`: the cooperative's applications with their state and the reasons given.
 pub async fn applications_page(State(state): State<AppState>, user: WebUser) -> Response {
-    let result = async {
+    user.page(&state, async {
         user.caller.require(&[Role::Cooperative])?;
-        applications::list(
-            &state.ctx,
-            &user.caller,
-            ApplicationFilter {
-                limit: Some(200),
-                ..Default::default()
-            },
-        )
-        .await
-    }
-    .await;
-    match result {
-        Ok(page) => {
-            let m = MyText::of(user.lang);
-            render(&ApplicationsPage {
-                shell: user.shell(&state, m.applications).await,
-                m,
-                applications: page.items,
-            })
-        }
-        Err(err) => user.fail(&state, err).await,
-    }
+        let filter = ApplicationFilter {
+            limit: Some(200),
+            ..Default::default()
+        };
+        let page = applications::list(&state.ctx, &user.caller, filter).await?;
+        let m = MyText::of(user.lang);
+        Ok(ApplicationsPage {
+            shell: user.shell(&state, m.applications).await,
+            m,
+            applications: page.items,
+        })
+    })
+    .await
 }
 
 /// The collateral lines the form offers.
@@ -1089,10 +1055,11 @@ pub async fn new_application(State(state): State<AppState>, user: WebUser) -> Re
         principal_grace: "0".into(),
         ..Default::default()
     };
-    match new_application_page(&state, &user, form, Errors::default(), false).await {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.page(
+        &state,
+        new_application_page(&state, &user, form, Errors::default(), false),
+    )
+    .await
 }
 
 /// `POST /my/applications/new` (CSRF-checked by the middleware): `action=preview` shows the schedule
@@ -1102,33 +1069,32 @@ pub async fn post_application(
     user: WebUser,
     FormBody(form): FormBody<ApplicationForm>,
 ) -> Response {
-    if form.action == "preview" {
-        return match new_application_page(&state, &user, form, Errors::default(), true).await {
-            Ok(page) => render(&page),
-            Err(err) => user.fail(&state, err).await,
+    user.answer(&state, async {
+        if form.action == "preview" {
+            let page = new_application_page(&state, &user, form, Errors::default(), true).await?;
+            return Ok(render(&page));
+        }
+        let (parsed, mut errors) = parse_form(&form, user.lang);
+        let status = match parsed {
+            Some(input) => match applications::create(&state.ctx, &user.caller, input).await {
+                Ok(created) => {
+                    let saved = format!("/my/applications/{}?saved=1", created.id);
+                    return Ok(Redirect::to(&saved).into_response());
+                }
+                Err(err) if matches!(err.kind, ErrorKind::Forbidden | ErrorKind::Internal) => {
+                    return Err(err)
+                }
+                Err(err) => {
+                    place_error(&err, user.lang, &mut errors);
+                    crate::http::error::status_of(err.kind)
+                }
+            },
+            None => StatusCode::BAD_REQUEST,
         };
-    }
-    let (parsed, mut errors) = parse_form(&form, user.lang);
-    let status = match parsed {
-        Some(input) => match applications::create(&state.ctx, &user.caller, input).await {
-            Ok(created) => {
-                return Redirect::to(&format!("/my/applications/{}?saved=1", created.id))
-                    .into_response()
-            }
-            Err(err) if matches!(err.kind, ErrorKind::Forbidden | ErrorKind::Internal) => {
-                return user.fail(&state, err).await
-            }
-            Err(err) => {
-                place_error(&err, user.lang, &mut errors);
-                crate::http::error::status_of(err.kind)
-            }
-        },
-        None => StatusCode::BAD_REQUEST,
-    };
-    match new_application_page(&state, &user, form, errors, true).await {
-        Ok(page) => (status, render(&page)).into_response(),
-        Err(err) => user.fail(&state, err).await,
-    }
+        let page = new_application_page(&state, &user, form, errors, true).await?;
+        Ok(render_with(status, &page))
+    })
+    .await
 }
 
 /// `/my/applications/{id}`.
@@ -1226,12 +1192,10 @@ pub async fn application_page(
     } else {
         None
     };
-    let result =
-        async { application_view(&state, &user, application_id(&id)?, notice, None).await }.await;
-    match result {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.page(&state, async {
+        application_view(&state, &user, application_id(&id)?, notice, None).await
+    })
+    .await
 }
 
 // ----- editing and withdrawing a draft -----
@@ -1356,17 +1320,13 @@ pub async fn edit_application(
     user: WebUser,
     Path(id): Path<String>,
 ) -> Response {
-    let result = async {
+    user.page(&state, async {
         let draft = draft_to_edit(&state, &user, application_id(&id)?).await?;
         let form = form_of(&draft, user.lang);
         let editing = Some((draft.id, draft.number));
         application_form_page(&state, &user, form, Errors::default(), true, editing).await
-    }
-    .await;
-    match result {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    })
+    .await
 }
 
 /// `POST /my/applications/{id}/edit` (CSRF-checked by the middleware): `action=preview` shows the
@@ -1378,55 +1338,44 @@ pub async fn post_edit_application(
     Path(id): Path<String>,
     FormBody(form): FormBody<ApplicationForm>,
 ) -> Response {
-    let draft = match async { draft_to_edit(&state, &user, application_id(&id)?).await }.await {
-        Ok(draft) => draft,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    let editing = Some((draft.id, draft.number.clone()));
-    if form.action == "preview" {
-        return match application_form_page(&state, &user, form, Errors::default(), true, editing)
-            .await
-        {
-            Ok(page) => render(&page),
-            Err(err) => user.fail(&state, err).await,
-        };
-    }
-    let (parsed, mut errors) = parse_form(&form, user.lang);
-    // A form without the version it was opened at cannot prove it saw the draft as it is.
-    let version = form.version.trim().parse::<i32>();
-    let status = match (parsed, version) {
-        (Some(input), Ok(version)) => {
-            let changes = changes_of(input, version, &draft);
-            match applications::update(
-                &state.ctx,
-                &user.caller,
-                ApplicationId::new(draft.id),
-                changes,
-            )
-            .await
-            {
-                Ok(_) => {
-                    return Redirect::to(&format!("/my/applications/{}?changed=1", draft.id))
-                        .into_response()
-                }
-                Err(err) if is_page_error(&err) => return user.fail(&state, err).await,
-                Err(err) => {
-                    place_error(&err, user.lang, &mut errors);
-                    crate::http::error::status_of(err.kind)
+    user.answer(&state, async {
+        let draft = draft_to_edit(&state, &user, application_id(&id)?).await?;
+        let editing = Some((draft.id, draft.number.clone()));
+        if form.action == "preview" {
+            let errors = Errors::default();
+            let page = application_form_page(&state, &user, form, errors, true, editing).await?;
+            return Ok(render(&page));
+        }
+        let (parsed, mut errors) = parse_form(&form, user.lang);
+        // A form without the version it was opened at cannot prove it saw the draft as it is.
+        let version = form.version.trim().parse::<i32>();
+        let status = match (parsed, version) {
+            (Some(input), Ok(version)) => {
+                let changes = changes_of(input, version, &draft);
+                let id = ApplicationId::new(draft.id);
+                match applications::update(&state.ctx, &user.caller, id, changes).await {
+                    Ok(_) => {
+                        let changed = format!("/my/applications/{}?changed=1", draft.id);
+                        return Ok(Redirect::to(&changed).into_response());
+                    }
+                    Err(err) if is_page_error(&err) => return Err(err),
+                    Err(err) => {
+                        place_error(&err, user.lang, &mut errors);
+                        crate::http::error::status_of(err.kind)
+                    }
                 }
             }
-        }
-        (_, Err(_)) => {
-            let stale = AppError::stale_version();
-            errors.general = Some(stale.message.get(user.lang).to_string());
-            crate::http::error::status_of(stale.kind)
-        }
-        (None, Ok(_)) => StatusCode::BAD_REQUEST,
-    };
-    match application_form_page(&state, &user, form, errors, true, editing).await {
-        Ok(page) => (status, render(&page)).into_response(),
-        Err(err) => user.fail(&state, err).await,
-    }
+            (_, Err(_)) => {
+                let stale = AppError::stale_version();
+                errors.general = Some(stale.message.get(user.lang).to_string());
+                crate::http::error::status_of(stale.kind)
+            }
+            (None, Ok(_)) => StatusCode::BAD_REQUEST,
+        };
+        let page = application_form_page(&state, &user, form, errors, true, editing).await?;
+        Ok(render_with(status, &page))
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1444,18 +1393,16 @@ pub async fn withdraw_application(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let id = match application_id(&id) {
-        Ok(id) => id,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    if let Err(err) = user.caller.require(&[Role::Cooperative]) {
-        return user.fail(&state, err).await;
-    }
-    let form: WithdrawForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let reason = Some(form.reason.trim().to_string()).filter(|r| !r.is_empty());
-    let outcome =
-        applications::withdraw(&state.ctx, &user.caller, ApplicationId::new(id), reason).await;
-    action_answer(&state, &user, id, outcome, "withdrawn=1").await
+    user.answer(&state, async {
+        let id = application_id(&id)?;
+        user.caller.require(&[Role::Cooperative])?;
+        let form: WithdrawForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+        let reason = Some(form.reason.trim().to_string()).filter(|r| !r.is_empty());
+        let outcome =
+            applications::withdraw(&state.ctx, &user.caller, ApplicationId::new(id), reason).await;
+        action_answer(&state, &user, id, outcome, "withdrawn=1").await
+    })
+    .await
 }
 
 /// `POST /my/applications/{id}/submit` (CSRF-checked by the middleware).
@@ -1464,16 +1411,14 @@ pub async fn submit_application(
     user: WebUser,
     Path(id): Path<String>,
 ) -> Response {
-    let id = match application_id(&id) {
-        Ok(id) => id,
-        Err(err) => return user.fail(&state, err).await,
-    };
-    if let Err(err) = user.caller.require(&[Role::Cooperative]) {
-        return user.fail(&state, err).await;
-    }
-    let outcome =
-        applications::submit(&state.ctx, &user.caller, ApplicationId::new(id), None).await;
-    action_answer(&state, &user, id, outcome, "submitted=1").await
+    user.answer(&state, async {
+        let id = application_id(&id)?;
+        user.caller.require(&[Role::Cooperative])?;
+        let outcome =
+            applications::submit(&state.ctx, &user.caller, ApplicationId::new(id), None).await;
+        action_answer(&state, &user, id, outcome, "submitted=1").await
+    })
+    .await
 }
 
 /// `POST /my/applications/{id}/documents`: a multipart upload; the CSRF token must come first.
@@ -1492,35 +1437,36 @@ pub async fn upload_document(
         Ok(upload) => upload,
         Err(refused) => return refused,
     };
-    let outcome = if upload.too_large {
-        Err(application_documents::too_large())
-    } else {
-        let (file_name, bytes) = &upload.file;
-        application_documents::upload(&state.ctx, &user.caller, id, file_name, bytes).await
-    };
-    action_answer(&state, &user, id, outcome, "uploaded=1#documents").await
+    user.answer(&state, async {
+        let outcome = if upload.too_large {
+            Err(application_documents::too_large())
+        } else {
+            let (file_name, bytes) = &upload.file;
+            application_documents::upload(&state.ctx, &user.caller, id, file_name, bytes).await
+        };
+        action_answer(&state, &user, id, outcome, "uploaded=1#documents").await
+    })
+    .await
 }
 
 /// The answer to an action on the cooperative's own application (submit, withdraw, upload):
 /// done → back to the application with `done` in the query; refused → the application page again
-/// with the refusal and its status; not found / forbidden → the error page.
+/// with the refusal and its status; not found / forbidden → the error page (`Err`).
 async fn action_answer<T>(
     state: &AppState,
     user: &WebUser,
     id: i64,
     outcome: AppResult<T>,
     done: &str,
-) -> Response {
+) -> AppResult<Response> {
     match outcome {
-        Ok(_) => Redirect::to(&format!("/my/applications/{id}?{done}")).into_response(),
-        Err(err) if is_page_error(&err) => user.fail(state, err).await,
+        Ok(_) => Ok(Redirect::to(&format!("/my/applications/{id}?{done}")).into_response()),
+        Err(err) if is_page_error(&err) => Err(err),
         Err(err) => {
             let status = crate::http::error::status_of(err.kind);
             let message = err.message.get(user.lang).to_string();
-            match application_view(state, user, id, None, Some(message)).await {
-                Ok(page) => (status, render(&page)).into_response(),
-                Err(err) => user.fail(state, err).await,
-            }
+            let page = application_view(state, user, id, None, Some(message)).await?;
+            Ok(render_with(status, &page))
         }
     }
 }
@@ -1534,7 +1480,7 @@ pub async fn download_document(
 ) -> Response {
     let result = async {
         let id = application_id(&id)?;
-        let doc = id_of(&doc, "tài liệu", "Document")?;
+        let doc = super::path_id(&doc, "tài liệu", "Document")?;
         application_documents::download(&state.ctx, &user.caller, id, doc).await
     }
     .await;
@@ -1631,10 +1577,11 @@ pub async fn notifications_page(
     RawQuery(query): RawQuery,
 ) -> Response {
     let saved = query.as_deref().unwrap_or("").contains("saved=1");
-    match notifications_view(&state, &user, None, Errors::default(), saved).await {
-        Ok(page) => render(&page),
-        Err(err) => user.fail(&state, err).await,
-    }
+    user.page(
+        &state,
+        notifications_view(&state, &user, None, Errors::default(), saved),
+    )
+    .await
 }
 
 /// `POST /my/notifications` (CSRF-checked by the middleware).
@@ -1648,24 +1595,24 @@ pub async fn post_notifications(
         chair_email: form.chair_email.clone(),
         accountant_email: form.accountant_email.clone(),
     };
-    match notifications::update(&state.ctx, &user.caller, change).await {
-        Ok(_) => Redirect::to("/my/notifications?saved=1").into_response(),
-        Err(err) if is_page_error(&err) => user.fail(&state, err).await,
-        Err(err) => {
-            let status = crate::http::error::status_of(err.kind);
-            let mut errors = Errors::default();
-            place_error(&err, user.lang, &mut errors);
-            // The form has no summary: a refusal that names none of its fields goes under the first.
-            if let Some(message) = errors.general.take() {
-                errors.fields.push(FieldError {
-                    field: "language".into(),
-                    message,
-                });
-            }
-            match notifications_view(&state, &user, Some(form), errors, false).await {
-                Ok(page) => (status, render(&page)).into_response(),
-                Err(err) => user.fail(&state, err).await,
-            }
+    user.answer(&state, async {
+        let err = match notifications::update(&state.ctx, &user.caller, change).await {
+            Ok(_) => return Ok(Redirect::to("/my/notifications?saved=1").into_response()),
+            Err(err) if is_page_error(&err) => return Err(err),
+            Err(err) => err,
+        };
+        let status = crate::http::error::status_of(err.kind);
+        let mut errors = Errors::default();
+        place_error(&err, user.lang, &mut errors);
+        // The form has no summary: a refusal that names none of its fields goes under the first.
+        if let Some(message) = errors.general.take() {
+            errors.fields.push(FieldError {
+                field: "language".into(),
+                message,
+            });
         }
-    }
+        let page = notifications_view(&state, &user, Some(form), errors, false).await?;
+        Ok(render_with(status, &page))
+    })
+    .await
 }
