@@ -173,7 +173,7 @@ mod tests {
         let at = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
             + chrono::Duration::microseconds(123_456);
         assert_eq!(
-            json(Value::ChronoDateTimeUtc(Some(at.into()))),
+            json(Value::ChronoDateTimeUtc(Some(at))),
             "\"2026-11-25T09:00:00.123456Z\""
         );
     }
