@@ -4,18 +4,25 @@
     benches/load.py                       # release build (profile release-lines), SQLite and PostgreSQL, 10,000 loans
     benches/load.py --loans 100000        # the large fund
     benches/load.py --backends sqlite --no-build --binary target/release-lines/coopfund
+    benches/load.py --loans 100000 --phases load,repay,cob   # only some phases (the fund is always loaded)
 
 For each backend, on a fresh database (a temporary SQLite file; a new PostgreSQL database dropped at the end):
   1. `coopfund demo --loans N` (the bulk fund), timed;
   2. an accountant account, `coopfund serve` started (cron jobs and mail off, log level warn), a bearer token;
   3. PostgreSQL only: pgbench (`-c 4 -j 2 -s 10`, same duration) on its own database, just before the load,
      so every PostgreSQL figure is also printed as a ratio to what this machine's PostgreSQL does right now;
+     then the SQL of one repayment alone (`benches/repayment_floor.sql`, pgbench `-c 4 -j 2` on a scratch
+     fund of 1,000 loans): the ceiling the service could reach, also as a ratio to pgbench;
   4. the repayment load: wrk, 4 connections for 15 s, each request a 1,000 đồng repayment on an open loan drawn
      at random, with its own Idempotency-Key; then the same load paced to about 80% of that throughput;
   5. two loans brought to 200 and 2,000 transactions by sequential repayments over HTTP (timed: the cost of
      posting onto a loan as its history grows), then the read load `GET /api/v1/loans/{id}` on each;
   6. the close of business over 3 days (`POST /api/v1/cob/run`), as open loan-days per second;
-  7. the peak RSS of `serve` (VmHWM of /proc/PID/status) after the repayment load and at the end.
+  7. the peak RSS of `serve` (VmHWM of /proc/PID/status) once started on the fund, after the repayment load,
+     and during the close of business alone (the peak is reset before it through /proc/PID/clear_refs).
+
+`--phases` picks among load,repay,paced,history,read,cob (and `verify`: `ledger verify` of the loaded fund,
+timed, not in the default); the fund is loaded whatever the list.
 
 Benchmarks, not tests: nothing here passes or fails on a figure. The machine is shared and noisy: compare
 figures of one run with each other (the pgbench ratio), and rerun before believing a difference of 10%.
@@ -160,6 +167,16 @@ class Service:
         match = re.search(rf"^{field}:\s+(\d+) kB", text, re.M)
         return int(match.group(1)) if match else 0
 
+    def reset_peak_rss(self) -> bool:
+        """Resets the peak resident set size (VmHWM) to the current one (`5` into /proc/PID/clear_refs,
+        Linux ≥ 4.0), so the next peak read is that of what runs from now on. False if not allowed."""
+        assert self.process is not None
+        try:
+            Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
+            return True
+        except OSError:
+            return False
+
     def cpu_seconds(self) -> float:
         assert self.process is not None
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -225,6 +242,43 @@ def pgbench(seconds: int, run_id: str) -> dict:
         psql(PG_ADMIN_URL, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
 
 
+
+FLOOR_SQL = REPO / "benches" / "repayment_floor.sql"
+FLOOR_LOANS = 1000
+
+
+def repayment_floor(binary: Path, seconds: int, run_id: str, workdir: Path) -> dict:
+    """The SQL of one repayment alone, with no service in the way: `benches/repayment_floor.sql` run by
+    pgbench (`-c 4 -j 2`, the TPC-B run's clients and duration) on a scratch database that the service's own
+    `demo --loans 1000` made (its migrations, products, loans, chain heads). What this does per second is the
+    ceiling a repayment over HTTP can reach on this PostgreSQL right now."""
+    db = f"coopfund_floor_{run_id}"
+    psql(PG_ADMIN_URL, f"DROP DATABASE IF EXISTS {db}")
+    psql(PG_ADMIN_URL, f"CREATE DATABASE {db}")
+    url = f"postgres://postgres@127.0.0.1:5432/{db}"
+    try:
+        env = dict(os.environ)
+        env.update({"COOPFUND__DATABASE__URL": url, "COOPFUND__LOG__LEVEL": "warn",
+                    "COOPFUND__BACKUP__DIR": str(workdir / "floor-backups"),
+                    "COOPFUND_ADMIN_PASSWORD": PASSWORD})
+        env.pop("RUST_LOG", None)
+        subprocess.run([str(binary), "demo", "--loans", str(FLOOR_LOANS)], env=env, cwd=REPO, check=True,
+                       capture_output=True)
+        loan_min, loan_max = psql(url, "SELECT MIN(id) || ' ' || MAX(id) FROM loans").split()
+        user_id = psql(url, "SELECT MIN(id) FROM users")
+        common = ["-h", "127.0.0.1", "-U", "postgres"]
+        out = subprocess.run(
+            ["pgbench", "-n", "-f", str(FLOOR_SQL), "-c", "4", "-j", "2", "-T", str(seconds),
+             "-D", f"loan_min={loan_min}", "-D", f"loan_max={loan_max}", "-D", f"user_id={user_id}",
+             *common, db],
+            check=True, capture_output=True, text=True).stdout
+        tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+        latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
+        failed = re.search(r"number of failed transactions: (\d+)", out)
+        return {"tps": tps, "latency_avg_ms": latency, "failed": int(failed.group(1)) if failed else 0}
+    finally:
+        psql(PG_ADMIN_URL, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+
 def build_history(service: Service, loan_id: int, target: int, run: str, value_date: str,
                   backend: Backend) -> dict:
     """Sequential repayments on `loan_id` until it has `target` transactions; the wall time of the posts."""
@@ -248,6 +302,9 @@ def build_history(service: Service, loan_id: int, target: int, run: str, value_d
     return {"loan_id": loan_id, "transactions": have + posts, "posts": posts, "wall_s": wall,
             "last_tenth_ms_per_post": 1000 * last_tenth / max(1, posts // 10)}
 
+
+# The phases of a run, in order (`--phases`); `verify` is extra, not in the default.
+PHASES = ("load", "repay", "paced", "history", "read", "cob")
 
 PG_LOG = Path("/var/log/postgresql/postgresql-15-main.log")
 
@@ -310,12 +367,16 @@ def count_statements(kind: str, args: argparse.Namespace, binary: Path, run_id: 
 
 
 def run_backend(kind: str, args: argparse.Namespace, binary: Path, run_id: str, workdir: Path) -> dict:
-    result: dict = {"backend": kind, "loans": args.loans}
+    result: dict = {"backend": kind, "loans": args.loans, "phases": sorted(args.phases)}
     backend = Backend(kind, workdir, run_id)
     service = Service(binary, backend, workdir, args.log_level)
     try:
+        # The fund is loaded whatever the phases: every other phase runs on it.
         log(f"{kind}: demo --loans {args.loans}")
         result["demo_s"], _ = service.cli("demo", "--loans", str(args.loans))
+        if "verify" in args.phases:
+            log(f"{kind}: ledger verify")
+            result["verify_s"], _ = service.cli("ledger", "verify")
         service.cli("user", "add", "--username", USERNAME, "--role", "accountant", "--full-name",
                     "Load benchmark", stdin=PASSWORD + "\n")
         service.start()
@@ -324,6 +385,7 @@ def run_backend(kind: str, args: argparse.Namespace, binary: Path, run_id: str, 
         today = dates["business_date"]
         result["business_date"] = today
         result["open_loans"] = int(backend.scalar("SELECT COUNT(*) FROM loans WHERE status = 'active'"))
+        result["rss_after_load_mb"] = service.status_kb("VmHWM") / 1024
         # Loans that owe at least 10 million đồng: 1,000 đồng repayments never reach a payoff (a 422).
         open_ids = backend.column("SELECT id FROM loans WHERE status = 'active' AND "
                                   "in_term_principal_vnd + overdue_principal_vnd >= 10000000 ORDER BY id")
@@ -331,50 +393,21 @@ def run_backend(kind: str, args: argparse.Namespace, binary: Path, run_id: str, 
         ids_file = workdir / f"repay-ids-{kind}.txt"
         ids_file.write_text("\n".join(open_ids[2:]) + "\n")
 
-        if kind == "postgres":
+        if kind == "postgres" and args.phases & {"repay", "paced", "history", "read", "cob"}:
             log("postgres: pgbench")
             result["pgbench"] = pgbench(args.seconds, run_id)
+            if args.floor:
+                log("postgres: the repayment's SQL alone (benches/repayment_floor.sql)")
+                result["floor"] = repayment_floor(binary, args.seconds, run_id, workdir)
 
-        log(f"{kind}: repayment load, {args.connections} connections, {args.seconds} s")
-        cpu_before = service.cpu_seconds()
-        result["repay"] = wrk(service, "repay", ids_file, today, f"{run_id}a", args.seconds, args.connections)
-        result["repay"]["serve_cpu_s"] = service.cpu_seconds() - cpu_before
-        result["rss_after_repay_mb"] = service.status_kb("VmHWM") / 1024
-        if args.paced:
-            rate = 0.8 * result["repay"]["ok_per_s"]
-            mean_s = result["repay"]["mean_us"] / 1e6
-            delay_ms = max(0, round(1000 * (args.connections / rate - mean_s))) if rate > 0 else 0
-            log(f"{kind}: paced repayment load, {delay_ms} ms between requests on each connection")
-            paced = wrk(service, "repay", ids_file, today, f"{run_id}b", args.seconds, args.connections,
-                        delay_ms)
-            paced["delay_ms"] = delay_ms
-            result["repay_paced"] = paced
-
-        result["history"] = []
-        result["read"] = []
-        for loan_id, target in zip(history_ids, args.history):
-            log(f"{kind}: loan {loan_id} to {target} transactions")
-            built = build_history(service, loan_id, target, run_id, today, backend)
-            result["history"].append(built)
-            read_file = workdir / f"read-{kind}-{loan_id}.txt"
-            read_file.write_text(f"{loan_id}\n")
-            log(f"{kind}: read load on loan {loan_id}")
-            read = wrk(service, "read", read_file, today, run_id, args.read_seconds, args.connections)
-            read["transactions"] = built["transactions"]
-            result["read"].append(read)
-
-        through = (dt.date.fromisoformat(today) + dt.timedelta(days=args.cob_days - 1)).isoformat()
-        open_now = int(backend.scalar("SELECT COUNT(*) FROM loans WHERE status = 'active'"))
-        log(f"{kind}: close of business through {through} ({open_now} open loans)")
-        cpu_before = service.cpu_seconds()
-        started = time.monotonic()
-        status, outcome = service.request("POST", "/api/v1/cob/run", {"through": through}, timeout=3600)
-        wall = time.monotonic() - started
-        if status != 200 or not outcome.get("ran"):
-            raise RuntimeError(f"cob: {status} {outcome}")
-        result["cob"] = {"days": len(outcome["runs"]), "open_loans": open_now, "wall_s": wall,
-                         "loan_days_per_s": open_now * len(outcome["runs"]) / wall,
-                         "serve_cpu_s": service.cpu_seconds() - cpu_before}
+        if "repay" in args.phases:
+            repay_phase(kind, args, service, ids_file, today, run_id, result)
+        if "paced" in args.phases and "repay" in result:
+            paced_phase(kind, args, service, ids_file, today, run_id, result)
+        if args.phases & {"history", "read"}:
+            history_phase(kind, args, service, backend, history_ids, today, run_id, workdir, result)
+        if "cob" in args.phases:
+            cob_phase(kind, args, service, backend, today, result)
         result["rss_peak_mb"] = service.status_kb("VmHWM") / 1024
     except Exception:
         # The temporary folder goes with the run: show what the service said before it does.
@@ -385,6 +418,69 @@ def run_backend(kind: str, args: argparse.Namespace, binary: Path, run_id: str, 
         service.stop()
         backend.drop()
     return result
+
+
+def repay_phase(kind: str, args: argparse.Namespace, service: Service, ids_file: Path, today: str,
+                run_id: str, result: dict) -> None:
+    """The repayment load at full speed; `serve`'s CPU over it and its peak RSS after it."""
+    log(f"{kind}: repayment load, {args.connections} connections, {args.seconds} s")
+    cpu_before = service.cpu_seconds()
+    result["repay"] = wrk(service, "repay", ids_file, today, f"{run_id}a", args.seconds, args.connections)
+    result["repay"]["serve_cpu_s"] = service.cpu_seconds() - cpu_before
+    result["rss_after_repay_mb"] = service.status_kb("VmHWM") / 1024
+
+
+def paced_phase(kind: str, args: argparse.Namespace, service: Service, ids_file: Path, today: str,
+                run_id: str, result: dict) -> None:
+    """The same load paced towards 80% of the throughput the repayment load measured."""
+    rate = 0.8 * result["repay"]["ok_per_s"]
+    mean_s = result["repay"]["mean_us"] / 1e6
+    delay_ms = max(0, round(1000 * (args.connections / rate - mean_s))) if rate > 0 else 0
+    log(f"{kind}: paced repayment load, {delay_ms} ms between requests on each connection")
+    paced = wrk(service, "repay", ids_file, today, f"{run_id}b", args.seconds, args.connections, delay_ms)
+    paced["delay_ms"] = delay_ms
+    result["repay_paced"] = paced
+
+
+def history_phase(kind: str, args: argparse.Namespace, service: Service, backend: Backend,
+                  history_ids: list[int], today: str, run_id: str, workdir: Path, result: dict) -> None:
+    """Two loans brought to `--history` transactions (phase `history`), each then read under load (`read`)."""
+    result["history"] = []
+    result["read"] = []
+    for loan_id, target in zip(history_ids, args.history):
+        if "history" in args.phases:
+            log(f"{kind}: loan {loan_id} to {target} transactions")
+            built = build_history(service, loan_id, target, run_id, today, backend)
+            result["history"].append(built)
+        if "read" in args.phases:
+            read_file = workdir / f"read-{kind}-{loan_id}.txt"
+            read_file.write_text(f"{loan_id}\n")
+            log(f"{kind}: read load on loan {loan_id}")
+            read = wrk(service, "read", read_file, today, run_id, args.read_seconds, args.connections)
+            read["transactions"] = int(backend.scalar(
+                f"SELECT COUNT(*) FROM loan_transactions WHERE loan_id = {loan_id}"))
+            result["read"].append(read)
+
+
+def cob_phase(kind: str, args: argparse.Namespace, service: Service, backend: Backend, today: str,
+              result: dict) -> None:
+    """The close of business over `--cob-days` days (`POST /api/v1/cob/run`, in `serve`), with `serve`'s
+    resident memory before it and its peak during it (the peak is reset first, so it is the COB's own)."""
+    through = (dt.date.fromisoformat(today) + dt.timedelta(days=args.cob_days - 1)).isoformat()
+    open_now = int(backend.scalar("SELECT COUNT(*) FROM loans WHERE status = 'active'"))
+    log(f"{kind}: close of business through {through} ({open_now} open loans)")
+    result["rss_before_cob_mb"] = service.status_kb("VmRSS") / 1024
+    result["rss_cob_peak_reset"] = service.reset_peak_rss()
+    cpu_before = service.cpu_seconds()
+    started = time.monotonic()
+    status, outcome = service.request("POST", "/api/v1/cob/run", {"through": through}, timeout=3600)
+    wall = time.monotonic() - started
+    if status != 200 or not outcome.get("ran"):
+        raise RuntimeError(f"cob: {status} {outcome}")
+    result["cob"] = {"days": len(outcome["runs"]), "open_loans": open_now, "wall_s": wall,
+                     "loan_days_per_s": open_now * len(outcome["runs"]) / wall,
+                     "serve_cpu_s": service.cpu_seconds() - cpu_before}
+    result["rss_cob_peak_mb"] = service.status_kb("VmHWM") / 1024
 
 
 def ms(us: float) -> str:
@@ -398,6 +494,11 @@ def report(results: list[dict], git: str) -> str:
              f"load average at the end {os.getloadavg()[0]:.1f}"]
     if tps:
         lines.append(f"pgbench -c 4 -j 2 -s 10: {tps:.0f} tps (latency avg {pg['pgbench']['latency_avg_ms']:.2f} ms)")
+    if tps and "floor" in pg:
+        floor = pg["floor"]
+        lines.append(f"repayment SQL alone: {floor['tps']:.0f} tps = {floor['tps'] / tps:.2f} × pgbench "
+                     f"(benches/repayment_floor.sql, -c 4 -j 2, latency avg {floor['latency_avg_ms']:.2f} ms, "
+                     f"{floor['failed']} failed)")
     lines.append("| what | " + " | ".join(r["backend"] for r in results) + " |")
     lines.append("|---|" + "---|" * len(results))
 
@@ -416,6 +517,7 @@ def report(results: list[dict], git: str) -> str:
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
 
     row("bulk demo load", lambda r: f"{r['demo_s']:.1f} s ({r['loans']} loans, {r['open_loans']} open)")
+    row("ledger verify of the loaded fund", lambda r: f"{r['verify_s']:.1f} s, passes")
     row("repayments/s (4 conn.)", lambda r: (f"{r['repay']['ok_per_s']:.0f}/s", r["repay"]["ok_per_s"]))
     row("repayment p50 / p99", lambda r: f"{ms(r['repay']['p50_us'])} / {ms(r['repay']['p99_us'])} ms")
     row("failed requests", lambda r: f"{r['repay']['failed']} of {r['repay']['requests']}")
@@ -432,8 +534,11 @@ def report(results: list[dict], git: str) -> str:
     row("close of business", lambda r: f"{r['cob']['days']} days × {r['cob']['open_loans']} loans in "
                                        f"{r['cob']['wall_s']:.1f} s = {r['cob']['loan_days_per_s']:.0f} loan-days/s "
                                        f"(serve CPU {r['cob']['serve_cpu_s']:.1f} s)")
-    row("serve peak RSS after repayments", lambda r: f"{r['rss_after_repay_mb']:.0f} MB")
-    row("serve peak RSS at the end (COB)", lambda r: f"{r['rss_peak_mb']:.0f} MB")
+    row("serve peak RSS, started on the fund", lambda r: f"{r['rss_after_load_mb']:.0f} MB")
+    row("serve peak RSS after the repayment load", lambda r: f"{r['rss_after_repay_mb']:.0f} MB")
+    row("serve RSS before the COB / its peak in the COB",
+        lambda r: f"{r['rss_before_cob_mb']:.0f} / {r['rss_cob_peak_mb']:.0f} MB"
+                  + ("" if r["rss_cob_peak_reset"] else " (peak not reset: the run's)"))
     return "\n".join(lines)
 
 
@@ -447,6 +552,11 @@ def main() -> int:
     parser.add_argument("--history", default="200,2000", help="transactions of the two read-load loans")
     parser.add_argument("--cob-days", type=int, default=3)
     parser.add_argument("--no-paced", dest="paced", action="store_false", help="skip the 80%% paced load")
+    parser.add_argument("--phases", default=",".join(PHASES),
+                        help="comma-separated, of " + ",".join(PHASES + ("verify",)) + " (default: all but verify; "
+                             "the fund is always loaded; verify runs `ledger verify` on it, timed)")
+    parser.add_argument("--no-floor", dest="floor", action="store_false",
+                        help="skip the repayment's SQL alone (benches/repayment_floor.sql) after pgbench")
     parser.add_argument("--log-level", default="warn", help="serve's log filter")
     parser.add_argument("--binary", type=Path, default=REPO / "target" / "release-lines" / "coopfund")
     parser.add_argument("--no-build", dest="build", action="store_false",
@@ -456,6 +566,14 @@ def main() -> int:
                         help="only count the SQL statements of N sequential repayments on each backend")
     args = parser.parse_args()
     args.history = [int(x) for x in args.history.split(",")]
+    args.phases = {p.strip() for p in args.phases.split(",") if p.strip()}
+    if "all" in args.phases:
+        args.phases = (args.phases - {"all"}) | set(PHASES)
+    unknown = args.phases - set(PHASES) - {"verify"}
+    if unknown:
+        parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
+    if not args.paced:
+        args.phases.discard("paced")
     for tool in ("wrk",) + (("pgbench", "psql") if "postgres" in args.backends else ()):
         if not shutil.which(tool):
             print(f"{tool} is needed (apt-get install -y {tool if tool == 'wrk' else 'postgresql-client'})",

@@ -40,6 +40,8 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+mod postgres;
+
 use super::{admin_caller, business_date, ensure_empty, explorable, names};
 use crate::{
     app::{
@@ -228,10 +230,16 @@ fn rows_per_statement(backend: DbBackend, columns: usize) -> usize {
     (limit / columns.max(1)).clamp(1, MAX_ROWS_PER_STATEMENT)
 }
 
+/// Inserts `rows` in as few statements as the backend allows: on PostgreSQL one JSON parameter per
+/// 10,000 rows ([`postgres::insert_rows`]); on SQLite multi-row `INSERT`s under its bind limit (each
+/// statement is a call into the library in this process, so there is no round trip to save).
 async fn insert_rows<A>(txn: &DatabaseTransaction, rows: Vec<A>) -> AppResult<()>
 where
     A: ActiveModelTrait + Send,
 {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        return postgres::insert_rows(txn, rows).await;
+    }
     let columns = <<A::Entity as EntityTrait>::Column as Iterable>::iter().count();
     let per = rows_per_statement(txn.get_database_backend(), columns);
     let mut rows = rows.into_iter().peekable();

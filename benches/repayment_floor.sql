@@ -1,0 +1,92 @@
+-- The SQL of one repayment alone (issue 14's "PostgreSQL floor"), as a pgbench custom script.
+--
+-- benches/load.py runs it right after the TPC-B pgbench, with the same clients and duration:
+--
+--   pgbench -n -f benches/repayment_floor.sql -c 4 -j 2 -T 15 \
+--           -D loan_min=1 -D loan_max=1000 -D user_id=1 DB
+--
+-- on a scratch database the service made itself (`coopfund demo --loans 1000`: its migrations, so its
+-- tables, indexes, constraints and triggers; the chain heads; loans to lock). No service in the way: what
+-- this does per second is the ceiling a repayment over HTTP can reach on this PostgreSQL.
+--
+-- The statements are those a repayment makes today, in its order (benches/README.md, "Statements per
+-- repayment": 26 with BEGIN and COMMIT), each against the same table and index as the service's. Values
+-- are made up (the hashes are random text, the journal lines two instead of the 2-4 a repayment posts);
+-- reads that need a row the scratch fund does not have (the bearer token) find nothing, which costs the same
+-- index probe. The critical section is the service's: every chain head is taken FOR UPDATE at the first
+-- chained row and held to COMMIT, so repayments on different loans serialize on them here too.
+
+\set loan_id random(:loan_min, :loan_max)
+\set key random(1, 2000000000)
+
+-- The bearer token and its account, one join (every authenticated request).
+SELECT u.id, u.role, u.disabled FROM api_tokens t JOIN users u ON u.id = t.user_id
+ WHERE t.token_hash = md5(:key::text) AND t.revoked_at IS NULL;
+BEGIN;
+-- The idempotency key: a replay?
+SELECT id, request_hash, status_code, response_body FROM idempotency_keys
+ WHERE user_id = :user_id AND key = 'floor-' || :client_id || '-' || :key || '-' || txid_current();
+-- The loan, locked for the rest of the transaction; the business date.
+SELECT * FROM loans WHERE id = :loan_id FOR UPDATE;
+SELECT business_date FROM fund_state WHERE id = 1;
+-- The transactions chain: every head locked (one fixed order), the head moved.
+SELECT chain, seq, hash FROM chain_heads ORDER BY chain FOR UPDATE;
+UPDATE chain_heads SET seq = seq + 1, hash = md5(random()::text), updated_at = CURRENT_TIMESTAMP
+ WHERE chain = 'loan_transactions' RETURNING seq AS tx_seq
+\gset
+INSERT INTO loan_transactions (loan_id, kind, value_date, amount_vnd, reference, repayment_kind, details,
+                               created_at, chain_seq, chain_prev, chain_hash)
+VALUES (:loan_id, 'repayment', CURRENT_DATE, 1000, 'FLOOR ' || :client_id || '-' || :key, 'ordinary', '{}',
+        CURRENT_TIMESTAMP, :tx_seq, md5(random()::text), md5(random()::text))
+RETURNING id AS tx_id
+\gset
+-- The calendar (for the engine's due dates).
+SELECT holiday_on FROM calendar_holidays WHERE removed_at IS NULL;
+SELECT effective_from, days_off FROM calendar_weekly_rules ORDER BY effective_from;
+-- The loan's transactions (the fold), its siblings' debt groups (group-wide classification), its posted book.
+SELECT * FROM loan_transactions WHERE loan_id = :loan_id ORDER BY value_date, id;
+SELECT id, debt_group FROM loans
+ WHERE cooperative_id = (SELECT cooperative_id FROM loans WHERE id = :loan_id) AND id <> :loan_id;
+SELECT account_code, SUM(debit_vnd) AS debit_vnd, SUM(credit_vnd) AS credit_vnd FROM journal_lines
+ WHERE loan_id = :loan_id GROUP BY account_code;
+-- The journal chain, the entry and its lines.
+SELECT chain, seq, hash FROM chain_heads ORDER BY chain FOR UPDATE;
+UPDATE chain_heads SET seq = seq + 1, hash = md5(random()::text), updated_at = CURRENT_TIMESTAMP
+ WHERE chain = 'journal' RETURNING seq AS entry_seq
+\gset
+INSERT INTO journal_entries (entry_date, kind, description, loan_id, transaction_id, business_key, posted_at,
+                             chain_seq, chain_prev, chain_hash)
+VALUES (CURRENT_DATE, 'repayment', 'Thu nợ (floor)', :loan_id, :tx_id, 'floor:' || :tx_id, CURRENT_TIMESTAMP,
+        :entry_seq, md5(random()::text), md5(random()::text))
+RETURNING id AS entry_id
+\gset
+INSERT INTO journal_lines (entry_id, account_code, debit_vnd, credit_vnd, loan_id)
+VALUES (:entry_id, '1121', 1000, 0, :loan_id), (:entry_id, '12831', 0, 1000, :loan_id);
+-- The loan's cached balances.
+UPDATE loans SET in_term_principal_vnd = in_term_principal_vnd, version = version + 1,
+                 updated_at = CURRENT_TIMESTAMP WHERE id = :loan_id;
+-- The audit chain and record.
+SELECT chain, seq, hash FROM chain_heads ORDER BY chain FOR UPDATE;
+UPDATE chain_heads SET seq = seq + 1, hash = md5(random()::text), updated_at = CURRENT_TIMESTAMP
+ WHERE chain = 'audit' RETURNING seq AS audit_seq
+\gset
+INSERT INTO audit_records (at, actor_id, actor, action, entity_type, entity_id, before, after, request_id,
+                           chain_seq, chain_prev, chain_hash)
+VALUES (CURRENT_TIMESTAMP, :user_id, 'floor', 'loan.repayment', 'loan_transaction', :tx_id::text, NULL,
+        '{"amount_vnd":1000,"kind":"repayment","reference":"FLOOR"}', md5(random()::text),
+        :audit_seq, md5(random()::text), md5(random()::text));
+-- The receipt: the cooperative and its notification settings, the outbox message.
+SELECT * FROM cooperatives WHERE id = (SELECT cooperative_id FROM loans WHERE id = :loan_id);
+SELECT * FROM cooperative_notification_settings
+ WHERE cooperative_id = (SELECT cooperative_id FROM loans WHERE id = :loan_id);
+INSERT INTO outbox_messages (dedupe_key, kind, recipient, language, subject, body_text, message_id, status,
+                             attempts, next_attempt_at, created_at, related_type, related_id)
+VALUES ('floor:receipt:' || :tx_id, 'repayment_receipt', 'htx@example.vn', 'vi', 'Biên nhận thu nợ',
+        repeat('Biên nhận thu nợ khoản vay (floor). ', 20), md5(random()::text) || '@coopfund', 'pending', 0,
+        CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'loan_transaction', :tx_id::text);
+-- The idempotency record (the answer, for a replay).
+INSERT INTO idempotency_keys (user_id, key, method, path, request_hash, status_code, response_body, created_at)
+VALUES (:user_id, 'floor-' || :client_id || '-' || :key || '-' || :tx_id, 'POST',
+        '/api/v1/loans/' || :loan_id || '/repayments', md5(random()::text), 201,
+        repeat('{"id":1,"amount_vnd":1000}', 20), CURRENT_TIMESTAMP);
+COMMIT;
