@@ -5,15 +5,28 @@
 //! cached on the loan row and the **snapshots of the fold** (`loan_snapshots`, issue 14) are copies checked by
 //! `coopfund ledger verify` against the full refold.
 //!
-//! ## Snapshots ([`state_at`], [`store_snapshots`])
+//! ## Snapshots ([`state_at`], [`fold_for_posting`], [`store_snapshots`])
 //! The close of business keeps each open loan's folded position at the start of the next business date
 //! ([`coopfund_domain::snapshot::FoldSnapshot`]), rewriting it about once a week per loan
 //! ([`SNAPSHOT_REFRESH_DAYS`], staggered by loan id) and keeping [`SNAPSHOT_RETENTION_DAYS`] of them. A read
 //! folds only the events after the latest snapshot on or before its date; so does the close of business
-//! (a day advances the last snapshot by the days since). A back-dated event or a reversal makes the snapshots it
-//! would change stale: posting deletes them in the same transaction ([`invalidate_snapshots`]), and the engine
-//! refuses a snapshot the events after it contradict anyway ([`coopfund_domain::snapshot::Stale`]), replaying
-//! from the start instead.
+//! (a day advances the last snapshot by the days since), and so does every money command
+//! (`ledger::refold_and_post`, through [`fold_for_posting`]).
+//!
+//! **A money command writes a snapshot every [`SNAPSHOT_EVERY_EVENTS`] events**: when its fold went that many
+//! events past the last snapshot (or folded a loan of that many events from the start, having none), it stores
+//! the position it reached at the business date in its own transaction. So a loan posted to all day long, or
+//! one that has not seen a close of business yet, folds at most that many events per post and per read: the
+//! time of a post does not grow with the loan's history. Writing on every post would add a statement to each
+//! (the repayment path is counted in statements, issue 14); every sixteenth costs a sixteenth of one, and
+//! folding sixteen events is cheaper than decoding a snapshot. A snapshot holds the position only, not the
+//! allocations of every payment so far ([`coopfund_domain::snapshot`] module docs), so it stays a few kilobytes
+//! whatever the history and its decoding is flat too.
+//!
+//! A back-dated event or a reversal makes the snapshots it would change stale: posting deletes them in the
+//! same transaction ([`invalidate_snapshots`]), so the fold that follows replays from the latest snapshot
+//! before its value date (or from the start when there is none), and the engine refuses a snapshot the
+//! events after it contradict anyway ([`coopfund_domain::snapshot::Stale`]), replaying from the start instead.
 //!
 //! **An unreadable snapshot is ignored with a warning, not an error**: unlike an event or a balance, a
 //! snapshot is a cache of what the events already say, so the full refold gives the true answer and nothing
@@ -355,15 +368,62 @@ pub async fn latest_snapshots<C: ConnectionTrait>(
 /// The most loan ids bound in one query (SQLite allows 32,766 bound values).
 const LOAN_IDS_PER_QUERY_MAX: usize = 4_000;
 
-/// The loan as of the start of `date` (as [`fold_at`] over all its events), folding only the events after its
-/// latest snapshot on or before `date` when there is a usable one (module docs).
+/// How many events a money command folds on top of a loan's latest snapshot (or from the start, when it has
+/// none) before it writes a new snapshot of the position it reached (module docs): the cost of a post stays
+/// bounded by this many events whatever the loan's history, without a close of business. A snapshot without
+/// allocations is a few kilobytes (the schedule), one upsert of one row; written every
+/// `SNAPSHOT_EVERY_EVENTS`-th event it adds a sixteenth of a statement to a post, and folding up to sixteen
+/// events costs far less than decoding the snapshot does.
+pub const SNAPSHOT_EVERY_EVENTS: usize = 16;
+
+/// A loan folded to a date ([`fold_for_posting`]).
+#[derive(Debug, Clone)]
+pub struct Folded {
+    /// The loan as of the start of the date. When folded from a snapshot, its `allocations` are only those made
+    /// after the snapshot ([`coopfund_domain::snapshot`] module docs): the event just recorded is always among them.
+    pub state: LoanState,
+    /// The position reached, to store ([`store_snapshots`]) when the fold went [`SNAPSHOT_EVERY_EVENTS`] or more
+    /// events past the last snapshot; `None` otherwise.
+    pub snapshot: Option<FoldSnapshot>,
+}
+
+/// The loan as of the start of `date` (as [`fold_at`] over all its events, but for the allocations made before
+/// the snapshot used), folding only the events after its latest snapshot on or before `date` when there is a
+/// usable one (module docs). Reads only: it never writes a snapshot.
 pub async fn state_at<C: ConnectionTrait>(
     conn: &C,
     loan: &loan::Model,
     calendar: &HolidayCalendar,
     date: NaiveDate,
 ) -> AppResult<LoanState> {
+    Ok(fold_with_snapshot(conn, loan, calendar, date, None)
+        .await?
+        .state)
+}
+
+/// [`state_at`] for a money command (inside its transaction, the loan locked): the same fold, and the position
+/// reached when it folded [`SNAPSHOT_EVERY_EVENTS`] or more events (from the snapshot, or from the start) for the
+/// caller to store in the same transaction.
+pub async fn fold_for_posting<C: ConnectionTrait>(
+    conn: &C,
+    loan: &loan::Model,
+    calendar: &HolidayCalendar,
+    date: NaiveDate,
+) -> AppResult<Folded> {
+    fold_with_snapshot(conn, loan, calendar, date, Some(SNAPSHOT_EVERY_EVENTS)).await
+}
+
+/// The fold of [`state_at`] and [`fold_for_posting`]; with `keep_after`, a snapshot of the position reached when
+/// at least that many events were folded.
+async fn fold_with_snapshot<C: ConnectionTrait>(
+    conn: &C,
+    loan: &loan::Model,
+    calendar: &HolidayCalendar,
+    date: NaiveDate,
+    keep_after: Option<usize>,
+) -> AppResult<Folded> {
     let contract = contract_of(loan, calendar)?;
+    // The primary key (loan_id, as_of): one index probe.
     let row = loan_snapshot::Entity::find()
         .filter(loan_snapshot::Column::LoanId.eq(loan.id))
         .filter(loan_snapshot::Column::AsOf.lte(date))
@@ -371,28 +431,86 @@ pub async fn state_at<C: ConnectionTrait>(
         .one(conn)
         .await?;
     if let Some((row, snapshot)) = row.and_then(|row| decode_snapshot(&row).map(|s| (row, s))) {
-        // Exactly the events `FoldSnapshot::is_pending` selects: recorded since, dated after, or reversals.
-        let pending = loan_transaction::Entity::find()
-            .filter(loan_transaction::Column::LoanId.eq(loan.id))
-            .filter(
-                Condition::any()
-                    .add(loan_transaction::Column::Id.gt(row.covered_sequence))
-                    .add(loan_transaction::Column::ValueDate.gt(snapshot.as_of))
-                    .add(loan_transaction::Column::Kind.eq(kind::REVERSAL)),
-            )
-            .order_by_asc(loan_transaction::Column::Id)
-            .all(conn)
-            .await?;
-        match snapshot::advance(&contract, &snapshot, &events_of(&pending)?, date) {
-            Ok(state) => return Ok(state),
+        let pending = events_of(&pending_transactions(conn, loan.id, &snapshot, &row).await?)?;
+        match snapshot::advance_folder(&contract, &snapshot, &pending, date) {
+            Ok(folder) => {
+                let keep = keep_after.is_some_and(|every| pending.len() >= every);
+                let snapshot = keep.then(|| {
+                    let covered = snapshot
+                        .covered_sequence
+                        .max(snapshot::covered_sequence_of(&pending));
+                    FoldSnapshot::of_folder(&contract, &folder, date, covered)
+                });
+                return Ok(Folded {
+                    state: folder.into_state(),
+                    snapshot,
+                });
+            }
             Err(AdvanceError::Fold(error)) => return Err(fold_error(error)),
             Err(AdvanceError::Stale(stale)) => {
                 tracing::debug!(loan_id = loan.id, as_of = %snapshot.as_of, %stale, "snapshot not used");
             }
         }
     }
-    let transactions = transactions_of(conn, loan.id).await?;
-    fold_at(&contract, &events_of(&transactions)?, date)
+    // No usable snapshot: from the first disbursement (posting deleted the snapshots a back-dated event or a
+    // reversal made stale, so the one read above is before its value date unless another writer raced it).
+    let events = events_of(&transactions_of(conn, loan.id).await?)?;
+    let folder = snapshot::fold_folder(&contract, &events, date).map_err(fold_error)?;
+    let keep = keep_after.is_some_and(|every| events.len() >= every);
+    let snapshot = keep.then(|| {
+        FoldSnapshot::of_folder(
+            &contract,
+            &folder,
+            date,
+            snapshot::covered_sequence_of(&events),
+        )
+    });
+    Ok(Folded {
+        state: folder.into_state(),
+        snapshot,
+    })
+}
+
+/// The loan's transactions still to fold on top of `snapshot` (stored as `row`), in insertion order: those
+/// recorded since (id above the covered sequence) or dated after it, in one query on the loan's index, and only
+/// if some of those were recorded before the snapshot (known events dated after it), the reversals recorded
+/// before it that cancel one of them. That is [`FoldSnapshot::is_pending`]'s selection less the reversals it
+/// also takes that were accounted for when the snapshot was taken and cancel nothing pending
+/// ([`snapshot::advance_folder`] ignores them), so a read costs the events since the snapshot, not a scan of
+/// every reversal's row in the loan's history.
+async fn pending_transactions<C: ConnectionTrait>(
+    conn: &C,
+    loan_id: i64,
+    snapshot: &FoldSnapshot,
+    row: &loan_snapshot::Model,
+) -> AppResult<Vec<loan_transaction::Model>> {
+    let mut pending = loan_transaction::Entity::find()
+        .filter(loan_transaction::Column::LoanId.eq(loan_id))
+        .filter(
+            Condition::any()
+                .add(loan_transaction::Column::Id.gt(row.covered_sequence))
+                .add(loan_transaction::Column::ValueDate.gt(snapshot.as_of)),
+        )
+        .order_by_asc(loan_transaction::Column::Id)
+        .all(conn)
+        .await?;
+    let known_after: Vec<i64> = pending
+        .iter()
+        .filter(|tx| tx.id <= row.covered_sequence)
+        .map(|tx| tx.id)
+        .collect();
+    if !known_after.is_empty() {
+        pending.extend(
+            loan_transaction::Entity::find()
+                .filter(loan_transaction::Column::LoanId.eq(loan_id))
+                .filter(loan_transaction::Column::Id.lte(row.covered_sequence))
+                .filter(loan_transaction::Column::ReversesId.is_in(known_after))
+                .all(conn)
+                .await?,
+        );
+        pending.sort_by_key(|tx| tx.id);
+    }
+    Ok(pending)
 }
 
 /// The row for a snapshot of loan `loan_id`.
@@ -472,8 +590,14 @@ pub async fn prune_snapshots<C: ConnectionTrait>(conn: &C, before: NaiveDate) ->
 
 /// Deletes the loan's snapshots that the transaction just recorded makes stale, in the posting's transaction:
 /// for an event dated `value_date`, those after that date (a snapshot on the date itself stays good: the new
-/// event folds after the ones it holds); for a reversal, all of them (the reversed event may be folded into
-/// any). An event dated on or after the business date (the usual case) makes none stale, and costs no statement.
+/// event folds after the ones it holds); for a reversal, those on or after its value date, which is the reversed
+/// event's (`commands`: a reversal carries its original's value date), the first snapshot that can hold it: the
+/// ones before stay good and the next fold replays from the latest of them. An event dated on or after the
+/// business date (the usual case) makes none stale, and costs no statement. Should a reversal ever carry another
+/// date, the engine still refuses a snapshot holding the event it cancels ([`Stale::ReversesFolded`]), so
+/// nothing is ever folded wrong; it only costs a replay from the start.
+///
+/// [`Stale::ReversesFolded`]: coopfund_domain::snapshot::Stale::ReversesFolded
 pub async fn invalidate_snapshots<C: ConnectionTrait>(
     conn: &C,
     recorded: &loan_transaction::Model,
@@ -484,12 +608,16 @@ pub async fn invalidate_snapshots<C: ConnectionTrait>(
     if !reversal && recorded.value_date >= business_date {
         return Ok(());
     }
-    let mut delete = loan_snapshot::Entity::delete_many()
-        .filter(loan_snapshot::Column::LoanId.eq(recorded.loan_id));
-    if !reversal {
-        delete = delete.filter(loan_snapshot::Column::AsOf.gt(recorded.value_date));
-    }
-    delete.exec(conn).await?;
+    let stale_from = loan_snapshot::Column::AsOf;
+    loan_snapshot::Entity::delete_many()
+        .filter(loan_snapshot::Column::LoanId.eq(recorded.loan_id))
+        .filter(if reversal {
+            stale_from.gte(recorded.value_date)
+        } else {
+            stale_from.gt(recorded.value_date)
+        })
+        .exec(conn)
+        .await?;
     Ok(())
 }
 

@@ -1,7 +1,9 @@
 //! Snapshots of the fold (issue 14) through the public surface: the close of business keeps each loan's folded
 //! position, the loan reads fold only what came after it and answer exactly what the full refold answers, a
 //! back-dated payment deletes the snapshots it makes stale in its own transaction, an unreadable snapshot is
-//! ignored (the read refolds) and `ledger verify` names it.
+//! ignored (the read refolds) and `ledger verify` names it; the money commands fold from the latest snapshot
+//! too and keep one every few events without any close of business (the posting path stays flat in history),
+//! a reversal keeping the snapshots before its value date.
 
 use coopfund::store::entities::loan_snapshot;
 use reqwest::StatusCode;
@@ -10,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
 use crate::loan_fixtures::{
-    active_loan, assert_ledger_verifies, date, example_3, json_of, repay, Staff,
+    active_loan, assert_ledger_verifies, date, example_3, json_of, repay, set_date, Staff,
 };
 
 async fn close_through(app: &TestApp, through: &str) {
@@ -161,4 +163,138 @@ async fn an_unreadable_snapshot_is_ignored_by_the_reads_and_named_by_ledger_veri
         "{}",
         report.render()
     );
+}
+
+/// Posts `count` ordinary repayments of 100,000 đồng valued `on`; returns each response's transaction.
+async fn repay_many(
+    app: &TestApp,
+    staff: &Staff,
+    loan_id: i64,
+    count: usize,
+    on: &str,
+) -> Vec<Value> {
+    let mut recorded = Vec::with_capacity(count);
+    for _ in 0..count {
+        recorded.push(
+            json_of(
+                repay(app, staff, loan_id, 100_000, on, "ordinary").await,
+                StatusCode::CREATED,
+            )
+            .await,
+        );
+    }
+    recorded
+}
+
+/// Each recorded repayment's allocation (as its command answered) is the one the transactions list shows
+/// (folded from the start), and every repayment listed has one.
+async fn assert_allocations_as_listed(
+    app: &TestApp,
+    staff: &Staff,
+    loan_id: i64,
+    recorded: &[Value],
+) {
+    let listed = json_of(
+        app.get(
+            &format!("/api/v1/loans/{loan_id}/transactions"),
+            &staff.auditor,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let listed = listed.as_array().expect("a list of transactions");
+    for tx in listed
+        .iter()
+        .filter(|t| t["kind"] == "repayment" && t["reversed_by"].is_null())
+    {
+        assert!(tx["allocation"].is_object(), "{tx}");
+    }
+    for tx in recorded {
+        let shown = listed
+            .iter()
+            .find(|t| t["id"] == tx["id"])
+            .expect("the recorded repayment is listed");
+        assert_eq!(shown["allocation"], tx["allocation"], "{tx}");
+    }
+}
+
+#[tokio::test]
+async fn the_money_commands_fold_from_the_latest_snapshot_and_keep_one_every_few_events() {
+    let app = spawn_app().await;
+    let staff = Staff::new(&app).await;
+    let coop = app.cooperative().await;
+    let loan_id = active_loan(&app, &staff, coop, &example_3(), "2026-01-10").await;
+    let every = coopfund::app::loan_engine::SNAPSHOT_EVERY_EVENTS;
+
+    // No close of business: the posts alone keep a snapshot once the loan has that many events.
+    let first = repay_many(&app, &staff, loan_id, every - 2, "2026-01-10").await;
+    assert!(
+        snapshots_of(&app, loan_id).await.is_empty(),
+        "too few events for a snapshot"
+    );
+    let more = repay_many(&app, &staff, loan_id, 1, "2026-01-10").await;
+    let kept = snapshots_of(&app, loan_id).await;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].as_of, date("2026-01-10"));
+    assert_eq!(kept[0].format_version, 2);
+    assert!(
+        !kept[0].state.contains("allocations\":[{"),
+        "a snapshot keeps no allocation: {}",
+        kept[0].state
+    );
+    assert_eq!(
+        reads(&app, &staff, loan_id).await,
+        reads_refolded(&app, &staff, loan_id).await
+    );
+
+    // Ten days on (past nothing due yet): the posts fold from the 2026-01-10 snapshot and keep the next one
+    // once they folded that many events past it.
+    set_date(&app, "2026-01-20").await;
+    let later = repay_many(&app, &staff, loan_id, every, "2026-01-20").await;
+    let kept = snapshots_of(&app, loan_id).await;
+    assert!(
+        kept.iter().any(|s| s.as_of == date("2026-01-20")),
+        "{kept:?}"
+    );
+    assert_eq!(
+        reads(&app, &staff, loan_id).await,
+        reads_refolded(&app, &staff, loan_id).await
+    );
+    let recorded: Vec<Value> = first.into_iter().chain(more).chain(later.clone()).collect();
+    assert_allocations_as_listed(&app, &staff, loan_id, &recorded).await;
+    assert_ledger_verifies(&app).await;
+
+    // A reversal deletes the snapshots on or after its value date and keeps those before.
+    let reversed = &later[3];
+    json_of(
+        app.post(
+            &format!(
+                "/api/v1/loans/{loan_id}/transactions/{}/reverse",
+                reversed["id"]
+            ),
+            &staff.accountant,
+            &json!({"reason": "entered twice"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let kept = snapshots_of(&app, loan_id).await;
+    assert!(
+        kept.iter().all(|s| s.as_of < date("2026-01-20")),
+        "{kept:?}"
+    );
+    assert!(
+        kept.iter().any(|s| s.as_of == date("2026-01-10")),
+        "{kept:?}"
+    );
+    // A payment after the reversal folds from the 2026-01-10 snapshot, and the reads agree with the refold.
+    let after = repay_many(&app, &staff, loan_id, 1, "2026-01-20").await;
+    assert_eq!(
+        reads(&app, &staff, loan_id).await,
+        reads_refolded(&app, &staff, loan_id).await
+    );
+    assert_allocations_as_listed(&app, &staff, loan_id, &after).await;
+    assert_ledger_verifies(&app).await;
 }

@@ -18,7 +18,7 @@ use sea_orm::{
 use super::{books::posted_book, status_of};
 use crate::{
     app::{
-        loan_engine::{self, contract_of, events_of, loan_group, transactions_of},
+        loan_engine::{self, contract_of, events_of, loan_group},
         Caller,
     },
     error::{AppError, AppResult},
@@ -322,7 +322,9 @@ pub async fn post_loan_entries<C: ConnectionTrait>(
 
 /// **The entry point for the close of business and every money command.** Refolds loan `loan` (already
 /// locked by the caller, see [`crate::app::loans::lock_loan`]) from its stored events as of `date` (the
-/// start of that business day: accrued through the day before, what fell due before it moved to overdue),
+/// start of that business day: accrued through the day before, what fell due before it moved to overdue) —
+/// from its latest snapshot when it has a usable one, writing a new one every few events
+/// ([`loan_engine::fold_for_posting`]), so the state's allocations are those made after that snapshot —
 /// classifies it, posts the difference to the books with `posting`, and caches the balances on the loan
 /// row — all on `conn`, the caller's transaction. A retried posting with the same `business_key` fails
 /// on the unique index: the caller decides whether that means "already done".
@@ -362,12 +364,14 @@ pub async fn refold_and_post_with<C: ConnectionTrait>(
     calendar: &HolidayCalendar,
     provision: impl FnOnce(&loan::Model, &LoanState, DebtGroup) -> Provision,
 ) -> AppResult<Refolded> {
-    let state = fold_loan(
-        &loan,
-        &transactions_of(conn, loan.id).await?,
-        calendar,
-        date,
-    )?;
+    // From the loan's latest snapshot: the events after it only, not the whole history (issue 14); the
+    // position reached is kept every `SNAPSHOT_EVERY_EVENTS` events so that the next post folds as few.
+    let folded = loan_engine::fold_for_posting(conn, &loan, calendar, date).await?;
+    if let Some(snapshot) = &folded.snapshot {
+        let row = loan_engine::snapshot_row(loan.id, snapshot, posting.posted_at)?;
+        loan_engine::store_snapshots(conn, vec![row]).await?;
+    }
+    let state = folded.state;
     let group = loan_group(&state, classification).max(worst_sibling_group(conn, &loan).await?);
     let provision = provision(&loan, &state, group);
     let entry_id =
