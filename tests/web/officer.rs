@@ -434,10 +434,7 @@ async fn an_approval_over_the_15_percent_limit_is_refused_on_the_page_with_its_n
     browser.click("#lang-switch").await;
     // Wait for the English text itself: the Vietnamese verdict also says "15%" until the page is replaced.
     let verdict = browser.wait_text("#verdict", "limit 1,500,000,000").await;
-    assert!(
-        verdict.contains("room left 600,000,000"),
-        "{verdict}"
-    );
+    assert!(verdict.contains("room left 600,000,000"), "{verdict}");
     // The application page at phone width: no sideways scroll.
     browser.quit().await;
     let phone = driver.session(true).await;
