@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{cases, contract, disbursed, disbursements, push_if_valid, push_payment, vnd};
+use common::{cases, contract, disbursed, disbursements, push_if_valid, push_payments, vnd};
 use coopfund_domain::examples::{date as d, example_3};
 
 use chrono::{Duration, NaiveDate};
@@ -293,22 +293,19 @@ fn scenario() -> impl Strategy<Value = Scenario> {
 fn events_of(s: &Scenario) -> Vec<LoanEvent> {
     let contract = &s.contract;
     let mut events = disbursements(contract, start(), s.tranche);
-    for (index, &(day, per_mille, prepayment, entered_late)) in s.payments.iter().enumerate() {
-        // A back-dated payment: entered after the others (a higher sequence), its value date earlier.
-        let sequence = if entered_late { 500 } else { 10 } + index as u64;
-        let date = start() + Duration::days(day);
-        if !push_payment(
-            contract,
-            &mut events,
-            index,
-            date,
-            per_mille,
-            prepayment,
-            sequence,
-        ) {
-            break;
-        }
-    }
+    let payments = s.payments.iter().enumerate().map(
+        |(index, &(day, per_mille, prepayment, entered_late))| {
+            // A back-dated payment: entered after the others (a higher sequence), its value date earlier.
+            let sequence = if entered_late { 500 } else { 10 } + index as u64;
+            (
+                start() + Duration::days(day),
+                per_mille,
+                prepayment,
+                sequence,
+            )
+        },
+    );
+    push_payments(contract, &mut events, payments);
     if let Some(day) = s.restructure_on {
         let on = start() + Duration::days(day);
         let restructure = LoanEvent {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{cases, contract, disbursements, push_payment};
+use common::{cases, contract, disbursements, push_payments};
 
 use chrono::{Duration, NaiveDate};
 use coopfund_domain::{
@@ -44,21 +44,20 @@ fn start() -> NaiveDate {
 fn events_of(scenario: &Scenario) -> Vec<LoanEvent> {
     let contract = &scenario.contract;
     let mut events = disbursements(contract, start(), scenario.tranche);
-    for (index, &(day, per_mille, prepayment)) in scenario.payments.iter().enumerate() {
-        let date = start() + Duration::days(day);
-        let sequence = 10 + index as u64;
-        if !push_payment(
-            contract,
-            &mut events,
-            index,
-            date,
-            per_mille,
-            prepayment,
-            sequence,
-        ) {
-            break;
-        }
-    }
+    let payments =
+        scenario
+            .payments
+            .iter()
+            .enumerate()
+            .map(|(index, &(day, per_mille, prepayment))| {
+                (
+                    start() + Duration::days(day),
+                    per_mille,
+                    prepayment,
+                    10 + index as u64,
+                )
+            });
+    push_payments(contract, &mut events, payments);
     events
 }
 

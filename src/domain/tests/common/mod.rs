@@ -199,26 +199,23 @@ pub fn disbursements(
     events
 }
 
-/// Adds payment `r{index}` (with `sequence`) of `per_mille` of the payoff on `date`, a prepayment or an ordinary
-/// one, if it is valid; `false` once nothing is owed on `date`.
-pub fn push_payment(
+/// Adds each of `payments` (value date, per mille of the payoff on it, prepayment?, sequence) in turn as payment
+/// `r{index}` when it is valid, and stops once nothing is owed.
+pub fn push_payments(
     contract: &LoanContract,
     events: &mut Vec<LoanEvent>,
-    index: usize,
-    date: NaiveDate,
-    per_mille: u32,
-    prepayment: bool,
-    sequence: u64,
-) -> bool {
-    let Some(amount) = part_of_payoff(contract, events, date, per_mille) else {
-        return false;
-    };
-    let kind = if prepayment {
-        RepaymentKind::Prepayment
-    } else {
-        RepaymentKind::Ordinary
-    };
-    let payment = LoanEvent::repayment(format!("r{index}"), date, sequence, amount, kind);
-    push_if_valid(contract, events, payment);
-    true
+    payments: impl IntoIterator<Item = (NaiveDate, u32, bool, u64)>,
+) {
+    for (index, (date, per_mille, prepayment, sequence)) in payments.into_iter().enumerate() {
+        let Some(amount) = part_of_payoff(contract, events, date, per_mille) else {
+            return;
+        };
+        let kind = if prepayment {
+            RepaymentKind::Prepayment
+        } else {
+            RepaymentKind::Ordinary
+        };
+        let payment = LoanEvent::repayment(format!("r{index}"), date, sequence, amount, kind);
+        push_if_valid(contract, events, payment);
+    }
 }
