@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::vnd;
+use common::{ordinary_repayment, vnd};
 use coopfund_domain::examples::date as d;
 
 use chrono::{Duration, NaiveDate};
@@ -330,13 +330,7 @@ fn the_unpaid_interest_of_a_restructured_installment_stays_in_the_payoff_until_p
     assert_eq!(next_day.total, vnd(151_126_185 + 1_528_767));
     // Paying the old, short quote no longer closes the loan.
     let mut short = events.clone();
-    short.push(LoanEvent::repayment(
-        "r1",
-        d(2026, 2, 26),
-        2,
-        vnd(151_126_185),
-        RepaymentKind::Ordinary,
-    ));
+    short.push(ordinary_repayment("r1", d(2026, 2, 26), 2, 151_126_185));
     let state = fold(&contract, &short, d(2026, 2, 26)).expect("folds");
     assert_eq!(state.closed_on, None);
     // Paying the full quote does, and collects the restructured interest.

@@ -32,6 +32,22 @@ pub fn event(id: &str, value_date: NaiveDate, sequence: u64, kind: EventKind) ->
     }
 }
 
+/// An ordinary repayment of `amount` đồng.
+pub fn ordinary_repayment(
+    id: &str,
+    value_date: NaiveDate,
+    sequence: u64,
+    amount: i64,
+) -> LoanEvent {
+    LoanEvent::repayment(
+        id,
+        value_date,
+        sequence,
+        vnd(amount),
+        RepaymentKind::Ordinary,
+    )
+}
+
 /// Worked example 3's disbursement: 100,000,000 on 2026-01-10 (`d1`, the first event).
 pub fn disbursed() -> LoanEvent {
     LoanEvent::disbursement("d1", date(2026, 1, 10), 1, vnd(100_000_000))
