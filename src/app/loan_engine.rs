@@ -41,12 +41,10 @@ use coopfund_domain::snapshot::{self, AdvanceError, FoldSnapshot};
 use coopfund_domain::{
     classification::DebtGroup, AllocationOrder, DayCount, EventKind, FoldError, HolidayCalendar,
     LoanContract, LoanError, LoanEvent, LoanState, LoanStatus, Method, PrepaymentRule,
-    RepaymentKind, Restructure, RestructureKind, ScheduleTerms, StatementTransaction,
-    TransactionKind, Vnd,
+    RepaymentKind, Restructure, ScheduleTerms, StatementTransaction, TransactionKind, Vnd,
 };
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 use crate::{
@@ -70,29 +68,6 @@ pub mod kind {
     pub const REVERSAL: &str = TransactionKind::Reversal.as_str();
     /// Money recovered on a written-off loan (Decree 45/2021 Art 29, DOMAIN.md §9).
     pub const RECOVERY: &str = TransactionKind::Recovery.as_str();
-}
-
-/// The restructuring terms kept in a `restructure` transaction's `details` (JSON, the names as the API spells
-/// them).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RestructureTerms {
-    /// Adjustment (maturity unchanged) or extension (maturity later).
-    pub kind: RestructureKind,
-    /// The first new due date.
-    pub first_due_on: NaiveDate,
-    /// How many new installments.
-    pub installments: u32,
-    /// Months between due dates.
-    pub period_months: u32,
-    /// The method of the new schedule.
-    pub method: Method,
-    /// Interest-only installments at the start.
-    pub principal_grace: u32,
-    /// Interest waived or reduced (classification §8).
-    pub interest_reduced: bool,
-    /// Interest forgiven, in đồng (DOMAIN.md §7). Rows written before it existed forgave nothing: 0.
-    #[serde(default)]
-    pub interest_reduction_vnd: i64,
 }
 
 /// A stored value that cannot be read, naming the row: `stored loan 17 has status "foo"`.
@@ -148,7 +123,7 @@ pub fn repayment_kind_of(tx: &loan_transaction::Model) -> AppResult<Option<Repay
 }
 
 /// A stored restructuring's terms (`None` for any other transaction).
-pub fn restructure_terms_of(tx: &loan_transaction::Model) -> AppResult<Option<RestructureTerms>> {
+pub fn restructure_terms_of(tx: &loan_transaction::Model) -> AppResult<Option<Restructure>> {
     if kind_of(tx)? != TransactionKind::Restructure {
         return Ok(None);
     }
@@ -252,10 +227,10 @@ fn event_of(tx: &loan_transaction::Model) -> AppResult<LoanEvent> {
             kind: repayment_kind_of(tx)?
                 .ok_or_else(|| corrupt_transaction(tx, "repayment_kind", "null"))?,
         },
-        TransactionKind::Restructure => EventKind::Restructure(restructure_of(
-            &restructure_terms_of(tx)?
+        TransactionKind::Restructure => EventKind::Restructure(
+            restructure_terms_of(tx)?
                 .ok_or_else(|| corrupt_transaction(tx, "details", &tx.details))?,
-        )),
+        ),
         TransactionKind::WriteOff => EventKind::WriteOff,
         TransactionKind::Recovery => EventKind::Recovery { amount },
         TransactionKind::Reversal => EventKind::Reversal {
@@ -271,20 +246,6 @@ fn event_of(tx: &loan_transaction::Model) -> AppResult<LoanEvent> {
         sequence: tx.id.unsigned_abs(),
         kind,
     })
-}
-
-/// The engine's restructuring for stored terms.
-pub fn restructure_of(terms: &RestructureTerms) -> Restructure {
-    Restructure {
-        kind: terms.kind,
-        first_due_on: terms.first_due_on,
-        installments: terms.installments,
-        period_months: terms.period_months,
-        method: terms.method,
-        principal_grace: terms.principal_grace,
-        interest_reduced: terms.interest_reduced,
-        interest_reduction: Vnd::from_i64(terms.interest_reduction_vnd),
-    }
 }
 
 /// The loan as of the start of `date` (what is owed on `date`, DOMAIN.md §4), or the engine's refusal.

@@ -666,9 +666,15 @@ mod tests {
     use super::*;
 
     fn rows(n: i64) -> Vec<StoredRow> {
-        let fields: Vec<Vec<Field>> = (0..n)
-            .map(|i| vec![Field::Int(i), Field::Text(format!("row {i}")), Field::Null])
-            .collect();
+        chained(
+            (0..n)
+                .map(|i| vec![Field::Int(i), Field::Text(format!("row {i}")), Field::Null])
+                .collect(),
+        )
+    }
+
+    /// Rows holding `fields`, chained from the genesis (row `seq` has id `seq × 10`).
+    fn chained(fields: Vec<Vec<Field>>) -> Vec<StoredRow> {
         links_after(Chain::Audit, 0, GENESIS, &fields)
             .into_iter()
             .zip(fields)
@@ -703,11 +709,19 @@ mod tests {
         assert_eq!(walk(&[], (0, GENESIS), None), vec![]);
     }
 
-    #[test]
-    fn an_edit_is_named() {
+    /// Edits row 3 of 5, recomputing its own hash or not, and checks the walk names it as edited either way.
+    fn assert_edit_named(recompute_own_hash: bool) {
         let mut rows = rows(5);
         let (seq, hash) = head_of(&rows);
         rows[2].fields[1] = Field::Text("changed".into());
+        if recompute_own_hash {
+            rows[2].hash = Some(row_hash(
+                Chain::Audit,
+                3,
+                rows[2].prev.as_deref().unwrap_or_default(),
+                &rows[2].fields,
+            ));
+        }
         assert_eq!(
             walk(&rows, (seq, &hash), None),
             vec![Finding::Edited { id: 30, seq: 3 }]
@@ -715,20 +729,13 @@ mod tests {
     }
 
     #[test]
+    fn an_edit_is_named() {
+        assert_edit_named(false);
+    }
+
+    #[test]
     fn an_edit_with_its_own_hash_recomputed_is_named() {
-        let mut rows = rows(5);
-        let (seq, hash) = head_of(&rows);
-        rows[2].fields[1] = Field::Text("changed".into());
-        rows[2].hash = Some(row_hash(
-            Chain::Audit,
-            3,
-            rows[2].prev.as_deref().unwrap_or_default(),
-            &rows[2].fields,
-        ));
-        assert_eq!(
-            walk(&rows, (seq, &hash), None),
-            vec![Finding::Edited { id: 30, seq: 3 }]
-        );
+        assert_edit_named(true);
     }
 
     #[test]
@@ -793,18 +800,7 @@ mod tests {
         // Rewrite every row with a new first row and recompute the whole chain.
         let mut fields: Vec<Vec<Field>> = original.iter().map(|r| r.fields.clone()).collect();
         fields[0][1] = Field::Text("forged".into());
-        let links = links_after(Chain::Audit, 0, GENESIS, &fields);
-        let forged: Vec<StoredRow> = links
-            .into_iter()
-            .zip(fields)
-            .map(|(link, fields)| StoredRow {
-                id: link.seq * 10,
-                seq: link.seq,
-                prev: Some(link.prev),
-                hash: Some(link.hash),
-                fields,
-            })
-            .collect();
+        let forged = chained(fields);
         let (seq, hash) = head_of(&forged);
         assert_eq!(walk(&forged, (seq, &hash), None), vec![]);
         assert_eq!(

@@ -141,8 +141,9 @@ pub enum RestructureKind {
     Extension,
 }
 
-/// The new schedule for the remaining balance.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The new schedule for the remaining balance. Its JSON (the names as the API spells them) is what a `restructure`
+/// transaction keeps in its details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Restructure {
     /// Adjustment or extension.
     pub kind: RestructureKind,
@@ -160,7 +161,9 @@ pub struct Restructure {
     pub interest_reduced: bool,
     /// The interest forgiven, in đồng (DOMAIN.md §7: a restructuring forgives nothing unless it says so with an
     /// amount). It is taken from late interest, then overdue interest, then the unpaid contractual interest moved
-    /// into the new schedule; it can be at most what is owed in those three.
+    /// into the new schedule; it can be at most what is owed in those three. Stored as `interest_reduction_vnd`;
+    /// rows written before it existed forgave nothing: 0.
+    #[serde(rename = "interest_reduction_vnd", default)]
     pub interest_reduction: Vnd,
 }
 

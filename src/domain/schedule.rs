@@ -596,56 +596,25 @@ mod tests {
         terms
     }
 
-    fn line(s: &Schedule, seq: u32) -> (NaiveDate, i64, Vnd, Vnd, Vnd) {
+    /// Installment `seq` of `s` falls due on `due_on` after `days` days and is `[principal, interest, total]`.
+    fn assert_line(s: &Schedule, seq: u32, due_on: NaiveDate, days: i64, amounts: [i64; 3]) {
         let i = &s.installments[seq as usize - 1];
         assert_eq!(i.seq, seq);
-        (i.due_on, i.days, i.principal, i.interest, i.total)
+        assert_eq!(
+            (i.due_on, i.days, [i.principal, i.interest, i.total]),
+            (due_on, days, amounts.map(vnd)),
+            "installment {seq}"
+        );
     }
 
     #[test]
     fn worked_example_1_equal_principal_from_a_month_end() {
         let s = build_schedule(&example_1()).expect("valid terms");
         assert_eq!(s.installments.len(), 12);
-        assert_eq!(
-            line(&s, 1),
-            (
-                d(2026, 2, 28),
-                28,
-                vnd(10_000_000),
-                vnd(662_795),
-                vnd(10_662_795)
-            )
-        );
-        assert_eq!(
-            line(&s, 2),
-            (
-                d(2026, 3, 31),
-                31,
-                vnd(10_000_000),
-                vnd(672_658),
-                vnd(10_672_658)
-            )
-        );
-        assert_eq!(
-            line(&s, 3),
-            (
-                d(2026, 4, 30),
-                30,
-                vnd(10_000_000),
-                vnd(591_781),
-                vnd(10_591_781)
-            )
-        );
-        assert_eq!(
-            line(&s, 12),
-            (
-                d(2027, 1, 31),
-                31,
-                vnd(10_000_000),
-                vnd(61_151),
-                vnd(10_061_151)
-            )
-        );
+        assert_line(&s, 1, d(2026, 2, 28), 28, [10_000_000, 662_795, 10_662_795]);
+        assert_line(&s, 2, d(2026, 3, 31), 31, [10_000_000, 672_658, 10_672_658]);
+        assert_line(&s, 3, d(2026, 4, 30), 30, [10_000_000, 591_781, 10_591_781]);
+        assert_line(&s, 12, d(2027, 1, 31), 31, [10_000_000, 61_151, 10_061_151]);
         assert_eq!(s.installments[0].closing_balance, vnd(110_000_000));
         assert_eq!(s.total_principal(), vnd(120_000_000));
     }
@@ -654,39 +623,27 @@ mod tests {
     fn worked_example_2_quarterly_annuity_with_two_grace_quarters() {
         let s = build_schedule(&example_2()).expect("valid terms");
         assert_eq!(s.installments.len(), 8);
-        assert_eq!(
-            line(&s, 1),
-            (d(2026, 6, 15), 92, vnd(0), vnd(8_191_781), vnd(8_191_781))
+        assert_line(&s, 1, d(2026, 6, 15), 92, [0, 8_191_781, 8_191_781]);
+        assert_line(
+            &s,
+            3,
+            d(2026, 12, 15),
+            91,
+            [80_033_832, 8_102_740, 88_136_572],
         );
-        assert_eq!(
-            line(&s, 3),
-            (
-                d(2026, 12, 15),
-                91,
-                vnd(80_033_832),
-                vnd(8_102_740),
-                vnd(88_136_572)
-            )
+        assert_line(
+            &s,
+            4,
+            d(2027, 3, 15),
+            90,
+            [81_405_607, 6_730_965, 88_136_572],
         );
-        assert_eq!(
-            line(&s, 4),
-            (
-                d(2027, 3, 15),
-                90,
-                vnd(81_405_607),
-                vnd(6_730_965),
-                vnd(88_136_572)
-            )
-        );
-        assert_eq!(
-            line(&s, 8),
-            (
-                d(2028, 3, 15),
-                91,
-                vnd(86_679_183),
-                vnd(1_404_678),
-                vnd(88_083_861)
-            )
+        assert_line(
+            &s,
+            8,
+            d(2028, 3, 15),
+            91,
+            [86_679_183, 1_404_678, 88_083_861],
         );
         assert_eq!(s.annuity_installment, Some(vnd(88_136_572)));
         assert_eq!(s.total_principal(), vnd(500_000_000));

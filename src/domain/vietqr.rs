@@ -184,20 +184,22 @@ mod tests {
 
     #[test]
     fn reproduces_published_vietqr_codes_byte_for_byte() {
-        let subiz = VietQrTransfer {
-            bank_bin: "970415",
-            account_number: "0011001932418",
-            amount_vnd: 120_000,
-            purpose: "ung ho lu lut",
-        };
-        assert_eq!(payload(&subiz).unwrap(), SUBIZ_SAMPLE);
-        let qrpay = VietQrTransfer {
-            bank_bin: "970416",
-            account_number: "257678859",
-            amount_vnd: 1_000,
-            purpose: "Chuyen tien",
-        };
-        assert_eq!(payload(&qrpay).unwrap(), QRPAY_SAMPLE);
+        let published = [
+            (
+                ("970415", "0011001932418", 120_000, "ung ho lu lut"),
+                SUBIZ_SAMPLE,
+            ),
+            (("970416", "257678859", 1_000, "Chuyen tien"), QRPAY_SAMPLE),
+        ];
+        for ((bank_bin, account_number, amount_vnd, purpose), sample) in published {
+            let transfer = VietQrTransfer {
+                bank_bin,
+                account_number,
+                amount_vnd,
+                purpose,
+            };
+            assert_eq!(payload(&transfer).unwrap(), sample);
+        }
     }
 
     #[test]

@@ -55,6 +55,14 @@ impl Cell {
     }
 }
 
+/// A summary row of `N` cells: `label` first, `value` in column `column` (from 0), nothing elsewhere.
+pub fn labelled<const N: usize>(label: &str, column: usize, value: Cell) -> [Cell; N] {
+    let mut cells = std::array::from_fn(|_| Cell::Empty);
+    cells[0] = Cell::from(label);
+    cells[column] = value;
+    cells
+}
+
 impl From<&str> for Cell {
     fn from(text: &str) -> Self {
         Cell::Text(text.to_string())
@@ -177,6 +185,26 @@ impl Sheets {
             }
         }
         Ok(())
+    }
+
+    /// A whole section: [`Sheets::section`] `title` with its `headers`, then `rows` in order (each as
+    /// [`Sheets::row`]).
+    pub fn table<'s, const N: usize>(
+        &'s mut self,
+        title: &'s str,
+        headers: &'s [&'s str],
+        rows: impl IntoIterator<Item = [Cell; N]>,
+    ) -> impl Future<Output = AppResult<()>> + Send + 's {
+        // Collected before the first await: a future holding the caller's iterator (borrowing closures) is not
+        // `Send` for every lifetime, which a handler's future must be. A report's rows are few.
+        let rows: Vec<[Cell; N]> = rows.into_iter().collect();
+        async move {
+            self.section(title, headers).await?;
+            for cells in &rows {
+                self.row(cells).await?;
+            }
+            Ok(())
+        }
     }
 
     /// Appends one row to the current section; CSV is sent on when enough is buffered.

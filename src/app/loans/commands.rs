@@ -22,7 +22,7 @@ use crate::{
         event_mail, follow_ups, fund,
         idempotency::{run_keyed, IdempotencyKey, Idempotent},
         ledger::{self, Posting},
-        loan_engine::{self, contract_of, kind_of, status_of, transactions_of, RestructureTerms},
+        loan_engine::{self, contract_of, kind_of, status_of, transactions_of},
         validate, Caller,
     },
     auth::Role,
@@ -320,7 +320,7 @@ impl NewTransaction {
     }
 
     fn restructure(
-        terms: &RestructureTerms,
+        terms: &coopfund_domain::Restructure,
         value_date: NaiveDate,
         reason: String,
         approved_by: Option<i64>,
@@ -831,7 +831,7 @@ pub async fn restructure(
                         ))
                     })?,
                 };
-                let terms = RestructureTerms {
+                let terms = coopfund_domain::Restructure {
                     kind: command.kind,
                     first_due_on: command.first_due_on,
                     installments: command.installments,
@@ -843,8 +843,10 @@ pub async fn restructure(
                     principal_grace: command.principal_grace,
                     interest_reduced: command.interest_reduced
                         || command.interest_reduction.is_positive(),
-                    interest_reduction_vnd: amount_vnd(command.interest_reduction)?,
+                    interest_reduction: command.interest_reduction,
                 };
+                // Kept as an integer of đồng, like every stored amount.
+                amount_vnd(terms.interest_reduction)?;
                 NewTransaction::restructure(&terms, value_date, reason, approved_by)
             })
         },

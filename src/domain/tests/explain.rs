@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{cases, contract, disbursed, part_of_payoff, push_if_valid, vnd};
+use common::{cases, contract, disbursed, disbursements, push_if_valid, push_payments, vnd};
 use coopfund_domain::examples::{date as d, example_3};
 
 use chrono::{Duration, NaiveDate};
@@ -292,36 +292,20 @@ fn scenario() -> impl Strategy<Value = Scenario> {
 
 fn events_of(s: &Scenario) -> Vec<LoanEvent> {
     let contract = &s.contract;
-    let approved = contract.terms.principal.to_i64().unwrap_or(0);
-    let first = match s.tranche {
-        Some((_, per_mille)) => (approved * i64::from(per_mille) / 1_000).max(1),
-        None => approved,
-    };
-    let mut events = vec![LoanEvent::disbursement("d0", start(), 0, vnd(first))];
-    if let Some((day, _)) = s.tranche {
-        let tranche = LoanEvent::disbursement(
-            "d1",
-            start() + Duration::days(day),
-            1,
-            vnd(approved - first),
-        );
-        push_if_valid(contract, &mut events, tranche);
-    }
-    for (index, &(day, per_mille, prepayment, entered_late)) in s.payments.iter().enumerate() {
-        let date = start() + Duration::days(day);
-        let Some(amount) = part_of_payoff(contract, &events, date, per_mille) else {
-            break;
-        };
-        let kind = if prepayment {
-            RepaymentKind::Prepayment
-        } else {
-            RepaymentKind::Ordinary
-        };
-        // A back-dated payment: entered after the others (a higher sequence), its value date earlier.
-        let sequence = if entered_late { 500 } else { 10 } + index as u64;
-        let payment = LoanEvent::repayment(format!("r{index}"), date, sequence, amount, kind);
-        push_if_valid(contract, &mut events, payment);
-    }
+    let mut events = disbursements(contract, start(), s.tranche);
+    let payments = s.payments.iter().enumerate().map(
+        |(index, &(day, per_mille, prepayment, entered_late))| {
+            // A back-dated payment: entered after the others (a higher sequence), its value date earlier.
+            let sequence = if entered_late { 500 } else { 10 } + index as u64;
+            (
+                start() + Duration::days(day),
+                per_mille,
+                prepayment,
+                sequence,
+            )
+        },
+    );
+    push_payments(contract, &mut events, payments);
     if let Some(day) = s.restructure_on {
         let on = start() + Duration::days(day);
         let restructure = LoanEvent {

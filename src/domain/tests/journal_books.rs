@@ -2,26 +2,19 @@
 
 mod common;
 
-use common::vnd;
+use common::{ordinary_repayment, vnd};
 
 use chrono::NaiveDate;
 use coopfund_domain::examples::{date as d, example_3 as contract};
 use coopfund_domain::{
     classify, entry_for_difference, fold_close_of_day, loan_book, Account, AccountBalances,
-    BookInputs, ClassificationConfig, DayCount, DebtGroup, LoanEvent, LoanState, RepaymentKind,
-    Side, Vnd,
+    BookInputs, ClassificationConfig, DayCount, DebtGroup, LoanEvent, LoanState, Side, Vnd,
 };
 
 fn events() -> Vec<LoanEvent> {
     vec![
         LoanEvent::disbursement("d1", d(2026, 1, 10), 1, vnd(100_000_000)),
-        LoanEvent::repayment(
-            "r1",
-            d(2026, 2, 20),
-            2,
-            vnd(11_100_000),
-            RepaymentKind::Ordinary,
-        ),
+        ordinary_repayment("r1", d(2026, 2, 20), 2, 11_100_000),
     ]
 }
 

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{disbursed, vnd};
+use common::{disbursed, ordinary_repayment, vnd};
 
 use coopfund_domain::examples::{date as d, example_3};
 use coopfund_domain::{
@@ -129,13 +129,7 @@ fn worked_example_3_reamortizing_spreads_the_cut() {
 fn paid_on_the_due_date_is_on_time_and_a_day_later_costs_one_day() {
     let on_time = vec![
         disbursed(),
-        LoanEvent::repayment(
-            "r1",
-            d(2026, 2, 10),
-            2,
-            vnd(11_019_178),
-            RepaymentKind::Ordinary,
-        ),
+        ordinary_repayment("r1", d(2026, 2, 10), 2, 11_019_178),
     ];
     let state = fold(&example_3(), &on_time, d(2026, 2, 10)).expect("folds");
     assert_eq!(state.allocations[0].interest, vnd(1_019_178));
@@ -162,13 +156,7 @@ fn a_holiday_due_date_may_be_paid_on_the_next_business_day() {
     };
     let paid_thursday = vec![
         disbursed(),
-        LoanEvent::repayment(
-            "r1",
-            d(2026, 2, 12),
-            2,
-            vnd(11_019_178),
-            RepaymentKind::Ordinary,
-        ),
+        ordinary_repayment("r1", d(2026, 2, 12), 2, 11_019_178),
     ];
     let state = fold(&contract, &paid_thursday, d(2026, 2, 12)).expect("folds");
     assert_eq!(state.allocations[0].overdue_interest, Vnd::ZERO);
@@ -295,13 +283,7 @@ fn close_of_day_moves_the_unpaid_installment_to_overdue() {
 
 #[test]
 fn repayments_before_disbursement_and_oversized_tranches_are_refused() {
-    let early = vec![LoanEvent::repayment(
-        "r1",
-        d(2026, 1, 5),
-        1,
-        vnd(5),
-        RepaymentKind::Ordinary,
-    )];
+    let early = vec![ordinary_repayment("r1", d(2026, 1, 5), 1, 5)];
     assert_eq!(
         fold(&example_3(), &early, d(2026, 2, 1))
             .expect_err("refused")

@@ -2,13 +2,13 @@
 
 mod common;
 
-use common::{cases, contract, part_of_payoff, push_if_valid};
+use common::{cases, contract, disbursements, push_payments};
 
 use chrono::{Duration, NaiveDate};
 use coopfund_domain::{
     classify, entry_for_difference, fold, fold_close_of_day, fold_without, loan_book, payoff,
     AccountBalances, BookInputs, ClassificationConfig, ClassificationInput, EventKind,
-    LoanContract, LoanEvent, LoanFolder, LoanState, RepaymentKind, Vnd,
+    LoanContract, LoanEvent, LoanFolder, LoanState, Vnd,
 };
 use proptest::prelude::*;
 
@@ -43,33 +43,21 @@ fn start() -> NaiveDate {
 /// Builds valid events: each payment is a fraction of the payoff on its date (so never above it).
 fn events_of(scenario: &Scenario) -> Vec<LoanEvent> {
     let contract = &scenario.contract;
-    let approved = contract.terms.principal;
-    let first = match scenario.tranche {
-        Some((_, per_mille)) => {
-            Vnd::from_i64((approved.to_i64().unwrap_or(0) * i64::from(per_mille) / 1_000).max(1))
-        }
-        None => approved,
-    };
-    let mut events = vec![LoanEvent::disbursement("d0", start(), 0, first)];
-    if let Some((day, _)) = scenario.tranche {
-        let tranche =
-            LoanEvent::disbursement("d1", start() + Duration::days(day), 1, approved - first);
-        push_if_valid(contract, &mut events, tranche);
-    }
-    for (index, &(day, per_mille, prepayment)) in scenario.payments.iter().enumerate() {
-        let date = start() + Duration::days(day);
-        let Some(amount) = part_of_payoff(contract, &events, date, per_mille) else {
-            break;
-        };
-        let kind = if prepayment {
-            RepaymentKind::Prepayment
-        } else {
-            RepaymentKind::Ordinary
-        };
-        let payment =
-            LoanEvent::repayment(format!("r{index}"), date, 10 + index as u64, amount, kind);
-        push_if_valid(contract, &mut events, payment);
-    }
+    let mut events = disbursements(contract, start(), scenario.tranche);
+    let payments =
+        scenario
+            .payments
+            .iter()
+            .enumerate()
+            .map(|(index, &(day, per_mille, prepayment))| {
+                (
+                    start() + Duration::days(day),
+                    per_mille,
+                    prepayment,
+                    10 + index as u64,
+                )
+            });
+    push_payments(contract, &mut events, payments);
     events
 }
 

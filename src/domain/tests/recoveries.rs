@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{cases, event, vnd};
+use common::{cases, event, ordinary_repayment, vnd};
 
 use chrono::{Duration, NaiveDate};
 use coopfund_domain::examples::{date as d, example_3 as contract};
@@ -28,13 +28,7 @@ fn recovery(id: &str, date: NaiveDate, sequence: u64, amount: i64) -> LoanEvent 
 fn written_off() -> Vec<LoanEvent> {
     vec![
         LoanEvent::disbursement("d1", d(2026, 1, 10), 1, vnd(100_000_000)),
-        LoanEvent::repayment(
-            "r1",
-            d(2026, 2, 10),
-            2,
-            vnd(11_019_178),
-            RepaymentKind::Ordinary,
-        ),
+        ordinary_repayment("r1", d(2026, 2, 10), 2, 11_019_178),
         event("w1", d(2026, 9, 1), 3, EventKind::WriteOff),
     ]
 }
@@ -275,13 +269,7 @@ fn a_recovery_needs_a_written_off_loan_on_its_value_date() {
     let error = fold(&contract(), &early, d(2026, 10, 5)).expect_err("before the write-off");
     assert_eq!(error.code(), "loan_not_written_off");
     let mut repaid = written_off();
-    repaid.push(LoanEvent::repayment(
-        "r2",
-        d(2026, 10, 5),
-        4,
-        vnd(1_000),
-        RepaymentKind::Ordinary,
-    ));
+    repaid.push(ordinary_repayment("r2", d(2026, 10, 5), 4, 1_000));
     let error = fold(&contract(), &repaid, d(2026, 10, 5)).expect_err("written off");
     assert_eq!(error.code(), "loan_written_off");
 }

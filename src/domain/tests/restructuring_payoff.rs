@@ -6,14 +6,14 @@
 
 mod common;
 
-use common::vnd;
+use common::{ordinary_repayment, vnd};
 use coopfund_domain::examples::date as d;
 
 use chrono::{Duration, NaiveDate};
 use coopfund_domain::{
-    add_months_clamped, entry_for_difference, fold, loan_book, payoff, Account, AccountBalances,
-    BookInputs, DayCount, DebtGroup, EventKind, LoanContract, LoanEvent, LoanState, Method,
-    RepaymentKind, Restructure, RestructureKind, ScheduleTerms, Vnd,
+    entry_for_difference, fold, loan_book, payoff, Account, AccountBalances, BookInputs, DayCount,
+    DebtGroup, EventKind, LoanContract, LoanEvent, LoanState, Method, RepaymentKind, Restructure,
+    RestructureKind, ScheduleTerms, Vnd,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -38,45 +38,30 @@ struct Plan {
     after: Vec<(i64, u32)>,
 }
 
+prop_compose! {
+    fn step()(
+        days_later in 20i64..200,
+        extension in any::<bool>(),
+        installments in 1u32..24,
+        reduction_per_mille in prop::sample::select(vec![0u32, 0, 1, 250, 1_000]),
+        payment_per_mille in prop::sample::select(vec![0u32, 0, 100, 500, 900]),
+        prepayment in any::<bool>(),
+    ) -> Step {
+        Step { days_later, extension, installments, reduction_per_mille, payment_per_mille,
+            prepayment }
+    }
+}
+
 fn plan() -> impl Strategy<Value = Plan> {
-    let step = (
-        20i64..200,
-        any::<bool>(),
-        1u32..24,
-        prop::sample::select(vec![0u32, 0, 1, 250, 1_000]),
-        prop::sample::select(vec![0u32, 0, 100, 500, 900]),
-        any::<bool>(),
-    )
-        .prop_map(
-            |(
-                days_later,
-                extension,
-                installments,
-                reduction_per_mille,
-                payment_per_mille,
-                prepayment,
-            )| Step {
-                days_later,
-                extension,
-                installments,
-                reduction_per_mille,
-                payment_per_mille,
-                prepayment,
-            },
-        );
     (
         (
             10_000_000i64..=10_000_000_000,
             100u32..=2_000,
             2u32..=36,
-            prop::sample::select(vec![
-                Method::Annuity,
-                Method::EqualPrincipal,
-                Method::Bullet,
-            ]),
-            prop::sample::select(vec![DayCount::Actual365, DayCount::PerPeriod]),
+            common::any_method(),
+            common::any_day_count(),
         ),
-        prop::collection::vec(step, 1..=3),
+        prop::collection::vec(step(), 1..=3),
         prop::collection::vec(
             (1i64..120, prop::sample::select(vec![300u32, 700, 1_000])),
             0..4,
@@ -112,30 +97,16 @@ fn fraction(amount: Vnd, per_mille: u32) -> Vnd {
 /// The terms of a restructuring on `date` valid for `state`: an extension ends a few months after the maturity;
 /// an adjustment ends on it (when the maturity is far enough ahead; otherwise it is an extension).
 fn terms_for(state: &LoanState, date: NaiveDate, step: &Step, reduction: Vnd) -> Restructure {
-    let maturity = state.schedule.last().map_or(date, |i| i.due_on);
-    let first_due_on = add_months_clamped(date, 1).expect("date");
-    let months_to_maturity = (0..400u32)
-        .find(|&k| add_months_clamped(first_due_on, k).is_none_or(|due| due >= maturity))
-        .unwrap_or(0);
-    let adjustment_fits =
-        add_months_clamped(first_due_on, months_to_maturity) == Some(maturity) && maturity > date;
-    let (kind, installments) = if !step.extension && adjustment_fits {
-        (RestructureKind::Adjustment, months_to_maturity + 1)
-    } else {
-        (
-            RestructureKind::Extension,
-            months_to_maturity + 1 + step.installments,
-        )
-    };
     Restructure {
-        kind,
-        first_due_on,
-        installments,
-        period_months: 1,
-        method: state_method(step),
-        principal_grace: 0,
         interest_reduced: reduction.is_positive(),
         interest_reduction: reduction,
+        ..common::restructuring_on(
+            state,
+            date,
+            step.extension,
+            |to_maturity| to_maturity + step.installments,
+            state_method(step),
+        )
     }
 }
 
@@ -359,13 +330,7 @@ fn the_unpaid_interest_of_a_restructured_installment_stays_in_the_payoff_until_p
     assert_eq!(next_day.total, vnd(151_126_185 + 1_528_767));
     // Paying the old, short quote no longer closes the loan.
     let mut short = events.clone();
-    short.push(LoanEvent::repayment(
-        "r1",
-        d(2026, 2, 26),
-        2,
-        vnd(151_126_185),
-        RepaymentKind::Ordinary,
-    ));
+    short.push(ordinary_repayment("r1", d(2026, 2, 26), 2, 151_126_185));
     let state = fold(&contract, &short, d(2026, 2, 26)).expect("folds");
     assert_eq!(state.closed_on, None);
     // Paying the full quote does, and collects the restructured interest.

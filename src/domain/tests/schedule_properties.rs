@@ -5,7 +5,7 @@ mod common;
 use common::cases;
 
 use chrono::NaiveDate;
-use coopfund_domain::{build_schedule, DayCount, Method, ScheduleTerms, Vnd};
+use coopfund_domain::{build_schedule, ScheduleTerms, Vnd};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
@@ -16,13 +16,9 @@ fn terms_strategy() -> impl Strategy<Value = ScheduleTerms> {
         0i64..3_000,
         1u32..=360,
         prop::sample::select(vec![1u32, 3, 6, 12]),
-        prop::sample::select(vec![
-            Method::Annuity,
-            Method::EqualPrincipal,
-            Method::Bullet,
-        ]),
+        common::any_method(),
         0u32..=359,
-        prop::sample::select(vec![DayCount::Actual365, DayCount::PerPeriod]),
+        common::any_day_count(),
         prop::sample::select(vec![1i64, 1_000]),
     )
         .prop_map(

@@ -13,15 +13,16 @@
 //!
 //! `PROPTEST_CASES` sets the number of histories (64 by default, as CI runs it; the run is 10,000).
 
+mod common;
+
 use chrono::{Duration, NaiveDate};
 use coopfund_domain::snapshot::{
     advance, advance_folder, allocations_after, fold_folder, fold_from, position_of, AdvanceError,
     FoldSnapshot,
 };
 use coopfund_domain::{
-    add_months_clamped, fold, Allocation, DayCount, EventKind, HolidayCalendar, LoanContract,
-    LoanEvent, LoanState, Method, PrepaymentRule, RepaymentKind, Restructure, RestructureKind,
-    ScheduleTerms, Vnd,
+    fold, Allocation, DayCount, EventKind, HolidayCalendar, LoanContract, LoanEvent, LoanState,
+    Method, RepaymentKind, Restructure, ScheduleTerms, Vnd,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -78,16 +79,9 @@ fn history() -> impl Strategy<Value = History> {
             0u32..=2_000,
             2u32..=36,
             prop::sample::select(vec![1u32, 3]),
-            prop::sample::select(vec![
-                Method::Annuity,
-                Method::EqualPrincipal,
-                Method::Bullet,
-            ]),
-            prop::sample::select(vec![DayCount::Actual365, DayCount::PerPeriod]),
-            prop::sample::select(vec![
-                PrepaymentRule::ShortenTerm,
-                PrepaymentRule::Reamortize,
-            ]),
+            common::any_method(),
+            common::any_day_count(),
+            common::any_prepayment_rule(),
             0u32..3,
             any::<bool>(),
         ),
@@ -157,35 +151,18 @@ fn history() -> impl Strategy<Value = History> {
 
 /// A restructuring on `date` valid for `state` (monthly; an adjustment when it can keep the maturity).
 fn restructure_for(state: &LoanState, date: NaiveDate, extension: bool, more: u32) -> Restructure {
-    let maturity = state.schedule.last().map_or(date, |i| i.due_on);
-    let first_due_on = add_months_clamped(date, 1).expect("date");
-    let months_to_maturity = (0..400u32)
-        .find(|&k| add_months_clamped(first_due_on, k).is_none_or(|due| due >= maturity))
-        .unwrap_or(0);
-    let adjustment_fits =
-        add_months_clamped(first_due_on, months_to_maturity) == Some(maturity) && maturity > date;
-    let (kind, installments) = if !extension && adjustment_fits {
-        (RestructureKind::Adjustment, months_to_maturity + 1)
+    let method = if more.is_multiple_of(2) {
+        Method::EqualPrincipal
     } else {
-        (
-            RestructureKind::Extension,
-            (months_to_maturity + 1 + more).min(120),
-        )
+        Method::Annuity
     };
-    Restructure {
-        kind,
-        first_due_on,
-        installments,
-        period_months: 1,
-        method: if more.is_multiple_of(2) {
-            Method::EqualPrincipal
-        } else {
-            Method::Annuity
-        },
-        principal_grace: 0,
-        interest_reduced: false,
-        interest_reduction: Vnd::ZERO,
-    }
+    common::restructuring_on(
+        state,
+        date,
+        extension,
+        |to_maturity| (to_maturity + more).min(120),
+        method,
+    )
 }
 
 /// The history's events, each valid when added (in date order), then given sequences in the order a clerk would

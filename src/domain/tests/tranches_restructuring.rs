@@ -2,13 +2,13 @@
 
 mod common;
 
-use common::{event, vnd};
+use common::{event, ordinary_repayment, vnd};
 use coopfund_domain::examples::date as d;
 
 use coopfund_domain::{
     classify, entry_for_difference, fold, loan_book, Account, AccountBalances, BookInputs,
     ClassificationConfig, DayCount, DebtGroup, EventKind, InstallmentStatus, LoanContract,
-    LoanEvent, Method, RepaymentKind, Restructure, RestructureKind, ScheduleTerms, Side, Vnd,
+    LoanEvent, Method, Restructure, RestructureKind, ScheduleTerms, Side, Vnd,
 };
 use rust_decimal_macros::dec;
 
@@ -26,13 +26,7 @@ fn contract(method: Method) -> LoanContract {
 fn two_tranches() -> Vec<LoanEvent> {
     vec![
         LoanEvent::disbursement("d1", d(2026, 1, 10), 1, vnd(60_000_000)),
-        LoanEvent::repayment(
-            "r1",
-            d(2026, 2, 10),
-            2,
-            vnd(6_611_507),
-            RepaymentKind::Ordinary,
-        ),
+        ordinary_repayment("r1", d(2026, 2, 10), 2, 6_611_507),
         LoanEvent::disbursement("d2", d(2026, 2, 15), 3, vnd(40_000_000)),
     ]
 }
@@ -260,13 +254,7 @@ fn a_write_off_uses_the_provision_and_stops_accruing() {
     );
     assert_eq!(side_of(Account::ProvisionExpense), None);
 
-    events.push(LoanEvent::repayment(
-        "r1",
-        d(2026, 10, 1),
-        3,
-        vnd(5),
-        RepaymentKind::Ordinary,
-    ));
+    events.push(ordinary_repayment("r1", d(2026, 10, 1), 3, 5));
     let error =
         fold(&contract(Method::EqualPrincipal), &events, d(2026, 10, 1)).expect_err("written off");
     assert_eq!(error.code(), "loan_written_off");

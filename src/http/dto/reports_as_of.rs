@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::{
     app::reports_as_of::{AsOfRequest, ReportAsOf},
     error::AppResult,
-    http::sheets::{Cell, Sheets},
+    http::sheets::{labelled, Cell, Sheets},
 };
 
 view! {
@@ -274,184 +274,124 @@ impl AsOfReport {
     /// Writes the report, one sheet per section; each sheet of amounts ends with its total row
     /// ("Tổng cộng"), equal to the JSON's totals.
     pub async fn write(&self, sheets: &mut Sheets) -> AppResult<()> {
-        sheets
-            .section(
-                SHEET_GROUPS,
-                &[
-                    "Nhóm nợ",
-                    "Số khoản vay",
-                    "Dư nợ gốc (₫)",
-                    "Dự phòng cụ thể (₫)",
-                ],
-            )
-            .await?;
-        for g in &self.groups {
-            sheets
-                .row(&[
-                    Cell::Int(i64::from(g.debt_group)),
-                    Cell::Int(g.loans),
-                    Cell::vnd(g.outstanding_principal_vnd),
-                    Cell::vnd(g.specific_provision_vnd),
-                ])
-                .await?;
-        }
-        sheets
-            .row(&[
-                Cell::from("Tổng cộng"),
-                Cell::Int(self.groups.iter().map(|g| g.loans).sum()),
-                Cell::vnd(self.total_outstanding_principal_vnd),
-                Cell::vnd(self.specific_provision_vnd),
-            ])
-            .await?;
-        sheets
-            .row(&[
-                Cell::from("Nợ xấu (nhóm 3-5)"),
-                Cell::Empty,
-                Cell::vnd(self.bad_debt_principal_vnd),
-                Cell::Empty,
-            ])
-            .await?;
-        sheets
-            .row(&[
-                Cell::from("Tỷ lệ nợ xấu (%)"),
-                Cell::Empty,
-                percent(self.bad_debt_ratio_percent),
-                Cell::Empty,
-            ])
-            .await?;
-        sheets
-            .row(&[
-                Cell::from("Dự phòng chung (₫)"),
-                Cell::Empty,
-                Cell::Empty,
-                Cell::vnd(self.general_provision_vnd),
-            ])
-            .await?;
+        let groups = self.groups.iter().map(|g| {
+            [
+                Cell::Int(i64::from(g.debt_group)),
+                Cell::Int(g.loans),
+                Cell::vnd(g.outstanding_principal_vnd),
+                Cell::vnd(g.specific_provision_vnd),
+            ]
+        });
+        let groups_total = [
+            Cell::from("Tổng cộng"),
+            Cell::Int(self.groups.iter().map(|g| g.loans).sum()),
+            Cell::vnd(self.total_outstanding_principal_vnd),
+            Cell::vnd(self.specific_provision_vnd),
+        ];
+        let bad_debt = Cell::vnd(self.bad_debt_principal_vnd);
+        let bad_debt_ratio = percent(self.bad_debt_ratio_percent);
+        let general_provision = Cell::vnd(self.general_provision_vnd);
+        let groups = groups.chain([
+            groups_total,
+            labelled("Nợ xấu (nhóm 3-5)", 2, bad_debt),
+            labelled("Tỷ lệ nợ xấu (%)", 2, bad_debt_ratio),
+            labelled("Dự phòng chung (₫)", 3, general_provision),
+        ]);
+        let headers = [
+            "Nhóm nợ",
+            "Số khoản vay",
+            "Dư nợ gốc (₫)",
+            "Dự phòng cụ thể (₫)",
+        ];
+        sheets.table(SHEET_GROUPS, &headers, groups).await?;
 
-        sheets
-            .section(
-                SHEET_AGING,
-                &["Số ngày quá hạn", "Số khoản vay", "Dư nợ gốc (₫)"],
-            )
-            .await?;
-        for line in &self.aging {
-            sheets
-                .row(&[
-                    Cell::from(line.band.as_str()),
-                    Cell::Int(line.loans),
-                    Cell::vnd(line.outstanding_principal_vnd),
-                ])
-                .await?;
-        }
-        sheets
-            .row(&[
-                Cell::from("Tổng cộng"),
-                Cell::Int(self.aging.iter().map(|a| a.loans).sum()),
-                Cell::vnd(self.total_outstanding_principal_vnd),
-            ])
-            .await?;
-        sheets
-            .row(&[
-                Cell::from("PAR10 (%)"),
-                Cell::Empty,
-                percent(self.par10_percent),
-            ])
-            .await?;
-        sheets
-            .row(&[
-                Cell::from("PAR30 (%)"),
-                Cell::Empty,
-                percent(self.par30_percent),
-            ])
-            .await?;
+        let bands = self.aging.iter().map(|line| {
+            [
+                Cell::from(line.band.as_str()),
+                Cell::Int(line.loans),
+                Cell::vnd(line.outstanding_principal_vnd),
+            ]
+        });
+        let aging_total = [
+            Cell::from("Tổng cộng"),
+            Cell::Int(self.aging.iter().map(|a| a.loans).sum()),
+            Cell::vnd(self.total_outstanding_principal_vnd),
+        ];
+        let bands = bands.chain([
+            aging_total,
+            labelled("PAR10 (%)", 2, percent(self.par10_percent)),
+            labelled("PAR30 (%)", 2, percent(self.par30_percent)),
+        ]);
+        let headers = ["Số ngày quá hạn", "Số khoản vay", "Dư nợ gốc (₫)"];
+        sheets.table(SHEET_AGING, &headers, bands).await?;
 
-        sheets
-            .section(
-                SHEET_TREND,
-                &["Cuối tháng", "Dư nợ gốc (₫)", "PAR10 (%)", "PAR30 (%)"],
-            )
-            .await?;
-        for t in &self.trend {
-            sheets
-                .row(&[
-                    Cell::Date(t.date),
-                    Cell::vnd(t.outstanding_principal_vnd),
-                    percent(t.par10_percent),
-                    percent(t.par30_percent),
-                ])
-                .await?;
-        }
+        let trend = self.trend.iter().map(|t| {
+            [
+                Cell::Date(t.date),
+                Cell::vnd(t.outstanding_principal_vnd),
+                percent(t.par10_percent),
+                percent(t.par30_percent),
+            ]
+        });
+        let headers = ["Cuối tháng", "Dư nợ gốc (₫)", "PAR10 (%)", "PAR30 (%)"];
+        sheets.table(SHEET_TREND, &headers, trend).await?;
 
-        sheets
-            .section(
-                SHEET_FLOWS,
-                &[
-                    "Theo",
-                    "Mã",
-                    "Tên",
-                    "Số khoản giải ngân",
-                    "Giải ngân (₫)",
-                    "Thu gốc (₫)",
-                    "Thu lãi (₫)",
-                ],
-            )
-            .await?;
-        for f in &self.flows {
+        let flows = self.flows.iter().map(|f| {
             let by = match f.dimension.as_str() {
                 "district" => "Huyện",
                 "cooperative_kind" => "Loại hình",
                 _ => "Sản phẩm",
             };
-            sheets
-                .row(&[
-                    Cell::from(by),
-                    Cell::from(f.key.as_str()),
-                    Cell::from(f.label.as_str()),
-                    Cell::Int(f.loans_disbursed),
-                    Cell::vnd(f.disbursed_vnd),
-                    Cell::vnd(f.principal_collected_vnd),
-                    Cell::vnd(f.interest_collected_vnd),
-                ])
-                .await?;
-        }
+            [
+                Cell::from(by),
+                Cell::from(f.key.as_str()),
+                Cell::from(f.label.as_str()),
+                Cell::Int(f.loans_disbursed),
+                Cell::vnd(f.disbursed_vnd),
+                Cell::vnd(f.principal_collected_vnd),
+                Cell::vnd(f.interest_collected_vnd),
+            ]
+        });
+        let headers = [
+            "Theo",
+            "Mã",
+            "Tên",
+            "Số khoản giải ngân",
+            "Giải ngân (₫)",
+            "Thu gốc (₫)",
+            "Thu lãi (₫)",
+        ];
+        sheets.table(SHEET_FLOWS, &headers, flows).await?;
 
-        sheets
-            .section(
-                SHEET_EXPOSURES,
-                &[
-                    "Phạm vi",
-                    "Mã",
-                    "Tên",
-                    "Dư nợ gốc (₫)",
-                    "% vốn điều lệ",
-                    "Giới hạn (%)",
-                    "Vượt giới hạn",
-                ],
-            )
-            .await?;
-        for e in &self.exposures {
-            sheets
-                .row(&[
-                    Cell::from(if e.scope == "cooperative" {
-                        "Một khách hàng"
-                    } else {
-                        "Nhóm khách hàng liên quan"
-                    }),
-                    Cell::from(e.key.as_str()),
-                    Cell::from(e.name.as_str()),
-                    Cell::vnd(e.outstanding_principal_vnd),
-                    percent(e.percent_of_charter_capital),
-                    Cell::Int(e.limit_percent),
-                    Cell::from(if e.above_limit { "Có" } else { "Không" }),
-                ])
-                .await?;
-        }
+        let exposures = self.exposures.iter().map(|e| {
+            let scope = if e.scope == "cooperative" {
+                "Một khách hàng"
+            } else {
+                "Nhóm khách hàng liên quan"
+            };
+            [
+                Cell::from(scope),
+                Cell::from(e.key.as_str()),
+                Cell::from(e.name.as_str()),
+                Cell::vnd(e.outstanding_principal_vnd),
+                percent(e.percent_of_charter_capital),
+                Cell::Int(e.limit_percent),
+                Cell::from(if e.above_limit { "Có" } else { "Không" }),
+            ]
+        });
+        let headers = [
+            "Phạm vi",
+            "Mã",
+            "Tên",
+            "Dư nợ gốc (₫)",
+            "% vốn điều lệ",
+            "Giới hạn (%)",
+            "Vượt giới hạn",
+        ];
+        sheets.table(SHEET_EXPOSURES, &headers, exposures).await?;
 
-        sheets
-            .section(SHEET_WRITE_OFFS, &["Chỉ tiêu", "Giá trị"])
-            .await?;
         let w = &self.write_offs;
-        for (label, cell) in [
+        let write_offs = [
             ("Số khoản xóa nợ trong kỳ", Cell::Int(w.loans_written_off)),
             (
                 "Gốc đã xóa trong kỳ (₫)",
@@ -462,9 +402,11 @@ impl AsOfReport {
                 "Gốc đang theo dõi ngoại bảng (₫)",
                 Cell::vnd(w.principal_under_follow_up_vnd),
             ),
-        ] {
-            sheets.row(&[Cell::from(label), cell]).await?;
-        }
+        ]
+        .map(|(label, cell)| [Cell::from(label), cell]);
+        sheets
+            .table(SHEET_WRITE_OFFS, &["Chỉ tiêu", "Giá trị"], write_offs)
+            .await?;
         Ok(())
     }
 }
@@ -756,38 +698,31 @@ impl LendingReportView {
 
     /// Writes the appendix (one sheet) and the reconciliation (a second sheet).
     pub async fn write(&self, sheets: &mut Sheets) -> AppResult<()> {
-        sheets
-            .section("Phụ lục 1a", &["STT", "Chỉ tiêu", "Đơn vị tính", "Số liệu"])
-            .await?;
-        for r in self.appendix() {
-            sheets
-                .row(&[
-                    Cell::from(r.number),
-                    Cell::Text(r.label_vi),
-                    Cell::from(r.unit),
-                    r.value,
-                ])
-                .await?;
-        }
-        sheets
-            .section(
-                "Đối chiếu sổ sách",
-                &["Chỉ tiêu", "Báo cáo (₫)", "Sổ cái (₫)"],
-            )
-            .await?;
-        sheets
-            .row(&[
+        let appendix = self.appendix().into_iter().map(|r| {
+            [
+                Cell::from(r.number),
+                Cell::Text(r.label_vi),
+                Cell::from(r.unit),
+                r.value,
+            ]
+        });
+        let headers = ["STT", "Chỉ tiêu", "Đơn vị tính", "Số liệu"];
+        sheets.table("Phụ lục 1a", &headers, appendix).await?;
+        let reconciliation = [
+            [
                 Cell::from("Dư nợ gốc (12831 + 12832)"),
                 Cell::vnd(self.outstanding_principal_vnd),
                 Cell::vnd(self.reconciliation.ledger_principal_vnd),
-            ])
-            .await?;
-        sheets
-            .row(&[
+            ],
+            [
                 Cell::from("Dự phòng cụ thể (22931)"),
                 Cell::vnd(self.specific_provision_vnd),
                 Cell::vnd(self.reconciliation.ledger_specific_provision_vnd),
-            ])
+            ],
+        ];
+        let headers = ["Chỉ tiêu", "Báo cáo (₫)", "Sổ cái (₫)"];
+        sheets
+            .table("Đối chiếu sổ sách", &headers, reconciliation)
             .await?;
         Ok(())
     }
@@ -963,49 +898,43 @@ pub struct TargetsReport {
 impl TargetsReport {
     /// One sheet: every line.
     pub async fn write(&self, sheets: &mut Sheets) -> AppResult<()> {
-        sheets
-            .section(
-                "Mục tiêu Nghị quyết",
-                &[
-                    "Năm",
-                    "Huyện",
-                    "HTX được vay",
-                    "HTX vay lần đầu",
-                    "HTX vay lại",
-                    "Liên hiệp HTX được vay",
-                    "Nông nghiệp",
-                    "Tỷ lệ nông nghiệp (%)",
-                    "Thành viên",
-                    "Thành viên bình quân",
-                    "Khoản vay HTX có sản phẩm OCOP",
-                    "Giải ngân cho HTX OCOP (₫)",
-                    "Giải ngân (₫)",
-                    "Vốn vay bình quân/thành viên (₫)",
-                    "Tỷ lệ xếp loại tốt, khá (%)",
-                ],
-            )
-            .await?;
-        for l in &self.lines {
-            sheets
-                .row(&[
-                    Cell::Int(i64::from(l.year)),
-                    Cell::Text(l.district.clone().unwrap_or_else(|| "Toàn tỉnh".into())),
-                    Cell::Int(l.cooperatives_financed),
-                    Cell::Int(l.cooperatives_new),
-                    Cell::Int(l.cooperatives_repeat),
-                    Cell::Int(l.unions_financed),
-                    Cell::Int(l.agricultural),
-                    percent(l.agricultural_percent),
-                    Cell::Int(l.members_reached),
-                    percent(l.members_per_borrower),
-                    Cell::Int(l.ocop_loans),
-                    Cell::vnd(l.ocop_disbursed_vnd),
-                    Cell::vnd(l.disbursed_vnd),
-                    l.disbursed_per_member_vnd.map_or(Cell::Empty, Cell::vnd),
-                    percent(l.rated_good_percent),
-                ])
-                .await?;
-        }
+        let lines = self.lines.iter().map(|l| {
+            [
+                Cell::Int(i64::from(l.year)),
+                Cell::Text(l.district.clone().unwrap_or_else(|| "Toàn tỉnh".into())),
+                Cell::Int(l.cooperatives_financed),
+                Cell::Int(l.cooperatives_new),
+                Cell::Int(l.cooperatives_repeat),
+                Cell::Int(l.unions_financed),
+                Cell::Int(l.agricultural),
+                percent(l.agricultural_percent),
+                Cell::Int(l.members_reached),
+                percent(l.members_per_borrower),
+                Cell::Int(l.ocop_loans),
+                Cell::vnd(l.ocop_disbursed_vnd),
+                Cell::vnd(l.disbursed_vnd),
+                l.disbursed_per_member_vnd.map_or(Cell::Empty, Cell::vnd),
+                percent(l.rated_good_percent),
+            ]
+        });
+        let headers = [
+            "Năm",
+            "Huyện",
+            "HTX được vay",
+            "HTX vay lần đầu",
+            "HTX vay lại",
+            "Liên hiệp HTX được vay",
+            "Nông nghiệp",
+            "Tỷ lệ nông nghiệp (%)",
+            "Thành viên",
+            "Thành viên bình quân",
+            "Khoản vay HTX có sản phẩm OCOP",
+            "Giải ngân cho HTX OCOP (₫)",
+            "Giải ngân (₫)",
+            "Vốn vay bình quân/thành viên (₫)",
+            "Tỷ lệ xếp loại tốt, khá (%)",
+        ];
+        sheets.table("Mục tiêu Nghị quyết", &headers, lines).await?;
         Ok(())
     }
 }

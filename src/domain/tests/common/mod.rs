@@ -8,10 +8,11 @@
 
 use std::ops::RangeInclusive;
 
-use chrono::NaiveDate;
+use chrono::{Duration, NaiveDate};
 use coopfund_domain::{
-    examples::date, fold, payoff, DayCount, EventKind, LoanContract, LoanEvent, Method,
-    PrepaymentRule, ScheduleTerms, Vnd,
+    add_months_clamped, examples::date, fold, payoff, DayCount, EventKind, LoanContract, LoanEvent,
+    LoanState, Method, PrepaymentRule, RepaymentKind, Restructure, RestructureKind, ScheduleTerms,
+    Vnd,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -31,6 +32,22 @@ pub fn event(id: &str, value_date: NaiveDate, sequence: u64, kind: EventKind) ->
     }
 }
 
+/// An ordinary repayment of `amount` đồng.
+pub fn ordinary_repayment(
+    id: &str,
+    value_date: NaiveDate,
+    sequence: u64,
+    amount: i64,
+) -> LoanEvent {
+    LoanEvent::repayment(
+        id,
+        value_date,
+        sequence,
+        vnd(amount),
+        RepaymentKind::Ordinary,
+    )
+}
+
 /// Worked example 3's disbursement: 100,000,000 on 2026-01-10 (`d1`, the first event).
 pub fn disbursed() -> LoanEvent {
     LoanEvent::disbursement("d1", date(2026, 1, 10), 1, vnd(100_000_000))
@@ -42,6 +59,28 @@ pub fn cases(default: u32) -> u32 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// Any repayment method.
+pub fn any_method() -> impl Strategy<Value = Method> {
+    prop::sample::select(vec![
+        Method::Annuity,
+        Method::EqualPrincipal,
+        Method::Bullet,
+    ])
+}
+
+/// Any day count.
+pub fn any_day_count() -> impl Strategy<Value = DayCount> {
+    prop::sample::select(vec![DayCount::Actual365, DayCount::PerPeriod])
+}
+
+/// Any prepayment rule.
+pub fn any_prepayment_rule() -> impl Strategy<Value = PrepaymentRule> {
+    prop::sample::select(vec![
+        PrepaymentRule::ShortenTerm,
+        PrepaymentRule::Reamortize,
+    ])
 }
 
 /// A random contract disbursed on `disbursed_on`: 1,000,000 đồng to 10,000 billion, 0–20% a year,
@@ -60,16 +99,9 @@ pub fn contract(
             prop::sample::select(vec![1u32, 3, 6]),
         ),
         (
-            prop::sample::select(vec![
-                Method::Annuity,
-                Method::EqualPrincipal,
-                Method::Bullet,
-            ]),
-            prop::sample::select(vec![DayCount::Actual365, DayCount::PerPeriod]),
-            prop::sample::select(vec![
-                PrepaymentRule::ShortenTerm,
-                PrepaymentRule::Reamortize,
-            ]),
+            any_method(),
+            any_day_count(),
+            any_prepayment_rule(),
             0u32..=grace_max,
         ),
     )
@@ -124,5 +156,82 @@ pub fn push_if_valid(contract: &LoanContract, events: &mut Vec<LoanEvent>, event
     with.push(event);
     if fold(contract, &with, last).is_ok() {
         *events = with;
+    }
+}
+
+/// A monthly restructuring on `date` valid for `state`, with no grace and nothing forgiven: an adjustment ending on
+/// the maturity when `extension` is false and the maturity is far enough ahead; otherwise an extension of
+/// `extended(installments to the maturity)` installments.
+pub fn restructuring_on(
+    state: &LoanState,
+    date: NaiveDate,
+    extension: bool,
+    extended: impl FnOnce(u32) -> u32,
+    method: Method,
+) -> Restructure {
+    let maturity = state.schedule.last().map_or(date, |i| i.due_on);
+    let first_due_on = add_months_clamped(date, 1).expect("date");
+    let months_to_maturity = (0..400u32)
+        .find(|&k| add_months_clamped(first_due_on, k).is_none_or(|due| due >= maturity))
+        .unwrap_or(0);
+    let adjustment_fits =
+        add_months_clamped(first_due_on, months_to_maturity) == Some(maturity) && maturity > date;
+    let (kind, installments) = if !extension && adjustment_fits {
+        (RestructureKind::Adjustment, months_to_maturity + 1)
+    } else {
+        (RestructureKind::Extension, extended(months_to_maturity + 1))
+    };
+    Restructure {
+        kind,
+        first_due_on,
+        installments,
+        period_months: 1,
+        method,
+        principal_grace: 0,
+        interest_reduced: false,
+        interest_reduction: Vnd::ZERO,
+    }
+}
+
+/// The disbursements of a random loan starting on `start`: all of the principal then, or, with a `tranche` of
+/// (days later, per mille first), that part of it then and the rest as a second tranche (kept only if valid).
+pub fn disbursements(
+    contract: &LoanContract,
+    start: NaiveDate,
+    tranche: Option<(i64, u32)>,
+) -> Vec<LoanEvent> {
+    let approved = contract.terms.principal;
+    let first = match tranche {
+        Some((_, per_mille)) => {
+            vnd((approved.to_i64().unwrap_or(0) * i64::from(per_mille) / 1_000).max(1))
+        }
+        None => approved,
+    };
+    let mut events = vec![LoanEvent::disbursement("d0", start, 0, first)];
+    if let Some((day, _)) = tranche {
+        let rest = LoanEvent::disbursement("d1", start + Duration::days(day), 1, approved - first);
+        push_if_valid(contract, &mut events, rest);
+    }
+    events
+}
+
+/// Adds each of `payments` (value date, per mille of the payoff on it, prepayment?, sequence) in turn as payment
+/// `r{index}` when it is valid, and stops once nothing is owed.
+pub fn push_payments(
+    contract: &LoanContract,
+    events: &mut Vec<LoanEvent>,
+    payments: impl IntoIterator<Item = (NaiveDate, u32, bool, u64)>,
+) {
+    for (index, (date, per_mille, prepayment, sequence)) in payments.into_iter().enumerate() {
+        let Some(amount) = part_of_payoff(contract, events, date, per_mille) else {
+            return;
+        };
+        let kind = if prepayment {
+            RepaymentKind::Prepayment
+        } else {
+            RepaymentKind::Ordinary
+        };
+        let payment = LoanEvent::repayment(format!("r{index}"), date, sequence, amount, kind);
+        push_if_valid(contract, events, payment);
     }
 }
