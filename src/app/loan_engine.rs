@@ -652,6 +652,20 @@ pub fn fold_error(err: FoldError) -> AppError {
                 owed.for_people(English)
             ),
         ),
+        LoanError::InterestReductionAbovePayoff { reduction, payoff } => (
+            format!(
+                "Số lãi miễn, giảm {} vượt quá số tiền khách hàng còn phải trả sau khi trừ khoản đã trả trước {}; hãy miễn, giảm tối đa {}.",
+                reduction.for_people(Vietnamese),
+                payoff.for_people(Vietnamese),
+                payoff.for_people(Vietnamese)
+            ),
+            format!(
+                "The interest reduction of {} is above what the borrower still owes net of the advance already paid, {}; reduce by at most {}.",
+                reduction.for_people(English),
+                payoff.for_people(English),
+                payoff.for_people(English)
+            ),
+        ),
         LoanError::RecoveryAboveRemaining { amount, remaining } => (
             format!(
                 "Số tiền thu hồi {} vượt quá số nợ đã xử lý rủi ro còn theo dõi {}; hãy thu tối đa {}.",

@@ -42,7 +42,10 @@
 //!   forgives nothing but its explicit `interest_reduction` in đồng (DOMAIN.md §7), taken from late interest,
 //!   then overdue interest, then the carried contractual interest (penalty interest is what a lender gives up
 //!   first), at most what is owed of those; it is kept in [`LoanState::interest_reductions`] and booked on memo
-//!   0043. An *adjustment* must keep the final maturity, an *extension* must move it later. Each one is counted
+//!   0043. Nor can it be above the payoff net of the advance the borrower already paid
+//!   ([`LoanError::InterestReductionAbovePayoff`]): forgiving interest the advance is there to pay would leave the
+//!   fund owing the borrower money, which no command here refunds. Choice (DOMAIN.md §7 is silent): refused,
+//!   naming the most that can be forgiven, rather than capped silently. An *adjustment* must keep the final maturity, an *extension* must move it later. Each one is counted
 //!   ([`LoanState::restructure_count`]) for classification (§8).
 //! - **Write-off** moves all principal out (written off, followed up off balance) and stops every accrual; the
 //!   schedule is frozen as it stood (nothing more is billed or falls overdue, so the balances stay at zero however
@@ -339,6 +342,15 @@ pub enum LoanError {
         /// Late + overdue + unpaid contractual interest on the restructuring date.
         owed: Vnd,
     },
+    /// A restructuring forgiving more than the borrower still owes once the advance already paid is counted:
+    /// the advance would then exceed the debt, and the fund would owe the borrower the difference.
+    #[error("the interest reduction {reduction} is above the payoff of {payoff} net of the advance paid")]
+    InterestReductionAbovePayoff {
+        /// The reduction asked for.
+        reduction: Vnd,
+        /// The payoff on the restructuring date, net of the advance: the most that can be forgiven.
+        payoff: Vnd,
+    },
     /// A reversal of an unknown event (or of a reversal).
     #[error("no reversible event with id {0}")]
     UnknownReversal(String),
@@ -377,6 +389,7 @@ impl LoanError {
             LoanError::InterestReductionAboveInterestOwed { .. } => {
                 "interest_reduction_above_interest_owed"
             }
+            LoanError::InterestReductionAbovePayoff { .. } => "interest_reduction_above_payoff",
             LoanError::UnknownReversal(_) => "unknown_reversal",
             LoanError::EventOutOfOrder { .. } => "event_out_of_order",
         }
@@ -399,7 +412,8 @@ impl LoanError {
             LoanError::AdjustmentChangesMaturity { .. }
             | LoanError::ExtensionDoesNotExtend { .. } => Some("installments"),
             LoanError::RestructureFirstDueNotAfterEffectiveDate => Some("first_due_on"),
-            LoanError::InterestReductionAboveInterestOwed { .. } => Some("interest_reduction_vnd"),
+            LoanError::InterestReductionAboveInterestOwed { .. }
+            | LoanError::InterestReductionAbovePayoff { .. } => Some("interest_reduction_vnd"),
             _ => None,
         }
     }
@@ -1484,6 +1498,8 @@ impl<'c> LoanFolder<'c> {
         }
         let new_dates = self.check_restructure(date, terms)?;
         let day_count = self.contract.terms.day_count;
+        // What the borrower still owes net of the advance: a reduction above it would leave the fund owing them.
+        let payoff = self.state.payoff_quote(day_count).total;
         let state = &mut self.state;
         // Unpaid interest of billed installments, and interest an earlier restructuring carried into installments
         // not yet billed (they are replaced below): all of it moves into the new schedule.
@@ -1503,6 +1519,12 @@ impl<'c> LoanFolder<'c> {
                 return Err(LoanError::InterestReductionAboveInterestOwed {
                     reduction: terms.interest_reduction,
                     owed,
+                });
+            }
+            if terms.interest_reduction > payoff {
+                return Err(LoanError::InterestReductionAbovePayoff {
+                    reduction: terms.interest_reduction,
+                    payoff,
                 });
             }
             // Penalty interest is forgiven first: it is the part a lender gives up most readily.

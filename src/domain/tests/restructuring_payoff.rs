@@ -189,11 +189,25 @@ fn run(plan: &Plan) -> Result<(), TestCaseError> {
             + quote_before.overdue_interest
             + quote_before.late_interest
             + quote_before.restructured_interest;
-        let reduction = if step.reduction_per_mille == 0 || forgivable.is_zero() {
+        let wanted = if step.reduction_per_mille == 0 || forgivable.is_zero() {
             Vnd::ZERO
         } else {
             fraction(forgivable, step.reduction_per_mille).min(forgivable)
         };
+        // The advance already paid may cover part of the interest: nothing above the payoff net of it can be
+        // forgiven (the fund would owe the borrower the rest), and asking for more is refused saying so.
+        let reduction = wanted.min(quote_before.total);
+        if wanted > reduction && before.closed_on.is_none() {
+            let mut above = events.clone();
+            above.push(LoanEvent {
+                id: format!("s{index}"),
+                value_date: date,
+                sequence,
+                kind: EventKind::Restructure(terms_for(&before, date, step, wanted)),
+            });
+            let refused = fold(contract, &above, date).expect_err("a reduction above the payoff");
+            prop_assert_eq!(refused.code(), "interest_reduction_above_payoff");
+        }
         let terms = terms_for(&before, date, step, reduction);
         let mut with = events.clone();
         with.push(LoanEvent {
@@ -264,7 +278,7 @@ fn run(plan: &Plan) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(common::cases(300)))]
 
     #[test]
     fn a_restructuring_forgives_exactly_its_stated_reduction_and_nothing_restructured_is_dropped(plan in plan()) {
@@ -377,4 +391,46 @@ fn a_reduction_forgives_late_then_overdue_then_contractual_interest() {
     }
     let error = fold(&contract, &too_much, d(2026, 2, 25)).expect_err("above what is owed");
     assert_eq!(error.code(), "interest_reduction_above_interest_owed");
+}
+
+/// The case the property found on 2026-12-05 (seed `ff51f5e9…` in `proptest-regressions`): a bullet loan of
+/// 10,000,000 at 12.61%, 4 monthly; restructured unpaid on day 127 (2 installments); half the payoff paid and
+/// restructured 62 days later (1 installment); 90% of the payoff paid 20 days later (it waits as an advance) and
+/// restructured with all the interest owed forgiven. That interest (590,771) is above the payoff net of the
+/// advance (537,907): forgiving it all left the borrower owed 52,864 by the fund and the payoff short of the
+/// reduction. It is now refused (`interest_reduction_above_payoff`), and forgiving the payoff net of the advance
+/// leaves a payoff of exactly zero.
+#[test]
+fn a_full_reduction_after_two_restructurings_and_part_payments_forgives_exactly_what_it_says() {
+    let step = |days_later, installments, reduction_per_mille, payment_per_mille| Step {
+        days_later,
+        extension: false,
+        installments,
+        reduction_per_mille,
+        payment_per_mille,
+        prepayment: false,
+    };
+    let plan = Plan {
+        contract: LoanContract::new(ScheduleTerms {
+            principal: vnd(10_000_000),
+            rate_percent: Decimal::new(1261, 2),
+            disbursed_on: d(2026, 1, 5),
+            installments: 4,
+            period_months: 1,
+            method: Method::Bullet,
+            principal_grace: 0,
+            first_due_on: None,
+            day_count: DayCount::Actual365,
+            installment_unit: vnd(1),
+        }),
+        steps: vec![
+            step(127, 2, 0, 0),
+            step(62, 1, 0, 500),
+            step(20, 1, 1_000, 900),
+        ],
+        after: vec![],
+    };
+    if let Err(failure) = run(&plan) {
+        panic!("{failure}");
+    }
 }
