@@ -17,9 +17,10 @@
 //! `demo_opening`, every line tagged with the loan) — exactly what posting by difference would have
 //! left after the same events, so `ledger verify` holds. The loan row carries the cached balances.
 //! Ids are a function of the loan's index (gaps are harmless), so chunks of 2,000 loans are generated
-//! on a blocking thread while the previous chunk is written: one database transaction per chunk,
-//! multi-row `INSERT`s sized under the bind-parameter limits (SQLite 32,766, PostgreSQL 65,535).
-//! PostgreSQL's id sequences are moved past the explicit ids at the end.
+//! on a blocking thread while the previous chunk is written: one database transaction per chunk, on
+//! SQLite multi-row `INSERT`s sized under its bind-parameter limit (32,766), on PostgreSQL one
+//! `COPY … FROM STDIN` per table ([`postgres`]). PostgreSQL's id sequences are moved past the explicit
+//! ids at the end.
 //!
 //! ## What it does not do
 //! No audit record per row: a benchmark seed writes **one** audit record (`demo.bulk_load`) for the
@@ -35,7 +36,7 @@ use coopfund_domain::{
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityName, EntityTrait,
     IntoActiveModel, Iterable, Statement, TransactionTrait,
 };
 use serde::Serialize;
@@ -62,7 +63,7 @@ use crate::{
 
 /// Loans generated and written per database transaction.
 const CHUNK_LOANS: usize = 2_000;
-/// Rows per multi-row `INSERT` at most (fewer when the table is wide: see [`rows_per_statement`]).
+/// Rows per multi-row `INSERT` on SQLite at most (fewer when the table is wide: see [`rows_per_statement`]).
 const MAX_ROWS_PER_STATEMENT: usize = 1_000;
 /// Transaction ids reserved per loan (a disbursement and at most this many minus one repayments).
 const TX_IDS_PER_LOAN: i64 = 64;
@@ -220,35 +221,67 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
     Ok(summary)
 }
 
-/// Rows per multi-row `INSERT` for a table of `columns` columns under the backend's bind-parameter limit.
-fn rows_per_statement(backend: DbBackend, columns: usize) -> usize {
-    let limit = if backend == DbBackend::Postgres {
-        65_535
-    } else {
-        32_766
-    };
-    (limit / columns.max(1)).clamp(1, MAX_ROWS_PER_STATEMENT)
+/// SQLite's limit on bound parameters per statement.
+const SQLITE_BIND_LIMIT: usize = 32_766;
+
+/// Rows per multi-row `INSERT` on SQLite for a table of `columns` columns, under its bind-parameter limit.
+fn rows_per_statement(columns: usize) -> usize {
+    (SQLITE_BIND_LIMIT / columns.max(1)).clamp(1, MAX_ROWS_PER_STATEMENT)
 }
 
-/// Inserts `rows` in as few statements as the backend allows: on PostgreSQL one JSON parameter per
-/// 10,000 rows ([`postgres::insert_rows`]); on SQLite multi-row `INSERT`s under its bind limit (each
-/// statement is a call into the library in this process, so there is no round trip to save).
-async fn insert_rows<A>(txn: &DatabaseTransaction, rows: Vec<A>) -> AppResult<()>
+/// A chunk's transaction and where its rows go: multi-row `INSERT`s on SQLite (each statement is a
+/// call into the library in this process, so there is no round trip to save), one `COPY` per table on
+/// PostgreSQL ([`postgres::CopyTxn`]).
+trait BulkTxn: ConnectionTrait {
+    /// Inserts `rows` (all with the same columns set) into their table.
+    async fn insert_rows<A>(&self, rows: Vec<A>) -> AppResult<()>
+    where
+        A: ActiveModelTrait + Send + Sync;
+}
+
+impl BulkTxn for DatabaseTransaction {
+    async fn insert_rows<A>(&self, rows: Vec<A>) -> AppResult<()>
+    where
+        A: ActiveModelTrait + Send + Sync,
+    {
+        let columns = <<A::Entity as EntityTrait>::Column as Iterable>::iter().count();
+        let per = rows_per_statement(columns);
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let batch: Vec<A> = rows.by_ref().take(per).collect();
+            A::Entity::insert_many(batch)
+                .exec_without_returning(self)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl BulkTxn for postgres::CopyTxn {
+    async fn insert_rows<A>(&self, rows: Vec<A>) -> AppResult<()>
+    where
+        A: ActiveModelTrait + Send + Sync,
+    {
+        self.copy_rows(&rows).await
+    }
+}
+
+/// Inserts `rows` through `txn`, logging at debug level how long the table took (where the load's time
+/// goes: `COOPFUND__LOG__LEVEL=warn,coopfund::demo=debug`).
+async fn insert_timed<T, A>(txn: &T, rows: Vec<A>) -> AppResult<()>
 where
-    A: ActiveModelTrait + Send,
+    T: BulkTxn,
+    A: ActiveModelTrait + Send + Sync,
 {
-    if txn.get_database_backend() == DbBackend::Postgres {
-        return postgres::insert_rows(txn, rows).await;
-    }
-    let columns = <<A::Entity as EntityTrait>::Column as Iterable>::iter().count();
-    let per = rows_per_statement(txn.get_database_backend(), columns);
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let batch: Vec<A> = rows.by_ref().take(per).collect();
-        A::Entity::insert_many(batch)
-            .exec_without_returning(txn)
-            .await?;
-    }
+    let started = Instant::now();
+    let count = rows.len();
+    txn.insert_rows(rows).await?;
+    tracing::debug!(
+        table = A::Entity::default().table_name(),
+        rows = count,
+        millis = started.elapsed().as_secs_f64() * 1e3,
+        "bulk demo rows written"
+    );
     Ok(())
 }
 
@@ -302,9 +335,15 @@ async fn insert_cooperatives(
                 })
             })
             .collect();
-        let txn = state.db.begin().await?;
-        insert_rows(&txn, rows).await?;
-        txn.commit().await?;
+        if state.db.get_database_backend() == DbBackend::Postgres {
+            let txn = postgres::CopyTxn::begin(&state.db).await?;
+            insert_timed(&txn, rows).await?;
+            txn.commit().await?;
+        } else {
+            let txn = state.db.begin().await?;
+            insert_timed(&txn, rows).await?;
+            txn.commit().await?;
+        }
     }
     Ok(())
 }
@@ -319,10 +358,23 @@ struct Chunk {
     lines: Vec<Vec<journal_line::ActiveModel>>,
 }
 
+/// Writes `chunk` in one transaction.
 async fn write_chunk(state: &AppState, chunk: Chunk) -> AppResult<()> {
-    let txn = state.db.begin().await?;
-    insert_rows(
-        &txn,
+    if state.db.get_database_backend() == DbBackend::Postgres {
+        let txn = postgres::CopyTxn::begin(&state.db).await?;
+        write_chunk_rows(&txn, chunk).await?;
+        txn.commit().await
+    } else {
+        let txn = state.db.begin().await?;
+        write_chunk_rows(&txn, chunk).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+async fn write_chunk_rows<T: BulkTxn>(txn: &T, chunk: Chunk) -> AppResult<()> {
+    insert_timed(
+        txn,
         chunk
             .applications
             .into_iter()
@@ -330,8 +382,8 @@ async fn write_chunk(state: &AppState, chunk: Chunk) -> AppResult<()> {
             .collect::<Vec<application::ActiveModel>>(),
     )
     .await?;
-    insert_rows(
-        &txn,
+    insert_timed(
+        txn,
         chunk
             .loans
             .into_iter()
@@ -345,18 +397,17 @@ async fn write_chunk(state: &AppState, chunk: Chunk) -> AppResult<()> {
         .into_iter()
         .map(all_set)
         .collect::<Vec<loan_transaction::ActiveModel>>();
-    chains::link(&txn, Chain::LoanTransactions, &mut transactions).await?;
-    insert_rows(&txn, transactions).await?;
+    chains::link(txn, Chain::LoanTransactions, &mut transactions).await?;
+    insert_timed(txn, transactions).await?;
     let mut entries = chunk
         .entries
         .into_iter()
         .map(all_set)
         .collect::<Vec<journal_entry::ActiveModel>>();
     let line_refs = chunk.lines.iter().map(Vec::as_slice).collect::<Vec<_>>();
-    chains::link_entries(&txn, &mut entries, &line_refs).await?;
-    insert_rows(&txn, entries).await?;
-    insert_rows(&txn, chunk.lines.into_iter().flatten().collect()).await?;
-    txn.commit().await?;
+    chains::link_entries(txn, &mut entries, &line_refs).await?;
+    insert_timed(txn, entries).await?;
+    insert_timed(txn, chunk.lines.into_iter().flatten().collect()).await?;
     Ok(())
 }
 

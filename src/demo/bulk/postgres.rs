@@ -1,85 +1,170 @@
-//! PostgreSQL's fast path for the bulk demo: a batch of rows travels as **one** JSON parameter and the
-//! server unpacks it with `json_populate_recordset`:
+//! PostgreSQL's fast path for the bulk demo: each table's rows of a chunk travel as **one**
+//! `COPY t (cols) FROM STDIN` in text format, inside the chunk's transaction.
 //!
-//! ```sql
-//! INSERT INTO loans (id, number, …) SELECT id, number, … FROM json_populate_recordset(NULL::loans, $1::json)
-//! ```
+//! `COPY` is the server's own bulk path: no statement to parse or plan per batch, no parameter or JSON
+//! value to unpack, and the rows reach the table through its multi-row insert (the foreign-key checks
+//! and the indexes still see every row, exactly as for an `INSERT`). Each field is converted by its
+//! column's own input function from the text written here, so the stored values are those the bound
+//! parameters of an `INSERT` would have given: the rows are built from the same `ActiveModel`s, and
+//! only the kinds of value sea-orm's models hold here are accepted (anything else is an error naming
+//! the table and column, never a silent default).
 //!
-//! A multi-row `VALUES` of 1,000 rows binds tens of thousands of parameters, each parsed, typed and planned
-//! by the server; here a statement of 10,000 rows binds one text value and the plan is the same for every
-//! batch. Each field is converted by its column's own input function (the table's row type), so the stored
-//! values are exactly those the bound parameters would have given: the rows are built from the same
-//! `ActiveModel`s, and only the values sea-orm's models hold here are accepted (anything else is an error
-//! naming the table and column, never a silent default).
+//! sea-orm does not lend the connection under its transactions, and `COPY` has to run on the
+//! connection that holds the transaction (the chain heads are moved in it too, so a chunk's rows and
+//! its links commit together or not at all). [`CopyTxn`] is therefore a transaction of our own on a
+//! connection taken from sea-orm's pool, which implements [`ConnectionTrait`] for the few statements
+//! the chunk runs besides `COPY` (the chain heads through [`crate::app::chains`]).
+
+use std::{fmt::Write as _, sync::Arc};
 
 use chrono::SecondsFormat;
 use sea_orm::{
-    sea_query::Value, ActiveModelTrait, ConnectionTrait, DbBackend, EntityName, EntityTrait,
-    IdenStatic, Iterable, Statement,
+    sea_query::Value,
+    sqlx::{self, postgres::PgArguments, AssertSqlSafe, Postgres},
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityName,
+    EntityTrait, ExecResult, IdenStatic, Iterable, QueryResult, RuntimeErr, Statement,
 };
+use tokio::sync::Mutex;
 
 use crate::error::{AppError, AppResult};
 
-/// Rows per statement: the JSON of 10,000 rows is a few megabytes, far under PostgreSQL's 1 GB limit
-/// for one value, and large enough that the per-statement cost (a round trip, the plan) disappears.
-pub(super) const ROWS_PER_STATEMENT: usize = 10_000;
+/// Bytes of `COPY` text sent per message: the server parses one while the next is written.
+const SEND_BYTES: usize = 1 << 20;
 
-/// Inserts `rows` (all with the same columns set) into their table, [`ROWS_PER_STATEMENT`] a statement.
-pub(super) async fn insert_rows<C, A>(conn: &C, rows: Vec<A>) -> AppResult<()>
-where
-    C: ConnectionTrait,
-    A: ActiveModelTrait + Send,
-{
-    let Some(first) = rows.first() else {
-        return Ok(());
-    };
-    let table = A::Entity::default().table_name().to_string();
-    // The columns the rows set (e.g. a journal line leaves its id to the sequence).
-    let columns: Vec<<A::Entity as EntityTrait>::Column> =
-        <<A::Entity as EntityTrait>::Column as Iterable>::iter()
-            .filter(|c| first.get(*c).is_set())
-            .collect();
-    let names: Vec<&str> = columns.iter().map(|c| c.as_str()).collect();
-    let list = names.join(", ");
-    let sql = format!(
-        "INSERT INTO {table} ({list}) SELECT {list} FROM json_populate_recordset(NULL::{table}, $1::json)"
-    );
-    let keys: Vec<String> = names
-        .iter()
-        .map(|n| serde_json::to_string(n).map_err(AppError::internal))
-        .collect::<AppResult<_>>()?;
-    for batch in rows.chunks(ROWS_PER_STATEMENT) {
-        let json = rows_json(&table, &columns, &keys, batch)?;
-        conn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql.clone(),
-            [Value::String(Some(json))],
-        ))
-        .await?;
-    }
-    Ok(())
+/// A transaction on one connection of the pool, for `COPY` and the statements around it.
+pub(super) struct CopyTxn {
+    tx: Mutex<sqlx::Transaction<'static, Postgres>>,
 }
 
-/// The rows as a JSON array of objects keyed by column name.
-fn rows_json<A: ActiveModelTrait>(
+fn exec_err(err: sqlx::Error) -> DbErr {
+    DbErr::Exec(RuntimeErr::SqlxError(Arc::new(err)))
+}
+
+fn query_err(err: sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(Arc::new(err)))
+}
+
+impl CopyTxn {
+    /// Takes a connection from `db`'s pool and begins a transaction on it.
+    pub(super) async fn begin(db: &DatabaseConnection) -> AppResult<Self> {
+        let tx = db
+            .get_postgres_connection_pool()
+            .begin()
+            .await
+            .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))))?;
+        Ok(Self { tx: Mutex::new(tx) })
+    }
+
+    /// Commits (dropping a `CopyTxn` instead rolls back, as sqlx's transactions do).
+    pub(super) async fn commit(self) -> AppResult<()> {
+        self.tx.into_inner().commit().await.map_err(exec_err)?;
+        Ok(())
+    }
+
+    /// Copies `rows` (all with the same columns set) into their table with one `COPY`.
+    pub(super) async fn copy_rows<A>(&self, rows: &[A]) -> AppResult<()>
+    where
+        A: ActiveModelTrait,
+    {
+        let Some(first) = rows.first() else {
+            return Ok(());
+        };
+        let table = A::Entity::default().table_name().to_string();
+        // The columns the rows set (e.g. a journal line leaves its id to the sequence).
+        let columns: Vec<<A::Entity as EntityTrait>::Column> =
+            <<A::Entity as EntityTrait>::Column as Iterable>::iter()
+                .filter(|c| first.get(*c).is_set())
+                .collect();
+        let list = columns
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        // The whole text first: a value it cannot carry fails here, before the COPY has begun.
+        let text = copy_text(&table, &columns, rows)?;
+        let mut tx = self.tx.lock().await;
+        let mut copy = tx
+            .copy_in_raw(&format!("COPY {table} ({list}) FROM STDIN"))
+            .await
+            .map_err(exec_err)?;
+        for piece in text.chunks(SEND_BYTES) {
+            copy.send(piece).await.map_err(exec_err)?;
+        }
+        copy.finish().await.map_err(exec_err)?;
+        Ok(())
+    }
+}
+
+/// A sea-orm statement as a sqlx query, with the kinds of value the chain heads and sequences bind.
+fn sqlx_query(stmt: &Statement) -> Result<sqlx::query::Query<'_, Postgres, PgArguments>, DbErr> {
+    let mut query = sqlx::query(AssertSqlSafe(stmt.sql.as_str()));
+    for value in stmt.values.iter().flat_map(|v| v.0.iter()) {
+        query = match value {
+            Value::Bool(v) => query.bind(*v),
+            Value::SmallInt(v) => query.bind(*v),
+            Value::Int(v) => query.bind(*v),
+            Value::BigInt(v) => query.bind(*v),
+            Value::String(v) => query.bind(v.clone()),
+            Value::ChronoDate(v) => query.bind(*v),
+            Value::ChronoDateTimeUtc(v) => query.bind(*v),
+            other => {
+                return Err(DbErr::Custom(format!(
+                    "bulk demo: the COPY transaction does not bind {other:?}"
+                )))
+            }
+        };
+    }
+    Ok(query)
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for CopyTxn {
+    fn get_database_backend(&self) -> DbBackend {
+        DbBackend::Postgres
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        let query = sqlx_query(&stmt)?;
+        let mut tx = self.tx.lock().await;
+        let done = query.execute(&mut **tx).await.map_err(exec_err)?;
+        Ok(done.into())
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        let mut tx = self.tx.lock().await;
+        let done = sqlx::Executor::execute(&mut **tx, AssertSqlSafe(sql.to_owned()))
+            .await
+            .map_err(exec_err)?;
+        Ok(done.into())
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        let query = sqlx_query(&stmt)?;
+        let mut tx = self.tx.lock().await;
+        let row = query.fetch_optional(&mut **tx).await.map_err(query_err)?;
+        Ok(row.map(Into::into))
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let query = sqlx_query(&stmt)?;
+        let mut tx = self.tx.lock().await;
+        let rows = query.fetch_all(&mut **tx).await.map_err(query_err)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}
+
+/// The rows in `COPY`'s text format: one line a row, fields separated by tabs, `\N` for NULL.
+fn copy_text<A: ActiveModelTrait>(
     table: &str,
     columns: &[<A::Entity as EntityTrait>::Column],
-    keys: &[String],
     rows: &[A],
-) -> AppResult<String> {
-    let mut out = String::with_capacity(rows.len() * 64 * columns.len().max(1));
-    out.push('[');
-    for (i, row) in rows.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push('{');
-        for (j, (column, key)) in columns.iter().zip(keys).enumerate() {
+) -> AppResult<Vec<u8>> {
+    let mut out = String::with_capacity(rows.len() * 24 * columns.len().max(1));
+    for row in rows {
+        for (j, column) in columns.iter().enumerate() {
             if j > 0 {
-                out.push(',');
+                out.push('\t');
             }
-            out.push_str(key);
-            out.push(':');
             let value = row.get(*column).into_value().ok_or_else(|| {
                 AppError::internal(anyhow::anyhow!(
                     "bulk demo: {table}.{} is not set in every row",
@@ -88,23 +173,22 @@ fn rows_json<A: ActiveModelTrait>(
             })?;
             push_value(&mut out, &value).map_err(|kind| {
                 AppError::internal(anyhow::anyhow!(
-                    "bulk demo: {table}.{} holds a {kind} value the JSON batch does not carry",
+                    "bulk demo: {table}.{} holds a {kind} value the COPY does not carry",
                     column.as_str()
                 ))
             })?;
         }
-        out.push('}');
+        out.push('\n');
     }
-    out.push(']');
-    Ok(out)
+    Ok(out.into_bytes())
 }
 
-/// Appends one value as JSON text in the form PostgreSQL's input function for the column reads back
-/// exactly: integers and booleans as JSON literals, text as a JSON string, dates as `YYYY-MM-DD`,
-/// instants as RFC 3339 in UTC to the microsecond (PostgreSQL's precision). Any other kind of value is
-/// refused with its kind's name.
+/// Appends one value as a field of `COPY`'s text format, in the form PostgreSQL's input function for
+/// the column reads back exactly: integers as decimal, booleans as `t`/`f`, text with backslash,
+/// tab, newline and carriage return escaped, dates as `YYYY-MM-DD`, instants as RFC 3339 in UTC to
+/// the microsecond (PostgreSQL's precision), NULL as `\N`. Any other kind of value is refused with
+/// its kind's name.
 fn push_value(out: &mut String, value: &Value) -> Result<(), &'static str> {
-    use std::fmt::Write as _;
     let pushed = match value {
         Value::Bool(None)
         | Value::SmallInt(None)
@@ -113,27 +197,32 @@ fn push_value(out: &mut String, value: &Value) -> Result<(), &'static str> {
         | Value::String(None)
         | Value::ChronoDate(None)
         | Value::ChronoDateTimeUtc(None) => {
-            out.push_str("null");
+            out.push_str("\\N");
             Ok(())
         }
         Value::Bool(Some(b)) => {
-            out.push_str(if *b { "true" } else { "false" });
+            out.push(if *b { 't' } else { 'f' });
             Ok(())
         }
         Value::SmallInt(Some(v)) => write!(out, "{v}"),
         Value::Int(Some(v)) => write!(out, "{v}"),
         Value::BigInt(Some(v)) => write!(out, "{v}"),
         Value::String(Some(s)) => {
-            out.push_str(&serde_json::to_string(s.as_str()).map_err(|_| "text")?);
+            for c in s.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\t' => out.push_str("\\t"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    c => out.push(c),
+                }
+            }
             Ok(())
         }
-        Value::ChronoDate(Some(d)) => write!(out, "\"{}\"", d.format("%Y-%m-%d")),
+        Value::ChronoDate(Some(d)) => write!(out, "{}", d.format("%Y-%m-%d")),
         Value::ChronoDateTimeUtc(Some(t)) => {
-            write!(
-                out,
-                "\"{}\"",
-                t.to_rfc3339_opts(SecondsFormat::Micros, true)
-            )
+            out.push_str(&t.to_rfc3339_opts(SecondsFormat::Micros, true));
+            Ok(())
         }
         Value::Double(_) | Value::Float(_) => return Err("floating-point"),
         Value::Json(_) => return Err("JSON"),
@@ -149,32 +238,35 @@ mod tests {
 
     use super::push_value;
 
-    fn json(value: Value) -> String {
+    fn field(value: Value) -> String {
         let mut out = String::new();
         push_value(&mut out, &value).expect("carried");
         out
     }
 
     #[test]
-    fn values_are_written_as_postgres_reads_them_back() {
-        assert_eq!(json(Value::BigInt(Some(-9_000_000_000))), "-9000000000");
-        assert_eq!(json(Value::Int(None)), "null");
-        assert_eq!(json(Value::Bool(Some(true))), "true");
+    fn values_are_written_as_copy_reads_them_back() {
+        assert_eq!(field(Value::BigInt(Some(-9_000_000_000))), "-9000000000");
+        assert_eq!(field(Value::Int(None)), "\\N");
+        assert_eq!(field(Value::String(None)), "\\N");
+        assert_eq!(field(Value::Bool(Some(true))), "t");
+        assert_eq!(field(Value::Bool(Some(false))), "f");
+        // The separators and the escape character itself are escaped; "\N" as text is not NULL.
         assert_eq!(
-            json(Value::String(Some("Số dư \"đầu\" kỳ\\\n".into()))),
-            r#""Số dư \"đầu\" kỳ\\\n""#
+            field(Value::String(Some("Số dư\t\"đầu\" kỳ\\N\r\n".into()))),
+            "Số dư\\t\"đầu\" kỳ\\\\N\\r\\n"
         );
         assert_eq!(
-            json(Value::ChronoDate(Some(
+            field(Value::ChronoDate(Some(
                 NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
             ))),
-            "\"2026-11-25\""
+            "2026-11-25"
         );
         let at = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
             + chrono::Duration::microseconds(123_456);
         assert_eq!(
-            json(Value::ChronoDateTimeUtc(Some(at))),
-            "\"2026-11-25T09:00:00.123456Z\""
+            field(Value::ChronoDateTimeUtc(Some(at))),
+            "2026-11-25T09:00:00.123456Z"
         );
     }
 
