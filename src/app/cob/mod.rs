@@ -228,10 +228,7 @@ async fn close_date(
     // changed meanwhile by a command is caught at the write's lock (`cob_batch::Prepared`).
     let mut cooperatives = next_cooperatives(&ctx.db, 0).await?;
     let mut prepared = prepare(ctx, &cooperatives, date).await;
-    loop {
-        let Some(last) = cooperatives.last().copied() else {
-            break;
-        };
+    while let Some(last) = cooperatives.last().copied() {
         let following = next_cooperatives(&ctx.db, last).await?;
         let (closed, prepared_next) = tokio::join!(
             super::cob_batch::close_chunk(ctx, caller, &cooperatives, date, prepared.take()),
