@@ -1,15 +1,20 @@
 //! The close of business in bulk: one day closed for a chunk of cooperatives in one transaction,
 //! with a handful of set-based queries instead of round trips per loan.
 //!
-//! For a chunk: lock and load the cooperatives' open loans (`FOR UPDATE` on PostgreSQL; a first
-//! write on SQLite), load all their transactions and all their posted books in one query each,
-//! fold every loan with the engine, give every loan of a cooperative the group of its worst loan
-//! (DOMAIN.md §8: "all loans of one cooperative take the group of its worst loan"), post each loan's
-//! difference (entries inserted together, lines inserted together), update the cached balances of
-//! the loans whose balances changed, and mark every loan's balances as of the new day in one
-//! statement. Notices are queued from the same folds. A loan folds only the events after its latest
-//! snapshot (issue 14): the day advances the snapshot instead of replaying the loan's whole history. A chunk that fails is rolled back whole and
-//! closed again loan by loan by [`super::cob`], which isolates and reports the loan at fault.
+//! For a chunk: load the cooperatives' open loans, all their posted books, snapshots and transactions
+//! in one query each, fold every loan with the engine (on a blocking thread), give every loan of a
+//! cooperative the group of its worst loan (DOMAIN.md §8: "all loans of one cooperative take the group
+//! of its worst loan") and compute each loan's difference; then, in the chunk's transaction, lock the
+//! loans (`FOR UPDATE` on PostgreSQL; a first write on SQLite), post the differences (entries inserted
+//! together, lines inserted together), cache the balances of the loans whose balances changed (one
+//! statement), and mark every loan's balances as of the new day (one statement). Notices are queued
+//! from the same folds. A loan folds only the events after its latest snapshot (issue 14): the day
+//! advances the snapshot instead of replaying the loan's whole history.
+//!
+//! The reading and folding of a chunk ([`prepare_chunk`]) runs while the previous chunk is written
+//! (`super::cob`); the write uses it only if the loans it locks are the rows that were read
+//! ([`Prepared`]), and reads and folds under its locks otherwise. A chunk that fails is rolled back
+//! whole and closed again loan by loan by [`super::cob`], which isolates and reports the loan at fault.
 
 use std::collections::{BTreeMap, HashMap};
 
