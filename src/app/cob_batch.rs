@@ -1,33 +1,40 @@
 //! The close of business in bulk: one day closed for a chunk of cooperatives in one transaction,
 //! with a handful of set-based queries instead of round trips per loan.
 //!
-//! For a chunk: lock and load the cooperatives' open loans (`FOR UPDATE` on PostgreSQL; a first
-//! write on SQLite), load all their transactions and all their posted books in one query each,
-//! fold every loan with the engine, give every loan of a cooperative the group of its worst loan
-//! (DOMAIN.md §8: "all loans of one cooperative take the group of its worst loan"), post each loan's
-//! difference (entries inserted together, lines inserted together), update the cached balances of
-//! the loans whose balances changed, and mark every loan's balances as of the new day in one
-//! statement. Notices are queued from the same folds. A loan folds only the events after its latest
-//! snapshot (issue 14): the day advances the snapshot instead of replaying the loan's whole history. A chunk that fails is rolled back whole and
-//! closed again loan by loan by [`super::cob`], which isolates and reports the loan at fault.
+//! For a chunk: load the cooperatives' open loans, all their posted books, snapshots and transactions
+//! in one query each, fold every loan with the engine (on a blocking thread), give every loan of a
+//! cooperative the group of its worst loan (DOMAIN.md §8: "all loans of one cooperative take the group
+//! of its worst loan") and compute each loan's difference; then, in the chunk's transaction, lock the
+//! loans (`FOR UPDATE` on PostgreSQL; a first write on SQLite), post the differences (entries inserted
+//! together, lines inserted together), cache the balances of the loans whose balances changed (one
+//! statement), and mark every loan's balances as of the new day (one statement). Notices are queued
+//! from the same folds. A loan folds only the events after its latest snapshot (issue 14): the day
+//! advances the snapshot instead of replaying the loan's whole history.
+//!
+//! The reading and folding of a chunk ([`prepare_chunk`]) runs while the previous chunk is written
+//! (`super::cob`); the write uses it only if the loans it locks are the rows that were read
+//! ([`Prepared`]), and reads and folds under its locks otherwise. A chunk that fails is rolled back
+//! whole and closed again loan by loan by [`super::cob`], which isolates and reports the loan at fault.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Duration, NaiveDate};
 use coopfund_domain::{
     classification::DebtGroup,
     snapshot::{AdvanceError, FoldSnapshot},
-    LoanEvent, LoanState,
+    AccountBalances, HolidayCalendar, LoanEvent, LoanState,
 };
 use sea_orm::{
-    sea_query::Expr, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    sea_query::Expr, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::{
     cob::{self, LoanDayCounts},
     ledger::{self, LoanEntry, Posting, Refolded},
-    loan_engine, Caller,
+    loan_engine,
+    policy::Policy,
+    Caller,
 };
 use crate::{
     app::context::AppCtx,
@@ -46,8 +53,67 @@ pub(crate) struct ChunkOutcome {
     pub(crate) loans: Vec<LoanDayCounts>,
 }
 
+/// A chunk read and folded ahead of its write (issue 14: the next chunk is prepared while the current one
+/// is written), outside any write transaction and without locks. Used only if the loans locked by the write
+/// are exactly the rows read here (every command that changes a loan's events, books or snapshots rewrites its
+/// row in the same transaction: `ledger::cache_balances` moves `version`), so a loan touched in between makes
+/// the write read and fold the chunk again under its locks.
+pub(crate) struct Prepared {
+    /// The open loans as read, in id order.
+    loans: Vec<loan::Model>,
+    plan: ChunkPlan,
+}
+
+/// Everything a chunk's close reads before it decides anything: its open loans and what their folds and
+/// differences need.
+struct ChunkInputs {
+    loans: Vec<loan::Model>,
+    posted: HashMap<i64, AccountBalances>,
+    names: BTreeMap<i64, String>,
+    calendar: HolidayCalendar,
+    /// The latest usable snapshot of each loan that has one.
+    snapshots: HashMap<i64, FoldSnapshot>,
+    /// For the loans with a snapshot: their transactions dated on or after the oldest snapshot, and reversals.
+    pending: HashMap<i64, Vec<loan_transaction::Model>>,
+    /// For the loans without: all their transactions.
+    transactions: HashMap<i64, Vec<loan_transaction::Model>>,
+}
+
+/// What a chunk's close writes, decided from its [`ChunkInputs`] by pure computation (no database).
+struct ChunkPlan {
+    /// Each loan folded to the start of the next day with its cooperative's (worst) group, and whether its
+    /// cached balances change.
+    folded: Vec<(loan::Model, LoanState, DebtGroup, bool)>,
+    snapshots: Vec<loan_snapshot::ActiveModel>,
+    entries: Vec<LoanEntry>,
+    names: BTreeMap<i64, String>,
+    calendar: HolidayCalendar,
+    /// The clock of the plan: the entries' `posted_at`, the snapshots' `taken_at`, the rows' `updated_at`.
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+/// Reads and folds day `date` of the open loans of `cooperative_ids` without writing or locking anything
+/// (see [`Prepared`]), the fold on a blocking thread.
+#[tracing::instrument(name = "cob prepare", skip_all, fields(%date, cooperatives = cooperative_ids.len()))]
+pub(crate) async fn prepare_chunk(
+    ctx: &AppCtx,
+    cooperative_ids: &[i64],
+    date: NaiveDate,
+) -> AppResult<Prepared> {
+    // One read transaction: a consistent view on SQLite (WAL: it never blocks the writer); on PostgreSQL a
+    // loan changed between its statements shows as a changed row at the write's lock anyway.
+    let txn = ctx.db.begin().await?;
+    let loans = open_loans(cooperative_ids).all(&txn).await?;
+    let inputs = read_inputs(&txn, loans.clone(), cooperative_ids, date).await?;
+    let plan = plan_chunk(&txn, ctx, inputs, date, ctx.now()).await?;
+    txn.commit().await?;
+    Ok(Prepared { loans, plan })
+}
+
 /// Closes day `date` for every open loan of `cooperative_ids`, in one transaction: the set-based twin
-/// of the loan-by-loan close (`super::cob`), with the same posting header, provision and notices.
+/// of the loan-by-loan close (`super::cob`), with the same posting header, provision and notices. With
+/// `prepared` (the chunk read and folded ahead, [`prepare_chunk`]) whose loans are still exactly those
+/// locked, only the writes are left; otherwise the chunk is read and folded here, under the locks.
 #[tracing::instrument(
     name = "cob chunk",
     skip_all,
@@ -59,6 +125,7 @@ pub(crate) struct ChunkOutcome {
         loans = tracing::field::Empty,
         first_loan = tracing::field::Empty,
         last_loan = tracing::field::Empty,
+        prepared = tracing::field::Empty,
     )
 )]
 pub(crate) async fn close_chunk(
@@ -66,6 +133,7 @@ pub(crate) async fn close_chunk(
     caller: &Caller,
     cooperative_ids: &[i64],
     date: NaiveDate,
+    prepared: Option<Prepared>,
 ) -> AppResult<ChunkOutcome> {
     let _gate = ctx.writer.enter(&ctx.db).await;
     let txn = ctx.db.begin().await?;
@@ -77,51 +145,70 @@ pub(crate) async fn close_chunk(
         span.record("first_loan", first);
         span.record("last_loan", last);
     }
-    let mut posted = ledger::posted_books(&txn, &ids).await?;
-    let names = cob::cooperative_names(&txn, cooperative_ids).await?;
-    let next_day = date + Duration::days(1);
-    let now = ctx.now();
-    let calendar = super::calendar::in_force(&txn).await?;
-
-    // Fold every loan (from its snapshot when it has a usable one), then take each cooperative's worst group.
-    let (folded, snapshots) = fold_loans(&txn, loans, &calendar, next_day, now).await?;
-    loan_engine::store_snapshots(&txn, snapshots).await?;
-    let mut worst: HashMap<i64, DebtGroup> = HashMap::new();
-    for (loan, loan_state) in &folded {
-        let group = loan_engine::loan_group(loan_state, &ctx.policy.classification);
-        let entry = worst.entry(loan.cooperative_id).or_insert(group);
-        *entry = (*entry).max(group);
-    }
-    let group_of = |loan: &loan::Model| {
-        worst
-            .get(&loan.cooperative_id)
-            .copied()
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("loan {} was not folded", loan.id)))
-    };
-
-    // The differences to post.
-    let mut entries = Vec::new();
-    for (loan, loan_state) in &folded {
-        let group = group_of(loan)?;
-        // A loan with nothing posted yet has an empty book.
-        let book = posted.remove(&loan.id).unwrap_or_default();
-        let provision = cob::provision_on(&ctx.policy, date, loan, loan_state, group);
-        if let Some(entry) = ledger::loan_difference(loan, loan_state, group, &book, provision)? {
-            entries.push(LoanEntry {
-                loan_id: loan.id,
-                posting: Posting::close_of_business(loan.id, date, now),
-                entry,
-            });
+    let plan = match prepared {
+        Some(prepared) if prepared.loans == loans => {
+            span.record("prepared", true);
+            prepared.plan
         }
-    }
-    let posted_ids = ledger::post_loan_entries(&txn, caller, &entries).await?;
+        prepared => {
+            if prepared.is_some() {
+                tracing::debug!(%date, "a loan of the chunk changed since it was read ahead; folding it again");
+            }
+            span.record("prepared", false);
+            let inputs = read_inputs(&txn, loans, cooperative_ids, date).await?;
+            plan_chunk(&txn, ctx, inputs, date, ctx.now()).await?
+        }
+    };
+    let outcomes = write_plan(ctx, caller, &txn, plan, date).await?;
+    loan::Entity::update_many()
+        .col_expr(
+            loan::Column::BalancesAsOf,
+            Expr::value(Some(date + Duration::days(1))),
+        )
+        .filter(loan::Column::Id.is_in(ids))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(ChunkOutcome { loans: outcomes })
+}
 
-    // Cached balances, notices, digest lines.
+/// Writes what `plan` decided, in the chunk's transaction: snapshots, entries, cached balances (one
+/// statement for every changed loan), then each loan's notices and digest line.
+async fn write_plan(
+    ctx: &AppCtx,
+    caller: &Caller,
+    txn: &DatabaseTransaction,
+    plan: ChunkPlan,
+    date: NaiveDate,
+) -> AppResult<Vec<LoanDayCounts>> {
+    let next_day = date + Duration::days(1);
+    let ChunkPlan {
+        folded,
+        snapshots,
+        entries,
+        names,
+        calendar,
+        now,
+    } = plan;
+    loan_engine::store_snapshots(txn, snapshots).await?;
+    let posted_ids = ledger::post_loan_entries(txn, caller, &entries).await?;
+    let changed: Vec<(&loan::Model, &LoanState, DebtGroup)> = folded
+        .iter()
+        .filter(|(_, _, _, changed)| *changed)
+        .map(|(loan, state, group, _)| (loan, state, *group))
+        .collect();
+    let mut cached = ledger::cache_balances_many(txn, &changed, next_day, now)
+        .await?
+        .into_iter();
     let mut outcomes = Vec::with_capacity(folded.len());
-    for (loan, loan_state) in folded {
-        let group = group_of(&loan)?;
-        let loan = if balances_changed(&loan, &loan_state, group)? {
-            ledger::cache_balances(&txn, loan, &loan_state, group, next_day, now).await?
+    for (loan, loan_state, _, changed) in folded {
+        let loan = if changed {
+            cached.next().ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!(
+                    "loan {}'s cached balances were not written",
+                    loan.id
+                ))
+            })?
         } else {
             loan
         };
@@ -131,29 +218,25 @@ pub(crate) async fn close_chunk(
             loan,
         };
         outcomes
-            .push(cob::finish_loan_day(ctx, &txn, &refolded, next_day, &calendar, &names).await?);
+            .push(cob::finish_loan_day(ctx, txn, &refolded, next_day, &calendar, &names).await?);
     }
-    loan::Entity::update_many()
-        .col_expr(loan::Column::BalancesAsOf, Expr::value(Some(next_day)))
-        .filter(loan::Column::Id.is_in(ids))
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(ChunkOutcome { loans: outcomes })
+    Ok(outcomes)
 }
 
-/// The open (disbursed, not closed or written off) loans of the cooperatives, locked.
+/// The open (disbursed, not closed or written off) loans of the cooperatives, in id order.
+fn open_loans(cooperative_ids: &[i64]) -> sea_orm::Select<loan::Entity> {
+    loan::Entity::find()
+        .filter(loan::Column::CooperativeId.is_in(cooperative_ids.iter().copied()))
+        .filter(loan::Column::Status.is_not_in(cob::FINISHED_STATUSES))
+        .filter(loan::Column::FirstDisbursedOn.is_not_null())
+        .order_by_asc(loan::Column::Id)
+}
+
+/// The open loans of the cooperatives, locked.
 async fn lock_open_loans(
     txn: &DatabaseTransaction,
     cooperative_ids: &[i64],
 ) -> AppResult<Vec<loan::Model>> {
-    let open = || {
-        loan::Entity::find()
-            .filter(loan::Column::CooperativeId.is_in(cooperative_ids.iter().copied()))
-            .filter(loan::Column::Status.is_not_in(cob::FINISHED_STATUSES))
-            .filter(loan::Column::FirstDisbursedOn.is_not_null())
-            .order_by_asc(loan::Column::Id)
-    };
     if store::is_sqlite_conn(txn) {
         // A first write takes SQLite's write lock, so the transaction waits instead of failing on
         // an upgrade later (the in-process gate already keeps this process's writers in line).
@@ -162,111 +245,216 @@ async fn lock_open_loans(
             .filter(loan::Column::CooperativeId.is_in(cooperative_ids.iter().copied()))
             .exec(txn)
             .await?;
-        Ok(open().all(txn).await?)
+        Ok(open_loans(cooperative_ids).all(txn).await?)
     } else {
-        Ok(open().lock_exclusive().all(txn).await?)
+        Ok(open_loans(cooperative_ids)
+            .lock_exclusive()
+            .all(txn)
+            .await?)
     }
 }
 
-/// Each loan folded to the start of `next_day`, and the snapshots to write (issue 14, `loan_engine` docs).
-///
-/// A loan with a snapshot of the last [`loan_engine::SNAPSHOT_REFRESH_DAYS`] days folds only the events after it
-/// (read for the whole chunk in one query: those dated on or after the oldest snapshot, and reversals); one
-/// without, or whose snapshot those events contradict, is refolded from all its events. A loan's snapshot is
-/// rewritten when it had none, when it is a week old, or on its day of the week (loan id modulo 7), so about a
-/// seventh of the loans write one each day.
-async fn fold_loans(
-    txn: &DatabaseTransaction,
+/// Reads what closing day `date` of `loans` needs (a loan folds only the events after its latest snapshot of
+/// the last [`loan_engine::SNAPSHOT_REFRESH_DAYS`] days: read for the whole chunk in one query, those dated on or
+/// after the oldest snapshot, and reversals; one without reads all its events).
+async fn read_inputs<C: ConnectionTrait>(
+    conn: &C,
     loans: Vec<loan::Model>,
-    calendar: &coopfund_domain::HolidayCalendar,
-    next_day: NaiveDate,
-    now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<(
-    Vec<(loan::Model, LoanState)>,
-    Vec<loan_snapshot::ActiveModel>,
-)> {
+    cooperative_ids: &[i64],
+    date: NaiveDate,
+) -> AppResult<ChunkInputs> {
+    let next_day = date + Duration::days(1);
     let ids: Vec<i64> = loans.iter().map(|l| l.id).collect();
+    let posted = ledger::posted_books(conn, &ids).await?;
+    let names = cob::cooperative_names(conn, cooperative_ids).await?;
+    let calendar = super::calendar::in_force(conn).await?;
     let not_before = next_day - Duration::days(loan_engine::SNAPSHOT_REFRESH_DAYS);
-    let snapshots = loan_engine::latest_snapshots(txn, &ids, not_before, next_day).await?;
-    let with: Vec<i64> = ids
-        .iter()
-        .copied()
-        .filter(|id| snapshots.contains_key(id))
-        .collect();
-    let without: Vec<i64> = ids
-        .iter()
-        .copied()
-        .filter(|id| !snapshots.contains_key(id))
-        .collect();
-    let mut pending = match snapshots.values().map(|s| s.as_of).min() {
-        Some(oldest) => transactions_by_loan(txn, &with, Some(oldest)).await?,
+    let snapshots = loan_engine::latest_snapshots(conn, &ids, not_before, next_day).await?;
+    let (with, without): (Vec<i64>, Vec<i64>) =
+        ids.iter().partition(|id| snapshots.contains_key(id));
+    let pending = match snapshots.values().map(|s| s.as_of).min() {
+        Some(oldest) => transactions_by_loan(conn, &with, Some(oldest)).await?,
         None => HashMap::new(),
     };
-    let mut transactions = transactions_by_loan(txn, &without, None).await?;
-    let day_of_week = i64::from(chrono::Datelike::num_days_from_ce(&next_day));
-    let mut folded = Vec::with_capacity(loans.len());
-    let mut rows = Vec::new();
-    for loan in loans {
-        let contract = loan_engine::contract_of(&loan, calendar)?;
-        let advanced = match snapshots.get(&loan.id) {
-            Some(snapshot) => {
-                let events: Vec<LoanEvent> =
-                    loan_engine::events_of(&pending.remove(&loan.id).unwrap_or_default())?
-                        .into_iter()
-                        .filter(|e| snapshot.is_pending(e))
-                        .collect();
-                match coopfund_domain::snapshot::advance_folder(
-                    &contract, snapshot, &events, next_day,
-                ) {
-                    Ok(folder) => {
-                        let covered = events
-                            .iter()
-                            .map(|e| e.sequence)
-                            .fold(snapshot.covered_sequence, u64::max);
-                        Some((folder, covered, snapshot.as_of))
-                    }
-                    Err(AdvanceError::Fold(error)) => return Err(loan_engine::fold_error(error)),
-                    Err(AdvanceError::Stale(stale)) => {
-                        tracing::debug!(loan_id = loan.id, %stale, "snapshot not used by the close");
-                        None
-                    }
+    let transactions = transactions_by_loan(conn, &without, None).await?;
+    Ok(ChunkInputs {
+        loans,
+        posted,
+        names,
+        calendar,
+        snapshots,
+        pending,
+        transactions,
+    })
+}
+
+/// Decides the chunk's close from `inputs` on a blocking thread (the folds are pure CPU, so they run beside
+/// the writes of another chunk). A loan whose snapshot the events after it contradict is refolded from all
+/// its events, read on `conn`.
+async fn plan_chunk<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &AppCtx,
+    mut inputs: ChunkInputs,
+    date: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<ChunkPlan> {
+    loop {
+        let policy = ctx.policy.clone();
+        let outcome = tokio::task::spawn_blocking(move || decide(inputs, &policy, date, now))
+            .await
+            .map_err(|e| {
+                AppError::internal(anyhow::anyhow!("the close's fold did not finish: {e}"))
+            })??;
+        match outcome {
+            Decided::Plan(plan) => return Ok(plan),
+            Decided::Stale(back, stale) => {
+                // Not read with the chunk: they had a snapshot, which turned out stale.
+                inputs = *back;
+                let mut all = transactions_by_loan(conn, &stale, None).await?;
+                for loan_id in stale {
+                    inputs.snapshots.remove(&loan_id);
+                    inputs.pending.remove(&loan_id);
+                    inputs
+                        .transactions
+                        .insert(loan_id, all.remove(&loan_id).unwrap_or_default());
                 }
             }
-            None => None,
-        };
-        let (state, snapshot) = match advanced {
-            Some((folder, covered, as_of)) => {
-                let due = (next_day - as_of).num_days() >= loan_engine::SNAPSHOT_REFRESH_DAYS
-                    || (loan.id + day_of_week).rem_euclid(loan_engine::SNAPSHOT_REFRESH_DAYS) == 0;
-                let snapshot =
-                    due.then(|| FoldSnapshot::of_folder(&contract, &folder, next_day, covered));
-                (folder.into_state(), snapshot)
-            }
-            None => {
-                let all = match transactions.remove(&loan.id) {
-                    Some(all) => all,
-                    // Not read with the chunk: it had a snapshot, which turned out stale.
-                    None => loan_engine::transactions_of(txn, loan.id).await?,
-                };
-                let snapshot =
-                    FoldSnapshot::take(&contract, &loan_engine::events_of(&all)?, next_day)
-                        .map_err(loan_engine::fold_error)?;
-                let state = snapshot.state(&contract).map_err(loan_engine::fold_error)?;
-                (state, Some(snapshot))
-            }
-        };
-        if let Some(snapshot) = snapshot {
-            rows.push(loan_engine::snapshot_row(loan.id, &snapshot, now)?);
         }
-        folded.push((loan, state));
     }
-    Ok((folded, rows))
+}
+
+/// What [`decide`] came to.
+enum Decided {
+    Plan(ChunkPlan),
+    /// These loans' snapshots are stale: their transactions must be read whole (the inputs come back).
+    Stale(Box<ChunkInputs>, Vec<i64>),
+}
+
+/// A loan folded to the start of the next day, with the snapshot to write, if any.
+type LoanFold = (LoanState, Option<FoldSnapshot>);
+
+/// Folds every loan of `inputs` to the start of `next_day` (from its snapshot when it has a usable one, issue
+/// 14, `loan_engine` docs); `Err` with the loans whose snapshot turned out stale. A loan's snapshot is rewritten
+/// when it had none, when it is a week old, or on its day of the week (loan id modulo 7), so about a seventh of
+/// the loans write one each day.
+fn fold_loans(
+    inputs: &ChunkInputs,
+    next_day: NaiveDate,
+) -> AppResult<Result<Vec<LoanFold>, Vec<i64>>> {
+    let day_of_week = i64::from(chrono::Datelike::num_days_from_ce(&next_day));
+    let mut folds = Vec::with_capacity(inputs.loans.len());
+    let mut stale = Vec::new();
+    for loan in &inputs.loans {
+        let contract = loan_engine::contract_of(loan, &inputs.calendar)?;
+        if let Some(snapshot) = inputs.snapshots.get(&loan.id) {
+            let events: Vec<LoanEvent> =
+                loan_engine::events_of(inputs.pending.get(&loan.id).map_or(&[], Vec::as_slice))?
+                    .into_iter()
+                    .filter(|e| snapshot.is_pending(e))
+                    .collect();
+            match coopfund_domain::snapshot::advance_folder(&contract, snapshot, &events, next_day)
+            {
+                Ok(folder) => {
+                    let covered = events
+                        .iter()
+                        .map(|e| e.sequence)
+                        .fold(snapshot.covered_sequence, u64::max);
+                    let due = (next_day - snapshot.as_of).num_days()
+                        >= loan_engine::SNAPSHOT_REFRESH_DAYS
+                        || (loan.id + day_of_week).rem_euclid(loan_engine::SNAPSHOT_REFRESH_DAYS)
+                            == 0;
+                    let snapshot =
+                        due.then(|| FoldSnapshot::of_folder(&contract, &folder, next_day, covered));
+                    folds.push((folder.into_state(), snapshot));
+                }
+                Err(AdvanceError::Fold(error)) => return Err(loan_engine::fold_error(error)),
+                Err(AdvanceError::Stale(reason)) => {
+                    tracing::debug!(loan_id = loan.id, %reason, "snapshot not used by the close");
+                    stale.push(loan.id);
+                }
+            }
+            continue;
+        }
+        let all = inputs
+            .transactions
+            .get(&loan.id)
+            .map_or(&[][..], Vec::as_slice);
+        let snapshot = FoldSnapshot::take(&contract, &loan_engine::events_of(all)?, next_day)
+            .map_err(loan_engine::fold_error)?;
+        let state = snapshot.state(&contract).map_err(loan_engine::fold_error)?;
+        folds.push((state, Some(snapshot)));
+    }
+    Ok(if stale.is_empty() {
+        Ok(folds)
+    } else {
+        Err(stale)
+    })
+}
+
+/// The close of day `date` of the chunk read as `inputs`: every loan folded, each cooperative's loans given the
+/// group of its worst loan (DOMAIN.md §8), each loan's difference against its posted book (with the month-end
+/// provision), the snapshots to write and the loans whose cached balances change.
+fn decide(
+    inputs: ChunkInputs,
+    policy: &Policy,
+    date: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Decided> {
+    let next_day = date + Duration::days(1);
+    let folds = match fold_loans(&inputs, next_day)? {
+        Ok(folds) => folds,
+        Err(stale) => return Ok(Decided::Stale(Box::new(inputs), stale)),
+    };
+    let ChunkInputs {
+        loans,
+        mut posted,
+        names,
+        calendar,
+        ..
+    } = inputs;
+    let mut worst: HashMap<i64, DebtGroup> = HashMap::new();
+    for (loan, (loan_state, _)) in loans.iter().zip(&folds) {
+        let group = loan_engine::loan_group(loan_state, &policy.classification);
+        let entry = worst.entry(loan.cooperative_id).or_insert(group);
+        *entry = (*entry).max(group);
+    }
+    let mut snapshots = Vec::new();
+    let mut entries = Vec::new();
+    let mut folded = Vec::with_capacity(loans.len());
+    for (loan, (loan_state, snapshot)) in loans.into_iter().zip(folds) {
+        if let Some(snapshot) = snapshot {
+            snapshots.push(loan_engine::snapshot_row(loan.id, &snapshot, now)?);
+        }
+        let group = worst.get(&loan.cooperative_id).copied().ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("loan {} was not folded", loan.id))
+        })?;
+        // A loan with nothing posted yet has an empty book.
+        let book = posted.remove(&loan.id).unwrap_or_default();
+        let provision = cob::provision_on(policy, date, &loan, &loan_state, group);
+        if let Some(entry) = ledger::loan_difference(&loan, &loan_state, group, &book, provision)? {
+            entries.push(LoanEntry {
+                loan_id: loan.id,
+                posting: Posting::close_of_business(loan.id, date, now),
+                entry,
+            });
+        }
+        let changed = balances_changed(&loan, &loan_state, group)?;
+        folded.push((loan, loan_state, group, changed));
+    }
+    Ok(Decided::Plan(ChunkPlan {
+        folded,
+        snapshots,
+        entries,
+        names,
+        calendar,
+        now,
+    }))
 }
 
 /// The transactions of the loans `ids` in insertion order, by loan: all of them, or (`since`) those dated on or
 /// after `since` and every reversal (what a snapshot of `since` or later may still have to fold).
-async fn transactions_by_loan(
-    txn: &DatabaseTransaction,
+async fn transactions_by_loan<C: ConnectionTrait>(
+    txn: &C,
     ids: &[i64],
     since: Option<NaiveDate>,
 ) -> AppResult<HashMap<i64, Vec<loan_transaction::Model>>> {

@@ -222,13 +222,19 @@ async fn close_date(
     let mut totals = (0i32, LoanDayCounts::default(), 0i32); // loans, counts, errors
     let mut digests: std::collections::BTreeMap<i64, OfficerDigest> = Default::default();
     let mut first_error: Option<String> = None;
-    let mut after_cooperative = 0i64;
-    loop {
-        let cooperatives = next_cooperatives(&ctx.db, after_cooperative).await?;
-        let Some(last) = cooperatives.last().copied() else {
-            break;
-        };
-        let results = match super::cob_batch::close_chunk(ctx, caller, &cooperatives, date).await {
+    // Each chunk is read and folded while the one before it is written (issue 14): the folds run on a
+    // blocking thread, so both cores work and the database is never idle waiting for our CPU. A chunk's
+    // cooperatives are disjoint from the next's, so no write of one changes what the next reads; a loan
+    // changed meanwhile by a command is caught at the write's lock (`cob_batch::Prepared`).
+    let mut cooperatives = next_cooperatives(&ctx.db, 0).await?;
+    let mut prepared = prepare(ctx, &cooperatives, date).await;
+    while let Some(last) = cooperatives.last().copied() {
+        let following = next_cooperatives(&ctx.db, last).await?;
+        let (closed, prepared_next) = tokio::join!(
+            super::cob_batch::close_chunk(ctx, caller, &cooperatives, date, prepared.take()),
+            prepare(ctx, &following, date),
+        );
+        let results = match closed {
             Ok(chunk) => chunk
                 .loans
                 .into_iter()
@@ -269,7 +275,8 @@ async fn close_date(
                 }
             }
         }
-        after_cooperative = last;
+        cooperatives = following;
+        prepared = prepared_next;
         tracing::info!(%date, loans = totals.0, per_second = rate(totals.0, started), "close of business progress");
     }
     if totals.2 == 0 && is_month_end(date) {
@@ -333,6 +340,26 @@ async fn next_cooperatives(db: &DatabaseConnection, after: i64) -> AppResult<Vec
         .into_tuple()
         .all(db)
         .await?)
+}
+
+/// The chunk of `cooperatives` read and folded ahead of its write ([`super::cob_batch::prepare_chunk`]);
+/// `None` when there is nothing to prepare, or when preparing failed (said in the log): the write then
+/// reads and folds the chunk itself, and fails or isolates the loan at fault as it always did.
+async fn prepare(
+    ctx: &AppCtx,
+    cooperatives: &[i64],
+    date: NaiveDate,
+) -> Option<super::cob_batch::Prepared> {
+    if cooperatives.is_empty() {
+        return None;
+    }
+    match super::cob_batch::prepare_chunk(ctx, cooperatives, date).await {
+        Ok(prepared) => Some(prepared),
+        Err(error) => {
+            tracing::debug!(%date, %error, "a close-of-business chunk could not be read ahead; it is read when written");
+            None
+        }
+    }
 }
 
 /// The open loans of `cooperatives` (for the loan-by-loan fallback).
