@@ -389,3 +389,109 @@ async fn the_start_up_repair_reopens_a_restructured_loan_the_old_payoff_had_clos
     );
     assert_ledger_verifies(&app).await;
 }
+
+/// `1528767` written for people: `1.528.767` (vi) or `1,528,767` (en).
+fn grouped(amount: i64, separator: char) -> String {
+    let digits = amount.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(separator);
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// A reduction cannot forgive interest the borrower's advance is already there to pay: after the extension of
+/// 2026-02-25, all but 1,000,000 of the payoff is paid on 2026-02-26 (nothing is due, so it waits as an advance);
+/// a second restructuring forgiving the 1,528,767 carried into the new schedule would leave the fund owing the
+/// borrower. It is refused (`interest_reduction_above_payoff`), naming the most that can be forgiven, in both
+/// languages, and nothing is written; forgiving exactly that is accepted and leaves a payoff of zero.
+#[tokio::test]
+async fn a_reduction_above_the_payoff_net_of_the_advance_is_refused_naming_the_most_that_can_be_forgiven(
+) {
+    let app = spawn_app().await;
+    let staff = Staff::new(&app).await;
+    let coop = app.cooperative().await;
+    let loan_id = active_loan(&app, &staff, coop, &terms(150_000_000, 6), "2026-01-05").await;
+    set_date(&app, "2026-02-25").await;
+    let body: Value = serde_json::from_str(EXTENSION).expect("json");
+    json_of(
+        restructure(&app, &staff, loan_id, &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    set_date(&app, "2026-02-26").await;
+    let quote = payoff(&app, &staff, loan_id).await;
+    json_of(
+        repay(
+            &app,
+            &staff,
+            loan_id,
+            vnd(&quote, "total_vnd") - 1_000_000,
+            "2026-02-26",
+            "ordinary",
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let owed = payoff(&app, &staff, loan_id).await;
+    let owed_vnd = vnd(&owed, "total_vnd");
+    assert_eq!(owed_vnd, 1_000_000, "{owed}");
+    assert_eq!(vnd(&owed, "restructured_interest_vnd"), 1_528_767);
+
+    let before = loan(&app, &staff, loan_id).await;
+    let second = json!({"kind": "extension", "first_due_on": "2026-04-05", "installments": 7,
+                        "value_date": "2026-02-26", "reason": "mất mùa do hạn hán",
+                        "interest_reduced": true, "interest_reduction_vnd": 1_528_767});
+    let error = error_of(
+        restructure(&app, &staff, loan_id, &second).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(error["code"], "interest_reduction_above_payoff");
+    assert_eq!(error["field"], "interest_reduction_vnd");
+    let most_vi = grouped(owed_vnd, '.');
+    assert_eq!(
+        error["message"],
+        format!(
+            "Số lãi miễn, giảm 1.528.767 đồng vượt quá số tiền khách hàng còn phải trả sau khi trừ khoản đã trả \
+             trước {most_vi} đồng; hãy miễn, giảm tối đa {most_vi} đồng."
+        )
+    );
+    let english = app
+        .client
+        .post(app.url(&format!("/api/v1/loans/{loan_id}/restructure")))
+        .bearer_auth(&staff.approver)
+        .header("accept-language", "en")
+        .json(&second)
+        .send()
+        .await
+        .expect("request");
+    let error = error_of(english, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let most_en = grouped(owed_vnd, ',');
+    assert_eq!(
+        error["message"],
+        format!(
+            "The interest reduction of 1,528,767 VND is above what the borrower still owes net of the advance \
+             already paid, {most_en} VND; reduce by at most {most_en} VND."
+        )
+    );
+    // Nothing was written.
+    assert_eq!(loan(&app, &staff, loan_id).await, before);
+    assert_eq!(trial_balance_of(&app, "0043").await, 0);
+
+    // Forgiving exactly what is owed net of the advance is accepted: nothing is left to pay.
+    let mut most = second.clone();
+    most["interest_reduction_vnd"] = json!(owed_vnd);
+    json_of(
+        restructure(&app, &staff, loan_id, &most).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(vnd(&payoff(&app, &staff, loan_id).await, "total_vnd"), 0);
+    assert_eq!(trial_balance_of(&app, "0043").await, owed_vnd);
+    assert_ledger_verifies(&app).await;
+}
