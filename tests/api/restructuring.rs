@@ -64,6 +64,23 @@ async fn restructure(
     .await
 }
 
+/// [`restructure`] asked in English (`Accept-Language: en`).
+async fn restructure_in_english(
+    app: &TestApp,
+    staff: &Staff,
+    loan_id: i64,
+    body: &Value,
+) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/api/v1/loans/{loan_id}/restructure")))
+        .bearer_auth(&staff.approver)
+        .header("accept-language", "en")
+        .json(body)
+        .send()
+        .await
+        .expect("request")
+}
+
 fn vnd(value: &Value, field: &str) -> i64 {
     value[field]
         .as_i64()
@@ -271,15 +288,7 @@ async fn a_restructuring_whose_new_schedule_starts_by_the_business_date_is_refus
         error["message"],
         "Kỳ trả nợ đầu tiên của lịch mới (08/04/2026) phải sau ngày làm việc hiện tại (10/04/2026)."
     );
-    let english = app
-        .client
-        .post(app.url(&format!("/api/v1/loans/{loan_id}/restructure")))
-        .bearer_auth(&staff.approver)
-        .header("accept-language", "en")
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
+    let english = restructure_in_english(&app, &staff, loan_id, &body).await;
     let error = error_of(english, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(
         error["message"],
@@ -461,15 +470,7 @@ async fn a_reduction_above_the_payoff_net_of_the_advance_is_refused_naming_the_m
              trước {most_vi} đồng; hãy miễn, giảm tối đa {most_vi} đồng."
         )
     );
-    let english = app
-        .client
-        .post(app.url(&format!("/api/v1/loans/{loan_id}/restructure")))
-        .bearer_auth(&staff.approver)
-        .header("accept-language", "en")
-        .json(&second)
-        .send()
-        .await
-        .expect("request");
+    let english = restructure_in_english(&app, &staff, loan_id, &second).await;
     let error = error_of(english, StatusCode::UNPROCESSABLE_ENTITY).await;
     let most_en = grouped(owed_vnd, ',');
     assert_eq!(
