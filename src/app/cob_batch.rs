@@ -6,8 +6,8 @@
 //! cooperative the group of its worst loan (DOMAIN.md §8: "all loans of one cooperative take the group
 //! of its worst loan") and compute each loan's difference; then, in the chunk's transaction, lock the
 //! loans (`FOR UPDATE` on PostgreSQL; a first write on SQLite), post the differences (entries inserted
-//! together, lines inserted together), cache the balances of the loans whose balances changed (one
-//! statement), and mark every loan's balances as of the new day (one statement). Notices are queued
+//! together, lines inserted together), cache the balances of the loans whose balances changed and mark
+//! every loan's balances as of the new day (one statement, each row written once). Notices are queued
 //! from the same folds. A loan folds only the events after its latest snapshot (issue 14): the day
 //! advances the snapshot instead of replaying the loan's whole history.
 //!
@@ -48,9 +48,11 @@ use crate::{
 /// The most loan ids bound in one query (SQLite allows 32,766 bound values).
 const LOAN_IDS_PER_QUERY_MAX: usize = 4_000;
 
-/// What one chunk produced: per-loan counts (for digests and totals).
+/// What one chunk produced: per-loan counts (for digests and totals) and the notices queued for the chunk.
 pub(crate) struct ChunkOutcome {
     pub(crate) loans: Vec<LoanDayCounts>,
+    /// The chunk's notices newly queued (they are queued together, so not counted per loan).
+    pub(crate) notices_queued: i32,
 }
 
 /// A chunk read and folded ahead of its write (issue 14: the next chunk is prepared while the current one
@@ -159,28 +161,20 @@ pub(crate) async fn close_chunk(
             plan_chunk(&txn, ctx, inputs, date, ctx.now()).await?
         }
     };
-    let outcomes = write_plan(ctx, caller, &txn, plan, date).await?;
-    loan::Entity::update_many()
-        .col_expr(
-            loan::Column::BalancesAsOf,
-            Expr::value(Some(date + Duration::days(1))),
-        )
-        .filter(loan::Column::Id.is_in(ids))
-        .exec(&txn)
-        .await?;
+    let outcome = write_plan(ctx, caller, &txn, plan, date).await?;
     txn.commit().await?;
-    Ok(ChunkOutcome { loans: outcomes })
+    Ok(outcome)
 }
 
-/// Writes what `plan` decided, in the chunk's transaction: snapshots, entries, cached balances (one
-/// statement for every changed loan), then each loan's notices and digest line.
+/// Writes what `plan` decided, in the chunk's transaction: snapshots, entries, cached balances and every
+/// loan's `balances_as_of` (one statement), then each loan's notices and digest line.
 async fn write_plan(
     ctx: &AppCtx,
     caller: &Caller,
     txn: &DatabaseTransaction,
     plan: ChunkPlan,
     date: NaiveDate,
-) -> AppResult<Vec<LoanDayCounts>> {
+) -> AppResult<ChunkOutcome> {
     let next_day = date + Duration::days(1);
     let ChunkPlan {
         folded,
@@ -192,15 +186,23 @@ async fn write_plan(
     } = plan;
     loan_engine::store_snapshots(txn, snapshots).await?;
     let posted_ids = ledger::post_loan_entries(txn, caller, &entries).await?;
-    let changed: Vec<(&loan::Model, &LoanState, DebtGroup)> = folded
+    // Every loan's row is marked as of the new day in the same statement that rewrites the changed ones'
+    // balances, so each row is written once (issue 14, cobpg).
+    let rows: Vec<ledger::CacheRow> = folded
         .iter()
-        .filter(|(_, _, _, changed)| *changed)
-        .map(|(loan, state, group, _)| (loan, state, *group))
+        .map(|(loan, state, group, changed)| {
+            if *changed {
+                ledger::CacheRow::Changed(loan, state, *group)
+            } else {
+                ledger::CacheRow::AsOfOnly(loan.id)
+            }
+        })
         .collect();
-    let mut cached = ledger::cache_balances_many(txn, &changed, next_day, now)
+    let mut cached = ledger::cache_balances_many(txn, &rows, next_day, now)
         .await?
         .into_iter();
     let mut outcomes = Vec::with_capacity(folded.len());
+    let mut due = Vec::with_capacity(folded.len());
     for (loan, loan_state, _, changed) in folded {
         let loan = if changed {
             cached.next().ok_or_else(|| {
@@ -217,10 +219,15 @@ async fn write_plan(
             state: loan_state,
             loan,
         };
-        outcomes
-            .push(cob::finish_loan_day(ctx, txn, &refolded, next_day, &calendar, &names).await?);
+        let (counts, notices) = cob::loan_day_outcome(ctx, &refolded, next_day, &calendar, &names)?;
+        outcomes.push(counts);
+        due.push((refolded.loan, notices));
     }
-    Ok(outcomes)
+    let notices_queued = cob::queue_chunk_notices(ctx, txn, &due).await?;
+    Ok(ChunkOutcome {
+        loans: outcomes,
+        notices_queued,
+    })
 }
 
 /// The open (disbursed, not closed or written off) loans of the cooperatives, in id order.

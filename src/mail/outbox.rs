@@ -63,8 +63,54 @@ pub async fn enqueue_with_qr<C: ConnectionTrait>(
     now: DateTime<Utc>,
     qr_payload: Option<String>,
 ) -> AppResult<bool> {
+    let row = new_row(message, now, qr_payload);
+    let result = outbox_message::Entity::insert(row)
+        .on_conflict_do_nothing_on([outbox_message::Column::DedupeKey])
+        .exec_without_returning(conn)
+        .await?;
+    Ok(matches!(result, TryInsertResult::Inserted(rows) if rows > 0))
+}
+
+/// The most messages of one [`enqueue_many`] statement (19 bound values each, under SQLite's 32,766).
+const ENQUEUE_ROWS_MAX: usize = 500;
+
+/// [`enqueue_with_qr`] for many messages at once (the close of business queues a chunk's notices together):
+/// one multi-row `INSERT … ON CONFLICT (dedupe_key) DO NOTHING` per 500 messages instead of one statement
+/// each, rows in the order given. Returns how many rows were written (a message whose dedupe key is
+/// already queued is a quiet no-op, as with [`enqueue`]).
+pub async fn enqueue_many<C: ConnectionTrait>(
+    conn: &C,
+    messages: Vec<(NewMessage, Option<String>)>,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    let mut written = 0;
+    let mut rows = messages
+        .into_iter()
+        .map(|(message, qr_payload)| new_row(message, now, qr_payload))
+        .peekable();
+    while rows.peek().is_some() {
+        let batch: Vec<outbox_message::ActiveModel> =
+            rows.by_ref().take(ENQUEUE_ROWS_MAX).collect();
+        let result = outbox_message::Entity::insert_many(batch)
+            .on_conflict_do_nothing_on([outbox_message::Column::DedupeKey])
+            .exec_without_returning(conn)
+            .await?;
+        // Every message of the batch already queued: `Conflicted`, nothing written.
+        if let TryInsertResult::Inserted(rows) = result {
+            written += rows;
+        }
+    }
+    Ok(written)
+}
+
+/// The pending outbox row of `message`, due from `now`, with a new Message-ID.
+fn new_row(
+    message: NewMessage,
+    now: DateTime<Utc>,
+    qr_payload: Option<String>,
+) -> outbox_message::ActiveModel {
     let (related_type, related_id) = message.related.unzip();
-    let row = outbox_message::ActiveModel {
+    outbox_message::ActiveModel {
         dedupe_key: Set(message.dedupe_key),
         kind: Set(message.kind),
         recipient: Set(message.recipient),
@@ -86,10 +132,5 @@ pub async fn enqueue_with_qr<C: ConnectionTrait>(
         cooperative_id: Set(message.cooperative_id),
         qr_payload: Set(qr_payload),
         ..Default::default()
-    };
-    let result = outbox_message::Entity::insert(row)
-        .on_conflict_do_nothing_on([outbox_message::Column::DedupeKey])
-        .exec_without_returning(conn)
-        .await?;
-    Ok(matches!(result, TryInsertResult::Inserted(rows) if rows > 0))
+    }
 }

@@ -47,6 +47,59 @@ pub(crate) async fn queue_loan_notices(
     as_of: NaiveDate,
     calendar: &HolidayCalendar,
 ) -> AppResult<i32> {
+    let due = loan_notices(ctx, refolded, as_of, calendar)?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let audience = notices::audience_for_loan(txn, &refolded.loan).await?;
+    let mut queued = 0;
+    for notice in due {
+        let mail = notice.render(ctx, &audience, refolded.loan.id);
+        queued += i32::from(notices::queue_rendered(txn, mail).await?);
+    }
+    Ok(queued)
+}
+
+/// One notice a closed day calls for (see [`queue_loan_notices`]), not yet addressed.
+#[derive(Debug, Clone)]
+pub(crate) enum LoanNotice {
+    Reminder(DueReminder),
+    /// An overdue notice with its milestone (1 for the day after a missed due date, else the days past due).
+    Overdue(u32, OverdueNotice),
+}
+
+impl LoanNotice {
+    /// The notice rendered for `audience` (the cooperative of loan `loan_id`, with its officer).
+    pub(crate) fn render(
+        &self,
+        ctx: &AppCtx,
+        audience: &notices::Audience,
+        loan_id: i64,
+    ) -> notices::RenderedMail {
+        match self {
+            LoanNotice::Reminder(mail) => {
+                notices::due_reminder_mail(&ctx.settings, audience, loan_id, mail)
+            }
+            LoanNotice::Overdue(milestone_days, mail) => notices::overdue_notice_mail(
+                &ctx.settings,
+                audience,
+                loan_id,
+                *milestone_days,
+                mail,
+            ),
+        }
+    }
+}
+
+/// The notices the morning of `as_of` calls for on one loan, in the order they are queued (reminders,
+/// then overdue notices); what [`queue_loan_notices`] queues, and what the set-based close queues for a
+/// whole chunk at once. Pure: no database.
+pub(crate) fn loan_notices(
+    ctx: &AppCtx,
+    refolded: &ledger::Refolded,
+    as_of: NaiveDate,
+    calendar: &HolidayCalendar,
+) -> AppResult<Vec<LoanNotice>> {
     let policy = &ctx.settings.reminders;
     let loan = &refolded.loan;
     let loan_state = &refolded.state;
@@ -69,13 +122,9 @@ pub(crate) async fn queue_loan_notices(
             as_of - Duration::days(loan_state.dpd),
         ));
     }
-    if reminders.is_empty() && overdue.is_empty() {
-        return Ok(0);
-    }
-    let audience = notices::audience_for_loan(txn, loan).await?;
-    let mut queued = 0;
+    let mut due = Vec::with_capacity(reminders.len() + overdue.len());
     for (installment, advance_vnd) in reminders {
-        let mail = DueReminder {
+        due.push(LoanNotice::Reminder(DueReminder {
             loan_number: loan.number.clone(),
             due_date: installment.due_on,
             pay_by: calendar.grace_end(installment.due_on),
@@ -86,41 +135,32 @@ pub(crate) async fn queue_loan_notices(
                 ..Default::default()
             },
             advance_vnd: stored_vnd(advance_vnd)?,
-        };
-        queued +=
-            i32::from(notices::due_reminder(txn, &ctx.settings, &audience, loan.id, &mail).await?);
+        }));
     }
     if !overdue.is_empty() {
         let quote = loan_state.payoff_quote(day_count_of(loan)?);
         let oldest_due_date = as_of - Duration::days(loan_state.dpd);
         for (milestone_days, due_date) in overdue {
-            let mail = OverdueNotice {
-                loan_number: loan.number.clone(),
-                due_date,
-                days_past_due: days((as_of - due_date).num_days())?,
-                earlier_unpaid_due_date: (oldest_due_date < due_date).then_some(oldest_due_date),
-                as_of,
-                overdue: AmountsByComponent {
-                    principal_vnd: stored_vnd(quote.overdue_principal)?,
-                    interest_vnd: stored_vnd(quote.unpaid_interest)?,
-                    overdue_interest_vnd: stored_vnd(quote.overdue_interest)?,
-                    late_interest_vnd: stored_vnd(quote.late_interest)?,
+            due.push(LoanNotice::Overdue(
+                milestone_days,
+                OverdueNotice {
+                    loan_number: loan.number.clone(),
+                    due_date,
+                    days_past_due: days((as_of - due_date).num_days())?,
+                    earlier_unpaid_due_date: (oldest_due_date < due_date)
+                        .then_some(oldest_due_date),
+                    as_of,
+                    overdue: AmountsByComponent {
+                        principal_vnd: stored_vnd(quote.overdue_principal)?,
+                        interest_vnd: stored_vnd(quote.unpaid_interest)?,
+                        overdue_interest_vnd: stored_vnd(quote.overdue_interest)?,
+                        late_interest_vnd: stored_vnd(quote.late_interest)?,
+                    },
                 },
-            };
-            queued += i32::from(
-                notices::overdue_notice(
-                    txn,
-                    &ctx.settings,
-                    &audience,
-                    loan.id,
-                    milestone_days,
-                    &mail,
-                )
-                .await?,
-            );
+            ));
         }
     }
-    Ok(queued)
+    Ok(due)
 }
 
 /// The installments to remind of on `as_of` (a `days_before` day of the policy), each with the part

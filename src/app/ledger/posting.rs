@@ -276,6 +276,9 @@ pub async fn post_loan_entries<C: ConnectionTrait>(
         .collect::<AppResult<Vec<_>>>()?;
     let line_refs = entry_lines.iter().map(Vec::as_slice).collect::<Vec<_>>();
     crate::app::chains::link_entries(conn, &mut headers, &line_refs).await?;
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        return insert_entries_postgres(conn, &headers, entries, entry_lines).await;
+    }
     while !headers.is_empty() {
         let rest = headers.split_off(headers.len().min(INSERT_ROWS_MAX / 2));
         journal_entry::Entity::insert_many(std::mem::replace(&mut headers, rest))
@@ -317,6 +320,129 @@ pub async fn post_loan_entries<C: ConnectionTrait>(
             .exec(conn)
             .await?;
     }
+    Ok(entry_ids)
+}
+
+/// The value of a column set on an active model (`None` when it is not set).
+fn set_value<T: Into<sea_orm::Value> + Clone>(value: &sea_orm::ActiveValue<T>) -> Option<T> {
+    match value {
+        sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => Some(v.clone()),
+        sea_orm::ActiveValue::NotSet => None,
+    }
+}
+
+/// The columns of `journal_entries` written by [`insert_entries_postgres`] with their PostgreSQL types.
+const ENTRY_RECORD: &str = "entry_date date, kind text, description text, loan_id bigint, \
+    transaction_id bigint, reverses_entry_id bigint, business_key text, created_by bigint, \
+    posted_at timestamptz, chain_seq bigint, chain_prev text, chain_hash text";
+/// The columns of `journal_lines` written by [`insert_entries_postgres`] with their PostgreSQL types.
+const LINE_RECORD: &str =
+    "entry_id bigint, account_code text, debit_vnd bigint, credit_vnd bigint, loan_id bigint";
+
+/// The column names of a `json_to_recordset` record definition (`name type, …`).
+fn record_columns(record: &str) -> String {
+    record
+        .split(',')
+        .filter_map(|column| column.split_whitespace().next())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// [`post_loan_entries`]' writes on PostgreSQL (issue 14, cobpg): the headers (already linked in their chain)
+/// as one JSON parameter, `INSERT … SELECT … FROM json_to_recordset($1) RETURNING id, loan_id`, then the lines
+/// the same way: two statements of one parameter each instead of multi-row `VALUES` of ≈ 10,000 bound values
+/// to parse and bind, and no read-back of the entry ids by business key. The rows keep the order given (the
+/// ids are taken in it, as from the multi-row `VALUES`); the ids come back by loan, one entry a loan.
+async fn insert_entries_postgres<C: ConnectionTrait>(
+    conn: &C,
+    headers: &[journal_entry::ActiveModel],
+    entries: &[LoanEntry],
+    entry_lines: Vec<Vec<journal_line::ActiveModel>>,
+) -> AppResult<HashMap<i64, i64>> {
+    let backend = conn.get_database_backend();
+    // As hashed by the chain (`timestamp_micros`): PostgreSQL keeps microseconds and would round the rest.
+    let micros = |at: DateTime<Utc>| {
+        DateTime::<Utc>::from_timestamp_micros(at.timestamp_micros())
+            .unwrap_or(at)
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    };
+    let rows: Vec<serde_json::Value> = headers
+        .iter()
+        .map(|h| {
+            serde_json::json!({
+                "entry_date": set_value(&h.entry_date),
+                "kind": set_value(&h.kind),
+                "description": set_value(&h.description),
+                "loan_id": set_value(&h.loan_id).flatten(),
+                "transaction_id": set_value(&h.transaction_id).flatten(),
+                "reverses_entry_id": set_value(&h.reverses_entry_id).flatten(),
+                "business_key": set_value(&h.business_key).flatten(),
+                "created_by": set_value(&h.created_by).flatten(),
+                "posted_at": set_value(&h.posted_at).map(micros),
+                "chain_seq": set_value(&h.chain_seq).flatten(),
+                "chain_prev": set_value(&h.chain_prev).flatten(),
+                "chain_hash": set_value(&h.chain_hash).flatten(),
+            })
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO journal_entries ({columns}) SELECT {columns} \
+         FROM json_to_recordset($1::text::json) AS r({ENTRY_RECORD}) RETURNING id, loan_id",
+        columns = record_columns(ENTRY_RECORD),
+    );
+    let json = serde_json::Value::Array(rows).to_string();
+    let inserted = conn
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [json.into()],
+        ))
+        .await?;
+    let mut entry_ids = HashMap::with_capacity(inserted.len());
+    for row in inserted {
+        let id: i64 = row.try_get("", "id")?;
+        let loan_id: Option<i64> = row.try_get("", "loan_id")?;
+        if let Some(loan_id) = loan_id {
+            entry_ids.insert(loan_id, id);
+        }
+    }
+    if entry_ids.len() != entries.len() {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "{} loans' entries written, {} ids returned",
+            entries.len(),
+            entry_ids.len()
+        )));
+    }
+    let mut lines = Vec::new();
+    for (e, own_lines) in entries.iter().zip(entry_lines) {
+        let entry_id = *entry_ids.get(&e.loan_id).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "entry of loan {} not found after insert",
+                e.loan_id
+            ))
+        })?;
+        for line in own_lines {
+            lines.push(serde_json::json!({
+                "entry_id": entry_id,
+                "account_code": set_value(&line.account_code),
+                "debit_vnd": set_value(&line.debit_vnd),
+                "credit_vnd": set_value(&line.credit_vnd),
+                "loan_id": set_value(&line.loan_id).flatten(),
+            }));
+        }
+    }
+    let sql = format!(
+        "INSERT INTO journal_lines ({columns}) SELECT {columns} \
+         FROM json_to_recordset($1::text::json) AS r({LINE_RECORD})",
+        columns = record_columns(LINE_RECORD),
+    );
+    let json = serde_json::Value::Array(lines).to_string();
+    conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        backend,
+        sql,
+        [json.into()],
+    ))
+    .await?;
     Ok(entry_ids)
 }
 
@@ -545,20 +671,32 @@ const CACHED_CASTS: [&str; 11] = [
     "integer",
 ];
 
-/// The most loans of one [`cache_balances_many`] statement: 11 bound values each, under SQLite's 32,766.
+/// The most loans of one [`cache_balances_many`] statement: 12 bound values each, under SQLite's 32,766.
 const CACHED_ROWS_MAX: usize = 2_000;
 
+/// One loan row for [`cache_balances_many`]: its balances rewritten from the engine's state and group, or only
+/// marked as of the day (nothing it caches changed: `version` and `updated_at` stay).
+#[derive(Debug, Clone, Copy)]
+pub enum CacheRow<'a> {
+    /// The engine's balances differ from the row's: rewrite them, move `version`, stamp `updated_at`.
+    Changed(&'a loan::Model, &'a LoanState, DebtGroup),
+    /// Nothing the row caches changed: only `balances_as_of` moves.
+    AsOfOnly(i64),
+}
+
 /// [`cache_balances`] for many loans (the close of business in bulk): one `UPDATE … FROM` a list of values
-/// per 2,000 loans instead of one statement per loan. Returns the rows as written, in the order given.
+/// per 2,000 loans instead of one statement per loan. Every row of `loans` gets `balances_as_of = date`, so
+/// each loan's row is written once a day (issue 14, cobpg); only the [`CacheRow::Changed`] ones get new
+/// balances, `version + 1` and `updated_at = now`. Returns the changed rows as written, in the order given.
 pub async fn cache_balances_many<C: ConnectionTrait>(
     conn: &C,
-    loans: &[(&loan::Model, &LoanState, DebtGroup)],
+    loans: &[CacheRow<'_>],
     date: NaiveDate,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<loan::Model>> {
     let backend = conn.get_database_backend();
     let postgres = backend == sea_orm::DbBackend::Postgres;
-    let mut written = Vec::with_capacity(loans.len());
+    let mut written = Vec::new();
     for batch in loans.chunks(CACHED_ROWS_MAX) {
         // PostgreSQL numbers its parameters and types each value by its cast; SQLite takes them in order.
         let mut count = 0usize;
@@ -570,38 +708,68 @@ pub async fn cache_balances_many<C: ConnectionTrait>(
                 "?".to_string()
             }
         };
-        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(batch.len() * 11 + 3);
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(batch.len() * 11 + 2);
         let mut rows = Vec::with_capacity(batch.len());
-        let mut cached_rows = Vec::with_capacity(batch.len());
-        for (loan, state, group) in batch {
-            let cached = CachedBalances::of(loan, state, group.to_owned())?;
-            let row: Vec<String> = CACHED_CASTS.iter().map(|cast| placeholder(cast)).collect();
-            rows.push(format!("({})", row.join(", ")));
-            values.extend([
-                loan.id.into(),
-                cached.status.clone().into(),
-                cached.first_disbursed_on.into(),
-                cached.closed_on.into(),
-                cached.disbursed_vnd.into(),
-                cached.in_term_principal_vnd.into(),
-                cached.overdue_principal_vnd.into(),
-                cached.advance_vnd.into(),
-                cached.dpd.into(),
-                cached.debt_group.into(),
-                cached.restructure_count.into(),
-            ]);
-            cached_rows.push(cached);
+        let mut cached_rows = Vec::new();
+        for row in batch {
+            match row {
+                CacheRow::Changed(loan, state, group) => {
+                    let cached = CachedBalances::of(loan, state, *group)?;
+                    let row: Vec<String> =
+                        CACHED_CASTS.iter().map(|cast| placeholder(cast)).collect();
+                    rows.push(format!("({}, 1)", row.join(", ")));
+                    values.extend([
+                        loan.id.into(),
+                        cached.status.clone().into(),
+                        cached.first_disbursed_on.into(),
+                        cached.closed_on.into(),
+                        cached.disbursed_vnd.into(),
+                        cached.in_term_principal_vnd.into(),
+                        cached.overdue_principal_vnd.into(),
+                        cached.advance_vnd.into(),
+                        cached.dpd.into(),
+                        cached.debt_group.into(),
+                        cached.restructure_count.into(),
+                    ]);
+                    cached_rows.push(((*loan).clone(), cached));
+                }
+                // The id is an integer written as a literal (nothing to bind); the NULLs are typed so that
+                // PostgreSQL resolves the list's column types whatever row comes first.
+                CacheRow::AsOfOnly(id) => {
+                    let nulls: Vec<String> = CACHED_CASTS[1..]
+                        .iter()
+                        .map(|cast| {
+                            if postgres {
+                                format!("NULL::{cast}")
+                            } else {
+                                "NULL".to_string()
+                            }
+                        })
+                        .collect();
+                    let id = if postgres {
+                        format!("{id}::bigint")
+                    } else {
+                        id.to_string()
+                    };
+                    rows.push(format!("({id}, {}, 0)", nulls.join(", ")));
+                }
+            }
         }
         let (as_of, updated_at) = (placeholder("date"), placeholder("timestamptz"));
         values.extend([Some(date).into(), now.into()]);
         let set: Vec<String> = CACHED_COLUMNS
             .iter()
-            .map(|column| format!("{column} = v.{column}"))
+            .map(|column| {
+                format!(
+                    "{column} = CASE WHEN v.changed = 1 THEN v.{column} ELSE loans.{column} END"
+                )
+            })
             .collect();
         let sql = format!(
-            "WITH v (id, {columns}) AS (VALUES {rows}) \
-             UPDATE loans SET {set}, balances_as_of = {as_of}, version = loans.version + 1, \
-             updated_at = {updated_at} FROM v WHERE loans.id = v.id",
+            "WITH v (id, {columns}, changed) AS (VALUES {rows}) \
+             UPDATE loans SET {set}, balances_as_of = {as_of}, version = loans.version + v.changed, \
+             updated_at = CASE WHEN v.changed = 1 THEN {updated_at} ELSE loans.updated_at END \
+             FROM v WHERE loans.id = v.id",
             columns = CACHED_COLUMNS.join(", "),
             rows = rows.join(", "),
             set = set.join(", "),
@@ -618,8 +786,8 @@ pub async fn cache_balances_many<C: ConnectionTrait>(
                 result.rows_affected()
             )));
         }
-        for ((loan, _, _), cached) in batch.iter().zip(cached_rows) {
-            written.push(cached.applied((*loan).clone(), date, now));
+        for (loan, cached) in cached_rows {
+            written.push(cached.applied(loan, date, now));
         }
     }
     Ok(written)
