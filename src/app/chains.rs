@@ -188,13 +188,11 @@ where
     Ok(())
 }
 
-/// Links journal entry `headers` with their `lines` (in insertion order; the lines' `entry_id` need not
-/// be known yet) into the journal chain.
-pub async fn link_entries<C: ConnectionTrait>(
-    conn: &C,
-    headers: &mut [journal_entry::ActiveModel],
+/// The hashed fields of each journal entry of `headers`, its `lines` included.
+fn entry_fields(
+    headers: &[journal_entry::ActiveModel],
     lines: &[&[journal_line::ActiveModel]],
-) -> AppResult<()> {
+) -> AppResult<Vec<Vec<Field>>> {
     let mut rows = Vec::with_capacity(headers.len());
     for (header, own_lines) in headers.iter().zip(lines) {
         let mut fields = fields_of(header, Chain::Journal.columns())?;
@@ -205,9 +203,154 @@ pub async fn link_entries<C: ConnectionTrait>(
         fields.extend(chain_rows::journal_lines_fields(&line_fields));
         rows.push(fields);
     }
+    Ok(rows)
+}
+
+/// Links journal entry `headers` with their `lines` (in insertion order; the lines' `entry_id` need not
+/// be known yet) into the journal chain.
+pub async fn link_entries<C: ConnectionTrait>(
+    conn: &C,
+    headers: &mut [journal_entry::ActiveModel],
+    lines: &[&[journal_line::ActiveModel]],
+) -> AppResult<()> {
+    let rows = entry_fields(headers, lines)?;
     let links = reserve(conn, Chain::Journal, &rows).await?;
     for (header, link) in headers.iter_mut().zip(&links) {
         set_link(header, link)?;
+    }
+    Ok(())
+}
+
+/// `chain`'s head as stored now, read without a lock. For a writer that links its rows in memory
+/// before its transaction ([`link_after`], [`link_entries_after`]) and then moves the head in it
+/// ([`move_heads`], which checks that the head is still this one).
+pub async fn head<C: ConnectionTrait>(conn: &C, chain: Chain) -> AppResult<Head> {
+    let backend = conn.get_database_backend();
+    let sql = if backend == DbBackend::Postgres {
+        "SELECT seq, hash FROM chain_heads WHERE chain = $1"
+    } else {
+        "SELECT seq, hash FROM chain_heads WHERE chain = ?"
+    };
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [chain.name().into()],
+        ))
+        .await?
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "the head of chain {} is missing (chain_heads)",
+                chain.name()
+            ))
+        })?;
+    Ok(Head {
+        chain,
+        seq: row.try_get("", "seq")?,
+        hash: row.try_get("", "hash")?,
+    })
+}
+
+/// Links `models` (rows of `head`'s chain, in insertion order) after `head`, in memory: sets their
+/// `chain_seq`, `chain_prev` and `chain_hash` as [`link`] would, and returns the head after them. The
+/// writer must then [`move_heads`] from `head` to the returned head in the transaction that inserts them.
+pub fn link_after<A: ActiveModelTrait>(head: &Head, models: &mut [A]) -> AppResult<Head> {
+    let fields = models
+        .iter()
+        .map(|m| fields_of(m, head.chain.columns()))
+        .collect::<AppResult<Vec<_>>>()?;
+    let links = links_after(head.chain, head.seq, &head.hash, &fields);
+    for (model, link) in models.iter_mut().zip(&links) {
+        set_link(model, link)?;
+    }
+    Ok(after(head, &links))
+}
+
+/// [`link_after`] for journal entries with their lines ([`link_entries`] in memory); `head` is the
+/// journal's.
+pub fn link_entries_after(
+    head: &Head,
+    headers: &mut [journal_entry::ActiveModel],
+    lines: &[&[journal_line::ActiveModel]],
+) -> AppResult<Head> {
+    if head.chain != Chain::Journal {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "journal entries linked after the head of chain {}",
+            head.chain.name()
+        )));
+    }
+    let rows = entry_fields(headers, lines)?;
+    let links = links_after(Chain::Journal, head.seq, &head.hash, &rows);
+    for (header, link) in headers.iter_mut().zip(&links) {
+        set_link(header, link)?;
+    }
+    Ok(after(head, &links))
+}
+
+/// The head after `links` were appended at `head`.
+fn after(head: &Head, links: &[Link]) -> Head {
+    links.last().map_or_else(
+        || head.clone(),
+        |last| Head {
+            chain: head.chain,
+            seq: last.seq,
+            hash: last.hash.clone(),
+        },
+    )
+}
+
+/// Moves each chain head of `moves` from its first head to its second, in `conn`'s transaction (which
+/// goes on to insert the rows linked in between). On PostgreSQL every head is taken `FOR UPDATE` first,
+/// in the same fixed order as [`reserve`] takes them, and held to the commit. A head that is no longer
+/// where the rows were linked (another writer appended since) is an error and nothing is moved: the
+/// caller's transaction must roll back.
+pub async fn move_heads<C: ConnectionTrait>(conn: &C, moves: &[(Head, Head)]) -> AppResult<()> {
+    let backend = conn.get_database_backend();
+    if backend == DbBackend::Postgres {
+        conn.query_all_raw(Statement::from_string(
+            backend,
+            "SELECT chain FROM chain_heads ORDER BY chain FOR UPDATE",
+        ))
+        .await?;
+    }
+    let sql = if backend == DbBackend::Postgres {
+        "UPDATE chain_heads SET seq = $1, hash = $2, updated_at = CURRENT_TIMESTAMP WHERE chain = $3 AND seq = $4 AND hash = $5"
+    } else {
+        "UPDATE chain_heads SET seq = ?, hash = ?, updated_at = CURRENT_TIMESTAMP WHERE chain = ? AND seq = ? AND hash = ?"
+    };
+    for (from, to) in moves {
+        if from.chain != to.chain || to.seq < from.seq {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "chain {}: a head cannot move from {} to {} of chain {}",
+                from.chain.name(),
+                from.seq,
+                to.seq,
+                to.chain.name()
+            )));
+        }
+        if from == to {
+            continue;
+        }
+        let moved = conn
+            .execute_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [
+                    to.seq.into(),
+                    to.hash.clone().into(),
+                    from.chain.name().into(),
+                    from.seq.into(),
+                    from.hash.clone().into(),
+                ],
+            ))
+            .await?;
+        if moved.rows_affected() != 1 {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "the head of chain {} moved while rows were linked after it (seq {})",
+                from.chain.name(),
+                from.seq
+            )));
+        }
     }
     Ok(())
 }

@@ -22,24 +22,47 @@
 //! `COPY … FROM STDIN` per table ([`postgres`]). PostgreSQL's id sequences are moved past the explicit
 //! ids at the end.
 //!
+//! On PostgreSQL up to [`CHUNKS_IN_FLIGHT`] chunks are written at once, each in its own transaction on
+//! its own connection (the server's time is per-row foreign-key checks and index inserts, one core per
+//! connection): a chunk copies its applications and loans, then waits until the chunk before it has
+//! committed, and only then takes the chain heads and copies its loan transactions, journal entries and
+//! lines. The chained rows are therefore appended, and the chunks committed, strictly in order; what
+//! overlaps is the unchained part of the next chunks with the chained part of the current one. So that
+//! the chained part is only the server's work, everything of a chunk is made before its transaction,
+//! on a blocking thread: its rows are linked in memory after the heads the chunk before it leaves
+//! ([`chains::link_after`]; this load is the database's only writer) and each table's `COPY` text is
+//! built; in the transaction [`chains::move_heads`] takes the heads and refuses if one is not where the
+//! rows were linked.
+//!
+//! ## What a failure or a crash leaves
+//! Each chunk is still one transaction, and a chunk commits only after the one before it has
+//! committed (if that one fails, the later ones roll back). So a load that fails or is killed leaves
+//! the charter capital, the products, the cooperatives and the **first k chunks, each whole** (their
+//! books balance, their chains verify), and no `demo.bulk_load` audit record — as before the chunks
+//! overlapped. Such a database is not empty, so the demo refuses to load into it again: load into a
+//! fresh database.
+//!
 //! ## What it does not do
 //! No audit record per row: a benchmark seed writes **one** audit record (`demo.bulk_load`) for the
 //! whole load, naming the counts. No idempotency keys, no notices, no collateral. Use the explorable
 //! demo to see the use cases at work.
 
-use std::time::Instant;
+use std::{collections::VecDeque, time::Instant};
 
 use chrono::{Duration, NaiveDate, Utc};
 use coopfund_domain::{
-    build_schedule, chain::Chain, entry_for_difference, loan_book, AccountBalances, BookInputs,
-    EventKind, LoanEvent, RepaymentKind, Side, Vnd,
+    build_schedule,
+    chain::{Chain, Head},
+    entry_for_difference, loan_book, AccountBalances, BookInputs, EventKind, LoanEvent,
+    RepaymentKind, Side, Vnd,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityName, EntityTrait,
-    IntoActiveModel, Iterable, Statement, TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    EntityName, EntityTrait, IntoActiveModel, Iterable, Statement, TransactionTrait,
 };
 use serde::Serialize;
+use tokio::sync::oneshot;
 
 mod postgres;
 
@@ -65,6 +88,9 @@ use crate::{
 const CHUNK_LOANS: usize = 2_000;
 /// Rows per multi-row `INSERT` on SQLite at most (fewer when the table is wide: see [`rows_per_statement`]).
 const MAX_ROWS_PER_STATEMENT: usize = 1_000;
+/// Chunks written at once on PostgreSQL, each on its own connection and in its own transaction: while
+/// one appends to the chains, the next ones copy their applications and loans (see [`write_chunk_postgres`]).
+const CHUNKS_IN_FLIGHT: usize = 3;
 /// Transaction ids reserved per loan (a disbursement and at most this many minus one repayments).
 const TX_IDS_PER_LOAN: i64 = 64;
 const MILLION: i64 = 1_000_000;
@@ -131,6 +157,17 @@ async fn next_id<C: ConnectionTrait>(conn: &C, table: &str) -> AppResult<i64> {
 
 /// Loads `loans` loans in bulk into a database without cooperatives or loans.
 pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary> {
+    load_bulk_in_chunks(state, loans, CHUNK_LOANS).await
+}
+
+/// [`load_bulk`] with `chunk_loans` loans a transaction instead of 2,000: the fund is the same whatever
+/// the chunk size (tests load a small fund in many chunks, so that several are written at once).
+pub async fn load_bulk_in_chunks(
+    state: &AppState,
+    loans: usize,
+    chunk_loans: usize,
+) -> AppResult<BulkSummary> {
+    let chunk_loans = chunk_loans.max(1);
     let started = Instant::now();
     let db = &state.db;
     ensure_empty(db).await?;
@@ -181,17 +218,34 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
     };
     let plan = std::sync::Arc::new(plan);
     let chunks: Vec<(usize, usize)> = (0..loans)
-        .step_by(CHUNK_LOANS)
-        .map(|from| (from, (from + CHUNK_LOANS).min(loans)))
+        .step_by(chunk_loans)
+        .map(|from| (from, (from + chunk_loans).min(loans)))
         .collect();
     let spawn = |(from, to): (usize, usize)| {
         let plan = plan.clone();
         tokio::task::spawn_blocking(move || plan.chunk(from, to))
     };
+    // PostgreSQL: the chunks' rows are linked in memory, each chunk after the heads the one before it
+    // leaves (this load is the only writer; each chunk checks the heads in its transaction).
+    let mut heads = if state.db.get_database_backend() == DbBackend::Postgres {
+        Some((
+            chains::head(db, Chain::LoanTransactions).await?,
+            chains::head(db, Chain::Journal).await?,
+        ))
+    } else {
+        None
+    };
+    // PostgreSQL: the chunks being written, oldest first, and the signal the newest gives when it has
+    // committed (the next one waits for it before it takes the chain heads).
+    let mut in_flight: VecDeque<tokio::task::JoinHandle<AppResult<()>>> = VecDeque::new();
+    let mut last_committed: Option<oneshot::Receiver<()>> = None;
     let mut next = chunks.first().copied().map(spawn);
     for (i, _) in chunks.iter().enumerate() {
         let Some(pending) = next.take() else { break };
-        let chunk = pending.await.map_err(AppError::internal)??;
+        let chunk = match pending.await.map_err(AppError::internal) {
+            Ok(Ok(chunk)) => chunk,
+            Ok(Err(e)) | Err(e) => return Err(drain(in_flight, e).await),
+        };
         next = chunks.get(i + 1).copied().map(spawn);
         summary.transactions += chunk.transactions.len();
         summary.journal_entries += chunk.entries.len();
@@ -199,12 +253,46 @@ pub async fn load_bulk(state: &AppState, loans: usize) -> AppResult<BulkSummary>
         summary.active += chunk.loans.iter().filter(|l| l.status == "active").count();
         summary.closed += chunk.loans.iter().filter(|l| l.status == "closed").count();
         summary.overdue += chunk.loans.iter().filter(|l| l.dpd > 0).count();
-        write_chunk(state, chunk).await?;
+        if let Some((transactions_head, journal_head)) = heads.take() {
+            let prepared = tokio::task::spawn_blocking(move || {
+                prepare_chunk(chunk, transactions_head, journal_head)
+            })
+            .await
+            .map_err(AppError::internal)
+            .and_then(|prepared| prepared);
+            let (prepared, after_transactions, after_journal) = match prepared {
+                Ok(prepared) => prepared,
+                Err(e) => return Err(drain(in_flight, e).await),
+            };
+            heads = Some((after_transactions, after_journal));
+            let (committed, signal) = oneshot::channel();
+            let after = last_committed.replace(signal);
+            in_flight.push_back(tokio::spawn(write_chunk_postgres(
+                state.db.clone(),
+                prepared,
+                after,
+                committed,
+            )));
+            if in_flight.len() >= CHUNKS_IN_FLIGHT {
+                if let Some(oldest) = in_flight.pop_front() {
+                    if let Err(e) = joined(oldest).await {
+                        return Err(drain(in_flight, e).await);
+                    }
+                }
+            }
+        } else {
+            write_chunk(state, chunk).await?;
+        }
         tracing::info!(
             loans = summary.transactions,
             seconds = started.elapsed().as_secs_f64(),
             "bulk demo progress"
         );
+    }
+    while let Some(oldest) = in_flight.pop_front() {
+        if let Err(e) = joined(oldest).await {
+            return Err(drain(in_flight, e).await);
+        }
     }
     let txn = state.db.begin().await?;
     advance_sequences(&txn).await?;
@@ -358,25 +446,175 @@ struct Chunk {
     lines: Vec<Vec<journal_line::ActiveModel>>,
 }
 
-/// Writes `chunk` in one transaction.
+/// Writes `chunk` in one transaction (SQLite: one writer at a time anyway).
 async fn write_chunk(state: &AppState, chunk: Chunk) -> AppResult<()> {
-    if state.db.get_database_backend() == DbBackend::Postgres {
-        let txn = postgres::CopyTxn::begin(&state.db).await?;
-        write_chunk_rows(&txn, chunk).await?;
-        txn.commit().await
-    } else {
-        let txn = state.db.begin().await?;
-        write_chunk_rows(&txn, chunk).await?;
-        txn.commit().await?;
-        Ok(())
-    }
+    let txn = state.db.begin().await?;
+    let Chunk {
+        applications,
+        loans,
+        transactions,
+        entries,
+        lines,
+    } = chunk;
+    write_unchained(&txn, applications, loans).await?;
+    write_chained(&txn, transactions, entries, lines).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
-async fn write_chunk_rows<T: BulkTxn>(txn: &T, chunk: Chunk) -> AppResult<()> {
+/// A chunk ready for PostgreSQL: its rows linked into the chains in memory and each table's `COPY`
+/// built, so that its transaction only sends them.
+struct PreparedChunk {
+    /// Applications and loans.
+    unchained: Vec<postgres::CopyData>,
+    /// Loan transactions, journal entries and journal lines, in that order.
+    chained: Vec<postgres::CopyData>,
+    /// The heads of the two chains before and after the chunk's rows.
+    heads: [(Head, Head); 2],
+}
+
+/// Links `chunk`'s rows after the heads `transactions_head` and `journal_head` (as [`write_chained`]
+/// would in the transaction, in the same order) and builds its `COPY`s; returns them with the heads
+/// after the chunk.
+fn prepare_chunk(
+    chunk: Chunk,
+    transactions_head: Head,
+    journal_head: Head,
+) -> AppResult<(PreparedChunk, Head, Head)> {
+    let Chunk {
+        applications,
+        loans,
+        transactions,
+        entries,
+        lines,
+    } = chunk;
+    let unchained = [
+        postgres::CopyData::of(
+            &applications
+                .into_iter()
+                .map(all_set)
+                .collect::<Vec<application::ActiveModel>>(),
+        )?,
+        postgres::CopyData::of(
+            &loans
+                .into_iter()
+                .map(all_set)
+                .collect::<Vec<loan::ActiveModel>>(),
+        )?,
+    ];
+    // The rows take their places in the chains in id order (the ids grow with the loan index).
+    let mut transactions = transactions
+        .into_iter()
+        .map(all_set)
+        .collect::<Vec<loan_transaction::ActiveModel>>();
+    let transactions_after = chains::link_after(&transactions_head, &mut transactions)?;
+    let mut entries = entries
+        .into_iter()
+        .map(all_set)
+        .collect::<Vec<journal_entry::ActiveModel>>();
+    let line_refs = lines.iter().map(Vec::as_slice).collect::<Vec<_>>();
+    let journal_after = chains::link_entries_after(&journal_head, &mut entries, &line_refs)?;
+    let chained = [
+        postgres::CopyData::of(&transactions)?,
+        postgres::CopyData::of(&entries)?,
+        postgres::CopyData::of(&lines.into_iter().flatten().collect::<Vec<_>>())?,
+    ];
+    let prepared = PreparedChunk {
+        unchained: unchained.into_iter().flatten().collect(),
+        chained: chained.into_iter().flatten().collect(),
+        heads: [
+            (transactions_head, transactions_after.clone()),
+            (journal_head, journal_after.clone()),
+        ],
+    };
+    Ok((prepared, transactions_after, journal_after))
+}
+
+/// Writes a prepared chunk on PostgreSQL in one transaction of its own connection, beside the chunks
+/// before it: its applications and loans first (no chain: they may go while an earlier chunk is still
+/// being written), then, once `after` says the previous chunk has committed, it moves the chain heads
+/// (taken here and held to the commit; an error if they are not where its rows were linked) and copies
+/// its chained rows — so the chunks append to the chains, and commit, in their order. `committed` is
+/// signalled after the commit. If the previous chunk fails, `after` is dropped unsignalled and this
+/// chunk rolls back: whatever happens, the chunks committed are the first ones, each whole.
+async fn write_chunk_postgres(
+    db: DatabaseConnection,
+    chunk: PreparedChunk,
+    after: Option<oneshot::Receiver<()>>,
+    committed: oneshot::Sender<()>,
+) -> AppResult<()> {
+    let txn = postgres::CopyTxn::begin(&db).await?;
+    for data in &chunk.unchained {
+        copy_timed(&txn, data).await?;
+    }
+    if let Some(after) = after {
+        let waited = Instant::now();
+        after.await.map_err(|_| {
+            AppError::internal(anyhow::anyhow!(
+                "bulk demo: an earlier chunk was not written, so this one is rolled back"
+            ))
+        })?;
+        tracing::debug!(
+            millis = waited.elapsed().as_secs_f64() * 1e3,
+            "bulk demo chunk waited for the previous one"
+        );
+    }
+    chains::move_heads(&txn, &chunk.heads).await?;
+    for data in &chunk.chained {
+        copy_timed(&txn, data).await?;
+    }
+    let committing = Instant::now();
+    txn.commit().await?;
+    tracing::debug!(
+        millis = committing.elapsed().as_secs_f64() * 1e3,
+        "bulk demo chunk committed"
+    );
+    // The next chunk may already be gone (it failed on its own): nothing to tell it then.
+    let _ = committed.send(());
+    Ok(())
+}
+
+/// Sends one prepared `COPY`, logging at debug level how long it took.
+async fn copy_timed(txn: &postgres::CopyTxn, data: &postgres::CopyData) -> AppResult<()> {
+    let started = Instant::now();
+    txn.copy(data).await?;
+    tracing::debug!(
+        table = data.table.as_str(),
+        rows = data.rows,
+        millis = started.elapsed().as_secs_f64() * 1e3,
+        "bulk demo rows written"
+    );
+    Ok(())
+}
+
+/// The outcome of a chunk's task (a panic is an error like any other).
+async fn joined(task: tokio::task::JoinHandle<AppResult<()>>) -> AppResult<()> {
+    task.await.map_err(AppError::internal)?
+}
+
+/// After `error`, waits for the chunks still being written (each rolls back once the one before it has
+/// failed, so they end quickly) before returning `error`: nothing of the load is left running.
+async fn drain(
+    in_flight: VecDeque<tokio::task::JoinHandle<AppResult<()>>>,
+    error: AppError,
+) -> AppError {
+    for task in in_flight {
+        if let Err(later) = joined(task).await {
+            tracing::debug!(error = %later, "bulk demo: a later chunk rolled back");
+        }
+    }
+    error
+}
+
+/// A chunk's applications and loans (they are not chained).
+async fn write_unchained<T: BulkTxn>(
+    txn: &T,
+    applications: Vec<application::Model>,
+    loans: Vec<loan::Model>,
+) -> AppResult<()> {
     insert_timed(
         txn,
-        chunk
-            .applications
+        applications
             .into_iter()
             .map(all_set)
             .collect::<Vec<application::ActiveModel>>(),
@@ -384,30 +622,42 @@ async fn write_chunk_rows<T: BulkTxn>(txn: &T, chunk: Chunk) -> AppResult<()> {
     .await?;
     insert_timed(
         txn,
-        chunk
-            .loans
+        loans
             .into_iter()
             .map(all_set)
             .collect::<Vec<loan::ActiveModel>>(),
     )
-    .await?;
+    .await
+}
+
+/// A chunk's chained rows: its loan transactions, journal entries and their lines, linked into their
+/// chains (the heads taken in `txn`) right before they are written.
+async fn write_chained<T: BulkTxn>(
+    txn: &T,
+    transactions: Vec<loan_transaction::Model>,
+    entries: Vec<journal_entry::Model>,
+    lines: Vec<Vec<journal_line::ActiveModel>>,
+) -> AppResult<()> {
     // The rows take their places in the chains in id order (the ids grow with the loan index).
-    let mut transactions = chunk
-        .transactions
+    let linking = Instant::now();
+    let mut transactions = transactions
         .into_iter()
         .map(all_set)
         .collect::<Vec<loan_transaction::ActiveModel>>();
     chains::link(txn, Chain::LoanTransactions, &mut transactions).await?;
-    insert_timed(txn, transactions).await?;
-    let mut entries = chunk
-        .entries
+    let mut entries = entries
         .into_iter()
         .map(all_set)
         .collect::<Vec<journal_entry::ActiveModel>>();
-    let line_refs = chunk.lines.iter().map(Vec::as_slice).collect::<Vec<_>>();
+    let line_refs = lines.iter().map(Vec::as_slice).collect::<Vec<_>>();
     chains::link_entries(txn, &mut entries, &line_refs).await?;
+    tracing::debug!(
+        millis = linking.elapsed().as_secs_f64() * 1e3,
+        "bulk demo chunk linked"
+    );
+    insert_timed(txn, transactions).await?;
     insert_timed(txn, entries).await?;
-    insert_timed(txn, chunk.lines.into_iter().flatten().collect()).await?;
+    insert_timed(txn, lines.into_iter().flatten().collect()).await?;
     Ok(())
 }
 

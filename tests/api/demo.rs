@@ -9,11 +9,11 @@ use coopfund::{
     config::Settings,
     demo,
     state::AppState,
-    store::entities::{journal_entry, loan, loan_transaction},
+    store::entities::{application, journal_entry, journal_line, loan, loan_transaction},
 };
 use coopfund_domain::chain::Chain;
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::Value;
 
 use crate::helpers::{spawn_app, unique, TestApp};
@@ -263,6 +263,64 @@ async fn the_bulk_demo_of_200_loans_loads_and_the_books_verify() {
     assert!(
         created > 50,
         "a new cooperative reuses a demo id: {created}"
+    );
+}
+
+/// On PostgreSQL several chunks are written at once (each chunk's applications and loans while the one
+/// before appends to the chains): loaded in chunks of 30 loans, the fund is row for row the one a single
+/// chunk gives, its chains verify and its books too.
+#[tokio::test]
+async fn the_bulk_demo_in_many_chunks_is_the_fund_one_chunk_gives() {
+    let (one, many) = (spawn_app().await, spawn_app().await);
+    let whole = demo::load_bulk(&state_of(&one), 200)
+        .await
+        .expect("bulk load in one chunk");
+    let chunked = demo::bulk::load_bulk_in_chunks(&state_of(&many), 200, 30)
+        .await
+        .expect("bulk load in chunks of 30");
+    assert_eq!(chunked.transactions, whole.transactions);
+    assert_eq!(chunked.journal_lines, whole.journal_lines);
+    let report = ledger::verify(&many.db, &many.settings.classification.classification())
+        .await
+        .unwrap();
+    assert!(report.passed(), "{}", report.render());
+    assert_eq!(report.loans_checked, 200);
+    let walked = chains::verify_books(&many.db, chrono::Utc::now(), None)
+        .await
+        .unwrap();
+    assert!(walked.passed, "{}", walked.render());
+    macro_rules! rows {
+        ($entity:ident, $db:expr) => {
+            $entity::Entity::find()
+                .order_by_asc($entity::Column::Id)
+                .all($db)
+                .await
+                .unwrap()
+        };
+    }
+    assert_eq!(rows!(application, &many.db), rows!(application, &one.db));
+    assert_eq!(rows!(loan, &many.db), rows!(loan, &one.db));
+    // With their links: the chain of loan transactions holds no wall-clock time, so it is the same.
+    assert_eq!(
+        rows!(loan_transaction, &many.db),
+        rows!(loan_transaction, &one.db)
+    );
+    assert_eq!(rows!(journal_line, &many.db), rows!(journal_line, &one.db));
+    // The journal's links differ from the first (the charter capital's entry is posted at `now()`).
+    let openings = |entries: Vec<journal_entry::Model>| {
+        entries
+            .into_iter()
+            .filter(|e| e.loan_id.is_some())
+            .map(|e| journal_entry::Model {
+                chain_prev: None,
+                chain_hash: None,
+                ..e
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        openings(rows!(journal_entry, &many.db)),
+        openings(rows!(journal_entry, &one.db))
     );
 }
 

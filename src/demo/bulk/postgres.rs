@@ -66,8 +66,43 @@ impl CopyTxn {
     where
         A: ActiveModelTrait,
     {
+        match CopyData::of(rows)? {
+            Some(data) => self.copy(&data).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Sends `data` with one `COPY`.
+    pub(super) async fn copy(&self, data: &CopyData) -> AppResult<()> {
+        let mut tx = self.tx.lock().await;
+        let mut copy = tx.copy_in_raw(&data.statement).await.map_err(exec_err)?;
+        for piece in data.text.chunks(SEND_BYTES) {
+            copy.send(piece).await.map_err(exec_err)?;
+        }
+        copy.finish().await.map_err(exec_err)?;
+        Ok(())
+    }
+}
+
+/// One table's rows of a chunk, ready for `COPY`: built before the transaction needs them (on the
+/// generator's side), so that only the sending is left in it.
+pub(super) struct CopyData {
+    /// The table's name.
+    pub(super) table: String,
+    /// `COPY t (cols) FROM STDIN`.
+    statement: String,
+    /// The rows in `COPY`'s text format.
+    text: Vec<u8>,
+    /// How many rows.
+    pub(super) rows: usize,
+}
+
+impl CopyData {
+    /// The `COPY` of `rows` (all with the same columns set), or `None` for no rows. A value the text
+    /// format cannot carry fails here, before any `COPY` has begun.
+    pub(super) fn of<A: ActiveModelTrait>(rows: &[A]) -> AppResult<Option<Self>> {
         let Some(first) = rows.first() else {
-            return Ok(());
+            return Ok(None);
         };
         let table = A::Entity::default().table_name().to_string();
         // The columns the rows set (e.g. a journal line leaves its id to the sequence).
@@ -80,18 +115,13 @@ impl CopyTxn {
             .map(|c| c.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        // The whole text first: a value it cannot carry fails here, before the COPY has begun.
         let text = copy_text(&table, &columns, rows)?;
-        let mut tx = self.tx.lock().await;
-        let mut copy = tx
-            .copy_in_raw(&format!("COPY {table} ({list}) FROM STDIN"))
-            .await
-            .map_err(exec_err)?;
-        for piece in text.chunks(SEND_BYTES) {
-            copy.send(piece).await.map_err(exec_err)?;
-        }
-        copy.finish().await.map_err(exec_err)?;
-        Ok(())
+        Ok(Some(Self {
+            statement: format!("COPY {table} ({list}) FROM STDIN"),
+            table,
+            text,
+            rows: rows.len(),
+        }))
     }
 }
 
