@@ -233,8 +233,9 @@ where
         let member = writer::Member::join(&ctx.db).await?;
         let outcome = match member.txn() {
             Ok(txn) => {
+                // Boxed: the command's future is large, and a debug build's stack is not.
                 member
-                    .run(keyed_work(ctx, txn, operation, keyed_ref, work))
+                    .run(Box::pin(keyed_work(ctx, txn, operation, keyed_ref, work)))
                     .await
             }
             Err(err) => Err(err),
@@ -243,7 +244,7 @@ where
     } else {
         let _gate = ctx.writer.enter(&ctx.db).await;
         let txn = ctx.db.begin().await?;
-        match keyed_work(ctx, &txn, operation, keyed_ref, work).await {
+        match Box::pin(keyed_work(ctx, &txn, operation, keyed_ref, work)).await {
             Ok(outcome) => {
                 match &outcome {
                     Idempotent::Fresh(_) => txn.commit().await?,

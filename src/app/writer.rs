@@ -99,9 +99,12 @@ struct Pending(Option<Batch>);
 struct Batch {
     txn: DatabaseTransaction,
     commands: usize,
-    /// Set once, when the batch committed (`Ok`) or failed to (`Err`, the database's message).
-    outcome: watch::Sender<Option<Result<(), String>>>,
+    /// Set once, when the batch committed (`Ok`) or failed to (`Err`, the database's error).
+    outcome: watch::Sender<Option<Outcome>>,
 }
+
+/// How a batch ended: committed, or the database error that ended it (every command of it answers that).
+type Outcome = Result<(), Arc<sea_orm::DbErr>>;
 
 /// Counts a writer as waiting for the gate until it is dropped (also when the wait is cancelled).
 struct Waiting<'g>(&'g AtomicUsize);
@@ -156,7 +159,7 @@ async fn commit_batch(gate: &Gate, pending: &mut Pending) {
     let commands = batch.commands;
     gate.commits.fetch_add(1, Ordering::Relaxed);
     metrics::histogram!("sqlite_group_commit_commands").record(commands as f64);
-    let outcome = batch.txn.commit().await.map_err(|err| err.to_string());
+    let outcome = batch.txn.commit().await.map_err(Arc::new);
     match &outcome {
         Ok(()) => tracing::debug!(commands, "group commit"),
         Err(err) => tracing::error!(commands, error = %err, "group commit failed"),
@@ -235,17 +238,17 @@ pub fn groups_commits(db: &DatabaseConnection) -> bool {
 }
 
 /// Rolls the whole batch back when a command's savepoint could not be released or undone: the batch
-/// must not commit with that command's writes in an unknown state. Every command of it answers an error.
-async fn abandon(pending: &mut Pending, err: &sea_orm::DbErr) {
+/// must not commit with that command's writes in an unknown state. Every command of it answers `err`.
+async fn abandon(pending: &mut Pending, err: sea_orm::DbErr) -> AppError {
     tracing::error!(error = %err, "a savepoint of the group commit failed; the batch is rolled back");
+    let answer = AppError::from_shared_db_err(&err);
     if let Some(batch) = pending.0.take() {
         if let Err(rollback) = batch.txn.rollback().await {
             tracing::error!(error = %rollback, "rolling the batch back failed");
         }
-        batch
-            .outcome
-            .send_replace(Some(Err(format!("rolled back: {err}"))));
+        batch.outcome.send_replace(Some(Err(Arc::new(err))));
     }
+    answer
 }
 
 /// One money command in the group commit of its SQLite file (see the module docs): [`Member::join`]
@@ -258,7 +261,7 @@ pub struct Member {
     savepoint: Option<DatabaseTransaction>,
     guard: Option<OwnedMutexGuard<Pending>>,
     gate: Arc<Gate>,
-    committed: watch::Receiver<Option<Result<(), String>>>,
+    committed: watch::Receiver<Option<Outcome>>,
 }
 
 impl Member {
@@ -311,15 +314,12 @@ impl Member {
         let result = match result {
             Ok(value) => match savepoint.commit().await {
                 Ok(()) => Ok(value),
-                Err(err) => {
-                    abandon(&mut guard, &err).await;
-                    Err(err.into())
-                }
+                Err(err) => Err(abandon(&mut guard, err).await),
             },
             Err(refused) => match savepoint.rollback().await {
                 Ok(()) => Err(refused),
                 Err(err) => {
-                    abandon(&mut guard, &err).await;
+                    abandon(&mut guard, err).await;
                     Err(refused)
                 }
             },
@@ -343,9 +343,7 @@ impl Member {
         let value = result?;
         match self.committed.wait_for(Option::is_some).await.as_deref() {
             Ok(Some(Ok(()))) => Ok(value),
-            Ok(Some(Err(err))) => Err(AppError::internal(anyhow::anyhow!(
-                "the group commit failed: {err}"
-            ))),
+            Ok(Some(Err(err))) => Err(AppError::from_shared_db_err(err)),
             Ok(None) | Err(_) => Err(AppError::internal(anyhow::anyhow!(
                 "the group commit was abandoned"
             ))),
