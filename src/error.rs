@@ -313,13 +313,24 @@ impl std::error::Error for AppError {}
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
         let code = unavailable_code(&err);
-        let mut app = AppError::internal(err);
+        AppError::internal(err).unavailable_if(code)
+    }
+}
+
+impl AppError {
+    /// What each request answers when one database failure ended several of them (a group commit that
+    /// failed, `crate::app::writer`): classified as [`From<DbErr>`] classifies it, the cause logged as text.
+    pub fn from_shared_db_err(err: &sea_orm::DbErr) -> Self {
+        AppError::internal(anyhow::anyhow!("{err}")).unavailable_if(unavailable_code(err))
+    }
+
+    fn unavailable_if(mut self, code: Option<(&'static str, Localized)>) -> Self {
         if let Some((code, message)) = code {
-            app.kind = ErrorKind::Unavailable;
-            app.code = code.into();
-            app.message = message;
+            self.kind = ErrorKind::Unavailable;
+            self.code = code.into();
+            self.message = message;
         }
-        app
+        self
     }
 }
 

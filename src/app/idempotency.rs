@@ -28,7 +28,7 @@ use sea_orm::{
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{context::AppCtx, Caller};
+use super::{context::AppCtx, writer, Caller};
 use crate::{
     error::{AppError, AppResult, ErrorKind, Localized, Reason},
     store::{self, entities::idempotency_key},
@@ -102,10 +102,13 @@ fn reused() -> AppError {
     .with_field(HEADER)
 }
 
+/// The code of [`in_progress`]: [`run_keyed`] turns it into the winner's answer once it committed.
+const IN_PROGRESS: &str = "request_in_progress";
+
 fn in_progress() -> AppError {
     AppError::new(
         ErrorKind::Conflict,
-        "request_in_progress",
+        IN_PROGRESS,
         Localized::new(
             "Một yêu cầu với cùng Idempotency-Key đang được xử lý; hãy thử lại sau giây lát.",
             "A request with the same Idempotency-Key is being processed; retry in a moment.",
@@ -193,7 +196,9 @@ async fn stored_response<C: ConnectionTrait>(
 
 /// The one idempotent unit of work of a money command.
 ///
-/// 1. Enters the writer gate and opens a transaction.
+/// 1. Enters the writer gate and opens a transaction; on SQLite outside a gated request, joins the
+///    group commit instead ([`writer::Member`]: a savepoint in the batch's transaction, answered once
+///    the batch has committed).
 /// 2. With a key (and a user: the CLI and jobs send none): a retry of the same `operation` with the
 ///    same body returns the stored first response, [`Idempotent::Replayed`], and does nothing else;
 ///    the key used for anything else is a 409 `idempotency_key_reused`.
@@ -218,20 +223,73 @@ where
     T: Serialize + Send,
     F: for<'t> FnOnce(&'t DatabaseTransaction) -> Work<'t, T>,
 {
-    let _gate = ctx.writer.enter(&ctx.db).await;
-    let txn = ctx.db.begin().await?;
     let keyed = match (key, caller.user_id()) {
         (Some(key), Some(user_id)) => Some((key, user_id, key.request_hash(operation))),
         _ => None,
     };
-    if let Some((key, user_id, hash)) = &keyed {
-        if let Some(body) = stored_response(&txn, *user_id, key.key(), hash).await? {
-            txn.rollback().await?;
+    let keyed_ref = keyed.as_ref();
+    let outcome = if writer::groups_commits(&ctx.db) {
+        // SQLite outside a gated request: one command of a group commit (see `writer`).
+        let member = writer::Member::join(&ctx.db).await?;
+        let outcome = match member.txn() {
+            Ok(txn) => {
+                // Boxed: the command's future is large, and a debug build's stack is not.
+                member
+                    .run(Box::pin(keyed_work(ctx, txn, operation, keyed_ref, work)))
+                    .await
+            }
+            Err(err) => Err(err),
+        };
+        member.finish(outcome).await
+    } else {
+        let _gate = ctx.writer.enter(&ctx.db).await;
+        let txn = ctx.db.begin().await?;
+        match Box::pin(keyed_work(ctx, &txn, operation, keyed_ref, work)).await {
+            Ok(outcome) => {
+                match &outcome {
+                    Idempotent::Fresh(_) => txn.commit().await?,
+                    Idempotent::Replayed { .. } => txn.rollback().await?,
+                }
+                Ok(outcome)
+            }
+            Err(err) => {
+                txn.rollback().await?;
+                Err(err)
+            }
+        }
+    };
+    match (outcome, &keyed) {
+        // The same key raced in another transaction and won: answer what it answered once committed.
+        (Err(err), Some((key, user_id, hash))) if err.code == IN_PROGRESS => {
+            match stored_response(&ctx.db, *user_id, key.key(), hash).await? {
+                Some(body) => Ok(Idempotent::Replayed { status: None, body }),
+                None => Err(err),
+            }
+        }
+        (outcome, _) => outcome,
+    }
+}
+
+/// Steps 2 to 4 of [`run_keyed`] on `txn`, which the caller commits or rolls back (a replay writes
+/// nothing; a lost race on the key is the error `request_in_progress`, its effects to roll back).
+async fn keyed_work<T, F>(
+    ctx: &AppCtx,
+    txn: &DatabaseTransaction,
+    operation: &str,
+    keyed: Option<&(&IdempotencyKey, i64, String)>,
+    work: F,
+) -> AppResult<Idempotent<T>>
+where
+    T: Serialize + Send,
+    F: for<'t> FnOnce(&'t DatabaseTransaction) -> Work<'t, T>,
+{
+    if let Some((key, user_id, hash)) = keyed {
+        if let Some(body) = stored_response(txn, *user_id, key.key(), hash).await? {
             return Ok(Idempotent::Replayed { status: None, body });
         }
     }
-    let value = work(&txn).await?;
-    if let Some((key, user_id, hash)) = &keyed {
+    let value = work(txn).await?;
+    if let Some((key, user_id, hash)) = keyed {
         let body = serde_json::to_string(&value).map_err(AppError::internal)?;
         let inserted = idempotency_key::ActiveModel {
             user_id: Set(*user_id),
@@ -246,21 +304,14 @@ where
             created_at: Set(ctx.now()),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(txn)
         .await;
         match inserted {
             Ok(_) => {}
-            Err(err) if store::is_unique_violation(&err) => {
-                txn.rollback().await?;
-                return match stored_response(&ctx.db, *user_id, key.key(), hash).await? {
-                    Some(body) => Ok(Idempotent::Replayed { status: None, body }),
-                    None => Err(in_progress()),
-                };
-            }
+            Err(err) if store::is_unique_violation(&err) => return Err(in_progress()),
             Err(err) => return Err(err.into()),
         }
     }
-    txn.commit().await?;
     Ok(Idempotent::Fresh(value))
 }
 

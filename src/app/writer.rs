@@ -27,6 +27,24 @@
 //! timeout and the money commands' first statement is a write, but a read-then-write use case may
 //! still meet `SQLITE_BUSY` there; the embedded database is meant for one process.
 //!
+//! **Group commit** ([`grouped`], issue 14). A money command outside a gated request (the API's money
+//! routes, which `crate::http` leaves out of the request-wide gate, and the CLI) does not open and
+//! commit a transaction of its own: it joins the file's open *batch*, one transaction that several
+//! commands share, and runs inside it under a `SAVEPOINT`. A command that fails rolls back to its
+//! savepoint and answers at once (nothing of it is written); the others go on. The batch commits (one
+//! WAL sync for all of them, full durability kept) when the command that just ran sees nobody waiting
+//! for the gate, or when any other writer enters the gate ([`enter`], [`hold`] commit an open batch
+//! first), and **every command of the batch answers only after that commit succeeded**; if the commit
+//! fails, every one of them answers the error and none was written. So under concurrent money commands
+//! the requests that queued behind the gate while one ran are committed together, and a lone command
+//! commits at once as before. Commits run on a spawned task, so a caller that goes away (a client that
+//! disconnects) never leaves a batch half-committed or open: a command dropped while it runs leaves a
+//! task behind that commits the batch without it.
+//!
+//! What a command in a batch may assume: it sees the effects of the commands before it in the batch
+//! (it runs on the same transaction), so it must read and write **only through the transaction it is
+//! given** — a read through another pooled connection would not see the batch's uncommitted rows.
+//!
 //! On PostgreSQL each money command locks its loan row (`SELECT … FOR UPDATE`, see
 //! [`crate::app::loans`]), so commands on one loan queue in the database and commands on different
 //! loans run in parallel.
@@ -35,25 +53,84 @@ use std::{
     collections::HashMap,
     future::Future,
     path::PathBuf,
-    sync::{Arc, LazyLock},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, LazyLock,
+    },
 };
 
-use sea_orm::DatabaseConnection;
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use tokio::sync::{watch, Mutex, OwnedMutexGuard};
 
-use crate::store;
+use crate::{
+    error::{AppError, AppResult},
+    store,
+};
+
+/// The most commands one batch takes before it commits, whoever waits: a bound on what one failed
+/// commit can refuse and on how long the first command of a batch waits for its answer.
+pub const MAX_BATCH_COMMANDS: usize = 64;
 
 /// The gates, one per SQLite database file of the process.
-static GATES: LazyLock<std::sync::Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> =
+static GATES: LazyLock<std::sync::Mutex<HashMap<PathBuf, Arc<Gate>>>> =
     LazyLock::new(Default::default);
 
 tokio::task_local! {
-    /// Set while the current task runs inside [`MoneyWriter::hold`].
+    /// Set while the current task runs inside [`MoneyWriter::hold`] or a command of a batch.
     static HOLDING: ();
 }
 
+/// One SQLite file's gate: the lock every writer of the process takes, and the batch it guards.
+#[derive(Default)]
+struct Gate {
+    lock: Arc<Mutex<Pending>>,
+    /// Writers waiting for `lock` now: a command that finds none commits its batch at once.
+    waiting: AtomicUsize,
+    /// Batches committed so far (the tests read it; the metric `sqlite_group_commit_commands` says how
+    /// many commands each carried).
+    commits: AtomicUsize,
+}
+
+/// The batch of money commands not yet committed, if one is open.
+#[derive(Default)]
+struct Pending(Option<Batch>);
+
+/// One transaction shared by the money commands that queued together ([`grouped`]).
+struct Batch {
+    txn: DatabaseTransaction,
+    commands: usize,
+    /// Set once, when the batch committed (`Ok`) or failed to (`Err`, the database's error).
+    outcome: watch::Sender<Option<Outcome>>,
+}
+
+/// How a batch ended: committed, or the database error that ended it (every command of it answers that).
+type Outcome = Result<(), Arc<sea_orm::DbErr>>;
+
+/// Counts a writer as waiting for the gate until it is dropped (also when the wait is cancelled).
+struct Waiting<'g>(&'g AtomicUsize);
+
+impl<'g> Waiting<'g> {
+    fn new(count: &'g AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Gate {
+    async fn acquire(&self) -> OwnedMutexGuard<Pending> {
+        let _waiting = Waiting::new(&self.waiting);
+        self.lock.clone().lock_owned().await
+    }
+}
+
 /// The gate of `db`'s file; `None` on PostgreSQL.
-fn gate_of(db: &DatabaseConnection) -> Option<Arc<Mutex<()>>> {
+fn gate_of(db: &DatabaseConnection) -> Option<Arc<Gate>> {
     if !store::is_sqlite(db) {
         return None;
     }
@@ -68,38 +145,221 @@ fn gate_of(db: &DatabaseConnection) -> Option<Arc<Mutex<()>>> {
     Some(gates.entry(file).or_default().clone())
 }
 
-fn held_by_this_task() -> bool {
+/// Whether the current task runs inside [`hold`] (or a command of a batch): a writer path called
+/// there does not wait for the gate again.
+pub fn held_by_this_task() -> bool {
     HOLDING.try_with(|_| ()).is_ok()
+}
+
+/// Commits the open batch, if any, and tells its commands how it went.
+async fn commit_batch(gate: &Gate, pending: &mut Pending) {
+    let Some(batch) = pending.0.take() else {
+        return;
+    };
+    let commands = batch.commands;
+    gate.commits.fetch_add(1, Ordering::Relaxed);
+    metrics::histogram!("sqlite_group_commit_commands").record(commands as f64);
+    let outcome = batch.txn.commit().await.map_err(Arc::new);
+    match &outcome {
+        Ok(()) => tracing::debug!(commands, "group commit"),
+        Err(err) => tracing::error!(commands, error = %err, "group commit failed"),
+    }
+    batch.outcome.send_replace(Some(outcome));
+}
+
+/// `guard` with no batch open: an open one is committed first, on a task of its own so that the
+/// caller going away cannot cut the commit short.
+async fn without_batch(
+    gate: &Arc<Gate>,
+    guard: OwnedMutexGuard<Pending>,
+) -> OwnedMutexGuard<Pending> {
+    if guard.0.is_none() {
+        return guard;
+    }
+    let committer = gate.clone();
+    let committing = tokio::spawn(async move {
+        let mut guard = guard;
+        commit_batch(&committer, &mut guard).await;
+        guard
+    });
+    match committing.await {
+        Ok(guard) => guard,
+        // The task panicked and released the gate as it unwound: take it again.
+        Err(_) => gate.lock.clone().lock_owned().await,
+    }
+}
+
+/// Commits the batch behind whoever waits for the gate now (the gate is fair: they run first).
+fn commit_later(gate: Arc<Gate>) {
+    tokio::spawn(async move {
+        let mut guard = gate.lock.clone().lock_owned().await;
+        commit_batch(&gate, &mut guard).await;
+    });
 }
 
 /// Held while writing; dropping it lets the next writer in.
 #[must_use = "the gate is released when the guard is dropped"]
 pub struct WriterGuard {
-    _gate: Option<OwnedMutexGuard<()>>,
+    _gate: Option<OwnedMutexGuard<Pending>>,
 }
 
-/// Waits for the writer gate of `db` (SQLite); at once on PostgreSQL or when this task already
-/// holds it.
+/// Waits for the writer gate of `db` (SQLite), committing the open batch of money commands first;
+/// at once on PostgreSQL or when this task already holds it.
 pub async fn enter(db: &DatabaseConnection) -> WriterGuard {
     let gate = match gate_of(db) {
-        Some(gate) if !held_by_this_task() => Some(gate.lock_owned().await),
+        Some(gate) if !held_by_this_task() => {
+            let guard = gate.acquire().await;
+            Some(without_batch(&gate, guard).await)
+        }
         _ => None,
     };
     WriterGuard { _gate: gate }
 }
 
-/// Runs `work` holding the writer gate of `db` (SQLite); a writer path called inside it, in the
-/// same task, does not wait for the gate again.
+/// Runs `work` holding the writer gate of `db` (SQLite; the open batch of money commands committed
+/// first); a writer path called inside it, in the same task, does not wait for the gate again.
 pub async fn hold<F: Future>(db: &DatabaseConnection, work: F) -> F::Output {
     if held_by_this_task() {
         return work.await;
     }
     match gate_of(db) {
         Some(gate) => {
-            let _held = gate.lock_owned().await;
+            let guard = gate.acquire().await;
+            let _held = without_batch(&gate, guard).await;
             HOLDING.scope((), work).await
         }
         None => work.await,
+    }
+}
+
+/// Whether money commands on `db` run in batches ([`Member`]): SQLite, outside a gated request.
+pub fn groups_commits(db: &DatabaseConnection) -> bool {
+    store::is_sqlite(db) && !held_by_this_task()
+}
+
+/// Rolls the whole batch back when a command's savepoint could not be released or undone: the batch
+/// must not commit with that command's writes in an unknown state. Every command of it answers `err`.
+async fn abandon(pending: &mut Pending, err: sea_orm::DbErr) -> AppError {
+    tracing::error!(error = %err, "a savepoint of the group commit failed; the batch is rolled back");
+    let answer = AppError::from_shared_db_err(&err);
+    if let Some(batch) = pending.0.take() {
+        if let Err(rollback) = batch.txn.rollback().await {
+            tracing::error!(error = %rollback, "rolling the batch back failed");
+        }
+        batch.outcome.send_replace(Some(Err(Arc::new(err))));
+    }
+    answer
+}
+
+/// One money command in the group commit of its SQLite file (see the module docs): [`Member::join`]
+/// waits for the gate and opens the command's savepoint in the batch's transaction ([`Member::txn`]);
+/// the command runs on it inside [`Member::run`]; [`Member::finish`] releases or undoes the savepoint,
+/// lets the next command in, and answers once the batch has committed. Dropped before `finish` (its
+/// task cancelled), it undoes its savepoint and leaves a task that commits the rest of the batch.
+pub struct Member {
+    // Dropped in this order: the savepoint's rollback is queued before the gate is let go.
+    savepoint: Option<DatabaseTransaction>,
+    guard: Option<OwnedMutexGuard<Pending>>,
+    gate: Arc<Gate>,
+    committed: watch::Receiver<Option<Outcome>>,
+}
+
+impl Member {
+    /// Waits for the gate of `db` (SQLite) and joins the open batch, or opens one.
+    pub async fn join(db: &DatabaseConnection) -> AppResult<Member> {
+        let gate = gate_of(db).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("group commit is for SQLite only"))
+        })?;
+        let mut guard = gate.acquire().await;
+        let batch = match guard.0.take() {
+            Some(batch) => batch,
+            None => Batch {
+                txn: db.begin().await?,
+                commands: 0,
+                outcome: watch::channel(None).0,
+            },
+        };
+        let batch = guard.0.insert(batch);
+        batch.commands += 1;
+        let committed = batch.outcome.subscribe();
+        let savepoint = batch.txn.begin().await?;
+        Ok(Member {
+            savepoint: Some(savepoint),
+            guard: Some(guard),
+            gate,
+            committed,
+        })
+    }
+
+    /// The transaction the command must run on (its savepoint in the batch).
+    pub fn txn(&self) -> AppResult<&DatabaseTransaction> {
+        self.savepoint
+            .as_ref()
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("the command has finished")))
+    }
+
+    /// Runs `work` as this command: a writer path it calls does not wait for the gate again.
+    pub async fn run<F: Future>(&self, work: F) -> F::Output {
+        HOLDING.scope((), work).await
+    }
+
+    /// Ends the command with its `result`: an error undoes its savepoint and is returned at once;
+    /// a value is returned once the batch has committed (an error if the commit failed).
+    pub async fn finish<T>(mut self, result: AppResult<T>) -> AppResult<T> {
+        let (Some(savepoint), Some(mut guard)) = (self.savepoint.take(), self.guard.take()) else {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "the command has finished"
+            )));
+        };
+        let result = match result {
+            Ok(value) => match savepoint.commit().await {
+                Ok(()) => Ok(value),
+                Err(err) => Err(abandon(&mut guard, err).await),
+            },
+            Err(refused) => match savepoint.rollback().await {
+                Ok(()) => Err(refused),
+                Err(err) => {
+                    abandon(&mut guard, err).await;
+                    Err(refused)
+                }
+            },
+        };
+        // Commit now unless others are queued for the gate: they join this batch, and a task queued
+        // after them commits it (the gate is fair).
+        let full = guard
+            .0
+            .as_ref()
+            .is_some_and(|batch| batch.commands >= MAX_BATCH_COMMANDS);
+        if full || self.gate.waiting.load(Ordering::SeqCst) == 0 {
+            let gate = self.gate.clone();
+            tokio::spawn(async move {
+                let mut guard = guard;
+                commit_batch(&gate, &mut guard).await;
+            });
+        } else {
+            drop(guard);
+            commit_later(self.gate.clone());
+        }
+        let value = result?;
+        match self.committed.wait_for(Option::is_some).await.as_deref() {
+            Ok(Some(Ok(()))) => Ok(value),
+            Ok(Some(Err(err))) => Err(AppError::from_shared_db_err(err)),
+            Ok(None) | Err(_) => Err(AppError::internal(anyhow::anyhow!(
+                "the group commit was abandoned"
+            ))),
+        }
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        if self.guard.is_some() {
+            // Cancelled before `finish`: undo the savepoint (queued on the connection before anything
+            // else runs on it), let the gate go, and commit the others' commands.
+            drop(self.savepoint.take());
+            drop(self.guard.take());
+            commit_later(self.gate.clone());
+        }
     }
 }
 
@@ -122,5 +382,150 @@ impl MoneyWriter {
     /// See [`hold`].
     pub async fn hold<F: Future>(&self, db: &DatabaseConnection, work: F) -> F::Output {
         hold(db, work).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    use super::*;
+    use crate::{config::DatabaseSettings, error::ErrorKind};
+
+    async fn scratch(dir: &tempfile::TempDir) -> DatabaseConnection {
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("w.db").display());
+        let db = store::connect(&DatabaseSettings {
+            url,
+            max_connections: 4,
+        })
+        .await
+        .expect("scratch database");
+        db.execute_unprepared("CREATE TABLE t (x INTEGER NOT NULL UNIQUE)")
+            .await
+            .expect("table");
+        db
+    }
+
+    async fn insert(txn: &DatabaseTransaction, x: i64) -> AppResult<()> {
+        txn.execute_raw(Statement::from_sql_and_values(
+            txn.get_database_backend(),
+            "INSERT INTO t (x) VALUES ($1)",
+            [x.into()],
+        ))
+        .await?;
+        Ok(())
+    }
+
+    async fn rows(db: &DatabaseConnection) -> Vec<i64> {
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT x FROM t ORDER BY x",
+            ))
+            .await
+            .expect("rows");
+        rows.iter()
+            .map(|row| row.try_get::<i64>("", "x").expect("x"))
+            .collect()
+    }
+
+    /// One command of a batch: inserts `x`, then fails when `refuse` (after writing).
+    async fn command(db: DatabaseConnection, x: i64, refuse: bool) -> AppResult<i64> {
+        let member = Member::join(&db).await?;
+        let txn = member.txn()?;
+        let result = member
+            .run(async {
+                insert(txn, x).await?;
+                tokio::task::yield_now().await;
+                if refuse {
+                    return Err(AppError::new(
+                        ErrorKind::Rule,
+                        "refused",
+                        crate::error::Localized::new("từ chối", "refused"),
+                    ));
+                }
+                Ok(x)
+            })
+            .await;
+        member.finish(result).await
+    }
+
+    #[tokio::test]
+    /// Concurrent commands share commits; a refused one leaves nothing and does not fail the others,
+    /// and every accepted one is committed when it answers.
+    async fn commands_of_a_batch_commit_together_and_a_refused_one_writes_nothing() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = scratch(&dir).await;
+        let tasks: Vec<_> = (0..40)
+            .map(|x| tokio::spawn(command(db.clone(), x, x % 7 == 3)))
+            .collect();
+        let mut accepted = Vec::new();
+        for (x, task) in (0..40).zip(tasks) {
+            match task.await.expect("task") {
+                Ok(value) => {
+                    assert_eq!(value, x);
+                    // Answered only once committed: another connection sees it.
+                    assert!(
+                        rows(&db).await.contains(&x),
+                        "{x} answered before its commit"
+                    );
+                    accepted.push(x);
+                }
+                Err(err) => {
+                    assert_eq!(x % 7, 3, "{x} failed: {err:?}");
+                    assert_eq!(err.code, "refused");
+                }
+            }
+        }
+        let expected: Vec<i64> = (0..40).filter(|x| x % 7 != 3).collect();
+        assert_eq!(accepted, expected);
+        // They queued together, so they shared commits.
+        let commits = gate_of(&db)
+            .expect("sqlite")
+            .commits
+            .load(Ordering::Relaxed);
+        assert!(
+            (1..expected.len()).contains(&commits),
+            "{commits} commits for {} commands",
+            expected.len()
+        );
+        assert_eq!(rows(&db).await, expected);
+    }
+
+    #[tokio::test]
+    /// A command whose task is dropped while it holds the batch undoes its writes; the commands queued
+    /// behind it still commit, and a writer entering the gate afterwards finds no batch left open.
+    async fn a_command_dropped_midway_writes_nothing_and_the_others_commit() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = scratch(&dir).await;
+        let first = Member::join(&db).await.expect("join");
+        insert(first.txn().expect("txn"), 1).await.expect("insert");
+        let second = tokio::spawn(command(db.clone(), 2, false));
+        // Let the second queue for the gate, then drop the first without finishing it.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        drop(first);
+        assert_eq!(second.await.expect("task").expect("second"), 2);
+        let _gate = enter(&db).await;
+        assert_eq!(rows(&db).await, vec![2]);
+    }
+
+    #[tokio::test]
+    /// A writer entering the gate commits the open batch first: a command left in it (others were
+    /// waiting) is never held back by a writer that does not join batches.
+    async fn entering_the_gate_commits_the_open_batch_first() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = scratch(&dir).await;
+        let gate = gate_of(&db).expect("sqlite");
+        let member = Member::join(&db).await.expect("join");
+        insert(member.txn().expect("txn"), 7).await.expect("insert");
+        // Pretend a writer waits, so the command leaves the batch open for it.
+        let waiting = Waiting::new(&gate.waiting);
+        let answered = tokio::spawn(member.finish(Ok(7)));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        drop(waiting);
+        let guard = enter(&db).await;
+        assert_eq!(rows(&db).await, vec![7]);
+        drop(guard);
+        assert_eq!(answered.await.expect("task").expect("committed"), 7);
     }
 }

@@ -159,11 +159,29 @@ async fn one_writer(
         *request.method(),
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     );
-    if reads_only || request.uri().path() == "/api/v1/cob/run" {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    let gates_itself = route.is_some_and(|route| GATING_THEMSELVES.contains(&route));
+    if reads_only || gates_itself {
         return next.run(request).await;
     }
     crate::app::writer::hold(&state.db, next.run(request)).await
 }
+
+/// The writing routes left out of the request-wide gate: the close of business gates its own steps (a long
+/// run must not stop the API), and the money commands on loans write only through
+/// [`crate::app::idempotency::run_keyed`], which on SQLite joins the group commit (see
+/// [`crate::app::writer`]): holding the gate for the whole request would let no second command queue
+/// behind the first, so none would ever share its commit.
+const GATING_THEMSELVES: [&str; 5] = [
+    "/api/v1/cob/run",
+    "/api/v1/loans/{id}/disbursements",
+    "/api/v1/loans/{id}/repayments",
+    "/api/v1/loans/{id}/recoveries",
+    "/api/v1/loans/{id}/transactions/{tx}/reverse",
+];
 
 /// Counts requests and their latency by route template and status.
 async fn record_metrics(request: Request, next: Next) -> Response {

@@ -151,6 +151,92 @@ async fn twenty_different_repayments_at_once_give_the_same_balance_as_posting_th
     assert_ledger_verifies(&app).await;
 }
 
+#[tokio::test]
+/// Thirty repayments at once on three loans, every third one above the payoff. On SQLite they queue at
+/// the writer gate and share commits (group commit, `src/app/writer.rs`); on PostgreSQL each is its own
+/// transaction. Either way each refused one answers 422 and writes nothing, and every accepted one is
+/// posted exactly once, in full, and is in the books when its 201 arrives.
+async fn repayments_at_once_with_some_refused_post_exactly_the_accepted_ones() {
+    let app = spawn_app().await;
+    let staff = Staff::new(&app).await;
+    let coop = app.cooperative().await;
+    let mut loans = Vec::new();
+    for _ in 0..3 {
+        loans.push(active_loan(&app, &staff, coop, &example_3(), "2026-01-10").await);
+    }
+    set_date(&app, "2026-02-25").await;
+    let plan: Vec<(i64, i64)> = (0..30)
+        .map(|i| {
+            let amount_vnd = if i % 3 == 1 {
+                900_000_000
+            } else {
+                400_000 + i * 1_000
+            };
+            (loans[i as usize % 3], amount_vnd)
+        })
+        .collect();
+    let requests = plan.iter().enumerate().map(|(i, (loan, amount_vnd))| {
+        let (app, token) = (&app, staff.accountant.clone());
+        let body = json!({"amount_vnd": amount_vnd, "value_date": "2026-02-25", "reference": format!("GD {i}"), "kind": "ordinary"});
+        async move {
+            let path = format!("/api/v1/loans/{loan}/repayments");
+            let response = post_keyed(app, &path, &token, Some(&format!("mixed-{i}")), &body).await;
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    });
+    let results = futures_join_all(requests).await;
+    for ((loan, amount_vnd), (status, body)) in plan.iter().zip(&results) {
+        if *amount_vnd == 900_000_000 {
+            assert_eq!(*status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            assert_eq!(body["error"]["code"], "payment_above_payoff", "{body}");
+        } else {
+            assert_eq!(*status, StatusCode::CREATED, "{body}");
+            assert_eq!(body["loan_id"], *loan, "{body}");
+            assert_eq!(body["amount_vnd"], *amount_vnd, "{body}");
+        }
+    }
+    for loan in &loans {
+        let accepted: Vec<i64> = plan
+            .iter()
+            .filter(|(l, amount_vnd)| l == loan && *amount_vnd != 900_000_000)
+            .map(|(_, amount_vnd)| *amount_vnd)
+            .collect();
+        let transactions = json_of(
+            app.get(
+                &format!("/api/v1/loans/{loan}/transactions"),
+                &staff.auditor,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let mut repaid: Vec<i64> = transactions
+            .as_array()
+            .expect("transactions")
+            .iter()
+            .filter(|t| t["kind"] == "repayment")
+            .map(|t| t["amount_vnd"].as_i64().expect("amount"))
+            .collect();
+        repaid.sort_unstable();
+        let mut expected = accepted.clone();
+        expected.sort_unstable();
+        assert_eq!(repaid, expected, "loan {loan}");
+        let statement = json_of(
+            app.get(&format!("/api/v1/loans/{loan}/statement"), &staff.auditor)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(
+            statement["total_received_vnd"],
+            accepted.iter().sum::<i64>(),
+            "loan {loan}"
+        );
+    }
+    assert_ledger_verifies(&app).await;
+}
+
 /// Runs futures concurrently on this task (no extra dependency).
 async fn futures_join_all<F: std::future::Future>(
     futures: impl IntoIterator<Item = F>,
