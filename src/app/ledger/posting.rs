@@ -244,6 +244,15 @@ pub struct LoanEntry {
     pub entry: JournalEntry,
 }
 
+/// The id of the entry just inserted for `loan_id` (by the chunk's multi-row insert).
+fn entry_id_of(entry_ids: &HashMap<i64, i64>, loan_id: i64) -> AppResult<i64> {
+    entry_ids.get(&loan_id).copied().ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "entry of loan {loan_id} not found after insert"
+        ))
+    })
+}
+
 /// Writes many loans' entries with a few multi-row INSERTs (the close of business in bulk); returns
 /// each loan's entry id. Every posting must carry a business key.
 #[tracing::instrument(skip_all, fields(entries = entries.len()))]
@@ -303,12 +312,7 @@ pub async fn post_loan_entries<C: ConnectionTrait>(
     }
     let mut rows = Vec::new();
     for (e, own_lines) in entries.iter().zip(entry_lines) {
-        let entry_id = *entry_ids.get(&e.loan_id).ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!(
-                "entry of loan {} not found after insert",
-                e.loan_id
-            ))
-        })?;
+        let entry_id = entry_id_of(&entry_ids, e.loan_id)?;
         rows.extend(own_lines.into_iter().map(|mut line| {
             line.entry_id = Set(entry_id);
             line
@@ -415,12 +419,7 @@ async fn insert_entries_postgres<C: ConnectionTrait>(
     }
     let mut lines = Vec::new();
     for (e, own_lines) in entries.iter().zip(entry_lines) {
-        let entry_id = *entry_ids.get(&e.loan_id).ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!(
-                "entry of loan {} not found after insert",
-                e.loan_id
-            ))
-        })?;
+        let entry_id = entry_id_of(&entry_ids, e.loan_id)?;
         for line in own_lines {
             lines.push(serde_json::json!({
                 "entry_id": entry_id,
