@@ -13,6 +13,9 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, Sq
 
 use crate::config::DatabaseSettings;
 
+/// A pooled connection idle at least this long is pinged before it is handed out (see [`connect`]).
+pub const POOL_PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// Opens the pool. For SQLite the file's folder is created, WAL mode and foreign keys are on,
 /// and writers wait for each other instead of failing at once.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
@@ -39,6 +42,13 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         .max_connections(settings.max_connections)
         // Generous: under a burst (close of business beside a busy API) waiting beats failing.
         .acquire_timeout(Duration::from_secs(30))
+        // sqlx pings a connection on every checkout by default, and a statement run on the pool (not in a
+        // transaction) checks one out: a round trip more per statement (to the server on PostgreSQL, to the
+        // connection's thread on SQLite), a third of what a `GET /loans/{id}` cost (benches/README.md,
+        // "readfast"). Only a connection idle this long is pinged first: one the server may have dropped
+        // since. A hot connection broken under us fails its statement with an I/O error (503
+        // `database_unavailable`, nothing written) and is not handed out again.
+        .test_before_acquire_if_idle_for(POOL_PING_IF_IDLE_FOR)
         // Every statement is logged at debug level under the target `sqlx::query`: invisible with the default
         // filter, counted by `COOPFUND__LOG__LEVEL=warn,sqlx::query=debug` (benches/README.md, "Statements").
         .sqlx_logging(true)
