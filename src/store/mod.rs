@@ -1,5 +1,11 @@
 //! Persistence: the only place that knows the schema. Connects to SQLite or PostgreSQL,
 //! runs the migrations, and classifies database errors once.
+//!
+//! **No `LIMIT` on a unique key read on every request.** sea-orm's `one()` appends `LIMIT ?` with the 1 bound as
+//! a parameter, and SQLite (3.51, bundled) lets its planner read a bound LIMIT: such a statement is recompiled
+//! (parsed and planned again) on every execution instead of being reused from the statement cache. The lookups
+//! every request makes (the bearer token, the loan by id) therefore read with `all()` and take the first row:
+//! the same row, one parse fewer (benches/README.md, "readfast").
 
 pub mod decimal;
 pub mod entities;
