@@ -29,8 +29,8 @@ use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use coopfund_domain::{HolidayCalendar, WeekDays};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
-    TransactionTrait,
+    DbBackend, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    Set, Statement, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -57,31 +57,98 @@ const MAX_RANGE_DAYS: i64 = 731;
 const NAME_MAX_CHARS: usize = 200;
 
 /// The calendar in force: every holiday not removed and every weekly rule. Load it once per use case.
+/// One statement (issue 14: every read and every money command loads it).
 pub async fn in_force<C: ConnectionTrait>(conn: &C) -> AppResult<HolidayCalendar> {
-    let holidays = calendar_holiday::Entity::find()
-        .filter(calendar_holiday::Column::RemovedAt.is_null())
-        .all(conn)
-        .await?;
-    let rules = calendar_weekly_rule::Entity::find().all(conn).await?;
+    calendar_of(calendar_rows(conn, false).await?)
+}
+
+/// The business date and the calendar in force, read together in one statement: what a read of a loan needs
+/// before it folds ([`fund::business_date`] and [`in_force`] in one round trip instead of three).
+pub async fn business_date_and_calendar<C: ConnectionTrait>(
+    conn: &C,
+) -> AppResult<(NaiveDate, HolidayCalendar)> {
+    let mut rows = calendar_rows(conn, true).await?;
+    let at = rows
+        .iter()
+        .position(|row| row.part == PART_BUSINESS_DATE)
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "fund_state row missing: database not initialised"
+            ))
+        })?;
+    let today = rows.swap_remove(at).day;
+    Ok((today, calendar_of(rows)?))
+}
+
+/// A row of [`calendar_rows`]: a holiday (`part` [`PART_HOLIDAY`], its date), a weekly rule
+/// ([`PART_WEEKLY_RULE`], its first date and days off) or the business date ([`PART_BUSINESS_DATE`]).
+#[derive(Debug, FromQueryResult)]
+struct CalendarRow {
+    part: i32,
+    id: i64,
+    day: NaiveDate,
+    days_off: String,
+}
+
+const PART_HOLIDAY: i32 = 0;
+const PART_WEEKLY_RULE: i32 = 1;
+const PART_BUSINESS_DATE: i32 = 2;
+
+/// The holidays in force and the weekly rules (and, with `with_business_date`, the business date) as the rows
+/// of one `UNION ALL`: the same rows the entities would read, in one round trip.
+async fn calendar_rows<C: ConnectionTrait>(
+    conn: &C,
+    with_business_date: bool,
+) -> AppResult<Vec<CalendarRow>> {
+    let mut sql = format!(
+        "SELECT {PART_HOLIDAY} AS part, id, holiday_on AS day, '' AS days_off FROM calendar_holidays \
+         WHERE removed_at IS NULL \
+         UNION ALL SELECT {PART_WEEKLY_RULE} AS part, id, effective_from AS day, days_off FROM calendar_weekly_rules"
+    );
+    if with_business_date {
+        sql.push_str(&format!(
+            " UNION ALL SELECT {PART_BUSINESS_DATE} AS part, CAST(id AS BIGINT) AS id, business_date AS day, '' AS days_off \
+             FROM fund_state WHERE id = {}",
+            fund::STATE_ROW
+        ));
+    }
+    let statement = Statement::from_string(conn.get_database_backend(), sql);
+    Ok(CalendarRow::find_by_statement(statement).all(conn).await?)
+}
+
+/// The calendar of the holiday and weekly-rule rows of [`calendar_rows`].
+fn calendar_of(rows: Vec<CalendarRow>) -> AppResult<HolidayCalendar> {
+    let mut holidays = std::collections::BTreeSet::new();
     let mut weekly = BTreeMap::new();
-    for rule in rules {
-        weekly.insert(rule.effective_from, week_days_of(&rule)?);
+    for row in rows {
+        match row.part {
+            PART_HOLIDAY => {
+                holidays.insert(row.day);
+            }
+            PART_WEEKLY_RULE => {
+                weekly.insert(row.day, week_days_of(row.id, &row.days_off)?);
+            }
+            other => {
+                return Err(AppError::internal(anyhow::anyhow!(
+                    "calendar query returned a row of part {other}"
+                )))
+            }
+        }
     }
     Ok(HolidayCalendar {
-        holidays: holidays.into_iter().map(|h| h.holiday_on).collect(),
+        holidays,
         weekends_off: false,
         weekly,
     })
 }
 
-fn week_days_of(rule: &calendar_weekly_rule::Model) -> AppResult<WeekDays> {
+/// The days off of weekly rule `id`, stored as `"sat,sun"`.
+fn week_days_of(id: i64, days_off: &str) -> AppResult<WeekDays> {
     let mut days = Vec::new();
-    for name in rule.days_off.split(',').filter(|n| !n.trim().is_empty()) {
+    for name in days_off.split(',').filter(|n| !n.trim().is_empty()) {
         days.push(crate::config::parse_weekday(name).ok_or_else(|| {
             AppError::internal(anyhow::anyhow!(
-                "calendar_weekly_rules row {}: days_off {:?} is not readable",
-                rule.id,
-                rule.days_off
+                "calendar_weekly_rules row {id}: days_off {days_off:?} is not readable"
             ))
         })?);
     }
@@ -453,7 +520,7 @@ pub async fn seed_at(
         .all(&txn)
         .await?;
     let current = match rules.last() {
-        Some(rule) => Some(week_days_of(rule)?),
+        Some(rule) => Some(week_days_of(rule.id, &rule.days_off)?),
         None => None,
     };
     if current != Some(wanted) {

@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// The id of the single `fund_state` row.
-const STATE_ROW: i32 = 1;
+pub(crate) const STATE_ROW: i32 = 1;
 
 /// Creates the fund state on a new database: the business date is `fund.start_business_date`
 /// or, when that is empty, today by `clock` in the fund's time zone. Does nothing when it exists.

@@ -286,8 +286,12 @@ pub async fn authenticate(
         .join(JoinType::InnerJoin, token_of_user)
         .select_also(user::Entity)
         .filter(api_token::Column::TokenHash.eq(auth::token_hash(token)))
-        .one(db)
+        // `all`, not `one`: the hash is unique, and `one` adds a `LIMIT ?` that SQLite recompiles the statement
+        // for on every execution (`crate::store` docs).
+        .all(db)
         .await?
+        .into_iter()
+        .next()
         .ok_or_else(invalid)?;
     if found.revoked_at.is_some() || found.expires_at <= ctx.now() {
         return Err(invalid());

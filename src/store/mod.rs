@@ -1,5 +1,11 @@
 //! Persistence: the only place that knows the schema. Connects to SQLite or PostgreSQL,
 //! runs the migrations, and classifies database errors once.
+//!
+//! **No `LIMIT` on a unique key read on every request.** sea-orm's `one()` appends `LIMIT ?` with the 1 bound as
+//! a parameter, and SQLite (3.51, bundled) lets its planner read a bound LIMIT: such a statement is recompiled
+//! (parsed and planned again) on every execution instead of being reused from the statement cache. The lookups
+//! every request makes (the bearer token, the loan by id) therefore read with `all()` and take the first row:
+//! the same row, one parse fewer (benches/README.md, "readfast").
 
 pub mod decimal;
 pub mod entities;
@@ -12,6 +18,9 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlErr};
 
 use crate::config::DatabaseSettings;
+
+/// A pooled connection idle at least this long is pinged before it is handed out (see [`connect`]).
+pub const POOL_PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// Opens the pool. For SQLite the file's folder is created, WAL mode and foreign keys are on,
 /// and writers wait for each other instead of failing at once.
@@ -39,6 +48,13 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         .max_connections(settings.max_connections)
         // Generous: under a burst (close of business beside a busy API) waiting beats failing.
         .acquire_timeout(Duration::from_secs(30))
+        // sqlx pings a connection on every checkout by default, and a statement run on the pool (not in a
+        // transaction) checks one out: a round trip more per statement (to the server on PostgreSQL, to the
+        // connection's thread on SQLite), a third of what a `GET /loans/{id}` cost (benches/README.md,
+        // "readfast"). Only a connection idle this long is pinged first: one the server may have dropped
+        // since. A hot connection broken under us fails its statement with an I/O error (503
+        // `database_unavailable`, nothing written) and is not handed out again.
+        .test_before_acquire_if_idle_for(POOL_PING_IF_IDLE_FOR)
         // Every statement is logged at debug level under the target `sqlx::query`: invisible with the default
         // filter, counted by `COOPFUND__LOG__LEVEL=warn,sqlx::query=debug` (benches/README.md, "Statements").
         .sqlx_logging(true)

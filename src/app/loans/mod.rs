@@ -90,7 +90,14 @@ pub async fn find_for<C: ConnectionTrait>(
     if let Some(own) = caller.own_cooperative() {
         select = select.filter(loan::Column::CooperativeId.eq(own));
     }
-    select.one(conn).await?.ok_or_else(loan_not_found)
+    // `all`, not `one`: at most one row by the primary key, and `one`'s `LIMIT ?` makes SQLite recompile the
+    // statement on every execution (`crate::store` docs).
+    select
+        .all(conn)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(loan_not_found)
 }
 
 /// A loan's state from its events, as of `date`, with the fund's calendar in force.
