@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::{
     helpers::{spawn_app, EmptyDatabase, TestApp},
-    loan_fixtures::{active_loan, example_3, repay, Staff},
+    loan_fixtures::{active_loan, active_loans, example_3, repay, Staff},
 };
 
 fn postgres(app: &TestApp) -> bool {
@@ -508,10 +508,7 @@ async fn concurrent_repayments_on_several_loans_keep_one_transaction_chain() {
     let app = spawn_app().await;
     let staff = Staff::new(&app).await;
     let coop = app.cooperative().await;
-    let mut loans = Vec::new();
-    for _ in 0..3 {
-        loans.push(active_loan(&app, &staff, coop, &example_3(), "2026-01-10").await);
-    }
+    let loans = active_loans(&app, &staff, coop, 3, "2026-01-10").await;
     let mut writes = tokio::task::JoinSet::new();
     for i in 0..9_usize {
         let (client, url, token) = (

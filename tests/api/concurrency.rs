@@ -5,7 +5,8 @@ use serde_json::{json, Value};
 
 use crate::helpers::spawn_app;
 use crate::loan_fixtures::{
-    active_loan, assert_ledger_verifies, example_3, json_of, post_keyed, repay, set_date, Staff,
+    active_loan, active_loans, assert_ledger_verifies, example_3, json_of, post_keyed, repay,
+    repayment_amounts, set_date, Staff,
 };
 
 #[tokio::test]
@@ -48,22 +49,7 @@ async fn fifty_identical_repayment_requests_post_exactly_once() {
         1,
         "exactly one fresh posting"
     );
-    let transactions = json_of(
-        app.get(
-            &format!("/api/v1/loans/{loan}/transactions"),
-            &staff.auditor,
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    let repayments = transactions
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["kind"] == "repayment")
-        .count();
-    assert_eq!(repayments, 1);
+    assert_eq!(repayment_amounts(&app, &staff, loan).await.len(), 1);
     let view = json_of(
         app.get(&format!("/api/v1/loans/{loan}"), &staff.auditor)
             .await,
@@ -160,10 +146,7 @@ async fn repayments_at_once_with_some_refused_post_exactly_the_accepted_ones() {
     let app = spawn_app().await;
     let staff = Staff::new(&app).await;
     let coop = app.cooperative().await;
-    let mut loans = Vec::new();
-    for _ in 0..3 {
-        loans.push(active_loan(&app, &staff, coop, &example_3(), "2026-01-10").await);
-    }
+    let loans = active_loans(&app, &staff, coop, 3, "2026-01-10").await;
     set_date(&app, "2026-02-25").await;
     let plan: Vec<(i64, i64)> = (0..30)
         .map(|i| {
@@ -202,22 +185,7 @@ async fn repayments_at_once_with_some_refused_post_exactly_the_accepted_ones() {
             .filter(|(l, amount_vnd)| l == loan && *amount_vnd != 900_000_000)
             .map(|(_, amount_vnd)| *amount_vnd)
             .collect();
-        let transactions = json_of(
-            app.get(
-                &format!("/api/v1/loans/{loan}/transactions"),
-                &staff.auditor,
-            )
-            .await,
-            StatusCode::OK,
-        )
-        .await;
-        let mut repaid: Vec<i64> = transactions
-            .as_array()
-            .expect("transactions")
-            .iter()
-            .filter(|t| t["kind"] == "repayment")
-            .map(|t| t["amount_vnd"].as_i64().expect("amount"))
-            .collect();
+        let mut repaid = repayment_amounts(&app, &staff, *loan).await;
         repaid.sort_unstable();
         let mut expected = accepted.clone();
         expected.sort_unstable();

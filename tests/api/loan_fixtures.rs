@@ -253,6 +253,41 @@ pub async fn active_loan(
     loan_id
 }
 
+/// `count` active loans of `cooperative_id` on example-3 terms, each as [`active_loan`] makes it.
+pub async fn active_loans(
+    app: &TestApp,
+    staff: &Staff,
+    cooperative_id: i64,
+    count: usize,
+    on: &str,
+) -> Vec<i64> {
+    let mut loans = Vec::with_capacity(count);
+    for _ in 0..count {
+        loans.push(active_loan(app, staff, cooperative_id, &example_3(), on).await);
+    }
+    loans
+}
+
+/// The amounts of the repayments recorded on `loan_id`, in the order the auditor's list gives them.
+pub async fn repayment_amounts(app: &TestApp, staff: &Staff, loan_id: i64) -> Vec<i64> {
+    let transactions = json_of(
+        app.get(
+            &format!("/api/v1/loans/{loan_id}/transactions"),
+            &staff.auditor,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    transactions
+        .as_array()
+        .expect("transactions")
+        .iter()
+        .filter(|t| t["kind"] == "repayment")
+        .map(|t| t["amount_vnd"].as_i64().expect("amount"))
+        .collect()
+}
+
 /// `coopfund ledger verify`'s logic on the test database; panics with the report when it fails.
 pub async fn assert_ledger_verifies(app: &TestApp) {
     let report =
