@@ -231,15 +231,16 @@ where
     let outcome = if writer::groups_commits(&ctx.db) {
         // SQLite outside a gated request: one command of a group commit (see `writer`).
         let member = writer::Member::join(&ctx.db).await?;
-        let outcome = match member.txn() {
-            Ok(txn) => {
-                // Boxed: the command's future is large, and a debug build's stack is not.
-                member
-                    .run(Box::pin(keyed_work(ctx, txn, operation, keyed_ref, work)))
-                    .await
-            }
-            Err(err) => Err(err),
-        };
+        // Boxed: the command's future is large, and a debug build's stack is not.
+        let outcome = member
+            .run(Box::pin(keyed_work(
+                ctx,
+                member.txn(),
+                operation,
+                keyed_ref,
+                work,
+            )))
+            .await;
         member.finish(outcome).await
     } else {
         let _gate = ctx.writer.enter(&ctx.db).await;

@@ -60,7 +60,10 @@ use std::{
 };
 
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
-use tokio::sync::{watch, Mutex, OwnedMutexGuard};
+use tokio::{
+    sync::{watch, Mutex, OwnedMutexGuard},
+    task::JoinHandle,
+};
 
 use crate::{
     error::{AppError, AppResult},
@@ -167,8 +170,7 @@ async fn commit_batch(gate: &Gate, pending: &mut Pending) {
     batch.outcome.send_replace(Some(outcome));
 }
 
-/// `guard` with no batch open: an open one is committed first, on a task of its own so that the
-/// caller going away cannot cut the commit short.
+/// `guard` with no batch open: an open one is committed first (see [`commit_now`]).
 async fn without_batch(
     gate: &Arc<Gate>,
     guard: OwnedMutexGuard<Pending>,
@@ -176,17 +178,25 @@ async fn without_batch(
     if guard.0.is_none() {
         return guard;
     }
-    let committer = gate.clone();
-    let committing = tokio::spawn(async move {
-        let mut guard = guard;
-        commit_batch(&committer, &mut guard).await;
-        guard
-    });
-    match committing.await {
+    match commit_now(gate, guard).await {
         Ok(guard) => guard,
         // The task panicked and released the gate as it unwound: take it again.
         Err(_) => gate.lock.clone().lock_owned().await,
     }
+}
+
+/// Commits the open batch held by `guard` on a task of its own, so that the caller going away cannot
+/// cut the commit short; the task hands the gate back (dropping the handle lets it go once committed).
+fn commit_now(
+    gate: &Arc<Gate>,
+    guard: OwnedMutexGuard<Pending>,
+) -> JoinHandle<OwnedMutexGuard<Pending>> {
+    let committer = gate.clone();
+    tokio::spawn(async move {
+        let mut guard = guard;
+        commit_batch(&committer, &mut guard).await;
+        guard
+    })
 }
 
 /// Commits the batch behind whoever waits for the gate now (the gate is fair: they run first).
@@ -258,10 +268,32 @@ async fn abandon(pending: &mut Pending, err: sea_orm::DbErr) -> AppError {
 /// task cancelled), it undoes its savepoint and leaves a task that commits the rest of the batch.
 pub struct Member {
     // Dropped in this order: the savepoint's rollback is queued before the gate is let go.
-    savepoint: Option<DatabaseTransaction>,
+    savepoint: DatabaseTransaction,
+    turn: Turn,
+    committed: watch::Receiver<Option<Outcome>>,
+}
+
+/// A member's hold on the gate. Let go without [`Turn::end`] (the command's task cancelled), it lets
+/// the next writer in and leaves a task that commits the batch behind it.
+struct Turn {
     guard: Option<OwnedMutexGuard<Pending>>,
     gate: Arc<Gate>,
-    committed: watch::Receiver<Option<Outcome>>,
+}
+
+impl Turn {
+    /// The gate, taken from the turn so that dropping the turn does nothing more.
+    fn end(mut self) -> Option<OwnedMutexGuard<Pending>> {
+        self.guard.take()
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if let Some(guard) = self.guard.take() {
+            drop(guard);
+            commit_later(self.gate.clone());
+        }
+    }
 }
 
 impl Member {
@@ -284,18 +316,18 @@ impl Member {
         let committed = batch.outcome.subscribe();
         let savepoint = batch.txn.begin().await?;
         Ok(Member {
-            savepoint: Some(savepoint),
-            guard: Some(guard),
-            gate,
+            savepoint,
+            turn: Turn {
+                guard: Some(guard),
+                gate,
+            },
             committed,
         })
     }
 
     /// The transaction the command must run on (its savepoint in the batch).
-    pub fn txn(&self) -> AppResult<&DatabaseTransaction> {
-        self.savepoint
-            .as_ref()
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("the command has finished")))
+    pub fn txn(&self) -> &DatabaseTransaction {
+        &self.savepoint
     }
 
     /// Runs `work` as this command: a writer path it calls does not wait for the gate again.
@@ -305,11 +337,15 @@ impl Member {
 
     /// Ends the command with its `result`: an error undoes its savepoint and is returned at once;
     /// a value is returned once the batch has committed (an error if the commit failed).
-    pub async fn finish<T>(mut self, result: AppResult<T>) -> AppResult<T> {
-        let (Some(savepoint), Some(mut guard)) = (self.savepoint.take(), self.guard.take()) else {
-            return Err(AppError::internal(anyhow::anyhow!(
-                "the command has finished"
-            )));
+    pub async fn finish<T>(self, result: AppResult<T>) -> AppResult<T> {
+        let Member {
+            savepoint,
+            turn,
+            mut committed,
+        } = self;
+        let gate = turn.gate.clone();
+        let Some(mut guard) = turn.end() else {
+            return Err(AppError::internal(anyhow::anyhow!("the gate was let go")));
         };
         let result = match result {
             Ok(value) => match savepoint.commit().await {
@@ -330,36 +366,22 @@ impl Member {
             .0
             .as_ref()
             .is_some_and(|batch| batch.commands >= MAX_BATCH_COMMANDS);
-        if full || self.gate.waiting.load(Ordering::SeqCst) == 0 {
-            let gate = self.gate.clone();
-            tokio::spawn(async move {
-                let mut guard = guard;
-                commit_batch(&gate, &mut guard).await;
-            });
+        if full || gate.waiting.load(Ordering::SeqCst) == 0 {
+            // Not awaited: the answer waits for the outcome below, the gate goes with the task.
+            drop(commit_now(&gate, guard));
         } else {
             drop(guard);
-            commit_later(self.gate.clone());
+            commit_later(gate);
         }
         let value = result?;
-        match self.committed.wait_for(Option::is_some).await.as_deref() {
+        let answer = match committed.wait_for(Option::is_some).await.as_deref() {
             Ok(Some(Ok(()))) => Ok(value),
             Ok(Some(Err(err))) => Err(AppError::from_shared_db_err(err)),
             Ok(None) | Err(_) => Err(AppError::internal(anyhow::anyhow!(
                 "the group commit was abandoned"
             ))),
-        }
-    }
-}
-
-impl Drop for Member {
-    fn drop(&mut self) {
-        if self.guard.is_some() {
-            // Cancelled before `finish`: undo the savepoint (queued on the connection before anything
-            // else runs on it), let the gate go, and commit the others' commands.
-            drop(self.savepoint.take());
-            drop(self.guard.take());
-            commit_later(self.gate.clone());
-        }
+        };
+        answer
     }
 }
 
@@ -432,7 +454,7 @@ mod tests {
     /// One command of a batch: inserts `x`, then fails when `refuse` (after writing).
     async fn command(db: DatabaseConnection, x: i64, refuse: bool) -> AppResult<i64> {
         let member = Member::join(&db).await?;
-        let txn = member.txn()?;
+        let txn = member.txn();
         let result = member
             .run(async {
                 insert(txn, x).await?;
@@ -499,7 +521,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let db = scratch(&dir).await;
         let first = Member::join(&db).await.expect("join");
-        insert(first.txn().expect("txn"), 1).await.expect("insert");
+        insert(first.txn(), 1).await.expect("insert");
         let second = tokio::spawn(command(db.clone(), 2, false));
         // Let the second queue for the gate, then drop the first without finishing it.
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -517,7 +539,7 @@ mod tests {
         let db = scratch(&dir).await;
         let gate = gate_of(&db).expect("sqlite");
         let member = Member::join(&db).await.expect("join");
-        insert(member.txn().expect("txn"), 7).await.expect("insert");
+        insert(member.txn(), 7).await.expect("insert");
         // Pretend a writer waits, so the command leaves the batch open for it.
         let waiting = Waiting::new(&gate.waiting);
         let answered = tokio::spawn(member.finish(Ok(7)));
