@@ -47,7 +47,11 @@ pub fn router(state: AppState) -> Router {
     let openapi_json = openapi::completed(&openapi);
     let body_limit = state.settings.server.body_limit_bytes;
     let upload_limit = body_limit.max(UPLOAD_BODY_LIMIT_BYTES);
-    let (api, _) = api_routes_within_body_limit().split_for_parts();
+    let (api, _) = gated_api_routes().split_for_parts();
+    let (own_gates, _) = api_routes_gating_themselves().split_for_parts();
+    let own_gates = own_gates
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit));
     let (document_api, _) = routes::application_documents::router().split_for_parts();
     let uploads = document_api
         .layer(DefaultBodyLimit::max(upload_limit))
@@ -65,8 +69,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .merge(uploads)
-        // Every writing request, page or API, goes through the one SQLite writer (see `one_writer`).
+        // Every writing request, page or API, goes through the one SQLite writer (see `one_writer`)...
         .layer(middleware::from_fn_with_state(state.clone(), one_writer))
+        // ...but those whose use cases take it themselves, merged after the layer so it does not wrap them.
+        .merge(own_gates)
         .with_state(state)
         // Outside the body limit, so its 413 gets the JSON error shape too.
         .layer(middleware::from_fn(error::localize_errors))
@@ -119,11 +125,27 @@ pub const UPLOAD_BODY_LIMIT_BYTES: usize =
 
 /// Every documented route; the OpenAPI document is built from exactly these.
 pub fn api_routes() -> OpenApiRouter<AppState> {
-    api_routes_within_body_limit().merge(routes::application_documents::router())
+    gated_api_routes()
+        .merge(api_routes_gating_themselves())
+        .merge(routes::application_documents::router())
 }
 
-/// Every documented route but the document upload's, which has a larger body limit (see [`router`]).
-fn api_routes_within_body_limit() -> OpenApiRouter<AppState> {
+/// The documented routes whose writes take the writer gate themselves, step by step, instead of for the
+/// whole request: the close of business (a long run must not stop the API) and the money commands on
+/// loans, which write only through [`crate::app::idempotency::run_keyed`] — on SQLite it joins the group
+/// commit (see [`crate::app::writer`]), and holding the gate for the whole request would let no second
+/// command queue behind the first, so none would ever share its commit. A route belongs here only if
+/// every write of its handler goes through such a use case.
+fn api_routes_gating_themselves() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(routes::cob::gating_themselves())
+        .merge(routes::loans::gating_themselves())
+        .merge(routes::recoveries::gating_themselves())
+}
+
+/// Every other documented route but the document upload's, which has a larger body limit (see
+/// [`router`]): a request that may write holds the writer gate throughout ([`one_writer`]).
+fn gated_api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::base())
         .merge(routes::health::router())
         .merge(routes::auth::router())
@@ -148,8 +170,8 @@ fn api_routes_within_body_limit() -> OpenApiRouter<AppState> {
 }
 
 /// On SQLite, a request that may write runs holding the writer gate (see [`crate::app::writer`]),
-/// so it never meets another writer's lock ("database is locked"). The close of business gates its
-/// own steps instead: a long run must not stop the API.
+/// so it never meets another writer's lock ("database is locked"). Not layered over
+/// [`api_routes_gating_themselves`].
 async fn one_writer(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: Request,
@@ -159,29 +181,11 @@ async fn one_writer(
         *request.method(),
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     );
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(MatchedPath::as_str);
-    let gates_itself = route.is_some_and(|route| GATING_THEMSELVES.contains(&route));
-    if reads_only || gates_itself {
+    if reads_only {
         return next.run(request).await;
     }
     crate::app::writer::hold(&state.db, next.run(request)).await
 }
-
-/// The writing routes left out of the request-wide gate: the close of business gates its own steps (a long
-/// run must not stop the API), and the money commands on loans write only through
-/// [`crate::app::idempotency::run_keyed`], which on SQLite joins the group commit (see
-/// [`crate::app::writer`]): holding the gate for the whole request would let no second command queue
-/// behind the first, so none would ever share its commit.
-const GATING_THEMSELVES: [&str; 5] = [
-    "/api/v1/cob/run",
-    "/api/v1/loans/{id}/disbursements",
-    "/api/v1/loans/{id}/repayments",
-    "/api/v1/loans/{id}/recoveries",
-    "/api/v1/loans/{id}/transactions/{tx}/reverse",
-];
 
 /// Counts requests and their latency by route template and status.
 async fn record_metrics(request: Request, next: Next) -> Response {
