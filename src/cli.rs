@@ -782,7 +782,9 @@ fn print_schedule(args: ScheduleArgs) -> anyhow::Result<()> {
     };
     let preview = schedule_preview::preview(&request)?;
     if args.format == "json" {
-        println!("{}", serde_json::to_string_pretty(&preview)?);
+        // The API's JSON, amounts named with their unit.
+        let wire = crate::http::dto::schedule::PreviewResponse::from(preview);
+        println!("{}", serde_json::to_string_pretty(&wire)?);
     } else {
         print!("{}", preview.to_table());
     }

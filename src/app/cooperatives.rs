@@ -34,6 +34,26 @@ pub const KINDS: [&str; 3] = ["cooperative", "union_of_cooperatives", "cooperati
 /// The kind the fund never lends to (Decree 45/2021 Art 20): a 422, not a 400.
 pub const INELIGIBLE_KIND: &str = "enterprise";
 
+/// Where a cooperative is: its district (one of the province's, Decree 45/2021 Art 20), commune
+/// and street address. Serialized inline (`district`, `commune`, `address` beside the other fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub district: String,
+    pub commune: String,
+    pub address: String,
+}
+
+/// Who answers for a cooperative and how the fund reaches it: its legal representative, phone,
+/// email and the language of its emails. Serialized inline, like [`Location`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    pub legal_representative: String,
+    pub phone: String,
+    pub email: String,
+    /// The language of its emails.
+    pub language: Lang,
+}
+
 /// A cooperative to register (parsed from the API's body by `crate::http::dto::cooperatives`).
 #[derive(Debug, Clone)]
 pub struct NewCooperative {
@@ -41,14 +61,8 @@ pub struct NewCooperative {
     pub name: String,
     /// One of [`KINDS`] (checked here: `enterprise` is a 422, anything else a 400).
     pub kind: String,
-    pub district: String,
-    pub commune: String,
-    pub address: String,
-    pub legal_representative: String,
-    pub phone: String,
-    pub email: String,
-    /// The language of its emails.
-    pub language: Lang,
+    pub location: Location,
+    pub contact: Contact,
     pub member_count: i64,
     pub charter_capital_vnd: i64,
     pub founded_on: NaiveDate,
@@ -58,6 +72,71 @@ pub struct NewCooperative {
     pub officer_id: Option<UserId>,
 }
 
+/// A change of some parts of a [`Location`]; an absent part keeps its value.
+#[derive(Debug, Clone, Default)]
+pub struct LocationChange {
+    pub district: Option<String>,
+    pub commune: Option<String>,
+    pub address: Option<String>,
+}
+
+impl LocationChange {
+    /// The location `before` with the parts this change names replaced.
+    fn over(self, before: &Location) -> Location {
+        Location {
+            district: self.district.unwrap_or_else(|| before.district.clone()),
+            commune: self.commune.unwrap_or_else(|| before.commune.clone()),
+            address: self.address.unwrap_or_else(|| before.address.clone()),
+        }
+    }
+}
+
+impl From<Location> for LocationChange {
+    /// Every part replaced (a form that edits the whole record).
+    fn from(whole: Location) -> Self {
+        LocationChange {
+            district: Some(whole.district),
+            commune: Some(whole.commune),
+            address: Some(whole.address),
+        }
+    }
+}
+
+/// A change of some parts of a [`Contact`]; an absent part keeps its value.
+#[derive(Debug, Clone, Default)]
+pub struct ContactChange {
+    pub legal_representative: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub language: Option<Lang>,
+}
+
+impl ContactChange {
+    /// The contact `before` with the parts this change names replaced.
+    fn over(self, before: &Contact) -> Contact {
+        Contact {
+            legal_representative: self
+                .legal_representative
+                .unwrap_or_else(|| before.legal_representative.clone()),
+            phone: self.phone.unwrap_or_else(|| before.phone.clone()),
+            email: self.email.unwrap_or_else(|| before.email.clone()),
+            language: self.language.unwrap_or(before.language),
+        }
+    }
+}
+
+impl From<Contact> for ContactChange {
+    /// Every part replaced (a form that edits the whole record).
+    fn from(whole: Contact) -> Self {
+        ContactChange {
+            legal_representative: Some(whole.legal_representative),
+            phone: Some(whole.phone),
+            email: Some(whole.email),
+            language: Some(whole.language),
+        }
+    }
+}
+
 /// A partial update; `version` must be the one last read. An absent field keeps its value.
 #[derive(Debug, Clone, Default)]
 pub struct CooperativeChange {
@@ -65,13 +144,8 @@ pub struct CooperativeChange {
     pub registration_code: Option<String>,
     pub name: Option<String>,
     pub kind: Option<String>,
-    pub district: Option<String>,
-    pub commune: Option<String>,
-    pub address: Option<String>,
-    pub legal_representative: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub language: Option<Lang>,
+    pub location: LocationChange,
+    pub contact: ContactChange,
     pub member_count: Option<i64>,
     pub charter_capital_vnd: Option<i64>,
     pub founded_on: Option<NaiveDate>,
@@ -79,20 +153,18 @@ pub struct CooperativeChange {
     pub officer_id: Option<UserId>,
 }
 
-/// A cooperative as the use cases return it; serialized as the audit trail's before and after.
+/// A cooperative as the use cases return it; serialized as the audit trail's before and after
+/// (its location and contact inline, so the trail reads as the flat columns).
 #[derive(Debug, Clone, Serialize)]
 pub struct Cooperative {
     pub id: CooperativeId,
     pub registration_code: String,
     pub name: String,
     pub kind: String,
-    pub district: String,
-    pub commune: String,
-    pub address: String,
-    pub legal_representative: String,
-    pub phone: String,
-    pub email: String,
-    pub language: Lang,
+    #[serde(flatten)]
+    pub location: Location,
+    #[serde(flatten)]
+    pub contact: Contact,
     pub member_count: i32,
     pub charter_capital_vnd: i64,
     pub founded_on: NaiveDate,
@@ -125,16 +197,20 @@ impl TryFrom<cooperative::Model> for Cooperative {
         })?;
         Ok(Cooperative {
             id: CooperativeId::new(m.id),
-            language,
             registration_code: m.registration_code,
             name: m.name,
             kind: m.kind,
-            district: m.district,
-            commune: m.commune,
-            address: m.address,
-            legal_representative: m.legal_representative,
-            phone: m.phone,
-            email: m.email,
+            location: Location {
+                district: m.district,
+                commune: m.commune,
+                address: m.address,
+            },
+            contact: Contact {
+                legal_representative: m.legal_representative,
+                phone: m.phone,
+                email: m.email,
+                language,
+            },
             member_count: m.member_count,
             charter_capital_vnd: m.charter_capital_vnd,
             founded_on: m.founded_on,
@@ -163,13 +239,8 @@ struct Valid {
     registration_code: String,
     name: String,
     kind: String,
-    district: String,
-    commune: String,
-    address: String,
-    legal_representative: String,
-    phone: String,
-    email: String,
-    language: Lang,
+    location: Location,
+    contact: Contact,
     member_count: i32,
     charter_capital_vnd: i64,
     founded_on: NaiveDate,
@@ -198,7 +269,7 @@ fn validate_input(
         return Err(not_eligible());
     }
     let kind = validate::one_of("kind", &input.kind, &KINDS)?.to_string();
-    let district = validate::text("district", &input.district, 100)?;
+    let district = validate::text("district", &input.location.district, 100)?;
     if !fund.districts.is_empty() && !fund.districts.contains(&district) {
         return Err(AppError::new(
             ErrorKind::Rule,
@@ -235,7 +306,6 @@ fn validate_input(
             },
         )
     })?;
-    let language = input.language;
     let related_group = match input.related_group.as_deref().map(str::trim) {
         Some(group) if !group.is_empty() => Some(validate::text("related_group", group, 100)?),
         _ => None,
@@ -244,17 +314,21 @@ fn validate_input(
         registration_code: validate::text("registration_code", &input.registration_code, 50)?,
         name: validate::text("name", &input.name, 200)?,
         kind,
-        district,
-        commune: validate::text("commune", &input.commune, 100)?,
-        address: validate::text("address", &input.address, 300)?,
-        legal_representative: validate::text(
-            "legal_representative",
-            &input.legal_representative,
-            200,
-        )?,
-        phone: validate::phone("phone", &input.phone)?,
-        email: validate::email("email", &input.email)?,
-        language,
+        location: Location {
+            district,
+            commune: validate::text("commune", &input.location.commune, 100)?,
+            address: validate::text("address", &input.location.address, 300)?,
+        },
+        contact: Contact {
+            legal_representative: validate::text(
+                "legal_representative",
+                &input.contact.legal_representative,
+                200,
+            )?,
+            phone: validate::phone("phone", &input.contact.phone)?,
+            email: validate::email("email", &input.contact.email)?,
+            language: input.contact.language,
+        },
         member_count,
         charter_capital_vnd: validate::non_negative(
             "charter_capital_vnd",
@@ -322,13 +396,13 @@ impl Valid {
         row.registration_code = Set(self.registration_code);
         row.name = Set(self.name);
         row.kind = Set(self.kind);
-        row.district = Set(self.district);
-        row.commune = Set(self.commune);
-        row.address = Set(self.address);
-        row.legal_representative = Set(self.legal_representative);
-        row.phone = Set(self.phone);
-        row.email = Set(self.email);
-        row.language = Set(self.language.code().to_string());
+        row.district = Set(self.location.district);
+        row.commune = Set(self.location.commune);
+        row.address = Set(self.location.address);
+        row.legal_representative = Set(self.contact.legal_representative);
+        row.phone = Set(self.contact.phone);
+        row.email = Set(self.contact.email);
+        row.language = Set(self.contact.language.code().to_string());
         row.member_count = Set(self.member_count);
         row.charter_capital_vnd = Set(self.charter_capital_vnd);
         row.founded_on = Set(self.founded_on);
@@ -376,15 +450,8 @@ pub async fn update(
             .unwrap_or_else(|| before.registration_code.clone()),
         name: patch.name.unwrap_or_else(|| before.name.clone()),
         kind: patch.kind.unwrap_or_else(|| before.kind.clone()),
-        district: patch.district.unwrap_or_else(|| before.district.clone()),
-        commune: patch.commune.unwrap_or_else(|| before.commune.clone()),
-        address: patch.address.unwrap_or_else(|| before.address.clone()),
-        legal_representative: patch
-            .legal_representative
-            .unwrap_or_else(|| before.legal_representative.clone()),
-        phone: patch.phone.unwrap_or_else(|| before.phone.clone()),
-        email: patch.email.unwrap_or_else(|| before.email.clone()),
-        language: patch.language.unwrap_or(before.language),
+        location: patch.location.over(&before.location),
+        contact: patch.contact.over(&before.contact),
         member_count: patch.member_count.unwrap_or(i64::from(before.member_count)),
         charter_capital_vnd: patch
             .charter_capital_vnd

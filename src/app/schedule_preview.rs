@@ -4,9 +4,11 @@
 use std::str::FromStr;
 
 use chrono::NaiveDate;
-use coopfund_domain::{build_schedule, DayCount, Method, Schedule, ScheduleTerms, TermsError, Vnd};
+use coopfund_domain::{
+    build_schedule, schedule::Installment, DayCount, Method, Schedule, ScheduleTerms, TermsError,
+    Vnd,
+};
 use rust_decimal::Decimal;
-use serde::Serialize;
 
 use crate::error::{AppError, AppResult, ErrorKind, Localized, Reason};
 
@@ -31,22 +33,11 @@ pub struct PreviewRequest {
     pub installment_unit_vnd: Option<i64>,
 }
 
-/// One installment of a preview.
-#[derive(Debug, Clone, Serialize)]
-pub struct PreviewInstallment {
-    pub seq: u32,
-    pub due_on: NaiveDate,
-    pub days: i64,
-    pub principal_vnd: Vnd,
-    pub interest_vnd: Vnd,
-    pub total_vnd: Vnd,
-    pub closing_balance_vnd: Vnd,
-}
-
-/// A preview: the installments and their totals.
-#[derive(Debug, Clone, Serialize)]
+/// A preview: the engine's installments and their totals (the wire names each amount's unit,
+/// `crate::http::dto::schedule`).
+#[derive(Debug, Clone)]
 pub struct PreviewResponse {
-    pub installments: Vec<PreviewInstallment>,
+    pub installments: Vec<Installment>,
     pub total_principal_vnd: Vnd,
     pub total_interest_vnd: Vnd,
 }
@@ -140,23 +131,10 @@ pub fn preview(request: &PreviewRequest) -> AppResult<PreviewResponse> {
 }
 
 impl PreviewResponse {
-    /// The API shape of an engine schedule.
+    /// The preview of an engine schedule.
     pub fn from_schedule(schedule: &Schedule) -> Self {
-        let installments = schedule
-            .installments
-            .iter()
-            .map(|i| PreviewInstallment {
-                seq: i.seq,
-                due_on: i.due_on,
-                days: i.days,
-                principal_vnd: i.principal,
-                interest_vnd: i.interest,
-                total_vnd: i.total,
-                closing_balance_vnd: i.closing_balance,
-            })
-            .collect();
         PreviewResponse {
-            installments,
+            installments: schedule.installments.clone(),
             total_principal_vnd: schedule.total_principal(),
             total_interest_vnd: schedule.total_interest(),
         }
@@ -174,10 +152,10 @@ impl PreviewResponse {
                 i.seq,
                 i.due_on,
                 i.days,
-                group_thousands(i.principal_vnd),
-                group_thousands(i.interest_vnd),
-                group_thousands(i.total_vnd),
-                group_thousands(i.closing_balance_vnd)
+                group_thousands(i.principal),
+                group_thousands(i.interest),
+                group_thousands(i.total),
+                group_thousands(i.closing_balance)
             ));
         }
         // The table is in English: amounts written for people the English way (`Vnd::for_people`).

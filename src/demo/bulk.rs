@@ -449,15 +449,8 @@ struct Chunk {
 /// Writes `chunk` in one transaction (SQLite: one writer at a time anyway).
 async fn write_chunk(state: &AppState, chunk: Chunk) -> AppResult<()> {
     let txn = state.db.begin().await?;
-    let Chunk {
-        applications,
-        loans,
-        transactions,
-        entries,
-        lines,
-    } = chunk;
-    write_unchained(&txn, applications, loans).await?;
-    write_chained(&txn, transactions, entries, lines).await?;
+    write_unchained(&txn, chunk.applications, chunk.loans).await?;
+    write_chained(&txn, chunk.transactions, chunk.entries, chunk.lines).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -376,10 +376,11 @@ pub struct CollateralLine {
     pub discount: String,
 }
 
-/// The new application as typed (kept as typed when refused).
-#[derive(Debug, Default, Clone)]
-pub struct ApplicationForm {
-    pub cooperative_id: String,
+/// The loan asked for and the project it pays for, as typed: the part of an application form
+/// that the officer's page and the cooperative's own (`/my/applications/new`) share.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct TermsForm {
     pub product_id: String,
     pub amount_vnd: String,
     pub installments: String,
@@ -389,6 +390,30 @@ pub struct ApplicationForm {
     pub purpose: String,
     pub project_total_vnd: String,
     pub own_capital_vnd: String,
+}
+
+impl TermsForm {
+    /// The terms from a submitted form's pairs (the first value of each name).
+    fn of(pairs: &[(String, String)]) -> TermsForm {
+        TermsForm {
+            product_id: first(pairs, "product_id"),
+            amount_vnd: first(pairs, "amount_vnd"),
+            installments: first(pairs, "installments"),
+            period_months: first(pairs, "period_months"),
+            method: first(pairs, "method"),
+            principal_grace: first(pairs, "principal_grace"),
+            purpose: first(pairs, "purpose"),
+            project_total_vnd: first(pairs, "project_total_vnd"),
+            own_capital_vnd: first(pairs, "own_capital_vnd"),
+        }
+    }
+}
+
+/// The new application as typed (kept as typed when refused).
+#[derive(Debug, Default, Clone)]
+pub struct ApplicationForm {
+    pub cooperative_id: String,
+    pub terms: TermsForm,
     pub no_bad_debt_declared: bool,
     pub documents: String,
     pub collateral: Vec<CollateralLine>,
@@ -408,15 +433,7 @@ impl ApplicationForm {
         let at = |list: &Vec<String>, i: usize| list.get(i).cloned().unwrap_or_default();
         ApplicationForm {
             cooperative_id: first(pairs, "cooperative_id"),
-            product_id: first(pairs, "product_id"),
-            amount_vnd: first(pairs, "amount_vnd"),
-            installments: first(pairs, "installments"),
-            period_months: first(pairs, "period_months"),
-            method: first(pairs, "method"),
-            principal_grace: first(pairs, "principal_grace"),
-            purpose: first(pairs, "purpose"),
-            project_total_vnd: first(pairs, "project_total_vnd"),
-            own_capital_vnd: first(pairs, "own_capital_vnd"),
+            terms: TermsForm::of(pairs),
             no_bad_debt_declared: !first(pairs, "no_bad_debt_declared").is_empty(),
             documents: first(pairs, "documents"),
             collateral: (0..lines)
@@ -445,33 +462,36 @@ impl ApplicationForm {
             parse_count("cooperative_id", &self.cooperative_id, lang),
             errors,
         );
-        let product_id = take(parse_count("product_id", &self.product_id, lang), errors);
+        let product_id = take(
+            parse_count("product_id", &self.terms.product_id, lang),
+            errors,
+        );
         let amount_vnd = take(
-            format::parse_vnd("amount_vnd", &self.amount_vnd, lang),
+            format::parse_vnd("amount_vnd", &self.terms.amount_vnd, lang),
             errors,
         );
         let installments = take(
-            parse_count("installments", &self.installments, lang),
+            parse_count("installments", &self.terms.installments, lang),
             errors,
         );
         let period_months = take(
-            parse_count("period_months", &self.period_months, lang),
+            parse_count("period_months", &self.terms.period_months, lang),
             errors,
         );
-        let principal_grace = if self.principal_grace.trim().is_empty() {
+        let principal_grace = if self.terms.principal_grace.trim().is_empty() {
             Some(0)
         } else {
             take(
-                parse_count("principal_grace", &self.principal_grace, lang),
+                parse_count("principal_grace", &self.terms.principal_grace, lang),
                 errors,
             )
         };
         let project_total_vnd = take(
-            format::parse_vnd("project_total_vnd", &self.project_total_vnd, lang),
+            format::parse_vnd("project_total_vnd", &self.terms.project_total_vnd, lang),
             errors,
         );
         let own_capital_vnd = take(
-            format::parse_vnd("own_capital_vnd", &self.own_capital_vnd, lang),
+            format::parse_vnd("own_capital_vnd", &self.terms.own_capital_vnd, lang),
             errors,
         );
         let mut collateral = Vec::new();
@@ -511,7 +531,7 @@ impl ApplicationForm {
                 });
             }
         }
-        let method = match self.method.parse::<Method>() {
+        let method = match self.terms.method.parse::<Method>() {
             Ok(m) => Some(m),
             Err(_) => {
                 take(
@@ -532,7 +552,7 @@ impl ApplicationForm {
             period_months: period_months?,
             method: method?,
             principal_grace,
-            purpose: self.purpose.trim().to_string(),
+            purpose: self.terms.purpose.trim().to_string(),
             project_total_vnd: project_total_vnd?,
             own_capital_vnd: own_capital_vnd?,
             collateral,
@@ -677,9 +697,9 @@ async fn new_page(
     }
     let lang = user.lang;
     let project = match (
-        format::parse_vnd("amount_vnd", &form.amount_vnd, lang),
-        format::parse_vnd("project_total_vnd", &form.project_total_vnd, lang),
-        format::parse_vnd("own_capital_vnd", &form.own_capital_vnd, lang),
+        format::parse_vnd("amount_vnd", &form.terms.amount_vnd, lang),
+        format::parse_vnd("project_total_vnd", &form.terms.project_total_vnd, lang),
+        format::parse_vnd("own_capital_vnd", &form.terms.own_capital_vnd, lang),
     ) {
         (Ok(amount), Ok(total), Ok(own)) => {
             Some(lending_limits::project_checks(amount, total, own))

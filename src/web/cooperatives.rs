@@ -24,7 +24,10 @@ use super::{
 use crate::{
     app::{
         applications::{self, Application, ApplicationFilter},
-        cooperatives::{self, Cooperative, CooperativeChange, CooperativeFilter, NewCooperative},
+        cooperatives::{
+            self, Contact, Cooperative, CooperativeChange, CooperativeFilter, Location,
+            NewCooperative,
+        },
         lending_limits::{self, Check, CooperativeExposure},
         loans::{self, LoanFilter},
         page::PageRequest,
@@ -117,20 +120,78 @@ pub async fn list(
 
 // ----- register, edit, detail -----
 
-/// A cooperative as typed in the register and edit forms (kept as typed when refused).
+/// A [`Location`] as typed (the form's `district`, `commune` and `address` inputs).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct LocationForm {
+    pub district: String,
+    pub commune: String,
+    pub address: String,
+}
+
+impl LocationForm {
+    fn of(l: &Location) -> LocationForm {
+        LocationForm {
+            district: l.district.clone(),
+            commune: l.commune.clone(),
+            address: l.address.clone(),
+        }
+    }
+
+    /// The location as typed, trimmed (the use case validates it).
+    fn command(&self) -> Location {
+        Location {
+            district: self.district.trim().to_string(),
+            commune: self.commune.trim().to_string(),
+            address: self.address.trim().to_string(),
+        }
+    }
+}
+
+/// A [`Contact`] as typed (the form's `legal_representative`, `phone`, `email` and `language`).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct ContactForm {
+    pub legal_representative: String,
+    pub phone: String,
+    pub email: String,
+    /// `vi` or `en`, from a select.
+    pub language: String,
+}
+
+impl ContactForm {
+    fn of(c: &Contact) -> ContactForm {
+        ContactForm {
+            legal_representative: c.legal_representative.clone(),
+            phone: c.phone.clone(),
+            email: c.email.clone(),
+            language: c.language.code().to_string(),
+        }
+    }
+
+    /// The contact as typed, trimmed (the use case validates it).
+    fn command(&self) -> Contact {
+        Contact {
+            legal_representative: self.legal_representative.trim().to_string(),
+            phone: self.phone.trim().to_string(),
+            email: self.email.trim().to_string(),
+            language: Lang::parse(&self.language).unwrap_or_default(),
+        }
+    }
+}
+
+/// A cooperative as typed in the register and edit forms (kept as typed when refused); its
+/// location and contact inputs are read into their groups.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
 pub struct CooperativeForm {
     pub registration_code: String,
     pub name: String,
     pub kind: String,
-    pub district: String,
-    pub commune: String,
-    pub address: String,
-    pub legal_representative: String,
-    pub phone: String,
-    pub email: String,
-    pub language: String,
+    #[serde(flatten)]
+    pub location: LocationForm,
+    #[serde(flatten)]
+    pub contact: ContactForm,
     pub member_count: String,
     pub charter_capital_vnd: String,
     pub founded_on: String,
@@ -145,13 +206,8 @@ impl CooperativeForm {
             registration_code: c.registration_code.clone(),
             name: c.name.clone(),
             kind: c.kind.clone(),
-            district: c.district.clone(),
-            commune: c.commune.clone(),
-            address: c.address.clone(),
-            legal_representative: c.legal_representative.clone(),
-            phone: c.phone.clone(),
-            email: c.email.clone(),
-            language: c.language.code().to_string(),
+            location: LocationForm::of(&c.location),
+            contact: ContactForm::of(&c.contact),
             member_count: c.member_count.to_string(),
             charter_capital_vnd: super::format::grouped(c.charter_capital_vnd, lang),
             founded_on: c.founded_on.format("%Y-%m-%d").to_string(),
@@ -183,7 +239,6 @@ impl CooperativeForm {
         let founded_on = super::format::parse_date("founded_on", &self.founded_on)
             .map_err(|e| place(e, errors))
             .ok();
-        let language = Lang::parse(&self.language).unwrap_or_default();
         if failed {
             return None;
         }
@@ -191,13 +246,8 @@ impl CooperativeForm {
             registration_code: self.registration_code.trim().to_string(),
             name: self.name.trim().to_string(),
             kind: self.kind.trim().to_string(),
-            district: self.district.trim().to_string(),
-            commune: self.commune.trim().to_string(),
-            address: self.address.trim().to_string(),
-            legal_representative: self.legal_representative.trim().to_string(),
-            phone: self.phone.trim().to_string(),
-            email: self.email.trim().to_string(),
-            language,
+            location: self.location.command(),
+            contact: self.contact.command(),
             member_count: member_count?,
             charter_capital_vnd: charter_capital_vnd?,
             founded_on: founded_on?,
@@ -261,16 +311,16 @@ impl FormPage {
                 "text",
             ),
             ("name", o.name, f.name.clone(), "text"),
-            ("commune", o.commune, f.commune.clone(), "text"),
-            ("address", o.address, f.address.clone(), "text"),
+            ("commune", o.commune, f.location.commune.clone(), "text"),
+            ("address", o.address, f.location.address.clone(), "text"),
             (
                 "legal_representative",
                 o.legal_representative,
-                f.legal_representative.clone(),
+                f.contact.legal_representative.clone(),
                 "text",
             ),
-            ("phone", o.phone, f.phone.clone(), "tel"),
-            ("email", o.email, f.email.clone(), "email"),
+            ("phone", o.phone, f.contact.phone.clone(), "tel"),
+            ("email", o.email, f.contact.email.clone(), "email"),
             (
                 "member_count",
                 o.member_count,
@@ -332,7 +382,10 @@ async fn form_page(
 pub async fn new_form(State(state): State<AppState>, user: WebUser) -> Response {
     let form = CooperativeForm {
         kind: "cooperative".into(),
-        language: "vi".into(),
+        contact: ContactForm {
+            language: "vi".into(),
+            ..Default::default()
+        },
         ..Default::default()
     };
     user.page(
@@ -431,13 +484,8 @@ pub async fn update(
         registration_code: Some(command.registration_code),
         name: Some(command.name),
         kind: Some(command.kind),
-        district: Some(command.district),
-        commune: Some(command.commune),
-        address: Some(command.address),
-        legal_representative: Some(command.legal_representative),
-        phone: Some(command.phone),
-        email: Some(command.email),
-        language: Some(command.language),
+        location: command.location.into(),
+        contact: command.contact.into(),
         member_count: Some(command.member_count),
         charter_capital_vnd: Some(command.charter_capital_vnd),
         founded_on: Some(command.founded_on),

@@ -49,6 +49,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use super::form::{FormBody, PageQuery};
 use super::{
+    applications::TermsForm,
     form::{is_page_error, render_with, Errors, FieldError},
     format, render, Shell, WebUser,
 };
@@ -657,15 +658,9 @@ pub const COLLATERAL_LINES: usize = 3;
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
 pub struct ApplicationForm {
-    pub product_id: String,
-    pub amount_vnd: String,
-    pub installments: String,
-    pub period_months: String,
-    pub method: String,
-    pub principal_grace: String,
-    pub purpose: String,
-    pub project_total_vnd: String,
-    pub own_capital_vnd: String,
+    /// The loan and the project (the officer's form asks the same).
+    #[serde(flatten)]
+    pub terms: TermsForm,
     pub coll_kind_0: String,
     pub coll_desc_0: String,
     pub coll_value_0: String,
@@ -767,7 +762,7 @@ impl NewApplicationPage {
 
     /// Whether `id` is the selected product.
     pub fn is_product(&self, id: &i64) -> bool {
-        self.form.product_id == id.to_string()
+        self.form.terms.product_id == id.to_string()
     }
 }
 
@@ -837,34 +832,37 @@ fn parse_form(form: &ApplicationForm, lang: Lang) -> (Option<NewApplication>, Er
     fn take(refused: &mut Vec<AppError>, result: AppResult<i64>) -> Option<i64> {
         result.map_err(|e| refused.push(e)).ok()
     }
-    let product_id = take(&mut refused, parse_count("product_id", &form.product_id));
+    let product_id = take(
+        &mut refused,
+        parse_count("product_id", &form.terms.product_id),
+    );
     let amount = take(
         &mut refused,
-        format::parse_vnd("amount_vnd", &form.amount_vnd, lang),
+        format::parse_vnd("amount_vnd", &form.terms.amount_vnd, lang),
     );
     let installments = take(
         &mut refused,
-        parse_count("installments", &form.installments),
+        parse_count("installments", &form.terms.installments),
     );
     let period = take(
         &mut refused,
-        parse_count("period_months", &form.period_months),
+        parse_count("period_months", &form.terms.period_months),
     );
-    let grace = if form.principal_grace.trim().is_empty() {
+    let grace = if form.terms.principal_grace.trim().is_empty() {
         Some(0)
     } else {
         take(
             &mut refused,
-            parse_count("principal_grace", &form.principal_grace),
+            parse_count("principal_grace", &form.terms.principal_grace),
         )
     };
     let project = take(
         &mut refused,
-        format::parse_vnd("project_total_vnd", &form.project_total_vnd, lang),
+        format::parse_vnd("project_total_vnd", &form.terms.project_total_vnd, lang),
     );
     let own = take(
         &mut refused,
-        format::parse_vnd("own_capital_vnd", &form.own_capital_vnd, lang),
+        format::parse_vnd("own_capital_vnd", &form.terms.own_capital_vnd, lang),
     );
     let mut collateral = Vec::new();
     for line in form.lines() {
@@ -892,7 +890,7 @@ fn parse_form(form: &ApplicationForm, lang: Lang) -> (Option<NewApplication>, Er
             });
         }
     }
-    let method = match form.method.parse::<Method>() {
+    let method = match form.terms.method.parse::<Method>() {
         Ok(method) => Some(method),
         Err(_) => {
             refused.push(AppError::invalid("method", crate::error::Reason::Required));
@@ -924,7 +922,7 @@ fn parse_form(form: &ApplicationForm, lang: Lang) -> (Option<NewApplication>, Er
                 period_months: pm,
                 method,
                 principal_grace: Some(g),
-                purpose: form.purpose.clone(),
+                purpose: form.terms.purpose.clone(),
                 project_total_vnd: pt,
                 own_capital_vnd: o,
                 collateral,
@@ -947,17 +945,17 @@ fn preview_of(
 ) -> Option<PreviewResponse> {
     let product = products
         .iter()
-        .find(|p| p.id.to_string() == form.product_id.trim())?;
+        .find(|p| p.id.to_string() == form.terms.product_id.trim())?;
     let request = PreviewRequest {
-        principal_vnd: format::parse_vnd("amount_vnd", &form.amount_vnd, lang).ok()?,
+        principal_vnd: format::parse_vnd("amount_vnd", &form.terms.amount_vnd, lang).ok()?,
         rate_percent: product.rate_percent.to_string(),
-        installments: form.installments.trim().parse().ok()?,
-        period_months: form.period_months.trim().parse().ok()?,
-        method: form.method.clone(),
+        installments: form.terms.installments.trim().parse().ok()?,
+        period_months: form.terms.period_months.trim().parse().ok()?,
+        method: form.terms.method.clone(),
         disbursed_on: today,
         first_due_on: None,
         // Blank means no grace; anything else typed must read, or there is no preview yet.
-        principal_grace: match form.principal_grace.trim() {
+        principal_grace: match form.terms.principal_grace.trim() {
             "" => 0,
             typed => typed.parse().ok()?,
         },
@@ -989,25 +987,28 @@ async fn application_form_page(
     user.caller.require(&[Role::Cooperative])?;
     let products = super::applications::active_products(state, &user.caller).await?;
     let mut form = form;
-    if form.product_id.is_empty() {
+    if form.terms.product_id.is_empty() {
         if let Some(first) = products.first() {
-            form.product_id = first.id.to_string();
+            form.terms.product_id = first.id.to_string();
         }
     }
     let product = products
         .iter()
-        .find(|p| p.id.to_string() == form.product_id.trim());
+        .find(|p| p.id.to_string() == form.terms.product_id.trim());
     let periods = product.map(|p| p.period_months.clone()).unwrap_or_default();
     let offered = product.map(|p| p.methods.clone()).unwrap_or_default();
     // A method the product does not offer (after a change of product) becomes its first one.
-    if !offered.iter().any(|m| m.as_str() == form.method) {
+    if !offered.iter().any(|m| m.as_str() == form.terms.method) {
         if let Some(first) = offered.first() {
-            form.method = first.as_str().to_string();
+            form.terms.method = first.as_str().to_string();
         }
     }
-    if !periods.iter().any(|p| p.to_string() == form.period_months) {
+    if !periods
+        .iter()
+        .any(|p| p.to_string() == form.terms.period_months)
+    {
         if let Some(first) = periods.first() {
-            form.period_months = first.to_string();
+            form.terms.period_months = first.to_string();
         }
     }
     let methods = offered
@@ -1017,7 +1018,7 @@ async fn application_form_page(
     let today = crate::app::cob::business_dates(&state.ctx, &user.caller)
         .await?
         .business_date;
-    let preview = if want_preview || !form.amount_vnd.is_empty() {
+    let preview = if want_preview || !form.terms.amount_vnd.is_empty() {
         preview_of(&form, &products, today, user.lang)
     } else {
         None
@@ -1051,8 +1052,11 @@ async fn application_form_page(
 /// `GET /my/applications/new`: the empty form.
 pub async fn new_application(State(state): State<AppState>, user: WebUser) -> Response {
     let form = ApplicationForm {
-        method: "equal_principal".into(),
-        principal_grace: "0".into(),
+        terms: TermsForm {
+            method: "equal_principal".into(),
+            principal_grace: "0".into(),
+            ..Default::default()
+        },
         ..Default::default()
     };
     user.page(
@@ -1221,15 +1225,17 @@ fn form_of(a: &Application, lang: Lang) -> ApplicationForm {
             .unwrap_or_default()
     };
     ApplicationForm {
-        product_id: a.product_id.to_string(),
-        amount_vnd: format::grouped(a.amount_vnd, lang),
-        installments: a.installments.to_string(),
-        period_months: a.period_months.to_string(),
-        method: a.method.as_str().to_string(),
-        principal_grace: a.principal_grace.to_string(),
-        purpose: a.purpose.clone(),
-        project_total_vnd: format::grouped(a.project_total_vnd, lang),
-        own_capital_vnd: format::grouped(a.own_capital_vnd, lang),
+        terms: TermsForm {
+            product_id: a.product_id.to_string(),
+            amount_vnd: format::grouped(a.amount_vnd, lang),
+            installments: a.installments.to_string(),
+            period_months: a.period_months.to_string(),
+            method: a.method.as_str().to_string(),
+            principal_grace: a.principal_grace.to_string(),
+            purpose: a.purpose.clone(),
+            project_total_vnd: format::grouped(a.project_total_vnd, lang),
+            own_capital_vnd: format::grouped(a.own_capital_vnd, lang),
+        },
         coll_kind_0: kind(0),
         coll_desc_0: desc(0),
         coll_value_0: value(0),

@@ -8,7 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 use super::users::language;
 use crate::{
     app::{
-        cooperatives::{Cooperative, CooperativeChange, CooperativeFilter, NewCooperative},
+        cooperatives::{
+            Contact, ContactChange, Cooperative, CooperativeChange, CooperativeFilter, Location,
+            LocationChange, NewCooperative,
+        },
         page::{Page, PageRequest},
     },
     error::{AppError, AppResult, Lang},
@@ -50,16 +53,20 @@ impl TryFrom<CooperativeBody> for NewCooperative {
 
     fn try_from(body: CooperativeBody) -> AppResult<Self> {
         Ok(NewCooperative {
-            language: language(body.language.as_deref())?,
             registration_code: body.registration_code,
             name: body.name,
             kind: body.kind,
-            district: body.district,
-            commune: body.commune,
-            address: body.address,
-            legal_representative: body.legal_representative,
-            phone: body.phone,
-            email: body.email,
+            location: Location {
+                district: body.district,
+                commune: body.commune,
+                address: body.address,
+            },
+            contact: Contact {
+                legal_representative: body.legal_representative,
+                phone: body.phone,
+                email: body.email,
+                language: language(body.language.as_deref())?,
+            },
             member_count: body.member_count,
             charter_capital_vnd: body.charter_capital_vnd,
             founded_on: body.founded_on,
@@ -107,13 +114,17 @@ impl TryFrom<CooperativePatchBody> for CooperativeChange {
             registration_code: body.registration_code,
             name: body.name,
             kind: body.kind,
-            district: body.district,
-            commune: body.commune,
-            address: body.address,
-            legal_representative: body.legal_representative,
-            phone: body.phone,
-            email: body.email,
-            language,
+            location: LocationChange {
+                district: body.district,
+                commune: body.commune,
+                address: body.address,
+            },
+            contact: ContactChange {
+                legal_representative: body.legal_representative,
+                phone: body.phone,
+                email: body.email,
+                language,
+            },
             member_count: body.member_count,
             charter_capital_vnd: body.charter_capital_vnd,
             founded_on: body.founded_on,
@@ -123,32 +134,56 @@ impl TryFrom<CooperativePatchBody> for CooperativeChange {
     }
 }
 
-view! {
-    /// A cooperative as shown.
-    #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-    pub struct CooperativeView from Cooperative {
-        #[schema(value_type = i64)]
-        pub id: CooperativeId,
-        pub registration_code: String,
-        pub name: String,
-        pub kind: String,
-        pub district: String,
-        pub commune: String,
-        pub address: String,
-        pub legal_representative: String,
-        pub phone: String,
-        pub email: String,
-        pub language: Lang,
-        pub member_count: i32,
-        pub charter_capital_vnd: i64,
-        #[schema(value_type = String, format = Date)]
-        pub founded_on: NaiveDate,
-        pub related_group: Option<String>,
-        #[schema(value_type = Option<i64>)]
-        pub officer_id: Option<UserId>,
-        pub version: i32,
-        pub created_at: DateTime<Utc>,
-        pub updated_at: DateTime<Utc>,
+/// A cooperative as shown.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CooperativeView {
+    #[schema(value_type = i64)]
+    pub id: CooperativeId,
+    pub registration_code: String,
+    pub name: String,
+    pub kind: String,
+    pub district: String,
+    pub commune: String,
+    pub address: String,
+    pub legal_representative: String,
+    pub phone: String,
+    pub email: String,
+    pub language: Lang,
+    pub member_count: i32,
+    pub charter_capital_vnd: i64,
+    #[schema(value_type = String, format = Date)]
+    pub founded_on: NaiveDate,
+    pub related_group: Option<String>,
+    #[schema(value_type = Option<i64>)]
+    pub officer_id: Option<UserId>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Cooperative> for CooperativeView {
+    fn from(c: Cooperative) -> Self {
+        CooperativeView {
+            id: c.id,
+            registration_code: c.registration_code,
+            name: c.name,
+            kind: c.kind,
+            district: c.location.district,
+            commune: c.location.commune,
+            address: c.location.address,
+            legal_representative: c.contact.legal_representative,
+            phone: c.contact.phone,
+            email: c.contact.email,
+            language: c.contact.language,
+            member_count: c.member_count,
+            charter_capital_vnd: c.charter_capital_vnd,
+            founded_on: c.founded_on,
+            related_group: c.related_group,
+            officer_id: c.officer_id,
+            version: c.version,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! `crate::app::schedule_preview`'s request and response.
 
 use chrono::NaiveDate;
-use coopfund_domain::Vnd;
+use coopfund_domain::{schedule::Installment, Vnd};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -38,22 +38,35 @@ view! {
     }
 }
 
-view! {
-    /// One installment of a preview.
-    #[derive(Debug, Clone, Serialize, ToSchema)]
-    pub struct PreviewInstallment from preview::PreviewInstallment {
-        pub seq: u32,
-        #[schema(value_type = String, format = Date)]
-        pub due_on: NaiveDate,
-        pub days: i64,
-        #[schema(value_type = i64)]
-        pub principal_vnd: Vnd,
-        #[schema(value_type = i64)]
-        pub interest_vnd: Vnd,
-        #[schema(value_type = i64)]
-        pub total_vnd: Vnd,
-        #[schema(value_type = i64)]
-        pub closing_balance_vnd: Vnd,
+/// One installment of a preview.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PreviewInstallment {
+    pub seq: u32,
+    #[schema(value_type = String, format = Date)]
+    pub due_on: NaiveDate,
+    pub days: i64,
+    #[schema(value_type = i64)]
+    pub principal_vnd: Vnd,
+    #[schema(value_type = i64)]
+    pub interest_vnd: Vnd,
+    #[schema(value_type = i64)]
+    pub total_vnd: Vnd,
+    #[schema(value_type = i64)]
+    pub closing_balance_vnd: Vnd,
+}
+
+impl From<Installment> for PreviewInstallment {
+    /// The engine's installment with each amount named with its unit.
+    fn from(i: Installment) -> Self {
+        PreviewInstallment {
+            seq: i.seq,
+            due_on: i.due_on,
+            days: i.days,
+            principal_vnd: i.principal,
+            interest_vnd: i.interest,
+            total_vnd: i.total,
+            closing_balance_vnd: i.closing_balance,
+        }
     }
 }
 
