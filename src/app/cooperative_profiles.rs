@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use coopfund_domain::{ids::CooperativeId, Vnd};
+use coopfund_domain::{ids::CooperativeId, CooperativeKind, Vnd};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
@@ -454,6 +454,13 @@ pub async fn targets(
             let Some(coop) = cooperatives.get(coop_id) else {
                 continue;
             };
+            let kind: CooperativeKind = coop.kind.parse().map_err(|_| {
+                AppError::internal(anyhow::anyhow!(
+                    "stored cooperative {} has kind {:?}",
+                    coop.id,
+                    coop.kind
+                ))
+            })?;
             let profile = profiles.get(coop_id);
             for district in [None, Some(coop.district.clone())] {
                 let line = by_district
@@ -463,9 +470,9 @@ pub async fn targets(
                         district,
                         ..TargetLine::default()
                     });
-                match coop.kind.as_str() {
-                    "union_of_cooperatives" => line.unions_financed += 1,
-                    "cooperative" => {
+                match kind {
+                    CooperativeKind::UnionOfCooperatives => line.unions_financed += 1,
+                    CooperativeKind::Cooperative => {
                         line.cooperatives_financed += 1;
                         if first_year.get(coop_id) == Some(&year) {
                             line.cooperatives_new += 1;
@@ -473,7 +480,7 @@ pub async fn targets(
                             line.cooperatives_repeat += 1;
                         }
                     }
-                    _ => {}
+                    CooperativeKind::CooperativeMember => {}
                 }
                 line.disbursed += *amount;
                 line.members_reached +=

@@ -5,7 +5,10 @@
 //! with 422, a district outside the configured list likewise.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use coopfund_domain::ids::{CooperativeId, UserId};
+use coopfund_domain::{
+    ids::{CooperativeId, UserId},
+    CooperativeKind, KindRefusal,
+};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Func},
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, Set,
@@ -28,11 +31,6 @@ use crate::{
         entities::{cooperative, user},
     },
 };
-
-/// The kinds of borrower Decree 45 Art 20 allows.
-pub const KINDS: [&str; 3] = ["cooperative", "union_of_cooperatives", "cooperative_member"];
-/// The kind the fund never lends to (Decree 45/2021 Art 20): a 422, not a 400.
-pub const INELIGIBLE_KIND: &str = "enterprise";
 
 /// Where a cooperative is: its district (one of the province's, Decree 45/2021 Art 20), commune
 /// and street address. Serialized inline (`district`, `commune`, `address` beside the other fields).
@@ -59,7 +57,7 @@ pub struct Contact {
 pub struct NewCooperative {
     pub registration_code: String,
     pub name: String,
-    /// One of [`KINDS`] (checked here: `enterprise` is a 422, anything else a 400).
+    /// A [`CooperativeKind`] as typed (checked here: `enterprise` is a 422, anything else unknown a 400).
     pub kind: String,
     pub location: Location,
     pub contact: Contact,
@@ -160,7 +158,7 @@ pub struct Cooperative {
     pub id: CooperativeId,
     pub registration_code: String,
     pub name: String,
-    pub kind: String,
+    pub kind: CooperativeKind,
     #[serde(flatten)]
     pub location: Location,
     #[serde(flatten)]
@@ -199,7 +197,13 @@ impl TryFrom<cooperative::Model> for Cooperative {
             id: CooperativeId::new(m.id),
             registration_code: m.registration_code,
             name: m.name,
-            kind: m.kind,
+            kind: m.kind.parse().map_err(|_| {
+                AppError::internal(anyhow::anyhow!(
+                    "stored cooperative {} has kind {:?}",
+                    m.id,
+                    m.kind
+                ))
+            })?,
             location: Location {
                 district: m.district,
                 commune: m.commune,
@@ -238,7 +242,7 @@ pub struct CooperativeFilter {
 struct Valid {
     registration_code: String,
     name: String,
-    kind: String,
+    kind: CooperativeKind,
     location: Location,
     contact: Contact,
     member_count: i32,
@@ -265,10 +269,19 @@ fn validate_input(
     fund: &FundSettings,
     today: NaiveDate,
 ) -> AppResult<Valid> {
-    if input.kind == INELIGIBLE_KIND {
-        return Err(not_eligible());
-    }
-    let kind = validate::one_of("kind", &input.kind, &KINDS)?.to_string();
+    let kind = match input.kind.parse::<CooperativeKind>() {
+        Ok(kind) => kind,
+        Err(KindRefusal::Enterprise) => return Err(not_eligible()),
+        Err(KindRefusal::Unknown(_)) => {
+            let allowed = CooperativeKind::ALL.map(CooperativeKind::as_str);
+            return Err(AppError::invalid(
+                "kind",
+                Reason::UnknownValue {
+                    allowed: allowed.join(", "),
+                },
+            ));
+        }
+    };
     let district = validate::text("district", &input.location.district, 100)?;
     if !fund.districts.is_empty() && !fund.districts.contains(&district) {
         return Err(AppError::new(
@@ -395,7 +408,7 @@ impl Valid {
     fn set_on(self, row: &mut cooperative::ActiveModel, now: DateTime<Utc>) {
         row.registration_code = Set(self.registration_code);
         row.name = Set(self.name);
-        row.kind = Set(self.kind);
+        row.kind = Set(self.kind.as_str().to_string());
         row.district = Set(self.location.district);
         row.commune = Set(self.location.commune);
         row.address = Set(self.location.address);
@@ -449,7 +462,9 @@ pub async fn update(
             .registration_code
             .unwrap_or_else(|| before.registration_code.clone()),
         name: patch.name.unwrap_or_else(|| before.name.clone()),
-        kind: patch.kind.unwrap_or_else(|| before.kind.clone()),
+        kind: patch
+            .kind
+            .unwrap_or_else(|| before.kind.as_str().to_string()),
         location: patch.location.over(&before.location),
         contact: patch.contact.over(&before.contact),
         member_count: patch.member_count.unwrap_or(i64::from(before.member_count)),

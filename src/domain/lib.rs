@@ -14,6 +14,7 @@
 //! - [`explain`]: "how is this computed?" — every amount of the payoff quote opened into its lines, recorded by the
 //!   fold itself.
 //! - [`application`]: an application's life cycle, four-eyes and the approval decision — §6, §7.
+//! - [`borrower`]: who the fund may lend to: the kinds of cooperative, never an enterprise (Decree 45 Art 20).
 //! - [`limits`]: the legal caps on rates and the Decree 45 lending limits — §6.
 //! - [`owed`]: what the borrower has to pay: the next installment net of the advance, everything owed today — §4, §5.
 //! - [`classification`]: debt groups, provisions, bad-debt ratio — §8.
@@ -50,6 +51,7 @@
 pub mod aging;
 pub mod allocation;
 pub mod application;
+pub mod borrower;
 pub mod calendar;
 pub mod chain;
 pub mod classification;
@@ -70,6 +72,7 @@ pub mod vietqr;
 pub use allocation::{
     Allocation, AllocationOrder, Bucket, PayoffQuote, PrepaymentRule, RepaymentKind,
 };
+pub use borrower::{CooperativeKind, KindRefusal};
 pub use calendar::{add_months_clamped, HolidayCalendar, WeekDays};
 pub use classification::{
     classify, customer_group, general_provision, portfolio_summary, specific_provision,

@@ -221,11 +221,11 @@ fn query_enum(path: &str, name: &str) -> Option<Vec<String>> {
 
 /// (schema, property, allowed values) of the fields the use cases check with a fixed set.
 fn property_enums() -> Vec<(&'static str, &'static str, Vec<String>)> {
-    use crate::app::{applications, cooperatives, outbox, products};
+    use crate::app::{applications, outbox, products};
     let methods = strings(&products::METHODS);
     let day_counts = strings(&products::DAY_COUNTS);
     let prepayment_rules = strings(&products::PREPAYMENT_RULES);
-    let kinds = strings(&cooperatives::KINDS);
+    let kinds = strings(&coopfund_domain::CooperativeKind::ALL.map(|kind| kind.as_str()));
     let languages = strings(&["vi", "en"]);
     vec![
         ("ApplicationInput", "method", methods.clone()),

@@ -11,7 +11,10 @@ use axum::{
     http::HeaderMap,
     response::{IntoResponse, Redirect, Response},
 };
-use coopfund_domain::ids::{CooperativeId, UserId};
+use coopfund_domain::{
+    ids::{CooperativeId, UserId},
+    CooperativeKind,
+};
 use serde::Deserialize;
 
 use super::form::{link, Done, FormBody, PageQuery};
@@ -205,7 +208,7 @@ impl CooperativeForm {
         CooperativeForm {
             registration_code: c.registration_code.clone(),
             name: c.name.clone(),
-            kind: c.kind.clone(),
+            kind: c.kind.as_str().to_string(),
             location: LocationForm::of(&c.location),
             contact: ContactForm::of(&c.contact),
             member_count: c.member_count.to_string(),
@@ -369,11 +372,9 @@ async fn form_page(
         form,
         editing,
         districts: state.settings.fund.districts.clone(),
-        kinds: vec![
-            ("cooperative", o.kind_coop),
-            ("union_of_cooperatives", o.kind_union),
-            ("cooperative_member", o.kind_coop_member),
-        ],
+        kinds: CooperativeKind::ALL
+            .map(|kind| (kind.as_str(), kind_name(o, kind)))
+            .to_vec(),
         errors,
     })
 }
@@ -513,14 +514,19 @@ pub struct ShowPage {
     pub saved: bool,
 }
 
+/// A kind's name in the officer's language.
+fn kind_name(o: &'static OfficerText, kind: CooperativeKind) -> &'static str {
+    match kind {
+        CooperativeKind::Cooperative => o.kind_coop,
+        CooperativeKind::UnionOfCooperatives => o.kind_union,
+        CooperativeKind::CooperativeMember => o.kind_coop_member,
+    }
+}
+
 impl ShowPage {
     /// The kind's name.
     pub fn kind_name(&self) -> &'static str {
-        match self.c.kind.as_str() {
-            "union_of_cooperatives" => self.o.kind_union,
-            "cooperative_member" => self.o.kind_coop_member,
-            _ => self.o.kind_coop,
-        }
+        kind_name(self.o, self.c.kind)
     }
 
     /// The rule's name for people.

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use coopfund_domain::{
     application::Action,
     ids::{ApplicationId, CooperativeId, ProductId},
-    Method, ScheduleTerms, Vnd,
+    CooperativeKind, Method, ScheduleTerms, Vnd,
 };
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -24,7 +24,6 @@ use crate::{
     app::{
         audit::{self, Change},
         context::AppCtx,
-        cooperatives::KINDS,
         event_mail, fund,
         products::{self, split_list},
         validate, Caller,
@@ -250,7 +249,7 @@ fn engine_terms(
 
 /// Decree 45/2021 Art 20: never an enterprise (already refused at registration; re-checked).
 pub(super) fn is_eligible(coop: &cooperative::Model) -> bool {
-    KINDS.contains(&coop.kind.as_str())
+    coop.kind.parse::<CooperativeKind>().is_ok()
 }
 
 pub(super) fn not_eligible() -> AppError {

@@ -1,7 +1,10 @@
 //! `/cooperatives` on the wire.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use coopfund_domain::ids::{CooperativeId, UserId};
+use coopfund_domain::{
+    ids::{CooperativeId, UserId},
+    CooperativeKind,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -141,7 +144,8 @@ pub struct CooperativeView {
     pub id: CooperativeId,
     pub registration_code: String,
     pub name: String,
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: CooperativeKind,
     pub district: String,
     pub commune: String,
     pub address: String,
