@@ -467,8 +467,11 @@ async fn transactions_by_loan<C: ConnectionTrait>(
 ) -> AppResult<HashMap<i64, Vec<loan_transaction::Model>>> {
     let mut by_loan: HashMap<i64, Vec<loan_transaction::Model>> = HashMap::new();
     for batch in ids.chunks(LOAN_IDS_PER_QUERY_MAX) {
-        let mut select = loan_transaction::Entity::find()
-            .filter(loan_transaction::Column::LoanId.is_in(batch.iter().copied()));
+        let mut select = loan_transaction::Entity::find().filter(loan_engine::ids_in(
+            txn,
+            loan_transaction::Column::LoanId,
+            batch,
+        ));
         if let Some(since) = since {
             select = select.filter(
                 Condition::any()

@@ -306,7 +306,7 @@ pub async fn latest_snapshots<C: ConnectionTrait>(
     let mut latest: HashMap<i64, loan_snapshot::Model> = HashMap::new();
     for batch in loan_ids.chunks(LOAN_IDS_PER_QUERY_MAX) {
         let rows = loan_snapshot::Entity::find()
-            .filter(loan_snapshot::Column::LoanId.is_in(batch.iter().copied()))
+            .filter(ids_in(conn, loan_snapshot::Column::LoanId, batch))
             .filter(loan_snapshot::Column::AsOf.gte(not_before))
             .filter(loan_snapshot::Column::AsOf.lte(on_or_before))
             .all(conn)
@@ -328,6 +328,30 @@ pub async fn latest_snapshots<C: ConnectionTrait>(
 
 /// The most loan ids bound in one query (SQLite allows 32,766 bound values).
 const LOAN_IDS_PER_QUERY_MAX: usize = 4_000;
+
+/// `column IN (ids)` for a set-based read of many loans (`column` unqualified, the query's only table). On SQLite
+/// the ids are one JSON parameter, `column IN (SELECT value FROM json_each(?))`, so the statement's text is the
+/// same whatever the number of ids and SQLite prepares it once per connection (issue 14, cobsqlite: an `IN` of
+/// each chunk's count of placeholders was a new statement every chunk, and sqlx kept each in its statement
+/// cache); elsewhere one bound value per id.
+pub(crate) fn ids_in<C: ConnectionTrait, Col: ColumnTrait>(
+    conn: &C,
+    column: Col,
+    ids: &[i64],
+) -> sea_orm::sea_query::SimpleExpr {
+    if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        let json = serde_json::Value::from(ids.to_vec()).to_string();
+        sea_orm::sea_query::Expr::cust_with_values(
+            format!(
+                "{} IN (SELECT value FROM json_each(?))",
+                sea_orm::IdenStatic::as_str(&column)
+            ),
+            [json],
+        )
+    } else {
+        column.is_in(ids.iter().copied())
+    }
+}
 
 /// How many events a money command folds on top of a loan's latest snapshot (or from the start, when it has
 /// none) before it writes a new snapshot of the position it reached (module docs): the cost of a post stays
@@ -515,6 +539,12 @@ pub async fn store_snapshots<C: ConnectionTrait>(
     rows: Vec<loan_snapshot::ActiveModel>,
 ) -> AppResult<()> {
     use sea_orm::sea_query::OnConflict;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        return store_snapshots_sqlite(conn, &rows).await;
+    }
     // 7 columns a row: far below SQLite's 32,766 bound values, and a statement of a few megabytes at most.
     const ROWS_PER_STATEMENT: usize = 200;
     let mut rows = rows.into_iter().peekable();
@@ -536,6 +566,44 @@ pub async fn store_snapshots<C: ConnectionTrait>(
             .exec_without_returning(conn)
             .await?;
     }
+    Ok(())
+}
+
+/// The columns of `loan_snapshots`, all written by [`store_snapshots`].
+const SNAPSHOT_COLUMNS: [loan_snapshot::Column; 7] = [
+    loan_snapshot::Column::LoanId,
+    loan_snapshot::Column::AsOf,
+    loan_snapshot::Column::CoveredSequence,
+    loan_snapshot::Column::FormatVersion,
+    loan_snapshot::Column::ContractFingerprint,
+    loan_snapshot::Column::State,
+    loan_snapshot::Column::TakenAt,
+];
+
+/// [`store_snapshots`] on SQLite (issue 14, cobsqlite): every row in one statement of one JSON parameter,
+/// `INSERT … SELECT … FROM json_each(?) … ON CONFLICT … DO UPDATE`, whose text never changes, so SQLite prepares it
+/// once per connection instead of a statement of each batch's size (the last of a chunk's batches was a new
+/// text every time, kept in sqlx's statement cache afterwards). The same upsert as the other backends'.
+async fn store_snapshots_sqlite<C: ConnectionTrait>(
+    conn: &C,
+    rows: &[loan_snapshot::ActiveModel],
+) -> AppResult<()> {
+    use crate::app::ledger::posting::{sqlite_json_insert, sqlite_json_rows};
+    // `WHERE true`: SQLite's grammar needs a WHERE before ON CONFLICT in an `INSERT … SELECT`.
+    let sql = sqlite_json_insert(
+        "loan_snapshots",
+        &SNAPSHOT_COLUMNS,
+        "WHERE true ON CONFLICT (loan_id, as_of) DO UPDATE SET \
+         covered_sequence = excluded.covered_sequence, format_version = excluded.format_version, \
+         contract_fingerprint = excluded.contract_fingerprint, state = excluded.state, \
+         taken_at = excluded.taken_at",
+    );
+    conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Sqlite,
+        sql,
+        [sqlite_json_rows(rows, &SNAPSHOT_COLUMNS)?.into()],
+    ))
+    .await?;
     Ok(())
 }
 

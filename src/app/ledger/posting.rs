@@ -288,6 +288,9 @@ pub async fn post_loan_entries<C: ConnectionTrait>(
     if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
         return insert_entries_postgres(conn, &headers, entries, entry_lines).await;
     }
+    if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        return insert_entries_sqlite(conn, &headers, entries, entry_lines).await;
+    }
     while !headers.is_empty() {
         let rest = headers.split_off(headers.len().min(INSERT_ROWS_MAX / 2));
         journal_entry::Entity::insert_many(std::mem::replace(&mut headers, rest))
@@ -440,6 +443,146 @@ async fn insert_entries_postgres<C: ConnectionTrait>(
         backend,
         sql,
         [json.into()],
+    ))
+    .await?;
+    Ok(entry_ids)
+}
+
+/// A column value as JSON that SQLite's `->>` gives back as the value sqlx would have bound for it: integers as
+/// integers, text as text, a date as `YYYY-MM-DD` and a time as RFC 3339 text (sqlx's SQLite encodings), NULL as
+/// null. Only the types of the rows written through JSON ([`insert_entries_sqlite`]).
+fn sqlite_json(value: sea_orm::Value) -> AppResult<serde_json::Value> {
+    use sea_orm::Value;
+    Ok(match value {
+        Value::BigInt(v) => v.into(),
+        Value::Int(v) => v.into(),
+        Value::String(v) => v.into(),
+        Value::ChronoDate(v) => v.map(|d| d.format("%F").to_string()).into(),
+        Value::ChronoDateTimeUtc(v) => v
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
+            .into(),
+        other => {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "no JSON form for SQLite of {other:?}"
+            )))
+        }
+    })
+}
+
+/// The JSON array (one array of values a row, in `columns` order) of `models`' columns for `json_each`.
+pub(crate) fn sqlite_json_rows<A: sea_orm::ActiveModelTrait>(
+    models: &[A],
+    columns: &[<A::Entity as EntityTrait>::Column],
+) -> AppResult<String> {
+    let mut rows = Vec::with_capacity(models.len());
+    for model in models {
+        let mut row = Vec::with_capacity(columns.len());
+        for column in columns {
+            // A column not set goes in as NULL, as [`insert_entries_postgres`] writes it (the chain's columns
+            // are set by `chains::link_entries`; the others by `header` and `lines`).
+            row.push(match model.get(*column) {
+                sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => {
+                    sqlite_json(v)?
+                }
+                sea_orm::ActiveValue::NotSet => serde_json::Value::Null,
+            });
+        }
+        rows.push(serde_json::Value::Array(row));
+    }
+    Ok(serde_json::Value::Array(rows).to_string())
+}
+
+/// `INSERT INTO table (columns) SELECT value ->> 0, … FROM json_each(?)`: the rows of one JSON parameter
+/// ([`sqlite_json_rows`]), inserted in their order, with `tail` after (`RETURNING …`). The text depends only on
+/// the table and columns, so SQLite prepares it once per connection (issue 14, cobsqlite).
+pub(crate) fn sqlite_json_insert<C: sea_orm::ColumnTrait>(
+    table: &str,
+    columns: &[C],
+    tail: &str,
+) -> String {
+    let names: Vec<&str> = columns.iter().map(sea_orm::IdenStatic::as_str).collect();
+    let extract: Vec<String> = (0..names.len())
+        .map(|index| format!("value ->> {index}"))
+        .collect();
+    format!(
+        "INSERT INTO {table} ({}) SELECT {} FROM json_each(?) {tail}",
+        names.join(", "),
+        extract.join(", ")
+    )
+}
+
+/// The columns of `journal_entries` a bulk posting writes (all but `id`).
+const ENTRY_COLUMNS: [journal_entry::Column; 12] = [
+    journal_entry::Column::EntryDate,
+    journal_entry::Column::Kind,
+    journal_entry::Column::Description,
+    journal_entry::Column::LoanId,
+    journal_entry::Column::TransactionId,
+    journal_entry::Column::ReversesEntryId,
+    journal_entry::Column::BusinessKey,
+    journal_entry::Column::CreatedBy,
+    journal_entry::Column::PostedAt,
+    journal_entry::Column::ChainSeq,
+    journal_entry::Column::ChainPrev,
+    journal_entry::Column::ChainHash,
+];
+
+/// The columns of `journal_lines` a bulk posting writes (all but `id`).
+const LINE_COLUMNS: [journal_line::Column; 5] = [
+    journal_line::Column::EntryId,
+    journal_line::Column::AccountCode,
+    journal_line::Column::DebitVnd,
+    journal_line::Column::CreditVnd,
+    journal_line::Column::LoanId,
+];
+
+/// [`post_loan_entries`]' writes on SQLite (issue 14, cobsqlite): the headers (already linked in their chain) as
+/// one JSON parameter, `INSERT … SELECT … FROM json_each(?) RETURNING id, loan_id`, then the lines the same way.
+/// Two statements whose text never changes (prepared once, kept once by sqlx's statement cache) instead of
+/// multi-row `VALUES` of each chunk's size, the ids read back, and the lines' `VALUES`: each of those was a new
+/// statement of thousands of bound values to parse every chunk, kept in the cache afterwards. The rows go in
+/// in the order given, so they take the ids the multi-row `VALUES` gave them.
+async fn insert_entries_sqlite<C: ConnectionTrait>(
+    conn: &C,
+    headers: &[journal_entry::ActiveModel],
+    entries: &[LoanEntry],
+    entry_lines: Vec<Vec<journal_line::ActiveModel>>,
+) -> AppResult<HashMap<i64, i64>> {
+    let backend = sea_orm::DbBackend::Sqlite;
+    let inserted = conn
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sqlite_json_insert("journal_entries", &ENTRY_COLUMNS, "RETURNING id, loan_id"),
+            [sqlite_json_rows(headers, &ENTRY_COLUMNS)?.into()],
+        ))
+        .await?;
+    let mut entry_ids = HashMap::with_capacity(inserted.len());
+    for row in inserted {
+        let id: i64 = row.try_get("", "id")?;
+        let loan_id: Option<i64> = row.try_get("", "loan_id")?;
+        if let Some(loan_id) = loan_id {
+            entry_ids.insert(loan_id, id);
+        }
+    }
+    if entry_ids.len() != entries.len() {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "{} loans' entries written, {} ids returned",
+            entries.len(),
+            entry_ids.len()
+        )));
+    }
+    let mut lines = Vec::new();
+    for (e, own_lines) in entries.iter().zip(entry_lines) {
+        let entry_id = entry_id_of(&entry_ids, e.loan_id)?;
+        lines.extend(own_lines.into_iter().map(|mut line| {
+            line.entry_id = Set(entry_id);
+            line
+        }));
+    }
+    conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        backend,
+        sqlite_json_insert("journal_lines", &LINE_COLUMNS, ""),
+        [sqlite_json_rows(&lines, &LINE_COLUMNS)?.into()],
     ))
     .await?;
     Ok(entry_ids)
@@ -694,6 +837,9 @@ pub async fn cache_balances_many<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<Vec<loan::Model>> {
     let backend = conn.get_database_backend();
+    if backend == sea_orm::DbBackend::Sqlite {
+        return cache_balances_many_sqlite(conn, loans, date, now).await;
+    }
     let postgres = backend == sea_orm::DbBackend::Postgres;
     let mut written = Vec::new();
     for batch in loans.chunks(CACHED_ROWS_MAX) {
@@ -790,4 +936,102 @@ pub async fn cache_balances_many<C: ConnectionTrait>(
         }
     }
     Ok(written)
+}
+
+/// The SQL of [`cache_balances_many_sqlite`]: the same `UPDATE … FROM` as [`cache_balances_many`]'s, its rows
+/// read from one JSON parameter (an array of `[id, CACHED_COLUMNS…, changed]` arrays) by `json_each`. The text
+/// never changes, so SQLite prepares it once per connection and sqlx's statement cache keeps that one statement
+/// (issue 14, cobsqlite): a `VALUES` list of each chunk's size (with its ids as literals) was a new statement of
+/// ≈ 9,000 bound values to parse and plan every chunk, and each was kept in the cache, up to 100 per
+/// connection, which is what made the close's memory grow with the fund.
+fn cache_balances_sqlite_sql() -> String {
+    let extract: Vec<String> = (0..=CACHED_COLUMNS.len() + 1)
+        .map(|index| format!("value ->> {index}"))
+        .collect();
+    let set: Vec<String> = CACHED_COLUMNS
+        .iter()
+        .map(|column| {
+            format!("{column} = CASE WHEN v.changed = 1 THEN v.{column} ELSE loans.{column} END")
+        })
+        .collect();
+    format!(
+        "WITH v (id, {columns}, changed) AS (SELECT {extract} FROM json_each(?)) \
+         UPDATE loans SET {set}, balances_as_of = ?, version = loans.version + v.changed, \
+         updated_at = CASE WHEN v.changed = 1 THEN ? ELSE loans.updated_at END \
+         FROM v WHERE loans.id = v.id",
+        columns = CACHED_COLUMNS.join(", "),
+        extract = extract.join(", "),
+        set = set.join(", "),
+    )
+}
+
+/// [`cache_balances_many`] on SQLite: one statement of three parameters for all of `loans` (JSON has no bound on
+/// rows, and the statement text is always the same: [`cache_balances_sqlite_sql`]). Each value goes in as the
+/// type sqlx binds it as (integers as integers, dates as `YYYY-MM-DD` text, NULL as NULL), so the rows written are
+/// those of the `VALUES` form.
+async fn cache_balances_many_sqlite<C: ConnectionTrait>(
+    conn: &C,
+    loans: &[CacheRow<'_>],
+    date: NaiveDate,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<loan::Model>> {
+    if loans.is_empty() {
+        return Ok(Vec::new());
+    }
+    // sqlx's SQLite encoding of a date (`%F`).
+    let day = |date: Option<NaiveDate>| date.map(|d| d.format("%F").to_string());
+    let mut rows = Vec::with_capacity(loans.len());
+    let mut cached_rows = Vec::new();
+    for row in loans {
+        rows.push(match row {
+            CacheRow::Changed(loan, state, group) => {
+                let cached = CachedBalances::of(loan, state, *group)?;
+                let json = serde_json::json!([
+                    loan.id,
+                    cached.status,
+                    day(cached.first_disbursed_on),
+                    day(cached.closed_on),
+                    cached.disbursed_vnd,
+                    cached.in_term_principal_vnd,
+                    cached.overdue_principal_vnd,
+                    cached.advance_vnd,
+                    cached.dpd,
+                    cached.debt_group,
+                    cached.restructure_count,
+                    1,
+                ]);
+                cached_rows.push(((*loan).clone(), cached));
+                json
+            }
+            CacheRow::AsOfOnly(id) => {
+                let mut json = vec![serde_json::Value::from(*id)];
+                json.extend(CACHED_COLUMNS.iter().map(|_| serde_json::Value::Null));
+                json.push(0.into());
+                serde_json::Value::Array(json)
+            }
+        });
+    }
+    let values: Vec<sea_orm::Value> = vec![
+        serde_json::Value::Array(rows).to_string().into(),
+        Some(date).into(),
+        now.into(),
+    ];
+    let result = conn
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Sqlite,
+            cache_balances_sqlite_sql(),
+            values,
+        ))
+        .await?;
+    if result.rows_affected() != loans.len() as u64 {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "caching the balances of {} loans updated {} rows",
+            loans.len(),
+            result.rows_affected()
+        )));
+    }
+    Ok(cached_rows
+        .into_iter()
+        .map(|(loan, cached)| cached.applied(loan, date, now))
+        .collect())
 }
