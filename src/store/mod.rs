@@ -22,10 +22,6 @@ use crate::config::DatabaseSettings;
 /// A pooled connection idle at least this long is pinged before it is handed out (see [`connect`]).
 pub const POOL_PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
-/// How much of a SQLite database file each connection maps into memory for reading (`PRAGMA mmap_size`): the
-/// size of a large fund's file (100,000 loans: about 1 GiB); address space, not memory.
-const SQLITE_MMAP_BYTES: u64 = 1 << 30;
-
 /// Opens the pool. For SQLite the file's folder is created, WAL mode and foreign keys are on,
 /// and writers wait for each other instead of failing at once.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
@@ -68,11 +64,6 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
                 .create_if_missing(true)
-                // Pages read through a memory map instead of a `pread` system call each: a connection's page
-                // cache starts over whenever another connection has written, so under a write load most
-                // statements re-read their pages (benches/README.md, "The CPU of a repayment"). Only reads
-                // are mapped; writes still go through the WAL and its sync, so durability is unchanged.
-                .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string())
         })
         // A connection whose transaction could not be ended (a COMMIT that failed on a full disk,
         // then a ROLLBACK that failed too) would come back from the pool still holding SQLite's
