@@ -58,8 +58,7 @@ pub async fn ensure_state(
 
 /// The current business date.
 pub async fn business_date<C: ConnectionTrait>(conn: &C) -> AppResult<NaiveDate> {
-    fund_state::Entity::find_by_id(STATE_ROW)
-        .one(conn)
+    crate::store::one_by_key(fund_state::Entity::find_by_id(STATE_ROW), conn)
         .await?
         .map(|s| s.business_date)
         .ok_or_else(|| {

@@ -182,11 +182,14 @@ async fn stored_response<C: ConnectionTrait>(
     key: &str,
     request_hash: &str,
 ) -> AppResult<Option<String>> {
-    let stored = idempotency_key::Entity::find()
-        .filter(idempotency_key::Column::UserId.eq(user_id))
-        .filter(idempotency_key::Column::Key.eq(key))
-        .one(conn)
-        .await?;
+    // Unique per user and key: at most one row, read without `LIMIT ?` (`store::one_by_key`).
+    let stored = store::one_by_key(
+        idempotency_key::Entity::find()
+            .filter(idempotency_key::Column::UserId.eq(user_id))
+            .filter(idempotency_key::Column::Key.eq(key)),
+        conn,
+    )
+    .await?;
     match stored {
         None => Ok(None),
         Some(row) if row.request_hash == request_hash => Ok(Some(row.response_body)),

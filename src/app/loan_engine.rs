@@ -44,7 +44,10 @@ use coopfund_domain::{
     RepaymentKind, Restructure, ScheduleTerms, StatementTransaction, TransactionKind, Vnd,
 };
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    Statement,
+};
 use std::collections::HashMap;
 
 use crate::{
@@ -398,6 +401,35 @@ pub async fn fold_for_posting<C: ConnectionTrait>(
     fold_with_snapshot(conn, loan, calendar, date, Some(SNAPSHOT_EVERY_EVENTS)).await
 }
 
+/// The latest stored snapshot of loan `loan_id` on or before `date`: on the primary key (loan_id, as_of), one
+/// index probe. Written out with its `LIMIT 1` as text: sea-orm's `one()` binds the limit (`LIMIT ?`), and
+/// SQLite recompiles a statement whose bound LIMIT its planner reads on every execution (`crate::store` docs);
+/// every money command and every read of a loan runs this one.
+async fn latest_snapshot<C: ConnectionTrait>(
+    conn: &C,
+    loan_id: i64,
+    date: NaiveDate,
+) -> AppResult<Option<loan_snapshot::Model>> {
+    let backend = conn.get_database_backend();
+    let sql = if backend == DbBackend::Postgres {
+        "SELECT loan_id, as_of, covered_sequence, format_version, contract_fingerprint, state, taken_at \
+         FROM loan_snapshots WHERE loan_id = $1 AND as_of <= $2 ORDER BY as_of DESC LIMIT 1"
+    } else {
+        "SELECT loan_id, as_of, covered_sequence, format_version, contract_fingerprint, state, taken_at \
+         FROM loan_snapshots WHERE loan_id = ? AND as_of <= ? ORDER BY as_of DESC LIMIT 1"
+    };
+    Ok(loan_snapshot::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [loan_id.into(), date.into()],
+        ))
+        .all(conn)
+        .await?
+        .into_iter()
+        .next())
+}
+
 /// The fold of [`state_at`] and [`fold_for_posting`]; with `keep_after`, a snapshot of the position reached when
 /// at least that many events were folded.
 async fn fold_with_snapshot<C: ConnectionTrait>(
@@ -408,13 +440,7 @@ async fn fold_with_snapshot<C: ConnectionTrait>(
     keep_after: Option<usize>,
 ) -> AppResult<Folded> {
     let contract = contract_of(loan, calendar)?;
-    // The primary key (loan_id, as_of): one index probe.
-    let row = loan_snapshot::Entity::find()
-        .filter(loan_snapshot::Column::LoanId.eq(loan.id))
-        .filter(loan_snapshot::Column::AsOf.lte(date))
-        .order_by_desc(loan_snapshot::Column::AsOf)
-        .one(conn)
-        .await?;
+    let row = latest_snapshot(conn, loan.id, date).await?;
     if let Some((row, snapshot)) = row.and_then(|row| decode_snapshot(&row).map(|s| (row, s))) {
         let pending = events_of(&pending_transactions(conn, loan.id, &snapshot, &row).await?)?;
         match snapshot::advance_folder(&contract, &snapshot, &pending, date) {

@@ -127,7 +127,8 @@ pub async fn recipients<C: ConnectionTrait>(
     conn: &C,
     coop: &cooperative::Model,
 ) -> AppResult<Recipients> {
-    let row = setting::Entity::find_by_id(coop.id).one(conn).await?;
+    // Read with every receipt a money command queues: by primary key without `LIMIT ?` (`store::one_by_key`).
+    let row = crate::store::one_by_key(setting::Entity::find_by_id(coop.id), conn).await?;
     Ok(recipients_of(coop, row.as_ref()))
 }
 

@@ -50,6 +50,7 @@ use crate::{
     config::{ReminderSettings, Settings},
     error::{AppError, AppResult, Lang},
     store::entities::{cooperative, cooperative_notification_setting as setting, loan, user},
+    store::one_by_key,
 };
 
 /// A cooperative as a recipient: its address, language, name and officer.
@@ -81,13 +82,12 @@ pub async fn audience_for_cooperative<C: ConnectionTrait>(
     conn: &C,
     cooperative_id: i64,
 ) -> AppResult<Audience> {
-    let found = cooperative::Entity::find_by_id(cooperative_id)
-        .one(conn)
+    // Every repayment's receipt reads these: by primary key without `LIMIT ?` (`store::one_by_key`).
+    let found = one_by_key(cooperative::Entity::find_by_id(cooperative_id), conn)
         .await?
         .ok_or_else(|| AppError::not_found("hợp tác xã", "Cooperative"))?;
     let officer = match found.officer_id {
-        Some(id) => user::Entity::find_by_id(id)
-            .one(conn)
+        Some(id) => one_by_key(user::Entity::find_by_id(id), conn)
             .await?
             .map(|u| OfficerContact {
                 name: u.full_name,
@@ -112,8 +112,7 @@ async fn usable_officer<C: ConnectionTrait>(
     id: Option<i64>,
 ) -> AppResult<Option<OfficerContact>> {
     let Some(id) = id else { return Ok(None) };
-    Ok(user::Entity::find_by_id(id)
-        .one(conn)
+    Ok(one_by_key(user::Entity::find_by_id(id), conn)
         .await?
         .filter(|u| !u.disabled)
         .and_then(|u| {

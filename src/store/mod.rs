@@ -85,6 +85,20 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
 
+/// The row of `select` when it reads at most one (a primary or unique key), without sea-orm's `one()`: that
+/// appends `LIMIT ?`, which SQLite recompiles the statement for on every execution (see the module docs). For
+/// the reads a money command makes on every call.
+pub async fn one_by_key<E, C>(
+    select: sea_orm::Select<E>,
+    conn: &C,
+) -> Result<Option<E::Model>, DbErr>
+where
+    E: sea_orm::EntityTrait,
+    C: sea_orm::ConnectionTrait,
+{
+    Ok(select.all(conn).await?.into_iter().next())
+}
+
 /// Whether `db` is SQLite (writers are serialized in-process there).
 pub fn is_sqlite(db: &DatabaseConnection) -> bool {
     db.get_database_backend() == DbBackend::Sqlite

@@ -7,7 +7,7 @@ use std::{future::Future, pin::Pin};
 use chrono::NaiveDate;
 use coopfund_domain::{
     ids::{LoanId, TransactionId},
-    LoanStatus, Method, RepaymentKind, RestructureKind, TransactionKind, Vnd,
+    HolidayCalendar, LoanStatus, Method, RepaymentKind, RestructureKind, TransactionKind, Vnd,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -18,8 +18,9 @@ use super::{lock_loan, state_of, LoanView, TransactionView};
 use crate::{
     app::{
         audit::{self, Change},
+        calendar,
         context::AppCtx,
-        event_mail, follow_ups, fund,
+        event_mail, follow_ups,
         idempotency::{run_keyed, IdempotencyKey, Idempotent},
         ledger::{self, Posting},
         loan_engine::{self, contract_of, kind_of, status_of, transactions_of},
@@ -126,7 +127,8 @@ pub struct Recover {
 type Command<'t, T> = Pin<Box<dyn Future<Output = AppResult<T>> + Send + 't>>;
 
 /// Runs a money command on loan `loan_id` in the one idempotent unit of work ([`run_keyed`], operation
-/// `loan.{operation}:{loan_id}`): the loan locked for the rest of the transaction, the business date, the
+/// `loan.{operation}:{loan_id}`): the loan locked for the rest of the transaction, the business date and the
+/// fund's calendar in force (one statement for both: every command that folds needs the calendar), the
 /// command.
 async fn run_money<T, F>(
     ctx: &AppCtx,
@@ -138,7 +140,12 @@ async fn run_money<T, F>(
 ) -> AppResult<Idempotent<T>>
 where
     T: Serialize + Send,
-    F: for<'t> FnOnce(&'t DatabaseTransaction, loan::Model, NaiveDate) -> Command<'t, T>
+    F: for<'t> FnOnce(
+            &'t DatabaseTransaction,
+            loan::Model,
+            NaiveDate,
+            HolidayCalendar,
+        ) -> Command<'t, T>
         + Send
         + 'static,
 {
@@ -146,8 +153,8 @@ where
     run_keyed(ctx, caller, &operation, key, move |txn| {
         Box::pin(async move {
             let loan = lock_loan(txn, loan_id.get()).await?;
-            let today = fund::business_date(txn).await?;
-            command(txn, loan, today).await
+            let (today, calendar) = calendar::business_date_and_calendar(txn).await?;
+            command(txn, loan, today, calendar).await
         })
     })
     .await
@@ -373,6 +380,16 @@ pub(crate) struct Recorded {
     pub calendar: coopfund_domain::HolidayCalendar,
 }
 
+/// The audit record's `after` of an appended transaction: `{"transaction", "loan", "journal_entry_id"}`, in
+/// that order. Serialised straight to its text, not built as a `serde_json::Value` tree first (a map and a
+/// copy of every field of both views, on every money command).
+#[derive(Serialize)]
+struct RecordedAfter<'a> {
+    transaction: &'a TransactionView,
+    loan: &'a LoanView,
+    journal_entry_id: Option<i64>,
+}
+
 /// Appends a transaction, refolds, posts the books, caches balances and audits.
 async fn record(
     txn: &DatabaseTransaction,
@@ -380,6 +397,7 @@ async fn record(
     caller: &Caller,
     loan: loan::Model,
     today: NaiveDate,
+    calendar: HolidayCalendar,
     new: NewTransaction,
 ) -> AppResult<Recorded> {
     let mut inserted = loan_transaction::ActiveModel {
@@ -432,8 +450,8 @@ async fn record(
         posted_at: ctx.now(),
     };
     let before = LoanView::cached(loan.clone())?;
-    // Read once for the command: the fold, the mail's next due date (its grace end) and nothing else.
-    let calendar = crate::app::calendar::in_force(txn).await?;
+    // Read once for the command (with the business date, `run_money`): the fold, the mail's next due date (its
+    // grace end) and nothing else.
     let refolded = ledger::refold_and_post_with(
         txn,
         &ctx.policy.classification,
@@ -450,13 +468,22 @@ async fn record(
     // the view: the one just appended cannot have been reversed yet (`reversed_by` is empty).
     let view = TransactionView::of(&inserted, &[], &refolded.state)?;
     let after = LoanView::live(ctx, refolded.loan.clone(), &refolded.state, today)?;
-    audit::record_at(txn, caller, ctx.now(), Change {
-        action: &format!("loan.{}", new.kind.as_str()),
-        entity_type: "loan",
-        entity_id: refolded.loan.id.to_string(),
-        before: Some(&before),
-        after: Some(&serde_json::json!({ "transaction": view, "loan": after, "journal_entry_id": refolded.entry_id })),
-    })
+    audit::record_at(
+        txn,
+        caller,
+        ctx.now(),
+        Change {
+            action: &format!("loan.{}", new.kind.as_str()),
+            entity_type: "loan",
+            entity_id: refolded.loan.id.to_string(),
+            before: Some(&before),
+            after: Some(&RecordedAfter {
+                transaction: &view,
+                loan: &after,
+                journal_entry_id: refolded.entry_id,
+            }),
+        },
+    )
     .await?;
     Ok(Recorded {
         view,
@@ -562,11 +589,12 @@ where
         rule.operation,
         loan_id,
         key,
-        move |txn, loan, today| {
+        move |txn, loan, today, calendar| {
             Box::pin(async move {
                 require_status(&loan, rule.statuses, rule.action_vi, rule.action_en)?;
                 let new = build(txn, &loan, today).await?;
-                let recorded = record(txn, &ctx_owned, &caller_owned, loan, today, new).await?;
+                let recorded =
+                    record(txn, &ctx_owned, &caller_owned, loan, today, calendar, new).await?;
                 let settings = &ctx_owned.settings;
                 match rule.mail {
                     Mail::Nothing => false,
@@ -607,7 +635,7 @@ pub async fn sign(
         "sign",
         loan_id,
         key,
-        move |txn, loan, today| {
+        move |txn, loan, today, calendar| {
             Box::pin(async move {
                 require_status(
                     &loan,
@@ -625,7 +653,6 @@ pub async fn sign(
                 active.version = Set(version);
                 active.updated_at = Set(ctx_owned.now());
                 let signed = active.update(txn).await?;
-                let calendar = crate::app::calendar::in_force(txn).await?;
                 let contract = contract_of(&signed, &calendar)?;
                 let state = loan_engine::fold_at(&contract, &[], today)?;
                 let after = LoanView::live(&ctx_owned, signed, &state, today)?;
