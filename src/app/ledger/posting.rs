@@ -405,21 +405,7 @@ async fn insert_entries_postgres<C: ConnectionTrait>(
             [json.into()],
         ))
         .await?;
-    let mut entry_ids = HashMap::with_capacity(inserted.len());
-    for row in inserted {
-        let id: i64 = row.try_get("", "id")?;
-        let loan_id: Option<i64> = row.try_get("", "loan_id")?;
-        if let Some(loan_id) = loan_id {
-            entry_ids.insert(loan_id, id);
-        }
-    }
-    if entry_ids.len() != entries.len() {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "{} loans' entries written, {} ids returned",
-            entries.len(),
-            entry_ids.len()
-        )));
-    }
+    let entry_ids = entry_ids_by_loan(inserted, entries.len())?;
     let mut lines = Vec::new();
     for (e, own_lines) in entries.iter().zip(entry_lines) {
         let entry_id = entry_id_of(&entry_ids, e.loan_id)?;
@@ -536,6 +522,29 @@ const LINE_COLUMNS: [journal_line::Column; 5] = [
     journal_line::Column::LoanId,
 ];
 
+/// The entry id of each loan from the `RETURNING id, loan_id` of a multi-row insert of `expected` loans'
+/// entries; a count that differs is an error (an entry lost or doubled must not go unnoticed).
+fn entry_ids_by_loan(
+    inserted: Vec<sea_orm::QueryResult>,
+    expected: usize,
+) -> AppResult<HashMap<i64, i64>> {
+    let mut entry_ids = HashMap::with_capacity(inserted.len());
+    for row in inserted {
+        let id: i64 = row.try_get("", "id")?;
+        let loan_id: Option<i64> = row.try_get("", "loan_id")?;
+        if let Some(loan_id) = loan_id {
+            entry_ids.insert(loan_id, id);
+        }
+    }
+    if entry_ids.len() != expected {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "{expected} loans' entries written, {} ids returned",
+            entry_ids.len()
+        )));
+    }
+    Ok(entry_ids)
+}
+
 /// [`post_loan_entries`]' writes on SQLite (issue 14, cobsqlite): the headers (already linked in their chain) as
 /// one JSON parameter, `INSERT … SELECT … FROM json_each(?) RETURNING id, loan_id`, then the lines the same way.
 /// Two statements whose text never changes (prepared once, kept once by sqlx's statement cache) instead of
@@ -556,21 +565,7 @@ async fn insert_entries_sqlite<C: ConnectionTrait>(
             [sqlite_json_rows(headers, &ENTRY_COLUMNS)?.into()],
         ))
         .await?;
-    let mut entry_ids = HashMap::with_capacity(inserted.len());
-    for row in inserted {
-        let id: i64 = row.try_get("", "id")?;
-        let loan_id: Option<i64> = row.try_get("", "loan_id")?;
-        if let Some(loan_id) = loan_id {
-            entry_ids.insert(loan_id, id);
-        }
-    }
-    if entry_ids.len() != entries.len() {
-        return Err(AppError::internal(anyhow::anyhow!(
-            "{} loans' entries written, {} ids returned",
-            entries.len(),
-            entry_ids.len()
-        )));
-    }
+    let entry_ids = entry_ids_by_loan(inserted, entries.len())?;
     let mut lines = Vec::new();
     for (e, own_lines) in entries.iter().zip(entry_lines) {
         let entry_id = entry_id_of(&entry_ids, e.loan_id)?;
