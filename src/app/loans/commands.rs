@@ -583,7 +583,9 @@ where
 {
     let ctx_owned = ctx.clone();
     let caller_owned = caller.clone();
-    run_money(
+    // Boxed: a money command's future is large, and a caller that awaits several in turn (the bank
+    // statement's confirmation) would otherwise carry it on a debug build's stack.
+    Box::pin(run_money(
         ctx,
         caller,
         rule.operation,
@@ -611,7 +613,7 @@ where
                 Ok(recorded.view)
             })
         },
-    )
+    ))
     .await
 }
 
