@@ -1,7 +1,7 @@
 //! The audit trail: who, when, what, before and after, appended in the transaction of the change.
 //!
 //! A use case records with [`created`] or [`changed`] on a value that is [`Audited`] (it names its
-//! entity type and id), so the create-then-audit tail is one line. [`record`] is the general form
+//! entity type and id), so the create-then-audit tail is one line. [`record_at`] is the general form
 //! (an action whose before and after are not the same type).
 
 use chrono::{DateTime, Utc};
@@ -92,23 +92,9 @@ where
     record_at(conn, caller, ctx.now(), change).await
 }
 
-/// Appends `change` by `caller` on `conn` (pass the use case's transaction) at the context's time:
-/// the general form, for an action whose before and after are not one [`Audited`] type.
-pub async fn record<C, B, A>(
-    conn: &C,
-    ctx: &AppCtx,
-    caller: &Caller,
-    change: Change<'_, B, A>,
-) -> AppResult<()>
-where
-    C: ConnectionTrait,
-    B: Serialize,
-    A: Serialize,
-{
-    record_at(conn, caller, ctx.now(), change).await
-}
-
-/// Appends `change` by `caller` on `conn` at `at`.
+/// Appends `change` by `caller` on `conn` (pass the use case's transaction) at `at` (the context's time,
+/// `ctx.now()`, for a use case): the general form, for an action whose before and after are not one
+/// [`Audited`] type.
 pub async fn record_at<C, B, A>(
     conn: &C,
     caller: &Caller,
@@ -140,7 +126,7 @@ where
 }
 
 mod erased {
-    /// Object-safe JSON rendering, so `record` can treat before and after alike.
+    /// Object-safe JSON rendering, so `record_at` can treat before and after alike.
     pub trait Json {
         fn json(&self) -> String;
     }

@@ -176,19 +176,12 @@ async fn write_plan(
     date: NaiveDate,
 ) -> AppResult<ChunkOutcome> {
     let next_day = date + Duration::days(1);
-    let ChunkPlan {
-        folded,
-        snapshots,
-        entries,
-        names,
-        calendar,
-        now,
-    } = plan;
-    loan_engine::store_snapshots(txn, snapshots).await?;
-    let posted_ids = ledger::post_loan_entries(txn, caller, &entries).await?;
+    loan_engine::store_snapshots(txn, plan.snapshots).await?;
+    let posted_ids = ledger::post_loan_entries(txn, caller, &plan.entries).await?;
     // Every loan's row is marked as of the new day in the same statement that rewrites the changed ones'
     // balances, so each row is written once (issue 14, cobpg).
-    let rows: Vec<ledger::CacheRow> = folded
+    let rows: Vec<ledger::CacheRow> = plan
+        .folded
         .iter()
         .map(|(loan, state, group, changed)| {
             if *changed {
@@ -198,12 +191,12 @@ async fn write_plan(
             }
         })
         .collect();
-    let mut cached = ledger::cache_balances_many(txn, &rows, next_day, now)
+    let mut cached = ledger::cache_balances_many(txn, &rows, next_day, plan.now)
         .await?
         .into_iter();
-    let mut outcomes = Vec::with_capacity(folded.len());
-    let mut due = Vec::with_capacity(folded.len());
-    for (loan, loan_state, _, changed) in folded {
+    let mut outcomes = Vec::with_capacity(plan.folded.len());
+    let mut due = Vec::with_capacity(plan.folded.len());
+    for (loan, loan_state, _, changed) in plan.folded {
         let loan = if changed {
             cached.next().ok_or_else(|| {
                 AppError::internal(anyhow::anyhow!(
@@ -219,7 +212,8 @@ async fn write_plan(
             state: loan_state,
             loan,
         };
-        let (counts, notices) = cob::loan_day_outcome(ctx, &refolded, next_day, &calendar, &names)?;
+        let (counts, notices) =
+            cob::loan_day_outcome(ctx, &refolded, next_day, &plan.calendar, &plan.names)?;
         outcomes.push(counts);
         due.push((refolded.loan, notices));
     }

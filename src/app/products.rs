@@ -78,6 +78,14 @@ pub struct ProductDraft {
     pub max_amount_vnd: i64,
     pub min_installments: i64,
     pub max_installments: i64,
+    /// The settings with a default.
+    pub options: ProductOptions,
+}
+
+/// A product's settings that have a default (DOMAIN.md), each given or absent: absent from a
+/// [`ProductDraft`], a setting takes its default; absent from [`ProductChanges`], it stays as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductOptions {
     /// Most installments of principal grace (default 0).
     pub max_principal_grace: Option<i64>,
     /// Default actual/365.
@@ -112,15 +120,7 @@ pub struct ProductChanges {
     pub max_amount_vnd: Option<i64>,
     pub min_installments: Option<i64>,
     pub max_installments: Option<i64>,
-    pub max_principal_grace: Option<i64>,
-    pub day_count: Option<DayCount>,
-    pub installment_unit_vnd: Option<i64>,
-    pub overdue_multiplier: Option<Decimal>,
-    pub late_rate_percent: Option<Decimal>,
-    pub allocation_order: Option<AllocationOrder>,
-    pub prepayment_rule: Option<PrepaymentRule>,
-    pub collateral_free_limit_vnd: Option<i64>,
-    pub active: Option<bool>,
+    pub options: ProductOptions,
 }
 
 /// A product as the fund keeps it. Its JSON (audit records) is the API's view.
@@ -351,14 +351,15 @@ pub fn allocation_order_of(values: &[String]) -> AppResult<AllocationOrder> {
 /// The product's stored columns from a draft, each checked (400/422 naming the field): every column a
 /// product's owner sets is `Set`, the id, version and timestamps are left to the caller.
 fn validate_input(input: ProductDraft) -> AppResult<product::ActiveModel> {
+    let options = input.options;
     let rate = non_negative_decimal("rate_percent", input.rate_percent)?;
     let multiplier = non_negative_decimal(
         "overdue_multiplier",
-        input.overdue_multiplier.unwrap_or(OVERDUE_MULTIPLIER_MAX),
+        options.overdue_multiplier.unwrap_or(OVERDUE_MULTIPLIER_MAX),
     )?;
     let late = non_negative_decimal(
         "late_rate_percent",
-        input.late_rate_percent.unwrap_or(LATE_RATE_PERCENT_MAX),
+        options.late_rate_percent.unwrap_or(LATE_RATE_PERCENT_MAX),
     )?;
     let methods: Vec<String> = input
         .methods
@@ -384,19 +385,19 @@ fn validate_input(input: ProductDraft) -> AppResult<product::ActiveModel> {
     // The engine needs at least one amortizing installment: grace < installments.
     let max_principal_grace = validate::small_in_range(
         "max_principal_grace",
-        input.max_principal_grace.unwrap_or(0),
+        options.max_principal_grace.unwrap_or(0),
         0,
         i64::from(max_installments) - 1,
     )?;
-    let day_count = input.day_count.unwrap_or_default().as_str();
+    let day_count = options.day_count.unwrap_or_default().as_str();
     let installment_unit_vnd = amount(
         "installment_unit_vnd",
-        input.installment_unit_vnd.unwrap_or(1),
+        options.installment_unit_vnd.unwrap_or(1),
         1,
     )?;
     let collateral_free_limit_vnd = amount(
         "collateral_free_limit_vnd",
-        input.collateral_free_limit_vnd.unwrap_or(0),
+        options.collateral_free_limit_vnd.unwrap_or(0),
         0,
     )?;
     let valid = product::ActiveModel {
@@ -419,10 +420,10 @@ fn validate_input(input: ProductDraft) -> AppResult<product::ActiveModel> {
         installment_unit_vnd: Set(installment_unit_vnd),
         overdue_multiplier: Set(multiplier.into()),
         late_rate_percent: Set(late.into()),
-        allocation_order: Set(input.allocation_order.unwrap_or_default().to_string()),
-        prepayment_rule: Set(input.prepayment_rule.unwrap_or_default().as_str().into()),
+        allocation_order: Set(options.allocation_order.unwrap_or_default().to_string()),
+        prepayment_rule: Set(options.prepayment_rule.unwrap_or_default().as_str().into()),
         collateral_free_limit_vnd: Set(collateral_free_limit_vnd),
-        active: Set(input.active.unwrap_or(true)),
+        active: Set(options.active.unwrap_or(true)),
         ..Default::default()
     };
     limits::check_rate_caps(Rates {
@@ -489,8 +490,41 @@ pub async fn list(ctx: &AppCtx, caller: &Caller, filter: ProductFilter) -> AppRe
     paginate(select.all(&ctx.db).await?, &page, |row| row.id).try_map(Product::try_from)
 }
 
+impl ProductOptions {
+    /// Every setting: as given here, else as `current` has it.
+    fn over(self, current: &Product) -> ProductOptions {
+        ProductOptions {
+            max_principal_grace: Some(
+                self.max_principal_grace
+                    .unwrap_or(i64::from(current.max_principal_grace)),
+            ),
+            day_count: Some(self.day_count.unwrap_or(current.day_count)),
+            installment_unit_vnd: Some(
+                self.installment_unit_vnd
+                    .unwrap_or(current.installment_unit_vnd),
+            ),
+            overdue_multiplier: Some(
+                self.overdue_multiplier
+                    .unwrap_or(current.overdue_multiplier),
+            ),
+            late_rate_percent: Some(self.late_rate_percent.unwrap_or(current.late_rate_percent)),
+            allocation_order: Some(
+                self.allocation_order
+                    .unwrap_or_else(|| current.allocation_order.clone()),
+            ),
+            prepayment_rule: Some(self.prepayment_rule.unwrap_or(current.prepayment_rule)),
+            collateral_free_limit_vnd: Some(
+                self.collateral_free_limit_vnd
+                    .unwrap_or(current.collateral_free_limit_vnd),
+            ),
+            active: Some(self.active.unwrap_or(current.active)),
+        }
+    }
+}
+
 /// The product `changes` would leave: each field changed or as it is.
 fn merge(current: &Product, changes: ProductChanges) -> ProductDraft {
+    let options = changes.options.over(current);
     let current = current.clone();
     ProductDraft {
         code: changes.code.unwrap_or(current.code),
@@ -507,35 +541,7 @@ fn merge(current: &Product, changes: ProductChanges) -> ProductDraft {
         max_installments: changes
             .max_installments
             .unwrap_or(i64::from(current.max_installments)),
-        max_principal_grace: Some(
-            changes
-                .max_principal_grace
-                .unwrap_or(i64::from(current.max_principal_grace)),
-        ),
-        day_count: Some(changes.day_count.unwrap_or(current.day_count)),
-        installment_unit_vnd: Some(
-            changes
-                .installment_unit_vnd
-                .unwrap_or(current.installment_unit_vnd),
-        ),
-        overdue_multiplier: Some(
-            changes
-                .overdue_multiplier
-                .unwrap_or(current.overdue_multiplier),
-        ),
-        late_rate_percent: Some(
-            changes
-                .late_rate_percent
-                .unwrap_or(current.late_rate_percent),
-        ),
-        allocation_order: Some(changes.allocation_order.unwrap_or(current.allocation_order)),
-        prepayment_rule: Some(changes.prepayment_rule.unwrap_or(current.prepayment_rule)),
-        collateral_free_limit_vnd: Some(
-            changes
-                .collateral_free_limit_vnd
-                .unwrap_or(current.collateral_free_limit_vnd),
-        ),
-        active: Some(changes.active.unwrap_or(current.active)),
+        options,
     }
 }
 

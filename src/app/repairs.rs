@@ -4,6 +4,7 @@
 //! command does (posting by difference): it is idempotent by construction — a second run finds nothing to post —
 //! so it can run at every start, and with several instances at once (each loan is locked while it is repaired).
 
+use chrono::{DateTime, NaiveDate, Utc};
 use coopfund_domain::ClassificationConfig;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
@@ -30,6 +31,21 @@ struct LoanFigures {
     status: coopfund_domain::LoanStatus,
     in_term_principal_vnd: i64,
     overdue_principal_vnd: i64,
+}
+
+/// The header of a loan's `correction` entry on `date` (no business key: a second run posts nothing).
+fn correction(date: NaiveDate, posted_at: DateTime<Utc>) -> Posting {
+    Posting {
+        kind: "correction".into(),
+        entry_date: date,
+        description: "Điều chỉnh: lãi chưa trả đã chuyển vào lịch trả nợ mới khi cơ cấu lại vẫn phải thu \
+                      / Correction: unpaid interest moved into a restructured schedule is still owed"
+            .into(),
+        transaction_id: None,
+        reverses_entry_id: None,
+        business_key: None,
+        posted_at,
+    }
 }
 
 /// Issue 16: until this version a restructuring dropped the unpaid interest it moved into the new schedule from
@@ -60,19 +76,18 @@ pub async fn restore_restructured_interest(
         let loan = lock_loan(&txn, loan_id).await?;
         let today = fund::business_date(&txn).await?;
         let before = figures(&loan)?;
-        let posting = Posting {
-            kind: "correction".into(),
-            entry_date: today,
-            description: "Điều chỉnh: lãi chưa trả đã chuyển vào lịch trả nợ mới khi cơ cấu lại vẫn phải thu \
-                          / Correction: unpaid interest moved into a restructured schedule is still owed"
-                .into(),
-            transaction_id: None,
-            reverses_entry_id: None,
-            business_key: None,
-            posted_at: clock.now(),
-        };
-        let refolded =
-            ledger::refold_and_post(&txn, classification, &caller, loan, today, &posting).await?;
+        let calendar = crate::app::calendar::in_force(&txn).await?;
+        let refolded = ledger::refold_and_post(
+            &txn,
+            classification,
+            &caller,
+            loan,
+            today,
+            &correction(today, clock.now()),
+            &calendar,
+            |_, _, _| ledger::Provision::Keep,
+        )
+        .await?;
         let after = figures(&refolded.loan)?;
         if refolded.entry_id.is_some() || after.status != before.status {
             audit::record_at(

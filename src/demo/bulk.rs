@@ -297,10 +297,10 @@ pub async fn load_bulk_in_chunks(
     let txn = state.db.begin().await?;
     advance_sequences(&txn).await?;
     summary.seconds = started.elapsed().as_secs_f64();
-    audit::record(
+    audit::record_at(
         &txn,
-        &state.ctx,
         &admin,
+        state.ctx.now(),
         Change::created("demo.bulk_load", "fund", "demo".into(), &summary),
     )
     .await?;

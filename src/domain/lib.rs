@@ -99,7 +99,7 @@ pub use schedule::{
     build_schedule, DayCount, Installment, Method, Schedule, ScheduleTerms, TermsError,
 };
 pub use statement::{
-    statement, statement_period, LineKind, Statement, StatementLine, StatementPeriod,
+    statement, statement_period, LineKind, Movements, Statement, StatementLine, StatementPeriod,
     StatementTransaction,
 };
 pub use status::{loan_group, shown_group, LoanStatus, TransactionKind, UnknownName};

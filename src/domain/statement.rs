@@ -75,19 +75,10 @@ impl LineKind {
     }
 }
 
-/// One line of the statement; amounts not concerned are zero.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatementLine {
-    /// The value date (the due date for `installment_due`).
-    pub date: NaiveDate,
-    /// What the line records.
-    pub kind: LineKind,
-    /// The transaction, when the line is one (not for billing or the advance applied).
-    pub transaction_id: Option<i64>,
-    /// The installment, for `installment_due`.
-    pub seq: Option<u32>,
-    /// The transaction's reference (empty for billing and the advance applied).
-    pub reference: String,
+/// The amounts a statement line moves, or their totals over the lines of a period; each zero when not
+/// concerned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Movements {
     /// Disbursed.
     pub disbursed: Vnd,
     /// Principal billed on a due date (less what a restructuring moved out of it).
@@ -104,10 +95,51 @@ pub struct StatementLine {
     pub paid_overdue_interest: Vnd,
     /// Late interest paid.
     pub paid_late_interest: Vnd,
-    /// Change of the advance held (+ held, − applied).
-    pub advance_change: Vnd,
     /// Principal written off.
     pub written_off: Vnd,
+}
+
+impl std::ops::Add for Movements {
+    type Output = Movements;
+
+    fn add(self, other: Movements) -> Movements {
+        Movements {
+            disbursed: self.disbursed + other.disbursed,
+            principal_due: self.principal_due + other.principal_due,
+            interest_due: self.interest_due + other.interest_due,
+            received: self.received + other.received,
+            paid_principal: self.paid_principal + other.paid_principal,
+            paid_interest: self.paid_interest + other.paid_interest,
+            paid_overdue_interest: self.paid_overdue_interest + other.paid_overdue_interest,
+            paid_late_interest: self.paid_late_interest + other.paid_late_interest,
+            written_off: self.written_off + other.written_off,
+        }
+    }
+}
+
+impl std::iter::Sum for Movements {
+    fn sum<I: Iterator<Item = Movements>>(iter: I) -> Movements {
+        iter.fold(Movements::default(), std::ops::Add::add)
+    }
+}
+
+/// One line of the statement; amounts not concerned are zero.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementLine {
+    /// The value date (the due date for `installment_due`).
+    pub date: NaiveDate,
+    /// What the line records.
+    pub kind: LineKind,
+    /// The transaction, when the line is one (not for billing or the advance applied).
+    pub transaction_id: Option<i64>,
+    /// The installment, for `installment_due`.
+    pub seq: Option<u32>,
+    /// The transaction's reference (empty for billing and the advance applied).
+    pub reference: String,
+    /// What the line moves.
+    pub moved: Movements,
+    /// Change of the advance held (+ held, − applied).
+    pub advance_change: Vnd,
     /// Interest forgiven by a restructuring (late, overdue and contractual).
     pub interest_reduced: Vnd,
     /// Principal outstanding after the line.
@@ -124,16 +156,8 @@ impl StatementLine {
             transaction_id: None,
             seq: None,
             reference: String::new(),
-            disbursed: Vnd::ZERO,
-            principal_due: Vnd::ZERO,
-            interest_due: Vnd::ZERO,
-            received: Vnd::ZERO,
-            paid_principal: Vnd::ZERO,
-            paid_interest: Vnd::ZERO,
-            paid_overdue_interest: Vnd::ZERO,
-            paid_late_interest: Vnd::ZERO,
+            moved: Movements::default(),
             advance_change: Vnd::ZERO,
-            written_off: Vnd::ZERO,
             interest_reduced: Vnd::ZERO,
             principal_balance: Vnd::ZERO,
             advance_balance: Vnd::ZERO,
@@ -157,11 +181,14 @@ impl StatementLine {
         StatementLine {
             transaction_id: tx.map(|t| t.id),
             reference: tx.map(|t| t.reference.clone()).unwrap_or_default(),
-            received: allocation.amount,
-            paid_principal: allocation.total_principal(),
-            paid_interest: allocation.interest + allocation.unpaid_interest,
-            paid_overdue_interest: allocation.overdue_interest,
-            paid_late_interest: allocation.late_interest,
+            moved: Movements {
+                received: allocation.amount,
+                paid_principal: allocation.total_principal(),
+                paid_interest: allocation.interest + allocation.unpaid_interest,
+                paid_overdue_interest: allocation.overdue_interest,
+                paid_late_interest: allocation.late_interest,
+                ..Movements::default()
+            },
             advance_change: allocation.advance - allocation.advance_applied,
             ..StatementLine::new(allocation.value_date, kind)
         }
@@ -208,7 +235,10 @@ pub fn statement(
     for tx in transactions.iter().filter(|t| !reversed.contains(&t.id)) {
         let line = match tx.kind {
             TransactionKind::Disbursement => StatementLine {
-                disbursed: tx.amount,
+                moved: Movements {
+                    disbursed: tx.amount,
+                    ..Movements::default()
+                },
                 ..StatementLine::of_transaction(tx, LineKind::Disbursement)
             },
             TransactionKind::Restructure => {
@@ -224,11 +254,17 @@ pub fn statement(
                 }
             }
             TransactionKind::Recovery => StatementLine {
-                received: tx.amount,
+                moved: Movements {
+                    received: tx.amount,
+                    ..Movements::default()
+                },
                 ..StatementLine::of_transaction(tx, LineKind::Recovery)
             },
             TransactionKind::WriteOff => StatementLine {
-                written_off: state.written_off_principal,
+                moved: Movements {
+                    written_off: state.written_off_principal,
+                    ..Movements::default()
+                },
                 ..StatementLine::of_transaction(tx, LineKind::WriteOff)
             },
             // Repayments come from the fold's allocations below (as the loan stands now); reversals never show.
@@ -243,8 +279,11 @@ pub fn statement(
     {
         let line = StatementLine {
             seq: Some(installment.seq),
-            principal_due: installment.principal - installment.rescheduled_principal,
-            interest_due: installment.interest,
+            moved: Movements {
+                principal_due: installment.principal - installment.rescheduled_principal,
+                interest_due: installment.interest,
+                ..Movements::default()
+            },
             ..StatementLine::new(installment.due_on, LineKind::InstallmentDue)
         };
         keyed.push((line, i64::from(installment.seq)));
@@ -262,23 +301,23 @@ pub fn statement(
     let lines: Vec<StatementLine> = keyed
         .into_iter()
         .map(|(mut line, _)| {
-            principal += line.disbursed - line.paid_principal - line.written_off;
+            principal += line.moved.disbursed - line.moved.paid_principal - line.moved.written_off;
             advance += line.advance_change;
             line.principal_balance = principal;
             line.advance_balance = advance;
             line
         })
         .collect();
-    let sum = |f: fn(&StatementLine) -> Vnd| lines.iter().map(f).sum::<Vnd>();
+    let total: Movements = lines.iter().map(|l| l.moved).sum();
     Statement {
         as_of,
-        total_disbursed: sum(|l| l.disbursed),
-        total_received: sum(|l| l.received),
-        total_principal_paid: sum(|l| l.paid_principal),
-        total_interest_paid: sum(|l| l.paid_interest),
-        total_overdue_interest_paid: sum(|l| l.paid_overdue_interest),
-        total_late_interest_paid: sum(|l| l.paid_late_interest),
-        total_interest_reduced: sum(|l| l.interest_reduced),
+        total_disbursed: total.disbursed,
+        total_received: total.received,
+        total_principal_paid: total.paid_principal,
+        total_interest_paid: total.paid_interest,
+        total_overdue_interest_paid: total.paid_overdue_interest,
+        total_late_interest_paid: total.paid_late_interest,
+        total_interest_reduced: lines.iter().map(|l| l.interest_reduced).sum(),
         principal_outstanding: state.outstanding_principal(),
         advance: state.advance,
         lines,
@@ -302,24 +341,8 @@ pub struct StatementPeriod {
     pub opening_advance: Vnd,
     /// The lines dated `from` to `to`, in statement order.
     pub lines: Vec<StatementLine>,
-    /// Disbursed in the period.
-    pub disbursed: Vnd,
-    /// Principal billed in the period.
-    pub principal_due: Vnd,
-    /// Interest billed in the period.
-    pub interest_due: Vnd,
-    /// Cash received in the period.
-    pub received: Vnd,
-    /// Principal paid in the period.
-    pub paid_principal: Vnd,
-    /// Contractual interest paid in the period.
-    pub paid_interest: Vnd,
-    /// Overdue interest paid in the period.
-    pub paid_overdue_interest: Vnd,
-    /// Late interest paid in the period.
-    pub paid_late_interest: Vnd,
-    /// Principal written off in the period.
-    pub written_off: Vnd,
+    /// What the lines moved in the period, in total.
+    pub moved: Movements,
     /// Principal outstanding at the end of `to`: opening + disbursed − paid − written off.
     pub closing_principal: Vnd,
     /// Advance held at the end of `to`.
@@ -338,22 +361,13 @@ pub fn statement_period(statement: &Statement, from: NaiveDate, to: NaiveDate) -
         .filter(|l| l.date >= from && l.date <= to)
         .cloned()
         .collect();
-    let sum = |f: fn(&StatementLine) -> Vnd| lines.iter().map(f).sum::<Vnd>();
     let last = lines.last();
     StatementPeriod {
         from,
         to,
         opening_principal,
         opening_advance,
-        disbursed: sum(|l| l.disbursed),
-        principal_due: sum(|l| l.principal_due),
-        interest_due: sum(|l| l.interest_due),
-        received: sum(|l| l.received),
-        paid_principal: sum(|l| l.paid_principal),
-        paid_interest: sum(|l| l.paid_interest),
-        paid_overdue_interest: sum(|l| l.paid_overdue_interest),
-        paid_late_interest: sum(|l| l.paid_late_interest),
-        written_off: sum(|l| l.written_off),
+        moved: lines.iter().map(|l| l.moved).sum(),
         closing_principal: last.map_or(opening_principal, |l| l.principal_balance),
         closing_advance: last.map_or(opening_advance, |l| l.advance_balance),
         lines,
@@ -370,9 +384,12 @@ mod period_tests {
 
     fn line(date: NaiveDate, disbursed: i64, paid_principal: i64, balance: i64) -> StatementLine {
         StatementLine {
-            disbursed: Vnd::from_i64(disbursed),
-            paid_principal: Vnd::from_i64(paid_principal),
-            received: Vnd::from_i64(paid_principal),
+            moved: Movements {
+                disbursed: Vnd::from_i64(disbursed),
+                paid_principal: Vnd::from_i64(paid_principal),
+                received: Vnd::from_i64(paid_principal),
+                ..Movements::default()
+            },
             principal_balance: Vnd::from_i64(balance),
             ..StatementLine::new(date, LineKind::Repayment)
         }
@@ -405,12 +422,12 @@ mod period_tests {
         let period = statement_period(&whole(), day(5), day(20));
         assert_eq!(period.opening_principal, Vnd::from_i64(100));
         assert_eq!(period.lines.len(), 2);
-        assert_eq!(period.paid_principal, Vnd::from_i64(40));
+        assert_eq!(period.moved.paid_principal, Vnd::from_i64(40));
         assert_eq!(period.closing_principal, Vnd::from_i64(60));
         assert_eq!(
-            period.opening_principal + period.disbursed
-                - period.paid_principal
-                - period.written_off,
+            period.opening_principal + period.moved.disbursed
+                - period.moved.paid_principal
+                - period.moved.written_off,
             period.closing_principal
         );
     }
@@ -420,7 +437,7 @@ mod period_tests {
         let first = statement_period(&whole(), day(1), day(15));
         let second = statement_period(&whole(), day(16), day(31));
         assert_eq!(first.closing_principal, second.opening_principal);
-        assert_eq!(first.disbursed, Vnd::from_i64(100));
+        assert_eq!(first.moved.disbursed, Vnd::from_i64(100));
         assert_eq!(second.closing_principal, Vnd::from_i64(55));
         let quiet = statement_period(&whole(), day(11), day(19));
         assert!(quiet.lines.is_empty());

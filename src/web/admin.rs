@@ -48,8 +48,8 @@ use crate::{
         outbox::{self, OutboxFilter, OutboxMessage, STATUSES},
         page::PageRequest,
         products::{
-            self, Product, ProductChanges, ProductDraft, ProductFilter, DAY_COUNTS, METHODS,
-            PERIOD_MONTHS, PREPAYMENT_RULES,
+            self, Product, ProductChanges, ProductDraft, ProductFilter, ProductOptions, DAY_COUNTS,
+            METHODS, PERIOD_MONTHS, PREPAYMENT_RULES,
         },
         users::{self, AccountChange, NewAccount, User},
     },
@@ -920,17 +920,19 @@ impl ProductForm {
             max_amount_vnd,
             min_installments,
             max_installments,
-            max_principal_grace: Some(max_principal_grace),
-            day_count,
-            installment_unit_vnd: Some(installment_unit_vnd),
-            overdue_multiplier: Some(overdue_multiplier),
-            late_rate_percent: Some(late_rate_percent),
-            // The order is not edited here (a permutation is easier to get wrong than right in a
-            // form); a new product takes DOMAIN.md's, an edited one keeps its own.
-            allocation_order: None,
-            prepayment_rule,
-            collateral_free_limit_vnd: Some(collateral_free_limit_vnd),
-            active: Some(self.active),
+            options: ProductOptions {
+                max_principal_grace: Some(max_principal_grace),
+                day_count,
+                installment_unit_vnd: Some(installment_unit_vnd),
+                overdue_multiplier: Some(overdue_multiplier),
+                late_rate_percent: Some(late_rate_percent),
+                // The order is not edited here (a permutation is easier to get wrong than right in a
+                // form); a new product takes DOMAIN.md's, an edited one keeps its own.
+                allocation_order: None,
+                prepayment_rule,
+                collateral_free_limit_vnd: Some(collateral_free_limit_vnd),
+                active: Some(self.active),
+            },
         })
     }
 }
@@ -1293,15 +1295,8 @@ pub async fn update_product(
                 max_amount_vnd: Some(draft.max_amount_vnd),
                 min_installments: Some(draft.min_installments),
                 max_installments: Some(draft.max_installments),
-                max_principal_grace: draft.max_principal_grace,
-                day_count: draft.day_count,
-                installment_unit_vnd: draft.installment_unit_vnd,
-                overdue_multiplier: draft.overdue_multiplier,
-                late_rate_percent: draft.late_rate_percent,
-                allocation_order: None,
-                prepayment_rule: draft.prepayment_rule,
-                collateral_free_limit_vnd: draft.collateral_free_limit_vnd,
-                active: draft.active,
+                // The draft's settings, its allocation order absent: kept as it is.
+                options: draft.options,
             };
             let id = ProductId::new(current.id);
             Some(products::update(&state.ctx, &user.caller, id, changes).await)

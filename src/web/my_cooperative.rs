@@ -538,9 +538,10 @@ pub struct StatementPage {
 
 impl StatementPage {
     /// Interest of every kind paid on a line (contractual, overdue, late), as shown.
-    pub fn interest_text(&self, l: &loans::StatementLine) -> String {
-        self.shell
-            .vnd(&(l.paid_interest_vnd + l.paid_overdue_interest_vnd + l.paid_late_interest_vnd))
+    pub fn interest_text(&self, l: &coopfund_domain::StatementLine) -> String {
+        self.shell.vnd(
+            &(l.moved.paid_interest + l.moved.paid_overdue_interest + l.moved.paid_late_interest),
+        )
     }
 
     /// Interest of every kind paid in the period, as shown.
@@ -603,8 +604,8 @@ pub async fn statement_page(
             m,
             fund_name: state.settings.fund.name.clone(),
             cooperative,
-            from_input: statement.from.format("%Y-%m-%d").to_string(),
-            to_input: statement.to.format("%Y-%m-%d").to_string(),
+            from_input: statement.period.from.format("%Y-%m-%d").to_string(),
+            to_input: statement.period.to.format("%Y-%m-%d").to_string(),
             loan,
             statement,
         })

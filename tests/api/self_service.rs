@@ -502,16 +502,22 @@ async fn a_statement_for_a_period_opens_where_the_previous_one_closed() {
     )
     .await
     .expect("march");
-    assert_eq!(february.opening_principal_vnd.to_i64(), Some(0));
-    assert_eq!(february.disbursed_vnd.to_i64(), Some(100_000_000));
-    assert_eq!(february.paid_principal_vnd.to_i64(), Some(10_000_000));
-    assert_eq!(february.closing_principal_vnd.to_i64(), Some(90_000_000));
-    assert_eq!(march.opening_principal_vnd, february.closing_principal_vnd);
+    assert_eq!(february.period.opening_principal.to_i64(), Some(0));
+    assert_eq!(february.period.moved.disbursed.to_i64(), Some(100_000_000));
     assert_eq!(
-        march.opening_principal_vnd + march.disbursed_vnd
-            - march.paid_principal_vnd
-            - march.written_off_vnd,
-        march.closing_principal_vnd
+        february.period.moved.paid_principal.to_i64(),
+        Some(10_000_000)
+    );
+    assert_eq!(february.period.closing_principal.to_i64(), Some(90_000_000));
+    assert_eq!(
+        march.period.opening_principal,
+        february.period.closing_principal
+    );
+    assert_eq!(
+        march.period.opening_principal + march.period.moved.disbursed
+            - march.period.moved.paid_principal
+            - march.period.moved.written_off,
+        march.period.closing_principal
     );
     let whole: Value = json_of(
         app.get(&format!("/api/v1/loans/{loan_id}"), &staff.auditor)
@@ -520,7 +526,7 @@ async fn a_statement_for_a_period_opens_where_the_previous_one_closed() {
     )
     .await;
     assert_eq!(
-        march.closing_principal_vnd.to_i64(),
+        march.period.closing_principal.to_i64(),
         Some(
             whole["in_term_principal_vnd"].as_i64().unwrap()
                 + whole["overdue_principal_vnd"].as_i64().unwrap()

@@ -520,10 +520,10 @@ pub(super) async fn record_transition(
         reason,
         application: &after,
     };
-    audit::record(
+    audit::record_at(
         txn,
-        ctx,
         caller,
+        ctx.now(),
         Change {
             action,
             entity_type: "application",

@@ -618,10 +618,10 @@ async fn store_statement(
     active.new_line_count = Set(new_lines);
     let statement = active.update(txn).await?;
     let view = statement_view(txn, statement).await?;
-    audit::record(
+    audit::record_at(
         txn,
-        ctx,
         caller,
+        ctx.now(),
         Change::created(
             "bank_statement.import",
             "bank_statement",
@@ -632,10 +632,10 @@ async fn store_statement(
         ),
     )
     .await?;
-    audit::record(
+    audit::record_at(
         txn,
-        ctx,
         caller,
+        ctx.now(),
         Change::created(
             "bank_statement.match",
             "bank_statement",

@@ -622,10 +622,10 @@ pub async fn add_bank_account(
         }
     })?;
     let view = BankAccountView::from(inserted);
-    audit::record(
+    audit::record_at(
         &txn,
-        ctx,
         caller,
+        ctx.now(),
         Change::created(
             "cooperative.bank_account.add",
             "cooperative",

@@ -403,7 +403,7 @@ async fn close_loan_day(
     let loan = super::loans::lock_loan(&txn, loan_id).await?;
     let next_day = date + Duration::days(1);
     let calendar = super::calendar::in_force(&txn).await?;
-    let refolded = ledger::refold_and_post_with(
+    let refolded = ledger::refold_and_post(
         &txn,
         &ctx.policy.classification,
         caller,

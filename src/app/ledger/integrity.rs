@@ -80,16 +80,6 @@ fn parse_key(key: &str) -> Option<Key> {
     }
 }
 
-type EntryRow = (
-    i64,
-    NaiveDate,
-    String,
-    String,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-);
-
 /// Collects differences, reporting at most [`REPORTED_MAX`] of each kind.
 struct Differences<'a> {
     out: &'a mut Vec<String>,
@@ -126,26 +116,15 @@ pub async fn check<C: ConnectionTrait>(conn: &C, differences: &mut Vec<String>) 
     let mut charter_entries: HashMap<i64, i64> = HashMap::new();
     let mut after = 0_i64;
     loop {
-        let entries: Vec<EntryRow> = journal_entry::Entity::find()
-            .select_only()
-            .columns([
-                journal_entry::Column::Id,
-                journal_entry::Column::EntryDate,
-                journal_entry::Column::Kind,
-                journal_entry::Column::Description,
-                journal_entry::Column::LoanId,
-                journal_entry::Column::TransactionId,
-                journal_entry::Column::BusinessKey,
-            ])
+        let entries = journal_entry::Entity::find()
             .filter(journal_entry::Column::Id.gt(after))
             .order_by_asc(journal_entry::Column::Id)
             .limit(BATCH_ENTRIES)
-            .into_tuple()
             .all(conn)
             .await?;
         let Some(last) = entries.last() else { break };
-        after = last.0;
-        let transaction_ids: Vec<i64> = entries.iter().filter_map(|e| e.5).collect();
+        after = last.id;
+        let transaction_ids: Vec<i64> = entries.iter().filter_map(|e| e.transaction_id).collect();
         let transactions: HashMap<i64, (i64, NaiveDate, String)> = if transaction_ids.is_empty() {
             HashMap::new()
         } else {
@@ -287,12 +266,21 @@ async fn check_snapshots<C: ConnectionTrait>(
 }
 
 fn check_entry(
-    entry: &EntryRow,
+    entry: &journal_entry::Model,
     transactions: &HashMap<i64, (i64, NaiveDate, String)>,
     charter_entries: &mut HashMap<i64, i64>,
     found: &mut Differences<'_>,
 ) {
-    let (id, entry_date, kind, description, loan_id, transaction_id, business_key) = entry;
+    let journal_entry::Model {
+        id,
+        entry_date,
+        kind,
+        description,
+        loan_id,
+        transaction_id,
+        business_key,
+        ..
+    } = entry;
     let Some(key_text) = business_key else {
         if !KEYLESS_KINDS.contains(&kind.as_str()) {
             found.push(

@@ -11,8 +11,8 @@ use coopfund_domain::{
     HolidayCalendar, JournalEntry, LoanState, Side, Vnd,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Iterable,
+    QueryFilter, QuerySelect, Set,
 };
 
 use super::{books::posted_book, status_of};
@@ -497,30 +497,12 @@ pub(crate) fn sqlite_json_insert<C: sea_orm::ColumnTrait>(
     )
 }
 
-/// The columns of `journal_entries` a bulk posting writes (all but `id`).
-const ENTRY_COLUMNS: [journal_entry::Column; 12] = [
-    journal_entry::Column::EntryDate,
-    journal_entry::Column::Kind,
-    journal_entry::Column::Description,
-    journal_entry::Column::LoanId,
-    journal_entry::Column::TransactionId,
-    journal_entry::Column::ReversesEntryId,
-    journal_entry::Column::BusinessKey,
-    journal_entry::Column::CreatedBy,
-    journal_entry::Column::PostedAt,
-    journal_entry::Column::ChainSeq,
-    journal_entry::Column::ChainPrev,
-    journal_entry::Column::ChainHash,
-];
-
-/// The columns of `journal_lines` a bulk posting writes (all but `id`).
-const LINE_COLUMNS: [journal_line::Column; 5] = [
-    journal_line::Column::EntryId,
-    journal_line::Column::AccountCode,
-    journal_line::Column::DebitVnd,
-    journal_line::Column::CreditVnd,
-    journal_line::Column::LoanId,
-];
+/// The columns of table `E` a bulk posting writes: all but `id`, in the table's order.
+fn written_columns<E: EntityTrait>() -> Vec<E::Column> {
+    E::Column::iter()
+        .filter(|column| sea_orm::IdenStatic::as_str(column) != "id")
+        .collect()
+}
 
 /// The entry id of each loan from the `RETURNING id, loan_id` of a multi-row insert of `expected` loans'
 /// entries; a count that differs is an error (an entry lost or doubled must not go unnoticed).
@@ -558,11 +540,12 @@ async fn insert_entries_sqlite<C: ConnectionTrait>(
     entry_lines: Vec<Vec<journal_line::ActiveModel>>,
 ) -> AppResult<HashMap<i64, i64>> {
     let backend = sea_orm::DbBackend::Sqlite;
+    let entry_columns = written_columns::<journal_entry::Entity>();
     let inserted = conn
         .query_all_raw(sea_orm::Statement::from_sql_and_values(
             backend,
-            sqlite_json_insert("journal_entries", &ENTRY_COLUMNS, "RETURNING id, loan_id"),
-            [sqlite_json_rows(headers, &ENTRY_COLUMNS)?.into()],
+            sqlite_json_insert("journal_entries", &entry_columns, "RETURNING id, loan_id"),
+            [sqlite_json_rows(headers, &entry_columns)?.into()],
         ))
         .await?;
     let entry_ids = entry_ids_by_loan(inserted, entries.len())?;
@@ -574,10 +557,11 @@ async fn insert_entries_sqlite<C: ConnectionTrait>(
             line
         }));
     }
+    let line_columns = written_columns::<journal_line::Entity>();
     conn.execute_raw(sea_orm::Statement::from_sql_and_values(
         backend,
-        sqlite_json_insert("journal_lines", &LINE_COLUMNS, ""),
-        [sqlite_json_rows(&lines, &LINE_COLUMNS)?.into()],
+        sqlite_json_insert("journal_lines", &line_columns, ""),
+        [sqlite_json_rows(&lines, &line_columns)?.into()],
     ))
     .await?;
     Ok(entry_ids)
@@ -591,33 +575,12 @@ async fn insert_entries_sqlite<C: ConnectionTrait>(
 /// classifies it, posts the difference to the books with `posting`, and caches the balances on the loan
 /// row — all on `conn`, the caller's transaction. A retried posting with the same `business_key` fails
 /// on the unique index: the caller decides whether that means "already done".
-pub async fn refold_and_post<C: ConnectionTrait>(
-    conn: &C,
-    classification: &ClassificationConfig,
-    caller: &Caller,
-    loan: loan::Model,
-    date: NaiveDate,
-    posting: &Posting,
-) -> AppResult<Refolded> {
-    let calendar = crate::app::calendar::in_force(conn).await?;
-    refold_and_post_with(
-        conn,
-        classification,
-        caller,
-        loan,
-        date,
-        posting,
-        &calendar,
-        |_, _, _| Provision::Keep,
-    )
-    .await
-}
-
-/// [`refold_and_post`], the specific provision decided by `provision` from the loan row, the refolded state
-/// and its debt group (the month-end close sets it, DOMAIN.md §8).
+///
+/// The specific provision is decided by `provision` from the loan row, the refolded state and its debt group
+/// (the month-end close sets it, DOMAIN.md §8; everything else keeps it); `calendar` is the fund's in force.
 #[tracing::instrument(skip_all, fields(loan_id = loan.id, %date, kind = %posting.kind))]
 #[allow(clippy::too_many_arguments)]
-pub async fn refold_and_post_with<C: ConnectionTrait>(
+pub async fn refold_and_post<C: ConnectionTrait>(
     conn: &C,
     classification: &ClassificationConfig,
     caller: &Caller,

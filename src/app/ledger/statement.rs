@@ -5,7 +5,7 @@ use chrono::{Datelike, NaiveDate};
 use coopfund_domain::Vnd;
 use sea_orm::{
     sea_query::{Alias, Expr, ExprTrait, Func, Order, Query},
-    ConnectionTrait, EntityTrait, FromQueryResult,
+    ConnectionTrait, EntityTrait, FromQueryResult, Iterable,
 };
 
 use super::{
@@ -111,22 +111,12 @@ pub async fn account_statement(
             Alias::new(name),
         )
     };
-    let header = [
-        journal_entry::Column::Id,
-        journal_entry::Column::EntryDate,
-        journal_entry::Column::Kind,
-        journal_entry::Column::Description,
-        journal_entry::Column::LoanId,
-        journal_entry::Column::TransactionId,
-        journal_entry::Column::ReversesEntryId,
-        journal_entry::Column::BusinessKey,
-        journal_entry::Column::CreatedBy,
-        journal_entry::Column::PostedAt,
-    ];
+    // Every column of the entry, each line's whole header.
+    let header = || journal_entry::Column::iter().map(entry);
     let (debits, debits_as) = sum(journal_line::Column::DebitVnd, "debits");
     let (credits, credits_as) = sum(journal_line::Column::CreditVnd, "credits");
     let statement = Query::select()
-        .columns(header.map(entry))
+        .columns(header())
         .expr_as(debits, debits_as)
         .expr_as(credits, credits_as)
         .from(journal_line::Entity)
@@ -137,7 +127,7 @@ pub async fn account_statement(
         .and_where(Expr::col(line(journal_line::Column::AccountCode)).eq(code))
         .and_where(Expr::col(entry(journal_entry::Column::EntryDate)).gte(from))
         .and_where(Expr::col(entry(journal_entry::Column::EntryDate)).lte(to))
-        .group_by_columns(header.map(entry))
+        .group_by_columns(header())
         .order_by(entry(journal_entry::Column::EntryDate), Order::Asc)
         .order_by(entry(journal_entry::Column::Id), Order::Asc)
         .limit(STATEMENT_LINES_MAX as u64 + 1)

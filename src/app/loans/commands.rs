@@ -281,36 +281,6 @@ impl NewTransaction {
         })
     }
 
-    fn disbursement(command: Disburse) -> AppResult<NewTransaction> {
-        NewTransaction::of(
-            TransactionKind::Disbursement,
-            command.value_date,
-            command.amount,
-            command.reference,
-        )
-    }
-
-    fn repayment(command: Repay) -> AppResult<NewTransaction> {
-        Ok(NewTransaction {
-            repayment_kind: Some(command.kind),
-            ..NewTransaction::of(
-                TransactionKind::Repayment,
-                command.value_date,
-                command.amount,
-                command.reference,
-            )?
-        })
-    }
-
-    fn recovery(command: Recover) -> AppResult<NewTransaction> {
-        NewTransaction::of(
-            TransactionKind::Recovery,
-            command.value_date,
-            command.amount,
-            command.reference,
-        )
-    }
-
     /// Cancels `original`: same value date, amount and reference.
     fn reversal(original: &loan_transaction::Model, reason: String) -> NewTransaction {
         NewTransaction {
@@ -328,40 +298,47 @@ impl NewTransaction {
 
     fn restructure(
         terms: &coopfund_domain::Restructure,
-        value_date: NaiveDate,
-        reason: String,
-        approved_by: Option<i64>,
+        decision: Decision,
     ) -> AppResult<NewTransaction> {
-        Ok(NewTransaction {
-            reason: Some(reason),
-            details: serde_json::to_string(terms).map_err(AppError::internal)?,
-            approved_by,
-            ..NewTransaction::of(
-                TransactionKind::Restructure,
-                value_date,
-                Vnd::ZERO,
-                terms.kind.as_str().to_string(),
-            )?
-        })
+        let details = serde_json::to_string(terms).map_err(AppError::internal)?;
+        let reference = terms.kind.as_str().to_string();
+        decision.record(TransactionKind::Restructure, Vnd::ZERO, reference, details)
     }
 
-    fn write_off(
-        principal: Vnd,
-        value_date: NaiveDate,
-        reason: String,
+    fn write_off(principal: Vnd, details: String, decision: Decision) -> AppResult<NewTransaction> {
+        decision.record(
+            TransactionKind::WriteOff,
+            principal,
+            "write-off".into(),
+            details,
+        )
+    }
+}
+
+/// An approver's decision on the loan (a restructuring, a write-off), as its transaction records it.
+struct Decision {
+    /// The effective date: the business date unless the command gave an earlier one.
+    value_date: NaiveDate,
+    /// Why (the approval's grounds, the council's decision).
+    reason: String,
+    /// The approver.
+    approved_by: Option<i64>,
+}
+
+impl Decision {
+    /// The transaction of kind `kind` recording this decision.
+    fn record(
+        self,
+        kind: TransactionKind,
+        amount: Vnd,
+        reference: String,
         details: String,
-        approved_by: Option<i64>,
     ) -> AppResult<NewTransaction> {
         Ok(NewTransaction {
-            reason: Some(reason),
+            reason: Some(self.reason),
             details,
-            approved_by,
-            ..NewTransaction::of(
-                TransactionKind::WriteOff,
-                value_date,
-                principal,
-                "write-off".into(),
-            )?
+            approved_by: self.approved_by,
+            ..NewTransaction::of(kind, self.value_date, amount, reference)?
         })
     }
 }
@@ -452,7 +429,7 @@ async fn record(
     let before = LoanView::cached(loan.clone())?;
     // Read once for the command (with the business date, `run_money`): the fold, the mail's next due date (its
     // grace end) and nothing else.
-    let refolded = ledger::refold_and_post_with(
+    let refolded = ledger::refold_and_post(
         txn,
         &ctx.policy.classification,
         caller,
@@ -513,6 +490,8 @@ enum Mail {
 struct Rule {
     /// The idempotency operation (`loan.{operation}:{loan_id}`).
     operation: &'static str,
+    /// The kind of transaction appended.
+    kind: TransactionKind,
     statuses: &'static [LoanStatus],
     action_vi: &'static str,
     action_en: &'static str,
@@ -521,6 +500,7 @@ struct Rule {
 
 const DISBURSEMENT: Rule = Rule {
     operation: "disburse",
+    kind: TransactionKind::Disbursement,
     statuses: &[LoanStatus::ContractSigned, LoanStatus::Active],
     action_vi: "giải ngân",
     action_en: "disburse",
@@ -528,6 +508,7 @@ const DISBURSEMENT: Rule = Rule {
 };
 const REPAYMENT: Rule = Rule {
     operation: "repay",
+    kind: TransactionKind::Repayment,
     statuses: &[LoanStatus::Active],
     action_vi: "thu nợ",
     action_en: "post a repayment on",
@@ -536,6 +517,7 @@ const REPAYMENT: Rule = Rule {
 /// Any transaction of the loan can be reversed (the engine refuses what cannot be replayed).
 const REVERSAL: Rule = Rule {
     operation: "reverse",
+    kind: TransactionKind::Reversal,
     statuses: LoanStatus::ALL,
     action_vi: "hủy giao dịch",
     action_en: "reverse a transaction of",
@@ -543,6 +525,7 @@ const REVERSAL: Rule = Rule {
 };
 const RESTRUCTURE: Rule = Rule {
     operation: "restructure",
+    kind: TransactionKind::Restructure,
     statuses: &[LoanStatus::Active],
     action_vi: "cơ cấu lại",
     action_en: "restructure",
@@ -550,6 +533,7 @@ const RESTRUCTURE: Rule = Rule {
 };
 const WRITE_OFF: Rule = Rule {
     operation: "write_off",
+    kind: TransactionKind::WriteOff,
     statuses: &[LoanStatus::Active],
     action_vi: "xử lý rủi ro",
     action_en: "write off",
@@ -558,6 +542,7 @@ const WRITE_OFF: Rule = Rule {
 /// A recovered loan goes to the engine too: its refusal names what remains (0).
 const RECOVERY: Rule = Rule {
     operation: "recover",
+    kind: TransactionKind::Recovery,
     statuses: &[LoanStatus::WrittenOff, LoanStatus::Recovered],
     action_vi: "thu hồi nợ đã xử lý rủi ro",
     action_en: "record a recovery on",
@@ -667,6 +652,109 @@ pub async fn sign(
     .await
 }
 
+/// Money paid out or received on the loan (a disbursement, a repayment, a recovery), as its command gave it.
+struct Movement {
+    amount: Vnd,
+    value_date: NaiveDate,
+    reference: String,
+    /// A repayment's kind; `None` for the others.
+    repayment_kind: Option<RepaymentKind>,
+}
+
+impl Movement {
+    fn of(amount: Vnd, value_date: NaiveDate, reference: String) -> Movement {
+        Movement {
+            amount,
+            value_date,
+            reference,
+            repayment_kind: None,
+        }
+    }
+}
+
+/// Appends `movement` (accountant) under `rule`: the amount above zero, the reference checked, the value
+/// date at most the business date and passing `check` on the locked loan. The engine refuses more than
+/// there is to pay (a repayment above the payoff, a recovery above what remains).
+async fn append_movement(
+    ctx: &AppCtx,
+    caller: &Caller,
+    loan_id: LoanId,
+    key: Option<&IdempotencyKey>,
+    rule: &'static Rule,
+    movement: Movement,
+    check: fn(&loan::Model, NaiveDate) -> AppResult<()>,
+) -> AppResult<Idempotent<TransactionView>> {
+    caller.require(&[Role::Accountant])?;
+    let amount = positive("amount_vnd", movement.amount)?;
+    let reference = reference_of(&movement.reference)?;
+    let (value_date, repayment_kind) = (movement.value_date, movement.repayment_kind);
+    append(ctx, caller, loan_id, key, rule, move |_, loan, today| {
+        Box::pin(async move {
+            check_value_date("value_date", value_date, today)?;
+            check(loan, value_date)?;
+            Ok(NewTransaction {
+                repayment_kind,
+                ..NewTransaction::of(rule.kind, value_date, amount, reference)?
+            })
+        })
+    })
+    .await
+}
+
+/// Appends the transaction `build` makes from an approver's decision (a restructuring, a write-off) under
+/// `rule`: `reason` (already checked) and the effective date, `value_date` or else the business date and
+/// never after it, recorded with the approver.
+async fn append_decision<F>(
+    ctx: &AppCtx,
+    caller: &Caller,
+    loan_id: LoanId,
+    key: Option<&IdempotencyKey>,
+    rule: &'static Rule,
+    (reason, value_date): (String, Option<NaiveDate>),
+    build: F,
+) -> AppResult<Idempotent<TransactionView>>
+where
+    F: for<'t> FnOnce(&'t DatabaseTransaction, &'t loan::Model, NaiveDate, Decision) -> Build<'t>
+        + Send
+        + 'static,
+{
+    let approved_by = caller.user_id();
+    append(ctx, caller, loan_id, key, rule, move |txn, loan, today| {
+        let value_date = value_date.unwrap_or(today);
+        let decision = Decision {
+            value_date,
+            reason,
+            approved_by,
+        };
+        Box::pin(async move {
+            check_value_date("value_date", value_date, today)?;
+            build(txn, loan, today, decision).await
+        })
+    })
+    .await
+}
+
+/// A tranche is paid out under a signed contract: not before it was signed.
+fn after_signing(loan: &loan::Model, value_date: NaiveDate) -> AppResult<()> {
+    if loan.signed_on.is_some_and(|signed| value_date < signed) {
+        return Err(AppError::new(
+            ErrorKind::Rule,
+            "value_date_before_contract",
+            Localized::new(
+                "Ngày giải ngân trước ngày ký hợp đồng.",
+                "The disbursement's value date is before the contract was signed.",
+            ),
+        )
+        .with_field("value_date"));
+    }
+    Ok(())
+}
+
+/// A repayment or a recovery may be dated any day up to the business date.
+fn any_time(_: &loan::Model, _: NaiveDate) -> AppResult<()> {
+    Ok(())
+}
+
 /// Disburses a tranche (accountant): never above the approved principal (422), value date ≤ business date;
 /// the first one makes the loan active.
 #[tracing::instrument(name = "disburse a loan", skip_all, fields(loan_id = %loan_id))]
@@ -677,38 +765,15 @@ pub async fn disburse(
     command: Disburse,
     key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<TransactionView>> {
-    caller.require(&[Role::Accountant])?;
-    let command = Disburse {
-        amount: positive("amount_vnd", command.amount)?,
-        reference: reference_of(&command.reference)?,
-        ..command
-    };
-    append(
+    let movement = Movement::of(command.amount, command.value_date, command.reference);
+    append_movement(
         ctx,
         caller,
         loan_id,
         key,
         &DISBURSEMENT,
-        move |_, loan, today| {
-            Box::pin(async move {
-                check_value_date("value_date", command.value_date, today)?;
-                if loan
-                    .signed_on
-                    .is_some_and(|signed| command.value_date < signed)
-                {
-                    return Err(AppError::new(
-                        ErrorKind::Rule,
-                        "value_date_before_contract",
-                        Localized::new(
-                            "Ngày giải ngân trước ngày ký hợp đồng.",
-                            "The disbursement's value date is before the contract was signed.",
-                        ),
-                    )
-                    .with_field("value_date"));
-                }
-                NewTransaction::disbursement(command)
-            })
-        },
+        movement,
+        after_signing,
     )
     .await
 }
@@ -722,19 +787,11 @@ pub async fn repay(
     command: Repay,
     key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<TransactionView>> {
-    caller.require(&[Role::Accountant])?;
-    let command = Repay {
-        amount: positive("amount_vnd", command.amount)?,
-        reference: reference_of(&command.reference)?,
-        ..command
+    let movement = Movement {
+        repayment_kind: Some(command.kind),
+        ..Movement::of(command.amount, command.value_date, command.reference)
     };
-    append(ctx, caller, loan_id, key, &REPAYMENT, move |_, _, today| {
-        Box::pin(async move {
-            check_value_date("value_date", command.value_date, today)?;
-            NewTransaction::repayment(command)
-        })
-    })
-    .await
+    append_movement(ctx, caller, loan_id, key, &REPAYMENT, movement, any_time).await
 }
 
 /// Records money recovered on a written-off loan (accountant): the written-off principal first (Dr 1121 /
@@ -749,19 +806,8 @@ pub async fn recover(
     command: Recover,
     key: Option<&IdempotencyKey>,
 ) -> AppResult<Idempotent<TransactionView>> {
-    caller.require(&[Role::Accountant])?;
-    let command = Recover {
-        amount: positive("amount_vnd", command.amount)?,
-        reference: reference_of(&command.reference)?,
-        ..command
-    };
-    append(ctx, caller, loan_id, key, &RECOVERY, move |_, _, today| {
-        Box::pin(async move {
-            check_value_date("value_date", command.value_date, today)?;
-            NewTransaction::recovery(command)
-        })
-    })
-    .await
+    let movement = Movement::of(command.amount, command.value_date, command.reference);
+    append_movement(ctx, caller, loan_id, key, &RECOVERY, movement, any_time).await
 }
 
 /// Reverses a transaction (accountant; reason required): appends a reversal, replays the loan without the
@@ -838,17 +884,15 @@ pub async fn restructure(
         )
         .with_field("interest_reduction_vnd"));
     }
-    let approved_by = caller.user_id();
-    append(
+    append_decision(
         ctx,
         caller,
         loan_id,
         key,
         &RESTRUCTURE,
-        move |_, loan, today| {
+        (reason, command.value_date),
+        move |_, loan, today, decision| {
             Box::pin(async move {
-                let value_date = command.value_date.unwrap_or(today);
-                check_value_date("value_date", value_date, today)?;
                 check_new_schedule_starts_after(command.first_due_on, today)?;
                 let period_months = match command.period_months {
                     Some(months) => months,
@@ -876,7 +920,7 @@ pub async fn restructure(
                 };
                 // Kept as an integer of đồng, like every stored amount.
                 amount_vnd(terms.interest_reduction)?;
-                NewTransaction::restructure(&terms, value_date, reason, approved_by)
+                NewTransaction::restructure(&terms, decision)
             })
         },
     )
@@ -896,22 +940,20 @@ pub async fn write_off(
 ) -> AppResult<Idempotent<TransactionView>> {
     caller.require(&[Role::Approver])?;
     let reason = reason_of(&command.reason)?;
-    let approved_by = caller.user_id();
-    append(
+    append_decision(
         ctx,
         caller,
         loan_id,
         key,
         &WRITE_OFF,
-        move |txn, loan, today| {
+        (reason, command.value_date),
+        move |txn, loan, _, decision| {
             Box::pin(async move {
-                let value_date = command.value_date.unwrap_or(today);
-                check_value_date("value_date", value_date, today)?;
-                let (state, _) = state_of(txn, loan, value_date).await?;
+                let (state, _) = state_of(txn, loan, decision.value_date).await?;
                 let details = follow_ups::check_write_off(&state, command.early.as_ref())?;
                 let principal =
                     Vnd::from_i64(loan.in_term_principal_vnd + loan.overdue_principal_vnd);
-                NewTransaction::write_off(principal, value_date, reason, details, approved_by)
+                NewTransaction::write_off(principal, details, decision)
             })
         },
     )

@@ -2,38 +2,24 @@
 //! domain's [`coopfund_domain::statement_period`] cut from the statement as of the business date.
 
 use chrono::NaiveDate;
-use coopfund_domain::{ids::LoanId, Vnd};
-use serde::Serialize;
+use coopfund_domain::{ids::LoanId, StatementPeriod, Vnd};
 
-use super::{find_for, state_of, StatementLine};
+use super::{find_for, state_of};
 use crate::{
     app::{context::AppCtx, fund, loan_engine, Caller},
     error::{AppError, AppResult},
 };
 
-/// The statement of one period, as [`statement_for_period`] returns it.
-#[derive(Debug, Clone, Serialize)]
+/// The statement of one period, as [`statement_for_period`] returns it: the domain's period of loan
+/// `number`, read on the business date `as_of`.
+#[derive(Debug, Clone)]
 pub struct LoanStatementPeriod {
     pub loan_id: i64,
     pub number: String,
     /// The business date the statement is read on.
     pub as_of: NaiveDate,
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-    pub opening_principal_vnd: Vnd,
-    pub opening_advance_vnd: Vnd,
-    pub lines: Vec<StatementLine>,
-    pub disbursed_vnd: Vnd,
-    pub principal_due_vnd: Vnd,
-    pub interest_due_vnd: Vnd,
-    pub received_vnd: Vnd,
-    pub paid_principal_vnd: Vnd,
-    pub paid_interest_vnd: Vnd,
-    pub paid_overdue_interest_vnd: Vnd,
-    pub paid_late_interest_vnd: Vnd,
-    pub written_off_vnd: Vnd,
-    pub closing_principal_vnd: Vnd,
-    pub closing_advance_vnd: Vnd,
+    /// The period: its opening and closing balances, its lines and their totals.
+    pub period: StatementPeriod,
 }
 
 /// 400 `invalid_period`: the period ends before it starts.
@@ -71,27 +57,12 @@ pub async fn statement_for_period(
         &loan_engine::statement_transactions_of(&all)?,
         today,
     );
-    let p = coopfund_domain::statement_period(&whole, from, to.min(today));
+    let period = coopfund_domain::statement_period(&whole, from, to.min(today));
     Ok(LoanStatementPeriod {
         loan_id: loan.id,
         number: loan.number,
         as_of: today,
-        from: p.from,
-        to: p.to,
-        opening_principal_vnd: p.opening_principal,
-        opening_advance_vnd: p.opening_advance,
-        lines: p.lines.iter().map(StatementLine::from).collect(),
-        disbursed_vnd: p.disbursed,
-        principal_due_vnd: p.principal_due,
-        interest_due_vnd: p.interest_due,
-        received_vnd: p.received,
-        paid_principal_vnd: p.paid_principal,
-        paid_interest_vnd: p.paid_interest,
-        paid_overdue_interest_vnd: p.paid_overdue_interest,
-        paid_late_interest_vnd: p.paid_late_interest,
-        written_off_vnd: p.written_off,
-        closing_principal_vnd: p.closing_principal,
-        closing_advance_vnd: p.closing_advance,
+        period,
     })
 }
 
@@ -99,6 +70,7 @@ pub async fn statement_for_period(
 impl LoanStatementPeriod {
     /// Contractual, overdue and late interest paid in the period.
     pub fn interest_paid_vnd(&self) -> Vnd {
-        self.paid_interest_vnd + self.paid_overdue_interest_vnd + self.paid_late_interest_vnd
+        let moved = &self.period.moved;
+        moved.paid_interest + moved.paid_overdue_interest + moved.paid_late_interest
     }
 }

@@ -273,16 +273,20 @@ fn the_statement_runs_the_balances_in_day_order_and_leaves_out_what_was_reversed
     );
     let billed = &statement.lines[1];
     assert_eq!(
-        (billed.principal_due, billed.interest_due),
+        (billed.moved.principal_due, billed.moved.interest_due),
         (vnd(10_000_000), vnd(1_019_178))
     );
     let paid = &statement.lines[2];
     assert_eq!(paid.reference, "UNC-2");
     assert_eq!(
-        (paid.received, paid.paid_principal, paid.paid_interest),
+        (
+            paid.moved.received,
+            paid.moved.paid_principal,
+            paid.moved.paid_interest
+        ),
         (vnd(11_019_178), vnd(10_000_000), vnd(1_019_178))
     );
-    assert_eq!(statement.lines[3].interest_due, vnd(828_493));
+    assert_eq!(statement.lines[3].moved.interest_due, vnd(828_493));
     assert_eq!(statement.total_disbursed, vnd(100_000_000));
     assert_eq!(statement.total_received, vnd(11_019_178));
     assert_eq!(statement.total_principal_paid, vnd(10_000_000));

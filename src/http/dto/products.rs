@@ -8,7 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::parse_named;
 use crate::{
-    app::products::{self, Product, ProductChanges, ProductDraft, ProductFilter, ProductPage},
+    app::products::{
+        self, Product, ProductChanges, ProductDraft, ProductFilter, ProductOptions, ProductPage,
+    },
     error::AppError,
 };
 
@@ -176,7 +178,6 @@ macro_rules! product_command {
     ($command:ident from $b:ident { $($field:ident: $value:expr),* $(,)? }) => {
         $command {
             $($field: $value,)*
-            day_count: $b.day_count.as_deref().map(day_count).transpose()?,
             code: $b.code,
             name: $b.name,
             description: $b.description,
@@ -186,22 +187,25 @@ macro_rules! product_command {
             max_amount_vnd: $b.max_amount_vnd,
             min_installments: $b.min_installments,
             max_installments: $b.max_installments,
-            max_principal_grace: $b.max_principal_grace,
-            installment_unit_vnd: $b.installment_unit_vnd,
-            overdue_multiplier: $b.overdue_multiplier,
-            late_rate_percent: $b.late_rate_percent,
-            allocation_order: $b
-                .allocation_order
-                .as_deref()
-                .map(products::allocation_order_of)
-                .transpose()?,
-            prepayment_rule: $b
-                .prepayment_rule
-                .as_deref()
-                .map(prepayment_rule)
-                .transpose()?,
-            collateral_free_limit_vnd: $b.collateral_free_limit_vnd,
-            active: $b.active,
+            options: ProductOptions {
+                max_principal_grace: $b.max_principal_grace,
+                day_count: $b.day_count.as_deref().map(day_count).transpose()?,
+                installment_unit_vnd: $b.installment_unit_vnd,
+                overdue_multiplier: $b.overdue_multiplier,
+                late_rate_percent: $b.late_rate_percent,
+                allocation_order: $b
+                    .allocation_order
+                    .as_deref()
+                    .map(products::allocation_order_of)
+                    .transpose()?,
+                prepayment_rule: $b
+                    .prepayment_rule
+                    .as_deref()
+                    .map(prepayment_rule)
+                    .transpose()?,
+                collateral_free_limit_vnd: $b.collateral_free_limit_vnd,
+                active: $b.active,
+            },
         }
     };
 }
