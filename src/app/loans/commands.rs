@@ -19,6 +19,7 @@ use crate::{
     app::{
         audit::{self, Change},
         calendar,
+        chains::ChainHeads,
         context::AppCtx,
         event_mail, follow_ups,
         idempotency::{run_keyed, IdempotencyKey, Idempotent},
@@ -415,12 +416,17 @@ async fn record(
         created_at: Set(ctx.now()),
         ..Default::default()
     };
-    crate::app::chains::link(
-        txn,
-        coopfund_domain::chain::Chain::LoanTransactions,
-        std::slice::from_mut(&mut inserted),
-    )
-    .await?;
+    // The three chains this command appends to (the transaction, its entry, the audit record) are read
+    // once, at this first row (on PostgreSQL locked to the commit, as one `link` would), and moved in
+    // one statement once the audit record is linked.
+    let mut heads = ChainHeads::new();
+    heads
+        .link(
+            txn,
+            coopfund_domain::chain::Chain::LoanTransactions,
+            std::slice::from_mut(&mut inserted),
+        )
+        .await?;
     let inserted = inserted.insert(txn).await?;
     // A back-dated event or a reversal makes the loan's later snapshots stale (issue 14).
     crate::app::loan_engine::invalidate_snapshots(txn, &inserted, today).await?;
@@ -454,6 +460,7 @@ async fn record(
     // grace end) and nothing else.
     let refolded = ledger::refold_and_post_with(
         txn,
+        &mut heads,
         &ctx.policy.classification,
         caller,
         loan,
@@ -468,8 +475,9 @@ async fn record(
     // the view: the one just appended cannot have been reversed yet (`reversed_by` is empty).
     let view = TransactionView::of(&inserted, &[], &refolded.state)?;
     let after = LoanView::live(ctx, refolded.loan.clone(), &refolded.state, today)?;
-    audit::record_at(
+    audit::record_linked(
         txn,
+        &mut heads,
         caller,
         ctx.now(),
         Change {
@@ -485,6 +493,7 @@ async fn record(
         },
     )
     .await?;
+    heads.finish(txn).await?;
     Ok(Recorded {
         view,
         transaction: inserted,
