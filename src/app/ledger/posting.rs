@@ -151,6 +151,7 @@ pub fn stored_vnd(amount: Vnd) -> AppResult<i64> {
 /// `provision`) and what is posted; returns the entry's id, or `None` when nothing differs. Call inside the
 /// event's transaction; the entry is linked after `heads`, which the caller moves before it commits
 /// ([`ChainHeads::finish`]).
+#[allow(clippy::too_many_arguments)]
 pub async fn post_loan_difference<C: ConnectionTrait>(
     conn: &C,
     heads: &mut ChainHeads,
