@@ -14,6 +14,7 @@ use coopfund_domain::{
 };
 
 use super::{
+    chains::ChainHeads,
     context::AppCtx,
     page::{paginate, Page, PageRequest},
     Caller,
@@ -106,6 +107,25 @@ where
     B: Serialize,
     A: Serialize,
 {
+    let mut heads = ChainHeads::new();
+    record_linked(conn, &mut heads, caller, at, change).await?;
+    heads.finish(conn).await
+}
+
+/// [`record_at`], the record linked after `heads` (the unit of work's chain heads, which it moves before
+/// it commits: [`ChainHeads::finish`]).
+pub async fn record_linked<C, B, A>(
+    conn: &C,
+    heads: &mut ChainHeads,
+    caller: &Caller,
+    at: DateTime<Utc>,
+    change: Change<'_, B, A>,
+) -> AppResult<()>
+where
+    C: ConnectionTrait,
+    B: Serialize,
+    A: Serialize,
+{
     let to_json = |value: Option<&dyn erased::Json>| value.map(|v| v.json());
     let mut row = audit_record::ActiveModel {
         at: Set(at),
@@ -120,7 +140,9 @@ where
         ..Default::default()
     };
     // Tamper-evident: the record takes its place in the audit chain in this transaction.
-    super::chains::link(conn, Chain::Audit, std::slice::from_mut(&mut row)).await?;
+    heads
+        .link(conn, Chain::Audit, std::slice::from_mut(&mut row))
+        .await?;
     row.insert(conn).await?;
     Ok(())
 }

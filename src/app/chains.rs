@@ -3,13 +3,15 @@
 //!
 //! The encoding, the walk and what a chain proves are in [`coopfund_domain::chain`]. Here:
 //!
-//! - **Appending** ([`link`], [`link_entries`]): before a chained row is inserted, its link (sequence
-//!   number, previous hash, own hash) is computed from the values about to be written and the chain head
-//!   is moved, in the caller's transaction. The head row is the lock that makes one writer per chain: on
-//!   PostgreSQL every head is taken `FOR UPDATE` in a fixed order (so two transactions appending to several
-//!   chains never deadlock on them) and held to the commit; on SQLite the `UPDATE … RETURNING` of the head
-//!   is the transaction's first write, so it holds the database's write lock (and the writer gate already
-//!   serialises the process's writers). A unique index on `chain_seq` backs both: a chain cannot fork.
+//! - **Appending** ([`ChainHeads`], and [`link`], [`link_entries`] for one chain): before a chained row
+//!   is inserted, its link (sequence number, previous hash, own hash) is computed from the values about
+//!   to be written, in the caller's transaction; the heads are read at the first row linked and every
+//!   head moved is written back in one statement ([`ChainHeads::finish`], before the commit). The head
+//!   row is the lock that makes one writer per chain: on PostgreSQL every head is taken `FOR UPDATE` in a
+//!   fixed order (so two transactions appending to several chains never deadlock on them) and held to the
+//!   commit; on SQLite the read of the heads is an `UPDATE … RETURNING`, so the transaction holds the
+//!   database's write lock from then on (and the writer gate already serialises the process's writers).
+//!   A unique index on `chain_seq` backs both: a chain cannot fork.
 //!   Rows inserted: audit records ([`crate::app::audit`]), journal entries with their lines
 //!   ([`crate::app::ledger::posting`], [`crate::app::charter_capital`]), loan transactions
 //!   ([`crate::app::loans`]), charter capital contributions, and the bulk demo's rows.
@@ -101,91 +103,138 @@ fn set_link<A: ActiveModelTrait>(model: &mut A, link: &Link) -> AppResult<()> {
     Ok(())
 }
 
-/// Takes the chain heads for the rest of `conn`'s transaction and reserves the links of `rows` in `chain`.
-/// `conn` must be a transaction that goes on to insert the rows.
-pub async fn reserve<C: ConnectionTrait>(
-    conn: &C,
-    chain: Chain,
-    rows: &[Vec<Field>],
-) -> AppResult<Vec<Link>> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
+/// The chain heads of one unit of work, read once and moved once: the rows it appends to any chain are
+/// linked in memory after the heads as read, and every head it moved is written back in one statement
+/// at its end ([`ChainHeads::finish`]). A money command appends to three chains (the loan transaction,
+/// its journal entry, the audit record): two statements for the three instead of two per chain.
+///
+/// The heads are read at the first row linked, not before: on PostgreSQL every head is taken
+/// `FOR UPDATE` then, in one fixed order (so two transactions appending to several chains never
+/// deadlock on them), and held to the commit, as a single [`link`] takes them; on SQLite the read is an
+/// `UPDATE … RETURNING` that changes nothing, so the transaction holds the database's write lock before
+/// it reads the heads (and the writer gate already serialises the process's writers). The move checks
+/// that every head is still where it was read (nothing else may append to these chains in between in
+/// the same transaction: a single [`link`] would read the head as stored and collide on the unique
+/// `chain_seq`), and refuses otherwise: the caller's transaction must then roll back.
+#[derive(Debug, Default)]
+#[must_use = "the heads must be moved (`ChainHeads::finish`) in the transaction that inserts the linked rows"]
+pub struct ChainHeads {
+    /// Each chain's head as read and as moved by the rows linked so far; `None` until the first row.
+    heads: Option<Vec<(Head, Head)>>,
+}
+
+impl ChainHeads {
+    /// No head read yet: nothing is read or locked until a row is linked.
+    pub fn new() -> ChainHeads {
+        ChainHeads::default()
     }
-    let backend = conn.get_database_backend();
-    let count = i64::try_from(rows.len()).map_err(AppError::internal)?;
-    let missing = || {
-        AppError::internal(anyhow::anyhow!(
-            "the head of chain {} is missing (chain_heads)",
-            chain.name()
-        ))
-    };
-    if backend == DbBackend::Postgres {
-        // Every head, in one fixed order: a transaction appending to several chains takes them all at once.
-        // The rows locked are read too, so the head moves in one more statement (two a chain, not three).
-        let heads = conn
-            .query_all_raw(Statement::from_string(
-                backend,
-                "SELECT chain, seq, hash FROM chain_heads ORDER BY chain FOR UPDATE",
-            ))
-            .await?;
-        let mut head = None;
-        for row in &heads {
-            if row.try_get::<String>("", "chain")? == chain.name() {
-                head = Some((
-                    row.try_get::<i64>("", "seq")?,
-                    row.try_get::<String>("", "hash")?,
-                ));
-            }
+
+    /// `chain`'s head after the rows linked so far, the heads read (and locked) first if they were not.
+    async fn current<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        chain: Chain,
+    ) -> AppResult<&mut Head> {
+        if self.heads.is_none() {
+            self.heads = Some(read_heads(conn).await?);
         }
-        let (seq, hash) = head.ok_or_else(missing)?;
-        let links = links_after(chain, seq, &hash, rows);
-        let last = links.last().map(|l| l.hash.clone()).unwrap_or(hash);
-        conn.execute_raw(Statement::from_sql_and_values(
-            backend,
-            "UPDATE chain_heads SET seq = $1, hash = $2, updated_at = CURRENT_TIMESTAMP WHERE chain = $3",
-            [(seq + count).into(), last.into(), chain.name().into()],
-        ))
-        .await?;
-        return Ok(links);
+        self.heads
+            .iter_mut()
+            .flatten()
+            .find(|(read, _)| read.chain == chain)
+            .map(|(_, moved)| moved)
+            .ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!(
+                    "the head of chain {} is missing (chain_heads)",
+                    chain.name()
+                ))
+            })
     }
-    // SQLite: the write first, so the transaction holds the write lock before it reads the head.
-    let head = conn
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            "UPDATE chain_heads SET seq = seq + ? WHERE chain = ? RETURNING seq, hash",
-            [count.into(), chain.name().into()],
-        ))
-        .await?
-        .ok_or_else(missing)?;
-    let (new_seq, hash): (i64, String) = (head.try_get("", "seq")?, head.try_get("", "hash")?);
-    let links = links_after(chain, new_seq - count, &hash, rows);
-    let last = links.last().map(|l| l.hash.clone()).unwrap_or(hash);
-    conn.execute_raw(Statement::from_sql_and_values(
-        backend,
-        "UPDATE chain_heads SET hash = ?, updated_at = CURRENT_TIMESTAMP WHERE chain = ?",
-        [last.into(), chain.name().into()],
-    ))
-    .await?;
-    Ok(links)
+
+    /// Links `models` (rows of `chain`'s table, in the order they will be inserted) into `chain` after
+    /// the rows linked before them: sets their `chain_seq`, `chain_prev` and `chain_hash`. Not for journal
+    /// entries (their lines are hashed with them: [`ChainHeads::link_entries`]).
+    pub async fn link<C, A>(&mut self, conn: &C, chain: Chain, models: &mut [A]) -> AppResult<()>
+    where
+        C: ConnectionTrait,
+        A: ActiveModelTrait,
+    {
+        if models.is_empty() {
+            return Ok(());
+        }
+        let head = self.current(conn, chain).await?;
+        *head = link_after(head, models)?;
+        Ok(())
+    }
+
+    /// Links journal entry `headers` with their `lines` (in insertion order; the lines' `entry_id` need
+    /// not be known yet) into the journal chain after the entries linked before them.
+    pub async fn link_entries<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        headers: &mut [journal_entry::ActiveModel],
+        lines: &[&[journal_line::ActiveModel]],
+    ) -> AppResult<()> {
+        if headers.is_empty() {
+            return Ok(());
+        }
+        let head = self.current(conn, Chain::Journal).await?;
+        *head = link_entries_after(head, headers, lines)?;
+        Ok(())
+    }
+
+    /// Moves every head a row was linked after, in one statement, in `conn`'s transaction (the one that
+    /// read them and inserted the rows); nothing when no row was linked.
+    pub async fn finish<C: ConnectionTrait>(self, conn: &C) -> AppResult<()> {
+        let Some(heads) = self.heads else {
+            return Ok(());
+        };
+        move_held_heads(conn, &heads).await
+    }
+}
+
+/// Every chain head, in the order of their names: on PostgreSQL taken `FOR UPDATE` for the rest of
+/// `conn`'s transaction; on SQLite by an `UPDATE … RETURNING` that changes nothing, so the transaction
+/// holds the write lock before it reads them.
+async fn read_heads<C: ConnectionTrait>(conn: &C) -> AppResult<Vec<(Head, Head)>> {
+    let backend = conn.get_database_backend();
+    let sql = if backend == DbBackend::Postgres {
+        "SELECT chain, seq, hash FROM chain_heads ORDER BY chain FOR UPDATE"
+    } else {
+        "UPDATE chain_heads SET seq = seq RETURNING chain, seq, hash"
+    };
+    let rows = conn
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await?;
+    let mut heads = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let name: String = row.try_get("", "chain")?;
+        let chain = Chain::from_name(&name).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("chain_heads holds an unknown chain {name}"))
+        })?;
+        let head = Head {
+            chain,
+            seq: row.try_get("", "seq")?,
+            hash: row.try_get("", "hash")?,
+        };
+        heads.push((head.clone(), head));
+    }
+    heads.sort_by_key(|(head, _)| head.chain.name());
+    Ok(heads)
 }
 
 /// Links `models` (rows of `chain`'s table, in the order they will be inserted) into `chain`: sets their
-/// `chain_seq`, `chain_prev` and `chain_hash`. Call in the transaction that inserts them, right before.
-/// Not for journal entries (their lines are hashed with them: [`link_entries`]).
+/// `chain_seq`, `chain_prev` and `chain_hash`, and moves the head. Call in the transaction that inserts
+/// them, right before. Not for journal entries (their lines are hashed with them: [`link_entries`]). A
+/// unit of work that appends to several chains uses one [`ChainHeads`] instead (two statements in all).
 pub async fn link<C, A>(conn: &C, chain: Chain, models: &mut [A]) -> AppResult<()>
 where
     C: ConnectionTrait,
     A: ActiveModelTrait,
 {
-    let fields = models
-        .iter()
-        .map(|m| fields_of(m, chain.columns()))
-        .collect::<AppResult<Vec<_>>>()?;
-    let links = reserve(conn, chain, &fields).await?;
-    for (model, link) in models.iter_mut().zip(&links) {
-        set_link(model, link)?;
-    }
-    Ok(())
+    let mut heads = ChainHeads::new();
+    heads.link(conn, chain, models).await?;
+    heads.finish(conn).await
 }
 
 /// The hashed fields of each journal entry of `headers`, its `lines` included.
@@ -207,18 +256,15 @@ fn entry_fields(
 }
 
 /// Links journal entry `headers` with their `lines` (in insertion order; the lines' `entry_id` need not
-/// be known yet) into the journal chain.
+/// be known yet) into the journal chain, and moves its head ([`link`] for entries).
 pub async fn link_entries<C: ConnectionTrait>(
     conn: &C,
     headers: &mut [journal_entry::ActiveModel],
     lines: &[&[journal_line::ActiveModel]],
 ) -> AppResult<()> {
-    let rows = entry_fields(headers, lines)?;
-    let links = reserve(conn, Chain::Journal, &rows).await?;
-    for (header, link) in headers.iter_mut().zip(&links) {
-        set_link(header, link)?;
-    }
-    Ok(())
+    let mut heads = ChainHeads::new();
+    heads.link_entries(conn, headers, lines).await?;
+    heads.finish(conn).await
 }
 
 /// `chain`'s head as stored now, read without a lock. For a writer that links its rows in memory
@@ -301,7 +347,7 @@ fn after(head: &Head, links: &[Link]) -> Head {
 
 /// Moves each chain head of `moves` from its first head to its second, in `conn`'s transaction (which
 /// goes on to insert the rows linked in between). On PostgreSQL every head is taken `FOR UPDATE` first,
-/// in the same fixed order as [`reserve`] takes them, and held to the commit. A head that is no longer
+/// in the same fixed order as [`ChainHeads`] takes them, and held to the commit. A head that is no longer
 /// where the rows were linked (another writer appended since) is an error and nothing is moved: the
 /// caller's transaction must roll back.
 pub async fn move_heads<C: ConnectionTrait>(conn: &C, moves: &[(Head, Head)]) -> AppResult<()> {
@@ -313,11 +359,13 @@ pub async fn move_heads<C: ConnectionTrait>(conn: &C, moves: &[(Head, Head)]) ->
         ))
         .await?;
     }
-    let sql = if backend == DbBackend::Postgres {
-        "UPDATE chain_heads SET seq = $1, hash = $2, updated_at = CURRENT_TIMESTAMP WHERE chain = $3 AND seq = $4 AND hash = $5"
-    } else {
-        "UPDATE chain_heads SET seq = ?, hash = ?, updated_at = CURRENT_TIMESTAMP WHERE chain = ? AND seq = ? AND hash = ?"
-    };
+    move_held_heads(conn, moves).await
+}
+
+/// [`move_heads`] without taking the heads first (the caller holds them): one `UPDATE` for every head
+/// that moves, each row matched by the chain and the head it moves from.
+async fn move_held_heads<C: ConnectionTrait>(conn: &C, moves: &[(Head, Head)]) -> AppResult<()> {
+    let mut moving = Vec::with_capacity(moves.len());
     for (from, to) in moves {
         if from.chain != to.chain || to.seq < from.seq {
             return Err(AppError::internal(anyhow::anyhow!(
@@ -328,29 +376,64 @@ pub async fn move_heads<C: ConnectionTrait>(conn: &C, moves: &[(Head, Head)]) ->
                 to.chain.name()
             )));
         }
-        if from == to {
-            continue;
+        if from != to {
+            moving.push((from, to));
         }
-        let moved = conn
-            .execute_raw(Statement::from_sql_and_values(
-                backend,
-                sql,
-                [
-                    to.seq.into(),
-                    to.hash.clone().into(),
-                    from.chain.name().into(),
-                    from.seq.into(),
-                    from.hash.clone().into(),
-                ],
-            ))
-            .await?;
-        if moved.rows_affected() != 1 {
-            return Err(AppError::internal(anyhow::anyhow!(
-                "the head of chain {} moved while rows were linked after it (seq {})",
-                from.chain.name(),
-                from.seq
-            )));
+    }
+    if moving.is_empty() {
+        return Ok(());
+    }
+    let backend = conn.get_database_backend();
+    let mut values: Vec<Value> = Vec::with_capacity(moving.len() * 7);
+    let mut param = |value: Value| {
+        values.push(value);
+        if backend == DbBackend::Postgres {
+            format!("${}", values.len())
+        } else {
+            "?".to_string()
         }
+    };
+    let mut seq = String::from("CASE chain");
+    for (from, to) in &moving {
+        seq += &format!(
+            " WHEN {} THEN {}",
+            param(from.chain.name().into()),
+            param(to.seq.into())
+        );
+    }
+    let mut hash = String::from("CASE chain");
+    for (from, to) in &moving {
+        hash += &format!(
+            " WHEN {} THEN {}",
+            param(from.chain.name().into()),
+            param(to.hash.clone().into())
+        );
+    }
+    let mut matched = Vec::with_capacity(moving.len());
+    for (from, _) in &moving {
+        matched.push(format!(
+            "(chain = {} AND seq = {} AND hash = {})",
+            param(from.chain.name().into()),
+            param(from.seq.into()),
+            param(from.hash.clone().into())
+        ));
+    }
+    let sql = format!(
+        "UPDATE chain_heads SET seq = {seq} END, hash = {hash} END, updated_at = CURRENT_TIMESTAMP WHERE {}",
+        matched.join(" OR ")
+    );
+    let moved = conn
+        .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    if moved.rows_affected() != moving.len() as u64 {
+        let chains = moving
+            .iter()
+            .map(|(from, _)| format!("{} at seq {}", from.chain.name(), from.seq))
+            .collect::<Vec<_>>();
+        return Err(AppError::internal(anyhow::anyhow!(
+            "a chain head moved while rows were linked after it (one of {})",
+            chains.join(", ")
+        )));
     }
     Ok(())
 }

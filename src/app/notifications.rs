@@ -122,16 +122,6 @@ pub fn recipients_of(coop: &cooperative::Model, row: Option<&setting::Model>) ->
     Recipients { emails, language }
 }
 
-/// The recipients of cooperative `cooperative_id`'s mails, read in `conn` (the mail's transaction).
-pub async fn recipients<C: ConnectionTrait>(
-    conn: &C,
-    coop: &cooperative::Model,
-) -> AppResult<Recipients> {
-    // Read with every receipt a money command queues: by primary key without `LIMIT ?` (`store::one_by_key`).
-    let row = crate::store::one_by_key(setting::Entity::find_by_id(coop.id), conn).await?;
-    Ok(recipients_of(coop, row.as_ref()))
-}
-
 fn own_cooperative(caller: &Caller) -> AppResult<i64> {
     caller.require(&[Role::Cooperative])?;
     caller.own_cooperative().ok_or_else(AppError::forbidden)

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::{
     app::{
         audit::{self, Change},
+        chains::ChainHeads,
         context::Clock,
         fund,
         ledger::{self, Posting},
@@ -77,8 +78,11 @@ pub async fn restore_restructured_interest(
         let today = fund::business_date(&txn).await?;
         let before = figures(&loan)?;
         let calendar = crate::app::calendar::in_force(&txn).await?;
+        // The correction's entry and its audit record go onto the chains through one set of heads, moved once.
+        let mut heads = ChainHeads::new();
         let refolded = ledger::refold_and_post(
             &txn,
+            &mut heads,
             classification,
             &caller,
             loan,
@@ -90,8 +94,9 @@ pub async fn restore_restructured_interest(
         .await?;
         let after = figures(&refolded.loan)?;
         if refolded.entry_id.is_some() || after.status != before.status {
-            audit::record_at(
+            audit::record_linked(
                 &txn,
+                &mut heads,
                 &caller,
                 clock.now(),
                 Change {
@@ -111,6 +116,7 @@ pub async fn restore_restructured_interest(
             );
             corrected += 1;
         }
+        heads.finish(&txn).await?;
         txn.commit().await?;
     }
     Ok(corrected)

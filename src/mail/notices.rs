@@ -37,7 +37,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    sea_query::{Alias, Expr, ExprTrait, JoinType, Query},
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, Iterable, QueryFilter,
+    QueryResult,
+};
 
 use super::{
     outbox::{self, NewMessage},
@@ -50,7 +54,6 @@ use crate::{
     config::{ReminderSettings, Settings},
     error::{AppError, AppResult, Lang},
     store::entities::{cooperative, cooperative_notification_setting as setting, loan, user},
-    store::one_by_key,
 };
 
 /// A cooperative as a recipient: its address, language, name and officer.
@@ -82,46 +85,20 @@ pub async fn audience_for_cooperative<C: ConnectionTrait>(
     conn: &C,
     cooperative_id: i64,
 ) -> AppResult<Audience> {
-    // Every repayment's receipt reads these: by primary key without `LIMIT ?` (`store::one_by_key`).
-    let found = one_by_key(cooperative::Entity::find_by_id(cooperative_id), conn)
-        .await?
-        .ok_or_else(|| AppError::not_found("hợp tác xã", "Cooperative"))?;
-    let officer = match found.officer_id {
-        Some(id) => one_by_key(user::Entity::find_by_id(id), conn)
-            .await?
-            .map(|u| OfficerContact {
-                name: u.full_name,
-                email: u.email.filter(|e| !e.trim().is_empty()),
-            }),
-        None => None,
-    };
-    // The addresses and language the cooperative chose on /my/notifications (issue 10 §5).
-    let recipients = crate::app::notifications::recipients(conn, &found).await?;
-    Ok(Audience {
-        cooperative_id: found.id,
-        email: recipients.to_header(),
-        language: recipients.language,
-        name: found.name,
-        officer,
-    })
+    audience(conn, cooperative_id, None).await
 }
 
-/// An officer as a contact, if `id` names an enabled user with an email address.
-async fn usable_officer<C: ConnectionTrait>(
-    conn: &C,
-    id: Option<i64>,
-) -> AppResult<Option<OfficerContact>> {
-    let Some(id) = id else { return Ok(None) };
-    Ok(one_by_key(user::Entity::find_by_id(id), conn)
-        .await?
-        .filter(|u| !u.disabled)
-        .and_then(|u| {
-            let email = u.email.filter(|e| !e.trim().is_empty())?;
-            Some(OfficerContact {
-                name: u.full_name,
-                email: Some(email),
-            })
-        }))
+/// An officer as a contact when the user is enabled and has an email address (the loan's officer must be,
+/// to replace the cooperative's).
+fn usable_officer(found: &OfficerRow) -> Option<OfficerContact> {
+    if found.disabled {
+        return None;
+    }
+    let email = found.email.clone().filter(|e| !e.trim().is_empty())?;
+    Some(OfficerContact {
+        name: found.full_name.clone(),
+        email: Some(email),
+    })
 }
 
 /// The cooperative of `loan` as a recipient, with the officer recorded on the loan as its
@@ -131,11 +108,130 @@ pub async fn audience_for_loan<C: ConnectionTrait>(
     conn: &C,
     loan: &loan::Model,
 ) -> AppResult<Audience> {
-    let mut audience = audience_for_cooperative(conn, loan.cooperative_id).await?;
-    if let Some(officer) = usable_officer(conn, loan.officer_id).await? {
-        audience.officer = Some(officer);
+    audience(conn, loan.cooperative_id, loan.officer_id).await
+}
+
+/// The columns of a user read as an officer.
+const OFFICER_COLUMNS: [user::Column; 4] = [
+    user::Column::Id,
+    user::Column::FullName,
+    user::Column::Email,
+    user::Column::Disabled,
+];
+
+/// A user as an officer, read with [`OFFICER_COLUMNS`] under a prefix.
+#[derive(Debug)]
+struct OfficerRow {
+    full_name: String,
+    email: Option<String>,
+    disabled: bool,
+}
+
+impl OfficerRow {
+    /// The user whose columns `row` holds under `prefix`; `None` when the left join found none.
+    fn of(row: &QueryResult, prefix: &str) -> AppResult<Option<OfficerRow>> {
+        if row.try_get::<Option<i64>>(prefix, "id")?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(OfficerRow {
+            full_name: row.try_get(prefix, "full_name")?,
+            email: row.try_get(prefix, "email")?,
+            disabled: row.try_get(prefix, "disabled")?,
+        }))
     }
-    Ok(audience)
+}
+
+/// The cooperative `cooperative_id` as a recipient (404 if unknown) with, as its officer, the enabled and
+/// reachable user `loan_officer_id` names, or else the cooperative's officer as recorded: the cooperative,
+/// the notification settings it chose on /my/notifications (issue 10 §5), its officer and the loan's in
+/// one statement (every repayment's receipt reads them), by primary keys and without `LIMIT ?`
+/// (`store::one_by_key`).
+async fn audience<C: ConnectionTrait>(
+    conn: &C,
+    cooperative_id: i64,
+    loan_officer_id: Option<i64>,
+) -> AppResult<Audience> {
+    let (c, s, co, lo) = ("c", "s", "co", "lo");
+    let mut select = Query::select();
+    for column in cooperative::Column::iter() {
+        select.expr_as(
+            Expr::col((Alias::new(c), column)),
+            Alias::new(format!("{c}_{}", column.as_str())),
+        );
+    }
+    for column in setting::Column::iter() {
+        select.expr_as(
+            Expr::col((Alias::new(s), column)),
+            Alias::new(format!("{s}_{}", column.as_str())),
+        );
+    }
+    let officers = [Some(co), loan_officer_id.map(|_| lo)];
+    for alias in officers.into_iter().flatten() {
+        for column in OFFICER_COLUMNS {
+            select.expr_as(
+                Expr::col((Alias::new(alias), column)),
+                Alias::new(format!("{alias}_{}", column.as_str())),
+            );
+        }
+    }
+    select
+        .from_as(cooperative::Entity, Alias::new(c))
+        .join_as(
+            JoinType::LeftJoin,
+            setting::Entity,
+            Alias::new(s),
+            Expr::col((Alias::new(s), setting::Column::CooperativeId))
+                .equals((Alias::new(c), cooperative::Column::Id)),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            user::Entity,
+            Alias::new(co),
+            Expr::col((Alias::new(co), user::Column::Id))
+                .equals((Alias::new(c), cooperative::Column::OfficerId)),
+        )
+        .and_where(Expr::col((Alias::new(c), cooperative::Column::Id)).eq(cooperative_id));
+    if let Some(id) = loan_officer_id {
+        select.join_as(
+            JoinType::LeftJoin,
+            user::Entity,
+            Alias::new(lo),
+            Expr::col((Alias::new(lo), user::Column::Id)).eq(id),
+        );
+    }
+    // At most one row: every join is by a primary key.
+    let row = conn
+        .query_all(&select)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::not_found("hợp tác xã", "Cooperative"))?;
+    let found = cooperative::Model::from_query_result(&row, &format!("{c}_"))?;
+    let chosen = match row.try_get::<Option<i64>>(&format!("{s}_"), "cooperative_id")? {
+        Some(_) => Some(setting::Model::from_query_result(&row, &format!("{s}_"))?),
+        None => None,
+    };
+    // The cooperative's officer as recorded, enabled or not; the loan's when it can be reached.
+    let mut officer = OfficerRow::of(&row, &format!("{co}_"))?.map(|u| OfficerContact {
+        name: u.full_name,
+        email: u.email.filter(|e| !e.trim().is_empty()),
+    });
+    if loan_officer_id.is_some() {
+        if let Some(usable) = OfficerRow::of(&row, &format!("{lo}_"))?
+            .as_ref()
+            .and_then(usable_officer)
+        {
+            officer = Some(usable);
+        }
+    }
+    let recipients = crate::app::notifications::recipients_of(&found, chosen.as_ref());
+    Ok(Audience {
+        cooperative_id: found.id,
+        email: recipients.to_header(),
+        language: recipients.language,
+        name: found.name,
+        officer,
+    })
 }
 
 /// [`audience_for_loan`] for many loans at once (the close of business: a chunk's notices), by loan id, with

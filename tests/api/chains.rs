@@ -591,3 +591,78 @@ async fn migrating_an_existing_database_chains_its_rows_once() {
     assert!(!report.passed);
     db.close().await.ok();
 }
+
+/// The heads of one unit of work (issue 14, repaystmts): read at its first row, moved in one statement at its
+/// end. Records linked in turn take consecutive places after the head as read and the books stay intact; a head
+/// moved by someone else in between (here by plain SQL in the same transaction) makes the move refuse, and
+/// nothing of it is written.
+#[tokio::test]
+async fn a_unit_of_works_chain_heads_move_once_and_never_over_another_append() {
+    use coopfund::app::{
+        audit::{self, Change},
+        chains::ChainHeads,
+        Caller,
+    };
+    let (app, _staff, _) = fund_with_activity().await;
+    let head_seq = |chain: Chain| {
+        let db = app.db.clone();
+        async move {
+            let sql = format!(
+                "SELECT seq FROM chain_heads WHERE chain = '{}'",
+                chain.name()
+            );
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    sql,
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<i64>("", "seq").unwrap()
+        }
+    };
+    let audit_before = head_seq(Chain::Audit).await;
+    let caller = Caller::system_named("chain test");
+    let change = |n: usize| Change::<(), ()> {
+        action: "test.chain_heads",
+        entity_type: "test",
+        entity_id: n.to_string(),
+        before: None,
+        after: None,
+    };
+
+    // Two records through one set of heads: consecutive, the head moved once to the second.
+    let txn = app.db.begin().await.unwrap();
+    let mut heads = ChainHeads::new();
+    for n in 0..2 {
+        audit::record_linked(&txn, &mut heads, &caller, chrono::Utc::now(), change(n))
+            .await
+            .expect("linked");
+    }
+    heads.finish(&txn).await.expect("moved");
+    txn.commit().await.unwrap();
+    assert_eq!(head_seq(Chain::Audit).await, audit_before + 2);
+    let report = coopfund::app::chains::verify_books(&app.db, chrono::Utc::now(), None)
+        .await
+        .expect("verify");
+    assert!(report.passed, "{}", report.render());
+
+    // Another append between the read and the move: refused.
+    let txn = app.db.begin().await.unwrap();
+    let mut heads = ChainHeads::new();
+    audit::record_linked(&txn, &mut heads, &caller, chrono::Utc::now(), change(3))
+        .await
+        .expect("linked");
+    txn.execute_unprepared("UPDATE chain_heads SET seq = seq + 1 WHERE chain = 'audit'")
+        .await
+        .unwrap();
+    let refused = heads.finish(&txn).await;
+    assert!(refused.is_err(), "a head moved under the unit of work");
+    txn.rollback().await.unwrap();
+    assert_eq!(head_seq(Chain::Audit).await, audit_before + 2);
+    let report = coopfund::app::chains::verify_books(&app.db, chrono::Utc::now(), None)
+        .await
+        .expect("verify");
+    assert!(report.passed, "{}", report.render());
+}

@@ -55,6 +55,7 @@ use sea_orm::{
 };
 
 use super::{
+    chains::ChainHeads,
     context::AppCtx,
     fund,
     ledger::{self, text::BooksError, Posting},
@@ -403,8 +404,10 @@ async fn close_loan_day(
     let loan = super::loans::lock_loan(&txn, loan_id).await?;
     let next_day = date + Duration::days(1);
     let calendar = super::calendar::in_force(&txn).await?;
+    let mut heads = ChainHeads::new();
     let refolded = ledger::refold_and_post(
         &txn,
+        &mut heads,
         &ctx.policy.classification,
         caller,
         loan,
@@ -414,6 +417,7 @@ async fn close_loan_day(
         |loan, loan_state, group| provision_on(&ctx.policy, date, loan, loan_state, group),
     )
     .await?;
+    heads.finish(&txn).await?;
     let names = cooperative_names(&txn, &[refolded.loan.cooperative_id]).await?;
     let counts = finish_loan_day(ctx, &txn, &refolded, next_day, &calendar, &names).await?;
     txn.commit().await?;

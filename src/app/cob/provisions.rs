@@ -9,6 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use super::FINISHED_STATUSES;
 use crate::{
     app::{
+        chains::ChainHeads,
         context::AppCtx,
         ledger::{self, BookQuery, LoanScope, Posting, Provision},
         policy::Policy,
@@ -79,6 +80,8 @@ pub(super) async fn release_finished_provisions(
     .await?;
     let mut posted_entries = 0;
     let calendar = crate::app::calendar::in_force(&txn).await?;
+    // Every entry of the release linked in memory, the journal's head moved once before the commit.
+    let mut heads = ChainHeads::new();
     for sum in holding {
         if sum.net_debit().is_zero() {
             continue;
@@ -98,6 +101,7 @@ pub(super) async fn release_finished_provisions(
         let posting = Posting::close_of_business(loan_id, date, ctx.now());
         let entry = ledger::post_loan_difference(
             &txn,
+            &mut heads,
             caller,
             &loan,
             &loan_state,
@@ -108,6 +112,7 @@ pub(super) async fn release_finished_provisions(
         .await?;
         posted_entries += i32::from(entry.is_some());
     }
+    heads.finish(&txn).await?;
     txn.commit().await?;
     Ok(posted_entries)
 }

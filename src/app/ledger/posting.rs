@@ -18,6 +18,7 @@ use sea_orm::{
 use super::{books::posted_book, status_of};
 use crate::{
     app::{
+        chains::ChainHeads,
         loan_engine::{self, contract_of, events_of, loan_group},
         Caller,
     },
@@ -148,9 +149,12 @@ pub fn stored_vnd(amount: Vnd) -> AppResult<i64> {
 
 /// Posts the balanced difference between the engine's book for `loan` (in `state`, group `group`, holding
 /// `provision`) and what is posted; returns the entry's id, or `None` when nothing differs. Call inside the
-/// event's transaction.
+/// event's transaction; the entry is linked after `heads`, which the caller moves before it commits
+/// ([`ChainHeads::finish`]).
+#[allow(clippy::too_many_arguments)]
 pub async fn post_loan_difference<C: ConnectionTrait>(
     conn: &C,
+    heads: &mut ChainHeads,
     caller: &Caller,
     loan: &loan::Model,
     state: &LoanState,
@@ -162,7 +166,7 @@ pub async fn post_loan_difference<C: ConnectionTrait>(
     let Some(entry) = loan_difference(loan, state, group, &posted, provision)? else {
         return Ok(None);
     };
-    post_entry(conn, caller, Some(loan.id), &entry, posting)
+    post_entry_linked(conn, heads, caller, Some(loan.id), &entry, posting)
         .await
         .map(Some)
 }
@@ -220,10 +224,27 @@ pub async fn post_entry<C: ConnectionTrait>(
     entry: &JournalEntry,
     posting: &Posting,
 ) -> AppResult<i64> {
+    let mut heads = ChainHeads::new();
+    let entry_id = post_entry_linked(conn, &mut heads, caller, loan_id, entry, posting).await?;
+    heads.finish(conn).await?;
+    Ok(entry_id)
+}
+
+/// [`post_entry`], the entry linked after `heads` (the unit of work's chain heads, which it moves at its
+/// end).
+pub async fn post_entry_linked<C: ConnectionTrait>(
+    conn: &C,
+    heads: &mut ChainHeads,
+    caller: &Caller,
+    loan_id: Option<i64>,
+    entry: &JournalEntry,
+    posting: &Posting,
+) -> AppResult<i64> {
     let mut header = header(caller, loan_id, posting);
     // The lines are hashed with their entry before the entry's id is known (the id is not hashed).
     let mut rows = lines(0, loan_id, entry)?;
-    crate::app::chains::link_entries(conn, std::slice::from_mut(&mut header), &[rows.as_slice()])
+    heads
+        .link_entries(conn, std::slice::from_mut(&mut header), &[rows.as_slice()])
         .await?;
     let header = header.insert(conn).await?;
     for row in &mut rows {
@@ -578,10 +599,13 @@ async fn insert_entries_sqlite<C: ConnectionTrait>(
 ///
 /// The specific provision is decided by `provision` from the loan row, the refolded state and its debt group
 /// (the month-end close sets it, DOMAIN.md §8; everything else keeps it); `calendar` is the fund's in force.
+/// The entry is linked after `heads` (the unit of work's chain heads: the caller moves them before it commits,
+/// [`ChainHeads::finish`]).
 #[tracing::instrument(skip_all, fields(loan_id = loan.id, %date, kind = %posting.kind))]
 #[allow(clippy::too_many_arguments)]
 pub async fn refold_and_post<C: ConnectionTrait>(
     conn: &C,
+    heads: &mut ChainHeads,
     classification: &ClassificationConfig,
     caller: &Caller,
     loan: loan::Model,
@@ -600,8 +624,10 @@ pub async fn refold_and_post<C: ConnectionTrait>(
     let state = folded.state;
     let group = loan_group(&state, classification).max(worst_sibling_group(conn, &loan).await?);
     let provision = provision(&loan, &state, group);
-    let entry_id =
-        post_loan_difference(conn, caller, &loan, &state, group, posting, provision).await?;
+    let entry_id = post_loan_difference(
+        conn, heads, caller, &loan, &state, group, posting, provision,
+    )
+    .await?;
     let loan = cache_balances(conn, loan, &state, group, date, posting.posted_at).await?;
     Ok(Refolded {
         state,

@@ -19,6 +19,7 @@ use crate::{
     app::{
         audit::{self, Change},
         calendar,
+        chains::ChainHeads,
         context::AppCtx,
         event_mail, follow_ups,
         idempotency::{run_keyed, IdempotencyKey, Idempotent},
@@ -392,12 +393,17 @@ async fn record(
         created_at: Set(ctx.now()),
         ..Default::default()
     };
-    crate::app::chains::link(
-        txn,
-        coopfund_domain::chain::Chain::LoanTransactions,
-        std::slice::from_mut(&mut inserted),
-    )
-    .await?;
+    // The three chains this command appends to (the transaction, its entry, the audit record) are read
+    // once, at this first row (on PostgreSQL locked to the commit, as one `link` would), and moved in
+    // one statement once the audit record is linked.
+    let mut heads = ChainHeads::new();
+    heads
+        .link(
+            txn,
+            coopfund_domain::chain::Chain::LoanTransactions,
+            std::slice::from_mut(&mut inserted),
+        )
+        .await?;
     let inserted = inserted.insert(txn).await?;
     // A back-dated event or a reversal makes the loan's later snapshots stale (issue 14).
     crate::app::loan_engine::invalidate_snapshots(txn, &inserted, today).await?;
@@ -431,6 +437,7 @@ async fn record(
     // grace end) and nothing else.
     let refolded = ledger::refold_and_post(
         txn,
+        &mut heads,
         &ctx.policy.classification,
         caller,
         loan,
@@ -445,8 +452,9 @@ async fn record(
     // the view: the one just appended cannot have been reversed yet (`reversed_by` is empty).
     let view = TransactionView::of(&inserted, &[], &refolded.state)?;
     let after = LoanView::live(ctx, refolded.loan.clone(), &refolded.state, today)?;
-    audit::record_at(
+    audit::record_linked(
         txn,
+        &mut heads,
         caller,
         ctx.now(),
         Change {
@@ -462,6 +470,7 @@ async fn record(
         },
     )
     .await?;
+    heads.finish(txn).await?;
     Ok(Recorded {
         view,
         transaction: inserted,
