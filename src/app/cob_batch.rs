@@ -57,14 +57,21 @@ pub(crate) struct ChunkOutcome {
 
 /// A chunk read and folded ahead of its write (issue 14: the next chunk is prepared while the current one
 /// is written), outside any write transaction and without locks. Used only if the loans locked by the write
-/// are exactly the rows read here (every command that changes a loan's events, books or snapshots rewrites its
-/// row in the same transaction: `ledger::cache_balances` moves `version`), so a loan touched in between makes
-/// the write read and fold the chunk again under its locks.
+/// are exactly the loans read here, each at the version read here: every command that changes a loan's row
+/// (its events, books, snapshots or contract) moves its `version` in the same transaction
+/// (`ledger::cache_balances`, the loan commands). The one write of a loan row that keeps its version is the
+/// close's own mark of `balances_as_of` on the loans whose balances did not change
+/// (`ledger::CacheRow::AsOfOnly`), and it touches only the chunk being written, never the one read ahead
+/// (their cooperatives are disjoint). So a loan touched in between makes the write read and fold the chunk
+/// again under its locks; the lock reads only `(id, version)` (issue 14, alloc: the rows were read twice).
 pub(crate) struct Prepared {
-    /// The open loans as read, in id order.
-    loans: Vec<loan::Model>,
+    /// The open loans as read, `(id, version)` in id order.
+    loans: Vec<LoanVersion>,
     plan: ChunkPlan,
 }
+
+/// A loan's id and the version of its row: what the write's lock compares with what was read ahead.
+type LoanVersion = (i64, i32);
 
 /// Everything a chunk's close reads before it decides anything: its open loans and what their folds and
 /// differences need.
@@ -106,10 +113,14 @@ pub(crate) async fn prepare_chunk(
     // loan changed between its statements shows as a changed row at the write's lock anyway.
     let txn = ctx.db.begin().await?;
     let loans = open_loans(cooperative_ids).all(&txn).await?;
-    let inputs = read_inputs(&txn, loans.clone(), cooperative_ids, date).await?;
+    let versions = loans.iter().map(|l| (l.id, l.version)).collect();
+    let inputs = read_inputs(&txn, loans, cooperative_ids, date).await?;
     let plan = plan_chunk(&txn, ctx, inputs, date, ctx.now()).await?;
     txn.commit().await?;
-    Ok(Prepared { loans, plan })
+    Ok(Prepared {
+        loans: versions,
+        plan,
+    })
 }
 
 /// Closes day `date` for every open loan of `cooperative_ids`, in one transaction: the set-based twin
@@ -139,16 +150,15 @@ pub(crate) async fn close_chunk(
 ) -> AppResult<ChunkOutcome> {
     let _gate = ctx.writer.enter(&ctx.db).await;
     let txn = ctx.db.begin().await?;
-    let loans = lock_open_loans(&txn, cooperative_ids).await?;
-    let ids: Vec<i64> = loans.iter().map(|l| l.id).collect();
+    let locked = lock_open_loans(&txn, cooperative_ids).await?;
     let span = tracing::Span::current();
-    span.record("loans", ids.len());
-    if let (Some(first), Some(last)) = (ids.first(), ids.last()) {
+    span.record("loans", locked.len());
+    if let (Some((first, _)), Some((last, _))) = (locked.first(), locked.last()) {
         span.record("first_loan", first);
         span.record("last_loan", last);
     }
     let plan = match prepared {
-        Some(prepared) if prepared.loans == loans => {
+        Some(prepared) if prepared.loans == locked => {
             span.record("prepared", true);
             prepared.plan
         }
@@ -157,6 +167,8 @@ pub(crate) async fn close_chunk(
                 tracing::debug!(%date, "a loan of the chunk changed since it was read ahead; folding it again");
             }
             span.record("prepared", false);
+            // Locked above, so these are the rows the write goes by.
+            let loans = open_loans(cooperative_ids).all(&txn).await?;
             let inputs = read_inputs(&txn, loans, cooperative_ids, date).await?;
             plan_chunk(&txn, ctx, inputs, date, ctx.now()).await?
         }
@@ -233,11 +245,13 @@ fn open_loans(cooperative_ids: &[i64]) -> sea_orm::Select<loan::Entity> {
         .order_by_asc(loan::Column::Id)
 }
 
-/// The open loans of the cooperatives, locked.
+/// Locks the open loans of the cooperatives and reads their `(id, version)`, in id order: enough to tell
+/// whether a chunk read ahead is still what the write would read ([`Prepared`]); the rows themselves are
+/// read again only when it is not.
 async fn lock_open_loans(
     txn: &DatabaseTransaction,
     cooperative_ids: &[i64],
-) -> AppResult<Vec<loan::Model>> {
+) -> AppResult<Vec<LoanVersion>> {
     if store::is_sqlite_conn(txn) {
         // A first write takes SQLite's write lock, so the transaction waits instead of failing on
         // an upgrade later (the in-process gate already keeps this process's writers in line).
@@ -246,13 +260,22 @@ async fn lock_open_loans(
             .filter(loan::Column::CooperativeId.is_in(cooperative_ids.iter().copied()))
             .exec(txn)
             .await?;
-        Ok(open_loans(cooperative_ids).all(txn).await?)
+        Ok(loan_versions(cooperative_ids).into_tuple().all(txn).await?)
     } else {
-        Ok(open_loans(cooperative_ids)
+        Ok(loan_versions(cooperative_ids)
             .lock_exclusive()
+            .into_tuple()
             .all(txn)
             .await?)
     }
+}
+
+/// The open loans of the cooperatives, in id order, selecting only `(id, version)`.
+fn loan_versions(cooperative_ids: &[i64]) -> sea_orm::Select<loan::Entity> {
+    open_loans(cooperative_ids)
+        .select_only()
+        .column(loan::Column::Id)
+        .column(loan::Column::Version)
 }
 
 /// Reads what closing day `date` of `loans` needs (a loan folds only the events after its latest snapshot of

@@ -8,7 +8,7 @@
 //! payment or COB step down with it. A duplicate is therefore a quiet no-op on both backends.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, EntityTrait, Set, TryInsertResult};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Set, Statement, TryInsertResult};
 
 use crate::{
     error::{AppResult, Lang},
@@ -71,36 +71,81 @@ pub async fn enqueue_with_qr<C: ConnectionTrait>(
     Ok(matches!(result, TryInsertResult::Inserted(rows) if rows > 0))
 }
 
-/// The most messages of one [`enqueue_many`] statement (19 bound values each, under SQLite's 32,766).
-const ENQUEUE_ROWS_MAX: usize = 500;
+/// The columns [`enqueue_many`] writes (all but `id`), in the order of [`OUTBOX_RECORD`].
+const OUTBOX_COLUMNS: [outbox_message::Column; 20] = [
+    outbox_message::Column::DedupeKey,
+    outbox_message::Column::Kind,
+    outbox_message::Column::Recipient,
+    outbox_message::Column::Cc,
+    outbox_message::Column::Language,
+    outbox_message::Column::Subject,
+    outbox_message::Column::BodyText,
+    outbox_message::Column::BodyHtml,
+    outbox_message::Column::MessageId,
+    outbox_message::Column::Status,
+    outbox_message::Column::Attempts,
+    outbox_message::Column::NextAttemptAt,
+    outbox_message::Column::ClaimToken,
+    outbox_message::Column::LastError,
+    outbox_message::Column::CreatedAt,
+    outbox_message::Column::SentAt,
+    outbox_message::Column::RelatedType,
+    outbox_message::Column::RelatedId,
+    outbox_message::Column::CooperativeId,
+    outbox_message::Column::QrPayload,
+];
+
+/// [`OUTBOX_COLUMNS`] with their PostgreSQL types, as a `json_to_recordset` record definition.
+const OUTBOX_RECORD: &str = "dedupe_key text, kind text, recipient text, cc text, language text, \
+    subject text, body_text text, body_html text, message_id text, status text, attempts integer, \
+    next_attempt_at timestamptz, claim_token text, last_error text, created_at timestamptz, \
+    sent_at timestamptz, related_type text, related_id text, cooperative_id bigint, qr_payload text";
 
 /// [`enqueue_with_qr`] for many messages at once (the close of business queues a chunk's notices together):
-/// one multi-row `INSERT … ON CONFLICT (dedupe_key) DO NOTHING` per 500 messages instead of one statement
-/// each, rows in the order given. Returns how many rows were written (a message whose dedupe key is
-/// already queued is a quiet no-op, as with [`enqueue`]).
+/// one `INSERT … SELECT … ON CONFLICT (dedupe_key) DO NOTHING` for all of them instead of one statement each,
+/// rows in the order given. The rows are one JSON parameter (`json_each` on SQLite, `json_to_recordset` on
+/// PostgreSQL), so the statement's text is the same whatever the number of messages and each connection
+/// prepares it once (issue 14, alloc: a multi-row `VALUES` of each chunk's count was a new statement of up to
+/// 10,000 bound values to parse every chunk, kept in sqlx's statement cache afterwards). Each value goes into
+/// the JSON as sqlx binds it, so the rows written are those of the `VALUES` form. Returns how many rows were
+/// written (a message whose dedupe key is already queued is a quiet no-op, as with [`enqueue`]).
 pub async fn enqueue_many<C: ConnectionTrait>(
     conn: &C,
     messages: Vec<(NewMessage, Option<String>)>,
     now: DateTime<Utc>,
 ) -> AppResult<u64> {
-    let mut written = 0;
-    let mut rows = messages
+    if messages.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<outbox_message::ActiveModel> = messages
         .into_iter()
         .map(|(message, qr_payload)| new_row(message, now, qr_payload))
-        .peekable();
-    while rows.peek().is_some() {
-        let batch: Vec<outbox_message::ActiveModel> =
-            rows.by_ref().take(ENQUEUE_ROWS_MAX).collect();
-        let result = outbox_message::Entity::insert_many(batch)
-            .on_conflict_do_nothing_on([outbox_message::Column::DedupeKey])
-            .exec_without_returning(conn)
-            .await?;
-        // Every message of the batch already queued: `Conflicted`, nothing written.
-        if let TryInsertResult::Inserted(rows) = result {
-            written += rows;
-        }
-    }
-    Ok(written)
+        .collect();
+    let backend = conn.get_database_backend();
+    let statement = if backend == DbBackend::Postgres {
+        let columns = crate::app::ledger::posting::record_columns(OUTBOX_RECORD);
+        Statement::from_sql_and_values(
+            backend,
+            format!(
+                "INSERT INTO outbox_messages ({columns}) SELECT {columns} \
+                 FROM json_to_recordset($1::text::json) AS r({OUTBOX_RECORD}) \
+                 ON CONFLICT (dedupe_key) DO NOTHING"
+            ),
+            [crate::app::ledger::posting::postgres_json_records(&rows, &OUTBOX_COLUMNS)?.into()],
+        )
+    } else {
+        // `WHERE true`: SQLite reads an `ON CONFLICT` right after a `FROM` as a join's constraint.
+        Statement::from_sql_and_values(
+            backend,
+            crate::app::ledger::posting::sqlite_json_insert(
+                "outbox_messages",
+                &OUTBOX_COLUMNS,
+                "WHERE true ON CONFLICT (dedupe_key) DO NOTHING",
+            ),
+            [crate::app::ledger::posting::sqlite_json_rows(&rows, &OUTBOX_COLUMNS)?.into()],
+        )
+    };
+    Ok(conn.execute_raw(statement).await?.rows_affected())
 }
 
 /// The pending outbox row of `message`, due from `now`, with a new Message-ID.

@@ -129,8 +129,13 @@ pub async fn posted_sums<C: ConnectionTrait>(
         LoanScope::Loans(ids) => {
             let mut sums = Vec::new();
             for batch in ids.chunks(LOAN_IDS_PER_QUERY_MAX) {
-                let select = select_sums(query)
-                    .filter(journal_line::Column::LoanId.is_in(batch.iter().copied()));
+                // On SQLite one JSON parameter, so the text is the same whatever the batch's size
+                // (`loan_engine::ids_in`; issue 14: the close reads its chunk's books through here).
+                let select = select_sums(query).filter(crate::app::loan_engine::ids_in(
+                    conn,
+                    journal_line::Column::LoanId,
+                    batch,
+                ));
                 sums.extend(run(conn, select, query.per_loan).await?);
             }
             Ok(sums)

@@ -368,7 +368,7 @@ const LINE_RECORD: &str =
     "entry_id bigint, account_code text, debit_vnd bigint, credit_vnd bigint, loan_id bigint";
 
 /// The column names of a `json_to_recordset` record definition (`name type, …`).
-fn record_columns(record: &str) -> String {
+pub(crate) fn record_columns(record: &str) -> String {
     record
         .split(',')
         .filter_map(|column| column.split_whitespace().next())
@@ -474,6 +474,46 @@ fn sqlite_json(value: sea_orm::Value) -> AppResult<serde_json::Value> {
             )))
         }
     })
+}
+
+/// A column value as JSON that PostgreSQL's `json_to_recordset` turns back into the value sqlx would have bound
+/// for it: integers as integers, text as text, a date as `YYYY-MM-DD`, a time as RFC 3339 text to the
+/// microsecond (what PostgreSQL keeps; sqlx truncates the rest, as this does), NULL as null.
+fn postgres_json(value: sea_orm::Value) -> AppResult<serde_json::Value> {
+    use sea_orm::Value;
+    Ok(match value {
+        Value::ChronoDateTimeUtc(v) => v
+            .map(|t| {
+                DateTime::<Utc>::from_timestamp_micros(t.timestamp_micros())
+                    .unwrap_or(t)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            })
+            .into(),
+        other => sqlite_json(other)?,
+    })
+}
+
+/// The JSON array (one object a row, keyed by column name) of `models`' `columns` for `json_to_recordset`; a
+/// column not set goes in as NULL.
+pub(crate) fn postgres_json_records<A: sea_orm::ActiveModelTrait>(
+    models: &[A],
+    columns: &[<A::Entity as EntityTrait>::Column],
+) -> AppResult<String> {
+    let mut rows = Vec::with_capacity(models.len());
+    for model in models {
+        let mut row = serde_json::Map::with_capacity(columns.len());
+        for column in columns {
+            let value = match model.get(*column) {
+                sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => {
+                    postgres_json(v)?
+                }
+                sea_orm::ActiveValue::NotSet => serde_json::Value::Null,
+            };
+            row.insert(sea_orm::IdenStatic::as_str(column).to_string(), value);
+        }
+        rows.push(serde_json::Value::Object(row));
+    }
+    Ok(serde_json::Value::Array(rows).to_string())
 }
 
 /// The JSON array (one array of values a row, in `columns` order) of `models`' columns for `json_each`.
