@@ -336,13 +336,16 @@ const LOAN_IDS_PER_QUERY_MAX: usize = 4_000;
 /// the ids are one JSON parameter, `column IN (SELECT value FROM json_each(?))`, so the statement's text is the
 /// same whatever the number of ids and SQLite prepares it once per connection (issue 14, cobsqlite: an `IN` of
 /// each chunk's count of placeholders was a new statement every chunk, and sqlx kept each in its statement
-/// cache); elsewhere one bound value per id.
+/// cache); elsewhere one bound value per id. One id is `column = ?` on both (one fixed text, no JSON to
+/// build or parse: a money command's read of its own loan's book goes through here).
 pub(crate) fn ids_in<C: ConnectionTrait, Col: ColumnTrait>(
     conn: &C,
     column: Col,
     ids: &[i64],
 ) -> sea_orm::sea_query::SimpleExpr {
-    if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
+    if let [id] = ids {
+        column.eq(*id)
+    } else if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
         let json = serde_json::Value::from(ids.to_vec()).to_string();
         sea_orm::sea_query::Expr::cust_with_values(
             format!(
