@@ -80,7 +80,7 @@ view! {
 pub struct ChainVerifyQuery {
     /// The heads saved by `coopfund audit checkpoint` or `GET /api/v1/audit/checkpoint`, in the compact form
     /// `audit:SEQ:HASH;journal:SEQ:HASH;…` (any subset of the chains audit, journal, loan_transactions,
-    /// charter_capital).
+    /// charter_capital; a part other than 0 as `journal/3:SEQ:HASH`).
     pub checkpoint: Option<String>,
 }
 
