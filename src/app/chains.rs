@@ -577,8 +577,14 @@ impl ChainsReport {
                 ""
             };
             if chain.intact {
+                // A split chain names part 0's head (the others are in the JSON and the checkpoint).
+                let parts = if chain.heads.len() > 1 {
+                    format!(" in {} parts, part 0's", chain.heads.len())
+                } else {
+                    String::new()
+                };
                 out.push_str(&format!(
-                    "{}: OK, {} rows, head {}:{}{against}\n",
+                    "{}: OK, {} rows{parts}, head {}:{}{against}\n",
                     chain.chain.name(),
                     chain.rows,
                     chain.head_seq,
