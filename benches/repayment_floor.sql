@@ -14,12 +14,15 @@
 -- the same table and index as the service's. Values
 -- are made up (the hashes are random text, the journal lines two instead of the 2-4 a repayment posts);
 -- reads that need a row the scratch fund does not have (the bearer token) find nothing, which costs the same
--- index probe. The critical section is the service's: every chain head is taken FOR UPDATE once, at the
--- first chained row, the rows of the three chains are linked after them, and the three heads are moved in one
--- UPDATE before COMMIT; repayments on different loans serialize on them here too.
+-- index probe. The critical section is the service's: the heads of the loan's part of the chains (issue 14,
+-- chainparts: part = loan id % 16; part 0 also holds the charter capital's head) are taken FOR UPDATE once, at
+-- the first chained row, the rows of the three chains are linked after them in that part (`chain_part`), and
+-- the three heads are moved in one UPDATE before COMMIT; repayments on loans of the same part serialize on
+-- them here too, those of different parts do not.
 
 \set loan_id random(:loan_min, :loan_max)
 \set key random(1, 2000000000)
+\set part :loan_id % 16
 
 -- The bearer token and its account, one join (every authenticated request).
 SELECT u.id, u.role, u.disabled FROM api_tokens t JOIN users u ON u.id = t.user_id
@@ -35,17 +38,22 @@ SELECT 0 AS part, id, holiday_on AS day, '' AS days_off FROM calendar_holidays W
  UNION ALL SELECT 1 AS part, id, effective_from AS day, days_off FROM calendar_weekly_rules
  UNION ALL SELECT 2 AS part, CAST(id AS BIGINT) AS id, business_date AS day, '' AS days_off FROM fund_state
  WHERE id = 1;
--- Every chain head, locked once in one fixed order (chains::ChainHeads); the three sequence numbers the
--- rows below take.
-SELECT max(seq) FILTER (WHERE chain = 'loan_transactions') + 1 AS tx_seq,
-       max(seq) FILTER (WHERE chain = 'journal') + 1 AS entry_seq,
-       max(seq) FILTER (WHERE chain = 'audit') + 1 AS audit_seq
-  FROM (SELECT chain, seq, hash FROM chain_heads ORDER BY chain FOR UPDATE) AS heads
+-- The heads of the loan's part, locked once in one fixed order (chains::ChainHeads::for_loan); the three
+-- sequence numbers the rows below take.
+SELECT max(seq) FILTER (WHERE chain LIKE 'loan_transactions%') + 1 AS tx_seq,
+       max(seq) FILTER (WHERE chain LIKE 'journal%') + 1 AS entry_seq,
+       max(seq) FILTER (WHERE chain LIKE 'audit%') + 1 AS audit_seq
+  FROM (SELECT chain, seq, hash FROM chain_heads
+         WHERE chain IN (CASE WHEN :part = 0 THEN 'audit' ELSE 'audit/' || :part END,
+                         CASE WHEN :part = 0 THEN 'charter_capital' END,
+                         CASE WHEN :part = 0 THEN 'journal' ELSE 'journal/' || :part END,
+                         CASE WHEN :part = 0 THEN 'loan_transactions' ELSE 'loan_transactions/' || :part END)
+         ORDER BY chain FOR UPDATE) AS heads
 \gset
 INSERT INTO loan_transactions (loan_id, kind, value_date, amount_vnd, reference, repayment_kind, details,
-                               created_at, chain_seq, chain_prev, chain_hash)
+                               created_at, chain_part, chain_seq, chain_prev, chain_hash)
 VALUES (:loan_id, 'repayment', CURRENT_DATE, 1000, 'FLOOR ' || :client_id || '-' || :key, 'ordinary', '{}',
-        CURRENT_TIMESTAMP, :tx_seq, md5(random()::text), md5(random()::text))
+        CURRENT_TIMESTAMP, :part, :tx_seq, md5(random()::text), md5(random()::text))
 RETURNING id AS tx_id
 \gset
 -- The fold: the latest snapshot, the transactions after it; the siblings' debt groups (group-wide
@@ -60,9 +68,9 @@ SELECT account_code, SUM(debit_vnd) AS debit_vnd, SUM(credit_vnd) AS credit_vnd 
  WHERE loan_id = :loan_id GROUP BY account_code;
 -- The entry and its lines.
 INSERT INTO journal_entries (entry_date, kind, description, loan_id, transaction_id, business_key, posted_at,
-                             chain_seq, chain_prev, chain_hash)
+                             chain_part, chain_seq, chain_prev, chain_hash)
 VALUES (CURRENT_DATE, 'repayment', 'Thu nợ (floor)', :loan_id, :tx_id, 'floor:' || :tx_id, CURRENT_TIMESTAMP,
-        :entry_seq, md5(random()::text), md5(random()::text))
+        :part, :entry_seq, md5(random()::text), md5(random()::text))
 RETURNING id AS entry_id
 \gset
 INSERT INTO journal_lines (entry_id, account_code, debit_vnd, credit_vnd, loan_id)
@@ -72,16 +80,18 @@ UPDATE loans SET in_term_principal_vnd = in_term_principal_vnd, version = versio
                  updated_at = CURRENT_TIMESTAMP WHERE id = :loan_id;
 -- The audit record.
 INSERT INTO audit_records (at, actor_id, actor, action, entity_type, entity_id, before, after, request_id,
-                           chain_seq, chain_prev, chain_hash)
+                           chain_part, chain_seq, chain_prev, chain_hash)
 VALUES (CURRENT_TIMESTAMP, :user_id, 'floor', 'loan.repayment', 'loan_transaction', :tx_id::text, NULL,
         '{"amount_vnd":1000,"kind":"repayment","reference":"FLOOR"}', md5(random()::text),
-        :audit_seq, md5(random()::text), md5(random()::text));
--- The three heads moved in one statement, each from where it was read (chains::ChainHeads::finish).
-UPDATE chain_heads SET seq = CASE chain WHEN 'loan_transactions' THEN :tx_seq WHEN 'journal' THEN :entry_seq
-                                        WHEN 'audit' THEN :audit_seq END,
+        :part, :audit_seq, md5(random()::text), md5(random()::text));
+-- The part's three heads moved in one statement, each from where it was read (chains::ChainHeads::finish).
+UPDATE chain_heads SET seq = CASE chain WHEN CASE WHEN :part = 0 THEN 'loan_transactions' ELSE 'loan_transactions/' || :part END THEN :tx_seq
+                                        WHEN CASE WHEN :part = 0 THEN 'journal' ELSE 'journal/' || :part END THEN :entry_seq
+                                        WHEN CASE WHEN :part = 0 THEN 'audit' ELSE 'audit/' || :part END THEN :audit_seq END,
                        hash = md5(random()::text), updated_at = CURRENT_TIMESTAMP
- WHERE (chain = 'loan_transactions' AND seq = :tx_seq - 1) OR (chain = 'journal' AND seq = :entry_seq - 1)
-    OR (chain = 'audit' AND seq = :audit_seq - 1);
+ WHERE (chain = CASE WHEN :part = 0 THEN 'loan_transactions' ELSE 'loan_transactions/' || :part END AND seq = :tx_seq - 1)
+    OR (chain = CASE WHEN :part = 0 THEN 'journal' ELSE 'journal/' || :part END AND seq = :entry_seq - 1)
+    OR (chain = CASE WHEN :part = 0 THEN 'audit' ELSE 'audit/' || :part END AND seq = :audit_seq - 1);
 -- The receipt's audience: the cooperative, its notification settings and its officer, one join by keys.
 SELECT c.*, s.*, o.email, o.full_name, o.disabled
   FROM cooperatives c

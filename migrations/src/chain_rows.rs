@@ -16,8 +16,9 @@ use sea_orm_migration::sea_orm::{
 pub enum Order {
     /// By id, rows after id `after` (chaining an existing database).
     Id,
-    /// By `chain_seq`, chained rows after seq `after` (verifying).
-    Seq,
+    /// By `chain_seq`, chained rows of part `.0` after seq `after` (verifying; `chain_part` is migration
+    /// 000017's, so not for the migrations before it).
+    Seq(u16),
 }
 
 /// One column of `row` as the encoding reads it.
@@ -62,9 +63,9 @@ pub async fn read_batch<C: ConnectionTrait>(
 ) -> Result<Vec<StoredRow>, DbErr> {
     let (key, filter) = match order {
         Order::Id => ("id", format!("id > {after}")),
-        Order::Seq => (
+        Order::Seq(part) => (
             "chain_seq",
-            format!("chain_seq IS NOT NULL AND chain_seq > {after}"),
+            format!("chain_part = {part} AND chain_seq IS NOT NULL AND chain_seq > {after}"),
         ),
     };
     let sql = format!(
@@ -142,7 +143,8 @@ pub fn journal_lines_fields(lines: &[Vec<Field>]) -> Vec<Field> {
     fields
 }
 
-/// Ids (at most `limit`) of rows of `chain` with no sequence number: written outside the chain.
+/// Ids (at most `limit`) of rows of `chain` with no sequence number or in no part of it (`chain_part`
+/// outside 0..[`Chain::parts`]): written outside the chain, and walked by no part.
 pub async fn unchained_ids<C: ConnectionTrait>(
     conn: &C,
     chain: Chain,
@@ -151,8 +153,10 @@ pub async fn unchained_ids<C: ConnectionTrait>(
     ids(
         conn,
         &format!(
-            "SELECT id FROM {} WHERE chain_seq IS NULL ORDER BY id LIMIT {limit}",
-            chain.table()
+            "SELECT id FROM {} WHERE chain_seq IS NULL OR chain_part < 0 OR chain_part >= {} \
+             ORDER BY id LIMIT {limit}",
+            chain.table(),
+            chain.parts()
         ),
     )
     .await
@@ -185,8 +189,12 @@ async fn ids<C: ConnectionTrait>(conn: &C, sql: &str) -> Result<Vec<i64>, DbErr>
         .collect()
 }
 
-/// The head of `chain` in `chain_heads` (seq 0 and the genesis hash when the row is missing).
-pub async fn head<C: ConnectionTrait>(conn: &C, chain: Chain) -> Result<(i64, String), DbErr> {
+/// The head of part `part` of `chain` in `chain_heads` (seq 0 and the genesis hash when the row is missing).
+pub async fn head<C: ConnectionTrait>(
+    conn: &C,
+    chain: Chain,
+    part: u16,
+) -> Result<(i64, String), DbErr> {
     let backend = conn.get_database_backend();
     let row = conn
         .query_one_raw(Statement::from_sql_and_values(
@@ -197,7 +205,7 @@ pub async fn head<C: ConnectionTrait>(conn: &C, chain: Chain) -> Result<(i64, St
                 }
                 _ => "SELECT seq, hash FROM chain_heads WHERE chain = ?",
             },
-            [chain.name().into()],
+            [chain.head_name(part).into()],
         ))
         .await?;
     match row {

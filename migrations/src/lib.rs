@@ -29,6 +29,7 @@ mod m20261204_000013_cooperative_self_service;
 mod m20261204_000014_hash_chains;
 mod m20261204_000015_cooperative_profiles;
 mod m20261205_000016_loan_snapshots;
+mod m20261205_000017_chain_parts;
 
 pub mod chain_rows;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000014_hash_chains::Migration),
             Box::new(m20261204_000015_cooperative_profiles::Migration),
             Box::new(m20261205_000016_loan_snapshots::Migration),
+            Box::new(m20261205_000017_chain_parts::Migration),
         ])
     }
 }

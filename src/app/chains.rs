@@ -11,7 +11,14 @@
 //!   fixed order (so two transactions appending to several chains never deadlock on them) and held to the
 //!   commit; on SQLite the read of the heads is an `UPDATE … RETURNING`, so the transaction holds the
 //!   database's write lock from then on (and the writer gate already serialises the process's writers).
-//!   A unique index on `chain_seq` backs both: a chain cannot fork.
+//!   A unique index on (`chain_part`, `chain_seq`) backs both: a part cannot fork.
+//!   The audit trail, the journal and the loan transactions are split into parts (issue 14, chainparts;
+//!   [`coopfund_domain::chain`], "Parts"): a unit of work links all its rows into one part, the one of
+//!   its loan ([`ChainHeads::for_loan`]: the money commands, a loan's close of business) or part 0 (work
+//!   with no loan, and the set-based close, the provisions' release and the bulk demo, whose units span
+//!   many loans), and locks that part's heads only. So repayments on loans of different parts no longer
+//!   wait for one another's commit (its WAL flush) on one set of heads, and since a unit takes the heads
+//!   of one part, in one fixed order, two units never wait for each other's heads in opposite orders.
 //!   Rows inserted: audit records ([`crate::app::audit`]), journal entries with their lines
 //!   ([`crate::app::ledger::posting`], [`crate::app::charter_capital`]), loan transactions
 //!   ([`crate::app::loans`]), charter capital contributions, and the bulk demo's rows.
@@ -21,8 +28,8 @@
 
 use chrono::{DateTime, Utc};
 use coopfund_domain::chain::{
-    self, links_after, Chain, ChainWalk, Checkpoint, ColumnSpec, Field, FieldKind, Finding, Head,
-    Link, ENCODING, JOURNAL_LINE_COLUMNS,
+    self, links_after_in, part_of_loan, Chain, ChainWalk, Checkpoint, ColumnSpec, Field, FieldKind,
+    Finding, Head, Link, ENCODING, JOURNAL_LINE_COLUMNS,
 };
 use migration::chain_rows::{self, Order};
 use sea_orm::{
@@ -87,9 +94,12 @@ pub fn fields_of<A: ActiveModelTrait>(model: &A, columns: &[ColumnSpec]) -> AppR
         .collect()
 }
 
-/// Sets the link columns of `model`.
-fn set_link<A: ActiveModelTrait>(model: &mut A, link: &Link) -> AppResult<()> {
-    let values: [(&str, Value); 3] = [
+/// Sets the link columns of `model`, a row of part `part`.
+fn set_link<A: ActiveModelTrait>(model: &mut A, part: u16, link: &Link) -> AppResult<()> {
+    let part = i16::try_from(part)
+        .map_err(|_| AppError::internal(anyhow::anyhow!("chain part {part} out of range")))?;
+    let values: [(&str, Value); 4] = [
+        ("chain_part", part.into()),
         ("chain_seq", Some(link.seq).into()),
         ("chain_prev", Some(link.prev.clone()).into()),
         ("chain_hash", Some(link.hash.clone()).into()),
@@ -116,17 +126,33 @@ fn set_link<A: ActiveModelTrait>(model: &mut A, link: &Link) -> AppResult<()> {
 /// that every head is still where it was read (nothing else may append to these chains in between in
 /// the same transaction: a single [`link`] would read the head as stored and collide on the unique
 /// `chain_seq`), and refuses otherwise: the caller's transaction must then roll back.
+///
+/// Every row is linked into one part of its chain: part 0 ([`ChainHeads::new`]) or its loan's
+/// ([`ChainHeads::for_loan`]); only that part's heads are read and locked.
 #[derive(Debug, Default)]
 #[must_use = "the heads must be moved (`ChainHeads::finish`) in the transaction that inserts the linked rows"]
 pub struct ChainHeads {
-    /// Each chain's head as read and as moved by the rows linked so far; `None` until the first row.
+    /// The part every row is linked into.
+    part: u16,
+    /// Each chain's head (of `part`) as read and as moved by the rows linked so far; `None` until the
+    /// first row.
     heads: Option<Vec<(Head, Head)>>,
 }
 
 impl ChainHeads {
-    /// No head read yet: nothing is read or locked until a row is linked.
+    /// The heads of part 0, for work with no loan (or many); nothing is read or locked until a row is
+    /// linked.
     pub fn new() -> ChainHeads {
         ChainHeads::default()
+    }
+
+    /// The heads of loan `loan_id`'s part ([`part_of_loan`]), for a unit of work on that loan: every row
+    /// it links (its audit record too) goes into that part.
+    pub fn for_loan(loan_id: i64) -> ChainHeads {
+        ChainHeads {
+            part: part_of_loan(loan_id),
+            heads: None,
+        }
     }
 
     /// `chain`'s head after the rows linked so far, the heads read (and locked) first if they were not.
@@ -136,8 +162,9 @@ impl ChainHeads {
         chain: Chain,
     ) -> AppResult<&mut Head> {
         if self.heads.is_none() {
-            self.heads = Some(read_heads(conn).await?);
+            self.heads = Some(read_heads(conn, self.part).await?);
         }
+        let part = self.part;
         self.heads
             .iter_mut()
             .flatten()
@@ -146,7 +173,7 @@ impl ChainHeads {
             .ok_or_else(|| {
                 AppError::internal(anyhow::anyhow!(
                     "the head of chain {} is missing (chain_heads)",
-                    chain.name()
+                    chain.head_name(part)
                 ))
             })
     }
@@ -193,33 +220,73 @@ impl ChainHeads {
     }
 }
 
-/// Every chain head, in the order of their names: on PostgreSQL taken `FOR UPDATE` for the rest of
-/// `conn`'s transaction; on SQLite by an `UPDATE … RETURNING` that changes nothing, so the transaction
-/// holds the write lock before it reads them.
-async fn read_heads<C: ConnectionTrait>(conn: &C) -> AppResult<Vec<(Head, Head)>> {
+/// The names of part `part`'s heads (every chain that has that part), in the order they are locked.
+fn head_names(part: u16) -> Vec<String> {
+    let mut names: Vec<String> = Chain::ALL
+        .into_iter()
+        .filter(|chain| part < chain.parts())
+        .map(|chain| chain.head_name(part))
+        .collect();
+    names.sort();
+    names
+}
+
+/// `(p1, p2, …)` with one placeholder per value of `count`, from placeholder `first` (1-based).
+fn placeholders(backend: DbBackend, first: usize, count: usize) -> String {
+    let list = (first..first + count)
+        .map(|i| {
+            if backend == DbBackend::Postgres {
+                format!("${i}")
+            } else {
+                "?".to_string()
+            }
+        })
+        .collect::<Vec<_>>();
+    format!("({})", list.join(", "))
+}
+
+/// Every head of part `part`, in the order of their names: on PostgreSQL taken `FOR UPDATE` for the
+/// rest of `conn`'s transaction; on SQLite by an `UPDATE … RETURNING` that changes nothing, so the
+/// transaction holds the write lock before it reads them. Two transactions taking the heads of one part
+/// take them in one order; a transaction takes the heads of one part only (the module docs).
+async fn read_heads<C: ConnectionTrait>(conn: &C, part: u16) -> AppResult<Vec<(Head, Head)>> {
     let backend = conn.get_database_backend();
+    let names = head_names(part);
+    let list = placeholders(backend, 1, names.len());
     let sql = if backend == DbBackend::Postgres {
-        "SELECT chain, seq, hash FROM chain_heads ORDER BY chain FOR UPDATE"
+        format!("SELECT chain, seq, hash FROM chain_heads WHERE chain IN {list} ORDER BY chain FOR UPDATE")
     } else {
-        "UPDATE chain_heads SET seq = seq RETURNING chain, seq, hash"
+        format!("UPDATE chain_heads SET seq = seq WHERE chain IN {list} RETURNING chain, seq, hash")
     };
     let rows = conn
-        .query_all_raw(Statement::from_string(backend, sql))
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            names.iter().map(|n| Value::from(n.as_str())),
+        ))
         .await?;
     let mut heads = Vec::with_capacity(rows.len());
     for row in &rows {
         let name: String = row.try_get("", "chain")?;
-        let chain = Chain::from_name(&name).ok_or_else(|| {
+        let (chain, part) = Chain::from_head_name(&name).ok_or_else(|| {
             AppError::internal(anyhow::anyhow!("chain_heads holds an unknown chain {name}"))
         })?;
         let head = Head {
             chain,
+            part,
             seq: row.try_get("", "seq")?,
             hash: row.try_get("", "hash")?,
         };
         heads.push((head.clone(), head));
     }
-    heads.sort_by_key(|(head, _)| head.chain.name());
+    if heads.len() != names.len() {
+        return Err(AppError::internal(anyhow::anyhow!(
+            "chain_heads holds {} of the heads {} of part {part}",
+            heads.len(),
+            names.join(", ")
+        )));
+    }
+    heads.sort_by_key(|(head, _)| head.name());
     Ok(heads)
 }
 
@@ -267,11 +334,12 @@ pub async fn link_entries<C: ConnectionTrait>(
     heads.finish(conn).await
 }
 
-/// `chain`'s head as stored now, read without a lock. For a writer that links its rows in memory
-/// before its transaction ([`link_after`], [`link_entries_after`]) and then moves the head in it
-/// ([`move_heads`], which checks that the head is still this one).
-pub async fn head<C: ConnectionTrait>(conn: &C, chain: Chain) -> AppResult<Head> {
+/// The head of part `part` of `chain` as stored now, read without a lock. For a writer that links its
+/// rows in memory before its transaction ([`link_after`], [`link_entries_after`]) and then moves the
+/// head in it ([`move_heads`], which checks that the head is still this one).
+pub async fn head<C: ConnectionTrait>(conn: &C, chain: Chain, part: u16) -> AppResult<Head> {
     let backend = conn.get_database_backend();
+    let name = chain.head_name(part);
     let sql = if backend == DbBackend::Postgres {
         "SELECT seq, hash FROM chain_heads WHERE chain = $1"
     } else {
@@ -281,17 +349,17 @@ pub async fn head<C: ConnectionTrait>(conn: &C, chain: Chain) -> AppResult<Head>
         .query_one_raw(Statement::from_sql_and_values(
             backend,
             sql,
-            [chain.name().into()],
+            [name.as_str().into()],
         ))
         .await?
         .ok_or_else(|| {
             AppError::internal(anyhow::anyhow!(
-                "the head of chain {} is missing (chain_heads)",
-                chain.name()
+                "the head of chain {name} is missing (chain_heads)"
             ))
         })?;
     Ok(Head {
         chain,
+        part,
         seq: row.try_get("", "seq")?,
         hash: row.try_get("", "hash")?,
     })
@@ -305,9 +373,9 @@ pub fn link_after<A: ActiveModelTrait>(head: &Head, models: &mut [A]) -> AppResu
         .iter()
         .map(|m| fields_of(m, head.chain.columns()))
         .collect::<AppResult<Vec<_>>>()?;
-    let links = links_after(head.chain, head.seq, &head.hash, &fields);
+    let links = links_after_in(head.chain, head.part, head.seq, &head.hash, &fields);
     for (model, link) in models.iter_mut().zip(&links) {
-        set_link(model, link)?;
+        set_link(model, head.part, link)?;
     }
     Ok(after(head, &links))
 }
@@ -326,9 +394,9 @@ pub fn link_entries_after(
         )));
     }
     let rows = entry_fields(headers, lines)?;
-    let links = links_after(Chain::Journal, head.seq, &head.hash, &rows);
+    let links = links_after_in(Chain::Journal, head.part, head.seq, &head.hash, &rows);
     for (header, link) in headers.iter_mut().zip(&links) {
-        set_link(header, link)?;
+        set_link(header, head.part, link)?;
     }
     Ok(after(head, &links))
 }
@@ -339,6 +407,7 @@ fn after(head: &Head, links: &[Link]) -> Head {
         || head.clone(),
         |last| Head {
             chain: head.chain,
+            part: head.part,
             seq: last.seq,
             hash: last.hash.clone(),
         },
@@ -346,16 +415,25 @@ fn after(head: &Head, links: &[Link]) -> Head {
 }
 
 /// Moves each chain head of `moves` from its first head to its second, in `conn`'s transaction (which
-/// goes on to insert the rows linked in between). On PostgreSQL every head is taken `FOR UPDATE` first,
-/// in the same fixed order as [`ChainHeads`] takes them, and held to the commit. A head that is no longer
-/// where the rows were linked (another writer appended since) is an error and nothing is moved: the
-/// caller's transaction must roll back.
+/// goes on to insert the rows linked in between). On PostgreSQL the heads of every part moved are taken
+/// `FOR UPDATE` first, in the order of their names (as [`ChainHeads`] takes a part's), and held to the
+/// commit. A head that is no longer where the rows were linked (another writer appended since) is an
+/// error and nothing is moved: the caller's transaction must roll back.
 pub async fn move_heads<C: ConnectionTrait>(conn: &C, moves: &[(Head, Head)]) -> AppResult<()> {
     let backend = conn.get_database_backend();
-    if backend == DbBackend::Postgres {
-        conn.query_all_raw(Statement::from_string(
+    if backend == DbBackend::Postgres && !moves.is_empty() {
+        let mut parts: Vec<u16> = moves.iter().map(|(from, _)| from.part).collect();
+        parts.sort_unstable();
+        parts.dedup();
+        let names: Vec<String> = parts.into_iter().flat_map(head_names).collect();
+        let sql = format!(
+            "SELECT chain FROM chain_heads WHERE chain IN {} ORDER BY chain FOR UPDATE",
+            placeholders(backend, 1, names.len())
+        );
+        conn.query_all_raw(Statement::from_sql_and_values(
             backend,
-            "SELECT chain FROM chain_heads ORDER BY chain FOR UPDATE",
+            sql,
+            names.iter().map(|n| Value::from(n.as_str())),
         ))
         .await?;
     }
@@ -367,13 +445,13 @@ pub async fn move_heads<C: ConnectionTrait>(conn: &C, moves: &[(Head, Head)]) ->
 async fn move_held_heads<C: ConnectionTrait>(conn: &C, moves: &[(Head, Head)]) -> AppResult<()> {
     let mut moving = Vec::with_capacity(moves.len());
     for (from, to) in moves {
-        if from.chain != to.chain || to.seq < from.seq {
+        if from.chain != to.chain || from.part != to.part || to.seq < from.seq {
             return Err(AppError::internal(anyhow::anyhow!(
                 "chain {}: a head cannot move from {} to {} of chain {}",
-                from.chain.name(),
+                from.name(),
                 from.seq,
                 to.seq,
-                to.chain.name()
+                to.name()
             )));
         }
         if from != to {
@@ -397,7 +475,7 @@ async fn move_held_heads<C: ConnectionTrait>(conn: &C, moves: &[(Head, Head)]) -
     for (from, to) in &moving {
         seq += &format!(
             " WHEN {} THEN {}",
-            param(from.chain.name().into()),
+            param(from.name().into()),
             param(to.seq.into())
         );
     }
@@ -405,7 +483,7 @@ async fn move_held_heads<C: ConnectionTrait>(conn: &C, moves: &[(Head, Head)]) -
     for (from, to) in &moving {
         hash += &format!(
             " WHEN {} THEN {}",
-            param(from.chain.name().into()),
+            param(from.name().into()),
             param(to.hash.clone().into())
         );
     }
@@ -413,7 +491,7 @@ async fn move_held_heads<C: ConnectionTrait>(conn: &C, moves: &[(Head, Head)]) -
     for (from, _) in &moving {
         matched.push(format!(
             "(chain = {} AND seq = {} AND hash = {})",
-            param(from.chain.name().into()),
+            param(from.name().into()),
             param(from.seq.into()),
             param(from.hash.clone().into())
         ));
@@ -428,7 +506,7 @@ async fn move_held_heads<C: ConnectionTrait>(conn: &C, moves: &[(Head, Head)]) -
     if moved.rows_affected() != moving.len() as u64 {
         let chains = moving
             .iter()
-            .map(|(from, _)| format!("{} at seq {}", from.chain.name(), from.seq))
+            .map(|(from, _)| format!("{} at seq {}", from.name(), from.seq))
             .collect::<Vec<_>>();
         return Err(AppError::internal(anyhow::anyhow!(
             "a chain head moved while rows were linked after it (one of {})",
@@ -445,21 +523,26 @@ pub struct FindingReport {
     /// checkpoint_mismatch, head_mismatch, line_without_entry).
     #[serde(flatten)]
     pub finding: Finding,
+    /// The part of the chain it was found in (its sequence numbers are the part's); `None` for a row in
+    /// no part (no sequence number, or a part the chain does not have) and a journal line without entry.
+    pub part: Option<u16>,
     /// The finding in English.
     pub message: String,
     /// The finding in Vietnamese.
     pub message_vi: String,
 }
 
-/// One chain's verdict.
+/// One chain's verdict, every part of it walked.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChainReport {
     pub chain: Chain,
-    /// Chained rows walked.
+    /// Chained rows walked (in every part).
     pub rows: u64,
-    /// The head as `chain_heads` holds it.
+    /// The head of part 0 as `chain_heads` holds it (the whole chain's before it was split).
     pub head_seq: i64,
     pub head_hash: String,
+    /// The head of every part as `chain_heads` holds it, part 0 first.
+    pub heads: Vec<Head>,
     /// True when nothing was found.
     pub intact: bool,
     /// The first row tampered with, in chain order.
@@ -494,8 +577,14 @@ impl ChainsReport {
                 ""
             };
             if chain.intact {
+                // A split chain names part 0's head (the others are in the JSON and the checkpoint).
+                let parts = if chain.heads.len() > 1 {
+                    format!(" in {} parts, part 0's", chain.heads.len())
+                } else {
+                    String::new()
+                };
                 out.push_str(&format!(
-                    "{}: OK, {} rows, head {}:{}{against}\n",
+                    "{}: OK, {} rows{parts}, head {}:{}{against}\n",
                     chain.chain.name(),
                     chain.rows,
                     chain.head_seq,
@@ -543,8 +632,7 @@ pub async fn verify_books(
     let txn = read_snapshot(db).await?;
     let mut chains = Vec::new();
     for chain in Chain::ALL {
-        let head = checkpoint.and_then(|heads| heads.iter().find(|h| h.chain == chain).cloned());
-        chains.push(verify_chain(&txn, chain, head).await?);
+        chains.push(verify_chain(&txn, chain, checkpoint).await?);
     }
     txn.commit().await?;
     Ok(ChainsReport {
@@ -569,47 +657,75 @@ async fn read_snapshot(db: &DatabaseConnection) -> AppResult<sea_orm::DatabaseTr
     })
 }
 
+/// Walks every part of `chain` (compared with `checkpoint`'s heads of it, when given) and looks for its
+/// rows in no part and, for the journal, lines without an entry.
 async fn verify_chain<C: ConnectionTrait>(
     conn: &C,
     chain: Chain,
-    checkpoint: Option<Head>,
+    checkpoint: Option<&[Head]>,
 ) -> AppResult<ChainReport> {
-    let (head_seq, head_hash) = chain_rows::head(conn, chain).await?;
-    let checked_against_checkpoint = checkpoint.is_some();
-    let mut walk = ChainWalk::new(chain, checkpoint);
-    let mut after = 0_i64;
-    loop {
-        let rows =
-            chain_rows::read_batch(conn, chain, Order::Seq, after, VERIFY_BATCH_ROWS).await?;
-        let Some(last) = rows.last() else { break };
-        after = last.seq;
-        for row in &rows {
-            walk.push(row);
+    let checked_against_checkpoint =
+        checkpoint.is_some_and(|heads| heads.iter().any(|h| h.chain == chain));
+    let mut rows = 0_u64;
+    let mut heads = Vec::with_capacity(usize::from(chain.parts()));
+    let mut findings: Vec<(Option<u16>, Finding)> = Vec::new();
+    for part in 0..chain.parts() {
+        let (head_seq, head_hash) = chain_rows::head(conn, chain, part).await?;
+        let signed = checkpoint.and_then(|heads| {
+            heads
+                .iter()
+                .find(|h| h.chain == chain && h.part == part)
+                .cloned()
+        });
+        let mut walk = ChainWalk::new(chain, part, signed);
+        let mut after = 0_i64;
+        loop {
+            let batch =
+                chain_rows::read_batch(conn, chain, Order::Seq(part), after, VERIFY_BATCH_ROWS)
+                    .await?;
+            let Some(last) = batch.last() else { break };
+            after = last.seq;
+            for row in &batch {
+                walk.push(row);
+            }
         }
+        let result = walk.finish(head_seq, &head_hash);
+        rows += result.rows;
+        findings.extend(result.findings.into_iter().map(|f| (Some(part), f)));
+        heads.push(Head {
+            chain,
+            part,
+            seq: head_seq,
+            hash: head_hash,
+        });
     }
     for id in chain_rows::unchained_ids(conn, chain, FINDINGS_KEPT_MAX as u64).await? {
-        walk.push_unchained(id);
+        findings.push((None, Finding::Inserted { id, seq: None }));
     }
     if chain == Chain::Journal {
         for (line_id, entry_id) in chain_rows::orphan_lines(conn, FINDINGS_KEPT_MAX as u64).await? {
-            walk.push_orphan_line(line_id, entry_id);
+            findings.push((None, Finding::LineWithoutEntry { line_id, entry_id }));
         }
     }
-    let result = walk.finish(head_seq, &head_hash);
-    let reports: Vec<FindingReport> = result
-        .findings
-        .iter()
-        .map(|finding| FindingReport {
-            message: finding.describe(chain),
-            message_vi: finding.describe_vi(chain),
-            finding: finding.clone(),
+    let reports: Vec<FindingReport> = findings
+        .into_iter()
+        .map(|(part, finding)| FindingReport {
+            message: finding.describe(chain, part.unwrap_or(0)),
+            message_vi: finding.describe_vi(chain, part.unwrap_or(0)),
+            part,
+            finding,
         })
         .collect();
+    let (head_seq, head_hash) = heads
+        .first()
+        .map(|h| (h.seq, h.hash.clone()))
+        .unwrap_or_else(|| (0, chain::GENESIS.to_string()));
     Ok(ChainReport {
         chain,
-        rows: result.rows,
+        rows,
         head_seq,
         head_hash,
+        heads,
         intact: reports.is_empty(),
         first: reports.first().cloned(),
         findings_total: reports.len(),
@@ -618,7 +734,9 @@ async fn verify_chain<C: ConnectionTrait>(
     })
 }
 
-/// The chain heads now, with the date, to print and sign off. Admins and auditors.
+/// The chain heads now, with the date, to print and sign off: every chain's part 0 and every other part
+/// that holds a row (an empty part's head signs nothing: a later walk compares it with nothing). Admins
+/// and auditors.
 pub async fn checkpoint(ctx: &AppCtx, caller: &Caller) -> AppResult<Checkpoint> {
     caller.require(&[Role::Admin, Role::Auditor])?;
     checkpoint_of(&ctx.db, ctx.now()).await
@@ -629,8 +747,17 @@ pub async fn checkpoint_of(db: &DatabaseConnection, now: DateTime<Utc>) -> AppRe
     let txn = read_snapshot(db).await?;
     let mut heads = Vec::new();
     for chain in Chain::ALL {
-        let (seq, hash) = chain_rows::head(&txn, chain).await?;
-        heads.push(Head { chain, seq, hash });
+        for part in 0..chain.parts() {
+            let (seq, hash) = chain_rows::head(&txn, chain, part).await?;
+            if part == 0 || seq > 0 {
+                heads.push(Head {
+                    chain,
+                    part,
+                    seq,
+                    hash,
+                });
+            }
+        }
     }
     let business_date = super::fund::business_date(&txn).await?;
     txn.commit().await?;
@@ -660,7 +787,8 @@ pub fn parse_checkpoint(text: &str) -> AppResult<Vec<Head>> {
         AppError::invalid(
             "checkpoint",
             crate::error::Reason::InvalidFormat {
-                expected: "chain:seq:hash;… (e.g. audit:12:<64 hex digits>)",
+                expected:
+                    "chain:seq:hash;… (e.g. audit:12:<64 hex digits>;journal/3:4:<64 hex digits>)",
             },
         )
     })

@@ -79,7 +79,7 @@ pub async fn restore_restructured_interest(
         let before = figures(&loan)?;
         let calendar = crate::app::calendar::in_force(&txn).await?;
         // The correction's entry and its audit record go onto the chains through one set of heads, moved once.
-        let mut heads = ChainHeads::new();
+        let mut heads = ChainHeads::for_loan(loan_id);
         let refolded = ledger::refold_and_post(
             &txn,
             &mut heads,

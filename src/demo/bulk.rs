@@ -229,8 +229,8 @@ pub async fn load_bulk_in_chunks(
     // leaves (this load is the only writer; each chunk checks the heads in its transaction).
     let mut heads = if state.db.get_database_backend() == DbBackend::Postgres {
         Some((
-            chains::head(db, Chain::LoanTransactions).await?,
-            chains::head(db, Chain::Journal).await?,
+            chains::head(db, Chain::LoanTransactions, 0).await?,
+            chains::head(db, Chain::Journal, 0).await?,
         ))
     } else {
         None
@@ -894,6 +894,7 @@ impl Plan {
                 business_key: Some(format!("demo:opening:{loan_id}")),
                 created_by: None,
                 posted_at: created_at,
+                chain_part: 0,
                 chain_seq: None,
                 chain_prev: None,
                 chain_hash: None,
@@ -1008,6 +1009,7 @@ fn transaction_row(
         approved_by: None,
         created_by: None,
         created_at,
+        chain_part: 0,
         chain_seq: None,
         chain_prev: None,
         chain_hash: None,

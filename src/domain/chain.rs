@@ -22,6 +22,17 @@
 //! The version string is part of every hash: a later encoding gets a new version string and starts
 //! where the chain head says the old one stopped.
 //!
+//! ## Parts (issue 14, chainparts)
+//! The audit trail, the journal and the loan transactions are each split into [`PARTS`] parts, each a
+//! chain of its own (its own `chain_seq` from 1, its own head in `chain_heads`), so that money commands on
+//! loans of different parts do not wait for one another's commit on one head. A row's part is stored with
+//! it (`chain_part`). The chain name hashed is the part's ([`Chain::head_name`]): part 0 is hashed under the
+//! chain's own name (`journal`), exactly as every row was before the chains were split, so the rows already
+//! chained are part 0 and keep their hashes; part 3 is hashed as `journal/3`, so a row moved to another part
+//! breaks both chains. A unit of work links all its rows in one part ([`part_of_loan`] of its loan; part 0
+//! for work with no loan), so it locks one part's heads and two units never wait for each other in
+//! opposite orders. The charter capital contributions have one part (they name no loan).
+//!
 //! ## What a chain proves, and what it does not
 //! A row edited, deleted, inserted or moved without rewriting the hashes after it breaks the chain at
 //! that row ([`ChainWalk`] names it). The hash is not keyed: whoever can write the database and knows
@@ -40,6 +51,17 @@ use crate::Language;
 
 /// The version string hashed into every row (see the module docs).
 pub const ENCODING: &str = "coopfund-chain/v1";
+
+/// How many parts the audit trail, the journal and the loan transactions are each split into (see the
+/// module docs). Migration 000017 made the heads of parts 1..16: a larger number needs a migration that
+/// adds the heads of the new parts.
+pub const PARTS: u16 = 16;
+
+/// The part a unit of work on loan `loan_id` links its rows into.
+pub fn part_of_loan(loan_id: i64) -> u16 {
+    // rem_euclid of a positive modulus is in 0..PARTS.
+    u16::try_from(loan_id.rem_euclid(i64::from(PARTS))).unwrap_or(0)
+}
 
 /// The `chain_prev` of a chain's first row: 64 zeros.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -131,6 +153,41 @@ impl Chain {
         Chain::ALL.into_iter().find(|c| c.name() == name)
     }
 
+    /// How many parts it is split into: [`PARTS`], or 1 for the charter capital (no loan to split by).
+    pub fn parts(self) -> u16 {
+        match self {
+            Chain::CharterCapital => 1,
+            Chain::Audit | Chain::Journal | Chain::LoanTransactions => PARTS,
+        }
+    }
+
+    /// The name of its part `part`: in `chain_heads.chain`, in checkpoints and in every hash of the part.
+    /// Part 0 is the chain's own name (`journal`), part 3 is `journal/3`.
+    pub fn head_name(self, part: u16) -> String {
+        if part == 0 {
+            self.name().to_string()
+        } else {
+            format!("{}/{part}", self.name())
+        }
+    }
+
+    /// The chain and part named `name` ([`Chain::head_name`]); `None` for an unknown chain or a part it
+    /// does not have.
+    pub fn from_head_name(name: &str) -> Option<(Chain, u16)> {
+        let (chain, part) = match name.split_once('/') {
+            None => (Chain::from_name(name)?, 0),
+            Some((chain, part)) => {
+                let part: u16 = part.parse().ok().filter(|p| *p > 0)?;
+                // One spelling per part: `journal/03` is not `journal/3`.
+                if part.to_string() != name.split_once('/').map_or("", |(_, p)| p) {
+                    return None;
+                }
+                (Chain::from_name(chain)?, part)
+            }
+        };
+        (part < chain.parts()).then_some((chain, part))
+    }
+
     /// The table whose rows it chains.
     pub fn table(self) -> &'static str {
         match self {
@@ -203,12 +260,12 @@ pub struct Link {
     pub hash: String,
 }
 
-/// The hash of the row at `seq` after `prev` with `fields` in `chain`.
-pub fn row_hash(chain: Chain, seq: i64, prev: &str, fields: &[Field]) -> String {
+/// The hash of the row at `seq` after `prev` with `fields` in part `part` of `chain`.
+pub fn row_hash(chain: Chain, part: u16, seq: i64, prev: &str, fields: &[Field]) -> String {
     let mut bytes = Vec::with_capacity(256);
     bytes.extend_from_slice(ENCODING.as_bytes());
     bytes.push(0);
-    bytes.extend_from_slice(chain.name().as_bytes());
+    bytes.extend_from_slice(chain.head_name(part).as_bytes());
     bytes.push(0);
     bytes.extend_from_slice(&seq.to_be_bytes());
     bytes.extend_from_slice(prev.as_bytes());
@@ -223,12 +280,26 @@ pub fn row_hash(chain: Chain, seq: i64, prev: &str, fields: &[Field]) -> String 
     hex
 }
 
-/// The links of `rows` appended after a chain whose last row is `head_seq` with hash `head_hash`.
+/// The links of `rows` appended after part 0 of a chain whose last row is `head_seq` with hash
+/// `head_hash`: [`links_after_in`] part 0, the whole chain before the chains were split (migration 000014
+/// chains an existing database with it).
 pub fn links_after(chain: Chain, head_seq: i64, head_hash: &str, rows: &[Vec<Field>]) -> Vec<Link> {
+    links_after_in(chain, 0, head_seq, head_hash, rows)
+}
+
+/// The links of `rows` appended after part `part` of a chain whose last row is `head_seq` with hash
+/// `head_hash`.
+pub fn links_after_in(
+    chain: Chain,
+    part: u16,
+    head_seq: i64,
+    head_hash: &str,
+    rows: &[Vec<Field>],
+) -> Vec<Link> {
     let mut prev = head_hash.to_string();
     let mut links = Vec::with_capacity(rows.len());
     for (seq, fields) in (head_seq + 1..).zip(rows) {
-        let hash = row_hash(chain, seq, &prev, fields);
+        let hash = row_hash(chain, part, seq, &prev, fields);
         links.push(Link {
             seq,
             prev: std::mem::replace(&mut prev, hash.clone()),
@@ -243,10 +314,24 @@ pub fn links_after(chain: Chain, head_seq: i64, head_hash: &str, rows: &[Vec<Fie
 pub struct Head {
     /// Which chain.
     pub chain: Chain,
+    /// Which part of it (absent in a checkpoint taken before the chains were split: part 0).
+    #[serde(default, skip_serializing_if = "is_part_zero")]
+    pub part: u16,
     /// 0 for an empty chain.
     pub seq: i64,
     /// The last row's hash ([`GENESIS`] for an empty chain).
     pub hash: String,
+}
+
+fn is_part_zero(part: &u16) -> bool {
+    *part == 0
+}
+
+impl Head {
+    /// The name of its part ([`Chain::head_name`]).
+    pub fn name(&self) -> String {
+        self.chain.head_name(self.part)
+    }
 }
 
 /// The heads of every chain at one moment, to print, sign and keep outside the database.
@@ -273,14 +358,14 @@ impl Checkpoint {
 pub fn compact(heads: &[Head]) -> String {
     heads
         .iter()
-        .map(|h| format!("{}:{}:{}", h.chain.name(), h.seq, h.hash))
+        .map(|h| format!("{}:{}:{}", h.name(), h.seq, h.hash))
         .collect::<Vec<_>>()
         .join(";")
 }
 
 /// Why a compact checkpoint cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a checkpoint is `chain:seq:hash` separated by `;` (chains audit, journal, loan_transactions, charter_capital; a 64-digit hex hash): {0}")]
+#[error("a checkpoint is `chain:seq:hash` separated by `;` (chains audit, journal, loan_transactions, charter_capital, a part as `journal/3`; a 64-digit hex hash): {0}")]
 pub struct CheckpointError(pub String);
 
 /// Reads the compact form (see [`Checkpoint::compact`]).
@@ -294,17 +379,22 @@ pub fn parse_compact(text: &str) -> Result<Vec<Head>, CheckpointError> {
         else {
             return Err(bad());
         };
-        let chain = Chain::from_name(name)
+        let (chain, part) = Chain::from_head_name(name)
             .ok_or_else(|| CheckpointError(format!("`{name}` is not a chain")))?;
         let seq: i64 = seq.parse().ok().filter(|s| *s >= 0).ok_or_else(bad)?;
         let hash = hash.to_ascii_lowercase();
         if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad());
         }
-        if heads.iter().any(|h| h.chain == chain) {
+        if heads.iter().any(|h| h.chain == chain && h.part == part) {
             return Err(CheckpointError(format!("`{name}` is given twice")));
         }
-        heads.push(Head { chain, seq, hash });
+        heads.push(Head {
+            chain,
+            part,
+            seq,
+            hash,
+        });
     }
     if heads.is_empty() {
         return Err(CheckpointError("no head given".into()));
@@ -406,20 +496,25 @@ impl Finding {
         }
     }
 
-    /// The finding in one Vietnamese sentence.
-    pub fn describe_vi(&self, chain: Chain) -> String {
-        self.describe_in(chain, Language::Vietnamese)
+    /// The finding in part `part` of `chain` in one Vietnamese sentence.
+    pub fn describe_vi(&self, chain: Chain, part: u16) -> String {
+        self.describe_in(chain, part, Language::Vietnamese)
     }
 
-    /// The finding in one English sentence.
-    pub fn describe(&self, chain: Chain) -> String {
-        self.describe_in(chain, Language::English)
+    /// The finding in part `part` of `chain` in one English sentence.
+    pub fn describe(&self, chain: Chain, part: u16) -> String {
+        self.describe_in(chain, part, Language::English)
     }
 
-    /// The finding in one sentence of `language`. Both sentences of a finding stand side by side so
-    /// that a change to one is seen next to the other.
-    pub fn describe_in(&self, chain: Chain, language: Language) -> String {
-        let table = chain.table();
+    /// The finding in part `part` of `chain` in one sentence of `language`. Both sentences of a finding
+    /// stand side by side so that a change to one is seen next to the other. A part other than 0 is named
+    /// after the table (`journal_entries (journal/3)`): its sequence numbers are its own.
+    pub fn describe_in(&self, chain: Chain, part: u16, language: Language) -> String {
+        let table = if part == 0 {
+            chain.table().to_string()
+        } else {
+            format!("{} ({})", chain.table(), chain.head_name(part))
+        };
         let (vi, en) = match self {
             Finding::Edited { id, seq } => (
                 format!("{table}: dòng {id} (số thứ tự {seq}) đã bị sửa: nội dung không còn khớp mã băm"),
@@ -504,10 +599,11 @@ pub struct StoredRow {
     pub fields: Vec<Field>,
 }
 
-/// Walks one chain's rows in sequence order and names what is wrong.
+/// Walks one part of a chain, its rows in sequence order, and names what is wrong.
 #[derive(Debug, Clone)]
 pub struct ChainWalk {
     chain: Chain,
+    part: u16,
     /// The next sequence number expected.
     expected_seq: i64,
     /// The previous row's stored hash and id.
@@ -523,14 +619,16 @@ pub struct ChainWalk {
 }
 
 impl ChainWalk {
-    /// A walk of `chain`, compared at the end with `checkpoint` when given.
-    pub fn new(chain: Chain, checkpoint: Option<Head>) -> ChainWalk {
+    /// A walk of part `part` of `chain`, compared at the end with `checkpoint` when given (and of this
+    /// part).
+    pub fn new(chain: Chain, part: u16, checkpoint: Option<Head>) -> ChainWalk {
         ChainWalk {
             chain,
+            part,
             expected_seq: 1,
             previous: None,
             recomputed: GENESIS.to_string(),
-            checkpoint: checkpoint.filter(|h| h.chain == chain),
+            checkpoint: checkpoint.filter(|h| h.chain == chain && h.part == part),
             checkpoint_seen: false,
             rows: 0,
             findings: Vec::new(),
@@ -556,7 +654,7 @@ impl ChainWalk {
             });
         }
         let stored_prev = row.prev.as_deref().unwrap_or("");
-        let own = row_hash(self.chain, row.seq, stored_prev, &row.fields);
+        let own = row_hash(self.chain, self.part, row.seq, stored_prev, &row.fields);
         if row.hash.as_deref() != Some(own.as_str()) {
             self.findings.push(Finding::Edited {
                 id: row.id,
@@ -582,7 +680,13 @@ impl ChainWalk {
                 });
             }
         }
-        self.recomputed = row_hash(self.chain, row.seq, &self.recomputed, &row.fields);
+        self.recomputed = row_hash(
+            self.chain,
+            self.part,
+            row.seq,
+            &self.recomputed,
+            &row.fields,
+        );
         if let Some(checkpoint) = &self.checkpoint {
             if checkpoint.seq == row.seq {
                 self.checkpoint_seen = true;
@@ -638,6 +742,7 @@ impl ChainWalk {
         }
         ChainWalkResult {
             chain: self.chain,
+            part: self.part,
             rows: self.rows,
             last_seq,
             last_hash: self.previous.map_or_else(|| GENESIS.to_string(), |p| p.0),
@@ -651,6 +756,8 @@ impl ChainWalk {
 pub struct ChainWalkResult {
     /// Which chain.
     pub chain: Chain,
+    /// Which part of it.
+    pub part: u16,
     /// Rows walked (chained rows).
     pub rows: u64,
     /// The last chained row's sequence number (0: none).
@@ -689,7 +796,7 @@ mod tests {
     }
 
     fn walk(rows: &[StoredRow], head: (i64, &str), checkpoint: Option<Head>) -> Vec<Finding> {
-        let mut walk = ChainWalk::new(Chain::Audit, checkpoint);
+        let mut walk = ChainWalk::new(Chain::Audit, 0, checkpoint);
         for row in rows {
             walk.push(row);
         }
@@ -717,6 +824,7 @@ mod tests {
         if recompute_own_hash {
             rows[2].hash = Some(row_hash(
                 Chain::Audit,
+                0,
                 3,
                 rows[2].prev.as_deref().unwrap_or_default(),
                 &rows[2].fields,
@@ -790,6 +898,7 @@ mod tests {
         let (seq, hash) = head_of(&original);
         let checkpoint = Head {
             chain: Chain::Audit,
+            part: 0,
             seq: 3,
             hash: original[2].hash.clone().expect("hash"),
         };
@@ -817,11 +926,13 @@ mod tests {
         let heads = vec![
             Head {
                 chain: Chain::Audit,
+                part: 0,
                 seq: 12,
                 hash: "a".repeat(64),
             },
             Head {
                 chain: Chain::Journal,
+                part: 0,
                 seq: 0,
                 hash: GENESIS.into(),
             },
@@ -830,5 +941,123 @@ mod tests {
         assert!(parse_compact("audit:1:xyz").is_err());
         assert!(parse_compact("ledger:1:".to_string().as_str()).is_err());
         assert!(parse_compact("").is_err());
+    }
+
+    #[test]
+    fn a_part_is_named_once_and_only_within_its_chain() {
+        assert_eq!(Chain::Journal.head_name(0), "journal");
+        assert_eq!(Chain::Journal.head_name(3), "journal/3");
+        assert_eq!(Chain::from_head_name("journal"), Some((Chain::Journal, 0)));
+        assert_eq!(
+            Chain::from_head_name("journal/3"),
+            Some((Chain::Journal, 3))
+        );
+        assert_eq!(
+            Chain::from_head_name("audit/15"),
+            Some((Chain::Audit, PARTS - 1))
+        );
+        for bad in [
+            "journal/0",
+            "journal/03",
+            "journal/16",
+            "journal/",
+            "journal/x",
+            "charter_capital/1",
+            "ledger/1",
+        ] {
+            assert_eq!(Chain::from_head_name(bad), None, "{bad}");
+        }
+        assert_eq!(part_of_loan(35), 3);
+        assert_eq!(part_of_loan(16), 0);
+        assert!(part_of_loan(-1) < PARTS);
+    }
+
+    #[test]
+    fn part_zero_hashes_as_the_unsplit_chain_did_and_other_parts_differ() {
+        let fields = vec![Field::Int(7), Field::Text("x".into())];
+        // The encoding of part 0 is the one every row was chained with before the split: the chain's name.
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(ENCODING.as_bytes());
+        bytes.push(0);
+        bytes.extend_from_slice(b"journal");
+        bytes.push(0);
+        bytes.extend_from_slice(&1_i64.to_be_bytes());
+        bytes.extend_from_slice(GENESIS.as_bytes());
+        for field in &fields {
+            field.encode(&mut bytes);
+        }
+        let unsplit: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(row_hash(Chain::Journal, 0, 1, GENESIS, &fields), unsplit);
+        assert_ne!(row_hash(Chain::Journal, 3, 1, GENESIS, &fields), unsplit);
+        assert_ne!(
+            row_hash(Chain::Journal, 3, 1, GENESIS, &fields),
+            row_hash(Chain::Journal, 4, 1, GENESIS, &fields)
+        );
+    }
+
+    #[test]
+    fn a_row_moved_to_another_part_breaks_its_link() {
+        let fields: Vec<Vec<Field>> = (0..3).map(|i| vec![Field::Int(i)]).collect();
+        let links = links_after_in(Chain::Audit, 2, 0, GENESIS, &fields);
+        let stored: Vec<StoredRow> = links
+            .into_iter()
+            .zip(fields)
+            .map(|(link, fields)| StoredRow {
+                id: link.seq,
+                seq: link.seq,
+                prev: Some(link.prev),
+                hash: Some(link.hash),
+                fields,
+            })
+            .collect();
+        let head = stored.last().and_then(|r| r.hash.clone()).expect("hash");
+        let walk_in = |part: u16| {
+            let mut walk = ChainWalk::new(Chain::Audit, part, None);
+            for row in &stored {
+                walk.push(row);
+            }
+            walk.finish(3, &head).findings
+        };
+        assert_eq!(walk_in(2), vec![]);
+        assert_eq!(walk_in(5)[0], Finding::Edited { id: 1, seq: 1 });
+    }
+
+    #[test]
+    fn checkpoints_name_parts_and_an_old_one_is_part_zero() {
+        let heads = vec![
+            Head {
+                chain: Chain::Journal,
+                part: 0,
+                seq: 4,
+                hash: "b".repeat(64),
+            },
+            Head {
+                chain: Chain::Journal,
+                part: 3,
+                seq: 2,
+                hash: "c".repeat(64),
+            },
+        ];
+        let text = compact(&heads);
+        assert!(text.contains("journal/3:2:"), "{text}");
+        assert_eq!(parse_compact(&text), Ok(heads.clone()));
+        assert!(parse_compact(&format!("{text};journal/3:2:{}", "c".repeat(64))).is_err());
+        // A checkpoint taken before the split has no part: its heads are part 0.
+        let old = format!(
+            r#"{{"chain":"journal","seq":4,"hash":"{}"}}"#,
+            "b".repeat(64)
+        );
+        assert_eq!(
+            serde_json::from_str::<Head>(&old).expect("old head"),
+            heads[0]
+        );
+        assert_eq!(
+            serde_json::to_string(&heads[0]).expect("json"),
+            old,
+            "part 0 is written as before"
+        );
     }
 }

@@ -8,7 +8,7 @@ use coopfund::{
     http::dto::audit::{ChainView, ChainsVerifyView},
     store::entities::{charter_capital_contribution, journal_entry, loan_transaction},
 };
-use coopfund_domain::chain::{links_after, Chain, GENESIS};
+use coopfund_domain::chain::{links_after_in, part_of_loan, Chain, GENESIS};
 use reqwest::StatusCode;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, Database, DbBackend, EntityTrait, QueryFilter, QueryOrder,
@@ -123,8 +123,19 @@ async fn the_books_of_a_working_fund_verify_and_every_chain_holds_its_rows() {
     assert!(report.passed, "{report:#?}");
     for name in ["audit", "journal", "loan_transactions", "charter_capital"] {
         let c = chain(&report, name);
-        assert!(c.rows > 0 && c.head_seq == c.rows as i64, "{c:?}");
+        // Every part's head stands at its last row: the parts' sequence numbers add up to the rows.
+        let seqs: i64 = c.heads.iter().map(|h| h.seq).sum();
+        assert!(c.rows > 0 && seqs == c.rows as i64, "{c:?}");
+        assert_eq!(c.heads[0].chain, name);
+        assert_eq!(c.heads[0].seq, c.head_seq);
     }
+    // The loan's rows went into its part of each chain.
+    let part = part_of_loan(loan_id);
+    let transactions_chain = chain(&report, "loan_transactions");
+    assert_eq!(
+        transactions_chain.heads[usize::from(part)].chain,
+        Chain::LoanTransactions.head_name(part)
+    );
     // Every loan transaction is chained, in id order, seq 1, 2, …
     let transactions = loan_transaction::Entity::find()
         .filter(loan_transaction::Column::LoanId.eq(loan_id))
@@ -134,6 +145,9 @@ async fn the_books_of_a_working_fund_verify_and_every_chain_holds_its_rows() {
         .unwrap();
     let seqs: Vec<Option<i64>> = transactions.iter().map(|t| t.chain_seq).collect();
     assert_eq!(seqs, vec![Some(1), Some(2)]);
+    assert!(transactions
+        .iter()
+        .all(|t| t.chain_part == i16::try_from(part).unwrap()));
     assert_eq!(transactions[0].chain_prev.as_deref(), Some(GENESIS));
     assert_eq!(transactions[1].chain_prev, transactions[0].chain_hash);
     assert!(ledger_differences(&app).await.is_empty());
@@ -192,11 +206,11 @@ async fn a_deleted_audit_record_is_named_by_the_gap_it_leaves() {
     let report = verify(&app, &staff, None).await;
     assert_first(&report, "audit", "deleted", Some(3));
     assert_eq!(chain(&report, "audit").first.as_ref().unwrap().seq, Some(2));
-    // The last one too: the chain head remembers it.
+    // The last one too: the chain head remembers it (part 0's: the repayment's record is in its loan's part).
     let last: i64 = chain(&report, "audit").head_seq;
     tamper(
         &app,
-        "DELETE FROM audit_records WHERE id = (SELECT MAX(id) FROM audit_records)",
+        "DELETE FROM audit_records WHERE id = (SELECT MAX(id) FROM audit_records WHERE chain_part = 0)",
     )
     .await;
     let report = verify(&app, &staff, None).await;
@@ -375,41 +389,47 @@ async fn a_whole_chain_rewritten_after_a_checkpoint_passes_alone_but_not_against
     assert!(verify(&app, &staff, Some(&fresh.compact)).await.passed);
 }
 
-/// Recomputes every link of `chain` from its rows as they are now, and its head (a forger's rewrite).
+/// Recomputes every link of every part of `chain` from its rows as they are now, and its heads (a forger's
+/// rewrite).
 async fn rehash(app: &TestApp, chain: Chain) {
-    let rows = migration::chain_rows::read_batch(
-        &app.db,
-        chain,
-        migration::chain_rows::Order::Id,
-        0,
-        1_000_000,
-    )
-    .await
-    .unwrap();
-    let fields: Vec<_> = rows.iter().map(|r| r.fields.clone()).collect();
-    let links = links_after(chain, 0, GENESIS, &fields);
     let mut sql = String::new();
-    for (row, link) in rows.iter().zip(&links) {
+    for part in 0..chain.parts() {
+        let rows = migration::chain_rows::read_batch(
+            &app.db,
+            chain,
+            migration::chain_rows::Order::Seq(part),
+            0,
+            1_000_000,
+        )
+        .await
+        .unwrap();
+        if rows.is_empty() {
+            continue;
+        }
+        let fields: Vec<_> = rows.iter().map(|r| r.fields.clone()).collect();
+        let links = links_after_in(chain, part, 0, GENESIS, &fields);
+        for (row, link) in rows.iter().zip(&links) {
+            sql.push_str(&format!(
+                "UPDATE {} SET chain_seq = {}, chain_prev = '{}', chain_hash = '{}' WHERE id = {};\n",
+                chain.table(),
+                -link.seq,
+                link.prev,
+                link.hash,
+                row.id
+            ));
+        }
+        let last = links.last().unwrap();
         sql.push_str(&format!(
-            "UPDATE {} SET chain_seq = {}, chain_prev = '{}', chain_hash = '{}' WHERE id = {};\n",
-            chain.table(),
-            -link.seq,
-            link.prev,
-            link.hash,
-            row.id
+            "UPDATE chain_heads SET seq = {}, hash = '{}' WHERE chain = '{}';\n",
+            last.seq,
+            last.hash,
+            chain.head_name(part)
         ));
     }
-    // Negative first, so the unique index on chain_seq never sees two rows with one number.
+    // Negative first, so the unique index on (chain_part, chain_seq) never sees two rows with one number.
     sql.push_str(&format!(
         "UPDATE {} SET chain_seq = -chain_seq WHERE chain_seq < 0;\n",
         chain.table()
-    ));
-    let last = links.last().unwrap();
-    sql.push_str(&format!(
-        "UPDATE chain_heads SET seq = {}, hash = '{}' WHERE chain = '{}'",
-        last.seq,
-        last.hash,
-        chain.name()
     ));
     tamper(app, &sql).await;
 }
@@ -535,9 +555,21 @@ async fn concurrent_repayments_on_several_loans_keep_one_transaction_chain() {
     );
     let report = verify(&app, &staff, None).await;
     assert!(report.passed, "{report:#?}");
-    // Three disbursements and nine repayments, one chain with no gap.
-    assert_eq!(chain(&report, "loan_transactions").head_seq, 12);
-    assert_eq!(chain(&report, "loan_transactions").rows, 12);
+    // Three disbursements and nine repayments, each loan's in its part of the chain with no gap.
+    let transactions = chain(&report, "loan_transactions");
+    assert_eq!(transactions.rows, 12);
+    for loan_id in &loans {
+        let part = usize::from(part_of_loan(*loan_id));
+        let same_part = loans
+            .iter()
+            .filter(|other| usize::from(part_of_loan(**other)) == part)
+            .count();
+        assert_eq!(
+            transactions.heads[part].seq,
+            4 * same_part as i64,
+            "{transactions:#?}"
+        );
+    }
     assert!(ledger_differences(&app).await.is_empty());
 }
 
@@ -562,11 +594,58 @@ async fn migrating_an_existing_database_chains_its_rows_once() {
     )
     .await
     .expect("rows of an older version");
+    // Up to the migration before the chains were split (000016): the four heads as a checkpoint of then
+    // names them (`chain:seq:hash`, no part), in its compact and its JSON form.
+    Migrator::up(&db, Some(4)).await.expect("migrate to 16");
+    let heads = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT chain, seq, hash FROM chain_heads ORDER BY chain",
+        ))
+        .await
+        .expect("heads before the split");
+    let old_heads: Vec<(String, i64, String)> = heads
+        .iter()
+        .map(|row| {
+            (
+                row.try_get("", "chain").unwrap(),
+                row.try_get("", "seq").unwrap(),
+                row.try_get("", "hash").unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(old_heads.len(), 4, "{old_heads:?}");
+    let old_compact = old_heads
+        .iter()
+        .map(|(chain, seq, hash)| format!("{chain}:{seq}:{hash}"))
+        .collect::<Vec<_>>()
+        .join(";");
+    let old_json = json!({
+        "encoding": "coopfund-chain/v1",
+        "taken_at": "2026-01-02T10:00:00Z",
+        "business_date": "2026-01-02",
+        "heads": old_heads
+            .iter()
+            .map(|(chain, seq, hash)| json!({"chain": chain, "seq": seq, "hash": hash}))
+            .collect::<Vec<_>>(),
+    })
+    .to_string();
     Migrator::up(&db, None).await.expect("migrate the rest");
     let report = coopfund::app::chains::verify_books(&db, chrono::Utc::now(), None)
         .await
         .expect("verify");
     assert!(report.passed, "{}", report.render());
+    // A checkpoint signed before the split still verifies: its heads are the parts 0.
+    for old in [&old_compact, &old_json] {
+        let checkpoint = coopfund::app::chains::parse_checkpoint(old).expect("an old checkpoint");
+        assert!(checkpoint.iter().all(|h| h.part == 0));
+        let report =
+            coopfund::app::chains::verify_books(&db, chrono::Utc::now(), Some(&checkpoint))
+                .await
+                .expect("verify");
+        assert!(report.passed, "{}", report.render());
+        assert!(report.chains.iter().all(|c| c.checked_against_checkpoint));
+    }
     let rows: Vec<(Chain, u64)> = report.chains.iter().map(|c| (c.chain, c.rows)).collect();
     assert_eq!(
         rows,
@@ -665,4 +744,154 @@ async fn a_unit_of_works_chain_heads_move_once_and_never_over_another_append() {
         .await
         .expect("verify");
     assert!(report.passed, "{}", report.render());
+}
+
+/// Issue 14 (chainparts): a loan's rows are linked into its part of each chain, whose sequence numbers
+/// are its own; an edit there is found and named with its part, a row moved to another part breaks both,
+/// and a row put in a part the chain does not have is found as written outside the chain.
+#[tokio::test]
+async fn a_tamper_in_a_part_other_than_zero_is_found_and_names_its_part() {
+    let (app, staff, loan_id) = fund_with_activity().await;
+    let part = part_of_loan(loan_id);
+    assert_ne!(part, 0, "the fixture's loan is in a part other than 0");
+    let transactions = loan_transaction::Entity::find()
+        .filter(loan_transaction::Column::LoanId.eq(loan_id))
+        .order_by_asc(loan_transaction::Column::Id)
+        .all(&app.db)
+        .await
+        .unwrap();
+    let repayment = transactions.last().expect("the repayment").id;
+
+    tamper(
+        &app,
+        &format!("UPDATE loan_transactions SET amount_vnd = amount_vnd + 1 WHERE id = {repayment}"),
+    )
+    .await;
+    let report = verify(&app, &staff, None).await;
+    assert_first(&report, "loan_transactions", "edited", Some(repayment));
+    let first = chain(&report, "loan_transactions").first.clone().unwrap();
+    assert_eq!(
+        (first.part, first.seq),
+        (Some(part), Some(2)),
+        "{report:#?}"
+    );
+    let name = Chain::LoanTransactions.head_name(part);
+    assert!(first.message.contains(&format!("({name})")), "{first:?}");
+    tamper(
+        &app,
+        &format!("UPDATE loan_transactions SET amount_vnd = amount_vnd - 1 WHERE id = {repayment}"),
+    )
+    .await;
+    assert!(verify(&app, &staff, None).await.passed);
+
+    // Moved to the next part: its own part misses it, the other holds a row hashed under another name.
+    let other = (part + 1) % Chain::LoanTransactions.parts();
+    tamper(
+        &app,
+        &format!("UPDATE loan_transactions SET chain_part = {other} WHERE id = {repayment}"),
+    )
+    .await;
+    let report = verify(&app, &staff, None).await;
+    assert!(!report.passed, "{report:#?}");
+    let findings = &chain(&report, "loan_transactions").findings;
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.part == Some(part) && f.kind == "deleted" && f.seq == Some(2)),
+        "{findings:#?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.part == Some(other) && f.row_id == Some(repayment)),
+        "{findings:#?}"
+    );
+
+    // In a part the chain does not have: walked by no part, so found as inserted outside the chain.
+    tamper(
+        &app,
+        &format!("UPDATE loan_transactions SET chain_part = 99 WHERE id = {repayment}"),
+    )
+    .await;
+    let report = verify(&app, &staff, None).await;
+    let findings = &chain(&report, "loan_transactions").findings;
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.kind == "inserted" && f.row_id == Some(repayment) && f.part.is_none()),
+        "{findings:#?}"
+    );
+}
+
+/// Issue 14 (chainparts), PostgreSQL: a unit of work holds only its loan's part of the chain heads, so a
+/// repayment on a loan of another part commits while it is open, and one of the same part waits for it.
+#[tokio::test]
+async fn repayments_on_loans_of_different_parts_do_not_wait_for_each_other() {
+    use coopfund::app::{
+        audit::{self, Change},
+        chains::ChainHeads,
+        Caller,
+    };
+    let app = spawn_app().await;
+    let staff = Staff::new(&app).await;
+    let coop = app.cooperative().await;
+    let loans = active_loans(&app, &staff, coop, 2, "2026-01-10").await;
+    let (held, other) = (loans[0], loans[1]);
+    assert_ne!(part_of_loan(held), part_of_loan(other));
+    let caller = Caller::system_named("chain test");
+    let change = |id: i64| Change::<(), ()> {
+        action: "test.chain_parts",
+        entity_type: "loan",
+        entity_id: id.to_string(),
+        before: None,
+        after: None,
+    };
+
+    // A unit of work on `held` that has linked a row (so holds its part's heads) and not committed yet.
+    let txn = app.db.begin().await.unwrap();
+    let mut heads = ChainHeads::for_loan(held);
+    audit::record_linked(&txn, &mut heads, &caller, chrono::Utc::now(), change(held))
+        .await
+        .expect("linked");
+
+    if postgres(&app) {
+        // Another part: the repayment commits meanwhile.
+        let response = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            repay(&app, &staff, other, 1_000_000, "2026-01-10", "ordinary"),
+        )
+        .await
+        .expect("a repayment on a loan of another part does not wait for the open unit of work");
+        assert_eq!(response.status(), StatusCode::CREATED);
+
+        // The same part: waits for the heads (here it gives up after a moment).
+        let same_part = held + i64::from(coopfund_domain::chain::PARTS);
+        let waiting = app.db.begin().await.unwrap();
+        waiting
+            .execute_unprepared("SET LOCAL lock_timeout = '300ms'")
+            .await
+            .unwrap();
+        let mut same = ChainHeads::for_loan(same_part);
+        let refused = audit::record_linked(
+            &waiting,
+            &mut same,
+            &caller,
+            chrono::Utc::now(),
+            change(same_part),
+        )
+        .await;
+        assert!(refused.is_err(), "the same part's heads are held");
+        waiting.rollback().await.unwrap();
+    }
+
+    heads.finish(&txn).await.expect("moved");
+    txn.commit().await.unwrap();
+    // Both committed (on SQLite one after the other: one writer), and every chain verifies.
+    let response = repay(&app, &staff, other, 1_000_000, "2026-01-10", "ordinary").await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let report = verify(&app, &staff, None).await;
+    assert!(report.passed, "{report:#?}");
+    let audit_chain = chain(&report, "audit");
+    assert!(audit_chain.heads[usize::from(part_of_loan(held))].seq > 0);
+    assert!(audit_chain.heads[usize::from(part_of_loan(other))].seq > 0);
 }

@@ -404,7 +404,7 @@ async fn close_loan_day(
     let loan = super::loans::lock_loan(&txn, loan_id).await?;
     let next_day = date + Duration::days(1);
     let calendar = super::calendar::in_force(&txn).await?;
-    let mut heads = ChainHeads::new();
+    let mut heads = ChainHeads::for_loan(loan_id);
     let refolded = ledger::refold_and_post(
         &txn,
         &mut heads,

@@ -362,7 +362,7 @@ fn set_value<T: Into<sea_orm::Value> + Clone>(value: &sea_orm::ActiveValue<T>) -
 /// The columns of `journal_entries` written by [`insert_entries_postgres`] with their PostgreSQL types.
 const ENTRY_RECORD: &str = "entry_date date, kind text, description text, loan_id bigint, \
     transaction_id bigint, reverses_entry_id bigint, business_key text, created_by bigint, \
-    posted_at timestamptz, chain_seq bigint, chain_prev text, chain_hash text";
+    posted_at timestamptz, chain_part smallint, chain_seq bigint, chain_prev text, chain_hash text";
 /// The columns of `journal_lines` written by [`insert_entries_postgres`] with their PostgreSQL types.
 const LINE_RECORD: &str =
     "entry_id bigint, account_code text, debit_vnd bigint, credit_vnd bigint, loan_id bigint";
@@ -407,6 +407,7 @@ async fn insert_entries_postgres<C: ConnectionTrait>(
                 "business_key": set_value(&h.business_key).flatten(),
                 "created_by": set_value(&h.created_by).flatten(),
                 "posted_at": set_value(&h.posted_at).map(micros),
+                "chain_part": set_value(&h.chain_part),
                 "chain_seq": set_value(&h.chain_seq).flatten(),
                 "chain_prev": set_value(&h.chain_prev).flatten(),
                 "chain_hash": set_value(&h.chain_hash).flatten(),
@@ -463,6 +464,7 @@ fn sqlite_json(value: sea_orm::Value) -> AppResult<serde_json::Value> {
     Ok(match value {
         Value::BigInt(v) => v.into(),
         Value::Int(v) => v.into(),
+        Value::SmallInt(v) => v.into(),
         Value::String(v) => v.into(),
         Value::ChronoDate(v) => v.map(|d| d.format("%F").to_string()).into(),
         Value::ChronoDateTimeUtc(v) => v

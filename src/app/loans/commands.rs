@@ -396,7 +396,8 @@ async fn record(
     // The three chains this command appends to (the transaction, its entry, the audit record) are read
     // once, at this first row (on PostgreSQL locked to the commit, as one `link` would), and moved in
     // one statement once the audit record is linked.
-    let mut heads = ChainHeads::new();
+    // The loan's part of each chain (issue 14, chainparts): commands on loans of other parts do not wait.
+    let mut heads = ChainHeads::for_loan(loan.id);
     heads
         .link(
             txn,

@@ -80,7 +80,7 @@ view! {
 pub struct ChainVerifyQuery {
     /// The heads saved by `coopfund audit checkpoint` or `GET /api/v1/audit/checkpoint`, in the compact form
     /// `audit:SEQ:HASH;journal:SEQ:HASH;…` (any subset of the chains audit, journal, loan_transactions,
-    /// charter_capital).
+    /// charter_capital; a part other than 0 as `journal/3:SEQ:HASH`).
     pub checkpoint: Option<String>,
 }
 
@@ -95,6 +95,10 @@ pub struct ChainFindingView {
     pub row_id: Option<i64>,
     /// Its sequence number in the chain (the first missing one for `deleted`).
     pub seq: Option<i64>,
+    /// The part of the chain it was found in (`seq` is the part's: each part numbers its rows from 1);
+    /// absent for a row in no part and a journal line without entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<u16>,
     /// The finding in English.
     pub message: String,
     /// The finding in Vietnamese.
@@ -108,6 +112,7 @@ impl From<crate::app::chains::FindingReport> for ChainFindingView {
             kind: report.finding.kind().to_string(),
             row_id,
             seq,
+            part: report.part,
             message: report.message,
             message_vi: report.message_vi,
         }
@@ -119,11 +124,15 @@ impl From<crate::app::chains::FindingReport> for ChainFindingView {
 pub struct ChainView {
     /// `audit`, `journal`, `loan_transactions` or `charter_capital`.
     pub chain: String,
-    /// Chained rows walked.
+    /// Chained rows walked, in every part.
     pub rows: u64,
-    /// The head as the database holds it.
+    /// The head of part 0 as the database holds it (the whole chain's before it was split into parts).
     pub head_seq: i64,
     pub head_hash: String,
+    /// The head of every part as the database holds it, part 0 first (`chain` names the part:
+    /// `journal`, `journal/1` … `journal/15`).
+    #[serde(default)]
+    pub heads: Vec<ChainHeadView>,
     /// True when nothing was found.
     pub intact: bool,
     /// Whether a checkpoint head was compared.
@@ -161,6 +170,7 @@ impl From<crate::app::chains::ChainsReport> for ChainsVerifyView {
                     rows: c.rows,
                     head_seq: c.head_seq,
                     head_hash: c.head_hash,
+                    heads: c.heads.into_iter().map(ChainHeadView::from).collect(),
                     intact: c.intact,
                     checked_against_checkpoint: c.checked_against_checkpoint,
                     first: c.first.map(ChainFindingView::from),
@@ -175,6 +185,7 @@ impl From<crate::app::chains::ChainsReport> for ChainsVerifyView {
 /// One chain head.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ChainHeadView {
+    /// The chain and part: `journal` (part 0), `journal/3`.
     pub chain: String,
     /// The last row's sequence number (0: empty).
     pub seq: i64,
@@ -205,12 +216,18 @@ impl From<coopfund_domain::chain::Checkpoint> for CheckpointView {
             heads: checkpoint
                 .heads
                 .into_iter()
-                .map(|h| ChainHeadView {
-                    chain: h.chain.name().to_string(),
-                    seq: h.seq,
-                    hash: h.hash,
-                })
+                .map(ChainHeadView::from)
                 .collect(),
+        }
+    }
+}
+
+impl From<coopfund_domain::chain::Head> for ChainHeadView {
+    fn from(head: coopfund_domain::chain::Head) -> Self {
+        ChainHeadView {
+            chain: head.name(),
+            seq: head.seq,
+            hash: head.hash,
         }
     }
 }

@@ -20,6 +20,9 @@ pub struct Model {
     /// JSON of the entity after the change (absent on delete-like changes).
     pub after: Option<String>,
     pub request_id: Option<String>,
+    /// The part of its chain the row is linked in (`coopfund_domain::chain`, "Parts"); 0 for every row
+    /// chained before the chains were split.
+    pub chain_part: i16,
     /// Its place in its hash chain (1, 2, 3 …; `coopfund_domain::chain`); NULL: written outside the chain.
     pub chain_seq: Option<i64>,
     /// The previous row's `chain_hash` in the chain.

@@ -19,6 +19,9 @@ pub struct Model {
     pub approved_by: Option<i64>,
     pub created_by: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// The part of its chain the row is linked in (`coopfund_domain::chain`, "Parts"); 0 for every row
+    /// chained before the chains were split.
+    pub chain_part: i16,
     /// Its place in its hash chain (1, 2, 3 …; `coopfund_domain::chain`); NULL: written outside the chain.
     pub chain_seq: Option<i64>,
     /// The previous row's `chain_hash` in the chain.
