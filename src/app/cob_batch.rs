@@ -6,9 +6,8 @@
 //! cooperative the group of its worst loan (DOMAIN.md §8: "all loans of one cooperative take the group
 //! of its worst loan") and compute each loan's difference; then, in the chunk's transaction, lock the
 //! loans (`FOR UPDATE` on PostgreSQL; a first write on SQLite), post the differences (entries inserted
-//! together, lines inserted together) and cache the balances of the loans whose balances changed (one
-//! statement; the others' rows are not written: their cache is as of the new business date once the day
-//! finishes, `ledger::effective_balances_as_of`). Notices are queued
+//! together, lines inserted together), cache the balances of the loans whose balances changed and mark
+//! every loan's balances as of the new day (one statement, each row written once). Notices are queued
 //! from the same folds. A loan folds only the events after its latest snapshot (issue 14): the day
 //! advances the snapshot instead of replaying the loan's whole history.
 //!
@@ -60,8 +59,10 @@ pub(crate) struct ChunkOutcome {
 /// is written), outside any write transaction and without locks. Used only if the loans locked by the write
 /// are exactly the loans read here, each at the version read here: every command that changes a loan's row
 /// (its events, books, snapshots or contract) moves its `version` in the same transaction
-/// (`ledger::cache_balances`, the loan commands, the close's own `ledger::cache_balances_many`; a loan whose
-/// balances a close leaves as they were is not written at all). So a loan touched in between makes the write read and fold the chunk
+/// (`ledger::cache_balances`, the loan commands). The one write of a loan row that keeps its version is the
+/// close's own mark of `balances_as_of` on the loans whose balances did not change
+/// (`ledger::CacheRow::AsOfOnly`), and it touches only the chunk being written, never the one read ahead
+/// (their cooperatives are disjoint). So a loan touched in between makes the write read and fold the chunk
 /// again under its locks; the lock reads only `(id, version)` (issue 14, alloc: the rows were read twice).
 pub(crate) struct Prepared {
     /// The open loans as read, `(id, version)` in id order.
@@ -177,8 +178,8 @@ pub(crate) async fn close_chunk(
     Ok(outcome)
 }
 
-/// Writes what `plan` decided, in the chunk's transaction: snapshots, entries, the cached balances of the loans
-/// whose balances changed (one statement), then each loan's notices and digest line.
+/// Writes what `plan` decided, in the chunk's transaction: snapshots, entries, cached balances and every
+/// loan's `balances_as_of` (one statement), then each loan's notices and digest line.
 async fn write_plan(
     ctx: &AppCtx,
     caller: &Caller,
@@ -189,13 +190,18 @@ async fn write_plan(
     let next_day = date + Duration::days(1);
     loan_engine::store_snapshots(txn, plan.snapshots).await?;
     let posted_ids = ledger::post_loan_entries(txn, caller, &plan.entries).await?;
-    // Only the rows whose balances changed are written: the others' cache is as of the new business date once
-    // the day finishes (`ledger::effective_balances_as_of`; issue 14, cobcpu).
+    // Every loan's row is marked as of the new day in the same statement that rewrites the changed ones'
+    // balances, so each row is written once (issue 14, cobpg).
     let rows: Vec<ledger::CacheRow> = plan
         .folded
         .iter()
-        .filter(|(_, _, _, changed)| *changed)
-        .map(|(loan, state, group, _)| (loan, state, *group))
+        .map(|(loan, state, group, changed)| {
+            if *changed {
+                ledger::CacheRow::Changed(loan, state, *group)
+            } else {
+                ledger::CacheRow::AsOfOnly(loan.id)
+            }
+        })
         .collect();
     let mut cached = ledger::cache_balances_many(txn, &rows, next_day, plan.now)
         .await?

@@ -4,8 +4,7 @@
 //!
 //! Set-based: one grouped query over the loans' cached balances (written by every money command and by
 //! each close of business, checked by `ledger verify`) and grouped sums over the journal. The principal
-//! by group is therefore as of the business date after a close (`ledger::effective_balances_as_of`: a
-//! close rewrites only the rows whose balances changed); the
+//! by group is therefore as of the loans' `balances_as_of` (the business date after a close); the
 //! provisions are what the books hold on 22931 and 22932 through `date` (posted at month-end closes).
 //! The general provision the rules require today (0.5% of groups 1-4) is shown next to the one held, so a
 //! reader sees what the next month-end close will post.

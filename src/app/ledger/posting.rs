@@ -822,27 +822,6 @@ pub async fn cache_balances<C: ConnectionTrait>(
     Ok(active.update(conn).await?)
 }
 
-/// The date loan `loan`'s cached balances are as of, when the fund's business date is `business_date`: the row's
-/// `balances_as_of`, or the business date when that is later and the loan is one the close of business caches
-/// (disbursed, not finished: `super::super::cob`'s open loans).
-///
-/// The close of business writes an open loan's row only when its balances change (issue 14, cobcpu,
-/// [`cache_balances_many`]); one whose balances the day left as they were keeps its row, and its cache is as
-/// of the new business date as much as a rewritten one's. The business date moves only once every open loan of
-/// the day is closed, in the transaction that finishes the day, so every open loan's cache is as of it from
-/// then on; a command that changes a loan writes its row with the business date. So every reader of the as-of
-/// date (`ledger verify`, a loan's audited "before") reads it through here, and sees what it saw when every
-/// open loan's row was marked daily. A loan not yet disbursed, or closed, written off or recovered, keeps its
-/// row's date (the close does not touch it).
-pub fn effective_balances_as_of(loan: &loan::Model, business_date: NaiveDate) -> Option<NaiveDate> {
-    let open = loan.first_disbursed_on.is_some()
-        && !crate::app::cob::FINISHED_STATUSES.contains(&loan.status.as_str());
-    match loan.balances_as_of {
-        Some(as_of) if open => Some(as_of.max(business_date)),
-        as_of => as_of,
-    }
-}
-
 /// The loan columns [`cache_balances_many`] sets from each row's values, after `id`.
 const CACHED_COLUMNS: [&str; 10] = [
     "status",
@@ -866,18 +845,20 @@ const CACHED_CASTS: [&str; 11] = [
 /// The most loans of one [`cache_balances_many`] statement: 12 bound values each, under SQLite's 32,766.
 const CACHED_ROWS_MAX: usize = 2_000;
 
-/// One loan row for [`cache_balances_many`]: the row as read, the engine's state and the loan's group.
-pub type CacheRow<'a> = (&'a loan::Model, &'a LoanState, DebtGroup);
+/// One loan row for [`cache_balances_many`]: its balances rewritten from the engine's state and group, or only
+/// marked as of the day (nothing it caches changed: `version` and `updated_at` stay).
+#[derive(Debug, Clone, Copy)]
+pub enum CacheRow<'a> {
+    /// The engine's balances differ from the row's: rewrite them, move `version`, stamp `updated_at`.
+    Changed(&'a loan::Model, &'a LoanState, DebtGroup),
+    /// Nothing the row caches changed: only `balances_as_of` moves.
+    AsOfOnly(i64),
+}
 
 /// [`cache_balances`] for many loans (the close of business in bulk): one `UPDATE … FROM` a list of values
-/// per 2,000 loans instead of one statement per loan. Each row gets its new balances, `balances_as_of = date`,
-/// `version + 1` and `updated_at = now`. Returns the rows as written, in the order given.
-///
-/// Only the loans whose balances changed are given (issue 14, cobcpu): a loan whose cached balances are the
-/// engine's at the close's new day keeps its row untouched, `balances_as_of` included, because an open loan's
-/// cache is as of the business date whenever the last close of business finished ([`effective_balances_as_of`]).
-/// Marking every open loan's row every day (cobpg) rewrote the whole `loans` table daily for a date every reader
-/// can take from the fund's state.
+/// per 2,000 loans instead of one statement per loan. Every row of `loans` gets `balances_as_of = date`, so
+/// each loan's row is written once a day (issue 14, cobpg); only the [`CacheRow::Changed`] ones get new
+/// balances, `version + 1` and `updated_at = now`. Returns the changed rows as written, in the order given.
 pub async fn cache_balances_many<C: ConnectionTrait>(
     conn: &C,
     loans: &[CacheRow<'_>],
@@ -885,9 +866,6 @@ pub async fn cache_balances_many<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<Vec<loan::Model>> {
     let backend = conn.get_database_backend();
-    if loans.is_empty() {
-        return Ok(Vec::new());
-    }
     if backend == sea_orm::DbBackend::Sqlite {
         return cache_balances_many_sqlite(conn, loans, date, now).await;
     }
@@ -906,35 +884,69 @@ pub async fn cache_balances_many<C: ConnectionTrait>(
         };
         let mut values: Vec<sea_orm::Value> = Vec::with_capacity(batch.len() * 11 + 2);
         let mut rows = Vec::with_capacity(batch.len());
-        let mut cached_rows = Vec::with_capacity(batch.len());
-        for (loan, state, group) in batch {
-            let cached = CachedBalances::of(loan, state, *group)?;
-            let row: Vec<String> = CACHED_CASTS.iter().map(|cast| placeholder(cast)).collect();
-            rows.push(format!("({})", row.join(", ")));
-            values.extend([
-                loan.id.into(),
-                cached.status.clone().into(),
-                cached.first_disbursed_on.into(),
-                cached.closed_on.into(),
-                cached.disbursed_vnd.into(),
-                cached.in_term_principal_vnd.into(),
-                cached.overdue_principal_vnd.into(),
-                cached.advance_vnd.into(),
-                cached.dpd.into(),
-                cached.debt_group.into(),
-                cached.restructure_count.into(),
-            ]);
-            cached_rows.push(((*loan).clone(), cached));
+        let mut cached_rows = Vec::new();
+        for row in batch {
+            match row {
+                CacheRow::Changed(loan, state, group) => {
+                    let cached = CachedBalances::of(loan, state, *group)?;
+                    let row: Vec<String> =
+                        CACHED_CASTS.iter().map(|cast| placeholder(cast)).collect();
+                    rows.push(format!("({}, 1)", row.join(", ")));
+                    values.extend([
+                        loan.id.into(),
+                        cached.status.clone().into(),
+                        cached.first_disbursed_on.into(),
+                        cached.closed_on.into(),
+                        cached.disbursed_vnd.into(),
+                        cached.in_term_principal_vnd.into(),
+                        cached.overdue_principal_vnd.into(),
+                        cached.advance_vnd.into(),
+                        cached.dpd.into(),
+                        cached.debt_group.into(),
+                        cached.restructure_count.into(),
+                    ]);
+                    cached_rows.push(((*loan).clone(), cached));
+                }
+                // The id is an integer written as a literal (nothing to bind); the NULLs are typed so that
+                // PostgreSQL resolves the list's column types whatever row comes first.
+                CacheRow::AsOfOnly(id) => {
+                    let nulls: Vec<String> = CACHED_CASTS[1..]
+                        .iter()
+                        .map(|cast| {
+                            if postgres {
+                                format!("NULL::{cast}")
+                            } else {
+                                "NULL".to_string()
+                            }
+                        })
+                        .collect();
+                    let id = if postgres {
+                        format!("{id}::bigint")
+                    } else {
+                        id.to_string()
+                    };
+                    rows.push(format!("({id}, {}, 0)", nulls.join(", ")));
+                }
+            }
         }
         let (as_of, updated_at) = (placeholder("date"), placeholder("timestamptz"));
         values.extend([Some(date).into(), now.into()]);
+        let set: Vec<String> = CACHED_COLUMNS
+            .iter()
+            .map(|column| {
+                format!(
+                    "{column} = CASE WHEN v.changed = 1 THEN v.{column} ELSE loans.{column} END"
+                )
+            })
+            .collect();
         let sql = format!(
-            "WITH v (id, {columns}) AS (VALUES {rows}) \
-             UPDATE loans SET {set}, balances_as_of = {as_of}, version = loans.version + 1, \
-             updated_at = {updated_at} FROM v WHERE loans.id = v.id",
+            "WITH v (id, {columns}, changed) AS (VALUES {rows}) \
+             UPDATE loans SET {set}, balances_as_of = {as_of}, version = loans.version + v.changed, \
+             updated_at = CASE WHEN v.changed = 1 THEN {updated_at} ELSE loans.updated_at END \
+             FROM v WHERE loans.id = v.id",
             columns = CACHED_COLUMNS.join(", "),
             rows = rows.join(", "),
-            set = cached_set(),
+            set = set.join(", "),
         );
         let result = conn
             .execute_raw(sea_orm::Statement::from_sql_and_values(
@@ -955,33 +967,31 @@ pub async fn cache_balances_many<C: ConnectionTrait>(
     Ok(written)
 }
 
-/// `status = v.status, …`: each of [`CACHED_COLUMNS`] set from the list of values `v`.
-fn cached_set() -> String {
-    CACHED_COLUMNS
-        .iter()
-        .map(|column| format!("{column} = v.{column}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The SQL of [`cache_balances_many_sqlite`]: the same `UPDATE … FROM` as [`cache_balances_many`]'s, its rows
-/// read from one JSON parameter (an array of `[id, CACHED_COLUMNS…]` arrays) by `jsonb_each`. The text
+/// read from one JSON parameter (an array of `[id, CACHED_COLUMNS…, changed]` arrays) by `jsonb_each`. The text
 /// never changes, so SQLite prepares it once per connection and sqlx's statement cache keeps that one statement
 /// (issue 14, cobsqlite): a `VALUES` list of each chunk's size (with its ids as literals) was a new statement of
 /// ≈ 9,000 bound values to parse and plan every chunk, and each was kept in the cache, up to 100 per
 /// connection, which is what made the close's memory grow with the fund. `jsonb_each` for the reason given at
 /// [`sqlite_json_insert`].
 fn cache_balances_sqlite_sql() -> String {
-    let extract: Vec<String> = (0..=CACHED_COLUMNS.len())
+    let extract: Vec<String> = (0..=CACHED_COLUMNS.len() + 1)
         .map(|index| format!("value ->> {index}"))
         .collect();
+    let set: Vec<String> = CACHED_COLUMNS
+        .iter()
+        .map(|column| {
+            format!("{column} = CASE WHEN v.changed = 1 THEN v.{column} ELSE loans.{column} END")
+        })
+        .collect();
     format!(
-        "WITH v (id, {columns}) AS (SELECT {extract} FROM jsonb_each(?)) \
-         UPDATE loans SET {set}, balances_as_of = ?, version = loans.version + 1, updated_at = ? \
+        "WITH v (id, {columns}, changed) AS (SELECT {extract} FROM jsonb_each(?)) \
+         UPDATE loans SET {set}, balances_as_of = ?, version = loans.version + v.changed, \
+         updated_at = CASE WHEN v.changed = 1 THEN ? ELSE loans.updated_at END \
          FROM v WHERE loans.id = v.id",
         columns = CACHED_COLUMNS.join(", "),
         extract = extract.join(", "),
-        set = cached_set(),
+        set = set.join(", "),
     )
 }
 
@@ -995,26 +1005,41 @@ async fn cache_balances_many_sqlite<C: ConnectionTrait>(
     date: NaiveDate,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<loan::Model>> {
+    if loans.is_empty() {
+        return Ok(Vec::new());
+    }
     // sqlx's SQLite encoding of a date (`%F`).
     let day = |date: Option<NaiveDate>| date.map(|d| d.format("%F").to_string());
     let mut rows = Vec::with_capacity(loans.len());
-    let mut cached_rows = Vec::with_capacity(loans.len());
-    for (loan, state, group) in loans {
-        let cached = CachedBalances::of(loan, state, *group)?;
-        rows.push(serde_json::json!([
-            loan.id,
-            cached.status,
-            day(cached.first_disbursed_on),
-            day(cached.closed_on),
-            cached.disbursed_vnd,
-            cached.in_term_principal_vnd,
-            cached.overdue_principal_vnd,
-            cached.advance_vnd,
-            cached.dpd,
-            cached.debt_group,
-            cached.restructure_count,
-        ]));
-        cached_rows.push(((*loan).clone(), cached));
+    let mut cached_rows = Vec::new();
+    for row in loans {
+        rows.push(match row {
+            CacheRow::Changed(loan, state, group) => {
+                let cached = CachedBalances::of(loan, state, *group)?;
+                let json = serde_json::json!([
+                    loan.id,
+                    cached.status,
+                    day(cached.first_disbursed_on),
+                    day(cached.closed_on),
+                    cached.disbursed_vnd,
+                    cached.in_term_principal_vnd,
+                    cached.overdue_principal_vnd,
+                    cached.advance_vnd,
+                    cached.dpd,
+                    cached.debt_group,
+                    cached.restructure_count,
+                    1,
+                ]);
+                cached_rows.push(((*loan).clone(), cached));
+                json
+            }
+            CacheRow::AsOfOnly(id) => {
+                let mut json = vec![serde_json::Value::from(*id)];
+                json.extend(CACHED_COLUMNS.iter().map(|_| serde_json::Value::Null));
+                json.push(0.into());
+                serde_json::Value::Array(json)
+            }
+        });
     }
     let values: Vec<sea_orm::Value> = vec![
         serde_json::Value::Array(rows).to_string().into(),

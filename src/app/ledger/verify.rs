@@ -77,9 +77,7 @@ const CONTROL_ACCOUNTS: [Account; 6] = [
 /// entry's business key, the transactions entries post and the charter capital against 4111
 /// ([`super::integrity`]); each
 /// control account's total equals the sum of the loans' subledger lines; each loan's cached balances equal
-/// the engine's fold as of the date they are as of ([`super::effective_balances_as_of`]: the row's
-/// `balances_as_of`, or the business date for an open loan the close left as it was); each loan's posted book
-/// equals the engine's target book.
+/// the engine's fold as of `balances_as_of`; each loan's posted book equals the engine's target book.
 #[tracing::instrument(name = "ledger verify", skip_all)]
 pub async fn verify<C: ConnectionTrait>(
     conn: &C,
@@ -90,7 +88,6 @@ pub async fn verify<C: ConnectionTrait>(
     super::integrity::check(conn, &mut report.differences).await?;
     let subledgers = check_control_accounts(conn, &mut report).await?;
     let calendar = crate::app::calendar::in_force(conn).await?;
-    let business_date = crate::app::fund::business_date(conn).await?;
     let loans = loan::Entity::find()
         .order_by_asc(loan::Column::Id)
         .all(conn)
@@ -105,7 +102,6 @@ pub async fn verify<C: ConnectionTrait>(
             &posted,
             &mut report.differences,
             &calendar,
-            business_date,
         )
         .await
         {
@@ -233,10 +229,9 @@ async fn check_loan<C: ConnectionTrait>(
     posted: &AccountBalances,
     differences: &mut Vec<String>,
     calendar: &HolidayCalendar,
-    business_date: chrono::NaiveDate,
 ) -> AppResult<()> {
     let name = format!("loan {} ({})", loan.id, loan.number);
-    let Some(as_of) = super::effective_balances_as_of(loan, business_date) else {
+    let Some(as_of) = loan.balances_as_of else {
         if posted.iter().next().is_some() {
             differences.push(format!("{name}: has journal lines but no cached balances"));
         }

@@ -432,7 +432,7 @@ async fn record(
         business_key: Some(format!("loan:{}:tx:{}", loan.id, inserted.id)),
         posted_at: ctx.now(),
     };
-    let before = LoanView::cached(loan.clone(), today)?;
+    let before = LoanView::cached(loan.clone())?;
     // Read once for the command (with the business date, `run_money`): the fold, the mail's next due date (its
     // grace end) and nothing else.
     let refolded = ledger::refold_and_post(
@@ -640,7 +640,7 @@ pub async fn sign(
                     "sign the contract of",
                 )?;
                 check_value_date("signed_on", command.signed_on, today)?;
-                let before = LoanView::cached(loan.clone(), today)?;
+                let before = LoanView::cached(loan.clone())?;
                 let version = loan.version + 1;
                 let mut active: loan::ActiveModel = loan.into();
                 active.status = Set(LoanStatus::ContractSigned.as_str().into());

@@ -117,12 +117,11 @@ fn count_of(loan: &loan::Model, what: &str, value: i32) -> AppResult<u32> {
 }
 
 impl LoanView {
-    /// The row as cached (balances as of [`crate::app::ledger::effective_balances_as_of`] on `business_date`; nothing the
-    /// cache does not hold: no unpaid interest, write-off, next due or amount owed). Only the "before" of an
-    /// audit record; every view a client reads is [`LoanView::live`].
-    pub(super) fn cached(m: loan::Model, business_date: NaiveDate) -> AppResult<LoanView> {
+    /// The row as cached (balances as of `balances_as_of`; nothing the cache does not hold: no unpaid
+    /// interest, write-off, next due or amount owed). Only the "before" of an audit record; every view a
+    /// client reads is [`LoanView::live`].
+    pub(super) fn cached(m: loan::Model) -> AppResult<LoanView> {
         Ok(LoanView {
-            as_of: crate::app::ledger::effective_balances_as_of(&m, business_date),
             status: status_of(&m)?,
             rate_percent: loan_engine::rate_of(&m)?,
             method: loan_engine::method_of(&m)?,
@@ -154,6 +153,7 @@ impl LoanView {
             dpd: i64::from(m.dpd),
             next_due: None,
             owed_now_vnd: Vnd::ZERO,
+            as_of: m.balances_as_of,
             version: m.version,
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -167,7 +167,7 @@ impl LoanView {
         state: &LoanState,
         as_of: NaiveDate,
     ) -> AppResult<LoanView> {
-        let cached = LoanView::cached(m.clone(), as_of)?;
+        let cached = LoanView::cached(m.clone())?;
         let own = coopfund_domain::loan_group(state, &ctx.policy.classification);
         let group = coopfund_domain::shown_group(own, cached.debt_group);
         // The allocation order does not depend on the calendar.

@@ -45,9 +45,6 @@ pub struct Model {
     pub dpd: i32,
     pub debt_group: i32,
     pub restructure_count: i32,
-    /// The date the cached balances were last written as of. An open loan's cache is also as of every later
-    /// business date up to today's (the close of business writes only the rows whose balances change): read it
-    /// through `app::ledger::effective_balances_as_of`.
     pub balances_as_of: Option<Date>,
     pub version: i32,
     pub created_at: DateTimeUtc,
