@@ -25,8 +25,8 @@ use coopfund_domain::{
     AccountBalances, HolidayCalendar, LoanEvent, LoanState,
 };
 use sea_orm::{
-    sea_query::Expr, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::{
@@ -254,12 +254,14 @@ async fn lock_open_loans(
 ) -> AppResult<Vec<LoanVersion>> {
     if store::is_sqlite_conn(txn) {
         // A first write takes SQLite's write lock, so the transaction waits instead of failing on
-        // an upgrade later (the in-process gate already keeps this process's writers in line).
-        loan::Entity::update_many()
-            .col_expr(loan::Column::Version, Expr::col(loan::Column::Version))
-            .filter(loan::Column::CooperativeId.is_in(cooperative_ids.iter().copied()))
-            .exec(txn)
-            .await?;
+        // an upgrade later (the in-process gate already keeps this process's writers in line). SQLite's
+        // lock is the whole database's, so one row's no-op write takes it: not the chunk's loan rows,
+        // which rewrote every open loan's row once more a day (issue 14, cobcpu).
+        txn.execute_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "UPDATE fund_state SET id = id WHERE id = 1",
+        ))
+        .await?;
         Ok(loan_versions(cooperative_ids).into_tuple().all(txn).await?)
     } else {
         Ok(loan_versions(cooperative_ids)

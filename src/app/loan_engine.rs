@@ -610,7 +610,7 @@ const SNAPSHOT_COLUMNS: [loan_snapshot::Column; 7] = [
 ];
 
 /// [`store_snapshots`] on SQLite (issue 14, cobsqlite): every row in one statement of one JSON parameter,
-/// `INSERT … SELECT … FROM json_each(?) … ON CONFLICT … DO UPDATE`, whose text never changes, so SQLite prepares it
+/// `INSERT … SELECT … FROM jsonb_each(?) … ON CONFLICT … DO UPDATE`, whose text never changes, so SQLite prepares it
 /// once per connection instead of a statement of each batch's size (the last of a chunk's batches was a new
 /// text every time, kept in sqlx's statement cache afterwards). The same upsert as the other backends'.
 async fn store_snapshots_sqlite<C: ConnectionTrait>(

@@ -103,7 +103,7 @@ const OUTBOX_RECORD: &str = "dedupe_key text, kind text, recipient text, cc text
 
 /// [`enqueue_with_qr`] for many messages at once (the close of business queues a chunk's notices together):
 /// one `INSERT … SELECT … ON CONFLICT (dedupe_key) DO NOTHING` for all of them instead of one statement each,
-/// rows in the order given. The rows are one JSON parameter (`json_each` on SQLite, `json_to_recordset` on
+/// rows in the order given. The rows are one JSON parameter (`jsonb_each` on SQLite, `json_to_recordset` on
 /// PostgreSQL), so the statement's text is the same whatever the number of messages and each connection
 /// prepares it once (issue 14, alloc: a multi-row `VALUES` of each chunk's count was a new statement of up to
 /// 10,000 bound values to parse every chunk, kept in sqlx's statement cache afterwards). Each value goes into

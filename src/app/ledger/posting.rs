@@ -518,7 +518,7 @@ pub(crate) fn postgres_json_records<A: sea_orm::ActiveModelTrait>(
     Ok(serde_json::Value::Array(rows).to_string())
 }
 
-/// The JSON array (one array of values a row, in `columns` order) of `models`' columns for `json_each`.
+/// The JSON array (one array of values a row, in `columns` order) of `models`' columns for `jsonb_each`.
 pub(crate) fn sqlite_json_rows<A: sea_orm::ActiveModelTrait>(
     models: &[A],
     columns: &[<A::Entity as EntityTrait>::Column],
@@ -541,9 +541,14 @@ pub(crate) fn sqlite_json_rows<A: sea_orm::ActiveModelTrait>(
     Ok(serde_json::Value::Array(rows).to_string())
 }
 
-/// `INSERT INTO table (columns) SELECT value ->> 0, … FROM json_each(?)`: the rows of one JSON parameter
+/// `INSERT INTO table (columns) SELECT value ->> 0, … FROM jsonb_each(?)`: the rows of one JSON parameter
 /// ([`sqlite_json_rows`]), inserted in their order, with `tail` after (`RETURNING …`). The text depends only on
 /// the table and columns, so SQLite prepares it once per connection (issue 14, cobsqlite).
+///
+/// `jsonb_each`, not `json_each` (issue 14, cobcpu): the parameter is parsed once either way, but `json_each`
+/// gives each row's array back as JSON *text*, which every one of the row's `->>` then parses again (a row of
+/// twelve columns was rendered once and parsed twelve times; a snapshot row carries kilobytes); `jsonb_each`
+/// gives it as SQLite's binary JSON, which `->>` reads in place. The values extracted are the same.
 pub(crate) fn sqlite_json_insert<C: sea_orm::ColumnTrait>(
     table: &str,
     columns: &[C],
@@ -554,7 +559,7 @@ pub(crate) fn sqlite_json_insert<C: sea_orm::ColumnTrait>(
         .map(|index| format!("value ->> {index}"))
         .collect();
     format!(
-        "INSERT INTO {table} ({}) SELECT {} FROM json_each(?) {tail}",
+        "INSERT INTO {table} ({}) SELECT {} FROM jsonb_each(?) {tail}",
         names.join(", "),
         extract.join(", ")
     )
@@ -591,7 +596,7 @@ fn entry_ids_by_loan(
 }
 
 /// [`post_loan_entries`]' writes on SQLite (issue 14, cobsqlite): the headers (already linked in their chain) as
-/// one JSON parameter, `INSERT … SELECT … FROM json_each(?) RETURNING id, loan_id`, then the lines the same way.
+/// one JSON parameter, `INSERT … SELECT … FROM jsonb_each(?) RETURNING id, loan_id`, then the lines the same way.
 /// Two statements whose text never changes (prepared once, kept once by sqlx's statement cache) instead of
 /// multi-row `VALUES` of each chunk's size, the ids read back, and the lines' `VALUES`: each of those was a new
 /// statement of thousands of bound values to parse every chunk, kept in the cache afterwards. The rows go in
@@ -965,11 +970,12 @@ pub async fn cache_balances_many<C: ConnectionTrait>(
 }
 
 /// The SQL of [`cache_balances_many_sqlite`]: the same `UPDATE … FROM` as [`cache_balances_many`]'s, its rows
-/// read from one JSON parameter (an array of `[id, CACHED_COLUMNS…, changed]` arrays) by `json_each`. The text
+/// read from one JSON parameter (an array of `[id, CACHED_COLUMNS…, changed]` arrays) by `jsonb_each`. The text
 /// never changes, so SQLite prepares it once per connection and sqlx's statement cache keeps that one statement
 /// (issue 14, cobsqlite): a `VALUES` list of each chunk's size (with its ids as literals) was a new statement of
 /// ≈ 9,000 bound values to parse and plan every chunk, and each was kept in the cache, up to 100 per
-/// connection, which is what made the close's memory grow with the fund.
+/// connection, which is what made the close's memory grow with the fund. `jsonb_each` for the reason given at
+/// [`sqlite_json_insert`].
 fn cache_balances_sqlite_sql() -> String {
     let extract: Vec<String> = (0..=CACHED_COLUMNS.len() + 1)
         .map(|index| format!("value ->> {index}"))
@@ -981,7 +987,7 @@ fn cache_balances_sqlite_sql() -> String {
         })
         .collect();
     format!(
-        "WITH v (id, {columns}, changed) AS (SELECT {extract} FROM json_each(?)) \
+        "WITH v (id, {columns}, changed) AS (SELECT {extract} FROM jsonb_each(?)) \
          UPDATE loans SET {set}, balances_as_of = ?, version = loans.version + v.changed, \
          updated_at = CASE WHEN v.changed = 1 THEN ? ELSE loans.updated_at END \
          FROM v WHERE loans.id = v.id",

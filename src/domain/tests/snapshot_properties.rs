@@ -607,3 +607,39 @@ fn a_snapshot_of_another_contract_or_format_is_stale() {
         fold(&contract, &events, on + Duration::days(30)).map_err(AdvanceError::Fold)
     );
 }
+
+/// The fingerprint is hashed as the contract's description is written (issue 14, cobcpu); it must stay the digest
+/// of that description as one string, or every stored snapshot would read as another contract's.
+#[test]
+fn the_contract_fingerprint_is_the_digest_of_its_description() {
+    use sha2::{Digest, Sha256};
+    let terms = ScheduleTerms {
+        principal: vnd(850_000_000),
+        rate_percent: Decimal::new(725, 2),
+        disbursed_on: start(),
+        installments: 9,
+        period_months: 3,
+        method: Method::Annuity,
+        principal_grace: 1,
+        first_due_on: Some(start() + Duration::days(80)),
+        day_count: DayCount::Actual365,
+        installment_unit: vnd(1_000),
+    };
+    let mut contract = LoanContract::new(terms);
+    contract.calendar = HolidayCalendar::none();
+    for day in [1, 30, 120, 240] {
+        contract
+            .calendar
+            .holidays
+            .insert(start() + Duration::days(day));
+    }
+    let expected: String = Sha256::digest(format!("{contract:?}").as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    assert_eq!(
+        coopfund_domain::snapshot::contract_fingerprint(&contract),
+        expected
+    );
+    assert_eq!(expected.len(), 64);
+}
