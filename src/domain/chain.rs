@@ -176,10 +176,10 @@ impl Chain {
     pub fn from_head_name(name: &str) -> Option<(Chain, u16)> {
         let (chain, part) = match name.split_once('/') {
             None => (Chain::from_name(name)?, 0),
-            Some((chain, part)) => {
-                let part: u16 = part.parse().ok().filter(|p| *p > 0)?;
+            Some((chain, written)) => {
+                let part: u16 = written.parse().ok().filter(|p| *p > 0)?;
                 // One spelling per part: `journal/03` is not `journal/3`.
-                if part.to_string() != name.split_once('/').map_or("", |(_, p)| p) {
+                if part.to_string() != written {
                     return None;
                 }
                 (Chain::from_name(chain)?, part)
