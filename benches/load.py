@@ -404,6 +404,13 @@ def run_backend(kind: str, args: argparse.Namespace, binary: Path, run_id: str, 
         # The fund is loaded whatever the phases: every other phase runs on it.
         log(f"{kind}: demo --loans {args.loans}")
         result["demo_s"], _ = service.cli("demo", "--loans", str(args.loans))
+        if kind == "postgres" and args.analyze:
+            # Planner statistics, as a fund that has run a while has them from autovacuum: on a fund loaded
+            # seconds ago the service's prepared statements would keep plans made without any (the siblings'
+            # query then reads every active loan's entry in `idx_loans_status` on each repayment).
+            started = time.monotonic()
+            backend.scalar("ANALYZE")
+            result["analyze_s"] = time.monotonic() - started
         if "verify" in args.phases:
             log(f"{kind}: ledger verify")
             result["verify_s"], _ = service.cli("ledger", "verify")
@@ -450,22 +457,25 @@ def run_backend(kind: str, args: argparse.Namespace, binary: Path, run_id: str, 
     return result
 
 
-def postgres_cpu_seconds() -> float | None:
-    """CPU seconds used so far by this machine's PostgreSQL: every live `postgres` process, and the backends
-    that have exited (their time is added to the postmaster's children's time when it reaps them). None when
-    no such process is visible (a server elsewhere). Any other client of the server counts too: a figure for a
-    quiet machine."""
+def postgres_cpu_seconds(database: str | None = None) -> float | None:
+    """CPU seconds used so far by this machine's PostgreSQL, read from /proc; None when no such process is
+    visible (a server elsewhere). With `database`: the backends connected to it now (the service's pool), else
+    every `postgres` process and the backends that have exited (their time is added to the postmaster's
+    children's time when it reaps them), which counts any other client of the server too."""
+    if database is not None:
+        pids = psql(PG_ADMIN_URL, "SELECT pid FROM pg_stat_activity WHERE datname = "
+                                  f"'{database}' AND backend_type = 'client backend'").split()
+    else:
+        pids = [pid for pid in os.listdir("/proc") if pid.isdigit()]
     total, seen = 0, False
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
+    for pid in pids:
         try:
             if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
                 continue
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])
             parent = Path(f"/proc/{fields[1]}/comm").read_text().strip() if fields[1] != "1" else ""
-            if parent != "postgres":
+            if database is None and parent != "postgres":
                 # The postmaster: its reaped children's time.
                 total += int(fields[13]) + int(fields[14])
             seen = True
@@ -480,10 +490,12 @@ def repay_phase(kind: str, args: argparse.Namespace, service: Service, ids_file:
     peak RSS after it."""
     log(f"{kind}: repayment load, {args.connections} connections, {args.seconds} s")
     cpu_before = service.cpu_seconds()
-    pg_before = postgres_cpu_seconds() if kind == "postgres" else None
+    # The service's own backends (its pool's connections; one opened during the load counts whole).
+    database = f"coopfund_load_{run_id}"
+    pg_before = postgres_cpu_seconds(database) if kind == "postgres" else None
     result["repay"] = wrk(service, "repay", ids_file, today, f"{run_id}a", args.seconds, args.connections)
     result["repay"]["serve_cpu_s"] = service.cpu_seconds() - cpu_before
-    pg_after = postgres_cpu_seconds() if pg_before is not None else None
+    pg_after = postgres_cpu_seconds(database) if pg_before is not None else None
     if pg_before is not None and pg_after is not None:
         result["repay"]["postgres_cpu_s"] = pg_after - pg_before
     result["rss_after_repay_mb"] = service.status_kb("VmHWM") / 1024
@@ -625,6 +637,9 @@ def main() -> int:
     parser.add_argument("--floor-protocol", choices=("simple", "prepared"), default="simple",
                         help="pgbench's query protocol for the repayment's SQL alone (prepared: as the service, "
                              "whose driver keeps its statements prepared)")
+    parser.add_argument("--no-analyze", dest="analyze", action="store_false",
+                        help="PostgreSQL: skip the ANALYZE of the loaded fund (the load script's behaviour before "
+                             "issue 14's pgtrips)")
     parser.add_argument("--no-floor", dest="floor", action="store_false",
                         help="skip the repayment's SQL alone (benches/repayment_floor.sql) after pgbench")
     parser.add_argument("--log-level", default="warn", help="serve's log filter")
