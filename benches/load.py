@@ -411,6 +411,7 @@ def run_backend(kind: str, args: argparse.Namespace, binary: Path, run_id: str, 
             started = time.monotonic()
             backend.scalar("ANALYZE")
             result["analyze_s"] = time.monotonic() - started
+            log(f"{kind}: ANALYZE in {result['analyze_s']:.1f} s")
         if "verify" in args.phases:
             log(f"{kind}: ledger verify")
             result["verify_s"], _ = service.cli("ledger", "verify")
