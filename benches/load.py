@@ -11,8 +11,10 @@ For each backend, on a fresh database (a temporary SQLite file; a new PostgreSQL
   2. an accountant account, `coopfund serve` started (cron jobs and mail off, log level warn), a bearer token;
   3. PostgreSQL only: pgbench (`-c 4 -j 2 -s 10`, same duration) on its own database, just before the load,
      so every PostgreSQL figure is also printed as a ratio to what this machine's PostgreSQL does right now;
-     then the SQL of one repayment alone (`benches/repayment_floor.sql`, pgbench `-c 4 -j 2` on a scratch
-     fund of 1,000 loans): the ceiling the service could reach, also as a ratio to pgbench;
+     then the SQL of one repayment alone (`benches/repayment_floor.sql`, and `repayment_floor_fewer.sql`: the
+     same rows in 6 round trips; pgbench `-c 4 -j 2`, `--floor-protocol`, on a fresh copy each of a scratch
+     fund of 1,000 loans): the ceiling the service could reach, also as a ratio to pgbench; PostgreSQL's CPU
+     per transaction of each (and per repayment of the load), read from /proc when the server is local;
   4. the repayment load: wrk, 4 connections for 15 s, each request a 1,000 đồng repayment on an open loan drawn
      at random, with its own Idempotency-Key; then the same load paced to about 80% of that throughput;
   5. two loans brought to 200 and 2,000 transactions by sequential repayments over HTTP (timed: the cost of
@@ -233,29 +235,45 @@ def pgbench(seconds: int, run_id: str) -> dict:
     try:
         common = ["-h", "127.0.0.1", "-U", "postgres"]
         subprocess.run(["pgbench", "-i", "-q", "-s", "10", *common, db], check=True, capture_output=True)
+        cpu_before = postgres_cpu_seconds()
         out = subprocess.run(["pgbench", "-c", "4", "-j", "2", "-T", str(seconds), *common, db],
                              check=True, capture_output=True, text=True).stdout
+        cpu_after = postgres_cpu_seconds()
         tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
         latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
-        return {"tps": tps, "latency_avg_ms": latency}
+        return {"tps": tps, "latency_avg_ms": latency,
+                "postgres_cpu_ms_per_tx": postgres_cpu_ms_per_tx(cpu_before, cpu_after, out)}
     finally:
         psql(PG_ADMIN_URL, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
 
 
 
 FLOOR_SQL = REPO / "benches" / "repayment_floor.sql"
+# The same rows in 6 round trips instead of 20 (issue 14, pgtrips).
+FLOOR_FEWER_SQL = REPO / "benches" / "repayment_floor_fewer.sql"
 FLOOR_LOANS = 1000
 
 
-def repayment_floor(binary: Path, seconds: int, run_id: str, workdir: Path) -> dict:
-    """The SQL of one repayment alone, with no service in the way: `benches/repayment_floor.sql` run by
-    pgbench (`-c 4 -j 2`, the TPC-B run's clients and duration) on a scratch database that the service's own
-    `demo --loans 1000` made (its migrations, products, loans, chain heads). What this does per second is the
-    ceiling a repayment over HTTP can reach on this PostgreSQL right now."""
+def postgres_cpu_ms_per_tx(before: float | None, after: float | None, pgbench_out: str) -> float | None:
+    """PostgreSQL's CPU milliseconds per transaction pgbench reported processed, or None."""
+    processed = re.search(r"actually processed: (\d+)", pgbench_out)
+    if before is None or after is None or not processed or int(processed.group(1)) == 0:
+        return None
+    return 1000 * (after - before) / int(processed.group(1))
+
+
+def repayment_floor(binary: Path, seconds: int, run_id: str, workdir: Path, protocol: str) -> dict:
+    """The SQL of one repayment alone, with no service in the way: `benches/repayment_floor.sql` (and
+    `benches/repayment_floor_fewer.sql`, the same rows in fewer round trips) run by pgbench (`-c 4 -j 2`, the
+    TPC-B run's clients and duration, query protocol `protocol`) on scratch databases that the service's own
+    `demo --loans 1000` made (its migrations, products, loans, chain heads), each script on a fresh copy. What
+    this does per second is the ceiling a repayment over HTTP can reach on this PostgreSQL right now. Returns
+    the first script's figures, the second's under `fewer`."""
     db = f"coopfund_floor_{run_id}"
     psql(PG_ADMIN_URL, f"DROP DATABASE IF EXISTS {db}")
     psql(PG_ADMIN_URL, f"CREATE DATABASE {db}")
     url = f"postgres://postgres@127.0.0.1:5432/{db}"
+    copy = f"{db}_run"
     try:
         env = dict(os.environ)
         env.update({"COOPFUND__DATABASE__URL": url, "COOPFUND__LOG__LEVEL": "warn",
@@ -264,19 +282,31 @@ def repayment_floor(binary: Path, seconds: int, run_id: str, workdir: Path) -> d
         env.pop("RUST_LOG", None)
         subprocess.run([str(binary), "demo", "--loans", str(FLOOR_LOANS)], env=env, cwd=REPO, check=True,
                        capture_output=True)
+        # Planner statistics, as a fund that has run a while has them (a fresh copy has none).
+        psql(url, "ANALYZE")
         loan_min, loan_max = psql(url, "SELECT MIN(id) || ' ' || MAX(id) FROM loans").split()
         user_id = psql(url, "SELECT MIN(id) FROM users")
         common = ["-h", "127.0.0.1", "-U", "postgres"]
-        out = subprocess.run(
-            ["pgbench", "-n", "-f", str(FLOOR_SQL), "-c", "4", "-j", "2", "-T", str(seconds),
-             "-D", f"loan_min={loan_min}", "-D", f"loan_max={loan_max}", "-D", f"user_id={user_id}",
-             *common, db],
-            check=True, capture_output=True, text=True).stdout
-        tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
-        latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
-        failed = re.search(r"number of failed transactions: (\d+)", out)
-        return {"tps": tps, "latency_avg_ms": latency, "failed": int(failed.group(1)) if failed else 0}
+        results = []
+        for script in (FLOOR_SQL, FLOOR_FEWER_SQL):
+            psql(PG_ADMIN_URL, f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
+            psql(PG_ADMIN_URL, f"CREATE DATABASE {copy} TEMPLATE {db}")
+            cpu_before = postgres_cpu_seconds()
+            out = subprocess.run(
+                ["pgbench", "-n", "-M", protocol, "-f", str(script), "-c", "4", "-j", "2", "-T", str(seconds),
+                 "-D", f"loan_min={loan_min}", "-D", f"loan_max={loan_max}", "-D", f"user_id={user_id}",
+                 *common, copy],
+                check=True, capture_output=True, text=True).stdout
+            cpu_after = postgres_cpu_seconds()
+            tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+            latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
+            failed = re.search(r"number of failed transactions: (\d+)", out)
+            results.append({"tps": tps, "latency_avg_ms": latency,
+                            "failed": int(failed.group(1)) if failed else 0, "protocol": protocol,
+                            "postgres_cpu_ms_per_tx": postgres_cpu_ms_per_tx(cpu_before, cpu_after, out)})
+        return {**results[0], "fewer": results[1]}
     finally:
+        psql(PG_ADMIN_URL, f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
         psql(PG_ADMIN_URL, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
 
 def build_history(service: Service, loan_id: int, target: int, run: str, value_date: str,
@@ -374,6 +404,14 @@ def run_backend(kind: str, args: argparse.Namespace, binary: Path, run_id: str, 
         # The fund is loaded whatever the phases: every other phase runs on it.
         log(f"{kind}: demo --loans {args.loans}")
         result["demo_s"], _ = service.cli("demo", "--loans", str(args.loans))
+        if kind == "postgres" and args.analyze:
+            # Planner statistics, as a fund that has run a while has them from autovacuum: on a fund loaded
+            # seconds ago the service's prepared statements would keep plans made without any (the siblings'
+            # query then reads every active loan's entry in `idx_loans_status` on each repayment).
+            started = time.monotonic()
+            backend.scalar("ANALYZE")
+            result["analyze_s"] = time.monotonic() - started
+            log(f"{kind}: ANALYZE in {result['analyze_s']:.1f} s")
         if "verify" in args.phases:
             log(f"{kind}: ledger verify")
             result["verify_s"], _ = service.cli("ledger", "verify")
@@ -397,8 +435,8 @@ def run_backend(kind: str, args: argparse.Namespace, binary: Path, run_id: str, 
             log("postgres: pgbench")
             result["pgbench"] = pgbench(args.seconds, run_id)
             if args.floor:
-                log("postgres: the repayment's SQL alone (benches/repayment_floor.sql)")
-                result["floor"] = repayment_floor(binary, args.seconds, run_id, workdir)
+                log("postgres: the repayment's SQL alone (benches/repayment_floor.sql, repayment_floor_fewer.sql)")
+                result["floor"] = repayment_floor(binary, args.seconds, run_id, workdir, args.floor_protocol)
 
         if "repay" in args.phases:
             repay_phase(kind, args, service, ids_file, today, run_id, result)
@@ -420,13 +458,47 @@ def run_backend(kind: str, args: argparse.Namespace, binary: Path, run_id: str, 
     return result
 
 
+def postgres_cpu_seconds(database: str | None = None) -> float | None:
+    """CPU seconds used so far by this machine's PostgreSQL, read from /proc; None when no such process is
+    visible (a server elsewhere). With `database`: the backends connected to it now (the service's pool), else
+    every `postgres` process and the backends that have exited (their time is added to the postmaster's
+    children's time when it reaps them), which counts any other client of the server too."""
+    if database is not None:
+        pids = psql(PG_ADMIN_URL, "SELECT pid FROM pg_stat_activity WHERE datname = "
+                                  f"'{database}' AND backend_type = 'client backend'").split()
+    else:
+        pids = [pid for pid in os.listdir("/proc") if pid.isdigit()]
+    total, seen = 0, False
+    for pid in pids:
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
+                continue
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+            parent = Path(f"/proc/{fields[1]}/comm").read_text().strip() if fields[1] != "1" else ""
+            if database is None and parent != "postgres":
+                # The postmaster: its reaped children's time.
+                total += int(fields[13]) + int(fields[14])
+            seen = True
+        except (OSError, IndexError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK") if seen else None
+
+
 def repay_phase(kind: str, args: argparse.Namespace, service: Service, ids_file: Path, today: str,
                 run_id: str, result: dict) -> None:
-    """The repayment load at full speed; `serve`'s CPU over it and its peak RSS after it."""
+    """The repayment load at full speed; `serve`'s CPU over it (and PostgreSQL's, on that backend) and its
+    peak RSS after it."""
     log(f"{kind}: repayment load, {args.connections} connections, {args.seconds} s")
     cpu_before = service.cpu_seconds()
+    # The service's own backends (its pool's connections; one opened during the load counts whole).
+    database = f"coopfund_load_{run_id}"
+    pg_before = postgres_cpu_seconds(database) if kind == "postgres" else None
     result["repay"] = wrk(service, "repay", ids_file, today, f"{run_id}a", args.seconds, args.connections)
     result["repay"]["serve_cpu_s"] = service.cpu_seconds() - cpu_before
+    pg_after = postgres_cpu_seconds(database) if pg_before is not None else None
+    if pg_before is not None and pg_after is not None:
+        result["repay"]["postgres_cpu_s"] = pg_after - pg_before
     result["rss_after_repay_mb"] = service.status_kb("VmHWM") / 1024
 
 
@@ -492,13 +564,19 @@ def report(results: list[dict], git: str) -> str:
     tps = pg["pgbench"]["tps"] if pg and "pgbench" in pg else None
     lines = [f"load run at {git}, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, "
              f"load average at the end {os.getloadavg()[0]:.1f}"]
+    def pg_cpu(figures: dict) -> str:
+        cpu = figures.get("postgres_cpu_ms_per_tx")
+        return f", PostgreSQL CPU {cpu:.2f} ms a transaction" if cpu is not None else ""
     if tps:
-        lines.append(f"pgbench -c 4 -j 2 -s 10: {tps:.0f} tps (latency avg {pg['pgbench']['latency_avg_ms']:.2f} ms)")
+        lines.append(f"pgbench -c 4 -j 2 -s 10: {tps:.0f} tps (latency avg {pg['pgbench']['latency_avg_ms']:.2f} ms"
+                     f"{pg_cpu(pg['pgbench'])})")
     if tps and "floor" in pg:
-        floor = pg["floor"]
-        lines.append(f"repayment SQL alone: {floor['tps']:.0f} tps = {floor['tps'] / tps:.2f} × pgbench "
-                     f"(benches/repayment_floor.sql, -c 4 -j 2, latency avg {floor['latency_avg_ms']:.2f} ms, "
-                     f"{floor['failed']} failed)")
+        for name, floor in (("repayment_floor.sql", pg["floor"]), ("repayment_floor_fewer.sql", pg["floor"].get("fewer"))):
+            if floor is None:
+                continue
+            lines.append(f"repayment SQL alone: {floor['tps']:.0f} tps = {floor['tps'] / tps:.2f} × pgbench "
+                         f"(benches/{name}, -c 4 -j 2 -M {floor.get('protocol', 'simple')}, latency avg "
+                         f"{floor['latency_avg_ms']:.2f} ms, {floor['failed']} failed{pg_cpu(floor)})")
     lines.append("| what | " + " | ".join(r["backend"] for r in results) + " |")
     lines.append("|---|" + "---|" * len(results))
 
@@ -522,6 +600,8 @@ def report(results: list[dict], git: str) -> str:
     row("repayment p50 / p99", lambda r: f"{ms(r['repay']['p50_us'])} / {ms(r['repay']['p99_us'])} ms")
     row("failed requests", lambda r: f"{r['repay']['failed']} of {r['repay']['requests']}")
     row("serve CPU per repayment", lambda r: f"{1000 * r['repay']['serve_cpu_s'] / max(1, r['repay']['requests']):.2f} ms")
+    row("PostgreSQL CPU per repayment",
+        lambda r: f"{1000 * r['repay']['postgres_cpu_s'] / max(1, r['repay']['requests']):.2f} ms")
     row("paced (≈80%) repayments/s", lambda r: (f"{r['repay_paced']['ok_per_s']:.0f}/s", r["repay_paced"]["ok_per_s"]))
     row("paced p50 / p99", lambda r: f"{ms(r['repay_paced']['p50_us'])} / {ms(r['repay_paced']['p99_us'])} ms")
     for i in range(2):
@@ -555,6 +635,12 @@ def main() -> int:
     parser.add_argument("--phases", default=",".join(PHASES),
                         help="comma-separated, of " + ",".join(PHASES + ("verify",)) + " (default: all but verify; "
                              "the fund is always loaded; verify runs `ledger verify` on it, timed)")
+    parser.add_argument("--floor-protocol", choices=("simple", "prepared"), default="simple",
+                        help="pgbench's query protocol for the repayment's SQL alone (prepared: as the service, "
+                             "whose driver keeps its statements prepared)")
+    parser.add_argument("--no-analyze", dest="analyze", action="store_false",
+                        help="PostgreSQL: skip the ANALYZE of the loaded fund (the load script's behaviour before "
+                             "issue 14's pgtrips)")
     parser.add_argument("--no-floor", dest="floor", action="store_false",
                         help="skip the repayment's SQL alone (benches/repayment_floor.sql) after pgbench")
     parser.add_argument("--log-level", default="warn", help="serve's log filter")

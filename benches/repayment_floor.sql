@@ -30,7 +30,7 @@ SELECT u.id, u.role, u.disabled FROM api_tokens t JOIN users u ON u.id = t.user_
 BEGIN;
 -- The idempotency key: a replay?
 SELECT id, request_hash, status_code, response_body FROM idempotency_keys
- WHERE user_id = :user_id AND key = 'floor-' || :client_id || '-' || :key || '-' || txid_current();
+ WHERE user_id = :user_id AND key = 'floor-' || :client_id::text || '-' || :key::text || '-' || txid_current();
 -- The loan, locked for the rest of the transaction.
 SELECT * FROM loans WHERE id = :loan_id FOR UPDATE;
 -- The business date and the calendar in force, one UNION ALL (calendar::business_date_and_calendar).
@@ -44,15 +44,15 @@ SELECT max(seq) FILTER (WHERE chain LIKE 'loan_transactions%') + 1 AS tx_seq,
        max(seq) FILTER (WHERE chain LIKE 'journal%') + 1 AS entry_seq,
        max(seq) FILTER (WHERE chain LIKE 'audit%') + 1 AS audit_seq
   FROM (SELECT chain, seq, hash FROM chain_heads
-         WHERE chain IN (CASE WHEN :part = 0 THEN 'audit' ELSE 'audit/' || :part END,
+         WHERE chain IN (CASE WHEN :part = 0 THEN 'audit' ELSE 'audit/' || :part::text END,
                          CASE WHEN :part = 0 THEN 'charter_capital' END,
-                         CASE WHEN :part = 0 THEN 'journal' ELSE 'journal/' || :part END,
-                         CASE WHEN :part = 0 THEN 'loan_transactions' ELSE 'loan_transactions/' || :part END)
+                         CASE WHEN :part = 0 THEN 'journal' ELSE 'journal/' || :part::text END,
+                         CASE WHEN :part = 0 THEN 'loan_transactions' ELSE 'loan_transactions/' || :part::text END)
          ORDER BY chain FOR UPDATE) AS heads
 \gset
 INSERT INTO loan_transactions (loan_id, kind, value_date, amount_vnd, reference, repayment_kind, details,
                                created_at, chain_part, chain_seq, chain_prev, chain_hash)
-VALUES (:loan_id, 'repayment', CURRENT_DATE, 1000, 'FLOOR ' || :client_id || '-' || :key, 'ordinary', '{}',
+VALUES (:loan_id, 'repayment', CURRENT_DATE, 1000, 'FLOOR ' || :client_id::text || '-' || :key::text, 'ordinary', '{}',
         CURRENT_TIMESTAMP, :part, :tx_seq, md5(random()::text), md5(random()::text))
 RETURNING id AS tx_id
 \gset
@@ -69,7 +69,7 @@ SELECT account_code, SUM(debit_vnd) AS debit_vnd, SUM(credit_vnd) AS credit_vnd 
 -- The entry and its lines.
 INSERT INTO journal_entries (entry_date, kind, description, loan_id, transaction_id, business_key, posted_at,
                              chain_part, chain_seq, chain_prev, chain_hash)
-VALUES (CURRENT_DATE, 'repayment', 'Thu nợ (floor)', :loan_id, :tx_id, 'floor:' || :tx_id, CURRENT_TIMESTAMP,
+VALUES (CURRENT_DATE, 'repayment', 'Thu nợ (floor)', :loan_id, :tx_id, 'floor/' || :tx_id::text, CURRENT_TIMESTAMP,
         :part, :entry_seq, md5(random()::text), md5(random()::text))
 RETURNING id AS entry_id
 \gset
@@ -85,13 +85,13 @@ VALUES (CURRENT_TIMESTAMP, :user_id, 'floor', 'loan.repayment', 'loan_transactio
         '{"amount_vnd":1000,"kind":"repayment","reference":"FLOOR"}', md5(random()::text),
         :part, :audit_seq, md5(random()::text), md5(random()::text));
 -- The part's three heads moved in one statement, each from where it was read (chains::ChainHeads::finish).
-UPDATE chain_heads SET seq = CASE chain WHEN CASE WHEN :part = 0 THEN 'loan_transactions' ELSE 'loan_transactions/' || :part END THEN :tx_seq
-                                        WHEN CASE WHEN :part = 0 THEN 'journal' ELSE 'journal/' || :part END THEN :entry_seq
-                                        WHEN CASE WHEN :part = 0 THEN 'audit' ELSE 'audit/' || :part END THEN :audit_seq END,
+UPDATE chain_heads SET seq = CASE chain WHEN CASE WHEN :part = 0 THEN 'loan_transactions' ELSE 'loan_transactions/' || :part::text END THEN :tx_seq::bigint
+                                        WHEN CASE WHEN :part = 0 THEN 'journal' ELSE 'journal/' || :part::text END THEN :entry_seq::bigint
+                                        WHEN CASE WHEN :part = 0 THEN 'audit' ELSE 'audit/' || :part::text END THEN :audit_seq::bigint END,
                        hash = md5(random()::text), updated_at = CURRENT_TIMESTAMP
- WHERE (chain = CASE WHEN :part = 0 THEN 'loan_transactions' ELSE 'loan_transactions/' || :part END AND seq = :tx_seq - 1)
-    OR (chain = CASE WHEN :part = 0 THEN 'journal' ELSE 'journal/' || :part END AND seq = :entry_seq - 1)
-    OR (chain = CASE WHEN :part = 0 THEN 'audit' ELSE 'audit/' || :part END AND seq = :audit_seq - 1);
+ WHERE (chain = CASE WHEN :part = 0 THEN 'loan_transactions' ELSE 'loan_transactions/' || :part::text END AND seq = :tx_seq - 1)
+    OR (chain = CASE WHEN :part = 0 THEN 'journal' ELSE 'journal/' || :part::text END AND seq = :entry_seq - 1)
+    OR (chain = CASE WHEN :part = 0 THEN 'audit' ELSE 'audit/' || :part::text END AND seq = :audit_seq - 1);
 -- The receipt's audience: the cooperative, its notification settings and its officer, one join by keys.
 SELECT c.*, s.*, o.email, o.full_name, o.disabled
   FROM cooperatives c
@@ -101,12 +101,12 @@ SELECT c.*, s.*, o.email, o.full_name, o.disabled
 -- The outbox message.
 INSERT INTO outbox_messages (dedupe_key, kind, recipient, language, subject, body_text, message_id, status,
                              attempts, next_attempt_at, created_at, related_type, related_id)
-VALUES ('floor:receipt:' || :tx_id, 'repayment_receipt', 'htx@example.vn', 'vi', 'Biên nhận thu nợ',
+VALUES ('floor/receipt/' || :tx_id::text, 'repayment_receipt', 'htx@example.vn', 'vi', 'Biên nhận thu nợ',
         repeat('Biên nhận thu nợ khoản vay (floor). ', 20), md5(random()::text) || '@coopfund', 'pending', 0,
         CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 'loan_transaction', :tx_id::text);
 -- The idempotency record (the answer, for a replay).
 INSERT INTO idempotency_keys (user_id, key, method, path, request_hash, status_code, response_body, created_at)
-VALUES (:user_id, 'floor-' || :client_id || '-' || :key || '-' || :tx_id, 'POST',
-        '/api/v1/loans/' || :loan_id || '/repayments', md5(random()::text), 201,
+VALUES (:user_id, 'floor-' || :client_id::text || '-' || :key::text || '-' || :tx_id::text, 'POST',
+        '/api/v1/loans/' || :loan_id::text || '/repayments', md5(random()::text), 201,
         repeat('{"id":1,"amount_vnd":1000}', 20), CURRENT_TIMESTAMP);
 COMMIT;
