@@ -8,10 +8,11 @@
 //!   has closed so far (chunks go in cooperative order). An open loan of a cooperative ≤ W whose
 //!   `balances_as_of` is before p is cached as of p + 1. Cleared when the day finishes.
 //!
-//! - `loans.balances_cached_by_close`: whether the row's `balances_as_of` was last written by the close of business
-//!   (true) or by a command on the loan (false). A row the close of day p − 1 wrote (as of p) and the close of p
-//!   leaves alone is covered by the marks; one a command wrote on day p, after the close of p passed its
-//!   cooperative, is as of p and is not: the date alone cannot tell the two apart.
+//! - `loans.balances_cached_by_command`: whether the row's `balances_as_of` was last written by a command on the
+//!   loan (true) rather than by the close of business. A row the close of day p − 1 wrote (as of p) and the close
+//!   of p leaves alone is covered by the marks; one a command wrote on day p, after the close of p passed its
+//!   cooperative, is as of p and is not: the date alone cannot tell the two apart. False for the rows there are
+//!   (no close is running while the schema changes, and a close may leave any row it closed unwritten).
 //!
 //! Every reader of a loan's as-of date goes through `app::ledger::effective_balances_as_of`. Rows from before
 //! this migration get NULL marks: every loan's as-of date is then its row's, as before.
@@ -43,7 +44,7 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table(Loans::Table)
-                    .add_column(boolean(Loans::BalancesCachedByClose).default(false))
+                    .add_column(boolean(Loans::BalancesCachedByCommand).default(false))
                     .to_owned(),
             )
             .await
@@ -68,7 +69,7 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table(Loans::Table)
-                    .drop_column(Loans::BalancesCachedByClose)
+                    .drop_column(Loans::BalancesCachedByCommand)
                     .to_owned(),
             )
             .await
@@ -86,5 +87,5 @@ enum FundState {
 #[derive(DeriveIden)]
 enum Loans {
     Table,
-    BalancesCachedByClose,
+    BalancesCachedByCommand,
 }

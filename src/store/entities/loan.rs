@@ -49,9 +49,10 @@ pub struct Model {
     /// (its balances did not change) has its cache as of a later date: read it through
     /// `app::ledger::effective_balances_as_of`.
     pub balances_as_of: Option<Date>,
-    /// Whether `balances_as_of` was last written by the close of business (true) or by a command (false): what
-    /// tells the close's rows from a command's of the same date (`app::ledger::effective_balances_as_of`).
-    pub balances_cached_by_close: bool,
+    /// Whether `balances_as_of` was last written by a command on the loan (true), not by the close of business
+    /// (or the demo's load): what tells a command's row of a date from the close's
+    /// (`app::ledger::effective_balances_as_of`).
+    pub balances_cached_by_command: bool,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
