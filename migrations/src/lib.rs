@@ -30,6 +30,7 @@ mod m20261204_000014_hash_chains;
 mod m20261204_000015_cooperative_profiles;
 mod m20261205_000016_loan_snapshots;
 mod m20261205_000017_chain_parts;
+mod m20261205_000018_loans_cached_through;
 
 pub mod chain_rows;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000015_cooperative_profiles::Migration),
             Box::new(m20261205_000016_loan_snapshots::Migration),
             Box::new(m20261205_000017_chain_parts::Migration),
+            Box::new(m20261205_000018_loans_cached_through::Migration),
         ])
     }
 }

@@ -67,21 +67,39 @@ pub async fn in_force<C: ConnectionTrait>(conn: &C) -> AppResult<HolidayCalendar
 pub async fn business_date_and_calendar<C: ConnectionTrait>(
     conn: &C,
 ) -> AppResult<(NaiveDate, HolidayCalendar)> {
-    let mut rows = calendar_rows(conn, true).await?;
-    let at = rows
-        .iter()
-        .position(|row| row.part == PART_BUSINESS_DATE)
-        .ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!(
-                "fund_state row missing: database not initialised"
-            ))
-        })?;
-    let today = rows.swap_remove(at).day;
-    Ok((today, calendar_of(rows)?))
+    let (today, calendar, _) = business_date_calendar_and_marks(conn).await?;
+    Ok((today, calendar))
+}
+
+/// [`business_date_and_calendar`] with the close of business's "cached through" marks (what a loan command
+/// reads its loan's cached as-of date by, `ledger::effective_balances_as_of`), in the same statement.
+pub async fn business_date_calendar_and_marks<C: ConnectionTrait>(
+    conn: &C,
+) -> AppResult<(NaiveDate, HolidayCalendar, fund::CachedThrough)> {
+    let rows = calendar_rows(conn, true).await?;
+    let mut today = None;
+    let mut marks = fund::CachedThrough::default();
+    let mut calendar = Vec::with_capacity(rows.len());
+    for row in rows {
+        match row.part {
+            PART_BUSINESS_DATE => today = Some(row.day),
+            PART_OPEN_LOANS_CACHED_THROUGH => marks.open_loans = Some(row.day),
+            PART_COB_DAY => marks.cob_day = Some((row.day, row.id)),
+            _ => calendar.push(row),
+        }
+    }
+    let today = today.ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "fund_state row missing: database not initialised"
+        ))
+    })?;
+    Ok((today, calendar_of(calendar)?, marks))
 }
 
 /// A row of [`calendar_rows`]: a holiday (`part` [`PART_HOLIDAY`], its date), a weekly rule
-/// ([`PART_WEEKLY_RULE`], its first date and days off) or the business date ([`PART_BUSINESS_DATE`]).
+/// ([`PART_WEEKLY_RULE`], its first date and days off), the business date ([`PART_BUSINESS_DATE`]) or one of
+/// the close's marks ([`PART_OPEN_LOANS_CACHED_THROUGH`]: its date; [`PART_COB_DAY`]: the day and, as `id`,
+/// the last cooperative closed).
 #[derive(Debug, FromQueryResult)]
 struct CalendarRow {
     part: i32,
@@ -93,9 +111,11 @@ struct CalendarRow {
 const PART_HOLIDAY: i32 = 0;
 const PART_WEEKLY_RULE: i32 = 1;
 const PART_BUSINESS_DATE: i32 = 2;
+const PART_OPEN_LOANS_CACHED_THROUGH: i32 = 3;
+const PART_COB_DAY: i32 = 4;
 
-/// The holidays in force and the weekly rules (and, with `with_business_date`, the business date) as the rows
-/// of one `UNION ALL`: the same rows the entities would read, in one round trip.
+/// The holidays in force and the weekly rules (and, with `with_business_date`, the business date and the close's
+/// marks that are set) as the rows of one `UNION ALL`: the same rows the entities would read, in one round trip.
 async fn calendar_rows<C: ConnectionTrait>(
     conn: &C,
     with_business_date: bool,
@@ -108,8 +128,13 @@ async fn calendar_rows<C: ConnectionTrait>(
     if with_business_date {
         sql.push_str(&format!(
             " UNION ALL SELECT {PART_BUSINESS_DATE} AS part, CAST(id AS BIGINT) AS id, business_date AS day, '' AS days_off \
-             FROM fund_state WHERE id = {}",
-            fund::STATE_ROW
+             FROM fund_state WHERE id = {row} \
+             UNION ALL SELECT {PART_OPEN_LOANS_CACHED_THROUGH} AS part, CAST(0 AS BIGINT) AS id, \
+             open_loans_cached_through AS day, '' AS days_off \
+             FROM fund_state WHERE id = {row} AND open_loans_cached_through IS NOT NULL \
+             UNION ALL SELECT {PART_COB_DAY} AS part, cob_cooperatives_through AS id, cob_day AS day, '' AS days_off \
+             FROM fund_state WHERE id = {row} AND cob_day IS NOT NULL AND cob_cooperatives_through IS NOT NULL",
+            row = fund::STATE_ROW
         ));
     }
     let statement = Statement::from_string(conn.get_database_backend(), sql);

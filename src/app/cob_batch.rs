@@ -6,8 +6,10 @@
 //! cooperative the group of its worst loan (DOMAIN.md §8: "all loans of one cooperative take the group
 //! of its worst loan") and compute each loan's difference; then, in the chunk's transaction, lock the
 //! loans (`FOR UPDATE` on PostgreSQL; a first write on SQLite), post the differences (entries inserted
-//! together, lines inserted together), cache the balances of the loans whose balances changed and mark
-//! every loan's balances as of the new day (one statement, each row written once). Notices are queued
+//! together, lines inserted together), cache the balances of the loans whose balances changed (one
+//! statement, with the as-of date of the few unchanged rows the fund's marks do not cover; the others are
+//! not written: `ledger::effective_balances_as_of`), and mark the chunk's cooperatives closed for the day
+//! on the fund's row (`fund::mark_cooperatives_closed`). Notices are queued
 //! from the same folds. A loan folds only the events after its latest snapshot (issue 14): the day
 //! advances the snapshot instead of replaying the loan's whole history.
 //!
@@ -59,10 +61,10 @@ pub(crate) struct ChunkOutcome {
 /// is written), outside any write transaction and without locks. Used only if the loans locked by the write
 /// are exactly the loans read here, each at the version read here: every command that changes a loan's row
 /// (its events, books, snapshots or contract) moves its `version` in the same transaction
-/// (`ledger::cache_balances`, the loan commands). The one write of a loan row that keeps its version is the
+/// (`ledger::cache_balances`, the loan commands). The writes of a loan row that keep its version are the
 /// close's own mark of `balances_as_of` on the loans whose balances did not change
-/// (`ledger::CacheRow::AsOfOnly`), and it touches only the chunk being written, never the one read ahead
-/// (their cooperatives are disjoint). So a loan touched in between makes the write read and fold the chunk
+/// (`ledger::CacheRow::AsOfOnly`), which touches only the chunk being written, never the one read ahead
+/// (their cooperatives are disjoint), and `fund::settle_cached_through`, never during a close. So a loan touched in between makes the write read and fold the chunk
 /// again under its locks; the lock reads only `(id, version)` (issue 14, alloc: the rows were read twice).
 pub(crate) struct Prepared {
     /// The open loans as read, `(id, version)` in id order.
@@ -147,6 +149,7 @@ pub(crate) async fn close_chunk(
     cooperative_ids: &[i64],
     date: NaiveDate,
     prepared: Option<Prepared>,
+    closed_through: Option<i64>,
 ) -> AppResult<ChunkOutcome> {
     let _gate = ctx.writer.enter(&ctx.db).await;
     let txn = ctx.db.begin().await?;
@@ -173,33 +176,42 @@ pub(crate) async fn close_chunk(
             plan_chunk(&txn, ctx, inputs, date, ctx.now()).await?
         }
     };
-    let outcome = write_plan(ctx, caller, &txn, plan, date).await?;
+    let outcome = write_plan(ctx, caller, &txn, plan, date, closed_through).await?;
     txn.commit().await?;
     Ok(outcome)
 }
 
-/// Writes what `plan` decided, in the chunk's transaction: snapshots, entries, cached balances and every
-/// loan's `balances_as_of` (one statement), then each loan's notices and digest line.
+/// Writes what `plan` decided, in the chunk's transaction: snapshots, entries, cached balances (one
+/// statement), each loan's notices and digest line, then, with `closed_through` (the last cooperative whose
+/// loans the close of `date` has closed once this chunk commits), the fund's mark of it.
+///
+/// With the mark, a loan whose balances do not change and whose row the mark covers is not written at all
+/// (issue 14, cobpg: most open loans, most days); its cache reads as of the next day through
+/// `ledger::effective_balances_as_of`. Without it (a chunk of this run was closed loan by loan, so the
+/// cooperatives before this chunk are not all closed), every open loan's row is marked as of the next day.
 async fn write_plan(
     ctx: &AppCtx,
     caller: &Caller,
     txn: &DatabaseTransaction,
     plan: ChunkPlan,
     date: NaiveDate,
+    closed_through: Option<i64>,
 ) -> AppResult<ChunkOutcome> {
     let next_day = date + Duration::days(1);
     loan_engine::store_snapshots(txn, plan.snapshots).await?;
     let posted_ids = ledger::post_loan_entries(txn, caller, &plan.entries).await?;
-    // Every loan's row is marked as of the new day in the same statement that rewrites the changed ones'
-    // balances, so each row is written once (issue 14, cobpg).
+    // The changed rows get their balances and the unchanged ones the mark need not cover only their as-of date,
+    // in one statement, so each row written is written once.
     let rows: Vec<ledger::CacheRow> = plan
         .folded
         .iter()
-        .map(|(loan, state, group, changed)| {
+        .filter_map(|(loan, state, group, changed)| {
             if *changed {
-                ledger::CacheRow::Changed(loan, state, *group)
+                Some(ledger::CacheRow::Changed(loan, state, *group))
+            } else if closed_through.is_some() && ledger::close_may_skip(loan, date) {
+                None
             } else {
-                ledger::CacheRow::AsOfOnly(loan.id)
+                Some(ledger::CacheRow::AsOfOnly(loan.id))
             }
         })
         .collect();
@@ -230,6 +242,10 @@ async fn write_plan(
         due.push((refolded.loan, notices));
     }
     let notices_queued = cob::queue_chunk_notices(ctx, txn, &due).await?;
+    // Last, so that on PostgreSQL the fund's row is held only until the commit.
+    if let Some(through) = closed_through {
+        super::fund::mark_cooperatives_closed(txn, date, through).await?;
+    }
     Ok(ChunkOutcome {
         loans: outcomes,
         notices_queued,

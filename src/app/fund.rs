@@ -42,6 +42,9 @@ pub async fn ensure_state(
         id: Set(STATE_ROW),
         business_date: Set(start),
         updated_at: Set(clock.now()),
+        open_loans_cached_through: Set(None),
+        cob_day: Set(None),
+        cob_cooperatives_through: Set(None),
     };
     // Two instances starting at once may both try: the primary key lets only one win.
     if let Err(err) = row.insert(db).await {
@@ -68,16 +71,153 @@ pub async fn business_date<C: ConnectionTrait>(conn: &C) -> AppResult<NaiveDate>
         })
 }
 
-/// Sets the business date (close of business only), changed `at`.
+/// Sets the business date to `date`, changed `at`, outside the close of business (the demo's seeding and tests
+/// that simulate time; the close moves it with [`finish_close_day`]). The "cached through" marks are written
+/// onto the loan rows they cover first ([`settle_cached_through`]): they are valid only while the business date
+/// moves by closes, and a date set back would make a command's row of that date look covered.
 pub async fn set_business_date<C: ConnectionTrait>(
     conn: &C,
     date: NaiveDate,
     at: DateTime<Utc>,
 ) -> AppResult<()> {
+    settle_cached_through(conn).await?;
     fund_state::ActiveModel {
         id: Set(STATE_ROW),
         business_date: Set(date),
         updated_at: Set(at),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    Ok(())
+}
+
+/// The close of business's "cached through" marks (issue 14, cobpg; migration 000018): as of which date the
+/// open loans the close left unwritten (their balances did not change) have their cached balances. Read a loan's
+/// as-of date through `ledger::effective_balances_as_of` with these.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CachedThrough {
+    /// Set when the close finishes a day: the new business date.
+    pub open_loans: Option<NaiveDate>,
+    /// The day the close is closing and the last cooperative whose open loans it has closed (in cooperative
+    /// order), while the day is not finished.
+    pub cob_day: Option<(NaiveDate, i64)>,
+}
+
+impl CachedThrough {
+    fn of(state: &fund_state::Model) -> Self {
+        CachedThrough {
+            open_loans: state.open_loans_cached_through,
+            cob_day: state.cob_day.zip(state.cob_cooperatives_through),
+        }
+    }
+
+    /// No mark: every loan's as-of date is its row's.
+    pub fn is_empty(&self) -> bool {
+        self.open_loans.is_none() && self.cob_day.is_none()
+    }
+}
+
+/// The business date and the "cached through" marks, in one statement.
+pub async fn business_date_and_cached_through<C: ConnectionTrait>(
+    conn: &C,
+) -> AppResult<(NaiveDate, CachedThrough)> {
+    crate::store::one_by_key(fund_state::Entity::find_by_id(STATE_ROW), conn)
+        .await?
+        .map(|s| (s.business_date, CachedThrough::of(&s)))
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "fund_state row missing: database not initialised"
+            ))
+        })
+}
+
+/// The "cached through" marks.
+pub async fn cached_through<C: ConnectionTrait>(conn: &C) -> AppResult<CachedThrough> {
+    Ok(business_date_and_cached_through(conn).await?.1)
+}
+
+/// The close of business finished day `next_day − 1`, `at`: the business date moves to `next_day`, and every open
+/// loan the close left unwritten is cached as of it (the day's cooperative mark is done with).
+pub async fn finish_close_day<C: ConnectionTrait>(
+    conn: &C,
+    next_day: NaiveDate,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    fund_state::ActiveModel {
+        id: Set(STATE_ROW),
+        business_date: Set(next_day),
+        updated_at: Set(at),
+        open_loans_cached_through: Set(Some(next_day)),
+        cob_day: Set(None),
+        cob_cooperatives_through: Set(None),
+    }
+    .update(conn)
+    .await?;
+    Ok(())
+}
+
+/// The close of day `day` has closed the open loans of every cooperative up to `through` (in the chunk's
+/// transaction, whose unwritten rows this covers).
+pub async fn mark_cooperatives_closed<C: ConnectionTrait>(
+    conn: &C,
+    day: NaiveDate,
+    through: i64,
+) -> AppResult<()> {
+    fund_state::ActiveModel {
+        id: Set(STATE_ROW),
+        cob_day: Set(Some(day)),
+        cob_cooperatives_through: Set(Some(through)),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes the as-of date the marks give onto every loan row they cover (only `balances_as_of`: `version` and
+/// `updated_at` stay, as for the close's own mark of a row) and clears them, so that every loan's as-of date is
+/// its row's again, as it reads through `ledger::effective_balances_as_of`. Rare (the business date set outside a
+/// close, a close that finds another day's cooperative mark): it reads the open loans.
+pub async fn settle_cached_through<C: ConnectionTrait>(conn: &C) -> AppResult<()> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+
+    use crate::store::entities::loan;
+    let marks = cached_through(conn).await?;
+    if marks.is_empty() {
+        return Ok(());
+    }
+    let loans = loan::Entity::find()
+        .filter(loan::Column::BalancesAsOf.is_not_null())
+        .filter(loan::Column::FirstDisbursedOn.is_not_null())
+        .filter(loan::Column::Status.is_not_in(crate::app::cob::FINISHED_STATUSES))
+        .all(conn)
+        .await?;
+    let mut by_date: std::collections::BTreeMap<NaiveDate, Vec<i64>> = Default::default();
+    for loan in &loans {
+        let effective = crate::app::ledger::effective_balances_as_of(loan, &marks);
+        if let Some(date) = effective.filter(|d| Some(*d) != loan.balances_as_of) {
+            by_date.entry(date).or_default().push(loan.id);
+        }
+    }
+    for (date, ids) in by_date {
+        for ids in ids.chunks(4_000) {
+            loan::Entity::update_many()
+                .col_expr(
+                    loan::Column::BalancesAsOf,
+                    sea_orm::sea_query::Expr::value(Some(date)),
+                )
+                .filter(loan::Column::Id.is_in(ids.iter().copied()))
+                .exec(conn)
+                .await?;
+        }
+    }
+    fund_state::ActiveModel {
+        id: Set(STATE_ROW),
+        open_loans_cached_through: Set(None),
+        cob_day: Set(None),
+        cob_cooperatives_through: Set(None),
+        ..Default::default()
     }
     .update(conn)
     .await?;

@@ -4,7 +4,8 @@
 //!
 //! Set-based: one grouped query over the loans' cached balances (written by every money command and by
 //! each close of business, checked by `ledger verify`) and grouped sums over the journal. The principal
-//! by group is therefore as of the loans' `balances_as_of` (the business date after a close); the
+//! by group is therefore as of the loans' cached as-of date (the business date after a close:
+//! `ledger::effective_balances_as_of`, a close leaves unchanged loans unwritten); the
 //! provisions are what the books hold on 22931 and 22932 through `date` (posted at month-end closes).
 //! The general provision the rules require today (0.5% of groups 1-4) is shown next to the one held, so a
 //! reader sees what the next month-end close will post.

@@ -14,6 +14,7 @@ mod bank_statements;
 mod calendar;
 mod chains;
 mod cob;
+mod cob_cached_through;
 mod cob_e2e;
 mod cob_groups;
 mod cob_kill;

@@ -264,6 +264,7 @@ impl<'a> NewLoan<'a> {
             debt_group: 1,
             restructure_count: 0,
             balances_as_of: None,
+            balances_cached_by_command: false,
             version: 1,
             created_at: at,
             updated_at: at,

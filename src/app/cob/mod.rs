@@ -220,7 +220,22 @@ async fn close_date(
     }
     .insert(&ctx.db)
     .await?;
+    // The cooperatives a run of this day that did not finish already closed (their unwritten rows are covered
+    // by its mark, which this run only moves on); another day's mark is settled first (only a business date set
+    // outside a close would leave one).
+    let marks = fund::cached_through(&ctx.db).await?;
+    let mut closed_through = match marks.cob_day {
+        Some((day, through)) if day == date => Some(through),
+        Some(_) => {
+            fund::settle_cached_through(&ctx.db).await?;
+            None
+        }
+        None => None,
+    };
     drop(gate);
+    // Chunks leave unchanged loans unwritten only while every chunk before them in this run was closed
+    // set-based: the mark covers the cooperatives up to the chunk's last, all of which must be closed.
+    let mut leave_unchanged = true;
     let mut totals = (0i32, LoanDayCounts::default(), 0i32); // loans, counts, errors
     let mut digests: std::collections::BTreeMap<i64, OfficerDigest> = Default::default();
     let mut first_error: Option<String> = None;
@@ -232,12 +247,14 @@ async fn close_date(
     let mut prepared = prepare(ctx, &cooperatives, date).await;
     while let Some(last) = cooperatives.last().copied() {
         let following = next_cooperatives(&ctx.db, last).await?;
+        let mark = leave_unchanged.then(|| closed_through.map_or(last, |c| c.max(last)));
         let (closed, prepared_next) = tokio::join!(
-            super::cob_batch::close_chunk(ctx, caller, &cooperatives, date, prepared.take()),
+            super::cob_batch::close_chunk(ctx, caller, &cooperatives, date, prepared.take(), mark),
             prepare(ctx, &following, date),
         );
         let results = match closed {
             Ok(chunk) => {
+                closed_through = mark.or(closed_through);
                 // Queued together for the chunk (`cob_batch`), so counted for it, not per loan.
                 totals.1.notices_queued += chunk.notices_queued;
                 chunk
@@ -247,7 +264,9 @@ async fn close_date(
                     .collect()
             }
             Err(err) => {
-                // Close the chunk again loan by loan, so one bad loan is isolated and named.
+                // Close the chunk again loan by loan, so one bad loan is isolated and named. A loan that fails
+                // is not closed, so the cooperatives' mark stops before this chunk for the rest of the run.
+                leave_unchanged = false;
                 tracing::warn!(%date, error = %err, "a close-of-business chunk failed; closing its loans one by one");
                 let mut results = Vec::new();
                 for loan_id in open_loans_of(&ctx.db, &cooperatives).await? {
@@ -308,7 +327,7 @@ async fn close_date(
     // the belt to that pair of braces).
     let advanced = totals.2 == 0 && fund::business_date(&txn).await? == date;
     if advanced {
-        fund::set_business_date(&txn, date + Duration::days(1), ctx.now()).await?;
+        fund::finish_close_day(&txn, date + Duration::days(1), ctx.now()).await?;
     }
     let mut active = run.into_active_model();
     let status = if totals.2 == 0 {

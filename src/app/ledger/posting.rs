@@ -789,6 +789,7 @@ impl CachedBalances {
         loan.debt_group = self.debt_group;
         loan.restructure_count = self.restructure_count;
         loan.balances_as_of = Some(date);
+        loan.balances_cached_by_command = false;
         loan.version += 1;
         loan.updated_at = now;
         loan
@@ -819,9 +820,65 @@ pub async fn cache_balances<C: ConnectionTrait>(
     active.debt_group = Set(cached.debt_group);
     active.restructure_count = Set(cached.restructure_count);
     active.balances_as_of = Set(Some(date));
+    // A command's write (or the loan-by-loan close's): of the close's day, it may be after the close passed the
+    // loan, so the close's marks must not cover it ([`effective_balances_as_of`]); at worst the next close
+    // writes the row once more.
+    active.balances_cached_by_command = Set(true);
     active.version = Set(version);
     active.updated_at = Set(now);
     Ok(active.update(conn).await?)
+}
+
+/// The date loan `loan`'s cached balances are as of, given the fund's "cached through" marks: the row's
+/// `balances_as_of`, or a later date for an open loan the close of business left unwritten (issue 14, cobpg).
+///
+/// The close of day p writes only the rows whose balances change, and the rows a command wrote on day p (their
+/// as-of is p); it leaves alone an open loan whose cached balances are the engine's as of p + 1 and whose row is
+/// as of a day before p, or as of p not by a command (`balances_cached_by_command`: by the close of p − 1). That
+/// row is as of p + 1 as much as if the close had written it (what it did before), and stays so until it is
+/// written again: every write of a loan row that changes whether it is open, or its balances, writes
+/// `balances_as_of` (a command: the business date, so ≥ p, and the flag). A command's row of day p written after
+/// the close of p passed the loan is as of p, and the flag keeps it so. So, with D the date a mark gives (p + 1 for the
+/// cooperatives the close of p has passed, [`fund::CachedThrough::cob_day`]; the business date for the rest once
+/// the day is finished, [`fund::CachedThrough::open_loans`]), an open loan's row is as of D when it is before
+/// D − 1, or is D − 1 not by a command. A loan not yet disbursed, or closed, written off or recovered, is
+/// not one the close caches: its row's date. Every reader of the as-of date (`ledger verify`, the audited
+/// "before" of a loan command) reads it through here and sees what it saw when every open loan's row was written
+/// daily.
+pub fn effective_balances_as_of(
+    loan: &loan::Model,
+    marks: &crate::app::fund::CachedThrough,
+) -> Option<NaiveDate> {
+    let stored = loan.balances_as_of?;
+    let open = loan.first_disbursed_on.is_some()
+        && !crate::app::cob::FINISHED_STATUSES.contains(&loan.status.as_str());
+    if !open {
+        return Some(stored);
+    }
+    let covered_through = |through: NaiveDate| {
+        let day_before = through - chrono::Duration::days(1);
+        stored < day_before || (stored == day_before && !loan.balances_cached_by_command)
+    };
+    if let Some((day, last_cooperative)) = marks.cob_day {
+        let through = day + chrono::Duration::days(1);
+        if loan.cooperative_id <= last_cooperative && covered_through(through) {
+            return Some(through);
+        }
+    }
+    match marks.open_loans {
+        Some(through) if covered_through(through) => Some(through),
+        _ => Some(stored),
+    }
+}
+
+/// Whether the close of day `date` may leave loan `loan`'s row unwritten when its cached balances do not change:
+/// the row is then covered by the marks the close sets ([`effective_balances_as_of`]), i.e. it is not as of `date`
+/// by a command's write (nor of a later date).
+pub fn close_may_skip(loan: &loan::Model, date: NaiveDate) -> bool {
+    match loan.balances_as_of {
+        Some(stored) => stored < date || (stored == date && !loan.balances_cached_by_command),
+        None => false,
+    }
 }
 
 /// The loan columns [`cache_balances_many`] sets from each row's values, after `id`.
@@ -858,9 +915,11 @@ pub enum CacheRow<'a> {
 }
 
 /// [`cache_balances`] for many loans (the close of business in bulk): one `UPDATE … FROM` a list of values
-/// per 2,000 loans instead of one statement per loan. Every row of `loans` gets `balances_as_of = date`, so
-/// each loan's row is written once a day (issue 14, cobpg); only the [`CacheRow::Changed`] ones get new
-/// balances, `version + 1` and `updated_at = now`. Returns the changed rows as written, in the order given.
+/// per 2,000 loans instead of one statement per loan. Every row of `loans` gets `balances_as_of = date` and
+/// `balances_cached_by_command = false`, in the one statement that writes it; only the [`CacheRow::Changed`] ones get new
+/// balances, `version + 1` and `updated_at = now`. The close gives only the rows it must write: a loan whose
+/// balances do not change and whose row the marks will cover is left out ([`close_may_skip`],
+/// [`effective_balances_as_of`]). Returns the changed rows as written, in the order given.
 pub async fn cache_balances_many<C: ConnectionTrait>(
     conn: &C,
     loans: &[CacheRow<'_>],
@@ -943,7 +1002,8 @@ pub async fn cache_balances_many<C: ConnectionTrait>(
             .collect();
         let sql = format!(
             "WITH v (id, {columns}, changed) AS (VALUES {rows}) \
-             UPDATE loans SET {set}, balances_as_of = {as_of}, version = loans.version + v.changed, \
+             UPDATE loans SET {set}, balances_as_of = {as_of}, balances_cached_by_command = FALSE, \
+             version = loans.version + v.changed, \
              updated_at = CASE WHEN v.changed = 1 THEN {updated_at} ELSE loans.updated_at END \
              FROM v WHERE loans.id = v.id",
             columns = CACHED_COLUMNS.join(", "),
@@ -988,7 +1048,8 @@ fn cache_balances_sqlite_sql() -> String {
         .collect();
     format!(
         "WITH v (id, {columns}, changed) AS (SELECT {extract} FROM jsonb_each(?)) \
-         UPDATE loans SET {set}, balances_as_of = ?, version = loans.version + v.changed, \
+         UPDATE loans SET {set}, balances_as_of = ?, balances_cached_by_command = FALSE, \
+         version = loans.version + v.changed, \
          updated_at = CASE WHEN v.changed = 1 THEN ? ELSE loans.updated_at END \
          FROM v WHERE loans.id = v.id",
         columns = CACHED_COLUMNS.join(", "),

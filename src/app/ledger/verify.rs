@@ -77,7 +77,9 @@ const CONTROL_ACCOUNTS: [Account; 6] = [
 /// entry's business key, the transactions entries post and the charter capital against 4111
 /// ([`super::integrity`]); each
 /// control account's total equals the sum of the loans' subledger lines; each loan's cached balances equal
-/// the engine's fold as of `balances_as_of`; each loan's posted book equals the engine's target book.
+/// the engine's fold as of the date they are as of ([`super::effective_balances_as_of`]: the row's
+/// `balances_as_of`, or the date the close's marks give an open loan it left unwritten); each loan's posted book
+/// equals the engine's target book.
 #[tracing::instrument(name = "ledger verify", skip_all)]
 pub async fn verify<C: ConnectionTrait>(
     conn: &C,
@@ -88,6 +90,7 @@ pub async fn verify<C: ConnectionTrait>(
     super::integrity::check(conn, &mut report.differences).await?;
     let subledgers = check_control_accounts(conn, &mut report).await?;
     let calendar = crate::app::calendar::in_force(conn).await?;
+    let marks = crate::app::fund::cached_through(conn).await?;
     let loans = loan::Entity::find()
         .order_by_asc(loan::Column::Id)
         .all(conn)
@@ -102,6 +105,7 @@ pub async fn verify<C: ConnectionTrait>(
             &posted,
             &mut report.differences,
             &calendar,
+            &marks,
         )
         .await
         {
@@ -229,9 +233,10 @@ async fn check_loan<C: ConnectionTrait>(
     posted: &AccountBalances,
     differences: &mut Vec<String>,
     calendar: &HolidayCalendar,
+    marks: &crate::app::fund::CachedThrough,
 ) -> AppResult<()> {
     let name = format!("loan {} ({})", loan.id, loan.number);
-    let Some(as_of) = loan.balances_as_of else {
+    let Some(as_of) = super::effective_balances_as_of(loan, marks) else {
         if posted.iter().next().is_some() {
             differences.push(format!("{name}: has journal lines but no cached balances"));
         }

@@ -153,8 +153,12 @@ where
     let operation = format!("loan.{operation}:{loan_id}");
     run_keyed(ctx, caller, &operation, key, move |txn| {
         Box::pin(async move {
-            let loan = lock_loan(txn, loan_id.get()).await?;
-            let (today, calendar) = calendar::business_date_and_calendar(txn).await?;
+            let mut loan = lock_loan(txn, loan_id.get()).await?;
+            // Read after the lock: on PostgreSQL a close that held the loan has committed its marks by now.
+            let (today, calendar, marks) = calendar::business_date_calendar_and_marks(txn).await?;
+            // The row with the as-of date of its cached balances, as every reader takes it (the close leaves
+            // unchanged loans unwritten; issue 14, cobpg): the command's audited "before" shows it.
+            loan.balances_as_of = crate::app::ledger::effective_balances_as_of(&loan, &marks);
             command(txn, loan, today, calendar).await
         })
     })

@@ -117,7 +117,8 @@ fn count_of(loan: &loan::Model, what: &str, value: i32) -> AppResult<u32> {
 }
 
 impl LoanView {
-    /// The row as cached (balances as of `balances_as_of`; nothing the cache does not hold: no unpaid
+    /// The row as cached (balances as of `balances_as_of`, which a money command reads through
+    /// `ledger::effective_balances_as_of` before it gets here; nothing the cache does not hold: no unpaid
     /// interest, write-off, next due or amount owed). Only the "before" of an audit record; every view a
     /// client reads is [`LoanView::live`].
     pub(super) fn cached(m: loan::Model) -> AppResult<LoanView> {

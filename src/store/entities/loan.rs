@@ -45,7 +45,14 @@ pub struct Model {
     pub dpd: i32,
     pub debt_group: i32,
     pub restructure_count: i32,
+    /// The date the cached balances were last written as of. An open loan the close of business left unwritten
+    /// (its balances did not change) has its cache as of a later date: read it through
+    /// `app::ledger::effective_balances_as_of`.
     pub balances_as_of: Option<Date>,
+    /// Whether `balances_as_of` was last written by a command on the loan (true), not by the close of business
+    /// (or the demo's load): what tells a command's row of a date from the close's
+    /// (`app::ledger::effective_balances_as_of`).
+    pub balances_cached_by_command: bool,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
