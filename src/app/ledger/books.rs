@@ -318,3 +318,26 @@ async fn run<C: ConnectionTrait>(
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SQLite statement of many loans' books binds the ids as one JSON value, so its text is the same
+    /// whatever the batch's size (one prepared statement per connection), and it is one row per loan.
+    #[tokio::test]
+    async fn the_sqlite_books_statement_binds_one_json_value_whatever_the_batch() {
+        let db = sea_orm::Database::connect("sqlite::memory:")
+            .await
+            .expect("sqlite");
+        let three = posted_books_sqlite_statement(&db, &[1, 2, 3]);
+        let five = posted_books_sqlite_statement(&db, &[4, 5, 6, 7, 8]);
+        println!("{}", three.sql);
+        assert_eq!(three.sql, five.sql);
+        assert!(three.sql.contains("IN (SELECT value FROM json_each(?))"));
+        assert!(three.sql.contains("group_concat("));
+        assert!(three.sql.ends_with("GROUP BY \"loan_id\""), "{}", three.sql);
+        let values = three.values.expect("bound values").0;
+        assert_eq!(values, vec![sea_orm::Value::from("[1,2,3]".to_string())]);
+    }
+}
