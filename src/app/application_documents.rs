@@ -200,7 +200,7 @@ pub async fn upload(
     let size_bytes = i64::try_from(bytes.len()).map_err(AppError::internal)?;
     let stored = document::ActiveModel {
         application_id: Set(application_id),
-        cooperative_id: Set(application.cooperative_id),
+        cooperative_id: Set(application.cooperative_id.get()),
         file_name: Set(clean_file_name(file_name, content_type)),
         content_type: Set(content_type.to_string()),
         size_bytes: Set(size_bytes),

@@ -96,17 +96,12 @@ where
 /// Appends `change` by `caller` on `conn` (pass the use case's transaction) at `at` (the context's time,
 /// `ctx.now()`, for a use case): the general form, for an action whose before and after are not one
 /// [`Audited`] type.
-pub async fn record_at<C, B, A>(
-    conn: &C,
+pub async fn record_at(
+    conn: &impl ConnectionTrait,
     caller: &Caller,
     at: DateTime<Utc>,
-    change: Change<'_, B, A>,
-) -> AppResult<()>
-where
-    C: ConnectionTrait,
-    B: Serialize,
-    A: Serialize,
-{
+    change: Change<'_, impl Serialize, impl Serialize>,
+) -> AppResult<()> {
     let mut heads = ChainHeads::new();
     record_linked(conn, &mut heads, caller, at, change).await?;
     heads.finish(conn).await
@@ -114,18 +109,13 @@ where
 
 /// [`record_at`], the record linked after `heads` (the unit of work's chain heads, which it moves before
 /// it commits: [`ChainHeads::finish`]).
-pub async fn record_linked<C, B, A>(
-    conn: &C,
+pub async fn record_linked(
+    conn: &impl ConnectionTrait,
     heads: &mut ChainHeads,
     caller: &Caller,
     at: DateTime<Utc>,
-    change: Change<'_, B, A>,
-) -> AppResult<()>
-where
-    C: ConnectionTrait,
-    B: Serialize,
-    A: Serialize,
-{
+    change: Change<'_, impl Serialize, impl Serialize>,
+) -> AppResult<()> {
     let to_json = |value: Option<&dyn erased::Json>| value.map(|v| v.json());
     let mut row = audit_record::ActiveModel {
         at: Set(at),

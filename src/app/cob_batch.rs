@@ -256,8 +256,7 @@ async fn write_plan(
 fn open_loans(cooperative_ids: &[i64]) -> sea_orm::Select<loan::Entity> {
     loan::Entity::find()
         .filter(loan::Column::CooperativeId.is_in(cooperative_ids.iter().copied()))
-        .filter(loan::Column::Status.is_not_in(cob::FINISHED_STATUSES))
-        .filter(loan::Column::FirstDisbursedOn.is_not_null())
+        .filter(cob::open_loans_condition())
         .order_by_asc(loan::Column::Id)
 }
 

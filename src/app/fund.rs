@@ -189,13 +189,12 @@ pub async fn settle_cached_through<C: ConnectionTrait>(conn: &C) -> AppResult<()
     }
     let loans = loan::Entity::find()
         .filter(loan::Column::BalancesAsOf.is_not_null())
-        .filter(loan::Column::FirstDisbursedOn.is_not_null())
-        .filter(loan::Column::Status.is_not_in(crate::app::cob::FINISHED_STATUSES))
+        .filter(crate::app::cob::open_loans_condition())
         .all(conn)
         .await?;
     let mut by_date: std::collections::BTreeMap<NaiveDate, Vec<i64>> = Default::default();
     for loan in &loans {
-        let effective = crate::app::ledger::effective_balances_as_of(loan, &marks);
+        let effective = crate::app::ledger::effective_balances_as_of(loan, &marks)?;
         if let Some(date) = effective.filter(|d| Some(*d) != loan.balances_as_of) {
             by_date.entry(date).or_default().push(loan.id);
         }

@@ -235,7 +235,7 @@ pub async fn mails(
         .apply(outbox_message::Entity::find(), outbox_message::Column::Id)
         .filter(outbox_message::Column::CooperativeId.eq(id));
     let rows = select.all(&ctx.db).await?;
-    Ok(paginate(rows, &page, |row| row.id).map(OutboxMessage::from))
+    paginate(rows, &page, |row| row.id).try_map(OutboxMessage::try_from)
 }
 
 /// The loan officer a cooperative may contact.

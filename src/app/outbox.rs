@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     auth::Role,
-    error::{AppError, AppResult, ErrorKind, Localized, Reason},
+    error::{AppError, AppResult, ErrorKind, Lang, Localized, Reason},
     store::entities::outbox_message::{self, FAILED, PENDING, SENDING, SENT},
 };
 
@@ -30,7 +30,7 @@ pub struct OutboxMessage {
     pub kind: String,
     pub recipient: String,
     pub cc: Option<String>,
-    pub language: String,
+    pub language: Lang,
     pub subject: String,
     pub message_id: String,
     /// One of [`STATUSES`].
@@ -54,15 +54,25 @@ impl Audited for OutboxMessage {
     }
 }
 
-impl From<outbox_message::Model> for OutboxMessage {
-    fn from(m: outbox_message::Model) -> Self {
-        Self {
+impl TryFrom<outbox_message::Model> for OutboxMessage {
+    type Error = AppError;
+
+    /// The stored message; a language other than `vi` or `en` is an error naming the row.
+    fn try_from(m: outbox_message::Model) -> AppResult<Self> {
+        let language = Lang::parse(&m.language).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "stored outbox message {} has language {:?}",
+                m.id,
+                m.language
+            ))
+        })?;
+        Ok(Self {
             id: OutboxMessageId::new(m.id),
             dedupe_key: m.dedupe_key,
             kind: m.kind,
             recipient: m.recipient,
             cc: m.cc,
-            language: m.language,
+            language,
             subject: m.subject,
             message_id: m.message_id,
             status: m.status,
@@ -74,7 +84,7 @@ impl From<outbox_message::Model> for OutboxMessage {
             related_type: m.related_type,
             related_id: m.related_id,
             cooperative_id: m.cooperative_id.map(CooperativeId::new),
-        }
+        })
     }
 }
 
@@ -115,7 +125,7 @@ pub async fn list(
         select = select.filter(outbox_message::Column::CooperativeId.eq(cooperative_id.get()));
     }
     let rows = select.all(&ctx.db).await?;
-    Ok(paginate(rows, &filter.page, |row| row.id).map(OutboxMessage::from))
+    paginate(rows, &filter.page, |row| row.id).try_map(OutboxMessage::try_from)
 }
 
 /// Puts a failed message back in the queue with its attempts reset; it keeps its Message-ID.
@@ -163,7 +173,10 @@ pub async fn retry(ctx: &AppCtx, caller: &Caller, id: OutboxMessageId) -> AppRes
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("thư", "Message"))?;
-    let (before, after) = (OutboxMessage::from(current), OutboxMessage::from(after));
+    let (before, after) = (
+        OutboxMessage::try_from(current)?,
+        OutboxMessage::try_from(after)?,
+    );
     audit::changed(&txn, ctx, caller, "outbox.retry", &before, &after).await?;
     txn.commit().await?;
     Ok(after)

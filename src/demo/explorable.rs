@@ -724,25 +724,19 @@ impl<'s> Player<'s> {
         recommendation: Recommendation,
     ) -> AppResult<i64> {
         let created = applications::create(&self.state.ctx, &self.cast.lan, input).await?;
-        applications::submit(&self.state.ctx, &self.cast.lan, created.id.into(), None).await?;
+        applications::submit(&self.state.ctx, &self.cast.lan, created.id, None).await?;
         let appraisal = Appraisal {
             note:
                 "Đã thẩm định thực địa: phương án khả thi, tài sản bảo đảm đủ, HTX không có nợ xấu."
                     .into(),
             recommendation,
         };
-        applications::appraise(
-            &self.state.ctx,
-            &self.cast.minh,
-            created.id.into(),
-            appraisal,
-        )
-        .await?;
-        Ok(created.id)
+        applications::appraise(&self.state.ctx, &self.cast.minh, created.id, appraisal).await?;
+        Ok(created.id.get())
     }
 
     /// Approves (the director; above the threshold also the council); the loan's id.
-    async fn approved(&self, application_id: i64) -> AppResult<i64> {
+    async fn approved(&self, application_id: i64) -> AppResult<LoanId> {
         let reason = Some("Đủ điều kiện theo Nghị định 45/2021".into());
         let mut view = applications::approve(
             &self.state.ctx,
@@ -770,7 +764,7 @@ impl<'s> Player<'s> {
         let application_id = self
             .applied_and_appraised(input, Recommendation::Approve)
             .await?;
-        let loan_id = LoanId::from(self.approved(application_id).await?);
+        let loan_id = self.approved(application_id).await?;
         self.loan_ids[i] = Some(loan_id);
         if loan.story == Story::ApprovedOnly {
             return Ok(());
@@ -820,11 +814,10 @@ impl<'s> Player<'s> {
         }
         if target == Status::Submitted || target == Status::Withdrawn {
             let created = applications::create(&self.state.ctx, &self.cast.lan, input).await?;
-            applications::submit(&self.state.ctx, &self.cast.lan, created.id.into(), None).await?;
+            applications::submit(&self.state.ctx, &self.cast.lan, created.id, None).await?;
             if target == Status::Withdrawn {
                 let reason = Some("HTX đã thu xếp được vốn từ ngân hàng thương mại".into());
-                applications::withdraw(&self.state.ctx, &self.cast.lan, created.id.into(), reason)
-                    .await?;
+                applications::withdraw(&self.state.ctx, &self.cast.lan, created.id, reason).await?;
             }
             return Ok(());
         }

@@ -57,11 +57,19 @@ pub const ENCODING: &str = "coopfund-chain/v1";
 /// adds the heads of the new parts.
 pub const PARTS: u16 = 16;
 
-/// The part a unit of work on loan `loan_id` links its rows into.
-pub fn part_of_loan(loan_id: i64) -> u16 {
-    // rem_euclid of a positive modulus is in 0..PARTS.
-    u16::try_from(loan_id.rem_euclid(i64::from(PARTS))).unwrap_or(0)
+/// The part a unit of work on loan `loan_id` links its rows into: the id modulo [`PARTS`] (`rem_euclid`, so in
+/// `0..PARTS` for any id).
+pub const fn part_of_loan(loan_id: i64) -> u16 {
+    // `as u16` keeps the id's low 16 bits (two's complement), and PARTS is a power of two (asserted below), so
+    // a divisor of 2^16: those bits modulo PARTS are the id's own remainder, `loan_id.rem_euclid(PARTS)`, with
+    // no conversion that could fail.
+    (loan_id as u16) % PARTS
 }
+
+const _: () = assert!(
+    PARTS.is_power_of_two(),
+    "part_of_loan needs PARTS to divide 2^16"
+);
 
 /// The `chain_prev` of a chain's first row: 64 zeros.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -970,6 +978,13 @@ mod tests {
         assert_eq!(part_of_loan(35), 3);
         assert_eq!(part_of_loan(16), 0);
         assert!(part_of_loan(-1) < PARTS);
+        for loan_id in (-70_000..70_000).chain([i64::MIN, i64::MIN + 1, i64::MAX - 1, i64::MAX]) {
+            assert_eq!(
+                i64::from(part_of_loan(loan_id)),
+                loan_id.rem_euclid(i64::from(PARTS)),
+                "loan {loan_id}"
+            );
+        }
     }
 
     #[test]

@@ -125,6 +125,22 @@ impl LoanStatus {
     pub fn is_written_off(self) -> bool {
         matches!(self, LoanStatus::WrittenOff | LoanStatus::Recovered)
     }
+
+    /// The statuses [`LoanStatus::is_finished`] is true of, for a query that selects loans by their stored status.
+    pub const FINISHED: [LoanStatus; 3] = [
+        LoanStatus::Closed,
+        LoanStatus::WrittenOff,
+        LoanStatus::Recovered,
+    ];
+
+    /// True once the loan is settled or written off (closed, written off, recovered): the close of business no
+    /// longer folds it, and its month-end releases what is left of its specific provision.
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            LoanStatus::Closed | LoanStatus::WrittenOff | LoanStatus::Recovered
+        )
+    }
 }
 
 /// What a stored loan transaction is (`loan_transactions.kind`).

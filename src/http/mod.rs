@@ -33,6 +33,17 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
+/// Sets each `(name, value)` of `fixed` on `headers`, replacing what was there (values known when the
+/// service is written: the security headers of a page or a download).
+pub fn set_static_headers<const N: usize>(
+    headers: &mut axum::http::HeaderMap,
+    fixed: [(axum::http::HeaderName, &'static str); N],
+) {
+    for (name, value) in fixed {
+        headers.insert(name, axum::http::HeaderValue::from_static(value));
+    }
+}
+
 /// Builds the whole router with its middleware.
 ///
 /// Bodies are bounded per route: every route reads at most `server.body_limit_bytes` (256 KiB by

@@ -22,7 +22,11 @@ use axum::{
     routing::get,
     Router,
 };
-use coopfund_domain::{ids::ApplicationId, limits::Rule, Method};
+use coopfund_domain::{
+    ids::{ApplicationId, UserId},
+    limits::Rule,
+    Method,
+};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -337,9 +341,9 @@ async fn list_page(state: &AppState, user: &WebUser, query: ListQuery) -> AppRes
     let rows = items
         .into_iter()
         .map(|a| AppRow {
-            id: a.id,
+            id: a.id.get(),
             cooperative: names
-                .get(&a.cooperative_id)
+                .get(&a.cooperative_id.get())
                 .cloned()
                 .unwrap_or_else(|| format!("#{}", a.cooperative_id)),
             number: a.number,
@@ -806,7 +810,7 @@ pub async fn create(
     };
     let mut done = "created";
     if action == "submit" {
-        match applications::submit(&state.ctx, &user.caller, created.id.into(), None).await {
+        match applications::submit(&state.ctx, &user.caller, created.id, None).await {
             Ok(_) => done = "submitted",
             Err(err) => return user.fail(&state, err).await,
         }
@@ -853,11 +857,11 @@ impl ShowPage {
     }
 
     /// The name of user `id`, or "not yet".
-    pub fn who(&self, id: &Option<i64>) -> String {
+    pub fn who(&self, id: &Option<UserId>) -> String {
         match id {
             Some(id) => self
                 .people
-                .get(id)
+                .get(&id.get())
                 .cloned()
                 .unwrap_or_else(|| format!("#{id}")),
             None => self.o.nobody_yet.to_string(),
@@ -953,10 +957,10 @@ async fn show_page(
     let checks = lending_limits::for_application(&state.ctx, &user.caller, id).await?;
     let app = applications::get(&state.ctx, &user.caller, id).await?;
     let people = applications::people(&state.ctx, &user.caller, id).await?;
-    let cooperative = cooperatives::get(&state.ctx, &user.caller, app.cooperative_id.into())
+    let cooperative = cooperatives::get(&state.ctx, &user.caller, app.cooperative_id)
         .await?
         .name;
-    let product = products::get(&state.ctx, &user.caller, app.product_id.into()).await?;
+    let product = products::get(&state.ctx, &user.caller, app.product_id).await?;
     let role = user.caller.role();
     let o = OfficerText::of(user.lang);
     let title = format!("{} {}", o.applications_title, app.number);

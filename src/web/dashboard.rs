@@ -20,7 +20,7 @@ use super::{
     chart::{self, Bar},
     format, Shell, WebUser,
 };
-use coopfund_domain::{LoanStatus, Vnd};
+use coopfund_domain::{ids::UserId, LoanStatus, Vnd};
 
 use crate::{
     app::{
@@ -269,7 +269,10 @@ async fn officer_desk(
     let mine: Vec<&Application> = apps
         .items
         .iter()
-        .filter(|a| a.created_by == me || a.appraised_by == me)
+        .filter(|a| {
+            let me = me.map(UserId::new);
+            a.created_by == me || a.appraised_by == me
+        })
         .collect();
     let applications = Status::ALL
         .into_iter()
@@ -386,10 +389,10 @@ async fn approval_queue(
         rows.extend(page.items.into_iter().map(|a| {
             QueueRow {
                 cooperative: names
-                    .get(&a.cooperative_id)
+                    .get(&a.cooperative_id.get())
                     .cloned()
                     .unwrap_or_else(|| format!("#{}", a.cooperative_id)),
-                id: a.id,
+                id: a.id.get(),
                 number: a.number,
                 amount_vnd: a.amount_vnd,
                 status: a.status.as_str().into(),

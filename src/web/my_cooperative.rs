@@ -1149,13 +1149,9 @@ async fn application_view(
     user.caller.require(&[Role::Cooperative])?;
     let application = applications::get(&state.ctx, &user.caller, ApplicationId::new(id)).await?;
     let documents = application_documents::list(&state.ctx, &user.caller, id).await?;
-    let product = products::get(
-        &state.ctx,
-        &user.caller,
-        ProductId::new(application.product_id),
-    )
-    .await
-    .ok();
+    let product = products::get(&state.ctx, &user.caller, application.product_id)
+        .await
+        .ok();
     let m = MyText::of(user.lang);
     let title = format!("{} {}", m.apply_title, application.number);
     Ok(ApplicationPage {
@@ -1330,7 +1326,7 @@ pub async fn edit_application(
     user.page(&state, async {
         let draft = draft_to_edit(&state, &user, application_id(&id)?).await?;
         let form = form_of(&draft, user.lang);
-        let editing = Some((draft.id, draft.number));
+        let editing = Some((draft.id.get(), draft.number));
         application_form_page(&state, &user, form, Errors::default(), true, editing).await
     })
     .await
@@ -1347,7 +1343,7 @@ pub async fn post_edit_application(
 ) -> Response {
     user.answer(&state, async {
         let draft = draft_to_edit(&state, &user, application_id(&id)?).await?;
-        let editing = Some((draft.id, draft.number.clone()));
+        let editing = Some((draft.id.get(), draft.number.clone()));
         if form.action == "preview" {
             let errors = Errors::default();
             let page = application_form_page(&state, &user, form, errors, true, editing).await?;
@@ -1359,7 +1355,7 @@ pub async fn post_edit_application(
         let status = match (parsed, version) {
             (Some(input), Ok(version)) => {
                 let changes = changes_of(input, version, &draft);
-                let id = ApplicationId::new(draft.id);
+                let id = draft.id;
                 match applications::update(&state.ctx, &user.caller, id, changes).await {
                     Ok(_) => {
                         let changed = format!("/my/applications/{}?changed=1", draft.id);

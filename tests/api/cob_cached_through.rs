@@ -38,7 +38,10 @@ async fn as_of(app: &TestApp, id: i64) -> (Option<chrono::NaiveDate>, Option<chr
         .unwrap()
         .unwrap();
     let marks = fund::cached_through(&app.db).await.unwrap();
-    (row.balances_as_of, effective_balances_as_of(&row, &marks))
+    (
+        row.balances_as_of,
+        effective_balances_as_of(&row, &marks).unwrap(),
+    )
 }
 
 #[tokio::test]

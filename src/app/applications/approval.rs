@@ -8,7 +8,10 @@ use coopfund_domain::{
     limits::{Breach, Rule},
     Language, Vnd,
 };
-use coopfund_domain::{ids::ApplicationId, LoanStatus};
+use coopfund_domain::{
+    ids::{ApplicationId, LoanId},
+    LoanStatus,
+};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
     IntoActiveModel, NotSet, Set, Statement,
@@ -423,7 +426,7 @@ async fn approve_in(
         // DOMAIN.md §10: the decision is mailed once it is final (after the council, when needed).
         event_mail::application_approved(txn, &ctx.settings, &current, &created, business_date)
             .await?;
-        view.loan_id = Some(created.id);
+        view.loan_id = Some(LoanId::new(created.id));
         view.loan_number = Some(created.number);
     }
     Ok(view)

@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use coopfund_domain::{
     application::Action,
-    ids::{ApplicationId, CooperativeId, ProductId},
+    ids::{ApplicationId, CooperativeId},
     CooperativeKind, Method, ScheduleTerms, Vnd,
 };
 use rust_decimal::Decimal;
@@ -359,10 +359,8 @@ fn merge(current: &Application, changes: ApplicationChanges) -> NewApplication {
             .collect()
     };
     NewApplication {
-        product_id: changes
-            .product_id
-            .unwrap_or(ProductId::new(current.product_id)),
-        cooperative_id: Some(CooperativeId::new(current.cooperative_id)),
+        product_id: changes.product_id.unwrap_or(current.product_id),
+        cooperative_id: Some(current.cooperative_id),
         amount_vnd: changes.amount_vnd.unwrap_or(current.amount_vnd),
         installments: changes
             .installments

@@ -44,7 +44,7 @@
 use chrono::{DateTime, Utc};
 use coopfund_domain::{
     application::{self as rules, Action, Actor, TransitionError},
-    ids::{ApplicationId, CooperativeId, ProductId},
+    ids::{ApplicationId, CooperativeId, LoanId, ProductId, UserId},
     limits, Method,
 };
 use rust_decimal::Decimal;
@@ -178,11 +178,11 @@ pub struct Collateral {
 /// JSON (audit records, idempotent replays) is the API's view of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Application {
-    pub id: i64,
+    pub id: ApplicationId,
     /// `DN-2026-000123`.
     pub number: String,
-    pub cooperative_id: i64,
-    pub product_id: i64,
+    pub cooperative_id: CooperativeId,
+    pub product_id: ProductId,
     pub amount_vnd: i64,
     pub installments: i32,
     pub period_months: i32,
@@ -197,19 +197,19 @@ pub struct Application {
     pub no_bad_debt_declared: bool,
     pub documents: Vec<String>,
     pub status: Status,
-    pub created_by: Option<i64>,
-    pub appraised_by: Option<i64>,
+    pub created_by: Option<UserId>,
+    pub appraised_by: Option<UserId>,
     pub appraisal_note: Option<String>,
     pub appraisal_recommendation: Option<Recommendation>,
-    pub approved_by: Option<i64>,
-    pub council_approved_by: Option<i64>,
+    pub approved_by: Option<UserId>,
+    pub council_approved_by: Option<UserId>,
     /// Whether the amount is above the council threshold (two approvals needed).
     pub council_approval_required: bool,
     pub decision_reason: Option<String>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub decided_at: Option<DateTime<Utc>>,
     /// The loan created by approval.
-    pub loan_id: Option<i64>,
+    pub loan_id: Option<LoanId>,
     /// `HTX-2026-000123`.
     pub loan_number: Option<String>,
     pub version: i32,
@@ -309,10 +309,10 @@ fn application_of(
             m.amount_vnd,
             policy.council_approval_above_vnd,
         ),
-        id: m.id,
+        id: ApplicationId::new(m.id),
         number: m.number,
-        cooperative_id: m.cooperative_id,
-        product_id: m.product_id,
+        cooperative_id: CooperativeId::new(m.cooperative_id),
+        product_id: ProductId::new(m.product_id),
         amount_vnd: m.amount_vnd,
         installments: m.installments,
         period_months: m.period_months,
@@ -321,15 +321,15 @@ fn application_of(
         project_total_vnd: m.project_total_vnd,
         own_capital_vnd: m.own_capital_vnd,
         no_bad_debt_declared: m.no_bad_debt_declared,
-        created_by: m.created_by,
-        appraised_by: m.appraised_by,
+        created_by: m.created_by.map(UserId::new),
+        appraised_by: m.appraised_by.map(UserId::new),
         appraisal_note: m.appraisal_note,
-        approved_by: m.approved_by,
-        council_approved_by: m.council_approved_by,
+        approved_by: m.approved_by.map(UserId::new),
+        council_approved_by: m.council_approved_by.map(UserId::new),
         decision_reason: m.decision_reason,
         submitted_at: m.submitted_at,
         decided_at: m.decided_at,
-        loan_id: loan.as_ref().map(|(id, _)| *id),
+        loan_id: loan.as_ref().map(|(id, _)| LoanId::new(*id)),
         loan_number: loan.map(|(_, number)| number),
         version: m.version,
         created_at: m.created_at,

@@ -23,6 +23,56 @@ use crate::{
 /// The formats a statement may come in.
 pub const FORMATS: [&str; 4] = ["csv", "xlsx", "camt053", "mt940"];
 
+/// The format of a stored statement (`bank_statements.format`), one of [`FORMATS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatementFormat {
+    /// A bank's CSV export, read with its profile.
+    Csv,
+    /// A bank's Excel export, read with its profile.
+    Xlsx,
+    /// ISO 20022 camt.053.
+    Camt053,
+    /// SWIFT MT940.
+    Mt940,
+}
+
+impl StatementFormat {
+    /// The stored and API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatementFormat::Csv => "csv",
+            StatementFormat::Xlsx => "xlsx",
+            StatementFormat::Camt053 => "camt053",
+            StatementFormat::Mt940 => "mt940",
+        }
+    }
+
+    /// The format spelled `text`, if it is one of [`FORMATS`].
+    pub fn parse(text: &str) -> Option<StatementFormat> {
+        [
+            StatementFormat::Csv,
+            StatementFormat::Xlsx,
+            StatementFormat::Camt053,
+            StatementFormat::Mt940,
+        ]
+        .into_iter()
+        .find(|format| format.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for StatementFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Serialized as its name, like the column.
+impl serde::Serialize for StatementFormat {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// One statement as read from its file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ParsedStatement {

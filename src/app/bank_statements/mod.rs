@@ -26,6 +26,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
+use self::formats::StatementFormat;
 use super::{
     audit::{self, Change},
     validate, Caller,
@@ -186,7 +187,7 @@ pub struct StatementView {
     pub id: i64,
     pub bank_account: String,
     /// csv, xlsx, camt053 or mt940.
-    pub format: String,
+    pub format: StatementFormat,
     pub profile: Option<String>,
     pub file_name: String,
     pub file_sha256: String,
@@ -206,11 +207,20 @@ pub struct StatementView {
 }
 
 impl StatementView {
-    fn of(m: bank_statement::Model, counts: LineCounts) -> Self {
-        StatementView {
+    /// The stored statement with its lines' counts; a format that is not one of [`formats::FORMATS`] is an
+    /// error naming the row.
+    fn of(m: bank_statement::Model, counts: LineCounts) -> AppResult<Self> {
+        let format = StatementFormat::parse(&m.format).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "stored bank statement {} has format {:?}",
+                m.id,
+                m.format
+            ))
+        })?;
+        Ok(StatementView {
             id: m.id,
             bank_account: m.bank_account,
-            format: m.format,
+            format,
             profile: m.profile,
             file_name: m.file_name,
             file_sha256: m.file_sha256,
@@ -224,7 +234,7 @@ impl StatementView {
             imported_by: m.imported_by,
             imported_at: m.imported_at,
             counts,
-        }
+        })
     }
 }
 
@@ -405,7 +415,7 @@ async fn statement_view<C: ConnectionTrait>(
     m: bank_statement::Model,
 ) -> AppResult<StatementView> {
     let counts = counts_of(conn, m.id).await?;
-    Ok(StatementView::of(m, counts))
+    StatementView::of(m, counts)
 }
 
 /// Statements newest first (accountants, admins, auditors).

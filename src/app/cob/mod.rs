@@ -48,10 +48,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
-use coopfund_domain::HolidayCalendar;
+use coopfund_domain::{HolidayCalendar, LoanStatus};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 
 use super::{
@@ -89,8 +90,13 @@ pub use runs::{BusinessDates, CobOutcome, CobRun, RunCounts, RunStatus, Trigger}
 /// Cooperatives (with all their open loans) closed per transaction; a cooperative is never split,
 /// so all its loans take its worst loan's group together.
 const COOPERATIVE_CHUNK: u64 = 250;
-/// Loan statuses that COB no longer touches.
-pub(crate) const FINISHED_STATUSES: [&str; 3] = ["closed", "written_off", "recovered"];
+/// The loans the close of business folds: disbursed and not finished ([`LoanStatus::is_finished`]), read by
+/// their stored status.
+pub(crate) fn open_loans_condition() -> Condition {
+    Condition::all()
+        .add(loan::Column::Status.is_not_in(LoanStatus::FINISHED.map(LoanStatus::as_str)))
+        .add(loan::Column::FirstDisbursedOn.is_not_null())
+}
 
 /// What closing one loan's day produced.
 #[derive(Debug, Default, Clone)]
@@ -358,8 +364,7 @@ async fn next_cooperatives(db: &DatabaseConnection, after: i64) -> AppResult<Vec
         .column(loan::Column::CooperativeId)
         .distinct()
         .filter(loan::Column::CooperativeId.gt(after))
-        .filter(loan::Column::Status.is_not_in(FINISHED_STATUSES))
-        .filter(loan::Column::FirstDisbursedOn.is_not_null())
+        .filter(open_loans_condition())
         .order_by_asc(loan::Column::CooperativeId)
         .limit(COOPERATIVE_CHUNK)
         .into_tuple()
@@ -393,8 +398,7 @@ async fn open_loans_of(db: &DatabaseConnection, cooperatives: &[i64]) -> AppResu
         .select_only()
         .column(loan::Column::Id)
         .filter(loan::Column::CooperativeId.is_in(cooperatives.iter().copied()))
-        .filter(loan::Column::Status.is_not_in(FINISHED_STATUSES))
-        .filter(loan::Column::FirstDisbursedOn.is_not_null())
+        .filter(open_loans_condition())
         .order_by_asc(loan::Column::Id)
         .into_tuple()
         .all(db)

@@ -3,10 +3,12 @@
 //! general provision.
 
 use chrono::{Datelike, Duration, NaiveDate};
-use coopfund_domain::classification::{DebtGroup, ProvisionRates};
+use coopfund_domain::{
+    classification::{DebtGroup, ProvisionRates},
+    LoanStatus,
+};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
-use super::FINISHED_STATUSES;
 use crate::{
     app::{
         chains::ChainHeads,
@@ -75,7 +77,8 @@ pub(super) async fn release_finished_provisions(
     let specific_provision = [coopfund_domain::Account::SpecificProvision.code()];
     let holding = ledger::posted_sums(
         &txn,
-        &BookQuery::per_loan(LoanScope::LoansInStatus(&FINISHED_STATUSES)).on(&specific_provision),
+        &BookQuery::per_loan(LoanScope::LoansInStatus(&LoanStatus::FINISHED))
+            .on(&specific_provision),
     )
     .await?;
     let mut posted_entries = 0;
@@ -90,7 +93,7 @@ pub(super) async fn release_finished_provisions(
             AppError::internal(anyhow::anyhow!("a loan's provision line has no loan"))
         })?;
         let loan = crate::app::loans::lock_loan(&txn, loan_id).await?;
-        if !FINISHED_STATUSES.contains(&loan.status.as_str()) {
+        if !crate::app::loan_engine::status_of(&loan)?.is_finished() {
             // Reopened (its payoff reversed): the open-loan close set its provision.
             continue;
         }

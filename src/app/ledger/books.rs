@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use coopfund_domain::{Account, AccountBalances, Vnd};
+use coopfund_domain::{Account, AccountBalances, LoanStatus, Vnd};
 use sea_orm::{
-    sea_query::Query, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    sea_query::{Alias, Expr, Query, SimpleExpr},
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Select, Statement,
 };
 
 use crate::{
@@ -30,7 +31,7 @@ pub enum LoanScope<'a> {
     /// The lines of these loans (their subledgers).
     Loans(&'a [i64]),
     /// The lines of the loans whose stored status is one of these.
-    LoansInStatus(&'a [&'a str]),
+    LoansInStatus(&'a [LoanStatus]),
     /// The lines without a loan (the portfolio-level general provision).
     PortfolioLevel,
 }
@@ -129,13 +130,7 @@ pub async fn posted_sums<C: ConnectionTrait>(
         LoanScope::Loans(ids) => {
             let mut sums = Vec::new();
             for batch in ids.chunks(LOAN_IDS_PER_QUERY_MAX) {
-                // On SQLite one JSON parameter, so the text is the same whatever the batch's size
-                // (`loan_engine::ids_in`; issue 14: the close reads its chunk's books through here).
-                let select = select_sums(query).filter(crate::app::loan_engine::ids_in(
-                    conn,
-                    journal_line::Column::LoanId,
-                    batch,
-                ));
+                let select = select_sums(query).filter(loans_in(conn, batch));
                 sums.extend(run(conn, select, query.per_loan).await?);
             }
             Ok(sums)
@@ -148,7 +143,9 @@ pub async fn posted_sums<C: ConnectionTrait>(
             let loans = Query::select()
                 .column(loan::Column::Id)
                 .from(loan::Entity)
-                .and_where(loan::Column::Status.is_in(statuses.iter().copied()))
+                .and_where(
+                    loan::Column::Status.is_in(statuses.iter().map(|status| status.as_str())),
+                )
                 .to_owned();
             let select = select_sums(query).filter(journal_line::Column::LoanId.in_subquery(loans));
             run(conn, select, query.per_loan).await
@@ -188,12 +185,31 @@ pub async fn posted_books<C: ConnectionTrait>(
     Ok(books)
 }
 
-/// The SQL of [`posted_books_sqlite`]: [`posted_sums`]' sums per loan and account (the same `SUM`s, cast the same
-/// way), then one row per loan with its accounts' sums as text, `code debits credits` triples joined by spaces.
-const POSTED_BOOKS_SQLITE: &str = "SELECT loan_id, group_concat(account_code || ' ' || debits || ' ' || \
-    credits, ' ') AS sums FROM (SELECT loan_id, account_code, CAST(COALESCE(SUM(debit_vnd), 0) AS BIGINT) AS \
-    debits, CAST(COALESCE(SUM(credit_vnd), 0) AS BIGINT) AS credits FROM journal_lines \
-    WHERE loan_id IN (SELECT value FROM json_each(?)) GROUP BY loan_id, account_code) GROUP BY loan_id";
+/// [`posted_books_sqlite`]'s statement for `batch`: [`posted_sums`]' query of the batch's loans (the same `SUM`s,
+/// cast the same way, the same [`loans_in`]), then one row per loan with its accounts' sums as text,
+/// `code debits credits` triples joined by spaces.
+fn posted_books_sqlite_statement<C: ConnectionTrait>(conn: &C, batch: &[i64]) -> Statement {
+    let per_account = select_sums(&BookQuery::per_loan(LoanScope::Loans(batch)))
+        .filter(loans_in(conn, batch))
+        .into_query();
+    let per_loan = Query::select()
+        .column(journal_line::Column::LoanId)
+        .expr_as(
+            Expr::cust("group_concat(account_code || ' ' || debits || ' ' || credits, ' ')"),
+            Alias::new("sums"),
+        )
+        .from_subquery(per_account, Alias::new("per_account"))
+        .group_by_col(journal_line::Column::LoanId)
+        .to_owned();
+    conn.get_database_backend().build(&per_loan)
+}
+
+/// The journal lines of the loans `batch` (at most [`LOAN_IDS_PER_QUERY_MAX`]): `loan_engine::ids_in`, so that on
+/// SQLite the statement's text is the same whatever the batch's size (issue 14: the close reads its chunk's books
+/// through here).
+fn loans_in<C: ConnectionTrait>(conn: &C, batch: &[i64]) -> SimpleExpr {
+    crate::app::loan_engine::ids_in(conn, journal_line::Column::LoanId, batch)
+}
 
 /// [`posted_books`] of many loans on SQLite (the close of business reads its chunk's books through here): one row
 /// per loan instead of one per loan and account (issue 14, cobcpu: ≈ 4.7 accounts a loan on the bulk fund, and
@@ -207,11 +223,7 @@ async fn posted_books_sqlite<C: ConnectionTrait>(
     let mut books: HashMap<i64, AccountBalances> = HashMap::with_capacity(ids.len());
     for batch in ids.chunks(LOAN_IDS_PER_QUERY_MAX) {
         let rows = conn
-            .query_all_raw(sea_orm::Statement::from_sql_and_values(
-                sea_orm::DbBackend::Sqlite,
-                POSTED_BOOKS_SQLITE,
-                [serde_json::Value::from(batch.to_vec()).to_string().into()],
-            ))
+            .query_all_raw(posted_books_sqlite_statement(conn, batch))
             .await?;
         for row in rows {
             let loan_id: i64 = row.try_get("", "loan_id")?;
@@ -304,5 +316,28 @@ async fn run<C: ConnectionTrait>(
             .into_iter()
             .map(|(code, debits, credits)| sum(None, code, debits, credits))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SQLite statement of many loans' books binds the ids as one JSON value, so its text is the same
+    /// whatever the batch's size (one prepared statement per connection), and it is one row per loan.
+    #[tokio::test]
+    async fn the_sqlite_books_statement_binds_one_json_value_whatever_the_batch() {
+        let db = sea_orm::Database::connect("sqlite::memory:")
+            .await
+            .expect("sqlite");
+        let three = posted_books_sqlite_statement(&db, &[1, 2, 3]);
+        let five = posted_books_sqlite_statement(&db, &[4, 5, 6, 7, 8]);
+        println!("{}", three.sql);
+        assert_eq!(three.sql, five.sql);
+        assert!(three.sql.contains("IN (SELECT value FROM json_each(?))"));
+        assert!(three.sql.contains("group_concat("));
+        assert!(three.sql.ends_with("GROUP BY \"loan_id\""), "{}", three.sql);
+        let values = three.values.expect("bound values").0;
+        assert_eq!(values, vec![sea_orm::Value::from("[1,2,3]".to_string())]);
     }
 }

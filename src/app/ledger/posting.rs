@@ -845,15 +845,19 @@ pub async fn cache_balances<C: ConnectionTrait>(
 /// not one the close caches: its row's date. Every reader of the as-of date (`ledger verify`, the audited
 /// "before" of a loan command) reads it through here and sees what it saw when every open loan's row was written
 /// daily.
+///
+/// A stored status that cannot be read is an error naming the loan.
 pub fn effective_balances_as_of(
     loan: &loan::Model,
     marks: &crate::app::fund::CachedThrough,
-) -> Option<NaiveDate> {
-    let stored = loan.balances_as_of?;
+) -> AppResult<Option<NaiveDate>> {
+    let Some(stored) = loan.balances_as_of else {
+        return Ok(None);
+    };
     let open = loan.first_disbursed_on.is_some()
-        && !crate::app::cob::FINISHED_STATUSES.contains(&loan.status.as_str());
+        && !crate::app::loan_engine::status_of(loan)?.is_finished();
     if !open {
-        return Some(stored);
+        return Ok(Some(stored));
     }
     let covered_through = |through: NaiveDate| {
         let day_before = through - chrono::Duration::days(1);
@@ -862,13 +866,13 @@ pub fn effective_balances_as_of(
     if let Some((day, last_cooperative)) = marks.cob_day {
         let through = day + chrono::Duration::days(1);
         if loan.cooperative_id <= last_cooperative && covered_through(through) {
-            return Some(through);
+            return Ok(Some(through));
         }
     }
-    match marks.open_loans {
+    Ok(match marks.open_loans {
         Some(through) if covered_through(through) => Some(through),
         _ => Some(stored),
-    }
+    })
 }
 
 /// Whether the close of day `date` may leave loan `loan`'s row unwritten when its cached balances do not change:

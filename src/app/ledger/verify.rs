@@ -236,7 +236,7 @@ async fn check_loan<C: ConnectionTrait>(
     marks: &crate::app::fund::CachedThrough,
 ) -> AppResult<()> {
     let name = format!("loan {} ({})", loan.id, loan.number);
-    let Some(as_of) = super::effective_balances_as_of(loan, marks) else {
+    let Some(as_of) = super::effective_balances_as_of(loan, marks)? else {
         if posted.iter().next().is_some() {
             differences.push(format!("{name}: has journal lines but no cached balances"));
         }

@@ -158,7 +158,7 @@ where
             let (today, calendar, marks) = calendar::business_date_calendar_and_marks(txn).await?;
             // The row with the as-of date of its cached balances, as every reader takes it (the close leaves
             // unchanged loans unwritten; issue 14, cobpg): the command's audited "before" shows it.
-            loan.balances_as_of = crate::app::ledger::effective_balances_as_of(&loan, &marks);
+            loan.balances_as_of = crate::app::ledger::effective_balances_as_of(&loan, &marks)?;
             command(txn, loan, today, calendar).await
         })
     })

@@ -105,5 +105,5 @@ pub async fn mails(ctx: &AppCtx, caller: &Caller, id: LoanId) -> AppResult<Vec<O
         .limit(MAILS_LIMIT)
         .all(&ctx.db)
         .await?;
-    Ok(rows.into_iter().map(OutboxMessage::from).collect())
+    rows.into_iter().map(OutboxMessage::try_from).collect()
 }

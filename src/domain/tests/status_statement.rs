@@ -82,6 +82,24 @@ fn every_name_reads_back_as_itself_and_an_unknown_one_is_named() {
 }
 
 #[test]
+fn a_closed_written_off_or_recovered_loan_is_finished_and_the_finished_list_names_exactly_those() {
+    let finished: Vec<LoanStatus> = LoanStatus::ALL
+        .iter()
+        .copied()
+        .filter(|status| status.is_finished())
+        .collect();
+    assert_eq!(
+        finished,
+        [
+            LoanStatus::Closed,
+            LoanStatus::WrittenOff,
+            LoanStatus::Recovered
+        ]
+    );
+    assert_eq!(LoanStatus::FINISHED.as_slice(), finished.as_slice());
+}
+
+#[test]
 fn the_fold_decides_the_status_from_the_first_disbursement_on() {
     let nothing = state_of(&[], d(2026, 1, 10));
     // Before any disbursement the contract's step stands.

@@ -1,6 +1,7 @@
 //! The wire types of `/api/v1/applications/{id}/documents`.
 
 use chrono::{DateTime, Utc};
+use coopfund_domain::ids::{ApplicationId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -20,7 +21,8 @@ view! {
     #[derive(Debug, Clone, Serialize, ToSchema)]
     pub struct DocumentView from DocumentInfo {
         pub id: i64,
-        pub application_id: i64,
+        #[schema(value_type = i64)]
+        pub application_id: ApplicationId [into],
         /// The name it was uploaded under (cleaned).
         pub file_name: String,
         /// `application/pdf` or `image/jpeg`, decided by the file's first bytes.
@@ -28,7 +30,8 @@ view! {
         pub size_bytes: i64,
         /// Hex SHA-256 of the content.
         pub sha256: String,
-        pub uploaded_by: Option<i64>,
+        #[schema(value_type = Option<i64>)]
+        pub uploaded_by: Option<UserId> [map],
         pub created_at: DateTime<Utc>,
     }
 }

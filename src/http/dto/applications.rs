@@ -2,7 +2,10 @@
 //! published (`ApplicationInput`, `ApplicationPatch`, ...), so clients see no change.
 
 use chrono::{DateTime, Utc};
-use coopfund_domain::Method;
+use coopfund_domain::{
+    ids::{ApplicationId, CooperativeId, LoanId, ProductId, UserId},
+    Method,
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -219,15 +222,19 @@ pub struct CollateralView {
 /// An application as shown.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApplicationView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ApplicationId,
     /// `DN-2026-000123`.
     pub number: String,
-    pub cooperative_id: i64,
-    pub product_id: i64,
+    #[schema(value_type = i64)]
+    pub cooperative_id: CooperativeId,
+    #[schema(value_type = i64)]
+    pub product_id: ProductId,
     pub amount_vnd: i64,
     pub installments: i32,
     pub period_months: i32,
-    pub method: String,
+    #[schema(value_type = String)]
+    pub method: Method,
     pub principal_grace: i32,
     pub purpose: String,
     pub project_total_vnd: i64,
@@ -238,20 +245,26 @@ pub struct ApplicationView {
     pub no_bad_debt_declared: bool,
     pub documents: Vec<String>,
     /// draft, submitted, in_appraisal, appraised, awaiting_council, approved, rejected, withdrawn.
-    pub status: String,
-    pub created_by: Option<i64>,
-    pub appraised_by: Option<i64>,
+    #[schema(value_type = String)]
+    pub status: Status,
+    #[schema(value_type = Option<i64>)]
+    pub created_by: Option<UserId>,
+    #[schema(value_type = Option<i64>)]
+    pub appraised_by: Option<UserId>,
     pub appraisal_note: Option<String>,
     pub appraisal_recommendation: Option<String>,
-    pub approved_by: Option<i64>,
-    pub council_approved_by: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub approved_by: Option<UserId>,
+    #[schema(value_type = Option<i64>)]
+    pub council_approved_by: Option<UserId>,
     /// Whether the amount is above the council threshold (two approvals needed).
     pub council_approval_required: bool,
     pub decision_reason: Option<String>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub decided_at: Option<DateTime<Utc>>,
     /// The loan created by approval.
-    pub loan_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub loan_id: Option<LoanId>,
     /// `HTX-2026-000123`.
     pub loan_number: Option<String>,
     pub version: i32,
@@ -269,7 +282,7 @@ impl From<Application> for ApplicationView {
             amount_vnd: a.amount_vnd,
             installments: a.installments,
             period_months: a.period_months,
-            method: a.method.as_str().into(),
+            method: a.method,
             principal_grace: a.principal_grace,
             purpose: a.purpose,
             project_total_vnd: a.project_total_vnd,
@@ -288,7 +301,7 @@ impl From<Application> for ApplicationView {
             collateral_value_vnd: a.collateral_value_vnd,
             no_bad_debt_declared: a.no_bad_debt_declared,
             documents: a.documents,
-            status: a.status.as_str().into(),
+            status: a.status,
             created_by: a.created_by,
             appraised_by: a.appraised_by,
             appraisal_note: a.appraisal_note,

@@ -9,7 +9,10 @@ use utoipa::{IntoParams, ToSchema};
 use coopfund_domain::RepaymentKind;
 
 use crate::{
-    app::bank_statements::{self as statements, confirm, import, reconcile, Direction, LineStatus},
+    app::bank_statements::{
+        self as statements, confirm, formats::StatementFormat, import, reconcile, Direction,
+        LineStatus,
+    },
     error::AppError,
 };
 
@@ -34,7 +37,8 @@ view! {
         pub id: i64,
         pub bank_account: String,
         /// csv, xlsx, camt053 or mt940.
-        pub format: String,
+        #[schema(value_type = String)]
+        pub format: StatementFormat,
         pub profile: Option<String>,
         pub file_name: String,
         pub file_sha256: String,

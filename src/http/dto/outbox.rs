@@ -10,7 +10,7 @@ use crate::{
         outbox::{OutboxFilter, OutboxMessage},
         page::{Page, PageRequest},
     },
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Lang},
 };
 
 view! {
@@ -23,7 +23,8 @@ view! {
         pub kind: String,
         pub recipient: String,
         pub cc: Option<String>,
-        pub language: String,
+        #[schema(value_type = String)]
+        pub language: Lang,
         pub subject: String,
         pub message_id: String,
         /// `pending`, `sending`, `sent` or `failed`.

@@ -1,7 +1,7 @@
 //! The wire types of `/api/v1/products` (published under their old schema names).
 
 use chrono::{DateTime, Utc};
-use coopfund_domain::{DayCount, Method, PrepaymentRule};
+use coopfund_domain::{ids::ProductId, DayCount, Method, PrepaymentRule, Vnd};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -121,25 +121,30 @@ pub struct ProductPatchBody {
 /// A product as shown.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProductView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ProductId,
     pub code: String,
     pub name: String,
     pub description: String,
     pub rate_percent: String,
     pub methods: Vec<String>,
     pub period_months: Vec<i64>,
-    pub min_amount_vnd: i64,
-    pub max_amount_vnd: i64,
+    #[schema(value_type = i64)]
+    pub min_amount_vnd: Vnd,
+    #[schema(value_type = i64)]
+    pub max_amount_vnd: Vnd,
     pub min_installments: i32,
     pub max_installments: i32,
     pub max_principal_grace: i32,
     pub day_count: String,
-    pub installment_unit_vnd: i64,
+    #[schema(value_type = i64)]
+    pub installment_unit_vnd: Vnd,
     pub overdue_multiplier: String,
     pub late_rate_percent: String,
     pub allocation_order: Vec<String>,
     pub prepayment_rule: String,
-    pub collateral_free_limit_vnd: i64,
+    #[schema(value_type = i64)]
+    pub collateral_free_limit_vnd: Vnd,
     pub active: bool,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -234,20 +239,20 @@ impl TryFrom<ProductPatchBody> for ProductChanges {
 impl From<Product> for ProductView {
     fn from(p: Product) -> ProductView {
         ProductView {
-            id: p.id,
+            id: ProductId::new(p.id),
             code: p.code,
             name: p.name,
             description: p.description,
             rate_percent: p.rate_percent.to_string(),
             methods: p.methods.iter().map(|m| m.as_str().to_string()).collect(),
             period_months: p.period_months,
-            min_amount_vnd: p.min_amount_vnd,
-            max_amount_vnd: p.max_amount_vnd,
+            min_amount_vnd: Vnd::from_i64(p.min_amount_vnd),
+            max_amount_vnd: Vnd::from_i64(p.max_amount_vnd),
             min_installments: p.min_installments,
             max_installments: p.max_installments,
             max_principal_grace: p.max_principal_grace,
             day_count: p.day_count.as_str().to_string(),
-            installment_unit_vnd: p.installment_unit_vnd,
+            installment_unit_vnd: Vnd::from_i64(p.installment_unit_vnd),
             overdue_multiplier: p.overdue_multiplier.to_string(),
             late_rate_percent: p.late_rate_percent.to_string(),
             allocation_order: p
@@ -257,7 +262,7 @@ impl From<Product> for ProductView {
                 .map(|b| b.as_str().to_string())
                 .collect(),
             prepayment_rule: p.prepayment_rule.as_str().to_string(),
-            collateral_free_limit_vnd: p.collateral_free_limit_vnd,
+            collateral_free_limit_vnd: Vnd::from_i64(p.collateral_free_limit_vnd),
             active: p.active,
             version: p.version,
             created_at: p.created_at,
