@@ -310,7 +310,8 @@ pub async fn load_bulk_in_chunks(
     Ok(summary)
 }
 
-/// The tables a bulk load fills, whose planner statistics it leaves stale.
+/// The tables a bulk load fills with explicit ids (their id sequences then need moving on PostgreSQL)
+/// and whose planner statistics it leaves stale.
 const BULK_LOADED_TABLES: [&str; 6] = [
     "cooperatives",
     "applications",
@@ -684,14 +685,7 @@ async fn advance_sequences(txn: &DatabaseTransaction) -> AppResult<()> {
     if txn.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
-    for table in [
-        "cooperatives",
-        "applications",
-        "loans",
-        "loan_transactions",
-        "journal_entries",
-        "journal_lines",
-    ] {
+    for table in BULK_LOADED_TABLES {
         let sql = format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)");
         txn.execute_raw(Statement::from_string(DbBackend::Postgres, sql))
             .await?;
