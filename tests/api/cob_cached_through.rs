@@ -8,27 +8,15 @@ use coopfund::{
 };
 use reqwest::StatusCode;
 use sea_orm::EntityTrait;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::{
+    cob_e2e::run_cob,
     helpers::{spawn_app_with, TestApp},
     loan_fixtures::{
         active_loan, assert_ledger_verifies, date, example_3, json_of, repay, set_date, Staff,
     },
 };
-
-async fn close_through(app: &TestApp, through: &str) {
-    json_of(
-        app.post(
-            "/api/v1/cob/run",
-            &app.admin_token,
-            &json!({"through": through}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-}
 
 /// The loan's row as stored, and its as-of date as every reader takes it.
 async fn as_of(app: &TestApp, id: i64) -> (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) {
@@ -55,7 +43,7 @@ async fn the_close_leaves_unchanged_loans_unwritten_and_they_read_as_of_the_busi
     let (one, two) = (app.cooperative().await, app.cooperative().await);
     let paid = active_loan(&app, &staff, one, &example_3(), "2026-01-10").await;
     let untouched = active_loan(&app, &staff, two, &example_3(), "2026-01-10").await;
-    close_through(&app, "2026-01-20").await;
+    run_cob(&app, "2026-01-20").await;
 
     // The disbursement wrote the rows as of the 10th; the close of the 10th wrote them as of the 11th (a command
     // had written them that day), and the nine closes after it left them alone: nothing they cache changed
@@ -88,7 +76,7 @@ async fn the_close_leaves_unchanged_loans_unwritten_and_they_read_as_of_the_busi
     );
 
     // The close of the 21st writes the loan a command wrote that day, and not the other.
-    close_through(&app, "2026-01-21").await;
+    run_cob(&app, "2026-01-21").await;
     assert_eq!(
         as_of(&app, paid).await,
         (Some(date("2026-01-22")), Some(date("2026-01-22")))
