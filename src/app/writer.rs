@@ -41,6 +41,15 @@
 //! disconnects) never leaves a batch half-committed or open: a command dropped while it runs leaves a
 //! task behind that commits the batch without it.
 //!
+//! **The disk's sync outside the gate.** A batch runs on a pool of its own
+//! ([`store::unsynced_pool_beside`]) whose commit writes the write-ahead log without syncing it, so the
+//! gate is let go as soon as the log is written; the sync (`fdatasync` of the log, one for every batch
+//! committed since the last, [`Batches::make_durable`]) then runs beside the next batch's commands instead
+//! of stopping them. **No command answers before a sync that began after its batch's commit**: full
+//! durability is kept, only no longer under the lock. (With `synchronous = FULL` SQLite held its write lock
+//! through the sync, ≈ 1.3–3.5 ms on this machine's disk, so a second batch could not even start:
+//! benches/README.md, "What bounds repayments on SQLite".) Every other writer keeps `synchronous = FULL`.
+//!
 //! What a command in a batch may assume: it sees the effects of the commands before it in the batch
 //! (it runs on the same transaction), so it must read and write **only through the transaction it is
 //! given** — a read through another pooled connection would not see the batch's uncommitted rows.
@@ -54,7 +63,7 @@ use std::{
     future::Future,
     path::PathBuf,
     sync::{
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
         Arc, LazyLock,
     },
 };
@@ -84,7 +93,6 @@ tokio::task_local! {
 }
 
 /// One SQLite file's gate: the lock every writer of the process takes, and the batch it guards.
-#[derive(Default)]
 struct Gate {
     lock: Arc<Mutex<Pending>>,
     /// Writers waiting for `lock` now: a command that finds none commits its batch at once.
@@ -92,6 +100,79 @@ struct Gate {
     /// Batches committed so far (the tests read it; the metric `sqlite_group_commit_commands` says how
     /// many commands each carried).
     commits: AtomicUsize,
+    /// The batches' own pool and the log's sync; `None` for an in-memory database (batches then run on
+    /// the main pool and commit with its full sync).
+    batches: Option<Batches>,
+}
+
+impl Gate {
+    fn new(db: &DatabaseConnection, file: PathBuf) -> Self {
+        Gate {
+            lock: Default::default(),
+            waiting: AtomicUsize::new(0),
+            commits: AtomicUsize::new(0),
+            batches: store::unsynced_pool_beside(db).map(|db| Batches {
+                db,
+                file,
+                committed: AtomicU64::new(0),
+                synced: AtomicU64::new(0),
+                syncing: Mutex::new(()),
+                syncs: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// The connection a new batch begins its transaction on.
+    fn batch_db<'a>(&'a self, main: &'a DatabaseConnection) -> &'a DatabaseConnection {
+        self.batches.as_ref().map_or(main, |batches| &batches.db)
+    }
+}
+
+/// The group commit's batches on one file: the pool they commit on without syncing, and the sync of the
+/// write-ahead log that makes them durable before any of their commands answers.
+struct Batches {
+    db: DatabaseConnection,
+    /// The database file (its log is `<file>-wal`).
+    file: PathBuf,
+    /// Batches committed on `db` so far: the number of the last one.
+    committed: AtomicU64,
+    /// Every batch up to this number is durable: `committed` as it stood when the last sync began.
+    synced: AtomicU64,
+    /// Held by the one task syncing; who waits for it finds its batch covered, or syncs next (for all
+    /// the batches committed meanwhile at once).
+    syncing: Mutex<()>,
+    /// Syncs done (the tests read it).
+    syncs: AtomicUsize,
+}
+
+impl Batches {
+    /// Returns once batch number `batch` is on disk, syncing the log if no sync that began after its
+    /// commit has ended yet. Syncs are not queued per batch: one sync covers every batch committed
+    /// before it began.
+    async fn make_durable(&self, batch: u64) -> AppResult<()> {
+        if self.synced.load(Ordering::SeqCst) >= batch {
+            return Ok(());
+        }
+        let _turn = self.syncing.lock().await;
+        if self.synced.load(Ordering::SeqCst) >= batch {
+            return Ok(());
+        }
+        // Read before the sync begins: every batch counted here has written its log already.
+        let covers = self.committed.load(Ordering::SeqCst);
+        let started = std::time::Instant::now();
+        store::sync_write_ahead_log(&self.file)
+            .await
+            .map_err(|err| {
+                tracing::error!(error = %err, file = %self.file.display(), "syncing the write-ahead log failed");
+                AppError::internal(anyhow::anyhow!(
+                    "syncing the database's write-ahead log failed: {err}"
+                ))
+            })?;
+        metrics::histogram!("sqlite_wal_sync_seconds").record(started.elapsed().as_secs_f64());
+        self.syncs.fetch_add(1, Ordering::Relaxed);
+        self.synced.fetch_max(covers, Ordering::SeqCst);
+        Ok(())
+    }
 }
 
 /// The batch of money commands not yet committed, if one is open.
@@ -106,8 +187,9 @@ struct Batch {
     outcome: watch::Sender<Option<Outcome>>,
 }
 
-/// How a batch ended: committed, or the database error that ended it (every command of it answers that).
-type Outcome = Result<(), Arc<sea_orm::DbErr>>;
+/// How a batch ended: committed (with its number among the file's batches, 0 where batches are synced by
+/// their commit), or the database error that ended it (every command of it answers that).
+type Outcome = Result<u64, Arc<sea_orm::DbErr>>;
 
 /// Counts a writer as waiting for the gate until it is dropped (also when the wait is cancelled).
 struct Waiting<'g>(&'g AtomicUsize);
@@ -145,7 +227,12 @@ fn gate_of(db: &DatabaseConnection) -> Option<Arc<Gate>> {
     let mut gates = GATES
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    Some(gates.entry(file).or_default().clone())
+    Some(
+        gates
+            .entry(file.clone())
+            .or_insert_with(|| Arc::new(Gate::new(db, file)))
+            .clone(),
+    )
 }
 
 /// Whether the current task runs inside [`hold`] (or a command of a batch): a writer path called
@@ -162,9 +249,13 @@ async fn commit_batch(gate: &Gate, pending: &mut Pending) {
     let commands = batch.commands;
     gate.commits.fetch_add(1, Ordering::Relaxed);
     metrics::histogram!("sqlite_group_commit_commands").record(commands as f64);
-    let outcome = batch.txn.commit().await.map_err(Arc::new);
+    let outcome = batch.txn.commit().await.map_err(Arc::new).map(|()| {
+        gate.batches.as_ref().map_or(0, |batches| {
+            batches.committed.fetch_add(1, Ordering::SeqCst) + 1
+        })
+    });
     match &outcome {
-        Ok(()) => tracing::debug!(commands, "group commit"),
+        Ok(_) => tracing::debug!(commands, "group commit"),
         Err(err) => tracing::error!(commands, error = %err, "group commit failed"),
     }
     batch.outcome.send_replace(Some(outcome));
@@ -306,7 +397,7 @@ impl Member {
         let batch = match guard.0.take() {
             Some(batch) => batch,
             None => Batch {
-                txn: db.begin().await?,
+                txn: gate.batch_db(db).begin().await?,
                 commands: 0,
                 outcome: watch::channel(None).0,
             },
@@ -344,6 +435,7 @@ impl Member {
             mut committed,
         } = self;
         let gate = turn.gate.clone();
+        let durability = gate.clone();
         let Some(mut guard) = turn.end() else {
             return Err(AppError::internal(anyhow::anyhow!("the gate was let go")));
         };
@@ -374,14 +466,22 @@ impl Member {
             commit_later(gate);
         }
         let value = result?;
-        let answer = match committed.wait_for(Option::is_some).await.as_deref() {
-            Ok(Some(Ok(()))) => Ok(value),
-            Ok(Some(Err(err))) => Err(AppError::from_shared_db_err(err)),
-            Ok(None) | Err(_) => Err(AppError::internal(anyhow::anyhow!(
+        let outcome = match committed.wait_for(Option::is_some).await {
+            Ok(outcome) => outcome.clone(),
+            Err(_) => None,
+        };
+        match outcome {
+            Some(Ok(batch)) => {
+                if let Some(batches) = &durability.batches {
+                    batches.make_durable(batch).await?;
+                }
+                Ok(value)
+            }
+            Some(Err(err)) => Err(AppError::from_shared_db_err(&err)),
+            None => Err(AppError::internal(anyhow::anyhow!(
                 "the group commit was abandoned"
             ))),
-        };
-        answer
+        }
     }
 }
 
@@ -512,6 +612,68 @@ mod tests {
             expected.len()
         );
         assert_eq!(rows(&db).await, expected);
+    }
+
+    #[tokio::test]
+    /// Batches commit on a pool that does not sync at commit (`synchronous = NORMAL`, 1) while every
+    /// other connection keeps `FULL` (2); a command answers only once a sync of the log that began after
+    /// its batch's commit has ended, and concurrent batches share syncs.
+    async fn a_command_answers_only_after_the_log_sync_that_covers_its_batch() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = scratch(&dir).await;
+        let gate = gate_of(&db).expect("sqlite");
+        let batches = gate
+            .batches
+            .as_ref()
+            .expect("a file database has a batch pool");
+        let synchronous = |conn: DatabaseConnection| async move {
+            let row = conn
+                .query_one_raw(Statement::from_string(
+                    conn.get_database_backend(),
+                    "PRAGMA synchronous",
+                ))
+                .await
+                .expect("pragma")
+                .expect("row");
+            row.try_get_by_index::<i64>(0).expect("value")
+        };
+        assert_eq!(
+            synchronous(db.clone()).await,
+            2,
+            "the main pool syncs at commit"
+        );
+        assert_eq!(synchronous(batches.db.clone()).await, 1, "batches do not");
+
+        let tasks: Vec<_> = (0..30)
+            .map(|x| {
+                let db = db.clone();
+                let gate = gate.clone();
+                tokio::spawn(async move {
+                    let member = Member::join(&db).await.expect("join");
+                    insert(member.txn(), x).await.expect("insert");
+                    let batches = gate.batches.as_ref().expect("batches");
+                    // This command's batch commits after every batch counted now.
+                    let committed_before = batches.committed.load(Ordering::SeqCst);
+                    member.finish(Ok(x)).await.expect("answered");
+                    let synced = batches.synced.load(Ordering::SeqCst);
+                    assert!(
+                        synced > committed_before,
+                        "{x} answered with batches through {synced} synced, its own after {committed_before}"
+                    );
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.expect("task");
+        }
+        let commits = batches.committed.load(Ordering::SeqCst);
+        let syncs = batches.syncs.load(Ordering::SeqCst);
+        assert_eq!(batches.synced.load(Ordering::SeqCst), commits);
+        assert!(
+            (1..=commits as usize).contains(&syncs),
+            "{syncs} syncs for {commits} batches"
+        );
+        assert_eq!(rows(&db).await, (0..30).collect::<Vec<_>>());
     }
 
     #[tokio::test]
