@@ -100,38 +100,48 @@ struct Gate {
     /// Batches committed so far (the tests read it; the metric `sqlite_group_commit_commands` says how
     /// many commands each carried).
     commits: AtomicUsize,
-    /// The batches' own pool and the log's sync; `None` for an in-memory database (batches then run on
-    /// the main pool and commit with its full sync).
-    batches: Option<Batches>,
+    /// The batches' own pool and the log's sync.
+    batches: Batches,
 }
 
 impl Gate {
-    fn new(db: &DatabaseConnection, file: PathBuf) -> Self {
+    fn new(file: PathBuf) -> Self {
         Gate {
             lock: Default::default(),
             waiting: AtomicUsize::new(0),
             commits: AtomicUsize::new(0),
-            batches: store::unsynced_pool_beside(db).map(|db| Batches {
-                db,
+            batches: Batches {
+                pool: std::sync::Mutex::new(None),
                 file,
                 committed: AtomicU64::new(0),
                 synced: AtomicU64::new(0),
                 syncing: Mutex::new(()),
                 syncs: AtomicUsize::new(0),
-            }),
+            },
         }
     }
+}
 
-    /// The connection a new batch begins its transaction on.
-    fn batch_db<'a>(&'a self, main: &'a DatabaseConnection) -> &'a DatabaseConnection {
-        self.batches.as_ref().map_or(main, |batches| &batches.db)
-    }
+/// Closes the batches' pool `batches` once `main`, the pool it was made beside, closes (or is dropped):
+/// whoever closes the database expects the file to be let go.
+fn close_with(main: &DatabaseConnection, batches: &DatabaseConnection) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let closed = main.get_sqlite_connection_pool().close_event();
+    let pool = batches.get_sqlite_connection_pool().clone();
+    runtime.spawn(async move {
+        closed.await;
+        pool.close().await;
+    });
 }
 
 /// The group commit's batches on one file: the pool they commit on without syncing, and the sync of the
 /// write-ahead log that makes them durable before any of their commands answers.
 struct Batches {
-    db: DatabaseConnection,
+    /// The pool batches commit on ([`store::unsynced_pool_beside`]), made beside the first main pool that
+    /// needed it and closed with that pool; made again beside the next one if it was.
+    pool: std::sync::Mutex<Option<DatabaseConnection>>,
     /// The database file (its log is `<file>-wal`).
     file: PathBuf,
     /// Batches committed on `db` so far: the number of the last one.
@@ -146,6 +156,24 @@ struct Batches {
 }
 
 impl Batches {
+    /// The open pool of the batches, made beside `main` if there is none; `main` itself for an in-memory
+    /// database (its batches then commit with the main pool's full sync, and there is no log to sync).
+    fn pool(&self, main: &DatabaseConnection) -> DatabaseConnection {
+        let mut pool = self
+            .pool
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(open) = pool.as_ref().filter(|open| !is_closed(open)) {
+            return open.clone();
+        }
+        let Some(fresh) = store::unsynced_pool_beside(main) else {
+            return main.clone();
+        };
+        close_with(main, &fresh);
+        *pool = Some(fresh.clone());
+        fresh
+    }
+
     /// Returns once batch number `batch` is on disk, syncing the log if no sync that began after its
     /// commit has ended yet. Syncs are not queued per batch: one sync covers every batch committed
     /// before it began.
@@ -187,8 +215,7 @@ struct Batch {
     outcome: watch::Sender<Option<Outcome>>,
 }
 
-/// How a batch ended: committed (with its number among the file's batches, 0 where batches are synced by
-/// their commit), or the database error that ended it (every command of it answers that).
+/// How a batch ended: committed (with its number among the file's batches), or the database error that ended it (every command of it answers that).
 type Outcome = Result<u64, Arc<sea_orm::DbErr>>;
 
 /// Counts a writer as waiting for the gate until it is dropped (also when the wait is cancelled).
@@ -230,7 +257,7 @@ fn gate_of(db: &DatabaseConnection) -> Option<Arc<Gate>> {
     Some(
         gates
             .entry(file.clone())
-            .or_insert_with(|| Arc::new(Gate::new(db, file)))
+            .or_insert_with(|| Arc::new(Gate::new(file)))
             .clone(),
     )
 }
@@ -249,16 +276,33 @@ async fn commit_batch(gate: &Gate, pending: &mut Pending) {
     let commands = batch.commands;
     gate.commits.fetch_add(1, Ordering::Relaxed);
     metrics::histogram!("sqlite_group_commit_commands").record(commands as f64);
-    let outcome = batch.txn.commit().await.map_err(Arc::new).map(|()| {
-        gate.batches.as_ref().map_or(0, |batches| {
-            batches.committed.fetch_add(1, Ordering::SeqCst) + 1
-        })
-    });
+    let outcome = batch
+        .txn
+        .commit()
+        .await
+        .map_err(Arc::new)
+        .map(|()| gate.batches.committed.fetch_add(1, Ordering::SeqCst) + 1);
     match &outcome {
         Ok(_) => tracing::debug!(commands, "group commit"),
         Err(err) => tracing::error!(commands, error = %err, "group commit failed"),
     }
     batch.outcome.send_replace(Some(outcome));
+}
+
+/// Opens a new batch's transaction on the batches' pool; on the main pool (synced at commit) if the
+/// batches' pool was closed just now with the pool it was made beside.
+async fn begin_batch(gate: &Gate, main: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
+    let pool = gate.batches.pool(main);
+    match pool.begin().await {
+        Ok(txn) => Ok(txn),
+        Err(_) if is_closed(&pool) => Ok(main.begin().await?),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Whether the SQLite pool `db` was closed.
+fn is_closed(db: &DatabaseConnection) -> bool {
+    db.get_sqlite_connection_pool().is_closed()
 }
 
 /// `guard` with no batch open: an open one is committed first (see [`commit_now`]).
@@ -397,7 +441,7 @@ impl Member {
         let batch = match guard.0.take() {
             Some(batch) => batch,
             None => Batch {
-                txn: gate.batch_db(db).begin().await?,
+                txn: begin_batch(&gate, db).await?,
                 commands: 0,
                 outcome: watch::channel(None).0,
             },
@@ -472,9 +516,7 @@ impl Member {
         };
         match outcome {
             Some(Ok(batch)) => {
-                if let Some(batches) = &durability.batches {
-                    batches.make_durable(batch).await?;
-                }
+                durability.batches.make_durable(batch).await?;
                 Ok(value)
             }
             Some(Err(err)) => Err(AppError::from_shared_db_err(&err)),
@@ -526,6 +568,16 @@ mod tests {
             .await
             .expect("table");
         db
+    }
+
+    async fn scratch_again(dir: &tempfile::TempDir) -> DatabaseConnection {
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("w.db").display());
+        store::connect(&DatabaseSettings {
+            url,
+            max_connections: 4,
+        })
+        .await
+        .expect("the scratch database again")
     }
 
     async fn insert(txn: &DatabaseTransaction, x: i64) -> AppResult<()> {
@@ -622,10 +674,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let db = scratch(&dir).await;
         let gate = gate_of(&db).expect("sqlite");
-        let batches = gate
-            .batches
-            .as_ref()
-            .expect("a file database has a batch pool");
+        let batches = &gate.batches;
         let synchronous = |conn: DatabaseConnection| async move {
             let row = conn
                 .query_one_raw(Statement::from_string(
@@ -642,7 +691,7 @@ mod tests {
             2,
             "the main pool syncs at commit"
         );
-        assert_eq!(synchronous(batches.db.clone()).await, 1, "batches do not");
+        assert_eq!(synchronous(batches.pool(&db)).await, 1, "batches do not");
 
         let tasks: Vec<_> = (0..30)
             .map(|x| {
@@ -651,7 +700,7 @@ mod tests {
                 tokio::spawn(async move {
                     let member = Member::join(&db).await.expect("join");
                     insert(member.txn(), x).await.expect("insert");
-                    let batches = gate.batches.as_ref().expect("batches");
+                    let batches = &gate.batches;
                     // This command's batch commits after every batch counted now.
                     let committed_before = batches.committed.load(Ordering::SeqCst);
                     member.finish(Ok(x)).await.expect("answered");
@@ -674,6 +723,24 @@ mod tests {
             "{syncs} syncs for {commits} batches"
         );
         assert_eq!(rows(&db).await, (0..30).collect::<Vec<_>>());
+
+        // Closing the database closes the batches' pool too (the file is let go), and a pool opened on
+        // the file afterwards gets a new one.
+        let batch_pool = batches.pool(&db);
+        db.close().await.expect("close");
+        tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while !is_closed(&batch_pool) {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the batches' pool closes with the database");
+        let reopened = scratch_again(&dir).await;
+        assert!(!is_closed(&batches.pool(&reopened)));
+        let answered = command(reopened.clone(), 30, false)
+            .await
+            .expect("a batch after reopening");
+        assert_eq!(answered, 30);
     }
 
     #[tokio::test]
