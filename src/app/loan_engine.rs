@@ -329,8 +329,9 @@ pub async fn latest_snapshots<C: ConnectionTrait>(
         .collect())
 }
 
-/// The most loan ids bound in one query (SQLite allows 32,766 bound values).
-const LOAN_IDS_PER_QUERY_MAX: usize = 4_000;
+/// The most loan ids bound in one query (SQLite allows 32,766 bound values; on PostgreSQL [`ids_in`] binds one
+/// value per id, and a statement takes at most 65,535).
+pub(crate) const LOAN_IDS_PER_QUERY_MAX: usize = 4_000;
 
 /// `column IN (ids)` for a set-based read of many loans (`column` unqualified, the query's only table). On SQLite
 /// the ids are one JSON parameter, `column IN (SELECT value FROM json_each(?))`, so the statement's text is the
