@@ -74,16 +74,12 @@ pub mod kind {
 }
 
 /// A stored value that cannot be read, naming the row: `stored loan 17 has status "foo"`.
-fn corrupt(row: &str, id: i64, what: &str, value: &str) -> AppError {
-    AppError::internal(anyhow::anyhow!("stored {row} {id} has {what} {value:?}"))
-}
-
 fn corrupt_loan(loan: &loan::Model, what: &str, value: &str) -> AppError {
-    corrupt("loan", loan.id, what, value)
+    AppError::unreadable("loan", loan.id, what, value)
 }
 
 fn corrupt_transaction(tx: &loan_transaction::Model, what: &str, value: &str) -> AppError {
-    corrupt("loan transaction", tx.id, what, value)
+    AppError::unreadable("loan transaction", tx.id, what, value)
 }
 
 /// The loan's stored status.

@@ -700,11 +700,7 @@ pub fn cached_group(loan_id: i64, stored: i32) -> AppResult<DebtGroup> {
     u8::try_from(stored)
         .ok()
         .and_then(DebtGroup::from_number)
-        .ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!(
-                "stored loan {loan_id} has debt group {stored}"
-            ))
-        })
+        .ok_or_else(|| AppError::unreadable("loan", loan_id, "debt group", stored))
 }
 
 /// The worst debt group cached on the cooperative's other open loans (DOMAIN.md §8: all loans of one
