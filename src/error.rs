@@ -296,6 +296,17 @@ impl AppError {
         err.source = Some(cause.into());
         err
     }
+
+    /// A 500 for a stored value that cannot be read: the error names the row (`row` `id`), the column `what`
+    /// and the value, never a default in its place (issue 8 item 4). E.g. `stored loan 7 has status "actve"`.
+    pub fn unreadable(
+        row: &str,
+        id: impl fmt::Display,
+        what: &str,
+        value: impl fmt::Debug,
+    ) -> Self {
+        Self::internal(anyhow::anyhow!("stored {row} {id} has {what} {value:?}"))
+    }
 }
 
 impl fmt::Display for AppError {

@@ -47,9 +47,6 @@ use crate::{
     },
 };
 
-/// The most loan ids bound in one query (SQLite allows 32,766 bound values).
-const LOAN_IDS_PER_QUERY_MAX: usize = 4_000;
-
 /// What one chunk produced: per-loan counts (for digests and totals) and the notices queued for the chunk.
 pub(crate) struct ChunkOutcome {
     pub(crate) loans: Vec<LoanDayCounts>,
@@ -500,7 +497,7 @@ async fn transactions_by_loan<C: ConnectionTrait>(
     since: Option<NaiveDate>,
 ) -> AppResult<HashMap<i64, Vec<loan_transaction::Model>>> {
     let mut by_loan: HashMap<i64, Vec<loan_transaction::Model>> = HashMap::new();
-    for batch in ids.chunks(LOAN_IDS_PER_QUERY_MAX) {
+    for batch in ids.chunks(loan_engine::LOAN_IDS_PER_QUERY_MAX) {
         let mut select = loan_transaction::Entity::find().filter(loan_engine::ids_in(
             txn,
             loan_transaction::Column::LoanId,

@@ -114,11 +114,12 @@ impl TryFrom<cooperative_profile::Model> for Profile {
 
     fn try_from(m: cooperative_profile::Model) -> AppResult<Self> {
         let ocop_products = serde_json::from_str(&m.ocop_products).map_err(|_| {
-            AppError::internal(anyhow::anyhow!(
-                "stored cooperative profile {} has OCOP products {:?}",
+            AppError::unreadable(
+                "cooperative profile",
                 m.id,
-                m.ocop_products
-            ))
+                "OCOP products",
+                &m.ocop_products,
+            )
         })?;
         Ok(Profile {
             id: m.id,
@@ -454,13 +455,10 @@ pub async fn targets(
             let Some(coop) = cooperatives.get(coop_id) else {
                 continue;
             };
-            let kind: CooperativeKind = coop.kind.parse().map_err(|_| {
-                AppError::internal(anyhow::anyhow!(
-                    "stored cooperative {} has kind {:?}",
-                    coop.id,
-                    coop.kind
-                ))
-            })?;
+            let kind: CooperativeKind = coop
+                .kind
+                .parse()
+                .map_err(|_| AppError::unreadable("cooperative", coop.id, "kind", &coop.kind))?;
             let profile = profiles.get(coop_id);
             for district in [None, Some(coop.district.clone())] {
                 let line = by_district

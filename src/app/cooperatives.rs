@@ -186,24 +186,16 @@ impl TryFrom<cooperative::Model> for Cooperative {
 
     /// A stored language that cannot be read is an error naming the cooperative.
     fn try_from(m: cooperative::Model) -> AppResult<Self> {
-        let language = Lang::parse(&m.language).ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!(
-                "stored cooperative {} has language {:?}",
-                m.id,
-                m.language
-            ))
-        })?;
+        let language = Lang::parse(&m.language)
+            .ok_or_else(|| AppError::unreadable("cooperative", m.id, "language", &m.language))?;
         Ok(Cooperative {
             id: CooperativeId::new(m.id),
             registration_code: m.registration_code,
             name: m.name,
-            kind: m.kind.parse().map_err(|_| {
-                AppError::internal(anyhow::anyhow!(
-                    "stored cooperative {} has kind {:?}",
-                    m.id,
-                    m.kind
-                ))
-            })?,
+            kind: m
+                .kind
+                .parse()
+                .map_err(|_| AppError::unreadable("cooperative", m.id, "kind", &m.kind))?,
             location: Location {
                 district: m.district,
                 commune: m.commune,

@@ -238,13 +238,8 @@ impl TryFrom<loan_follow_up::Model> for FollowUpView {
 
     /// A stored kind that is not one of [`ActionKind::ALL`] is an error naming the action.
     fn try_from(m: loan_follow_up::Model) -> AppResult<Self> {
-        let kind = ActionKind::parse("kind", &m.kind).map_err(|_| {
-            AppError::internal(anyhow::anyhow!(
-                "stored follow-up action {} has kind {:?}",
-                m.id,
-                m.kind
-            ))
-        })?;
+        let kind = ActionKind::parse("kind", &m.kind)
+            .map_err(|_| AppError::unreadable("follow-up action", m.id, "kind", &m.kind))?;
         Ok(FollowUpView {
             id: m.id,
             loan_id: m.loan_id,

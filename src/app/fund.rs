@@ -178,35 +178,54 @@ pub async fn mark_cooperatives_closed<C: ConnectionTrait>(
 /// Writes the as-of date the marks give onto every loan row they cover (only `balances_as_of`: `version` and
 /// `updated_at` stay, as for the close's own mark of a row) and clears them, so that every loan's as-of date is
 /// its row's again, as it reads through `ledger::effective_balances_as_of`. Rare (the business date set outside a
-/// close, a close that finds another day's cooperative mark): it reads the open loans.
+/// close, a close that finds another day's cooperative mark): it reads four columns of the open loans (by the
+/// close's own condition, `cob::open_loans_condition`) and updates those whose date moves, by date, in batches
+/// of ids bound through `loan_engine::ids_in`.
 pub async fn settle_cached_through<C: ConnectionTrait>(conn: &C) -> AppResult<()> {
-    use sea_orm::{ColumnTrait, QueryFilter};
+    use sea_orm::{sea_query::Expr, ColumnTrait, QueryFilter};
 
-    use crate::store::entities::loan;
+    use crate::{
+        app::{
+            ledger::{open_loan_balances_as_of, OpenLoanAsOf},
+            loan_engine::{ids_in, LOAN_IDS_PER_QUERY_MAX},
+        },
+        store::entities::loan,
+    };
     let marks = cached_through(conn).await?;
     if marks.is_empty() {
         return Ok(());
     }
-    let loans = loan::Entity::find()
+    // Only the columns the as-of date depends on, of the loans the marks can cover: open ones with a date.
+    let rows: Vec<(i64, i64, NaiveDate, bool)> = loan::Entity::find()
+        .select_only()
+        .columns([
+            loan::Column::Id,
+            loan::Column::CooperativeId,
+            loan::Column::BalancesAsOf,
+            loan::Column::BalancesCachedByCommand,
+        ])
         .filter(loan::Column::BalancesAsOf.is_not_null())
         .filter(crate::app::cob::open_loans_condition())
+        .into_tuple()
         .all(conn)
         .await?;
     let mut by_date: std::collections::BTreeMap<NaiveDate, Vec<i64>> = Default::default();
-    for loan in &loans {
-        let effective = crate::app::ledger::effective_balances_as_of(loan, &marks)?;
-        if let Some(date) = effective.filter(|d| Some(*d) != loan.balances_as_of) {
-            by_date.entry(date).or_default().push(loan.id);
+    for (id, cooperative_id, stored, cached_by_command) in rows {
+        let loan = OpenLoanAsOf {
+            cooperative_id,
+            stored,
+            cached_by_command,
+        };
+        let date = open_loan_balances_as_of(loan, &marks);
+        if date != stored {
+            by_date.entry(date).or_default().push(id);
         }
     }
     for (date, ids) in by_date {
-        for ids in ids.chunks(4_000) {
+        for batch in ids.chunks(LOAN_IDS_PER_QUERY_MAX) {
             loan::Entity::update_many()
-                .col_expr(
-                    loan::Column::BalancesAsOf,
-                    sea_orm::sea_query::Expr::value(Some(date)),
-                )
-                .filter(loan::Column::Id.is_in(ids.iter().copied()))
+                .col_expr(loan::Column::BalancesAsOf, Expr::value(Some(date)))
+                .filter(ids_in(conn, loan::Column::Id, batch))
                 .exec(conn)
                 .await?;
         }

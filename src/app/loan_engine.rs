@@ -74,16 +74,12 @@ pub mod kind {
 }
 
 /// A stored value that cannot be read, naming the row: `stored loan 17 has status "foo"`.
-fn corrupt(row: &str, id: i64, what: &str, value: &str) -> AppError {
-    AppError::internal(anyhow::anyhow!("stored {row} {id} has {what} {value:?}"))
-}
-
 fn corrupt_loan(loan: &loan::Model, what: &str, value: &str) -> AppError {
-    corrupt("loan", loan.id, what, value)
+    AppError::unreadable("loan", loan.id, what, value)
 }
 
 fn corrupt_transaction(tx: &loan_transaction::Model, what: &str, value: &str) -> AppError {
-    corrupt("loan transaction", tx.id, what, value)
+    AppError::unreadable("loan transaction", tx.id, what, value)
 }
 
 /// The loan's stored status.
@@ -329,8 +325,9 @@ pub async fn latest_snapshots<C: ConnectionTrait>(
         .collect())
 }
 
-/// The most loan ids bound in one query (SQLite allows 32,766 bound values).
-const LOAN_IDS_PER_QUERY_MAX: usize = 4_000;
+/// The most loan ids bound in one query (SQLite allows 32,766 bound values; on PostgreSQL [`ids_in`] binds one
+/// value per id, and a statement takes at most 65,535).
+pub(crate) const LOAN_IDS_PER_QUERY_MAX: usize = 4_000;
 
 /// `column IN (ids)` for a set-based read of many loans (`column` unqualified, the query's only table). On SQLite
 /// the ids are one JSON parameter, `column IN (SELECT value FROM json_each(?))`, so the statement's text is the

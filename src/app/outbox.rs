@@ -59,13 +59,8 @@ impl TryFrom<outbox_message::Model> for OutboxMessage {
 
     /// The stored message; a language other than `vi` or `en` is an error naming the row.
     fn try_from(m: outbox_message::Model) -> AppResult<Self> {
-        let language = Lang::parse(&m.language).ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!(
-                "stored outbox message {} has language {:?}",
-                m.id,
-                m.language
-            ))
-        })?;
+        let language = Lang::parse(&m.language)
+            .ok_or_else(|| AppError::unreadable("outbox message", m.id, "language", &m.language))?;
         Ok(Self {
             id: OutboxMessageId::new(m.id),
             dedupe_key: m.dedupe_key,

@@ -169,10 +169,6 @@ pub fn split_list(stored: &str) -> Vec<String> {
         .collect()
 }
 
-fn unreadable(id: i64, field: &str, text: &str) -> AppError {
-    AppError::internal(anyhow::anyhow!("stored product {id} has {field} {text:?}"))
-}
-
 impl TryFrom<product::Model> for Product {
     type Error = AppError;
 
@@ -183,14 +179,15 @@ impl TryFrom<product::Model> for Product {
             .iter()
             .map(|t| {
                 t.parse()
-                    .map_err(|_| unreadable(m.id, "methods", &m.methods))
+                    .map_err(|_| AppError::unreadable("product", m.id, "methods", &m.methods))
             })
             .collect::<AppResult<Vec<Method>>>()?;
         let period_months = split_list(&m.period_months)
             .iter()
             .map(|t| {
-                t.parse()
-                    .map_err(|_| unreadable(m.id, "period_months", &m.period_months))
+                t.parse().map_err(|_| {
+                    AppError::unreadable("product", m.id, "period_months", &m.period_months)
+                })
             })
             .collect::<AppResult<Vec<i64>>>()?;
         Ok(Product {
@@ -200,14 +197,12 @@ impl TryFrom<product::Model> for Product {
             late_rate_percent: rates.late_rate_percent,
             methods,
             period_months,
-            allocation_order: m
-                .allocation_order
-                .parse()
-                .map_err(|_| unreadable(m.id, "allocation_order", &m.allocation_order))?,
-            prepayment_rule: m
-                .prepayment_rule
-                .parse()
-                .map_err(|_| unreadable(m.id, "prepayment_rule", &m.prepayment_rule))?,
+            allocation_order: m.allocation_order.parse().map_err(|_| {
+                AppError::unreadable("product", m.id, "allocation_order", &m.allocation_order)
+            })?,
+            prepayment_rule: m.prepayment_rule.parse().map_err(|_| {
+                AppError::unreadable("product", m.id, "prepayment_rule", &m.prepayment_rule)
+            })?,
             id: m.id,
             code: m.code,
             name: m.name,
@@ -272,13 +267,10 @@ pub fn cap_error(breach: CapBreach) -> AppError {
 
 /// The product's stored day count; one that cannot be read is an error naming the product.
 pub fn day_count_of(product: &product::Model) -> AppResult<DayCount> {
-    product.day_count.parse().map_err(|_| {
-        AppError::internal(anyhow::anyhow!(
-            "stored product {} has day_count {:?}",
-            product.id,
-            product.day_count
-        ))
-    })
+    product
+        .day_count
+        .parse()
+        .map_err(|_| AppError::unreadable("product", product.id, "day_count", &product.day_count))
 }
 
 /// The product's stored rates (read once with the row: `store::DbDecimal`, whose error names the

@@ -84,20 +84,10 @@ impl TryFrom<user::Model> for User {
 
     /// A stored role or language that cannot be read is an error naming the account.
     fn try_from(m: user::Model) -> AppResult<Self> {
-        let role = Role::parse(&m.role).ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!(
-                "stored user {} has role {:?}",
-                m.id,
-                m.role
-            ))
-        })?;
-        let language = Lang::parse(&m.language).ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!(
-                "stored user {} has language {:?}",
-                m.id,
-                m.language
-            ))
-        })?;
+        let role = Role::parse(&m.role)
+            .ok_or_else(|| AppError::unreadable("user", m.id, "role", &m.role))?;
+        let language = Lang::parse(&m.language)
+            .ok_or_else(|| AppError::unreadable("user", m.id, "language", &m.language))?;
         Ok(User {
             id: UserId::new(m.id),
             role,

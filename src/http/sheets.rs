@@ -365,6 +365,28 @@ fn csv_cell(cell: &Cell) -> String {
     }
 }
 
+/// A report people read as JSON or download as sheets: its download's name and how it writes itself, so that
+/// every such report answers through [`json_or_sheets`].
+pub trait Workbook: serde::Serialize + Send + Sync + 'static {
+    /// The download's name, without extension (e.g. `bao-cao-2026-06-30`).
+    fn file_name(&self) -> String;
+
+    /// Writes the report into `sheets`, one sheet per section.
+    fn write(&self, sheets: &mut Sheets) -> impl Future<Output = AppResult<()>> + Send;
+}
+
+/// `report` as JSON, or as a CSV or XLSX download named [`Workbook::file_name`] ([`stream`]): the answer of a
+/// report's route and of its page's download.
+pub fn json_or_sheets<W: Workbook>(format: ExportFormat, report: W) -> Response {
+    match format {
+        ExportFormat::Json => axum::Json(report).into_response(),
+        _ => stream(format, &report.file_name(), move |mut sheets| async move {
+            report.write(&mut sheets).await?;
+            Ok(sheets)
+        }),
+    }
+}
+
 /// The download `name` (without extension) in `format` (CSV or XLSX), its rows written by `produce`
 /// as it reads them (see the module docs). Runs `produce` on a task of its own.
 pub fn stream<F, Fut>(format: ExportFormat, name: &str, produce: F) -> Response

@@ -569,12 +569,8 @@ pub async fn officer_digest<C: ConnectionTrait>(
         return Ok(false);
     };
     // A stored language that cannot be read is an error naming the officer, never a default.
-    let language = Lang::parse(&officer.language).ok_or_else(|| {
-        AppError::internal(anyhow::anyhow!(
-            "stored user {officer_id} has language {:?}",
-            officer.language
-        ))
-    })?;
+    let language = Lang::parse(&officer.language)
+        .ok_or_else(|| AppError::unreadable("user", officer_id, "language", &officer.language))?;
     let delivery = Delivery {
         dedupe_key: format!("officer_digest:{officer_id}:{}", mail.business_date),
         recipient: email,

@@ -1425,7 +1425,7 @@ pub async fn reports(
         let download = download_of(&query.format)?;
         let report = AsOfReport::from(&report_as_of(&state.ctx, &user.caller, request).await?);
         if let Some(format) = download {
-            return Ok(crate::http::routes::reports::as_of_response(format, report));
+            return Ok(sheets::json_or_sheets(format, report));
         }
         let r = ReportText::of(user.lang);
         let shell = user.shell(&state, r.title).await;
@@ -1532,9 +1532,7 @@ pub async fn lending(
         let report =
             LendingReportView::from(&lending_report(&state.ctx, &user.caller, year, period).await?);
         if let Some(format) = download {
-            return Ok(crate::http::routes::reports::lending_response(
-                format, report,
-            ));
+            return Ok(sheets::json_or_sheets(format, report));
         }
         let r = ReportText::of(user.lang);
         let lang = user.lang;
@@ -1646,9 +1644,7 @@ pub async fn targets(
         )
         .await?;
         if let Some(format) = download {
-            return Ok(crate::http::routes::reports::targets_response(
-                format, report,
-            ));
+            return Ok(sheets::json_or_sheets(format, report));
         }
         let t = TargetText::of(user.lang);
         let (from, to) = (report.from_year.to_string(), report.to_year.to_string());

@@ -15,7 +15,9 @@ use serde_json::{json, Value};
 
 use crate::{
     helpers::{error_of, spawn_app_with, TestApp},
-    loan_fixtures::{active_loan, assert_ledger_verifies, example_3, json_of, repay, Staff},
+    loan_fixtures::{
+        active_loan, assert_ledger_verifies, example_3, json_of, repay, run_cob, Staff,
+    },
 };
 
 /// A fund that may close simulated days, starting on `start`.
@@ -26,28 +28,6 @@ async fn fund(start: &str) -> TestApp {
         s.cob.allow_future_dates = true;
     })
     .await
-}
-
-/// Closes every day through `through` and asserts each run finished.
-async fn run_cob(app: &TestApp, through: &str) {
-    let outcome = json_of(
-        app.post(
-            "/api/v1/cob/run",
-            &app.admin_token,
-            &json!({"through": through}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert!(
-        outcome["runs"]
-            .as_array()
-            .expect("runs")
-            .iter()
-            .all(|r| r["status"] == "finished"),
-        "{outcome}"
-    );
 }
 
 async fn get_json(app: &TestApp, path: &str) -> Value {

@@ -11,10 +11,10 @@ use sea_orm::EntityTrait;
 use serde_json::Value;
 
 use crate::{
-    cob_e2e::run_cob,
     helpers::{spawn_app_with, TestApp},
     loan_fixtures::{
-        active_loan, assert_ledger_verifies, date, example_3, json_of, repay, set_date, Staff,
+        active_loan, assert_ledger_verifies, date, example_3, json_of, repay, run_cob, set_date,
+        Staff,
     },
 };
 

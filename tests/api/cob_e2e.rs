@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::{
     helpers::{cooperative_body, spawn_app_with, unique, TestApp, PASSWORD},
     loan_fixtures::{
-        active_loan, assert_ledger_verifies, example_3, json_of, repay, set_date, Staff,
+        active_loan, assert_ledger_verifies, example_3, json_of, repay, run_cob, set_date, Staff,
     },
     smtp::SmtpServer,
 };
@@ -60,29 +60,6 @@ async fn cooperative_with_officer(app: &TestApp, lang: &str) -> (i64, String, St
     )
     .await;
     (coop["id"].as_i64().expect("id"), email, officer_email)
-}
-
-/// Closes every day through `through` and asserts each run finished.
-pub(crate) async fn run_cob(app: &TestApp, through: &str) -> Value {
-    let outcome = json_of(
-        app.post(
-            "/api/v1/cob/run",
-            &app.admin_token,
-            &json!({"through": through}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert!(
-        outcome["runs"]
-            .as_array()
-            .expect("runs")
-            .iter()
-            .all(|r| r["status"] == "finished"),
-        "{outcome}"
-    );
-    outcome
 }
 
 pub(crate) async fn loan(app: &TestApp, loan_id: i64) -> Value {

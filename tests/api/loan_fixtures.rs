@@ -44,6 +44,30 @@ pub async fn set_date(app: &TestApp, text: &str) {
         .expect("set business date");
 }
 
+/// Closes every day through `through` (`POST /cob/run` as the admin), asserts each run finished, and returns the
+/// outcome: the one close of business every test that moves the date by closes goes through.
+pub async fn run_cob(app: &TestApp, through: &str) -> Value {
+    let outcome = json_of(
+        app.post(
+            "/api/v1/cob/run",
+            &app.admin_token,
+            &json!({"through": through}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        outcome["runs"]
+            .as_array()
+            .expect("runs")
+            .iter()
+            .all(|r| r["status"] == "finished"),
+        "{outcome}"
+    );
+    outcome
+}
+
 /// Paid-in charter capital the fixtures give a fund that has none: 10,000 billion đồng, so the
 /// Decree 45 limits (15% per customer) never refuse a test loan. It is cash at bank (1121).
 pub const FIXTURE_CHARTER_CAPITAL_VND: i64 = 10_000_000_000_000;

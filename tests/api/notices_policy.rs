@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::{
     helpers::{cooperative_body, spawn_app_with, unique, TestApp, PASSWORD},
-    loan_fixtures::{active_loan, example_3, json_of, repay, set_date, Staff, Terms},
+    loan_fixtures::{active_loan, example_3, json_of, repay, run_cob, set_date, Staff, Terms},
     products::product_body,
     smtp::{ReceivedMail, SmtpServer},
 };
@@ -64,28 +64,6 @@ async fn cooperative(app: &TestApp, lang: &str, officer_id: Option<i64>) -> (i64
     )
     .await;
     (coop["id"].as_i64().expect("id"), email)
-}
-
-/// Closes every day through `through`, asserting each run finished.
-async fn run_cob(app: &TestApp, through: &str) {
-    let outcome = json_of(
-        app.post(
-            "/api/v1/cob/run",
-            &app.admin_token,
-            &json!({"through": through}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert!(
-        outcome["runs"]
-            .as_array()
-            .expect("runs")
-            .iter()
-            .all(|r| r["status"] == "finished"),
-        "{outcome}"
-    );
 }
 
 /// Delivers everything due.

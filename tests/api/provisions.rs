@@ -8,9 +8,11 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 
 use crate::{
-    cob_e2e::{balance, close_twice, fund, loan, run_cob, trial_balance},
+    cob_e2e::{balance, close_twice, fund, loan, trial_balance},
     helpers::TestApp,
-    loan_fixtures::{active_loan, assert_ledger_verifies, example_3, json_of, repay, Staff},
+    loan_fixtures::{
+        active_loan, assert_ledger_verifies, example_3, json_of, repay, run_cob, Staff,
+    },
 };
 
 async fn portfolio(app: &TestApp) -> Value {

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{error_of, spawn_app_with, TestApp};
 use crate::loan_fixtures::{
-    active_loan, assert_ledger_verifies, example_3, json_of, post_keyed, set_date, Staff,
+    active_loan, assert_ledger_verifies, example_3, json_of, post_keyed, run_cob, set_date, Staff,
 };
 
 /// A journal entry's lines as (account, debit, credit), sorted by account.
@@ -70,19 +70,6 @@ async fn balance(app: &TestApp, _staff: &Staff, loan: i64, code: &str) -> i64 {
         .iter()
         .map(|l| l.debit_vnd - l.credit_vnd)
         .sum()
-}
-
-async fn cob_through(app: &TestApp, through: &str) {
-    json_of(
-        app.post(
-            "/api/v1/cob/run",
-            &app.admin_token,
-            &json!({ "through": through }),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
 }
 
 async fn write_off(app: &TestApp, staff: &Staff, loan: i64) -> Value {
@@ -161,7 +148,7 @@ async fn written_off_loans_are_recovered_with_every_entry_as_domain_9_says() {
 
     // 2026-07-31 close: DPD 171, group 4, 50% provision. Written off on 2026-08-01: 60,000,000 overdue
     // (installments due 2026-02-10 to 2026-07-10), 40,000,000 in term; the provision is 50,000,000 short.
-    cob_through(&app, "2026-07-31").await;
+    run_cob(&app, "2026-07-31").await;
     assert_eq!(balance(&app, &staff, short, "22931").await, -50_000_000);
     let short_write_off = write_off(&app, &staff, short).await;
     let entry = entry_of(&app, &staff, short, amount(&short_write_off, &["id"])).await;
@@ -182,7 +169,7 @@ async fn written_off_loans_are_recovered_with_every_entry_as_domain_9_says() {
     }
 
     // 2026-08-31 close: DPD 202, group 5, 100% provision. Written off on 2026-09-01 against it in full.
-    cob_through(&app, "2026-08-31").await;
+    run_cob(&app, "2026-08-31").await;
     assert_eq!(balance(&app, &staff, full, "22931").await, -100_000_000);
     let full_write_off = write_off(&app, &staff, full).await;
     let entry = entry_of(&app, &staff, full, amount(&full_write_off, &["id"])).await;

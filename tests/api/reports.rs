@@ -10,24 +10,16 @@ use serde_json::{json, Value};
 
 use crate::{
     helpers::{error_of, spawn_app_with, TestApp},
-    loan_fixtures::{active_loan, example_3, json_of, repay, Staff},
+    loan_fixtures::{active_loan, example_3, json_of, repay, run_cob, Staff},
 };
 
 async fn get_json(app: &TestApp, path: &str, token: &str) -> Value {
     json_of(app.get(path, token).await, StatusCode::OK).await
 }
 
+/// Closes every day through `through` ([`run_cob`]) and asserts that a close ran.
 async fn cob_through(app: &TestApp, through: &str) {
-    let outcome = json_of(
-        app.post(
-            "/api/v1/cob/run",
-            &app.admin_token,
-            &json!({ "through": through }),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    let outcome = run_cob(app, through).await;
     assert_eq!(outcome["ran"], true, "{outcome}");
 }
 

@@ -12,29 +12,8 @@ use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
 use crate::loan_fixtures::{
-    active_loan, assert_ledger_verifies, date, example_3, json_of, repay, set_date, Staff,
+    active_loan, assert_ledger_verifies, date, example_3, json_of, repay, run_cob, set_date, Staff,
 };
-
-async fn close_through(app: &TestApp, through: &str) {
-    let outcome = json_of(
-        app.post(
-            "/api/v1/cob/run",
-            &app.admin_token,
-            &json!({ "through": through }),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert!(
-        outcome["runs"]
-            .as_array()
-            .expect("runs")
-            .iter()
-            .all(|r| r["status"] == "finished"),
-        "{outcome}"
-    );
-}
 
 async fn snapshots_of(app: &TestApp, loan_id: i64) -> Vec<loan_snapshot::Model> {
     loan_snapshot::Entity::find()
@@ -86,7 +65,7 @@ async fn the_reads_fold_from_the_close_of_business_snapshot_and_answer_as_the_fu
     let staff = Staff::new(&app).await;
     let coop = app.cooperative().await;
     let loan_id = active_loan(&app, &staff, coop, &example_3(), "2026-01-10").await;
-    close_through(&app, "2026-02-12").await;
+    run_cob(&app, "2026-02-12").await;
     let snapshots = snapshots_of(&app, loan_id).await;
     assert!(!snapshots.is_empty(), "the close keeps a snapshot");
     assert!(snapshots.iter().all(|s| s.as_of <= date("2026-02-13")));
@@ -125,7 +104,7 @@ async fn the_reads_fold_from_the_close_of_business_snapshot_and_answer_as_the_fu
     assert_ledger_verifies(&app).await;
 
     // The next closes advance from the snapshots again.
-    close_through(&app, "2026-02-20").await;
+    run_cob(&app, "2026-02-20").await;
     assert!(snapshots_of(&app, loan_id)
         .await
         .iter()
@@ -143,7 +122,7 @@ async fn an_unreadable_snapshot_is_ignored_by_the_reads_and_named_by_ledger_veri
     let staff = Staff::new(&app).await;
     let coop = app.cooperative().await;
     let loan_id = active_loan(&app, &staff, coop, &example_3(), "2026-01-10").await;
-    close_through(&app, "2026-01-20").await;
+    run_cob(&app, "2026-01-20").await;
     let refolded = reads_refolded(&app, &staff, loan_id).await;
     for row in snapshots_of(&app, loan_id).await {
         let mut active = row.into_active_model();

@@ -232,21 +232,17 @@ pub type ApplicationPage = super::page::Page<Application>;
 // Reading stored rows: every stored value is parsed here, once, and one that cannot be read is
 // an error naming the row.
 
-fn unreadable(row: &str, id: i64, field: &str, text: &str) -> AppError {
-    AppError::internal(anyhow::anyhow!("stored {row} {id} has {field} {text:?}"))
-}
-
 /// The stored state of `row`.
 fn status_of(row: &application::Model) -> AppResult<Status> {
     row.status
         .parse()
-        .map_err(|_| unreadable("application", row.id, "status", &row.status))
+        .map_err(|_| AppError::unreadable("application", row.id, "status", &row.status))
 }
 
 /// The stored document references (a JSON array).
 fn documents_of(row: &application::Model) -> AppResult<Vec<String>> {
     serde_json::from_str(&row.documents)
-        .map_err(|_| unreadable("application", row.id, "documents", &row.documents))
+        .map_err(|_| AppError::unreadable("application", row.id, "documents", &row.documents))
 }
 
 /// The collateral items as stored.
@@ -296,13 +292,14 @@ fn application_of(
         method: m
             .method
             .parse()
-            .map_err(|_| unreadable("application", m.id, "method", &m.method))?,
+            .map_err(|_| AppError::unreadable("application", m.id, "method", &m.method))?,
         appraisal_recommendation: m
             .appraisal_recommendation
             .as_deref()
             .map(|r| {
-                r.parse()
-                    .map_err(|_| unreadable("application", m.id, "appraisal_recommendation", r))
+                r.parse().map_err(|_| {
+                    AppError::unreadable("application", m.id, "appraisal_recommendation", r)
+                })
             })
             .transpose()?,
         council_approval_required: rules::council_required(

@@ -419,10 +419,7 @@ pub async fn confirm(
                 match line.repayment_kind.as_deref() {
                     None => repayment_kind,
                     Some(stored) => stored.parse().map_err(|_| {
-                        AppError::internal(anyhow::anyhow!(
-                            "stored bank statement line {} has repayment_kind {stored:?}",
-                            line.id
-                        ))
+                        AppError::unreadable("bank statement line", line.id, "repayment_kind", stored)
                     })?,
                 }
             } else {

@@ -1359,12 +1359,20 @@ mod tests {
         assert_eq!(s.lines[0].bank_transaction_id.as_deref(), Some("FT1"));
     }
 
+    /// The error reading a CSV statement of `rows` under the header [`profile_csv`] names.
+    fn refusal_of(rows: &str) -> FormatError {
+        let csv = format!(
+            "Ngày giao dịch,Ngày hiệu lực,Số bút toán,Nội dung,Ghi nợ,Ghi có,Số dư\n{rows}"
+        );
+        parse_csv(csv.as_bytes(), &profile_csv()).unwrap_err()
+    }
+
     #[test]
     fn a_bad_amount_is_named_by_line_and_column() {
-        let csv = "Ngày giao dịch,Ngày hiệu lực,Số bút toán,Nội dung,Ghi nợ,Ghi có,Số dư\n\
-                   02/03/2026,,FT1,x,,1.000.000,1.000.000\n\
-                   02/03/2026,,FT2,x,,12x,1.000.000\n";
-        let err = parse_csv(csv.as_bytes(), &profile_csv()).unwrap_err();
+        let err = refusal_of(
+            "02/03/2026,,FT1,x,,1.000.000,1.000.000\n\
+             02/03/2026,,FT2,x,,12x,1.000.000\n",
+        );
         assert_eq!((err.line, err.column.as_str()), (3, "Ghi có"));
         let app: AppError = err.into();
         assert!(
@@ -1376,10 +1384,10 @@ mod tests {
 
     #[test]
     fn a_balance_that_does_not_follow_is_refused() {
-        let csv = "Ngày giao dịch,Ngày hiệu lực,Số bút toán,Nội dung,Ghi nợ,Ghi có,Số dư\n\
-                   02/03/2026,,FT1,x,,1.000.000,2.000.000\n\
-                   03/03/2026,,FT2,x,,1.000.000,3.500.000\n";
-        let err = parse_csv(csv.as_bytes(), &profile_csv()).unwrap_err();
+        let err = refusal_of(
+            "02/03/2026,,FT1,x,,1.000.000,2.000.000\n\
+             03/03/2026,,FT2,x,,1.000.000,3.500.000\n",
+        );
         assert_eq!((err.line, err.column.as_str()), (3, "Số dư"));
     }
 

@@ -105,13 +105,9 @@ impl LineStatus {
 
     /// The state of stored line `row`; an unreadable one is an error naming the line.
     pub fn of(row: &bank_statement_line::Model) -> AppResult<LineStatus> {
-        row.status.parse().map_err(|_| {
-            AppError::internal(anyhow::anyhow!(
-                "stored bank statement line {} has status {:?}",
-                row.id,
-                row.status
-            ))
-        })
+        row.status
+            .parse()
+            .map_err(|_| AppError::unreadable("bank statement line", row.id, "status", &row.status))
     }
 }
 
@@ -139,10 +135,12 @@ impl Direction {
         match row.direction.as_str() {
             "credit" => Ok(Direction::Credit),
             "debit" => Ok(Direction::Debit),
-            other => Err(AppError::internal(anyhow::anyhow!(
-                "stored bank statement line {} has direction {other:?}",
-                row.id
-            ))),
+            other => Err(AppError::unreadable(
+                "bank statement line",
+                row.id,
+                "direction",
+                other,
+            )),
         }
     }
 }
@@ -210,13 +208,8 @@ impl StatementView {
     /// The stored statement with its lines' counts; a format that is not one of [`formats::FORMATS`] is an
     /// error naming the row.
     fn of(m: bank_statement::Model, counts: LineCounts) -> AppResult<Self> {
-        let format = StatementFormat::parse(&m.format).ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!(
-                "stored bank statement {} has format {:?}",
-                m.id,
-                m.format
-            ))
-        })?;
+        let format = StatementFormat::parse(&m.format)
+            .ok_or_else(|| AppError::unreadable("bank statement", m.id, "format", &m.format))?;
         Ok(StatementView {
             id: m.id,
             bank_account: m.bank_account,
@@ -296,10 +289,7 @@ impl LineView {
     /// The view of stored line `m`; a stored value that cannot be read is an error naming the line.
     fn of(m: bank_statement_line::Model, loan_number: Option<String>) -> AppResult<Self> {
         let unreadable = |field: &str, text: &str| {
-            AppError::internal(anyhow::anyhow!(
-                "stored bank statement line {} has {field} {text:?}",
-                m.id
-            ))
+            AppError::unreadable("bank statement line", m.id, field, text)
         };
         let ids = |field: &str, text: &str| {
             serde_json::from_str::<Vec<i64>>(text).map_err(|_| unreadable(field, text))

@@ -192,11 +192,12 @@ pub async fn reconcile(
         if LineStatus::of(line)? == LineStatus::Posted {
             let posted =
                 serde_json::from_str::<Vec<i64>>(&line.posted_transactions).map_err(|_| {
-                    AppError::internal(anyhow::anyhow!(
-                        "stored bank statement line {} has posted_transactions {:?}",
+                    AppError::unreadable(
+                        "bank statement line",
                         line.id,
-                        line.posted_transactions
-                    ))
+                        "posted_transactions",
+                        &line.posted_transactions,
+                    )
                 })?;
             explained_tx.extend(posted);
         }

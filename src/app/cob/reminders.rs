@@ -191,13 +191,9 @@ pub(super) fn reminders_due<'a>(
 
 /// The loan's stored day count; text that is not one is an error naming the loan, never a default.
 pub(super) fn day_count_of(loan: &loan::Model) -> AppResult<coopfund_domain::DayCount> {
-    loan.day_count.parse().map_err(|_| {
-        AppError::internal(anyhow::anyhow!(
-            "stored loan {} has day count {:?}",
-            loan.id,
-            loan.day_count
-        ))
-    })
+    loan.day_count
+        .parse()
+        .map_err(|_| AppError::unreadable("loan", loan.id, "day count", &loan.day_count))
 }
 
 /// A count of days shown in a mail (never negative here; an impossible one is an error, not a clamp).

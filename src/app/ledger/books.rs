@@ -13,15 +13,13 @@ use sea_orm::{
 };
 
 use crate::{
+    app::loan_engine::LOAN_IDS_PER_QUERY_MAX,
     error::{AppError, AppResult},
     store::{
         entities::{journal_entry, journal_line, loan},
         sum_vnd,
     },
 };
-
-/// The most loan ids bound in one query (SQLite allows 32,766 bound values).
-const LOAN_IDS_PER_QUERY_MAX: usize = 4_000;
 
 /// Whose journal lines a [`BookQuery`] sums.
 #[derive(Debug, Clone, Copy)]

@@ -57,10 +57,12 @@ pub(super) fn normal_side_of(account: &ledger_account::Model) -> AppResult<Side>
     match account.normal_side.as_str() {
         "debit" => Ok(Side::Debit),
         "credit" => Ok(Side::Credit),
-        other => Err(AppError::internal(anyhow::anyhow!(
-            "stored ledger account {} has normal side {other:?}",
-            account.code
-        ))),
+        other => Err(AppError::unreadable(
+            "ledger account",
+            &account.code,
+            "normal side",
+            other,
+        )),
     }
 }
 

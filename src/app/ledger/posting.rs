@@ -700,11 +700,7 @@ pub fn cached_group(loan_id: i64, stored: i32) -> AppResult<DebtGroup> {
     u8::try_from(stored)
         .ok()
         .and_then(DebtGroup::from_number)
-        .ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!(
-                "stored loan {loan_id} has debt group {stored}"
-            ))
-        })
+        .ok_or_else(|| AppError::unreadable("loan", loan_id, "debt group", stored))
 }
 
 /// The worst debt group cached on the cooperative's other open loans (DOMAIN.md §8: all loans of one
@@ -859,20 +855,48 @@ pub fn effective_balances_as_of(
     if !open {
         return Ok(Some(stored));
     }
+    Ok(Some(open_loan_balances_as_of(
+        OpenLoanAsOf {
+            cooperative_id: loan.cooperative_id,
+            stored,
+            cached_by_command: loan.balances_cached_by_command,
+        },
+        marks,
+    )))
+}
+
+/// What an open loan's as-of date depends on besides the marks: the columns of its row
+/// [`open_loan_balances_as_of`] reads (a reader of many open loans selects only these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenLoanAsOf {
+    /// The loan's cooperative (the close's cooperative mark covers those up to one id).
+    pub cooperative_id: i64,
+    /// The row's `balances_as_of`.
+    pub stored: NaiveDate,
+    /// The row's `balances_cached_by_command`: a command wrote it on its as-of date.
+    pub cached_by_command: bool,
+}
+
+/// The as-of date of an open loan's cached balances ([`effective_balances_as_of`], for a loan known to be open:
+/// disbursed, not finished).
+pub fn open_loan_balances_as_of(
+    loan: OpenLoanAsOf,
+    marks: &crate::app::fund::CachedThrough,
+) -> NaiveDate {
     let covered_through = |through: NaiveDate| {
         let day_before = through - chrono::Duration::days(1);
-        stored < day_before || (stored == day_before && !loan.balances_cached_by_command)
+        loan.stored < day_before || (loan.stored == day_before && !loan.cached_by_command)
     };
     if let Some((day, last_cooperative)) = marks.cob_day {
         let through = day + chrono::Duration::days(1);
         if loan.cooperative_id <= last_cooperative && covered_through(through) {
-            return Ok(Some(through));
+            return through;
         }
     }
-    Ok(match marks.open_loans {
-        Some(through) if covered_through(through) => Some(through),
-        _ => Some(stored),
-    })
+    match marks.open_loans {
+        Some(through) if covered_through(through) => through,
+        _ => loan.stored,
+    }
 }
 
 /// Whether the close of day `date` may leave loan `loan`'s row unwritten when its cached balances do not change:

@@ -911,11 +911,7 @@ pub async fn restructure(
                 let period_months = match command.period_months {
                     Some(months) => months,
                     None => u32::try_from(loan.period_months).map_err(|_| {
-                        AppError::internal(anyhow::anyhow!(
-                            "stored loan {} has period_months {}",
-                            loan.id,
-                            loan.period_months
-                        ))
+                        AppError::unreadable("loan", loan.id, "period_months", loan.period_months)
                     })?,
                 };
                 let terms = coopfund_domain::Restructure {

@@ -108,12 +108,7 @@ pub struct LoanView {
 }
 
 fn count_of(loan: &loan::Model, what: &str, value: i32) -> AppResult<u32> {
-    u32::try_from(value).map_err(|_| {
-        AppError::internal(anyhow::anyhow!(
-            "stored loan {} has {what} {value:?}",
-            loan.id
-        ))
-    })
+    u32::try_from(value).map_err(|_| AppError::unreadable("loan", loan.id, what, value))
 }
 
 impl LoanView {

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::{
     app::reports_as_of::{AsOfRequest, ReportAsOf},
     error::AppResult,
-    http::sheets::{labelled, Cell, Sheets},
+    http::sheets::{labelled, Cell, Sheets, Workbook},
 };
 
 view! {
@@ -270,10 +270,14 @@ pub const SHEET_EXPOSURES: &str = "Dư nợ lớn nhất";
 /// Write-offs.
 pub const SHEET_WRITE_OFFS: &str = "Xóa nợ và thu hồi";
 
-impl AsOfReport {
+impl Workbook for AsOfReport {
+    fn file_name(&self) -> String {
+        format!("bao-cao-{}", self.date)
+    }
+
     /// Writes the report, one sheet per section; each sheet of amounts ends with its total row
     /// ("Tổng cộng"), equal to the JSON's totals.
-    pub async fn write(&self, sheets: &mut Sheets) -> AppResult<()> {
+    async fn write(&self, sheets: &mut Sheets) -> AppResult<()> {
         let groups = self.groups.iter().map(|g| {
             [
                 Cell::Int(i64::from(g.debt_group)),
@@ -695,9 +699,15 @@ impl LendingReportView {
         ]);
         rows
     }
+}
+
+impl Workbook for LendingReportView {
+    fn file_name(&self) -> String {
+        format!("bao-cao-cho-vay-{}-{}", self.year, self.period)
+    }
 
     /// Writes the appendix (one sheet) and the reconciliation (a second sheet).
-    pub async fn write(&self, sheets: &mut Sheets) -> AppResult<()> {
+    async fn write(&self, sheets: &mut Sheets) -> AppResult<()> {
         let appendix = self.appendix().into_iter().map(|r| {
             [
                 Cell::from(r.number),
@@ -895,9 +905,13 @@ pub struct TargetsReport {
     pub lines: Vec<TargetLineView>,
 }
 
-impl TargetsReport {
+impl Workbook for TargetsReport {
+    fn file_name(&self) -> String {
+        format!("muc-tieu-nghi-quyet-{}-{}", self.from_year, self.to_year)
+    }
+
     /// One sheet: every line.
-    pub async fn write(&self, sheets: &mut Sheets) -> AppResult<()> {
+    async fn write(&self, sheets: &mut Sheets) -> AppResult<()> {
         let lines = self.lines.iter().map(|l| {
             [
                 Cell::Int(i64::from(l.year)),

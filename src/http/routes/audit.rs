@@ -1,11 +1,7 @@
 //! `GET /api/v1/audit`: the audit trail (admin, auditor); `GET /api/v1/audit/verify` and
 //! `GET /api/v1/audit/checkpoint`: the hash chains of the books (issue 11 item 1).
 
-use axum::{
-    extract::State,
-    response::{IntoResponse, Response},
-    Json,
-};
+use axum::{extract::State, response::Response, Json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
@@ -13,7 +9,7 @@ use crate::{
     error::AppResult,
     http::{
         dto::audit::{AuditPage, AuditQuery, ChainVerifyQuery, ChainsVerifyView, CheckpointView},
-        export::{self, ExportFormat},
+        export,
         extract::{ApiQuery, Export},
         responses::{BadRequest, Forbidden},
     },
@@ -39,10 +35,7 @@ pub async fn list_audit(
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> AppResult<Response> {
     let page = AuditPage::from(audit::list(&state.ctx, &caller, query.try_into()?).await?);
-    match format {
-        ExportFormat::Json => Ok(Json(page).into_response()),
-        _ => export::table(format, "audit", &page.items),
-    }
+    export::json_or_table(format, &page, "audit", &page.items)
 }
 
 /// Verifies the hash chains over the audit trail, the journal (entries with their lines), the loan

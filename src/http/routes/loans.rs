@@ -392,18 +392,9 @@ pub async fn get_statement(
     ApiId(id): ApiId,
     crate::http::extract::Export(format): crate::http::extract::Export,
 ) -> AppResult<axum::response::Response> {
-    use axum::response::IntoResponse;
-    let statement = loans::statement(&state.ctx, &caller, id.into()).await?;
-    match format {
-        crate::http::export::ExportFormat::Json => {
-            Ok(Json(LoanStatement::from(statement)).into_response())
-        }
-        _ => crate::http::export::table(
-            format,
-            &format!("statement-{}", statement.number),
-            &statement.lines,
-        ),
-    }
+    let statement = LoanStatement::from(loans::statement(&state.ctx, &caller, id.into()).await?);
+    let name = format!("statement-{}", statement.number);
+    crate::http::export::json_or_table(format, &statement, &name, &statement.lines)
 }
 
 /// Signs the contract (officer, approver): approved → contract_signed.

@@ -14,7 +14,7 @@ use crate::{
                 TargetLineView, TargetsQuery, TargetsReport,
             },
         },
-        export::{ExportFormat, ExportParams},
+        export::ExportParams,
         extract::{ApiId, ApiJson, ApiQuery, Export},
         responses::{BadRequest, Forbidden, NotFound},
         sheets,
@@ -61,23 +61,7 @@ pub async fn as_of(
 ) -> AppResult<Response> {
     let report = reports_as_of::report_as_of(&state.ctx, &caller, query.into()).await?;
     let view = AsOfReport::from(&report);
-    Ok(as_of_response(format, view))
-}
-
-/// The report as JSON or as a download (shared with the page).
-pub fn as_of_response(format: ExportFormat, view: AsOfReport) -> Response {
-    use axum::response::IntoResponse;
-    match format {
-        ExportFormat::Json => Json(view).into_response(),
-        _ => sheets::stream(
-            format,
-            &format!("bao-cao-{}", view.date),
-            move |mut sheets| async move {
-                view.write(&mut sheets).await?;
-                Ok(sheets)
-            },
-        ),
-    }
+    Ok(sheets::json_or_sheets(format, view))
 }
 
 /// The semi-annual or annual lending report to the central fund and the province (Decree 45/2021
@@ -99,23 +83,10 @@ pub async fn lending(
         .map(reports_as_of::LendingPeriod::parse)
         .transpose()?;
     let report = reports_as_of::lending_report(&state.ctx, &caller, query.year, period).await?;
-    Ok(lending_response(format, LendingReportView::from(&report)))
-}
-
-/// The lending report as JSON or as a download (shared with the page).
-pub fn lending_response(format: ExportFormat, view: LendingReportView) -> Response {
-    use axum::response::IntoResponse;
-    match format {
-        ExportFormat::Json => Json(view).into_response(),
-        _ => sheets::stream(
-            format,
-            &format!("bao-cao-cho-vay-{}-{}", view.year, view.period),
-            move |mut sheets| async move {
-                view.write(&mut sheets).await?;
-                Ok(sheets)
-            },
-        ),
-    }
+    Ok(sheets::json_or_sheets(
+        format,
+        LendingReportView::from(&report),
+    ))
 }
 
 /// The province's resolution on collective economy: what the fund contributed per year and district
@@ -132,7 +103,7 @@ pub async fn targets(
     ApiQuery(query): ApiQuery<TargetsQuery>,
 ) -> AppResult<Response> {
     let report = targets_report(&state, &caller, query.from_year, query.to_year).await?;
-    Ok(targets_response(format, report))
+    Ok(sheets::json_or_sheets(format, report))
 }
 
 /// The targets report with its defaults (shared with the page).
@@ -158,25 +129,6 @@ pub async fn targets_report(
         to_year,
         lines: lines.iter().map(TargetLineView::from).collect(),
     })
-}
-
-/// The targets report as JSON or a download.
-pub fn targets_response(format: ExportFormat, report: TargetsReport) -> Response {
-    use axum::response::IntoResponse;
-    match format {
-        ExportFormat::Json => Json(report).into_response(),
-        _ => sheets::stream(
-            format,
-            &format!(
-                "muc-tieu-nghi-quyet-{}-{}",
-                report.from_year, report.to_year
-            ),
-            move |mut sheets| async move {
-                report.write(&mut sheets).await?;
-                Ok(sheets)
-            },
-        ),
-    }
 }
 
 /// Records a cooperative's profile (sector, members, OCOP products, rating) in force from
