@@ -41,15 +41,6 @@
 //! disconnects) never leaves a batch half-committed or open: a command dropped while it runs leaves a
 //! task behind that commits the batch without it.
 //!
-//! **The disk's sync outside the gate.** A batch runs on a pool of its own
-//! ([`store::unsynced_pool_beside`]) whose commit writes the write-ahead log without syncing it, so the
-//! gate is let go as soon as the log is written; the sync (`fdatasync` of the log, one for every batch
-//! committed since the last, [`Batches::make_durable`]) then runs beside the next batch's commands instead
-//! of stopping them. **No command answers before a sync that began after its batch's commit**: full
-//! durability is kept, only no longer under the lock. (With `synchronous = FULL` SQLite held its write lock
-//! through the sync, ≈ 1.3–3.5 ms on this machine's disk, so a second batch could not even start:
-//! benches/README.md, "What bounds repayments on SQLite".) Every other writer keeps `synchronous = FULL`.
-//!
 //! What a command in a batch may assume: it sees the effects of the commands before it in the batch
 //! (it runs on the same transaction), so it must read and write **only through the transaction it is
 //! given** — a read through another pooled connection would not see the batch's uncommitted rows.
@@ -63,7 +54,7 @@ use std::{
     future::Future,
     path::PathBuf,
     sync::{
-        atomic::{AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicUsize, Ordering},
         Arc, LazyLock,
     },
 };
@@ -93,6 +84,7 @@ tokio::task_local! {
 }
 
 /// One SQLite file's gate: the lock every writer of the process takes, and the batch it guards.
+#[derive(Default)]
 struct Gate {
     lock: Arc<Mutex<Pending>>,
     /// Writers waiting for `lock` now: a command that finds none commits its batch at once.
@@ -100,107 +92,6 @@ struct Gate {
     /// Batches committed so far (the tests read it; the metric `sqlite_group_commit_commands` says how
     /// many commands each carried).
     commits: AtomicUsize,
-    /// The batches' own pool and the log's sync.
-    batches: Batches,
-}
-
-impl Gate {
-    fn new(file: PathBuf) -> Self {
-        Gate {
-            lock: Default::default(),
-            waiting: AtomicUsize::new(0),
-            commits: AtomicUsize::new(0),
-            batches: Batches {
-                pool: std::sync::Mutex::new(None),
-                file,
-                committed: AtomicU64::new(0),
-                synced: AtomicU64::new(0),
-                syncing: Mutex::new(()),
-                syncs: AtomicUsize::new(0),
-            },
-        }
-    }
-}
-
-/// Closes the batches' pool `batches` once `main`, the pool it was made beside, closes (or is dropped):
-/// whoever closes the database expects the file to be let go.
-fn close_with(main: &DatabaseConnection, batches: &DatabaseConnection) {
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        return;
-    };
-    let closed = main.get_sqlite_connection_pool().close_event();
-    let pool = batches.get_sqlite_connection_pool().clone();
-    runtime.spawn(async move {
-        closed.await;
-        pool.close().await;
-    });
-}
-
-/// The group commit's batches on one file: the pool they commit on without syncing, and the sync of the
-/// write-ahead log that makes them durable before any of their commands answers.
-struct Batches {
-    /// The pool batches commit on ([`store::unsynced_pool_beside`]), made beside the first main pool that
-    /// needed it and closed with that pool; made again beside the next one if it was.
-    pool: std::sync::Mutex<Option<DatabaseConnection>>,
-    /// The database file (its log is `<file>-wal`).
-    file: PathBuf,
-    /// Batches committed on `db` so far: the number of the last one.
-    committed: AtomicU64,
-    /// Every batch up to this number is durable: `committed` as it stood when the last sync began.
-    synced: AtomicU64,
-    /// Held by the one task syncing; who waits for it finds its batch covered, or syncs next (for all
-    /// the batches committed meanwhile at once).
-    syncing: Mutex<()>,
-    /// Syncs done (the tests read it).
-    syncs: AtomicUsize,
-}
-
-impl Batches {
-    /// The open pool of the batches, made beside `main` if there is none; `main` itself for an in-memory
-    /// database (its batches then commit with the main pool's full sync, and there is no log to sync).
-    fn pool(&self, main: &DatabaseConnection) -> DatabaseConnection {
-        let mut pool = self
-            .pool
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(open) = pool.as_ref().filter(|open| !is_closed(open)) {
-            return open.clone();
-        }
-        let Some(fresh) = store::unsynced_pool_beside(main) else {
-            return main.clone();
-        };
-        close_with(main, &fresh);
-        *pool = Some(fresh.clone());
-        fresh
-    }
-
-    /// Returns once batch number `batch` is on disk, syncing the log if no sync that began after its
-    /// commit has ended yet. Syncs are not queued per batch: one sync covers every batch committed
-    /// before it began.
-    async fn make_durable(&self, batch: u64) -> AppResult<()> {
-        if self.synced.load(Ordering::SeqCst) >= batch {
-            return Ok(());
-        }
-        let _turn = self.syncing.lock().await;
-        if self.synced.load(Ordering::SeqCst) >= batch {
-            return Ok(());
-        }
-        // Read before the sync begins: every batch counted here has written its log already.
-        let covers = self.committed.load(Ordering::SeqCst);
-        let started = std::time::Instant::now();
-        store::sync_write_ahead_log(&self.file)
-            .await
-            .map_err(|err| {
-                tracing::error!(error = %err, file = %self.file.display(), "syncing the write-ahead log failed");
-                AppError::internal(anyhow::anyhow!(
-                    "syncing the database's write-ahead log failed: {err}"
-                ))
-            })?;
-        metrics::histogram!("sqlite_wal_sync_seconds").record(started.elapsed().as_secs_f64());
-        self.syncs.fetch_add(1, Ordering::Relaxed);
-        self.synced.fetch_max(covers, Ordering::SeqCst);
-        Ok(())
-    }
 }
 
 /// The batch of money commands not yet committed, if one is open.
@@ -215,8 +106,8 @@ struct Batch {
     outcome: watch::Sender<Option<Outcome>>,
 }
 
-/// How a batch ended: committed (with its number among the file's batches), or the database error that ended it (every command of it answers that).
-type Outcome = Result<u64, Arc<sea_orm::DbErr>>;
+/// How a batch ended: committed, or the database error that ended it (every command of it answers that).
+type Outcome = Result<(), Arc<sea_orm::DbErr>>;
 
 /// Counts a writer as waiting for the gate until it is dropped (also when the wait is cancelled).
 struct Waiting<'g>(&'g AtomicUsize);
@@ -254,12 +145,7 @@ fn gate_of(db: &DatabaseConnection) -> Option<Arc<Gate>> {
     let mut gates = GATES
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    Some(
-        gates
-            .entry(file.clone())
-            .or_insert_with(|| Arc::new(Gate::new(file)))
-            .clone(),
-    )
+    Some(gates.entry(file).or_default().clone())
 }
 
 /// Whether the current task runs inside [`hold`] (or a command of a batch): a writer path called
@@ -276,33 +162,12 @@ async fn commit_batch(gate: &Gate, pending: &mut Pending) {
     let commands = batch.commands;
     gate.commits.fetch_add(1, Ordering::Relaxed);
     metrics::histogram!("sqlite_group_commit_commands").record(commands as f64);
-    let outcome = batch
-        .txn
-        .commit()
-        .await
-        .map_err(Arc::new)
-        .map(|()| gate.batches.committed.fetch_add(1, Ordering::SeqCst) + 1);
+    let outcome = batch.txn.commit().await.map_err(Arc::new);
     match &outcome {
-        Ok(_) => tracing::debug!(commands, "group commit"),
+        Ok(()) => tracing::debug!(commands, "group commit"),
         Err(err) => tracing::error!(commands, error = %err, "group commit failed"),
     }
     batch.outcome.send_replace(Some(outcome));
-}
-
-/// Opens a new batch's transaction on the batches' pool; on the main pool (synced at commit) if the
-/// batches' pool was closed just now with the pool it was made beside.
-async fn begin_batch(gate: &Gate, main: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
-    let pool = gate.batches.pool(main);
-    match pool.begin().await {
-        Ok(txn) => Ok(txn),
-        Err(_) if is_closed(&pool) => Ok(main.begin().await?),
-        Err(err) => Err(err.into()),
-    }
-}
-
-/// Whether the SQLite pool `db` was closed.
-fn is_closed(db: &DatabaseConnection) -> bool {
-    db.get_sqlite_connection_pool().is_closed()
 }
 
 /// `guard` with no batch open: an open one is committed first (see [`commit_now`]).
@@ -441,7 +306,7 @@ impl Member {
         let batch = match guard.0.take() {
             Some(batch) => batch,
             None => Batch {
-                txn: begin_batch(&gate, db).await?,
+                txn: db.begin().await?,
                 commands: 0,
                 outcome: watch::channel(None).0,
             },
@@ -479,7 +344,6 @@ impl Member {
             mut committed,
         } = self;
         let gate = turn.gate.clone();
-        let durability = gate.clone();
         let Some(mut guard) = turn.end() else {
             return Err(AppError::internal(anyhow::anyhow!("the gate was let go")));
         };
@@ -510,20 +374,14 @@ impl Member {
             commit_later(gate);
         }
         let value = result?;
-        let outcome = match committed.wait_for(Option::is_some).await {
-            Ok(outcome) => outcome.clone(),
-            Err(_) => None,
-        };
-        match outcome {
-            Some(Ok(batch)) => {
-                durability.batches.make_durable(batch).await?;
-                Ok(value)
-            }
-            Some(Err(err)) => Err(AppError::from_shared_db_err(&err)),
-            None => Err(AppError::internal(anyhow::anyhow!(
+        let answer = match committed.wait_for(Option::is_some).await.as_deref() {
+            Ok(Some(Ok(()))) => Ok(value),
+            Ok(Some(Err(err))) => Err(AppError::from_shared_db_err(err)),
+            Ok(None) | Err(_) => Err(AppError::internal(anyhow::anyhow!(
                 "the group commit was abandoned"
             ))),
-        }
+        };
+        answer
     }
 }
 
@@ -568,16 +426,6 @@ mod tests {
             .await
             .expect("table");
         db
-    }
-
-    async fn scratch_again(dir: &tempfile::TempDir) -> DatabaseConnection {
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("w.db").display());
-        store::connect(&DatabaseSettings {
-            url,
-            max_connections: 4,
-        })
-        .await
-        .expect("the scratch database again")
     }
 
     async fn insert(txn: &DatabaseTransaction, x: i64) -> AppResult<()> {
@@ -664,83 +512,6 @@ mod tests {
             expected.len()
         );
         assert_eq!(rows(&db).await, expected);
-    }
-
-    #[tokio::test]
-    /// Batches commit on a pool that does not sync at commit (`synchronous = NORMAL`, 1) while every
-    /// other connection keeps `FULL` (2); a command answers only once a sync of the log that began after
-    /// its batch's commit has ended, and concurrent batches share syncs.
-    async fn a_command_answers_only_after_the_log_sync_that_covers_its_batch() {
-        let dir = tempfile::tempdir().expect("dir");
-        let db = scratch(&dir).await;
-        let gate = gate_of(&db).expect("sqlite");
-        let batches = &gate.batches;
-        let synchronous = |conn: DatabaseConnection| async move {
-            let row = conn
-                .query_one_raw(Statement::from_string(
-                    conn.get_database_backend(),
-                    "PRAGMA synchronous",
-                ))
-                .await
-                .expect("pragma")
-                .expect("row");
-            row.try_get_by_index::<i64>(0).expect("value")
-        };
-        assert_eq!(
-            synchronous(db.clone()).await,
-            2,
-            "the main pool syncs at commit"
-        );
-        assert_eq!(synchronous(batches.pool(&db)).await, 1, "batches do not");
-
-        let tasks: Vec<_> = (0..30)
-            .map(|x| {
-                let db = db.clone();
-                let gate = gate.clone();
-                tokio::spawn(async move {
-                    let member = Member::join(&db).await.expect("join");
-                    insert(member.txn(), x).await.expect("insert");
-                    let batches = &gate.batches;
-                    // This command's batch commits after every batch counted now.
-                    let committed_before = batches.committed.load(Ordering::SeqCst);
-                    member.finish(Ok(x)).await.expect("answered");
-                    let synced = batches.synced.load(Ordering::SeqCst);
-                    assert!(
-                        synced > committed_before,
-                        "{x} answered with batches through {synced} synced, its own after {committed_before}"
-                    );
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.expect("task");
-        }
-        let commits = batches.committed.load(Ordering::SeqCst);
-        let syncs = batches.syncs.load(Ordering::SeqCst);
-        assert_eq!(batches.synced.load(Ordering::SeqCst), commits);
-        assert!(
-            (1..=commits as usize).contains(&syncs),
-            "{syncs} syncs for {commits} batches"
-        );
-        assert_eq!(rows(&db).await, (0..30).collect::<Vec<_>>());
-
-        // Closing the database closes the batches' pool too (the file is let go), and a pool opened on
-        // the file afterwards gets a new one.
-        let batch_pool = batches.pool(&db);
-        db.close().await.expect("close");
-        tokio::time::timeout(std::time::Duration::from_secs(10), async {
-            while !is_closed(&batch_pool) {
-                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-            }
-        })
-        .await
-        .expect("the batches' pool closes with the database");
-        let reopened = scratch_again(&dir).await;
-        assert!(!is_closed(&batches.pool(&reopened)));
-        let answered = command(reopened.clone(), 30, false)
-            .await
-            .expect("a batch after reopening");
-        assert_eq!(answered, 30);
     }
 
     #[tokio::test]

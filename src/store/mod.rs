@@ -80,54 +80,6 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
     Database::connect(options).await
 }
 
-/// A second, small pool on the SQLite file of `db`, for the group commit's batches
-/// ([`crate::app::writer`]): its connections commit **without waiting for the disk**
-/// (`synchronous = NORMAL`: the commit writes the write-ahead log but does not sync it), so that the
-/// writer gate is not held through the sync. Durability is kept by the writer, not dropped: it syncs the
-/// log itself after each batch's commit, outside the gate, and no command of the batch answers before
-/// that sync (see [`sync_write_ahead_log`]). Every other connection keeps `synchronous = FULL`.
-///
-/// The same options as `db`'s pool otherwise (the file, WAL, foreign keys, busy timeout, statement
-/// logging); the pool connects lazily. `None` for an in-memory database, where a second pool would
-/// open another, empty database.
-pub fn unsynced_pool_beside(db: &DatabaseConnection) -> Option<DatabaseConnection> {
-    use sea_orm::sqlx::{sqlite::SqlitePoolOptions, sqlite::SqliteSynchronous, Connection};
-    let main = db.get_sqlite_connection_pool();
-    let options = (*main.connect_options()).clone();
-    if options.get_filename().as_os_str() == ":memory:" || !options.get_filename().exists() {
-        return None;
-    }
-    let pool = SqlitePoolOptions::new()
-        // One batch is open at a time (the writer gate); the second connection spares a batch the wait
-        // for the first one's return to the pool after its commit.
-        .max_connections(2)
-        .acquire_timeout(Duration::from_secs(30))
-        .test_before_acquire(false)
-        // As in [`connect`]: a connection whose transaction could not be ended is closed, not reused.
-        .before_acquire(|conn, _meta| {
-            let clean = !conn.is_in_transaction();
-            Box::pin(async move { Ok(clean) })
-        })
-        .connect_lazy_with(options.synchronous(SqliteSynchronous::Normal));
-    Some(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
-}
-
-/// Makes every transaction committed so far on the SQLite `file` durable: `fdatasync` of its
-/// write-ahead log (`<file>-wal`), on a blocking thread. Called by the writer after a batch committed
-/// through [`unsynced_pool_beside`]'s pool. A log that is not there is fine: SQLite deletes it only
-/// after checkpointing it into the database file and syncing that.
-pub async fn sync_write_ahead_log(file: &Path) -> std::io::Result<()> {
-    let mut wal = file.as_os_str().to_owned();
-    wal.push("-wal");
-    tokio::task::spawn_blocking(move || match std::fs::File::open(&wal) {
-        Ok(log) => log.sync_data(),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(err) => Err(err),
-    })
-    .await
-    .map_err(std::io::Error::other)?
-}
-
 /// Brings the schema up to date; safe to call on every start.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
