@@ -4,11 +4,11 @@
 use coopfund::store::entities::journal_line;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::{
     helpers::{spawn_app_with, TestApp},
-    loan_fixtures::{active_loan, assert_ledger_verifies, example_3, json_of, Staff},
+    loan_fixtures::{active_loan, assert_ledger_verifies, example_3, json_of, run_cob, Staff},
 };
 
 async fn loan(app: &TestApp, token: &str, id: i64) -> Value {
@@ -42,27 +42,9 @@ async fn a_current_loan_takes_the_group_of_its_cooperatives_overdue_loan_and_its
     let staff = Staff::new(&app).await;
     let cooperative = app.cooperative().await;
     let unpaid = active_loan(&app, &staff, cooperative, &example_3(), "2026-01-10").await;
-    json_of(
-        app.post(
-            "/api/v1/cob/run",
-            &app.admin_token,
-            &json!({"through": "2026-02-28"}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    run_cob(&app, "2026-02-28").await;
     let current = active_loan(&app, &staff, cooperative, &example_3(), "2026-03-01").await;
-    json_of(
-        app.post(
-            "/api/v1/cob/run",
-            &app.admin_token,
-            &json!({"through": "2026-03-14"}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    run_cob(&app, "2026-03-14").await;
 
     let worst = loan(&app, &staff.auditor, unpaid).await;
     assert_eq!(worst["dpd"], 33, "due 2026-02-10, unpaid on 2026-03-15");

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::{
     cob_e2e::fund,
     helpers::{error_of, spawn_app, unique, TestApp},
-    loan_fixtures::{active_loan, example_3, json_of, repay, Staff},
+    loan_fixtures::{active_loan, example_3, json_of, repay, run_cob, Staff},
     smtp::SmtpServer,
 };
 
@@ -383,13 +383,7 @@ async fn reminders_go_to_the_chair_and_the_accountant_the_cooperative_chose_in_i
     );
 
     // The T-7 reminder goes to both, in English, with its VietQR code.
-    let through = json!({"through": "2026-02-02"});
-    json_of(
-        app.post("/api/v1/cob/run", &app.admin_token, &through)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    run_cob(&app, "2026-02-02").await;
     let worker = Worker::new(app.db.clone(), &app.settings).expect("worker");
     worker.run_once().await.expect("deliver");
     let rows = outbox_message::Entity::find()
@@ -468,16 +462,7 @@ async fn a_statement_for_a_period_opens_where_the_previous_one_closed() {
         ("2026-02-09", 11_019_178, "2026-02-10"),
         ("2026-03-09", 10_900_000, "2026-03-10"),
     ] {
-        json_of(
-            app.post(
-                "/api/v1/cob/run",
-                &app.admin_token,
-                &json!({"through": through}),
-            )
-            .await,
-            StatusCode::OK,
-        )
-        .await;
+        run_cob(&app, through).await;
         let paid = repay(&app, &staff, loan_id, amount_vnd, value_date, "ordinary").await;
         assert_eq!(paid.status(), StatusCode::CREATED);
     }
