@@ -13,18 +13,15 @@ static useconds_t extra_us(void) {
     return set ? (useconds_t)atoi(set) : 2000;
 }
 
-int fdatasync(int fd) {
-    static int (*real)(int) = 0;
-    if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-    int result = real(fd);
-    usleep(extra_us());
-    return result;
-}
+// The real call, then the wait: one definition for each of the two calls.
+#define SLOWER(name)                                                      \
+    int name(int fd) {                                                    \
+        static int (*real)(int) = 0;                                      \
+        if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, #name);          \
+        int result = real(fd);                                            \
+        usleep(extra_us());                                               \
+        return result;                                                    \
+    }
 
-int fsync(int fd) {
-    static int (*real)(int) = 0;
-    if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-    int result = real(fd);
-    usleep(extra_us());
-    return result;
-}
+SLOWER(fdatasync)
+SLOWER(fsync)
