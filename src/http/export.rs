@@ -178,23 +178,23 @@ fn xlsx_response(
         let excel_row = u32::try_from(index + 1).map_err(AppError::internal)?;
         for (col, header) in headers.iter().enumerate() {
             let col = col as u16;
-            match row.get(header) {
-                Some(Value::Number(n))
-                    if n.as_i64()
-                        .is_some_and(|v| v.abs() < SPREADSHEET_EXACT_INTEGER) =>
-                {
-                    let whole = n.as_i64().unwrap_or_default();
-                    // Exact: |whole| < 2^53 (see the module docs).
+            let value = row.get(header);
+            // An integer written as a number only when exact: |whole| < 2^53 (see the module docs).
+            let exact_whole = value
+                .and_then(Value::as_i64)
+                .filter(|whole| whole.abs() < SPREADSHEET_EXACT_INTEGER);
+            match (value, exact_whole) {
+                (Some(_), Some(whole)) => {
                     sheet
                         .write_number_with_format(excel_row, col, whole as f64, &amount)
                         .map_err(xlsx)?;
                 }
-                Some(value) => {
+                (Some(value), None) => {
                     sheet
                         .write_string(excel_row, col, cell_text(value))
                         .map_err(xlsx)?;
                 }
-                None => {}
+                (None, _) => {}
             }
         }
     }
