@@ -31,6 +31,7 @@ mod m20261204_000015_cooperative_profiles;
 mod m20261205_000016_loan_snapshots;
 mod m20261205_000017_chain_parts;
 mod m20261205_000018_loans_cached_through;
+mod m20261206_000019_loan_books;
 
 pub mod chain_rows;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000016_loan_snapshots::Migration),
             Box::new(m20261205_000017_chain_parts::Migration),
             Box::new(m20261205_000018_loans_cached_through::Migration),
+            Box::new(m20261206_000019_loan_books::Migration),
         ])
     }
 }

@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use crate::helpers::spawn_app;
 use crate::loan_fixtures::{
-    active_loan, assert_ledger_verifies, example_3, json_of, repay, set_date, Staff, Terms,
-    FIXTURE_CHARTER_CAPITAL_VND,
+    active_loan, assert_ledger_verifies, example_3, json_of, repay, run_cob, set_date, Staff,
+    Terms, FIXTURE_CHARTER_CAPITAL_VND,
 };
 
 fn balance_of(accounts: &Value, code: &str) -> i64 {
@@ -141,6 +141,107 @@ async fn ledger_verify_reports_a_cached_balance_that_differs_from_the_engine() {
     assert!(!report.passed());
     assert!(
         report.render().contains("in_term_principal_vnd"),
+        "{}",
+        report.render()
+    );
+}
+
+/// Issue 14: a loan's running book (`loan_books`, which posting by difference reads instead of summing the loan's
+/// journal lines) is kept by the database as lines are inserted — a disbursement, a repayment, a reversal and
+/// the close of business each leave it equal to the sums of the lines — and `ledger verify` names the loan and
+/// account of a running book that differs from them.
+#[tokio::test]
+async fn the_running_book_follows_every_posting_and_verify_names_one_that_differs() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = spawn_app().await;
+    let staff = Staff::new(&app).await;
+    let coop = app.cooperative().await;
+    let id = active_loan(&app, &staff, coop, &example_3(), "2026-01-10").await;
+    let backend = app.db.get_database_backend();
+    let rows = |sql: String| {
+        let db = app.db.clone();
+        async move {
+            let mut rows: Vec<(String, i64, i64)> = db
+                .query_all_raw(Statement::from_string(backend, sql))
+                .await
+                .expect("query")
+                .iter()
+                .map(|row| {
+                    (
+                        row.try_get::<String>("", "account_code").unwrap(),
+                        row.try_get::<i64>("", "debits").unwrap(),
+                        row.try_get::<i64>("", "credits").unwrap(),
+                    )
+                })
+                .collect();
+            rows.sort();
+            rows
+        }
+    };
+    let running = |loan: i64| {
+        rows(format!(
+            "SELECT account_code, debit_vnd AS debits, credit_vnd AS credits FROM loan_books WHERE loan_id = {loan}"
+        ))
+    };
+    let from_lines = |loan: i64| {
+        rows(format!(
+            "SELECT account_code, CAST(SUM(debit_vnd) AS BIGINT) AS debits, CAST(SUM(credit_vnd) AS BIGINT) AS credits \
+             FROM journal_lines WHERE loan_id = {loan} GROUP BY account_code"
+        ))
+    };
+    let after_disbursement = running(id).await;
+    assert!(
+        after_disbursement.iter().any(|(_, debits, _)| *debits > 0),
+        "the disbursement is in the running book: {after_disbursement:?}"
+    );
+    assert_eq!(after_disbursement, from_lines(id).await);
+
+    // The close of business posts the accruals through its set-based inserts.
+    run_cob(&app, "2026-01-20").await;
+    let after_close = running(id).await;
+    assert_ne!(after_close, after_disbursement);
+    assert_eq!(after_close, from_lines(id).await);
+
+    let paid = json_of(
+        repay(&app, &staff, id, 5_000_000, "2026-01-20", "ordinary").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let after_repayment = running(id).await;
+    assert_ne!(after_repayment, after_close);
+    assert_eq!(after_repayment, from_lines(id).await);
+
+    json_of(
+        app.post(
+            &format!("/api/v1/loans/{id}/transactions/{}/reverse", paid["id"]),
+            &staff.accountant,
+            &json!({"reason": "ghi nhầm"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let after_reversal = running(id).await;
+    assert_ne!(after_reversal, after_repayment);
+    assert_eq!(after_reversal, from_lines(id).await);
+    assert_ledger_verifies(&app).await;
+
+    // One more đồng on one account of the running book: verify names the loan and the account.
+    let (code, _, _) = after_reversal[0].clone();
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE loan_books SET debit_vnd = debit_vnd + 1 WHERE loan_id = {id} AND account_code = '{code}'"
+        ))
+        .await
+        .expect("tamper");
+    let report =
+        coopfund::app::ledger::verify(&app.db, &app.settings.classification.classification())
+            .await
+            .expect("verify runs");
+    assert!(!report.passed());
+    let expected = format!("loan {id}'s running book on {code} holds");
+    assert!(
+        report.differences.iter().any(|d| d.starts_with(&expected)),
         "{}",
         report.render()
     );

@@ -1,6 +1,8 @@
-//! The one posted-book query: debits and credits summed per account (and per loan) over the journal
-//! lines a [`BookQuery`] selects. Posting by difference, the close of business in bulk, `ledger verify`,
-//! the trial balance, account statements and the portfolio report all read the books through it.
+//! The posted books: debits and credits summed per account (and per loan) over the journal lines a [`BookQuery`]
+//! selects ([`posted_sums`]: the trial balance, account statements, the portfolio report, `ledger verify`), and
+//! each loan's book as it stands now ([`posted_books`], [`posted_book`]: posting by difference in every money
+//! command and in the close of business), read from the running sums the database keeps in `loan_books` as lines
+//! are inserted, so that it does not grow with the loan's history.
 
 use std::collections::HashMap;
 
@@ -8,15 +10,15 @@ use chrono::NaiveDate;
 use coopfund_domain::{Account, AccountBalances, LoanStatus, Vnd};
 use sea_orm::{
     sea_query::{Alias, Expr, Query, SimpleExpr},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Select, Statement,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    Statement,
 };
 
 use crate::{
     app::loan_engine::LOAN_IDS_PER_QUERY_MAX,
     error::{AppError, AppResult},
     store::{
-        entities::{journal_entry, journal_line, loan},
+        entities::{journal_entry, journal_line, loan, loan_book},
         sum_vnd,
     },
 };
@@ -161,6 +163,11 @@ pub fn totals(pairs: impl IntoIterator<Item = (Vnd, Vnd)>) -> (Vnd, Vnd) {
 }
 
 /// Each of `ids`' posted book (net debits by account). A loan with nothing posted has no entry.
+///
+/// Read from `loan_books`, the running sums the database keeps as lines are inserted (the migration
+/// `m20261206_000019_loan_books`), not summed from the journal lines: the cost of this read does not grow with the
+/// loan's history (issue 14). The books are the sums [`posted_sums`] gives per loan; `ledger verify` checks that
+/// they are.
 pub async fn posted_books<C: ConnectionTrait>(
     conn: &C,
     ids: &[i64],
@@ -169,42 +176,61 @@ pub async fn posted_books<C: ConnectionTrait>(
         return posted_books_sqlite(conn, ids).await;
     }
     let mut books: HashMap<i64, AccountBalances> = HashMap::new();
-    for sum in posted_sums(conn, &BookQuery::per_loan(LoanScope::Loans(ids))).await? {
-        let loan_id = sum.loan_id.ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!(
-                "a loan's posted book has a line without a loan"
-            ))
-        })?;
-        books
-            .entry(loan_id)
-            .or_default()
-            .add(sum.account()?, sum.net_debit());
+    for batch in ids.chunks(LOAN_IDS_PER_QUERY_MAX) {
+        for row in running_books(conn, batch).await? {
+            let sum = PostedSum {
+                loan_id: Some(row.loan_id),
+                account_code: row.account_code,
+                debit: Vnd::from_i64(row.debit_vnd),
+                credit: Vnd::from_i64(row.credit_vnd),
+            };
+            books
+                .entry(row.loan_id)
+                .or_default()
+                .add(sum.account()?, sum.net_debit());
+        }
     }
     Ok(books)
 }
 
-/// [`posted_books_sqlite`]'s statement for `batch`: [`posted_sums`]' query of the batch's loans (the same `SUM`s,
-/// cast the same way, the same [`loans_in`]), then one row per loan with its accounts' sums as text,
-/// `code debits credits` triples joined by spaces.
+/// The running books of the loans `batch` (at most [`LOAN_IDS_PER_QUERY_MAX`]).
+async fn running_books<C: ConnectionTrait>(
+    conn: &C,
+    batch: &[i64],
+) -> AppResult<Vec<loan_book::Model>> {
+    Ok(loan_book::Entity::find()
+        .filter(crate::app::loan_engine::ids_in(
+            conn,
+            loan_book::Column::LoanId,
+            batch,
+        ))
+        .all(conn)
+        .await?)
+}
+
+/// [`posted_books_sqlite`]'s statement for `batch`: the batch's running books (`loan_engine::ids_in`, so that the
+/// statement's text is the same whatever the batch's size: issue 14, the close reads its chunk's books here), one
+/// row per loan with its accounts' sums as text, `code debits credits` triples joined by spaces.
 fn posted_books_sqlite_statement<C: ConnectionTrait>(conn: &C, batch: &[i64]) -> Statement {
-    let per_account = select_sums(&BookQuery::per_loan(LoanScope::Loans(batch)))
-        .filter(loans_in(conn, batch))
-        .into_query();
     let per_loan = Query::select()
-        .column(journal_line::Column::LoanId)
+        .column(loan_book::Column::LoanId)
         .expr_as(
-            Expr::cust("group_concat(account_code || ' ' || debits || ' ' || credits, ' ')"),
+            Expr::cust("group_concat(account_code || ' ' || debit_vnd || ' ' || credit_vnd, ' ')"),
             Alias::new("sums"),
         )
-        .from_subquery(per_account, Alias::new("per_account"))
-        .group_by_col(journal_line::Column::LoanId)
+        .from(loan_book::Entity)
+        .and_where(crate::app::loan_engine::ids_in(
+            conn,
+            loan_book::Column::LoanId,
+            batch,
+        ))
+        .group_by_col(loan_book::Column::LoanId)
         .to_owned();
     conn.get_database_backend().build(&per_loan)
 }
 
 /// The journal lines of the loans `batch` (at most [`LOAN_IDS_PER_QUERY_MAX`]): `loan_engine::ids_in`, so that on
-/// SQLite the statement's text is the same whatever the batch's size (issue 14: the close reads its chunk's books
-/// through here).
+/// SQLite the statement's text is the same whatever the batch's size.
 fn loans_in<C: ConnectionTrait>(conn: &C, batch: &[i64]) -> SimpleExpr {
     crate::app::loan_engine::ids_in(conn, journal_line::Column::LoanId, batch)
 }
@@ -212,8 +238,7 @@ fn loans_in<C: ConnectionTrait>(conn: &C, batch: &[i64]) -> SimpleExpr {
 /// [`posted_books`] of many loans on SQLite (the close of business reads its chunk's books through here): one row
 /// per loan instead of one per loan and account (issue 14, cobcpu: ≈ 4.7 accounts a loan on the bulk fund, and
 /// each row read costs sqlx a copy of its values, a message between threads and often a wake-up, more than
-/// SQLite's own work on it). The sums are SQLite's integers written as decimal text and read back exactly; the
-/// books are those [`posted_sums`] gives.
+/// SQLite's own work on it). The sums are SQLite's integers written as decimal text and read back exactly.
 async fn posted_books_sqlite<C: ConnectionTrait>(
     conn: &C,
     ids: &[i64],

@@ -14,7 +14,8 @@
 //! refuses it too). Circular 200/2014 codes; Circular 52/2022 Art 5(2) for income recognition (the engine).
 //!
 //! ## Layout
-//! - [`books`]: the one posted-book query (sums per account and loan) every reader of the books uses;
+//! - [`books`]: the one posted-book query (sums per account and loan) every reader of the books uses, and each
+//!   loan's running book (`loan_books`) that posting by difference reads;
 //! - [`posting`]: entry headers, the target book, posting the difference, refolding and caching a loan;
 //! - [`journal`]: the chart with balances, the trial balance and the journal;
 //! - [`statement`]: one account's statement (sổ chi tiết);

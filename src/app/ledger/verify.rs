@@ -1,5 +1,6 @@
-//! `coopfund ledger verify`: every entry balances, the control accounts equal the loan subledgers, and
-//! each loan's cached balances and posted book equal the engine's replay of its events.
+//! `coopfund ledger verify`: every entry balances, the control accounts equal the loan subledgers, each loan's
+//! running book (`loan_books`) equals the sums of its journal lines, and each loan's cached balances and posted
+//! book equal the engine's replay of its events.
 
 use coopfund_domain::ClassificationConfig;
 use std::collections::BTreeMap;
@@ -9,14 +10,14 @@ use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use super::{
-    books::{posted_sums, BookQuery, LoanScope},
+    books::{posted_sums, BookQuery, LoanScope, PostedSum},
     posting::{fold_loan, target_book, Provision},
     status_of,
 };
 use crate::{
     app::loan_engine::{loan_group, transactions_of},
     error::AppResult,
-    store::entities::{journal_entry, journal_line, loan},
+    store::entities::{journal_entry, journal_line, loan, loan_book},
 };
 
 /// What `coopfund ledger verify` found.
@@ -169,6 +170,7 @@ async fn check_control_accounts<C: ConnectionTrait>(
     report: &mut VerifyReport,
 ) -> AppResult<BTreeMap<i64, AccountBalances>> {
     let sums = posted_sums(conn, &BookQuery::per_loan(LoanScope::All)).await?;
+    check_running_books(conn, &sums, report).await?;
     let mut subledgers: BTreeMap<i64, AccountBalances> = BTreeMap::new();
     let mut control_totals: BTreeMap<Account, Vnd> = BTreeMap::new();
     let mut subledger_totals: BTreeMap<Account, Vnd> = BTreeMap::new();
@@ -224,6 +226,51 @@ async fn check_control_accounts<C: ConnectionTrait>(
         ));
     }
     Ok(subledgers)
+}
+
+/// Reports every (loan, account) whose running book (`loan_books`, which posting by difference reads) differs from
+/// the sums of the loan's journal lines on that account, `sums` being those per loan and account.
+async fn check_running_books<C: ConnectionTrait>(
+    conn: &C,
+    sums: &[PostedSum],
+    report: &mut VerifyReport,
+) -> AppResult<()> {
+    let mut from_lines: BTreeMap<(i64, &str), (Vnd, Vnd)> = sums
+        .iter()
+        .filter_map(|sum| {
+            let loan_id = sum.loan_id?;
+            Some((
+                (loan_id, sum.account_code.as_str()),
+                (sum.debit, sum.credit),
+            ))
+        })
+        .collect();
+    let running = loan_book::Entity::find()
+        .order_by_asc(loan_book::Column::LoanId)
+        .order_by_asc(loan_book::Column::AccountCode)
+        .all(conn)
+        .await?;
+    for book in &running {
+        let kept = (
+            Vnd::from_i64(book.debit_vnd),
+            Vnd::from_i64(book.credit_vnd),
+        );
+        let lines = from_lines
+            .remove(&(book.loan_id, book.account_code.as_str()))
+            .unwrap_or((Vnd::ZERO, Vnd::ZERO));
+        if kept != lines {
+            report.differences.push(format!(
+                "loan {}'s running book on {} holds debits {} / credits {} but its journal lines sum to {} / {}",
+                book.loan_id, book.account_code, kept.0, kept.1, lines.0, lines.1
+            ));
+        }
+    }
+    for ((loan_id, code), (debits, credits)) in from_lines {
+        report.differences.push(format!(
+            "loan {loan_id} has journal lines on {code} (debits {debits} / credits {credits}) but no running book for it"
+        ));
+    }
+    Ok(())
 }
 
 async fn check_loan<C: ConnectionTrait>(

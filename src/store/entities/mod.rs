@@ -34,6 +34,7 @@ pub mod journal_entry;
 pub mod journal_line;
 pub mod ledger_account;
 pub mod loan;
+pub mod loan_book;
 pub mod loan_follow_up;
 pub mod loan_snapshot;
 pub mod loan_transaction;
