@@ -534,24 +534,30 @@ def history_phase(kind: str, args: argparse.Namespace, service: Service, backend
             result["read"].append(read)
 
 
-def cob_phase(kind: str, args: argparse.Namespace, service: Service, backend: Backend, today: str,
-              result: dict) -> None:
-    """The close of business over `--cob-days` days (`POST /api/v1/cob/run`, in `serve`), with `serve`'s
-    resident memory before it and its peak during it (the peak is reset first, so it is the COB's own)."""
-    through = (dt.date.fromisoformat(today) + dt.timedelta(days=args.cob_days - 1)).isoformat()
+def close_of_business(service: Service, backend: Backend, through: str) -> dict:
+    """`POST /api/v1/cob/run` through `through` in `serve`: the days closed, the open loans when it started, the
+    wall time, open loan-days per second and `serve`'s CPU."""
     open_now = int(backend.scalar("SELECT COUNT(*) FROM loans WHERE status = 'active'"))
-    log(f"{kind}: close of business through {through} ({open_now} open loans)")
-    result["rss_before_cob_mb"] = service.status_kb("VmRSS") / 1024
-    result["rss_cob_peak_reset"] = service.reset_peak_rss()
     cpu_before = service.cpu_seconds()
     started = time.monotonic()
     status, outcome = service.request("POST", "/api/v1/cob/run", {"through": through}, timeout=3600)
     wall = time.monotonic() - started
     if status != 200 or not outcome.get("ran"):
         raise RuntimeError(f"cob: {status} {outcome}")
-    result["cob"] = {"days": len(outcome["runs"]), "open_loans": open_now, "wall_s": wall,
-                     "loan_days_per_s": open_now * len(outcome["runs"]) / wall,
-                     "serve_cpu_s": service.cpu_seconds() - cpu_before}
+    days = len(outcome["runs"])
+    return {"days": days, "open_loans": open_now, "wall_s": wall, "loan_days_per_s": open_now * days / wall,
+            "serve_cpu_s": service.cpu_seconds() - cpu_before}
+
+
+def cob_phase(kind: str, args: argparse.Namespace, service: Service, backend: Backend, today: str,
+              result: dict) -> None:
+    """The close of business over `--cob-days` days (`POST /api/v1/cob/run`, in `serve`), with `serve`'s
+    resident memory before it and its peak during it (the peak is reset first, so it is the COB's own)."""
+    through = (dt.date.fromisoformat(today) + dt.timedelta(days=args.cob_days - 1)).isoformat()
+    log(f"{kind}: close of business through {through}")
+    result["rss_before_cob_mb"] = service.status_kb("VmRSS") / 1024
+    result["rss_cob_peak_reset"] = service.reset_peak_rss()
+    result["cob"] = close_of_business(service, backend, through)
     result["rss_cob_peak_mb"] = service.status_kb("VmHWM") / 1024
 
 

@@ -31,19 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load  # noqa: E402  (benches/load.py)
 
 
-def cob(service: load.Service, backend: load.Backend, through: str) -> dict:
-    open_now = int(backend.scalar("SELECT COUNT(*) FROM loans WHERE status = 'active'"))
-    cpu_before = service.cpu_seconds()
-    started = time.monotonic()
-    status, outcome = service.request("POST", "/api/v1/cob/run", {"through": through}, timeout=3600)
-    wall = time.monotonic() - started
-    if status != 200 or not outcome.get("ran"):
-        raise RuntimeError(f"cob: {status} {outcome}")
-    days = len(outcome["runs"])
-    return {"days": days, "open_loans": open_now, "wall_s": wall,
-            "loan_days_per_s": open_now * days / wall, "serve_cpu_s": service.cpu_seconds() - cpu_before}
-
-
 def run(binary: Path, kind: str, loans: int, history: list[int], read_seconds: int, workdir: Path,
         run_id: str) -> dict:
     result: dict = {"binary": str(binary), "backend": kind}
@@ -72,7 +59,7 @@ def run(binary: Path, kind: str, loans: int, history: list[int], read_seconds: i
                 result.setdefault(label, []).append(read)
 
         reads("read_before_cob")
-        result["cob_first"] = cob(service, backend, today)
+        result["cob_first"] = load.close_of_business(service, backend, today)
         try:
             result["snapshots"] = int(backend.scalar("SELECT COUNT(*) FROM loan_snapshots"))
             result["snapshot_bytes_avg"] = float(backend.scalar("SELECT AVG(LENGTH(state)) FROM loan_snapshots"))
@@ -80,7 +67,7 @@ def run(binary: Path, kind: str, loans: int, history: list[int], read_seconds: i
             result["snapshots"] = 0
         reads("read_after_cob")
         through = (dt.date.fromisoformat(today) + dt.timedelta(days=3)).isoformat()
-        result["cob_3_days"] = cob(service, backend, through)
+        result["cob_3_days"] = load.close_of_business(service, backend, through)
         result["rss_peak_mb"] = service.status_kb("VmHWM") / 1024
     finally:
         service.stop()
