@@ -13,8 +13,8 @@
 //! from the same folds. A loan folds only the events after its latest snapshot (issue 14): the day
 //! advances the snapshot instead of replaying the loan's whole history.
 //!
-//! The reading and folding of a chunk ([`prepare_chunk`]) runs while the previous chunk is written
-//! (`super::cob`); the write uses it only if the loans it locks are the rows that were read
+//! The reading and folding of a chunk ([`prepare_chunk`]) runs while the chunks before it are written
+//! (`super::cob`, two chunks ahead); the write uses it only if the loans it locks are the rows that were read
 //! ([`Prepared`]), and reads and folds under its locks otherwise. A chunk that fails is rolled back
 //! whole and closed again loan by loan by [`super::cob`], which isolates and reports the loan at fault.
 
@@ -34,7 +34,7 @@ use sea_orm::{
 use super::{
     cob::{self, LoanDayCounts},
     ledger::{self, LoanEntry, Posting, Refolded},
-    loan_engine,
+    loan_engine::{self, FoldTransaction},
     policy::Policy,
     Caller,
 };
@@ -54,14 +54,14 @@ pub(crate) struct ChunkOutcome {
     pub(crate) notices_queued: i32,
 }
 
-/// A chunk read and folded ahead of its write (issue 14: the next chunk is prepared while the current one
+/// A chunk read and folded ahead of its write (issue 14: the next chunks are prepared while the current one
 /// is written), outside any write transaction and without locks. Used only if the loans locked by the write
 /// are exactly the loans read here, each at the version read here: every command that changes a loan's row
 /// (its events, books, snapshots or contract) moves its `version` in the same transaction
 /// (`ledger::cache_balances`, the loan commands). The writes of a loan row that keep its version are the
 /// close's own mark of `balances_as_of` on the loans whose balances did not change
-/// (`ledger::CacheRow::AsOfOnly`), which touches only the chunk being written, never the one read ahead
-/// (their cooperatives are disjoint), and `fund::settle_cached_through`, never during a close. So a loan touched in between makes the write read and fold the chunk
+/// (`ledger::CacheRow::AsOfOnly`), which touches only the chunk being written, never one read ahead
+/// (chunks' cooperatives are disjoint), and `fund::settle_cached_through`, never during a close. So a loan touched in between makes the write read and fold the chunk
 /// again under its locks; the lock reads only `(id, version)` (issue 14, alloc: the rows were read twice).
 pub(crate) struct Prepared {
     /// The open loans as read, `(id, version)` in id order.
@@ -82,9 +82,9 @@ struct ChunkInputs {
     /// The latest usable snapshot of each loan that has one.
     snapshots: HashMap<i64, FoldSnapshot>,
     /// For the loans with a snapshot: their transactions dated on or after the oldest snapshot, and reversals.
-    pending: HashMap<i64, Vec<loan_transaction::Model>>,
+    pending: HashMap<i64, Vec<FoldTransaction>>,
     /// For the loans without: all their transactions.
-    transactions: HashMap<i64, Vec<loan_transaction::Model>>,
+    transactions: HashMap<i64, Vec<FoldTransaction>>,
 }
 
 /// What a chunk's close writes, decided from its [`ChunkInputs`] by pure computation (no database).
@@ -490,13 +490,14 @@ fn decide(
 }
 
 /// The transactions of the loans `ids` in insertion order, by loan: all of them, or (`since`) those dated on or
-/// after `since` and every reversal (what a snapshot of `since` or later may still have to fold).
+/// after `since` and every reversal (what a snapshot of `since` or later may still have to fold). Only the
+/// columns of their events ([`FoldTransaction`]).
 async fn transactions_by_loan<C: ConnectionTrait>(
     txn: &C,
     ids: &[i64],
     since: Option<NaiveDate>,
-) -> AppResult<HashMap<i64, Vec<loan_transaction::Model>>> {
-    let mut by_loan: HashMap<i64, Vec<loan_transaction::Model>> = HashMap::new();
+) -> AppResult<HashMap<i64, Vec<FoldTransaction>>> {
+    let mut by_loan: HashMap<i64, Vec<FoldTransaction>> = HashMap::new();
     for batch in ids.chunks(loan_engine::LOAN_IDS_PER_QUERY_MAX) {
         let mut select = loan_transaction::Entity::find().filter(loan_engine::ids_in(
             txn,
@@ -512,6 +513,7 @@ async fn transactions_by_loan<C: ConnectionTrait>(
         }
         let rows = select
             .order_by_asc(loan_transaction::Column::Id)
+            .into_partial_model::<FoldTransaction>()
             .all(txn)
             .await?;
         for row in rows {

@@ -78,8 +78,106 @@ fn corrupt_loan(loan: &loan::Model, what: &str, value: &str) -> AppError {
     AppError::unreadable("loan", loan.id, what, value)
 }
 
-fn corrupt_transaction(tx: &loan_transaction::Model, what: &str, value: &str) -> AppError {
-    AppError::unreadable("loan transaction", tx.id, what, value)
+fn corrupt_transaction<T: EventColumns>(tx: &T, what: &str, value: &str) -> AppError {
+    AppError::unreadable("loan transaction", tx.id(), what, value)
+}
+
+/// The columns of a stored transaction that make it an engine event ([`events_of`]): every
+/// [`loan_transaction::Model`] has them, and the close of business reads only them ([`FoldTransaction`]).
+pub trait EventColumns {
+    /// The row's id: the event's id and sequence.
+    fn id(&self) -> i64;
+    /// `kind` as stored ([`kind`]).
+    fn kind(&self) -> &str;
+    /// The value date.
+    fn value_date(&self) -> NaiveDate;
+    /// The amount in whole đồng (0 for kinds without one).
+    fn amount_vnd(&self) -> i64;
+    /// A repayment's kind as stored.
+    fn repayment_kind(&self) -> Option<&str>;
+    /// The transaction a reversal cancels.
+    fn reverses_id(&self) -> Option<i64>;
+    /// A restructuring's terms (JSON) as stored.
+    fn details(&self) -> &str;
+}
+
+impl<T: EventColumns + ?Sized> EventColumns for &T {
+    fn id(&self) -> i64 {
+        (**self).id()
+    }
+    fn kind(&self) -> &str {
+        (**self).kind()
+    }
+    fn value_date(&self) -> NaiveDate {
+        (**self).value_date()
+    }
+    fn amount_vnd(&self) -> i64 {
+        (**self).amount_vnd()
+    }
+    fn repayment_kind(&self) -> Option<&str> {
+        (**self).repayment_kind()
+    }
+    fn reverses_id(&self) -> Option<i64> {
+        (**self).reverses_id()
+    }
+    fn details(&self) -> &str {
+        (**self).details()
+    }
+}
+
+/// [`EventColumns`] of row types whose fields are the columns, by the columns' names.
+macro_rules! event_columns_of_fields {
+    ($($row:ty),*) => {$(
+        impl EventColumns for $row {
+            fn id(&self) -> i64 {
+                self.id
+            }
+            fn kind(&self) -> &str {
+                &self.kind
+            }
+            fn value_date(&self) -> NaiveDate {
+                self.value_date
+            }
+            fn amount_vnd(&self) -> i64 {
+                self.amount_vnd
+            }
+            fn repayment_kind(&self) -> Option<&str> {
+                self.repayment_kind.as_deref()
+            }
+            fn reverses_id(&self) -> Option<i64> {
+                self.reverses_id
+            }
+            fn details(&self) -> &str {
+                &self.details
+            }
+        }
+    )*};
+}
+
+event_columns_of_fields!(loan_transaction::Model, FoldTransaction);
+
+/// A stored transaction as the close of business reads it for its folds: only the columns of its event and its
+/// loan (issue 14: the close of a fund's first day reads every open loan's whole history, and the other columns,
+/// the hash chain's two digests above all, were most of what was copied out of the database for it).
+#[derive(Debug, Clone, PartialEq, Eq, sea_orm::DerivePartialModel)]
+#[sea_orm(entity = "loan_transaction::Entity")]
+pub struct FoldTransaction {
+    /// The row's id.
+    pub id: i64,
+    /// Its loan.
+    pub loan_id: i64,
+    /// `kind` as stored.
+    pub kind: String,
+    /// The value date.
+    pub value_date: NaiveDate,
+    /// The amount in whole đồng.
+    pub amount_vnd: i64,
+    /// A repayment's kind as stored.
+    pub repayment_kind: Option<String>,
+    /// The transaction a reversal cancels.
+    pub reverses_id: Option<i64>,
+    /// A restructuring's terms (JSON) as stored.
+    pub details: String,
 }
 
 /// The loan's stored status.
@@ -106,29 +204,29 @@ pub fn method_of(loan: &loan::Model) -> AppResult<Method> {
 }
 
 /// What a stored transaction is.
-pub fn kind_of(tx: &loan_transaction::Model) -> AppResult<TransactionKind> {
-    TransactionKind::from_str(&tx.kind).map_err(|_| corrupt_transaction(tx, "kind", &tx.kind))
+pub fn kind_of<T: EventColumns>(tx: &T) -> AppResult<TransactionKind> {
+    TransactionKind::from_str(tx.kind()).map_err(|_| corrupt_transaction(tx, "kind", tx.kind()))
 }
 
 /// A stored repayment's kind (`None` for any other transaction).
-pub fn repayment_kind_of(tx: &loan_transaction::Model) -> AppResult<Option<RepaymentKind>> {
+pub fn repayment_kind_of<T: EventColumns>(tx: &T) -> AppResult<Option<RepaymentKind>> {
     if kind_of(tx)? != TransactionKind::Repayment {
         return Ok(None);
     }
-    let text = tx.repayment_kind.as_deref().unwrap_or("null");
+    let text = tx.repayment_kind().unwrap_or("null");
     RepaymentKind::from_str(text)
         .map(Some)
         .map_err(|_| corrupt_transaction(tx, "repayment_kind", text))
 }
 
 /// A stored restructuring's terms (`None` for any other transaction).
-pub fn restructure_terms_of(tx: &loan_transaction::Model) -> AppResult<Option<Restructure>> {
+pub fn restructure_terms_of<T: EventColumns>(tx: &T) -> AppResult<Option<Restructure>> {
     if kind_of(tx)? != TransactionKind::Restructure {
         return Ok(None);
     }
-    serde_json::from_str(&tx.details)
+    serde_json::from_str(tx.details())
         .map(Some)
-        .map_err(|_| corrupt_transaction(tx, "details", &tx.details))
+        .map_err(|_| corrupt_transaction(tx, "details", tx.details()))
 }
 
 /// The stored transactions as the statement reads them.
@@ -213,12 +311,12 @@ pub async fn transactions_of<C: ConnectionTrait>(
 }
 
 /// The engine's events for stored transactions (reversals included; the engine drops what they cancel).
-pub fn events_of(transactions: &[loan_transaction::Model]) -> AppResult<Vec<LoanEvent>> {
+pub fn events_of<T: EventColumns>(transactions: &[T]) -> AppResult<Vec<LoanEvent>> {
     transactions.iter().map(event_of).collect()
 }
 
-fn event_of(tx: &loan_transaction::Model) -> AppResult<LoanEvent> {
-    let amount = Vnd::from_i64(tx.amount_vnd);
+fn event_of<T: EventColumns>(tx: &T) -> AppResult<LoanEvent> {
+    let amount = Vnd::from_i64(tx.amount_vnd());
     let kind = match kind_of(tx)? {
         TransactionKind::Disbursement => EventKind::Disbursement { amount },
         TransactionKind::Repayment => EventKind::Repayment {
@@ -228,21 +326,21 @@ fn event_of(tx: &loan_transaction::Model) -> AppResult<LoanEvent> {
         },
         TransactionKind::Restructure => EventKind::Restructure(
             restructure_terms_of(tx)?
-                .ok_or_else(|| corrupt_transaction(tx, "details", &tx.details))?,
+                .ok_or_else(|| corrupt_transaction(tx, "details", tx.details()))?,
         ),
         TransactionKind::WriteOff => EventKind::WriteOff,
         TransactionKind::Recovery => EventKind::Recovery { amount },
         TransactionKind::Reversal => EventKind::Reversal {
             reversed_id: tx
-                .reverses_id
+                .reverses_id()
                 .ok_or_else(|| corrupt_transaction(tx, "reverses_id", "null"))?
                 .to_string(),
         },
     };
     Ok(LoanEvent {
-        id: tx.id.to_string(),
-        value_date: tx.value_date,
-        sequence: tx.id.unsigned_abs(),
+        id: tx.id().to_string(),
+        value_date: tx.value_date(),
+        sequence: tx.id().unsigned_abs(),
         kind,
     })
 }

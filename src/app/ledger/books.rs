@@ -178,19 +178,29 @@ pub async fn posted_books<C: ConnectionTrait>(
     let mut books: HashMap<i64, AccountBalances> = HashMap::new();
     for batch in ids.chunks(LOAN_IDS_PER_QUERY_MAX) {
         for row in running_books(conn, batch).await? {
-            let sum = PostedSum {
-                loan_id: Some(row.loan_id),
-                account_code: row.account_code,
-                debit: Vnd::from_i64(row.debit_vnd),
-                credit: Vnd::from_i64(row.credit_vnd),
-            };
-            books
-                .entry(row.loan_id)
-                .or_default()
-                .add(sum.account()?, sum.net_debit());
+            let book = books.entry(row.loan_id).or_default();
+            add_running_sum(book, row.account_code, row.debit_vnd, row.credit_vnd)?;
         }
     }
     Ok(books)
+}
+
+/// Adds one account's running sums (`loan_books`' debits and credits) to a loan's `book`, as a net debit; an
+/// account code outside the chart is an error that names it.
+fn add_running_sum(
+    book: &mut AccountBalances,
+    account_code: String,
+    debit_vnd: i64,
+    credit_vnd: i64,
+) -> AppResult<()> {
+    let sum = PostedSum {
+        loan_id: None,
+        account_code,
+        debit: Vnd::from_i64(debit_vnd),
+        credit: Vnd::from_i64(credit_vnd),
+    };
+    book.add(sum.account()?, sum.net_debit());
+    Ok(())
 }
 
 /// The running books of the loans `batch` (at most [`LOAN_IDS_PER_QUERY_MAX`]).
@@ -262,13 +272,7 @@ async fn posted_books_sqlite<C: ConnectionTrait>(
                     })
                 };
                 let (debits, credits) = (amount()?, amount()?);
-                let sum = PostedSum {
-                    loan_id: Some(loan_id),
-                    account_code: code.to_owned(),
-                    debit: Vnd::from_i64(debits),
-                    credit: Vnd::from_i64(credits),
-                };
-                book.add(sum.account()?, sum.net_debit());
+                add_running_sum(book, code.to_owned(), debits, credits)?;
             }
         }
     }
