@@ -139,3 +139,89 @@ async fn two_runners_at_once_close_each_day_exactly_once() {
     assert_eq!(cob_run::Entity::find().count(&app.db).await.unwrap(), 46);
     assert_eq!(business_date(&app).await.to_string(), "2026-02-16");
 }
+
+/// Repayments posted while the close of business runs are each counted once and the books verify (issue 14):
+/// the close reads and folds the chunks after the one it writes ahead of their writes, so a repayment often
+/// changes a loan of a chunk already read. The write then finds the loan's version moved and reads the chunk
+/// again under its locks; posting from the stale read would leave a difference the full refold of
+/// `ledger verify` disagrees with.
+#[tokio::test]
+async fn repayments_posted_while_the_close_runs_are_counted_once_and_the_books_verify() {
+    use coopfund::store::entities::{loan, loan_transaction};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let app = spawn_app_with(|s| s.cob.allow_future_dates = true).await;
+    // 500 cooperatives: the close takes them in chunks, two read ahead of the one being written.
+    coopfund::demo::load_bulk(&crate::demo::state_of(&app), 2_000)
+        .await
+        .expect("bulk load");
+    let start = business_date(&app).await;
+    let accountant = app.user_token("accountant", None).await;
+    // Loans that owe at least 10 million đồng (a 1,000-đồng repayment pays none off), the last first: the close
+    // reaches their chunks last, so they stay read ahead the longest.
+    let loans: Vec<i64> = loan::Entity::find()
+        .select_only()
+        .column(loan::Column::Id)
+        .filter(loan::Column::Status.eq("active"))
+        .filter(loan::Column::InTermPrincipalVnd.gte(10_000_000))
+        .order_by_desc(loan::Column::Id)
+        .limit(300)
+        .into_tuple()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert!(loans.len() > 100, "{} loans to repay", loans.len());
+    let closed = AtomicBool::new(false);
+    let through = (start + chrono::Duration::days(2)).to_string();
+    let close = async {
+        let response = app
+            .post(
+                "/api/v1/cob/run",
+                &app.admin_token,
+                &json!({"through": through}),
+            )
+            .await;
+        closed.store(true, Ordering::SeqCst);
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        (status, body)
+    };
+    let repay = async {
+        let mut posted = 0usize;
+        for (i, loan_id) in loans.iter().cycle().enumerate() {
+            if closed.load(Ordering::SeqCst) {
+                break;
+            }
+            let body = json!({"amount_vnd": 1_000, "value_date": start.to_string(), "reference": format!("during the close {i}")});
+            let response = crate::loan_fixtures::post_keyed(
+                &app,
+                &format!("/api/v1/loans/{loan_id}/repayments"),
+                &accountant,
+                Some(&format!("during-the-close-{i}")),
+                &body,
+            )
+            .await;
+            assert_eq!(response.status(), StatusCode::CREATED, "repayment {i}");
+            posted += 1;
+        }
+        posted
+    };
+    let ((status, outcome), posted) = tokio::join!(close, repay);
+    assert_eq!(status, StatusCode::OK, "{outcome}");
+    let runs = outcome["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 3, "{outcome}");
+    assert!(
+        runs.iter()
+            .all(|run| run["status"] == "finished" && run["errors"] == 0),
+        "{outcome}"
+    );
+    assert!(posted > 0, "no repayment was posted while the close ran");
+    let recorded = loan_transaction::Entity::find()
+        .filter(loan_transaction::Column::Reference.starts_with("during the close "))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(recorded, posted as u64, "each repayment recorded once");
+    crate::loan_fixtures::assert_ledger_verifies(&app).await;
+}

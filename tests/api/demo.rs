@@ -23,7 +23,7 @@ use crate::helpers::{spawn_app, unique, TestApp};
 
 /// The state the demo runs with: the test server's database; a lock name of its own for the
 /// in-process close-of-business lock on SQLite, so parallel tests do not share it.
-fn state_of(app: &TestApp) -> AppState {
+pub(crate) fn state_of(app: &TestApp) -> AppState {
     let mut settings = Settings::load(None).expect("default settings");
     settings.database.url = unique("sqlite://demo-test-");
     AppState::new(app.db.clone(), settings)

@@ -410,8 +410,10 @@ async fn record(
         )
         .await?;
     let inserted = inserted.insert(txn).await?;
-    // A back-dated event or a reversal makes the loan's later snapshots stale (issue 14).
-    crate::app::loan_engine::invalidate_snapshots(txn, &inserted, today).await?;
+    // A back-dated event or a reversal makes the loan's later snapshots stale (issue 14), and so does one dated
+    // on the business date once the close of that date has closed the loan.
+    crate::app::loan_engine::invalidate_snapshots(txn, &inserted, today, loan.balances_as_of)
+        .await?;
     let reverses_entry_id = match new.reverses_id {
         Some(original) => journal_entry::Entity::find()
             .filter(journal_entry::Column::TransactionId.eq(original))
