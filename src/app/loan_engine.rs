@@ -23,8 +23,9 @@
 //! allocations of every payment so far ([`coopfund_domain::snapshot`] module docs), so it stays a few kilobytes
 //! whatever the history and its decoding is flat too.
 //!
-//! A back-dated event or a reversal makes the snapshots it would change stale: posting deletes them in the
-//! same transaction ([`invalidate_snapshots`]), so the fold that follows replays from the latest snapshot
+//! A back-dated event or a reversal makes the snapshots it would change stale, and so does an event dated on the
+//! business date once the close of that date has written its loan's snapshot of the next day: posting deletes
+//! them in the same transaction ([`invalidate_snapshots`]), so the fold that follows replays from the latest snapshot
 //! before its value date (or from the start when there is none), and the engine refuses a snapshot the
 //! events after it contradict anyway ([`coopfund_domain::snapshot::Stale`]), replaying from the start instead.
 //!
