@@ -102,30 +102,6 @@ pub trait EventColumns {
     fn details(&self) -> &str;
 }
 
-impl<T: EventColumns + ?Sized> EventColumns for &T {
-    fn id(&self) -> i64 {
-        (**self).id()
-    }
-    fn kind(&self) -> &str {
-        (**self).kind()
-    }
-    fn value_date(&self) -> NaiveDate {
-        (**self).value_date()
-    }
-    fn amount_vnd(&self) -> i64 {
-        (**self).amount_vnd()
-    }
-    fn repayment_kind(&self) -> Option<&str> {
-        (**self).repayment_kind()
-    }
-    fn reverses_id(&self) -> Option<i64> {
-        (**self).reverses_id()
-    }
-    fn details(&self) -> &str {
-        (**self).details()
-    }
-}
-
 /// [`EventColumns`] of row types whose fields are the columns, by the columns' names.
 macro_rules! event_columns_of_fields {
     ($($row:ty),*) => {$(

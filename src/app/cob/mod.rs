@@ -446,7 +446,8 @@ impl ReadAhead {
         Some(match prepared {
             Ok(prepared) => (cooperatives, prepared),
             Err(error) => {
-                tracing::debug!(%error, "a close-of-business chunk's read ahead did not finish; it is read when written");
+                // A panic in the read or the fold is a bug to see; the write reads and folds the chunk itself.
+                tracing::warn!(%error, "a close-of-business chunk's read ahead did not finish; it is read when written");
                 (cooperatives, None)
             }
         })
