@@ -34,6 +34,17 @@
 //! built; in the transaction [`chains::move_heads`] takes the heads and refuses if one is not where the
 //! rows were linked.
 //!
+//! ## A fund that has been running: one snapshot per open loan
+//! A fund that closes every day holds, for each open loan, the snapshot of the fold its close last wrote
+//! (`app::cob_batch`: each loan's is rewritten on its day of the week, loan id plus the day's number modulo
+//! seven). The bulk fund is written the same way: each open loan gets the snapshot that rule would have left,
+//! taken by [`FoldSnapshot::take`] from the loan's events at the start of that date (at most six days before
+//! the business date, never before the disbursement). So the first close of a bulk fund costs what a day of a
+//! running fund costs, and a benchmark of the close measures that (issue 14); `ledger verify` checks every
+//! snapshot against the full refold. A fund imported from elsewhere has none until its first close, which
+//! then reads every open loan's whole history and writes every snapshot (benches/README: "the fund's first
+//! close").
+//!
 //! ## What a failure or a crash leaves
 //! Each chunk is still one transaction, and a chunk commits only after the one before it has
 //! committed (if that one fails, the later ones roll back). So a load that fails or is killed leaves
@@ -53,8 +64,9 @@ use chrono::{Duration, NaiveDate, Utc};
 use coopfund_domain::{
     build_schedule,
     chain::{Chain, Head},
-    entry_for_difference, loan_book, AccountBalances, BookInputs, EventKind, LoanEvent,
-    RepaymentKind, Side, Vnd,
+    entry_for_difference, loan_book,
+    snapshot::FoldSnapshot,
+    AccountBalances, BookInputs, EventKind, LoanEvent, LoanStatus, RepaymentKind, Side, Vnd,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use sea_orm::{
@@ -80,7 +92,8 @@ use crate::{
     error::{AppError, AppResult},
     state::AppState,
     store::entities::{
-        application, cooperative, journal_entry, journal_line, loan, loan_transaction, product,
+        application, cooperative, journal_entry, journal_line, loan, loan_snapshot,
+        loan_transaction, product,
     },
 };
 
@@ -330,8 +343,11 @@ async fn analyze_after_bulk_load(db: &DatabaseConnection) -> AppResult<()> {
     if db.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
-    db.execute_unprepared(&format!("ANALYZE {}", BULK_LOADED_TABLES.join(", ")))
-        .await?;
+    db.execute_unprepared(&format!(
+        "ANALYZE {}, loan_snapshots",
+        BULK_LOADED_TABLES.join(", ")
+    ))
+    .await?;
     Ok(())
 }
 
@@ -466,6 +482,8 @@ async fn insert_cooperatives(
 struct Chunk {
     applications: Vec<application::Model>,
     loans: Vec<loan::Model>,
+    /// One snapshot of the fold per open loan (module docs, "A fund that has been running").
+    snapshots: Vec<loan_snapshot::ActiveModel>,
     transactions: Vec<loan_transaction::Model>,
     entries: Vec<journal_entry::Model>,
     /// Each entry's lines, in the order of `entries`.
@@ -475,7 +493,7 @@ struct Chunk {
 /// Writes `chunk` in one transaction (SQLite: one writer at a time anyway).
 async fn write_chunk(state: &AppState, chunk: Chunk) -> AppResult<()> {
     let txn = state.db.begin().await?;
-    write_unchained(&txn, chunk.applications, chunk.loans).await?;
+    write_unchained(&txn, chunk.applications, chunk.loans, chunk.snapshots).await?;
     write_chained(&txn, chunk.transactions, chunk.entries, chunk.lines).await?;
     txn.commit().await?;
     Ok(())
@@ -503,6 +521,7 @@ fn prepare_chunk(
     let Chunk {
         applications,
         loans,
+        snapshots,
         transactions,
         entries,
         lines,
@@ -520,6 +539,7 @@ fn prepare_chunk(
                 .map(all_set)
                 .collect::<Vec<loan::ActiveModel>>(),
         )?,
+        postgres::CopyData::of(&snapshots)?,
     ];
     // The rows take their places in the chains in id order (the ids grow with the loan index).
     let mut transactions = transactions
@@ -625,11 +645,12 @@ async fn drain(
     error
 }
 
-/// A chunk's applications and loans (they are not chained).
+/// A chunk's applications, loans and snapshots (they are not chained).
 async fn write_unchained<T: BulkTxn>(
     txn: &T,
     applications: Vec<application::Model>,
     loans: Vec<loan::Model>,
+    snapshots: Vec<loan_snapshot::ActiveModel>,
 ) -> AppResult<()> {
     insert_timed(
         txn,
@@ -646,7 +667,8 @@ async fn write_unchained<T: BulkTxn>(
             .map(all_set)
             .collect::<Vec<loan::ActiveModel>>(),
     )
-    .await
+    .await?;
+    insert_timed(txn, snapshots).await
 }
 
 /// A chunk's chained rows: its loan transactions, journal entries and their lines, linked into their
@@ -720,6 +742,7 @@ impl Plan {
         let mut chunk = Chunk {
             applications: vec![],
             loans: vec![],
+            snapshots: vec![],
             transactions: vec![],
             entries: vec![],
             lines: vec![],
@@ -895,6 +918,17 @@ impl Plan {
         row.debt_group = i32::from(group.number());
         row.balances_as_of = Some(self.today);
         let created_at = at(self.today);
+        let open = !LoanStatus::FINISHED
+            .map(LoanStatus::as_str)
+            .contains(&row.status.as_str());
+        if open {
+            let as_of = last_snapshot_date(loan_id, self.today).max(disbursed_on);
+            let snapshot =
+                FoldSnapshot::take(&contract, &events, as_of).map_err(loan_engine::fold_error)?;
+            chunk
+                .snapshots
+                .push(loan_engine::snapshot_row(loan_id, &snapshot, created_at)?);
+        }
         for event in &events {
             chunk
                 .transactions
@@ -940,6 +974,15 @@ impl Plan {
         chunk.loans.push(row);
         Ok(())
     }
+}
+
+/// The date of the snapshot a fund closing every day would hold for loan `loan_id` at the start of `today`:
+/// the close rewrites a loan's snapshot on its day of the week (`cob_batch`'s rule: loan id plus the day's
+/// number since the common era, modulo [`loan_engine::SNAPSHOT_REFRESH_DAYS`]), so the latest such day on or
+/// before `today`.
+fn last_snapshot_date(loan_id: i64, today: NaiveDate) -> NaiveDate {
+    let day = i64::from(chrono::Datelike::num_days_from_ce(&today));
+    today - Duration::days((loan_id + day).rem_euclid(loan_engine::SNAPSHOT_REFRESH_DAYS))
 }
 
 fn to_i64(amount: Vnd) -> i64 {

@@ -9,7 +9,9 @@ use coopfund::{
     config::Settings,
     demo,
     state::AppState,
-    store::entities::{application, journal_entry, journal_line, loan, loan_transaction},
+    store::entities::{
+        application, journal_entry, journal_line, loan, loan_snapshot, loan_transaction,
+    },
 };
 use coopfund_domain::chain::Chain;
 use reqwest::StatusCode;
@@ -255,6 +257,43 @@ async fn the_bulk_demo_of_200_loans_loads_and_the_books_verify() {
         rows(Chain::Journal),
         Some(summary.journal_entries as u64 + 1)
     );
+    // Every open loan holds the snapshot a fund closing every day would hold: one, taken on the loan's day of
+    // the week within the last seven days (`ledger verify` above checked each against the full refold); a
+    // finished loan none.
+    let today = summary.business_date;
+    let loans = loan::Entity::find().all(&app.db).await.unwrap();
+    let snapshots = loan_snapshot::Entity::find().all(&app.db).await.unwrap();
+    let open: BTreeSet<i64> = loans
+        .iter()
+        .filter(|l| !["closed", "written_off", "recovered"].contains(&l.status.as_str()))
+        .map(|l| l.id)
+        .collect();
+    assert_eq!(
+        snapshots.iter().map(|s| s.loan_id).collect::<BTreeSet<_>>(),
+        open,
+        "the loans with a snapshot are the open loans"
+    );
+    assert_eq!(snapshots.len(), open.len(), "one snapshot a loan");
+    let mut dates = BTreeSet::new();
+    for snapshot in &snapshots {
+        let age_days = (today - snapshot.as_of).num_days();
+        assert!(
+            (0..7).contains(&age_days),
+            "loan {} snapshot of {} is {age_days} days old on {today}",
+            snapshot.loan_id,
+            snapshot.as_of
+        );
+        let day = i64::from(chrono::Datelike::num_days_from_ce(&snapshot.as_of));
+        assert_eq!(
+            (snapshot.loan_id + day).rem_euclid(7),
+            0,
+            "loan {} snapshot of {} is not on the loan's day of the week",
+            snapshot.loan_id,
+            snapshot.as_of
+        );
+        dates.insert(snapshot.as_of);
+    }
+    assert_eq!(dates.len(), 7, "the snapshots are spread over the week");
     // The loans read through the API like any other, and new rows get fresh ids after the explicit ones.
     let first = items(&app, "/api/v1/loans?limit=1", &app.admin_token).await;
     let id = first[0]["id"].as_i64().unwrap();
@@ -330,6 +369,15 @@ async fn the_bulk_demo_in_many_chunks_is_the_fund_one_chunk_gives() {
         rows!(loan_transaction, &one.db)
     );
     assert_eq!(rows!(journal_line, &many.db), rows!(journal_line, &one.db));
+    let snapshots = |db| async move {
+        loan_snapshot::Entity::find()
+            .order_by_asc(loan_snapshot::Column::LoanId)
+            .order_by_asc(loan_snapshot::Column::AsOf)
+            .all(db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(snapshots(&many.db).await, snapshots(&one.db).await);
     // The journal's links differ from the first (the charter capital's entry is posted at `now()`).
     let openings = |entries: Vec<journal_entry::Model>| {
         entries
