@@ -32,6 +32,7 @@ mod m20261205_000016_loan_snapshots;
 mod m20261205_000017_chain_parts;
 mod m20261205_000018_loans_cached_through;
 mod m20261206_000019_loan_books;
+mod m20261206_000020_loan_snapshots_lz4;
 
 pub mod chain_rows;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000017_chain_parts::Migration),
             Box::new(m20261205_000018_loans_cached_through::Migration),
             Box::new(m20261206_000019_loan_books::Migration),
+            Box::new(m20261206_000020_loan_snapshots_lz4::Migration),
         ])
     }
 }
