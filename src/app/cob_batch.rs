@@ -373,13 +373,12 @@ type LoanFold = (LoanState, Option<FoldSnapshot>);
 
 /// Folds every loan of `inputs` to the start of `next_day` (from its snapshot when it has a usable one, issue
 /// 14, `loan_engine` docs); `Err` with the loans whose snapshot turned out stale. A loan's snapshot is rewritten
-/// when it had none, when it is a week old, or on its day of the week (loan id modulo 7), so about a seventh of
-/// the loans write one each day.
+/// when it had none, when it is a week old, or on its day of the week ([`loan_engine::days_since_snapshot_day`]),
+/// so about a seventh of the loans write one each day.
 fn fold_loans(
     inputs: &ChunkInputs,
     next_day: NaiveDate,
 ) -> AppResult<Result<Vec<LoanFold>, Vec<i64>>> {
-    let day_of_week = i64::from(chrono::Datelike::num_days_from_ce(&next_day));
     let mut folds = Vec::with_capacity(inputs.loans.len());
     let mut stale = Vec::new();
     for loan in &inputs.loans {
@@ -399,8 +398,7 @@ fn fold_loans(
                         .fold(snapshot.covered_sequence, u64::max);
                     let due = (next_day - snapshot.as_of).num_days()
                         >= loan_engine::SNAPSHOT_REFRESH_DAYS
-                        || (loan.id + day_of_week).rem_euclid(loan_engine::SNAPSHOT_REFRESH_DAYS)
-                            == 0;
+                        || loan_engine::days_since_snapshot_day(loan.id, next_day) == 0;
                     let snapshot =
                         due.then(|| FoldSnapshot::of_folder(&contract, &folder, next_day, covered));
                     folds.push((folder.into_state(), snapshot));

@@ -336,6 +336,15 @@ pub fn fold_at(
 /// per loan per day would cost the close more than the refold it saves.
 pub const SNAPSHOT_REFRESH_DAYS: i64 = 7;
 
+/// Days after `date` until the close of business next rewrites loan `loan_id`'s snapshot on its day of the week
+/// (`0`: `date` is that day): loan id plus the day's number since the common era, modulo
+/// [`SNAPSHOT_REFRESH_DAYS`], so about a seventh of the loans write one each day. The close's rule
+/// (`cob_batch`) and the bulk demo's snapshots (`demo::bulk`, which writes what that rule would have left).
+pub fn days_since_snapshot_day(loan_id: i64, date: NaiveDate) -> i64 {
+    let day = i64::from(chrono::Datelike::num_days_from_ce(&date));
+    (loan_id + day).rem_euclid(SNAPSHOT_REFRESH_DAYS)
+}
+
 /// How long snapshots are kept, in days: two generations, so a back-dated event within a week replays from
 /// the snapshot before its value date rather than from the first disbursement.
 pub const SNAPSHOT_RETENTION_DAYS: i64 = 15;

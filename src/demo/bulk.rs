@@ -36,8 +36,8 @@
 //!
 //! ## A fund that has been running: one snapshot per open loan
 //! A fund that closes every day holds, for each open loan, the snapshot of the fold its close last wrote
-//! (`app::cob_batch`: each loan's is rewritten on its day of the week, loan id plus the day's number modulo
-//! seven). The bulk fund is written the same way: each open loan gets the snapshot that rule would have left,
+//! (`app::cob_batch`: each loan's is rewritten on its day of the week,
+//! [`loan_engine::days_since_snapshot_day`]). The bulk fund is written the same way: each open loan gets the snapshot that rule would have left,
 //! taken by [`FoldSnapshot::take`] from the loan's events at the start of that date (at most six days before
 //! the business date, never before the disbursement). So the first close of a bulk fund costs what a day of a
 //! running fund costs, and a benchmark of the close measures that (issue 14); `ledger verify` checks every
@@ -66,7 +66,7 @@ use coopfund_domain::{
     chain::{Chain, Head},
     entry_for_difference, loan_book,
     snapshot::FoldSnapshot,
-    AccountBalances, BookInputs, EventKind, LoanEvent, LoanStatus, RepaymentKind, Side, Vnd,
+    AccountBalances, BookInputs, EventKind, LoanEvent, RepaymentKind, Side, Vnd,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use sea_orm::{
@@ -918,11 +918,11 @@ impl Plan {
         row.debt_group = i32::from(group.number());
         row.balances_as_of = Some(self.today);
         let created_at = at(self.today);
-        let open = !LoanStatus::FINISHED
-            .map(LoanStatus::as_str)
-            .contains(&row.status.as_str());
-        if open {
-            let as_of = last_snapshot_date(loan_id, self.today).max(disbursed_on);
+        if !loan_engine::status_of(&row)?.is_finished() {
+            // The latest snapshot day on or before today (module docs).
+            let as_of = (self.today
+                - Duration::days(loan_engine::days_since_snapshot_day(loan_id, self.today)))
+            .max(disbursed_on);
             let snapshot =
                 FoldSnapshot::take(&contract, &events, as_of).map_err(loan_engine::fold_error)?;
             chunk
@@ -974,15 +974,6 @@ impl Plan {
         chunk.loans.push(row);
         Ok(())
     }
-}
-
-/// The date of the snapshot a fund closing every day would hold for loan `loan_id` at the start of `today`:
-/// the close rewrites a loan's snapshot on its day of the week (`cob_batch`'s rule: loan id plus the day's
-/// number since the common era, modulo [`loan_engine::SNAPSHOT_REFRESH_DAYS`]), so the latest such day on or
-/// before `today`.
-fn last_snapshot_date(loan_id: i64, today: NaiveDate) -> NaiveDate {
-    let day = i64::from(chrono::Datelike::num_days_from_ce(&today));
-    today - Duration::days((loan_id + day).rem_euclid(loan_engine::SNAPSHOT_REFRESH_DAYS))
 }
 
 fn to_i64(amount: Vnd) -> i64 {
