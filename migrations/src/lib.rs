@@ -33,6 +33,7 @@ mod m20261205_000017_chain_parts;
 mod m20261205_000018_loans_cached_through;
 mod m20261206_000019_loan_books;
 mod m20261206_000020_loan_snapshots_lz4;
+mod m20261206_000021_chain_bulk_parts;
 
 pub mod chain_rows;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000018_loans_cached_through::Migration),
             Box::new(m20261206_000019_loan_books::Migration),
             Box::new(m20261206_000020_loan_snapshots_lz4::Migration),
+            Box::new(m20261206_000021_chain_bulk_parts::Migration),
         ])
     }
 }

@@ -19,7 +19,7 @@ use sea_orm_migration::{
 pub struct Migration;
 
 /// The parts made here. Written out, not read from the domain: a migration does what it did when it
-/// landed; `coopfund_domain::chain::PARTS` must equal it (a test says so) until a later migration adds heads.
+/// landed; `coopfund_domain::chain::LOAN_PARTS` equals it (a test says so); migration 000021 adds two more.
 pub const PARTS_MADE: u16 = 16;
 
 /// The chained tables and the names of their chains; the charter capital (one part) only gets the column.
@@ -64,7 +64,7 @@ impl MigrationTrait for Migration {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_domain_splits_the_chains_into_the_parts_made_here() {
-        assert_eq!(super::PARTS_MADE, coopfund_domain::chain::PARTS);
+    fn the_domain_spreads_the_loans_over_the_parts_made_here() {
+        assert_eq!(super::PARTS_MADE, coopfund_domain::chain::LOAN_PARTS);
     }
 }

@@ -14,9 +14,10 @@
 //!   A unique index on (`chain_part`, `chain_seq`) backs both: a part cannot fork.
 //!   The audit trail, the journal and the loan transactions are split into parts (issue 14, chainparts;
 //!   [`coopfund_domain::chain`], "Parts"): a unit of work links all its rows into one part, the one of
-//!   its loan ([`ChainHeads::for_loan`]: the money commands, a loan's close of business) or part 0 (work
-//!   with no loan, and the set-based close, the provisions' release and the bulk demo, whose units span
-//!   many loans), and locks that part's heads only. So repayments on loans of different parts no longer
+//!   its loan ([`ChainHeads::for_loan`]: the money commands, a loan's close of business), part 0 (work
+//!   with no loan, and the provisions' release and the bulk demo, whose units span many loans) or a bulk
+//!   part ([`ChainHeads::bulk`]: the set-based close's chunks, two of which are written at once on
+//!   PostgreSQL), and locks that part's heads only. So repayments on loans of different parts no longer
 //!   wait for one another's commit (its WAL flush) on one set of heads, and since a unit takes the heads
 //!   of one part, in one fixed order, two units never wait for each other's heads in opposite orders.
 //!   Rows inserted: audit records ([`crate::app::audit`]), journal entries with their lines
@@ -151,6 +152,16 @@ impl ChainHeads {
     pub fn for_loan(loan_id: i64) -> ChainHeads {
         ChainHeads {
             part: part_of_loan(loan_id),
+            heads: None,
+        }
+    }
+
+    /// The heads of the `index`-th bulk part ([`coopfund_domain::chain::bulk_part`]), for a unit of work
+    /// that spans many loans and runs beside another one (the close of business's chunks): no money command
+    /// ever waits for them.
+    pub fn bulk(index: usize) -> ChainHeads {
+        ChainHeads {
+            part: coopfund_domain::chain::bulk_part(index),
             heads: None,
         }
     }

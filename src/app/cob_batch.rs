@@ -14,7 +14,7 @@
 //! advances the snapshot instead of replaying the loan's whole history.
 //!
 //! The reading and folding of a chunk ([`prepare_chunk`]) runs while the chunks before it are written
-//! (`super::cob`, two chunks ahead); the write uses it only if the loans it locks are the rows that were read
+//! (`super::cob`, two chunks ahead), and on PostgreSQL two chunks are written at once ([`ChunkTurn`]); the write uses it only if the loans it locks are the rows that were read
 //! ([`Prepared`]), and reads and folds under its locks otherwise. A chunk that fails is rolled back
 //! whole and closed again loan by loan by [`super::cob`], which isolates and reports the loan at fault.
 
@@ -32,6 +32,7 @@ use sea_orm::{
 };
 
 use super::{
+    chains::ChainHeads,
     cob::{self, LoanDayCounts},
     ledger::{self, LoanEntry, Posting, Refolded},
     loan_engine::{self, FoldTransaction},
@@ -52,6 +53,8 @@ pub(crate) struct ChunkOutcome {
     pub(crate) loans: Vec<LoanDayCounts>,
     /// The chunk's notices newly queued (they are queued together, so not counted per loan).
     pub(crate) notices_queued: i32,
+    /// The loans whose rows the write left as they were, for the fund's mark to cover ([`close_chunk`]).
+    left_unwritten: Vec<i64>,
 }
 
 /// A chunk read and folded ahead of its write (issue 14: the next chunks are prepared while the current one
@@ -146,7 +149,7 @@ pub(crate) async fn close_chunk(
     cooperative_ids: &[i64],
     date: NaiveDate,
     prepared: Option<Prepared>,
-    closed_through: Option<i64>,
+    turn: ChunkTurn,
 ) -> AppResult<ChunkOutcome> {
     let _gate = ctx.writer.enter(&ctx.db).await;
     let txn = ctx.db.begin().await?;
@@ -173,45 +176,106 @@ pub(crate) async fn close_chunk(
             plan_chunk(&txn, ctx, inputs, date, ctx.now()).await?
         }
     };
-    let outcome = write_plan(ctx, caller, &txn, plan, date, closed_through).await?;
+    let ChunkTurn {
+        index,
+        through,
+        previous,
+        marked,
+    } = turn;
+    let mut outcome = write_plan(ctx, caller, &txn, plan, date, index).await?;
+    // Last, after every other write of the chunk (so that the chunk before it, written at the same time, is
+    // waited for as late as possible): the fund's mark, or the rows it would have covered.
+    let marking = wait_for_previous(previous).await?;
+    let skipped = std::mem::take(&mut outcome.left_unwritten);
+    if marking {
+        // On PostgreSQL the fund's row is held only from here to the commit.
+        super::fund::mark_cooperatives_closed(&txn, date, through).await?;
+    } else if !skipped.is_empty() {
+        let rows: Vec<ledger::CacheRow> = skipped
+            .into_iter()
+            .map(ledger::CacheRow::AsOfOnly)
+            .collect();
+        ledger::cache_balances_many(&txn, &rows, date + Duration::days(1), ctx.now()).await?;
+    }
     txn.commit().await?;
+    // The next chunk may mark only now that this one's mark is committed (a dropped receiver: no next chunk).
+    let _ = marked.send(marking);
     Ok(outcome)
 }
 
-/// Writes what `plan` decided, in the chunk's transaction: snapshots, entries, cached balances (one
-/// statement), each loan's notices and digest line, then, with `closed_through` (the last cooperative whose
-/// loans the close of `date` has closed once this chunk commits), the fund's mark of it.
+/// A chunk's place among the chunks of its day's close written at the same time (issue 14, cobwriters: two on
+/// PostgreSQL, `super::cob`). Each chunk links its entries into a bulk part of the journal chain of its own
+/// ([`crate::app::chains::ChainHeads::bulk`] of its index), so two chunks never wait for each other's chain heads,
+/// and every other row a chunk writes is its own loans'. Only the fund's "cached through" mark is shared: it
+/// says that every cooperative up to a chunk's last is closed, so a chunk may move it only once the chunk before
+/// it has committed its own mark. A chunk therefore writes everything else first, then waits for the one before
+/// it ([`ChunkTurn::previous`]); if that one did not mark (it failed, and is being closed loan by loan, or did not
+/// mark because the one before it failed), it writes the as-of date of the loans it left unwritten instead of the
+/// mark, as every chunk after a failure did when chunks were written one at a time.
+pub(crate) struct ChunkTurn {
+    /// The chunk's index in its day (from 0): its bulk part is `bulk_part(index)`.
+    pub(crate) index: usize,
+    /// The fund's mark once this chunk commits: the last cooperative of this chunk (or of a run of this day that
+    /// got further before it stopped).
+    pub(crate) through: i64,
+    /// Whether the chunk before it committed with its mark (an error: it failed; a ready `true` for the first
+    /// chunk of a run).
+    pub(crate) previous: tokio::sync::oneshot::Receiver<bool>,
+    /// Told, once this chunk has committed, whether it marked; dropped unsent if it fails.
+    pub(crate) marked: tokio::sync::oneshot::Sender<bool>,
+}
+
+/// How long a chunk waits, its transaction open, for the chunk before it to commit. Far above any chunk's write
+/// (tens of milliseconds); a bound only so that a cycle of waits the database cannot see (this chunk holds rows
+/// that something the chunk before it waits for needs: nothing in the service does so today) ends in this
+/// chunk's failure, which rolls it back and closes its loans one by one, instead of in a close that never ends.
+const PREVIOUS_CHUNK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Waits for the chunk before (see [`ChunkTurn`]): whether this one may move the mark.
+async fn wait_for_previous(previous: tokio::sync::oneshot::Receiver<bool>) -> AppResult<bool> {
+    match tokio::time::timeout(PREVIOUS_CHUNK_WAIT, previous).await {
+        Ok(marked) => Ok(marked.unwrap_or(false)),
+        Err(_) => Err(AppError::internal(anyhow::anyhow!(
+            "the close-of-business chunk before this one did not commit within {} s",
+            PREVIOUS_CHUNK_WAIT.as_secs()
+        ))),
+    }
+}
+
+/// Writes what `plan` decided, in the chunk's transaction: snapshots, entries (into the journal's bulk part
+/// `index`), cached balances (one statement), each loan's notices and digest line. Not the fund's mark:
+/// [`close_chunk`] writes it after waiting for the chunk before.
 ///
-/// With the mark, a loan whose balances do not change and whose row the mark covers is not written at all
-/// (issue 14, cobpg: most open loans, most days); its cache reads as of the next day through
-/// `ledger::effective_balances_as_of`. Without it (a chunk of this run was closed loan by loan, so the
-/// cooperatives before this chunk are not all closed), every open loan's row is marked as of the next day.
+/// A loan whose balances do not change and whose row the mark can cover is not written here (issue 14,
+/// cobpg: most open loans, most days) but returned in [`ChunkOutcome::left_unwritten`]: with the mark its
+/// cache reads as of the next day through `ledger::effective_balances_as_of`; without it (a chunk of this
+/// run before it was closed loan by loan, so the cooperatives before this chunk are not all closed),
+/// [`close_chunk`] marks those rows as of the next day.
 async fn write_plan(
     ctx: &AppCtx,
     caller: &Caller,
     txn: &DatabaseTransaction,
     plan: ChunkPlan,
     date: NaiveDate,
-    closed_through: Option<i64>,
+    index: usize,
 ) -> AppResult<ChunkOutcome> {
     let next_day = date + Duration::days(1);
     loan_engine::store_snapshots(txn, plan.snapshots).await?;
-    let posted_ids = ledger::post_loan_entries(txn, caller, &plan.entries).await?;
+    let posted_ids =
+        ledger::post_loan_entries(txn, caller, &plan.entries, ChainHeads::bulk(index)).await?;
     // The changed rows get their balances and the unchanged ones the mark need not cover only their as-of date,
     // in one statement, so each row written is written once.
-    let rows: Vec<ledger::CacheRow> = plan
-        .folded
-        .iter()
-        .filter_map(|(loan, state, group, changed)| {
-            if *changed {
-                Some(ledger::CacheRow::Changed(loan, state, *group))
-            } else if closed_through.is_some() && ledger::close_may_skip(loan, date) {
-                None
-            } else {
-                Some(ledger::CacheRow::AsOfOnly(loan.id))
-            }
-        })
-        .collect();
+    let mut rows: Vec<ledger::CacheRow> = Vec::with_capacity(plan.folded.len());
+    let mut left_unwritten = Vec::new();
+    for (loan, state, group, changed) in &plan.folded {
+        if *changed {
+            rows.push(ledger::CacheRow::Changed(loan, state, *group));
+        } else if ledger::close_may_skip(loan, date) {
+            left_unwritten.push(loan.id);
+        } else {
+            rows.push(ledger::CacheRow::AsOfOnly(loan.id));
+        }
+    }
     let mut cached = ledger::cache_balances_many(txn, &rows, next_day, plan.now)
         .await?
         .into_iter();
@@ -239,13 +303,10 @@ async fn write_plan(
         due.push((refolded.loan, notices));
     }
     let notices_queued = cob::queue_chunk_notices(ctx, txn, &due).await?;
-    // Last, so that on PostgreSQL the fund's row is held only until the commit.
-    if let Some(through) = closed_through {
-        super::fund::mark_cooperatives_closed(txn, date, through).await?;
-    }
     Ok(ChunkOutcome {
         loans: outcomes,
         notices_queued,
+        left_unwritten,
     })
 }
 

@@ -33,6 +33,12 @@
 //! for work with no loan), so it locks one part's heads and two units never wait for each other in
 //! opposite orders. The charter capital contributions have one part (they name no loan).
 //!
+//! The first [`LOAN_PARTS`] parts are the loans' ([`part_of_loan`]); the [`BULK_PARTS`] after them
+//! ([`bulk_part`]) hold no loan's own work: they are for units that span many loans and run side by side,
+//! the close of business's chunks (issue 14, cobwriters). Such a unit may wait for another one (the close
+//! writes its chunks' marks in order) while holding its heads; were those a loan's part's heads, a money
+//! command on a loan of the unit it waits for could wait for them in turn, a cycle no database sees.
+//!
 //! ## What a chain proves, and what it does not
 //! A row edited, deleted, inserted or moved without rewriting the hashes after it breaks the chain at
 //! that row ([`ChainWalk`] names it). The hash is not keyed: whoever can write the database and knows
@@ -53,23 +59,37 @@ use crate::Language;
 pub const ENCODING: &str = "coopfund-chain/v1";
 
 /// How many parts the audit trail, the journal and the loan transactions are each split into (see the
-/// module docs). Migration 000017 made the heads of parts 1..16: a larger number needs a migration that
-/// adds the heads of the new parts.
-pub const PARTS: u16 = 16;
+/// module docs): the loans' parts and the bulk parts after them. Migration 000017 made the heads of parts
+/// 1..16 and migration 000021 those of 16..18: a larger number needs a migration that adds the heads of the
+/// new parts.
+pub const PARTS: u16 = LOAN_PARTS + BULK_PARTS;
 
-/// The part a unit of work on loan `loan_id` links its rows into: the id modulo [`PARTS`] (`rem_euclid`, so in
-/// `0..PARTS` for any id).
+/// The parts `0..LOAN_PARTS`, among which [`part_of_loan`] spreads the loans.
+pub const LOAN_PARTS: u16 = 16;
+
+/// The parts `LOAN_PARTS..PARTS`, which no loan's own work uses ([`bulk_part`], the module docs).
+pub const BULK_PARTS: u16 = 2;
+
+/// The part a unit of work on loan `loan_id` links its rows into: the id modulo [`LOAN_PARTS`] (`rem_euclid`,
+/// so in `0..LOAN_PARTS` for any id).
 pub const fn part_of_loan(loan_id: i64) -> u16 {
-    // `as u16` keeps the id's low 16 bits (two's complement), and PARTS is a power of two (asserted below), so
-    // a divisor of 2^16: those bits modulo PARTS are the id's own remainder, `loan_id.rem_euclid(PARTS)`, with
-    // no conversion that could fail.
-    (loan_id as u16) % PARTS
+    // `as u16` keeps the id's low 16 bits (two's complement), and LOAN_PARTS is a power of two (asserted
+    // below), so a divisor of 2^16: those bits modulo LOAN_PARTS are the id's own remainder,
+    // `loan_id.rem_euclid(LOAN_PARTS)`, with no conversion that could fail.
+    (loan_id as u16) % LOAN_PARTS
 }
 
 const _: () = assert!(
-    PARTS.is_power_of_two(),
-    "part_of_loan needs PARTS to divide 2^16"
+    LOAN_PARTS.is_power_of_two(),
+    "part_of_loan needs LOAN_PARTS to divide 2^16"
 );
+
+/// The `index`-th bulk part (taken modulo [`BULK_PARTS`]): for a unit of work that spans many loans and may run
+/// beside another such unit (the module docs); never a loan's part.
+pub const fn bulk_part(index: usize) -> u16 {
+    // `index % BULK_PARTS` is below BULK_PARTS, a u16, so the conversion keeps it whole.
+    LOAN_PARTS + (index % BULK_PARTS as usize) as u16
+}
 
 /// The `chain_prev` of a chain's first row: 64 zeros.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -962,12 +982,12 @@ mod tests {
         );
         assert_eq!(
             Chain::from_head_name("audit/15"),
-            Some((Chain::Audit, PARTS - 1))
+            Some((Chain::Audit, LOAN_PARTS - 1))
         );
         for bad in [
             "journal/0",
             "journal/03",
-            "journal/16",
+            "journal/18",
             "journal/",
             "journal/x",
             "charter_capital/1",
@@ -975,16 +995,32 @@ mod tests {
         ] {
             assert_eq!(Chain::from_head_name(bad), None, "{bad}");
         }
+        assert_eq!(
+            Chain::from_head_name("journal/17"),
+            Some((Chain::Journal, PARTS - 1))
+        );
         assert_eq!(part_of_loan(35), 3);
         assert_eq!(part_of_loan(16), 0);
-        assert!(part_of_loan(-1) < PARTS);
+        assert!(part_of_loan(-1) < LOAN_PARTS);
         for loan_id in (-70_000..70_000).chain([i64::MIN, i64::MIN + 1, i64::MAX - 1, i64::MAX]) {
             assert_eq!(
                 i64::from(part_of_loan(loan_id)),
-                loan_id.rem_euclid(i64::from(PARTS)),
+                loan_id.rem_euclid(i64::from(LOAN_PARTS)),
                 "loan {loan_id}"
             );
         }
+    }
+
+    #[test]
+    fn the_bulk_parts_follow_the_loans_parts_and_no_loan_is_in_one() {
+        let bulk: Vec<u16> = (0..5).map(bulk_part).collect();
+        assert_eq!(bulk, [16, 17, 16, 17, 16]);
+        assert!(bulk.iter().all(|p| *p < PARTS && *p >= LOAN_PARTS));
+        assert!((-1_000..1_000).all(|loan_id| part_of_loan(loan_id) < LOAN_PARTS));
+        assert_eq!(
+            Chain::from_head_name(&Chain::Audit.head_name(bulk_part(1))),
+            Some((Chain::Audit, 17))
+        );
     }
 
     #[test]

@@ -865,7 +865,7 @@ async fn repayments_on_loans_of_different_parts_do_not_wait_for_each_other() {
         assert_eq!(response.status(), StatusCode::CREATED);
 
         // The same part: waits for the heads (here it gives up after a moment).
-        let same_part = held + i64::from(coopfund_domain::chain::PARTS);
+        let same_part = held + i64::from(coopfund_domain::chain::LOAN_PARTS);
         let waiting = app.db.begin().await.unwrap();
         waiting
             .execute_unprepared("SET LOCAL lock_timeout = '300ms'")

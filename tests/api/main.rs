@@ -18,6 +18,7 @@ mod cob_cached_through;
 mod cob_e2e;
 mod cob_groups;
 mod cob_kill;
+mod cob_writers;
 mod concurrency;
 mod cooperatives;
 mod demo;

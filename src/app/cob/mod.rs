@@ -6,7 +6,9 @@
 //! posted book (§9: accrual rounded by difference, on balance for group 1 and off balance for the
 //! others; overdue moves; reclassification), cache its balances, and queue the day's reminders and
 //! overdue notices (§10). Loans are closed a chunk of cooperatives at a time, in one transaction
-//! per chunk with set-based reads and writes (`super::cob_batch`); a chunk that fails is closed
+//! per chunk with set-based reads and writes (`super::cob_batch`), the next chunks read and folded while
+//! one is written and, on PostgreSQL, two chunks written at once (each into a bulk part of the journal
+//! chain, their marks in order: `cob_batch::ChunkTurn`); a chunk that fails is closed
 //! again loan by loan so the loan at fault is isolated and named in the run. Every loan of a
 //! cooperative takes the group of its worst loan (§8). Then the officers' digests are queued and
 //! the business date moves to `d + 1`.
@@ -234,7 +236,7 @@ async fn close_date(
     // by its mark, which this run only moves on); another day's mark is settled first (only a business date set
     // outside a close would leave one).
     let marks = fund::cached_through(&ctx.db).await?;
-    let mut closed_through = match marks.cob_day {
+    let closed_through = match marks.cob_day {
         Some((day, through)) if day == date => Some(through),
         Some(_) => {
             fund::settle_cached_through(&ctx.db).await?;
@@ -243,9 +245,6 @@ async fn close_date(
         None => None,
     };
     drop(gate);
-    // Chunks leave unchanged loans unwritten only while every chunk before them in this run was closed
-    // set-based: the mark covers the cooperatives up to the chunk's last, all of which must be closed.
-    let mut leave_unchanged = true;
     let mut totals = (0i32, LoanDayCounts::default(), 0i32); // loans, counts, errors
     let mut digests: std::collections::BTreeMap<i64, OfficerDigest> = Default::default();
     let mut first_error: Option<String> = None;
@@ -255,36 +254,61 @@ async fn close_date(
     // write of one changes what another reads; a loan changed meanwhile by a command is caught at the
     // write's lock (`cob_batch::Prepared`).
     let mut ahead = ReadAhead::new(ctx, date);
+    // On PostgreSQL two chunks are written at once, each in its own transaction and its own bulk part of the
+    // journal chain, their marks in order (`cob_batch::ChunkTurn`); SQLite has one writer at a time anyway.
+    // A pool of one connection would let the second chunk hold it while it waits for the first, which waits for
+    // a connection: one writer then.
+    let writers = if crate::store::is_sqlite(&ctx.db) || ctx.settings.database.max_connections < 2 {
+        1
+    } else {
+        CHUNK_WRITERS_POSTGRES
+    };
+    let mut writing = ChunkWrites::new(ctx, caller, date, writers);
+    // Chunks leave unchanged loans unwritten only while every chunk before them in this run was closed
+    // set-based (the mark covers the cooperatives up to the chunk's last, all of which must be closed): the
+    // first chunk of the run may, each later one if the one before it marked.
+    let (first_turn, first) = tokio::sync::oneshot::channel();
+    let _ = first_turn.send(true);
+    let mut previous = first;
     // The last cooperative of the chunks queued so far; `None` once every chunk is queued.
     let mut queued_through = Some(0);
     loop {
-        // The chunk to write next and `CHUNKS_READ_AHEAD` after it are being read.
-        while ahead.len() <= CHUNKS_READ_AHEAD {
-            let Some(after) = queued_through else { break };
-            let size = if after == 0 {
-                FIRST_COOPERATIVE_CHUNK
-            } else {
-                COOPERATIVE_CHUNK
-            };
-            let chunk = next_cooperatives(&ctx.db, after, size).await?;
-            queued_through = chunk.last().copied();
-            if chunk.is_empty() {
-                break;
+        while writing.len() < writers {
+            // The chunk to write next and `CHUNKS_READ_AHEAD` after it are being read.
+            while ahead.len() <= CHUNKS_READ_AHEAD {
+                let Some(after) = queued_through else { break };
+                let size = if after == 0 {
+                    FIRST_COOPERATIVE_CHUNK
+                } else {
+                    COOPERATIVE_CHUNK
+                };
+                let chunk = next_cooperatives(&ctx.db, after, size).await?;
+                queued_through = chunk.last().copied();
+                if chunk.is_empty() {
+                    break;
+                }
+                ahead.push(chunk);
             }
-            ahead.push(chunk);
+            let Some((cooperatives, prepared)) = ahead.next().await else {
+                break;
+            };
+            let Some(&last) = cooperatives.last() else {
+                break;
+            };
+            let (marked, next) = tokio::sync::oneshot::channel();
+            let turn = super::cob_batch::ChunkTurn {
+                index: writing.started(),
+                through: closed_through.map_or(last, |c| c.max(last)),
+                previous: std::mem::replace(&mut previous, next),
+                marked,
+            };
+            writing.push(cooperatives, prepared, turn).await;
         }
-        let Some((cooperatives, prepared)) = ahead.next().await else {
+        let Some((cooperatives, closed)) = writing.next().await else {
             break;
         };
-        let Some(&last) = cooperatives.last() else {
-            break;
-        };
-        let mark = leave_unchanged.then(|| closed_through.map_or(last, |c| c.max(last)));
-        let closed =
-            super::cob_batch::close_chunk(ctx, caller, &cooperatives, date, prepared, mark).await;
         let results = match closed {
             Ok(chunk) => {
-                closed_through = mark.or(closed_through);
                 // Queued together for the chunk (`cob_batch`), so counted for it, not per loan.
                 totals.1.notices_queued += chunk.notices_queued;
                 chunk
@@ -295,8 +319,8 @@ async fn close_date(
             }
             Err(err) => {
                 // Close the chunk again loan by loan, so one bad loan is isolated and named. A loan that fails
-                // is not closed, so the cooperatives' mark stops before this chunk for the rest of the run.
-                leave_unchanged = false;
+                // is not closed; the chunks after this one do not move the cooperatives' mark
+                // (`cob_batch::ChunkTurn`).
                 tracing::warn!(%date, error = %err, "a close-of-business chunk failed; closing its loans one by one");
                 let mut results = Vec::new();
                 for loan_id in open_loans_of(&ctx.db, &cooperatives).await? {
@@ -458,6 +482,107 @@ impl Drop for ReadAhead {
     fn drop(&mut self) {
         for (_, task) in &self.chunks {
             task.abort();
+        }
+    }
+}
+
+/// How many chunks of a day's close are written at once on PostgreSQL (issue 14, cobwriters): the writes were
+/// the close's critical path, one transaction's round trips after another, with a core partly idle. Two, as
+/// there are two bulk parts of the journal chain ([`coopfund_domain::chain::BULK_PARTS`]) and two cores here.
+const CHUNK_WRITERS_POSTGRES: usize = coopfund_domain::chain::BULK_PARTS as usize;
+
+/// The chunks of a day's close being written, in order. With more than one writer (PostgreSQL) each is written
+/// on a task of its own ([`super::cob_batch::close_chunk`]), so that one is written while the writer loop waits
+/// for another or for a chunk read ahead; dropped (a day's close that stops on an error), it aborts the writes
+/// still running, each rolling back its transaction. With one (SQLite), each is written in the calling task,
+/// which may hold SQLite's writer gate (a close run from a page): a write on another task would wait for it.
+struct ChunkWrites {
+    ctx: AppCtx,
+    caller: Caller,
+    date: NaiveDate,
+    /// Whether chunks are written one at a time in the calling task.
+    inline: bool,
+    chunks: std::collections::VecDeque<ChunkWrite>,
+    /// The chunks started so far (the next one's index in the day).
+    started: usize,
+}
+
+/// A chunk being written on its own task, or written.
+enum ChunkWrite {
+    Running(tokio::task::JoinHandle<ChunkWritten>),
+    Written(ChunkWritten),
+}
+
+/// A chunk's cooperatives and what writing it gave.
+type ChunkWritten = (Vec<i64>, AppResult<super::cob_batch::ChunkOutcome>);
+
+impl ChunkWrites {
+    /// `writers` chunks written at once (1: in the calling task).
+    fn new(ctx: &AppCtx, caller: &Caller, date: NaiveDate, writers: usize) -> Self {
+        ChunkWrites {
+            ctx: ctx.clone(),
+            caller: caller.clone(),
+            date,
+            inline: writers <= 1,
+            chunks: Default::default(),
+            started: 0,
+        }
+    }
+
+    /// The chunks being written (or written and not yet taken).
+    fn len(&self) -> usize {
+        self.chunks.len()
+    }
+
+    /// The chunks started so far: the index in the day of the next one.
+    fn started(&self) -> usize {
+        self.started
+    }
+
+    /// Starts writing the chunk of `cooperatives` (writes it, when inline).
+    async fn push(
+        &mut self,
+        cooperatives: Vec<i64>,
+        prepared: Prepare,
+        turn: super::cob_batch::ChunkTurn,
+    ) {
+        use tracing::Instrument as _;
+        self.started += 1;
+        let (ctx, caller, date) = (self.ctx.clone(), self.caller.clone(), self.date);
+        let write = async move {
+            let closed =
+                super::cob_batch::close_chunk(&ctx, &caller, &cooperatives, date, prepared, turn)
+                    .await;
+            (cooperatives, closed)
+        };
+        let write = if self.inline {
+            ChunkWrite::Written(write.await)
+        } else {
+            ChunkWrite::Running(tokio::spawn(write.in_current_span()))
+        };
+        self.chunks.push_back(write);
+    }
+
+    /// The first chunk started and not yet taken, once written; `None` when none is being written.
+    async fn next(&mut self) -> Option<ChunkWritten> {
+        match self.chunks.pop_front()? {
+            ChunkWrite::Written(written) => Some(written),
+            ChunkWrite::Running(task) => match task.await {
+                Ok(written) => Some(written),
+                // Only a panic (the tasks are aborted only on drop): a bug, which ends the day's close as it
+                // would have in the calling task (the chunk's transaction rolled back when the task unwound).
+                Err(error) => std::panic::resume_unwind(error.into_panic()),
+            },
+        }
+    }
+}
+
+impl Drop for ChunkWrites {
+    fn drop(&mut self) {
+        for write in &self.chunks {
+            if let ChunkWrite::Running(task) = write {
+                task.abort();
+            }
         }
     }
 }

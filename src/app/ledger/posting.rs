@@ -274,13 +274,15 @@ fn entry_id_of(entry_ids: &HashMap<i64, i64>, loan_id: i64) -> AppResult<i64> {
     })
 }
 
-/// Writes many loans' entries with a few multi-row INSERTs (the close of business in bulk); returns
-/// each loan's entry id. Every posting must carry a business key.
+/// Writes many loans' entries with a few multi-row INSERTs (the close of business in bulk), linked into the
+/// journal chain's part of `heads` (whose heads it moves); returns each loan's entry id. Every posting must
+/// carry a business key.
 #[tracing::instrument(skip_all, fields(entries = entries.len()))]
 pub async fn post_loan_entries<C: ConnectionTrait>(
     conn: &C,
     caller: &Caller,
     entries: &[LoanEntry],
+    mut heads: crate::app::chains::ChainHeads,
 ) -> AppResult<HashMap<i64, i64>> {
     if entries.is_empty() {
         return Ok(HashMap::new());
@@ -305,7 +307,8 @@ pub async fn post_loan_entries<C: ConnectionTrait>(
         .map(|e| lines(0, Some(e.loan_id), &e.entry))
         .collect::<AppResult<Vec<_>>>()?;
     let line_refs = entry_lines.iter().map(Vec::as_slice).collect::<Vec<_>>();
-    crate::app::chains::link_entries(conn, &mut headers, &line_refs).await?;
+    heads.link_entries(conn, &mut headers, &line_refs).await?;
+    heads.finish(conn).await?;
     if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
         return insert_entries_postgres(conn, &headers, entries, entry_lines).await;
     }
