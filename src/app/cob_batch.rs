@@ -14,8 +14,9 @@
 //! advances the snapshot instead of replaying the loan's whole history.
 //!
 //! The reading and folding of a chunk ([`prepare_chunk`]) runs while the chunks before it are written
-//! (`super::cob`, two chunks ahead), and on PostgreSQL two chunks are written at once ([`ChunkTurn`]); the write uses it only if the loans it locks are the rows that were read
-//! ([`Prepared`]), and reads and folds under its locks otherwise. A chunk that fails is rolled back
+//! (`super::cob`, two chunks ahead), and on PostgreSQL two chunks are written at once ([`ChunkTurn`]); the
+//! write uses what was read ahead only if the loans it locks are the rows that were read ([`Prepared`]), and
+//! reads and folds under its locks otherwise. A chunk that fails is rolled back
 //! whole and closed again loan by loan by [`super::cob`], which isolates and reports the loan at fault.
 
 use std::collections::{BTreeMap, HashMap};
@@ -63,9 +64,10 @@ pub(crate) struct ChunkOutcome {
 /// (its events, books, snapshots or contract) moves its `version` in the same transaction
 /// (`ledger::cache_balances`, the loan commands). The writes of a loan row that keep its version are the
 /// close's own mark of `balances_as_of` on the loans whose balances did not change
-/// (`ledger::CacheRow::AsOfOnly`), which touches only the chunk being written, never one read ahead
-/// (chunks' cooperatives are disjoint), and `fund::settle_cached_through`, never during a close. So a loan touched in between makes the write read and fold the chunk
-/// again under its locks; the lock reads only `(id, version)` (issue 14, alloc: the rows were read twice).
+/// (`ledger::CacheRow::AsOfOnly`), which touches only the chunks being written, never one read ahead
+/// (chunks' cooperatives are disjoint), and `fund::settle_cached_through`, never during a close. So a loan
+/// touched in between makes the write read and fold the chunk again under its locks; the lock reads only
+/// `(id, version)` (issue 14, alloc: the rows were read twice).
 pub(crate) struct Prepared {
     /// The open loans as read, `(id, version)` in id order.
     loans: Vec<LoanVersion>,
