@@ -558,7 +558,7 @@ pub struct ChainReport {
     pub intact: bool,
     /// The first row tampered with, in chain order.
     pub first: Option<FindingReport>,
-    /// Every finding (the first [`FINDINGS_KEPT_MAX`]).
+    /// Every finding (the first `FINDINGS_KEPT_MAX`).
     pub findings: Vec<FindingReport>,
     /// How many findings there were.
     pub findings_total: usize,

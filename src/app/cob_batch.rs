@@ -13,9 +13,9 @@
 //! from the same folds. A loan folds only the events after its latest snapshot (issue 14): the day
 //! advances the snapshot instead of replaying the loan's whole history.
 //!
-//! The reading and folding of a chunk ([`prepare_chunk`]) runs while the chunks before it are written
-//! (`super::cob`, two chunks ahead), and on PostgreSQL two chunks are written at once ([`ChunkTurn`]); the
-//! write uses what was read ahead only if the loans it locks are the rows that were read ([`Prepared`]), and
+//! The reading and folding of a chunk (`prepare_chunk`) runs while the chunks before it are written
+//! (`super::cob`, two chunks ahead), and on PostgreSQL two chunks are written at once (`ChunkTurn`); the
+//! write uses what was read ahead only if the loans it locks are the rows that were read (`Prepared`), and
 //! reads and folds under its locks otherwise. A chunk that fails is rolled back
 //! whole and closed again loan by loan by [`super::cob`], which isolates and reports the loan at fault.
 

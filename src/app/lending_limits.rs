@@ -3,7 +3,7 @@
 //! of the project, own capital ≥ 20%, rate caps) with what approval would decide now.
 //!
 //! Read-only, and never a second copy of a rule: the exposure is loaded by the one function the
-//! approval uses ([`exposure_of`]), each check is the domain's ([`coopfund_domain::limits`]), and the
+//! approval uses (`exposure_of`), each check is the domain's ([`coopfund_domain::limits`]), and the
 //! verdict is the domain's approval decision ([`coopfund_domain::application::approve`]) on the
 //! same case the approval builds, its refusal worded by the approval's own messages. What the page
 //! shows before a click is what the click would do (unless exposure changes in between: approval

@@ -27,7 +27,7 @@
 //! timeout and the money commands' first statement is a write, but a read-then-write use case may
 //! still meet `SQLITE_BUSY` there; the embedded database is meant for one process.
 //!
-//! **Group commit** ([`grouped`], issue 14). A money command outside a gated request (the API's money
+//! **Group commit** ([`Member`], issue 14). A money command outside a gated request (the API's money
 //! routes, which `crate::http` leaves out of the request-wide gate, and the CLI) does not open and
 //! commit a transaction of its own: it joins the file's open *batch*, one transaction that several
 //! commands share, and runs inside it under a `SAVEPOINT`. A command that fails rolls back to its
@@ -98,7 +98,7 @@ struct Gate {
 #[derive(Default)]
 struct Pending(Option<Batch>);
 
-/// One transaction shared by the money commands that queued together ([`grouped`]).
+/// One transaction shared by the money commands that queued together ([`Member`]).
 struct Batch {
     txn: DatabaseTransaction,
     commands: usize,

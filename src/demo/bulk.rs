@@ -19,10 +19,10 @@
 //! Ids are a function of the loan's index (gaps are harmless), so chunks of 2,000 loans are generated
 //! on a blocking thread while the previous chunk is written: one database transaction per chunk, on
 //! SQLite multi-row `INSERT`s sized under its bind-parameter limit (32,766), on PostgreSQL one
-//! `COPY … FROM STDIN` per table ([`postgres`]). PostgreSQL's id sequences are moved past the explicit
+//! `COPY … FROM STDIN` per table (`postgres`). PostgreSQL's id sequences are moved past the explicit
 //! ids at the end.
 //!
-//! On PostgreSQL up to [`CHUNKS_IN_FLIGHT`] chunks are written at once, each in its own transaction on
+//! On PostgreSQL up to `CHUNKS_IN_FLIGHT` chunks are written at once, each in its own transaction on
 //! its own connection (the server's time is per-row foreign-key checks and index inserts, one core per
 //! connection): a chunk copies its applications and loans, then waits until the chunk before it has
 //! committed, and only then takes the chain heads and copies its loan transactions, journal entries and

@@ -15,12 +15,12 @@
 //! **Everything goes through the real use cases** (`app::*`) with real [`Caller`]s for the demo
 //! users, so the audit trail, the journal, the idempotency keys and the loan numbers are exactly those
 //! the API would have produced. Only time is simulated: the business date is first moved about eight
-//! months back, then forward event by event with [`fund::set_business_date`](crate::app::fund::set_business_date) (demo seeding only — in
+//! months back, then forward event by event with [`crate::app::fund::set_business_date`] (demo seeding only — in
 //! production the date moves only by close of business), and for the last
 //! [`COB_WINDOW_DAYS`] days up to yesterday by the real close of business
 //! ([`crate::app::cob::run_through`]), so `cob_runs`, accruals, DPD, debt groups and reminders are current when the
 //! server starts. The books are posted by difference, so a jump of the date is caught up by the next
-//! posting on that loan or by the close of business. At the end [`crate::app::ledger::verify`] must pass.
+//! posting on that loan or by the close of business. At the end [`fn@crate::app::ledger::verify`] must pass.
 //!
 //! ## The bulk demo ([`load_bulk`], in [`bulk`])
 //! For benchmarks: `N` loans (one per application, approved, signed and disbursed, with a few

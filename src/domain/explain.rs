@@ -1,7 +1,7 @@
 //! "How is this computed?" (issue 10): every amount of the payoff quote opened into the lines that make it.
 //!
 //! The lines are not a second calculation. When an explanation is asked for, the fold ([`crate::loan::explain`])
-//! carries a [`Trace`]: after each step it takes (an accrual segment, a due date billed, what fell overdue at the
+//! carries a `Trace`: after each step it takes (an accrual segment, a due date billed, what fell overdue at the
 //! end of a day, a disbursement, a repayment, the advance applied, a restructuring, a write-off) it records how
 //! each amount of the quote changed, **before** the rounding of accrued interest (the quote's amounts as exact
 //! decimals). The explanation then writes one line per change:

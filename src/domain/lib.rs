@@ -11,7 +11,7 @@
 //! - [`allocation`]: the allocation order, the allocation record and the payoff quote — §5.
 //! - [`snapshot`]: a loan's folded position kept and advanced, so a read folds only the events after it; equal to
 //!   the full refold (property-tested), refused as stale after a back-dated event or a reversal of what it holds.
-//! - [`explain`]: "how is this computed?" — every amount of the payoff quote opened into its lines, recorded by the
+//! - [`mod@explain`]: "how is this computed?" — every amount of the payoff quote opened into its lines, recorded by the
 //!   fold itself.
 //! - [`application`]: an application's life cycle, four-eyes and the approval decision — §6, §7.
 //! - [`borrower`]: who the fund may lend to: the kinds of cooperative, never an enterprise (Decree 45 Art 20).
@@ -21,7 +21,7 @@
 //! - [`journal`]: balanced journal entries, the chart, each loan's books and posting by difference — §9.
 //! - [`status`]: a loan's status after a fold, the debt group it is shown in, and the stored names of statuses,
 //!   transaction kinds and the engine's choices — §4, §8.
-//! - [`statement`]: the loan statement with running balances, from the fold and the stored transactions.
+//! - [`mod@statement`]: the loan statement with running balances, from the fold and the stored transactions.
 //!
 //! The specification is DOMAIN.md; legal sources are cited in each module's docs.
 //!

@@ -1876,7 +1876,7 @@ pub fn payoff(
 }
 
 /// "How is this computed?": the payoff quote on `date` with every amount opened into the lines that make it,
-/// recorded by the very fold that computes the quote (see [`crate::explain`]).
+/// recorded by the very fold that computes the quote (see [`mod@crate::explain`]).
 pub fn explain(
     contract: &LoanContract,
     events: &[LoanEvent],

@@ -29,7 +29,7 @@
 //! knows of one.
 //!
 //! Typical use, in a repayment use case:
-//! ```ignore
+//! ```text
 //! let to = notices::audience_for_loan(&txn, &loan).await?;
 //! notices::payment_receipt(&txn, &state.settings, &to, loan.id, payment.id, &PaymentReceipt { … }).await?;
 //! txn.commit().await?;

@@ -9,7 +9,7 @@
 //!
 //! Cross-cutting, in their own modules: [`cookies`] (session, language), [`csrf`] (a token per
 //! session checked by middleware on every POST), [`text`] (every string, vi and en, one file),
-//! [`format`] (amounts, dates, rates), [`assets`] (the stylesheet and vendored htmx, served from the
+//! [`mod@format`] (amounts, dates, rates), [`assets`] (the stylesheet and vendored htmx, served from the
 //! binary). Every page response carries the security headers of [`security_headers`].
 
 pub mod accounting;

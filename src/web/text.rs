@@ -1,7 +1,7 @@
 //! Every fixed string of the pages, in Vietnamese and English, in this one file.
 //!
 //! The same mechanism as [`crate::error::Localized`]: each message is written once as a pair
-//! (Vietnamese, English) and the caller's [`Lang`] picks one. The [`texts!`] macro turns the pairs
+//! (Vietnamese, English) and the caller's [`Lang`] picks one. The [`crate::texts!`] macro turns the pairs
 //! into one struct with a field per message and one value of it per language, so a template that
 //! names a message that does not exist, or a language that lacks one, does not compile. Messages
 //! with numbers in them are built with `Localized::new(format!(…), format!(…))` where they are used;

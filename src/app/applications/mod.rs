@@ -38,7 +38,7 @@
 
 //!
 //! The module in four parts: this file holds the commands, the read model and the loading shared
-//! by the rest; [`commands`] the writes before approval, [`queries`] the reads and [`approval`]
+//! by the rest; `commands` the writes before approval, `queries` the reads and `approval`
 //! the decision and the loan it creates.
 
 use chrono::{DateTime, Utc};

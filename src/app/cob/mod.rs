@@ -37,7 +37,7 @@
 //! (the embedded, single-instance default) an in-process lock does the same.
 //!
 //! The lock is released by an awaited `ROLLBACK` of its transaction before the run answers, on
-//! success and on error alike ([`CobLock::release`]). Dropping the transaction instead (as this
+//! success and on error alike (`CobLock::release`). Dropping the transaction instead (as this
 //! module once did) only queues the `ROLLBACK`: sqlx sends it from a background task that returns
 //! the connection to the pool, so under CPU load the next serial run could reach PostgreSQL first
 //! and find the lock still held by its own previous run ("skipped: another instance holds the

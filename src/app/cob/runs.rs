@@ -132,7 +132,7 @@ impl TryFrom<cob_run::Model> for CobRun {
     }
 }
 
-/// What a call to [`run_through`] did.
+/// What a call to [`super::run_through`] did.
 #[derive(Debug, Clone)]
 pub struct CobOutcome {
     /// False when another instance holds the COB lock (nothing was done here).

@@ -19,7 +19,7 @@
 //! - [`posting`]: entry headers, the target book, posting the difference, refolding and caching a loan;
 //! - [`journal`]: the chart with balances, the trial balance and the journal;
 //! - [`statement`]: one account's statement (sổ chi tiết);
-//! - [`verify`]: `coopfund ledger verify`; [`integrity`]: its checks of business keys, transaction
+//! - [`fn@verify`]: `coopfund ledger verify`; [`integrity`]: its checks of business keys, transaction
 //!   references and charter capital;
 //! - [`text`]: every sentence the books write for people (entry descriptions, refusals).
 

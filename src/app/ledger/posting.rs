@@ -838,8 +838,8 @@ pub async fn cache_balances<C: ConnectionTrait>(
 /// written again: every write of a loan row that changes whether it is open, or its balances, writes
 /// `balances_as_of` (a command: the business date, so ≥ p, and the flag). A command's row of day p written after
 /// the close of p passed the loan is as of p, and the flag keeps it so. So, with D the date a mark gives (p + 1 for the
-/// cooperatives the close of p has passed, [`fund::CachedThrough::cob_day`]; the business date for the rest once
-/// the day is finished, [`fund::CachedThrough::open_loans`]), an open loan's row is as of D when it is before
+/// cooperatives the close of p has passed, [`crate::app::fund::CachedThrough::cob_day`]; the business date for the rest once
+/// the day is finished, [`crate::app::fund::CachedThrough::open_loans`]), an open loan's row is as of D when it is before
 /// D − 1, or is D − 1 not by a command. A loan not yet disbursed, or closed, written off or recovered, is
 /// not one the close caches: its row's date. Every reader of the as-of date (`ledger verify`, the audited
 /// "before" of a loan command) reads it through here and sees what it saw when every open loan's row was written

@@ -6,7 +6,7 @@
 //! the loan row (`SELECT … FOR UPDATE` on PostgreSQL, a no-op write on SQLite so the transaction holds
 //! the write lock from its first statement); the idempotency key lookup (replay or 409); append the
 //! transaction; refold the loan with the engine up to the business date and post the difference to the
-//! books ([`ledger::refold_and_post`]); cache the balances; audit; store the key; commit. A refusal by
+//! books ([`crate::app::ledger::refold_and_post`]); cache the balances; audit; store the key; commit. A refusal by
 //! the engine (e.g. a payment above the payoff) rolls everything back and is a 422.
 //!
 //! Roles (API.md, DOMAIN.md §7): accountants disburse, post repayments and reverse; officers and approvers
@@ -14,8 +14,8 @@
 //! the approval, recorded in `approved_by`) and write off (Art 29: the risk handling council's decision, by
 //! an approver); everyone reads, a cooperative only its own loans (404 otherwise).
 //!
-//! The module: [`commands`] (the money and state commands, each taking a typed command), [`queries`] (the
-//! reads) and [`views`] (what both return, the API's JSON).
+//! The module: `commands` (the money and state commands, each taking a typed command), `queries` (the
+//! reads) and `views` (what both return, the API's JSON).
 
 mod commands;
 mod explain;

@@ -385,7 +385,7 @@ impl From<PayoffQuote> for PayoffView {
     }
 }
 
-/// One line of the loan statement ([`coopfund_domain::statement`]).
+/// One line of the loan statement ([`mod@coopfund_domain::statement`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct StatementLine {
     pub date: NaiveDate,

@@ -347,7 +347,7 @@ view! {
 }
 
 view! {
-    /// One line of the loan statement ([`coopfund_domain::statement`]).
+    /// One line of the loan statement ([`mod@coopfund_domain::statement`]).
     #[derive(Debug, Clone, Serialize, ToSchema)]
     pub struct StatementLine from loans::StatementLine {
         #[schema(value_type = String, format = Date)]
