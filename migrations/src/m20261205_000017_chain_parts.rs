@@ -34,7 +34,6 @@ const TABLES: [(&str, Option<&str>); 4] = [
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        let backend = db.get_database_backend();
         for (table, chain) in TABLES {
             // The same statements on both backends (SQLite adds a NOT NULL column with a default).
             for sql in [
@@ -47,18 +46,34 @@ impl MigrationTrait for Migration {
                 db.execute_unprepared(&sql).await?;
             }
             let Some(chain) = chain else { continue };
-            let values = (1..PARTS_MADE)
-                .map(|part| format!("('{chain}/{part}', 0, '{GENESIS}', CURRENT_TIMESTAMP)"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            db.execute_raw(Statement::from_string(
-                backend,
-                format!("INSERT INTO chain_heads (chain, seq, hash, updated_at) VALUES {values}"),
-            ))
-            .await?;
+            insert_empty_heads(db, &[chain], 1..PARTS_MADE).await?;
         }
         Ok(())
     }
+}
+
+/// Inserts the empty heads (seq 0, the genesis hash) of parts `parts` of each of `chains`, named as
+/// `Chain::head_name` names them (`journal/3`), in one statement. Also used by migration 000021.
+pub(crate) async fn insert_empty_heads(
+    db: &SchemaManagerConnection<'_>,
+    chains: &[&str],
+    parts: std::ops::Range<u16>,
+) -> Result<(), DbErr> {
+    let values = chains
+        .iter()
+        .flat_map(|chain| {
+            parts
+                .clone()
+                .map(move |part| format!("('{chain}/{part}', 0, '{GENESIS}', CURRENT_TIMESTAMP)"))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        format!("INSERT INTO chain_heads (chain, seq, hash, updated_at) VALUES {values}"),
+    ))
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

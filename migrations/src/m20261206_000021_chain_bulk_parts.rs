@@ -6,13 +6,9 @@
 //! Only `chain_heads` changes: the empty heads (seq 0, the genesis hash) of `audit/16`, `audit/17`,
 //! `journal/16`, … No row is rewritten, and `chain_part` already takes any small number.
 
-use coopfund_domain::chain::GENESIS;
-use sea_orm_migration::{
-    prelude::*,
-    sea_orm::{ConnectionTrait, Statement},
-};
+use sea_orm_migration::prelude::*;
 
-use crate::m20261205_000017_chain_parts::PARTS_MADE as PARTS_BEFORE;
+use crate::m20261205_000017_chain_parts::{insert_empty_heads, PARTS_MADE as PARTS_BEFORE};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -28,22 +24,7 @@ const CHAINS: [&str; 3] = ["audit", "journal", "loan_transactions"];
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        let values = CHAINS
-            .iter()
-            .flat_map(|chain| {
-                (PARTS_BEFORE..PARTS_MADE).map(move |part| {
-                    format!("('{chain}/{part}', 0, '{GENESIS}', CURRENT_TIMESTAMP)")
-                })
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        db.execute_raw(Statement::from_string(
-            db.get_database_backend(),
-            format!("INSERT INTO chain_heads (chain, seq, hash, updated_at) VALUES {values}"),
-        ))
-        .await?;
-        Ok(())
+        insert_empty_heads(manager.get_connection(), &CHAINS, PARTS_BEFORE..PARTS_MADE).await
     }
 }
 
