@@ -5,7 +5,7 @@
 //! (an action whose before and after are not the same type).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use serde::Serialize;
 
 use coopfund_domain::{
@@ -133,7 +133,10 @@ pub async fn record_linked(
     heads
         .link(conn, Chain::Audit, std::slice::from_mut(&mut row))
         .await?;
-    row.insert(conn).await?;
+    // Without `RETURNING`: nothing reads the row back, and on SQLite the returned row (its `before` and
+    // `after` JSON) would be copied and sent back from the connection's thread for nothing. Boxed: sea-orm's
+    // insert future is large, and a debug build carries every money command's future on the stack.
+    Box::pin(audit_record::Entity::insert(row).exec_without_returning(conn)).await?;
     Ok(())
 }
 

@@ -76,7 +76,31 @@ pub async fn business_date_and_calendar<C: ConnectionTrait>(
 pub async fn business_date_calendar_and_marks<C: ConnectionTrait>(
     conn: &C,
 ) -> AppResult<(NaiveDate, HolidayCalendar, fund::CachedThrough)> {
-    let rows = calendar_rows(conn, true).await?;
+    dated_calendar_of(calendar_rows(conn, true).await?)
+}
+
+/// The text of [`business_date_calendar_and_marks`]' statement (no parameters), for a caller that sends it with
+/// statements of its own in one round trip ([`crate::app::loans::lock_loan_with_calendar`] on SQLite); its rows
+/// have a `part` of 0 or more.
+pub(crate) fn business_date_calendar_and_marks_sql() -> String {
+    calendar_sql(true)
+}
+
+/// [`business_date_calendar_and_marks`] from the rows of its statement ([`business_date_calendar_and_marks_sql`]).
+pub(crate) fn business_date_calendar_and_marks_of(
+    rows: &[sea_orm::QueryResult],
+) -> AppResult<(NaiveDate, HolidayCalendar, fund::CachedThrough)> {
+    dated_calendar_of(
+        rows.iter()
+            .map(|row| CalendarRow::from_query_result(row, ""))
+            .collect::<Result<_, _>>()?,
+    )
+}
+
+/// The business date, the calendar and the close's marks of the rows of [`calendar_sql`]`(true)`.
+fn dated_calendar_of(
+    rows: Vec<CalendarRow>,
+) -> AppResult<(NaiveDate, HolidayCalendar, fund::CachedThrough)> {
     let mut today = None;
     let mut marks = fund::CachedThrough::default();
     let mut calendar = Vec::with_capacity(rows.len());
@@ -120,6 +144,15 @@ async fn calendar_rows<C: ConnectionTrait>(
     conn: &C,
     with_business_date: bool,
 ) -> AppResult<Vec<CalendarRow>> {
+    let statement = Statement::from_string(
+        conn.get_database_backend(),
+        calendar_sql(with_business_date),
+    );
+    Ok(CalendarRow::find_by_statement(statement).all(conn).await?)
+}
+
+/// The text of [`calendar_rows`]' statement.
+fn calendar_sql(with_business_date: bool) -> String {
     let mut sql = format!(
         "SELECT {PART_HOLIDAY} AS part, id, holiday_on AS day, '' AS days_off FROM calendar_holidays \
          WHERE removed_at IS NULL \
@@ -137,8 +170,7 @@ async fn calendar_rows<C: ConnectionTrait>(
             row = fund::STATE_ROW
         ));
     }
-    let statement = Statement::from_string(conn.get_database_backend(), sql);
-    Ok(CalendarRow::find_by_statement(statement).all(conn).await?)
+    sql
 }
 
 /// The calendar of the holiday and weekly-rule rows of [`calendar_rows`].

@@ -22,8 +22,8 @@
 use std::{future::Future, pin::Pin};
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -295,7 +295,7 @@ where
     let value = work(txn).await?;
     if let Some((key, user_id, hash)) = keyed {
         let body = serde_json::to_string(&value).map_err(AppError::internal)?;
-        let inserted = idempotency_key::ActiveModel {
+        let row = idempotency_key::ActiveModel {
             user_id: Set(*user_id),
             key: Set(key.key().to_string()),
             // The operation names the request; the HTTP columns stay empty (the HTTP layer
@@ -307,9 +307,11 @@ where
             response_body: Set(body),
             created_at: Set(ctx.now()),
             ..Default::default()
-        }
-        .insert(txn)
-        .await;
+        };
+        // Without `RETURNING`: the row (with the whole response body) is not read back. Boxed: sea-orm's
+        // insert future is large, and a debug build carries the command's future on the stack.
+        let inserted =
+            Box::pin(idempotency_key::Entity::insert(row).exec_without_returning(txn)).await;
         match inserted {
             Ok(_) => {}
             Err(err) if store::is_unique_violation(&err) => return Err(in_progress()),

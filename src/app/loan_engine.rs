@@ -476,13 +476,67 @@ pub async fn state_at<C: ConnectionTrait>(
 /// [`state_at`] for a money command (inside its transaction, the loan locked): the same fold, and the position
 /// reached when it folded [`SNAPSHOT_EVERY_EVENTS`] or more events (from the snapshot, or from the start) for the
 /// caller to store in the same transaction.
+///
+/// `read` is what the command read of the loan's snapshot before it folds ([`SnapshotRead::of`], or read with
+/// the posting's other reads in one round trip on SQLite: `crate::app::ledger::PostingReads`).
 pub async fn fold_for_posting<C: ConnectionTrait>(
     conn: &C,
     loan: &loan::Model,
     calendar: &HolidayCalendar,
     date: NaiveDate,
+    read: SnapshotRead,
 ) -> AppResult<Folded> {
-    fold_with_snapshot(conn, loan, calendar, date, Some(SNAPSHOT_EVERY_EVENTS)).await
+    fold_from(
+        conn,
+        loan,
+        calendar,
+        date,
+        Some(SNAPSHOT_EVERY_EVENTS),
+        read,
+    )
+    .await
+}
+
+/// What a fold reads first: the loan's latest snapshot on or before the date and, when the caller read them
+/// with it, the loan's transactions recorded or dated after that snapshot ([`pending_transactions`]' first
+/// query, whose SQLite text is [`SnapshotRead::SINCE_SQLITE`]).
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotRead {
+    /// The latest stored snapshot on or before the date, if any.
+    pub row: Option<loan_snapshot::Model>,
+    /// The transactions of the loan with an id above `row`'s covered sequence or a value date after its
+    /// date, in id order, when read with `row` (in the same transaction); when there is no `row`, every
+    /// transaction of the loan (the fold starts from the first). `None`: not read yet.
+    pub since: Option<Vec<loan_transaction::Model>>,
+}
+
+impl SnapshotRead {
+    /// [`latest_snapshot`] on SQLite, its two parameters the loan's id and the date; `0 AS part` names its rows
+    /// among those of the statements sent with it.
+    pub const LATEST_SQLITE: &'static str =
+        "SELECT 0 AS part, loan_id, as_of, covered_sequence, format_version, contract_fingerprint, state, \
+         taken_at FROM loan_snapshots WHERE loan_id = ? AND as_of <= ? ORDER BY as_of DESC LIMIT 1";
+    /// The first query of [`pending_transactions`] on SQLite for the snapshot [`Self::LATEST_SQLITE`] finds, or every
+    /// transaction of the loan when it finds none ([`Self::since`]), its three parameters the loan's id, the date
+    /// and the loan's id; `1 AS part`.
+    pub const SINCE_SQLITE: &'static str =
+        "WITH s AS (SELECT covered_sequence, as_of FROM loan_snapshots WHERE loan_id = ? AND as_of <= ? \
+         ORDER BY as_of DESC LIMIT 1) \
+         SELECT 1 AS part, t.* FROM loan_transactions t WHERE t.loan_id = ? AND (NOT EXISTS (SELECT 1 FROM s) \
+         OR t.id > (SELECT covered_sequence FROM s) OR t.value_date > (SELECT as_of FROM s)) ORDER BY t.id";
+
+    /// The latest snapshot of `loan_id` on or before `date`, alone (the transactions after it are read when the
+    /// fold knows it can use it).
+    pub async fn of<C: ConnectionTrait>(
+        conn: &C,
+        loan_id: i64,
+        date: NaiveDate,
+    ) -> AppResult<Self> {
+        Ok(SnapshotRead {
+            row: latest_snapshot(conn, loan_id, date).await?,
+            since: None,
+        })
+    }
 }
 
 /// The latest stored snapshot of loan `loan_id` on or before `date`: on the primary key (loan_id, as_of), one
@@ -523,10 +577,26 @@ async fn fold_with_snapshot<C: ConnectionTrait>(
     date: NaiveDate,
     keep_after: Option<usize>,
 ) -> AppResult<Folded> {
+    let read = SnapshotRead::of(conn, loan.id, date).await?;
+    fold_from(conn, loan, calendar, date, keep_after, read).await
+}
+
+/// [`fold_with_snapshot`] from what was read of the snapshot (`read`).
+async fn fold_from<C: ConnectionTrait>(
+    conn: &C,
+    loan: &loan::Model,
+    calendar: &HolidayCalendar,
+    date: NaiveDate,
+    keep_after: Option<usize>,
+    read: SnapshotRead,
+) -> AppResult<Folded> {
     let contract = contract_of(loan, calendar)?;
-    let row = latest_snapshot(conn, loan.id, date).await?;
+    let SnapshotRead { row, mut since } = read;
+    // Read with no snapshot found: the loan's whole history.
+    let history = if row.is_none() { since.take() } else { None };
     if let Some((row, snapshot)) = row.and_then(|row| decode_snapshot(&row).map(|s| (row, s))) {
-        let pending = events_of(&pending_transactions(conn, loan.id, &snapshot, &row).await?)?;
+        let pending =
+            events_of(&pending_transactions(conn, loan.id, &snapshot, &row, since).await?)?;
         match snapshot::advance_folder(&contract, &snapshot, &pending, date) {
             Ok(folder) => {
                 let keep = keep_after.is_some_and(|every| pending.len() >= every);
@@ -549,7 +619,11 @@ async fn fold_with_snapshot<C: ConnectionTrait>(
     }
     // No usable snapshot: from the first disbursement (posting deleted the snapshots a back-dated event or a
     // reversal made stale, so the one read above is before its value date unless another writer raced it).
-    let events = events_of(&transactions_of(conn, loan.id).await?)?;
+    let history = match history {
+        Some(history) => history,
+        None => transactions_of(conn, loan.id).await?,
+    };
+    let events = events_of(&history)?;
     let folder = snapshot::fold_folder(&contract, &events, date).map_err(fold_error)?;
     let keep = keep_after.is_some_and(|every| events.len() >= every);
     let snapshot = keep.then(|| {
@@ -578,17 +652,24 @@ async fn pending_transactions<C: ConnectionTrait>(
     loan_id: i64,
     snapshot: &FoldSnapshot,
     row: &loan_snapshot::Model,
+    since: Option<Vec<loan_transaction::Model>>,
 ) -> AppResult<Vec<loan_transaction::Model>> {
-    let mut pending = loan_transaction::Entity::find()
-        .filter(loan_transaction::Column::LoanId.eq(loan_id))
-        .filter(
-            Condition::any()
-                .add(loan_transaction::Column::Id.gt(row.covered_sequence))
-                .add(loan_transaction::Column::ValueDate.gt(snapshot.as_of)),
-        )
-        .order_by_asc(loan_transaction::Column::Id)
-        .all(conn)
-        .await?;
+    let mut pending = match since {
+        // Read with `row` (`SnapshotRead::since`): the same selection, for the same snapshot.
+        Some(since) => since,
+        None => {
+            loan_transaction::Entity::find()
+                .filter(loan_transaction::Column::LoanId.eq(loan_id))
+                .filter(
+                    Condition::any()
+                        .add(loan_transaction::Column::Id.gt(row.covered_sequence))
+                        .add(loan_transaction::Column::ValueDate.gt(snapshot.as_of)),
+                )
+                .order_by_asc(loan_transaction::Column::Id)
+                .all(conn)
+                .await?
+        }
+    };
     let known_after: Vec<i64> = pending
         .iter()
         .filter(|tx| tx.id <= row.covered_sequence)

@@ -30,6 +30,12 @@ use crate::helpers::{spawn_app, unique};
 /// (its COMMIT logged), from 24 and 25 (benches/README.md, "Statements per repayment, again").
 const REPAYMENT_STATEMENTS_MAX: usize = 19;
 
+/// The most round trips to the connection's thread one repayment over HTTP may take on SQLite, as the driver
+/// logs them (one log line per text sent, however many statements it holds): 14 since the posting's four reads
+/// go as one text and the loan's lock with the business date and calendar as another (benches/README.md,
+/// "Fewer round trips on SQLite").
+const REPAYMENT_ROUND_TRIPS_MAX_SQLITE: usize = 14;
+
 /// Collects everything written by the subscriber.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -100,9 +106,13 @@ async fn a_repayment_over_http_takes_a_bounded_number_of_sql_statements() {
         "{} statements were captured for the request",
         statements.len()
     );
+    let max = match app.db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => REPAYMENT_ROUND_TRIPS_MAX_SQLITE,
+        _ => REPAYMENT_STATEMENTS_MAX,
+    };
     assert!(
-        statements.len() <= REPAYMENT_STATEMENTS_MAX,
-        "{} statements (at most {REPAYMENT_STATEMENTS_MAX}):\n{}",
+        statements.len() <= max,
+        "{} statements (at most {max}):\n{}",
         statements.len(),
         statements.join("\n")
     );

@@ -203,6 +203,15 @@ fn add_running_sum(
     Ok(())
 }
 
+/// One loan's posted book from its `loan_books` rows (as [`posted_book`] reads them).
+pub(crate) fn book_of_rows(rows: Vec<loan_book::Model>) -> AppResult<AccountBalances> {
+    let mut book = AccountBalances::default();
+    for row in rows {
+        add_running_sum(&mut book, row.account_code, row.debit_vnd, row.credit_vnd)?;
+    }
+    Ok(book)
+}
+
 /// The running books of the loans `batch` (at most [`LOAN_IDS_PER_QUERY_MAX`]).
 async fn running_books<C: ConnectionTrait>(
     conn: &C,

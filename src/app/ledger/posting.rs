@@ -11,11 +11,14 @@ use coopfund_domain::{
     HolidayCalendar, JournalEntry, LoanState, Side, Vnd,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Iterable,
-    QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
+    IntoActiveModel, Iterable, QueryFilter, QuerySelect, Set, Statement,
 };
 
-use super::{books::posted_book, status_of};
+use super::{
+    books::{self, posted_book},
+    status_of,
+};
 use crate::{
     app::{
         chains::ChainHeads,
@@ -23,7 +26,7 @@ use crate::{
         Caller,
     },
     error::{AppError, AppResult},
-    store::entities::{journal_entry, journal_line, loan, loan_transaction},
+    store::entities::{self, journal_entry, journal_line, loan, loan_transaction},
 };
 
 /// The most rows of one multi-row INSERT (SQLite allows 32,766 bound values; lines have 5).
@@ -163,7 +166,26 @@ pub async fn post_loan_difference<C: ConnectionTrait>(
     provision: Provision,
 ) -> AppResult<Option<i64>> {
     let posted = posted_book(conn, loan.id).await?;
-    let Some(entry) = loan_difference(loan, state, group, &posted, provision)? else {
+    post_difference_from(
+        conn, heads, caller, loan, state, group, posting, provision, &posted,
+    )
+    .await
+}
+
+/// [`post_loan_difference`] against the book `posted` (read by the caller, in the same transaction).
+#[allow(clippy::too_many_arguments)]
+async fn post_difference_from<C: ConnectionTrait>(
+    conn: &C,
+    heads: &mut ChainHeads,
+    caller: &Caller,
+    loan: &loan::Model,
+    state: &LoanState,
+    group: DebtGroup,
+    posting: &Posting,
+    provision: Provision,
+    posted: &AccountBalances,
+) -> AppResult<Option<i64>> {
+    let Some(entry) = loan_difference(loan, state, group, posted, provision)? else {
         return Ok(None);
     };
     post_entry_linked(conn, heads, caller, Some(loan.id), &entry, posting)
@@ -664,18 +686,28 @@ pub async fn refold_and_post<C: ConnectionTrait>(
     calendar: &HolidayCalendar,
     provision: impl FnOnce(&loan::Model, &LoanState, DebtGroup) -> Provision,
 ) -> AppResult<Refolded> {
+    // Boxed: a money command's future is large, and a debug build carries it on the stack (`loans::commands`).
+    let reads = Box::pin(PostingReads::read(conn, &loan, date)).await?;
     // From the loan's latest snapshot: the events after it only, not the whole history (issue 14); the
     // position reached is kept every `SNAPSHOT_EVERY_EVENTS` events so that the next post folds as few.
-    let folded = loan_engine::fold_for_posting(conn, &loan, calendar, date).await?;
+    let folded = loan_engine::fold_for_posting(conn, &loan, calendar, date, reads.snapshot).await?;
     if let Some(snapshot) = &folded.snapshot {
         let row = loan_engine::snapshot_row(loan.id, snapshot, posting.posted_at)?;
         loan_engine::store_snapshots(conn, vec![row]).await?;
     }
     let state = folded.state;
-    let group = loan_group(&state, classification).max(worst_sibling_group(conn, &loan).await?);
+    let group = loan_group(&state, classification).max(worst_of(reads.sibling_groups)?);
     let provision = provision(&loan, &state, group);
-    let entry_id = post_loan_difference(
-        conn, heads, caller, &loan, &state, group, posting, provision,
+    let entry_id = post_difference_from(
+        conn,
+        heads,
+        caller,
+        &loan,
+        &state,
+        group,
+        posting,
+        provision,
+        &reads.posted,
     )
     .await?;
     let loan = cache_balances(conn, loan, &state, group, date, posting.posted_at).await?;
@@ -714,7 +746,15 @@ pub async fn worst_sibling_group<C: ConnectionTrait>(
     conn: &C,
     loan: &loan::Model,
 ) -> AppResult<DebtGroup> {
-    let groups: Vec<(i64, i32)> = loan::Entity::find()
+    worst_of(sibling_groups(conn, loan).await?)
+}
+
+/// The id and cached debt group of each of the cooperative's other open loans.
+async fn sibling_groups<C: ConnectionTrait>(
+    conn: &C,
+    loan: &loan::Model,
+) -> AppResult<Vec<(i64, i32)>> {
+    Ok(loan::Entity::find()
         .select_only()
         .column(loan::Column::Id)
         .column(loan::Column::DebtGroup)
@@ -723,13 +763,111 @@ pub async fn worst_sibling_group<C: ConnectionTrait>(
         .filter(loan::Column::Status.eq(coopfund_domain::LoanStatus::Active.as_str()))
         .into_tuple()
         .all(conn)
-        .await?;
+        .await?)
+}
+
+/// The worst of the siblings' cached `groups` (id, stored group); a stored group outside 1..=5 names its loan.
+fn worst_of(groups: Vec<(i64, i32)>) -> AppResult<DebtGroup> {
     // No open sibling: nothing makes this loan worse than its own group.
     let mut worst = DebtGroup::One;
     for (id, stored) in groups {
         worst = worst.max(cached_group(id, stored)?);
     }
     Ok(worst)
+}
+
+/// What posting an event on a loan reads before it folds and posts ([`refold_and_post`]): the loan's latest
+/// snapshot on or before the date with the transactions after it, the debt groups of the cooperative's other
+/// open loans, and the loan's posted book.
+///
+/// **One round trip on SQLite** (issue 14): the driver runs each SQLite connection on a thread of its own, and
+/// every statement is a hand-off to that thread and back, made while the money command holds the file's one
+/// writer gate (`crate::app::writer`); the hand-offs, not the statements' work (a few µs each), are most of a
+/// repayment's time there. So the four reads go as one text of four statements (the driver binds the `?`s in
+/// order across them) and their rows come back together, each naming its statement in a `part` column. The
+/// statements are those run one by one on PostgreSQL, where each is a network round trip made while only the
+/// loan's row lock is held and a text of several statements cannot be prepared.
+struct PostingReads {
+    snapshot: loan_engine::SnapshotRead,
+    sibling_groups: Vec<(i64, i32)>,
+    posted: AccountBalances,
+}
+
+impl PostingReads {
+    /// The cooperative's other open loans (`?`: the cooperative, the loan, the active status) and the loan's
+    /// running book (`?`: the loan), parts 2 and 3 of the SQLite text.
+    const SIBLINGS_AND_BOOK_SQLITE: &'static str =
+        "SELECT 2 AS part, id, debt_group FROM loans WHERE cooperative_id = ? AND id <> ? AND status = ?; \
+         SELECT 3 AS part, loan_id, account_code, debit_vnd, credit_vnd FROM loan_books WHERE loan_id = ?";
+
+    async fn read<C: ConnectionTrait>(
+        conn: &C,
+        loan: &loan::Model,
+        date: NaiveDate,
+    ) -> AppResult<Self> {
+        if conn.get_database_backend() != DbBackend::Sqlite {
+            return Ok(PostingReads {
+                snapshot: loan_engine::SnapshotRead::of(conn, loan.id, date).await?,
+                sibling_groups: sibling_groups(conn, loan).await?,
+                posted: posted_book(conn, loan.id).await?,
+            });
+        }
+        let sql = format!(
+            "{}; {}; {}",
+            loan_engine::SnapshotRead::LATEST_SQLITE,
+            loan_engine::SnapshotRead::SINCE_SQLITE,
+            Self::SIBLINGS_AND_BOOK_SQLITE
+        );
+        let values: [sea_orm::Value; 9] = [
+            loan.id.into(),
+            date.into(),
+            loan.id.into(),
+            date.into(),
+            loan.id.into(),
+            loan.cooperative_id.into(),
+            loan.id.into(),
+            coopfund_domain::LoanStatus::Active.as_str().into(),
+            loan.id.into(),
+        ];
+        let rows = conn
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                sql,
+                values,
+            ))
+            .await?;
+        let mut snapshot = loan_engine::SnapshotRead {
+            row: None,
+            since: Some(Vec::new()),
+        };
+        let (mut sibling_groups, mut book_rows) = (Vec::new(), Vec::new());
+        for row in rows {
+            let part: i32 = row.try_get("", "part")?;
+            match part {
+                0 => {
+                    snapshot.row =
+                        Some(entities::loan_snapshot::Model::from_query_result(&row, "")?)
+                }
+                1 => snapshot
+                    .since
+                    .get_or_insert_with(Vec::new)
+                    .push(loan_transaction::Model::from_query_result(&row, "")?),
+                2 => sibling_groups.push((row.try_get("", "id")?, row.try_get("", "debt_group")?)),
+                3 => book_rows.push(entities::loan_book::Model::from_query_result(&row, "")?),
+                other => {
+                    return Err(AppError::internal(anyhow::anyhow!(
+                        "the posting's reads of loan {} returned a row of part {other}",
+                        loan.id
+                    )))
+                }
+            }
+        }
+        Ok(PostingReads {
+            snapshot,
+            sibling_groups,
+            posted: books::book_of_rows(book_rows)?,
+        })
+    }
 }
 
 /// The balances a loan row caches for the engine's `state` and debt `group` (one definition for the

@@ -14,11 +14,10 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::{lock_loan, state_of, LoanView, TransactionView};
+use super::{lock_loan_with_calendar, state_of, LoanView, TransactionView};
 use crate::{
     app::{
         audit::{self, Change},
-        calendar,
         chains::ChainHeads,
         context::AppCtx,
         event_mail, follow_ups,
@@ -153,9 +152,8 @@ where
     let operation = format!("loan.{operation}:{loan_id}");
     run_keyed(ctx, caller, &operation, key, move |txn| {
         Box::pin(async move {
-            let mut loan = lock_loan(txn, loan_id.get()).await?;
-            // Read after the lock: on PostgreSQL a close that held the loan has committed its marks by now.
-            let (today, calendar, marks) = calendar::business_date_calendar_and_marks(txn).await?;
+            let (mut loan, today, calendar, marks) =
+                Box::pin(lock_loan_with_calendar(txn, loan_id.get())).await?;
             // The row with the as-of date of its cached balances, as every reader takes it (the close leaves
             // unchanged loans unwritten; issue 14, cobpg): the command's audited "before" shows it.
             loan.balances_as_of = crate::app::ledger::effective_balances_as_of(&loan, &marks)?;

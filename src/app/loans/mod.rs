@@ -28,7 +28,7 @@ use chrono::NaiveDate;
 use coopfund_domain::{HolidayCalendar, LoanState};
 use sea_orm::{
     sea_query::Expr, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    QueryFilter, QuerySelect,
+    FromQueryResult, QueryFilter, QuerySelect, Statement,
 };
 
 pub use commands::{
@@ -46,7 +46,7 @@ pub use views::{
 
 pub(crate) use commands::Recorded;
 
-use super::{calendar, loan_engine, Caller};
+use super::{calendar, fund, loan_engine, Caller};
 use crate::{
     auth::Role,
     error::{AppError, AppResult},
@@ -72,6 +72,44 @@ pub async fn lock_loan(txn: &DatabaseTransaction, id: i64) -> AppResult<loan::Mo
             .await?
     };
     found.ok_or_else(loan_not_found)
+}
+
+/// [`lock_loan`], then the business date, the calendar in force and the close's marks
+/// ([`calendar::business_date_calendar_and_marks`]), read after the lock (on PostgreSQL a close that held the loan
+/// has committed its marks by then): what every money command begins with. On SQLite the two statements go to
+/// the connection's thread as one text, one round trip instead of two (issue 14; why round trips count there:
+/// `crate::app::ledger::posting`'s `PostingReads`), the loan's row named by its `part` of -1 (the calendar's
+/// rows have 0 or more).
+pub async fn lock_loan_with_calendar(
+    txn: &DatabaseTransaction,
+    id: i64,
+) -> AppResult<(loan::Model, NaiveDate, HolidayCalendar, fund::CachedThrough)> {
+    if txn.get_database_backend() != DbBackend::Sqlite {
+        let loan = lock_loan(txn, id).await?;
+        let (today, calendar, marks) = calendar::business_date_calendar_and_marks(txn).await?;
+        return Ok((loan, today, calendar, marks));
+    }
+    let sql = format!(
+        "UPDATE loans SET version = version WHERE id = ? RETURNING -1 AS part, *; {}",
+        calendar::business_date_calendar_and_marks_sql()
+    );
+    let mut rows = txn
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            sql,
+            [id.into()],
+        ))
+        .await?;
+    let mut loan = None;
+    if let Some(at) = rows
+        .iter()
+        .position(|row| row.try_get::<i32>("", "part").ok() == Some(-1))
+    {
+        loan = Some(loan::Model::from_query_result(&rows.remove(at), "")?);
+    }
+    let loan = loan.ok_or_else(loan_not_found)?;
+    let (today, calendar, marks) = calendar::business_date_calendar_and_marks_of(&rows)?;
+    Ok((loan, today, calendar, marks))
 }
 
 fn loan_not_found() -> AppError {
