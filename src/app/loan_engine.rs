@@ -468,7 +468,8 @@ pub async fn state_at<C: ConnectionTrait>(
     calendar: &HolidayCalendar,
     date: NaiveDate,
 ) -> AppResult<LoanState> {
-    Ok(fold_with_snapshot(conn, loan, calendar, date, None)
+    let read = SnapshotRead::of(conn, loan.id, date).await?;
+    Ok(fold_from(conn, loan, calendar, date, None, read)
         .await?
         .state)
 }
@@ -498,7 +499,7 @@ pub async fn fold_for_posting<C: ConnectionTrait>(
 }
 
 /// What a fold reads first: the loan's latest snapshot on or before the date and, when the caller read them
-/// with it, the loan's transactions recorded or dated after that snapshot ([`pending_transactions`]' first
+/// with it, the loan's transactions recorded or dated after that snapshot (`pending_transactions`' first
 /// query, whose SQLite text is [`SnapshotRead::SINCE_SQLITE`]).
 #[derive(Debug, Clone, Default)]
 pub struct SnapshotRead {
@@ -511,12 +512,12 @@ pub struct SnapshotRead {
 }
 
 impl SnapshotRead {
-    /// [`latest_snapshot`] on SQLite, its two parameters the loan's id and the date; `0 AS part` names its rows
+    /// `latest_snapshot` on SQLite, its two parameters the loan's id and the date; `0 AS part` names its rows
     /// among those of the statements sent with it.
     pub const LATEST_SQLITE: &'static str =
         "SELECT 0 AS part, loan_id, as_of, covered_sequence, format_version, contract_fingerprint, state, \
          taken_at FROM loan_snapshots WHERE loan_id = ? AND as_of <= ? ORDER BY as_of DESC LIMIT 1";
-    /// The first query of [`pending_transactions`] on SQLite for the snapshot [`Self::LATEST_SQLITE`] finds, or every
+    /// The first query of `pending_transactions` on SQLite for the snapshot [`Self::LATEST_SQLITE`] finds, or every
     /// transaction of the loan when it finds none ([`Self::since`]), its three parameters the loan's id, the date
     /// and the loan's id; `1 AS part`.
     pub const SINCE_SQLITE: &'static str =
@@ -568,20 +569,8 @@ async fn latest_snapshot<C: ConnectionTrait>(
         .next())
 }
 
-/// The fold of [`state_at`] and [`fold_for_posting`]; with `keep_after`, a snapshot of the position reached when
-/// at least that many events were folded.
-async fn fold_with_snapshot<C: ConnectionTrait>(
-    conn: &C,
-    loan: &loan::Model,
-    calendar: &HolidayCalendar,
-    date: NaiveDate,
-    keep_after: Option<usize>,
-) -> AppResult<Folded> {
-    let read = SnapshotRead::of(conn, loan.id, date).await?;
-    fold_from(conn, loan, calendar, date, keep_after, read).await
-}
-
-/// [`fold_with_snapshot`] from what was read of the snapshot (`read`).
+/// The fold of [`state_at`] and [`fold_for_posting`] from what was read of the snapshot (`read`); with
+/// `keep_after`, a snapshot of the position reached when at least that many events were folded.
 async fn fold_from<C: ConnectionTrait>(
     conn: &C,
     loan: &loan::Model,

@@ -102,6 +102,7 @@ pub(super) async fn release_finished_provisions(
         let loan_state =
             ledger::fold_loan(&loan, &transactions, &calendar, date + Duration::days(1))?;
         let posting = Posting::close_of_business(loan_id, date, ctx.now());
+        let posted = ledger::posted_book(&txn, loan_id).await?;
         let entry = ledger::post_loan_difference(
             &txn,
             &mut heads,
@@ -111,6 +112,7 @@ pub(super) async fn release_finished_provisions(
             group,
             &posting,
             Provision::Set(coopfund_domain::Vnd::ZERO),
+            &posted,
         )
         .await?;
         posted_entries += i32::from(entry.is_some());

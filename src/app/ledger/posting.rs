@@ -151,30 +151,11 @@ pub fn stored_vnd(amount: Vnd) -> AppResult<i64> {
 }
 
 /// Posts the balanced difference between the engine's book for `loan` (in `state`, group `group`, holding
-/// `provision`) and what is posted; returns the entry's id, or `None` when nothing differs. Call inside the
-/// event's transaction; the entry is linked after `heads`, which the caller moves before it commits
-/// ([`ChainHeads::finish`]).
+/// `provision`) and what is posted (`posted`, read by the caller in the same transaction: [`posted_book`]);
+/// returns the entry's id, or `None` when nothing differs. Call inside the event's transaction; the entry is
+/// linked after `heads`, which the caller moves before it commits ([`ChainHeads::finish`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn post_loan_difference<C: ConnectionTrait>(
-    conn: &C,
-    heads: &mut ChainHeads,
-    caller: &Caller,
-    loan: &loan::Model,
-    state: &LoanState,
-    group: DebtGroup,
-    posting: &Posting,
-    provision: Provision,
-) -> AppResult<Option<i64>> {
-    let posted = posted_book(conn, loan.id).await?;
-    post_difference_from(
-        conn, heads, caller, loan, state, group, posting, provision, &posted,
-    )
-    .await
-}
-
-/// [`post_loan_difference`] against the book `posted` (read by the caller, in the same transaction).
-#[allow(clippy::too_many_arguments)]
-async fn post_difference_from<C: ConnectionTrait>(
     conn: &C,
     heads: &mut ChainHeads,
     caller: &Caller,
@@ -698,7 +679,7 @@ pub async fn refold_and_post<C: ConnectionTrait>(
     let state = folded.state;
     let group = loan_group(&state, classification).max(worst_of(reads.sibling_groups)?);
     let provision = provision(&loan, &state, group);
-    let entry_id = post_difference_from(
+    let entry_id = post_loan_difference(
         conn,
         heads,
         caller,
