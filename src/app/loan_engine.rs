@@ -554,8 +554,8 @@ async fn latest_snapshot<C: ConnectionTrait>(
         "SELECT loan_id, as_of, covered_sequence, format_version, contract_fingerprint, state, taken_at \
          FROM loan_snapshots WHERE loan_id = $1 AND as_of <= $2 ORDER BY as_of DESC LIMIT 1"
     } else {
-        "SELECT loan_id, as_of, covered_sequence, format_version, contract_fingerprint, state, taken_at \
-         FROM loan_snapshots WHERE loan_id = ? AND as_of <= ? ORDER BY as_of DESC LIMIT 1"
+        // The text the posting's reads send with theirs; its `part` column is not read here.
+        SnapshotRead::LATEST_SQLITE
     };
     Ok(loan_snapshot::Entity::find()
         .from_raw_sql(Statement::from_sql_and_values(

@@ -817,22 +817,13 @@ impl PostingReads {
                 values,
             ))
             .await?;
-        let mut snapshot = loan_engine::SnapshotRead {
-            row: None,
-            since: Some(Vec::new()),
-        };
+        let (mut snapshot, mut since) = (None, Vec::new());
         let (mut sibling_groups, mut book_rows) = (Vec::new(), Vec::new());
         for row in rows {
             let part: i32 = row.try_get("", "part")?;
             match part {
-                0 => {
-                    snapshot.row =
-                        Some(entities::loan_snapshot::Model::from_query_result(&row, "")?)
-                }
-                1 => snapshot
-                    .since
-                    .get_or_insert_with(Vec::new)
-                    .push(loan_transaction::Model::from_query_result(&row, "")?),
+                0 => snapshot = Some(entities::loan_snapshot::Model::from_query_result(&row, "")?),
+                1 => since.push(loan_transaction::Model::from_query_result(&row, "")?),
                 2 => sibling_groups.push((row.try_get("", "id")?, row.try_get("", "debt_group")?)),
                 3 => book_rows.push(entities::loan_book::Model::from_query_result(&row, "")?),
                 other => {
@@ -844,7 +835,10 @@ impl PostingReads {
             }
         }
         Ok(PostingReads {
-            snapshot,
+            snapshot: loan_engine::SnapshotRead {
+                row: snapshot,
+                since: Some(since),
+            },
             sibling_groups,
             posted: books::book_of_rows(book_rows)?,
         })
