@@ -5,7 +5,7 @@
 //! (an action whose before and after are not the same type).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryTrait, Set};
 use serde::Serialize;
 
 use coopfund_domain::{
@@ -16,6 +16,7 @@ use coopfund_domain::{
 use super::{
     chains::ChainHeads,
     context::AppCtx,
+    deferred_writes::{self, Changes},
     page::{paginate, Page, PageRequest},
     Caller,
 };
@@ -134,10 +135,10 @@ pub async fn record_linked(
         .link(conn, Chain::Audit, std::slice::from_mut(&mut row))
         .await?;
     // Without `RETURNING`: nothing reads the row back, and on SQLite the returned row (its `before` and
-    // `after` JSON) would be copied and sent back from the connection's thread for nothing. Boxed: sea-orm's
-    // insert future is large, and a debug build carries every money command's future on the stack.
-    Box::pin(audit_record::Entity::insert(row).exec_without_returning(conn)).await?;
-    Ok(())
+    // `after` JSON) would be copied and sent back from the connection's thread for nothing. In a group
+    // commit it goes with the command's other writes (`deferred_writes`).
+    let insert = audit_record::Entity::insert(row).build(conn.get_database_backend());
+    deferred_writes::execute(conn, insert, Changes::Any).await
 }
 
 mod erased {

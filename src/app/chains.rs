@@ -39,7 +39,11 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::{context::AppCtx, Caller};
+use super::{
+    context::AppCtx,
+    deferred_writes::{self, Changes},
+    Caller,
+};
 use crate::{
     auth::Role,
     error::{AppError, AppResult},
@@ -261,6 +265,8 @@ fn placeholders(backend: DbBackend, first: usize, count: usize) -> String {
 /// transaction holds the write lock before it reads them. Two transactions taking the heads of one part
 /// take them in one order; a transaction takes the heads of one part only (the module docs).
 async fn read_heads<C: ConnectionTrait>(conn: &C, part: u16) -> AppResult<Vec<(Head, Head)>> {
+    // A move of the heads the command kept for later must be sent before they are read again.
+    deferred_writes::flush(conn).await?;
     let backend = conn.get_database_backend();
     let names = head_names(part);
     let list = placeholders(backend, 1, names.len());
@@ -511,20 +517,17 @@ async fn move_held_heads<C: ConnectionTrait>(conn: &C, moves: &[(Head, Head)]) -
         "UPDATE chain_heads SET seq = {seq} END, hash = {hash} END, updated_at = CURRENT_TIMESTAMP WHERE {}",
         matched.join(" OR ")
     );
-    let moved = conn
-        .execute_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
-    if moved.rows_affected() != moving.len() as u64 {
-        let chains = moving
-            .iter()
-            .map(|(from, _)| format!("{} at seq {}", from.name(), from.seq))
-            .collect::<Vec<_>>();
-        return Err(AppError::internal(anyhow::anyhow!(
-            "a chain head moved while rows were linked after it (one of {})",
-            chains.join(", ")
-        )));
-    }
-    Ok(())
+    // In a group commit this goes with the command's other writes (`deferred_writes`), its count of moved
+    // heads checked there.
+    deferred_writes::execute(
+        conn,
+        Statement::from_sql_and_values(backend, sql, values),
+        Changes::Exactly(
+            moving.len() as u64,
+            "a chain head moved while rows were linked after it",
+        ),
+    )
+    .await
 }
 
 /// One finding as reported.

@@ -163,7 +163,7 @@ pub(crate) async fn disbursement<C: ConnectionTrait>(
     conn: &C,
     settings: &Settings,
     recorded: &Recorded,
-) -> AppResult<bool> {
+) -> AppResult<()> {
     let (loan, state, tx) = (&recorded.loan, &recorded.state, &recorded.transaction);
     let calendar = &recorded.calendar;
     let to = notices::audience_for_loan(conn, loan).await?;
@@ -211,7 +211,7 @@ pub(crate) async fn payment_receipt<C: ConnectionTrait>(
     conn: &C,
     settings: &Settings,
     recorded: &Recorded,
-) -> AppResult<bool> {
+) -> AppResult<()> {
     let (loan, state, tx) = (&recorded.loan, &recorded.state, &recorded.transaction);
     let allocation = applied(&state.allocations, tx, |a| a.event_id.as_deref())?;
     let calendar = &recorded.calendar;
@@ -258,7 +258,7 @@ pub(crate) async fn recovery_receipt<C: ConnectionTrait>(
     conn: &C,
     settings: &Settings,
     recorded: &Recorded,
-) -> AppResult<bool> {
+) -> AppResult<()> {
     let (loan, state, tx) = (&recorded.loan, &recorded.state, &recorded.transaction);
     let split = applied(&state.recoveries, tx, |r| Some(r.event_id.as_str()))?;
     let to = notices::audience_for_loan(conn, loan).await?;

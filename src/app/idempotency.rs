@@ -22,13 +22,17 @@
 use std::{future::Future, pin::Pin};
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryTrait, Set,
     TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{context::AppCtx, writer, Caller};
+use super::{
+    context::AppCtx,
+    deferred_writes::{self, Changes},
+    writer, Caller,
+};
 use crate::{
     error::{AppError, AppResult, ErrorKind, Localized, Reason},
     store::{self, entities::idempotency_key},
@@ -235,13 +239,11 @@ where
         // SQLite outside a gated request: one command of a group commit (see `writer`).
         let member = writer::Member::join(&ctx.db).await?;
         // Boxed: the command's future is large, and a debug build's stack is not.
+        // Its writes that need nothing back go together, with its next read or at its end (`deferred_writes`).
         let outcome = member
-            .run(Box::pin(keyed_work(
-                ctx,
+            .run(Box::pin(deferred_writes::scope(
                 member.txn(),
-                operation,
-                keyed_ref,
-                work,
+                keyed_work(ctx, member.txn(), operation, keyed_ref, work),
             )))
             .await;
         member.finish(outcome).await
@@ -308,14 +310,17 @@ where
             created_at: Set(ctx.now()),
             ..Default::default()
         };
-        // Without `RETURNING`: the row (with the whole response body) is not read back. Boxed: sea-orm's
-        // insert future is large, and a debug build carries the command's future on the stack.
-        let inserted =
-            Box::pin(idempotency_key::Entity::insert(row).exec_without_returning(txn)).await;
-        match inserted {
-            Ok(_) => {}
-            Err(err) if store::is_unique_violation(&err) => return Err(in_progress()),
-            Err(err) => return Err(err.into()),
+        // Without `RETURNING`: the row (with the whole response body) is not read back. In a group commit
+        // it goes with the command's other writes: the key was looked up in the same transaction under the
+        // writer gate, so no other command can have taken it meanwhile. Boxed: sea-orm's insert future is
+        // large, and a debug build carries the command's future on the stack.
+        let insert = idempotency_key::Entity::insert(row).build(txn.get_database_backend());
+        if let Err(insert) = deferred_writes::keep(txn, insert, Changes::Any) {
+            match Box::pin(txn.execute_raw(insert)).await {
+                Ok(_) => {}
+                Err(err) if store::is_unique_violation(&err) => return Err(in_progress()),
+                Err(err) => return Err(err.into()),
+            }
         }
     }
     Ok(Idempotent::Fresh(value))

@@ -47,11 +47,12 @@ use coopfund_domain::{
 use rust_decimal::Decimal;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    Statement,
+    QueryTrait, Statement,
 };
 use std::collections::HashMap;
 
 use crate::{
+    app::deferred_writes::{self, Changes},
     error::{AppError, AppResult, ErrorKind, Localized},
     store::entities::{loan, loan_snapshot, loan_transaction},
 };
@@ -731,7 +732,7 @@ pub async fn store_snapshots<C: ConnectionTrait>(
     while rows.peek().is_some() {
         let batch: Vec<loan_snapshot::ActiveModel> =
             rows.by_ref().take(ROWS_PER_STATEMENT).collect();
-        loan_snapshot::Entity::insert_many(batch)
+        let insert = loan_snapshot::Entity::insert_many(batch)
             .on_conflict(
                 OnConflict::columns([loan_snapshot::Column::LoanId, loan_snapshot::Column::AsOf])
                     .update_columns([
@@ -743,8 +744,9 @@ pub async fn store_snapshots<C: ConnectionTrait>(
                     ])
                     .to_owned(),
             )
-            .exec_without_returning(conn)
-            .await?;
+            .build(conn.get_database_backend());
+        // A money command's snapshot goes with its other writes in a group commit (`deferred_writes`).
+        deferred_writes::execute(conn, insert, Changes::Any).await?;
     }
     Ok(())
 }

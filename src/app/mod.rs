@@ -17,6 +17,7 @@ pub mod configuration;
 pub mod context;
 pub mod cooperative_profiles;
 pub mod cooperatives;
+pub mod deferred_writes;
 pub mod event_mail;
 pub mod follow_ups;
 pub mod fund;

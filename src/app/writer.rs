@@ -162,9 +162,11 @@ async fn commit_batch(gate: &Gate, pending: &mut Pending) {
     let commands = batch.commands;
     gate.commits.fetch_add(1, Ordering::Relaxed);
     metrics::histogram!("sqlite_group_commit_commands").record(commands as f64);
+    let started = std::time::Instant::now();
     let outcome = batch.txn.commit().await.map_err(Arc::new);
+    let commit_us = started.elapsed().as_micros() as u64;
     match &outcome {
-        Ok(()) => tracing::debug!(commands, "group commit"),
+        Ok(()) => tracing::debug!(commands, commit_us, "group commit"),
         Err(err) => tracing::error!(commands, error = %err, "group commit failed"),
     }
     batch.outcome.send_replace(Some(outcome));
@@ -271,6 +273,8 @@ pub struct Member {
     savepoint: DatabaseTransaction,
     turn: Turn,
     committed: watch::Receiver<Option<Outcome>>,
+    /// When the command took the gate: its debug log says how long it held it (benches/README.md).
+    entered: std::time::Instant,
 }
 
 /// A member's hold on the gate. Let go without [`Turn::end`] (the command's task cancelled), it lets
@@ -303,6 +307,7 @@ impl Member {
             AppError::internal(anyhow::anyhow!("group commit is for SQLite only"))
         })?;
         let mut guard = gate.acquire().await;
+        let entered = std::time::Instant::now();
         let batch = match guard.0.take() {
             Some(batch) => batch,
             None => Batch {
@@ -322,6 +327,7 @@ impl Member {
                 gate,
             },
             committed,
+            entered,
         })
     }
 
@@ -342,6 +348,7 @@ impl Member {
             savepoint,
             turn,
             mut committed,
+            entered,
         } = self;
         let gate = turn.gate.clone();
         let Some(mut guard) = turn.end() else {
@@ -360,6 +367,8 @@ impl Member {
                 }
             },
         };
+        let gate_held_us = entered.elapsed().as_micros() as u64;
+        tracing::debug!(gate_held_us, "command of a group commit done");
         // Commit now unless others are queued for the gate: they join this batch, and a task queued
         // after them commits it (the gate is fair).
         let full = guard

@@ -199,9 +199,10 @@ async fn audience<C: ConnectionTrait>(
             Expr::col((Alias::new(lo), user::Column::Id)).eq(id),
         );
     }
-    // At most one row: every join is by a primary key.
-    let row = conn
-        .query_all(&select)
+    // At most one row: every join is by a primary key. A money command reads it with the writes it kept
+    // so far, in the same round trip (`deferred_writes`).
+    let statement = conn.get_database_backend().build(&select);
+    let row = crate::app::deferred_writes::query_all(conn, statement)
         .await?
         .into_iter()
         .next()
@@ -413,6 +414,18 @@ async fn queue<C: ConnectionTrait, T: Template>(
     queue_rendered(conn, render(settings, template, delivery)).await
 }
 
+/// Renders `template` and queues it with the money command's other writes ([`outbox::enqueue_with_command`]:
+/// a dedupe key already queued is a no-op, not answered).
+async fn queue_with_command<C: ConnectionTrait, T: Template>(
+    conn: &C,
+    settings: &Settings,
+    template: &T,
+    delivery: Delivery,
+) -> AppResult<()> {
+    let mail = render(settings, template, delivery);
+    outbox::enqueue_with_command(conn, mail.message, chrono::Utc::now(), mail.qr_payload).await
+}
+
 /// Queues one rendered mail; `false` when its dedupe key is already queued.
 pub async fn queue_rendered<C: ConnectionTrait>(conn: &C, mail: RenderedMail) -> AppResult<bool> {
     outbox::enqueue_with_qr(conn, mail.message, chrono::Utc::now(), mail.qr_payload).await
@@ -455,7 +468,8 @@ pub async fn application_decision<C: ConnectionTrait>(
     queue(conn, settings, mail, delivery).await
 }
 
-/// Money paid out: to the cooperative. `disbursement_id` is the loan transaction's id.
+/// Money paid out: to the cooperative, with the disbursement's other writes. `disbursement_id` is the loan
+/// transaction's id.
 pub async fn disbursement_notice<C: ConnectionTrait>(
     conn: &C,
     settings: &Settings,
@@ -463,13 +477,14 @@ pub async fn disbursement_notice<C: ConnectionTrait>(
     loan_id: i64,
     disbursement_id: i64,
     mail: &DisbursementNotice,
-) -> AppResult<bool> {
+) -> AppResult<()> {
     let key = format!("disbursement:{loan_id}:{disbursement_id}");
     let delivery = Delivery::to_cooperative(to, key, ("loan", loan_id));
-    queue(conn, settings, mail, delivery).await
+    queue_with_command(conn, settings, mail, delivery).await
 }
 
-/// A repayment received: to the cooperative. `payment_id` is the loan transaction's id.
+/// A repayment received: to the cooperative, with the repayment's other writes. `payment_id` is the loan
+/// transaction's id.
 pub async fn payment_receipt<C: ConnectionTrait>(
     conn: &C,
     settings: &Settings,
@@ -477,10 +492,10 @@ pub async fn payment_receipt<C: ConnectionTrait>(
     loan_id: i64,
     payment_id: i64,
     mail: &PaymentReceipt,
-) -> AppResult<bool> {
+) -> AppResult<()> {
     let key = format!("payment_receipt:{loan_id}:{payment_id}");
     let delivery = Delivery::to_cooperative(to, key, ("loan", loan_id));
-    queue(conn, settings, mail, delivery).await
+    queue_with_command(conn, settings, mail, delivery).await
 }
 
 /// T-7 / T-1 before a due date: to the cooperative. Once per (loan, due date, days before).

@@ -8,9 +8,13 @@
 //! payment or COB step down with it. A duplicate is therefore a quiet no-op on both backends.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Set, Statement, TryInsertResult};
+use sea_orm::{
+    sea_query::OnConflict, ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Set, Statement,
+    TryInsertResult,
+};
 
 use crate::{
+    app::deferred_writes::{self, Changes},
     error::{AppResult, Lang},
     store::entities::outbox_message,
 };
@@ -69,6 +73,26 @@ pub async fn enqueue_with_qr<C: ConnectionTrait>(
         .exec_without_returning(conn)
         .await?;
     Ok(matches!(result, TryInsertResult::Inserted(rows) if rows > 0))
+}
+
+/// [`enqueue_with_qr`] for the mail a money command queues with its transaction (a receipt, a disbursement
+/// notice): in a group commit the insert goes with the command's other writes
+/// ([`crate::app::deferred_writes`]), so whether the dedupe key was queued already (the same mail for the
+/// same transaction; then nothing is written) is not answered.
+pub async fn enqueue_with_command<C: ConnectionTrait>(
+    conn: &C,
+    message: NewMessage,
+    now: DateTime<Utc>,
+    qr_payload: Option<String>,
+) -> AppResult<()> {
+    let insert = outbox_message::Entity::insert(new_row(message, now, qr_payload))
+        .on_conflict(
+            OnConflict::column(outbox_message::Column::DedupeKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .build(conn.get_database_backend());
+    deferred_writes::execute(conn, insert, Changes::Any).await
 }
 
 /// The columns [`enqueue_many`] writes (all but `id`), in the order of [`OUTBOX_RECORD`].

@@ -12,7 +12,7 @@ use coopfund_domain::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
-    IntoActiveModel, Iterable, QueryFilter, QuerySelect, Set, Statement,
+    IntoActiveModel, Iterable, QueryFilter, QuerySelect, QueryTrait, Set, Statement, TryIntoModel,
 };
 
 use super::{
@@ -22,6 +22,7 @@ use super::{
 use crate::{
     app::{
         chains::ChainHeads,
+        deferred_writes::{self, Changes},
         loan_engine::{self, contract_of, events_of, loan_group},
         Caller,
     },
@@ -253,7 +254,10 @@ pub async fn post_entry_linked<C: ConnectionTrait>(
     for row in &mut rows {
         row.entry_id = Set(header.id);
     }
-    journal_line::Entity::insert_many(rows).exec(conn).await?;
+    // In a group commit the lines go with the command's other writes (`deferred_writes`): nothing of them
+    // is read back.
+    let insert = journal_line::Entity::insert_many(rows).build(conn.get_database_backend());
+    deferred_writes::execute(conn, insert, Changes::Any).await?;
     Ok(header.id)
 }
 
@@ -786,6 +790,8 @@ impl PostingReads {
         loan: &loan::Model,
         date: NaiveDate,
     ) -> AppResult<Self> {
+        // The loan's book, its row and its snapshots as this command's writes left them (`deferred_writes`).
+        deferred_writes::flush(conn).await?;
         if conn.get_database_backend() != DbBackend::Sqlite {
             return Ok(PostingReads {
                 snapshot: loan_engine::SnapshotRead::of(conn, loan.id, date).await?,
@@ -919,6 +925,7 @@ pub async fn cache_balances<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<loan::Model> {
     let cached = CachedBalances::of(&loan, state, group)?;
+    let loan_id = loan.id;
     let version = loan.version + 1;
     let mut active = loan.into_active_model();
     active.status = Set(cached.status);
@@ -938,7 +945,20 @@ pub async fn cache_balances<C: ConnectionTrait>(
     active.balances_cached_by_command = Set(true);
     active.version = Set(version);
     active.updated_at = Set(now);
-    Ok(active.update(conn).await?)
+    // The row as written is the row read with these columns set: in a group commit the `UPDATE` goes with
+    // the command's other writes (`deferred_writes`), nothing read back.
+    let written = active.clone().try_into_model()?;
+    let update = loan::Entity::update_many()
+        .set(active)
+        .filter(loan::Column::Id.eq(loan_id))
+        .build(conn.get_database_backend());
+    deferred_writes::execute(
+        conn,
+        update,
+        Changes::Exactly(1, "the loan's cached balances"),
+    )
+    .await?;
+    Ok(written)
 }
 
 /// The date loan `loan`'s cached balances are as of, given the fund's "cached through" marks: the row's

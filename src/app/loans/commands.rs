@@ -598,7 +598,7 @@ where
                     record(txn, &ctx_owned, &caller_owned, loan, today, calendar, new).await?;
                 let settings = &ctx_owned.settings;
                 match rule.mail {
-                    Mail::Nothing => false,
+                    Mail::Nothing => {}
                     Mail::Disbursement => {
                         event_mail::disbursement(txn, settings, &recorded).await?
                     }
@@ -608,7 +608,7 @@ where
                     Mail::RecoveryReceipt => {
                         event_mail::recovery_receipt(txn, settings, &recorded).await?
                     }
-                };
+                }
                 Ok(recorded.view)
             })
         },
