@@ -17,10 +17,11 @@
 //! the command, whose savepoint is then rolled back: nothing of it is written, as before.
 //!
 //! **What a command may assume.** A kept write is not visible until it is sent. So every read that may
-//! follow a write of the same command and must see it sends the kept writes first: the loan's lock, the
-//! posting's reads and the chain heads' read call [`flush`] (nothing to send, nothing sent), and the
-//! receipt's audience is read with them ([`query_all`]). Outside [`scope`] (PostgreSQL, a gated request,
-//! the close of business) [`execute`] sends the write at once: the same statements, in the same order.
+//! follow a write of the same command and must see it sends the kept writes first: the posting's reads and
+//! the chain heads' read call [`flush`] (nothing to send, nothing sent), and the receipt's audience is read
+//! with them ([`query_all`]). Only writes on the scope's own connection are kept: a write on any other (the
+//! pool, another transaction) is sent at once. Outside [`scope`] (PostgreSQL, a gated request, the close of
+//! business) [`execute`] sends the write at once: the same statements, in the same order.
 
 use std::cell::RefCell;
 
@@ -34,7 +35,7 @@ const VALUES_PER_TEXT_MAX: usize = 30_000;
 
 tokio::task_local! {
     /// The writes kept by the command the current task runs, while it runs inside [`scope`].
-    static KEPT: RefCell<Vec<KeptWrite>>;
+    static KEPT: Kept;
 }
 
 /// How many rows a write must change: a different count fails the command.
@@ -44,6 +45,19 @@ pub enum Changes {
     Any,
     /// Exactly this many, else the command fails naming `what`.
     Exactly(u64, &'static str),
+}
+
+/// The writes a scope keeps, and the connection they are for.
+struct Kept {
+    /// The address of the scope's connection: a write is kept only when made on that very value (the
+    /// functions that write take it by reference, so every reborrow has this address).
+    conn: usize,
+    writes: RefCell<Vec<KeptWrite>>,
+}
+
+/// The address of `conn`, as [`Kept::conn`] holds it.
+fn address_of<C>(conn: &C) -> usize {
+    conn as *const C as *const () as usize
 }
 
 /// One write not sent yet.
@@ -61,7 +75,11 @@ where
     C: ConnectionTrait,
     F: std::future::Future<Output = AppResult<T>>,
 {
-    KEPT.scope(RefCell::new(Vec::new()), async {
+    let kept = Kept {
+        conn: address_of(conn),
+        writes: RefCell::new(Vec::new()),
+    };
+    KEPT.scope(kept, async {
         let value = work.await?;
         flush(conn).await?;
         Ok(value)
@@ -69,9 +87,12 @@ where
     .await
 }
 
-/// Whether a write made now on `conn` would be kept (inside [`scope`], on SQLite).
+/// Whether a write made now on `conn` would be kept (inside [`scope`], on its connection, on SQLite).
 fn keeps<C: ConnectionTrait>(conn: &C) -> bool {
-    conn.get_database_backend() == DbBackend::Sqlite && KEPT.try_with(|_| ()).is_ok()
+    conn.get_database_backend() == DbBackend::Sqlite
+        && KEPT
+            .try_with(|kept| kept.conn == address_of(conn))
+            .unwrap_or(false)
 }
 
 /// Keeps `statement` for the next round trip when `conn` keeps writes (inside [`scope`], on SQLite);
@@ -89,7 +110,7 @@ pub fn keep<C: ConnectionTrait>(
         .map(|Values(values)| values)
         .unwrap_or_default();
     KEPT.with(|kept| {
-        kept.borrow_mut().push(KeptWrite {
+        kept.writes.borrow_mut().push(KeptWrite {
             sql: statement.sql,
             values,
             changes,
@@ -144,7 +165,7 @@ async fn send<C: ConnectionTrait>(
     conn: &C,
     read: Option<Statement>,
 ) -> AppResult<Vec<QueryResult>> {
-    let kept = KEPT.with(|kept| std::mem::take(&mut *kept.borrow_mut()));
+    let kept = KEPT.with(|kept| std::mem::take(&mut *kept.writes.borrow_mut()));
     let mut texts: Vec<(String, Vec<Value>, Vec<Changes>)> = Vec::new();
     for write in kept {
         let fits = texts
@@ -317,6 +338,31 @@ mod tests {
             format!("{err:?}").contains("the row of five again: 0 rows changed, 1 expected"),
             "{err:?}"
         );
+    }
+
+    /// Inside a scope, a write on another connection than the scope's (here the pool itself) is not kept for
+    /// the scope's transaction: it is sent at once, on its own connection.
+    #[tokio::test]
+    async fn a_write_on_another_connection_is_not_kept() {
+        // A file: every connection of an in-memory pool would have a database of its own.
+        let dir = tempfile::tempdir().expect("a directory");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let mut options = sea_orm::ConnectOptions::new(url);
+        options.max_connections(2);
+        let db = Database::connect(options).await.expect("sqlite");
+        db.execute_unprepared("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
+            .await
+            .expect("table");
+        let txn = db.begin().await.expect("begin");
+        scope(&txn, async {
+            execute(&db, insert(9), Changes::Any).await?;
+            assert_eq!(count_and_sum(&db).await, (1, Some(9)), "sent at once");
+            Ok(())
+        })
+        .await
+        .expect("the scope");
+        txn.rollback().await.expect("rollback");
+        assert_eq!(count_and_sum(&db).await, (1, Some(9)), "not in the rolled back transaction");
     }
 
     /// Outside a scope (and so on PostgreSQL, in a gated request, in the close) a write is sent at once and
