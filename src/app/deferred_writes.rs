@@ -159,82 +159,108 @@ pub async fn query_all<C: ConnectionTrait>(
 /// The name of the column that tells the rows of a kept write's count from the read's rows.
 const CHECK_COLUMN: &str = "kept_write_changes";
 
-/// Sends the kept writes (taken from the scope), then `read`, as few texts as the values allow; the rows of
-/// `read`.
-async fn send<C: ConnectionTrait>(
-    conn: &C,
-    read: Option<Statement>,
-) -> AppResult<Vec<QueryResult>> {
-    let kept = KEPT.with(|kept| std::mem::take(&mut *kept.writes.borrow_mut()));
-    let mut texts: Vec<(String, Vec<Value>, Vec<Changes>)> = Vec::new();
-    for write in kept {
-        let fits = texts
-            .last()
-            .is_some_and(|(_, values, _)| values.len() + write.values.len() <= VALUES_PER_TEXT_MAX);
-        if !fits {
-            texts.push((String::new(), Vec::new(), Vec::new()));
-        }
-        let (sql, values, checks) = texts.last_mut().expect("a text was pushed");
-        sql.push_str(&write.sql);
-        sql.push_str(";\n");
-        values.extend(write.values);
+/// One text sent in one round trip: kept writes (each followed by its check when it has one), then perhaps
+/// a read.
+#[derive(Default)]
+struct Text {
+    sql: String,
+    values: Vec<Value>,
+    /// What each check row of the text expects, by its index.
+    checks: Vec<Changes>,
+}
+
+impl Text {
+    fn add(&mut self, write: KeptWrite) {
+        self.sql.push_str(&write.sql);
+        self.sql.push_str(";\n");
+        self.values.extend(write.values);
         if let Changes::Exactly(..) = write.changes {
-            // The index of the check, so that its row is matched to its write whatever else returns rows.
-            sql.push_str(&format!(
+            // The check's index, so that its row is matched to its write whatever else returns rows.
+            self.sql.push_str(&format!(
                 "SELECT {} AS {CHECK_COLUMN}, changes() AS changed;\n",
-                checks.len()
+                self.checks.len()
             ));
-            checks.push(write.changes);
+            self.checks.push(write.changes);
         }
     }
-    let mut read_rows = Vec::new();
-    let last = texts.len();
-    for (index, (mut sql, mut values, checks)) in texts.into_iter().enumerate() {
-        let read_here = index + 1 == last && read.is_some();
-        if read_here {
-            if let Some(read) = &read {
-                sql.push_str(&read.sql);
-                values.extend(read.values.clone().map(|Values(v)| v).unwrap_or_default());
-            }
-        }
-        let rows = conn
-            .query_all_raw(Statement::from_sql_and_values(
-                DbBackend::Sqlite,
-                sql,
-                values,
-            ))
-            .await?;
-        let mut seen = 0;
-        for row in rows {
-            let Some(check_index) = row.try_get::<Option<i64>>("", CHECK_COLUMN).ok().flatten()
-            else {
+
+    fn add_read(&mut self, read: Statement) {
+        self.sql.push_str(&read.sql);
+        self.values
+            .extend(read.values.map(|Values(values)| values).unwrap_or_default());
+    }
+
+    /// Sends the text on `conn`; checks every kept write's count and returns the read's rows.
+    async fn send<C: ConnectionTrait>(self, conn: &C) -> AppResult<Vec<QueryResult>> {
+        let Text {
+            sql,
+            values,
+            checks,
+        } = self;
+        let statement = Statement::from_sql_and_values(DbBackend::Sqlite, sql, values);
+        let mut read_rows = Vec::new();
+        let mut checked = 0;
+        for row in conn.query_all_raw(statement).await? {
+            let Some(index) = row.try_get::<Option<i64>>("", CHECK_COLUMN).ok().flatten() else {
                 read_rows.push(row);
                 continue;
             };
-            let expected = usize::try_from(check_index)
+            let expected = usize::try_from(index)
                 .ok()
                 .and_then(|i| checks.get(i))
                 .copied()
                 .ok_or_else(|| {
-                    AppError::internal(anyhow::anyhow!("no kept write has check {check_index}"))
+                    AppError::internal(anyhow::anyhow!("no kept write has check {index}"))
                 })?;
             let changed: i64 = row.try_get("", "changed")?;
             check(expected, u64::try_from(changed).unwrap_or(u64::MAX))?;
-            seen += 1;
+            checked += 1;
         }
-        if seen != checks.len() {
+        if checked != checks.len() {
             return Err(AppError::internal(anyhow::anyhow!(
-                "{seen} of {} checked writes reported their changes",
+                "{checked} of {} checked writes reported their changes",
                 checks.len()
             )));
         }
+        Ok(read_rows)
     }
-    if last == 0 {
-        if let Some(read) = read {
-            return Ok(conn.query_all_raw(read).await?);
+}
+
+/// Sends the kept writes (taken from the scope), then `read`, in as few texts as the values allow (the read
+/// with the last); the rows of `read`.
+async fn send<C: ConnectionTrait>(
+    conn: &C,
+    mut read: Option<Statement>,
+) -> AppResult<Vec<QueryResult>> {
+    let kept = KEPT.with(|kept| std::mem::take(&mut *kept.writes.borrow_mut()));
+    let mut texts: Vec<Text> = Vec::new();
+    for write in kept {
+        match texts.last_mut() {
+            Some(text) if text.values.len() + write.values.len() <= VALUES_PER_TEXT_MAX => {
+                text.add(write)
+            }
+            _ => {
+                let mut text = Text::default();
+                text.add(write);
+                texts.push(text);
+            }
         }
     }
-    Ok(read_rows)
+    let count = texts.len();
+    let mut read_rows = Vec::new();
+    for (index, mut text) in texts.into_iter().enumerate() {
+        if index + 1 == count {
+            if let Some(read) = read.take() {
+                text.add_read(read);
+            }
+        }
+        read_rows.extend(text.send(conn).await?);
+    }
+    match read {
+        // Nothing was kept: the read alone.
+        Some(read) => Ok(conn.query_all_raw(read).await?),
+        None => Ok(read_rows),
+    }
 }
 
 /// `changed` against what the write expected.
@@ -362,7 +388,11 @@ mod tests {
         .await
         .expect("the scope");
         txn.rollback().await.expect("rollback");
-        assert_eq!(count_and_sum(&db).await, (1, Some(9)), "not in the rolled back transaction");
+        assert_eq!(
+            count_and_sum(&db).await,
+            (1, Some(9)),
+            "not in the rolled back transaction"
+        );
     }
 
     /// Outside a scope (and so on PostgreSQL, in a gated request, in the close) a write is sent at once and
