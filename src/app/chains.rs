@@ -517,15 +517,20 @@ async fn move_held_heads<C: ConnectionTrait>(conn: &C, moves: &[(Head, Head)]) -
         "UPDATE chain_heads SET seq = {seq} END, hash = {hash} END, updated_at = CURRENT_TIMESTAMP WHERE {}",
         matched.join(" OR ")
     );
+    let chains = moving
+        .iter()
+        .map(|(from, _)| format!("{} at seq {}", from.name(), from.seq))
+        .collect::<Vec<_>>();
+    let what = format!(
+        "a chain head moved while rows were linked after it (one of {})",
+        chains.join(", ")
+    );
     // In a group commit this goes with the command's other writes (`deferred_writes`), its count of moved
     // heads checked there.
     deferred_writes::execute(
         conn,
         Statement::from_sql_and_values(backend, sql, values),
-        Changes::Exactly(
-            moving.len() as u64,
-            "a chain head moved while rows were linked after it",
-        ),
+        Changes::Exactly(moving.len() as u64, what.into()),
     )
     .await
 }

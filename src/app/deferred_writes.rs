@@ -23,7 +23,7 @@
 //! pool, another transaction) is sent at once. Outside [`scope`] (PostgreSQL, a gated request, the close of
 //! business) [`execute`] sends the write at once: the same statements, in the same order.
 
-use std::cell::RefCell;
+use std::{borrow::Cow, cell::RefCell};
 
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value, Values};
 
@@ -39,12 +39,12 @@ tokio::task_local! {
 }
 
 /// How many rows a write must change: a different count fails the command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Changes {
     /// Any number (an insert, whose errors are its only failures).
     Any,
     /// Exactly this many, else the command fails naming `what`.
-    Exactly(u64, &'static str),
+    Exactly(u64, Cow<'static, str>),
 }
 
 /// The writes a scope keeps, and the connection they are for.
@@ -126,13 +126,13 @@ pub async fn execute<C: ConnectionTrait>(
     statement: Statement,
     changes: Changes,
 ) -> AppResult<()> {
-    match keep(conn, statement, changes) {
+    match keep(conn, statement, changes.clone()) {
         Ok(()) => Ok(()),
         Err(statement) => {
             // Boxed: sea-orm's execute future is large, and a debug build carries the command's future on
             // the stack.
             let changed = Box::pin(conn.execute_raw(statement)).await?.rows_affected();
-            check(changes, changed)
+            check(&changes, changed)
         }
     }
 }
@@ -208,12 +208,12 @@ impl Text {
             let expected = usize::try_from(index)
                 .ok()
                 .and_then(|i| checks.get(i))
-                .copied()
+                .cloned()
                 .ok_or_else(|| {
                     AppError::internal(anyhow::anyhow!("no kept write has check {index}"))
                 })?;
             let changed: i64 = row.try_get("", "changed")?;
-            check(expected, u64::try_from(changed).unwrap_or(u64::MAX))?;
+            check(&expected, u64::try_from(changed).unwrap_or(u64::MAX))?;
             checked += 1;
         }
         if checked != checks.len() {
@@ -264,9 +264,9 @@ async fn send<C: ConnectionTrait>(
 }
 
 /// `changed` against what the write expected.
-fn check(changes: Changes, changed: u64) -> AppResult<()> {
+fn check(changes: &Changes, changed: u64) -> AppResult<()> {
     match changes {
-        Changes::Exactly(expected, what) if changed != expected => Err(AppError::internal(
+        Changes::Exactly(expected, what) if changed != *expected => Err(AppError::internal(
             anyhow::anyhow!("{what}: {changed} rows changed, {expected} expected"),
         )),
         _ => Ok(()),
@@ -349,11 +349,16 @@ mod tests {
         };
         let outcome = scope(&txn, async {
             execute(&txn, insert(5), Changes::Any).await?;
-            execute(&txn, update(5), Changes::Exactly(1, "the row of five")).await?;
             execute(
                 &txn,
                 update(5),
-                Changes::Exactly(1, "the row of five again"),
+                Changes::Exactly(1, "the row of five".into()),
+            )
+            .await?;
+            execute(
+                &txn,
+                update(5),
+                Changes::Exactly(1, "the row of five again".into()),
             )
             .await?;
             Ok(())
@@ -403,7 +408,7 @@ mod tests {
         execute(&db, insert(7), Changes::Any).await.expect("insert");
         assert_eq!(count_and_sum(&db).await, (1, Some(7)));
         let none = Statement::from_string(DbBackend::Sqlite, "UPDATE t SET n = 0 WHERE n = 8");
-        let err = execute(&db, none, Changes::Exactly(1, "the row of eight"))
+        let err = execute(&db, none, Changes::Exactly(1, "the row of eight".into()))
             .await
             .expect_err("no row of eight");
         assert!(format!("{err:?}").contains("the row of eight"), "{err:?}");

@@ -955,7 +955,7 @@ pub async fn cache_balances<C: ConnectionTrait>(
     deferred_writes::execute(
         conn,
         update,
-        Changes::Exactly(1, "the loan's cached balances"),
+        Changes::Exactly(1, "the loan's cached balances".into()),
     )
     .await?;
     Ok(written)
