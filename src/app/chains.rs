@@ -35,7 +35,8 @@ use coopfund_domain::chain::{
 use migration::chain_rows::{self, Order};
 use sea_orm::{
     sea_query::Nullable, AccessMode, ActiveModelTrait, ConnectionTrait, DatabaseConnection,
-    DbBackend, EntityTrait, IsolationLevel, Iterable, Statement, TransactionTrait, Value,
+    DbBackend, EntityTrait, IsolationLevel, Iterable, QueryResult, Statement, TransactionTrait,
+    Value,
 };
 use serde::Serialize;
 
@@ -160,6 +161,16 @@ impl ChainHeads {
         }
     }
 
+    /// The heads of loan `loan_id`'s part as read by [`loan_heads_read_sqlite`]'s statement (`rows`: its
+    /// rows, and only those).
+    pub(crate) fn for_loan_read(loan_id: i64, rows: &[QueryResult]) -> AppResult<ChainHeads> {
+        let part = part_of_loan(loan_id);
+        Ok(ChainHeads {
+            part,
+            heads: Some(heads_of(rows, part, &head_names(part))?),
+        })
+    }
+
     /// The heads of the `index`-th bulk part ([`coopfund_domain::chain::bulk_part`]), for a unit of work
     /// that spans many loans and runs beside another one (the close of business's chunks): no money command
     /// ever waits for them.
@@ -273,7 +284,7 @@ async fn read_heads<C: ConnectionTrait>(conn: &C, part: u16) -> AppResult<Vec<(H
     let sql = if backend == DbBackend::Postgres {
         format!("SELECT chain, seq, hash FROM chain_heads WHERE chain IN {list} ORDER BY chain FOR UPDATE")
     } else {
-        format!("UPDATE chain_heads SET seq = seq WHERE chain IN {list} RETURNING chain, seq, hash")
+        heads_sql_sqlite(&list, None)
     };
     let rows = conn
         .query_all_raw(Statement::from_sql_and_values(
@@ -282,8 +293,25 @@ async fn read_heads<C: ConnectionTrait>(conn: &C, part: u16) -> AppResult<Vec<(H
             names.iter().map(|n| Value::from(n.as_str())),
         ))
         .await?;
+    heads_of(&rows, part, &names)
+}
+
+/// SQLite's read of the heads named by the placeholders `list`: the no-op `UPDATE … RETURNING` of
+/// [`read_heads`], its rows tagged with a `part` column of `tag` when given.
+fn heads_sql_sqlite(list: &str, tag: Option<i32>) -> String {
+    let tag = tag
+        .map(|tag| format!("{tag} AS part, "))
+        .unwrap_or_default();
+    format!(
+        "UPDATE chain_heads SET seq = seq WHERE chain IN {list} RETURNING {tag}chain, seq, hash"
+    )
+}
+
+/// The heads of part `part` (named `names`) from the rows of their read, each as read and (not yet)
+/// moved, in the order of their names; an error when a head is missing or unknown.
+fn heads_of(rows: &[QueryResult], part: u16, names: &[String]) -> AppResult<Vec<(Head, Head)>> {
     let mut heads = Vec::with_capacity(rows.len());
-    for row in &rows {
+    for row in rows {
         let name: String = row.try_get("", "chain")?;
         let (chain, part) = Chain::from_head_name(&name).ok_or_else(|| {
             AppError::internal(anyhow::anyhow!("chain_heads holds an unknown chain {name}"))
@@ -305,6 +333,17 @@ async fn read_heads<C: ConnectionTrait>(conn: &C, part: u16) -> AppResult<Vec<(H
     }
     heads.sort_by_key(|(head, _)| head.name());
     Ok(heads)
+}
+
+/// The heads of loan `loan_id`'s part read on SQLite within a text of several statements (the money
+/// commands read them with the loan's lock, one round trip for both: `crate::app::loans`): the
+/// statement, its rows tagged with a `part` column of `tag`, and its values, to send after the values of
+/// the statements before it.
+pub(crate) fn loan_heads_read_sqlite(loan_id: i64, tag: i32) -> (String, Vec<Value>) {
+    let names = head_names(part_of_loan(loan_id));
+    let list = placeholders(DbBackend::Sqlite, 1, names.len());
+    let values = names.into_iter().map(Value::from).collect();
+    (heads_sql_sqlite(&list, Some(tag)), values)
 }
 
 /// Links `models` (rows of `chain`'s table, in the order they will be inserted) into `chain`: sets their

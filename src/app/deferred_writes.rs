@@ -11,7 +11,8 @@
 //! **How.** Inside [`scope`] (the commands of a group commit, on SQLite only) [`execute`] keeps the write
 //! instead of sending it; the kept writes go as **one text of several statements** (the driver binds the
 //! `?`s across them in order) either with the next read made through [`query_all`], or by [`flush`], or at
-//! the end of the command, before its savepoint is released. A write whose count of changed rows matters
+//! the end of the command, with the release of its savepoint when no kept write there has a count to check
+//! ([`scope_closing`]). A write whose count of changed rows matters
 //! (a chain head moved from where it was read) is followed in that text by `SELECT changes()`, and a count
 //! other than the one expected fails the command as the write would have. An error of any kept write fails
 //! the command, whose savepoint is then rolled back: nothing of it is written, as before.
@@ -83,6 +84,47 @@ where
         let value = work.await?;
         flush(conn).await?;
         Ok(value)
+    })
+    .await
+}
+
+/// Runs `work` like [`scope`]; when it succeeded and none of the writes still kept at its end has a count to
+/// check, `closing` (statements without values: the group commit's release of the command's savepoint) goes
+/// last in the same text as them, saving it a round trip of its own. Returns the work's result and whether
+/// `closing` was sent; it never is when the work or its last writes failed (SQLite stops a text at its first
+/// failing statement), nor after writes whose counts are checked, since those are checked only once the text
+/// has run and a failed check must still find the savepoint to roll back to.
+pub async fn scope_closing<C, T, F>(conn: &C, closing: &str, work: F) -> (AppResult<T>, bool)
+where
+    C: ConnectionTrait,
+    F: std::future::Future<Output = AppResult<T>>,
+{
+    let kept = Kept {
+        conn: address_of(conn),
+        writes: RefCell::new(Vec::new()),
+    };
+    KEPT.scope(kept, async {
+        let value = match work.await {
+            Ok(value) => value,
+            Err(err) => return (Err(err), false),
+        };
+        let closes = KEPT.with(|kept| {
+            let mut writes = kept.writes.borrow_mut();
+            let closes =
+                !writes.is_empty() && writes.iter().all(|write| write.changes == Changes::Any);
+            if closes {
+                writes.push(KeptWrite {
+                    sql: closing.to_string(),
+                    values: Vec::new(),
+                    changes: Changes::Any,
+                });
+            }
+            closes
+        });
+        match flush(conn).await {
+            Ok(()) => (Ok(value), closes),
+            Err(err) => (Err(err), false),
+        }
     })
     .await
 }
@@ -369,6 +411,51 @@ mod tests {
             format!("{err:?}").contains("the row of five again: 0 rows changed, 1 expected"),
             "{err:?}"
         );
+    }
+
+    /// `scope_closing` sends its closing statements last in the text of the scope's last kept writes when none
+    /// of them has a count to check, and says so; after a checked write, with no write left, or when the work
+    /// fails, it does not send them.
+    #[tokio::test]
+    async fn the_closing_goes_with_the_last_writes_unless_one_is_checked() {
+        let db = table().await;
+        let txn = db.begin().await.expect("begin");
+        // The closing here records that it ran (the group commit's is its savepoint's release).
+        let closing = "INSERT INTO t (n) VALUES (1000)";
+        let (result, closed) = scope_closing(&txn, closing, async {
+            execute(&txn, insert(1), Changes::Any).await?;
+            Ok(())
+        })
+        .await;
+        result.expect("the scope");
+        assert!(closed, "no checked write: the closing goes with the last");
+        assert_eq!(count_and_sum(&txn).await, (2, Some(1001)));
+
+        let (result, closed) = scope_closing(&txn, closing, async {
+            execute(
+                &txn,
+                Statement::from_string(DbBackend::Sqlite, "UPDATE t SET n = n WHERE n = 1"),
+                Changes::Exactly(1, "the row of one".into()),
+            )
+            .await
+        })
+        .await;
+        result.expect("the scope");
+        assert!(
+            !closed,
+            "a checked write: the closing is the caller's to send"
+        );
+        let (result, closed) = scope_closing(&txn, closing, async { Ok(()) }).await;
+        result.expect("the scope");
+        assert!(!closed, "nothing kept: the closing is the caller's to send");
+        let (result, closed) = scope_closing(&txn, closing, async {
+            execute(&txn, insert(7), Changes::Any).await?;
+            Err::<(), _>(AppError::internal(anyhow::anyhow!("refused")))
+        })
+        .await;
+        assert!(result.is_err());
+        assert!(!closed, "a failed work sends nothing");
+        assert_eq!(count_and_sum(&txn).await, (2, Some(1001)));
     }
 
     /// Inside a scope, a write on another connection than the scope's (here the pool itself) is not kept for

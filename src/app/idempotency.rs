@@ -238,12 +238,15 @@ where
     let outcome = if writer::groups_commits(&ctx.db) {
         // SQLite outside a gated request: one command of a group commit (see `writer`).
         let member = writer::Member::join(&ctx.db).await?;
-        // Boxed: the command's future is large, and a debug build's stack is not.
-        // Its writes that need nothing back go together, with its next read or at its end (`deferred_writes`).
+        // Boxed: the command's future is large, and a debug build's stack is not. Its writes that need
+        // nothing back go together, with its next read or at its end (`Member::run`, `deferred_writes`).
         let outcome = member
-            .run(Box::pin(deferred_writes::scope(
+            .run(Box::pin(keyed_work(
+                ctx,
                 member.txn(),
-                keyed_work(ctx, member.txn(), operation, keyed_ref, work),
+                operation,
+                keyed_ref,
+                work,
             )))
             .await;
         member.finish(outcome).await

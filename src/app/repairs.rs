@@ -46,6 +46,7 @@ fn correction(date: NaiveDate, posted_at: DateTime<Utc>) -> Posting {
         reverses_entry_id: None,
         business_key: None,
         posted_at,
+        entry_id: None,
     }
 }
 

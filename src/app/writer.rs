@@ -31,7 +31,11 @@
 //! routes, which `crate::http` leaves out of the request-wide gate, and the CLI) does not open and
 //! commit a transaction of its own: it joins the file's open *batch*, one transaction that several
 //! commands share, and runs inside it under a `SAVEPOINT`. A command that fails rolls back to its
-//! savepoint and answers at once (nothing of it is written); the others go on. The batch commits (one
+//! savepoint and answers at once (nothing of it is written); the others go on. The savepoints cost no
+//! round trip of their own (each is a hand-off to the connection's thread, the cost that matters here,
+//! see [`crate::app::deferred_writes`]): a command's end releases its savepoint and opens the next
+//! command's in the same text as its last kept writes, and the first command of a batch runs with none,
+//! since its refusal can roll the whole batch back (it holds nothing else). The batch commits (one
 //! WAL sync for all of them, full durability kept) when the command that just ran sees nobody waiting
 //! for the gate, or when any other writer enters the gate ([`enter`], [`hold`] commit an open batch
 //! first), and **every command of the batch answers only after that commit succeeded**; if the commit
@@ -54,18 +58,19 @@ use std::{
     future::Future,
     path::PathBuf,
     sync::{
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc, LazyLock,
     },
 };
 
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use tokio::{
     sync::{watch, Mutex, OwnedMutexGuard},
     task::JoinHandle,
 };
 
 use crate::{
+    app::deferred_writes,
     error::{AppError, AppResult},
     store,
 };
@@ -102,6 +107,10 @@ struct Pending(Option<Batch>);
 struct Batch {
     txn: DatabaseTransaction,
     commands: usize,
+    /// Whether the savepoint [`SAVEPOINT`] is open with nothing written since it was opened: the next
+    /// command's writes go under it, and its refusal rolls back to it. A new batch has none (its first
+    /// command's refusal rolls the whole batch back, which holds nothing else).
+    fresh_savepoint: bool,
     /// Set once, when the batch committed (`Ok`) or failed to (`Err`, the database's error).
     outcome: watch::Sender<Option<Outcome>>,
 }
@@ -269,10 +278,13 @@ async fn abandon(pending: &mut Pending, err: sea_orm::DbErr) -> AppError {
 /// lets the next command in, and answers once the batch has committed. Dropped before `finish` (its
 /// task cancelled), it undoes its savepoint and leaves a task that commits the rest of the batch.
 pub struct Member {
-    // Dropped in this order: the savepoint's rollback is queued before the gate is let go.
-    savepoint: DatabaseTransaction,
     turn: Turn,
     committed: watch::Receiver<Option<Outcome>>,
+    /// What the command sends once it succeeded ([`RELEASE_AND_REOPEN`] or [`OPEN`]), with its last writes
+    /// when it can ([`deferred_writes::scope_closing`]).
+    closing: &'static str,
+    /// Whether the command's last writes carried `closing` ([`Member::run`]).
+    closed: AtomicBool,
     /// When the command took the gate: its debug log says how long it held it (benches/README.md).
     entered: std::time::Instant,
 }
@@ -294,9 +306,49 @@ impl Turn {
 impl Drop for Turn {
     fn drop(&mut self) {
         if let Some(guard) = self.guard.take() {
-            drop(guard);
-            commit_later(self.gate.clone());
+            // The command's task was cancelled while it held the gate: undo what it wrote before anyone
+            // else runs in the batch (a task, since a drop cannot wait), then commit the rest behind them.
+            let gate = self.gate.clone();
+            tokio::spawn(async move {
+                let mut guard = guard;
+                if let Err(err) = undo_command(&mut guard).await {
+                    abandon(&mut guard, err).await;
+                }
+                drop(guard);
+                commit_later(gate);
+            });
         }
+    }
+}
+
+/// The savepoint each command of a batch runs under (one name: a command opens it, or finds it opened by the
+/// command before it, and releases it at its end).
+const SAVEPOINT: &str = "coopfund_command";
+
+/// What a command that found a fresh savepoint sends once it succeeded: its writes made part of the batch,
+/// and a fresh savepoint for the command after it.
+const RELEASE_AND_REOPEN: &str = "RELEASE coopfund_command;\nSAVEPOINT coopfund_command";
+
+/// What the first command of a batch (run with no savepoint) sends once it succeeded: a fresh savepoint for
+/// the command after it.
+const OPEN: &str = "SAVEPOINT coopfund_command";
+
+/// Undoes the writes of the command that holds the gate in `pending` and failed or was dropped: back to its
+/// fresh savepoint (which stays open, empty, for the next command), or, for the first command of a batch,
+/// the whole batch rolled back (it held nothing else).
+async fn undo_command(pending: &mut Pending) -> Result<(), sea_orm::DbErr> {
+    match pending.0.take() {
+        None => Ok(()),
+        Some(batch) if batch.fresh_savepoint => {
+            let undone = batch
+                .txn
+                .execute_unprepared(&format!("ROLLBACK TO {SAVEPOINT}"))
+                .await;
+            pending.0 = Some(batch);
+            undone.map(|_| ())
+        }
+        // Nobody else is in the batch: its only command's answer is the refusal, not the batch's outcome.
+        Some(batch) => batch.txn.rollback().await,
     }
 }
 
@@ -309,45 +361,79 @@ impl Member {
         let mut guard = gate.acquire().await;
         let entered = std::time::Instant::now();
         let batch = match guard.0.take() {
-            Some(batch) => batch,
+            Some(mut batch) => {
+                // Left without a fresh savepoint (its last command's own end did not open one): open it now.
+                if !batch.fresh_savepoint {
+                    if let Err(err) = batch.txn.execute_unprepared(OPEN).await {
+                        guard.0 = Some(batch);
+                        return Err(abandon(&mut guard, err).await);
+                    }
+                    batch.fresh_savepoint = true;
+                }
+                batch
+            }
             None => Batch {
                 txn: db.begin().await?,
                 commands: 0,
+                fresh_savepoint: false,
                 outcome: watch::channel(None).0,
             },
         };
         let batch = guard.0.insert(batch);
         batch.commands += 1;
         let committed = batch.outcome.subscribe();
-        let savepoint = batch.txn.begin().await?;
+        let closing = if batch.fresh_savepoint {
+            RELEASE_AND_REOPEN
+        } else {
+            OPEN
+        };
         Ok(Member {
-            savepoint,
             turn: Turn {
                 guard: Some(guard),
                 gate,
             },
             committed,
+            closing,
+            closed: AtomicBool::new(false),
             entered,
         })
     }
 
-    /// The transaction the command must run on (its savepoint in the batch).
+    /// The transaction the command must run on: the batch's, under the command's savepoint (or, for the
+    /// batch's first command, none: a refusal rolls the batch back).
     pub fn txn(&self) -> &DatabaseTransaction {
-        &self.savepoint
+        match self.turn.guard.as_deref() {
+            Some(Pending(Some(batch))) => &batch.txn,
+            // A member holds the gate and its batch from `join` to `finish`.
+            _ => unreachable!("a member holds its batch until it finishes"),
+        }
     }
 
-    /// Runs `work` as this command: a writer path it calls does not wait for the gate again.
-    pub async fn run<F: Future>(&self, work: F) -> F::Output {
-        HOLDING.scope((), work).await
+    /// Runs `work` as this command: a writer path it calls does not wait for the gate again, and its writes
+    /// that need nothing back are kept and sent together ([`deferred_writes`]), the savepoint's release
+    /// with the last of them.
+    pub async fn run<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: Future<Output = AppResult<T>>,
+    {
+        let (result, closed) = HOLDING
+            .scope(
+                (),
+                deferred_writes::scope_closing(self.txn(), self.closing, work),
+            )
+            .await;
+        self.closed.store(closed, Ordering::SeqCst);
+        result
     }
 
-    /// Ends the command with its `result`: an error undoes its savepoint and is returned at once;
-    /// a value is returned once the batch has committed (an error if the commit failed).
+    /// Ends the command with its `result`: an error undoes its writes and is returned at once; a value is
+    /// returned once the batch has committed (an error if the commit failed).
     pub async fn finish<T>(self, result: AppResult<T>) -> AppResult<T> {
         let Member {
-            savepoint,
             turn,
             mut committed,
+            closing,
+            closed,
             entered,
         } = self;
         let gate = turn.gate.clone();
@@ -355,17 +441,37 @@ impl Member {
             return Err(AppError::internal(anyhow::anyhow!("the gate was let go")));
         };
         let result = match result {
-            Ok(value) => match savepoint.commit().await {
-                Ok(()) => Ok(value),
-                Err(err) => Err(abandon(&mut guard, err).await),
-            },
-            Err(refused) => match savepoint.rollback().await {
-                Ok(()) => Err(refused),
-                Err(err) => {
-                    abandon(&mut guard, err).await;
-                    Err(refused)
+            Ok(value) if closed.load(Ordering::SeqCst) => {
+                if let Some(batch) = guard.0.as_mut() {
+                    batch.fresh_savepoint = true;
                 }
+                Ok(value)
+            }
+            // Its last writes could not carry the savepoint's release (they had counts to check, or there
+            // were none): released now when another command will follow in this batch, else left to the
+            // commit, which releases every savepoint.
+            Ok(value) => match guard.0.as_mut() {
+                Some(batch) if gate.waiting.load(Ordering::SeqCst) > 0 => {
+                    match batch.txn.execute_unprepared(closing).await {
+                        Ok(_) => {
+                            batch.fresh_savepoint = true;
+                            Ok(value)
+                        }
+                        Err(err) => Err(abandon(&mut guard, err).await),
+                    }
+                }
+                Some(batch) => {
+                    batch.fresh_savepoint = false;
+                    Ok(value)
+                }
+                None => Ok(value),
             },
+            Err(refused) => {
+                if let Err(err) = undo_command(&mut guard).await {
+                    abandon(&mut guard, err).await;
+                }
+                Err(refused)
+            }
         };
         let gate_held_us = entered.elapsed().as_micros() as u64;
         tracing::debug!(gate_held_us, "command of a group commit done");
@@ -521,6 +627,62 @@ mod tests {
             expected.len()
         );
         assert_eq!(rows(&db).await, expected);
+    }
+
+    /// One command of a batch whose write is kept and sent at its end (`deferred_writes`): inserts `x`,
+    /// then fails when `refuse`.
+    async fn kept_command(member: &Member, x: i64, refuse: bool) -> AppResult<i64> {
+        let txn = member.txn();
+        member
+            .run(async {
+                deferred_writes::execute(
+                    txn,
+                    Statement::from_sql_and_values(
+                        txn.get_database_backend(),
+                        "INSERT INTO t (x) VALUES (?)",
+                        [x.into()],
+                    ),
+                    deferred_writes::Changes::Any,
+                )
+                .await?;
+                // A write sent at once too, so that a refusal has something sent to undo.
+                insert(txn, x + 100).await?;
+                if refuse {
+                    return Err(AppError::internal(anyhow::anyhow!("refused")));
+                }
+                Ok(x)
+            })
+            .await
+    }
+
+    #[tokio::test]
+    /// The savepoints: the first command of a batch runs with none, and refused it rolls the batch back; a
+    /// later command of the batch runs under the savepoint its predecessor opened with its last writes, and
+    /// refused it undoes only its own writes.
+    async fn a_refused_command_undoes_only_its_own_writes_first_in_its_batch_or_not() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = scratch(&dir).await;
+        let gate = gate_of(&db).expect("sqlite");
+
+        let first = Member::join(&db).await.expect("join");
+        let result = kept_command(&first, 1, true).await;
+        assert!(first.finish(result).await.is_err());
+
+        let second = Member::join(&db).await.expect("join");
+        // Pretend a writer waits, so that the second command leaves the batch open for the third.
+        let waiting = Waiting::new(&gate.waiting);
+        let result = kept_command(&second, 2, false).await;
+        // Answered once the batch commits: later, on a task of its own.
+        let second = tokio::spawn(second.finish(result));
+        // The gate is fair: this command queued before the task that commits the batch, so it joins it.
+        let third = Member::join(&db).await.expect("join");
+        assert_eq!(gate.commits.load(Ordering::Relaxed), 0, "one batch so far");
+        let result = kept_command(&third, 3, true).await;
+        assert!(third.finish(result).await.is_err());
+        drop(waiting);
+        assert_eq!(second.await.expect("task").expect("second"), 2);
+        let _gate = enter(&db).await;
+        assert_eq!(rows(&db).await, vec![2, 102]);
     }
 
     #[tokio::test]

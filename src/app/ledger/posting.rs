@@ -50,6 +50,10 @@ pub struct Posting {
     pub business_key: Option<String>,
     /// When it is written (the use case's clock, `AppCtx::now`).
     pub posted_at: DateTime<Utc>,
+    /// The id the entry is written under, when the command took it in SQLite's writer gate
+    /// (`crate::app::loans::NextIds`): the insert then goes with the command's other writes
+    /// (`deferred_writes`). `None`: the database gives it.
+    pub entry_id: Option<i64>,
 }
 
 impl Posting {
@@ -65,6 +69,7 @@ impl Posting {
             reverses_entry_id: None,
             business_key: Some(format!("cob:{loan_id}:{date}")),
             posted_at,
+            entry_id: None,
         }
     }
 
@@ -79,6 +84,7 @@ impl Posting {
             reverses_entry_id: None,
             business_key: Some(format!("cob:general_provision:{date}")),
             posted_at,
+            entry_id: None,
         }
     }
 }
@@ -250,15 +256,23 @@ pub async fn post_entry_linked<C: ConnectionTrait>(
     heads
         .link_entries(conn, std::slice::from_mut(&mut header), &[rows.as_slice()])
         .await?;
-    let header = header.insert(conn).await?;
+    let entry_id = match posting.entry_id {
+        Some(id) => {
+            header.id = Set(id);
+            let insert = journal_entry::Entity::insert(header).build(conn.get_database_backend());
+            deferred_writes::execute(conn, insert, Changes::Any).await?;
+            id
+        }
+        None => header.insert(conn).await?.id,
+    };
     for row in &mut rows {
-        row.entry_id = Set(header.id);
+        row.entry_id = Set(entry_id);
     }
     // In a group commit the lines go with the command's other writes (`deferred_writes`): nothing of them
     // is read back.
     let insert = journal_line::Entity::insert_many(rows).build(conn.get_database_backend());
     deferred_writes::execute(conn, insert, Changes::Any).await?;
-    Ok(header.id)
+    Ok(entry_id)
 }
 
 /// One loan's entry to write with [`post_loan_entries`].
@@ -790,8 +804,6 @@ impl PostingReads {
         loan: &loan::Model,
         date: NaiveDate,
     ) -> AppResult<Self> {
-        // The loan's book, its row and its snapshots as this command's writes left them (`deferred_writes`).
-        deferred_writes::flush(conn).await?;
         if conn.get_database_backend() != DbBackend::Sqlite {
             return Ok(PostingReads {
                 snapshot: loan_engine::SnapshotRead::of(conn, loan.id, date).await?,
@@ -816,13 +828,13 @@ impl PostingReads {
             coopfund_domain::LoanStatus::Active.as_str().into(),
             loan.id.into(),
         ];
-        let rows = conn
-            .query_all_raw(Statement::from_sql_and_values(
-                DbBackend::Sqlite,
-                sql,
-                values,
-            ))
-            .await?;
+        // The loan's book, its row, its snapshots and its transactions as this command's writes left them: its
+        // kept writes (the transaction's insert among them) go first in the same text (`deferred_writes`).
+        let rows = deferred_writes::query_all(
+            conn,
+            Statement::from_sql_and_values(DbBackend::Sqlite, sql, values),
+        )
+        .await?;
         let (mut snapshot, mut since) = (None, Vec::new());
         let (mut sibling_groups, mut book_rows) = (Vec::new(), Vec::new());
         for row in rows {

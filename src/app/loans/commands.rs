@@ -10,16 +10,18 @@ use coopfund_domain::{
     HolidayCalendar, LoanStatus, Method, RepaymentKind, RestructureKind, TransactionKind, Vnd,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QueryTrait, Set, TryIntoModel,
 };
 use serde::Serialize;
 
-use super::{lock_loan_with_calendar, state_of, LoanView, TransactionView};
+use super::{lock_loan_with_calendar, state_of, LoanView, LockedLoan, NextIds, TransactionView};
 use crate::{
     app::{
         audit::{self, Change},
         chains::ChainHeads,
         context::AppCtx,
+        deferred_writes::{self, Changes},
         event_mail, follow_ups,
         idempotency::{run_keyed, IdempotencyKey, Idempotent},
         ledger::{self, Posting},
@@ -129,38 +131,60 @@ type Command<'t, T> = Pin<Box<dyn Future<Output = AppResult<T>> + Send + 't>>;
 /// Runs a money command on loan `loan_id` in the one idempotent unit of work ([`run_keyed`], operation
 /// `loan.{operation}:{loan_id}`): the loan locked for the rest of the transaction, the business date and the
 /// fund's calendar in force (one statement for both: every command that folds needs the calendar), the
-/// command.
+/// command. `links` says whether the command links rows into the loan's part of the chains (a transaction,
+/// its entry, its audit record): then on SQLite their heads are read with the lock, in the same round trip.
 async fn run_money<T, F>(
     ctx: &AppCtx,
     caller: &Caller,
     operation: &str,
     loan_id: LoanId,
     key: Option<&IdempotencyKey>,
+    links: bool,
     command: F,
 ) -> AppResult<Idempotent<T>>
 where
     T: Serialize + Send,
-    F: for<'t> FnOnce(
-            &'t DatabaseTransaction,
-            loan::Model,
-            NaiveDate,
-            HolidayCalendar,
-        ) -> Command<'t, T>
-        + Send
-        + 'static,
+    F: for<'t> FnOnce(&'t DatabaseTransaction, Locked) -> Command<'t, T> + Send + 'static,
 {
     let operation = format!("loan.{operation}:{loan_id}");
     run_keyed(ctx, caller, &operation, key, move |txn| {
         Box::pin(async move {
-            let (mut loan, today, calendar, marks) =
-                Box::pin(lock_loan_with_calendar(txn, loan_id.get())).await?;
+            let LockedLoan {
+                mut loan,
+                today,
+                calendar,
+                marks,
+                heads,
+                next_ids,
+            } = Box::pin(lock_loan_with_calendar(txn, loan_id.get(), links)).await?;
             // The row with the as-of date of its cached balances, as every reader takes it (the close leaves
             // unchanged loans unwritten; issue 14, cobpg): the command's audited "before" shows it.
             loan.balances_as_of = crate::app::ledger::effective_balances_as_of(&loan, &marks)?;
-            command(txn, loan, today, calendar).await
+            command(
+                txn,
+                Locked {
+                    loan,
+                    today,
+                    calendar,
+                    heads,
+                    next_ids,
+                },
+            )
+            .await
         })
     })
     .await
+}
+
+/// What a money command receives from [`run_money`]: its loan, locked, with its cached balances' as-of date
+/// in force, the business date, the fund's calendar, the heads of the loan's part of the chains and, on
+/// SQLite, the ids its rows will take.
+struct Locked {
+    loan: loan::Model,
+    today: NaiveDate,
+    calendar: HolidayCalendar,
+    heads: ChainHeads,
+    next_ids: Option<NextIds>,
 }
 
 /// The loan's status when it is one of `allowed`; 409 `invalid_loan_state` naming it otherwise.
@@ -375,11 +399,16 @@ async fn record(
     txn: &DatabaseTransaction,
     ctx: &AppCtx,
     caller: &Caller,
-    loan: loan::Model,
-    today: NaiveDate,
-    calendar: HolidayCalendar,
+    locked: Locked,
     new: NewTransaction,
 ) -> AppResult<Recorded> {
+    let Locked {
+        loan,
+        today,
+        calendar,
+        mut heads,
+        next_ids,
+    } = locked;
     let mut inserted = loan_transaction::ActiveModel {
         loan_id: Set(loan.id),
         kind: Set(new.kind.as_str().to_string()),
@@ -399,7 +428,6 @@ async fn record(
     // once, at this first row (on PostgreSQL locked to the commit, as one `link` would), and moved in
     // one statement once the audit record is linked.
     // The loan's part of each chain (issue 14, chainparts): commands on loans of other parts do not wait.
-    let mut heads = ChainHeads::for_loan(loan.id);
     heads
         .link(
             txn,
@@ -407,7 +435,18 @@ async fn record(
             std::slice::from_mut(&mut inserted),
         )
         .await?;
-    let inserted = inserted.insert(txn).await?;
+    let inserted = match next_ids {
+        // Its id known (SQLite, `NextIds`): the insert goes with the posting's reads, which see it.
+        Some(ids) => {
+            inserted.id = Set(ids.transaction_id);
+            let row = inserted.clone().try_into_model()?;
+            let insert =
+                loan_transaction::Entity::insert(inserted).build(txn.get_database_backend());
+            deferred_writes::execute(txn, insert, Changes::Any).await?;
+            row
+        }
+        None => inserted.insert(txn).await?,
+    };
     // A back-dated event or a reversal makes the loan's later snapshots stale (issue 14), and so does one dated
     // on the business date once the close of that date has closed the loan.
     crate::app::loan_engine::invalidate_snapshots(txn, &inserted, today, loan.balances_as_of)
@@ -436,6 +475,7 @@ async fn record(
         reverses_entry_id,
         business_key: Some(format!("loan:{}:tx:{}", loan.id, inserted.id)),
         posted_at: ctx.now(),
+        entry_id: next_ids.map(|ids| ids.entry_id),
     };
     let before = LoanView::cached(loan.clone())?;
     // Read once for the command (with the business date, `run_money`): the fold, the mail's next due date (its
@@ -590,12 +630,12 @@ where
         rule.operation,
         loan_id,
         key,
-        move |txn, loan, today, calendar| {
+        true,
+        move |txn, locked| {
             Box::pin(async move {
-                require_status(&loan, rule.statuses, rule.action_vi, rule.action_en)?;
-                let new = build(txn, &loan, today).await?;
-                let recorded =
-                    record(txn, &ctx_owned, &caller_owned, loan, today, calendar, new).await?;
+                require_status(&locked.loan, rule.statuses, rule.action_vi, rule.action_en)?;
+                let new = build(txn, &locked.loan, locked.today).await?;
+                let recorded = record(txn, &ctx_owned, &caller_owned, locked, new).await?;
                 let settings = &ctx_owned.settings;
                 match rule.mail {
                     Mail::Nothing => {}
@@ -636,7 +676,14 @@ pub async fn sign(
         "sign",
         loan_id,
         key,
-        move |txn, loan, today, calendar| {
+        false,
+        move |txn,
+              Locked {
+                  loan,
+                  today,
+                  calendar,
+                  ..
+              }| {
             Box::pin(async move {
                 require_status(
                     &loan,
