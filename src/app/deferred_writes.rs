@@ -6,7 +6,8 @@
 //! that thread and back, and those hand-offs, not the statements' work (a few µs each), are most of the
 //! time a repayment holds the gate. Most of a command's writes need nothing back (the journal lines, the
 //! loan's cached balances, the audit record, the chain heads' move, the receipt mail, the idempotency
-//! key), so they need not be sent the moment they are made.
+//! key; and the loan transaction and its journal entry, whose ids the command took with the loan's lock,
+//! `crate::app::loans::NextIds`), so they need not be sent the moment they are made.
 //!
 //! **How.** Inside [`scope`] (the commands of a group commit, on SQLite only) [`execute`] keeps the write
 //! instead of sending it; the kept writes go as **one text of several statements** (the driver binds the
@@ -76,25 +77,20 @@ where
     C: ConnectionTrait,
     F: std::future::Future<Output = AppResult<T>>,
 {
-    let kept = Kept {
-        conn: address_of(conn),
-        writes: RefCell::new(Vec::new()),
-    };
-    KEPT.scope(kept, async {
-        let value = work.await?;
-        flush(conn).await?;
-        Ok(value)
-    })
-    .await
+    scope_closing(conn, None, work).await.0
 }
 
 /// Runs `work` like [`scope`]; when it succeeded and none of the writes still kept at its end has a count to
-/// check, `closing` (statements without values: the group commit's release of the command's savepoint) goes
-/// last in the same text as them, saving it a round trip of its own. Returns the work's result and whether
+/// check, `closing` if any (statements without values: the group commit's release of the command's savepoint)
+/// goes last in the same text as them, saving it a round trip of its own. Returns the work's result and whether
 /// `closing` was sent; it never is when the work or its last writes failed (SQLite stops a text at its first
 /// failing statement), nor after writes whose counts are checked, since those are checked only once the text
 /// has run and a failed check must still find the savepoint to roll back to.
-pub async fn scope_closing<C, T, F>(conn: &C, closing: &str, work: F) -> (AppResult<T>, bool)
+pub async fn scope_closing<C, T, F>(
+    conn: &C,
+    closing: Option<&str>,
+    work: F,
+) -> (AppResult<T>, bool)
 where
     C: ConnectionTrait,
     F: std::future::Future<Output = AppResult<T>>,
@@ -109,6 +105,9 @@ where
             Err(err) => return (Err(err), false),
         };
         let closes = KEPT.with(|kept| {
+            let Some(closing) = closing else {
+                return false;
+            };
             let mut writes = kept.writes.borrow_mut();
             let closes =
                 !writes.is_empty() && writes.iter().all(|write| write.changes == Changes::Any);
@@ -422,7 +421,7 @@ mod tests {
         let txn = db.begin().await.expect("begin");
         // The closing here records that it ran (the group commit's is its savepoint's release).
         let closing = "INSERT INTO t (n) VALUES (1000)";
-        let (result, closed) = scope_closing(&txn, closing, async {
+        let (result, closed) = scope_closing(&txn, Some(closing), async {
             execute(&txn, insert(1), Changes::Any).await?;
             Ok(())
         })
@@ -431,7 +430,7 @@ mod tests {
         assert!(closed, "no checked write: the closing goes with the last");
         assert_eq!(count_and_sum(&txn).await, (2, Some(1001)));
 
-        let (result, closed) = scope_closing(&txn, closing, async {
+        let (result, closed) = scope_closing(&txn, Some(closing), async {
             execute(
                 &txn,
                 Statement::from_string(DbBackend::Sqlite, "UPDATE t SET n = n WHERE n = 1"),
@@ -445,10 +444,10 @@ mod tests {
             !closed,
             "a checked write: the closing is the caller's to send"
         );
-        let (result, closed) = scope_closing(&txn, closing, async { Ok(()) }).await;
+        let (result, closed) = scope_closing(&txn, Some(closing), async { Ok(()) }).await;
         result.expect("the scope");
         assert!(!closed, "nothing kept: the closing is the caller's to send");
-        let (result, closed) = scope_closing(&txn, closing, async {
+        let (result, closed) = scope_closing(&txn, Some(closing), async {
             execute(&txn, insert(7), Changes::Any).await?;
             Err::<(), _>(AppError::internal(anyhow::anyhow!("refused")))
         })

@@ -419,7 +419,7 @@ impl Member {
         let (result, closed) = HOLDING
             .scope(
                 (),
-                deferred_writes::scope_closing(self.txn(), self.closing, work),
+                deferred_writes::scope_closing(self.txn(), Some(self.closing), work),
             )
             .await;
         self.closed.store(closed, Ordering::SeqCst);
