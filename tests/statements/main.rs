@@ -38,8 +38,8 @@ const REPAYMENT_STATEMENTS_MAX: usize = 19;
 /// at the command's end (`coopfund::app::deferred_writes`; benches/README.md, "Kept writes"). 6 since the chain
 /// heads and the ids of the transaction and its entry are read with the loan's lock, so that the transaction's
 /// insert goes with the posting's reads and the entry's with the other writes (`coopfund::app::loans`'
-/// `NextIds`; benches/README.md, "Ids taken in the gate"). (The command's savepoint, unlogged, no longer costs
-/// a round trip of its own either: `coopfund::app::writer`.)
+/// `NextIds`; benches/README.md, "Savepoints, chain heads and row ids without round trips of their own"). The
+/// command's savepoint, unlogged, no longer costs a round trip of its own either (`coopfund::app::writer`).
 const REPAYMENT_ROUND_TRIPS_MAX_SQLITE: usize = 6;
 
 /// Collects everything written by the subscriber.
