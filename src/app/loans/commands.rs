@@ -7,7 +7,7 @@ use std::{future::Future, pin::Pin};
 use chrono::NaiveDate;
 use coopfund_domain::{
     ids::{LoanId, TransactionId},
-    HolidayCalendar, LoanStatus, Method, RepaymentKind, RestructureKind, TransactionKind, Vnd,
+    LoanStatus, Method, RepaymentKind, RestructureKind, TransactionKind, Vnd,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
@@ -15,11 +15,10 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use super::{lock_loan_with_calendar, state_of, LoanView, LockedLoan, NextIds, TransactionView};
+use super::{lock_loan_with_calendar, state_of, LoanView, LockedLoan, TransactionView};
 use crate::{
     app::{
         audit::{self, Change},
-        chains::ChainHeads,
         context::AppCtx,
         deferred_writes::{self, Changes},
         event_mail, follow_ups,
@@ -144,47 +143,20 @@ async fn run_money<T, F>(
 ) -> AppResult<Idempotent<T>>
 where
     T: Serialize + Send,
-    F: for<'t> FnOnce(&'t DatabaseTransaction, Locked) -> Command<'t, T> + Send + 'static,
+    F: for<'t> FnOnce(&'t DatabaseTransaction, LockedLoan) -> Command<'t, T> + Send + 'static,
 {
     let operation = format!("loan.{operation}:{loan_id}");
     run_keyed(ctx, caller, &operation, key, move |txn| {
         Box::pin(async move {
-            let LockedLoan {
-                mut loan,
-                today,
-                calendar,
-                marks,
-                heads,
-                next_ids,
-            } = Box::pin(lock_loan_with_calendar(txn, loan_id.get(), links)).await?;
+            let mut locked = Box::pin(lock_loan_with_calendar(txn, loan_id.get(), links)).await?;
             // The row with the as-of date of its cached balances, as every reader takes it (the close leaves
             // unchanged loans unwritten; issue 14, cobpg): the command's audited "before" shows it.
-            loan.balances_as_of = crate::app::ledger::effective_balances_as_of(&loan, &marks)?;
-            command(
-                txn,
-                Locked {
-                    loan,
-                    today,
-                    calendar,
-                    heads,
-                    next_ids,
-                },
-            )
-            .await
+            locked.loan.balances_as_of =
+                crate::app::ledger::effective_balances_as_of(&locked.loan, &locked.marks)?;
+            command(txn, locked).await
         })
     })
     .await
-}
-
-/// What a money command receives from [`run_money`]: its loan, locked, with its cached balances' as-of date
-/// in force, the business date, the fund's calendar, the heads of the loan's part of the chains and, on
-/// SQLite, the ids its rows will take.
-struct Locked {
-    loan: loan::Model,
-    today: NaiveDate,
-    calendar: HolidayCalendar,
-    heads: ChainHeads,
-    next_ids: Option<NextIds>,
 }
 
 /// The loan's status when it is one of `allowed`; 409 `invalid_loan_state` naming it otherwise.
@@ -399,15 +371,16 @@ async fn record(
     txn: &DatabaseTransaction,
     ctx: &AppCtx,
     caller: &Caller,
-    locked: Locked,
+    locked: LockedLoan,
     new: NewTransaction,
 ) -> AppResult<Recorded> {
-    let Locked {
+    let LockedLoan {
         loan,
         today,
         calendar,
         mut heads,
         next_ids,
+        ..
     } = locked;
     let mut inserted = loan_transaction::ActiveModel {
         loan_id: Set(loan.id),
@@ -678,7 +651,7 @@ pub async fn sign(
         key,
         false,
         move |txn,
-              Locked {
+              LockedLoan {
                   loan,
                   today,
                   calendar,

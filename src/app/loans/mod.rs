@@ -81,6 +81,7 @@ pub async fn lock_loan(txn: &DatabaseTransaction, id: i64) -> AppResult<loan::Mo
 /// A loan locked for a money command, with what every such command reads with the lock
 /// ([`lock_loan_with_calendar`]).
 pub(crate) struct LockedLoan {
+    /// The loan's row (a money command receives it with its cached balances' as-of date in force).
     pub loan: loan::Model,
     /// The business date.
     pub today: NaiveDate,
