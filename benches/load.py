@@ -17,6 +17,9 @@ For each backend, on a fresh database (a temporary SQLite file; a new PostgreSQL
      per transaction of each (and per repayment of the load), read from /proc when the server is local;
   4. the repayment load: wrk, 4 connections for 15 s, each request a 1,000 đồng repayment on an open loan drawn
      at random, with its own Idempotency-Key; then the same load paced to about 80% of that throughput;
+     SQLite only, right after it: the SQL of one repayment alone (`benches/repayment_floor_sqlite.py`, on a
+     copy of the fund with the load's rows, one connection, one commit a repayment and then four): the
+     ceiling of the embedded database without the service;
   5. two loans brought to 200 and 2,000 transactions by sequential repayments over HTTP (timed: the cost of
      posting onto a loan as its history grows), then the read load `GET /api/v1/loans/{id}` on each;
   6. the close of business over 3 days (`POST /api/v1/cob/run`), as open loan-days per second;
@@ -309,6 +312,22 @@ def repayment_floor(binary: Path, seconds: int, run_id: str, workdir: Path, prot
         psql(PG_ADMIN_URL, f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
         psql(PG_ADMIN_URL, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
 
+def repayment_floor_sqlite(backend: Backend, seconds: int, workdir: Path) -> list[dict]:
+    """The SQL of a repayment alone on a copy of the SQLite fund just loaded (it holds the repayment load's
+    rows, which the floor copies): one commit a repayment, then four (the group commit's batches)."""
+    import repayment_floor_sqlite
+    copy = workdir / "floor-sqlite.db"
+    results = []
+    for batch in (1, 4):
+        for leftover in (copy, Path(f"{copy}-wal"), Path(f"{copy}-shm")):
+            leftover.unlink(missing_ok=True)
+        # SQLite's online backup: a consistent copy while `serve` has the fund open.
+        with sqlite3.connect(backend.path) as source, sqlite3.connect(copy) as target:
+            source.backup(target)
+        results.append(repayment_floor_sqlite.run(str(copy), min(seconds, 10), batch))
+    return results
+
+
 def build_history(service: Service, loan_id: int, target: int, run: str, value_date: str,
                   backend: Backend) -> dict:
     """Sequential repayments on `loan_id` until it has `target` transactions; the wall time of the posts."""
@@ -440,6 +459,9 @@ def run_backend(kind: str, args: argparse.Namespace, binary: Path, run_id: str, 
 
         if "repay" in args.phases:
             repay_phase(kind, args, service, ids_file, today, run_id, result)
+            if kind == "sqlite" and args.floor:
+                log("sqlite: the repayment's SQL alone (benches/repayment_floor_sqlite.py)")
+                result["floor_sqlite"] = repayment_floor_sqlite(backend, args.seconds, workdir)
         if "paced" in args.phases and "repay" in result:
             paced_phase(kind, args, service, ids_file, today, run_id, result)
         if args.phases & {"history", "read"}:
@@ -583,6 +605,11 @@ def report(results: list[dict], git: str) -> str:
             lines.append(f"repayment SQL alone: {floor['tps']:.0f} tps = {floor['tps'] / tps:.2f} × pgbench "
                          f"(benches/{name}, -c 4 -j 2 -M {floor.get('protocol', 'simple')}, latency avg "
                          f"{floor['latency_avg_ms']:.2f} ms, {floor['failed']} failed{pg_cpu(floor)})")
+    sqlite = next((r for r in results if r["backend"] == "sqlite"), None)
+    for floor in (sqlite or {}).get("floor_sqlite", []):
+        lines.append(f"repayment SQL alone on SQLite (benches/repayment_floor_sqlite.py, one connection, "
+                     f"{floor['batch']} a commit): {floor['per_s']:.0f}/s, {floor['cpu_ms']:.2f} ms of CPU a repayment "
+                     f"(SQLite's and Python's)")
     lines.append("| what | " + " | ".join(r["backend"] for r in results) + " |")
     lines.append("|---|" + "---|" * len(results))
 
@@ -648,7 +675,8 @@ def main() -> int:
                         help="PostgreSQL: skip the ANALYZE of the loaded fund (the load script's behaviour before "
                              "issue 14's pgtrips)")
     parser.add_argument("--no-floor", dest="floor", action="store_false",
-                        help="skip the repayment's SQL alone (benches/repayment_floor.sql) after pgbench")
+                        help="skip the repayment's SQL alone (benches/repayment_floor.sql after pgbench; "
+                             "benches/repayment_floor_sqlite.py after the SQLite repayment load)")
     parser.add_argument("--log-level", default="warn", help="serve's log filter")
     parser.add_argument("--binary", type=Path, default=REPO / "target" / "release-lines" / "coopfund")
     parser.add_argument("--no-build", dest="build", action="store_false",
