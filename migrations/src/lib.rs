@@ -34,6 +34,7 @@ mod m20261205_000018_loans_cached_through;
 mod m20261206_000019_loan_books;
 mod m20261206_000020_loan_snapshots_lz4;
 mod m20261206_000021_chain_bulk_parts;
+mod m20261207_000022_loan_transactions_by_loan_and_id;
 
 pub mod chain_rows;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000019_loan_books::Migration),
             Box::new(m20261206_000020_loan_snapshots_lz4::Migration),
             Box::new(m20261206_000021_chain_bulk_parts::Migration),
+            Box::new(m20261207_000022_loan_transactions_by_loan_and_id::Migration),
         ])
     }
 }

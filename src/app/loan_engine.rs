@@ -46,8 +46,8 @@ use coopfund_domain::{
 };
 use rust_decimal::Decimal;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QueryTrait, Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
+    Statement,
 };
 use std::collections::HashMap;
 
@@ -519,13 +519,17 @@ impl SnapshotRead {
         "SELECT 0 AS part, loan_id, as_of, covered_sequence, format_version, contract_fingerprint, state, \
          taken_at FROM loan_snapshots WHERE loan_id = ? AND as_of <= ? ORDER BY as_of DESC LIMIT 1";
     /// The first query of `pending_transactions` on SQLite for the snapshot [`Self::LATEST_SQLITE`] finds, or every
-    /// transaction of the loan when it finds none ([`Self::since`]), its three parameters the loan's id, the date
-    /// and the loan's id; `1 AS part`.
+    /// transaction of the loan when it finds none ([`Self::since`]), its four parameters the loan's id, the date
+    /// and the loan's id twice; `1 AS part`. Two ranges, as `pending_transactions` reads them: recorded since the
+    /// snapshot (all of them when there is none), and recorded before it but dated after it.
     pub const SINCE_SQLITE: &'static str =
         "WITH s AS (SELECT covered_sequence, as_of FROM loan_snapshots WHERE loan_id = ? AND as_of <= ? \
          ORDER BY as_of DESC LIMIT 1) \
-         SELECT 1 AS part, t.* FROM loan_transactions t WHERE t.loan_id = ? AND (NOT EXISTS (SELECT 1 FROM s) \
-         OR t.id > (SELECT covered_sequence FROM s) OR t.value_date > (SELECT as_of FROM s)) ORDER BY t.id";
+         SELECT 1 AS part, t.* FROM loan_transactions t \
+         WHERE t.loan_id = ? AND t.id > coalesce((SELECT covered_sequence FROM s), -1) \
+         UNION ALL SELECT 1 AS part, t.* FROM loan_transactions t \
+         WHERE t.loan_id = ? AND t.value_date > (SELECT as_of FROM s) AND t.id + 0 <= (SELECT covered_sequence FROM s) \
+         ORDER BY id";
 
     /// The latest snapshot of `loan_id` on or before `date`, alone (the transactions after it are read when the
     /// fold knows it can use it).
@@ -630,13 +634,26 @@ async fn fold_from<C: ConnectionTrait>(
     })
 }
 
+/// [`pending_transactions`]' read (parameters: the loan, the covered sequence, the snapshot's date), as two
+/// ranges: recorded since the snapshot, a range of `idx_loan_transactions_loan_id`, and recorded before it but
+/// dated after it, a range of `idx_loan_transactions_loan`. Spelled out so, because one condition with `OR`
+/// walks every transaction of the loan: SQLite does not combine two indexes, and PostgreSQL's generic plan,
+/// with statistics older than the loan's history, scans the loan's rows on the first index. `id + 0` keeps
+/// both planners off that index for the second range, which there would be the loan's whole history.
+const PENDING_SQL: [&str; 2] = [
+    "SELECT * FROM loan_transactions WHERE loan_id = ? AND id > ? UNION ALL \
+     SELECT * FROM loan_transactions WHERE loan_id = ? AND value_date > ? AND id + 0 <= ? ORDER BY id",
+    "SELECT * FROM loan_transactions WHERE loan_id = $1 AND id > $2 UNION ALL \
+     SELECT * FROM loan_transactions WHERE loan_id = $1 AND value_date > $3 AND id + 0 <= $2 ORDER BY id",
+];
+
 /// The loan's transactions still to fold on top of `snapshot` (stored as `row`), in insertion order: those
-/// recorded since (id above the covered sequence) or dated after it, in one query on the loan's index, and only
-/// if some of those were recorded before the snapshot (known events dated after it), the reversals recorded
-/// before it that cancel one of them. That is [`FoldSnapshot::is_pending`]'s selection less the reversals it
-/// also takes that were accounted for when the snapshot was taken and cancel nothing pending
-/// ([`snapshot::advance_folder`] ignores them), so a read costs the events since the snapshot, not a scan of
-/// every reversal's row in the loan's history.
+/// recorded since (id above the covered sequence) or dated after it, as two ranges of the loan's indexes
+/// ([`PENDING_SQL`]), and only if some of those were recorded before the snapshot (known events dated after it),
+/// the reversals recorded before it that cancel one of them. That is [`FoldSnapshot::is_pending`]'s selection
+/// less the reversals it also takes that were accounted for when the snapshot was taken and cancel nothing
+/// pending ([`snapshot::advance_folder`] ignores them), so a read costs the events since the snapshot, not a
+/// scan of every reversal's row in the loan's history.
 async fn pending_transactions<C: ConnectionTrait>(
     conn: &C,
     loan_id: i64,
@@ -648,14 +665,30 @@ async fn pending_transactions<C: ConnectionTrait>(
         // Read with `row` (`SnapshotRead::since`): the same selection, for the same snapshot.
         Some(since) => since,
         None => {
-            loan_transaction::Entity::find()
-                .filter(loan_transaction::Column::LoanId.eq(loan_id))
-                .filter(
-                    Condition::any()
-                        .add(loan_transaction::Column::Id.gt(row.covered_sequence))
-                        .add(loan_transaction::Column::ValueDate.gt(snapshot.as_of)),
+            let backend = conn.get_database_backend();
+            let (sql, values): (_, Vec<sea_orm::Value>) = if backend == DbBackend::Postgres {
+                (
+                    PENDING_SQL[1],
+                    vec![
+                        loan_id.into(),
+                        row.covered_sequence.into(),
+                        snapshot.as_of.into(),
+                    ],
                 )
-                .order_by_asc(loan_transaction::Column::Id)
+            } else {
+                (
+                    PENDING_SQL[0],
+                    vec![
+                        loan_id.into(),
+                        row.covered_sequence.into(),
+                        loan_id.into(),
+                        snapshot.as_of.into(),
+                        row.covered_sequence.into(),
+                    ],
+                )
+            };
+            loan_transaction::Entity::find()
+                .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
                 .all(conn)
                 .await?
         }

@@ -5,9 +5,12 @@
 //! too and keep one every few events without any close of business (the posting path stays flat in history),
 //! a reversal keeping the snapshots before its value date.
 
-use coopfund::store::entities::loan_snapshot;
+use coopfund::app::loan_engine;
+use coopfund::store::entities::{loan_snapshot, loan_transaction};
 use reqwest::StatusCode;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
@@ -113,6 +116,70 @@ async fn the_reads_fold_from_the_close_of_business_snapshot_and_answer_as_the_fu
         reads(&app, &staff, loan_id).await,
         reads_refolded(&app, &staff, loan_id).await
     );
+    assert_ledger_verifies(&app).await;
+}
+
+/// The transactions a snapshot covers but is dated before (recorded before it was taken, dated after it) are
+/// folded on top of it by the reads and by the money commands: the second of the two ranges their reads take
+/// (`loan_engine`: recorded since the snapshot, or recorded before it and dated after it).
+#[tokio::test]
+async fn the_transactions_a_snapshot_covers_but_is_dated_before_are_folded_on_top_of_it() {
+    let app = spawn_app().await;
+    let staff = Staff::new(&app).await;
+    let coop = app.cooperative().await;
+    let loan_id = active_loan(&app, &staff, coop, &example_3(), "2026-01-10").await;
+    // Past the first due date (2026-02-10): interest billed and overdue, so an allocation depends on what was paid.
+    run_cob(&app, "2026-02-12").await;
+    let latest = snapshots_of(&app, loan_id)
+        .await
+        .into_iter()
+        .max_by_key(|s| s.as_of)
+        .expect("the close keeps a snapshot");
+    assert!(latest.as_of < date("2026-02-15"), "{latest:?}");
+    set_date(&app, "2026-02-18").await;
+    for (amount_vnd, on) in [(1_000_000, "2026-02-15"), (2_000_000, "2026-02-18")] {
+        let paid = repay(&app, &staff, loan_id, amount_vnd, on, "ordinary").await;
+        assert_eq!(paid.status(), StatusCode::CREATED);
+    }
+    // Only the close's snapshot left, made to cover both payments: still true of it, since both are dated
+    // after it (every event it covers dated on or before its date is folded into it, and none of these is).
+    loan_snapshot::Entity::delete_many()
+        .filter(loan_snapshot::Column::LoanId.eq(loan_id))
+        .filter(loan_snapshot::Column::AsOf.gt(latest.as_of))
+        .exec(&app.db)
+        .await
+        .expect("delete the later snapshots");
+    let last_id = loan_transaction::Entity::find()
+        .filter(loan_transaction::Column::LoanId.eq(loan_id))
+        .order_by_desc(loan_transaction::Column::Id)
+        .all(&app.db)
+        .await
+        .expect("transactions")[0]
+        .id;
+    let mut covering = loan_engine::decode_snapshot(&latest).expect("a readable snapshot");
+    covering.covered_sequence = u64::try_from(last_id).expect("an id");
+    let covering = loan_engine::snapshot_row(loan_id, &covering, latest.taken_at).expect("its row");
+    loan_snapshot::Entity::delete_by_id((loan_id, latest.as_of))
+        .exec(&app.db)
+        .await
+        .expect("replace the snapshot");
+    let covering = covering.insert(&app.db).await.expect("cover both payments");
+    assert!(
+        loan_engine::decode_snapshot(&covering).is_some(),
+        "{covering:?}"
+    );
+
+    let from_snapshot = reads(&app, &staff, loan_id).await;
+    assert_eq!(from_snapshot, reads_refolded(&app, &staff, loan_id).await);
+    // A money command folds from it too: its allocation, the cached balances and the ledger as the refold's.
+    let paid = repay(&app, &staff, loan_id, 500_000, "2026-02-18", "ordinary").await;
+    assert_eq!(paid.status(), StatusCode::CREATED);
+    assert_eq!(
+        reads(&app, &staff, loan_id).await,
+        reads_refolded(&app, &staff, loan_id).await
+    );
+    let recorded = json_of(paid, StatusCode::CREATED).await;
+    assert_allocations_as_listed(&app, &staff, loan_id, &[recorded]).await;
     assert_ledger_verifies(&app).await;
 }
 

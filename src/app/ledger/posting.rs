@@ -817,11 +817,12 @@ impl PostingReads {
             loan_engine::SnapshotRead::SINCE_SQLITE,
             Self::SIBLINGS_AND_BOOK_SQLITE
         );
-        let values: [sea_orm::Value; 9] = [
+        let values: [sea_orm::Value; 10] = [
             loan.id.into(),
             date.into(),
             loan.id.into(),
             date.into(),
+            loan.id.into(),
             loan.id.into(),
             loan.cooperative_id.into(),
             loan.id.into(),
