@@ -59,8 +59,8 @@ def run(db: str, seconds: float, batch: int = 1, synchronous: str = "FULL", cach
     audit = template("audit_records", "action = 'loan.repayment'")
     receipt = template("outbox_messages", "kind = 'payment_receipt'")
     key = template("idempotency_keys", "1 = 1")
-    loan_ids = [r[0] for r in conn.execute("SELECT id FROM loans WHERE status = 'active'")]
     loans = {r[0]: r[1] for r in conn.execute("SELECT id, cooperative_id FROM loans WHERE status = 'active'")}
+    loan_ids = list(loans)
     loan_cols = [d[0] for d in conn.execute("SELECT * FROM loans LIMIT 0").description]
     business_date = conn.execute("SELECT business_date FROM fund_state WHERE id = 1").fetchone()[0]
 
@@ -108,6 +108,10 @@ def run(db: str, seconds: float, batch: int = 1, synchronous: str = "FULL", cach
                        'LEFT JOIN cooperative_notification_settings AS s ON s.cooperative_id = c.id '
                        'LEFT JOIN users AS co ON co.id = c.officer_id WHERE c.id = ?')
 
+    # The columns the service's update of the loan sets, in `sql_loan`'s order (then the version and the time).
+    balance_cols = ("status", "first_disbursed_on", "closed_on", "disbursed_vnd", "in_term_principal_vnd",
+                    "overdue_principal_vnd", "advance_vnd", "dpd", "debt_group", "restructure_count",
+                    "balances_as_of", "balances_cached_by_command")
     run = f"{time.time_ns()}"
     rng = random.Random(14)
     done = 0
@@ -143,11 +147,8 @@ def run(db: str, seconds: float, batch: int = 1, synchronous: str = "FULL", cach
         conn.execute(sql_entry, [row[c] for c in entry_cols])
         conn.execute(sql_lines, [v for line in lines for v in
                                  (entry_id, line["account_code"], line["debit_vnd"], line["credit_vnd"], loan_id)])
-        names = [c for c in ("status", "first_disbursed_on", "closed_on", "disbursed_vnd", "in_term_principal_vnd",
-                             "overdue_principal_vnd", "advance_vnd", "dpd", "debt_group", "restructure_count",
-                             "balances_as_of", "balances_cached_by_command")]
         columns = dict(zip(loan_cols, loan))
-        conn.execute(sql_loan, [columns[c] for c in names] + [columns["version"] + 1, columns["updated_at"], loan_id])
+        conn.execute(sql_loan, [columns[c] for c in balance_cols] + [columns["version"] + 1, columns["updated_at"], loan_id])
         conn.execute("SELECT changes()").fetchone()
         row = dict(audit, entity_id=str(loan_id), chain_part=part, chain_seq=seq[chains[2]] + 1,
                    chain_prev=hashes[chains[2]], chain_hash=f"h{n}a")

@@ -634,18 +634,19 @@ async fn fold_from<C: ConnectionTrait>(
     })
 }
 
-/// [`pending_transactions`]' read (parameters: the loan, the covered sequence, the snapshot's date), as two
-/// ranges: recorded since the snapshot, a range of `idx_loan_transactions_loan_id`, and recorded before it but
-/// dated after it, a range of `idx_loan_transactions_loan`. Spelled out so, because one condition with `OR`
+/// [`pending_transactions`]' read on SQLite (parameters: the loan, the covered sequence, the loan, the snapshot's
+/// date, the covered sequence), as two ranges: recorded since the snapshot, a range of
+/// `idx_loan_transactions_loan_id`, and recorded before it but dated after it, a range of
+/// `idx_loan_transactions_loan`. Spelled out so, because one condition with `OR`
 /// walks every transaction of the loan: SQLite does not combine two indexes, and PostgreSQL's generic plan,
 /// with statistics older than the loan's history, scans the loan's rows on the first index. `id + 0` keeps
 /// both planners off that index for the second range, which there would be the loan's whole history.
-const PENDING_SQL: [&str; 2] = [
-    "SELECT * FROM loan_transactions WHERE loan_id = ? AND id > ? UNION ALL \
-     SELECT * FROM loan_transactions WHERE loan_id = ? AND value_date > ? AND id + 0 <= ? ORDER BY id",
-    "SELECT * FROM loan_transactions WHERE loan_id = $1 AND id > $2 UNION ALL \
-     SELECT * FROM loan_transactions WHERE loan_id = $1 AND value_date > $3 AND id + 0 <= $2 ORDER BY id",
-];
+const PENDING_SQL: &str = "SELECT * FROM loan_transactions WHERE loan_id = ? AND id > ? UNION ALL \
+     SELECT * FROM loan_transactions WHERE loan_id = ? AND value_date > ? AND id + 0 <= ? ORDER BY id";
+
+/// [`PENDING_SQL`] on PostgreSQL, each parameter bound once (the loan, the covered sequence, the snapshot's date).
+const PENDING_SQL_POSTGRES: &str = "SELECT * FROM loan_transactions WHERE loan_id = $1 AND id > $2 UNION ALL \
+     SELECT * FROM loan_transactions WHERE loan_id = $1 AND value_date > $3 AND id + 0 <= $2 ORDER BY id";
 
 /// The loan's transactions still to fold on top of `snapshot` (stored as `row`), in insertion order: those
 /// recorded since (id above the covered sequence) or dated after it, as two ranges of the loan's indexes
@@ -668,7 +669,7 @@ async fn pending_transactions<C: ConnectionTrait>(
             let backend = conn.get_database_backend();
             let (sql, values): (_, Vec<sea_orm::Value>) = if backend == DbBackend::Postgres {
                 (
-                    PENDING_SQL[1],
+                    PENDING_SQL_POSTGRES,
                     vec![
                         loan_id.into(),
                         row.covered_sequence.into(),
@@ -677,7 +678,7 @@ async fn pending_transactions<C: ConnectionTrait>(
                 )
             } else {
                 (
-                    PENDING_SQL[0],
+                    PENDING_SQL,
                     vec![
                         loan_id.into(),
                         row.covered_sequence.into(),
